@@ -1,0 +1,44 @@
+/** Module boundaries (see docs/ARCHITECTURE.md). `npm run lint` enforces them. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'only-core-imports-nact',
+      comment: 'nact is wrapped by src/actors/core; everything else uses typed refs.',
+      severity: 'error',
+      from: { pathNot: '^src/actors/core/' },
+      to: { path: 'node_modules/nact' },
+    },
+    {
+      name: 'model-is-pure',
+      comment: 'src/model is the pure domain: no I/O, no runtime, no third-party packages.',
+      severity: 'error',
+      from: { path: '^src/model/' },
+      to: { pathNot: '^src/model/' },
+    },
+    {
+      name: 'strategies-are-plugins',
+      comment: 'Strategies see only the model and the strategy API; never a broker, an actor or I/O.',
+      severity: 'error',
+      from: { path: '^src/strategies/' },
+      to: { pathNot: ['^src/strategies/', '^src/model/', '^node_modules/trading-signals'] },
+    },
+    {
+      name: 'src-never-imports-test',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,196 @@
+import type { Paise } from './money.js';
+
+export type Side = 'BUY' | 'SELL';
+export type OrderType = 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
+/** MIS = intraday, CNC = delivery, NRML = F&O carry-forward. */
+export type Product = 'MIS' | 'CNC' | 'NRML';
+export type Validity = 'DAY' | 'IOC';
+
+/** Kite order statuses (kite-reference §5). */
+export type OrderStatus =
+  | 'PUT ORDER REQ RECEIVED'
+  | 'VALIDATION PENDING'
+  | 'OPEN PENDING'
+  | 'OPEN'
+  | 'TRIGGER PENDING'
+  | 'MODIFY VALIDATION PENDING'
+  | 'MODIFY PENDING'
+  | 'MODIFIED'
+  | 'NOT MODIFIED'
+  | 'CANCEL PENDING'
+  | 'AMO REQ RECEIVED'
+  | 'COMPLETE'
+  | 'REJECTED'
+  | 'CANCELLED';
+
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['COMPLETE', 'REJECTED', 'CANCELLED']);
+
+/** True when no further change can happen to an order in this status. */
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/**
+ * What a strategy (or a person, through the API) wants: it becomes an order only after
+ * risk approves it. `intentId` is unique per strategy and deterministic, so the client
+ * order id derived from it is stable across restarts.
+ */
+export interface OrderIntent {
+  readonly type: 'order-intent';
+  readonly intentId: string;
+  readonly strategyId: string;
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly orderType: OrderType;
+  readonly product: Product;
+  readonly validity: Validity;
+  readonly limitPricePaise?: Paise;
+  readonly triggerPricePaise?: Paise;
+  /** When the intent was made (the clock of whoever made it), epoch ms. */
+  readonly createdAtMs: number;
+  /** Why: free text the strategy gives, kept in the order's metadata. */
+  readonly reason?: string;
+}
+
+/** An order as Troupe tracks it, mirroring Kite's order fields we need. */
+export interface Order {
+  /** Troupe's client order id; sent to Kite as `tag` (≤ 20 alphanumerics). */
+  readonly clientOrderId: string;
+  readonly brokerOrderId?: string;
+  readonly intentId: string;
+  readonly strategyId: string;
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly orderType: OrderType;
+  readonly product: Product;
+  readonly validity: Validity;
+  readonly quantity: number;
+  readonly limitPricePaise?: Paise;
+  readonly triggerPricePaise?: Paise;
+  readonly status: OrderStatus;
+  readonly statusMessage?: string;
+  readonly filledQuantity: number;
+  readonly cancelledQuantity: number;
+  /** Σ quantity × price over fills, in paise: the exact basis of the average price. */
+  readonly filledValuePaise: Paise;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/** Quantity still working at the exchange. */
+export function pendingQuantity(order: Order): number {
+  return isTerminal(order.status) ? 0 : order.quantity - order.filledQuantity - order.cancelledQuantity;
+}
+
+/** Average fill price in paise, rounded half away from zero (display; the exact basis is filledValuePaise). */
+export function orderAveragePricePaise(order: Order): Paise {
+  if (order.filledQuantity === 0) return 0;
+  return Math.round(order.filledValuePaise / order.filledQuantity);
+}
+
+/**
+ * A deterministic client order id from the strategy id and the intent's sequence number:
+ * alphanumeric and at most 20 characters, as Kite's `tag` allows. The same intent always
+ * maps to the same id, so a restarted process never sends it twice.
+ */
+export function clientOrderIdFor(strategyId: string, sequence: number): string {
+  const prefix = hash32(strategyId).toString(36).toUpperCase().padStart(7, '0').slice(0, 7);
+  return `T${prefix}${sequence.toString(36).toUpperCase().padStart(12, '0')}`.slice(0, 20);
+}
+
+function hash32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** Something that happened to an order, from the broker's point of view. */
+export type OrderUpdate =
+  | { readonly kind: 'accepted'; readonly brokerOrderId: string; readonly status: 'OPEN' | 'TRIGGER PENDING'; readonly atMs: number }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly atMs: number }
+  | { readonly kind: 'filled'; readonly quantity: number; readonly pricePaise: Paise; readonly atMs: number }
+  | { readonly kind: 'triggered'; readonly atMs: number }
+  | { readonly kind: 'cancelled'; readonly reason: string; readonly atMs: number };
+
+/** A transition that the Kite state machine does not allow. */
+export class OrderTransitionError extends Error {
+  constructor(order: Order, update: OrderUpdate) {
+    super(`order ${order.clientOrderId} in status ${order.status} cannot take '${update.kind}'`);
+    this.name = 'OrderTransitionError';
+  }
+}
+
+/** A new order from an approved intent, in Kite's first status. */
+export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: number): Order {
+  return {
+    clientOrderId,
+    intentId: intent.intentId,
+    strategyId: intent.strategyId,
+    portfolioId: intent.portfolioId,
+    symbol: intent.symbol,
+    side: intent.side,
+    orderType: intent.orderType,
+    product: intent.product,
+    validity: intent.validity,
+    quantity: intent.quantity,
+    ...(intent.limitPricePaise === undefined ? {} : { limitPricePaise: intent.limitPricePaise }),
+    ...(intent.triggerPricePaise === undefined ? {} : { triggerPricePaise: intent.triggerPricePaise }),
+    status: 'PUT ORDER REQ RECEIVED',
+    filledQuantity: 0,
+    cancelledQuantity: 0,
+    filledValuePaise: 0,
+    createdAtMs: atMs,
+    updatedAtMs: atMs,
+  };
+}
+
+/**
+ * The order state machine (kite-reference §5). Pure: returns the next order or throws
+ * {@link OrderTransitionError}. A fill beyond the remaining quantity is an error too.
+ */
+export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
+  if (isTerminal(order.status)) throw new OrderTransitionError(order, update);
+  switch (update.kind) {
+    case 'accepted':
+      if (order.status !== 'PUT ORDER REQ RECEIVED' && order.status !== 'VALIDATION PENDING' && order.status !== 'OPEN PENDING') {
+        throw new OrderTransitionError(order, update);
+      }
+      return { ...order, brokerOrderId: update.brokerOrderId, status: update.status, updatedAtMs: update.atMs };
+    case 'rejected':
+      return { ...order, status: 'REJECTED', statusMessage: update.reason, cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: update.atMs };
+    case 'triggered':
+      if (order.status !== 'TRIGGER PENDING') throw new OrderTransitionError(order, update);
+      return { ...order, status: 'OPEN', updatedAtMs: update.atMs };
+    case 'filled': {
+      if (order.status !== 'OPEN' && order.status !== 'MODIFIED' && order.status !== 'NOT MODIFIED' && order.status !== 'CANCEL PENDING') {
+        throw new OrderTransitionError(order, update);
+      }
+      const remaining = order.quantity - order.filledQuantity;
+      if (!Number.isSafeInteger(update.quantity) || update.quantity <= 0 || update.quantity > remaining) {
+        throw new OrderTransitionError(order, update);
+      }
+      const filledQuantity = order.filledQuantity + update.quantity;
+      return {
+        ...order,
+        filledQuantity,
+        filledValuePaise: order.filledValuePaise + update.quantity * update.pricePaise,
+        status: filledQuantity === order.quantity ? 'COMPLETE' : order.status === 'CANCEL PENDING' ? 'CANCEL PENDING' : 'OPEN',
+        updatedAtMs: update.atMs,
+      };
+    }
+    case 'cancelled':
+      return {
+        ...order,
+        status: 'CANCELLED',
+        statusMessage: update.reason,
+        cancelledQuantity: order.quantity - order.filledQuantity,
+        updatedAtMs: update.atMs,
+      };
+  }
+}
