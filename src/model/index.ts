@@ -7,3 +7,4 @@ export * from './position.js';
 export * from './portfolio.js';
 export * from './events.js';
 export * from './time.js';
+export * from './charges.js';

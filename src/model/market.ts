@@ -30,6 +30,11 @@ export interface Tick {
   readonly depth?: { readonly buy: readonly DepthLevel[]; readonly sell: readonly DepthLevel[] };
   /** Exchange timestamp, epoch milliseconds. */
   readonly exchangeTimeMs: number;
+  /**
+   * Local monotonic receive time (performance.now() in ms, microsecond resolution), set by
+   * the source that took the tick in; used to measure tick-to-order latency. Not persisted.
+   */
+  readonly receivedMonoMs?: number;
 }
 
 /** Bar intervals Troupe aggregates; the number is the length in seconds. */

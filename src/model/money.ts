@@ -61,14 +61,20 @@ export function divRound(numerator: number, denominator: number): number {
     remainder -= d;
   }
   if (remainder * 2 >= d) quotient += 1;
-  return negative ? -quotient : quotient;
+  // Never return -0: Object.is(-0, 0) is false and strict-equality tests would trip on it.
+  return negative && quotient !== 0 ? -quotient : quotient;
 }
 
 /** `value * numerator / denominator` rounded half away from zero, exact (BigInt when needed). */
 export function mulDivRound(value: number, numerator: number, denominator: number): number {
+  if (!Number.isSafeInteger(value) || !Number.isSafeInteger(numerator)) {
+    throw new TypeError(`mulDivRound needs integers, got ${value}*${numerator}`);
+  }
   const product = value * numerator;
   if (Number.isSafeInteger(product)) return divRound(product, denominator);
   const big = BigInt(value) * BigInt(numerator);
+  if (!Number.isSafeInteger(denominator)) throw new TypeError(`mulDivRound needs an integer denominator, got ${denominator}`);
+  if (denominator === 0) throw new RangeError('mulDivRound by zero');
   const d = BigInt(denominator);
   const negative = big < 0n !== d < 0n;
   const absN = big < 0n ? -big : big;
@@ -112,7 +118,7 @@ export function parseRupees(text: string): Paise {
   let paise = Number(paiseDigits.replace(/^0+(?=\d)/, ''));
   if (roundUp) paise += 1;
   if (!Number.isSafeInteger(paise)) throw new MoneyOverflowError('parseRupees');
-  return sign === '-' ? -paise : paise;
+  return sign === '-' && paise !== 0 ? -paise : paise;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Paise } from './money.js';
+import { divRound, mul, type Paise } from './money.js';
 
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
@@ -52,6 +52,11 @@ export interface OrderIntent {
   readonly createdAtMs: number;
   /** Why: free text the strategy gives, kept in the order's metadata. */
   readonly reason?: string;
+  /**
+   * Local monotonic receive time of the tick that led to this intent (performance.now(),
+   * ms). Instrumentation for tick-to-order latency; not persisted.
+   */
+  readonly triggerReceivedMonoMs?: number;
 }
 
 /** An order as Troupe tracks it, mirroring Kite's order fields we need. */
@@ -88,7 +93,7 @@ export function pendingQuantity(order: Order): number {
 /** Average fill price in paise, rounded half away from zero (display; the exact basis is filledValuePaise). */
 export function orderAveragePricePaise(order: Order): Paise {
   if (order.filledQuantity === 0) return 0;
-  return Math.round(order.filledValuePaise / order.filledQuantity);
+  return divRound(order.filledValuePaise, order.filledQuantity);
 }
 
 /**
@@ -97,6 +102,9 @@ export function orderAveragePricePaise(order: Order): Paise {
  * maps to the same id, so a restarted process never sends it twice.
  */
 export function clientOrderIdFor(strategyId: string, sequence: number): string {
+  if (!Number.isSafeInteger(sequence) || sequence < 0) {
+    throw new RangeError(`clientOrderIdFor needs a non-negative integer sequence, got ${sequence}`);
+  }
   const prefix = hash32(strategyId).toString(36).toUpperCase().padStart(7, '0').slice(0, 7);
   return `T${prefix}${sequence.toString(36).toUpperCase().padStart(12, '0')}`.slice(0, 20);
 }
@@ -172,14 +180,14 @@ export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
         throw new OrderTransitionError(order, update);
       }
       const remaining = order.quantity - order.filledQuantity;
-      if (!Number.isSafeInteger(update.quantity) || update.quantity <= 0 || update.quantity > remaining) {
+      if (!Number.isSafeInteger(update.quantity) || update.quantity <= 0 || update.quantity > remaining || !Number.isSafeInteger(update.pricePaise)) {
         throw new OrderTransitionError(order, update);
       }
       const filledQuantity = order.filledQuantity + update.quantity;
       return {
         ...order,
         filledQuantity,
-        filledValuePaise: order.filledValuePaise + update.quantity * update.pricePaise,
+        filledValuePaise: order.filledValuePaise + mul(update.quantity, update.pricePaise),
         status: filledQuantity === order.quantity ? 'COMPLETE' : order.status === 'CANCEL PENDING' ? 'CANCEL PENDING' : 'OPEN',
         updatedAtMs: update.atMs,
       };

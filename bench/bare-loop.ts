@@ -1,0 +1,119 @@
+/**
+ * The baseline for the runtime benchmark: the same strategy code, risk gate, paper broker
+ * and portfolio accounting on the same ticks, called directly in one loop, no actors.
+ */
+import { PaperBroker } from '../src/brokers/paper/index.js';
+import { applyFillToPortfolio, clientOrderIdFor, isTerminal, markPortfolio, newOrder, newPortfolio, type Instrument, type OrderIntent, type PortfolioState, type Tick } from '../src/model/index.js';
+import { DEFAULT_RISK_LIMITS, RiskGate } from '../src/risk/risk-gate.js';
+import type { AnyStrategyDefinition, IntentRequest, StrategyContext } from '../src/strategies/api.js';
+
+export interface BareResult {
+  readonly ticks: number;
+  readonly intents: number;
+  readonly orders: number;
+  readonly fills: number;
+  readonly portfolio: PortfolioState;
+}
+
+export function runBareLoop(definition: AnyStrategyDefinition, config: unknown, instruments: readonly Instrument[], batches: readonly (readonly Tick[])[]): BareResult {
+  const bySymbol = new Map(instruments.map((i) => [i.symbol, i]));
+  const broker = new PaperBroker({});
+  const gate = new RiskGate(DEFAULT_RISK_LIMITS);
+  let portfolio = newPortfolio('bare', 1_00_00_000_00);
+  const positions = new Map<string, number>();
+  const working = new Map<string, number>();
+  const workingByOrder = new Map<string, { symbol: string; remaining: number }>();
+  let now = 0;
+  let sequence = 0;
+  let intents = 0;
+  let orders = 0;
+  let fills = 0;
+  const outbox: OrderIntent[] = [];
+  const ctx: StrategyContext = {
+    strategyId: 'bare',
+    portfolioId: 'bare',
+    config,
+    nowMs: () => now,
+    market: { quote: () => undefined },
+    portfolio: {
+      netQuantity: (symbol) => positions.get(symbol) ?? 0,
+      workingQuantity: (symbol) => working.get(symbol) ?? 0,
+      cashPaise: 0,
+    },
+    log: { info: () => undefined, warn: () => undefined },
+    submit(request: IntentRequest) {
+      const intentId = `bare:${sequence++}`;
+      outbox.push({
+        type: 'order-intent',
+        intentId,
+        strategyId: 'bare',
+        portfolioId: 'bare',
+        symbol: request.symbol,
+        side: request.side,
+        quantity: request.quantity,
+        orderType: request.orderType ?? 'MARKET',
+        product: request.product ?? 'MIS',
+        validity: 'DAY',
+        createdAtMs: now,
+      });
+      const signed = request.side === 'BUY' ? request.quantity : -request.quantity;
+      working.set(request.symbol, (working.get(request.symbol) ?? 0) + signed);
+      intents += 1;
+      return intentId;
+    },
+    cancel: () => undefined,
+  };
+  let state: unknown = definition.init(ctx);
+  const onTick = definition.onTick!.bind(definition);
+  const lastPrice = new Map<string, number>();
+  for (const batch of batches) {
+    for (const tick of batch) {
+      now = tick.exchangeTimeMs;
+      lastPrice.set(tick.symbol, tick.ltpPaise);
+      portfolio = markPortfolio(portfolio, tick.symbol, tick.ltpPaise);
+      for (const event of broker.onTicks([tick])) {
+        if (event.kind === 'fill') {
+          fills += 1;
+          portfolio = applyFillToPortfolio(portfolio, event.fill);
+          const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
+          positions.set(event.fill.symbol, (positions.get(event.fill.symbol) ?? 0) + signed);
+          working.set(event.fill.symbol, (working.get(event.fill.symbol) ?? 0) - signed);
+          gate.onFill('bare', event.fill.symbol, signed);
+          const entry = workingByOrder.get(event.order.clientOrderId);
+          if (entry) entry.remaining -= signed;
+        } else if (event.kind === 'order-updated' && isTerminal(event.order.status)) {
+          const entry = workingByOrder.get(event.order.clientOrderId);
+          if (entry) {
+            working.set(entry.symbol, (working.get(entry.symbol) ?? 0) - entry.remaining);
+            gate.onOrderClosed('bare', entry.symbol, entry.remaining);
+            workingByOrder.delete(event.order.clientOrderId);
+          }
+        }
+      }
+      state = onTick(state, tick, ctx);
+      for (const intent of outbox) {
+        const rejection = gate.evaluate(intent, lastPrice.get(intent.symbol), now);
+        const signed = intent.side === 'BUY' ? intent.quantity : -intent.quantity;
+        if (rejection) {
+          working.set(intent.symbol, (working.get(intent.symbol) ?? 0) - signed);
+          continue;
+        }
+        const clientOrderId = clientOrderIdFor('bare', Number(intent.intentId.split(':')[1]));
+        workingByOrder.set(clientOrderId, { symbol: intent.symbol, remaining: signed });
+        orders += 1;
+        const instrument = bySymbol.get(intent.symbol)!;
+        for (const event of broker.submit(newOrder(intent, clientOrderId, now), instrument, now)) {
+          if (event.kind === 'order-updated' && isTerminal(event.order.status)) {
+            working.set(intent.symbol, (working.get(intent.symbol) ?? 0) - signed);
+            gate.onOrderClosed('bare', intent.symbol, signed);
+            workingByOrder.delete(clientOrderId);
+          }
+        }
+      }
+      outbox.length = 0;
+    }
+  }
+  let ticks = 0;
+  for (const batch of batches) ticks += batch.length;
+  return { ticks, intents, orders, fills, portfolio };
+}

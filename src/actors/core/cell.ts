@@ -1,0 +1,608 @@
+/**
+ * ActorCell: the core's bookkeeping around one nact actor - behavior, supervision, snapshots,
+ * statistics, children and termination. The nact actor owns the mailbox and the state; the cell
+ * owns everything nact gets wrong or lacks (see docs in index.ts).
+ */
+
+import { backoffDelayMs, DEFAULT_SUPERVISION } from './behavior.js';
+import { ActorInitError, EscalatedFailure, errorMessage, InjectedFault } from './errors.js';
+import {
+  type AnySignal,
+  type BatchSource,
+  type CellHost,
+  ChildFailedSignal,
+  DrainSignal,
+  NO_BATCH,
+  PipeSignal,
+  RetryInitSignal,
+  Signal,
+} from './internal.js';
+import { findNactActor, NACT_DIRECTIVES, type NactActor, type NactContext, type NactRef, spawnNact } from './nact-bridge.js';
+import type {
+  ActorContext,
+  ActorHealth,
+  ActorRef,
+  ActorSystem,
+  Behavior,
+  Json,
+  Logger,
+  PipeResult,
+  Snapshot,
+  SpawnOptions,
+  StopReason,
+  SupervisionDirective,
+  SupervisionPolicy,
+} from './types.js';
+
+// Cells of any protocol live side by side in one tree; `any` stays inside the core.
+export type AnyCell = ActorCell<any, any>;
+
+/** How many stopped-by-failure children a parent keeps listed in health. */
+const RETAINED_STOPPED_CHILDREN = 64;
+
+const RETRY_INIT = new RetryInitSignal();
+
+/** Escalated failures → the child that escalated, so a resuming parent can resume it. */
+const escalations = new WeakMap<object, AnyCell>();
+
+/**
+ * The concrete ref object. `cell` caches the resolved cell so `tell` skips any lookup; when that
+ * cell has terminated, the system re-resolves the path. `sink` is set for ask reply refs.
+ */
+export class ActorRefImpl<M> implements ActorRef<M> {
+  declare readonly __protocol?: (message: M) => void;
+  constructor(
+    readonly path: string,
+    public cell: AnyCell | undefined,
+    readonly sink: ((message: unknown) => boolean) | undefined,
+  ) {}
+
+  toJSON(): { path: string } {
+    return { path: this.path };
+  }
+}
+
+/** The `ActorContext` handed to behaviors: one object per cell. */
+class CellContext<M> implements ActorContext<M> {
+  constructor(private readonly cell: ActorCell<M, unknown>) {}
+  get self(): ActorRef<M> {
+    return this.cell.self;
+  }
+  get path(): string {
+    return this.cell.path;
+  }
+  get system(): ActorSystem {
+    return this.cell.host.api;
+  }
+  get restarts(): number {
+    return this.cell.restarts;
+  }
+  get log(): Logger {
+    return this.cell.log;
+  }
+  spawn<C, CS>(name: string, behavior: Behavior<C, CS>, options?: SpawnOptions<CS>): ActorRef<C> {
+    return this.cell.spawnChild(name, behavior, options).self;
+  }
+  pipeToSelf<T>(work: Promise<T>, onDone: (result: PipeResult<T>) => M): void {
+    this.cell.pipeToSelf(work, onDone);
+  }
+}
+
+/** Validates an actor name: non-empty, no `/`, not starting with `$` (reserved). */
+export function assertValidName(name: string): void {
+  if (name.length === 0 || name.includes('/') || name.startsWith('$')) {
+    throw new TypeError(`invalid actor name "${name}": non-empty, no "/", not starting with "$"`);
+  }
+}
+
+/**
+ * Creates a cell and its nact actor. `siblings` is the parent's child map (or the system's
+ * top-level map); `nactParent` the nact reference to spawn under.
+ */
+export function spawnCell<M, S>(
+  host: CellHost,
+  parent: AnyCell | undefined,
+  siblings: Map<string, AnyCell>,
+  nactParent: NactRef,
+  name: string,
+  behavior: Behavior<M, S>,
+  options: SpawnOptions<S> | undefined,
+): ActorCell<M, S> {
+  assertValidName(name);
+  const path = `${parent === undefined ? '' : parent.path}/${name}`;
+  const existing = siblings.get(name);
+  if (existing !== undefined && !existing.terminated) throw new Error(`actor ${path} already exists`);
+  const cell = new ActorCell<M, S>(host, parent, siblings, name, path, behavior, options);
+  siblings.delete(name);
+  siblings.set(name, cell);
+  host.register(path, cell);
+  try {
+    cell.nactRef = spawnNact(nactParent, (state, message) => cell.process(state as S, message), name, {
+      onCrash: (_message, error) =>
+        cell.handleFailure(error).catch((internal: unknown) => {
+          cell.log.error({ err: internal }, 'supervision failed; stopping actor');
+          cell.terminate('supervision', true);
+          return NACT_DIRECTIVES.resume;
+        }),
+      initialStateFunc: (ctx) => cell.init(ctx),
+    });
+  } catch (error) {
+    siblings.delete(name);
+    host.unregister(path, cell);
+    throw error;
+  }
+  return cell;
+}
+
+/** One actor's bookkeeping. Created by `spawnCell`. */
+export class ActorCell<M, S> {
+  readonly self: ActorRefImpl<M>;
+  readonly context: ActorContext<M>;
+  readonly log: Logger;
+  readonly kind: string;
+  readonly children = new Map<string, AnyCell>();
+  readonly policy: SupervisionPolicy;
+  readonly snapshotKey: string;
+  nactRef: NactRef | undefined;
+  private actor: NactActor | undefined;
+
+  status: 'running' | 'restarting' | 'stopped' = 'running';
+  terminated = false;
+  /** False once a graceful stop began (or the cell terminated): user messages become dead letters. */
+  accepting = true;
+
+  /** User messages queued in the nact mailbox (incl. pipe results), not yet processed. */
+  private queued = 0;
+  processed = 0;
+  failures = 0;
+  restarts = 0;
+  shed = 0;
+  snapshotFailures = 0;
+  private processingTimeUsTotal = 0;
+  private processingTimeUsMax = 0;
+  private lastError: { message: string; atMs: number } | undefined;
+
+  lastSnapshot: Snapshot | undefined;
+  private lastSnapshotAtMs: number | undefined;
+  private sequence = 0;
+  private sinceSnapshot = 0;
+  private snapshotWindowStartMs: number;
+
+  private stateInvalid = false;
+  private initFailure: unknown;
+  private restartTimes: number[] = [];
+  private wake: (() => void) | undefined;
+  private suspension: ((outcome: 'resume' | 'stopped') => void) | undefined;
+  private readonly drainWaiters = new Set<() => void>();
+  private readonly inlets = new Set<BatchSource & { readonly pending: number }>();
+
+  constructor(
+    readonly host: CellHost,
+    readonly parent: AnyCell | undefined,
+    private readonly siblings: Map<string, AnyCell>,
+    readonly name: string,
+    readonly path: string,
+    readonly behavior: Behavior<M, S>,
+    options: SpawnOptions<S> | undefined,
+  ) {
+    this.kind = behavior.kind;
+    this.policy = options?.supervision ?? DEFAULT_SUPERVISION;
+    this.snapshotKey = behavior.snapshot?.key ?? path;
+    this.self = new ActorRefImpl<M>(path, this, undefined);
+    this.log = host.logger.child === undefined ? host.logger : host.logger.child({ actor: path });
+    this.context = new CellContext<M>(this);
+    this.snapshotWindowStartMs = host.clock.nowMs();
+    const initial = options?.initialSnapshot;
+    if (initial !== undefined) {
+      if (behavior.snapshot === undefined) {
+        this.log.warn({ key: initial.key }, 'initialSnapshot ignored: behavior has no snapshot codec');
+      } else {
+        this.lastSnapshot = initial;
+        this.lastSnapshotAtMs = initial.atMs;
+      }
+    }
+  }
+
+  /** The concrete nact actor (resolved once, by one path walk). */
+  private concrete(): NactActor | undefined {
+    if (this.actor === undefined && this.nactRef !== undefined) {
+      this.actor = findNactActor(this.host.nactSystemName, this.nactRef);
+    }
+    return this.actor;
+  }
+
+  // ---------------------------------------------------------------- intake
+
+  /** Queues a user message (the system already checked `accepting`). */
+  tellUser(message: unknown): void {
+    const actor = this.concrete();
+    if (actor === undefined || this.terminated) {
+      this.host.deadLetter(this.path, 'stopped', message, 1);
+      return;
+    }
+    this.queued += 1;
+    actor.dispatch(message);
+  }
+
+  /** Queues an internal signal at the back of the mailbox. False if the cell is gone. */
+  enqueueSignal(signal: Signal): boolean {
+    const actor = this.concrete();
+    if (actor === undefined || this.terminated) return false;
+    actor.dispatch(signal);
+    return true;
+  }
+
+  /** Queues an internal signal at the front of the mailbox (after the message already scheduled). */
+  enqueuePriority(signal: Signal): boolean {
+    const actor = this.concrete();
+    if (actor === undefined || this.terminated) return false;
+    if (actor.busy) actor.mailbox.unshift({ message: signal, sender: undefined });
+    else actor.dispatch(signal);
+    return true;
+  }
+
+  /** See `ActorContext.pipeToSelf`. */
+  pipeToSelf<T>(work: Promise<T>, onDone: (result: PipeResult<T>) => M): void {
+    const deliver = (result: PipeResult<T>): void => {
+      if (this.terminated) {
+        this.host.deadLetter(this.path, 'stopped', result, 1);
+        return;
+      }
+      this.queued += 1;
+      this.enqueueSignal(new PipeSignal<T>(result, onDone));
+    };
+    void work.then(
+      (value) => deliver({ ok: true, value }),
+      (error: unknown) => deliver({ ok: false, error }),
+    );
+  }
+
+  /** An inlet now targets this cell (its items count in mailbox depth). */
+  attachInlet(inlet: BatchSource & { readonly pending: number }): void {
+    this.inlets.add(inlet);
+  }
+
+  /** Resolves when everything queued before this call has been processed (or the cell terminated). */
+  requestDrain(): Promise<void> {
+    if (this.terminated) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.drainWaiters.delete(done);
+        resolve();
+      };
+      this.drainWaiters.add(done);
+      if (!this.enqueueSignal(new DrainSignal(done))) done();
+    });
+  }
+
+  spawnChild<C, CS>(name: string, behavior: Behavior<C, CS>, options: SpawnOptions<CS> | undefined): ActorCell<C, CS> {
+    if (this.terminated || this.nactRef === undefined) throw new Error(`cannot spawn ${name}: ${this.path} has stopped`);
+    return spawnCell(this.host, this, this.children, this.nactRef, name, behavior, options);
+  }
+
+  // ---------------------------------------------------------------- processing (inside nact)
+
+  /** nact's `initialStateFunc`: at spawn and on every restart (`reset`). Never throws. */
+  init(nactContext: NactContext): unknown {
+    this.nactRef ??= nactContext.self;
+    const snapshot = this.lastSnapshot;
+    const settings = this.behavior.snapshot;
+    try {
+      const restored = snapshot !== undefined && settings !== undefined ? settings.codec.decode(snapshot.state, snapshot.version) : undefined;
+      const state = this.behavior.initial(this.context, restored);
+      this.stateInvalid = false;
+      this.initFailure = undefined;
+      this.sequence = snapshot?.sequence ?? 0;
+      this.sinceSnapshot = 0;
+      this.snapshotWindowStartMs = this.host.clock.nowMs();
+      this.status = 'running';
+      return state;
+    } catch (error) {
+      // nact would call handleFault concurrently and then process messages on an undefined
+      // state; instead mark the state invalid and let a front-of-mailbox signal fail properly.
+      this.stateInvalid = true;
+      this.initFailure = error;
+      this.enqueuePriority(RETRY_INIT);
+      return undefined;
+    }
+  }
+
+  /** nact's actor function: one mailbox entry. Throwing hands the failure to `onCrash`. */
+  process(state: S, raw: unknown): S {
+    if (this.stateInvalid) {
+      if (raw !== RETRY_INIT) this.concrete()?.mailbox.unshift({ message: raw, sender: undefined });
+      throw new ActorInitError(this.path, this.initFailure);
+    }
+    let message: M;
+    if (raw instanceof Signal) {
+      const signal = raw as AnySignal;
+      switch (signal.kind) {
+        case 'batch': {
+          const batch = signal.source.takeBatch();
+          if (batch === NO_BATCH) return state;
+          message = batch as M;
+          break;
+        }
+        case 'pipe':
+          this.queued -= 1;
+          message = signal.onDone(signal.result) as M;
+          break;
+        case 'fault':
+          throw new InjectedFault(this.path, signal.reason);
+        case 'drain':
+          signal.done();
+          return state;
+        case 'child-failed': {
+          const child = signal.child as AnyCell;
+          if (child.parent === this && !child.terminated && child.suspension !== undefined) {
+            const failure = new EscalatedFailure(child.path, signal.error);
+            escalations.set(failure, child);
+            throw failure;
+          }
+          return state;
+        }
+        case 'retry-init':
+          return state;
+      }
+    } else {
+      this.queued -= 1;
+      message = raw as M;
+    }
+    const startedAt = performance.now();
+    const next = this.behavior.receive(state, message, this.context);
+    const tookUs = (performance.now() - startedAt) * 1000;
+    this.processingTimeUsTotal += tookUs;
+    if (tookUs > this.processingTimeUsMax) this.processingTimeUsMax = tookUs;
+    this.processed += 1;
+    this.sequence += 1;
+    this.sinceSnapshot += 1;
+    const settings = this.behavior.snapshot;
+    if (settings !== undefined) {
+      const { everyMessages, everyMs } = settings;
+      if (
+        (everyMessages !== undefined && this.sinceSnapshot >= everyMessages) ||
+        (everyMs !== undefined && this.host.clock.nowMs() - this.snapshotWindowStartMs >= everyMs)
+      ) {
+        this.takeSnapshot(next);
+      }
+    }
+    return next;
+  }
+
+  private takeSnapshot(state: S): void {
+    const settings = this.behavior.snapshot;
+    if (settings === undefined) return;
+    const now = this.host.clock.nowMs();
+    this.sinceSnapshot = 0;
+    this.snapshotWindowStartMs = now;
+    let encoded: Json;
+    try {
+      encoded = settings.codec.encode(state);
+    } catch (error) {
+      this.snapshotFailed(error);
+      return;
+    }
+    const snapshot: Snapshot = { key: this.snapshotKey, version: settings.codec.version, state: encoded, sequence: this.sequence, atMs: now };
+    this.lastSnapshot = snapshot;
+    this.lastSnapshotAtMs = now;
+    this.host.saveSnapshot(snapshot, (error) => this.snapshotFailed(error));
+  }
+
+  private snapshotFailed(error: unknown): void {
+    this.snapshotFailures += 1;
+    this.log.error({ err: error, key: this.snapshotKey }, 'snapshot failed');
+    this.host.emit({ type: 'SnapshotFailed', path: this.path, key: this.snapshotKey, error, atMs: this.host.clock.nowMs() });
+  }
+
+  // ---------------------------------------------------------------- supervision (nact onCrash)
+
+  /** Decides and applies the directive. While the returned promise is pending, messages queue. */
+  async handleFailure(error: unknown): Promise<symbol> {
+    if (this.terminated) return NACT_DIRECTIVES.resume;
+    const now = this.host.clock.nowMs();
+    this.failures += 1;
+    this.lastError = { message: errorMessage(error), atMs: now };
+    const policy = this.policy;
+    let directive: SupervisionDirective = policy.strategy;
+    let restartLimitExceeded = false;
+    if (policy.strategy === 'restart') {
+      const windowStart = now - policy.withinMs;
+      this.restartTimes = this.restartTimes.filter((at) => at > windowStart);
+      if (this.restartTimes.length >= policy.maxRestarts) {
+        directive = 'escalate';
+        restartLimitExceeded = true;
+      }
+    }
+    if (directive === 'resume' && this.stateInvalid) directive = 'stop';
+    this.log.error({ err: error, directive, restartLimitExceeded }, 'actor failed');
+    this.host.emit({
+      type: 'ActorFailed',
+      path: this.path,
+      kind: this.kind,
+      error,
+      errorMessage: errorMessage(error),
+      directive,
+      restartLimitExceeded,
+      atMs: now,
+    });
+    switch (directive) {
+      case 'resume':
+        this.resumeEscalatedChild(error);
+        return NACT_DIRECTIVES.resume;
+      case 'stop':
+        this.terminate('supervision', true);
+        return NACT_DIRECTIVES.resume;
+      case 'restart':
+        return this.restartAfterBackoff(backoffDelayMs(policy, this.restartTimes.length));
+      case 'escalate':
+        return this.escalate(error);
+    }
+  }
+
+  private async restartAfterBackoff(backoffMs: number): Promise<symbol> {
+    this.status = 'restarting';
+    if (backoffMs > 0) await this.sleep(backoffMs);
+    if (this.terminated) return NACT_DIRECTIVES.resume;
+    this.restarts += 1;
+    this.restartTimes.push(this.host.clock.nowMs());
+    for (const child of [...this.children.values()]) child.terminate('parent-restarted', false);
+    this.children.clear();
+    this.host.emit({
+      type: 'ActorRestarted',
+      path: this.path,
+      kind: this.kind,
+      restarts: this.restarts,
+      backoffMs,
+      restoredFromSequence: this.lastSnapshot?.sequence ?? null,
+      atMs: this.host.clock.nowMs(),
+    });
+    // nact's reset(): stops nact children (none left), calls init(), then processes the mailbox.
+    return NACT_DIRECTIVES.reset;
+  }
+
+  private async escalate(error: unknown): Promise<symbol> {
+    const parent = this.parent;
+    if (parent === undefined || parent.terminated) {
+      this.terminate('escalated', true);
+      return NACT_DIRECTIVES.resume;
+    }
+    this.status = 'restarting';
+    const outcome = await new Promise<'resume' | 'stopped'>((resolve) => {
+      this.suspension = resolve;
+      if (!parent.enqueuePriority(new ChildFailedSignal(this, error))) resolve('stopped');
+    });
+    this.suspension = undefined;
+    if (outcome === 'stopped' || this.terminated) return NACT_DIRECTIVES.resume;
+    if (this.stateInvalid) {
+      this.terminate('supervision', true);
+      return NACT_DIRECTIVES.resume;
+    }
+    this.status = 'running';
+    this.resumeEscalatedChild(error);
+    return NACT_DIRECTIVES.resume;
+  }
+
+  /** A parent that resumes after an escalation resumes the child that escalated. */
+  private resumeEscalatedChild(error: unknown): void {
+    if (typeof error !== 'object' || error === null) return;
+    const child = escalations.get(error);
+    if (child === undefined) return;
+    escalations.delete(error);
+    child.suspension?.('resume');
+  }
+
+  private sleep(delayMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const handle = this.host.timers.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, delayMs);
+      this.wake = () => {
+        this.host.timers.clearTimeout(handle);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- termination
+
+  /**
+   * Stops this cell and its subtree now (children first). Unless `ownFailure`, an actor with a
+   * valid state writes a final snapshot and runs `onStop`. What is left in the mailbox and in
+   * inlets becomes dead letters. A cell stopped by its own failure stays listed in health.
+   */
+  terminate(reason: StopReason, ownFailure: boolean): void {
+    if (this.terminated) return;
+    const childReason: StopReason = reason === 'shutdown' ? 'shutdown' : 'parent-stopped';
+    for (const child of [...this.children.values()]) child.terminate(childReason, false);
+    this.terminated = true;
+    this.accepting = false;
+    this.status = 'stopped';
+    this.wake?.();
+    const actor = this.concrete();
+    if (!ownFailure && !this.stateInvalid && actor !== undefined) {
+      const state = actor.state as S;
+      const settings = this.behavior.snapshot;
+      if (settings !== undefined && (this.sinceSnapshot > 0 || this.lastSnapshot === undefined)) this.takeSnapshot(state);
+      if (this.behavior.onStop !== undefined) {
+        try {
+          this.behavior.onStop(state, this.context);
+        } catch (error) {
+          this.log.error({ err: error }, 'onStop threw');
+        }
+      }
+    }
+    if (actor !== undefined) {
+      let seen = 0;
+      for (const entry of actor.mailbox.toArray()) {
+        const message = entry.message;
+        if (message instanceof PipeSignal) {
+          seen += 1;
+          this.host.deadLetter(this.path, 'stopped', (message as PipeSignal<unknown>).result, 1);
+        } else if (!(message instanceof Signal)) {
+          seen += 1;
+          this.host.deadLetter(this.path, 'stopped', message, 1);
+        }
+      }
+      // The message nact already scheduled (setImmediate) is not in the mailbox any more.
+      if (this.queued > seen) this.host.deadLetter(this.path, 'stopped', undefined, this.queued - seen);
+      this.queued = 0;
+    }
+    for (const inlet of [...this.inlets]) {
+      const dropped = inlet.detach(this);
+      if (dropped > 0) this.host.deadLetter(this.path, 'stopped', undefined, dropped);
+    }
+    this.inlets.clear();
+    this.suspension?.('stopped');
+    for (const done of [...this.drainWaiters]) done();
+    this.host.unregister(this.path, this);
+    if (ownFailure) this.retainInSiblings();
+    else if (this.siblings.get(this.name) === this) this.siblings.delete(this.name);
+    actor?.stop();
+    this.log.info({ reason }, 'actor stopped');
+    this.host.emit({ type: 'ActorStopped', path: this.path, kind: this.kind, reason, atMs: this.host.clock.nowMs() });
+  }
+
+  private retainInSiblings(): void {
+    let stopped = 0;
+    for (const sibling of this.siblings.values()) if (sibling.terminated) stopped += 1;
+    for (const [name, sibling] of this.siblings) {
+      if (stopped <= RETAINED_STOPPED_CHILDREN) break;
+      if (sibling.terminated) {
+        this.siblings.delete(name);
+        stopped -= 1;
+      }
+    }
+  }
+
+  /** This cell and all live descendants. */
+  collectLive(into: AnyCell[]): void {
+    if (this.terminated) return;
+    into.push(this);
+    for (const child of this.children.values()) child.collectLive(into);
+  }
+
+  // ---------------------------------------------------------------- health
+
+  health(): ActorHealth {
+    let pending = 0;
+    for (const inlet of this.inlets) pending += inlet.pending;
+    return {
+      path: this.path,
+      kind: this.kind,
+      status: this.status,
+      mailboxDepth: this.terminated ? 0 : this.queued + pending,
+      processed: this.processed,
+      failures: this.failures,
+      restarts: this.restarts,
+      processingTimeUsTotal: Math.round(this.processingTimeUsTotal),
+      processingTimeUsMax: Math.round(this.processingTimeUsMax),
+      shed: this.shed,
+      snapshotFailures: this.snapshotFailures,
+      ...(this.lastError === undefined ? {} : { lastError: { ...this.lastError } }),
+      ...(this.lastSnapshotAtMs === undefined ? {} : { lastSnapshotAtMs: this.lastSnapshotAtMs }),
+      children: [...this.children.values()].map((child) => child.health()),
+    };
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Internal plumbing shared by the cell, the inlet and the system (not exported from the core).
+ * Internal messages are instances of `Signal`, so user messages (plain data) need no envelope.
+ */
+
+import type { ActorSystem, Clock, DeadLetterReason, Logger, PipeResult, Snapshot, SystemEvent, Timers } from './types.js';
+
+/** Base of every internal message the core puts into a nact mailbox. */
+export abstract class Signal {
+  abstract readonly kind: 'batch' | 'pipe' | 'fault' | 'drain' | 'child-failed' | 'retry-init';
+}
+
+/** Returned by `BatchSource.takeBatch` when there is nothing to deliver. */
+export const NO_BATCH: unique symbol = Symbol('no-batch');
+
+/** What the cell needs from an inlet. */
+export interface BatchSource {
+  readonly name: string;
+  /** Swaps out the pending buffer and wraps it; `NO_BATCH` when empty. Runs inside the actor. */
+  takeBatch(): unknown;
+  /** The target cell terminated: drop pending items and forget it. Returns how many were dropped. */
+  detach(cell: object): number;
+}
+
+/** "Deliver the inlet's pending items now" (one per inlet in flight, reused). */
+export class BatchSignal extends Signal {
+  readonly kind = 'batch';
+  constructor(readonly source: BatchSource) {
+    super();
+  }
+}
+
+/** Result of `pipeToSelf` work, turned into a user message inside the actor. */
+export class PipeSignal<T> extends Signal {
+  readonly kind = 'pipe';
+  constructor(
+    readonly result: PipeResult<T>,
+    readonly onDone: (result: PipeResult<T>) => unknown,
+  ) {
+    super();
+  }
+}
+
+/** `system.injectFault`: throw when processed. */
+export class FaultSignal extends Signal {
+  readonly kind = 'fault';
+  constructor(readonly reason: string) {
+    super();
+  }
+}
+
+/** Graceful stop: everything queued before it has been processed. */
+export class DrainSignal extends Signal {
+  readonly kind = 'drain';
+  constructor(readonly done: () => void) {
+    super();
+  }
+}
+
+/** A child escalated: the parent fails with its error (queued at the front of the parent's mailbox). */
+export class ChildFailedSignal extends Signal {
+  readonly kind = 'child-failed';
+  constructor(
+    readonly child: object,
+    readonly error: unknown,
+  ) {
+    super();
+  }
+}
+
+/** `initial` threw: make the failure reach supervision without losing a user message. */
+export class RetryInitSignal extends Signal {
+  readonly kind = 'retry-init';
+}
+
+/** Every concrete signal, for narrowing on `kind`. */
+export type AnySignal = BatchSignal | PipeSignal<unknown> | FaultSignal | DrainSignal | ChildFailedSignal | RetryInitSignal;
+
+/** Services the system provides to its cells and inlets. */
+export interface CellHost {
+  readonly api: ActorSystem;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly nactSystemName: string;
+  readonly shuttingDown: boolean;
+  register(path: string, cell: object): void;
+  unregister(path: string, cell: object): void;
+  emit(event: SystemEvent): void;
+  deadLetter(path: string, reason: DeadLetterReason, message: unknown, count: number): void;
+  saveSnapshot(snapshot: Snapshot, onFailure: (error: unknown) => void): void;
+}

@@ -1,0 +1,48 @@
+import type { ActorRef } from '../core/index.js';
+import type { Bar, Tick } from '../../model/index.js';
+import type { StrategyOrderEvent } from '../../strategies/api.js';
+
+/**
+ * Protocol of a strategy actor (one per strategy instance, under `strategies`).
+ * Market data comes from symbol actors through inlets; order events from the execution
+ * actor and refusals from the risk actor; commands from the gateway.
+ */
+export type StrategyCommand =
+  | { readonly type: 'MarketData'; readonly batches: readonly (readonly Tick[])[] }
+  | { readonly type: 'BarsClosed'; readonly bars: readonly Bar[] }
+  /** An outcome of one of this strategy's intents. */
+  | { readonly type: 'OrderEvent'; readonly event: StrategyOrderEvent }
+  /** Stop feeding the strategy (it places nothing while paused); Resume undoes it. */
+  | { readonly type: 'Pause' }
+  | { readonly type: 'Resume' }
+  | { readonly type: 'GetStatus'; readonly replyTo: ActorRef<StrategyStatus> };
+
+/** An intent that is not closed yet. */
+export interface WorkingIntent {
+  readonly symbol: string;
+  readonly clientOrderId: string;
+  /** Signed quantity not yet filled. */
+  remaining: number;
+}
+
+/** The host's state around the plugin's own state. Snapshotted. */
+export interface StrategyHostState<S = unknown> {
+  strategy: S;
+  /** Next intent number; ids are `${strategyId}:${sequence}` and never reused. */
+  sequence: number;
+  /** This strategy's own net quantity per symbol (its virtual sub-position). */
+  positions: Record<string, number>;
+  working: Record<string, WorkingIntent>;
+  workingBySymbol: Record<string, number>;
+  paused: boolean;
+  stats: { ticks: number; bars: number; intents: number; rejected: number; fills: number };
+}
+
+export interface StrategyStatus {
+  readonly strategyId: string;
+  readonly kind: string;
+  readonly paused: boolean;
+  readonly positions: Readonly<Record<string, number>>;
+  readonly workingIntents: number;
+  readonly stats: StrategyHostState['stats'];
+}

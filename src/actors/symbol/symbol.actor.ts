@@ -1,0 +1,89 @@
+import type { Behavior } from '../core/index.js';
+import { assertNever, type Tick } from '../../model/index.js';
+import type { Directory } from '../../runtime/directory.js';
+import type { MarketCache } from '../../runtime/market-cache.js';
+import type { SymbolCommand, SymbolState } from './symbol.protocol.js';
+
+export interface SymbolActorDeps {
+  readonly directory: Directory;
+  readonly cache: MarketCache;
+}
+
+function emptyState(symbol: string): SymbolState {
+  return { symbol, lastPricePaise: 0, openPaise: 0, highPaise: 0, lowPaise: 0, volume: 0, ticks: 0, lastExchangeTimeMs: 0, barsClosed: 0 };
+}
+
+/**
+ * One actor per instrument. Keeps the day's OHLC and the latest quote, writes the market
+ * cache, then fans the batch out: to the strategies subscribed to the symbol, to the
+ * broker (for matching), and the last price to the portfolios (conflated).
+ */
+export function symbolBehavior(symbol: string, deps: SymbolActorDeps): Behavior<SymbolCommand, SymbolState> {
+  return {
+    kind: 'symbol',
+    initial: (_ctx, restored) => restored ?? emptyState(symbol),
+    snapshot: {
+      codec: { version: 1, encode: (state) => ({ ...state }), decode: (json) => json as unknown as SymbolState },
+      everyMs: 1000,
+    },
+    receive(state, message, ctx) {
+      switch (message.type) {
+        case 'MarketData':
+          return onMarketData(state, message.batches, deps);
+        case 'BarsClosed': {
+          for (const bar of message.bars) {
+            for (const inlet of deps.directory.barSubscribers.get(symbol) ?? []) inlet.offer(bar);
+          }
+          return { ...state, barsClosed: state.barsClosed + message.bars.length };
+        }
+        case 'GetStatus':
+          ctx.system.tell(message.replyTo, state);
+          return state;
+        default:
+          return assertNever(message, 'symbol command');
+      }
+    },
+  };
+}
+
+function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[], deps: SymbolActorDeps): SymbolState {
+  let { openPaise, highPaise, lowPaise, ticks } = state;
+  let last: Tick | undefined;
+  for (const batch of batches) {
+    for (const tick of batch) {
+      const price = tick.ltpPaise;
+      if (openPaise === 0) {
+        openPaise = price;
+        highPaise = price;
+        lowPaise = price;
+      } else {
+        if (price > highPaise) highPaise = price;
+        if (price < lowPaise) lowPaise = price;
+      }
+      ticks += 1;
+      last = tick;
+    }
+  }
+  if (!last) return state;
+  deps.cache.update(last); // written before published
+  const { directory } = deps;
+  const subscribers = directory.tickSubscribers.get(state.symbol);
+  for (const batch of batches) {
+    directory.executionTicks?.offer(batch);
+    if (subscribers) for (const inlet of subscribers) inlet.offer(batch);
+  }
+  for (const inlet of directory.portfolioMarks) inlet.offer(last);
+  return {
+    ...state,
+    lastPricePaise: last.ltpPaise,
+    openPaise,
+    highPaise,
+    lowPaise,
+    volume: last.volume,
+    ticks,
+    lastExchangeTimeMs: last.exchangeTimeMs,
+  };
+}
+
+/** Tick batches for a symbol actor arrive through its inlet; this wraps them. */
+export const wrapSymbolTicks = (batches: readonly (readonly Tick[])[]): SymbolCommand => ({ type: 'MarketData', batches });

@@ -1,0 +1,98 @@
+/**
+ * The paper-trading application: the synthetic NSE market, the market-data pipeline, the
+ * actor tree and the HTTP status surface. `src/main.ts` is its command line.
+ */
+import type { Subscription } from 'rxjs';
+import type { TroupeConfig } from './config/config.js';
+import { buildStatusServer, listen } from './gateway/status-server.js';
+import type { Logger } from './runtime/logger.js';
+import { Metrics } from './runtime/metrics.js';
+import { Runtime } from './runtime/runtime.js';
+import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
+
+/** Counters for the terminal status line. */
+export interface RunningStats {
+  ticks: number;
+  orders: number;
+  fills: number;
+  rejectedTicks: number;
+}
+
+export interface Running {
+  readonly port: number;
+  readonly runtime: Runtime;
+  readonly stats: Readonly<RunningStats>;
+  stop(reason: string): Promise<void>;
+}
+
+/** Starts everything; resolves once the API listens. */
+export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Running> {
+  const startedAtMs = Date.now();
+  const market = createSyntheticMarket({
+    symbols: config.market.symbols,
+    seed: config.market.seed,
+    ticksPerSymbolPerSecond: config.market.ticksPerSymbolPerSecond,
+  });
+  const metrics = new Metrics();
+  const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
+  let lastTickWallMs: number | undefined;
+  const runtime = new Runtime({
+    instruments: market.instruments,
+    strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
+    portfolio: { portfolioId: 'paper', initialCashPaise: config.initialCashPaise },
+    clock: { nowMs: () => market.simulatedTimeMs },
+    logger: log,
+    metrics,
+  });
+  runtime.start();
+  runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
+  runtime.bus.on('OrderFilled', () => (stats.fills += 1));
+
+  const feed: Subscription = marketDataPipeline({
+    source$: syntheticTicks$(market, { mode: 'realtime', speed: config.market.speed }),
+    instruments: market.instruments,
+    onRejected: (rejection) => {
+      stats.rejectedTicks += 1;
+      metrics.ticksRejected.inc({ reason: rejection.reason });
+      log.warn({ rejection }, 'malformed tick dropped');
+    },
+    onTicks: (symbol, ticks) => {
+      lastTickWallMs = Date.now();
+      stats.ticks += ticks.length;
+      metrics.ticks.inc({ source: 'synthetic' }, ticks.length);
+      runtime.offerTicks(symbol, ticks);
+    },
+    onBars: (bars) => runtime.offerBars(bars),
+    barIntervals: ['1m', '5m'],
+  });
+
+  const server = buildStatusServer({
+    runtime,
+    startedAtMs,
+    feedState: () => ({
+      connected: !feed.closed,
+      lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,
+    }),
+  });
+  const port = await listen(server, config.port, config.host);
+  log.info({ port, symbols: market.instruments.length }, 'Troupe is trading (paper, synthetic NSE market)');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    runtime,
+    stats,
+    stop(reason) {
+      stopping ??= (async () => {
+        log.info({ reason }, 'stopping: intake closed, draining actors');
+        feed.unsubscribe();
+        await runtime.stop(8_000);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        log.info('stopped cleanly');
+      })();
+      return stopping;
+    },
+  };
+}
+

@@ -1,0 +1,93 @@
+import type { ChargeBreakdown, ChargeLedger, ChargeRates } from '../../model/charges.js';
+import type { Fill } from '../../model/fill.js';
+import type { Instrument } from '../../model/instrument.js';
+import type { Order } from '../../model/order.js';
+
+/** How the paper broker fills orders. Every field has a default (see {@link DEFAULT_PAPER_BROKER_CONFIG}). */
+export interface PaperBrokerConfig {
+  /**
+   * Slippage for market-type fills (MARKET, triggered SL-M), in basis points of the touch
+   * price, always against the trader. Resolution 0.01 bp. Default 0.
+   */
+  readonly slippageBps: number;
+  /**
+   * Largest share (0 < p ≤ 100) of one tick's traded quantity that one order may take.
+   * A tick's traded quantity is its volume delta when the cumulative volume grew since
+   * the previous tick of the symbol, else its `lastQuantity`. Default 100.
+   */
+  readonly participationPercent: number;
+  /** Resting limit orders fill when the LTP equals the limit (true) or only when it trades through (false, default). */
+  readonly fillAtTouch: boolean;
+  /** Reject orders and skip matching outside the NSE session (09:15–15:30 IST, weekdays). Default false. */
+  readonly marketHoursOnly: boolean;
+  /** The cost model for fills. Default Zerodha NSE equity. */
+  readonly chargeRates: ChargeRates;
+}
+
+/** Stable machine codes for rejections (the text in `statusMessage` is Kite-like and for people). */
+export type RejectionCode =
+  | 'duplicate-order'
+  | 'symbol-mismatch'
+  | 'product-not-allowed'
+  | 'invalid-quantity'
+  | 'lot-size'
+  | 'freeze-quantity'
+  | 'price-missing'
+  | 'invalid-price'
+  | 'trigger-missing'
+  | 'tick-size'
+  | 'price-band'
+  | 'trigger-band'
+  | 'trigger-above-price'
+  | 'trigger-below-price'
+  | 'trigger-vs-ltp'
+  | 'market-closed';
+
+/**
+ * What the paper broker reports. `order-updated` covers accepted, rejected (with a code),
+ * triggered and cancelled; a fill is reported once, as `fill`, carrying the order after
+ * the fill (its status is OPEN for a partial fill, COMPLETE for the last).
+ * `cancel-rejected` answers a cancel of an unknown or finished order.
+ */
+export type BrokerEvent =
+  | { readonly kind: 'order-updated'; readonly order: Order; readonly rejectionCode?: RejectionCode }
+  | { readonly kind: 'fill'; readonly fill: Fill; readonly order: Order; readonly charges: ChargeBreakdown }
+  | { readonly kind: 'cancel-rejected'; readonly clientOrderId: string; readonly reason: string; readonly atMs: number };
+
+/** One resting order in a snapshot. */
+export interface RestingOrderSnapshot {
+  readonly order: Order;
+  readonly instrument: Instrument;
+  /** Brokerage charged so far on this order's fills (the cap is per order). */
+  readonly brokeragePaise: number;
+  /** Whether the order has met a tick while OPEN (decides taker vs resting limit price, IOC). */
+  readonly evaluated: boolean;
+}
+
+/** Last seen market state of one symbol. */
+export interface SymbolMarketSnapshot {
+  readonly symbol: string;
+  /** Cumulative volume of the last tick, −1 when unknown. */
+  readonly lastVolume: number;
+  /** Last traded price, 0 when unknown. */
+  readonly lastPricePaise: number;
+}
+
+/** The running contract note of one portfolio. */
+export interface PortfolioLedgerSnapshot {
+  readonly portfolioId: string;
+  /** IST date the ledger belongs to ("YYYY-MM-DD"). */
+  readonly day: string;
+  readonly ledger: ChargeLedger;
+}
+
+/** The paper broker's whole state, JSON-safe. `restore(JSON.parse(JSON.stringify(s)))` continues identically. */
+export interface PaperBrokerSnapshot {
+  readonly version: 1;
+  readonly nowMs: number;
+  readonly orderSequence: number;
+  readonly fillSequence: number;
+  readonly orders: readonly RestingOrderSnapshot[];
+  readonly markets: readonly SymbolMarketSnapshot[];
+  readonly ledgers: readonly PortfolioLedgerSnapshot[];
+}

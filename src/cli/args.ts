@@ -1,0 +1,67 @@
+/**
+ * A small, strict command-line parser: `--name value`, `--name=value`, `--flag`. Unknown
+ * options are errors that name the option; `--help` prints the usage.
+ */
+export interface OptionSpec {
+  readonly name: string;
+  readonly description: string;
+  /** A flag takes no value. */
+  readonly flag?: boolean;
+  readonly required?: boolean;
+  readonly default?: string;
+  readonly valueName?: string;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function usage(command: string, summary: string, options: readonly OptionSpec[]): string {
+  const lines = [`Usage: ${command} [options]`, '', summary, '', 'Options:'];
+  const width = Math.max(...options.map((o) => o.name.length + (o.flag ? 0 : (o.valueName ?? 'value').length + 3))) + 4;
+  for (const option of [...options, { name: 'help', description: 'Show this help', flag: true }]) {
+    const left = `--${option.name}${'flag' in option && option.flag ? '' : ` <${('valueName' in option && option.valueName) || 'value'}>`}`;
+    const extra = 'default' in option && option.default !== undefined ? ` (default: ${option.default})` : 'required' in option && option.required ? ' (required)' : '';
+    lines.push(`  ${left.padEnd(width)}${option.description}${extra}`);
+  }
+  return lines.join('\n');
+}
+
+/** Parses argv; returns undefined when --help was asked (the caller prints usage). */
+export function parseArgs(argv: readonly string[], options: readonly OptionSpec[]): Record<string, string> | undefined {
+  const byName = new Map(options.map((option) => [option.name, option]));
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return undefined;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    const spec = byName.get(name);
+    if (!spec) throw new UsageError(`unknown option --${name}`);
+    if (spec.flag) {
+      if (eq > 0) throw new UsageError(`--${name} takes no value`);
+      values[name] = 'true';
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    values[name] = value;
+  }
+  for (const spec of options) {
+    if (values[spec.name] === undefined && spec.default !== undefined) values[spec.name] = spec.default;
+    if (spec.required && values[spec.name] === undefined) throw new UsageError(`--${spec.name} is required`);
+  }
+  return values;
+}
+
+/** Parses a positive integer option with a clear error. */
+export function intOption(values: Record<string, string>, name: string, min = 1): number {
+  const raw = values[name];
+  const value = Number(raw);
+  if (raw === undefined || !Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${raw ?? ''}"`);
+  return value;
+}

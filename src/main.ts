@@ -1,0 +1,101 @@
+/**
+ * `npm start`: paper trading on the synthetic NSE market, API and metrics on PORT (8080).
+ * On a terminal it shows a live status line and writes JSON logs to a file; otherwise the
+ * JSON logs go to stdout. SIGINT/SIGTERM stop it gracefully (exit 0 within 10 s).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTroupe, type Running } from './app.js';
+import { parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
+import { isInteractive, loadConfig } from './config/config.js';
+import { formatInr, summarisePortfolio } from './model/index.js';
+import { createLogger, type Logger } from './runtime/logger.js';
+import type { ActorHealth } from './actors/core/index.js';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'port', description: 'HTTP port (or PORT)', valueName: 'n' },
+  { name: 'symbols', description: 'Synthetic symbols (or TROUPE_SYMBOLS)', valueName: 'n' },
+  { name: 'speed', description: 'Market seconds per wall second (or TROUPE_MARKET_SPEED)', valueName: 'x' },
+];
+const SUMMARY = 'Paper trading on a generated NSE market; API and metrics on http://localhost:8080.';
+
+function countActors(nodes: readonly ActorHealth[], into = { total: 0, running: 0, restarts: 0 }) {
+  for (const node of nodes) {
+    into.total += 1;
+    if (node.status === 'running') into.running += 1;
+    into.restarts += node.restarts;
+    countActors(node.children, into);
+  }
+  return into;
+}
+
+function statusLine(running: Running, previous: { ticks: number; atMs: number }): string {
+  const now = Date.now();
+  const rate = Math.round(((running.stats.ticks - previous.ticks) * 1000) / Math.max(1, now - previous.atMs));
+  previous.ticks = running.stats.ticks;
+  previous.atMs = now;
+  const actors = countActors(running.runtime.system.health());
+  const state = running.runtime.portfolio();
+  const summary = state ? summarisePortfolio(state) : undefined;
+  return [
+    `ticks/s ${rate}`,
+    `actors ${actors.running}/${actors.total} up, ${actors.restarts} restarts`,
+    `orders ${running.stats.orders}`,
+    `fills ${running.stats.fills}`,
+    summary ? `equity ${formatInr(summary.equityPaise)}` : '',
+    summary ? `P&L ${formatInr(summary.netPnlPaise)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' │ ');
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const values = parseArgs(argv, OPTIONS);
+  if (!values) {
+    process.stdout.write(`${usage('npm start --', SUMMARY, OPTIONS)}\n`);
+    return;
+  }
+  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed });
+  const interactive = isInteractive();
+  let log: Logger;
+  if (interactive) {
+    mkdirSync(join(config.dataDir, 'logs'), { recursive: true });
+    const logFile = join(config.dataDir, 'logs', 'troupe.log');
+    log = createLogger(config.logLevel, logFile);
+    process.stdout.write(`Troupe: logs go to ${logFile}\n`);
+  } else {
+    log = createLogger(config.logLevel);
+  }
+  const running = await startTroupe(config, log);
+  if (interactive) process.stdout.write(`Troupe: paper trading; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
+  const previous = { ticks: 0, atMs: Date.now() };
+  const timer = interactive ? setInterval(() => process.stdout.write(`\r\x1b[2K${statusLine(running, previous)}`), 1000) : undefined;
+
+  const shutdown = (signal: string): void => {
+    if (timer) clearInterval(timer);
+    if (interactive) process.stdout.write('\n');
+    const force = setTimeout(() => {
+      log.error('graceful stop took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    running.stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`troupe: ${error.message}\n${usage('npm start --', SUMMARY, OPTIONS)}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`troupe: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

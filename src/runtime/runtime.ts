@@ -1,0 +1,303 @@
+import { createActorSystem, InMemorySnapshotStore, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type SnapshotStore } from '../actors/core/index.js';
+import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
+import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
+import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
+import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
+import { riskBehavior } from '../actors/risk/risk.actor.js';
+import type { RiskCommand } from '../actors/risk/risk.protocol.js';
+import { strategyBehavior, wrapBars, wrapTicks, type StrategyInstance } from '../actors/strategy/strategy.actor.js';
+import type { StrategyCommand, StrategyStatus } from '../actors/strategy/strategy.protocol.js';
+import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.js';
+import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
+import type { PaperBrokerConfig } from '../brokers/paper/index.js';
+import { summarisePortfolio, type Bar, type Instrument, type Paise, type PortfolioState, type Tick } from '../model/index.js';
+import { DEFAULT_RISK_LIMITS, type RiskLimits } from '../risk/risk-gate.js';
+import { strategyByKind } from '../strategies/index.js';
+import { Directory } from './directory.js';
+import { EventBus } from './event-bus.js';
+import { silentLogger, type Logger } from './logger.js';
+import { MarketCache } from './market-cache.js';
+import { Metrics, type ActorHealthSample } from './metrics.js';
+
+/** A strategy to run: its kind from the registry, an id, and raw configuration. */
+export interface StrategySpec {
+  readonly strategyId: string;
+  readonly kind: string;
+  readonly config?: unknown;
+  readonly portfolioId?: string;
+}
+
+export interface RuntimeOptions {
+  readonly instruments: readonly Instrument[];
+  readonly strategies: readonly StrategySpec[];
+  readonly portfolio: { readonly portfolioId: string; readonly initialCashPaise: Paise };
+  readonly clock: { nowMs(): number };
+  readonly broker?: Partial<PaperBrokerConfig>;
+  readonly riskLimits?: Partial<RiskLimits>;
+  readonly snapshotStore?: SnapshotStore;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Snapshot every N messages in every actor (tests use 1); default: each actor's own cadence. */
+  readonly snapshotEveryMessages?: number;
+  /** Tick-to-order latency of each order, in microseconds (benchmarks). */
+  readonly onOrderLatencyUs?: (latencyUs: number) => void;
+  /** Largest number of tick batches a strategy or the broker may have waiting before the oldest is shed. */
+  readonly maxPendingBatches?: number;
+}
+
+/** Groups under the root, in start order: sinks first, sources last. */
+const SUPERVISION = { strategy: 'restart', maxRestarts: 10, withinMs: 60_000, backoff: { minMs: 10, maxMs: 2_000, factor: 2 } } as const;
+
+/**
+ * The running tree and what surrounds it: the directory of refs, the market cache, the
+ * event bus and metrics. Built once per process (or per backtest).
+ */
+export class Runtime {
+  readonly system: ActorSystem;
+  readonly directory = new Directory();
+  readonly cache = new MarketCache();
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  private readonly portfolioStates = new Map<string, PortfolioState>();
+  private readonly strategyInstances: StrategyInstance[];
+  private stopped = false;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.log = options.logger ?? silentLogger();
+    this.metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
+    this.bus = new EventBus((error, event) => this.log.error({ err: error, event: event.type }, 'event listener failed'));
+    this.instruments = new Map(options.instruments.map((instrument) => [instrument.symbol, instrument]));
+    this.strategyInstances = options.strategies.map((spec) => this.instantiate(spec));
+    this.system = createActorSystem({
+      name: 'troupe',
+      snapshotStore: options.snapshotStore ?? new InMemorySnapshotStore(),
+      logger: this.log,
+      // snapshot cadence is about durability, so it runs on wall time even in a backtest
+      clock: { nowMs: () => Date.now() },
+    });
+    this.metrics.bind({
+      actors: () => flattenHealth(this.system.health()),
+      deadLetters: () => this.system.deadLetters,
+      portfolios: () =>
+        [...this.portfolioStates.values()].map((state) => {
+          const summary = summarisePortfolio(state);
+          return {
+            portfolioId: state.portfolioId,
+            equityRupees: summary.equityPaise / 100,
+            netPnlRupees: summary.netPnlPaise / 100,
+            grossExposureRupees: summary.grossExposurePaise / 100,
+          };
+        }),
+    });
+  }
+
+  private instantiate(spec: StrategySpec): StrategyInstance {
+    const definition = strategyByKind(spec.kind);
+    const raw = (spec.config ?? {}) as Record<string, unknown>;
+    const withSymbols = raw.symbols === undefined ? { ...raw, symbols: this.options.instruments.map((i) => i.symbol) } : raw;
+    return {
+      strategyId: spec.strategyId,
+      portfolioId: spec.portfolioId ?? this.options.portfolio.portfolioId,
+      definition,
+      config: definition.parseConfig(withSymbols),
+    };
+  }
+
+  /** Applies the snapshot cadence override, if any. */
+  private cadence<M, S>(behavior: Behavior<M, S>): Behavior<M, S> {
+    const every = this.options.snapshotEveryMessages;
+    if (every === undefined || !behavior.snapshot) return behavior;
+    return { ...behavior, snapshot: { ...behavior.snapshot, everyMessages: every } };
+  }
+
+  /** Starts the tree in order: portfolios, execution, risk, strategies, market. */
+  start(): void {
+    const { system, directory, options } = this;
+    const maxPending = options.maxPendingBatches ?? 10_000;
+
+    this.group('portfolios', (ctx) => {
+      directory.portfolios.clear();
+      directory.portfolioMarks.length = 0;
+      const { portfolioId, initialCashPaise } = options.portfolio;
+      const ref: ActorRef<PortfolioCommand> = ctx.spawn(
+        portfolioId,
+        this.cadence(portfolioBehavior(portfolioId, initialCashPaise, { bus: this.bus, onState: (state) => this.portfolioStates.set(portfolioId, state) })),
+        { supervision: SUPERVISION },
+      );
+      directory.portfolios.set(portfolioId, ref);
+      directory.portfolioMarks.push(system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+    });
+
+    this.group('execution', (ctx) => {
+      const deps: ExecutionActorDeps = {
+        directory,
+        bus: this.bus,
+        metrics: this.metrics,
+        clock: options.clock,
+        instruments: this.instruments,
+        config: options.broker ?? {},
+        log: this.log,
+        ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
+      };
+      const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), { supervision: SUPERVISION });
+      directory.execution = ref;
+      directory.executionTicks = system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
+    });
+
+    const risk: ActorRef<RiskCommand> = system.spawn(
+      'risk',
+      this.cadence(riskBehavior({
+        directory,
+        cache: this.cache,
+        bus: this.bus,
+        metrics: this.metrics,
+        clock: options.clock,
+        limits: { ...DEFAULT_RISK_LIMITS, ...options.riskLimits },
+      })),
+      { supervision: SUPERVISION },
+    );
+    directory.risk = risk;
+
+    this.group('strategies', (ctx) => {
+      directory.strategies.clear();
+      directory.tickSubscribers.clear();
+      directory.barSubscribers.clear();
+      for (const instance of this.strategyInstances) {
+        const ref: ActorRef<StrategyCommand> = ctx.spawn(
+          instance.strategyId,
+          this.cadence(strategyBehavior(instance, { directory, cache: this.cache, clock: options.clock, log: this.log })),
+          { supervision: SUPERVISION },
+        );
+        directory.strategies.set(instance.strategyId, ref);
+        const ticks = system.inlet(ref, wrapTicks, { maxPending, overflow: { kind: 'drop-oldest' } });
+        const bars = system.inlet(ref, wrapBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+        for (const subscription of instance.definition.subscriptions(instance.config)) {
+          for (const symbol of subscription.symbols) {
+            if (subscription.kind === 'ticks') directory.addTickSubscriber(symbol, ticks);
+            else directory.addBarSubscriber(symbol, bars);
+          }
+        }
+      }
+    });
+
+    this.group('market', (ctx) => {
+      directory.symbols.clear();
+      directory.symbolInlets.clear();
+      for (const instrument of options.instruments) {
+        const ref: ActorRef<SymbolCommand> = ctx.spawn(instrument.symbol, this.cadence(symbolBehavior(instrument.symbol, { directory, cache: this.cache })), {
+          supervision: SUPERVISION,
+        });
+        directory.symbols.set(instrument.symbol, ref);
+        directory.symbolInlets.set(
+          instrument.symbol,
+          system.inlet(ref, wrapSymbolTicks, { maxPending, overflow: { kind: 'drop-oldest' } }),
+        );
+      }
+    });
+  }
+
+  /** A supervising group actor whose only job is to own (and re-create) its children. */
+  private group(name: string, spawnChildren: (ctx: Parameters<Behavior<never, null>['initial']>[0]) => void): void {
+    const behavior: Behavior<never, null> = {
+      kind: 'supervisor',
+      initial(ctx) {
+        spawnChildren(ctx);
+        return null;
+      },
+      receive: (state) => state,
+    };
+    this.system.spawn(name, behavior, { supervision: SUPERVISION });
+  }
+
+  /** Hands ticks for one symbol to its actor (through its batching inlet). */
+  offerTicks(symbol: string, ticks: readonly Tick[]): boolean {
+    if (this.stopped) return false;
+    const inlet = this.directory.symbolInlets.get(symbol);
+    if (!inlet) return false;
+    inlet.offer(ticks);
+    return true;
+  }
+
+  /** Hands closed bars to their symbol actors. */
+  offerBars(bars: readonly Bar[]): void {
+    if (this.stopped) return;
+    const bySymbol = new Map<string, Bar[]>();
+    for (const bar of bars) {
+      const list = bySymbol.get(bar.symbol) ?? [];
+      list.push(bar);
+      bySymbol.set(bar.symbol, list);
+    }
+    for (const [symbol, list] of bySymbol) {
+      const ref = this.directory.symbols.get(symbol);
+      if (ref) this.system.tell(ref, { type: 'BarsClosed', bars: list });
+    }
+  }
+
+  /** Messages and batched items waiting anywhere in the tree. */
+  pendingWork(): number {
+    let total = 0;
+    const visit = (nodes: readonly ActorHealth[]): void => {
+      for (const node of nodes) {
+        total += node.mailboxDepth;
+        visit(node.children);
+      }
+    };
+    visit(this.system.health());
+    return total;
+  }
+
+  /** Resolves once every mailbox is empty (all consequences of what was offered have run). */
+  async whenIdle(maxTurns = 1_000_000): Promise<void> {
+    for (let turn = 0; turn < maxTurns; turn += 1) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.pendingWork() === 0) {
+        // one more turn: a handler that just ran may have told someone
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.pendingWork() === 0) return;
+      }
+    }
+    throw new Error('the actor tree did not become idle');
+  }
+
+  portfolio(portfolioId = this.options.portfolio.portfolioId): PortfolioState | undefined {
+    return this.portfolioStates.get(portfolioId);
+  }
+
+  async askPortfolio(portfolioId = this.options.portfolio.portfolioId, timeoutMs = 2000): Promise<PortfolioView> {
+    const ref = this.directory.portfolios.get(portfolioId);
+    if (!ref) throw new Error(`no portfolio "${portfolioId}"`);
+    return this.system.ask<PortfolioCommand, PortfolioView>(ref, (replyTo) => ({ type: 'GetPortfolio', replyTo }), timeoutMs);
+  }
+
+  async strategyStatus(strategyId: string, timeoutMs = 2000): Promise<StrategyStatus> {
+    const ref = this.directory.strategies.get(strategyId);
+    if (!ref) throw new Error(`no strategy "${strategyId}"`);
+    return this.system.ask<StrategyCommand, StrategyStatus>(ref, (replyTo) => ({ type: 'GetStatus', replyTo }), timeoutMs);
+  }
+
+  /** Graceful stop: no more intake, drain, final snapshots. */
+  async stop(timeoutMs = 8000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.system.shutdown(timeoutMs);
+  }
+}
+
+/** The health tree as a flat list for metrics. */
+export function flattenHealth(nodes: readonly ActorHealth[], into: ActorHealthSample[] = []): ActorHealthSample[] {
+  for (const node of nodes) {
+    into.push({
+      path: node.path,
+      kind: node.kind,
+      mailboxDepth: node.mailboxDepth,
+      processed: node.processed,
+      restarts: node.restarts,
+      failures: node.failures,
+      running: node.status === 'running',
+    });
+    flattenHealth(node.children, into);
+  }
+  return into;
+}

@@ -1,0 +1,187 @@
+/**
+ * The strategy plugin API. A strategy is a pure plugin: it reads the world through
+ * read-only views and acts only by submitting or cancelling intents, which go through
+ * risk before any order exists. It never sees a broker, an actor or I/O. Hooks are
+ * synchronous and return the next state, so a unit test is a loop over inputs with a
+ * fake context (see test/support/strategy-kit.ts).
+ */
+import type { Bar, BarInterval, Fill, Order, OrderType, Paise, Product, Side, Tick, Validity } from '../model/index.js';
+
+/** JSON-safe data, the shape of encoded strategy state. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** What a strategy wants delivered; the host wires the streams. */
+export type Subscription =
+  | { readonly kind: 'ticks'; readonly symbols: readonly string[] }
+  | { readonly kind: 'bars'; readonly symbols: readonly string[]; readonly interval: BarInterval };
+
+/** The latest market state of a symbol, as the symbol actor last published it. */
+export interface Quote {
+  readonly symbol: string;
+  readonly ltpPaise: Paise;
+  readonly bidPaise?: Paise;
+  readonly askPaise?: Paise;
+  readonly volume: number;
+  readonly exchangeTimeMs: number;
+}
+
+/** Read-only market view. */
+export interface MarketView {
+  quote(symbol: string): Quote | undefined;
+}
+
+/** Read-only view of the strategy's portfolio. */
+export interface PortfolioView {
+  /** Net quantity held in the symbol (all products), + long / − short. */
+  netQuantity(symbol: string): number;
+  /** Quantity in orders that are still working for this strategy in the symbol (signed). */
+  workingQuantity(symbol: string): number;
+  readonly cashPaise: Paise;
+}
+
+/** What a strategy asks for. The host fills in ids, portfolio and timestamps. */
+export interface IntentRequest {
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly orderType?: OrderType;
+  readonly product?: Product;
+  readonly validity?: Validity;
+  readonly limitPricePaise?: Paise;
+  readonly triggerPricePaise?: Paise;
+  /** Why: kept with the order so a person can see it later. */
+  readonly reason?: string;
+}
+
+/** What a strategy hears about its own orders. */
+export type StrategyOrderEvent =
+  | { readonly type: 'OrderUpdated'; readonly order: Order }
+  | { readonly type: 'OrderFilled'; readonly order: Order; readonly fill: Fill }
+  | { readonly type: 'IntentRejected'; readonly intentId: string; readonly symbol: string; readonly reason: string };
+
+export interface StrategyLog {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+}
+
+/** Everything a hook may use. Only reads, plus submit/cancel. */
+export interface StrategyContext<Config = unknown> {
+  readonly strategyId: string;
+  /** The instance's validated configuration. */
+  readonly config: Config;
+  readonly portfolioId: string;
+  /** The strategy's clock: market time in backtests, wall time live. */
+  nowMs(): number;
+  readonly market: MarketView;
+  readonly portfolio: PortfolioView;
+  readonly log: StrategyLog;
+  /** Submits an intent; returns its id. The order exists only if risk approves it. */
+  submit(request: IntentRequest): string;
+  /** Asks to cancel the order made from an intent. */
+  cancel(intentId: string): void;
+}
+
+/** A field of a strategy's configuration, for validation messages and the dashboard's form. */
+export interface ConfigField {
+  readonly name: string;
+  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'symbols' | 'enum';
+  readonly description: string;
+  readonly default?: Json;
+  readonly min?: number;
+  readonly max?: number;
+  readonly options?: readonly string[];
+}
+
+/** A strategy kind. Build one with {@link defineStrategy}. */
+export interface StrategyDefinition<Config, State> {
+  /** Stable and persisted, e.g. "ema-cross". */
+  readonly kind: string;
+  readonly description: string;
+  /** Bump when State changes shape; decodeState gets the old version. */
+  readonly stateVersion: number;
+  readonly configFields: readonly ConfigField[];
+  /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. */
+  parseConfig(raw: unknown): Config;
+  subscriptions(config: Config): readonly Subscription[];
+  init(ctx: StrategyContext<Config>): State;
+  onTick?(state: State, tick: Tick, ctx: StrategyContext<Config>): State;
+  onBar?(state: State, bar: Bar, ctx: StrategyContext<Config>): State;
+  onOrderEvent?(state: State, event: StrategyOrderEvent, ctx: StrategyContext<Config>): State;
+  encodeState(state: State): Json;
+  decodeState(json: Json, fromVersion: number): State;
+}
+
+/** A definition with its types erased, as the registry and the host hold it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStrategyDefinition = StrategyDefinition<any, any>;
+
+/**
+ * Declares a strategy. An identity function that gives the object literal its type, so a
+ * misspelled hook (`onTicks`) is a compile error rather than a hook never called.
+ */
+export function defineStrategy<Config, State>(definition: StrategyDefinition<Config, State>): StrategyDefinition<Config, State> {
+  return definition;
+}
+
+/** A configuration value that does not fit; names the field and says why. */
+export class StrategyConfigError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+    this.name = 'StrategyConfigError';
+  }
+}
+
+/**
+ * Reads a configuration object against its declared fields: defaults applied, types and
+ * ranges checked, unknown keys rejected. Returns plain values for the strategy to narrow.
+ */
+export function readConfig(fields: readonly ConfigField[], raw: unknown): Record<string, Json> {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new StrategyConfigError('config', 'must be an object');
+  const input = raw as Record<string, unknown>;
+  const known = new Set(fields.map((field) => field.name));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw new StrategyConfigError(key, 'is not a setting of this strategy');
+  }
+  const out: Record<string, Json> = {};
+  for (const field of fields) {
+    const value = input[field.name] ?? field.default;
+    if (value === undefined) throw new StrategyConfigError(field.name, 'is required');
+    out[field.name] = checkField(field, value);
+  }
+  return out;
+}
+
+function checkField(field: ConfigField, value: unknown): Json {
+  switch (field.type) {
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new StrategyConfigError(field.name, 'must be a number');
+      if (field.type === 'integer' && !Number.isInteger(value)) throw new StrategyConfigError(field.name, 'must be a whole number');
+      if (field.min !== undefined && value < field.min) throw new StrategyConfigError(field.name, `must be at least ${field.min}`);
+      if (field.max !== undefined && value > field.max) throw new StrategyConfigError(field.name, `must be at most ${field.max}`);
+      return value;
+    }
+    case 'string':
+      if (typeof value !== 'string') throw new StrategyConfigError(field.name, 'must be text');
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new StrategyConfigError(field.name, 'must be true or false');
+      return value;
+    case 'enum':
+      if (typeof value !== 'string' || !(field.options ?? []).includes(value)) {
+        throw new StrategyConfigError(field.name, `must be one of ${(field.options ?? []).join(', ')}`);
+      }
+      return value;
+    case 'symbols': {
+      const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || !/^[A-Z0-9&_-]{1,32}$/.test(s))) {
+        throw new StrategyConfigError(field.name, 'must be a list of NSE symbols such as ["INFY","TCS"]');
+      }
+      return list as string[];
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import type { Product } from '../../model/index.js';
+import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type Json, type StrategyContext, type Subscription } from '../api.js';
+
+/** Settings of the EMA crossover. */
+export interface EmaCrossConfig {
+  readonly symbols: readonly string[];
+  readonly fastPeriod: number;
+  readonly slowPeriod: number;
+  /** Shares to hold when the fast average is above the slow one. */
+  readonly quantity: number;
+  readonly product: Product;
+  /** Go short on a downward cross (MIS only); otherwise go flat. */
+  readonly allowShort: boolean;
+  /** Feed the averages with every tick or with closed bars of an interval. */
+  readonly source: 'ticks' | '1m' | '5m' | '15m' | '1h' | '1d';
+}
+
+/** Per-symbol averages. The averages are indicator values (floats are fine there); no money. */
+interface SymbolState {
+  fast: number;
+  slow: number;
+  samples: number;
+  /** +1 when fast > slow at the last sample, −1 below, 0 before warm-up. */
+  side: number;
+}
+
+export type EmaCrossState = Record<string, SymbolState>;
+
+const FIELDS: readonly ConfigField[] = [
+  { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
+  { name: 'fastPeriod', type: 'integer', description: 'Fast EMA length (samples)', default: 12, min: 1, max: 10_000 },
+  { name: 'slowPeriod', type: 'integer', description: 'Slow EMA length (samples)', default: 26, min: 2, max: 10_000 },
+  { name: 'quantity', type: 'integer', description: 'Shares to hold when long', default: 10, min: 1, max: 1_000_000 },
+  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  { name: 'allowShort', type: 'boolean', description: 'Go short on a downward cross (MIS only)', default: false },
+  { name: 'source', type: 'enum', description: 'Feed: every tick, or closed bars', default: 'ticks', options: ['ticks', '1m', '5m', '15m', '1h', '1d'] },
+];
+
+function sample(state: SymbolState | undefined, price: number, config: EmaCrossConfig): SymbolState {
+  if (state === undefined) return { fast: price, slow: price, samples: 1, side: 0 };
+  const fastWeight = 2 / (config.fastPeriod + 1);
+  const slowWeight = 2 / (config.slowPeriod + 1);
+  state.fast += (price - state.fast) * fastWeight;
+  state.slow += (price - state.slow) * slowWeight;
+  state.samples += 1;
+  return state;
+}
+
+function act(states: EmaCrossState, symbol: string, price: number, ctx: StrategyContext<EmaCrossConfig>): EmaCrossState {
+  const config = ctx.config;
+  const state = sample(states[symbol], price, config);
+  states[symbol] = state;
+  if (state.samples < config.slowPeriod) return states;
+  const side = state.fast > state.slow ? 1 : state.fast < state.slow ? -1 : state.side;
+  if (side === state.side) return states;
+  const crossed = state.side !== 0;
+  state.side = side;
+  if (!crossed) return states; // first reading after warm-up: no cross yet
+  const target = side > 0 ? config.quantity : config.allowShort ? -config.quantity : 0;
+  const current = ctx.portfolio.netQuantity(symbol) + ctx.portfolio.workingQuantity(symbol);
+  const delta = target - current;
+  if (delta !== 0) {
+    ctx.submit({
+      symbol,
+      side: delta > 0 ? 'BUY' : 'SELL',
+      quantity: Math.abs(delta),
+      orderType: 'MARKET',
+      product: config.product,
+      reason: `EMA${config.fastPeriod} crossed ${side > 0 ? 'above' : 'below'} EMA${config.slowPeriod}`,
+    });
+  }
+  return states;
+}
+
+/**
+ * Trend following: hold `quantity` shares while the fast EMA is above the slow EMA, and go
+ * flat (or short, when allowed) when it crosses below. Market orders, one symbol at a time.
+ */
+export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
+  kind: 'ema-cross',
+  description: 'Moving-average crossover: long while EMA(fast) > EMA(slow)',
+  stateVersion: 1,
+  configFields: FIELDS,
+  parseConfig(raw) {
+    const values = readConfig(FIELDS, raw);
+    const config = values as unknown as EmaCrossConfig;
+    if (config.fastPeriod >= config.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return config.source === 'ticks'
+      ? [{ kind: 'ticks', symbols: config.symbols }]
+      : [{ kind: 'bars', symbols: config.symbols, interval: config.source }];
+  },
+  init() {
+    return {};
+  },
+  onTick(state, tick, ctx) {
+    return act(state, tick.symbol, tick.ltpPaise, ctx);
+  },
+  onBar(state, bar, ctx) {
+    return act(state, bar.symbol, bar.closePaise, ctx);
+  },
+  encodeState(state) {
+    return state as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as EmaCrossState;
+  },
+});

@@ -1,0 +1,11 @@
+/** Market data streams: sources → validation → per symbol → bars and conflation → actors. */
+export * from './random.js';
+export * from './pipeline.js';
+export * from './sources/pump.js';
+export * from './sources/synthetic-market.js';
+export * from './sources/csv-replay.js';
+export * from './operators/validate-ticks.js';
+export * from './operators/route-by-symbol.js';
+export * from './operators/aggregate-bars.js';
+export * from './operators/conflate-latest.js';
+export * from './operators/batch-by-turn.js';
