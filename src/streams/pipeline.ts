@@ -28,7 +28,7 @@ export interface MarketDataPipelineOptions {
   readonly timestampToleranceMs?: number;
   /** A callback threw or the source failed; the pipeline has stopped. Default: rethrown asynchronously by RxJS. */
   readonly onError?: (error: unknown) => void;
-  /** The source completed and the last bars were delivered. */
+  /** The source completed and the last bars were delivered; the subscription is closed. */
   readonly onComplete?: () => void;
 }
 
@@ -52,19 +52,28 @@ export function marketDataPipeline(options: MarketDataPipelineOptions): Subscrip
   );
   const subscription = new Subscription();
   let pending = 1 + (options.onBars ? (options.barIntervals?.length ?? 0) : 0);
-  let failed = false;
+  const fail = (error: unknown): void => {
+    if (subscription.closed) return;
+    subscription.unsubscribe();
+    if (options.onError) options.onError(error);
+    else throw error;
+  };
+  // Callbacks run inside try/catch: RxJS does not route an error thrown by a `next` handler
+  // to the same subscriber's `error`, it would only report it as unhandled.
   const observer = <T>(onValue: (value: T) => void) => ({
-    next: onValue,
-    error: (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      subscription.unsubscribe();
-      if (options.onError) options.onError(error);
-      else throw error;
+    next: (value: T) => {
+      try {
+        onValue(value);
+      } catch (error: unknown) {
+        fail(error);
+      }
     },
+    error: fail,
     complete: () => {
       pending -= 1;
-      if (pending === 0) options.onComplete?.();
+      if (pending > 0) return;
+      subscription.unsubscribe();
+      options.onComplete?.();
     },
   });
 

@@ -88,11 +88,24 @@ class CellContext<M> implements ActorContext<M> {
   }
 }
 
+function isThenable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 /** Validates an actor name: non-empty, no `/`, not starting with `$` (reserved). */
 export function assertValidName(name: string): void {
   if (name.length === 0 || name.includes('/') || name.startsWith('$')) {
     throw new TypeError(`invalid actor name "${name}": non-empty, no "/", not starting with "$"`);
   }
+}
+
+/**
+ * nact takes only `[a-z0-9-$_.+!*'(),]` in names; our paths keep the name as given
+ * ("/market/M&M"). Percent-encoding with `$` for `%` is injective: a literal `$` is
+ * encoded too.
+ */
+export function nactName(name: string): string {
+  return encodeURIComponent(name).replace(/~/g, '%7E').replace(/%/g, '$');
 }
 
 /**
@@ -117,7 +130,7 @@ export function spawnCell<M, S>(
   siblings.set(name, cell);
   host.register(path, cell);
   try {
-    cell.nactRef = spawnNact(nactParent, (state, message) => cell.process(state as S, message), name, {
+    cell.nactRef = spawnNact(nactParent, (state, message) => cell.process(state as S, message), nactName(name), {
       onCrash: (_message, error) =>
         cell.handleFailure(error).catch((internal: unknown) => {
           cell.log.error({ err: internal }, 'supervision failed; stopping actor');
@@ -290,6 +303,7 @@ export class ActorCell<M, S> {
     try {
       const restored = snapshot !== undefined && settings !== undefined ? settings.codec.decode(snapshot.state, snapshot.version) : undefined;
       const state = this.behavior.initial(this.context, restored);
+      if (isThenable(state)) throw new TypeError(`${this.path}: initial returned a promise; it must be synchronous`);
       this.stateInvalid = false;
       this.initFailure = undefined;
       this.sequence = snapshot?.sequence ?? 0;
@@ -350,6 +364,7 @@ export class ActorCell<M, S> {
     }
     const startedAt = performance.now();
     const next = this.behavior.receive(state, message, this.context);
+    if (isThenable(next)) throw new TypeError(`${this.path}: receive returned a promise; handlers must be synchronous (use pipeToSelf)`);
     const tookUs = (performance.now() - startedAt) * 1000;
     this.processingTimeUsTotal += tookUs;
     if (tookUs > this.processingTimeUsMax) this.processingTimeUsMax = tookUs;

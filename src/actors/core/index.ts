@@ -32,6 +32,7 @@ export type {
   LogMethod,
   Logger,
   PipeResult,
+  ReplyOf,
   Snapshot,
   SnapshotSettings,
   SnapshotStore,

@@ -16,6 +16,7 @@ import type {
   Inlet,
   InletOptions,
   Logger,
+  ReplyOf,
   Snapshot,
   SnapshotStore,
   SpawnOptions,
@@ -145,7 +146,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     return spawnCell(this, undefined, this.topLevel, this.nactSystem, name, behavior, options).self;
   }
 
-  tell<M>(ref: ActorRef<M>, message: M): void {
+  tell<M>(ref: ActorRef<M>, message: NoInfer<M>): void {
     this.deliver(ref, message);
   }
 
@@ -186,7 +187,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     return this.cells.get(ref.path);
   }
 
-  ask<M, R>(ref: ActorRef<M>, make: (replyTo: ActorRef<R>) => M, timeoutMs: number): Promise<R> {
+  ask<const M, R = ReplyOf<M>>(ref: ActorRef<M>, make: (replyTo: ActorRef<R>) => NoInfer<M>, timeoutMs: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       let settled = false;
       const replyTo = new ActorRefImpl<R>(`/$ask/${++this.asks}`, undefined, (reply) => {

@@ -18,6 +18,9 @@ export interface ActorRef<in M> {
   readonly __protocol?: (message: M) => void;
 }
 
+/** The reply type of a protocol: what its request variants' `replyTo` refs accept. */
+export type ReplyOf<M> = M extends { readonly replyTo: ActorRef<infer R> } ? R : never;
+
 /** JSON-safe data: what snapshots and messages that cross a process boundary are made of. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -317,12 +320,15 @@ export interface ActorSystem {
    * Fire-and-forget. A message to a stopped/unknown actor (or any after shutdown began) is a dead
    * letter: counted, logged and published as a `DeadLetter` event, never silent.
    */
-  tell<M>(ref: ActorRef<M>, message: M): void;
+  tell<M>(ref: ActorRef<M>, message: NoInfer<M>): void;
   /**
    * Request-reply: `make(replyTo)` builds the request; the target replies by telling `replyTo`.
+   * `M` is inferred from the ref only (so the request literal is checked against the protocol);
+   * `R` from a `replyTo` annotation, else from the protocol (`ReplyOf<M>`):
+   * `await system.ask(counter, (replyTo) => ({ type: 'get', replyTo }), 1000)` is a `number`.
    * Rejects with `AskTimeoutError` after `timeoutMs`, or `DeadLetterError` if the target is gone.
    */
-  ask<M, R>(ref: ActorRef<M>, make: (replyTo: ActorRef<R>) => M, timeoutMs: number): Promise<R>;
+  ask<const M, R = ReplyOf<M>>(ref: ActorRef<M>, make: (replyTo: ActorRef<R>) => NoInfer<M>, timeoutMs: number): Promise<R>;
   /**
    * Gracefully stops an actor and its subtree: refuse new messages, drain what is queued (bounded by
    * `timeoutMs`, default 5 s), final snapshots and `onStop` children first. Resolves when stopped.

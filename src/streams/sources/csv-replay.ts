@@ -37,7 +37,10 @@ export class BarsFileError extends Error {
 
 /** Options of {@link parseBarsCsv} and {@link readBarsFile}. */
 export interface ReadBarsOptions {
-  /** Tick grid to round to; default: NSE tick size of the first valid bar's open. */
+  /**
+   * Tick grid to round to. Default: the NSE tick size of the first selected bar's open, or
+   * a finer NSE tick when every price already sits on it (historical tick tables differ).
+   */
   readonly instrument?: Instrument;
   /** Bar interval; default: inferred from the spacing of the timestamps, else from the layout. */
   readonly interval?: BarInterval;
@@ -45,7 +48,7 @@ export interface ReadBarsOptions {
   readonly fromMs?: number;
   /** Keep bars with `startMs < toMs`. */
   readonly toMs?: number;
-  /** Called for every skipped row. */
+  /** Called for every skipped row, in line order, once the file is parsed. */
   readonly onRejected?: (rejection: RejectedRow) => void;
 }
 
@@ -88,8 +91,9 @@ const LAYOUT_DEFAULT_INTERVAL: Record<BarsFileLayout, BarInterval> = {
 
 /**
  * Parses the text of a bars file. The layout is detected from the header. Prices are parsed
- * exactly from the decimal text with `parseRupees` and rounded to the tick grid; rows are
- * sorted by time. A bad row (wrong column count, unparsable number or time, duplicate time,
+ * exactly from the decimal text with `parseRupees` (float noise such as 1319.9000244140625
+ * goes at the paisa) and rounded to the tick grid with `roundToTick`; rows are sorted by
+ * time. A bad row (wrong column count, unparsable number or time, duplicate time,
  * high below max(open, close), low above min(open, close), non-positive price, negative or
  * fractional volume) is reported with its line and skipped. Throws {@link BarsFileError}
  * only when the header is not a known layout.
@@ -98,9 +102,7 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   const lines = text.split(/\r?\n/);
   const rejected: RejectedRow[] = [];
   const reject = (line: number, reason: string): void => {
-    const rejection: RejectedRow = { file, line, reason };
-    rejected.push(rejection);
-    options.onRejected?.(rejection);
+    rejected.push({ file, line, reason });
   };
   const { layout, columns, firstDataLine } = detectLayout(lines, file);
   const naiveTimesAreIst = layout === 'date-ohlcv';
@@ -164,7 +166,7 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   const fromMs = options.fromMs ?? Number.NEGATIVE_INFINITY;
   const toMs = options.toMs ?? Number.POSITIVE_INFINITY;
   const selected = unique.filter((row) => row.startMs >= fromMs && row.startMs < toMs);
-  const tickSizePaise = options.instrument?.tickSizePaise ?? nseTickSizePaise(selected[0]?.open ?? 1);
+  const tickSizePaise = options.instrument?.tickSizePaise ?? dataTickSize(selected);
   const bars = selected.map(
     (row): Bar => ({
       type: 'bar',
@@ -181,6 +183,7 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   );
   // Rounding to the nearest tick is monotone, so the OHLC relations checked above still hold.
   rejected.sort((a, b) => a.line - b.line);
+  if (options.onRejected) for (const rejection of rejected) options.onRejected(rejection);
   return { layout, interval, bars, rejected, tickSizePaise };
 }
 
@@ -281,6 +284,25 @@ function instrumentForBars(symbol: string, token: number, referencePricePaise: P
     if (band.lowerPaise <= lowest && band.upperPaise >= highest) return instrument;
     percent += 5;
   }
+}
+
+const NSE_TICK_SIZES_DESCENDING: readonly Paise[] = [500, 100, 50, 10, 5, 1];
+
+/**
+ * The tick grid of a file's prices: the NSE tick size of the first open, or a finer NSE
+ * tick when the data sit on one (older data predate today's tick table: RELIANCE at
+ * ₹1,060.55 in 2020 traded in 5 paise, today's table says 10). Prices that sit on no grid
+ * coarser than a paisa get 1.
+ */
+function dataTickSize(rows: readonly RawRow[]): Paise {
+  const first = rows[0];
+  if (first === undefined) return 1;
+  const ceiling = nseTickSizePaise(first.open);
+  for (const tick of NSE_TICK_SIZES_DESCENDING) {
+    if (tick > ceiling) continue;
+    if (rows.every((row) => row.open % tick === 0 && row.high % tick === 0 && row.low % tick === 0 && row.close % tick === 0)) return tick;
+  }
+  return 1;
 }
 
 function compareSymbols(a: string, b: string): number {

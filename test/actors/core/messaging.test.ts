@@ -19,8 +19,8 @@ afterEach(async () => {
   await system.shutdown();
 });
 
-const getCount = (ref: ActorRef<CounterMessage>): Promise<number> =>
-  system.ask<CounterMessage, number>(ref, (replyTo) => ({ type: 'get', replyTo }), 1000);
+// The reply type (number) is inferred from the protocol's replyTo.
+const getCount = (ref: ActorRef<CounterMessage>): Promise<number> => system.ask(ref, (replyTo) => ({ type: 'get', replyTo }), 1000);
 
 describe('tell and ask', () => {
   it('processes told messages in order and replies to replyTo', async () => {
@@ -113,6 +113,23 @@ describe('tell and ask', () => {
     expect(await probe.expectMessage()).toEqual({ type: 'loadFailed', error: 'Error: io down' });
   });
 
+  it('a handler that returns a promise is a failure (handlers must be synchronous)', async () => {
+    system = createActorSystem();
+    const events: SystemEvent[] = [];
+    system.onEvent((event) => events.push(event));
+    const ref = system.spawn(
+      'async',
+      defineBehavior<{ readonly type: 'go' }, unknown>({
+        kind: 'async',
+        initial: () => 0,
+        receive: () => Promise.resolve(1),
+      }),
+      { supervision: { strategy: 'resume' } },
+    );
+    system.tell(ref, { type: 'go' });
+    await eventually(() => expect(events).toContainEqual(expect.objectContaining({ type: 'ActorFailed', directive: 'resume' })));
+  });
+
   it('refs passed in messages let actors talk to each other (path-addressed after re-creation)', async () => {
     system = createActorSystem();
     const first = system.spawn('counter', counter());
@@ -183,5 +200,22 @@ describe('spawn', () => {
     system = createActorSystem();
     await system.shutdown();
     expect(() => system.spawn('late', counter())).toThrow(/shutting down/);
+  });
+});
+
+describe('actor names', () => {
+  it('takes names nact would refuse (NSE symbols such as M&M) and keeps them readable in paths', async () => {
+    const system = createActorSystem();
+    const ref = system.spawn<{ readonly type: 'ping'; readonly replyTo: ActorRef<string> }, null>('M&M', {
+      kind: 'test',
+      initial: () => null,
+      receive: (state, message, ctx) => {
+        ctx.system.tell(message.replyTo, ctx.path);
+        return state;
+      },
+    });
+    await expect(system.ask(ref, (replyTo) => ({ type: 'ping', replyTo }), 1000)).resolves.toBe('/M&M');
+    expect(system.health().map((node) => node.path)).toContain('/M&M');
+    await system.shutdown();
   });
 });

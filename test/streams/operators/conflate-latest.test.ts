@@ -91,6 +91,6 @@ describe('conflateLatest', () => {
 function testSchedulerDelay(delayMs: number): SchedulerLike {
   return {
     now: () => asyncScheduler.now(),
-    schedule: (work, _delay, state) => asyncScheduler.schedule(work, delayMs, state),
+    schedule: ((work: () => void) => asyncScheduler.schedule(work, delayMs)) as SchedulerLike['schedule'],
   };
 }
