@@ -4,7 +4,7 @@
  */
 import { PaperBroker } from '../src/brokers/paper/index.js';
 import { applyFillToPortfolio, clientOrderIdFor, isTerminal, markPortfolio, newOrder, newPortfolio, type Instrument, type OrderIntent, type PortfolioState, type Tick } from '../src/model/index.js';
-import { DEFAULT_RISK_LIMITS, RiskGate } from '../src/risk/risk-gate.js';
+import { DEFAULT_RISK_LIMITS, RiskGate, type RiskLimits } from '../src/risk/risk-gate.js';
 import type { AnyStrategyDefinition, IntentRequest, StrategyContext } from '../src/strategies/api.js';
 
 export interface BareResult {
@@ -15,10 +15,16 @@ export interface BareResult {
   readonly portfolio: PortfolioState;
 }
 
-export function runBareLoop(definition: AnyStrategyDefinition, config: unknown, instruments: readonly Instrument[], batches: readonly (readonly Tick[])[]): BareResult {
+export function runBareLoop(
+  definition: AnyStrategyDefinition,
+  config: unknown,
+  instruments: readonly Instrument[],
+  batches: readonly (readonly Tick[])[],
+  limits: RiskLimits = DEFAULT_RISK_LIMITS,
+): BareResult {
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i]));
   const broker = new PaperBroker({});
-  const gate = new RiskGate(DEFAULT_RISK_LIMITS);
+  const gate = new RiskGate(limits);
   let portfolio = newPortfolio('bare', 1_00_00_000_00);
   const positions = new Map<string, number>();
   const working = new Map<string, number>();
@@ -66,12 +72,13 @@ export function runBareLoop(definition: AnyStrategyDefinition, config: unknown, 
   let state: unknown = definition.init(ctx);
   const onTick = definition.onTick!.bind(definition);
   const lastPrice = new Map<string, number>();
+  const one: Tick[] = [];
   for (const batch of batches) {
     for (const tick of batch) {
       now = tick.exchangeTimeMs;
       lastPrice.set(tick.symbol, tick.ltpPaise);
-      portfolio = markPortfolio(portfolio, tick.symbol, tick.ltpPaise);
-      for (const event of broker.onTicks([tick])) {
+      one[0] = tick;
+      for (const event of broker.onTicks(one)) {
         if (event.kind === 'fill') {
           fills += 1;
           portfolio = applyFillToPortfolio(portfolio, event.fill);
@@ -112,6 +119,8 @@ export function runBareLoop(definition: AnyStrategyDefinition, config: unknown, 
       }
       outbox.length = 0;
     }
+    // marks once per batch, as the tree's conflated marks do
+    for (const [symbol, price] of lastPrice) portfolio = markPortfolio(portfolio, symbol, price);
   }
   let ticks = 0;
   for (const batch of batches) ticks += batch.length;

@@ -45,11 +45,15 @@ export function applyFillToPortfolio(state: PortfolioState, fill: Fill): Portfol
   };
 }
 
+const PRODUCTS = ['MIS', 'CNC', 'NRML'] as const;
+
 /** Marks every position in `symbol` to the last price. Returns the same object when nothing changed. */
 export function markPortfolio(state: PortfolioState, symbol: string, lastPricePaise: Paise): PortfolioState {
   let positions: Record<string, Position> | undefined;
-  for (const [key, position] of Object.entries(state.positions)) {
-    if (position.symbol !== symbol || position.lastPricePaise === lastPricePaise) continue;
+  for (const product of PRODUCTS) {
+    const key = positionKey(symbol, product);
+    const position = state.positions[key];
+    if (position === undefined || position.lastPricePaise === lastPricePaise) continue;
     positions ??= { ...state.positions };
     positions[key] = markPosition(position, lastPricePaise);
   }

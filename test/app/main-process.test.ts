@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../src/actors/core/index.js';
+
+/** `npm start` as a user runs it: a real process, real HTTP on loopback, real signals. */
+let child: ChildProcess | undefined;
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+async function startTroupe(env: Record<string, string>): Promise<{ port: number; lines: string[] }> {
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TROUPE_DATA_DIR: '.troupe-test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const reader = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    reader.on('line', (line) => {
+      lines.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg?.startsWith('Troupe is trading') && entry.port) resolve(entry.port);
+      } catch {
+        // not JSON: ignore
+      }
+    });
+    child!.once('exit', (code) => reject(new Error(`troupe exited with ${code}: ${stderr.join('')}`)));
+  });
+  return { port, lines };
+}
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+describe('npm start (src/main.ts)', () => {
+  it('trades on the synthetic market within seconds, serves health and metrics, and stops cleanly on SIGTERM', async () => {
+    const started = Date.now();
+    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30' });
+
+    const health = await get(port, '/api/v1/health');
+    expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true } } });
+
+    await eventually(
+      async () => {
+        const metrics = await get(port, '/metrics');
+        const fills = /^troupe_fills_total (\d+)/m.exec(metrics.body);
+        expect(Number(fills?.[1] ?? 0)).toBeGreaterThan(0);
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    const metrics = (await get(port, '/metrics')).body;
+    for (const name of ['troupe_ticks_total', 'troupe_orders_total', 'troupe_fills_total', 'troupe_actor_restarts', 'troupe_actor_mailbox_depth', 'troupe_tick_to_order_seconds_bucket']) {
+      expect(metrics).toContain(name);
+    }
+    const positions = JSON.parse((await get(port, '/api/v1/positions')).body) as { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } };
+    expect(positions.summary.cashPaise + positions.summary.marketValuePaise).toBe(positions.summary.equityPaise);
+    expect((await get(port, '/api/v1/nope')).status).toBe(404);
+
+    const stopAt = Date.now();
+    child!.kill('SIGTERM');
+    const [code] = (await once(child!, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(10_000);
+    expect(lines.some((line) => line.includes('stopped cleanly'))).toBe(true);
+  });
+
+  it('refuses a bad setting with a message that names it', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT must be an integer');
+  });
+
+  it('prints usage for --help', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: npm start --');
+    expect(stdout).toContain('--port');
+  });
+});
