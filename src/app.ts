@@ -69,6 +69,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   const server = buildStatusServer({
     runtime,
     startedAtMs,
+    allowFaultInjection: config.allowFaultInjection,
     feedState: () => ({
       connected: !feed.closed,
       lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,

@@ -27,6 +27,8 @@ export interface TroupeConfig {
   };
   /** Starting cash of the default paper portfolio, in paise. */
   readonly initialCashPaise: number;
+  /** Allow `POST /api/v1/actors/fault` to crash a chosen actor (chaos drills, demos, tests). */
+  readonly allowFaultInjection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,14 @@ function positive(env: Env, name: string, fallback: number, max: number): number
     throw new ConfigError(name, `must be a number above 0 and at most ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -100,6 +110,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
       ticksPerSymbolPerSecond: positive(env, 'TROUPE_TICKS_PER_SYMBOL_PER_SECOND', 2, 1000),
     },
     initialCashPaise: cashRupees * 100,
+    allowFaultInjection: flag(env, 'TROUPE_ALLOW_FAULT_INJECTION', false),
   };
 }
 

@@ -11,6 +11,8 @@ import type { Runtime } from '../runtime/runtime.js';
 export interface StatusServerOptions {
   readonly runtime: Runtime;
   readonly startedAtMs: number;
+  /** Whether `POST /api/v1/actors/fault` may crash actors. */
+  readonly allowFaultInjection?: boolean;
   /** Whether market data is flowing (the feed reports it). */
   readonly feedState: () => { readonly connected: boolean; readonly lastTickAgeMs: number | undefined };
 }
@@ -65,9 +67,22 @@ export function buildStatusServer(options: StatusServerOptions): Server {
     );
   });
 
+  const faultRoute = (request: IncomingMessage, response: ServerResponse): void => {
+    if (!options.allowFaultInjection) {
+      return json(response, 403, { error: { code: 'fault-injection-disabled', message: 'set TROUPE_ALLOW_FAULT_INJECTION=true to crash actors on purpose' } });
+    }
+    const target = new URL(request.url ?? '/', 'http://localhost').searchParams.get('path');
+    if (!target) return json(response, 400, { error: { code: 'missing-path', message: 'give the actor path, e.g. ?path=/market/INFY' } });
+    const known = flatten(runtime.system.health()).some((actor) => actor.path === target);
+    if (!known) return json(response, 404, { error: { code: 'unknown-actor', message: `no actor at ${target}` } });
+    runtime.system.injectFault(target, 'fault injected through the API');
+    json(response, 202, { injected: target });
+  };
+
   return createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const handler = routes.get(path);
+    if (path === '/api/v1/actors/fault' && request.method === 'POST') return faultRoute(request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return json(response, 405, { error: { code: 'method-not-allowed', message: `${request.method ?? ''} is not allowed on ${path}` } });
     }

@@ -43,7 +43,7 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 describe('npm start (src/main.ts)', () => {
   it('trades on the synthetic market within seconds, serves health and metrics, and stops cleanly on SIGTERM', async () => {
     const started = Date.now();
-    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30' });
+    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true' });
 
     const health = await get(port, '/api/v1/health');
     expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true } } });
@@ -65,6 +65,15 @@ describe('npm start (src/main.ts)', () => {
     const positions = JSON.parse((await get(port, '/api/v1/positions')).body) as { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } };
     expect(positions.summary.cashPaise + positions.summary.marketValuePaise).toBe(positions.summary.equityPaise);
     expect((await get(port, '/api/v1/nope')).status).toBe(404);
+
+    // crash a symbol actor through the API: it restarts while the others keep trading
+    const crash = await fetch(`http://127.0.0.1:${port}/api/v1/actors/fault?path=/market/INFY`, { method: 'POST' });
+    expect(crash.status).toBe(202);
+    await eventually(async () => {
+      const tree = JSON.parse((await get(port, '/api/v1/actors')).body) as { tree: { path: string; children: { path: string; restarts: number; status: string }[] }[] };
+      const infy = tree.tree.find((group) => group.path === '/market')?.children.find((actor) => actor.path === '/market/INFY');
+      expect(infy).toMatchObject({ restarts: 1, status: 'running' });
+    });
 
     const stopAt = Date.now();
     child!.kill('SIGTERM');
