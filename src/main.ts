@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
-import { parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
+import { isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
 import { createLogger, type Logger } from './runtime/logger.js';
@@ -47,6 +47,21 @@ function statusLine(running: Running, previous: { ticks: number; atMs: number })
   ]
     .filter(Boolean)
     .join(' │ ');
+}
+
+/** `troupe start …` / `npm start`: starts trading; resolves once running (the process then lives until a signal). */
+export async function startCommand(argv: readonly string[]): Promise<number> {
+  try {
+    await main(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`troupe: ${error.message}\n${usage('npm start --', SUMMARY, OPTIONS)}\n`);
+      return 2;
+    }
+    process.stderr.write(`troupe: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -91,11 +106,7 @@ async function main(argv: readonly string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`troupe: ${error.message}\n${usage('npm start --', SUMMARY, OPTIONS)}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`troupe: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (isEntryPoint(import.meta.url)) {
+  const code = await startCommand(process.argv.slice(2));
+  if (code !== 0) process.exit(code);
+}

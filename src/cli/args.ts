@@ -1,3 +1,17 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** True when the module with this `import.meta.url` is the script node was started with. */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A small, strict command-line parser: `--name value`, `--name=value`, `--flag`. Unknown
  * options are errors that name the option; `--help` prints the usage.

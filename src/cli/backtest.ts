@@ -9,7 +9,7 @@ import { runBacktest } from '../backtest/backtest.js';
 import { stableJson } from '../backtest/stable-json.js';
 import { formatInr } from '../model/index.js';
 import { STRATEGIES } from '../strategies/index.js';
-import { intOption, parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { intOption, isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min)', required: true, valueName: 'dir' },
@@ -22,7 +22,22 @@ const OPTIONS: readonly OptionSpec[] = [
 ];
 const SUMMARY = 'Replays market data through the Troupe actor tree on a simulated clock and writes a deterministic JSON result.';
 
-async function main(argv: readonly string[]): Promise<void> {
+/** `troupe backtest …`: returns the exit code. */
+export async function backtestCommand(argv: readonly string[]): Promise<number> {
+  try {
+    await backtestMain(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`backtest: ${error.message}\n\n${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
+      return 2;
+    }
+    process.stderr.write(`backtest: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function backtestMain(argv: readonly string[]): Promise<void> {
   const values = parseArgs(argv, OPTIONS);
   if (!values) {
     process.stdout.write(`${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
@@ -64,11 +79,4 @@ async function main(argv: readonly string[]): Promise<void> {
   );
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`backtest: ${error.message}\n\n${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`backtest: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (isEntryPoint(import.meta.url)) process.exitCode = await backtestCommand(process.argv.slice(2));

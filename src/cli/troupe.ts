@@ -1,0 +1,50 @@
+/**
+ * The `troupe` command (bin/troupe.js): one entry for every tool.
+ *   troupe start [--port N]          paper trading (same as npm start)
+ *   troupe backtest --data … --strategy …
+ *   troupe help
+ */
+interface Command {
+  readonly name: string;
+  readonly summary: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'start',
+    summary: 'Paper trading on the synthetic NSE market (API and metrics on :8080)',
+    run: async (argv) => (await import('../main.js')).startCommand(argv),
+  },
+  {
+    name: 'backtest',
+    summary: 'Replay a data folder through the actor tree and write a deterministic result',
+    run: async (argv) => (await import('./backtest.js')).backtestCommand(argv),
+  },
+];
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'Usage: troupe <command> [options]   (each command takes --help)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    `  ${'help'.padEnd(width)}Show this help`,
+  ].join('\n');
+}
+
+/** Runs a subcommand; returns the exit code. */
+export async function runTroupe(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`troupe: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
