@@ -2,6 +2,7 @@
  * The `troupe` command (bin/troupe.js): one entry for every tool.
  *   troupe start [--port N]          paper trading (same as npm start)
  *   troupe backtest --data … --strategy …
+ *   troupe sim --port 9000           Kite-compatible simulator
  *   troupe help
  */
 interface Command {
@@ -15,6 +16,25 @@ const COMMANDS: readonly Command[] = [
     name: 'start',
     summary: 'Paper trading on the synthetic NSE market (API and metrics on :8080)',
     run: async (argv) => (await import('../main.js')).startCommand(argv),
+  },
+  {
+    name: 'sim',
+    summary: 'A Kite Connect compatible simulator: REST, ticker and matching engine (--port 9000)',
+    run: async (argv) => {
+      const { runSimulatorCli } = await import('../sim/cli.js');
+      const sim = await runSimulatorCli(argv, (text) => process.stdout.write(text));
+      if (sim) {
+        const stop = (): void => {
+          sim.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+      return 0;
+    },
   },
   {
     name: 'backtest',

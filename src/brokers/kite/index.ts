@@ -1,0 +1,4 @@
+/** The Zerodha Kite broker adapter. */
+export * from './errors.js';
+export * from './rate-limiter.js';
+export * from './kite-broker.js';

@@ -1,0 +1,222 @@
+/**
+ * Troupe's Kite adapter around the official `kiteconnect` client: session, instruments,
+ * orders (tag = client order id, unknown outcomes resolved by tag, never re-sent), a
+ * queueing order rate limiter, retries only for idempotent reads, and a clean halt on
+ * session expiry.
+ */
+import { KiteConnect } from 'kiteconnect';
+import type { Connect, Order as KiteOrder } from 'kiteconnect/types/connect.js';
+import type { Instrument } from '../../model/instrument.js';
+import { paiseToRupeeString, parseRupees, type Paise } from '../../model/money.js';
+import type { OrderType, OrderUpdate, Product, Side, Validity } from '../../model/order.js';
+import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from './errors.js';
+import { KITE_ORDER_LIMITS, QueueingRateLimiter, type QueueLimits } from './rate-limiter.js';
+
+/** Options of {@link KiteBroker}. */
+export interface KiteBrokerOptions {
+  readonly apiKey: string;
+  /** REST root; default Kite's. Point it at the simulator's `url`. */
+  readonly root?: string;
+  readonly accessToken?: string;
+  /** Client timeout per call, ms (kiteconnect default 7000). */
+  readonly timeoutMs?: number;
+  readonly orderLimits?: QueueLimits;
+  /** Attempts for idempotent reads on network errors (default 3), backoff doubling from `retryBaseMs` (default 200). */
+  readonly readAttempts?: number;
+  readonly retryBaseMs?: number;
+  /** Default freeze quantity (the dump does not carry it). */
+  readonly freezeQuantity?: number;
+}
+
+/** What Troupe asks Kite to place. */
+export interface KiteOrderRequest {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly orderType: OrderType;
+  readonly product: Product;
+  readonly validity: Validity;
+  readonly limitPricePaise?: Paise;
+  readonly triggerPricePaise?: Paise;
+}
+
+/** A Kite order as the adapter reports it. */
+export interface KiteOrderView {
+  readonly brokerOrderId: string;
+  readonly clientOrderId: string | null;
+  readonly status: string;
+  readonly filledQuantity: number;
+  readonly averagePricePaise: Paise;
+  readonly statusMessage: string | null;
+}
+
+/** The Kite broker adapter. */
+export class KiteBroker {
+  /** The raw client (for calls the adapter does not wrap). */
+  readonly client: Connect;
+  private readonly orderLimiter: QueueingRateLimiter;
+  private haltedBy: KiteSessionExpiredError | undefined;
+
+  constructor(private readonly options: KiteBrokerOptions) {
+    this.client = new KiteConnect({
+      api_key: options.apiKey,
+      ...(options.root === undefined ? {} : { root: options.root }),
+      ...(options.accessToken === undefined ? {} : { access_token: options.accessToken }),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    });
+    this.orderLimiter = new QueueingRateLimiter(options.orderLimits ?? KITE_ORDER_LIMITS);
+  }
+
+  /** Set once a TokenException was seen: every later call fails fast with it. */
+  get halted(): KiteSessionExpiredError | undefined {
+    return this.haltedBy;
+  }
+
+  /** Exchanges a request token for a session; clears a halt. Returns the access token. */
+  async createSession(requestToken: string, apiSecret: string): Promise<string> {
+    const session = await this.call(() => this.client.generateSession(requestToken, apiSecret), false, true);
+    this.haltedBy = undefined;
+    return session.access_token;
+  }
+
+  /** NSE instruments from the dump: empty rows dropped, tick and lot sizes kept. */
+  async instruments(): Promise<Instrument[]> {
+    const rows = await this.call(() => this.client.getInstruments('NSE'), true);
+    const out: Instrument[] = [];
+    for (const row of rows) {
+      const token = Number(row.instrument_token);
+      if (String(row.instrument_token) === '' || !Number.isSafeInteger(token) || row.segment !== 'NSE') continue;
+      const tick = Number.isFinite(row.tick_size) && row.tick_size > 0 ? parseRupees(String(row.tick_size)) : 5;
+      const last = Number.isFinite(row.last_price) ? parseRupees(String(row.last_price)) : 0;
+      out.push({
+        symbol: row.tradingsymbol,
+        exchange: 'NSE',
+        token,
+        name: row.name,
+        tickSizePaise: tick,
+        lotSize: Number.isSafeInteger(row.lot_size) && row.lot_size > 0 ? row.lot_size : 1,
+        freezeQuantity: this.options.freezeQuantity ?? 100_000,
+        referencePricePaise: last,
+        priceBandPercent: 20,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Places an order with `tag` = client order id. When the outcome is unknown (network
+   * error, timeout, 5xx) the order is looked up by tag; it is never sent twice.
+   */
+  async placeOrder(request: KiteOrderRequest): Promise<string> {
+    const params = {
+      exchange: 'NSE' as const,
+      tradingsymbol: request.symbol,
+      transaction_type: request.side,
+      quantity: request.quantity,
+      product: request.product,
+      order_type: request.orderType,
+      validity: request.validity,
+      tag: request.clientOrderId,
+      ...(request.limitPricePaise === undefined ? {} : { price: Number(paiseToRupeeString(request.limitPricePaise)) }),
+      ...(request.triggerPricePaise === undefined ? {} : { trigger_price: Number(paiseToRupeeString(request.triggerPricePaise)) }),
+      ...(request.orderType === 'MARKET' || request.orderType === 'SL-M' ? { market_protection: -1 } : {}),
+    };
+    try {
+      const result = await this.orderLimiter.run(() => this.call(() => this.client.placeOrder('regular', params), false));
+      return result.order_id;
+    } catch (error) {
+      if (!(error instanceof KiteNetworkError)) throw error;
+      const found = await this.findByTag(request.clientOrderId);
+      if (found !== undefined) return found.brokerOrderId;
+      throw new KiteNetworkError(`placeOrder ${request.clientOrderId}: outcome unknown and no order carries that tag; not re-sent (${error.message})`, error.kiteErrorType, false);
+    }
+  }
+
+  /** Modifies price/quantity/trigger of an open order. */
+  async modifyOrder(brokerOrderId: string, change: { quantity?: number; limitPricePaise?: Paise; triggerPricePaise?: Paise }): Promise<void> {
+    const params = {
+      ...(change.quantity === undefined ? {} : { quantity: change.quantity }),
+      ...(change.limitPricePaise === undefined ? {} : { price: Number(paiseToRupeeString(change.limitPricePaise)) }),
+      ...(change.triggerPricePaise === undefined ? {} : { trigger_price: Number(paiseToRupeeString(change.triggerPricePaise)) }),
+    };
+    await this.orderLimiter.run(() => this.call(() => this.client.modifyOrder('regular', brokerOrderId, params), false));
+  }
+
+  /** Cancels an open order. */
+  async cancelOrder(brokerOrderId: string): Promise<void> {
+    await this.orderLimiter.run(() => this.call(() => this.client.cancelOrder('regular', brokerOrderId), false));
+  }
+
+  /** The day's orders (idempotent: retried with backoff). */
+  async orders(): Promise<KiteOrderView[]> {
+    const orders = await this.call(() => this.client.getOrders(), true);
+    return orders.map(orderView);
+  }
+
+  /** Finds the order carrying a client order id as tag. */
+  async findByTag(clientOrderId: string): Promise<KiteOrderView | undefined> {
+    return (await this.orders()).find((o) => o.clientOrderId === clientOrderId);
+  }
+
+  private async call<T>(fn: () => Promise<T>, idempotent: boolean, allowWhenHalted = false): Promise<T> {
+    if (this.haltedBy !== undefined && !allowWhenHalted) throw this.haltedBy;
+    const attempts = idempotent ? (this.options.readAttempts ?? 3) : 1;
+    let delayMs = this.options.retryBaseMs ?? 200;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await fn();
+      } catch (raw) {
+        const error = mapKiteError(raw);
+        if (error instanceof KiteSessionExpiredError) {
+          this.haltedBy = error;
+          throw error;
+        }
+        if (!error.retryable || attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs *= 2;
+      }
+    }
+  }
+}
+
+/** A Kite order (REST or postback) as the adapter's view. */
+export function orderView(order: Pick<KiteOrder, 'order_id' | 'status' | 'filled_quantity' | 'average_price' | 'status_message'> & { tag?: unknown }): KiteOrderView {
+  return {
+    brokerOrderId: String(order.order_id),
+    clientOrderId: typeof order.tag === 'string' ? order.tag : null,
+    status: String(order.status),
+    filledQuantity: Number(order.filled_quantity) || 0,
+    averagePricePaise: Number.isFinite(order.average_price) ? parseRupees(String(order.average_price)) : 0,
+    statusMessage: typeof order.status_message === 'string' ? order.status_message : null,
+  };
+}
+
+/**
+ * Maps a Kite order snapshot to the model's {@link OrderUpdate}s, given what Troupe already
+ * knew (`knownFilled`): acceptance, new fills (one aggregated update at the average price
+ * of the new quantity when Kite only gives totals), rejection, cancellation. Transitional
+ * statuses yield nothing; an out-of-order snapshot (fewer fills than known) yields nothing.
+ */
+export function orderUpdatesFromKite(view: KiteOrderView, knownFilled: number, knownFilledValuePaise: Paise, atMs: number): OrderUpdate[] {
+  const updates: OrderUpdate[] = [];
+  switch (view.status) {
+    case 'OPEN':
+    case 'TRIGGER PENDING':
+      if (knownFilled === 0) updates.push({ kind: 'accepted', brokerOrderId: view.brokerOrderId, status: view.status, atMs });
+      break;
+    case 'REJECTED':
+      updates.push({ kind: 'rejected', reason: view.statusMessage ?? 'rejected by Kite', atMs });
+      return updates;
+    default:
+      break;
+  }
+  if (view.filledQuantity > knownFilled) {
+    const quantity = view.filledQuantity - knownFilled;
+    const totalValue = view.averagePricePaise * view.filledQuantity;
+    const pricePaise = Math.round((totalValue - knownFilledValuePaise) / quantity);
+    updates.push({ kind: 'filled', quantity, pricePaise, atMs });
+  }
+  if (view.status === 'CANCELLED') updates.push({ kind: 'cancelled', reason: view.statusMessage ?? 'cancelled', atMs });
+  return updates;
+}

@@ -1,0 +1,689 @@
+/**
+ * A Kite Connect v3 compatible simulator: REST (Kite's envelope, error types, HTTP codes,
+ * auth header, rate limits), the KiteTicker binary WebSocket with order postbacks, a
+ * matching engine driven by the synthetic market or a replay, and fault switches under
+ * `/__admin/...`. The unmodified `kiteconnect` client works against it through `root`.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Instrument } from '../model/instrument.js';
+import type { Paise } from '../model/money.js';
+import { kiteTimestamp, parseIstDateTime, postbackChecksum, sha256Hex } from './format.js';
+import { SimulatedExchange, SIM_INDEX, type KiteJson } from './exchange.js';
+import { inputError, KiteApiError, tokenError } from './kite-errors.js';
+import { createMarketFeed, type SimulatorMarketSource } from './market-feed.js';
+import { KITE_RATE_LIMITS, RateLimiter, type RateScope, type SimulatorRateLimits } from './rate-limit.js';
+import { encodeFrame, HEARTBEAT_FRAME, type PacketState, type TickerMode } from './ticker-codec.js';
+
+/** Options of {@link createKiteSimulator}. */
+export interface KiteSimulatorOptions {
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  readonly host?: string;
+  /** Market source; default the synthetic market with 10 symbols. */
+  readonly market?: SimulatorMarketSource;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly seed?: number;
+  /** Market ticks generated per wall-clock second; 0 = only when `admin.step` is called (tests). Default 100. */
+  readonly ticksPerSecond?: number;
+  /** Refuse orders outside 09:15–15:30 IST on weekdays (by the simulator clock). Default true. */
+  readonly enforceMarketHours?: boolean;
+  /** Refuse MARKET/SL-M orders without market protection (Kite from 1 Apr 2026). Default true. */
+  readonly requireMarketProtection?: boolean;
+  /** Server-side rate limits; default Kite's. */
+  readonly rateLimits?: Partial<SimulatorRateLimits>;
+  /** The simulator clock, epoch ms; default the exchange time of the latest market tick. */
+  readonly clock?: () => number;
+  /** Heartbeat interval of the ticker, ms. Default 1000. */
+  readonly heartbeatIntervalMs?: number;
+  /** Opening cash of each account, paise. Default ₹10,00,000. */
+  readonly openingCashPaise?: Paise;
+  /** Initial fault switches. */
+  readonly faults?: Partial<SimulatorFaults>;
+}
+
+/** Fault switches (also settable at run time through `admin.setFaults` or `POST /__admin/faults`). */
+export interface SimulatorFaults {
+  /** Answer order place/modify/cancel only after this many ms (the order is processed at once). */
+  readonly orderDelayMs: number;
+  /** Reject every new order with this status message (null = off). */
+  readonly rejectOrders: string | null;
+  /** The next N API requests answer `serverErrorStatus` with a non-JSON body; order writes are processed first (outcome unknown to the client). */
+  readonly serverErrors: number;
+  readonly serverErrorStatus: number;
+  /** Stop sending order postbacks over the WebSocket. */
+  readonly stopPostbacks: boolean;
+}
+
+const DEFAULT_FAULTS: SimulatorFaults = { orderDelayMs: 0, rejectOrders: null, serverErrors: 0, serverErrorStatus: 503, stopPostbacks: false };
+
+/** Counters for benchmarks and tests. */
+export interface SimulatorStats {
+  readonly marketTicks: number;
+  readonly packetsSent: number;
+  readonly framesSent: number;
+  readonly packetsDropped: number;
+  readonly connections: number;
+}
+
+/** In-process control of a running simulator (the same operations as `/__admin/...`). */
+export interface KiteSimulatorAdmin {
+  /** Mints a single-use request token, as Kite's login redirect would bring (default user ZS0001). */
+  createRequestToken(userId?: string): string;
+  /** Advances the market by `ticks` ticks (matching, postbacks and ticker frames included). Returns how many were applied. */
+  step(ticks: number): number;
+  faults(): SimulatorFaults;
+  setFaults(faults: Partial<SimulatorFaults>): SimulatorFaults;
+  /** Terminates every ticker WebSocket; returns how many. */
+  dropWebSockets(): number;
+  /** Expires every access token (403 TokenException from now on, as at 06:00 IST); closes their sockets. */
+  expireSessions(): void;
+  readonly instruments: readonly Instrument[];
+  lastPricePaise(symbol: string): Paise | undefined;
+  depth(symbol: string): ReturnType<SimulatedExchange['depth']>;
+  /** The simulator clock, epoch ms. */
+  nowMs(): number;
+  stats(): SimulatorStats;
+  /** The simulated exchange itself (books, accounts), for tests and tools. */
+  readonly exchange: SimulatedExchange;
+}
+
+/** A running simulator. */
+export interface KiteSimulator {
+  /** REST root for `new KiteConnect({ root })`, e.g. `http://127.0.0.1:9000`. */
+  readonly url: string;
+  /** Ticker root for `new KiteTicker({ root })`, e.g. `ws://127.0.0.1:9000/`. */
+  readonly wsUrl: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly admin: KiteSimulatorAdmin;
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly userId: string;
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly publicToken: string;
+  expired: boolean;
+}
+
+interface TickerClient {
+  readonly socket: WebSocket;
+  readonly session: Session;
+  readonly modes: Map<number, TickerMode>;
+  pending: { state: PacketState; mode: TickerMode }[];
+}
+
+const MAX_TOKENS_PER_CONNECTION = 3000;
+const MAX_PACKETS_PER_FRAME = 1000;
+/** Frames are dropped for a client whose socket has more than this queued (a slow consumer). */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+const DEFAULT_USER = 'ZS0001';
+
+/** Starts a simulator and resolves once it listens. */
+export async function createKiteSimulator(options: KiteSimulatorOptions): Promise<KiteSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const seed = options.seed ?? 1;
+  const feed = createMarketFeed(options.market ?? { kind: 'synthetic' }, seed);
+  let faults: SimulatorFaults = { ...DEFAULT_FAULTS, ...options.faults };
+  const limiter = new RateLimiter({ ...KITE_RATE_LIMITS, ...options.rateLimits });
+  const requestTokens = new Map<string, string>();
+  const sessions = new Map<string, Session>();
+  const clients = new Set<TickerClient>();
+  const stats = { marketTicks: 0, packetsSent: 0, framesSent: 0, packetsDropped: 0 };
+  const nowMs = (): number => (options.clock ? options.clock() : exchange.marketTimeMs);
+
+  const exchange: SimulatedExchange = new SimulatedExchange({
+    instruments: feed.instruments,
+    seed,
+    nowMs,
+    enforceMarketHours: options.enforceMarketHours ?? true,
+    requireMarketProtection: options.requireMarketProtection ?? true,
+    openingCashPaise: options.openingCashPaise ?? 10_00_000_00,
+    onOrderUpdate: (userId, order) => {
+      if (faults.stopPostbacks) return;
+      const payload = { ...order, app_id: options.apiKey, checksum: postbackChecksum(String(order['order_id']), String(order['order_timestamp']), options.apiSecret) };
+      const text = JSON.stringify({ type: 'order', id: '', data: payload });
+      for (const client of clients) {
+        if (client.session.userId === userId && client.socket.readyState === client.socket.OPEN) client.socket.send(text);
+      }
+    },
+  });
+
+  // ------------------------------------------------------------------ market pacing
+  const hasSubscribers = (): boolean => {
+    for (const client of clients) if (client.modes.size > 0) return true;
+    return false;
+  };
+
+  const step = (count: number): number => {
+    const ticks = feed.next(count);
+    const fanOut = hasSubscribers();
+    for (const tick of ticks) {
+      exchange.onMarketTick(tick);
+      if (fanOut) queueTick(tick.token);
+    }
+    if (fanOut && ticks.length > 0) queueTick(SIM_INDEX.token);
+    stats.marketTicks += ticks.length;
+    flushClients();
+    return ticks.length;
+  };
+
+  const queueTick = (token: number): void => {
+    let quote: PacketState | undefined;
+    let full: PacketState | undefined;
+    for (const client of clients) {
+      const mode = client.modes.get(token);
+      if (mode === undefined) continue;
+      let state: PacketState | undefined;
+      if (mode === 'full') state = full ??= exchange.packetState(token, true);
+      else state = quote ??= full ?? exchange.packetState(token, false);
+      if (state !== undefined) client.pending.push({ state, mode });
+    }
+  };
+
+  const flushClients = (): void => {
+    for (const client of clients) {
+      if (client.pending.length === 0) continue;
+      const pending = client.pending;
+      client.pending = [];
+      if (client.socket.readyState !== client.socket.OPEN) continue;
+      for (let start = 0; start < pending.length; start += MAX_PACKETS_PER_FRAME) {
+        const items = pending.slice(start, start + MAX_PACKETS_PER_FRAME);
+        if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+          stats.packetsDropped += items.length;
+          continue;
+        }
+        client.socket.send(encodeFrame(items), { binary: true });
+        stats.framesSent += 1;
+        stats.packetsSent += items.length;
+      }
+    }
+  };
+
+  // Prime the books so every symbol has a price before the first request.
+  for (let guard = 0; guard < 200 && feed.instruments.some((i) => exchange.lastPricePaise(i.symbol) === undefined); guard += 1) {
+    if (step(Math.max(16, feed.instruments.length)) === 0) break;
+  }
+
+  const ticksPerSecond = options.ticksPerSecond ?? 100;
+  let pacer: NodeJS.Timeout | undefined;
+  if (ticksPerSecond > 0) {
+    const intervalMs = ticksPerSecond >= 1000 ? 10 : 50;
+    let started = performance.now();
+    let done = 0;
+    pacer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) * ticksPerSecond) / 1000) - done;
+      if (due <= 0) return;
+      // After a stall, do not try to catch up more than a second's worth.
+      const count = Math.min(due, ticksPerSecond);
+      done += due;
+      step(count);
+      if (done > 1e12) {
+        started = performance.now();
+        done = 0;
+      }
+    }, intervalMs);
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const client of clients) if (client.socket.readyState === client.socket.OPEN) client.socket.send(HEARTBEAT_FRAME, { binary: true });
+  }, options.heartbeatIntervalMs ?? 1000);
+
+  // ------------------------------------------------------------------ sessions
+  const createRequestToken = (userId = DEFAULT_USER): string => {
+    const token = randomBytes(16).toString('hex');
+    requestTokens.set(token, userId);
+    return token;
+  };
+
+  const authenticate = (req: IncomingMessage): Session => {
+    const header = req.headers['authorization'] ?? '';
+    const match = /^token ([^:]+):(.+)$/.exec(header);
+    if (!match || match[1] !== options.apiKey) throw tokenError();
+    const session = sessions.get(match[2] ?? '');
+    if (session === undefined) throw tokenError();
+    if (session.expired) throw tokenError('Token is invalid or has expired.');
+    return session;
+  };
+
+  const sessionJson = (session: Session): KiteJson => ({
+    ...profileJson(session.userId),
+    api_key: options.apiKey,
+    access_token: session.accessToken,
+    public_token: session.publicToken,
+    refresh_token: session.refreshToken,
+    enctoken: '',
+    login_time: kiteTimestamp(nowMs()),
+  });
+
+  const newSession = (userId: string): Session => {
+    const session: Session = {
+      userId,
+      accessToken: randomBytes(16).toString('hex'),
+      refreshToken: randomBytes(16).toString('hex'),
+      publicToken: randomBytes(8).toString('hex'),
+      expired: false,
+    };
+    sessions.set(session.accessToken, session);
+    return session;
+  };
+
+  const expireSessions = (): void => {
+    for (const session of sessions.values()) session.expired = true;
+    for (const client of clients) client.socket.close(1000, 'session expired');
+  };
+
+  // ------------------------------------------------------------------ REST
+  const routes = async (req: IncomingMessage, url: URL, params: Map<string, string>, res: ServerResponse): Promise<unknown> => {
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const parts = path.split('/').filter((s) => s !== '');
+
+    if (parts[0] === '__admin') return admin(method, parts.slice(1), params);
+
+    if (path === '/session/token' && method === 'POST') {
+      rateLimit(options.apiKey, 'other');
+      for (const name of ['api_key', 'request_token', 'checksum']) if (!params.get(name)) throw inputError(`Missing \`${name}\`.`);
+      if (params.get('api_key') !== options.apiKey) throw inputError('Invalid `api_key`.');
+      const requestToken = params.get('request_token')!;
+      if (params.get('checksum') !== sha256Hex(options.apiKey, requestToken, options.apiSecret)) throw tokenError('Invalid `checksum`.');
+      const userId = requestTokens.get(requestToken);
+      if (userId === undefined) throw tokenError('Token is invalid or has expired.');
+      requestTokens.delete(requestToken);
+      return sessionJson(newSession(userId));
+    }
+    if (path === '/session/refresh_token' && method === 'POST') {
+      const refresh = params.get('refresh_token') ?? '';
+      if (params.get('checksum') !== sha256Hex(options.apiKey, refresh, options.apiSecret)) throw tokenError('Invalid `checksum`.');
+      const old = [...sessions.values()].find((s) => s.refreshToken === refresh);
+      if (old === undefined) throw tokenError('Token is invalid or has expired.');
+      return sessionJson(newSession(old.userId));
+    }
+    if (path === '/session/token' && method === 'DELETE') {
+      const token = params.get('access_token');
+      const session = token === undefined ? undefined : sessions.get(token);
+      if (session) session.expired = true;
+      return true;
+    }
+
+    const session = authenticate(req);
+    const userId = session.userId;
+    const injected = faults.serverErrors > 0;
+    if (injected) faults = { ...faults, serverErrors: faults.serverErrors - 1 };
+    const orderWrite = parts[0] === 'orders' && (method === 'POST' || method === 'PUT' || method === 'DELETE');
+    if (injected && !orderWrite) throw new ServerFault(faults.serverErrorStatus);
+
+    const scope: RateScope = parts[0] === 'quote' ? 'quote' : parts[0] === 'instruments' && parts[1] === 'historical' ? 'historical' : orderWrite ? 'orders' : 'other';
+    rateLimit(options.apiKey, scope);
+
+    if (orderWrite) {
+      exchange.rejectAllOrders = faults.rejectOrders;
+      const variety = parts[1] ?? '';
+      let result: unknown;
+      if (method === 'POST' && parts.length === 2) result = { order_id: exchange.placeOrder(userId, { variety, params }) };
+      else if (method === 'PUT' && parts.length === 3) result = { order_id: exchange.modifyOrder(userId, variety, parts[2]!, params) };
+      else if (method === 'DELETE' && parts.length === 3) result = { order_id: exchange.cancelOrder(userId, variety, parts[2]!) };
+      else throw new KiteApiError(404, 'GeneralException', 'Route not found');
+      if (faults.orderDelayMs > 0) await delay(faults.orderDelayMs, res);
+      if (injected) throw new ServerFault(faults.serverErrorStatus);
+      return result;
+    }
+    if (method !== 'GET') throw new KiteApiError(405, 'GeneralException', 'Method not allowed');
+    switch (parts[0]) {
+      case 'user':
+        if (parts[1] === 'profile') return profileJson(userId);
+        if (parts[1] === 'margins') {
+          const equity = exchange.equityMargins(userId);
+          if (parts[2] === 'equity') return equity;
+          if (parts[2] === 'commodity') return emptyCommodity();
+          if (parts[2] === undefined) return { equity, commodity: emptyCommodity() };
+        }
+        break;
+      case 'orders':
+        if (parts.length === 1) return exchange.orders(userId);
+        if (parts.length === 2) return exchange.orderHistory(userId, parts[1]!);
+        if (parts.length === 3 && parts[2] === 'trades') return exchange.trades(userId, parts[1]);
+        break;
+      case 'trades':
+        return exchange.trades(userId);
+      case 'portfolio':
+        if (parts[1] === 'positions') return exchange.positions(userId);
+        if (parts[1] === 'holdings') return [];
+        break;
+      case 'quote': {
+        const keys = url.searchParams.getAll('i');
+        if (keys.length === 0) throw inputError('No instruments specified: pass `i=EXCHANGE:SYMBOL`.');
+        const limit = parts[1] === 'ltp' ? 1000 : 500;
+        if (keys.length > limit) throw inputError(`Too many instruments: at most ${limit}.`);
+        const data: Record<string, unknown> = {};
+        for (const key of keys) {
+          const resolved = exchange.resolveKey(key);
+          if (resolved === undefined) continue;
+          const value = parts[1] === 'ltp' ? exchange.ltp(resolved.token) : parts[1] === 'ohlc' ? exchange.ohlc(resolved.token) : parts[1] === undefined ? exchange.quote(resolved.token) : undefined;
+          if (value !== undefined) data[key] = value;
+        }
+        return data;
+      }
+      case 'instruments':
+        if (parts[1] === 'historical' && parts.length === 4) return historical(Number(parts[2]), parts[3]!, params);
+        if (parts.length <= 2) {
+          res.writeHead(200, { 'Content-Type': 'text/csv' });
+          res.end(instrumentsCsv(exchange.instruments, parts[1]));
+          return RESPONDED;
+        }
+        break;
+      default:
+        break;
+    }
+    throw new KiteApiError(404, 'GeneralException', 'Route not found');
+  };
+
+  const historical = (token: number, interval: string, params: Map<string, string>): unknown => {
+    const minutes = INTERVALS.get(interval);
+    if (minutes === undefined) throw inputError('invalid interval');
+    if (!exchange.knowsToken(token)) throw inputError('invalid token');
+    const from = parseIstDateTime(params.get('from') ?? '');
+    const to = parseIstDateTime(params.get('to') ?? '');
+    if (Number.isNaN(from) || Number.isNaN(to)) throw inputError('invalid from or to date');
+    if (to < from) throw inputError('invalid date range: `from` is after `to`');
+    const maxDays = MAX_DAYS.get(interval) ?? 60;
+    if (to - from > maxDays * 86_400_000) throw inputError(`interval exceeds max limit: ${maxDays} days`);
+    return { candles: exchange.candles(token, minutes, from, to, params.get('oi') === '1') };
+  };
+
+  const rateLimit = (apiKey: string, scope: RateScope): void => {
+    if (!limiter.allow(apiKey, scope, performance.now())) throw new KiteApiError(429, 'NetworkException', 'Too many requests');
+  };
+
+  const setFaults = (update: Partial<SimulatorFaults>): SimulatorFaults => {
+    faults = { ...faults, ...update };
+    exchange.rejectAllOrders = faults.rejectOrders;
+    return faults;
+  };
+
+  const dropWebSockets = (): number => {
+    const count = clients.size;
+    for (const client of clients) client.socket.terminate();
+    return count;
+  };
+
+  const admin = (method: string, parts: readonly string[], params: Map<string, string>): unknown => {
+    const action = parts.join('/');
+    if (method === 'GET' && action === 'faults') return faults;
+    if (method === 'GET' && action === 'stats') return statsNow();
+    if (method !== 'POST') throw new KiteApiError(405, 'GeneralException', 'Method not allowed');
+    switch (action) {
+      case 'request-token':
+        return { request_token: createRequestToken(params.get('user_id') || undefined) };
+      case 'step':
+        return { ticks: step(Number(params.get('ticks') ?? '1') || 1) };
+      case 'faults': {
+        const update: { -readonly [K in keyof SimulatorFaults]?: SimulatorFaults[K] } = {};
+        for (const name of ['orderDelayMs', 'serverErrors', 'serverErrorStatus'] as const) {
+          const value = params.get(name);
+          if (value !== undefined) {
+            const number = Number(value);
+            if (!Number.isSafeInteger(number) || number < 0) throw inputError(`Invalid \`${name}\`.`);
+            update[name] = number;
+          }
+        }
+        const reject = params.get('rejectOrders');
+        if (reject !== undefined) update.rejectOrders = reject === '' || reject === 'false' ? null : reject;
+        const stop = params.get('stopPostbacks');
+        if (stop !== undefined) update.stopPostbacks = stop === 'true' || stop === '1';
+        return setFaults(update);
+      }
+      case 'drop-websocket':
+        return { dropped: dropWebSockets() };
+      case 'expire-sessions':
+        expireSessions();
+        return true;
+      default:
+        throw new KiteApiError(404, 'GeneralException', 'Route not found');
+    }
+  };
+
+  const statsNow = (): SimulatorStats => ({ ...stats, connections: clients.size });
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://simulator');
+      const body = await readBody(req);
+      const params = new Map<string, string>();
+      for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
+      const type = req.headers['content-type'] ?? '';
+      if (body.length > 0) {
+        if (type.includes('application/json')) {
+          const parsed: unknown = JSON.parse(body);
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+            for (const [k, v] of Object.entries(parsed)) params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+          }
+        } else {
+          for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
+        }
+      }
+      const data = await routes(req, url, params, res);
+      if (data === RESPONDED || res.writableEnded) return;
+      sendJson(res, 200, { status: 'success', data });
+    } catch (error) {
+      if (res.writableEnded || res.destroyed) return;
+      if (error instanceof ServerFault) {
+        res.writeHead(error.status, { 'Content-Type': 'text/html' });
+        res.end(`<html><body>${error.status} Service Unavailable</body></html>`);
+      } else if (error instanceof KiteApiError) {
+        sendJson(res, error.httpStatus, { status: 'error', message: error.message, error_type: error.errorType, data: null });
+      } else if (error instanceof SyntaxError) {
+        sendJson(res, 400, { status: 'error', message: 'Malformed request body.', error_type: 'InputException', data: null });
+      } else {
+        sendJson(res, 500, { status: 'error', message: error instanceof Error ? error.message : String(error), error_type: 'GeneralException', data: null });
+      }
+    }
+  };
+
+  // ------------------------------------------------------------------ WebSocket ticker
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const session = sessions.get(url.searchParams.get('access_token') ?? '');
+    if (url.searchParams.get('api_key') !== options.apiKey || session === undefined || session.expired) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nInvalid api_key or access_token');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const client: TickerClient = { socket: ws, session, modes: new Map(), pending: [] };
+      clients.add(client);
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        onClientMessage(client, rawText(data));
+      });
+      ws.on('close', () => clients.delete(client));
+      ws.on('error', () => clients.delete(client));
+    });
+  });
+
+  const onClientMessage = (client: TickerClient, text: string): void => {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      client.socket.send(JSON.stringify({ type: 'error', data: 'Invalid message: not JSON' }));
+      return;
+    }
+    const m = message as { a?: unknown; v?: unknown };
+    const tokens = (list: unknown): number[] => (Array.isArray(list) ? list.filter((t): t is number => typeof t === 'number' && exchange.knowsToken(t)) : []);
+    if (m.a === 'subscribe') {
+      const added = tokens(m.v).filter((t) => !client.modes.has(t));
+      for (const token of added) {
+        if (client.modes.size >= MAX_TOKENS_PER_CONNECTION) {
+          client.socket.send(JSON.stringify({ type: 'error', data: `Subscription limit of ${MAX_TOKENS_PER_CONNECTION} instruments reached` }));
+          break;
+        }
+        client.modes.set(token, 'quote');
+      }
+      snapshot(client, added);
+    } else if (m.a === 'unsubscribe') {
+      for (const token of tokens(m.v)) client.modes.delete(token);
+    } else if (m.a === 'mode' && Array.isArray(m.v) && isMode(m.v[0] as unknown)) {
+      const mode = m.v[0] as TickerMode;
+      const changed = tokens(m.v[1] as unknown).filter((t) => client.modes.has(t));
+      for (const token of changed) client.modes.set(token, mode);
+      snapshot(client, changed);
+    } else {
+      client.socket.send(JSON.stringify({ type: 'error', data: 'Invalid message' }));
+    }
+  };
+
+  /** Sends the current state of newly subscribed (or re-moded) tokens at once, as Kite does. */
+  const snapshot = (client: TickerClient, tokens: readonly number[]): void => {
+    for (const token of tokens) {
+      const mode = client.modes.get(token);
+      if (mode === undefined) continue;
+      const state = exchange.packetState(token, mode === 'full');
+      if (state !== undefined) client.pending.push({ state, mode });
+    }
+    flushClients();
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const base = `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+
+  return {
+    url: `http://${base}`,
+    wsUrl: `ws://${base}/`,
+    apiKey: options.apiKey,
+    apiSecret: options.apiSecret,
+    admin: {
+      createRequestToken,
+      step,
+      faults: () => faults,
+      setFaults,
+      dropWebSockets,
+      expireSessions,
+      instruments: feed.instruments,
+      lastPricePaise: (symbol) => exchange.lastPricePaise(symbol),
+      depth: (symbol) => exchange.depth(symbol),
+      nowMs,
+      stats: statsNow,
+      exchange,
+    },
+    async close(): Promise<void> {
+      if (pacer) clearInterval(pacer);
+      clearInterval(heartbeat);
+      for (const client of clients) client.socket.terminate();
+      clients.clear();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function isMode(value: unknown): value is TickerMode {
+  return value === 'ltp' || value === 'quote' || value === 'full';
+}
+
+class ServerFault extends Error {
+  constructor(readonly status: number) {
+    super(`injected ${status}`);
+  }
+}
+
+const RESPONDED = Symbol('responded');
+
+const INTERVALS = new Map<string, number | 'day'>([
+  ['minute', 1],
+  ['3minute', 3],
+  ['5minute', 5],
+  ['10minute', 10],
+  ['15minute', 15],
+  ['30minute', 30],
+  ['60minute', 60],
+  ['day', 'day'],
+]);
+const MAX_DAYS = new Map<string, number>([
+  ['minute', 60],
+  ['3minute', 100],
+  ['5minute', 100],
+  ['10minute', 100],
+  ['15minute', 200],
+  ['30minute', 200],
+  ['60minute', 400],
+  ['day', 2000],
+]);
+
+function profileJson(userId: string): KiteJson {
+  return {
+    user_id: userId,
+    user_type: 'individual',
+    email: `${userId.toLowerCase()}@example.com`,
+    user_name: `Simulated ${userId}`,
+    user_shortname: 'Simulated',
+    broker: 'ZERODHA',
+    exchanges: ['NSE'],
+    products: ['CNC', 'MIS'],
+    order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'],
+    avatar_url: null,
+    meta: { demat_consent: 'physical' },
+  };
+}
+
+function emptyCommodity(): KiteJson {
+  return { enabled: false, net: 0, available: { adhoc_margin: 0, cash: 0, opening_balance: 0, live_balance: 0, collateral: 0, intraday_payin: 0 }, utilised: { debits: 0, exposure: 0, m2m_realised: 0, m2m_unrealised: 0, option_premium: 0, payout: 0, span: 0, holding_sales: 0, turnover: 0, liquid_collateral: 0, stock_collateral: 0, delivery: 0 } };
+}
+
+/** The instrument dump: Kite's header, one row per instrument, a trailing newline (as the real dump). */
+export function instrumentsCsv(instruments: readonly Instrument[], exchange: string | undefined): string {
+  const lines = ['instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange'];
+  if (exchange === undefined || exchange === 'NSE') {
+    for (const i of instruments) {
+      const name = i.name.includes(',') ? `"${i.name}"` : i.name;
+      lines.push(`${i.token},${i.token >>> 8},${i.symbol},${name},0,,,${(i.tickSizePaise / 100).toString()},${i.lotSize},EQ,NSE,NSE`);
+    }
+    lines.push(`${SIM_INDEX.token},${SIM_INDEX.token >>> 8},${SIM_INDEX.symbol},${SIM_INDEX.symbol},0,,,0,0,EQ,INDICES,NSE`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function rawText(data: unknown): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return '';
+}
+
+function delay(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
