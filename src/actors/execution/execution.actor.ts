@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ActorContext, Behavior } from '../core/index.js';
+import type { ActorContext, ActorSystem, Behavior } from '../core/index.js';
 import { PaperBroker, type BrokerEvent, type PaperBrokerConfig, type PaperBrokerSnapshot } from '../../brokers/paper/index.js';
 import { assertNever, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -52,57 +52,75 @@ interface EncodedExecution {
 
 const signed = (order: Order, quantity: number): number => (order.side === 'BUY' ? quantity : -quantity);
 
+/** What reporting broker outcomes needs. */
+export interface OutcomeReporting {
+  readonly system: ActorSystem;
+  readonly directory: Directory;
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+/**
+ * Tells everyone concerned what a broker reported, for any broker (paper or Kite): the
+ * strategy (its order events), risk (fills and closed orders move exposure), the
+ * portfolio (fills), the event bus and metrics. `remember` keeps the latest order.
+ */
+export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting, remember: (order: Order) => void): void {
+  const { directory, bus, metrics, system } = deps;
+  for (const event of events) {
+    switch (event.kind) {
+      case 'order-updated': {
+        const order = event.order;
+        remember(order);
+        metrics.orders.inc({ status: order.status });
+        bus.publish({ type: 'OrderUpdated', order });
+        const strategy = directory.strategies.get(order.strategyId);
+        if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
+        if (isTerminal(order.status) && directory.risk) {
+          system.tell(directory.risk, {
+            type: 'OrderClosed',
+            portfolioId: order.portfolioId,
+            symbol: order.symbol,
+            signedRemainder: signed(order, order.quantity - order.filledQuantity),
+          });
+        }
+        if (order.status === 'REJECTED') deps.log.warn({ clientOrderId: order.clientOrderId, reason: order.statusMessage }, 'order rejected by the broker');
+        break;
+      }
+      case 'fill': {
+        const { fill, order } = event;
+        remember(order);
+        metrics.fills.inc();
+        if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
+        const portfolio = directory.portfolios.get(fill.portfolioId);
+        if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
+        else deps.log.error({ portfolioId: fill.portfolioId, fillId: fill.fillId }, 'fill for an unknown portfolio');
+        if (directory.risk) {
+          system.tell(directory.risk, { type: 'FillApplied', portfolioId: fill.portfolioId, symbol: fill.symbol, signedQuantity: signed(order, fill.quantity) });
+        }
+        const strategy = directory.strategies.get(order.strategyId);
+        if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });
+        bus.publish({ type: 'OrderFilled', fill, order });
+        break;
+      }
+      case 'cancel-rejected':
+        deps.log.warn({ clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
+        break;
+      default:
+        assertNever(event, 'broker event');
+    }
+  }
+  }
+
+
 /**
  * Wraps the paper broker. Places approved orders (once per client order id), matches
  * them on market data, and tells everyone concerned what happened.
  */
 export function executionBehavior(deps: ExecutionActorDeps): Behavior<ExecutionCommand, ExecutionState> {
-  const dispatch = (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<ExecutionCommand>): void => {
-    const { directory, bus, metrics } = deps;
-    for (const event of events) {
-      switch (event.kind) {
-        case 'order-updated': {
-          const order = event.order;
-          remember(state, order);
-          metrics.orders.inc({ status: order.status });
-          bus.publish({ type: 'OrderUpdated', order });
-          const strategy = directory.strategies.get(order.strategyId);
-          if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
-          if (isTerminal(order.status) && directory.risk) {
-            ctx.system.tell(directory.risk, {
-              type: 'OrderClosed',
-              portfolioId: order.portfolioId,
-              symbol: order.symbol,
-              signedRemainder: signed(order, order.quantity - order.filledQuantity),
-            });
-          }
-          if (order.status === 'REJECTED') deps.log.warn({ clientOrderId: order.clientOrderId, reason: order.statusMessage }, 'order rejected by the broker');
-          break;
-        }
-        case 'fill': {
-          const { fill, order } = event;
-          remember(state, order);
-          metrics.fills.inc();
-          if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
-          const portfolio = directory.portfolios.get(fill.portfolioId);
-          if (portfolio) ctx.system.tell(portfolio, { type: 'ApplyFill', fill });
-          else deps.log.error({ portfolioId: fill.portfolioId, fillId: fill.fillId }, 'fill for an unknown portfolio');
-          if (directory.risk) {
-            ctx.system.tell(directory.risk, { type: 'FillApplied', portfolioId: fill.portfolioId, symbol: fill.symbol, signedQuantity: signed(order, fill.quantity) });
-          }
-          const strategy = directory.strategies.get(order.strategyId);
-          if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });
-          bus.publish({ type: 'OrderFilled', fill, order });
-          break;
-        }
-        case 'cancel-rejected':
-          deps.log.warn({ clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
-          break;
-        default:
-          assertNever(event, 'broker event');
-      }
-    }
-  };
+  const dispatch = (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<ExecutionCommand>): void =>
+    reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
 
   return {
     kind: 'execution',
