@@ -23,6 +23,13 @@ module.exports = {
       to: { pathNot: ['^src/strategies/', '^src/model/', '^node_modules/trading-signals'] },
     },
     {
+      name: 'features-are-pure',
+      comment: 'The feature set (shared with the ML service) computes from the model only.',
+      severity: 'error',
+      from: { path: '^src/features/' },
+      to: { pathNot: ['^src/features/', '^src/model/', '^node_modules/trading-signals'] },
+    },
+    {
       name: 'src-never-imports-test',
       severity: 'error',
       from: { path: '^src/' },

@@ -167,7 +167,15 @@ export class Runtime {
       for (const instance of this.strategyInstances) {
         const ref: ActorRef<StrategyCommand> = ctx.spawn(
           instance.strategyId,
-          this.cadence(strategyBehavior(instance, { directory, cache: this.cache, clock: options.clock, log: this.log })),
+          this.cadence(
+            strategyBehavior(instance, {
+              directory,
+              cache: this.cache,
+              clock: options.clock,
+              log: this.log,
+              portfolioCashPaise: (portfolioId) => this.portfolioStates.get(portfolioId)?.cashPaise,
+            }),
+          ),
           { supervision: SUPERVISION },
         );
         directory.strategies.set(instance.strategyId, ref);

@@ -92,6 +92,9 @@ export interface ConfigField {
   readonly options?: readonly string[];
 }
 
+/** Market regimes a strategy may say it trades in; the regime detector classifies bars into these. */
+export type MarketRegime = 'trending' | 'ranging' | 'high-volatility';
+
 /** A strategy kind. Build one with {@link defineStrategy}. */
 export interface StrategyDefinition<Config, State> {
   /** Stable and persisted, e.g. "ema-cross". */
@@ -100,6 +103,11 @@ export interface StrategyDefinition<Config, State> {
   /** Bump when State changes shape; decodeState gets the old version. */
   readonly stateVersion: number;
   readonly configFields: readonly ConfigField[];
+  /**
+   * The market regimes this strategy is meant for (e.g. a trend follower: `['trending']`).
+   * Advisory until the regime detector gates strategies; absent means "any regime".
+   */
+  readonly regimes?: readonly MarketRegime[];
   /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. */
   parseConfig(raw: unknown): Config;
   subscriptions(config: Config): readonly Subscription[];

@@ -78,3 +78,8 @@ export function runBars<S>(definition: AnyStrategyDefinition, state: S, bars: re
 export function deliver<S>(definition: AnyStrategyDefinition, state: S, event: StrategyOrderEvent, ctx: StrategyContext<unknown>): S {
   return (definition.onOrderEvent?.(state, event, ctx) ?? state) as S;
 }
+
+/** Signed sum of the quantities a strategy submitted in a symbol (BUY +, SELL −). */
+export function netSubmitted(recorded: Recorded, symbol: string): number {
+  return recorded.submitted.filter((r) => r.symbol === symbol).reduce((sum, r) => sum + (r.side === 'BUY' ? r.quantity : -r.quantity), 0);
+}

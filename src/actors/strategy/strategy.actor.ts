@@ -19,6 +19,8 @@ export interface StrategyActorDeps {
   readonly cache: MarketCache;
   readonly clock: { nowMs(): number };
   readonly log: Logger;
+  /** The latest cash of a portfolio, as its actor last published it (read-only view). */
+  readonly portfolioCashPaise?: (portfolioId: string) => number | undefined;
 }
 
 const HOST_VERSION = 1;
@@ -76,7 +78,7 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
       netQuantity: (symbol) => host?.positions[symbol] ?? 0,
       workingQuantity: (symbol) => host?.workingBySymbol[symbol] ?? 0,
       get cashPaise() {
-        return 0;
+        return deps.portfolioCashPaise?.(portfolioId) ?? 0;
       },
     },
     log: {

@@ -1,0 +1,232 @@
+/**
+ * A streaming feature set: 60+ named indicators per symbol, updated one closed bar at a
+ * time, for strategies, the regime detector and the ML service. Indicators come from
+ * `trading-signals` where it has them; the rest are small rolling windows here.
+ *
+ * Conventions: prices are read in paise (ratios do not care about the unit); every
+ * feature is a float or null (not warmed up yet, or undefined such as a zero range);
+ * "dist_x" is close / x − 1; "_pct" values are fractions (0.01 = 1%), except the
+ * classic oscillators (RSI, Stochastic, Williams %R, MFI, ADX/DI, CCI, ROC) which keep
+ * their usual scales. Not money: nothing here is used to price an order.
+ */
+import {
+  ADX,
+  ATR,
+  BollingerBands,
+  CCI,
+  EMA,
+  MACD,
+  MFI,
+  OBV,
+  ROC,
+  RSI,
+  SMA,
+  StochasticOscillator,
+  WilliamsR,
+  WMA,
+} from 'trading-signals';
+import { istDate, type Bar } from '../model/index.js';
+
+/** One symbol's features, fed bar by bar. */
+export interface FeatureSet {
+  /** Feeds the next closed bar (bars of one symbol, in time order). */
+  update(bar: Bar): void;
+  /** The current value of every feature, keyed by name; null before warm-up or when undefined. */
+  values(): Record<string, number | null>;
+  /** Every feature name, in a fixed order. */
+  readonly names: readonly string[];
+}
+
+const RETURN_WINDOWS = [1, 3, 5, 10, 20, 60] as const;
+const SMA_WINDOWS = [5, 10, 20, 50, 100] as const;
+const EMA_WINDOWS = [5, 10, 20, 50] as const;
+const WMA_WINDOWS = [10, 20] as const;
+const RSI_WINDOWS = [7, 14, 21] as const;
+const VOLATILITY_WINDOWS = [5, 10, 20, 60] as const;
+const RANGE_WINDOWS = [20, 60] as const;
+const HISTORY = 101;
+
+/** A finite number, or null. */
+function finite(value: number | null | undefined): number | null {
+  return value === null || value === undefined || !Number.isFinite(value) ? null : value;
+}
+
+function ratio(numerator: number | null, denominator: number | null): number | null {
+  if (numerator === null || denominator === null || denominator === 0) return null;
+  return finite(numerator / denominator);
+}
+
+function distance(close: number, level: number | null): number | null {
+  const r = ratio(close, level);
+  return r === null ? null : r - 1;
+}
+
+function tail(values: readonly number[], count: number): number[] | null {
+  return values.length >= count ? values.slice(values.length - count) : null;
+}
+
+function meanOf(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Sample standard deviation (n − 1), as volatility is usually quoted. */
+function sampleDeviation(values: readonly number[]): number | null {
+  if (values.length < 2) return null;
+  const average = meanOf(values);
+  return Math.sqrt(values.reduce((sum, value) => sum + (value - average) ** 2, 0) / (values.length - 1));
+}
+
+/** Creates an empty feature set for one symbol. */
+export function createFeatureSet(): FeatureSet {
+  const sma = SMA_WINDOWS.map((n) => new SMA(n));
+  const ema = EMA_WINDOWS.map((n) => new EMA(n));
+  const wma = WMA_WINDOWS.map((n) => new WMA(n));
+  const rsi = RSI_WINDOWS.map((n) => new RSI(n));
+  const ema12 = new EMA(12);
+  const ema26 = new EMA(26);
+  const macd = new MACD(new EMA(12), new EMA(26), new EMA(9));
+  const bollinger = new BollingerBands(20, 2);
+  const atr = new ATR(14);
+  const adx = new ADX(14);
+  const stochastic = new StochasticOscillator({ kPeriod: 14, kSlowingPeriod: 3, dPeriod: 3 });
+  const cci = new CCI(20);
+  const roc = new ROC(12);
+  const obv = new OBV(2);
+  const williams = new WilliamsR(14);
+  const mfi = new MFI(14);
+
+  const closes: number[] = [];
+  const highs: number[] = [];
+  const lows: number[] = [];
+  const volumes: number[] = [];
+  const logReturns: number[] = [];
+  const parkinson: number[] = [];
+  const obvHistory: number[] = [];
+  const priceVolume: number[] = [];
+  let last: Bar | null = null;
+  let previousClose: number | null = null;
+  let session = { date: '', priceVolume: 0, volume: 0 };
+  let current: Record<string, number | null> = {};
+
+  const compute = (bar: Bar): Record<string, number | null> => {
+    const close = bar.closePaise;
+    const out: Record<string, number | null> = {};
+    for (const n of RETURN_WINDOWS) {
+      const window = tail(closes, n + 1);
+      out[`ret_${n}`] = window ? distance(close, window[0]!) : null;
+    }
+    out.log_ret_1 = logReturns.length > 0 ? logReturns[logReturns.length - 1]! : null;
+    SMA_WINDOWS.forEach((n, i) => (out[`dist_sma_${n}`] = distance(close, finite(sma[i]!.getResult()))));
+    EMA_WINDOWS.forEach((n, i) => (out[`dist_ema_${n}`] = ema[i]!.isStable ? distance(close, finite(ema[i]!.getResult())) : null));
+    WMA_WINDOWS.forEach((n, i) => (out[`dist_wma_${n}`] = distance(close, finite(wma[i]!.getResult()))));
+    const sma5 = finite(sma[0]!.getResult());
+    const sma20 = finite(sma[2]!.getResult());
+    out.sma_5_20_ratio = sma5 !== null && sma20 !== null ? ratio(sma5, sma20)! - 1 : null;
+    out.ema_12_26_ratio = ema26.isStable ? ratio(finite(ema12.getResult()), finite(ema26.getResult()))! - 1 : null;
+    RSI_WINDOWS.forEach((n, i) => (out[`rsi_${n}`] = finite(rsi[i]!.getResult())));
+    const macdValue = macd.getResult();
+    out.macd_line = macdValue ? ratio(macdValue.macd, close) : null;
+    out.macd_signal = macdValue ? ratio(macdValue.signal, close) : null;
+    out.macd_hist = macdValue ? ratio(macdValue.histogram, close) : null;
+    const bands = bollinger.getResult();
+    out.bb_pct_b_20 = bands ? ratio(close - bands.lower, bands.upper - bands.lower) : null;
+    out.bb_width_20 = bands ? ratio(bands.upper - bands.lower, bands.middle) : null;
+    out.atr_14_pct = ratio(finite(atr.getResult()), close);
+    const trueRange = previousClose === null ? bar.highPaise - bar.lowPaise : Math.max(bar.highPaise, previousClose) - Math.min(bar.lowPaise, previousClose);
+    out.true_range_pct = ratio(trueRange, close);
+    out.adx_14 = finite(adx.getResult());
+    out.plus_di_14 = adx.isStable ? finite(adx.pdi ?? null) : null;
+    out.minus_di_14 = adx.isStable ? finite(adx.mdi ?? null) : null;
+    const stoch = stochastic.getResult();
+    out.stoch_k = stoch ? finite(stoch.stochK) : null;
+    out.stoch_d = stoch ? finite(stoch.stochD) : null;
+    out.cci_20 = finite(cci.getResult());
+    out.roc_12 = finite(roc.getResult());
+    out.williams_r_14 = finite(williams.getResult());
+    out.mfi_14 = finite(mfi.getResult());
+    const obvNow = finite(obv.getResult());
+    out.obv = obvNow;
+    const obvWindow = tail(obvHistory, 11);
+    const volume10 = tail(volumes, 10);
+    out.obv_slope_10 = obvWindow && volume10 ? ratio(obvWindow[10]! - obvWindow[0]!, volume10.reduce((s, v) => s + v, 0)) : null;
+    out.dist_vwap_session = distance(close, ratio(session.priceVolume, session.volume));
+    const pv20 = tail(priceVolume, 20);
+    const v20 = tail(volumes, 20);
+    out.dist_vwap_20 = pv20 && v20 ? distance(close, ratio(pv20.reduce((s, v) => s + v, 0), v20.reduce((s, v) => s + v, 0))) : null;
+    for (const n of VOLATILITY_WINDOWS) {
+      const window = tail(logReturns, n);
+      out[`vol_${n}`] = window ? sampleDeviation(window) : null;
+    }
+    const park = tail(parkinson, 20);
+    out.parkinson_vol_20 = park ? Math.sqrt(meanOf(park) / (4 * Math.log(2))) : null;
+    const volumeWindow = tail(volumes, 20);
+    const volumeDeviation = volumeWindow ? sampleDeviation(volumeWindow) : null;
+    out.volume_z_20 = volumeWindow && volumeDeviation ? (bar.volume - meanOf(volumeWindow)) / volumeDeviation : null;
+    const volume5 = tail(volumes, 5);
+    out.volume_ratio_5_20 = volume5 && volumeWindow ? ratio(meanOf(volume5), meanOf(volumeWindow)) : null;
+    out.log_volume = Math.log1p(bar.volume);
+    out.range_pct = ratio(bar.highPaise - bar.lowPaise, close);
+    out.close_position = ratio(close - bar.lowPaise, bar.highPaise - bar.lowPaise);
+    for (const n of RANGE_WINDOWS) {
+      const h = tail(highs, n);
+      const l = tail(lows, n);
+      out[`dist_high_${n}`] = h ? distance(close, Math.max(...h)) : null;
+      out[`dist_low_${n}`] = l ? distance(close, Math.min(...l)) : null;
+      out[`range_position_${n}`] = h && l ? ratio(close - Math.min(...l), Math.max(...h) - Math.min(...l)) : null;
+    }
+    out.gap_pct = distance(bar.openPaise, previousClose);
+    out.body_pct = distance(close, bar.openPaise);
+    out.upper_wick_pct = ratio(bar.highPaise - Math.max(bar.openPaise, close), close);
+    out.lower_wick_pct = ratio(Math.min(bar.openPaise, close) - bar.lowPaise, close);
+    return out;
+  };
+
+  const update = (bar: Bar): void => {
+    const close = bar.closePaise;
+    const candle = { open: bar.openPaise, high: bar.highPaise, low: bar.lowPaise, close, volume: bar.volume };
+    if (previousClose !== null) logReturns.push(Math.log(close / previousClose));
+    if (logReturns.length > HISTORY) logReturns.shift();
+    for (const [list, value] of [
+      [closes, close],
+      [highs, bar.highPaise],
+      [lows, bar.lowPaise],
+      [volumes, bar.volume],
+      [priceVolume, ((bar.highPaise + bar.lowPaise + close) / 3) * bar.volume],
+      [parkinson, bar.highPaise > 0 && bar.lowPaise > 0 ? Math.log(bar.highPaise / bar.lowPaise) ** 2 : 0],
+    ] as const) {
+      list.push(value);
+      if (list.length > HISTORY) list.shift();
+    }
+    const date = istDate(bar.startMs);
+    if (session.date !== date) session = { date, priceVolume: 0, volume: 0 };
+    session.priceVolume += ((bar.highPaise + bar.lowPaise + close) / 3) * bar.volume;
+    session.volume += bar.volume;
+    for (const indicator of [...sma, ...ema, ...wma, ...rsi, ema12, ema26, roc]) indicator.add(close);
+    macd.add(close);
+    bollinger.add(close);
+    for (const indicator of [atr, adx, cci, williams]) indicator.add(candle);
+    stochastic.add(candle);
+    mfi.add(candle);
+    obv.add(candle);
+    const obvValue = finite(obv.getResult());
+    if (obvValue !== null) {
+      obvHistory.push(obvValue);
+      if (obvHistory.length > HISTORY) obvHistory.shift();
+    }
+    current = compute(bar);
+    previousClose = close;
+    last = bar;
+  };
+
+  const names = Object.keys(compute(emptyBar()));
+  current = Object.fromEntries(names.map((name) => [name, null]));
+  return {
+    names,
+    update,
+    values: () => (last === null ? Object.fromEntries(names.map((name) => [name, null])) : { ...current }),
+  };
+}
+
+function emptyBar(): Bar {
+  return { type: 'bar', symbol: '', interval: '1d', startMs: 0, openPaise: 1, highPaise: 1, lowPaise: 1, closePaise: 1, volume: 0, tickCount: 0 };
+}

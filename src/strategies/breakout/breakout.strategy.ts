@@ -1,0 +1,128 @@
+import type { Bar, Product } from '../../model/index.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
+import { moveTo } from '../shared/orders.js';
+
+/** Settings of the channel breakout. */
+export interface BreakoutConfig {
+  readonly symbols: readonly string[];
+  /** Donchian: highest high / lowest low of the previous `period` bars. Bollinger: SMA ± k·σ of closes. */
+  readonly channel: 'donchian' | 'bollinger';
+  readonly period: number;
+  /** Bollinger width in standard deviations (ignored by Donchian). */
+  readonly deviations: number;
+  /** Leave a long when the close falls back through the channel's middle, or through the opposite band. */
+  readonly exitOn: 'middle' | 'opposite';
+  readonly quantity: number;
+  readonly product: Product;
+  readonly allowShort: boolean;
+  readonly interval: BarSource;
+}
+
+/** The previous bars' highs, lows and closes (at most `period`), and the side wanted. */
+interface SymbolState {
+  highs: number[];
+  lows: number[];
+  closes: number[];
+  side: number;
+}
+
+export type BreakoutState = Record<string, SymbolState>;
+
+/** A channel: lower, middle and upper, in paise (floats: an indicator, not money). */
+export interface Channel {
+  readonly lower: number;
+  readonly middle: number;
+  readonly upper: number;
+}
+
+const FIELDS: readonly ConfigField[] = [
+  symbolsField(),
+  { name: 'channel', type: 'enum', description: 'Donchian (highs/lows) or Bollinger (SMA ± k·σ)', default: 'donchian', options: ['donchian', 'bollinger'] },
+  { name: 'period', type: 'integer', description: 'Channel length (bars)', default: 20, min: 2, max: 1_000 },
+  { name: 'deviations', type: 'number', description: 'Bollinger width (standard deviations)', default: 2, min: 0.1, max: 10 },
+  { name: 'exitOn', type: 'enum', description: 'Exit through the middle or the opposite band', default: 'middle', options: ['middle', 'opposite'] },
+  quantityField(),
+  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  { name: 'allowShort', type: 'boolean', description: 'Short a downside breakout (MIS only)', default: false },
+  intervalField('5m'),
+];
+
+/**
+ * The channel a new close is judged against. Donchian uses the previous bars only (a close
+ * can break it); Bollinger includes the new close, as the bands are usually drawn.
+ */
+export function channelFor(state: SymbolState, closePaise: number, config: BreakoutConfig): Channel | null {
+  if (state.closes.length < config.period) return null;
+  if (config.channel === 'donchian') {
+    const upper = Math.max(...state.highs);
+    const lower = Math.min(...state.lows);
+    return { lower, middle: (upper + lower) / 2, upper };
+  }
+  const closes = [...state.closes.slice(1), closePaise];
+  const middle = mean(closes);
+  const width = config.deviations * standardDeviation(closes);
+  return { lower: middle - width, middle, upper: middle + width };
+}
+
+function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutConfig>): BreakoutState {
+  const config = ctx.config;
+  const state = (states[bar.symbol] ??= { highs: [], lows: [], closes: [], side: 0 });
+  const close = bar.closePaise;
+  const channel = channelFor(state, close, config);
+  pushWindow(state.highs, bar.highPaise, config.period);
+  pushWindow(state.lows, bar.lowPaise, config.period);
+  pushWindow(state.closes, close, config.period);
+  if (channel === null) return states;
+  const longExit = config.exitOn === 'middle' ? channel.middle : channel.lower;
+  const shortExit = config.exitOn === 'middle' ? channel.middle : channel.upper;
+  let side = state.side;
+  if (side > 0 && close < longExit) side = 0;
+  else if (side < 0 && close > shortExit) side = 0;
+  if (side === 0 && close > channel.upper) side = 1;
+  else if (side === 0 && config.allowShort && close < channel.lower) side = -1;
+  if (side === state.side) return states;
+  const was = state.side;
+  state.side = side;
+  const what = side > 0 ? 'broke above the upper band' : side < 0 ? 'broke below the lower band' : `fell back through the ${config.exitOn === 'middle' ? 'middle' : 'opposite band'}`;
+  const name = config.channel === 'donchian' ? `Donchian(${config.period})` : `Bollinger(${config.period}, ${config.deviations})`;
+  moveTo(ctx, bar.symbol, side * config.quantity, {
+    product: config.product,
+    reason: `${name}: close ${what}${was !== 0 && side !== 0 ? ' (reversal)' : ''}`,
+  });
+  return states;
+}
+
+/**
+ * Channel breakout: go long when a close breaks above the channel (Donchian or Bollinger),
+ * leave when it falls back through the middle (or the opposite band); short the mirror
+ * image when allowed.
+ */
+export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
+  kind: 'breakout',
+  description: 'Donchian / Bollinger channel breakout',
+  stateVersion: 1,
+  configFields: FIELDS,
+  regimes: ['trending', 'high-volatility'],
+  parseConfig(raw) {
+    const config = readConfig(FIELDS, raw) as unknown as BreakoutConfig;
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
+  },
+  init() {
+    return {};
+  },
+  onBar(state, bar, ctx) {
+    return onClose(state, bar, ctx);
+  },
+  encodeState(state) {
+    return structuredClone(state) as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as BreakoutState;
+  },
+});

@@ -1,0 +1,162 @@
+import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { moveTo } from '../shared/orders.js';
+import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
+
+/** Settings of the opening range breakout (always MIS). */
+export interface OpeningRangeConfig {
+  readonly symbols: readonly string[];
+  /** The range is the high and low of the first `rangeMinutes` from 09:15 IST. */
+  readonly rangeMinutes: number;
+  /** Take profit at entry ± this multiple of the range's height (0 = hold until exitTime or the stop). */
+  readonly targetMultiple: number;
+  readonly quantity: number;
+  readonly allowShort: boolean;
+  /** No entries after this IST time. */
+  readonly lastEntryTime: string;
+  /** Flat on the first bar that closes at or after this IST time (before 15:20). */
+  readonly exitTime: string;
+  readonly interval: BarSource;
+}
+
+/** Today's range and trade for one symbol. Prices in integer paise. */
+interface SymbolState {
+  date: string;
+  highPaise: number | null;
+  lowPaise: number | null;
+  /** The range window has closed. */
+  rangeComplete: boolean;
+  /** Today's one trade has been taken. */
+  traded: boolean;
+  side: number;
+}
+
+export type OpeningRangeState = Record<string, SymbolState>;
+
+const FIELDS: readonly ConfigField[] = [
+  symbolsField(),
+  { name: 'rangeMinutes', type: 'integer', description: 'Opening range length from 09:15 IST (minutes)', default: 15, min: 1, max: 180 },
+  { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
+  quantityField(),
+  { name: 'allowShort', type: 'boolean', description: 'Short a break below the range', default: true },
+  { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '13:00' },
+  { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
+  intervalField('5m'),
+];
+
+function freshDay(date: string, previous: SymbolState | undefined): SymbolState {
+  return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false, side: previous?.side ?? 0 };
+}
+
+function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): OpeningRangeState {
+  const config = ctx.config;
+  const symbol = bar.symbol;
+  const date = istDate(bar.startMs);
+  let state = states[symbol];
+  if (state === undefined || state.date !== date) {
+    state = freshDay(date, state);
+    states[symbol] = state;
+    if (state.side !== 0) {
+      state.side = 0;
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: 'Opening range: position left from an earlier session' });
+    }
+  }
+  const startMinute = istMinuteOfDay(bar.startMs);
+  const endMinute = barEndMinute(bar);
+  const rangeEnd = NSE_OPEN_MINUTE + config.rangeMinutes;
+  if (!state.rangeComplete) {
+    if (startMinute >= NSE_OPEN_MINUTE && endMinute <= rangeEnd) {
+      state.highPaise = Math.max(state.highPaise ?? bar.highPaise, bar.highPaise);
+      state.lowPaise = Math.min(state.lowPaise ?? bar.lowPaise, bar.lowPaise);
+    }
+    if (endMinute >= rangeEnd) state.rangeComplete = true;
+    // the bar that completes the range only builds it; breakouts are judged from the next one
+    if (endMinute <= rangeEnd) return states;
+    if (state.highPaise === null) state.traded = true; // joined after the range: sit today out
+  }
+  const exitMinute = parseSessionTime('exitTime', config.exitTime);
+  if (endMinute >= exitMinute) {
+    if (state.side !== 0) {
+      state.side = 0;
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
+    }
+    return states;
+  }
+  const high = state.highPaise;
+  const low = state.lowPaise;
+  if (high === null || low === null) return states;
+  const close = bar.closePaise;
+  const height = high - low;
+  if (state.side > 0) {
+    const stop = close < low;
+    const target = config.targetMultiple > 0 && close >= high + config.targetMultiple * height;
+    if (stop || target) {
+      state.side = 0;
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
+    }
+    return states;
+  }
+  if (state.side < 0) {
+    const stop = close > high;
+    const target = config.targetMultiple > 0 && close <= low - config.targetMultiple * height;
+    if (stop || target) {
+      state.side = 0;
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
+    }
+    return states;
+  }
+  if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return states;
+  const side = close > high ? 1 : config.allowShort && close < low ? -1 : 0;
+  if (side === 0) return states;
+  state.side = side;
+  state.traded = true;
+  moveTo(ctx, symbol, side * config.quantity, {
+    product: 'MIS',
+    reason: `Opening range (${config.rangeMinutes} min): close ${side > 0 ? 'above the high' : 'below the low'} ${side > 0 ? high : low} paise`,
+  });
+  return states;
+}
+
+/**
+ * Opening range breakout (MIS): the high and low of the first `rangeMinutes` after 09:15
+ * IST define the range; the first close outside it (before `lastEntryTime`) opens the
+ * day's one trade in that direction; it ends at the opposite side of the range, the
+ * profit target, or `exitTime`, whichever comes first.
+ */
+export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState>({
+  kind: 'opening-range',
+  description: 'Opening range breakout, one trade a day per symbol, flat before 15:20 IST',
+  stateVersion: 1,
+  configFields: FIELDS,
+  regimes: ['trending', 'high-volatility'],
+  parseConfig(raw) {
+    const config = readConfig(FIELDS, raw) as unknown as OpeningRangeConfig;
+    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
+    const exit = parseSessionTime('exitTime', config.exitTime);
+    checkBeforeSquareOff('exitTime', exit);
+    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday');
+    const intervalMinutes = BAR_INTERVALS[config.interval] / 60;
+    if (config.rangeMinutes % intervalMinutes !== 0) {
+      throw new StrategyConfigError('rangeMinutes', `must be a multiple of the ${config.interval} bar length`);
+    }
+    if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
+  },
+  init() {
+    return {};
+  },
+  onBar(state, bar, ctx) {
+    return onClose(state, bar, ctx);
+  },
+  encodeState(state) {
+    return structuredClone(state) as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as OpeningRangeState;
+  },
+});

@@ -1,0 +1,146 @@
+import type { Bar, Product } from '../../model/index.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { intervalField, quantityField, type BarSource } from '../shared/config.js';
+import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
+import { moveTo } from '../shared/orders.js';
+
+/** Settings of the pairs trade. */
+export interface PairsConfig {
+  /** Exactly two symbols: [first, second]. The spread is ln(first) − β·ln(second). */
+  readonly symbols: readonly string[];
+  /** Bars in the rolling window for the hedge ratio and the z-score. */
+  readonly lookback: number;
+  readonly entryZ: number;
+  readonly exitZ: number;
+  /** Shares of the first leg; the second leg is sized β·quantity·P₁/P₂, rounded. */
+  readonly quantity: number;
+  readonly product: Product;
+  readonly interval: BarSource;
+}
+
+/** The rolling log prices, the bar being assembled, and the open trade. */
+export interface PairsState {
+  firstLogs: number[];
+  secondLogs: number[];
+  /** Closes (paise) of the bar time being assembled; a step runs when both legs are in. */
+  pending: { startMs: number; firstPaise: number | null; secondPaise: number | null } | null;
+  /** +1 long the spread (long first, short second), −1 short it, 0 flat. */
+  side: number;
+  /** Leg quantities fixed at entry (signed). */
+  firstQuantity: number;
+  secondQuantity: number;
+  /** Last computed values, for logs and tests. */
+  lastZ: number | null;
+  lastBeta: number | null;
+}
+
+const FIELDS: readonly ConfigField[] = [
+  { name: 'symbols', type: 'symbols', description: 'The two legs, e.g. ["HDFCBANK","ICICIBANK"]', default: [] },
+  { name: 'lookback', type: 'integer', description: 'Rolling window for hedge ratio and z-score (bars)', default: 60, min: 10, max: 5_000 },
+  { name: 'entryZ', type: 'number', description: 'Enter when |z| exceeds', default: 2, min: 0.1, max: 10 },
+  { name: 'exitZ', type: 'number', description: 'Exit when |z| falls below', default: 0.5, min: 0, max: 10 },
+  quantityField(),
+  { name: 'product', type: 'enum', description: 'MIS or CNC (a CNC short leg is not possible live)', default: 'MIS', options: ['MIS', 'CNC'] },
+  intervalField('1d'),
+];
+
+/** Ordinary least squares slope of y on x, and the z-score of the last residual. */
+export function hedgeAndZ(ys: readonly number[], xs: readonly number[]): { beta: number; z: number } | null {
+  const meanX = mean(xs);
+  const meanY = mean(ys);
+  let covariance = 0;
+  let variance = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    covariance += (xs[i]! - meanX) * (ys[i]! - meanY);
+    variance += (xs[i]! - meanX) ** 2;
+  }
+  if (variance <= 0) return null;
+  const beta = covariance / variance;
+  const spread = ys.map((y, i) => y - beta * xs[i]!);
+  const deviation = standardDeviation(spread);
+  if (!(deviation > 0)) return null;
+  return { beta, z: (spread[spread.length - 1]! - mean(spread)) / deviation };
+}
+
+function step(state: PairsState, firstPaise: number, secondPaise: number, ctx: StrategyContext<PairsConfig>): void {
+  const config = ctx.config;
+  const [first, second] = config.symbols as [string, string];
+  pushWindow(state.firstLogs, Math.log(firstPaise), config.lookback);
+  pushWindow(state.secondLogs, Math.log(secondPaise), config.lookback);
+  if (state.firstLogs.length < config.lookback) return;
+  const fit = hedgeAndZ(state.firstLogs, state.secondLogs);
+  if (fit === null) return;
+  state.lastBeta = fit.beta;
+  state.lastZ = fit.z;
+  const { z, beta } = fit;
+  if (state.side !== 0 && Math.abs(z) < config.exitZ) {
+    state.side = 0;
+    state.firstQuantity = 0;
+    state.secondQuantity = 0;
+    const reason = `Pairs ${first}/${second}: z ${z.toFixed(2)} back inside ±${config.exitZ}`;
+    moveTo(ctx, first, 0, { product: config.product, reason });
+    moveTo(ctx, second, 0, { product: config.product, reason });
+    return;
+  }
+  if (state.side !== 0 || Math.abs(z) <= config.entryZ || beta <= 0) return;
+  const side = z > 0 ? -1 : 1; // spread rich: sell first, buy second
+  const secondSize = Math.max(1, Math.round((beta * config.quantity * firstPaise) / secondPaise));
+  state.side = side;
+  state.firstQuantity = side * config.quantity;
+  state.secondQuantity = -side * secondSize;
+  const reason = `Pairs ${first}/${second}: z ${z.toFixed(2)} beyond ±${config.entryZ}, β ${beta.toFixed(3)}: ${side > 0 ? 'long' : 'short'} the spread`;
+  moveTo(ctx, first, state.firstQuantity, { product: config.product, reason });
+  moveTo(ctx, second, state.secondQuantity, { product: config.product, reason });
+}
+
+function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): PairsState {
+  const [first, second] = ctx.config.symbols as [string, string];
+  if (bar.symbol !== first && bar.symbol !== second) return state;
+  if (state.pending === null || state.pending.startMs !== bar.startMs) {
+    // a new bar time; a half-assembled older one (one leg missing that bar) is dropped
+    state.pending = { startMs: bar.startMs, firstPaise: null, secondPaise: null };
+  }
+  if (bar.symbol === first) state.pending.firstPaise = bar.closePaise;
+  else state.pending.secondPaise = bar.closePaise;
+  const { firstPaise, secondPaise } = state.pending;
+  if (firstPaise === null || secondPaise === null) return state;
+  state.pending = null;
+  step(state, firstPaise, secondPaise, ctx);
+  return state;
+}
+
+/**
+ * Statistical arbitrage on two symbols: over a rolling window, regress ln(first) on
+ * ln(second) for the hedge ratio β, take the z-score of the spread ln(first) − β·ln(second),
+ * go long the spread when z < −entryZ and short it when z > entryZ (both legs, second leg
+ * sized by β and the price ratio), and close both legs when |z| < exitZ.
+ */
+export const pairs = defineStrategy<PairsConfig, PairsState>({
+  kind: 'pairs',
+  description: 'Pairs trading on the z-score of a log-price spread with a rolling hedge ratio',
+  stateVersion: 1,
+  configFields: FIELDS,
+  regimes: ['ranging'],
+  parseConfig(raw) {
+    const config = readConfig(FIELDS, raw) as unknown as PairsConfig;
+    if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');
+    if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
+    if (config.exitZ >= config.entryZ) throw new StrategyConfigError('exitZ', 'must be smaller than entryZ');
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
+  },
+  init() {
+    return { firstLogs: [], secondLogs: [], pending: null, side: 0, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
+  },
+  onBar(state, bar, ctx) {
+    return onClose(state, bar, ctx);
+  },
+  encodeState(state) {
+    return structuredClone(state) as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as PairsState;
+  },
+});

@@ -1,0 +1,97 @@
+import type { Product } from '../../model/index.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
+import { moveTo } from '../shared/orders.js';
+
+/** Settings of the RSI mean reversion. */
+export interface RsiReversionConfig {
+  readonly symbols: readonly string[];
+  readonly period: number;
+  /** Buy when RSI closes below this. */
+  readonly lowerBand: number;
+  /** Short (when allowed) when RSI closes above this. */
+  readonly upperBand: number;
+  /** A long exits when RSI rises to this; a short exits when RSI falls to 100 − this. */
+  readonly exitLevel: number;
+  readonly quantity: number;
+  readonly product: Product;
+  readonly allowShort: boolean;
+  readonly interval: BarSource;
+}
+
+/** Per-symbol RSI and the side the strategy wants (+1 long, −1 short, 0 flat). */
+interface SymbolState {
+  rsi: RsiState;
+  side: number;
+}
+
+export type RsiReversionState = Record<string, SymbolState>;
+
+const FIELDS: readonly ConfigField[] = [
+  symbolsField(),
+  { name: 'period', type: 'integer', description: 'RSI length (bars)', default: 14, min: 2, max: 1_000 },
+  { name: 'lowerBand', type: 'number', description: 'Buy when RSI closes below', default: 30, min: 1, max: 99 },
+  { name: 'upperBand', type: 'number', description: 'Short (if allowed) when RSI closes above', default: 70, min: 1, max: 99 },
+  { name: 'exitLevel', type: 'number', description: 'Exit a long when RSI reaches this (a short at 100 − this)', default: 50, min: 1, max: 99 },
+  quantityField(),
+  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  { name: 'allowShort', type: 'boolean', description: 'Short above the upper band (MIS only)', default: false },
+  intervalField('5m'),
+];
+
+function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): RsiReversionState {
+  const config = ctx.config;
+  const state = (states[symbol] ??= { rsi: rsiInit(), side: 0 });
+  const rsi = rsiUpdate(state.rsi, closePaise, config.period);
+  if (rsi === null) return states;
+  let side = state.side;
+  let why = '';
+  if (side > 0 && rsi >= config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back above ${config.exitLevel}`];
+  else if (side < 0 && rsi <= 100 - config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back below ${100 - config.exitLevel}`];
+  else if (side === 0 && rsi < config.lowerBand) [side, why] = [1, `RSI ${rsi.toFixed(1)} below ${config.lowerBand}`];
+  else if (side === 0 && config.allowShort && rsi > config.upperBand) [side, why] = [-1, `RSI ${rsi.toFixed(1)} above ${config.upperBand}`];
+  if (side === state.side) return states;
+  state.side = side;
+  moveTo(ctx, symbol, side * config.quantity, { product: config.product, reason: `RSI${config.period} reversion: ${why}` });
+  return states;
+}
+
+/**
+ * Mean reversion on Wilder's RSI: buy when RSI closes below the lower band, sell back to
+ * flat when it recovers to the exit level; optionally the mirror image short (MIS).
+ */
+export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState>({
+  kind: 'rsi-reversion',
+  description: 'RSI mean reversion: buy oversold, exit when RSI recovers',
+  stateVersion: 1,
+  configFields: FIELDS,
+  regimes: ['ranging'],
+  parseConfig(raw) {
+    const config = readConfig(FIELDS, raw) as unknown as RsiReversionConfig;
+    if (config.lowerBand >= config.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
+    if (config.exitLevel <= config.lowerBand || config.exitLevel > config.upperBand) {
+      throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
+    }
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    if (config.allowShort && (100 - config.exitLevel >= config.upperBand || 100 - config.exitLevel < config.lowerBand)) {
+      throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
+    }
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
+  },
+  init() {
+    return {};
+  },
+  onBar(state, bar, ctx) {
+    return onClose(state, bar.symbol, bar.closePaise, ctx);
+  },
+  encodeState(state) {
+    return structuredClone(state) as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as RsiReversionState;
+  },
+});

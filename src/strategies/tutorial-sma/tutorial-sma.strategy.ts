@@ -1,0 +1,69 @@
+import { defineStrategy, readConfig, type ConfigField } from '../api.js';
+
+/** Settings of the tutorial strategy (docs/strategies.md builds it step by step). */
+export interface TutorialSmaConfig {
+  readonly symbols: readonly string[];
+  /** Length of the simple moving average, in bars. */
+  readonly period: number;
+  /** Shares to hold while the close is above the average. */
+  readonly quantity: number;
+}
+
+/** The last `period` closes of each symbol, in paise. Plain JSON, so snapshots are trivial. */
+export type TutorialSmaState = Record<string, number[]>;
+
+const FIELDS: readonly ConfigField[] = [
+  { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
+  { name: 'period', type: 'integer', description: 'SMA length (bars)', default: 20, min: 2, max: 1_000 },
+  { name: 'quantity', type: 'integer', description: 'Shares to hold when long', default: 10, min: 1, max: 100_000 },
+];
+
+/**
+ * The tutorial's example: hold `quantity` shares while a 5-minute close is above its
+ * simple moving average, and none while it is below. Intraday (MIS), market orders.
+ */
+export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
+  kind: 'tutorial-sma',
+  description: 'Tutorial: long while the close is above its SMA',
+  stateVersion: 1,
+  configFields: FIELDS,
+  parseConfig(raw) {
+    return readConfig(FIELDS, raw) as unknown as TutorialSmaConfig;
+  },
+  subscriptions(config) {
+    return [{ kind: 'bars', symbols: config.symbols, interval: '5m' }];
+  },
+  init() {
+    return {};
+  },
+  onBar(state, bar, ctx) {
+    const { period, quantity } = ctx.config;
+    const closes = (state[bar.symbol] ??= []);
+    closes.push(bar.closePaise);
+    if (closes.length > period) closes.shift();
+    if (closes.length < period) return state; // still warming up
+
+    const average = closes.reduce((sum, close) => sum + close, 0) / period;
+    const target = bar.closePaise > average ? quantity : 0;
+    // what we hold plus what we already asked for: never send the same order twice
+    const current = ctx.portfolio.netQuantity(bar.symbol) + ctx.portfolio.workingQuantity(bar.symbol);
+    const delta = target - current;
+    if (delta !== 0) {
+      ctx.submit({
+        symbol: bar.symbol,
+        side: delta > 0 ? 'BUY' : 'SELL',
+        quantity: Math.abs(delta),
+        orderType: 'MARKET',
+        product: 'MIS',
+        reason: `close ${target > 0 ? 'above' : 'below'} SMA${period}`,
+      });
+    }
+    return state;
+  },
+  encodeState(state) {
+    return structuredClone(state);
+  },
+  decodeState(json) {
+    return structuredClone(json) as TutorialSmaState;
+  },
+});

@@ -1,0 +1,140 @@
+import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { moveTo } from '../shared/orders.js';
+import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
+
+/** Settings of the intraday VWAP reversion (always MIS). */
+export interface VwapReversionConfig {
+  readonly symbols: readonly string[];
+  /** Enter when the close is this many basis points away from the session VWAP. */
+  readonly entryBps: number;
+  /** Exit when the close is back within this many basis points of VWAP (0 = when it touches). */
+  readonly exitBps: number;
+  /** Leave at a loss when the close runs this many basis points further from VWAP than the entry band (0 = no stop). */
+  readonly stopBps: number;
+  readonly quantity: number;
+  readonly allowShort: boolean;
+  /** No entries before this IST time (VWAP needs a few bars to mean something). */
+  readonly firstEntryTime: string;
+  /** No new entries after this IST time. */
+  readonly lastEntryTime: string;
+  /** Everything is closed on the first bar that closes at or after this IST time (before 15:20). */
+  readonly exitTime: string;
+  readonly interval: BarSource;
+}
+
+/** The session's running VWAP sums and the side wanted. */
+interface SymbolState {
+  /** IST date of the session the sums belong to. */
+  date: string;
+  /** Σ typical price × volume, in paise·shares (a float: an indicator). */
+  priceVolume: number;
+  volume: number;
+  side: number;
+}
+
+export type VwapReversionState = Record<string, SymbolState>;
+
+const FIELDS: readonly ConfigField[] = [
+  symbolsField(),
+  { name: 'entryBps', type: 'number', description: 'Enter this far from VWAP (basis points)', default: 60, min: 1, max: 5_000 },
+  { name: 'exitBps', type: 'number', description: 'Exit when back within this of VWAP (basis points)', default: 0, min: 0, max: 5_000 },
+  { name: 'stopBps', type: 'number', description: 'Stop out this far beyond the entry band (basis points, 0 = none)', default: 0, min: 0, max: 5_000 },
+  quantityField(),
+  { name: 'allowShort', type: 'boolean', description: 'Short when price is stretched above VWAP', default: true },
+  { name: 'firstEntryTime', type: 'string', description: 'No entries before (IST, HH:MM)', default: '09:45' },
+  { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '14:30' },
+  { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
+  intervalField('5m'),
+];
+
+/** Session VWAP in paise, or null before any volume traded. */
+export function sessionVwap(state: { priceVolume: number; volume: number }): number | null {
+  return state.volume > 0 ? state.priceVolume / state.volume : null;
+}
+
+function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<VwapReversionConfig>): VwapReversionState {
+  const config = ctx.config;
+  const date = istDate(bar.startMs);
+  let state = states[bar.symbol];
+  if (state === undefined || state.date !== date) {
+    // a new session: the sums restart; a position left over (a data gap) is closed at once
+    state = { date, priceVolume: 0, volume: 0, side: state?.side ?? 0 };
+    states[bar.symbol] = state;
+    if (state.side !== 0) {
+      state.side = 0;
+      moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: 'VWAP reversion: position left from an earlier session' });
+    }
+  }
+  const typical = (bar.highPaise + bar.lowPaise + bar.closePaise) / 3;
+  state.priceVolume += typical * bar.volume;
+  state.volume += bar.volume;
+  const nowMinute = barEndMinute(bar);
+  const exitMinute = parseSessionTime('exitTime', config.exitTime);
+  if (nowMinute >= exitMinute || istMinuteOfDay(bar.startMs) >= exitMinute) {
+    if (state.side !== 0) {
+      state.side = 0;
+      moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: `VWAP reversion: flat by ${formatMinute(exitMinute)} IST` });
+    }
+    return states;
+  }
+  const vwap = sessionVwap(state);
+  if (vwap === null) return states;
+  const deviationBps = ((bar.closePaise - vwap) / vwap) * 10_000;
+  let side = state.side;
+  let why = '';
+  const stop = config.stopBps > 0 ? config.entryBps + config.stopBps : Infinity;
+  if (side > 0 && (deviationBps >= -config.exitBps || deviationBps <= -stop)) {
+    [side, why] = [0, deviationBps <= -stop ? 'stop: stretched further below VWAP' : 'back to VWAP'];
+  } else if (side < 0 && (deviationBps <= config.exitBps || deviationBps >= stop)) {
+    [side, why] = [0, deviationBps >= stop ? 'stop: stretched further above VWAP' : 'back to VWAP'];
+  } else if (side === 0 && nowMinute >= parseSessionTime('firstEntryTime', config.firstEntryTime) && nowMinute <= parseSessionTime('lastEntryTime', config.lastEntryTime)) {
+    if (deviationBps <= -config.entryBps && deviationBps > -stop) [side, why] = [1, 'stretched below VWAP'];
+    else if (config.allowShort && deviationBps >= config.entryBps && deviationBps < stop) [side, why] = [-1, 'stretched above VWAP'];
+  }
+  if (side === state.side) return states;
+  state.side = side;
+  moveTo(ctx, bar.symbol, side * config.quantity, { product: 'MIS', reason: `VWAP reversion: ${why} (${deviationBps.toFixed(0)} bps)` });
+  return states;
+}
+
+/**
+ * Intraday VWAP reversion (MIS): buy when the close is stretched `entryBps` below the
+ * session VWAP, short when stretched above (if allowed), exit when price comes back to
+ * VWAP; no entries outside [firstEntryTime, lastEntryTime]; flat from `exitTime`.
+ */
+export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionState>({
+  kind: 'vwap-reversion',
+  description: 'Intraday VWAP reversion, MIS, flat before 15:20 IST',
+  stateVersion: 1,
+  configFields: FIELDS,
+  regimes: ['ranging'],
+  parseConfig(raw) {
+    const config = readConfig(FIELDS, raw) as unknown as VwapReversionConfig;
+    const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
+    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
+    const exit = parseSessionTime('exitTime', config.exitTime);
+    checkBeforeSquareOff('exitTime', exit);
+    if (first > last) throw new StrategyConfigError('firstEntryTime', 'must not be after lastEntryTime');
+    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    if (config.exitBps >= config.entryBps) throw new StrategyConfigError('exitBps', 'must be smaller than entryBps');
+    if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
+    return config;
+  },
+  subscriptions(config): Subscription[] {
+    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
+  },
+  init() {
+    return {};
+  },
+  onBar(state, bar, ctx) {
+    return onClose(state, bar, ctx);
+  },
+  encodeState(state) {
+    return structuredClone(state) as unknown as Json;
+  },
+  decodeState(json) {
+    return structuredClone(json) as unknown as VwapReversionState;
+  },
+});
