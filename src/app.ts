@@ -1,10 +1,10 @@
 /**
  * The paper-trading application: the synthetic NSE market, the market-data pipeline, the
- * actor tree and the HTTP status surface. `src/main.ts` is its command line.
+ * actor tree and the gateway (REST, WebSocket, metrics). `src/main.ts` is its command line.
  */
 import type { Subscription } from 'rxjs';
 import type { TroupeConfig } from './config/config.js';
-import { buildStatusServer, listen } from './gateway/status-server.js';
+import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
 import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
 import { Runtime } from './runtime/runtime.js';
@@ -22,6 +22,8 @@ export interface Running {
   readonly port: number;
   readonly runtime: Runtime;
   readonly stats: Readonly<RunningStats>;
+  /** The gateway (its `troupe` decoration holds auth, audit and the stream hub). */
+  readonly gateway: GatewayInstance;
   stop(reason: string): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   runtime.start();
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
+  metrics.attachBus(runtime.bus);
 
   const feed: Subscription = marketDataPipeline({
     source$: syntheticTicks$(market, { mode: 'realtime', speed: config.market.speed }),
@@ -60,22 +63,25 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
       lastTickWallMs = Date.now();
       stats.ticks += ticks.length;
       metrics.ticks.inc({ source: 'synthetic' }, ticks.length);
-      runtime.offerTicks(symbol, ticks);
+      if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source: 'synthetic' }, ticks.length);
+      else metrics.ticksDropped.inc({ source: 'synthetic' }, ticks.length);
     },
     onBars: (bars) => runtime.offerBars(bars),
     barIntervals: ['1m', '5m'],
   });
 
-  const server = buildStatusServer({
+  const gateway = await buildGateway({
     runtime,
+    config: config.gateway,
     startedAtMs,
     allowFaultInjection: config.allowFaultInjection,
+    logger: log,
     feedState: () => ({
       connected: !feed.closed,
       lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,
     }),
   });
-  const port = await listen(server, config.port, config.host);
+  const port = await listenGateway(gateway, config.port, config.host);
   log.info({ port, symbols: market.instruments.length }, 'Troupe is trading (paper, synthetic NSE market)');
 
   let stopping: Promise<void> | undefined;
@@ -83,13 +89,13 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     port,
     runtime,
     stats,
+    gateway,
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping: intake closed, draining actors');
         feed.unsubscribe();
         await runtime.stop(8_000);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        await gateway.close();
         log.info('stopped cleanly');
       })();
       return stopping;

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
+import { startTroupeKite } from './kite-app.js';
 import { isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
@@ -16,6 +17,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'port', description: 'HTTP port (or PORT)', valueName: 'n' },
   { name: 'symbols', description: 'Synthetic symbols (or TROUPE_SYMBOLS)', valueName: 'n' },
   { name: 'speed', description: 'Market seconds per wall second (or TROUPE_MARKET_SPEED)', valueName: 'x' },
+  { name: 'broker', description: 'paper or kite (or TROUPE_BROKER; kite reads KITE_* settings)', valueName: 'name' },
 ];
 const SUMMARY = 'Paper trading on a generated NSE market; API and metrics on http://localhost:8080.';
 
@@ -70,7 +72,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${usage('npm start --', SUMMARY, OPTIONS)}\n`);
     return;
   }
-  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed });
+  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed, TROUPE_BROKER: values.broker });
   const interactive = isInteractive();
   let log: Logger;
   if (interactive) {
@@ -81,7 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
   } else {
     log = createLogger(config.logLevel);
   }
-  const running = await startTroupe(config, log);
+  const running = config.broker === 'kite' ? await startTroupeKite(config, log) : await startTroupe(config, log);
   if (interactive) process.stdout.write(`Troupe: paper trading; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
   const previous = { ticks: 0, atMs: Date.now() };
   const timer = interactive ? setInterval(() => process.stdout.write(`\r\x1b[2K${statusLine(running, previous)}`), 1000) : undefined;

@@ -29,6 +29,80 @@ export interface TroupeConfig {
   readonly initialCashPaise: number;
   /** Allow `POST /api/v1/actors/fault` to crash a chosen actor (chaos drills, demos, tests). */
   readonly allowFaultInjection: boolean;
+  /** The gateway: auth, rate limits, WebSocket streams. */
+  readonly gateway: GatewayConfig;
+  /** PostgreSQL/PGlite, Redis and time-series settings (`src/persistence`). */
+  readonly persistence: PersistenceConfig;
+  /** Which broker trades (`TROUPE_BROKER`, default paper). */
+  readonly broker: 'paper' | 'kite';
+  /** Zerodha Kite settings (used when `broker` is kite). */
+  readonly kite: KiteConfig;
+}
+
+/**
+ * Zerodha Kite settings. Credentials come only from the environment or from a file given
+ * by path (`KITE_CREDENTIALS_FILE`, JSON `{ "api_key", "api_secret"?, "access_token" }`).
+ */
+export interface KiteConfig {
+  /** `KITE_API_KEY` (or the credentials file). */
+  readonly apiKey: string | undefined;
+  /** `KITE_API_SECRET` (only needed to turn a request token into a session). */
+  readonly apiSecret: string | undefined;
+  /** `KITE_ACCESS_TOKEN` (or the credentials file). */
+  readonly accessToken: string | undefined;
+  /** `KITE_REQUEST_TOKEN`: a login redirect's request token, exchanged for a session at start-up (needs the secret). */
+  readonly requestToken: string | undefined;
+  /** `KITE_CREDENTIALS_FILE`: path of a JSON credentials file, read at start-up. */
+  readonly credentialsFile: string | undefined;
+  /** `KITE_ROOT`: REST root, e.g. the simulator's `http://127.0.0.1:9000` (default Kite's). */
+  readonly root: string | undefined;
+  /** `KITE_TICKER_URL`: ticker root, e.g. `ws://127.0.0.1:9000/` (default Kite's). */
+  readonly tickerUrl: string | undefined;
+  /** `KITE_SYMBOLS`: comma-separated NSE symbols to trade (default: the first `TROUPE_SYMBOLS` of the dump). */
+  readonly symbols: readonly string[] | undefined;
+  /** `KITE_POLL_MS`: order polling fallback period (default 5000). */
+  readonly pollEveryMs: number;
+}
+
+/** Settings of the stores (`src/persistence`). */
+export interface PersistenceConfig {
+  /** Smallest PostgreSQL pool size (`TROUPE_DB_POOL_MIN`, default 2). */
+  readonly poolMin: number;
+  /** Largest PostgreSQL pool size (`TROUPE_DB_POOL_MAX`, default 10). */
+  readonly poolMax: number;
+  /** Server-side statement timeout in ms (`TROUPE_DB_STATEMENT_TIMEOUT_MS`, default 30000). */
+  readonly statementTimeoutMs: number;
+  /** How long to wait for a PostgreSQL connection in ms (`TROUPE_DB_CONNECT_TIMEOUT_MS`, default 5000). */
+  readonly connectTimeoutMs: number;
+  /** Prefix of every Redis key Troupe writes (`TROUPE_REDIS_KEY_PREFIX`, default `troupe:`). */
+  readonly redisKeyPrefix: string;
+  /** Ticks the ingest buffer holds before it sheds (`TROUPE_TICK_BUFFER`, default 500000). */
+  readonly tickBufferCapacity: number;
+  /** Ticks per ingest batch (`TROUPE_TICK_BATCH`, default 20000). */
+  readonly tickBatchSize: number;
+}
+
+/** A gateway role, from least to most privileged. */
+export type GatewayRole = 'viewer' | 'trader' | 'admin';
+
+/** Settings of the HTTP/WebSocket gateway (`src/gateway`). */
+export interface GatewayConfig {
+  /** First admin's user name (`ADMIN_USER`); with no password a random one is generated and logged once. */
+  readonly adminUser: string;
+  /** First admin's password (`ADMIN_PASSWORD`), at least 8 characters. */
+  readonly adminPassword: string | undefined;
+  /** HMAC secret of access tokens (`TROUPE_JWT_SECRET`, ≥ 32 chars); absent: random per process (tokens die with it). */
+  readonly jwtSecret: string | undefined;
+  /** Access token lifetime in seconds (`TROUPE_ACCESS_TOKEN_TTL_SEC`, default 900). */
+  readonly accessTokenTtlSec: number;
+  /** Refresh token lifetime in seconds (`TROUPE_REFRESH_TOKEN_TTL_SEC`, default 7 days). */
+  readonly refreshTokenTtlSec: number;
+  /** Requests per minute per client (`TROUPE_RATE_LIMIT_PER_MINUTE`, default 100). */
+  readonly rateLimitPerMinute: number;
+  /** Per-role overrides (`TROUPE_RATE_LIMIT_ROLES`, e.g. `admin=600,trader=300`). */
+  readonly rateLimitPerRole: Readonly<Partial<Record<GatewayRole, number>>>;
+  /** WebSocket heartbeat period in ms (`TROUPE_WS_HEARTBEAT_MS`, default 30000). */
+  readonly wsHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +185,80 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     },
     initialCashPaise: cashRupees * 100,
     allowFaultInjection: flag(env, 'TROUPE_ALLOW_FAULT_INJECTION', false),
+    gateway: gatewayConfig(env),
+    persistence: persistenceConfig(env),
+    broker: brokerChoice(env),
+    kite: kiteConfig(env),
+  };
+}
+
+function brokerChoice(env: Env): 'paper' | 'kite' {
+  const raw = env.TROUPE_BROKER;
+  if (raw === undefined || raw === '' || raw === 'paper') return 'paper';
+  if (raw === 'kite') return 'kite';
+  throw new ConfigError('TROUPE_BROKER', `must be paper or kite, got "${raw}"`);
+}
+
+function kiteConfig(env: Env): KiteConfig {
+  const text = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const symbols = text('KITE_SYMBOLS')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    apiKey: text('KITE_API_KEY'),
+    apiSecret: text('KITE_API_SECRET'),
+    accessToken: text('KITE_ACCESS_TOKEN'),
+    requestToken: text('KITE_REQUEST_TOKEN'),
+    credentialsFile: text('KITE_CREDENTIALS_FILE'),
+    root: url(env, 'KITE_ROOT', ['http:', 'https:']),
+    tickerUrl: url(env, 'KITE_TICKER_URL', ['ws:', 'wss:']),
+    symbols: symbols === undefined || symbols.length === 0 ? undefined : symbols,
+    pollEveryMs: integer(env, 'KITE_POLL_MS', 5000, 100, 600_000),
+  };
+}
+
+function persistenceConfig(env: Env): PersistenceConfig {
+  const poolMin = integer(env, 'TROUPE_DB_POOL_MIN', 2, 0, 100);
+  const poolMax = integer(env, 'TROUPE_DB_POOL_MAX', 10, 1, 100);
+  if (poolMin > poolMax) throw new ConfigError('TROUPE_DB_POOL_MIN', `must not exceed TROUPE_DB_POOL_MAX (${poolMax}), got ${poolMin}`);
+  return {
+    poolMin,
+    poolMax,
+    statementTimeoutMs: integer(env, 'TROUPE_DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    connectTimeoutMs: integer(env, 'TROUPE_DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    redisKeyPrefix: env.TROUPE_REDIS_KEY_PREFIX === undefined || env.TROUPE_REDIS_KEY_PREFIX === '' ? 'troupe:' : env.TROUPE_REDIS_KEY_PREFIX,
+    tickBufferCapacity: integer(env, 'TROUPE_TICK_BUFFER', 500_000, 1, 100_000_000),
+    tickBatchSize: integer(env, 'TROUPE_TICK_BATCH', 20_000, 1, 1_000_000),
+  };
+}
+
+const ROLES: readonly GatewayRole[] = ['viewer', 'trader', 'admin'];
+
+function gatewayConfig(env: Env): GatewayConfig {
+  const adminPassword = env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must have at least 8 characters');
+  const jwtSecret = env.TROUPE_JWT_SECRET === '' ? undefined : env.TROUPE_JWT_SECRET;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('TROUPE_JWT_SECRET', 'must have at least 32 characters');
+  const perRole: Partial<Record<GatewayRole, number>> = {};
+  const rawRoles = env.TROUPE_RATE_LIMIT_ROLES ?? '';
+  for (const part of rawRoles.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [role, value] = part.split('=');
+    const limit = Number(value);
+    if (!ROLES.includes(role as GatewayRole) || !Number.isInteger(limit) || limit < 1) {
+      throw new ConfigError('TROUPE_RATE_LIMIT_ROLES', `must look like "admin=600,trader=300" (roles: ${ROLES.join(', ')}), got "${rawRoles}"`);
+    }
+    perRole[role as GatewayRole] = limit;
+  }
+  return {
+    adminUser: env.ADMIN_USER === undefined || env.ADMIN_USER === '' ? 'admin' : env.ADMIN_USER,
+    adminPassword,
+    jwtSecret,
+    accessTokenTtlSec: integer(env, 'TROUPE_ACCESS_TOKEN_TTL_SEC', 900, 10, 86_400),
+    refreshTokenTtlSec: integer(env, 'TROUPE_REFRESH_TOKEN_TTL_SEC', 7 * 86_400, 60, 90 * 86_400),
+    rateLimitPerMinute: integer(env, 'TROUPE_RATE_LIMIT_PER_MINUTE', 100, 1, 10_000_000),
+    rateLimitPerRole: perRole,
+    wsHeartbeatMs: integer(env, 'TROUPE_WS_HEARTBEAT_MS', 30_000, 10, 3_600_000),
   };
 }
 

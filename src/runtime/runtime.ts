@@ -1,6 +1,8 @@
 import { createActorSystem, InMemorySnapshotStore, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type SnapshotStore } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
+import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execution/kite-execution.actor.js';
+import type { KiteExecutionMessage } from '../actors/execution/kite-execution.protocol.js';
 import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
 import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
 import { riskBehavior } from '../actors/risk/risk.actor.js';
@@ -43,6 +45,8 @@ export interface RuntimeOptions {
   readonly onOrderLatencyUs?: (latencyUs: number) => void;
   /** Largest number of tick batches a strategy or the broker may have waiting before the oldest is shed. */
   readonly maxPendingBatches?: number;
+  /** Trade through Kite: `/execution/kite` replaces the paper broker; orders are polled every `pollEveryMs` (default 5000) as a fallback to postbacks. */
+  readonly kite?: { readonly broker: KiteExecutionBroker; readonly pollEveryMs?: number };
 }
 
 /** Groups under the root, in start order: sinks first, sources last. */
@@ -63,6 +67,9 @@ export class Runtime {
   private readonly portfolioStates = new Map<string, PortfolioState>();
   private readonly strategyInstances: StrategyInstance[];
   private stopped = false;
+  private kitePoll: ReturnType<typeof setInterval> | undefined;
+  /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
+  kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger ?? silentLogger();
@@ -131,6 +138,17 @@ export class Runtime {
     });
 
     this.group('execution', (ctx) => {
+      if (options.kite) {
+        const ref: ActorRef<KiteExecutionMessage> = ctx.spawn(
+          'kite',
+          this.cadence(kiteExecutionBehavior({ broker: options.kite.broker, directory, bus: this.bus, metrics: this.metrics, clock: options.clock, instruments: this.instruments, log: this.log })),
+          { supervision: SUPERVISION },
+        );
+        this.kiteExecution = ref;
+        directory.execution = ref;
+        directory.executionTicks = undefined;
+        return;
+      }
       const deps: ExecutionActorDeps = {
         directory,
         bus: this.bus,
@@ -190,6 +208,11 @@ export class Runtime {
       }
     });
 
+    if (options.kite && this.kitePoll === undefined) {
+      this.kitePoll = setInterval(() => this.tellKite({ type: 'PollOrders', reason: 'timer' }), options.kite.pollEveryMs ?? 5000);
+      this.kitePoll.unref();
+    }
+
     this.group('market', (ctx) => {
       directory.symbols.clear();
       directory.symbolInlets.clear();
@@ -225,6 +248,13 @@ export class Runtime {
     const inlet = this.directory.symbolInlets.get(symbol);
     if (!inlet) return false;
     inlet.offer(ticks);
+    return true;
+  }
+
+  /** Sends a message to the Kite execution actor (postbacks, polls, a renewed session); false when not in Kite mode. */
+  tellKite(message: KiteExecutionMessage): boolean {
+    if (this.stopped || !this.kiteExecution) return false;
+    this.system.tell(this.kiteExecution, message);
     return true;
   }
 
@@ -289,6 +319,7 @@ export class Runtime {
   async stop(timeoutMs = 8000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.kitePoll) clearInterval(this.kitePoll);
     await this.system.shutdown(timeoutMs);
   }
 }

@@ -35,15 +35,27 @@ async function startTroupe(env: Record<string, string>): Promise<{ port: number;
   return { port, lines };
 }
 
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+async function get(port: number, path: string, token?: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: await response.text() };
+}
+
+const ADMIN = { ADMIN_USER: 'ops', ADMIN_PASSWORD: 'main-process-test-password' };
+
+async function loginAsAdmin(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: ADMIN.ADMIN_USER, password: ADMIN.ADMIN_PASSWORD }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { accessToken: string }).accessToken;
 }
 
 describe('npm start (src/main.ts)', () => {
   it('trades on the synthetic market within seconds, serves health and metrics, and stops cleanly on SIGTERM', async () => {
     const started = Date.now();
-    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true' });
+    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN });
 
     const health = await get(port, '/api/v1/health');
     expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true } } });
@@ -62,15 +74,19 @@ describe('npm start (src/main.ts)', () => {
     for (const name of ['troupe_ticks_total', 'troupe_orders_total', 'troupe_fills_total', 'troupe_actor_restarts', 'troupe_actor_mailbox_depth', 'troupe_tick_to_order_seconds_bucket']) {
       expect(metrics).toContain(name);
     }
-    const positions = JSON.parse((await get(port, '/api/v1/positions')).body) as { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } };
-    expect(positions.summary.cashPaise + positions.summary.marketValuePaise).toBe(positions.summary.equityPaise);
+    // health and metrics are public; the rest needs a token (the first admin comes from ADMIN_USER/ADMIN_PASSWORD)
+    expect((await get(port, '/api/v1/positions')).status).toBe(401);
+    const token = await loginAsAdmin(port);
+    const positions = JSON.parse((await get(port, '/api/v1/positions', token)).body) as { portfolios: { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } }[] };
+    const summary = positions.portfolios[0]!.summary;
+    expect(summary.cashPaise + summary.marketValuePaise).toBe(summary.equityPaise);
     expect((await get(port, '/api/v1/nope')).status).toBe(404);
 
     // crash a symbol actor through the API: it restarts while the others keep trading
-    const crash = await fetch(`http://127.0.0.1:${port}/api/v1/actors/fault?path=/market/INFY`, { method: 'POST' });
+    const crash = await fetch(`http://127.0.0.1:${port}/api/v1/actors/fault?path=/market/INFY`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(crash.status).toBe(202);
     await eventually(async () => {
-      const tree = JSON.parse((await get(port, '/api/v1/actors')).body) as { tree: { path: string; children: { path: string; restarts: number; status: string }[] }[] };
+      const tree = JSON.parse((await get(port, '/api/v1/actors', token)).body) as { tree: { path: string; children: { path: string; restarts: number; status: string }[] }[] };
       const infy = tree.tree.find((group) => group.path === '/market')?.children.find((actor) => actor.path === '/market/INFY');
       expect(infy).toMatchObject({ restarts: 1, status: 'running' });
     });

@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './rate-limiter.js';
 export * from './kite-broker.js';
+export * from './ticker.js';

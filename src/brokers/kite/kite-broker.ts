@@ -51,6 +51,16 @@ export interface KiteOrderView {
   readonly statusMessage: string | null;
 }
 
+/** One execution of a Kite order. */
+export interface KiteTradeView {
+  readonly tradeId: string;
+  readonly brokerOrderId: string;
+  readonly quantity: number;
+  readonly pricePaise: Paise;
+  /** Fill time, epoch ms (NaN when Kite gave none). */
+  readonly atMs: number;
+}
+
 /** The Kite broker adapter. */
 export class KiteBroker {
   /** The raw client (for calls the adapter does not wrap). */
@@ -152,6 +162,38 @@ export class KiteBroker {
   async orders(): Promise<KiteOrderView[]> {
     const orders = await this.call(() => this.client.getOrders(), true);
     return orders.map(orderView);
+  }
+
+  /**
+   * Sets each instrument's reference price (the base of its price band) from Kite's OHLC
+   * quote: the previous close, else the last price. The instrument dump carries 0, which
+   * would make every tick fall outside the band. Instruments without a quote keep theirs.
+   */
+  async withReferencePrices(instruments: readonly Instrument[]): Promise<Instrument[]> {
+    const out: Instrument[] = [];
+    for (let start = 0; start < instruments.length; start += 500) {
+      const chunk = instruments.slice(start, start + 500);
+      const quotes = await this.call(() => this.client.getOHLC(chunk.map((i) => `NSE:${i.symbol}`)), true);
+      for (const instrument of chunk) {
+        const quote = quotes[`NSE:${instrument.symbol}`];
+        const close = quote?.ohlc?.close;
+        const rupees = typeof close === 'number' && close > 0 ? close : quote?.last_price;
+        out.push(typeof rupees === 'number' && Number.isFinite(rupees) && rupees > 0 ? { ...instrument, referencePricePaise: parseRupees(String(rupees)) } : instrument);
+      }
+    }
+    return out;
+  }
+
+  /** The executions of one order (idempotent: retried with backoff). Prices exact in paise. */
+  async orderTrades(brokerOrderId: string): Promise<KiteTradeView[]> {
+    const trades = await this.call(() => this.client.getOrderTrades(brokerOrderId), true);
+    return trades.map((trade) => ({
+      tradeId: String(trade.trade_id),
+      brokerOrderId: String(trade.order_id),
+      quantity: Number(trade.quantity) || 0,
+      pricePaise: Number.isFinite(trade.average_price) ? parseRupees(String(trade.average_price)) : 0,
+      atMs: trade.fill_timestamp instanceof Date ? trade.fill_timestamp.getTime() : Number.NaN,
+    }));
   }
 
   /** Finds the order carrying a client order id as tag. */

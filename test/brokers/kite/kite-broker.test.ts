@@ -1,5 +1,6 @@
 process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNewerView } from '../../../src/actors/execution/kite-execution.actor.js';
 import { KiteBroker, KiteInputError, KiteNetworkError, KiteSessionExpiredError, mapKiteError, orderUpdatesFromKite, QueueingRateLimiter } from '../../../src/brokers/kite/index.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, startSimulator } from '../../sim/support.js';
@@ -84,6 +85,16 @@ describe('pure parts', () => {
     ]);
     expect(orderUpdatesFromKite({ ...view, filledQuantity: 2 }, 4, 400_00, 6)).toEqual([]);
     expect(orderUpdatesFromKite({ ...view, status: 'REJECTED', statusMessage: 'no' }, 0, 0, 7)).toEqual([{ kind: 'rejected', reason: 'no', atMs: 7 }]);
+  });
+
+  it('orders Kite snapshots: fills never go back, a final status is never undone', () => {
+    const v = (status: string, filledQuantity: number) => ({ brokerOrderId: '1', clientOrderId: 'T', status, filledQuantity, averagePricePaise: 100, statusMessage: null });
+    expect(isNewerView(undefined, v('OPEN', 0))).toBe(true);
+    expect(isNewerView(v('OPEN', 0), v('UPDATE', 2))).toBe(true);
+    expect(isNewerView(v('UPDATE', 2), v('OPEN', 0))).toBe(false);
+    expect(isNewerView(v('COMPLETE', 5), v('OPEN', 5))).toBe(false);
+    expect(isNewerView(v('OPEN', 5), v('CANCELLED', 5))).toBe(true);
+    expect(isNewerView(v('CANCELLED', 2), v('COMPLETE', 5))).toBe(true);
   });
 
   it('queues order calls beyond the per-second limit instead of dropping them', async () => {

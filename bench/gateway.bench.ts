@@ -1,0 +1,178 @@
+/**
+ * `npx tsx bench/gateway.bench.ts [--seconds N] [--connections N] [--clients N] [--rate N]`
+ *
+ * Starts Troupe as `npm start` does (synthetic market trading in the background) on
+ * loopback, then:
+ * 1. REST: autocannon (in worker threads) on `GET /api/v1/positions` with a bench API key
+ *    whose rate limit is lifted. Target ≥ 10,000 req/s and p99 ≤ 10 ms.
+ * 2. WebSocket fan-out: `clients` streams (in a worker thread) subscribed to one topic while
+ *    the hub publishes `rate` events/s; every client must receive every event, in order.
+ * Prints the figures and writes bench/results/gateway.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import { startTroupe } from '../src/app.js';
+import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { loadConfig } from '../src/config/config.js';
+import type { Principal } from '../src/gateway/auth/auth-service.js';
+import { silentLogger } from '../src/runtime/logger.js';
+
+const OPTIONS = [
+  { name: 'seconds', description: 'Length of each run', default: '10', valueName: 's' },
+  { name: 'connections', description: 'HTTP connections', default: '32', valueName: 'n' },
+  { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
+  { name: 'rate', description: 'Events per second published to the WebSocket clients', default: '1000', valueName: 'n' },
+] as const;
+const values = parseArgs(process.argv.slice(2), OPTIONS);
+if (!values) {
+  process.stdout.write(`${usage('npx tsx bench/gateway.bench.ts', 'Gateway throughput (REST) and WebSocket fan-out.', OPTIONS)}\n`);
+  process.exit(0);
+}
+const seconds = intOption(values, 'seconds');
+const connections = intOption(values, 'connections');
+const clients = intOption(values, 'clients');
+const rate = intOption(values, 'rate');
+
+const config = loadConfig({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  ADMIN_USER: 'bench',
+  ADMIN_PASSWORD: 'bench-password-123',
+  TROUPE_MARKET_SPEED: '10',
+  TROUPE_SYMBOLS: '50',
+});
+const running = await startTroupe(config, silentLogger());
+const { auth, hub } = running.gateway.troupe;
+const admin = await auth.store.userByName('bench');
+const owner: Principal = { kind: 'user', userId: admin!.id, name: 'user:bench', role: 'admin', rateKey: 'user:bench', rateLimitPerMinute: undefined };
+const { key } = await auth.createApiKey(owner, { name: 'bench', role: 'viewer', rateLimitPerMinute: null });
+const base = `http://127.0.0.1:${running.port}`;
+
+// warm up (JIT, schema serializers) and check the key works
+for (let i = 0; i < 200; i += 1) {
+  const response = await fetch(`${base}/api/v1/positions`, { headers: { 'x-api-key': key } });
+  if (response.status !== 200) throw new Error(`positions answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+const workers = Math.max(1, Math.min(4, availableParallelism() - 2));
+const rest = await autocannon({
+  url: `${base}/api/v1/positions`,
+  headers: { 'x-api-key': key },
+  connections,
+  workers,
+  duration: seconds,
+});
+const restFigures = {
+  requestsPerSec: Math.round(rest.requests.average),
+  latencyP50Ms: rest.latency.p50,
+  latencyP99Ms: rest.latency.p99,
+  latencyMaxMs: rest.latency.max,
+  non2xx: rest.non2xx,
+  errors: rest.errors,
+  timeouts: rest.timeouts,
+  connections,
+  autocannonWorkers: workers,
+  fillsWhileRunning: running.stats.fills,
+};
+process.stdout.write(
+  `REST GET /api/v1/positions: ${restFigures.requestsPerSec} req/s, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}\n`,
+);
+
+// WebSocket fan-out: the clients live in a worker thread so they do not share the server's event loop
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { WebSocket } = require('ws');
+const { url, clients, expected } = workerData;
+const stats = Array.from({ length: clients }, () => ({ received: 0, lastN: -1, outOfOrder: 0, lags: [], closed: null }));
+let ready = 0;
+for (let i = 0; i < clients; i += 1) {
+  const socket = new WebSocket(url);
+  const s = stats[i];
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', topics: ['risk-alerts'] })));
+  socket.on('close', (code, reason) => { s.closed = code + ' ' + reason.toString(); });
+  socket.on('message', (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type === 'subscribed') { ready += 1; if (ready === clients) parentPort.postMessage({ type: 'ready' }); return; }
+    if (m.type !== 'event' || !m.data || m.data.bench !== true) return;
+    if (m.data.n !== s.lastN + 1) s.outOfOrder += 1;
+    s.lastN = m.data.n;
+    s.received += 1;
+    if (s.received % 10 === 0) s.lags.push(Date.now() - m.data.sentAtMs);
+    if (s.received === expected) { parentPort.postMessage({ type: 'done' }); }
+  });
+}
+parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ type: 'report', stats }); });
+`;
+const expected = rate * seconds;
+const worker = new Worker(workerSource, { eval: true, workerData: { url: `ws://127.0.0.1:${running.port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, expected } });
+let done = 0;
+interface ClientStats {
+  received: number;
+  outOfOrder: number;
+  lags: number[];
+  closed: string | null;
+}
+const report = new Promise<ClientStats[]>((resolve) => {
+  worker.on('message', (message: { type: string; stats?: ClientStats[] }) => {
+    if (message.type === 'done') done += 1;
+    if (message.type === 'report') resolve(message.stats!);
+  });
+});
+await new Promise<void>((resolve) => worker.on('message', (message: { type: string }) => message.type === 'ready' && resolve()));
+const perTick = Math.max(1, Math.round(rate / 100));
+let n = 0;
+const publishStarted = Date.now();
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    const due = Math.min(expected, Math.floor(((Date.now() - publishStarted) / 1000) * rate) + perTick);
+    while (n < due) {
+      hub.publish('risk-alerts', 'bench', { bench: true, n, sentAtMs: Date.now() });
+      n += 1;
+    }
+    if (n >= expected) {
+      clearInterval(timer);
+      resolve();
+    }
+  }, 10);
+});
+const deadline = Date.now() + 10_000;
+while (done < clients && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+worker.postMessage('report');
+const stats = await report;
+await worker.terminate();
+const lags = stats.flatMap((s) => s.lags).sort((a, b) => a - b);
+const pick = (q: number): number => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? 0;
+const wsFigures = {
+  clients,
+  eventsPerSecPerClient: rate,
+  seconds,
+  eventsPublished: n,
+  deliveredPerSec: Math.round((stats.reduce((sum, s) => sum + s.received, 0) / (Date.now() - publishStarted)) * 1000),
+  clientsComplete: stats.filter((s) => s.received === expected).length,
+  minReceived: Math.min(...stats.map((s) => s.received)),
+  outOfOrder: stats.reduce((sum, s) => sum + s.outOfOrder, 0),
+  disconnected: stats.filter((s) => s.closed !== null).length,
+  lagP50Ms: pick(0.5),
+  lagP99Ms: pick(0.99),
+  lagMaxMs: lags[lags.length - 1] ?? 0,
+};
+process.stdout.write(
+  `WebSocket fan-out: ${clients} clients × ${rate} events/s for ${seconds} s: ${wsFigures.clientsComplete}/${clients} clients got all ${expected} events (min ${wsFigures.minReceived}), out of order ${wsFigures.outOfOrder}, disconnected ${wsFigures.disconnected}, lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms\n`,
+);
+
+const result = {
+  benchmark: 'gateway',
+  node: process.version,
+  cpus: availableParallelism(),
+  rest: { route: 'GET /api/v1/positions (X-API-Key, limit lifted, trading running)', ...restFigures, targetRequestsPerSec: 10_000, targetP99Ms: 10 },
+  websocket: wsFigures,
+  atIso: new Date().toISOString(),
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/gateway.json', `${JSON.stringify(result, null, 2)}\n`);
+await running.stop('bench done');
+process.exit(0);

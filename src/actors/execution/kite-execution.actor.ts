@@ -1,0 +1,485 @@
+/**
+ * The execution actor for Zerodha Kite. It sits where the paper one does (`/execution/kite`)
+ * and speaks the same {@link ExecutionCommand}s, so strategies, risk and portfolios do not
+ * know which broker runs. Every Kite call starts with `pipeToSelf` and comes back as a
+ * message; outcomes are reported with {@link reportBrokerEvents} as the paper broker's.
+ *
+ * - Idempotent per client order id (Kite's `tag`): a repeated PlaceOrder is ignored; an
+ *   unknown outcome is resolved by the tag, never by sending again.
+ * - Order state comes from the ticker's postbacks, with a polling fallback (`PollOrders`
+ *   on a timer and after a ticker gap). Snapshots may arrive out of order: a snapshot with
+ *   fewer fills, or a live status after a final one, is ignored.
+ * - Fills come from the order's trades (exact prices, deduplicated by trade id) whenever
+ *   Kite's filled quantity grows, charged with the cost model's per-day ledger.
+ * - A TokenException halts order placement: one RiskAlert on the bus, one error log, every
+ *   later order rejected at once (no calls, no loops) until `SessionRenewed`.
+ */
+import type { ActorContext, Behavior, Json } from '../core/index.js';
+import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../brokers/kite/kite-broker.js';
+import { orderView } from '../../brokers/kite/kite-broker.js';
+import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from '../../brokers/kite/errors.js';
+import type { BrokerEvent } from '../../brokers/paper/index.js';
+import { chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates } from '../../model/charges.js';
+import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
+import { istDate } from '../../model/time.js';
+import type { Directory } from '../../runtime/directory.js';
+import type { EventBus } from '../../runtime/event-bus.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Metrics } from '../../runtime/metrics.js';
+import { reportBrokerEvents } from './execution.actor.js';
+import type { KiteExecutionMessage } from './kite-execution.protocol.js';
+
+/** What the actor needs of the Kite adapter (a `KiteBroker` fits; tests may fake it). */
+export interface KiteExecutionBroker {
+  placeOrder(request: KiteOrderRequest): Promise<string>;
+  cancelOrder(brokerOrderId: string): Promise<void>;
+  orders(): Promise<KiteOrderView[]>;
+  orderTrades(brokerOrderId: string): Promise<KiteTradeView[]>;
+}
+
+/** Dependencies of {@link kiteExecutionBehavior}. */
+export interface KiteExecutionDeps {
+  readonly broker: KiteExecutionBroker;
+  readonly directory: Directory;
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  readonly clock: { nowMs(): number };
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  readonly log: Logger;
+  /** Cost model of fills (default Zerodha NSE equity). */
+  readonly chargeRates?: ChargeRates;
+  /** Polls without the tag after which an order whose placement outcome was unknown is rejected (default 3). */
+  readonly unknownOutcomePolls?: number;
+}
+
+interface LedgerEntry {
+  day: string;
+  ledger: ChargeLedger;
+}
+
+/** The actor's state. Everything but the in-flight flags survives a restart (snapshot). */
+export interface KiteExecutionState {
+  readonly orders: Map<string, Order>;
+  /** Finished client order ids, oldest first (bounded). */
+  readonly finished: string[];
+  /** Kite order id → client order id. */
+  readonly byBrokerId: Map<string, string>;
+  /** The latest Kite snapshot of each order. */
+  readonly views: Map<string, KiteOrderView>;
+  readonly appliedTrades: Set<string>;
+  /** Brokerage charged so far per order (the cap is per order). */
+  readonly brokerage: Map<string, number>;
+  readonly ledgers: Map<string, LedgerEntry>;
+  /** Orders whose placement outcome is unknown → polls that did not show their tag. */
+  readonly unknownOutcome: Map<string, number>;
+  readonly tradesInFlight: Set<string>;
+  pollInFlight: boolean;
+  pollAgain: boolean;
+  /** Why placement is halted (session expired), if it is. */
+  halted: string | undefined;
+}
+
+/** How many finished orders the actor keeps for queries and duplicate detection. */
+export const KITE_KEEP_FINISHED_ORDERS = 5_000;
+
+const BEFORE_ACCEPT: ReadonlySet<OrderStatus> = new Set(['PUT ORDER REQ RECEIVED', 'VALIDATION PENDING', 'OPEN PENDING']);
+const KITE_NOT_YET_LIVE: ReadonlySet<string> = new Set(['PUT ORDER REQ RECEIVED', 'VALIDATION PENDING', 'OPEN PENDING', 'AMO REQ RECEIVED', 'REJECTED']);
+const KITE_FINAL: ReadonlySet<string> = new Set(['COMPLETE', 'CANCELLED', 'REJECTED']);
+
+/** True when `next` may replace `previous` (fills never go back; a final status is never undone). */
+export function isNewerView(previous: KiteOrderView | undefined, next: KiteOrderView): boolean {
+  if (previous === undefined) return true;
+  if (next.filledQuantity !== previous.filledQuantity) return next.filledQuantity > previous.filledQuantity;
+  return !KITE_FINAL.has(previous.status) || KITE_FINAL.has(next.status);
+}
+
+function emptyState(): KiteExecutionState {
+  return {
+    orders: new Map(),
+    finished: [],
+    byBrokerId: new Map(),
+    views: new Map(),
+    appliedTrades: new Set(),
+    brokerage: new Map(),
+    ledgers: new Map(),
+    unknownOutcome: new Map(),
+    tradesInFlight: new Set(),
+    pollInFlight: false,
+    pollAgain: false,
+    halted: undefined,
+  };
+}
+
+interface EncodedKiteExecution {
+  orders: Order[];
+  finished: string[];
+  byBrokerId: [string, string][];
+  views: KiteOrderView[];
+  appliedTrades: string[];
+  brokerage: [string, number][];
+  ledgers: [string, LedgerEntry][];
+  unknownOutcome: [string, number][];
+  halted: string | null;
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The Kite execution actor's behavior. */
+export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExecutionMessage, KiteExecutionState> {
+  const rates = deps.chargeRates ?? ZERODHA_NSE_EQUITY_RATES;
+  const maxUnknownPolls = deps.unknownOutcomePolls ?? 3;
+
+  const remember = (state: KiteExecutionState, order: Order): void => {
+    const known = state.orders.get(order.clientOrderId);
+    state.orders.set(order.clientOrderId, order);
+    if (isTerminal(order.status) && !(known && isTerminal(known.status))) {
+      state.finished.push(order.clientOrderId);
+      if (state.finished.length > KITE_KEEP_FINISHED_ORDERS) {
+        for (const id of state.finished.splice(0, state.finished.length - KITE_KEEP_FINISHED_ORDERS)) {
+          const gone = state.orders.get(id);
+          state.orders.delete(id);
+          state.views.delete(id);
+          state.brokerage.delete(id);
+          if (gone?.brokerOrderId !== undefined) state.byBrokerId.delete(gone.brokerOrderId);
+        }
+      }
+    }
+  };
+
+  const report = (state: KiteExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (events.length > 0) reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
+  };
+
+  const reject = (state: KiteExecutionState, order: Order, reason: string, ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (isTerminal(order.status)) return;
+    const rejected = applyOrderUpdate(order, { kind: 'rejected', reason, atMs: deps.clock.nowMs() });
+    report(state, [{ kind: 'order-updated', order: rejected }], ctx);
+  };
+
+  const halt = (state: KiteExecutionState, error: KiteSessionExpiredError): void => {
+    if (state.halted !== undefined) return;
+    state.halted = error.message;
+    deps.log.error({ reason: error.message }, 'Kite session expired: order placement halted until a new login');
+    deps.bus.publish({ type: 'RiskAlert', severity: 'critical', code: 'broker-session-expired', message: `Trading halted: ${error.message}`, atMs: deps.clock.nowMs() });
+  };
+
+  const requestPoll = (state: KiteExecutionState, ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (state.halted !== undefined) return;
+    if (state.pollInFlight) {
+      state.pollAgain = true;
+      return;
+    }
+    state.pollInFlight = true;
+    state.pollAgain = false;
+    ctx.pipeToSelf(deps.broker.orders(), (result) => ({ type: 'OrdersPolled', result }));
+  };
+
+  const fetchTrades = (state: KiteExecutionState, clientOrderId: string, brokerOrderId: string, ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (state.tradesInFlight.has(clientOrderId) || state.halted !== undefined) return;
+    state.tradesInFlight.add(clientOrderId);
+    ctx.pipeToSelf(deps.broker.orderTrades(brokerOrderId), (result) => ({ type: 'TradesFetched', clientOrderId, result }));
+  };
+
+  /** Moves Troupe's order towards Kite's latest snapshot of it. */
+  const advance = (state: KiteExecutionState, clientOrderId: string, ctx: ActorContext<KiteExecutionMessage>, allowTradeFetch = true): void => {
+    let order = state.orders.get(clientOrderId);
+    const view = state.views.get(clientOrderId);
+    if (order === undefined || view === undefined || isTerminal(order.status)) return;
+    const events: BrokerEvent[] = [];
+    const now = deps.clock.nowMs();
+    const step = (update: OrderUpdate): void => {
+      order = applyOrderUpdate(order!, update);
+      events.push({ kind: 'order-updated', order });
+    };
+    if (order.brokerOrderId === undefined) order = { ...order, brokerOrderId: view.brokerOrderId };
+    if (BEFORE_ACCEPT.has(order.status)) {
+      if (view.status === 'REJECTED') {
+        step({ kind: 'rejected', reason: view.statusMessage ?? 'rejected by Kite', atMs: now });
+        report(state, events, ctx);
+        return;
+      }
+      if (KITE_NOT_YET_LIVE.has(view.status)) {
+        remember(state, order);
+        return;
+      }
+      step({ kind: 'accepted', brokerOrderId: view.brokerOrderId, status: view.status === 'TRIGGER PENDING' ? 'TRIGGER PENDING' : 'OPEN', atMs: now });
+    }
+    if (order.status === 'TRIGGER PENDING' && (view.filledQuantity > order.filledQuantity || view.status === 'OPEN' || view.status === 'COMPLETE' || view.status === 'UPDATE')) {
+      step({ kind: 'triggered', atMs: now });
+    }
+    if (view.filledQuantity > order.filledQuantity) {
+      // fills first (from the trades); a final status is applied once they are in
+      remember(state, order);
+      report(state, events, ctx);
+      if (allowTradeFetch) fetchTrades(state, clientOrderId, view.brokerOrderId, ctx);
+      return;
+    }
+    if (view.status === 'CANCELLED') step({ kind: 'cancelled', reason: view.statusMessage ?? 'cancelled', atMs: now });
+    else if (view.status === 'REJECTED') step({ kind: 'rejected', reason: view.statusMessage ?? 'rejected by Kite', atMs: now });
+    remember(state, order);
+    report(state, events, ctx);
+  };
+
+  const ingest = (state: KiteExecutionState, view: KiteOrderView, ctx: ActorContext<KiteExecutionMessage>): void => {
+    const clientOrderId = (view.clientOrderId !== null && state.orders.has(view.clientOrderId) ? view.clientOrderId : undefined) ?? state.byBrokerId.get(view.brokerOrderId);
+    if (clientOrderId === undefined) return; // not ours (placed elsewhere) or long forgotten
+    state.byBrokerId.set(view.brokerOrderId, clientOrderId);
+    state.unknownOutcome.delete(clientOrderId);
+    if (isNewerView(state.views.get(clientOrderId), view)) state.views.set(clientOrderId, view);
+    else deps.log.debug({ clientOrderId, status: view.status, filled: view.filledQuantity }, 'stale Kite order snapshot ignored');
+    advance(state, clientOrderId, ctx);
+  };
+
+  const applyTrades = (state: KiteExecutionState, clientOrderId: string, trades: readonly KiteTradeView[], ctx: ActorContext<KiteExecutionMessage>): void => {
+    let order = state.orders.get(clientOrderId);
+    if (order === undefined || isTerminal(order.status)) return;
+    const events: BrokerEvent[] = [];
+    const sorted = [...trades].sort((a, b) => (a.atMs === b.atMs ? (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0) : a.atMs - b.atMs));
+    for (const trade of sorted) {
+      const fillId = `kite:${trade.tradeId}`;
+      if (state.appliedTrades.has(fillId)) continue;
+      const remaining = order.quantity - order.filledQuantity;
+      const quantity = Math.min(trade.quantity, remaining);
+      if (quantity <= 0 || !Number.isSafeInteger(trade.pricePaise) || trade.pricePaise <= 0) {
+        deps.log.warn({ clientOrderId, trade }, 'Kite trade not applied (no quantity left or bad price)');
+        continue;
+      }
+      const atMs = Number.isFinite(trade.atMs) ? trade.atMs : deps.clock.nowMs();
+      if (order.status === 'TRIGGER PENDING') order = applyOrderUpdate(order, { kind: 'triggered', atMs });
+      const day = istDate(atMs);
+      let entry = state.ledgers.get(order.portfolioId);
+      if (entry === undefined || entry.day !== day) {
+        entry = { day, ledger: EMPTY_CHARGE_LEDGER };
+        state.ledgers.set(order.portfolioId, entry);
+      }
+      const charged = chargeFill(
+        entry.ledger,
+        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0 },
+        rates,
+      );
+      entry.ledger = charged.ledger;
+      state.brokerage.set(clientOrderId, (state.brokerage.get(clientOrderId) ?? 0) + charged.charges.brokeragePaise);
+      order = applyOrderUpdate(order, { kind: 'filled', quantity, pricePaise: trade.pricePaise, atMs });
+      state.appliedTrades.add(fillId);
+      const fill: Fill = {
+        type: 'fill',
+        fillId,
+        clientOrderId,
+        brokerOrderId: trade.brokerOrderId,
+        portfolioId: order.portfolioId,
+        strategyId: order.strategyId,
+        symbol: order.symbol,
+        side: order.side,
+        product: order.product,
+        quantity,
+        pricePaise: trade.pricePaise,
+        chargesPaise: charged.charges.totalPaise,
+        atMs,
+      };
+      events.push({ kind: 'fill', fill, order, charges: charged.charges });
+    }
+    report(state, events, ctx);
+    // a final status waiting for these fills; no new trade fetch here (the next snapshot or poll asks again)
+    advance(state, clientOrderId, ctx, false);
+  };
+
+  return {
+    kind: 'execution-kite',
+    initial(ctx, restored) {
+      const state = restored ?? emptyState();
+      // after a restart, catch up on whatever happened while down
+      if (restored && [...restored.orders.values()].some((o) => !isTerminal(o.status))) requestPoll(state, ctx);
+      return state;
+    },
+    snapshot: {
+      codec: {
+        version: 1,
+        encode(state) {
+          const encoded: EncodedKiteExecution = {
+            orders: [...state.orders.values()],
+            finished: state.finished,
+            byBrokerId: [...state.byBrokerId.entries()],
+            views: [...state.views.values()],
+            appliedTrades: [...state.appliedTrades],
+            brokerage: [...state.brokerage.entries()],
+            ledgers: [...state.ledgers.entries()],
+            unknownOutcome: [...state.unknownOutcome.entries()],
+            halted: state.halted ?? null,
+          };
+          return JSON.parse(JSON.stringify(encoded)) as Json;
+        },
+        decode(json) {
+          const e = structuredClone(json) as unknown as EncodedKiteExecution;
+          const byBrokerId = new Map(e.byBrokerId);
+          return {
+            ...emptyState(),
+            orders: new Map(e.orders.map((o) => [o.clientOrderId, o])),
+            finished: e.finished,
+            byBrokerId,
+            views: new Map(e.views.map((v) => [v.clientOrderId ?? byBrokerId.get(v.brokerOrderId) ?? v.brokerOrderId, v])),
+            appliedTrades: new Set(e.appliedTrades),
+            brokerage: new Map(e.brokerage),
+            ledgers: new Map(e.ledgers),
+            unknownOutcome: new Map(e.unknownOutcome),
+            halted: e.halted ?? undefined,
+          };
+        },
+      },
+      everyMessages: 100,
+      everyMs: 1000,
+    },
+    receive(state, message, ctx) {
+      switch (message.type) {
+        case 'PlaceOrder': {
+          const { order } = message;
+          if (message.triggerReceivedMonoMs !== undefined) deps.metrics.tickToOrderSeconds.observe((performance.now() - message.triggerReceivedMonoMs) / 1000);
+          if (state.orders.has(order.clientOrderId)) {
+            deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
+            return state;
+          }
+          remember(state, order);
+          deps.bus.publish({ type: 'OrderSubmitted', order });
+          if (state.halted !== undefined) {
+            reject(state, order, `Trading halted: ${state.halted}`, ctx);
+            return state;
+          }
+          if (!deps.instruments.has(order.symbol)) {
+            reject(state, order, `Unknown instrument ${order.symbol}.`, ctx);
+            return state;
+          }
+          const request: KiteOrderRequest = {
+            clientOrderId: order.clientOrderId,
+            symbol: order.symbol,
+            side: order.side,
+            quantity: order.quantity,
+            orderType: order.orderType,
+            product: order.product,
+            validity: order.validity,
+            ...(order.limitPricePaise === undefined ? {} : { limitPricePaise: order.limitPricePaise }),
+            ...(order.triggerPricePaise === undefined ? {} : { triggerPricePaise: order.triggerPricePaise }),
+          };
+          ctx.pipeToSelf(deps.broker.placeOrder(request), (result) => ({ type: 'Placed', clientOrderId: order.clientOrderId, result }));
+          return state;
+        }
+        case 'Placed': {
+          const order = state.orders.get(message.clientOrderId);
+          if (order === undefined) return state;
+          if (message.result.ok) {
+            const brokerOrderId = message.result.value;
+            state.byBrokerId.set(brokerOrderId, message.clientOrderId);
+            if (order.brokerOrderId === undefined) remember(state, { ...order, brokerOrderId });
+            // no postback yet: ask (the ticker may be down or postbacks off)
+            if (!state.views.has(message.clientOrderId)) requestPoll(state, ctx);
+            else advance(state, message.clientOrderId, ctx);
+            return state;
+          }
+          const error = mapKiteError(message.result.error);
+          if (error instanceof KiteSessionExpiredError) {
+            halt(state, error);
+            reject(state, order, `Trading halted: ${error.message}`, ctx);
+          } else if (error instanceof KiteNetworkError) {
+            // the adapter already looked for the tag once; keep looking on the next polls, never re-send
+            deps.log.warn({ clientOrderId: message.clientOrderId, reason: error.message }, 'order outcome unknown; resolving by tag');
+            state.unknownOutcome.set(message.clientOrderId, 0);
+            requestPoll(state, ctx);
+          } else {
+            reject(state, order, error.message, ctx);
+          }
+          return state;
+        }
+        case 'CancelOrder': {
+          const order = state.orders.get(message.clientOrderId);
+          const at = deps.clock.nowMs();
+          if (order === undefined || isTerminal(order.status)) {
+            report(state, [{ kind: 'cancel-rejected', clientOrderId: message.clientOrderId, reason: order ? `order is ${order.status}` : 'unknown order', atMs: at }], ctx);
+            return state;
+          }
+          const brokerOrderId = order.brokerOrderId ?? state.views.get(order.clientOrderId)?.brokerOrderId;
+          if (brokerOrderId === undefined || state.halted !== undefined) {
+            const reason = state.halted !== undefined ? `Trading halted: ${state.halted}` : 'Kite has not acknowledged the order yet; try again';
+            report(state, [{ kind: 'cancel-rejected', clientOrderId: message.clientOrderId, reason, atMs: at }], ctx);
+            return state;
+          }
+          ctx.pipeToSelf(deps.broker.cancelOrder(brokerOrderId), (result) => ({ type: 'CancelSent', clientOrderId: message.clientOrderId, result }));
+          return state;
+        }
+        case 'CancelSent': {
+          if (message.result.ok) {
+            requestPoll(state, ctx);
+            return state;
+          }
+          const error = mapKiteError(message.result.error);
+          if (error instanceof KiteSessionExpiredError) halt(state, error);
+          report(state, [{ kind: 'cancel-rejected', clientOrderId: message.clientOrderId, reason: error.message, atMs: deps.clock.nowMs() }], ctx);
+          return state;
+        }
+        case 'KiteOrderUpdate': {
+          let view: KiteOrderView;
+          try {
+            view = orderView(message.payload as Parameters<typeof orderView>[0]);
+          } catch (error) {
+            deps.log.warn({ reason: errorMessage(error) }, 'unreadable Kite order update ignored');
+            return state;
+          }
+          ingest(state, view, ctx);
+          return state;
+        }
+        case 'PollOrders': {
+          const open = [...state.orders.values()].some((o) => !isTerminal(o.status));
+          if (open) requestPoll(state, ctx);
+          return state;
+        }
+        case 'OrdersPolled': {
+          state.pollInFlight = false;
+          if (!message.result.ok) {
+            const error = mapKiteError(message.result.error);
+            if (error instanceof KiteSessionExpiredError) halt(state, error);
+            else deps.log.warn({ reason: error.message }, 'Kite order poll failed; the next one retries');
+            return state;
+          }
+          const seen = new Set<string>();
+          for (const view of message.result.value) {
+            if (view.clientOrderId !== null) seen.add(view.clientOrderId);
+            ingest(state, view, ctx);
+          }
+          for (const [clientOrderId, polls] of [...state.unknownOutcome]) {
+            if (seen.has(clientOrderId)) continue;
+            if (polls + 1 >= maxUnknownPolls) {
+              state.unknownOutcome.delete(clientOrderId);
+              const order = state.orders.get(clientOrderId);
+              if (order) reject(state, order, `Outcome unknown and Kite has no order tagged ${clientOrderId} after ${polls + 1} polls; not re-sent.`, ctx);
+            } else {
+              state.unknownOutcome.set(clientOrderId, polls + 1);
+              state.pollAgain = true;
+            }
+          }
+          if (state.pollAgain) requestPoll(state, ctx);
+          return state;
+        }
+        case 'TradesFetched': {
+          state.tradesInFlight.delete(message.clientOrderId);
+          if (!message.result.ok) {
+            const error = mapKiteError(message.result.error);
+            if (error instanceof KiteSessionExpiredError) halt(state, error);
+            else deps.log.warn({ clientOrderId: message.clientOrderId, reason: error.message }, 'Kite trades fetch failed; the next poll retries');
+            return state;
+          }
+          applyTrades(state, message.clientOrderId, message.result.value, ctx);
+          return state;
+        }
+        case 'SessionRenewed':
+          if (state.halted !== undefined) deps.log.info('Kite session renewed: order placement resumes');
+          state.halted = undefined;
+          requestPoll(state, ctx);
+          return state;
+        case 'MarketData':
+          return state; // Kite matches; market data is not needed here
+        case 'GetOrders':
+          ctx.system.tell(message.replyTo, [...state.orders.values()]);
+          return state;
+        default:
+          return assertNever(message, 'kite execution message');
+      }
+    },
+  };
+}

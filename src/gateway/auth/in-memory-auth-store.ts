@@ -1,0 +1,104 @@
+import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, User } from './auth-store.js';
+
+/**
+ * The in-process {@link AuthStore}: maps in memory, lost on restart (users other than the
+ * first admin, API keys and refresh tokens must be created again). It stands in until the
+ * PostgreSQL store of the persistence work implements the same port.
+ */
+export class InMemoryAuthStore implements AuthStore {
+  private readonly users = new Map<string, User>();
+  private readonly usersByName = new Map<string, string>();
+  private readonly refresh = new Map<string, RefreshTokenRecord>();
+  private readonly refreshByHash = new Map<string, string>();
+  private readonly keys = new Map<string, ApiKeyRecord>();
+
+  createUser(user: User): Promise<void> {
+    if (this.usersByName.has(user.username)) return Promise.reject(new Error(`user "${user.username}" exists`));
+    this.users.set(user.id, user);
+    this.usersByName.set(user.username, user.id);
+    return Promise.resolve();
+  }
+
+  userByName(username: string): Promise<User | undefined> {
+    const id = this.usersByName.get(username);
+    return Promise.resolve(id === undefined ? undefined : this.users.get(id));
+  }
+
+  userById(id: string): Promise<User | undefined> {
+    return Promise.resolve(this.users.get(id));
+  }
+
+  listUsers(): Promise<readonly User[]> {
+    return Promise.resolve([...this.users.values()]);
+  }
+
+  countUsers(): Promise<number> {
+    return Promise.resolve(this.users.size);
+  }
+
+  saveRefreshToken(record: RefreshTokenRecord): Promise<void> {
+    this.refresh.set(record.id, record);
+    this.refreshByHash.set(record.tokenHash, record.id);
+    this.pruneRefresh(Date.now());
+    return Promise.resolve();
+  }
+
+  refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const id = this.refreshByHash.get(tokenHash);
+    return Promise.resolve(id === undefined ? undefined : this.refresh.get(id));
+  }
+
+  revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void> {
+    const record = this.refresh.get(id);
+    if (record) this.refresh.set(id, { ...record, revokedAtMs: record.revokedAtMs ?? atMs, replacedBy: replacedBy ?? record.replacedBy });
+    return Promise.resolve();
+  }
+
+  revokeRefreshFamily(familyId: string, atMs: number): Promise<void> {
+    for (const [id, record] of this.refresh) {
+      if (record.familyId === familyId && record.revokedAtMs === undefined) this.refresh.set(id, { ...record, revokedAtMs: atMs });
+    }
+    return Promise.resolve();
+  }
+
+  saveApiKey(record: ApiKeyRecord): Promise<void> {
+    this.keys.set(record.id, record);
+    return Promise.resolve();
+  }
+
+  apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
+    return Promise.resolve(this.keys.get(id));
+  }
+
+  /** Synchronous lookup for the hot path (authenticating every request). */
+  apiKeyByIdSync(id: string): ApiKeyRecord | undefined {
+    return this.keys.get(id);
+  }
+
+  listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]> {
+    return Promise.resolve([...this.keys.values()].filter((key) => ownerUserId === undefined || key.ownerUserId === ownerUserId));
+  }
+
+  revokeApiKey(id: string, atMs: number): Promise<void> {
+    const key = this.keys.get(id);
+    if (key && key.revokedAtMs === undefined) this.keys.set(id, { ...key, revokedAtMs: atMs });
+    return Promise.resolve();
+  }
+
+  touchApiKey(id: string, atMs: number): Promise<void> {
+    const key = this.keys.get(id);
+    if (key) this.keys.set(id, { ...key, lastUsedAtMs: atMs });
+    return Promise.resolve();
+  }
+
+  /** Forgets expired refresh tokens so the map stays bounded by live sessions. */
+  private pruneRefresh(nowMs: number): void {
+    if (this.refresh.size < 10_000) return;
+    for (const [id, record] of this.refresh) {
+      if (record.expiresAtMs < nowMs) {
+        this.refresh.delete(id);
+        this.refreshByHash.delete(record.tokenHash);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { GatewayConfig } from '../config/config.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { AuditInput, AuditLog } from './audit-log.js';
+import type { AuthService, Principal } from './auth/auth-service.js';
+import type { Role } from './auth/auth-store.js';
+import type { SessionStore } from './session-store.js';
+import type { StreamHub } from './stream/hub.js';
+
+/** Who may call a route: anyone, or at least this role. */
+export type Access = 'public' | Role;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (checked in the gateway's onRequest hook). */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** The authenticated caller, or null. */
+    principal: Principal | null;
+  }
+}
+
+/** The Fastify instance the gateway builds, typed with the TypeBox provider. */
+export type GatewayInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** Market-data feed state as the health check reports it. */
+export interface FeedState {
+  readonly connected: boolean;
+  readonly lastTickAgeMs: number | undefined;
+}
+
+/** Everything the routes share. */
+export interface GatewayContext {
+  readonly runtime: Runtime;
+  readonly config: GatewayConfig;
+  readonly startedAtMs: number;
+  readonly allowFaultInjection: boolean;
+  readonly feedState: () => FeedState;
+  readonly auth: AuthService;
+  readonly audit: AuditLog;
+  readonly session: SessionStore;
+  readonly hub: StreamHub;
+  /** Strategies paused through the API (for the kill switch and metrics). */
+  readonly paused: Set<string>;
+  /** Next manual intent sequence. */
+  manualSequence: number;
+  /** Appends to the audit log with the request's caller and address. */
+  record(request: { readonly principal: Principal | null; readonly ip: string }, entry: Omit<AuditInput, 'actor' | 'ip'> & { readonly actor?: string }): void;
+}

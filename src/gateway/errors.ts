@@ -1,0 +1,120 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+
+/** Stable machine codes of the error envelope. Clients switch on these, never on messages. */
+export type ApiErrorCode =
+  | 'invalid-request'
+  | 'invalid-json'
+  | 'unsupported-media-type'
+  | 'payload-too-large'
+  | 'invalid-cursor'
+  | 'unauthenticated'
+  | 'invalid-credentials'
+  | 'invalid-token'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'risk-rejected'
+  | 'rate-limited'
+  | 'fault-injection-disabled'
+  | 'not-implemented'
+  | 'not-ready'
+  | 'bad-request'
+  | 'internal';
+
+/** One field problem, from schema validation. */
+export const ErrorDetail = Type.Object({
+  in: Type.String({ description: 'body, querystring, params or headers' }),
+  path: Type.String({ description: 'JSON pointer of the field, "" for the whole part' }),
+  message: Type.String(),
+});
+
+/** The one error envelope every non-2xx JSON answer uses. */
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable machine code' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Array(ErrorDetail)),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+
+/** An error that becomes a 4xx/5xx envelope as is. Throw it from handlers. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: readonly Static<typeof ErrorDetail>[],
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Builds the envelope body. */
+export function envelope(code: string, message: string, details?: readonly Static<typeof ErrorDetail>[]): ErrorEnvelope {
+  return { error: { code, message, ...(details && details.length > 0 ? { details: [...details] } : {}) } };
+}
+
+const FASTIFY_CODES: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid-json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid-json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_TYPE: 'bad-request',
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'unauthenticated',
+  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'invalid-token',
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'invalid-token',
+  FST_JWT_BAD_REQUEST: 'invalid-token',
+};
+
+interface ValidationIssue {
+  readonly instancePath?: string;
+  readonly message?: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return typeof error === 'object' && error !== null && 'message' in error;
+}
+
+/**
+ * Installs the error and not-found handlers: validation failures are 400 with field
+ * details, client errors keep their 4xx with a stable code, anything else is a logged 500
+ * `internal` whose message reveals nothing.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    void reply.code(404).send(envelope('not-found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+  });
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) {
+      if (error.headers) void reply.headers(error.headers);
+      return reply.code(error.statusCode).send(envelope(error.code, error.message, error.details));
+    }
+    if (isFastifyError(error) && Array.isArray(error.validation)) {
+      const part = error.validationContext ?? 'request';
+      const details = (error.validation as ValidationIssue[]).slice(0, 20).map((issue) => {
+        const missing = typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : '';
+        const extra = typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : '';
+        return { in: part, path: `${issue.instancePath ?? ''}${missing}${extra}`, message: issue.message ?? 'is invalid' };
+      });
+      const first = details[0];
+      const message = first ? `${part}${first.path ? ` ${first.path}` : ''} ${first.message}` : `${part} is invalid`;
+      return reply.code(400).send(envelope('invalid-request', message, details));
+    }
+    const status = isFastifyError(error) ? error.statusCode : undefined;
+    if (isFastifyError(error) && status !== undefined && status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[error.code] ?? (status === 401 ? 'unauthenticated' : status === 404 ? 'not-found' : status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'bad-request');
+      return reply.code(status).send(envelope(code, error.message));
+    }
+    request.log.error({ err: error, route: request.routeOptions.url }, 'unexpected error in the gateway');
+    return reply.code(500).send(envelope('internal', 'an unexpected error happened; it has been logged'));
+  });
+}

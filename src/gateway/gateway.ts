@@ -1,0 +1,273 @@
+import type { AddressInfo } from 'node:net';
+import fastifyJwt from '@fastify/jwt';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config/config.js';
+import { summarisePortfolio } from '../model/index.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { AuditLog } from './audit-log.js';
+import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
+import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
+import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
+import { randomSecret } from './auth/passwords.js';
+import type { FeedState, GatewayContext, GatewayInstance } from './context.js';
+import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { systemRoutes } from './routes/system.routes.js';
+import { tradingRoutes } from './routes/trading.routes.js';
+import { SessionStore } from './session-store.js';
+import { StreamHub, type StreamHubOptions } from './stream/hub.js';
+import { streamRoute } from './stream/stream.route.js';
+
+/** Re-exported for callers of {@link buildGateway}. */
+export type { GatewayContext, GatewayInstance } from './context.js';
+
+/** What the gateway needs from the process. */
+export interface GatewayDeps {
+  readonly runtime: Runtime;
+  readonly config: GatewayConfig;
+  readonly startedAtMs: number;
+  readonly feedState: () => FeedState;
+  /** Whether `POST /api/v1/actors/fault` may crash actors (admins only, and only when enabled). */
+  readonly allowFaultInjection?: boolean;
+  /** Default: {@link InMemoryAuthStore}. */
+  readonly authStore?: AuthStore;
+  /** Default: silent. */
+  readonly logger?: Logger;
+  /** Overrides of the stream hub (tests use short heartbeats and small buffers). */
+  readonly stream?: Partial<Omit<StreamHubOptions, 'snapshot' | 'knownSymbol' | 'metrics'>>;
+  /** Audit ring size (default 10,000). */
+  readonly auditCapacity?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's shared state: auth, audit, session store, stream hub. */
+    troupe: GatewayContext;
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessClaims;
+    user: AccessClaims;
+  }
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const [scheme, token] = header.split(' ');
+  return scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+}
+
+/**
+ * Builds the gateway (not listening): REST under `/api/v1`, WebSocket `/api/v1/stream`,
+ * `/metrics`, OpenAPI at `/api/v1/docs`. Creates the first admin when the store has no
+ * users (printing a generated password once to the log when none was configured).
+ */
+export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> {
+  const { runtime, config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(400).send(envelope('bad-request', error.message));
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
+
+  installErrorHandling(app);
+  app.addSchema(ErrorEnvelope);
+
+  const jwtSecret = config.jwtSecret ?? randomSecret(48);
+  if (!config.jwtSecret) app.log.warn('TROUPE_JWT_SECRET is not set: access tokens are signed with a random per-process secret');
+  await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: config.accessTokenTtlSec } });
+
+  const metrics = runtime.metrics;
+  const audit = new AuditLog(deps.auditCapacity ?? 10_000, (entry) => metrics.auditEntries.inc({ action: entry.action }));
+  const auth = new AuthService(deps.authStore ?? new InMemoryAuthStore(), { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims>(token) }, config);
+  const session = new SessionStore();
+  const hub = new StreamHub({
+    heartbeatMs: config.wsHeartbeatMs,
+    ...deps.stream,
+    metrics,
+    knownSymbol: (symbol) => runtime.instruments.has(symbol),
+    snapshot: (topics) => {
+      const data: Record<string, unknown> = {};
+      const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
+        const state = runtime.portfolio(id);
+        return state ? [{ portfolioId: id, state }] : [];
+      });
+      for (const topic of topics) {
+        if (topic === 'orders') data.orders = ctx.session.recentOrders();
+        else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
+        else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
+        else if (topic === 'actors') data.actors = runtime.system.health();
+        else if (topic === 'risk-alerts') data['risk-alerts'] = [];
+      }
+      return data;
+    },
+  });
+  const ctx: GatewayContext = {
+    runtime,
+    config,
+    startedAtMs: deps.startedAtMs,
+    allowFaultInjection: deps.allowFaultInjection ?? false,
+    feedState: deps.feedState,
+    auth,
+    audit,
+    session,
+    hub,
+    paused: new Set(),
+    manualSequence: deps.startedAtMs * 1000,
+    record(request, entry) {
+      audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
+    },
+  };
+  app.decorate('troupe', ctx);
+  app.decorateRequest('principal', null);
+  metrics.bindGateway({
+    wsClients: () => hub.clients,
+    activeApiKeys: () => activeKeys,
+    pausedStrategies: () => ctx.paused.size,
+  });
+  let activeKeys = 0;
+  const countKeys = async (): Promise<void> => {
+    activeKeys = (await auth.store.listApiKeys()).filter((key) => key.revokedAtMs === undefined).length;
+  };
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET' && request.routeOptions.url?.includes('api-keys')) await countKeys();
+  });
+
+  // domain events → session store and streams
+  const unsubscribe = [
+    runtime.bus.on('OrderSubmitted', (event) => {
+      session.updateOrder(event.order);
+      hub.publish('orders', event.order.clientOrderId, { event: 'submitted', order: event.order });
+    }),
+    runtime.bus.on('OrderUpdated', (event) => {
+      session.updateOrder(event.order);
+      hub.publish('orders', event.order.clientOrderId, { event: 'updated', order: event.order });
+    }),
+    runtime.bus.on('OrderFilled', (event) => {
+      session.addFill(event.fill);
+      session.updateOrder(event.order);
+      hub.publish('orders', event.order.clientOrderId, { event: 'filled', order: event.order, fill: event.fill });
+    }),
+    runtime.bus.on('PositionChanged', (event) => {
+      hub.publish('positions', `${event.portfolioId}:${event.position.symbol}:${event.position.product}`, { portfolioId: event.portfolioId, position: event.position });
+      hub.publish('pnl', event.portfolioId, { portfolioId: event.portfolioId, summary: event.summary });
+    }),
+    runtime.bus.on('RiskAlert', (event) => {
+      hub.publish('risk-alerts', event.code, event);
+    }),
+    runtime.system.onEvent((event) => {
+      if (event.type === 'ActorRestarted' || event.type === 'ActorFailed' || event.type === 'ActorStopped') {
+        const { type, path, kind, atMs } = event;
+        const extra = event.type === 'ActorRestarted' ? { restarts: event.restarts } : event.type === 'ActorFailed' ? { error: event.errorMessage, directive: event.directive } : { reason: event.reason };
+        hub.publish('actors', path, { event: type, path, kind, atMs, ...extra });
+      }
+    }),
+  ];
+  // quotes: the market cache, sampled (latest wins per symbol)
+  const quoteSampler = setInterval(() => {
+    for (const quote of runtime.cache.all()) hub.offerQuote(quote.symbol, quote);
+  }, deps.stream?.quoteIntervalMs ?? 250);
+  quoteSampler.unref();
+  app.addHook('onClose', () => {
+    clearInterval(quoteSampler);
+    for (const off of unsubscribe) off();
+    hub.close();
+  });
+
+  // authentication: Bearer access token or X-API-Key; then the route's access rule
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access ?? (request.routeOptions.url === undefined || request.routeOptions.url.startsWith('/api/v1/docs') ? 'public' : 'admin');
+    const token = bearer(request);
+    const apiKey = request.headers['x-api-key'];
+    let principal: Principal | null = null;
+    try {
+      if (typeof apiKey === 'string' && apiKey !== '') principal = await auth.principalFromApiKey(apiKey);
+      else if (token !== undefined) principal = auth.principalFromAccessToken(token);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      if (access !== 'public') throw new ApiError(401, 'invalid-token', error.message, undefined, { 'www-authenticate': 'Bearer' });
+    }
+    request.principal = principal;
+    if (access === 'public') return;
+    if (!principal) throw new ApiError(401, 'unauthenticated', 'log in (POST /api/v1/auth/login) and send "Authorization: Bearer <token>", or send an X-API-Key header', undefined, { 'www-authenticate': 'Bearer' });
+    if (!roleAtLeast(principal.role, access)) throw new ApiError(403, 'forbidden', `this needs the ${access} role; ${principal.name} is a ${principal.role}`);
+  });
+
+  // request metrics (route pattern, never the raw URL)
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    metrics.httpRequestSeconds.observe(labels, reply.elapsedTime / 1000);
+    metrics.httpRequests.inc(labels);
+    if (reply.statusCode === 429) metrics.rateLimited.inc();
+    done();
+  });
+
+  await app.register(fastifyRateLimit, {
+    global: true,
+    hook: 'onRequest',
+    timeWindow: 60_000,
+    cache: 50_000,
+    enableDraftSpec: true,
+    keyGenerator: (request) => request.principal?.rateKey ?? `ip:${request.ip}`,
+    max: (request) => {
+      const principal = request.principal;
+      if (!principal) return config.rateLimitPerMinute;
+      if (typeof principal.rateLimitPerMinute === 'number') return principal.rateLimitPerMinute;
+      return config.rateLimitPerRole[principal.role] ?? config.rateLimitPerMinute;
+    },
+    allowList: (request) => request.principal?.rateLimitPerMinute === null,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+
+  await authRoutes(app, ctx);
+  await tradingRoutes(app, ctx);
+  await systemRoutes(app, ctx);
+  await streamRoute(app, ctx);
+
+  const admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
+  if (admin?.generatedPassword !== undefined) {
+    app.log.warn({ username: admin.username, password: admin.generatedPassword }, 'created the first admin with a generated password (shown once: change it, or set ADMIN_USER/ADMIN_PASSWORD)');
+  } else if (admin) {
+    app.log.info({ username: admin.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
+  }
+  if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
+  await app.ready();
+  return app;
+}
+
+/** Listens and resolves with the bound port. */
+export async function listenGateway(app: GatewayInstance, port: number, host: string): Promise<number> {
+  await app.listen({ port, host });
+  return (app.server.address() as AddressInfo).port;
+}

@@ -1,0 +1,147 @@
+import { Type } from 'typebox';
+import { AuthError } from '../auth/auth-service.js';
+import type { ApiKeyRecord } from '../auth/auth-store.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+import { ApiKeySchema, CreateApiKeyBody, CreateUserBody, IdParams, LoginBody, RefreshBody, TokenPairSchema, UserSchema } from '../schemas.js';
+
+const errors = { 400: { $ref: 'ErrorEnvelope#' }, 401: { $ref: 'ErrorEnvelope#' }, 403: { $ref: 'ErrorEnvelope#' } } as const;
+
+function keyView(key: ApiKeyRecord) {
+  return {
+    id: key.id,
+    name: key.name,
+    role: key.role,
+    ownerUserId: key.ownerUserId,
+    createdAtMs: key.createdAtMs,
+    lastUsedAtMs: key.lastUsedAtMs ?? null,
+    revokedAtMs: key.revokedAtMs ?? null,
+    rateLimitPerMinute: key.rateLimitPerMinute === undefined ? ('role-default' as const) : key.rateLimitPerMinute,
+  };
+}
+
+/** `/api/v1/auth/*`, `/api/v1/users`, `/api/v1/api-keys`. */
+export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { auth } = ctx;
+
+  app.post(
+    '/api/v1/auth/login',
+    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Log in: a short-lived access token and a refresh token', security: [], body: LoginBody, response: { 200: TokenPairSchema, ...errors } } },
+    async (request) => {
+      try {
+        const { user, tokens } = await auth.login(request.body.username, request.body.password);
+        ctx.runtime.metrics.logins.inc({ outcome: 'ok' });
+        ctx.record(request, { actor: `user:${user.username}`, action: 'auth.login', outcome: 'ok' });
+        return tokens;
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        ctx.runtime.metrics.logins.inc({ outcome: 'failed' });
+        ctx.record(request, { actor: `user:${request.body.username}`, action: 'auth.login', outcome: 'failed' });
+        throw new ApiError(401, 'invalid-credentials', error.message);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/refresh',
+    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Rotate a refresh token: a new pair; the old refresh token stops working', security: [], body: RefreshBody, response: { 200: TokenPairSchema, ...errors } } },
+    async (request) => {
+      try {
+        const { user, tokens } = await auth.refresh(request.body.refreshToken);
+        ctx.record(request, { actor: `user:${user.username}`, action: 'auth.refresh', outcome: 'ok' });
+        return tokens;
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        ctx.record(request, { action: 'auth.refresh', outcome: 'failed', details: { reason: error.message } });
+        throw new ApiError(401, 'invalid-token', error.message);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Revoke a refresh token (and the tokens rotated from the same login)', security: [], body: RefreshBody, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      const user = await auth.logout(request.body.refreshToken);
+      ctx.record(request, { actor: user ? `user:${user.username}` : 'anonymous', action: 'auth.logout', outcome: user ? 'ok' : 'failed' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'Who the caller is', response: { 200: Type.Object({ name: Type.String(), role: Type.String(), kind: Type.String() }), ...errors } } },
+    (request) => {
+      const principal = request.principal!;
+      return { name: principal.name, role: principal.role, kind: principal.kind };
+    },
+  );
+
+  app.get(
+    '/api/v1/users',
+    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...errors } } },
+    async () => ({ items: (await auth.store.listUsers()).map(({ id, username, role, createdAtMs, disabled }) => ({ id, username, role, createdAtMs, disabled })) }),
+  );
+
+  app.post(
+    '/api/v1/users',
+    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema, 409: { $ref: 'ErrorEnvelope#' }, ...errors } } },
+    async (request, reply) => {
+      if (await auth.store.userByName(request.body.username)) throw new ApiError(409, 'conflict', `user "${request.body.username}" exists`);
+      const user = await auth.createUser(request.body.username, request.body.password, request.body.role);
+      ctx.record(request, { action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
+      const { id, username, role, createdAtMs, disabled } = user;
+      return reply.code(201).send({ id, username, role, createdAtMs, disabled });
+    },
+  );
+
+  app.get(
+    '/api/v1/api-keys',
+    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...errors } } },
+    async (request) => {
+      const principal = request.principal!;
+      const keys = await auth.store.listApiKeys(principal.role === 'admin' ? undefined : principal.userId);
+      return { items: keys.map(keyView) };
+    },
+  );
+
+  app.post(
+    '/api/v1/api-keys',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an API key (the key is shown once; send it as X-API-Key)',
+        body: CreateApiKeyBody,
+        response: { 201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      if (principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'API keys are created by a logged-in user, not by another key');
+      try {
+        const { record, key } = await auth.createApiKey(principal, request.body);
+        ctx.record(request, { action: 'api-key.create', target: record.id, outcome: 'ok', details: { name: record.name, role: record.role } });
+        return reply.code(201).send({ key, apiKey: keyView(record) });
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        ctx.record(request, { action: 'api-key.create', outcome: 'denied', details: { reason: error.message } });
+        throw new ApiError(403, 'forbidden', error.message);
+      }
+    },
+  );
+
+  app.delete(
+    '/api/v1/api-keys/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'Revoke an API key (yours; admins: any)', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const key = await auth.store.apiKeyById(request.params.id);
+      if (!key || (principal.role !== 'admin' && key.ownerUserId !== principal.userId)) throw new ApiError(404, 'not-found', `no API key ${request.params.id}`);
+      await auth.store.revokeApiKey(key.id, Date.now());
+      ctx.record(request, { action: 'api-key.revoke', target: key.id, outcome: 'ok', details: { name: key.name } });
+      return reply.code(204).send(null);
+    },
+  );
+  return Promise.resolve();
+}

@@ -1,0 +1,145 @@
+import { Type } from 'typebox';
+import type { ActorHealth } from '../../actors/core/index.js';
+import { summarisePortfolio } from '../../model/index.js';
+import { AuditEntry } from '../audit-log.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+import { AuditQuery, FaultQuery, Page } from '../schemas.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 400: err, 401: err, 403: err, 429: err } as const;
+
+function flatten(nodes: readonly ActorHealth[], into: ActorHealth[] = []): ActorHealth[] {
+  for (const node of nodes) {
+    into.push(node);
+    flatten(node.children, into);
+  }
+  return into;
+}
+
+const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  uptimeSec: Type.Integer(),
+  checks: Type.Object({
+    marketData: Type.Object({ ok: Type.Boolean(), lastTickAgeMs: Type.Union([Type.Integer(), Type.Null()]) }),
+    actors: Type.Object({ ok: Type.Boolean(), notRunning: Type.Array(Type.String()) }),
+    authStore: Type.Object({ ok: Type.Boolean(), kind: Type.String() }),
+    streams: Type.Object({ ok: Type.Boolean(), clients: Type.Integer() }),
+  }),
+});
+
+/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit, landing page. */
+export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+
+  app.get(
+    '/api/v1/health',
+    {
+      config: { access: 'public', rateLimit: false },
+      schema: { tags: ['system'], summary: 'Liveness and readiness with each dependency\'s state (503 when degraded)', security: [], response: { 200: HealthResponse, 503: HealthResponse } },
+    },
+    async (_request, reply) => {
+      const feed = ctx.feedState();
+      const down = flatten(runtime.system.health()).filter((actor) => actor.status !== 'running');
+      let authOk = true;
+      try {
+        await ctx.auth.store.countUsers();
+      } catch {
+        authOk = false;
+      }
+      const ready = feed.connected && down.length === 0 && authOk;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ok' : 'degraded',
+        uptimeSec: Math.round((Date.now() - ctx.startedAtMs) / 1000),
+        checks: {
+          marketData: { ok: feed.connected, lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs) },
+          actors: { ok: down.length === 0, notRunning: down.map((actor) => actor.path) },
+          authStore: { ok: authOk, kind: ctx.auth.store.constructor.name },
+          streams: { ok: true, clients: ctx.hub.clients },
+        },
+      });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
+    async (_request, reply) => {
+      const text = await runtime.metrics.text();
+      return reply.header('content-type', runtime.metrics.contentType).send(text);
+    },
+  );
+
+  app.get(
+    '/api/v1/metrics',
+    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'Business and performance figures as JSON (Troupe metrics, by name and labels)', response: { 200: Type.Object({ portfolios: Type.Array(Type.Unknown()), metrics: Type.Record(Type.String(), Type.Unknown()) }), ...common } } },
+    async () => {
+      const all = await runtime.metrics.registry.getMetricsAsJSON();
+      const metrics: Record<string, unknown> = {};
+      for (const metric of all) {
+        if (!metric.name.startsWith('troupe_') || metric.name.startsWith('troupe_process_')) continue;
+        metrics[metric.name] = { type: metric.type, help: metric.help, values: metric.values.map((value) => ({ labels: value.labels, value: value.value, ...('metricName' in value && value.metricName ? { name: value.metricName } : {}) })) };
+      }
+      const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
+        const state = runtime.portfolio(id);
+        return state ? [{ portfolioId: id, summary: summarisePortfolio(state), fillCount: state.fillCount }] : [];
+      });
+      return { portfolios, metrics };
+    },
+  );
+
+  app.get(
+    '/api/v1/actors',
+    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'The supervision tree with per-actor health', response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }), ...common } } },
+    () => ({ deadLetters: runtime.system.deadLetters, tree: runtime.system.health() }),
+  );
+
+  app.post(
+    '/api/v1/actors/fault',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['admin'], summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)', querystring: FaultQuery, response: { 202: Type.Object({ injected: Type.String() }), 404: err, ...common } },
+    },
+    (request, reply) => {
+      if (!ctx.allowFaultInjection) {
+        ctx.record(request, { action: 'actor.fault', outcome: 'denied', details: { reason: 'disabled' } });
+        throw new ApiError(403, 'fault-injection-disabled', 'set TROUPE_ALLOW_FAULT_INJECTION=true to crash actors on purpose');
+      }
+      const target = request.query.path;
+      if (!target) throw new ApiError(400, 'invalid-request', 'give the actor path, e.g. ?path=/market/INFY', [{ in: 'querystring', path: '/path', message: 'is required' }]);
+      if (!flatten(runtime.system.health()).some((actor) => actor.path === target)) throw new ApiError(404, 'not-found', `no actor at ${target}`);
+      runtime.system.injectFault(target, 'fault injected through the API');
+      ctx.record(request, { action: 'actor.fault', target, outcome: 'ok' });
+      return reply.code(202).send({ injected: target });
+    },
+  );
+
+  app.get(
+    '/api/v1/audit',
+    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Audit log, newest first (bounded in-memory until persistence lands)', querystring: AuditQuery, response: { 200: Page(AuditEntry), ...common } } },
+    (request) => {
+      let beforeSeq: number | undefined;
+      if (request.query.cursor !== undefined) {
+        beforeSeq = Number(request.query.cursor);
+        if (!Number.isSafeInteger(beforeSeq) || beforeSeq <= 0) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
+      }
+      const limit = request.query.limit ?? 100;
+      const items = ctx.audit.query({ ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.actor ? { actor: request.query.actor } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
+      const page = items.slice(0, limit);
+      return { items: page, nextCursor: items.length > limit ? String(page[page.length - 1]!.seq) : null };
+    },
+  );
+
+  app.get('/', { config: { access: 'public', rateLimit: false }, schema: { hide: true } }, (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .send(
+        '<!doctype html><meta charset="utf-8"><title>Troupe</title><body style="font-family:sans-serif;background:#111;color:#ddd">' +
+          '<h1>Troupe</h1><p>Paper trading is running.</p><ul>' +
+          '<li><a style="color:#8cf" href="/api/v1/docs">/api/v1/docs</a> (API reference)</li>' +
+          '<li><a style="color:#8cf" href="/api/v1/health">/api/v1/health</a></li>' +
+          '<li><a style="color:#8cf" href="/metrics">/metrics</a></li></ul></body>',
+      ),
+  );
+  return Promise.resolve();
+}

@@ -1,0 +1,327 @@
+import { Type } from 'typebox';
+import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
+import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
+import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js';
+import {
+  clientOrderIdFor,
+  isTerminal,
+  marketValuePaise,
+  positionAveragePricePaise,
+  summarisePortfolio,
+  unrealisedPaise,
+  type Order,
+  type OrderIntent,
+  type PortfolioState,
+} from '../../model/index.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+import {
+  FillSchema,
+  IdParams,
+  InstrumentSchema,
+  OrderSchema,
+  OrdersQuery,
+  Page,
+  PlaceOrderBody,
+  PlaceOrderResponse,
+  PortfolioPositionsSchema,
+  PositionsResponse,
+  StrategySchema,
+  TradesQuery,
+} from '../schemas.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const ASK_TIMEOUT_MS = 2_000;
+
+function portfolioView(state: PortfolioState) {
+  return {
+    portfolioId: state.portfolioId,
+    summary: summarisePortfolio(state),
+    positions: Object.values(state.positions).map((position) => ({
+      symbol: position.symbol,
+      product: position.product,
+      netQuantity: position.netQuantity,
+      averagePricePaise: positionAveragePricePaise(position),
+      lastPricePaise: position.lastPricePaise,
+      costPaise: position.costPaise,
+      marketValuePaise: marketValuePaise(position),
+      realisedPaise: position.realisedPaise,
+      unrealisedPaise: unrealisedPaise(position),
+      chargesPaise: position.chargesPaise,
+      buyQuantity: position.buyQuantity,
+      sellQuantity: position.sellQuantity,
+    })),
+  };
+}
+
+/** Opaque cursors: base64url of a small JSON value. */
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!check(value)) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
+  return value;
+}
+
+const isOrderCursor = (value: unknown): value is [number, string] =>
+  Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
+const isSeqCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+
+/** Newest first: by creation time, then client order id. */
+function newerFirst(a: Order, b: Order): number {
+  return b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0);
+}
+
+/** Positions, portfolios, orders, trades, strategies, instruments, kill switch. */
+export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+  const portfolioStates = (): PortfolioState[] =>
+    [...runtime.directory.portfolios.keys()].flatMap((id) => {
+      const state = runtime.portfolio(id);
+      return state ? [state] : [];
+    });
+
+  app.get(
+    '/api/v1/positions',
+    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
+    () => {
+      const states = portfolioStates();
+      if (states.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
+      return { portfolios: states.map(portfolioView) };
+    },
+  );
+
+  app.get(
+    '/api/v1/portfolios',
+    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Portfolios with their summaries', response: { 200: Type.Object({ items: Type.Array(Type.Object({ portfolioId: Type.String(), initialCashPaise: Type.Integer(), fillCount: Type.Integer(), summary: PortfolioPositionsSchema.properties.summary })) }), ...common } } },
+    () => ({ items: portfolioStates().map((state) => ({ portfolioId: state.portfolioId, initialCashPaise: state.initialCashPaise, fillCount: state.fillCount, summary: summarisePortfolio(state) })) }),
+  );
+
+  app.get(
+    '/api/v1/portfolios/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'One portfolio with positions', params: IdParams, response: { 200: PortfolioPositionsSchema, 404: err, ...common } } },
+    (request) => {
+      const state = runtime.portfolio(request.params.id);
+      if (!state) throw new ApiError(404, 'not-found', `no portfolio "${request.params.id}"`);
+      return portfolioView(state);
+    },
+  );
+
+  const sessionOrders = async (): Promise<readonly Order[]> => {
+    const execution = runtime.directory.execution;
+    if (!execution) throw new ApiError(503, 'not-ready', 'the execution actor is not running');
+    return runtime.system.ask<ExecutionCommand, readonly Order[]>(execution, (replyTo) => ({ type: 'GetOrders', replyTo }), ASK_TIMEOUT_MS);
+  };
+
+  app.get(
+    '/api/v1/orders',
+    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'Orders of the session, newest first, filtered, cursor-paginated', querystring: OrdersQuery, response: { 200: Page(OrderSchema), 503: err, ...common } } },
+    async (request) => {
+      const { symbol, status, strategy, cursor } = request.query;
+      const limit = request.query.limit ?? 100;
+      const after = decodeCursor(cursor, isOrderCursor);
+      const orders = (await sessionOrders())
+        .filter((order) => (symbol === undefined || order.symbol === symbol) && (status === undefined || order.status === status) && (strategy === undefined || order.strategyId === strategy))
+        .sort(newerFirst);
+      let start = 0;
+      if (after) {
+        const pivot = { createdAtMs: after[0], clientOrderId: after[1] } as Order;
+        start = orders.findIndex((order) => newerFirst(pivot, order) < 0);
+        if (start < 0) start = orders.length;
+      }
+      const items = orders.slice(start, start + limit);
+      const last = items[items.length - 1];
+      return { items, nextCursor: start + limit < orders.length && last ? encodeCursor([last.createdAtMs, last.clientOrderId]) : null };
+    },
+  );
+
+  app.get(
+    '/api/v1/orders/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'One order by client order id', params: IdParams, response: { 200: OrderSchema, 404: err, ...common } } },
+    async (request) => {
+      const order = (await sessionOrders()).find((candidate) => candidate.clientOrderId === request.params.id);
+      if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id} in this session`);
+      return order;
+    },
+  );
+
+  app.post(
+    '/api/v1/orders',
+    {
+      config: { access: 'trader' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Place a manual order; it goes through the same risk checks as a strategy\'s',
+        description: 'Answers 201 with the client order id once risk approved it (the broker\'s outcome follows on the orders stream), or 422 with the risk code (e.g. max-order-value).',
+        body: PlaceOrderBody,
+        response: { 201: PlaceOrderResponse, 422: err, 503: err, ...common },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const orderType = body.orderType ?? 'MARKET';
+      const problems: { in: string; path: string; message: string }[] = [];
+      if (!runtime.instruments.has(body.symbol)) problems.push({ in: 'body', path: '/symbol', message: `unknown instrument ${body.symbol}` });
+      if ((orderType === 'LIMIT' || orderType === 'SL') && body.limitPricePaise === undefined) problems.push({ in: 'body', path: '/limitPricePaise', message: `is required for ${orderType} orders` });
+      if ((orderType === 'SL' || orderType === 'SL-M') && body.triggerPricePaise === undefined) problems.push({ in: 'body', path: '/triggerPricePaise', message: `is required for ${orderType} orders` });
+      const portfolioId = body.portfolioId ?? [...runtime.directory.portfolios.keys()][0];
+      if (portfolioId === undefined || !runtime.directory.portfolios.has(portfolioId)) problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
+      const first = problems[0];
+      if (first || portfolioId === undefined) throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
+      const risk = runtime.directory.risk;
+      if (!risk) throw new ApiError(503, 'not-ready', 'the risk actor is not running');
+      ctx.manualSequence += 1;
+      const sequence = ctx.manualSequence;
+      const intent: OrderIntent = {
+        type: 'order-intent',
+        intentId: `manual:${sequence}`,
+        strategyId: 'manual',
+        portfolioId,
+        symbol: body.symbol,
+        side: body.side,
+        quantity: body.quantity,
+        orderType,
+        product: body.product ?? 'MIS',
+        validity: body.validity ?? 'DAY',
+        ...(body.limitPricePaise === undefined ? {} : { limitPricePaise: body.limitPricePaise }),
+        ...(body.triggerPricePaise === undefined ? {} : { triggerPricePaise: body.triggerPricePaise }),
+        createdAtMs: Date.now(),
+        reason: body.reason ?? `manual order by ${request.principal?.name ?? 'unknown'}`,
+      };
+      const clientOrderId = clientOrderIdFor('manual', sequence);
+      const decision = await runtime.system.ask<RiskCommand, RiskDecision>(risk, (replyTo) => ({ type: 'EvaluateIntent', intent, clientOrderId, replyTo }), ASK_TIMEOUT_MS);
+      const details = { symbol: body.symbol, side: body.side, quantity: body.quantity, orderType };
+      if (!decision.approved) {
+        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'denied', details: { ...details, code: decision.rejection.code } });
+        throw new ApiError(422, 'risk-rejected', decision.rejection.message, [{ in: 'risk', path: decision.rejection.code, message: decision.rejection.message }]);
+      }
+      ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'ok', details });
+      return reply.code(201).send({ clientOrderId: decision.clientOrderId, intentId: intent.intentId, status: 'accepted' as const });
+    },
+  );
+
+  app.delete(
+    '/api/v1/orders/:id',
+    {
+      config: { access: 'trader' },
+      schema: { tags: ['orders'], summary: 'Cancel an open order (the outcome follows on the orders stream)', params: IdParams, response: { 202: Type.Object({ clientOrderId: Type.String(), status: Type.Literal('cancel-requested') }), 404: err, 409: err, ...common } },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      const order = (await sessionOrders()).find((candidate) => candidate.clientOrderId === id);
+      if (!order) {
+        ctx.record(request, { action: 'order.cancel', target: id, outcome: 'failed', details: { reason: 'unknown order' } });
+        throw new ApiError(404, 'not-found', `no order ${id} in this session`);
+      }
+      if (isTerminal(order.status)) {
+        ctx.record(request, { action: 'order.cancel', target: id, outcome: 'failed', details: { reason: order.status } });
+        throw new ApiError(409, 'conflict', `order ${id} is ${order.status}; only open orders can be cancelled`);
+      }
+      runtime.system.tell(runtime.directory.requireExecution(), { type: 'CancelOrder', clientOrderId: id, requestedBy: request.principal?.name ?? 'unknown' });
+      ctx.record(request, { action: 'order.cancel', target: id, outcome: 'ok' });
+      return reply.code(202).send({ clientOrderId: id, status: 'cancel-requested' as const });
+    },
+  );
+
+  app.get(
+    '/api/v1/trades',
+    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'Fills of the session, newest first (bounded in-memory store until persistence lands)', querystring: TradesQuery, response: { 200: Page(FillSchema), ...common } } },
+    (request) => {
+      const beforeSeq = decodeCursor(request.query.cursor, isSeqCursor);
+      const page = ctx.session.queryFills({ symbol: request.query.symbol, strategy: request.query.strategy, beforeSeq, limit: request.query.limit ?? 100 });
+      return { items: page.items, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
+    },
+  );
+
+  const status = async (strategyId: string): Promise<StrategyStatus> => {
+    if (!runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+    return runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
+  };
+
+  app.get(
+    '/api/v1/strategies',
+    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status and per-strategy figures', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
+    async () => ({ items: await Promise.all([...runtime.directory.strategies.keys()].map((id) => status(id))) }),
+  );
+
+  app.get(
+    '/api/v1/strategies/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+    async (request) => status(request.params.id),
+  );
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/api/v1/strategies/:id/${action}`,
+      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: action === 'pause' ? 'Pause a strategy (it places nothing)' : 'Resume a paused strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+      async (request) => {
+        const ref = runtime.directory.strategies.get(request.params.id);
+        if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
+        runtime.system.tell(ref, { type: action === 'pause' ? 'Pause' : 'Resume' });
+        if (action === 'pause') ctx.paused.add(request.params.id);
+        else ctx.paused.delete(request.params.id);
+        ctx.record(request, { action: `strategy.${action}`, target: request.params.id, outcome: 'ok' });
+        return status(request.params.id);
+      },
+    );
+  }
+
+  const notYet = { 501: err, ...common } as const;
+  app.post(
+    '/api/v1/strategies',
+    { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: 'Create a strategy from a registered kind (not yet: 501)', body: Type.Unknown(), response: notYet } },
+    (request) => {
+      ctx.record(request, { action: 'strategy.create', outcome: 'failed', details: { reason: 'not implemented' } });
+      throw new ApiError(501, 'not-implemented', 'creating strategies at run time comes with the strategy manager; strategies are configured at start for now');
+    },
+  );
+  app.patch(
+    '/api/v1/strategies/:id',
+    { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: 'Update a strategy\'s parameters (not yet: 501)', params: IdParams, body: Type.Unknown(), response: notYet } },
+    (request) => {
+      ctx.record(request, { action: 'strategy.update', target: request.params.id, outcome: 'failed', details: { reason: 'not implemented' } });
+      throw new ApiError(501, 'not-implemented', 'changing parameters at run time comes with the strategy manager; pause/resume work now');
+    },
+  );
+
+  app.post(
+    '/api/v1/kill-switch',
+    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Kill switch: pause every strategy', response: { 200: Type.Object({ paused: Type.Array(Type.String()) }), ...common } } },
+    (request) => {
+      const paused: string[] = [];
+      for (const [id, ref] of runtime.directory.strategies) {
+        runtime.system.tell(ref, { type: 'Pause' });
+        ctx.paused.add(id);
+        paused.push(id);
+      }
+      ctx.record(request, { action: 'kill-switch.engage', outcome: 'ok', details: { paused } });
+      return { paused };
+    },
+  );
+
+  const instrumentView = (symbol: string) => {
+    const instrument = runtime.instruments.get(symbol);
+    if (!instrument) throw new ApiError(404, 'not-found', `no instrument ${symbol}`);
+    return { ...instrument, lastPricePaise: runtime.cache.lastPrice(symbol) ?? null };
+  };
+  app.get(
+    '/api/v1/instruments',
+    { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'Instruments with their last price', response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }), ...common } } },
+    () => ({ items: [...runtime.instruments.keys()].map(instrumentView) }),
+  );
+  app.get(
+    '/api/v1/instruments/:symbol',
+    { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'One instrument', params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }), response: { 200: InstrumentSchema, 404: err, ...common } } },
+    (request) => instrumentView(request.params.symbol),
+  );
+  return Promise.resolve();
+}

@@ -1,0 +1,227 @@
+import { Type, type Static } from 'typebox';
+
+/** Shared TypeBox schemas of the REST API (they give validation, types and the OpenAPI document). */
+
+export const Side = Type.Enum(['BUY', 'SELL']);
+/** Schema: OrderTypeSchema. */
+export const OrderTypeSchema = Type.Enum(['MARKET', 'LIMIT', 'SL', 'SL-M']);
+/** Schema: ProductSchema. */
+export const ProductSchema = Type.Enum(['MIS', 'CNC', 'NRML']);
+/** Schema: ValiditySchema. */
+export const ValiditySchema = Type.Enum(['DAY', 'IOC']);
+/** Schema: RoleSchema. */
+export const RoleSchema = Type.Enum(['viewer', 'trader', 'admin']);
+
+const Symbol = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Z0-9&_.-]+$', description: 'NSE trading symbol, e.g. INFY' });
+const Paise = Type.Integer({ description: 'amount in paise (₹1 = 100)' });
+
+/** Schema: PortfolioSummarySchema. */
+export const PortfolioSummarySchema = Type.Object({
+  cashPaise: Paise,
+  marketValuePaise: Paise,
+  equityPaise: Paise,
+  realisedPaise: Paise,
+  unrealisedPaise: Paise,
+  chargesPaise: Paise,
+  netPnlPaise: Paise,
+  grossExposurePaise: Paise,
+  netExposurePaise: Paise,
+});
+
+/** Schema: PositionSchema. */
+export const PositionSchema = Type.Object({
+  symbol: Type.String(),
+  product: Type.String(),
+  netQuantity: Type.Integer(),
+  averagePricePaise: Paise,
+  lastPricePaise: Paise,
+  costPaise: Paise,
+  marketValuePaise: Paise,
+  realisedPaise: Paise,
+  unrealisedPaise: Paise,
+  chargesPaise: Paise,
+  buyQuantity: Type.Integer(),
+  sellQuantity: Type.Integer(),
+});
+
+/** Schema: PortfolioPositionsSchema. */
+export const PortfolioPositionsSchema = Type.Object({
+  portfolioId: Type.String(),
+  summary: PortfolioSummarySchema,
+  positions: Type.Array(PositionSchema),
+});
+
+/** Schema: PositionsResponse. */
+export const PositionsResponse = Type.Object({ portfolios: Type.Array(PortfolioPositionsSchema) });
+
+/** Schema: OrderSchema. */
+export const OrderSchema = Type.Object({
+  clientOrderId: Type.String(),
+  brokerOrderId: Type.Optional(Type.String()),
+  intentId: Type.String(),
+  strategyId: Type.String(),
+  portfolioId: Type.String(),
+  symbol: Type.String(),
+  side: Type.String(),
+  orderType: Type.String(),
+  product: Type.String(),
+  validity: Type.String(),
+  quantity: Type.Integer(),
+  limitPricePaise: Type.Optional(Paise),
+  triggerPricePaise: Type.Optional(Paise),
+  status: Type.String(),
+  statusMessage: Type.Optional(Type.String()),
+  filledQuantity: Type.Integer(),
+  cancelledQuantity: Type.Integer(),
+  filledValuePaise: Paise,
+  createdAtMs: Type.Integer(),
+  updatedAtMs: Type.Integer(),
+});
+
+/** Schema: Page. */
+export const Page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'give it as `cursor` for the next page; null at the end' }) });
+
+/** Schema: Limit. */
+export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 100 });
+/** Schema: Cursor. */
+export const Cursor = Type.String({ minLength: 1, maxLength: 200 });
+
+/** Schema: OrdersQuery. */
+export const OrdersQuery = Type.Object(
+  {
+    symbol: Type.Optional(Symbol),
+    status: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Kite status, e.g. OPEN, COMPLETE' })),
+    strategy: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+/** Static type of OrdersQuery. */
+export type OrdersQuery = Static<typeof OrdersQuery>;
+
+/** Schema: PlaceOrderBody. */
+export const PlaceOrderBody = Type.Object(
+  {
+    symbol: Symbol,
+    side: Side,
+    quantity: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    orderType: Type.Optional(OrderTypeSchema),
+    product: Type.Optional(ProductSchema),
+    validity: Type.Optional(ValiditySchema),
+    limitPricePaise: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e13 })),
+    triggerPricePaise: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e13 })),
+    portfolioId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+/** Static type of PlaceOrderBody. */
+export type PlaceOrderBody = Static<typeof PlaceOrderBody>;
+
+/** Schema: PlaceOrderResponse. */
+export const PlaceOrderResponse = Type.Object({ clientOrderId: Type.String(), intentId: Type.String(), status: Type.Literal('accepted') });
+
+/** Schema: IdParams. */
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Schema: FillSchema. */
+export const FillSchema = Type.Object({
+  fillId: Type.String(),
+  clientOrderId: Type.String(),
+  brokerOrderId: Type.String(),
+  portfolioId: Type.String(),
+  strategyId: Type.String(),
+  symbol: Type.String(),
+  side: Type.String(),
+  product: Type.String(),
+  quantity: Type.Integer(),
+  pricePaise: Paise,
+  chargesPaise: Paise,
+  atMs: Type.Integer(),
+});
+
+/** Schema: TradesQuery. */
+export const TradesQuery = Type.Object(
+  { symbol: Type.Optional(Symbol), strategy: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
+
+/** Schema: StrategySchema. */
+export const StrategySchema = Type.Object({
+  strategyId: Type.String(),
+  kind: Type.String(),
+  paused: Type.Boolean(),
+  positions: Type.Record(Type.String(), Type.Integer()),
+  workingIntents: Type.Integer(),
+  stats: Type.Object({ ticks: Type.Integer(), bars: Type.Integer(), intents: Type.Integer(), rejected: Type.Integer(), fills: Type.Integer() }),
+});
+
+/** Schema: InstrumentSchema. */
+export const InstrumentSchema = Type.Object({
+  symbol: Type.String(),
+  exchange: Type.String(),
+  token: Type.Integer(),
+  name: Type.String(),
+  tickSizePaise: Paise,
+  lotSize: Type.Integer(),
+  freezeQuantity: Type.Integer(),
+  referencePricePaise: Paise,
+  priceBandPercent: Type.Number(),
+  lastPricePaise: Type.Union([Paise, Type.Null()]),
+});
+
+/** Schema: LoginBody. */
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+/** Schema: RefreshBody. */
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+/** Schema: TokenPairSchema. */
+export const TokenPairSchema = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresInSec: Type.Integer(),
+  role: RoleSchema,
+});
+
+/** Schema: CreateUserBody. */
+export const CreateUserBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), password: Type.String({ minLength: 8, maxLength: 256 }), role: RoleSchema },
+  { additionalProperties: false },
+);
+/** Schema: UserSchema. */
+export const UserSchema = Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema, createdAtMs: Type.Integer(), disabled: Type.Boolean() });
+
+/** Schema: CreateApiKeyBody. */
+export const CreateApiKeyBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    role: RoleSchema,
+    rateLimitPerMinute: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), Type.Null()], { description: 'admins only; null lifts the limit' })),
+  },
+  { additionalProperties: false },
+);
+/** Schema: ApiKeySchema. */
+export const ApiKeySchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: RoleSchema,
+  ownerUserId: Type.String(),
+  createdAtMs: Type.Integer(),
+  lastUsedAtMs: Type.Union([Type.Integer(), Type.Null()]),
+  revokedAtMs: Type.Union([Type.Integer(), Type.Null()]),
+  rateLimitPerMinute: Type.Union([Type.Integer(), Type.Null(), Type.Literal('role-default')]),
+});
+
+/** Schema: AuditQuery. */
+export const AuditQuery = Type.Object(
+  { action: Type.Optional(Type.String({ maxLength: 64 })), actor: Type.Optional(Type.String({ maxLength: 80 })), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
+
+/** Schema: FaultQuery. */
+export const FaultQuery = Type.Object({ path: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });

@@ -1,0 +1,51 @@
+/**
+ * The WebSocket protocol of `/api/v1/stream`, shared by the server and the typed client.
+ *
+ * Client → server: `auth` (when no token was given in the query), `subscribe` (with
+ * `resumeFrom`, the last sequence number the client saw, to resume without a gap),
+ * `unsubscribe`, `ping`.
+ * Server → client: `welcome`, `subscribed`, `event` (every one with a sequence number),
+ * `snapshot` (when a resume point fell out of the replay buffer), `error`, `pong`, and a
+ * close with code 4008 and a reason when the client is too slow.
+ */
+
+/** Topics a client may subscribe to; quotes are per symbol: `quotes:INFY`. */
+export const STATIC_TOPICS = ['orders', 'positions', 'pnl', 'risk-alerts', 'actors'] as const;
+/** A topic without a parameter. */
+export type StaticTopic = (typeof STATIC_TOPICS)[number];
+/** Any topic. */
+export type Topic = StaticTopic | `quotes:${string}`;
+
+export type ClientMessage =
+  | { readonly type: 'auth'; readonly token: string }
+  | { readonly type: 'subscribe'; readonly topics: readonly string[]; readonly resumeFrom?: number }
+  | { readonly type: 'unsubscribe'; readonly topics: readonly string[] }
+  | { readonly type: 'ping' };
+
+export interface StreamEventMessage {
+  readonly type: 'event';
+  /** Strictly increasing over the whole stream (shared by every topic). */
+  readonly seq: number;
+  readonly topic: string;
+  /** What the event is about (order id, position key, symbol…); conflation replaces per key. */
+  readonly key: string;
+  readonly atMs: number;
+  readonly data: unknown;
+  /** Present when newer data replaced older events of the same key (slow client, or quotes). */
+  readonly conflated?: true;
+}
+
+export type ServerMessage =
+  | { readonly type: 'welcome'; readonly seq: number; readonly heartbeatMs: number; readonly role: string }
+  | { readonly type: 'subscribed'; readonly topics: readonly string[]; readonly seq: number; readonly replayed: number }
+  | { readonly type: 'snapshot'; readonly seq: number; readonly reason: string; readonly data: Readonly<Record<string, unknown>> }
+  | StreamEventMessage
+  | { readonly type: 'error'; readonly code: string; readonly message: string }
+  | { readonly type: 'pong'; readonly seq: number };
+
+/** Close codes the server uses. */
+export const CLOSE_CODES = {
+  slowConsumer: 4008,
+  unauthenticated: 4401,
+  shuttingDown: 1001,
+} as const;

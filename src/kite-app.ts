@@ -1,0 +1,247 @@
+/**
+ * Trading through Zerodha Kite (or the Kite simulator): the same actor tree as paper
+ * trading, with `/execution/kite` instead of the paper broker and the Kite ticker instead
+ * of the synthetic market. `npm start -- --broker kite` (or `TROUPE_BROKER=kite`) runs
+ * {@link startTroupeKite}; tests drive {@link startKiteTrading} directly.
+ */
+import { readFileSync } from 'node:fs';
+import type { Subscription } from 'rxjs';
+import type { Running, RunningStats } from './app.js';
+import { KiteBroker } from './brokers/kite/kite-broker.js';
+import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/kite/ticker.js';
+import { ConfigError, type TroupeConfig } from './config/config.js';
+import { buildGateway, listenGateway } from './gateway/gateway.js';
+import type { Instrument, Paise } from './model/index.js';
+import type { RiskLimits } from './risk/risk-gate.js';
+import type { Logger } from './runtime/logger.js';
+import { Metrics } from './runtime/metrics.js';
+import { Runtime, type StrategySpec } from './runtime/runtime.js';
+import { marketDataPipeline } from './streams/index.js';
+
+/** Options of {@link startKiteTrading}. */
+export interface KiteTradingOptions {
+  readonly apiKey: string;
+  /** An access token; or give `requestToken` + `apiSecret` to create a session. */
+  readonly accessToken?: string;
+  readonly requestToken?: string;
+  readonly apiSecret?: string;
+  /** REST root (default Kite's). */
+  readonly root?: string;
+  /** Ticker root (default Kite's). */
+  readonly tickerUrl?: string;
+  /** Symbols to trade; default the first `maxSymbols` (50) NSE instruments of the dump. */
+  readonly symbols?: readonly string[];
+  readonly maxSymbols?: number;
+  readonly strategies: readonly StrategySpec[];
+  readonly portfolio: { readonly portfolioId: string; readonly initialCashPaise: Paise };
+  readonly riskLimits?: Partial<RiskLimits>;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Order polling fallback period (default 5000 ms). */
+  readonly pollEveryMs?: number;
+  /** Ticker watchdog and backoff (defaults: stale after 3 s; 500 ms × 2 up to 30 s). */
+  readonly feed?: { readonly staleAfterMs?: number; readonly backoff?: Partial<KiteFeedBackoff> };
+  /** Kite client timeout per call (default 7000 ms). */
+  readonly timeoutMs?: number;
+}
+
+/** A running Kite-mode tree. */
+export interface KiteTrading {
+  readonly runtime: Runtime;
+  readonly broker: KiteBroker;
+  readonly feed: KiteFeed;
+  readonly instruments: readonly Instrument[];
+  readonly stats: Readonly<RunningStats>;
+  /** Wall time of the last valid tick, if any. */
+  lastTickWallMs(): number | undefined;
+  stop(reason: string): Promise<void>;
+}
+
+/** Logs in (if needed), loads instruments, starts the tree and the ticker. */
+export async function startKiteTrading(options: KiteTradingOptions): Promise<KiteTrading> {
+  const log = options.logger;
+  const broker = new KiteBroker({
+    apiKey: options.apiKey,
+    ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.accessToken === undefined ? {} : { accessToken: options.accessToken }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  let accessToken = options.accessToken;
+  if (accessToken === undefined) {
+    if (options.requestToken === undefined || options.apiSecret === undefined) throw new Error('Kite: no access token, and no request token + API secret to create a session');
+    accessToken = await broker.createSession(options.requestToken, options.apiSecret);
+  }
+  const dump = await broker.instruments();
+  let chosen: Instrument[];
+  if (options.symbols) {
+    const bySymbol = new Map(dump.map((i) => [i.symbol, i]));
+    const missing = options.symbols.filter((s) => !bySymbol.has(s));
+    if (missing.length > 0) throw new Error(`Kite: unknown NSE symbols ${missing.join(', ')}`);
+    chosen = options.symbols.map((s) => bySymbol.get(s)!);
+  } else {
+    chosen = dump.slice(0, options.maxSymbols ?? 50);
+  }
+  const instruments = await broker.withReferencePrices(chosen);
+
+  const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
+  const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
+  let marketTimeMs: number | undefined;
+  let lastTickWallMs: number | undefined;
+  const runtime = new Runtime({
+    instruments,
+    strategies: options.strategies,
+    portfolio: options.portfolio,
+    // exchange time of the latest tick (Kite's clock); wall time before the first one
+    clock: { nowMs: () => marketTimeMs ?? Date.now() },
+    logger: log,
+    metrics,
+    ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
+    kite: { broker, ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }) },
+  });
+  runtime.start();
+  runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
+  runtime.bus.on('OrderFilled', () => (stats.fills += 1));
+  metrics.attachBus(runtime.bus);
+
+  const token = accessToken;
+  const feed = new KiteFeed({
+    apiKey: options.apiKey,
+    accessToken: () => token,
+    ...(options.tickerUrl === undefined ? {} : { root: options.tickerUrl }),
+    tokens: instruments.map((i) => i.token),
+    mode: 'full',
+    log,
+    ...(options.feed?.staleAfterMs === undefined ? {} : { staleAfterMs: options.feed.staleAfterMs }),
+    ...(options.feed?.backoff === undefined ? {} : { backoff: options.feed.backoff }),
+  });
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(feed.orderUpdates$.subscribe((payload) => runtime.tellKite({ type: 'KiteOrderUpdate', payload })));
+  subscriptions.push(
+    feed.events$.subscribe((event: KiteFeedEvent) => {
+      // postbacks sent while the ticker was away are lost: reconcile orders by polling
+      if (event.kind === 'gap') runtime.tellKite({ type: 'PollOrders', reason: 'ticker gap' });
+    }),
+  );
+  subscriptions.push(
+    marketDataPipeline({
+      source$: feed.ticks$,
+      instruments,
+      onRejected: (rejection) => {
+        stats.rejectedTicks += 1;
+        metrics.ticksRejected.inc({ reason: rejection.reason });
+        log.warn({ reason: rejection.reason, detail: rejection.detail }, 'Kite tick dropped');
+      },
+      onTicks: (symbol, ticks) => {
+        lastTickWallMs = Date.now();
+        const last = ticks[ticks.length - 1];
+        if (last !== undefined && (marketTimeMs === undefined || last.exchangeTimeMs > marketTimeMs)) marketTimeMs = last.exchangeTimeMs;
+        stats.ticks += ticks.length;
+        metrics.ticks.inc({ source: 'kite' }, ticks.length);
+        if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source: 'kite' }, ticks.length);
+        else metrics.ticksDropped.inc({ source: 'kite' }, ticks.length);
+      },
+      onBars: (bars) => runtime.offerBars(bars),
+      barIntervals: ['1m', '5m'],
+      onError: (error) => log.error({ err: error }, 'Kite market-data pipeline failed'),
+    }),
+  );
+  feed.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime,
+    broker,
+    feed,
+    instruments,
+    stats,
+    lastTickWallMs: () => lastTickWallMs,
+    stop(reason) {
+      stopping ??= (async () => {
+        log.info({ reason }, 'stopping Kite trading: ticker closed, draining actors');
+        feed.stop();
+        for (const subscription of subscriptions) subscription.unsubscribe();
+        await runtime.stop(8_000);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Credentials from the environment, else from the JSON file named by `KITE_CREDENTIALS_FILE`. */
+export function kiteCredentials(config: TroupeConfig['kite'], readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): {
+  apiKey: string;
+  apiSecret: string | undefined;
+  accessToken: string | undefined;
+  requestToken: string | undefined;
+} {
+  let file: Record<string, unknown> = {};
+  if (config.credentialsFile !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(readFile(config.credentialsFile));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      file = parsed as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError('KITE_CREDENTIALS_FILE', `could not be read as JSON credentials (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const fromFile = (key: string): string | undefined => (typeof file[key] === 'string' && file[key] !== '' ? file[key] : undefined);
+  const apiKey = config.apiKey ?? fromFile('api_key');
+  if (apiKey === undefined) throw new ConfigError('KITE_API_KEY', 'is required with --broker kite (or api_key in KITE_CREDENTIALS_FILE)');
+  const accessToken = config.accessToken ?? fromFile('access_token');
+  const apiSecret = config.apiSecret ?? fromFile('api_secret');
+  const requestToken = config.requestToken ?? fromFile('request_token');
+  if (accessToken === undefined && (requestToken === undefined || apiSecret === undefined)) {
+    throw new ConfigError('KITE_ACCESS_TOKEN', 'is required with --broker kite (or KITE_REQUEST_TOKEN + KITE_API_SECRET, or a KITE_CREDENTIALS_FILE)');
+  }
+  return { apiKey, apiSecret, accessToken, requestToken };
+}
+
+/** `npm start -- --broker kite`: the tree on Kite, with the gateway. Resolves once the API listens. */
+export async function startTroupeKite(config: TroupeConfig, log: Logger): Promise<Running> {
+  const startedAtMs = Date.now();
+  const credentials = kiteCredentials(config.kite);
+  const metrics = new Metrics();
+  const trading = await startKiteTrading({
+    apiKey: credentials.apiKey,
+    ...(credentials.accessToken === undefined ? {} : { accessToken: credentials.accessToken }),
+    ...(credentials.requestToken === undefined ? {} : { requestToken: credentials.requestToken }),
+    ...(credentials.apiSecret === undefined ? {} : { apiSecret: credentials.apiSecret }),
+    ...(config.kite.root === undefined ? {} : { root: config.kite.root }),
+    ...(config.kite.tickerUrl === undefined ? {} : { tickerUrl: config.kite.tickerUrl }),
+    ...(config.kite.symbols === undefined ? {} : { symbols: config.kite.symbols }),
+    maxSymbols: config.market.symbols,
+    strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
+    portfolio: { portfolioId: 'kite', initialCashPaise: config.initialCashPaise },
+    logger: log,
+    metrics,
+    pollEveryMs: config.kite.pollEveryMs,
+  });
+  const gateway = await buildGateway({
+    runtime: trading.runtime,
+    config: config.gateway,
+    startedAtMs,
+    allowFaultInjection: config.allowFaultInjection,
+    logger: log,
+    feedState: () => {
+      const last = trading.lastTickWallMs();
+      return { connected: trading.feed.connected, lastTickAgeMs: last === undefined ? undefined : Date.now() - last };
+    },
+  });
+  const port = await listenGateway(gateway, config.port, config.host);
+  log.info({ port, symbols: trading.instruments.length, root: config.kite.root ?? 'https://api.kite.trade' }, 'Troupe is trading through Kite');
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    runtime: trading.runtime,
+    stats: trading.stats,
+    gateway,
+    stop(reason) {
+      stopping ??= (async () => {
+        await trading.stop(reason);
+        await gateway.close();
+        log.info('stopped cleanly');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The journal: every order intent, order state change and fill, appended durably before it is
+ * acted on. One global sequence (bigserial) orders all entries; `stream` groups them (e.g. a
+ * portfolio or strategy id) for replay.
+ */
+import type { Json } from '../actors/core/types.js';
+import type { Queryable } from './database.js';
+
+/** What a caller appends. */
+export interface JournalEntry {
+  /** The stream (aggregate) the entry belongs to, e.g. `strategy/ema-cross-1`. */
+  readonly stream: string;
+  /** Entry type, e.g. `OrderIntent`, `OrderUpdated`, `Fill`. */
+  readonly type: string;
+  readonly payload: Json;
+}
+
+/** An entry as stored. */
+export interface JournalRecord extends JournalEntry {
+  /** Global, gap-tolerant, strictly increasing position in the journal. */
+  readonly sequence: number;
+  /** Commit-side time the entry was written, epoch ms. */
+  readonly atMs: number;
+}
+
+/** The journal port. */
+export interface Journal {
+  /**
+   * Appends entries in order, atomically. Resolves with their sequences (ascending, in the order
+   * given) once committed: when it resolves, the entries survive a crash.
+   */
+  append(entries: readonly JournalEntry[]): Promise<number[]>;
+  /** Entries with sequence > `sequence`, ascending; only `stream`'s when given; at most `limit` (default 10 000). */
+  readAfter(sequence: number, options?: { readonly stream?: string; readonly limit?: number }): Promise<JournalRecord[]>;
+}
+
+interface JournalRow {
+  sequence: number;
+  stream: string;
+  type: string;
+  payload: Json;
+  at: Date;
+}
+
+/** {@link Journal} in the `journal` table (PostgreSQL or PGlite). */
+export class SqlJournal implements Journal {
+  constructor(private readonly db: Queryable) {}
+
+  async append(entries: readonly JournalEntry[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    // One statement = one atomic, committed insert; rows are produced (and numbered) in `ord` order.
+    const rows = await this.db.query<{ sequence: number }>(
+      `INSERT INTO journal (stream, type, payload)
+       SELECT stream, type, payload::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(stream, type, payload, ord)
+       ORDER BY ord
+       RETURNING sequence`,
+      [entries.map((entry) => entry.stream), entries.map((entry) => entry.type), entries.map((entry) => JSON.stringify(entry.payload))],
+    );
+    return rows.map((row) => row.sequence).sort((a, b) => a - b);
+  }
+
+  async readAfter(sequence: number, options: { readonly stream?: string; readonly limit?: number } = {}): Promise<JournalRecord[]> {
+    const limit = options.limit ?? 10_000;
+    const rows =
+      options.stream === undefined
+        ? await this.db.query<JournalRow>('SELECT sequence, stream, type, payload, at FROM journal WHERE sequence > $1 ORDER BY sequence LIMIT $2', [sequence, limit])
+        : await this.db.query<JournalRow>('SELECT sequence, stream, type, payload, at FROM journal WHERE stream = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [
+            options.stream,
+            sequence,
+            limit,
+          ]);
+    return rows.map((row) => ({ sequence: row.sequence, stream: row.stream, type: row.type, payload: row.payload, atMs: row.at.getTime() }));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Retention of the time series (the seed's figures): ticks 7 days, 1 m bars 1 year, 1 h bars
+ * 5 years. Enforced by dropping whole partitions whose entire range is older than the limit —
+ * never a DELETE. Also: TimescaleDB detection.
+ */
+import type { Queryable } from '../database.js';
+import { listPartitions, type SeriesTable } from './partitions.js';
+
+const DAY_MS = 86_400_000;
+
+/** How long each table keeps data, in ms. */
+export type RetentionPolicy = Readonly<Record<SeriesTable, number>>;
+
+/** The seed's retention: ticks 7 days, 1 m bars 365 days, 1 h bars 5 × 365 + 1 days. */
+export const DEFAULT_RETENTION: RetentionPolicy = { ticks: 7 * DAY_MS, bars_1m: 365 * DAY_MS, bars_1h: (5 * 365 + 1) * DAY_MS };
+
+/**
+ * Drops every partition whose end is at or before `nowMs − retention`. Returns the dropped names.
+ */
+export async function enforceRetention(db: Queryable, nowMs: number, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const table of Object.keys(policy) as SeriesTable[]) {
+    const cutoffMs = nowMs - policy[table];
+    for (const partition of await listPartitions(db, table)) {
+      if (partition.toMs > cutoffMs) continue;
+      await db.exec(`DROP TABLE IF EXISTS ${partition.name}`);
+      dropped.push(partition.name);
+    }
+  }
+  return dropped;
+}
+
+/** A running retention schedule. */
+export interface RetentionJob {
+  /** Stops the schedule; resolves when a run in progress has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs {@link enforceRetention} now and then every `intervalMs` (default hourly). Failures go to
+ * `onError` and the next run tries again.
+ */
+export function scheduleRetention(
+  db: Queryable,
+  options: {
+    readonly intervalMs?: number;
+    readonly nowMs?: () => number;
+    readonly policy?: RetentionPolicy;
+    readonly onRun?: (dropped: string[]) => void;
+    readonly onError?: (error: unknown) => void;
+  } = {},
+): RetentionJob {
+  let running: Promise<void> = Promise.resolve();
+  const run = (): void => {
+    running = running.then(async () => {
+      try {
+        options.onRun?.(await enforceRetention(db, (options.nowMs ?? Date.now)(), options.policy));
+      } catch (error) {
+        options.onError?.(error);
+      }
+    });
+  };
+  run();
+  const timer = setInterval(run, options.intervalMs ?? 3_600_000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Whether TimescaleDB is available on the server and installed in this database. */
+export interface TimescaleStatus {
+  readonly available: boolean;
+  readonly installedVersion: string | undefined;
+}
+
+/**
+ * Detects TimescaleDB. Troupe's tested path is plain PostgreSQL partitions; when the extension is
+ * present this is reported at start-up (hypertables, continuous aggregates and retention policies
+ * are the follow-up that would use it).
+ */
+export async function detectTimescale(db: Queryable): Promise<TimescaleStatus> {
+  const rows = await db.query<{ installed_version: string | null }>("SELECT installed_version FROM pg_available_extensions WHERE name = 'timescaledb'");
+  const row = rows[0];
+  return { available: row !== undefined, installedVersion: row?.installed_version ?? undefined };
+}

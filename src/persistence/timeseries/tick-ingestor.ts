@@ -1,0 +1,215 @@
+/**
+ * Tick ingest behind a bounded buffer. `offer` never blocks and never awaits: it appends to the
+ * buffer, or — when `capacity` ticks are already waiting or being written — sheds the tick and
+ * counts it. Batches are written in the background with `COPY … FROM STDIN` on PostgreSQL and a
+ * multi-row `INSERT … SELECT unnest(…)` on PGlite, into day partitions created on demand.
+ *
+ * Only ticks are ever shed here; orders and fills go through the journal, which never sheds.
+ * A batch that fails to write is counted in `failed` and reported to `onError`; it is not retried.
+ */
+import type { Tick } from '../../model/market.js';
+import { PostgresDatabase, type Database } from '../database.js';
+import { PartitionCache } from './partitions.js';
+
+/** Options of {@link TickIngestor}. */
+export interface TickIngestorOptions {
+  /** Most ticks waiting or being written; beyond it `offer` sheds (config `persistence.tickBufferCapacity`). */
+  readonly capacity: number;
+  /** Ticks per write (config `persistence.tickBatchSize`). */
+  readonly batchSize: number;
+  /** A partial batch is written after this long (default 200 ms). 0 disables the timer (call `flush`). */
+  readonly flushIntervalMs?: number;
+  /** Batches written at the same time (default 2 on PostgreSQL: one formats while one copies; PGlite has one connection). */
+  readonly concurrency?: number;
+  /** Called when a batch fails; its ticks are lost (counted in `failed`). */
+  readonly onError?: (error: unknown, lostTicks: number) => void;
+}
+
+/** Counters of a {@link TickIngestor}. */
+export interface IngestStats {
+  /** Ticks offered. */
+  readonly offered: number;
+  /** Ticks refused because the buffer was full. */
+  readonly shed: number;
+  /** Ticks committed to the database. */
+  readonly written: number;
+  /** Ticks lost in failed batches. */
+  readonly failed: number;
+  /** Batches committed. */
+  readonly batches: number;
+  /** Ticks accepted and not yet committed or failed. */
+  readonly pending: number;
+}
+
+const NULL = '\\N';
+
+/** One tick as a line of COPY text format. */
+function copyLine(tick: Tick): string {
+  return `${escapeCopy(tick.symbol)}\t${tick.token}\t${new Date(tick.exchangeTimeMs).toISOString()}\t${tick.ltpPaise}\t${tick.lastQuantity}\t${tick.volume}\t${
+    tick.bidPaise ?? NULL
+  }\t${tick.askPaise ?? NULL}\t${tick.bidQuantity ?? NULL}\t${tick.askQuantity ?? NULL}\n`;
+}
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+function escapeCopy(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (character) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[character] ?? character) : text;
+}
+
+const COPY_SQL = 'COPY ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity) FROM STDIN';
+const ROWS_PER_CHUNK = 2000;
+const DAY_MS = 86_400_000;
+
+/** Writes ticks to the `ticks` table in batches (see the module comment). */
+export class TickIngestor {
+  private current: Tick[] = [];
+  private readonly ready: Tick[][] = [];
+  private inFlight = 0;
+  private pendingCount = 0;
+  private counters = { offered: 0, shed: 0, written: 0, failed: 0, batches: 0 };
+  private readonly partitions: PartitionCache;
+  private readonly concurrency: number;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private forcing = 0;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: TickIngestorOptions,
+  ) {
+    if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new RangeError('capacity must be a positive integer');
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+    this.partitions = new PartitionCache(db);
+    this.concurrency = db.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
+    const intervalMs = options.flushIntervalMs ?? 200;
+    if (intervalMs > 0) {
+      this.timer = setInterval(() => this.pump(true), intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Takes a tick in, or sheds it when the buffer is full. Never blocks. Returns false when shed. */
+  offer(tick: Tick): boolean {
+    this.counters.offered += 1;
+    if (this.pendingCount >= this.options.capacity) {
+      this.counters.shed += 1;
+      return false;
+    }
+    this.pendingCount += 1;
+    this.current.push(tick);
+    if (this.current.length >= this.options.batchSize) {
+      this.ready.push(this.current);
+      this.current = [];
+      this.schedule();
+    }
+    return true;
+  }
+
+  /** Counters so far. */
+  stats(): IngestStats {
+    return { ...this.counters, pending: this.pendingCount };
+  }
+
+  /** Writes everything accepted so far; resolves when it is committed (or failed and counted). */
+  async flush(): Promise<void> {
+    if (this.pendingCount === 0) return;
+    this.forcing += 1;
+    try {
+      const drained = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+      this.pump(true);
+      await drained;
+    } finally {
+      this.forcing -= 1;
+    }
+  }
+
+  /** Stops the timer and flushes. The ingestor may still be offered ticks, but only `flush` writes them. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump(false);
+    });
+  }
+
+  private pump(force: boolean): void {
+    while (this.inFlight < this.concurrency) {
+      let batch = this.ready.shift();
+      if (batch === undefined && (force || this.forcing > 0) && this.current.length > 0) {
+        batch = this.current;
+        this.current = [];
+      }
+      if (batch === undefined) break;
+      this.inFlight += 1;
+      void this.write(batch).then(() => {
+        this.inFlight -= 1;
+        this.pendingCount -= batch.length;
+        if (this.pendingCount === 0) {
+          const waiters = this.drainWaiters;
+          this.drainWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+        this.pump(this.forcing > 0);
+      });
+    }
+  }
+
+  /** Writes one batch; never rejects (failures are counted and reported). */
+  private async write(batch: readonly Tick[]): Promise<void> {
+    try {
+      let lastDay = Number.NaN;
+      for (const tick of batch) {
+        const day = Math.floor(tick.exchangeTimeMs / DAY_MS);
+        if (day !== lastDay) {
+          lastDay = day;
+          await this.partitions.ensure('ticks', tick.exchangeTimeMs);
+        }
+      }
+      if (this.db instanceof PostgresDatabase) await this.db.copyIn(COPY_SQL, copyChunks(batch));
+      else await insertTicks(this.db, batch);
+      this.counters.written += batch.length;
+      this.counters.batches += 1;
+    } catch (error) {
+      this.counters.failed += batch.length;
+      this.options.onError?.(error, batch.length);
+    }
+  }
+}
+
+function* copyChunks(batch: readonly Tick[]): Generator<string> {
+  for (let start = 0; start < batch.length; start += ROWS_PER_CHUNK) {
+    let chunk = '';
+    const end = Math.min(batch.length, start + ROWS_PER_CHUNK);
+    for (let index = start; index < end; index += 1) chunk += copyLine(batch[index]!);
+    yield chunk;
+  }
+}
+
+/** Multi-row insert through `unnest` (PGlite, or any `Database` without COPY). */
+export async function insertTicks(db: Database, batch: readonly Tick[]): Promise<void> {
+  await db.query(
+    `INSERT INTO ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity)
+     SELECT symbol, token, timestamptz 'epoch' + ms * interval '1 millisecond', ltp, last_quantity, volume, bid, ask, bid_quantity, ask_quantity
+       FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], $10::int[])
+         AS t(symbol, token, ms, ltp, last_quantity, volume, bid, ask, bid_quantity, ask_quantity)`,
+    [
+      batch.map((tick) => tick.symbol),
+      batch.map((tick) => tick.token),
+      batch.map((tick) => tick.exchangeTimeMs),
+      batch.map((tick) => tick.ltpPaise),
+      batch.map((tick) => tick.lastQuantity),
+      batch.map((tick) => tick.volume),
+      batch.map((tick) => tick.bidPaise ?? null),
+      batch.map((tick) => tick.askPaise ?? null),
+      batch.map((tick) => tick.bidQuantity ?? null),
+      batch.map((tick) => tick.askQuantity ?? null),
+    ],
+  );
+}

@@ -1,0 +1,182 @@
+process.env.TZ = 'Asia/Kolkata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Order } from '../../src/model/index.js';
+import type { KiteSimulator } from '../../src/sim/index.js';
+import { startKiteTrading, type KiteTrading } from '../../src/kite-app.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { API_KEY, API_SECRET, eventually, startSimulator } from '../sim/support.js';
+
+// Troupe's runtime in Kite mode against the simulator, end to end. One ticker per process.
+let sim: KiteSimulator;
+let trading: KiteTrading;
+const alerts: string[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ heartbeatIntervalMs: 50 });
+  trading = await startKiteTrading({
+    apiKey: API_KEY,
+    requestToken: sim.admin.createRequestToken(),
+    apiSecret: API_SECRET,
+    root: sim.url,
+    tickerUrl: sim.wsUrl,
+    symbols: ['INFY', 'TCS'],
+    strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 4, quantity: 3 } }],
+    portfolio: { portfolioId: 'kite', initialCashPaise: 10_00_000_00 },
+    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000 },
+    logger: silentLogger(),
+    pollEveryMs: 100,
+    feed: { staleAfterMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
+  });
+  trading.runtime.bus.on('RiskAlert', (alert) => alerts.push(alert.code));
+  await eventually(() => expect(trading.feed.connected).toBe(true));
+});
+afterAll(async () => {
+  await trading.stop('test over');
+  await sim.close();
+});
+
+const troupeOrders = async (): Promise<readonly Order[]> =>
+  trading.runtime.system.ask(trading.runtime.kiteExecution!, (replyTo) => ({ type: 'GetOrders', replyTo }), 2000);
+
+/** Steps the simulated market until `check` passes. */
+async function tradeUntil(check: () => void | Promise<void>, stepTicks = 20): Promise<void> {
+  await eventually(async () => {
+    sim.admin.step(stepTicks);
+    await trading.runtime.whenIdle();
+    await check();
+  }, 20_000);
+}
+
+/** Waits until every Troupe order is final and the tree is idle. */
+async function settle(): Promise<readonly Order[]> {
+  let orders: readonly Order[] = [];
+  await eventually(async () => {
+    orders = await troupeOrders();
+    expect(orders.filter((o) => !['COMPLETE', 'REJECTED', 'CANCELLED'].includes(o.status))).toEqual([]);
+    await trading.runtime.whenIdle();
+  }, 10_000);
+  return orders;
+}
+
+/** Troupe and the simulator agree: one Kite order per client order id, same fills, same positions. */
+async function expectConsistent(orders: readonly Order[]): Promise<void> {
+  const kite = trading.broker.client;
+  const simOrders = await kite.getOrders();
+  const byTag = new Map<string, number>();
+  for (const o of simOrders) byTag.set(String(o.tag), (byTag.get(String(o.tag)) ?? 0) + 1);
+  // nothing sent twice
+  expect([...byTag.values()].every((n) => n === 1)).toBe(true);
+  // nothing lost: every Troupe order that reached Kite is there once, and Kite has nothing else
+  const placed = orders.filter((o) => o.brokerOrderId !== undefined);
+  expect(new Set(placed.map((o) => o.clientOrderId))).toEqual(new Set(byTag.keys()));
+  for (const order of placed) {
+    const at = simOrders.find((o) => o.tag === order.clientOrderId)!;
+    expect({ id: order.clientOrderId, status: order.status, filled: order.filledQuantity }).toEqual({ id: order.clientOrderId, status: at.status, filled: at.filled_quantity });
+  }
+  const trades = await kite.getTrades();
+  const view = await trading.runtime.askPortfolio('kite');
+  const positions = await kite.getPositions();
+  for (const symbol of ['INFY', 'TCS']) {
+    const simNet = positions.net.find((p) => p.tradingsymbol === symbol && p.product === 'MIS')?.quantity ?? 0;
+    expect(view.state.positions[`${symbol}:MIS`]?.netQuantity ?? 0).toBe(simNet);
+  }
+  const filled = orders.reduce((sum, o) => sum + o.filledQuantity, 0);
+  expect(filled).toBe(trades.reduce((sum, t) => sum + t.quantity, 0));
+}
+
+describe('Troupe in Kite mode against the simulator', () => {
+  it('signal → order (tag = client order id) → fill → position, with the ticker dropped mid-run; nothing lost or sent twice', async () => {
+    const fills: string[] = [];
+    trading.runtime.bus.on('OrderFilled', (e) => fills.push(e.fill.fillId));
+    await tradeUntil(() => expect(fills.length).toBeGreaterThanOrEqual(2));
+    const first = await troupeOrders();
+    expect(first[0]!.clientOrderId).toMatch(/^T[0-9A-Z]{19}$/);
+
+    // the ticker goes away mid-run
+    const gaps = trading.feed.stats.gaps;
+    expect(sim.admin.dropWebSockets()).toBe(1);
+    const fillsAtDrop = fills.length;
+    await tradeUntil(() => {
+      expect(trading.feed.stats.gaps).toBe(gaps + 1);
+      expect(fills.length).toBeGreaterThan(fillsAtDrop + 1);
+    });
+
+    const orders = await settle();
+    expect(new Set(fills).size).toBe(fills.length);
+    await expectConsistent(orders);
+    const view = await trading.runtime.askPortfolio('kite');
+    expect(view.summary.chargesPaise).toBeGreaterThan(0);
+    expect(view.summary.cashPaise + view.summary.marketValuePaise).toBe(view.summary.equityPaise);
+  });
+
+  it('falls back to polling when postbacks stop', async () => {
+    sim.admin.setFaults({ stopPostbacks: true });
+    const before = trading.feed.stats.orderUpdates;
+    const completeBefore = (await troupeOrders()).filter((o) => o.status === 'COMPLETE').length;
+    await tradeUntil(async () => expect((await troupeOrders()).filter((o) => o.status === 'COMPLETE').length).toBeGreaterThan(completeBefore + 1));
+    const orders = await settle();
+    expect(trading.feed.stats.orderUpdates).toBe(before);
+    sim.admin.setFaults({ stopPostbacks: false });
+    await expectConsistent(orders);
+  });
+
+  it('ignores out-of-order, malformed and foreign postbacks and repeated orders without crashing or double counting', async () => {
+    const before = await settle();
+    const done = before.find((o) => o.status === 'COMPLETE' && o.brokerOrderId !== undefined)!;
+    const execution = trading.runtime.kiteExecution!;
+    const tell = (payload: Record<string, unknown>): void => trading.runtime.system.tell(execution, { type: 'KiteOrderUpdate', payload });
+    tell({ order_id: done.brokerOrderId, tag: done.clientOrderId, status: 'OPEN', filled_quantity: 0, average_price: 0 }); // stale
+    tell({ order_id: done.brokerOrderId, tag: done.clientOrderId, status: 'UPDATE', filled_quantity: 1, average_price: 1 }); // fewer fills than known
+    tell({ order_id: 'nope', tag: 'SOMEONEELSE', status: 'COMPLETE', filled_quantity: 5, average_price: 10 }); // not ours
+    tell({ garbage: true });
+    tell({ order_id: done.brokerOrderId, status: null, filled_quantity: 'many', average_price: 'x' });
+    trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: { ...done, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0, filledValuePaise: 0 } });
+    trading.runtime.system.tell(execution, { type: 'PollOrders' });
+    await trading.runtime.whenIdle();
+    const after = await settle();
+    expect(after.find((o) => o.clientOrderId === done.clientOrderId)).toEqual(done);
+    expect(after.length).toBe(before.length);
+    await expectConsistent(after);
+    const health = JSON.stringify(trading.runtime.system.health());
+    expect(health).not.toMatch(/"restarts":[1-9]/);
+  });
+
+  it('halts order placement on TokenException with one RiskAlert; later orders are refused without calling Kite', async () => {
+    const atSim = (): number => sim.admin.exchange.orders('ZS0001').length;
+    const placedBefore = atSim();
+    sim.admin.expireSessions();
+    const order = (n: number): Order => ({
+      clientOrderId: `TMANUAL${String(n).padStart(13, '0')}`,
+      intentId: `manual:${n}`,
+      strategyId: 'manual',
+      portfolioId: 'kite',
+      symbol: 'INFY',
+      side: 'BUY',
+      orderType: 'MARKET',
+      product: 'MIS',
+      validity: 'DAY',
+      quantity: 1,
+      status: 'PUT ORDER REQ RECEIVED',
+      filledQuantity: 0,
+      cancelledQuantity: 0,
+      filledValuePaise: 0,
+      createdAtMs: Date.now(),
+      updatedAtMs: Date.now(),
+    });
+    const execution = trading.runtime.kiteExecution!;
+    trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: order(1) });
+    await eventually(async () => expect((await troupeOrders()).find((o) => o.clientOrderId === order(1).clientOrderId)?.status).toBe('REJECTED'));
+    expect(alerts.filter((a) => a === 'broker-session-expired')).toHaveLength(1);
+    trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: order(2) });
+    trading.runtime.system.tell(execution, { type: 'PollOrders' });
+    await trading.runtime.whenIdle();
+    const second = (await troupeOrders()).find((o) => o.clientOrderId === order(2).clientOrderId)!;
+    expect(second.status).toBe('REJECTED');
+    expect(second.statusMessage).toMatch(/halted.*log in again/i);
+    expect(alerts.filter((a) => a === 'broker-session-expired')).toHaveLength(1);
+    expect(atSim()).toBe(placedBefore);
+    expect(trading.broker.halted).toBeDefined();
+    // the ticker was refused as well and stopped retrying
+    await eventually(() => expect(trading.feed.connected).toBe(false));
+  });
+});

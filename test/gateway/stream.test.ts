@@ -1,0 +1,152 @@
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { eventually } from '../../src/actors/core/index.js';
+import { TroupeClient, type StreamEventMessage, type TroupeStream } from '../../src/gateway/client/index.js';
+import { listenGateway } from '../../src/gateway/gateway.js';
+import type { StreamHubOptions } from '../../src/gateway/stream/hub.js';
+import { ADMIN, startHarness, type Harness } from './harness.js';
+
+let harness: Harness | undefined;
+const streams: TroupeStream[] = [];
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.close();
+  for (const socket of sockets.splice(0)) socket.terminate();
+  await harness?.close();
+  harness = undefined;
+});
+
+async function serve(stream: Partial<StreamHubOptions> = {}): Promise<{ client: TroupeClient; port: number; disconnects: string[] }> {
+  const disconnects: string[] = [];
+  harness = await startHarness({}, { stream: { ...stream, onDisconnect: (info) => disconnects.push(info.reason) } });
+  const port = await listenGateway(harness.app, 0, '127.0.0.1');
+  const client = new TroupeClient({ baseUrl: `http://127.0.0.1:${port}` });
+  await client.login(ADMIN.username, ADMIN.password);
+  return { client, port, disconnects };
+}
+
+function open(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<{ socket: WebSocket; messages: { type: string; [key: string]: unknown }[] }> {
+  const socket = new WebSocket(url, options);
+  sockets.push(socket);
+  const messages: { type: string; [key: string]: unknown }[] = [];
+  socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as { type: string }));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket, messages }));
+    socket.once('error', reject);
+  });
+}
+
+describe('gateway WebSocket /api/v1/stream', () => {
+  it('refuses a connection without a valid token, and accepts one by first message', async () => {
+    const { client, port } = await serve();
+    const bad = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=nonsense`);
+    const [code] = await new Promise<[number]>((resolve) => bad.socket.once('close', (closeCode: number) => resolve([closeCode])));
+    expect(code).toBe(4401);
+
+    const byMessage = await open(`ws://127.0.0.1:${port}/api/v1/stream`);
+    byMessage.socket.send(JSON.stringify({ type: 'auth', token: client.token }));
+    await eventually(() => expect(byMessage.messages[0]).toMatchObject({ type: 'welcome', role: 'admin' }));
+    byMessage.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders', 'quotes:NOPE'] }));
+    await eventually(() => expect(byMessage.messages.at(-1)).toMatchObject({ type: 'error', code: 'invalid-topic' }));
+    byMessage.socket.send('not json');
+    await eventually(() => expect(byMessage.messages.at(-1)).toMatchObject({ type: 'error', code: 'invalid-json' }));
+  });
+
+  it('streams real order, position, P&L events and conflated quotes with sequence numbers', async () => {
+    const { client } = await serve({ quoteIntervalMs: 20 });
+    const events: StreamEventMessage[] = [];
+    const stream = client.stream({ topics: ['orders', 'positions', 'pnl', 'quotes:INFY'], onEvent: (event) => events.push(event) });
+    streams.push(stream);
+    await eventually(() => expect(stream.subscribed).toBe(true));
+    await harness!.feed('INFY', [100_000, 99_000, 98_000, 97_000, 96_000, 95_000, 100_000, 106_000, 112_000]);
+    await eventually(() => {
+      const topics = new Set(events.map((event) => event.topic));
+      expect([...topics].sort()).toEqual(['orders', 'pnl', 'positions', 'quotes:INFY']);
+    });
+    const seqs = events.map((event) => event.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(events.find((event) => event.topic === 'orders')?.data).toMatchObject({ event: 'submitted', order: { symbol: 'INFY', side: 'BUY' } });
+  });
+
+  it('resumes from the last sequence number after the connection is killed, without a gap', async () => {
+    const { client } = await serve();
+    const hub = harness!.app.troupe.hub;
+    const received: number[] = [];
+    const stream = client.stream({ topics: ['orders'], onEvent: (event) => received.push((event.data as { n: number }).n), reconnect: { minMs: 10, maxMs: 50 } });
+    streams.push(stream);
+    await eventually(() => expect(stream.subscribed).toBe(true));
+    for (let n = 0; n < 100; n += 1) hub.publish('orders', `o${n}`, { n });
+    hub.publish('pnl', 'paper', { ignored: true }); // another topic: not for this client
+    await eventually(() => expect(received.length).toBe(100));
+
+    stream.rawSocket!.terminate(); // the network drops
+    await eventually(() => expect(stream.subscribed).toBe(false));
+    for (let n = 100; n < 250; n += 1) hub.publish('orders', `o${n}`, { n }); // missed while away
+    await eventually(() => expect(stream.connections).toBe(2));
+    for (let n = 250; n < 300; n += 1) hub.publish('orders', `o${n}`, { n });
+    await eventually(() => expect(received.length).toBe(300));
+    expect(received).toEqual(Array.from({ length: 300 }, (_, n) => n));
+  });
+
+  it('sends a snapshot when the resume point fell out of the replay buffer', async () => {
+    const { client } = await serve({ replayCapacity: 10 });
+    const hub = harness!.app.troupe.hub;
+    const snapshots: { reason: string; data: Record<string, unknown> }[] = [];
+    const received: number[] = [];
+    const stream = client.stream({ topics: ['orders', 'pnl'], onEvent: (event) => received.push(event.seq), onSnapshot: (snapshot) => snapshots.push(snapshot), reconnect: { minMs: 10, maxMs: 50 } });
+    streams.push(stream);
+    await eventually(() => expect(stream.subscribed).toBe(true));
+    hub.publish('orders', 'a', {});
+    await eventually(() => expect(received.length).toBe(1));
+    stream.rawSocket!.terminate();
+    await eventually(() => expect(stream.subscribed).toBe(false));
+    for (let n = 0; n < 50; n += 1) hub.publish('orders', `o${n}`, { n });
+    await eventually(() => expect(snapshots.length).toBe(1));
+    expect(snapshots[0]!.reason).toContain('older than the replay buffer');
+    expect(Object.keys(snapshots[0]!.data).sort()).toEqual(['orders', 'pnl']);
+    expect(stream.lastSeq).toBe(hub.lastSeq);
+  });
+
+  it('closes a connection that stops answering pings (heartbeat) and keeps live ones', async () => {
+    const { client, port, disconnects } = await serve({ heartbeatMs: 50 });
+    const dead = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`, { autoPong: false });
+    const live = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    let closed = false;
+    dead.socket.on('close', () => (closed = true));
+    await eventually(() => expect(closed).toBe(true), { timeoutMs: 5_000 });
+    expect(disconnects).toContain('heartbeat-timeout');
+    expect(live.socket.readyState).toBe(WebSocket.OPEN);
+    expect(harness!.app.troupe.hub.clients).toBe(1);
+  });
+
+  it('conflates, then disconnects a client that does not read, without slowing publishers or other clients', async () => {
+    const { client, port, disconnects } = await serve({ softBufferBytes: 16 * 1024, maxQueuedPerClient: 200, maxCongestedMs: 60_000 });
+    const hub = harness!.app.troupe.hub;
+    const slow = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    slow.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders', 'positions'] }));
+    const fastLatest = new Map<string, number>();
+    const fast = client.stream({ topics: ['positions'], onEvent: (event) => fastLatest.set(event.key, (event.data as { n: number }).n) });
+    streams.push(fast);
+    await eventually(() => expect(slow.messages.some((message) => message.type === 'subscribed')).toBe(true));
+    await eventually(() => expect(fast.subscribed).toBe(true));
+    (slow.socket as unknown as { _socket: Socket })._socket.pause(); // stops reading: the server's buffer grows
+
+    const payload = 'x'.repeat(8 * 1024);
+    const started = performance.now();
+    // the same few keys over and over: conflated (latest wins) while congested
+    for (let n = 0; n < 2_000; n += 1) hub.publish('positions', `k${n % 10}`, { n, payload });
+    const conflated = (await harness!.runtime.metrics.registry.getSingleMetricAsString('troupe_ws_conflated_total')).match(/ (\d+)$/m);
+    expect(Number(conflated?.[1] ?? 0)).toBeGreaterThan(100);
+    expect(disconnects).toEqual([]);
+    // many distinct keys: the queue passes its bound and the client is dropped with a reason
+    for (let n = 0; n < 1_000; n += 1) hub.publish('orders', `o${n}`, { n, payload });
+    const elapsedMs = performance.now() - started;
+    expect(disconnects.some((reason) => reason.startsWith('slow-consumer'))).toBe(true);
+    expect(elapsedMs).toBeLessThan(2_000);
+    // a client that reads keeps up: it may be conflated in a burst, but ends with the latest of every key and stays connected
+    await eventually(() => expect([...fastLatest.entries()].sort()).toEqual(Array.from({ length: 10 }, (_, k) => [`k${k}`, 1_990 + k]).sort()), { timeoutMs: 10_000 });
+    expect(disconnects).toHaveLength(1);
+    expect(fast.connections).toBe(1);
+  });
+});
