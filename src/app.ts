@@ -24,6 +24,8 @@ export interface Running {
   readonly stats: Readonly<RunningStats>;
   /** The gateway (its `troupe` decoration holds auth, audit and the stream hub). */
   readonly gateway: GatewayInstance;
+  /** Set when this start created the first admin with a generated password (show it once). */
+  readonly generatedAdmin?: { readonly username: string; readonly password: string } | undefined;
   stop(reason: string): Promise<void>;
 }
 
@@ -70,7 +72,9 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     barIntervals: ['1m', '5m'],
   });
 
+  let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
   const gateway = await buildGateway({
+    onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
     runtime,
     config: config.gateway,
     startedAtMs,
@@ -90,6 +94,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     runtime,
     stats,
     gateway,
+    generatedAdmin,
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping: intake closed, draining actors');

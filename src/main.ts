@@ -84,7 +84,12 @@ async function main(argv: readonly string[]): Promise<void> {
     log = createLogger(config.logLevel);
   }
   const running = config.broker === 'kite' ? await startTroupeKite(config, log) : await startTroupe(config, log);
-  if (interactive) process.stdout.write(`Troupe: paper trading; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
+  if (interactive) {
+    process.stdout.write(`Troupe: ${config.broker === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
+    if (running.generatedAdmin) {
+      process.stdout.write(`Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`);
+    }
+  }
   const previous = { ticks: 0, atMs: Date.now() };
   const timer = interactive ? setInterval(() => process.stdout.write(`\r\x1b[2K${statusLine(running, previous)}`), 1000) : undefined;
 

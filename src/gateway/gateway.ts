@@ -43,6 +43,8 @@ export interface GatewayDeps {
   readonly stream?: Partial<Omit<StreamHubOptions, 'snapshot' | 'knownSymbol' | 'metrics'>>;
   /** Audit ring size (default 10,000). */
   readonly auditCapacity?: number;
+  /** Told when the first admin was created with a generated password (so a terminal can show it once). */
+  readonly onGeneratedAdmin?: (username: string, password: string) => void;
 }
 
 declare module 'fastify' {
@@ -258,6 +260,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   const admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
   if (admin?.generatedPassword !== undefined) {
     app.log.warn({ username: admin.username, password: admin.generatedPassword }, 'created the first admin with a generated password (shown once: change it, or set ADMIN_USER/ADMIN_PASSWORD)');
+    deps.onGeneratedAdmin?.(admin.username, admin.generatedPassword);
   } else if (admin) {
     app.log.info({ username: admin.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
   }
