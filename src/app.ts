@@ -8,6 +8,7 @@ import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gat
 import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
 import { Runtime } from './runtime/runtime.js';
+import { openStores } from './persistence/stores.js';
 import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
 
 /** Counters for the terminal status line. */
@@ -40,6 +41,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   const metrics = new Metrics();
   const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
   let lastTickWallMs: number | undefined;
+  const stores = await openStores(config, log);
   const runtime = new Runtime({
     instruments: market.instruments,
     strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
@@ -47,7 +49,10 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     clock: { nowMs: () => market.simulatedTimeMs },
     logger: log,
     metrics,
+    snapshotStore: stores.snapshots,
   });
+  const restored = await runtime.restoreFrom(stores.snapshots);
+  log.info({ restored, ...stores.describe }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
   runtime.start();
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
@@ -101,6 +106,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
         feed.unsubscribe();
         await runtime.stop(8_000);
         await gateway.close();
+        await stores.close();
         log.info('stopped cleanly');
       })();
       return stopping;

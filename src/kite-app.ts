@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Subscription } from 'rxjs';
 import type { Running, RunningStats } from './app.js';
+import type { SnapshotStore } from './actors/core/index.js';
+import { openStores } from './persistence/stores.js';
 import { KiteBroker } from './brokers/kite/kite-broker.js';
 import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/kite/ticker.js';
 import { ConfigError, type TroupeConfig } from './config/config.js';
@@ -20,6 +22,8 @@ import { marketDataPipeline } from './streams/index.js';
 
 /** Options of {@link startKiteTrading}. */
 export interface KiteTradingOptions {
+  /** Where actor snapshots live; the tree restores from it at start (no duplicate orders after a restart). */
+  readonly snapshotStore?: SnapshotStore;
   readonly apiKey: string;
   /** An access token; or give `requestToken` + `apiSecret` to create a session. */
   readonly accessToken?: string;
@@ -97,7 +101,12 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     metrics,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
     kite: { broker, ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }) },
+    ...(options.snapshotStore ? { snapshotStore: options.snapshotStore } : {}),
   });
+  if (options.snapshotStore) {
+    const restored = await runtime.restoreFrom(options.snapshotStore);
+    log.info({ restored }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
+  }
   runtime.start();
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
@@ -201,7 +210,9 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
   const startedAtMs = Date.now();
   const credentials = kiteCredentials(config.kite);
   const metrics = new Metrics();
+  const stores = await openStores(config, log);
   const trading = await startKiteTrading({
+    snapshotStore: stores.snapshots,
     apiKey: credentials.apiKey,
     ...(credentials.accessToken === undefined ? {} : { accessToken: credentials.accessToken }),
     ...(credentials.requestToken === undefined ? {} : { requestToken: credentials.requestToken }),
@@ -239,6 +250,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
       stopping ??= (async () => {
         await trading.stop(reason);
         await gateway.close();
+        await stores.close();
         log.info('stopped cleanly');
       })();
       return stopping;

@@ -1,4 +1,4 @@
-import { createActorSystem, InMemorySnapshotStore, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type SnapshotStore } from '../actors/core/index.js';
+import { createActorSystem, InMemorySnapshotStore, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
 import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execution/kite-execution.actor.js';
@@ -67,6 +67,7 @@ export class Runtime {
   private readonly portfolioStates = new Map<string, PortfolioState>();
   private readonly strategyInstances: StrategyInstance[];
   private stopped = false;
+  private readonly initialSnapshots = new Map<string, Snapshot>();
   private kitePoll: ReturnType<typeof setInterval> | undefined;
   /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
   kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
@@ -112,6 +113,40 @@ export class Runtime {
     };
   }
 
+  /** Every actor path that carries state (and so a snapshot), in start order. */
+  statefulActorPaths(): string[] {
+    const { options } = this;
+    return [
+      `/portfolios/${options.portfolio.portfolioId}`,
+      options.kite ? '/execution/kite' : '/execution/paper',
+      '/risk',
+      ...this.strategyInstances.map((instance) => `/strategies/${instance.strategyId}`),
+      ...options.instruments.map((instrument) => `/market/${instrument.symbol}`),
+    ];
+  }
+
+  /**
+   * Loads the last snapshot of every stateful actor from a store, so that `start()` brings
+   * each actor back where the previous process left it. Call before `start()`.
+   */
+  async restoreFrom(store: SnapshotStore): Promise<number> {
+    let restored = 0;
+    for (const path of this.statefulActorPaths()) {
+      const snapshot = await store.load(path);
+      if (snapshot) {
+        this.initialSnapshots.set(path, snapshot);
+        restored += 1;
+      }
+    }
+    return restored;
+  }
+
+  /** Spawn options of a child: supervision, and its restored snapshot when there is one. */
+  private spawnOptions<S>(path: string): SpawnOptions<S> {
+    const snapshot = this.initialSnapshots.get(path);
+    return snapshot ? { supervision: SUPERVISION, initialSnapshot: snapshot } : { supervision: SUPERVISION };
+  }
+
   /** Applies the snapshot cadence override, if any. */
   private cadence<M, S>(behavior: Behavior<M, S>): Behavior<M, S> {
     const every = this.options.snapshotEveryMessages;
@@ -131,7 +166,7 @@ export class Runtime {
       const ref: ActorRef<PortfolioCommand> = ctx.spawn(
         portfolioId,
         this.cadence(portfolioBehavior(portfolioId, initialCashPaise, { bus: this.bus, onState: (state) => this.portfolioStates.set(portfolioId, state) })),
-        { supervision: SUPERVISION },
+        this.spawnOptions(`/portfolios/${portfolioId}`),
       );
       directory.portfolios.set(portfolioId, ref);
       directory.portfolioMarks.push(system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
@@ -142,7 +177,7 @@ export class Runtime {
         const ref: ActorRef<KiteExecutionMessage> = ctx.spawn(
           'kite',
           this.cadence(kiteExecutionBehavior({ broker: options.kite.broker, directory, bus: this.bus, metrics: this.metrics, clock: options.clock, instruments: this.instruments, log: this.log })),
-          { supervision: SUPERVISION },
+          this.spawnOptions('/execution/kite'),
         );
         this.kiteExecution = ref;
         directory.execution = ref;
@@ -159,7 +194,7 @@ export class Runtime {
         log: this.log,
         ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
       };
-      const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), { supervision: SUPERVISION });
+      const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), this.spawnOptions('/execution/paper'));
       directory.execution = ref;
       directory.executionTicks = system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
     });
@@ -174,7 +209,7 @@ export class Runtime {
         clock: options.clock,
         limits: { ...DEFAULT_RISK_LIMITS, ...options.riskLimits },
       })),
-      { supervision: SUPERVISION },
+      this.spawnOptions('/risk'),
     );
     directory.risk = risk;
 
@@ -194,7 +229,7 @@ export class Runtime {
               portfolioCashPaise: (portfolioId) => this.portfolioStates.get(portfolioId)?.cashPaise,
             }),
           ),
-          { supervision: SUPERVISION },
+          this.spawnOptions(`/strategies/${instance.strategyId}`),
         );
         directory.strategies.set(instance.strategyId, ref);
         const ticks = system.inlet(ref, wrapTicks, { maxPending, overflow: { kind: 'drop-oldest' } });
@@ -217,9 +252,11 @@ export class Runtime {
       directory.symbols.clear();
       directory.symbolInlets.clear();
       for (const instrument of options.instruments) {
-        const ref: ActorRef<SymbolCommand> = ctx.spawn(instrument.symbol, this.cadence(symbolBehavior(instrument.symbol, { directory, cache: this.cache })), {
-          supervision: SUPERVISION,
-        });
+        const ref: ActorRef<SymbolCommand> = ctx.spawn(
+          instrument.symbol,
+          this.cadence(symbolBehavior(instrument.symbol, { directory, cache: this.cache })),
+          this.spawnOptions(`/market/${instrument.symbol}`),
+        );
         directory.symbols.set(instrument.symbol, ref);
         directory.symbolInlets.set(
           instrument.symbol,

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
@@ -11,9 +14,9 @@ afterEach(() => {
   child = undefined;
 });
 
-async function startTroupe(env: Record<string, string>): Promise<{ port: number; lines: string[] }> {
+async function startTroupe(env: Record<string, string>, dataDir = mkdtempSync(join(tmpdir(), 'troupe-main-'))): Promise<{ port: number; lines: string[] }> {
   child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TROUPE_DATA_DIR: '.troupe-test', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TROUPE_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -52,10 +55,16 @@ async function loginAsAdmin(port: number): Promise<string> {
   return ((await response.json()) as { accessToken: string }).accessToken;
 }
 
+async function orderIds(port: number, token: string): Promise<string[]> {
+  const body = JSON.parse((await get(port, '/api/v1/orders?limit=200', token)).body) as { items: { clientOrderId: string }[] };
+  return body.items.map((order) => order.clientOrderId);
+}
+
 describe('npm start (src/main.ts)', () => {
   it('trades on the synthetic market within seconds, serves health and metrics, and stops cleanly on SIGTERM', async () => {
     const started = Date.now();
-    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN });
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-main-'));
+    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN }, dataDir);
 
     const health = await get(port, '/api/v1/health');
     expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true } } });
@@ -91,12 +100,29 @@ describe('npm start (src/main.ts)', () => {
       expect(infy).toMatchObject({ restarts: 1, status: 'running' });
     });
 
+    const idsBefore = await orderIds(port, token);
+    expect(idsBefore.length).toBeGreaterThan(0);
     const stopAt = Date.now();
     child!.kill('SIGTERM');
     const [code] = (await once(child!, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(Date.now() - stopAt).toBeLessThan(10_000);
     expect(lines.some((line) => line.includes('stopped cleanly'))).toBe(true);
+
+    // started again on the same data directory, it carries on where it stopped
+    const again = await startTroupe({ TROUPE_MARKET_SPEED: '30', ...ADMIN }, dataDir);
+    const restoredLine = again.lines.map((line) => JSON.parse(line) as { msg?: string; restored?: number }).find((entry) => entry.msg === 'restored actor state from the last run');
+    expect(restoredLine?.restored).toBe(1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, strategy, 50 symbols
+    const token2 = await loginAsAdmin(again.port);
+    const after = JSON.parse((await get(again.port, '/api/v1/positions', token2)).body) as { portfolios: { summary: { cashPaise: number } }[] };
+    expect(after.portfolios[0]!.summary.cashPaise).not.toBe(10_000_000 * 100); // it traded before the restart
+    const idsAfter = await orderIds(again.port, token2);
+    // the orders of the first run are still known, and no client order id was used twice
+    const known = new Set(idsAfter);
+    expect(idsBefore.filter((id) => known.has(id)).length).toBeGreaterThan(0);
+    expect(known.size).toBe(idsAfter.length);
+    child!.kill('SIGTERM');
+    expect(((await once(child!, 'exit')) as [number | null])[0]).toBe(0);
   });
 
   it('refuses a bad setting with a message that names it', async () => {

@@ -1,0 +1,56 @@
+/**
+ * Opens the stores the runtime needs, from the configuration: PostgreSQL when
+ * `DATABASE_URL` is set, else the embedded PGlite under the data directory; Redis as the
+ * hot tier of snapshots when `REDIS_URL` is set. Migrations run first; a schema newer than
+ * the code, or a dead server, stops start-up with a clear message.
+ */
+import type { SnapshotStore } from '../actors/core/index.js';
+import type { TroupeConfig } from '../config/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { openDatabase, type Database } from './database.js';
+import { migrate } from './migrate.js';
+import { connectRedis } from './redis/redis-key-value.js';
+import { RedisSnapshotStore } from './redis/redis-snapshot-store.js';
+import { PostgresSnapshotStore } from './snapshot-store.js';
+import { TieredSnapshotStore } from './tiered-snapshot-store.js';
+
+export interface Stores {
+  readonly database: Database;
+  readonly snapshots: SnapshotStore;
+  /** What backs the stores, for health and logs. */
+  readonly describe: { readonly database: string; readonly redis: string | undefined };
+  close(): Promise<void>;
+}
+
+export async function openStores(config: TroupeConfig, log: Logger): Promise<Stores> {
+  const database = await openDatabase(config);
+  try {
+    const report = await migrate(database);
+    log.info({ database: database.kind, applied: report.applied, version: report.version }, 'database ready');
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  const durable = new PostgresSnapshotStore(database);
+  if (config.redisUrl === undefined) {
+    return {
+      database,
+      snapshots: durable,
+      describe: { database: database.kind, redis: undefined },
+      close: () => database.close(),
+    };
+  }
+  const redis = await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
+  const snapshots = new TieredSnapshotStore(durable, new RedisSnapshotStore(redis), (event) =>
+    log.warn({ operation: event.operation, key: event.key, err: event.error }, 'redis is degraded: snapshots go to PostgreSQL only'),
+  );
+  return {
+    database,
+    snapshots,
+    describe: { database: database.kind, redis: config.redisUrl.replace(/\/\/[^@]*@/, '//') },
+    async close() {
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}
