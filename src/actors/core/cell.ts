@@ -13,9 +13,10 @@ import {
   ChildFailedSignal,
   DrainSignal,
   NO_BATCH,
-  PipeSignal,
+  PipeEnvelope,
   RetryInitSignal,
-  Signal,
+  type Signal,
+  UserBatchSignal,
 } from './internal.js';
 import { findNactActor, NACT_DIRECTIVES, type NactActor, type NactContext, type NactRef, spawnNact } from './nact-bridge.js';
 import type {
@@ -41,6 +42,15 @@ export type AnyCell = ActorCell<any, any>;
 const RETAINED_STOPPED_CHILDREN = 64;
 
 const RETRY_INIT = new RetryInitSignal();
+
+/**
+ * At most this many queued user messages are processed per nact turn; a longer run continues with
+ * a signal at the front of the mailbox, so other actors get their turns in between.
+ */
+export const MAX_USER_MESSAGES_PER_TURN = 10_000;
+
+/** A drained-from-the-front queue is compacted once its dead prefix is this long (and half of it). */
+const QUEUE_COMPACT_AT = 1_024;
 
 /** Escalated failures → the child that escalated, so a resuming parent can resume it. */
 const escalations = new WeakMap<object, AnyCell>();
@@ -164,8 +174,18 @@ export class ActorCell<M, S> {
   /** False once a graceful stop began (or the cell terminated): user messages become dead letters. */
   accepting = true;
 
-  /** User messages queued in the nact mailbox (incl. pipe results), not yet processed. */
-  private queued = 0;
+  /**
+   * User messages (and `PipeEnvelope`s), oldest at `queue[queueHead]`: a deque over an array,
+   * compacted as the head advances. They are not in the nact mailbox; `UserBatchSignal`s there
+   * cover ranges of absolute positions (`takenTotal` … `queuedTotal`).
+   */
+  private queue: unknown[] = [];
+  private queueHead = 0;
+  /** Messages ever queued / ever taken off the queue (absolute positions). Depth = the difference. */
+  private queuedTotal = 0;
+  private takenTotal = 0;
+  /** The signal in the mailbox that newly queued user messages join; undefined when none is open. */
+  private openBatch: UserBatchSignal | undefined;
   processed = 0;
   failures = 0;
   restarts = 0;
@@ -228,19 +248,64 @@ export class ActorCell<M, S> {
 
   /** Queues a user message (the system already checked `accepting`). */
   tellUser(message: unknown): void {
-    const actor = this.concrete();
-    if (actor === undefined || this.terminated) {
-      this.host.deadLetter(this.path, 'stopped', message, 1);
-      return;
-    }
-    this.queued += 1;
-    actor.dispatch(message);
+    if (!this.enqueueUser(message)) this.host.deadLetter(this.path, 'stopped', message, 1);
   }
 
-  /** Queues an internal signal at the back of the mailbox. False if the cell is gone. */
+  /**
+   * Appends to the user queue; dispatches a `UserBatchSignal` to nact only when none is open, so
+   * all messages told until the actor runs are processed in one nact turn. False if the cell is gone.
+   */
+  private enqueueUser(entry: unknown): boolean {
+    if (this.terminated) return false;
+    if (this.openBatch === undefined) {
+      const actor = this.concrete();
+      if (actor === undefined) return false;
+      const signal = new UserBatchSignal();
+      this.openBatch = signal;
+      this.queue.push(entry);
+      this.queuedTotal += 1;
+      actor.dispatch(signal);
+    } else {
+      this.queue.push(entry);
+      this.queuedTotal += 1;
+    }
+    return true;
+  }
+
+  /** Takes the oldest queued user message (the caller checked the queue is not empty). */
+  private takeUser(): unknown {
+    const queue = this.queue;
+    const head = this.queueHead;
+    const entry = queue[head];
+    queue[head] = undefined;
+    this.takenTotal += 1;
+    const nextHead = head + 1;
+    if (nextHead === queue.length) {
+      queue.length = 0;
+      this.queueHead = 0;
+    } else if (nextHead >= QUEUE_COMPACT_AT && nextHead * 2 >= queue.length) {
+      queue.copyWithin(0, nextHead);
+      queue.length -= nextHead;
+      this.queueHead = 0;
+    } else {
+      this.queueHead = nextHead;
+    }
+    return entry;
+  }
+
+  /**
+   * Queues an internal signal at the back of the mailbox. False if the cell is gone. The open
+   * `UserBatchSignal` (if any) is closed first: user messages told before this signal are processed
+   * before it, later ones after it (the order a plain FIFO mailbox would give).
+   */
   enqueueSignal(signal: Signal): boolean {
     const actor = this.concrete();
     if (actor === undefined || this.terminated) return false;
+    const open = this.openBatch;
+    if (open !== undefined) {
+      open.end = this.queuedTotal;
+      this.openBatch = undefined;
+    }
     actor.dispatch(signal);
     return true;
   }
@@ -254,15 +319,10 @@ export class ActorCell<M, S> {
     return true;
   }
 
-  /** See `ActorContext.pipeToSelf`. */
+  /** See `ActorContext.pipeToSelf`. The result joins the user queue (in order with `tell`s). */
   pipeToSelf<T>(work: Promise<T>, onDone: (result: PipeResult<T>) => M): void {
     const deliver = (result: PipeResult<T>): void => {
-      if (this.terminated) {
-        this.host.deadLetter(this.path, 'stopped', result, 1);
-        return;
-      }
-      this.queued += 1;
-      this.enqueueSignal(new PipeSignal<T>(result, onDone));
+      if (!this.enqueueUser(new PipeEnvelope<T>(result, onDone))) this.host.deadLetter(this.path, 'stopped', result, 1);
     };
     void work.then(
       (value) => deliver({ ok: true, value }),
@@ -321,47 +381,73 @@ export class ActorCell<M, S> {
     }
   }
 
-  /** nact's actor function: one mailbox entry. Throwing hands the failure to `onCrash`. */
+  /** nact's actor function: one mailbox entry (always a signal). Throwing hands the failure to `onCrash`. */
   process(state: S, raw: unknown): S {
     if (this.stateInvalid) {
       if (raw !== RETRY_INIT) this.concrete()?.mailbox.unshift({ message: raw, sender: undefined });
       throw new ActorInitError(this.path, this.initFailure);
     }
-    let message: M;
-    if (raw instanceof Signal) {
-      const signal = raw as AnySignal;
-      switch (signal.kind) {
-        case 'batch': {
-          const batch = signal.source.takeBatch();
-          if (batch === NO_BATCH) return state;
-          message = batch as M;
-          break;
-        }
-        case 'pipe':
-          this.queued -= 1;
-          message = signal.onDone(signal.result) as M;
-          break;
-        case 'fault':
-          throw new InjectedFault(this.path, signal.reason);
-        case 'drain':
-          signal.done();
-          return state;
-        case 'child-failed': {
-          const child = signal.child as AnyCell;
-          if (child.parent === this && !child.terminated && child.suspension !== undefined) {
-            const failure = new EscalatedFailure(child.path, signal.error);
-            escalations.set(failure, child);
-            throw failure;
-          }
-          return state;
-        }
-        case 'retry-init':
-          return state;
+    const signal = raw as AnySignal;
+    switch (signal.kind) {
+      case 'user-batch':
+        return this.processUserBatch(state, signal);
+      case 'batch': {
+        const batch = signal.source.takeBatch();
+        if (batch === NO_BATCH) return state;
+        return this.receiveOne(state, batch as M);
       }
-    } else {
-      this.queued -= 1;
-      message = raw as M;
+      case 'fault':
+        throw new InjectedFault(this.path, signal.reason);
+      case 'drain':
+        signal.done();
+        return state;
+      case 'child-failed': {
+        const child = signal.child as AnyCell;
+        if (child.parent === this && !child.terminated && child.suspension !== undefined) {
+          const failure = new EscalatedFailure(child.path, signal.error);
+          escalations.set(failure, child);
+          throw failure;
+        }
+        return state;
+      }
+      case 'retry-init':
+        return state;
     }
+  }
+
+  /**
+   * Processes the queued user messages `signal` covers, one by one, at most
+   * `MAX_USER_MESSAGES_PER_TURN` of them. Messages told meanwhile join a new signal. If more of
+   * this range remain (the bound was hit, or a message failed), the signal goes back to the front of
+   * the mailbox: after the supervision directive, or after other actors had a turn, they come next.
+   */
+  private processUserBatch(state: S, signal: UserBatchSignal): S {
+    if (this.openBatch === signal) this.openBatch = undefined;
+    const end = signal.end ?? this.queuedTotal;
+    signal.end = end;
+    const limit = Math.min(end, this.takenTotal + MAX_USER_MESSAGES_PER_TURN);
+    const actor = this.concrete();
+    let current = state;
+    while (this.takenTotal < limit) {
+      const entry = this.takeUser();
+      try {
+        current = this.receiveOne(current, entry instanceof PipeEnvelope ? (entry.onDone(entry.result) as M) : (entry as M));
+      } catch (error) {
+        // nact keeps its pre-turn state on a throw; resume must see the state after the messages before this one.
+        if (actor !== undefined) actor.state = current;
+        if (this.takenTotal < end && !this.terminated) this.enqueuePriority(signal);
+        throw error;
+      }
+      if (this.terminated) return current;
+      // So that a stop or a failure in the middle of the run sees the state so far.
+      if (actor !== undefined) actor.state = current;
+    }
+    if (this.takenTotal < end) this.enqueuePriority(signal);
+    return current;
+  }
+
+  /** One user message through `receive`, with timing, counters and the snapshot cadence check. */
+  private receiveOne(state: S, message: M): S {
     const startedAt = performance.now();
     const next = this.behavior.receive(state, message, this.context);
     if (isThenable(next)) throw new TypeError(`${this.path}: receive returned a promise; handlers must be synchronous (use pipeToSelf)`);
@@ -548,21 +634,15 @@ export class ActorCell<M, S> {
         }
       }
     }
-    if (actor !== undefined) {
-      let seen = 0;
-      for (const entry of actor.mailbox.toArray()) {
-        const message = entry.message;
-        if (message instanceof PipeSignal) {
-          seen += 1;
-          this.host.deadLetter(this.path, 'stopped', (message as PipeSignal<unknown>).result, 1);
-        } else if (!(message instanceof Signal)) {
-          seen += 1;
-          this.host.deadLetter(this.path, 'stopped', message, 1);
-        }
-      }
-      // The message nact already scheduled (setImmediate) is not in the mailbox any more.
-      if (this.queued > seen) this.host.deadLetter(this.path, 'stopped', undefined, this.queued - seen);
-      this.queued = 0;
+    const queue = this.queue;
+    const head = this.queueHead;
+    this.queue = [];
+    this.queueHead = 0;
+    this.takenTotal = this.queuedTotal;
+    this.openBatch = undefined;
+    for (let at = head; at < queue.length; at++) {
+      const entry = queue[at];
+      this.host.deadLetter(this.path, 'stopped', entry instanceof PipeEnvelope ? (entry as PipeEnvelope<unknown>).result : entry, 1);
     }
     for (const inlet of [...this.inlets]) {
       const dropped = inlet.detach(this);
@@ -607,7 +687,7 @@ export class ActorCell<M, S> {
       path: this.path,
       kind: this.kind,
       status: this.status,
-      mailboxDepth: this.terminated ? 0 : this.queued + pending,
+      mailboxDepth: this.terminated ? 0 : this.queuedTotal - this.takenTotal + pending,
       processed: this.processed,
       failures: this.failures,
       restarts: this.restarts,

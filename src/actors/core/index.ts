@@ -7,7 +7,9 @@
  *   nact's default "console.log and stop" never runs;
  * - dead letters: a message to a stopped/unknown actor is counted, logged and published;
  * - snapshots with a versioned codec, taken on a cadence, restored on restart, final on stop;
- * - batching inlets with bounds and conflation (nact costs one `setImmediate` per message);
+ * - coalesced mailboxes: all user messages told to an actor since it last ran are processed in one
+ *   nact turn (nact costs one `setImmediate` per nact message), with per-message semantics kept;
+ * - batching inlets with bounds and conflation (one message per batch);
  * - a health tree, system events, fault injection and graceful shutdown;
  * - `pipeToSelf` so handlers never await I/O.
  *

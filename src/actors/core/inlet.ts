@@ -1,7 +1,8 @@
 /**
  * Batching inlet: producers `offer` items; the target actor receives everything that arrived since
- * it last ran as ONE message. nact costs a `setImmediate` turn per message, so market data must
- * come in through an inlet, not one `tell` per tick.
+ * it last ran as ONE message. Coalesced `tell`s share a nact turn too, but still run `receive` once
+ * per message and never shed; market data comes in through an inlet (bounded, conflating), not one
+ * `tell` per tick.
  *
  * At most one envelope (`BatchSignal`) per inlet is queued at a time. The buffer is swapped out
  * when the actor starts processing that envelope, so later offers start a new buffer and envelope.

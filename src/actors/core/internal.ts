@@ -7,7 +7,19 @@ import type { ActorSystem, Clock, DeadLetterReason, Logger, PipeResult, Snapshot
 
 /** Base of every internal message the core puts into a nact mailbox. */
 export abstract class Signal {
-  abstract readonly kind: 'batch' | 'pipe' | 'fault' | 'drain' | 'child-failed' | 'retry-init';
+  abstract readonly kind: 'user-batch' | 'batch' | 'fault' | 'drain' | 'child-failed' | 'retry-init';
+}
+
+/**
+ * "Process the cell's queued user messages now." User messages do not go into the nact mailbox one
+ * by one: the cell queues them itself and keeps at most one open `UserBatchSignal` in the mailbox,
+ * so a burst of `tell`s costs one nact turn. `end` is the cell's absolute queue position the signal
+ * covers up to (exclusive): set when another signal is queued behind it (so user messages told
+ * before that signal are processed before it) or when processing starts; `undefined` while open.
+ */
+export class UserBatchSignal extends Signal {
+  readonly kind = 'user-batch';
+  end: number | undefined = undefined;
 }
 
 /** Returned by `BatchSource.takeBatch` when there is nothing to deliver. */
@@ -30,15 +42,15 @@ export class BatchSignal extends Signal {
   }
 }
 
-/** Result of `pipeToSelf` work, turned into a user message inside the actor. */
-export class PipeSignal<T> extends Signal {
-  readonly kind = 'pipe';
+/**
+ * Result of `pipeToSelf` work, turned into a user message inside the actor. Queued in the cell's
+ * user-message queue (not the nact mailbox), in order with the messages told to the actor.
+ */
+export class PipeEnvelope<T> {
   constructor(
     readonly result: PipeResult<T>,
     readonly onDone: (result: PipeResult<T>) => unknown,
-  ) {
-    super();
-  }
+  ) {}
 }
 
 /** `system.injectFault`: throw when processed. */
@@ -74,7 +86,7 @@ export class RetryInitSignal extends Signal {
 }
 
 /** Every concrete signal, for narrowing on `kind`. */
-export type AnySignal = BatchSignal | PipeSignal<unknown> | FaultSignal | DrainSignal | ChildFailedSignal | RetryInitSignal;
+export type AnySignal = UserBatchSignal | BatchSignal | FaultSignal | DrainSignal | ChildFailedSignal | RetryInitSignal;
 
 /** Services the system provides to its cells and inlets. */
 export interface CellHost {
