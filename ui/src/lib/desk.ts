@@ -1,0 +1,101 @@
+/**
+ * The live desk behind the pages: the instruments, the rAF-batched store, and the
+ * gateway's WebSocket stream (the typed client's `TroupeStream`, which reconnects with
+ * backoff and resumes from the last sequence number it saw).
+ */
+import { TroupeStream, type ServerMessage, type StreamEventMessage } from '../../../src/gateway/client/index.js';
+import type { Instrument, Session } from './api.js';
+import { LiveStore } from './live-store.js';
+import { portfolioTotals } from './positions.js';
+
+const BASE_TOPICS = ['orders', 'positions', 'pnl', 'risk-alerts', 'actors'] as const;
+/** Close code the gateway sends for a token it refuses (`CLOSE_CODES.unauthenticated`). */
+const UNAUTHENTICATED = 4401;
+
+export class Desk {
+  readonly store: LiveStore;
+  instruments: readonly Instrument[] = [];
+  private stream: TroupeStream | undefined;
+  private stopped = false;
+  private sampler: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly session: Session,
+    store?: LiveStore,
+  ) {
+    this.store = store ?? new LiveStore();
+  }
+
+  /** Loads the instruments and the current state, then opens the stream. */
+  /** Bumped by every start and stop: a start that was overtaken (React StrictMode runs effects twice) opens nothing. */
+  private generation = 0;
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const generation = ++this.generation;
+    const instruments = await this.session.call((client) => client.instruments());
+    this.instruments = instruments.items;
+    if (generation !== this.generation) return;
+    this.open();
+    await this.reload();
+    if (generation !== this.generation) return;
+    if (this.sampler) clearInterval(this.sampler);
+    // the equity curve: live equity (cash + positions marked to the quotes) once a second
+    this.sampler = setInterval(() => {
+      const atMs = Date.now();
+      for (const total of portfolioTotals(this.store.getState())) this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise, atMs });
+    }, 1_000);
+  }
+
+  /** Reloads positions and recent orders over REST (start, and after a reconnect). */
+  async reload(): Promise<void> {
+    const [positions, orders] = await Promise.all([this.session.call((client) => client.positions()), this.session.call((client) => client.orders({ limit: 200 }))]);
+    const atMs = Date.now();
+    this.store.dispatch({ kind: 'positions', response: positions, atMs });
+    this.store.dispatch({ kind: 'orders', orders: orders.items });
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const baseUrl = this.session.baseUrl;
+    const topics = [...BASE_TOPICS, ...this.instruments.map((instrument) => `quotes:${instrument.symbol}`)];
+    this.store.dispatch({ kind: 'connection', status: 'connecting', atMs: Date.now() });
+    const stream = new TroupeStream({
+      url: `${baseUrl.replace(/^http/, 'ws')}/api/v1/stream`,
+      token: () => this.session.accessToken,
+      topics,
+      onEvent: (event: StreamEventMessage) => this.store.ingest(event),
+      onSnapshot: (snapshot) => this.store.dispatch({ kind: 'snapshot', data: snapshot.data, atMs: Date.now() }),
+      onMessage: (message: ServerMessage) => {
+        if (message.type === 'subscribed') this.store.dispatch({ kind: 'connection', status: 'live', atMs: Date.now() });
+        else if (message.type === 'error') this.store.dispatch({ kind: 'connection', status: 'live', detail: message.message, atMs: Date.now() });
+      },
+      onClose: (code: number, reason: string) => {
+        if (this.stopped) return;
+        if (code === UNAUTHENTICATED) {
+          // the access token expired: refresh it and open a new stream (REST reload covers the gap)
+          this.store.dispatch({ kind: 'connection', status: 'reconnecting', detail: 'renewing the session', atMs: Date.now() });
+          this.session.refresh().then(
+            () => {
+              this.open();
+              void this.reload().catch(() => undefined);
+            },
+            () => this.store.dispatch({ kind: 'connection', status: 'offline', detail: 'session ended: log in again', atMs: Date.now() }),
+          );
+          return;
+        }
+        this.store.dispatch({ kind: 'connection', status: 'reconnecting', detail: reason || `connection closed (${code})`, atMs: Date.now() });
+      },
+      reconnect: { minMs: 250, maxMs: 5_000 },
+    });
+    this.stream = stream;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.generation += 1;
+    if (this.sampler) clearInterval(this.sampler);
+    this.stream?.close();
+    this.stream = undefined;
+  }
+}

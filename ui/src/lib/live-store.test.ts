@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { addToCandles, HISTORY_POINTS, LiveStore, type LiveEvent } from './live-store.js';
+
+/** A scheduler the test drives: frames run when the test says so. */
+function manualFrames() {
+  const queued: (() => void)[] = [];
+  return {
+    schedule: (flush: () => void) => queued.push(flush),
+    get waiting() {
+      return queued.length;
+    },
+    runFrame() {
+      const callbacks = queued.splice(0);
+      for (const callback of callbacks) callback();
+    },
+  };
+}
+
+const quote = (seq: number, symbol: string, ltpPaise: number, exchangeTimeMs = 1_700_000_000_000 + seq * 1_000): LiveEvent => ({
+  seq,
+  topic: `quotes:${symbol}`,
+  key: symbol,
+  atMs: 0,
+  data: { symbol, ltpPaise, volume: seq * 10, exchangeTimeMs },
+});
+
+describe('LiveStore (rAF batching)', () => {
+  it('applies a burst of events in one state change and one notification per frame', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => 42);
+    let notifications = 0;
+    store.subscribe(() => (notifications += 1));
+    const before = store.getState();
+
+    for (let i = 1; i <= 1_000; i += 1) store.ingest(quote(i, `S${i % 50}`, 10_000 + i));
+    expect(frames.waiting).toBe(1); // one frame requested for the whole burst
+    expect(store.getState()).toBe(before); // nothing applied before the frame
+    expect(notifications).toBe(0);
+
+    frames.runFrame();
+    expect(notifications).toBe(1);
+    const state = store.getState();
+    expect(state.quotes.size).toBe(50);
+    expect(state.quotes.get('S0')?.ltpPaise).toBe(11_000); // the latest of that symbol
+    expect(state.eventsApplied).toBe(1_000);
+    expect(state.flushes).toBe(1);
+    expect(state.connection.lastSeq).toBe(1_000);
+    expect(state.quotes.get('S1')?.history.length).toBe(Math.min(20, HISTORY_POINTS)); // 1,000 updates over 50 symbols: 20 each
+  });
+
+  it('keeps untouched parts of the state identical, so their readers do not render', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => 1);
+    store.ingest({ seq: 1, topic: 'risk-alerts', key: 'max-order-value', atMs: 5, data: { severity: 'warning', code: 'max-order-value', message: 'too big', atMs: 5 } });
+    frames.runFrame();
+    const { alerts, orders } = store.getState();
+    expect(alerts).toHaveLength(1);
+    store.ingest(quote(2, 'INFY', 150_000));
+    frames.runFrame();
+    expect(store.getState().alerts).toBe(alerts);
+    expect(store.getState().orders).toBe(orders);
+  });
+
+  it('requests no frame when idle and a new one for the next burst', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule);
+    frames.runFrame();
+    expect(frames.waiting).toBe(0);
+    store.ingest(quote(1, 'TCS', 1));
+    store.ingest(quote(2, 'TCS', 2));
+    frames.runFrame();
+    store.ingest(quote(3, 'TCS', 3));
+    expect(frames.waiting).toBe(1);
+    frames.runFrame();
+    expect(store.getState().quotes.get('TCS')?.history).toEqual([1, 2, 3]);
+  });
+
+  it('tracks orders with their lifecycle and the connection state', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => 7);
+    const order = { clientOrderId: 'T1', status: 'OPEN', filledQuantity: 0, updatedAtMs: 1 };
+    store.dispatch({ kind: 'connection', status: 'live', atMs: 1 });
+    store.ingest({ seq: 1, topic: 'orders', key: 'T1', atMs: 1, data: { event: 'submitted', order } });
+    store.ingest({ seq: 2, topic: 'orders', key: 'T1', atMs: 2, data: { event: 'filled', order: { ...order, status: 'COMPLETE', filledQuantity: 5, updatedAtMs: 2 }, fill: { quantity: 5, pricePaise: 100, chargesPaise: 3 } } });
+    store.dispatch({ kind: 'connection', status: 'reconnecting', detail: 'closed', atMs: 3 });
+    frames.runFrame();
+    const state = store.getState();
+    expect(state.orders.get('T1')?.status).toBe('COMPLETE');
+    expect(state.orderSteps.get('T1')?.map((step) => step.status)).toEqual(['OPEN', 'COMPLETE']);
+    expect(state.connection).toMatchObject({ status: 'reconnecting', reconnects: 1, detail: 'closed' });
+  });
+
+  it('builds one-minute candles from quotes', () => {
+    let candles = addToCandles([], 60_000, 100, 1_000, undefined);
+    candles = addToCandles(candles, 90_000, 120, 1_500, 1_000);
+    candles = addToCandles(candles, 119_000, 90, 1_600, 1_500);
+    candles = addToCandles(candles, 120_000, 95, 1_700, 1_600);
+    expect(candles).toEqual([
+      { timeSec: 60, openPaise: 100, highPaise: 120, lowPaise: 90, closePaise: 90, volume: 600 },
+      { timeSec: 120, openPaise: 95, highPaise: 95, lowPaise: 95, closePaise: 95, volume: 100 },
+    ]);
+  });
+});
+
+describe('portfolio totals', () => {
+  it('marks positions to the live quotes in exact paise and derives equity from the net P&L', async () => {
+    const { portfolioTotals, markPosition } = await import('./positions.js');
+    const position = { portfolioId: 'paper', symbol: 'INFY', product: 'MIS', netQuantity: 7, costPaise: 1_050_030, realisedPaise: 500, chargesPaise: 442, buyQuantity: 7, sellQuantity: 0, lastPricePaise: 150_000 };
+    const quote = { symbol: 'INFY', ltpPaise: 150_105, volume: 0, exchangeTimeMs: 0, receivedAtMs: 0, history: [], candles: [] };
+    expect(markPosition(position, quote)).toMatchObject({ marketValuePaise: 1_050_735, unrealisedPaise: 705, averagePricePaise: 150_004 });
+    const summary = { cashPaise: 9_000_000, marketValuePaise: 0, equityPaise: 10_000_058, realisedPaise: 500, unrealisedPaise: 0, chargesPaise: 442, netPnlPaise: 58, grossExposurePaise: 0, netExposurePaise: 0 };
+    const [total] = portfolioTotals({ positions: new Map([['paper:INFY:MIS', position]]), quotes: new Map([['INFY', quote]]), pnl: new Map([['paper', { summary, atMs: 0 }]]) });
+    expect(total).toMatchObject({ netPnlPaise: 500 + 705 - 442, equityPaise: 10_000_000 + 763, grossExposurePaise: 1_050_735, openPositions: 1 });
+  });
+});

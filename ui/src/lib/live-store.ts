@@ -1,0 +1,456 @@
+/**
+ * The live state of the desk, fed by the WebSocket stream. Events are queued as they
+ * arrive and applied together once per animation frame, so a burst of thousands of quotes
+ * costs one state change and one render per frame, never one per message. React reads it
+ * with `useSyncExternalStore` through selectors of its immutable parts (a part that did not
+ * change keeps its identity, so its readers do not render).
+ */
+import type { Order, PortfolioSummary, PositionsResponse } from './api.js';
+
+/** One stream event as the gateway's protocol sends it. */
+export interface LiveEvent {
+  readonly seq: number;
+  readonly topic: string;
+  readonly key: string;
+  readonly atMs: number;
+  readonly data: unknown;
+}
+
+export interface Candle {
+  /** Start of the minute, market time, epoch seconds. */
+  readonly timeSec: number;
+  readonly openPaise: number;
+  readonly highPaise: number;
+  readonly lowPaise: number;
+  readonly closePaise: number;
+  readonly volume: number;
+}
+
+export interface LiveQuote {
+  readonly symbol: string;
+  readonly ltpPaise: number;
+  readonly bidPaise?: number;
+  readonly askPaise?: number;
+  /** Cumulative session volume. */
+  readonly volume: number;
+  readonly exchangeTimeMs: number;
+  /** Wall clock when the desk got it. */
+  readonly receivedAtMs: number;
+  /** The last {@link HISTORY_POINTS} prices, oldest first (sparkline). */
+  readonly history: readonly number[];
+  /** One-minute candles built from the quotes (market time), oldest first. */
+  readonly candles: readonly Candle[];
+}
+
+/** A position as both REST and the stream describe it (the figures the desk marks itself). */
+export interface LivePosition {
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly product: string;
+  readonly netQuantity: number;
+  readonly costPaise: number;
+  readonly realisedPaise: number;
+  readonly chargesPaise: number;
+  readonly buyQuantity: number;
+  readonly sellQuantity: number;
+  readonly lastPricePaise: number;
+}
+
+export interface OrderStep {
+  readonly atMs: number;
+  readonly event: string;
+  readonly status: string;
+  readonly filledQuantity: number;
+  readonly message?: string;
+  readonly fill?: { readonly quantity: number; readonly pricePaise: number; readonly chargesPaise: number };
+}
+
+export interface RiskAlertView {
+  readonly seq: number;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly code: string;
+  readonly message: string;
+  readonly atMs: number;
+  readonly strategyId?: string;
+  readonly symbol?: string;
+}
+
+export interface ActorEventView {
+  readonly seq: number;
+  readonly event: string;
+  readonly path: string;
+  readonly atMs: number;
+  readonly restarts?: number;
+  readonly error?: string;
+}
+
+export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface ConnectionState {
+  readonly status: ConnectionStatus;
+  readonly sinceMs: number;
+  readonly reconnects: number;
+  readonly lastEventAtMs: number | undefined;
+  readonly lastSeq: number;
+  readonly detail?: string;
+}
+
+export interface EquityPoint {
+  readonly timeSec: number;
+  readonly equityPaise: number;
+}
+
+export interface LiveState {
+  readonly connection: ConnectionState;
+  readonly quotes: ReadonlyMap<string, LiveQuote>;
+  readonly orders: ReadonlyMap<string, Order>;
+  readonly orderSteps: ReadonlyMap<string, readonly OrderStep[]>;
+  readonly positions: ReadonlyMap<string, LivePosition>;
+  readonly pnl: ReadonlyMap<string, { readonly summary: PortfolioSummary; readonly atMs: number }>;
+  /** Equity per portfolio over time (sampled from P&L updates, one point per second). */
+  readonly equity: ReadonlyMap<string, readonly EquityPoint[]>;
+  /** Newest first. */
+  readonly alerts: readonly RiskAlertView[];
+  /** Newest first. */
+  readonly actorEvents: readonly ActorEventView[];
+  /** Frames flushed so far (diagnostics). */
+  readonly flushes: number;
+  /** Stream events applied so far (diagnostics). */
+  readonly eventsApplied: number;
+}
+
+export type LiveAction =
+  | { readonly kind: 'event'; readonly event: LiveEvent }
+  | { readonly kind: 'connection'; readonly status: ConnectionStatus; readonly detail?: string; readonly atMs: number }
+  | { readonly kind: 'positions'; readonly response: PositionsResponse; readonly atMs: number }
+  | { readonly kind: 'orders'; readonly orders: readonly Order[] }
+  | { readonly kind: 'pnl'; readonly portfolioId: string; readonly summary: PortfolioSummary; readonly atMs: number }
+  | { readonly kind: 'equity'; readonly portfolioId: string; readonly equityPaise: number; readonly atMs: number }
+  | { readonly kind: 'snapshot'; readonly data: Readonly<Record<string, unknown>>; readonly atMs: number };
+
+export const HISTORY_POINTS = 60;
+const MAX_CANDLES = 240;
+const MAX_ALERTS = 200;
+const MAX_ACTOR_EVENTS = 100;
+const MAX_EQUITY_POINTS = 5_000;
+const MAX_ORDER_STEPS = 50;
+/** Above this many queued actions (a hidden tab gets no frames), flush without waiting for one. */
+const MAX_PENDING = 20_000;
+
+export function emptyState(nowMs = 0): LiveState {
+  return {
+    connection: { status: 'connecting', sinceMs: nowMs, reconnects: 0, lastEventAtMs: undefined, lastSeq: 0 },
+    quotes: new Map(),
+    orders: new Map(),
+    orderSteps: new Map(),
+    positions: new Map(),
+    pnl: new Map(),
+    equity: new Map(),
+    alerts: [],
+    actorEvents: [],
+    flushes: 0,
+    eventsApplied: 0,
+  };
+}
+
+/** Schedules a flush: by default the next animation frame, with a timer as a fallback for hidden tabs. */
+export type FrameScheduler = (flush: () => void) => void;
+
+export const animationFrameScheduler: FrameScheduler = (flush) => {
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    flush();
+  };
+  // rAF does not fire in background tabs; the timer keeps the queue short there
+  const timer = setTimeout(run, 500);
+  requestAnimationFrame(run);
+};
+
+const positionKey = (portfolioId: string, symbol: string, product: string): string => `${portfolioId}:${symbol}:${product}`;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function toLivePosition(portfolioId: string, raw: Record<string, unknown>): LivePosition | undefined {
+  const num = (name: string): number => {
+    const value = raw[name];
+    return typeof value === 'number' ? value : 0;
+  };
+  if (typeof raw.symbol !== 'string' || typeof raw.product !== 'string') return undefined;
+  return {
+    portfolioId,
+    symbol: raw.symbol,
+    product: raw.product,
+    netQuantity: num('netQuantity'),
+    costPaise: num('costPaise'),
+    realisedPaise: num('realisedPaise'),
+    chargesPaise: num('chargesPaise'),
+    buyQuantity: num('buyQuantity'),
+    sellQuantity: num('sellQuantity'),
+    lastPricePaise: num('lastPricePaise'),
+  };
+}
+
+/** The rAF-batched store. */
+export class LiveStore {
+  private state: LiveState;
+  private pending: LiveAction[] = [];
+  private scheduled = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly schedule: FrameScheduler = animationFrameScheduler,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.state = emptyState(now());
+  }
+
+  getState = (): LiveState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Queues an action; it is applied with everything else that arrives before the next frame. */
+  dispatch(action: LiveAction): void {
+    this.pending.push(action);
+    if (this.pending.length >= MAX_PENDING) {
+      this.flush();
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
+  /** Queues a stream event. */
+  ingest(event: LiveEvent): void {
+    this.dispatch({ kind: 'event', event });
+  }
+
+  /** Actions waiting for the next frame. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Applies everything queued and notifies the readers once. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const actions = this.pending;
+    this.pending = [];
+    this.state = reduce(this.state, actions, this.now());
+    for (const listener of this.listeners) listener();
+  }
+}
+
+const TERMINAL_STATUSES = new Set(['COMPLETE', 'REJECTED', 'CANCELLED']);
+
+/**
+ * Whether `candidate` is an older state of the order than `known`. Order times come from
+ * different clocks (market time of a fill may precede the time it was accepted), so the
+ * lifecycle decides first: terminal beats working, more filled beats less, then time.
+ */
+export function isBehind(candidate: Order, known: Order): boolean {
+  const candidateDone = TERMINAL_STATUSES.has(candidate.status);
+  const knownDone = TERMINAL_STATUSES.has(known.status);
+  if (candidateDone !== knownDone) return knownDone;
+  if (candidate.filledQuantity !== known.filledQuantity) return candidate.filledQuantity < known.filledQuantity;
+  return candidate.updatedAtMs < known.updatedAtMs;
+}
+
+/** Applies a batch of actions; copies each part of the state at most once per batch. */
+export function reduce(previous: LiveState, actions: readonly LiveAction[], nowMs: number): LiveState {
+  let connection = previous.connection;
+  let quotes: Map<string, LiveQuote> | undefined;
+  let orders: Map<string, Order> | undefined;
+  let orderSteps: Map<string, readonly OrderStep[]> | undefined;
+  let positions: Map<string, LivePosition> | undefined;
+  let pnl: Map<string, { summary: PortfolioSummary; atMs: number }> | undefined;
+  let equity: Map<string, readonly EquityPoint[]> | undefined;
+  let alerts: RiskAlertView[] | undefined;
+  let actorEvents: ActorEventView[] | undefined;
+  let eventsApplied = previous.eventsApplied;
+
+  const setOrder = (order: Order, step?: OrderStep): void => {
+    orders ??= new Map(previous.orders);
+    const known = orders.get(order.clientOrderId);
+    if (!known || !isBehind(order, known)) orders.set(order.clientOrderId, order);
+    if (step) {
+      orderSteps ??= new Map(previous.orderSteps);
+      const steps = orderSteps.get(order.clientOrderId) ?? [];
+      orderSteps.set(order.clientOrderId, [...steps, step].slice(-MAX_ORDER_STEPS));
+    }
+  };
+  const setPosition = (position: LivePosition): void => {
+    positions ??= new Map(previous.positions);
+    positions.set(positionKey(position.portfolioId, position.symbol, position.product), position);
+  };
+  const addEquity = (portfolioId: string, equityPaise: number, atMs: number): void => {
+    equity ??= new Map(previous.equity);
+    const points = equity.get(portfolioId) ?? [];
+    const timeSec = Math.floor(atMs / 1000);
+    const last = points[points.length - 1];
+    if (last && last.timeSec >= timeSec) equity.set(portfolioId, [...points.slice(0, -1), { timeSec: last.timeSec, equityPaise }]);
+    else equity.set(portfolioId, [...points, { timeSec, equityPaise }].slice(-MAX_EQUITY_POINTS));
+  };
+  const setPnl = (portfolioId: string, summary: PortfolioSummary, atMs: number): void => {
+    pnl ??= new Map(previous.pnl);
+    pnl.set(portfolioId, { summary, atMs });
+    addEquity(portfolioId, summary.equityPaise, atMs);
+  };
+
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'connection':
+        connection = {
+          ...connection,
+          status: action.status,
+          sinceMs: action.status === connection.status ? connection.sinceMs : action.atMs,
+          reconnects: action.status === 'reconnecting' && connection.status !== 'reconnecting' ? connection.reconnects + 1 : connection.reconnects,
+          ...(action.detail === undefined ? {} : { detail: action.detail }),
+        };
+        break;
+      case 'positions':
+        for (const portfolio of action.response.portfolios) {
+          for (const position of portfolio.positions) {
+            const live = toLivePosition(portfolio.portfolioId, position);
+            if (live) setPosition(live);
+          }
+          setPnl(portfolio.portfolioId, portfolio.summary, action.atMs);
+        }
+        break;
+      case 'orders':
+        for (const order of action.orders) setOrder(order);
+        break;
+      case 'pnl':
+        setPnl(action.portfolioId, action.summary, action.atMs);
+        break;
+      case 'equity':
+        addEquity(action.portfolioId, action.equityPaise, action.atMs);
+        break;
+      case 'snapshot': {
+        const data = action.data;
+        if (Array.isArray(data.orders)) for (const order of data.orders as Order[]) setOrder(order);
+        if (Array.isArray(data.positions)) {
+          for (const entry of data.positions as { portfolioId: string; positions: Record<string, unknown>[] }[]) {
+            for (const raw of entry.positions) {
+              const live = toLivePosition(entry.portfolioId, raw);
+              if (live) setPosition(live);
+            }
+          }
+        }
+        if (Array.isArray(data.pnl)) for (const entry of data.pnl as { portfolioId: string; summary: PortfolioSummary }[]) setPnl(entry.portfolioId, entry.summary, action.atMs);
+        break;
+      }
+      case 'event': {
+        const event = action.event;
+        eventsApplied += 1;
+        connection = { ...connection, lastEventAtMs: nowMs, lastSeq: Math.max(connection.lastSeq, event.seq) };
+        const data = event.data;
+        if (!isRecord(data)) break;
+        if (event.topic.startsWith('quotes:')) {
+          quotes ??= new Map(previous.quotes);
+          applyQuote(quotes, data, nowMs);
+        } else if (event.topic === 'orders') {
+          const order = data.order as Order | undefined;
+          if (!order) break;
+          const fill = isRecord(data.fill) ? data.fill : undefined;
+          setOrder(order, {
+            atMs: event.atMs,
+            event: typeof data.event === 'string' ? data.event : 'updated',
+            status: order.status,
+            filledQuantity: order.filledQuantity,
+            ...(order.statusMessage ? { message: order.statusMessage } : {}),
+            ...(fill ? { fill: { quantity: Number(fill.quantity), pricePaise: Number(fill.pricePaise), chargesPaise: Number(fill.chargesPaise) } } : {}),
+          });
+        } else if (event.topic === 'positions') {
+          const portfolioId = typeof data.portfolioId === 'string' ? data.portfolioId : undefined;
+          if (portfolioId && isRecord(data.position)) {
+            const live = toLivePosition(portfolioId, data.position);
+            if (live) setPosition(live);
+          }
+        } else if (event.topic === 'pnl') {
+          if (typeof data.portfolioId === 'string' && isRecord(data.summary)) setPnl(data.portfolioId, data.summary as unknown as PortfolioSummary, event.atMs);
+        } else if (event.topic === 'risk-alerts') {
+          alerts ??= [...previous.alerts];
+          alerts.unshift({
+            seq: event.seq,
+            severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
+            code: typeof data.code === 'string' ? data.code : 'alert',
+            message: typeof data.message === 'string' ? data.message : '',
+            atMs: typeof data.atMs === 'number' ? data.atMs : event.atMs,
+            ...(typeof data.strategyId === 'string' ? { strategyId: data.strategyId } : {}),
+            ...(typeof data.symbol === 'string' ? { symbol: data.symbol } : {}),
+          });
+        } else if (event.topic === 'actors') {
+          actorEvents ??= [...previous.actorEvents];
+          actorEvents.unshift({
+            seq: event.seq,
+            event: typeof data.event === 'string' ? data.event : 'changed',
+            path: typeof data.path === 'string' ? data.path : event.key,
+            atMs: typeof data.atMs === 'number' ? data.atMs : event.atMs,
+            ...(typeof data.restarts === 'number' ? { restarts: data.restarts } : {}),
+            ...(typeof data.error === 'string' ? { error: data.error } : {}),
+          });
+        }
+        break;
+      }
+    }
+  }
+
+  return {
+    connection,
+    quotes: quotes ?? previous.quotes,
+    orders: orders ?? previous.orders,
+    orderSteps: orderSteps ?? previous.orderSteps,
+    positions: positions ?? previous.positions,
+    pnl: pnl ?? previous.pnl,
+    equity: equity ?? previous.equity,
+    alerts: alerts ? alerts.slice(0, MAX_ALERTS) : previous.alerts,
+    actorEvents: actorEvents ? actorEvents.slice(0, MAX_ACTOR_EVENTS) : previous.actorEvents,
+    flushes: previous.flushes + 1,
+    eventsApplied,
+  };
+}
+
+function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown>, nowMs: number): void {
+  const symbol = data.symbol;
+  const ltpPaise = data.ltpPaise;
+  if (typeof symbol !== 'string' || typeof ltpPaise !== 'number') return;
+  const exchangeTimeMs = typeof data.exchangeTimeMs === 'number' ? data.exchangeTimeMs : nowMs;
+  const volume = typeof data.volume === 'number' ? data.volume : 0;
+  const known = quotes.get(symbol);
+  const history = known ? (known.history.length >= HISTORY_POINTS ? [...known.history.slice(1 - HISTORY_POINTS), ltpPaise] : [...known.history, ltpPaise]) : [ltpPaise];
+  quotes.set(symbol, {
+    symbol,
+    ltpPaise,
+    ...(typeof data.bidPaise === 'number' ? { bidPaise: data.bidPaise } : {}),
+    ...(typeof data.askPaise === 'number' ? { askPaise: data.askPaise } : {}),
+    volume,
+    exchangeTimeMs,
+    receivedAtMs: nowMs,
+    history,
+    candles: addToCandles(known?.candles ?? [], exchangeTimeMs, ltpPaise, volume, known?.volume),
+  });
+}
+
+/** Adds a price to one-minute candles (market time); volume is the growth of the cumulative volume. */
+export function addToCandles(candles: readonly Candle[], exchangeTimeMs: number, pricePaise: number, cumulativeVolume: number, previousVolume: number | undefined): readonly Candle[] {
+  const timeSec = Math.floor(exchangeTimeMs / 60_000) * 60;
+  const traded = previousVolume === undefined ? 0 : Math.max(0, cumulativeVolume - previousVolume);
+  const last = candles[candles.length - 1];
+  if (last && last.timeSec === timeSec) {
+    const updated: Candle = { ...last, highPaise: Math.max(last.highPaise, pricePaise), lowPaise: Math.min(last.lowPaise, pricePaise), closePaise: pricePaise, volume: last.volume + traded };
+    return [...candles.slice(0, -1), updated];
+  }
+  if (last && last.timeSec > timeSec) return candles; // out of order: ignore
+  const next: Candle = { timeSec, openPaise: pricePaise, highPaise: pricePaise, lowPaise: pricePaise, closePaise: pricePaise, volume: traded };
+  return candles.length >= MAX_CANDLES ? [...candles.slice(1), next] : [...candles, next];
+}
