@@ -9,6 +9,12 @@ import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
 import { Runtime } from './runtime/runtime.js';
 import { openStores } from './persistence/stores.js';
+import { PostgresAuditStore } from './persistence/audit-store.js';
+import { PostgresAuthStore } from './persistence/auth-store.js';
+import { connectRedis } from './persistence/redis/redis-key-value.js';
+import { OrderJournal } from './persistence/journal-orders.js';
+import { recoverFromJournal } from './persistence/recovery.js';
+import { TieredSnapshotStore } from './persistence/tiered-snapshot-store.js';
 import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
 
 /** Counters for the terminal status line. */
@@ -27,6 +33,8 @@ export interface Running {
   readonly gateway: GatewayInstance;
   /** Set when this start created the first admin with a generated password (show it once). */
   readonly generatedAdmin?: { readonly username: string; readonly password: string } | undefined;
+  /** The stores' health: the journal (orders are refused while it is down) and Redis (hot snapshots only). */
+  persistence?(): { readonly journal: 'ok' | 'down'; readonly redis: 'ok' | 'degraded' | 'not configured' };
   stop(reason: string): Promise<void>;
 }
 
@@ -42,18 +50,26 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
   let lastTickWallMs: number | undefined;
   const stores = await openStores(config, log);
+  const journal = new OrderJournal(stores.database);
+  let journalHealthy = true;
+  const portfolio = { portfolioId: 'paper', initialCashPaise: config.initialCashPaise };
   const runtime = new Runtime({
     instruments: market.instruments,
     strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
-    portfolio: { portfolioId: 'paper', initialCashPaise: config.initialCashPaise },
+    portfolio,
     clock: { nowMs: () => market.simulatedTimeMs },
     logger: log,
     metrics,
     snapshotStore: stores.snapshots,
+    journal,
+    onJournalHealth: (healthy) => (journalHealthy = healthy),
   });
   const restored = await runtime.restoreFrom(stores.snapshots);
   log.info({ restored, ...stores.describe }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
+  // replay the journal after the snapshots (no side effects), reconcile with the broker
+  const recovery = await recoverFromJournal({ journal, target: runtime, portfolios: [portfolio], nowMs: () => Date.now(), log });
   runtime.start();
+  for (const alert of recovery.alerts) runtime.bus.publish(alert);
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
   metrics.attachBus(runtime.bus);
@@ -78,7 +94,12 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   });
 
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
+  // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
+  const rateLimitRedis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
   const gateway = await buildGateway({
+    authStore: new PostgresAuthStore(stores.database),
+    auditStore: new PostgresAuditStore(stores.database),
+    ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
     runtime,
     config: config.gateway,
@@ -100,12 +121,14 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     stats,
     gateway,
     generatedAdmin,
+    persistence: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: stores.snapshots instanceof TieredSnapshotStore ? stores.snapshots.status().redis : 'not configured' }),
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping: intake closed, draining actors');
         feed.unsubscribe();
         await runtime.stop(8_000);
         await gateway.close();
+        rateLimitRedis?.disconnect();
         await stores.close();
         log.info('stopped cleanly');
       })();

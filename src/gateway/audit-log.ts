@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 export const AuditEntry = Type.Object({
   seq: Type.Integer(),
   atMs: Type.Integer(),
-  /** `user:<name>`, `key:<name>` or `anonymous`. */
+  /** `user:<name>`, `key:<name>`, `system` or `anonymous`. */
   actor: Type.String(),
   action: Type.String(),
   target: Type.Optional(Type.String()),
@@ -18,31 +18,47 @@ export type AuditEntry = Static<typeof AuditEntry>;
 /** What callers give; the log stamps seq and time. */
 export type AuditInput = Omit<AuditEntry, 'seq' | 'atMs'>;
 
+/** An entry as written to a store: stamped with its time; the store numbers it. */
+export type AuditRecord = Omit<AuditEntry, 'seq'>;
+
+/** A query of the audit log: newest first, filtered, before a sequence number (cursor). */
+export interface AuditFilter {
+  readonly action?: string;
+  readonly actor?: string;
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
 /**
- * The audit log: a bounded in-memory ring (newest kept) until persistence lands and
- * writes `audit_logs`. `onAppend` lets the persistence work (and metrics) follow along.
+ * The `AuditStore` port: where audit entries go. Implementations: {@link InMemoryAuditStore}
+ * (a bounded ring; unit tests and embedding) and `PostgresAuditStore`
+ * (`src/persistence/audit-store.ts`, the append-only `audit_logs` table; what `npm start` uses).
+ * The store numbers entries (`seq`), increasing in append order.
  */
-export class AuditLog {
+export interface AuditStore {
+  /** Appends in order. */
+  append(records: readonly AuditRecord[]): Promise<void>;
+  /** Newest first. */
+  query(filter: AuditFilter): Promise<AuditEntry[]>;
+}
+
+/** {@link AuditStore} in memory: a bounded ring, newest kept, lost on restart. */
+export class InMemoryAuditStore implements AuditStore {
   private readonly entries: AuditEntry[] = [];
   private seq = 0;
 
-  constructor(
-    private readonly capacity = 10_000,
-    private readonly onAppend: (entry: AuditEntry) => void = () => undefined,
-    private readonly nowMs: () => number = Date.now,
-  ) {}
+  constructor(private readonly capacity = 10_000) {}
 
-  append(input: AuditInput): AuditEntry {
-    this.seq += 1;
-    const entry: AuditEntry = { seq: this.seq, atMs: this.nowMs(), ...input };
-    this.entries.push(entry);
+  append(records: readonly AuditRecord[]): Promise<void> {
+    for (const record of records) {
+      this.seq += 1;
+      this.entries.push({ seq: this.seq, ...record });
+    }
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
-    this.onAppend(entry);
-    return entry;
+    return Promise.resolve();
   }
 
-  /** Newest first, optionally filtered, before a sequence number (cursor), at most `limit`. */
-  query(filter: { readonly action?: string; readonly actor?: string; readonly beforeSeq?: number; readonly limit: number }): AuditEntry[] {
+  query(filter: AuditFilter): Promise<AuditEntry[]> {
     const out: AuditEntry[] = [];
     for (let i = this.entries.length - 1; i >= 0 && out.length < filter.limit; i -= 1) {
       const entry = this.entries[i]!;
@@ -51,10 +67,84 @@ export class AuditLog {
       if (filter.actor !== undefined && entry.actor !== filter.actor) continue;
       out.push(entry);
     }
-    return out;
+    return Promise.resolve(out);
   }
 
   get size(): number {
     return this.entries.length;
+  }
+}
+
+/**
+ * The gateway's audit log in front of an {@link AuditStore}. `append` is synchronous for the
+ * routes (it never delays a response): entries are stamped at once and written in order, in
+ * batches, in the background. `query` (and `flush`) wait for what was appended before, so a
+ * read sees every earlier write. A failed write is reported to `onError` and retried with the
+ * next write (entries are kept, bounded by `maxPending`; beyond it the oldest are dropped and
+ * reported), so a database hiccup neither loses the trail silently nor blocks trading.
+ */
+export class AuditLog {
+  private pending: AuditRecord[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly hooks: {
+      readonly onAppend?: (record: AuditRecord) => void;
+      readonly onError?: (error: unknown, pending: number) => void;
+      readonly onDropped?: (dropped: number) => void;
+      readonly nowMs?: () => number;
+      readonly maxPending?: number;
+    } = {},
+  ) {}
+
+  append(input: AuditInput): AuditRecord {
+    const record: AuditRecord = { atMs: (this.hooks.nowMs ?? Date.now)(), ...input };
+    this.pending.push(record);
+    const max = this.hooks.maxPending ?? 100_000;
+    if (this.pending.length > max) {
+      const dropped = this.pending.length - max;
+      this.pending.splice(0, dropped);
+      this.hooks.onDropped?.(dropped);
+    }
+    this.hooks.onAppend?.(record);
+    this.schedule();
+    return record;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.writing = this.writing.then(async () => {
+      this.scheduled = false;
+      const batch = this.pending;
+      if (batch.length === 0) return;
+      this.pending = [];
+      try {
+        await this.store.append(batch);
+      } catch (error) {
+        // keep them (in order, before anything newer) for the next attempt
+        this.pending = [...batch, ...this.pending];
+        this.hooks.onError?.(error, this.pending.length);
+      }
+    });
+  }
+
+  /** Resolves once everything appended so far was handed to the store (or failed and is kept). */
+  async flush(): Promise<void> {
+    this.schedule();
+    await this.writing;
+  }
+
+  /** Newest first; sees every entry appended before the call (when the store accepted it). */
+  async query(filter: AuditFilter): Promise<AuditEntry[]> {
+    await this.flush();
+    return this.store.query(filter);
+  }
+
+  /** Entries appended but not yet in the store. */
+  get backlog(): number {
+    return this.pending.length;
   }
 }

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'invalid-cursor'
   | 'unauthenticated'
   | 'invalid-credentials'
+  | 'totp-required'
   | 'invalid-token'
   | 'forbidden'
   | 'not-found'
@@ -87,10 +88,13 @@ function isFastifyError(error: unknown): error is FastifyError {
 /**
  * Installs the error and not-found handlers: validation failures are 400 with field
  * details, client errors keep their 4xx with a stable code, anything else is a logged 500
- * `internal` whose message reveals nothing.
+ * `internal` whose message reveals nothing. `fallback` may answer an unmatched request
+ * instead (true when it did): the dashboard's single-page routes.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, options: { readonly fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean } = {}): void {
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    // the dashboard's client-side routes (e.g. /orders) answer its index.html
+    if (options.fallback?.(request, reply)) return;
     void reply.code(404).send(envelope('not-found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
   });
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {

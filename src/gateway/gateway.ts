@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -6,20 +7,24 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog, InMemoryAuditStore, type AuditStore } from './audit-log.js';
 import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
 import type { FeedState, GatewayContext, GatewayInstance } from './context.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
+import { redisRateLimitStore } from './rate-limit-store.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { tradingRoutes } from './routes/trading.routes.js';
+import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
@@ -35,13 +40,22 @@ export interface GatewayDeps {
   readonly feedState: () => FeedState;
   /** Whether `POST /api/v1/actors/fault` may crash actors (admins only, and only when enabled). */
   readonly allowFaultInjection?: boolean;
-  /** Default: {@link InMemoryAuthStore}. */
+  /** Users, refresh tokens, API keys. Default: {@link InMemoryAuthStore} (lost on restart); `npm start` gives `PostgresAuthStore`. */
   readonly authStore?: AuthStore;
+  /** Where audit entries go. Default: {@link InMemoryAuditStore} (a ring of `auditCapacity`); `npm start` gives `PostgresAuditStore`. */
+  readonly auditStore?: AuditStore;
+  /**
+   * Redis (an ioredis client, e.g. `RedisKeyValueStore.client`) for the rate-limit counters, so
+   * several gateway processes share each client's budget. Default: counters in this process.
+   */
+  readonly rateLimitRedis?: Pick<Redis, 'eval'>;
+  /** The built dashboard served at `/` (default `ui/dist` of this checkout). */
+  readonly uiDir?: string;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Overrides of the stream hub (tests use short heartbeats and small buffers). */
   readonly stream?: Partial<Omit<StreamHubOptions, 'snapshot' | 'knownSymbol' | 'metrics'>>;
-  /** Audit ring size (default 10,000). */
+  /** Audit ring size of the default in-memory audit store (default 10,000). */
   readonly auditCapacity?: number;
   /** Told when the first admin was created with a generated password (so a terminal can show it once). */
   readonly onGeneratedAdmin?: (username: string, password: string) => void;
@@ -86,7 +100,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
 
-  installErrorHandling(app);
+  const dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } = {};
+  installErrorHandling(app, { fallback: (request, reply) => dashboard.fallback?.(request, reply) ?? false });
+  // routes outside the API (the dashboard's files) are public and not rate limited
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== undefined || route.url.startsWith('/api/') || route.url === '/metrics') return;
+    route.config = { ...route.config, access: 'public', rateLimit: false };
+  });
   app.addSchema(ErrorEnvelope);
 
   const jwtSecret = config.jwtSecret ?? randomSecret(48);
@@ -94,7 +114,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: config.accessTokenTtlSec } });
 
   const metrics = runtime.metrics;
-  const audit = new AuditLog(deps.auditCapacity ?? 10_000, (entry) => metrics.auditEntries.inc({ action: entry.action }));
+  const audit = new AuditLog(deps.auditStore ?? new InMemoryAuditStore(deps.auditCapacity ?? 10_000), {
+    onAppend: (entry) => metrics.auditEntries.inc({ action: entry.action }),
+    onError: (error, pending) => app.log.error({ err: error, pending }, 'could not write the audit log; entries are kept and retried'),
+    onDropped: (dropped) => app.log.error({ dropped }, 'audit backlog full: the oldest unwritten entries were dropped'),
+  });
   const auth = new AuthService(deps.authStore ?? new InMemoryAuthStore(), { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims>(token) }, config);
   const session = new SessionStore();
   const hub = new StreamHub({
@@ -184,10 +208,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     for (const quote of runtime.cache.all()) hub.offerQuote(quote.symbol, quote);
   }, deps.stream?.quoteIntervalMs ?? 250);
   quoteSampler.unref();
-  app.addHook('onClose', () => {
+  app.addHook('onClose', async () => {
     clearInterval(quoteSampler);
     for (const off of unsubscribe) off();
     hub.close();
+    await audit.flush();
   });
 
   // authentication: Bearer access token or X-API-Key; then the route's access rule
@@ -219,6 +244,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     done();
   });
 
+  let lastRedisWarnMs = 0;
   await app.register(fastifyRateLimit, {
     global: true,
     hook: 'onRequest',
@@ -233,6 +259,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
       return config.rateLimitPerRole[principal.role] ?? config.rateLimitPerMinute;
     },
     allowList: (request) => request.principal?.rateLimitPerMinute === null,
+    // shared counters in Redis when given; if Redis fails, requests pass (and it is logged) rather than fail
+    ...(deps.rateLimitRedis
+      ? {
+          store: redisRateLimitStore(deps.rateLimitRedis, 'ratelimit:', (error) => {
+            if (Date.now() - lastRedisWarnMs < 10_000) return;
+            lastRedisWarnMs = Date.now();
+            app.log.warn({ err: error }, 'rate-limit counters in Redis are unavailable: requests are not limited meanwhile');
+          }),
+          skipOnError: true,
+        }
+      : {}),
     errorResponseBuilder: (_request, context) =>
       new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
   });
@@ -254,8 +291,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
 
   await authRoutes(app, ctx);
   await tradingRoutes(app, ctx);
+  await strategyRoutes(app, ctx);
   await systemRoutes(app, ctx);
   await streamRoute(app, ctx);
+  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
   const admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
   if (admin?.generatedPassword !== undefined) {

@@ -148,15 +148,48 @@ export const TradesQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Schema: ConfigFieldSchema (a strategy setting, for validation messages and the dashboard's form). */
+export const ConfigFieldSchema = Type.Object({
+  name: Type.String(),
+  type: Type.Enum(['integer', 'number', 'string', 'boolean', 'symbols', 'enum']),
+  description: Type.String(),
+  default: Type.Optional(Type.Unknown()),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  options: Type.Optional(Type.Array(Type.String())),
+});
+
+/** Schema: StrategyKindSchema (a registered strategy kind). */
+export const StrategyKindSchema = Type.Object({
+  kind: Type.String(),
+  description: Type.String(),
+  regimes: Type.Optional(Type.Array(Type.String())),
+  configFields: Type.Array(ConfigFieldSchema),
+});
+
 /** Schema: StrategySchema. */
 export const StrategySchema = Type.Object({
   strategyId: Type.String(),
   kind: Type.String(),
+  portfolioId: Type.String(),
   paused: Type.Boolean(),
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
   stats: Type.Object({ ticks: Type.Integer(), bars: Type.Integer(), intents: Type.Integer(), rejected: Type.Integer(), fills: Type.Integer() }),
+  config: Type.Record(Type.String(), Type.Unknown(), { description: 'the settings in effect (defaults applied)' }),
+  configFields: Type.Array(ConfigFieldSchema),
 });
+
+const StrategyId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', description: 'letters, digits, _ and -' });
+const StrategyConfig = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50, description: 'settings by name (see configFields of GET /api/v1/strategy-kinds)' });
+
+/** Schema: CreateStrategyBody. */
+export const CreateStrategyBody = Type.Object(
+  { strategyId: StrategyId, kind: Type.String({ minLength: 1, maxLength: 64 }), config: Type.Optional(StrategyConfig), portfolioId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+  { additionalProperties: false },
+);
+/** Schema: UpdateStrategyBody. */
+export const UpdateStrategyBody = Type.Object({ config: StrategyConfig }, { additionalProperties: false });
 
 /** Schema: InstrumentSchema. */
 export const InstrumentSchema = Type.Object({
@@ -174,9 +207,21 @@ export const InstrumentSchema = Type.Object({
 
 /** Schema: LoginBody. */
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+    totpCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'the current code of your authenticator app, when two-factor login is enabled' })),
+  },
   { additionalProperties: false },
 );
+/** Schema: TotpCodeBody. */
+export const TotpCodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'a current 6-digit code' }) }, { additionalProperties: false });
+/** Schema: TotpEnrollment. */
+export const TotpEnrollment = Type.Object({
+  secret: Type.String({ description: 'base32 secret (shown only now)' }),
+  otpauthUri: Type.String({ description: 'otpauth://totp/… for an authenticator app (as a QR code or pasted)' }),
+  confirmWith: Type.String(),
+});
 /** Schema: RefreshBody. */
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 /** Schema: TokenPairSchema. */
@@ -194,7 +239,7 @@ export const CreateUserBody = Type.Object(
   { additionalProperties: false },
 );
 /** Schema: UserSchema. */
-export const UserSchema = Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema, createdAtMs: Type.Integer(), disabled: Type.Boolean() });
+export const UserSchema = Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema, createdAtMs: Type.Integer(), disabled: Type.Boolean(), totpEnabled: Type.Boolean() });
 
 /** Schema: CreateApiKeyBody. */
 export const CreateApiKeyBody = Type.Object(

@@ -1,4 +1,4 @@
-import { createActorSystem, InMemorySnapshotStore, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
+import { createActorSystem, InMemorySnapshotStore, type ActorContext, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Inlet, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
 import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execution/kite-execution.actor.js';
@@ -8,10 +8,11 @@ import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfo
 import { riskBehavior } from '../actors/risk/risk.actor.js';
 import type { RiskCommand } from '../actors/risk/risk.protocol.js';
 import { strategyBehavior, wrapBars, wrapTicks, type StrategyInstance } from '../actors/strategy/strategy.actor.js';
-import type { StrategyCommand, StrategyStatus } from '../actors/strategy/strategy.protocol.js';
+import type { StrategyCommand, StrategyHostState, StrategyStatus } from '../actors/strategy/strategy.protocol.js';
 import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.js';
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
+import type { Journal } from '../persistence/journal.js';
 import { summarisePortfolio, type Bar, type Instrument, type Paise, type PortfolioState, type Tick } from '../model/index.js';
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from '../risk/risk-gate.js';
 import { strategyByKind } from '../strategies/index.js';
@@ -47,6 +48,10 @@ export interface RuntimeOptions {
   readonly maxPendingBatches?: number;
   /** Trade through Kite: `/execution/kite` replaces the paper broker; orders are polled every `pollEveryMs` (default 5000) as a fallback to postbacks. */
   readonly kite?: { readonly broker: KiteExecutionBroker; readonly pollEveryMs?: number };
+  /** Journal before acting (paper execution): orders, order changes and fills are durable before they are acted on. Backtests and benchmarks run without. */
+  readonly journal?: Journal;
+  /** Told when the journal goes down (false) or comes back (true). */
+  readonly onJournalHealth?: (healthy: boolean) => void;
 }
 
 /** Groups under the root, in start order: sinks first, sources last. */
@@ -69,6 +74,10 @@ export class Runtime {
   private stopped = false;
   private readonly initialSnapshots = new Map<string, Snapshot>();
   private kitePoll: ReturnType<typeof setInterval> | undefined;
+  /** Strategies added or changed at run time: the `/strategies` group's context, specs as given, inlets wired. */
+  private strategiesCtx: ActorContext<never> | undefined;
+  private readonly strategySpecs = new Map<string, StrategySpec>();
+  private readonly strategyInlets = new Map<string, { readonly ticks: Inlet<readonly Tick[]>; readonly bars: Inlet<Bar> }>();
   /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
   kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
 
@@ -105,11 +114,13 @@ export class Runtime {
     const definition = strategyByKind(spec.kind);
     const raw = (spec.config ?? {}) as Record<string, unknown>;
     const withSymbols = raw.symbols === undefined ? { ...raw, symbols: this.options.instruments.map((i) => i.symbol) } : raw;
+    const config: unknown = definition.parseConfig(withSymbols);
+    this.strategySpecs.set(spec.strategyId, spec);
     return {
       strategyId: spec.strategyId,
       portfolioId: spec.portfolioId ?? this.options.portfolio.portfolioId,
       definition,
-      config: definition.parseConfig(withSymbols),
+      config,
     };
   }
 
@@ -139,6 +150,16 @@ export class Runtime {
       }
     }
     return restored;
+  }
+
+  /** The snapshot `start()` will restore the actor at `path` from (after `restoreFrom`), if any. */
+  restoredSnapshot(path: string): Snapshot | undefined {
+    return this.initialSnapshots.get(path);
+  }
+
+  /** Sets the snapshot `start()` restores `snapshot.key` from: recovery corrects them from the journal. Call before `start()`. */
+  setRestoredSnapshot(snapshot: Snapshot): void {
+    this.initialSnapshots.set(snapshot.key, snapshot);
   }
 
   /** Spawn options of a child: supervision, and its restored snapshot when there is one. */
@@ -193,6 +214,8 @@ export class Runtime {
         config: options.broker ?? {},
         log: this.log,
         ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
+        ...(options.journal ? { journal: options.journal } : {}),
+        ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
       };
       const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), this.spawnOptions('/execution/paper'));
       directory.execution = ref;
@@ -217,30 +240,8 @@ export class Runtime {
       directory.strategies.clear();
       directory.tickSubscribers.clear();
       directory.barSubscribers.clear();
-      for (const instance of this.strategyInstances) {
-        const ref: ActorRef<StrategyCommand> = ctx.spawn(
-          instance.strategyId,
-          this.cadence(
-            strategyBehavior(instance, {
-              directory,
-              cache: this.cache,
-              clock: options.clock,
-              log: this.log,
-              portfolioCashPaise: (portfolioId) => this.portfolioStates.get(portfolioId)?.cashPaise,
-            }),
-          ),
-          this.spawnOptions(`/strategies/${instance.strategyId}`),
-        );
-        directory.strategies.set(instance.strategyId, ref);
-        const ticks = system.inlet(ref, wrapTicks, { maxPending, overflow: { kind: 'drop-oldest' } });
-        const bars = system.inlet(ref, wrapBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
-        for (const subscription of instance.definition.subscriptions(instance.config)) {
-          for (const symbol of subscription.symbols) {
-            if (subscription.kind === 'ticks') directory.addTickSubscriber(symbol, ticks);
-            else directory.addBarSubscriber(symbol, bars);
-          }
-        }
-      }
+      this.strategiesCtx = ctx;
+      for (const instance of this.strategyInstances) this.spawnStrategy(ctx, instance, this.spawnOptions(`/strategies/${instance.strategyId}`));
     });
 
     if (options.kite && this.kitePoll === undefined) {
@@ -264,6 +265,79 @@ export class Runtime {
         );
       }
     });
+  }
+
+  /** Spawns one strategy actor under `/strategies` and wires its tick and bar subscriptions. */
+  private spawnStrategy(ctx: ActorContext<never>, instance: StrategyInstance, spawnOptions: SpawnOptions<StrategyHostState>): void {
+    const { system, directory, options } = this;
+    const ref: ActorRef<StrategyCommand> = ctx.spawn(
+      instance.strategyId,
+      this.cadence(
+        strategyBehavior(instance, {
+          directory,
+          cache: this.cache,
+          clock: options.clock,
+          log: this.log,
+          portfolioCashPaise: (portfolioId) => this.portfolioStates.get(portfolioId)?.cashPaise,
+        }),
+      ),
+      spawnOptions,
+    );
+    directory.strategies.set(instance.strategyId, ref);
+    const ticks = system.inlet(ref, wrapTicks, { maxPending: options.maxPendingBatches ?? 10_000, overflow: { kind: 'drop-oldest' } });
+    const bars = system.inlet(ref, wrapBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+    this.strategyInlets.set(instance.strategyId, { ticks, bars });
+    for (const subscription of instance.definition.subscriptions(instance.config)) {
+      for (const symbol of subscription.symbols) {
+        if (subscription.kind === 'ticks') directory.addTickSubscriber(symbol, ticks);
+        else directory.addBarSubscriber(symbol, bars);
+      }
+    }
+  }
+
+  /** The spec a strategy runs with (as given at start, by {@link addStrategy} or {@link reconfigureStrategy}). */
+  strategySpec(strategyId: string): StrategySpec | undefined {
+    return this.strategySpecs.get(strategyId);
+  }
+
+  /**
+   * Adds a strategy while running: validates its config (throws `StrategyConfigError` naming the
+   * field, or an Error for an unknown kind or a taken id), spawns its actor under `/strategies`
+   * and wires its subscriptions. A restart of the group re-creates it like the others.
+   */
+  addStrategy(spec: StrategySpec): void {
+    const ctx = this.strategiesCtx;
+    if (this.stopped || ctx === undefined) throw new Error('the runtime is not running');
+    if (this.directory.strategies.has(spec.strategyId) || this.strategyInstances.some((existing) => existing.strategyId === spec.strategyId)) throw new Error(`strategy "${spec.strategyId}" exists`);
+    const instance = this.instantiate(spec);
+    this.strategyInstances.push(instance);
+    this.spawnStrategy(ctx, instance, { supervision: SUPERVISION });
+  }
+
+  /**
+   * Changes a running strategy's parameters: `config` is merged over its current config and
+   * validated (throws `StrategyConfigError` without changing anything), then the actor is
+   * stopped (final snapshot) and spawned again with the new config from that snapshot, so
+   * its positions, working orders, intent numbering and pause state carry over.
+   */
+  async reconfigureStrategy(strategyId: string, config: Readonly<Record<string, unknown>>): Promise<void> {
+    const ctx = this.strategiesCtx;
+    const spec = this.strategySpecs.get(strategyId);
+    const index = this.strategyInstances.findIndex((instance) => instance.strategyId === strategyId);
+    if (this.stopped || ctx === undefined) throw new Error('the runtime is not running');
+    if (spec === undefined || index < 0) throw new Error(`no strategy "${strategyId}"`);
+    const next: StrategySpec = { ...spec, config: { ...((spec.config ?? {}) as Record<string, unknown>), ...config } };
+    const instance = this.instantiate(next);
+    const inlets = this.strategyInlets.get(strategyId);
+    if (inlets) {
+      for (const [symbol, list] of this.directory.tickSubscribers) this.directory.tickSubscribers.set(symbol, list.filter((inlet) => inlet !== inlets.ticks));
+      for (const [symbol, list] of this.directory.barSubscribers) this.directory.barSubscribers.set(symbol, list.filter((inlet) => inlet !== inlets.bars));
+    }
+    const ref = this.directory.strategies.get(strategyId);
+    if (ref) await this.system.stop(ref);
+    const snapshot = this.system.lastSnapshot(`/strategies/${strategyId}`);
+    this.strategyInstances[index] = instance;
+    this.spawnStrategy(ctx, instance, snapshot ? { supervision: SUPERVISION, initialSnapshot: snapshot } : { supervision: SUPERVISION });
   }
 
   /** A supervising group actor whose only job is to own (and re-create) its children. */

@@ -66,8 +66,8 @@ describe('gateway REST /api/v1', () => {
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/ema/resume', headers: { authorization } })).json()).toMatchObject({ paused: false });
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/nope/pause', headers: { authorization } })).statusCode).toBe(404);
     const create = await app.inject({ method: 'POST', url: '/api/v1/strategies', headers: { authorization }, payload: { kind: 'ema-cross' } });
-    expect(create.statusCode).toBe(501);
-    expect(create.json()).toMatchObject({ error: { code: 'not-implemented' } });
+    expect(create.statusCode).toBe(400);
+    expect(create.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ in: 'body', path: '/strategyId' }] } });
 
     const instruments = (await app.inject({ url: '/api/v1/instruments', headers: { authorization } })).json<{ items: { symbol: string; lastPricePaise: number | null }[] }>();
     expect(instruments.items.find((i) => i.symbol === 'INFY')?.lastPricePaise).toBe(112_000);

@@ -6,7 +6,9 @@ import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
-import type { ExecutionCommand } from './execution.protocol.js';
+import type { Journal } from '../../persistence/journal.js';
+import { EXECUTION_STREAM, toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
+import type { ExecutionCommand, JournalItem, PaperExecutionMessage } from './execution.protocol.js';
 
 export interface ExecutionActorDeps {
   readonly directory: Directory;
@@ -18,6 +20,22 @@ export interface ExecutionActorDeps {
   readonly log: Logger;
   /** Called with the tick-to-order latency in microseconds of every order that carries its trigger time. */
   readonly onOrderLatencyUs?: (latencyUs: number) => void;
+  /**
+   * Journal before acting. When set, an approved order is appended (`OrderPlaced`) and only
+   * submitted to the broker once the append is durable; broker events (order updates, fills)
+   * are appended as they happen, batched (at most one append in flight; what arrives meanwhile
+   * goes in the next one), and reported onward (portfolio, risk, strategy, bus) only once
+   * durable. While the journal fails, new orders are refused (fail closed, with a RiskAlert),
+   * market data keeps flowing, and the events waiting are retried until it is back. Without it
+   * (backtests, benchmarks) everything happens synchronously, as before.
+   */
+  readonly journal?: Journal;
+  /** The journal stream of this actor; default {@link EXECUTION_STREAM}. */
+  readonly journalStream?: string;
+  /** Backoff between journal retries while it is down; default 50 ms .. 1 s. */
+  readonly journalRetryMs?: { readonly min: number; readonly max: number };
+  /** Told whenever the journal goes down (false) or comes back (true): health. */
+  readonly onJournalHealth?: (healthy: boolean) => void;
 }
 
 /** The execution actor's state: the paper broker and the orders of the session. */
@@ -111,20 +129,179 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         assertNever(event, 'broker event');
     }
   }
+}
+
+
+/** Journal-mode bookkeeping (in memory only: what is not durable yet is not in any snapshot's orders). */
+interface JournalOutbox {
+  queue: JournalItem[];
+  inFlight: boolean;
+  healthy: boolean;
+  retryScheduled: boolean;
+  retryDelayMs: number;
+  /** Client order ids appended (or being appended) but not yet acted on: duplicates too. */
+  readonly pendingIds: Set<string>;
+}
+
+function entriesOf(stream: string, item: JournalItem): OrderJournalEntry[] {
+  if (item.kind === 'place') return [{ type: 'OrderPlaced', order: item.order }];
+  const entries: OrderJournalEntry[] = [];
+  for (const event of item.events) {
+    if (event.kind === 'order-updated') entries.push({ type: 'OrderUpdated', order: event.order });
+    else if (event.kind === 'fill') entries.push({ type: 'Fill', fill: event.fill, order: event.order });
+  }
+  void stream;
+  return entries;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** The journal-mode half of the execution actor. */
+function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>) => void) {
+  const stream = deps.journalStream ?? EXECUTION_STREAM;
+  const retry = deps.journalRetryMs ?? { min: 50, max: 1000 };
+  let outbox: JournalOutbox = fresh();
+  function fresh(): JournalOutbox {
+    return { queue: [], inFlight: false, healthy: true, retryScheduled: false, retryDelayMs: retry.min, pendingIds: new Set() };
   }
 
+  const alert = (code: string, severity: 'info' | 'warning' | 'critical', message: string, order?: Order): void => {
+    deps.bus.publish({
+      type: 'RiskAlert',
+      severity,
+      code,
+      message,
+      atMs: deps.clock.nowMs(),
+      ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}),
+    });
+  };
+
+  /** An approved order that will not be placed: the strategy hears why, risk releases its reservation. */
+  const refuse = (order: Order, reason: string, ctx: ActorContext<PaperExecutionMessage>): void => {
+    outbox.pendingIds.delete(order.clientOrderId);
+    deps.metrics.orders.inc({ status: 'REFUSED' });
+    const strategy = deps.directory.strategies.get(order.strategyId);
+    if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: order.intentId, symbol: order.symbol, reason } });
+    if (deps.directory.risk) {
+      ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, order.quantity) });
+    }
+  };
+
+  const flush = (ctx: ActorContext<PaperExecutionMessage>): void => {
+    if (outbox.inFlight || outbox.retryScheduled) return;
+    if (outbox.queue.length === 0 && outbox.healthy) return;
+    const batch = outbox.queue;
+    outbox.queue = [];
+    outbox.inFlight = true;
+    const entries = batch.flatMap((item) => entriesOf(stream, item)).map((entry) => toJournalEntry(stream, entry));
+    // down and nothing to write: probe with a read so we notice when it is back
+    const work = entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []);
+    ctx.pipeToSelf(work, (result) => ({ type: 'JournalAppended', batch, result }));
+  };
+
+  return {
+    reset(): void {
+      outbox = fresh();
+    },
+    isPending: (clientOrderId: string): boolean => outbox.pendingIds.has(clientOrderId),
+    get healthy(): boolean {
+      return outbox.healthy;
+    },
+    place(state: ExecutionState, order: Order, ctx: ActorContext<PaperExecutionMessage>, triggerReceivedMonoMs: number | undefined): void {
+      if (state.orders.has(order.clientOrderId) || outbox.pendingIds.has(order.clientOrderId)) {
+        // a restarted strategy may repeat an id the journal already has: it must hear it is not placed
+        deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
+        refuse(order, `Client order id ${order.clientOrderId} was already used.`, ctx);
+        return;
+      }
+      if (!outbox.healthy) {
+        refuse(order, 'The order journal is unavailable: new orders are refused until it is back.', ctx);
+        alert('journal-unavailable', 'critical', `order ${order.clientOrderId} refused: the order journal is unavailable`, order);
+        return;
+      }
+      outbox.pendingIds.add(order.clientOrderId);
+      outbox.queue.push(triggerReceivedMonoMs === undefined ? { kind: 'place', order } : { kind: 'place', order, triggerReceivedMonoMs });
+      flush(ctx);
+    },
+    events(events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>): void {
+      if (events.length === 0) return;
+      outbox.queue.push({ kind: 'events', events });
+      flush(ctx);
+    },
+    retry(ctx: ActorContext<PaperExecutionMessage>): void {
+      outbox.retryScheduled = false;
+      flush(ctx);
+    },
+    appended(state: ExecutionState, batch: readonly JournalItem[], ok: boolean, error: unknown, ctx: ActorContext<PaperExecutionMessage>): void {
+      outbox.inFlight = false;
+      if (!ok) {
+        if (outbox.healthy) {
+          outbox.healthy = false;
+          deps.onJournalHealth?.(false);
+          deps.log.error({ err: error }, 'the order journal is unavailable: new orders are refused (fail closed); market data keeps flowing');
+          alert('journal-unavailable', 'critical', `the order journal is unavailable (${error instanceof Error ? error.message : String(error)}): new orders are refused until it is back`);
+        }
+        // orders not yet durable are refused; broker events (already happened) wait and are retried in order
+        const waiting: JournalItem[] = [];
+        for (const item of [...batch, ...outbox.queue]) {
+          if (item.kind === 'place') refuse(item.order, 'The order journal is unavailable: the order was not placed.', ctx);
+          else waiting.push(item);
+        }
+        outbox.queue = waiting;
+        outbox.retryScheduled = true;
+        ctx.pipeToSelf(delay(outbox.retryDelayMs), () => ({ type: 'JournalRetry' }));
+        outbox.retryDelayMs = Math.min(retry.max, outbox.retryDelayMs * 2);
+        return;
+      }
+      if (!outbox.healthy) {
+        outbox.healthy = true;
+        outbox.retryDelayMs = retry.min;
+        deps.onJournalHealth?.(true);
+        deps.log.info('the order journal is back: orders are accepted again');
+        alert('journal-recovered', 'info', 'the order journal is back: orders are accepted again');
+      }
+      const followUps: BrokerEvent[] = [];
+      for (const item of batch) {
+        if (item.kind === 'events') {
+          dispatch(state, item.events, ctx);
+          continue;
+        }
+        // durable: now (and only now) the order goes to the broker
+        const { order } = item;
+        outbox.pendingIds.delete(order.clientOrderId);
+        if (item.triggerReceivedMonoMs !== undefined) {
+          const latencyUs = (performance.now() - item.triggerReceivedMonoMs) * 1000;
+          deps.metrics.tickToOrderSeconds.observe(latencyUs / 1e6);
+          deps.onOrderLatencyUs?.(latencyUs);
+        }
+        remember(state, order);
+        deps.bus.publish({ type: 'OrderSubmitted', order });
+        const instrument = deps.instruments.get(order.symbol);
+        if (!instrument) {
+          followUps.push({ kind: 'order-updated', order: { ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity } });
+          continue;
+        }
+        followUps.push(...state.broker.submit(order, instrument, deps.clock.nowMs()));
+      }
+      if (followUps.length > 0) outbox.queue.unshift({ kind: 'events', events: followUps });
+      flush(ctx);
+    },
+  };
+}
 
 /**
  * Wraps the paper broker. Places approved orders (once per client order id), matches
  * them on market data, and tells everyone concerned what happened.
  */
-export function executionBehavior(deps: ExecutionActorDeps): Behavior<ExecutionCommand, ExecutionState> {
-  const dispatch = (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<ExecutionCommand>): void =>
+export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecutionMessage, ExecutionState> {
+  const dispatch = (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>): void =>
     reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
+  const journaled = deps.journal ? journalMode(deps, deps.journal, dispatch) : undefined;
 
   return {
     kind: 'execution',
     initial(_ctx, restored) {
+      journaled?.reset();
       return restored ?? { broker: new PaperBroker(deps.config), orders: new Map(), finished: [] };
     },
     snapshot: {
@@ -144,6 +321,7 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<ExecutionC
       everyMs: 1000,
     },
     receive(state, message, ctx) {
+      if (journaled) return receiveJournaled(state, message, ctx, journaled);
       switch (message.type) {
         case 'PlaceOrder': {
           const { order } = message;
@@ -178,11 +356,39 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<ExecutionC
         case 'GetOrders':
           ctx.system.tell(message.replyTo, [...state.orders.values()]);
           return state;
+        case 'JournalAppended':
+        case 'JournalRetry':
+          return state; // journal mode only
         default:
           return assertNever(message, 'execution command');
       }
     },
   };
+
+  function receiveJournaled(state: ExecutionState, message: PaperExecutionMessage, ctx: ActorContext<PaperExecutionMessage>, mode: NonNullable<typeof journaled>): ExecutionState {
+    switch (message.type) {
+      case 'PlaceOrder':
+        mode.place(state, message.order, ctx, message.triggerReceivedMonoMs);
+        return state;
+      case 'CancelOrder':
+        mode.events(state.broker.cancel(message.clientOrderId, deps.clock.nowMs()), ctx);
+        return state;
+      case 'MarketData':
+        for (const batch of message.batches) mode.events(state.broker.onTicks(batch), ctx);
+        return state;
+      case 'GetOrders':
+        ctx.system.tell(message.replyTo, [...state.orders.values()]);
+        return state;
+      case 'JournalAppended':
+        mode.appended(state, message.batch, message.result.ok, message.result.ok ? undefined : message.result.error, ctx);
+        return state;
+      case 'JournalRetry':
+        mode.retry(ctx);
+        return state;
+      default:
+        return assertNever(message, 'execution command');
+    }
+  }
 }
 
 export const wrapExecutionTicks = (batches: readonly (readonly Tick[])[]): ExecutionCommand => ({ type: 'MarketData', batches });

@@ -1,5 +1,14 @@
-import type { ActorRef } from '../core/index.js';
+import type { ActorRef, PipeResult } from '../core/index.js';
+import type { BrokerEvent } from '../../brokers/paper/index.js';
 import type { Order, Tick } from '../../model/index.js';
+
+/**
+ * What the execution actor has handed to the journal and will act on once it is durable:
+ * an approved order (`place`: submit it to the broker) or broker events (`events`: report them).
+ */
+export type JournalItem =
+  | { readonly kind: 'place'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
+  | { readonly kind: 'events'; readonly events: readonly BrokerEvent[] };
 
 /**
  * Protocol of an execution actor (one per broker, under `execution`). Risk sends approved
@@ -14,3 +23,11 @@ export type ExecutionCommand =
   | { readonly type: 'MarketData'; readonly batches: readonly (readonly Tick[])[] }
   /** Replies with every order of the session, newest last. */
   | { readonly type: 'GetOrders'; readonly replyTo: ActorRef<readonly Order[]> };
+
+/** What the paper execution actor receives: the commands plus its own journal results (journal mode). */
+export type PaperExecutionMessage =
+  | ExecutionCommand
+  /** Internal (journal mode): an append of `batch` finished; on success its items are acted on. */
+  | { readonly type: 'JournalAppended'; readonly batch: readonly JournalItem[]; readonly result: PipeResult<number[]> }
+  /** Internal (journal mode): time to retry appending what is waiting after a failure. */
+  | { readonly type: 'JournalRetry' };

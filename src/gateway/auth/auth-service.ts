@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, AuthStore, Role, User } from './auth-store.js';
 import { roleAtLeast } from './auth-store.js';
 import { hashPassword, randomSecret, sameDigest, sha256, verifyPassword } from './passwords.js';
+import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 /** Who is calling, once authenticated. */
 export interface Principal {
@@ -42,7 +43,7 @@ export interface TokenPair {
 /** Why an auth operation failed (the routes map these to 401/403). */
 export class AuthError extends Error {
   constructor(
-    readonly code: 'invalid-credentials' | 'invalid-token' | 'forbidden',
+    readonly code: 'invalid-credentials' | 'totp-required' | 'invalid-token' | 'forbidden' | 'conflict',
     message: string,
   ) {
     super(message);
@@ -55,7 +56,7 @@ const API_KEY_PREFIX = 'trp';
 /**
  * Authentication over an {@link AuthStore}: password login, refresh rotation with reuse
  * detection, logout revocation, API keys (shown once, stored as SHA-256, scoped to a role,
- * revocable, last use recorded). TOTP second factor is not implemented yet.
+ * revocable, last use recorded), optional TOTP second factor (RFC 6238).
  */
 export class AuthService {
   private readonly touched = new Map<string, number>();
@@ -82,17 +83,68 @@ export class AuthService {
   }
 
   async createUser(username: string, password: string, role: Role): Promise<User> {
-    const user: User = { id: randomUUID(), username, role, passwordHash: await hashPassword(password), createdAtMs: this.now(), disabled: false };
+    const user: User = { id: randomUUID(), username, role, passwordHash: await hashPassword(password), createdAtMs: this.now(), disabled: false, totpSecret: undefined, totpEnabled: false };
     await this.store.createUser(user);
     return user;
   }
 
-  async login(username: string, password: string): Promise<{ readonly user: User; readonly tokens: TokenPair }> {
+  /**
+   * Password login. A user with TOTP enabled also needs `totpCode` (the current code of their
+   * authenticator app): without it the answer is `totp-required` (said only after the password
+   * matched); a wrong or reused code is `invalid-credentials`.
+   */
+  async login(username: string, password: string, totpCode?: string): Promise<{ readonly user: User; readonly tokens: TokenPair }> {
     const user = await this.store.userByName(username);
     // verify against a dummy hash when the user does not exist, so timing does not tell
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabled) throw new AuthError('invalid-credentials', 'wrong user name or password');
+    if (user.totpEnabled && user.totpSecret !== undefined) {
+      if (totpCode === undefined) throw new AuthError('totp-required', 'this account has two-factor login: send the current code of your authenticator app as totpCode');
+      await this.checkTotp(user, user.totpSecret, totpCode);
+    }
     return { user, tokens: await this.issue(user, randomUUID()) };
+  }
+
+  /** Verifies a code and claims its time step (a code works once). */
+  private async checkTotp(user: User, secret: string, code: string): Promise<void> {
+    const step = verifyTotp(secret, code, this.now());
+    if (step === undefined || !(await this.store.claimTotpStep(user.id, step))) {
+      throw new AuthError('invalid-credentials', 'wrong or already used two-factor code');
+    }
+  }
+
+  /**
+   * Starts TOTP enrolment: a new secret, stored pending (login does not need codes until
+   * {@link confirmTotp}). Returns the secret and the otpauth URI once. Refused while enabled.
+   */
+  async enrollTotp(userId: string): Promise<{ readonly secret: string; readonly otpauthUri: string }> {
+    const user = await this.store.userById(userId);
+    if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
+    if (user.totpEnabled) throw new AuthError('conflict', 'two-factor login is already enabled; disable it first (POST /api/v1/auth/totp/disable)');
+    const secret = generateTotpSecret();
+    await this.store.setTotp(user.id, secret, false);
+    return { secret, otpauthUri: otpauthUri(secret, user.username) };
+  }
+
+  /** Enables TOTP once the user shows a code from the pending secret. */
+  async confirmTotp(userId: string, code: string): Promise<User> {
+    const user = await this.store.userById(userId);
+    if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
+    if (user.totpEnabled) throw new AuthError('conflict', 'two-factor login is already enabled');
+    if (user.totpSecret === undefined) throw new AuthError('conflict', 'start with POST /api/v1/auth/totp/enroll');
+    await this.checkTotp(user, user.totpSecret, code);
+    await this.store.setTotp(user.id, user.totpSecret, true);
+    return user;
+  }
+
+  /** Disables TOTP; needs a current code (so a stolen access token alone cannot). */
+  async disableTotp(userId: string, code: string): Promise<User> {
+    const user = await this.store.userById(userId);
+    if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
+    if (!user.totpEnabled || user.totpSecret === undefined) throw new AuthError('conflict', 'two-factor login is not enabled');
+    await this.checkTotp(user, user.totpSecret, code);
+    await this.store.setTotp(user.id, undefined, false);
+    return user;
   }
 
   private async issue(user: User, familyId: string): Promise<TokenPair> {

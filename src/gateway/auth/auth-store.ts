@@ -1,10 +1,10 @@
 /**
  * The `AuthStore` port: users, refresh tokens and API keys. The gateway only talks to this
- * interface. {@link InMemoryAuthStore} (`in-memory-auth-store.ts`) is the in-process
- * implementation used until persistence lands; the PostgreSQL implementation (tables
- * `users`, `refresh_tokens`, `api_keys`) arrives with the persistence work and implements
- * the same port. Secrets are never stored: passwords as scrypt hashes, refresh tokens and
- * API keys as SHA-256 digests of high-entropy random values.
+ * interface. Implementations: `InMemoryAuthStore` (`in-memory-auth-store.ts`, unit tests and
+ * embedding) and `PostgresAuthStore` (`src/persistence/auth-store.ts`, tables `users`,
+ * `refresh_tokens`, `api_keys`; what `npm start` uses). Secrets are never stored: passwords
+ * as scrypt hashes, refresh tokens and API keys as SHA-256 digests of high-entropy random
+ * values. TOTP secrets are the exception (a verifier needs them): they are kept as given.
  */
 
 /** Gateway roles, from least to most privileged. */
@@ -27,6 +27,10 @@ export interface User {
   readonly passwordHash: string;
   readonly createdAtMs: number;
   readonly disabled: boolean;
+  /** TOTP secret (base32), pending until {@link totpEnabled}; undefined when never enrolled. */
+  readonly totpSecret: string | undefined;
+  /** Whether login needs a TOTP code. */
+  readonly totpEnabled: boolean;
 }
 
 /** A refresh token record; the token itself is only ever in the client's hands. */
@@ -67,6 +71,16 @@ export interface AuthStore {
   userById(id: string): Promise<User | undefined>;
   listUsers(): Promise<readonly User[]>;
   countUsers(): Promise<number>;
+  /**
+   * Sets (or clears, with `secret` undefined) a user's TOTP secret and whether it is required at
+   * login. A different secret forgets the last used step; the same one keeps it.
+   */
+  setTotp(userId: string, secret: string | undefined, enabled: boolean): Promise<void>;
+  /**
+   * Records that the TOTP code of time step `step` was used by the user; false when that step
+   * (or a later one) was already used, so one code cannot log in twice. Atomic.
+   */
+  claimTotpStep(userId: string, step: number): Promise<boolean>;
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
   refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;

@@ -2,8 +2,8 @@ import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, User } from './auth-s
 
 /**
  * The in-process {@link AuthStore}: maps in memory, lost on restart (users other than the
- * first admin, API keys and refresh tokens must be created again). It stands in until the
- * PostgreSQL store of the persistence work implements the same port.
+ * first admin, API keys and refresh tokens must be created again). For unit tests and
+ * embedding; `npm start` uses `PostgresAuthStore` (`src/persistence/auth-store.ts`).
  */
 export class InMemoryAuthStore implements AuthStore {
   private readonly users = new Map<string, User>();
@@ -11,6 +11,7 @@ export class InMemoryAuthStore implements AuthStore {
   private readonly refresh = new Map<string, RefreshTokenRecord>();
   private readonly refreshByHash = new Map<string, string>();
   private readonly keys = new Map<string, ApiKeyRecord>();
+  private readonly totpSteps = new Map<string, number>();
 
   createUser(user: User): Promise<void> {
     if (this.usersByName.has(user.username)) return Promise.reject(new Error(`user "${user.username}" exists`));
@@ -34,6 +35,21 @@ export class InMemoryAuthStore implements AuthStore {
 
   countUsers(): Promise<number> {
     return Promise.resolve(this.users.size);
+  }
+
+  setTotp(userId: string, secret: string | undefined, enabled: boolean): Promise<void> {
+    const user = this.users.get(userId);
+    if (user) this.users.set(userId, { ...user, totpSecret: secret, totpEnabled: enabled && secret !== undefined });
+    // a new secret starts afresh; enabling the pending one keeps the step its confirmation used
+    if (user?.totpSecret !== secret) this.totpSteps.delete(userId);
+    return Promise.resolve();
+  }
+
+  claimTotpStep(userId: string, step: number): Promise<boolean> {
+    const last = this.totpSteps.get(userId);
+    if (last !== undefined && last >= step) return Promise.resolve(false);
+    this.totpSteps.set(userId, step);
+    return Promise.resolve(true);
   }
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void> {

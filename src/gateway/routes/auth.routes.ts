@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import { AuthError } from '../auth/auth-service.js';
-import type { ApiKeyRecord } from '../auth/auth-store.js';
+import type { ApiKeyRecord, User } from '../auth/auth-store.js';
+import type { Principal } from '../auth/auth-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
-import { ApiKeySchema, CreateApiKeyBody, CreateUserBody, IdParams, LoginBody, RefreshBody, TokenPairSchema, UserSchema } from '../schemas.js';
+import { ApiKeySchema, CreateApiKeyBody, CreateUserBody, IdParams, LoginBody, RefreshBody, TokenPairSchema, TotpCodeBody, TotpEnrollment, UserSchema } from '../schemas.js';
 
 const errors = { 400: { $ref: 'ErrorEnvelope#' }, 401: { $ref: 'ErrorEnvelope#' }, 403: { $ref: 'ErrorEnvelope#' } } as const;
 
@@ -20,24 +21,39 @@ function keyView(key: ApiKeyRecord) {
   };
 }
 
-/** `/api/v1/auth/*`, `/api/v1/users`, `/api/v1/api-keys`. */
+function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: User) {
+  return { id, username, role, createdAtMs, disabled, totpEnabled };
+}
+
+/** `/api/v1/auth/*` (login, refresh, logout, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
 export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { auth } = ctx;
 
   app.post(
     '/api/v1/auth/login',
-    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Log in: a short-lived access token and a refresh token', security: [], body: LoginBody, response: { 200: TokenPairSchema, ...errors } } },
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: a short-lived access token and a refresh token',
+        description: 'Users with two-factor login also send totpCode; without it the answer is 401 totp-required (only after the password matched).',
+        security: [],
+        body: LoginBody,
+        response: { 200: TokenPairSchema, ...errors },
+      },
+    },
     async (request) => {
       try {
-        const { user, tokens } = await auth.login(request.body.username, request.body.password);
+        const { user, tokens } = await auth.login(request.body.username, request.body.password, request.body.totpCode);
         ctx.runtime.metrics.logins.inc({ outcome: 'ok' });
         ctx.record(request, { actor: `user:${user.username}`, action: 'auth.login', outcome: 'ok' });
         return tokens;
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         ctx.runtime.metrics.logins.inc({ outcome: 'failed' });
-        ctx.record(request, { actor: `user:${request.body.username}`, action: 'auth.login', outcome: 'failed' });
-        throw new ApiError(401, 'invalid-credentials', error.message);
+        const totp = error.code === 'totp-required' ? 'missing' : request.body.totpCode === undefined ? undefined : 'checked';
+        ctx.record(request, { actor: `user:${request.body.username}`, action: 'auth.login', outcome: 'failed', ...(totp === undefined ? {} : { details: { totp } }) });
+        throw new ApiError(401, error.code === 'totp-required' ? 'totp-required' : 'invalid-credentials', error.message);
       }
     },
   );
@@ -77,10 +93,71 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     },
   );
 
+  const loggedInUser = (principal: Principal | null): Principal => {
+    if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'two-factor login is managed by a logged-in user, not by an API key');
+    return principal;
+  };
+  const totpFailure = (error: unknown): never => {
+    if (!(error instanceof AuthError)) throw error;
+    if (error.code === 'conflict') throw new ApiError(409, 'conflict', error.message);
+    if (error.code === 'invalid-credentials') throw new ApiError(400, 'invalid-request', error.message, [{ in: 'body', path: '/code', message: 'is wrong or was already used' }]);
+    throw new ApiError(401, 'invalid-token', error.message);
+  };
+
+  app.post(
+    '/api/v1/auth/totp/enroll',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Start two-factor login (TOTP): a new secret and otpauth URI, shown once; confirm with a code to enable',
+        response: { 200: TotpEnrollment, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+      },
+    },
+    async (request) => {
+      const principal = loggedInUser(request.principal);
+      try {
+        const enrollment = await auth.enrollTotp(principal.userId);
+        ctx.record(request, { action: 'auth.totp.enroll', target: principal.name, outcome: 'ok' });
+        return { ...enrollment, confirmWith: 'POST /api/v1/auth/totp/confirm { "code": "123456" }' };
+      } catch (error) {
+        ctx.record(request, { action: 'auth.totp.enroll', target: principal.name, outcome: 'failed' });
+        return totpFailure(error);
+      }
+    },
+  );
+
+  for (const step of ['confirm', 'disable'] as const) {
+    app.post(
+      `/api/v1/auth/totp/${step}`,
+      {
+        config: { access: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: step === 'confirm' ? 'Enable two-factor login with a code from the enrolled secret' : 'Disable two-factor login (needs a current code)',
+          body: TotpCodeBody,
+          response: { 200: Type.Object({ totpEnabled: Type.Boolean() }), 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+        },
+      },
+      async (request) => {
+        const principal = loggedInUser(request.principal);
+        try {
+          if (step === 'confirm') await auth.confirmTotp(principal.userId, request.body.code);
+          else await auth.disableTotp(principal.userId, request.body.code);
+          ctx.record(request, { action: `auth.totp.${step}`, target: principal.name, outcome: 'ok' });
+          return { totpEnabled: step === 'confirm' };
+        } catch (error) {
+          ctx.record(request, { action: `auth.totp.${step}`, target: principal.name, outcome: 'failed' });
+          return totpFailure(error);
+        }
+      },
+    );
+  }
+
   app.get(
     '/api/v1/users',
     { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...errors } } },
-    async () => ({ items: (await auth.store.listUsers()).map(({ id, username, role, createdAtMs, disabled }) => ({ id, username, role, createdAtMs, disabled })) }),
+    async () => ({ items: (await auth.store.listUsers()).map(userView) }),
   );
 
   app.post(
@@ -90,8 +167,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       if (await auth.store.userByName(request.body.username)) throw new ApiError(409, 'conflict', `user "${request.body.username}" exists`);
       const user = await auth.createUser(request.body.username, request.body.password, request.body.role);
       ctx.record(request, { action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
-      const { id, username, role, createdAtMs, disabled } = user;
-      return reply.code(201).send({ id, username, role, createdAtMs, disabled });
+      return reply.code(201).send(userView(user));
     },
   );
 

@@ -28,7 +28,26 @@ const HealthResponse = Type.Object({
   }),
 });
 
-/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit, landing page. */
+/**
+ * Drops gauge families named `*_total` from a Prometheus exposition: `_total` is reserved for
+ * counters (`promtool check metrics` flags them). prom-client's Node.js defaults have three
+ * (`nodejs_active_{handles,requests,resources}_total`), each the sum of a labelled gauge of
+ * the same name without the suffix, which stays.
+ */
+export function withoutGaugeTotals(text: string): string {
+  const drop = new Set<string>();
+  for (const match of text.matchAll(/^# TYPE (\S+_total) gauge$/gm)) drop.add(match[1]!);
+  if (drop.size === 0) return text;
+  return text
+    .split('\n')
+    .filter((line) => {
+      const name = line.startsWith('# ') ? line.split(' ')[2] : line.split(/[ {]/)[0];
+      return name === undefined || !drop.has(name);
+    })
+    .join('\n');
+}
+
+/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
 export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
 
@@ -65,7 +84,7 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
     '/metrics',
     { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
     async (_request, reply) => {
-      const text = await runtime.metrics.text();
+      const text = withoutGaugeTotals(await runtime.metrics.text());
       return reply.header('content-type', runtime.metrics.contentType).send(text);
     },
   );
@@ -116,30 +135,25 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.get(
     '/api/v1/audit',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Audit log, newest first (bounded in-memory until persistence lands)', querystring: AuditQuery, response: { 200: Page(AuditEntry), ...common } } },
-    (request) => {
+    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Audit log, newest first (the audit_logs table; in memory when the gateway runs without a database)', querystring: AuditQuery, response: { 200: Page(AuditEntry), 503: err, ...common } } },
+    async (request) => {
       let beforeSeq: number | undefined;
       if (request.query.cursor !== undefined) {
         beforeSeq = Number(request.query.cursor);
         if (!Number.isSafeInteger(beforeSeq) || beforeSeq <= 0) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
       }
       const limit = request.query.limit ?? 100;
-      const items = ctx.audit.query({ ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.actor ? { actor: request.query.actor } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
+      let items: AuditEntry[];
+      try {
+        items = await ctx.audit.query({ ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.actor ? { actor: request.query.actor } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
+      } catch (error) {
+        request.log.error({ err: error }, 'audit query failed');
+        throw new ApiError(503, 'not-ready', 'the audit store is unavailable; try again shortly');
+      }
       const page = items.slice(0, limit);
       return { items: page, nextCursor: items.length > limit ? String(page[page.length - 1]!.seq) : null };
     },
   );
 
-  app.get('/', { config: { access: 'public', rateLimit: false }, schema: { hide: true } }, (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><meta charset="utf-8"><title>Troupe</title><body style="font-family:sans-serif;background:#111;color:#ddd">' +
-          '<h1>Troupe</h1><p>Paper trading is running.</p><ul>' +
-          '<li><a style="color:#8cf" href="/api/v1/docs">/api/v1/docs</a> (API reference)</li>' +
-          '<li><a style="color:#8cf" href="/api/v1/health">/api/v1/health</a></li>' +
-          '<li><a style="color:#8cf" href="/metrics">/metrics</a></li></ul></body>',
-      ),
-  );
   return Promise.resolve();
 }

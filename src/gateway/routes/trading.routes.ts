@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
 import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
-import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js';
 import {
   clientOrderIdFor,
   isTerminal,
@@ -26,7 +25,6 @@ import {
   PlaceOrderResponse,
   PortfolioPositionsSchema,
   PositionsResponse,
-  StrategySchema,
   TradesQuery,
 } from '../schemas.js';
 
@@ -81,7 +79,7 @@ function newerFirst(a: Order, b: Order): number {
   return b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0);
 }
 
-/** Positions, portfolios, orders, trades, strategies, instruments, kill switch. */
+/** Positions, portfolios, orders, trades, instruments, kill switch (strategies: `strategy.routes.ts`). */
 export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
   const portfolioStates = (): PortfolioState[] =>
@@ -239,57 +237,6 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       const beforeSeq = decodeCursor(request.query.cursor, isSeqCursor);
       const page = ctx.session.queryFills({ symbol: request.query.symbol, strategy: request.query.strategy, beforeSeq, limit: request.query.limit ?? 100 });
       return { items: page.items, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
-    },
-  );
-
-  const status = async (strategyId: string): Promise<StrategyStatus> => {
-    if (!runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
-    return runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
-  };
-
-  app.get(
-    '/api/v1/strategies',
-    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status and per-strategy figures', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
-    async () => ({ items: await Promise.all([...runtime.directory.strategies.keys()].map((id) => status(id))) }),
-  );
-
-  app.get(
-    '/api/v1/strategies/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
-    async (request) => status(request.params.id),
-  );
-
-  for (const action of ['pause', 'resume'] as const) {
-    app.post(
-      `/api/v1/strategies/:id/${action}`,
-      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: action === 'pause' ? 'Pause a strategy (it places nothing)' : 'Resume a paused strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
-      async (request) => {
-        const ref = runtime.directory.strategies.get(request.params.id);
-        if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
-        runtime.system.tell(ref, { type: action === 'pause' ? 'Pause' : 'Resume' });
-        if (action === 'pause') ctx.paused.add(request.params.id);
-        else ctx.paused.delete(request.params.id);
-        ctx.record(request, { action: `strategy.${action}`, target: request.params.id, outcome: 'ok' });
-        return status(request.params.id);
-      },
-    );
-  }
-
-  const notYet = { 501: err, ...common } as const;
-  app.post(
-    '/api/v1/strategies',
-    { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: 'Create a strategy from a registered kind (not yet: 501)', body: Type.Unknown(), response: notYet } },
-    (request) => {
-      ctx.record(request, { action: 'strategy.create', outcome: 'failed', details: { reason: 'not implemented' } });
-      throw new ApiError(501, 'not-implemented', 'creating strategies at run time comes with the strategy manager; strategies are configured at start for now');
-    },
-  );
-  app.patch(
-    '/api/v1/strategies/:id',
-    { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: 'Update a strategy\'s parameters (not yet: 501)', params: IdParams, body: Type.Unknown(), response: notYet } },
-    (request) => {
-      ctx.record(request, { action: 'strategy.update', target: request.params.id, outcome: 'failed', details: { reason: 'not implemented' } });
-      throw new ApiError(501, 'not-implemented', 'changing parameters at run time comes with the strategy manager; pause/resume work now');
     },
   );
 

@@ -1,0 +1,171 @@
+import { Type } from 'typebox';
+import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js';
+import { STRATEGIES, StrategyConfigError, type AnyStrategyDefinition } from '../../strategies/index.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const ASK_TIMEOUT_MS = 2_000;
+
+function kindView(definition: AnyStrategyDefinition) {
+  return {
+    kind: definition.kind,
+    description: definition.description,
+    ...(definition.regimes ? { regimes: [...definition.regimes] } : {}),
+    configFields: definition.configFields.map(({ options, ...field }) => ({ ...field, ...(options ? { options: [...options] } : {}) })),
+  };
+}
+
+const definitionOf = (kind: string): AnyStrategyDefinition | undefined => STRATEGIES.find((definition) => definition.kind === kind);
+
+/**
+ * Strategies: list (with their settings and the form fields of their kind), registered kinds,
+ * create from a kind with a validated config, change parameters, pause / resume.
+ */
+export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+
+  const view = async (strategyId: string) => {
+    if (!runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+    const status: StrategyStatus = await runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
+    const spec = runtime.strategySpec(strategyId);
+    const definition = definitionOf(status.kind);
+    return {
+      ...status,
+      portfolioId: spec?.portfolioId ?? [...runtime.directory.portfolios.keys()][0] ?? '',
+      config: definition && spec ? effectiveConfig(definition, spec.config) : {},
+      configFields: definition ? kindView(definition).configFields : [],
+    };
+  };
+
+  /** The config as the runtime parses it (all instruments when `symbols` is not given). */
+  const effectiveConfig = (definition: AnyStrategyDefinition, raw: unknown): Record<string, unknown> => {
+    const given = (raw ?? {}) as Record<string, unknown>;
+    const withSymbols = given.symbols === undefined ? { ...given, symbols: [...runtime.instruments.keys()] } : given;
+    return definition.parseConfig(withSymbols) as Record<string, unknown>;
+  };
+
+  /** Validates a config for a kind: 400 with the field's JSON pointer when it does not fit. */
+  const validate = (definition: AnyStrategyDefinition, raw: unknown): void => {
+    let config: Record<string, unknown>;
+    try {
+      config = effectiveConfig(definition, raw);
+    } catch (error) {
+      const field = error instanceof StrategyConfigError ? error.field : '';
+      const message = error instanceof StrategyConfigError ? error.message.slice(field.length + 2) : error instanceof Error ? error.message : 'is invalid';
+      const path = field === '' || field === 'config' ? '/config' : `/config/${field}`;
+      throw new ApiError(400, 'invalid-request', `body ${path} ${message}`, [{ in: 'body', path, message }]);
+    }
+    const unknown = definition
+      .subscriptions(config)
+      .flatMap((subscription) => subscription.symbols)
+      .filter((symbol) => !runtime.instruments.has(symbol));
+    if (unknown.length > 0) {
+      const message = `unknown instruments: ${[...new Set(unknown)].join(', ')}`;
+      throw new ApiError(400, 'invalid-request', `body /config/symbols ${message}`, [{ in: 'body', path: '/config/symbols', message }]);
+    }
+  };
+
+  app.get(
+    '/api/v1/strategy-kinds',
+    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Registered strategy kinds with their settings (a form per kind)', response: { 200: Type.Object({ items: Type.Array(StrategyKindSchema) }), ...common } } },
+    () => ({ items: STRATEGIES.map(kindView) }),
+  );
+
+  app.get(
+    '/api/v1/strategies',
+    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
+    async () => ({ items: await Promise.all([...runtime.directory.strategies.keys()].map((id) => view(id))) }),
+  );
+
+  app.get(
+    '/api/v1/strategies/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+    async (request) => view(request.params.id),
+  );
+
+  app.post(
+    '/api/v1/strategies',
+    {
+      config: { access: 'trader' },
+      schema: {
+        tags: ['strategies'],
+        summary: 'Create and start a strategy from a registered kind',
+        description: 'The config is validated against the kind\'s configFields (GET /api/v1/strategy-kinds): a setting that does not fit is a 400 naming it (details[].path, e.g. /config/fastPeriod). Without symbols it trades every instrument.',
+        body: CreateStrategyBody,
+        response: { 201: StrategySchema, 409: err, ...common },
+      },
+    },
+    async (request, reply) => {
+      const { strategyId, kind, config, portfolioId } = request.body;
+      const definition = definitionOf(kind);
+      const fail = (status: 400 | 409, code: 'invalid-request' | 'conflict', path: string, message: string): never => {
+        ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: message } });
+        throw new ApiError(status, code, status === 409 ? message : `body ${path} ${message}`, status === 409 ? undefined : [{ in: 'body', path, message }]);
+      };
+      if (!definition) return fail(400, 'invalid-request', '/kind', `is not a registered kind; known kinds: ${STRATEGIES.map((known) => known.kind).join(', ')}`);
+      if (portfolioId !== undefined && !runtime.directory.portfolios.has(portfolioId)) return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
+      if (runtime.directory.strategies.has(strategyId)) return fail(409, 'conflict', '/strategyId', `strategy "${strategyId}" exists`);
+      try {
+        validate(definition, config);
+      } catch (error) {
+        if (error instanceof ApiError) ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: error.message } });
+        throw error;
+      }
+      runtime.addStrategy({ strategyId, kind, ...(config === undefined ? {} : { config }), ...(portfolioId === undefined ? {} : { portfolioId }) });
+      ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'ok', details: { kind, config: config ?? {} } });
+      return reply.code(201).send(await view(strategyId));
+    },
+  );
+
+  app.patch(
+    '/api/v1/strategies/:id',
+    {
+      config: { access: 'trader' },
+      schema: {
+        tags: ['strategies'],
+        summary: 'Change a strategy\'s parameters',
+        description: 'The given settings are merged over the current ones and validated (400 naming the field); the strategy then restarts with them, keeping its positions, working orders and pause state.',
+        params: IdParams,
+        body: UpdateStrategyBody,
+        response: { 200: StrategySchema, 404: err, ...common },
+      },
+    },
+    async (request) => {
+      const strategyId = request.params.id;
+      const spec = runtime.strategySpec(strategyId);
+      if (!spec || !runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+      const definition = definitionOf(spec.kind);
+      if (!definition) throw new ApiError(404, 'not-found', `strategy "${strategyId}" has an unknown kind ${spec.kind}`);
+      const merged = { ...((spec.config ?? {}) as Record<string, unknown>), ...request.body.config };
+      try {
+        validate(definition, merged);
+      } catch (error) {
+        if (error instanceof ApiError) ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'failed', details: { reason: error.message } });
+        throw error;
+      }
+      await runtime.reconfigureStrategy(strategyId, request.body.config);
+      ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'ok', details: { config: request.body.config } });
+      return view(strategyId);
+    },
+  );
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/api/v1/strategies/:id/${action}`,
+      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: action === 'pause' ? 'Pause a strategy (it places nothing)' : 'Resume a paused strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+      async (request) => {
+        const ref = runtime.directory.strategies.get(request.params.id);
+        if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
+        runtime.system.tell(ref, { type: action === 'pause' ? 'Pause' : 'Resume' });
+        if (action === 'pause') ctx.paused.add(request.params.id);
+        else ctx.paused.delete(request.params.id);
+        ctx.record(request, { action: `strategy.${action}`, target: request.params.id, outcome: 'ok' });
+        return view(request.params.id);
+      },
+    );
+  }
+  return Promise.resolve();
+}

@@ -1,0 +1,215 @@
+/**
+ * The gateway's `AuthStore` on the {@link Database} port (PostgreSQL or PGlite): users
+ * (`users`, scrypt hashes, roles, TOTP), refresh tokens (`refresh_tokens`, SHA-256 of the
+ * token, rotation and revocation) and API keys (`api_keys`, SHA-256 of the secret, last use).
+ * Tables from migrations 001 and 002. Times are `timestamptz` in the database and epoch
+ * milliseconds in the port.
+ */
+import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, Role, User } from '../gateway/auth/auth-store.js';
+import type { Queryable } from './database.js';
+
+/** `timestamptz` → epoch ms (bigint, parsed to a number by the adapters). */
+const ms = (column: string): string => `(extract(epoch from ${column}) * 1000)::bigint`;
+/** epoch ms parameter → `timestamptz`. */
+const ts = (parameter: string): string => `to_timestamp(${parameter}::double precision / 1000)`;
+
+interface UserRow {
+  id: string;
+  username: string;
+  role: Role;
+  password_hash: string;
+  created_ms: number;
+  disabled: boolean;
+  totp_secret: string | null;
+  totp_enabled: boolean;
+}
+
+interface RefreshRow {
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  expires_ms: number;
+  revoked_ms: number | null;
+  replaced_by: string | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  owner_user_id: string;
+  role: Role;
+  key_hash: string;
+  created_ms: number;
+  last_used_ms: number | null;
+  revoked_ms: number | null;
+  rate_limit_per_minute: number | null;
+  rate_limit_lifted: boolean;
+}
+
+const USER_COLUMNS = `id, username, role, password_hash, ${ms('created_at')} AS created_ms, disabled, totp_secret, totp_enabled`;
+const REFRESH_COLUMNS = `id, user_id, family_id, token_hash, ${ms('expires_at')} AS expires_ms, ${ms('revoked_at')} AS revoked_ms, replaced_by`;
+const KEY_COLUMNS = `id, name, owner_user_id, role, key_hash, ${ms('created_at')} AS created_ms, ${ms('last_used_at')} AS last_used_ms, ${ms('revoked_at')} AS revoked_ms, rate_limit_per_minute, rate_limit_lifted`;
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    passwordHash: row.password_hash,
+    createdAtMs: Number(row.created_ms),
+    disabled: row.disabled,
+    totpSecret: row.totp_secret ?? undefined,
+    totpEnabled: row.totp_enabled,
+  };
+}
+
+const optionalMs = (value: number | null): number | undefined => (value === null ? undefined : Number(value));
+
+function toRefresh(row: RefreshRow): RefreshTokenRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    familyId: row.family_id,
+    tokenHash: row.token_hash,
+    expiresAtMs: Number(row.expires_ms),
+    revokedAtMs: optionalMs(row.revoked_ms),
+    replacedBy: row.replaced_by ?? undefined,
+  };
+}
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    ownerUserId: row.owner_user_id,
+    role: row.role,
+    keyHash: row.key_hash,
+    createdAtMs: Number(row.created_ms),
+    lastUsedAtMs: optionalMs(row.last_used_ms),
+    revokedAtMs: optionalMs(row.revoked_ms),
+    rateLimitPerMinute: row.rate_limit_lifted ? null : (row.rate_limit_per_minute ?? undefined),
+  };
+}
+
+/** A user name that is taken (unique violation on `users.username`). */
+export class UserExistsError extends Error {
+  constructor(readonly username: string) {
+    super(`user "${username}" exists`);
+    this.name = 'UserExistsError';
+  }
+}
+
+/** {@link AuthStore} in PostgreSQL/PGlite. Survives restarts; shared by every gateway process on one database. */
+export class PostgresAuthStore implements AuthStore {
+  private saves = 0;
+
+  constructor(private readonly db: Queryable) {}
+
+  async createUser(user: User): Promise<void> {
+    try {
+      await this.db.query(
+        `INSERT INTO users (id, username, password_hash, role, disabled, created_at, updated_at, totp_secret, totp_enabled)
+         VALUES ($1, $2, $3, $4, $5, ${ts('$6')}, ${ts('$6')}, $7, $8)`,
+        [user.id, user.username, user.passwordHash, user.role, user.disabled, user.createdAtMs, user.totpSecret ?? null, user.totpEnabled],
+      );
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '23505') throw new UserExistsError(user.username);
+      throw error;
+    }
+  }
+
+  async userByName(username: string): Promise<User | undefined> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username]);
+    return row ? toUser(row) : undefined;
+  }
+
+  async userById(id: string): Promise<User | undefined> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+    return row ? toUser(row) : undefined;
+  }
+
+  async listUsers(): Promise<readonly User[]> {
+    return (await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, username`)).map(toUser);
+  }
+
+  async countUsers(): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>('SELECT count(*)::bigint AS count FROM users');
+    return Number(row?.count ?? 0);
+  }
+
+  async setTotp(userId: string, secret: string | undefined, enabled: boolean): Promise<void> {
+    await this.db.query(`UPDATE users SET totp_secret = $2, totp_enabled = $3,
+         totp_last_step = CASE WHEN totp_secret IS DISTINCT FROM $2 THEN NULL ELSE totp_last_step END, updated_at = now()
+       WHERE id = $1`, [userId, secret ?? null, enabled && secret !== undefined]);
+  }
+
+  async claimTotpStep(userId: string, step: number): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>('UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id', [userId, step]);
+    return rows.length === 1;
+  }
+
+  async saveRefreshToken(record: RefreshTokenRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, revoked_at, replaced_by)
+       VALUES ($1, $2, $3, $4, ${ts('$5')}, ${ts('$6')}, $7)`,
+      [record.id, record.userId, record.familyId, record.tokenHash, record.expiresAtMs, record.revokedAtMs ?? null, record.replacedBy ?? null],
+    );
+    // keep the table bounded by live sessions: expired tokens are useless (a day's grace for reuse detection)
+    this.saves += 1;
+    if (this.saves % 100 === 0) await this.db.query(`DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`);
+  }
+
+  async refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const [row] = await this.db.query<RefreshRow>(`SELECT ${REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return row ? toRefresh(row) : undefined;
+  }
+
+  async revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void> {
+    await this.db.query(`UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ${ts('$2')}), replaced_by = COALESCE($3, replaced_by) WHERE id = $1`, [id, atMs, replacedBy ?? null]);
+  }
+
+  async revokeRefreshFamily(familyId: string, atMs: number): Promise<void> {
+    await this.db.query(`UPDATE refresh_tokens SET revoked_at = ${ts('$2')} WHERE family_id = $1 AND revoked_at IS NULL`, [familyId, atMs]);
+  }
+
+  async saveApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO api_keys (id, name, owner_user_id, role, key_hash, created_at, last_used_at, revoked_at, rate_limit_per_minute, rate_limit_lifted)
+       VALUES ($1, $2, $3, $4, $5, ${ts('$6')}, ${ts('$7')}, ${ts('$8')}, $9, $10)`,
+      [
+        record.id,
+        record.name,
+        record.ownerUserId,
+        record.role,
+        record.keyHash,
+        record.createdAtMs,
+        record.lastUsedAtMs ?? null,
+        record.revokedAtMs ?? null,
+        typeof record.rateLimitPerMinute === 'number' ? record.rateLimitPerMinute : null,
+        record.rateLimitPerMinute === null,
+      ],
+    );
+  }
+
+  async apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+    return row ? toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]> {
+    const rows =
+      ownerUserId === undefined
+        ? await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)
+        : await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE owner_user_id = $1 ORDER BY created_at, id`, [ownerUserId]);
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, atMs: number): Promise<void> {
+    await this.db.query(`UPDATE api_keys SET revoked_at = ${ts('$2')} WHERE id = $1 AND revoked_at IS NULL`, [id, atMs]);
+  }
+
+  async touchApiKey(id: string, atMs: number): Promise<void> {
+    await this.db.query(`UPDATE api_keys SET last_used_at = ${ts('$2')} WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < ${ts('$2')})`, [id, atMs]);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The order journal: the execution actor's {@link Journal}. One append is one transaction that
+ * writes the journal entries AND projects them into the query tables the API lists from:
+ * `orders` (upsert by client order id, latest version wins) and `trades` (insert, once per fill
+ * id). When `append` resolves, entries and projections are committed together, so the tables
+ * never show an order or a fill the journal does not have.
+ *
+ * Entry types (stream {@link EXECUTION_STREAM} for the paper broker):
+ * - `OrderPlaced` `{ order }`: an approved order, journaled before it goes to the broker;
+ * - `OrderUpdated` `{ order }`: a state change the broker reported;
+ * - `Fill` `{ fill, order }`: an execution, with the order after it;
+ * - `OrderReconciled` `{ order, reason }`: recovery corrected the order from the broker's truth.
+ */
+import type { Json } from '../actors/core/types.js';
+import type { Fill, Order } from '../model/index.js';
+import type { Database, Queryable } from './database.js';
+import { SqlJournal, type Journal, type JournalEntry, type JournalRecord } from './journal.js';
+
+/** The stream of the paper execution actor. */
+export const EXECUTION_STREAM = 'execution/paper';
+
+export type OrderJournalEntry =
+  | { readonly type: 'OrderPlaced'; readonly order: Order }
+  | { readonly type: 'OrderUpdated'; readonly order: Order }
+  | { readonly type: 'Fill'; readonly fill: Fill; readonly order: Order }
+  | { readonly type: 'OrderReconciled'; readonly order: Order; readonly reason: string };
+
+/** A typed order entry → a journal entry of `stream`. */
+export function toJournalEntry(stream: string, entry: OrderJournalEntry): JournalEntry {
+  const { type, ...payload } = entry;
+  return { stream, type, payload: payload as unknown as Json };
+}
+
+/** A stored journal record → a typed order entry (undefined for types this module does not know). */
+export function fromJournalRecord(record: JournalRecord): OrderJournalEntry | undefined {
+  const payload = record.payload as unknown as Record<string, unknown>;
+  switch (record.type) {
+    case 'OrderPlaced':
+    case 'OrderUpdated':
+      return { type: record.type, order: payload.order as Order };
+    case 'Fill':
+      return { type: 'Fill', fill: payload.fill as Fill, order: payload.order as Order };
+    case 'OrderReconciled':
+      return { type: 'OrderReconciled', order: payload.order as Order, reason: String(payload.reason) };
+    default:
+      return undefined;
+  }
+}
+
+/** Reads every record of `stream` after `sequence`, page by page. */
+export async function* readStream(journal: Journal, stream: string, after = 0, pageSize = 10_000): AsyncGenerator<JournalRecord> {
+  let cursor = after;
+  for (;;) {
+    const page = await journal.readAfter(cursor, { stream, limit: pageSize });
+    for (const record of page) yield record;
+    const last = page.at(-1);
+    if (last === undefined || page.length < pageSize) return;
+    cursor = last.sequence;
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+async function projectOrders(tx: Queryable, orders: readonly Order[]): Promise<void> {
+  if (orders.length === 0) return;
+  const column = <T>(pick: (order: Order) => T): T[] => orders.map(pick);
+  await tx.query(
+    `INSERT INTO orders (client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity,
+       quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+       $11::int[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::int[], $17::int[], $18::bigint[], $19::timestamptz[], $20::timestamptz[])
+     ON CONFLICT (client_order_id) DO UPDATE SET
+       broker_order_id = COALESCE(EXCLUDED.broker_order_id, orders.broker_order_id), status = EXCLUDED.status, status_message = EXCLUDED.status_message,
+       filled_quantity = EXCLUDED.filled_quantity, cancelled_quantity = EXCLUDED.cancelled_quantity, filled_value_paise = EXCLUDED.filled_value_paise,
+       updated_at = EXCLUDED.updated_at
+     WHERE orders.updated_at <= EXCLUDED.updated_at`,
+    [
+      column((o) => o.clientOrderId),
+      column((o) => o.brokerOrderId ?? null),
+      column((o) => o.intentId),
+      column((o) => o.portfolioId),
+      column((o) => o.strategyId),
+      column((o) => o.symbol),
+      column((o) => o.side),
+      column((o) => o.orderType),
+      column((o) => o.product),
+      column((o) => o.validity),
+      column((o) => o.quantity),
+      column((o) => o.limitPricePaise ?? null),
+      column((o) => o.triggerPricePaise ?? null),
+      column((o) => o.status),
+      column((o) => o.statusMessage ?? null),
+      column((o) => o.filledQuantity),
+      column((o) => o.cancelledQuantity),
+      column((o) => o.filledValuePaise),
+      column((o) => iso(o.createdAtMs)),
+      column((o) => iso(o.updatedAtMs)),
+    ],
+  );
+}
+
+async function projectTrades(tx: Queryable, fills: readonly Fill[]): Promise<void> {
+  if (fills.length === 0) return;
+  const column = <T>(pick: (fill: Fill) => T): T[] => fills.map(pick);
+  await tx.query(
+    `INSERT INTO trades (fill_id, client_order_id, broker_order_id, portfolio_id, strategy_id, symbol, side, product, quantity, price_paise, charges_paise, executed_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::timestamptz[])
+     ON CONFLICT (fill_id) DO NOTHING`,
+    [
+      column((f) => f.fillId),
+      column((f) => f.clientOrderId),
+      column((f) => f.brokerOrderId),
+      column((f) => f.portfolioId),
+      column((f) => f.strategyId),
+      column((f) => f.symbol),
+      column((f) => f.side),
+      column((f) => f.product),
+      column((f) => f.quantity),
+      column((f) => f.pricePaise),
+      column((f) => f.chargesPaise),
+      column((f) => iso(f.atMs)),
+    ],
+  );
+}
+
+/**
+ * {@link Journal} that also maintains `orders` and `trades` in the same transaction. Reads go to
+ * the plain journal table.
+ */
+export class OrderJournal implements Journal {
+  private readonly reader: SqlJournal;
+
+  constructor(private readonly db: Database) {
+    this.reader = new SqlJournal(db);
+  }
+
+  async append(entries: readonly JournalEntry[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      // durable means durable, whatever the server's default (a server may run synchronous_commit=off)
+      if (this.db.kind === 'postgres') await tx.exec('SET LOCAL synchronous_commit = on');
+      const sequences = await new SqlJournal(tx).append(entries);
+      const latest = new Map<string, Order>();
+      const fills: Fill[] = [];
+      for (const entry of entries) {
+        const payload = entry.payload as { order?: Order; fill?: Fill } | null;
+        if (payload?.order) latest.set(payload.order.clientOrderId, payload.order);
+        if (entry.type === 'Fill' && payload?.fill) fills.push(payload.fill);
+      }
+      await projectOrders(tx, [...latest.values()]);
+      await projectTrades(tx, fills);
+      return sequences;
+    });
+  }
+
+  readAfter(sequence: number, options?: { readonly stream?: string; readonly limit?: number }): Promise<JournalRecord[]> {
+    return this.reader.readAfter(sequence, options);
+  }
+}

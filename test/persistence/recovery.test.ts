@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../src/actors/core/index.js';
+import { clientOrderIdFor, newOrder, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
+import { PgliteDatabase } from '../../src/persistence/database.js';
+import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
+import { migrate } from '../../src/persistence/migrate.js';
+import { recoverFromJournal, type RecoveryTarget } from '../../src/persistence/recovery.js';
+
+let db: PgliteDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+const instrument = { symbol: 'INFY', token: 1, tickSizePaise: 5, lotSize: 1 } as unknown as Instrument;
+
+function order(sequence: number, patch: Partial<Order> = {}): Order {
+  const intent: OrderIntent = {
+    type: 'order-intent', intentId: `s1:${sequence}`, strategyId: 's1', portfolioId: 'paper', symbol: 'INFY', side: 'BUY', quantity: 10,
+    orderType: 'MARKET', product: 'MIS', validity: 'DAY', createdAtMs: 1_000,
+  };
+  return { ...newOrder(intent, clientOrderIdFor('s1', sequence), 1_000), ...patch };
+}
+
+function fill(of: Order, id: number, quantity: number, pricePaise: number): Fill {
+  return {
+    type: 'fill', fillId: `F${String(id).padStart(9, '0')}`, clientOrderId: of.clientOrderId, brokerOrderId: of.brokerOrderId ?? '', portfolioId: 'paper', strategyId: 's1',
+    symbol: 'INFY', side: of.side, product: 'MIS', quantity, pricePaise, chargesPaise: 3, atMs: 2_000,
+  };
+}
+
+function target(snapshots: Map<string, Snapshot>): RecoveryTarget {
+  return {
+    instruments: new Map([['INFY', instrument]]),
+    statefulActorPaths: () => ['/portfolios/paper', '/execution/paper', '/risk', '/strategies/s1', '/market/INFY'],
+    restoredSnapshot: (path) => snapshots.get(path),
+    setRestoredSnapshot: (snapshot) => snapshots.set(snapshot.key, snapshot),
+  };
+}
+
+describe('recovery from the journal', () => {
+  it('replays fills after the portfolio snapshot, moves intent numbering past the journal, and closes an order the broker never acknowledged', async () => {
+    db = await PgliteDatabase.open('memory://');
+    await migrate(db);
+    const journal = new OrderJournal(db);
+    const a = order(0);
+    const aOpen = { ...a, brokerOrderId: 'P000000001', status: 'OPEN' as const };
+    const aDone = { ...aOpen, status: 'COMPLETE' as const, filledQuantity: 10, filledValuePaise: 10 * 100_000 };
+    const b = order(1);
+    const bOpen = { ...b, brokerOrderId: 'P000000002', status: 'OPEN' as const };
+    const c = order(2); // journaled, never acknowledged: the process died
+    await journal.append(
+      [
+        { type: 'OrderPlaced', order: a } as const,
+        { type: 'OrderUpdated', order: aOpen } as const,
+        { type: 'Fill', fill: fill(aOpen, 1, 10, 100_000), order: aDone } as const,
+        { type: 'OrderPlaced', order: b } as const,
+        { type: 'OrderUpdated', order: bOpen } as const,
+        { type: 'OrderPlaced', order: c } as const,
+      ].map((entry) => toJournalEntry(EXECUTION_STREAM, entry)),
+    );
+    // the snapshots are older than the journal: the portfolio saw no fill, the strategy numbered nothing
+    const snapshots = new Map<string, Snapshot>([
+      ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 } }],
+      ['/strategies/s1', { key: '/strategies/s1', version: 1, sequence: 5, atMs: 0, state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} } }],
+    ]);
+    const report = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 5_000 });
+
+    expect(report).toMatchObject({ orders: 3, fills: 1, openOrders: 1, replayedFills: { paper: 1 }, placedMoreThanOnce: [] });
+    expect(report.alerts).toHaveLength(1);
+    expect(report.alerts[0]).toMatchObject({ type: 'RiskAlert', code: 'reconciliation' });
+    const portfolio = snapshots.get('/portfolios/paper')!.state as unknown as PortfolioState;
+    expect(portfolio.fillCount).toBe(1);
+    expect(portfolio.positions['INFY:MIS']?.netQuantity).toBe(10);
+    expect(portfolio.cashPaise).toBe(1_000_000 - 10 * 100_000 - 3);
+    const strategy = snapshots.get('/strategies/s1')!.state as { sequence: number; positions: Record<string, number>; working: Record<string, unknown> };
+    expect(strategy.sequence).toBe(3);
+    expect(strategy.positions).toEqual({ INFY: 10 });
+    expect(Object.keys(strategy.working)).toEqual(['s1:1']);
+    const execution = snapshots.get('/execution/paper')!.state as unknown as { broker: { orders: { order: Order }[]; fillSequence: number; orderSequence: number }; orders: Order[] };
+    expect(execution.broker.orders.map((resting) => resting.order.clientOrderId)).toEqual([b.clientOrderId]);
+    expect(execution.broker.fillSequence).toBe(1);
+    expect(execution.broker.orderSequence).toBe(2);
+    expect(execution.orders.find((o) => o.clientOrderId === c.clientOrderId)?.status).toBe('REJECTED');
+    const risk = snapshots.get('/risk')!.state as { exposures: Record<string, { net: number; working: number }> };
+    expect(risk.exposures['paper:INFY']).toEqual({ net: 10, working: 10 });
+    // the correction is journaled and projected; a second recovery finds nothing more to do
+    const rows = await db.query<{ client_order_id: string; status: string }>('SELECT client_order_id, status FROM orders ORDER BY client_order_id');
+    expect(rows.map((row) => row.status)).toEqual(['COMPLETE', 'OPEN', 'REJECTED']);
+    expect(await db.query('SELECT fill_id FROM trades')).toHaveLength(1);
+    const again = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 6_000 });
+    expect(again.alerts).toHaveLength(0);
+    expect(again.replayedFills).toEqual({ paper: 0 });
+  });
+});
