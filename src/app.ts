@@ -93,6 +93,11 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     barIntervals: ['1m', '5m'],
   });
 
+  const persistenceState = () =>
+    ({
+      journal: journalHealthy ? 'ok' : 'down',
+      redis: stores.snapshots instanceof TieredSnapshotStore ? stores.snapshots.status().redis : 'not configured',
+    }) as const;
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
   // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
   const rateLimitRedis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
@@ -110,6 +115,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
       connected: !feed.closed,
       lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,
     }),
+    persistenceState: () => persistenceState(),
   });
   const port = await listenGateway(gateway, config.port, config.host);
   log.info({ port, symbols: market.instruments.length }, 'Troupe is trading (paper, synthetic NSE market)');
@@ -121,7 +127,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     stats,
     gateway,
     generatedAdmin,
-    persistence: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: stores.snapshots instanceof TieredSnapshotStore ? stores.snapshots.status().redis : 'not configured' }),
+    persistence: persistenceState,
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping: intake closed, draining actors');

@@ -9,6 +9,8 @@ import type { Subscription } from 'rxjs';
 import type { Running, RunningStats } from './app.js';
 import type { SnapshotStore } from './actors/core/index.js';
 import { openStores } from './persistence/stores.js';
+import { PostgresAuthStore } from './persistence/auth-store.js';
+import { PostgresAuditStore } from './persistence/audit-store.js';
 import { KiteBroker } from './brokers/kite/kite-broker.js';
 import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/kite/ticker.js';
 import { ConfigError, type TroupeConfig } from './config/config.js';
@@ -228,6 +230,8 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     pollEveryMs: config.kite.pollEveryMs,
   });
   const gateway = await buildGateway({
+    authStore: new PostgresAuthStore(stores.database),
+    auditStore: new PostgresAuditStore(stores.database),
     runtime: trading.runtime,
     config: config.gateway,
     startedAtMs,

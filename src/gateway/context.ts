@@ -32,6 +32,12 @@ export interface FeedState {
   readonly lastTickAgeMs: number | undefined;
 }
 
+/** State of the durable stores, for readiness: the journal must work to trade; Redis may be degraded. */
+export interface PersistenceState {
+  readonly journal: 'ok' | 'down' | 'not configured';
+  readonly redis: 'ok' | 'degraded' | 'not configured';
+}
+
 /** Everything the routes share. */
 export interface GatewayContext {
   readonly runtime: Runtime;
@@ -39,6 +45,7 @@ export interface GatewayContext {
   readonly startedAtMs: number;
   readonly allowFaultInjection: boolean;
   readonly feedState: () => FeedState;
+  readonly persistenceState: () => PersistenceState;
   readonly auth: AuthService;
   readonly audit: AuditLog;
   readonly session: SessionStore;

@@ -17,7 +17,7 @@ import { AuthError, AuthService, type AccessClaims, type Principal } from './aut
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
-import type { FeedState, GatewayContext, GatewayInstance } from './context.js';
+import type { FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -38,6 +38,8 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly startedAtMs: number;
   readonly feedState: () => FeedState;
+  /** The stores' state (default: none configured). */
+  readonly persistenceState?: () => PersistenceState;
   /** Whether `POST /api/v1/actors/fault` may crash actors (admins only, and only when enabled). */
   readonly allowFaultInjection?: boolean;
   /** Users, refresh tokens, API keys. Default: {@link InMemoryAuthStore} (lost on restart); `npm start` gives `PostgresAuthStore`. */
@@ -148,6 +150,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     startedAtMs: deps.startedAtMs,
     allowFaultInjection: deps.allowFaultInjection ?? false,
     feedState: deps.feedState,
+    persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
     auth,
     audit,
     session,

@@ -67,7 +67,7 @@ describe('npm start (src/main.ts)', () => {
     const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN }, dataDir);
 
     const health = await get(port, '/api/v1/health');
-    expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true } } });
+    expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true }, persistence: { ok: true, journal: 'ok', redis: 'not configured' } } });
 
     await eventually(
       async () => {

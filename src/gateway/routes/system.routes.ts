@@ -25,6 +25,7 @@ const HealthResponse = Type.Object({
     actors: Type.Object({ ok: Type.Boolean(), notRunning: Type.Array(Type.String()) }),
     authStore: Type.Object({ ok: Type.Boolean(), kind: Type.String() }),
     streams: Type.Object({ ok: Type.Boolean(), clients: Type.Integer() }),
+    persistence: Type.Object({ ok: Type.Boolean(), journal: Type.String(), redis: Type.String() }),
   }),
 });
 
@@ -66,7 +67,9 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       } catch {
         authOk = false;
       }
-      const ready = feed.connected && down.length === 0 && authOk;
+      const stores = ctx.persistenceState();
+      const storesOk = stores.journal !== 'down';
+      const ready = feed.connected && down.length === 0 && authOk && storesOk;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'degraded',
         uptimeSec: Math.round((Date.now() - ctx.startedAtMs) / 1000),
@@ -75,6 +78,8 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
           actors: { ok: down.length === 0, notRunning: down.map((actor) => actor.path) },
           authStore: { ok: authOk, kind: ctx.auth.store.constructor.name },
           streams: { ok: true, clients: ctx.hub.clients },
+          // a degraded Redis is reported but does not stop trading: the durable path carries on
+          persistence: { ok: storesOk, journal: stores.journal, redis: stores.redis },
         },
       });
     },
