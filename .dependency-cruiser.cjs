@@ -30,6 +30,13 @@ module.exports = {
       to: { pathNot: ['^src/features/', '^src/model/', '^node_modules/trading-signals'] },
     },
     {
+      name: 'decision-logic-is-pure',
+      comment: 'Risk, regime and signal logic are pure functions of the model: the actors around them do the I/O.',
+      severity: 'error',
+      from: { path: '^src/(risk|regime|signals)/' },
+      to: { pathNot: ['^src/(risk|regime|signals)/', '^src/model/'] },
+    },
+    {
       name: 'src-never-imports-test',
       severity: 'error',
       from: { path: '^src/' },

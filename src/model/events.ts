@@ -68,6 +68,57 @@ export interface ActorRestarted {
   readonly atMs: number;
 }
 
+/** A market regime, as the regime detector classifies bars (strategies may declare the ones they trade in). */
+export type Regime = 'trending' | 'ranging' | 'high-volatility';
+
+/** The symbol name {@link RegimeChanged} uses for the whole market. */
+export const MARKET_REGIME_SYMBOL = 'MARKET';
+
+/**
+ * The regime of a symbol (or of the whole market, `symbol: 'MARKET'`) changed. Published by
+ * the regime actor after hysteresis; `from` is null for the first classification.
+ */
+export interface RegimeChanged {
+  readonly type: 'RegimeChanged';
+  readonly symbol: string;
+  readonly from: Regime | null;
+  readonly to: Regime;
+  /** Start time of the bar that confirmed the change, epoch ms. */
+  readonly atMs: number;
+  /** The numbers behind the decision (ADX, efficiency ratio, volatility percentile…; for the market, counts per regime). */
+  readonly evidence: Readonly<Record<string, number>>;
+}
+
+/** One strategy's signal as it counted in an aggregation. */
+export interface SignalContribution {
+  readonly strategyId: string;
+  readonly direction: 'long' | 'short' | 'flat';
+  /** The strategy's confidence, 0…1. */
+  readonly confidence: number;
+  readonly weight: number;
+  /** weight × confidence × (+1 long, −1 short, 0 flat) / Σ weights. */
+  readonly contribution: number;
+  readonly atMs: number;
+  readonly reason?: string;
+}
+
+/**
+ * The signal aggregator's decision for a symbol changed. Published by the aggregator actor;
+ * `summary` is a sentence for people and goes into an order's reason.
+ */
+export interface SignalAggregated {
+  readonly type: 'SignalAggregated';
+  readonly symbol: string;
+  readonly decision: 'BUY' | 'SELL' | 'FLAT';
+  /** Weighted score, −1…1. */
+  readonly score: number;
+  /** |score| when a side won, else 0. */
+  readonly confidence: number;
+  readonly atMs: number;
+  readonly contributions: readonly SignalContribution[];
+  readonly summary: string;
+}
+
 export type DomainEvent =
   | MarketDataUpdate
   | BarClosed
@@ -76,7 +127,9 @@ export type DomainEvent =
   | OrderFilled
   | PositionChanged
   | RiskAlert
-  | ActorRestarted;
+  | ActorRestarted
+  | RegimeChanged
+  | SignalAggregated;
 
 export type DomainEventType = DomainEvent['type'];
 

@@ -1,4 +1,7 @@
 import { mul, paiseToRupeeString, type OrderIntent, type Paise } from '../model/index.js';
+import type { RiskRejectionCode } from './codes.js';
+
+export type { RiskRejectionCode } from './codes.js';
 
 /** Limits the minimal gate enforces on every intent. The full risk manager extends these. */
 export interface RiskLimits {
@@ -22,14 +25,8 @@ export const DEFAULT_RISK_LIMITS: RiskLimits = {
 
 /** Why an intent was refused: a stable code and words a trader understands. */
 export interface RiskRejection {
-  readonly code:
-    | 'invalid-quantity'
-    | 'no-price'
-    | 'max-order-value'
-    | 'max-order-quantity'
-    | 'max-position'
-    | 'max-orders-per-second'
-    | 'max-orders-per-second-strategy';
+  /** Stable machine code; the minimal gate uses a subset, the full risk manager all of them. */
+  readonly code: RiskRejectionCode;
   readonly message: string;
 }
 

@@ -184,6 +184,8 @@ export class Metrics {
         case 'MarketDataUpdate':
         case 'BarClosed':
         case 'ActorRestarted':
+        case 'RegimeChanged':
+        case 'SignalAggregated':
           break;
       }
     });

@@ -1,0 +1,73 @@
+import type { Behavior, Json } from '../core/index.js';
+import { assertNever, MARKET_REGIME_SYMBOL, type BarInterval, type DomainEvent } from '../../model/index.js';
+import {
+  DEFAULT_MARKET_REGIME_CONFIG,
+  DEFAULT_REGIME_CONFIG,
+  initialRegimeState,
+  updateMarketRegime,
+  updateRegime,
+  type MarketRegimeConfig,
+  type RegimeConfig,
+} from '../../regime/index.js';
+import type { RegimeActorState, RegimeCommand, RegimeReport } from './regime.protocol.js';
+
+/** What the regime actor needs. */
+export interface RegimeActorDeps {
+  /** Where `RegimeChanged` goes (the runtime's event bus). */
+  readonly bus: { publish(event: DomainEvent): void };
+  /** Only bars of this interval are classified (default: all; feed one interval per actor). */
+  readonly interval?: BarInterval;
+  readonly config?: RegimeConfig;
+  readonly marketConfig?: MarketRegimeConfig;
+}
+
+/**
+ * The regime detector as an actor: classifies each symbol from its closed bars and the
+ * market from its symbols (rules in `src/regime/regime-detector.ts`) and publishes every
+ * confirmed change as `RegimeChanged`. Pure state, snapshotted; a restart resumes warm.
+ */
+export function regimeBehavior(deps: RegimeActorDeps): Behavior<RegimeCommand, RegimeActorState> {
+  const config = deps.config ?? DEFAULT_REGIME_CONFIG;
+  const marketConfig = deps.marketConfig ?? DEFAULT_MARKET_REGIME_CONFIG;
+  return {
+    kind: 'regime',
+    initial: (_ctx, restored) => restored ?? { symbols: {}, market: { symbols: {}, regime: null }, changes: 0 },
+    snapshot: {
+      codec: { version: 1, encode: (state) => state as unknown as Json, decode: (json) => json as unknown as RegimeActorState },
+      everyMs: 5000,
+    },
+    receive(state, message, ctx) {
+      switch (message.type) {
+        case 'BarsClosed': {
+          const symbols = { ...state.symbols };
+          let { market, changes } = state;
+          for (const bar of message.bars) {
+            if (deps.interval !== undefined && bar.interval !== deps.interval) continue;
+            const step = updateRegime(symbols[bar.symbol] ?? initialRegimeState(), bar, config);
+            symbols[bar.symbol] = step.state;
+            if (!step.change || !step.evidence) continue;
+            changes += 1;
+            deps.bus.publish({ type: 'RegimeChanged', symbol: bar.symbol, from: step.change.from, to: step.change.to, atMs: bar.startMs, evidence: { ...step.evidence } });
+            const marketStep = updateMarketRegime(market, bar.symbol, step.change.to, marketConfig);
+            market = marketStep.state;
+            if (marketStep.change) {
+              changes += 1;
+              deps.bus.publish({ type: 'RegimeChanged', symbol: MARKET_REGIME_SYMBOL, from: marketStep.change.from, to: marketStep.change.to, atMs: bar.startMs, evidence: marketStep.evidence });
+            }
+          }
+          return { symbols, market, changes };
+        }
+        case 'GetRegimes': {
+          const report: RegimeReport = {
+            symbols: Object.fromEntries(Object.entries(state.symbols).map(([symbol, s]) => [symbol, s.regime])),
+            market: state.market.regime,
+          };
+          ctx.system.tell(message.replyTo, report);
+          return state;
+        }
+        default:
+          return assertNever(message, 'regime command');
+      }
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { ActorRef, PipeResult } from '../core/index.js';
+import type { Order, Paise, Tick } from '../../model/index.js';
+import type { KillSwitchState, PortfolioRisk } from '../../risk/risk-manager.js';
+import type { RiskCommand, RiskState } from './risk.protocol.js';
+
+/**
+ * A fill reported by the execution actor. A superset of {@link RiskCommand}'s `FillApplied`:
+ * with `pricePaise` and `chargesPaise` the day's P&L (and so the kill switch) is exact;
+ * without them the fill is valued at the last price. Not persisted (the snapshot is).
+ */
+export interface RiskFillApplied {
+  readonly type: 'FillApplied';
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly signedQuantity: number;
+  readonly pricePaise?: Paise;
+  readonly chargesPaise?: Paise;
+}
+
+/** Everything the risk manager reports on request. */
+export interface RiskReport {
+  readonly approved: number;
+  readonly rejected: number;
+  readonly killSwitch: KillSwitchState | null;
+  readonly portfolios: Readonly<Record<string, PortfolioRisk>>;
+}
+
+/**
+ * Protocol of the full risk manager actor (`/risk`). A superset of the minimal gate's
+ * {@link RiskCommand}, so its ref fits `Directory.risk` unchanged:
+ * - `EvaluateIntent`, `OrderClosed`, `GetStatus`: as before (strategies, gateway, execution).
+ * - `FillApplied`: from the execution actor, optionally with price and charges.
+ * - `Marks`: last prices (an inlet conflated per symbol, like the portfolios' marks); may trip the kill switch.
+ * - `ResetKillSwitch`: a person re-arms trading (gateway, operator role); replies `true` when armed.
+ * - `StartDay`: begin a new trading day's P&L now (the actor also rolls over on the IST date by itself).
+ * - `GetRiskReport`: replies with {@link RiskReport}.
+ * - `OpenOrdersForKillSwitch`: internal, the execution actor's open orders after a trip.
+ */
+export type RiskManagerCommand =
+  | Exclude<RiskCommand, { readonly type: 'FillApplied' }>
+  | RiskFillApplied
+  | { readonly type: 'Marks'; readonly ticks: readonly Tick[] }
+  | { readonly type: 'ResetKillSwitch'; readonly requestedBy: string; readonly replyTo?: ActorRef<boolean> }
+  | { readonly type: 'StartDay' }
+  | { readonly type: 'GetRiskReport'; readonly replyTo: ActorRef<RiskReport> }
+  | { readonly type: 'OpenOrdersForKillSwitch'; readonly result: PipeResult<readonly Order[]> };
+
+/** Snapshotted counters and the IST date the day's P&L started on (the manager's books are encoded beside them). */
+export interface RiskManagerState extends RiskState {
+  /** IST date ("2026-05-20") of the current risk day. */
+  day: string;
+}
+
+/** Wraps conflated last ticks for the risk manager's mark inlet. */
+export const wrapRiskMarks = (ticks: readonly Tick[]): RiskManagerCommand => ({ type: 'Marks', ticks });

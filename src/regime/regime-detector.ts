@@ -1,0 +1,299 @@
+/**
+ * Regime detection from closed bars: trending, ranging or high-volatility, per symbol,
+ * with hysteresis so the answer does not flap. Pure and streaming; the state is plain
+ * JSON (snapshots) and the same bars always give the same answers.
+ *
+ * The rule, evaluated on every bar once warm (see {@link DEFAULT_REGIME_CONFIG}):
+ *  - volatility = standard deviation of the last `volatilityWindow` log returns;
+ *    its percentile within the last `volatilityHistory` values, and its ratio to their mean.
+ *  - high-volatility: enter when percentile ≥ 0.90 and ratio ≥ 1.5; stay while ratio ≥ 1.2.
+ *  - otherwise trending: enter when ADX(14) ≥ 25 and Kaufman's efficiency ratio over 20 bars
+ *    ≥ 0.35; stay while ADX ≥ 20 and efficiency ≥ 0.20.
+ *  - otherwise ranging.
+ * Two thresholds per edge (enter / stay) are the first hysteresis; the second is that a
+ * new regime must be the candidate on `confirmBars` consecutive bars before it is adopted.
+ * Both the percentile and the ratio are needed for high-volatility: a percentile alone is
+ * above 0.9 one bar in ten on any stationary series, a ratio alone fires on quiet histories.
+ */
+import type { Bar, Regime } from '../model/index.js';
+
+/** Thresholds and windows of the detector. */
+export interface RegimeConfig {
+  readonly adxPeriod: number;
+  readonly efficiencyPeriod: number;
+  readonly volatilityWindow: number;
+  /** Past volatility values kept for the percentile and the ratio. */
+  readonly volatilityHistory: number;
+  /** The detector answers only when this many volatility values are in the history. */
+  readonly minVolatilityHistory: number;
+  readonly trendEnterAdx: number;
+  readonly trendStayAdx: number;
+  readonly trendEnterEfficiency: number;
+  readonly trendStayEfficiency: number;
+  readonly highVolatilityEnterPercentile: number;
+  readonly highVolatilityEnterRatio: number;
+  readonly highVolatilityStayRatio: number;
+  /** Consecutive bars a new candidate must hold before the regime changes. */
+  readonly confirmBars: number;
+}
+
+/** Defaults, tuned on 5-minute NSE bars (`../shared/data/nse-5min`). */
+export const DEFAULT_REGIME_CONFIG: RegimeConfig = {
+  adxPeriod: 14,
+  efficiencyPeriod: 20,
+  volatilityWindow: 20,
+  volatilityHistory: 150,
+  minVolatilityHistory: 40,
+  trendEnterAdx: 25,
+  trendStayAdx: 20,
+  trendEnterEfficiency: 0.35,
+  trendStayEfficiency: 0.2,
+  highVolatilityEnterPercentile: 0.9,
+  highVolatilityEnterRatio: 1.5,
+  highVolatilityStayRatio: 1.2,
+  confirmBars: 3,
+};
+
+/** The numbers behind a classification. */
+export interface RegimeEvidence {
+  readonly adx: number;
+  readonly efficiencyRatio: number;
+  /** Per-bar standard deviation of log returns. */
+  readonly volatility: number;
+  readonly volatilityPercentile: number;
+  readonly volatilityRatio: number;
+}
+
+/** The detector's state for one symbol: JSON, so it snapshots as is. */
+export interface RegimeState {
+  readonly bars: number;
+  readonly regime: Regime | null;
+  readonly pending: Regime | null;
+  readonly pendingBars: number;
+  readonly previousHigh: number | null;
+  readonly previousLow: number | null;
+  readonly previousClose: number | null;
+  /** Wilder-smoothed true range, +DM, −DM (sums during the first period). */
+  readonly trueRange: number;
+  readonly plusMove: number;
+  readonly minusMove: number;
+  readonly movesSeen: number;
+  readonly dxSum: number;
+  readonly dxSeen: number;
+  readonly adx: number | null;
+  readonly closes: readonly number[];
+  readonly logReturns: readonly number[];
+  readonly volatilities: readonly number[];
+}
+
+/** What one bar did. `change` is set when the confirmed regime changed (also the first time). */
+export interface RegimeStep {
+  readonly state: RegimeState;
+  readonly evidence: RegimeEvidence | null;
+  /** The regime the thresholds point to on this bar, before confirmation. */
+  readonly candidate: Regime | null;
+  readonly change: { readonly from: Regime | null; readonly to: Regime } | null;
+}
+
+/** The state before any bar. */
+export function initialRegimeState(): RegimeState {
+  return {
+    bars: 0,
+    regime: null,
+    pending: null,
+    pendingBars: 0,
+    previousHigh: null,
+    previousLow: null,
+    previousClose: null,
+    trueRange: 0,
+    plusMove: 0,
+    minusMove: 0,
+    movesSeen: 0,
+    dxSum: 0,
+    dxSeen: 0,
+    adx: null,
+    closes: [],
+    logReturns: [],
+    volatilities: [],
+  };
+}
+
+const pushBounded = (values: readonly number[], value: number, bound: number): number[] => {
+  const next = values.length >= bound ? values.slice(values.length - bound + 1) : values.slice();
+  next.push(value);
+  return next;
+};
+
+function deviation(values: readonly number[]): number {
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+}
+
+/** Feeds one closed bar (bars of one symbol, in time order). Pure: returns the next state. */
+export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig = DEFAULT_REGIME_CONFIG): RegimeStep {
+  const high = bar.highPaise;
+  const low = bar.lowPaise;
+  const close = bar.closePaise;
+  const period = config.adxPeriod;
+
+  // ADX (Wilder)
+  let { trueRange, plusMove, minusMove, movesSeen, dxSum, dxSeen, adx } = state;
+  if (state.previousClose !== null && state.previousHigh !== null && state.previousLow !== null) {
+    const tr = Math.max(high - low, Math.abs(high - state.previousClose), Math.abs(low - state.previousClose));
+    const up = high - state.previousHigh;
+    const down = state.previousLow - low;
+    const plus = up > down && up > 0 ? up : 0;
+    const minus = down > up && down > 0 ? down : 0;
+    if (movesSeen < period) {
+      trueRange += tr;
+      plusMove += plus;
+      minusMove += minus;
+    } else {
+      trueRange = trueRange - trueRange / period + tr;
+      plusMove = plusMove - plusMove / period + plus;
+      minusMove = minusMove - minusMove / period + minus;
+    }
+    movesSeen += 1;
+    if (movesSeen >= period && trueRange > 0) {
+      const plusDi = (100 * plusMove) / trueRange;
+      const minusDi = (100 * minusMove) / trueRange;
+      const dx = plusDi + minusDi === 0 ? 0 : (100 * Math.abs(plusDi - minusDi)) / (plusDi + minusDi);
+      if (adx === null) {
+        dxSum += dx;
+        dxSeen += 1;
+        if (dxSeen >= period) adx = dxSum / dxSeen;
+      } else {
+        adx = (adx * (period - 1) + dx) / period;
+      }
+    }
+  }
+
+  const closes = pushBounded(state.closes, close, config.efficiencyPeriod + 1);
+  const logReturns = state.previousClose !== null && state.previousClose > 0 && close > 0 ? pushBounded(state.logReturns, Math.log(close / state.previousClose), config.volatilityWindow) : state.logReturns;
+  let volatilities = state.volatilities;
+  let volatility: number | null = null;
+  if (logReturns.length >= config.volatilityWindow && logReturns !== state.logReturns) {
+    volatility = deviation(logReturns);
+    volatilities = pushBounded(state.volatilities, volatility, config.volatilityHistory);
+  }
+
+  const base = {
+    ...state,
+    bars: state.bars + 1,
+    previousHigh: high,
+    previousLow: low,
+    previousClose: close,
+    trueRange,
+    plusMove,
+    minusMove,
+    movesSeen,
+    dxSum,
+    dxSeen,
+    adx,
+    closes,
+    logReturns,
+    volatilities,
+  };
+  if (adx === null || volatility === null || closes.length <= config.efficiencyPeriod || volatilities.length < config.minVolatilityHistory) {
+    return { state: base, evidence: null, candidate: null, change: null };
+  }
+
+  let path = 0;
+  for (let i = 1; i < closes.length; i += 1) path += Math.abs(closes[i]! - closes[i - 1]!);
+  const efficiencyRatio = path === 0 ? 0 : Math.abs(closes[closes.length - 1]! - closes[0]!) / path;
+  let atOrBelow = 0;
+  let sum = 0;
+  for (const v of volatilities) {
+    if (v <= volatility) atOrBelow += 1;
+    sum += v;
+  }
+  const evidence: RegimeEvidence = {
+    adx,
+    efficiencyRatio,
+    volatility,
+    volatilityPercentile: atOrBelow / volatilities.length,
+    volatilityRatio: sum === 0 ? 1 : volatility / (sum / volatilities.length),
+  };
+  const candidate = classify(state.regime, evidence, config);
+
+  if (state.regime === null) {
+    return { state: { ...base, regime: candidate, pending: null, pendingBars: 0 }, evidence, candidate, change: { from: null, to: candidate } };
+  }
+  if (candidate === state.regime) return { state: { ...base, pending: null, pendingBars: 0 }, evidence, candidate, change: null };
+  const pendingBars = candidate === state.pending ? state.pendingBars + 1 : 1;
+  if (pendingBars >= config.confirmBars) {
+    return { state: { ...base, regime: candidate, pending: null, pendingBars: 0 }, evidence, candidate, change: { from: state.regime, to: candidate } };
+  }
+  return { state: { ...base, pending: candidate, pendingBars }, evidence, candidate, change: null };
+}
+
+/** The thresholds, with the stay thresholds for the regime in force. */
+export function classify(current: Regime | null, evidence: RegimeEvidence, config: RegimeConfig = DEFAULT_REGIME_CONFIG): Regime {
+  const highVolatility =
+    current === 'high-volatility'
+      ? evidence.volatilityRatio >= config.highVolatilityStayRatio
+      : evidence.volatilityPercentile >= config.highVolatilityEnterPercentile && evidence.volatilityRatio >= config.highVolatilityEnterRatio;
+  if (highVolatility) return 'high-volatility';
+  const trending =
+    current === 'trending'
+      ? evidence.adx >= config.trendStayAdx && evidence.efficiencyRatio >= config.trendStayEfficiency
+      : evidence.adx >= config.trendEnterAdx && evidence.efficiencyRatio >= config.trendEnterEfficiency;
+  return trending ? 'trending' : 'ranging';
+}
+
+/** Classifies a whole series (tests, backtests, research). */
+export function detectRegimes(bars: readonly Bar[], config: RegimeConfig = DEFAULT_REGIME_CONFIG): { readonly regimes: (Regime | null)[]; readonly changes: { readonly index: number; readonly from: Regime | null; readonly to: Regime }[] } {
+  let state = initialRegimeState();
+  const regimes: (Regime | null)[] = [];
+  const changes: { index: number; from: Regime | null; to: Regime }[] = [];
+  bars.forEach((bar, index) => {
+    const step = updateRegime(state, bar, config);
+    state = step.state;
+    regimes.push(state.regime);
+    if (step.change) changes.push({ index, ...step.change });
+  });
+  return { regimes, changes };
+}
+
+/** Options of the market-wide rule. */
+export interface MarketRegimeConfig {
+  /** Share of classified symbols in high-volatility that makes the market high-volatility. */
+  readonly highVolatilityShare: number;
+  /** Classified symbols needed before the market has a regime. */
+  readonly minSymbols: number;
+}
+
+/** Defaults: 40 % of symbols in high-volatility, at least one symbol classified. */
+export const DEFAULT_MARKET_REGIME_CONFIG: MarketRegimeConfig = { highVolatilityShare: 0.4, minSymbols: 1 };
+
+/** The market's state: each symbol's confirmed regime and the market's own. */
+export interface MarketRegimeState {
+  readonly symbols: Readonly<Record<string, Regime>>;
+  readonly regime: Regime | null;
+}
+
+/**
+ * The market's regime from its symbols' (already hysteresis-filtered) regimes: high-volatility
+ * when at least `highVolatilityShare` of them are; else the more common of trending and ranging;
+ * a tie keeps the market's current regime (ranging when it has none).
+ */
+export function updateMarketRegime(
+  state: MarketRegimeState,
+  symbol: string,
+  regime: Regime,
+  config: MarketRegimeConfig = DEFAULT_MARKET_REGIME_CONFIG,
+): { readonly state: MarketRegimeState; readonly change: { readonly from: Regime | null; readonly to: Regime } | null; readonly evidence: Readonly<Record<string, number>> } {
+  const symbols = { ...state.symbols, [symbol]: regime };
+  const counts = { trending: 0, ranging: 0, 'high-volatility': 0 };
+  for (const r of Object.values(symbols)) counts[r] += 1;
+  const total = counts.trending + counts.ranging + counts['high-volatility'];
+  const evidence = { symbols: total, trending: counts.trending, ranging: counts.ranging, highVolatility: counts['high-volatility'] };
+  if (total < config.minSymbols) return { state: { ...state, symbols }, change: null, evidence };
+  let next: Regime;
+  if (counts['high-volatility'] >= config.highVolatilityShare * total) next = 'high-volatility';
+  else if (counts.trending > counts.ranging) next = 'trending';
+  else if (counts.ranging > counts.trending) next = 'ranging';
+  else next = state.regime === 'trending' ? 'trending' : 'ranging';
+  const change = next === state.regime ? null : { from: state.regime, to: next };
+  return { state: { symbols, regime: next }, change, evidence };
+}

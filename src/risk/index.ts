@@ -1,0 +1,21 @@
+/** Pre-trade risk: the full risk manager, the minimal gate it replaces, and position sizing. */
+export { RISK_REJECTION_CODES, type RiskRejectionCode } from './codes.js';
+export { RateWindow } from './rate-window.js';
+export { DEFAULT_RISK_LIMITS, RiskGate, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
+export {
+  DEFAULT_RISK_MANAGER_LIMITS,
+  exposures,
+  KILL_SWITCH_ACTIONS,
+  RiskManager,
+  type EncodedRiskManager,
+  type KillSwitchState,
+  type PortfolioRisk,
+  type RiskAction,
+  type RiskFill,
+  type RiskManagerLimits,
+  type RiskManagerOptions,
+  type RiskManagerRejection,
+  type RiskVerdict,
+  type SymbolBook,
+} from './risk-manager.js';
+export { fixedFractionQuantity, fixedRiskQuantity, volatilityTargetQuantity, volatilityToBps, type SizingBase } from './sizing.js';

@@ -1,0 +1,468 @@
+/**
+ * The full pre-trade risk manager (replaces the minimal {@link RiskGate}). Pure and
+ * synchronous: no I/O, no clock of its own; the risk actor feeds it intents, fills, closed
+ * orders and marks, and acts on what it returns. All money is integer paise; percentages
+ * are integer basis points (1 bp = 0.01 %); no float ever touches an amount.
+ *
+ * Checks, in order (the first failure is the answer; a refusal changes nothing):
+ *  1. kill switch (the day's loss reached `maxDailyLossPaise`: everything refused until reset)
+ *  2. quantity is a positive whole number; prices present where the order type needs them
+ *  3. instrument known; lot size; freeze quantity; tick size; daily price band
+ *  4. a price to value the order (limit, else trigger, else last price)
+ *  5. fat finger: limit/trigger more than `fatFingerBps` away from the last price
+ *  6. max order quantity and value
+ *  7. max position per symbol, counting working orders on each side (worst case)
+ *  8. gross and net exposure of the portfolio (worst case with working orders, at marks)
+ *  9. orders per rolling second, per strategy and overall
+ * Limits 7 and 8 let through an order that does not make the worst case worse (a reducing
+ * order when marks moved a book past a limit); nothing else is ever waived.
+ */
+import { formatInr, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
+import type { RiskRejectionCode } from './codes.js';
+import { RateWindow } from './rate-window.js';
+import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
+
+/** Every limit the risk manager enforces. Extends the minimal gate's limits. */
+export interface RiskManagerLimits extends RiskLimits {
+  /** Largest Σ |worst-case position| × mark over the portfolio's symbols. */
+  readonly maxGrossExposurePaise: Paise;
+  /** Largest |Σ signed worst-case position × mark| of the portfolio. */
+  readonly maxNetExposurePaise: Paise;
+  /** The day's loss (realised + unrealised − charges since the day began) that trips the kill switch. Positive. */
+  readonly maxDailyLossPaise: Paise;
+  /** A limit or trigger price further than this from the last price is a fat finger, in basis points (500 = 5 %). */
+  readonly fatFingerBps: number;
+}
+
+/** Defaults: ₹10 lakh per order, ₹50 lakh gross, ₹25 lakh net, ₹50,000 daily loss, 5 % fat finger, 10 orders/s. */
+export const DEFAULT_RISK_MANAGER_LIMITS: RiskManagerLimits = {
+  ...DEFAULT_RISK_LIMITS,
+  maxGrossExposurePaise: 50_00_000_00,
+  maxNetExposurePaise: 25_00_000_00,
+  maxDailyLossPaise: 50_000_00,
+  fatFingerBps: 500,
+};
+
+/** What the owner of the manager must do now. */
+export type RiskAction = 'cancel-open-orders' | 'pause-strategies';
+
+/** The actions a tripped kill switch asks for. */
+export const KILL_SWITCH_ACTIONS: readonly RiskAction[] = ['cancel-open-orders', 'pause-strategies'];
+
+/** A refusal: stable code, trader-readable message, alert severity and the actions it asks for. */
+export interface RiskManagerRejection extends RiskRejection {
+  readonly code: RiskRejectionCode;
+  readonly severity: RiskSeverity;
+  /** Empty for ordinary refusals; {@link KILL_SWITCH_ACTIONS} for `kill-switch`. */
+  readonly actions: readonly RiskAction[];
+}
+
+/** The answer to {@link RiskManager.evaluate}. */
+export type RiskVerdict = { readonly approved: true } | { readonly approved: false; readonly rejection: RiskManagerRejection };
+
+/** Why and when the kill switch tripped. */
+export interface KillSwitchState {
+  readonly portfolioId: string;
+  readonly trippedAtMs: number;
+  readonly dayPnlPaise: Paise;
+  readonly maxDailyLossPaise: Paise;
+  readonly message: string;
+  readonly actions: readonly RiskAction[];
+}
+
+/** A fill as the risk manager needs it. `signedQuantity`: + bought, − sold. */
+export interface RiskFill {
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly signedQuantity: number;
+  readonly pricePaise: Paise;
+  readonly chargesPaise?: Paise;
+}
+
+/** Position and working orders of one portfolio in one symbol. Quantities are whole shares. */
+export interface SymbolBook {
+  /** Filled net position, + long / − short. */
+  net: number;
+  /** Quantity of approved buy orders not yet filled or closed (≥ 0). */
+  workingBuy: number;
+  /** Quantity of approved sell orders not yet filled or closed (≥ 0). */
+  workingSell: number;
+}
+
+/** Exposures of one portfolio, at the current marks, worst case over working orders. */
+export interface PortfolioRisk {
+  readonly dayPnlPaise: Paise;
+  readonly grossExposurePaise: Paise;
+  readonly netExposurePaise: Paise;
+  readonly symbols: Readonly<Record<string, Readonly<SymbolBook>>>;
+}
+
+/** JSON form of the manager for snapshots (rate windows are not kept: they cover one second). */
+export interface EncodedRiskManager {
+  readonly version: 1;
+  readonly marks: Record<string, Paise>;
+  readonly portfolios: Record<string, { readonly dayCashFlowPaise: Paise; readonly dayStartValuePaise: Paise; readonly symbols: Record<string, SymbolBook> }>;
+  readonly killSwitch: KillSwitchState | null;
+}
+
+/** Options of {@link RiskManager}. */
+export interface RiskManagerOptions {
+  /**
+   * Instrument lookup for lot, freeze, tick and band checks. When absent those checks are
+   * skipped; when present, an unknown symbol is refused (`unknown-instrument`).
+   */
+  readonly instrument?: (symbol: string) => Instrument | undefined;
+}
+
+interface PortfolioBook {
+  readonly symbols: Map<string, SymbolBook>;
+  /** Σ over today's fills of −signed quantity × price − charges. */
+  dayCashFlowPaise: number;
+  /** Σ net × mark when the day began. */
+  dayStartValuePaise: number;
+}
+
+const abs = Math.abs;
+const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book.workingBuy), abs(book.net - book.workingSell));
+
+function reject(code: RiskRejectionCode, message: string, severity: RiskSeverity = 'warning', actions: readonly RiskAction[] = []): RiskVerdict {
+  return { approved: false, rejection: { code, message, severity, actions } };
+}
+
+const isPositivePaise = (value: number): boolean => Number.isSafeInteger(value) && value > 0;
+const bpsText = (bps: number): string => `${(bps / 100).toFixed(2)} %`;
+
+/**
+ * Pre-trade risk for every intent, with the state it needs: positions and working orders
+ * per portfolio and symbol, marks, the day's P&L and the kill switch. One instance per
+ * risk actor. Deterministic: the same calls give the same answers.
+ */
+export class RiskManager {
+  private readonly overall: RateWindow;
+  private readonly perStrategy = new Map<string, RateWindow>();
+  private readonly marks = new Map<string, Paise>();
+  private readonly portfolios = new Map<string, PortfolioBook>();
+  private killed: KillSwitchState | undefined;
+
+  constructor(
+    readonly limits: RiskManagerLimits,
+    private readonly options: RiskManagerOptions = {},
+  ) {
+    this.overall = new RateWindow(limits.maxOrdersPerSecond);
+  }
+
+  /**
+   * Checks an intent against every limit. Approval reserves its quantity as working and
+   * counts it in the rate windows; a refusal changes nothing (except that a fresh
+   * `lastPricePaise` is recorded as the symbol's mark, which may trip the kill switch).
+   */
+  evaluate(intent: OrderIntent, nowMs: number, lastPricePaise?: Paise): RiskVerdict {
+    if (lastPricePaise !== undefined && isPositivePaise(lastPricePaise)) this.onMark(intent.symbol, lastPricePaise, nowMs);
+    const book = this.book(intent.portfolioId);
+    if (!this.killed) this.checkDailyLoss(intent.portfolioId, book, nowMs);
+    if (this.killed) {
+      return reject('kill-switch', `trading is halted: ${this.killed.message}; reset the kill switch to trade again`, 'critical', this.killed.actions);
+    }
+
+    const { quantity, symbol } = intent;
+    if (!Number.isSafeInteger(quantity) || quantity <= 0) {
+      return reject('invalid-quantity', `quantity must be a positive whole number, got ${quantity}`);
+    }
+    const { limitPricePaise: limit, triggerPricePaise: trigger } = intent;
+    if (limit !== undefined && !isPositivePaise(limit)) return reject('invalid-price', `limit price must be a positive amount in paise, got ${limit}`);
+    if (trigger !== undefined && !isPositivePaise(trigger)) return reject('invalid-price', `trigger price must be a positive amount in paise, got ${trigger}`);
+    if ((intent.orderType === 'LIMIT' || intent.orderType === 'SL') && limit === undefined) {
+      return reject('invalid-price', `a ${intent.orderType} order needs a limit price`);
+    }
+    if ((intent.orderType === 'SL' || intent.orderType === 'SL-M') && trigger === undefined) {
+      return reject('invalid-price', `a ${intent.orderType} order needs a trigger price`);
+    }
+
+    const instrumentCheck = this.checkInstrument(intent);
+    if (instrumentCheck) return instrumentCheck;
+
+    const last = this.marks.get(symbol);
+    const price = limit ?? trigger ?? last;
+    if (price === undefined) return reject('no-price', `no price for ${symbol} yet; cannot value the order`);
+
+    if (last !== undefined) {
+      for (const [what, candidate] of [['limit', limit], ['trigger', trigger]] as const) {
+        if (candidate === undefined) continue;
+        if (mul(abs(candidate - last), 10_000) > mul(this.limits.fatFingerBps, last)) {
+          return reject(
+            'fat-finger',
+            `${what} price ${formatInr(candidate)} is more than ${bpsText(this.limits.fatFingerBps)} away from the last price ${formatInr(last)} of ${symbol}`,
+          );
+        }
+      }
+    }
+
+    if (quantity > this.limits.maxOrderQuantity) {
+      return reject('max-order-quantity', `quantity ${quantity} is above the limit of ${this.limits.maxOrderQuantity} per order`);
+    }
+    const value = mul(quantity, price);
+    if (value > this.limits.maxOrderValuePaise) {
+      return reject('max-order-value', `order value ${formatInr(value)} is above the limit of ${formatInr(this.limits.maxOrderValuePaise)} per order`);
+    }
+
+    const current = this.symbolBook(book, symbol);
+    const next: SymbolBook = intent.side === 'BUY' ? { ...current, workingBuy: current.workingBuy + quantity } : { ...current, workingSell: current.workingSell + quantity };
+    const worstBefore = worstQuantity(current);
+    const worstAfter = worstQuantity(next);
+    if (worstAfter > this.limits.maxPositionQuantity && worstAfter > worstBefore) {
+      return reject(
+        'max-position',
+        `position in ${symbol} could reach ${worstAfter} shares with working orders, beyond the limit of ${this.limits.maxPositionQuantity}`,
+      );
+    }
+
+    const markFor = (s: string): Paise => this.marks.get(s) ?? (s === symbol ? price : 0);
+    const before = exposures(book.symbols, markFor);
+    const after = exposures(new Map(book.symbols).set(symbol, next), markFor);
+    if (after.gross > this.limits.maxGrossExposurePaise && after.gross > before.gross) {
+      return reject(
+        'max-gross-exposure',
+        `gross exposure of portfolio ${intent.portfolioId} would reach ${formatInr(after.gross)}, beyond the limit of ${formatInr(this.limits.maxGrossExposurePaise)}`,
+      );
+    }
+    if (after.net > this.limits.maxNetExposurePaise && after.net > before.net) {
+      return reject(
+        'max-net-exposure',
+        `net exposure of portfolio ${intent.portfolioId} would reach ${formatInr(after.net)}, beyond the limit of ${formatInr(this.limits.maxNetExposurePaise)}`,
+      );
+    }
+
+    let window = this.perStrategy.get(intent.strategyId);
+    if (!window) {
+      window = new RateWindow(this.limits.maxOrdersPerSecondPerStrategy);
+      this.perStrategy.set(intent.strategyId, window);
+    }
+    if (!window.allows(nowMs)) {
+      return reject(
+        'max-orders-per-second-strategy',
+        `strategy ${intent.strategyId} already sent ${this.limits.maxOrdersPerSecondPerStrategy} orders in the last second`,
+      );
+    }
+    if (!this.overall.allows(nowMs)) {
+      return reject('max-orders-per-second', `${this.limits.maxOrdersPerSecond} orders already sent in the last second (all strategies)`);
+    }
+
+    window.record(nowMs);
+    this.overall.record(nowMs);
+    book.symbols.set(symbol, next);
+    if (!this.marks.has(symbol)) this.marks.set(symbol, price);
+    return { approved: true };
+  }
+
+  /** A fill: moves quantity from working to net and books the cash flow. May trip the kill switch. */
+  onFill(fill: RiskFill, atMs: number): KillSwitchState | undefined {
+    const book = this.book(fill.portfolioId);
+    const symbolBook = this.symbolBook(book, fill.symbol);
+    const signed = fill.signedQuantity;
+    if (signed > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signed);
+    else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signed);
+    symbolBook.net += signed;
+    book.symbols.set(fill.symbol, symbolBook);
+    book.dayCashFlowPaise += -mul(signed, fill.pricePaise) - (fill.chargesPaise ?? 0);
+    if (!this.marks.has(fill.symbol)) this.marks.set(fill.symbol, fill.pricePaise);
+    return this.killed ? undefined : this.checkDailyLoss(fill.portfolioId, book, atMs);
+  }
+
+  /** An order closed (cancelled, rejected, expired) with `signedRemainder` unfilled: releases it. */
+  onOrderClosed(portfolioId: string, symbol: string, signedRemainder: number): void {
+    const book = this.book(portfolioId);
+    const symbolBook = this.symbolBook(book, symbol);
+    if (signedRemainder > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signedRemainder);
+    else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signedRemainder);
+    book.symbols.set(symbol, symbolBook);
+  }
+
+  /** A new last price for a symbol. Returns the kill switch state when this mark tripped it. */
+  onMark(symbol: string, lastPricePaise: Paise, atMs: number): KillSwitchState | undefined {
+    if (!isPositivePaise(lastPricePaise)) return undefined;
+    this.marks.set(symbol, lastPricePaise);
+    if (this.killed) return undefined;
+    for (const [portfolioId, book] of this.portfolios) {
+      if (!book.symbols.has(symbol)) continue;
+      const tripped = this.checkDailyLoss(portfolioId, book, atMs);
+      if (tripped) return tripped;
+    }
+    return undefined;
+  }
+
+  /** Begins a trading day: the day's P&L restarts from the current marked value. The kill switch stays as it is. */
+  startDay(): void {
+    for (const book of this.portfolios.values()) {
+      book.dayCashFlowPaise = 0;
+      book.dayStartValuePaise = this.markedValue(book);
+    }
+  }
+
+  /** Re-arms trading after a person reviewed the halt. Refuses again at once if the day's loss is still past the limit. */
+  resetKillSwitch(): void {
+    this.killed = undefined;
+  }
+
+  /** The kill switch, when tripped. */
+  get killSwitch(): KillSwitchState | undefined {
+    return this.killed;
+  }
+
+  /** The last price the manager knows for a symbol. */
+  mark(symbol: string): Paise | undefined {
+    return this.marks.get(symbol);
+  }
+
+  /** Today's P&L of a portfolio: cash flows of today's fills + marked value now − marked value at the day's start. */
+  dayPnlPaise(portfolioId: string): Paise {
+    const book = this.portfolios.get(portfolioId);
+    return book ? book.dayCashFlowPaise + this.markedValue(book) - book.dayStartValuePaise : 0;
+  }
+
+  /** Risk figures of one portfolio (empty when unknown). */
+  portfolio(portfolioId: string): PortfolioRisk {
+    const book = this.portfolios.get(portfolioId);
+    if (!book) return { dayPnlPaise: 0, grossExposurePaise: 0, netExposurePaise: 0, symbols: {} };
+    const { gross, net } = exposures(book.symbols, (s) => this.marks.get(s) ?? 0);
+    return {
+      dayPnlPaise: this.dayPnlPaise(portfolioId),
+      grossExposurePaise: gross,
+      netExposurePaise: net,
+      symbols: Object.fromEntries([...book.symbols].map(([s, b]) => [s, { ...b }])),
+    };
+  }
+
+  /** The minimal gate's view (`portfolioId:symbol` → net and signed working), for `RiskStatus`. */
+  exposureViews(): Record<string, ExposureView> {
+    const out: Record<string, ExposureView> = {};
+    for (const [portfolioId, book] of this.portfolios) {
+      for (const [symbol, b] of book.symbols) out[`${portfolioId}:${symbol}`] = { net: b.net, working: b.workingBuy - b.workingSell };
+    }
+    return out;
+  }
+
+  /** Portfolios the manager has seen, sorted. */
+  portfolioIds(): string[] {
+    return [...this.portfolios.keys()].sort();
+  }
+
+  /** Symbols with a position or a working order in any portfolio (the ones whose marks matter). */
+  activeSymbols(): string[] {
+    const symbols = new Set<string>();
+    for (const book of this.portfolios.values()) {
+      for (const [symbol, b] of book.symbols) if (b.net !== 0 || b.workingBuy !== 0 || b.workingSell !== 0) symbols.add(symbol);
+    }
+    return [...symbols].sort();
+  }
+
+  /** JSON for snapshots. */
+  encode(): EncodedRiskManager {
+    return {
+      version: 1,
+      marks: Object.fromEntries(this.marks),
+      portfolios: Object.fromEntries(
+        [...this.portfolios].map(([id, book]) => [
+          id,
+          {
+            dayCashFlowPaise: book.dayCashFlowPaise,
+            dayStartValuePaise: book.dayStartValuePaise,
+            symbols: Object.fromEntries([...book.symbols].map(([s, b]) => [s, { ...b }])),
+          },
+        ]),
+      ),
+      killSwitch: this.killed ?? null,
+    };
+  }
+
+  /** Restores what {@link encode} wrote. */
+  restore(encoded: EncodedRiskManager): void {
+    this.marks.clear();
+    this.portfolios.clear();
+    for (const [symbol, price] of Object.entries(encoded.marks)) this.marks.set(symbol, price);
+    for (const [id, book] of Object.entries(encoded.portfolios)) {
+      this.portfolios.set(id, {
+        dayCashFlowPaise: book.dayCashFlowPaise,
+        dayStartValuePaise: book.dayStartValuePaise,
+        symbols: new Map(Object.entries(book.symbols).map(([s, b]) => [s, { net: b.net, workingBuy: b.workingBuy, workingSell: b.workingSell }])),
+      });
+    }
+    this.killed = encoded.killSwitch ?? undefined;
+  }
+
+  private checkInstrument(intent: OrderIntent): RiskVerdict | undefined {
+    if (!this.options.instrument) return undefined;
+    const instrument = this.options.instrument(intent.symbol);
+    if (!instrument) return reject('unknown-instrument', `${intent.symbol} is not a known instrument`);
+    if (intent.quantity % instrument.lotSize !== 0) {
+      return reject('lot-size', `quantity ${intent.quantity} is not a multiple of the lot size ${instrument.lotSize} of ${intent.symbol}`);
+    }
+    if (intent.quantity > instrument.freezeQuantity) {
+      return reject('freeze-quantity', `quantity ${intent.quantity} is above the exchange's freeze quantity ${instrument.freezeQuantity} for ${intent.symbol}`);
+    }
+    const band = priceBand(instrument);
+    for (const [what, price] of [['limit', intent.limitPricePaise], ['trigger', intent.triggerPricePaise]] as const) {
+      if (price === undefined) continue;
+      if (price % instrument.tickSizePaise !== 0) {
+        return reject('tick-size', `${what} price ${formatInr(price)} is not a multiple of the tick size ${formatInr(instrument.tickSizePaise)} of ${intent.symbol}`);
+      }
+      if (price < band.lowerPaise || price > band.upperPaise) {
+        return reject(
+          'price-band',
+          `${what} price ${formatInr(price)} is outside today's price band of ${intent.symbol} (${formatInr(band.lowerPaise)} to ${formatInr(band.upperPaise)})`,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private checkDailyLoss(portfolioId: string, book: PortfolioBook, atMs: number): KillSwitchState | undefined {
+    const pnl = book.dayCashFlowPaise + this.markedValue(book) - book.dayStartValuePaise;
+    const lossLimit: number = this.limits.maxDailyLossPaise;
+    if (pnl > -lossLimit) return undefined;
+    this.killed = {
+      portfolioId,
+      trippedAtMs: atMs,
+      dayPnlPaise: pnl,
+      maxDailyLossPaise: this.limits.maxDailyLossPaise,
+      message: `portfolio ${portfolioId} lost ${formatInr(-pnl)} today, at or beyond the daily loss limit of ${formatInr(this.limits.maxDailyLossPaise)}`,
+      actions: KILL_SWITCH_ACTIONS,
+    };
+    return this.killed;
+  }
+
+  private markedValue(book: PortfolioBook): number {
+    let value = 0;
+    for (const [symbol, b] of book.symbols) if (b.net !== 0) value += mul(b.net, this.marks.get(symbol) ?? 0);
+    return value;
+  }
+
+  private book(portfolioId: string): PortfolioBook {
+    let book = this.portfolios.get(portfolioId);
+    if (!book) {
+      book = { symbols: new Map(), dayCashFlowPaise: 0, dayStartValuePaise: 0 };
+      this.portfolios.set(portfolioId, book);
+    }
+    return book;
+  }
+
+  private symbolBook(book: PortfolioBook, symbol: string): SymbolBook {
+    return book.symbols.get(symbol) ?? { net: 0, workingBuy: 0, workingSell: 0 };
+  }
+}
+
+/**
+ * Worst-case exposures of a book at the given marks: gross = Σ max(|net + buys|, |net − sells|) × mark;
+ * net = max(|Σ (net + buys) × mark|, |Σ (net − sells) × mark|). Exact integer paise.
+ */
+export function exposures(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): { gross: Paise; net: Paise } {
+  let gross = 0;
+  let longSide = 0;
+  let shortSide = 0;
+  for (const [symbol, b] of symbols) {
+    const mark = markFor(symbol);
+    gross += mul(worstQuantity(b), mark);
+    longSide += mul(b.net + b.workingBuy, mark);
+    shortSide += mul(b.net - b.workingSell, mark);
+  }
+  return { gross, net: Math.max(abs(longSide), abs(shortSide)) };
+}

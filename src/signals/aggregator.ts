@@ -1,0 +1,162 @@
+/**
+ * The signal aggregator (pure): combines the latest signal of each strategy for a symbol
+ * into one decision by a weighted vote with confidence, and explains it.
+ *
+ * Rule: each fresh signal (younger than `maxAgeMs`) contributes
+ *   weight(strategy) × confidence × (+1 long, −1 short, 0 flat)
+ * and the score is the sum divided by the sum of the weights of all fresh signals (flat
+ * ones included, so abstentions dilute), hence −1…1. BUY when score ≥ threshold, SELL when
+ * score ≤ −threshold, else FLAT. With fewer than `minSignals` fresh signals: FLAT. A tie
+ * (long and short weighted votes exactly equal and not zero) follows `tieRule`: `flat`,
+ * `keep` (the previous decision), or `strongest` (the side of the single largest
+ * weight × confidence, ties broken by strategy id). Deterministic: contributions are
+ * ordered by strategy id; no clock of its own.
+ */
+import type { SignalAggregated, SignalContribution } from '../model/index.js';
+
+/** One strategy's view of a symbol. */
+export interface Signal {
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly direction: 'long' | 'short' | 'flat';
+  /** 0…1; values outside are clamped. */
+  readonly confidence: number;
+  readonly atMs: number;
+  readonly reason?: string;
+}
+
+/** How to break an exact tie between long and short votes. */
+export type TieRule = 'flat' | 'keep' | 'strongest';
+
+/** Configuration of the vote. */
+export interface AggregatorConfig {
+  /** Weight per strategy id; strategies not listed get `defaultWeight`. A weight of 0 ignores a strategy. */
+  readonly weights: Readonly<Record<string, number>>;
+  readonly defaultWeight: number;
+  /** |score| needed for BUY or SELL, 0…1. */
+  readonly threshold: number;
+  readonly minSignals: number;
+  readonly tieRule: TieRule;
+  /** Signals older than this (relative to the evaluation time) no longer count. */
+  readonly maxAgeMs: number;
+}
+
+/** Defaults: equal weights, threshold 0.3, one signal enough, ties → FLAT, signals live 15 minutes. */
+export const DEFAULT_AGGREGATOR_CONFIG: AggregatorConfig = {
+  weights: {},
+  defaultWeight: 1,
+  threshold: 0.3,
+  minSignals: 1,
+  tieRule: 'flat',
+  maxAgeMs: 15 * 60_000,
+};
+
+/** The decision for a symbol with everything that explains it. */
+export type Aggregation = Omit<SignalAggregated, 'type'> & {
+  /** Signals left out, and why (stale, zero weight). */
+  readonly ignored: readonly { readonly strategyId: string; readonly why: string }[];
+  /** Whether the tie rule decided. */
+  readonly tie: boolean;
+};
+
+/** Latest signal per strategy per symbol. JSON, so it snapshots as is. */
+export interface AggregatorState {
+  readonly signals: Readonly<Record<string, Readonly<Record<string, Signal>>>>;
+  readonly decisions: Readonly<Record<string, Aggregation['decision']>>;
+}
+
+/** No signals yet. */
+export const emptyAggregatorState = (): AggregatorState => ({ signals: {}, decisions: {} });
+
+/** Records a signal (replacing that strategy's previous one for the symbol). Pure. */
+export function recordSignal(state: AggregatorState, signal: Signal): AggregatorState {
+  const forSymbol = { ...(state.signals[signal.symbol] ?? {}), [signal.strategyId]: signal };
+  return { ...state, signals: { ...state.signals, [signal.symbol]: forSymbol } };
+}
+
+const clamp01 = (value: number): number => (Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0);
+const sign = (direction: Signal['direction']): number => (direction === 'long' ? 1 : direction === 'short' ? -1 : 0);
+const round = (value: number): number => Math.round(value * 1e6) / 1e6;
+
+/** The vote for one symbol at `nowMs`. `previous` is used by the `keep` tie rule. */
+export function aggregate(signals: readonly Signal[], nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG, previous: Aggregation['decision'] = 'FLAT'): Aggregation {
+  const symbol = signals[0]?.symbol ?? '';
+  const ordered = [...signals].sort((a, b) => (a.strategyId < b.strategyId ? -1 : a.strategyId > b.strategyId ? 1 : 0));
+  const ignored: { strategyId: string; why: string }[] = [];
+  const counted: { signal: Signal; weight: number; confidence: number }[] = [];
+  for (const signal of ordered) {
+    const weight = config.weights[signal.strategyId] ?? config.defaultWeight;
+    if (!(weight > 0)) {
+      ignored.push({ strategyId: signal.strategyId, why: 'weight 0' });
+    } else if (nowMs - signal.atMs > config.maxAgeMs) {
+      ignored.push({ strategyId: signal.strategyId, why: `stale: ${Math.round((nowMs - signal.atMs) / 1000)} s old` });
+    } else {
+      counted.push({ signal, weight, confidence: clamp01(signal.confidence) });
+    }
+  }
+  const totalWeight = counted.reduce((sum, c) => sum + c.weight, 0);
+  let longVote = 0;
+  let shortVote = 0;
+  const contributions: SignalContribution[] = counted.map(({ signal, weight, confidence }) => {
+    const vote = weight * confidence * sign(signal.direction);
+    if (vote > 0) longVote += vote;
+    if (vote < 0) shortVote -= vote;
+    return {
+      strategyId: signal.strategyId,
+      direction: signal.direction,
+      confidence,
+      weight,
+      contribution: round(vote / totalWeight),
+      atMs: signal.atMs,
+      ...(signal.reason === undefined ? {} : { reason: signal.reason }),
+    };
+  });
+  const score = totalWeight === 0 ? 0 : round((longVote - shortVote) / totalWeight);
+
+  let decision: Aggregation['decision'] = 'FLAT';
+  let tie = false;
+  let why: string;
+  if (counted.length < config.minSignals) {
+    why = `only ${counted.length} fresh signal${counted.length === 1 ? '' : 's'}, ${config.minSignals} needed`;
+  } else if (longVote > 0 && longVote === shortVote) {
+    tie = true;
+    if (config.tieRule === 'keep') decision = previous;
+    else if (config.tieRule === 'strongest') {
+      let best = counted[0]!;
+      for (const c of counted) if (sign(c.signal.direction) !== 0 && (sign(best.signal.direction) === 0 || c.weight * c.confidence > best.weight * best.confidence)) best = c;
+      decision = best.signal.direction === 'long' ? 'BUY' : best.signal.direction === 'short' ? 'SELL' : 'FLAT';
+    }
+    why = `long and short votes tie; tie rule "${config.tieRule}" gives ${decision}`;
+  } else if (score >= config.threshold) {
+    decision = 'BUY';
+    why = `score ${score.toFixed(2)} ≥ threshold ${config.threshold.toFixed(2)}`;
+  } else if (score <= -config.threshold) {
+    decision = 'SELL';
+    why = `score ${score.toFixed(2)} ≤ −${config.threshold.toFixed(2)}`;
+  } else {
+    why = `score ${score.toFixed(2)} inside ±${config.threshold.toFixed(2)}`;
+  }
+  const confidence = decision === 'FLAT' ? 0 : round(Math.abs(score));
+  const parts = contributions.map((c) => `${c.strategyId} ${c.direction} ${c.confidence.toFixed(2)}×w${c.weight}${c.reason ? ` (${c.reason})` : ''}`);
+  const summary = `${decision} ${symbol}: ${why}; from ${parts.length > 0 ? parts.join(', ') : 'no signals'}${ignored.length > 0 ? `; ignored ${ignored.map((i) => `${i.strategyId} (${i.why})`).join(', ')}` : ''}`;
+  return { symbol, decision, score, confidence, atMs: nowMs, contributions, summary, ignored, tie };
+}
+
+/** Evaluates a symbol from the state and records the decision (for the `keep` tie rule). */
+export function decide(state: AggregatorState, symbol: string, nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG): { readonly state: AggregatorState; readonly aggregation: Aggregation; readonly changed: boolean } {
+  const previous = state.decisions[symbol] ?? 'FLAT';
+  const aggregation = { ...aggregate(Object.values(state.signals[symbol] ?? {}), nowMs, config, previous), symbol };
+  const changed = aggregation.decision !== previous || state.decisions[symbol] === undefined;
+  return { state: { ...state, decisions: { ...state.decisions, [symbol]: aggregation.decision } }, aggregation, changed };
+}
+
+/** The event form of an aggregation, for the bus. */
+export function toSignalAggregated(aggregation: Aggregation): SignalAggregated {
+  const { symbol, decision, score, confidence, atMs, contributions, summary } = aggregation;
+  return { type: 'SignalAggregated', symbol, decision, score, confidence, atMs, contributions, summary };
+}
+
+/** The explanation as an order's reason (`OrderIntent.reason`): short enough for a column, complete enough for a person. */
+export function aggregationReason(aggregation: Aggregation, maxLength = 500): string {
+  return aggregation.summary.length <= maxLength ? aggregation.summary : `${aggregation.summary.slice(0, maxLength - 1)}…`;
+}
