@@ -4,7 +4,7 @@
  */
 import { PaperBroker } from '../src/brokers/paper/index.js';
 import { applyFillToPortfolio, clientOrderIdFor, isTerminal, markPortfolio, newOrder, newPortfolio, type Instrument, type OrderIntent, type PortfolioState, type Tick } from '../src/model/index.js';
-import { DEFAULT_RISK_LIMITS, RiskGate, type RiskLimits } from '../src/risk/risk-gate.js';
+import { DEFAULT_RISK_MANAGER_LIMITS, RiskManager, type RiskManagerLimits } from '../src/risk/risk-manager.js';
 import type { AnyStrategyDefinition, IntentRequest, StrategyContext } from '../src/strategies/api.js';
 
 export interface BareResult {
@@ -20,11 +20,11 @@ export function runBareLoop(
   config: unknown,
   instruments: readonly Instrument[],
   batches: readonly (readonly Tick[])[],
-  limits: RiskLimits = DEFAULT_RISK_LIMITS,
+  limits: RiskManagerLimits = DEFAULT_RISK_MANAGER_LIMITS,
 ): BareResult {
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i]));
   const broker = new PaperBroker({});
-  const gate = new RiskGate(limits);
+  const gate = new RiskManager(limits, { instrument: (symbol) => bySymbol.get(symbol) });
   let portfolio = newPortfolio('bare', 1_00_00_000_00);
   const positions = new Map<string, number>();
   const working = new Map<string, number>();
@@ -85,7 +85,7 @@ export function runBareLoop(
           const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
           positions.set(event.fill.symbol, (positions.get(event.fill.symbol) ?? 0) + signed);
           working.set(event.fill.symbol, (working.get(event.fill.symbol) ?? 0) - signed);
-          gate.onFill('bare', event.fill.symbol, signed);
+          gate.onFill({ portfolioId: 'bare', symbol: event.fill.symbol, signedQuantity: signed, pricePaise: event.fill.pricePaise, chargesPaise: event.fill.chargesPaise }, now);
           const entry = workingByOrder.get(event.order.clientOrderId);
           if (entry) entry.remaining -= signed;
         } else if (event.kind === 'order-updated' && isTerminal(event.order.status)) {
@@ -99,9 +99,9 @@ export function runBareLoop(
       }
       state = onTick(state, tick, ctx);
       for (const intent of outbox) {
-        const rejection = gate.evaluate(intent, lastPrice.get(intent.symbol), now);
+        const verdict = gate.evaluate(intent, now, lastPrice.get(intent.symbol));
         const signed = intent.side === 'BUY' ? intent.quantity : -intent.quantity;
-        if (rejection) {
+        if (!verdict.approved) {
           working.set(intent.symbol, (working.get(intent.symbol) ?? 0) - signed);
           continue;
         }
@@ -119,8 +119,11 @@ export function runBareLoop(
       }
       outbox.length = 0;
     }
-    // marks once per batch, as the tree's conflated marks do
-    for (const [symbol, price] of lastPrice) portfolio = markPortfolio(portfolio, symbol, price);
+    // marks once per batch, as the tree's conflated marks do (portfolio and risk)
+    for (const [symbol, price] of lastPrice) {
+      portfolio = markPortfolio(portfolio, symbol, price);
+      gate.onMark(symbol, price, now);
+    }
   }
   let ticks = 0;
   for (const batch of batches) ticks += batch.length;

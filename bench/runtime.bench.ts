@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { emaCross } from '../src/strategies/ema-cross/ema-cross.strategy.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { DEFAULT_RISK_LIMITS } from '../src/risk/risk-gate.js';
+import { DEFAULT_RISK_MANAGER_LIMITS } from '../src/risk/risk-manager.js';
 import { ManualClock } from '../src/runtime/clock.js';
 import { createSyntheticMarket } from '../src/streams/index.js';
 import type { Instrument, Tick } from '../src/model/index.js';
@@ -68,7 +68,7 @@ function groupBySymbol(batch: readonly Tick[]): Map<string, Tick[]> {
 
 const strategyConfig = { fastPeriod: 12, slowPeriod: 26, quantity: 10 };
 /** The order-rate limits would refuse most orders of this churny workload; lift them for both runs so they do the same work. */
-const benchLimits = { ...DEFAULT_RISK_LIMITS, maxOrdersPerSecond: 100_000, maxOrdersPerSecondPerStrategy: 100_000 };
+const benchLimits = { ...DEFAULT_RISK_MANAGER_LIMITS, maxOrdersPerSecond: 100_000, maxOrdersPerSecondPerStrategy: 100_000 };
 
 function makeRuntime(instruments: readonly Instrument[], clock: ManualClock, onOrderLatencyUs?: (us: number) => void): Runtime {
   return new Runtime({

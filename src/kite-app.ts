@@ -16,7 +16,7 @@ import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/ki
 import { ConfigError, type TroupeConfig } from './config/config.js';
 import { buildGateway, listenGateway } from './gateway/gateway.js';
 import type { Instrument, Paise } from './model/index.js';
-import type { RiskLimits } from './risk/risk-gate.js';
+import type { RiskManagerLimits } from './risk/risk-manager.js';
 import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
 import { Runtime, type StrategySpec } from './runtime/runtime.js';
@@ -40,7 +40,7 @@ export interface KiteTradingOptions {
   readonly maxSymbols?: number;
   readonly strategies: readonly StrategySpec[];
   readonly portfolio: { readonly portfolioId: string; readonly initialCashPaise: Paise };
-  readonly riskLimits?: Partial<RiskLimits>;
+  readonly riskLimits?: Partial<RiskManagerLimits>;
   readonly logger: Logger;
   readonly metrics?: Metrics;
   /** Order polling fallback period (default 5000 ms). */

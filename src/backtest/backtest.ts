@@ -20,7 +20,7 @@ import {
 import { ManualClock } from '../runtime/clock.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { Runtime } from '../runtime/runtime.js';
-import type { RiskLimits } from '../risk/risk-gate.js';
+import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import { marketDataPipeline, readDataFolder, replayTickBatches, type RejectedRow } from '../streams/index.js';
 
 export interface BacktestOptions {
@@ -30,7 +30,7 @@ export interface BacktestOptions {
   readonly strategyConfig?: Record<string, unknown>;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
-  readonly riskLimits?: Partial<RiskLimits>;
+  readonly riskLimits?: Partial<RiskManagerLimits>;
   readonly logger?: Logger;
   /** Called now and then with the share of ticks replayed (0..1). */
   readonly onProgress?: (done: number, total: number) => void;
@@ -54,7 +54,7 @@ export interface BacktestResult {
   readonly orders: readonly Order[];
   readonly fills: readonly Fill[];
   readonly positions: readonly Position[];
-  readonly summary: PortfolioSummary & { readonly initialCashPaise: Paise; readonly orders: number; readonly fills: number; readonly rejectedIntents: number };
+  readonly summary: PortfolioSummary & { readonly initialCashPaise: Paise; readonly orders: number; readonly fills: number; readonly rejectedIntents: number; readonly riskAlerts: Readonly<Record<string, number>> };
 }
 
 const TICK_NOTE =
@@ -83,7 +83,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     orders.set(event.order.clientOrderId, event.order);
     fills.push(event.fill);
   });
-  runtime.bus.on('RiskAlert', () => (rejectedIntents += 1));
+  const riskAlerts: Record<string, number> = {};
+  runtime.bus.on('RiskAlert', (alert) => {
+    rejectedIntents += 1;
+    riskAlerts[alert.code] = (riskAlerts[alert.code] ?? 0) + 1;
+  });
   runtime.start();
 
   const source = new Subject<readonly unknown[]>();
@@ -155,6 +159,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     orders: sortedOrders,
     fills,
     positions,
-    summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents },
+    summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents, riskAlerts },
   };
 }

@@ -216,20 +216,35 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
     rewrite(target, path, state as unknown as Json, previous, 1, nowMs);
   }
 
-  // 4. risk: exposures recomputed from fills and open orders
+  // 4. risk: the risk manager's book recomputed from fills and open orders (day P&L figures and
+  //    the kill switch are kept from its snapshot: the day's marks are not journaled)
   if (paths.includes('/risk') && folded.entries > 0) {
     const previous = target.restoredSnapshot('/risk');
-    const encoded = (previous?.state as { approved: number; rejected: number; exposures: Record<string, { net: number; working: number }> } | undefined) ?? {
-      approved: 0,
-      rejected: 0,
-      exposures: {},
+    const encoded = previous?.state as
+      | { approved?: number; rejected?: number; day?: string; manager?: { marks?: Record<string, number>; portfolios?: Record<string, { dayCashFlowPaise: number; dayStartValuePaise: number }>; killSwitch?: unknown } }
+      | undefined;
+    const books: Record<string, { dayCashFlowPaise: number; dayStartValuePaise: number; symbols: Record<string, { net: number; workingBuy: number; workingSell: number }> }> = {};
+    const book = (portfolioId: string, symbol: string) => {
+      const portfolio = (books[portfolioId] ??= {
+        dayCashFlowPaise: encoded?.manager?.portfolios?.[portfolioId]?.dayCashFlowPaise ?? 0,
+        dayStartValuePaise: encoded?.manager?.portfolios?.[portfolioId]?.dayStartValuePaise ?? 0,
+        symbols: {},
+      });
+      return (portfolio.symbols[symbol] ??= { net: 0, workingBuy: 0, workingSell: 0 });
     };
-    const exposures: Record<string, { net: number; working: number }> = {};
-    const exposure = (portfolioId: string, symbol: string) => (exposures[`${portfolioId}:${symbol}`] ??= { net: 0, working: 0 });
-    for (const fill of folded.fills) exposure(fill.portfolioId, fill.symbol).net += signedOf(fill.side, fill.quantity);
-    for (const order of openOrders) exposure(order.portfolioId, order.symbol).working += signedOf(order.side, order.quantity - order.filledQuantity);
-    for (const [key, view] of Object.entries(encoded.exposures)) if (!(key in exposures) && view.working === 0) exposures[key] = view;
-    rewrite(target, '/risk', { approved: encoded.approved, rejected: encoded.rejected, exposures }, previous, 1, nowMs);
+    for (const fill of folded.fills) book(fill.portfolioId, fill.symbol).net += signedOf(fill.side, fill.quantity);
+    for (const order of openOrders) {
+      const remaining = order.quantity - order.filledQuantity;
+      if (order.side === 'BUY') book(order.portfolioId, order.symbol).workingBuy += remaining;
+      else book(order.portfolioId, order.symbol).workingSell += remaining;
+    }
+    const state = {
+      approved: encoded?.approved ?? 0,
+      rejected: encoded?.rejected ?? 0,
+      day: encoded?.day ?? '',
+      manager: { version: 1, marks: encoded?.manager?.marks ?? {}, portfolios: books, killSwitch: encoded?.manager?.killSwitch ?? null },
+    };
+    rewrite(target, '/risk', state as unknown as Json, previous, 1, nowMs);
   }
 
   // 5. strategies: intent numbering past every journaled intent; positions and working orders from the journal

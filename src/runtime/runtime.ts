@@ -5,16 +5,18 @@ import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execu
 import type { KiteExecutionMessage } from '../actors/execution/kite-execution.protocol.js';
 import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
 import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
-import { riskBehavior } from '../actors/risk/risk.actor.js';
-import type { RiskCommand } from '../actors/risk/risk.protocol.js';
+import { riskManagerBehavior } from '../actors/risk/risk-manager.actor.js';
+import { wrapRiskMarks, type RiskManagerCommand } from '../actors/risk/risk-manager.protocol.js';
+import { regimeBehavior } from '../actors/regime/regime.actor.js';
+import { wrapRegimeBars, type RegimeCommand } from '../actors/regime/regime.protocol.js';
 import { strategyBehavior, wrapBars, wrapTicks, type StrategyInstance } from '../actors/strategy/strategy.actor.js';
 import type { StrategyCommand, StrategyHostState, StrategyStatus } from '../actors/strategy/strategy.protocol.js';
 import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.js';
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import type { Journal } from '../persistence/journal.js';
-import { summarisePortfolio, type Bar, type Instrument, type Paise, type PortfolioState, type Tick } from '../model/index.js';
-import { DEFAULT_RISK_LIMITS, type RiskLimits } from '../risk/risk-gate.js';
+import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Tick } from '../model/index.js';
+import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
 import { Directory } from './directory.js';
 import { EventBus } from './event-bus.js';
@@ -36,7 +38,9 @@ export interface RuntimeOptions {
   readonly portfolio: { readonly portfolioId: string; readonly initialCashPaise: Paise };
   readonly clock: { nowMs(): number };
   readonly broker?: Partial<PaperBrokerConfig>;
-  readonly riskLimits?: Partial<RiskLimits>;
+  readonly riskLimits?: Partial<RiskManagerLimits>;
+  /** Bar interval the regime detector classifies (default 5m). */
+  readonly regimeInterval?: BarInterval;
   readonly snapshotStore?: SnapshotStore;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -80,6 +84,8 @@ export class Runtime {
   private readonly strategyInlets = new Map<string, { readonly ticks: Inlet<readonly Tick[]>; readonly bars: Inlet<Bar> }>();
   /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
   kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
+  /** The regime detector (`/regime`). */
+  regime: ActorRef<RegimeCommand> | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger ?? silentLogger();
@@ -222,19 +228,30 @@ export class Runtime {
       directory.executionTicks = system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
     });
 
-    const risk: ActorRef<RiskCommand> = system.spawn(
+    const risk: ActorRef<RiskManagerCommand> = system.spawn(
       'risk',
-      this.cadence(riskBehavior({
-        directory,
-        cache: this.cache,
-        bus: this.bus,
-        metrics: this.metrics,
-        clock: options.clock,
-        limits: { ...DEFAULT_RISK_LIMITS, ...options.riskLimits },
-      })),
+      this.cadence(
+        riskManagerBehavior({
+          directory,
+          cache: this.cache,
+          bus: this.bus,
+          metrics: this.metrics,
+          clock: options.clock,
+          limits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...options.riskLimits },
+          instrument: (symbol) => this.instruments.get(symbol),
+        }),
+      ),
       this.spawnOptions('/risk'),
     );
     directory.risk = risk;
+    // last prices for exposure and the daily-loss kill switch, conflated per symbol
+    directory.portfolioMarks.push(system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+
+    // market regimes from closed bars: a sink, started before the market
+    const regime: ActorRef<RegimeCommand> = system.spawn('regime', this.cadence(regimeBehavior({ bus: this.bus, interval: options.regimeInterval ?? '5m' })), this.spawnOptions('/regime'));
+    this.regime = regime;
+    const regimeBars = system.inlet(regime, wrapRegimeBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+    for (const instrument of options.instruments) directory.addBarSubscriber(instrument.symbol, regimeBars);
 
     this.group('strategies', (ctx) => {
       directory.strategies.clear();

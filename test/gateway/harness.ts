@@ -36,7 +36,8 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
     strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 4, quantity: 5 } }],
     portfolio: { portfolioId: 'paper', initialCashPaise: 10_00_000_00 },
     clock,
-    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000 },
+    // a resting limit far below the market is what the tests want: lift the fat-finger check
+    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000 },
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);

@@ -82,8 +82,10 @@ describe('recovery from the journal', () => {
     expect(execution.broker.fillSequence).toBe(1);
     expect(execution.broker.orderSequence).toBe(2);
     expect(execution.orders.find((o) => o.clientOrderId === c.clientOrderId)?.status).toBe('REJECTED');
-    const risk = snapshots.get('/risk')!.state as { exposures: Record<string, { net: number; working: number }> };
-    expect(risk.exposures['paper:INFY']).toEqual({ net: 10, working: 10 });
+    const risk = snapshots.get('/risk')!.state as { manager: { portfolios: Record<string, { symbols: Record<string, { net: number; workingBuy: number; workingSell: number }> }> } };
+    const infy = risk.manager.portfolios.paper?.symbols.INFY;
+    expect(infy?.net).toBe(10);
+    expect((infy?.workingBuy ?? 0) - (infy?.workingSell ?? 0)).toBe(10);
     // the correction is journaled and projected; a second recovery finds nothing more to do
     const rows = await db.query<{ client_order_id: string; status: string }>('SELECT client_order_id, status FROM orders ORDER BY client_order_id');
     expect(rows.map((row) => row.status)).toEqual(['COMPLETE', 'OPEN', 'REJECTED']);

@@ -105,7 +105,11 @@ describe('momentum-rotation strategy', () => {
 
   it('backtests deterministically on real daily data; holdings never exceed top K or the capital', async () => {
     const symbols = ['INFY', 'TCS', 'HCLTECH', 'SBIN', 'ITC'];
-    const result = await deterministicBacktest({ dataDir: DAILY_DATA, strategyKind: 'momentum-rotation', strategyConfig: { symbols, topK: 2, lookback: 60, capitalRupees: 5_00_000 }, symbols });
+    const result = await deterministicBacktest({ dataDir: DAILY_DATA, strategyKind: 'momentum-rotation', strategyConfig: { symbols, topK: 2, lookback: 60, capitalRupees: 5_00_000 },
+      symbols,
+      // the daily data are not adjusted for bonuses and splits: such a day looks like a loss beyond the default kill switch
+      riskLimits: { maxDailyLossPaise: 5_00_000_00 },
+    });
     expect(result.summary.fills).toBeGreaterThan(10);
     for (const fill of result.fills) expect(fill.product).toBe('CNC');
     const held = result.positions.filter((p) => p.netQuantity !== 0);

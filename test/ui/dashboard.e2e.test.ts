@@ -197,7 +197,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
       await page.waitForSelector(`form[aria-label="Order ticket"][data-answers="${answers + 1}"]`);
       const refusal = await page.locator('[data-testid="ticket-error"]').allTextContents();
       if (refusal.length === 0) break;
-      expect(refusal[0]).toMatch(/^Risk check refused the order: more than \d+ orders in one second/);
+      expect(refusal[0]).toMatch(/^Risk check refused the order: .*\bsecond\b/);
       refusals.push(refusal[0]!);
     }
     if (refusals.length > 0) console.log(`manual order: ${refusals.length} refusal(s) before acceptance, e.g. "${refusals[0]}"`);

@@ -115,7 +115,14 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
         else deps.log.error({ portfolioId: fill.portfolioId, fillId: fill.fillId }, 'fill for an unknown portfolio');
         if (directory.risk) {
-          system.tell(directory.risk, { type: 'FillApplied', portfolioId: fill.portfolioId, symbol: fill.symbol, signedQuantity: signed(order, fill.quantity) });
+          system.tell(directory.risk, {
+            type: 'FillApplied',
+            portfolioId: fill.portfolioId,
+            symbol: fill.symbol,
+            signedQuantity: signed(order, fill.quantity),
+            pricePaise: fill.pricePaise,
+            chargesPaise: fill.chargesPaise,
+          });
         }
         const strategy = directory.strategies.get(order.strategyId);
         if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });

@@ -75,8 +75,9 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     kind: 'risk',
     initial(_ctx, restored) {
       manager = new RiskManager(deps.limits, options);
-      if (!restored) return { approved: 0, rejected: 0, day: '' };
-      const encoded = restored as unknown as EncodedState;
+      const encoded = restored as unknown as EncodedState | undefined;
+      // no snapshot, or one of the minimal gate's shape (before the risk manager): start a fresh book
+      if (!encoded || encoded.manager === undefined) return { approved: encoded?.approved ?? 0, rejected: encoded?.rejected ?? 0, day: '' };
       manager.restore(encoded.manager);
       return { approved: encoded.approved, rejected: encoded.rejected, day: encoded.day };
     },

@@ -1,5 +1,5 @@
 import type { ActorRef } from '../core/index.js';
-import type { OrderIntent } from '../../model/index.js';
+import type { OrderIntent, Paise } from '../../model/index.js';
 import type { ExposureView, RiskRejection } from '../../risk/risk-gate.js';
 
 /** The risk actor's answer, when the sender asked for one (the gateway's manual orders). */
@@ -14,7 +14,15 @@ export type RiskDecision =
  */
 export type RiskCommand =
   | { readonly type: 'EvaluateIntent'; readonly intent: OrderIntent; readonly clientOrderId: string; readonly replyTo?: ActorRef<RiskDecision> }
-  | { readonly type: 'FillApplied'; readonly portfolioId: string; readonly symbol: string; readonly signedQuantity: number }
+  | {
+      readonly type: 'FillApplied';
+      readonly portfolioId: string;
+      readonly symbol: string;
+      readonly signedQuantity: number;
+      /** Exact fill price and charges, so the day's P&L (and the kill switch) is exact. */
+      readonly pricePaise?: Paise;
+      readonly chargesPaise?: Paise;
+    }
   | { readonly type: 'OrderClosed'; readonly portfolioId: string; readonly symbol: string; readonly signedRemainder: number }
   | { readonly type: 'GetStatus'; readonly replyTo: ActorRef<RiskStatus> };
 
