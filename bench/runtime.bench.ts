@@ -67,8 +67,19 @@ function groupBySymbol(batch: readonly Tick[]): Map<string, Tick[]> {
 }
 
 const strategyConfig = { fastPeriod: 12, slowPeriod: 26, quantity: 10 };
-/** The order-rate limits would refuse most orders of this churny workload; lift them for both runs so they do the same work. */
-const benchLimits = { ...DEFAULT_RISK_MANAGER_LIMITS, maxOrdersPerSecond: 100_000, maxOrdersPerSecondPerStrategy: 100_000 };
+/**
+ * The order-rate, exposure and daily-loss limits would refuse most orders of this churny
+ * workload (and trip the kill switch); lift them for both runs so that both do the same,
+ * order-heavy work. Every check still runs on every intent.
+ */
+const benchLimits = {
+  ...DEFAULT_RISK_MANAGER_LIMITS,
+  maxOrdersPerSecond: 100_000,
+  maxOrdersPerSecondPerStrategy: 100_000,
+  maxGrossExposurePaise: 1_000_000_000_00,
+  maxNetExposurePaise: 1_000_000_000_00,
+  maxDailyLossPaise: 1_000_000_000_00,
+};
 
 function makeRuntime(instruments: readonly Instrument[], clock: ManualClock, onOrderLatencyUs?: (us: number) => void): Runtime {
   return new Runtime({

@@ -120,6 +120,8 @@ interface PortfolioBook {
   dayCashFlowPaise: number;
   /** Σ net × mark when the day began. */
   dayStartValuePaise: number;
+  /** Σ net × mark, kept up to date on every mark and fill (exact integers), so checks are O(1). */
+  markedValuePaise: number;
 }
 
 const abs = Math.abs;
@@ -217,8 +219,16 @@ export class RiskManager {
     }
 
     const markFor = (s: string): Paise => this.marks.get(s) ?? (s === symbol ? price : 0);
-    const before = exposures(book.symbols, markFor);
-    const after = exposures(new Map(book.symbols).set(symbol, next), markFor);
+    // one pass for the book as it is; the intent changes only its own symbol's terms
+    const sums = exposureSums(book.symbols, markFor);
+    const mark = markFor(symbol);
+    const longAfter = sums.long - mul(current.net + current.workingBuy, mark) + mul(next.net + next.workingBuy, mark);
+    const shortAfter = sums.short - mul(current.net - current.workingSell, mark) + mul(next.net - next.workingSell, mark);
+    const before = { gross: sums.gross, net: Math.max(abs(sums.long), abs(sums.short)) };
+    const after = {
+      gross: sums.gross - mul(worstQuantity(current), mark) + mul(worstQuantity(next), mark),
+      net: Math.max(abs(longAfter), abs(shortAfter)),
+    };
     if (after.gross > this.limits.maxGrossExposurePaise && after.gross > before.gross) {
       return reject(
         'max-gross-exposure',
@@ -250,7 +260,7 @@ export class RiskManager {
     window.record(nowMs);
     this.overall.record(nowMs);
     book.symbols.set(symbol, next);
-    if (!this.marks.has(symbol)) this.marks.set(symbol, price);
+    if (!this.marks.has(symbol)) this.setMark(symbol, price);
     return { approved: true };
   }
 
@@ -261,10 +271,11 @@ export class RiskManager {
     const signed = fill.signedQuantity;
     if (signed > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signed);
     else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signed);
+    if (!this.marks.has(fill.symbol)) this.setMark(fill.symbol, fill.pricePaise);
     symbolBook.net += signed;
     book.symbols.set(fill.symbol, symbolBook);
+    book.markedValuePaise += mul(signed, this.marks.get(fill.symbol) ?? 0);
     book.dayCashFlowPaise += -mul(signed, fill.pricePaise) - (fill.chargesPaise ?? 0);
-    if (!this.marks.has(fill.symbol)) this.marks.set(fill.symbol, fill.pricePaise);
     return this.killed ? undefined : this.checkDailyLoss(fill.portfolioId, book, atMs);
   }
 
@@ -280,7 +291,7 @@ export class RiskManager {
   /** A new last price for a symbol. Returns the kill switch state when this mark tripped it. */
   onMark(symbol: string, lastPricePaise: Paise, atMs: number): KillSwitchState | undefined {
     if (!isPositivePaise(lastPricePaise)) return undefined;
-    this.marks.set(symbol, lastPricePaise);
+    this.setMark(symbol, lastPricePaise);
     if (this.killed) return undefined;
     for (const [portfolioId, book] of this.portfolios) {
       if (!book.symbols.has(symbol)) continue;
@@ -346,6 +357,23 @@ export class RiskManager {
     return [...this.portfolios.keys()].sort();
   }
 
+  /**
+   * Re-marks every symbol with a position or working order from a price source (the market
+   * cache), so exposures and the day's P&L use the freshest prices. Returns the kill switch
+   * state when a mark tripped it. No allocation when nothing moved.
+   */
+  refreshMarks(lastPrice: (symbol: string) => Paise | undefined, atMs: number): KillSwitchState | undefined {
+    let tripped: KillSwitchState | undefined;
+    for (const book of this.portfolios.values()) {
+      book.symbols.forEach((b, symbol) => {
+        if (tripped || (b.net === 0 && b.workingBuy === 0 && b.workingSell === 0)) return;
+        const price = lastPrice(symbol);
+        if (price !== undefined && price !== this.marks.get(symbol)) tripped = this.onMark(symbol, price, atMs);
+      });
+    }
+    return tripped;
+  }
+
   /** Symbols with a position or a working order in any portfolio (the ones whose marks matter). */
   activeSymbols(): string[] {
     const symbols = new Set<string>();
@@ -384,8 +412,10 @@ export class RiskManager {
         dayCashFlowPaise: book.dayCashFlowPaise,
         dayStartValuePaise: book.dayStartValuePaise,
         symbols: new Map(Object.entries(book.symbols).map(([s, b]) => [s, { net: b.net, workingBuy: b.workingBuy, workingSell: b.workingSell }])),
+        markedValuePaise: 0,
       });
     }
+    for (const book of this.portfolios.values()) this.recomputeMarkedValue(book);
     this.killed = encoded.killSwitch ?? undefined;
   }
 
@@ -431,15 +461,33 @@ export class RiskManager {
   }
 
   private markedValue(book: PortfolioBook): number {
+    return book.markedValuePaise;
+  }
+
+  /** Σ net × mark from scratch (after a restore). */
+  private recomputeMarkedValue(book: PortfolioBook): void {
     let value = 0;
-    for (const [symbol, b] of book.symbols) if (b.net !== 0) value += mul(b.net, this.marks.get(symbol) ?? 0);
-    return value;
+    book.symbols.forEach((b, symbol) => {
+      if (b.net !== 0) value += mul(b.net, this.marks.get(symbol) ?? 0);
+    });
+    book.markedValuePaise = value;
+  }
+
+  /** Sets a symbol's mark and moves every portfolio's marked value by net × the change. */
+  private setMark(symbol: string, pricePaise: Paise): void {
+    const previous = this.marks.get(symbol) ?? 0;
+    if (previous === pricePaise) return;
+    this.marks.set(symbol, pricePaise);
+    for (const book of this.portfolios.values()) {
+      const net = book.symbols.get(symbol)?.net ?? 0;
+      if (net !== 0) book.markedValuePaise += mul(net, pricePaise - previous);
+    }
   }
 
   private book(portfolioId: string): PortfolioBook {
     let book = this.portfolios.get(portfolioId);
     if (!book) {
-      book = { symbols: new Map(), dayCashFlowPaise: 0, dayStartValuePaise: 0 };
+      book = { symbols: new Map(), dayCashFlowPaise: 0, dayStartValuePaise: 0, markedValuePaise: 0 };
       this.portfolios.set(portfolioId, book);
     }
     return book;
@@ -455,14 +503,20 @@ export class RiskManager {
  * net = max(|Σ (net + buys) × mark|, |Σ (net − sells) × mark|). Exact integer paise.
  */
 export function exposures(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): { gross: Paise; net: Paise } {
+  const sums = exposureSums(symbols, markFor);
+  return { gross: sums.gross, net: Math.max(abs(sums.long), abs(sums.short)) };
+}
+
+/** Gross worst-case exposure and the two one-sided net sums (all working buys filled; all working sells filled). */
+function exposureSums(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): { gross: Paise; long: Paise; short: Paise } {
   let gross = 0;
-  let longSide = 0;
-  let shortSide = 0;
-  for (const [symbol, b] of symbols) {
+  let long = 0;
+  let short = 0;
+  symbols.forEach((b, symbol) => {
     const mark = markFor(symbol);
     gross += mul(worstQuantity(b), mark);
-    longSide += mul(b.net + b.workingBuy, mark);
-    shortSide += mul(b.net - b.workingSell, mark);
-  }
-  return { gross, net: Math.max(abs(longSide), abs(shortSide)) };
+    long += mul(b.net + b.workingBuy, mark);
+    short += mul(b.net - b.workingSell, mark);
+  });
+  return { gross, long, short };
 }

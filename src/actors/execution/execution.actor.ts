@@ -47,7 +47,7 @@ export interface ExecutionState {
   readonly finished: string[];
 }
 
-/** How many finished orders the actor keeps for queries and duplicate detection. */
+/** How many finished orders the actor keeps (at least; up to twice as many) for queries and duplicate detection. */
 export const KEEP_FINISHED_ORDERS = 5_000;
 
 function remember(state: ExecutionState, order: Order): void {
@@ -55,7 +55,8 @@ function remember(state: ExecutionState, order: Order): void {
   state.orders.set(order.clientOrderId, order);
   if (isTerminal(order.status) && !(known && isTerminal(known.status))) {
     state.finished.push(order.clientOrderId);
-    if (state.finished.length > KEEP_FINISHED_ORDERS) {
+    // trimmed in chunks, so the cost is amortised (not a 5,000-element shift per order)
+    if (state.finished.length >= KEEP_FINISHED_ORDERS * 2) {
       const forgotten = state.finished.splice(0, state.finished.length - KEEP_FINISHED_ORDERS);
       for (const id of forgotten) state.orders.delete(id);
     }

@@ -1,5 +1,5 @@
 import type { ActorContext, Behavior, Json } from '../core/index.js';
-import { assertNever, isTerminal, istDate, newOrder, type Instrument } from '../../model/index.js';
+import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument } from '../../model/index.js';
 import { RiskManager, type EncodedRiskManager, type KillSwitchState, type RiskManagerLimits } from '../../risk/risk-manager.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
@@ -64,7 +64,13 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     }
   };
 
+  // the IST day currently open, cached so that most messages skip the date arithmetic
+  let dayStartMs = Number.NaN;
+  let dayEndMs = Number.NaN;
   const rollDay = (state: RiskManagerState, nowMs: number): void => {
+    if (nowMs >= dayStartMs && nowMs < dayEndMs) return;
+    dayStartMs = istDayStartMs(nowMs);
+    dayEndMs = dayStartMs + DAY_MS;
     const day = istDate(nowMs);
     if (day === state.day) return;
     if (state.day !== '') manager.startDay();
@@ -74,6 +80,8 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
   return {
     kind: 'risk',
     initial(_ctx, restored) {
+      dayStartMs = Number.NaN;
+      dayEndMs = Number.NaN;
       manager = new RiskManager(deps.limits, options);
       const encoded = restored as unknown as EncodedState | undefined;
       // no snapshot, or one of the minimal gate's shape (before the risk manager): start a fresh book
@@ -95,13 +103,8 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
           const { intent, clientOrderId } = message;
           const nowMs = deps.clock.nowMs();
           rollDay(state, nowMs);
-          for (const symbol of manager.activeSymbols()) {
-            const price = deps.cache.lastPrice(symbol);
-            if (price !== undefined && symbol !== intent.symbol) {
-              const trip = manager.onMark(symbol, price, nowMs);
-              if (trip) haltTrading(trip, ctx);
-            }
-          }
+          // marks are fresh already: the symbol actors' Marks reach this mailbox before the
+          // intents their ticks caused (per-actor FIFO across inlets and tells)
           const wasKilled = manager.killSwitch !== undefined;
           const verdict = manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
           if (!verdict.approved) {

@@ -30,7 +30,7 @@ import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
 import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../../model/order.js';
-import { istDate, isNseSessionOpen } from '../../model/time.js';
+import { DAY_MS, istDate, istDayStartMs, isNseSessionOpen } from '../../model/time.js';
 import type {
   BrokerEvent,
   PaperBrokerConfig,
@@ -319,9 +319,21 @@ export class PaperBroker {
     return limitTradedThrough(order.side, limit, tick.ltpPaise, this.config.fillAtTouch) ? limit : undefined;
   }
 
+  private dayStartMs = Number.NaN;
+  private dayText = '';
+
+  /** The IST date of an instant, cached for the day it falls in (fills are frequent, days are not). */
+  private istDay(atMs: number): string {
+    if (!(atMs >= this.dayStartMs && atMs < this.dayStartMs + DAY_MS)) {
+      this.dayStartMs = istDayStartMs(atMs);
+      this.dayText = istDate(atMs);
+    }
+    return this.dayText;
+  }
+
   private fill(resting: RestingOrder, quantity: number, pricePaise: number, atMs: number): BrokerEvent {
     const before = resting.order;
-    const day = istDate(atMs);
+    const day = this.istDay(atMs);
     let entry = this.ledgers.get(before.portfolioId);
     if (entry === undefined || entry.day !== day) {
       entry = { day, ledger: EMPTY_CHARGE_LEDGER };
