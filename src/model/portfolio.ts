@@ -32,32 +32,61 @@ export function newPortfolio(portfolioId: string, initialCashPaise: Paise): Port
   return { portfolioId, initialCashPaise, cashPaise: initialCashPaise, positions: {}, fillCount: 0 };
 }
 
-/** Applies a fill: cash moves by the exact traded value and the fill's charges. */
-export function applyFillToPortfolio(state: PortfolioState, fill: Fill): PortfolioState {
+/** A portfolio state its owner may update in place (the portfolio actor owns one). */
+export type MutablePortfolioState = { -readonly [K in keyof PortfolioState]: PortfolioState[K] } & { positions: Record<string, Position> };
+
+/** A copy its owner may update in place (positions are immutable values, so a shallow copy suffices). */
+export function copyPortfolio(state: PortfolioState): MutablePortfolioState {
+  return { ...state, positions: { ...state.positions } };
+}
+
+/**
+ * Applies a fill in place: cash moves by the exact traded value and the fill's charges.
+ * Returns the fill's new position. For owners of the state; others use {@link applyFillToPortfolio}.
+ */
+export function applyFillInPlace(state: MutablePortfolioState, fill: Fill): Position {
   const key = positionKey(fill.symbol, fill.product);
-  const position = state.positions[key] ?? emptyPosition(fill.symbol, fill.product);
-  const cashFlow = -mul(signedQuantity(fill), fill.pricePaise) - fill.chargesPaise;
-  return {
-    ...state,
-    cashPaise: state.cashPaise + cashFlow,
-    positions: { ...state.positions, [key]: applyFill(position, fill) },
-    fillCount: state.fillCount + 1,
-  };
+  const position = applyFill(state.positions[key] ?? emptyPosition(fill.symbol, fill.product), fill);
+  state.positions[key] = position;
+  state.cashPaise += -mul(signedQuantity(fill), fill.pricePaise) - fill.chargesPaise;
+  state.fillCount += 1;
+  return position;
+}
+
+/** Applies a fill: cash moves by the exact traded value and the fill's charges. Pure. */
+export function applyFillToPortfolio(state: PortfolioState, fill: Fill): PortfolioState {
+  const next = copyPortfolio(state);
+  applyFillInPlace(next, fill);
+  return next;
 }
 
 const PRODUCTS = ['MIS', 'CNC', 'NRML'] as const;
 
-/** Marks every position in `symbol` to the last price. Returns the same object when nothing changed. */
-export function markPortfolio(state: PortfolioState, symbol: string, lastPricePaise: Paise): PortfolioState {
-  let positions: Record<string, Position> | undefined;
+/** Marks every position in `symbol` in place; true when something changed. For owners of the state. */
+export function markInPlace(state: MutablePortfolioState, symbol: string, lastPricePaise: Paise): boolean {
+  let changed = false;
   for (const product of PRODUCTS) {
     const key = positionKey(symbol, product);
     const position = state.positions[key];
     if (position === undefined || position.lastPricePaise === lastPricePaise) continue;
-    positions ??= { ...state.positions };
-    positions[key] = markPosition(position, lastPricePaise);
+    state.positions[key] = markPosition(position, lastPricePaise);
+    changed = true;
   }
-  return positions ? { ...state, positions } : state;
+  return changed;
+}
+
+/** Marks every position in `symbol` to the last price. Pure: returns the same object when nothing changed. */
+export function markPortfolio(state: PortfolioState, symbol: string, lastPricePaise: Paise): PortfolioState {
+  let next: MutablePortfolioState | undefined;
+  for (const product of PRODUCTS) {
+    const position = state.positions[positionKey(symbol, product)];
+    if (position === undefined || position.lastPricePaise === lastPricePaise) continue;
+    next = copyPortfolio(state);
+    break;
+  }
+  if (!next) return state;
+  markInPlace(next, symbol, lastPricePaise);
+  return next;
 }
 
 export function summarisePortfolio(state: PortfolioState): PortfolioSummary {

@@ -1,11 +1,12 @@
 import type { Behavior } from '../core/index.js';
 import {
-  applyFillToPortfolio,
+  applyFillInPlace,
   assertNever,
-  markPortfolio,
+  copyPortfolio,
+  markInPlace,
   newPortfolio,
-  positionKey,
   summarisePortfolio,
+  type MutablePortfolioState,
   type Paise,
   type PortfolioState,
   type PortfolioSummary,
@@ -23,36 +24,42 @@ export interface PortfolioActorDeps {
 /**
  * Owns one portfolio: cash, positions, realised and unrealised P&L, charges. Fills apply
  * exactly (integer paise); marks move unrealised P&L. Publishes PositionChanged per fill.
+ * The actor owns its state and updates it in place (a fill or a mark costs no copy of the
+ * book); snapshots and replies get copies, `onState` readers get a read-only live view.
  */
-export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, deps: PortfolioActorDeps): Behavior<PortfolioCommand, PortfolioState> {
+export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, deps: PortfolioActorDeps): Behavior<PortfolioCommand, MutablePortfolioState> {
   return {
     kind: 'portfolio',
     initial(_ctx, restored) {
-      const state = restored ?? newPortfolio(portfolioId, initialCashPaise);
+      const state = restored ?? copyPortfolio(newPortfolio(portfolioId, initialCashPaise));
       deps.onState?.(state);
       return state;
     },
     snapshot: {
-      codec: { version: 1, encode: (state) => state as never, decode: (json) => structuredClone(json) as unknown as PortfolioState },
+      codec: {
+        version: 1,
+        encode: (state) => copyPortfolio(state) as never,
+        decode: (json) => structuredClone(json) as unknown as MutablePortfolioState,
+      },
       everyMessages: 1000,
       everyMs: 1000,
     },
     receive(state, message, ctx) {
       switch (message.type) {
         case 'ApplyFill': {
-          const next = applyFillToPortfolio(state, message.fill);
-          const position = next.positions[positionKey(message.fill.symbol, message.fill.product)];
-          if (position && deps.bus.hasListeners('PositionChanged')) {
-            deps.bus.publish({ type: 'PositionChanged', portfolioId, position, summary: summarisePortfolio(next) });
+          const position = applyFillInPlace(state, message.fill);
+          if (deps.bus.hasListeners('PositionChanged')) {
+            deps.bus.publish({ type: 'PositionChanged', portfolioId, position, summary: summarisePortfolio(state) });
           }
-          deps.onState?.(next);
-          return next;
+          return state;
         }
         case 'Marks':
-          return marks(state, message.ticks, deps);
+          for (const tick of message.ticks) markInPlace(state, tick.symbol, tick.ltpPaise);
+          return state;
         case 'GetPortfolio': {
-          const summary: PortfolioSummary = summarisePortfolio(state);
-          ctx.system.tell(message.replyTo, { state, summary });
+          const copy = copyPortfolio(state);
+          const summary: PortfolioSummary = summarisePortfolio(copy);
+          ctx.system.tell(message.replyTo, { state: copy, summary });
           return state;
         }
         default:
@@ -60,13 +67,6 @@ export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, 
       }
     },
   };
-}
-
-function marks(state: PortfolioState, ticks: readonly Tick[], deps: PortfolioActorDeps): PortfolioState {
-  let next = state;
-  for (const tick of ticks) next = markPortfolio(next, tick.symbol, tick.ltpPaise);
-  if (next !== state) deps.onState?.(next);
-  return next;
 }
 
 export const wrapMarks = (ticks: readonly Tick[]): PortfolioCommand => ({ type: 'Marks', ticks });
