@@ -60,6 +60,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     clock: { nowMs: () => market.simulatedTimeMs },
     logger: log,
     metrics,
+    riskLimits: config.risk,
     snapshotStore: stores.snapshots,
     journal,
     onJournalHealth: (healthy) => (journalHealthy = healthy),

@@ -29,6 +29,8 @@ export interface TroupeConfig {
   readonly initialCashPaise: number;
   /** Allow `POST /api/v1/actors/fault` to crash a chosen actor (chaos drills, demos, tests). */
   readonly allowFaultInjection: boolean;
+  /** Order-rate limits of the risk manager (SEBI's retail algo threshold is 10 orders/s). */
+  readonly risk: { readonly maxOrdersPerSecond: number; readonly maxOrdersPerSecondPerStrategy: number };
   /** The gateway: auth, rate limits, WebSocket streams. */
   readonly gateway: GatewayConfig;
   /** PostgreSQL/PGlite, Redis and time-series settings (`src/persistence`). */
@@ -185,6 +187,10 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     },
     initialCashPaise: cashRupees * 100,
     allowFaultInjection: flag(env, 'TROUPE_ALLOW_FAULT_INJECTION', false),
+    risk: {
+      maxOrdersPerSecond: integer(env, 'TROUPE_RISK_MAX_ORDERS_PER_SECOND', 10, 1, 100_000),
+      maxOrdersPerSecondPerStrategy: integer(env, 'TROUPE_RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY', 10, 1, 100_000),
+    },
     gateway: gatewayConfig(env),
     persistence: persistenceConfig(env),
     broker: brokerChoice(env),

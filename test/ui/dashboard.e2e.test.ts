@@ -71,6 +71,8 @@ async function startTroupe(): Promise<number> {
       ADMIN_PASSWORD: ADMIN.password,
       // the test's own API calls share the admin's budget with the browser
       TROUPE_RATE_LIMIT_ROLES: 'admin=1000',
+      // at 30x speed the strategy alone would use the SEBI-sized budget of 10 orders/s
+      TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
