@@ -8,6 +8,8 @@
 import { Subject } from 'rxjs';
 import { InMemorySnapshotStore } from '../actors/core/index.js';
 import {
+  istDate,
+  istDayStartMs,
   summarisePortfolio,
   type Fill,
   type Instrument,
@@ -21,6 +23,7 @@ import { ManualClock } from '../runtime/clock.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
+import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
 import { marketDataPipeline, readDataFolder, replayTickBatches, type RejectedRow } from '../streams/index.js';
 
 export interface BacktestOptions {
@@ -30,6 +33,10 @@ export interface BacktestOptions {
   readonly strategyConfig?: Record<string, unknown>;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
+  /** Only bars starting at or after this instant (epoch ms). */
+  readonly fromMs?: number;
+  /** Only bars starting before this instant (epoch ms). */
+  readonly toMs?: number;
   readonly riskLimits?: Partial<RiskManagerLimits>;
   readonly logger?: Logger;
   /** Called now and then with the share of ticks replayed (0..1). */
@@ -49,11 +56,16 @@ export interface BacktestResult {
     readonly rejectedRows: readonly RejectedRow[];
     readonly firstTickMs: number | null;
     readonly lastTickMs: number | null;
+    readonly fromMs: number | null;
+    readonly toMs: number | null;
     readonly note: string;
   };
   readonly orders: readonly Order[];
   readonly fills: readonly Fill[];
   readonly positions: readonly Position[];
+  /** Equity at the end of each IST day with ticks (after the day's last tick; the last day after the final bars closed). */
+  readonly equity: readonly DailyEquity[];
+  readonly metrics: BacktestMetrics;
   readonly summary: PortfolioSummary & { readonly initialCashPaise: Paise; readonly orders: number; readonly fills: number; readonly rejectedIntents: number; readonly riskAlerts: Readonly<Record<string, number>> };
 }
 
@@ -61,7 +73,11 @@ const TICK_NOTE =
   'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  const data = await readDataFolder(options.dataDir, options.symbols ? { symbols: options.symbols } : {});
+  const data = await readDataFolder(options.dataDir, {
+    ...(options.symbols ? { symbols: options.symbols } : {}),
+    ...(options.fromMs === undefined ? {} : { from: options.fromMs }),
+    ...(options.toMs === undefined ? {} : { to: options.toMs }),
+  });
   if (data.instruments.length === 0) throw new Error(`no usable CSV files in ${options.dataDir}`);
   const clock = new ManualClock(0);
   const initialCashPaise = options.initialCashPaise ?? 1_00_00_000_00;
@@ -105,9 +121,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let firstTickMs: number | null = null;
   let lastTickMs: number | null = null;
   let step: Tick[] = [];
+  const equity: DailyEquity[] = [];
+  let dayStartMs: number | null = null;
   const flush = async (): Promise<void> => {
     if (step.length === 0) return;
     const at = step[0]!.exchangeTimeMs;
+    const day = istDayStartMs(at);
+    if (day !== dayStartMs) {
+      // a new IST day: the portfolio now is the previous day's close
+      if (dayStartMs !== null) {
+        const before = runtime.portfolio();
+        equity.push({ date: istDate(dayStartMs), equityPaise: before ? summarisePortfolio(before).equityPaise : initialCashPaise });
+      }
+      dayStartMs = day;
+    }
     clock.advanceTo(at);
     source.next(step);
     replayed += step.length;
@@ -136,6 +163,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   await runtime.stop();
   if (!state) throw new Error('the portfolio never started');
   const summary = summarisePortfolio(state);
+  if (dayStartMs !== null) equity.push({ date: istDate(dayStartMs), equityPaise: summary.equityPaise });
   const sortedOrders = [...orders.values()].sort((a, b) => a.createdAtMs - b.createdAtMs || a.clientOrderId.localeCompare(b.clientOrderId));
   const positions = Object.keys(state.positions)
     .sort()
@@ -154,11 +182,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       rejectedRows: data.rejected,
       firstTickMs,
       lastTickMs,
+      fromMs: options.fromMs ?? null,
+      toMs: options.toMs ?? null,
       note: TICK_NOTE,
     },
     orders: sortedOrders,
     fills,
     positions,
+    equity,
+    metrics: computeMetrics({ initialCashPaise, equity, fills, positions }),
     summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents, riskAlerts },
   };
 }

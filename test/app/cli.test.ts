@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,37 @@ describe('the troupe command', () => {
     const result = JSON.parse(a) as { meta: { note: string }; summary: { fills: number } };
     expect(result.meta.note).toContain('generated inside each bar');
     expect(result.summary.fills).toBeGreaterThan(0);
+    // a .json out path still works, and the report lands beside it
+    expect(readFileSync(join(dir, 'b.html'), 'utf8')).toBe(readFileSync(join(dir, 'a.html'), 'utf8'));
+  });
+
+  it('writes result.json and a self-contained report.html into an out folder, the same bytes twice, for the dates asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-cli-'));
+    const data = resolve(process.cwd(), '../shared/data/nse-daily');
+    const args = ['backtest', '--data', data, '--strategy', 'ema-cross', '--symbols', 'INFY,TCS', '--config', '{"source":"1d","fastPeriod":5,"slowPeriod":20}', '--from', '2023-01-01', '--to', '2023-12-31', '--capital', '500000', '--quiet'];
+    const first = await troupe([...args, '--out', join(dir, 'one')]);
+    await troupe([...args, '--out', join(dir, 'two')]);
+    expect(first.stdout).toMatch(/CAGR -?[\d.]+%, Sharpe/);
+    expect(first.stdout).toContain('report.html');
+    for (const name of ['result.json', 'report.html']) {
+      expect(existsSync(join(dir, 'one', name))).toBe(true);
+      expect(readFileSync(join(dir, 'two', name), 'utf8')).toBe(readFileSync(join(dir, 'one', name), 'utf8'));
+    }
+    const result = JSON.parse(readFileSync(join(dir, 'one', 'result.json'), 'utf8')) as {
+      equity: Array<{ date: string; equityPaise: number }>;
+      metrics: { days: number; sharpe: number | null; byStrategy: Record<string, unknown> };
+      summary: { initialCashPaise: number; netPnlPaise: number };
+    };
+    expect(result.summary.initialCashPaise).toBe(500000_00);
+    expect(result.equity[0]!.date.startsWith('2023-01')).toBe(true);
+    expect(result.equity.at(-1)!.date.startsWith('2023-12')).toBe(true);
+    expect(result.metrics.days).toBe(result.equity.length);
+    expect(Object.keys(result.metrics.byStrategy)).toEqual(['ema-cross']);
+    const html = readFileSync(join(dir, 'one', 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain('<svg ');
+    expect(html).not.toMatch(/<script|<link/i);
+    await expect(troupe([...args.slice(0, -1), '--from', '2023-02-30', '--out', join(dir, 'x')])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be a date') as unknown });
   });
 
   it('explains a bad option', async () => {

@@ -1,0 +1,202 @@
+/**
+ * A self-contained HTML report of a backtest: inline CSS, inline SVG charts drawn here, no
+ * scripts, fonts or other outside resources. The bytes depend only on the result (no run
+ * timestamps), so two runs give the same file.
+ */
+import { formatInr, istDate, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
+import type { BacktestResult } from './backtest.js';
+import { drawdowns, type Attribution, type DailyEquity } from './metrics.js';
+
+/** The trades table stops here; the full list is in result.json. */
+export const REPORT_TRADE_ROWS = 2000;
+
+const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const pct = (x: number | null, digits = 2): string => (x === null ? '–' : `${x.toFixed(digits)}%`);
+const num = (x: number | null, digits = 2): string => (x === null ? '–' : x.toFixed(digits));
+const inr = (paise: Paise): string => esc(formatInr(paise));
+const signClass = (x: number): string => (x > 0 ? 'pos' : x < 0 ? 'neg' : '');
+const istTime = (ms: number): string => new Date(ms + 5.5 * 3600 * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+const WIDTH = 1000;
+const PAD = { left: 90, right: 16, top: 14, bottom: 28 };
+
+/** A line/area chart of one daily series as inline SVG. */
+function lineChart(title: string, dates: readonly string[], values: readonly number[], options: { readonly height: number; readonly area?: boolean; readonly format: (v: number) => string; readonly colour: string }): string {
+  const h = options.height;
+  if (values.length === 0) return `<p class="note">${esc(title)}: no data.</p>`;
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  if (options.area) hi = Math.max(hi, 0);
+  if (hi === lo) {
+    hi += 1;
+    lo -= 1;
+  }
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = h - PAD.top - PAD.bottom;
+  const x = (i: number): number => PAD.left + (values.length === 1 ? plotW / 2 : (i * plotW) / (values.length - 1));
+  const y = (v: number): number => PAD.top + ((hi - v) * plotH) / (hi - lo);
+  const f = (n: number): string => n.toFixed(1);
+  const points = values.map((v, i) => `${f(x(i))},${f(y(v))}`).join(' ');
+  const parts: string[] = [`<svg viewBox="0 0 ${WIDTH} ${h}" width="100%" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg">`];
+  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ddd"/>`);
+  for (let k = 0; k <= 4; k += 1) {
+    const v = lo + ((hi - lo) * k) / 4;
+    const yy = f(y(v));
+    parts.push(`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="axis">${esc(options.format(v))}</text>`);
+  }
+  const ticks = Math.min(6, dates.length);
+  for (let k = 0; k < ticks; k += 1) {
+    const i = ticks === 1 ? 0 : Math.round((k * (dates.length - 1)) / (ticks - 1));
+    const anchor = ticks > 1 && k === 0 ? 'start' : ticks > 1 && k === ticks - 1 ? 'end' : 'middle';
+    parts.push(`<text x="${f(x(i))}" y="${h - 8}" text-anchor="${anchor}" class="axis">${esc(dates[i] ?? '')}</text>`);
+  }
+  if (options.area) {
+    parts.push(`<polygon points="${f(x(0))},${f(y(0))} ${points} ${f(x(values.length - 1))},${f(y(0))}" fill="${options.colour}" fill-opacity="0.25" stroke="none"/>`);
+  }
+  parts.push(`<polyline points="${points}" fill="none" stroke="${options.colour}" stroke-width="1.5"/>`);
+  parts.push('</svg>');
+  return `<h3>${esc(title)}</h3>\n${parts.join('\n')}`;
+}
+
+function table(headers: readonly string[], rows: readonly string[][], numericFrom = 1): string {
+  const head = headers.map((h, i) => `<th${i >= numericFrom ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell, i) => (i >= numericFrom ? `<td class="n">${cell}</td>` : `<td>${cell}</td>`)).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function attributionTable(label: string, rows: Readonly<Record<string, Attribution>>): string {
+  const entries = Object.entries(rows);
+  if (entries.length === 0) return '<p class="note">No fills.</p>';
+  return table(
+    [label, 'Realised', 'Unrealised', 'Charges', 'Net P&L', 'Fills', 'Traded value'],
+    entries.map(([name, a]) => [
+      esc(name),
+      inr(a.realisedPaise),
+      inr(a.unrealisedPaise),
+      inr(a.chargesPaise),
+      `<span class="${signClass(a.netPnlPaise)}">${inr(a.netPnlPaise)}</span>`,
+      String(a.fills),
+      inr(a.tradedValuePaise),
+    ]),
+  );
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function monthlyTable(result: BacktestResult): string {
+  const byYear = new Map<string, Map<number, number>>();
+  for (const m of result.metrics.monthlyReturns) {
+    const year = m.month.slice(0, 4);
+    let row = byYear.get(year);
+    if (!row) byYear.set(year, (row = new Map<number, number>()));
+    row.set(Number(m.month.slice(5, 7)) - 1, m.returnPct);
+  }
+  if (byYear.size === 0) return '<p class="note">No complete days.</p>';
+  // the year's return compounds its months
+  const rows = [...byYear.entries()].map(([year, months]) => {
+    const cells = MONTHS.map((_, i) => {
+      const r = months.get(i);
+      return r === undefined ? '' : `<span class="${signClass(r)}">${r.toFixed(2)}</span>`;
+    });
+    const yearReturn = ([...months.values()].reduce((acc, r) => acc * (1 + r / 100), 1) - 1) * 100;
+    return [year, ...cells, `<b class="${signClass(yearReturn)}">${yearReturn.toFixed(2)}</b>`];
+  });
+  return table(['Year', ...MONTHS, 'Year'], rows);
+}
+
+function tradesTable(result: BacktestResult): string {
+  const fills = result.fills;
+  const shown = fills.slice(0, REPORT_TRADE_ROWS);
+  const rows = shown.map((f) => [
+    esc(istTime(f.atMs)),
+    esc(f.symbol),
+    `<span class="${f.side === 'BUY' ? 'pos' : 'neg'}">${f.side}</span>`,
+    esc(f.product),
+    String(f.quantity),
+    esc(paiseToRupeeString(f.pricePaise)),
+    inr(f.chargesPaise),
+    esc(f.strategyId),
+  ]);
+  const note =
+    fills.length > shown.length
+      ? `<p class="note">Showing the first ${shown.length.toLocaleString('en-US')} of ${fills.length.toLocaleString('en-US')} fills; every fill is in result.json.</p>`
+      : '';
+  if (fills.length === 0) return '<p class="note">No trades.</p>';
+  return `${note}\n${table(['Time (IST)', 'Symbol', 'Side', 'Product', 'Qty', 'Price (₹)', 'Charges', 'Strategy'], rows, 4)}`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
+.sub{color:#666;margin:0 0 12px}.note{color:#666;font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:8px}
+.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px 10px;background:#fcfcfc}.card .k{color:#666;font-size:12px}.card .v{font-size:17px;font-weight:600}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
+th{background:#f4f4f4;position:sticky;top:0}.n{text-align:right;font-variant-numeric:tabular-nums}
+.pos{color:#137333}.neg{color:#b3261e}.axis{font-size:11px;fill:#666}
+`;
+
+function card(key: string, value: string, cls = ''): string {
+  return `<div class="card"><div class="k">${esc(key)}</div><div class="v ${cls}">${value}</div></div>`;
+}
+
+export function renderReport(result: BacktestResult): string {
+  const { meta, metrics: m, summary: s } = result;
+  const equity: readonly DailyEquity[] = result.equity;
+  const dates = equity.map((d) => d.date);
+  const dd = drawdowns(s.initialCashPaise, equity);
+  const span = equity.length > 0 ? `${equity[0]!.date} to ${equity.at(-1)!.date}` : 'no days';
+  const cards = [
+    card('Net P&L', inr(s.netPnlPaise), signClass(s.netPnlPaise)),
+    card('Final equity', inr(s.equityPaise)),
+    card('Total return', pct(m.totalReturnPct), signClass(m.totalReturnPct ?? 0)),
+    card('CAGR', pct(m.cagrPct), signClass(m.cagrPct ?? 0)),
+    card('Sharpe', num(m.sharpe)),
+    card('Sortino', num(m.sortino)),
+    card('Max drawdown', `${inr(m.maxDrawdownPaise)} (${pct(m.maxDrawdownPct)})`, m.maxDrawdownPaise > 0 ? 'neg' : ''),
+    card('Win rate', `${pct(m.winRatePct, 1)} of ${m.roundTrips}`),
+    card('Average win', inr(m.averageWinPaise), 'pos'),
+    card('Average loss', inr(m.averageLossPaise), 'neg'),
+    card('Trades (fills)', String(m.trades)),
+    card('Turnover', `${inr(m.turnoverPaise)} (${num(m.turnoverRatio)}×)`),
+    card('Charges paid', inr(m.chargesPaise)),
+    card('Realised / unrealised', `${inr(s.realisedPaise)} / ${inr(s.unrealisedPaise)}`),
+    card('Orders / refused by risk', `${s.orders} / ${s.rejectedIntents}`),
+    card('Days', String(m.days)),
+  ].join('\n');
+  const firstTick = meta.firstTickMs === null ? '–' : istDate(meta.firstTickMs);
+  const lastTick = meta.lastTickMs === null ? '–' : istDate(meta.lastTickMs);
+  const html = [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>Backtest: ${esc(meta.strategy)} on ${meta.symbols.length} symbols</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>Backtest: ${esc(meta.strategy)}</h1>`,
+    `<p class="sub">${meta.symbols.length} symbols (${esc(meta.symbols.join(', '))}), ${meta.interval} bars, ${meta.bars.toLocaleString('en-US')} bars / ${meta.ticks.toLocaleString('en-US')} ticks, ${esc(firstTick)} to ${esc(lastTick)} IST; starting cash ${inr(s.initialCashPaise)}.</p>`,
+    `<p class="note">Config: <code>${esc(JSON.stringify(meta.config))}</code>. ${esc(meta.note)}</p>`,
+    '<h2>Summary</h2>',
+    `<div class="cards">\n${cards}\n</div>`,
+    `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over 252 trading days, risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
+    '<h2>Equity and drawdown</h2>',
+    lineChart('Equity (₹, end of day)', dates, equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)), { height: 300, colour: '#1a73e8', format: (v) => Math.round(v).toLocaleString('en-IN') }),
+    lineChart('Drawdown (%)', dates, dd.map((d) => -d.drawdownPct), { height: 180, area: true, colour: '#b3261e', format: (v) => `${v.toFixed(2)}%` }),
+    '<h2>Monthly returns (%)</h2>',
+    monthlyTable(result),
+    '<h2>Attribution by strategy</h2>',
+    attributionTable('Strategy', m.byStrategy),
+    '<h2>Attribution by symbol</h2>',
+    attributionTable('Symbol', m.bySymbol),
+    `<h2>Trades (${m.trades})</h2>`,
+    tradesTable(result),
+    '</body>',
+    '</html>',
+    '',
+  ];
+  return html.join('\n');
+}
