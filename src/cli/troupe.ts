@@ -3,6 +3,7 @@
  *   troupe start [--port N]          paper trading (same as npm start)
  *   troupe backtest --data … --strategy …
  *   troupe sim --port 9000           Kite-compatible simulator
+ *   troupe db backup --out … / troupe db restore --in … [--force]
  *   troupe help
  */
 interface Command {
@@ -40,6 +41,11 @@ const COMMANDS: readonly Command[] = [
     name: 'backtest',
     summary: 'Replay a data folder through the actor tree and write a deterministic result',
     run: async (argv) => (await import('./backtest.js')).backtestCommand(argv),
+  },
+  {
+    name: 'db',
+    summary: 'Back up or restore the database: db backup --out <path>, db restore --in <path> [--force]',
+    run: async (argv) => (await import('./db.js')).dbCommand(argv),
   },
 ];
 
