@@ -1,4 +1,5 @@
 import { mul, paiseToRupeeString, type OrderIntent, type Paise } from '../model/index.js';
+import { RateWindow } from './rate-window.js';
 import type { RiskRejectionCode } from './codes.js';
 
 export type { RiskRejectionCode } from './codes.js';
@@ -28,33 +29,6 @@ export interface RiskRejection {
   /** Stable machine code; the minimal gate uses a subset, the full risk manager all of them. */
   readonly code: RiskRejectionCode;
   readonly message: string;
-}
-
-/** A sliding one-second window of order timestamps (a fixed ring, no allocation per check). */
-class RateWindow {
-  private readonly times: number[];
-  private head = 0;
-  private count = 0;
-  constructor(private readonly capacity: number) {
-    this.times = new Array<number>(Math.max(1, capacity)).fill(0);
-  }
-  /** True when one more event at `nowMs` stays within the limit. */
-  allows(nowMs: number): boolean {
-    this.expire(nowMs);
-    return this.count < this.capacity;
-  }
-  record(nowMs: number): void {
-    this.expire(nowMs);
-    if (this.count === this.capacity) return;
-    this.times[(this.head + this.count) % this.capacity] = nowMs;
-    this.count += 1;
-  }
-  private expire(nowMs: number): void {
-    while (this.count > 0 && nowMs - (this.times[this.head] ?? 0) >= 1000) {
-      this.head = (this.head + 1) % this.capacity;
-      this.count -= 1;
-    }
-  }
 }
 
 /** Net and working quantities per portfolio and symbol, as the gate tracks them. */

@@ -131,6 +131,18 @@ export function defineStrategy<Config, State>(definition: StrategyDefinition<Con
   return definition;
 }
 
+/**
+ * The state codec for strategies whose state is plain JSON already: encode and decode are
+ * deep copies, so a snapshot never shares objects with the live state the hooks mutate.
+ * Spread it into a definition: `...plainJsonState<MyState>()`.
+ */
+export function plainJsonState<State>(): Pick<StrategyDefinition<unknown, State>, 'encodeState' | 'decodeState'> {
+  return {
+    encodeState: (state) => structuredClone(state) as unknown as Json,
+    decodeState: (json) => structuredClone(json) as unknown as State,
+  };
+}
+
 /** A configuration value that does not fit; names the field and says why. */
 export class StrategyConfigError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { moveTo } from '../shared/orders.js';
@@ -119,10 +119,5 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   onBar(state, bar, ctx) {
     return onClose(state, bar, ctx);
   },
-  encodeState(state) {
-    return structuredClone(state) as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as BreakoutState;
-  },
+  ...plainJsonState<BreakoutState>(),
 });

@@ -1,5 +1,5 @@
 import type { Product } from '../../model/index.js';
-import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 
 /** Settings of the EMA crossover. */
 export interface EmaCrossConfig {
@@ -102,10 +102,5 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   onBar(state, bar, ctx) {
     return act(state, bar.symbol, bar.closePaise, ctx);
   },
-  encodeState(state) {
-    return state as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as EmaCrossState;
-  },
+  ...plainJsonState<EmaCrossState>(),
 });

@@ -1,5 +1,5 @@
 import type { Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, type BarSource } from '../shared/config.js';
 import { pushWindow } from '../shared/indicators.js';
 import { committedQuantity, floorDiv, moveTo } from '../shared/orders.js';
@@ -137,10 +137,5 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
   onBar(state, bar, ctx) {
     return onClose(state, bar, ctx);
   },
-  encodeState(state) {
-    return structuredClone(state) as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as MomentumRotationState;
-  },
+  ...plainJsonState<MomentumRotationState>(),
 });

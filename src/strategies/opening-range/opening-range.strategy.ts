@@ -1,5 +1,5 @@
 import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
@@ -153,10 +153,5 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   onBar(state, bar, ctx) {
     return onClose(state, bar, ctx);
   },
-  encodeState(state) {
-    return structuredClone(state) as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as OpeningRangeState;
-  },
+  ...plainJsonState<OpeningRangeState>(),
 });

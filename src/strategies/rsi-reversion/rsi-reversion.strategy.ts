@@ -1,5 +1,5 @@
 import type { Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
 import { moveTo } from '../shared/orders.js';
@@ -88,10 +88,5 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   onBar(state, bar, ctx) {
     return onClose(state, bar.symbol, bar.closePaise, ctx);
   },
-  encodeState(state) {
-    return structuredClone(state) as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as RsiReversionState;
-  },
+  ...plainJsonState<RsiReversionState>(),
 });

@@ -1,5 +1,5 @@
 import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type Json, type StrategyContext, type Subscription } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
@@ -131,10 +131,5 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   onBar(state, bar, ctx) {
     return onClose(state, bar, ctx);
   },
-  encodeState(state) {
-    return structuredClone(state) as unknown as Json;
-  },
-  decodeState(json) {
-    return structuredClone(json) as unknown as VwapReversionState;
-  },
+  ...plainJsonState<VwapReversionState>(),
 });
