@@ -9,6 +9,7 @@ const actor = (path: string, kind: string, extra: Partial<ActorNode> = {}, child
   kind,
   status: 'running',
   mailboxDepth: 0,
+  snapshotFailures: 0,
   processed: 0,
   failures: 0,
   restarts: 0,

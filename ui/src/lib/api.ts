@@ -3,6 +3,7 @@
  * tab needs around it — the token pair kept in sessionStorage (a reload keeps you logged
  * in), one refresh-and-retry on an expired access token, and logout.
  */
+import type { ActorHealth } from '../../../src/actors/core/types.js';
 import { TroupeApiError, TroupeClient, type Fill, type Order, type Page, type TokenPair } from '../../../src/gateway/client/index.js';
 
 export { TroupeApiError };
@@ -18,22 +19,8 @@ export type PlaceOrderRequest = Parameters<TroupeClient['placeOrder']>[0];
 export type CreateApiKeyRequest = Parameters<TroupeClient['createApiKey']>[0];
 export type Role = TokenPair['role'];
 
-/** One actor in the supervision tree (`GET /api/v1/actors`, ActorHealth of the actor core). */
-export interface ActorNode {
-  readonly path: string;
-  readonly kind: string;
-  readonly status: 'running' | 'restarting' | 'stopped';
-  readonly mailboxDepth: number;
-  readonly processed: number;
-  readonly failures: number;
-  readonly restarts: number;
-  readonly processingTimeUsTotal: number;
-  readonly processingTimeUsMax: number;
-  readonly shed: number;
-  readonly snapshotFailures?: number;
-  readonly lastError?: { readonly message: string; readonly atMs: number };
-  readonly children: readonly ActorNode[];
-}
+/** One actor in the supervision tree (`GET /api/v1/actors`): the actor core's own health type. */
+export type ActorNode = ActorHealth;
 export interface ActorsResponse {
   readonly deadLetters: number;
   readonly tree: readonly ActorNode[];
