@@ -68,6 +68,8 @@ export function runBareLoop(
       return intentId;
     },
     cancel: () => undefined,
+    signal: () => undefined, // the baseline has no aggregator
+    regime: () => undefined,
   };
   let state: unknown = definition.init(ctx);
   const onTick = definition.onTick!.bind(definition);

@@ -1,6 +1,6 @@
 import type { Bar, Tick } from './market.js';
 import type { Fill } from './fill.js';
-import type { Order, OrderIntent } from './order.js';
+import type { Order, OrderIntent, SignalContribution } from './order.js';
 import type { Position } from './position.js';
 import type { PortfolioSummary } from './portfolio.js';
 
@@ -87,19 +87,6 @@ export interface RegimeChanged {
   readonly atMs: number;
   /** The numbers behind the decision (ADX, efficiency ratio, volatility percentile…; for the market, counts per regime). */
   readonly evidence: Readonly<Record<string, number>>;
-}
-
-/** One strategy's signal as it counted in an aggregation. */
-export interface SignalContribution {
-  readonly strategyId: string;
-  readonly direction: 'long' | 'short' | 'flat';
-  /** The strategy's confidence, 0…1. */
-  readonly confidence: number;
-  readonly weight: number;
-  /** weight × confidence × (+1 long, −1 short, 0 flat) / Σ weights. */
-  readonly contribution: number;
-  readonly atMs: number;
-  readonly reason?: string;
 }
 
 /**

@@ -1,4 +1,7 @@
 import { divRound, mul, type Paise } from './money.js';
+import type { OrderExplanation } from './order-explanation.js';
+
+export type { OrderExplanation, SignalContribution } from './order-explanation.js';
 
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
@@ -52,6 +55,8 @@ export interface OrderIntent {
   readonly createdAtMs: number;
   /** Why: free text the strategy gives, kept in the order's metadata. */
   readonly reason?: string;
+  /** Why, in structured form (e.g. the signal aggregator's vote); copied into the order. */
+  readonly explanation?: OrderExplanation;
   /**
    * Local monotonic receive time of the tick that led to this intent (performance.now(),
    * ms). Instrumentation for tick-to-order latency; not persisted.
@@ -83,6 +88,10 @@ export interface Order {
   readonly filledValuePaise: Paise;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
+  /** The intent's reason (free text), when it gave one. */
+  readonly reason?: string;
+  /** The intent's structured explanation, when it gave one (which signals, weights, confidence, regime). */
+  readonly explanation?: OrderExplanation;
 }
 
 /** Quantity still working at the exchange. */
@@ -155,6 +164,8 @@ export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: numbe
     filledValuePaise: 0,
     createdAtMs: atMs,
     updatedAtMs: atMs,
+    ...(intent.reason === undefined ? {} : { reason: intent.reason }),
+    ...(intent.explanation === undefined ? {} : { explanation: intent.explanation }),
   };
 }
 

@@ -3,7 +3,8 @@
  * into one decision by a weighted vote with confidence, and explains it.
  *
  * Rule: each fresh signal (younger than `maxAgeMs`) contributes
- *   weight(strategy) × confidence × (+1 long, −1 short, 0 flat)
+ *   weight(strategy) × confidence × decay × (+1 long, −1 short, 0 flat)
+ * where decay = 0.5^(age / halfLifeMs) (1 when `halfLifeMs` is 0: no decay, only expiry)
  * and the score is the sum divided by the sum of the weights of all fresh signals (flat
  * ones included, so abstentions dilute), hence −1…1. BUY when score ≥ threshold, SELL when
  * score ≤ −threshold, else FLAT. With fewer than `minSignals` fresh signals: FLAT. A tie
@@ -39,9 +40,11 @@ export interface AggregatorConfig {
   readonly tieRule: TieRule;
   /** Signals older than this (relative to the evaluation time) no longer count. */
   readonly maxAgeMs: number;
+  /** A signal's confidence halves every `halfLifeMs` of age (0: no decay, a signal counts fully until it expires). */
+  readonly halfLifeMs: number;
 }
 
-/** Defaults: equal weights, threshold 0.3, one signal enough, ties → FLAT, signals live 15 minutes. */
+/** Defaults: equal weights, threshold 0.3, one signal enough, ties → FLAT, signals live 15 minutes without decay. */
 export const DEFAULT_AGGREGATOR_CONFIG: AggregatorConfig = {
   weights: {},
   defaultWeight: 1,
@@ -49,7 +52,27 @@ export const DEFAULT_AGGREGATOR_CONFIG: AggregatorConfig = {
   minSignals: 1,
   tieRule: 'flat',
   maxAgeMs: 15 * 60_000,
+  halfLifeMs: 0,
 };
+
+/**
+ * A full configuration from a partial one, checked: weights and the threshold finite and
+ * not negative, the threshold at most 1, ages positive. Throws a RangeError naming the field.
+ */
+export function aggregatorConfig(partial: Partial<AggregatorConfig> = {}): AggregatorConfig {
+  const config: AggregatorConfig = { ...DEFAULT_AGGREGATOR_CONFIG, ...partial, weights: { ...DEFAULT_AGGREGATOR_CONFIG.weights, ...partial.weights } };
+  const check = (field: string, ok: boolean): void => {
+    if (!ok) throw new RangeError(`aggregator ${field} is out of range`);
+  };
+  for (const [strategyId, weight] of Object.entries(config.weights)) check(`weights.${strategyId}`, Number.isFinite(weight) && weight >= 0);
+  check('defaultWeight', Number.isFinite(config.defaultWeight) && config.defaultWeight >= 0);
+  check('threshold', Number.isFinite(config.threshold) && config.threshold >= 0 && config.threshold <= 1);
+  check('minSignals', Number.isSafeInteger(config.minSignals) && config.minSignals >= 0);
+  check('maxAgeMs', Number.isFinite(config.maxAgeMs) && config.maxAgeMs > 0);
+  check('halfLifeMs', Number.isFinite(config.halfLifeMs) && config.halfLifeMs >= 0);
+  check('tieRule', ['flat', 'keep', 'strongest'].includes(config.tieRule));
+  return config;
+}
 
 /** The decision for a symbol with everything that explains it. */
 export type Aggregation = Omit<SignalAggregated, 'type'> & {
@@ -91,7 +114,9 @@ export function aggregate(signals: readonly Signal[], nowMs: number, config: Agg
     } else if (nowMs - signal.atMs > config.maxAgeMs) {
       ignored.push({ strategyId: signal.strategyId, why: `stale: ${Math.round((nowMs - signal.atMs) / 1000)} s old` });
     } else {
-      counted.push({ signal, weight, confidence: clamp01(signal.confidence) });
+      const age = Math.max(0, nowMs - signal.atMs);
+      const decay = config.halfLifeMs > 0 ? 0.5 ** (age / config.halfLifeMs) : 1;
+      counted.push({ signal, weight, confidence: round(clamp01(signal.confidence) * decay) });
     }
   }
   const totalWeight = counted.reduce((sum, c) => sum + c.weight, 0);
@@ -154,6 +179,11 @@ export function decide(state: AggregatorState, symbol: string, nowMs: number, co
 export function toSignalAggregated(aggregation: Aggregation): SignalAggregated {
   const { symbol, decision, score, confidence, atMs, contributions, summary } = aggregation;
   return { type: 'SignalAggregated', symbol, decision, score, confidence, atMs, contributions, summary };
+}
+
+/** Whether a symbol has any signal recorded (fresh or not). */
+export function hasSignals(state: AggregatorState, symbol: string): boolean {
+  return Object.keys(state.signals[symbol] ?? {}).length > 0;
 }
 
 /** The explanation as an order's reason (`OrderIntent.reason`): short enough for a column, complete enough for a person. */

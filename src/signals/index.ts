@@ -1,10 +1,12 @@
 /** Signal aggregation (pure): a weighted vote with confidence over strategies' signals, explained. */
 export {
   aggregate,
+  aggregatorConfig,
   aggregationReason,
   decide,
   DEFAULT_AGGREGATOR_CONFIG,
   emptyAggregatorState,
+  hasSignals,
   recordSignal,
   toSignalAggregated,
   type Aggregation,

@@ -4,8 +4,13 @@
  * risk before any order exists. It never sees a broker, an actor or I/O. Hooks are
  * synchronous and return the next state, so a unit test is a loop over inputs with a
  * fake context (see test/support/strategy-kit.ts).
+ *
+ * Two things besides intents reach the outside world, both pure data: `ctx.signal()` gives
+ * the signal aggregator the strategy's view of a symbol (a vote, not an order), and
+ * `regimes` on the definition keeps the strategy out of regimes it is not meant for (the
+ * host refuses its new entries there; exits still go through).
  */
-import type { Bar, BarInterval, Fill, Order, OrderType, Paise, Product, Side, Tick, Validity } from '../model/index.js';
+import type { Bar, BarInterval, Fill, Order, OrderExplanation, OrderType, Paise, Product, Regime, Side, SignalAggregated, Tick, Validity } from '../model/index.js';
 
 /** JSON-safe data, the shape of encoded strategy state. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -13,7 +18,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** What a strategy wants delivered; the host wires the streams. */
 export type Subscription =
   | { readonly kind: 'ticks'; readonly symbols: readonly string[] }
-  | { readonly kind: 'bars'; readonly symbols: readonly string[]; readonly interval: BarInterval };
+  | { readonly kind: 'bars'; readonly symbols: readonly string[]; readonly interval: BarInterval }
+  /** The signal aggregator's vote on these symbols, delivered to `onAggregate` (see the `ensemble` strategy). */
+  | { readonly kind: 'aggregates'; readonly symbols: readonly string[] };
 
 /** The latest market state of a symbol, as the symbol actor last published it. */
 export interface Quote {
@@ -51,13 +58,39 @@ export interface IntentRequest {
   readonly triggerPricePaise?: Paise;
   /** Why: kept with the order so a person can see it later. */
   readonly reason?: string;
+  /** Why, in structured form (which signals, weights, confidence); kept with the order. The host adds the regime. */
+  readonly explanation?: OrderExplanation;
 }
+
+/**
+ * A strategy's view of a symbol for the signal aggregator: a vote, never an order. The host
+ * stamps it with the strategy id and the time; the latest signal of each strategy per
+ * symbol counts until it expires (see `src/signals/aggregator.ts`).
+ */
+export interface SignalRequest {
+  readonly symbol: string;
+  readonly direction: 'long' | 'short' | 'flat';
+  /** 0…1: how sure the strategy is (values outside are clamped). */
+  readonly confidence: number;
+  /** Why, for people: it appears in the aggregator's explanation and in orders made from the vote. */
+  readonly reason?: string;
+}
+
+/** The aggregator's vote on a symbol, as `onAggregate` receives it: decision, score, and every signal that counted. */
+export type AggregateDecision = Omit<SignalAggregated, 'type'>;
 
 /** What a strategy hears about its own orders. */
 export type StrategyOrderEvent =
   | { readonly type: 'OrderUpdated'; readonly order: Order }
   | { readonly type: 'OrderFilled'; readonly order: Order; readonly fill: Fill }
-  | { readonly type: 'IntentRejected'; readonly intentId: string; readonly symbol: string; readonly reason: string };
+  | {
+      readonly type: 'IntentRejected';
+      readonly intentId: string;
+      readonly symbol: string;
+      readonly reason: string;
+      /** `"regime-gated"` when the host refused it for the regime; risk's refusals leave it out. */
+      readonly code?: string;
+    };
 
 export interface StrategyLog {
   info(message: string, data?: Record<string, unknown>): void;
@@ -79,6 +112,13 @@ export interface StrategyContext<Config = unknown> {
   submit(request: IntentRequest): string;
   /** Asks to cancel the order made from an intent. */
   cancel(intentId: string): void;
+  /** Gives the signal aggregator this strategy's view of a symbol (replaces its previous one). Pure: no order. */
+  signal(request: SignalRequest): void;
+  /**
+   * The current regime of a symbol (or of the whole market when `symbol` is omitted), as the
+   * regime detector last published it; undefined while it is still warming up.
+   */
+  regime(symbol?: string): MarketRegime | undefined;
 }
 
 /** A field of a strategy's configuration, for validation messages and the dashboard's form. */
@@ -93,7 +133,7 @@ export interface ConfigField {
 }
 
 /** Market regimes a strategy may say it trades in; the regime detector classifies bars into these. */
-export type MarketRegime = 'trending' | 'ranging' | 'high-volatility';
+export type MarketRegime = Regime;
 
 /** A strategy kind. Build one with {@link defineStrategy}. */
 export interface StrategyDefinition<Config, State> {
@@ -104,10 +144,20 @@ export interface StrategyDefinition<Config, State> {
   readonly stateVersion: number;
   readonly configFields: readonly ConfigField[];
   /**
-   * The market regimes this strategy is meant for (e.g. a trend follower: `['trending']`).
-   * Advisory until the regime detector gates strategies; absent means "any regime".
+   * The market regimes this strategy is meant for (e.g. a trend follower: `['trending']`);
+   * absent means "any regime". The host enforces it: while the regime of a symbol is known
+   * and not in this list, an intent that would open or add to a position there is refused
+   * (a `regime-gated` RiskAlert and an `IntentRejected` with that code); one that reduces or
+   * closes it goes through, and one that would flip it is cut to the quantity that flattens
+   * it. Signals sent there become `flat` (an abstention). A runtime may override it per
+   * instance. See docs/strategies.md, "Regimes".
    */
   readonly regimes?: readonly MarketRegime[];
+  /**
+   * Whose regime gates the strategy: each symbol's own (default; the market's while the
+   * symbol's is unknown), or the whole market's (for strategies that rotate across a universe).
+   */
+  readonly regimeScope?: 'symbol' | 'market';
   /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. */
   parseConfig(raw: unknown): Config;
   subscriptions(config: Config): readonly Subscription[];
@@ -115,6 +165,8 @@ export interface StrategyDefinition<Config, State> {
   onTick?(state: State, tick: Tick, ctx: StrategyContext<Config>): State;
   onBar?(state: State, bar: Bar, ctx: StrategyContext<Config>): State;
   onOrderEvent?(state: State, event: StrategyOrderEvent, ctx: StrategyContext<Config>): State;
+  /** The aggregator's vote on a subscribed symbol (`{ kind: 'aggregates' }`), on every new signal and closed bar. */
+  onAggregate?(state: State, decision: AggregateDecision, ctx: StrategyContext<Config>): State;
   encodeState(state: State): Json;
   decodeState(json: Json, fromVersion: number): State;
 }
@@ -141,6 +193,20 @@ export function plainJsonState<State>(): Pick<StrategyDefinition<unknown, State>
     encodeState: (state) => structuredClone(state) as unknown as Json,
     decodeState: (json) => structuredClone(json) as unknown as State,
   };
+}
+
+/**
+ * The regime gate, as the host applies it to every intent (and the test kit too): how much
+ * of an order may go through. All of it when the strategy trades in any regime (`tradesIn`
+ * undefined or empty), while the regime is unknown (the detector is warming up), or when the
+ * regime is one of `tradesIn`; otherwise only the part that brings `committed` (net position
+ * + working orders, signed) towards zero without crossing it: exits go through, entries do not.
+ */
+export function regimeGateQuantity(tradesIn: readonly MarketRegime[] | undefined, regime: MarketRegime | undefined, committed: number, side: Side, quantity: number): number {
+  if (tradesIn === undefined || tradesIn.length === 0 || regime === undefined || tradesIn.includes(regime)) return quantity;
+  if (side === 'SELL' && committed > 0) return Math.min(quantity, committed);
+  if (side === 'BUY' && committed < 0) return Math.min(quantity, -committed);
+  return 0;
 }
 
 /** A configuration value that does not fit; names the field and says why. */

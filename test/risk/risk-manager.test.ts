@@ -176,15 +176,32 @@ describe('RiskManager: one check at a time', () => {
 });
 
 type Action =
-  | { kind: 'intent'; strategy: 's1' | 's2'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number; limitTicks: number | null; dtMs: number }
+  | { kind: 'intent'; strategy: 's1' | 's2'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number; limitTicks: number | null; triggerTicks: number | null; dtMs: number }
   | { kind: 'fill'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number; priceDelta: number; chargesPaise: number }
   | { kind: 'cancel'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number }
   | { kind: 'mark'; symbol: 'INFY' | 'TCS'; priceDelta: number };
 
 const symbolArb = fc.constantFrom('INFY' as const, 'TCS' as const);
 const sideArb = fc.constantFrom('BUY' as const, 'SELL' as const);
+/** Price offsets in ticks of 10 paise from the last price: mostly near it, some past the fat-finger distance, a few past the ±20 % band; some off the tick grid. */
+const ticksArb = fc
+  .oneof({ weight: 9, arbitrary: fc.integer({ min: -500, max: 500 }) }, { weight: 1, arbitrary: fc.integer({ min: -4_000, max: 4_000 }) })
+  .map((t) => (t % 7 === 0 ? t + 0.5 : t));
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('intent' as const), strategy: fc.constantFrom('s1' as const, 's2' as const), symbol: symbolArb, side: sideArb, quantity: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 24 }).map((lots) => lots * 5) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 130 }) }), limitTicks: fc.option(fc.integer({ min: -500, max: 500 }).map((t) => (t % 7 === 0 ? t + 0.5 : t))), dtMs: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_500 }) }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('intent' as const),
+      strategy: fc.constantFrom('s1' as const, 's2' as const),
+      symbol: symbolArb,
+      side: sideArb,
+      quantity: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 24 }).map((lots) => lots * 5) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 130 }) }),
+      limitTicks: fc.option(ticksArb),
+      // a stop (SL with a limit, SL-M without) one intent in four: its trigger price is checked like a limit price
+      triggerTicks: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: ticksArb }),
+      dtMs: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_500 }) }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fill' as const), symbol: symbolArb, side: sideArb, quantity: fc.integer({ min: 1, max: 130 }), priceDelta: fc.integer({ min: -2_000, max: 2_000 }), chargesPaise: fc.integer({ min: 0, max: 5_000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), symbol: symbolArb, side: sideArb, quantity: fc.integer({ min: 1, max: 130 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('mark' as const), symbol: symbolArb, priceDelta: fc.integer({ min: -3_000, max: 3_000 }) }) },
@@ -246,13 +263,16 @@ describe('RiskManager: property', () => {
               now += a.dtMs;
               const last = markOf(a.symbol);
               const limitPrice = a.limitTicks === null ? undefined : last + a.limitTicks * 10;
+              const triggerPrice = a.triggerTicks === null ? undefined : last + a.triggerTicks * 10;
+              const orderType = triggerPrice === undefined ? (limitPrice === undefined ? 'MARKET' : 'LIMIT') : limitPrice === undefined ? 'SL-M' : 'SL';
               const request = intent({
                 strategyId: a.strategy,
                 symbol: a.symbol,
                 side: a.side,
                 quantity: a.quantity,
-                orderType: limitPrice === undefined ? 'MARKET' : 'LIMIT',
+                orderType,
                 ...(limitPrice === undefined ? {} : { limitPricePaise: limitPrice }),
+                ...(triggerPrice === undefined ? {} : { triggerPricePaise: triggerPrice }),
               });
               const verdict = manager.evaluate(request, now, last);
               const outcome = verdict.approved ? 'approved' : verdict.rejection.code;
@@ -264,7 +284,7 @@ describe('RiskManager: property', () => {
               }
               const before = bookOf(a.symbol);
               const after = a.side === 'BUY' ? { ...before, workingBuy: before.workingBuy + a.quantity } : { ...before, workingSell: before.workingSell + a.quantity };
-              const price = limitPrice ?? last;
+              const price = limitPrice ?? triggerPrice ?? last;
               const instrument = lookup(a.symbol)!;
               const band = priceBand(instrument);
               expect(breached).toBe(false);
@@ -272,10 +292,11 @@ describe('RiskManager: property', () => {
               expect(a.quantity % instrument.lotSize).toBe(0);
               expect(a.quantity).toBeLessThanOrEqual(Math.min(propertyLimits.maxOrderQuantity, instrument.freezeQuantity));
               expect(a.quantity * price).toBeLessThanOrEqual(propertyLimits.maxOrderValuePaise);
-              if (limitPrice !== undefined) {
-                expect(Number.isSafeInteger(limitPrice) && limitPrice % instrument.tickSizePaise === 0).toBe(true);
-                expect(limitPrice >= band.lowerPaise && limitPrice <= band.upperPaise).toBe(true);
-                expect(Math.abs(limitPrice - last) * 10_000).toBeLessThanOrEqual(propertyLimits.fatFingerBps * last);
+              for (const given of [limitPrice, triggerPrice]) {
+                if (given === undefined) continue;
+                expect(Number.isSafeInteger(given) && given % instrument.tickSizePaise === 0).toBe(true);
+                expect(given >= band.lowerPaise && given <= band.upperPaise).toBe(true);
+                expect(Math.abs(given - last) * 10_000).toBeLessThanOrEqual(propertyLimits.fatFingerBps * last);
               }
               const worst = (b: SymbolBook): number => Math.max(Math.abs(b.net + b.workingBuy), Math.abs(b.net - b.workingSell));
               expect(worst(after) <= propertyLimits.maxPositionQuantity || worst(after) <= worst(before)).toBe(true);
@@ -299,7 +320,25 @@ describe('RiskManager: property', () => {
       { numRuns: 300 },
     );
     // the generator reaches the interesting limits, not only trivial refusals
-    for (const outcome of ['approved', 'max-position', 'max-gross-exposure', 'max-net-exposure', 'kill-switch', 'fat-finger', 'lot-size', 'tick-size', 'max-order-value', 'max-orders-per-second-strategy']) {
+    // (every limit of issue #8: order value and quantity, exchange freeze quantity, position per symbol, gross and net exposure,
+    // the daily-loss kill switch, orders per second per strategy and overall, price band, fat finger, lot and tick size)
+    for (const outcome of [
+      'approved',
+      'invalid-quantity',
+      'max-order-value',
+      'max-order-quantity',
+      'freeze-quantity',
+      'max-position',
+      'max-gross-exposure',
+      'max-net-exposure',
+      'kill-switch',
+      'max-orders-per-second-strategy',
+      'max-orders-per-second',
+      'price-band',
+      'fat-finger',
+      'lot-size',
+      'tick-size',
+    ]) {
       expect(seen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
     }
   });

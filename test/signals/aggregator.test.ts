@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aggregate, aggregationReason, decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig, type Signal } from '../../src/signals/index.js';
+import { aggregate, aggregationReason, aggregatorConfig, decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig, type Signal } from '../../src/signals/index.js';
 
 const now = Date.parse('2026-05-20T05:00:00Z');
 const signal = (strategyId: string, direction: Signal['direction'], confidence = 1, overrides: Partial<Signal> = {}): Signal => ({ strategyId, symbol: 'INFY', direction, confidence, atMs: now - 1_000, ...overrides });
@@ -76,5 +76,32 @@ describe('signal aggregator', () => {
         if (result.decision === 'SELL') expect(result.score).toBeLessThanOrEqual(-threshold);
       }),
     );
+  });
+
+  it('decays confidence with age (half-life) until the signal expires', () => {
+    const cfg = config({ halfLifeMs: 10 * 60_000, maxAgeMs: 30 * 60_000, threshold: 0.3 });
+    const fresh = aggregate([signal('a', 'long', 0.8, { atMs: now })], now, cfg);
+    expect(fresh).toMatchObject({ decision: 'BUY', score: 0.8 });
+    const tenMinutes = aggregate([signal('a', 'long', 0.8, { atMs: now - 10 * 60_000 })], now, cfg);
+    expect(tenMinutes.contributions[0]!.confidence).toBe(0.4);
+    expect(tenMinutes).toMatchObject({ decision: 'BUY', score: 0.4 });
+    const twentyMinutes = aggregate([signal('a', 'long', 0.8, { atMs: now - 20 * 60_000 })], now, cfg);
+    expect(twentyMinutes).toMatchObject({ decision: 'FLAT', score: 0.2 }); // decayed below the threshold
+    const expired = aggregate([signal('a', 'long', 0.8, { atMs: now - 31 * 60_000 })], now, cfg);
+    expect(expired).toMatchObject({ decision: 'FLAT', contributions: [] });
+    expect(expired.ignored[0]!.why).toMatch(/^stale/);
+    // a fresh opinion outweighs an older, stronger one of the other side
+    const mixed = aggregate([signal('old', 'short', 1, { atMs: now - 20 * 60_000 }), signal('new', 'long', 0.6, { atMs: now })], now, cfg);
+    expect(mixed.decision).toBe('FLAT'); // (0.6 − 0.25) / 2 = 0.175
+    expect(mixed.score).toBe(0.175);
+  });
+
+  it('checks its configuration, naming the field', () => {
+    expect(aggregatorConfig()).toEqual(DEFAULT_AGGREGATOR_CONFIG);
+    expect(aggregatorConfig({ weights: { ema: 2 } }).weights).toEqual({ ema: 2 });
+    expect(() => aggregatorConfig({ threshold: 1.5 })).toThrow(/threshold/);
+    expect(() => aggregatorConfig({ weights: { ema: -1 } })).toThrow(/weights\.ema/);
+    expect(() => aggregatorConfig({ halfLifeMs: -1 })).toThrow(/halfLifeMs/);
+    expect(() => aggregatorConfig({ maxAgeMs: 0 })).toThrow(/maxAgeMs/);
   });
 });

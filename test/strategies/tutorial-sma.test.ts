@@ -1,4 +1,4 @@
-// The test the tutorial (docs/strategies.md, step 3) walks through, verbatim, plus the
+// The tests the tutorial (docs/strategies.md, steps 3 and 5) walks through, verbatim, plus the
 // backtest its step 4 runs: proof that the tutorial works as written.
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../../src/strategies/api.js';
@@ -22,6 +22,19 @@ describe('tutorial-sma strategy', () => {
     kit.fillAll(); // the fake broker fills the order
     runBars(tutorialSma, state, barsFromCloses('INFY', [97_000], { start: '09:35' }), kit.ctx);
     expect(kit.recorded.submitted[1]).toMatchObject({ side: 'SELL', quantity: 5 });
+  });
+
+  // docs/strategies.md, step 5, verbatim
+  it('tells the aggregator its view, and stays out of regimes it is not meant for', () => {
+    const kit = fakeContext(config(), { tradesIn: ['trending'] }); // as if it declared regimes: ['trending']
+    kit.setRegime('INFY', 'ranging');
+    runBars(tutorialSma, tutorialSma.init(kit.ctx), barsFromCloses('INFY', [100_000, 99_000, 98_000, 101_000]), kit.ctx);
+    expect(kit.recorded.signals.map((s) => [s.direction, s.confidence, s.reason])).toEqual([
+      ['short', 1, 'close vs SMA3'],
+      ['long', 1, 'close vs SMA3'],
+    ]);
+    expect(kit.recorded.submitted).toEqual([]); // the BUY is an entry, and INFY is ranging
+    expect(kit.recorded.gated).toEqual([expect.objectContaining({ side: 'BUY', quantity: 5, allowed: 0, regime: 'ranging' })]);
   });
 
   it('rejects a bad setting with the field named', () => {

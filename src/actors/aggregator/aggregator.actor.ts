@@ -1,6 +1,6 @@
-import type { Behavior, Json } from '../core/index.js';
+import type { ActorContext, Behavior, Json } from '../core/index.js';
 import { assertNever, type DomainEvent } from '../../model/index.js';
-import { decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig } from '../../signals/index.js';
+import { aggregatorConfig, decide, emptyAggregatorState, hasSignals, recordSignal, toSignalAggregated, type Aggregation, type AggregatorConfig, type AggregatorState } from '../../signals/index.js';
 import type { AggregatorActorState, AggregatorCommand } from './aggregator.protocol.js';
 
 /** What the aggregator actor needs. */
@@ -9,16 +9,28 @@ export interface AggregatorActorDeps {
   readonly bus: { publish(event: DomainEvent): void };
   /** Market time in backtests, wall time live (signal freshness is judged against it). */
   readonly clock: { nowMs(): number };
-  readonly config?: AggregatorConfig;
+  /** The vote's settings; missing ones take `DEFAULT_AGGREGATOR_CONFIG`'s. */
+  readonly config?: Partial<AggregatorConfig>;
+  /**
+   * Told every vote (on a new signal, and on each closed bar of a symbol with signals), changed
+   * or not: the runtime hands it to the strategies subscribed to the symbol's aggregate.
+   */
+  readonly deliver?: (aggregation: Aggregation, ctx: ActorContext<AggregatorCommand>) => void;
 }
 
 /**
  * The signal aggregator as an actor: keeps each strategy's latest signal per symbol, votes
- * (rules in `src/signals/aggregator.ts`) on every new signal and publishes the decision when
- * it changes. Answers `GetDecision` at any time.
+ * (rules in `src/signals/aggregator.ts`) on every new signal and every closed bar, hands each
+ * vote to `deliver`, and publishes the decision when it changes. Answers `GetDecision` at any time.
  */
 export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<AggregatorCommand, AggregatorActorState> {
-  const config = deps.config ?? DEFAULT_AGGREGATOR_CONFIG;
+  const config = aggregatorConfig(deps.config);
+  const vote = (state: AggregatorState, symbol: string, ctx: ActorContext<AggregatorCommand>): AggregatorState => {
+    const step = decide(state, symbol, deps.clock.nowMs(), config);
+    if (step.changed) deps.bus.publish(toSignalAggregated(step.aggregation));
+    deps.deliver?.(step.aggregation, ctx);
+    return step.state;
+  };
   return {
     kind: 'aggregator',
     initial: (_ctx, restored) => restored ?? emptyAggregatorState(),
@@ -28,10 +40,17 @@ export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<Aggregat
     },
     receive(state, message, ctx) {
       switch (message.type) {
-        case 'SubmitSignal': {
-          const step = decide(recordSignal(state, message.signal), message.signal.symbol, deps.clock.nowMs(), config);
-          if (step.changed) deps.bus.publish(toSignalAggregated(step.aggregation));
-          return step.state;
+        case 'SubmitSignal':
+          return vote(recordSignal(state, message.signal), message.signal.symbol, ctx);
+        case 'BarsClosed': {
+          let next = state;
+          const seen = new Set<string>();
+          for (const bar of message.bars) {
+            if (seen.has(bar.symbol) || !hasSignals(next, bar.symbol)) continue;
+            seen.add(bar.symbol);
+            next = vote(next, bar.symbol, ctx);
+          }
+          return next;
         }
         case 'GetDecision': {
           const step = decide(state, message.symbol, deps.clock.nowMs(), config);

@@ -1,6 +1,8 @@
-import type { ActorContext, Behavior, Json } from '../core/index.js';
-import { assertNever, clientOrderIdFor, isTerminal, type Bar, type OrderIntent, type Tick } from '../../model/index.js';
-import type { AnyStrategyDefinition, IntentRequest, StrategyContext, StrategyOrderEvent } from '../../strategies/api.js';
+import type { ActorContext, ActorRef, Behavior, Json } from '../core/index.js';
+import { assertNever, clientOrderIdFor, isTerminal, MARKET_REGIME_SYMBOL, type Bar, type DomainEvent, type OrderIntent, type Regime, type Tick } from '../../model/index.js';
+import { regimeGateQuantity, type AnyStrategyDefinition, type IntentRequest, type SignalRequest, type StrategyContext, type StrategyOrderEvent } from '../../strategies/api.js';
+import type { Signal } from '../../signals/index.js';
+import type { AggregatorCommand } from '../aggregator/aggregator.protocol.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { MarketCache } from '../../runtime/market-cache.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -12,6 +14,11 @@ export interface StrategyInstance {
   readonly definition: AnyStrategyDefinition;
   /** Already parsed by definition.parseConfig. */
   readonly config: unknown;
+  /**
+   * Overrides the definition's `regimes` for this instance: a list to trade only in those,
+   * `null` to trade in any regime (gating off). Absent: the definition's.
+   */
+  readonly regimes?: readonly Regime[] | null;
 }
 
 export interface StrategyActorDeps {
@@ -21,9 +28,17 @@ export interface StrategyActorDeps {
   readonly log: Logger;
   /** The latest cash of a portfolio, as its actor last published it (read-only view). */
   readonly portfolioCashPaise?: (portfolioId: string) => number | undefined;
+  /** Where a regime-gated intent is reported (a `RiskAlert` with code `regime-gated`): the runtime's event bus. */
+  readonly bus?: { publish(event: DomainEvent): void };
+  /** The signal aggregator, read at flush time; signals are counted and dropped while there is none. */
+  readonly aggregator?: () => ActorRef<AggregatorCommand> | undefined;
 }
 
-const HOST_VERSION = 1;
+/** 2: `regimes` and the `gated`/`signals` counters (a version 1 snapshot decodes with none). */
+const HOST_VERSION = 2;
+
+/** `RiskAlert.code` and `IntentRejected.code` of an intent the regime gate refused or cut. */
+export const REGIME_GATED = 'regime-gated';
 
 /**
  * Hosts one strategy plugin: feeds it ticks and bars, gives it a context that can only
@@ -35,7 +50,16 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
   let host: StrategyHostState | undefined;
   let currentTick: Tick | undefined;
   const outbox: { intent: OrderIntent; clientOrderId: string }[] = [];
+  /** Refusals by the regime gate, told back to this actor as `IntentRejected` after the hook. */
+  const refusals: StrategyOrderEvent[] = [];
+  const signalOutbox: Signal[] = [];
   const log = deps.log.child({ strategyId });
+  const tradesIn: readonly Regime[] | undefined = instance.regimes === null ? undefined : (instance.regimes ?? definition.regimes);
+  const gated = tradesIn !== undefined && tradesIn.length > 0;
+
+  /** The regime that gates `symbol` now (undefined while unknown: not gated). */
+  const regimeFor = (state: StrategyHostState, symbol: string): Regime | undefined =>
+    definition.regimeScope === 'market' ? state.regimes[MARKET_REGIME_SYMBOL] : (state.regimes[symbol] ?? state.regimes[MARKET_REGIME_SYMBOL]);
 
   const submit = (request: IntentRequest): string => {
     if (!host) throw new Error('submit outside a hook');
@@ -43,6 +67,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
     host.sequence += 1;
     const intentId = `${strategyId}:${sequence}`;
     const clientOrderId = clientOrderIdFor(strategyId, sequence);
+    const regime = regimeFor(host, request.symbol);
+    const explanation = request.explanation === undefined ? undefined : regime === undefined || request.explanation.regime !== undefined ? request.explanation : { ...request.explanation, regime };
     const intent: OrderIntent = {
       type: 'order-intent',
       intentId,
@@ -58,14 +84,57 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
       ...(request.triggerPricePaise === undefined ? {} : { triggerPricePaise: request.triggerPricePaise }),
       createdAtMs: deps.clock.nowMs(),
       ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(explanation === undefined ? {} : { explanation }),
       ...(currentTick?.receivedMonoMs === undefined ? {} : { triggerReceivedMonoMs: currentTick.receivedMonoMs }),
     };
-    const signed = request.side === 'BUY' ? request.quantity : -request.quantity;
-    host.working[intentId] = { symbol: request.symbol, clientOrderId, remaining: signed };
-    host.workingBySymbol[request.symbol] = (host.workingBySymbol[request.symbol] ?? 0) + signed;
     host.stats.intents += 1;
+    const committed = (host.positions[request.symbol] ?? 0) + (host.workingBySymbol[request.symbol] ?? 0);
+    const allowed = regimeGateQuantity(tradesIn, regime, committed, request.side, request.quantity);
+    if (allowed < request.quantity) {
+      host.stats.gated += 1;
+      const outside = `${request.symbol} is ${regime === undefined ? 'unclassified' : regime}${definition.regimeScope === 'market' ? ' (market)' : ''}, outside the regimes ${definition.kind} trades in (${(tradesIn ?? []).join(', ')})`;
+      const message = allowed === 0 ? `${request.side} ${request.quantity} ${request.symbol} not sent: ${outside}; only exits go through` : `${request.side} ${request.quantity} ${request.symbol} cut to ${allowed}, the quantity that flattens the position: ${outside}`;
+      deps.bus?.publish({ type: 'RiskAlert', severity: 'info', code: REGIME_GATED, message, atMs: intent.createdAtMs, intent, strategyId, symbol: request.symbol });
+      log.info({ intentId, symbol: request.symbol, regime, allowed }, message);
+      if (allowed === 0) {
+        host.stats.rejected += 1;
+        refusals.push({ type: 'IntentRejected', intentId, symbol: request.symbol, reason: message, code: REGIME_GATED });
+        return intentId;
+      }
+      return place({ ...intent, quantity: allowed, reason: intent.reason === undefined ? `exit only (${regime ?? 'unclassified'})` : `${intent.reason}; exit only (${regime ?? 'unclassified'})` }, clientOrderId);
+    }
+    return place(intent, clientOrderId);
+  };
+
+  /** Records an intent as working and queues it for risk. */
+  const place = (intent: OrderIntent, clientOrderId: string): string => {
+    if (!host) throw new Error('submit outside a hook');
+    const signed = intent.side === 'BUY' ? intent.quantity : -intent.quantity;
+    host.working[intent.intentId] = { symbol: intent.symbol, clientOrderId, remaining: signed };
+    host.workingBySymbol[intent.symbol] = (host.workingBySymbol[intent.symbol] ?? 0) + signed;
     outbox.push({ intent, clientOrderId });
-    return intentId;
+    return intent.intentId;
+  };
+
+  const signal = (request: SignalRequest): void => {
+    if (!host) throw new Error('signal outside a hook');
+    if (request.direction !== 'long' && request.direction !== 'short' && request.direction !== 'flat') throw new RangeError(`signal direction must be long, short or flat, got ${String(request.direction)}`);
+    const regime = regimeFor(host, request.symbol);
+    const outside = gated && regime !== undefined && !tradesIn.includes(regime);
+    host.stats.signals += 1;
+    signalOutbox.push({
+      strategyId,
+      symbol: request.symbol,
+      // outside its regimes a strategy abstains: its previous view stops counting
+      direction: outside ? 'flat' : request.direction,
+      confidence: outside ? 0 : request.confidence,
+      atMs: deps.clock.nowMs(),
+      ...(outside
+        ? { reason: `outside its regimes (${regime})${request.reason === undefined ? '' : `; would have said ${request.direction}: ${request.reason}`}` }
+        : request.reason === undefined
+          ? {}
+          : { reason: request.reason }),
+    });
   };
 
   const strategyContext: StrategyContext = {
@@ -90,6 +159,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
       const working = host?.working[intentId];
       if (working) cancelOrder(working.clientOrderId);
     },
+    signal,
+    regime: (symbol) => (host === undefined ? undefined : symbol === undefined ? host.regimes[MARKET_REGIME_SYMBOL] : host.regimes[symbol]),
   };
 
   let system: ActorContext<StrategyCommand>['system'] | undefined;
@@ -99,6 +170,13 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
   };
 
   const flush = (ctx: ActorContext<StrategyCommand>): void => {
+    if (signalOutbox.length > 0) {
+      const aggregator = deps.aggregator?.();
+      if (aggregator) for (const item of signalOutbox) ctx.system.tell(aggregator, { type: 'SubmitSignal', signal: item });
+      signalOutbox.length = 0;
+    }
+    for (const event of refusals) ctx.system.tell(ctx.self, { type: 'OrderEvent', event });
+    refusals.length = 0;
     if (outbox.length === 0) return;
     const risk = deps.directory.requireRisk();
     for (const { intent, clientOrderId } of outbox) ctx.system.tell(risk, { type: 'EvaluateIntent', intent, clientOrderId });
@@ -130,7 +208,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
         if (isTerminal(event.order.status)) closeWorking(state, event.order.intentId);
         break;
       case 'IntentRejected':
-        state.stats.rejected += 1;
+        if (event.code !== REGIME_GATED) state.stats.rejected += 1; // the gate counted its own already
+
         closeWorking(state, event.intentId);
         break;
       default:
@@ -160,10 +239,14 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
         working: {},
         workingBySymbol: {},
         paused: false,
-        stats: { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0 },
+        regimes: {},
+        stats: { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0 },
       };
       fresh.strategy = runHook(fresh, (): unknown => definition.init(strategyContext));
-      outbox.length = 0; // init may not trade: nothing is wired yet
+      // init may not trade or signal: nothing is wired yet
+      outbox.length = 0;
+      refusals.length = 0;
+      signalOutbox.length = 0;
       return fresh;
     },
     snapshot: {
@@ -177,12 +260,15 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
           working: state.working as unknown as Json,
           workingBySymbol: state.workingBySymbol,
           paused: state.paused,
+          regimes: state.regimes,
           stats: state.stats,
         }),
         decode(json, fromVersion) {
-          const copy = structuredClone(json) as unknown as Omit<StrategyHostState, 'strategy'> & { strategy: Json };
+          const copy = structuredClone(json) as unknown as Omit<StrategyHostState, 'strategy' | 'regimes' | 'stats'> & { strategy: Json; regimes?: Record<string, Regime>; stats?: Partial<StrategyHostState['stats']> };
           const strategy: unknown = definition.decodeState(copy.strategy, fromVersion);
-          return { ...copy, strategy };
+          // hostVersion 1 had no regimes and fewer counters
+          const stats = { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, ...copy.stats };
+          return { ...copy, regimes: copy.regimes ?? {}, stats, strategy };
         },
       },
       everyMs: 1000,
@@ -232,6 +318,20 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
           }
           return state;
         }
+        case 'RegimesChanged':
+          Object.assign(state.regimes, message.regimes);
+          return state;
+        case 'SignalsAggregated': {
+          if (state.paused || !definition.onAggregate) return state;
+          const onAggregate = definition.onAggregate.bind(definition);
+          runHook(state, () => {
+            let strategy = state.strategy;
+            for (const decision of message.decisions) strategy = onAggregate(strategy, decision, strategyContext);
+            state.strategy = strategy;
+          });
+          flush(ctx);
+          return state;
+        }
         case 'Pause':
           state.paused = true;
           log.info('strategy paused');
@@ -247,6 +347,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
             paused: state.paused,
             positions: { ...state.positions },
             workingIntents: Object.keys(state.working).length,
+            ...(tradesIn === undefined ? {} : { tradesIn: [...tradesIn] }),
+            regimes: { ...state.regimes },
             stats: { ...state.stats },
           };
           ctx.system.tell(message.replyTo, status);

@@ -1,5 +1,5 @@
 import type { ActorRef } from '../core/index.js';
-import type { Bar, Tick } from '../../model/index.js';
+import type { Bar, Regime, SignalAggregated, Tick } from '../../model/index.js';
 import type { StrategyOrderEvent } from '../../strategies/api.js';
 
 /**
@@ -12,6 +12,14 @@ export type StrategyCommand =
   | { readonly type: 'BarsClosed'; readonly bars: readonly Bar[] }
   /** An outcome of one of this strategy's intents. */
   | { readonly type: 'OrderEvent'; readonly event: StrategyOrderEvent }
+  /**
+   * Regimes that changed, by symbol (`MARKET` for the whole market): sent by the runtime for
+   * every `RegimeChanged` the regime actor publishes, and once with all known regimes when the
+   * strategy is spawned. Kept in the host state (snapshotted); gates new entries.
+   */
+  | { readonly type: 'RegimesChanged'; readonly regimes: Readonly<Record<string, Regime>> }
+  /** The aggregator's votes on symbols this strategy subscribed to (`aggregates`), for `onAggregate`. Not persisted. */
+  | { readonly type: 'SignalsAggregated'; readonly decisions: readonly Omit<SignalAggregated, 'type'>[] }
   /** Stop feeding the strategy (it places nothing while paused); Resume undoes it. */
   | { readonly type: 'Pause' }
   | { readonly type: 'Resume' }
@@ -35,7 +43,13 @@ export interface StrategyHostState<S = unknown> {
   working: Record<string, WorkingIntent>;
   workingBySymbol: Record<string, number>;
   paused: boolean;
-  stats: { ticks: number; bars: number; intents: number; rejected: number; fills: number };
+  /** The latest regime per symbol and for `MARKET`, as published by the regime actor. */
+  regimes: Record<string, Regime>;
+  /**
+   * `intents` submitted (gated ones included); `rejected`: refused by risk or by the regime
+   * gate; `gated`: of those, refused or cut by the regime gate; `signals` sent to the aggregator.
+   */
+  stats: { ticks: number; bars: number; intents: number; rejected: number; fills: number; gated: number; signals: number };
 }
 
 export interface StrategyStatus {
@@ -44,5 +58,8 @@ export interface StrategyStatus {
   readonly paused: boolean;
   readonly positions: Readonly<Record<string, number>>;
   readonly workingIntents: number;
+  /** The regimes the strategy trades in (undefined: any), and the current regimes it knows. */
+  readonly tradesIn?: readonly Regime[];
+  readonly regimes: Readonly<Record<string, Regime>>;
   readonly stats: StrategyHostState['stats'];
 }

@@ -22,7 +22,14 @@ interface SymbolState {
   samples: number;
   /** +1 when fast > slow at the last sample, −1 below, 0 before warm-up. */
   side: number;
+  /** When the last signal went to the aggregator (strategy clock, ms); absent before the first. */
+  signalledAtMs?: number;
 }
+
+/** The gap between the averages (relative to the slow one) that gives full confidence: 0.5 %. */
+const FULL_CONFIDENCE_GAP = 0.005;
+/** Fed by ticks, the view is sent on a change of side and at most once a minute otherwise. */
+const TICK_SIGNAL_EVERY_MS = 60_000;
 
 export type EmaCrossState = Record<string, SymbolState>;
 
@@ -46,12 +53,31 @@ function sample(state: SymbolState | undefined, price: number, config: EmaCrossC
   return state;
 }
 
-function act(states: EmaCrossState, symbol: string, price: number, ctx: StrategyContext<EmaCrossConfig>): EmaCrossState {
+/**
+ * The view for the signal aggregator: long while fast > slow, short below, with confidence
+ * growing with the gap between the averages (full at 0.5 % of the slow one).
+ */
+function signal(state: SymbolState, symbol: string, side: number, everySample: boolean, ctx: StrategyContext<EmaCrossConfig>): void {
+  const now = ctx.nowMs();
+  if (!everySample && side === state.side && state.signalledAtMs !== undefined && now - state.signalledAtMs < TICK_SIGNAL_EVERY_MS) return;
+  state.signalledAtMs = now;
+  const gap = state.slow === 0 ? 0 : Math.abs(state.fast - state.slow) / state.slow;
+  const { fastPeriod, slowPeriod } = ctx.config;
+  ctx.signal({
+    symbol,
+    direction: side > 0 ? 'long' : side < 0 ? 'short' : 'flat',
+    confidence: Math.min(1, gap / FULL_CONFIDENCE_GAP),
+    reason: `EMA${fastPeriod} ${side > 0 ? 'above' : 'below'} EMA${slowPeriod} by ${(gap * 100).toFixed(2)}%`,
+  });
+}
+
+function act(states: EmaCrossState, symbol: string, price: number, ctx: StrategyContext<EmaCrossConfig>, everySample: boolean): EmaCrossState {
   const config = ctx.config;
   const state = sample(states[symbol], price, config);
   states[symbol] = state;
   if (state.samples < config.slowPeriod) return states;
   const side = state.fast > state.slow ? 1 : state.fast < state.slow ? -1 : state.side;
+  signal(state, symbol, side, everySample, ctx);
   if (side === state.side) return states;
   const crossed = state.side !== 0;
   state.side = side;
@@ -97,10 +123,10 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
     return {};
   },
   onTick(state, tick, ctx) {
-    return act(state, tick.symbol, tick.ltpPaise, ctx);
+    return act(state, tick.symbol, tick.ltpPaise, ctx, false);
   },
   onBar(state, bar, ctx) {
-    return act(state, bar.symbol, bar.closePaise, ctx);
+    return act(state, bar.symbol, bar.closePaise, ctx, true);
   },
   ...plainJsonState<EmaCrossState>(),
 });

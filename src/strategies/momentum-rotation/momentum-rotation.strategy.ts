@@ -121,6 +121,8 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
   stateVersion: 1,
   configFields: FIELDS,
   regimes: ['trending'],
+  // a rotation across a universe follows the market's regime, not each stock's
+  regimeScope: 'market',
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as MomentumRotationConfig;
     if (config.symbols.length < 2) throw new StrategyConfigError('symbols', 'must name at least two symbols to rank');

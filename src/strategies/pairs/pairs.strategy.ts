@@ -121,6 +121,8 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
   stateVersion: 1,
   configFields: FIELDS,
   regimes: ['ranging'],
+  // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
+  regimeScope: 'market',
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as PairsConfig;
     if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');

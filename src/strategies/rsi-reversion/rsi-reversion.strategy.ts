@@ -40,11 +40,29 @@ const FIELDS: readonly ConfigField[] = [
   intervalField('5m'),
 ];
 
+/**
+ * The view for the signal aggregator on every closed bar: long when RSI is below the lower
+ * band, short above the upper band (whatever `allowShort`: the vote decides), else flat;
+ * confidence 0.5 at the band, rising to 1 ten RSI points beyond it.
+ */
+function signal(symbol: string, rsi: number, ctx: StrategyContext<RsiReversionConfig>): void {
+  const { lowerBand, upperBand, period } = ctx.config;
+  const beyond = rsi < lowerBand ? lowerBand - rsi : rsi > upperBand ? rsi - upperBand : 0;
+  const direction = rsi < lowerBand ? 'long' : rsi > upperBand ? 'short' : 'flat';
+  ctx.signal({
+    symbol,
+    direction,
+    confidence: direction === 'flat' ? 0 : Math.min(1, 0.5 + beyond / 20),
+    reason: `RSI${period} ${rsi.toFixed(1)}${direction === 'long' ? ` < ${lowerBand}` : direction === 'short' ? ` > ${upperBand}` : ' inside the bands'}`,
+  });
+}
+
 function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): RsiReversionState {
   const config = ctx.config;
   const state = (states[symbol] ??= { rsi: rsiInit(), side: 0 });
   const rsi = rsiUpdate(state.rsi, closePaise, config.period);
   if (rsi === null) return states;
+  signal(symbol, rsi, ctx);
   let side = state.side;
   let why = '';
   if (side > 0 && rsi >= config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back above ${config.exitLevel}`];

@@ -45,6 +45,9 @@ export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
 
     const average = closes.reduce((sum, close) => sum + close, 0) / period;
     const target = bar.closePaise > average ? quantity : 0;
+    // our view for the signal aggregator: a vote, not an order (step 5)
+    const distance = Math.abs(bar.closePaise - average) / average;
+    ctx.signal({ symbol: bar.symbol, direction: target > 0 ? 'long' : 'short', confidence: Math.min(1, distance * 100), reason: `close vs SMA${period}` });
     // what we hold plus what we already asked for: never send the same order twice
     const current = ctx.portfolio.netQuantity(bar.symbol) + ctx.portfolio.workingQuantity(bar.symbol);
     const delta = target - current;

@@ -3,6 +3,7 @@ import { createActorSystem, createProbe, type ActorSystem } from '../../../src/a
 import { aggregatorBehavior } from '../../../src/actors/aggregator/aggregator.actor.js';
 import type { DomainEvent, SignalAggregated } from '../../../src/model/index.js';
 import type { Aggregation, Signal } from '../../../src/signals/index.js';
+import { bar } from '../../support/builders.js';
 
 const now = Date.parse('2026-05-20T05:00:00Z');
 const signal = (strategyId: string, direction: Signal['direction'], confidence: number): Signal => ({ strategyId, symbol: 'INFY', direction, confidence, atMs: now });
@@ -30,5 +31,35 @@ describe('aggregator actor', () => {
     expect(published[0]!.summary).toContain('trend long 0.90×w2');
     system.tell(ref, { type: 'GetDecision', symbol: 'TCS', replyTo: probe.ref });
     expect(await probe.expectMessage()).toMatchObject({ symbol: 'TCS', decision: 'FLAT', contributions: [] });
+  });
+
+  it('votes again on closed bars (decay and expiry act in market time) and delivers every vote', async () => {
+    system = createActorSystem();
+    let clock = now;
+    const events: DomainEvent[] = [];
+    const delivered: Aggregation[] = [];
+    const ref = system.spawn(
+      'aggregator',
+      aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => clock }, config: { maxAgeMs: 10 * 60_000, halfLifeMs: 5 * 60_000 }, deliver: (a) => delivered.push(a) }),
+    );
+    const probe = createProbe<Aggregation>(system);
+    const settled = async (): Promise<void> => {
+      system.tell(ref, { type: 'GetDecision', symbol: 'INFY', replyTo: probe.ref });
+      await probe.expectMessage();
+    };
+    system.tell(ref, { type: 'SubmitSignal', signal: signal('trend', 'long', 1) });
+    await settled();
+    clock = now + 5 * 60_000;
+    system.tell(ref, { type: 'BarsClosed', bars: [bar({ symbol: 'INFY', interval: '5m' }), bar({ symbol: 'TCS', interval: '5m' })] }); // TCS: no signals, no vote
+    await settled();
+    clock = now + 11 * 60_000;
+    system.tell(ref, { type: 'BarsClosed', bars: [bar({ symbol: 'INFY', interval: '5m' })] });
+    await settled();
+    expect(delivered.map((a) => [a.symbol, a.decision, a.score])).toEqual([
+      ['INFY', 'BUY', 1],
+      ['INFY', 'BUY', 0.5], // one half-life later
+      ['INFY', 'FLAT', 0], // expired
+    ]);
+    expect(events.filter((e): e is SignalAggregated => e.type === 'SignalAggregated').map((e) => e.decision)).toEqual(['BUY', 'FLAT']);
   });
 });
