@@ -1,35 +1,57 @@
 /**
- * The backtester: replays a data folder through the very same actor tree, paper broker,
- * cost model and risk gate as paper trading, on a simulated clock. It steps one market
- * timestamp at a time and waits until the tree is idle before the next, so every
- * consequence of a tick (intent, risk, order) lands before the next tick: the result is
- * deterministic, byte for byte.
+ * The backtester: replays market data through the very same actor tree, paper broker, cost
+ * model and risk manager as paper trading, on a simulated clock. The data come from a
+ * folder of CSV files, the time-series store or memory ({@link BacktestData}); they are
+ * replayed with `steppedReplay$`, the consumer-paced replay that paper trading from a file
+ * uses too: one exchange timestamp at a time, the next only once the tree is idle, so every
+ * consequence of a tick (intent, risk, order) lands before the next tick and the result is
+ * deterministic, byte for byte, and equal to paper trading's (test/backtest/parity.test.ts).
  */
-import { Subject } from 'rxjs';
 import { InMemorySnapshotStore } from '../actors/core/index.js';
 import {
+  BAR_INTERVALS,
   istDate,
   istDayStartMs,
   summarisePortfolio,
+  type Bar,
+  type BarInterval,
   type Fill,
   type Instrument,
   type Order,
   type Paise,
   type PortfolioSummary,
   type Position,
-  type Tick,
 } from '../model/index.js';
 import { ManualClock } from '../runtime/clock.js';
+import { strategyByKind } from '../strategies/index.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
-import { marketDataPipeline, readDataFolder, replayTickBatches, type RejectedRow } from '../streams/index.js';
+import { marketDataPipeline, readDataFolder, replayDataFromBars, type RejectedRow } from '../streams/index.js';
+import { steppedReplay$ } from '../streams/sources/stepped-replay.js';
+
+/** Bars to replay, already loaded (from CSV, the time-series store, or made in memory). */
+export interface BacktestData {
+  /** Sorted by symbol; the replay breaks timestamp ties in this order. */
+  readonly instruments: readonly Instrument[];
+  readonly bars: ReadonlyMap<string, readonly Bar[]>;
+  readonly interval: BarInterval;
+  readonly rejected: readonly RejectedRow[];
+}
 
 export interface BacktestOptions {
-  /** A folder of per-symbol CSV files (see ../shared/data/README.md for the layouts). */
+  /**
+   * Where the data came from, as recorded in `meta.dataDir`: a folder of per-symbol CSV files
+   * (see ../shared/data/README.md for the layouts), read unless `data` is given, or a label
+   * such as `db:bars_1m`.
+   */
   readonly dataDir: string;
+  /** Bars already loaded: replayed instead of reading `dataDir` (still cut by symbols, from and to). */
+  readonly data?: BacktestData;
   readonly strategyKind: string;
+  /** Id of the strategy (and so the prefix of its client order ids); default the kind. */
+  readonly strategyId?: string;
   readonly strategyConfig?: Record<string, unknown>;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
@@ -39,7 +61,7 @@ export interface BacktestOptions {
   readonly toMs?: number;
   readonly riskLimits?: Partial<RiskManagerLimits>;
   readonly logger?: Logger;
-  /** Called now and then with the share of ticks replayed (0..1). */
+  /** Called now and then with the ticks replayed so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -72,22 +94,95 @@ export interface BacktestResult {
 const TICK_NOTE =
   'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
 
-export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  const data = await readDataFolder(options.dataDir, {
-    ...(options.symbols ? { symbols: options.symbols } : {}),
-    ...(options.fromMs === undefined ? {} : { from: options.fromMs }),
-    ...(options.toMs === undefined ? {} : { to: options.toMs }),
+
+/** Reads a CSV folder as {@link BacktestData} (see `readDataFolder`). */
+export async function loadCsvData(dir: string, select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestData> {
+  return readDataFolder(dir, {
+    ...(select.symbols ? { symbols: select.symbols } : {}),
+    ...(select.fromMs === undefined ? {} : { from: select.fromMs }),
+    ...(select.toMs === undefined ? {} : { to: select.toMs }),
   });
-  if (data.instruments.length === 0) throw new Error(`no usable CSV files in ${options.dataDir}`);
+}
+
+/**
+ * The part of `data` to replay: only `symbols` (when given; unknown ones are reported in
+ * `rejected`), bars starting in [fromMs, toMs). The instruments are made again from the cut
+ * (`replayDataFromBars`), as `readDataFolder` makes them from the same cut of the files, so
+ * a cut of loaded data replays exactly like the same cut read from disk.
+ */
+export function selectData(data: BacktestData, select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number }): BacktestData {
+  if (select.symbols === undefined && select.fromMs === undefined && select.toMs === undefined) return data;
+  const fromMs = select.fromMs ?? Number.NEGATIVE_INFINITY;
+  const toMs = select.toMs ?? Number.POSITIVE_INFINITY;
+  const wanted = select.symbols ? new Set(select.symbols) : undefined;
+  const rejected = [...data.rejected];
+  if (wanted) for (const symbol of wanted) if (!data.bars.has(symbol)) rejected.push({ file: symbol, line: 0, reason: 'no data for this symbol' });
+  const cut = new Map<string, readonly Bar[]>();
+  for (const instrument of data.instruments) {
+    if (wanted && !wanted.has(instrument.symbol)) continue;
+    cut.set(instrument.symbol, (data.bars.get(instrument.symbol) ?? []).filter((bar) => bar.startMs >= fromMs && bar.startMs < toMs));
+  }
+  return replayDataFromBars(cut, data.interval, rejected);
+}
+
+/**
+ * The bar intervals to aggregate from the replayed ticks: the data's own, and every coarser
+ * interval the strategy subscribes to (a 15-minute or daily strategy on 5-minute data gets
+ * its bars, built from the ticks like a live feed builds them). Finer ones cannot be made.
+ */
+export function replayIntervals(data: BacktestData, strategyKind: string, strategyConfig: Record<string, unknown>): BarInterval[] {
+  const definition = strategyByKind(strategyKind);
+  const raw = strategyConfig.symbols === undefined ? { ...strategyConfig, symbols: data.instruments.map((instrument) => instrument.symbol) } : strategyConfig;
+  const intervals = new Set<BarInterval>([data.interval]);
+  for (const subscription of definition.subscriptions(definition.parseConfig(raw))) {
+    if (subscription.kind === 'bars' && BAR_INTERVALS[subscription.interval] >= BAR_INTERVALS[data.interval]) intervals.add(subscription.interval);
+  }
+  return [...intervals];
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Resolves once the tree is idle, like `runtime.whenIdle()` (same test: every mailbox empty
+ * on two turns in a row), but with fewer looks at the mailboxes (each a walk of the whole
+ * health tree): a step takes at least three turns (symbol actors, their subscribers, what
+ * those tell), so the first look is after the third (about 15 % fewer walks).
+ */
+async function whenTreeIdle(runtime: Runtime, maxTurns = 1_000_000): Promise<void> {
+  await turn();
+  await turn();
+  for (let turns = 0; turns < maxTurns; turns += 1) {
+    await turn();
+    if (runtime.pendingWork() === 0) {
+      // one more turn: a handler that just ran may have told someone
+      await turn();
+      if (runtime.pendingWork() === 0) return;
+    }
+  }
+  throw new Error('the actor tree did not become idle');
+}
+
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const select = {
+    ...(options.symbols ? { symbols: options.symbols } : {}),
+    ...(options.fromMs === undefined ? {} : { fromMs: options.fromMs }),
+    ...(options.toMs === undefined ? {} : { toMs: options.toMs }),
+  };
+  const data = options.data ? selectData(options.data, select) : await loadCsvData(options.dataDir, select);
+  if (data.instruments.length === 0) throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
+  const barIntervals = replayIntervals(data, options.strategyKind, options.strategyConfig ?? {});
   const clock = new ManualClock(0);
   const initialCashPaise = options.initialCashPaise ?? 1_00_00_000_00;
+  const strategyId = options.strategyId ?? options.strategyKind;
   const runtime = new Runtime({
     instruments: data.instruments,
-    strategies: [{ strategyId: options.strategyKind, kind: options.strategyKind, config: options.strategyConfig ?? {} }],
+    strategies: [{ strategyId, kind: options.strategyKind, config: options.strategyConfig ?? {} }],
     portfolio: { portfolioId: 'backtest', initialCashPaise },
     clock,
     logger: options.logger ?? silentLogger(),
     snapshotStore: new InMemorySnapshotStore(),
+    // the regime detector reads the data's own bars (daily data: daily bars), so gating works on every layout
+    regimeInterval: data.interval,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
   });
   const orders = new Map<string, Order>();
@@ -106,27 +201,18 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   });
   runtime.start();
 
-  const source = new Subject<readonly unknown[]>();
-  const pipeline = marketDataPipeline({
-    source$: source,
-    instruments: data.instruments,
-    onRejected: () => undefined, // replayed ticks come from validated bars
-    onTicks: (symbol, ticks) => runtime.offerTicks(symbol, ticks),
-    onBars: (bars) => runtime.offerBars(bars),
-    barIntervals: [data.interval],
-  });
-
-  const total = [...data.bars.values()].reduce((sum, bars) => sum + bars.length, 0) * 4;
+  let bars = 0;
+  for (const list of data.bars.values()) bars += list.length;
+  const total = bars * 4;
   let replayed = 0;
   let firstTickMs: number | null = null;
   let lastTickMs: number | null = null;
-  let step: Tick[] = [];
   const equity: DailyEquity[] = [];
   let dayStartMs: number | null = null;
-  const flush = async (): Promise<void> => {
-    if (step.length === 0) return;
-    const at = step[0]!.exchangeTimeMs;
-    const day = istDayStartMs(at);
+  let lastProgress = 0;
+  const onStep = (atMs: number, ticks: readonly unknown[]): void => {
+    // the tree is idle here: the portfolio reflects every earlier tick
+    const day = istDayStartMs(atMs);
     if (day !== dayStartMs) {
       // a new IST day: the portfolio now is the previous day's close
       if (dayStartMs !== null) {
@@ -135,29 +221,29 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       dayStartMs = day;
     }
-    clock.advanceTo(at);
-    source.next(step);
-    replayed += step.length;
-    step = [];
-    await runtime.whenIdle();
-  };
-  let lastProgress = 0;
-  for (const batch of replayTickBatches(data, 4096)) {
-    for (const tick of batch) {
-      firstTickMs ??= tick.exchangeTimeMs;
-      lastTickMs = tick.exchangeTimeMs;
-      if (step.length > 0 && step[0]!.exchangeTimeMs !== tick.exchangeTimeMs) await flush();
-      step.push(tick);
-    }
+    firstTickMs ??= atMs;
+    lastTickMs = atMs;
+    clock.advanceTo(atMs);
+    replayed += ticks.length;
     if (options.onProgress && replayed - lastProgress >= 50_000) {
       lastProgress = replayed;
       options.onProgress(replayed, total);
     }
-  }
-  await flush();
-  source.complete(); // closes the last bars
+  };
+  await new Promise<void>((resolve, reject) => {
+    const subscription = marketDataPipeline({
+      source$: steppedReplay$(data, { ready: () => whenTreeIdle(runtime), onStep }),
+      instruments: data.instruments,
+      onRejected: () => undefined, // replayed ticks come from validated bars
+      onTicks: (symbol, ticks) => runtime.offerTicks(symbol, ticks),
+      onBars: (closed) => runtime.offerBars(closed),
+      barIntervals,
+      onError: reject,
+      onComplete: resolve, // the last bars were closed and offered
+    });
+    void subscription;
+  });
   await runtime.whenIdle();
-  pipeline.unsubscribe();
 
   const state = runtime.portfolio();
   await runtime.stop();
@@ -177,7 +263,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       config: options.strategyConfig ?? {},
       symbols: data.instruments.map((instrument: Instrument) => instrument.symbol),
       interval: data.interval,
-      bars: total / 4,
+      bars,
       ticks: replayed,
       rejectedRows: data.rejected,
       firstTickMs,

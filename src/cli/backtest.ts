@@ -1,31 +1,56 @@
 /**
  * `npm run backtest -- --data <dir> --strategy <kind> [--symbols A,B] [--from D --to D] [--out dir]`
- * Replays a data folder through the same actor tree as paper trading, on a simulated
- * clock, and writes `result.json` and a self-contained `report.html` into the out folder
- * (a `.json` out path writes that file and `<name>.html` next to it). Two runs with the
- * same input give identical bytes.
+ * Replays a data folder (or the time-series store, `--source db`) through the same actor
+ * tree as paper trading, on a simulated clock, and writes `result.json` and a
+ * self-contained `report.html` into the out folder (a `.json` out path writes that file and
+ * `<name>.html` next to it). Two runs with the same input give identical bytes.
+ * `--sweep` runs a grid of backtests in parallel (sweep.json); `--walk-forward` optimises on
+ * rolling train windows and tests on the next (walk-forward.json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { runBacktest } from '../backtest/backtest.js';
+import { loadCsvData, runBacktest, type BacktestData, type BacktestResult } from '../backtest/backtest.js';
+import { loadDbData, STORED_INTERVALS, type StoredInterval } from '../backtest/db-source.js';
+import { runSweep, runWalkForward, type SweepReport, type WalkForwardReport } from '../backtest/optimise.js';
+import { createJobRunner, defaultJobs } from '../backtest/pool.js';
 import { renderReport } from '../backtest/report.js';
 import { stableJson } from '../backtest/stable-json.js';
+import { OBJECTIVES, parseObjective, parseSweep, parseWalkForward, pointLabel, SweepSpecError, type RunFigures, type SweepAxis } from '../backtest/sweep.js';
+import { ConfigError, loadConfig } from '../config/config.js';
 import { DAY_MS, formatInr, istTimeMs } from '../model/index.js';
+import { openDatabase } from '../persistence/database.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { intOption, isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min)', required: true, valueName: 'dir' },
+  { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min); required unless --source db', valueName: 'dir' },
+  { name: 'source', description: 'csv: the --data folder; db: the time-series store (bars_1m / bars_1h of DATABASE_URL, else the embedded store)', default: 'csv', valueName: 'csv|db' },
+  { name: 'interval', description: `With --source db: the stored bars to replay (${STORED_INTERVALS.join(' or ')})`, default: '1m', valueName: '1m|1h' },
+  { name: 'database-url', description: 'With --source db: PostgreSQL to read (default DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)', valueName: 'url' },
   { name: 'strategy', description: `Strategy kind: ${STRATEGIES.map((s) => s.kind).join(', ')}`, required: true, valueName: 'kind' },
-  { name: 'symbols', description: 'Comma-separated symbols (default: every file in the folder)', valueName: 'A,B' },
+  { name: 'symbols', description: 'Comma-separated symbols (default: every file in the folder / every symbol stored)', valueName: 'A,B' },
   { name: 'config', description: 'Strategy settings as JSON, e.g. \'{"fastPeriod":5}\'', valueName: 'json' },
   { name: 'capital', description: 'Starting cash in rupees', default: '10000000', valueName: 'rupees' },
   { name: 'from', description: 'First IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
   { name: 'to', description: 'Last IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
-  { name: 'out', description: 'Folder for result.json and report.html (a path ending in .json writes that file and <name>.html beside it)', default: 'out/backtest', valueName: 'dir' },
+  { name: 'out', description: 'Folder for result.json and report.html (a path ending in .json writes that file and <name>.html beside it); with --sweep: sweep.json and runs/*/, with --walk-forward: walk-forward.json and windows/*/', default: 'out/backtest', valueName: 'dir' },
+  { name: 'sweep', description: 'Sweep a setting, repeatable: name=a..b[:step] (inclusive, step default 1) or name=v1,v2,…; runs the grid of every --sweep', valueName: 'name=spec' },
+  { name: 'walk-forward', description: 'Optimise on rolling windows: train=<sessions>,test=<sessions> (a session = an IST trading day with data); the grid of --sweep is tried on each train window, the best on the next test window', valueName: 'train=N,test=M' },
+  { name: 'objective', description: `What "best" means for --sweep and --walk-forward: ${OBJECTIVES.join(', ')} (drawdown = smallest max drawdown)`, default: 'sharpe', valueName: 'name' },
+  { name: 'jobs', description: 'Backtests run in parallel by --sweep / --walk-forward (one process each)', default: String(defaultJobs()), valueName: 'n' },
   { name: 'quiet', description: 'No progress output', flag: true },
 ];
-const SUMMARY = 'Replays market data through the Troupe actor tree on a simulated clock and writes a deterministic result.json and report.html.';
+const SUMMARY = [
+  'Replays market data through the Troupe actor tree on a simulated clock and writes a deterministic result.json and report.html.',
+  '',
+  'Examples:',
+  '  npm run backtest -- --data ../shared/data/nse-5min --strategy ema-cross --out out/ema',
+  '  npm run backtest -- --source db --interval 1m --strategy rsi-reversion --from 2016-09-30 --to 2016-09-30',
+  '  npm run backtest -- --data ../shared/data/nse-daily --strategy ema-cross --config \'{"source":"1d"}\' \\',
+  '      --sweep fastPeriod=5..20:5 --sweep slowPeriod=30..60:10 --objective sharpe --jobs 2 --out out/sweep',
+  '  npm run backtest -- --data ../shared/data/nse-daily --strategy ema-cross --config \'{"source":"1d"}\' \\',
+  '      --sweep fastPeriod=5,10 --walk-forward train=250,test=60 --out out/wf',
+].join('\n');
 
 /** An IST calendar date option as the epoch ms of its midnight. */
 function dateOption(values: Record<string, string>, name: string): number | undefined {
@@ -49,7 +74,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     await backtestMain(argv);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof SweepSpecError || error instanceof ConfigError) {
       process.stderr.write(`backtest: ${error.message}\n\n${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
       return 2;
     }
@@ -58,8 +83,57 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
   }
 }
 
+/** Takes every `--sweep X` / `--sweep=X` out of argv (the parser keeps one value per option). */
+function extractSweeps(argv: readonly string[]): { readonly rest: string[]; readonly sweeps: string[] } {
+  const rest: string[] = [];
+  const sweeps: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--sweep=')) sweeps.push(arg.slice('--sweep='.length));
+    else if (arg === '--sweep') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new UsageError('--sweep needs a value such as fastPeriod=5..20:5');
+      sweeps.push(value);
+      i += 1;
+    } else rest.push(arg);
+  }
+  return { rest, sweeps };
+}
+
+async function loadData(values: Record<string, string>, select: { symbols?: readonly string[]; fromMs?: number; toMs?: number }): Promise<{ data: BacktestData; label: string }> {
+  const source = values.source;
+  if (source === 'csv') {
+    if (values.data === undefined) throw new UsageError('--data is required (a folder of CSV files), or use --source db');
+    const dir = resolve(values.data);
+    const data = await loadCsvData(dir, select);
+    if (data.instruments.length === 0) throw new Error(`no usable CSV files in ${dir}${data.rejected.length > 0 ? ` (${data.rejected[0]!.file}: ${data.rejected[0]!.reason})` : ''}`);
+    return { data, label: dir };
+  }
+  if (source !== 'db') throw new UsageError(`--source must be csv or db, got "${source}"`);
+  if (values.data !== undefined) throw new UsageError('--data is for --source csv; with --source db the bars come from the database');
+  const interval = values.interval as StoredInterval;
+  if (!STORED_INTERVALS.includes(interval)) throw new UsageError(`--interval must be ${STORED_INTERVALS.join(' or ')} (the intervals the store keeps), got "${values.interval}"`);
+  const config = loadConfig(undefined, { DATABASE_URL: values['database-url'] });
+  const database = await openDatabase(config);
+  try {
+    let data: BacktestData;
+    try {
+      data = await loadDbData(database, { interval, ...select });
+    } catch (error) {
+      if (error instanceof Error && /relation "bars_1[mh]" does not exist/.test(error.message)) {
+        throw new Error(`the database has no time-series tables (bars_${interval}): point --database-url (or DATABASE_URL) at a Troupe database, which Troupe migrates when it starts`);
+      }
+      throw error;
+    }
+    return { data, label: `db:bars_${interval}` };
+  } finally {
+    await database.close();
+  }
+}
+
 async function backtestMain(argv: readonly string[]): Promise<void> {
-  const values = parseArgs(argv, OPTIONS);
+  const { rest, sweeps } = extractSweeps(argv);
+  const values = parseArgs(rest, OPTIONS);
   if (!values) {
     process.stdout.write(`${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
     return;
@@ -71,22 +145,58 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
     } catch (error) {
       throw new UsageError(`--config is not valid JSON: ${(error as Error).message}`);
     }
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config must be a JSON object, e.g. \'{"fastPeriod":5}\'');
   }
-  if (values.symbols !== undefined && config.symbols === undefined) config = { ...config, symbols: values.symbols.split(',').map((s) => s.trim()) };
+  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (symbols !== undefined && config.symbols === undefined) config = { ...config, symbols };
   const fromMs = dateOption(values, 'from');
   const toDayMs = dateOption(values, 'to');
   const toMs = toDayMs === undefined ? undefined : toDayMs + DAY_MS;
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
+  const axes: SweepAxis[] = sweeps.map(parseSweep);
+  const walkForward = values['walk-forward'] === undefined ? undefined : parseWalkForward(values['walk-forward']);
+  const objective = parseObjective(values.objective!);
+  const jobs = intOption(values, 'jobs');
+  const initialCashPaise = intOption(values, 'capital') * 100;
+  const strategyKind = values.strategy!;
+  if (!STRATEGIES.some((s) => s.kind === strategyKind)) throw new UsageError(`unknown strategy "${strategyKind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
   const quiet = values.quiet === 'true';
+  const say = (line: string): void => {
+    if (!quiet) process.stderr.write(`${line}\n`);
+  };
   const started = Date.now();
+  const select = { ...(symbols ? { symbols } : {}), ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) };
+  say(`reading ${values.source === 'db' ? `bars_${values.interval} from the database` : values.data ?? ''}…`);
+  const { data, label } = await loadData(values, select);
+
+  if (axes.length > 0 || walkForward) {
+    const outDir = resolve(values.out!);
+    const runner = createJobRunner(data, jobs);
+    try {
+      const options = { data, dataLabel: label, strategyKind, baseConfig: config, axes, objective, initialCashPaise, outDir, onProgress: say };
+      if (walkForward) {
+        const report = await runWalkForward({ ...options, spec: walkForward }, runner);
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(join(outDir, 'walk-forward.json'), stableJson(report));
+        process.stdout.write(walkForwardTable(report, join(outDir, 'walk-forward.json'), Date.now() - started));
+      } else {
+        const report = await runSweep(options, runner);
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(join(outDir, 'sweep.json'), stableJson(report));
+        process.stdout.write(sweepTable(report, join(outDir, 'sweep.json'), Date.now() - started));
+      }
+    } finally {
+      await runner.close();
+    }
+    return;
+  }
+
   const result = await runBacktest({
-    dataDir: resolve(values.data!),
-    strategyKind: values.strategy!,
+    dataDir: label,
+    data,
+    strategyKind,
     strategyConfig: config,
-    ...(values.symbols ? { symbols: values.symbols.split(',').map((s) => s.trim()) } : {}),
-    initialCashPaise: intOption(values, 'capital') * 100,
-    ...(fromMs === undefined ? {} : { fromMs }),
-    ...(toMs === undefined ? {} : { toMs }),
+    initialCashPaise,
     onProgress: quiet
       ? undefined
       : (done, total) => process.stderr.write(`\rreplaying: ${Math.min(100, Math.floor((done * 100) / Math.max(1, total)))}% (${done} ticks)`),
@@ -96,19 +206,69 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   mkdirSync(dirname(out.json), { recursive: true });
   writeFileSync(out.json, stableJson(result));
   writeFileSync(out.html, renderReport(result));
+  process.stdout.write(resultSummary(result, out, Date.now() - started));
+}
+
+const fixed = (x: number | null, suffix = ''): string => (x === null ? '–' : `${x.toFixed(2)}${suffix}`);
+
+function resultSummary(result: BacktestResult, out: { json: string; html: string }, elapsedMs: number): string {
   const s = result.summary;
   const m = result.metrics;
-  const fixed = (x: number | null, suffix = ''): string => (x === null ? '–' : `${x.toFixed(2)}${suffix}`);
-  process.stdout.write(
+  return (
     [
-      `strategy ${result.meta.strategy} on ${result.meta.symbols.length} symbols, ${result.meta.bars} bars (${result.meta.ticks} ticks) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `strategy ${result.meta.strategy} on ${result.meta.symbols.length} symbols, ${result.meta.bars} bars (${result.meta.ticks} ticks) in ${(elapsedMs / 1000).toFixed(1)} s`,
       `orders ${s.orders}, fills ${s.fills}, refused by risk ${s.rejectedIntents}`,
       `P&L ${formatInr(s.netPnlPaise)} (realised ${formatInr(s.realisedPaise)}, unrealised ${formatInr(s.unrealisedPaise)}, charges ${formatInr(s.chargesPaise)})`,
       `CAGR ${fixed(m.cagrPct, '%')}, Sharpe ${fixed(m.sharpe)}, Sortino ${fixed(m.sortino)}, max drawdown ${formatInr(m.maxDrawdownPaise)} (${fixed(m.maxDrawdownPct, '%')}) over ${m.days} days`,
       `round trips ${m.roundTrips}, win rate ${fixed(m.winRatePct, '%')}, turnover ${formatInr(m.turnoverPaise)}`,
       `equity ${formatInr(s.equityPaise)}; result written to ${out.json}, report to ${out.html}`,
-    ].join('\n') + '\n',
+    ].join('\n') + '\n'
   );
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+const figureCells = (f: RunFigures | null): string[] =>
+  f === null
+    ? ['–', '–', '–', '–', '–', '–', '–']
+    : [formatInr(f.netPnlPaise), fixed(f.totalReturnPct, '%'), fixed(f.sharpe), fixed(f.sortino), fixed(f.maxDrawdownPct, '%'), fixed(f.winRatePct, '%'), String(f.trades)];
+const FIGURE_HEADER = ['P&L', 'return', 'Sharpe', 'Sortino', 'max DD', 'win rate', 'fills'];
+
+/** The sweep's runs, best first. */
+export function sweepTable(report: SweepReport, path: string, elapsedMs: number): string {
+  const rows = report.ranking.map((index, rank) => {
+    const run = report.runs[index]!;
+    return [`${rank + 1}. ${pointLabel(run.params) || '(base settings)'}`, ...(run.figures ? figureCells(run.figures) : ['failed: ' + (run.error ?? ''), '', '', '', '', '', ''])];
+  });
+  const failed = report.runs.filter((run) => run.figures === null).length;
+  return [
+    `sweep of ${report.strategy}: ${report.runs.length} runs${failed > 0 ? ` (${failed} refused or failed)` : ''} in ${(elapsedMs / 1000).toFixed(1)} s, best by ${report.objective} first`,
+    table(['params', ...FIGURE_HEADER], rows),
+    `summary written to ${path}${report.runs.some((run) => run.output) ? `; each run's result.json and report.html under ${join(dirname(path), 'runs')}` : ''}`,
+    '',
+  ].join('\n');
+}
+
+/** The walk-forward's windows and the stitched out-of-sample figures. */
+export function walkForwardTable(report: WalkForwardReport, path: string, elapsedMs: number): string {
+  const rows = report.windows.map((w) => [
+    `${w.window.index + 1}. test ${w.window.testFrom}..${w.window.testTo}`,
+    w.best ? pointLabel(w.best.params) || '(base settings)' : '–',
+    w.best ? fixed(w.best.score) : '–',
+    ...figureCells(w.test),
+  ]);
+  const o = report.outOfSample.metrics;
+  return [
+    `walk-forward of ${report.strategy}: ${report.windows.length} windows (train ${report.trainSessions} sessions, test ${report.testSessions}), best by ${report.objective}, in ${(elapsedMs / 1000).toFixed(1)} s`,
+    table(['window', 'chosen', `train ${report.objective}`, ...FIGURE_HEADER], rows),
+    `out of sample over ${o.days} sessions: P&L ${formatInr(o.endEquityPaise - report.initialCashPaise)}, return ${fixed(o.totalReturnPct, '%')}, CAGR ${fixed(o.cagrPct, '%')}, Sharpe ${fixed(o.sharpe)}, Sortino ${fixed(o.sortino)}, max drawdown ${formatInr(o.maxDrawdownPaise)} (${fixed(o.maxDrawdownPct, '%')}), fills ${o.trades}, charges ${formatInr(o.chargesPaise)}`,
+    `summary written to ${path}; each test window's result.json and report.html under ${join(dirname(path), 'windows')}`,
+    '',
+  ].join('\n');
 }
 
 if (isEntryPoint(import.meta.url)) process.exitCode = await backtestCommand(process.argv.slice(2));

@@ -270,6 +270,27 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
   return { instruments, bars, interval, rejected };
 }
 
+/**
+ * Replay data from bars that are already on their tick grid (from the time-series store, a
+ * cut of a {@link DataFolder}, or made in memory), with the instruments `readDataFolder`
+ * would make of the same bars: sorted by symbol, tokens by index, reference price the first
+ * open, the finest NSE tick the prices sit on, the band widened to hold every bar. Symbols
+ * without bars are left out.
+ */
+export function replayDataFromBars(series: ReadonlyMap<string, readonly Bar[]>, interval: BarInterval, rejected: readonly RejectedRow[] = []): DataFolder {
+  const instruments: Instrument[] = [];
+  const bars = new Map<string, Bar[]>();
+  for (const symbol of [...series.keys()].sort(compareSymbols)) {
+    const list = [...(series.get(symbol) ?? [])];
+    const first = list[0];
+    if (first === undefined) continue;
+    const tickSizePaise = dataTickSize(list.map((bar) => ({ line: 0, startMs: bar.startMs, open: bar.openPaise, high: bar.highPaise, low: bar.lowPaise, close: bar.closePaise, volume: bar.volume })));
+    instruments.push(instrumentForBars(symbol, syntheticToken(instruments.length), first.openPaise, tickSizePaise, list));
+    bars.set(symbol, list);
+  }
+  return { instruments, bars, interval, rejected: [...rejected] };
+}
+
 function instrumentForBars(symbol: string, token: number, referencePricePaise: Paise, tickSizePaise: Paise, bars: readonly Bar[]): Instrument {
   let highest = referencePricePaise;
   let lowest = referencePricePaise;
