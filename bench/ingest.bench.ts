@@ -1,27 +1,41 @@
 /**
- * Sustained tick ingest into real PostgreSQL 15 (a throwaway server from test/support/services.ts,
- * or a fresh database on DATABASE_URL). A producer offers ticks as fast as the ingestor drains
- * them (it yields to the event loop every 10 000 ticks and never lets more than `capacity` wait),
- * for `TROUPE_BENCH_TICKS` ticks (default 3 000 000) over 50 symbols and 2 trading days.
- * Prints ticks/s and writes bench/results/ingest.json.
+ * Sustained tick ingest into real PostgreSQL 15 **while the runtime trades in the same process**.
  *
- *   npx tsx bench/ingest.bench.ts
+ * The server is a throwaway one this bench starts from the local binaries with PostgreSQL's
+ * default durability (fsync on, full_page_writes on, synchronous_commit on) — not the test
+ * harness's fsync=off server — or a fresh database on DATABASE_URL. In the same process, a
+ * Troupe runtime trades the synthetic market (ema-cross on 20 symbols, journal before acting on
+ * the same server: every order and fill committed synchronously) while a producer offers ticks to
+ * the `TickIngestor` as fast as it drains them (never more than `capacity` waiting). Tick batches
+ * commit asynchronously (`SET LOCAL synchronous_commit = off`, ticks only). Prints ticks/s, the
+ * orders and fills made meanwhile, and the machine's load (`uptime`: the 2 cores are shared), and
+ * writes bench/results/ingest.json.
+ *
+ *   npx tsx bench/ingest.bench.ts            # TROUPE_BENCH_TICKS (3 000 000), _BATCH, _CONCURRENCY, _SYNC=1 for synchronous tick commits
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../src/actors/core/index.js';
 import type { Tick } from '../src/model/market.js';
 import { PostgresDatabase } from '../src/persistence/database.js';
+import { OrderJournal } from '../src/persistence/journal-orders.js';
 import { migrate } from '../src/persistence/migrate.js';
 import { TickIngestor } from '../src/persistence/timeseries/tick-ingestor.js';
-import { usePostgres } from '../test/support/services.js';
+import { Runtime } from '../src/runtime/runtime.js';
+import { createSyntheticMarket } from '../src/streams/index.js';
+import { freePort } from '../test/support/services.js';
 
 const TOTAL = Number(process.env.TROUPE_BENCH_TICKS ?? 3_000_000);
 const BATCH = Number(process.env.TROUPE_BENCH_BATCH ?? 20_000);
-const CONCURRENCY = Number(process.env.TROUPE_BENCH_CONCURRENCY ?? 2);
+const CONCURRENCY = Number(process.env.TROUPE_BENCH_CONCURRENCY ?? 3);
+const SYNC = process.env.TROUPE_BENCH_SYNC === '1';
 const CAPACITY = 500_000;
 const SYMBOLS = Array.from({ length: 50 }, (_, index) => `SYM${String(index).padStart(3, '0')}`);
 const START_MS = Date.UTC(2024, 0, 2, 3, 45);
 const DAY_MS = 86_400_000;
+const PG_BIN = process.env.TROUPE_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 function tickAt(index: number): Tick {
   const price = 100_000 + (index % 5000);
@@ -40,17 +54,103 @@ function tickAt(index: number): Tick {
   };
 }
 
-const service = await usePostgres();
-const db = new PostgresDatabase(service.url, { poolMin: 2, poolMax: 10, statementTimeoutMs: 30_000, connectTimeoutMs: 5000 });
+/** A throwaway PostgreSQL 15 with the server's default durability settings. */
+async function defaultServer(): Promise<{ url: string; settings: Record<string, string>; stop(): Promise<void> }> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const db = new PostgresDatabase(external);
+    const name = `troupe_bench_${Date.now()}`;
+    await db.exec(`CREATE DATABASE ${name}`);
+    await db.close();
+    const url = new URL(external);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), settings: {}, stop: async () => {
+      const admin = new PostgresDatabase(external);
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    } };
+  }
+  const root = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(os.tmpdir(), 'troupe-bench-pg-'));
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith('postgres:'))?.split(':');
+  if (root && passwd) chownSync(dir, Number(passwd[2]), Number(passwd[3]));
+  const as = (binary: string, args: string[]): [string, string[]] => (root ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]] : [join(PG_BIN, binary), args]);
+  const [initdb, initArgs] = as('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
+  execFileSync(initdb, initArgs, { stdio: 'ignore' });
+  const port = await freePort();
+  const [postgres, args] = as('postgres', ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1']);
+  const child = spawn(postgres, args, { stdio: 'ignore' });
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  await eventually(async () => {
+    const probe = new PostgresDatabase(url, { poolMin: 0, poolMax: 1, statementTimeoutMs: 2000, connectTimeoutMs: 1000 });
+    try {
+      await probe.query('SELECT 1');
+    } finally {
+      await probe.close();
+    }
+  }, { timeoutMs: 30_000 });
+  return {
+    url,
+    settings: {},
+    stop: async () => {
+      // immediate shutdown of the postmaster itself (runuser does not forward signals; the data dir is thrown away)
+      const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(Number.isInteger(postmaster) ? postmaster : child.pid!, 'SIGQUIT');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const server = await defaultServer();
+const db = new PostgresDatabase(server.url, { poolMin: 2, poolMax: 12, statementTimeoutMs: 60_000, connectTimeoutMs: 5000 });
 try {
   await migrate(db);
+  const settings = Object.fromEntries(
+    (await db.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_wal_size')")).map((row) => [row.name, row.setting]),
+  );
+
+  // the runtime, trading in this process with the journal on the same server
+  const market = createSyntheticMarket({ symbols: 20, seed: 11, ticksPerSymbolPerSecond: 5 });
+  const runtime = new Runtime({
+    instruments: market.instruments,
+    strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 1, fastPeriod: 3, slowPeriod: 8 } }],
+    portfolio: { portfolioId: 'paper', initialCashPaise: 10_000_000 * 100 },
+    clock: { nowMs: () => market.simulatedTimeMs },
+    riskLimits: { maxOrdersPerSecond: 1_000_000, maxOrdersPerSecondPerStrategy: 1_000_000 },
+    journal: new OrderJournal(db),
+  });
+  let orders = 0;
+  let fills = 0;
+  let marketTicks = 0;
+  runtime.bus.on('OrderSubmitted', () => (orders += 1));
+  runtime.bus.on('OrderFilled', () => (fills += 1));
+  runtime.start();
+  let trading = true;
+  const feed = (async () => {
+    while (trading) {
+      const bySymbol = new Map<string, Tick[]>();
+      for (const tick of market.nextBatch(200)) bySymbol.set(tick.symbol, [...(bySymbol.get(tick.symbol) ?? []), tick]);
+      for (const [symbol, ticks] of bySymbol) {
+        runtime.offerTicks(symbol, ticks);
+        marketTicks += ticks.length;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+
   const errors: unknown[] = [];
-  const ingestor = new TickIngestor(db, { capacity: CAPACITY, batchSize: BATCH, concurrency: CONCURRENCY, flushIntervalMs: 100, onError: (error) => errors.push(error) });
-  // Warm-up: create the partitions and JIT the paths.
+  const ingestor = new TickIngestor(db, { capacity: CAPACITY, batchSize: BATCH, concurrency: CONCURRENCY, flushIntervalMs: 100, asynchronousCommit: !SYNC, onError: (error) => errors.push(error) });
+  // warm-up: create the partitions and JIT the paths
   for (let index = 0; index < 2 * BATCH; index += 1) ingestor.offer(tickAt(index));
   await ingestor.flush();
   await db.exec('TRUNCATE ticks');
   const base = ingestor.stats();
+  const before = { orders, fills, marketTicks };
+  const loadBefore = os.loadavg();
 
   const startedAt = performance.now();
   let offered = 0;
@@ -65,12 +165,19 @@ try {
   }
   await ingestor.flush();
   const elapsedSec = (performance.now() - startedAt) / 1000;
+  const loadAfter = os.loadavg();
+  const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  trading = false;
+  await feed;
+  await runtime.stop();
   const stats = ingestor.stats();
   const written = stats.written - base.written;
   const [{ n } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM ticks');
   const result = {
-    benchmark: 'tick ingest (COPY into day-partitioned ticks, btree (symbol, exchange_time))',
-    database: `${service.source} PostgreSQL`,
+    benchmark: 'tick ingest (COPY into day-partitioned ticks, btree (symbol, exchange_time)) while the runtime trades in the same process',
+    database: `${process.env.DATABASE_URL ? 'DATABASE_URL' : 'throwaway'} PostgreSQL, default durability`,
+    serverSettings: settings,
+    tickCommits: SYNC ? 'synchronous' : 'asynchronous (SET LOCAL synchronous_commit = off, tick transactions only)',
     ticks: written,
     rowsInTable: n,
     seconds: Number(elapsedSec.toFixed(3)),
@@ -80,15 +187,21 @@ try {
     shed: stats.shed - base.shed,
     failed: stats.failed - base.failed,
     maxPending,
+    tradingMeanwhile: { marketTicks: marketTicks - before.marketTicks, orders: orders - before.orders, fills: fills - before.fills },
+    load: { before: loadBefore.map((value) => Number(value.toFixed(2))), after: loadAfter.map((value) => Number(value.toFixed(2))), uptime },
     errors: errors.map((error) => (error instanceof Error ? error.message : String(error))).slice(0, 3),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version },
     at: new Date().toISOString(),
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`ingest: ${written} ticks in ${elapsedSec.toFixed(2)} s = ${result.ticksPerSecond} ticks/s (batch ${BATCH}, concurrency ${CONCURRENCY}, shed ${result.shed}, failed ${result.failed}, rows ${n})`);
-  if (n !== written || result.failed > 0) process.exitCode = 1;
+  console.log(
+    `ingest: ${written} ticks in ${elapsedSec.toFixed(2)} s = ${result.ticksPerSecond} ticks/s (batch ${BATCH}, concurrency ${CONCURRENCY}, ${result.tickCommits}, shed ${result.shed}, failed ${result.failed}, rows ${n})\n` +
+      `meanwhile the runtime traded: ${result.tradingMeanwhile.marketTicks} market ticks, ${result.tradingMeanwhile.orders} orders, ${result.tradingMeanwhile.fills} fills (journaled synchronously)\n` +
+      `server: ${JSON.stringify(settings)}\nload: ${uptime}`,
+  );
+  if (n !== written || result.failed > 0 || result.tradingMeanwhile.orders === 0) process.exitCode = 1;
 } finally {
   await db.close();
-  await service.stop();
+  await server.stop();
 }

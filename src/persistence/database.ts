@@ -200,12 +200,22 @@ export class PostgresDatabase implements Database {
 
   /**
    * `COPY … FROM STDIN` with the given chunks (text format unless the SQL says otherwise).
-   * Resolves when the server has committed the copy (it runs in its own implicit transaction).
+   * Resolves when the server has committed the copy (its own implicit transaction; with
+   * `synchronousCommit: false`, an explicit one whose commit does not wait for the WAL flush).
    */
-  async copyIn(sql: string, chunks: Iterable<Buffer | string>): Promise<void> {
+  async copyIn(sql: string, chunks: Iterable<Buffer | string>, options: { readonly synchronousCommit?: boolean } = {}): Promise<void> {
     await this.withClient(async (client) => {
-      const stream = client.query(copyFrom(sql));
-      await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+      // asynchronous commit for this copy only (SET LOCAL in its own transaction): for data that may be lost on a crash, e.g. ticks
+      const local = options.synchronousCommit === false;
+      if (local) await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+      try {
+        const stream = client.query(copyFrom(sql));
+        await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+      } catch (error) {
+        if (local && !isConnectionError(error)) await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      if (local) await client.query('COMMIT');
     });
   }
 

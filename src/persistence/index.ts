@@ -11,3 +11,7 @@ export * from './timeseries/partitions.js';
 export * from './timeseries/tick-ingestor.js';
 export * from './timeseries/bars.js';
 export * from './timeseries/retention.js';
+export * from './lease.js';
+export * from './redis/redis-health.js';
+export * from './timeseries/recorder.js';
+export * from './timeseries/timescale.js';

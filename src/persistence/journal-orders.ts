@@ -15,6 +15,7 @@ import type { Json } from '../actors/core/types.js';
 import type { Fill, Order } from '../model/index.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal, type Journal, type JournalEntry, type JournalRecord } from './journal.js';
+import { checkFences, type Fence } from './lease.js';
 
 /** The stream of the paper execution actor. */
 export const EXECUTION_STREAM = 'execution/paper';
@@ -130,7 +131,15 @@ async function projectTrades(tx: Queryable, fills: readonly Fill[]): Promise<voi
 export class OrderJournal implements Journal {
   private readonly reader: SqlJournal;
 
-  constructor(private readonly db: Database) {
+  /**
+   * `fences`: the writer's current single-writer fences (a `LeaseKeeper`'s `fences`). Each append
+   * checks them in its transaction and refuses (`StaleFenceError`) when another process has a
+   * newer token; an empty list refuses too (leases lost or released). Omitted: no fencing.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { readonly fences?: () => readonly Fence[] } = {},
+  ) {
     this.reader = new SqlJournal(db);
   }
 
@@ -139,7 +148,14 @@ export class OrderJournal implements Journal {
     return this.db.transaction(async (tx) => {
       // durable means durable, whatever the server's default (a server may run synchronous_commit=off)
       if (this.db.kind === 'postgres') await tx.exec('SET LOCAL synchronous_commit = on');
-      const sequences = await new SqlJournal(tx).append(entries);
+      let fence: number | undefined;
+      if (this.options.fences) {
+        const fences = this.options.fences();
+        if (fences.length === 0) throw new Error('this process holds no single-writer lease: journal write refused');
+        await checkFences(tx, fences);
+        fence = fences[0]!.token;
+      }
+      const sequences = await new SqlJournal(tx).append(entries, fence);
       const latest = new Map<string, Order>();
       const fills: Fill[] = [];
       for (const entry of entries) {

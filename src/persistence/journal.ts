@@ -46,15 +46,16 @@ interface JournalRow {
 export class SqlJournal implements Journal {
   constructor(private readonly db: Queryable) {}
 
-  async append(entries: readonly JournalEntry[]): Promise<number[]> {
+  /** `fence`: the writer's fencing token, stored with each entry (see `lease.ts`). */
+  async append(entries: readonly JournalEntry[], fence?: number): Promise<number[]> {
     if (entries.length === 0) return [];
     // One statement = one atomic, committed insert; rows are produced (and numbered) in `ord` order.
     const rows = await this.db.query<{ sequence: number }>(
-      `INSERT INTO journal (stream, type, payload)
-       SELECT stream, type, payload::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(stream, type, payload, ord)
+      `INSERT INTO journal (stream, type, payload, fence)
+       SELECT stream, type, payload::jsonb, $4::bigint FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(stream, type, payload, ord)
        ORDER BY ord
        RETURNING sequence`,
-      [entries.map((entry) => entry.stream), entries.map((entry) => entry.type), entries.map((entry) => JSON.stringify(entry.payload))],
+      [entries.map((entry) => entry.stream), entries.map((entry) => entry.type), entries.map((entry) => JSON.stringify(entry.payload)), fence ?? null],
     );
     return rows.map((row) => row.sequence).sort((a, b) => a - b);
   }

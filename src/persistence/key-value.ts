@@ -31,9 +31,11 @@ export interface KeyValueStore {
   scan(prefix: string): Promise<string[]>;
   /**
    * Takes the lease `name` for `owner` for `ttlMs`, or returns undefined when someone holds it
-   * (including `owner` itself: owners must be unique per process incarnation).
+   * (including `owner` itself: owners must be unique per process incarnation). With `minToken`,
+   * the token handed out is greater than it (a floor kept elsewhere, e.g. in PostgreSQL, survives
+   * a Redis that lost its fence counter).
    */
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  acquireLease(name: string, owner: string, ttlMs: number, options?: { readonly minToken?: number }): Promise<Lease | undefined>;
   /** Extends a held lease by `ttlMs` from now; false when it expired or another token holds it. */
   renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
   /** Releases a held lease; false when it was no longer held with this token. */
@@ -101,9 +103,9 @@ export class InProcessKeyValueStore implements KeyValueStore {
     return Promise.resolve([...this.entries.keys()].filter((key) => key.startsWith(prefix) && this.live(key) !== undefined).sort());
   }
 
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+  acquireLease(name: string, owner: string, ttlMs: number, options: { readonly minToken?: number } = {}): Promise<Lease | undefined> {
     if (this.live(leaseKey(name)) !== undefined) return Promise.resolve(undefined);
-    const token = (this.fences.get(name) ?? 0) + 1;
+    const token = Math.max(this.fences.get(name) ?? 0, options.minToken ?? 0) + 1;
     this.fences.set(name, token);
     this.entries.set(leaseKey(name), { value: `${token}:${owner}`, expiresAtMs: this.nowMs() + ttlMs });
     return Promise.resolve({ name, owner, token });

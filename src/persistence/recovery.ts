@@ -25,7 +25,8 @@ import { PaperBroker, type PaperBrokerConfig, type PaperBrokerSnapshot, type Res
 import { applyFillToPortfolio, isTerminal, newPortfolio, type Fill, type Instrument, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
-import type { Journal } from './journal.js';
+import type { Queryable } from './database.js';
+import type { Journal, JournalRecord } from './journal.js';
 
 /** What recovery needs of the runtime (a `Runtime` satisfies it). */
 export interface RecoveryTarget {
@@ -73,13 +74,20 @@ export interface RecoveryOptions {
   readonly brokerConfig?: Partial<PaperBrokerConfig>;
   readonly nowMs: () => number;
   readonly log?: Logger;
+  /** Journal watermark: start from the stored checkpoint and read only the entries after it. */
+  readonly checkpoints?: CheckpointStore;
   /** Finished orders the execution actor keeps (see KEEP_FINISHED_ORDERS). */
   readonly keepFinishedOrders?: number;
 }
 
 /** What recovery found and did. */
 export interface RecoveryReport {
+  /** Journal entries the recovered state covers (checkpoint included). */
   readonly journalEntries: number;
+  /** Entries actually read: the tail after the checkpoint (all of them without one). */
+  readonly journalEntriesRead: number;
+  /** The sequence reading started after (the checkpoint's, or 0). */
+  readonly fromSequence: number;
   readonly orders: number;
   readonly openOrders: number;
   readonly fills: number;
@@ -101,33 +109,270 @@ interface Folded {
   entries: number;
 }
 
-/** Replays the journal stream into the latest order versions and the fills, in journal order. */
+/** Replays the whole journal stream into the latest order versions and the fills, in journal order. */
 export async function foldJournal(journal: Journal, stream = EXECUTION_STREAM): Promise<Folded> {
-  const folded: Folded = { orders: new Map(), finished: [], fills: [], placed: new Map(), entries: 0 };
-  const seenFills = new Set<string>();
-  for await (const record of readStream(journal, stream)) {
-    folded.entries += 1;
-    const entry = fromJournalRecord(record);
-    if (!entry) continue;
-    if (entry.type === 'OrderPlaced') folded.placed.set(entry.order.clientOrderId, (folded.placed.get(entry.order.clientOrderId) ?? 0) + 1);
-    if (entry.type === 'Fill') {
-      if (seenFills.has(entry.fill.fillId)) continue;
-      seenFills.add(entry.fill.fillId);
-      folded.fills.push(entry.fill);
-    }
-    const known = folded.orders.get(entry.order.clientOrderId);
-    if (known && isTerminal(known.status)) continue; // terminal is final
-    folded.orders.set(entry.order.clientOrderId, entry.order);
-    if (isTerminal(entry.order.status)) folded.finished.push(entry.order.clientOrderId);
-  }
-  return folded;
+  const folder = new JournalFolder();
+  await folder.readFrom(journal, stream);
+  return folder;
 }
 
 const signedOf = (side: 'BUY' | 'SELL', quantity: number): number => (side === 'BUY' ? quantity : -quantity);
-const numberIn = (id: string | undefined): number => {
+const digitsIn = (id: string | undefined): number => {
   const digits = id === undefined ? undefined : /(\d+)$/.exec(id)?.[1];
   return digits === undefined ? 0 : Number(digits);
 };
+const intentSequence = (order: Order): { owner: string; next: number } | undefined => {
+  const at = order.intentId.lastIndexOf(':');
+  const sequence = Number(order.intentId.slice(at + 1));
+  return at > 0 && Number.isSafeInteger(sequence) ? { owner: order.intentId.slice(0, at), next: sequence + 1 } : undefined;
+};
+
+/**
+ * The journal watermark: the fold of a journal stream up to `sequence`, compact enough to store
+ * (`journal_checkpoints`). Recovery starts from it and reads only the entries after it.
+ * Everything recovery needs of the prefix is here: the orders still open, the last finished ones
+ * (the execution actor keeps that many), per portfolio the fill count and net quantities, per
+ * strategy the next intent number and the position from finished orders, the broker's highest
+ * order and fill numbers, and the last fill ids (a fill journaled twice across the mark is
+ * still counted once).
+ */
+export interface JournalCheckpoint {
+  readonly version: 1;
+  readonly stream: string;
+  /** The last journal sequence folded in. */
+  readonly sequence: number;
+  readonly entries: number;
+  readonly open: readonly Order[];
+  readonly recentFinished: readonly Order[];
+  readonly fillCounts: Readonly<Record<string, number>>;
+  readonly net: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly strategies: Readonly<Record<string, { readonly next: number; readonly positions: Readonly<Record<string, number>> }>>;
+  readonly maxOrderNumber: number;
+  readonly maxFillNumber: number;
+  readonly recentFillIds: readonly string[];
+  readonly placedMoreThanOnce: readonly string[];
+}
+
+/** Where checkpoints are kept. */
+export interface CheckpointStore {
+  load(stream: string): Promise<JournalCheckpoint | undefined>;
+  save(checkpoint: JournalCheckpoint): Promise<void>;
+}
+
+/** {@link CheckpointStore} in `journal_checkpoints` (PostgreSQL or PGlite). A save never moves a checkpoint backwards. */
+export class SqlCheckpointStore implements CheckpointStore {
+  constructor(private readonly db: Queryable) {}
+
+  async load(stream: string): Promise<JournalCheckpoint | undefined> {
+    const rows = await this.db.query<{ state: JournalCheckpoint }>('SELECT state FROM journal_checkpoints WHERE stream = $1', [stream]);
+    const state = rows[0]?.state;
+    return state?.version === 1 ? state : undefined;
+  }
+
+  async save(checkpoint: JournalCheckpoint): Promise<void> {
+    await this.db.query(
+      `INSERT INTO journal_checkpoints (stream, sequence, state, at) VALUES ($1, $2, $3::jsonb, now())
+       ON CONFLICT (stream) DO UPDATE SET sequence = EXCLUDED.sequence, state = EXCLUDED.state, at = now()
+       WHERE journal_checkpoints.sequence < EXCLUDED.sequence`,
+      [checkpoint.stream, checkpoint.sequence, JSON.stringify(checkpoint)],
+    );
+  }
+}
+
+const RECENT_FILL_IDS = 2_000;
+
+/**
+ * Folds journal records into the latest order versions, the fills and the aggregates a
+ * checkpoint keeps; starts empty or from a {@link JournalCheckpoint}.
+ */
+export class JournalFolder implements Folded {
+  readonly orders = new Map<string, Order>();
+  readonly finished: string[] = [];
+  /** Fills after the checkpoint (all of them without one). */
+  readonly fills: Fill[] = [];
+  readonly placed = new Map<string, number>();
+  /** Records folded in total (checkpoint included). */
+  entries = 0;
+  /** Records read from the journal by this folder (the tail). */
+  read = 0;
+  /** The last sequence folded in. */
+  sequence = 0;
+  /** Per portfolio, fills before the checkpoint. */
+  readonly fillsBefore = new Map<string, number>();
+  private readonly netBefore = new Map<string, Map<string, number>>();
+  private readonly strategiesBefore = new Map<string, { next: number; positions: Map<string, number> }>();
+  /** Orders already finished at the checkpoint: their fills are in the aggregates. */
+  readonly terminalAtCheckpoint = new Set<string>();
+  private readonly seenFills = new Set<string>();
+  private readonly recentFillIds: string[] = [];
+  private readonly placedTwiceBefore: string[] = [];
+  maxOrderNumber = 0;
+  maxFillNumber = 0;
+
+  constructor(checkpoint?: JournalCheckpoint) {
+    if (!checkpoint) return;
+    this.sequence = checkpoint.sequence;
+    this.entries = checkpoint.entries;
+    for (const order of checkpoint.recentFinished) {
+      this.orders.set(order.clientOrderId, order);
+      this.finished.push(order.clientOrderId);
+      this.terminalAtCheckpoint.add(order.clientOrderId);
+    }
+    for (const order of checkpoint.open) this.orders.set(order.clientOrderId, order);
+    for (const [portfolioId, count] of Object.entries(checkpoint.fillCounts)) this.fillsBefore.set(portfolioId, count);
+    for (const [portfolioId, symbols] of Object.entries(checkpoint.net)) this.netBefore.set(portfolioId, new Map(Object.entries(symbols)));
+    for (const [strategyId, { next, positions }] of Object.entries(checkpoint.strategies)) this.strategiesBefore.set(strategyId, { next, positions: new Map(Object.entries(positions)) });
+    for (const id of checkpoint.recentFillIds) this.seenFills.add(id);
+    this.recentFillIds.push(...checkpoint.recentFillIds);
+    this.placedTwiceBefore.push(...checkpoint.placedMoreThanOnce);
+    this.maxOrderNumber = checkpoint.maxOrderNumber;
+    this.maxFillNumber = checkpoint.maxFillNumber;
+  }
+
+  /** Folds one record; false when the record is not an order entry. */
+  fold(record: JournalRecord): void {
+    this.entries += 1;
+    this.sequence = Math.max(this.sequence, record.sequence);
+    const entry = fromJournalRecord(record);
+    if (!entry) return;
+    const id = entry.order.clientOrderId;
+    if (entry.type === 'OrderPlaced') this.placed.set(id, (this.placed.get(id) ?? (this.terminalAtCheckpoint.has(id) || this.orders.has(id) ? 1 : 0)) + 1);
+    if (entry.type === 'Fill') {
+      if (this.seenFills.has(entry.fill.fillId)) return;
+      this.seenFills.add(entry.fill.fillId);
+      this.recentFillIds.push(entry.fill.fillId);
+      if (this.recentFillIds.length > 2 * RECENT_FILL_IDS) this.recentFillIds.splice(0, this.recentFillIds.length - RECENT_FILL_IDS);
+      this.fills.push(entry.fill);
+      this.maxFillNumber = Math.max(this.maxFillNumber, digitsIn(entry.fill.fillId));
+    }
+    this.maxOrderNumber = Math.max(this.maxOrderNumber, digitsIn(entry.order.brokerOrderId));
+    const known = this.orders.get(id);
+    if (known && isTerminal(known.status)) return; // terminal is final
+    this.orders.set(id, entry.order);
+    if (isTerminal(entry.order.status)) this.finished.push(id);
+  }
+
+  /** Reads and folds every record of `stream` after `this.sequence`; `until` stops before a record it refuses. */
+  async readFrom(journal: Journal, stream: string, until?: (record: JournalRecord) => boolean): Promise<void> {
+    for await (const record of readStream(journal, stream, this.sequence)) {
+      if (until && !until(record)) return;
+      this.read += 1;
+      this.fold(record);
+    }
+  }
+
+  /** Fills of `portfolioId` before the checkpoint. */
+  fillsBeforeOf(portfolioId: string): number {
+    return this.fillsBefore.get(portfolioId) ?? 0;
+  }
+
+  /** Net quantity per portfolio and symbol: Σ of all fills. */
+  netPositions(): Map<string, Map<string, number>> {
+    const net = new Map([...this.netBefore].map(([portfolioId, symbols]) => [portfolioId, new Map(symbols)]));
+    for (const fill of this.fills) {
+      const symbols = net.get(fill.portfolioId) ?? new Map<string, number>();
+      symbols.set(fill.symbol, (symbols.get(fill.symbol) ?? 0) + signedOf(fill.side, fill.quantity));
+      net.set(fill.portfolioId, symbols);
+    }
+    return net;
+  }
+
+  /** Per strategy: the next intent number and the position from every order's fills. */
+  strategyBooks(): Map<string, { next: number; positions: Map<string, number> }> {
+    const books = new Map([...this.strategiesBefore].map(([strategyId, book]) => [strategyId, { next: book.next, positions: new Map(book.positions) }]));
+    for (const order of this.orders.values()) {
+      const book = books.get(order.strategyId) ?? { next: 0, positions: new Map<string, number>() };
+      books.set(order.strategyId, book);
+      const intent = intentSequence(order);
+      if (intent && intent.owner === order.strategyId) book.next = Math.max(book.next, intent.next);
+      if (this.terminalAtCheckpoint.has(order.clientOrderId) || order.filledQuantity === 0) continue; // already in the aggregate
+      book.positions.set(order.symbol, (book.positions.get(order.symbol) ?? 0) + signedOf(order.side, order.filledQuantity));
+    }
+    return books;
+  }
+
+  /** Ids placed more than once (before and after the checkpoint). */
+  placedMoreThanOnce(): string[] {
+    return [...new Set([...this.placedTwiceBefore, ...[...this.placed].filter(([, count]) => count > 1).map(([id]) => id)])];
+  }
+
+  /** The checkpoint of what was folded so far. */
+  checkpoint(stream: string, keepFinished = 5_000): JournalCheckpoint {
+    const fillCounts: Record<string, number> = Object.fromEntries(this.fillsBefore);
+    for (const fill of this.fills) fillCounts[fill.portfolioId] = (fillCounts[fill.portfolioId] ?? 0) + 1;
+    const strategies: Record<string, { next: number; positions: Record<string, number> }> = {};
+    const books = new Map([...this.strategiesBefore].map(([strategyId, book]) => [strategyId, { next: book.next, positions: new Map(book.positions) }]));
+    for (const order of this.orders.values()) {
+      const book = books.get(order.strategyId) ?? { next: 0, positions: new Map<string, number>() };
+      books.set(order.strategyId, book);
+      const intent = intentSequence(order);
+      if (intent && intent.owner === order.strategyId) book.next = Math.max(book.next, intent.next);
+      // only finished orders go into the aggregate; open ones are kept whole
+      if (!isTerminal(order.status) || this.terminalAtCheckpoint.has(order.clientOrderId) || order.filledQuantity === 0) continue;
+      book.positions.set(order.symbol, (book.positions.get(order.symbol) ?? 0) + signedOf(order.side, order.filledQuantity));
+    }
+    for (const [strategyId, book] of books) strategies[strategyId] = { next: book.next, positions: Object.fromEntries(book.positions) };
+    const finishedIds = [...new Set(this.finished)].slice(-keepFinished);
+    return {
+      version: 1,
+      stream,
+      sequence: this.sequence,
+      entries: this.entries,
+      open: [...this.orders.values()].filter((order) => !isTerminal(order.status)),
+      recentFinished: finishedIds.map((id) => this.orders.get(id)).filter((order): order is Order => order !== undefined),
+      fillCounts,
+      net: Object.fromEntries([...this.netPositions()].map(([portfolioId, symbols]) => [portfolioId, Object.fromEntries(symbols)])),
+      strategies,
+      maxOrderNumber: this.maxOrderNumber,
+      maxFillNumber: this.maxFillNumber,
+      recentFillIds: this.recentFillIds.slice(-RECENT_FILL_IDS),
+      placedMoreThanOnce: this.placedMoreThanOnce(),
+    };
+  }
+}
+
+/**
+ * Moves the checkpoint of `stream` forward to the end of the journal, but never past a fill that
+ * a portfolio's stored snapshot does not hold yet (`snapshotFillCount`): recovery then always
+ * finds each portfolio snapshot at or after the mark and reads only the tail. Returns the new
+ * checkpoint (or the old one when nothing moved).
+ */
+export async function advanceCheckpoint(options: {
+  readonly journal: Journal;
+  readonly checkpoints: CheckpointStore;
+  readonly stream?: string;
+  readonly snapshotFillCount: (portfolioId: string) => Promise<number>;
+  readonly keepFinished?: number;
+}): Promise<JournalCheckpoint | undefined> {
+  const stream = options.stream ?? EXECUTION_STREAM;
+  const previous = await options.checkpoints.load(stream);
+  const folder = new JournalFolder(previous);
+  const caps = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const pending: JournalRecord[] = [];
+  for await (const record of readStream(options.journal, stream, folder.sequence)) pending.push(record);
+  for (const portfolioId of new Set(pending.filter((record) => record.type === 'Fill').map((record) => (record.payload as { fill?: Fill } | null)?.fill?.portfolioId ?? ''))) {
+    caps.set(portfolioId, await options.snapshotFillCount(portfolioId));
+  }
+  for (const record of pending) {
+    if (record.type === 'Fill') {
+      const fill = (record.payload as { fill?: Fill } | null)?.fill;
+      if (fill) {
+        const portfolioId = fill.portfolioId;
+        const count = (counts.get(portfolioId) ?? folder.fillsBeforeOf(portfolioId) + folder.fills.filter((f) => f.portfolioId === portfolioId).length) + 1;
+        if (count > (caps.get(portfolioId) ?? 0)) break; // the snapshot does not hold this fill yet
+        counts.set(portfolioId, count);
+      }
+    }
+    folder.read += 1;
+    folder.fold(record);
+  }
+  if (folder.read === 0) return previous;
+  const checkpoint = folder.checkpoint(stream, options.keepFinished);
+  await options.checkpoints.save(checkpoint);
+  return checkpoint;
+}
+
 
 function rewrite(target: RecoveryTarget, path: string, state: Json, previous: Snapshot | undefined, version: number, nowMs: number): void {
   target.setRestoredSnapshot({ key: path, version: previous?.version ?? version, state, sequence: previous?.sequence ?? 0, atMs: nowMs });
@@ -139,7 +384,21 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   const { journal, target, log } = options;
   const stream = options.stream ?? EXECUTION_STREAM;
   const nowMs = options.nowMs();
-  const folded = await foldJournal(journal, stream);
+  // from the watermark when there is one and every portfolio snapshot is at or after it; else the whole stream
+  const checkpoint = await options.checkpoints?.load(stream);
+  let folded = new JournalFolder(checkpoint);
+  if (checkpoint) {
+    const behind = options.portfolios.filter(({ portfolioId }) => {
+      const state = target.restoredSnapshot(`/portfolios/${portfolioId}`)?.state as unknown as PortfolioState | undefined;
+      return (state?.fillCount ?? 0) < folded.fillsBeforeOf(portfolioId);
+    });
+    if (behind.length > 0) {
+      log?.warn({ portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence }, 'a portfolio snapshot is older than the journal checkpoint: reading the whole journal');
+      folded = new JournalFolder();
+    }
+  }
+  const fromSequence = folded.sequence;
+  await folded.readFrom(journal, stream);
   const alerts: RiskAlert[] = [];
 
   // 1. reconcile open orders with the broker's truth
@@ -188,10 +447,8 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
     if (finished.length > keep) for (const id of finished.splice(0, finished.length - keep)) orders.delete(id);
     const restingBefore = new Map(broker.orders.map((resting) => [resting.order.clientOrderId, resting]));
     const resting: RestingOrderSnapshot[] = broker.orders.filter((saved) => !folded.orders.has(saved.order.clientOrderId));
-    let orderSequence = broker.orderSequence;
-    for (const order of folded.orders.values()) orderSequence = Math.max(orderSequence, numberIn(order.brokerOrderId));
-    let fillSequence = broker.fillSequence;
-    for (const fill of folded.fills) fillSequence = Math.max(fillSequence, numberIn(fill.fillId));
+    const orderSequence = Math.max(broker.orderSequence, folded.maxOrderNumber);
+    const fillSequence = Math.max(broker.fillSequence, folded.maxFillNumber);
     for (const order of openOrders) {
       const instrument = target.instruments.get(order.symbol);
       if (!instrument) continue;
@@ -209,7 +466,7 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
     const fills = folded.fills.filter((fill) => fill.portfolioId === portfolioId);
     const previous = target.restoredSnapshot(path);
     let state = (previous?.state as unknown as PortfolioState | undefined) ?? newPortfolio(portfolioId, initialCashPaise);
-    const missing = fills.slice(state.fillCount);
+    const missing = fills.slice(state.fillCount - folded.fillsBeforeOf(portfolioId));
     replayedFills[portfolioId] = missing.length;
     if (missing.length === 0) continue;
     for (const fill of missing) state = applyFillToPortfolio(state, fill);
@@ -232,7 +489,7 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
       });
       return (portfolio.symbols[symbol] ??= { net: 0, workingBuy: 0, workingSell: 0 });
     };
-    for (const fill of folded.fills) book(fill.portfolioId, fill.symbol).net += signedOf(fill.side, fill.quantity);
+    for (const [portfolioId, symbols] of folded.netPositions()) for (const [symbol, net] of symbols) book(portfolioId, symbol).net += net;
     for (const order of openOrders) {
       const remaining = order.quantity - order.filledQuantity;
       if (order.side === 'BUY') book(order.portfolioId, order.symbol).workingBuy += remaining;
@@ -248,41 +505,43 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   }
 
   // 5. strategies: intent numbering past every journaled intent; positions and working orders from the journal
+  const books = folded.strategyBooks();
   for (const path of paths.filter((candidate) => candidate.startsWith('/strategies/'))) {
     const strategyId = path.slice('/strategies/'.length);
     const previous = target.restoredSnapshot(path);
     if (!previous) continue; // a strategy without a snapshot: the execution actor refuses any id it repeats, and it moves on
-    const mine = [...folded.orders.values()].filter((order) => order.strategyId === strategyId);
-    if (mine.length === 0) continue;
+    const strategyBook = books.get(strategyId);
+    if (strategyBook === undefined) continue;
     const host = structuredClone(previous.state) as {
       sequence: number;
       positions: Record<string, number>;
       working: Record<string, { symbol: string; clientOrderId: string; remaining: number }>;
       workingBySymbol: Record<string, number>;
     };
-    let next = host.sequence;
+    const next = Math.max(host.sequence, strategyBook.next);
     const positions: Record<string, number> = {};
+    for (const [symbol, quantity] of strategyBook.positions) positions[symbol] = quantity;
     const working: typeof host.working = {};
     const workingBySymbol: Record<string, number> = {};
-    for (const order of mine) {
-      const [owner, sequence] = [order.intentId.slice(0, order.intentId.lastIndexOf(':')), Number(order.intentId.slice(order.intentId.lastIndexOf(':') + 1))];
-      if (owner === strategyId && Number.isSafeInteger(sequence)) next = Math.max(next, sequence + 1);
-      if (order.filledQuantity > 0) positions[order.symbol] = (positions[order.symbol] ?? 0) + signedOf(order.side, order.filledQuantity);
-      if (!isTerminal(order.status)) {
-        const remaining = signedOf(order.side, order.quantity - order.filledQuantity);
-        working[order.intentId] = { symbol: order.symbol, clientOrderId: order.clientOrderId, remaining };
-        workingBySymbol[order.symbol] = (workingBySymbol[order.symbol] ?? 0) + remaining;
-      }
+    for (const order of openOrders) {
+      if (order.strategyId !== strategyId) continue;
+      const remaining = signedOf(order.side, order.quantity - order.filledQuantity);
+      working[order.intentId] = { symbol: order.symbol, clientOrderId: order.clientOrderId, remaining };
+      workingBySymbol[order.symbol] = (workingBySymbol[order.symbol] ?? 0) + remaining;
     }
     rewrite(target, path, { ...host, sequence: next, positions, working, workingBySymbol }, previous, previous.version, nowMs);
   }
 
-  const placedMoreThanOnce = [...folded.placed].filter(([, count]) => count > 1).map(([id]) => id);
+  const placedMoreThanOnce = folded.placedMoreThanOnce();
+  let fillsTotal = folded.fills.length;
+  for (const count of folded.fillsBefore.values()) fillsTotal += count;
   const report: RecoveryReport = {
     journalEntries: folded.entries,
+    journalEntriesRead: folded.read,
+    fromSequence,
     orders: folded.orders.size,
     openOrders: openOrders.length,
-    fills: folded.fills.length,
+    fills: fillsTotal,
     replayedFills,
     placedMoreThanOnce,
     alerts,
@@ -290,4 +549,47 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   };
   log?.info({ ...report, alerts: alerts.length }, 'recovered from the journal');
   return report;
+}
+
+/** A portfolio's fill count in its durable snapshot (`actor_snapshots`), 0 without one. */
+export function durableFillCount(db: Queryable): (portfolioId: string) => Promise<number> {
+  return async (portfolioId) => {
+    const rows = await db.query<{ n: number | null }>("SELECT (state->>'fillCount')::int AS n FROM actor_snapshots WHERE key = $1", [`/portfolios/${portfolioId}`]);
+    return rows[0]?.n ?? 0;
+  };
+}
+
+/**
+ * Moves the journal watermark forward every `intervalMs` (default 60 s) and once more on `stop`
+ * (after the final snapshots), so a restart reads only the journal after it. Failures are logged
+ * and retried next time: the watermark only makes recovery faster, never more correct.
+ */
+export function scheduleCheckpoints(options: { readonly db: Queryable; readonly journal: Journal; readonly stream?: string; readonly intervalMs?: number; readonly log?: Logger }): { run(): Promise<void>; stop(): Promise<void> } {
+  const checkpoints = new SqlCheckpointStore(options.db);
+  let running: Promise<void> = Promise.resolve();
+  const run = (): Promise<void> => {
+    running = running.then(async () => {
+      try {
+        const checkpoint = await advanceCheckpoint({
+          journal: options.journal,
+          checkpoints,
+          ...(options.stream ? { stream: options.stream } : {}),
+          snapshotFillCount: durableFillCount(options.db),
+        });
+        if (checkpoint) options.log?.debug({ sequence: checkpoint.sequence, entries: checkpoint.entries }, 'journal checkpoint moved');
+      } catch (error) {
+        options.log?.warn({ err: error }, 'journal checkpoint failed (recovery reads more of the journal until the next one)');
+      }
+    });
+    return running;
+  };
+  const timer = setInterval(() => void run(), options.intervalMs ?? 60_000);
+  timer.unref();
+  return {
+    run,
+    async stop() {
+      clearInterval(timer);
+      await run();
+    },
+  };
 }

@@ -9,6 +9,7 @@ import type { TroupeConfig } from '../config/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
+import { RedisHealth } from './redis/redis-health.js';
 import { connectRedis } from './redis/redis-key-value.js';
 import { RedisSnapshotStore } from './redis/redis-snapshot-store.js';
 import { PostgresSnapshotStore } from './snapshot-store.js';
@@ -19,6 +20,8 @@ export interface Stores {
   readonly snapshots: SnapshotStore;
   /** What backs the stores, for health and logs. */
   readonly describe: { readonly database: string; readonly redis: string | undefined };
+  /** Whether Redis answers (with `REDIS_URL`): degraded while it is down, ok when it is back. */
+  readonly redisHealth?: RedisHealth;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function openStores(config: TroupeConfig, log: Logger): Promise<Sto
     };
   }
   const redis = await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
+  const redisHealth = new RedisHealth(redis, { log });
   const snapshots = new TieredSnapshotStore(durable, new RedisSnapshotStore(redis), (event) =>
     log.warn({ operation: event.operation, key: event.key, err: event.error }, 'redis is degraded: snapshots go to PostgreSQL only'),
   );
@@ -48,7 +52,9 @@ export async function openStores(config: TroupeConfig, log: Logger): Promise<Sto
     database,
     snapshots,
     describe: { database: database.kind, redis: config.redisUrl.replace(/\/\/[^@]*@/, '//') },
+    redisHealth,
     async close() {
+      redisHealth.stop();
       redis.disconnect();
       await database.close();
     },

@@ -2,8 +2,21 @@
  * PostgreSQL down mid-run, on a dedicated throwaway server this test stops and starts: new
  * orders are refused (fail closed) with a RiskAlert, market data keeps flowing to the actors,
  * nothing already journaled is lost, and orders are accepted again by themselves once it is back.
+ *
+ * Redis down mid-run (the whole app, in process, on a dedicated throwaway Redis this test kills
+ * and restarts empty): trading carries on along the durable path (journal and snapshots in
+ * PostgreSQL), the health endpoint, a log line and `troupe_dependency_up{dependency="redis"}`
+ * say what is degraded, and when Redis is back the hot tier and the single-writer lease (with a
+ * new, greater fencing token) recover by themselves.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTroupe } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { eventually } from '../../src/actors/core/index.js';
 import { clientOrderIdFor, newOrder, type OrderIntent, type RiskAlert } from '../../src/model/index.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
@@ -11,7 +24,7 @@ import { OrderJournal } from '../../src/persistence/journal-orders.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { createSyntheticMarket } from '../../src/streams/index.js';
-import { usePostgres, type DedicatedPostgresService } from '../support/services.js';
+import { usePostgres, useRedis, type DedicatedPostgresService } from '../support/services.js';
 
 let server: DedicatedPostgresService;
 let database: PostgresDatabase;
@@ -95,4 +108,87 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     await eventually(() => expect(runtime.portfolio()?.fillCount).toBe(2));
     await runtime.stop();
   }, 60_000);
+});
+
+describe('Redis down mid-run (the app, dedicated Redis)', () => {
+  it('keeps trading on the durable path, says what is degraded (health, log, metric), and recovers when Redis is back', async () => {
+    const [pg, redis] = await Promise.all([usePostgres(), useRedis({ dedicated: true })]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-redis-outage-'));
+    const logs: { msg?: string; dependency?: string }[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as { msg?: string });
+          done();
+        },
+      }),
+    );
+    const config = loadConfig({
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      TROUPE_REDIS_KEY_PREFIX: redis.keyPrefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TROUPE_DATA_DIR: dataDir,
+      TROUPE_MARKET_SPEED: '300',
+      TROUPE_SYMBOLS: '20',
+      TROUPE_LEASE_TTL_MS: '5000',
+      ADMIN_USER: 'ops',
+      ADMIN_PASSWORD: 'redis-outage-password',
+    });
+    const running = await startTroupe(config, log);
+    const db = new PostgresDatabase(pg.url, { poolMin: 0, poolMax: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000 });
+    const health = async (): Promise<{ status: number; body: { status: string; checks: { persistence: { ok: boolean; journal: string; redis: string } } } }> => {
+      const response = await fetch(`http://127.0.0.1:${running.port}/api/v1/health`);
+      return { status: response.status, body: (await response.json()) as never };
+    };
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text())?.[1] ?? NaN);
+    const placed = async (): Promise<{ count: number; maxFence: number }> => {
+      const [row] = await db.query<{ count: number; max_fence: number | null }>("SELECT count(*)::int AS count, max(fence) AS max_fence FROM journal WHERE type = 'OrderPlaced'");
+      return { count: row?.count ?? 0, maxFence: Number(row?.max_fence ?? 0) };
+    };
+    try {
+      // 1. all up: trading, journal fenced with the lease token, Redis ok
+      await eventually(async () => expect((await placed()).count).toBeGreaterThan(0), { timeoutMs: 15_000 });
+      expect(await health()).toMatchObject({ status: 200, body: { checks: { persistence: { ok: true, journal: 'ok', redis: 'ok' } } } });
+      expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(1);
+      const tokenBefore = await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m);
+      expect(tokenBefore).toBeGreaterThan(0);
+      const fenceBefore = (await placed()).maxFence;
+      expect(fenceBefore).toBeGreaterThan(0);
+      expect(fenceBefore).toBeLessThanOrEqual(tokenBefore);
+
+      // 2. Redis dies: degraded and said so, still ready, still trading through PostgreSQL
+      await redis.kill();
+      await eventually(async () => expect((await health()).body.checks.persistence.redis).toBe('degraded'), { timeoutMs: 10_000 });
+      const down = await health();
+      expect(down.status).toBe(200); // Redis is not needed to trade
+      expect(down.body.checks.persistence).toMatchObject({ ok: true, journal: 'ok', redis: 'degraded' });
+      expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(0);
+      expect(logs.some((entry) => entry.dependency === 'redis' && /redis is unreachable: trading continues on the durable path/.test(entry.msg ?? ''))).toBe(true);
+      const whileDown = (await placed()).count;
+      const snapshotsAt = (await db.query<{ at: Date }>("SELECT at FROM actor_snapshots WHERE key = '/portfolios/paper'"))[0]?.at.getTime() ?? 0;
+      await eventually(async () => expect((await placed()).count).toBeGreaterThan(whileDown + 2), { timeoutMs: 15_000 });
+      await eventually(async () => expect((await db.query<{ at: Date }>("SELECT at FROM actor_snapshots WHERE key = '/portfolios/paper'"))[0]?.at.getTime()).toBeGreaterThan(snapshotsAt), {
+        timeoutMs: 15_000,
+      });
+      expect(running.stats.fills).toBeGreaterThan(0);
+
+      // 3. Redis is back (empty): ok again by itself; the lease is taken again with a greater token and orders carry it
+      await redis.restart();
+      await eventually(async () => expect(await health()).toMatchObject({ status: 200, body: { checks: { persistence: { ok: true, redis: 'ok' } } } }), { timeoutMs: 15_000 });
+      await eventually(async () => expect(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)).toBeGreaterThan(tokenBefore), { timeoutMs: 15_000 });
+      await eventually(async () => expect((await placed()).maxFence).toBe(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)), { timeoutMs: 15_000 });
+      expect((await placed()).maxFence).toBeGreaterThan(fenceBefore);
+      expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(1);
+      expect(await metric(/^troupe_lease_held\{lease="portfolio\/paper"\} (\d+)/m)).toBe(1);
+      expect(logs.some((entry) => /redis is back/.test(entry.msg ?? ''))).toBe(true);
+    } finally {
+      await running.stop('test over');
+      await db.close();
+      await Promise.all([pg.stop(), redis.stop()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

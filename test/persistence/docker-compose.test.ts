@@ -73,6 +73,11 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:20\.\d+\.\d+-[a-z-]+$/m);
     expect(dockerfile).toMatch(/CMD \["npm", "start"\]/);
+    // the image carries the dashboard: ui/ is copied and built into ui/dist at build time
+    expect(dockerfile).toMatch(/^COPY ui \.\/ui$/m);
+    expect(dockerfile).toMatch(/build-ui\.ts --force/);
+    const dockerignore = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8').split('\n');
+    for (const entry of ['node_modules', '.git', '.troupe', 'ui/dist']) expect(dockerignore, `.dockerignore has ${entry}`).toContain(entry);
     expect(asMap(asMap(services.app).build).dockerfile).toBe('Dockerfile');
   });
 

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/actors/core/index.js';
-import { clientOrderIdFor, newOrder, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
+import { applyFillToPortfolio, clientOrderIdFor, newOrder, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
 import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
 import { migrate } from '../../src/persistence/migrate.js';
-import { recoverFromJournal, type RecoveryTarget } from '../../src/persistence/recovery.js';
+import type { Journal } from '../../src/persistence/journal.js';
+import { advanceCheckpoint, recoverFromJournal, SqlCheckpointStore, type RecoveryTarget } from '../../src/persistence/recovery.js';
 
 let db: PgliteDatabase | undefined;
 afterEach(async () => {
@@ -93,5 +94,98 @@ describe('recovery from the journal', () => {
     const again = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 6_000 });
     expect(again.alerts).toHaveLength(0);
     expect(again.replayedFills).toEqual({ paper: 0 });
+  });
+
+  it('journal watermark: recovery reads only the entries after the checkpoint and ends in the same state as a full read', async () => {
+    db = await PgliteDatabase.open('memory://');
+    await migrate(db);
+    const journal = new OrderJournal(db);
+    const checkpoints = new SqlCheckpointStore(db);
+    let fillId = 0;
+    let portfolio = newPortfolio('paper', 100_000_000);
+    let prefixFills = 0;
+    const entries = (list: Parameters<typeof toJournalEntry>[1][]) => list.map((entry) => toJournalEntry(EXECUTION_STREAM, entry));
+    const placeOpen = (sequence: number, side: 'BUY' | 'SELL' = 'BUY'): { open: Order; list: Parameters<typeof toJournalEntry>[1][] } => {
+      const placed = order(sequence, { side });
+      const open = { ...placed, brokerOrderId: `P${String(sequence + 1).padStart(9, '0')}`, status: 'OPEN' as const };
+      return { open, list: [{ type: 'OrderPlaced', order: placed }, { type: 'OrderUpdated', order: open }] };
+    };
+    const fillOf = (open: Order, quantity: number, trackPrefix: boolean): Parameters<typeof toJournalEntry>[1] => {
+      fillId += 1;
+      const filled = open.filledQuantity + quantity;
+      const after: Order = { ...open, filledQuantity: filled, filledValuePaise: filled * 100_000, status: filled === open.quantity ? 'COMPLETE' : 'OPEN' };
+      const f = fill(open, fillId, quantity, 100_000 + fillId);
+      if (trackPrefix) {
+        portfolio = applyFillToPortfolio(portfolio, f);
+        prefixFills += 1;
+      }
+      return { type: 'Fill', fill: f, order: after };
+    };
+    // before the mark: 60 finished orders, 5 open, 1 half filled
+    for (let sequence = 0; sequence < 60; sequence += 1) {
+      const { open, list } = placeOpen(sequence, sequence % 3 === 0 ? 'SELL' : 'BUY');
+      await journal.append(entries([...list, fillOf(open, 10, true)]));
+    }
+    const stillOpen: Order[] = [];
+    for (let sequence = 60; sequence < 65; sequence += 1) {
+      const { open, list } = placeOpen(sequence);
+      stillOpen.push(open);
+      await journal.append(entries(list));
+    }
+    const half = placeOpen(65, 'SELL');
+    const halfFill = fillOf(half.open, 5, true) as { order: Order };
+    await journal.append(entries([...half.list, halfFill as Parameters<typeof toJournalEntry>[1]]));
+    const mark = await advanceCheckpoint({ journal, checkpoints, snapshotFillCount: () => Promise.resolve(prefixFills) });
+    expect(mark).toMatchObject({ entries: 60 * 3 + 5 * 2 + 3, fillCounts: { paper: 61 } });
+    expect(mark!.open).toHaveLength(6);
+    // after the mark: the open ones fill, the half one completes, four more round trips
+    const tail = entries([
+      ...stillOpen.slice(0, 3).map((open) => fillOf(open, 10, false)),
+      fillOf(halfFill.order, 5, false),
+      ...[66, 67, 68, 69].flatMap((sequence) => {
+        const { open, list } = placeOpen(sequence, sequence % 2 === 0 ? 'SELL' : 'BUY');
+        return [...list, fillOf(open, 10, false)];
+      }),
+    ]);
+    await journal.append(tail);
+
+    const snapshotsAt = (): Map<string, Snapshot> =>
+      new Map<string, Snapshot>([
+        ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: structuredClone(portfolio) as never }],
+        ['/strategies/s1', { key: '/strategies/s1', version: 1, sequence: 5, atMs: 0, state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} } }],
+      ]);
+    let read = 0;
+    const counting: Journal = {
+      append: (list) => journal.append(list),
+      readAfter: async (sequence, options) => {
+        const records = await journal.readAfter(sequence, options);
+        read += records.length;
+        return records;
+      },
+    };
+    const withMark = snapshotsAt();
+    const options = { portfolios: [{ portfolioId: 'paper', initialCashPaise: 100_000_000 }], nowMs: () => 9_000 };
+    const fast = await recoverFromJournal({ ...options, journal: counting, target: target(withMark), checkpoints });
+    expect(read).toBe(tail.length); // only the tail
+    expect(fast).toMatchObject({ journalEntriesRead: tail.length, fromSequence: mark!.sequence, journalEntries: mark!.entries + tail.length, replayedFills: { paper: 8 }, fills: 69, placedMoreThanOnce: [] });
+    expect(fast.alerts).toEqual([]);
+
+    read = 0;
+    const full = snapshotsAt();
+    const slow = await recoverFromJournal({ ...options, journal: counting, target: target(full) });
+    expect(read).toBe(mark!.entries + tail.length);
+    expect(slow).toMatchObject({ journalEntriesRead: mark!.entries + tail.length, fromSequence: 0, replayedFills: { paper: 8 }, fills: 69 });
+    for (const path of ['/portfolios/paper', '/execution/paper', '/risk', '/strategies/s1']) expect(withMark.get(path)?.state, path).toEqual(full.get(path)?.state);
+    const strategy = withMark.get('/strategies/s1')!.state as { sequence: number; working: Record<string, unknown> };
+    expect(strategy.sequence).toBe(70);
+    expect(Object.keys(strategy.working).sort()).toEqual(['s1:63', 's1:64']);
+
+    // a portfolio snapshot older than the mark: the whole journal is read (correct, just slower)
+    read = 0;
+    const stale = snapshotsAt();
+    stale.set('/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 1, atMs: 0, state: newPortfolio('paper', 100_000_000) as never });
+    const fallback = await recoverFromJournal({ ...options, journal: counting, target: target(stale), checkpoints });
+    expect(fallback).toMatchObject({ fromSequence: 0, replayedFills: { paper: 69 } });
+    expect(stale.get('/portfolios/paper')?.state).toEqual(full.get('/portfolios/paper')?.state);
   });
 });

@@ -4,7 +4,8 @@ import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persi
 import { migrate } from '../../src/persistence/migrate.js';
 import { readBars, rollUpHourBars, upsertBars } from '../../src/persistence/timeseries/bars.js';
 import { ensurePartition, listPartitions, parsePartitionName, partitionFor } from '../../src/persistence/timeseries/partitions.js';
-import { detectTimescale, enforceRetention } from '../../src/persistence/timeseries/retention.js';
+import { enforceRetention } from '../../src/persistence/timeseries/retention.js';
+import { detectTimescale } from '../../src/persistence/timeseries/timescale.js';
 import { TickIngestor } from '../../src/persistence/timeseries/tick-ingestor.js';
 import { usePostgres, type PostgresService } from '../support/services.js';
 

@@ -66,6 +66,10 @@ export async function connectRedis(url: string, options: RedisOptions): Promise<
 const ACQUIRE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
+if token <= tonumber(ARGV[3]) then
+  token = tonumber(ARGV[3]) + 1
+  redis.call('SET', KEYS[2], token)
+end
 redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])
 return token`;
 
@@ -141,8 +145,8 @@ export class RedisKeyValueStore implements KeyValueStore {
     return [...keys].sort();
   }
 
-  async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
-    const token = Number(await this.run(() => this.client.eval(ACQUIRE, 2, leaseKey(name), fenceKey(name), owner, ttlMs)));
+  async acquireLease(name: string, owner: string, ttlMs: number, options: { readonly minToken?: number } = {}): Promise<Lease | undefined> {
+    const token = Number(await this.run(() => this.client.eval(ACQUIRE, 2, leaseKey(name), fenceKey(name), owner, ttlMs, options.minToken ?? 0)));
     return token === 0 ? undefined : { name, owner, token };
   }
 

@@ -90,10 +90,15 @@ export async function listPartitions(db: Queryable, table: SeriesTable): Promise
 export class PartitionCache {
   private readonly known = new Set<string>();
 
-  constructor(private readonly db: Queryable) {}
+  /** `enabled: false`: the tables are not partitioned by us (TimescaleDB hypertables): `ensure` does nothing. */
+  constructor(
+    private readonly db: Queryable,
+    private readonly enabled = true,
+  ) {}
 
   /** Makes sure the partition holding `atMs` exists. */
   async ensure(table: SeriesTable, atMs: number): Promise<void> {
+    if (!this.enabled) return;
     const range = partitionFor(table, atMs);
     if (this.known.has(range.name)) return;
     await ensurePartition(this.db, range);

@@ -1,7 +1,7 @@
 /**
  * Retention of the time series (the seed's figures): ticks 7 days, 1 m bars 1 year, 1 h bars
  * 5 years. Enforced by dropping whole partitions whose entire range is older than the limit —
- * never a DELETE. Also: TimescaleDB detection.
+ * never a DELETE. (With TimescaleDB, its retention policies do this instead: `timescale.ts`.)
  */
 import type { Queryable } from '../database.js';
 import { listPartitions, type SeriesTable } from './partitions.js';
@@ -69,21 +69,4 @@ export function scheduleRetention(
       await running;
     },
   };
-}
-
-/** Whether TimescaleDB is available on the server and installed in this database. */
-export interface TimescaleStatus {
-  readonly available: boolean;
-  readonly installedVersion: string | undefined;
-}
-
-/**
- * Detects TimescaleDB. Troupe's tested path is plain PostgreSQL partitions; when the extension is
- * present this is reported at start-up (hypertables, continuous aggregates and retention policies
- * are the follow-up that would use it).
- */
-export async function detectTimescale(db: Queryable): Promise<TimescaleStatus> {
-  const rows = await db.query<{ installed_version: string | null }>("SELECT installed_version FROM pg_available_extensions WHERE name = 'timescaledb'");
-  const row = rows[0];
-  return { available: row !== undefined, installedVersion: row?.installed_version ?? undefined };
 }

@@ -21,6 +21,16 @@ export interface TickIngestorOptions {
   readonly flushIntervalMs?: number;
   /** Batches written at the same time (default 2 on PostgreSQL: one formats while one copies; PGlite has one connection). */
   readonly concurrency?: number;
+  /**
+   * Commit tick batches without waiting for the WAL flush (PostgreSQL `synchronous_commit = off`
+   * for these transactions only; default true: ticks may be shed anyway, so a crash losing the
+   * last ~0.6 s of them is acceptable; the journal always commits synchronously).
+   */
+  readonly asynchronousCommit?: boolean;
+  /** COPY format on PostgreSQL: `binary` (default: no timestamp or number formatting on either side) or `text`. */
+  readonly format?: 'binary' | 'text';
+  /** Create day partitions on demand (default true; false on TimescaleDB hypertables). */
+  readonly partitions?: boolean;
   /** Called when a batch fails; its ticks are lost (counted in `failed`). */
   readonly onError?: (error: unknown, lostTicks: number) => void;
 }
@@ -55,7 +65,9 @@ function escapeCopy(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (character) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[character] ?? character) : text;
 }
 
-const COPY_SQL = 'COPY ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity) FROM STDIN';
+const COPY_COLUMNS = 'ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity)';
+const COPY_SQL = `COPY ${COPY_COLUMNS} FROM STDIN`;
+const COPY_BINARY_SQL = `COPY ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`;
 const ROWS_PER_CHUNK = 2000;
 const DAY_MS = 86_400_000;
 
@@ -79,7 +91,7 @@ export class TickIngestor {
   ) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new RangeError('capacity must be a positive integer');
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
-    this.partitions = new PartitionCache(db);
+    this.partitions = new PartitionCache(db, options.partitions ?? true);
     this.concurrency = db.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
     const intervalMs = options.flushIntervalMs ?? 200;
     if (intervalMs > 0) {
@@ -103,6 +115,11 @@ export class TickIngestor {
       this.schedule();
     }
     return true;
+  }
+
+  /** Forgets partitions the retention job dropped (a later tick for that day creates it again). */
+  forgetPartitions(names: readonly string[]): void {
+    for (const name of names) this.partitions.forget(name);
   }
 
   /** Counters so far. */
@@ -172,7 +189,10 @@ export class TickIngestor {
           await this.partitions.ensure('ticks', tick.exchangeTimeMs);
         }
       }
-      if (this.db instanceof PostgresDatabase) await this.db.copyIn(COPY_SQL, copyChunks(batch));
+      if (this.db instanceof PostgresDatabase) {
+        const binary = this.options.format !== 'text';
+        await this.db.copyIn(binary ? COPY_BINARY_SQL : COPY_SQL, binary ? binaryChunks(batch) : copyChunks(batch), { synchronousCommit: this.options.asynchronousCommit === false });
+      }
       else await insertTicks(this.db, batch);
       this.counters.written += batch.length;
       this.counters.batches += 1;
@@ -189,6 +209,70 @@ function* copyChunks(batch: readonly Tick[]): Generator<string> {
     const end = Math.min(batch.length, start + ROWS_PER_CHUNK);
     for (let index = start; index < end; index += 1) chunk += copyLine(batch[index]!);
     yield chunk;
+  }
+}
+
+// COPY binary: header, tuples (int16 field count, then int32 length + bytes per field, -1 = NULL), trailer -1
+const BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+const PG_EPOCH_MS = 946_684_800_000;
+const TWO_32 = 4_294_967_296;
+const symbolBytes = new Map<string, Buffer>();
+
+function symbolBuffer(symbol: string): Buffer {
+  let bytes = symbolBytes.get(symbol);
+  if (bytes === undefined) {
+    bytes = Buffer.from(symbol, 'utf8');
+    if (symbolBytes.size < 100_000) symbolBytes.set(symbol, bytes);
+  }
+  return bytes;
+}
+
+/** Ticks as COPY binary chunks of {@link ROWS_PER_CHUNK} rows (header in the first, trailer after the last). */
+export function* binaryChunks(batch: readonly Tick[]): Generator<Buffer> {
+  for (let start = 0; start < batch.length; start += ROWS_PER_CHUNK) {
+    const end = Math.min(batch.length, start + ROWS_PER_CHUNK);
+    let size = start === 0 ? BINARY_HEADER.length : 0;
+    for (let index = start; index < end; index += 1) size += 2 + 10 * 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + symbolBuffer(batch[index]!.symbol).length;
+    if (end === batch.length) size += 2;
+    const buffer = Buffer.allocUnsafe(size);
+    let at = 0;
+    if (start === 0) at = BINARY_HEADER.copy(buffer, 0);
+    const int4 = (value: number | undefined): void => {
+      if (value === undefined) {
+        at = buffer.writeInt32BE(-1, at);
+        return;
+      }
+      at = buffer.writeInt32BE(4, at);
+      at = buffer.writeInt32BE(value, at);
+    };
+    const int8 = (value: number | undefined): void => {
+      if (value === undefined) {
+        at = buffer.writeInt32BE(-1, at);
+        return;
+      }
+      at = buffer.writeInt32BE(8, at);
+      const high = Math.floor(value / TWO_32);
+      at = buffer.writeInt32BE(high, at);
+      at = buffer.writeUInt32BE(value - high * TWO_32, at);
+    };
+    for (let index = start; index < end; index += 1) {
+      const tick = batch[index]!;
+      at = buffer.writeInt16BE(10, at);
+      const symbol = symbolBuffer(tick.symbol);
+      at = buffer.writeInt32BE(symbol.length, at);
+      at += symbol.copy(buffer, at);
+      int4(tick.token);
+      int8((tick.exchangeTimeMs - PG_EPOCH_MS) * 1000); // timestamptz: µs since 2000-01-01 UTC
+      int8(tick.ltpPaise);
+      int4(tick.lastQuantity);
+      int8(tick.volume);
+      int8(tick.bidPaise);
+      int8(tick.askPaise);
+      int4(tick.bidQuantity);
+      int4(tick.askQuantity);
+    }
+    if (end === batch.length) at = buffer.writeInt16BE(-1, at);
+    yield at === size ? buffer : buffer.subarray(0, at);
   }
 }
 
