@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { AuditInput, AuditLog } from './audit-log.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
+import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
 import type { Role } from './auth/auth-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StreamHub } from './stream/hub.js';
@@ -50,10 +51,12 @@ export interface GatewayContext {
   readonly audit: AuditLog;
   readonly session: SessionStore;
   readonly hub: StreamHub;
-  /** Strategies paused through the API (for the kill switch and metrics). */
+  /** Strategies paused or stopped through the API (for the kill switch and metrics). */
   readonly paused: Set<string>;
-  /** Next manual intent sequence. */
-  manualSequence: number;
+  /** What the API last asked of each strategy (absent: started); persisted in {@link state}. */
+  readonly strategyStates: Map<string, StrategyRunState>;
+  /** API-made strategies and the manual order sequence. */
+  readonly state: GatewayStateStore;
   /** Appends to the audit log with the request's caller and address. */
   record(request: { readonly principal: Principal | null; readonly ip: string }, entry: Omit<AuditInput, 'actor' | 'ip'> & { readonly actor?: string }): void;
 }

@@ -20,6 +20,7 @@ export type ApiErrorCode =
   | 'fault-injection-disabled'
   | 'not-implemented'
   | 'not-ready'
+  | 'unavailable'
   | 'bad-request'
   | 'internal';
 

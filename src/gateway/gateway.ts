@@ -17,10 +17,13 @@ import { AuthError, AuthService, type AccessClaims, type Principal } from './aut
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
+import type { SecretBox } from './auth/secret-box.js';
 import type { FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
+import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { riskRoutes } from './routes/risk.routes.js';
 import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { tradingRoutes } from './routes/trading.routes.js';
@@ -28,6 +31,9 @@ import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
+
+/** Orders in a WebSocket snapshot of `orders`: the most recently changed ones. */
+const SNAPSHOT_ORDERS = 500;
 
 /** Re-exported for callers of {@link buildGateway}. */
 export type { GatewayContext, GatewayInstance } from './context.js';
@@ -44,6 +50,16 @@ export interface GatewayDeps {
   readonly allowFaultInjection?: boolean;
   /** Users, refresh tokens, API keys. Default: {@link InMemoryAuthStore} (lost on restart); `npm start` gives `PostgresAuthStore`. */
   readonly authStore?: AuthStore;
+  /**
+   * API-made strategies and the manual order sequence. Default: {@link InMemoryGatewayStateStore};
+   * `npm start` gives `PostgresGatewayStateStore` (and re-creates the stored strategies before the gateway starts).
+   */
+  readonly stateStore?: GatewayStateStore;
+  /**
+   * Seals TOTP secrets at rest (AES-256-GCM). Default: a random key per process, which only suits
+   * the in-memory store; `npm start` gives the key of `TROUPE_SECRET_KEY` or of the key file.
+   */
+  readonly secretBox?: SecretBox;
   /** Where audit entries go. Default: {@link InMemoryAuditStore} (a ring of `auditCapacity`); `npm start` gives `PostgresAuditStore`. */
   readonly auditStore?: AuditStore;
   /**
@@ -121,7 +137,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     onError: (error, pending) => app.log.error({ err: error, pending }, 'could not write the audit log; entries are kept and retried'),
     onDropped: (dropped) => app.log.error({ dropped }, 'audit backlog full: the oldest unwritten entries were dropped'),
   });
-  const auth = new AuthService(deps.authStore ?? new InMemoryAuthStore(), { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims>(token) }, config);
+  const auth = new AuthService(
+    deps.authStore ?? new InMemoryAuthStore(),
+    { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims>(token) },
+    { accessTokenTtlSec: config.accessTokenTtlSec, refreshTokenTtlSec: config.refreshTokenTtlSec, ...(deps.secretBox ? { secretBox: deps.secretBox } : {}) },
+  );
   const session = new SessionStore();
   const hub = new StreamHub({
     heartbeatMs: config.wsHeartbeatMs,
@@ -129,17 +149,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     metrics,
     knownSymbol: (symbol) => runtime.instruments.has(symbol),
     snapshot: (topics) => {
+      // the state each topic's events change, as of the snapshot's seq (bounded: recent orders and alerts)
       const data: Record<string, unknown> = {};
       const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
         const state = runtime.portfolio(id);
         return state ? [{ portfolioId: id, state }] : [];
       });
       for (const topic of topics) {
-        if (topic === 'orders') data.orders = ctx.session.recentOrders();
+        if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
         else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
         else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
         else if (topic === 'actors') data.actors = runtime.system.health();
-        else if (topic === 'risk-alerts') data['risk-alerts'] = [];
+        else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
+        else if (topic.startsWith('quotes:')) {
+          const symbol = topic.slice('quotes:'.length);
+          const quotes = (data.quotes ??= {}) as Record<string, unknown>;
+          quotes[symbol] = runtime.cache.quote(symbol) ?? null;
+        }
       }
       return data;
     },
@@ -156,12 +182,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     session,
     hub,
     paused: new Set(),
-    manualSequence: deps.startedAtMs * 1000,
+    strategyStates: new Map(),
+    state: deps.stateStore ?? new InMemoryGatewayStateStore(),
     record(request, entry) {
       audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
     },
   };
   app.decorate('troupe', ctx);
+  // strategies the API paused or stopped stay so after a restart
+  for (const stored of await ctx.state.loadStrategies()) {
+    const ref = runtime.directory.strategies.get(stored.strategyId);
+    if (!ref) continue;
+    ctx.strategyStates.set(stored.strategyId, stored.state);
+    if (stored.state !== 'started') {
+      runtime.system.tell(ref, { type: 'Pause' });
+      ctx.paused.add(stored.strategyId);
+    }
+  }
   app.decorateRequest('principal', null);
   metrics.bindGateway({
     wsClients: () => hub.clients,
@@ -196,6 +233,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
       hub.publish('pnl', event.portfolioId, { portfolioId: event.portfolioId, summary: event.summary });
     }),
     runtime.bus.on('RiskAlert', (event) => {
+      session.addRiskAlert(event);
       hub.publish('risk-alerts', event.code, event);
     }),
     runtime.system.onEvent((event) => {
@@ -296,6 +334,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await tradingRoutes(app, ctx);
   await strategyRoutes(app, ctx);
   await systemRoutes(app, ctx);
+  await riskRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
@@ -307,6 +346,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     app.log.info({ username: admin.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
   }
   if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
+  const sealed = await auth.prepare();
+  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
   await app.ready();
   return app;
 }

@@ -173,6 +173,7 @@ export const StrategySchema = Type.Object({
   kind: Type.String(),
   portfolioId: Type.String(),
   paused: Type.Boolean(),
+  state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], { description: 'what the API last asked (stopped and paused both place nothing); kept across restarts' }),
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
   stats: Type.Object({ ticks: Type.Integer(), bars: Type.Integer(), intents: Type.Integer(), rejected: Type.Integer(), fills: Type.Integer() }),
@@ -236,6 +237,13 @@ export const TokenPairSchema = Type.Object({
 /** Schema: CreateUserBody. */
 export const CreateUserBody = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), password: Type.String({ minLength: 8, maxLength: 256 }), role: RoleSchema },
+  { additionalProperties: false },
+);
+/** Schema: ResetPasswordBody (an admin sets a user's password). */
+export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 8, maxLength: 256 }) }, { additionalProperties: false });
+/** Schema: ChangePasswordBody (a user changes their own password). */
+export const ChangePasswordBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 8, maxLength: 256 }) },
   { additionalProperties: false },
 );
 /** Schema: UserSchema. */

@@ -1,4 +1,4 @@
-import type { Fill, Order } from '../model/index.js';
+import type { Fill, Order, RiskAlert } from '../model/index.js';
 
 /** A fill as the session store keeps it, with its arrival number (the cursor). */
 export interface StoredFill {
@@ -15,11 +15,24 @@ export class SessionStore {
   private readonly fills: StoredFill[] = [];
   private fillSeq = 0;
   private readonly orders = new Map<string, Order>();
+  private readonly alerts: RiskAlert[] = [];
 
   constructor(
     private readonly fillCapacity = 50_000,
     private readonly orderCapacity = 5_000,
+    private readonly alertCapacity = 200,
   ) {}
+
+  /** Keeps a risk alert (the last `alertCapacity`, for WebSocket snapshots). */
+  addRiskAlert(alert: RiskAlert): void {
+    this.alerts.push(alert);
+    if (this.alerts.length > this.alertCapacity) this.alerts.splice(0, this.alerts.length - this.alertCapacity);
+  }
+
+  /** The most recent risk alerts, oldest first (at most `alertCapacity`). */
+  recentRiskAlerts(): RiskAlert[] {
+    return [...this.alerts];
+  }
 
   addFill(fill: Fill): void {
     this.fillSeq += 1;
@@ -36,9 +49,10 @@ export class SessionStore {
     }
   }
 
-  /** Recent orders, most recently changed last. */
-  recentOrders(): Order[] {
-    return [...this.orders.values()];
+  /** Recent orders, most recently changed last; with `limit`, only the last `limit` of them. */
+  recentOrders(limit?: number): Order[] {
+    const all = [...this.orders.values()];
+    return limit === undefined || all.length <= limit ? all : all.slice(all.length - limit);
   }
 
   /** Fills newest first, before the cursor (a fill seq), filtered. */

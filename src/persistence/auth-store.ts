@@ -2,7 +2,8 @@
  * The gateway's `AuthStore` on the {@link Database} port (PostgreSQL or PGlite): users
  * (`users`, scrypt hashes, roles, TOTP), refresh tokens (`refresh_tokens`, SHA-256 of the
  * token, rotation and revocation) and API keys (`api_keys`, SHA-256 of the secret, last use).
- * Tables from migrations 001 and 002. Times are `timestamptz` in the database and epoch
+ * Tables from migrations 001, 002 and 004 (`password_changed_at`). TOTP secrets arrive sealed
+ * (AES-256-GCM by the `AuthService`) and are stored as given. Times are `timestamptz` in the database and epoch
  * milliseconds in the port.
  */
 import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, Role, User } from '../gateway/auth/auth-store.js';
@@ -45,6 +46,7 @@ interface ApiKeyRow {
   revoked_ms: number | null;
   rate_limit_per_minute: number | null;
   rate_limit_lifted: boolean;
+  owner_disabled?: boolean | null;
 }
 
 const USER_COLUMNS = `id, username, role, password_hash, ${ms('created_at')} AS created_ms, disabled, totp_secret, totp_enabled`;
@@ -149,6 +151,19 @@ export class PostgresAuthStore implements AuthStore {
     return rows.length === 1;
   }
 
+  async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
+    await this.db.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [userId, disabled]);
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string, atMs: number): Promise<void> {
+    await this.db.query(`UPDATE users SET password_hash = $2, password_changed_at = ${ts('$3')}, updated_at = now() WHERE id = $1`, [userId, passwordHash, atMs]);
+  }
+
+  async revokeUserRefreshTokens(userId: string, atMs: number): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(`UPDATE refresh_tokens SET revoked_at = ${ts('$2')} WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`, [userId, atMs]);
+    return rows.length;
+  }
+
   async saveRefreshToken(record: RefreshTokenRecord): Promise<void> {
     await this.db.query(
       `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, revoked_at, replaced_by)
@@ -195,6 +210,15 @@ export class PostgresAuthStore implements AuthStore {
   async apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
     const [row] = await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
     return row ? toApiKey(row) : undefined;
+  }
+
+  async apiKeyForAuth(id: string): Promise<{ readonly key: ApiKeyRecord; readonly ownerDisabled: boolean } | undefined> {
+    // with the owner's state: a disabled user's keys stop working on every gateway at once
+    const [row] = await this.db.query<ApiKeyRow>(
+      `SELECT ${KEY_COLUMNS}, (SELECT disabled FROM users WHERE users.id = api_keys.owner_user_id) AS owner_disabled FROM api_keys WHERE id = $1`,
+      [id],
+    );
+    return row ? { key: toApiKey(row), ownerDisabled: row.owner_disabled !== false } : undefined;
   }
 
   async listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]> {

@@ -3,7 +3,7 @@ import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persi
 import { loadMigrations, migrate, migrationFrom, MigrationChecksumError, SchemaTooNewError } from '../../src/persistence/migrate.js';
 import { usePostgres, type PostgresService } from '../support/services.js';
 
-const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'journal', 'orders', 'positions', 'refresh_tokens', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
+const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'gateway_sequences', 'journal', 'journal_checkpoints', 'lease_fences', 'orders', 'positions', 'refresh_tokens', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
 
 describe.each(['postgres', 'pglite'] as const)('migrations on %s', (kind) => {
   let service: PostgresService | undefined;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, AuthStore, Role, User } from './auth-store.js';
 import { roleAtLeast } from './auth-store.js';
 import { hashPassword, randomSecret, sameDigest, sha256, verifyPassword } from './passwords.js';
+import { SecretBox } from './secret-box.js';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 /** Who is calling, once authenticated. */
@@ -52,6 +53,10 @@ export class AuthError extends Error {
 }
 
 const API_KEY_PREFIX = 'trp';
+/** How long a looked-up API key is trusted without asking the store again. */
+export const API_KEY_CACHE_MS = 1_000;
+/** Keys cached at most (the cache starts afresh beyond). */
+const API_KEY_CACHE_SIZE = 10_000;
 
 /**
  * Authentication over an {@link AuthStore}: password login, refresh rotation with reuse
@@ -60,12 +65,52 @@ const API_KEY_PREFIX = 'trp';
  */
 export class AuthService {
   private readonly touched = new Map<string, number>();
+  /**
+   * API keys looked up in the last {@link API_KEY_CACHE_MS} (authenticating a request must not
+   * cost a database round trip each time). Revoking a key or disabling its owner here takes
+   * effect at once; done by another gateway process, within that time.
+   */
+  private readonly keyCache = new Map<string, { readonly key: ApiKeyRecord; readonly ownerDisabled: boolean; readonly fetchedAtMs: number }>();
+  /** Users disabled through this service or found disabled at {@link loadDisabledUsers}: their access tokens stop working at once. */
+  private readonly disabledUsers = new Set<string>();
+  private readonly box: SecretBox;
 
   constructor(
     readonly store: AuthStore,
     private readonly signer: AccessTokenSigner,
-    private readonly options: { readonly refreshTokenTtlSec: number; readonly accessTokenTtlSec: number; readonly nowMs?: () => number },
-  ) {}
+    private readonly options: {
+      readonly refreshTokenTtlSec: number;
+      readonly accessTokenTtlSec: number;
+      readonly nowMs?: () => number;
+      /** Seals TOTP secrets before they reach the store. Default: a random key per process (fine for an in-memory store only). */
+      readonly secretBox?: SecretBox;
+    },
+  ) {
+    this.box = options.secretBox ?? SecretBox.ephemeral();
+  }
+
+  /** The TOTP secret in clear (sealed values are bound to the user id; older rows may hold it in clear). */
+  private totpSecretOf(user: User): string | undefined {
+    const stored = user.totpSecret;
+    if (stored === undefined) return undefined;
+    return SecretBox.isSealed(stored) ? this.box.open(stored, totpContext(user.id)) : stored;
+  }
+
+  /**
+   * Start-up chores: remembers which users are disabled (their access tokens are refused at once)
+   * and seals TOTP secrets stored in clear by an earlier version. Resolves to how many were sealed.
+   */
+  async prepare(): Promise<number> {
+    let sealed = 0;
+    for (const user of await this.store.listUsers()) {
+      if (user.disabled) this.disabledUsers.add(user.id);
+      if (user.totpSecret !== undefined && !SecretBox.isSealed(user.totpSecret)) {
+        await this.store.setTotp(user.id, this.box.seal(user.totpSecret, totpContext(user.id)), user.totpEnabled);
+        sealed += 1;
+      }
+    }
+    return sealed;
+  }
 
   private now(): number {
     return this.options.nowMs?.() ?? Date.now();
@@ -98,9 +143,10 @@ export class AuthService {
     // verify against a dummy hash when the user does not exist, so timing does not tell
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabled) throw new AuthError('invalid-credentials', 'wrong user name or password');
-    if (user.totpEnabled && user.totpSecret !== undefined) {
+    const secret = user.totpEnabled ? this.totpSecretOf(user) : undefined;
+    if (secret !== undefined) {
       if (totpCode === undefined) throw new AuthError('totp-required', 'this account has two-factor login: send the current code of your authenticator app as totpCode');
-      await this.checkTotp(user, user.totpSecret, totpCode);
+      await this.checkTotp(user, secret, totpCode);
     }
     return { user, tokens: await this.issue(user, randomUUID()) };
   }
@@ -122,7 +168,7 @@ export class AuthService {
     if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
     if (user.totpEnabled) throw new AuthError('conflict', 'two-factor login is already enabled; disable it first (POST /api/v1/auth/totp/disable)');
     const secret = generateTotpSecret();
-    await this.store.setTotp(user.id, secret, false);
+    await this.store.setTotp(user.id, this.box.seal(secret, totpContext(user.id)), false);
     return { secret, otpauthUri: otpauthUri(secret, user.username) };
   }
 
@@ -131,8 +177,9 @@ export class AuthService {
     const user = await this.store.userById(userId);
     if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
     if (user.totpEnabled) throw new AuthError('conflict', 'two-factor login is already enabled');
-    if (user.totpSecret === undefined) throw new AuthError('conflict', 'start with POST /api/v1/auth/totp/enroll');
-    await this.checkTotp(user, user.totpSecret, code);
+    const secret = this.totpSecretOf(user);
+    if (user.totpSecret === undefined || secret === undefined) throw new AuthError('conflict', 'start with POST /api/v1/auth/totp/enroll');
+    await this.checkTotp(user, secret, code);
     await this.store.setTotp(user.id, user.totpSecret, true);
     return user;
   }
@@ -141,10 +188,48 @@ export class AuthService {
   async disableTotp(userId: string, code: string): Promise<User> {
     const user = await this.store.userById(userId);
     if (!user) throw new AuthError('invalid-token', 'the user no longer exists');
-    if (!user.totpEnabled || user.totpSecret === undefined) throw new AuthError('conflict', 'two-factor login is not enabled');
-    await this.checkTotp(user, user.totpSecret, code);
+    const secret = user.totpEnabled ? this.totpSecretOf(user) : undefined;
+    if (secret === undefined) throw new AuthError('conflict', 'two-factor login is not enabled');
+    await this.checkTotp(user, secret, code);
     await this.store.setTotp(user.id, undefined, false);
     return user;
+  }
+
+  /**
+   * Disables a user: no login, no refresh (every refresh token is revoked), their API keys and
+   * access tokens stop working. Enabling lets them log in again (the revoked tokens stay revoked).
+   * Resolves to the user as it was and how many refresh tokens were revoked.
+   */
+  async setDisabled(userId: string, disabled: boolean): Promise<{ readonly user: User; readonly revokedSessions: number }> {
+    const user = await this.store.userById(userId);
+    if (!user) throw new AuthError('invalid-token', 'no such user');
+    await this.store.setUserDisabled(userId, disabled);
+    if (disabled) this.disabledUsers.add(userId);
+    else this.disabledUsers.delete(userId);
+    for (const [id, entry] of this.keyCache) if (entry.key.ownerUserId === userId) this.keyCache.delete(id);
+    const revokedSessions = disabled ? await this.store.revokeUserRefreshTokens(userId, this.now()) : 0;
+    return { user: { ...user, disabled }, revokedSessions };
+  }
+
+  /** An admin sets a new password: every session of the user ends (refresh tokens revoked). */
+  async resetPassword(userId: string, password: string): Promise<{ readonly user: User; readonly revokedSessions: number }> {
+    const user = await this.store.userById(userId);
+    if (!user) throw new AuthError('invalid-token', 'no such user');
+    await this.store.setPasswordHash(userId, await hashPassword(password), this.now());
+    return { user, revokedSessions: await this.store.revokeUserRefreshTokens(userId, this.now()) };
+  }
+
+  /**
+   * A user changes their own password (the current one is required: `invalid-credentials`
+   * otherwise). Every other session ends; the answer is a fresh token pair for this one.
+   */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<{ readonly user: User; readonly tokens: TokenPair }> {
+    const user = await this.store.userById(userId);
+    if (!user || user.disabled) throw new AuthError('invalid-token', 'the user no longer exists or is disabled');
+    if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new AuthError('invalid-credentials', 'the current password is wrong');
+    await this.store.setPasswordHash(userId, await hashPassword(newPassword), this.now());
+    await this.store.revokeUserRefreshTokens(userId, this.now());
+    return { user, tokens: await this.issue(user, randomUUID()) };
   }
 
   private async issue(user: User, familyId: string): Promise<TokenPair> {
@@ -201,6 +286,7 @@ export class AuthService {
     } catch {
       throw new AuthError('invalid-token', 'the access token is invalid or expired');
     }
+    if (this.disabledUsers.has(claims.sub)) throw new AuthError('invalid-token', 'the user is disabled');
     return { kind: 'user', userId: claims.sub, name: `user:${claims.name}`, role: claims.role, rateKey: `user:${claims.sub}`, rateLimitPerMinute: undefined };
   }
 
@@ -208,16 +294,31 @@ export class AuthService {
   async principalFromApiKey(key: string): Promise<Principal> {
     const [prefix, id, secret] = key.split('_');
     if (prefix !== API_KEY_PREFIX || !id || !secret || key.split('_').length !== 3) throw new AuthError('invalid-token', 'malformed API key');
-    const record = await this.store.apiKeyById(id);
-    if (!record || !sameDigest(record.keyHash, sha256(secret))) throw new AuthError('invalid-token', 'unknown API key');
-    if (record.revokedAtMs !== undefined) throw new AuthError('invalid-token', 'the API key was revoked');
     const now = this.now();
+    let found = this.keyCache.get(id);
+    if (found === undefined || now - found.fetchedAtMs >= API_KEY_CACHE_MS || now < found.fetchedAtMs) {
+      const fresh = await this.store.apiKeyForAuth(id);
+      if (this.keyCache.size >= API_KEY_CACHE_SIZE) this.keyCache.clear();
+      found = fresh && { ...fresh, fetchedAtMs: now };
+      if (found) this.keyCache.set(id, found);
+      else this.keyCache.delete(id);
+    }
+    const record = found?.key;
+    if (!found || !record || !sameDigest(record.keyHash, sha256(secret))) throw new AuthError('invalid-token', 'unknown API key');
+    if (record.revokedAtMs !== undefined) throw new AuthError('invalid-token', 'the API key was revoked');
+    if (found.ownerDisabled || this.disabledUsers.has(record.ownerUserId)) throw new AuthError('invalid-token', 'the API key\'s owner is disabled');
     // record last use at most once a second per key (keeps the hot path cheap)
     if ((this.touched.get(id) ?? 0) + 1000 <= now) {
       this.touched.set(id, now);
       await this.store.touchApiKey(id, now);
     }
     return { kind: 'api-key', userId: record.ownerUserId, name: `key:${record.name}`, role: record.role, rateKey: `key:${record.id}`, rateLimitPerMinute: record.rateLimitPerMinute };
+  }
+
+  /** Revokes an API key (at once on this gateway; other gateway processes notice within {@link API_KEY_CACHE_MS}). */
+  async revokeApiKey(id: string): Promise<void> {
+    await this.store.revokeApiKey(id, this.now());
+    this.keyCache.delete(id);
   }
 
   /**
@@ -244,6 +345,9 @@ export class AuthService {
     return { record, key: `${API_KEY_PREFIX}_${id}_${secret}` };
   }
 }
+
+/** Associated data of a user's sealed TOTP secret: a sealed value copied to another user does not open. */
+const totpContext = (userId: string): string => `totp:${userId}`;
 
 // a valid scrypt hash of a random password, for constant-ish time on unknown users
 const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;

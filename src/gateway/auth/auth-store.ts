@@ -4,7 +4,8 @@
  * embedding) and `PostgresAuthStore` (`src/persistence/auth-store.ts`, tables `users`,
  * `refresh_tokens`, `api_keys`; what `npm start` uses). Secrets are never stored: passwords
  * as scrypt hashes, refresh tokens and API keys as SHA-256 digests of high-entropy random
- * values. TOTP secrets are the exception (a verifier needs them): they are kept as given.
+ * values. TOTP secrets are the exception (a verifier needs them): the `AuthService` hands the
+ * store only sealed values (AES-256-GCM, `secret-box.ts`), so the store never sees one in clear.
  */
 
 /** Gateway roles, from least to most privileged. */
@@ -27,7 +28,7 @@ export interface User {
   readonly passwordHash: string;
   readonly createdAtMs: number;
   readonly disabled: boolean;
-  /** TOTP secret (base32), pending until {@link totpEnabled}; undefined when never enrolled. */
+  /** TOTP secret as stored: sealed by the `AuthService` (`v1.…`; older rows: base32 in clear). Pending until {@link totpEnabled}; undefined when never enrolled. */
   readonly totpSecret: string | undefined;
   /** Whether login needs a TOTP code. */
   readonly totpEnabled: boolean;
@@ -81,6 +82,10 @@ export interface AuthStore {
    * (or a later one) was already used, so one code cannot log in twice. Atomic.
    */
   claimTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Disables or enables a user (a disabled user cannot log in, refresh, or use their API keys). */
+  setUserDisabled(userId: string, disabled: boolean): Promise<void>;
+  /** Replaces a user's password hash (a reset or their own change). */
+  setPasswordHash(userId: string, passwordHash: string, atMs: number): Promise<void>;
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
   refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
@@ -88,9 +93,13 @@ export interface AuthStore {
   revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void>;
   /** Revokes every token of a family (reuse detected, or logout everywhere). */
   revokeRefreshFamily(familyId: string, atMs: number): Promise<void>;
+  /** Revokes every live refresh token of a user (every session ends); resolves to how many. */
+  revokeUserRefreshTokens(userId: string, atMs: number): Promise<number>;
 
   saveApiKey(record: ApiKeyRecord): Promise<void>;
   apiKeyById(id: string): Promise<ApiKeyRecord | undefined>;
+  /** A key with whether its owner is disabled (a disabled user's keys stop working), in one lookup: what authenticating a request needs. */
+  apiKeyForAuth(id: string): Promise<{ readonly key: ApiKeyRecord; readonly ownerDisabled: boolean } | undefined>;
   listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]>;
   revokeApiKey(id: string, atMs: number): Promise<void>;
   touchApiKey(id: string, atMs: number): Promise<void>;

@@ -45,6 +45,28 @@ export class InMemoryAuthStore implements AuthStore {
     return Promise.resolve();
   }
 
+  setUserDisabled(userId: string, disabled: boolean): Promise<void> {
+    const user = this.users.get(userId);
+    if (user) this.users.set(userId, { ...user, disabled });
+    return Promise.resolve();
+  }
+
+  setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    const user = this.users.get(userId);
+    if (user) this.users.set(userId, { ...user, passwordHash });
+    return Promise.resolve();
+  }
+
+  revokeUserRefreshTokens(userId: string, atMs: number): Promise<number> {
+    let count = 0;
+    for (const [id, record] of this.refresh) {
+      if (record.userId !== userId || record.revokedAtMs !== undefined) continue;
+      this.refresh.set(id, { ...record, revokedAtMs: atMs });
+      count += 1;
+    }
+    return Promise.resolve(count);
+  }
+
   claimTotpStep(userId: string, step: number): Promise<boolean> {
     const last = this.totpSteps.get(userId);
     if (last !== undefined && last >= step) return Promise.resolve(false);
@@ -84,6 +106,11 @@ export class InMemoryAuthStore implements AuthStore {
 
   apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
     return Promise.resolve(this.keys.get(id));
+  }
+
+  apiKeyForAuth(id: string): Promise<{ readonly key: ApiKeyRecord; readonly ownerDisabled: boolean } | undefined> {
+    const key = this.keys.get(id);
+    return Promise.resolve(key && { key, ownerDisabled: this.users.get(key.ownerUserId)?.disabled ?? true });
   }
 
   /** Synchronous lookup for the hot path (authenticating every request). */

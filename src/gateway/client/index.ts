@@ -179,7 +179,9 @@ export interface TroupeStreamOptions {
   readonly token: () => string;
   readonly topics: readonly string[];
   readonly onEvent: (event: StreamEventMessage) => void;
-  /** When the resume point was too old: current state instead of the missed events. */
+  /** Ask for a snapshot of the topics' current state with the first subscription (default false). */
+  readonly initialSnapshot?: boolean;
+  /** The current state: asked for ({@link initialSnapshot}), or when the resume point was too old (instead of the missed events). */
   readonly onSnapshot?: (snapshot: Extract<ServerMessage, { type: 'snapshot' }>) => void;
   /** Every server message (control messages too). */
   readonly onMessage?: (message: ServerMessage) => void;
@@ -198,6 +200,8 @@ export class TroupeStream {
   private closedByUser = false;
   private attempt = 0;
   private seq = 0;
+  /** Set by the first subscription: from then on every reconnect resumes from {@link seq}. */
+  private resumable = false;
   private timer: NodeJS.Timeout | undefined;
   /** Connections opened so far (1 + reconnects). */
   connections = 0;
@@ -225,7 +229,8 @@ export class TroupeStream {
     socket.on('open', () => {
       this.connections += 1;
       this.attempt = 0;
-      socket.send(JSON.stringify({ type: 'subscribe', topics: this.options.topics, ...(this.seq > 0 ? { resumeFrom: this.seq } : {}) }));
+      const start = this.resumable ? { resumeFrom: this.seq } : this.options.initialSnapshot === true ? { snapshot: true } : {};
+      socket.send(JSON.stringify({ type: 'subscribe', topics: this.options.topics, ...start }));
     });
     socket.on('message', (data: Buffer) => {
       let message: ServerMessage;
@@ -242,6 +247,9 @@ export class TroupeStream {
         this.seq = Math.max(this.seq, message.seq);
         this.options.onSnapshot?.(message);
       } else if (message.type === 'subscribed') {
+        // the first subscription starts at the server's seq: a drop before any event still resumes without a gap
+        if (!this.resumable) this.seq = Math.max(this.seq, message.seq);
+        this.resumable = true;
         this.subscribed = true;
       }
     });

@@ -4,7 +4,20 @@ import type { ApiKeyRecord, User } from '../auth/auth-store.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
-import { ApiKeySchema, CreateApiKeyBody, CreateUserBody, IdParams, LoginBody, RefreshBody, TokenPairSchema, TotpCodeBody, TotpEnrollment, UserSchema } from '../schemas.js';
+import {
+  ApiKeySchema,
+  ChangePasswordBody,
+  CreateApiKeyBody,
+  CreateUserBody,
+  IdParams,
+  LoginBody,
+  RefreshBody,
+  ResetPasswordBody,
+  TokenPairSchema,
+  TotpCodeBody,
+  TotpEnrollment,
+  UserSchema,
+} from '../schemas.js';
 
 const errors = { 400: { $ref: 'ErrorEnvelope#' }, 401: { $ref: 'ErrorEnvelope#' }, 403: { $ref: 'ErrorEnvelope#' } } as const;
 
@@ -171,6 +184,87 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     },
   );
 
+  app.post(
+    '/api/v1/auth/password',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password (the current one is required); every other session ends and a fresh token pair is returned',
+        body: ChangePasswordBody,
+        response: { 200: TokenPairSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'a password is changed by its logged-in user, not by an API key');
+      try {
+        const { tokens } = await auth.changePassword(principal.userId, request.body.currentPassword, request.body.newPassword);
+        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'ok' });
+        return tokens;
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'failed', details: { reason: error.message } });
+        if (error.code === 'invalid-credentials') throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
+        throw new ApiError(401, 'invalid-token', error.message);
+      }
+    },
+  );
+
+  const userOr404 = async (id: string): Promise<User> => {
+    const user = await auth.store.userById(id);
+    if (!user) throw new ApiError(404, 'not-found', `no user ${id}`);
+    return user;
+  };
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.post(
+      `/api/v1/users/:id/${action}`,
+      {
+        config: { access: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary:
+            action === 'disable'
+              ? 'Disable a user: no login; their refresh tokens are revoked; their access tokens and API keys stop working'
+              : 'Enable a disabled user (they log in again; revoked sessions stay revoked)',
+          params: IdParams,
+          response: { 200: UserSchema, 404: { $ref: 'ErrorEnvelope#' }, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+        },
+      },
+      async (request) => {
+        const user = await userOr404(request.params.id);
+        if (action === 'disable' && request.principal?.kind === 'user' && request.principal.userId === user.id) {
+          ctx.record(request, { action: 'user.disable', target: user.username, outcome: 'denied', details: { reason: 'self' } });
+          throw new ApiError(409, 'conflict', 'you cannot disable yourself; ask another admin');
+        }
+        const { revokedSessions } = await auth.setDisabled(user.id, action === 'disable');
+        ctx.record(request, { action: `user.${action}`, target: user.username, outcome: 'ok', ...(action === 'disable' ? { details: { revokedSessions } } : {}) });
+        return userView(await userOr404(user.id));
+      },
+    );
+  }
+
+  app.post(
+    '/api/v1/users/:id/password',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Reset a user\'s password; every session of theirs ends (refresh tokens revoked)',
+        params: IdParams,
+        body: ResetPasswordBody,
+        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const user = await userOr404(request.params.id);
+      const { revokedSessions } = await auth.resetPassword(user.id, request.body.password);
+      ctx.record(request, { action: 'user.password.reset', target: user.username, outcome: 'ok', details: { revokedSessions } });
+      return reply.code(204).send(null);
+    },
+  );
+
   app.get(
     '/api/v1/api-keys',
     { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...errors } } },
@@ -214,7 +308,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       const principal = request.principal!;
       const key = await auth.store.apiKeyById(request.params.id);
       if (!key || (principal.role !== 'admin' && key.ownerUserId !== principal.userId)) throw new ApiError(404, 'not-found', `no API key ${request.params.id}`);
-      await auth.store.revokeApiKey(key.id, Date.now());
+      await auth.revokeApiKey(key.id);
       ctx.record(request, { action: 'api-key.revoke', target: key.id, outcome: 'ok', details: { name: key.name } });
       return reply.code(204).send(null);
     },

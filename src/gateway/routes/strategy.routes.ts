@@ -3,6 +3,7 @@ import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js'
 import { STRATEGIES, StrategyConfigError, type AnyStrategyDefinition } from '../../strategies/index.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
+import type { StoredStrategy, StrategyRunState } from '../gateway-state-store.js';
 import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
@@ -27,6 +28,44 @@ const definitionOf = (kind: string): AnyStrategyDefinition | undefined => STRATE
 export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
 
+  const defaultPortfolio = (): string => [...runtime.directory.portfolios.keys()][0] ?? '';
+
+  /**
+   * Makes a change durable before it takes effect (like the journal before an order): when the
+   * database refuses, the answer is 503 and nothing changed.
+   */
+  const persist = async (strategyId: string, write: () => Promise<unknown>): Promise<void> => {
+    try {
+      await write();
+    } catch (error) {
+      app.log.error({ err: error, strategyId }, 'could not store a strategy change');
+      throw new ApiError(503, 'unavailable', 'the strategy store is unavailable; nothing was changed, try again');
+    }
+  };
+
+  /** The stored form of a running strategy, with a new config and/or state. */
+  const stored = (strategyId: string, change: { readonly config?: Readonly<Record<string, unknown>>; readonly state?: StrategyRunState }): StoredStrategy | undefined => {
+    const spec = runtime.strategySpec(strategyId);
+    if (!spec) return undefined;
+    return {
+      strategyId,
+      kind: spec.kind,
+      portfolioId: spec.portfolioId ?? defaultPortfolio(),
+      config: change.config ?? ((spec.config ?? {}) as Record<string, unknown>),
+      state: change.state ?? ctx.strategyStates.get(strategyId) ?? (ctx.paused.has(strategyId) ? 'paused' : 'started'),
+    };
+  };
+
+  /** Records a state asked through the API (a row is written for start-up strategies too). */
+  const persistState = async (strategyId: string, state: StrategyRunState): Promise<void> => {
+    await persist(strategyId, async () => {
+      if (await ctx.state.setStrategyState(strategyId, state)) return;
+      const record = stored(strategyId, { state });
+      if (record) await ctx.state.saveStrategy(record);
+    });
+    ctx.strategyStates.set(strategyId, state);
+  };
+
   const view = async (strategyId: string) => {
     if (!runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
     const status: StrategyStatus = await runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
@@ -34,7 +73,8 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const definition = definitionOf(status.kind);
     return {
       ...status,
-      portfolioId: spec?.portfolioId ?? [...runtime.directory.portfolios.keys()][0] ?? '',
+      state: ctx.strategyStates.get(strategyId) ?? (status.paused ? 'paused' : 'started'),
+      portfolioId: spec?.portfolioId ?? defaultPortfolio(),
       config: definition && spec ? effectiveConfig(definition, spec.config) : {},
       configFields: definition ? kindView(definition).configFields : [],
     };
@@ -114,7 +154,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         if (error instanceof ApiError) ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: error.message } });
         throw error;
       }
+      await persist(strategyId, () => ctx.state.saveStrategy({ strategyId, kind, portfolioId: portfolioId ?? defaultPortfolio(), config: config ?? {}, state: 'started', createdBy: request.principal?.name }));
       runtime.addStrategy({ strategyId, kind, ...(config === undefined ? {} : { config }), ...(portfolioId === undefined ? {} : { portfolioId }) });
+      ctx.strategyStates.set(strategyId, 'started');
       ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'ok', details: { kind, config: config ?? {} } });
       return reply.code(201).send(await view(strategyId));
     },
@@ -146,21 +188,30 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         if (error instanceof ApiError) ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'failed', details: { reason: error.message } });
         throw error;
       }
+      const record = stored(strategyId, { config: merged });
+      if (record) await persist(strategyId, () => ctx.state.saveStrategy(record));
       await runtime.reconfigureStrategy(strategyId, request.body.config);
       ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'ok', details: { config: request.body.config } });
       return view(strategyId);
     },
   );
 
-  for (const action of ['pause', 'resume'] as const) {
+  const actions = {
+    pause: { command: 'Pause', state: 'paused', summary: 'Pause a strategy (it places nothing; kept across restarts)' },
+    resume: { command: 'Resume', state: 'started', summary: 'Resume a paused or stopped strategy' },
+    stop: { command: 'Pause', state: 'stopped', summary: 'Stop a strategy: it places nothing until started again, also after a restart (its positions and working orders stay)' },
+    start: { command: 'Resume', state: 'started', summary: 'Start a stopped or paused strategy' },
+  } as const;
+  for (const [action, { command, state, summary }] of Object.entries(actions)) {
     app.post(
       `/api/v1/strategies/:id/${action}`,
-      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary: action === 'pause' ? 'Pause a strategy (it places nothing)' : 'Resume a paused strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary, params: IdParams, response: { 200: StrategySchema, 404: err, 503: err, ...common } } },
       async (request) => {
         const ref = runtime.directory.strategies.get(request.params.id);
         if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
-        runtime.system.tell(ref, { type: action === 'pause' ? 'Pause' : 'Resume' });
-        if (action === 'pause') ctx.paused.add(request.params.id);
+        await persistState(request.params.id, state);
+        runtime.system.tell(ref, { type: command });
+        if (command === 'Pause') ctx.paused.add(request.params.id);
         else ctx.paused.delete(request.params.id);
         ctx.record(request, { action: `strategy.${action}`, target: request.params.id, outcome: 'ok' });
         return view(request.params.id);

@@ -177,8 +177,13 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       if (first || portfolioId === undefined) throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
       const risk = runtime.directory.risk;
       if (!risk) throw new ApiError(503, 'not-ready', 'the risk actor is not running');
-      ctx.manualSequence += 1;
-      const sequence = ctx.manualSequence;
+      let sequence: number;
+      try {
+        sequence = await ctx.state.nextManualSequence();
+      } catch (error) {
+        request.log.error({ err: error }, 'could not number a manual order');
+        throw new ApiError(503, 'unavailable', 'the order sequence store is unavailable; nothing was placed, try again');
+      }
       const intent: OrderIntent = {
         type: 'order-intent',
         intentId: `manual:${sequence}`,
@@ -243,13 +248,28 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   app.post(
     '/api/v1/kill-switch',
     { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Kill switch: pause every strategy', response: { 200: Type.Object({ paused: Type.Array(Type.String()) }), ...common } } },
-    (request) => {
+    async (request) => {
       const paused: string[] = [];
       for (const [id, ref] of runtime.directory.strategies) {
         runtime.system.tell(ref, { type: 'Pause' });
         ctx.paused.add(id);
+        if (ctx.strategyStates.get(id) !== 'stopped') ctx.strategyStates.set(id, 'paused');
         paused.push(id);
       }
+      // pausing never waits for the database; recording it for the next start is best effort (logged)
+      await Promise.all(
+        paused.map(async (id) => {
+          const state = ctx.strategyStates.get(id) ?? 'paused';
+          const spec = runtime.strategySpec(id);
+          try {
+            if (!(await ctx.state.setStrategyState(id, state)) && spec) {
+              await ctx.state.saveStrategy({ strategyId: id, kind: spec.kind, portfolioId: spec.portfolioId ?? [...runtime.directory.portfolios.keys()][0] ?? '', config: (spec.config ?? {}) as Record<string, unknown>, state });
+            }
+          } catch (error) {
+            app.log.error({ err: error, strategyId: id }, 'kill switch: the pause is in effect but could not be stored for the next start');
+          }
+        }),
+      );
       ctx.record(request, { action: 'kill-switch.engage', outcome: 'ok', details: { paused } });
       return { paused };
     },

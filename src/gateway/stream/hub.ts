@@ -225,8 +225,11 @@ export class StreamHub {
     if (!connection.closed && connection.socket.readyState === OPEN) connection.socket.send(JSON.stringify(message));
   }
 
-  /** Takes over an authenticated socket. */
-  attach(socket: HubSocket, principal: Principal): number {
+  /**
+   * Takes over an authenticated socket. `pending`: what the client sent while it was being
+   * authenticated (a client may subscribe right after connecting), handled in order after the welcome.
+   */
+  attach(socket: HubSocket, principal: Principal, pending: readonly string[] = []): number {
     const connection: Connection = { id: this.nextId++, socket, principal, topics: new Set(), alive: true, queue: undefined, congestedSinceMs: 0, closed: false };
     this.connections.set(connection.id, connection);
     socket.on('pong', () => (connection.alive = true));
@@ -245,6 +248,7 @@ export class StreamHub {
       this.onClientMessage(connection, text);
     });
     this.sendControl(connection, { type: 'welcome', seq: this.seq, heartbeatMs: this.options.heartbeatMs, role: principal.role });
+    for (const text of pending) if (!connection.closed) this.onClientMessage(connection, text);
     return connection.id;
   }
 
@@ -306,11 +310,12 @@ export class StreamHub {
                 resumeFrom > this.seq
                   ? `resume point ${resumeFrom} is ahead of this server (${this.seq}): it restarted`
                   : `resume point ${resumeFrom} is older than the replay buffer (from ${this.evictedUpTo + 1})`,
-              data: this.options.snapshot(topics.filter((topic) => !topic.startsWith('quotes:'))),
+              data: this.options.snapshot(topics),
             });
           }
         } else {
           this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
+          if (message.snapshot === true) this.sendControl(connection, { type: 'snapshot', seq: this.seq, reason: 'asked for', data: this.options.snapshot(topics) });
         }
         // quotes: the latest one at once
         for (const topic of topics) {

@@ -2,10 +2,13 @@
  * The WebSocket protocol of `/api/v1/stream`, shared by the server and the typed client.
  *
  * Client → server: `auth` (when no token was given in the query), `subscribe` (with
- * `resumeFrom`, the last sequence number the client saw, to resume without a gap),
+ * `resumeFrom`, the last sequence number the client saw, to resume without a gap; or with
+ * `snapshot: true` to start from a snapshot of the topics' current state),
  * `unsubscribe`, `ping`.
  * Server → client: `welcome`, `subscribed`, `event` (every one with a sequence number),
- * `snapshot` (when a resume point fell out of the replay buffer), `error`, `pong`, and a
+ * `snapshot` (asked for, or when a resume point fell out of the replay buffer: `orders` the
+ * last 500 changed, `positions`, `pnl`, `risk-alerts` the last 200, `actors` the tree, `quotes`
+ * the latest per symbol), `error`, `pong`, and a
  * close with code 4008 and a reason when the client is too slow.
  */
 
@@ -18,7 +21,7 @@ export type Topic = StaticTopic | `quotes:${string}`;
 
 export type ClientMessage =
   | { readonly type: 'auth'; readonly token: string }
-  | { readonly type: 'subscribe'; readonly topics: readonly string[]; readonly resumeFrom?: number }
+  | { readonly type: 'subscribe'; readonly topics: readonly string[]; readonly resumeFrom?: number; readonly snapshot?: boolean }
   | { readonly type: 'unsubscribe'; readonly topics: readonly string[] }
   | { readonly type: 'ping' };
 

@@ -6,6 +6,8 @@ import { CLOSE_CODES } from './protocol.js';
 
 /** How long an unauthenticated socket may wait before its `auth` message. */
 const AUTH_TIMEOUT_MS = 5_000;
+/** Messages kept while a connection is being authenticated (beyond: dropped). */
+const MAX_PENDING_MESSAGES = 16;
 
 /**
  * `GET /api/v1/stream` (WebSocket). Authenticated by `?token=` (access token or API key)
@@ -27,16 +29,25 @@ export function streamRoute(app: GatewayInstance, ctx: GatewayContext): Promise<
       },
     },
     (socket: WebSocket, request) => {
+      // what the client sends while its token is being checked (a subscribe right after connecting) waits for the hub
+      const pending: string[] = [];
+      const hold = (data: Buffer): void => {
+        if (pending.length < MAX_PENDING_MESSAGES) pending.push(data.toString('utf8'));
+      };
       const refuse = (message: string): void => {
+        socket.off('message', hold);
         ctx.record(request, { action: 'stream.connect', outcome: 'denied', details: { reason: message } });
         socket.close(CLOSE_CODES.unauthenticated, message.slice(0, 120));
       };
       const accept = (principal: Principal): void => {
-        ctx.hub.attach(socket, principal);
+        socket.off('message', hold);
+        if (socket.readyState !== socket.OPEN) return;
+        ctx.hub.attach(socket, principal, pending);
       };
-      const token = request.query.token ?? (request.principal ? undefined : undefined);
+      const token = request.query.token;
       if (request.principal) return accept(request.principal);
       if (token !== undefined) {
+        socket.on('message', hold);
         authenticate(token).then(accept, (error: unknown) => refuse(error instanceof AuthError ? error.message : 'authentication failed'));
         return;
       }
@@ -51,6 +62,7 @@ export function streamRoute(app: GatewayInstance, ctx: GatewayContext): Promise<
           message = undefined;
         }
         if (message?.type !== 'auth' || typeof message.token !== 'string') return refuse('the first message must be {"type":"auth","token":"…"}');
+        socket.on('message', hold);
         authenticate(message.token).then(accept, (error: unknown) => refuse(error instanceof AuthError ? error.message : 'authentication failed'));
       });
     },
