@@ -156,17 +156,17 @@ export function OrderTicket({ instruments, place, onPlaced, initialSymbol = '' }
           <select {...fieldProps('orderType')} value={orderType} onChange={(event) => setOrderType(event.target.value as typeof orderType)}>
             <option value="MARKET">Market</option>
             <option value="LIMIT">Limit</option>
-            <option value="SL">Stop-loss (SL)</option>
-            <option value="SL-M">Stop-loss market (SL-M)</option>
+            <option value="SL">SL</option>
+            <option value="SL-M">SL-M</option>
           </select>
           {fieldError('orderType')}
         </div>
         <div className="field">
           <label htmlFor={`${id}-product`}>Product</label>
           <select {...fieldProps('product')} value={product} onChange={(event) => setProduct(event.target.value as typeof product)}>
-            <option value="MIS">MIS (intraday)</option>
-            <option value="CNC">CNC (delivery)</option>
-            <option value="NRML">NRML</option>
+            <option value="MIS" title="intraday">MIS</option>
+            <option value="CNC" title="delivery">CNC</option>
+            <option value="NRML" title="normal (F&amp;O carry-forward)">NRML</option>
           </select>
           {fieldError('product')}
         </div>

@@ -14,6 +14,21 @@ export type PortfolioPositions = PositionsResponse['portfolios'][number];
 export type PositionRow = PortfolioPositions['positions'][number];
 export type PortfolioSummary = PortfolioPositions['summary'];
 export type Strategy = Awaited<ReturnType<TroupeClient['strategies']>>['items'][number];
+/** A setting of a strategy kind (`configFields`): the form field the desk generates for it. */
+export type ConfigField = Strategy['configFields'][number];
+/** A registered strategy kind (`GET /api/v1/strategy-kinds`). */
+export interface StrategyKind {
+  readonly kind: string;
+  readonly description: string;
+  readonly regimes?: readonly string[];
+  readonly configFields: readonly ConfigField[];
+}
+/** What the API last asked of a strategy; servers without start/stop say only `paused`. */
+export type StrategyRunState = 'started' | 'paused' | 'stopped';
+export function strategyRunState(strategy: Strategy): StrategyRunState {
+  const state = (strategy as { readonly state?: unknown }).state;
+  return state === 'started' || state === 'paused' || state === 'stopped' ? state : strategy.paused ? 'paused' : 'started';
+}
 export type Instrument = Awaited<ReturnType<TroupeClient['instruments']>>['items'][number];
 export type PlaceOrderRequest = Parameters<TroupeClient['placeOrder']>[0];
 export type CreateApiKeyRequest = Parameters<TroupeClient['createApiKey']>[0];

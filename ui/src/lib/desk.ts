@@ -5,10 +5,13 @@
  */
 import { TroupeStream, type ServerMessage, type StreamEventMessage } from '../../../src/gateway/client/index.js';
 import type { Instrument, Session } from './api.js';
-import { LiveStore } from './live-store.js';
+import { LiveStore, type RiskAlertView } from './live-store.js';
+import { network } from './ws-browser.js';
 import { portfolioTotals } from './positions.js';
 
 const BASE_TOPICS = ['orders', 'positions', 'pnl', 'risk-alerts', 'actors'] as const;
+/** Fills loaded at start for the per-strategy books: pages of 500, at most this many pages. */
+const FILL_PAGES = 10;
 /** Close code the gateway sends for a token it refuses (`CLOSE_CODES.unauthenticated`). */
 const UNAUTHENTICATED = 4401;
 
@@ -47,12 +50,49 @@ export class Desk {
     }, 1_000);
   }
 
-  /** Reloads positions and recent orders over REST (start, and after a reconnect). */
+  /** Reloads positions and recent orders over REST (start, and after a reconnect); fills and alert history in the background. */
   async reload(): Promise<void> {
     const [positions, orders] = await Promise.all([this.session.call((client) => client.positions()), this.session.call((client) => client.orders({ limit: 200 }))]);
     const atMs = Date.now();
     this.store.dispatch({ kind: 'positions', response: positions, atMs });
     this.store.dispatch({ kind: 'orders', orders: orders.items });
+    void this.loadFills().catch(() => undefined);
+    void this.loadAlerts().catch(() => undefined);
+  }
+
+  /** The session's fills, newest first, for the per-strategy books (the stream adds the later ones). */
+  private async loadFills(): Promise<void> {
+    let cursor: string | undefined;
+    for (let page = 0; page < FILL_PAGES; page += 1) {
+      const result = await this.session.call((client) => client.trades({ limit: 500, ...(cursor ? { cursor } : {}) }));
+      cursor = result.nextCursor ?? undefined;
+      const last = page === FILL_PAGES - 1;
+      this.store.dispatch({ kind: 'fills', fills: result.items, complete: cursor === undefined || !last });
+      if (cursor === undefined) return;
+    }
+  }
+
+  /** Risk alerts since the server started (`GET /api/v1/risk/alerts`); the stream adds new ones. */
+  private async loadAlerts(): Promise<void> {
+    const history = await this.session.request<{ items: Omit<RiskAlertView, 'id'>[] }>('GET', '/api/v1/risk/alerts?limit=200');
+    this.store.dispatch({ kind: 'alerts', alerts: history.items });
+  }
+
+  /**
+   * Test and support hook: closes the live socket as a network failure would (the stream
+   * reconnects by itself and resumes from the last sequence number it saw).
+   */
+  dropConnection(): boolean {
+    const socket = this.stream?.rawSocket as { close(code?: number, reason?: string): void } | undefined;
+    if (!socket) return false;
+    socket.close(4000, 'dropped on purpose');
+    return true;
+  }
+
+  /** Test and support hook: the network goes down (the live socket drops, reconnects are refused) or comes back. */
+  simulateNetwork(down: boolean): void {
+    network.down = down;
+    if (down) this.dropConnection();
   }
 
   private open(): void {

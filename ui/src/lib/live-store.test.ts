@@ -113,3 +113,51 @@ describe('portfolio totals', () => {
     expect(total).toMatchObject({ netPnlPaise: 500 + 705 - 442, equityPaise: 10_000_000 + 763, grossExposurePaise: 1_050_735, openPositions: 1 });
   });
 });
+
+describe('order lifecycle and strategy books', () => {
+  const order = (status: string, filledQuantity: number, updatedAtMs: number) => ({
+    clientOrderId: 'T1',
+    intentId: 'I1',
+    strategyId: 'ema-cross-1',
+    portfolioId: 'main',
+    symbol: 'INFY',
+    side: 'BUY',
+    orderType: 'MARKET',
+    product: 'MIS',
+    validity: 'DAY',
+    quantity: 10,
+    status,
+    filledQuantity,
+    cancelledQuantity: 0,
+    filledValuePaise: filledQuantity * 150_000,
+    createdAtMs: 1_000,
+    updatedAtMs,
+  });
+
+  it('times every step in market time from the server (never the browser clock), in stream order, once each', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => 9_999_999); // the browser's clock: never shown
+    store.ingest({ seq: 5, topic: 'orders', key: 'T1', atMs: 8_000_000, data: { event: 'submitted', order: order('OPEN', 0, 1_000) } });
+    const filled = { seq: 6, topic: 'orders', key: 'T1', atMs: 8_000_100, data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } } };
+    store.ingest(filled);
+    store.ingest(filled); // a replay after a reconnect
+    frames.runFrame();
+    const steps = store.getState().orderSteps.get('T1') ?? [];
+    expect(steps.map((step) => [step.seq, step.event, step.atMs])).toEqual([
+      [5, 'submitted', 1_000],
+      [6, 'filled', 1_500],
+    ]);
+    const book = store.getState().strategyBooks.get('ema-cross-1');
+    expect(book).toMatchObject({ fills: 1, buyQuantity: 10, turnoverPaise: 1_500_000, chargesPaise: 90, cashFlowPaise: -1_500_090, net: { INFY: 10 } });
+  });
+
+  it('books a fill once whether it came from the start-up load or the stream', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => 1);
+    store.ingest({ seq: 1, topic: 'orders', key: 'T1', atMs: 0, data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } } });
+    store.dispatch({ kind: 'fills', complete: false, fills: [{ fillId: 'F1', strategyId: 'ema-cross-1', symbol: 'INFY', side: 'BUY', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 }] });
+    frames.runFrame();
+    expect(store.getState().strategyBooks.get('ema-cross-1')?.fills).toBe(1);
+    expect(store.getState().fillsComplete).toBe(false);
+  });
+});

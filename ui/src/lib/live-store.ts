@@ -5,7 +5,8 @@
  * with `useSyncExternalStore` through selectors of its immutable parts (a part that did not
  * change keeps its identity, so its readers do not render).
  */
-import type { Order, PortfolioSummary, PositionsResponse } from './api.js';
+import { mul } from '../../../src/model/money.js';
+import type { Fill, Order, PortfolioSummary, PositionsResponse } from './api.js';
 
 /** One stream event as the gateway's protocol sends it. */
 export interface LiveEvent {
@@ -57,7 +58,10 @@ export interface LivePosition {
 }
 
 export interface OrderStep {
+  /** Market (exchange) time of the step, from the server's event: the order's update time, or the fill's time. */
   readonly atMs: number;
+  /** The stream's sequence number (steps are kept in this order). */
+  readonly seq: number;
   readonly event: string;
   readonly status: string;
   readonly filledQuantity: number;
@@ -66,6 +70,8 @@ export interface OrderStep {
 }
 
 export interface RiskAlertView {
+  /** Identifies the alert whether it came from the stream or from the history (`GET /api/v1/risk/alerts`). */
+  readonly id: string;
   readonly seq: number;
   readonly severity: 'info' | 'warning' | 'critical';
   readonly code: string;
@@ -74,6 +80,27 @@ export interface RiskAlertView {
   readonly strategyId?: string;
   readonly symbol?: string;
 }
+
+/** What a strategy's fills add up to (exact paise); the desk marks `net` to the live quotes. */
+export interface StrategyBook {
+  readonly strategyId: string;
+  readonly fills: number;
+  readonly buyQuantity: number;
+  readonly sellQuantity: number;
+  /** Σ quantity × price over fills. */
+  readonly turnoverPaise: number;
+  readonly chargesPaise: number;
+  /** Σ −signed quantity × price − charges: cash the fills brought in (negative after buying). */
+  readonly cashFlowPaise: number;
+  /** Net quantity per symbol. */
+  readonly net: Readonly<Record<string, number>>;
+  /** The last fill price per symbol (a mark when the desk has no quote). */
+  readonly lastPricePaise: Readonly<Record<string, number>>;
+  readonly lastFillAtMs: number;
+}
+
+/** A fill as the desk keeps it for the per-strategy books. */
+export type FillView = Pick<Fill, 'fillId' | 'strategyId' | 'symbol' | 'side' | 'quantity' | 'pricePaise' | 'chargesPaise' | 'atMs'>;
 
 export interface ActorEventView {
   readonly seq: number;
@@ -113,6 +140,10 @@ export interface LiveState {
   readonly alerts: readonly RiskAlertView[];
   /** Newest first. */
   readonly actorEvents: readonly ActorEventView[];
+  /** Per-strategy figures from the fills the desk has seen (loaded at start, then streamed). */
+  readonly strategyBooks: ReadonlyMap<string, StrategyBook>;
+  /** False when the start-up load stopped before the session's oldest fill (the books then cover the newest fills only). */
+  readonly fillsComplete: boolean;
   /** Frames flushed so far (diagnostics). */
   readonly flushes: number;
   /** Stream events applied so far (diagnostics). */
@@ -124,6 +155,8 @@ export type LiveAction =
   | { readonly kind: 'connection'; readonly status: ConnectionStatus; readonly detail?: string; readonly atMs: number }
   | { readonly kind: 'positions'; readonly response: PositionsResponse; readonly atMs: number }
   | { readonly kind: 'orders'; readonly orders: readonly Order[] }
+  | { readonly kind: 'alerts'; readonly alerts: readonly Omit<RiskAlertView, 'id'>[] }
+  | { readonly kind: 'fills'; readonly fills: readonly FillView[]; readonly complete: boolean }
   | { readonly kind: 'pnl'; readonly portfolioId: string; readonly summary: PortfolioSummary; readonly atMs: number }
   | { readonly kind: 'equity'; readonly portfolioId: string; readonly equityPaise: number; readonly atMs: number }
   | { readonly kind: 'snapshot'; readonly data: Readonly<Record<string, unknown>>; readonly atMs: number };
@@ -148,6 +181,8 @@ export function emptyState(nowMs = 0): LiveState {
     equity: new Map(),
     alerts: [],
     actorEvents: [],
+    strategyBooks: new Map(),
+    fillsComplete: true,
     flushes: 0,
     eventsApplied: 0,
   };
@@ -201,6 +236,8 @@ export class LiveStore {
   private pending: LiveAction[] = [];
   private scheduled = false;
   private readonly listeners = new Set<() => void>();
+  /** Fill ids already in the strategy books (the start-up load and the stream overlap). */
+  private readonly seenFills = new Set<string>();
 
   constructor(
     private readonly schedule: FrameScheduler = animationFrameScheduler,
@@ -245,7 +282,7 @@ export class LiveStore {
     if (this.pending.length === 0) return;
     const actions = this.pending;
     this.pending = [];
-    this.state = reduce(this.state, actions, this.now());
+    this.state = reduce(this.state, actions, this.now(), this.seenFills);
     for (const listener of this.listeners) listener();
   }
 }
@@ -265,8 +302,30 @@ export function isBehind(candidate: Order, known: Order): boolean {
   return candidate.updatedAtMs < known.updatedAtMs;
 }
 
-/** Applies a batch of actions; copies each part of the state at most once per batch. */
-export function reduce(previous: LiveState, actions: readonly LiveAction[], nowMs: number): LiveState {
+/** Adds one fill to a strategy's book (exact integer paise). */
+export function addFillToBook(book: StrategyBook | undefined, fill: FillView): StrategyBook {
+  const signed = fill.side === 'BUY' ? fill.quantity : -fill.quantity;
+  const value = mul(fill.quantity, fill.pricePaise);
+  const net = book?.net[fill.symbol] ?? 0;
+  return {
+    strategyId: fill.strategyId,
+    fills: (book?.fills ?? 0) + 1,
+    buyQuantity: (book?.buyQuantity ?? 0) + (signed > 0 ? fill.quantity : 0),
+    sellQuantity: (book?.sellQuantity ?? 0) + (signed < 0 ? fill.quantity : 0),
+    turnoverPaise: (book?.turnoverPaise ?? 0) + value,
+    chargesPaise: (book?.chargesPaise ?? 0) + fill.chargesPaise,
+    cashFlowPaise: (book?.cashFlowPaise ?? 0) - (signed > 0 ? value : -value) - fill.chargesPaise,
+    net: { ...book?.net, [fill.symbol]: net + signed },
+    lastPricePaise: { ...book?.lastPricePaise, [fill.symbol]: fill.pricePaise },
+    lastFillAtMs: Math.max(book?.lastFillAtMs ?? 0, fill.atMs),
+  };
+}
+
+/**
+ * Applies a batch of actions; copies each part of the state at most once per batch.
+ * `seenFills` remembers the fills already booked (a fill comes once from REST and once from the stream).
+ */
+export function reduce(previous: LiveState, actions: readonly LiveAction[], nowMs: number, seenFills: Set<string> = new Set()): LiveState {
   let connection = previous.connection;
   let quotes: Map<string, LiveQuote> | undefined;
   let orders: Map<string, Order> | undefined;
@@ -274,9 +333,22 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
   let positions: Map<string, LivePosition> | undefined;
   let pnl: Map<string, { summary: PortfolioSummary; atMs: number }> | undefined;
   let equity: Map<string, readonly EquityPoint[]> | undefined;
-  let alerts: RiskAlertView[] | undefined;
   let actorEvents: ActorEventView[] | undefined;
+  let strategyBooks: Map<string, StrategyBook> | undefined;
+  let fillsComplete = previous.fillsComplete;
   let eventsApplied = previous.eventsApplied;
+
+  /** Alerts of this batch; merged once at the end (a burst of refusals costs one sort, not one copy each). */
+  const newAlerts: RiskAlertView[] = [];
+  const addAlert = (alert: Omit<RiskAlertView, 'id'>): void => {
+    newAlerts.push({ ...alert, id: `${alert.atMs}|${alert.code}|${alert.strategyId ?? ''}|${alert.symbol ?? ''}|${alert.message}` });
+  };
+  const bookFill = (fill: FillView): void => {
+    if (seenFills.has(fill.fillId)) return;
+    seenFills.add(fill.fillId);
+    strategyBooks ??= new Map(previous.strategyBooks);
+    strategyBooks.set(fill.strategyId, addFillToBook(strategyBooks.get(fill.strategyId), fill));
+  };
 
   const setOrder = (order: Order, step?: OrderStep): void => {
     orders ??= new Map(previous.orders);
@@ -285,7 +357,7 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
     if (step) {
       orderSteps ??= new Map(previous.orderSteps);
       const steps = orderSteps.get(order.clientOrderId) ?? [];
-      orderSteps.set(order.clientOrderId, [...steps, step].slice(-MAX_ORDER_STEPS));
+      if (!steps.some((known) => known.seq === step.seq)) orderSteps.set(order.clientOrderId, [...steps, step].sort((a, b) => a.seq - b.seq).slice(-MAX_ORDER_STEPS));
     }
   };
   const setPosition = (position: LivePosition): void => {
@@ -329,6 +401,13 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
       case 'orders':
         for (const order of action.orders) setOrder(order);
         break;
+      case 'alerts':
+        for (const alert of action.alerts) addAlert(alert);
+        break;
+      case 'fills':
+        for (const fill of action.fills) bookFill(fill);
+        if (!action.complete) fillsComplete = false;
+        break;
       case 'pnl':
         setPnl(action.portfolioId, action.summary, action.atMs);
         break;
@@ -362,8 +441,23 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
           const order = data.order as Order | undefined;
           if (!order) break;
           const fill = isRecord(data.fill) ? data.fill : undefined;
+          const fillAtMs = fill && typeof fill.atMs === 'number' ? fill.atMs : undefined;
+          if (fill && typeof fill.fillId === 'string') {
+            bookFill({
+              fillId: fill.fillId,
+              strategyId: order.strategyId,
+              symbol: order.symbol,
+              side: order.side,
+              quantity: Number(fill.quantity),
+              pricePaise: Number(fill.pricePaise),
+              chargesPaise: Number(fill.chargesPaise),
+              atMs: fillAtMs ?? order.updatedAtMs,
+            });
+          }
           setOrder(order, {
-            atMs: event.atMs,
+            // market time from the server's event (never the browser's clock): the fill's time, else the order's update time
+            atMs: fillAtMs ?? order.updatedAtMs,
+            seq: event.seq,
             event: typeof data.event === 'string' ? data.event : 'updated',
             status: order.status,
             filledQuantity: order.filledQuantity,
@@ -379,8 +473,7 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
         } else if (event.topic === 'pnl') {
           if (typeof data.portfolioId === 'string' && isRecord(data.summary)) setPnl(data.portfolioId, data.summary as unknown as PortfolioSummary, event.atMs);
         } else if (event.topic === 'risk-alerts') {
-          alerts ??= [...previous.alerts];
-          alerts.unshift({
+          addAlert({
             seq: event.seq,
             severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
             code: typeof data.code === 'string' ? data.code : 'alert',
@@ -413,11 +506,29 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
     positions: positions ?? previous.positions,
     pnl: pnl ?? previous.pnl,
     equity: equity ?? previous.equity,
-    alerts: alerts ? alerts.slice(0, MAX_ALERTS) : previous.alerts,
+    alerts: newAlerts.length > 0 ? mergeAlerts(previous.alerts, newAlerts) : previous.alerts,
     actorEvents: actorEvents ? actorEvents.slice(0, MAX_ACTOR_EVENTS) : previous.actorEvents,
+    strategyBooks: strategyBooks ?? previous.strategyBooks,
+    fillsComplete,
     flushes: previous.flushes + 1,
     eventsApplied,
   };
+}
+
+/** Newest first by market time, each alert once (the history and the stream overlap), at most {@link MAX_ALERTS}. */
+function mergeAlerts(previous: readonly RiskAlertView[], added: readonly RiskAlertView[]): readonly RiskAlertView[] {
+  const sorted = [...added].sort((a, b) => b.atMs - a.atMs || b.seq - a.seq);
+  const seen = new Set<string>();
+  const merged: RiskAlertView[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < MAX_ALERTS && (i < sorted.length || j < previous.length)) {
+    const next = j >= previous.length || (i < sorted.length && sorted[i]!.atMs >= previous[j]!.atMs) ? sorted[i++]! : previous[j++]!;
+    if (seen.has(next.id)) continue;
+    seen.add(next.id);
+    merged.push(next);
+  }
+  return merged;
 }
 
 function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown>, nowMs: number): void {

@@ -1,6 +1,6 @@
 /** Positions marked to the live quotes, in exact paise (integer arithmetic from the model). */
 import { divRound, mul } from '../../../src/model/money.js';
-import type { LivePosition, LiveQuote, LiveState } from './live-store.js';
+import type { LivePosition, LiveQuote, LiveState, StrategyBook } from './live-store.js';
 
 export interface MarkedPosition extends LivePosition {
   readonly key: string;
@@ -81,4 +81,39 @@ export function portfolioTotals(state: Pick<LiveState, 'positions' | 'quotes' | 
     total.equityPaise = (initialCash.get(total.portfolioId) ?? 0) + total.netPnlPaise;
   }
   return [...totals.values()];
+}
+
+export interface StrategyPerformance {
+  readonly strategyId: string;
+  readonly fills: number;
+  readonly turnoverPaise: number;
+  readonly chargesPaise: number;
+  /** Cash from the fills plus the open quantities marked to the live quotes (charges included). */
+  readonly netPnlPaise: number;
+  /** Σ |net| × mark over the strategy's own open positions. */
+  readonly openValuePaise: number;
+  readonly openSymbols: number;
+}
+
+/** A strategy's figures from its fills, its open quantities marked to the latest quotes (exact paise). */
+export function strategyPerformance(book: StrategyBook, quotes: ReadonlyMap<string, Pick<LiveQuote, 'ltpPaise'>>): StrategyPerformance {
+  let marked = 0;
+  let openValue = 0;
+  let openSymbols = 0;
+  for (const [symbol, net] of Object.entries(book.net)) {
+    if (net === 0) continue;
+    const mark = quotes.get(symbol)?.ltpPaise ?? book.lastPricePaise[symbol] ?? 0;
+    marked += mul(net, mark);
+    openValue += Math.abs(mul(net, mark));
+    openSymbols += 1;
+  }
+  return {
+    strategyId: book.strategyId,
+    fills: book.fills,
+    turnoverPaise: book.turnoverPaise,
+    chargesPaise: book.chargesPaise,
+    netPnlPaise: book.cashFlowPaise + marked,
+    openValuePaise: openValue,
+    openSymbols,
+  };
 }

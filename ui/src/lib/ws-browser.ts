@@ -6,7 +6,18 @@
  */
 type Listener = (...args: unknown[]) => void;
 
+/**
+ * Test and support hook: while `down`, new sockets connect nowhere (refused at once, as if the
+ * network were down), so the stream's reconnect and resume can be exercised in a real browser.
+ */
+export const network = { down: false };
+const NOWHERE = 'ws://127.0.0.1:9/network-down';
+
 export class WebSocket extends globalThis.WebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(network.down ? NOWHERE : url, protocols);
+  }
+
   on(event: 'open' | 'message' | 'error' | 'close', listener: Listener): this {
     switch (event) {
       case 'message':

@@ -39,7 +39,7 @@ function Users() {
     <section className="panel" aria-label="Users">
       <h2>Users</h2>
       {users.error ? <p className="field-error">{users.error}</p> : null}
-      <table className="grid">
+      <table className="grid" data-testid="users-table">
         <thead>
           <tr>
             <th>User</th>
@@ -50,7 +50,7 @@ function Users() {
         </thead>
         <tbody>
           {(users.data?.items ?? []).map((user) => (
-            <tr key={user.id}>
+            <tr key={user.id} data-user={user.username}>
               <td>{user.username}</td>
               <td>{user.role}</td>
               <td>{dateTime(user.createdAtMs)}</td>
@@ -75,7 +75,11 @@ function Users() {
           </select>
         </label>
         <button type="submit">Create user</button>
-        {message ? <span className="small">{message}</span> : null}
+        {message ? (
+          <span className="small" role="status" data-testid="user-message">
+            {message}
+          </span>
+        ) : null}
       </form>
     </section>
   );
@@ -113,7 +117,7 @@ function ApiKeys() {
     <section className="panel" aria-label="API keys">
       <h2>API keys</h2>
       {shown ? (
-        <div className="banner banner-info" role="status">
+        <div className="banner banner-info" role="status" data-testid="new-key">
           New key (shown only now — copy it): <code className="mono">{shown}</code>{' '}
           <button type="button" onClick={() => setShown(undefined)}>
             Done
@@ -121,7 +125,7 @@ function ApiKeys() {
         </div>
       ) : null}
       {keys.error ? <p className="field-error">{keys.error}</p> : null}
-      <table className="grid">
+      <table className="grid" data-testid="keys-table">
         <thead>
           <tr>
             <th>Name</th>
@@ -134,7 +138,7 @@ function ApiKeys() {
         </thead>
         <tbody>
           {(keys.data?.items ?? []).map((key) => (
-            <tr key={key.id}>
+            <tr key={key.id} data-key={key.name} data-revoked={String(key.revokedAtMs !== null)}>
               <td>{key.name}</td>
               <td>{key.role}</td>
               <td>{dateTime(key.createdAtMs)}</td>

@@ -2,7 +2,7 @@ import { memo, useMemo, useState } from 'react';
 import { CandleChart } from '../components/charts.js';
 import { useStale } from '../components/connection-indicator.js';
 import { Sparkline } from '../components/sparkline.js';
-import type { Fill, Instrument, Page } from '../lib/api.js';
+import type { Fill, Instrument, Order, Page } from '../lib/api.js';
 import type { LiveQuote } from '../lib/live-store.js';
 import { ago, changeBasisPoints, percentFromBasisPoints, quantity, rupees, signedRupees, tone } from '../lib/format.js';
 import { useDesk, useLive, useNow, useRemote } from '../lib/hooks.js';
@@ -94,18 +94,50 @@ const QuoteRow = memo(function QuoteRow({ instrument, quote, selected, stale, st
   );
 });
 
+const EMPTY_ORDERS: readonly Order[] = [];
+
 function SymbolChart({ symbol }: { readonly symbol: string }) {
   const { desk } = useDesk();
   const quote = useLive((state) => state.quotes.get(symbol));
+  const liveOrders = useLive((state) => state.orders);
+  const [strategy, setStrategy] = useState('');
   const trades = useRemote<Page<Fill>>((session) => session.call((client) => client.trades({ symbol, limit: 200 })), [symbol], 10_000);
-  const fills = useMemo(() => (trades.data?.items ?? []).map((fill) => ({ atMs: fill.atMs, side: fill.side, quantity: fill.quantity, pricePaise: fill.pricePaise })), [trades.data]);
+  const history = useRemote<Page<Order>>((session) => session.call((client) => client.orders({ symbol, limit: 200 })), [symbol], 10_000);
+  // the strategies' orders on this symbol (their signals): the REST history merged with the stream's
+  const orders = useMemo(() => {
+    const byId = new Map((history.data?.items ?? EMPTY_ORDERS).map((order) => [order.clientOrderId, order]));
+    for (const order of liveOrders.values()) if (order.symbol === symbol) byId.set(order.clientOrderId, order);
+    return [...byId.values()];
+  }, [history.data, liveOrders, symbol]);
+  const strategies = useMemo(() => [...new Set([...orders.map((order) => order.strategyId), ...(trades.data?.items ?? []).map((fill) => fill.strategyId)])].sort(), [orders, trades.data]);
+  const signals = useMemo(
+    () => orders.filter((order) => order.strategyId !== 'manual' && (strategy === '' || order.strategyId === strategy)).map((order) => ({ atMs: order.createdAtMs, side: order.side, quantity: order.quantity, strategyId: order.strategyId })),
+    [orders, strategy],
+  );
+  const fills = useMemo(
+    () => (trades.data?.items ?? []).filter((fill) => strategy === '' || fill.strategyId === strategy).map((fill) => ({ atMs: fill.atMs, side: fill.side, quantity: fill.quantity, pricePaise: fill.pricePaise })),
+    [trades.data, strategy],
+  );
   const instrument = desk.instruments.find((candidate) => candidate.symbol === symbol);
   const last = quote?.ltpPaise ?? instrument?.lastPricePaise ?? null;
   return (
     <section className="panel" aria-label={`${symbol} chart`}>
-      <h2>
-        {symbol} <span className="muted small">{instrument?.name}</span>
-      </h2>
+      <div className="panel-head">
+        <h2>
+          {symbol} <span className="muted small">{instrument?.name}</span>
+        </h2>
+        <label className="small muted">
+          Marks for{' '}
+          <select value={strategy} onChange={(event) => setStrategy(event.target.value)} aria-label="Strategy whose signals and fills are marked">
+            <option value="">every strategy</option>
+            {strategies.map((id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       <div className="chart-head">
         <span className="big num">{rupees(last)}</span>
         {instrument && last !== null ? (
@@ -114,9 +146,10 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
           </span>
         ) : null}
       </div>
-      <CandleChart candles={quote?.candles ?? []} fills={fills} />
-      <p className="muted small">
-        One-minute candles (market time) built from the live quotes since this page opened, volume below; arrows mark this session&apos;s fills ({fills.length}).
+      <CandleChart candles={quote?.candles ?? []} fills={fills} signals={signals} />
+      <p className="muted small legend">
+        <span className="legend-dot buy" /> <span className="legend-dot sell" /> signal (an order a strategy placed) · ▲ buy fill · ▼ sell fill. One-minute candles in market time (IST) from the live quotes since
+        this page opened, volume below; {signals.length} signal{signals.length === 1 ? '' : 's'}, {fills.length} fill{fills.length === 1 ? '' : 's'} this session.
         {trades.error ? ` Fills unavailable: ${trades.error}` : ''}
       </p>
     </section>

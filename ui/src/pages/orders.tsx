@@ -333,20 +333,22 @@ function OrderDetail({ id, onClose }: { readonly id: string; readonly onClose: (
             <dt>Broker id</dt>
             <dd className="mono">{order.brokerOrderId ?? '—'}</dd>
           </dl>
-          <h3>Lifecycle</h3>
-          <ol className="lifecycle">
-            <li>
+          <h3>
+            Lifecycle <span className="muted small">(market time, IST)</span>
+          </h3>
+          <ol className="lifecycle" data-testid="lifecycle">
+            <li data-at={order.createdAtMs}>
               <span className="muted">{dateTime(order.createdAtMs)}</span> created
             </li>
-            {(steps ?? []).map((step, index) => (
-              <li key={index}>
+            {(steps ?? []).map((step) => (
+              <li key={step.seq} data-at={step.atMs}>
                 <span className="muted">{dateTime(step.atMs)}</span> {step.event}: <strong>{step.status}</strong>
                 {step.fill ? ` — ${quantity(step.fill.quantity)} @ ${rupees(step.fill.pricePaise)} (charges ${rupees(step.fill.chargesPaise)})` : ''}
                 {step.message ? ` — ${step.message}` : ''}
               </li>
             ))}
             {!steps || steps.length === 0 ? (
-              <li>
+              <li data-at={order.updatedAtMs}>
                 <span className="muted">{dateTime(order.updatedAtMs)}</span> last update: <strong>{order.status}</strong>
               </li>
             ) : null}

@@ -102,7 +102,7 @@ export function OverviewPage() {
           ) : (
             <ul className="alerts">
               {alerts.slice(0, 6).map((alert) => (
-                <li key={alert.seq} className={`alert alert-${alert.severity}`}>
+                <li key={alert.id} className={`alert alert-${alert.severity}`}>
                   <span className="muted small">{clock(alert.atMs)}</span> <strong>{alert.code}</strong> {alert.message}
                 </li>
               ))}

@@ -1,74 +1,242 @@
 import { useState } from 'react';
+import { useStale } from '../components/connection-indicator.js';
 import { roleAtLeast } from '../lib/api.js';
 import { humanise } from '../lib/errors.js';
-import { dateTime } from '../lib/format.js';
-import { useDesk, useLive } from '../lib/hooks.js';
+import { ago, dateTime, quantity, rupees, signedRupees } from '../lib/format.js';
+import { useDesk, useLive, useNow, useRemote } from '../lib/hooks.js';
+
+const ALERTS_PER_PAGE = 20;
+
+export interface Utilisation {
+  readonly id: string;
+  readonly label: string;
+  readonly unit: 'paise' | 'shares' | 'orders/s';
+  readonly used: number;
+  readonly limit: number;
+  readonly portfolioId?: string;
+  readonly detail?: string;
+}
+
+export interface RiskResponse {
+  readonly limits: {
+    readonly maxOrderValuePaise: number;
+    readonly maxOrderQuantity: number;
+    readonly maxPositionQuantity: number;
+    readonly maxOrdersPerSecond: number;
+    readonly maxOrdersPerSecondPerStrategy: number;
+    readonly maxGrossExposurePaise: number;
+    readonly maxNetExposurePaise: number;
+    readonly maxDailyLossPaise: number;
+    readonly fatFingerBps: number;
+  };
+  readonly utilisation: readonly Utilisation[];
+  readonly killSwitch: { readonly portfolioId: string; readonly trippedAtMs: number; readonly dayPnlPaise: number; readonly maxDailyLossPaise: number; readonly message: string } | null;
+  readonly approved: number;
+  readonly rejected: number;
+  readonly pausedStrategies: readonly string[];
+  readonly atMs: number;
+}
+
+/** Share of a limit in use, in whole percent (integer arithmetic; capped at 999 for display). */
+export function usedPercent(used: number, limit: number): number {
+  if (limit <= 0) return used > 0 ? 999 : 0;
+  return Math.min(999, Math.floor((Math.abs(used) * 100) / limit));
+}
+
+function amount(unit: Utilisation['unit'], value: number): string {
+  if (unit === 'paise') return rupees(value);
+  return `${quantity(value)}${unit === 'shares' ? ' sh' : '/s'}`;
+}
+
+/** A limit and how much of it is used: a bar (green, amber from 75 %, red from 90 %) with the figures in words. */
+export function UtilisationBar({ item }: { readonly item: Utilisation }) {
+  const percent = usedPercent(item.used, item.limit);
+  const level = percent >= 90 ? 'high' : percent >= 75 ? 'medium' : 'low';
+  return (
+    <div className="util" data-testid="utilisation" data-limit={item.id} data-percent={percent}>
+      <div className="util-head">
+        <span>
+          {item.label}
+          {item.detail ? <span className="muted small"> · {item.detail}</span> : null}
+        </span>
+        <span className="num">
+          {amount(item.unit, item.used)} <span className="muted">of {amount(item.unit, item.limit)}</span>
+        </span>
+      </div>
+      <div className={`util-track util-${level}`} role="meter" aria-label={item.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.min(100, percent)} aria-valuetext={`${percent}% used`}>
+        <div className="util-fill" style={{ width: `${Math.min(100, percent)}%` }} />
+      </div>
+      <div className="util-percent num small">{percent}%</div>
+    </div>
+  );
+}
 
 export function RiskPage() {
   const { session } = useDesk();
   const alerts = useLive((state) => state.alerts);
+  const stale = useStale();
+  const risk = useRemote<RiskResponse>((current) => current.request<RiskResponse>('GET', '/api/v1/risk'), [], 5_000);
+  const now = useNow();
   const [severity, setSeverity] = useState('');
+  const [alertPage, setAlertPage] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [message, setMessage] = useState<string | undefined>();
+  const isAdmin = roleAtLeast(session.role, 'admin');
   const shown = alerts.filter((alert) => severity === '' || alert.severity === severity);
+
   const engage = async (): Promise<void> => {
     setConfirming(false);
     try {
       const result = await session.request<{ paused: string[] }>('POST', '/api/v1/kill-switch');
       setMessage(`Kill switch engaged: paused ${result.paused.length} strateg${result.paused.length === 1 ? 'y' : 'ies'} (${result.paused.join(', ') || 'none'}). Resume them on the Strategies page.`);
+      risk.reload();
     } catch (error) {
       setMessage(humanise(error));
     }
   };
+  const reset = async (): Promise<void> => {
+    try {
+      await session.request<{ reset: boolean }>('POST', '/api/v1/risk/kill-switch/reset');
+      setMessage('Trading re-armed. If the day’s loss is still past the limit, the kill switch trips again at once.');
+      risk.reload();
+    } catch (error) {
+      setMessage(humanise(error));
+    }
+  };
+
+  const data = risk.data;
+  const groups = new Map<string, Utilisation[]>();
+  for (const item of data?.utilisation ?? []) {
+    const key = item.portfolioId ? `Portfolio ${item.portfolioId}` : 'Order rate';
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+
   return (
-    <div className="page">
+    <div className={`page${stale ? ' stale' : ''}`}>
       <h1>Risk</h1>
-      {roleAtLeast(session.role, 'admin') ? (
-        <section className="panel kill-switch" aria-label="Kill switch">
-          <h2>Kill switch</h2>
-          <p>Pauses every strategy at once: they place no new orders. Open orders stay open; cancel them on the Orders page.</p>
-          {confirming ? (
-            <div role="alertdialog" aria-label="Confirm kill switch" className="confirm">
-              <strong>Pause all strategies now?</strong>{' '}
-              <button type="button" className="danger" onClick={() => void engage()} autoFocus>
-                Yes, pause everything
-              </button>{' '}
-              <button type="button" onClick={() => setConfirming(false)}>
-                No
+      {risk.error ? (
+        <div className="banner banner-error" role="alert">
+          Risk figures unavailable: {risk.error} {data ? `Showing those from ${ago(risk.loadedAtMs, now)}.` : ''}
+        </div>
+      ) : null}
+      {data?.killSwitch ? (
+        <div className="banner banner-error" role="alert" data-testid="kill-switch-tripped">
+          <strong>Trading halted by the daily-loss kill switch</strong> at {dateTime(data.killSwitch.trippedAtMs)}: {data.killSwitch.message}. Every new order is refused.
+          {isAdmin ? (
+            <>
+              {' '}
+              <button type="button" className="warning" onClick={() => void reset()}>
+                Re-arm trading
               </button>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+      <div className="columns">
+        <section className="panel grow" aria-label="Limits and utilisation">
+          <h2>
+            Limits and utilisation <span className="muted small">{data ? `market time ${dateTime(data.atMs)} · updated ${ago(risk.loadedAtMs, now)}` : risk.loading ? 'loading…' : ''}</span>
+          </h2>
+          {[...groups].map(([title, items]) => (
+            <div key={title} className="util-group">
+              <h3>{title}</h3>
+              {items.map((item) => (
+                <UtilisationBar key={`${item.portfolioId ?? ''}:${item.id}`} item={item} />
+              ))}
             </div>
-          ) : (
-            <button type="button" className="danger" onClick={() => setConfirming(true)}>
-              Engage kill switch…
-            </button>
-          )}
-          {message ? (
-            <p role="status" className="small">
-              {message}
-            </p>
+          ))}
+          {data ? (
+            <>
+              <h3>Per-order limits</h3>
+              <dl className="facts limits" data-testid="order-limits">
+                <dt>Order value</dt>
+                <dd className="num">{rupees(data.limits.maxOrderValuePaise)}</dd>
+                <dt>Order quantity</dt>
+                <dd className="num">{quantity(data.limits.maxOrderQuantity)} sh</dd>
+                <dt>Fat finger (distance from last price)</dt>
+                <dd className="num">{(data.limits.fatFingerBps / 100).toFixed(2)}%</dd>
+                <dt>Intents approved / refused</dt>
+                <dd className="num">
+                  {quantity(data.approved)} / {quantity(data.rejected)}
+                </dd>
+              </dl>
+            </>
           ) : null}
         </section>
-      ) : null}
+        <aside className="side">
+          {isAdmin ? (
+            <section className="panel kill-switch" aria-label="Kill switch">
+              <h2>Kill switch</h2>
+              <p>Pauses every strategy at once: they place no new orders. Open orders stay open; cancel them on the Orders page.</p>
+              {data && data.pausedStrategies.length > 0 ? <p className="small muted">Paused or stopped now: {data.pausedStrategies.join(', ')}</p> : null}
+              {confirming ? (
+                <div role="alertdialog" aria-label="Confirm kill switch" className="confirm">
+                  <strong>Pause all strategies now?</strong>{' '}
+                  <button type="button" className="danger" onClick={() => void engage()} autoFocus>
+                    Yes, pause everything
+                  </button>{' '}
+                  <button type="button" onClick={() => setConfirming(false)}>
+                    No
+                  </button>
+                </div>
+              ) : (
+                <button type="button" className="danger" onClick={() => setConfirming(true)}>
+                  Engage kill switch…
+                </button>
+              )}
+              {message ? (
+                <p role="status" className="small" data-testid="kill-switch-message">
+                  {message}
+                </p>
+              ) : null}
+            </section>
+          ) : null}
+          {data ? (
+            <section className="panel" aria-label="Daily loss">
+              <h2>Day</h2>
+              <dl className="facts">
+                {data.utilisation
+                  .filter((item) => item.id === 'maxDailyLossPaise')
+                  .map((item) => (
+                    <div key={item.portfolioId} className="contents">
+                      <dt>Loss today · {item.portfolioId}</dt>
+                      <dd className="num">{item.used === 0 ? 'none' : signedRupees(-item.used)}</dd>
+                    </div>
+                  ))}
+                <dt>Kill switch trips at a loss of</dt>
+                <dd className="num">{rupees(data.limits.maxDailyLossPaise)}</dd>
+              </dl>
+            </section>
+          ) : null}
+        </aside>
+      </div>
       <section className="panel" aria-label="Risk alerts">
         <div className="filters">
-          <h2>Alerts this session</h2>
+          <h2>Alert history</h2>
           <label>
             Severity{' '}
-            <select value={severity} onChange={(event) => setSeverity(event.target.value)}>
+            <select
+              value={severity}
+              onChange={(event) => {
+                setSeverity(event.target.value);
+                setAlertPage(0);
+              }}
+            >
               <option value="">All</option>
               <option value="critical">Critical</option>
               <option value="warning">Warning</option>
               <option value="info">Info</option>
             </select>
           </label>
+          <span className="muted small">the newest {alerts.length} since the server started</span>
         </div>
         {shown.length === 0 ? (
-          <p className="muted">No risk alerts since this page opened. Refused orders and limit breaches appear here as they happen.</p>
+          <p className="muted">No risk alerts. Refused orders and limit breaches appear here as they happen.</p>
         ) : (
           <table className="grid" data-testid="alerts-table">
             <thead>
               <tr>
-                <th>Time</th>
+                <th>Time (IST)</th>
                 <th>Severity</th>
                 <th>Code</th>
                 <th>Message</th>
@@ -77,9 +245,9 @@ export function RiskPage() {
               </tr>
             </thead>
             <tbody>
-              {shown.map((alert) => (
-                <tr key={alert.seq} className={`alert-${alert.severity}`}>
-                  <td>{dateTime(alert.atMs)}</td>
+              {shown.slice(alertPage * ALERTS_PER_PAGE, (alertPage + 1) * ALERTS_PER_PAGE).map((alert) => (
+                <tr key={alert.id} className={alert.severity === 'critical' ? 'alert-critical' : ''}>
+                  <td className="nowrap">{dateTime(alert.atMs)}</td>
                   <td>
                     <span className={`badge severity-${alert.severity}`}>{alert.severity}</span>
                   </td>
@@ -92,10 +260,19 @@ export function RiskPage() {
             </tbody>
           </table>
         )}
-      </section>
-      <section className="panel">
-        <h2>Limits and utilisation</h2>
-        <p className="muted">The gateway does not expose the risk limits or their utilisation yet; they will show here when it does.</p>
+        {shown.length > ALERTS_PER_PAGE ? (
+          <nav className="pager" aria-label="Alert pages">
+            <button type="button" disabled={alertPage === 0} onClick={() => setAlertPage(alertPage - 1)}>
+              ← Newer
+            </button>
+            <span className="muted">
+              Page {alertPage + 1} of {Math.ceil(shown.length / ALERTS_PER_PAGE)}
+            </span>
+            <button type="button" disabled={(alertPage + 1) * ALERTS_PER_PAGE >= shown.length} onClick={() => setAlertPage(alertPage + 1)}>
+              Older →
+            </button>
+          </nav>
+        ) : null}
       </section>
     </div>
   );

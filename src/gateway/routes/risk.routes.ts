@@ -1,0 +1,209 @@
+import { Type, type Static } from 'typebox';
+import type { ActorRef } from '../../actors/core/index.js';
+import type { RiskManagerCommand, RiskReport } from '../../actors/risk/risk-manager.protocol.js';
+import type { RiskAlert } from '../../model/index.js';
+import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../../risk/risk-manager.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const ASK_TIMEOUT_MS = 2_000;
+/** Risk alerts kept for `GET /api/v1/risk/alerts` (since the process started). */
+const ALERT_HISTORY = 500;
+/** Order timestamps kept to count orders in the last market second. */
+const RATE_WINDOW_MS = 1_000;
+
+const Utilisation = Type.Object({
+  id: Type.String({ description: 'the limit, as in `limits`' }),
+  label: Type.String(),
+  unit: Type.Enum(['paise', 'shares', 'orders/s']),
+  used: Type.Number({ description: 'how much of the limit is in use now (paise, shares or orders in the last market second)' }),
+  limit: Type.Number(),
+  portfolioId: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String({ description: 'what the figure is about, e.g. the symbol or strategy nearest its limit' })),
+});
+
+const KillSwitch = Type.Object({
+  portfolioId: Type.String(),
+  trippedAtMs: Type.Integer(),
+  dayPnlPaise: Type.Integer(),
+  maxDailyLossPaise: Type.Integer(),
+  message: Type.String(),
+});
+
+const RiskResponse = Type.Object({
+  limits: Type.Object({
+    maxOrderValuePaise: Type.Integer(),
+    maxOrderQuantity: Type.Integer(),
+    maxPositionQuantity: Type.Integer(),
+    maxOrdersPerSecond: Type.Integer(),
+    maxOrdersPerSecondPerStrategy: Type.Integer(),
+    maxGrossExposurePaise: Type.Integer(),
+    maxNetExposurePaise: Type.Integer(),
+    maxDailyLossPaise: Type.Integer(),
+    fatFingerBps: Type.Integer(),
+  }),
+  utilisation: Type.Array(Utilisation),
+  killSwitch: Type.Union([KillSwitch, Type.Null()], { description: 'the daily-loss kill switch of the risk manager, when tripped' }),
+  approved: Type.Integer(),
+  rejected: Type.Integer(),
+  pausedStrategies: Type.Array(Type.String()),
+  atMs: Type.Integer({ description: 'market time of the figures' }),
+});
+
+const RiskAlertSchema = Type.Object({
+  seq: Type.Integer(),
+  severity: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+  atMs: Type.Integer(),
+  strategyId: Type.Optional(Type.String()),
+  symbol: Type.Optional(Type.String()),
+});
+
+/**
+ * The limits the risk manager runs with. The runtime merges `RuntimeOptions.riskLimits` over
+ * the defaults and does not publish the result, so this reads it from there.
+ */
+function effectiveLimits(runtime: Runtime): RiskManagerLimits {
+  const exposed = runtime as unknown as { readonly riskLimits?: RiskManagerLimits; readonly options?: { readonly riskLimits?: Partial<RiskManagerLimits> } };
+  return exposed.riskLimits ?? { ...DEFAULT_RISK_MANAGER_LIMITS, ...exposed.options?.riskLimits };
+}
+
+/**
+ * Risk: the limits in force and how much of each is used now (exposures, the day's loss, the
+ * largest position, orders in the last second), the risk manager's kill switch with a reset
+ * for admins, and the history of risk alerts since the process started.
+ */
+export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+  const alerts: (Omit<RiskAlert, 'type' | 'intent'> & { seq: number })[] = [];
+  let alertSeq = 0;
+  /** createdAtMs (market clock) and strategy of recent orders. */
+  const recentOrders: { atMs: number; strategyId: string }[] = [];
+  const offs = [
+    runtime.bus.on('RiskAlert', (event) => {
+      alertSeq += 1;
+      const symbol = event.symbol ?? event.intent?.symbol;
+      alerts.push({
+        seq: alertSeq,
+        severity: event.severity,
+        code: event.code,
+        message: event.message,
+        atMs: event.atMs,
+        ...(event.strategyId === undefined ? {} : { strategyId: event.strategyId }),
+        ...(symbol === undefined ? {} : { symbol }),
+      });
+      if (alerts.length > ALERT_HISTORY) alerts.splice(0, alerts.length - ALERT_HISTORY);
+    }),
+    runtime.bus.on('OrderSubmitted', (event) => {
+      recentOrders.push({ atMs: event.order.createdAtMs, strategyId: event.order.strategyId });
+      if (recentOrders.length > 20_000) recentOrders.splice(0, recentOrders.length - 10_000);
+    }),
+  ];
+  app.addHook('onClose', () => {
+    for (const off of offs) off();
+    return Promise.resolve();
+  });
+
+  /** Market time now: the newest exchange time in the market cache (the risk manager's clock runs on it). */
+  const marketNowMs = (): number => runtime.cache.all().reduce((newest, quote) => Math.max(newest, quote.exchangeTimeMs), 0) || Date.now();
+
+  /** The directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager. */
+  const riskRef = (): ActorRef<RiskManagerCommand> | undefined => runtime.directory.risk as unknown as ActorRef<RiskManagerCommand> | undefined;
+
+  const report = (): Promise<RiskReport> => {
+    const ref = riskRef();
+    if (!ref) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
+    return runtime.system.ask<RiskManagerCommand, RiskReport>(ref, (replyTo) => ({ type: 'GetRiskReport', replyTo }), ASK_TIMEOUT_MS);
+  };
+
+  app.get(
+    '/api/v1/risk',
+    { config: { access: 'viewer' }, schema: { tags: ['risk'], summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch', response: { 200: RiskResponse, ...common } } },
+    async () => {
+      const limits = effectiveLimits(runtime);
+      const figures = await report();
+      const atMs = marketNowMs();
+      const utilisation: Static<typeof Utilisation>[] = [];
+      for (const [portfolioId, portfolio] of Object.entries(figures.portfolios)) {
+        utilisation.push({ id: 'maxDailyLossPaise', label: 'Daily loss', unit: 'paise', used: Math.max(0, 0 - portfolio.dayPnlPaise), limit: limits.maxDailyLossPaise, portfolioId });
+        utilisation.push({ id: 'maxGrossExposurePaise', label: 'Gross exposure', unit: 'paise', used: portfolio.grossExposurePaise, limit: limits.maxGrossExposurePaise, portfolioId });
+        utilisation.push({ id: 'maxNetExposurePaise', label: 'Net exposure', unit: 'paise', used: portfolio.netExposurePaise, limit: limits.maxNetExposurePaise, portfolioId });
+        let largest = { symbol: '', quantity: 0 };
+        for (const [symbol, book] of Object.entries(portfolio.symbols)) {
+          const worst = Math.max(Math.abs(book.net + book.workingBuy), Math.abs(book.net - book.workingSell));
+          if (worst > largest.quantity) largest = { symbol, quantity: worst };
+        }
+        utilisation.push({ id: 'maxPositionQuantity', label: 'Largest position (with working orders)', unit: 'shares', used: largest.quantity, limit: limits.maxPositionQuantity, portfolioId, ...(largest.symbol ? { detail: largest.symbol } : {}) });
+      }
+      const since = atMs - RATE_WINDOW_MS;
+      const byStrategy = new Map<string, number>();
+      let overall = 0;
+      for (let index = recentOrders.length - 1; index >= 0; index -= 1) {
+        const order = recentOrders[index]!;
+        if (order.atMs <= since) break;
+        overall += 1;
+        byStrategy.set(order.strategyId, (byStrategy.get(order.strategyId) ?? 0) + 1);
+      }
+      const busiest = [...byStrategy].sort((a, b) => b[1] - a[1])[0];
+      utilisation.push({ id: 'maxOrdersPerSecond', label: 'Orders per second (all strategies)', unit: 'orders/s', used: overall, limit: limits.maxOrdersPerSecond });
+      utilisation.push({ id: 'maxOrdersPerSecondPerStrategy', label: 'Orders per second (busiest strategy)', unit: 'orders/s', used: busiest?.[1] ?? 0, limit: limits.maxOrdersPerSecondPerStrategy, ...(busiest ? { detail: busiest[0] } : {}) });
+      return {
+        limits: {
+          maxOrderValuePaise: limits.maxOrderValuePaise,
+          maxOrderQuantity: limits.maxOrderQuantity,
+          maxPositionQuantity: limits.maxPositionQuantity,
+          maxOrdersPerSecond: limits.maxOrdersPerSecond,
+          maxOrdersPerSecondPerStrategy: limits.maxOrdersPerSecondPerStrategy,
+          maxGrossExposurePaise: limits.maxGrossExposurePaise,
+          maxNetExposurePaise: limits.maxNetExposurePaise,
+          maxDailyLossPaise: limits.maxDailyLossPaise,
+          fatFingerBps: limits.fatFingerBps,
+        },
+        utilisation,
+        killSwitch: figures.killSwitch
+          ? { portfolioId: figures.killSwitch.portfolioId, trippedAtMs: figures.killSwitch.trippedAtMs, dayPnlPaise: figures.killSwitch.dayPnlPaise, maxDailyLossPaise: figures.killSwitch.maxDailyLossPaise, message: figures.killSwitch.message }
+          : null,
+        approved: figures.approved,
+        rejected: figures.rejected,
+        pausedStrategies: [...ctx.paused].sort(),
+        atMs,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/risk/alerts',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Risk alerts since the process started, newest first',
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ALERT_HISTORY })), severity: Type.Optional(Type.Enum(['info', 'warning', 'critical'])) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(RiskAlertSchema) }), ...common },
+      },
+    },
+    (request) => {
+      const { limit = 200, severity } = request.query;
+      const items = alerts.filter((alert) => severity === undefined || alert.severity === severity).slice(-limit).reverse();
+      return { items };
+    },
+  );
+
+  app.post(
+    '/api/v1/risk/kill-switch/reset',
+    { config: { access: 'admin' }, schema: { tags: ['risk'], summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)', response: { 200: Type.Object({ reset: Type.Boolean() }), ...common } } },
+    async (request) => {
+      const ref = riskRef();
+      if (!ref) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
+      const who = request.principal?.name ?? 'anonymous';
+      const reset = await runtime.system.ask<RiskManagerCommand, boolean>(ref, (replyTo) => ({ type: 'ResetKillSwitch', requestedBy: who, replyTo }), ASK_TIMEOUT_MS);
+      ctx.record(request, { action: 'risk.kill-switch.reset', outcome: 'ok' });
+      return { reset };
+    },
+  );
+  return Promise.resolve();
+}
