@@ -11,10 +11,16 @@ import { Runtime } from './runtime/runtime.js';
 import { openStores } from './persistence/stores.js';
 import { PostgresAuditStore } from './persistence/audit-store.js';
 import { PostgresAuthStore } from './persistence/auth-store.js';
+import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
+import { withStoredStrategies } from './gateway/strategy-restore.js';
+import { loadSecretKey, SecretBox } from './gateway/auth/secret-box.js';
 import { connectRedis } from './persistence/redis/redis-key-value.js';
 import { OrderJournal } from './persistence/journal-orders.js';
-import { recoverFromJournal } from './persistence/recovery.js';
+import { recoverFromJournal, scheduleCheckpoints, SqlCheckpointStore } from './persistence/recovery.js';
 import { TieredSnapshotStore } from './persistence/tiered-snapshot-store.js';
+import { LeaseKeeper, openLeaseBackend } from './persistence/lease.js';
+import { MarketDataRecorder } from './persistence/timeseries/recorder.js';
+import { prepareTimeSeries } from './persistence/timeseries/timescale.js';
 import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
 
 /** Counters for the terminal status line. */
@@ -50,12 +56,22 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
   let lastTickWallMs: number | undefined;
   const stores = await openStores(config, log);
-  const journal = new OrderJournal(stores.database);
+  // single writer: journal writes carry this process's fencing tokens (leases taken below, before recovery)
+  let leases: LeaseKeeper | undefined;
+  const journal = new OrderJournal(stores.database, { fences: () => leases?.fences() ?? [] });
   let journalHealthy = true;
   const portfolio = { portfolioId: 'paper', initialCashPaise: config.initialCashPaise };
+  // strategies made or changed through the API come back with their config (their pause state: buildGateway)
+  const gatewayState = new PostgresGatewayStateStore(stores.database);
+  const strategies = withStoredStrategies(
+    [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
+    await gatewayState.loadStrategies(),
+    market.instruments.map((instrument) => instrument.symbol),
+    (strategy, reason) => log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
+  );
   const runtime = new Runtime({
     instruments: market.instruments,
-    strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
+    strategies,
     portfolio,
     clock: { nowMs: () => market.simulatedTimeMs },
     logger: log,
@@ -65,15 +81,43 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     journal,
     onJournalHealth: (healthy) => (journalHealthy = healthy),
   });
+  try {
+    leases = await LeaseKeeper.acquire({
+      db: stores.database,
+      backend: await openLeaseBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, redisKeyPrefix: config.persistence.redisKeyPrefix }),
+      names: [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)],
+      ttlMs: config.persistence.leaseTtlMs,
+      waitMs: config.persistence.leaseWaitMs,
+      log,
+    });
+  } catch (error) {
+    await stores.close().catch(() => undefined);
+    throw error;
+  }
   const restored = await runtime.restoreFrom(stores.snapshots);
   log.info({ restored, ...stores.describe }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
   // replay the journal after the snapshots (no side effects), reconcile with the broker
-  const recovery = await recoverFromJournal({ journal, target: runtime, portfolios: [portfolio], nowMs: () => Date.now(), log });
+  const recovery = await recoverFromJournal({ journal, target: runtime, portfolios: [portfolio], nowMs: () => Date.now(), log, checkpoints: new SqlCheckpointStore(stores.database) });
+  // the journal watermark moves forward in the background: the next start reads only what came after it
+  const checkpointer = scheduleCheckpoints({ db: stores.database, journal, log });
   runtime.start();
   for (const alert of recovery.alerts) runtime.bus.publish(alert);
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
   metrics.attachBus(runtime.bus);
+  // ticks and closed bars to the time series, behind bounded buffers that shed (never orders or fills);
+  // retention measures age on the market's clock
+  const recorder = config.persistence.recordMarketData
+    ? new MarketDataRecorder(stores.database, {
+        layout: await prepareTimeSeries(stores.database, { use: config.persistence.timescale, log }),
+        tickCapacity: config.persistence.tickBufferCapacity,
+        tickBatchSize: config.persistence.tickBatchSize,
+        // the embedded PGlite runs on this thread: ticks there would hold up the actors (bars are few)
+        recordTicks: stores.database.kind === 'postgres',
+        retention: { nowMs: () => market.simulatedTimeMs },
+        log,
+      })
+    : undefined;
 
   const feed: Subscription = marketDataPipeline({
     source$: syntheticTicks$(market, { mode: 'realtime', speed: config.market.speed }),
@@ -89,22 +133,49 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
       metrics.ticks.inc({ source: 'synthetic' }, ticks.length);
       if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source: 'synthetic' }, ticks.length);
       else metrics.ticksDropped.inc({ source: 'synthetic' }, ticks.length);
+      recorder?.offerTicks(ticks);
     },
-    onBars: (bars) => runtime.offerBars(bars),
+    onBars: (bars) => {
+      runtime.offerBars(bars);
+      recorder?.offerBars(bars);
+    },
     barIntervals: ['1m', '5m'],
   });
 
   const persistenceState = () =>
     ({
       journal: journalHealthy ? 'ok' : 'down',
-      redis: stores.snapshots instanceof TieredSnapshotStore ? stores.snapshots.status().redis : 'not configured',
+      redis:
+        stores.snapshots instanceof TieredSnapshotStore
+          ? stores.redisHealth?.status().state === 'degraded' || stores.snapshots.status().redis === 'degraded'
+            ? 'degraded'
+            : 'ok'
+          : 'not configured',
     }) as const;
+  metrics.bindPersistence({
+    dependencies: () => {
+      const state = persistenceState();
+      return { journal: state.journal === 'ok', ...(state.redis === 'not configured' ? {} : { redis: state.redis === 'ok' }) };
+    },
+    leases: () => {
+      const status = leases?.status();
+      const tokens = new Map(status?.leases.map((lease) => [lease.name, lease.token]));
+      return [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)].map((name) => ({
+        lease: name,
+        held: tokens.has(name) && status?.state !== 'lost',
+        token: tokens.get(name) ?? 0,
+      }));
+    },
+    ingest: () => recorder?.stats(),
+  });
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
   // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
   const rateLimitRedis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
   const gateway = await buildGateway({
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),
+    stateStore: gatewayState,
+    secretBox: new SecretBox(loadSecretKey(config.gateway.secretKey, config.dataDir).key),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
     runtime,
@@ -134,6 +205,9 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
         log.info({ reason }, 'stopping: intake closed, draining actors');
         feed.unsubscribe();
         await runtime.stop(8_000);
+        await checkpointer.stop();
+        await recorder?.stop();
+        await leases?.release();
         await gateway.close();
         rateLimitRedis?.disconnect();
         await stores.close();

@@ -13,8 +13,15 @@ import { PostgresAuthStore } from './persistence/auth-store.js';
 import { PostgresAuditStore } from './persistence/audit-store.js';
 import { KiteBroker } from './brokers/kite/kite-broker.js';
 import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/kite/ticker.js';
+import { KiteTokenStore } from './brokers/kite/token-store.js';
+import { loadInstruments } from './brokers/kite/instruments.js';
+import { recoverKite, type KiteRecoveryReport } from './brokers/kite/reconcile.js';
+import type { Journal } from './persistence/journal.js';
+import { OrderJournal } from './persistence/journal-orders.js';
 import { ConfigError, type TroupeConfig } from './config/config.js';
 import { buildGateway, listenGateway } from './gateway/gateway.js';
+import { loadSecretKey, SecretBox } from './gateway/auth/secret-box.js';
+import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
 import type { Instrument, Paise } from './model/index.js';
 import type { RiskManagerLimits } from './risk/risk-manager.js';
 import type { Logger } from './runtime/logger.js';
@@ -49,6 +56,17 @@ export interface KiteTradingOptions {
   readonly feed?: { readonly staleAfterMs?: number; readonly backoff?: Partial<KiteFeedBackoff> };
   /** Kite client timeout per call (default 7000 ms). */
   readonly timeoutMs?: number;
+  /**
+   * Journal before acting (stream `execution/kite`): with it, start-up replays the journal onto
+   * the snapshots and reconciles with Kite (orders by tag, trades, positions, holdings), and
+   * every order, order change and fill is durable before it is acted on.
+   */
+  readonly journal?: Journal;
+  readonly onJournalHealth?: (healthy: boolean) => void;
+  /** Troupe's data directory: the instrument dump is cached there per day (`kite/instruments-NSE-<day>.json`). */
+  readonly dataDir?: string;
+  /** Told once when Kite refuses the session (TokenException / ticker 403): trading has halted. */
+  readonly onSessionExpired?: (reason: string) => void;
 }
 
 /** A running Kite-mode tree. */
@@ -58,6 +76,10 @@ export interface KiteTrading {
   readonly feed: KiteFeed;
   readonly instruments: readonly Instrument[];
   readonly stats: Readonly<RunningStats>;
+  /** What start-up recovery found (journal mode). */
+  readonly recovery: KiteRecoveryReport | undefined;
+  /** Continues with a new access token (a new login): REST, ticker and order placement resume. */
+  resumeWithAccessToken(accessToken: string): void;
   /** Wall time of the last valid tick, if any. */
   lastTickWallMs(): number | undefined;
   stop(reason: string): Promise<void>;
@@ -77,16 +99,9 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     if (options.requestToken === undefined || options.apiSecret === undefined) throw new Error('Kite: no access token, and no request token + API secret to create a session');
     accessToken = await broker.createSession(options.requestToken, options.apiSecret);
   }
-  const dump = await broker.instruments();
-  let chosen: Instrument[];
-  if (options.symbols) {
-    const bySymbol = new Map(dump.map((i) => [i.symbol, i]));
-    const missing = options.symbols.filter((s) => !bySymbol.has(s));
-    if (missing.length > 0) throw new Error(`Kite: unknown NSE symbols ${missing.join(', ')}`);
-    chosen = options.symbols.map((s) => bySymbol.get(s)!);
-  } else {
-    chosen = dump.slice(0, options.maxSymbols ?? 50);
-  }
+  const dump = await loadInstruments(broker, { dataDir: options.dataDir });
+  log.info({ instruments: dump.map.size, from: dump.from, day: dump.day }, 'Kite instruments loaded');
+  const chosen: Instrument[] = options.symbols ? dump.map.require(options.symbols) : dump.map.instruments.slice(0, options.maxSymbols ?? 50);
   const instruments = await broker.withReferencePrices(chosen);
 
   const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
@@ -104,17 +119,35 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
     kite: { broker, ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }) },
     ...(options.snapshotStore ? { snapshotStore: options.snapshotStore } : {}),
+    ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
   });
   if (options.snapshotStore) {
     const restored = await runtime.restoreFrom(options.snapshotStore);
     log.info({ restored }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
   }
+  // the journal onto the snapshots, then Kite's truth: orders by tag (never re-sent), trades, positions, holdings
+  const recovery = options.journal
+    ? await recoverKite({ journal: options.journal, target: runtime, kite: broker, portfolios: [options.portfolio], nowMs: () => Date.now(), log })
+    : undefined;
   runtime.start();
+  for (const alert of recovery?.alerts ?? []) runtime.bus.publish(alert);
+  let expired = false;
+  let resumed = false;
+  const sessionExpired = (reason: string): void => {
+    if (expired) return;
+    expired = true;
+    log.error({ reason }, 'Kite session expired: trading has halted (no orders are sent, the ticker stopped). Log in again (`troupe kite login`) and restart, or resume with a new access token.');
+    options.onSessionExpired?.(reason);
+  };
+  runtime.bus.on('RiskAlert', (alert) => {
+    if (alert.code === 'broker-session-expired') sessionExpired(alert.message);
+  });
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
   metrics.attachBus(runtime.bus);
 
-  const token = accessToken;
+  let token = accessToken;
   const feed = new KiteFeed({
     apiKey: options.apiKey,
     accessToken: () => token,
@@ -130,7 +163,16 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   subscriptions.push(
     feed.events$.subscribe((event: KiteFeedEvent) => {
       // postbacks sent while the ticker was away are lost: reconcile orders by polling
+      // (the poll fetches every order by tag and the trades of those that moved: reconciliation on reconnect)
       if (event.kind === 'gap') runtime.tellKite({ type: 'PollOrders', reason: 'ticker gap' });
+      if (event.kind === 'connected') resumed = false;
+      if (event.kind === 'halted') {
+        // a reconnect attempt that left with the old token just before a new login: try once more
+        if (resumed) {
+          resumed = false;
+          feed.start();
+        } else sessionExpired(event.reason);
+      }
     }),
   );
   subscriptions.push(
@@ -157,6 +199,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     }),
   );
   feed.start();
+  const unbindFeed = metrics.bindFeed('kite', () => feed.stats);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -165,11 +208,22 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     feed,
     instruments,
     stats,
+    recovery,
+    resumeWithAccessToken(next) {
+      token = next;
+      broker.useAccessToken(next);
+      expired = false;
+      resumed = true;
+      runtime.tellKite({ type: 'SessionRenewed' });
+      feed.start(); // after a halt (403) it connects again with the new token; otherwise a no-op
+      log.info('Kite session renewed: trading resumes');
+    },
     lastTickWallMs: () => lastTickWallMs,
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping Kite trading: ticker closed, draining actors');
         feed.stop();
+        unbindFeed();
         for (const subscription of subscriptions) subscription.unsubscribe();
         await runtime.stop(8_000);
       })();
@@ -178,8 +232,13 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   };
 }
 
-/** Credentials from the environment, else from the JSON file named by `KITE_CREDENTIALS_FILE`. */
-export function kiteCredentials(config: TroupeConfig['kite'], readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): {
+/** Credentials from the environment, else from the JSON file named by `KITE_CREDENTIALS_FILE`, else (access token) the session stored by `troupe kite login`. */
+export function kiteCredentials(
+  config: TroupeConfig['kite'],
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  tokenStore?: () => KiteTokenStore,
+  requireSession = true,
+): {
   apiKey: string;
   apiSecret: string | undefined;
   accessToken: string | undefined;
@@ -198,23 +257,44 @@ export function kiteCredentials(config: TroupeConfig['kite'], readFile: (path: s
   const fromFile = (key: string): string | undefined => (typeof file[key] === 'string' && file[key] !== '' ? file[key] : undefined);
   const apiKey = config.apiKey ?? fromFile('api_key');
   if (apiKey === undefined) throw new ConfigError('KITE_API_KEY', 'is required with --broker kite (or api_key in KITE_CREDENTIALS_FILE)');
-  const accessToken = config.accessToken ?? fromFile('access_token');
+  let accessToken = config.accessToken ?? fromFile('access_token');
   const apiSecret = config.apiSecret ?? fromFile('api_secret');
   const requestToken = config.requestToken ?? fromFile('request_token');
-  if (accessToken === undefined && (requestToken === undefined || apiSecret === undefined)) {
-    throw new ConfigError('KITE_ACCESS_TOKEN', 'is required with --broker kite (or KITE_REQUEST_TOKEN + KITE_API_SECRET, or a KITE_CREDENTIALS_FILE)');
+  let storeProblem: string | undefined;
+  if (accessToken === undefined && requestToken === undefined && tokenStore !== undefined) {
+    // the session `troupe kite login` stored (encrypted), while it is valid
+    const loaded = tokenStore().load(apiKey);
+    accessToken = loaded.session?.accessToken;
+    storeProblem = loaded.problem;
+  }
+  if (requireSession && accessToken === undefined && (requestToken === undefined || apiSecret === undefined)) {
+    throw new ConfigError(
+      'KITE_ACCESS_TOKEN',
+      `is required with --broker kite: log in with \`troupe kite login\` (stores the session encrypted), or set KITE_ACCESS_TOKEN, or KITE_REQUEST_TOKEN + KITE_API_SECRET, or a KITE_CREDENTIALS_FILE${storeProblem === undefined ? '' : ` (${storeProblem})`}`,
+    );
   }
   return { apiKey, apiSecret, accessToken, requestToken };
+}
+
+/** The encrypted session store of this configuration. */
+export function kiteTokenStore(config: TroupeConfig): KiteTokenStore {
+  return new KiteTokenStore({ dataDir: config.dataDir, secretKey: config.kite.secretKey });
 }
 
 /** `npm start -- --broker kite`: the tree on Kite, with the gateway. Resolves once the API listens. */
 export async function startTroupeKite(config: TroupeConfig, log: Logger): Promise<Running> {
   const startedAtMs = Date.now();
-  const credentials = kiteCredentials(config.kite);
+  const credentials = kiteCredentials(config.kite, undefined, () => kiteTokenStore(config));
   const metrics = new Metrics();
   const stores = await openStores(config, log);
+  const journal = new OrderJournal(stores.database);
+  let journalHealthy = true;
   const trading = await startKiteTrading({
+    riskLimits: config.risk,
     snapshotStore: stores.snapshots,
+    journal,
+    onJournalHealth: (healthy) => (journalHealthy = healthy),
+    dataDir: config.dataDir,
     apiKey: credentials.apiKey,
     ...(credentials.accessToken === undefined ? {} : { accessToken: credentials.accessToken }),
     ...(credentials.requestToken === undefined ? {} : { requestToken: credentials.requestToken }),
@@ -232,11 +312,15 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
   const gateway = await buildGateway({
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),
+    // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
+    stateStore: new PostgresGatewayStateStore(stores.database),
+    secretBox: new SecretBox(loadSecretKey(config.gateway.secretKey, config.dataDir).key),
     runtime: trading.runtime,
     config: config.gateway,
     startedAtMs,
     allowFaultInjection: config.allowFaultInjection,
     logger: log,
+    persistenceState: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: 'not configured' }),
     feedState: () => {
       const last = trading.lastTickWallMs();
       return { connected: trading.feed.connected, lastTickAgeMs: last === undefined ? undefined : Date.now() - last };

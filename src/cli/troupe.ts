@@ -1,8 +1,10 @@
 /**
  * The `troupe` command (bin/troupe.js): one entry for every tool.
  *   troupe start [--port N]          paper trading (same as npm start)
- *   troupe backtest --data … --strategy …
+ *   troupe backtest --data … --strategy … [--sweep p=a..b:step] [--walk-forward train=N,test=M] [--source db]
  *   troupe sim --port 9000           Kite-compatible simulator
+ *   troupe kite login | status       Kite session (stored encrypted)
+ *   troupe fetch-history --symbols … --interval … --from … --to … [--out dir] [--store]
  *   troupe db backup --out … / troupe db restore --in … [--force]
  *   troupe help
  */
@@ -39,8 +41,18 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'backtest',
-    summary: 'Replay a data folder through the actor tree and write a deterministic result',
+    summary: 'Replay CSV files or stored bars through the actor tree: a deterministic result, parameter sweeps, walk-forward',
     run: async (argv) => (await import('./backtest.js')).backtestCommand(argv),
+  },
+  {
+    name: 'kite',
+    summary: 'Kite session: kite login (login URL, request token, session stored encrypted), kite status',
+    run: async (argv) => (await import('./kite.js')).kiteCommand(argv),
+  },
+  {
+    name: 'fetch-history',
+    summary: 'Kite historical candles into CSV and/or the time-series store (--symbols … --interval … --from … --to …)',
+    run: async (argv) => (await import('./fetch-history.js')).fetchHistoryCommand(argv),
   },
   {
     name: 'db',

@@ -30,7 +30,12 @@ export interface TroupeConfig {
   /** Allow `POST /api/v1/actors/fault` to crash a chosen actor (chaos drills, demos, tests). */
   readonly allowFaultInjection: boolean;
   /** Order-rate limits of the risk manager (SEBI's retail algo threshold is 10 orders/s). */
-  readonly risk: { readonly maxOrdersPerSecond: number; readonly maxOrdersPerSecondPerStrategy: number };
+  readonly risk: {
+    readonly maxOrdersPerSecond: number;
+    readonly maxOrdersPerSecondPerStrategy: number;
+    /** `TROUPE_RISK_MAX_DAILY_LOSS_RUPEES` (default 50,000): the day's loss that trips the kill switch, in paise here. */
+    readonly maxDailyLossPaise: number;
+  };
   /** The gateway: auth, rate limits, WebSocket streams. */
   readonly gateway: GatewayConfig;
   /** PostgreSQL/PGlite, Redis and time-series settings (`src/persistence`). */
@@ -64,6 +69,13 @@ export interface KiteConfig {
   readonly symbols: readonly string[] | undefined;
   /** `KITE_POLL_MS`: order polling fallback period (default 5000). */
   readonly pollEveryMs: number;
+  /**
+   * `TROUPE_SECRET_KEY`: 32-byte key (64 hex chars or base64) encrypting the stored Kite session
+   * (AES-256-GCM). Absent: a key file generated once (0600) in `<TROUPE_DATA_DIR>/kite/`.
+   */
+  readonly secretKey: string | undefined;
+  /** `KITE_LOGIN_PORT`: loopback port of `troupe kite login`'s redirect receiver (default 5077; the app's redirect URL). */
+  readonly loginPort: number;
 }
 
 /** Settings of the stores (`src/persistence`). */
@@ -82,6 +94,14 @@ export interface PersistenceConfig {
   readonly tickBufferCapacity: number;
   /** Ticks per ingest batch (`TROUPE_TICK_BATCH`, default 20000). */
   readonly tickBatchSize: number;
+  /** Store ticks and 1 m/1 h bars in the time series while trading (`TROUPE_RECORD_MARKET_DATA`, default true). */
+  readonly recordMarketData: boolean;
+  /** Use TimescaleDB when the server has it (`TROUPE_TIMESCALE`: `auto`, the default, or `off`). */
+  readonly timescale: 'auto' | 'off';
+  /** Single-writer lease time to live in ms (`TROUPE_LEASE_TTL_MS`, default 10000). */
+  readonly leaseTtlMs: number;
+  /** How long start-up waits for a lease another process holds, in ms (`TROUPE_LEASE_WAIT_MS`, default 0: refuse at once). */
+  readonly leaseWaitMs: number;
 }
 
 /** A gateway role, from least to most privileged. */
@@ -105,6 +125,11 @@ export interface GatewayConfig {
   readonly rateLimitPerRole: Readonly<Partial<Record<GatewayRole, number>>>;
   /** WebSocket heartbeat period in ms (`TROUPE_WS_HEARTBEAT_MS`, default 30000). */
   readonly wsHeartbeatMs: number;
+  /**
+   * `TROUPE_SECRET_KEY` (32 bytes: 64 hex characters or base64): encrypts TOTP secrets at rest
+   * (AES-256-GCM). Absent: a key file generated once (0600) at `<TROUPE_DATA_DIR>/gateway/secret.key`.
+   */
+  readonly secretKey?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +215,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     risk: {
       maxOrdersPerSecond: integer(env, 'TROUPE_RISK_MAX_ORDERS_PER_SECOND', 10, 1, 100_000),
       maxOrdersPerSecondPerStrategy: integer(env, 'TROUPE_RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY', 10, 1, 100_000),
+      maxDailyLossPaise: integer(env, 'TROUPE_RISK_MAX_DAILY_LOSS_RUPEES', 50_000, 1, 1_000_000_000_000) * 100,
     },
     gateway: gatewayConfig(env),
     persistence: persistenceConfig(env),
@@ -221,6 +247,8 @@ function kiteConfig(env: Env): KiteConfig {
     tickerUrl: url(env, 'KITE_TICKER_URL', ['ws:', 'wss:']),
     symbols: symbols === undefined || symbols.length === 0 ? undefined : symbols,
     pollEveryMs: integer(env, 'KITE_POLL_MS', 5000, 100, 600_000),
+    secretKey: text('TROUPE_SECRET_KEY'),
+    loginPort: integer(env, 'KITE_LOGIN_PORT', 5077, 1, 65_535),
   };
 }
 
@@ -236,6 +264,10 @@ function persistenceConfig(env: Env): PersistenceConfig {
     redisKeyPrefix: env.TROUPE_REDIS_KEY_PREFIX === undefined || env.TROUPE_REDIS_KEY_PREFIX === '' ? 'troupe:' : env.TROUPE_REDIS_KEY_PREFIX,
     tickBufferCapacity: integer(env, 'TROUPE_TICK_BUFFER', 500_000, 1, 100_000_000),
     tickBatchSize: integer(env, 'TROUPE_TICK_BATCH', 20_000, 1, 1_000_000),
+    recordMarketData: flag(env, 'TROUPE_RECORD_MARKET_DATA', true),
+    timescale: flag(env, 'TROUPE_TIMESCALE', true) ? 'auto' : 'off',
+    leaseTtlMs: integer(env, 'TROUPE_LEASE_TTL_MS', 10_000, 100, 600_000),
+    leaseWaitMs: integer(env, 'TROUPE_LEASE_WAIT_MS', 0, 0, 3_600_000),
   };
 }
 
@@ -265,7 +297,17 @@ function gatewayConfig(env: Env): GatewayConfig {
     rateLimitPerMinute: integer(env, 'TROUPE_RATE_LIMIT_PER_MINUTE', 100, 1, 10_000_000),
     rateLimitPerRole: perRole,
     wsHeartbeatMs: integer(env, 'TROUPE_WS_HEARTBEAT_MS', 30_000, 10, 3_600_000),
+    secretKey: secretKey(env),
   };
+}
+
+/** `TROUPE_SECRET_KEY`: 32 bytes as 64 hex characters or base64 (checked here, used by the gateway and Kite). */
+function secretKey(env: Env): string | undefined {
+  const raw = env.TROUPE_SECRET_KEY?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : undefined;
+  if (!/^[0-9a-fA-F]{64}$/.test(raw) && base64?.length !== 32) throw new ConfigError('TROUPE_SECRET_KEY', 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
+  return raw;
 }
 
 /** Whether stdout is an interactive terminal (for the live status line). */

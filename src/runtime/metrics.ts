@@ -27,10 +27,36 @@ export interface GatewayMetricsSources {
   pausedStrategies(): number;
 }
 
+/** A market-data feed's counters (a `KiteFeed`'s stats fit), read at scrape time. */
+export interface FeedMetricsSample {
+  readonly ticks: number;
+  readonly frames: number;
+  readonly heartbeats: number;
+  readonly reconnects: number;
+  readonly stalls: number;
+  readonly gaps: number;
+  readonly gapMs: number;
+  readonly badFrames: number;
+  readonly orderUpdates: number;
+  readonly connected: boolean;
+  /** Wall time of the last frame (tick or heartbeat), epoch ms. */
+  readonly lastFrameAtMs: number | undefined;
+}
+
 export interface MetricsSources {
   actors(): readonly ActorHealthSample[];
   deadLetters(): number;
   portfolios(): readonly PortfolioSample[];
+}
+
+/** Where the stores' gauges read from (bound by the app): dependencies, leases, tick ingest. */
+export interface PersistenceMetricsSources {
+  /** 1 up / 0 down per configured dependency (`journal`, `redis`). */
+  dependencies(): Readonly<Record<string, boolean>>;
+  /** Single-writer leases: held or not, with their fencing token. */
+  leases(): readonly { readonly lease: string; readonly held: boolean; readonly token: number }[];
+  /** Tick and bar ingest into the time series. */
+  ingest(): { readonly queueDepth: number; readonly shedTicks: number; readonly writtenTicks: number; readonly failedTicks: number; readonly shedBars: number; readonly writtenBars: number } | undefined;
 }
 
 /**
@@ -67,6 +93,10 @@ export class Metrics {
   readonly wsReplayed: Counter;
   private sources: MetricsSources | undefined;
   private gatewaySources: GatewayMetricsSources | undefined;
+  private persistenceSources: PersistenceMetricsSources | undefined;
+  private readonly feedSources = new Map<string, () => FeedMetricsSample>();
+  /** Broker order state updates taken in, by how they came (`postback` over the ticker, `poll` over REST). */
+  readonly brokerOrderUpdates: Counter<'source'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -151,6 +181,100 @@ export class Metrics {
     gatewayGauge('troupe_ws_clients', 'Connected WebSocket clients', (sources) => sources.wsClients());
     gatewayGauge('troupe_api_keys_active', 'API keys not revoked', (sources) => sources.activeApiKeys());
     gatewayGauge('troupe_strategies_paused', 'Strategies paused through the API', (sources) => sources.pausedStrategies());
+
+    const up: Gauge<'dependency'> = new Gauge({
+      name: 'troupe_dependency_up',
+      help: '1 when a configured store is reachable (journal = PostgreSQL/PGlite, redis = hot tier), 0 when degraded',
+      labelNames: ['dependency'],
+      registers,
+      collect: () => {
+        up.reset();
+        for (const [dependency, ok] of Object.entries(this.persistenceSources?.dependencies() ?? {})) up.set({ dependency }, ok ? 1 : 0);
+      },
+    });
+    const leaseGauge = (name: string, help: string, pick: (lease: { held: boolean; token: number }) => number): void => {
+      const gauge: Gauge<'lease'> = new Gauge({
+        name,
+        help,
+        labelNames: ['lease'],
+        registers,
+        collect: () => {
+          gauge.reset();
+          for (const lease of this.persistenceSources?.leases() ?? []) gauge.set({ lease: lease.lease }, pick(lease));
+        },
+      });
+    };
+    leaseGauge('troupe_lease_held', '1 while this process holds the single-writer lease', (lease) => (lease.held ? 1 : 0));
+    leaseGauge('troupe_lease_fencing_token', 'Fencing token of the single-writer lease this process holds', (lease) => lease.token);
+    // market-data feeds (label `feed`: one value per feed kind, e.g. kite)
+    const feedCounter = (name: string, help: string, pick: (sample: FeedMetricsSample) => number): void => {
+      const counter: Counter<'feed'> = new Counter({
+        name,
+        help,
+        labelNames: ['feed'],
+        registers,
+        collect: () => {
+          counter.reset();
+          for (const [feed, sample] of this.feedSources) counter.inc({ feed }, pick(sample()));
+        },
+      });
+    };
+    feedCounter('troupe_feed_ticks_total', 'Ticks received from the feed socket (before validation)', (s) => s.ticks);
+    feedCounter('troupe_feed_frames_total', 'Frames received from the feed socket, heartbeats included', (s) => s.frames);
+    feedCounter('troupe_feed_heartbeats_total', 'Heartbeat frames received', (s) => s.heartbeats);
+    feedCounter('troupe_feed_reconnects_total', 'Reconnection attempts of the feed', (s) => s.reconnects);
+    feedCounter('troupe_feed_stalls_total', 'Times the feed went silent on an open socket (watchdog)', (s) => s.stalls);
+    feedCounter('troupe_feed_gaps_total', 'Outages after which data may be missing (reconnected after a drop or stall)', (s) => s.gaps);
+    feedCounter('troupe_feed_gap_seconds_total', 'Total length of the feed outages', (s) => s.gapMs / 1000);
+    feedCounter('troupe_feed_bad_frames_total', 'Malformed frames dropped', (s) => s.badFrames);
+    feedCounter('troupe_feed_order_postbacks_total', 'Order postbacks received over the feed', (s) => s.orderUpdates);
+    const feedGauge = (name: string, help: string, pick: (sample: FeedMetricsSample, nowMs: number) => number): void => {
+      const gauge: Gauge<'feed'> = new Gauge({
+        name,
+        help,
+        labelNames: ['feed'],
+        registers,
+        collect: () => {
+          gauge.reset();
+          const now = Date.now();
+          for (const [feed, sample] of this.feedSources) gauge.set({ feed }, pick(sample(), now));
+        },
+      });
+    };
+    feedGauge('troupe_feed_connected', '1 while the feed socket is open', (s) => (s.connected ? 1 : 0));
+    feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) => (s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000));
+    this.brokerOrderUpdates = new Counter({ name: 'troupe_broker_order_updates_total', help: 'Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day\'s orders)', labelNames: ['source'], registers });
+    const depth: Gauge = new Gauge({ name: 'troupe_ingest_queue_depth', help: 'Ticks and bars waiting to be written to the time series', registers, collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0) });
+    const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
+      const counter: Counter = new Counter({
+        name,
+        help,
+        registers,
+        collect: () => {
+          const stats = this.persistenceSources?.ingest();
+          counter.reset();
+          if (stats) counter.inc(pick(stats));
+        },
+      });
+    };
+    ingestCounter('troupe_ingest_ticks_shed_total', 'Ticks not stored because the ingest buffer was full (never orders or fills)', (stats) => stats.shedTicks);
+    ingestCounter('troupe_ingest_ticks_written_total', 'Ticks committed to the time series', (stats) => stats.writtenTicks);
+    ingestCounter('troupe_ingest_ticks_failed_total', 'Ticks lost in failed ingest batches', (stats) => stats.failedTicks);
+    ingestCounter('troupe_ingest_bars_shed_total', 'Bars not stored because the bar buffer was full', (stats) => stats.shedBars);
+    ingestCounter('troupe_ingest_bars_written_total', 'Bars committed to the time series', (stats) => stats.writtenBars);
+  }
+
+  /** Connects the stores' gauges (dependencies, leases, ingest). */
+  bindPersistence(sources: PersistenceMetricsSources): void {
+    this.persistenceSources = sources;
+  }
+
+  /** Connects a market-data feed's counters (`troupe_feed_*{feed}`); `feed` is a kind such as `kite`, not an instance. Returns the unbind function. */
+  bindFeed(feed: string, sample: () => FeedMetricsSample): () => void {
+    this.feedSources.set(feed, sample);
+    return () => {
+      if (this.feedSources.get(feed) === sample) this.feedSources.delete(feed);
+    };
   }
 
   /** Connects the gateway's gauges (WebSocket clients, API keys…). */

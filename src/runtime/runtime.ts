@@ -7,6 +7,8 @@ import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.acto
 import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
 import { riskManagerBehavior } from '../actors/risk/risk-manager.actor.js';
 import { wrapRiskMarks, type RiskManagerCommand } from '../actors/risk/risk-manager.protocol.js';
+import { aggregatorBehavior } from '../actors/aggregator/aggregator.actor.js';
+import { wrapAggregatorBars, type AggregatorCommand } from '../actors/aggregator/aggregator.protocol.js';
 import { regimeBehavior } from '../actors/regime/regime.actor.js';
 import { wrapRegimeBars, type RegimeCommand } from '../actors/regime/regime.protocol.js';
 import { strategyBehavior, wrapBars, wrapTicks, type StrategyInstance } from '../actors/strategy/strategy.actor.js';
@@ -15,7 +17,8 @@ import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.j
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import type { Journal } from '../persistence/journal.js';
-import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Tick } from '../model/index.js';
+import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Regime, type RegimeChanged, type Tick } from '../model/index.js';
+import type { Aggregation, AggregatorConfig } from '../signals/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
 import { Directory } from './directory.js';
@@ -30,6 +33,8 @@ export interface StrategySpec {
   readonly kind: string;
   readonly config?: unknown;
   readonly portfolioId?: string;
+  /** Overrides the kind's declared `regimes` for this instance: a list, or `null` to trade in any regime. */
+  readonly regimes?: readonly Regime[] | null;
 }
 
 export interface RuntimeOptions {
@@ -41,6 +46,8 @@ export interface RuntimeOptions {
   readonly riskLimits?: Partial<RiskManagerLimits>;
   /** Bar interval the regime detector classifies (default 5m). */
   readonly regimeInterval?: BarInterval;
+  /** The signal aggregator's vote (weights per strategy id, threshold, expiry, decay); defaults in `src/signals`. */
+  readonly aggregator?: Partial<AggregatorConfig>;
   readonly snapshotStore?: SnapshotStore;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -52,7 +59,7 @@ export interface RuntimeOptions {
   readonly maxPendingBatches?: number;
   /** Trade through Kite: `/execution/kite` replaces the paper broker; orders are polled every `pollEveryMs` (default 5000) as a fallback to postbacks. */
   readonly kite?: { readonly broker: KiteExecutionBroker; readonly pollEveryMs?: number };
-  /** Journal before acting (paper execution): orders, order changes and fills are durable before they are acted on. Backtests and benchmarks run without. */
+  /** Journal before acting (paper or Kite execution): orders, order changes and fills are durable before they are acted on. Backtests and benchmarks run without. */
   readonly journal?: Journal;
   /** Told when the journal goes down (false) or comes back (true). */
   readonly onJournalHealth?: (healthy: boolean) => void;
@@ -81,11 +88,17 @@ export class Runtime {
   /** Strategies added or changed at run time: the `/strategies` group's context, specs as given, inlets wired. */
   private strategiesCtx: ActorContext<never> | undefined;
   private readonly strategySpecs = new Map<string, StrategySpec>();
-  private readonly strategyInlets = new Map<string, { readonly ticks: Inlet<readonly Tick[]>; readonly bars: Inlet<Bar> }>();
+  private readonly strategyInlets = new Map<string, { readonly ticks: Inlet<readonly Tick[]>; readonly bars: readonly Inlet<Bar>[] }>();
   /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
   kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
   /** The regime detector (`/regime`). */
   regime: ActorRef<RegimeCommand> | undefined;
+  /** The signal aggregator (`/aggregator`). */
+  aggregator: ActorRef<AggregatorCommand> | undefined;
+  /** The latest regime per symbol (and `MARKET`), to brief strategies spawned later. */
+  private readonly regimes: Record<string, Regime> = {};
+  /** Strategy ids subscribed to each symbol's aggregate (`aggregates` subscriptions). */
+  private readonly aggregateSubscribers = new Map<string, Set<string>>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger ?? silentLogger();
@@ -93,6 +106,8 @@ export class Runtime {
     this.bus = new EventBus((error, event) => this.log.error({ err: error, event: event.type }, 'event listener failed'));
     this.instruments = new Map(options.instruments.map((instrument) => [instrument.symbol, instrument]));
     this.strategyInstances = options.strategies.map((spec) => this.instantiate(spec));
+    // strategies learn regimes from the detector's events (they gate new entries on them)
+    this.bus.on('RegimeChanged', (event) => this.tellRegime(event));
     this.system = createActorSystem({
       name: 'troupe',
       snapshotStore: options.snapshotStore ?? new InMemorySnapshotStore(),
@@ -127,7 +142,25 @@ export class Runtime {
       portfolioId: spec.portfolioId ?? this.options.portfolio.portfolioId,
       definition,
       config,
+      ...(spec.regimes === undefined ? {} : { regimes: spec.regimes }),
     };
+  }
+
+  /** Tells every strategy a regime change (in the regime actor's turn, so in bar order). */
+  private tellRegime(event: RegimeChanged): void {
+    this.regimes[event.symbol] = event.to;
+    for (const ref of this.directory.strategies.values()) this.system.tell(ref, { type: 'RegimesChanged', regimes: { [event.symbol]: event.to } });
+  }
+
+  /** Hands a vote of the aggregator to the strategies trading on that symbol's aggregate. */
+  private deliverAggregation(aggregation: Aggregation): void {
+    const subscribers = this.aggregateSubscribers.get(aggregation.symbol);
+    if (!subscribers) return;
+    const { symbol, decision, score, confidence, atMs, contributions, summary } = aggregation;
+    for (const strategyId of subscribers) {
+      const ref = this.directory.strategies.get(strategyId);
+      if (ref) this.system.tell(ref, { type: 'SignalsAggregated', decisions: [{ symbol, decision, score, confidence, atMs, contributions, summary }] });
+    }
   }
 
   /** Every actor path that carries state (and so a snapshot), in start order. */
@@ -203,7 +236,20 @@ export class Runtime {
       if (options.kite) {
         const ref: ActorRef<KiteExecutionMessage> = ctx.spawn(
           'kite',
-          this.cadence(kiteExecutionBehavior({ broker: options.kite.broker, directory, bus: this.bus, metrics: this.metrics, clock: options.clock, instruments: this.instruments, log: this.log })),
+          this.cadence(
+            kiteExecutionBehavior({
+              broker: options.kite.broker,
+              directory,
+              bus: this.bus,
+              metrics: this.metrics,
+              clock: options.clock,
+              instruments: this.instruments,
+              log: this.log,
+              // journal before acting in Kite mode too (stream execution/kite)
+              ...(options.journal ? { journal: options.journal } : {}),
+              ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
+            }),
+          ),
           this.spawnOptions('/execution/kite'),
         );
         this.kiteExecution = ref;
@@ -251,12 +297,27 @@ export class Runtime {
     const regime: ActorRef<RegimeCommand> = system.spawn('regime', this.cadence(regimeBehavior({ bus: this.bus, interval: options.regimeInterval ?? '5m' })), this.spawnOptions('/regime'));
     this.regime = regime;
     const regimeBars = system.inlet(regime, wrapRegimeBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
-    for (const instrument of options.instruments) directory.addBarSubscriber(instrument.symbol, regimeBars);
+
+    // the signal aggregator: strategies' signals in, votes out to the strategies trading on them
+    const aggregator: ActorRef<AggregatorCommand> = system.spawn(
+      'aggregator',
+      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation) })),
+      this.spawnOptions('/aggregator'),
+    );
+    this.aggregator = aggregator;
+    const aggregatorBars = system.inlet(aggregator, wrapAggregatorBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
 
     this.group('strategies', (ctx) => {
       directory.strategies.clear();
       directory.tickSubscribers.clear();
       directory.barSubscribers.clear();
+      this.aggregateSubscribers.clear();
+      // the regime detector and the aggregator see every closed bar before the strategies do
+      // (they were cleared with the strategies' bars just above, and a restart of this group clears them again)
+      for (const instrument of options.instruments) {
+        directory.addBarSubscriber(instrument.symbol, regimeBars);
+        directory.addBarSubscriber(instrument.symbol, aggregatorBars);
+      }
       this.strategiesCtx = ctx;
       for (const instance of this.strategyInstances) this.spawnStrategy(ctx, instance, this.spawnOptions(`/strategies/${instance.strategyId}`));
     });
@@ -296,18 +357,26 @@ export class Runtime {
           clock: options.clock,
           log: this.log,
           portfolioCashPaise: (portfolioId) => this.portfolioStates.get(portfolioId)?.cashPaise,
+          bus: this.bus,
+          aggregator: () => this.aggregator,
         }),
       ),
       spawnOptions,
     );
     directory.strategies.set(instance.strategyId, ref);
+    if (Object.keys(this.regimes).length > 0) system.tell(ref, { type: 'RegimesChanged', regimes: { ...this.regimes } });
     const ticks = system.inlet(ref, wrapTicks, { maxPending: options.maxPendingBatches ?? 10_000, overflow: { kind: 'drop-oldest' } });
     const bars = system.inlet(ref, wrapBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
-    this.strategyInlets.set(instance.strategyId, { ticks, bars });
+    const barInlets: Inlet<Bar>[] = [];
+    this.strategyInlets.set(instance.strategyId, { ticks, bars: barInlets });
     for (const subscription of instance.definition.subscriptions(instance.config)) {
+      // bars of the subscribed interval only: the feed may aggregate several (live: 1m and 5m)
+      const barsOfInterval = subscription.kind === 'bars' ? onlyInterval(bars, subscription.interval) : undefined;
+      if (barsOfInterval) barInlets.push(barsOfInterval);
       for (const symbol of subscription.symbols) {
         if (subscription.kind === 'ticks') directory.addTickSubscriber(symbol, ticks);
-        else directory.addBarSubscriber(symbol, bars);
+        else if (subscription.kind === 'aggregates') this.aggregateSubscribers.set(symbol, (this.aggregateSubscribers.get(symbol) ?? new Set<string>()).add(instance.strategyId));
+        else if (barsOfInterval) directory.addBarSubscriber(symbol, barsOfInterval);
       }
     }
   }
@@ -348,8 +417,9 @@ export class Runtime {
     const inlets = this.strategyInlets.get(strategyId);
     if (inlets) {
       for (const [symbol, list] of this.directory.tickSubscribers) this.directory.tickSubscribers.set(symbol, list.filter((inlet) => inlet !== inlets.ticks));
-      for (const [symbol, list] of this.directory.barSubscribers) this.directory.barSubscribers.set(symbol, list.filter((inlet) => inlet !== inlets.bars));
+      for (const [symbol, list] of this.directory.barSubscribers) this.directory.barSubscribers.set(symbol, list.filter((inlet) => !inlets.bars.includes(inlet)));
     }
+    for (const subscribers of this.aggregateSubscribers.values()) subscribers.delete(strategyId);
     const ref = this.directory.strategies.get(strategyId);
     if (ref) await this.system.stop(ref);
     const snapshot = this.system.lastSnapshot(`/strategies/${strategyId}`);
@@ -450,6 +520,21 @@ export class Runtime {
     if (this.kitePoll) clearInterval(this.kitePoll);
     await this.system.shutdown(timeoutMs);
   }
+}
+
+/** An inlet that passes on only the bars of one interval (a strategy gets the bars it subscribed to, not every interval the feed makes). */
+function onlyInterval(inlet: Inlet<Bar>, interval: BarInterval): Inlet<Bar> {
+  return {
+    offer: (bar) => {
+      if (bar.interval === interval) inlet.offer(bar);
+    },
+    get pending() {
+      return inlet.pending;
+    },
+    get shed() {
+      return inlet.shed;
+    },
+  };
 }
 
 /** The health tree as a flat list for metrics. */

@@ -45,6 +45,8 @@ export interface KiteSimulatorOptions {
   readonly openingCashPaise?: Paise;
   /** Initial fault switches. */
   readonly faults?: Partial<SimulatorFaults>;
+  /** Where `GET /connect/login` redirects with a fresh request token (the app's redirect URL); a `redirect_url` query parameter overrides it. */
+  readonly redirectUrl?: string;
 }
 
 /** Fault switches (also settable at run time through `admin.setFaults` or `POST /__admin/faults`). */
@@ -69,6 +71,12 @@ export interface SimulatorStats {
   readonly framesSent: number;
   readonly packetsDropped: number;
   readonly connections: number;
+  /** Instrument dumps served (`GET /instruments[/…]`). */
+  readonly instrumentDumps: number;
+  /** Historical candle requests answered (successfully or not). */
+  readonly historicalRequests: number;
+  /** Order placements received (`POST /orders/{variety}`), including rejected ones. */
+  readonly orderPlacements: number;
 }
 
 /** In-process control of a running simulator (the same operations as `/__admin/...`). */
@@ -136,7 +144,7 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
   const requestTokens = new Map<string, string>();
   const sessions = new Map<string, Session>();
   const clients = new Set<TickerClient>();
-  const stats = { marketTicks: 0, packetsSent: 0, framesSent: 0, packetsDropped: 0 };
+  const stats = { marketTicks: 0, packetsSent: 0, framesSent: 0, packetsDropped: 0, instrumentDumps: 0, historicalRequests: 0, orderPlacements: 0 };
   const nowMs = (): number => (options.clock ? options.clock() : exchange.marketTimeMs);
 
   const exchange: SimulatedExchange = new SimulatedExchange({
@@ -288,6 +296,28 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
 
     if (parts[0] === '__admin') return admin(method, parts.slice(1), params);
 
+    // Kite's login page, reduced to its redirect: the user is "logged in" at once and sent to the
+    // app's redirect URL (`redirect_url`, a simulator extension; Kite uses the app's registered one)
+    if (path === '/connect/login' && method === 'GET') {
+      if (params.get('api_key') !== options.apiKey) throw inputError('Invalid `api_key`.');
+      const redirect = params.get('redirect_url') ?? options.redirectUrl;
+      const requestToken = createRequestToken(params.get('user_id') || undefined);
+      if (redirect === undefined) return { request_token: requestToken };
+      let target: URL;
+      try {
+        target = new URL(redirect);
+      } catch {
+        throw inputError('Invalid `redirect_url`.');
+      }
+      target.searchParams.set('action', 'login');
+      target.searchParams.set('type', 'login');
+      target.searchParams.set('status', 'success');
+      target.searchParams.set('request_token', requestToken);
+      res.writeHead(302, { Location: target.toString(), 'Content-Type': 'text/plain' });
+      res.end(`Logged in: redirecting to ${target.toString()}`);
+      return RESPONDED;
+    }
+
     if (path === '/session/token' && method === 'POST') {
       rateLimit(options.apiKey, 'other');
       for (const name of ['api_key', 'request_token', 'checksum']) if (!params.get(name)) throw inputError(`Missing \`${name}\`.`);
@@ -327,6 +357,7 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
       exchange.rejectAllOrders = faults.rejectOrders;
       const variety = parts[1] ?? '';
       let result: unknown;
+      if (method === 'POST' && parts.length === 2) stats.orderPlacements += 1;
       if (method === 'POST' && parts.length === 2) result = { order_id: exchange.placeOrder(userId, { variety, params }) };
       else if (method === 'PUT' && parts.length === 3) result = { order_id: exchange.modifyOrder(userId, variety, parts[2]!, params) };
       else if (method === 'DELETE' && parts.length === 3) result = { order_id: exchange.cancelOrder(userId, variety, parts[2]!) };
@@ -374,6 +405,7 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
       case 'instruments':
         if (parts[1] === 'historical' && parts.length === 4) return historical(Number(parts[2]), parts[3]!, params);
         if (parts.length <= 2) {
+          stats.instrumentDumps += 1;
           res.writeHead(200, { 'Content-Type': 'text/csv' });
           res.end(instrumentsCsv(exchange.instruments, parts[1]));
           return RESPONDED;
@@ -386,6 +418,7 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
   };
 
   const historical = (token: number, interval: string, params: Map<string, string>): unknown => {
+    stats.historicalRequests += 1;
     const minutes = INTERVALS.get(interval);
     if (minutes === undefined) throw inputError('invalid interval');
     if (!exchange.knowsToken(token)) throw inputError('invalid token');

@@ -4,12 +4,15 @@ import type { Order } from '../../src/model/index.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { startKiteTrading, type KiteTrading } from '../../src/kite-app.js';
 import { silentLogger } from '../../src/runtime/logger.js';
+import { Metrics } from '../../src/runtime/metrics.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../sim/support.js';
 
 // Troupe's runtime in Kite mode against the simulator, end to end. One ticker per process.
 let sim: KiteSimulator;
 let trading: KiteTrading;
 const alerts: string[] = [];
+const expiries: string[] = [];
+const metrics = new Metrics({ defaultMetrics: false });
 
 beforeAll(async () => {
   sim = await startSimulator({ heartbeatIntervalMs: 50 });
@@ -24,8 +27,10 @@ beforeAll(async () => {
     portfolio: { portfolioId: 'kite', initialCashPaise: 10_00_000_00 },
     riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000 },
     logger: silentLogger(),
-    pollEveryMs: 100,
+    pollEveryMs: 250, // polls share the client-side 10 req/s with trade fetches
     feed: { staleAfterMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
+    metrics,
+    onSessionExpired: (reason) => expiries.push(reason),
   });
   trading.runtime.bus.on('RiskAlert', (alert) => alerts.push(alert.code));
   await eventually(() => expect(trading.feed.connected).toBe(true));
@@ -141,6 +146,72 @@ describe('Troupe in Kite mode against the simulator', () => {
     expect(health).not.toMatch(/"restarts":[1-9]/);
   });
 
+  it('modifies a working order (price, lower quantity) at Kite by its tag; refuses a larger quantity; cancels', async () => {
+    await settle();
+    const tick = sim.admin.instruments.find((i) => i.symbol === 'INFY')!.tickSizePaise;
+    const below = (fraction: number): number => Math.floor((sim.admin.lastPricePaise('INFY')! * fraction) / tick) * tick;
+    const execution = trading.runtime.kiteExecution!;
+    const id = 'TMODIFY0000000000001';
+    const now = Date.now();
+    trading.runtime.system.tell(execution, {
+      type: 'PlaceOrder',
+      order: {
+        clientOrderId: id,
+        intentId: 'manual:m1',
+        strategyId: 'manual',
+        portfolioId: 'kite',
+        symbol: 'INFY',
+        side: 'BUY',
+        orderType: 'LIMIT',
+        limitPricePaise: below(0.95),
+        product: 'MIS',
+        validity: 'DAY',
+        quantity: 4,
+        status: 'PUT ORDER REQ RECEIVED',
+        filledQuantity: 0,
+        cancelledQuantity: 0,
+        filledValuePaise: 0,
+        createdAtMs: now,
+        updatedAtMs: now,
+      },
+    });
+    const mine = async (): Promise<Order | undefined> => (await troupeOrders()).find((o) => o.clientOrderId === id);
+    await eventually(async () => expect((await mine())?.status).toBe('OPEN'));
+    const price = below(0.9);
+    trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { limitPricePaise: price, quantity: 2 }, requestedBy: 'test' });
+    await eventually(async () => expect(await mine()).toMatchObject({ status: 'OPEN', quantity: 2, limitPricePaise: price }));
+    const atKite = (await trading.broker.client.getOrders()).filter((o) => o.tag === id);
+    expect(atKite).toHaveLength(1);
+    expect({ quantity: atKite[0]!.quantity, price: Math.round(atKite[0]!.price * 100) }).toEqual({ quantity: 2, price });
+    // a larger quantity needs risk: refused with an alert, nothing sent
+    const refusedBefore = alerts.filter((a) => a === 'modify-rejected').length;
+    trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { quantity: 10 }, requestedBy: 'test' });
+    trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { limitPricePaise: price + 1 + (tick === 1 ? 0.5 : 0) }, requestedBy: 'test' });
+    await eventually(() => expect(alerts.filter((a) => a === 'modify-rejected').length).toBe(refusedBefore + 2));
+    expect((await mine())?.quantity).toBe(2);
+    trading.runtime.system.tell(execution, { type: 'CancelOrder', clientOrderId: id, requestedBy: 'test' });
+    await eventually(async () => expect((await mine())?.status).toBe('CANCELLED'));
+    trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { quantity: 1 }, requestedBy: 'test' });
+    await eventually(() => expect(alerts.filter((a) => a === 'modify-rejected').length).toBe(refusedBefore + 3));
+  });
+
+  it('exports feed metrics: ticks in, reconnects, gaps, heartbeat age, postbacks vs polls (bounded labels)', async () => {
+    const text = await metrics.text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    expect(value('troupe_feed_ticks_total\\{feed="kite"\\}')).toBeGreaterThan(0);
+    expect(value('troupe_feed_gaps_total\\{feed="kite"\\}')).toBe(trading.feed.stats.gaps);
+    expect(value('troupe_feed_reconnects_total\\{feed="kite"\\}')).toBe(trading.feed.stats.reconnects);
+    expect(value('troupe_feed_connected\\{feed="kite"\\}')).toBe(1);
+    const age = value('troupe_feed_heartbeat_age_seconds\\{feed="kite"\\}');
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(5);
+    expect(value('troupe_broker_order_updates_total\\{source="postback"\\}')).toBeGreaterThan(0);
+    expect(value('troupe_broker_order_updates_total\\{source="poll"\\}')).toBeGreaterThan(0);
+    // labels stay bounded: one feed, two sources
+    expect(text.match(/^troupe_feed_ticks_total\{/gm)).toHaveLength(1);
+    expect(text.match(/^troupe_broker_order_updates_total\{/gm)).toHaveLength(2);
+  });
+
   it('halts order placement on TokenException with one RiskAlert; later orders are refused without calling Kite', async () => {
     const atSim = (): number => sim.admin.exchange.orders('ZS0001').length;
     const placedBefore = atSim();
@@ -178,5 +249,15 @@ describe('Troupe in Kite mode against the simulator', () => {
     expect(trading.broker.halted).toBeDefined();
     // the ticker was refused as well and stopped retrying
     await eventually(() => expect(trading.feed.connected).toBe(false));
+    // told once: trading halted, log in again (no loop)
+    expect(expiries).toHaveLength(1);
+
+    // a new login resumes trading
+    const fresh = await trading.broker.createSession(sim.admin.createRequestToken(), API_SECRET);
+    trading.resumeWithAccessToken(fresh);
+    await eventually(() => expect(trading.feed.connected).toBe(true));
+    trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: order(3) });
+    await eventually(async () => expect((await troupeOrders()).find((o) => o.clientOrderId === order(3).clientOrderId)?.status).toBe('COMPLETE'), 10_000);
+    expect(atSim()).toBe(placedBefore + 1);
   });
 });

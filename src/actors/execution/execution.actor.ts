@@ -8,7 +8,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Journal } from '../../persistence/journal.js';
 import { EXECUTION_STREAM, toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
-import type { ExecutionCommand, JournalItem, PaperExecutionMessage } from './execution.protocol.js';
+import type { ExecutionCommand, JournalItem, OrderChange, PaperExecutionMessage } from './execution.protocol.js';
 
 export interface ExecutionActorDeps {
   readonly directory: Directory;
@@ -70,6 +70,32 @@ interface EncodedExecution {
 }
 
 const signed = (order: Order, quantity: number): number => (order.side === 'BUY' ? quantity : -quantity);
+
+/**
+ * Why a modification cannot be applied to `order`, if it cannot (any broker): the order must be
+ * working; a new quantity must stay above what is filled and not grow (more needs a new order
+ * through risk) and be a lot multiple; prices must fit the order type and the tick size.
+ */
+export function orderChangeProblem(order: Order | undefined, change: OrderChange, instrument: Instrument | undefined): string | undefined {
+  if (order === undefined) return 'unknown order';
+  if (isTerminal(order.status)) return `order is ${order.status}`;
+  if (change.quantity === undefined && change.limitPricePaise === undefined && change.triggerPricePaise === undefined) return 'nothing to change';
+  if (change.quantity !== undefined) {
+    if (!Number.isSafeInteger(change.quantity) || change.quantity <= order.filledQuantity) return `quantity must be a whole number above the ${order.filledQuantity} already filled`;
+    if (change.quantity > order.quantity) return 'a larger quantity needs a new order (through risk)';
+    if (instrument !== undefined && change.quantity % instrument.lotSize !== 0) return `quantity must be a multiple of the lot size ${instrument.lotSize}`;
+  }
+  for (const [name, value, allowed] of [
+    ['limit price', change.limitPricePaise, order.orderType === 'LIMIT' || order.orderType === 'SL'],
+    ['trigger price', change.triggerPricePaise, order.orderType === 'SL' || order.orderType === 'SL-M'],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!allowed) return `a ${order.orderType} order has no ${name}`;
+    if (!Number.isSafeInteger(value) || value <= 0) return `${name} must be a positive whole number of paise`;
+    if (instrument !== undefined && value % instrument.tickSizePaise !== 0) return `${name} must be a multiple of the tick size (${instrument.tickSizePaise} paise)`;
+  }
+  return undefined;
+}
 
 /** What reporting broker outcomes needs. */
 export interface OutcomeReporting {
@@ -306,6 +332,24 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecu
     reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
   const journaled = deps.journal ? journalMode(deps, deps.journal, dispatch) : undefined;
 
+  /** Validates and applies a modification; a refusal is logged and published as a RiskAlert. A lower quantity frees risk's reservation. */
+  const modify = (state: ExecutionState, clientOrderId: string, change: OrderChange, ctx: ActorContext<PaperExecutionMessage>): readonly BrokerEvent[] => {
+    const order = state.orders.get(clientOrderId);
+    const problem = orderChangeProblem(order, change, order === undefined ? undefined : deps.instruments.get(order.symbol));
+    const result = problem === undefined ? state.broker.modify(clientOrderId, change, deps.clock.nowMs()) : { events: [], refused: problem };
+    if (result.refused !== undefined || order === undefined) {
+      const reason = result.refused ?? 'unknown order';
+      deps.log.warn({ clientOrderId, reason }, 'modification refused');
+      deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'modify-rejected', message: `modification of ${clientOrderId} refused: ${reason}`, atMs: deps.clock.nowMs(), ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}) });
+      return [];
+    }
+    const released = order.quantity - (change.quantity ?? order.quantity);
+    if (released > 0 && deps.directory.risk) {
+      ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, released) });
+    }
+    return result.events;
+  };
+
   return {
     kind: 'execution',
     initial(_ctx, restored) {
@@ -355,6 +399,11 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecu
         case 'CancelOrder':
           dispatch(state, state.broker.cancel(message.clientOrderId, deps.clock.nowMs()), ctx);
           return state;
+        case 'ModifyOrder': {
+          const events = modify(state, message.clientOrderId, message.change, ctx);
+          if (events.length > 0) dispatch(state, events, ctx);
+          return state;
+        }
         case 'MarketData':
           for (const batch of message.batches) {
             const events = state.broker.onTicks(batch);
@@ -380,6 +429,9 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecu
         return state;
       case 'CancelOrder':
         mode.events(state.broker.cancel(message.clientOrderId, deps.clock.nowMs()), ctx);
+        return state;
+      case 'ModifyOrder':
+        mode.events(modify(state, message.clientOrderId, message.change, ctx), ctx);
         return state;
       case 'MarketData':
         for (const batch of message.batches) mode.events(state.broker.onTicks(batch), ctx);

@@ -2,6 +2,13 @@ import type { ActorRef, PipeResult } from '../core/index.js';
 import type { BrokerEvent } from '../../brokers/paper/index.js';
 import type { Order, Tick } from '../../model/index.js';
 
+/** What a ModifyOrder changes (at least one field). */
+export interface OrderChange {
+  readonly quantity?: number;
+  readonly limitPricePaise?: number;
+  readonly triggerPricePaise?: number;
+}
+
 /**
  * What the execution actor has handed to the journal and will act on once it is durable:
  * an approved order (`place`: submit it to the broker) or broker events (`events`: report them).
@@ -20,6 +27,12 @@ export type ExecutionCommand =
   /** An order risk approved. Idempotent per clientOrderId: a repeat is ignored. */
   | { readonly type: 'PlaceOrder'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
   | { readonly type: 'CancelOrder'; readonly clientOrderId: string; readonly requestedBy: string }
+  /**
+   * Changes a working order's limit/trigger price or lowers its quantity (never below what is
+   * filled; an increase needs a new order through risk). The outcome is an `OrderUpdated`;
+   * a refusal is logged and published as a RiskAlert (`modify-rejected`).
+   */
+  | { readonly type: 'ModifyOrder'; readonly clientOrderId: string; readonly change: OrderChange; readonly requestedBy: string }
   | { readonly type: 'MarketData'; readonly batches: readonly (readonly Tick[])[] }
   /** Replies with every order of the session, newest last. */
   | { readonly type: 'GetOrders'; readonly replyTo: ActorRef<readonly Order[]> };

@@ -26,15 +26,21 @@ import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
-import { reportBrokerEvents } from './execution.actor.js';
-import type { KiteExecutionMessage } from './kite-execution.protocol.js';
+import { orderChangeProblem, reportBrokerEvents } from './execution.actor.js';
+import type { KiteExecutionMessage, KiteJournalItem } from './kite-execution.protocol.js';
+import type { OrderChange } from './execution.protocol.js';
+import type { Journal } from '../../persistence/journal.js';
+import { toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
 
 /** What the actor needs of the Kite adapter (a `KiteBroker` fits; tests may fake it). */
 export interface KiteExecutionBroker {
   placeOrder(request: KiteOrderRequest): Promise<string>;
+  modifyOrder(brokerOrderId: string, change: { quantity?: number; limitPricePaise?: number; triggerPricePaise?: number }): Promise<void>;
   cancelOrder(brokerOrderId: string): Promise<void>;
   orders(): Promise<KiteOrderView[]>;
   orderTrades(brokerOrderId: string): Promise<KiteTradeView[]>;
+  /** The day's trades of every order: one read however many orders wait for theirs. */
+  trades(): Promise<KiteTradeView[]>;
 }
 
 /** Dependencies of {@link kiteExecutionBehavior}. */
@@ -50,7 +56,21 @@ export interface KiteExecutionDeps {
   readonly chargeRates?: ChargeRates;
   /** Polls without the tag after which an order whose placement outcome was unknown is rejected (default 3). */
   readonly unknownOutcomePolls?: number;
+  /**
+   * Journal before acting, as the paper execution actor does: an approved order is appended
+   * (`OrderPlaced`) and only sent to Kite once durable; order changes and fills are appended
+   * and reported onward (portfolio, risk, strategy, bus) only once durable. While the journal
+   * fails, new orders are refused (fail closed, RiskAlert) and the events wait, retried.
+   */
+  readonly journal?: Journal;
+  /** Journal stream; default {@link KITE_EXECUTION_STREAM}. */
+  readonly journalStream?: string;
+  readonly journalRetryMs?: { readonly min: number; readonly max: number };
+  readonly onJournalHealth?: (healthy: boolean) => void;
 }
+
+/** The journal stream of the Kite execution actor. */
+export const KITE_EXECUTION_STREAM = 'execution/kite';
 
 interface LedgerEntry {
   day: string;
@@ -72,9 +92,18 @@ export interface KiteExecutionState {
   readonly ledgers: Map<string, LedgerEntry>;
   /** Orders whose placement outcome is unknown → polls that did not show their tag. */
   readonly unknownOutcome: Map<string, number>;
+  /** Orders whose trades the fetch in flight brings. */
   readonly tradesInFlight: Set<string>;
+  /** Orders waiting for the next trade fetch (client order id → Kite order id); one fetch serves them all. */
+  readonly tradesWanted: Map<string, string>;
   pollInFlight: boolean;
   pollAgain: boolean;
+  /** Journal mode: what waits to be appended, whether an append is in flight, the journal's health. */
+  outbox: KiteJournalItem[];
+  appendInFlight: boolean;
+  journalHealthy: boolean;
+  journalRetryScheduled: boolean;
+  journalRetryDelayMs: number;
   /** Why placement is halted (session expired), if it is. */
   halted: string | undefined;
 }
@@ -104,11 +133,29 @@ function emptyState(): KiteExecutionState {
     ledgers: new Map(),
     unknownOutcome: new Map(),
     tradesInFlight: new Set(),
+    tradesWanted: new Map(),
     pollInFlight: false,
     pollAgain: false,
+    outbox: [],
+    appendInFlight: false,
+    journalHealthy: true,
+    journalRetryScheduled: false,
+    journalRetryDelayMs: 50,
     halted: undefined,
   };
 }
+
+function journalEntries(item: KiteJournalItem): OrderJournalEntry[] {
+  if (item.kind === 'place') return [{ type: 'OrderPlaced', order: item.order }];
+  const entries: OrderJournalEntry[] = [];
+  for (const event of item.events) {
+    if (event.kind === 'order-updated') entries.push({ type: 'OrderUpdated', order: event.order });
+    else if (event.kind === 'fill') entries.push({ type: 'Fill', fill: event.fill, order: event.order });
+  }
+  return entries;
+}
+
+const signedQuantity = (order: Order, quantity: number): number => (order.side === 'BUY' ? quantity : -quantity);
 
 interface EncodedKiteExecution {
   orders: Order[];
@@ -146,8 +193,45 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     }
   };
 
+  const journal = deps.journal;
+  const stream = deps.journalStream ?? KITE_EXECUTION_STREAM;
+  const retry = deps.journalRetryMs ?? { min: 50, max: 1000 };
+
+  const alert = (code: string, severity: 'info' | 'warning' | 'critical', message: string, order?: Order): void => {
+    deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: deps.clock.nowMs(), ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}) });
+  };
+
+  const flush = (state: KiteExecutionState, ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (journal === undefined || state.appendInFlight || state.journalRetryScheduled) return;
+    if (state.outbox.length === 0 && state.journalHealthy) return;
+    const batch = state.outbox;
+    state.outbox = [];
+    state.appendInFlight = true;
+    const entries = batch.flatMap(journalEntries).map((entry) => toJournalEntry(stream, entry));
+    // down and nothing to write: probe with a read so we notice when it is back
+    const work = entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []);
+    ctx.pipeToSelf(work, (result) => ({ type: 'KiteJournalAppended', batch, result }));
+  };
+
+  /** Tells everyone concerned; in journal mode only once the events are durable (the actor's own state moves at once). */
   const report = (state: KiteExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<KiteExecutionMessage>): void => {
-    if (events.length > 0) reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
+    if (events.length === 0) return;
+    if (journal === undefined) {
+      reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
+      return;
+    }
+    for (const event of events) if (event.kind !== 'cancel-rejected') remember(state, event.order);
+    state.outbox.push({ kind: 'events', events });
+    flush(state, ctx);
+  };
+
+  /** An approved order that will not be placed (journal down): the strategy hears why, risk releases it. */
+  const refuse = (state: KiteExecutionState, order: Order, reason: string, ctx: ActorContext<KiteExecutionMessage>): void => {
+    state.orders.delete(order.clientOrderId);
+    deps.metrics.orders.inc({ status: 'REFUSED' });
+    const strategy = deps.directory.strategies.get(order.strategyId);
+    if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: order.intentId, symbol: order.symbol, reason } });
+    if (deps.directory.risk) ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signedQuantity(order, order.quantity) });
   };
 
   const reject = (state: KiteExecutionState, order: Order, reason: string, ctx: ActorContext<KiteExecutionMessage>): void => {
@@ -174,10 +258,26 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     ctx.pipeToSelf(deps.broker.orders(), (result) => ({ type: 'OrdersPolled', result }));
   };
 
+  /**
+   * Fetches the trades of the orders that wait for them: one read at a time, coalesced like the
+   * polls. Reads share Kite's 10 requests a second (the adapter queues them) with the polls, so a
+   * read per order would make a burst of fills queue ahead of the polls that finish the orders.
+   */
+  const startTradeFetch = (state: KiteExecutionState, ctx: ActorContext<KiteExecutionMessage>): void => {
+    if (state.tradesInFlight.size > 0 || state.tradesWanted.size === 0 || state.halted !== undefined) return;
+    const wanted = [...state.tradesWanted];
+    state.tradesWanted.clear();
+    for (const [clientOrderId] of wanted) state.tradesInFlight.add(clientOrderId);
+    const orders = wanted.map(([clientOrderId, brokerOrderId]) => ({ clientOrderId, brokerOrderId }));
+    // one order: its own trades; several: the day's trades, in one request
+    const fetch = orders.length === 1 ? deps.broker.orderTrades(orders[0]!.brokerOrderId) : deps.broker.trades();
+    ctx.pipeToSelf(fetch, (result) => ({ type: 'TradesFetched', orders, result }));
+  };
+
   const fetchTrades = (state: KiteExecutionState, clientOrderId: string, brokerOrderId: string, ctx: ActorContext<KiteExecutionMessage>): void => {
     if (state.tradesInFlight.has(clientOrderId) || state.halted !== undefined) return;
-    state.tradesInFlight.add(clientOrderId);
-    ctx.pipeToSelf(deps.broker.orderTrades(brokerOrderId), (result) => ({ type: 'TradesFetched', clientOrderId, result }));
+    state.tradesWanted.set(clientOrderId, brokerOrderId);
+    startTradeFetch(state, ctx);
   };
 
   /** Moves Troupe's order towards Kite's latest snapshot of it. */
@@ -283,6 +383,45 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     advance(state, clientOrderId, ctx, false);
   };
 
+  /** Sends an admitted (in journal mode: durable) order to Kite. */
+  const send = (state: KiteExecutionState, order: Order, ctx: ActorContext<KiteExecutionMessage>): void => {
+    deps.bus.publish({ type: 'OrderSubmitted', order });
+    if (state.halted !== undefined) {
+      reject(state, order, `Trading halted: ${state.halted}`, ctx);
+      return;
+    }
+    if (!deps.instruments.has(order.symbol)) {
+      reject(state, order, `Unknown instrument ${order.symbol}.`, ctx);
+      return;
+    }
+    const request: KiteOrderRequest = {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      orderType: order.orderType,
+      product: order.product,
+      validity: order.validity,
+      ...(order.limitPricePaise === undefined ? {} : { limitPricePaise: order.limitPricePaise }),
+      ...(order.triggerPricePaise === undefined ? {} : { triggerPricePaise: order.triggerPricePaise }),
+    };
+    ctx.pipeToSelf(deps.broker.placeOrder(request), (result) => ({ type: 'Placed', clientOrderId: order.clientOrderId, result }));
+  };
+
+  const refuseModify = (clientOrderId: string, reason: string, order: Order | undefined): void => {
+    deps.log.warn({ clientOrderId, reason }, 'modification refused');
+    alert('modify-rejected', 'info', `modification of ${clientOrderId} refused: ${reason}`, order);
+  };
+
+  /** Why this modification cannot be sent, if it cannot. */
+  const modifyProblem = (state: KiteExecutionState, order: Order | undefined, change: OrderChange): string | undefined => {
+    if (order !== undefined && !isTerminal(order.status)) {
+      if (state.halted !== undefined) return `Trading halted: ${state.halted}`;
+      if ((order.brokerOrderId ?? state.views.get(order.clientOrderId)?.brokerOrderId) === undefined) return 'Kite has not acknowledged the order yet; try again';
+    }
+    return orderChangeProblem(order, change, order === undefined ? undefined : deps.instruments.get(order.symbol));
+  };
+
   return {
     kind: 'execution-kite',
     initial(ctx, restored) {
@@ -337,28 +476,100 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
             return state;
           }
+          if (journal !== undefined && !state.journalHealthy) {
+            refuse(state, order, 'The order journal is unavailable: new orders are refused until it is back.', ctx);
+            alert('journal-unavailable', 'critical', `order ${order.clientOrderId} refused: the order journal is unavailable`, order);
+            return state;
+          }
           remember(state, order);
-          deps.bus.publish({ type: 'OrderSubmitted', order });
-          if (state.halted !== undefined) {
-            reject(state, order, `Trading halted: ${state.halted}`, ctx);
+          if (journal !== undefined) {
+            // durable first: sent to Kite only once the journal has it
+            state.outbox.push({ kind: 'place', order });
+            flush(state, ctx);
             return state;
           }
-          if (!deps.instruments.has(order.symbol)) {
-            reject(state, order, `Unknown instrument ${order.symbol}.`, ctx);
+          send(state, order, ctx);
+          return state;
+        }
+        case 'KiteJournalAppended': {
+          state.appendInFlight = false;
+          if (!message.result.ok) {
+            const error = message.result.error;
+            if (state.journalHealthy) {
+              state.journalHealthy = false;
+              deps.onJournalHealth?.(false);
+              deps.log.error({ err: error }, 'the order journal is unavailable: new Kite orders are refused (fail closed)');
+              alert('journal-unavailable', 'critical', `the order journal is unavailable (${errorMessage(error)}): new orders are refused until it is back`);
+            }
+            const waiting: KiteJournalItem[] = [];
+            for (const item of [...message.batch, ...state.outbox]) {
+              if (item.kind === 'place') refuse(state, item.order, 'The order journal is unavailable: the order was not placed.', ctx);
+              else waiting.push(item);
+            }
+            state.outbox = waiting;
+            state.journalRetryScheduled = true;
+            const delayMs = state.journalRetryDelayMs;
+            ctx.pipeToSelf(new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref()), () => ({ type: 'KiteJournalRetry' }));
+            state.journalRetryDelayMs = Math.min(retry.max, delayMs * 2);
             return state;
           }
-          const request: KiteOrderRequest = {
-            clientOrderId: order.clientOrderId,
-            symbol: order.symbol,
-            side: order.side,
-            quantity: order.quantity,
-            orderType: order.orderType,
-            product: order.product,
-            validity: order.validity,
-            ...(order.limitPricePaise === undefined ? {} : { limitPricePaise: order.limitPricePaise }),
-            ...(order.triggerPricePaise === undefined ? {} : { triggerPricePaise: order.triggerPricePaise }),
+          if (!state.journalHealthy) {
+            state.journalHealthy = true;
+            state.journalRetryDelayMs = retry.min;
+            deps.onJournalHealth?.(true);
+            deps.log.info('the order journal is back: Kite orders are accepted again');
+            alert('journal-recovered', 'info', 'the order journal is back: orders are accepted again');
+          }
+          for (const item of message.batch) {
+            if (item.kind === 'events') reportBrokerEvents(item.events, { ...deps, system: ctx.system }, () => undefined);
+            else send(state, item.order, ctx);
+          }
+          flush(state, ctx);
+          return state;
+        }
+        case 'KiteJournalRetry':
+          state.journalRetryScheduled = false;
+          flush(state, ctx);
+          return state;
+        case 'ModifyOrder': {
+          const order = state.orders.get(message.clientOrderId);
+          const problem = modifyProblem(state, order, message.change);
+          if (problem !== undefined || order === undefined) {
+            refuseModify(message.clientOrderId, problem ?? 'unknown order', order);
+            return state;
+          }
+          const brokerOrderId = (order.brokerOrderId ?? state.views.get(order.clientOrderId)?.brokerOrderId)!;
+          ctx.pipeToSelf(deps.broker.modifyOrder(brokerOrderId, message.change), (result) => ({ type: 'ModifySent', clientOrderId: message.clientOrderId, change: message.change, result }));
+          return state;
+        }
+        case 'ModifySent': {
+          const order = state.orders.get(message.clientOrderId);
+          if (!message.result.ok) {
+            const error = mapKiteError(message.result.error);
+            if (error instanceof KiteSessionExpiredError) halt(state, error);
+            refuseModify(message.clientOrderId, error.message, order);
+            if (error instanceof KiteNetworkError) requestPoll(state, ctx);
+            return state;
+          }
+          if (order === undefined || isTerminal(order.status)) {
+            deps.log.info({ clientOrderId: message.clientOrderId }, 'Kite acknowledged a modification of an order that has finished meanwhile');
+            return state;
+          }
+          const { change } = message;
+          const modified: Order = {
+            ...order,
+            ...(change.quantity === undefined ? {} : { quantity: change.quantity }),
+            ...(change.limitPricePaise === undefined ? {} : { limitPricePaise: change.limitPricePaise }),
+            ...(change.triggerPricePaise === undefined ? {} : { triggerPricePaise: change.triggerPricePaise }),
+            updatedAtMs: Math.max(order.updatedAtMs, deps.clock.nowMs()),
           };
-          ctx.pipeToSelf(deps.broker.placeOrder(request), (result) => ({ type: 'Placed', clientOrderId: order.clientOrderId, result }));
+          // a lower quantity frees risk's reservation of the difference
+          const released = order.quantity - modified.quantity;
+          if (released > 0 && deps.directory.risk) {
+            ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signedQuantity(order, released) });
+          }
+          report(state, [{ kind: 'order-updated', order: modified }], ctx);
+          requestPoll(state, ctx);
           return state;
         }
         case 'Placed': {
@@ -421,6 +632,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             deps.log.warn({ reason: errorMessage(error) }, 'unreadable Kite order update ignored');
             return state;
           }
+          deps.metrics.brokerOrderUpdates.inc({ source: 'postback' });
           ingest(state, view, ctx);
           return state;
         }
@@ -438,6 +650,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             return state;
           }
           const seen = new Set<string>();
+          deps.metrics.brokerOrderUpdates.inc({ source: 'poll' });
           for (const view of message.result.value) {
             if (view.clientOrderId !== null) seen.add(view.clientOrderId);
             ingest(state, view, ctx);
@@ -457,14 +670,17 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
           return state;
         }
         case 'TradesFetched': {
-          state.tradesInFlight.delete(message.clientOrderId);
+          state.tradesInFlight.clear();
           if (!message.result.ok) {
             const error = mapKiteError(message.result.error);
             if (error instanceof KiteSessionExpiredError) halt(state, error);
-            else deps.log.warn({ clientOrderId: message.clientOrderId, reason: error.message }, 'Kite trades fetch failed; the next poll retries');
-            return state;
+            else deps.log.warn({ clientOrderIds: message.orders.map((o) => o.clientOrderId), reason: error.message }, 'Kite trades fetch failed; the next poll retries');
+          } else {
+            const byBrokerOrder = new Map<string, KiteTradeView[]>();
+            for (const trade of message.result.value) byBrokerOrder.set(trade.brokerOrderId, [...(byBrokerOrder.get(trade.brokerOrderId) ?? []), trade]);
+            for (const { clientOrderId, brokerOrderId } of message.orders) applyTrades(state, clientOrderId, byBrokerOrder.get(brokerOrderId) ?? [], ctx);
           }
-          applyTrades(state, message.clientOrderId, message.result.value, ctx);
+          startTradeFetch(state, ctx);
           return state;
         }
         case 'SessionRenewed':

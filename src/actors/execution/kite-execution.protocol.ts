@@ -1,6 +1,12 @@
 import type { PipeResult } from '../core/index.js';
 import type { KiteOrderView, KiteTradeView } from '../../brokers/kite/kite-broker.js';
-import type { ExecutionCommand } from './execution.protocol.js';
+import type { BrokerEvent } from '../../brokers/paper/index.js';
+import type { Order } from '../../model/index.js';
+import type { ExecutionCommand, OrderChange } from './execution.protocol.js';
+
+/** What the Kite execution actor hands to the journal before acting (journal mode). */
+export type KiteJournalItem = { readonly kind: 'place'; readonly order: Order } | { readonly kind: 'events'; readonly events: readonly BrokerEvent[] };
+
 
 /**
  * Protocol of the Kite execution actor: every {@link ExecutionCommand} (so it sits where the
@@ -17,5 +23,10 @@ export type KiteExecutionMessage =
   | { readonly type: 'SessionRenewed' }
   | { readonly type: 'Placed'; readonly clientOrderId: string; readonly result: PipeResult<string> }
   | { readonly type: 'CancelSent'; readonly clientOrderId: string; readonly result: PipeResult<void> }
+  | { readonly type: 'ModifySent'; readonly clientOrderId: string; readonly change: OrderChange; readonly result: PipeResult<void> }
+  /** Journal mode: an append of `batch` finished; on success its items are acted on. */
+  | { readonly type: 'KiteJournalAppended'; readonly batch: readonly KiteJournalItem[]; readonly result: PipeResult<number[]> }
+  | { readonly type: 'KiteJournalRetry' }
   | { readonly type: 'OrdersPolled'; readonly result: PipeResult<KiteOrderView[]> }
-  | { readonly type: 'TradesFetched'; readonly clientOrderId: string; readonly result: PipeResult<KiteTradeView[]> };
+  /** Trades for `orders` (for one order its own, for several the day's: each order takes those of its Kite order id). */
+  | { readonly type: 'TradesFetched'; readonly orders: readonly { readonly clientOrderId: string; readonly brokerOrderId: string }[]; readonly result: PipeResult<KiteTradeView[]> };

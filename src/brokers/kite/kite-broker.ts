@@ -5,12 +5,12 @@
  * session expiry.
  */
 import { KiteConnect } from 'kiteconnect';
-import type { Connect, Order as KiteOrder } from 'kiteconnect/types/connect.js';
+import type { Connect, Order as KiteOrder, Trade as KiteTrade } from 'kiteconnect/types/connect.js';
 import type { Instrument } from '../../model/instrument.js';
 import { paiseToRupeeString, parseRupees, type Paise } from '../../model/money.js';
 import type { OrderType, OrderUpdate, Product, Side, Validity } from '../../model/order.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from './errors.js';
-import { KITE_ORDER_LIMITS, QueueingRateLimiter, type QueueLimits } from './rate-limiter.js';
+import { KITE_ORDER_LIMITS, KITE_OTHER_LIMITS, KITE_QUOTE_LIMITS, QueueingRateLimiter, type QueueLimits } from './rate-limiter.js';
 
 /** Options of {@link KiteBroker}. */
 export interface KiteBrokerOptions {
@@ -21,6 +21,10 @@ export interface KiteBrokerOptions {
   /** Client timeout per call, ms (kiteconnect default 7000). */
   readonly timeoutMs?: number;
   readonly orderLimits?: QueueLimits;
+  /** Client-side limit of every other call (default Kite's 10/s). */
+  readonly otherLimits?: QueueLimits;
+  /** Client-side limit of quote calls (`/quote`, `/quote/ohlc`, `/quote/ltp`; default Kite's 1/s): a bucket of their own at Kite. */
+  readonly quoteLimits?: QueueLimits;
   /** Attempts for idempotent reads on network errors (default 3), backoff doubling from `retryBaseMs` (default 200). */
   readonly readAttempts?: number;
   readonly retryBaseMs?: number;
@@ -66,6 +70,8 @@ export class KiteBroker {
   /** The raw client (for calls the adapter does not wrap). */
   readonly client: Connect;
   private readonly orderLimiter: QueueingRateLimiter;
+  private readonly otherLimiter: QueueingRateLimiter;
+  private readonly quoteLimiter: QueueingRateLimiter;
   private haltedBy: KiteSessionExpiredError | undefined;
 
   constructor(private readonly options: KiteBrokerOptions) {
@@ -76,6 +82,8 @@ export class KiteBroker {
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });
     this.orderLimiter = new QueueingRateLimiter(options.orderLimits ?? KITE_ORDER_LIMITS);
+    this.otherLimiter = new QueueingRateLimiter(options.otherLimits ?? KITE_OTHER_LIMITS);
+    this.quoteLimiter = new QueueingRateLimiter(options.quoteLimits ?? KITE_QUOTE_LIMITS);
   }
 
   /** Set once a TokenException was seen: every later call fails fast with it. */
@@ -85,9 +93,21 @@ export class KiteBroker {
 
   /** Exchanges a request token for a session; clears a halt. Returns the access token. */
   async createSession(requestToken: string, apiSecret: string): Promise<string> {
+    return (await this.createSessionDetails(requestToken, apiSecret)).accessToken;
+  }
+
+  /** {@link createSession} with the user and login time. */
+  async createSessionDetails(requestToken: string, apiSecret: string): Promise<{ accessToken: string; userId: string; loginTime: Date | undefined }> {
     const session = await this.call(() => this.client.generateSession(requestToken, apiSecret), false, true);
     this.haltedBy = undefined;
-    return session.access_token;
+    const loginTime: unknown = session.login_time;
+    return { accessToken: session.access_token, userId: String(session.user_id), loginTime: loginTime instanceof Date ? loginTime : undefined };
+  }
+
+  /** Uses another access token (a new login); clears a halt. */
+  useAccessToken(accessToken: string): void {
+    this.client.setAccessToken(accessToken);
+    this.haltedBy = undefined;
   }
 
   /** NSE instruments from the dump: empty rows dropped, tick and lot sizes kept. */
@@ -133,8 +153,17 @@ export class KiteBroker {
       ...(request.orderType === 'MARKET' || request.orderType === 'SL-M' ? { market_protection: -1 } : {}),
     };
     try {
-      const result = await this.orderLimiter.run(() => this.call(() => this.client.placeOrder('regular', params), false));
-      return result.order_id;
+      // a 429 ("Too many requests") is Kite refusing before processing: the outcome is known, so the
+      // order queues again (bounded, with backoff); any other network trouble is resolved by tag
+      for (let attempt = 1, delayMs = this.options.retryBaseMs ?? 200; ; attempt += 1, delayMs *= 2) {
+        try {
+          const result = await this.orderLimiter.run(() => this.call(() => this.client.placeOrder('regular', params), false));
+          return result.order_id;
+        } catch (error) {
+          if (!isRateLimited(error) || attempt >= 4) throw error;
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
     } catch (error) {
       if (!(error instanceof KiteNetworkError)) throw error;
       const found = await this.findByTag(request.clientOrderId);
@@ -173,7 +202,7 @@ export class KiteBroker {
     const out: Instrument[] = [];
     for (let start = 0; start < instruments.length; start += 500) {
       const chunk = instruments.slice(start, start + 500);
-      const quotes = await this.call(() => this.client.getOHLC(chunk.map((i) => `NSE:${i.symbol}`)), true);
+      const quotes = await this.call(() => this.client.getOHLC(chunk.map((i) => `NSE:${i.symbol}`)), true, false, this.quoteLimiter);
       for (const instrument of chunk) {
         const quote = quotes[`NSE:${instrument.symbol}`];
         const close = quote?.ohlc?.close;
@@ -187,13 +216,27 @@ export class KiteBroker {
   /** The executions of one order (idempotent: retried with backoff). Prices exact in paise. */
   async orderTrades(brokerOrderId: string): Promise<KiteTradeView[]> {
     const trades = await this.call(() => this.client.getOrderTrades(brokerOrderId), true);
-    return trades.map((trade) => ({
-      tradeId: String(trade.trade_id),
-      brokerOrderId: String(trade.order_id),
-      quantity: Number(trade.quantity) || 0,
-      pricePaise: Number.isFinite(trade.average_price) ? parseRupees(String(trade.average_price)) : 0,
-      atMs: trade.fill_timestamp instanceof Date ? trade.fill_timestamp.getTime() : Number.NaN,
-    }));
+    return trades.map(tradeView);
+  }
+
+  /** The day's trades of every order (idempotent: retried with backoff). */
+  async trades(): Promise<KiteTradeView[]> {
+    const trades = await this.call(() => this.client.getTrades(), true);
+    return trades.map(tradeView);
+  }
+
+  /** Net positions per symbol and product (quantity signed), NSE only. */
+  async positions(): Promise<{ symbol: string; product: string; quantity: number }[]> {
+    const positions = await this.call(() => this.client.getPositions(), true);
+    return (positions.net ?? [])
+      .filter((p) => p.exchange === 'NSE')
+      .map((p) => ({ symbol: String(p.tradingsymbol), product: String(p.product), quantity: Number(p.quantity) || 0 }));
+  }
+
+  /** Holdings (delivery), NSE only. */
+  async holdings(): Promise<{ symbol: string; quantity: number }[]> {
+    const holdings = await this.call(() => this.client.getHoldings(), true);
+    return holdings.filter((h) => h.exchange === 'NSE').map((h) => ({ symbol: String(h.tradingsymbol), quantity: Number(h.quantity) || 0 }));
   }
 
   /** Finds the order carrying a client order id as tag. */
@@ -201,13 +244,13 @@ export class KiteBroker {
     return (await this.orders()).find((o) => o.clientOrderId === clientOrderId);
   }
 
-  private async call<T>(fn: () => Promise<T>, idempotent: boolean, allowWhenHalted = false): Promise<T> {
+  private async call<T>(fn: () => Promise<T>, idempotent: boolean, allowWhenHalted = false, limiter = this.otherLimiter): Promise<T> {
     if (this.haltedBy !== undefined && !allowWhenHalted) throw this.haltedBy;
     const attempts = idempotent ? (this.options.readAttempts ?? 3) : 1;
     let delayMs = this.options.retryBaseMs ?? 200;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await fn();
+        return idempotent ? await limiter.run(fn) : await fn();
       } catch (raw) {
         const error = mapKiteError(raw);
         if (error instanceof KiteSessionExpiredError) {
@@ -220,6 +263,21 @@ export class KiteBroker {
       }
     }
   }
+}
+
+function tradeView(trade: KiteTrade): KiteTradeView {
+  return {
+    tradeId: String(trade.trade_id),
+    brokerOrderId: String(trade.order_id),
+    quantity: Number(trade.quantity) || 0,
+    pricePaise: Number.isFinite(trade.average_price) ? parseRupees(String(trade.average_price)) : 0,
+    atMs: trade.fill_timestamp instanceof Date ? trade.fill_timestamp.getTime() : Number.NaN,
+  };
+}
+
+/** Kite's rate-limit answer (HTTP 429, NetworkException "Too many requests"): the request was not processed. */
+export function isRateLimited(error: unknown): boolean {
+  return error instanceof KiteNetworkError && /too many requests/i.test(error.message);
 }
 
 /** A Kite order (REST or postback) as the adapter's view. */

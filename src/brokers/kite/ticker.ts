@@ -190,6 +190,8 @@ export class KiteFeed {
   private state: State = 'idle';
   /** Sockets created and not yet closed (an abandoned socket may close late). */
   private outstanding = 0;
+  /** A reconnect is waiting for the abandoned socket's close event. */
+  private connectWhenClosed = false;
   private attempt = 0;
   private stateSinceMs = 0;
   private framesSinceConnect = 0;
@@ -320,9 +322,23 @@ export class KiteFeed {
     this.options.log?.error({ reason }, 'Kite ticker refused the session; market data halted until a new login');
   }
 
-  /** @internal */
-  reconnectDue(feed: KiteFeed): void {
+  /**
+   * @internal Time to reconnect. The client keeps ONE module-global socket reference, and the
+   * close event of the socket we gave up on nulls it (its URL is the first one the client saw, so
+   * the client does not take the close for a ghost): if that close came after the new socket was
+   * created, the new socket would be orphaned and our subscribe silently dropped (heartbeats
+   * keep arriving, ticks never do). So wait for the old socket’s close first (at most 1 s,
+   * then connect anyway).
+   */
+  reconnectDue(feed: KiteFeed, waited = false): void {
     if (feed !== this || this.state !== 'backoff') return;
+    if (this.outstanding > 0 && !waited) {
+      this.connectWhenClosed = true;
+      this.reconnectTimer = setTimeout(() => route((f) => f.reconnectDue(this, true)), 1000);
+      this.reconnectTimer.unref();
+      return;
+    }
+    this.connectWhenClosed = false;
     this.connectNow();
   }
 
@@ -442,6 +458,15 @@ export class KiteFeed {
   /** @internal some socket closed */
   handleClose(): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
+    if (this.state === 'backoff' && this.connectWhenClosed && this.outstanding === 0) {
+      // the socket we gave up on has closed: once the client has finished handling that close
+      // (it clears its global reference right after telling us), the reference is free for a new one
+      if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+      this.connectWhenClosed = false;
+      this.reconnectTimer = setTimeout(() => route((f) => f.reconnectDue(this, true)), 0);
+      this.reconnectTimer.unref();
+      return;
+    }
     if (this.state !== 'open' && this.state !== 'connecting') return;
     // another socket still pending means this close was an abandoned one (or the watchdog will notice)
     if (this.outstanding > 0) return;

@@ -201,6 +201,26 @@ export class PaperBroker {
     return [{ kind: 'order-updated', order: cancelled }];
   }
 
+  /**
+   * Modifies a resting order in place (Kite: price, trigger, a lower quantity; the caller has
+   * validated the change): one `order-updated` event with the changed order, or `refused` when
+   * the order is not resting. Its place among the symbol's resting orders is kept.
+   */
+  modify(clientOrderId: string, change: { readonly quantity?: number; readonly limitPricePaise?: number; readonly triggerPricePaise?: number }, atMs: number): { readonly events: readonly BrokerEvent[]; readonly refused?: string } {
+    const resting = this.resting.get(clientOrderId);
+    if (!resting) return { events: [], refused: `Order ${clientOrderId} is not open (unknown, or already complete, cancelled or rejected).` };
+    const order = resting.order;
+    resting.order = {
+      ...order,
+      ...(change.quantity === undefined ? {} : { quantity: change.quantity }),
+      ...(change.limitPricePaise === undefined ? {} : { limitPricePaise: change.limitPricePaise }),
+      ...(change.triggerPricePaise === undefined ? {} : { triggerPricePaise: change.triggerPricePaise }),
+      updatedAtMs: Math.max(order.updatedAtMs, atMs),
+    };
+    resting.evaluated = false;
+    return { events: [{ kind: 'order-updated', order: resting.order }] };
+  }
+
   /** Orders still working (OPEN or TRIGGER PENDING), in submission order. */
   openOrders(): readonly Order[] {
     return [...this.resting.values()].map((resting) => resting.order);
