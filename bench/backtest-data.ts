@@ -11,21 +11,9 @@
  */
 import { type BacktestData } from '../src/backtest/backtest.js';
 import { istDate, istTimeMs, mulDivRound, roundToTick, type Bar } from '../src/model/index.js';
-import { replayDataFromBars } from '../src/streams/index.js';
+import { Random, replayDataFromBars } from '../src/streams/index.js';
 
 const FIVE_MINUTES_MS = 300_000;
-
-/** mulberry32: a small seeded PRNG (deterministic shuffles). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** `count` weekdays (IST dates) from `first` on. */
 export function weekdays(first: string, count: number): string[] {
@@ -58,7 +46,7 @@ export function composeFiveMinuteYear(base: BacktestData, symbols: number, sessi
     const variant = Math.floor(k / sources.length);
     const symbol = variant === 0 ? source.instrument.symbol : `${source.instrument.symbol}-${variant + 1}`;
     const tick = source.instrument.tickSizePaise;
-    const next = random(1_000 + k);
+    const rng = new Random(1_000 + k);
     let order: number[] = [];
     let levelPaise = source.days[0]!.bars[0]!.openPaise;
     const bars: Bar[] = [];
@@ -66,7 +54,7 @@ export function composeFiveMinuteYear(base: BacktestData, symbols: number, sessi
       if (order.length === 0) {
         order = source.days.map((_, index) => index);
         for (let i = order.length - 1; i > 0; i -= 1) {
-          const j = Math.floor(next() * (i + 1));
+          const j = rng.int(i + 1);
           [order[i], order[j]] = [order[j]!, order[i]!];
         }
       }

@@ -114,24 +114,15 @@ export function parseObjective(text: string): Objective {
 }
 
 /** The figures of one run that a sweep reports (money in paise). */
-export interface RunFigures {
+export type RunFigures = Pick<
+  BacktestMetrics,
+  'totalReturnPct' | 'cagrPct' | 'sharpe' | 'sortino' | 'maxDrawdownPaise' | 'maxDrawdownPct' | 'winRatePct' | 'roundTrips' | 'trades' | 'chargesPaise' | 'turnoverPaise' | 'days'
+> & {
   readonly netPnlPaise: Paise;
   readonly endEquityPaise: Paise;
-  readonly totalReturnPct: number | null;
-  readonly cagrPct: number | null;
-  readonly sharpe: number | null;
-  readonly sortino: number | null;
-  readonly maxDrawdownPaise: Paise;
-  readonly maxDrawdownPct: number;
-  readonly winRatePct: number | null;
-  readonly roundTrips: number;
-  readonly trades: number;
-  readonly chargesPaise: Paise;
-  readonly turnoverPaise: Paise;
   readonly orders: number;
   readonly rejectedIntents: number;
-  readonly days: number;
-}
+};
 
 export function runFigures(result: BacktestResult): RunFigures {
   const m = result.metrics;

@@ -16,23 +16,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/persistence/database.js';
 import { migrate } from '../../src/persistence/migrate.js';
+import { Random } from '../../src/streams/random.js';
 import { applyFillToPortfolio, newPortfolio, type Fill, type PortfolioState } from '../../src/model/index.js';
 import { usePostgres, type PostgresService } from '../support/services.js';
 
 const KILLS = 10;
 const SEED = 0x9e3779b9;
 const INITIAL_CASH_PAISE = 10_000_000 * 100;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let service: PostgresService;
 let db: pg.Client;
@@ -173,7 +163,7 @@ async function waitFor(probe: () => Promise<boolean>, timeoutMs: number): Promis
 
 describe('kill -9 (real process, real PostgreSQL)', () => {
   it(`survives ${KILLS} SIGKILLs in a row: nothing sent twice, no fill lost, positions = Σ fills, trading resumes`, async () => {
-    const random = mulberry32(SEED);
+    const rng = new Random(SEED);
     const restartToTrading: number[] = [];
     const restartToReady: number[] = [];
     let resumedCycles = 0;
@@ -197,7 +187,7 @@ describe('kill -9 (real process, real PostgreSQL)', () => {
         child!.kill('SIGTERM');
         await once(child!, 'exit');
       } else {
-        await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 1200)));
+        await new Promise((resolve) => setTimeout(resolve, 100 + rng.int(1200)));
         await killHard();
       }
       const now = await assertConsistent();
