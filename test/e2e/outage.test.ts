@@ -132,6 +132,9 @@ describe('Redis down mid-run (the app, dedicated Redis)', () => {
       HOST: '127.0.0.1',
       TROUPE_DATA_DIR: dataDir,
       TROUPE_MARKET_SPEED: '300',
+      // at 300x the churny demo strategy can lose its day's ₹50,000 and (rightly) trip the kill switch, which
+      // would stop the trading this test waits for: risk limits are test/risk's subject
+      TROUPE_RISK_MAX_DAILY_LOSS_RUPEES: '100000000',
       TROUPE_SYMBOLS: '20',
       TROUPE_LEASE_TTL_MS: '5000',
       ADMIN_USER: 'ops',
