@@ -27,6 +27,7 @@ import { strategyByKind } from '../strategies/index.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
+import type { AggregatorConfig } from '../signals/index.js';
 import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
 import { marketDataPipeline, readDataFolder, replayDataFromBars, type RejectedRow } from '../streams/index.js';
 import { steppedReplay$ } from '../streams/sources/stepped-replay.js';
@@ -53,6 +54,14 @@ export interface BacktestOptions {
   /** Id of the strategy (and so the prefix of its client order ids); default the kind. */
   readonly strategyId?: string;
   readonly strategyConfig?: Record<string, unknown>;
+  /**
+   * Strategies that run beside the main one on the same portfolio, e.g. the signalling
+   * strategies an `ensemble` trades on (it only trades the signal aggregator's vote). Each
+   * trades too, under its own id (default its kind); their symbols default to the data's.
+   */
+  readonly companions?: readonly BacktestCompanion[];
+  /** The signal aggregator's vote (weights per strategy id, threshold, expiry); defaults in `src/signals`. */
+  readonly aggregator?: Partial<AggregatorConfig>;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
   /** Only bars starting at or after this instant (epoch ms). */
@@ -65,12 +74,22 @@ export interface BacktestOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** A strategy run beside the main one (see {@link BacktestOptions.companions}). */
+export interface BacktestCompanion {
+  readonly kind: string;
+  /** Default: the kind. Must differ from every other strategy id of the run. */
+  readonly strategyId?: string;
+  readonly config?: Record<string, unknown>;
+}
+
 /** What a backtest produced. Money in paise; JSON-safe; key order fixed. */
 export interface BacktestResult {
   readonly meta: {
     readonly dataDir: string;
     readonly strategy: string;
     readonly config: Record<string, unknown>;
+    /** Present only when strategies ran beside the main one. */
+    readonly companions?: readonly { readonly strategyId: string; readonly kind: string; readonly config: Record<string, unknown> }[];
     readonly symbols: readonly string[];
     readonly interval: string;
     readonly bars: number;
@@ -130,14 +149,27 @@ export function selectData(data: BacktestData, select: { readonly symbols?: read
  * interval the strategy subscribes to (a 15-minute or daily strategy on 5-minute data gets
  * its bars, built from the ticks like a live feed builds them). Finer ones cannot be made.
  */
-export function replayIntervals(data: BacktestData, strategyKind: string, strategyConfig: Record<string, unknown>): BarInterval[] {
-  const definition = strategyByKind(strategyKind);
-  const raw = strategyConfig.symbols === undefined ? { ...strategyConfig, symbols: data.instruments.map((instrument) => instrument.symbol) } : strategyConfig;
+export function replayIntervals(data: BacktestData, strategyKind: string, strategyConfig: Record<string, unknown>, companions: readonly BacktestCompanion[] = []): BarInterval[] {
   const intervals = new Set<BarInterval>([data.interval]);
-  for (const subscription of definition.subscriptions(definition.parseConfig(raw))) {
-    if (subscription.kind === 'bars' && BAR_INTERVALS[subscription.interval] >= BAR_INTERVALS[data.interval]) intervals.add(subscription.interval);
+  for (const { kind, config } of [{ kind: strategyKind, config: strategyConfig }, ...companions]) {
+    const definition = strategyByKind(kind);
+    const raw = config?.symbols === undefined ? { ...config, symbols: data.instruments.map((instrument) => instrument.symbol) } : config;
+    for (const subscription of definition.subscriptions(definition.parseConfig(raw))) {
+      if (subscription.kind === 'bars' && BAR_INTERVALS[subscription.interval] >= BAR_INTERVALS[data.interval]) intervals.add(subscription.interval);
+    }
   }
   return [...intervals];
+}
+
+/** The companions with their ids and configurations settled; refuses a duplicate id. */
+function settleCompanions(mainId: string, companions: readonly BacktestCompanion[]): { strategyId: string; kind: string; config: Record<string, unknown> }[] {
+  const ids = new Set([mainId]);
+  return companions.map((companion) => {
+    const strategyId = companion.strategyId ?? companion.kind;
+    if (ids.has(strategyId)) throw new Error(`two strategies of the backtest have the id "${strategyId}": give the companion its own strategyId`);
+    ids.add(strategyId);
+    return { strategyId, kind: companion.kind, config: companion.config ?? {} };
+  });
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -170,13 +202,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   };
   const data = options.data ? selectData(options.data, select) : await loadCsvData(options.dataDir, select);
   if (data.instruments.length === 0) throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
-  const barIntervals = replayIntervals(data, options.strategyKind, options.strategyConfig ?? {});
+  const strategyId = options.strategyId ?? options.strategyKind;
+  const companions = settleCompanions(strategyId, options.companions ?? []);
+  const barIntervals = replayIntervals(data, options.strategyKind, options.strategyConfig ?? {}, companions);
   const clock = new ManualClock(0);
   const initialCashPaise = options.initialCashPaise ?? 1_00_00_000_00;
-  const strategyId = options.strategyId ?? options.strategyKind;
   const runtime = new Runtime({
     instruments: data.instruments,
-    strategies: [{ strategyId, kind: options.strategyKind, config: options.strategyConfig ?? {} }],
+    strategies: [{ strategyId, kind: options.strategyKind, config: options.strategyConfig ?? {} }, ...companions],
+    ...(options.aggregator ? { aggregator: options.aggregator } : {}),
     portfolio: { portfolioId: 'backtest', initialCashPaise },
     clock,
     logger: options.logger ?? silentLogger(),
@@ -261,6 +295,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       dataDir: options.dataDir,
       strategy: options.strategyKind,
       config: options.strategyConfig ?? {},
+      ...(companions.length > 0 ? { companions } : {}),
       symbols: data.instruments.map((instrument: Instrument) => instrument.symbol),
       interval: data.interval,
       bars,

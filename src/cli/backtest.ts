@@ -27,9 +27,10 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'source', description: 'csv: the --data folder; db: the time-series store (bars_1m / bars_1h of DATABASE_URL, else the embedded store)', default: 'csv', valueName: 'csv|db' },
   { name: 'interval', description: `With --source db: the stored bars to replay (${STORED_INTERVALS.join(' or ')})`, default: '1m', valueName: '1m|1h' },
   { name: 'database-url', description: 'With --source db: PostgreSQL to read (default DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)', valueName: 'url' },
-  { name: 'strategy', description: `Strategy kind: ${STRATEGIES.map((s) => s.kind).join(', ')}`, required: true, valueName: 'kind' },
+  { name: 'strategy', description: `Strategy kind: ${STRATEGIES.map((s) => s.kind).join(', ')}; a comma-separated list runs the rest beside the first on one portfolio (e.g. ensemble,ema-cross,rsi-reversion: the ensemble trades the vote of the others' signals)`, required: true, valueName: 'kind[,kind…]' },
   { name: 'symbols', description: 'Comma-separated symbols (default: every file in the folder / every symbol stored)', valueName: 'A,B' },
-  { name: 'config', description: 'Strategy settings as JSON, e.g. \'{"fastPeriod":5}\'', valueName: 'json' },
+  { name: 'config', description: 'Strategy settings as JSON, e.g. \'{"fastPeriod":5}\' (for the first strategy)', valueName: 'json' },
+  { name: 'companion-config', description: 'Settings of the other strategies of a --strategy list, as JSON keyed by kind, e.g. \'{"ema-cross":{"fastPeriod":5}}\'', valueName: 'json' },
   { name: 'capital', description: 'Starting cash in rupees', default: '10000000', valueName: 'rupees' },
   { name: 'from', description: 'First IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
   { name: 'to', description: 'Last IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
@@ -45,6 +46,7 @@ const SUMMARY = [
   '',
   'Examples:',
   '  npm run backtest -- --data ../shared/data/nse-5min --strategy ema-cross --out out/ema',
+  '  npm run backtest -- --data ../shared/data/nse-5min --strategy ensemble,ema-cross,rsi-reversion --out out/ensemble',
   '  npm run backtest -- --source db --interval 1m --strategy rsi-reversion --from 2016-09-30 --to 2016-09-30',
   '  npm run backtest -- --data ../shared/data/nse-daily --strategy ema-cross --config \'{"source":"1d"}\' \\',
   '      --sweep fastPeriod=5..20:5 --sweep slowPeriod=30..60:10 --objective sharpe --jobs 2 --out out/sweep',
@@ -131,6 +133,26 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
   }
 }
 
+/** The strategies of a `--strategy` list after the first, with their `--companion-config` settings. */
+function companionOptions(kinds: readonly string[], json: string | undefined, symbols: readonly string[] | undefined): { kind: string; config: Record<string, unknown> }[] {
+  let byKind: Record<string, unknown> = {};
+  if (json !== undefined) {
+    try {
+      byKind = JSON.parse(json) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`--companion-config is not valid JSON: ${(error as Error).message}`);
+    }
+    if (byKind === null || typeof byKind !== 'object' || Array.isArray(byKind)) throw new UsageError('--companion-config must be a JSON object keyed by strategy kind');
+    for (const kind of Object.keys(byKind)) if (!kinds.includes(kind)) throw new UsageError(`--companion-config names "${kind}", which is not one of the other strategies of --strategy (${kinds.join(', ') || 'none'})`);
+  }
+  return kinds.map((kind) => {
+    const raw = byKind[kind] ?? {};
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`--companion-config: the settings of ${kind} must be a JSON object`);
+    const config = raw as Record<string, unknown>;
+    return { kind, config: symbols !== undefined && config.symbols === undefined ? { ...config, symbols } : config };
+  });
+}
+
 async function backtestMain(argv: readonly string[]): Promise<void> {
   const { rest, sweeps } = extractSweeps(argv);
   const values = parseArgs(rest, OPTIONS);
@@ -158,8 +180,13 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const objective = parseObjective(values.objective!);
   const jobs = intOption(values, 'jobs');
   const initialCashPaise = intOption(values, 'capital') * 100;
-  const strategyKind = values.strategy!;
-  if (!STRATEGIES.some((s) => s.kind === strategyKind)) throw new UsageError(`unknown strategy "${strategyKind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
+  const kinds = values.strategy!.split(',').map((kind) => kind.trim()).filter((kind) => kind !== '');
+  for (const kind of kinds) if (!STRATEGIES.some((s) => s.kind === kind)) throw new UsageError(`unknown strategy "${kind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
+  if (kinds.length === 0) throw new UsageError('--strategy needs a strategy kind');
+  if (new Set(kinds).size !== kinds.length) throw new UsageError(`--strategy lists a kind twice: ${values.strategy}`);
+  const strategyKind = kinds[0]!;
+  const companions = companionOptions(kinds.slice(1), values['companion-config'], symbols);
+  if (companions.length > 0 && (axes.length > 0 || walkForward)) throw new UsageError('--sweep and --walk-forward run one strategy; give --strategy a single kind');
   const quiet = values.quiet === 'true';
   const say = (line: string): void => {
     if (!quiet) process.stderr.write(`${line}\n`);
@@ -196,6 +223,7 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
     data,
     strategyKind,
     strategyConfig: config,
+    ...(companions.length > 0 ? { companions } : {}),
     initialCashPaise,
     onProgress: quiet
       ? undefined

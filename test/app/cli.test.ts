@@ -64,5 +64,11 @@ describe('the troupe command', () => {
   it('explains a bad option', async () => {
     await expect(troupe(['backtest', '--data'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--data needs a value') as unknown });
     await expect(troupe(['backtest', '--strategy', 'ema-cross'])).rejects.toMatchObject({ stderr: expect.stringContaining('--data is required') as unknown });
+    const data = resolve(process.cwd(), '../shared/data/nse-daily');
+    await expect(troupe(['backtest', '--data', data, '--strategy', 'ensemble,ema-crosss'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown strategy "ema-crosss"') as unknown });
+    await expect(troupe(['backtest', '--data', data, '--strategy', 'ensemble,ema-cross', '--companion-config', '{"rsi-reversion":{}}'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--companion-config names "rsi-reversion", which is not one of the other strategies') as unknown,
+    });
   });
 });

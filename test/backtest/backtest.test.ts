@@ -88,4 +88,31 @@ describe('backtest', () => {
   it('says clearly when the folder has no data', async () => {
     await expect(runBacktest({ dataDir: resolve(process.cwd(), 'test'), strategyKind: 'ema-cross' })).rejects.toThrow(/no usable CSV files/);
   });
+
+  it('runs an ensemble beside the strategies whose signals it trades, each order explained by the vote', async () => {
+    const run = () =>
+      runBacktest({
+        dataDir: data,
+        strategyKind: 'ensemble',
+        strategyConfig: { symbols: ['INFY', 'TCS'], quantity: 5 },
+        companions: [{ kind: 'ema-cross', config: { source: '5m', fastPeriod: 5, slowPeriod: 20, quantity: 10 } }, { kind: 'rsi-reversion' }],
+        symbols: ['INFY', 'TCS'],
+        toMs: istTimeMs('2026-06-01', 0, 0),
+      });
+    const first = await run();
+    const ensembleOrders = first.orders.filter((order) => order.strategyId === 'ensemble');
+    expect(ensembleOrders.length).toBeGreaterThan(0);
+    for (const order of ensembleOrders) {
+      expect(order.reason).toMatch(/^aggregate vote: (BUY|SELL|FLAT) (INFY|TCS): /);
+      expect(order.explanation?.signals?.length).toBeGreaterThan(0);
+    }
+    // the companions trade too, under their own ids, and are recorded in the result
+    expect(new Set(first.orders.map((order) => order.strategyId))).toEqual(new Set(['ensemble', 'ema-cross', 'rsi-reversion']));
+    expect(first.meta.companions?.map((c) => c.strategyId)).toEqual(['ema-cross', 'rsi-reversion']);
+    expect(stableJson(await run())).toBe(stableJson(first));
+  });
+
+  it('refuses two strategies with one id', async () => {
+    await expect(runBacktest({ ...options, companions: [{ kind: 'rsi-reversion', strategyId: 'ema-cross' }] })).rejects.toThrow(/two strategies of the backtest have the id "ema-cross"/);
+  });
 });
