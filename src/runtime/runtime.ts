@@ -301,7 +301,7 @@ export class Runtime {
     // the signal aggregator: strategies' signals in, votes out to the strategies trading on them
     const aggregator: ActorRef<AggregatorCommand> = system.spawn(
       'aggregator',
-      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation) })),
+      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation), wants: (symbol) => (this.aggregateSubscribers.get(symbol)?.size ?? 0) > 0 })),
       this.spawnOptions('/aggregator'),
     );
     this.aggregator = aggregator;

@@ -101,12 +101,30 @@ const clamp01 = (value: number): number => (Number.isFinite(value) ? Math.min(1,
 const sign = (direction: Signal['direction']): number => (direction === 'long' ? 1 : direction === 'short' ? -1 : 0);
 const round = (value: number): number => Math.round(value * 1e6) / 1e6;
 
-/** The vote for one symbol at `nowMs`. `previous` is used by the `keep` tie rule. */
-export function aggregate(signals: readonly Signal[], nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG, previous: Aggregation['decision'] = 'FLAT'): Aggregation {
-  const symbol = signals[0]?.symbol ?? '';
-  const ordered = [...signals].sort((a, b) => (a.strategyId < b.strategyId ? -1 : a.strategyId > b.strategyId ? 1 : 0));
+interface Counted {
+  readonly signal: Signal;
+  readonly weight: number;
+  readonly confidence: number;
+}
+
+/** The numbers of a vote, without its explanation: what `aggregate` decides, computed cheaply. */
+interface Tally {
+  readonly decision: Aggregation['decision'];
+  readonly score: number;
+  readonly tie: boolean;
+  readonly totalWeight: number;
+  readonly longVote: number;
+  readonly shortVote: number;
+  readonly counted: readonly Counted[];
+  readonly ignored: readonly { readonly strategyId: string; readonly why: string }[];
+}
+
+const byStrategyId = (a: Signal, b: Signal): number => (a.strategyId < b.strategyId ? -1 : a.strategyId > b.strategyId ? 1 : 0);
+
+function tally(signals: readonly Signal[], nowMs: number, config: AggregatorConfig, previous: Aggregation['decision']): Tally {
+  const ordered = signals.length > 1 ? [...signals].sort(byStrategyId) : signals;
   const ignored: { strategyId: string; why: string }[] = [];
-  const counted: { signal: Signal; weight: number; confidence: number }[] = [];
+  const counted: Counted[] = [];
   for (const signal of ordered) {
     const weight = config.weights[signal.strategyId] ?? config.defaultWeight;
     if (!(weight > 0)) {
@@ -119,30 +137,20 @@ export function aggregate(signals: readonly Signal[], nowMs: number, config: Agg
       counted.push({ signal, weight, confidence: round(clamp01(signal.confidence) * decay) });
     }
   }
-  const totalWeight = counted.reduce((sum, c) => sum + c.weight, 0);
+  let totalWeight = 0;
   let longVote = 0;
   let shortVote = 0;
-  const contributions: SignalContribution[] = counted.map(({ signal, weight, confidence }) => {
+  for (const { signal, weight, confidence } of counted) {
+    totalWeight += weight;
     const vote = weight * confidence * sign(signal.direction);
     if (vote > 0) longVote += vote;
     if (vote < 0) shortVote -= vote;
-    return {
-      strategyId: signal.strategyId,
-      direction: signal.direction,
-      confidence,
-      weight,
-      contribution: round(vote / totalWeight),
-      atMs: signal.atMs,
-      ...(signal.reason === undefined ? {} : { reason: signal.reason }),
-    };
-  });
+  }
   const score = totalWeight === 0 ? 0 : round((longVote - shortVote) / totalWeight);
-
   let decision: Aggregation['decision'] = 'FLAT';
   let tie = false;
-  let why: string;
   if (counted.length < config.minSignals) {
-    why = `only ${counted.length} fresh signal${counted.length === 1 ? '' : 's'}, ${config.minSignals} needed`;
+    // FLAT
   } else if (longVote > 0 && longVote === shortVote) {
     tie = true;
     if (config.tieRule === 'keep') decision = previous;
@@ -151,12 +159,39 @@ export function aggregate(signals: readonly Signal[], nowMs: number, config: Agg
       for (const c of counted) if (sign(c.signal.direction) !== 0 && (sign(best.signal.direction) === 0 || c.weight * c.confidence > best.weight * best.confidence)) best = c;
       decision = best.signal.direction === 'long' ? 'BUY' : best.signal.direction === 'short' ? 'SELL' : 'FLAT';
     }
-    why = `long and short votes tie; tie rule "${config.tieRule}" gives ${decision}`;
   } else if (score >= config.threshold) {
     decision = 'BUY';
-    why = `score ${score.toFixed(2)} ≥ threshold ${config.threshold.toFixed(2)}`;
   } else if (score <= -config.threshold) {
     decision = 'SELL';
+  }
+  return { decision, score, tie, totalWeight, longVote, shortVote, counted, ignored };
+}
+
+/** The vote for one symbol at `nowMs`. `previous` is used by the `keep` tie rule. */
+export function aggregate(signals: readonly Signal[], nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG, previous: Aggregation['decision'] = 'FLAT'): Aggregation {
+  return explain(signals[0]?.symbol ?? '', tally(signals, nowMs, config, previous), nowMs, config);
+}
+
+/** A tally with its explanation: every contribution, and a summary a person can read. */
+function explain(symbol: string, t: Tally, nowMs: number, config: AggregatorConfig): Aggregation {
+  const { decision, score, tie, counted, ignored, totalWeight } = t;
+  const contributions: SignalContribution[] = counted.map(({ signal, weight, confidence }) => ({
+    strategyId: signal.strategyId,
+    direction: signal.direction,
+    confidence,
+    weight,
+    contribution: round((weight * confidence * sign(signal.direction)) / totalWeight),
+    atMs: signal.atMs,
+    ...(signal.reason === undefined ? {} : { reason: signal.reason }),
+  }));
+  let why: string;
+  if (counted.length < config.minSignals) {
+    why = `only ${counted.length} fresh signal${counted.length === 1 ? '' : 's'}, ${config.minSignals} needed`;
+  } else if (tie) {
+    why = `long and short votes tie; tie rule "${config.tieRule}" gives ${decision}`;
+  } else if (decision === 'BUY') {
+    why = `score ${score.toFixed(2)} ≥ threshold ${config.threshold.toFixed(2)}`;
+  } else if (decision === 'SELL') {
     why = `score ${score.toFixed(2)} ≤ −${config.threshold.toFixed(2)}`;
   } else {
     why = `score ${score.toFixed(2)} inside ±${config.threshold.toFixed(2)}`;
@@ -167,10 +202,61 @@ export function aggregate(signals: readonly Signal[], nowMs: number, config: Agg
   return { symbol, decision, score, confidence, atMs: nowMs, contributions, summary, ignored, tie };
 }
 
+/**
+ * The aggregator actor's working state: {@link AggregatorState}'s shape, updated in place
+ * (the actor owns it; snapshots take a copy). One vote costs a tally of the symbol's signals;
+ * the explanation is built only when someone reads it.
+ */
+export class AggregatorBook {
+  private readonly signals: Record<string, Record<string, Signal>>;
+  private readonly decisions: Record<string, Aggregation['decision']>;
+
+  constructor(state: AggregatorState = emptyAggregatorState()) {
+    const copy = structuredClone(state) as { signals: Record<string, Record<string, Signal>>; decisions: Record<string, Aggregation['decision']> };
+    this.signals = copy.signals;
+    this.decisions = copy.decisions;
+  }
+
+  /** Records a signal, replacing that strategy's previous one for the symbol. */
+  record(signal: Signal): void {
+    (this.signals[signal.symbol] ??= {})[signal.strategyId] = signal;
+  }
+
+  hasSignals(symbol: string): boolean {
+    const forSymbol = this.signals[symbol];
+    if (forSymbol === undefined) return false;
+    for (const _ in forSymbol) return true;
+    return false;
+  }
+
+  /**
+   * Votes on `symbol` at `nowMs` and records the decision. `explained` builds the full
+   * aggregation when the decision changed or `wanted`; otherwise it is left out (undefined).
+   */
+  vote(symbol: string, nowMs: number, config: AggregatorConfig, wanted: boolean): { readonly changed: boolean; readonly aggregation: Aggregation | undefined } {
+    const previous = this.decisions[symbol];
+    const signals = Object.values(this.signals[symbol] ?? {});
+    const t = tally(signals, nowMs, config, previous ?? 'FLAT');
+    const changed = t.decision !== previous;
+    this.decisions[symbol] = t.decision;
+    return { changed, aggregation: changed || wanted ? explain(symbol, t, nowMs, config) : undefined };
+  }
+
+  /** The vote on `symbol` now, explained, without recording it. */
+  peek(symbol: string, nowMs: number, config: AggregatorConfig): Aggregation {
+    return explain(symbol, tally(Object.values(this.signals[symbol] ?? {}), nowMs, config, this.decisions[symbol] ?? 'FLAT'), nowMs, config);
+  }
+
+  /** A copy in the snapshot shape. */
+  toState(): AggregatorState {
+    return structuredClone({ signals: this.signals, decisions: this.decisions });
+  }
+}
+
 /** Evaluates a symbol from the state and records the decision (for the `keep` tie rule). */
 export function decide(state: AggregatorState, symbol: string, nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG): { readonly state: AggregatorState; readonly aggregation: Aggregation; readonly changed: boolean } {
   const previous = state.decisions[symbol] ?? 'FLAT';
-  const aggregation = { ...aggregate(Object.values(state.signals[symbol] ?? {}), nowMs, config, previous), symbol };
+  const aggregation = explain(symbol, tally(Object.values(state.signals[symbol] ?? {}), nowMs, config, previous), nowMs, config);
   const changed = aggregation.decision !== previous || state.decisions[symbol] === undefined;
   return { state: { ...state, decisions: { ...state.decisions, [symbol]: aggregation.decision } }, aggregation, changed };
 }

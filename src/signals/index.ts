@@ -1,6 +1,7 @@
 /** Signal aggregation (pure): a weighted vote with confidence over strategies' signals, explained. */
 export {
   aggregate,
+  AggregatorBook,
   aggregatorConfig,
   aggregationReason,
   decide,

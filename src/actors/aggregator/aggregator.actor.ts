@@ -1,6 +1,6 @@
 import type { ActorContext, Behavior, Json } from '../core/index.js';
 import { assertNever, type DomainEvent } from '../../model/index.js';
-import { aggregatorConfig, decide, emptyAggregatorState, hasSignals, recordSignal, toSignalAggregated, type Aggregation, type AggregatorConfig, type AggregatorState } from '../../signals/index.js';
+import { AggregatorBook, aggregatorConfig, toSignalAggregated, type Aggregation, type AggregatorConfig } from '../../signals/index.js';
 import type { AggregatorActorState, AggregatorCommand } from './aggregator.protocol.js';
 
 /** What the aggregator actor needs. */
@@ -16,6 +16,8 @@ export interface AggregatorActorDeps {
    * or not: the runtime hands it to the strategies subscribed to the symbol's aggregate.
    */
   readonly deliver?: (aggregation: Aggregation, ctx: ActorContext<AggregatorCommand>) => void;
+  /** Whether anyone trades on `symbol`'s aggregate (absent: assume so). Unchanged votes nobody reads are not explained or delivered. */
+  readonly wants?: (symbol: string) => boolean;
 }
 
 /**
@@ -23,40 +25,40 @@ export interface AggregatorActorDeps {
  * (rules in `src/signals/aggregator.ts`) on every new signal and every closed bar, hands each
  * vote to `deliver`, and publishes the decision when it changes. Answers `GetDecision` at any time.
  */
-export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<AggregatorCommand, AggregatorActorState> {
+export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<AggregatorCommand, AggregatorBook> {
   const config = aggregatorConfig(deps.config);
-  const vote = (state: AggregatorState, symbol: string, ctx: ActorContext<AggregatorCommand>): AggregatorState => {
-    const step = decide(state, symbol, deps.clock.nowMs(), config);
-    if (step.changed) deps.bus.publish(toSignalAggregated(step.aggregation));
-    deps.deliver?.(step.aggregation, ctx);
-    return step.state;
+  const vote = (book: AggregatorBook, symbol: string, ctx: ActorContext<AggregatorCommand>): void => {
+    const wanted = deps.deliver !== undefined && (deps.wants?.(symbol) ?? true);
+    const { changed, aggregation } = book.vote(symbol, deps.clock.nowMs(), config, wanted);
+    if (aggregation === undefined) return;
+    if (changed) deps.bus.publish(toSignalAggregated(aggregation));
+    if (wanted) deps.deliver?.(aggregation, ctx);
   };
   return {
     kind: 'aggregator',
-    initial: (_ctx, restored) => restored ?? emptyAggregatorState(),
+    initial: (_ctx, restored) => restored ?? new AggregatorBook(),
     snapshot: {
-      codec: { version: 1, encode: (state) => state as unknown as Json, decode: (json) => json as unknown as AggregatorActorState },
+      codec: { version: 1, encode: (book) => book.toState() as unknown as Json, decode: (json) => new AggregatorBook(json as unknown as AggregatorActorState) },
       everyMs: 5000,
     },
-    receive(state, message, ctx) {
+    receive(book, message, ctx) {
       switch (message.type) {
         case 'SubmitSignal':
-          return vote(recordSignal(state, message.signal), message.signal.symbol, ctx);
+          book.record(message.signal);
+          vote(book, message.signal.symbol, ctx);
+          return book;
         case 'BarsClosed': {
-          let next = state;
           const seen = new Set<string>();
           for (const bar of message.bars) {
-            if (seen.has(bar.symbol) || !hasSignals(next, bar.symbol)) continue;
+            if (seen.has(bar.symbol) || !book.hasSignals(bar.symbol)) continue;
             seen.add(bar.symbol);
-            next = vote(next, bar.symbol, ctx);
+            vote(book, bar.symbol, ctx);
           }
-          return next;
+          return book;
         }
-        case 'GetDecision': {
-          const step = decide(state, message.symbol, deps.clock.nowMs(), config);
-          ctx.system.tell(message.replyTo, step.aggregation);
-          return state;
-        }
+        case 'GetDecision':
+          ctx.system.tell(message.replyTo, book.peek(message.symbol, deps.clock.nowMs(), config));
+          return book;
         default:
           return assertNever(message, 'aggregator command');
       }
