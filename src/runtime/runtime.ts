@@ -170,6 +170,8 @@ export class Runtime {
       `/portfolios/${options.portfolio.portfolioId}`,
       options.kite ? '/execution/kite' : '/execution/paper',
       '/risk',
+      '/regime',
+      '/aggregator',
       ...this.strategyInstances.map((instance) => `/strategies/${instance.strategyId}`),
       ...options.instruments.map((instrument) => `/market/${instrument.symbol}`),
     ];

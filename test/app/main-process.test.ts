@@ -112,7 +112,7 @@ describe('npm start (src/main.ts)', () => {
     // started again on the same data directory, it carries on where it stopped
     const again = await startTroupe({ TROUPE_MARKET_SPEED: '30', ...ADMIN }, dataDir);
     const restoredLine = again.lines.map((line) => JSON.parse(line) as { msg?: string; restored?: number }).find((entry) => entry.msg === 'restored actor state from the last run');
-    expect(restoredLine?.restored).toBe(1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, strategy, 50 symbols
+    expect(restoredLine?.restored).toBe(1 + 1 + 1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, regime, aggregator, strategy, 50 symbols
     const token2 = await loginAsAdmin(again.port);
     const after = JSON.parse((await get(again.port, '/api/v1/positions', token2)).body) as { portfolios: { summary: { cashPaise: number } }[] };
     expect(after.portfolios[0]!.summary.cashPaise).not.toBe(10_000_000 * 100); // it traded before the restart

@@ -4,6 +4,8 @@ import { summarisePortfolio, type Tick } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { Runtime, type RuntimeOptions } from '../../src/runtime/runtime.js';
 import { instrument, ticksFromPrices } from '../support/builders.js';
+import type { AggregatorCommand } from '../../src/actors/aggregator/aggregator.protocol.js';
+import type { Aggregation } from '../../src/signals/index.js';
 
 const symbols = ['INFY', 'TCS', 'SBIN'];
 const instruments = symbols.map((symbol, index) => instrument(symbol, 100_000, (index + 1) * 256 + 1));
@@ -136,6 +138,32 @@ describe('runtime: supervision', () => {
     const portfolio = await store.load('/portfolios/paper');
     expect(portfolio).toBeDefined();
     runtime = undefined;
+  });
+
+  it('restores the regime detector and the signal aggregator from their snapshots, like every stateful actor', async () => {
+    const store = new InMemorySnapshotStore();
+    const { runtime: first, clock } = start({ snapshotStore: store });
+    // ema-cross signals its view of INFY to the aggregator as the averages cross
+    await feed(first, clock, ticksFromPrices('INFY', wave.slice(0, 11)));
+    const before = await first.system.ask<AggregatorCommand, Aggregation>(first.aggregator!, (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }), 2000);
+    expect(before.contributions.map((c) => c.strategyId)).toEqual(['ema']);
+    await first.stop();
+    runtime = undefined;
+    expect(await store.load('/aggregator')).toBeDefined();
+    expect(await store.load('/regime')).toBeDefined();
+
+    runtime = new Runtime({
+      instruments,
+      strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 4, quantity: 5 } }],
+      portfolio: { portfolioId: 'paper', initialCashPaise: 10_00_000_00 },
+      clock,
+      snapshotStore: store,
+    });
+    expect(await runtime.restoreFrom(store)).toBe(1 + 1 + 1 + 1 + 1 + 1 + symbols.length); // portfolio, execution, risk, regime, aggregator, strategy, symbols
+    runtime.start();
+    const after = await runtime.system.ask<AggregatorCommand, Aggregation>(runtime.aggregator!, (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }), 2000);
+    expect(after.contributions).toEqual(before.contributions);
+    expect(after.decision).toBe(before.decision);
   });
 
   it('exposes health for every actor and Prometheus metrics', async () => {
