@@ -62,11 +62,21 @@ export function applyFillToPortfolio(state: PortfolioState, fill: Fill): Portfol
 
 const PRODUCTS = ['MIS', 'CNC', 'NRML'] as const;
 
+/** The position keys of a symbol, one per product (a memo: marks come on every tick). */
+const keysBySymbol = new Map<string, readonly string[]>();
+const positionKeysOf = (symbol: string): readonly string[] => {
+  let keys = keysBySymbol.get(symbol);
+  if (keys === undefined) {
+    keys = PRODUCTS.map((product) => positionKey(symbol, product));
+    if (keysBySymbol.size < 100_000) keysBySymbol.set(symbol, keys);
+  }
+  return keys;
+};
+
 /** Marks every position in `symbol` in place; true when something changed. For owners of the state. */
 export function markInPlace(state: MutablePortfolioState, symbol: string, lastPricePaise: Paise): boolean {
   let changed = false;
-  for (const product of PRODUCTS) {
-    const key = positionKey(symbol, product);
+  for (const key of positionKeysOf(symbol)) {
     const position = state.positions[key];
     if (position === undefined || position.lastPricePaise === lastPricePaise) continue;
     state.positions[key] = markPosition(position, lastPricePaise);

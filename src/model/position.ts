@@ -82,7 +82,21 @@ export function applyFill(position: Position, fill: Fill): Position {
 
 /** Marks the position to a new last price. */
 export function markPosition(position: Position, lastPricePaise: Paise): Position {
-  return position.lastPricePaise === lastPricePaise ? position : { ...position, lastPricePaise };
+  if (position.lastPricePaise === lastPricePaise) return position;
+  // field by field, not a spread: marks are the most frequent update and keep one object shape
+  return {
+    symbol: position.symbol,
+    product: position.product,
+    netQuantity: position.netQuantity,
+    costPaise: position.costPaise,
+    realisedPaise: position.realisedPaise,
+    chargesPaise: position.chargesPaise,
+    buyQuantity: position.buyQuantity,
+    sellQuantity: position.sellQuantity,
+    buyValuePaise: position.buyValuePaise,
+    sellValuePaise: position.sellValuePaise,
+    lastPricePaise,
+  };
 }
 
 /** Market value of the open quantity at the last price (signed: shorts are negative). */

@@ -124,13 +124,23 @@ const pushBounded = (values: readonly number[], value: number, bound: number): n
   return next;
 };
 
+/** `pushBounded` on an array the caller owns: the same values in the same order, without a copy. */
+const pushBoundedOwned = (values: readonly number[], value: number, bound: number): number[] => {
+  const array = values as number[];
+  while (array.length >= bound) array.shift(); // V8 trims the front in place
+  array.push(value);
+  return array;
+};
+
 function deviation(values: readonly number[]): number {
   const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
   return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
 }
 
 /** Feeds one closed bar (bars of one symbol, in time order). Pure: returns the next state. */
-export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig = DEFAULT_REGIME_CONFIG): RegimeStep {
+export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig = DEFAULT_REGIME_CONFIG, owned = false): RegimeStep {
+  // owned: the caller owns `state` and its arrays (an actor's working state): they are updated in place
+  const push = owned ? pushBoundedOwned : pushBounded;
   const high = bar.highPaise;
   const low = bar.lowPaise;
   const close = bar.closePaise;
@@ -168,18 +178,22 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
     }
   }
 
-  const closes = pushBounded(state.closes, close, config.efficiencyPeriod + 1);
-  const logReturns = state.previousClose !== null && state.previousClose > 0 && close > 0 ? pushBounded(state.logReturns, Math.log(close / state.previousClose), config.volatilityWindow) : state.logReturns;
+  const closes = push(state.closes, close, config.efficiencyPeriod + 1);
+  const newReturn = state.previousClose !== null && state.previousClose > 0 && close > 0;
+  const logReturns = newReturn ? push(state.logReturns, Math.log(close / state.previousClose), config.volatilityWindow) : state.logReturns;
   let volatilities = state.volatilities;
   let volatility: number | null = null;
-  if (logReturns.length >= config.volatilityWindow && logReturns !== state.logReturns) {
+  if (logReturns.length >= config.volatilityWindow && newReturn) {
     volatility = deviation(logReturns);
-    volatilities = pushBounded(state.volatilities, volatility, config.volatilityHistory);
+    volatilities = push(state.volatilities, volatility, config.volatilityHistory);
   }
 
-  const base = {
-    ...state,
+  // built field by field (not spread): one stable object shape, which V8 handles far faster
+  const base: RegimeState = {
     bars: state.bars + 1,
+    regime: state.regime,
+    pending: state.pending,
+    pendingBars: state.pendingBars,
     previousHigh: high,
     previousLow: low,
     previousClose: close,
@@ -203,7 +217,8 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
   const efficiencyRatio = path === 0 ? 0 : Math.abs(closes[closes.length - 1]! - closes[0]!) / path;
   let atOrBelow = 0;
   let sum = 0;
-  for (const v of volatilities) {
+  for (let i = 0; i < volatilities.length; i += 1) {
+    const v = volatilities[i]!;
     if (v <= volatility) atOrBelow += 1;
     sum += v;
   }
@@ -217,14 +232,37 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
   const candidate = classify(state.regime, evidence, config);
 
   if (state.regime === null) {
-    return { state: { ...base, regime: candidate, pending: null, pendingBars: 0 }, evidence, candidate, change: { from: null, to: candidate } };
+    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: null, to: candidate } };
   }
-  if (candidate === state.regime) return { state: { ...base, pending: null, pendingBars: 0 }, evidence, candidate, change: null };
+  if (candidate === state.regime) return { state: withRegime(base, state.regime, null, 0), evidence, candidate, change: null };
   const pendingBars = candidate === state.pending ? state.pendingBars + 1 : 1;
   if (pendingBars >= config.confirmBars) {
-    return { state: { ...base, regime: candidate, pending: null, pendingBars: 0 }, evidence, candidate, change: { from: state.regime, to: candidate } };
+    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: state.regime, to: candidate } };
   }
-  return { state: { ...base, pending: candidate, pendingBars }, evidence, candidate, change: null };
+  return { state: withRegime(base, state.regime, candidate, pendingBars), evidence, candidate, change: null };
+}
+
+/** `base` with the regime fields replaced (field by field, like `base`). */
+function withRegime(base: RegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number): RegimeState {
+  return {
+    bars: base.bars,
+    regime,
+    pending,
+    pendingBars,
+    previousHigh: base.previousHigh,
+    previousLow: base.previousLow,
+    previousClose: base.previousClose,
+    trueRange: base.trueRange,
+    plusMove: base.plusMove,
+    minusMove: base.minusMove,
+    movesSeen: base.movesSeen,
+    dxSum: base.dxSum,
+    dxSeen: base.dxSeen,
+    adx: base.adx,
+    closes: base.closes,
+    logReturns: base.logReturns,
+    volatilities: base.volatilities,
+  };
 }
 
 /** The thresholds, with the stay thresholds for the regime in force. */

@@ -475,15 +475,7 @@ export class Runtime {
 
   /** Messages and batched items waiting anywhere in the tree. */
   pendingWork(): number {
-    let total = 0;
-    const visit = (nodes: readonly ActorHealth[]): void => {
-      for (const node of nodes) {
-        total += node.mailboxDepth;
-        visit(node.children);
-      }
-    };
-    visit(this.system.health());
-    return total;
+    return this.system.pendingWork();
   }
 
   /** Resolves once every mailbox is empty (all consequences of what was offered have run). */

@@ -118,6 +118,24 @@ describe('regime detector on real 5-minute NSE bars', () => {
     data = await readDataFolder(path.resolve(process.cwd(), '../shared/data/nse-5min'));
   });
 
+  it('updates an owned state in place to exactly what the pure update gives (as the actor does)', () => {
+    for (const [, bars] of [...data.bars].slice(0, 3)) {
+      let pure = initialRegimeState();
+      let owned = initialRegimeState();
+      for (const bar of bars) {
+        const a = updateRegime(pure, bar);
+        const before = JSON.stringify(pure);
+        const b = updateRegime(owned, bar, DEFAULT_REGIME_CONFIG, true);
+        expect(JSON.stringify(pure)).toBe(before); // the pure update left its input alone
+        expect(b.change).toEqual(a.change);
+        expect(b.evidence).toEqual(a.evidence);
+        pure = a.state;
+        owned = b.state;
+      }
+      expect(JSON.stringify(owned)).toBe(JSON.stringify(pure));
+    }
+  });
+
   it('is deterministic and gives a sane distribution with few flips', () => {
     const totals: Record<Regime, number> = { trending: 0, ranging: 0, 'high-volatility': 0 };
     let classified = 0;

@@ -680,6 +680,17 @@ export class ActorCell<M, S> {
 
   // ---------------------------------------------------------------- health
 
+  /** This actor's and its descendants' mailbox depth (as `health()` counts it), without building the tree. */
+  pendingWork(): number {
+    let total = 0;
+    if (!this.terminated) {
+      total = this.queuedTotal - this.takenTotal;
+      for (const inlet of this.inlets) total += inlet.pending;
+    }
+    for (const child of this.children.values()) total += child.pendingWork();
+    return total;
+  }
+
   health(): ActorHealth {
     let pending = 0;
     for (const inlet of this.inlets) pending += inlet.pending;

@@ -251,6 +251,12 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     return [...this.topLevel.values()].map((cell) => cell.health());
   }
 
+  pendingWork(): number {
+    let total = 0;
+    for (const cell of this.topLevel.values()) total += cell.pendingWork();
+    return total;
+  }
+
   onEvent(listener: (event: SystemEvent) => void): () => void {
     const wrapped = (event: SystemEvent): void => listener(event);
     this.listeners.add(wrapped);

@@ -338,6 +338,8 @@ export interface ActorSystem {
   inlet<T, M>(ref: ActorRef<M>, wrap: (items: readonly T[]) => M, options?: InletOptions<T>): Inlet<T>;
   /** The actor tree, top-level first. Stopped-by-failure actors stay listed until their name is reused. */
   health(): ActorHealth[];
+  /** The sum of every mailbox depth of the tree (what `health()` reports), cheaply: 0 when every actor is idle. */
+  pendingWork(): number;
   /** Dead letters so far (each inlet item counts one). */
   readonly deadLetters: number;
   /** Subscribes to system events; returns the unsubscribe function. Listener errors are logged, not thrown. */

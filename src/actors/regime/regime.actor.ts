@@ -8,6 +8,7 @@ import {
   updateRegime,
   type MarketRegimeConfig,
   type RegimeConfig,
+  type RegimeState,
 } from '../../regime/index.js';
 import type { RegimeActorState, RegimeCommand, RegimeReport } from './regime.protocol.js';
 
@@ -33,17 +34,19 @@ export function regimeBehavior(deps: RegimeActorDeps): Behavior<RegimeCommand, R
     kind: 'regime',
     initial: (_ctx, restored) => restored ?? { symbols: {}, market: { symbols: {}, regime: null }, changes: 0 },
     snapshot: {
-      codec: { version: 1, encode: (state) => state as unknown as Json, decode: (json) => json as unknown as RegimeActorState },
+      // the working state is updated in place (see below): snapshots and restores take copies
+      codec: { version: 1, encode: (state) => structuredClone(state) as unknown as Json, decode: (json) => structuredClone(json) as unknown as RegimeActorState },
       everyMs: 5000,
     },
     receive(state, message, ctx) {
       switch (message.type) {
         case 'BarsClosed': {
-          const symbols = { ...state.symbols };
+          // the actor owns its state: each symbol's detector state is updated in place
+          const symbols = state.symbols as Record<string, RegimeState>;
           let { market, changes } = state;
           for (const bar of message.bars) {
             if (deps.interval !== undefined && bar.interval !== deps.interval) continue;
-            const step = updateRegime(symbols[bar.symbol] ?? initialRegimeState(), bar, config);
+            const step = updateRegime(symbols[bar.symbol] ?? initialRegimeState(), bar, config, true);
             symbols[bar.symbol] = step.state;
             if (!step.change || !step.evidence) continue;
             changes += 1;
@@ -55,6 +58,7 @@ export function regimeBehavior(deps: RegimeActorDeps): Behavior<RegimeCommand, R
               deps.bus.publish({ type: 'RegimeChanged', symbol: MARKET_REGIME_SYMBOL, from: marketStep.change.from, to: marketStep.change.to, atMs: bar.startMs, evidence: marketStep.evidence });
             }
           }
+          if (market === state.market && changes === state.changes) return state;
           return { symbols, market, changes };
         }
         case 'GetRegimes': {

@@ -73,8 +73,9 @@ function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[],
     if (subscribers) for (const inlet of subscribers) inlet.offer(batch);
   }
   for (const inlet of directory.portfolioMarks) inlet.offer(last);
+  // field by field, not a spread: one object shape on the hottest path of the tree
   return {
-    ...state,
+    symbol: state.symbol,
     lastPricePaise: last.ltpPaise,
     openPaise,
     highPaise,
@@ -82,6 +83,7 @@ function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[],
     volume: last.volume,
     ticks,
     lastExchangeTimeMs: last.exchangeTimeMs,
+    barsClosed: state.barsClosed,
   };
 }
 
