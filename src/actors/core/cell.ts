@@ -186,6 +186,10 @@ export class ActorCell<M, S> {
   private takenTotal = 0;
   /** The signal in the mailbox that newly queued user messages join; undefined when none is open. */
   private openBatch: UserBatchSignal | undefined;
+  /** Signals of this cell waiting on the system's run queue. */
+  private inRunQueue = 0;
+  /** True while `runScheduled` runs this cell's signal (nact's `busy` is set then too). */
+  private runningScheduled = false;
   processed = 0;
   failures = 0;
   restarts = 0;
@@ -264,7 +268,7 @@ export class ActorCell<M, S> {
       this.openBatch = signal;
       this.queue.push(entry);
       this.queuedTotal += 1;
-      actor.dispatch(signal);
+      this.post(actor, signal);
     } else {
       this.queue.push(entry);
       this.queuedTotal += 1;
@@ -306,8 +310,49 @@ export class ActorCell<M, S> {
       open.end = this.queuedTotal;
       this.openBatch = undefined;
     }
-    actor.dispatch(signal);
+    this.post(actor, signal);
     return true;
+  }
+
+  /**
+   * Hands a signal on for processing. An idle, healthy actor's signals go to the system's run
+   * queue, which runs many actors' signals per event-loop turn in posting order (nact gives every
+   * message a turn of its own). nact's own mailbox takes over while nact is busy with this actor
+   * (a failure being supervised, a priority signal, a bounded batch continuing) or its state is
+   * invalid; signals already on the run queue keep their order (they join nact's mailbox behind).
+   */
+  private post(actor: NactActor, signal: Signal): void {
+    if (this.inRunQueue === 0 && !this.runningScheduled && (actor.busy || actor.mailbox.length > 0 || this.stateInvalid)) {
+      actor.dispatch(signal);
+      return;
+    }
+    this.inRunQueue += 1;
+    this.host.schedule(this, signal);
+  }
+
+  /** Runs a signal from the run queue the way nact's `handleMessage` would, failures included. */
+  runScheduled(signal: Signal): void {
+    this.inRunQueue -= 1;
+    const actor = this.concrete();
+    if (actor === undefined || this.terminated || actor.stopped) return; // terminate() dead-lettered what was queued
+    if (actor.busy || actor.mailbox.length > 0 || this.stateInvalid) {
+      actor.dispatch(signal);
+      return;
+    }
+    actor.busy = true;
+    this.runningScheduled = true;
+    let next: unknown;
+    try {
+      next = this.process(actor.state as S, signal);
+    } catch (error) {
+      this.runningScheduled = false;
+      void actor.handleFault(signal, undefined, error);
+      return;
+    }
+    this.runningScheduled = false;
+    actor.state = next;
+    if (actor.mailbox.length > 0) actor.processNext();
+    else actor.busy = false;
   }
 
   /** Queues an internal signal at the front of the mailbox (after the message already scheduled). */

@@ -8,7 +8,10 @@
  * - dead letters: a message to a stopped/unknown actor is counted, logged and published;
  * - snapshots with a versioned codec, taken on a cadence, restored on restart, final on stop;
  * - coalesced mailboxes: all user messages told to an actor since it last ran are processed in one
- *   nact turn (nact costs one `setImmediate` per nact message), with per-message semantics kept;
+ *   run, with per-message semantics kept;
+ * - a run queue: idle actors' runs are queued system-wide and drained in posting order, many per
+ *   event-loop turn (nact costs one `setImmediate` per message), so a chain of hops finishes in one
+ *   turn; a drain yields every few ms; nact's own mailbox takes over while it supervises a failure;
  * - batching inlets with bounds and conflation (one message per batch);
  * - a health tree, system events, fault injection and graceful shutdown;
  * - `pipeToSelf` so handlers never await I/O.

@@ -101,4 +101,11 @@ export interface CellHost {
   emit(event: SystemEvent): void;
   deadLetter(path: string, reason: DeadLetterReason, message: unknown, count: number): void;
   saveSnapshot(snapshot: Snapshot, onFailure: (error: unknown) => void): void;
+  /** Queues a cell's signal on the system's run queue (see `schedule` in system.ts). */
+  schedule(cell: RunQueueEntry, signal: Signal): void;
+}
+
+/** What the run queue runs: a cell's `runScheduled` with the signal it was posted. */
+export interface RunQueueEntry {
+  runScheduled(signal: Signal): void;
 }

@@ -41,6 +41,10 @@ export interface NactActor {
   stopped: boolean;
   state: unknown;
   dispatch(message: unknown): void;
+  /** Processes the next mailbox entry (a `setImmediate` turn), or clears `busy` when there is none. */
+  processNext(): void;
+  /** nact's failure path: `onCrash`, then the directive (resume/reset/stop), then the mailbox. */
+  handleFault(message: unknown, sender: unknown, error: unknown): Promise<void>;
   stop(): void;
   createContext(sender: unknown): NactContext;
 }
