@@ -478,6 +478,11 @@ export class Runtime {
     return this.system.pendingWork();
   }
 
+  /** Runs queued actor work now (see `ActorSystem.runPending`); returns what is left. */
+  runPending(budgetMs?: number): number {
+    return this.system.runPending(budgetMs);
+  }
+
   /** Resolves once every mailbox is empty (all consequences of what was offered have run). */
   async whenIdle(maxTurns = 1_000_000): Promise<void> {
     for (let turn = 0; turn < maxTurns; turn += 1) {

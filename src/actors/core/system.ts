@@ -113,11 +113,21 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     }
   }
 
+  runPending(budgetMs = DRAIN_BUDGET_MS): number {
+    this.runQueue(budgetMs);
+    return this.pendingWork();
+  }
+
   private readonly drain = (): void => {
     this.drainScheduled = false;
+    this.runQueue(DRAIN_BUDGET_MS);
+  };
+
+  /** Runs the run queue in order for up to `budgetMs`; schedules a drain for what is left. */
+  private runQueue(budgetMs: number): void {
     const cells = this.runCells;
     const signals = this.runSignals;
-    const deadline = performance.now() + DRAIN_BUDGET_MS;
+    const deadline = performance.now() + budgetMs;
     let ran = 0;
     try {
       while (this.runHead < cells.length) {
@@ -150,7 +160,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
         }
       }
     }
-  };
+  }
 
   register(path: string, cell: object): void {
     this.cells.set(path, cell as AnyCell);

@@ -340,6 +340,13 @@ export interface ActorSystem {
   health(): ActorHealth[];
   /** The sum of every mailbox depth of the tree (what `health()` reports), cheaply: 0 when every actor is idle. */
   pendingWork(): number;
+  /**
+   * Runs queued actor work now, on the caller's stack (in the order the event loop would), for
+   * up to `budgetMs` (default 4); returns `pendingWork()` after. A simulated-time driver (the
+   * backtester) uses it to settle each step without waiting for event-loop turns; anything left
+   * (a failure being supervised, a budget run out) still runs on later turns.
+   */
+  runPending(budgetMs?: number): number;
   /** Dead letters so far (each inlet item counts one). */
   readonly deadLetters: number;
   /** Subscribes to system events; returns the unsubscribe function. Listener errors are logged, not thrown. */
