@@ -4,8 +4,13 @@
  * Starts Troupe as `npm start` does (synthetic market trading in the background, journal and
  * snapshots in real PostgreSQL, or with `--store pglite` in the embedded database, which runs
  * on the gateway's own thread) on loopback, then:
- * 1. REST: autocannon (in worker threads) on `GET /api/v1/positions` with a bench API key
- *    whose rate limit is lifted. Target ≥ 10,000 req/s and p99 ≤ 10 ms.
+ * 1. REST: autocannon on `GET /api/v1/positions` with a bench API key whose rate limit is
+ *    lifted. Target ≥ 10,000 req/s and p99 ≤ 10 ms. autocannon runs in a child process (its
+ *    own event loop and CPU account), so the server's CPU time per request is measured too:
+ *    total, and net of the CPU the trading process burns with no HTTP load (measured just before).
+ *    `--pipelining` sends that many requests per connection before waiting; `--gzip` sends
+ *    `Accept-Encoding: gzip` as browsers and `curl --compressed` do (the body is compressed once
+ *    per change of the portfolios, not per request).
  * 2. WebSocket fan-out: `clients` streams (in a worker thread) subscribed to one topic while
  *    the hub publishes `rate` events/s; every client must receive every event, in order.
  * Prints the figures and writes bench/results/gateway.json.
@@ -13,8 +18,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import autocannon from 'autocannon';
 import { startTroupe } from '../src/app.js';
 import { intOption, parseArgs, usage } from '../src/cli/args.js';
 import { loadConfig } from '../src/config/config.js';
@@ -25,6 +31,8 @@ import { usePostgres } from '../test/support/services.js';
 const OPTIONS = [
   { name: 'seconds', description: 'Length of each run', default: '10', valueName: 's' },
   { name: 'connections', description: 'HTTP connections', default: '32', valueName: 'n' },
+  { name: 'pipelining', description: 'Requests in flight per HTTP connection', default: '1', valueName: 'n' },
+  { name: 'gzip', description: 'yes: send Accept-Encoding: gzip', default: 'no', valueName: 'yes|no' },
   { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
   { name: 'rate', description: 'Events per second published to the WebSocket clients', default: '1000', valueName: 'n' },
   { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, in this process)', default: 'postgres', valueName: 'kind' },
@@ -36,6 +44,8 @@ if (!values) {
 }
 const seconds = intOption(values, 'seconds');
 const connections = intOption(values, 'connections');
+const pipelining = intOption(values, 'pipelining');
+const gzip = values.gzip === 'yes';
 const clients = intOption(values, 'clients');
 const rate = intOption(values, 'rate');
 const store = values.store;
@@ -69,14 +79,48 @@ for (let i = 0; i < 200; i += 1) {
   await response.arrayBuffer();
 }
 
-const workers = Math.max(1, Math.min(4, availableParallelism() - 2));
-const rest = await autocannon({
-  url: `${base}/api/v1/positions`,
-  headers: { 'x-api-key': key },
-  connections,
-  workers,
-  duration: seconds,
-});
+// the load generator in a child process: its CPU is not the server's, and it has its own event loop
+interface AutocannonResult {
+  readonly requests: { readonly average: number; readonly total: number };
+  readonly latency: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly throughput: { readonly average: number };
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+const loadScript = `
+const autocannon = require(process.env.AUTOCANNON);
+autocannon(JSON.parse(process.env.OPTIONS), (error, result) => {
+  if (error) { console.error(error); process.exit(1); }
+  process.stdout.write(JSON.stringify(result));
+});`;
+function runLoad(): Promise<AutocannonResult> {
+  const options = { url: `${base}/api/v1/positions`, headers: { 'x-api-key': key, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) }, connections, pipelining, duration: seconds };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', loadScript], {
+      env: { ...process.env, AUTOCANNON: createRequire(import.meta.url).resolve('autocannon'), OPTIONS: JSON.stringify(options) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as AutocannonResult) : reject(new Error(`autocannon exited with ${code}`))));
+  });
+}
+// CPU of this process with trading running and no HTTP load, as the baseline the requests add to
+const idleMs = 3_000;
+const idleStart = process.cpuUsage();
+await new Promise((resolve) => setTimeout(resolve, idleMs));
+const idleCpu = process.cpuUsage(idleStart);
+const idleCpuPerMs = (idleCpu.user + idleCpu.system) / 1000 / idleMs;
+const loadBefore = loadavg()[0] ?? 0;
+const cpuStart = process.cpuUsage();
+const wallStart = performance.now();
+const rest = await runLoad();
+const wallMs = performance.now() - wallStart;
+const cpu = process.cpuUsage(cpuStart);
+const cpuUs = cpu.user + cpu.system;
+const perRequest = (us: number): number => Math.round((us / Math.max(1, rest.requests.total)) * 10) / 10;
 const restFigures = {
   requestsPerSec: Math.round(rest.requests.average),
   latencyP50Ms: rest.latency.p50,
@@ -85,12 +129,21 @@ const restFigures = {
   non2xx: rest.non2xx,
   errors: rest.errors,
   timeouts: rest.timeouts,
+  bytesPerSec: Math.round(rest.throughput.average),
   connections,
-  autocannonWorkers: workers,
+  pipelining,
+  acceptEncodingGzip: gzip,
+  loadGenerator: 'autocannon in a child process',
+  serverCpuUsPerRequest: perRequest(cpuUs),
+  serverCpuUsPerRequestNetOfTrading: perRequest(cpuUs - idleCpuPerMs * 1000 * wallMs),
+  serverCpuPercent: Math.round((cpuUs / 1000 / wallMs) * 100),
+  tradingOnlyCpuPercent: Math.round(idleCpuPerMs * 100),
+  loadAverage1mBefore: Math.round(loadBefore * 100) / 100,
   fillsWhileRunning: running.stats.fills,
 };
 process.stdout.write(
-  `REST GET /api/v1/positions: ${restFigures.requestsPerSec} req/s, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}\n`,
+  `REST GET /api/v1/positions: ${restFigures.requestsPerSec} req/s, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; ` +
+    `server CPU ${restFigures.serverCpuUsPerRequest} µs/request (${restFigures.serverCpuUsPerRequestNetOfTrading} net of trading), ${restFigures.serverCpuPercent} % of a core (trading alone ${restFigures.tradingOnlyCpuPercent} %), load ${restFigures.loadAverage1mBefore}\n`,
 );
 
 // WebSocket fan-out: the clients live in a worker thread so they do not share the server's event loop

@@ -203,12 +203,14 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     stop(reason) {
       stopping ??= (async () => {
         log.info({ reason }, 'stopping: intake closed, draining actors');
+        // the API first, while the tree still runs: no order is accepted once the runtime drains,
+        // and a request in flight (a manual order waiting for its journal entry) completes first
+        await gateway.close();
         feed.unsubscribe();
         await runtime.stop(8_000);
         await checkpointer.stop();
         await recorder?.stop();
         await leases?.release();
-        await gateway.close();
         rateLimitRedis?.disconnect();
         await stores.close();
         log.info('stopped cleanly');

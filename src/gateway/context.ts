@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fasti
 import type { GatewayConfig } from '../config/config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { AuditInput, AuditLog } from './audit-log.js';
+import type { ApiError } from './errors.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
 import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
 import type { Role } from './auth/auth-store.js';
@@ -21,6 +22,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller, or null. */
     principal: Principal | null;
+    /** Why the caller may not use this route (answered after the rate limiter counted the request), or null. */
+    authFailure: ApiError | null | undefined;
   }
 }
 

@@ -18,7 +18,7 @@ import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
 import type { SecretBox } from './auth/secret-box.js';
-import type { FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
+import type { Access, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
 import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
@@ -91,6 +91,14 @@ declare module '@fastify/jwt' {
     payload: AccessClaims;
     user: AccessClaims;
   }
+}
+
+/** Why a caller may not use a route of this access (undefined: they may). */
+function accessFailure(access: Exclude<Access, 'public'>, principal: Principal | null, failure: AuthError | undefined): ApiError | undefined {
+  if (failure) return new ApiError(401, 'invalid-token', failure.message, undefined, { 'www-authenticate': 'Bearer' });
+  if (!principal) return new ApiError(401, 'unauthenticated', 'log in (POST /api/v1/auth/login) and send "Authorization: Bearer <token>", or send an X-API-Key header', undefined, { 'www-authenticate': 'Bearer' });
+  if (!roleAtLeast(principal.role, access)) return new ApiError(403, 'forbidden', `this needs the ${access} role; ${principal.name} is a ${principal.role}`);
+  return undefined;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -209,10 +217,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   const countKeys = async (): Promise<void> => {
     activeKeys = (await auth.store.listApiKeys()).filter((key) => key.revokedAtMs === undefined).length;
   };
-  app.addHook('onResponse', async (request) => {
-    if (request.method !== 'GET' && request.routeOptions.url?.includes('api-keys')) await countKeys();
-  });
-
   // domain events → session store and streams
   const unsubscribe = [
     runtime.bus.on('OrderSubmitted', (event) => {
@@ -256,33 +260,60 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     await audit.flush();
   });
 
-  // authentication: Bearer access token or X-API-Key; then the route's access rule
-  app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config.access ?? (request.routeOptions.url === undefined || request.routeOptions.url.startsWith('/api/v1/docs') ? 'public' : 'admin');
-    const token = bearer(request);
+  // authentication: Bearer access token or X-API-Key, and the route's access rule. A failure is
+  // only noted here: it is answered (401/403) after the rate limiter counted the request (by IP
+  // when there is no principal), so guessing credentials is rate-limited like anything else.
+  // Callback style with a synchronous fast path (a cached API key, a JWT): no promise per request.
+  app.decorateRequest('authFailure', null);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const options = request.routeOptions;
+    const access = options.config.access ?? (options.url === undefined || options.url.startsWith('/api/v1/docs') ? 'public' : 'admin');
+    const settle = (principal: Principal | null, failure: AuthError | undefined): void => {
+      request.principal = principal;
+      if (access !== 'public') request.authFailure = accessFailure(access, principal, failure);
+      done();
+    };
     const apiKey = request.headers['x-api-key'];
     let principal: Principal | null = null;
+    let failure: AuthError | undefined;
     try {
-      if (typeof apiKey === 'string' && apiKey !== '') principal = await auth.principalFromApiKey(apiKey);
-      else if (token !== undefined) principal = auth.principalFromAccessToken(token);
+      if (typeof apiKey === 'string' && apiKey !== '') {
+        const cached = auth.principalFromApiKeyCached(apiKey);
+        if (cached === undefined) {
+          auth.principalFromApiKey(apiKey).then(
+            (found) => settle(found, undefined),
+            (error: unknown) => (error instanceof AuthError ? settle(null, error) : done(error instanceof Error ? error : new Error(String(error)))),
+          );
+          return;
+        }
+        principal = cached;
+      } else {
+        const token = bearer(request);
+        if (token !== undefined) principal = auth.principalFromAccessToken(token);
+      }
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      if (access !== 'public') throw new ApiError(401, 'invalid-token', error.message, undefined, { 'www-authenticate': 'Bearer' });
+      if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
+      failure = error;
     }
-    request.principal = principal;
-    if (access === 'public') return;
-    if (!principal) throw new ApiError(401, 'unauthenticated', 'log in (POST /api/v1/auth/login) and send "Authorization: Bearer <token>", or send an X-API-Key header', undefined, { 'www-authenticate': 'Bearer' });
-    if (!roleAtLeast(principal.role, access)) throw new ApiError(403, 'forbidden', `this needs the ${access} role; ${principal.name} is a ${principal.role}`);
+    settle(principal, failure);
   });
 
-  // request metrics (route pattern, never the raw URL)
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  // request metrics (route pattern, never the raw URL); the active-key gauge after key changes
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     metrics.httpRequestSeconds.observe(labels, reply.elapsedTime / 1000);
     metrics.httpRequests.inc(labels);
     if (reply.statusCode === 429) metrics.rateLimited.inc();
-    done();
+    // closing: a keep-alive connection whose last request just finished would hold the close for its idle timeout
+    if (closing) app.server.closeIdleConnections();
+    if (request.method !== 'GET' && route.includes('api-keys')) countKeys().then(() => done(), done);
+    else done();
   });
 
   let lastRedisWarnMs = 0;
@@ -313,6 +344,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
       : {}),
     errorResponseBuilder: (_request, context) =>
       new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
+  });
+  // every route answers an authentication failure once the rate limiter (a route-level onRequest
+  // hook that @fastify/rate-limit added just before) has counted the request
+  const enforceAccess = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => done(request.authFailure ?? undefined);
+  app.addHook('onRoute', (route) => {
+    route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), enforceAccess];
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(fastifySwagger, {

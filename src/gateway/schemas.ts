@@ -9,6 +9,8 @@ export const OrderTypeSchema = Type.Enum(['MARKET', 'LIMIT', 'SL', 'SL-M']);
 export const ProductSchema = Type.Enum(['MIS', 'CNC', 'NRML']);
 /** Schema: ValiditySchema. */
 export const ValiditySchema = Type.Enum(['DAY', 'IOC']);
+/** Schema: RegimeSchema (a market regime, as the regime detector names it). */
+export const RegimeSchema = Type.Enum(['trending', 'ranging', 'high-volatility']);
 /** Schema: RoleSchema. */
 export const RoleSchema = Type.Enum(['viewer', 'trader', 'admin']);
 
@@ -54,6 +56,29 @@ export const PortfolioPositionsSchema = Type.Object({
 /** Schema: PositionsResponse. */
 export const PositionsResponse = Type.Object({ portfolios: Type.Array(PortfolioPositionsSchema) });
 
+/** Schema: SignalContributionSchema (one strategy's signal as it counted in an aggregated vote). */
+export const SignalContributionSchema = Type.Object({
+  strategyId: Type.String(),
+  direction: Type.Enum(['long', 'short', 'flat']),
+  confidence: Type.Number({ description: '0…1, after any decay with age' }),
+  weight: Type.Number(),
+  contribution: Type.Number({ description: 'weight × confidence × (+1 long, −1 short, 0 flat) / Σ weights' }),
+  atMs: Type.Integer(),
+  reason: Type.Optional(Type.String()),
+});
+
+/** Schema: OrderExplanationSchema (why an order exists, in structured form; see src/model/order-explanation.ts). */
+export const OrderExplanationSchema = Type.Object({
+  source: Type.String({ description: 'who decided, e.g. signal-aggregator, or a strategy kind' }),
+  summary: Type.String({ description: 'the decision and why, in one sentence' }),
+  decision: Type.Optional(Type.Enum(['BUY', 'SELL', 'FLAT'])),
+  score: Type.Optional(Type.Number({ description: 'weighted score of the vote, −1…1' })),
+  confidence: Type.Optional(Type.Number({ description: '|score| when a side won, else 0' })),
+  atMs: Type.Optional(Type.Integer()),
+  signals: Type.Optional(Type.Array(SignalContributionSchema)),
+  regime: Type.Optional(RegimeSchema),
+});
+
 /** Schema: OrderSchema. */
 export const OrderSchema = Type.Object({
   clientOrderId: Type.String(),
@@ -76,6 +101,8 @@ export const OrderSchema = Type.Object({
   filledValuePaise: Paise,
   createdAtMs: Type.Integer(),
   updatedAtMs: Type.Integer(),
+  reason: Type.Optional(Type.String({ description: 'why the order exists, in the words of the strategy (or person) that made it' })),
+  explanation: Type.Optional(OrderExplanationSchema),
 });
 
 /** Schema: Page. */
@@ -176,7 +203,17 @@ export const StrategySchema = Type.Object({
   state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], { description: 'what the API last asked (stopped and paused both place nothing); kept across restarts' }),
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
-  stats: Type.Object({ ticks: Type.Integer(), bars: Type.Integer(), intents: Type.Integer(), rejected: Type.Integer(), fills: Type.Integer() }),
+  tradesIn: Type.Optional(Type.Array(RegimeSchema, { description: 'the regimes the strategy declares it trades in (absent: any); outside them it only reduces positions' })),
+  regimes: Type.Record(Type.String(), RegimeSchema, { description: 'the latest regime the strategy knows per symbol, and for MARKET' }),
+  stats: Type.Object({
+    ticks: Type.Integer(),
+    bars: Type.Integer(),
+    intents: Type.Integer({ description: 'intents submitted, gated ones included' }),
+    rejected: Type.Integer({ description: 'intents refused by risk or by the regime gate' }),
+    fills: Type.Integer(),
+    gated: Type.Integer({ description: 'of the rejected, those the regime gate refused or cut' }),
+    signals: Type.Integer({ description: 'signals sent to the signal aggregator' }),
+  }),
   config: Type.Record(Type.String(), Type.Unknown(), { description: 'the settings in effect (defaults applied)' }),
   configFields: Type.Array(ConfigFieldSchema),
 });

@@ -139,6 +139,37 @@ describe('gateway rate limits', () => {
     expect((await app.inject({ url: '/api/v1/strategies', remoteAddress: '10.0.0.9' })).statusCode).toBe(401);
   });
 
+  it('rate-limits failed authentication by IP: bad API keys and tokens count, and the 101st attempt is a 429, not another guess', async () => {
+    harness = await startHarness({ rateLimitPerMinute: 100 });
+    const { app } = harness;
+    const guesser = '10.0.0.66';
+    const attempts: Record<string, string>[] = [
+      { 'x-api-key': 'trp_nope_nope' }, // an unknown key
+      { 'x-api-key': 'not-even-a-key' }, // a malformed one
+      { authorization: 'Bearer not.a.jwt' }, // a bad access token
+      {}, // no credentials at all
+    ];
+    for (let i = 0; i < 100; i += 1) {
+      const response = await app.inject({ url: '/api/v1/positions', headers: attempts[i % attempts.length] ?? {}, remoteAddress: guesser });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['ratelimit-remaining']).toBe(String(99 - i));
+    }
+    const limited = await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': 'trp_another_guess' }, remoteAddress: guesser });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: { code: 'rate-limited' } });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // a valid key from that address is its own client (its own budget); another address is not limited
+    const { authorization } = await login(app);
+    expect((await app.inject({ url: '/api/v1/positions', headers: { authorization }, remoteAddress: guesser })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': 'trp_nope_nope' }, remoteAddress: '10.0.0.67' })).statusCode).toBe(401);
+    // a role too low is answered after counting too (403, in the principal's own budget)
+    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization }, payload: { username: 'vera', password: 'password-123', role: 'viewer' } });
+    const viewer = await login(app, 'vera', 'password-123');
+    const forbidden = await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: viewer.authorization }, remoteAddress: guesser });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.headers['ratelimit-remaining']).toBe('99');
+  });
+
   it('applies per-role overrides and lifts the limit for an admin-made key', async () => {
     harness = await startHarness({ rateLimitPerMinute: 5, rateLimitPerRole: { admin: 20 } });
     const { app } = harness;

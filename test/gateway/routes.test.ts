@@ -1,5 +1,7 @@
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
+import type { Order, OrderExplanation } from '../../src/model/index.js';
 import { login, startHarness, type Harness } from './harness.js';
 
 let harness: Harness | undefined;
@@ -149,5 +151,99 @@ describe('gateway REST /api/v1', () => {
     const crash = await harness.app.inject({ method: 'POST', url: '/api/v1/actors/fault?path=/market/INFY', headers: { authorization } });
     expect(crash.statusCode).toBe(403);
     expect(crash.json()).toMatchObject({ error: { code: 'fault-injection-disabled' } });
+  });
+  it('serves the positions body from its cache only while nothing changed: a mark or a fill gives a new body; gzip when asked', async () => {
+    harness = await startHarness();
+    const { app, runtime } = harness;
+    const { authorization } = await login(app);
+    await harness.feed('INFY', wave);
+    type Positions = { portfolios: { summary: { equityPaise: number; unrealisedPaise: number }; positions: { symbol: string; lastPricePaise: number; netQuantity: number }[] }[] };
+    const get = async (headers: Record<string, string> = {}) => app.inject({ url: '/api/v1/positions', headers: { authorization, ...headers } });
+    const first = await get();
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(first.headers.vary).toBe('accept-encoding');
+    expect((await get()).body).toBe(first.body);
+    const infy = (body: string) => (JSON.parse(body) as Positions).portfolios[0]!.positions.find((position) => position.symbol === 'INFY')!;
+    expect(infy(first.body).lastPricePaise).toBe(112_000);
+
+    // a mark: same quantity, new last price and P&L
+    await harness.feed('INFY', [113_000]);
+    const marked = await get();
+    expect(infy(marked.body)).toMatchObject({ lastPricePaise: 113_000, netQuantity: infy(first.body).netQuantity });
+    expect((JSON.parse(marked.body) as Positions).portfolios[0]!.summary.unrealisedPaise).not.toBe((JSON.parse(first.body) as Positions).portfolios[0]!.summary.unrealisedPaise);
+    // what the API serves is exactly the live state, serialised by the route's schema
+    const live = runtime.portfolio()!;
+    expect(infy(marked.body).lastPricePaise).toBe(live.positions['INFY:MIS']?.lastPricePaise);
+
+    // gzip: the same JSON, compressed (q=0 refuses it)
+    const zipped = await get({ 'accept-encoding': 'br, gzip;q=0.8' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.rawPayload).toString('utf8')).toBe(marked.body);
+    expect((await get({ 'accept-encoding': 'gzip;q=0, deflate' })).headers['content-encoding']).toBeUndefined();
+
+    // a fill (a falling wave makes the EMA cross back): new quantities
+    await harness.feed('INFY', [100_000, 90_000, 80_000, 70_000, 60_000]);
+    const after = await get();
+    expect(after.body).not.toBe(marked.body);
+    expect(infy(after.body).netQuantity).toBe(live.positions['INFY:MIS']?.netQuantity);
+  });
+
+  it('shows an order\'s reason and structured explanation in the orders list and detail (schema and OpenAPI)', async () => {
+    harness = await startHarness();
+    const { app, runtime } = harness;
+    const { authorization } = await login(app);
+    const placed = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 90_000, reason: 'test: a resting bid' } });
+    expect(placed.statusCode).toBe(201);
+    const manualId = placed.json<{ clientOrderId: string }>().clientOrderId;
+    expect((await app.inject({ url: `/api/v1/orders/${manualId}`, headers: { authorization } })).json()).toMatchObject({ reason: 'test: a resting bid' });
+
+    // an order as risk hands it on, with the aggregator's vote as its explanation
+    const explanation: OrderExplanation = {
+      source: 'signal-aggregator',
+      summary: 'BUY: 2 of 2 signals long',
+      decision: 'BUY',
+      score: 0.75,
+      confidence: 0.75,
+      atMs: 1_000,
+      signals: [{ strategyId: 'ema', direction: 'long', confidence: 0.75, weight: 1, contribution: 0.75, atMs: 900, reason: 'fast EMA above slow' }],
+      regime: 'trending',
+    };
+    const order: Order = {
+      clientOrderId: 'TEXPLAINED0000000001',
+      intentId: 'ensemble:1',
+      strategyId: 'ensemble',
+      portfolioId: 'paper',
+      symbol: 'TCS',
+      side: 'BUY',
+      orderType: 'LIMIT',
+      product: 'MIS',
+      validity: 'DAY',
+      quantity: 1,
+      limitPricePaise: 90_000,
+      status: 'PUT ORDER REQ RECEIVED',
+      filledQuantity: 0,
+      cancelledQuantity: 0,
+      filledValuePaise: 0,
+      createdAtMs: 2_000,
+      updatedAtMs: 2_000,
+      reason: 'the ensemble votes BUY',
+      explanation,
+    };
+    runtime.system.tell(runtime.directory.requireExecution(), { type: 'PlaceOrder', order });
+    await runtime.whenIdle();
+    const detail = (await app.inject({ url: `/api/v1/orders/${order.clientOrderId}`, headers: { authorization } })).json<Order>();
+    expect(detail).toMatchObject({ reason: 'the ensemble votes BUY', explanation });
+    const listed = (await app.inject({ url: '/api/v1/orders?strategy=ensemble', headers: { authorization } })).json<{ items: Order[] }>();
+    expect(listed.items[0]?.explanation).toEqual(explanation);
+    // an order without them has neither field
+    const plain = (await app.inject({ url: '/api/v1/orders?strategy=manual', headers: { authorization } })).json<{ items: Order[] }>();
+    expect(plain.items[0]).not.toHaveProperty('explanation');
+
+    type Schema = { properties?: Record<string, Schema>; items?: Schema };
+    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>> }>();
+    const schema = doc.paths['/api/v1/orders/{id}']!.get!.responses['200']!.content['application/json']!.schema;
+    expect(schema.properties).toHaveProperty('reason');
+    expect(Object.keys(schema.properties!.explanation!.properties!)).toEqual(['source', 'summary', 'decision', 'score', 'confidence', 'atMs', 'signals', 'regime']);
   });
 });

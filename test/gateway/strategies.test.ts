@@ -110,4 +110,25 @@ describe('strategies through the API', () => {
     const audit = (await app.inject({ url: '/api/v1/audit?action=strategy.update', headers: { authorization } })).json<{ items: { outcome: string }[] }>();
     expect(audit.items.map((entry) => entry.outcome)).toEqual(['ok', 'failed']);
   });
+  it('exposes the figures the strategy host reports: regime-gated intents, signals sent to the aggregator, regimes (schema and OpenAPI)', async () => {
+    harness = await startHarness();
+    const { app, runtime } = harness;
+    const { authorization } = await login(app);
+    await harness.feed('INFY', [100_000, 99_000, 98_000, 97_000, 96_000, 95_000, 100_000, 106_000, 112_000, 113_000]);
+    const status = await runtime.strategyStatus('ema', 2_000);
+    expect(status.stats.signals).toBeGreaterThan(0);
+    const view = (await app.inject({ url: '/api/v1/strategies/ema', headers: { authorization } })).json<StrategyView & { stats: Record<string, number>; regimes: Record<string, string> }>();
+    expect(view.stats).toEqual(status.stats);
+    expect(view.stats).toMatchObject({ gated: expect.any(Number) as number, signals: status.stats.signals });
+    expect(view.regimes).toEqual(status.regimes);
+    const listed = (await app.inject({ url: '/api/v1/strategies', headers: { authorization } })).json<{ items: { stats: Record<string, number> }[] }>();
+    expect(Object.keys(listed.items[0]!.stats)).toEqual(expect.arrayContaining(['gated', 'signals']));
+
+    type Schema = { properties?: Record<string, Schema>; items?: Schema };
+    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>> }>();
+    const one = doc.paths['/api/v1/strategies/{id}']!.get!.responses['200']!.content['application/json']!.schema;
+    expect(Object.keys(one.properties!.stats!.properties!)).toEqual(['ticks', 'bars', 'intents', 'rejected', 'fills', 'gated', 'signals']);
+    expect(one.properties).toHaveProperty('regimes');
+    expect(one.properties).toHaveProperty('tradesIn');
+  });
 });

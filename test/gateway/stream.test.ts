@@ -69,6 +69,45 @@ describe('gateway WebSocket /api/v1/stream', () => {
     expect(events.find((event) => event.topic === 'orders')?.data).toMatchObject({ event: 'submitted', order: { symbol: 'INFY', side: 'BUY' } });
   });
 
+  it('closes the open streams of a user an admin disables, and of an API key that is revoked, with a reason', async () => {
+    const { client: admin, port, disconnects } = await serve();
+    const app = harness!.app;
+    const headers = { authorization: `Bearer ${admin.token!}` };
+    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers, payload: { username: 'tara', password: 'password-123', role: 'trader' } });
+    const tara = new TroupeClient({ baseUrl: `http://127.0.0.1:${port}` });
+    await tara.login('tara', 'password-123');
+    const { key: taraKey } = await tara.createApiKey({ name: 'tara-bot', role: 'viewer' });
+    const { key: adminKey, apiKey: adminKeyRecord } = await admin.createApiKey({ name: 'admin-bot', role: 'viewer' });
+    const url = (token: string): string => `ws://127.0.0.1:${port}/api/v1/stream?token=${encodeURIComponent(token)}`;
+    const closed = (socket: WebSocket): Promise<{ code: number; reason: string }> =>
+      new Promise((resolve) => socket.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') })));
+    const byToken = await open(url(tara.token!));
+    const byKey = await open(url(taraKey));
+    const adminStream = await open(url(admin.token!));
+    const adminKeyStream = await open(url(adminKey));
+    for (const { messages } of [byToken, byKey, adminStream, adminKeyStream]) await eventually(() => expect(messages[0]).toMatchObject({ type: 'welcome' }));
+    const taraClosed = [closed(byToken.socket), closed(byKey.socket)];
+
+    const disabled = await app.inject({ method: 'POST', url: `/api/v1/users/${created.json<{ id: string }>().id}/disable`, headers });
+    expect(disabled.statusCode).toBe(200);
+    for (const result of await Promise.all(taraClosed)) {
+      expect(result.code).toBe(4403);
+      expect(result.reason).toMatch(/^user-disabled: tara was disabled/);
+    }
+    expect(disconnects.filter((reason) => reason.startsWith('user-disabled'))).toHaveLength(2);
+    // the admin's streams are untouched
+    expect(adminStream.socket.readyState).toBe(WebSocket.OPEN);
+    expect(adminKeyStream.socket.readyState).toBe(WebSocket.OPEN);
+
+    const keyClosed = closed(adminKeyStream.socket);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${adminKeyRecord.id}`, headers })).statusCode).toBe(204);
+    expect(await keyClosed).toEqual({ code: 4403, reason: 'api-key-revoked: the API key admin-bot was revoked' });
+    expect(adminStream.socket.readyState).toBe(WebSocket.OPEN);
+    const audit = (await app.inject({ url: '/api/v1/audit', headers })).json<{ items: { action: string; details?: { closedStreams?: number } }[] }>();
+    expect(audit.items.find((entry) => entry.action === 'user.disable')?.details?.closedStreams).toBe(2);
+    expect(audit.items.find((entry) => entry.action === 'api-key.revoke')?.details?.closedStreams).toBe(1);
+  });
+
   it('resumes from the last sequence number after the connection is killed, without a gap', async () => {
     const { client } = await serve();
     const hub = harness!.app.troupe.hub;

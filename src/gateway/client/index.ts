@@ -257,7 +257,7 @@ export class TroupeStream {
     socket.on('close', (code: number, reason: Buffer) => {
       this.subscribed = false;
       this.options.onClose?.(code, reason.toString('utf8'));
-      if (this.closedByUser || code === 4401) return;
+      if (this.closedByUser || code === 4401 || code === 4403) return;
       const { minMs, maxMs } = this.options.reconnect ?? { minMs: 100, maxMs: 5_000 };
       const delay = Math.min(maxMs, minMs * 2 ** this.attempt);
       this.attempt += 1;

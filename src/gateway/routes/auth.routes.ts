@@ -239,7 +239,9 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
           throw new ApiError(409, 'conflict', 'you cannot disable yourself; ask another admin');
         }
         const { revokedSessions } = await auth.setDisabled(user.id, action === 'disable');
-        ctx.record(request, { action: `user.${action}`, target: user.username, outcome: 'ok', ...(action === 'disable' ? { details: { revokedSessions } } : {}) });
+        // their open streams (by access token or by any of their API keys) end now, with the reason
+        const closedStreams = action === 'disable' ? ctx.hub.disconnectWhere((principal) => principal.userId === user.id, `user-disabled: ${user.username} was disabled by an admin`) : 0;
+        ctx.record(request, { action: `user.${action}`, target: user.username, outcome: 'ok', ...(action === 'disable' ? { details: { revokedSessions, closedStreams } } : {}) });
         return userView(await userOr404(user.id));
       },
     );
@@ -309,7 +311,8 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       const key = await auth.store.apiKeyById(request.params.id);
       if (!key || (principal.role !== 'admin' && key.ownerUserId !== principal.userId)) throw new ApiError(404, 'not-found', `no API key ${request.params.id}`);
       await auth.revokeApiKey(key.id);
-      ctx.record(request, { action: 'api-key.revoke', target: key.id, outcome: 'ok', details: { name: key.name } });
+      const closedStreams = ctx.hub.disconnectWhere((streamPrincipal) => streamPrincipal.apiKeyId === key.id, `api-key-revoked: the API key ${key.name} was revoked`);
+      ctx.record(request, { action: 'api-key.revoke', target: key.id, outcome: 'ok', details: { name: key.name, closedStreams } });
       return reply.code(204).send(null);
     },
   );

@@ -71,8 +71,10 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const status: StrategyStatus = await runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
     const spec = runtime.strategySpec(strategyId);
     const definition = definitionOf(status.kind);
+    const { tradesIn, ...rest } = status;
     return {
-      ...status,
+      ...rest,
+      ...(tradesIn === undefined ? {} : { tradesIn: [...tradesIn] }),
       state: ctx.strategyStates.get(strategyId) ?? (status.paused ? 'paused' : 'started'),
       portfolioId: spec?.portfolioId ?? defaultPortfolio(),
       config: definition && spec ? effectiveConfig(definition, spec.config) : {},

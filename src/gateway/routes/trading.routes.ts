@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { Type } from 'typebox';
 import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
 import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
@@ -31,6 +32,45 @@ import {
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
 const ASK_TIMEOUT_MS = 2_000;
+/** How long an approved manual order may take to be journaled before the answer says it was not confirmed. */
+const JOURNAL_CONFIRM_TIMEOUT_MS = 5_000;
+
+/** How an approved manual order ended up: durable and on its way to the broker, or not. */
+type Placement = 'submitted' | 'journal-unavailable' | 'timeout';
+
+/**
+ * Manual orders approved by risk and waiting to be journaled. The execution actor publishes
+ * `OrderSubmitted` only once the order is durable (journal first, then the broker), so the API
+ * answers 201 only for an order that a stop or a crash can no longer lose. A journal failure
+ * refuses every order not yet durable (and says so with a `journal-unavailable` alert).
+ */
+class PlacementWaiters {
+  private readonly waiting = new Map<string, (placement: Placement) => void>();
+
+  /** Starts waiting (before risk is asked, so the event cannot be missed). */
+  wait(clientOrderId: string, timeoutMs: number): Promise<Placement> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settle(clientOrderId, 'timeout'), timeoutMs);
+      timer.unref();
+      this.waiting.set(clientOrderId, (placement) => {
+        clearTimeout(timer);
+        resolve(placement);
+      });
+    });
+  }
+
+  settle(clientOrderId: string, placement: Placement): void {
+    const resolve = this.waiting.get(clientOrderId);
+    if (resolve === undefined) return;
+    this.waiting.delete(clientOrderId);
+    resolve(placement);
+  }
+
+  /** The journal failed: every order not yet durable was refused. */
+  journalUnavailable(): void {
+    for (const clientOrderId of [...this.waiting.keys()]) this.settle(clientOrderId, 'journal-unavailable');
+  }
+}
 
 function portfolioView(state: PortfolioState) {
   return {
@@ -51,6 +91,68 @@ function portfolioView(state: PortfolioState) {
       sellQuantity: position.sellQuantity,
     })),
   };
+}
+
+/**
+ * The serialised positions body and what it was made from: each portfolio state (a live view its
+ * actor updates in place), its cash and fill count, and the identity of each of its positions.
+ * The gzipped body is made on first demand, once per body.
+ */
+export class PositionsBodyCache {
+  private fingerprint: unknown[] = [];
+  private raw: Buffer = Buffer.alloc(0);
+  private compressed: Buffer | undefined;
+
+  /** Whether the body kept was made from exactly these states, as they are now. */
+  isCurrent(states: readonly PortfolioState[]): boolean {
+    const print = this.fingerprint;
+    if (print.length === 0) return false;
+    let at = 0;
+    for (const state of states) {
+      if (print[at] !== state || print[at + 1] !== state.cashPaise || print[at + 2] !== state.fillCount) return false;
+      at += 3;
+      for (const key in state.positions) if (print[at++] !== state.positions[key]) return false;
+      if (print[at++] !== END) return false;
+    }
+    return at === print.length;
+  }
+
+  /** Keeps `body` as the one made from `states`. */
+  store(states: readonly PortfolioState[], body: Buffer): void {
+    const print: unknown[] = [];
+    for (const state of states) {
+      print.push(state, state.cashPaise, state.fillCount);
+      for (const key in state.positions) print.push(state.positions[key]);
+      print.push(END);
+    }
+    this.fingerprint = print;
+    this.raw = body;
+    this.compressed = undefined;
+  }
+
+  body(): Buffer {
+    return this.raw;
+  }
+
+  gzipped(): Buffer {
+    this.compressed ??= gzipSync(this.raw, { level: 6 });
+    return this.compressed;
+  }
+}
+const END = Symbol('end of a portfolio');
+
+/** Whether an Accept-Encoding header accepts gzip (listed, and not with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const lower = header.toLowerCase();
+  if (!lower.includes('gzip')) return false;
+  for (const part of lower.split(',')) {
+    const [name = '', ...params] = part.split(';');
+    if (name.trim() !== 'gzip') continue;
+    const quality = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  }
+  return false;
 }
 
 /** Opaque cursors: base64url of a small JSON value. */
@@ -88,13 +190,24 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return state ? [state] : [];
     });
 
+  // The positions body is serialised once per state of the portfolios (by the route's own response
+  // serializer) and sent as bytes until a fill or a mark changes something: polling it costs no
+  // serialisation. Positions are immutable values (a fill or a mark replaces one), so comparing
+  // their identities, with cash and the fill count, tells exactly whether the body is still current.
+  const positionsBody = new PositionsBodyCache();
   app.get(
     '/api/v1/positions',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
-    () => {
+    (request, reply) => {
       const states = portfolioStates();
       if (states.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
-      return { portfolios: states.map(portfolioView) };
+      if (!positionsBody.isCurrent(states)) {
+        const serialize = reply.getSerializationFunction('200') ?? JSON.stringify;
+        positionsBody.store(states, Buffer.from(serialize({ portfolios: states.map(portfolioView) })));
+      }
+      void reply.header('content-type', 'application/json; charset=utf-8').header('vary', 'accept-encoding');
+      if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').send(positionsBody.gzipped());
+      return reply.send(positionsBody.body());
     },
   );
 
@@ -113,6 +226,18 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return portfolioView(state);
     },
   );
+
+  const placements = new PlacementWaiters();
+  const unsubscribe = [
+    runtime.bus.on('OrderSubmitted', (event) => placements.settle(event.order.clientOrderId, 'submitted')),
+    runtime.bus.on('RiskAlert', (event) => {
+      if (event.code === 'journal-unavailable') placements.journalUnavailable();
+    }),
+  ];
+  app.addHook('onClose', () => {
+    for (const off of unsubscribe) off();
+    return Promise.resolve();
+  });
 
   const sessionOrders = async (): Promise<readonly Order[]> => {
     const execution = runtime.directory.execution;
@@ -159,7 +284,8 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       schema: {
         tags: ['orders'],
         summary: 'Place a manual order; it goes through the same risk checks as a strategy\'s',
-        description: 'Answers 201 with the client order id once risk approved it (the broker\'s outcome follows on the orders stream), or 422 with the risk code (e.g. max-order-value).',
+        description:
+          'Answers 201 with the client order id once risk approved it and the order is journaled (durable: a stop or a crash that follows does not lose it; the broker\'s outcome follows on the orders stream), 422 with the risk code (e.g. max-order-value), or 503 when the order journal is unavailable.',
         body: PlaceOrderBody,
         response: { 201: PlaceOrderResponse, 422: err, 503: err, ...common },
       },
@@ -201,11 +327,31 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         reason: body.reason ?? `manual order by ${request.principal?.name ?? 'unknown'}`,
       };
       const clientOrderId = clientOrderIdFor('manual', sequence);
-      const decision = await runtime.system.ask<RiskCommand, RiskDecision>(risk, (replyTo) => ({ type: 'EvaluateIntent', intent, clientOrderId, replyTo }), ASK_TIMEOUT_MS);
+      const placed = placements.wait(clientOrderId, JOURNAL_CONFIRM_TIMEOUT_MS);
+      let decision: RiskDecision;
+      try {
+        decision = await runtime.system.ask<RiskCommand, RiskDecision>(risk, (replyTo) => ({ type: 'EvaluateIntent', intent, clientOrderId, replyTo }), ASK_TIMEOUT_MS);
+      } catch (error) {
+        placements.settle(clientOrderId, 'timeout');
+        throw error;
+      }
       const details = { symbol: body.symbol, side: body.side, quantity: body.quantity, orderType };
       if (!decision.approved) {
+        placements.settle(clientOrderId, 'timeout');
         ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'denied', details: { ...details, code: decision.rejection.code } });
         throw new ApiError(422, 'risk-rejected', decision.rejection.message, [{ in: 'risk', path: decision.rejection.code, message: decision.rejection.message }]);
+      }
+      // answer only once the order is durable: a 201 is never lost by a stop or a crash that follows
+      const placement = await placed;
+      if (placement !== 'submitted') {
+        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'failed', details: { ...details, reason: placement } });
+        throw new ApiError(
+          503,
+          'unavailable',
+          placement === 'journal-unavailable'
+            ? 'the order journal is unavailable: the order was not placed; try again later'
+            : `the order was approved but not confirmed as journaled within ${JOURNAL_CONFIRM_TIMEOUT_MS / 1000} s; see GET /api/v1/orders/${clientOrderId} before placing it again`,
+        );
       }
       ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'ok', details });
       return reply.code(201).send({ clientOrderId: decision.clientOrderId, intentId: intent.intentId, status: 'accepted' as const });

@@ -333,6 +333,20 @@ export class StreamHub {
     }
   }
 
+  /**
+   * Closes, with code 4403 and `reason`, every connection whose caller matches (a user an admin
+   * disabled, an API key that was revoked): a stream does not outlive its credentials. Returns how many.
+   */
+  disconnectWhere(matches: (principal: Principal) => boolean, reason: string): number {
+    let closed = 0;
+    for (const connection of [...this.connections.values()]) {
+      if (!matches(connection.principal)) continue;
+      this.disconnect(connection, CLOSE_CODES.revoked, reason);
+      closed += 1;
+    }
+    return closed;
+  }
+
   /** Closes every connection (shutdown) and stops the timers. */
   close(): void {
     clearInterval(this.heartbeat);

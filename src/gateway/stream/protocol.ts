@@ -50,5 +50,7 @@ export type ServerMessage =
 export const CLOSE_CODES = {
   slowConsumer: 4008,
   unauthenticated: 4401,
+  /** The caller's credentials were withdrawn while connected (user disabled, API key revoked): do not reconnect with them. */
+  revoked: 4403,
   shuttingDown: 1001,
 } as const;
