@@ -6,15 +6,18 @@
  * harness's fsync=off server — or a fresh database on DATABASE_URL. In the same process, a
  * Troupe runtime trades the synthetic market (ema-cross on 20 symbols, journal before acting on
  * the same server: every order and fill committed synchronously) while a producer offers ticks to
- * the `TickIngestor` as fast as it drains them (never more than `capacity` waiting). Tick batches
- * commit asynchronously (`SET LOCAL synchronous_commit = off`, ticks only). Prints ticks/s, the
- * orders and fills made meanwhile, and the machine's load (`uptime`: the 2 cores are shared), and
- * writes bench/results/ingest.json.
+ * the `TickIngestor` as fast as it drains them (never more than `capacity` waiting; it waits for
+ * room with `whenRoom` instead of spinning). Tick batches commit asynchronously (`SET LOCAL
+ * synchronous_commit = off`, ticks only) into the live day's partition, which has no index; after
+ * the run the closed days are indexed as the retention job does (timed separately). Prints
+ * ticks/s, CPU ms per 1000 ticks of this process and of the server (its processes' /proc times:
+ * steadier than ticks/s on a shared machine), the orders and fills made meanwhile, and the
+ * machine's load (`uptime`: the 2 cores are shared), and writes bench/results/ingest.json.
  *
- *   npx tsx bench/ingest.bench.ts            # TROUPE_BENCH_TICKS (3 000 000), _BATCH, _CONCURRENCY, _SYNC=1 for synchronous tick commits
+ *   npx tsx bench/ingest.bench.ts            # TROUPE_BENCH_TICKS (3 000 000), _BATCH, _CONCURRENCY, _SYNC=1 for synchronous tick commits, _TRADING=0 without the runtime's trading
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../src/actors/core/index.js';
@@ -22,6 +25,7 @@ import type { Tick } from '../src/model/market.js';
 import { PostgresDatabase } from '../src/persistence/database.js';
 import { OrderJournal } from '../src/persistence/journal-orders.js';
 import { migrate } from '../src/persistence/migrate.js';
+import { indexClosedTickPartitions } from '../src/persistence/timeseries/partitions.js';
 import { TickIngestor } from '../src/persistence/timeseries/tick-ingestor.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { createSyntheticMarket } from '../src/streams/index.js';
@@ -54,8 +58,28 @@ function tickAt(index: number): Tick {
   };
 }
 
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** CPU time (ms) of a process and its direct children (the postmaster and its backends), from /proc. */
+function processTreeCpuMs(rootPid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      if (pid === rootPid || ppid === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
 /** A throwaway PostgreSQL 15 with the server's default durability settings. */
-async function defaultServer(): Promise<{ url: string; settings: Record<string, string>; stop(): Promise<void> }> {
+async function defaultServer(): Promise<{ url: string; settings: Record<string, string>; cpuMs(): number | undefined; stop(): Promise<void> }> {
   const external = process.env.DATABASE_URL;
   if (external) {
     const db = new PostgresDatabase(external);
@@ -64,7 +88,7 @@ async function defaultServer(): Promise<{ url: string; settings: Record<string, 
     await db.close();
     const url = new URL(external);
     url.pathname = `/${name}`;
-    return { url: url.toString(), settings: {}, stop: async () => {
+    return { url: url.toString(), settings: {}, cpuMs: () => undefined, stop: async () => {
       const admin = new PostgresDatabase(external);
       await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.close();
@@ -89,9 +113,11 @@ async function defaultServer(): Promise<{ url: string; settings: Record<string, 
       await probe.close();
     }
   }, { timeoutMs: 30_000 });
+  const postmasterPid = (): number => Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url,
     settings: {},
+    cpuMs: () => processTreeCpuMs(postmasterPid()),
     stop: async () => {
       // immediate shutdown of the postmaster itself (runuser does not forward signals; the data dir is thrown away)
       const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -129,7 +155,7 @@ try {
   runtime.bus.on('OrderSubmitted', () => (orders += 1));
   runtime.bus.on('OrderFilled', () => (fills += 1));
   runtime.start();
-  let trading = true;
+  let trading = process.env.TROUPE_BENCH_TRADING !== '0'; // 0: no market feed, to tell the ingest's cost from the trading's
   const feed = (async () => {
     while (trading) {
       const bySymbol = new Map<string, Tick[]>();
@@ -151,13 +177,15 @@ try {
   const base = ingestor.stats();
   const before = { orders, fills, marketTicks };
   const loadBefore = os.loadavg();
+  const serverCpuBefore = server.cpuMs();
+  const nodeCpuBefore = process.cpuUsage();
 
   const startedAt = performance.now();
   let offered = 0;
   let maxPending = 0;
   while (offered < TOTAL) {
-    const room = CAPACITY - ingestor.stats().pending;
-    const chunk = Math.min(10_000, TOTAL - offered, room);
+    const chunk = Math.min(10_000, TOTAL - offered);
+    await ingestor.whenRoom(chunk); // waits for a batch to commit rather than spinning (a spinning producer takes CPU from the server)
     for (let index = 0; index < chunk; index += 1) ingestor.offer(tickAt(offered + index));
     offered += chunk;
     maxPending = Math.max(maxPending, ingestor.stats().pending);
@@ -165,6 +193,8 @@ try {
   }
   await ingestor.flush();
   const elapsedSec = (performance.now() - startedAt) / 1000;
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const serverCpuAfter = server.cpuMs();
   const loadAfter = os.loadavg();
   const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
   trading = false;
@@ -173,8 +203,12 @@ try {
   const stats = ingestor.stats();
   const written = stats.written - base.written;
   const [{ n } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM ticks');
+  // the days are over: index their partitions as the retention job does after the session (timed, not part of ticks/s)
+  const indexStartedAt = performance.now();
+  const indexed = await indexClosedTickPartitions(db, Number.MAX_SAFE_INTEGER);
+  const closedDayIndexSec = (performance.now() - indexStartedAt) / 1000;
   const result = {
-    benchmark: 'tick ingest (COPY into day-partitioned ticks, btree (symbol, exchange_time)) while the runtime trades in the same process',
+    benchmark: 'tick ingest (COPY binary into day-partitioned ticks, unindexed while the day is live) while the runtime trades in the same process',
     database: `${process.env.DATABASE_URL ? 'DATABASE_URL' : 'throwaway'} PostgreSQL, default durability`,
     serverSettings: settings,
     tickCommits: SYNC ? 'synchronous' : 'asynchronous (SET LOCAL synchronous_commit = off, tick transactions only)',
@@ -187,6 +221,12 @@ try {
     shed: stats.shed - base.shed,
     failed: stats.failed - base.failed,
     maxPending,
+    closedDayIndex: { partitions: indexed.length, seconds: Number(closedDayIndexSec.toFixed(3)) },
+    // CPU time per 1 000 ticks, less sensitive to the machine's load than ticks/s (node: this whole process, producer and trading included)
+    cpuMsPer1000Ticks: {
+      node: Number((((nodeCpu.user + nodeCpu.system) / 1000 / written) * 1000).toFixed(3)),
+      server: serverCpuBefore === undefined || serverCpuAfter === undefined ? null : Number((((serverCpuAfter - serverCpuBefore) / written) * 1000).toFixed(3)),
+    },
     tradingMeanwhile: { marketTicks: marketTicks - before.marketTicks, orders: orders - before.orders, fills: fills - before.fills },
     load: { before: loadBefore.map((value) => Number(value.toFixed(2))), after: loadAfter.map((value) => Number(value.toFixed(2))), uptime },
     errors: errors.map((error) => (error instanceof Error ? error.message : String(error))).slice(0, 3),
@@ -198,9 +238,11 @@ try {
   console.log(
     `ingest: ${written} ticks in ${elapsedSec.toFixed(2)} s = ${result.ticksPerSecond} ticks/s (batch ${BATCH}, concurrency ${CONCURRENCY}, ${result.tickCommits}, shed ${result.shed}, failed ${result.failed}, rows ${n})\n` +
       `meanwhile the runtime traded: ${result.tradingMeanwhile.marketTicks} market ticks, ${result.tradingMeanwhile.orders} orders, ${result.tradingMeanwhile.fills} fills (journaled synchronously)\n` +
+      `after the session: (symbol, exchange_time) index on ${indexed.length} closed-day partitions in ${closedDayIndexSec.toFixed(2)} s\n` +
+      `cpu per 1000 ticks: node ${result.cpuMsPer1000Ticks.node} ms, server ${result.cpuMsPer1000Ticks.server ?? '?'} ms\n` +
       `server: ${JSON.stringify(settings)}\nload: ${uptime}`,
   );
-  if (n !== written || result.failed > 0 || result.tradingMeanwhile.orders === 0) process.exitCode = 1;
+  if (n !== written || result.failed > 0 || (process.env.TROUPE_BENCH_TRADING !== '0' && result.tradingMeanwhile.orders === 0)) process.exitCode = 1;
 } finally {
   await db.close();
   await server.stop();

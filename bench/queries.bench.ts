@@ -4,13 +4,15 @@
  *
  * Loads `TROUPE_BENCH_ORDERS` orders (default 1 000 000) with `INSERT … SELECT generate_series`
  * over 20 portfolios, 200 strategies (10 per portfolio), 500 symbols and 60 days (statuses:
- * 70 % COMPLETE, 15 % CANCELLED, 5 % REJECTED, 10 % OPEN), then VACUUM ANALYZE. Each list is
+ * 70 % COMPLETE, 15 % CANCELLED, 5 % REJECTED, 10 % OPEN; every order has a `reason`, one in five
+ * an aggregator-style `explanation` of three signals), then VACUUM ANALYZE. Each list is
  * timed `TROUPE_BENCH_RUNS` times (default 200) after 20 warm-up runs, as the gateway pages
  * (newest first, 50 a page, keyset cursor = [created_at, client_order_id]):
  *   first — the first page;  next — the page after the first page's last row;
  *   deep  — a page from a random cursor inside the 60 days.
  * Lists: by portfolio, strategy, symbol, status, time range (all portfolios), and portfolio +
- * time range. Times are client-side (pg over loopback), as the API would see them.
+ * time range, each through `listOrders` (src/persistence/order-queries.ts, the query the API runs:
+ * rows mapped to orders). Times are client-side (pg over loopback), as the API would see them.
  * Prints p50/p95/max per query and writes bench/results/queries.json. Target: p95 < 50 ms; the exit
  * code is 1 when a query misses it with the schema as migrated. Queries that miss it are then
  * measured again with the index a migration would add (`PROPOSED_INDEX`), reported separately.
@@ -21,6 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { PostgresDatabase } from '../src/persistence/database.js';
 import { migrate } from '../src/persistence/migrate.js';
+import { listOrders, orderListQuery, type OrderCursor, type OrderListFilter } from '../src/persistence/order-queries.js';
 import { usePostgres } from '../test/support/services.js';
 
 const TOTAL = Number(process.env.TROUPE_BENCH_ORDERS ?? 1_000_000);
@@ -34,8 +37,6 @@ const SYMBOLS = 500;
 const DAYS = 60;
 const START_MS = Date.UTC(2024, 0, 1);
 const SPAN_MS = DAYS * 86_400_000;
-const COLUMNS = 'id, client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity, quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at';
-const ORDER = `ORDER BY created_at DESC, client_order_id DESC LIMIT ${PAGE}`;
 
 /** Deterministic parameters (xorshift32). */
 let seed = 0x9e3779b9;
@@ -49,52 +50,35 @@ const pick = (n: number): number => Math.floor(random() * n);
 const portfolio = (): string => `pf-${pick(PORTFOLIOS)}`;
 const strategy = (): string => `st-${pick(STRATEGIES)}`;
 const symbol = (): string => `SYM${String(pick(SYMBOLS)).padStart(3, '0')}`;
-const status = (): string => ['COMPLETE', 'CANCELLED', 'REJECTED', 'OPEN'][pick(4)]!;
-const randomTime = (): Date => new Date(START_MS + Math.floor(random() * SPAN_MS));
+const status = (): 'COMPLETE' | 'CANCELLED' | 'REJECTED' | 'OPEN' => (['COMPLETE', 'CANCELLED', 'REJECTED', 'OPEN'] as const)[pick(4)]!;
+const randomTimeMs = (): number => START_MS + Math.floor(random() * SPAN_MS);
 
-interface Row {
-  client_order_id: string;
-  created_at: Date;
-}
-
-/** One list: its WHERE clause (params $1… for the filter) and a generator of filter params. */
+/** One list: a generator of its filter (the query is `listOrders`, the one the API runs). */
 interface ListQuery {
   readonly name: string;
-  readonly where: string;
-  readonly params: () => unknown[];
+  readonly filter: () => OrderListFilter;
 }
 
 const LISTS: readonly ListQuery[] = [
-  { name: 'by portfolio', where: 'portfolio_id = $1', params: () => [portfolio()] },
-  { name: 'by strategy', where: 'strategy_id = $1', params: () => [strategy()] },
-  { name: 'by symbol', where: 'symbol = $1', params: () => [symbol()] },
-  { name: 'by status', where: 'status = $1', params: () => [status()] },
+  { name: 'by portfolio', filter: () => ({ portfolioId: portfolio() }) },
+  { name: 'by strategy', filter: () => ({ strategyId: strategy() }) },
+  { name: 'by symbol', filter: () => ({ symbol: symbol() }) },
+  { name: 'by status', filter: () => ({ status: status() }) },
   {
     name: 'by time range (1 day, all portfolios)',
-    where: 'created_at >= $1 AND created_at < $2',
-    params: () => {
-      const from = randomTime();
-      return [from, new Date(from.getTime() + 86_400_000)];
+    filter: () => {
+      const fromMs = randomTimeMs();
+      return { fromMs, toMs: fromMs + 86_400_000 };
     },
   },
   {
     name: 'by portfolio + time range (7 days)',
-    where: 'portfolio_id = $1 AND created_at >= $2 AND created_at < $3',
-    params: () => {
-      const from = randomTime();
-      return [portfolio(), from, new Date(from.getTime() + 7 * 86_400_000)];
+    filter: () => {
+      const fromMs = randomTimeMs();
+      return { portfolioId: portfolio(), fromMs, toMs: fromMs + 7 * 86_400_000 };
     },
   },
 ];
-
-/** The first page, and the page after a cursor (the redundant `created_at <=` lets the index bound the scan). */
-function sqlFor(list: ListQuery, withCursor: boolean): string {
-  if (!withCursor) return `SELECT ${COLUMNS} FROM orders WHERE ${list.where} ${ORDER}`;
-  const n = (list.where.match(/\$\d+/g) ?? []).length;
-  const at = `$${n + 1}`;
-  const id = `$${n + 2}`;
-  return `SELECT ${COLUMNS} FROM orders WHERE ${list.where} AND created_at <= ${at} AND (created_at, client_order_id) < (${at}, ${id}) ${ORDER}`;
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -120,38 +104,34 @@ interface Measured {
   readonly plan: readonly string[];
 }
 
-/** Times one list's page `RUNS` times (after `WARMUP` runs). */
+/** Times one list's page `RUNS` times (after `WARMUP` runs), through `listOrders` (rows mapped to orders, as the API gets them). */
 async function measure(db: PostgresDatabase, list: ListQuery, variant: Variant): Promise<Measured> {
-  const sql = sqlFor(list, variant !== 'first');
-  const firstSql = sqlFor(list, false);
   const timings: number[] = [];
   let rowsSeen = 0;
+  let sampleCursor: OrderCursor | undefined;
   for (let run = 0; run < WARMUP + RUNS; run += 1) {
-    const filter = list.params();
-    let params: unknown[];
-    if (variant === 'first') params = filter;
-    else if (variant === 'next') {
-      const page = await db.query<Row>(firstSql, filter);
-      const last = page.at(-1);
-      params = last === undefined ? [...filter, new Date(0), ''] : [...filter, last.created_at, last.client_order_id];
-    } else {
+    const filter = list.filter();
+    let after: OrderCursor | undefined;
+    if (variant === 'next') after = (await listOrders(db, filter, { limit: PAGE })).next;
+    else if (variant === 'deep') {
       // A cursor somewhere inside the range the filter covers.
-      const dates = filter.filter((value): value is Date => value instanceof Date);
-      const low = dates[0]?.getTime() ?? START_MS;
-      const high = (dates[1]?.getTime() ?? START_MS + SPAN_MS) - 1;
-      params = [...filter, new Date(low + Math.floor(random() * (high - low))), 'co-5'];
+      const low = filter.fromMs ?? START_MS;
+      const high = (filter.toMs ?? START_MS + SPAN_MS) - 1;
+      after = { createdAtMs: low + Math.floor(random() * (high - low)), clientOrderId: 'co-5' };
     }
+    if (variant !== 'first' && after === undefined) after = { createdAtMs: 0, clientOrderId: '' };
+    sampleCursor ??= after;
     const started = performance.now();
-    const page = await db.query<Row>(sql, params);
+    const page = await listOrders(db, filter, { limit: PAGE, ...(after === undefined ? {} : { after }) });
     const elapsed = performance.now() - started;
     if (run >= WARMUP) {
       timings.push(elapsed);
-      rowsSeen += page.length;
+      rowsSeen += page.items.length;
     }
   }
   timings.sort((a, b) => a - b);
-  const sample = variant === 'first' ? list.params() : [...list.params(), new Date(START_MS + SPAN_MS / 2), 'co-5'];
-  const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, sample)).map((row) => row['QUERY PLAN'].trim());
+  const { sql, params } = orderListQuery(list.filter(), PAGE, variant === 'first' ? undefined : (sampleCursor ?? { createdAtMs: START_MS + SPAN_MS / 2, clientOrderId: 'co-5' }));
+  const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((row) => row['QUERY PLAN'].trim());
   return {
     list: list.name,
     variant,
@@ -181,14 +161,22 @@ try {
     const to = Math.min(TOTAL, from + CHUNK - 1);
     await db.query(
       `INSERT INTO orders (client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity,
-                           quantity, limit_price_paise, status, filled_quantity, filled_value_paise, created_at, updated_at)
+                           quantity, limit_price_paise, status, filled_quantity, filled_value_paise, created_at, updated_at, reason, explanation)
        SELECT 'co-' || g, 'bo-' || g, 'in-' || g,
               'pf-' || ((g % ${STRATEGIES}) % ${PORTFOLIOS}), 'st-' || (g % ${STRATEGIES}),
               'SYM' || lpad(((g * 7919) % ${SYMBOLS})::text, 3, '0'),
               CASE WHEN g % 2 = 0 THEN 'BUY' ELSE 'SELL' END, 'LIMIT', 'MIS', 'DAY',
               1 + g % 100, 100000 + g % 5000,
               CASE WHEN (g * 31) % 100 < 70 THEN 'COMPLETE' WHEN (g * 31) % 100 < 85 THEN 'CANCELLED' WHEN (g * 31) % 100 < 90 THEN 'REJECTED' ELSE 'OPEN' END,
-              0, 0, t, t
+              0, 0, t, t,
+              'signal ' || (g % 97),
+              CASE WHEN g % 5 = 0 THEN jsonb_build_object(
+                'source', 'signal-aggregator', 'summary', 'BUY: 2 of 3 strategies long, score 0.42', 'decision', 'BUY', 'score', 0.42, 'confidence', 0.42,
+                'atMs', ${START_MS} + g, 'regime', 'trending',
+                'signals', jsonb_build_array(
+                  jsonb_build_object('strategyId', 'ema-cross-1', 'direction', 'long', 'confidence', 0.9, 'weight', 1, 'contribution', 0.3, 'atMs', ${START_MS} + g),
+                  jsonb_build_object('strategyId', 'rsi-reversion-1', 'direction', 'long', 'confidence', 0.4, 'weight', 1, 'contribution', 0.13, 'atMs', ${START_MS} + g),
+                  jsonb_build_object('strategyId', 'vwap-reversion-1', 'direction', 'flat', 'confidence', 0, 'weight', 1, 'contribution', 0, 'atMs', ${START_MS} + g))) END
        FROM generate_series($1::bigint, $2::bigint) AS g,
             LATERAL (SELECT to_timestamp(${START_MS / 1000} + (g::double precision / ${TOTAL}) * ${SPAN_MS / 1000} + (g % 7)) AS t) AS at`,
       [from, to],

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { lockDataDirectory, type DataDirectoryLock } from './data-dir-lock.js';
 
 /** SQL parameters: `$1`, `$2`, … in order. */
 export type SqlParams = readonly unknown[];
@@ -226,7 +227,9 @@ export class PostgresDatabase implements Database {
 
 /**
  * Embedded PostgreSQL (PGlite, WebAssembly) in a data directory. One connection: every query
- * and transaction is serialised through a queue. Single process only.
+ * and transaction is serialised through a queue. Single process only, enforced: the directory is
+ * locked while open (`<dir>.lock`, `data-dir-lock.ts`); a second open, in this process or
+ * another, gets `DataDirectoryLockedError` naming the directory and the PID holding it.
  */
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
@@ -236,17 +239,23 @@ export class PgliteDatabase implements Database {
   private constructor(
     private readonly db: PGlite,
     readonly target: string,
+    private readonly lock: DataDirectoryLock | undefined,
   ) {}
 
-  /** Opens (creating when needed) the database in `dataDir`, or in memory for `memory://`. */
+  /**
+   * Opens (creating when needed) the database in `dataDir`, or in memory for `memory://`.
+   * Throws `DataDirectoryLockedError` when another open database holds the directory.
+   */
   static async open(dataDir: string): Promise<PgliteDatabase> {
     const memory = dataDir.startsWith('memory://');
     const target = memory ? dataDir : resolve(dataDir);
     if (!memory) mkdirSync(target, { recursive: true });
+    const lock = memory ? undefined : lockDataDirectory(target);
     try {
       const db = await PGlite.create(target, { parsers: { [INT8_OID]: (value: string) => parseInt8(value) } });
-      return new PgliteDatabase(db, target);
+      return new PgliteDatabase(db, target, lock);
     } catch (error) {
+      lock?.release();
       throw new DatabaseUnavailableError(target, `cannot open the embedded database: ${reasonOf(error)}`, { cause: error });
     }
   }
@@ -284,8 +293,12 @@ export class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.serialise(() => this.db.close());
-    this.closed = true;
+    try {
+      await this.serialise(() => this.db.close());
+    } finally {
+      this.closed = true;
+      this.lock?.release();
+    }
   }
 }
 

@@ -15,3 +15,6 @@ export * from './lease.js';
 export * from './redis/redis-health.js';
 export * from './timeseries/recorder.js';
 export * from './timeseries/timescale.js';
+export * from './order-queries.js';
+export * from './data-dir-lock.js';
+export * from './lease-renewer.js';

@@ -1,8 +1,8 @@
 /**
  * The order journal: the execution actor's {@link Journal}. One append is one transaction that
  * writes the journal entries AND projects them into the query tables the API lists from:
- * `orders` (upsert by client order id, latest version wins) and `trades` (insert, once per fill
- * id). When `append` resolves, entries and projections are committed together, so the tables
+ * `orders` (upsert by client order id, latest version wins; with the intent's `reason` and
+ * `explanation`, read back by `order-queries.ts`) and `trades` (insert, once per fill id). When `append` resolves, entries and projections are committed together, so the tables
  * never show an order or a fill the journal does not have.
  *
  * Entry types (stream {@link EXECUTION_STREAM} for the paper broker):
@@ -67,13 +67,16 @@ async function projectOrders(tx: Queryable, orders: readonly Order[]): Promise<v
   const column = <T>(pick: (order: Order) => T): T[] => orders.map(pick);
   await tx.query(
     `INSERT INTO orders (client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity,
-       quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at)
+       quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at,
+       reason, explanation)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-       $11::int[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::int[], $17::int[], $18::bigint[], $19::timestamptz[], $20::timestamptz[])
+       $11::int[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::int[], $17::int[], $18::bigint[], $19::timestamptz[], $20::timestamptz[],
+       $21::text[], $22::jsonb[])
      ON CONFLICT (client_order_id) DO UPDATE SET
        broker_order_id = COALESCE(EXCLUDED.broker_order_id, orders.broker_order_id), status = EXCLUDED.status, status_message = EXCLUDED.status_message,
        filled_quantity = EXCLUDED.filled_quantity, cancelled_quantity = EXCLUDED.cancelled_quantity, filled_value_paise = EXCLUDED.filled_value_paise,
-       updated_at = EXCLUDED.updated_at
+       updated_at = EXCLUDED.updated_at,
+       reason = COALESCE(EXCLUDED.reason, orders.reason), explanation = COALESCE(EXCLUDED.explanation, orders.explanation)
      WHERE orders.updated_at <= EXCLUDED.updated_at`,
     [
       column((o) => o.clientOrderId),
@@ -96,6 +99,8 @@ async function projectOrders(tx: Queryable, orders: readonly Order[]): Promise<v
       column((o) => o.filledValuePaise),
       column((o) => iso(o.createdAtMs)),
       column((o) => iso(o.updatedAtMs)),
+      column((o) => o.reason ?? null),
+      column((o) => (o.explanation === undefined ? null : JSON.stringify(o.explanation))),
     ],
   );
 }

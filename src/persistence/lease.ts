@@ -11,7 +11,11 @@
  *   Held by someone else: {@link LeaseHeldError} at once (the default), or wait up to `waitMs`
  *   (a crashed holder's Redis lease expires after its TTL; an advisory lock goes with its
  *   connection at once).
- * - **Keeping**: renewed every `ttlMs / 3`. Backend unreachable (Redis down): the state is
+ * - **Keeping**: renewed every `ttlMs / 3` — on Redis from a worker thread with its own
+ *   connection (`lease-renewer.ts`), so a stall of the main thread longer than the TTL does not
+ *   lose the lease (up to `maxStallMs`, default 60 s: a main thread stuck beyond it lets its leases
+ *   expire); the main thread keeps the tokens and decides what a lost lease means. The advisory
+ *   lock lives with its connection and needs no renewal in time. Backend unreachable (Redis down): the state is
  *   `unconfirmed` and trading carries on — nobody else can take the lease from a dead Redis,
  *   and PostgreSQL still fences. Backend says the lease is gone (Redis came back empty, or the
  *   advisory connection dropped): taken again with a new token; if someone else has it, the
@@ -30,6 +34,7 @@ import pg from 'pg';
 import type { Logger } from '../runtime/logger.js';
 import type { Queryable } from './database.js';
 import { InProcessKeyValueStore, leaseKey, type KeyValueStore, type Lease } from './key-value.js';
+import { LeaseRenewer, type RedisRenewalTarget, type RenewalRound } from './lease-renewer.js';
 import { RedisKeyValueStore } from './redis/redis-key-value.js';
 
 /** A lease name and the fencing token this process holds for it. */
@@ -75,6 +80,8 @@ export class StaleFenceError extends Error {
 /** Where leases live. */
 export interface LeaseBackend {
   readonly kind: 'redis' | 'postgres-advisory' | 'in-process';
+  /** Where a worker thread can renew these leases on its own connection (Redis); absent: renewed on the main thread. */
+  readonly offThread?: RedisRenewalTarget | undefined;
   /** Takes `name` with a token > `minToken`; undefined when someone holds it. Throws when unreachable. */
   acquire(name: string, owner: string, ttlMs: number, minToken: number): Promise<Lease | undefined>;
   /** True while still held; false when it is gone (expired, taken, connection lost). Throws when unreachable. */
@@ -86,9 +93,14 @@ export interface LeaseBackend {
 /** Leases in a {@link KeyValueStore}: Redis (shared between processes) or in-process. */
 export class KeyValueLeaseBackend implements LeaseBackend {
   readonly kind: 'redis' | 'in-process';
+  /**
+   * `offThread`: the Redis URL and key prefix of `store`, for renewal from a worker thread
+   * (`openLeaseBackend` gives them; without them, leases are renewed on the main thread).
+   */
   constructor(
     private readonly store: KeyValueStore,
     private readonly closeStore = false,
+    readonly offThread?: RedisRenewalTarget,
   ) {
     this.kind = store.kind;
   }
@@ -241,6 +253,17 @@ export interface LeaseKeeperOptions {
   readonly ttlMs?: number;
   /** Renewal period (default ttl / 3). */
   readonly renewEveryMs?: number;
+  /**
+   * Renew from a worker thread when the backend allows it (`backend.offThread`; default true):
+   * the lease survives main-thread stalls longer than the TTL.
+   */
+  readonly renewOffThread?: boolean;
+  /**
+   * With off-thread renewal: how long the main thread may stall before the worker stops renewing
+   * and lets the leases expire (default max(60 000 ms, 3 × TTL)), so a process stuck for good
+   * does not hold them forever.
+   */
+  readonly maxStallMs?: number;
   /** How long to wait for a lease someone else holds before giving up (default 0: refuse at once). */
   readonly waitMs?: number;
   readonly log?: Logger;
@@ -261,6 +284,7 @@ export class LeaseKeeper {
   private state: LeaseState = 'held';
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private renewer: LeaseRenewer | undefined;
   private renewing: Promise<void> = Promise.resolve();
   private readonly lostListeners: Array<(status: LeaseStatus) => void> = [];
   readonly owner: string;
@@ -275,10 +299,61 @@ export class LeaseKeeper {
   static async acquire(options: LeaseKeeperOptions): Promise<LeaseKeeper> {
     const keeper = new LeaseKeeper(options);
     await keeper.takeAll();
-    keeper.timer = setInterval(() => void keeper.renewNow(), options.renewEveryMs ?? Math.max(10, Math.floor(keeper.ttlMs / 3)));
-    keeper.timer.unref();
-    options.log?.info({ leases: keeper.fences(), backend: options.backend.kind, owner: keeper.owner }, 'single-writer leases taken');
+    const target = options.backend.offThread;
+    if (target !== undefined && options.renewOffThread !== false) await keeper.startRenewer(target);
+    else keeper.renewOnMainThread();
+    options.log?.info({ leases: keeper.fences(), backend: options.backend.kind, owner: keeper.owner, renewal: keeper.renewer ? 'worker thread' : 'main thread' }, 'single-writer leases taken');
     return keeper;
+  }
+
+  private get renewEveryMs(): number {
+    return this.options.renewEveryMs ?? Math.max(10, Math.floor(this.ttlMs / 3));
+  }
+
+  private renewOnMainThread(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.renewNow(), this.renewEveryMs);
+    this.timer.unref();
+  }
+
+  private async startRenewer(target: RedisRenewalTarget): Promise<void> {
+    try {
+      const { renewer, first } = await LeaseRenewer.start(
+        {
+          target,
+          ttlMs: this.ttlMs,
+          renewEveryMs: this.renewEveryMs,
+          maxStallMs: this.options.maxStallMs ?? Math.max(60_000, 3 * this.ttlMs),
+          onRound: (round) => this.applyRound(round),
+          onStalled: (stalledMs) =>
+            this.options.log?.error({ stalledMs, leases: this.fences() }, 'the event loop stalled beyond maxStallMs: lease renewal paused, the leases may expire and be taken over'),
+          onError: (error) => {
+            this.options.log?.warn({ err: error }, 'the lease renewal worker failed: renewing on the main thread');
+            this.renewer = undefined;
+            if (this.state !== 'released') this.renewOnMainThread();
+          },
+        },
+        this.held.values(),
+      );
+      this.renewer = renewer;
+      this.applyRound(first);
+      await this.renewing;
+    } catch (error) {
+      this.options.log?.warn({ err: error }, 'cannot start the lease renewal worker: renewing on the main thread');
+      this.renewOnMainThread();
+    }
+  }
+
+  /** A worker round, applied on the main thread in order with every other renewal step. */
+  private applyRound(round: RenewalRound): void {
+    this.renewing = this.renewing.then(async () => {
+      if (this.state === 'lost' || this.state === 'released') return;
+      if (round.error !== undefined) {
+        this.setState('unconfirmed', new Error(round.error));
+        return;
+      }
+      await this.settle(round.gone);
+    });
   }
 
   private async takeAll(): Promise<void> {
@@ -324,11 +399,17 @@ export class LeaseKeeper {
 
   /** The tokens to fence journal writes with (empty once lost or released: writes then fail). */
   fences(): Fence[] {
+    if (this.state === 'lost' || this.state === 'released') return [];
+    return [...this.held.values()].map((lease) => ({ name: lease.name, token: lease.token }));
+  }
+
+  /** The tokens held, whatever the state (for status and logs). */
+  private heldFences(): Fence[] {
     return [...this.held.values()].map((lease) => ({ name: lease.name, token: lease.token }));
   }
 
   status(): LeaseStatus {
-    return { state: this.state, backend: this.options.backend.kind, owner: this.owner, leases: this.fences(), ...(this.lastError === undefined ? {} : { lastError: this.lastError }) };
+    return { state: this.state, backend: this.options.backend.kind, owner: this.owner, leases: this.heldFences(), ...(this.lastError === undefined ? {} : { lastError: this.lastError }) };
   }
 
   /** Called once when a lease is lost to another process. */
@@ -358,24 +439,37 @@ export class LeaseKeeper {
 
   private async renewRound(): Promise<void> {
     if (this.state === 'lost' || this.state === 'released') return;
+    const gone: Fence[] = [];
+    try {
+      for (const lease of [...this.held.values()]) if (!(await this.options.backend.renew(lease, this.ttlMs))) gone.push({ name: lease.name, token: lease.token });
+    } catch (error) {
+      this.setState('unconfirmed', error);
+      return;
+    }
+    await this.settle(gone);
+  }
+
+  /** After a renewal round: takes the leases that are gone again, or marks the keeper lost. */
+  private async settle(gone: readonly Fence[]): Promise<void> {
     const { backend, db } = this.options;
     try {
-      for (const [name, lease] of [...this.held]) {
-        if (await backend.renew(lease, this.ttlMs)) continue;
+      for (const { name, token } of gone) {
+        const lease = this.held.get(name);
+        if (lease === undefined || lease.token !== token) continue; // already taken again since that round
         // gone from the backend (expired while it was unreachable, or it came back empty): take it again
         const floor = (await registeredTokens(db, [name])).get(name)?.token ?? 0;
         if (floor > lease.token) {
-          this.held.delete(name);
           this.setState('lost', new StaleFenceError(name, lease.token, floor));
           return;
         }
         const again = await backend.acquire(name, this.owner, this.ttlMs, floor);
         if (again === undefined || !(await registerToken(db, name, again.token, this.owner))) {
-          this.held.delete(name);
+          if (again !== undefined) await backend.release(again).catch(() => undefined);
           this.setState('lost', new Error(`lease ${name} is held by another process`));
           return;
         }
         this.held.set(name, again);
+        this.renewer?.update(this.held.values());
         this.options.log?.warn({ lease: name, token: again.token }, 'single-writer lease taken again with a new fencing token');
       }
       this.setState('held');
@@ -388,6 +482,9 @@ export class LeaseKeeper {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // the worker first: no renewal may follow the release
+    await this.renewer?.stop();
+    this.renewer = undefined;
     await this.renewing;
     const { backend } = this.options;
     for (const lease of this.held.values()) await backend.release(lease).catch(() => undefined);
@@ -400,6 +497,8 @@ export class LeaseKeeper {
   abandon(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.renewer?.terminate();
+    this.renewer = undefined;
   }
 }
 
@@ -410,7 +509,8 @@ export class LeaseKeeper {
  */
 export async function openLeaseBackend(settings: { readonly redisUrl: string | undefined; readonly databaseUrl: string | undefined; readonly redisKeyPrefix: string }): Promise<LeaseBackend> {
   if (settings.redisUrl !== undefined) {
-    return new KeyValueLeaseBackend(await RedisKeyValueStore.connect(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix }), true);
+    const target = { url: settings.redisUrl, keyPrefix: settings.redisKeyPrefix };
+    return new KeyValueLeaseBackend(await RedisKeyValueStore.connect(target.url, { keyPrefix: target.keyPrefix }), true, target);
   }
   if (settings.databaseUrl !== undefined) return new AdvisoryLockLeaseBackend(settings.databaseUrl);
   return new KeyValueLeaseBackend(new InProcessKeyValueStore());

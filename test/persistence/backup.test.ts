@@ -196,7 +196,7 @@ describe('troupe db backup / restore of the embedded store', () => {
     } finally {
       await copy.close();
     }
-  }, 30_000);
+  }, 120_000); // five CLI processes (tsx start-up each): slow on a loaded machine
 
   it('explains its options and refuses a server dump as an embedded backup', async () => {
     const help = await db(['backup', '--help'], {});

@@ -3,9 +3,11 @@
  * refused with a clear message; a crashed holder's lease frees (Redis: after its TTL; advisory
  * lock: with its connection) and the next one takes over with a greater token; PostgreSQL then
  * refuses the stale holder's journal writes; a Redis that lost its fence counter still hands out
- * tokens above PostgreSQL's.
+ * tokens above PostgreSQL's. Renewal from a worker thread keeps a lease through a main-thread
+ * stall (a busy loop) several times longer than the TTL, up to `maxStallMs`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../src/actors/core/index.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
 import { OrderJournal } from '../../src/persistence/journal-orders.js';
 import { AdvisoryLockLeaseBackend, KeyValueLeaseBackend, LeaseHeldError, LeaseKeeper, StaleFenceError, type LeaseBackend } from '../../src/persistence/lease.js';
@@ -32,8 +34,75 @@ const entry = (n: number) => ({ stream: 'lease-test', type: 'Note', payload: { n
 const fenceOf = async (n: number): Promise<number | null> =>
   (await db.query<{ fence: number | null }>("SELECT fence FROM journal WHERE stream = 'lease-test' AND (payload->>'n')::int = $1", [n]))[0]?.fence ?? null;
 
+/** Blocks the main thread: no timer, no I/O callback, no message runs meanwhile (only other threads do). */
+function blockMainThread(ms: number): number {
+  const until = performance.now() + ms;
+  let spins = 0;
+  while (performance.now() < until) spins += 1;
+  return spins;
+}
+
 describe('single-writer leases', () => {
-  const redisBackend = async (): Promise<LeaseBackend> => new KeyValueLeaseBackend(await RedisKeyValueStore.connect(redisService.url, { keyPrefix: redisService.keyPrefix }), true);
+  /** A Redis backend as `openLeaseBackend` makes it: renewal from a worker thread with its own connection (unless `offThread` is false). */
+  const redisBackend = async (offThread = true): Promise<LeaseBackend> => {
+    const target = { url: redisService.url, keyPrefix: redisService.keyPrefix };
+    return new KeyValueLeaseBackend(await RedisKeyValueStore.connect(target.url, { keyPrefix: target.keyPrefix }), true, offThread ? target : undefined);
+  };
+  const rawRedis = (): Promise<RedisKeyValueStore> => RedisKeyValueStore.connect(redisService.url, { keyPrefix: redisService.keyPrefix });
+
+  it('Redis, renewed from a worker thread: a main thread blocked for 3.5 × the TTL keeps its lease and its journal writes', async () => {
+    const names = ['portfolio/stall-p'];
+    const a = await LeaseKeeper.acquire({ db, backend: await redisBackend(), names, owner: 'stalled-a', ttlMs: 1000 });
+    const token = a.fences()[0]!.token;
+    const raw = await rawRedis();
+    try {
+      blockMainThread(3500);
+      // the first thing after the stall: the lease is still ours (it would have expired 2.5 s ago without renewal)
+      expect(await raw.get(leaseKey('portfolio/stall-p'))).toBe(`${token}:stalled-a`);
+      await expect(LeaseKeeper.acquire({ db, backend: await redisBackend(), names, owner: 'process-b', ttlMs: 1000 })).rejects.toBeInstanceOf(LeaseHeldError);
+      await new OrderJournal(db, { fences: () => a.fences() }).append([entry(30)]);
+      expect(await fenceOf(30)).toBe(token);
+      expect(a.status()).toMatchObject({ state: 'held', leases: [{ name: 'portfolio/stall-p', token }] });
+      await a.release();
+      expect(await raw.get(leaseKey('portfolio/stall-p'))).toBeUndefined(); // released, and no renewal after it
+    } finally {
+      await raw.close();
+    }
+  }, 30_000);
+
+  it('Redis, renewed on the main thread (the control): the same stall lets the lease expire, free for any other process to take', async () => {
+    const names = ['portfolio/stall-main'];
+    const a = await LeaseKeeper.acquire({ db, backend: await redisBackend(false), names, owner: 'stalled-main', ttlMs: 1000 });
+    const token = a.fences()[0]!.token;
+    const raw = await rawRedis();
+    try {
+      blockMainThread(3500);
+      // sent before any timer of this thread runs: the lease expired during the stall
+      expect(await raw.get(leaseKey('portfolio/stall-main'))).toBeUndefined();
+      // nobody took it meanwhile, so the keeper takes it again when it wakes, with a new token
+      await a.renewNow();
+      expect(a.status().state).toBe('held');
+      expect(a.fences()[0]!.token).toBeGreaterThan(token);
+      await a.release();
+    } finally {
+      await raw.close();
+    }
+  }, 30_000);
+
+  it('Redis, renewed from a worker thread: a main thread stuck beyond maxStallMs lets its lease expire; it finds itself lost when it wakes', async () => {
+    const names = ['portfolio/stuck-p', 'strategy/stuck-s'];
+    const a = await LeaseKeeper.acquire({ db, backend: await redisBackend(), names, owner: 'stuck-a', ttlMs: 500, maxStallMs: 1000 });
+    const journalA = new OrderJournal(db, { fences: () => a.fences() });
+    blockMainThread(3500); // renewal pauses after 1 s of stall, the leases expire 0.5 s later
+    // another process with a different strategy set takes only the portfolio's lease
+    const b = await LeaseKeeper.acquire({ db, backend: await redisBackend(), names: ['portfolio/stuck-p'], owner: 'process-b', ttlMs: 1000 });
+    await eventually(() => expect(a.status().state).toBe('lost'), { timeoutMs: 10_000 });
+    // every write of the stalled process is refused, not only those under the lease it lost
+    expect(a.fences()).toEqual([]);
+    await expect(journalA.append([entry(32)])).rejects.toThrow(/holds no single-writer lease/);
+    await a.release();
+    await b.release();
+  }, 30_000);
 
   it('Redis: the second process is refused; after the holder crashes its lease expires, the next takes over and the stale holder is fenced off', async () => {
     const names = ['portfolio/redis-p', 'strategy/redis-s'];

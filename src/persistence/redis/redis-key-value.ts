@@ -73,7 +73,8 @@ end
 redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])
 return token`;
 
-const RENEW = `
+/** Extends a lease held with this value (`token:owner`): 1, else 0. Also run by the lease renewal worker (`lease-renewer.ts`). */
+export const RENEW_LEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
@@ -151,7 +152,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
-    return Number(await this.run(() => this.client.eval(RENEW, 1, leaseKey(lease.name), `${lease.token}:${lease.owner}`, ttlMs))) === 1;
+    return Number(await this.run(() => this.client.eval(RENEW_LEASE_SCRIPT, 1, leaseKey(lease.name), `${lease.token}:${lease.owner}`, ttlMs))) === 1;
   }
 
   async releaseLease(lease: Lease): Promise<boolean> {

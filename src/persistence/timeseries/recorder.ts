@@ -5,6 +5,7 @@
  * `offerBars` only append, and when a buffer is full they shed and count (ticks and bars only —
  * orders and fills go through the journal, which never sheds). The retention job runs on a
  * schedule and drops whole partitions; the ingestor forgets them so a later tick re-creates one.
+ * The same job indexes the tick partitions of closed days (the live day is written unindexed).
  */
 import type { Bar, Tick } from '../../model/market.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -84,6 +85,7 @@ export class MarketDataRecorder {
           for (const name of dropped) this.barPartitions.forget(name);
           if (dropped.length > 0) options.log?.info({ dropped }, 'retention dropped old time-series partitions');
         },
+        onIndexed: (partitions) => options.log?.info({ partitions }, 'indexed the tick partitions of closed days'),
         onError: (error) => options.log?.warn({ err: error }, 'retention run failed (tries again next time)'),
       });
     }

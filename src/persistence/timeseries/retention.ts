@@ -4,7 +4,7 @@
  * never a DELETE. (With TimescaleDB, its retention policies do this instead: `timescale.ts`.)
  */
 import type { Queryable } from '../database.js';
-import { listPartitions, type SeriesTable } from './partitions.js';
+import { indexClosedTickPartitions, listPartitions, type SeriesTable } from './partitions.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,8 +37,9 @@ export interface RetentionJob {
 }
 
 /**
- * Runs {@link enforceRetention} now and then every `intervalMs` (default hourly). Failures go to
- * `onError` and the next run tries again.
+ * Runs {@link enforceRetention} now and then every `intervalMs` (default hourly), and after it
+ * indexes the tick partitions whose day is over ({@link indexClosedTickPartitions}). Failures go
+ * to `onError` and the next run tries again.
  */
 export function scheduleRetention(
   db: Queryable,
@@ -47,6 +48,8 @@ export function scheduleRetention(
     readonly nowMs?: () => number;
     readonly policy?: RetentionPolicy;
     readonly onRun?: (dropped: string[]) => void;
+    /** Tick partitions indexed by this run (their day is over). */
+    readonly onIndexed?: (partitions: string[]) => void;
     readonly onError?: (error: unknown) => void;
   } = {},
 ): RetentionJob {
@@ -54,7 +57,10 @@ export function scheduleRetention(
   const run = (): void => {
     running = running.then(async () => {
       try {
-        options.onRun?.(await enforceRetention(db, (options.nowMs ?? Date.now)(), options.policy));
+        const nowMs = (options.nowMs ?? Date.now)();
+        options.onRun?.(await enforceRetention(db, nowMs, options.policy));
+        const indexed = await indexClosedTickPartitions(db, nowMs);
+        if (indexed.length > 0) options.onIndexed?.(indexed);
       } catch (error) {
         options.onError?.(error);
       }
