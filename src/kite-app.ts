@@ -20,8 +20,12 @@ import type { Journal } from './persistence/journal.js';
 import { OrderJournal } from './persistence/journal-orders.js';
 import { ConfigError, type TroupeConfig } from './config/config.js';
 import { buildGateway, listenGateway } from './gateway/gateway.js';
-import { loadSecretKey, SecretBox } from './gateway/auth/secret-box.js';
+import { openSecretBox } from './config/secret-box.js';
 import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
+import { withStoredStrategies } from './gateway/strategy-restore.js';
+import { LeaseKeeper, openLeaseBackend } from './persistence/lease.js';
+import { scheduleCheckpoints, SqlCheckpointStore, type CheckpointStore } from './persistence/recovery.js';
+import { KITE_EXECUTION_STREAM } from './actors/execution/kite-execution.actor.js';
 import type { Instrument, Paise } from './model/index.js';
 import type { RiskManagerLimits } from './risk/risk-manager.js';
 import type { Logger } from './runtime/logger.js';
@@ -45,7 +49,16 @@ export interface KiteTradingOptions {
   /** Symbols to trade; default the first `maxSymbols` (50) NSE instruments of the dump. */
   readonly symbols?: readonly string[];
   readonly maxSymbols?: number;
-  readonly strategies: readonly StrategySpec[];
+  /** The strategies; or a function of the traded symbols (strategies restored from the API's store are checked against them). */
+  readonly strategies: readonly StrategySpec[] | ((symbols: readonly string[]) => readonly StrategySpec[]);
+  /**
+   * Called once the strategies are known, before the snapshots are restored and the journal is
+   * replayed (nothing has been written yet): take the single-writer leases here. A rejection
+   * stops the start.
+   */
+  readonly beforeRecovery?: (strategies: readonly StrategySpec[]) => Promise<void>;
+  /** Journal watermark: recovery starts from the stored checkpoint and reads only the entries after it. */
+  readonly checkpoints?: CheckpointStore;
   readonly portfolio: { readonly portfolioId: string; readonly initialCashPaise: Paise };
   readonly riskLimits?: Partial<RiskManagerLimits>;
   readonly logger: Logger;
@@ -103,6 +116,8 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   log.info({ instruments: dump.map.size, from: dump.from, day: dump.day }, 'Kite instruments loaded');
   const chosen: Instrument[] = options.symbols ? dump.map.require(options.symbols) : dump.map.instruments.slice(0, options.maxSymbols ?? 50);
   const instruments = await broker.withReferencePrices(chosen);
+  const strategies = typeof options.strategies === 'function' ? options.strategies(instruments.map((i) => i.symbol)) : options.strategies;
+  await options.beforeRecovery?.(strategies);
 
   const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
   const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
@@ -110,7 +125,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   let lastTickWallMs: number | undefined;
   const runtime = new Runtime({
     instruments,
-    strategies: options.strategies,
+    strategies,
     portfolio: options.portfolio,
     // exchange time of the latest tick (Kite's clock); wall time before the first one
     clock: { nowMs: () => marketTimeMs ?? Date.now() },
@@ -128,7 +143,15 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   }
   // the journal onto the snapshots, then Kite's truth: orders by tag (never re-sent), trades, positions, holdings
   const recovery = options.journal
-    ? await recoverKite({ journal: options.journal, target: runtime, kite: broker, portfolios: [options.portfolio], nowMs: () => Date.now(), log })
+    ? await recoverKite({
+        journal: options.journal,
+        target: runtime,
+        kite: broker,
+        portfolios: [options.portfolio],
+        nowMs: () => Date.now(),
+        log,
+        ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+      })
     : undefined;
   runtime.start();
   for (const alert of recovery?.alerts ?? []) runtime.bus.publish(alert);
@@ -287,34 +310,74 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
   const credentials = kiteCredentials(config.kite, undefined, () => kiteTokenStore(config));
   const metrics = new Metrics();
   const stores = await openStores(config, log);
-  const journal = new OrderJournal(stores.database);
+  // single writer, as in paper mode: journal writes carry this process's fencing tokens (leases taken before recovery)
+  let leases: LeaseKeeper | undefined;
+  let leaseNames: readonly string[] = [];
+  const journal = new OrderJournal(stores.database, { fences: () => leases?.fences() ?? [] });
   let journalHealthy = true;
-  const trading = await startKiteTrading({
-    riskLimits: config.risk,
-    snapshotStore: stores.snapshots,
-    journal,
-    onJournalHealth: (healthy) => (journalHealthy = healthy),
-    dataDir: config.dataDir,
-    apiKey: credentials.apiKey,
-    ...(credentials.accessToken === undefined ? {} : { accessToken: credentials.accessToken }),
-    ...(credentials.requestToken === undefined ? {} : { requestToken: credentials.requestToken }),
-    ...(credentials.apiSecret === undefined ? {} : { apiSecret: credentials.apiSecret }),
-    ...(config.kite.root === undefined ? {} : { root: config.kite.root }),
-    ...(config.kite.tickerUrl === undefined ? {} : { tickerUrl: config.kite.tickerUrl }),
-    ...(config.kite.symbols === undefined ? {} : { symbols: config.kite.symbols }),
-    maxSymbols: config.market.symbols,
-    strategies: [{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }],
-    portfolio: { portfolioId: 'kite', initialCashPaise: config.initialCashPaise },
-    logger: log,
-    metrics,
-    pollEveryMs: config.kite.pollEveryMs,
+  const portfolio = { portfolioId: 'kite', initialCashPaise: config.initialCashPaise };
+  // strategies made or changed through the API come back with their config (their pause state: buildGateway)
+  const gatewayState = new PostgresGatewayStateStore(stores.database);
+  const storedStrategies = await gatewayState.loadStrategies();
+  let trading: KiteTrading;
+  try {
+    trading = await startKiteTrading({
+      riskLimits: config.risk,
+      snapshotStore: stores.snapshots,
+      journal,
+      onJournalHealth: (healthy) => (journalHealthy = healthy),
+      checkpoints: new SqlCheckpointStore(stores.database),
+      dataDir: config.dataDir,
+      apiKey: credentials.apiKey,
+      ...(credentials.accessToken === undefined ? {} : { accessToken: credentials.accessToken }),
+      ...(credentials.requestToken === undefined ? {} : { requestToken: credentials.requestToken }),
+      ...(credentials.apiSecret === undefined ? {} : { apiSecret: credentials.apiSecret }),
+      ...(config.kite.root === undefined ? {} : { root: config.kite.root }),
+      ...(config.kite.tickerUrl === undefined ? {} : { tickerUrl: config.kite.tickerUrl }),
+      ...(config.kite.symbols === undefined ? {} : { symbols: config.kite.symbols }),
+      maxSymbols: config.market.symbols,
+      strategies: (symbols) =>
+        withStoredStrategies([{ strategyId: 'ema-cross-1', kind: 'ema-cross', config: { quantity: 10 } }], storedStrategies, symbols, (strategy, reason) =>
+          log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
+        ),
+      beforeRecovery: async (strategies) => {
+        leaseNames = [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)];
+        leases = await LeaseKeeper.acquire({
+          db: stores.database,
+          backend: await openLeaseBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, redisKeyPrefix: config.persistence.redisKeyPrefix }),
+          names: leaseNames,
+          ttlMs: config.persistence.leaseTtlMs,
+          waitMs: config.persistence.leaseWaitMs,
+          log,
+        });
+      },
+      portfolio,
+      logger: log,
+      metrics,
+      pollEveryMs: config.kite.pollEveryMs,
+    });
+  } catch (error) {
+    await leases?.release().catch(() => undefined);
+    await stores.close().catch(() => undefined);
+    throw error;
+  }
+  // the journal watermark moves forward in the background: the next start reads only what came after it
+  const checkpointer = scheduleCheckpoints({ db: stores.database, journal, stream: KITE_EXECUTION_STREAM, log });
+  metrics.bindPersistence({
+    dependencies: () => ({ journal: journalHealthy }),
+    leases: () => {
+      const status = leases?.status();
+      const tokens = new Map(status?.leases.map((lease) => [lease.name, lease.token]));
+      return leaseNames.map((name) => ({ lease: name, held: tokens.has(name) && status?.state !== 'lost', token: tokens.get(name) ?? 0 }));
+    },
+    ingest: () => undefined,
   });
   const gateway = await buildGateway({
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),
     // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
-    stateStore: new PostgresGatewayStateStore(stores.database),
-    secretBox: new SecretBox(loadSecretKey(config.gateway.secretKey, config.dataDir).key),
+    stateStore: gatewayState,
+    secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     runtime: trading.runtime,
     config: config.gateway,
     startedAtMs,
@@ -334,9 +397,12 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     runtime: trading.runtime,
     stats: trading.stats,
     gateway,
+    persistence: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: 'not configured' }),
     stop(reason) {
       stopping ??= (async () => {
         await trading.stop(reason);
+        await checkpointer.stop();
+        await leases?.release();
         await gateway.close();
         await stores.close();
         log.info('stopped cleanly');

@@ -31,7 +31,7 @@ const HELP = [
   '  status   say whether a valid Kite session is stored (sessions end at 06:00 IST)',
   '',
   'Settings: KITE_API_KEY, KITE_API_SECRET (or KITE_CREDENTIALS_FILE), KITE_ROOT (the simulator),',
-  'TROUPE_SECRET_KEY (else a key file made once in <TROUPE_DATA_DIR>/kite/), TROUPE_DATA_DIR.',
+  'TROUPE_SECRET_KEY (else the key file made once at <TROUPE_DATA_DIR>/secret.key), TROUPE_DATA_DIR.',
 ].join('\n');
 
 /** Runs `troupe kite …`; returns the exit code. */

@@ -13,7 +13,7 @@ import { Random } from '../streams/random.js';
 import { candleTimestamp, kiteTimestamp, rupees } from './format.js';
 import { inputError, KiteApiError } from './kite-errors.js';
 import { SymbolBook, type BookFill } from './order-book.js';
-import type { PacketState } from './ticker-codec.js';
+import { PacketBuilder, type PacketState } from './ticker-codec.js';
 
 /** The index the simulator publishes (segment 9 → `tradable: false` packets). */
 export const SIM_INDEX = { symbol: 'NIFTY 50', token: 256265, basePaise: 24_000_00 } as const;
@@ -268,48 +268,59 @@ export class SimulatedExchange {
     candle[4] += quantity;
   }
 
-  /** The ticker packet state of a token (undefined when unknown or before its first tick). */
+  /** Ticker packet fields of a token (depth only `withDepth`); undefined before its first tick. */
   packetState(token: number, withDepth: boolean): PacketState | undefined {
+    const packet = new PacketBuilder();
+    return this.fillPacket(token, withDepth, packet) ? packet.toState() : undefined;
+  }
+
+  /**
+   * Fills `packet` with a token's ticker fields (depth only `withDepth`); false before its first
+   * tick. The ticker's per-tick path: it allocates nothing.
+   */
+  fillPacket(token: number, withDepth: boolean, packet: PacketBuilder): boolean {
     if (token === SIM_INDEX.token) {
       const i = this.index;
-      return {
-        token,
-        tradable: false,
-        ltpPaise: i.ltpPaise,
-        lastQuantity: 0,
-        averagePricePaise: 0,
-        volume: 0,
-        totalBuyQuantity: 0,
-        totalSellQuantity: 0,
-        openPaise: i.openPaise,
-        highPaise: i.highPaise,
-        lowPaise: i.lowPaise,
-        closePaise: i.closePaise,
-        lastTradeTimeSec: 0,
-        exchangeTimeSec: Math.floor(i.exchangeMs / 1000),
-        depth: EMPTY_DEPTH,
-      };
+      packet.token = token;
+      packet.tradable = false;
+      packet.ltpPaise = i.ltpPaise;
+      packet.lastQuantity = 0;
+      packet.averagePricePaise = 0;
+      packet.volume = 0;
+      packet.totalBuyQuantity = 0;
+      packet.totalSellQuantity = 0;
+      packet.openPaise = i.openPaise;
+      packet.highPaise = i.highPaise;
+      packet.lowPaise = i.lowPaise;
+      packet.closePaise = i.closePaise;
+      packet.lastTradeTimeSec = 0;
+      packet.exchangeTimeSec = Math.floor(i.exchangeMs / 1000);
+      packet.depthCount[0] = 0;
+      packet.depthCount[1] = 0;
+      return true;
     }
     const state = this.byToken.get(token);
-    if (state === undefined || state.ltpPaise === 0) return undefined;
-    const totals = withDepth ? state.book.totals() : { buy: 0, sell: 0 };
-    return {
-      token,
-      tradable: true,
-      ltpPaise: state.ltpPaise,
-      lastQuantity: state.lastQuantity,
-      averagePricePaise: this.averagePrice(state),
-      volume: state.volume,
-      totalBuyQuantity: totals.buy,
-      totalSellQuantity: totals.sell,
-      openPaise: state.openPaise,
-      highPaise: state.highPaise,
-      lowPaise: state.lowPaise,
-      closePaise: state.closePaise,
-      lastTradeTimeSec: Math.floor(state.lastTradeMs / 1000),
-      exchangeTimeSec: Math.floor(state.exchangeMs / 1000),
-      depth: withDepth ? state.book.depth() : EMPTY_DEPTH,
-    };
+    if (state === undefined || state.ltpPaise === 0) return false;
+    packet.token = token;
+    packet.tradable = true;
+    packet.ltpPaise = state.ltpPaise;
+    packet.lastQuantity = state.lastQuantity;
+    packet.averagePricePaise = this.averagePrice(state);
+    packet.volume = state.volume;
+    packet.totalBuyQuantity = state.book.totalQuantity('BUY');
+    packet.totalSellQuantity = state.book.totalQuantity('SELL');
+    packet.openPaise = state.openPaise;
+    packet.highPaise = state.highPaise;
+    packet.lowPaise = state.lowPaise;
+    packet.closePaise = state.closePaise;
+    packet.lastTradeTimeSec = Math.floor(state.lastTradeMs / 1000);
+    packet.exchangeTimeSec = Math.floor(state.exchangeMs / 1000);
+    if (withDepth) state.book.writeDepth(packet);
+    else {
+      packet.depthCount[0] = 0;
+      packet.depthCount[1] = 0;
+    }
+    return true;
   }
 
   private averagePrice(state: MarketState): Paise {
@@ -861,7 +872,6 @@ export class SimulatedExchange {
   }
 }
 
-const EMPTY_DEPTH: PacketState['depth'] = { buy: [], sell: [] };
 
 function padDepth(levels: readonly DepthLevel[]): DepthLevel[] {
   const out = levels.slice(0, 5);

@@ -17,7 +17,7 @@ import { SimulatedExchange, SIM_INDEX, type KiteJson } from './exchange.js';
 import { inputError, KiteApiError, tokenError } from './kite-errors.js';
 import { createMarketFeed, type SimulatorMarketSource } from './market-feed.js';
 import { KITE_RATE_LIMITS, RateLimiter, type RateScope, type SimulatorRateLimits } from './rate-limit.js';
-import { encodeFrame, HEARTBEAT_FRAME, type PacketState, type TickerMode } from './ticker-codec.js';
+import { DEFAULT_PACKETS_PER_FRAME, FrameWriter, HEARTBEAT_FRAME, PacketBuilder, type TickerMode } from './ticker-codec.js';
 
 /** Options of {@link createKiteSimulator}. */
 export interface KiteSimulatorOptions {
@@ -77,6 +77,10 @@ export interface SimulatorStats {
   readonly historicalRequests: number;
   /** Order placements received (`POST /orders/{variety}`), including rejected ones. */
   readonly orderPlacements: number;
+  /** CPU time (user + system) of the process hosting the simulator so far, µs: benchmarks divide its growth by the packets sent. */
+  readonly processCpuMicros: number;
+  /** When these counters were read: `performance.now()` of the simulator process, ms (rates between two reads). */
+  readonly sampledAtMs: number;
 }
 
 /** In-process control of a running simulator (the same operations as `/__admin/...`). */
@@ -125,13 +129,17 @@ interface TickerClient {
   readonly socket: WebSocket;
   readonly session: Session;
   readonly modes: Map<number, TickerMode>;
-  pending: { state: PacketState; mode: TickerMode }[];
+  /** Packets waiting for the end of the current market step, sent as one frame. */
+  readonly frame: FrameWriter;
 }
 
 const MAX_TOKENS_PER_CONNECTION = 3000;
-const MAX_PACKETS_PER_FRAME = 1000;
-/** Frames are dropped for a client whose socket has more than this queued (a slow consumer). */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/**
+ * Frames are dropped for a client whose socket has more than this queued (a slow consumer): about
+ * 22,000 full-mode packets, a second or so of what one client can parse. A larger backlog would
+ * only hand the client older and older ticks.
+ */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const DEFAULT_USER = 'ZS0001';
 
 /** Starts a simulator and resolves once it listens. */
@@ -183,36 +191,52 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
     return ticks.length;
   };
 
+  // One packet builder for the whole simulator: each tick's fields are read into it once and
+  // appended to every subscribed client's frame (no object per tick or per packet).
+  const packet = new PacketBuilder();
   const queueTick = (token: number): void => {
-    let quote: PacketState | undefined;
-    let full: PacketState | undefined;
+    // what `packet` holds for this token so far: 0 nothing, 1 without depth, 2 with depth
+    let filled = 0;
     for (const client of clients) {
       const mode = client.modes.get(token);
       if (mode === undefined) continue;
-      let state: PacketState | undefined;
-      if (mode === 'full') state = full ??= exchange.packetState(token, true);
-      else state = quote ??= full ?? exchange.packetState(token, false);
-      if (state !== undefined) client.pending.push({ state, mode });
+      const need = mode === 'full' ? 2 : 1;
+      if (filled < need) {
+        if (!exchange.fillPacket(token, need === 2, packet)) return;
+        filled = need;
+      }
+      appendPacket(client, mode);
     }
   };
 
-  const flushClients = (): void => {
-    for (const client of clients) {
-      if (client.pending.length === 0) continue;
-      const pending = client.pending;
-      client.pending = [];
-      if (client.socket.readyState !== client.socket.OPEN) continue;
-      for (let start = 0; start < pending.length; start += MAX_PACKETS_PER_FRAME) {
-        const items = pending.slice(start, start + MAX_PACKETS_PER_FRAME);
-        if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-          stats.packetsDropped += items.length;
-          continue;
-        }
-        client.socket.send(encodeFrame(items), { binary: true });
-        stats.framesSent += 1;
-        stats.packetsSent += items.length;
-      }
+  const appendPacket = (client: TickerClient, mode: TickerMode): void => {
+    if (client.frame.append(packet, mode)) return;
+    flushClient(client);
+    client.frame.append(packet, mode);
+  };
+
+  const flushClient = (client: TickerClient): void => {
+    const count = client.frame.packets;
+    if (count === 0) return;
+    if (client.socket.readyState !== client.socket.OPEN) {
+      client.frame.clear();
+      return;
     }
+    // a slow consumer loses frames rather than growing the server's memory without bound
+    if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      client.frame.clear();
+      stats.packetsDropped += count;
+      return;
+    }
+    const frame = client.frame.take();
+    if (frame === undefined) return;
+    client.socket.send(frame, { binary: true });
+    stats.framesSent += 1;
+    stats.packetsSent += count;
+  };
+
+  const flushClients = (): void => {
+    for (const client of clients) flushClient(client);
   };
 
   // Prime the books so every symbol has a price before the first request.
@@ -483,7 +507,10 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
     }
   };
 
-  const statsNow = (): SimulatorStats => ({ ...stats, connections: clients.size });
+  const statsNow = (): SimulatorStats => {
+    const cpu = process.cpuUsage();
+    return { ...stats, connections: clients.size, processCpuMicros: cpu.user + cpu.system, sampledAtMs: performance.now() };
+  };
 
   const server: Server = createServer((req, res) => {
     void handle(req, res);
@@ -534,7 +561,7 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: TickerClient = { socket: ws, session, modes: new Map(), pending: [] };
+      const client: TickerClient = { socket: ws, session, modes: new Map(), frame: new FrameWriter(DEFAULT_PACKETS_PER_FRAME) };
       clients.add(client);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
@@ -581,11 +608,10 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
   const snapshot = (client: TickerClient, tokens: readonly number[]): void => {
     for (const token of tokens) {
       const mode = client.modes.get(token);
-      if (mode === undefined) continue;
-      const state = exchange.packetState(token, mode === 'full');
-      if (state !== undefined) client.pending.push({ state, mode });
+      if (mode === undefined || !exchange.fillPacket(token, mode === 'full', packet)) continue;
+      appendPacket(client, mode);
     }
-    flushClients();
+    flushClient(client);
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -16,9 +16,12 @@ import type { DepthLevel, Tick } from '../model/market.js';
 import type { Paise } from '../model/money.js';
 import type { Side } from '../model/order.js';
 import type { Random } from '../streams/random.js';
+import { PACKET_DEPTH_LEVELS, PacketBuilder } from './ticker-codec.js';
 
 /** Depth levels per side the ladder and the ticker publish. */
 export const DEPTH_LEVELS = 5;
+
+const NO_FILLS: readonly BookFill[] = Object.freeze([]);
 
 /** An order resting in the book. */
 export interface RestingEntry {
@@ -76,7 +79,7 @@ export class SymbolBook {
    * Replaces the market ladder from a market tick, then lets it trade against resting client
    * orders that it crosses (the client orders were first, so they trade at their own price).
    */
-  onMarketTick(tick: Tick): BookFill[] {
+  onMarketTick(tick: Tick): readonly BookFill[] {
     const step = Math.max(1, this.instrument.tickSizePaise);
     const lot = Math.max(1, this.instrument.lotSize);
     const bestBid = tick.bidPaise ?? roundToTick(tick.ltpPaise - step, step, 'down');
@@ -91,7 +94,7 @@ export class SymbolBook {
       this.ladderAskQuantity[k] = roundLot(askBase * (1 + k * 0.5), lot);
     }
     this.hasLadder = true;
-    if (this.entries.size === 0) return [];
+    if (this.entries.size === 0) return NO_FILLS;
     const fills: BookFill[] = [];
     // Resting client bids at or above the ladder's asks, and asks at or below its bids.
     this.crossRestingWithLadder(this.bids, this.ladderAskPrice, this.ladderAskQuantity, (resting, ladder) => resting >= ladder, fills);
@@ -204,52 +207,67 @@ export class SymbolBook {
 
   /** Five levels each side: client orders and the ladder merged by price. */
   depth(): { readonly buy: DepthLevel[]; readonly sell: DepthLevel[] } {
-    return {
-      buy: this.mergedSide(this.bids, this.ladderBidPrice, this.ladderBidQuantity, (a, b) => a > b),
-      sell: this.mergedSide(this.asks, this.ladderAskPrice, this.ladderAskQuantity, (a, b) => a < b),
-    };
+    const packet = new PacketBuilder();
+    this.writeDepth(packet);
+    return { buy: levelsOf(packet, 0), sell: levelsOf(packet, 1) };
+  }
+
+  /** Writes the five merged levels per side into a packet's depth (the ticker's path: no allocation). */
+  writeDepth(packet: PacketBuilder): void {
+    packet.depthCount[0] = this.mergeSide(this.bids, this.ladderBidPrice, this.ladderBidQuantity, true, packet, 0);
+    packet.depthCount[1] = this.mergeSide(this.asks, this.ladderAskPrice, this.ladderAskQuantity, false, packet, PACKET_DEPTH_LEVELS);
   }
 
   /** Total quantity on each side (clients plus ladder). */
   totals(): { readonly buy: number; readonly sell: number } {
-    let buy = 0;
-    let sell = 0;
-    for (let k = 0; k < DEPTH_LEVELS; k += 1) {
-      buy += this.ladderBidQuantity[k]!;
-      sell += this.ladderAskQuantity[k]!;
-    }
-    for (const entry of this.entries.values()) {
-      if (entry.side === 'BUY') buy += entry.remaining;
-      else sell += entry.remaining;
-    }
-    return { buy, sell };
+    return { buy: this.totalQuantity('BUY'), sell: this.totalQuantity('SELL') };
   }
 
-  private mergedSide(levels: readonly PriceLevel[], ladderPrice: Int32Array, ladderQuantity: Float64Array, before: (a: Paise, b: Paise) => boolean): DepthLevel[] {
-    const out: DepthLevel[] = [];
+  /** Total quantity on one side (clients plus ladder). */
+  totalQuantity(side: Side): number {
+    const ladder = side === 'BUY' ? this.ladderBidQuantity : this.ladderAskQuantity;
+    let total = 0;
+    for (let k = 0; k < DEPTH_LEVELS; k += 1) total += ladder[k]!;
+    if (this.entries.size > 0) for (const entry of this.entries.values()) if (entry.side === side) total += entry.remaining;
+    return total;
+  }
+
+  /** Merges client levels and the ladder (best first) into `packet`'s depth arrays from `at`; returns the levels written. */
+  private mergeSide(levels: readonly PriceLevel[], ladderPrice: Int32Array, ladderQuantity: Float64Array, descending: boolean, packet: PacketBuilder, at: number): number {
+    let written = 0;
     let i = 0;
     let k = 0;
-    while (out.length < DEPTH_LEVELS) {
+    while (written < DEPTH_LEVELS) {
       while (k < DEPTH_LEVELS && (!this.hasLadder || ladderQuantity[k]! <= 0)) k += 1;
       const level = levels[i];
       const ladderPaise = k < DEPTH_LEVELS ? ladderPrice[k]! : undefined;
       if (level === undefined && ladderPaise === undefined) break;
-      if (level !== undefined && (ladderPaise === undefined || level.pricePaise === ladderPaise || before(level.pricePaise, ladderPaise))) {
-        let quantity = level.queue.reduce((sum, e) => sum + e.remaining, 0);
-        let orders = level.queue.length;
+      let pricePaise: Paise;
+      let quantity: number;
+      let orders: number;
+      if (level !== undefined && (ladderPaise === undefined || level.pricePaise === ladderPaise || (descending ? level.pricePaise > ladderPaise : level.pricePaise < ladderPaise))) {
+        pricePaise = level.pricePaise;
+        quantity = 0;
+        for (const entry of level.queue) quantity += entry.remaining;
+        orders = level.queue.length;
         if (ladderPaise === level.pricePaise) {
           quantity += ladderQuantity[k]!;
           orders += 1;
           k += 1;
         }
-        out.push({ pricePaise: level.pricePaise, quantity, orders });
         i += 1;
-      } else if (ladderPaise !== undefined) {
-        out.push({ pricePaise: ladderPaise, quantity: ladderQuantity[k]!, orders: 1 + (ladderPaise % 7) });
+      } else {
+        pricePaise = ladderPaise!;
+        quantity = ladderQuantity[k]!;
+        orders = 1 + (pricePaise % 7);
         k += 1;
       }
+      packet.depthPricePaise[at + written] = pricePaise;
+      packet.depthQuantity[at + written] = quantity;
+      packet.depthOrders[at + written] = orders;
+      written += 1;
     }
-    return out;
+    return written;
   }
 
   private removeHead(levels: PriceLevel[], level: PriceLevel, entry: RestingEntry): void {
@@ -257,6 +275,15 @@ export class SymbolBook {
     this.entries.delete(entry.orderId);
     if (level.queue.length === 0) levels.shift();
   }
+}
+
+function levelsOf(packet: PacketBuilder, side: 0 | 1): DepthLevel[] {
+  const out: DepthLevel[] = [];
+  for (let k = 0; k < packet.depthCount[side]!; k += 1) {
+    const i = side * PACKET_DEPTH_LEVELS + k;
+    out.push({ pricePaise: packet.depthPricePaise[i]!, quantity: packet.depthQuantity[i]!, orders: packet.depthOrders[i]! });
+  }
+  return out;
 }
 
 function roundLot(quantity: number, lot: number): number {

@@ -172,18 +172,32 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
       const rows = await db.query<{ id: string; n: string }>("SELECT payload->'fill'->>'fillId' AS id, count(*)::text AS n FROM journal WHERE type = 'Fill' GROUP BY 1");
       return { kiteTrades, journalFills: new Map(rows.rows.map((r) => [r.id, Number(r.n)])) };
     };
-    let missing: string[] = [];
+    // then wait until nothing can change any more: every Kite trade of ours journaled, every order of
+    // ours at Kite final there (nothing left to fill), and every journaled order either at Kite or
+    // closed in the journal (the client-side queue, 10 orders/s shared with the polls, has drained)
+    const TERMINAL = ['COMPLETE', 'CANCELLED', 'REJECTED'];
+    let unsettled: string[] = [];
     await waitFor(
       async () => {
         const { kiteTrades, journalFills } = await ourTrades();
-        missing = [...kiteTrades.keys()].filter((id) => !journalFills.has(id));
-        return missing.length === 0;
+        const atKite = await read(() => kite.getOrders());
+        const lastWord = await db.query<{ id: string; status: string }>(
+          `SELECT DISTINCT ON (payload->'order'->>'clientOrderId') payload->'order'->>'clientOrderId' AS id, payload->'order'->>'status' AS status
+             FROM journal WHERE stream = 'execution/kite' ORDER BY payload->'order'->>'clientOrderId', sequence DESC`,
+        );
+        const tags = new Set(atKite.map((o) => String(o.tag)));
+        unsettled = [
+          ...[...kiteTrades.keys()].filter((id) => !journalFills.has(id)).map((id) => `trade ${id} not journaled`),
+          ...atKite.filter((o) => !TERMINAL.includes(String(o.status))).map((o) => `${String(o.tag)} ${String(o.status)} at Kite`),
+          ...lastWord.rows.filter((row) => !tags.has(row.id) && !TERMINAL.includes(row.status)).map((row) => `${row.id} ${row.status} in the journal, not at Kite`),
+        ];
+        return unsettled.length === 0;
       },
       30_000,
-      'every Kite trade in the journal',
+      'every Kite trade in the journal and every order final',
       300,
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}; missing ${missing.length}: ${missing.slice(0, 10).join(', ')}`);
+      throw new Error(`${String(error)}; ${unsettled.length} unsettled: ${unsettled.slice(0, 10).join(', ')}`);
     });
     troupe!.kill('SIGTERM');
     await once(troupe!, 'exit');
@@ -212,13 +226,14 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
     // what was journaled but never reached Kite, and why (never re-sent: closed with a reason)
     const notAtKite = latest.rows.filter((row) => !byTag.has(row.id)).map((row) => row.id);
     const reasons = (
-      await db.query<{ status: string; message: string | null }>(
-        `SELECT DISTINCT ON (payload->'order'->>'clientOrderId') payload->'order'->>'status' AS status, payload->'order'->>'statusMessage' AS message
+      await db.query<{ id: string; status: string; message: string | null }>(
+        `SELECT DISTINCT ON (payload->'order'->>'clientOrderId') payload->'order'->>'clientOrderId' AS id, payload->'order'->>'status' AS status, payload->'order'->>'statusMessage' AS message
            FROM journal WHERE stream = 'execution/kite' AND payload->'order'->>'clientOrderId' = ANY($1) ORDER BY payload->'order'->>'clientOrderId', sequence DESC`,
         [notAtKite],
       )
     ).rows;
-    expect(reasons.every((r) => r.status === 'REJECTED')).toBe(true);
+    // closed without reaching Kite: REJECTED by recovery after the SIGKILL, or CANCELLED by the kill switch before it was sent
+    expect(reasons.filter((r) => r.status !== 'REJECTED' && r.status !== 'CANCELLED')).toEqual([]);
     process.stdout.write(
       `kite kill -9: ${journaledIds.size} orders journaled, ${byTag.size} at Kite, ${journalFills.size} fills; the ticker dropped once, SIGKILL once; not at Kite (closed, never re-sent): ${JSON.stringify(reasons.map((r) => r.message))}\n`,
     );

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { loadSecretKey, parseSecretKey, SecretBox, SecretBoxError, secretKeyFile } from '../../src/gateway/auth/secret-box.js';
+import { loadSecretKey, openSecretBox, parseSecretKey, SecretBox, SecretBoxError, secretKeyFile } from '../../src/gateway/auth/secret-box.js';
+import * as unified from '../../src/config/secret-box.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,13 +44,49 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
 
     const dataDir = mkdtempSync(join(tmpdir(), 'troupe-key-'));
     dirs.push(dataDir);
-    expect(loadSecretKey(hex, dataDir)).toEqual({ key: Buffer.alloc(32, 0xab), source: 'TROUPE_SECRET_KEY' });
+    expect(loadSecretKey(hex, dataDir)).toEqual({ key: Buffer.alloc(32, 0xab), source: 'TROUPE_SECRET_KEY', fallbackKeys: [] });
     const generated = loadSecretKey(undefined, dataDir);
     expect(generated.source).toBe('generated');
+    expect(secretKeyFile(dataDir)).toBe(join(dataDir, 'secret.key'));
     expect(statSync(secretKeyFile(dataDir)).mode & 0o777).toBe(0o600);
     expect(readFileSync(secretKeyFile(dataDir), 'utf8').trim()).toBe(generated.key.toString('hex'));
     const again = loadSecretKey(undefined, dataDir);
     expect(again.source).toBe('file');
     expect(again.key).toEqual(generated.key);
+  });
+
+  it('is the one box of the gateway and the Kite store (the gateway module re-exports src/config/secret-box.ts)', () => {
+    expect(SecretBox).toBe(unified.SecretBox);
+    expect(loadSecretKey).toBe(unified.loadSecretKey);
+  });
+
+  it('TOTP secrets sealed with the old gateway key file still open: that key becomes the one key file (0600); other old keys only open', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-key-'));
+    dirs.push(dataDir);
+    const gatewayKey = Buffer.alloc(32, 0x11);
+    const kiteKey = Buffer.alloc(32, 0x22);
+    mkdirSync(join(dataDir, 'gateway'));
+    mkdirSync(join(dataDir, 'kite'));
+    writeFileSync(join(dataDir, 'gateway', 'secret.key'), `${gatewayKey.toString('hex')}\n`, { mode: 0o600 });
+    writeFileSync(join(dataDir, 'kite', 'secret.key'), kiteKey.toString('hex'), { mode: 0o600 });
+    const totp = new SecretBox(gatewayKey).seal('JBSWY3DPEHPK3PXP', 'totp:user-1');
+    const sealedWithKiteKey = new SecretBox(kiteKey).seal('other', 'totp:user-2');
+
+    const keys = loadSecretKey(undefined, dataDir);
+    expect(keys).toMatchObject({ key: gatewayKey, source: 'adopted', adoptedFrom: join(dataDir, 'gateway', 'secret.key'), fallbackKeys: [kiteKey] });
+    expect(readFileSync(secretKeyFile(dataDir), 'utf8').trim()).toBe(gatewayKey.toString('hex'));
+    expect(statSync(secretKeyFile(dataDir)).mode & 0o777).toBe(0o600);
+    const box = openSecretBox(undefined, dataDir);
+    expect(box.open(totp, 'totp:user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(box.open(sealedWithKiteKey, 'totp:user-2')).toBe('other');
+    // new values are sealed with the one key only
+    expect(new SecretBox(gatewayKey).open(box.seal('new', 'totp:user-3'), 'totp:user-3')).toBe('new');
+    expect(() => new SecretBox(kiteKey).open(box.seal('new', 'totp:user-3'), 'totp:user-3')).toThrow(SecretBoxError);
+    // later starts read the one key file (the old ones are kept, never overwritten)
+    expect(loadSecretKey(undefined, dataDir)).toMatchObject({ key: gatewayKey, source: 'file' });
+    // TROUPE_SECRET_KEY wins; the old key files still open what they sealed
+    const configured = openSecretBox('ab'.repeat(32), dataDir);
+    expect(configured.open(totp, 'totp:user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => new SecretBox(Buffer.alloc(32, 0xab), [Buffer.alloc(16)])).toThrow(RangeError);
   });
 });

@@ -19,7 +19,7 @@ import type { Json } from '../../actors/core/types.js';
 import { KITE_EXECUTION_STREAM } from '../../actors/execution/kite-execution.actor.js';
 import { isTerminal, type Order, type RiskAlert } from '../../model/index.js';
 import type { Journal } from '../../persistence/journal.js';
-import { foldJournal, recoverFromJournal, type BrokerReconciler, type RecoveryReport, type RecoveryTarget } from '../../persistence/recovery.js';
+import { foldJournal, recoverFromJournal, type BrokerReconciler, type CheckpointStore, type RecoveryReport, type RecoveryTarget } from '../../persistence/recovery.js';
 import { istDate } from '../../model/time.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { KiteOrderView, KiteTradeView } from './kite-broker.js';
@@ -182,6 +182,8 @@ export async function recoverKite(options: {
   readonly portfolios: readonly { readonly portfolioId: string; readonly initialCashPaise: number }[];
   readonly nowMs: () => number;
   readonly log?: Logger;
+  /** Journal watermark for the replay (the rebuild of the execution state and the audit read the whole stream: they need every fill id). */
+  readonly checkpoints?: CheckpointStore;
 }): Promise<KiteRecoveryReport> {
   const journalReport = await recoverFromJournal({
     journal: options.journal,
@@ -191,6 +193,7 @@ export async function recoverKite(options: {
     reconciler: (journaled) => new KiteReconciler(options.kite, journaled, options.nowMs),
     nowMs: options.nowMs,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
   });
   await rebuildKiteExecutionSnapshot(options.journal, options.target, options.nowMs());
   const audit = await auditKite(options.kite, options.journal, options.nowMs());

@@ -1,17 +1,18 @@
 /**
- * The Kite session (access token) kept encrypted at rest: AES-256-GCM, a fresh 12-byte IV per
- * write, the auth tag checked on read. The key is `TROUPE_SECRET_KEY` (32 bytes as 64 hex chars
- * or base64) when configured, else a key file generated once with 0600 permissions next to the
- * session (`<dataDir>/kite/secret.key`). A session is worthless after Kite's daily expiry
- * (06:00 IST the next day), so `load` returns nothing once it has passed.
- *
- * NOTE for the lead: the gateway's TOTP secrets may want the same box; this file is
- * self-contained (`SecretBox`) so the two can be unified into `src/config` later.
+ * The Kite session (access token) kept encrypted at rest in `<dataDir>/kite/session.enc`, with
+ * Troupe's one secret box (`src/config/secret-box.ts`: AES-256-GCM, a fresh IV per write, the
+ * auth tag checked on read, bound to the context `kite-session`; the key is `TROUPE_SECRET_KEY`,
+ * else `<dataDir>/secret.key`). A session file written before the boxes were unified (another
+ * layout, maybe sealed with the old `<dataDir>/kite/secret.key`) still opens and is re-sealed
+ * with the current key on that read. A session is worthless after Kite's daily expiry (06:00
+ * IST the next day), so `load` returns nothing once it has passed.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../../config/config.js';
+import { openSecretBox, type SecretBox } from '../../config/secret-box.js';
+
+/** Associated data of the sealed session: the value opens only as a Kite session. */
+const SESSION_CONTEXT = 'kite-session';
 
 const IST_OFFSET_MS = 330 * 60_000;
 
@@ -21,44 +22,6 @@ export function kiteSessionExpiry(loginMs: number): number {
   const dayStart = ist - (((ist % 86_400_000) + 86_400_000) % 86_400_000);
   const sixToday = dayStart + 6 * 3_600_000;
   return (ist < sixToday ? sixToday : sixToday + 86_400_000) - IST_OFFSET_MS;
-}
-
-/** AES-256-GCM with one key. Output: `v1.<iv b64>.<tag b64>.<ciphertext b64>`. */
-export class SecretBox {
-  private constructor(private readonly key: Buffer) {}
-
-  /** From a configured key (64 hex chars or base64 of 32 bytes); a bad one is a ConfigError naming `variable`. */
-  static fromConfigured(raw: string, variable = 'TROUPE_SECRET_KEY'): SecretBox {
-    const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-    if (key.length !== 32) throw new ConfigError(variable, 'must be 32 bytes: 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
-    return new SecretBox(key);
-  }
-
-  /** From a key file, generated (32 random bytes, mode 0600) when it does not exist yet. */
-  static fromKeyFile(path: string): SecretBox {
-    if (!existsSync(path)) {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-    }
-    chmodSync(path, 0o600);
-    return SecretBox.fromConfigured(readFileSync(path, 'utf8').trim(), path);
-  }
-
-  seal(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.');
-  }
-
-  /** Throws when the text was not sealed with this key or was altered. */
-  open(sealed: string): string {
-    const [version, iv, tag, body] = sealed.trim().split('.');
-    if (version !== 'v1' || iv === undefined || tag === undefined || body === undefined) throw new Error('not a sealed secret');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
-  }
 }
 
 /** What is stored of a Kite session. */
@@ -74,8 +37,10 @@ export interface StoredKiteSession {
 export interface KiteTokenStoreOptions {
   /** Troupe's data directory; the session lives in `<dataDir>/kite/session.enc`. */
   readonly dataDir: string;
-  /** `TROUPE_SECRET_KEY`, if configured; else `<dataDir>/kite/secret.key` is used (created once, 0600). */
+  /** `TROUPE_SECRET_KEY`, if configured; else `<dataDir>/secret.key` (created once, 0600; see `loadSecretKey`). */
   readonly secretKey?: string | undefined;
+  /** The box to use instead (its key wins over `secretKey`). */
+  readonly box?: SecretBox;
   readonly now?: () => number;
 }
 
@@ -88,18 +53,22 @@ export class KiteTokenStore {
   constructor(options: KiteTokenStoreOptions) {
     const dir = join(options.dataDir, 'kite');
     this.path = join(dir, 'session.enc');
-    this.box = options.secretKey !== undefined ? SecretBox.fromConfigured(options.secretKey) : SecretBox.fromKeyFile(join(dir, 'secret.key'));
+    this.box = options.box ?? openSecretBox(options.secretKey, options.dataDir);
     this.now = options.now ?? Date.now;
   }
 
   /** Stores a new session (atomically, mode 0600); its expiry is Kite's next 06:00 IST. */
   save(session: Omit<StoredKiteSession, 'expiresAtMs'> & { readonly expiresAtMs?: number }): StoredKiteSession {
     const stored: StoredKiteSession = { ...session, expiresAtMs: session.expiresAtMs ?? kiteSessionExpiry(session.loginAtMs) };
+    this.write(stored);
+    return stored;
+  }
+
+  private write(session: StoredKiteSession): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, this.box.seal(JSON.stringify(stored)), { mode: 0o600 });
+    writeFileSync(temp, this.box.seal(JSON.stringify(session), SESSION_CONTEXT), { mode: 0o600 });
     renameSync(temp, this.path);
-    return stored;
   }
 
   /**
@@ -109,10 +78,21 @@ export class KiteTokenStore {
   load(apiKey: string): { readonly session?: StoredKiteSession; readonly problem?: string } {
     if (!existsSync(this.path)) return { problem: 'no stored Kite session' };
     let session: StoredKiteSession;
+    const sealed = readFileSync(this.path, 'utf8');
     try {
-      session = JSON.parse(this.box.open(readFileSync(this.path, 'utf8'))) as StoredKiteSession;
+      session = JSON.parse(this.box.open(sealed, SESSION_CONTEXT)) as StoredKiteSession;
     } catch (error) {
-      return { problem: `the stored Kite session cannot be decrypted (${error instanceof Error ? error.message : String(error)}): another key, or altered` };
+      // the layout (and maybe the key file) of the Kite store before the secret boxes were unified: re-seal it
+      try {
+        session = JSON.parse(this.box.openLegacyUnbound(sealed)) as StoredKiteSession;
+      } catch {
+        return { problem: `the stored Kite session cannot be decrypted (${error instanceof Error ? error.message : String(error)}): another key, or altered` };
+      }
+      try {
+        this.write(session);
+      } catch {
+        // read-only data directory: it still opens next time through the same fallback
+      }
     }
     if (session.apiKey !== apiKey) return { problem: `the stored Kite session belongs to API key ${session.apiKey}` };
     if (session.expiresAtMs <= this.now()) return { problem: `the stored Kite session expired at ${new Date(session.expiresAtMs).toISOString()} (Kite sessions end at 06:00 IST)` };
@@ -122,6 +102,6 @@ export class KiteTokenStore {
   /** Marks the stored session unusable (after a TokenException): the next start asks for a login. */
   invalidate(): void {
     if (!existsSync(this.path)) return;
-    writeFileSync(this.path, this.box.seal(JSON.stringify({ apiKey: '', accessToken: '', userId: '', loginAtMs: 0, expiresAtMs: 0 })), { mode: 0o600 });
+    this.write({ apiKey: '', accessToken: '', userId: '', loginAtMs: 0, expiresAtMs: 0 });
   }
 }

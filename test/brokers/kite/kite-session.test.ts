@@ -1,13 +1,14 @@
 process.env.TZ = 'Asia/Kolkata';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/config.js';
 import { KiteBroker, KiteSessionExpiredError } from '../../../src/brokers/kite/index.js';
 import { loadInstruments } from '../../../src/brokers/kite/instruments.js';
 import { kiteLoginUrl } from '../../../src/brokers/kite/login.js';
-import { KiteTokenStore, kiteSessionExpiry, SecretBox } from '../../../src/brokers/kite/token-store.js';
+import { KiteTokenStore, kiteSessionExpiry } from '../../../src/brokers/kite/token-store.js';
+import { SecretBox, SecretBoxError, secretKeyFile } from '../../../src/config/secret-box.js';
 import { kiteCommand } from '../../../src/cli/kite.js';
 import { kiteCredentials } from '../../../src/kite-app.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
@@ -39,26 +40,51 @@ describe('Kite session kept encrypted at rest', () => {
     expect(kiteSessionExpiry(IST('2026-05-21T06:00:00'))).toBe(IST('2026-05-22T06:00:00'));
   });
 
-  it('AES-256-GCM: round trip, a fresh IV each time, tampering and another key detected', () => {
-    const box = SecretBox.fromConfigured('a'.repeat(64));
-    const sealed = box.seal('secret-token');
+  it('the session is sealed with Troupe\'s one secret box, bound to its place: another key, another context or tampering do not open it', () => {
+    const dataDir = tempDir();
+    const box = new SecretBox(Buffer.alloc(32, 0xaa));
+    const store = new KiteTokenStore({ dataDir, box, now: () => IST('2026-05-20T10:00:00') });
+    store.save({ apiKey: 'k', accessToken: 'secret-token', userId: 'ZS0001', loginAtMs: IST('2026-05-20T09:30:00') });
+    const sealed = readFileSync(store.path, 'utf8');
     expect(sealed).not.toContain('secret-token');
-    expect(box.seal('secret-token')).not.toBe(sealed);
-    expect(box.open(sealed)).toBe('secret-token');
-    const parts = sealed.split('.');
-    const body = Buffer.from(parts[3]!, 'base64');
-    body[0] = body[0]! ^ 1;
-    expect(() => box.open([...parts.slice(0, 3), body.toString('base64')].join('.'))).toThrow();
-    expect(() => SecretBox.fromConfigured('b'.repeat(64)).open(sealed)).toThrow();
-    expect(() => SecretBox.fromConfigured('too-short')).toThrow(ConfigError);
-    expect(() => SecretBox.fromConfigured('too-short')).toThrow(/TROUPE_SECRET_KEY/);
+    expect(JSON.parse(box.open(sealed, 'kite-session'))).toMatchObject({ accessToken: 'secret-token' });
+    expect(() => box.open(sealed, 'totp:user-1')).toThrow(SecretBoxError);
+    expect(new KiteTokenStore({ dataDir, box: new SecretBox(Buffer.alloc(32, 0xbb)) }).load('k').problem).toMatch(/cannot be decrypted/);
+    // the configured key is the same box the gateway uses for TOTP secrets
+    expect(new KiteTokenStore({ dataDir, secretKey: 'aa'.repeat(32), now: () => IST('2026-05-20T10:00:00') }).load('k').session?.accessToken).toBe('secret-token');
+  });
+
+  it('a session file written before the boxes were unified (old layout, old kite/secret.key) still opens, and is re-sealed with the one key', () => {
+    const dataDir = tempDir();
+    // what the first Kite token store wrote: its own key file and `v1.<iv>.<tag>.<body>` (base64, no associated data)
+    const oldKey = randomBytes(32);
+    mkdirSync(join(dataDir, 'kite'), { recursive: true });
+    writeFileSync(join(dataDir, 'kite', 'secret.key'), oldKey.toString('hex'), { mode: 0o600 });
+    const session = { apiKey: 'k', accessToken: 'old-token', userId: 'ZS0001', loginAtMs: IST('2026-05-20T09:30:00'), expiresAtMs: IST('2026-05-21T06:00:00') };
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', oldKey, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(session), 'utf8'), cipher.final()]);
+    writeFileSync(join(dataDir, 'kite', 'session.enc'), ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.'), { mode: 0o600 });
+    // a gateway key file exists too (TOTP secrets in the database were sealed with it): it becomes the one key
+    const gatewayKey = randomBytes(32);
+    mkdirSync(join(dataDir, 'gateway'), { recursive: true });
+    writeFileSync(join(dataDir, 'gateway', 'secret.key'), `${gatewayKey.toString('hex')}\n`, { mode: 0o600 });
+
+    const store = new KiteTokenStore({ dataDir, now: () => IST('2026-05-20T10:00:00') });
+    expect(readFileSync(join(dataDir, 'secret.key'), 'utf8').trim()).toBe(gatewayKey.toString('hex'));
+    expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+    expect(store.load('k').session).toEqual(session);
+    // re-sealed in the current layout with the one key: it opens without the old key file now
+    rmSync(join(dataDir, 'kite', 'secret.key'));
+    expect(JSON.parse(new SecretBox(gatewayKey).open(readFileSync(store.path, 'utf8'), 'kite-session'))).toEqual(session);
+    expect(new KiteTokenStore({ dataDir, now: () => IST('2026-05-20T10:00:00') }).load('k').session).toEqual(session);
   });
 
   it('without TROUPE_SECRET_KEY a key file is generated once with 0600; the session file is 0600 and holds no plain token', () => {
     const dataDir = tempDir();
     let now = IST('2026-05-20T10:00:00');
     const store = new KiteTokenStore({ dataDir, now: () => now });
-    const keyFile = join(dataDir, 'kite', 'secret.key');
+    const keyFile = secretKeyFile(dataDir);
     const key = readFileSync(keyFile, 'utf8');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     store.save({ apiKey: 'k', accessToken: 'plain-access-token', userId: 'ZS0001', loginAtMs: now });
