@@ -39,7 +39,8 @@ interface InPage {
           readonly flushes: number;
           readonly eventsApplied: number;
           readonly quotes: ReadonlyMap<string, { readonly ltpPaise: number; readonly candles: readonly unknown[] }>;
-          readonly equity: ReadonlyMap<string, readonly unknown[]>;
+          readonly equity: ReadonlyMap<string, readonly { readonly timeSec: number; readonly equityPaise: number }[]>;
+          readonly marketTimeMs: number | undefined;
           readonly connection: { readonly status: string; readonly reconnects: number; readonly lastSeq: number };
           readonly orders: ReadonlyMap<string, { readonly status: string }>;
           readonly orderSteps: ReadonlyMap<string, readonly { readonly event: string; readonly seq: number; readonly atMs: number }[]>;
@@ -175,7 +176,8 @@ describe('dashboard in Chromium against a running Troupe', () => {
       await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);
     });
     const started = Date.now();
-    await page.goto(baseUrl);
+    // the first load of the desk (a 900 kB bundle from a gateway busy with a 30x market) can take long on a loaded machine
+    await page.goto(baseUrl, { timeout: 60_000 });
     await page.waitForSelector('form[aria-label="Log in"]');
     await shot('01-login');
 
@@ -193,10 +195,22 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await page.waitForSelector('[data-testid="pnl-cards"]');
     await page.waitForFunction(() => (globalThis as unknown as InPage).document.querySelectorAll('[data-testid="equity-chart"] canvas').length > 0);
     await page.waitForFunction(() => ([...((globalThis as unknown as InPage).__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
+    // the equity curve runs on the market clock (the server's exchange times, 30x the wall clock here), never the browser's
+    const clocks = await page.evaluate(() => {
+      const state = (globalThis as unknown as InPage).__troupe!.desk.store.getState();
+      const points = [...state.equity.values()][0] ?? [];
+      return { marketTimeMs: state.marketTimeMs ?? 0, browserMs: Date.now(), pointsMs: points.map((point) => point.timeSec * 1000) };
+    });
+    expect(Math.abs(clocks.marketTimeMs - clocks.browserMs)).toBeGreaterThan(60_000); // at 30x the two clocks are minutes apart
+    for (const atMs of clocks.pointsMs) {
+      expect(atMs).toBeLessThanOrEqual(clocks.marketTimeMs);
+      expect(atMs).toBeGreaterThan(clocks.marketTimeMs - 10 * 60_000);
+    }
 
     // the session survives a reload
     await page.reload();
     await page.waitForSelector('[data-testid="connection"][data-status="live"]');
+    await page.waitForFunction(() => ([...((globalThis as unknown as InPage).__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
     await shot('02-overview');
 
     // market watch: prices move without a reload
@@ -272,6 +286,12 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await shot('08-risk');
     await go('#/admin', '[data-testid="audit-table"] tbody tr');
     await page.waitForSelector('[data-testid="audit-table"] >> text=actor.fault');
+    // the audit log refreshes by itself: what happens while the page is open shows up without a reload
+    const loadedAt = await page.getAttribute('[data-testid="audit"]', 'data-loaded-at');
+    const probe = `e2e-audit-probe-${Date.now()}`;
+    expect((await api('POST', '/api/v1/auth/login', undefined, { username: probe, password: 'not-the-password' })).status).toBe(401);
+    await page.waitForSelector(`[data-testid="audit-table"] tr:has-text("user:${probe}"):has-text("auth.login"):has-text("failed")`);
+    expect(await page.getAttribute('[data-testid="audit"]', 'data-loaded-at')).not.toBe(loadedAt);
     await shot('09-admin');
     console.log(`dashboard e2e: walked every page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }, 120_000);
@@ -296,6 +316,8 @@ describe('dashboard in Chromium against a running Troupe', () => {
       requestAnimationFrame(loop);
       const startState = store.getState();
       const base = new Map(symbols.map((symbol) => [symbol, store.getState().quotes.get(symbol)?.ltpPaise ?? 100_000]));
+      // the quotes carry the market clock's time, as the server's do (the desk's market clock must not jump to the
+      // browser's), so they land in the current minute's candle like real ones and the chart redraws with them
       let sent = 0;
       const durationMs = 3_000;
       const startedAt = performance.now();
@@ -306,7 +328,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
           while (sent < due) {
             const symbol = symbols[sent % symbols.length]!;
             const ltpPaise = (base.get(symbol) ?? 100_000) + ((sent % 7) - 3) * 5;
-            store.ingest({ seq: 0, topic: `quotes:${symbol}`, key: symbol, atMs: Date.now(), data: { symbol, ltpPaise, volume: 1_000_000 + sent, exchangeTimeMs: Date.now() } });
+            store.ingest({ seq: 0, topic: `quotes:${symbol}`, key: symbol, atMs: Date.now(), data: { symbol, ltpPaise, volume: 1_000_000 + sent, exchangeTimeMs: store.getState().marketTimeMs ?? 0 } });
             sent += 1;
           }
           if (performance.now() - startedAt >= durationMs) {

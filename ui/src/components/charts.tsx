@@ -24,6 +24,14 @@ import type { Candle, EquityPoint } from '../lib/live-store.js';
 const IST_OFFSET_SEC = 19_800;
 const at = (epochSec: number): UTCTimestamp => (epochSec + IST_OFFSET_SEC) as UTCTimestamp;
 
+/**
+ * One formatter for every price label: the charts format a label per axis tick and per
+ * crosshair move on every repaint, and `toLocaleString` builds a new `Intl.NumberFormat`
+ * each time (the largest single cost of a repaint, measured in a CPU profile of the quote burst).
+ */
+const RUPEE_LABEL = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const priceLabel = (price: number): string => `₹${RUPEE_LABEL.format(price)}`;
+
 function baseChart(element: HTMLElement): IChartApi {
   return createChart(element, {
     autoSize: true,
@@ -31,7 +39,7 @@ function baseChart(element: HTMLElement): IChartApi {
     grid: { vertLines: { color: '#1e2530' }, horzLines: { color: '#1e2530' } },
     rightPriceScale: { borderColor: '#2a3340' },
     timeScale: { borderColor: '#2a3340', timeVisible: true, secondsVisible: true },
-    localization: { locale: 'en-IN', priceFormatter: (price: number) => `₹${price.toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` },
+    localization: { locale: 'en-IN', priceFormatter: priceLabel },
   });
 }
 
@@ -102,9 +110,50 @@ export function candleMarkers(candles: readonly Candle[], fills: readonly FillMa
   return markers.sort((a, b) => Number(a.time) - Number(b.time));
 }
 
+/**
+ * How a new candle list differs from the one the chart shows: `tail` when only the chart's
+ * last candle changed and at most one minute was added after it, so `update` repaints just
+ * those bars; `reset` otherwise (`setData`: another symbol, the oldest minute dropped, a gap).
+ * `addToCandles` only ever replaces the last candle or appends one and keeps the identity of
+ * every candle it does not touch, so comparing the first candle and the one before the tail
+ * by reference is enough: no walk over the prices.
+ */
+export function candleChange(previous: readonly Candle[], next: readonly Candle[]): { readonly kind: 'none' } | { readonly kind: 'reset' } | { readonly kind: 'tail'; readonly from: number } {
+  if (previous === next) return { kind: 'none' };
+  if (previous.length === 0 || next.length === 0 || previous[0] !== next[0]) return { kind: 'reset' };
+  if (next.length !== previous.length && next.length !== previous.length + 1) return { kind: 'reset' };
+  // candles before `from` must be the very objects the chart has
+  const from = previous.length - 1;
+  if (from > 0 && next[from - 1] !== previous[from - 1]) return { kind: 'reset' };
+  const last = previous[from];
+  const changed = next[from];
+  if (!last || !changed || changed.timeSec !== last.timeSec) return { kind: 'reset' };
+  return { kind: 'tail', from };
+}
+
+const candleBar = (candle: Candle) => ({
+  time: at(candle.timeSec),
+  open: paiseToRupeesForDisplay(candle.openPaise),
+  high: paiseToRupeesForDisplay(candle.highPaise),
+  low: paiseToRupeesForDisplay(candle.lowPaise),
+  close: paiseToRupeesForDisplay(candle.closePaise),
+});
+const volumeBar = (candle: Candle) => ({ time: at(candle.timeSec), value: candle.volume, color: candle.closePaise >= candle.openPaise ? 'rgba(38,162,105,0.45)' : 'rgba(229,83,75,0.45)' });
+
+/** Same markers (time, place, shape, colour, text) in the same order. */
+function sameMarkers(a: readonly SeriesMarker<Time>[], b: readonly SeriesMarker<Time>[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((marker, index) => {
+    const other = b[index]!;
+    return marker.time === other.time && marker.position === other.position && marker.shape === other.shape && marker.color === other.color && marker.text === other.text && marker.size === other.size;
+  });
+}
+
 export function CandleChart({ candles, fills, signals = [], height = 320 }: { readonly candles: readonly Candle[]; readonly fills: readonly FillMarker[]; readonly signals?: readonly SignalMarker[]; readonly height?: number }) {
   const container = useRef<HTMLDivElement>(null);
   const refs = useRef<{ candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'>; markers: ISeriesMarkersPluginApi<Time> } | null>(null);
+  /** What the chart shows now (candles and markers), to send it only what changed. */
+  const shown = useRef<{ candles: readonly Candle[]; markers: readonly SeriesMarker<Time>[] }>({ candles: [], markers: [] });
   // the last candle changes on every quote; the markers only when a minute starts or signals/fills change
   const minutesKey = `${candles[0]?.timeSec ?? ''}|${candles[candles.length - 1]?.timeSec ?? ''}|${candles.length}`;
   const candlesRef = useRef(candles);
@@ -118,6 +167,7 @@ export function CandleChart({ candles, fills, signals = [], height = 320 }: { re
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candleSeries.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
     refs.current = { candles: candleSeries, volume, markers: createSeriesMarkers(candleSeries, []) };
+    shown.current = { candles: [], markers: [] };
     return () => {
       refs.current = null;
       chart.remove();
@@ -126,19 +176,24 @@ export function CandleChart({ candles, fills, signals = [], height = 320 }: { re
   useEffect(() => {
     const current = refs.current;
     if (!current) return;
-    current.candles.setData(
-      candles.map((candle) => ({
-        time: at(candle.timeSec),
-        open: paiseToRupeesForDisplay(candle.openPaise),
-        high: paiseToRupeesForDisplay(candle.highPaise),
-        low: paiseToRupeesForDisplay(candle.lowPaise),
-        close: paiseToRupeesForDisplay(candle.closePaise),
-      })),
-    );
-    current.volume.setData(candles.map((candle) => ({ time: at(candle.timeSec), value: candle.volume, color: candle.closePaise >= candle.openPaise ? 'rgba(38,162,105,0.45)' : 'rgba(229,83,75,0.45)' })));
+    const change = candleChange(shown.current.candles, candles);
+    if (change.kind === 'tail') {
+      // a quote moved the last bar (or opened a new minute): repaint those bars, not all 240
+      for (const candle of candles.slice(change.from)) {
+        current.candles.update(candleBar(candle));
+        current.volume.update(volumeBar(candle));
+      }
+    } else if (change.kind === 'reset') {
+      current.candles.setData(candles.map(candleBar));
+      current.volume.setData(candles.map(volumeBar));
+    }
+    shown.current.candles = candles;
   }, [candles]);
   useEffect(() => {
+    // orders stream in all day: new marker lists that draw the same marks are not sent to the chart
+    if (sameMarkers(shown.current.markers, markers)) return;
     refs.current?.markers.setMarkers(markers);
+    shown.current.markers = markers;
   }, [markers]);
   return <div className="chart" style={{ height }} ref={container} data-testid="candle-chart" data-markers={markers.length} aria-label="Candlestick chart with volume, signals and fills" role="img" />;
 }

@@ -43,10 +43,9 @@ export class Desk {
     await this.reload();
     if (generation !== this.generation) return;
     if (this.sampler) clearInterval(this.sampler);
-    // the equity curve: live equity (cash + positions marked to the quotes) once a second
+    // the equity curve: live equity (cash + positions marked to the quotes) once a second, at the market clock's time
     this.sampler = setInterval(() => {
-      const atMs = Date.now();
-      for (const total of portfolioTotals(this.store.getState())) this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise, atMs });
+      for (const total of portfolioTotals(this.store.getState())) this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise });
     }, 1_000);
   }
 
@@ -54,8 +53,9 @@ export class Desk {
   async reload(): Promise<void> {
     const [positions, orders] = await Promise.all([this.session.call((client) => client.positions()), this.session.call((client) => client.orders({ limit: 200 }))]);
     const atMs = Date.now();
-    this.store.dispatch({ kind: 'positions', response: positions, atMs });
+    // orders first: their update times start the market clock, so the P&L gets a point on the equity curve at once
     this.store.dispatch({ kind: 'orders', orders: orders.items });
+    this.store.dispatch({ kind: 'positions', response: positions, atMs });
     void this.loadFills().catch(() => undefined);
     void this.loadAlerts().catch(() => undefined);
   }

@@ -161,3 +161,49 @@ describe('order lifecycle and strategy books', () => {
     expect(store.getState().fillsComplete).toBe(false);
   });
 });
+
+describe('equity curve on the market clock', () => {
+  const summary = (equityPaise: number) => ({ cashPaise: equityPaise, marketValuePaise: 0, equityPaise, realisedPaise: 0, unrealisedPaise: 0, chargesPaise: 0, netPnlPaise: 0, grossExposurePaise: 0, netExposurePaise: 0 });
+  /** 2026-12-03 10:00:00 IST, while the browser's clock says something else entirely. */
+  const MARKET_MS = Date.UTC(2026, 11, 3, 4, 30);
+  const BROWSER_MS = Date.UTC(2026, 11, 3, 8, 0);
+
+  it('stamps equity points with the market time the server sent, never the browser clock', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => BROWSER_MS);
+    // before any market time has arrived there is no point to place
+    store.ingest({ seq: 1, topic: 'pnl', key: 'paper', atMs: BROWSER_MS, data: { portfolioId: 'paper', summary: summary(100) } });
+    store.dispatch({ kind: 'equity', portfolioId: 'paper', equityPaise: 100 });
+    frames.runFrame();
+    expect(store.getState().marketTimeMs).toBeUndefined();
+    expect(store.getState().equity.get('paper') ?? []).toEqual([]);
+
+    store.ingest(quote(2, 'INFY', 150_000, MARKET_MS));
+    store.dispatch({ kind: 'equity', portfolioId: 'paper', equityPaise: 101 });
+    frames.runFrame();
+    // the market runs 30x: a second of the browser's clock later, half a minute of market time has passed
+    store.ingest(quote(3, 'INFY', 150_005, MARKET_MS + 30_000));
+    store.ingest({ seq: 4, topic: 'pnl', key: 'paper', atMs: BROWSER_MS + 1_000, data: { portfolioId: 'paper', summary: summary(102) } });
+    frames.runFrame();
+    expect(store.getState().marketTimeMs).toBe(MARKET_MS + 30_000);
+    expect(store.getState().equity.get('paper')).toEqual([
+      { timeSec: MARKET_MS / 1000, equityPaise: 101 },
+      { timeSec: MARKET_MS / 1000 + 30, equityPaise: 102 },
+    ]);
+  });
+
+  it('moves the market clock forward only, with quotes, orders and fills', () => {
+    const frames = manualFrames();
+    const store = new LiveStore(frames.schedule, () => BROWSER_MS);
+    store.ingest(quote(1, 'INFY', 1, MARKET_MS));
+    store.ingest(quote(2, 'TCS', 1, MARKET_MS - 5_000)); // a late quote does not turn the clock back
+    frames.runFrame();
+    expect(store.getState().marketTimeMs).toBe(MARKET_MS);
+    store.dispatch({ kind: 'fills', complete: true, fills: [{ fillId: 'F9', strategyId: 's', symbol: 'INFY', side: 'BUY', quantity: 1, pricePaise: 1, chargesPaise: 0, atMs: MARKET_MS + 2_000 }] });
+    frames.runFrame();
+    expect(store.getState().marketTimeMs).toBe(MARKET_MS + 2_000);
+    store.dispatch({ kind: 'equity', portfolioId: 'paper', equityPaise: 7 });
+    frames.runFrame();
+    expect(store.getState().equity.get('paper')).toEqual([{ timeSec: MARKET_MS / 1000 + 2, equityPaise: 7 }]);
+  });
+});

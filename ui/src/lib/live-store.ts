@@ -123,6 +123,7 @@ export interface ConnectionState {
 }
 
 export interface EquityPoint {
+  /** Market time (the exchange's clock, as the server's events carry it), epoch seconds. */
   readonly timeSec: number;
   readonly equityPaise: number;
 }
@@ -134,7 +135,14 @@ export interface LiveState {
   readonly orderSteps: ReadonlyMap<string, readonly OrderStep[]>;
   readonly positions: ReadonlyMap<string, LivePosition>;
   readonly pnl: ReadonlyMap<string, { readonly summary: PortfolioSummary; readonly atMs: number }>;
-  /** Equity per portfolio over time (sampled from P&L updates, one point per second). */
+  /**
+   * The market clock: the latest exchange time the server's events carried (quotes'
+   * `exchangeTimeMs`, orders' `updatedAtMs`, fills' `atMs`); undefined until the first one.
+   * Never the browser's clock: the market may run faster (replay, `TROUPE_MARKET_SPEED`) or be
+   * in another session than the wall clock.
+   */
+  readonly marketTimeMs: number | undefined;
+  /** Equity per portfolio over market time (from P&L updates and the desk's sampler, one point per market second). */
   readonly equity: ReadonlyMap<string, readonly EquityPoint[]>;
   /** Newest first. */
   readonly alerts: readonly RiskAlertView[];
@@ -158,7 +166,8 @@ export type LiveAction =
   | { readonly kind: 'alerts'; readonly alerts: readonly Omit<RiskAlertView, 'id'>[] }
   | { readonly kind: 'fills'; readonly fills: readonly FillView[]; readonly complete: boolean }
   | { readonly kind: 'pnl'; readonly portfolioId: string; readonly summary: PortfolioSummary; readonly atMs: number }
-  | { readonly kind: 'equity'; readonly portfolioId: string; readonly equityPaise: number; readonly atMs: number }
+  /** The desk's live equity (positions marked to the quotes), stamped with the market clock when applied. */
+  | { readonly kind: 'equity'; readonly portfolioId: string; readonly equityPaise: number }
   | { readonly kind: 'snapshot'; readonly data: Readonly<Record<string, unknown>>; readonly atMs: number };
 
 export const HISTORY_POINTS = 60;
@@ -178,6 +187,7 @@ export function emptyState(nowMs = 0): LiveState {
     orderSteps: new Map(),
     positions: new Map(),
     pnl: new Map(),
+    marketTimeMs: undefined,
     equity: new Map(),
     alerts: [],
     actorEvents: [],
@@ -337,6 +347,11 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
   let strategyBooks: Map<string, StrategyBook> | undefined;
   let fillsComplete = previous.fillsComplete;
   let eventsApplied = previous.eventsApplied;
+  let marketTimeMs = previous.marketTimeMs;
+  /** The market clock only moves forward (an out-of-order or late event does not turn it back). */
+  const seeMarketTime = (atMs: unknown): void => {
+    if (typeof atMs === 'number' && Number.isFinite(atMs) && atMs > 0 && (marketTimeMs === undefined || atMs > marketTimeMs)) marketTimeMs = atMs;
+  };
 
   /** Alerts of this batch; merged once at the end (a burst of refusals costs one sort, not one copy each). */
   const newAlerts: RiskAlertView[] = [];
@@ -351,6 +366,7 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
   };
 
   const setOrder = (order: Order, step?: OrderStep): void => {
+    seeMarketTime(order.updatedAtMs);
     orders ??= new Map(previous.orders);
     const known = orders.get(order.clientOrderId);
     if (!known || !isBehind(order, known)) orders.set(order.clientOrderId, order);
@@ -364,10 +380,12 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
     positions ??= new Map(previous.positions);
     positions.set(positionKey(position.portfolioId, position.symbol, position.product), position);
   };
-  const addEquity = (portfolioId: string, equityPaise: number, atMs: number): void => {
+  /** A point of the equity curve at the market clock's time; none before the clock has started. */
+  const addEquity = (portfolioId: string, equityPaise: number): void => {
+    if (marketTimeMs === undefined) return;
     equity ??= new Map(previous.equity);
     const points = equity.get(portfolioId) ?? [];
-    const timeSec = Math.floor(atMs / 1000);
+    const timeSec = Math.floor(marketTimeMs / 1000);
     const last = points[points.length - 1];
     if (last && last.timeSec >= timeSec) equity.set(portfolioId, [...points.slice(0, -1), { timeSec: last.timeSec, equityPaise }]);
     else equity.set(portfolioId, [...points, { timeSec, equityPaise }].slice(-MAX_EQUITY_POINTS));
@@ -375,7 +393,7 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
   const setPnl = (portfolioId: string, summary: PortfolioSummary, atMs: number): void => {
     pnl ??= new Map(previous.pnl);
     pnl.set(portfolioId, { summary, atMs });
-    addEquity(portfolioId, summary.equityPaise, atMs);
+    addEquity(portfolioId, summary.equityPaise);
   };
 
   for (const action of actions) {
@@ -405,14 +423,17 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
         for (const alert of action.alerts) addAlert(alert);
         break;
       case 'fills':
-        for (const fill of action.fills) bookFill(fill);
+        for (const fill of action.fills) {
+          seeMarketTime(fill.atMs);
+          bookFill(fill);
+        }
         if (!action.complete) fillsComplete = false;
         break;
       case 'pnl':
         setPnl(action.portfolioId, action.summary, action.atMs);
         break;
       case 'equity':
-        addEquity(action.portfolioId, action.equityPaise, action.atMs);
+        addEquity(action.portfolioId, action.equityPaise);
         break;
       case 'snapshot': {
         const data = action.data;
@@ -436,12 +457,14 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
         if (!isRecord(data)) break;
         if (event.topic.startsWith('quotes:')) {
           quotes ??= new Map(previous.quotes);
+          seeMarketTime(data.exchangeTimeMs);
           applyQuote(quotes, data, nowMs);
         } else if (event.topic === 'orders') {
           const order = data.order as Order | undefined;
           if (!order) break;
           const fill = isRecord(data.fill) ? data.fill : undefined;
           const fillAtMs = fill && typeof fill.atMs === 'number' ? fill.atMs : undefined;
+          seeMarketTime(fillAtMs);
           if (fill && typeof fill.fillId === 'string') {
             bookFill({
               fillId: fill.fillId,
@@ -505,6 +528,7 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
     orderSteps: orderSteps ?? previous.orderSteps,
     positions: positions ?? previous.positions,
     pnl: pnl ?? previous.pnl,
+    marketTimeMs,
     equity: equity ?? previous.equity,
     alerts: newAlerts.length > 0 ? mergeAlerts(previous.alerts, newAlerts) : previous.alerts,
     actorEvents: actorEvents ? actorEvents.slice(0, MAX_ACTOR_EVENTS) : previous.actorEvents,

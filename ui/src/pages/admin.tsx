@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { roleAtLeast, type ApiKey, type AuditEntry, type Page, type Role, type User } from '../lib/api.js';
 import { humanise } from '../lib/errors.js';
-import { dateTime } from '../lib/format.js';
-import { useDesk, useRemote } from '../lib/hooks.js';
+import { ago, dateTime } from '../lib/format.js';
+import { useDesk, useNow, useRemote } from '../lib/hooks.js';
 
 const ROLES: readonly Role[] = ['viewer', 'trader', 'admin'];
 
@@ -174,7 +174,11 @@ function ApiKeys() {
   );
 }
 
+/** How often the newest page of the audit log is fetched again (the stream does not carry the audit log). */
+const AUDIT_REFRESH_MS = 3_000;
+
 function Audit() {
+  const now = useNow();
   const [action, setAction] = useState('');
   const [actor, setActor] = useState('');
   const [applied, setApplied] = useState({ action: '', actor: '' });
@@ -189,10 +193,21 @@ function Audit() {
       return session.request<Page<AuditEntry>>('GET', `/api/v1/audit?${query.toString()}`);
     },
     [applied, cursor],
+    // the newest page refreshes by itself; an older page (a cursor) does not change
+    cursor === undefined ? AUDIT_REFRESH_MS : undefined,
   );
   return (
-    <section className="panel" aria-label="Audit log">
-      <h2>Audit log</h2>
+    <section className="panel" aria-label="Audit log" data-testid="audit" data-loaded-at={audit.loadedAtMs ?? ''}>
+      <div className="panel-head">
+        <h2>Audit log</h2>
+        <span className="small muted" data-testid="audit-refresh">
+          {cursor === undefined ? `newest first · refreshes every ${AUDIT_REFRESH_MS / 1000} s` : 'an older page · not refreshed'}
+          {audit.loadedAtMs === undefined ? '' : ` · updated ${ago(audit.loadedAtMs, now)}`}{' '}
+          <button type="button" onClick={audit.reload}>
+            Refresh
+          </button>
+        </span>
+      </div>
       <form
         className="filters"
         onSubmit={(event) => {

@@ -1,5 +1,5 @@
-import { memo, useMemo, useState } from 'react';
-import { CandleChart } from '../components/charts.js';
+import { memo, useMemo, useRef, useState } from 'react';
+import { CandleChart, type SignalMarker } from '../components/charts.js';
 import { useStale } from '../components/connection-indicator.js';
 import { Sparkline } from '../components/sparkline.js';
 import type { Fill, Instrument, Order, Page } from '../lib/api.js';
@@ -28,7 +28,18 @@ export function MarketPage({ symbol: selected, onSelect }: { readonly symbol: st
             </label>
             <span className="muted small">{quotes.size} symbols streaming · click a row for its chart</span>
           </div>
-          <table className="grid selectable" data-testid="quotes-table">
+          <table className="grid selectable quotes" data-testid="quotes-table">
+            <colgroup>
+              <col className="quotes-symbol" />
+              <col className="quotes-price" />
+              <col className="quotes-price" />
+              <col className="quotes-percent" />
+              <col className="quotes-price" />
+              <col className="quotes-price" />
+              <col className="quotes-volume" />
+              <col className="quotes-trend" />
+              <col />
+            </colgroup>
             <thead>
               <tr>
                 <th>Symbol</th>
@@ -66,7 +77,12 @@ interface QuoteRowProps {
   readonly onSelect: (symbol: string) => void;
 }
 
-/** One row; memoised so a frame re-renders only the symbols whose quote changed. */
+/**
+ * One row; memoised so a frame re-renders only the symbols whose quote changed. What a quote
+ * changes (text and classes) sits in a `.cell` box of fixed size with size and layout
+ * containment (styles.css): a new price lays out that box only, not the 50-row table around
+ * it. Nothing a quote changes is on the `td`s or the `tr` (a class there relays out the table).
+ */
 const QuoteRow = memo(function QuoteRow({ instrument, quote, selected, stale, staleLabel, onSelect }: QuoteRowProps) {
   const last = quote?.ltpPaise ?? instrument.lastPricePaise;
   const reference = instrument.referencePricePaise;
@@ -78,23 +94,47 @@ const QuoteRow = memo(function QuoteRow({ instrument, quote, selected, stale, st
           {instrument.symbol}
         </button>
       </th>
-      <td className={`num${stale ? ' stale-value' : ''}`} data-testid="ltp">
-        {rupees(last)}
+      <td className="num" data-testid="ltp">
+        <div className={`cell${stale ? ' stale-value' : ''}`}>{rupees(last)}</div>
       </td>
-      <td className={`num ${tone(change)}`}>{signedRupees(change)}</td>
-      <td className={`num ${tone(change)}`}>{last === null ? '—' : percentFromBasisPoints(changeBasisPoints(last, reference))}</td>
-      <td className="num">{rupees(quote?.bidPaise)}</td>
-      <td className="num">{rupees(quote?.askPaise)}</td>
-      <td className="num">{quantity(quote?.volume)}</td>
+      <td className="num">
+        <div className={`cell ${tone(change)}`}>{signedRupees(change)}</div>
+      </td>
+      <td className="num">
+        <div className={`cell ${tone(change)}`}>{last === null ? '—' : percentFromBasisPoints(changeBasisPoints(last, reference))}</div>
+      </td>
+      <td className="num">
+        <div className="cell">{rupees(quote?.bidPaise)}</div>
+      </td>
+      <td className="num">
+        <div className="cell">{rupees(quote?.askPaise)}</div>
+      </td>
+      <td className="num">
+        <div className="cell">{quantity(quote?.volume)}</div>
+      </td>
       <td>
-        <Sparkline points={quote?.history ?? []} />
+        <div className="cell">
+          <Sparkline points={quote?.history ?? []} />
+        </div>
       </td>
-      <td className="small muted">{stale ? <span className="stale-tag">{staleLabel}</span> : 'live'}</td>
+      <td className="small muted">
+        <div className="cell">{stale ? <span className="stale-tag">{staleLabel}</span> : 'live'}</div>
+      </td>
     </tr>
   );
 });
 
 const EMPTY_ORDERS: readonly Order[] = [];
+
+const signalKey = (signal: SignalMarker): string => `${signal.atMs}|${signal.side}|${signal.quantity}|${signal.strategyId}`;
+
+/** The previous array while the new one has the same items (by `key`), so what depends on it does not run again. */
+function useSameContent<T>(items: readonly T[], key: (item: T) => string): readonly T[] {
+  const kept = useRef<{ items: readonly T[]; key: string } | null>(null);
+  const joined = items.map(key).join(';');
+  if (kept.current?.key !== joined) kept.current = { items, key: joined };
+  return kept.current.items;
+}
 
 function SymbolChart({ symbol }: { readonly symbol: string }) {
   const { desk } = useDesk();
@@ -110,9 +150,13 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
     return [...byId.values()];
   }, [history.data, liveOrders, symbol]);
   const strategies = useMemo(() => [...new Set([...orders.map((order) => order.strategyId), ...(trades.data?.items ?? []).map((fill) => fill.strategyId)])].sort(), [orders, trades.data]);
-  const signals = useMemo(
-    () => orders.filter((order) => order.strategyId !== 'manual' && (strategy === '' || order.strategyId === strategy)).map((order) => ({ atMs: order.createdAtMs, side: order.side, quantity: order.quantity, strategyId: order.strategyId })),
-    [orders, strategy],
+  // every order update anywhere gives a new order map; the signals keep their identity while what they mark is the same
+  const signals = useSameContent(
+    useMemo(
+      () => orders.filter((order) => order.strategyId !== 'manual' && (strategy === '' || order.strategyId === strategy)).map((order) => ({ atMs: order.createdAtMs, side: order.side, quantity: order.quantity, strategyId: order.strategyId })),
+      [orders, strategy],
+    ),
+    signalKey,
   );
   const fills = useMemo(
     () => (trades.data?.items ?? []).filter((fill) => strategy === '' || fill.strategyId === strategy).map((fill) => ({ atMs: fill.atMs, side: fill.side, quantity: fill.quantity, pricePaise: fill.pricePaise })),
@@ -121,7 +165,7 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
   const instrument = desk.instruments.find((candidate) => candidate.symbol === symbol);
   const last = quote?.ltpPaise ?? instrument?.lastPricePaise ?? null;
   return (
-    <section className="panel" aria-label={`${symbol} chart`}>
+    <section className="panel market-chart" aria-label={`${symbol} chart`}>
       <div className="panel-head">
         <h2>
           {symbol} <span className="muted small">{instrument?.name}</span>
