@@ -400,10 +400,12 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     persistence: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: 'not configured' }),
     stop(reason) {
       stopping ??= (async () => {
+        // the API first, while the tree still runs: no order is accepted once it drains, and a
+        // manual order waiting for its journal entry completes first (as in paper mode)
+        await gateway.close();
         await trading.stop(reason);
         await checkpointer.stop();
         await leases?.release();
-        await gateway.close();
         await stores.close();
         log.info('stopped cleanly');
       })();
