@@ -13,7 +13,7 @@ import { PostgresAuditStore } from './persistence/audit-store.js';
 import { PostgresAuthStore } from './persistence/auth-store.js';
 import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
 import { withStoredStrategies } from './gateway/strategy-restore.js';
-import { loadSecretKey, SecretBox } from './gateway/auth/secret-box.js';
+import { openSecretBox } from './config/secret-box.js';
 import { connectRedis } from './persistence/redis/redis-key-value.js';
 import { OrderJournal } from './persistence/journal-orders.js';
 import { recoverFromJournal, scheduleCheckpoints, SqlCheckpointStore } from './persistence/recovery.js';
@@ -175,7 +175,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),
     stateStore: gatewayState,
-    secretBox: new SecretBox(loadSecretKey(config.gateway.secretKey, config.dataDir).key),
+    secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
     runtime,

@@ -71,7 +71,7 @@ export interface KiteConfig {
   readonly pollEveryMs: number;
   /**
    * `TROUPE_SECRET_KEY`: 32-byte key (64 hex chars or base64) encrypting the stored Kite session
-   * (AES-256-GCM). Absent: a key file generated once (0600) in `<TROUPE_DATA_DIR>/kite/`.
+   * (AES-256-GCM, `src/config/secret-box.ts`). Absent: the key file `<TROUPE_DATA_DIR>/secret.key`.
    */
   readonly secretKey: string | undefined;
   /** `KITE_LOGIN_PORT`: loopback port of `troupe kite login`'s redirect receiver (default 5077; the app's redirect URL). */
@@ -127,7 +127,8 @@ export interface GatewayConfig {
   readonly wsHeartbeatMs: number;
   /**
    * `TROUPE_SECRET_KEY` (32 bytes: 64 hex characters or base64): encrypts TOTP secrets at rest
-   * (AES-256-GCM). Absent: a key file generated once (0600) at `<TROUPE_DATA_DIR>/gateway/secret.key`.
+   * (AES-256-GCM, `src/config/secret-box.ts`). Absent: a key file generated once (0600) at
+   * `<TROUPE_DATA_DIR>/secret.key`, shared with the Kite session store.
    */
   readonly secretKey?: string | undefined;
 }
