@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { login, startHarness, type Harness } from './harness.js';
 
@@ -8,6 +9,9 @@ const built = mkdtempSync(join(tmpdir(), 'troupe-ui-dist-'));
 mkdirSync(join(built, 'assets'));
 writeFileSync(join(built, 'index.html'), '<!doctype html><title>Troupe desk</title><div id="root"></div><script type="module" src="/assets/app.js"></script>');
 writeFileSync(join(built, 'assets', 'app.js'), 'console.log("desk");');
+// what the build writes beside each asset (ui/scripts/build-ui.ts): served instead when accepted
+writeFileSync(join(built, 'assets', 'app.js.br'), brotliCompressSync('console.log("desk");'));
+writeFileSync(join(built, 'assets', 'app.js.gz'), gzipSync('console.log("desk");'));
 const missing = join(built, 'not-built');
 
 let harness: Harness | undefined;
@@ -28,6 +32,13 @@ describe('the dashboard at /', () => {
     const asset = await app.inject({ url: '/assets/app.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect(asset.body).toBe('console.log("desk");');
+    // hashed assets are cached for good, the page revalidates; pre-compressed bodies as accepted
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(root.headers['cache-control']).toBe('no-cache');
+    const brotli = await app.inject({ url: '/assets/app.js', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(brotli.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(brotli.rawPayload).toString()).toBe('console.log("desk");');
     for (const route of ['/orders', '/strategies/ema', '/admin?tab=keys']) {
       const page = await app.inject({ url: route });
       expect(page.statusCode, route).toBe(200);

@@ -41,7 +41,20 @@ export async function uiRoutes(app: GatewayInstance, uiDir: string): Promise<((r
     app.get('/', { config: { access: 'public', rateLimit: false }, schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').send(NO_DASHBOARD_PAGE));
     return undefined;
   }
-  await app.register(fastifyStatic, { root: uiDir, prefix: '/', index: ['index.html'], wildcard: true, decorateReply: true });
+  await app.register(fastifyStatic, {
+    root: uiDir,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: true,
+    decorateReply: true,
+    // the build writes .br/.gz beside each asset (ui/scripts/build-ui.ts): served as the client accepts
+    preCompressed: true,
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      // Vite's assets carry a content hash in their names: cache them for good; the rest revalidates
+      void reply.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
   return (request, reply) => {
     if (!isDashboardRoute(request)) return false;
     void reply.header('cache-control', 'no-cache').sendFile('index.html', uiDir);
