@@ -305,6 +305,21 @@ describe('dashboard in Chromium against a running Troupe', () => {
       const desk = browser.__troupe!.desk;
       const store = desk.store;
       const symbols = desk.instruments.map((instrument) => instrument.symbol);
+      // the floor first: frame intervals of the same page for 1 s without the burst (live data only)
+      const idle: number[] = [];
+      await new Promise<void>((done) => {
+        let previous = performance.now();
+        const until = previous + 1_000;
+        const step = (time: number): void => {
+          idle.push(time - previous);
+          previous = time;
+          if (time < until) requestAnimationFrame(step);
+          else done();
+        };
+        requestAnimationFrame(step);
+      });
+      idle.shift();
+      idle.sort((a, b) => a - b);
       const deltas: number[] = [];
       let last = performance.now();
       let measuring = true;
@@ -352,12 +367,16 @@ describe('dashboard in Chromium against a running Troupe', () => {
         p99: pick(0.99),
         max: frames[frames.length - 1] ?? 0,
         over50: frames.filter((delta) => delta > 50).length,
+        idleFrames: idle.length,
+        idleP50: idle[Math.floor(idle.length / 2)] ?? 0,
+        idleP95: idle[Math.min(idle.length - 1, Math.floor(0.95 * idle.length))] ?? 0,
       };
     });
     console.log(
       `frame times under ${result.sent} quote updates in 3 s (50 symbols, Market watch page): ${result.frames} frames, ` +
         `p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms, ` +
-        `${result.over50} frames over 50 ms; ${result.flushes} store flushes for ${result.applied} events`,
+        `${result.over50} frames over 50 ms; ${result.flushes} store flushes for ${result.applied} events; ` +
+        `without the burst: ${result.idleFrames} frames in 1 s, p50 ${result.idleP50.toFixed(1)} ms, p95 ${result.idleP95.toFixed(1)} ms`,
     );
     await shot('10-market-after-burst');
     expect(result.sent).toBe(3_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addToCandles, HISTORY_POINTS, LiveStore, type LiveEvent } from './live-store.js';
+import { addToCandles, HISTORY_POINTS, HISTORY_SAMPLE_MS, LiveStore, type LiveEvent } from './live-store.js';
 
 /** A scheduler the test drives: frames run when the test says so. */
 function manualFrames() {
@@ -45,7 +45,8 @@ describe('LiveStore (rAF batching)', () => {
     expect(state.eventsApplied).toBe(1_000);
     expect(state.flushes).toBe(1);
     expect(state.connection.lastSeq).toBe(1_000);
-    expect(state.quotes.get('S1')?.history.length).toBe(Math.min(20, HISTORY_POINTS)); // 1,000 updates over 50 symbols: 20 each
+    // the sparkline is sampled, not fed every quote: a burst within one sampling period is one point
+    expect(state.quotes.get('S1')?.history).toEqual([10_001]);
   });
 
   it('keeps untouched parts of the state identical, so their readers do not render', () => {
@@ -61,9 +62,34 @@ describe('LiveStore (rAF batching)', () => {
     expect(store.getState().orders).toBe(orders);
   });
 
+  it('samples the sparkline history every HISTORY_SAMPLE_MS, keeping its identity in between', () => {
+    const frames = manualFrames();
+    let nowMs = 0;
+    const store = new LiveStore(frames.schedule, () => nowMs);
+    store.ingest(quote(1, 'TCS', 1));
+    frames.runFrame();
+    const first = store.getState().quotes.get('TCS')!.history;
+    nowMs = HISTORY_SAMPLE_MS - 1;
+    store.ingest(quote(2, 'TCS', 2));
+    frames.runFrame();
+    expect(store.getState().quotes.get('TCS')!.ltpPaise).toBe(2); // the price moves at once
+    expect(store.getState().quotes.get('TCS')!.history).toBe(first); // the sparkline waits for its sample
+    nowMs = HISTORY_SAMPLE_MS;
+    store.ingest(quote(3, 'TCS', 3));
+    frames.runFrame();
+    expect(store.getState().quotes.get('TCS')!.history).toEqual([1, 3]);
+    for (let i = 0; i < HISTORY_POINTS + 5; i += 1) {
+      nowMs += HISTORY_SAMPLE_MS;
+      store.ingest(quote(10 + i, 'TCS', 100 + i));
+      frames.runFrame();
+    }
+    expect(store.getState().quotes.get('TCS')!.history).toHaveLength(HISTORY_POINTS);
+  });
+
   it('requests no frame when idle and a new one for the next burst', () => {
     const frames = manualFrames();
-    const store = new LiveStore(frames.schedule);
+    let nowMs = 0;
+    const store = new LiveStore(frames.schedule, () => (nowMs += HISTORY_SAMPLE_MS));
     frames.runFrame();
     expect(frames.waiting).toBe(0);
     store.ingest(quote(1, 'TCS', 1));
@@ -72,7 +98,8 @@ describe('LiveStore (rAF batching)', () => {
     store.ingest(quote(3, 'TCS', 3));
     expect(frames.waiting).toBe(1);
     frames.runFrame();
-    expect(store.getState().quotes.get('TCS')?.history).toEqual([1, 2, 3]);
+    // one sparkline point per frame here (the clock moves a sampling period per frame): 1 and 2 came in one
+    expect(store.getState().quotes.get('TCS')?.history).toEqual([1, 3]);
   });
 
   it('tracks orders with their lifecycle and the connection state', () => {
@@ -106,7 +133,7 @@ describe('portfolio totals', () => {
   it('marks positions to the live quotes in exact paise and derives equity from the net P&L', async () => {
     const { portfolioTotals, markPosition } = await import('./positions.js');
     const position = { portfolioId: 'paper', symbol: 'INFY', product: 'MIS', netQuantity: 7, costPaise: 1_050_030, realisedPaise: 500, chargesPaise: 442, buyQuantity: 7, sellQuantity: 0, lastPricePaise: 150_000 };
-    const quote = { symbol: 'INFY', ltpPaise: 150_105, volume: 0, exchangeTimeMs: 0, receivedAtMs: 0, history: [], candles: [] };
+    const quote = { symbol: 'INFY', ltpPaise: 150_105, volume: 0, exchangeTimeMs: 0, receivedAtMs: 0, history: [], historyAtMs: 0, candles: [] };
     expect(markPosition(position, quote)).toMatchObject({ marketValuePaise: 1_050_735, unrealisedPaise: 705, averagePricePaise: 150_004 });
     const summary = { cashPaise: 9_000_000, marketValuePaise: 0, equityPaise: 10_000_058, realisedPaise: 500, unrealisedPaise: 0, chargesPaise: 442, netPnlPaise: 58, grossExposurePaise: 0, netExposurePaise: 0 };
     const [total] = portfolioTotals({ positions: new Map([['paper:INFY:MIS', position]]), quotes: new Map([['INFY', quote]]), pnl: new Map([['paper', { summary, atMs: 0 }]]) });

@@ -37,8 +37,14 @@ export interface LiveQuote {
   readonly exchangeTimeMs: number;
   /** Wall clock when the desk got it. */
   readonly receivedAtMs: number;
-  /** The last {@link HISTORY_POINTS} prices, oldest first (sparkline). */
+  /**
+   * The price sampled every {@link HISTORY_SAMPLE_MS} (at most), the last {@link HISTORY_POINTS}
+   * of them, oldest first (sparkline). Between samples it keeps its identity, so a row's
+   * sparkline redraws at most that often however fast the quotes come.
+   */
   readonly history: readonly number[];
+  /** Wall clock of the last point of `history`. */
+  readonly historyAtMs: number;
   /** One-minute candles built from the quotes (market time), oldest first. */
   readonly candles: readonly Candle[];
 }
@@ -171,6 +177,8 @@ export type LiveAction =
   | { readonly kind: 'snapshot'; readonly data: Readonly<Record<string, unknown>>; readonly atMs: number };
 
 export const HISTORY_POINTS = 60;
+/** Sparkline sampling period: a burst of quotes redraws 50 sparklines 4 times a second, not every frame. */
+export const HISTORY_SAMPLE_MS = 250;
 const MAX_CANDLES = 240;
 const MAX_ALERTS = 200;
 const MAX_ACTOR_EVENTS = 100;
@@ -562,7 +570,8 @@ function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown
   const exchangeTimeMs = typeof data.exchangeTimeMs === 'number' ? data.exchangeTimeMs : nowMs;
   const volume = typeof data.volume === 'number' ? data.volume : 0;
   const known = quotes.get(symbol);
-  const history = known ? (known.history.length >= HISTORY_POINTS ? [...known.history.slice(1 - HISTORY_POINTS), ltpPaise] : [...known.history, ltpPaise]) : [ltpPaise];
+  const sample = known === undefined || nowMs - known.historyAtMs >= HISTORY_SAMPLE_MS;
+  const history = !sample ? known.history : known ? (known.history.length >= HISTORY_POINTS ? [...known.history.slice(1 - HISTORY_POINTS), ltpPaise] : [...known.history, ltpPaise]) : [ltpPaise];
   quotes.set(symbol, {
     symbol,
     ltpPaise,
@@ -572,6 +581,7 @@ function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown
     exchangeTimeMs,
     receivedAtMs: nowMs,
     history,
+    historyAtMs: sample ? nowMs : known.historyAtMs,
     candles: addToCandles(known?.candles ?? [], exchangeTimeMs, ltpPaise, volume, known?.volume),
   });
 }
