@@ -1,25 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/persistence/database.js';
 import { loadMigrations, migrate, migrationFrom, MigrationChecksumError, SchemaTooNewError } from '../../src/persistence/migrate.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
 const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'gateway_sequences', 'journal', 'journal_checkpoints', 'lease_fences', 'orders', 'positions', 'refresh_tokens', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
 
-describe.each(['postgres', 'pglite'] as const)('migrations on %s', (kind) => {
-  let service: PostgresService | undefined;
+describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
+  const database = suiteDatabase(kind);
   let db: Database;
-
-  beforeAll(async () => {
-    if (kind === 'postgres') {
-      service = await usePostgres();
-      db = new PostgresDatabase(service.url);
-    } else {
-      db = await PgliteDatabase.open('memory://');
-    }
-  });
-  afterAll(async () => {
-    await db.close();
-    await service?.stop();
+  beforeAll(() => {
+    db = database();
   });
 
   it('apply on a fresh database, in order, and record version, name and checksum', async () => {

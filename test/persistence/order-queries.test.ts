@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clientOrderIdFor, newOrder, type Order, type OrderExplanation, type OrderIntent } from '../../src/model/index.js';
-import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
+import type { Database } from '../../src/persistence/database.js';
 import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
 import { loadMigrations, migrate } from '../../src/persistence/migrate.js';
 import { findOrder, listOrders, type OrderCursor } from '../../src/persistence/order-queries.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
 const T0 = Date.UTC(2026, 4, 20, 4, 0);
 
@@ -32,21 +32,11 @@ function order(strategyId: string, sequence: number, patch: Partial<OrderIntent>
   return newOrder(intent, clientOrderIdFor(strategyId, sequence), atMs);
 }
 
-describe.each(['postgres', 'pglite'] as const)('orders with reason and explanation on %s', (kind) => {
-  let service: PostgresService | undefined;
+describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind) => {
+  const database = suiteDatabase(kind);
   let db: Database;
-
-  beforeAll(async () => {
-    if (kind === 'postgres') {
-      service = await usePostgres();
-      db = new PostgresDatabase(service.url);
-    } else {
-      db = await PgliteDatabase.open('memory://');
-    }
-  });
-  afterAll(async () => {
-    await db.close();
-    await service?.stop();
+  beforeAll(() => {
+    db = database();
   });
 
   it('migration 007 adds orders.reason (text) and orders.explanation (jsonb), filled from the journal for orders placed before it', async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tick } from '../../src/model/market.js';
-import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
+import type { Database } from '../../src/persistence/database.js';
 import { loadMigrations, migrate } from '../../src/persistence/migrate.js';
 import { ensurePartition, indexClosedTickPartitions, partitionFor } from '../../src/persistence/timeseries/partitions.js';
 import { scheduleRetention } from '../../src/persistence/timeseries/retention.js';
 import { encodeTicksBinary, TickIngestor } from '../../src/persistence/timeseries/tick-ingestor.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
 const DAY_MS = 86_400_000;
 const LIVE_DAY_MS = Date.UTC(2024, 0, 3, 4); // the "now" of these tests: 2024-01-03 09:45 IST
@@ -71,21 +71,11 @@ describe('COPY binary encoding', () => {
   });
 });
 
-describe.each(['postgres', 'pglite'] as const)('tick ingest on %s', (kind) => {
-  let service: PostgresService | undefined;
+describe.each(DATABASE_KINDS)('tick ingest on %s', (kind) => {
+  const database = suiteDatabase(kind);
   let db: Database;
-
-  beforeAll(async () => {
-    if (kind === 'postgres') {
-      service = await usePostgres();
-      db = new PostgresDatabase(service.url);
-    } else {
-      db = await PgliteDatabase.open('memory://');
-    }
-  });
-  afterAll(async () => {
-    await db.close();
-    await service?.stop();
+  beforeAll(() => {
+    db = database();
   });
 
   it('migration 006 moves the (symbol, exchange_time) index from the parent to each existing partition', async () => {

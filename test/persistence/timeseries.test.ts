@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Bar, Tick } from '../../src/model/market.js';
-import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
+import type { Database } from '../../src/persistence/database.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { readBars, rollUpHourBars, upsertBars } from '../../src/persistence/timeseries/bars.js';
 import { ensurePartition, listPartitions, parsePartitionName, partitionFor } from '../../src/persistence/timeseries/partitions.js';
 import { enforceRetention } from '../../src/persistence/timeseries/retention.js';
 import { detectTimescale } from '../../src/persistence/timeseries/timescale.js';
 import { TickIngestor } from '../../src/persistence/timeseries/tick-ingestor.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
 const DAY_MS = 86_400_000;
 const SESSION_OPEN_MS = Date.UTC(2024, 0, 2, 3, 45); // 09:15 IST
@@ -58,21 +58,12 @@ describe('partition names', () => {
   });
 });
 
-describe.each(['postgres', 'pglite'] as const)('time series on %s', (kind) => {
-  let service: PostgresService | undefined;
+describe.each(DATABASE_KINDS)('time series on %s', (kind) => {
+  const database = suiteDatabase(kind);
   let db: Database;
   beforeAll(async () => {
-    if (kind === 'postgres') {
-      service = await usePostgres();
-      db = new PostgresDatabase(service.url);
-    } else {
-      db = await PgliteDatabase.open('memory://');
-    }
+    db = database();
     await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-    await service?.stop();
   });
 
   it(`ingests ${kind === 'postgres' ? '100 000' : '20 000'} ticks exactly, partition by partition`, async () => {
