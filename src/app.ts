@@ -18,7 +18,7 @@ import { connectRedis } from './persistence/redis/redis-key-value.js';
 import { OrderJournal } from './persistence/journal-orders.js';
 import { recoverFromJournal, scheduleCheckpoints, SqlCheckpointStore } from './persistence/recovery.js';
 import { TieredSnapshotStore } from './persistence/tiered-snapshot-store.js';
-import { LeaseKeeper, openLeaseBackend } from './persistence/lease.js';
+import { acquireTradingLeases, leaseGauges, tradingLeaseNames, type LeaseKeeper } from './persistence/lease.js';
 import { MarketDataRecorder } from './persistence/timeseries/recorder.js';
 import { prepareTimeSeries } from './persistence/timeseries/timescale.js';
 import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
@@ -69,6 +69,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     market.instruments.map((instrument) => instrument.symbol),
     (strategy, reason) => log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
   );
+  const leaseNames = tradingLeaseNames(portfolio.portfolioId, strategies.map((strategy) => strategy.strategyId));
   const runtime = new Runtime({
     instruments: market.instruments,
     strategies,
@@ -82,14 +83,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     onJournalHealth: (healthy) => (journalHealthy = healthy),
   });
   try {
-    leases = await LeaseKeeper.acquire({
-      db: stores.database,
-      backend: await openLeaseBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, redisKeyPrefix: config.persistence.redisKeyPrefix }),
-      names: [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)],
-      ttlMs: config.persistence.leaseTtlMs,
-      waitMs: config.persistence.leaseWaitMs,
-      log,
-    });
+    leases = await acquireTradingLeases(stores.database, config, leaseNames, log);
   } catch (error) {
     await stores.close().catch(() => undefined);
     throw error;
@@ -157,15 +151,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
       const state = persistenceState();
       return { journal: state.journal === 'ok', ...(state.redis === 'not configured' ? {} : { redis: state.redis === 'ok' }) };
     },
-    leases: () => {
-      const status = leases?.status();
-      const tokens = new Map(status?.leases.map((lease) => [lease.name, lease.token]));
-      return [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)].map((name) => ({
-        lease: name,
-        held: tokens.has(name) && status?.state !== 'lost',
-        token: tokens.get(name) ?? 0,
-      }));
-    },
+    leases: () => leaseGauges(leases, leaseNames),
     ingest: () => recorder?.stats(),
   });
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;

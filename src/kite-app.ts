@@ -23,7 +23,7 @@ import { buildGateway, listenGateway } from './gateway/gateway.js';
 import { openSecretBox } from './config/secret-box.js';
 import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
 import { withStoredStrategies } from './gateway/strategy-restore.js';
-import { LeaseKeeper, openLeaseBackend } from './persistence/lease.js';
+import { acquireTradingLeases, leaseGauges, tradingLeaseNames, type LeaseKeeper } from './persistence/lease.js';
 import { scheduleCheckpoints, SqlCheckpointStore, type CheckpointStore } from './persistence/recovery.js';
 import { KITE_EXECUTION_STREAM } from './actors/execution/kite-execution.actor.js';
 import type { Instrument, Paise } from './model/index.js';
@@ -341,15 +341,8 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
           log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
         ),
       beforeRecovery: async (strategies) => {
-        leaseNames = [`portfolio/${portfolio.portfolioId}`, ...strategies.map((strategy) => `strategy/${strategy.strategyId}`)];
-        leases = await LeaseKeeper.acquire({
-          db: stores.database,
-          backend: await openLeaseBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, redisKeyPrefix: config.persistence.redisKeyPrefix }),
-          names: leaseNames,
-          ttlMs: config.persistence.leaseTtlMs,
-          waitMs: config.persistence.leaseWaitMs,
-          log,
-        });
+        leaseNames = tradingLeaseNames(portfolio.portfolioId, strategies.map((strategy) => strategy.strategyId));
+        leases = await acquireTradingLeases(stores.database, config, leaseNames, log);
       },
       portfolio,
       logger: log,
@@ -365,11 +358,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
   const checkpointer = scheduleCheckpoints({ db: stores.database, journal, stream: KITE_EXECUTION_STREAM, log });
   metrics.bindPersistence({
     dependencies: () => ({ journal: journalHealthy }),
-    leases: () => {
-      const status = leases?.status();
-      const tokens = new Map(status?.leases.map((lease) => [lease.name, lease.token]));
-      return leaseNames.map((name) => ({ lease: name, held: tokens.has(name) && status?.state !== 'lost', token: tokens.get(name) ?? 0 }));
-    },
+    leases: () => leaseGauges(leases, leaseNames),
     ingest: () => undefined,
   });
   const gateway = await buildGateway({

@@ -515,3 +515,34 @@ export async function openLeaseBackend(settings: { readonly redisUrl: string | u
   if (settings.databaseUrl !== undefined) return new AdvisoryLockLeaseBackend(settings.databaseUrl);
   return new KeyValueLeaseBackend(new InProcessKeyValueStore());
 }
+
+/** The leases a trading process holds: its portfolio's and each of its strategies'. */
+export function tradingLeaseNames(portfolioId: string, strategyIds: readonly string[]): string[] {
+  return [`portfolio/${portfolioId}`, ...strategyIds.map((strategyId) => `strategy/${strategyId}`)];
+}
+
+/** What a trading process's configuration says about its leases (`TroupeConfig` fits). */
+export interface TradingLeaseSettings {
+  readonly redisUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly persistence: { readonly redisKeyPrefix: string; readonly leaseTtlMs: number; readonly leaseWaitMs: number };
+}
+
+/** Takes a trading process's leases on the backend its configuration names (see {@link openLeaseBackend}). */
+export async function acquireTradingLeases(db: Queryable, settings: TradingLeaseSettings, names: readonly string[], log: Logger): Promise<LeaseKeeper> {
+  return LeaseKeeper.acquire({
+    db,
+    backend: await openLeaseBackend({ redisUrl: settings.redisUrl, databaseUrl: settings.databaseUrl, redisKeyPrefix: settings.persistence.redisKeyPrefix }),
+    names,
+    ttlMs: settings.persistence.leaseTtlMs,
+    waitMs: settings.persistence.leaseWaitMs,
+    log,
+  });
+}
+
+/** Each named lease as the metrics show it: held (and not lost), with its fencing token (0 when not held). */
+export function leaseGauges(keeper: LeaseKeeper | undefined, names: readonly string[]): { lease: string; held: boolean; token: number }[] {
+  const status = keeper?.status();
+  const tokens = new Map(status?.leases.map((lease) => [lease.name, lease.token]));
+  return names.map((name) => ({ lease: name, held: tokens.has(name) && status?.state !== 'lost', token: tokens.get(name) ?? 0 }));
+}
