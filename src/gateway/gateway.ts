@@ -17,7 +17,7 @@ import { AuthError, AuthService, type AccessClaims, type Principal } from './aut
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
-import type { SecretBox } from './auth/secret-box.js';
+import type { SecretBox } from '../config/secret-box.js';
 import type { Access, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
 import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';

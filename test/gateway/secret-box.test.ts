@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { loadSecretKey, openSecretBox, parseSecretKey, SecretBox, SecretBoxError, secretKeyFile } from '../../src/gateway/auth/secret-box.js';
+import { loadSecretKey, openSecretBox, parseSecretKey, SecretBox, SecretBoxError, secretKeyFile } from '../../src/config/secret-box.js';
 import * as unified from '../../src/config/secret-box.js';
 
 const dirs: string[] = [];

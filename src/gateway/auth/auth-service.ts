@@ -2,7 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRecord, AuthStore, Role, User } from './auth-store.js';
 import { roleAtLeast } from './auth-store.js';
 import { hashPassword, randomSecret, sha256, verifyPassword } from './passwords.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../../config/secret-box.js';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 /** Who is calling, once authenticated. */

@@ -5,7 +5,7 @@
  * `refresh_tokens`, `api_keys`; what `npm start` uses). Secrets are never stored: passwords
  * as scrypt hashes, refresh tokens and API keys as SHA-256 digests of high-entropy random
  * values. TOTP secrets are the exception (a verifier needs them): the `AuthService` hands the
- * store only sealed values (AES-256-GCM, `secret-box.ts`), so the store never sees one in clear.
+ * store only sealed values (AES-256-GCM, `src/config/secret-box.ts`), so the store never sees one in clear.
  */
 
 /** Gateway roles, from least to most privileged. */
