@@ -173,40 +173,24 @@ function settleCompanions(mainId: string, companions: readonly BacktestCompanion
   });
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Resolves once the tree is idle (every mailbox empty), like `runtime.whenIdle()`. The step's
- * work is run at once on this stack (`runPending`: the run queue in the order the event loop
- * would run it), which settles a step without waiting for event-loop turns; the event loop
- * still gets a turn every `YIELD_EVERY_MS` (timers, signals, I/O), and anything left after the
- * synchronous run (a failure being supervised) is awaited turn by turn as before.
- */
-async function whenTreeIdle(runtime: Runtime, maxTurns = 1_000_000): Promise<void> {
-  if (runtime.runPending(1_000) === 0) {
-    if (performance.now() - lastYieldMs >= YIELD_EVERY_MS) {
-      await turn();
-      lastYieldMs = performance.now();
-      if (runtime.runPending(1_000) === 0) return;
-    } else {
-      return;
-    }
-  }
-  for (let turns = 0; turns < maxTurns; turns += 1) {
-    await turn();
-    lastYieldMs = performance.now();
-    if (runtime.pendingWork() === 0) {
-      // one more turn: a handler that just ran may have told someone
-      await turn();
-      if (runtime.pendingWork() === 0) return;
-    }
-  }
-  throw new Error('the actor tree did not become idle');
-}
-
 /** How often a backtest lets the event loop run while it settles steps on its own stack. */
 const YIELD_EVERY_MS = 20;
-let lastYieldMs = 0;
+
+/**
+ * Waits for the tree to be idle after each step, like `runtime.whenIdle()`, but settles the
+ * step on this stack first (`runPending`: the run queue in the order the event loop would run
+ * it), so a step costs no event-loop turns. Every `YIELD_EVERY_MS`, or when work is left after
+ * the synchronous run (a failure being supervised), it waits with `runtime.whenIdle()`, which
+ * gives the event loop its turns (timers, signals, I/O).
+ */
+function treeIdleWaiter(runtime: Runtime): () => Promise<void> {
+  let lastYieldMs = performance.now();
+  return async () => {
+    if (runtime.runPending(1_000) === 0 && performance.now() - lastYieldMs < YIELD_EVERY_MS) return;
+    await runtime.whenIdle();
+    lastYieldMs = performance.now();
+  };
+}
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const select = {
@@ -280,7 +264,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   };
   await new Promise<void>((resolve, reject) => {
     const subscription = marketDataPipeline({
-      source$: steppedReplay$(data, { ready: () => whenTreeIdle(runtime), onStep }),
+      source$: steppedReplay$(data, { ready: treeIdleWaiter(runtime), onStep }),
       instruments: data.instruments,
       onRejected: () => undefined, // replayed ticks come from validated bars
       onTicks: (symbol, ticks) => runtime.offerTicks(symbol, ticks),
