@@ -5,37 +5,25 @@ process.env.TZ = 'Asia/Kolkata';
  * too — single-writer leases with fencing tokens on every journal write (a second process is
  * refused), the journal watermark, and strategies made through the API restored at start.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startTroupeKite } from '../../src/kite-app.js';
-import { PostgresDatabase } from '../../src/persistence/database.js';
 import { LeaseHeldError } from '../../src/persistence/lease.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, login as simLogin, startSimulator } from '../sim/support.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { suiteTroupeStore } from '../support/databases.js';
 
-let pg: PostgresService;
-let database: PostgresDatabase;
-let dataDir: string;
+const store = suiteTroupeStore('troupe-kite-parity-');
 let sim: KiteSimulator;
 let accessToken: string;
 beforeAll(async () => {
-  pg = await usePostgres();
-  database = new PostgresDatabase(pg.url);
-  dataDir = mkdtempSync(join(tmpdir(), 'troupe-kite-parity-'));
   sim = await startSimulator({ heartbeatIntervalMs: 50, ticksPerSecond: 200, rateLimits: {} });
   accessToken = (await simLogin(sim)).accessToken;
 }, 60_000);
 afterAll(async () => {
   await sim?.close();
-  await database?.close();
-  await pg?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 let running: Running | undefined;
@@ -50,8 +38,8 @@ const config = () =>
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: pg.url,
-    TROUPE_DATA_DIR: dataDir,
+    DATABASE_URL: store().url,
+    TROUPE_DATA_DIR: store().dataDir,
     TROUPE_BROKER: 'kite',
     TROUPE_SYMBOLS: '3',
     TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
@@ -80,7 +68,7 @@ async function login(app: Running['gateway']): Promise<{ authorization: string }
 }
 
 const fences = async (): Promise<Map<string, number>> =>
-  new Map((await database.query<{ name: string; token: string }>('SELECT name, token::text AS token FROM lease_fences')).map((row) => [row.name, Number(row.token)]));
+  new Map((await store().database.query<{ name: string; token: string }>('SELECT name, token::text AS token FROM lease_fences')).map((row) => [row.name, Number(row.token)]));
 
 describe('Kite mode does what paper mode does around the tree', () => {
   it('takes the portfolio and strategy leases before recovery, fences every journal write, refuses a second process, moves the journal watermark', async () => {
@@ -98,7 +86,7 @@ describe('Kite mode does what paper mode does around the tree', () => {
     const order = await first.gateway.inject({ method: 'POST', url: '/api/v1/orders', headers, payload: { symbol, side: 'BUY', quantity: 1 } });
     expect(order.statusCode, order.body).toBe(201);
     await eventually(async () => {
-      const rows = await database.query<{ fence: string | null }>("SELECT fence::text AS fence FROM journal WHERE stream = 'execution/kite'");
+      const rows = await store().database.query<{ fence: string | null }>("SELECT fence::text AS fence FROM journal WHERE stream = 'execution/kite'");
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((row) => row.fence !== null && Number(row.fence) === leased.get('portfolio/kite'))).toBe(true);
     }, 10_000);
@@ -107,8 +95,8 @@ describe('Kite mode does what paper mode does around the tree', () => {
 
     // stop moved the watermark of the Kite execution stream (never past a fill the portfolio's
     // durable snapshot lacks, so it may stay a little behind the end) and released the leases
-    const [mark] = await database.query<{ sequence: string }>("SELECT sequence::text AS sequence FROM journal_checkpoints WHERE stream = 'execution/kite'");
-    const [last] = await database.query<{ sequence: string }>("SELECT max(sequence)::text AS sequence FROM journal WHERE stream = 'execution/kite'");
+    const [mark] = await store().database.query<{ sequence: string }>("SELECT sequence::text AS sequence FROM journal_checkpoints WHERE stream = 'execution/kite'");
+    const [last] = await store().database.query<{ sequence: string }>("SELECT max(sequence)::text AS sequence FROM journal WHERE stream = 'execution/kite'");
     expect(mark?.sequence).toBeDefined();
     expect(Number(mark!.sequence)).toBeGreaterThan(0);
     expect(Number(mark!.sequence)).toBeLessThanOrEqual(Number(last!.sequence));

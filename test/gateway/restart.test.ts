@@ -1,31 +1,16 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { base32Decode, totp } from '../../src/gateway/auth/totp.js';
-import { secretKeyFile } from '../../src/gateway/auth/secret-box.js';
+import { secretKeyFile } from '../../src/config/secret-box.js';
 import { clientOrderIdFor } from '../../src/model/index.js';
-import { PostgresDatabase } from '../../src/persistence/database.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { suiteTroupeStore } from '../support/databases.js';
 
 /** `npm start` in process (startTroupe) on real PostgreSQL, stopped and started again on the same database. */
-let pg: PostgresService;
-let database: PostgresDatabase;
-let dataDir: string;
-beforeAll(async () => {
-  pg = await usePostgres();
-  database = new PostgresDatabase(pg.url);
-  dataDir = mkdtempSync(join(tmpdir(), 'troupe-restart-'));
-});
-afterAll(async () => {
-  await database.close();
-  await pg.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const store = suiteTroupeStore('troupe-restart-');
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -40,8 +25,8 @@ async function start(): Promise<Running> {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: pg.url,
-    TROUPE_DATA_DIR: dataDir,
+    DATABASE_URL: store().url,
+    TROUPE_DATA_DIR: store().dataDir,
     TROUPE_SYMBOLS: '4',
     TROUPE_MARKET_SPEED: '20',
     TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
@@ -99,7 +84,7 @@ describe('what the API changes survives a restart (same database)', () => {
     expect(placed).toEqual([clientOrderIdFor('manual', 1), clientOrderIdFor('manual', 2)]);
     // journaled before they reach the broker
     await eventually(async () => {
-      const rows = await database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual' ORDER BY id");
+      const rows = await store().database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual' ORDER BY id");
       expect(rows.map((row) => row.client_order_id)).toEqual(placed);
     });
     const before = (await app.inject({ url: '/api/v1/strategies', headers })).json<{ items: StrategyView[] }>().items;
@@ -121,10 +106,10 @@ describe('what the API changes survives a restart (same database)', () => {
     expect(third.statusCode, third.body).toBe(201);
     expect(third.json()).toMatchObject({ clientOrderId: clientOrderIdFor('manual', 3), intentId: 'manual:3' });
     await eventually(async () => {
-      const rows = await database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual' ORDER BY id");
+      const rows = await store().database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual' ORDER BY id");
       expect(rows.map((row) => row.client_order_id)).toEqual([...placed, clientOrderIdFor('manual', 3)]);
     });
-    const stored = await database.query<{ id: string; state: string }>('SELECT id, state FROM strategies ORDER BY id');
+    const stored = await store().database.query<{ id: string; state: string }>('SELECT id, state FROM strategies ORDER BY id');
     expect(stored).toEqual([
       { id: 'brk-api', state: 'started' },
       { id: 'ema-api', state: 'started' },
@@ -140,11 +125,11 @@ describe('what the API changes survives a restart (same database)', () => {
     const key = base32Decode(secret);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers, payload: { code: totp(key, Date.now()) } })).json()).toEqual({ totpEnabled: true });
 
-    const [row] = await database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
+    const [row] = await store().database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
     expect(row!.totp_secret).toMatch(/^v1\./);
     expect(row!.totp_secret).not.toContain(secret);
     expect(Buffer.from(row!.totp_secret.split('.')[2]!, 'base64url').toString('latin1')).not.toContain(secret);
-    expect(statSync(secretKeyFile(dataDir)).mode & 0o777).toBe(0o600);
+    expect(statSync(secretKeyFile(store().dataDir)).mode & 0o777).toBe(0o600);
     await stop();
 
     app = (await start()).gateway;
@@ -152,10 +137,10 @@ describe('what the API changes survives a restart (same database)', () => {
     headers = await login(app, totp(key, Date.now() + 30_000));
     expect((await app.inject({ url: '/api/v1/auth/me', headers })).json()).toMatchObject({ name: `user:${ADMIN.username}` });
     // a secret stored in clear by an earlier version is sealed at the next start, and still works
-    await database.query('UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE username = $2', [secret, ADMIN.username]);
+    await store().database.query('UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE username = $2', [secret, ADMIN.username]);
     await stop();
     app = (await start()).gateway;
-    const [resealed] = await database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
+    const [resealed] = await store().database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
     expect(resealed!.totp_secret).toMatch(/^v1\./);
     await login(app, totp(key, Date.now()));
   });

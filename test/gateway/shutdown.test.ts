@@ -1,27 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { PostgresDatabase } from '../../src/persistence/database.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
+import { suiteTroupeStore } from '../support/databases.js';
 
 /** `npm start` in process (startTroupe) on real PostgreSQL: a graceful stop while manual orders are in flight. */
-let pg: PostgresService;
-let database: PostgresDatabase;
-let dataDir: string;
-beforeAll(async () => {
-  pg = await usePostgres();
-  database = new PostgresDatabase(pg.url);
-  dataDir = mkdtempSync(join(tmpdir(), 'troupe-shutdown-'));
-});
-afterAll(async () => {
-  await database.close();
-  await pg.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const store = suiteTroupeStore('troupe-shutdown-');
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -44,8 +28,8 @@ describe('graceful stop with manual orders in flight', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
-        DATABASE_URL: pg.url,
-        TROUPE_DATA_DIR: dataDir,
+        DATABASE_URL: store().url,
+        TROUPE_DATA_DIR: store().dataDir,
         TROUPE_SYMBOLS: '4',
         TROUPE_MARKET_SPEED: '20',
         TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
@@ -96,10 +80,10 @@ describe('graceful stop with manual orders in flight', () => {
     expect(answers.filter((answer) => answer.code === 'unavailable')).toEqual([]);
     const accepted = answers.flatMap((answer) => (answer.status === 201 && answer.clientOrderId !== undefined ? [answer.clientOrderId] : []));
     expect(accepted.length).toBeGreaterThanOrEqual(2);
-    const rows = await database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual'");
+    const rows = await store().database.query<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE strategy_id = 'manual'");
     const journaled = new Set(rows.map((row) => row.client_order_id));
     for (const clientOrderId of accepted) expect(journaled.has(clientOrderId), `${clientOrderId} was answered 201 but is not in the orders table`).toBe(true);
-    const entries = await database.query<{ id: string }>("SELECT payload->'order'->>'clientOrderId' AS id FROM journal WHERE type = 'OrderPlaced'");
+    const entries = await store().database.query<{ id: string }>("SELECT payload->'order'->>'clientOrderId' AS id FROM journal WHERE type = 'OrderPlaced'");
     const placed = new Set(entries.map((entry) => entry.id));
     for (const clientOrderId of accepted) expect(placed.has(clientOrderId), `${clientOrderId} has no OrderPlaced journal entry`).toBe(true);
   });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
 import { usePostgres, type PostgresService } from './services.js';
@@ -29,5 +32,38 @@ export function suiteDatabase(kind: (typeof DATABASE_KINDS)[number]): () => Data
   return () => {
     if (db === undefined) throw new Error('the suite database is opened in beforeAll: read it in a hook or a test');
     return db;
+  };
+}
+
+/** What a suite of whole-Troupe runs shares: a real PostgreSQL database and a data directory. */
+export interface TroupeStore {
+  /** `DATABASE_URL` for the runs. */
+  readonly url: string;
+  /** The same database, for the suite's own queries. */
+  readonly database: PostgresDatabase;
+  /** `TROUPE_DATA_DIR` for the runs. */
+  readonly dataDir: string;
+}
+
+/**
+ * A fresh PostgreSQL database ({@link usePostgres}) and a temporary data directory for the
+ * Troupe processes a suite starts, made before its tests and removed after them. Call it at the
+ * top of the file; the returned function gives the store in hooks registered after it and in tests.
+ */
+export function suiteTroupeStore(dataDirPrefix: string): () => TroupeStore {
+  let service: PostgresService | undefined;
+  let store: TroupeStore | undefined;
+  beforeAll(async () => {
+    service = await usePostgres();
+    store = { url: service.url, database: new PostgresDatabase(service.url), dataDir: mkdtempSync(join(tmpdir(), dataDirPrefix)) };
+  });
+  afterAll(async () => {
+    await store?.database.close();
+    await service?.stop();
+    if (store) rmSync(store.dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (store === undefined) throw new Error('the suite store is made in beforeAll: read it in a hook or a test');
+    return store;
   };
 }
