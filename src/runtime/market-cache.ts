@@ -4,31 +4,40 @@ import type { MarketView, Quote } from '../strategies/api.js';
 /**
  * The latest quote per symbol. Symbol actors write it before they publish a batch, so a
  * strategy handed a tick always reads a quote at least that fresh. Everyone else reads.
+ *
+ * It keeps the latest tick itself (ticks are immutable values) and makes the `Quote` when
+ * one is read: every tick writes here, few are read, so the hot path allocates nothing.
  */
 export class MarketCache implements MarketView {
-  private readonly quotes = new Map<string, Quote>();
+  private readonly ticks = new Map<string, Tick>();
 
   /** Only symbol actors call this. */
   update(tick: Tick): void {
-    this.quotes.set(tick.symbol, {
-      symbol: tick.symbol,
-      ltpPaise: tick.ltpPaise,
-      ...(tick.bidPaise === undefined ? {} : { bidPaise: tick.bidPaise }),
-      ...(tick.askPaise === undefined ? {} : { askPaise: tick.askPaise }),
-      volume: tick.volume,
-      exchangeTimeMs: tick.exchangeTimeMs,
-    });
+    this.ticks.set(tick.symbol, tick);
   }
 
   quote(symbol: string): Quote | undefined {
-    return this.quotes.get(symbol);
+    const tick = this.ticks.get(symbol);
+    return tick === undefined ? undefined : quoteOf(tick);
   }
 
   lastPrice(symbol: string): number | undefined {
-    return this.quotes.get(symbol)?.ltpPaise;
+    return this.ticks.get(symbol)?.ltpPaise;
   }
 
   all(): Quote[] {
-    return [...this.quotes.values()];
+    return [...this.ticks.values()].map(quoteOf);
   }
+}
+
+/** The quote part of a tick (a fresh object: readers may keep it). */
+function quoteOf(tick: Tick): Quote {
+  return {
+    symbol: tick.symbol,
+    ltpPaise: tick.ltpPaise,
+    ...(tick.bidPaise === undefined ? {} : { bidPaise: tick.bidPaise }),
+    ...(tick.askPaise === undefined ? {} : { askPaise: tick.askPaise }),
+    volume: tick.volume,
+    exchangeTimeMs: tick.exchangeTimeMs,
+  };
 }

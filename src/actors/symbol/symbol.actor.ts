@@ -9,7 +9,25 @@ export interface SymbolActorDeps {
   readonly cache: MarketCache;
 }
 
-function emptyState(symbol: string): SymbolState {
+/** The actor's working state: `SymbolState` updated in place (the actor owns it; replies and snapshots get copies). */
+type WorkingState = { -readonly [K in keyof SymbolState]: SymbolState[K] };
+
+/** A fresh object with exactly the fields of `SymbolState`, in one order (one shape on the hot path). */
+function copyState(state: SymbolState): WorkingState {
+  return {
+    symbol: state.symbol,
+    lastPricePaise: state.lastPricePaise,
+    openPaise: state.openPaise,
+    highPaise: state.highPaise,
+    lowPaise: state.lowPaise,
+    volume: state.volume,
+    ticks: state.ticks,
+    lastExchangeTimeMs: state.lastExchangeTimeMs,
+    barsClosed: state.barsClosed,
+  };
+}
+
+function emptyState(symbol: string): WorkingState {
   return { symbol, lastPricePaise: 0, openPaise: 0, highPaise: 0, lowPaise: 0, volume: 0, ticks: 0, lastExchangeTimeMs: 0, barsClosed: 0 };
 }
 
@@ -18,26 +36,28 @@ function emptyState(symbol: string): SymbolState {
  * cache, then fans the batch out: to the strategies subscribed to the symbol, to the
  * broker (for matching), and the last price to the portfolios (conflated).
  */
-export function symbolBehavior(symbol: string, deps: SymbolActorDeps): Behavior<SymbolCommand, SymbolState> {
+export function symbolBehavior(symbol: string, deps: SymbolActorDeps): Behavior<SymbolCommand, WorkingState> {
   return {
     kind: 'symbol',
-    initial: (_ctx, restored) => restored ?? emptyState(symbol),
+    initial: (_ctx, restored) => (restored ? copyState(restored) : emptyState(symbol)),
     snapshot: {
-      codec: { version: 1, encode: (state) => ({ ...state }), decode: (json) => json as unknown as SymbolState },
+      codec: { version: 1, encode: (state) => ({ ...state }), decode: (json) => copyState(json as unknown as SymbolState) },
       everyMs: 1000,
     },
     receive(state, message, ctx) {
       switch (message.type) {
         case 'MarketData':
-          return onMarketData(state, message.batches, deps);
+          onMarketData(state, message.batches, deps);
+          return state;
         case 'BarsClosed': {
           for (const bar of message.bars) {
             for (const inlet of deps.directory.barSubscribers.get(symbol) ?? []) inlet.offer(bar);
           }
-          return { ...state, barsClosed: state.barsClosed + message.bars.length };
+          state.barsClosed += message.bars.length;
+          return state;
         }
         case 'GetStatus':
-          ctx.system.tell(message.replyTo, state);
+          ctx.system.tell(message.replyTo, copyState(state));
           return state;
         default:
           return assertNever(message, 'symbol command');
@@ -46,7 +66,7 @@ export function symbolBehavior(symbol: string, deps: SymbolActorDeps): Behavior<
   };
 }
 
-function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[], deps: SymbolActorDeps): SymbolState {
+function onMarketData(state: WorkingState, batches: readonly (readonly Tick[])[], deps: SymbolActorDeps): void {
   let { openPaise, highPaise, lowPaise, ticks } = state;
   let last: Tick | undefined;
   for (const batch of batches) {
@@ -64,7 +84,7 @@ function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[],
       last = tick;
     }
   }
-  if (!last) return state;
+  if (!last) return;
   deps.cache.update(last); // written before published
   const { directory } = deps;
   const subscribers = directory.tickSubscribers.get(state.symbol);
@@ -73,18 +93,13 @@ function onMarketData(state: SymbolState, batches: readonly (readonly Tick[])[],
     if (subscribers) for (const inlet of subscribers) inlet.offer(batch);
   }
   for (const inlet of directory.portfolioMarks) inlet.offer(last);
-  // field by field, not a spread: one object shape on the hottest path of the tree
-  return {
-    symbol: state.symbol,
-    lastPricePaise: last.ltpPaise,
-    openPaise,
-    highPaise,
-    lowPaise,
-    volume: last.volume,
-    ticks,
-    lastExchangeTimeMs: last.exchangeTimeMs,
-    barsClosed: state.barsClosed,
-  };
+  state.lastPricePaise = last.ltpPaise;
+  state.openPaise = openPaise;
+  state.highPaise = highPaise;
+  state.lowPaise = lowPaise;
+  state.volume = last.volume;
+  state.ticks = ticks;
+  state.lastExchangeTimeMs = last.exchangeTimeMs;
 }
 
 /** Tick batches for a symbol actor arrive through its inlet; this wraps them. */
