@@ -43,9 +43,11 @@ export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<Aggregat
     },
     receive(book, message, ctx) {
       switch (message.type) {
-        case 'SubmitSignal':
-          book.record(message.signal);
-          vote(book, message.signal.symbol, ctx);
+        case 'SubmitSignals':
+          for (const signal of message.signals) {
+            book.record(signal);
+            vote(book, signal.symbol, ctx);
+          }
           return book;
         case 'BarsClosed': {
           const seen = new Set<string>();

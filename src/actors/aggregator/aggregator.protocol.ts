@@ -10,8 +10,12 @@ import type { Aggregation, AggregatorState, Signal } from '../../signals/index.j
  * (`aggregates` subscriptions); a changed decision is also published as `SignalAggregated`.
  */
 export type AggregatorCommand =
-  /** A strategy's latest view of a symbol; replaces its previous one. Sent by strategy hosts (`ctx.signal`). */
-  | { readonly type: 'SubmitSignal'; readonly signal: Signal }
+  /**
+   * Strategies' latest views, in the order they were given; each replaces its strategy's previous
+   * one for the symbol and is voted on as it is recorded. Sent by strategy hosts (everything
+   * `ctx.signal` gave during one hook run, in one message).
+   */
+  | { readonly type: 'SubmitSignals'; readonly signals: readonly Signal[] }
   /** Bars closed since the actor last ran: each symbol with signals is voted on again. Not persisted (the state is). */
   | { readonly type: 'BarsClosed'; readonly bars: readonly Bar[] }
   /** Replies with the vote for `symbol` now (FLAT with no signals). */

@@ -172,8 +172,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
   const flush = (ctx: ActorContext<StrategyCommand>): void => {
     if (signalOutbox.length > 0) {
       const aggregator = deps.aggregator?.();
-      if (aggregator) for (const item of signalOutbox) ctx.system.tell(aggregator, { type: 'SubmitSignal', signal: item });
-      signalOutbox.length = 0;
+      if (aggregator) ctx.system.tell(aggregator, { type: 'SubmitSignals', signals: signalOutbox.splice(0) });
+      else signalOutbox.length = 0;
     }
     for (const event of refusals) ctx.system.tell(ctx.self, { type: 'OrderEvent', event });
     refusals.length = 0;

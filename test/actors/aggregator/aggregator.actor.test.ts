@@ -18,9 +18,9 @@ describe('aggregator actor', () => {
     system = createActorSystem();
     const events: DomainEvent[] = [];
     const ref = system.spawn('aggregator', aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => now }, config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 } }));
-    system.tell(ref, { type: 'SubmitSignal', signal: signal('trend', 'long', 0.9) });
-    system.tell(ref, { type: 'SubmitSignal', signal: signal('rsi', 'short', 0.2) });
-    system.tell(ref, { type: 'SubmitSignal', signal: signal('rsi', 'short', 1) });
+    system.tell(ref, { type: 'SubmitSignals', signals: [signal('trend', 'long', 0.9)] });
+    system.tell(ref, { type: 'SubmitSignals', signals: [signal('rsi', 'short', 0.2)] });
+    system.tell(ref, { type: 'SubmitSignals', signals: [signal('rsi', 'short', 1)] });
     const probe = createProbe<Aggregation>(system);
     system.tell(ref, { type: 'GetDecision', symbol: 'INFY', replyTo: probe.ref });
     const decision = await probe.expectMessage();
@@ -31,6 +31,27 @@ describe('aggregator actor', () => {
     expect(published[0]!.summary).toContain('trend long 0.90×w2');
     system.tell(ref, { type: 'GetDecision', symbol: 'TCS', replyTo: probe.ref });
     expect(await probe.expectMessage()).toMatchObject({ symbol: 'TCS', decision: 'FLAT', contributions: [] });
+  });
+
+  it('votes on each signal of a batch in order, as if each had come alone', async () => {
+    system = createActorSystem();
+    const events: DomainEvent[] = [];
+    const delivered: Aggregation[] = [];
+    const ref = system.spawn(
+      'aggregator',
+      aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => now }, config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 }, deliver: (a) => delivered.push(a) }),
+    );
+    system.tell(ref, { type: 'SubmitSignals', signals: [signal('trend', 'long', 0.9), signal('rsi', 'short', 0.2), { ...signal('trend', 'long', 1), symbol: 'TCS' }, signal('rsi', 'short', 1)] });
+    const probe = createProbe<Aggregation>(system);
+    system.tell(ref, { type: 'GetDecision', symbol: 'INFY', replyTo: probe.ref });
+    expect(await probe.expectMessage()).toMatchObject({ decision: 'FLAT', score: 0.266667 });
+    expect(delivered.map((a) => [a.symbol, a.decision])).toEqual([
+      ['INFY', 'BUY'],
+      ['INFY', 'BUY'],
+      ['TCS', 'BUY'],
+      ['INFY', 'FLAT'],
+    ]);
+    expect(events.filter((e): e is SignalAggregated => e.type === 'SignalAggregated').map((e) => `${e.symbol} ${e.decision}`)).toEqual(['INFY BUY', 'TCS BUY', 'INFY FLAT']);
   });
 
   it('votes again on closed bars (decay and expiry act in market time) and delivers every vote', async () => {
@@ -47,7 +68,7 @@ describe('aggregator actor', () => {
       system.tell(ref, { type: 'GetDecision', symbol: 'INFY', replyTo: probe.ref });
       await probe.expectMessage();
     };
-    system.tell(ref, { type: 'SubmitSignal', signal: signal('trend', 'long', 1) });
+    system.tell(ref, { type: 'SubmitSignals', signals: [signal('trend', 'long', 1)] });
     await settled();
     clock = now + 5 * 60_000;
     system.tell(ref, { type: 'BarsClosed', bars: [bar({ symbol: 'INFY', interval: '5m' }), bar({ symbol: 'TCS', interval: '5m' })] }); // TCS: no signals, no vote

@@ -178,12 +178,12 @@ describe('strategy host: regime gating and signals', () => {
       steps: [{ signal: { symbol: 'INFY', direction: 'long', confidence: 0.8, reason: 'oversold' } }, { signal: { symbol: 'INFY', direction: 'short', confidence: 0.9, reason: 'overbought' } }],
     });
     h.tell({ type: 'BarsClosed', bars: [barAt(0)] });
-    expect(await h.aggregator.expectMessage()).toEqual({ type: 'SubmitSignal', signal: { strategyId: 's1', symbol: 'INFY', direction: 'long', confidence: 0.8, atMs: t0, reason: 'oversold' } });
+    expect(await h.aggregator.expectMessage()).toEqual({ type: 'SubmitSignals', signals: [{ strategyId: 's1', symbol: 'INFY', direction: 'long', confidence: 0.8, atMs: t0, reason: 'oversold' }] });
     h.tell({ type: 'RegimesChanged', regimes: { INFY: 'trending' } });
     h.tell({ type: 'BarsClosed', bars: [barAt(1)] });
     expect(await h.aggregator.expectMessage()).toEqual({
-      type: 'SubmitSignal',
-      signal: { strategyId: 's1', symbol: 'INFY', direction: 'flat', confidence: 0, atMs: t0, reason: 'outside its regimes (trending); would have said short: overbought' },
+      type: 'SubmitSignals',
+      signals: [{ strategyId: 's1', symbol: 'INFY', direction: 'flat', confidence: 0, atMs: t0, reason: 'outside its regimes (trending); would have said short: overbought' }],
     });
     expect((await h.status()).stats.signals).toBe(2);
   });
