@@ -461,6 +461,8 @@ interface ReplayCursor {
   barIndex: number;
   ticks: Tick[];
   tickIndex: number;
+  /** Exchange time of `ticks[tickIndex]` (the heap's key, read on every comparison). */
+  nextMs: number;
   cumulativeVolume: number;
   dayStartMs: number;
 }
@@ -469,28 +471,45 @@ interface ReplayCursor {
  * Replays bars as ticks ({@link ticksFromBar}), all symbols merged in time order, ties
  * broken by the order of `data.instruments`, in batches of at most `batchSize`.
  * Cumulative volume restarts each IST day. Deterministic; each call starts from the beginning.
+ *
+ * The merge keeps the symbols' cursors sorted by (next tick time, instrument order). Each
+ * round emits every cursor due at the earliest time (a prefix of the order), advances them
+ * and merges them back into the rest. On bar data, where the symbols share timestamps, a
+ * round is usually every cursor and the order holds by itself: about one comparison per tick.
  */
 export function* replayTickBatches(data: ReplayData, batchSize: number): Generator<Tick[], void, undefined> {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  const heap: ReplayCursor[] = [];
+  let cursors: ReplayCursor[] = [];
   data.instruments.forEach((instrument, order) => {
     const bars = data.bars.get(instrument.symbol);
     if (bars === undefined || bars.length === 0) return;
-    const cursor: ReplayCursor = { order, instrument, bars, barIndex: -1, ticks: [], tickIndex: 0, cumulativeVolume: 0, dayStartMs: Number.NaN };
-    advanceBar(cursor);
-    heapPush(heap, cursor);
+    const cursor: ReplayCursor = { order, instrument, bars, barIndex: -1, ticks: [], tickIndex: 0, nextMs: 0, cumulativeVolume: 0, dayStartMs: Number.NaN };
+    if (advanceBar(cursor)) cursors.push(cursor);
   });
+  insertionSort(cursors, cursors.length);
+  let merged: ReplayCursor[] = [];
   let batch: Tick[] = [];
-  while (heap.length > 0) {
-    const cursor = heap[0]!;
-    batch.push(cursor.ticks[cursor.tickIndex]!);
-    cursor.tickIndex += 1;
-    if (cursor.tickIndex < cursor.ticks.length || advanceBar(cursor)) heapSiftDown(heap, 0);
-    else heapPopTop(heap);
-    if (batch.length === batchSize) {
-      yield batch;
-      batch = [];
+  while (cursors.length > 0) {
+    const dueMs = cursors[0]!.nextMs;
+    let due = 1;
+    while (due < cursors.length && cursors[due]!.nextMs === dueMs) due += 1;
+    for (let i = 0; i < due; i += 1) {
+      const cursor = cursors[i]!;
+      batch.push(cursor.ticks[cursor.tickIndex]!);
+      cursor.tickIndex += 1;
+      if (cursor.tickIndex < cursor.ticks.length) cursor.nextMs = cursor.ticks[cursor.tickIndex]!.exchangeTimeMs;
+      else if (!advanceBar(cursor)) cursor.nextMs = Number.POSITIVE_INFINITY; // exhausted: dropped by the merge
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
     }
+    insertionSort(cursors, due); // the advanced prefix: usually still in order
+    mergeRound(cursors, due, merged);
+    const previous = cursors;
+    cursors = merged;
+    merged = previous;
+    merged.length = 0;
   }
   if (batch.length > 0) yield batch;
 }
@@ -507,46 +526,36 @@ function advanceBar(cursor: ReplayCursor): boolean {
   }
   cursor.ticks = ticksFromBar(bar, cursor.instrument, cursor.cumulativeVolume);
   cursor.tickIndex = 0;
+  cursor.nextMs = cursor.ticks[0]!.exchangeTimeMs;
   cursor.cumulativeVolume = cursor.ticks[cursor.ticks.length - 1]!.volume;
   return true;
 }
 
 function before(a: ReplayCursor, b: ReplayCursor): boolean {
-  const ta = a.ticks[a.tickIndex]!.exchangeTimeMs;
-  const tb = b.ticks[b.tickIndex]!.exchangeTimeMs;
-  return ta < tb || (ta === tb && a.order < b.order);
+  return a.nextMs < b.nextMs || (a.nextMs === b.nextMs && a.order < b.order);
 }
 
-function heapPush(heap: ReplayCursor[], cursor: ReplayCursor): void {
-  heap.push(cursor);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
+/** Sorts `cursors[0, end)` in place (stable; linear when already in order). */
+function insertionSort(cursors: ReplayCursor[], end: number): void {
+  for (let i = 1; i < end; i += 1) {
+    const cursor = cursors[i]!;
+    let j = i - 1;
+    while (j >= 0 && before(cursor, cursors[j]!)) {
+      cursors[j + 1] = cursors[j]!;
+      j -= 1;
+    }
+    cursors[j + 1] = cursor;
   }
 }
 
-function heapSiftDown(heap: ReplayCursor[], start: number): void {
-  let i = start;
-  for (;;) {
-    const left = 2 * i + 1;
-    const right = left + 1;
-    let smallest = i;
-    if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
-    if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
-    if (smallest === i) return;
-    [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-    i = smallest;
+/** Merges the sorted runs `cursors[0, split)` and `cursors[split, …)` into `into`, leaving out exhausted cursors. */
+function mergeRound(cursors: readonly ReplayCursor[], split: number, into: ReplayCursor[]): void {
+  let a = 0;
+  let b = split;
+  while (a < split || b < cursors.length) {
+    const cursor = b >= cursors.length || (a < split && before(cursors[a]!, cursors[b]!)) ? cursors[a++]! : cursors[b++]!;
+    if (cursor.nextMs !== Number.POSITIVE_INFINITY) into.push(cursor);
   }
-}
-
-function heapPopTop(heap: ReplayCursor[]): void {
-  const last = heap.pop()!;
-  if (heap.length === 0) return;
-  heap[0] = last;
-  heapSiftDown(heap, 0);
 }
 
 /** Options of {@link replayTicks$}. */

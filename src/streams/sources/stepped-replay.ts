@@ -43,7 +43,8 @@ export function steppedReplay$(data: ReplayData, options: SteppedReplayOptions):
         options.onStep?.(ticks[0]!.exchangeTimeMs, ticks);
         subscriber.next(ticks);
       };
-      for (const batch of replayTickBatches(data, 4096)) {
+      // small batches: a tick is generated just before its step, so it dies young (cheap to collect)
+      for (const batch of replayTickBatches(data, 64)) {
         for (const tick of batch) {
           if (step.length > 0 && step[0]!.exchangeTimeMs !== tick.exchangeTimeMs) {
             await emit();

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOnTick, nseEquity, priceBand, syntheticToken } from '../../../src/model/instrument.js';
 import type { Bar, Tick } from '../../../src/model/market.js';
@@ -13,6 +14,7 @@ import {
   parseBarsCsv,
   readBarsFile,
   readDataFolder,
+  replayDataFromBars,
   replayTickBatches,
   replayTicks$,
   ticksFromBar,
@@ -307,5 +309,40 @@ describe('malformed files', () => {
     ]);
     expect(parsed.bars[0]!.startMs % 60_000).toBe(0);
     expect(IST_OFFSET_MS).toBe(19_800_000);
+  });
+});
+
+describe('replayTickBatches merge', () => {
+  /** Each symbol replayed alone, then all of them stably sorted by (time, instrument order): what the merge must give. */
+  function oracle(data: DataFolder): Tick[] {
+    const runs = data.instruments.map((instrument, order) => ({
+      order,
+      ticks: allTicks({ ...data, instruments: [instrument], bars: new Map([[instrument.symbol, data.bars.get(instrument.symbol)!]]) }, 64),
+    }));
+    return runs
+      .flatMap(({ order, ticks }) => ticks.map((tick) => ({ order, tick })))
+      .sort((a, b) => a.tick.exchangeTimeMs - b.tick.exchangeTimeMs || a.order - b.order)
+      .map(({ tick }) => tick);
+  }
+
+  it('gives the time order with ties by instrument order on symbols that trade at different times (gaps, late starts, early ends)', () => {
+    const slotMs = 5 * 60_000;
+    const dayOne = istTimeMs('2026-05-20', 9, 15);
+    const dayTwo = istTimeMs('2026-05-21', 9, 15);
+    const slots = [...Array.from({ length: 12 }, (_, i) => dayOne + i * slotMs), ...Array.from({ length: 12 }, (_, i) => dayTwo + i * slotMs)];
+    const symbolBars = fc.subarray(slots, { minLength: 1 }).map((starts) => starts.map((startMs, i) => ({ startMs, volume: 100 + i })));
+    fc.assert(
+      fc.property(fc.array(symbolBars, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 40 }), (perSymbol, batchSize) => {
+        const series = new Map<string, Bar[]>(
+          perSymbol.map((list, s) => [
+            `SYM${s}`,
+            list.map(({ startMs, volume }) => ({ type: 'bar', symbol: `SYM${s}`, interval: '5m', startMs, openPaise: 10_000, highPaise: 10_100 + s * 5, lowPaise: 9_900, closePaise: 10_050, volume, tickCount: 0 }) satisfies Bar),
+          ]),
+        );
+        const data = replayDataFromBars(series, '5m');
+        expect(allTicks(data, batchSize)).toEqual(oracle(data));
+      }),
+      { numRuns: 200, seed: 20261203 },
+    );
   });
 });
