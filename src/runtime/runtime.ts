@@ -21,6 +21,7 @@ import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type P
 import type { Aggregation, AggregatorConfig } from '../signals/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
+import { SymbolGrouper } from '../streams/operators/route-by-symbol.js';
 import { Directory } from './directory.js';
 import { EventBus } from './event-bus.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -99,6 +100,8 @@ export class Runtime {
   private readonly regimes: Record<string, Regime> = {};
   /** Strategy ids subscribed to each symbol's aggregate (`aggregates` subscriptions). */
   private readonly aggregateSubscribers = new Map<string, Set<string>>();
+  /** Groups closed bars per symbol (one `BarsClosed` per symbol actor and batch). */
+  private readonly barGrouper = new SymbolGrouper<Bar>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger ?? silentLogger();
@@ -461,15 +464,9 @@ export class Runtime {
   /** Hands closed bars to their symbol actors. */
   offerBars(bars: readonly Bar[]): void {
     if (this.stopped) return;
-    const bySymbol = new Map<string, Bar[]>();
-    for (const bar of bars) {
-      const list = bySymbol.get(bar.symbol) ?? [];
-      list.push(bar);
-      bySymbol.set(bar.symbol, list);
-    }
-    for (const [symbol, list] of bySymbol) {
+    for (const { symbol, items } of this.barGrouper.group(bars)) {
       const ref = this.directory.symbols.get(symbol);
-      if (ref) this.system.tell(ref, { type: 'BarsClosed', bars: list });
+      if (ref) this.system.tell(ref, { type: 'BarsClosed', bars: items });
     }
   }
 

@@ -80,7 +80,7 @@ export function marketDataPipeline(options: MarketDataPipelineOptions): Subscrip
   subscription.add(
     validated$.pipe(routeBySymbol()).subscribe(
       observer((groups) => {
-        for (const group of groups) options.onTicks(group.symbol, group.ticks);
+        for (const group of groups) options.onTicks(group.symbol, group.items);
       }),
     ),
   );

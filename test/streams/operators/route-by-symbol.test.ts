@@ -11,9 +11,9 @@ const c1 = tick({ symbol: 'ITC', exchangeTimeMs: 4 });
 describe('groupBySymbol', () => {
   it('makes one group per symbol in order of first appearance, keeping tick order', () => {
     expect(groupBySymbol([a1, b1, a2, c1])).toEqual([
-      { symbol: 'INFY', ticks: [a1, a2] },
-      { symbol: 'TCS', ticks: [b1] },
-      { symbol: 'ITC', ticks: [c1] },
+      { symbol: 'INFY', items: [a1, a2] },
+      { symbol: 'TCS', items: [b1] },
+      { symbol: 'ITC', items: [c1] },
     ]);
   });
 });
@@ -30,11 +30,11 @@ describe('routeBySymbol', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = cold<readonly Tick[]>('a-b|', { a: [a1], b: [b1, a2, c1, a1] });
       expectObservable(source.pipe(routeBySymbol())).toBe('a-b|', {
-        a: [{ symbol: 'INFY', ticks: [a1] }],
+        a: [{ symbol: 'INFY', items: [a1] }],
         b: [
-          { symbol: 'TCS', ticks: [b1] },
-          { symbol: 'INFY', ticks: [a2, a1] },
-          { symbol: 'ITC', ticks: [c1] },
+          { symbol: 'TCS', items: [b1] },
+          { symbol: 'INFY', items: [a2, a1] },
+          { symbol: 'ITC', items: [c1] },
         ],
       });
     });
@@ -42,14 +42,14 @@ describe('routeBySymbol', () => {
 
   it('error: passes the error through', () => {
     testScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold<readonly Tick[]>('a#', { a: [a1] }).pipe(routeBySymbol())).toBe('a#', { a: [{ symbol: 'INFY', ticks: [a1] }] });
+      expectObservable(cold<readonly Tick[]>('a#', { a: [a1] }).pipe(routeBySymbol())).toBe('a#', { a: [{ symbol: 'INFY', items: [a1] }] });
     });
   });
 
   it('never-ending and early unsubscribe', () => {
     testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot<readonly Tick[]>('-a-a-a-', { a: [a1] });
-      expectObservable(source.pipe(routeBySymbol()), '^--!').toBe('-a-', { a: [{ symbol: 'INFY', ticks: [a1] }] });
+      expectObservable(source.pipe(routeBySymbol()), '^--!').toBe('-a-', { a: [{ symbol: 'INFY', items: [a1] }] });
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
   });
