@@ -121,44 +121,56 @@ interface Tally {
 
 const byStrategyId = (a: Signal, b: Signal): number => (a.strategyId < b.strategyId ? -1 : a.strategyId > b.strategyId ? 1 : 0);
 
-function tally(signals: readonly Signal[], nowMs: number, config: AggregatorConfig, previous: Aggregation['decision']): Tally {
+const NOTHING: never[] = [];
+
+/**
+ * The vote's numbers. `collect` also lists what was counted and ignored (for the explanation);
+ * without it a tally allocates only its result, which is what most votes need.
+ */
+function tally(signals: readonly Signal[], nowMs: number, config: AggregatorConfig, previous: Aggregation['decision'], collect = true): Tally {
   const ordered = signals.length > 1 ? [...signals].sort(byStrategyId) : signals;
-  const ignored: { strategyId: string; why: string }[] = [];
-  const counted: Counted[] = [];
-  for (const signal of ordered) {
-    const weight = config.weights[signal.strategyId] ?? config.defaultWeight;
-    if (!(weight > 0)) {
-      ignored.push({ strategyId: signal.strategyId, why: 'weight 0' });
-    } else if (nowMs - signal.atMs > config.maxAgeMs) {
-      ignored.push({ strategyId: signal.strategyId, why: `stale: ${Math.round((nowMs - signal.atMs) / 1000)} s old` });
-    } else {
-      const age = Math.max(0, nowMs - signal.atMs);
-      const decay = config.halfLifeMs > 0 ? 0.5 ** (age / config.halfLifeMs) : 1;
-      counted.push({ signal, weight, confidence: round(clamp01(signal.confidence) * decay) });
-    }
-  }
+  const ignored: { strategyId: string; why: string }[] = collect ? [] : NOTHING;
+  const counted: Counted[] = collect ? [] : NOTHING;
+  let countedSignals = 0;
   let totalWeight = 0;
   let longVote = 0;
   let shortVote = 0;
-  for (const { signal, weight, confidence } of counted) {
-    totalWeight += weight;
-    const vote = weight * confidence * sign(signal.direction);
-    if (vote > 0) longVote += vote;
-    if (vote < 0) shortVote -= vote;
+  // the strongest directional signal (tie rule "strongest"): the first counted one until a stronger one
+  let best: Signal | undefined;
+  let bestStrength = 0;
+  for (const signal of ordered) {
+    const weight = config.weights[signal.strategyId] ?? config.defaultWeight;
+    if (!(weight > 0)) {
+      if (collect) ignored.push({ strategyId: signal.strategyId, why: 'weight 0' });
+    } else if (nowMs - signal.atMs > config.maxAgeMs) {
+      if (collect) ignored.push({ strategyId: signal.strategyId, why: `stale: ${Math.round((nowMs - signal.atMs) / 1000)} s old` });
+    } else {
+      const age = Math.max(0, nowMs - signal.atMs);
+      const decay = config.halfLifeMs > 0 ? 0.5 ** (age / config.halfLifeMs) : 1;
+      const confidence = round(clamp01(signal.confidence) * decay);
+      if (collect) counted.push({ signal, weight, confidence });
+      countedSignals += 1;
+      totalWeight += weight;
+      const direction = sign(signal.direction);
+      const vote = weight * confidence * direction;
+      if (vote > 0) longVote += vote;
+      if (vote < 0) shortVote -= vote;
+      const strength = weight * confidence;
+      if (best === undefined || (direction !== 0 && (sign(best.direction) === 0 || strength > bestStrength))) {
+        best = signal;
+        bestStrength = strength;
+      }
+    }
   }
   const score = totalWeight === 0 ? 0 : round((longVote - shortVote) / totalWeight);
   let decision: Aggregation['decision'] = 'FLAT';
   let tie = false;
-  if (counted.length < config.minSignals) {
+  if (countedSignals < config.minSignals) {
     // FLAT
   } else if (longVote > 0 && longVote === shortVote) {
     tie = true;
     if (config.tieRule === 'keep') decision = previous;
-    else if (config.tieRule === 'strongest') {
-      let best = counted[0]!;
-      for (const c of counted) if (sign(c.signal.direction) !== 0 && (sign(best.signal.direction) === 0 || c.weight * c.confidence > best.weight * best.confidence)) best = c;
-      decision = best.signal.direction === 'long' ? 'BUY' : best.signal.direction === 'short' ? 'SELL' : 'FLAT';
-    }
+    else if (config.tieRule === 'strongest' && best !== undefined) decision = best.direction === 'long' ? 'BUY' : best.direction === 'short' ? 'SELL' : 'FLAT';
   } else if (score >= config.threshold) {
     decision = 'BUY';
   } else if (score <= -config.threshold) {
@@ -236,10 +248,12 @@ export class AggregatorBook {
   vote(symbol: string, nowMs: number, config: AggregatorConfig, wanted: boolean): { readonly changed: boolean; readonly aggregation: Aggregation | undefined } {
     const previous = this.decisions[symbol];
     const signals = Object.values(this.signals[symbol] ?? {});
-    const t = tally(signals, nowMs, config, previous ?? 'FLAT');
+    const t = tally(signals, nowMs, config, previous ?? 'FLAT', wanted);
     const changed = t.decision !== previous;
     this.decisions[symbol] = t.decision;
-    return { changed, aggregation: changed || wanted ? explain(symbol, t, nowMs, config) : undefined };
+    if (!changed && !wanted) return { changed, aggregation: undefined };
+    // a changed decision nobody asked for is explained too (it is published): tally again, listing
+    return { changed, aggregation: explain(symbol, wanted ? t : tally(signals, nowMs, config, previous ?? 'FLAT'), nowMs, config) };
   }
 
   /** The vote on `symbol` now, explained, without recording it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aggregate, aggregationReason, aggregatorConfig, decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig, type Signal } from '../../src/signals/index.js';
+import { aggregate, AggregatorBook, aggregationReason, aggregatorConfig, decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig, type Signal } from '../../src/signals/index.js';
 
 const now = Date.parse('2026-05-20T05:00:00Z');
 const signal = (strategyId: string, direction: Signal['direction'], confidence = 1, overrides: Partial<Signal> = {}): Signal => ({ strategyId, symbol: 'INFY', direction, confidence, atMs: now - 1_000, ...overrides });
@@ -75,6 +75,30 @@ describe('signal aggregator', () => {
         if (result.decision === 'BUY') expect(result.score).toBeGreaterThanOrEqual(threshold);
         if (result.decision === 'SELL') expect(result.score).toBeLessThanOrEqual(-threshold);
       }),
+    );
+  });
+
+  it('property: the book\'s unexplained vote decides exactly as the explained one, whatever the tie rule', () => {
+    const arb = fc.uniqueArray(
+      fc.record({
+        strategyId: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+        direction: fc.constantFrom('long' as const, 'short' as const, 'flat' as const),
+        confidence: fc.constantFrom(0, 0.25, 0.5, 1),
+        ageMs: fc.constantFrom(0, 60_000, 3_600_000),
+      }),
+      { maxLength: 5, selector: (s) => s.strategyId },
+    );
+    fc.assert(
+      fc.property(arb, fc.constantFrom('flat' as const, 'keep' as const, 'strongest' as const), fc.constantFrom('FLAT' as const, 'BUY' as const, 'SELL' as const), (raw, tieRule, previous) => {
+        const signals = raw.map((r) => ({ ...signal(r.strategyId, r.direction, r.confidence), atMs: now - r.ageMs }));
+        const cfg = config({ tieRule, threshold: 0.2, weights: { a: 2, b: 0, c: 1 }, halfLifeMs: 600_000, maxAgeMs: 1_800_000 });
+        const book = new AggregatorBook({ signals: {}, decisions: { INFY: previous } });
+        for (const s of signals) book.record(s);
+        const quiet = book.vote('INFY', now, cfg, false);
+        expect(quiet.changed).toBe(quiet.aggregation !== undefined);
+        expect(quiet.aggregation?.decision ?? previous).toBe(aggregate(signals, now, cfg, previous).decision);
+      }),
+      { numRuns: 500, seed: 1203 },
     );
   });
 
