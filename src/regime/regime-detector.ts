@@ -133,8 +133,49 @@ const pushBoundedOwned = (values: readonly number[], value: number, bound: numbe
 };
 
 function deviation(values: readonly number[]): number {
-  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  let total = 0;
+  for (let i = 0; i < values.length; i += 1) total += values[i]!;
+  const mean = total / values.length;
+  let squares = 0;
+  for (let i = 0; i < values.length; i += 1) squares += (values[i]! - mean) ** 2;
+  return Math.sqrt(squares / Math.max(1, values.length - 1));
+}
+
+/** A state its owner updates in place. */
+type OwnedRegimeState = { -readonly [K in keyof RegimeState]: RegimeState[K] };
+
+/** `updateRegime`'s new indicator fields written into an owned state (the regime fields stay). */
+function updateInPlace(
+  state: OwnedRegimeState, // the caller owns it: readonly only to everyone else
+  high: number,
+  low: number,
+  close: number,
+  trueRange: number,
+  plusMove: number,
+  minusMove: number,
+  movesSeen: number,
+  dxSum: number,
+  dxSeen: number,
+  adx: number | null,
+  closes: readonly number[],
+  logReturns: readonly number[],
+  volatilities: readonly number[],
+): RegimeState {
+  state.bars += 1;
+  state.previousHigh = high;
+  state.previousLow = low;
+  state.previousClose = close;
+  state.trueRange = trueRange;
+  state.plusMove = plusMove;
+  state.minusMove = minusMove;
+  state.movesSeen = movesSeen;
+  state.dxSum = dxSum;
+  state.dxSeen = dxSeen;
+  state.adx = adx;
+  state.closes = closes;
+  state.logReturns = logReturns;
+  state.volatilities = volatilities;
+  return state;
 }
 
 /** Feeds one closed bar (bars of one symbol, in time order). Pure: returns the next state. */
@@ -188,26 +229,29 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
     volatilities = push(state.volatilities, volatility, config.volatilityHistory);
   }
 
-  // built field by field (not spread): one stable object shape, which V8 handles far faster
-  const base: RegimeState = {
-    bars: state.bars + 1,
-    regime: state.regime,
-    pending: state.pending,
-    pendingBars: state.pendingBars,
-    previousHigh: high,
-    previousLow: low,
-    previousClose: close,
-    trueRange,
-    plusMove,
-    minusMove,
-    movesSeen,
-    dxSum,
-    dxSeen,
-    adx,
-    closes,
-    logReturns,
-    volatilities,
-  };
+  // owned: the fields are written in place (the regime fields stay until `withRegime`); otherwise a
+  // new object built field by field (not spread): one stable object shape, which V8 handles far faster
+  const base: RegimeState = owned
+    ? updateInPlace(state, high, low, close, trueRange, plusMove, minusMove, movesSeen, dxSum, dxSeen, adx, closes, logReturns, volatilities)
+    : {
+        bars: state.bars + 1,
+        regime: state.regime,
+        pending: state.pending,
+        pendingBars: state.pendingBars,
+        previousHigh: high,
+        previousLow: low,
+        previousClose: close,
+        trueRange,
+        plusMove,
+        minusMove,
+        movesSeen,
+        dxSum,
+        dxSeen,
+        adx,
+        closes,
+        logReturns,
+        volatilities,
+      };
   if (adx === null || volatility === null || closes.length <= config.efficiencyPeriod || volatilities.length < config.minVolatilityHistory) {
     return { state: base, evidence: null, candidate: null, change: null };
   }
@@ -229,21 +273,29 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
     volatilityPercentile: atOrBelow / volatilities.length,
     volatilityRatio: sum === 0 ? 1 : volatility / (sum / volatilities.length),
   };
-  const candidate = classify(state.regime, evidence, config);
+  const regime = state.regime; // read before `withRegime` (an owned state is `base` itself)
+  const candidate = classify(regime, evidence, config);
 
-  if (state.regime === null) {
-    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: null, to: candidate } };
+  if (regime === null) {
+    return { state: withRegime(base, candidate, null, 0, owned), evidence, candidate, change: { from: null, to: candidate } };
   }
-  if (candidate === state.regime) return { state: withRegime(base, state.regime, null, 0), evidence, candidate, change: null };
+  if (candidate === regime) return { state: withRegime(base, regime, null, 0, owned), evidence, candidate, change: null };
   const pendingBars = candidate === state.pending ? state.pendingBars + 1 : 1;
   if (pendingBars >= config.confirmBars) {
-    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: state.regime, to: candidate } };
+    return { state: withRegime(base, candidate, null, 0, owned), evidence, candidate, change: { from: regime, to: candidate } };
   }
-  return { state: withRegime(base, state.regime, candidate, pendingBars), evidence, candidate, change: null };
+  return { state: withRegime(base, regime, candidate, pendingBars, owned), evidence, candidate, change: null };
 }
 
-/** `base` with the regime fields replaced (field by field, like `base`). */
-function withRegime(base: RegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number): RegimeState {
+/** `base` with the regime fields replaced: in place when owned, else a new object (field by field, like `base`). */
+function withRegime(base: RegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number, owned: boolean): RegimeState {
+  if (owned) {
+    const state = base as OwnedRegimeState;
+    state.regime = regime;
+    state.pending = pending;
+    state.pendingBars = pendingBars;
+    return state;
+  }
   return {
     bars: base.bars,
     regime,

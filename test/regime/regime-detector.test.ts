@@ -129,6 +129,7 @@ describe('regime detector on real 5-minute NSE bars', () => {
         expect(JSON.stringify(pure)).toBe(before); // the pure update left its input alone
         expect(b.change).toEqual(a.change);
         expect(b.evidence).toEqual(a.evidence);
+        expect(b.state).toBe(owned); // in place: no new state object per bar
         pure = a.state;
         owned = b.state;
       }
