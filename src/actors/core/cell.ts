@@ -428,6 +428,7 @@ export class ActorCell<M, S> {
 
   /** nact's actor function: one mailbox entry (always a signal). Throwing hands the failure to `onCrash`. */
   process(state: S, raw: unknown): S {
+    if (!this.runningScheduled) this.host.refreshRecentNow(); // nact runs this on a turn of its own
     if (this.stateInvalid) {
       if (raw !== RETRY_INIT) this.concrete()?.mailbox.unshift({ message: raw, sender: undefined });
       throw new ActorInitError(this.path, this.initFailure);
@@ -507,7 +508,7 @@ export class ActorCell<M, S> {
       const { everyMessages, everyMs } = settings;
       if (
         (everyMessages !== undefined && this.sinceSnapshot >= everyMessages) ||
-        (everyMs !== undefined && this.host.clock.nowMs() - this.snapshotWindowStartMs >= everyMs)
+        (everyMs !== undefined && this.host.recentNowMs - this.snapshotWindowStartMs >= everyMs)
       ) {
         this.takeSnapshot(next);
       }

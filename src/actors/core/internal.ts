@@ -96,6 +96,13 @@ export interface CellHost {
   readonly logger: Logger;
   readonly nactSystemName: string;
   readonly shuttingDown: boolean;
+  /**
+   * `clock.nowMs()` as of the latest refresh: read on every message for the snapshot cadence,
+   * where a call per message costs more than the cadence needs. The run queue refreshes it when
+   * a drain starts and every 64 signals; a cell run by nact refreshes it first.
+   */
+  readonly recentNowMs: number;
+  refreshRecentNow(): void;
   register(path: string, cell: object): void;
   unregister(path: string, cell: object): void;
   emit(event: SystemEvent): void;

@@ -66,6 +66,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
   readonly nactSystemName: string;
   shuttingDown = false;
   deadLetters = 0;
+  recentNowMs: number;
 
   private readonly nactSystem: NactRef;
   private readonly store: SnapshotStore | undefined;
@@ -98,6 +99,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     this.timers = options.timers ?? nodeTimers;
     this.logger = options.logger ?? noopLogger;
     this.store = options.snapshotStore;
+    this.recentNowMs = this.clock.nowMs();
     this.nactSystemName = `${this.name}-${process.pid}-${systemsCreated}-${Math.random().toString(36).slice(2, 10)}`;
     this.nactSystem = startNactSystem(this.nactSystemName);
   }
@@ -111,6 +113,10 @@ class ActorSystemImpl implements ActorSystem, CellHost {
       this.drainScheduled = true;
       setImmediate(this.drain);
     }
+  }
+
+  refreshRecentNow(): void {
+    this.recentNowMs = this.clock.nowMs();
   }
 
   runPending(budgetMs = DRAIN_BUDGET_MS): number {
@@ -128,6 +134,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     const cells = this.runCells;
     const signals = this.runSignals;
     const deadline = performance.now() + budgetMs;
+    this.recentNowMs = this.clock.nowMs();
     let ran = 0;
     try {
       while (this.runHead < cells.length) {
@@ -139,7 +146,10 @@ class ActorSystemImpl implements ActorSystem, CellHost {
         this.runHead = at + 1;
         cell.runScheduled(signal);
         ran += 1;
-        if ((ran & 63) === 0 && performance.now() > deadline) break;
+        if ((ran & 63) === 0) {
+          this.recentNowMs = this.clock.nowMs();
+          if (performance.now() > deadline) break;
+        }
       }
     } finally {
       if (this.runHead === cells.length) {
