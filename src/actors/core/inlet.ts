@@ -17,8 +17,15 @@ export const DEFAULT_MAX_PENDING = 100_000;
 
 /** The `Inlet` implementation (returned by `system.inlet`). */
 export class InletImpl<T, M> implements Inlet<T>, BatchSource {
+  /**
+   * The pending items are `items[head, tail)`. The array is kept between batches (a batch is
+   * an exact-size copy), so offering to an idle inlet does not allocate a fresh, oversized
+   * backing store every time; slots are cleared when a batch is taken.
+   */
   private items: (T | undefined)[] = [];
   private head = 0;
+  private tail = 0;
+  /** Conflating inlets: key → position of its pending item (entries from earlier batches are stale, see `offer`). */
   private readonly index: Map<string, number> | undefined;
   private readonly keyOf: ((item: T) => string) | undefined;
   private readonly maxPending: number;
@@ -45,7 +52,7 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
 
   /** Items waiting for the next batch. */
   get pending(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
   /** Items dropped or conflated away so far. */
@@ -79,17 +86,19 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
     if (keyOf !== undefined && index !== undefined) {
       const key = keyOf(item);
       const at = index.get(key);
-      if (at !== undefined) {
+      // the index outlives batches (no rebuilding it per batch): an entry counts only if it points
+      // into the pending range at an item of this key
+      if (at !== undefined && at >= this.head && at < this.tail && keyOf(this.items[at] as T) === key) {
         this.items[at] = item;
         this.countShed(cell);
       } else {
         if (this.pending >= this.maxPending) this.dropOldest(cell);
-        index.set(key, this.items.length);
-        this.items.push(item);
+        index.set(key, this.tail);
+        this.append(item);
       }
     } else {
       if (this.pending >= this.maxPending) this.dropOldest(cell);
-      this.items.push(item);
+      this.append(item);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -101,10 +110,8 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
   takeBatch(): unknown {
     this.scheduled = false;
     if (this.pending === 0) return NO_BATCH;
-    const batch = (this.head === 0 ? this.items : this.items.slice(this.head)) as T[];
-    this.items = [];
-    this.head = 0;
-    this.index?.clear();
+    const batch = this.items.slice(this.head, this.tail) as T[];
+    this.clear();
     if (this.shedSinceBatch > 0) {
       const count = this.shedSinceBatch;
       this.shedSinceBatch = 0;
@@ -117,12 +124,26 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
   detach(cell: object): number {
     if (cell !== this.target) return 0;
     const dropped = this.pending;
-    this.items = [];
-    this.head = 0;
-    this.index?.clear();
+    this.clear();
     this.scheduled = false;
     this.target = undefined;
     return dropped;
+  }
+
+  private append(item: T): void {
+    if (this.tail === this.items.length) this.items.push(item);
+    else this.items[this.tail] = item;
+    this.tail += 1;
+  }
+
+  /** Empties the buffer, keeping its array (slots cleared so items can be collected). */
+  private clear(): void {
+    const items = this.items;
+    if (this.tail > 4096) this.items = []; // a burst: let the big array go
+    else for (let i = this.head; i < this.tail; i += 1) items[i] = undefined;
+    this.head = 0;
+    this.tail = 0;
+    if (this.index !== undefined && this.index.size > 4096) this.index.clear(); // stale entries are harmless, but bounded
   }
 
   private dropOldest(cell: AnyCell): void {
@@ -135,7 +156,8 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
   }
 
   private compact(): void {
-    this.items = this.items.slice(this.head);
+    this.items = this.items.slice(this.head, this.tail);
+    this.tail -= this.head;
     this.head = 0;
     const keyOf = this.keyOf;
     const index = this.index;
