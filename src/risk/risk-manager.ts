@@ -293,7 +293,9 @@ export class RiskManager {
     if (!isPositivePaise(lastPricePaise)) return undefined;
     this.setMark(symbol, lastPricePaise);
     if (this.killed) return undefined;
-    for (const [portfolioId, book] of this.portfolios) {
+    // keys, not entries: this runs on every mark, and an entry is an array to allocate
+    for (const portfolioId of this.portfolios.keys()) {
+      const book = this.portfolios.get(portfolioId)!;
       if (!book.symbols.has(symbol)) continue;
       const tripped = this.checkDailyLoss(portfolioId, book, atMs);
       if (tripped) return tripped;
