@@ -428,7 +428,11 @@ export class ActorCell<M, S> {
 
   /** nact's actor function: one mailbox entry (always a signal). Throwing hands the failure to `onCrash`. */
   process(state: S, raw: unknown): S {
-    if (!this.runningScheduled) this.host.refreshRecentNow(); // nact runs this on a turn of its own
+    if (!this.runningScheduled) {
+      // nact runs this on a turn of its own
+      this.host.refreshRecentNow();
+      this.host.stamp = performance.now();
+    }
     if (this.stateInvalid) {
       if (raw !== RETRY_INIT) this.concrete()?.mailbox.unshift({ message: raw, sender: undefined });
       throw new ActorInitError(this.path, this.initFailure);
@@ -494,10 +498,13 @@ export class ActorCell<M, S> {
 
   /** One user message through `receive`, with timing, counters and the snapshot cadence check. */
   private receiveOne(state: S, message: M): S {
-    const startedAt = performance.now();
+    const host = this.host;
+    const startedAt = host.stamp;
     const next = this.behavior.receive(state, message, this.context);
     if (isThenable(next)) throw new TypeError(`${this.path}: receive returned a promise; handlers must be synchronous (use pipeToSelf)`);
-    const tookUs = (performance.now() - startedAt) * 1000;
+    const endedAt = performance.now();
+    host.stamp = endedAt;
+    const tookUs = (endedAt - startedAt) * 1000;
     this.processingTimeUsTotal += tookUs;
     if (tookUs > this.processingTimeUsMax) this.processingTimeUsMax = tookUs;
     this.processed += 1;

@@ -103,6 +103,12 @@ export interface CellHost {
    */
   readonly recentNowMs: number;
   refreshRecentNow(): void;
+  /**
+   * `performance.now()` when the latest message finished (or the current drain or nact turn
+   * began): the next message's start. Messages run back to back, so one clock read per message
+   * times them all; the little bookkeeping between two counts towards the second.
+   */
+  stamp: number;
   register(path: string, cell: object): void;
   unregister(path: string, cell: object): void;
   emit(event: SystemEvent): void;

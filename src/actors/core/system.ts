@@ -67,6 +67,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
   shuttingDown = false;
   deadLetters = 0;
   recentNowMs: number;
+  stamp = performance.now();
 
   private readonly nactSystem: NactRef;
   private readonly store: SnapshotStore | undefined;
@@ -133,7 +134,8 @@ class ActorSystemImpl implements ActorSystem, CellHost {
   private runQueue(budgetMs: number): void {
     const cells = this.runCells;
     const signals = this.runSignals;
-    const deadline = performance.now() + budgetMs;
+    this.stamp = performance.now();
+    const deadline = this.stamp + budgetMs;
     this.recentNowMs = this.clock.nowMs();
     let ran = 0;
     try {
