@@ -148,4 +148,48 @@ describe('API key lookups are cached for a second', () => {
     nowMs += API_KEY_CACHE_MS;
     await expect(auth.principalFromApiKey(second.key)).rejects.toMatchObject({ message: expect.stringContaining('disabled') as unknown });
   });
+
+  it('the synchronous path answers a key it verified only while that check stands: a wrong secret, expiry, revocation and a disabled owner end it', async () => {
+    let nowMs = 1_800_000_000_000;
+    const store = new InMemoryAuthStore();
+    const signer = { sign: () => 'token', verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const }) };
+    const auth = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
+    const other = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
+    const owner = await auth.createUser('poller', 'password-123', 'trader');
+    const principal = { kind: 'user' as const, userId: owner.id, name: 'user:poller', role: 'trader' as const, rateKey: `user:${owner.id}`, rateLimitPerMinute: undefined };
+    const first = await auth.createApiKey(principal, { name: 'one', role: 'viewer' });
+    const second = await auth.createApiKey(principal, { name: 'two', role: 'viewer' });
+
+    // nothing is answered without I/O before the key was looked up and its use recorded
+    expect(auth.principalFromApiKeyCached(first.key)).toBeUndefined();
+    await auth.principalFromApiKey(first.key);
+    for (let i = 0; i < 3; i += 1) expect(auth.principalFromApiKeyCached(first.key)?.name).toBe('key:one');
+    // the same key id with another secret never rides on the verified key
+    const [prefix, id] = first.key.split('_');
+    expect(() => auth.principalFromApiKeyCached(`${prefix}_${id}_not-the-secret`)).toThrow(expect.objectContaining({ code: 'invalid-token' }));
+    expect(auth.principalFromApiKeyCached(first.key)?.name).toBe('key:one');
+
+    // revoked by another process: trusted until the cached record expires, then refused
+    await other.revokeApiKey(first.record.id);
+    expect(auth.principalFromApiKeyCached(first.key)?.name).toBe('key:one');
+    nowMs += API_KEY_CACHE_MS;
+    expect(auth.principalFromApiKeyCached(first.key)).toBeUndefined();
+    await expect(auth.principalFromApiKey(first.key)).rejects.toMatchObject({ message: expect.stringContaining('revoked') as unknown });
+    // (a refused key's use is not recorded, so the synchronous path leaves it to the full check)
+    expect(auth.principalFromApiKeyCached(first.key)).toBeUndefined();
+
+    // revoked or disabled here: at once
+    await auth.principalFromApiKey(second.key);
+    expect(auth.principalFromApiKeyCached(second.key)?.name).toBe('key:two');
+    await auth.setDisabled(owner.id, true);
+    expect(auth.principalFromApiKeyCached(second.key)).toBeUndefined();
+    await expect(auth.principalFromApiKey(second.key)).rejects.toMatchObject({ message: expect.stringContaining('disabled') as unknown });
+    await auth.setDisabled(owner.id, false);
+    nowMs += API_KEY_CACHE_MS;
+    expect((await auth.principalFromApiKey(second.key)).name).toBe('key:two');
+    expect(auth.principalFromApiKeyCached(second.key)?.name).toBe('key:two');
+    await auth.revokeApiKey(second.record.id);
+    expect(auth.principalFromApiKeyCached(second.key)).toBeUndefined();
+    await expect(auth.principalFromApiKey(second.key)).rejects.toMatchObject({ message: expect.stringContaining('revoked') as unknown });
+  });
 });

@@ -73,6 +73,16 @@ export class AuthService {
    * effect at once; done by another gateway process, within that time.
    */
   private readonly keyCache = new Map<string, CachedApiKey>();
+  /**
+   * Whole API keys that passed the hash check, with the cache entry they were checked against:
+   * a key polled many times a second is hashed once per entry (once per {@link API_KEY_CACHE_MS}),
+   * not once per request. Such a key counts only while its entry is still the one in
+   * {@link keyCache}, so revoking it, disabling its owner or refetching its record (which all
+   * replace or drop that entry) ends the shortcut at once. Only verified keys are kept, so
+   * guessing fills nothing, and a guess is still checked by its SHA-256 in constant time: the
+   * map lookup compares whole strings only when their string hashes already match.
+   */
+  private readonly verifiedKeys = new Map<string, CachedApiKey>();
   /** Users disabled through this service or found disabled at {@link loadDisabledUsers}: their access tokens stop working at once. */
   private readonly disabledUsers = new Set<string>();
   private readonly box: SecretBox;
@@ -296,15 +306,17 @@ export class AuthService {
    * Verifies an API key (`trp_<id>_<secret>`) when that needs no I/O: its record was fetched
    * less than {@link API_KEY_CACHE_MS} ago and its last use was recorded less than a second
    * ago. Undefined: ask {@link principalFromApiKey}. Throws {@link AuthError} as that does.
-   * This is the hot path of every API-key request: no promise, no allocation beyond the hash.
+   * This is the hot path of every API-key request: no promise, and for a key already verified
+   * against the cached record no parsing and no hash either.
    */
   principalFromApiKeyCached(key: string): Principal | undefined {
-    const { id, secret } = parseApiKey(key);
     const now = this.now();
+    const verified = this.verifiedKeys.get(key);
+    if (verified !== undefined && this.keyCache.get(verified.key.id) === verified) return this.isUsable(verified, now) ? this.checkStatus(verified) : undefined;
+    const { id, secret } = parseApiKey(key);
     const found = this.keyCache.get(id);
-    if (found === undefined || now - found.fetchedAtMs >= API_KEY_CACHE_MS || now < found.fetchedAtMs) return undefined;
-    if ((this.touched.get(id) ?? 0) + 1000 <= now) return undefined;
-    return this.checkKey(found, secret);
+    if (found === undefined || !this.isUsable(found, now)) return undefined;
+    return this.checkKey(found, key, secret);
   }
 
   /** Verifies an API key (`trp_<id>_<secret>`) and records its use. */
@@ -312,7 +324,7 @@ export class AuthService {
     const { id, secret } = parseApiKey(key);
     const now = this.now();
     let found = this.keyCache.get(id);
-    if (found === undefined || now - found.fetchedAtMs >= API_KEY_CACHE_MS || now < found.fetchedAtMs) {
+    if (found === undefined || !isFresh(found, now)) {
       const fresh = await this.store.apiKeyForAuth(id);
       if (this.keyCache.size >= API_KEY_CACHE_SIZE) this.keyCache.clear();
       found = fresh && cacheEntry(fresh.key, fresh.ownerDisabled, now);
@@ -320,7 +332,7 @@ export class AuthService {
       else this.keyCache.delete(id);
     }
     if (!found) throw new AuthError('invalid-token', 'unknown API key');
-    const principal = this.checkKey(found, secret);
+    const principal = this.checkKey(found, key, secret);
     // record last use at most once a second per key (keeps the hot path cheap)
     if ((this.touched.get(id) ?? 0) + 1000 <= now) {
       this.touched.set(id, now);
@@ -329,9 +341,22 @@ export class AuthService {
     return principal;
   }
 
-  private checkKey(found: CachedApiKey, secret: string): Principal {
+  /** Whether a cached entry may answer without I/O: fresh, and its key's last use recorded within the second. */
+  private isUsable(found: CachedApiKey, now: number): boolean {
+    return isFresh(found, now) && (this.touched.get(found.key.id) ?? 0) + 1000 > now;
+  }
+
+  /** Checks the secret against the entry's hash (remembering the whole key once it matched), then the key's status. */
+  private checkKey(found: CachedApiKey, key: string, secret: string): Principal {
     const digest = createHash('sha256').update(secret).digest();
     if (found.hash.length !== digest.length || !timingSafeEqual(found.hash, digest)) throw new AuthError('invalid-token', 'unknown API key');
+    if (this.verifiedKeys.size >= API_KEY_CACHE_SIZE) this.verifiedKeys.clear();
+    this.verifiedKeys.set(key, found);
+    return this.checkStatus(found);
+  }
+
+  /** The principal of a key whose secret matched, unless it was revoked or its owner disabled. */
+  private checkStatus(found: CachedApiKey): Principal {
     const record = found.key;
     if (record.revokedAtMs !== undefined) throw new AuthError('invalid-token', 'the API key was revoked');
     if (found.ownerDisabled || this.disabledUsers.has(record.ownerUserId)) throw new AuthError('invalid-token', 'the API key\'s owner is disabled');
@@ -376,6 +401,11 @@ interface CachedApiKey {
   readonly fetchedAtMs: number;
   readonly hash: Buffer;
   readonly principal: Principal;
+}
+
+/** Whether an entry was fetched less than {@link API_KEY_CACHE_MS} ago (and not in the future: the clock may step back). */
+function isFresh(found: CachedApiKey, now: number): boolean {
+  return now - found.fetchedAtMs < API_KEY_CACHE_MS && now >= found.fetchedAtMs;
 }
 
 function cacheEntry(key: ApiKeyRecord, ownerDisabled: boolean, fetchedAtMs: number): CachedApiKey {
