@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import type { Order, OrderExplanation } from '../../src/model/index.js';
+import { acceptsGzip } from '../../src/gateway/routes/trading.routes.js';
 import { login, startHarness, type Harness } from './harness.js';
 
 let harness: Harness | undefined;
@@ -181,6 +182,7 @@ describe('gateway REST /api/v1', () => {
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).toString('utf8')).toBe(marked.body);
     expect((await get({ 'accept-encoding': 'gzip;q=0, deflate' })).headers['content-encoding']).toBeUndefined();
+    expect((await get({ 'accept-encoding': '*' })).headers['content-encoding']).toBe('gzip');
 
     // a fill (a falling wave makes the EMA cross back): new quantities
     await harness.feed('INFY', [100_000, 90_000, 80_000, 70_000, 60_000]);
@@ -245,5 +247,27 @@ describe('gateway REST /api/v1', () => {
     const schema = doc.paths['/api/v1/orders/{id}']!.get!.responses['200']!.content['application/json']!.schema;
     expect(schema.properties).toHaveProperty('reason');
     expect(Object.keys(schema.properties!.explanation!.properties!)).toEqual(['source', 'summary', 'decision', 'score', 'confidence', 'atMs', 'signals', 'regime']);
+  });
+});
+
+describe('acceptsGzip (Accept-Encoding, gzip against identity)', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZip', true],
+    ['br, gzip;q=0.8', true],
+    ['deflate, br', false],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['gzip;q=abc', false],
+    ['*', true],
+    ['br, *;q=0.1', true],
+    ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['*, gzip;q=0', false],
+    ['identity', false],
+  ])('%j: %s', (header, accepted) => {
+    expect(acceptsGzip(header)).toBe(accepted);
   });
 });

@@ -141,18 +141,27 @@ export class PositionsBodyCache {
 }
 const END = Symbol('end of a portfolio');
 
-/** Whether an Accept-Encoding header accepts gzip (listed, and not with q=0). */
+/**
+ * Whether an Accept-Encoding header accepts gzip, as `@fastify/accept-negotiator` would choose
+ * between gzip and identity: gzip listed with a quality above 0, or not listed while `*` is
+ * (RFC 9110 §12.5.3). A quality of 0, or one that is not a number, refuses it.
+ */
 export function acceptsGzip(header: string | undefined): boolean {
   if (header === undefined) return false;
   const lower = header.toLowerCase();
-  if (!lower.includes('gzip')) return false;
+  // the common answers without splitting: no header mention of gzip or of "any"
+  if (!lower.includes('gzip') && !lower.includes('*')) return false;
+  let wildcard = false;
   for (const part of lower.split(',')) {
     const [name = '', ...params] = part.split(';');
-    if (name.trim() !== 'gzip') continue;
+    const coding = name.trim();
+    if (coding !== 'gzip' && coding !== '*') continue;
     const quality = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
-    return quality === undefined || Number(quality.slice(2)) > 0;
+    const accepted = quality === undefined || Number(quality.slice(2)) > 0;
+    if (coding === 'gzip') return accepted;
+    wildcard = accepted;
   }
-  return false;
+  return wildcard;
 }
 
 /** Opaque cursors: base64url of a small JSON value. */
@@ -184,11 +193,15 @@ function newerFirst(a: Order, b: Order): number {
 /** Positions, portfolios, orders, trades, instruments, kill switch (strategies: `strategy.routes.ts`). */
 export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
-  const portfolioStates = (): PortfolioState[] =>
-    [...runtime.directory.portfolios.keys()].flatMap((id) => {
+  // a plain loop: GET /api/v1/positions calls this on every request
+  const portfolioStates = (): PortfolioState[] => {
+    const states: PortfolioState[] = [];
+    for (const id of runtime.directory.portfolios.keys()) {
       const state = runtime.portfolio(id);
-      return state ? [state] : [];
-    });
+      if (state) states.push(state);
+    }
+    return states;
+  };
 
   // The positions body is serialised once per state of the portfolios (by the route's own response
   // serializer) and sent as bytes until a fill or a mark changes something: polling it costs no
