@@ -82,6 +82,8 @@ export class Runtime {
   readonly log: Logger;
   readonly instruments: ReadonlyMap<string, Instrument>;
   private readonly portfolioStates = new Map<string, PortfolioState>();
+  /** Per portfolio: goes up on every change of its state (see `portfolioVersion`). */
+  private readonly portfolioVersions = new Map<string, number>();
   private readonly strategyInstances: StrategyInstance[];
   private stopped = false;
   private readonly initialSnapshots = new Map<string, Snapshot>();
@@ -230,7 +232,16 @@ export class Runtime {
       const { portfolioId, initialCashPaise } = options.portfolio;
       const ref: ActorRef<PortfolioCommand> = ctx.spawn(
         portfolioId,
-        this.cadence(portfolioBehavior(portfolioId, initialCashPaise, { bus: this.bus, onState: (state) => this.portfolioStates.set(portfolioId, state) })),
+        this.cadence(
+          portfolioBehavior(portfolioId, initialCashPaise, {
+            bus: this.bus,
+            onState: (state) => {
+              this.portfolioStates.set(portfolioId, state);
+              this.bumpPortfolioVersion(portfolioId);
+            },
+            onChange: () => this.bumpPortfolioVersion(portfolioId),
+          }),
+        ),
         this.spawnOptions(`/portfolios/${portfolioId}`),
       );
       directory.portfolios.set(portfolioId, ref);
@@ -495,6 +506,19 @@ export class Runtime {
 
   portfolio(portfolioId = this.options.portfolio.portfolioId): PortfolioState | undefined {
     return this.portfolioStates.get(portfolioId);
+  }
+
+  /**
+   * A number that goes up whenever `portfolio(portfolioId)` changes (a fill, a mark that moved a
+   * position, a restart): readers that derive something from the live state (the API's
+   * positions body) compare it instead of the state. 0 before the portfolio started.
+   */
+  portfolioVersion(portfolioId: string): number {
+    return this.portfolioVersions.get(portfolioId) ?? 0;
+  }
+
+  private bumpPortfolioVersion(portfolioId: string): void {
+    this.portfolioVersions.set(portfolioId, (this.portfolioVersions.get(portfolioId) ?? 0) + 1);
   }
 
   async askPortfolio(portfolioId = this.options.portfolio.portfolioId, timeoutMs = 2000): Promise<PortfolioView> {

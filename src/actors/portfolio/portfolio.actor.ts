@@ -19,6 +19,8 @@ export interface PortfolioActorDeps {
   readonly bus: EventBus;
   /** Called with every new state, so readers outside the tree (metrics, API) see it without a round trip. */
   readonly onState?: (state: PortfolioState) => void;
+  /** Called after every change to the (live) state: a fill, or a mark that moved a position. */
+  readonly onChange?: () => void;
 }
 
 /**
@@ -48,14 +50,18 @@ export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, 
       switch (message.type) {
         case 'ApplyFill': {
           const position = applyFillInPlace(state, message.fill);
+          deps.onChange?.();
           if (deps.bus.hasListeners('PositionChanged')) {
             deps.bus.publish({ type: 'PositionChanged', portfolioId, position, summary: summarisePortfolio(state) });
           }
           return state;
         }
-        case 'Marks':
-          for (const tick of message.ticks) markInPlace(state, tick.symbol, tick.ltpPaise);
+        case 'Marks': {
+          let changed = false;
+          for (const tick of message.ticks) if (markInPlace(state, tick.symbol, tick.ltpPaise)) changed = true;
+          if (changed) deps.onChange?.();
           return state;
+        }
         case 'GetPortfolio': {
           const copy = copyPortfolio(state);
           const summary: PortfolioSummary = summarisePortfolio(copy);

@@ -94,38 +94,31 @@ function portfolioView(state: PortfolioState) {
 }
 
 /**
- * The serialised positions body and what it was made from: each portfolio state (a live view its
- * actor updates in place), its cash and fill count, and the identity of each of its positions.
- * The gzipped body is made on first demand, once per body.
+ * The serialised positions body and what it was made from: each portfolio's state (a live view
+ * its actor updates in place) and that state's version (`Runtime.portfolioVersion`, which goes up
+ * on every fill and every mark that moves a position). The gzipped body is made on first demand,
+ * once per body.
  */
 export class PositionsBodyCache {
+  /** state, version, state, version, … of the body kept */
   private fingerprint: unknown[] = [];
   private raw: Buffer = Buffer.alloc(0);
   private compressed: Buffer | undefined;
 
-  /** Whether the body kept was made from exactly these states, as they are now. */
-  isCurrent(states: readonly PortfolioState[]): boolean {
+  /** Whether the body kept was made from exactly these states, at these versions. */
+  isCurrent(states: readonly PortfolioState[], versionOf: (portfolioId: string) => number): boolean {
     const print = this.fingerprint;
-    if (print.length === 0) return false;
-    let at = 0;
-    for (const state of states) {
-      if (print[at] !== state || print[at + 1] !== state.cashPaise || print[at + 2] !== state.fillCount) return false;
-      at += 3;
-      for (const key in state.positions) if (print[at++] !== state.positions[key]) return false;
-      if (print[at++] !== END) return false;
+    if (print.length === 0 || print.length !== states.length * 2) return false;
+    for (let i = 0; i < states.length; i += 1) {
+      const state = states[i]!;
+      if (print[2 * i] !== state || print[2 * i + 1] !== versionOf(state.portfolioId)) return false;
     }
-    return at === print.length;
+    return true;
   }
 
-  /** Keeps `body` as the one made from `states`. */
-  store(states: readonly PortfolioState[], body: Buffer): void {
-    const print: unknown[] = [];
-    for (const state of states) {
-      print.push(state, state.cashPaise, state.fillCount);
-      for (const key in state.positions) print.push(state.positions[key]);
-      print.push(END);
-    }
-    this.fingerprint = print;
+  /** Keeps `body` as the one made from `states` at their current versions. */
+  store(states: readonly PortfolioState[], versionOf: (portfolioId: string) => number, body: Buffer): void {
+    this.fingerprint = states.flatMap((state) => [state, versionOf(state.portfolioId)]);
     this.raw = body;
     this.compressed = undefined;
   }
@@ -139,7 +132,6 @@ export class PositionsBodyCache {
     return this.compressed;
   }
 }
-const END = Symbol('end of a portfolio');
 
 /**
  * Whether an Accept-Encoding header accepts gzip, as `@fastify/accept-negotiator` would choose
@@ -205,18 +197,18 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
 
   // The positions body is serialised once per state of the portfolios (by the route's own response
   // serializer) and sent as bytes until a fill or a mark changes something: polling it costs no
-  // serialisation. Positions are immutable values (a fill or a mark replaces one), so comparing
-  // their identities, with cash and the fill count, tells exactly whether the body is still current.
+  // serialisation. The portfolios' versions tell exactly whether the body is still current.
   const positionsBody = new PositionsBodyCache();
+  const versionOf = (portfolioId: string): number => runtime.portfolioVersion(portfolioId);
   app.get(
     '/api/v1/positions',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
     (request, reply) => {
       const states = portfolioStates();
       if (states.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
-      if (!positionsBody.isCurrent(states)) {
+      if (!positionsBody.isCurrent(states, versionOf)) {
         const serialize = reply.getSerializationFunction('200') ?? JSON.stringify;
-        positionsBody.store(states, Buffer.from(serialize({ portfolios: states.map(portfolioView) })));
+        positionsBody.store(states, versionOf, Buffer.from(serialize({ portfolios: states.map(portfolioView) })));
       }
       void reply.header('content-type', 'application/json; charset=utf-8').header('vary', 'accept-encoding');
       if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').send(positionsBody.gzipped());
