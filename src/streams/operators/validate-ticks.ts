@@ -104,6 +104,8 @@ export class TickValidator {
   private readonly toleranceMs: number;
   private readonly onRejected: (rejection: TickRejection) => void;
   private readonly monotonicNow: () => number;
+  /** Where `validate` collects a batch's valid ticks (kept between batches; slots cleared). */
+  private scratch: (Tick | undefined)[] = [];
 
   constructor(options: ValidateTicksOptions) {
     for (const instrument of options.instruments) {
@@ -127,14 +129,22 @@ export class TickValidator {
 
   /** Valid candidates of a batch as normalised ticks, in order; the rest are reported. */
   validate(batch: readonly unknown[]): Tick[] {
-    const out: Tick[] = [];
+    // collected in a kept scratch array, handed out as an exact-size copy: growing a fresh array
+    // by push for every batch cost more garbage than the batch itself
+    const scratch = this.scratch;
+    let count = 0;
     let receivedMonoMs: number | undefined;
     for (const candidate of batch) {
       const tick = this.check(candidate);
       if (tick === undefined) continue;
       if (tick.receivedMonoMs === undefined) tick.receivedMonoMs = receivedMonoMs ??= this.monotonicNow();
-      out.push(tick);
+      if (count === scratch.length) scratch.push(tick);
+      else scratch[count] = tick;
+      count += 1;
     }
+    const out = scratch.slice(0, count) as Tick[];
+    if (count > 4096) this.scratch = [];
+    else scratch.fill(undefined, 0, count);
     return out;
   }
 

@@ -479,39 +479,68 @@ interface ReplayCursor {
  */
 export function* replayTickBatches(data: ReplayData, batchSize: number): Generator<Tick[], void, undefined> {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  let cursors: ReplayCursor[] = [];
-  data.instruments.forEach((instrument, order) => {
-    const bars = data.bars.get(instrument.symbol);
-    if (bars === undefined || bars.length === 0) return;
-    const cursor: ReplayCursor = { order, instrument, bars, barIndex: -1, ticks: [], tickIndex: 0, nextMs: 0, cumulativeVolume: 0, dayStartMs: Number.NaN };
-    if (advanceBar(cursor)) cursors.push(cursor);
-  });
-  insertionSort(cursors, cursors.length);
-  let merged: ReplayCursor[] = [];
+  const merge = new ReplayMerge(data);
   let batch: Tick[] = [];
-  while (cursors.length > 0) {
+  for (let tick = merge.next(); tick !== undefined; tick = merge.next()) {
+    batch.push(tick);
+    if (batch.length === batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * {@link replayTickBatches}' merge a tick at a time (`next()`; undefined after the last), for
+ * consumers that take ticks one by one and need no batch arrays (`steppedReplay$`).
+ */
+export class ReplayMerge {
+  /** The cursors, sorted by (next tick time, instrument order); `[at, due)` is the round in progress. */
+  private cursors: ReplayCursor[] = [];
+  private merged: ReplayCursor[] = [];
+  private at = 0;
+  private due = 0;
+
+  constructor(data: ReplayData) {
+    data.instruments.forEach((instrument, order) => {
+      const bars = data.bars.get(instrument.symbol);
+      if (bars === undefined || bars.length === 0) return;
+      const cursor: ReplayCursor = { order, instrument, bars, barIndex: -1, ticks: [], tickIndex: 0, nextMs: 0, cumulativeVolume: 0, dayStartMs: Number.NaN };
+      if (advanceBar(cursor)) this.cursors.push(cursor);
+    });
+    insertionSort(this.cursors, this.cursors.length);
+  }
+
+  next(): Tick | undefined {
+    if (this.at === this.due && !this.nextRound()) return undefined;
+    const cursor = this.cursors[this.at]!;
+    this.at += 1;
+    const tick = cursor.ticks[cursor.tickIndex]!;
+    cursor.tickIndex += 1;
+    if (cursor.tickIndex < cursor.ticks.length) cursor.nextMs = cursor.ticks[cursor.tickIndex]!.exchangeTimeMs;
+    else if (!advanceBar(cursor)) cursor.nextMs = Number.POSITIVE_INFINITY; // exhausted: dropped by the merge
+    return tick;
+  }
+
+  /** Merges the finished round back into the order and starts the next one; false when no cursor is left. */
+  private nextRound(): boolean {
+    if (this.due > 0) {
+      insertionSort(this.cursors, this.due); // the advanced prefix: usually still in order
+      mergeRound(this.cursors, this.due, this.merged);
+      const previous = this.cursors;
+      this.cursors = this.merged;
+      this.merged = previous; // overwritten by the next merge (no new array per round)
+    }
+    const cursors = this.cursors;
+    if (cursors.length === 0) return false;
     const dueMs = cursors[0]!.nextMs;
     let due = 1;
     while (due < cursors.length && cursors[due]!.nextMs === dueMs) due += 1;
-    for (let i = 0; i < due; i += 1) {
-      const cursor = cursors[i]!;
-      batch.push(cursor.ticks[cursor.tickIndex]!);
-      cursor.tickIndex += 1;
-      if (cursor.tickIndex < cursor.ticks.length) cursor.nextMs = cursor.ticks[cursor.tickIndex]!.exchangeTimeMs;
-      else if (!advanceBar(cursor)) cursor.nextMs = Number.POSITIVE_INFINITY; // exhausted: dropped by the merge
-      if (batch.length === batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    insertionSort(cursors, due); // the advanced prefix: usually still in order
-    mergeRound(cursors, due, merged);
-    const previous = cursors;
-    cursors = merged;
-    merged = previous;
-    merged.length = 0;
+    this.at = 0;
+    this.due = due;
+    return true;
   }
-  if (batch.length > 0) yield batch;
 }
 
 /** Moves a cursor to its next bar; false when it has none. */
@@ -548,14 +577,19 @@ function insertionSort(cursors: ReplayCursor[], end: number): void {
   }
 }
 
-/** Merges the sorted runs `cursors[0, split)` and `cursors[split, …)` into `into`, leaving out exhausted cursors. */
+/** Merges the sorted runs `cursors[0, split)` and `cursors[split, …)` into `into` (overwritten), leaving out exhausted cursors. */
 function mergeRound(cursors: readonly ReplayCursor[], split: number, into: ReplayCursor[]): void {
   let a = 0;
   let b = split;
+  let k = 0;
   while (a < split || b < cursors.length) {
     const cursor = b >= cursors.length || (a < split && before(cursors[a]!, cursors[b]!)) ? cursors[a++]! : cursors[b++]!;
-    if (cursor.nextMs !== Number.POSITIVE_INFINITY) into.push(cursor);
+    if (cursor.nextMs === Number.POSITIVE_INFINITY) continue;
+    if (k < into.length) into[k] = cursor;
+    else into.push(cursor);
+    k += 1;
   }
+  if (into.length !== k) into.length = k;
 }
 
 /** Options of {@link replayTicks$}. */

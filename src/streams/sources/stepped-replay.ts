@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import type { Tick } from '../../model/market.js';
-import { replayTickBatches, type ReplayData } from './csv-replay.js';
+import { ReplayMerge, type ReplayData } from './csv-replay.js';
 
 /** Options of {@link steppedReplay$}. */
 export interface SteppedReplayOptions {
@@ -19,7 +19,7 @@ export interface SteppedReplayOptions {
 }
 
 /**
- * A replay paced by its consumer: {@link replayTickBatches}' ticks grouped by exchange
+ * A replay paced by its consumer: the replay's ticks ({@link ReplayMerge}) grouped by exchange
  * timestamp, one emission per timestamp, each emitted only once `ready()` resolved.
  *
  * This is what makes a replay behave like a live market, where the tree has handled every
@@ -34,26 +34,30 @@ export function steppedReplay$(data: ReplayData, options: SteppedReplayOptions):
   return new Observable<readonly Tick[]>((subscriber) => {
     let stopped = false;
     const run = async (): Promise<void> => {
-      let step: Tick[] = [];
+      // a step is collected in a kept scratch array and handed out as an exact-size copy (no array
+      // grown by push per step); ticks come from the merge one by one (no batch arrays)
+      const merge = new ReplayMerge(data);
+      const scratch: (Tick | undefined)[] = [];
+      let count = 0;
       const emit = (): void => {
-        const ticks = step;
-        step = [];
+        const ticks = scratch.slice(0, count) as Tick[];
+        scratch.fill(undefined, 0, count);
+        count = 0;
         options.onStep?.(ticks[0]!.exchangeTimeMs, ticks);
         subscriber.next(ticks);
       };
-      // small batches: a tick is generated just before its step, so it dies young (cheap to collect)
-      for (const batch of replayTickBatches(data, 64)) {
-        for (const tick of batch) {
-          if (step.length > 0 && step[0]!.exchangeTimeMs !== tick.exchangeTimeMs) {
-            emit();
-            const waiting = options.ready();
-            if (waiting !== undefined) await waiting;
-            if (stopped) return;
-          }
-          step.push(tick);
+      for (let tick = merge.next(); tick !== undefined; tick = merge.next()) {
+        if (count > 0 && scratch[0]!.exchangeTimeMs !== tick.exchangeTimeMs) {
+          emit();
+          const waiting = options.ready();
+          if (waiting !== undefined) await waiting;
+          if (stopped) return;
         }
+        if (count === scratch.length) scratch.push(tick);
+        else scratch[count] = tick;
+        count += 1;
       }
-      if (step.length > 0) {
+      if (count > 0) {
         emit();
         const waiting = options.ready();
         if (waiting !== undefined) await waiting;
