@@ -144,40 +144,6 @@ function deviation(values: readonly number[]): number {
 /** A state its owner updates in place. */
 type OwnedRegimeState = { -readonly [K in keyof RegimeState]: RegimeState[K] };
 
-/** `updateRegime`'s new indicator fields written into an owned state (the regime fields stay). */
-function updateInPlace(
-  state: OwnedRegimeState, // the caller owns it: readonly only to everyone else
-  high: number,
-  low: number,
-  close: number,
-  trueRange: number,
-  plusMove: number,
-  minusMove: number,
-  movesSeen: number,
-  dxSum: number,
-  dxSeen: number,
-  adx: number | null,
-  closes: readonly number[],
-  logReturns: readonly number[],
-  volatilities: readonly number[],
-): RegimeState {
-  state.bars += 1;
-  state.previousHigh = high;
-  state.previousLow = low;
-  state.previousClose = close;
-  state.trueRange = trueRange;
-  state.plusMove = plusMove;
-  state.minusMove = minusMove;
-  state.movesSeen = movesSeen;
-  state.dxSum = dxSum;
-  state.dxSeen = dxSeen;
-  state.adx = adx;
-  state.closes = closes;
-  state.logReturns = logReturns;
-  state.volatilities = volatilities;
-  return state;
-}
-
 /** Feeds one closed bar (bars of one symbol, in time order). Pure: returns the next state. */
 export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig = DEFAULT_REGIME_CONFIG, owned = false): RegimeStep {
   // owned: the caller owns `state` and its arrays (an actor's working state): they are updated in place
@@ -231,27 +197,45 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
 
   // owned: the fields are written in place (the regime fields stay until `withRegime`); otherwise a
   // new object built field by field (not spread): one stable object shape, which V8 handles far faster
-  const base: RegimeState = owned
-    ? updateInPlace(state, high, low, close, trueRange, plusMove, minusMove, movesSeen, dxSum, dxSeen, adx, closes, logReturns, volatilities)
-    : {
-        bars: state.bars + 1,
-        regime: state.regime,
-        pending: state.pending,
-        pendingBars: state.pendingBars,
-        previousHigh: high,
-        previousLow: low,
-        previousClose: close,
-        trueRange,
-        plusMove,
-        minusMove,
-        movesSeen,
-        dxSum,
-        dxSeen,
-        adx,
-        closes,
-        logReturns,
-        volatilities,
-      };
+  let base: RegimeState;
+  if (owned) {
+    const target: OwnedRegimeState = state; // the caller owns it: readonly only to everyone else
+    target.bars += 1;
+    target.previousHigh = high;
+    target.previousLow = low;
+    target.previousClose = close;
+    target.trueRange = trueRange;
+    target.plusMove = plusMove;
+    target.minusMove = minusMove;
+    target.movesSeen = movesSeen;
+    target.dxSum = dxSum;
+    target.dxSeen = dxSeen;
+    target.adx = adx;
+    target.closes = closes;
+    target.logReturns = logReturns;
+    target.volatilities = volatilities;
+    base = target;
+  } else {
+    base = {
+      bars: state.bars + 1,
+      regime: state.regime,
+      pending: state.pending,
+      pendingBars: state.pendingBars,
+      previousHigh: high,
+      previousLow: low,
+      previousClose: close,
+      trueRange,
+      plusMove,
+      minusMove,
+      movesSeen,
+      dxSum,
+      dxSeen,
+      adx,
+      closes,
+      logReturns,
+      volatilities,
+    };
+  }
   if (adx === null || volatility === null || closes.length <= config.efficiencyPeriod || volatilities.length < config.minVolatilityHistory) {
     return { state: base, evidence: null, candidate: null, change: null };
   }
@@ -290,7 +274,7 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
 /** `base` with the regime fields replaced: in place when owned, else a new object (field by field, like `base`). */
 function withRegime(base: RegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number, owned: boolean): RegimeState {
   if (owned) {
-    const state = base as OwnedRegimeState;
+    const state: OwnedRegimeState = base;
     state.regime = regime;
     state.pending = pending;
     state.pendingBars = pendingBars;
