@@ -136,7 +136,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     const signals = this.runSignals;
     this.stamp = performance.now();
     const deadline = this.stamp + budgetMs;
-    this.recentNowMs = this.clock.nowMs();
+    this.refreshRecentNow();
     let ran = 0;
     try {
       while (this.runHead < cells.length) {
@@ -149,7 +149,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
         cell.runScheduled(signal);
         ran += 1;
         if ((ran & 63) === 0) {
-          this.recentNowMs = this.clock.nowMs();
+          this.refreshRecentNow();
           if (performance.now() > deadline) break;
         }
       }
