@@ -42,11 +42,6 @@ export class SymbolGrouper<T extends { readonly symbol: string }> {
   }
 }
 
-/** Splits one batch into per-symbol groups: one per symbol present, in order of first appearance. */
-export function groupBySymbol<T extends { readonly symbol: string }>(batch: readonly T[]): SymbolGroup<T>[] {
-  return new SymbolGrouper<T>().group(batch);
-}
-
 /**
  * Routes tick batches per symbol: each input batch becomes one emission of
  * `{ symbol, items }` groups (see {@link SymbolGrouper}); empty batches emit nothing.

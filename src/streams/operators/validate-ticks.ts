@@ -3,6 +3,7 @@ import { isOnTick, priceBand, type Instrument } from '../../model/instrument.js'
 import type { DepthLevel, Tick } from '../../model/market.js';
 import { rupeesToPaise, type Paise } from '../../model/money.js';
 import { istDayStartMs } from '../../model/time.js';
+import { BatchCollector } from '../batch-collector.js';
 
 /** Why a candidate tick was dropped. Stable codes, safe to count and alert on. */
 export type TickRejectionReason =
@@ -104,8 +105,8 @@ export class TickValidator {
   private readonly toleranceMs: number;
   private readonly onRejected: (rejection: TickRejection) => void;
   private readonly monotonicNow: () => number;
-  /** Where `validate` collects a batch's valid ticks (kept between batches; slots cleared). */
-  private scratch: (Tick | undefined)[] = [];
+  /** Where `validate` collects a batch's valid ticks. */
+  private readonly valid = new BatchCollector<Tick>();
 
   constructor(options: ValidateTicksOptions) {
     for (const instrument of options.instruments) {
@@ -129,23 +130,14 @@ export class TickValidator {
 
   /** Valid candidates of a batch as normalised ticks, in order; the rest are reported. */
   validate(batch: readonly unknown[]): Tick[] {
-    // collected in a kept scratch array, handed out as an exact-size copy: growing a fresh array
-    // by push for every batch cost more garbage than the batch itself
-    const scratch = this.scratch;
-    let count = 0;
     let receivedMonoMs: number | undefined;
     for (const candidate of batch) {
       const tick = this.check(candidate);
       if (tick === undefined) continue;
       if (tick.receivedMonoMs === undefined) tick.receivedMonoMs = receivedMonoMs ??= this.monotonicNow();
-      if (count === scratch.length) scratch.push(tick);
-      else scratch[count] = tick;
-      count += 1;
+      this.valid.push(tick);
     }
-    const out = scratch.slice(0, count) as Tick[];
-    if (count > 4096) this.scratch = [];
-    else scratch.fill(undefined, 0, count);
-    return out;
+    return this.valid.take();
   }
 
   private reject(reason: TickRejectionReason, detail: string, candidate: unknown, symbol?: string): undefined {

@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { Tick } from '../../model/market.js';
+import { BatchCollector } from '../batch-collector.js';
 import { ReplayMerge, type ReplayData } from './csv-replay.js';
 
 /** Options of {@link steppedReplay$}. */
@@ -34,30 +35,25 @@ export function steppedReplay$(data: ReplayData, options: SteppedReplayOptions):
   return new Observable<readonly Tick[]>((subscriber) => {
     let stopped = false;
     const run = async (): Promise<void> => {
-      // a step is collected in a kept scratch array and handed out as an exact-size copy (no array
-      // grown by push per step); ticks come from the merge one by one (no batch arrays)
+      // ticks come from the merge one by one (no batch arrays); a step is collected, then handed out
       const merge = new ReplayMerge(data);
-      const scratch: (Tick | undefined)[] = [];
-      let count = 0;
+      const step = new BatchCollector<Tick>();
       const emit = (): void => {
-        const ticks = scratch.slice(0, count) as Tick[];
-        scratch.fill(undefined, 0, count);
-        count = 0;
+        const ticks = step.take();
         options.onStep?.(ticks[0]!.exchangeTimeMs, ticks);
         subscriber.next(ticks);
       };
       for (let tick = merge.next(); tick !== undefined; tick = merge.next()) {
-        if (count > 0 && scratch[0]!.exchangeTimeMs !== tick.exchangeTimeMs) {
+        const first = step.first();
+        if (first !== undefined && first.exchangeTimeMs !== tick.exchangeTimeMs) {
           emit();
           const waiting = options.ready();
           if (waiting !== undefined) await waiting;
           if (stopped) return;
         }
-        if (count === scratch.length) scratch.push(tick);
-        else scratch[count] = tick;
-        count += 1;
+        step.push(tick);
       }
-      if (count > 0) {
+      if (step.size > 0) {
         emit();
         const waiting = options.ready();
         if (waiting !== undefined) await waiting;

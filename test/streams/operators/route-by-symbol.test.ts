@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tick } from '../../../src/model/market.js';
-import { groupBySymbol, routeBySymbol } from '../../../src/streams/operators/route-by-symbol.js';
+import { routeBySymbol, SymbolGrouper } from '../../../src/streams/operators/route-by-symbol.js';
 import { testScheduler, tick } from '../fixtures.js';
 
 const a1 = tick({ symbol: 'INFY', exchangeTimeMs: 1 });
@@ -8,9 +8,9 @@ const b1 = tick({ symbol: 'TCS', exchangeTimeMs: 2 });
 const a2 = tick({ symbol: 'INFY', exchangeTimeMs: 3 });
 const c1 = tick({ symbol: 'ITC', exchangeTimeMs: 4 });
 
-describe('groupBySymbol', () => {
+describe('SymbolGrouper', () => {
   it('makes one group per symbol in order of first appearance, keeping tick order', () => {
-    expect(groupBySymbol([a1, b1, a2, c1])).toEqual([
+    expect(new SymbolGrouper<Tick>().group([a1, b1, a2, c1])).toEqual([
       { symbol: 'INFY', items: [a1, a2] },
       { symbol: 'TCS', items: [b1] },
       { symbol: 'ITC', items: [c1] },
