@@ -1,4 +1,4 @@
-/** Market data streams: sources → validation → per symbol → bars and conflation → actors. */
+/** Market data streams: sources → validation → per symbol → bars → actors (inlets conflate). */
 export * from './random.js';
 export * from './pipeline.js';
 export * from './sources/pump.js';
@@ -7,5 +7,3 @@ export * from './sources/csv-replay.js';
 export * from './operators/validate-ticks.js';
 export * from './operators/route-by-symbol.js';
 export * from './operators/aggregate-bars.js';
-export * from './operators/conflate-latest.js';
-export * from './operators/batch-by-turn.js';
