@@ -1,32 +1,61 @@
 /**
  * The Zerodha equity cost model (kite-reference §9): brokerage, STT, NSE transaction
- * charge, SEBI fee, GST, stamp duty and the DP charge, all in exact integer paise.
+ * charge, SEBI fee, GST, stamp duty, the DP charge and the call-and-trade fee, all in
+ * exact integer paise.
  *
  * Rates are data ({@link ChargeRates}), every rate an integer ratio, so no float ever
  * touches money: each component is `value × numerator / denominator`, rounded once with
  * {@link mulDivRound} (half away from zero).
  *
+ * ## What is intraday and what is delivery (per portfolio, per IST day, per symbol)
+ * - MIS and NRML trades are intraday.
+ * - A same-day round trip is intraday whatever the product (kite-reference §9): of the
+ *   day's CNC trades in a symbol, the **matched quantity min(bought, sold)** is intraday
+ *   (STT 0.025% on the sell side, intraday stamp duty 0.003% on the buy side, intraday
+ *   brokerage, no DP charge), whichever came first (a sell from holdings bought back the
+ *   same day is a round trip too). Only the rest is delivery: a net buy is a delivery buy
+ *   (bought and held), a net sell a delivery sell (sold from holdings: the DP charge, once
+ *   per scrip per day). MIS trades are not matched with CNC ones: Troupe keeps the two as
+ *   separate positions and MIS is squared off within the day.
+ * - Values follow the exchange's STT method (NSE circular NSE/CMO/0146/2004: per client,
+ *   security and day, total buy and sell quantity and value, one volume-weighted average
+ *   price): every CNC quantity of the symbol-day is valued at the VWAP of that day's CNC
+ *   trades of both sides, (bought value + sold value) / (bought + sold quantity); the
+ *   delivery and intraday sell values are rounded to the paisa, the intraday buy value
+ *   takes the rest, so the values add up to the actual turnover (transaction charge and
+ *   SEBI fee are on the actual turnover, unchanged). See {@link classifyCncDay}.
+ * - Brokerage stays per executed order: the matched quantity is taken from each side's
+ *   fills in fill order (the first units bought and the first units sold that day are the
+ *   intraday ones); each fill's intraday part pays the intraday rate at its own price, its
+ *   delivery part the delivery rate (0), each part rounded to the paisa, and each order's
+ *   sum is capped at ₹20 once. When a later fill changes an order's classification, its
+ *   brokerage is recomputed with the note: the ledger keeps CNC brokerage per order itself.
+ *
  * ## Rounding rules (what this module does, on purpose)
- * - Each component is rounded to the paisa, half away from zero, **once over the basis it
- *   is charged on**: brokerage per executed order (per fill for a partially filled order,
- *   capped across the order's fills); STT, transaction charge, SEBI fee and stamp duty
- *   over the contract note's turnover (per product category and side where the rate
+ * - Each component is rounded **once over the basis it is charged on**: brokerage per
+ *   executed order (per fill for a partially filled order, capped across the order's
+ *   fills); STT over the whole contract note, to the **rupee** (`sttRoundingPaise: 100`,
+ *   as contract notes do; 1 rounds it to the paisa); transaction charge, SEBI fee and
+ *   stamp duty to the paisa over the note's turnover (per category and side where the rate
  *   differs); GST over (brokerage + transaction + SEBI) after those are rounded; the DP
- *   charge is a flat amount per scrip per sell day (GST on it computed and rounded once).
- * - Real contract notes round STT to the rupee. The default here rounds it to the paisa
- *   (`sttRoundingPaise: 1`); set `sttRoundingPaise: 100` in the rates for rupee rounding.
+ *   charge is a flat amount per scrip per sell day (GST on it computed and rounded once);
+ *   the call-and-trade fee (₹50 + 18% GST = ₹59) is a flat amount per order placed by the
+ *   broker's dealer desk (the MIS auto square-off), taken on the order's first fill
+ *   (`callAndTrade`, with `callAndTradeAlreadyCharged` for its later fills).
  * - A contract note covers one portfolio's trades of one day. {@link chargeFill} keeps a
- *   running {@link ChargeLedger} and charges each fill the *increase* of the note's
- *   rounded total, so the fills' charges always add up to the note exactly. This is what
- *   makes the reference round trip come out at ₹82.45 (intraday) and ₹237.59 (delivery):
- *   GST on one ₹1,00,000 order alone is ₹4.1526 → ₹4.15, twice that is ₹8.30, but GST on
- *   the note is 18% × ₹46.14 = ₹8.3052 → ₹8.31. {@link chargesForOrderExecution} prices
- *   one execution as a note of its own, so summing it over orders can be up to a paisa
- *   per component per order away from the note.
+ *   running {@link ChargeLedger} and charges each fill the *change* of the note's rounded
+ *   charges, so the fills' charges always add up to the note exactly. This is what makes
+ *   the reference round trip come out at ₹82.45 (intraday) and ₹237.59 (delivery): GST on
+ *   one ₹1,00,000 order alone is ₹4.1526 → ₹4.15, twice that is ₹8.30, but GST on the note
+ *   is 18% × ₹46.14 = ₹8.3052 → ₹8.31. A fill can get a negative component (or total) when
+ *   it reclassifies earlier CNC fills as intraday: the note itself never goes down below
+ *   zero. {@link chargesForOrderExecution} prices one execution as a note of its own (a
+ *   CNC execution alone is delivery), so summing it over orders can be up to a paisa per
+ *   component per order (a rupee for STT) away from the note.
  *
  * ## Scope
- * NSE cash equities. CNC is priced as delivery; MIS and NRML as intraday (F&O rates are
- * not modelled). The IPFT levy is left out (kite-reference marks it unconfirmed).
+ * NSE cash equities (F&O rates are not modelled). The IPFT levy is left out
+ * (kite-reference marks it unconfirmed).
  */
 import { mul, mulDivRound, type Paise } from './money.js';
 import type { Product, Side } from './order.js';
@@ -53,7 +82,7 @@ export interface ChargeRates {
   readonly sttIntradaySell: Ratio;
   readonly sttDeliveryBuy: Ratio;
   readonly sttDeliverySell: Ratio;
-  /** Unit STT is rounded to: 1 (paisa, default) or 100 (rupee, as contract notes do). */
+  /** Unit the contract note's STT is rounded to: 100 (rupee, as contract notes do) or 1 (paisa). */
   readonly sttRoundingPaise: number;
   /** Exchange transaction charge on turnover (both sides). */
   readonly transaction: Ratio;
@@ -70,6 +99,11 @@ export interface ChargeRates {
   readonly dpChargePerScripPaise: Paise;
   /** Whether GST is added to the DP charge. */
   readonly dpChargeAttractsGst: boolean;
+  /**
+   * Call-and-trade fee per order placed by the broker's dealer desk (the MIS auto
+   * square-off), before GST; GST at {@link ChargeRates.gst} is added. ₹50 at Zerodha.
+   */
+  readonly callAndTradeFeePaise: Paise;
 }
 
 const ratio = (numerator: number, denominator: number): Ratio => ({ numerator, denominator });
@@ -90,7 +124,7 @@ export const ZERODHA_NSE_EQUITY_RATES: ChargeRates = Object.freeze({
   sttIntradaySell: ratio(25, 100_000),
   sttDeliveryBuy: ratio(1, 1_000),
   sttDeliverySell: ratio(1, 1_000),
-  sttRoundingPaise: 1,
+  sttRoundingPaise: 100,
   transaction: ratio(297, 10_000_000),
   sebi: ratio(10_00, 1_00_00_000_00), // ₹10 per ₹1 crore
   gst: ratio(18, 100),
@@ -98,9 +132,13 @@ export const ZERODHA_NSE_EQUITY_RATES: ChargeRates = Object.freeze({
   stampDeliveryBuy: ratio(15, 100_000),
   dpChargePerScripPaise: 13_00,
   dpChargeAttractsGst: true,
+  callAndTradeFeePaise: 50_00,
 });
 
-/** Itemised charges in paise. `gstPaise` excludes GST on the DP charge, which `dpPaise` includes. */
+/**
+ * Itemised charges in paise. `gstPaise` excludes the GST on the DP charge and on the
+ * call-and-trade fee, which `dpPaise` and `callAndTradePaise` include.
+ */
 export interface ChargeBreakdown {
   readonly brokeragePaise: Paise;
   readonly sttPaise: Paise;
@@ -109,6 +147,8 @@ export interface ChargeBreakdown {
   readonly gstPaise: Paise;
   readonly stampPaise: Paise;
   readonly dpPaise: Paise;
+  /** Call-and-trade fees (₹50 + 18% GST = ₹59 per dealer-desk order), GST included. */
+  readonly callAndTradePaise: Paise;
   readonly totalPaise: Paise;
 }
 
@@ -121,6 +161,7 @@ export const NO_CHARGES: ChargeBreakdown = Object.freeze({
   gstPaise: 0,
   stampPaise: 0,
   dpPaise: 0,
+  callAndTradePaise: 0,
   totalPaise: 0,
 });
 
@@ -132,6 +173,12 @@ export function chargeCategory(product: Product): ChargeCategory {
   return product === 'CNC' ? 'delivery' : 'intraday';
 }
 
+/**
+ * The order `reason` of the orders the MIS auto square-off places (the broker's dealer desk):
+ * the execution paths charge them the call-and-trade fee.
+ */
+export const AUTO_SQUARE_OFF_REASON = 'auto-square-off';
+
 /** One execution to price: a whole executed order, or one fill of a partially filled order. */
 export interface OrderExecutionInput {
   readonly side: Side;
@@ -142,6 +189,13 @@ export interface OrderExecutionInput {
   readonly brokerageAlreadyChargedPaise?: Paise;
   /** For CNC sells: the DP charge for this scrip was already taken today. Default false. */
   readonly dpAlreadyChargedToday?: boolean;
+  /**
+   * The order was placed by the broker's dealer desk (the MIS auto square-off): it pays the
+   * call-and-trade fee once, on its first fill. Default false.
+   */
+  readonly callAndTrade?: boolean;
+  /** For a call-and-trade order: the fee was already taken on an earlier fill of it. Default false. */
+  readonly callAndTradeAlreadyCharged?: boolean;
 }
 
 /**
@@ -169,6 +223,8 @@ export interface ChargeBasis {
   readonly deliverySellValuePaise: Paise;
   readonly brokeragePaise: Paise;
   readonly dpScripCount: number;
+  /** Orders charged the call-and-trade fee. */
+  readonly callAndTradeOrderCount: number;
 }
 
 /** A basis with nothing traded. */
@@ -179,12 +235,32 @@ export const EMPTY_CHARGE_BASIS: ChargeBasis = Object.freeze({
   deliverySellValuePaise: 0,
   brokeragePaise: 0,
   dpScripCount: 0,
+  callAndTradeOrderCount: 0,
 });
 
 const applyRate = (valuePaise: Paise, rate: Ratio): Paise => mulDivRound(valuePaise, rate.numerator, rate.denominator);
 
-const applySttRate = (valuePaise: Paise, rate: Ratio, unitPaise: number): Paise =>
-  unitPaise === 1 ? applyRate(valuePaise, rate) : mul(mulDivRound(valuePaise, rate.numerator, mul(rate.denominator, unitPaise)), unitPaise);
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/**
+ * Σ value × rate, exact, rounded once to a multiple of `unitPaise` (half away from zero):
+ * how STT is rounded over a whole contract note.
+ */
+function roundedSumOfRates(terms: readonly (readonly [Paise, Ratio])[], unitPaise: number): Paise {
+  let denominator = 1n;
+  for (const [, rate] of terms) {
+    const d = BigInt(rate.denominator);
+    denominator = (denominator / gcd(denominator, d)) * d;
+  }
+  let numerator = 0n;
+  for (const [value, rate] of terms) numerator += BigInt(value) * BigInt(rate.numerator) * (denominator / BigInt(rate.denominator));
+  const divisor = denominator * BigInt(unitPaise);
+  const negative = numerator < 0n;
+  const magnitude = negative ? -numerator : numerator;
+  let units = magnitude / divisor;
+  if ((magnitude % divisor) * 2n >= divisor) units += 1n;
+  return mul(Number(negative ? -units : units), unitPaise);
+}
 
 /** The DP charge for one scrip-day, GST included when the rates say so. */
 export function dpChargePerScripPaise(rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): Paise {
@@ -192,21 +268,31 @@ export function dpChargePerScripPaise(rates: ChargeRates = ZERODHA_NSE_EQUITY_RA
   return rates.dpChargeAttractsGst ? base + applyRate(base, rates.gst) : base;
 }
 
+/** The call-and-trade fee of one order, GST included (₹50 + 18% = ₹59 at Zerodha). */
+export function callAndTradeFeePaise(rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): Paise {
+  return rates.callAndTradeFeePaise + applyRate(rates.callAndTradeFeePaise, rates.gst);
+}
+
 /** Charges of a contract note with this basis, each component rounded once (see the module notes). */
 export function chargesForBasis(basis: ChargeBasis, rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): ChargeBreakdown {
   const unit = rates.sttRoundingPaise;
   const brokeragePaise = basis.brokeragePaise;
-  const sttPaise =
-    applySttRate(basis.intradayBuyValuePaise, rates.sttIntradayBuy, unit) +
-    applySttRate(basis.intradaySellValuePaise, rates.sttIntradaySell, unit) +
-    applySttRate(basis.deliveryBuyValuePaise, rates.sttDeliveryBuy, unit) +
-    applySttRate(basis.deliverySellValuePaise, rates.sttDeliverySell, unit);
+  const sttPaise = roundedSumOfRates(
+    [
+      [basis.intradayBuyValuePaise, rates.sttIntradayBuy],
+      [basis.intradaySellValuePaise, rates.sttIntradaySell],
+      [basis.deliveryBuyValuePaise, rates.sttDeliveryBuy],
+      [basis.deliverySellValuePaise, rates.sttDeliverySell],
+    ],
+    unit,
+  );
   const turnover = basis.intradayBuyValuePaise + basis.intradaySellValuePaise + basis.deliveryBuyValuePaise + basis.deliverySellValuePaise;
   const transactionPaise = applyRate(turnover, rates.transaction);
   const sebiPaise = applyRate(turnover, rates.sebi);
   const gstPaise = applyRate(brokeragePaise + transactionPaise + sebiPaise, rates.gst);
   const stampPaise = applyRate(basis.intradayBuyValuePaise, rates.stampIntradayBuy) + applyRate(basis.deliveryBuyValuePaise, rates.stampDeliveryBuy);
   const dpPaise = mul(basis.dpScripCount, dpChargePerScripPaise(rates));
+  const callAndTradePaise = mul(basis.callAndTradeOrderCount, callAndTradeFeePaise(rates));
   return {
     brokeragePaise,
     sttPaise,
@@ -215,7 +301,8 @@ export function chargesForBasis(basis: ChargeBasis, rates: ChargeRates = ZERODHA
     gstPaise,
     stampPaise,
     dpPaise,
-    totalPaise: brokeragePaise + sttPaise + transactionPaise + sebiPaise + gstPaise + stampPaise + dpPaise,
+    callAndTradePaise,
+    totalPaise: brokeragePaise + sttPaise + transactionPaise + sebiPaise + gstPaise + stampPaise + dpPaise + callAndTradePaise,
   };
 }
 
@@ -240,6 +327,7 @@ function addToBasis(basis: ChargeBasis, input: OrderExecutionInput, brokeragePai
     deliverySellValuePaise: basis.deliverySellValuePaise + (delivery && !buy ? value : 0),
     brokeragePaise: basis.brokeragePaise + brokeragePaise,
     dpScripCount: basis.dpScripCount + (chargeDp ? 1 : 0),
+    callAndTradeOrderCount: basis.callAndTradeOrderCount + (input.callAndTrade === true && input.callAndTradeAlreadyCharged !== true ? 1 : 0),
   };
 }
 
@@ -264,6 +352,7 @@ export function subtractCharges(after: ChargeBreakdown, before: ChargeBreakdown)
     gstPaise: after.gstPaise - before.gstPaise,
     stampPaise: after.stampPaise - before.stampPaise,
     dpPaise: after.dpPaise - before.dpPaise,
+    callAndTradePaise: after.callAndTradePaise - before.callAndTradePaise,
     totalPaise: after.totalPaise - before.totalPaise,
   };
 }
@@ -278,36 +367,193 @@ export function addCharges(a: ChargeBreakdown, b: ChargeBreakdown): ChargeBreakd
     gstPaise: a.gstPaise + b.gstPaise,
     stampPaise: a.stampPaise + b.stampPaise,
     dpPaise: a.dpPaise + b.dpPaise,
+    callAndTradePaise: a.callAndTradePaise + b.callAndTradePaise,
     totalPaise: a.totalPaise + b.totalPaise,
   };
 }
 
+/** One CNC fill of the day, as the ledger keeps it to classify the day's CNC trades. */
+export interface CncFillRecord {
+  /** The order it belongs to (the brokerage cap is per order). */
+  readonly orderId: string;
+  readonly quantity: number;
+  readonly pricePaise: Paise;
+}
+
+/** The day's CNC fills of one symbol, each side in fill order. */
+export interface CncSymbolDay {
+  readonly symbol: string;
+  readonly buys: readonly CncFillRecord[];
+  readonly sells: readonly CncFillRecord[];
+  /** {@link classifyCncDay} of these fills (kept, so a fill reclassifies only its own symbol). */
+  readonly classification: CncClassification;
+}
+
 /**
- * The running contract note of one portfolio for one trading day: its basis, the symbols
- * whose DP charge is taken, and what has been charged so far. JSON-safe, immutable.
+ * The running contract note of one portfolio for one trading day. JSON-safe, immutable.
+ * `settled` holds what later fills cannot reclassify (MIS/NRML executions with their
+ * brokerage, call-and-trade fees); `cnc` the day's CNC fills, classified again at every
+ * fill; `basis`, `dpSymbols` and `charged` are the note as it stands.
  */
 export interface ChargeLedger {
+  readonly settled: ChargeBasis;
+  /** The day's CNC fills per symbol, sorted by symbol. */
+  readonly cnc: readonly CncSymbolDay[];
+  /** CNC fills charged without an order id (each is an order of its own). */
+  readonly anonymousFills: number;
+  /** The whole note's basis (settled + the CNC classification). */
   readonly basis: ChargeBasis;
-  /** Symbols with a delivery sell today (DP charged once each), sorted. */
+  /** Symbols with a delivery sell as the note stands (the DP charge is taken once each), sorted. */
   readonly dpSymbols: readonly string[];
   /** Sum of the charges of every fill so far (= chargesForBasis(basis)). */
   readonly charged: ChargeBreakdown;
 }
 
 /** A ledger with nothing charged: start one per portfolio per trading day. */
-export const EMPTY_CHARGE_LEDGER: ChargeLedger = Object.freeze({ basis: EMPTY_CHARGE_BASIS, dpSymbols: Object.freeze([]), charged: NO_CHARGES });
+export const EMPTY_CHARGE_LEDGER: ChargeLedger = Object.freeze({
+  settled: EMPTY_CHARGE_BASIS,
+  cnc: Object.freeze([]),
+  anonymousFills: 0,
+  basis: EMPTY_CHARGE_BASIS,
+  dpSymbols: Object.freeze([]),
+  charged: NO_CHARGES,
+});
+
+/** A ledger as saved before same-day CNC classification and the call-and-trade fee (no `cnc`). */
+export interface LegacyChargeLedger {
+  readonly basis: Omit<ChargeBasis, 'callAndTradeOrderCount'> & { readonly callAndTradeOrderCount?: number };
+  readonly dpSymbols: readonly string[];
+  readonly charged: Omit<ChargeBreakdown, 'callAndTradePaise'> & { readonly callAndTradePaise?: Paise };
+}
+
+/**
+ * A saved ledger in today's shape. A legacy one (saved by an older version, mid-day) keeps
+ * its whole basis as settled: its CNC fills stay as they were charged, fills from now on
+ * are classified among themselves.
+ */
+export function upgradeChargeLedger(saved: ChargeLedger | LegacyChargeLedger): ChargeLedger {
+  if ('cnc' in saved) return saved;
+  const settled: ChargeBasis = { ...saved.basis, callAndTradeOrderCount: saved.basis.callAndTradeOrderCount ?? 0 };
+  return { settled, cnc: [], anonymousFills: 0, basis: settled, dpSymbols: saved.dpSymbols, charged: { ...saved.charged, callAndTradePaise: saved.charged.callAndTradePaise ?? 0 } };
+}
+
+/** The classification of one symbol's CNC fills of a day (see the module notes). */
+export interface CncClassification {
+  readonly intradayBuyValuePaise: Paise;
+  readonly intradaySellValuePaise: Paise;
+  readonly deliveryBuyValuePaise: Paise;
+  readonly deliverySellValuePaise: Paise;
+  readonly brokeragePaise: Paise;
+  /** Matched (same-day, intraday) quantity: min(bought, sold). */
+  readonly matchedQuantity: number;
+}
+
+/**
+ * Brokerage of one side's CNC fills: the first `matched` units (in fill order) are intraday,
+ * the rest delivery; each fill's part is priced at its own price and rounded to the paisa,
+ * and each order's sum is capped once.
+ */
+function cncSideBrokerage(fills: readonly CncFillRecord[], matched: number, rates: ChargeRates): Paise {
+  const byOrder = new Map<string, number>();
+  let left = matched;
+  for (const fill of fills) {
+    const intraday = Math.min(fill.quantity, left);
+    left -= intraday;
+    const amount =
+      mulDivRound(mul(intraday, fill.pricePaise), rates.brokerageIntraday.numerator, rates.brokerageIntraday.denominator) +
+      mulDivRound(mul(fill.quantity - intraday, fill.pricePaise), rates.brokerageDelivery.numerator, rates.brokerageDelivery.denominator);
+    byOrder.set(fill.orderId, (byOrder.get(fill.orderId) ?? 0) + amount);
+  }
+  let total = 0;
+  for (const amount of byOrder.values()) total += Math.min(amount, rates.brokerageCapPerOrderPaise);
+  return total;
+}
+
+/**
+ * Classifies one symbol's CNC fills of a day: the matched quantity min(bought, sold) is an
+ * intraday round trip, the rest delivery (a net buy is a delivery buy, a net sell a delivery
+ * sell). Values follow NSE's STT method: every quantity at the day's volume-weighted
+ * average price of the CNC trades of both sides, (bought value + sold value) / (bought +
+ * sold quantity); the delivery value and the intraday sell value are rounded to the paisa
+ * and the intraday buy value takes the rest, so the four values add up to the turnover.
+ */
+export function classifyCncDay(day: { readonly buys: readonly CncFillRecord[]; readonly sells: readonly CncFillRecord[] }, rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): CncClassification {
+  let boughtQuantity = 0;
+  let boughtValue = 0;
+  let soldQuantity = 0;
+  let soldValue = 0;
+  for (const fill of day.buys) {
+    boughtQuantity += fill.quantity;
+    boughtValue += mul(fill.quantity, fill.pricePaise);
+  }
+  for (const fill of day.sells) {
+    soldQuantity += fill.quantity;
+    soldValue += mul(fill.quantity, fill.pricePaise);
+  }
+  const quantity = boughtQuantity + soldQuantity;
+  const turnover = boughtValue + soldValue;
+  const matchedQuantity = Math.min(boughtQuantity, soldQuantity);
+  const deliveryValue = quantity === 0 ? 0 : mulDivRound(Math.abs(boughtQuantity - soldQuantity), turnover, quantity);
+  const intradaySellValuePaise = quantity === 0 ? 0 : mulDivRound(matchedQuantity, turnover, quantity);
+  const brokeragePaise = cncSideBrokerage(day.buys, matchedQuantity, rates) + cncSideBrokerage(day.sells, matchedQuantity, rates);
+  return {
+    intradayBuyValuePaise: turnover - deliveryValue - intradaySellValuePaise,
+    intradaySellValuePaise,
+    deliveryBuyValuePaise: boughtQuantity > soldQuantity ? deliveryValue : 0,
+    deliverySellValuePaise: soldQuantity > boughtQuantity ? deliveryValue : 0,
+    brokeragePaise,
+    matchedQuantity,
+  };
+}
+
+/** The note's basis: the settled part plus every symbol's CNC classification. */
+function noteBasis(settled: ChargeBasis, cnc: readonly CncSymbolDay[]): { basis: ChargeBasis; dpSymbols: string[] } {
+  let { intradayBuyValuePaise, intradaySellValuePaise, deliveryBuyValuePaise, deliverySellValuePaise, brokeragePaise, dpScripCount } = settled;
+  const dpSymbols: string[] = [];
+  for (const day of cnc) {
+    const c = day.classification;
+    intradayBuyValuePaise += c.intradayBuyValuePaise;
+    intradaySellValuePaise += c.intradaySellValuePaise;
+    deliveryBuyValuePaise += c.deliveryBuyValuePaise;
+    deliverySellValuePaise += c.deliverySellValuePaise;
+    brokeragePaise += c.brokeragePaise;
+    if (c.deliverySellValuePaise > 0) {
+      dpSymbols.push(day.symbol);
+      dpScripCount += 1;
+    }
+  }
+  return {
+    basis: { intradayBuyValuePaise, intradaySellValuePaise, deliveryBuyValuePaise, deliverySellValuePaise, brokeragePaise, dpScripCount, callAndTradeOrderCount: settled.callAndTradeOrderCount },
+    dpSymbols,
+  };
+}
 
 /** One fill to charge through a ledger. */
-export interface FillChargeInput extends OrderExecutionInput {
+export interface FillChargeInput extends Omit<OrderExecutionInput, 'dpAlreadyChargedToday'> {
   readonly symbol: string;
+  /**
+   * The order the fill belongs to. CNC fills need it for the per-order brokerage cap (the
+   * ledger keeps CNC brokerage itself, since a later fill can make an order intraday); a
+   * CNC fill without one is an order of its own.
+   */
+  readonly orderId?: string;
 }
 
 /**
  * Charges one fill (of a whole or partially filled order) against the day's ledger: the
- * fill pays the increase of the contract note's rounded charges, so the fills of a day
- * always add up to the note to the paisa. Brokerage stays capped per order across fills
- * through `brokerageAlreadyChargedPaise`; the DP charge is taken on the first delivery
- * sell of each symbol. Every component of the result is ≥ 0.
+ * fill pays the change of the contract note's rounded charges, so the fills of a day
+ * always add up to the note to the paisa.
+ *
+ * - MIS/NRML fills are intraday; their brokerage stays capped per order across fills
+ *   through `brokerageAlreadyChargedPaise` (the caller's bookkeeping).
+ * - CNC fills are classified per symbol with the day's other CNC fills (same-day round
+ *   trips are intraday, see {@link classifyCncDay}); the ledger keeps their per-order
+ *   brokerage and ignores `brokerageAlreadyChargedPaise`. A CNC fill that turns earlier CNC
+ *   fills intraday pays the change of the note, which can make a component negative (a CNC
+ *   sell matching a morning's CNC buy gives back the delivery STT and stamp duty the buy
+ *   paid; a buy-back after a sell from holdings gives back the DP charge). The total of a
+ *   fill can be negative too; the day's fills always add up to the note, which is never
+ *   negative.
  */
 export function chargeFill(
   ledger: ChargeLedger,
@@ -315,24 +561,33 @@ export function chargeFill(
   rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES,
 ): { readonly ledger: ChargeLedger; readonly charges: ChargeBreakdown } {
   assertExecution(input);
-  const deliverySell = input.side === 'SELL' && chargeCategory(input.product) === 'delivery';
-  const chargeDp = deliverySell && input.dpAlreadyChargedToday !== true && !ledger.dpSymbols.includes(input.symbol);
-  const basis = addToBasis(ledger.basis, input, brokerageForExecutionPaise(input, rates), chargeDp);
+  const fee = input.callAndTrade === true && input.callAndTradeAlreadyCharged !== true ? 1 : 0;
+  let settled = ledger.settled;
+  let cnc = ledger.cnc;
+  let anonymousFills = ledger.anonymousFills;
+  if (input.product === 'CNC') {
+    if (input.orderId === undefined) anonymousFills += 1;
+    const record: CncFillRecord = { orderId: input.orderId ?? `#fill-${anonymousFills}`, quantity: input.quantity, pricePaise: input.pricePaise };
+    const at = cnc.findIndex((day) => day.symbol >= input.symbol);
+    const found = at >= 0 && cnc[at]!.symbol === input.symbol ? cnc[at] : undefined;
+    const buys = [...(found?.buys ?? []), ...(input.side === 'BUY' ? [record] : [])];
+    const sells = [...(found?.sells ?? []), ...(input.side === 'SELL' ? [record] : [])];
+    const after: CncSymbolDay = { symbol: input.symbol, buys, sells, classification: classifyCncDay({ buys, sells }, rates) };
+    cnc = found ? cnc.map((day) => (day === found ? after : day)) : at < 0 ? [...cnc, after] : [...cnc.slice(0, at), after, ...cnc.slice(at)];
+    if (fee > 0) settled = { ...settled, callAndTradeOrderCount: settled.callAndTradeOrderCount + fee };
+  } else {
+    settled = addToBasis(settled, input, brokerageForExecutionPaise(input, rates), false);
+  }
+  const { basis, dpSymbols } = noteBasis(settled, cnc);
   const charged = chargesForBasis(basis, rates);
   return {
-    ledger: {
-      basis,
-      dpSymbols: chargeDp ? [...ledger.dpSymbols, input.symbol].sort() : ledger.dpSymbols,
-      charged,
-    },
+    ledger: { settled, cnc, anonymousFills, basis, dpSymbols, charged },
     charges: subtractCharges(charged, ledger.charged),
   };
 }
 
-/** An execution on a contract note; executions sharing `orderId` share the brokerage cap. */
-export interface ContractNoteExecution extends FillChargeInput {
-  readonly orderId?: string;
-}
+/** An execution on a contract note; executions sharing `orderId` share the brokerage cap and the call-and-trade fee. */
+export type ContractNoteExecution = FillChargeInput;
 
 /**
  * The charges of a whole contract note (one portfolio, one day): folds the executions
@@ -341,11 +596,17 @@ export interface ContractNoteExecution extends FillChargeInput {
 export function contractNoteCharges(executions: readonly ContractNoteExecution[], rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): ChargeBreakdown {
   let ledger = EMPTY_CHARGE_LEDGER;
   const brokerageByOrder = new Map<string, number>();
+  const filledOrders = new Set<string>();
   for (const execution of executions) {
-    const already = execution.orderId === undefined ? (execution.brokerageAlreadyChargedPaise ?? 0) : (brokerageByOrder.get(execution.orderId) ?? 0);
-    const result = chargeFill(ledger, { ...execution, brokerageAlreadyChargedPaise: already }, rates);
+    const id = execution.orderId;
+    const already = id === undefined ? (execution.brokerageAlreadyChargedPaise ?? 0) : (brokerageByOrder.get(id) ?? 0);
+    const callAndTradeAlreadyCharged = id === undefined ? execution.callAndTradeAlreadyCharged === true : filledOrders.has(id);
+    const result = chargeFill(ledger, { ...execution, brokerageAlreadyChargedPaise: already, callAndTradeAlreadyCharged }, rates);
     ledger = result.ledger;
-    if (execution.orderId !== undefined) brokerageByOrder.set(execution.orderId, already + result.charges.brokeragePaise);
+    if (id !== undefined) {
+      brokerageByOrder.set(id, already + result.charges.brokeragePaise);
+      filledOrders.add(id);
+    }
   }
   return ledger.charged;
 }

@@ -21,7 +21,7 @@
  * (paper: the broker died with the process) closed as REJECTED with an alert.
  */
 import type { Json, Snapshot } from '../actors/core/types.js';
-import { PaperBroker, type PaperBrokerConfig, type PaperBrokerSnapshot, type RestingOrderSnapshot } from '../brokers/paper/index.js';
+import { PaperBroker, type HoldingSnapshot, type PaperBrokerConfig, type PaperBrokerSnapshot, type RestingOrderSnapshot } from '../brokers/paper/index.js';
 import { applyFillToPortfolio, isTerminal, newPortfolio, type Fill, type Instrument, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
@@ -433,7 +433,26 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   const openOrders = [...folded.orders.values()].filter((order) => !isTerminal(order.status));
   const paths = target.statefulActorPaths();
 
-  // 2. execution: orders from the journal, the paper broker's resting orders rebuilt from them
+  // 2. portfolios: the fills after each snapshot's fillCount (their CNC positions are the paper broker's holdings)
+  const holdings: HoldingSnapshot[] = [];
+  const replayedFills: Record<string, number> = {};
+  for (const { portfolioId, initialCashPaise } of options.portfolios) {
+    const path = `/portfolios/${portfolioId}`;
+    const fills = folded.fills.filter((fill) => fill.portfolioId === portfolioId);
+    const previous = target.restoredSnapshot(path);
+    let state = (previous?.state as unknown as PortfolioState | undefined) ?? newPortfolio(portfolioId, initialCashPaise);
+    const missing = fills.slice(state.fillCount - folded.fillsBeforeOf(portfolioId));
+    replayedFills[portfolioId] = missing.length;
+    for (const fill of missing) state = applyFillToPortfolio(state, fill);
+    for (const position of Object.values(state.positions)) {
+      if (position.product === 'CNC' && position.netQuantity !== 0) holdings.push({ portfolioId, symbol: position.symbol, quantity: position.netQuantity });
+    }
+    if (missing.length === 0) continue;
+    rewrite(target, path, state as unknown as Json, previous, 1, nowMs);
+  }
+
+
+  // 3. execution: orders from the journal, the paper broker's resting orders rebuilt from them, its CNC holdings from the portfolios
   const executionPath = paths.find((path) => path.startsWith('/execution/'));
   if (executionPath === '/execution/paper' && folded.entries > 0) {
     const previous = target.restoredSnapshot(executionPath);
@@ -455,22 +474,8 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
       const before = restingBefore.get(order.clientOrderId);
       resting.push({ order, instrument, brokeragePaise: before?.brokeragePaise ?? 0, evaluated: before?.evaluated ?? false });
     }
-    const state = { broker: { ...broker, orderSequence, fillSequence, orders: resting }, orders: [...orders.values()], finished };
+    const state = { broker: { ...broker, orderSequence, fillSequence, orders: resting, holdings: [...(broker.holdings ?? []).filter((h) => !options.portfolios.some((p) => p.portfolioId === h.portfolioId)), ...holdings] }, orders: [...orders.values()], finished };
     rewrite(target, executionPath, state as unknown as Json, previous, 1, nowMs);
-  }
-
-  // 3. portfolios: the fills after each snapshot's fillCount
-  const replayedFills: Record<string, number> = {};
-  for (const { portfolioId, initialCashPaise } of options.portfolios) {
-    const path = `/portfolios/${portfolioId}`;
-    const fills = folded.fills.filter((fill) => fill.portfolioId === portfolioId);
-    const previous = target.restoredSnapshot(path);
-    let state = (previous?.state as unknown as PortfolioState | undefined) ?? newPortfolio(portfolioId, initialCashPaise);
-    const missing = fills.slice(state.fillCount - folded.fillsBeforeOf(portfolioId));
-    replayedFills[portfolioId] = missing.length;
-    if (missing.length === 0) continue;
-    for (const fill of missing) state = applyFillToPortfolio(state, fill);
-    rewrite(target, path, state as unknown as Json, previous, 1, nowMs);
   }
 
   // 4. risk: the risk manager's book recomputed from fills and open orders (day P&L figures and

@@ -19,7 +19,7 @@ import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../broke
 import { orderView } from '../../brokers/kite/kite-broker.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from '../../brokers/kite/errors.js';
 import type { BrokerEvent } from '../../brokers/paper/index.js';
-import { chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates } from '../../model/charges.js';
+import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type LegacyChargeLedger } from '../../model/charges.js';
 import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -164,7 +164,7 @@ interface EncodedKiteExecution {
   views: KiteOrderView[];
   appliedTrades: string[];
   brokerage: [string, number][];
-  ledgers: [string, LedgerEntry][];
+  ledgers: [string, { day: string; ledger: ChargeLedger | LegacyChargeLedger }][];
   unknownOutcome: [string, number][];
   halted: string | null;
 }
@@ -354,7 +354,11 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
       }
       const charged = chargeFill(
         entry.ledger,
-        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0 },
+        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0,
+          orderId: clientOrderId,
+          callAndTrade: order.reason === AUTO_SQUARE_OFF_REASON,
+          callAndTradeAlreadyCharged: order.filledQuantity > 0,
+        },
         rates,
       );
       entry.ledger = charged.ledger;
@@ -458,7 +462,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             views: new Map(e.views.map((v) => [v.clientOrderId ?? byBrokerId.get(v.brokerOrderId) ?? v.brokerOrderId, v])),
             appliedTrades: new Set(e.appliedTrades),
             brokerage: new Map(e.brokerage),
-            ledgers: new Map(e.ledgers),
+            ledgers: new Map(e.ledgers.map(([portfolioId, entry]) => [portfolioId, { day: entry.day, ledger: upgradeChargeLedger(entry.ledger) }])),
             unknownOutcome: new Map(e.unknownOutcome),
             halted: e.halted ?? undefined,
           };

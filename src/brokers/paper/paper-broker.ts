@@ -25,7 +25,7 @@
  * Cost: `onTicks` does one Map lookup per tick and allocates nothing for a tick that
  * matches nothing (a symbol's first tick creates its market record once).
  */
-import { chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger } from '../../model/charges.js';
+import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
@@ -33,6 +33,7 @@ import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../.
 import { DAY_MS, istDate, istDayStartMs, isNseSessionOpen } from '../../model/time.js';
 import type {
   BrokerEvent,
+  HoldingSnapshot,
   PaperBrokerConfig,
   PaperBrokerSnapshot,
   PortfolioLedgerSnapshot,
@@ -95,6 +96,8 @@ export class PaperBroker {
   private readonly markets = new Map<string, SymbolMarket>();
   private readonly resting = new Map<string, RestingOrder>();
   private readonly ledgers = new Map<string, PortfolioLedger>();
+  /** CNC holdings (net CNC quantity over every day's fills) by portfolio, then symbol. */
+  private readonly holdings = new Map<string, Map<string, number>>();
   private orderSequence = 0;
   private fillSequence = 0;
   private clockMs = 0;
@@ -131,7 +134,8 @@ export class PaperBroker {
       broker.marketFor(saved.order.symbol).orders.push(resting);
       broker.resting.set(saved.order.clientOrderId, resting);
     }
-    for (const saved of snapshot.ledgers) broker.ledgers.set(saved.portfolioId, { day: saved.day, ledger: saved.ledger });
+    for (const saved of snapshot.holdings ?? []) broker.addHolding(saved.portfolioId, saved.symbol, saved.quantity);
+    for (const saved of snapshot.ledgers) broker.ledgers.set(saved.portfolioId, { day: saved.day, ledger: upgradeChargeLedger(saved.ledger) });
     return broker;
   }
 
@@ -164,6 +168,16 @@ export class PaperBroker {
     if (rejection) {
       const rejected = applyOrderUpdate(order, { kind: 'rejected', reason: rejection.message, atMs });
       return [{ kind: 'order-updated', order: rejected, rejectionCode: rejection.code }];
+    }
+    if (order.side === 'SELL' && order.product === 'CNC') {
+      const available = this.availableHolding(order.portfolioId, order.symbol);
+      if (order.quantity > available) {
+        const reason =
+          `Insufficient holdings: a CNC sell of ${order.quantity} ${order.symbol} needs shares held (from earlier days or bought today), ` +
+          `${available} available (less open CNC sells). Short selling is for MIS only.`;
+        const rejected = applyOrderUpdate(order, { kind: 'rejected', reason, atMs });
+        return [{ kind: 'order-updated', order: rejected, rejectionCode: 'insufficient-holdings' }];
+      }
     }
     this.orderSequence += 1;
     const stop = order.orderType === 'SL' || order.orderType === 'SL-M';
@@ -221,6 +235,32 @@ export class PaperBroker {
     return { events: [{ kind: 'order-updated', order: resting.order }] };
   }
 
+  /** The CNC holding of a portfolio in a symbol: net CNC quantity over every day's fills (today's buys included). */
+  holding(portfolioId: string, symbol: string): number {
+    return this.holdings.get(portfolioId)?.get(symbol) ?? 0;
+  }
+
+  /** What a new CNC sell may take: the holding less the unfilled quantity of open CNC sells. */
+  private availableHolding(portfolioId: string, symbol: string): number {
+    let reserved = 0;
+    for (const resting of this.markets.get(symbol)?.orders ?? []) {
+      const o = resting.order;
+      if (o.portfolioId === portfolioId && o.side === 'SELL' && o.product === 'CNC') reserved += o.quantity - o.filledQuantity;
+    }
+    return Math.max(0, this.holding(portfolioId, symbol) - reserved);
+  }
+
+  private addHolding(portfolioId: string, symbol: string, quantity: number): void {
+    let symbols = this.holdings.get(portfolioId);
+    if (symbols === undefined) {
+      symbols = new Map();
+      this.holdings.set(portfolioId, symbols);
+    }
+    const next = (symbols.get(symbol) ?? 0) + quantity;
+    if (next === 0) symbols.delete(symbol);
+    else symbols.set(symbol, next);
+  }
+
   /** Orders still working (OPEN or TRIGGER PENDING), in submission order. */
   openOrders(): readonly Order[] {
     return [...this.resting.values()].map((resting) => resting.order);
@@ -262,7 +302,9 @@ export class PaperBroker {
       lastPricePaise: market.lastPricePaise,
     }));
     const ledgers: PortfolioLedgerSnapshot[] = [...this.ledgers.entries()].map(([portfolioId, entry]) => ({ portfolioId, day: entry.day, ledger: entry.ledger }));
-    return { version: 1, nowMs: this.clockMs, orderSequence: this.orderSequence, fillSequence: this.fillSequence, orders, markets, ledgers };
+    const holdings: HoldingSnapshot[] = [];
+    for (const [portfolioId, symbols] of this.holdings) for (const [symbol, quantity] of symbols) holdings.push({ portfolioId, symbol, quantity });
+    return { version: 1, nowMs: this.clockMs, orderSequence: this.orderSequence, fillSequence: this.fillSequence, orders, markets, ledgers, holdings };
   }
 
   private marketFor(symbol: string): SymbolMarket {
@@ -368,11 +410,15 @@ export class PaperBroker {
         quantity,
         pricePaise,
         brokerageAlreadyChargedPaise: resting.brokeragePaise,
+        orderId: before.clientOrderId,
+        callAndTrade: before.reason === AUTO_SQUARE_OFF_REASON,
+        callAndTradeAlreadyCharged: before.filledQuantity > 0,
       },
       this.config.chargeRates,
     );
     entry.ledger = charged.ledger;
     resting.brokeragePaise += charged.charges.brokeragePaise;
+    if (before.product === 'CNC') this.addHolding(before.portfolioId, before.symbol, before.side === 'BUY' ? quantity : -quantity);
     const order = applyOrderUpdate(before, { kind: 'filled', quantity, pricePaise, atMs });
     resting.order = order;
     this.fillSequence += 1;

@@ -1,4 +1,4 @@
-import type { ChargeBreakdown, ChargeLedger, ChargeRates } from '../../model/charges.js';
+import type { ChargeBreakdown, ChargeLedger, ChargeRates, LegacyChargeLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import type { Instrument } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
@@ -41,7 +41,8 @@ export type RejectionCode =
   | 'trigger-above-price'
   | 'trigger-below-price'
   | 'trigger-vs-ltp'
-  | 'market-closed';
+  | 'market-closed'
+  | 'insufficient-holdings';
 
 /**
  * What the paper broker reports. `order-updated` covers accepted, rejected (with a code),
@@ -78,7 +79,15 @@ export interface PortfolioLedgerSnapshot {
   readonly portfolioId: string;
   /** IST date the ledger belongs to ("YYYY-MM-DD"). */
   readonly day: string;
-  readonly ledger: ChargeLedger;
+  /** A legacy ledger (saved by an older version) is upgraded on restore. */
+  readonly ledger: ChargeLedger | LegacyChargeLedger;
+}
+
+/** A portfolio's CNC holding in a symbol (net CNC quantity over every day's fills). */
+export interface HoldingSnapshot {
+  readonly portfolioId: string;
+  readonly symbol: string;
+  readonly quantity: number;
 }
 
 /** The paper broker's whole state, JSON-safe. `restore(JSON.parse(JSON.stringify(s)))` continues identically. */
@@ -90,4 +99,6 @@ export interface PaperBrokerSnapshot {
   readonly orders: readonly RestingOrderSnapshot[];
   readonly markets: readonly SymbolMarketSnapshot[];
   readonly ledgers: readonly PortfolioLedgerSnapshot[];
+  /** CNC holdings (absent in snapshots saved before they were kept: none). */
+  readonly holdings?: readonly HoldingSnapshot[];
 }

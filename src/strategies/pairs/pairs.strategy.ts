@@ -40,7 +40,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'entryZ', type: 'number', description: 'Enter when |z| exceeds', default: 2, min: 0.1, max: 10 },
   { name: 'exitZ', type: 'number', description: 'Exit when |z| falls below', default: 0.5, min: 0, max: 10 },
   quantityField(),
-  { name: 'product', type: 'enum', description: 'MIS or CNC (a CNC short leg is not possible live)', default: 'MIS', options: ['MIS', 'CNC'] },
+  { name: 'product', type: 'enum', description: 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)', default: 'MIS', options: ['MIS'] },
   intervalField('1d'),
 ];
 

@@ -194,6 +194,15 @@ describe('participation and partial fills', () => {
     expect(fills(broker.onTicks([tick(1_000_00, { lastQuantity: 10 })]))[0]?.quantity).toBe(1);
   });
 
+  it('charges an auto square-off order the call-and-trade fee (₹50 + 18% GST) once, on its first fill', () => {
+    const broker = new PaperBroker();
+    place(broker, { side: 'SELL', quantity: 100, reason: 'auto-square-off' }, 'SQ');
+    place(broker, { side: 'SELL', quantity: 25 }, 'OWN');
+    const events = broker.onTicks([1, 2, 3, 4].map(() => tick(1_000_00, { lastQuantity: 25 })));
+    const fees = events.flatMap((e) => (e.kind === 'fill' ? [[e.fill.clientOrderId, e.charges.callAndTradePaise]] : []));
+    expect(fees).toEqual([['SQ', 59_00], ['OWN', 0], ['SQ', 0], ['SQ', 0], ['SQ', 0]]);
+  });
+
   it('caps brokerage at ₹20 per order across its fills and charges each fill through the day ledger', () => {
     const broker = new PaperBroker({ participationPercent: 100 });
     place(broker, { quantity: 100 }); // ₹1,00,000 at ₹1,000
@@ -213,14 +222,82 @@ describe('participation and partial fills', () => {
     const day1b = broker.onTicks([tick(1_000_00)]);
     expect([...fills(day1), ...fills(day1b)].reduce((sum, f) => sum + f.chargesPaise, 0)).toBe(82_45);
 
-    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D1');
-    const dpFirst = broker.onTicks([tick(1_000_00)]);
-    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D2');
-    const dpSame = broker.onTicks([tick(1_000_00)]);
-    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D3', SESSION_MS + DAY_MS);
-    const dpNext = broker.onTicks([tick(1_000_00, { exchangeTimeMs: SESSION_MS + DAY_MS })]);
+    // holdings bought today, sold on the next two days: a delivery sell pays DP once per scrip per day
+    place(broker, { quantity: 3, product: 'CNC' }, 'H');
+    broker.onTicks([tick(1_000_00)]);
+    const day2 = SESSION_MS + DAY_MS;
+    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D1', day2);
+    const dpFirst = broker.onTicks([tick(1_000_00, { exchangeTimeMs: day2 })]);
+    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D2', day2);
+    const dpSame = broker.onTicks([tick(1_000_00, { exchangeTimeMs: day2 + 1 })]);
+    place(broker, { side: 'SELL', quantity: 1, product: 'CNC' }, 'D3', day2 + DAY_MS);
+    const dpNext = broker.onTicks([tick(1_000_00, { exchangeTimeMs: day2 + DAY_MS })]);
     const dp = (events: readonly BrokerEvent[]) => events.flatMap((e) => (e.kind === 'fill' ? [e.charges.dpPaise] : []));
     expect([...dp(dpFirst), ...dp(dpSame), ...dp(dpNext)]).toEqual([15_34, 0, 15_34]);
+  });
+});
+
+describe('same-day CNC round trips and CNC holdings', () => {
+  const cncFills = (events: readonly BrokerEvent[]) => events.flatMap((e) => (e.kind === 'fill' ? [e] : []));
+
+  it('a CNC buy and sell on the same day are charged as intraday: ₹82.45 over the two fills, no DP', () => {
+    const broker = new PaperBroker();
+    place(broker, { quantity: 100, product: 'CNC' }, 'B');
+    const [buy] = cncFills(broker.onTicks([tick(1_000_00)]));
+    // alone, the buy is a delivery buy: STT 0.1% = ₹100, transaction ₹2.97, SEBI ₹0.10,
+    // GST 18% × 3.07 = ₹0.55, stamp 0.015% = ₹15 → ₹118.62
+    expect(buy?.charges.totalPaise).toBe(118_62);
+    place(broker, { side: 'SELL', quantity: 100, product: 'CNC' }, 'S');
+    const [sell] = cncFills(broker.onTicks([tick(1_000_00, { exchangeTimeMs: SESSION_MS + 60_000 })]));
+    // the note is now an intraday round trip (₹82.45, as MIS): the sell pays the change, -₹36.17:
+    // brokerage +₹40, STT 25 − 100 = −₹75, transaction +₹2.97, SEBI +₹0.10, GST 8.31 − 0.55 = +₹7.76, stamp 3 − 15 = −₹12
+    expect(sell?.charges).toEqual({
+      brokeragePaise: 40_00,
+      sttPaise: -75_00,
+      transactionPaise: 2_97,
+      sebiPaise: 10,
+      gstPaise: 7_76,
+      stampPaise: -12_00,
+      dpPaise: 0,
+      callAndTradePaise: 0,
+      totalPaise: -36_17,
+    });
+    expect((buy?.fill.chargesPaise ?? 0) + (sell?.fill.chargesPaise ?? 0)).toBe(82_45);
+  });
+
+  it('refuses a CNC sell without holdings (Kite: insufficient holdings); MIS may sell short', () => {
+    const broker = new PaperBroker();
+    const [refused] = broker.submit(order({ side: 'SELL', quantity: 5, product: 'CNC' }, 'S1'), INFY, SESSION_MS);
+    expect(refused).toMatchObject({ kind: 'order-updated', rejectionCode: 'insufficient-holdings', order: { status: 'REJECTED' } });
+    expect(refused?.kind === 'order-updated' ? refused.order.statusMessage : '').toMatch(/Insufficient holdings.*0 available.*MIS only/);
+    expect(place(broker, { side: 'SELL', quantity: 5, product: 'MIS' }, 'M1').status).toBe('OPEN');
+    expect(broker.openOrders().map((o) => o.clientOrderId)).toEqual(['M1']);
+  });
+
+  it('holdings are the net CNC fills of every day in that portfolio, less open CNC sells', () => {
+    const broker = new PaperBroker();
+    place(broker, { quantity: 10, product: 'CNC' }, 'B1');
+    const status = (id: string, quantity: number, portfolioId = 'pf-1', atMs = SESSION_MS) => {
+      const [event] = broker.submit(order({ side: 'SELL', quantity, product: 'CNC', portfolioId }, id, atMs), INFY, atMs);
+      return event?.kind === 'order-updated' ? event.order.status : 'none';
+    };
+    // an unfilled buy is no holding
+    expect(status('S0', 1)).toBe('REJECTED');
+    broker.onTicks([tick(1_000_00)]);
+    expect(broker.holding('pf-1', 'INFY')).toBe(10);
+    expect(status('S1', 6)).toBe('OPEN'); // today's buy counts
+    expect(status('S2', 5)).toBe('REJECTED'); // 6 of the 10 are held by the open sell
+    expect(status('S3', 4)).toBe('OPEN');
+    expect(status('X1', 1, 'pf-2')).toBe('REJECTED'); // another portfolio holds nothing
+    broker.onTicks([tick(1_000_00, { exchangeTimeMs: SESSION_MS + 2_000 })]);
+    expect(broker.holding('pf-1', 'INFY')).toBe(0);
+    // carried to the next day through a snapshot (JSON): a holding survives a restart
+    place(broker, { quantity: 7, product: 'CNC' }, 'B2');
+    broker.onTicks([tick(1_000_00, { exchangeTimeMs: SESSION_MS + 3_000 })]);
+    const restored = PaperBroker.restore(JSON.parse(JSON.stringify(broker.snapshot())) as PaperBrokerSnapshot);
+    expect(restored.holding('pf-1', 'INFY')).toBe(7);
+    const [next] = restored.submit(order({ side: 'SELL', quantity: 7, product: 'CNC' }, 'S4', SESSION_MS + DAY_MS), INFY, SESSION_MS + DAY_MS);
+    expect(next?.kind === 'order-updated' ? next.order.status : '').toBe('OPEN');
   });
 });
 
