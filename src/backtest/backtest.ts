@@ -23,6 +23,7 @@ import {
   type PortfolioSummary,
   type Position,
 } from '../model/index.js';
+import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import { ManualClock } from '../runtime/clock.js';
 import { strategyByKind } from '../strategies/index.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
@@ -70,6 +71,8 @@ export interface BacktestOptions {
   /** Only bars starting before this instant (epoch ms). */
   readonly toMs?: number;
   readonly riskLimits?: Partial<RiskManagerLimits>;
+  /** The paper broker's settings (slippage, participation…); default `DEFAULT_PAPER_BROKER_CONFIG`. */
+  readonly broker?: Partial<PaperBrokerConfig>;
   readonly logger?: Logger;
   /** Called now and then with the ticks replayed so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -101,6 +104,8 @@ export interface BacktestResult {
     readonly fromMs: number | null;
     readonly toMs: number | null;
     readonly note: string;
+    /** How orders meet prices (see {@link FILL_MODEL}). */
+    readonly fillModel: string;
   };
   readonly orders: readonly Order[];
   readonly fills: readonly Fill[];
@@ -113,6 +118,16 @@ export interface BacktestResult {
 
 const TICK_NOTE =
   'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
+
+/**
+ * The fill model, as the report states it. Daily bars close on their last tick (15:29:59.999
+ * IST, `CLOSE_ON_FINAL_MS`), so an order decided on day t's close is created then and, as a
+ * MARKET order, fills on the symbol's next tick: day t+1's opening tick, at the open moved by
+ * the slippage against the trader. Intraday bars close on the next bar's first tick, so an
+ * order decided on bar t fills on bar t+1's second tick.
+ */
+export const FILL_MODEL =
+  "fill model: next bar open. Daily bars: a decision on day t's close (order created at 15:29:59.999 IST) fills at day t+1's open (09:15 IST) ± slippage. Intraday bars: a decision on bar t (taken at bar t+1's first tick) fills at bar t+1's second tick.";
 
 
 /** Reads a CSV folder as {@link BacktestData} (see `readDataFolder`). */
@@ -217,6 +232,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     // the regime detector reads the data's own bars (daily data: daily bars), so gating works on every layout
     regimeInterval: data.interval,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
+    ...(options.broker ? { broker: options.broker } : {}),
   });
   const orders = new Map<string, Order>();
   const fills: Fill[] = [];
@@ -305,6 +321,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       fromMs: options.fromMs ?? null,
       toMs: options.toMs ?? null,
       note: TICK_NOTE,
+      fillModel: FILL_MODEL,
     },
     orders: sortedOrders,
     fills,

@@ -180,6 +180,7 @@ export function renderReport(result: BacktestResult): string {
     `<h1>Backtest: ${esc(meta.strategy)}</h1>`,
     `<p class="sub">${meta.symbols.length} symbols (${esc(meta.symbols.join(', '))}), ${meta.interval} bars, ${meta.bars.toLocaleString('en-US')} bars / ${meta.ticks.toLocaleString('en-US')} ticks, ${esc(firstTick)} to ${esc(lastTick)} IST; starting cash ${inr(s.initialCashPaise)}.</p>`,
     `<p class="note">Config: <code>${esc(JSON.stringify(meta.config))}</code>. ${esc(meta.note)}</p>`,
+    `<p class="note">${esc(meta.fillModel.charAt(0).toUpperCase() + meta.fillModel.slice(1))}</p>`,
     '<h2>Summary</h2>',
     `<div class="cards">\n${cards}\n</div>`,
     `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over 252 trading days, risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
