@@ -31,7 +31,7 @@ import { Runtime } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { AggregatorConfig } from '../signals/index.js';
 import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
-import { marketDataPipeline, readDataFolder, replayDataFromBars, type RejectedRow } from '../streams/index.js';
+import { marketDataPipeline, readDataFolder, replayDataFromBars, type CalendarWarning, type RejectedRow } from '../streams/index.js';
 import { steppedReplay$ } from '../streams/sources/stepped-replay.js';
 
 /** Bars to replay, already loaded (from CSV, the time-series store, or made in memory). */
@@ -41,6 +41,8 @@ export interface BacktestData {
   readonly bars: ReadonlyMap<string, readonly Bar[]>;
   readonly interval: BarInterval;
   readonly rejected: readonly RejectedRow[];
+  /** Bars on days without an NSE session (kept, reported in `meta.offCalendarBars`); absent: found from the bars. */
+  readonly warnings?: readonly CalendarWarning[];
 }
 
 export interface BacktestOptions {
@@ -99,6 +101,8 @@ export interface BacktestResult {
     readonly bars: number;
     readonly ticks: number;
     readonly rejectedRows: readonly RejectedRow[];
+    /** Bars dated on NSE holidays or weekends without a session: replayed, counted here, the first examples named. */
+    readonly offCalendarBars: { readonly count: number; readonly examples: readonly CalendarWarning[] };
     readonly firstTickMs: number | null;
     readonly lastTickMs: number | null;
     readonly fromMs: number | null;
@@ -157,7 +161,8 @@ export function selectData(data: BacktestData, select: { readonly symbols?: read
     if (wanted && !wanted.has(instrument.symbol)) continue;
     cut.set(instrument.symbol, (data.bars.get(instrument.symbol) ?? []).filter((bar) => bar.startMs >= fromMs && bar.startMs < toMs));
   }
-  return replayDataFromBars(cut, data.interval, rejected);
+  const warnings = data.warnings?.filter((warning) => cut.has(warning.symbol) && warning.date >= istDate(fromMs === Number.NEGATIVE_INFINITY ? 0 : fromMs) && (toMs === Number.POSITIVE_INFINITY || warning.date <= istDate(toMs - 1)));
+  return replayDataFromBars(cut, data.interval, rejected, warnings);
 }
 
 /**
@@ -188,6 +193,9 @@ function settleCompanions(mainId: string, companions: readonly BacktestCompanion
   });
 }
 
+/** How many bars on closed days `meta.offCalendarBars` names (all are counted). */
+const OFF_CALENDAR_EXAMPLES = 10;
+
 /** How often a backtest lets the event loop run while it settles steps on its own stack. */
 const YIELD_EVERY_MS = 20;
 
@@ -215,6 +223,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.toMs === undefined ? {} : { toMs: options.toMs }),
   };
   const data = options.data ? selectData(options.data, select) : await loadCsvData(options.dataDir, select);
+  const offCalendar = data.warnings ?? replayDataFromBars(data.bars, data.interval).warnings;
   if (data.instruments.length === 0) throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
   const strategyId = options.strategyId ?? options.strategyKind;
   const companions = settleCompanions(strategyId, options.companions ?? []);
@@ -316,6 +325,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       bars,
       ticks: replayed,
       rejectedRows: data.rejected,
+      offCalendarBars: { count: offCalendar.length, examples: offCalendar.slice(0, OFF_CALENDAR_EXAMPLES) },
       firstTickMs,
       lastTickMs,
       fromMs: options.fromMs ?? null,
