@@ -23,6 +23,7 @@ import {
   type PortfolioSummary,
   type Position,
 } from '../model/index.js';
+import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import { ManualClock } from '../runtime/clock.js';
 import { strategyByKind } from '../strategies/index.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
@@ -30,7 +31,7 @@ import { Runtime } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { AggregatorConfig } from '../signals/index.js';
 import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
-import { marketDataPipeline, readDataFolder, replayDataFromBars, type RejectedRow } from '../streams/index.js';
+import { marketDataPipeline, readDataFolder, replayDataFromBars, type CalendarWarning, type RejectedRow } from '../streams/index.js';
 import { steppedReplay$ } from '../streams/sources/stepped-replay.js';
 
 /** Bars to replay, already loaded (from CSV, the time-series store, or made in memory). */
@@ -40,6 +41,8 @@ export interface BacktestData {
   readonly bars: ReadonlyMap<string, readonly Bar[]>;
   readonly interval: BarInterval;
   readonly rejected: readonly RejectedRow[];
+  /** Bars on days without an NSE session (kept, reported in `meta.offCalendarBars`); absent: found from the bars. */
+  readonly warnings?: readonly CalendarWarning[];
 }
 
 export interface BacktestOptions {
@@ -70,6 +73,8 @@ export interface BacktestOptions {
   /** Only bars starting before this instant (epoch ms). */
   readonly toMs?: number;
   readonly riskLimits?: Partial<RiskManagerLimits>;
+  /** The paper broker's settings (slippage, participation…); default `DEFAULT_PAPER_BROKER_CONFIG`. */
+  readonly broker?: Partial<PaperBrokerConfig>;
   readonly logger?: Logger;
   /** Called now and then with the ticks replayed so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -96,11 +101,15 @@ export interface BacktestResult {
     readonly bars: number;
     readonly ticks: number;
     readonly rejectedRows: readonly RejectedRow[];
+    /** Bars dated on NSE holidays or weekends without a session: replayed, counted here, the first examples named. */
+    readonly offCalendarBars: { readonly count: number; readonly examples: readonly CalendarWarning[] };
     readonly firstTickMs: number | null;
     readonly lastTickMs: number | null;
     readonly fromMs: number | null;
     readonly toMs: number | null;
     readonly note: string;
+    /** How orders meet prices (see {@link FILL_MODEL}). */
+    readonly fillModel: string;
   };
   readonly orders: readonly Order[];
   readonly fills: readonly Fill[];
@@ -113,6 +122,16 @@ export interface BacktestResult {
 
 const TICK_NOTE =
   'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
+
+/**
+ * The fill model, as the report states it. Daily bars close on their last tick (15:29:59.999
+ * IST, `CLOSE_ON_FINAL_MS`), so an order decided on day t's close is created then and, as a
+ * MARKET order, fills on the symbol's next tick: day t+1's opening tick, at the open moved by
+ * the slippage against the trader. Intraday bars close on the next bar's first tick, so an
+ * order decided on bar t fills on bar t+1's second tick.
+ */
+export const FILL_MODEL =
+  "fill model: next bar open. Daily bars: a decision on day t's close (order created at 15:29:59.999 IST) fills at day t+1's open (09:15 IST) ± slippage. Intraday bars: a decision on bar t (taken at bar t+1's first tick) fills at bar t+1's second tick.";
 
 
 /** Reads a CSV folder as {@link BacktestData} (see `readDataFolder`). */
@@ -142,7 +161,8 @@ export function selectData(data: BacktestData, select: { readonly symbols?: read
     if (wanted && !wanted.has(instrument.symbol)) continue;
     cut.set(instrument.symbol, (data.bars.get(instrument.symbol) ?? []).filter((bar) => bar.startMs >= fromMs && bar.startMs < toMs));
   }
-  return replayDataFromBars(cut, data.interval, rejected);
+  const warnings = data.warnings?.filter((warning) => cut.has(warning.symbol) && warning.date >= istDate(fromMs === Number.NEGATIVE_INFINITY ? 0 : fromMs) && (toMs === Number.POSITIVE_INFINITY || warning.date <= istDate(toMs - 1)));
+  return replayDataFromBars(cut, data.interval, rejected, warnings);
 }
 
 /**
@@ -173,6 +193,9 @@ function settleCompanions(mainId: string, companions: readonly BacktestCompanion
   });
 }
 
+/** How many bars on closed days `meta.offCalendarBars` names (all are counted). */
+const OFF_CALENDAR_EXAMPLES = 10;
+
 /** How often a backtest lets the event loop run while it settles steps on its own stack. */
 const YIELD_EVERY_MS = 20;
 
@@ -200,6 +223,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.toMs === undefined ? {} : { toMs: options.toMs }),
   };
   const data = options.data ? selectData(options.data, select) : await loadCsvData(options.dataDir, select);
+  const offCalendar = data.warnings ?? replayDataFromBars(data.bars, data.interval).warnings;
   if (data.instruments.length === 0) throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
   const strategyId = options.strategyId ?? options.strategyKind;
   const companions = settleCompanions(strategyId, options.companions ?? []);
@@ -217,6 +241,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     // the regime detector reads the data's own bars (daily data: daily bars), so gating works on every layout
     regimeInterval: data.interval,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
+    ...(options.broker ? { broker: options.broker } : {}),
   });
   const orders = new Map<string, Order>();
   const fills: Fill[] = [];
@@ -300,11 +325,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       bars,
       ticks: replayed,
       rejectedRows: data.rejected,
+      offCalendarBars: { count: offCalendar.length, examples: offCalendar.slice(0, OFF_CALENDAR_EXAMPLES) },
       firstTickMs,
       lastTickMs,
       fromMs: options.fromMs ?? null,
       toMs: options.toMs ?? null,
       note: TICK_NOTE,
+      fillModel: FILL_MODEL,
     },
     orders: sortedOrders,
     fills,

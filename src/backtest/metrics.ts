@@ -4,13 +4,13 @@
  * decimals so the JSON is tidy and the bytes stable.
  *
  * Conventions: daily returns are taken from the end-of-IST-day equity, starting from the
- * initial cash; annualisation uses 252 trading days (CAGR too: years = days / 252); the
- * risk-free rate is zero; Sharpe uses the sample standard deviation, Sortino the downside
+ * initial cash; annualisation uses the number of NSE trading days a year from the trading
+ * calendar (`tradingDaysPerYear` of `src/model/calendar.ts`: the mean over the calendar years
+ * the equity series spans, e.g. 248 for 2024), not a constant 252; CAGR too (years = days /
+ * that number); the risk-free rate is zero; Sharpe uses the sample standard deviation, Sortino the downside
  * deviation √(Σ min(r, 0)² / n).
  */
-import { applyFill, divRound, emptyPosition, mul, mulDivRound, signedQuantity, unrealisedPaise, markPosition, type Fill, type Paise, type Position } from '../model/index.js';
-
-export const TRADING_DAYS_PER_YEAR = 252;
+import { applyFill, divRound, emptyPosition, mul, mulDivRound, signedQuantity, tradingDaysPerYear, unrealisedPaise, markPosition, type Fill, type Paise, type Position } from '../model/index.js';
 
 /** Equity at the end of one IST day (the portfolio after the day's last tick). */
 export interface DailyEquity {
@@ -55,6 +55,8 @@ export interface MonthlyReturn {
 
 export interface BacktestMetrics {
   readonly days: number;
+  /** NSE trading days a year used to annualise (from the trading calendar, over the span of the equity series). */
+  readonly tradingDaysPerYear: number;
   readonly startEquityPaise: Paise;
   readonly endEquityPaise: Paise;
   readonly totalReturnPct: number | null;
@@ -104,27 +106,27 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-/** Annualised Sharpe ratio (risk-free 0, sample standard deviation); null when undefined. */
-export function sharpeRatio(returns: readonly number[]): number | null {
+/** Annualised Sharpe ratio over `daysPerYear` trading days (risk-free 0, sample standard deviation); null when undefined. */
+export function sharpeRatio(returns: readonly number[], daysPerYear: number): number | null {
   if (returns.length < 2) return null;
   const m = mean(returns);
   const variance = returns.reduce((sum, r) => sum + (r - m) ** 2, 0) / (returns.length - 1);
   if (variance <= 0) return null;
-  return finiteOrNull((m / Math.sqrt(variance)) * Math.sqrt(TRADING_DAYS_PER_YEAR));
+  return finiteOrNull((m / Math.sqrt(variance)) * Math.sqrt(daysPerYear));
 }
 
-/** Annualised Sortino ratio (target 0, downside deviation over all days); null without down days. */
-export function sortinoRatio(returns: readonly number[]): number | null {
+/** Annualised Sortino ratio over `daysPerYear` trading days (target 0, downside deviation over all days); null without down days. */
+export function sortinoRatio(returns: readonly number[], daysPerYear: number): number | null {
   if (returns.length < 2) return null;
   const downside = Math.sqrt(returns.reduce((sum, r) => sum + Math.min(r, 0) ** 2, 0) / returns.length);
   if (downside <= 0) return null;
-  return finiteOrNull((mean(returns) / downside) * Math.sqrt(TRADING_DAYS_PER_YEAR));
+  return finiteOrNull((mean(returns) / downside) * Math.sqrt(daysPerYear));
 }
 
-/** CAGR in % over `days` trading days; null when undefined. */
-export function cagrPct(startPaise: Paise, endPaise: Paise, days: number): number | null {
+/** CAGR in % over `days` trading days, `daysPerYear` to a year; null when undefined. */
+export function cagrPct(startPaise: Paise, endPaise: Paise, days: number, daysPerYear: number): number | null {
   if (days <= 0 || startPaise <= 0 || endPaise <= 0) return null;
-  return finiteOrNull(((endPaise / startPaise) ** (TRADING_DAYS_PER_YEAR / days) - 1) * 100);
+  return finiteOrNull(((endPaise / startPaise) ** (daysPerYear / days) - 1) * 100);
 }
 
 export interface Drawdown {
@@ -311,14 +313,18 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   const losses = trips.closed.filter((t) => t.netPnlPaise <= 0);
   const sum = (xs: readonly RoundTrip[]) => xs.reduce((total, t) => total + t.netPnlPaise, 0);
   const turnover = fills.reduce((total, f) => total + mul(f.quantity, f.pricePaise), 0);
+  const first = equity[0];
+  const last = equity.at(-1);
+  const daysPerYear = first && last ? tradingDaysPerYear(first.date, last.date) : tradingDaysPerYear('2016-01-01', '2026-12-31');
   return {
     days: equity.length,
+    tradingDaysPerYear: round6(daysPerYear),
     startEquityPaise: start,
     endEquityPaise: end,
     totalReturnPct: start > 0 ? round6((end / start - 1) * 100) : null,
-    cagrPct: cagrPct(start, end, equity.length),
-    sharpe: sharpeRatio(returns),
-    sortino: sortinoRatio(returns),
+    cagrPct: cagrPct(start, end, equity.length, daysPerYear),
+    sharpe: sharpeRatio(returns, daysPerYear),
+    sortino: sortinoRatio(returns, daysPerYear),
     maxDrawdownPaise: maxDd?.drawdownPaise ?? 0,
     maxDrawdownPct: maxDdPct,
     maxDrawdownPeakDate: maxDd ? peakDate : null,

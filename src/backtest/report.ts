@@ -180,9 +180,13 @@ export function renderReport(result: BacktestResult): string {
     `<h1>Backtest: ${esc(meta.strategy)}</h1>`,
     `<p class="sub">${meta.symbols.length} symbols (${esc(meta.symbols.join(', '))}), ${meta.interval} bars, ${meta.bars.toLocaleString('en-US')} bars / ${meta.ticks.toLocaleString('en-US')} ticks, ${esc(firstTick)} to ${esc(lastTick)} IST; starting cash ${inr(s.initialCashPaise)}.</p>`,
     `<p class="note">Config: <code>${esc(JSON.stringify(meta.config))}</code>. ${esc(meta.note)}</p>`,
+    `<p class="note">${esc(meta.fillModel.charAt(0).toUpperCase() + meta.fillModel.slice(1))}</p>`,
+    ...(meta.offCalendarBars.count > 0
+      ? [`<p class="note"><strong>${meta.offCalendarBars.count.toLocaleString('en-US')} bar day(s) on days the NSE was closed</strong> (replayed anyway), e.g. ${meta.offCalendarBars.examples.map((warning) => `${esc(warning.file)}:${warning.line}: ${esc(warning.reason)}`).join('; ')}.</p>`]
+      : []),
     '<h2>Summary</h2>',
     `<div class="cards">\n${cards}\n</div>`,
-    `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over 252 trading days, risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
+    `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over ${m.tradingDaysPerYear.toLocaleString('en-US')} trading days a year (the mean of the NSE calendar's years in the span), risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
     '<h2>Equity and drawdown</h2>',
     lineChart('Equity (₹, end of day)', dates, equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)), { height: 300, colour: '#1a73e8', format: (v) => Math.round(v).toLocaleString('en-IN') }),
     lineChart('Drawdown (%)', dates, dd.map((d) => -d.drawdownPct), { height: 180, area: true, colour: '#b3261e', format: (v) => `${v.toFixed(2)}%` }),

@@ -230,6 +230,11 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
       : (done, total) => process.stderr.write(`\rreplaying: ${Math.min(100, Math.floor((done * 100) / Math.max(1, total)))}% (${done} ticks)`),
   } as Parameters<typeof runBacktest>[0]);
   if (!quiet) process.stderr.write('\n');
+  const offCalendar = result.meta.offCalendarBars;
+  if (offCalendar.count > 0) {
+    const first = offCalendar.examples[0]!;
+    process.stderr.write(`backtest: warning: ${offCalendar.count} bar day(s) fall on days the NSE was closed (replayed anyway), e.g. ${first.file}:${first.line}: ${first.reason}\n`);
+  }
   const out = outputPaths(values.out!);
   mkdirSync(dirname(out.json), { recursive: true });
   writeFileSync(out.json, stableJson(result));

@@ -40,7 +40,10 @@ export const NSE_CLOSE_MINUTE = 15 * 60 + 30;
 /** Zerodha squares off MIS positions from about 15:20 IST. */
 export const MIS_SQUARE_OFF_MINUTE = 15 * 60 + 20;
 
-/** True during the normal market session on a weekday (holidays are the calendar's job). */
+/**
+ * True during 09:15–15:30 IST on a weekday, ignoring holidays and special sessions: use
+ * `isMarketOpenAt` of `calendar.ts` (the NSE trading calendar) to know whether the market is open.
+ */
 export function isNseSessionOpen(epochMs: number): boolean {
   const weekday = new Date(epochMs + IST_OFFSET_MS).getUTCDay();
   if (weekday === 0 || weekday === 6) return false;

@@ -17,7 +17,7 @@
  * Limits 7 and 8 let through an order that does not make the worst case worse (a reducing
  * order when marks moved a book past a limit); nothing else is ever waived.
  */
-import { formatInr, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
+import { closedReason, describeClosure, formatInr, isMarketOpenAt, istDate, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
 import type { RiskRejectionCode } from './codes.js';
 import { RateWindow } from './rate-window.js';
 import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
@@ -127,6 +127,17 @@ interface PortfolioBook {
 const abs = Math.abs;
 const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book.workingBuy), abs(book.net - book.workingSell));
 
+/**
+ * "NSE is closed on 2024-10-02 (Mahatma Gandhi Jayanti)" when the IST date of `nowMs` is a
+ * listed NSE trading holiday (`src/model/calendar.ts`) and no special session (Muhurat) is
+ * open at that instant; undefined otherwise. Weekends are not judged here.
+ */
+export function holidayClosure(nowMs: number): string | undefined {
+  const closure = closedReason(istDate(nowMs));
+  if (closure?.kind !== 'holiday' || isMarketOpenAt(nowMs)) return undefined;
+  return describeClosure(closure);
+}
+
 function reject(code: RiskRejectionCode, message: string, severity: RiskSeverity = 'warning', actions: readonly RiskAction[] = []): RiskVerdict {
   return { approved: false, rejection: { code, message, severity, actions } };
 }
@@ -165,6 +176,9 @@ export class RiskManager {
     if (this.killed) {
       return reject('kill-switch', `trading is halted: ${this.killed.message}; reset the kill switch to trade again`, 'critical', this.killed.actions);
     }
+
+    const holiday = holidayClosure(nowMs);
+    if (holiday !== undefined) return reject('market-holiday', `${holiday}; orders are refused on trading holidays`);
 
     const { quantity, symbol } = intent;
     if (!Number.isSafeInteger(quantity) || quantity <= 0) {

@@ -54,14 +54,14 @@ describe('backtest metrics', () => {
     expect(r[1]).toBeCloseTo(-0.1, 12);
     expect(r[2]).toBeCloseTo(0.1, 12);
     // mean 1/30, sample sd √(0.02666…/2) = 0.11547; × √252
-    expect(sharpeRatio(r)).toBeCloseTo(4.582576, 5);
+    expect(sharpeRatio(r, 252)).toBeCloseTo(4.582576, 5);
     // downside deviation √(0.01/3) = 0.057735
-    expect(sortinoRatio(r)).toBeCloseTo(9.165151, 5);
-    expect(cagrPct(start, 108_900, 3)).toBeCloseTo((1.089 ** 84 - 1) * 100, 0);
-    expect(cagrPct(start, 125_000, 252)).toBeCloseTo(25, 9);
-    expect(sharpeRatio([0.01])).toBeNull();
-    expect(sharpeRatio([0.01, 0.01])).toBeNull(); // no variance
-    expect(sortinoRatio([0.01, 0.02])).toBeNull(); // no down days
+    expect(sortinoRatio(r, 252)).toBeCloseTo(9.165151, 5);
+    expect(cagrPct(start, 108_900, 3, 252)).toBeCloseTo((1.089 ** 84 - 1) * 100, 0);
+    expect(cagrPct(start, 125_000, 252, 252)).toBeCloseTo(25, 9);
+    expect(sharpeRatio([0.01], 252)).toBeNull();
+    expect(sharpeRatio([0.01, 0.01], 252)).toBeNull(); // no variance
+    expect(sortinoRatio([0.01, 0.02], 252)).toBeNull(); // no down days
   });
 
   it('finds drawdowns and monthly returns in exact paise', () => {
@@ -123,7 +123,15 @@ describe('backtest metrics', () => {
       turnoverRatio: 0.039,
       chargesPaise: 17,
     });
-    expect(m.sharpe).toBeCloseTo(4.582576, 5);
+    // 2024 on the NSE calendar: 262 weekdays, 17 weekday holidays, 3 Saturday sessions (20 Jan, 2 Mar, 18 May) → 248 trading days
+    let weekdays = 0;
+    for (let ms = Date.UTC(2024, 0, 1); ms <= Date.UTC(2024, 11, 31); ms += 86_400_000) if (![0, 6].includes(new Date(ms).getUTCDay())) weekdays += 1;
+    expect(weekdays).toBe(262);
+    expect(m.tradingDaysPerYear).toBe(weekdays - 17 + 3);
+    // mean 1/30, sample sd √(0.02666…/2): Sharpe (1/30)/0.11547 × √248; Sortino (1/30)/√(0.01/3) × √248; CAGR 1.089^(248/3) − 1
+    expect(m.sharpe).toBeCloseTo((1 / 30 / Math.sqrt(0.04 / 3)) * Math.sqrt(248), 5);
+    expect(m.sortino).toBeCloseTo((1 / 30 / Math.sqrt(0.01 / 3)) * Math.sqrt(248), 5);
+    expect(m.cagrPct!).toBeCloseTo((1.089 ** (248 / 3) - 1) * 100, 0);
     const flat = computeMetrics({ initialCashPaise: start, equity: [], fills: [], positions: [] });
     expect(flat).toMatchObject({ days: 0, cagrPct: null, sharpe: null, sortino: null, maxDrawdownPaise: 0, maxDrawdownPeakDate: null, winRatePct: null });
   });

@@ -343,3 +343,28 @@ describe('RiskManager: property', () => {
     }
   });
 });
+
+describe('RiskManager: NSE trading holidays', () => {
+  const at = (isoIst: string): number => Date.parse(`${isoIst}+05:30`);
+  const verdictAt = (isoIst: string) => fresh().evaluate(intent({ quantity: 10 }), at(isoIst), 150_000);
+
+  it('refuses an order on a trading holiday, naming the day and the holiday', () => {
+    for (const [when, name] of [
+      ['2024-10-02T10:00:00', 'Mahatma Gandhi Jayanti'],
+      ['2024-11-01T10:00:00', 'Diwali Laxmi Pujan'],
+      ['2026-01-15T11:30:00', 'Municipal Corporation elections in Maharashtra (added by a later circular)'],
+    ] as const) {
+      const verdict = verdictAt(when);
+      expect(verdict.approved, when).toBe(false);
+      if (verdict.approved) continue;
+      expect(verdict.rejection.code).toBe('market-holiday');
+      expect(verdict.rejection.message).toBe(`NSE is closed on ${when.slice(0, 10)} (${name}); orders are refused on trading holidays`);
+    }
+  });
+
+  it('lets orders through during a Muhurat session on a holiday, and on ordinary or special trading days', () => {
+    expect(verdictAt('2024-11-01T18:30:00')).toEqual({ approved: true }); // Muhurat 18:00–19:00
+    expect(verdictAt('2024-10-03T10:00:00')).toEqual({ approved: true });
+    expect(verdictAt('2025-02-01T10:00:00')).toEqual({ approved: true }); // budget Saturday
+  });
+});

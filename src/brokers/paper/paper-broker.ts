@@ -30,7 +30,8 @@ import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
 import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../../model/order.js';
-import { DAY_MS, istDate, istDayStartMs, isNseSessionOpen } from '../../model/time.js';
+import { isMarketOpenAt } from '../../model/calendar.js';
+import { DAY_MS, istDate, istDayStartMs } from '../../model/time.js';
 import type {
   BrokerEvent,
   HoldingSnapshot,
@@ -281,7 +282,7 @@ export class PaperBroker {
       market.lastVolume = tick.volume;
       if (tick.ltpPaise > 0) market.lastPricePaise = tick.ltpPaise;
       if (market.orders.length === 0 || tick.ltpPaise <= 0) continue;
-      if (this.config.marketHoursOnly && !isNseSessionOpen(tick.exchangeTimeMs)) continue;
+      if (this.config.marketHoursOnly && !isMarketOpenAt(tick.exchangeTimeMs)) continue;
       const traded = previousVolume >= 0 && tick.volume > previousVolume ? tick.volume - previousVolume : tick.lastQuantity;
       events = this.match(market, tick, traded, events);
     }

@@ -5,7 +5,7 @@
 import { isOnTick, priceBand, type Instrument } from '../../model/instrument.js';
 import { paiseToRupeeString, type Paise } from '../../model/money.js';
 import type { Order } from '../../model/order.js';
-import { isNseSessionOpen } from '../../model/time.js';
+import { isMarketOpenAt } from '../../model/calendar.js';
 import type { RejectionCode } from './paper-broker.types.js';
 
 /** Why an order is refused. */
@@ -64,7 +64,7 @@ export function validateOrder(order: Order, instrument: Instrument, context: Val
   if (order.product === 'CNC' && instrument.exchange === 'NFO') {
     return { code: 'product-not-allowed', message: 'CNC product is not allowed for derivatives. Use NRML or MIS.' };
   }
-  if (context.marketHoursOnly && !isNseSessionOpen(context.atMs)) {
+  if (context.marketHoursOnly && !isMarketOpenAt(context.atMs)) {
     return { code: 'market-closed', message: 'Markets are closed right now. Place an after market order (AMO) instead.' };
   }
   if (!Number.isSafeInteger(order.quantity) || order.quantity <= 0) {

@@ -39,6 +39,16 @@ export function barCloseMs(interval: BarInterval, startMs: number): number {
   return startMs < sessionCloseMs && sessionCloseMs < endMs ? sessionCloseMs : endMs;
 }
 
+/**
+ * Intervals whose bar closes on a tick stamped at its final millisecond (close − 1 ms), without
+ * waiting for a tick of the next bar: daily bars, whose final millisecond is the session's
+ * last (15:29:59.999 IST). A replay stamps a bar's last tick there (`ticksFromBar`), so a
+ * decision on day t's close is taken at day t's close and its order meets day t+1's opening
+ * tick: the fill model "decision on bar t's close, fill at bar t+1's open" (README, Backtests).
+ * Intraday bars still close on the next bar's first tick.
+ */
+export const CLOSE_ON_FINAL_MS: ReadonlySet<BarInterval> = new Set<BarInterval>(['1d']);
+
 /** Options of {@link aggregateBars}. */
 export interface AggregateBarsOptions {
   /**
@@ -71,8 +81,8 @@ interface OpenBar {
 
 /**
  * Aggregates tick batches into closed OHLCV bars of one interval (see {@link barStartMs}
- * for alignment). A symbol's bar closes when that symbol trades in a later bucket, by time
- * with `flushAfterMs`, and when the source completes (every open bar is emitted then).
+ * for alignment). A symbol's bar closes when that symbol trades in a later bucket, on a tick
+ * at its final millisecond for the intervals of {@link CLOSE_ON_FINAL_MS}, by time with `flushAfterMs`, and when the source completes (every open bar is emitted then).
  * Each input batch yields at most one emission: the bars it closed, in closing order.
  * Volume is the rise in cumulative volume; the first tick of a symbol, a tick whose
  * cumulative volume fell (a new session) or is 0 (the source has none) counts its
@@ -82,6 +92,7 @@ export function aggregateBars(interval: BarInterval, options: AggregateBarsOptio
   const flushAfterMs = options.flushAfterMs;
   if (flushAfterMs !== undefined && !(flushAfterMs >= 0)) throw new RangeError(`flushAfterMs must be ≥ 0, got ${flushAfterMs}`);
   const scheduler = options.scheduler ?? asyncScheduler;
+  const closeOnFinalMs = CLOSE_ON_FINAL_MS.has(interval);
   return (source) =>
     new Observable<Bar[]>((subscriber) => {
       const states = new Map<string, OpenBar>();
@@ -178,6 +189,7 @@ export function aggregateBars(interval: BarInterval, options: AggregateBarsOptio
           bar.close = price;
           bar.volume += traded;
           bar.tickCount += 1;
+          if (closeOnFinalMs && timeMs >= bar.closeMs - 1) emit(bar, closed);
         }
         if (latestMs > watermarkMs) {
           watermarkMs = latestMs;

@@ -4,7 +4,8 @@ import { defer, type Observable, type SchedulerLike } from 'rxjs';
 import { nseEquity, nseTickSizePaise, priceBand, roundToTick, syntheticToken, type Instrument } from '../../model/instrument.js';
 import { BAR_INTERVALS, type Bar, type BarInterval, type Tick } from '../../model/market.js';
 import { parseRupees, type Paise } from '../../model/money.js';
-import { DAY_MS, IST_OFFSET_MS, MINUTE_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDayStartMs } from '../../model/time.js';
+import { closedReason, describeClosure, hasSession } from '../../model/calendar.js';
+import { DAY_MS, IST_OFFSET_MS, MINUTE_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDate, istDayStartMs } from '../../model/time.js';
 import { pumpBatches } from './pump.js';
 
 /** The bar-file layouts Troupe reads (see ../shared/data/README.md). */
@@ -22,6 +23,29 @@ export interface RejectedRow {
   /** 1-based line number in the file (0 when the whole file was skipped before reading rows). */
   readonly line: number;
   readonly reason: string;
+}
+
+/**
+ * A bar kept although the NSE held no session on its IST date (a trading holiday, or a
+ * weekend without a listed special session: `src/model/calendar.ts`). Such bars are replayed
+ * (the data may know of a session the calendar does not) but counted and reported.
+ */
+export interface CalendarWarning {
+  readonly file: string;
+  /** 1-based line number in the file (0 when the bars did not come from a file). */
+  readonly line: number;
+  readonly symbol: string;
+  /** IST date of the bar, YYYY-MM-DD. */
+  readonly date: string;
+  readonly reason: string;
+}
+
+/** The warning for a bar on a day without an NSE session, or undefined when the day had one. */
+export function offCalendarWarning(file: string, line: number, symbol: string, startMs: number): CalendarWarning | undefined {
+  const date = istDate(startMs);
+  if (hasSession(date)) return undefined;
+  const closure = closedReason(date);
+  return { file, line, symbol, date, reason: `${closure ? describeClosure(closure) : `no NSE session on ${date}`}; the bar is replayed anyway` };
 }
 
 /** A file whose header is not one of the known layouts. */
@@ -59,6 +83,8 @@ export interface ParsedBars {
   /** Valid bars in time order, prices on the tick grid. */
   readonly bars: Bar[];
   readonly rejected: RejectedRow[];
+  /** Kept bars dated on days without an NSE session, in line order. */
+  readonly warnings: CalendarWarning[];
   /** The tick size the prices were rounded to. */
   readonly tickSizePaise: Paise;
 }
@@ -184,7 +210,16 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   // Rounding to the nearest tick is monotone, so the OHLC relations checked above still hold.
   rejected.sort((a, b) => a.line - b.line);
   if (options.onRejected) for (const rejection of rejected) options.onRejected(rejection);
-  return { layout, interval, bars, rejected, tickSizePaise };
+  const warnings: CalendarWarning[] = [];
+  let lastDate = '';
+  for (const row of selected) {
+    const date = istDate(row.startMs);
+    if (date === lastDate) continue; // one warning per day of a file (intraday files have many bars a day)
+    lastDate = date;
+    const warning = offCalendarWarning(file, row.line, symbol, row.startMs);
+    if (warning) warnings.push(warning);
+  }
+  return { layout, interval, bars, rejected, warnings, tickSizePaise };
 }
 
 /**
@@ -213,6 +248,8 @@ export interface DataFolder {
   readonly bars: Map<string, Bar[]>;
   readonly interval: BarInterval;
   readonly rejected: RejectedRow[];
+  /** Bars on days without an NSE session (kept, reported): see {@link CalendarWarning}. */
+  readonly warnings: CalendarWarning[];
 }
 
 /**
@@ -255,11 +292,13 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
   const interval = parsed[0]?.result.interval ?? '1d';
   const instruments: Instrument[] = [];
   const bars = new Map<string, Bar[]>();
+  const warnings: CalendarWarning[] = [];
   for (const { symbol, result } of parsed) {
     if (result.interval !== interval) {
       rejected.push({ file: join(dir, available.get(symbol) ?? symbol), line: 0, reason: `interval ${result.interval} differs from ${interval}` });
       continue;
     }
+    warnings.push(...result.warnings);
     const first = result.bars[0];
     if (first === undefined) continue;
     const seriesBars = result.bars;
@@ -267,7 +306,7 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
     instruments.push(instrument);
     bars.set(symbol, seriesBars);
   }
-  return { instruments, bars, interval, rejected };
+  return { instruments, bars, interval, rejected, warnings };
 }
 
 /**
@@ -275,20 +314,37 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
  * cut of a {@link DataFolder}, or made in memory), with the instruments `readDataFolder`
  * would make of the same bars: sorted by symbol, tokens by index, reference price the first
  * open, the finest NSE tick the prices sit on, the band widened to hold every bar. Symbols
- * without bars are left out.
+ * without bars are left out. Bars on days without an NSE session are reported in `warnings`
+ * (found here, one per symbol and day, unless `warnings` is given: a cut of data read from files).
  */
-export function replayDataFromBars(series: ReadonlyMap<string, readonly Bar[]>, interval: BarInterval, rejected: readonly RejectedRow[] = []): DataFolder {
+export function replayDataFromBars(
+  series: ReadonlyMap<string, readonly Bar[]>,
+  interval: BarInterval,
+  rejected: readonly RejectedRow[] = [],
+  warnings?: readonly CalendarWarning[],
+): DataFolder {
   const instruments: Instrument[] = [];
   const bars = new Map<string, Bar[]>();
+  const found: CalendarWarning[] = [];
   for (const symbol of [...series.keys()].sort(compareSymbols)) {
     const list = [...(series.get(symbol) ?? [])];
     const first = list[0];
     if (first === undefined) continue;
+    if (warnings === undefined) {
+      let lastDate = '';
+      for (const bar of list) {
+        const date = istDate(bar.startMs);
+        if (date === lastDate) continue;
+        lastDate = date;
+        const warning = offCalendarWarning(symbol, 0, symbol, bar.startMs);
+        if (warning) found.push(warning);
+      }
+    }
     const tickSizePaise = dataTickSize(list.map((bar) => ({ line: 0, startMs: bar.startMs, open: bar.openPaise, high: bar.highPaise, low: bar.lowPaise, close: bar.closePaise, volume: bar.volume })));
     instruments.push(instrumentForBars(symbol, syntheticToken(instruments.length), first.openPaise, tickSizePaise, list));
     bars.set(symbol, list);
   }
-  return { instruments, bars, interval, rejected: [...rejected] };
+  return { instruments, bars, interval, rejected: [...rejected], warnings: warnings === undefined ? found : [...warnings] };
 }
 
 function instrumentForBars(symbol: string, token: number, referencePricePaise: Paise, tickSizePaise: Paise, bars: readonly Bar[]): Instrument {

@@ -1,7 +1,8 @@
 import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
 import { nseEquity, priceBand, syntheticToken, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
-import { DAY_MS, IST_OFFSET_MS, MINUTE_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istTimeMs } from '../../model/time.js';
+import { isTradingDay, nextTradingDay } from '../../model/calendar.js';
+import { MINUTE_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDate, istTimeMs } from '../../model/time.js';
 import { Random } from '../random.js';
 import { pumpBatches } from './pump.js';
 
@@ -85,7 +86,7 @@ export interface SyntheticMarketOptions {
   readonly symbols: number | readonly string[];
   /** Same seed and options → the same ticks, run after run. */
   readonly seed: number;
-  /** First session, an IST date `YYYY-MM-DD`; a weekend moves to the next Monday. Default {@link SYNTHETIC_DEFAULT_START_DATE}. */
+  /** First session, an IST date `YYYY-MM-DD`; a weekend or NSE holiday moves to the next trading day. Default {@link SYNTHETIC_DEFAULT_START_DATE}. */
   readonly startDate?: string;
   /** Mean trade prints per symbol per second of session time (the intraday profile varies it). Default 2. */
   readonly ticksPerSymbolPerSecond?: number;
@@ -121,8 +122,8 @@ export interface SyntheticMarket {
  * trending up or down, high volatility; switching by a Markov chain), a U-shaped intraday
  * activity profile, NSE tick sizes, prices inside each instrument's daily band, bid/ask
  * around the last price, cumulative volume per session, and exchange timestamps only in
- * 09:15–15:30 IST on weekdays (after 15:30 the clock jumps to the next weekday's 09:15;
- * exchange holidays are not modelled).
+ * 09:15–15:30 IST on NSE trading days (after 15:30 the clock jumps to the next trading day's
+ * 09:15: weekends and the holidays of the NSE calendar, `src/model/calendar.ts`, have no session).
  *
  * The price band stays referenced to the instrument's reference price for the whole run
  * (so the returned instruments remain valid); the walk is gently pulled towards it and
@@ -332,7 +333,7 @@ class SyntheticMarketImpl implements SyntheticMarket {
   }
 
   private startNextSession(): void {
-    this.openMs = nextWeekdayOpenMs(this.openMs);
+    this.openMs = nextSessionOpenMs(this.openMs);
     this.closeMs = this.openMs + SESSION_MS;
     this.sessionIndex += 1;
     for (let i = 0; i < this.count; i += 1) {
@@ -380,19 +381,12 @@ function firstSessionOpenMs(date: string): number {
   if (!DATE_PATTERN.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
     throw new RangeError(`startDate must be YYYY-MM-DD, got "${date}"`);
   }
-  const open = istTimeMs(date, 9, 15);
-  return isWeekend(open) ? nextWeekdayOpenMs(open) : open;
+  return istTimeMs(isTradingDay(date) ? date : nextTradingDay(date), 9, 15);
 }
 
-function isWeekend(epochMs: number): boolean {
-  const weekday = new Date(epochMs + IST_OFFSET_MS).getUTCDay();
-  return weekday === 0 || weekday === 6;
-}
-
-function nextWeekdayOpenMs(openMs: number): number {
-  let next = openMs + DAY_MS;
-  while (isWeekend(next)) next += DAY_MS;
-  return next;
+/** 09:15 IST of the NSE trading day after the one opening at `openMs` (weekends and holidays skipped: `src/model/calendar.ts`). */
+function nextSessionOpenMs(openMs: number): number {
+  return istTimeMs(nextTradingDay(istDate(openMs)), 9, 15);
 }
 
 /** How {@link syntheticTicks$} paces the market. */

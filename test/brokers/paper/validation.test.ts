@@ -60,11 +60,13 @@ describe('validateOrder', () => {
     const saturday = istTimeMs('2026-05-23', 10, 0);
     const evening = istTimeMs('2026-05-20', 15, 30);
     const early = istTimeMs('2026-05-20', 9, 14);
-    for (const atMs of [saturday, evening, early]) {
+    const bakriId = istTimeMs('2026-05-28', 10, 0); // an NSE trading holiday (a Thursday)
+    for (const atMs of [saturday, evening, early, bakriId]) {
       expect(validateOrder(order(), INFY, { ...context, atMs, marketHoursOnly: true })?.code).toBe('market-closed');
       expect(validateOrder(order(), INFY, { ...context, atMs })).toBeUndefined();
     }
     expect(validateOrder(order(), INFY, { ...context, atMs: istTimeMs('2026-05-20', 9, 15), marketHoursOnly: true })).toBeUndefined();
+    expect(validateOrder(order(), INFY, { ...context, atMs: istTimeMs('2026-02-01', 10, 0), marketHoursOnly: true })).toBeUndefined(); // budget Sunday session
   });
 });
 

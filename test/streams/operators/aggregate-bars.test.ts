@@ -88,6 +88,21 @@ describe('aggregateBars', () => {
     });
   });
 
+  it('closes a daily bar on a tick at the last millisecond of the session (15:29:59.999), in that batch, not on the first tick of the next day', () => {
+    const lastMs = istTimeMs('2026-05-20', 15, 30) - 1 - OPEN;
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<readonly Tick[]>('a-b-c|', {
+        a: [t('INFY', 0, 1500_00, 10, 10)],
+        b: [t('INFY', lastMs, 1510_00, 30, 20), t('INFY', lastMs, 1520_00, 40, 10)], // a second tick in the same millisecond comes late: ignored
+        c: [t('INFY', istTimeMs('2026-05-21', 9, 15) - OPEN, 1490_00, 5, 5)],
+      });
+      expectObservable(source.pipe(aggregateBars('1d'))).toBe('--b--(c|)', {
+        b: [bar('INFY', '1d', Date.parse('2026-05-20T00:00:00+05:30'), [1500_00, 1510_00, 1500_00, 1510_00], 30, 2)],
+        c: [bar('INFY', '1d', Date.parse('2026-05-21T00:00:00+05:30'), [1490_00, 1490_00, 1490_00, 1490_00], 5, 1)],
+      });
+    });
+  });
+
   it('builds 1h bars on the NSE 09:15 grid', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = cold<readonly Tick[]>('a|', {

@@ -168,6 +168,21 @@ describe('createSyntheticMarket', () => {
     expect((first!.exchangeTimeMs + IST_OFFSET_MS) % 1).toBe(0);
   });
 
+  it('holds no session on NSE holidays: 2026-01-15 (Maharashtra civic polls) and 2026-01-26 (Republic Day) are skipped', () => {
+    const market = createSyntheticMarket({ symbols: 2, seed: 3, startDate: '2026-01-14' });
+    const session = 375 * MINUTE_MS;
+    const dates = new Set<string>();
+    for (const t of market.nextBatchUntil(10 * session, Number.MAX_SAFE_INTEGER)) dates.add(istDate(t.exchangeTimeMs));
+    // weekdays from 14 Jan, less the two holidays, written out by hand
+    expect([...dates]).toEqual(['2026-01-14', '2026-01-16', '2026-01-19', '2026-01-20', '2026-01-21', '2026-01-22', '2026-01-23', '2026-01-27', '2026-01-28', '2026-01-29']);
+  });
+
+  it('starts a holiday start date on the next trading day', () => {
+    const market = createSyntheticMarket({ symbols: 2, seed: 5, startDate: '2026-01-26' }); // Republic Day, a Monday
+    const [first] = market.nextBatch(1);
+    expect(istDate(first!.exchangeTimeMs)).toBe('2026-01-27');
+  });
+
   it('nextBatchUntil stops at a session time and tradingTimeMs skips closed hours', () => {
     const market = createSyntheticMarket({ symbols: 4, seed: 9, startDate: '2026-01-09' }); // Friday
     expect(market.tradingTimeMs).toBe(0);
