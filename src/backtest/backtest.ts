@@ -165,10 +165,19 @@ export function selectData(data: BacktestData, select: { readonly symbols?: read
   return replayDataFromBars(cut, data.interval, rejected, warnings);
 }
 
+/** A strategy asks for bars finer than the data have (5-minute bars of daily data): it would never get one. */
+export class DataIntervalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataIntervalError';
+  }
+}
+
 /**
  * The bar intervals to aggregate from the replayed ticks: the data's own, and every coarser
  * interval the strategy subscribes to (a 15-minute or daily strategy on 5-minute data gets
- * its bars, built from the ticks like a live feed builds them). Finer ones cannot be made.
+ * its bars, built from the ticks like a live feed builds them). Finer ones cannot be made:
+ * a subscription to one throws {@link DataIntervalError} (the run would trade nothing).
  */
 export function replayIntervals(data: BacktestData, strategyKind: string, strategyConfig: Record<string, unknown>, companions: readonly BacktestCompanion[] = []): BarInterval[] {
   const intervals = new Set<BarInterval>([data.interval]);
@@ -176,7 +185,13 @@ export function replayIntervals(data: BacktestData, strategyKind: string, strate
     const definition = strategyByKind(kind);
     const raw = config?.symbols === undefined ? { ...config, symbols: data.instruments.map((instrument) => instrument.symbol) } : config;
     for (const subscription of definition.subscriptions(definition.parseConfig(raw))) {
-      if (subscription.kind === 'bars' && BAR_INTERVALS[subscription.interval] >= BAR_INTERVALS[data.interval]) intervals.add(subscription.interval);
+      if (subscription.kind !== 'bars') continue;
+      if (BAR_INTERVALS[subscription.interval] < BAR_INTERVALS[data.interval]) {
+        throw new DataIntervalError(
+          `${kind} asks for ${subscription.interval} bars, but the data are ${data.interval} bars and bars cannot be made finer than the data: set the strategy to ${data.interval} bars or coarser (or ticks), or use data of ${subscription.interval} bars or finer`,
+        );
+      }
+      intervals.add(subscription.interval);
     }
   }
   return [...intervals];

@@ -6,6 +6,10 @@
 import { formatInr, istDate, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
 import type { BacktestResult } from './backtest.js';
 import { drawdowns, type Attribution, type DailyEquity } from './metrics.js';
+import { rejectionCounts, summariseRejections, type RejectedRow } from '../streams/sources/rejections.js';
+
+/** Rejected rows shown by name in the report (every one is in result.json). */
+export const REPORT_REJECTED_ROWS = 50;
 
 /** The trades table stops here; the full list is in result.json. */
 export const REPORT_TRADE_ROWS = 2000;
@@ -126,6 +130,20 @@ function tradesTable(result: BacktestResult): string {
   return `${note}\n${table(['Time (IST)', 'Symbol', 'Side', 'Product', 'Qty', 'Price (₹)', 'Charges', 'Strategy'], rows, 4)}`;
 }
 
+/** Every file and the first rows the data reader left out; nothing when the data were clean. */
+function rejectedSection(rejected: readonly RejectedRow[]): string {
+  if (rejected.length === 0) return '';
+  const summary = summariseRejections(rejected, REPORT_REJECTED_ROWS);
+  const rows = summary.examples.map((r) => [esc(r.file), r.line > 0 ? String(r.line) : 'whole file', esc(r.reason)]);
+  const more = summary.moreRows > 0 ? `<p class="note">… and ${summary.moreRows.toLocaleString('en-US')} more rejected rows; every one is in result.json (<code>meta.rejectedRows</code>).</p>` : '';
+  return [
+    `<h2 class="warn">Rejected input: ${esc(rejectionCounts(summary))} left out</h2>`,
+    '<p class="note">These files or rows of the data were not replayed (run with <code>--strict</code> to refuse such data).</p>',
+    table(['File', 'Line', 'Reason'], rows, 3),
+    more,
+  ].join('\n');
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
@@ -134,7 +152,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .card{border:1px solid #e3e3e3;border-radius:6px;padding:8px 10px;background:#fcfcfc}.card .k{color:#666;font-size:12px}.card .v{font-size:17px;font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
 th{background:#f4f4f4;position:sticky;top:0}.n{text-align:right;font-variant-numeric:tabular-nums}
-.pos{color:#137333}.neg{color:#b3261e}.axis{font-size:11px;fill:#666}
+.pos{color:#137333}.neg{color:#b3261e}.axis{font-size:11px;fill:#666}.warn{color:#b3261e}
 `;
 
 function card(key: string, value: string, cls = ''): string {
@@ -184,6 +202,7 @@ export function renderReport(result: BacktestResult): string {
     ...(meta.offCalendarBars.count > 0
       ? [`<p class="note"><strong>${meta.offCalendarBars.count.toLocaleString('en-US')} bar day(s) on days the NSE was closed</strong> (replayed anyway), e.g. ${meta.offCalendarBars.examples.map((warning) => `${esc(warning.file)}:${warning.line}: ${esc(warning.reason)}`).join('; ')}.</p>`]
       : []),
+    ...(meta.rejectedRows.length > 0 ? [rejectedSection(meta.rejectedRows)] : []),
     '<h2>Summary</h2>',
     `<div class="cards">\n${cards}\n</div>`,
     `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over ${m.tradingDaysPerYear.toLocaleString('en-US')} trading days a year (the mean of the NSE calendar's years in the span), risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,

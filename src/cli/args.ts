@@ -33,6 +33,27 @@ export class UsageError extends Error {
   }
 }
 
+/** The input data cannot serve the run (unknown symbol, unreadable folder, nothing usable): exit 2. */
+export class DataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataError';
+  }
+}
+
+/** `--strict` and some input was rejected: exit 1. */
+export class StrictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StrictError';
+  }
+}
+
+/** A usage error as the commands print it: the message on one line, then where the options are (not the whole usage). */
+export function usageErrorText(command: string, message: string, helpCommand: string): string {
+  return `${command}: ${message}\nsee ${helpCommand}\n`;
+}
+
 export function usage(command: string, summary: string, options: readonly OptionSpec[]): string {
   const lines = [`Usage: ${command} [options]`, '', summary, '', 'Options:'];
   const width = Math.max(...options.map((o) => o.name.length + (o.flag ? 0 : (o.valueName ?? 'value').length + 3))) + 4;

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { loadCsvData, runBacktest, type BacktestData, type BacktestResult } from '../backtest/backtest.js';
+import { DataIntervalError, loadCsvData, replayIntervals, runBacktest, type BacktestData, type BacktestResult } from '../backtest/backtest.js';
 import { loadDbData, STORED_INTERVALS, type StoredInterval } from '../backtest/db-source.js';
 import { runSweep, runWalkForward, type SweepReport, type WalkForwardReport } from '../backtest/optimise.js';
 import { createJobRunner, defaultJobs } from '../backtest/pool.js';
@@ -20,7 +20,9 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { DAY_MS, formatInr, istTimeMs } from '../model/index.js';
 import { openDatabase } from '../persistence/database.js';
 import { STRATEGIES } from '../strategies/index.js';
-import { intOption, isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { dataFolderSymbols, DataFolderError } from '../streams/sources/csv-replay.js';
+import { describeRejections, rejectionCounts, summariseRejections } from '../streams/sources/rejections.js';
+import { DataError, intOption, isEntryPoint, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min); required unless --source db', valueName: 'dir' },
@@ -39,10 +41,16 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'walk-forward', description: 'Optimise on rolling windows: train=<sessions>,test=<sessions> (a session = an IST trading day with data); the grid of --sweep is tried on each train window, the best on the next test window', valueName: 'train=N,test=M' },
   { name: 'objective', description: `What "best" means for --sweep and --walk-forward: ${OBJECTIVES.join(', ')} (drawdown = smallest max drawdown)`, default: 'sharpe', valueName: 'name' },
   { name: 'jobs', description: 'Backtests run in parallel by --sweep / --walk-forward (one process each)', default: String(defaultJobs()), valueName: 'n' },
-  { name: 'quiet', description: 'No progress output', flag: true },
+  { name: 'strict', description: 'Refuse to run (exit 1) when any file or row of the data is rejected, instead of leaving it out with a warning', flag: true },
+  { name: 'quiet', description: 'No progress output (warnings about rejected data still go to stderr)', flag: true },
 ];
 const SUMMARY = [
   'Replays market data through the Troupe actor tree on a simulated clock and writes a deterministic result.json and report.html.',
+  '',
+  'Bad data is never silent: every file or row left out is counted and named on stderr (the first',
+  'examples with their line numbers) and in report.html; --strict makes any of it a failure (exit 1).',
+  'An unknown symbol, a data folder that cannot be read, or bars the data cannot give (5-minute bars',
+  'of daily data) is an error (exit 2).',
   '',
   'Examples:',
   '  npm run backtest -- --data ../shared/data/nse-5min --strategy ema-cross --out out/ema',
@@ -77,7 +85,11 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof SweepSpecError || error instanceof ConfigError) {
-      process.stderr.write(`backtest: ${error.message}\n\n${usage('npm run backtest --', SUMMARY, OPTIONS)}\n`);
+      process.stderr.write(usageErrorText('backtest', error.message, 'npm run backtest -- --help'));
+      return 2;
+    }
+    if (error instanceof DataError || error instanceof DataFolderError || error instanceof DataIntervalError) {
+      process.stderr.write(`backtest: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`backtest: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -107,8 +119,14 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
   if (source === 'csv') {
     if (values.data === undefined) throw new UsageError('--data is required (a folder of CSV files), or use --source db');
     const dir = resolve(values.data);
+    const available = await dataFolderSymbols(dir);
+    if (select.symbols) {
+      const unknown = select.symbols.filter((symbol) => !available.includes(symbol));
+      if (unknown.length > 0) throw new DataError(`unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no ${unknown.map((symbol) => `${symbol}.csv`).join(', ')} in ${dir} (${available.length === 0 ? 'it has no CSV files' : `it has ${listed(available)}`})`);
+    }
+    if (available.length === 0) throw new DataError(`no CSV files in ${dir} (a data folder holds one SYMBOL.csv per symbol)`);
     const data = await loadCsvData(dir, select);
-    if (data.instruments.length === 0) throw new Error(`no usable CSV files in ${dir}${data.rejected.length > 0 ? ` (${data.rejected[0]!.file}: ${data.rejected[0]!.reason})` : ''}`);
+    if (data.instruments.length === 0) throw new DataError([`no usable CSV files in ${dir}: every one was left out`, ...describeRejections(data.rejected)].join('\n'));
     return { data, label: dir };
   }
   if (source !== 'db') throw new UsageError(`--source must be csv or db, got "${source}"`);
@@ -125,8 +143,11 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
       if (error instanceof Error && /relation "bars_1[mh]" does not exist/.test(error.message)) {
         throw new Error(`the database has no time-series tables (bars_${interval}): point --database-url (or DATABASE_URL) at a Troupe database, which Troupe migrates when it starts`);
       }
+      if (error instanceof Error && error.message.startsWith('no bars in ')) throw new DataError(error.message);
       throw error;
     }
+    const unknown = (select.symbols ?? []).filter((symbol) => !data.bars.has(symbol));
+    if (unknown.length > 0) throw new DataError(`unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no bars of ${unknown.length === 1 ? 'it' : 'them'} in bars_${interval} in the range asked for`);
     return { data, label: `db:bars_${interval}` };
   } finally {
     await database.close();
@@ -151,6 +172,22 @@ function companionOptions(kinds: readonly string[], json: string | undefined, sy
     const config = raw as Record<string, unknown>;
     return { kind, config: symbols !== undefined && config.symbols === undefined ? { ...config, symbols } : config };
   });
+}
+
+/** At most 20 names, then how many more. */
+function listed(names: readonly string[]): string {
+  return names.length <= 20 ? names.join(', ') : `${names.slice(0, 20).join(', ')} and ${names.length - 20} more`;
+}
+
+/**
+ * Tells what the data reader left out (always, even with --quiet: bad data is never silent),
+ * and with --strict refuses to go on.
+ */
+function reportRejections(data: BacktestData, strict: boolean, where: string): void {
+  const lines = describeRejections(data.rejected, { where });
+  if (lines.length === 0) return;
+  process.stderr.write(`backtest: ${lines.join('\n')}\n`);
+  if (strict) throw new StrictError(`--strict: ${rejectionCounts(summariseRejections(data.rejected))} of the data rejected (listed above); nothing was run`);
 }
 
 async function backtestMain(argv: readonly string[]): Promise<void> {
@@ -195,6 +232,9 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const select = { ...(symbols ? { symbols } : {}), ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) };
   say(`reading ${values.source === 'db' ? `bars_${values.interval} from the database` : values.data ?? ''}…`);
   const { data, label } = await loadData(values, select);
+  reportRejections(data, values.strict === 'true', axes.length > 0 || walkForward ? 'each run\'s result.json (meta.rejectedRows)' : 'result.json (meta.rejectedRows) and report.html');
+  // bars finer than the data: an error now, not a run that trades nothing
+  replayIntervals(data, strategyKind, config, companions);
 
   if (axes.length > 0 || walkForward) {
     const outDir = resolve(values.out!);

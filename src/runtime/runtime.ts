@@ -91,7 +91,6 @@ export class Runtime {
   /** Strategies added or changed at run time: the `/strategies` group's context, specs as given, inlets wired. */
   private strategiesCtx: ActorContext<never> | undefined;
   private readonly strategySpecs = new Map<string, StrategySpec>();
-  private readonly strategyInlets = new Map<string, { readonly ticks: Inlet<readonly Tick[]>; readonly bars: readonly Inlet<Bar>[] }>();
   /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
   kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
   /** The regime detector (`/regime`). */
@@ -208,9 +207,11 @@ export class Runtime {
     this.initialSnapshots.set(snapshot.key, snapshot);
   }
 
-  /** Spawn options of a child: supervision, and its restored snapshot when there is one. */
+  /** Spawn options of a child: supervision, and its latest snapshot when there is one. */
   private spawnOptions<S>(path: string): SpawnOptions<S> {
-    const snapshot = this.initialSnapshots.get(path);
+    // a child re-created by its group's restart comes back from the snapshot it took when it
+    // stopped (its last state), not from the one this process started with
+    const snapshot = this.system.lastSnapshot(path) ?? this.initialSnapshots.get(path);
     return snapshot ? { supervision: SUPERVISION, initialSnapshot: snapshot } : { supervision: SUPERVISION };
   }
 
@@ -227,8 +228,9 @@ export class Runtime {
     const maxPending = options.maxPendingBatches ?? 10_000;
 
     this.group('portfolios', (ctx) => {
+      // this group owns the portfolios' entries (and only those: risk's marks inlet stays)
       directory.portfolios.clear();
-      directory.portfolioMarks.length = 0;
+      directory.portfolioMarks.release('/portfolios');
       const { portfolioId, initialCashPaise } = options.portfolio;
       const ref: ActorRef<PortfolioCommand> = ctx.spawn(
         portfolioId,
@@ -245,7 +247,7 @@ export class Runtime {
         this.spawnOptions(`/portfolios/${portfolioId}`),
       );
       directory.portfolios.set(portfolioId, ref);
-      directory.portfolioMarks.push(system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+      directory.portfolioMarks.add(`/portfolios/${portfolioId}`, system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
     });
 
     this.group('execution', (ctx) => {
@@ -307,12 +309,16 @@ export class Runtime {
     );
     directory.risk = risk;
     // last prices for exposure and the daily-loss kill switch, conflated per symbol
-    directory.portfolioMarks.push(system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+    directory.portfolioMarks.release('/risk');
+    directory.portfolioMarks.add('/risk', system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
 
     // market regimes from closed bars: a sink, started before the market
     const regime: ActorRef<RegimeCommand> = system.spawn('regime', this.cadence(regimeBehavior({ bus: this.bus, interval: options.regimeInterval ?? '5m' })), this.spawnOptions('/regime'));
     this.regime = regime;
     const regimeBars = system.inlet(regime, wrapRegimeBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+    // the regime detector and the aggregator see every closed bar, before the strategies do (registered first)
+    directory.barSubscribers.release('/regime');
+    for (const instrument of options.instruments) directory.barSubscribers.add('/regime', instrument.symbol, regimeBars);
 
     // the signal aggregator: strategies' signals in, votes out to the strategies trading on them
     const aggregator: ActorRef<AggregatorCommand> = system.spawn(
@@ -322,18 +328,15 @@ export class Runtime {
     );
     this.aggregator = aggregator;
     const aggregatorBars = system.inlet(aggregator, wrapAggregatorBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+    directory.barSubscribers.release('/aggregator');
+    for (const instrument of options.instruments) directory.barSubscribers.add('/aggregator', instrument.symbol, aggregatorBars);
 
     this.group('strategies', (ctx) => {
+      // this group owns the strategies' entries (and only those: the regime's and aggregator's bar inlets stay)
       directory.strategies.clear();
-      directory.tickSubscribers.clear();
-      directory.barSubscribers.clear();
+      directory.tickSubscribers.release('/strategies');
+      directory.barSubscribers.release('/strategies');
       this.aggregateSubscribers.clear();
-      // the regime detector and the aggregator see every closed bar before the strategies do
-      // (they were cleared with the strategies' bars just above, and a restart of this group clears them again)
-      for (const instrument of options.instruments) {
-        directory.addBarSubscriber(instrument.symbol, regimeBars);
-        directory.addBarSubscriber(instrument.symbol, aggregatorBars);
-      }
       this.strategiesCtx = ctx;
       for (const instance of this.strategyInstances) this.spawnStrategy(ctx, instance, this.spawnOptions(`/strategies/${instance.strategyId}`));
     });
@@ -364,6 +367,7 @@ export class Runtime {
   /** Spawns one strategy actor under `/strategies` and wires its tick and bar subscriptions. */
   private spawnStrategy(ctx: ActorContext<never>, instance: StrategyInstance, spawnOptions: SpawnOptions<StrategyHostState>): void {
     const { system, directory, options } = this;
+    const owner = `/strategies/${instance.strategyId}`;
     const ref: ActorRef<StrategyCommand> = ctx.spawn(
       instance.strategyId,
       this.cadence(
@@ -383,16 +387,13 @@ export class Runtime {
     if (Object.keys(this.regimes).length > 0) system.tell(ref, { type: 'RegimesChanged', regimes: { ...this.regimes } });
     const ticks = system.inlet(ref, wrapTicks, { maxPending: options.maxPendingBatches ?? 10_000, overflow: { kind: 'drop-oldest' } });
     const bars = system.inlet(ref, wrapBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
-    const barInlets: Inlet<Bar>[] = [];
-    this.strategyInlets.set(instance.strategyId, { ticks, bars: barInlets });
     for (const subscription of instance.definition.subscriptions(instance.config)) {
       // bars of the subscribed interval only: the feed may aggregate several (live: 1m and 5m)
       const barsOfInterval = subscription.kind === 'bars' ? onlyInterval(bars, subscription.interval) : undefined;
-      if (barsOfInterval) barInlets.push(barsOfInterval);
       for (const symbol of subscription.symbols) {
-        if (subscription.kind === 'ticks') directory.addTickSubscriber(symbol, ticks);
+        if (subscription.kind === 'ticks') directory.tickSubscribers.add(owner, symbol, ticks);
         else if (subscription.kind === 'aggregates') this.aggregateSubscribers.set(symbol, (this.aggregateSubscribers.get(symbol) ?? new Set<string>()).add(instance.strategyId));
-        else if (barsOfInterval) directory.addBarSubscriber(symbol, barsOfInterval);
+        else if (barsOfInterval) directory.barSubscribers.add(owner, symbol, barsOfInterval);
       }
     }
   }
@@ -430,11 +431,8 @@ export class Runtime {
     if (spec === undefined || index < 0) throw new Error(`no strategy "${strategyId}"`);
     const next: StrategySpec = { ...spec, config: { ...((spec.config ?? {}) as Record<string, unknown>), ...config } };
     const instance = this.instantiate(next);
-    const inlets = this.strategyInlets.get(strategyId);
-    if (inlets) {
-      for (const [symbol, list] of this.directory.tickSubscribers) this.directory.tickSubscribers.set(symbol, list.filter((inlet) => inlet !== inlets.ticks));
-      for (const [symbol, list] of this.directory.barSubscribers) this.directory.barSubscribers.set(symbol, list.filter((inlet) => !inlets.bars.includes(inlet)));
-    }
+    this.directory.tickSubscribers.release(`/strategies/${strategyId}`);
+    this.directory.barSubscribers.release(`/strategies/${strategyId}`);
     for (const subscribers of this.aggregateSubscribers.values()) subscribers.delete(strategyId);
     const ref = this.directory.strategies.get(strategyId);
     if (ref) await this.system.stop(ref);

@@ -4,6 +4,7 @@ export * from './pipeline.js';
 export * from './sources/pump.js';
 export * from './sources/synthetic-market.js';
 export * from './sources/csv-replay.js';
+export * from './sources/rejections.js';
 export * from './operators/validate-ticks.js';
 export * from './operators/route-by-symbol.js';
 export * from './operators/aggregate-bars.js';

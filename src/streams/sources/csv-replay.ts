@@ -7,6 +7,7 @@ import { parseRupees, type Paise } from '../../model/money.js';
 import { closedReason, describeClosure, hasSession } from '../../model/calendar.js';
 import { DAY_MS, IST_OFFSET_MS, MINUTE_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDate, istDayStartMs } from '../../model/time.js';
 import { pumpBatches } from './pump.js';
+import type { RejectedRow } from './rejections.js';
 
 /** The bar-file layouts Troupe reads (see ../shared/data/README.md). */
 export type BarsFileLayout =
@@ -17,13 +18,7 @@ export type BarsFileLayout =
   /** `Date, Open, High, Low, Close, Volume` with naive IST timestamps; rows may be out of order. */
   | 'date-ohlcv';
 
-/** A data row that was skipped, with where and why. */
-export interface RejectedRow {
-  readonly file: string;
-  /** 1-based line number in the file (0 when the whole file was skipped before reading rows). */
-  readonly line: number;
-  readonly reason: string;
-}
+export type { RejectedRow } from './rejections.js';
 
 /**
  * A bar kept although the NSE held no session on its IST date (a trading holiday, or a
@@ -52,9 +47,10 @@ export function offCalendarWarning(file: string, line: number, symbol: string, s
 export class BarsFileError extends Error {
   constructor(
     readonly file: string,
-    message: string,
+    /** Why, without the file name. */
+    readonly reason: string,
   ) {
-    super(`${file}: ${message}`);
+    super(`${file}: ${reason}`);
     this.name = 'BarsFileError';
   }
 }
@@ -85,18 +81,21 @@ export interface ParsedBars {
   readonly rejected: RejectedRow[];
   /** Kept bars dated on days without an NSE session, in line order. */
   readonly warnings: CalendarWarning[];
+  /** Data rows read (blank lines aside), valid or not. */
+  readonly rows: number;
   /** The tick size the prices were rounded to. */
   readonly tickSizePaise: Paise;
 }
 
 interface ColumnMap {
+  /** Cells in the header: every data row must have exactly as many. */
+  readonly cells: number;
   readonly time: number;
   readonly open: number;
   readonly high: number;
   readonly low: number;
   readonly close: number;
   readonly volume: number;
-  readonly count: number;
 }
 
 interface RawRow {
@@ -119,7 +118,7 @@ const LAYOUT_DEFAULT_INTERVAL: Record<BarsFileLayout, BarInterval> = {
  * Parses the text of a bars file. The layout is detected from the header. Prices are parsed
  * exactly from the decimal text with `parseRupees` (float noise such as 1319.9000244140625
  * goes at the paisa) and rounded to the tick grid with `roundToTick`; rows are sorted by
- * time. A bad row (wrong column count, unparsable number or time, duplicate time,
+ * time. A bad row (not as many cells as the header, unparsable number or time, duplicate time,
  * high below max(open, close), low above min(open, close), non-positive price, negative or
  * fractional volume) is reported with its line and skipped. Throws {@link BarsFileError}
  * only when the header is not a known layout.
@@ -134,13 +133,16 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   const naiveTimesAreIst = layout === 'date-ohlcv';
 
   const rows: RawRow[] = [];
+  let dataRows = 0;
   for (let index = firstDataLine; index < lines.length; index += 1) {
     const lineText = lines[index]!;
     if (lineText.trim() === '') continue;
+    dataRows += 1;
     const line = index + 1;
     const cells = lineText.split(',').map((cell) => cell.trim());
-    if (cells.length < columns.count) {
-      reject(line, `expected ${columns.count} columns, got ${cells.length}`);
+    if (cells.length !== columns.cells) {
+      // a short or long row has lost or gained a cell somewhere: which value is which is unknown
+      reject(line, `expected ${columns.cells} cells as in the header, got ${cells.length}`);
       continue;
     }
     const startMs = parseTimestamp(cells[columns.time]!, naiveTimesAreIst);
@@ -219,7 +221,7 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
     const warning = offCalendarWarning(file, row.line, symbol, row.startMs);
     if (warning) warnings.push(warning);
   }
-  return { layout, interval, bars, rejected, warnings, tickSizePaise };
+  return { layout, interval, bars, rejected, warnings, rows: dataRows, tickSizePaise };
 }
 
 /**
@@ -252,17 +254,47 @@ export interface DataFolder {
   readonly warnings: CalendarWarning[];
 }
 
+/** A data folder that cannot be read at all (missing, not a folder, unreadable). */
+export class DataFolderError extends Error {
+  constructor(
+    readonly dir: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DataFolderError';
+  }
+}
+
+/** The symbols of a data folder: its `*.csv` files without the extension, sorted. Throws {@link DataFolderError}. */
+export async function dataFolderSymbols(dir: string): Promise<string[]> {
+  return [...(await csvFiles(dir)).keys()].sort(compareSymbols);
+}
+
+async function csvFiles(dir: string): Promise<Map<string, string>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder (give the folder that holds the SYMBOL.csv files)' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new DataFolderError(dir, `cannot read the data folder ${dir}: ${why}`);
+  }
+  const entries = names.filter((name) => name.toLowerCase().endsWith('.csv'));
+  return new Map(entries.map((name) => [name.slice(0, -4), name]));
+}
+
 /**
  * Reads every `SYMBOL.csv` of a folder. Instruments are NSE equities with deterministic
  * tokens by sorted symbol index and reference price = the first selected bar's open. One
  * instrument serves the whole span of the data, so its daily band (20 % by default) is
  * widened when the data leave it (a live feed re-references the band each session).
- * Files with an unknown header or a different interval than the first file are reported
- * in `rejected` (line 0) and skipped; a requested symbol without a file likewise.
+ * Bad rows are reported in `rejected` with their line; a whole file is reported at line 0
+ * when it is left out: an unknown header, no data rows, no valid row, no bar in the dates
+ * asked, or a different interval than the first file; a requested symbol without a file
+ * likewise. Throws {@link DataFolderError} when the folder cannot be read.
  */
 export async function readDataFolder(dir: string, options: ReadDataFolderOptions = {}): Promise<DataFolder> {
-  const entries = (await readdir(dir)).filter((name) => name.toLowerCase().endsWith('.csv'));
-  const available = new Map(entries.map((name) => [name.slice(0, -4), name]));
+  const available = await csvFiles(dir);
   const rejected: RejectedRow[] = [];
   const wanted = options.symbols ? [...new Set(options.symbols)] : [...available.keys()];
   wanted.sort(compareSymbols);
@@ -282,10 +314,12 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
         ...(options.to === undefined ? {} : { toMs: options.to }),
       });
       rejected.push(...result.rejected);
-      parsed.push({ symbol, result });
+      const empty = emptyFileReason(result, options);
+      if (empty === undefined) parsed.push({ symbol, result });
+      else rejected.push({ file, line: 0, reason: empty });
     } catch (error: unknown) {
       if (!(error instanceof BarsFileError)) throw error;
-      rejected.push({ file, line: 0, reason: error.message });
+      rejected.push({ file, line: 0, reason: error.reason });
     }
   }
 
@@ -299,14 +333,22 @@ export async function readDataFolder(dir: string, options: ReadDataFolderOptions
       continue;
     }
     warnings.push(...result.warnings);
-    const first = result.bars[0];
-    if (first === undefined) continue;
+    const first = result.bars[0]!; // files without bars were left out above
     const seriesBars = result.bars;
     const instrument = instrumentForBars(symbol, syntheticToken(instruments.length), first.openPaise, result.tickSizePaise, seriesBars);
     instruments.push(instrument);
     bars.set(symbol, seriesBars);
   }
   return { instruments, bars, interval, rejected, warnings };
+}
+
+/** Why a parsed file gives nothing to replay, or undefined when it has bars. */
+function emptyFileReason(result: ParsedBars, options: ReadDataFolderOptions): string | undefined {
+  if (result.bars.length > 0) return undefined;
+  if (result.rows === 0) return 'no data rows (the file has a header only)';
+  if (result.rejected.length === result.rows) return `no valid row (all ${result.rows} rejected)`;
+  const range = [options.from === undefined ? undefined : `from ${istDate(options.from)}`, options.to === undefined ? undefined : `before ${istDate(options.to)}`].filter(Boolean).join(' ');
+  return `no bar in the dates asked${range === '' ? '' : ` (${range})`}`;
 }
 
 /**
@@ -387,6 +429,7 @@ function compareSymbols(a: string, b: string): number {
 }
 
 function detectLayout(lines: readonly string[], file: string): { layout: BarsFileLayout; columns: ColumnMap; firstDataLine: number } {
+  if ((lines[0] ?? '').trim() === '') throw new BarsFileError(file, 'empty file (no header line)');
   const header = (lines[0] ?? '').split(',').map((cell) => cell.trim().toLowerCase());
   const first = header[0];
   if (first === 'timestamp') return { layout: 'kite-candles', columns: columnMap(header, file), firstDataLine: 1 };
@@ -406,8 +449,7 @@ function columnMap(header: readonly string[], file: string): ColumnMap {
     if (index < 0) throw new BarsFileError(file, `header has no "${name}" column`);
     return index;
   };
-  const columns = { time: 0, open: find('open'), high: find('high'), low: find('low'), close: find('close'), volume: find('volume') };
-  return { ...columns, count: Math.max(...Object.values(columns)) + 1 };
+  return { cells: header.length, time: 0, open: find('open'), high: find('high'), low: find('low'), close: find('close'), volume: find('volume') };
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$/;

@@ -293,6 +293,35 @@ describe('malformed files', () => {
     expect(data.rejected.find((r) => r.file.endsWith('ODD.csv'))).toMatchObject({ line: 0 });
   });
 
+  it('rejects a row with fewer or more cells than the header (a 6-cell row under 7 columns would read oi as volume)', () => {
+    const text = [
+      'timestamp,open,high,low,close,volume,oi',
+      '2026-05-20 09:15:00+05:30,100.00,101.00,99.00,100.50,1000,0',
+      '2026-05-20 09:16:00+05:30,100.00,101.00,99.00,100.50,0', // 3: the volume cell is missing, the 0 is oi
+      '2026-05-20 09:17:00+05:30,100.00,101.00,99.00,100.50,1000,0,5', // 4: one cell too many
+    ].join('\n');
+    const parsed = parseBarsCsv(text, 'x.csv', 'X');
+    expect(parsed.bars.map((b) => b.volume)).toEqual([1000]);
+    expect(parsed.rejected).toEqual([
+      { file: 'x.csv', line: 3, reason: 'expected 7 cells as in the header, got 6' },
+      { file: 'x.csv', line: 4, reason: 'expected 7 cells as in the header, got 8' },
+    ]);
+    expect(parsed.rows).toBe(3);
+  });
+
+  it('readDataFolder names a header-only file and an unreadable folder', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'troupe-csv-empty-'));
+    try {
+      await writeFile(path.join(empty, 'INFY.csv'), 'timestamp,open,high,low,close,volume,oi\n');
+      const data = await readDataFolder(empty);
+      expect(data.instruments).toEqual([]);
+      expect(data.rejected).toEqual([{ file: path.join(empty, 'INFY.csv'), line: 0, reason: 'no data rows (the file has a header only)' }]);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+    await expect(readDataFolder(path.join(empty, 'gone'))).rejects.toThrow(/cannot read the data folder .*gone: no such folder/);
+  });
+
   it('readBarsFile rejects the promise for an unknown layout', async () => {
     await expect(readBarsFile(path.join(dir, 'ODD.csv'), 'ODD')).rejects.toBeInstanceOf(BarsFileError);
   });
