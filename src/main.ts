@@ -73,6 +73,8 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed, TROUPE_BROKER: values.broker });
+  // what this process creates (logs, the data directory, keys) is the owner's only; PGlite's own files are fixed by openStores
+  process.umask(0o077);
   const interactive = isInteractive();
   let log: Logger;
   if (interactive) {

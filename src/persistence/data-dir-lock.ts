@@ -124,7 +124,7 @@ export function lockDataDirectory(directory: string): DataDirectoryLock {
   const content = `${JSON.stringify(owner)}\n`;
   for (let attempt = 0; attempt < 30; attempt += 1) {
     try {
-      const fd = openSync(lockFile, 'wx', 0o644);
+      const fd = openSync(lockFile, 'wx', 0o600);
       try {
         writeSync(fd, content);
       } finally {

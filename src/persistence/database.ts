@@ -6,7 +6,6 @@
  * value outside the safe range throws rather than losing precision. A dead server surfaces as
  * {@link DatabaseUnavailableError}, never as a raw socket error.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { lockDataDirectory, type DataDirectoryLock } from './data-dir-lock.js';
+import { secureDataDirectory } from './data-dir-mode.js';
 
 /** SQL parameters: `$1`, `$2`, … in order. */
 export type SqlParams = readonly unknown[];
@@ -249,10 +249,12 @@ export class PgliteDatabase implements Database {
   static async open(dataDir: string): Promise<PgliteDatabase> {
     const memory = dataDir.startsWith('memory://');
     const target = memory ? dataDir : resolve(dataDir);
-    if (!memory) mkdirSync(target, { recursive: true });
+    // owner-only (0700/0600): PGlite writes its files 0666 whatever the umask, so the tree is fixed after it is created too
+    if (!memory) secureDataDirectory(target);
     const lock = memory ? undefined : lockDataDirectory(target);
     try {
       const db = await PGlite.create(target, { parsers: { [INT8_OID]: (value: string) => parseInt8(value) } });
+      if (!memory) secureDataDirectory(target);
       return new PgliteDatabase(db, target, lock);
     } catch (error) {
       lock?.release();
@@ -298,6 +300,14 @@ export class PgliteDatabase implements Database {
     } finally {
       this.closed = true;
       this.lock?.release();
+      // what PGlite wrote while open (0666) becomes owner-only; a failure here was reported at open already
+      if (!this.target.startsWith('memory://')) {
+        try {
+          secureDataDirectory(this.target);
+        } catch {
+          // the directory stays 0700: nobody else gets in
+        }
+      }
     }
   }
 }

@@ -7,6 +7,7 @@
 import type { SnapshotStore } from '../actors/core/index.js';
 import type { TroupeConfig } from '../config/config.js';
 import type { Logger } from '../runtime/logger.js';
+import { secureDataDirectory } from './data-dir-mode.js';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
 import { RedisHealth } from './redis/redis-health.js';
@@ -25,7 +26,17 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/**
+ * The data directory is the owner's only (0700/0600): entries others could read or write are
+ * fixed, with a warning; one that cannot be fixed stops start-up (`DataDirectoryPermissionError`).
+ */
+export function checkDataDirectory(dataDir: string, log: Logger): void {
+  const report = secureDataDirectory(dataDir);
+  if (report.fixed > 0) log.warn({ dataDir, fixed: report.fixed, checked: report.checked, examples: report.examples }, 'the data directory was open to other users: made it owner-only (0700 directories, 0600 files)');
+}
+
 export async function openStores(config: TroupeConfig, log: Logger): Promise<Stores> {
+  checkDataDirectory(config.dataDir, log);
   const database = await openDatabase(config);
   try {
     const report = await migrate(database);

@@ -91,6 +91,8 @@ export class Metrics {
   readonly wsDisconnects: Counter<'reason'>;
   readonly wsConflated: Counter;
   readonly wsReplayed: Counter;
+  /** WebSocket control messages refused by a connection's rate limit (token bucket). */
+  readonly wsRateLimited: Counter;
   private sources: MetricsSources | undefined;
   private gatewaySources: GatewayMetricsSources | undefined;
   private persistenceSources: PersistenceMetricsSources | undefined;
@@ -175,6 +177,7 @@ export class Metrics {
     this.wsDisconnects = new Counter({ name: 'troupe_ws_disconnects_total', help: 'WebSocket connections closed, by reason', labelNames: ['reason'], registers });
     this.wsConflated = new Counter({ name: 'troupe_ws_conflated_total', help: 'Events replaced by a newer one for a slow WebSocket client', registers });
     this.wsReplayed = new Counter({ name: 'troupe_ws_replayed_total', help: 'Events replayed to resuming WebSocket clients', registers });
+    this.wsRateLimited = new Counter({ name: 'troupe_ws_rate_limited_total', help: 'WebSocket client messages refused by the connection rate limit', registers });
     const gatewayGauge = (name: string, help: string, pick: (sources: GatewayMetricsSources) => number): void => {
       const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(this.gatewaySources ? pick(this.gatewaySources) : 0) });
     };

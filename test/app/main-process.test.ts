@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,6 +41,19 @@ async function startTroupe(env: Record<string, string>, dataDir = mkdtempSync(jo
 async function get(port: number, path: string, token?: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: await response.text() };
+}
+
+/** Entries under `root` (itself included; symbolic links left out) that group or others may use: `path mode`. */
+function openToOthers(root: string): string[] {
+  const open: string[] = [];
+  const visit = (path: string): void => {
+    const stats = lstatSync(path);
+    if (stats.isSymbolicLink()) return;
+    if (stats.mode & 0o077) open.push(`${path} ${(stats.mode & 0o777).toString(8)}`);
+    if (stats.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+  };
+  visit(root);
+  return open;
 }
 
 const ADMIN = { ADMIN_USER: 'ops', ADMIN_PASSWORD: 'main-process-test-password' };
@@ -124,6 +137,23 @@ describe('npm start (src/main.ts)', () => {
     child!.kill('SIGTERM');
     expect(((await once(child!, 'exit')) as [number | null])[0]).toBe(0);
   });
+
+  it('makes a data directory left open to everyone (0777, 0666 files) owner-only at start, says so, and keeps it so (issue #15, item 7)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-main-'));
+    mkdirSync(join(dataDir, 'kite'));
+    writeFileSync(join(dataDir, 'kite', 'note.json'), '{}');
+    chmodSync(join(dataDir, 'kite', 'note.json'), 0o666);
+    chmodSync(join(dataDir, 'kite'), 0o777);
+    chmodSync(dataDir, 0o777);
+    const { lines } = await startTroupe(ADMIN, dataDir);
+    const warning = lines.map((line) => JSON.parse(line) as { msg?: string; fixed?: number }).find((entry) => entry.msg?.startsWith('the data directory was open to other users'));
+    expect(warning?.fixed).toBe(3);
+    // running: the embedded database (its WAL with password hashes), the secret key, the lock: all owner-only
+    expect(openToOthers(dataDir)).toEqual([]);
+    child!.kill('SIGTERM');
+    expect(((await once(child!, 'exit')) as [number | null])[0]).toBe(0);
+    expect(openToOthers(dataDir)).toEqual([]);
+  }, 60_000);
 
   it('refuses a bad setting with a message that names it', async () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });

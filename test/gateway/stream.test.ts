@@ -188,4 +188,84 @@ describe('gateway WebSocket /api/v1/stream', () => {
     expect(disconnects).toHaveLength(1);
     expect(fast.connections).toBe(1);
   });
+
+  it('a client that does not read and asks for snapshots over and over gets the latest one once it reads, not one per request', async () => {
+    const { client, port, disconnects } = await serve({ softBufferBytes: 16 * 1024, maxCongestedMs: 60_000, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 });
+    const hub = harness!.app.troupe.hub;
+    const metric = async (name: string): Promise<number> => Number((await harness!.runtime.metrics.registry.getSingleMetricAsString(name)).match(/ (\d+)$/m)?.[1] ?? 0);
+    const slow = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    slow.socket.send(JSON.stringify({ type: 'subscribe', topics: ['positions'] }));
+    await eventually(() => expect(slow.messages.some((message) => message.type === 'subscribed')).toBe(true));
+    slow.socket.pause();
+    // fill the socket (kernel buffers first) until the hub sees it congested
+    const payload = 'x'.repeat(8 * 1024);
+    for (let n = 0; n < 2_000; n += 1) hub.publish('positions', 'k', { n, payload });
+    const received = await metric('troupe_ws_messages_received_total');
+    for (let n = 0; n < 300; n += 1) {
+      slow.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders', 'pnl'], snapshot: true }));
+      slow.socket.send(JSON.stringify({ type: 'unsubscribe', topics: ['orders', 'pnl'] }));
+    }
+    await eventually(async () => expect(await metric('troupe_ws_messages_received_total')).toBe(received + 600), { timeoutMs: 10_000 });
+    slow.socket.resume();
+    slow.socket.send(JSON.stringify({ type: 'ping' })); // its pong comes after everything queued before it
+    await eventually(() => expect(slow.messages.some((message) => message.type === 'pong')).toBe(true), { timeoutMs: 10_000 });
+    const snapshots = slow.messages.filter((message) => message.type === 'snapshot');
+    expect(snapshots.length).toBeGreaterThanOrEqual(1);
+    expect(snapshots.length).toBeLessThanOrEqual(2);
+    expect(Object.keys(snapshots.at(-1)!.data as object).sort()).toEqual(['orders', 'pnl']);
+    expect(disconnects).toEqual([]);
+  });
+
+  it('closes a client with 4008 once the bytes buffered for it (socket and queue) pass its budget', async () => {
+    const { client, port, disconnects } = await serve({ softBufferBytes: 16 * 1024, maxBufferedBytes: 512 * 1024, maxCongestedMs: 60_000 });
+    const hub = harness!.app.troupe.hub;
+    const slow = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    let closed: { code: number; reason: string } | undefined;
+    slow.socket.on('close', (code: number, reason: Buffer) => (closed = { code, reason: reason.toString('utf8') }));
+    slow.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders'] }));
+    await eventually(() => expect(slow.messages.some((message) => message.type === 'subscribed')).toBe(true));
+    slow.socket.pause();
+    // distinct keys: nothing to conflate; 2,000 updates are within the queue's length bound, not within 512 KB
+    const payload = 'x'.repeat(8 * 1024);
+    for (let n = 0; n < 2_000; n += 1) hub.publish('orders', `o${n}`, { n, payload });
+    expect(disconnects).toEqual([`slow-consumer: more than ${512 * 1024} bytes buffered`]);
+    slow.socket.resume();
+    await eventually(() => expect(closed?.code).toBe(4008), { timeoutMs: 10_000 });
+    expect(closed?.reason).toContain('bytes buffered');
+  });
+
+  it('rate-limits what a client sends: an error answer over the limit, then a close with 4029', async () => {
+    const { client, port, disconnects } = await serve({ messagesPerSecond: 10, messageBurst: 20, maxRefusedMessages: 5 });
+    const chatty = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    let closed: { code: number; reason: string } | undefined;
+    chatty.socket.on('close', (code: number, reason: Buffer) => (closed = { code, reason: reason.toString('utf8') }));
+    for (let n = 0; n < 40; n += 1) chatty.socket.send(JSON.stringify({ type: 'ping' }));
+    await eventually(() => expect(closed?.code).toBe(4029), { timeoutMs: 5_000 });
+    expect(closed?.reason).toMatch(/^rate-limited/);
+    const pongs = chatty.messages.filter((message) => message.type === 'pong').length;
+    expect(pongs).toBeGreaterThanOrEqual(20);
+    expect(pongs).toBeLessThan(30); // the bucket refills at 10/s: a few more at most
+    expect(chatty.messages.filter((message) => message.type === 'error' && message.code === 'rate-limited')).toHaveLength(5);
+    expect(disconnects.some((reason) => reason.startsWith('rate-limited'))).toBe(true);
+    const refused = (await harness!.runtime.metrics.registry.getSingleMetricAsString('troupe_ws_rate_limited_total')).match(/ (\d+)$/m);
+    expect(Number(refused?.[1])).toBe(6);
+    // another connection has its own budget
+    const other = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    other.socket.send(JSON.stringify({ type: 'ping' }));
+    await eventually(() => expect(other.messages.some((message) => message.type === 'pong')).toBe(true));
+  });
+
+  it('messages from a client are no proof of life: one that never answers pings is closed even while it chatters', async () => {
+    const { client, port, disconnects } = await serve({ heartbeatMs: 50, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 });
+    const chatter = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`, { autoPong: false });
+    let closed = false;
+    chatter.socket.on('close', () => (closed = true));
+    const timer = setInterval(() => chatter.socket.readyState === WebSocket.OPEN && chatter.socket.send(JSON.stringify({ type: 'ping' })), 5);
+    try {
+      await eventually(() => expect(closed).toBe(true), { timeoutMs: 5_000 });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(disconnects).toContain('heartbeat-timeout');
+  });
 });

@@ -16,10 +16,21 @@ export interface StreamHubOptions {
   readonly quoteIntervalMs?: number;
   /** Above this many bytes waiting in a socket, the client is congested and gets conflated (default 1 MiB). */
   readonly softBufferBytes?: number;
+  /**
+   * A connection's budget: bytes buffered for it (`bufferedAmount` of its socket plus what the hub
+   * queued for it) beyond which it is closed with 4008 `slow-consumer` (default 8 MiB).
+   */
+  readonly maxBufferedBytes?: number;
   /** Conflated entries waiting for a congested client before it is disconnected (default 5,000). */
   readonly maxQueuedPerClient?: number;
   /** How long a client may stay congested before it is disconnected (default 10 s). */
   readonly maxCongestedMs?: number;
+  /** Client messages a connection may send per second on average (token bucket; default 10). */
+  readonly messagesPerSecond?: number;
+  /** Client messages a connection may send at once (the bucket's size; default 20). A subscribe with a snapshot or a resume costs {@link SNAPSHOT_COST}. */
+  readonly messageBurst?: number;
+  /** Messages refused in a row (before the bucket is full again) after which the connection is closed with 4029 (default 20). */
+  readonly maxRefusedMessages?: number;
   /** Current state per topic, for clients whose resume point is no longer in the buffer. */
   readonly snapshot: (topics: readonly string[]) => Readonly<Record<string, unknown>>;
   /** Whether a `quotes:<SYMBOL>` symbol exists. */
@@ -30,22 +41,43 @@ export interface StreamHubOptions {
   readonly onDisconnect?: (info: { readonly id: number; readonly reason: string }) => void;
 }
 
+/** Tokens a subscribe asking for a snapshot or a replay takes from the bucket (a plain message takes 1). */
+export const SNAPSHOT_COST = 5;
+
+/** What waits for a congested client: a serialised message, or a snapshot made only when it can be sent. */
+type Pending =
+  | { readonly kind: 'message'; readonly topic: string | undefined; readonly payload: Buffer }
+  | { readonly kind: 'snapshot'; readonly topics: readonly string[]; readonly reason: string };
+
 interface Connection {
   readonly id: number;
   readonly socket: HubSocket;
   readonly principal: Principal;
   readonly topics: Set<string>;
+  /** Set by a pong (and only by a pong): what a client sends says nothing of whether it reads. */
   alive: boolean;
-  /** Set while congested: latest message per topic/key, oldest first. */
-  queue: Map<string, Buffer> | undefined;
+  /** Set while congested: latest entry per key (topic|key, a snapshot's topics, a control answer's type), oldest first. */
+  queue: Map<string, Pending> | undefined;
+  /** Bytes of the messages in {@link queue}. */
+  queuedBytes: number;
   congestedSinceMs: number;
+  /** Token bucket of the client's messages. */
+  tokens: number;
+  refilledAtMs: number;
+  /** Messages refused since the bucket was last full. */
+  refused: number;
   closed: boolean;
 }
 
 interface Retained {
   readonly seq: number;
   readonly topic: string;
+  readonly key: string;
   readonly payload: Buffer;
+}
+
+function pendingBytes(entry: Pending): number {
+  return entry.kind === 'message' ? entry.payload.length : 0;
 }
 
 const OPEN = 1;
@@ -56,12 +88,19 @@ function topicFamily(topic: string): string {
 
 /**
  * Fan-out of domain events to WebSocket clients. Publishing never blocks and never waits
- * for a client: each event is serialised once and written to every subscribed socket; a
- * socket whose buffer grows past the soft limit is switched to a conflated queue (latest
- * per key), and disconnected with reason `slow-consumer` when the queue or the time
- * congested passes its bound. Every event carries a sequence number; the last
+ * for a client: each event is serialised once and written to every subscribed socket.
+ *
+ * Every write to a client (events, replays, snapshots, control answers) goes through one
+ * budget: a socket whose buffer grows past the soft limit is switched to a conflated queue
+ * (latest per key; a snapshot waits as a request, made when it can be sent, and the latest
+ * per set of topics wins), and the client is disconnected with 4008 `slow-consumer` when the
+ * bytes buffered for it (socket plus queue), the queue's length or the time congested pass
+ * their bound. What a client sends is rate-limited (token bucket; a snapshot costs more):
+ * over it, an `error` answer `rate-limited`, and a close with 4029 when it keeps on. Only
+ * pongs prove a client alive. Every event carries a sequence number; the last
  * `replayCapacity` events are kept so a reconnecting client resumes without a gap, and a
- * client whose resume point fell out of the buffer gets a snapshot instead.
+ * client whose resume point fell out of the buffer (or whose replay would not fit its
+ * budget) gets a snapshot instead.
  */
 export class StreamHub {
   private readonly connections = new Map<number, Connection>();
@@ -78,13 +117,21 @@ export class StreamHub {
   private readonly quoteTimer: NodeJS.Timeout;
   private readonly drainTimer: NodeJS.Timeout;
   private readonly softBufferBytes: number;
+  private readonly maxBufferedBytes: number;
   private readonly maxQueued: number;
   private readonly maxCongestedMs: number;
+  private readonly messagesPerSecond: number;
+  private readonly messageBurst: number;
+  private readonly maxRefused: number;
   private readonly now: () => number;
 
   constructor(private readonly options: StreamHubOptions) {
     this.ring = new Array<Retained | undefined>(options.replayCapacity ?? 10_000);
     this.softBufferBytes = options.softBufferBytes ?? 1024 * 1024;
+    this.maxBufferedBytes = Math.max(options.maxBufferedBytes ?? 8 * 1024 * 1024, this.softBufferBytes);
+    this.messagesPerSecond = options.messagesPerSecond ?? 10;
+    this.messageBurst = Math.max(options.messageBurst ?? 20, SNAPSHOT_COST);
+    this.maxRefused = options.maxRefusedMessages ?? 20;
     this.maxQueued = options.maxQueuedPerClient ?? 5_000;
     this.maxCongestedMs = options.maxCongestedMs ?? 10_000;
     this.now = options.nowMs ?? Date.now;
@@ -111,11 +158,12 @@ export class StreamHub {
     this.seq += 1;
     const message: StreamEventMessage = { type: 'event', seq: this.seq, topic, key, atMs: this.now(), data };
     const payload = Buffer.from(JSON.stringify(message));
-    this.retain({ seq: this.seq, topic, payload });
+    this.retain({ seq: this.seq, topic, key, payload });
     if (this.connections.size > 0) {
-      const family = topicFamily(topic);
+      const entry: Pending = { kind: 'message', topic, payload };
+      const conflationKey = `${topic}|${key}`;
       for (const connection of this.connections.values()) {
-        if (connection.topics.has(topic)) this.deliver(connection, `${topic}|${key}`, payload, family);
+        if (connection.topics.has(topic)) this.write(connection, conflationKey, entry);
       }
     }
     return this.seq;
@@ -150,26 +198,53 @@ export class StreamHub {
       // quotes take a sequence number but are not retained: a resuming client gets the latest one instead
       this.seq += 1;
       const message: StreamEventMessage = { type: 'event', seq: this.seq, topic, key: symbol, atMs: this.now(), data: this.latestQuotes.get(symbol), conflated: true };
-      const payload = Buffer.from(JSON.stringify(message));
-      for (const connection of this.connections.values()) if (connection.topics.has(topic)) this.deliver(connection, `${topic}|${symbol}`, payload, 'quotes');
+      const entry: Pending = { kind: 'message', topic, payload: Buffer.from(JSON.stringify(message)) };
+      for (const connection of this.connections.values()) if (connection.topics.has(topic)) this.write(connection, `${topic}|${symbol}`, entry);
     }
     this.dirtyQuotes.clear();
   }
 
-  private deliver(connection: Connection, conflationKey: string, payload: Buffer, family: string): void {
+  /**
+   * The one way anything reaches a client: sent now while its socket holds at most the soft
+   * limit, else queued (latest per `conflationKey`) until it drains; a client over its budget is closed.
+   */
+  private write(connection: Connection, conflationKey: string, entry: Pending): void {
     if (connection.closed) return;
     if (connection.queue === undefined && connection.socket.bufferedAmount <= this.softBufferBytes) {
-      connection.socket.send(payload, { binary: false });
-      this.options.metrics?.wsMessagesSent.inc({ topic: family });
+      this.sendNow(connection, entry);
       return;
     }
     if (connection.queue === undefined) {
       connection.queue = new Map();
       connection.congestedSinceMs = this.now();
     }
-    if (connection.queue.delete(conflationKey)) this.options.metrics?.wsConflated.inc();
-    connection.queue.set(conflationKey, payload);
+    const replaced = connection.queue.get(conflationKey);
+    if (replaced !== undefined) {
+      connection.queue.delete(conflationKey);
+      connection.queuedBytes -= pendingBytes(replaced);
+      this.options.metrics?.wsConflated.inc();
+    }
+    connection.queue.set(conflationKey, entry);
+    connection.queuedBytes += pendingBytes(entry);
     if (connection.queue.size > this.maxQueued) this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxQueued} updates waiting`);
+    else this.checkBudget(connection);
+  }
+
+  private checkBudget(connection: Connection): void {
+    const buffered = connection.socket.bufferedAmount + connection.queuedBytes;
+    if (buffered > this.maxBufferedBytes) this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxBufferedBytes} bytes buffered`);
+  }
+
+  private sendNow(connection: Connection, entry: Pending): void {
+    if (connection.closed || connection.socket.readyState !== OPEN) return;
+    if (entry.kind === 'message') {
+      connection.socket.send(entry.payload, { binary: false });
+      if (entry.topic !== undefined) this.options.metrics?.wsMessagesSent.inc({ topic: topicFamily(entry.topic) });
+    } else {
+      const message: ServerMessage = { type: 'snapshot', seq: this.seq, reason: entry.reason, data: this.options.snapshot(entry.topics) };
+      connection.socket.send(JSON.stringify(message));
+    }
+    this.checkBudget(connection);
   }
 
   private drainCongested(): void {
@@ -181,13 +256,22 @@ export class StreamHub {
         this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: congested for more than ${this.maxCongestedMs} ms`);
         continue;
       }
-      for (const [key, payload] of queue) {
-        if (connection.socket.bufferedAmount > this.softBufferBytes) break;
+      for (const [key, entry] of queue) {
+        if (connection.closed || connection.socket.bufferedAmount > this.softBufferBytes) break;
         queue.delete(key);
-        connection.socket.send(payload, { binary: false });
-        this.options.metrics?.wsMessagesSent.inc({ topic: topicFamily(key.split('|')[0] ?? '') });
+        connection.queuedBytes -= pendingBytes(entry);
+        if (entry.kind === 'snapshot') {
+          // the snapshot is made now: the events of its topics still waiting are older, and in it
+          for (const [otherKey, other] of queue) {
+            if (other.kind !== 'message' || other.topic === undefined || !entry.topics.includes(other.topic)) continue;
+            queue.delete(otherKey);
+            connection.queuedBytes -= other.payload.length;
+            this.options.metrics?.wsConflated.inc();
+          }
+        }
+        this.sendNow(connection, entry);
       }
-      if (queue.size === 0) connection.queue = undefined;
+      if (queue.size === 0 && !connection.closed) connection.queue = undefined;
     }
   }
 
@@ -210,6 +294,7 @@ export class StreamHub {
     if (connection.closed) return;
     connection.closed = true;
     connection.queue = undefined;
+    connection.queuedBytes = 0;
     this.connections.delete(connection.id);
     this.options.metrics?.wsDisconnects.inc({ reason: reason.split(':')[0] ?? reason });
     if (code === undefined) connection.socket.terminate();
@@ -221,8 +306,43 @@ export class StreamHub {
     this.options.onDisconnect?.({ id: connection.id, reason });
   }
 
-  private sendControl(connection: Connection, message: ServerMessage): void {
-    if (!connection.closed && connection.socket.readyState === OPEN) connection.socket.send(JSON.stringify(message));
+  /** A control answer, through the connection's budget: a congested client gets the latest of each kind. */
+  private sendControl(connection: Connection, message: Exclude<ServerMessage, { type: 'snapshot' | 'event' }>): void {
+    if (connection.closed) return;
+    const key = message.type === 'error' ? `control|error|${message.code}` : `control|${message.type}`;
+    this.write(connection, key, { kind: 'message', topic: undefined, payload: Buffer.from(JSON.stringify(message)) });
+  }
+
+  /** A snapshot of `topics`, through the connection's budget (made when it can be sent; the latest per set of topics wins). */
+  private sendSnapshot(connection: Connection, topics: readonly string[], reason: string): void {
+    this.write(connection, `snapshot|${[...topics].sort().join(',')}`, { kind: 'snapshot', topics, reason });
+  }
+
+  /**
+   * Takes a message's cost from the connection's bucket. False when the bucket is short: the
+   * client gets an `error` answer, and is closed with 4029 after {@link maxRefused} refusals in a row.
+   */
+  private admit(connection: Connection, cost: number): boolean {
+    const now = this.now();
+    connection.tokens = Math.min(this.messageBurst, connection.tokens + ((now - connection.refilledAtMs) * this.messagesPerSecond) / 1000);
+    connection.refilledAtMs = now;
+    if (connection.tokens >= this.messageBurst) connection.refused = 0;
+    if (connection.tokens >= cost) {
+      connection.tokens -= cost;
+      return true;
+    }
+    connection.refused += 1;
+    this.options.metrics?.wsRateLimited.inc();
+    if (connection.refused > this.maxRefused) {
+      this.disconnect(connection, CLOSE_CODES.rateLimited, `rate-limited: more than ${this.messagesPerSecond} messages a second`);
+      return false;
+    }
+    this.sendControl(connection, {
+      type: 'error',
+      code: 'rate-limited',
+      message: `more than ${this.messagesPerSecond} messages a second (at once ${this.messageBurst}; a snapshot or a resume counts ${SNAPSHOT_COST}): this one was ignored; keep on and the connection is closed`,
+    });
+    return false;
   }
 
   /**
@@ -230,7 +350,20 @@ export class StreamHub {
    * authenticated (a client may subscribe right after connecting), handled in order after the welcome.
    */
   attach(socket: HubSocket, principal: Principal, pending: readonly string[] = []): number {
-    const connection: Connection = { id: this.nextId++, socket, principal, topics: new Set(), alive: true, queue: undefined, congestedSinceMs: 0, closed: false };
+    const connection: Connection = {
+      id: this.nextId++,
+      socket,
+      principal,
+      topics: new Set(),
+      alive: true,
+      queue: undefined,
+      queuedBytes: 0,
+      congestedSinceMs: 0,
+      tokens: this.messageBurst,
+      refilledAtMs: this.now(),
+      refused: 0,
+      closed: false,
+    };
     this.connections.set(connection.id, connection);
     socket.on('pong', () => (connection.alive = true));
     socket.on('close', () => {
@@ -242,7 +375,7 @@ export class StreamHub {
       }
     });
     socket.on('message', (data) => {
-      connection.alive = true;
+      if (connection.closed) return;
       this.options.metrics?.wsMessagesReceived.inc();
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
       this.onClientMessage(connection, text);
@@ -250,6 +383,20 @@ export class StreamHub {
     this.sendControl(connection, { type: 'welcome', seq: this.seq, heartbeatMs: this.options.heartbeatMs, role: principal.role });
     for (const text of pending) if (!connection.closed) this.onClientMessage(connection, text);
     return connection.id;
+  }
+
+  /** The retained events of `wanted` after `resumeFrom`, and their size. */
+  private replayFor(resumeFrom: number, wanted: ReadonlySet<string>): { readonly entries: Retained[]; readonly bytes: number } {
+    const entries: Retained[] = [];
+    let bytes = 0;
+    for (let i = 0; i < this.ringSize; i += 1) {
+      const entry = this.ring[(this.ringStart + i) % this.ring.length]!;
+      if (entry.seq > resumeFrom && wanted.has(entry.topic)) {
+        entries.push(entry);
+        bytes += entry.payload.length;
+      }
+    }
+    return { entries, bytes };
   }
 
   private validTopic(topic: unknown): topic is string {
@@ -263,8 +410,11 @@ export class StreamHub {
     try {
       message = JSON.parse(text) as ClientMessage;
     } catch {
-      return this.sendControl(connection, { type: 'error', code: 'invalid-json', message: 'messages must be JSON' });
+      if (this.admit(connection, 1)) this.sendControl(connection, { type: 'error', code: 'invalid-json', message: 'messages must be JSON' });
+      return;
     }
+    const costly = typeof message === 'object' && message !== null && message.type === 'subscribe' && (message.snapshot === true || message.resumeFrom !== undefined);
+    if (!this.admit(connection, costly ? SNAPSHOT_COST : 1)) return;
     if (typeof message !== 'object' || message === null) return this.sendControl(connection, { type: 'error', code: 'invalid-message', message: 'messages must be JSON objects with a type' });
     switch (message.type) {
       case 'ping':
@@ -288,34 +438,28 @@ export class StreamHub {
           return this.sendControl(connection, { type: 'error', code: 'invalid-resume', message: 'resumeFrom must be a non-negative integer sequence number' });
         }
         for (const topic of topics) connection.topics.add(topic);
-        let replayed = 0;
+        const subscribed = (): void => this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
         if (resumeFrom !== undefined && resumeFrom !== this.seq) {
-          if (resumeFrom >= this.evictedUpTo && resumeFrom < this.seq) {
-            this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
-            const wanted = new Set(topics);
-            for (let i = 0; i < this.ringSize; i += 1) {
-              const entry = this.ring[(this.ringStart + i) % this.ring.length]!;
-              if (entry.seq > resumeFrom && wanted.has(entry.topic)) {
-                connection.socket.send(entry.payload, { binary: false });
-                replayed += 1;
-              }
-            }
-            this.options.metrics?.wsReplayed.inc(replayed);
+          const replay = resumeFrom >= this.evictedUpTo && resumeFrom < this.seq ? this.replayFor(resumeFrom, new Set(topics)) : undefined;
+          const room = this.maxBufferedBytes - connection.socket.bufferedAmount - connection.queuedBytes;
+          subscribed();
+          if (replay !== undefined && replay.bytes <= room) {
+            for (const entry of replay.entries) this.write(connection, `${entry.topic}|${entry.key}`, { kind: 'message', topic: entry.topic, payload: entry.payload });
+            this.options.metrics?.wsReplayed.inc(replay.entries.length);
           } else {
-            this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
-            this.sendControl(connection, {
-              type: 'snapshot',
-              seq: this.seq,
-              reason:
-                resumeFrom > this.seq
+            this.sendSnapshot(
+              connection,
+              topics,
+              replay !== undefined
+                ? `the ${replay.entries.length} events since ${resumeFrom} (${replay.bytes} bytes) do not fit this connection's buffer (${Math.max(0, room)} bytes left)`
+                : resumeFrom > this.seq
                   ? `resume point ${resumeFrom} is ahead of this server (${this.seq}): it restarted`
                   : `resume point ${resumeFrom} is older than the replay buffer (from ${this.evictedUpTo + 1})`,
-              data: this.options.snapshot(topics),
-            });
+            );
           }
         } else {
-          this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
-          if (message.snapshot === true) this.sendControl(connection, { type: 'snapshot', seq: this.seq, reason: 'asked for', data: this.options.snapshot(topics) });
+          subscribed();
+          if (message.snapshot === true) this.sendSnapshot(connection, topics, 'asked for');
         }
         // quotes: the latest one at once
         for (const topic of topics) {

@@ -6,10 +6,14 @@
  * `snapshot: true` to start from a snapshot of the topics' current state),
  * `unsubscribe`, `ping`.
  * Server → client: `welcome`, `subscribed`, `event` (every one with a sequence number),
- * `snapshot` (asked for, or when a resume point fell out of the replay buffer: `orders` the
+ * `snapshot` (asked for, or when a resume point fell out of the replay buffer or its replay
+ * would not fit the connection's buffer budget: `orders` the
  * last 500 changed, `positions`, `pnl`, `risk-alerts` the last 200, `actors` the tree, `quotes`
  * the latest per symbol), `error`, `pong`, and a
- * close with code 4008 and a reason when the client is too slow.
+ * close with code 4008 and a reason when the client is too slow (more than its budget waits
+ * for it), or 4029 when it keeps sending past its message rate limit (about 10 a second, 20 at
+ * once, a snapshot or resume counting 5; over it each message gets an `error` `rate-limited`).
+ * Only pong frames (answers to the server's pings) keep a connection alive; messages do not.
  */
 
 /** Topics a client may subscribe to; quotes are per symbol: `quotes:INFY`. */
@@ -48,7 +52,10 @@ export type ServerMessage =
 
 /** Close codes the server uses. */
 export const CLOSE_CODES = {
+  /** The client does not read fast enough: what waits for it passed its budget (bytes, updates or time). */
   slowConsumer: 4008,
+  /** The client kept sending faster than its message rate limit after `error` answers `rate-limited`. */
+  rateLimited: 4029,
   unauthenticated: 4401,
   /** The caller's credentials were withdrawn while connected (user disabled, API key revoked): do not reconnect with them. */
   revoked: 4403,
