@@ -48,6 +48,8 @@ export interface Database extends Queryable {
 export class DatabaseUnavailableError extends Error {
   /** `host:port` (or the data directory) that could not be reached. */
   readonly target: string;
+  /** The mark the gateway answers 503 `unavailable` for (its `isStoreUnavailable`), without knowing this class. */
+  readonly unavailable = true;
 
   constructor(target: string, reason: string, options?: { cause?: unknown }) {
     super(`database at ${target} is unavailable: ${reason}`, options);
