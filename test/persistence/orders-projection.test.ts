@@ -191,5 +191,5 @@ describe('migration 008 (orders.journal_sequence)', () => {
     } finally {
       await pglite.close();
     }
-  });
+  }, 60_000);
 });
