@@ -148,7 +148,7 @@ export function installErrorHandling(app: FastifyInstance, options: { readonly f
         lastUnavailableLogMs = nowMs;
         unavailableSinceLog = 0;
       }
-      const answer = unavailable('a store this request needs is unavailable; nothing was done, try again shortly');
+      const answer = unavailable('a store this request needs is unavailable; try again shortly');
       return reply.code(answer.statusCode).headers(answer.headers ?? {}).send(envelope(answer.code, answer.message));
     }
     const status = isFastifyError(error) ? error.statusCode : undefined;
