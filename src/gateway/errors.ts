@@ -58,6 +58,27 @@ export class ApiError extends Error {
   }
 }
 
+/** Seconds a client is told to wait (`Retry-After`) when a store it needs is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER_SEC = 5;
+
+/** 503 `unavailable` with `Retry-After`: a store the request needs cannot be reached now; nothing was done. */
+export function unavailable(message: string): ApiError {
+  return new ApiError(503, 'unavailable', message, undefined, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SEC) });
+}
+
+/**
+ * Whether `error` says that a store cannot be reached (rather than that the request or the code
+ * is wrong). Store adapters mark such errors with `unavailable: true` (the database's
+ * `DatabaseUnavailableError`); an error caused by one counts too. The gateway knows its stores
+ * only through their ports, so it reads the mark, not the adapter's class.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+    if ((cause as { unavailable?: unknown }).unavailable === true) return true;
+  }
+  return false;
+}
+
 /** Builds the envelope body. */
 export function envelope(code: string, message: string, details?: readonly Static<typeof ErrorDetail>[]): ErrorEnvelope {
   return { error: { code, message, ...(details && details.length > 0 ? { details: [...details] } : {}) } };
@@ -88,11 +109,16 @@ function isFastifyError(error: unknown): error is FastifyError {
 
 /**
  * Installs the error and not-found handlers: validation failures are 400 with field
- * details, client errors keep their 4xx with a stable code, anything else is a logged 500
- * `internal` whose message reveals nothing. `fallback` may answer an unmatched request
- * instead (true when it did): the dashboard's single-page routes.
+ * details, client errors keep their 4xx with a stable code, a store that cannot be reached
+ * (auth lookups, API keys, history, audit: {@link isStoreUnavailable}) is 503 `unavailable`
+ * with `Retry-After` on every route, anything else is a logged 500 `internal` whose message
+ * reveals nothing. `fallback` may answer an unmatched request instead (true when it did): the
+ * dashboard's single-page routes.
  */
 export function installErrorHandling(app: FastifyInstance, options: { readonly fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean } = {}): void {
+  // an outage fails every request that needs the store: say so in the log when it starts, not on each request
+  let lastUnavailableLogMs = Number.NEGATIVE_INFINITY;
+  let unavailableSinceLog = 0;
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     // the dashboard's client-side routes (e.g. /orders) answer its index.html
     if (options.fallback?.(request, reply)) return;
@@ -113,6 +139,17 @@ export function installErrorHandling(app: FastifyInstance, options: { readonly f
       const first = details[0];
       const message = first ? `${part}${first.path ? ` ${first.path}` : ''} ${first.message}` : `${part} is invalid`;
       return reply.code(400).send(envelope('invalid-request', message, details));
+    }
+    if (isStoreUnavailable(error)) {
+      unavailableSinceLog += 1;
+      const nowMs = Date.now();
+      if (nowMs - lastUnavailableLogMs >= 10_000) {
+        request.log.warn({ err: error, route: request.routeOptions.url, requests: unavailableSinceLog }, 'a store is unavailable: requests that need it are answered 503');
+        lastUnavailableLogMs = nowMs;
+        unavailableSinceLog = 0;
+      }
+      const answer = unavailable('a store this request needs is unavailable; try again shortly');
+      return reply.code(answer.statusCode).headers(answer.headers ?? {}).send(envelope(answer.code, answer.message));
     }
     const status = isFastifyError(error) ? error.statusCode : undefined;
     if (isFastifyError(error) && status !== undefined && status >= 400 && status < 500) {

@@ -326,7 +326,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     if (reply.statusCode === 429) metrics.rateLimited.inc();
     // closing: a keep-alive connection whose last request just finished would hold the close for its idle timeout
     if (closing) app.server.closeIdleConnections();
-    if (request.method !== 'GET' && route.includes('api-keys')) countKeys().then(() => done(), done);
+    // the gauge is refreshed on the next change when the store is unavailable now
+    if (request.method !== 'GET' && route.includes('api-keys')) countKeys().then(() => done(), () => done());
     else done();
   });
 

@@ -48,6 +48,8 @@ export interface Database extends Queryable {
 export class DatabaseUnavailableError extends Error {
   /** `host:port` (or the data directory) that could not be reached. */
   readonly target: string;
+  /** The mark the gateway answers 503 `unavailable` for (its `isStoreUnavailable`), without knowing this class. */
+  readonly unavailable = true;
 
   constructor(target: string, reason: string, options?: { cause?: unknown }) {
     super(`database at ${target} is unavailable: ${reason}`, options);
@@ -118,6 +120,8 @@ export class PostgresDatabase implements Database {
   private readonly pool: pg.Pool;
   /** The last error an idle pooled connection reported (server restart, network). */
   lastIdleError: Error | undefined;
+  /** The last error any pooled connection reported, idle or checked out. */
+  lastClientError: Error | undefined;
 
   constructor(url: string, settings: DatabaseSettings['persistence'] = { poolMin: 2, poolMax: 10, statementTimeoutMs: 30_000, connectTimeoutMs: 5000 }) {
     this.target = describeUrl(url);
@@ -131,9 +135,18 @@ export class PostgresDatabase implements Database {
       application_name: 'troupe',
       types: { getTypeParser: int8AsNumber },
     });
-    // Without a listener, an idle connection dying (server restart) would crash the process.
+    // Without a listener, a connection dying (server crash or restart, network) would crash the
+    // process: an 'error' event with no listener throws. The pool listens on its idle clients only
+    // ('error' on the pool); every client it makes also gets a listener of its own here, for its
+    // whole life, so one checked out (a transaction, a COPY) is covered too. The statement in
+    // flight then rejects (a DatabaseUnavailableError), and the broken client is not reused.
     this.pool.on('error', (error) => {
       this.lastIdleError = error;
+    });
+    this.pool.on('connect', (client) => {
+      client.on('error', (error: Error) => {
+        this.lastClientError = error;
+      });
     });
   }
 

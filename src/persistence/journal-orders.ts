@@ -1,7 +1,7 @@
 /**
  * The order journal: the execution actor's {@link Journal}. One append is one transaction that
  * writes the journal entries AND projects them into the query tables the API lists from:
- * `orders` (upsert by client order id, latest version wins; with the intent's `reason` and
+ * `orders` (upsert by client order id, the entry latest in the journal wins: `journal_sequence`; with the intent's `reason` and
  * `explanation`, read back by `order-queries.ts`) and `trades` (insert, once per fill id). When `append` resolves, entries and projections are committed together, so the tables
  * never show an order or a fill the journal does not have.
  *
@@ -62,22 +62,35 @@ export async function* readStream(journal: Journal, stream: string, after = 0, p
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-async function projectOrders(tx: Queryable, orders: readonly Order[]): Promise<void> {
-  if (orders.length === 0) return;
-  const column = <T>(pick: (order: Order) => T): T[] => orders.map(pick);
+/** An order as of one journal entry, and that entry's sequence. */
+interface Versioned {
+  readonly order: Order;
+  readonly sequence: number;
+}
+
+/**
+ * Upserts each order's row. A row moves only forward in the journal: it is updated only by an
+ * entry of a greater sequence than the one it shows (`journal_sequence`). Never by a clock: the
+ * market clock of a restarted process starts earlier than the last run's, so `updatedAtMs` may go
+ * back while the journal goes on.
+ */
+async function projectOrders(tx: Queryable, versions: readonly Versioned[]): Promise<void> {
+  if (versions.length === 0) return;
+  const column = <T>(pick: (order: Order) => T): T[] => versions.map((version) => pick(version.order));
   await tx.query(
     `INSERT INTO orders (client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity,
        quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at,
-       reason, explanation)
+       reason, explanation, journal_sequence)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
        $11::int[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::int[], $17::int[], $18::bigint[], $19::timestamptz[], $20::timestamptz[],
-       $21::text[], $22::jsonb[])
+       $21::text[], $22::jsonb[], $23::bigint[])
      ON CONFLICT (client_order_id) DO UPDATE SET
        broker_order_id = COALESCE(EXCLUDED.broker_order_id, orders.broker_order_id), status = EXCLUDED.status, status_message = EXCLUDED.status_message,
        filled_quantity = EXCLUDED.filled_quantity, cancelled_quantity = EXCLUDED.cancelled_quantity, filled_value_paise = EXCLUDED.filled_value_paise,
        updated_at = EXCLUDED.updated_at,
-       reason = COALESCE(EXCLUDED.reason, orders.reason), explanation = COALESCE(EXCLUDED.explanation, orders.explanation)
-     WHERE orders.updated_at <= EXCLUDED.updated_at`,
+       reason = COALESCE(EXCLUDED.reason, orders.reason), explanation = COALESCE(EXCLUDED.explanation, orders.explanation),
+       journal_sequence = EXCLUDED.journal_sequence
+     WHERE orders.journal_sequence IS NULL OR orders.journal_sequence < EXCLUDED.journal_sequence`,
     [
       column((o) => o.clientOrderId),
       column((o) => o.brokerOrderId ?? null),
@@ -101,6 +114,7 @@ async function projectOrders(tx: Queryable, orders: readonly Order[]): Promise<v
       column((o) => iso(o.updatedAtMs)),
       column((o) => o.reason ?? null),
       column((o) => (o.explanation === undefined ? null : JSON.stringify(o.explanation))),
+      versions.map((version) => version.sequence),
     ],
   );
 }
@@ -160,14 +174,15 @@ export class OrderJournal implements Journal {
         await checkFences(tx, fences);
         fence = fences[0]!.token;
       }
+      // sequences come back ascending, in the order of the entries
       const sequences = await new SqlJournal(tx).append(entries, fence);
-      const latest = new Map<string, Order>();
+      const latest = new Map<string, Versioned>();
       const fills: Fill[] = [];
-      for (const entry of entries) {
+      entries.forEach((entry, index) => {
         const payload = entry.payload as { order?: Order; fill?: Fill } | null;
-        if (payload?.order) latest.set(payload.order.clientOrderId, payload.order);
+        if (payload?.order) latest.set(payload.order.clientOrderId, { order: payload.order, sequence: sequences[index]! });
         if (entry.type === 'Fill' && payload?.fill) fills.push(payload.fill);
-      }
+      });
       await projectOrders(tx, [...latest.values()]);
       await projectTrades(tx, fills);
       return sequences;

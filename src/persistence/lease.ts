@@ -149,11 +149,13 @@ export class AdvisoryLockLeaseBackend implements LeaseBackend {
     if (this.client && !this.broken) return this.client;
     if (this.client) await this.client.end().catch(() => undefined);
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.connectTimeoutMs, application_name: 'troupe-lease' });
+    // listeners from before connecting, for the client's whole life (without one, a dropped connection would kill the
+    // process); a client replaced since says nothing about the current one
     client.on('error', () => {
-      this.broken = true;
+      if (this.client === client) this.broken = true;
     });
     client.on('end', () => {
-      this.broken = true;
+      if (this.client === client) this.broken = true;
     });
     this.broken = false;
     this.client = client;

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js';
 import { STRATEGIES, StrategyConfigError, type AnyStrategyDefinition } from '../../strategies/index.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, unavailable } from '../errors.js';
 import type { StoredStrategy, StrategyRunState } from '../gateway-state-store.js';
 import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
 
@@ -39,7 +39,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       await write();
     } catch (error) {
       app.log.error({ err: error, strategyId }, 'could not store a strategy change');
-      throw new ApiError(503, 'unavailable', 'the strategy store is unavailable; nothing was changed, try again');
+      throw unavailable('the strategy store is unavailable; nothing was changed, try again');
     }
   };
 

@@ -3,7 +3,7 @@ import type { ActorHealth } from '../../actors/core/index.js';
 import { summarisePortfolio } from '../../model/index.js';
 import { AuditEntry } from '../audit-log.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, unavailable } from '../errors.js';
 import { AuditQuery, FaultQuery, Page } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
@@ -153,7 +153,7 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
         items = await ctx.audit.query({ ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.actor ? { actor: request.query.actor } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
       } catch (error) {
         request.log.error({ err: error }, 'audit query failed');
-        throw new ApiError(503, 'not-ready', 'the audit store is unavailable; try again shortly');
+        throw unavailable('the audit store is unavailable; try again shortly');
       }
       const page = items.slice(0, limit);
       return { items: page, nextCursor: items.length > limit ? String(page[page.length - 1]!.seq) : null };

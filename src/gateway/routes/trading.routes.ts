@@ -14,7 +14,7 @@ import {
   type PortfolioState,
 } from '../../model/index.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, unavailable } from '../errors.js';
 import {
   FillSchema,
   IdParams,
@@ -313,7 +313,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         sequence = await ctx.state.nextManualSequence();
       } catch (error) {
         request.log.error({ err: error }, 'could not number a manual order');
-        throw new ApiError(503, 'unavailable', 'the order sequence store is unavailable; nothing was placed, try again');
+        throw unavailable('the order sequence store is unavailable; nothing was placed, try again');
       }
       const intent: OrderIntent = {
         type: 'order-intent',
@@ -350,9 +350,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       const placement = await placed;
       if (placement !== 'submitted') {
         ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'failed', details: { ...details, reason: placement } });
-        throw new ApiError(
-          503,
-          'unavailable',
+        throw unavailable(
           placement === 'journal-unavailable'
             ? 'the order journal is unavailable: the order was not placed; try again later'
             : `the order was approved but not confirmed as journaled within ${JOURNAL_CONFIRM_TIMEOUT_MS / 1000} s; see GET /api/v1/orders/${clientOrderId} before placing it again`,
