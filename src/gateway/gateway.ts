@@ -344,7 +344,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     else done();
   });
 
-  let lastRedisWarnMs = 0;
   await app.register(fastifyRateLimit, {
     global: true,
     hook: 'onRequest',
@@ -362,11 +361,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     // shared counters in Redis when given; if Redis fails, requests pass (and it is logged) rather than fail
     ...(deps.rateLimitRedis
       ? {
-          store: redisRateLimitStore(deps.rateLimitRedis, 'ratelimit:', (error) => {
-            if (Date.now() - lastRedisWarnMs < 10_000) return;
-            lastRedisWarnMs = Date.now();
-            app.log.warn({ err: error }, 'rate-limit counters in Redis are unavailable: requests are not limited meanwhile');
-          }),
+          // logged when the counters go and when they are back (state changes), not on every request
+          store: redisRateLimitStore(
+            deps.rateLimitRedis,
+            'ratelimit:',
+            (error) => app.log.warn({ err: error }, 'rate-limit counters in Redis are unavailable: requests are not limited meanwhile'),
+            () => app.log.info('rate-limit counters in Redis work again: requests are limited'),
+          ),
           skipOnError: true,
         }
       : {}),
