@@ -131,6 +131,11 @@ export interface GatewayConfig {
    * `<TROUPE_DATA_DIR>/secret.key`, shared with the Kite session store.
    */
   readonly secretKey?: string | undefined;
+  /**
+   * `TROUPE_METRICS_TOKEN` (≥ 16 characters): when set, `/metrics` (equity, P&L, orders…) answers
+   * only `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: … }`); unset, it is public.
+   */
+  readonly metricsToken?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -299,7 +304,16 @@ function gatewayConfig(env: Env): GatewayConfig {
     rateLimitPerRole: perRole,
     wsHeartbeatMs: integer(env, 'TROUPE_WS_HEARTBEAT_MS', 30_000, 10, 3_600_000),
     secretKey: secretKey(env),
+    metricsToken: metricsToken(env),
   };
+}
+
+/** `TROUPE_METRICS_TOKEN`: the bearer token `/metrics` asks for, when set. */
+function metricsToken(env: Env): string | undefined {
+  const raw = env.TROUPE_METRICS_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError('TROUPE_METRICS_TOKEN', 'must have at least 16 characters and no spaces (e.g. openssl rand -hex 24)');
+  return raw;
 }
 
 /** `TROUPE_SECRET_KEY`: 32 bytes as 64 hex characters or base64 (checked here, used by the gateway and Kite). */

@@ -97,6 +97,17 @@ const FASTIFY_CODES: Readonly<Record<string, ApiErrorCode>> = {
   FST_JWT_BAD_REQUEST: 'invalid-token',
 };
 
+/** The code of a 4xx a plugin raised without one of its own (e.g. @fastify/static's 403 for a path it refuses). */
+const STATUS_CODES: Readonly<Record<number, ApiErrorCode>> = {
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  429: 'rate-limited',
+};
+
 interface ValidationIssue {
   readonly instancePath?: string;
   readonly message?: string;
@@ -153,7 +164,7 @@ export function installErrorHandling(app: FastifyInstance, options: { readonly f
     }
     const status = isFastifyError(error) ? error.statusCode : undefined;
     if (isFastifyError(error) && status !== undefined && status >= 400 && status < 500) {
-      const code = FASTIFY_CODES[error.code] ?? (status === 401 ? 'unauthenticated' : status === 404 ? 'not-found' : status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'bad-request');
+      const code = FASTIFY_CODES[error.code] ?? STATUS_CODES[status] ?? 'bad-request';
       return reply.code(status).send(envelope(code, error.message));
     }
     request.log.error({ err: error, route: request.routeOptions.url }, 'unexpected error in the gateway');

@@ -21,6 +21,7 @@ import type { SecretBox } from '../config/secret-box.js';
 import type { Access, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
 import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
+import { bodyTypeProblems, SECURITY_HEADERS } from './hardening.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { riskRoutes } from './routes/risk.routes.js';
@@ -127,7 +128,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     bodyLimit: 64 * 1024,
     // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply.code(400).send(envelope('bad-request', error.message));
+      void reply.headers(SECURITY_HEADERS).code(400).send(envelope('bad-request', error.message));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
@@ -140,6 +141,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     route.config = { ...route.config, access: 'public', rateLimit: false };
   });
   app.addSchema(ErrorEnvelope);
+  // security headers on every response (API, errors, dashboard, docs, metrics): see hardening.ts
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    done(null, payload);
+  });
+  // a JSON body's values must have their schema's types as sent: ajv's coercion is for query strings and params
+  app.addHook('preValidation', (request, _reply, done) => {
+    const schema = request.routeOptions.schema?.body;
+    const problems = schema === undefined || request.body === undefined ? [] : bodyTypeProblems(schema, request.body);
+    const first = problems[0];
+    if (first === undefined) return done();
+    done(new ApiError(400, 'invalid-request', `body ${first.path} ${first.message}`, problems.slice(0, 20)));
+  });
 
   const jwtSecret = config.jwtSecret ?? randomSecret(48);
   if (!config.jwtSecret) app.log.warn('TROUPE_JWT_SECRET is not set: access tokens are signed with a random per-process secret');
@@ -331,7 +345,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     else done();
   });
 
-  let lastRedisWarnMs = 0;
   await app.register(fastifyRateLimit, {
     global: true,
     hook: 'onRequest',
@@ -349,11 +362,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     // shared counters in Redis when given; if Redis fails, requests pass (and it is logged) rather than fail
     ...(deps.rateLimitRedis
       ? {
-          store: redisRateLimitStore(deps.rateLimitRedis, 'ratelimit:', (error) => {
-            if (Date.now() - lastRedisWarnMs < 10_000) return;
-            lastRedisWarnMs = Date.now();
-            app.log.warn({ err: error }, 'rate-limit counters in Redis are unavailable: requests are not limited meanwhile');
-          }),
+          // logged when the counters go and when they are back (state changes), not on every request
+          store: redisRateLimitStore(
+            deps.rateLimitRedis,
+            'ratelimit:',
+            (error) => app.log.warn({ err: error }, 'rate-limit counters in Redis are unavailable: requests are not limited meanwhile'),
+            () => app.log.info('rate-limit counters in Redis work again: requests are limited'),
+          ),
           skipOnError: true,
         }
       : {}),

@@ -20,18 +20,29 @@ return {current, ttl}`;
 /** The Redis commands the store needs (an ioredis client; tests may pass a fake). */
 export type RateLimitRedis = Pick<Redis, 'eval'>;
 
-/** Builds the store class @fastify/rate-limit instantiates (its `store` option). */
-export function redisRateLimitStore(redis: RateLimitRedis, namespace = 'ratelimit:', onError: (error: Error) => void = () => undefined): FastifyRateLimitStoreCtor {
+/**
+ * Builds the store class @fastify/rate-limit instantiates (its `store` option). `onError` is told
+ * when the counters become unavailable (the first failure, not every one), `onRecover` when they work again.
+ */
+export function redisRateLimitStore(redis: RateLimitRedis, namespace = 'ratelimit:', onError: (error: Error) => void = () => undefined, onRecover: () => void = () => undefined): FastifyRateLimitStoreCtor {
+  let failing = false;
   class RedisRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
       redis.eval(HIT, 1, `${namespace}${key}`, Math.max(1, Math.trunc(timeWindow))).then(
         (result) => {
+          if (failing) {
+            failing = false;
+            onRecover();
+          }
           const [current, ttl] = result as [number, number];
           callback(null, { current: Number(current), ttl: Number(ttl) });
         },
         (error: unknown) => {
           const failure = error instanceof Error ? error : new Error(String(error));
-          onError(failure);
+          if (!failing) {
+            failing = true;
+            onError(failure);
+          }
           callback(failure);
         },
       );

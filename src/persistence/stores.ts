@@ -56,9 +56,11 @@ export async function openStores(config: TroupeConfig, log: Logger): Promise<Sto
   }
   const redis = await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });
   const redisHealth = new RedisHealth(redis, { log });
-  const snapshots = new TieredSnapshotStore(durable, new RedisSnapshotStore(redis), (event) =>
-    log.warn({ operation: event.operation, key: event.key, err: event.error }, 'redis is degraded: snapshots go to PostgreSQL only'),
-  );
+  // one line when the hot tier fails and one when it works again, not one per snapshot (50 a second in an outage)
+  const snapshots = new TieredSnapshotStore(durable, new RedisSnapshotStore(redis), undefined, (status, event) => {
+    if (status.redis === 'degraded') log.warn({ operation: event?.operation, key: event?.key, err: event?.error }, 'redis is degraded: snapshots go to PostgreSQL only');
+    else log.info({ redisFailures: status.redisFailures }, 'redis takes snapshots again');
+  });
   return {
     database,
     snapshots,

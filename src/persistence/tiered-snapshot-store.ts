@@ -35,10 +35,15 @@ export class TieredSnapshotStore implements SnapshotStore {
   private failures = 0;
   private lastError: string | undefined;
 
+  /**
+   * `onDegraded`: every Redis failure absorbed (for counting). `onChange`: the hot tier went
+   * degraded (with the failure) or works again: what a log says, once per outage, not per attempt.
+   */
   constructor(
     private readonly durable: SequencedSnapshotStore,
     private readonly hot: SnapshotStore,
     private readonly onDegraded: (event: DegradedEvent) => void = () => undefined,
+    private readonly onChange: (status: TierStatus, event?: DegradedEvent) => void = () => undefined,
   ) {}
 
   /** Whether the hot tier is currently working. */
@@ -47,16 +52,25 @@ export class TieredSnapshotStore implements SnapshotStore {
   }
 
   private degrade(operation: DegradedEvent['operation'], key: string, error: unknown): void {
+    const wasOk = this.lastError === undefined;
     this.failures += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
-    this.onDegraded({ operation, key, error });
+    const event = { operation, key, error };
+    this.onDegraded(event);
+    if (wasOk) this.onChange(this.status(), event);
+  }
+
+  private recovered(): void {
+    if (this.lastError === undefined) return;
+    this.lastError = undefined;
+    this.onChange(this.status());
   }
 
   /** Resolves when Postgres has it; rejects only when Postgres fails. */
   async save(snapshot: Snapshot): Promise<void> {
     const [durable, hot] = await Promise.allSettled([this.durable.save(snapshot), this.hot.save(snapshot)]);
     if (hot.status === 'rejected') this.degrade('save', snapshot.key, hot.reason);
-    else this.lastError = undefined;
+    else this.recovered();
     if (durable.status === 'rejected') throw durable.reason;
   }
 
@@ -64,7 +78,7 @@ export class TieredSnapshotStore implements SnapshotStore {
     let hot: Snapshot | undefined;
     try {
       hot = await this.hot.load(key);
-      this.lastError = undefined;
+      this.recovered();
     } catch (error) {
       this.degrade('load', key, error);
     }

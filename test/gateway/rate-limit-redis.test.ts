@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../src/actors/core/index.js';
 import { connectRedis } from '../../src/persistence/redis/redis-key-value.js';
 import { login, startHarness, type Harness } from './harness.js';
 import { useRedis, type DedicatedRedisService, type RedisService } from '../support/services.js';
@@ -78,6 +81,30 @@ describe('rate limits in Redis', () => {
         }
       }
       expect(limitedAt).toBeGreaterThan(3);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('a Redis outage is logged once when the counters go and once when they are back, not per request', async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string })), done()) }));
+    const harness = await startHarness({ rateLimitPerMinute: 1_000 }, { rateLimitRedis: await connect(dedicated.url, dedicated.keyPrefix), logger });
+    const count = (prefix: string): number => lines.filter((line) => line.msg.startsWith(prefix)).length;
+    try {
+      const { authorization } = await login(harness.app);
+      await dedicated.kill();
+      for (let i = 0; i < 50; i += 1) expect((await harness.app.inject({ url: '/api/v1/strategies', headers: { authorization } })).statusCode).toBe(200);
+      expect(count('rate-limit counters in Redis are unavailable')).toBe(1);
+      await dedicated.restart();
+      await eventually(
+        async () => {
+          expect((await harness.app.inject({ url: '/api/v1/strategies', headers: { authorization } })).statusCode).toBe(200);
+          expect(count('rate-limit counters in Redis work again')).toBe(1);
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+      expect(count('rate-limit counters in Redis are unavailable')).toBe(1);
     } finally {
       await harness.close();
     }

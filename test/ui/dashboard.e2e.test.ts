@@ -55,6 +55,8 @@ interface InPage {
 let troupe: ChildProcess | undefined;
 let context: BrowserContext | undefined;
 let desk: { url: string; close: () => Promise<void> } | undefined;
+/** Console messages of the page about something the Content-Security-Policy refused. */
+const cspViolations: string[] = [];
 let userDataDir: string | undefined;
 /** A fresh data directory per run: snapshots (a paused strategy…) must not leak between runs. */
 let dataDir: string | undefined;
@@ -157,6 +159,10 @@ beforeAll(async () => {
   page.setDefaultTimeout(15_000);
 
   page.on('pageerror', (error) => console.error('page error:', error.message));
+  // the gateway's Content-Security-Policy must fit the desk: a refused script, style or connection shows here
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -294,6 +300,9 @@ describe('dashboard in Chromium against a running Troupe', () => {
     expect(await page.getAttribute('[data-testid="audit"]', 'data-loaded-at')).not.toBe(loadedAt);
     await shot('09-admin');
     console.log(`dashboard e2e: walked every page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // served under the gateway's CSP (issue #15, item 8), and nothing on any page was refused by it
+    if (desk === undefined) expect(String((await fetch(`${baseUrl}/`)).headers.get('content-security-policy'))).toContain("frame-ancestors 'none'");
+    expect(cspViolations).toEqual([]);
   }, 120_000);
 
   it('renders at most once per frame and stays smooth under 1,000 quote updates/s for 50 symbols', async () => {

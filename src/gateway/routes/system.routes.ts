@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import type { ActorHealth } from '../../actors/core/index.js';
 import { summarisePortfolio } from '../../model/index.js';
@@ -7,6 +8,14 @@ import { ApiError, unavailable } from '../errors.js';
 import { AuditQuery, FaultQuery, Page } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
+
+/** Whether an Authorization header is `Bearer <token>` (compared in constant time, over digests of equal length). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer ([^\s]+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(match[1]!), digest(token));
+}
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
 
 function flatten(nodes: readonly ActorHealth[], into: ActorHealth[] = []): ActorHealth[] {
@@ -88,7 +97,12 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
   app.get(
     '/metrics',
     { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
-    async (_request, reply) => {
+    async (request, reply) => {
+      // equity and P&L are in there: with TROUPE_METRICS_TOKEN set, only its bearer may read them
+      const token = ctx.config.metricsToken;
+      if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+        throw new ApiError(401, 'unauthenticated', 'this /metrics needs "Authorization: Bearer <TROUPE_METRICS_TOKEN>"', undefined, { 'www-authenticate': 'Bearer realm="metrics"' });
+      }
       const text = withoutGaugeTotals(await runtime.metrics.text());
       return reply.header('content-type', runtime.metrics.contentType).send(text);
     },
