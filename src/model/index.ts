@@ -8,3 +8,4 @@ export * from './portfolio.js';
 export * from './events.js';
 export * from './time.js';
 export * from './charges.js';
+export * from './square-off.js';

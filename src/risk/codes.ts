@@ -20,6 +20,7 @@ export const RISK_REJECTION_CODES = [
   'fat-finger',
   'max-gross-exposure',
   'max-net-exposure',
+  'mis-cutoff',
 ] as const;
 
 /** One of {@link RISK_REJECTION_CODES}. */
