@@ -12,7 +12,10 @@
  *   capped across the order's fills); STT, transaction charge, SEBI fee and stamp duty
  *   over the contract note's turnover (per product category and side where the rate
  *   differs); GST over (brokerage + transaction + SEBI) after those are rounded; the DP
- *   charge is a flat amount per scrip per sell day (GST on it computed and rounded once).
+ *   charge is a flat amount per scrip per sell day (GST on it computed and rounded once);
+ *   the call-and-trade fee (₹50 + 18% GST = ₹59) is a flat amount per order placed by the
+ *   broker's dealer desk (the MIS auto square-off), taken on the order's first fill
+ *   (`callAndTrade`, with `callAndTradeAlreadyCharged` for its later fills).
  * - Real contract notes round STT to the rupee. The default here rounds it to the paisa
  *   (`sttRoundingPaise: 1`); set `sttRoundingPaise: 100` in the rates for rupee rounding.
  * - A contract note covers one portfolio's trades of one day. {@link chargeFill} keeps a
@@ -70,6 +73,11 @@ export interface ChargeRates {
   readonly dpChargePerScripPaise: Paise;
   /** Whether GST is added to the DP charge. */
   readonly dpChargeAttractsGst: boolean;
+  /**
+   * Call-and-trade fee per order placed by the broker's dealer desk (the MIS auto
+   * square-off), before GST; GST at {@link ChargeRates.gst} is added. ₹50 at Zerodha.
+   */
+  readonly callAndTradeFeePaise: Paise;
 }
 
 const ratio = (numerator: number, denominator: number): Ratio => ({ numerator, denominator });
@@ -98,9 +106,13 @@ export const ZERODHA_NSE_EQUITY_RATES: ChargeRates = Object.freeze({
   stampDeliveryBuy: ratio(15, 100_000),
   dpChargePerScripPaise: 13_00,
   dpChargeAttractsGst: true,
+  callAndTradeFeePaise: 50_00,
 });
 
-/** Itemised charges in paise. `gstPaise` excludes GST on the DP charge, which `dpPaise` includes. */
+/**
+ * Itemised charges in paise. `gstPaise` excludes the GST on the DP charge and on the
+ * call-and-trade fee, which `dpPaise` and `callAndTradePaise` include.
+ */
 export interface ChargeBreakdown {
   readonly brokeragePaise: Paise;
   readonly sttPaise: Paise;
@@ -109,6 +121,8 @@ export interface ChargeBreakdown {
   readonly gstPaise: Paise;
   readonly stampPaise: Paise;
   readonly dpPaise: Paise;
+  /** Call-and-trade fees (₹50 + 18% GST = ₹59 per dealer-desk order), GST included. */
+  readonly callAndTradePaise: Paise;
   readonly totalPaise: Paise;
 }
 
@@ -121,6 +135,7 @@ export const NO_CHARGES: ChargeBreakdown = Object.freeze({
   gstPaise: 0,
   stampPaise: 0,
   dpPaise: 0,
+  callAndTradePaise: 0,
   totalPaise: 0,
 });
 
@@ -132,6 +147,12 @@ export function chargeCategory(product: Product): ChargeCategory {
   return product === 'CNC' ? 'delivery' : 'intraday';
 }
 
+/**
+ * The order `reason` of the orders the MIS auto square-off places (the broker's dealer desk):
+ * the execution paths charge them the call-and-trade fee.
+ */
+export const AUTO_SQUARE_OFF_REASON = 'auto-square-off';
+
 /** One execution to price: a whole executed order, or one fill of a partially filled order. */
 export interface OrderExecutionInput {
   readonly side: Side;
@@ -142,6 +163,13 @@ export interface OrderExecutionInput {
   readonly brokerageAlreadyChargedPaise?: Paise;
   /** For CNC sells: the DP charge for this scrip was already taken today. Default false. */
   readonly dpAlreadyChargedToday?: boolean;
+  /**
+   * The order was placed by the broker's dealer desk (the MIS auto square-off): it pays the
+   * call-and-trade fee once, on its first fill. Default false.
+   */
+  readonly callAndTrade?: boolean;
+  /** For a call-and-trade order: the fee was already taken on an earlier fill of it. Default false. */
+  readonly callAndTradeAlreadyCharged?: boolean;
 }
 
 /**
@@ -169,6 +197,8 @@ export interface ChargeBasis {
   readonly deliverySellValuePaise: Paise;
   readonly brokeragePaise: Paise;
   readonly dpScripCount: number;
+  /** Orders charged the call-and-trade fee (absent in bases saved before the fee existed: 0). */
+  readonly callAndTradeOrderCount: number;
 }
 
 /** A basis with nothing traded. */
@@ -179,6 +209,7 @@ export const EMPTY_CHARGE_BASIS: ChargeBasis = Object.freeze({
   deliverySellValuePaise: 0,
   brokeragePaise: 0,
   dpScripCount: 0,
+  callAndTradeOrderCount: 0,
 });
 
 const applyRate = (valuePaise: Paise, rate: Ratio): Paise => mulDivRound(valuePaise, rate.numerator, rate.denominator);
@@ -190,6 +221,11 @@ const applySttRate = (valuePaise: Paise, rate: Ratio, unitPaise: number): Paise 
 export function dpChargePerScripPaise(rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): Paise {
   const base = rates.dpChargePerScripPaise;
   return rates.dpChargeAttractsGst ? base + applyRate(base, rates.gst) : base;
+}
+
+/** The call-and-trade fee of one order, GST included (₹50 + 18% = ₹59 at Zerodha). */
+export function callAndTradeFeePaise(rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): Paise {
+  return rates.callAndTradeFeePaise + applyRate(rates.callAndTradeFeePaise, rates.gst);
 }
 
 /** Charges of a contract note with this basis, each component rounded once (see the module notes). */
@@ -207,6 +243,7 @@ export function chargesForBasis(basis: ChargeBasis, rates: ChargeRates = ZERODHA
   const gstPaise = applyRate(brokeragePaise + transactionPaise + sebiPaise, rates.gst);
   const stampPaise = applyRate(basis.intradayBuyValuePaise, rates.stampIntradayBuy) + applyRate(basis.deliveryBuyValuePaise, rates.stampDeliveryBuy);
   const dpPaise = mul(basis.dpScripCount, dpChargePerScripPaise(rates));
+  const callAndTradePaise = mul(basis.callAndTradeOrderCount ?? 0, callAndTradeFeePaise(rates));
   return {
     brokeragePaise,
     sttPaise,
@@ -215,7 +252,8 @@ export function chargesForBasis(basis: ChargeBasis, rates: ChargeRates = ZERODHA
     gstPaise,
     stampPaise,
     dpPaise,
-    totalPaise: brokeragePaise + sttPaise + transactionPaise + sebiPaise + gstPaise + stampPaise + dpPaise,
+    callAndTradePaise,
+    totalPaise: brokeragePaise + sttPaise + transactionPaise + sebiPaise + gstPaise + stampPaise + dpPaise + callAndTradePaise,
   };
 }
 
@@ -240,6 +278,7 @@ function addToBasis(basis: ChargeBasis, input: OrderExecutionInput, brokeragePai
     deliverySellValuePaise: basis.deliverySellValuePaise + (delivery && !buy ? value : 0),
     brokeragePaise: basis.brokeragePaise + brokeragePaise,
     dpScripCount: basis.dpScripCount + (chargeDp ? 1 : 0),
+    callAndTradeOrderCount: (basis.callAndTradeOrderCount ?? 0) + (input.callAndTrade === true && input.callAndTradeAlreadyCharged !== true ? 1 : 0),
   };
 }
 
@@ -264,6 +303,7 @@ export function subtractCharges(after: ChargeBreakdown, before: ChargeBreakdown)
     gstPaise: after.gstPaise - before.gstPaise,
     stampPaise: after.stampPaise - before.stampPaise,
     dpPaise: after.dpPaise - before.dpPaise,
+    callAndTradePaise: after.callAndTradePaise - before.callAndTradePaise,
     totalPaise: after.totalPaise - before.totalPaise,
   };
 }
@@ -278,6 +318,7 @@ export function addCharges(a: ChargeBreakdown, b: ChargeBreakdown): ChargeBreakd
     gstPaise: a.gstPaise + b.gstPaise,
     stampPaise: a.stampPaise + b.stampPaise,
     dpPaise: a.dpPaise + b.dpPaise,
+    callAndTradePaise: a.callAndTradePaise + b.callAndTradePaise,
     totalPaise: a.totalPaise + b.totalPaise,
   };
 }
@@ -341,11 +382,17 @@ export interface ContractNoteExecution extends FillChargeInput {
 export function contractNoteCharges(executions: readonly ContractNoteExecution[], rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): ChargeBreakdown {
   let ledger = EMPTY_CHARGE_LEDGER;
   const brokerageByOrder = new Map<string, number>();
+  const filledOrders = new Set<string>();
   for (const execution of executions) {
-    const already = execution.orderId === undefined ? (execution.brokerageAlreadyChargedPaise ?? 0) : (brokerageByOrder.get(execution.orderId) ?? 0);
-    const result = chargeFill(ledger, { ...execution, brokerageAlreadyChargedPaise: already }, rates);
+    const id = execution.orderId;
+    const already = id === undefined ? (execution.brokerageAlreadyChargedPaise ?? 0) : (brokerageByOrder.get(id) ?? 0);
+    const callAndTradeAlreadyCharged = id === undefined ? execution.callAndTradeAlreadyCharged === true : filledOrders.has(id);
+    const result = chargeFill(ledger, { ...execution, brokerageAlreadyChargedPaise: already, callAndTradeAlreadyCharged }, rates);
     ledger = result.ledger;
-    if (execution.orderId !== undefined) brokerageByOrder.set(execution.orderId, already + result.charges.brokeragePaise);
+    if (id !== undefined) {
+      brokerageByOrder.set(id, already + result.charges.brokeragePaise);
+      filledOrders.add(id);
+    }
   }
   return ledger.charged;
 }

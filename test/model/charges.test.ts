@@ -19,7 +19,7 @@ import {
 
 
 const componentsSum = (c: ChargeBreakdown): number =>
-  c.brokeragePaise + c.sttPaise + c.transactionPaise + c.sebiPaise + c.gstPaise + c.stampPaise + c.dpPaise;
+  c.brokeragePaise + c.sttPaise + c.transactionPaise + c.sebiPaise + c.gstPaise + c.stampPaise + c.dpPaise + c.callAndTradePaise;
 
 describe('the reference worked example (kite-reference §9): buy ₹1,00,000 and sell ₹1,00,000', () => {
   it('intraday comes to ₹82.45 exactly', () => {
@@ -35,6 +35,7 @@ describe('the reference worked example (kite-reference §9): buy ₹1,00,000 and
       gstPaise: 8_31, // 18% × 46.14 = 8.3052
       stampPaise: 3_00,
       dpPaise: 0,
+      callAndTradePaise: 0,
       totalPaise: 82_45,
     });
   });
@@ -53,6 +54,7 @@ describe('the reference worked example (kite-reference §9): buy ₹1,00,000 and
       gstPaise: 1_11, // 18% × 6.14 = 1.1052
       stampPaise: 15_00,
       dpPaise: 15_34, // ₹13 + 18% GST
+      callAndTradePaise: 0,
       totalPaise: 237_59,
     });
     expect(note.totalPaise - note.dpPaise).toBe(222_25);
@@ -74,8 +76,8 @@ describe('the reference worked example (kite-reference §9): buy ₹1,00,000 and
   it('each order priced alone: GST rounds per order, one paisa less than the note', () => {
     const buy = chargesForOrderExecution({ side: 'BUY', product: 'MIS', quantity: 100, pricePaise: 1_000_00 });
     const sell = chargesForOrderExecution({ side: 'SELL', product: 'MIS', quantity: 100, pricePaise: 1_000_00 });
-    expect(buy).toEqual({ brokeragePaise: 20_00, sttPaise: 0, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 3_00, dpPaise: 0, totalPaise: 30_22 });
-    expect(sell).toEqual({ brokeragePaise: 20_00, sttPaise: 25_00, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 0, dpPaise: 0, totalPaise: 52_22 });
+    expect(buy).toEqual({ brokeragePaise: 20_00, sttPaise: 0, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 3_00, dpPaise: 0, callAndTradePaise: 0, totalPaise: 30_22 });
+    expect(sell).toEqual({ brokeragePaise: 20_00, sttPaise: 25_00, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 0, dpPaise: 0, callAndTradePaise: 0, totalPaise: 52_22 });
     expect(buy.totalPaise + sell.totalPaise).toBe(82_44);
   });
 });
@@ -138,6 +140,50 @@ describe('components', () => {
   it('rejects non-positive or fractional quantities and prices', () => {
     expect(() => chargesForOrderExecution({ side: 'BUY', product: 'MIS', quantity: 0, pricePaise: 100 })).toThrow(RangeError);
     expect(() => chargesForOrderExecution({ side: 'BUY', product: 'MIS', quantity: 1, pricePaise: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('the call-and-trade fee (auto square-off by the dealer desk)', () => {
+  it('is ₹50 + 18% GST = ₹59.00 once per order, on its first fill, on top of the intraday charges', () => {
+    // a square-off sell of 300 × ₹1,000 in three fills of 100, then a second square-off order of 100
+    const fill = (orderId: string) => ({ symbol: 'INFY', side: 'SELL', product: 'MIS', quantity: 100, pricePaise: 1_000_00, orderId, callAndTrade: true }) as const;
+    let ledger = EMPTY_CHARGE_LEDGER;
+    const fees: number[] = [];
+    let filled = new Set<string>();
+    for (const orderId of ['sq1', 'sq1', 'sq1', 'sq2']) {
+      const result = chargeFill(ledger, { ...fill(orderId), callAndTradeAlreadyCharged: filled.has(orderId) });
+      filled = new Set([...filled, orderId]);
+      ledger = result.ledger;
+      fees.push(result.charges.callAndTradePaise);
+      // the fee carries its own GST: gstPaise stays 18% of (brokerage + transaction + SEBI)
+      expect(result.charges.gstPaise).toBeLessThan(5_00);
+    }
+    expect(fees).toEqual([59_00, 0, 0, 59_00]);
+    expect(ledger.charged.callAndTradePaise).toBe(118_00);
+    // the whole note: 400 × ₹1,000 = ₹4,00,000 sold intraday by two orders.
+    // brokerage 2 × ₹20 = ₹40 (each order over the cap: 0.03% of ₹3,00,000 and ₹1,00,000 are ₹90 and ₹30)
+    // STT 0.025% × 4,00,000 = ₹100; transaction 0.00297% = ₹11.88; SEBI ₹0.40
+    // GST 18% × (40 + 11.88 + 0.40) = 18% × 52.28 = ₹9.4104 → ₹9.41; fees 2 × ₹59 = ₹118
+    const note = contractNoteCharges([fill('sq1'), fill('sq1'), fill('sq1'), fill('sq2')]);
+    expect(note).toEqual({
+      brokeragePaise: 40_00,
+      sttPaise: 100_00,
+      transactionPaise: 11_88,
+      sebiPaise: 40,
+      gstPaise: 9_41,
+      stampPaise: 0,
+      dpPaise: 0,
+      callAndTradePaise: 118_00,
+      totalPaise: 279_69,
+    });
+  });
+
+  it('is not charged on an ordinary order, and follows the rates', () => {
+    const order = { side: 'SELL', product: 'MIS', quantity: 1, pricePaise: 100_00 } as const;
+    expect(chargesForOrderExecution(order).callAndTradePaise).toBe(0);
+    expect(chargesForOrderExecution({ ...order, callAndTrade: true }).callAndTradePaise).toBe(59_00);
+    expect(chargesForOrderExecution({ ...order, callAndTrade: true, callAndTradeAlreadyCharged: true }).callAndTradePaise).toBe(0);
+    expect(chargesForOrderExecution({ ...order, callAndTrade: true }, { ...ZERODHA_NSE_EQUITY_RATES, callAndTradeFeePaise: 20_00 }).callAndTradePaise).toBe(23_60);
   });
 });
 

@@ -19,7 +19,7 @@ import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../broke
 import { orderView } from '../../brokers/kite/kite-broker.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from '../../brokers/kite/errors.js';
 import type { BrokerEvent } from '../../brokers/paper/index.js';
-import { chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates } from '../../model/charges.js';
+import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates } from '../../model/charges.js';
 import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -354,7 +354,10 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
       }
       const charged = chargeFill(
         entry.ledger,
-        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0 },
+        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0,
+          callAndTrade: order.reason === AUTO_SQUARE_OFF_REASON,
+          callAndTradeAlreadyCharged: order.filledQuantity > 0,
+        },
         rates,
       );
       entry.ledger = charged.ledger;

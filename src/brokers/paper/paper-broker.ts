@@ -32,7 +32,7 @@
  * Cost: `onTicks` does one Map lookup per tick and allocates nothing for a tick that
  * matches nothing (a symbol's first tick creates its market record once).
  */
-import { chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger } from '../../model/charges.js';
+import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
@@ -518,6 +518,8 @@ export class PaperBroker {
         quantity,
         pricePaise,
         brokerageAlreadyChargedPaise: resting.brokeragePaise,
+        callAndTrade: before.reason === AUTO_SQUARE_OFF_REASON,
+        callAndTradeAlreadyCharged: before.filledQuantity > 0,
       },
       this.config.chargeRates,
     );

@@ -194,6 +194,15 @@ describe('participation and partial fills', () => {
     expect(fills(broker.onTicks([tick(1_000_00, { lastQuantity: 10 })]))[0]?.quantity).toBe(1);
   });
 
+  it('charges an auto square-off order the call-and-trade fee (₹50 + 18% GST) once, on its first fill', () => {
+    const broker = new PaperBroker();
+    place(broker, { side: 'SELL', quantity: 100, reason: 'auto-square-off' }, 'SQ');
+    place(broker, { side: 'SELL', quantity: 25 }, 'OWN');
+    const events = broker.onTicks([1, 2, 3, 4].map(() => tick(1_000_00, { lastQuantity: 25 })));
+    const fees = events.flatMap((e) => (e.kind === 'fill' ? [[e.fill.clientOrderId, e.charges.callAndTradePaise]] : []));
+    expect(fees).toEqual([['SQ', 59_00], ['OWN', 0], ['SQ', 0], ['SQ', 0], ['SQ', 0]]);
+  });
+
   it('caps brokerage at ₹20 per order across its fills and charges each fill through the day ledger', () => {
     const broker = new PaperBroker({ participationPercent: 100 });
     place(broker, { quantity: 100 }); // ₹1,00,000 at ₹1,000
