@@ -8,8 +8,8 @@
  */
 import { istDayStartMs, istMinuteOfDay, MIS_SQUARE_OFF_MINUTE, MINUTE_MS } from './time.js';
 
-/** The order reason (and `Order.reason`) of every order the broker places to square off. */
-export const AUTO_SQUARE_OFF_REASON = 'auto-square-off';
+// `AUTO_SQUARE_OFF_REASON` ('auto-square-off'), the reason of every square-off order, lives in
+// charges.ts: an order with that reason pays the call-and-trade fee.
 
 /** The stable code of an MIS order refused after the cut-off (risk and broker). */
 export const MIS_CUTOFF_CODE = 'mis-cutoff';

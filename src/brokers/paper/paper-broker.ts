@@ -37,7 +37,7 @@ import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
 import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../../model/order.js';
-import { AUTO_SQUARE_OFF_REASON, DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffSlices } from '../../model/square-off.js';
+import { DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffSlices } from '../../model/square-off.js';
 import { DAY_MS, istDate, istDayStartMs, isNseSessionOpen } from '../../model/time.js';
 import type {
   AutoSquareOffEvent,

@@ -128,3 +128,30 @@ describe('paper broker: MIS auto square-off at 15:20 IST', () => {
     expect(strip(restored.onTicks([later]))).toEqual(strip(broker.onTicks([later])));
   });
 });
+
+describe('paper broker: the call-and-trade fee of square-off orders', () => {
+  it('charges each square-off order ₹50 + 18% GST once on top of the charges the same sells pay as ordinary orders', () => {
+    const fee = 50_00 + (50_00 * 18) / 100; // ₹59, written out
+    const squaredOff = holding(75_001);
+    const closing = tick(1_002_00, { exchangeTimeMs: ist(15, 20), lastQuantity: 10_000_000 });
+    const bySquareOff = squaredOff.onTicks([closing]).flatMap((e) => (e.kind === 'fill' ? [e] : []));
+    // the twin: the same position closed by the trader's own MIS sells of the same sizes on the same tick (its cut-off moved out of the way)
+    const twin = holding(75_001, 'BUY', new PaperBroker({ squareOffMinute: 23 * 60 + 59 }));
+    [30_000, 30_000, 15_001].forEach((quantity, index) => accept(twin, { side: 'SELL', quantity, strategyId: 's1' }, `OWN${index}`, ist(15, 19)));
+    const byTrader = twin.onTicks([closing]).flatMap((e) => (e.kind === 'fill' ? [e] : []));
+
+    expect(bySquareOff.map((e) => e.fill.quantity)).toEqual([30_000, 30_000, 15_001]);
+    expect(byTrader.map((e) => e.fill.quantity)).toEqual([30_000, 30_000, 15_001]);
+    bySquareOff.forEach((event, index) => {
+      expect(event.charges.callAndTradePaise).toBe(fee);
+      expect(event.fill.chargesPaise).toBe(byTrader[index]!.fill.chargesPaise + fee);
+    });
+  });
+
+  it('charges the fee once per order across partial fills', () => {
+    const broker = holding(100, 'BUY', new PaperBroker({ participationPercent: 50 }));
+    const events = [1, 2, 3].flatMap((second) => broker.onTicks([tick(1_000_00, { exchangeTimeMs: ist(15, 20, second), lastQuantity: 80 })]));
+    const squareOffFills = events.flatMap((e) => (e.kind === 'fill' && e.order.reason === 'auto-square-off' ? [[e.fill.quantity, e.charges.callAndTradePaise]] : []));
+    expect(squareOffFills).toEqual([[40, 59_00], [40, 0], [20, 0]]);
+  });
+});
