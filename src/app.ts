@@ -78,6 +78,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     logger: log,
     metrics,
     riskLimits: config.risk,
+    squareOffMinute: config.squareOffMinute,
     snapshotStore: stores.snapshots,
     journal,
     onJournalHealth: (healthy) => (journalHealthy = healthy),

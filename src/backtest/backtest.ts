@@ -10,7 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { InMemorySnapshotStore } from '../actors/core/index.js';
 import {
+  AUTO_SQUARE_OFF_REASON,
   BAR_INTERVALS,
+  callAndTradeFeePaise,
+  mul,
   istDate,
   istDayStartMs,
   summarisePortfolio,
@@ -75,6 +78,8 @@ export interface BacktestOptions {
   readonly riskLimits?: Partial<RiskManagerLimits>;
   /** The paper broker's settings (slippage, participation…); default `DEFAULT_PAPER_BROKER_CONFIG`. */
   readonly broker?: Partial<PaperBrokerConfig>;
+  /** The MIS cut-off, minutes after IST midnight (default 15:20): the paper broker squares off open MIS positions then. */
+  readonly squareOffMinute?: number;
   readonly logger?: Logger;
   /** Called now and then with the ticks replayed so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -117,7 +122,45 @@ export interface BacktestResult {
   /** Equity at the end of each IST day with ticks (after the day's last tick; the last day after the final bars closed). */
   readonly equity: readonly DailyEquity[];
   readonly metrics: BacktestMetrics;
-  readonly summary: PortfolioSummary & { readonly initialCashPaise: Paise; readonly orders: number; readonly fills: number; readonly rejectedIntents: number; readonly riskAlerts: Readonly<Record<string, number>> };
+  readonly summary: PortfolioSummary & {
+    readonly initialCashPaise: Paise;
+    readonly orders: number;
+    readonly fills: number;
+    readonly rejectedIntents: number;
+    readonly riskAlerts: Readonly<Record<string, number>>;
+    /** What the broker's MIS auto square-off (15:20 IST) did: its orders (reason `auto-square-off`) are in `orders`, their fills in `fills`. */
+    readonly autoSquareOff: AutoSquareOffSummary;
+  };
+}
+
+/** The broker's MIS auto square-off over a backtest. */
+export interface AutoSquareOffSummary {
+  /** Square-off orders placed (at most 30,000 units each). */
+  readonly orders: number;
+  readonly fills: number;
+  /** Units closed. */
+  readonly quantity: number;
+  /** Every charge of those fills, the call-and-trade fee included. */
+  readonly chargesPaise: Paise;
+  /** Of which the call-and-trade fee (₹50 + 18% GST per order that filled). */
+  readonly callAndTradePaise: Paise;
+}
+
+/** Sums up the square-off orders and fills of a run. */
+export function summariseAutoSquareOff(orders: readonly Order[], fills: readonly Fill[]): AutoSquareOffSummary {
+  const ids = new Set(orders.filter((order) => order.reason === AUTO_SQUARE_OFF_REASON).map((order) => order.clientOrderId));
+  let count = 0;
+  let quantity = 0;
+  let chargesPaise = 0;
+  const filledOrders = new Set<string>();
+  for (const fill of fills) {
+    if (!ids.has(fill.clientOrderId)) continue;
+    count += 1;
+    quantity += fill.quantity;
+    chargesPaise += fill.chargesPaise;
+    filledOrders.add(fill.clientOrderId);
+  }
+  return { orders: ids.size, fills: count, quantity, chargesPaise, callAndTradePaise: mul(filledOrders.size, callAndTradeFeePaise()) };
 }
 
 const TICK_NOTE =
@@ -257,6 +300,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     regimeInterval: data.interval,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
     ...(options.broker ? { broker: options.broker } : {}),
+    ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }),
   });
   const orders = new Map<string, Order>();
   const fills: Fill[] = [];
@@ -353,6 +397,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     positions,
     equity,
     metrics: computeMetrics({ initialCashPaise, equity, fills, positions }),
-    summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents, riskAlerts },
+    summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents, riskAlerts, autoSquareOff: summariseAutoSquareOff(sortedOrders, fills) },
   };
 }

@@ -3,7 +3,7 @@
  * scripts, fonts or other outside resources. The bytes depend only on the result (no run
  * timestamps), so two runs give the same file.
  */
-import { formatInr, istDate, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
+import { AUTO_SQUARE_OFF_REASON, formatInr, istDate, orderAveragePricePaise, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
 import type { BacktestResult } from './backtest.js';
 import { drawdowns, type Attribution, type DailyEquity } from './metrics.js';
 import { rejectionCounts, summariseRejections, type RejectedRow } from '../streams/sources/rejections.js';
@@ -144,6 +144,29 @@ function rejectedSection(rejected: readonly RejectedRow[]): string {
   ].join('\n');
 }
 
+/** The broker's MIS square-off orders (reason `auto-square-off`), one row per order with its fills' charges. */
+function squareOffSection(result: BacktestResult): string {
+  const sq = result.summary.autoSquareOff;
+  const head = `<h2>Auto square-off by the broker (${sq.orders})</h2>`;
+  if (sq.orders === 0) return `${head}\n<p class="note">No MIS position was open at the 15:20 IST cut-off: the broker squared off nothing.</p>`;
+  const charges = new Map<string, number>();
+  for (const fill of result.fills) charges.set(fill.clientOrderId, (charges.get(fill.clientOrderId) ?? 0) + fill.chargesPaise);
+  const orders = result.orders.filter((order) => order.reason === AUTO_SQUARE_OFF_REASON);
+  const shown = orders.slice(0, REPORT_TRADE_ROWS);
+  const rows = shown.map((order) => [
+    esc(istTime(order.createdAtMs)),
+    esc(order.symbol),
+    `<span class="${order.side === 'BUY' ? 'pos' : 'neg'}">${order.side}</span>`,
+    esc(order.product),
+    String(order.filledQuantity),
+    esc(paiseToRupeeString(orderAveragePricePaise(order))),
+    inr(charges.get(order.clientOrderId) ?? 0),
+    esc(order.strategyId),
+  ]);
+  const note = `<p class="note">The broker's safety net (Zerodha's rule, kite-reference §9): MIS positions still open at the intraday cut-off are closed at market in orders of at most 30,000 units, each charged the call-and-trade fee (₹50 + 18% GST) on top of the normal charges. ${sq.orders} orders, ${sq.quantity.toLocaleString('en-US')} units, charges ${inr(sq.chargesPaise)} of which call-and-trade ${inr(sq.callAndTradePaise)}.${orders.length > shown.length ? ` Showing the first ${shown.length.toLocaleString('en-US')}; every order is in result.json.` : ''}</p>`;
+  return `${head}\n${note}\n${table(['Time (IST)', 'Symbol', 'Side', 'Product', 'Qty', 'Avg price (₹)', 'Charges', 'Strategy'], rows, 4)}`;
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
@@ -181,6 +204,7 @@ export function renderReport(result: BacktestResult): string {
     card('Charges paid', inr(m.chargesPaise)),
     card('Realised / unrealised', `${inr(s.realisedPaise)} / ${inr(s.unrealisedPaise)}`),
     card('Orders / refused by risk', `${s.orders} / ${s.rejectedIntents}`),
+    card('Auto square-off orders', `${s.autoSquareOff.orders} (${inr(s.autoSquareOff.callAndTradePaise)} fees)`, s.autoSquareOff.orders > 0 ? 'neg' : ''),
     card('Days', String(m.days)),
   ].join('\n');
   const firstTick = meta.firstTickMs === null ? '–' : istDate(meta.firstTickMs);
@@ -215,6 +239,7 @@ export function renderReport(result: BacktestResult): string {
     attributionTable('Strategy', m.byStrategy),
     '<h2>Attribution by symbol</h2>',
     attributionTable('Symbol', m.bySymbol),
+    squareOffSection(result),
     `<h2>Trades (${m.trades})</h2>`,
     tradesTable(result),
     '</body>',

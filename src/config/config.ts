@@ -3,6 +3,8 @@
  * {@link TroupeConfig}. A bad value is a startup error that names the variable.
  */
 
+import { DEFAULT_SQUARE_OFF_MINUTE, parseSquareOffTime } from '../model/square-off.js';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface TroupeConfig {
@@ -42,6 +44,12 @@ export interface TroupeConfig {
   readonly persistence: PersistenceConfig;
   /** Which broker trades (`TROUPE_BROKER`, default paper). */
   readonly broker: 'paper' | 'kite';
+  /**
+   * The intraday (MIS) cut-off as minutes after IST midnight (`TROUPE_SQUARE_OFF_TIME`, "HH:MM",
+   * default 15:20, Zerodha's; RMS bulletins can move it): no new MIS order from then to the end of
+   * the day, and the paper broker squares off open MIS positions.
+   */
+  readonly squareOffMinute: number;
   /** Zerodha Kite settings (used when `broker` is kite). */
   readonly kite: KiteConfig;
 }
@@ -226,8 +234,19 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     gateway: gatewayConfig(env),
     persistence: persistenceConfig(env),
     broker: brokerChoice(env),
+    squareOffMinute: squareOffMinute(env),
     kite: kiteConfig(env),
   };
+}
+
+function squareOffMinute(env: Env): number {
+  const raw = env.TROUPE_SQUARE_OFF_TIME;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SQUARE_OFF_MINUTE;
+  try {
+    return parseSquareOffTime(raw);
+  } catch (error) {
+    throw new ConfigError('TROUPE_SQUARE_OFF_TIME', error instanceof Error ? error.message : String(error));
+  }
 }
 
 function brokerChoice(env: Env): 'paper' | 'kite' {

@@ -215,6 +215,7 @@ export const StrategySchema = Type.Object({
     signals: Type.Integer({ description: 'signals sent to the signal aggregator' }),
   }),
   config: Type.Record(Type.String(), Type.Unknown(), { description: 'the settings in effect (defaults applied)' }),
+  product: Type.Optional(Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')], { description: 'the product of its orders: MIS (intraday, squared off by the broker at 15:20 IST) or CNC (held overnight; daily-bar strategies default to it)' })),
   configFields: Type.Array(ConfigFieldSchema),
 });
 

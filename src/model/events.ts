@@ -106,7 +106,30 @@ export interface SignalAggregated {
   readonly summary: string;
 }
 
+/**
+ * The broker closed an open intraday (MIS) position at the cut-off (Zerodha's auto square-off,
+ * 15:20 IST): the safety net when a strategy did not exit in time. The orders (reason
+ * `auto-square-off`, at most 30,000 units each, each charged the call-and-trade fee) follow
+ * as ordinary order events and fills.
+ */
+export interface AutoSquareOff {
+  readonly type: 'AutoSquareOff';
+  readonly portfolioId: string;
+  /** The strategy whose position it was (the orders carry its id; its host hears the fills). */
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  /** Units closed. */
+  readonly quantity: number;
+  /** Client order ids of the square-off orders. */
+  readonly orders: readonly string[];
+  readonly atMs: number;
+  /** The symbol had no tick between that day's cut-off and the day's end: squared off on its next tick. */
+  readonly late: boolean;
+}
+
 export type DomainEvent =
+  | AutoSquareOff
   | MarketDataUpdate
   | BarClosed
   | OrderSubmitted

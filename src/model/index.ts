@@ -9,3 +9,4 @@ export * from './events.js';
 export * from './time.js';
 export * from './charges.js';
 export * from './calendar.js';
+export * from './square-off.js';

@@ -21,6 +21,7 @@ export const RISK_REJECTION_CODES = [
   'max-gross-exposure',
   'max-net-exposure',
   'market-holiday',
+  'mis-cutoff',
 ] as const;
 
 /** One of {@link RISK_REJECTION_CODES}. */

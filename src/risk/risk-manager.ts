@@ -6,7 +6,8 @@
  *
  * Checks, in order (the first failure is the answer; a refusal changes nothing):
  *  1. kill switch (the day's loss reached `maxDailyLossPaise`: everything refused until reset)
- *  2. quantity is a positive whole number; prices present where the order type needs them
+ *  2. quantity is a positive whole number; prices present where the order type needs them;
+ *     no MIS order from the intraday cut-off (15:20 IST) to the end of the day (`mis-cutoff`)
  *  3. instrument known; lot size; freeze quantity; tick size; daily price band
  *  4. a price to value the order (limit, else trigger, else last price)
  *  5. fat finger: limit/trigger more than `fatFingerBps` away from the last price
@@ -17,7 +18,7 @@
  * Limits 7 and 8 let through an order that does not make the worst case worse (a reducing
  * order when marks moved a book past a limit); nothing else is ever waived.
  */
-import { closedReason, describeClosure, formatInr, isMarketOpenAt, istDate, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
+import { closedReason, DEFAULT_SQUARE_OFF_MINUTE, describeClosure, formatInr, isMarketOpenAt, isPastMisCutoff, istDate, MIS_CUTOFF_CODE, misCutoffMessage, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
 import type { RiskRejectionCode } from './codes.js';
 import { RateWindow } from './rate-window.js';
 import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
@@ -77,6 +78,8 @@ export interface RiskFill {
   readonly signedQuantity: number;
   readonly pricePaise: Paise;
   readonly chargesPaise?: Paise;
+  /** Not from an order risk approved (the broker's auto square-off): working quantities stay as they are. */
+  readonly unreserved?: boolean;
 }
 
 /** Position and working orders of one portfolio in one symbol. Quantities are whole shares. */
@@ -112,6 +115,8 @@ export interface RiskManagerOptions {
    * skipped; when present, an unknown symbol is refused (`unknown-instrument`).
    */
   readonly instrument?: (symbol: string) => Instrument | undefined;
+  /** The MIS cut-off, minutes after IST midnight (default 15:20): no MIS order from then to the day's end. */
+  readonly squareOffMinute?: number;
 }
 
 interface PortfolioBook {
@@ -193,6 +198,8 @@ export class RiskManager {
     if ((intent.orderType === 'SL' || intent.orderType === 'SL-M') && trigger === undefined) {
       return reject('invalid-price', `a ${intent.orderType} order needs a trigger price`);
     }
+    const cutoff = this.options.squareOffMinute ?? DEFAULT_SQUARE_OFF_MINUTE;
+    if (intent.product === 'MIS' && isPastMisCutoff(nowMs, cutoff)) return reject(MIS_CUTOFF_CODE, misCutoffMessage(cutoff));
 
     const instrumentCheck = this.checkInstrument(intent);
     if (instrumentCheck) return instrumentCheck;
@@ -283,7 +290,9 @@ export class RiskManager {
     const book = this.book(fill.portfolioId);
     const symbolBook = this.symbolBook(book, fill.symbol);
     const signed = fill.signedQuantity;
-    if (signed > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signed);
+    if (fill.unreserved === true) {
+      // nothing was reserved for it
+    } else if (signed > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signed);
     else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signed);
     if (!this.marks.has(fill.symbol)) this.setMark(fill.symbol, fill.pricePaise);
     symbolBook.net += signed;

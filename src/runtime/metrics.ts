@@ -70,6 +70,8 @@ export class Metrics {
   readonly orders: Counter<'status'>;
   readonly fills: Counter;
   readonly riskRejections: Counter<'code'>;
+  /** Orders the broker placed to square off MIS positions at the cut-off (Zerodha's RMS). */
+  readonly autoSquareOffOrders: Counter;
   readonly tickToOrderSeconds: Histogram;
   /** Ticks handed to symbol actors, by source. */
   readonly ticksDelivered: Counter<'source'>;
@@ -108,6 +110,7 @@ export class Metrics {
     this.orders = new Counter({ name: 'troupe_orders_total', help: 'Order status changes, by status', labelNames: ['status'], registers });
     this.fills = new Counter({ name: 'troupe_fills_total', help: 'Executions received', registers });
     this.riskRejections = new Counter({ name: 'troupe_risk_rejections_total', help: 'Intents refused by risk, by reason code', labelNames: ['code'], registers });
+    this.autoSquareOffOrders = new Counter({ name: 'troupe_auto_square_off_orders_total', help: 'Orders the broker placed to square off open MIS positions at the intraday cut-off', registers });
     this.tickToOrderSeconds = new Histogram({
       name: 'troupe_tick_to_order_seconds',
       help: 'From tick arrival to order at the broker adapter',
@@ -313,6 +316,7 @@ export class Metrics {
         case 'ActorRestarted':
         case 'RegimeChanged':
         case 'SignalAggregated':
+        case 'AutoSquareOff':
           break;
       }
     });

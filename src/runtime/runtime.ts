@@ -45,6 +45,12 @@ export interface RuntimeOptions {
   readonly clock: { nowMs(): number };
   readonly broker?: Partial<PaperBrokerConfig>;
   readonly riskLimits?: Partial<RiskManagerLimits>;
+  /**
+   * The intraday (MIS) cut-off, minutes after IST midnight (default 15:20, `TROUPE_SQUARE_OFF_TIME`):
+   * risk refuses MIS intents from then to the day's end, and the paper broker squares off open MIS
+   * positions (overrides `broker.squareOffMinute`).
+   */
+  readonly squareOffMinute?: number;
   /** Bar interval the regime detector classifies (default 5m). */
   readonly regimeInterval?: BarInterval;
   /** The signal aggregator's vote (weights per strategy id, threshold, expiry, decay); defaults in `src/signals`. */
@@ -148,6 +154,12 @@ export class Runtime {
       config,
       ...(spec.regimes === undefined ? {} : { regimes: spec.regimes }),
     };
+  }
+
+  /** The MIS cut-off for risk: the runtime's, else the paper broker's, else risk's default. */
+  private squareOffOption(): { readonly squareOffMinute?: number } {
+    const minute = this.options.squareOffMinute ?? this.options.broker?.squareOffMinute;
+    return minute === undefined ? {} : { squareOffMinute: minute };
   }
 
   /** Tells every strategy a regime change (in the regime actor's turn, so in bar order). */
@@ -281,7 +293,7 @@ export class Runtime {
         metrics: this.metrics,
         clock: options.clock,
         instruments: this.instruments,
-        config: options.broker ?? {},
+        config: { ...options.broker, ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }) },
         log: this.log,
         ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
         ...(options.journal ? { journal: options.journal } : {}),
@@ -303,6 +315,7 @@ export class Runtime {
           clock: options.clock,
           limits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...options.riskLimits },
           instrument: (symbol) => this.instruments.get(symbol),
+          ...this.squareOffOption(),
         }),
       ),
       this.spawnOptions('/risk'),

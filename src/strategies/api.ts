@@ -158,6 +158,12 @@ export interface StrategyDefinition<Config, State> {
    * symbol's is unknown), or the whole market's (for strategies that rotate across a universe).
    */
   readonly regimeScope?: 'symbol' | 'market';
+  /**
+   * The product of the strategy's orders: MIS for intraday strategies (the broker squares them
+   * off at 15:20 IST), CNC for anything held overnight (daily-bar strategies default to it). The
+   * host gives it to intents that name no product; the API shows it. Absent: MIS.
+   */
+  readonly product?: (config: Config) => Product;
   /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. */
   parseConfig(raw: unknown): Config;
   subscriptions(config: Config): readonly Subscription[];

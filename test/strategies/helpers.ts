@@ -44,8 +44,9 @@ export async function deterministicBacktest(options: Parameters<typeof runBackte
   const first = await runBacktest(copy());
   const second = await runBacktest(copy());
   expect(stableJson(second)).toBe(stableJson(first));
-  // nothing refused by risk; the regime gate's refusals (strategies that declare regimes) are counted apart
-  expect(first.summary.rejectedIntents).toBe(first.summary.riskAlerts['regime-gated'] ?? 0);
+  // nothing refused by risk; the regime gate's refusals (strategies that declare regimes) and MIS entries
+  // after the 15:20 IST cut-off (intraday strategies without a session end) are counted apart
+  expect(first.summary.rejectedIntents).toBe((first.summary.riskAlerts['regime-gated'] ?? 0) + (first.summary.riskAlerts['mis-cutoff'] ?? 0));
   for (const position of first.positions) {
     const sum = first.fills.filter((f) => f.symbol === position.symbol).reduce((total, f) => total + signedQuantity(f), 0);
     expect(position.netQuantity).toBe(sum);

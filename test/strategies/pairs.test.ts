@@ -35,7 +35,8 @@ describe('pairs strategy', () => {
   });
 
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(pairs.parseConfig({ symbols: ['A', 'B'] })).toMatchObject({ lookback: 60, entryZ: 2, exitZ: 0.5, quantity: 10, product: 'MIS', interval: '1d' });
+    expect(pairs.parseConfig({ symbols: ['A', 'B'] })).toMatchObject({ lookback: 60, entryZ: 2, exitZ: 0.5, quantity: 10, product: 'CNC', interval: '1d' }); // daily bars hold overnight: CNC
+    expect(pairs.parseConfig({ symbols: ['A', 'B'], interval: '5m' })).toMatchObject({ product: 'MIS' });
     expect(() => config({ symbols: ['HDFCBANK'] })).toThrow(/symbols: must name exactly two symbols/);
     expect(() => config({ symbols: ['INFY', 'INFY'] })).toThrow(/symbols: must name two different/);
     expect(() => config({ exitZ: 2 })).toThrow(/exitZ: must be smaller than entryZ/);
@@ -48,7 +49,7 @@ describe('pairs strategy', () => {
     const bars = interleaved(first, second);
     let state = runBars(pairs, pairs.init(kit.ctx), bars.slice(0, 42), kit.ctx); // through t = 20
     expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'SELL'], ['ICICIBANK', 'BUY']]);
-    expect(kit.recorded.submitted[0]).toMatchObject({ quantity: 10, orderType: 'MARKET', product: 'MIS' });
+    expect(kit.recorded.submitted[0]).toMatchObject({ quantity: 10, orderType: 'MARKET', product: 'CNC' });
     // second leg ≈ β · 10 · P₁/P₂ with β near 1 in logs and P₁/P₂ near 2
     expect(kit.recorded.submitted[1]!.quantity).toBeGreaterThan(10);
     expect(Number.isInteger(kit.recorded.submitted[1]!.quantity)).toBe(true);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ActorContext, ActorSystem, Behavior } from '../core/index.js';
 import { PaperBroker, type BrokerEvent, type PaperBrokerConfig, type PaperBrokerSnapshot } from '../../brokers/paper/index.js';
-import { assertNever, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
+import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -149,6 +149,8 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
             signedQuantity: signed(order, fill.quantity),
             pricePaise: fill.pricePaise,
             chargesPaise: fill.chargesPaise,
+            // risk never reserved the broker's own square-off orders: their fills move the position only
+            ...(order.reason === AUTO_SQUARE_OFF_REASON ? { unreserved: true } : {}),
           });
         }
         const strategy = directory.strategies.get(order.strategyId);
@@ -159,6 +161,14 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
       case 'cancel-rejected':
         deps.log.warn({ clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
         break;
+      case 'auto-square-off': {
+        // the broker's safety net: reported loudly (the strategy should have exited before the cut-off)
+        const { kind: _kind, ...details } = event;
+        metrics.autoSquareOffOrders.inc(event.orders.length);
+        deps.log.warn(details, `auto square-off: the broker closes ${event.quantity} ${event.symbol} (MIS) of ${event.strategyId} at the intraday cut-off in ${event.orders.length} order(s)`);
+        bus.publish({ type: 'AutoSquareOff', ...details });
+        break;
+      }
       default:
         assertNever(event, 'broker event');
     }

@@ -220,7 +220,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
       reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
       return;
     }
-    for (const event of events) if (event.kind !== 'cancel-rejected') remember(state, event.order);
+    for (const event of events) if (event.kind === 'order-updated' || event.kind === 'fill') remember(state, event.order);
     state.outbox.push({ kind: 'events', events });
     flush(state, ctx);
   };

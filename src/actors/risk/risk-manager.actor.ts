@@ -18,6 +18,8 @@ export interface RiskManagerActorDeps {
   readonly limits: RiskManagerLimits;
   /** Enables the lot, freeze, tick and price band checks. */
   readonly instrument?: (symbol: string) => Instrument | undefined;
+  /** The MIS cut-off, minutes after IST midnight (default 15:20). */
+  readonly squareOffMinute?: number;
   /** How long to wait for the execution actor's open orders after a kill switch trip. */
   readonly askTimeoutMs?: number;
 }
@@ -38,7 +40,7 @@ interface EncodedState {
  * `ResetKillSwitch`.
  */
 export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskManagerCommand, RiskManagerState> {
-  const options = deps.instrument ? { instrument: deps.instrument } : {};
+  const options = { ...(deps.instrument ? { instrument: deps.instrument } : {}), ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }) };
   let manager = new RiskManager(deps.limits, options);
 
   const haltTrading = (trip: KillSwitchState, ctx: ActorContext<RiskManagerCommand>): void => {
@@ -152,6 +154,7 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
               signedQuantity: message.signedQuantity,
               pricePaise,
               ...(message.chargesPaise === undefined ? {} : { chargesPaise: message.chargesPaise }),
+              ...(message.unreserved === true ? { unreserved: true } : {}),
             },
             nowMs,
           );

@@ -15,6 +15,8 @@ export interface RiskFillApplied {
   readonly signedQuantity: number;
   readonly pricePaise?: Paise;
   readonly chargesPaise?: Paise;
+  /** The order was never reserved by risk (the broker's auto square-off): the fill leaves working quantities alone. */
+  readonly unreserved?: boolean;
 }
 
 /** Everything the risk manager reports on request. */

@@ -56,6 +56,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
   const log = deps.log.child({ strategyId });
   const tradesIn: readonly Regime[] | undefined = instance.regimes === null ? undefined : (instance.regimes ?? definition.regimes);
   const gated = tradesIn !== undefined && tradesIn.length > 0;
+  /** The product of intents that name none: the one the strategy declares (MIS when it declares none). */
+  const defaultProduct = definition.product?.(instance.config) ?? 'MIS';
 
   /** The regime that gates `symbol` now (undefined while unknown: not gated). */
   const regimeFor = (state: StrategyHostState, symbol: string): Regime | undefined =>
@@ -78,7 +80,7 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
       side: request.side,
       quantity: request.quantity,
       orderType: request.orderType ?? 'MARKET',
-      product: request.product ?? 'MIS',
+      product: request.product ?? defaultProduct,
       validity: request.validity ?? 'DAY',
       ...(request.limitPricePaise === undefined ? {} : { limitPricePaise: request.limitPricePaise }),
       ...(request.triggerPricePaise === undefined ? {} : { triggerPricePaise: request.triggerPricePaise }),

@@ -21,6 +21,13 @@
  * - Charges come from the cost model through a per-portfolio, per-IST-day ledger, so the
  *   fills of a day add up exactly to the day's contract note and brokerage stays capped
  *   per order across its fills.
+ * - MIS cut-off (Zerodha's RMS, `src/model/square-off.ts`): from `squareOffMinute` (15:20 IST)
+ *   to the end of the IST day an MIS order is rejected (`mis-cutoff`). On each symbol's first
+ *   tick at or after the cut-off the broker cancels the symbol's working MIS orders and closes
+ *   every open MIS position in it (tracked per portfolio and strategy from its own fills) with
+ *   MARKET orders of at most 30,000 units, reason `auto-square-off`, which fill on that same
+ *   tick by the rules above (and carry the call-and-trade fee). A position whose symbol had no
+ *   tick after that day's cut-off is squared off on the symbol's next tick (reported as late).
  *
  * Cost: `onTicks` does one Map lookup per tick and allocates nothing for a tick that
  * matches nothing (a symbol's first tick creates its market record once).
@@ -31,10 +38,13 @@ import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
 import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../../model/order.js';
 import { isMarketOpenAt } from '../../model/calendar.js';
+import { DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffSlices } from '../../model/square-off.js';
 import { DAY_MS, istDate, istDayStartMs } from '../../model/time.js';
 import type {
+  AutoSquareOffEvent,
   BrokerEvent,
   HoldingSnapshot,
+  MisPositionSnapshot,
   PaperBrokerConfig,
   PaperBrokerSnapshot,
   PortfolioLedgerSnapshot,
@@ -51,6 +61,7 @@ export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
   fillAtTouch: false,
   marketHoursOnly: false,
   chargeRates: ZERODHA_NSE_EQUITY_RATES,
+  squareOffMinute: DEFAULT_SQUARE_OFF_MINUTE,
 });
 
 const PRE_ACCEPTANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['PUT ORDER REQ RECEIVED', 'VALIDATION PENDING', 'OPEN PENDING']);
@@ -73,7 +84,19 @@ interface SymbolMarket {
   lastPricePaise: number;
   /** Resting orders in submission (time) priority. */
   orders: RestingOrder[];
+  /** When the symbol's next MIS square-off is due (the first cut-off after its first tick). */
+  nextSquareOffMs: number;
 }
+
+interface MisPosition {
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  net: number;
+  readonly instrument: Instrument;
+}
+
+const misKey = (portfolioId: string, strategyId: string, symbol: string): string => `${portfolioId}\u0000${strategyId}\u0000${symbol}`;
 
 interface PortfolioLedger {
   day: string;
@@ -87,6 +110,9 @@ function checkConfig(config: PaperBrokerConfig): PaperBrokerConfig {
   if (!Number.isFinite(config.participationPercent) || config.participationPercent <= 0 || config.participationPercent > 100) {
     throw new RangeError(`participationPercent must be in (0, 100], got ${config.participationPercent}`);
   }
+  if (!Number.isInteger(config.squareOffMinute) || config.squareOffMinute < 0 || config.squareOffMinute >= 24 * 60) {
+    throw new RangeError(`squareOffMinute must be a whole minute of the day in [0, 1440), got ${config.squareOffMinute}`);
+  }
   return config;
 }
 
@@ -99,6 +125,9 @@ export class PaperBroker {
   private readonly ledgers = new Map<string, PortfolioLedger>();
   /** CNC holdings (net CNC quantity over every day's fills) by portfolio, then symbol. */
   private readonly holdings = new Map<string, Map<string, number>>();
+  /** Open MIS positions by portfolio, strategy and symbol (what the square-off closes). */
+  private readonly misPositions = new Map<string, MisPosition>();
+  private squareOffSequence = 0;
   private orderSequence = 0;
   private fillSequence = 0;
   private clockMs = 0;
@@ -119,8 +148,18 @@ export class PaperBroker {
     broker.clockMs = snapshot.nowMs;
     broker.orderSequence = snapshot.orderSequence;
     broker.fillSequence = snapshot.fillSequence;
+    broker.squareOffSequence = snapshot.squareOffSequence ?? 0;
     for (const market of snapshot.markets) {
-      broker.markets.set(market.symbol, { symbol: market.symbol, lastVolume: market.lastVolume, lastPricePaise: market.lastPricePaise, orders: [] });
+      broker.markets.set(market.symbol, {
+        symbol: market.symbol,
+        lastVolume: market.lastVolume,
+        lastPricePaise: market.lastPricePaise,
+        orders: [],
+        nextSquareOffMs: market.nextSquareOffMs ?? broker.firstSquareOffAfter(snapshot.nowMs),
+      });
+    }
+    for (const saved of snapshot.misPositions ?? []) {
+      broker.misPositions.set(misKey(saved.portfolioId, saved.strategyId, saved.symbol), { ...saved });
     }
     for (const saved of snapshot.orders) {
       const band = priceBand(saved.instrument);
@@ -132,7 +171,7 @@ export class PaperBroker {
         brokeragePaise: saved.brokeragePaise,
         evaluated: saved.evaluated,
       };
-      broker.marketFor(saved.order.symbol).orders.push(resting);
+      broker.marketFor(saved.order.symbol, snapshot.nowMs).orders.push(resting);
       broker.resting.set(saved.order.clientOrderId, resting);
     }
     for (const saved of snapshot.holdings ?? []) broker.addHolding(saved.portfolioId, saved.symbol, saved.quantity);
@@ -180,6 +219,10 @@ export class PaperBroker {
         return [{ kind: 'order-updated', order: rejected, rejectionCode: 'insufficient-holdings' }];
       }
     }
+    if (order.product === 'MIS' && isPastMisCutoff(atMs, this.config.squareOffMinute)) {
+      const rejected = applyOrderUpdate(order, { kind: 'rejected', reason: misCutoffMessage(this.config.squareOffMinute), atMs });
+      return [{ kind: 'order-updated', order: rejected, rejectionCode: 'mis-cutoff' }];
+    }
     this.orderSequence += 1;
     const stop = order.orderType === 'SL' || order.orderType === 'SL-M';
     const accepted = applyOrderUpdate(order, {
@@ -197,7 +240,7 @@ export class PaperBroker {
       brokeragePaise: 0,
       evaluated: false,
     };
-    (market ?? this.marketFor(order.symbol)).orders.push(resting);
+    (market ?? this.marketFor(order.symbol, atMs)).orders.push(resting);
     this.resting.set(order.clientOrderId, resting);
     return [{ kind: 'order-updated', order: accepted }];
   }
@@ -275,9 +318,10 @@ export class PaperBroker {
       if (tick.exchangeTimeMs > this.clockMs) this.clockMs = tick.exchangeTimeMs;
       let market = this.markets.get(tick.symbol);
       if (market === undefined) {
-        market = { symbol: tick.symbol, lastVolume: -1, lastPricePaise: 0, orders: [] };
+        market = { symbol: tick.symbol, lastVolume: -1, lastPricePaise: 0, orders: [], nextSquareOffMs: this.firstSquareOffAfter(tick.exchangeTimeMs) };
         this.markets.set(tick.symbol, market);
       }
+      if (tick.exchangeTimeMs >= market.nextSquareOffMs) events = this.squareOff(market, tick.exchangeTimeMs, events);
       const previousVolume = market.lastVolume;
       market.lastVolume = tick.volume;
       if (tick.ltpPaise > 0) market.lastPricePaise = tick.ltpPaise;
@@ -301,17 +345,124 @@ export class PaperBroker {
       symbol: market.symbol,
       lastVolume: market.lastVolume,
       lastPricePaise: market.lastPricePaise,
+      nextSquareOffMs: market.nextSquareOffMs,
     }));
     const ledgers: PortfolioLedgerSnapshot[] = [...this.ledgers.entries()].map(([portfolioId, entry]) => ({ portfolioId, day: entry.day, ledger: entry.ledger }));
     const holdings: HoldingSnapshot[] = [];
     for (const [portfolioId, symbols] of this.holdings) for (const [symbol, quantity] of symbols) holdings.push({ portfolioId, symbol, quantity });
-    return { version: 1, nowMs: this.clockMs, orderSequence: this.orderSequence, fillSequence: this.fillSequence, orders, markets, ledgers, holdings };
+    const misPositions: MisPositionSnapshot[] = [...this.misPositions.values()].map((position) => ({ ...position }));
+    return {
+      version: 1,
+      nowMs: this.clockMs,
+      orderSequence: this.orderSequence,
+      fillSequence: this.fillSequence,
+      orders,
+      markets,
+      ledgers,
+      holdings,
+      misPositions,
+      squareOffSequence: this.squareOffSequence,
+    };
   }
 
-  private marketFor(symbol: string): SymbolMarket {
+  /** Open MIS positions (per portfolio, strategy and symbol), as the square-off sees them. */
+  openMisPositions(): readonly MisPositionSnapshot[] {
+    return [...this.misPositions.values()].map((position) => ({ ...position }));
+  }
+
+  /** The cut-off of `atMs`'s IST day when `atMs` is not past it, else the next day's. */
+  private firstSquareOffAfter(atMs: number): number {
+    const today = squareOffInstantMs(atMs, this.config.squareOffMinute);
+    return atMs <= today ? today : today + DAY_MS;
+  }
+
+  /**
+   * Zerodha's RMS at the cut-off, for one symbol (see the module notes): cancels its working
+   * MIS orders, then places the square-off orders of every open MIS position in it as resting
+   * MARKET orders, which the caller matches on the tick that got here.
+   */
+  private squareOff(market: SymbolMarket, atMs: number, events: BrokerEvent[] | undefined): BrokerEvent[] | undefined {
+    const late = istDayStartMs(atMs) !== istDayStartMs(market.nextSquareOffMs);
+    market.nextSquareOffMs = this.firstSquareOffAfter(atMs + 1);
+    let out = events;
+    let cancelled = false;
+    for (const resting of market.orders) {
+      if (resting.order.product !== 'MIS') continue;
+      resting.order = applyOrderUpdate(resting.order, { kind: 'cancelled', reason: 'Cancelled by the broker: intraday (MIS) square-off.', atMs });
+      this.resting.delete(resting.order.clientOrderId);
+      (out ??= []).push({ kind: 'order-updated', order: resting.order });
+      cancelled = true;
+    }
+    if (cancelled) market.orders = market.orders.filter((resting) => !isTerminal(resting.order.status));
+    for (const position of this.misPositions.values()) {
+      if (position.symbol !== market.symbol || position.net === 0) continue;
+      const side = position.net > 0 ? 'SELL' : 'BUY';
+      const quantity = Math.abs(position.net);
+      const placed: Order[] = [];
+      for (const slice of squareOffSlices(quantity, position.instrument.lotSize)) {
+        this.squareOffSequence += 1;
+        this.orderSequence += 1;
+        const sequence = this.squareOffSequence;
+        const order: Order = {
+          clientOrderId: `ASQ${sequence.toString(36).toUpperCase().padStart(12, '0')}`,
+          brokerOrderId: `P${this.orderSequence.toString().padStart(9, '0')}`,
+          intentId: `${position.strategyId}:${AUTO_SQUARE_OFF_REASON}:${sequence}`,
+          strategyId: position.strategyId,
+          portfolioId: position.portfolioId,
+          symbol: position.symbol,
+          side,
+          orderType: 'MARKET',
+          product: 'MIS',
+          validity: 'DAY',
+          quantity: slice,
+          status: 'OPEN',
+          filledQuantity: 0,
+          cancelledQuantity: 0,
+          filledValuePaise: 0,
+          createdAtMs: atMs,
+          updatedAtMs: atMs,
+          reason: AUTO_SQUARE_OFF_REASON,
+        };
+        const band = priceBand(position.instrument);
+        const resting: RestingOrder = { order, instrument: position.instrument, lowerPaise: band.lowerPaise, upperPaise: band.upperPaise, brokeragePaise: 0, evaluated: false };
+        market.orders.push(resting);
+        this.resting.set(order.clientOrderId, resting);
+        placed.push(order);
+      }
+      const event: AutoSquareOffEvent = {
+        kind: 'auto-square-off',
+        portfolioId: position.portfolioId,
+        strategyId: position.strategyId,
+        symbol: position.symbol,
+        side,
+        quantity,
+        orders: placed.map((order) => order.clientOrderId),
+        atMs,
+        late,
+      };
+      (out ??= []).push(event);
+      for (const order of placed) out.push({ kind: 'order-updated', order });
+    }
+    return out;
+  }
+
+  /** Moves the broker's MIS position of a fill's portfolio, strategy and symbol. */
+  private trackMis(order: Order, instrument: Instrument, quantity: number): void {
+    const key = misKey(order.portfolioId, order.strategyId, order.symbol);
+    const signed = order.side === 'BUY' ? quantity : -quantity;
+    const position = this.misPositions.get(key);
+    if (position === undefined) {
+      this.misPositions.set(key, { portfolioId: order.portfolioId, strategyId: order.strategyId, symbol: order.symbol, net: signed, instrument });
+      return;
+    }
+    position.net += signed;
+    if (position.net === 0) this.misPositions.delete(key);
+  }
+
+  private marketFor(symbol: string, atMs: number): SymbolMarket {
     let market = this.markets.get(symbol);
     if (market === undefined) {
-      market = { symbol, lastVolume: -1, lastPricePaise: 0, orders: [] };
+      market = { symbol, lastVolume: -1, lastPricePaise: 0, orders: [], nextSquareOffMs: this.firstSquareOffAfter(Math.max(this.clockMs, atMs)) };
       this.markets.set(symbol, market);
     }
     return market;
@@ -422,6 +573,7 @@ export class PaperBroker {
     if (before.product === 'CNC') this.addHolding(before.portfolioId, before.symbol, before.side === 'BUY' ? quantity : -quantity);
     const order = applyOrderUpdate(before, { kind: 'filled', quantity, pricePaise, atMs });
     resting.order = order;
+    if (order.product === 'MIS') this.trackMis(order, resting.instrument, quantity);
     this.fillSequence += 1;
     const fill: Fill = {
       type: 'fill',

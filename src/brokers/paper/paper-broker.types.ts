@@ -22,6 +22,13 @@ export interface PaperBrokerConfig {
   readonly marketHoursOnly: boolean;
   /** The cost model for fills. Default Zerodha NSE equity. */
   readonly chargeRates: ChargeRates;
+  /**
+   * The MIS cut-off, minutes after IST midnight (default 15:20, `MIS_SQUARE_OFF_MINUTE`): from
+   * then to the end of the IST day no MIS order is accepted (`mis-cutoff`), and on each
+   * symbol's first tick at or after it the broker squares off every open MIS position in it
+   * (see `src/model/square-off.ts`).
+   */
+  readonly squareOffMinute: number;
 }
 
 /** Stable machine codes for rejections (the text in `statusMessage` is Kite-like and for people). */
@@ -42,7 +49,8 @@ export type RejectionCode =
   | 'trigger-below-price'
   | 'trigger-vs-ltp'
   | 'market-closed'
-  | 'insufficient-holdings';
+  | 'insufficient-holdings'
+  | 'mis-cutoff';
 
 /**
  * What the paper broker reports. `order-updated` covers accepted, rejected (with a code),
@@ -53,7 +61,28 @@ export type RejectionCode =
 export type BrokerEvent =
   | { readonly kind: 'order-updated'; readonly order: Order; readonly rejectionCode?: RejectionCode }
   | { readonly kind: 'fill'; readonly fill: Fill; readonly order: Order; readonly charges: ChargeBreakdown }
-  | { readonly kind: 'cancel-rejected'; readonly clientOrderId: string; readonly reason: string; readonly atMs: number };
+  | { readonly kind: 'cancel-rejected'; readonly clientOrderId: string; readonly reason: string; readonly atMs: number }
+  | AutoSquareOffEvent;
+
+/**
+ * The broker squared off an open MIS position at the cut-off (Zerodha's RMS): the orders it
+ * placed (reason `auto-square-off`, at most 30,000 units each) follow as `order-updated` events
+ * and fill like any other order. `cancelled` lists the MIS orders of the symbol it cancelled first.
+ */
+export interface AutoSquareOffEvent {
+  readonly kind: 'auto-square-off';
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  /** Units closed (the position's size). */
+  readonly quantity: number;
+  /** Client order ids of the square-off orders, in order. */
+  readonly orders: readonly string[];
+  readonly atMs: number;
+  /** True when no tick of the symbol came between the cut-off and this one on the cut-off's day (the square-off is late). */
+  readonly late: boolean;
+}
 
 /** One resting order in a snapshot. */
 export interface RestingOrderSnapshot {
@@ -72,6 +101,18 @@ export interface SymbolMarketSnapshot {
   readonly lastVolume: number;
   /** Last traded price, 0 when unknown. */
   readonly lastPricePaise: number;
+  /** When the symbol's next MIS square-off is due (epoch ms); absent in older snapshots. */
+  readonly nextSquareOffMs?: number;
+}
+
+/** An open MIS position the broker tracks for the square-off (per portfolio, strategy and symbol). */
+export interface MisPositionSnapshot {
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  /** Signed units, never 0. */
+  readonly net: number;
+  readonly instrument: Instrument;
 }
 
 /** The running contract note of one portfolio. */
@@ -101,4 +142,8 @@ export interface PaperBrokerSnapshot {
   readonly ledgers: readonly PortfolioLedgerSnapshot[];
   /** CNC holdings (absent in snapshots saved before they were kept: none). */
   readonly holdings?: readonly HoldingSnapshot[];
+  /** Open MIS positions; absent in older snapshots (none). */
+  readonly misPositions?: readonly MisPositionSnapshot[];
+  /** Square-off orders placed so far (numbers their client order ids); absent in older snapshots (0). */
+  readonly squareOffSequence?: number;
 }

@@ -72,12 +72,14 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const spec = runtime.strategySpec(strategyId);
     const definition = definitionOf(status.kind);
     const { tradesIn, ...rest } = status;
+    const config = definition && spec ? effectiveConfig(definition, spec.config) : undefined;
     return {
       ...rest,
       ...(tradesIn === undefined ? {} : { tradesIn: [...tradesIn] }),
       state: ctx.strategyStates.get(strategyId) ?? (status.paused ? 'paused' : 'started'),
       portfolioId: spec?.portfolioId ?? defaultPortfolio(),
-      config: definition && spec ? effectiveConfig(definition, spec.config) : {},
+      config: config ?? {},
+      ...(definition && config ? { product: definition.product?.(config) ?? 'MIS' } : {}),
       configFields: definition ? kindView(definition).configFields : [],
     };
   };

@@ -1,6 +1,6 @@
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { moveTo } from '../shared/orders.js';
 
@@ -44,7 +44,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'deviations', type: 'number', description: 'Bollinger width (standard deviations)', default: 2, min: 0.1, max: 10 },
   { name: 'exitOn', type: 'enum', description: 'Exit through the middle or the opposite band', default: 'middle', options: ['middle', 'opposite'] },
   quantityField(),
-  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  productField(),
   { name: 'allowShort', type: 'boolean', description: 'Short a downside breakout (MIS only)', default: false },
   intervalField('5m'),
 ];
@@ -106,10 +106,12 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   configFields: FIELDS,
   regimes: ['trending', 'high-volatility'],
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as BreakoutConfig;
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    const values = readConfig(FIELDS, raw);
+    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as BreakoutConfig;
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;
   },
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
   },

@@ -1,4 +1,5 @@
 import type { Product } from '../../model/index.js';
+import { productField, resolveProduct } from '../shared/config.js';
 import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 
 /** Settings of the EMA crossover. */
@@ -38,7 +39,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'fastPeriod', type: 'integer', description: 'Fast EMA length (samples)', default: 12, min: 1, max: 10_000 },
   { name: 'slowPeriod', type: 'integer', description: 'Slow EMA length (samples)', default: 26, min: 2, max: 10_000 },
   { name: 'quantity', type: 'integer', description: 'Shares to hold when long', default: 10, min: 1, max: 1_000_000 },
-  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  productField(),
   { name: 'allowShort', type: 'boolean', description: 'Go short on a downward cross (MIS only)', default: false },
   { name: 'source', type: 'enum', description: 'Feed: every tick, or closed bars', default: 'ticks', options: ['ticks', '1m', '5m', '15m', '1h', '1d'] },
 ];
@@ -109,11 +110,12 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   configFields: FIELDS,
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = values as unknown as EmaCrossConfig;
+    const config = { ...values, product: resolveProduct(values.product, values.source) } as unknown as EmaCrossConfig;
     if (config.fastPeriod >= config.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;
   },
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return config.source === 'ticks'
       ? [{ kind: 'ticks', symbols: config.symbols }]

@@ -38,6 +38,7 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
   description: 'Trades the signal aggregator’s weighted vote of other strategies’ signals',
   stateVersion: 1,
   configFields: FIELDS,
+  product: (config) => config.product,
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as EnsembleConfig;
     if (config.symbols.length === 0) throw new StrategyConfigError('symbols', 'needs at least one symbol');

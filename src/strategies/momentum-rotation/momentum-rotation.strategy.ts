@@ -123,6 +123,7 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
   regimes: ['trending'],
   // a rotation across a universe follows the market's regime, not each stock's
   regimeScope: 'market',
+  product: () => 'CNC',
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as MomentumRotationConfig;
     if (config.symbols.length < 2) throw new StrategyConfigError('symbols', 'must name at least two symbols to rank');

@@ -130,6 +130,7 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   stateVersion: 1,
   configFields: FIELDS,
   regimes: ['trending', 'high-volatility'],
+  product: () => 'MIS',
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as OpeningRangeConfig;
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);

@@ -1,6 +1,6 @@
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
-import { intervalField, quantityField, type BarSource } from '../shared/config.js';
+import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { moveTo } from '../shared/orders.js';
 
@@ -124,12 +124,14 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
   // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
   regimeScope: 'market',
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as PairsConfig;
+    const values = readConfig(FIELDS, raw);
+    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as PairsConfig;
     if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');
     if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
     if (config.exitZ >= config.entryZ) throw new StrategyConfigError('exitZ', 'must be smaller than entryZ');
     return config;
   },
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
   },

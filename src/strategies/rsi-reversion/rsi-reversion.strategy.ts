@@ -1,6 +1,6 @@
 import type { Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
 import { moveTo } from '../shared/orders.js';
 
@@ -35,7 +35,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'upperBand', type: 'number', description: 'Short (if allowed) when RSI closes above', default: 70, min: 1, max: 99 },
   { name: 'exitLevel', type: 'number', description: 'Exit a long when RSI reaches this (a short at 100 − this)', default: 50, min: 1, max: 99 },
   quantityField(),
-  { name: 'product', type: 'enum', description: 'MIS (intraday) or CNC (delivery)', default: 'MIS', options: ['MIS', 'CNC'] },
+  productField(),
   { name: 'allowShort', type: 'boolean', description: 'Short above the upper band (MIS only)', default: false },
   intervalField('5m'),
 ];
@@ -86,17 +86,19 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   configFields: FIELDS,
   regimes: ['ranging'],
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as RsiReversionConfig;
+    const values = readConfig(FIELDS, raw);
+    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as RsiReversionConfig;
     if (config.lowerBand >= config.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
     if (config.exitLevel <= config.lowerBand || config.exitLevel > config.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
     }
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery)');
+    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     if (config.allowShort && (100 - config.exitLevel >= config.upperBand || 100 - config.exitLevel < config.lowerBand)) {
       throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
     }
     return config;
   },
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
   },

@@ -1,4 +1,5 @@
 /** Configuration fields shared by several strategies, so the dashboard's forms look alike. */
+import type { Product } from '../../model/index.js';
 import type { ConfigField } from '../api.js';
 
 /** Bar intervals a strategy may subscribe to (the backtester offers the data's own interval). */
@@ -14,6 +15,27 @@ export function symbolsField(description = 'Symbols to trade', defaultSymbols: r
 /** An `interval` field: which closed bars feed the strategy. */
 export function intervalField(defaultInterval: BarSource): ConfigField {
   return { name: 'interval', type: 'enum', description: 'Closed bars that feed the strategy', default: defaultInterval, options: BAR_SOURCE_OPTIONS };
+}
+
+/**
+ * A `product` field: MIS (intraday: squared off by the broker at 15:20 IST) or CNC (delivery:
+ * held overnight), or `auto` (the default): CNC on daily bars, which hold overnight, MIS on
+ * intraday bars and ticks. Read it with {@link resolveProduct}.
+ */
+export function productField(): ConfigField {
+  return {
+    name: 'product',
+    type: 'enum',
+    description: 'MIS (intraday, squared off at 15:20 IST) or CNC (delivery, held overnight); auto: CNC on daily bars, MIS otherwise',
+    default: 'auto',
+    options: ['auto', 'MIS', 'CNC'],
+  };
+}
+
+/** The product a `product` field's value stands for, given the bars that feed the strategy (`auto`: CNC on `1d`, else MIS). */
+export function resolveProduct(value: unknown, interval: unknown): Product {
+  if (value === 'MIS' || value === 'CNC') return value;
+  return interval === '1d' ? 'CNC' : 'MIS';
 }
 
 /** A `quantity` field: shares per position. */

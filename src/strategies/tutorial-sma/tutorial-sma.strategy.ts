@@ -27,6 +27,7 @@ export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
   description: 'Tutorial: long while the close is above its SMA',
   stateVersion: 1,
   configFields: FIELDS,
+  product: () => 'MIS',
   parseConfig(raw) {
     return readConfig(FIELDS, raw) as unknown as TutorialSmaConfig;
   },

@@ -110,6 +110,7 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   stateVersion: 1,
   configFields: FIELDS,
   regimes: ['ranging'],
+  product: () => 'MIS',
   parseConfig(raw) {
     const config = readConfig(FIELDS, raw) as unknown as VwapReversionConfig;
     const first = parseSessionTime('firstEntryTime', config.firstEntryTime);

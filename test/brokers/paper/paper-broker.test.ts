@@ -373,7 +373,7 @@ describe('cancel', () => {
 describe('market hours', () => {
   it('does not match on ticks outside the session when marketHoursOnly', () => {
     const broker = new PaperBroker({ marketHoursOnly: true });
-    place(broker, {});
+    place(broker, { product: 'CNC' }); // an MIS order would be cancelled at the 15:20 square-off
     expect(broker.onTicks([tick(1_000_00, { exchangeTimeMs: istTimeMs('2026-05-20', 15, 45) })])).toHaveLength(0);
     expect(fills(broker.onTicks([tick(1_000_00, { exchangeTimeMs: istTimeMs('2026-05-21', 9, 15) })]))).toHaveLength(1);
   });
