@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
 import { startTroupeKite } from './kite-app.js';
-import { isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
+import { isEntryPoint, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
 import { createLogger, type Logger } from './runtime/logger.js';
@@ -58,7 +58,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`troupe: ${error.message}\n${usage('npm start --', SUMMARY, OPTIONS)}\n`);
+      process.stderr.write(usageErrorText('troupe start', error.message, 'troupe start --help'));
       return 2;
     }
     process.stderr.write(`troupe: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -14,7 +14,7 @@ import { KiteBroker } from '../brokers/kite/kite-broker.js';
 import { kiteCredentials, kiteTokenStore } from '../kite-app.js';
 import type { Bar } from '../model/market.js';
 import { silentLogger } from '../runtime/logger.js';
-import { parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface FetchHistoryIo {
   readonly stdout: (text: string) => void;
@@ -60,7 +60,7 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
   try {
     values = parseArgs(argv, OPTIONS);
   } catch (error) {
-    io.stderr(`usage error: ${error instanceof Error ? error.message : String(error)}\n\n${usage('troupe fetch-history', SUMMARY, OPTIONS)}\n`);
+    io.stderr(usageErrorText('troupe fetch-history', error instanceof Error ? error.message : String(error), 'troupe fetch-history --help'));
     return 2;
   }
   if (!values) {
@@ -124,7 +124,7 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`usage error: ${error.message}\n`);
+      io.stderr(usageErrorText('troupe fetch-history', error.message, 'troupe fetch-history --help'));
       return 2;
     }
     io.stderr(`troupe fetch-history: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
