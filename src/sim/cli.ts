@@ -76,7 +76,7 @@ export async function runSimulatorCli(argv: readonly string[], write: (text: str
       'then exchange it with the client: new KiteConnect({ api_key, root: "' + sim.url + '" }).generateSession(request_token, api_secret)',
       `or log in as a user would: KITE_ROOT=${sim.url} KITE_API_KEY=${apiKey} KITE_API_SECRET=${apiSecret} node bin/troupe.js kite login`,
       `  (the login page ${sim.url}/connect/login?api_key=…&redirect_url=… redirects with a fresh request_token)`,
-      `Fault switches: POST ${sim.url}/__admin/faults (orderDelayMs, rejectOrders, serverErrors, serverErrorStatus, stopPostbacks),`,
+      `Fault switches: POST ${sim.url}/__admin/faults (orderDelayMs, rejectOrders, serverErrors, serverErrorStatus, stopPostbacks, corruptCandles),`,
       `  POST /__admin/drop-websocket, POST /__admin/expire-sessions, POST /__admin/step?ticks=N, GET /__admin/stats`,
       '',
     ].join('\n'),
