@@ -21,7 +21,27 @@ import { TieredSnapshotStore } from './persistence/tiered-snapshot-store.js';
 import { acquireTradingLeases, leaseGauges, tradingLeaseNames, type LeaseKeeper } from './persistence/lease.js';
 import { MarketDataRecorder } from './persistence/timeseries/recorder.js';
 import { prepareTimeSeries } from './persistence/timeseries/timescale.js';
-import { createSyntheticMarket, marketDataPipeline, syntheticTicks$ } from './streams/index.js';
+import { createSyntheticMarket, describeRejections, marketDataPipeline, readDataFolder, rejectionCounts, summariseRejections, syntheticTicks$, type DataFolder } from './streams/index.js';
+import { steppedReplay$ } from './streams/sources/stepped-replay.js';
+import type { Instrument } from './model/index.js';
+
+/**
+ * Reads the folder paper trading replays: every file or row left out is counted in
+ * `troupe_data_rejected_total` and logged with the first examples (file and line); with
+ * `strict`, any of it refuses the start, as does a folder with nothing usable.
+ */
+async function readReplay(dir: string, strict: boolean, metrics: Metrics, log: Logger): Promise<DataFolder> {
+  const data = await readDataFolder(dir);
+  if (data.rejected.length > 0) {
+    const summary = summariseRejections(data.rejected);
+    if (summary.files > 0) metrics.dataRejected.inc({ kind: 'file' }, summary.files);
+    if (summary.rows > 0) metrics.dataRejected.inc({ kind: 'row' }, summary.rows);
+    log.warn({ dir, files: summary.files, rows: summary.rows, examples: summary.examples, text: describeRejections(data.rejected).join('\n') }, `replay data: ${rejectionCounts(summary)} left out`);
+    if (strict) throw new Error(`replay data in ${dir}: ${rejectionCounts(summary)} rejected and strict mode is on:\n${describeRejections(data.rejected).join('\n')}`);
+  }
+  if (data.instruments.length === 0) throw new Error(`replay data: no usable CSV files in ${dir}`);
+  return data;
+}
 
 /** Counters for the terminal status line. */
 export interface RunningStats {
@@ -47,12 +67,20 @@ export interface Running {
 /** Starts everything; resolves once the API listens. */
 export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Running> {
   const startedAtMs = Date.now();
-  const market = createSyntheticMarket({
-    symbols: config.market.symbols,
-    seed: config.market.seed,
-    ticksPerSymbolPerSecond: config.market.ticksPerSymbolPerSecond,
-  });
   const metrics = new Metrics();
+  // the market: a replay of a data folder (paper trading from a file), else the synthetic one
+  const replay = config.market.replayDataDir === undefined ? undefined : await readReplay(config.market.replayDataDir, config.market.replayStrict, metrics, log);
+  const synthetic = replay
+    ? undefined
+    : createSyntheticMarket({
+        symbols: config.market.symbols,
+        seed: config.market.seed,
+        ticksPerSymbolPerSecond: config.market.ticksPerSymbolPerSecond,
+      });
+  let replayTimeMs = 0;
+  const market: { readonly instruments: readonly Instrument[] } = replay ?? synthetic!;
+  const marketNowMs = (): number => (synthetic ? synthetic.simulatedTimeMs : replayTimeMs);
+  const source = replay ? 'replay' : 'synthetic';
   const stats: RunningStats = { ticks: 0, orders: 0, fills: 0, rejectedTicks: 0 };
   let lastTickWallMs: number | undefined;
   const stores = await openStores(config, log);
@@ -74,7 +102,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     instruments: market.instruments,
     strategies,
     portfolio,
-    clock: { nowMs: () => market.simulatedTimeMs },
+    clock: { nowMs: marketNowMs },
     logger: log,
     metrics,
     riskLimits: config.risk,
@@ -109,13 +137,14 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
         tickBatchSize: config.persistence.tickBatchSize,
         // the embedded PGlite runs on this thread: ticks there would hold up the actors (bars are few)
         recordTicks: stores.database.kind === 'postgres',
-        retention: { nowMs: () => market.simulatedTimeMs },
+        retention: { nowMs: marketNowMs },
         log,
       })
     : undefined;
 
   const feed: Subscription = marketDataPipeline({
-    source$: syntheticTicks$(market, { mode: 'realtime', speed: config.market.speed }),
+    // the replay is paced by the tree (the next step once it is idle), as in the backtest
+    source$: replay ? steppedReplay$(replay, { ready: () => runtime.whenIdle(), onStep: (atMs) => (replayTimeMs = atMs) }) : syntheticTicks$(synthetic!, { mode: 'realtime', speed: config.market.speed }),
     instruments: market.instruments,
     onRejected: (rejection) => {
       stats.rejectedTicks += 1;
@@ -125,9 +154,9 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     onTicks: (symbol, ticks) => {
       lastTickWallMs = Date.now();
       stats.ticks += ticks.length;
-      metrics.ticks.inc({ source: 'synthetic' }, ticks.length);
-      if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source: 'synthetic' }, ticks.length);
-      else metrics.ticksDropped.inc({ source: 'synthetic' }, ticks.length);
+      metrics.ticks.inc({ source }, ticks.length);
+      if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source }, ticks.length);
+      else metrics.ticksDropped.inc({ source }, ticks.length);
       recorder?.offerTicks(ticks);
     },
     onBars: (bars) => {
@@ -177,7 +206,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     persistenceState: () => persistenceState(),
   });
   const port = await listenGateway(gateway, config.port, config.host);
-  log.info({ port, symbols: market.instruments.length }, 'Troupe is trading (paper, synthetic NSE market)');
+  log.info({ port, symbols: market.instruments.length, ...(replay ? { replay: config.market.replayDataDir } : {}) }, replay ? 'Troupe is trading (paper, replay of a data folder)' : 'Troupe is trading (paper, synthetic NSE market)');
 
   let stopping: Promise<void> | undefined;
   return {

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
 import { startTroupeKite } from './kite-app.js';
-import { isEntryPoint, parseArgs, usage, UsageError, type OptionSpec } from './cli/args.js';
+import { isEntryPoint, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
 import { createLogger, type Logger } from './runtime/logger.js';
@@ -18,6 +18,8 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'symbols', description: 'Synthetic symbols (or TROUPE_SYMBOLS)', valueName: 'n' },
   { name: 'speed', description: 'Market seconds per wall second (or TROUPE_MARKET_SPEED)', valueName: 'x' },
   { name: 'broker', description: 'paper or kite (or TROUPE_BROKER; kite reads KITE_* settings)', valueName: 'name' },
+  { name: 'data', description: 'Paper trading on a replay of this folder of per-symbol CSV bars instead of the synthetic market (or TROUPE_REPLAY_DATA); files or rows left out are logged and counted (troupe_data_rejected_total)', valueName: 'dir' },
+  { name: 'strict', description: 'With --data: refuse to start when any file or row is rejected (or TROUPE_REPLAY_STRICT)', flag: true },
 ];
 const SUMMARY = 'Paper trading on a generated NSE market; API and metrics on http://localhost:8080.';
 
@@ -58,7 +60,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`troupe: ${error.message}\n${usage('npm start --', SUMMARY, OPTIONS)}\n`);
+      process.stderr.write(usageErrorText('troupe start', error.message, 'troupe start --help'));
       return 2;
     }
     process.stderr.write(`troupe: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -72,7 +74,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${usage('npm start --', SUMMARY, OPTIONS)}\n`);
     return;
   }
-  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed, TROUPE_BROKER: values.broker });
+  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed, TROUPE_BROKER: values.broker, TROUPE_REPLAY_DATA: values.data, TROUPE_REPLAY_STRICT: values.strict });
   // what this process creates (logs, the data directory, keys) is the owner's only; PGlite's own files are fixed by openStores
   process.umask(0o077);
   const interactive = isInteractive();

@@ -6,7 +6,7 @@
  */
 import { ConfigError, loadConfig } from '../config/config.js';
 import { backupDatabase, BackupError, embeddedDataDir, formatBytes, restoreDatabase, type BackupSummary } from '../persistence/backup.js';
-import { parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface DbCommandIo {
   readonly stdout: (text: string) => void;
@@ -62,7 +62,7 @@ export async function dbCommand(argv: readonly string[], io: DbCommandIo = defau
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'backup' && sub !== 'restore') {
-    io.stderr(`troupe db: unknown command "${sub}"\n\n${DB_HELP}\n`);
+    io.stderr(usageErrorText('troupe db', `unknown command "${sub}" (backup or restore)`, 'troupe db --help'));
     return 2;
   }
   const [summary, options] = sub === 'backup' ? [BACKUP_SUMMARY, BACKUP_OPTIONS] : [RESTORE_SUMMARY, RESTORE_OPTIONS];
@@ -85,7 +85,7 @@ export async function dbCommand(argv: readonly string[], io: DbCommandIo = defau
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`troupe db ${sub}: ${error.message}\n\n${help}\n`);
+      io.stderr(usageErrorText(`troupe db ${sub}`, error.message, `troupe db ${sub} --help`));
       return 2;
     }
     if (error instanceof ConfigError) {

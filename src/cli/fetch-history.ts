@@ -8,13 +8,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type TroupeConfig } from '../config/config.js';
-import { candlesCsv, isKiteInterval, KITE_MAX_DAYS, KiteHistory, type Candle, type KiteInterval } from '../brokers/kite/history.js';
+import { candlesCsv, istDateTime, isKiteInterval, KITE_MAX_DAYS, KiteHistory, type Candle, type KiteInterval } from '../brokers/kite/history.js';
 import { loadInstruments } from '../brokers/kite/instruments.js';
 import { KiteBroker } from '../brokers/kite/kite-broker.js';
 import { kiteCredentials, kiteTokenStore } from '../kite-app.js';
 import type { Bar } from '../model/market.js';
 import { silentLogger } from '../runtime/logger.js';
-import { parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { describeRejections, type RejectedRow } from '../streams/sources/rejections.js';
+import { DataError, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface FetchHistoryIo {
   readonly stdout: (text: string) => void;
@@ -33,10 +34,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'to', description: 'Last day (IST, inclusive), YYYY-MM-DD or "YYYY-MM-DD HH:mm"', required: true, valueName: 'date' },
   { name: 'out', description: 'Write <out>/<SYMBOL>.csv in the shared data layout', valueName: 'dir' },
   { name: 'store', description: 'Write into the time-series store (DATABASE_URL or the embedded one): minute → bars_1m, 60minute → bars_1h', flag: true },
+  { name: 'strict', description: 'Write nothing and exit 1 when Kite sent any candle that is not one (it is otherwise left out, with a warning)', flag: true },
 ];
 
 const SUMMARY =
-  'Downloads Kite historical candles (getHistoricalData), chunked by Kite’s per-interval maximum range, at most 3 requests a second, with a progress bar on stderr. Needs a Kite session (troupe kite login, or KITE_ACCESS_TOKEN) and KITE_API_KEY; KITE_ROOT points it at the simulator.';
+  'Downloads Kite historical candles (getHistoricalData), chunked by Kite’s per-interval maximum range, at most 3 requests a second, with a progress bar on stderr. Needs a Kite session (troupe kite login, or KITE_ACCESS_TOKEN) and KITE_API_KEY; KITE_ROOT points it at the simulator. A candle that is not one (a price that is not positive, high below low, a negative volume…) is left out and named on stderr; --strict refuses them. An unknown symbol is an error (exit 2).';
 
 /** "YYYY-MM-DD" or "YYYY-MM-DD HH:mm[:ss]" in IST → epoch ms; `endOfDay` makes a bare date mean 23:59:59. */
 export function parseIstDate(text: string, name: string, endOfDay: boolean): number {
@@ -60,7 +62,7 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
   try {
     values = parseArgs(argv, OPTIONS);
   } catch (error) {
-    io.stderr(`usage error: ${error instanceof Error ? error.message : String(error)}\n\n${usage('troupe fetch-history', SUMMARY, OPTIONS)}\n`);
+    io.stderr(usageErrorText('troupe fetch-history', error instanceof Error ? error.message : String(error), 'troupe fetch-history --help'));
     return 2;
   }
   if (!values) {
@@ -90,41 +92,64 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
     const broker = new KiteBroker({ apiKey: credentials.apiKey, ...(root === undefined ? {} : { root }), ...(accessToken === undefined ? {} : { accessToken }) });
     if (accessToken === undefined) accessToken = await broker.createSession(credentials.requestToken!, credentials.apiSecret!);
     const { map } = await loadInstruments(broker, { dataDir: config.dataDir });
+    const unknown = symbols.filter((symbol) => map.symbol(symbol) === undefined);
+    if (unknown.length > 0) throw new DataError(`unknown NSE symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (not in Kite's instrument list)`);
     const instruments = map.require(symbols);
+    const strict = values['strict'] === 'true';
     const history = new KiteHistory({
       apiKey: credentials.apiKey,
       accessToken,
       ...(root === undefined ? {} : { root }),
       ...(io.requestsPerSecond === undefined ? {} : { limits: { perSecond: io.requestsPerSecond, perMinute: io.requestsPerSecond * 60, countFrom: 'completion' } }),
     });
-    const writer = store ? await openBarWriter(config) : undefined;
     const started = Date.now();
     let total = 0;
-    try {
-      for (const [index, instrument] of instruments.entries()) {
-        const label = `${index + 1}/${instruments.length} ${instrument.symbol}`;
-        const candles = await history.candles(instrument.token, interval, fromMs, toMs, (done, chunks, count) => {
+    const rejected: RejectedRow[] = [];
+    const fetched: { readonly symbol: string; readonly candles: Candle[] }[] = [];
+    for (const [index, instrument] of instruments.entries()) {
+      const label = `${index + 1}/${instruments.length} ${instrument.symbol}`;
+      const candles = await history.candles(
+        instrument.token,
+        interval,
+        fromMs,
+        toMs,
+        (done, chunks, count) => {
           if (io.stderrIsTty) io.stderr(`\r${bar(30, done, chunks)} ${label}: ${done}/${chunks} requests, ${count} candles   `);
-        });
-        total += candles.length;
-        if (io.stderrIsTty) io.stderr('\n');
-        else io.stderr(`${bar(30, index + 1, instruments.length)} ${label}: ${candles.length} candles\n`);
+        },
+        // named by symbol and place in Kite's answer (there is no file line yet)
+        (r) => rejected.push({ file: `${instrument.symbol} (Kite ${interval} candles)`, line: r.index, reason: `${r.atMs === undefined ? '' : `${istDateTime(r.atMs)} IST: `}${r.reason}` }),
+      );
+      total += candles.length;
+      if (io.stderrIsTty) io.stderr('\n');
+      else io.stderr(`${bar(30, index + 1, instruments.length)} ${label}: ${candles.length} candles\n`);
+      fetched.push({ symbol: instrument.symbol, candles });
+    }
+    const lines = describeRejections(rejected);
+    if (lines.length > 0) io.stderr(`troupe fetch-history: ${lines.join('\n')}\n`);
+    if (strict && rejected.length > 0) throw new StrictError(`--strict: Kite sent ${rejected.length} bad candle(s) (listed above); nothing was written`);
+    const writer = store ? await openBarWriter(config) : undefined;
+    try {
+      for (const { symbol, candles } of fetched) {
         if (out !== undefined) {
           mkdirSync(out, { recursive: true });
-          writeFileSync(join(out, `${instrument.symbol}.csv`), candlesCsv(candles));
+          writeFileSync(join(out, `${symbol}.csv`), candlesCsv(candles));
         }
-        if (writer) await writer.write(instrument.symbol, interval, candles);
+        if (writer) await writer.write(symbol, interval, candles);
       }
     } finally {
       await writer?.close();
     }
     io.stdout(
-      `${total} candles of ${instruments.length} symbol(s), ${interval}, in ${history.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s${out === undefined ? '' : `; CSV in ${out}`}${store ? '; stored in the time-series store' : ''}\n`,
+      `${total} candles of ${instruments.length} symbol(s), ${interval}, in ${history.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s${rejected.length > 0 ? `; ${rejected.length} bad candle(s) left out` : ''}${out === undefined ? '' : `; CSV in ${out}`}${store ? '; stored in the time-series store' : ''}\n`,
     );
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`usage error: ${error.message}\n`);
+      io.stderr(usageErrorText('troupe fetch-history', error.message, 'troupe fetch-history --help'));
+      return 2;
+    }
+    if (error instanceof DataError) {
+      io.stderr(`troupe fetch-history: ${error.message}\n`);
       return 2;
     }
     io.stderr(`troupe fetch-history: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);

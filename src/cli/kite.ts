@@ -8,7 +8,7 @@
 import { ConfigError, loadConfig } from '../config/config.js';
 import { completeKiteLogin, kiteLoginUrl, receiveRequestToken } from '../brokers/kite/login.js';
 import { kiteCredentials, kiteTokenStore } from '../kite-app.js';
-import { intOption, parseArgs, usage, UsageError, type OptionSpec } from './args.js';
+import { intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface KiteCommandIo {
   readonly stdout: (text: string) => void;
@@ -50,8 +50,12 @@ export async function kiteCommand(argv: readonly string[], io: KiteCommandIo = {
       return 1;
     }
     if (sub !== 'login') {
-      io.stdout(`${HELP}\n`);
-      return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
+      if (sub === undefined || sub === 'help' || sub === '--help') {
+        io.stdout(`${HELP}\n`);
+        return 0;
+      }
+      io.stderr(usageErrorText('troupe kite', `unknown command "${sub}" (login or status)`, 'troupe kite --help'));
+      return 2;
     }
     const values = parseArgs(rest, LOGIN_OPTIONS);
     if (!values) {
@@ -94,7 +98,7 @@ export async function kiteCommand(argv: readonly string[], io: KiteCommandIo = {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`usage error: ${error.message}\n`);
+      io.stderr(usageErrorText('troupe kite', error.message, 'troupe kite --help'));
       return 2;
     }
     io.stderr(`troupe kite: ${error instanceof Error ? error.message : String(error)}\n`);

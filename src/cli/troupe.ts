@@ -25,7 +25,17 @@ const COMMANDS: readonly Command[] = [
     summary: 'A Kite Connect compatible simulator: REST, ticker and matching engine (--port 9000)',
     run: async (argv) => {
       const { runSimulatorCli } = await import('../sim/cli.js');
-      const sim = await runSimulatorCli(argv, (text) => process.stdout.write(text));
+      const { DataError, UsageError, usageErrorText } = await import('./args.js');
+      const { DataFolderError } = await import('../streams/sources/csv-replay.js');
+      let sim: Awaited<ReturnType<typeof runSimulatorCli>>;
+      try {
+        sim = await runSimulatorCli(argv, (text) => process.stdout.write(text));
+      } catch (error) {
+        if (error instanceof UsageError) process.stderr.write(usageErrorText('troupe sim', error.message, 'troupe sim --help'));
+        else process.stderr.write(`troupe sim: ${error instanceof Error ? error.message : String(error)}\n`);
+        // usage and data that cannot serve: 2; --strict refusals and other failures: 1
+        return error instanceof UsageError || error instanceof DataError || error instanceof DataFolderError ? 2 : 1;
+      }
       if (sim) {
         const stop = (): void => {
           sim.close().then(
@@ -81,7 +91,7 @@ export async function runTroupe(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`troupe: unknown command "${name}"\n\n${help()}\n`);
+    process.stderr.write(`troupe: unknown command "${name}" (${COMMANDS.map((c) => c.name).join(', ')})\nsee troupe help\n`);
     return 2;
   }
   return command.run(rest);

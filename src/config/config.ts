@@ -26,6 +26,10 @@ export interface TroupeConfig {
     readonly speed: number;
     /** Ticks per symbol per simulated second. */
     readonly ticksPerSymbolPerSecond: number;
+    /** Paper trading on a replay of this folder of per-symbol CSV bars instead of the synthetic market. */
+    readonly replayDataDir: string | undefined;
+    /** With a replay: refuse to start when any file or row of it is rejected. */
+    readonly replayStrict: boolean;
   };
   /** Starting cash of the default paper portfolio, in paise. */
   readonly initialCashPaise: number;
@@ -223,6 +227,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
       seed: integer(env, 'TROUPE_SEED', 42, 0, 2 ** 31 - 1),
       speed: positive(env, 'TROUPE_MARKET_SPEED', 1, 100_000),
       ticksPerSymbolPerSecond: positive(env, 'TROUPE_TICKS_PER_SYMBOL_PER_SECOND', 2, 1000),
+      replayDataDir: env.TROUPE_REPLAY_DATA === '' ? undefined : env.TROUPE_REPLAY_DATA,
+      replayStrict: flag(env, 'TROUPE_REPLAY_STRICT', false),
     },
     initialCashPaise: cashRupees * 100,
     allowFaultInjection: flag(env, 'TROUPE_ALLOW_FAULT_INJECTION', false),

@@ -67,6 +67,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly ticks: Counter<'source'>;
   readonly ticksRejected: Counter<'reason'>;
+  readonly dataRejected: Counter<'kind'>;
   readonly orders: Counter<'status'>;
   readonly fills: Counter;
   readonly riskRejections: Counter<'code'>;
@@ -107,6 +108,7 @@ export class Metrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'troupe_process_' });
     this.ticks = new Counter({ name: 'troupe_ticks_total', help: 'Valid ticks taken in, by source', labelNames: ['source'], registers });
     this.ticksRejected = new Counter({ name: 'troupe_ticks_rejected_total', help: 'Malformed ticks dropped, by reason', labelNames: ['reason'], registers });
+    this.dataRejected = new Counter({ name: 'troupe_data_rejected_total', help: 'Files and rows of a replayed data folder left out, by kind (file, row)', labelNames: ['kind'], registers });
     this.orders = new Counter({ name: 'troupe_orders_total', help: 'Order status changes, by status', labelNames: ['status'], registers });
     this.fills = new Counter({ name: 'troupe_fills_total', help: 'Executions received', registers });
     this.riskRejections = new Counter({ name: 'troupe_risk_rejections_total', help: 'Intents refused by risk, by reason code', labelNames: ['code'], registers });

@@ -60,9 +60,11 @@ export interface SimulatorFaults {
   readonly serverErrorStatus: number;
   /** Stop sending order postbacks over the WebSocket. */
   readonly stopPostbacks: boolean;
+  /** Damage historical candles: the 1st of each answer gets high below low, the 2nd a negative volume, the 3rd a null open. */
+  readonly corruptCandles: boolean;
 }
 
-const DEFAULT_FAULTS: SimulatorFaults = { orderDelayMs: 0, rejectOrders: null, serverErrors: 0, serverErrorStatus: 503, stopPostbacks: false };
+const DEFAULT_FAULTS: SimulatorFaults = { orderDelayMs: 0, rejectOrders: null, serverErrors: 0, serverErrorStatus: 503, stopPostbacks: false, corruptCandles: false };
 
 /** Counters for benchmarks and tests. */
 export interface SimulatorStats {
@@ -452,7 +454,15 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
     if (to < from) throw inputError('invalid date range: `from` is after `to`');
     const maxDays = MAX_DAYS.get(interval) ?? 60;
     if (to - from > maxDays * 86_400_000) throw inputError(`interval exceeds max limit: ${maxDays} days`);
-    return { candles: exchange.candles(token, minutes, from, to, params.get('oi') === '1') };
+    const candles = exchange.candles(token, minutes, from, to, params.get('oi') === '1');
+    if (faults.corruptCandles) {
+      // [time, open, high, low, close, volume(, oi)]
+      const [first, second, third] = candles;
+      if (first) first[2] = Number(first[3]) - 1;
+      if (second) second[5] = -5;
+      if (third) third[1] = null;
+    }
+    return { candles };
   };
 
   const rateLimit = (apiKey: string, scope: RateScope): void => {
@@ -495,6 +505,8 @@ export async function createKiteSimulator(options: KiteSimulatorOptions): Promis
         if (reject !== undefined) update.rejectOrders = reject === '' || reject === 'false' ? null : reject;
         const stop = params.get('stopPostbacks');
         if (stop !== undefined) update.stopPostbacks = stop === 'true' || stop === '1';
+        const corrupt = params.get('corruptCandles');
+        if (corrupt !== undefined) update.corruptCandles = corrupt === 'true' || corrupt === '1';
         return setFaults(update);
       }
       case 'drop-websocket':

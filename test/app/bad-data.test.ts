@@ -19,16 +19,18 @@ interface Outcome {
   readonly stderr: string;
 }
 
-/** Runs `troupe backtest …`; resolves with the exit code whatever it is. */
-async function backtest(args: readonly string[]): Promise<Outcome> {
+/** Runs `troupe …`; resolves with the exit code whatever it is. */
+async function troupe(args: readonly string[]): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/troupe.js', 'backtest', '--quiet', ...args], { encoding: 'utf8' });
+    const { stdout, stderr } = await run(process.execPath, ['bin/troupe.js', ...args], { encoding: 'utf8' });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
+
+const backtest = (args: readonly string[]): Promise<Outcome> => troupe(['backtest', '--quiet', ...args]);
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-bad-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -131,5 +133,24 @@ describe.concurrent('troupe backtest on bad data', () => {
     const result = await backtest(['--data', mixed, '--strategy', 'ema-cross', '--frobnicate']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('backtest: unknown option --frobnicate\nsee npm run backtest -- --help\n');
+  });
+
+  it('the simulator replaying a folder names what it leaves out, and --strict refuses to start (exit 1)', async () => {
+    const result = await troupe(['sim', '--port', '0', '--data', mixed, '--strict']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('2 files and 5 rows left out');
+    expect(result.stderr).toContain(`${join(mixed, 'ROWS.csv')}:32: expected 7 cells as in the header, got 6`);
+    expect(result.stderr).toContain('troupe sim: --strict: 2 files and 5 rows of the data rejected');
+  });
+
+  it('every command answers a usage error in one line and where to look (exit 2)', async () => {
+    const outcomes = await Promise.all([troupe(['frobnicate']), troupe(['sim', '--bogus']), troupe(['kite', 'frobnicate']), troupe(['db', 'backup', '--bogus'])]);
+    expect(outcomes.map((o) => o.code)).toEqual([2, 2, 2, 2]);
+    expect(outcomes.map((o) => o.stderr)).toEqual([
+      'troupe: unknown command "frobnicate" (start, sim, backtest, kite, fetch-history, db)\nsee troupe help\n',
+      'troupe sim: unknown option --bogus\nsee troupe sim --help\n',
+      'troupe kite: unknown command "frobnicate" (login or status)\nsee troupe kite --help\n',
+      'troupe db backup: unknown option --bogus\nsee troupe db backup --help\n',
+    ]);
   });
 });

@@ -60,10 +60,35 @@ export function istDateTime(ms: number): string {
   return new Date(ms + IST_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** A rupee number from Kite → exact paise (Kite prices have at most 2 decimals; float noise rounds away). */
-function paise(rupees: unknown, what: string): Paise {
-  if (typeof rupees !== 'number' || !Number.isFinite(rupees) || rupees < 0) throw new Error(`bad candle ${what}: ${String(rupees)}`);
+/** A rupee number from Kite → exact paise (Kite prices have at most 2 decimals; float noise rounds away); undefined unless a positive number. */
+function paise(rupees: unknown): Paise | undefined {
+  if (typeof rupees !== 'number' || !Number.isFinite(rupees) || rupees <= 0) return undefined;
   return parseRupees(rupees.toFixed(2));
+}
+
+/** A candle Kite sent that was left out: its place in the answer (1-based), its time when readable, and why. */
+export interface RejectedCandle {
+  readonly index: number;
+  readonly atMs: number | undefined;
+  readonly reason: string;
+}
+
+/** One candle row of Kite's answer as a {@link Candle}, or why it cannot be one. */
+export function checkCandle(row: { readonly date?: unknown; readonly open?: unknown; readonly high?: unknown; readonly low?: unknown; readonly close?: unknown; readonly volume?: unknown; readonly oi?: unknown }): Candle | string {
+  const atMs = row.date instanceof Date ? row.date.getTime() : Number.NaN;
+  if (!Number.isFinite(atMs)) return `time not recognised: ${String(row.date)}`;
+  const prices: Paise[] = [];
+  for (const name of ['open', 'high', 'low', 'close'] as const) {
+    const value = paise(row[name]);
+    if (value === undefined) return `${name} must be a positive rupee amount, got ${String(row[name])}`;
+    prices.push(value);
+  }
+  const [openPaise, highPaise, lowPaise, closePaise] = prices as [Paise, Paise, Paise, Paise];
+  if (highPaise < Math.max(openPaise, closePaise, lowPaise)) return `high ${highPaise} is below max(open, low, close) ${Math.max(openPaise, closePaise, lowPaise)} (paise)`;
+  if (lowPaise > Math.min(openPaise, closePaise)) return `low ${lowPaise} is above min(open, close) ${Math.min(openPaise, closePaise)} (paise)`;
+  const volume = row.volume;
+  if (typeof volume !== 'number' || !Number.isSafeInteger(volume) || volume < 0) return `volume must be a non-negative integer, got ${String(volume)}`;
+  return { atMs, openPaise, highPaise, lowPaise, closePaise, volume, ...(typeof row.oi === 'number' && row.oi > 0 ? { oi: row.oi } : {}) };
 }
 
 /** Options of {@link KiteHistory}. */
@@ -104,31 +129,34 @@ export class KiteHistory {
     this.limiter = new QueueingRateLimiter(options.limits ?? KITE_HISTORICAL_LIMITS);
   }
 
-  /** The candles of one instrument over `[fromMs, toMs]`, oldest first, no duplicates. */
+  /**
+   * The candles of one instrument over `[fromMs, toMs]`, oldest first, no duplicates. A
+   * candle that is not one (bad time, a price that is not positive, high below low, a
+   * negative or fractional volume) is left out and told to `onRejected`.
+   */
   async candles(
     token: number,
     interval: KiteInterval,
     fromMs: number,
     toMs: number,
     onChunk?: (done: number, total: number, candles: number) => void,
+    onRejected?: (rejection: RejectedCandle) => void,
   ): Promise<Candle[]> {
     const chunks = historyChunks(interval, fromMs, toMs);
     const byTime = new Map<number, Candle>();
     let done = 0;
+    let index = 0;
     for (const chunk of chunks) {
       const rows = await this.request(token, interval, chunk.fromMs, chunk.toMs);
       for (const row of rows) {
-        const atMs = row.date instanceof Date ? row.date.getTime() : Number.NaN;
-        if (!Number.isFinite(atMs)) throw new Error(`bad candle time from Kite: ${String(row.date)}`);
-        byTime.set(atMs, {
-          atMs,
-          openPaise: paise(row.open, 'open'),
-          highPaise: paise(row.high, 'high'),
-          lowPaise: paise(row.low, 'low'),
-          closePaise: paise(row.close, 'close'),
-          volume: Number(row.volume) || 0,
-          ...(typeof row.oi === 'number' && row.oi > 0 ? { oi: row.oi } : {}),
-        });
+        index += 1;
+        const candle = checkCandle(row);
+        if (typeof candle === 'string') {
+          const atMs = row.date instanceof Date ? row.date.getTime() : Number.NaN;
+          onRejected?.({ index, atMs: Number.isFinite(atMs) ? atMs : undefined, reason: candle });
+          continue;
+        }
+        byTime.set(candle.atMs, candle);
       }
       done += 1;
       onChunk?.(done, chunks.length, byTime.size);

@@ -100,7 +100,46 @@ describe('historical candles', () => {
     const bad: string[] = [];
     expect(await fetchHistoryCommand(['--symbols', 'INFY', '--interval', '2minute', '--from', day, '--to', day, '--out', out], { ...io, stderr: (t) => bad.push(t) })).toBe(2);
     expect(bad.join('')).toMatch(/--interval must be one of/);
-    expect(await fetchHistoryCommand(['--symbols', 'NOSUCH', '--interval', 'day', '--from', day, '--to', day, '--out', out], { ...io, stderr: (t) => bad.push(t) })).toBe(1);
-    expect(bad.join('')).toMatch(/unknown NSE symbols NOSUCH/);
+    // an unknown symbol is an input error, named (exit 2)
+    expect(await fetchHistoryCommand(['--symbols', `${symbols[0]},NOSUCH`, '--interval', 'day', '--from', day, '--to', day, '--out', out], { ...io, stderr: (t) => bad.push(t) })).toBe(2);
+    expect(bad.join('')).toMatch(/unknown NSE symbol NOSUCH \(not in Kite's instrument list\)/);
+  });
+
+  it('troupe fetch-history leaves out the candles that are not candles and names each; --strict writes nothing and fails', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-history-data-'));
+    dirs.push(dataDir);
+    const env = { KITE_API_KEY: API_KEY, KITE_ACCESS_TOKEN: accessToken, KITE_ROOT: sim.url, TROUPE_DATA_DIR: dataDir };
+    sim.admin.step(20_000); // several traded minutes
+    const symbol = sim.admin.instruments[0]!.symbol;
+    const day = new Date(sim.admin.nowMs() + 330 * 60_000).toISOString().slice(0, 10);
+    const args = ['--symbols', symbol, '--interval', 'minute', '--from', day, '--to', day];
+    const clean = await new KiteHistory({ apiKey: API_KEY, accessToken, root: sim.url }).candles(sim.admin.instruments[0]!.token, 'minute', parseIstDate(day, 'from', false), parseIstDate(day, 'to', true));
+    expect(clean.length).toBeGreaterThan(3);
+    sim.admin.setFaults({ corruptCandles: true });
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'troupe-history-'));
+      dirs.push(out);
+      const stderr: string[] = [];
+      const stdout: string[] = [];
+      expect(await fetchHistoryCommand([...args, '--out', out], { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env })).toBe(0);
+      const text = stderr.join('');
+      expect(text).toContain('3 rows left out');
+      expect(text).toMatch(new RegExp(`${symbol} \\(Kite minute candles\\):1: .* IST: high \\d+ is below`));
+      expect(text).toMatch(new RegExp(`${symbol} \\(Kite minute candles\\):2: .*volume must be a non-negative integer, got -5`));
+      expect(text).toMatch(new RegExp(`${symbol} \\(Kite minute candles\\):3: .*open must be a positive rupee amount, got null`));
+      expect(stdout.join('')).toContain('3 bad candle(s) left out');
+      // the CSV has every other candle and none of the three
+      const lines = readFileSync(join(out, `${symbol}.csv`), 'utf8').trim().split('\n');
+      expect(lines.length - 1).toBe(clean.length - 3);
+      expect(lines[1]).toBe(candlesCsv(clean.slice(3, 4)).trim().split('\n')[1]);
+
+      const strictOut = join(out, 'strict');
+      const strictErr: string[] = [];
+      expect(await fetchHistoryCommand([...args, '--out', strictOut, '--strict'], { stdout: () => undefined, stderr: (t) => strictErr.push(t), env })).toBe(1);
+      expect(strictErr.join('')).toContain('--strict: Kite sent 3 bad candle(s) (listed above); nothing was written');
+      expect(() => readFileSync(join(strictOut, `${symbol}.csv`))).toThrow();
+    } finally {
+      sim.admin.setFaults({ corruptCandles: false });
+    }
   });
 });
