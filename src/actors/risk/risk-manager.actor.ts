@@ -66,12 +66,13 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     if (strategy) ctx.system.tell(strategy, message);
   };
 
-  const place = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number): void => {
+  /** Sends an approved intent to execution; `fromQueue`: it waited for pacing (its tick-to-order latency is not the pipeline's). */
+  const place = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number, fromQueue = false): void => {
     state.approved += 1;
     ctx.system.tell(deps.directory.requireExecution(), {
       type: 'PlaceOrder',
       order: newOrder(intent, clientOrderId, nowMs),
-      ...(intent.triggerReceivedMonoMs === undefined ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
+      ...(intent.triggerReceivedMonoMs === undefined || fromQueue ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
     });
   };
 
@@ -118,7 +119,7 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
       if (verdict.approved) {
         deps.metrics.pacedReleased.inc();
         tellStrategy(ctx, intent.strategyId, { type: 'IntentReleased', intentId: intent.intentId, atMs: nowMs });
-        place(state, ctx, intent, clientOrderId, nowMs);
+        place(state, ctx, intent, clientOrderId, nowMs, true);
         return 'done';
       }
       const { rejection } = verdict;
