@@ -46,6 +46,7 @@ export function runBareLoop(
       workingQuantity: (symbol) => working.get(symbol) ?? 0,
       cashPaise: 0,
     },
+    intents: { pending: () => [], refused: () => [] },
     log: { info: () => undefined, warn: () => undefined },
     submit(request: IntentRequest) {
       const intentId = `bare:${sequence++}`;

@@ -203,6 +203,18 @@ export const StrategySchema = Type.Object({
   state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], { description: 'what the API last asked (stopped and paused both place nothing); kept across restarts' }),
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
+  pendingIntents: Type.Optional(
+    Type.Array(
+      Type.Object({ intentId: Type.String(), symbol: Type.String(), side: Type.String(), quantity: Type.Integer(), queuedAtMs: Type.Number(), reason: Type.String() }),
+      { description: 'intents waiting in risk\'s pacing queue for the orders-per-second limits (sent when the window allows, exits first)' },
+    ),
+  ),
+  refusedIntents: Type.Optional(
+    Type.Array(
+      Type.Object({ intentId: Type.String(), symbol: Type.String(), side: Type.String(), quantity: Type.Integer(), code: Type.Optional(Type.String()), reason: Type.String(), atMs: Type.Number() }),
+      { description: 'the latest refused intents (at most 50), oldest first' },
+    ),
+  ),
   tradesIn: Type.Optional(Type.Array(RegimeSchema, { description: 'the regimes the strategy declares it trades in (absent: any); outside them it only reduces positions' })),
   regimes: Type.Record(Type.String(), RegimeSchema, { description: 'the latest regime the strategy knows per symbol, and for MARKET' }),
   stats: Type.Object({
@@ -213,6 +225,7 @@ export const StrategySchema = Type.Object({
     fills: Type.Integer(),
     gated: Type.Integer({ description: 'of the rejected, those the regime gate refused or cut' }),
     signals: Type.Integer({ description: 'signals sent to the signal aggregator' }),
+    paced: Type.Optional(Type.Integer({ description: 'intents risk queued for the orders-per-second limits (sent later, or refused)' })),
   }),
   config: Type.Record(Type.String(), Type.Unknown(), { description: 'the settings in effect (defaults applied)' }),
   product: Type.Optional(Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')], { description: 'the product of its orders: MIS (intraday, squared off by the broker at 15:20 IST) or CNC (held overnight; daily-bar strategies default to it)' })),

@@ -534,7 +534,8 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
       working[order.intentId] = { symbol: order.symbol, clientOrderId: order.clientOrderId, remaining };
       workingBySymbol[order.symbol] = (workingBySymbol[order.symbol] ?? 0) + remaining;
     }
-    rewrite(target, path, { ...host, sequence: next, positions, working, workingBySymbol }, previous, previous.version, nowMs);
+    // intents that waited in risk's pacing queue were never journaled: like risk's rewritten book, the host forgets them
+    rewrite(target, path, { ...host, sequence: next, positions, working, workingBySymbol, pending: {} }, previous, previous.version, nowMs);
   }
 
   const placedMoreThanOnce = folded.placedMoreThanOnce();

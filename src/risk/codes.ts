@@ -26,3 +26,6 @@ export const RISK_REJECTION_CODES = [
 
 /** One of {@link RISK_REJECTION_CODES}. */
 export type RiskRejectionCode = (typeof RISK_REJECTION_CODES)[number];
+
+/** The refusals that are only pacing (the orders-per-second limits): the risk actor queues those instead. */
+export const PACING_CODES: readonly RiskRejectionCode[] = ['max-orders-per-second', 'max-orders-per-second-strategy'];

@@ -1,5 +1,6 @@
 /** Pre-trade risk: the full risk manager, the minimal gate it replaces, and position sizing. */
-export { RISK_REJECTION_CODES, type RiskRejectionCode } from './codes.js';
+export { PACING_CODES, RISK_REJECTION_CODES, type RiskRejectionCode } from './codes.js';
+export { DEFAULT_MAX_ENTRY_WAIT_MS, PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent, type PacingOutcome } from './pacing-queue.js';
 export { RateWindow } from './rate-window.js';
 export { DEFAULT_RISK_LIMITS, RiskGate, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
 export {

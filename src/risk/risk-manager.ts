@@ -344,6 +344,12 @@ export class RiskManager {
     return this.killed;
   }
 
+  /** Filled position plus every working order of a portfolio in a symbol (+ long / − short): what an exit reduces. */
+  committedQuantity(portfolioId: string, symbol: string): number {
+    const book = this.portfolios.get(portfolioId)?.symbols.get(symbol);
+    return book ? book.net + book.workingBuy - book.workingSell : 0;
+  }
+
   /** The last price the manager knows for a symbol. */
   mark(symbol: string): Paise | undefined {
     return this.marks.get(symbol);

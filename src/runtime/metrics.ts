@@ -102,6 +102,14 @@ export class Metrics {
   private readonly feedSources = new Map<string, () => FeedMetricsSample>();
   /** Broker order state updates taken in, by how they came (`postback` over the ticker, `poll` over REST). */
   readonly brokerOrderUpdates: Counter<'source'>;
+  /** Intents risk queued because only the orders-per-second limits refused them, by kind (`exit` or `entry`). */
+  readonly pacedIntents: Counter<'kind'>;
+  /** Intents waiting in risk's pacing queue now. */
+  readonly pacedQueueDepth: Gauge;
+  /** Queued intents sent on once the windows allowed. */
+  readonly pacedReleased: Counter;
+  /** Queued entries dropped as stale (each also a `pacing-expired` RiskAlert). */
+  readonly pacedExpired: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -113,6 +121,10 @@ export class Metrics {
     this.fills = new Counter({ name: 'troupe_fills_total', help: 'Executions received', registers });
     this.riskRejections = new Counter({ name: 'troupe_risk_rejections_total', help: 'Intents refused by risk, by reason code', labelNames: ['code'], registers });
     this.autoSquareOffOrders = new Counter({ name: 'troupe_auto_square_off_orders_total', help: 'Orders the broker placed to square off open MIS positions at the intraday cut-off', registers });
+    this.pacedIntents = new Counter({ name: 'troupe_risk_paced_intents_total', help: 'Intents queued by risk for the orders-per-second limits, by kind (exit, entry)', labelNames: ['kind'], registers });
+    this.pacedQueueDepth = new Gauge({ name: 'troupe_risk_paced_queue_depth', help: 'Intents waiting in risk\'s pacing queue', registers });
+    this.pacedReleased = new Counter({ name: 'troupe_risk_paced_released_total', help: 'Queued intents sent on once the orders-per-second windows allowed', registers });
+    this.pacedExpired = new Counter({ name: 'troupe_risk_paced_expired_total', help: 'Queued entries dropped as stale (a pacing-expired RiskAlert each)', registers });
     this.tickToOrderSeconds = new Histogram({
       name: 'troupe_tick_to_order_seconds',
       help: 'From tick arrival to order at the broker adapter',

@@ -92,6 +92,44 @@ export type StrategyOrderEvent =
       readonly code?: string;
     };
 
+/** An intent that passed risk's checks but waits in its pacing queue for the orders-per-second limits. */
+export interface PendingIntent {
+  readonly intentId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  /** When risk queued it (the strategy's clock). */
+  readonly queuedAtMs: number;
+  readonly reason: string;
+}
+
+/** An intent refused (by risk, the regime gate, the broker, or dropped as stale from the pacing queue). */
+export interface RefusedIntent {
+  readonly intentId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** The quantity that was still to trade when it was refused. */
+  readonly quantity: number;
+  /** The refusal's code when there is one (risk's codes, `regime-gated`, `pacing-expired`). */
+  readonly code?: string;
+  readonly reason: string;
+  readonly atMs: number;
+}
+
+/**
+ * Read-only view of the strategy's own intents that did not become orders (yet). Pending
+ * intents still count in `portfolio.workingQuantity`: do not send them again.
+ */
+export interface IntentsView {
+  /** Intents waiting in risk's pacing queue, oldest first; only those in `symbol` when given. */
+  pending(symbol?: string): readonly PendingIntent[];
+  /** The latest refused intents (at most {@link REFUSED_INTENTS_KEPT}), oldest first; only those in `symbol` when given. */
+  refused(symbol?: string): readonly RefusedIntent[];
+}
+
+/** How many refused intents the host keeps for {@link IntentsView.refused}. */
+export const REFUSED_INTENTS_KEPT = 50;
+
 export interface StrategyLog {
   info(message: string, data?: Record<string, unknown>): void;
   warn(message: string, data?: Record<string, unknown>): void;
@@ -107,6 +145,8 @@ export interface StrategyContext<Config = unknown> {
   nowMs(): number;
   readonly market: MarketView;
   readonly portfolio: PortfolioView;
+  /** This strategy's intents waiting for the order rate limit, and those refused lately. */
+  readonly intents: IntentsView;
   readonly log: StrategyLog;
   /** Submits an intent; returns its id. The order exists only if risk approves it. */
   submit(request: IntentRequest): string;

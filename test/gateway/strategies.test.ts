@@ -127,7 +127,10 @@ describe('strategies through the API', () => {
     type Schema = { properties?: Record<string, Schema>; items?: Schema };
     const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>> }>();
     const one = doc.paths['/api/v1/strategies/{id}']!.get!.responses['200']!.content['application/json']!.schema;
-    expect(Object.keys(one.properties!.stats!.properties!)).toEqual(['ticks', 'bars', 'intents', 'rejected', 'fills', 'gated', 'signals']);
+    expect(Object.keys(one.properties!.stats!.properties!)).toEqual(['ticks', 'bars', 'intents', 'rejected', 'fills', 'gated', 'signals', 'paced']);
+    expect(one.properties).toHaveProperty('pendingIntents');
+    expect(one.properties).toHaveProperty('refusedIntents');
+    expect(view).toMatchObject({ pendingIntents: [], refusedIntents: expect.any(Array) as unknown[] });
     expect(one.properties).toHaveProperty('regimes');
     expect(one.properties).toHaveProperty('tradesIn');
   });

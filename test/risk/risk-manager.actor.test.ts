@@ -6,7 +6,7 @@ import type { RiskManagerCommand, RiskReport } from '../../src/actors/risk/risk-
 import type { RiskCommand, RiskDecision, RiskStatus } from '../../src/actors/risk/risk.protocol.js';
 import type { StrategyCommand } from '../../src/actors/strategy/strategy.protocol.js';
 import { newOrder, type DomainEvent } from '../../src/model/index.js';
-import { DEFAULT_RISK_MANAGER_LIMITS } from '../../src/risk/risk-manager.js';
+import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../../src/risk/risk-manager.js';
 import { Directory } from '../../src/runtime/directory.js';
 import { EventBus } from '../../src/runtime/event-bus.js';
 import { MarketCache } from '../../src/runtime/market-cache.js';
@@ -90,5 +90,138 @@ describe('risk manager actor', () => {
     const command2: RiskCommand = { type: 'GetStatus', replyTo: status.ref };
     system.tell(asGate, command2);
     expect(await status.expectMessage()).toEqual({ approved: 2, rejected: 2, exposures: { 'p1:INFY': { net: 10, working: -10 } } });
+  });
+
+  /** A risk actor with probes for execution and two strategies, on a clock the test moves. */
+  function pacingRig(limits: Partial<RiskManagerLimits>, maxPacedEntryWaitMs?: number) {
+    system = createActorSystem();
+    const directory = new Directory();
+    const cache = new MarketCache();
+    const bus = new EventBus();
+    const alerts: DomainEvent[] = [];
+    bus.on('RiskAlert', (e) => alerts.push(e));
+    const execution = createProbe<ExecutionCommand>(system);
+    const s1 = createProbe<StrategyCommand>(system);
+    const s2 = createProbe<StrategyCommand>(system);
+    directory.execution = execution.ref;
+    directory.strategies.set('s1', s1.ref);
+    directory.strategies.set('s2', s2.ref);
+    const metrics = new Metrics();
+    const clock = { now: t0 };
+    const ref = system.spawn(
+      'risk',
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus,
+        metrics,
+        clock: { nowMs: () => clock.now },
+        limits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...limits },
+        ...(maxPacedEntryWaitMs === undefined ? {} : { maxPacedEntryWaitMs }),
+      }),
+    );
+    for (const symbol of ['INFY', 'TCS', 'SBIN', 'ITC', 'HDFCBANK', 'RELIANCE', 'WIPRO']) cache.update(tick({ symbol, ltpPaise: 100_000 }));
+    const send = (id: string, symbol: string, side: 'BUY' | 'SELL', strategyId = 's1'): void =>
+      system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: `${strategyId}:${id}`, strategyId, symbol, side, quantity: 10 }), clientOrderId: id });
+    /** The next messages of a probe, all there are now (after the actor went idle). */
+    const drain = async <T>(probe: { expectMessage(): Promise<T>; expectNoMessage(): Promise<void> }, count: number): Promise<T[]> => {
+      const out: T[] = [];
+      for (let i = 0; i < count; i += 1) out.push(await probe.expectMessage());
+      await probe.expectNoMessage();
+      return out;
+    };
+    const placed = async (count: number): Promise<string[]> =>
+      (await drain(execution, count)).map((m) => (m.type === 'PlaceOrder' ? m.order.clientOrderId : `unexpected ${m.type}`));
+    return { ref, clock, metrics, alerts, s1, s2, send, drain, placed };
+  }
+
+  it('queues intents refused only for pacing and sends them when the windows allow: exits first, then entries in arrival order', async () => {
+    const rig = pacingRig({ maxOrdersPerSecond: 3, maxOrdersPerSecondPerStrategy: 2 });
+    // the portfolio holds INFY, TCS and SBIN: selling them is an exit
+    for (const symbol of ['INFY', 'TCS', 'SBIN']) system.tell(rig.ref, { type: 'FillApplied', portfolioId: 'p1', symbol, signedQuantity: 10, pricePaise: 100_000, chargesPaise: 0 });
+    rig.send('E1', 'ITC', 'BUY'); // s1: approved
+    rig.send('E2', 'HDFCBANK', 'BUY'); // s1: approved, its window is full
+    rig.send('Y1', 'WIPRO', 'BUY', 's2'); // s2: approved, the overall window is full
+    rig.send('E3', 'RELIANCE', 'BUY'); // s1 entry: queued
+    rig.send('X1', 'INFY', 'SELL'); // s1 exits: queued
+    rig.send('X2', 'TCS', 'SELL');
+    rig.send('Y2', 'WIPRO', 'BUY', 's2'); // s2 entry: queued (overall)
+    expect(await rig.placed(3)).toEqual(['E1', 'E2', 'Y1']);
+    const paced1 = await rig.drain(rig.s1, 3);
+    expect(paced1.map((m) => m.type)).toEqual(['IntentPaced', 'IntentPaced', 'IntentPaced']);
+    expect(paced1.map((m) => (m.type === 'IntentPaced' ? m.intentId : ''))).toEqual(['s1:E3', 's1:X1', 's1:X2']);
+    expect(paced1[1]).toMatchObject({ symbol: 'INFY', atMs: t0, reason: expect.stringContaining('queued as an exit') as string });
+    expect(await rig.drain(rig.s2, 1)).toMatchObject([{ type: 'IntentPaced', intentId: 's2:Y2', reason: expect.stringContaining('queued as an entry') as string }]);
+    expect(rig.alerts).toEqual([]); // a queued intent is not a refusal
+
+    // the same millisecond: nothing is released
+    system.tell(rig.ref, { type: 'Marks', ticks: [tick({ ltpPaise: 100_000 })] });
+    await rig.drain(rig.s1, 0);
+
+    // one second on, the next mark releases: s1's exits (its window: 2), then s2's entry; s1's entry waits
+    rig.clock.now = t0 + 1_000;
+    system.tell(rig.ref, { type: 'Marks', ticks: [tick({ ltpPaise: 100_000 })] });
+    expect(await rig.placed(3)).toEqual(['X1', 'X2', 'Y2']);
+    expect(await rig.drain(rig.s1, 2)).toEqual([
+      { type: 'IntentReleased', intentId: 's1:X1', atMs: t0 + 1_000 },
+      { type: 'IntentReleased', intentId: 's1:X2', atMs: t0 + 1_000 },
+    ]);
+    expect(await rig.drain(rig.s2, 1)).toEqual([{ type: 'IntentReleased', intentId: 's2:Y2', atMs: t0 + 1_000 }]);
+
+    rig.clock.now = t0 + 2_000;
+    system.tell(rig.ref, { type: 'OrderClosed', portfolioId: 'p1', symbol: 'ITC', signedRemainder: 0 }); // any message after the window reopens
+    expect(await rig.placed(1)).toEqual(['E3']);
+    expect(await rig.drain(rig.s1, 1)).toEqual([{ type: 'IntentReleased', intentId: 's1:E3', atMs: t0 + 2_000 }]);
+    expect(rig.alerts).toEqual([]);
+
+    const metrics = await rig.metrics.registry.metrics();
+    expect(metrics).toMatch(/troupe_risk_paced_intents_total\{kind="exit"\} 2/);
+    expect(metrics).toMatch(/troupe_risk_paced_intents_total\{kind="entry"\} 2/);
+    expect(metrics).toMatch(/troupe_risk_paced_released_total 4/);
+    expect(metrics).toMatch(/troupe_risk_paced_queue_depth 0/);
+    const report = createProbe<RiskReport>(system);
+    system.tell(rig.ref, { type: 'GetRiskReport', replyTo: report.ref });
+    expect(await report.expectMessage()).toMatchObject({ approved: 7, rejected: 0, paced: [] });
+  });
+
+  it('drops a queued entry that went stale, visibly; refuses a manual order at once; other refusals stay refusals', async () => {
+    const rig = pacingRig({ maxOrdersPerSecond: 10, maxOrdersPerSecondPerStrategy: 1, maxPositionQuantity: 15 }, 500);
+    rig.send('E1', 'ITC', 'BUY');
+    rig.send('E2', 'TCS', 'BUY'); // queued
+    expect(await rig.placed(1)).toEqual(['E1']);
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'IntentPaced', intentId: 's1:E2' }]);
+    const report = createProbe<RiskReport>(system);
+    system.tell(rig.ref, { type: 'GetRiskReport', replyTo: report.ref });
+    expect(await report.expectMessage()).toMatchObject({ paced: [{ intentId: 's1:E2', strategyId: 's1', symbol: 'TCS', side: 'BUY', quantity: 10, exit: false, queuedAtMs: t0 }] });
+
+    // a manual order (someone waits for the answer) is refused at once, not queued
+    const replies = createProbe<RiskDecision>(system);
+    system.tell(rig.ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:M1', quantity: 1 }), clientOrderId: 'M1', replyTo: replies.ref });
+    expect(await replies.expectMessage()).toMatchObject({ approved: false, rejection: { code: 'max-orders-per-second-strategy' } });
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:M1', code: 'max-orders-per-second-strategy' } }]);
+
+    rig.clock.now = t0 + 1_000; // waited 1 s > 0.5 s
+    system.tell(rig.ref, { type: 'Marks', ticks: [tick({ ltpPaise: 100_000 })] });
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([
+      { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:E2', symbol: 'TCS', code: 'pacing-expired', reason: expect.stringContaining('dropped as stale') as string } },
+    ]);
+    await rig.placed(0);
+    expect(rig.alerts.map((a) => (a.type === 'RiskAlert' ? `${a.code}:${a.severity}` : a.type))).toEqual(['max-orders-per-second-strategy:warning', 'pacing-expired:warning']);
+    expect(await rig.metrics.registry.metrics()).toMatch(/troupe_risk_paced_expired_total 1/);
+
+  });
+
+  it('a queued intent that another check refuses when released is refused with that check\'s code', async () => {
+    const rig = pacingRig({ maxOrdersPerSecond: 10, maxOrdersPerSecondPerStrategy: 1, maxPositionQuantity: 15 });
+    rig.send('E3', 'SBIN', 'BUY'); // approved
+    rig.send('E4', 'TCS', 'BUY'); // within the position limit (10 of 15): queued
+    expect(await rig.placed(1)).toEqual(['E3']);
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'IntentPaced', intentId: 's1:E4' }]);
+    system.tell(rig.ref, { type: 'FillApplied', portfolioId: 'p1', symbol: 'TCS', signedQuantity: 10, pricePaise: 100_000, chargesPaise: 0 });
+    rig.clock.now = t0 + 1_000;
+    system.tell(rig.ref, { type: 'Marks', ticks: [tick({ ltpPaise: 100_000 })] });
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:E4', code: 'max-position' } }]);
+    await rig.placed(0);
+    expect(rig.alerts.map((a) => (a.type === 'RiskAlert' ? a.code : a.type))).toEqual(['max-position']);
   });
 });

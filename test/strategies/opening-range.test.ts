@@ -60,6 +60,22 @@ describe('opening-range strategy', () => {
     expect(late.recorded.submitted).toEqual([]);
   });
 
+  it('believes the fills, not its own intents: a refused exit is sent again on the next bar', () => {
+    const kit = fakeContext(config({ targetMultiple: 0 }));
+    const day = barsFromCloses('INFY', [...RANGE, 100_600, ...Array.from({ length: 71 }, () => 100_700)]);
+    let state = runBars(openingRange, openingRange.init(kit.ctx), day.slice(0, 4), kit.ctx);
+    kit.fillAll(); // long 7
+    state = runBars(openingRange, state, day.slice(4, 72), kit.ctx); // the 15:10 bar closes at 15:15: the exit
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'SELL']);
+    kit.refuseAll(); // risk refused the exit: the long is still there
+    state = runBars(openingRange, state, day.slice(72, 73), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'SELL', 'SELL']);
+    kit.fillAll();
+    runBars(openingRange, state, day.slice(73), kit.ctx);
+    expect(kit.recorded.submitted).toHaveLength(3);
+    expect(kit.ctx.portfolio.netQuantity('INFY')).toBe(0);
+  });
+
   it('builds a new range the next day', () => {
     const kit = fakeContext(config());
     let state = runBars(openingRange, openingRange.init(kit.ctx), barsFromCloses('INFY', [...RANGE, 100_600]), kit.ctx);

@@ -61,7 +61,26 @@ describe('vwap-reversion strategy', () => {
     kit.fillAll();
     state = runBars(vwapReversion, state, barsFromCloses('INFY', [99_000], { date: '2026-05-21' }), kit.ctx);
     expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'SELL']);
-    expect(state.INFY).toMatchObject({ date: '2026-05-21', side: 0 });
+    expect(state.INFY).toMatchObject({ date: '2026-05-21' });
+    kit.fillAll();
+    expect(kit.ctx.portfolio.netQuantity('INFY')).toBe(0);
+  });
+
+  it('believes the fills, not its own intents: a refused exit is sent again on the next bar', () => {
+    const kit = fakeContext(config());
+    const bars = barsFromCloses('INFY', [...flat(5), 101_000, 101_000, 101_500, 101_200, 101_300, 101_600, 101_400, 101_500, 101_600, 101_800, 101_700, 101_900, 101_800], { start: '14:00' });
+    let state = runBars(vwapReversion, vwapReversion.init(kit.ctx), bars.slice(0, 6), kit.ctx);
+    kit.fillAll(); // short 4
+    state = runBars(vwapReversion, state, bars.slice(6, 15), kit.ctx); // the 15:10 bar closes at 15:15: the exit
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['SELL', 'BUY']);
+    kit.refuseAll(); // risk refused the exit: the short is still there
+    state = runBars(vwapReversion, state, bars.slice(15, 16), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['SELL', 'BUY', 'BUY']);
+    expect(kit.recorded.submitted[2]!.reason).toMatch(/flat by 15:15 IST/);
+    kit.fillAll();
+    runBars(vwapReversion, state, bars.slice(16), kit.ctx);
+    expect(kit.recorded.submitted).toHaveLength(3); // flat: nothing more
+    expect(kit.ctx.portfolio.netQuantity('INFY')).toBe(0);
   });
 
   it('state survives an encode/decode round trip and continues identically', () => {

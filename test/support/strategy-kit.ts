@@ -51,6 +51,7 @@ export function fakeContext<C>(config: C, options: FakeContextOptions = {}) {
       workingQuantity: (symbol) => working.get(symbol) ?? 0,
       cashPaise: 0,
     },
+    intents: { pending: () => [], refused: () => [] },
     log: {
       info: (message) => recorded.logs.push({ level: 'info', message }),
       warn: (message) => recorded.logs.push({ level: 'warn', message }),
@@ -88,6 +89,10 @@ export function fakeContext<C>(config: C, options: FakeContextOptions = {}) {
     setRegime(symbol: string, regime: MarketRegime | undefined) {
       if (regime === undefined) regimes.delete(symbol);
       else regimes.set(symbol, regime);
+    },
+    /** Every working intent is refused (risk or the broker said no): nothing fills, nothing is working. */
+    refuseAll() {
+      working.clear();
     },
     /** Every working intent fills completely. */
     fillAll() {

@@ -1,10 +1,12 @@
 import type { ActorContext, Behavior, Json } from '../core/index.js';
-import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument } from '../../model/index.js';
-import { RiskManager, type EncodedRiskManager, type KillSwitchState, type RiskManagerLimits } from '../../risk/risk-manager.js';
+import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
+import { PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
+import { RiskManager, type EncodedRiskManager, type KillSwitchState, type RiskManagerLimits, type RiskManagerRejection } from '../../risk/risk-manager.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { MarketCache } from '../../runtime/market-cache.js';
 import type { Metrics } from '../../runtime/metrics.js';
+import type { StrategyCommand } from '../strategy/strategy.protocol.js';
 import type { RiskStatus } from './risk.protocol.js';
 import type { RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';
 
@@ -22,6 +24,8 @@ export interface RiskManagerActorDeps {
   readonly squareOffMinute?: number;
   /** How long to wait for the execution actor's open orders after a kill switch trip. */
   readonly askTimeoutMs?: number;
+  /** The pacing queue: how long (clock time) a queued entry may wait before it is dropped as stale. Default 5 minutes. */
+  readonly maxPacedEntryWaitMs?: number;
 }
 
 interface EncodedState {
@@ -29,7 +33,12 @@ interface EncodedState {
   rejected: number;
   day: string;
   manager: EncodedRiskManager;
+  /** The pacing queue (absent in snapshots from before it). */
+  paced?: EncodedPacingQueue;
 }
+
+/** A refusal that is only pacing: the intent is queued instead (see {@link PacingQueue}). */
+const isPacing = (rejection: RiskManagerRejection): boolean => rejection.code === 'max-orders-per-second' || rejection.code === 'max-orders-per-second-strategy';
 
 /**
  * The full risk manager as an actor: a drop-in for `riskBehavior` (same deps plus an
@@ -38,10 +47,92 @@ interface EncodedState {
  * when asked). When the daily loss trips the kill switch it publishes a critical RiskAlert,
  * pauses every strategy and cancels every open order, then refuses all intents until a
  * `ResetKillSwitch`.
+ *
+ * An intent refused only by the orders-per-second limits is not refused: it waits in a
+ * {@link PacingQueue} (its strategy hears `IntentPaced`) and is evaluated again, exits first,
+ * then entries in arrival order, on the first message that finds the clock moved on (every
+ * tick's mark reaches this actor, so in market time that is the next tick; in a backtest the
+ * next step). Released: `IntentReleased` to the strategy, then the order. A queued entry older
+ * than `maxPacedEntryWaitMs` is dropped (a `pacing-expired` RiskAlert and IntentRejected); an
+ * exit never is. A manual order (with `replyTo`) is answered at once instead: a refusal.
  */
 export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskManagerCommand, RiskManagerState> {
   const options = { ...(deps.instrument ? { instrument: deps.instrument } : {}), ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }) };
   let manager = new RiskManager(deps.limits, options);
+  let queue = new PacingQueue(deps.maxPacedEntryWaitMs);
+  /** The clock time of the last release attempt: windows only open when time moves. */
+  let lastReleaseAtMs = Number.NEGATIVE_INFINITY;
+
+  const tellStrategy = (ctx: ActorContext<RiskManagerCommand>, strategyId: string, message: StrategyCommand): void => {
+    const strategy = deps.directory.strategies.get(strategyId);
+    if (strategy) ctx.system.tell(strategy, message);
+  };
+
+  /** Sends an approved intent to execution; `fromQueue`: it waited for pacing (its tick-to-order latency is not the pipeline's). */
+  const place = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number, fromQueue = false): void => {
+    state.approved += 1;
+    ctx.system.tell(deps.directory.requireExecution(), {
+      type: 'PlaceOrder',
+      order: newOrder(intent, clientOrderId, nowMs),
+      ...(intent.triggerReceivedMonoMs === undefined || fromQueue ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
+    });
+  };
+
+  /** A refusal: counted, a RiskAlert, an IntentRejected to the strategy. */
+  const refuse = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void => {
+    state.rejected += 1;
+    deps.metrics.riskRejections.inc({ code });
+    deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
+    tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
+  };
+
+  const enqueue = (ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, rejection: RiskManagerRejection, nowMs: number): void => {
+    const committed = manager.committedQuantity(intent.portfolioId, intent.symbol);
+    const exit = (intent.side === 'SELL' && committed > 0) || (intent.side === 'BUY' && committed < 0);
+    queue.push({ intent, clientOrderId, exit, queuedAtMs: nowMs });
+    deps.metrics.pacedIntents.inc({ kind: exit ? 'exit' : 'entry' });
+    deps.metrics.pacedQueueDepth.set(queue.size);
+    const reason = `${rejection.message}; queued as ${exit ? 'an exit' : 'an entry'}, sent when the window allows`;
+    tellStrategy(ctx, intent.strategyId, { type: 'IntentPaced', intentId: intent.intentId, symbol: intent.symbol, reason, atMs: nowMs });
+  };
+
+  /** Drops stale entries, then sends on what the windows allow now (exits first). */
+  const releasePaced = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, nowMs: number): void => {
+    if (queue.size === 0 || nowMs <= lastReleaseAtMs) return;
+    lastReleaseAtMs = nowMs;
+    for (const stale of queue.expire(nowMs)) {
+      const { intent } = stale;
+      deps.metrics.pacedExpired.inc();
+      const waitedS = ((nowMs - stale.queuedAtMs) / 1000).toFixed(1);
+      refuse(
+        state,
+        ctx,
+        intent,
+        PACING_EXPIRED,
+        `${intent.side} ${intent.quantity} ${intent.symbol} (intent ${intent.intentId}) waited ${waitedS} s for the order rate limit and was dropped as stale (entries wait at most ${queue.maxEntryWaitMs / 1000} s; exits always go)`,
+        'warning',
+        nowMs,
+      );
+    }
+    queue.release((paced: PacedIntent) => {
+      const { intent, clientOrderId } = paced;
+      const wasKilled = manager.killSwitch !== undefined;
+      const verdict = manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
+      if (verdict.approved) {
+        deps.metrics.pacedReleased.inc();
+        tellStrategy(ctx, intent.strategyId, { type: 'IntentReleased', intentId: intent.intentId, atMs: nowMs });
+        place(state, ctx, intent, clientOrderId, nowMs, true);
+        return 'done';
+      }
+      const { rejection } = verdict;
+      if (rejection.code === 'max-orders-per-second-strategy') return 'held';
+      if (rejection.code === 'max-orders-per-second') return 'stop';
+      if (!wasKilled && manager.killSwitch) haltTrading(manager.killSwitch, ctx);
+      refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
+      return 'done';
+    });
+    deps.metrics.pacedQueueDepth.set(queue.size);
+  };
 
   const haltTrading = (trip: KillSwitchState, ctx: ActorContext<RiskManagerCommand>): void => {
     deps.metrics.riskRejections.inc({ code: 'kill-switch' });
@@ -85,16 +176,21 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
       dayStartMs = Number.NaN;
       dayEndMs = Number.NaN;
       manager = new RiskManager(deps.limits, options);
+      queue = new PacingQueue(deps.maxPacedEntryWaitMs);
+      lastReleaseAtMs = Number.NEGATIVE_INFINITY;
       const encoded = restored as unknown as EncodedState | undefined;
       // no snapshot, or one of the minimal gate's shape (before the risk manager): start a fresh book
       if (!encoded || encoded.manager === undefined) return { approved: encoded?.approved ?? 0, rejected: encoded?.rejected ?? 0, day: '' };
       manager.restore(encoded.manager);
+      // a queued intent sent again after a restart is harmless: execution ignores a repeated client order id
+      queue.restore(encoded.paced ?? []);
+      deps.metrics.pacedQueueDepth.set(queue.size);
       return { approved: encoded.approved, rejected: encoded.rejected, day: encoded.day };
     },
     snapshot: {
       codec: {
         version: 1,
-        encode: (state) => ({ approved: state.approved, rejected: state.rejected, day: state.day, manager: manager.encode() as unknown as Json }),
+        encode: (state) => ({ approved: state.approved, rejected: state.rejected, day: state.day, manager: manager.encode(), paced: queue.encode() }) satisfies EncodedState as unknown as Json,
         decode: (json) => structuredClone(json) as unknown as RiskManagerState,
       },
       everyMs: 1000,
@@ -105,41 +201,24 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
           const { intent, clientOrderId } = message;
           const nowMs = deps.clock.nowMs();
           rollDay(state, nowMs);
+          // what waited goes first: a new intent never overtakes the queue
+          releasePaced(state, ctx, nowMs);
           // marks are fresh already: the symbol actors' Marks reach this mailbox before the
           // intents their ticks caused (per-actor FIFO across inlets and tells)
           const wasKilled = manager.killSwitch !== undefined;
           const verdict = manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
           if (!verdict.approved) {
             const { rejection } = verdict;
-            if (!wasKilled && manager.killSwitch) haltTrading(manager.killSwitch, ctx);
-            state.rejected += 1;
-            deps.metrics.riskRejections.inc({ code: rejection.code });
-            deps.bus.publish({
-              type: 'RiskAlert',
-              severity: rejection.severity,
-              code: rejection.code,
-              message: rejection.message,
-              atMs: nowMs,
-              intent,
-              strategyId: intent.strategyId,
-              symbol: intent.symbol,
-            });
-            const strategy = deps.directory.strategies.get(intent.strategyId);
-            if (strategy) {
-              ctx.system.tell(strategy, {
-                type: 'OrderEvent',
-                event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: rejection.message },
-              });
+            if (isPacing(rejection) && !message.replyTo) {
+              enqueue(ctx, intent, clientOrderId, rejection, nowMs);
+              return state;
             }
+            if (!wasKilled && manager.killSwitch) haltTrading(manager.killSwitch, ctx);
+            refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
             if (message.replyTo) ctx.system.tell(message.replyTo, { approved: false, rejection });
             return state;
           }
-          state.approved += 1;
-          ctx.system.tell(deps.directory.requireExecution(), {
-            type: 'PlaceOrder',
-            order: newOrder(intent, clientOrderId, nowMs),
-            ...(intent.triggerReceivedMonoMs === undefined ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
-          });
+          place(state, ctx, intent, clientOrderId, nowMs);
           if (message.replyTo) ctx.system.tell(message.replyTo, { approved: true, clientOrderId });
           return state;
         }
@@ -159,10 +238,12 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
             nowMs,
           );
           if (trip) haltTrading(trip, ctx);
+          releasePaced(state, ctx, nowMs);
           return state;
         }
         case 'OrderClosed':
           manager.onOrderClosed(message.portfolioId, message.symbol, message.signedRemainder);
+          releasePaced(state, ctx, deps.clock.nowMs());
           return state;
         case 'Marks': {
           const nowMs = deps.clock.nowMs();
@@ -171,6 +252,7 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
             const trip = manager.onMark(tick.symbol, tick.ltpPaise, nowMs);
             if (trip) haltTrading(trip, ctx);
           }
+          releasePaced(state, ctx, nowMs);
           return state;
         }
         case 'ResetKillSwitch': {
@@ -215,6 +297,7 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
             approved: state.approved,
             rejected: state.rejected,
             killSwitch: manager.killSwitch ?? null,
+            paced: queue.list().map(({ intent, exit, queuedAtMs }) => ({ intentId: intent.intentId, strategyId: intent.strategyId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, exit, queuedAtMs })),
             portfolios: Object.fromEntries(manager.portfolioIds().map((id) => [id, manager.portfolio(id)])),
           };
           ctx.system.tell(message.replyTo, report);

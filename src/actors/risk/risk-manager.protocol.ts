@@ -1,5 +1,5 @@
 import type { ActorRef, PipeResult } from '../core/index.js';
-import type { Order, Paise, Tick } from '../../model/index.js';
+import type { Order, Paise, Side, Tick } from '../../model/index.js';
 import type { KillSwitchState, PortfolioRisk } from '../../risk/risk-manager.js';
 import type { RiskCommand, RiskState } from './risk.protocol.js';
 
@@ -19,11 +19,25 @@ export interface RiskFillApplied {
   readonly unreserved?: boolean;
 }
 
+/** One intent in risk's pacing queue, as {@link RiskReport} lists it. */
+export interface PacedIntentSummary {
+  readonly intentId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  /** It reduces or closes a position (exits go before entries). */
+  readonly exit: boolean;
+  readonly queuedAtMs: number;
+}
+
 /** Everything the risk manager reports on request. */
 export interface RiskReport {
   readonly approved: number;
   readonly rejected: number;
   readonly killSwitch: KillSwitchState | null;
+  /** Intents waiting for the orders-per-second windows, in the order they will be offered (exits first). */
+  readonly paced: readonly PacedIntentSummary[];
   readonly portfolios: Readonly<Record<string, PortfolioRisk>>;
 }
 

@@ -1,6 +1,6 @@
 import type { ActorContext, ActorRef, Behavior, Json } from '../core/index.js';
 import { assertNever, clientOrderIdFor, isTerminal, MARKET_REGIME_SYMBOL, type Bar, type DomainEvent, type OrderIntent, type Regime, type Tick } from '../../model/index.js';
-import { regimeGateQuantity, type AnyStrategyDefinition, type IntentRequest, type SignalRequest, type StrategyContext, type StrategyOrderEvent } from '../../strategies/api.js';
+import { REFUSED_INTENTS_KEPT, regimeGateQuantity, type AnyStrategyDefinition, type RefusedIntent, type IntentRequest, type SignalRequest, type StrategyContext, type StrategyOrderEvent } from '../../strategies/api.js';
 import type { Signal } from '../../signals/index.js';
 import type { AggregatorCommand } from '../aggregator/aggregator.protocol.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -34,8 +34,18 @@ export interface StrategyActorDeps {
   readonly aggregator?: () => ActorRef<AggregatorCommand> | undefined;
 }
 
-/** 2: `regimes` and the `gated`/`signals` counters (a version 1 snapshot decodes with none). */
-const HOST_VERSION = 2;
+/** 2: `regimes` and the `gated`/`signals` counters (a version 1 snapshot decodes with none); 3: `pending`, `refused` and `paced`. */
+const HOST_VERSION = 3;
+
+const sideOf = (signed: number): 'BUY' | 'SELL' => (signed >= 0 ? 'BUY' : 'SELL');
+
+/** Keeps a refused intent in the host's bounded list. */
+function recordRefused(state: StrategyHostState, refused: RefusedIntent): void {
+  state.refused.push(refused);
+  if (state.refused.length > REFUSED_INTENTS_KEPT) state.refused.splice(0, state.refused.length - REFUSED_INTENTS_KEPT);
+}
+
+const inSymbol = <T extends { readonly symbol: string }>(list: readonly T[], symbol: string | undefined): readonly T[] => (symbol === undefined ? list : list.filter((item) => item.symbol === symbol));
 
 /** `RiskAlert.code` and `IntentRejected.code` of an intent the regime gate refused or cut. */
 export const REGIME_GATED = 'regime-gated';
@@ -100,6 +110,7 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
       log.info({ intentId, symbol: request.symbol, regime, allowed }, message);
       if (allowed === 0) {
         host.stats.rejected += 1;
+        recordRefused(host, { intentId, symbol: request.symbol, side: request.side, quantity: request.quantity, code: REGIME_GATED, reason: message, atMs: intent.createdAtMs });
         refusals.push({ type: 'IntentRejected', intentId, symbol: request.symbol, reason: message, code: REGIME_GATED });
         return intentId;
       }
@@ -152,6 +163,10 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
         return deps.portfolioCashPaise?.(portfolioId) ?? 0;
       },
     },
+    intents: {
+      pending: (symbol) => (host === undefined ? [] : inSymbol(Object.values(host.pending), symbol).map((p) => ({ ...p }))),
+      refused: (symbol) => (host === undefined ? [] : inSymbol(host.refused, symbol).map((r) => ({ ...r }))),
+    },
     log: {
       info: (message, data) => log.info(data ?? {}, message),
       warn: (message, data) => log.warn(data ?? {}, message),
@@ -190,11 +205,13 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
     if (!working) return;
     state.workingBySymbol[working.symbol] = (state.workingBySymbol[working.symbol] ?? 0) - working.remaining;
     delete state.working[intentId];
+    delete state.pending[intentId];
   };
 
   const onOrderEvent = (state: StrategyHostState, event: StrategyOrderEvent): void => {
     switch (event.type) {
       case 'OrderFilled': {
+        delete state.pending[event.order.intentId];
         const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
         state.positions[event.fill.symbol] = (state.positions[event.fill.symbol] ?? 0) + signed;
         const working = state.working[event.order.intentId];
@@ -207,13 +224,27 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
         break;
       }
       case 'OrderUpdated':
+        delete state.pending[event.order.intentId];
         if (isTerminal(event.order.status)) closeWorking(state, event.order.intentId);
         break;
-      case 'IntentRejected':
-        if (event.code !== REGIME_GATED) state.stats.rejected += 1; // the gate counted its own already
-
+      case 'IntentRejected': {
+        if (event.code !== REGIME_GATED) {
+          // the gate counted and recorded its own already
+          state.stats.rejected += 1;
+          const working = state.working[event.intentId];
+          recordRefused(state, {
+            intentId: event.intentId,
+            symbol: event.symbol,
+            side: sideOf(working?.remaining ?? 0),
+            quantity: Math.abs(working?.remaining ?? 0),
+            ...(event.code === undefined ? {} : { code: event.code }),
+            reason: event.reason,
+            atMs: deps.clock.nowMs(),
+          });
+        }
         closeWorking(state, event.intentId);
         break;
+      }
       default:
         assertNever(event, 'strategy order event');
     }
@@ -241,8 +272,10 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
         working: {},
         workingBySymbol: {},
         paused: false,
+        pending: {},
+        refused: [],
         regimes: {},
-        stats: { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0 },
+        stats: { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, paced: 0 },
       };
       fresh.strategy = runHook(fresh, (): unknown => definition.init(strategyContext));
       // init may not trade or signal: nothing is wired yet
@@ -262,15 +295,25 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
           working: state.working as unknown as Json,
           workingBySymbol: state.workingBySymbol,
           paused: state.paused,
+          pending: Object.fromEntries(
+            Object.entries(state.pending).map(([id, p]) => [id, { intentId: p.intentId, symbol: p.symbol, side: p.side, quantity: p.quantity, queuedAtMs: p.queuedAtMs, reason: p.reason }]),
+          ),
+          refused: state.refused.map((r) => ({ intentId: r.intentId, symbol: r.symbol, side: r.side, quantity: r.quantity, ...(r.code === undefined ? {} : { code: r.code }), reason: r.reason, atMs: r.atMs })),
           regimes: state.regimes,
           stats: state.stats,
         }),
         decode(json, fromVersion) {
-          const copy = structuredClone(json) as unknown as Omit<StrategyHostState, 'strategy' | 'regimes' | 'stats'> & { strategy: Json; regimes?: Record<string, Regime>; stats?: Partial<StrategyHostState['stats']> };
+          const copy = structuredClone(json) as unknown as Omit<StrategyHostState, 'strategy' | 'regimes' | 'stats' | 'pending' | 'refused'> & {
+            strategy: Json;
+            regimes?: Record<string, Regime>;
+            stats?: Partial<StrategyHostState['stats']>;
+            pending?: StrategyHostState['pending'];
+            refused?: StrategyHostState['refused'];
+          };
           const strategy: unknown = definition.decodeState(copy.strategy, fromVersion);
-          // hostVersion 1 had no regimes and fewer counters
-          const stats = { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, ...copy.stats };
-          return { ...copy, regimes: copy.regimes ?? {}, stats, strategy };
+          // hostVersion 1 had no regimes and fewer counters; 2 no pending or refused intents
+          const stats = { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, paced: 0, ...copy.stats };
+          return { ...copy, regimes: copy.regimes ?? {}, pending: copy.pending ?? {}, refused: copy.refused ?? [], stats, strategy };
         },
       },
       everyMs: 1000,
@@ -320,6 +363,24 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
           }
           return state;
         }
+        case 'IntentPaced': {
+          const working = state.working[message.intentId];
+          if (!working) return state; // closed already
+          state.stats.paced += 1;
+          state.pending[message.intentId] = {
+            intentId: message.intentId,
+            symbol: message.symbol,
+            side: sideOf(working.remaining),
+            quantity: Math.abs(working.remaining),
+            queuedAtMs: message.atMs,
+            reason: message.reason,
+          };
+          log.info({ intentId: message.intentId, symbol: message.symbol }, message.reason);
+          return state;
+        }
+        case 'IntentReleased':
+          delete state.pending[message.intentId];
+          return state;
         case 'RegimesChanged':
           Object.assign(state.regimes, message.regimes);
           return state;
@@ -349,6 +410,8 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
             paused: state.paused,
             positions: { ...state.positions },
             workingIntents: Object.keys(state.working).length,
+            pendingIntents: Object.values(state.pending).map((p) => ({ ...p })),
+            refusedIntents: state.refused.map((r) => ({ ...r })),
             ...(tradesIn === undefined ? {} : { tradesIn: [...tradesIn] }),
             regimes: { ...state.regimes },
             stats: { ...state.stats },

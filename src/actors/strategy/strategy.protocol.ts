@@ -1,6 +1,6 @@
 import type { ActorRef } from '../core/index.js';
 import type { Bar, Regime, SignalAggregated, Tick } from '../../model/index.js';
-import type { StrategyOrderEvent } from '../../strategies/api.js';
+import type { PendingIntent, RefusedIntent, StrategyOrderEvent } from '../../strategies/api.js';
 
 /**
  * Protocol of a strategy actor (one per strategy instance, under `strategies`).
@@ -12,6 +12,13 @@ export type StrategyCommand =
   | { readonly type: 'BarsClosed'; readonly bars: readonly Bar[] }
   /** An outcome of one of this strategy's intents. */
   | { readonly type: 'OrderEvent'; readonly event: StrategyOrderEvent }
+  /**
+   * From risk: the intent passed every check but the orders-per-second limits, so it waits in
+   * risk's pacing queue (it stays working: the strategy must not send it again).
+   */
+  | { readonly type: 'IntentPaced'; readonly intentId: string; readonly symbol: string; readonly reason: string; readonly atMs: number }
+  /** From risk: a queued intent was sent on to execution (its order events follow). */
+  | { readonly type: 'IntentReleased'; readonly intentId: string; readonly atMs: number }
   /**
    * Regimes that changed, by symbol (`MARKET` for the whole market): sent by the runtime for
    * every `RegimeChanged` the regime actor publishes, and once with all known regimes when the
@@ -43,13 +50,18 @@ export interface StrategyHostState<S = unknown> {
   working: Record<string, WorkingIntent>;
   workingBySymbol: Record<string, number>;
   paused: boolean;
+  /** Intents waiting in risk's pacing queue, by intent id (they are in `working` too). */
+  pending: Record<string, PendingIntent>;
+  /** The latest refused intents, oldest first, at most `REFUSED_INTENTS_KEPT`. */
+  refused: RefusedIntent[];
   /** The latest regime per symbol and for `MARKET`, as published by the regime actor. */
   regimes: Record<string, Regime>;
   /**
    * `intents` submitted (gated ones included); `rejected`: refused by risk or by the regime
-   * gate; `gated`: of those, refused or cut by the regime gate; `signals` sent to the aggregator.
+   * gate; `gated`: of those, refused or cut by the regime gate; `signals` sent to the aggregator;
+   * `paced`: intents risk queued for the orders-per-second limits (they were sent later or refused).
    */
-  stats: { ticks: number; bars: number; intents: number; rejected: number; fills: number; gated: number; signals: number };
+  stats: { ticks: number; bars: number; intents: number; rejected: number; fills: number; gated: number; signals: number; paced: number };
 }
 
 export interface StrategyStatus {
@@ -58,6 +70,10 @@ export interface StrategyStatus {
   readonly paused: boolean;
   readonly positions: Readonly<Record<string, number>>;
   readonly workingIntents: number;
+  /** Intents waiting in risk's pacing queue. */
+  readonly pendingIntents: readonly PendingIntent[];
+  /** The latest refused intents, oldest first. */
+  readonly refusedIntents: readonly RefusedIntent[];
   /** The regimes the strategy trades in (undefined: any), and the current regimes it knows. */
   readonly tradesIn?: readonly Regime[];
   readonly regimes: Readonly<Record<string, Regime>>;

@@ -71,10 +71,12 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const status: StrategyStatus = await runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
     const spec = runtime.strategySpec(strategyId);
     const definition = definitionOf(status.kind);
-    const { tradesIn, ...rest } = status;
+    const { tradesIn, pendingIntents, refusedIntents, ...rest } = status;
     const config = definition && spec ? effectiveConfig(definition, spec.config) : undefined;
     return {
       ...rest,
+      pendingIntents: [...pendingIntents],
+      refusedIntents: [...refusedIntents],
       ...(tradesIn === undefined ? {} : { tradesIn: [...tradesIn] }),
       state: ctx.strategyStates.get(strategyId) ?? (status.paused ? 'paused' : 'started'),
       portfolioId: spec?.portfolioId ?? defaultPortfolio(),

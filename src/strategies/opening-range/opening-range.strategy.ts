@@ -1,7 +1,7 @@
 import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
-import { moveTo } from '../shared/orders.js';
+import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
 
 /** Settings of the opening range breakout (always MIS). */
@@ -20,7 +20,11 @@ export interface OpeningRangeConfig {
   readonly interval: BarSource;
 }
 
-/** Today's range and trade for one symbol. Prices in integer paise. */
+/**
+ * Today's range and trade for one symbol. Prices in integer paise. The side held is not kept
+ * here: it is read from the host's fill-driven view (`committedSide`), so a refused exit is
+ * tried again.
+ */
 interface SymbolState {
   date: string;
   highPaise: number | null;
@@ -29,7 +33,6 @@ interface SymbolState {
   rangeComplete: boolean;
   /** Today's one trade has been taken. */
   traded: boolean;
-  side: number;
 }
 
 export type OpeningRangeState = Record<string, SymbolState>;
@@ -45,8 +48,8 @@ const FIELDS: readonly ConfigField[] = [
   intervalField('5m'),
 ];
 
-function freshDay(date: string, previous: SymbolState | undefined): SymbolState {
-  return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false, side: previous?.side ?? 0 };
+function freshDay(date: string): SymbolState {
+  return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false };
 }
 
 function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): OpeningRangeState {
@@ -55,12 +58,9 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
   const date = istDate(bar.startMs);
   let state = states[symbol];
   if (state === undefined || state.date !== date) {
-    state = freshDay(date, state);
+    state = freshDay(date);
     states[symbol] = state;
-    if (state.side !== 0) {
-      state.side = 0;
-      moveTo(ctx, symbol, 0, { product: 'MIS', reason: 'Opening range: position left from an earlier session' });
-    }
+    moveTo(ctx, symbol, 0, { product: 'MIS', reason: 'Opening range: position left from an earlier session' });
   }
   const startMinute = istMinuteOfDay(bar.startMs);
   const endMinute = barEndMinute(bar);
@@ -77,10 +77,8 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
   }
   const exitMinute = parseSessionTime('exitTime', config.exitTime);
   if (endMinute >= exitMinute) {
-    if (state.side !== 0) {
-      state.side = 0;
-      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
-    }
+    // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
+    moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
     return states;
   }
   const high = state.highPaise;
@@ -88,28 +86,22 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
   if (high === null || low === null) return states;
   const close = bar.closePaise;
   const height = high - low;
-  if (state.side > 0) {
+  const held = committedSide(ctx, symbol);
+  if (held > 0) {
     const stop = close < low;
     const target = config.targetMultiple > 0 && close >= high + config.targetMultiple * height;
-    if (stop || target) {
-      state.side = 0;
-      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
-    }
+    if (stop || target) moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
     return states;
   }
-  if (state.side < 0) {
+  if (held < 0) {
     const stop = close > high;
     const target = config.targetMultiple > 0 && close <= low - config.targetMultiple * height;
-    if (stop || target) {
-      state.side = 0;
-      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
-    }
+    if (stop || target) moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
     return states;
   }
   if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return states;
   const side = close > high ? 1 : config.allowShort && close < low ? -1 : 0;
   if (side === 0) return states;
-  state.side = side;
   state.traded = true;
   moveTo(ctx, symbol, side * config.quantity, {
     product: 'MIS',

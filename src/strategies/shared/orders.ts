@@ -22,6 +22,16 @@ export function committedQuantity(ctx: StrategyContext<unknown>, symbol: string)
 }
 
 /**
+ * The side a strategy is on in a symbol: +1 long, −1 short, 0 flat, from the host's view
+ * (positions follow fills; working orders, those waiting for the order rate limit included,
+ * count as asked for). A strategy that reads this instead of keeping a flag of its own never
+ * believes it is flat while an exit was refused: the position is still there, so it tries again.
+ */
+export function committedSide(ctx: StrategyContext<unknown>, symbol: string): number {
+  return Math.sign(committedQuantity(ctx, symbol));
+}
+
+/**
  * Submits the one order that takes the committed quantity to `target` (signed shares);
  * nothing when it is already there. Returns the signed quantity sent.
  */

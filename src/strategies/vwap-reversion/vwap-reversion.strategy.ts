@@ -1,7 +1,7 @@
 import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
-import { moveTo } from '../shared/orders.js';
+import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
 
 /** Settings of the intraday VWAP reversion (always MIS). */
@@ -24,14 +24,16 @@ export interface VwapReversionConfig {
   readonly interval: BarSource;
 }
 
-/** The session's running VWAP sums and the side wanted. */
+/**
+ * The session's running VWAP sums. The side held is not kept here: it is read from the
+ * host's fill-driven view (`committedSide`), so a refused exit is tried again.
+ */
 interface SymbolState {
   /** IST date of the session the sums belong to. */
   date: string;
   /** Σ typical price × volume, in paise·shares (a float: an indicator). */
   priceVolume: number;
   volume: number;
-  side: number;
 }
 
 export type VwapReversionState = Record<string, SymbolState>;
@@ -60,12 +62,9 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
   let state = states[bar.symbol];
   if (state === undefined || state.date !== date) {
     // a new session: the sums restart; a position left over (a data gap) is closed at once
-    state = { date, priceVolume: 0, volume: 0, side: state?.side ?? 0 };
+    state = { date, priceVolume: 0, volume: 0 };
     states[bar.symbol] = state;
-    if (state.side !== 0) {
-      state.side = 0;
-      moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: 'VWAP reversion: position left from an earlier session' });
-    }
+    moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: 'VWAP reversion: position left from an earlier session' });
   }
   const typical = (bar.highPaise + bar.lowPaise + bar.closePaise) / 3;
   state.priceVolume += typical * bar.volume;
@@ -73,16 +72,15 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
   const nowMinute = barEndMinute(bar);
   const exitMinute = parseSessionTime('exitTime', config.exitTime);
   if (nowMinute >= exitMinute || istMinuteOfDay(bar.startMs) >= exitMinute) {
-    if (state.side !== 0) {
-      state.side = 0;
-      moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: `VWAP reversion: flat by ${formatMinute(exitMinute)} IST` });
-    }
+    // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
+    moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: `VWAP reversion: flat by ${formatMinute(exitMinute)} IST` });
     return states;
   }
   const vwap = sessionVwap(state);
   if (vwap === null) return states;
   const deviationBps = ((bar.closePaise - vwap) / vwap) * 10_000;
-  let side = state.side;
+  const held = committedSide(ctx, bar.symbol);
+  let side = held;
   let why = '';
   const stop = config.stopBps > 0 ? config.entryBps + config.stopBps : Infinity;
   if (side > 0 && (deviationBps >= -config.exitBps || deviationBps <= -stop)) {
@@ -93,8 +91,7 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
     if (deviationBps <= -config.entryBps && deviationBps > -stop) [side, why] = [1, 'stretched below VWAP'];
     else if (config.allowShort && deviationBps >= config.entryBps && deviationBps < stop) [side, why] = [-1, 'stretched above VWAP'];
   }
-  if (side === state.side) return states;
-  state.side = side;
+  if (side === held) return states;
   moveTo(ctx, bar.symbol, side * config.quantity, { product: 'MIS', reason: `VWAP reversion: ${why} (${deviationBps.toFixed(0)} bps)` });
   return states;
 }

@@ -8,7 +8,7 @@ import { newOrder, type DomainEvent, type OrderIntent, type Regime, type RiskAle
 import { Directory } from '../../../src/runtime/directory.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { MarketCache } from '../../../src/runtime/market-cache.js';
-import { defineStrategy, type AggregateDecision, type IntentRequest, type SignalRequest, type StrategyOrderEvent } from '../../../src/strategies/api.js';
+import { defineStrategy, type AggregateDecision, type IntentRequest, type PendingIntent, type RefusedIntent, type SignalRequest, type StrategyOrderEvent } from '../../../src/strategies/api.js';
 import { bar, fill } from '../../support/builders.js';
 
 /** One step per closed bar: what the scripted strategy submits and signals. */
@@ -24,6 +24,8 @@ interface ScriptConfig {
 function scripted(regimes: readonly Regime[] | undefined, regimeScope?: 'symbol' | 'market') {
   const heard: StrategyOrderEvent[] = [];
   const votes: AggregateDecision[] = [];
+  /** What the plugin saw of its intents on each bar (`ctx.intents` and `workingQuantity`). */
+  const views: { pending: readonly PendingIntent[]; refused: readonly RefusedIntent[]; working: number }[] = [];
   const definition = defineStrategy<ScriptConfig, { step: number }>({
     kind: 'scripted',
     description: 'test plugin',
@@ -35,6 +37,7 @@ function scripted(regimes: readonly Regime[] | undefined, regimeScope?: 'symbol'
     subscriptions: () => [{ kind: 'bars', symbols: ['INFY'], interval: '5m' }],
     init: () => ({ step: 0 }),
     onBar(state, b, ctx) {
+      views.push({ pending: ctx.intents.pending(), refused: ctx.intents.refused('INFY'), working: ctx.portfolio.workingQuantity('INFY') });
       const step = ctx.config.steps[state.step];
       if (step?.submit) ctx.submit({ symbol: b.symbol, orderType: 'MARKET', product: 'MIS', ...step.submit });
       if (step?.signal) ctx.signal(step.signal);
@@ -52,7 +55,7 @@ function scripted(regimes: readonly Regime[] | undefined, regimeScope?: 'symbol'
     encodeState: (state) => ({ ...state }),
     decodeState: (json) => json as unknown as { step: number },
   });
-  return { definition, heard, votes };
+  return { definition, heard, votes, views };
 }
 
 const t0 = Date.parse('2026-05-20T04:00:00Z');
@@ -205,7 +208,7 @@ describe('strategy host: regime gating and signals', () => {
     await h.status();
     await system.stop(h.ref);
     const snapshot = system.lastSnapshot('/s1');
-    expect(snapshot?.state).toMatchObject({ hostVersion: 2, regimes: { INFY: 'trending' } });
+    expect(snapshot?.state).toMatchObject({ hostVersion: 3, regimes: { INFY: 'trending' }, pending: {}, refused: [] });
     const again = system.spawn('s1', strategyBehavior({ strategyId: 's1', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [{ submit: { side: 'BUY', quantity: 10 } }] } }, { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() }), { initialSnapshot: snapshot! });
     const probe = createProbe<StrategyStatus>(system);
     system.tell(again, { type: 'GetStatus', replyTo: probe.ref });
@@ -214,6 +217,33 @@ describe('strategy host: regime gating and signals', () => {
     const old = { ...snapshot!, key: '/old', state: { hostVersion: 1, strategy: { step: 0 }, sequence: 3, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: { ticks: 1, bars: 2, intents: 3, rejected: 0, fills: 0 } } };
     const restored = system.spawn('old', strategyBehavior({ strategyId: 'old', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [] } }, { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() }), { initialSnapshot: old });
     system.tell(restored, { type: 'GetStatus', replyTo: probe.ref });
-    expect(await probe.expectMessage()).toMatchObject({ regimes: {}, stats: { ticks: 1, bars: 2, intents: 3, gated: 0, signals: 0 } });
+    expect(await probe.expectMessage()).toMatchObject({ regimes: {}, pendingIntents: [], refusedIntents: [], stats: { ticks: 1, bars: 2, intents: 3, gated: 0, signals: 0, paced: 0 } });
+  });
+
+  it('shows the strategy its intents waiting for the order rate limit and those refused; a paced intent stays working', async () => {
+    const h = host({ steps: [{ submit: { side: 'BUY', quantity: 10 } }, { submit: { side: 'SELL', quantity: 5 } }, {}, {}] });
+    h.tell({ type: 'BarsClosed', bars: [barAt(0)] });
+    const first = await h.intentOf();
+    h.tell({ type: 'IntentPaced', intentId: first.intent.intentId, symbol: 'INFY', reason: 'queued as an entry', atMs: t0 + 1 });
+    h.tell({ type: 'BarsClosed', bars: [barAt(1)] }); // sees it pending; sends SELL 5
+    const second = await h.intentOf();
+    let status = await h.status();
+    expect(status.pendingIntents).toEqual([{ intentId: 's1:0', symbol: 'INFY', side: 'BUY', quantity: 10, queuedAtMs: t0 + 1, reason: 'queued as an entry' }]);
+    expect(status.stats.paced).toBe(1);
+    h.tell({ type: 'IntentReleased', intentId: first.intent.intentId, atMs: t0 + 2 });
+    h.tell({ type: 'OrderEvent', event: { type: 'IntentRejected', intentId: second.intent.intentId, symbol: 'INFY', reason: 'position limit', code: 'max-position' } });
+    h.tell({ type: 'BarsClosed', bars: [barAt(2)] });
+    h.fillIntent(first);
+    h.tell({ type: 'BarsClosed', bars: [barAt(3)] });
+    status = await h.status();
+    expect(h.plugin.views).toEqual([
+      { pending: [], refused: [], working: 0 },
+      { pending: [{ intentId: 's1:0', symbol: 'INFY', side: 'BUY', quantity: 10, queuedAtMs: t0 + 1, reason: 'queued as an entry' }], refused: [], working: 10 },
+      { pending: [], refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }], working: 10 },
+      { pending: [], refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }], working: 0 },
+    ]);
+    expect(status.pendingIntents).toEqual([]);
+    expect(status.refusedIntents).toEqual([expect.objectContaining({ intentId: 's1:1', code: 'max-position' })]);
+    expect(status.positions).toEqual({ INFY: 10 });
   });
 });
