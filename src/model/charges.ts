@@ -58,7 +58,7 @@
  * (kite-reference marks it unconfirmed).
  */
 import { mul, mulDivRound, type Paise } from './money.js';
-import type { Product, Side } from './order.js';
+import type { Order, Product, Side } from './order.js';
 
 /** A non-negative rate as an exact integer ratio: 25/100_000 is 0.025%. */
 export interface Ratio {
@@ -584,6 +584,55 @@ export function chargeFill(
     ledger: { settled, cnc, anonymousFills, basis, dpSymbols, charged },
     charges: subtractCharges(charged, ledger.charged),
   };
+}
+
+/** A portfolio's running note and the IST date ("YYYY-MM-DD") it belongs to. */
+export interface DayLedger {
+  day: string;
+  ledger: ChargeLedger;
+}
+
+/**
+ * Charges one fill of an order against its portfolio's note of `day` (the IST date of the
+ * fill; a new day starts a new note), updating `ledgers` in place: the one way both execution
+ * paths (paper broker, Kite actor) charge fills. The order is the order before this fill; it
+ * pays the call-and-trade fee when placed by the auto square-off ({@link AUTO_SQUARE_OFF_REASON}).
+ */
+export function chargeOrderFill(
+  ledgers: Map<string, DayLedger>,
+  day: string,
+  fill: {
+    readonly order: Pick<Order, 'clientOrderId' | 'portfolioId' | 'symbol' | 'side' | 'product' | 'reason' | 'filledQuantity'>;
+    readonly quantity: number;
+    readonly pricePaise: Paise;
+    /** Brokerage charged on the order's earlier fills (MIS/NRML; the ledger keeps CNC brokerage). */
+    readonly brokerageAlreadyChargedPaise: Paise;
+  },
+  rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES,
+): ChargeBreakdown {
+  const { order } = fill;
+  let entry = ledgers.get(order.portfolioId);
+  if (entry === undefined || entry.day !== day) {
+    entry = { day, ledger: EMPTY_CHARGE_LEDGER };
+    ledgers.set(order.portfolioId, entry);
+  }
+  const charged = chargeFill(
+    entry.ledger,
+    {
+      symbol: order.symbol,
+      side: order.side,
+      product: order.product,
+      quantity: fill.quantity,
+      pricePaise: fill.pricePaise,
+      brokerageAlreadyChargedPaise: fill.brokerageAlreadyChargedPaise,
+      orderId: order.clientOrderId,
+      callAndTrade: order.reason === AUTO_SQUARE_OFF_REASON,
+      callAndTradeAlreadyCharged: order.filledQuantity > 0,
+    },
+    rates,
+  );
+  entry.ledger = charged.ledger;
+  return charged.charges;
 }
 
 /** An execution on a contract note; executions sharing `orderId` share the brokerage cap and the call-and-trade fee. */

@@ -537,12 +537,31 @@ export class SimulatedExchange {
       return 'Market orders without market protection are not allowed via API. Please set market protection or use a Limit order.';
     }
     if (record.orderType === 'MARKET' && state.ltpPaise === 0) return 'No last traded price for this instrument yet; market orders cannot be priced.';
+    if (record.side === 'SELL' && record.product === 'CNC') {
+      const available = this.availableHolding(record);
+      if (record.quantity > available) {
+        return `Insufficient holdings: a CNC sell of ${record.quantity} ${record.symbol} needs shares held, ${available} available. Short selling is for MIS only.`;
+      }
+    }
     const required = this.requiredMargin(record, state);
     const available = this.availableMargin(record.userId);
     if (required > available) {
       return `Insufficient funds. Required margin is ${rupees(required).toFixed(2)} but available margin is ${rupees(available).toFixed(2)}.`;
     }
     return undefined;
+  }
+
+  /** CNC shares a new CNC sell may take: the net CNC position (earlier days and today) less the unfilled part of open CNC sells. */
+  private availableHolding(record: OrderRecord): number {
+    const account = this.account(record.userId);
+    const position = account.positions.get(`${record.symbol}:CNC`);
+    let available = position === undefined ? 0 : position.buyQuantity - position.sellQuantity;
+    for (const other of account.orders.values()) {
+      if (other === record || other.symbol !== record.symbol || other.product !== 'CNC' || other.side !== 'SELL') continue;
+      if (other.status === 'COMPLETE' || other.status === 'CANCELLED' || other.status === 'REJECTED') continue;
+      available -= other.quantity - other.filledQuantity;
+    }
+    return Math.max(0, available);
   }
 
   private requiredMargin(record: OrderRecord, state: MarketState): Paise {

@@ -5,6 +5,7 @@ import {
   brokerageForExecutionPaise,
   chargeCategory,
   chargeFill,
+  chargeOrderFill,
   chargesForBasis,
   chargesForOrderExecution,
   contractNoteCharges,
@@ -14,6 +15,7 @@ import {
   ZERODHA_NSE_EQUITY_RATES,
   type ChargeBreakdown,
   type ChargeLedger,
+  type DayLedger,
   type ContractNoteExecution,
 } from '../../src/model/charges.js';
 
@@ -231,6 +233,26 @@ describe('the call-and-trade fee (auto square-off by the dealer desk)', () => {
     expect(chargesForOrderExecution({ ...order, callAndTrade: true }).callAndTradePaise).toBe(59_00);
     expect(chargesForOrderExecution({ ...order, callAndTrade: true, callAndTradeAlreadyCharged: true }).callAndTradePaise).toBe(0);
     expect(chargesForOrderExecution({ ...order, callAndTrade: true }, { ...ZERODHA_NSE_EQUITY_RATES, callAndTradeFeePaise: 20_00 }).callAndTradePaise).toBe(23_60);
+  });
+});
+
+describe('chargeOrderFill: the notes both execution paths keep, per portfolio and IST day', () => {
+  it('a portfolio\'s note restarts each day; portfolios do not share a note; the order decides product and fee', () => {
+    const ledgers = new Map<string, DayLedger>();
+    const order = (portfolioId: string, side: 'BUY' | 'SELL', filledQuantity = 0, reason?: string) =>
+      ({ clientOrderId: `${portfolioId}-${side}`, portfolioId, symbol: 'INFY', side, product: 'CNC', filledQuantity, ...(reason === undefined ? {} : { reason }) }) as const;
+    const charge = (day: string, o: ReturnType<typeof order>) => chargeOrderFill(ledgers, day, { order: o, quantity: 100, pricePaise: 1_000_00, brokerageAlreadyChargedPaise: 0 });
+    // day 1: pf-1 buys CNC (delivery, ₹118.62); pf-2 sells nothing of it; pf-1's sell the same day makes it ₹82.45 in all
+    expect(charge('2026-05-20', order('pf-1', 'BUY')).totalPaise).toBe(118_62);
+    expect(charge('2026-05-20', order('pf-1', 'SELL')).totalPaise).toBe(82_45 - 118_62);
+    // the same sell on the next day is a delivery sell of its own note: STT ₹100 + ₹2.97 + ₹0.10 + GST ₹0.55 + DP ₹15.34
+    expect(charge('2026-05-21', order('pf-1', 'SELL')).totalPaise).toBe(118_96);
+    // another portfolio on that day starts its own note
+    expect(charge('2026-05-21', order('pf-2', 'BUY')).totalPaise).toBe(118_62);
+    // an auto square-off order pays the fee on its first fill only
+    expect(charge('2026-05-21', order('pf-3', 'SELL', 0, 'auto-square-off')).callAndTradePaise).toBe(59_00);
+    expect(charge('2026-05-21', order('pf-3', 'SELL', 100, 'auto-square-off')).callAndTradePaise).toBe(0);
+    expect(ledgers.get('pf-1')?.day).toBe('2026-05-21');
   });
 });
 

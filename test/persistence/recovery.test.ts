@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/actors/core/index.js';
-import { applyFillToPortfolio, clientOrderIdFor, newOrder, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
+import { applyFillToPortfolio, clientOrderIdFor, newOrder, nseEquity, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
 import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import type { Journal } from '../../src/persistence/journal.js';
+import { PaperBroker, type PaperBrokerSnapshot } from '../../src/brokers/paper/index.js';
 import { advanceCheckpoint, recoverFromJournal, SqlCheckpointStore, type RecoveryTarget } from '../../src/persistence/recovery.js';
 
 let db: PgliteDatabase | undefined;
@@ -94,6 +95,36 @@ describe('recovery from the journal', () => {
     const again = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 6_000 });
     expect(again.alerts).toHaveLength(0);
     expect(again.replayedFills).toEqual({ paper: 0 });
+  });
+
+  it('rebuilds the paper broker\'s CNC holdings from the recovered portfolios, so a CNC sell of shares bought before a crash is taken', async () => {
+    db = await PgliteDatabase.open('memory://');
+    await migrate(db);
+    const journal = new OrderJournal(db);
+    const a = order(0, { product: 'CNC' });
+    const aOpen = { ...a, brokerOrderId: 'P000000001', status: 'OPEN' as const };
+    const aDone = { ...aOpen, status: 'COMPLETE' as const, filledQuantity: 10, filledValuePaise: 10 * 100_000 };
+    await journal.append(
+      [
+        { type: 'OrderPlaced', order: a } as const,
+        { type: 'OrderUpdated', order: aOpen } as const,
+        { type: 'Fill', fill: { ...fill(aOpen, 1, 10, 100_000), product: 'CNC' as const }, order: aDone } as const,
+      ].map((entry) => toJournalEntry(EXECUTION_STREAM, entry)),
+    );
+    // no execution snapshot at all (the broker's holdings died with the process)
+    const snapshots = new Map<string, Snapshot>([
+      ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 } }],
+    ]);
+    await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 5_000 });
+    const execution = snapshots.get('/execution/paper')!.state as unknown as { broker: PaperBrokerSnapshot };
+    expect(execution.broker.holdings).toEqual([{ portfolioId: 'paper', symbol: 'INFY', quantity: 10 }]);
+    const broker = PaperBroker.restore(execution.broker);
+    const sell = (sequence: number, quantity: number) => {
+      const [event] = broker.submit(order(sequence, { side: 'SELL', product: 'CNC', quantity }), nseEquity('INFY', 1, 1_000_00), 6_000);
+      return event?.kind === 'order-updated' ? event.order.status : 'none';
+    };
+    expect(sell(1, 11)).toBe('REJECTED');
+    expect(sell(2, 10)).toBe('OPEN');
   });
 
   it('journal watermark: recovery reads only the entries after the checkpoint and ends in the same state as a full read', async () => {

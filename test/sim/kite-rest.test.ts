@@ -127,6 +127,18 @@ describe('orders', () => {
     expect(await kite.getHoldings()).toEqual([]);
   });
 
+  it('takes a CNC sell within the holdings (bought today counts), refuses the rest', async () => {
+    const { order_id } = await place(kite, { exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'BUY', quantity: 2, product: 'CNC', order_type: 'MARKET', market_protection: -1 });
+    expect((await kite.getOrderHistory(order_id)).at(-1)).toMatchObject({ status: 'COMPLETE', filled_quantity: 2 });
+    const sell = async (quantity: number) => {
+      const placed = await place(kite, { exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'SELL', quantity, product: 'CNC', order_type: 'MARKET', market_protection: -1 });
+      return (await kite.getOrderHistory(placed.order_id)).at(-1)!;
+    };
+    expect((await sell(3)).status).toBe('REJECTED');
+    expect((await sell(2)).status).not.toBe('REJECTED');
+    expect((await sell(1)).status_message).toMatch(/Insufficient holdings/);
+  });
+
   it('answers bad input with 400 InputException', async () => {
     await expect(kite.placeOrder('regular', { exchange: 'NSE', tradingsymbol: 'TCS' } as PlaceParams)).rejects.toMatchObject({ status: 'error', error_type: 'InputException', data: null });
     await expect(place(kite, { ...limitBuy('TCS', 3000), quantity: 'x' as unknown as number })).rejects.toMatchObject({ error_type: 'InputException', message: 'Invalid `quantity`.' });
@@ -148,6 +160,9 @@ describe('orders', () => {
     expect(await rejected(limitBuy('TCS', Math.floor(ltp), 200_000))).toMatch(/freeze limit/);
     expect(await rejected({ ...limitBuy('TCS', 0), order_type: 'MARKET', price: undefined as unknown as number })).toMatch(/market protection/);
     expect(await rejected(limitBuy('TCS', Math.floor(ltp), 5000))).toMatch(/Insufficient funds/);
+    // a CNC sell needs holdings: short selling is MIS only
+    const cncSell = { ...limitBuy('TCS', Math.floor(ltp)), transaction_type: 'SELL', product: 'CNC' } as PlaceParams;
+    expect(await rejected(cncSell)).toMatch(/Insufficient holdings.*0 available/);
   });
 
   it('rejects orders outside market hours when the clock says so', async () => {

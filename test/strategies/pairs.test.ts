@@ -41,6 +41,8 @@ describe('pairs strategy', () => {
     expect(() => config({ symbols: ['INFY', 'INFY'] })).toThrow(/symbols: must name two different/);
     expect(() => config({ exitZ: 2 })).toThrow(/exitZ: must be smaller than entryZ/);
     expect(() => config({ lookback: 5 })).toThrow(/lookback: must be at least 10/);
+    // a pair has a short leg: CNC cannot sell short (the broker refuses a CNC sell without holdings)
+    expect(() => config({ product: 'CNC' })).toThrow(/product/);
   });
 
   it('shorts the spread on a rich z-score with both legs, and closes both when it heals', () => {

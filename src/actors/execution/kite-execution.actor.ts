@@ -19,7 +19,7 @@ import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../broke
 import { orderView } from '../../brokers/kite/kite-broker.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from '../../brokers/kite/errors.js';
 import type { BrokerEvent } from '../../brokers/paper/index.js';
-import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type LegacyChargeLedger } from '../../model/charges.js';
+import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type DayLedger, type LegacyChargeLedger } from '../../model/charges.js';
 import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -72,11 +72,6 @@ export interface KiteExecutionDeps {
 /** The journal stream of the Kite execution actor. */
 export const KITE_EXECUTION_STREAM = 'execution/kite';
 
-interface LedgerEntry {
-  day: string;
-  ledger: ChargeLedger;
-}
-
 /** The actor's state. Everything but the in-flight flags survives a restart (snapshot). */
 export interface KiteExecutionState {
   readonly orders: Map<string, Order>;
@@ -87,9 +82,9 @@ export interface KiteExecutionState {
   /** The latest Kite snapshot of each order. */
   readonly views: Map<string, KiteOrderView>;
   readonly appliedTrades: Set<string>;
-  /** Brokerage charged so far per order (the cap is per order). */
+  /** Brokerage charged so far per MIS/NRML order (the cap is per order; the charge ledger keeps CNC brokerage). */
   readonly brokerage: Map<string, number>;
-  readonly ledgers: Map<string, LedgerEntry>;
+  readonly ledgers: Map<string, DayLedger>;
   /** Orders whose placement outcome is unknown → polls that did not show their tag. */
   readonly unknownOutcome: Map<string, number>;
   /** Orders whose trades the fetch in flight brings. */
@@ -346,23 +341,14 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
       }
       const atMs = Number.isFinite(trade.atMs) ? trade.atMs : deps.clock.nowMs();
       if (order.status === 'TRIGGER PENDING') order = applyOrderUpdate(order, { kind: 'triggered', atMs });
-      const day = istDate(atMs);
-      let entry = state.ledgers.get(order.portfolioId);
-      if (entry === undefined || entry.day !== day) {
-        entry = { day, ledger: EMPTY_CHARGE_LEDGER };
-        state.ledgers.set(order.portfolioId, entry);
-      }
-      const charged = chargeFill(
-        entry.ledger,
-        { symbol: order.symbol, side: order.side, product: order.product, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0,
-          orderId: clientOrderId,
-          callAndTrade: order.reason === AUTO_SQUARE_OFF_REASON,
-          callAndTradeAlreadyCharged: order.filledQuantity > 0,
-        },
+      const charges = chargeOrderFill(
+        state.ledgers,
+        istDate(atMs),
+        { order, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: state.brokerage.get(clientOrderId) ?? 0 },
         rates,
       );
-      entry.ledger = charged.ledger;
-      state.brokerage.set(clientOrderId, (state.brokerage.get(clientOrderId) ?? 0) + charged.charges.brokeragePaise);
+      // the per-order cap of MIS/NRML is kept here; the ledger keeps CNC brokerage per order itself
+      if (order.product !== 'CNC') state.brokerage.set(clientOrderId, (state.brokerage.get(clientOrderId) ?? 0) + charges.brokeragePaise);
       order = applyOrderUpdate(order, { kind: 'filled', quantity, pricePaise: trade.pricePaise, atMs });
       state.appliedTrades.add(fillId);
       const fill: Fill = {
@@ -377,10 +363,10 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
         product: order.product,
         quantity,
         pricePaise: trade.pricePaise,
-        chargesPaise: charged.charges.totalPaise,
+        chargesPaise: charges.totalPaise,
         atMs,
       };
-      events.push({ kind: 'fill', fill, order, charges: charged.charges });
+      events.push({ kind: 'fill', fill, order, charges });
     }
     report(state, events, ctx);
     // a final status waiting for these fills; no new trade fetch here (the next snapshot or poll asks again)

@@ -32,7 +32,7 @@
  * Cost: `onTicks` does one Map lookup per tick and allocates nothing for a tick that
  * matches nothing (a symbol's first tick creates its market record once).
  */
-import { AUTO_SQUARE_OFF_REASON, chargeFill, EMPTY_CHARGE_LEDGER, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger } from '../../model/charges.js';
+import { AUTO_SQUARE_OFF_REASON, chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type DayLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
@@ -98,11 +98,6 @@ interface MisPosition {
 
 const misKey = (portfolioId: string, strategyId: string, symbol: string): string => `${portfolioId}\u0000${strategyId}\u0000${symbol}`;
 
-interface PortfolioLedger {
-  day: string;
-  ledger: ChargeLedger;
-}
-
 function checkConfig(config: PaperBrokerConfig): PaperBrokerConfig {
   if (!Number.isFinite(config.slippageBps) || config.slippageBps < 0 || config.slippageBps >= 10_000) {
     throw new RangeError(`slippageBps must be in [0, 10000), got ${config.slippageBps}`);
@@ -122,7 +117,7 @@ export class PaperBroker {
   readonly config: PaperBrokerConfig;
   private readonly markets = new Map<string, SymbolMarket>();
   private readonly resting = new Map<string, RestingOrder>();
-  private readonly ledgers = new Map<string, PortfolioLedger>();
+  private readonly ledgers = new Map<string, DayLedger>();
   /** CNC holdings (net CNC quantity over every day's fills) by portfolio, then symbol. */
   private readonly holdings = new Map<string, Map<string, number>>();
   /** Open MIS positions by portfolio, strategy and symbol (what the square-off closes). */
@@ -548,28 +543,9 @@ export class PaperBroker {
   private fill(resting: RestingOrder, quantity: number, pricePaise: number, atMs: number): BrokerEvent {
     const before = resting.order;
     const day = this.istDay(atMs);
-    let entry = this.ledgers.get(before.portfolioId);
-    if (entry === undefined || entry.day !== day) {
-      entry = { day, ledger: EMPTY_CHARGE_LEDGER };
-      this.ledgers.set(before.portfolioId, entry);
-    }
-    const charged = chargeFill(
-      entry.ledger,
-      {
-        symbol: before.symbol,
-        side: before.side,
-        product: before.product,
-        quantity,
-        pricePaise,
-        brokerageAlreadyChargedPaise: resting.brokeragePaise,
-        orderId: before.clientOrderId,
-        callAndTrade: before.reason === AUTO_SQUARE_OFF_REASON,
-        callAndTradeAlreadyCharged: before.filledQuantity > 0,
-      },
-      this.config.chargeRates,
-    );
-    entry.ledger = charged.ledger;
-    resting.brokeragePaise += charged.charges.brokeragePaise;
+    const charges = chargeOrderFill(this.ledgers, day, { order: before, quantity, pricePaise, brokerageAlreadyChargedPaise: resting.brokeragePaise }, this.config.chargeRates);
+    // the per-order cap of MIS/NRML is kept here; the ledger keeps CNC brokerage per order itself
+    if (before.product !== 'CNC') resting.brokeragePaise += charges.brokeragePaise;
     if (before.product === 'CNC') this.addHolding(before.portfolioId, before.symbol, before.side === 'BUY' ? quantity : -quantity);
     const order = applyOrderUpdate(before, { kind: 'filled', quantity, pricePaise, atMs });
     resting.order = order;
@@ -587,9 +563,9 @@ export class PaperBroker {
       product: order.product,
       quantity,
       pricePaise,
-      chargesPaise: charged.charges.totalPaise,
+      chargesPaise: charges.totalPaise,
       atMs,
     };
-    return { kind: 'fill', fill, order, charges: charged.charges };
+    return { kind: 'fill', fill, order, charges };
   }
 }

@@ -88,7 +88,7 @@ export interface AutoSquareOffEvent {
 export interface RestingOrderSnapshot {
   readonly order: Order;
   readonly instrument: Instrument;
-  /** Brokerage charged so far on this order's fills (the cap is per order). */
+  /** Brokerage charged so far on this order's fills (the cap is per order); MIS/NRML only, the charge ledger keeps CNC brokerage. */
   readonly brokeragePaise: number;
   /** Whether the order has met a tick while OPEN (decides taker vs resting limit price, IOC). */
   readonly evaluated: boolean;
