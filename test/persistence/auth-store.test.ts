@@ -29,6 +29,7 @@ const user = (id: string, username: string, overrides: Partial<User> = {}): User
   disabled: false,
   totpSecret: undefined,
   totpEnabled: false,
+  tokenVersion: 0,
   ...overrides,
 });
 const refresh = (id: string, userId: string, familyId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
@@ -146,7 +147,7 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
     let db = await open();
     let harness = await startHarness({}, { authStore: new PostgresAuthStore(db), auditStore: new PostgresAuditStore(db) });
     const admin = await login(harness.app);
-    await harness.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'password-123', role: 'trader' } });
+    await harness.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
     const created = await harness.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'ci', role: 'viewer' } });
     const { key: apiKey } = created.json<{ key: string }>();
     await harness.close();
@@ -157,7 +158,7 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
     try {
       // no second bootstrap: the admin keeps the first password
       await login(harness.app, ADMIN.username, ADMIN.password);
-      await login(harness.app, 'tara', 'password-123');
+      await login(harness.app, 'tara', 'long-enough-pass-123');
       expect((await harness.app.inject({ url: '/api/v1/strategies', headers: { 'x-api-key': apiKey } })).statusCode).toBe(200);
       const rotated = await harness.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: admin.refreshToken } });
       expect(rotated.statusCode).toBe(200);
