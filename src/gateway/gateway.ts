@@ -420,7 +420,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   });
   // every route answers an authentication failure once the rate limiter (a route-level onRequest
   // hook that @fastify/rate-limit added just before) has counted the request
-  const enforceAccess = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => done(request.authFailure ?? undefined);
+  const enforceAccess = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const failure = request.authFailure;
+    if (failure === null || failure === undefined) return done();
+    // a caller known but lacking the role: every such denial is audited (unknown callers are only rate limited)
+    if (failure.statusCode === 403) ctx.record(request, { action: 'access', target: `${request.method} ${request.routeOptions.url ?? request.url}`, outcome: 'denied', details: { reason: failure.message } });
+    done(failure);
+  };
   app.addHook('onRoute', (route) => {
     route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), enforceAccess];
   });
