@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthService } from '../../src/gateway/auth/auth-service.js';
 import type { AuthStore } from '../../src/gateway/auth/auth-store.js';
 import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
@@ -124,6 +126,24 @@ describe('refresh rotation in the AuthService itself', () => {
     const won = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     expect(won).toHaveLength(1);
     await expect(auth.refresh(won[0]!.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid-token' });
+  });
+});
+
+describe('the generated admin password', () => {
+  it('without a terminal callback it goes to stderr once, never through the logger', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, new Writable({ write: (chunk: Buffer, _encoding, callback) => (lines.push(chunk.toString()), callback()) }));
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      harness = await startHarness({ adminUser: 'boss', adminPassword: undefined }, { logger });
+    } finally {
+      spy.mockRestore();
+    }
+    const shown = written.join('').match(/password (\S+) \(shown once\)/);
+    expect(shown?.[1]).toEqual(expect.any(String));
+    expect(lines.join('')).not.toContain(shown![1]!);
+    await login(harness.app, 'boss', shown![1]);
   });
 });
 
