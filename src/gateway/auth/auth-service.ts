@@ -98,6 +98,8 @@ export class AuthService {
    * made by another gateway process, they count within that time.
    */
   private readonly userStates = new Map<string, CachedUserState>();
+  /** Lookups of a user's state in flight. */
+  private readonly userStateFetches = new Map<string, Promise<UserAuthState | null>>();
   /** Memberships looked up in the last {@link API_KEY_CACHE_MS}, per user. */
   private readonly membershipCache = new Map<string, { readonly fetchedAtMs: number; readonly byPortfolio: ReadonlyMap<string, MemberRole> }>();
   /** API-key creations in progress per owner, one at a time (the per-user cap is counted, then the key saved). */
@@ -401,11 +403,29 @@ export class AuthService {
   async principalFromClaims(claims: AccessClaims): Promise<Principal> {
     const cached = this.principalFromClaimsCached(claims);
     if (cached !== undefined) return cached;
-    const fetchedAtMs = this.now();
-    const state = (await this.store.userAuthState(claims.sub)) ?? null;
-    if (this.userStates.size >= API_KEY_CACHE_SIZE) this.userStates.clear();
-    this.userStates.set(claims.sub, { state, fetchedAtMs });
-    return userPrincipal(claims, state);
+    // one lookup per user at a time: the requests that find the entry stale together share it
+    let pending = this.userStateFetches.get(claims.sub);
+    if (pending === undefined) {
+      const fetchedAtMs = this.now();
+      pending = this.store.userAuthState(claims.sub).then(
+        (found) => {
+          this.userStateFetches.delete(claims.sub);
+          const state = found ?? null;
+          // a change made here meanwhile (a logout, a disable) set a newer entry: keep that one
+          const current = this.userStates.get(claims.sub);
+          if (current !== undefined && current.fetchedAtMs >= fetchedAtMs) return state;
+          if (this.userStates.size >= API_KEY_CACHE_SIZE) this.userStates.clear();
+          this.userStates.set(claims.sub, { state, fetchedAtMs });
+          return state;
+        },
+        (error: unknown) => {
+          this.userStateFetches.delete(claims.sub);
+          throw error;
+        },
+      );
+      this.userStateFetches.set(claims.sub, pending);
+    }
+    return userPrincipal(claims, await pending);
   }
 
   /** Verifies an access token (Bearer) and its user's state. */
