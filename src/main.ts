@@ -3,7 +3,7 @@
  * On a terminal it shows a live status line and writes JSON logs to a file; otherwise the
  * JSON logs go to stdout. SIGINT/SIGTERM stop it gracefully (exit 0 within 10 s).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
 import { startTroupeKite } from './kite-app.js';
@@ -91,8 +91,16 @@ async function main(argv: readonly string[]): Promise<void> {
   if (interactive) {
     process.stdout.write(`Troupe: ${config.broker === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
     if (running.generatedAdmin) {
-      process.stdout.write(`Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`);
+      process.stderr.write(`Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`);
     }
+  } else if (running.generatedAdmin) {
+    // no terminal (a service, a container whose output is collected): the password goes to an
+    // owner-only file, never to the log; the log says where
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const file = join(config.dataDir, 'initial-admin-password');
+    writeFileSync(file, `${running.generatedAdmin.username}\n${running.generatedAdmin.password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    log.warn({ username: running.generatedAdmin.username, file }, 'the first admin\'s generated password is in this owner-only file: read it, log in, change the password and delete the file');
   }
   const previous = { ticks: 0, atMs: Date.now() };
   const timer = interactive ? setInterval(() => process.stdout.write(`\r\x1b[2K${statusLine(running, previous)}`), 1000) : undefined;

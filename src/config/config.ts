@@ -121,9 +121,9 @@ export type GatewayRole = 'viewer' | 'trader' | 'admin';
 
 /** Settings of the HTTP/WebSocket gateway (`src/gateway`). */
 export interface GatewayConfig {
-  /** First admin's user name (`ADMIN_USER`); with no password a random one is generated and logged once. */
+  /** First admin's user name (`ADMIN_USER`); with no password a random one is generated and shown once on the terminal (stderr), never logged. */
   readonly adminUser: string;
-  /** First admin's password (`ADMIN_PASSWORD`), at least 8 characters. */
+  /** First admin's password (`ADMIN_PASSWORD`), at least 12 characters and not a common one (checked when the admin is created). */
   readonly adminPassword: string | undefined;
   /** HMAC secret of access tokens (`TROUPE_JWT_SECRET`, ≥ 32 chars); absent: random per process (tokens die with it). */
   readonly jwtSecret: string | undefined;
@@ -148,6 +148,14 @@ export interface GatewayConfig {
    * only `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: … }`); unset, it is public.
    */
   readonly metricsToken?: string | undefined;
+  /**
+   * Attempts per minute at the credential endpoints (login, refresh, TOTP, password change), per
+   * client IP (`TROUPE_CREDENTIAL_LIMIT_PER_IP`, default 30) and per user name
+   * (`TROUPE_CREDENTIAL_LIMIT_PER_USER`, default 10), whatever headers (an API key) come along.
+   */
+  readonly credentialRateLimit?: { readonly perIpPerMinute: number; readonly perUserPerMinute: number };
+  /** Live API keys one user may have (`TROUPE_MAX_API_KEYS_PER_USER`, default 20). */
+  readonly maxApiKeysPerUser?: number;
 }
 
 export class ConfigError extends Error {
@@ -306,7 +314,7 @@ const ROLES: readonly GatewayRole[] = ['viewer', 'trader', 'admin'];
 
 function gatewayConfig(env: Env): GatewayConfig {
   const adminPassword = env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
-  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must have at least 8 characters');
+  if (adminPassword !== undefined && [...adminPassword].length < 12) throw new ConfigError('ADMIN_PASSWORD', 'must have at least 12 characters');
   const jwtSecret = env.TROUPE_JWT_SECRET === '' ? undefined : env.TROUPE_JWT_SECRET;
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('TROUPE_JWT_SECRET', 'must have at least 32 characters');
   const perRole: Partial<Record<GatewayRole, number>> = {};
@@ -330,6 +338,11 @@ function gatewayConfig(env: Env): GatewayConfig {
     wsHeartbeatMs: integer(env, 'TROUPE_WS_HEARTBEAT_MS', 30_000, 10, 3_600_000),
     secretKey: secretKey(env),
     metricsToken: metricsToken(env),
+    credentialRateLimit: {
+      perIpPerMinute: integer(env, 'TROUPE_CREDENTIAL_LIMIT_PER_IP', 30, 1, 1_000_000),
+      perUserPerMinute: integer(env, 'TROUPE_CREDENTIAL_LIMIT_PER_USER', 10, 1, 1_000_000),
+    },
+    maxApiKeysPerUser: integer(env, 'TROUPE_MAX_API_KEYS_PER_USER', 20, 1, 10_000),
   };
 }
 

@@ -7,7 +7,7 @@ import type { AuditInput, AuditLog } from './audit-log.js';
 import type { ApiError } from './errors.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
 import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
-import type { Role } from './auth/auth-store.js';
+import type { PortfolioRight, Role } from './auth/auth-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StreamHub } from './stream/hub.js';
 
@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route (checked in the gateway's onRequest hook). */
     access?: Access;
+    /** A credential endpoint: limited per IP and per user name on every attempt, whatever the caller sends (`credential-limiter.ts`). */
+    credential?: 'login' | 'refresh' | 'totp' | 'password';
   }
   interface FastifyRequest {
     /** The authenticated caller, or null. */
@@ -60,6 +62,14 @@ export interface GatewayContext {
   readonly strategyStates: Map<string, StrategyRunState>;
   /** API-made strategies and the manual order sequence. */
   readonly state: GatewayStateStore;
+  /**
+   * Checks that the caller may read or act on a portfolio (admins: every one; others: where they
+   * are members, see `AuthService.mayOnPortfolio`). A denial is audited (`action`, outcome denied)
+   * and thrown as 403 `forbidden`.
+   */
+  authorizePortfolio(request: { readonly principal: Principal | null; readonly ip: string }, portfolioId: string, right: PortfolioRight, action: string, target?: string): Promise<void>;
+  /** The portfolios the caller may read (every one for admins). */
+  readablePortfolios(principal: Principal | null): Promise<(portfolioId: string) => boolean>;
   /** Appends to the audit log with the request's caller and address. */
   record(request: { readonly principal: Principal | null; readonly ip: string }, entry: Omit<AuditInput, 'actor' | 'ip'> & { readonly actor?: string }): void;
 }

@@ -23,7 +23,9 @@ import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-sta
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { bodyTypeProblems, SECURITY_HEADERS } from './hardening.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
+import { CredentialLimiter, DEFAULT_CREDENTIAL_LIMITS } from './credential-limiter.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { memberRoutes } from './routes/members.routes.js';
 import { riskRoutes } from './routes/risk.routes.js';
 import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
@@ -76,7 +78,10 @@ export interface GatewayDeps {
   readonly stream?: Partial<Omit<StreamHubOptions, 'snapshot' | 'knownSymbol' | 'metrics'>>;
   /** Audit ring size of the default in-memory audit store (default 10,000). */
   readonly auditCapacity?: number;
-  /** Told when the first admin was created with a generated password (so a terminal can show it once). */
+  /**
+   * Told when the first admin was created with a generated password, to show it once on a
+   * terminal. The password never goes to the log; without this callback it is written to stderr.
+   */
   readonly onGeneratedAdmin?: (username: string, password: string) => void;
 }
 
@@ -167,8 +172,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   });
   const auth = new AuthService(
     deps.authStore ?? new InMemoryAuthStore(),
-    { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims>(token) },
-    { accessTokenTtlSec: config.accessTokenTtlSec, refreshTokenTtlSec: config.refreshTokenTtlSec, ...(deps.secretBox ? { secretBox: deps.secretBox } : {}) },
+    { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims & { readonly exp?: unknown }>(token) },
+    {
+      accessTokenTtlSec: config.accessTokenTtlSec,
+      refreshTokenTtlSec: config.refreshTokenTtlSec,
+      ...(deps.secretBox ? { secretBox: deps.secretBox } : {}),
+      ...(config.maxApiKeysPerUser === undefined ? {} : { maxApiKeysPerUser: config.maxApiKeysPerUser }),
+    },
   );
   const session = new SessionStore();
   const hub = new StreamHub({
@@ -214,6 +224,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     state: deps.stateStore ?? new InMemoryGatewayStateStore(),
     record(request, entry) {
       audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
+    },
+    async authorizePortfolio(request, portfolioId, right, action, target) {
+      const principal = request.principal;
+      if (principal && (await auth.mayOnPortfolio(principal, portfolioId, right))) return;
+      ctx.record(request, { action, ...(target === undefined ? {} : { target }), outcome: 'denied', details: { portfolioId, reason: `not allowed to ${right} portfolio ${portfolioId}` } });
+      throw new ApiError(403, 'forbidden', `${principal?.name ?? 'the caller'} may not ${right === 'act' ? 'act on' : 'read'} portfolio "${portfolioId}" (not a ${right === 'act' ? 'trading ' : ''}member; an admin adds members: PUT /api/v1/portfolios/${portfolioId}/members/{userId})`);
+    },
+    async readablePortfolios(principal) {
+      if (principal?.role === 'admin') return () => true;
+      if (!principal) return () => false;
+      const memberships = await auth.memberships(principal.userId);
+      return (portfolioId) => memberships.has(portfolioId);
     },
   };
   app.decorate('troupe', ctx);
@@ -315,7 +337,26 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
         principal = cached;
       } else {
         const token = bearer(request);
-        if (token !== undefined) principal = auth.principalFromAccessToken(token);
+        if (token !== undefined) {
+          // the token's user (generation, disabled, gone) from the cache; looked up once a second per user
+          const claims = auth.verifyAccessToken(token);
+          const cached = auth.principalFromClaimsCached(claims);
+          if (cached === undefined) {
+            auth.principalFromClaims(claims).then(
+              (found) => {
+                settleAuth(request, found, undefined);
+                done();
+              },
+              (error: unknown) => {
+                if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
+                settleAuth(request, null, error);
+                done();
+              },
+            );
+            return;
+          }
+          principal = cached;
+        }
       }
     } catch (error) {
       if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
@@ -351,14 +392,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     timeWindow: 60_000,
     cache: 50_000,
     enableDraftSpec: true,
-    keyGenerator: (request) => request.principal?.rateKey ?? `ip:${request.ip}`,
+    // credential routes count by IP whoever the caller claims to be (an API key's limit does not apply)
+    keyGenerator: (request) => (request.routeOptions.config.credential === undefined ? request.principal?.rateKey : undefined) ?? `ip:${request.ip}`,
     max: (request) => {
       const principal = request.principal;
-      if (!principal) return config.rateLimitPerMinute;
+      if (!principal || request.routeOptions.config.credential !== undefined) return config.rateLimitPerMinute;
       if (typeof principal.rateLimitPerMinute === 'number') return principal.rateLimitPerMinute;
       return config.rateLimitPerRole[principal.role] ?? config.rateLimitPerMinute;
     },
-    allowList: (request) => request.principal?.rateLimitPerMinute === null,
+    allowList: (request) => request.principal?.rateLimitPerMinute === null && request.routeOptions.config.credential === undefined,
     // shared counters in Redis when given; if Redis fails, requests pass (and it is logged) rather than fail
     ...(deps.rateLimitRedis
       ? {
@@ -375,9 +417,33 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     errorResponseBuilder: (_request, context) =>
       new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
   });
+  // credential endpoints: per IP and per user name on every attempt, after the body is parsed
+  let lastRedisWarnMs = 0; // at most one warning in 10 s while Redis fails
+  const credentialLimiter = new CredentialLimiter(config.credentialRateLimit ?? DEFAULT_CREDENTIAL_LIMITS, deps.rateLimitRedis, (error) => {
+    if (Date.now() - lastRedisWarnMs < 10_000) return;
+    lastRedisWarnMs = Date.now();
+    app.log.warn({ err: error }, 'credential rate-limit counters in Redis are unavailable: counting in this process meanwhile');
+  });
+  app.addHook('preHandler', async (request) => {
+    const credential = request.routeOptions.config.credential;
+    if (credential === undefined) return;
+    const body = request.body as { readonly username?: unknown } | undefined;
+    const username = credential === 'login' ? (typeof body?.username === 'string' ? body.username : undefined) : request.principal?.kind === 'user' ? request.principal.name.slice('user:'.length) : undefined;
+    const verdict = await credentialLimiter.attempt(request.ip, username);
+    if (verdict.allowed) return;
+    metrics.rateLimited.inc();
+    ctx.record(request, { ...(username === undefined ? {} : { actor: `user:${username}` }), action: `auth.${credential}`, outcome: 'denied', details: { reason: 'rate-limited', by: verdict.limitedBy } });
+    throw new ApiError(429, 'rate-limited', `too many ${credential} attempts from this ${verdict.limitedBy === 'ip' ? 'address' : 'user name'}; retry in ${verdict.retryAfterSec} s`, undefined, { 'retry-after': String(verdict.retryAfterSec) });
+  });
   // every route answers an authentication failure once the rate limiter (a route-level onRequest
   // hook that @fastify/rate-limit added just before) has counted the request
-  const enforceAccess = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => done(request.authFailure ?? undefined);
+  const enforceAccess = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const failure = request.authFailure;
+    if (failure === null || failure === undefined) return done();
+    // a caller known but lacking the role: every such denial is audited (unknown callers are only rate limited)
+    if (failure.statusCode === 403) ctx.record(request, { action: 'access', target: `${request.method} ${request.routeOptions.url ?? request.url}`, outcome: 'denied', details: { reason: failure.message } });
+    done(failure);
+  };
   app.addHook('onRoute', (route) => {
     route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), enforceAccess];
   });
@@ -398,6 +464,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
 
   await authRoutes(app, ctx);
+  await memberRoutes(app, ctx);
   await tradingRoutes(app, ctx);
   await strategyRoutes(app, ctx);
   await systemRoutes(app, ctx);
@@ -405,14 +472,28 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
-  const admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
-  if (admin?.generatedPassword !== undefined) {
-    app.log.warn({ username: admin.username, password: admin.generatedPassword }, 'created the first admin with a generated password (shown once: change it, or set ADMIN_USER/ADMIN_PASSWORD)');
-    deps.onGeneratedAdmin?.(admin.username, admin.generatedPassword);
-  } else if (admin) {
-    app.log.info({ username: admin.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
+  let admin: Awaited<ReturnType<AuthService['bootstrapAdmin']>>;
+  try {
+    admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
+  } catch (error) {
+    if (error instanceof AuthError && error.code === 'weak-password') throw new Error(`ADMIN_PASSWORD: ${error.message}`);
+    throw error;
   }
-  if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
+  if (admin?.generatedPassword !== undefined) {
+    // the password goes to the terminal only, never through the (JSON, collected) log
+    app.log.warn({ username: admin.user.username }, 'created the first admin with a generated password, shown once on the terminal (stderr): change it, or set ADMIN_USER/ADMIN_PASSWORD');
+    if (deps.onGeneratedAdmin) deps.onGeneratedAdmin(admin.user.username, admin.generatedPassword);
+    else process.stderr.write(`Troupe: created the first admin "${admin.user.username}" with password ${admin.generatedPassword} (shown once)\n`);
+  } else if (admin) {
+    app.log.info({ username: admin.user.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
+  }
+  if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.user.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
+  // the default portfolio has an owner: the first admin (also on a database from before ownership)
+  const defaultPortfolio = [...runtime.directory.portfolios.keys()][0];
+  if (defaultPortfolio !== undefined && (await auth.store.portfolioMembers(defaultPortfolio)).every((member) => member.role !== 'owner')) {
+    const owner = admin?.user ?? (await auth.store.listUsers()).find((user) => user.role === 'admin' && !user.disabled);
+    if (owner) await auth.setPortfolioMember({ portfolioId: defaultPortfolio, userId: owner.id, role: 'owner' });
+  }
   const sealed = await auth.prepare();
   if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
   await app.ready();

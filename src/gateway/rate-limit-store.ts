@@ -8,7 +8,8 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
-const HIT = `
+/** INCR a counter, starting its window on the first hit; returns `{count, remaining window ms}`. */
+export const HIT = `
 local current = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if current == 1 or ttl < 0 then

@@ -287,14 +287,14 @@ export const TokenPairSchema = Type.Object({
 
 /** Schema: CreateUserBody. */
 export const CreateUserBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), password: Type.String({ minLength: 8, maxLength: 256 }), role: RoleSchema },
+  { username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), password: Type.String({ minLength: 12, maxLength: 256 }), role: RoleSchema },
   { additionalProperties: false },
 );
 /** Schema: ResetPasswordBody (an admin sets a user's password). */
-export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 8, maxLength: 256 }) }, { additionalProperties: false });
+export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 12, maxLength: 256 }) }, { additionalProperties: false });
 /** Schema: ChangePasswordBody (a user changes their own password). */
 export const ChangePasswordBody = Type.Object(
-  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 8, maxLength: 256 }) },
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 12, maxLength: 256 }) },
   { additionalProperties: false },
 );
 /** Schema: UserSchema. */

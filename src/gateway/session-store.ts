@@ -56,7 +56,7 @@ export class SessionStore {
   }
 
   /** Fills newest first, before the cursor (a fill seq), filtered. */
-  queryFills(filter: { readonly symbol?: string | undefined; readonly strategy?: string | undefined; readonly beforeSeq?: number | undefined; readonly limit: number }): { items: Fill[]; nextCursor: number | null } {
+  queryFills(filter: { readonly symbol?: string | undefined; readonly strategy?: string | undefined; readonly beforeSeq?: number | undefined; readonly limit: number; readonly portfolio?: (portfolioId: string) => boolean }): { items: Fill[]; nextCursor: number | null } {
     const items: Fill[] = [];
     let last: number | null = null;
     let more = false;
@@ -65,6 +65,7 @@ export class SessionStore {
       if (filter.beforeSeq !== undefined && stored.seq >= filter.beforeSeq) continue;
       if (filter.symbol !== undefined && stored.fill.symbol !== filter.symbol) continue;
       if (filter.strategy !== undefined && stored.fill.strategyId !== filter.strategy) continue;
+      if (filter.portfolio !== undefined && !filter.portfolio(stored.fill.portfolioId)) continue;
       if (items.length === filter.limit) {
         more = true;
         break;

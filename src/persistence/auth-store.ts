@@ -2,11 +2,12 @@
  * The gateway's `AuthStore` on the {@link Database} port (PostgreSQL or PGlite): users
  * (`users`, scrypt hashes, roles, TOTP), refresh tokens (`refresh_tokens`, SHA-256 of the
  * token, rotation and revocation) and API keys (`api_keys`, SHA-256 of the secret, last use).
- * Tables from migrations 001, 002 and 004 (`password_changed_at`). TOTP secrets arrive sealed
+ * Tables from migrations 001, 002, 004 (`password_changed_at`) and 009 (`token_version`,
+ * `portfolio_members`). TOTP secrets arrive sealed
  * (AES-256-GCM by the `AuthService`) and are stored as given. Times are `timestamptz` in the database and epoch
  * milliseconds in the port.
  */
-import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, Role, User } from '../gateway/auth/auth-store.js';
+import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, RefreshTokenRecord, Role, User, UserAuthState } from '../gateway/auth/auth-store.js';
 import type { Queryable } from './database.js';
 
 /** `timestamptz` → epoch ms (bigint, parsed to a number by the adapters). */
@@ -23,6 +24,13 @@ interface UserRow {
   disabled: boolean;
   totp_secret: string | null;
   totp_enabled: boolean;
+  token_version: number;
+}
+
+interface MemberRow {
+  portfolio_id: string;
+  user_id: string;
+  role: MemberRole;
 }
 
 interface RefreshRow {
@@ -49,7 +57,7 @@ interface ApiKeyRow {
   owner_disabled?: boolean | null;
 }
 
-const USER_COLUMNS = `id, username, role, password_hash, ${ms('created_at')} AS created_ms, disabled, totp_secret, totp_enabled`;
+const USER_COLUMNS = `id, username, role, password_hash, ${ms('created_at')} AS created_ms, disabled, totp_secret, totp_enabled, token_version`;
 const REFRESH_COLUMNS = `id, user_id, family_id, token_hash, ${ms('expires_at')} AS expires_ms, ${ms('revoked_at')} AS revoked_ms, replaced_by`;
 const KEY_COLUMNS = `id, name, owner_user_id, role, key_hash, ${ms('created_at')} AS created_ms, ${ms('last_used_at')} AS last_used_ms, ${ms('revoked_at')} AS revoked_ms, rate_limit_per_minute, rate_limit_lifted`;
 
@@ -63,6 +71,7 @@ function toUser(row: UserRow): User {
     disabled: row.disabled,
     totpSecret: row.totp_secret ?? undefined,
     totpEnabled: row.totp_enabled,
+    tokenVersion: Number(row.token_version),
   };
 }
 
@@ -111,9 +120,9 @@ export class PostgresAuthStore implements AuthStore {
   async createUser(user: User): Promise<void> {
     try {
       await this.db.query(
-        `INSERT INTO users (id, username, password_hash, role, disabled, created_at, updated_at, totp_secret, totp_enabled)
-         VALUES ($1, $2, $3, $4, $5, ${ts('$6')}, ${ts('$6')}, $7, $8)`,
-        [user.id, user.username, user.passwordHash, user.role, user.disabled, user.createdAtMs, user.totpSecret ?? null, user.totpEnabled],
+        `INSERT INTO users (id, username, password_hash, role, disabled, created_at, updated_at, totp_secret, totp_enabled, token_version)
+         VALUES ($1, $2, $3, $4, $5, ${ts('$6')}, ${ts('$6')}, $7, $8, $9)`,
+        [user.id, user.username, user.passwordHash, user.role, user.disabled, user.createdAtMs, user.totpSecret ?? null, user.totpEnabled, user.tokenVersion],
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === '23505') throw new UserExistsError(user.username);
@@ -159,6 +168,22 @@ export class PostgresAuthStore implements AuthStore {
     await this.db.query(`UPDATE users SET password_hash = $2, password_changed_at = ${ts('$3')}, updated_at = now() WHERE id = $1`, [userId, passwordHash, atMs]);
   }
 
+  async bumpTokenVersion(userId: string): Promise<number | undefined> {
+    const [row] = await this.db.query<{ token_version: number }>('UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version', [userId]);
+    return row === undefined ? undefined : Number(row.token_version);
+  }
+
+  async userAuthState(userId: string): Promise<UserAuthState | undefined> {
+    const [row] = await this.db.query<{ disabled: boolean; token_version: number; role: Role }>('SELECT disabled, token_version, role FROM users WHERE id = $1', [userId]);
+    return row && { disabled: row.disabled, tokenVersion: Number(row.token_version), role: row.role };
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    // refresh tokens, API keys and memberships go with the user (ON DELETE CASCADE)
+    const rows = await this.db.query<{ id: string }>('DELETE FROM users WHERE id = $1 RETURNING id', [userId]);
+    return rows.length === 1;
+  }
+
   async revokeUserRefreshTokens(userId: string, atMs: number): Promise<number> {
     const rows = await this.db.query<{ id: string }>(`UPDATE refresh_tokens SET revoked_at = ${ts('$2')} WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`, [userId, atMs]);
     return rows.length;
@@ -182,6 +207,22 @@ export class PostgresAuthStore implements AuthStore {
 
   async revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void> {
     await this.db.query(`UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ${ts('$2')}), replaced_by = COALESCE($3, replaced_by) WHERE id = $1`, [id, atMs, replacedBy ?? null]);
+  }
+
+  async rotateRefreshToken(id: string, atMs: number, next: RefreshTokenRecord): Promise<boolean> {
+    // one statement: the conditional update claims the old token (a parallel claim waits for the
+    // row lock, then finds it revoked and claims nothing), and the new token is inserted only
+    // from the claimed row, so a lost race leaves no token behind
+    const rows = await this.db.query<{ id: string }>(
+      `WITH claimed AS (
+         UPDATE refresh_tokens SET revoked_at = ${ts('$2')}, replaced_by = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING user_id, family_id
+       )
+       INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
+       SELECT $3, claimed.user_id, claimed.family_id, $4, ${ts('$5')} FROM claimed
+       RETURNING id`,
+      [id, atMs, next.id, next.tokenHash, next.expiresAtMs],
+    );
+    return rows.length === 1;
   }
 
   async revokeRefreshFamily(familyId: string, atMs: number): Promise<void> {
@@ -236,4 +277,28 @@ export class PostgresAuthStore implements AuthStore {
   async touchApiKey(id: string, atMs: number): Promise<void> {
     await this.db.query(`UPDATE api_keys SET last_used_at = ${ts('$2')} WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < ${ts('$2')})`, [id, atMs]);
   }
+
+  async membershipsOf(userId: string): Promise<readonly PortfolioMember[]> {
+    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE user_id = $1 ORDER BY portfolio_id', [userId])).map(toMember);
+  }
+
+  async portfolioMembers(portfolioId: string): Promise<readonly PortfolioMember[]> {
+    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE portfolio_id = $1 ORDER BY created_at, user_id', [portfolioId])).map(toMember);
+  }
+
+  async setPortfolioMember(member: PortfolioMember): Promise<void> {
+    await this.db.query(
+      `INSERT INTO portfolio_members (portfolio_id, user_id, role) VALUES ($1, $2, $3)
+       ON CONFLICT (portfolio_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+      [member.portfolioId, member.userId, member.role],
+    );
+  }
+
+  async removePortfolioMember(portfolioId: string, userId: string): Promise<boolean> {
+    return (await this.db.query<{ user_id: string }>('DELETE FROM portfolio_members WHERE portfolio_id = $1 AND user_id = $2 RETURNING user_id', [portfolioId, userId])).length === 1;
+  }
+}
+
+function toMember(row: MemberRow): PortfolioMember {
+  return { portfolioId: row.portfolio_id, userId: row.user_id, role: row.role };
 }

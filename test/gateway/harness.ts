@@ -15,6 +15,7 @@ export const gatewayConfig = (overrides: Partial<GatewayConfig> = {}): GatewayCo
   rateLimitPerMinute: 100_000,
   rateLimitPerRole: {},
   wsHeartbeatMs: 30_000,
+  credentialRateLimit: { perIpPerMinute: 100_000, perUserPerMinute: 100_000 },
   ...overrides,
 });
 
@@ -68,4 +69,10 @@ export async function login(app: GatewayInstance, username = ADMIN.username, pas
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
   const body = response.json<{ accessToken: string; refreshToken: string }>();
   return { authorization: `Bearer ${body.accessToken}`, refreshToken: body.refreshToken };
+}
+
+/** An admin makes a user a member of a portfolio (traders act, viewers read only there). */
+export async function addMember(app: GatewayInstance, adminAuthorization: string, portfolioId: string, userId: string, role: 'owner' | 'trader' | 'viewer'): Promise<void> {
+  const response = await app.inject({ method: 'PUT', url: `/api/v1/portfolios/${portfolioId}/members/${userId}`, headers: { authorization: adminAuthorization }, payload: { role } });
+  if (response.statusCode !== 200) throw new Error(`adding a member failed: ${response.statusCode} ${response.body}`);
 }

@@ -68,8 +68,8 @@ describe('strategies through the API', () => {
     expect(view.stats.intents).toBeGreaterThan(0);
     expect(view.positions.TCS).toBe(7);
 
-    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization }, payload: { username: 'vera', password: 'password-123', role: 'viewer' } });
-    const viewer = await login(app, 'vera', 'password-123');
+    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization }, payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' } });
+    const viewer = await login(app, 'vera', 'long-enough-pass-123');
     expect((await post({ strategyId: 'v1', kind: 'ema-cross' }, viewer.authorization)).statusCode).toBe(403);
 
     const audit = (await app.inject({ url: '/api/v1/audit?action=strategy.create&limit=100', headers: { authorization } })).json<{ items: { outcome: string; target?: string }[] }>();

@@ -73,9 +73,9 @@ describe('gateway WebSocket /api/v1/stream', () => {
     const { client: admin, port, disconnects } = await serve();
     const app = harness!.app;
     const headers = { authorization: `Bearer ${admin.token!}` };
-    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers, payload: { username: 'tara', password: 'password-123', role: 'trader' } });
+    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
     const tara = new TroupeClient({ baseUrl: `http://127.0.0.1:${port}` });
-    await tara.login('tara', 'password-123');
+    await tara.login('tara', 'long-enough-pass-123');
     const { key: taraKey } = await tara.createApiKey({ name: 'tara-bot', role: 'viewer' });
     const { key: adminKey, apiKey: adminKeyRecord } = await admin.createApiKey({ name: 'admin-bot', role: 'viewer' });
     const url = (token: string): string => `ws://127.0.0.1:${port}/api/v1/stream?token=${encodeURIComponent(token)}`;

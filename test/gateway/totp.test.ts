@@ -112,19 +112,19 @@ describe('two-factor login', () => {
 describe('AuthService TOTP on a manual clock', () => {
   it('enroll → confirm → login with a code → disable with a later code → login without one', async () => {
     let nowMs = 1_800_000_000_000;
-    const signer = { sign: (claims: { sub: string }) => `token-${claims.sub}`, verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const }) };
+    const signer = { sign: (claims: { sub: string }) => `token-${claims.sub}`, verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const, ver: 0 }) };
     const auth = new AuthService(new InMemoryAuthStore(), signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
-    const user = await auth.createUser('ana', 'password-123', 'trader');
+    const user = await auth.createUser('ana', 'long-enough-pass-123', 'trader');
     const { secret } = await auth.enrollTotp(user.id);
     const key = base32Decode(secret);
     await auth.confirmTotp(user.id, totp(key, nowMs));
-    await expect(auth.login('ana', 'password-123')).rejects.toMatchObject({ code: 'totp-required' });
+    await expect(auth.login('ana', 'long-enough-pass-123')).rejects.toMatchObject({ code: 'totp-required' });
     nowMs += 30_000;
-    expect((await auth.login('ana', 'password-123', totp(key, nowMs))).user.username).toBe('ana');
-    await expect(auth.login('ana', 'password-123', totp(key, nowMs))).rejects.toBeInstanceOf(AuthError);
+    expect((await auth.login('ana', 'long-enough-pass-123', totp(key, nowMs))).user.username).toBe('ana');
+    await expect(auth.login('ana', 'long-enough-pass-123', totp(key, nowMs))).rejects.toBeInstanceOf(AuthError);
     nowMs += 30_000;
     await auth.disableTotp(user.id, totp(key, nowMs));
-    expect((await auth.login('ana', 'password-123')).user.totpEnabled).toBe(false);
+    expect((await auth.login('ana', 'long-enough-pass-123')).user.totpEnabled).toBe(false);
     await expect(auth.disableTotp(user.id, totp(key, nowMs))).rejects.toMatchObject({ code: 'conflict' });
   });
 });

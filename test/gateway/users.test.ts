@@ -46,9 +46,9 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     harness = await startHarness({}, { authStore: await makeStore() });
     const { app } = harness;
     const admin = await login(app);
-    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'password-123', role: 'trader' } });
+    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'long-enough-pass-123', role: 'trader' } });
     const ana = created.json<{ id: string }>();
-    const session = await login(app, 'ana', 'password-123');
+    const session = await login(app, 'ana', 'long-enough-pass-123');
     const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: session.authorization }, payload: { name: 'bot', role: 'trader' } })).json<{ key: string }>();
     expect((await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': key } })).statusCode).toBe(200);
 
@@ -69,13 +69,15 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
       expect(refused.json()).toMatchObject({ error: { code: 'invalid-token' } });
     }
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: session.refreshToken } })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'password-123' } })).json()).toMatchObject({ error: { code: 'invalid-credentials' } });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).json()).toMatchObject({ error: { code: 'invalid-credentials' } });
 
     const enabled = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/enable`, headers: { authorization: admin.authorization } });
     expect(enabled.json()).toMatchObject({ disabled: false });
-    const again = await login(app, 'ana', 'password-123');
+    const again = await login(app, 'ana', 'long-enough-pass-123');
     expect((await app.inject({ url: '/api/v1/positions', headers: { authorization: again.authorization } })).statusCode).toBe(200);
     expect((await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': key } })).statusCode).toBe(200);
+    // the access token from before the disable stays dead after the enable (a new token generation)
+    expect((await app.inject({ url: '/api/v1/positions', headers: { authorization: session.authorization } })).statusCode).toBe(401);
     // the session revoked by the disable stays revoked
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: session.refreshToken } })).statusCode).toBe(401);
 
@@ -89,16 +91,18 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     harness = await startHarness({}, { authStore: await makeStore() });
     const { app } = harness;
     const admin = await login(app);
-    const ana = (await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'password-123', role: 'viewer' } })).json<{ id: string }>();
-    const first = await login(app, 'ana', 'password-123');
+    const ana = (await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'long-enough-pass-123', role: 'viewer' } })).json<{ id: string }>();
+    const first = await login(app, 'ana', 'long-enough-pass-123');
 
     const tooShort = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: admin.authorization }, payload: { password: 'short' } });
     expect(tooShort.statusCode).toBe(400);
     expect(tooShort.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ path: '/password' }] } });
     expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: first.authorization }, payload: { password: 'mine-now-123' } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: admin.authorization }, payload: { password: 'reset-by-admin-1' } })).statusCode).toBe(204);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'password-123' } })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).statusCode).toBe(401);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } })).statusCode).toBe(401);
+    // and the access token issued before the reset stops at once
+    expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: first.authorization } })).statusCode).toBe(401);
 
     const second = await login(app, 'ana', 'reset-by-admin-1');
     const other = await login(app, 'ana', 'reset-by-admin-1');
@@ -112,10 +116,13 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     expect(changed.statusCode).toBe(200);
     const fresh = changed.json<{ accessToken: string; refreshToken: string }>();
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode).toBe(401);
+    // every access token from before the change stops; the fresh pair works
+    for (const authorization of [second.authorization, other.authorization]) expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization } })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${fresh.accessToken}` } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: fresh.refreshToken } })).statusCode).toBe(200);
-    await login(app, 'ana', 'chosen-by-ana-1');
+    const third = await login(app, 'ana', 'chosen-by-ana-1');
     // an API key cannot change its owner's password
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: second.authorization }, payload: { name: 'k', role: 'viewer' } })).json<{ key: string }>();
+    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: third.authorization }, payload: { name: 'k', role: 'viewer' } })).json<{ key: string }>();
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { 'x-api-key': key }, payload: { currentPassword: 'chosen-by-ana-1', newPassword: 'chosen-by-key-1' } })).statusCode).toBe(403);
 
     const audit = (await app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: admin.authorization } })).json<Audit>();
@@ -128,10 +135,10 @@ describe('API key lookups are cached for a second', () => {
   it('a key revoked or an owner disabled by another gateway process stops working within API_KEY_CACHE_MS; here at once', async () => {
     let nowMs = 1_800_000_000_000;
     const store = new InMemoryAuthStore();
-    const signer = { sign: () => 'token', verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const }) };
+    const signer = { sign: () => 'token', verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const, ver: 0 }) };
     const auth = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const other = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
-    const owner = await auth.createUser('bot-owner', 'password-123', 'trader');
+    const owner = await auth.createUser('bot-owner', 'long-enough-pass-123', 'trader');
     const principal = { kind: 'user' as const, userId: owner.id, name: 'user:bot-owner', role: 'trader' as const, rateKey: `user:${owner.id}`, rateLimitPerMinute: undefined };
     const first = await auth.createApiKey(principal, { name: 'one', role: 'viewer' });
     const second = await auth.createApiKey(principal, { name: 'two', role: 'viewer' });
@@ -152,10 +159,10 @@ describe('API key lookups are cached for a second', () => {
   it('the synchronous path answers a key it verified only while that check stands: a wrong secret, expiry, revocation and a disabled owner end it', async () => {
     let nowMs = 1_800_000_000_000;
     const store = new InMemoryAuthStore();
-    const signer = { sign: () => 'token', verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const }) };
+    const signer = { sign: () => 'token', verify: () => ({ sub: 'x', name: 'x', role: 'viewer' as const, ver: 0 }) };
     const auth = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const other = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
-    const owner = await auth.createUser('poller', 'password-123', 'trader');
+    const owner = await auth.createUser('poller', 'long-enough-pass-123', 'trader');
     const principal = { kind: 'user' as const, userId: owner.id, name: 'user:poller', role: 'trader' as const, rateKey: `user:${owner.id}`, rateLimitPerMinute: undefined };
     const first = await auth.createApiKey(principal, { name: 'one', role: 'viewer' });
     const second = await auth.createApiKey(principal, { name: 'two', role: 'viewer' });

@@ -29,6 +29,7 @@ const user = (id: string, username: string, overrides: Partial<User> = {}): User
   disabled: false,
   totpSecret: undefined,
   totpEnabled: false,
+  tokenVersion: 0,
   ...overrides,
 });
 const refresh = (id: string, userId: string, familyId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
@@ -115,6 +116,40 @@ describe.each(['postgres', 'pglite', 'in-memory'] as const)('AuthStore contract 
     expect((await store.refreshTokenByHash('hash-r3'))?.revokedAtMs).toBeUndefined();
   });
 
+  it('rotation claims a live token once; token generations bump; members are set, listed, removed; deleting a user takes their rows along', async () => {
+    await store.createUser(user('g1', 'gina'));
+    await store.saveRefreshToken(refresh('g-r1', 'g1', 'g-fam'));
+    const next = refresh('g-r2', 'g1', 'g-fam');
+    const claims = await Promise.all([store.rotateRefreshToken('g-r1', T0 + 1, next), store.rotateRefreshToken('g-r1', T0 + 1, refresh('g-r3', 'g1', 'g-fam'))]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store.refreshTokenByHash('hash-g-r1')).toMatchObject({ revokedAtMs: T0 + 1 });
+    expect((await store.refreshTokenByHash('hash-g-r2')) ?? (await store.refreshTokenByHash('hash-g-r3'))).toMatchObject({ familyId: 'g-fam', revokedAtMs: undefined });
+    expect(await store.rotateRefreshToken('g-r1', T0 + 2, refresh('g-r4', 'g1', 'g-fam'))).toBe(false);
+    expect(await store.refreshTokenByHash('hash-g-r4')).toBeUndefined();
+
+    expect(await store.userAuthState('g1')).toEqual({ disabled: false, tokenVersion: 0, role: 'trader' });
+    expect(await store.bumpTokenVersion('g1')).toBe(1);
+    expect(await store.bumpTokenVersion('g1')).toBe(2);
+    expect(await store.bumpTokenVersion('nobody')).toBeUndefined();
+    expect(await store.userById('g1')).toMatchObject({ tokenVersion: 2 });
+
+    await store.setPortfolioMember({ portfolioId: 'p1', userId: 'g1', role: 'viewer' });
+    await store.setPortfolioMember({ portfolioId: 'p1', userId: 'g1', role: 'trader' });
+    await store.setPortfolioMember({ portfolioId: 'p2', userId: 'g1', role: 'owner' });
+    expect(await store.membershipsOf('g1')).toEqual([{ portfolioId: 'p1', userId: 'g1', role: 'trader' }, { portfolioId: 'p2', userId: 'g1', role: 'owner' }]);
+    expect(await store.portfolioMembers('p2')).toEqual([{ portfolioId: 'p2', userId: 'g1', role: 'owner' }]);
+    expect(await store.removePortfolioMember('p2', 'g1')).toBe(true);
+    expect(await store.removePortfolioMember('p2', 'g1')).toBe(false);
+
+    await store.saveApiKey(key('g-k1', 'g1', undefined));
+    expect(await store.deleteUser('g1')).toBe(true);
+    expect(await store.deleteUser('g1')).toBe(false);
+    expect(await store.userAuthState('g1')).toBeUndefined();
+    expect(await store.refreshTokenByHash('hash-g-r1')).toBeUndefined();
+    expect(await store.apiKeyForAuth('g-k1')).toBeUndefined();
+    expect(await store.membershipsOf('g1')).toEqual([]);
+  });
+
   it('API keys: role default, explicit and lifted limits round-trip; list by owner; touch; revoke', async () => {
     await store.saveApiKey(key('k1', 'u1', undefined));
     await store.saveApiKey(key('k2', 'u1', 250));
@@ -146,7 +181,7 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
     let db = await open();
     let harness = await startHarness({}, { authStore: new PostgresAuthStore(db), auditStore: new PostgresAuditStore(db) });
     const admin = await login(harness.app);
-    await harness.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'password-123', role: 'trader' } });
+    await harness.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
     const created = await harness.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'ci', role: 'viewer' } });
     const { key: apiKey } = created.json<{ key: string }>();
     await harness.close();
@@ -157,7 +192,7 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
     try {
       // no second bootstrap: the admin keeps the first password
       await login(harness.app, ADMIN.username, ADMIN.password);
-      await login(harness.app, 'tara', 'password-123');
+      await login(harness.app, 'tara', 'long-enough-pass-123');
       expect((await harness.app.inject({ url: '/api/v1/strategies', headers: { 'x-api-key': apiKey } })).statusCode).toBe(200);
       const rotated = await harness.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: admin.refreshToken } });
       expect(rotated.statusCode).toBe(200);

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRecord, AuthStore, Role, User } from './auth-store.js';
-import { roleAtLeast } from './auth-store.js';
+import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, PortfolioRight, RefreshTokenRecord, Role, User, UserAuthState } from './auth-store.js';
+import { memberGrants, roleAtLeast } from './auth-store.js';
+import { passwordProblem } from './password-policy.js';
 import { hashPassword, randomSecret, sha256, verifyPassword } from './passwords.js';
 import { SecretBox } from '../../config/secret-box.js';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
@@ -24,14 +25,17 @@ export interface Principal {
 /** Signs and verifies access tokens (the gateway gives @fastify/jwt's). */
 export interface AccessTokenSigner {
   sign(payload: AccessClaims): string;
-  verify(token: string): AccessClaims;
+  /** The claims of a token whose signature (and `exp`, when present) checked out. */
+  verify(token: string): AccessClaims & { readonly exp?: unknown };
 }
 
-/** Claims of an access token. */
+/** Claims of an access token (the signer adds `iat` and `exp`). */
 export interface AccessClaims {
   readonly sub: string;
   readonly name: string;
   readonly role: Role;
+  /** The user's token generation when it was issued ({@link User.tokenVersion}). */
+  readonly ver: number;
 }
 
 /** What login and refresh answer. */
@@ -46,7 +50,7 @@ export interface TokenPair {
 /** Why an auth operation failed (the routes map these to 401/403). */
 export class AuthError extends Error {
   constructor(
-    readonly code: 'invalid-credentials' | 'totp-required' | 'invalid-token' | 'forbidden' | 'conflict',
+    readonly code: 'invalid-credentials' | 'totp-required' | 'invalid-token' | 'forbidden' | 'conflict' | 'weak-password',
     message: string,
   ) {
     super(message);
@@ -59,6 +63,8 @@ const API_KEY_PREFIX = 'trp';
 export const API_KEY_CACHE_MS = 1_000;
 /** Keys cached at most (the cache starts afresh beyond). */
 const API_KEY_CACHE_SIZE = 10_000;
+/** Live API keys a user may have at once, unless configured otherwise. */
+export const DEFAULT_MAX_API_KEYS_PER_USER = 20;
 
 /**
  * Authentication over an {@link AuthStore}: password login, refresh rotation with reuse
@@ -83,8 +89,21 @@ export class AuthService {
    * map lookup compares whole strings only when their string hashes already match.
    */
   private readonly verifiedKeys = new Map<string, CachedApiKey>();
-  /** Users disabled through this service or found disabled at {@link loadDisabledUsers}: their access tokens stop working at once. */
+  /** Users disabled through this service or found disabled at {@link prepare}: their API keys stop working at once. */
   private readonly disabledUsers = new Set<string>();
+  /**
+   * Each user's token generation, disabled flag and role as looked up in the last
+   * {@link API_KEY_CACHE_MS} (null: no such user): an access token is checked against it on every
+   * request without a database round trip. Changes made through this service update it at once;
+   * made by another gateway process, they count within that time.
+   */
+  private readonly userStates = new Map<string, CachedUserState>();
+  /** Lookups of a user's state in flight. */
+  private readonly userStateFetches = new Map<string, Promise<UserAuthState | null>>();
+  /** Memberships looked up in the last {@link API_KEY_CACHE_MS}, per user. */
+  private readonly membershipCache = new Map<string, { readonly fetchedAtMs: number; readonly byPortfolio: ReadonlyMap<string, MemberRole> }>();
+  /** API-key creations in progress per owner, one at a time (the per-user cap is counted, then the key saved). */
+  private readonly keyCreation = new Map<string, Promise<unknown>>();
   private readonly box: SecretBox;
 
   constructor(
@@ -96,6 +115,8 @@ export class AuthService {
       readonly nowMs?: () => number;
       /** Seals TOTP secrets before they reach the store. Default: a random key per process (fine for an in-memory store only). */
       readonly secretBox?: SecretBox;
+      /** Live API keys a user may have at once (default {@link DEFAULT_MAX_API_KEYS_PER_USER}). */
+      readonly maxApiKeysPerUser?: number;
     },
   ) {
     this.box = options.secretBox ?? SecretBox.ephemeral();
@@ -132,17 +153,40 @@ export class AuthService {
    * Creates the first admin when there are no users: with the given password, or a random
    * one that is returned (for the caller to print once). Returns undefined when users exist.
    */
-  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ readonly username: string; readonly generatedPassword: string | undefined } | undefined> {
+  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ readonly user: User; readonly generatedPassword: string | undefined } | undefined> {
     if ((await this.store.countUsers()) > 0) return undefined;
     const generated = password === undefined ? randomSecret(18) : undefined;
-    await this.createUser(username, password ?? generated ?? '', 'admin');
-    return { username, generatedPassword: generated };
+    const user = await this.createUser(username, password ?? generated ?? '', 'admin');
+    return { user, generatedPassword: generated };
   }
 
+  /** Creates a user; a password {@link passwordProblem} refuses is a `weak-password` {@link AuthError}. */
   async createUser(username: string, password: string, role: Role): Promise<User> {
-    const user: User = { id: randomUUID(), username, role, passwordHash: await hashPassword(password), createdAtMs: this.now(), disabled: false, totpSecret: undefined, totpEnabled: false };
+    checkPassword(password);
+    const user: User = { id: randomUUID(), username, role, passwordHash: await hashPassword(password), createdAtMs: this.now(), disabled: false, totpSecret: undefined, totpEnabled: false, tokenVersion: 0 };
     await this.store.createUser(user);
     return user;
+  }
+
+  /** Deletes a user (their sessions, keys and memberships go too); their access tokens and API keys stop working at once. */
+  async deleteUser(userId: string): Promise<boolean> {
+    const deleted = await this.store.deleteUser(userId);
+    this.forgetUser(userId);
+    this.userStates.set(userId, { state: null, fetchedAtMs: this.now() });
+    return deleted;
+  }
+
+  /** Drops what is cached of a user's keys and memberships (their state is refetched or set by the caller). */
+  private forgetUser(userId: string): void {
+    for (const [id, entry] of this.keyCache) if (entry.key.ownerUserId === userId) this.keyCache.delete(id);
+    this.membershipCache.delete(userId);
+  }
+
+  /** Bumps the user's token generation: every access token issued to them before stops working (here at once). */
+  private async endAccessTokens(userId: string): Promise<void> {
+    await this.store.bumpTokenVersion(userId);
+    const state = await this.store.userAuthState(userId);
+    this.userStates.set(userId, { state: state ?? null, fetchedAtMs: this.now() });
   }
 
   /**
@@ -218,7 +262,9 @@ export class AuthService {
     await this.store.setUserDisabled(userId, disabled);
     if (disabled) this.disabledUsers.add(userId);
     else this.disabledUsers.delete(userId);
-    for (const [id, entry] of this.keyCache) if (entry.key.ownerUserId === userId) this.keyCache.delete(id);
+    this.forgetUser(userId);
+    // a new generation either way: tokens from before a disable stay dead after the enable
+    await this.endAccessTokens(userId);
     const revokedSessions = disabled ? await this.store.revokeUserRefreshTokens(userId, this.now()) : 0;
     return { user: { ...user, disabled }, revokedSessions };
   }
@@ -227,7 +273,9 @@ export class AuthService {
   async resetPassword(userId: string, password: string): Promise<{ readonly user: User; readonly revokedSessions: number }> {
     const user = await this.store.userById(userId);
     if (!user) throw new AuthError('invalid-token', 'no such user');
+    checkPassword(password);
     await this.store.setPasswordHash(userId, await hashPassword(password), this.now());
+    await this.endAccessTokens(userId);
     return { user, revokedSessions: await this.store.revokeUserRefreshTokens(userId, this.now()) };
   }
 
@@ -239,24 +287,33 @@ export class AuthService {
     const user = await this.store.userById(userId);
     if (!user || user.disabled) throw new AuthError('invalid-token', 'the user no longer exists or is disabled');
     if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new AuthError('invalid-credentials', 'the current password is wrong');
+    checkPassword(newPassword);
     await this.store.setPasswordHash(userId, await hashPassword(newPassword), this.now());
     await this.store.revokeUserRefreshTokens(userId, this.now());
-    return { user, tokens: await this.issue(user, randomUUID()) };
+    await this.endAccessTokens(userId);
+    const fresh = await this.store.userById(userId);
+    return { user, tokens: await this.issue(fresh ?? user, randomUUID()) };
   }
 
-  private async issue(user: User, familyId: string): Promise<TokenPair> {
-    const refreshToken = randomSecret(32);
-    await this.store.saveRefreshToken({
-      id: randomUUID(),
-      userId: user.id,
-      familyId,
-      tokenHash: sha256(refreshToken),
-      expiresAtMs: this.now() + this.options.refreshTokenTtlSec * 1000,
-      revokedAtMs: undefined,
-      replacedBy: undefined,
-    });
+  private newRefreshToken(user: User, familyId: string): { readonly token: string; readonly record: RefreshTokenRecord } {
+    const token = randomSecret(32);
     return {
-      accessToken: this.signer.sign({ sub: user.id, name: user.username, role: user.role }),
+      token,
+      record: {
+        id: randomUUID(),
+        userId: user.id,
+        familyId,
+        tokenHash: sha256(token),
+        expiresAtMs: this.now() + this.options.refreshTokenTtlSec * 1000,
+        revokedAtMs: undefined,
+        replacedBy: undefined,
+      },
+    };
+  }
+
+  private pair(user: User, refreshToken: string): TokenPair {
+    return {
+      accessToken: this.signer.sign({ sub: user.id, name: user.username, role: user.role, ver: user.tokenVersion }),
       refreshToken,
       tokenType: 'Bearer',
       expiresInSec: this.options.accessTokenTtlSec,
@@ -264,7 +321,18 @@ export class AuthService {
     };
   }
 
-  /** Exchanges a refresh token for a new pair; the old one is revoked. Reusing a revoked one revokes its whole family. */
+  private async issue(user: User, familyId: string): Promise<TokenPair> {
+    const { token, record } = this.newRefreshToken(user, familyId);
+    await this.store.saveRefreshToken(record);
+    return this.pair(user, token);
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. The old one is used up in one atomic step with the
+   * new one's creation ({@link AuthStore.rotateRefreshToken}): of parallel redemptions exactly one
+   * wins. Presenting a used one (the loser of such a race, or a stolen copy) revokes its whole
+   * family, the winner's new token included.
+   */
   async refresh(refreshToken: string): Promise<{ readonly user: User; readonly tokens: TokenPair }> {
     const record = await this.store.refreshTokenByHash(sha256(refreshToken));
     const now = this.now();
@@ -276,30 +344,93 @@ export class AuthService {
     if (record.expiresAtMs <= now) throw new AuthError('invalid-token', 'the refresh token expired');
     const user = await this.store.userById(record.userId);
     if (!user || user.disabled) throw new AuthError('invalid-token', 'the user no longer exists');
-    const tokens = await this.issue(user, record.familyId);
-    const next = await this.store.refreshTokenByHash(sha256(tokens.refreshToken));
-    await this.store.revokeRefreshToken(record.id, now, next?.id ?? 'rotated');
-    return { user, tokens };
+    const next = this.newRefreshToken(user, record.familyId);
+    if (!(await this.store.rotateRefreshToken(record.id, now, next.record))) {
+      // another redemption used it first: a reuse, so the family ends
+      await this.store.revokeRefreshFamily(record.familyId, now);
+      throw new AuthError('invalid-token', 'the refresh token was revoked or already used');
+    }
+    return { user, tokens: this.pair(user, next.token) };
   }
 
-  /** Revokes the refresh token (and its family): the session ends. Unknown tokens are ignored. */
+  /**
+   * Revokes the refresh token (and its family): the session ends, and so does every access token
+   * of the user (their other sessions get new ones with their refresh tokens). Unknown tokens are ignored.
+   */
   async logout(refreshToken: string): Promise<User | undefined> {
     const record = await this.store.refreshTokenByHash(sha256(refreshToken));
     if (!record) return undefined;
     await this.store.revokeRefreshFamily(record.familyId, this.now());
+    await this.endAccessTokens(record.userId);
     return this.store.userById(record.userId);
   }
 
-  /** Verifies an access token (Bearer). */
-  principalFromAccessToken(token: string): Principal {
-    let claims: AccessClaims;
+  /** Logout everywhere: every refresh token and access token of the user stops working. Resolves to how many sessions ended. */
+  async logoutAll(userId: string): Promise<number> {
+    const revoked = await this.store.revokeUserRefreshTokens(userId, this.now());
+    await this.endAccessTokens(userId);
+    return revoked;
+  }
+
+  /**
+   * Checks an access token's signature and claims (no I/O): it must expire (`exp`, which the
+   * signer checked) and carry a subject and a token generation. Throws `invalid-token`.
+   */
+  verifyAccessToken(token: string): AccessClaims {
+    let claims: AccessClaims & { readonly exp?: unknown };
     try {
       claims = this.signer.verify(token);
     } catch {
       throw new AuthError('invalid-token', 'the access token is invalid or expired');
     }
-    if (this.disabledUsers.has(claims.sub)) throw new AuthError('invalid-token', 'the user is disabled');
-    return { kind: 'user', userId: claims.sub, name: `user:${claims.name}`, role: claims.role, rateKey: `user:${claims.sub}`, rateLimitPerMinute: undefined };
+    if (typeof claims.exp !== 'number') throw new AuthError('invalid-token', 'the access token has no expiry (exp)');
+    if (typeof claims.sub !== 'string' || typeof claims.name !== 'string' || !Number.isSafeInteger(claims.ver)) throw new AuthError('invalid-token', 'the access token lacks its subject or token generation');
+    return claims;
+  }
+
+  /**
+   * The principal of verified claims when the user's state is cached (fetched less than
+   * {@link API_KEY_CACHE_MS} ago); undefined: ask {@link principalFromClaims}. Throws
+   * `invalid-token` when the user is gone or disabled, or the token's generation is not theirs now.
+   */
+  principalFromClaimsCached(claims: AccessClaims): Principal | undefined {
+    const cached = this.userStates.get(claims.sub);
+    if (cached === undefined || !isFreshAt(cached.fetchedAtMs, this.now())) return undefined;
+    return userPrincipal(claims, cached.state);
+  }
+
+  /** {@link principalFromClaimsCached}, looking the user's state up when it is not cached. */
+  async principalFromClaims(claims: AccessClaims): Promise<Principal> {
+    const cached = this.principalFromClaimsCached(claims);
+    if (cached !== undefined) return cached;
+    // one lookup per user at a time: the requests that find the entry stale together share it
+    let pending = this.userStateFetches.get(claims.sub);
+    if (pending === undefined) {
+      const fetchedAtMs = this.now();
+      pending = this.store.userAuthState(claims.sub).then(
+        (found) => {
+          this.userStateFetches.delete(claims.sub);
+          const state = found ?? null;
+          // a change made here meanwhile (a logout, a disable) set a newer entry: keep that one
+          const current = this.userStates.get(claims.sub);
+          if (current !== undefined && current.fetchedAtMs >= fetchedAtMs) return state;
+          if (this.userStates.size >= API_KEY_CACHE_SIZE) this.userStates.clear();
+          this.userStates.set(claims.sub, { state, fetchedAtMs });
+          return state;
+        },
+        (error: unknown) => {
+          this.userStateFetches.delete(claims.sub);
+          throw error;
+        },
+      );
+      this.userStateFetches.set(claims.sub, pending);
+    }
+    return userPrincipal(claims, await pending);
+  }
+
+  /** Verifies an access token (Bearer) and its user's state. */
+  async principalFromAccessToken(token: string): Promise<Principal> {
+    return this.principalFromClaims(this.verifyAccessToken(token));
   }
 
   /**
@@ -376,6 +507,24 @@ export class AuthService {
   async createApiKey(owner: Principal, request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null }): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
     if (!roleAtLeast(owner.role, request.role)) throw new AuthError('forbidden', `a ${owner.role} cannot create a ${request.role} key`);
     if (request.rateLimitPerMinute !== undefined && owner.role !== 'admin') throw new AuthError('forbidden', 'only an admin may set a key\'s rate limit');
+    // one creation at a time per owner, so parallel requests cannot pass the cap together
+    const previous = this.keyCreation.get(owner.userId) ?? Promise.resolve();
+    const created = previous.then(
+      () => this.createApiKeyNow(owner, request),
+      () => this.createApiKeyNow(owner, request),
+    );
+    this.keyCreation.set(owner.userId, created);
+    try {
+      return await created;
+    } finally {
+      if (this.keyCreation.get(owner.userId) === created) this.keyCreation.delete(owner.userId);
+    }
+  }
+
+  private async createApiKeyNow(owner: Principal, request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null }): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
+    const max = this.options.maxApiKeysPerUser ?? DEFAULT_MAX_API_KEYS_PER_USER;
+    const live = (await this.store.listApiKeys(owner.userId)).filter((key) => key.revokedAtMs === undefined).length;
+    if (live >= max) throw new AuthError('conflict', `${owner.name} already has ${live} live API keys (at most ${max}); revoke one first`);
     const id = randomSecret(9).replace(/[-_]/g, 'x');
     const secret = randomSecret(24).replace(/_/g, '-');
     const record: ApiKeyRecord = {
@@ -392,6 +541,66 @@ export class AuthService {
     await this.store.saveApiKey(record);
     return { record, key: `${API_KEY_PREFIX}_${id}_${secret}` };
   }
+
+  /** The portfolios a user belongs to, with their standing (cached for {@link API_KEY_CACHE_MS}). */
+  async memberships(userId: string): Promise<ReadonlyMap<string, MemberRole>> {
+    const now = this.now();
+    const cached = this.membershipCache.get(userId);
+    if (cached !== undefined && isFreshAt(cached.fetchedAtMs, now)) return cached.byPortfolio;
+    const byPortfolio = new Map((await this.store.membershipsOf(userId)).map((member) => [member.portfolioId, member.role] as const));
+    if (this.membershipCache.size >= API_KEY_CACHE_SIZE) this.membershipCache.clear();
+    this.membershipCache.set(userId, { fetchedAtMs: now, byPortfolio });
+    return byPortfolio;
+  }
+
+  /**
+   * Whether a caller may read or act on a portfolio: admins on every one; others only where they
+   * are members, acting only as traders (their role) who are owners or trader members.
+   */
+  async mayOnPortfolio(principal: Principal, portfolioId: string, right: PortfolioRight): Promise<boolean> {
+    if (principal.role === 'admin') return true;
+    if (right === 'act' && !roleAtLeast(principal.role, 'trader')) return false;
+    const standing = (await this.memberships(principal.userId)).get(portfolioId);
+    return standing !== undefined && memberGrants(standing, right);
+  }
+
+  /** Adds a member to a portfolio or changes their standing (at once on this gateway). */
+  async setPortfolioMember(member: PortfolioMember): Promise<void> {
+    await this.store.setPortfolioMember(member);
+    this.membershipCache.delete(member.userId);
+  }
+
+  /** Removes a member from a portfolio; false when they were none. */
+  async removePortfolioMember(portfolioId: string, userId: string): Promise<boolean> {
+    const removed = await this.store.removePortfolioMember(portfolioId, userId);
+    this.membershipCache.delete(userId);
+    return removed;
+  }
+}
+
+/** A user's auth state as cached (null: no such user). */
+interface CachedUserState {
+  readonly state: UserAuthState | null;
+  readonly fetchedAtMs: number;
+}
+
+/** Whether something fetched at `fetchedAtMs` is still fresh (and not in the future: the clock may step back). */
+function isFreshAt(fetchedAtMs: number, now: number): boolean {
+  return now - fetchedAtMs < API_KEY_CACHE_MS && now >= fetchedAtMs;
+}
+
+/** The principal of an access token's claims against its user's state now (with the user's current role). */
+function userPrincipal(claims: AccessClaims, state: UserAuthState | null): Principal {
+  if (state === null) throw new AuthError('invalid-token', 'the user no longer exists');
+  if (state.disabled) throw new AuthError('invalid-token', 'the user is disabled');
+  if (claims.ver !== state.tokenVersion) throw new AuthError('invalid-token', 'the access token was revoked (logout, password change or an admin action): refresh or log in again');
+  return { kind: 'user', userId: claims.sub, name: `user:${claims.name}`, role: state.role, rateKey: `user:${claims.sub}`, rateLimitPerMinute: undefined };
+}
+
+/** Refuses a new password that {@link passwordProblem} finds weak. */
+function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new AuthError('weak-password', `the password ${problem}`);
 }
 
 /** An API key record as the auth cache keeps it: with its hash as bytes and its principal built once. */
@@ -405,7 +614,7 @@ interface CachedApiKey {
 
 /** Whether an entry was fetched less than {@link API_KEY_CACHE_MS} ago (and not in the future: the clock may step back). */
 function isFresh(found: CachedApiKey, now: number): boolean {
-  return now - found.fetchedAtMs < API_KEY_CACHE_MS && now >= found.fetchedAtMs;
+  return isFreshAt(found.fetchedAtMs, now);
 }
 
 function cacheEntry(key: ApiKeyRecord, ownerDisabled: boolean, fetchedAtMs: number): CachedApiKey {

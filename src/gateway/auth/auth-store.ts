@@ -32,6 +32,36 @@ export interface User {
   readonly totpSecret: string | undefined;
   /** Whether login needs a TOTP code. */
   readonly totpEnabled: boolean;
+  /**
+   * Generation of the user's access tokens (carried in them as `ver`): bumped by logout, logout
+   * everywhere, a password change or reset, disabling and enabling; a token of an older one is refused.
+   */
+  readonly tokenVersion: number;
+}
+
+/** A user's standing on one portfolio: owner, trader (acts) or viewer (reads). */
+export type MemberRole = 'owner' | 'trader' | 'viewer';
+
+/** One row of `portfolio_members`. */
+export interface PortfolioMember {
+  readonly portfolioId: string;
+  readonly userId: string;
+  readonly role: MemberRole;
+}
+
+/** What a user may do on a portfolio. */
+export type PortfolioRight = 'read' | 'act';
+
+/** Whether a member of this standing has a right (owners and traders act; everyone reads). */
+export function memberGrants(role: MemberRole, right: PortfolioRight): boolean {
+  return right === 'read' || role !== 'viewer';
+}
+
+/** What authenticating an access token needs to know of its user, in one lookup. */
+export interface UserAuthState {
+  readonly disabled: boolean;
+  readonly tokenVersion: number;
+  readonly role: Role;
 }
 
 /** A refresh token record; the token itself is only ever in the client's hands. */
@@ -86,11 +116,23 @@ export interface AuthStore {
   setUserDisabled(userId: string, disabled: boolean): Promise<void>;
   /** Replaces a user's password hash (a reset or their own change). */
   setPasswordHash(userId: string, passwordHash: string, atMs: number): Promise<void>;
+  /** Bumps the user's {@link User.tokenVersion} (every access token issued before stops working); resolves to the new one, undefined for an unknown user. Atomic. */
+  bumpTokenVersion(userId: string): Promise<number | undefined>;
+  /** What authenticating an access token needs (undefined: no such user, e.g. deleted). */
+  userAuthState(userId: string): Promise<UserAuthState | undefined>;
+  /** Deletes a user with their refresh tokens, API keys and memberships; false when there was none. */
+  deleteUser(userId: string): Promise<boolean>;
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
   refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Marks one token revoked (and, when given, what replaced it). */
   revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void>;
+  /**
+   * Rotation in one atomic step: marks the token `id` used (revoked, replaced by `next`) and saves
+   * `next`, only when `id` was still live (not revoked) at that moment. Of any number of parallel
+   * calls for one token, exactly one resolves true; the others change nothing and resolve false.
+   */
+  rotateRefreshToken(id: string, atMs: number, next: RefreshTokenRecord): Promise<boolean>;
   /** Revokes every token of a family (reuse detected, or logout everywhere). */
   revokeRefreshFamily(familyId: string, atMs: number): Promise<void>;
   /** Revokes every live refresh token of a user (every session ends); resolves to how many. */
@@ -103,4 +145,13 @@ export interface AuthStore {
   listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]>;
   revokeApiKey(id: string, atMs: number): Promise<void>;
   touchApiKey(id: string, atMs: number): Promise<void>;
+
+  /** Every portfolio the user is a member of (with their standing). */
+  membershipsOf(userId: string): Promise<readonly PortfolioMember[]>;
+  /** The members of a portfolio. */
+  portfolioMembers(portfolioId: string): Promise<readonly PortfolioMember[]>;
+  /** Adds a member or changes their standing. */
+  setPortfolioMember(member: PortfolioMember): Promise<void>;
+  /** Removes a member; false when they were none. */
+  removePortfolioMember(portfolioId: string, userId: string): Promise<boolean>;
 }

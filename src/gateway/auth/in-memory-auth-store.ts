@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, User } from './auth-store.js';
+import type { ApiKeyRecord, AuthStore, PortfolioMember, RefreshTokenRecord, User, UserAuthState } from './auth-store.js';
 
 /**
  * The in-process {@link AuthStore}: maps in memory, lost on restart (users other than the
@@ -12,6 +12,8 @@ export class InMemoryAuthStore implements AuthStore {
   private readonly refreshByHash = new Map<string, string>();
   private readonly keys = new Map<string, ApiKeyRecord>();
   private readonly totpSteps = new Map<string, number>();
+  /** `portfolioId` → `userId` → member */
+  private readonly members = new Map<string, Map<string, PortfolioMember>>();
 
   createUser(user: User): Promise<void> {
     if (this.usersByName.has(user.username)) return Promise.reject(new Error(`user "${user.username}" exists`));
@@ -57,6 +59,35 @@ export class InMemoryAuthStore implements AuthStore {
     return Promise.resolve();
   }
 
+  bumpTokenVersion(userId: string): Promise<number | undefined> {
+    const user = this.users.get(userId);
+    if (!user) return Promise.resolve(undefined);
+    const tokenVersion = user.tokenVersion + 1;
+    this.users.set(userId, { ...user, tokenVersion });
+    return Promise.resolve(tokenVersion);
+  }
+
+  userAuthState(userId: string): Promise<UserAuthState | undefined> {
+    const user = this.users.get(userId);
+    return Promise.resolve(user && { disabled: user.disabled, tokenVersion: user.tokenVersion, role: user.role });
+  }
+
+  deleteUser(userId: string): Promise<boolean> {
+    const user = this.users.get(userId);
+    if (!user) return Promise.resolve(false);
+    this.users.delete(userId);
+    this.usersByName.delete(user.username);
+    this.totpSteps.delete(userId);
+    for (const [id, record] of this.refresh) {
+      if (record.userId !== userId) continue;
+      this.refresh.delete(id);
+      this.refreshByHash.delete(record.tokenHash);
+    }
+    for (const [id, key] of this.keys) if (key.ownerUserId === userId) this.keys.delete(id);
+    for (const members of this.members.values()) members.delete(userId);
+    return Promise.resolve(true);
+  }
+
   revokeUserRefreshTokens(userId: string, atMs: number): Promise<number> {
     let count = 0;
     for (const [id, record] of this.refresh) {
@@ -90,6 +121,16 @@ export class InMemoryAuthStore implements AuthStore {
     const record = this.refresh.get(id);
     if (record) this.refresh.set(id, { ...record, revokedAtMs: record.revokedAtMs ?? atMs, replacedBy: replacedBy ?? record.replacedBy });
     return Promise.resolve();
+  }
+
+  rotateRefreshToken(id: string, atMs: number, next: RefreshTokenRecord): Promise<boolean> {
+    // synchronous check and set: no other call can run in between
+    const record = this.refresh.get(id);
+    if (!record || record.revokedAtMs !== undefined) return Promise.resolve(false);
+    this.refresh.set(id, { ...record, revokedAtMs: atMs, replacedBy: next.id });
+    this.refresh.set(next.id, next);
+    this.refreshByHash.set(next.tokenHash, next.id);
+    return Promise.resolve(true);
   }
 
   revokeRefreshFamily(familyId: string, atMs: number): Promise<void> {
@@ -132,6 +173,31 @@ export class InMemoryAuthStore implements AuthStore {
     const key = this.keys.get(id);
     if (key) this.keys.set(id, { ...key, lastUsedAtMs: atMs });
     return Promise.resolve();
+  }
+
+  membershipsOf(userId: string): Promise<readonly PortfolioMember[]> {
+    const found: PortfolioMember[] = [];
+    for (const members of this.members.values()) {
+      const member = members.get(userId);
+      if (member) found.push(member);
+    }
+    return Promise.resolve(found);
+  }
+
+  portfolioMembers(portfolioId: string): Promise<readonly PortfolioMember[]> {
+    return Promise.resolve([...(this.members.get(portfolioId)?.values() ?? [])]);
+  }
+
+  setPortfolioMember(member: PortfolioMember): Promise<void> {
+    if (!this.users.has(member.userId)) return Promise.reject(new Error(`no user ${member.userId}`));
+    let members = this.members.get(member.portfolioId);
+    if (!members) this.members.set(member.portfolioId, (members = new Map<string, PortfolioMember>()));
+    members.set(member.userId, { ...member });
+    return Promise.resolve();
+  }
+
+  removePortfolioMember(portfolioId: string, userId: string): Promise<boolean> {
+    return Promise.resolve(this.members.get(portfolioId)?.delete(userId) ?? false);
   }
 
   /** Forgets expired refresh tokens so the map stays bounded by live sessions. */

@@ -34,6 +34,11 @@ function keyView(key: ApiKeyRecord) {
   };
 }
 
+/** A password the policy refuses: 400 naming the field. */
+function weakPassword(path: string, error: AuthError): ApiError {
+  return new ApiError(400, 'invalid-request', `body ${path}: ${error.message}`, [{ in: 'body', path, message: error.message }]);
+}
+
 function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: User) {
   return { id, username, role, createdAtMs, disabled, totpEnabled };
 }
@@ -45,7 +50,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   app.post(
     '/api/v1/auth/login',
     {
-      config: { access: 'public' },
+      config: { access: 'public', credential: 'login' },
       schema: {
         tags: ['auth'],
         summary: 'Log in: a short-lived access token and a refresh token',
@@ -73,7 +78,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.post(
     '/api/v1/auth/refresh',
-    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Rotate a refresh token: a new pair; the old refresh token stops working', security: [], body: RefreshBody, response: { 200: TokenPairSchema, ...errors } } },
+    { config: { access: 'public', credential: 'refresh' }, schema: { tags: ['auth'], summary: 'Rotate a refresh token: a new pair; the old refresh token stops working', security: [], body: RefreshBody, response: { 200: TokenPairSchema, ...errors } } },
     async (request) => {
       try {
         const { user, tokens } = await auth.refresh(request.body.refreshToken);
@@ -94,6 +99,21 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       const user = await auth.logout(request.body.refreshToken);
       ctx.record(request, { actor: user ? `user:${user.username}` : 'anonymous', action: 'auth.logout', outcome: user ? 'ok' : 'failed' });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout-all',
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['auth'], summary: 'Log out everywhere: every refresh token and every access token of yours stops working', response: { 200: Type.Object({ revokedSessions: Type.Integer() }), ...errors } },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'logging out everywhere is for a logged-in user, not an API key (revoke the key instead)');
+      const revokedSessions = await auth.logoutAll(principal.userId);
+      ctx.record(request, { action: 'auth.logout-all', target: principal.name, outcome: 'ok', details: { revokedSessions } });
+      return { revokedSessions };
     },
   );
 
@@ -120,7 +140,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   app.post(
     '/api/v1/auth/totp/enroll',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', credential: 'totp' },
       schema: {
         tags: ['auth'],
         summary: 'Start two-factor login (TOTP): a new secret and otpauth URI, shown once; confirm with a code to enable',
@@ -144,7 +164,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     app.post(
       `/api/v1/auth/totp/${step}`,
       {
-        config: { access: 'viewer' },
+        config: { access: 'viewer', credential: 'totp' },
         schema: {
           tags: ['auth'],
           summary: step === 'confirm' ? 'Enable two-factor login with a code from the enrolled secret' : 'Disable two-factor login (needs a current code)',
@@ -178,7 +198,13 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema, 409: { $ref: 'ErrorEnvelope#' }, ...errors } } },
     async (request, reply) => {
       if (await auth.store.userByName(request.body.username)) throw new ApiError(409, 'conflict', `user "${request.body.username}" exists`);
-      const user = await auth.createUser(request.body.username, request.body.password, request.body.role);
+      let user: User;
+      try {
+        user = await auth.createUser(request.body.username, request.body.password, request.body.role);
+      } catch (error) {
+        if (error instanceof AuthError && error.code === 'weak-password') throw weakPassword('/password', error);
+        throw error;
+      }
       ctx.record(request, { action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
       return reply.code(201).send(userView(user));
     },
@@ -187,7 +213,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   app.post(
     '/api/v1/auth/password',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', credential: 'password' },
       schema: {
         tags: ['auth'],
         summary: 'Change your own password (the current one is required); every other session ends and a fresh token pair is returned',
@@ -206,6 +232,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         if (!(error instanceof AuthError)) throw error;
         ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'failed', details: { reason: error.message } });
         if (error.code === 'invalid-credentials') throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
+        if (error.code === 'weak-password') throw weakPassword('/newPassword', error);
         throw new ApiError(401, 'invalid-token', error.message);
       }
     },
@@ -261,8 +288,38 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     },
     async (request, reply) => {
       const user = await userOr404(request.params.id);
-      const { revokedSessions } = await auth.resetPassword(user.id, request.body.password);
+      let revokedSessions: number;
+      try {
+        ({ revokedSessions } = await auth.resetPassword(user.id, request.body.password));
+      } catch (error) {
+        if (error instanceof AuthError && error.code === 'weak-password') throw weakPassword('/password', error);
+        throw error;
+      }
       ctx.record(request, { action: 'user.password.reset', target: user.username, outcome: 'ok', details: { revokedSessions } });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Delete a user: their sessions, API keys and portfolio memberships go too; their access tokens stop working at once',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const user = await userOr404(request.params.id);
+      if (request.principal?.userId === user.id) {
+        ctx.record(request, { action: 'user.delete', target: user.username, outcome: 'denied', details: { reason: 'self' } });
+        throw new ApiError(409, 'conflict', 'you cannot delete yourself; ask another admin');
+      }
+      await auth.deleteUser(user.id);
+      const closedStreams = ctx.hub.disconnectWhere((principal) => principal.userId === user.id, `user-deleted: ${user.username} was deleted by an admin`);
+      ctx.record(request, { action: 'user.delete', target: user.username, outcome: 'ok', details: { closedStreams } });
       return reply.code(204).send(null);
     },
   );
@@ -285,7 +342,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         tags: ['auth'],
         summary: 'Create an API key (the key is shown once; send it as X-API-Key)',
         body: CreateApiKeyBody,
-        response: { 201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }), ...errors },
+        response: { 201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }), 409: { $ref: 'ErrorEnvelope#' }, ...errors },
       },
     },
     async (request, reply) => {
@@ -298,6 +355,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         ctx.record(request, { action: 'api-key.create', outcome: 'denied', details: { reason: error.message } });
+        if (error.code === 'conflict') throw new ApiError(409, 'conflict', error.message);
         throw new ApiError(403, 'forbidden', error.message);
       }
     },

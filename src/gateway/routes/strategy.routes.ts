@@ -29,6 +29,8 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   const { runtime } = ctx;
 
   const defaultPortfolio = (): string => [...runtime.directory.portfolios.keys()][0] ?? '';
+  /** The portfolio a strategy trades for (the default one when its spec names none). */
+  const portfolioOf = (strategyId: string): string => runtime.strategySpec(strategyId)?.portfolioId ?? defaultPortfolio();
 
   /**
    * Makes a change durable before it takes effect (like the journal before an order): when the
@@ -123,13 +125,20 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   app.get(
     '/api/v1/strategies',
     { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
-    async () => ({ items: await Promise.all([...runtime.directory.strategies.keys()].map((id) => view(id))) }),
+    async (request) => {
+      const readable = await ctx.readablePortfolios(request.principal);
+      const ids = [...runtime.directory.strategies.keys()].filter((id) => readable(portfolioOf(id)));
+      return { items: await Promise.all(ids.map((id) => view(id))) };
+    },
   );
 
   app.get(
     '/api/v1/strategies/:id',
     { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
-    async (request) => view(request.params.id),
+    async (request) => {
+      if (runtime.directory.strategies.has(request.params.id)) await ctx.authorizePortfolio(request, portfolioOf(request.params.id), 'read', 'strategy.read', request.params.id);
+      return view(request.params.id);
+    },
   );
 
   app.post(
@@ -153,6 +162,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       };
       if (!definition) return fail(400, 'invalid-request', '/kind', `is not a registered kind; known kinds: ${STRATEGIES.map((known) => known.kind).join(', ')}`);
       if (portfolioId !== undefined && !runtime.directory.portfolios.has(portfolioId)) return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
+      await ctx.authorizePortfolio(request, portfolioId ?? defaultPortfolio(), 'act', 'strategy.create', strategyId);
       if (runtime.directory.strategies.has(strategyId)) return fail(409, 'conflict', '/strategyId', `strategy "${strategyId}" exists`);
       try {
         validate(definition, config);
@@ -185,6 +195,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       const strategyId = request.params.id;
       const spec = runtime.strategySpec(strategyId);
       if (!spec || !runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+      await ctx.authorizePortfolio(request, portfolioOf(strategyId), 'act', 'strategy.update', strategyId);
       const definition = definitionOf(spec.kind);
       if (!definition) throw new ApiError(404, 'not-found', `strategy "${strategyId}" has an unknown kind ${spec.kind}`);
       const merged = { ...((spec.config ?? {}) as Record<string, unknown>), ...request.body.config };
@@ -215,6 +226,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       async (request) => {
         const ref = runtime.directory.strategies.get(request.params.id);
         if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
+        await ctx.authorizePortfolio(request, portfolioOf(request.params.id), 'act', `strategy.${action}`, request.params.id);
         await persistState(request.params.id, state);
         runtime.system.tell(ref, { type: command });
         if (command === 'Pause') ctx.paused.add(request.params.id);

@@ -203,9 +203,13 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   app.get(
     '/api/v1/positions',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
-    (request, reply) => {
-      const states = portfolioStates();
-      if (states.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
+    async (request, reply) => {
+      const all = portfolioStates();
+      if (all.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
+      // the cached body holds every portfolio: for a caller who may read all of them (admins, members of all)
+      const readable = await ctx.readablePortfolios(request.principal);
+      const states = all.filter((state) => readable(state.portfolioId));
+      if (states.length !== all.length) return reply.send({ portfolios: states.map(portfolioView) });
       if (!positionsBody.isCurrent(states, versionOf)) {
         const serialize = reply.getSerializationFunction('200') ?? JSON.stringify;
         positionsBody.store(states, versionOf, Buffer.from(serialize({ portfolios: states.map(portfolioView) })));
@@ -219,15 +223,19 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   app.get(
     '/api/v1/portfolios',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Portfolios with their summaries', response: { 200: Type.Object({ items: Type.Array(Type.Object({ portfolioId: Type.String(), initialCashPaise: Type.Integer(), fillCount: Type.Integer(), summary: PortfolioPositionsSchema.properties.summary })) }), ...common } } },
-    () => ({ items: portfolioStates().map((state) => ({ portfolioId: state.portfolioId, initialCashPaise: state.initialCashPaise, fillCount: state.fillCount, summary: summarisePortfolio(state) })) }),
+    async (request) => {
+      const readable = await ctx.readablePortfolios(request.principal);
+      return { items: portfolioStates().filter((state) => readable(state.portfolioId)).map((state) => ({ portfolioId: state.portfolioId, initialCashPaise: state.initialCashPaise, fillCount: state.fillCount, summary: summarisePortfolio(state) })) };
+    },
   );
 
   app.get(
     '/api/v1/portfolios/:id',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'One portfolio with positions', params: IdParams, response: { 200: PortfolioPositionsSchema, 404: err, ...common } } },
-    (request) => {
+    async (request) => {
       const state = runtime.portfolio(request.params.id);
       if (!state) throw new ApiError(404, 'not-found', `no portfolio "${request.params.id}"`);
+      await ctx.authorizePortfolio(request, state.portfolioId, 'read', 'portfolio.read', state.portfolioId);
       return portfolioView(state);
     },
   );
@@ -257,8 +265,9 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       const { symbol, status, strategy, cursor } = request.query;
       const limit = request.query.limit ?? 100;
       const after = decodeCursor(cursor, isOrderCursor);
+      const readable = await ctx.readablePortfolios(request.principal);
       const orders = (await sessionOrders())
-        .filter((order) => (symbol === undefined || order.symbol === symbol) && (status === undefined || order.status === status) && (strategy === undefined || order.strategyId === strategy))
+        .filter((order) => readable(order.portfolioId) && (symbol === undefined || order.symbol === symbol) && (status === undefined || order.status === status) && (strategy === undefined || order.strategyId === strategy))
         .sort(newerFirst);
       let start = 0;
       if (after) {
@@ -278,6 +287,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     async (request) => {
       const order = (await sessionOrders()).find((candidate) => candidate.clientOrderId === request.params.id);
       if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id} in this session`);
+      await ctx.authorizePortfolio(request, order.portfolioId, 'read', 'order.read', order.clientOrderId);
       return order;
     },
   );
@@ -306,6 +316,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       if (portfolioId === undefined || !runtime.directory.portfolios.has(portfolioId)) problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
       const first = problems[0];
       if (first || portfolioId === undefined) throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
+      await ctx.authorizePortfolio(request, portfolioId, 'act', 'order.place');
       const risk = runtime.directory.risk;
       if (!risk) throw new ApiError(503, 'not-ready', 'the risk actor is not running');
       let sequence: number;
@@ -374,6 +385,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         ctx.record(request, { action: 'order.cancel', target: id, outcome: 'failed', details: { reason: 'unknown order' } });
         throw new ApiError(404, 'not-found', `no order ${id} in this session`);
       }
+      await ctx.authorizePortfolio(request, order.portfolioId, 'act', 'order.cancel', id);
       if (isTerminal(order.status)) {
         ctx.record(request, { action: 'order.cancel', target: id, outcome: 'failed', details: { reason: order.status } });
         throw new ApiError(409, 'conflict', `order ${id} is ${order.status}; only open orders can be cancelled`);
@@ -387,9 +399,10 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   app.get(
     '/api/v1/trades',
     { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'Fills of the session, newest first (bounded in-memory store until persistence lands)', querystring: TradesQuery, response: { 200: Page(FillSchema), ...common } } },
-    (request) => {
+    async (request) => {
       const beforeSeq = decodeCursor(request.query.cursor, isSeqCursor);
-      const page = ctx.session.queryFills({ symbol: request.query.symbol, strategy: request.query.strategy, beforeSeq, limit: request.query.limit ?? 100 });
+      const portfolio = request.principal?.role === 'admin' ? undefined : await ctx.readablePortfolios(request.principal);
+      const page = ctx.session.queryFills({ symbol: request.query.symbol, strategy: request.query.strategy, beforeSeq, limit: request.query.limit ?? 100, ...(portfolio ? { portfolio } : {}) });
       return { items: page.items, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
     },
   );
