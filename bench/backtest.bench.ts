@@ -99,7 +99,8 @@ function configFor(kind: string, interval: '1d' | '5m'): Record<string, unknown>
     case 'opening-range':
       return interval === '1d' ? null : { interval };
     case 'pairs':
-      return { symbols: ['HDFCBANK', 'ICICIBANK'], interval };
+      // its short leg is MIS: intraday bars only
+      return interval === '1d' ? null : { symbols: ['HDFCBANK', 'ICICIBANK'], interval };
     case 'momentum-rotation':
       return { interval: '1d' }; // daily rebalance; on 5-minute data its daily bars are built from the ticks
     default:

@@ -3,10 +3,10 @@ import type { Bar } from '../../src/model/index.js';
 import { type Json } from '../../src/strategies/api.js';
 import { hedgeAndZ, pairs, type PairsConfig } from '../../src/strategies/pairs/pairs.strategy.js';
 import { fakeContext, netSubmitted, runBars } from '../support/strategy-kit.js';
-import { barsFromCloses, DAILY_DATA, deterministicBacktest } from './helpers.js';
+import { barsFromCloses, deterministicBacktest, FIVE_MINUTE_DATA } from './helpers.js';
 
 const config = (overrides: Record<string, unknown> = {}): PairsConfig =>
-  pairs.parseConfig({ symbols: ['HDFCBANK', 'ICICIBANK'], lookback: 10, entryZ: 2, exitZ: 0.5, quantity: 10, ...overrides });
+  pairs.parseConfig({ symbols: ['HDFCBANK', 'ICICIBANK'], lookback: 10, entryZ: 2, exitZ: 0.5, quantity: 10, interval: '5m', ...overrides });
 
 /** Second leg wanders; the first is twice it with small noise, then a 3% dislocation that heals. */
 function path(): { first: number[]; second: number[] } {
@@ -15,10 +15,10 @@ function path(): { first: number[]; second: number[] } {
   return { first, second };
 }
 
-/** Both legs' daily bars, interleaved by time as the host delivers them. */
+/** Both legs' 5-minute bars, interleaved by time as the host delivers them. */
 function interleaved(first: readonly number[], second: readonly number[]): Bar[] {
-  const a = barsFromCloses('HDFCBANK', first, { interval: '1d' });
-  const b = barsFromCloses('ICICIBANK', second, { interval: '1d' });
+  const a = barsFromCloses('HDFCBANK', first, { interval: '5m' });
+  const b = barsFromCloses('ICICIBANK', second, { interval: '5m' });
   return a.flatMap((bar, i) => [bar, b[i]!]);
 }
 
@@ -35,8 +35,10 @@ describe('pairs strategy', () => {
   });
 
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(pairs.parseConfig({ symbols: ['A', 'B'] })).toMatchObject({ lookback: 60, entryZ: 2, exitZ: 0.5, quantity: 10, product: 'CNC', interval: '1d' }); // daily bars hold overnight: CNC
+    expect(pairs.parseConfig({ symbols: ['A', 'B'] })).toMatchObject({ lookback: 60, entryZ: 2, exitZ: 0.5, quantity: 10, product: 'MIS', interval: '15m' });
     expect(pairs.parseConfig({ symbols: ['A', 'B'], interval: '5m' })).toMatchObject({ product: 'MIS' });
+    // a MIS leg opened on a daily close (15:30) would be past the 15:20 cut-off
+    expect(() => config({ interval: '1d' })).toThrow(/interval: must be intraday/);
     expect(() => config({ symbols: ['HDFCBANK'] })).toThrow(/symbols: must name exactly two symbols/);
     expect(() => config({ symbols: ['INFY', 'INFY'] })).toThrow(/symbols: must name two different/);
     expect(() => config({ exitZ: 2 })).toThrow(/exitZ: must be smaller than entryZ/);
@@ -51,7 +53,7 @@ describe('pairs strategy', () => {
     const bars = interleaved(first, second);
     let state = runBars(pairs, pairs.init(kit.ctx), bars.slice(0, 42), kit.ctx); // through t = 20
     expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'SELL'], ['ICICIBANK', 'BUY']]);
-    expect(kit.recorded.submitted[0]).toMatchObject({ quantity: 10, orderType: 'MARKET', product: 'CNC' });
+    expect(kit.recorded.submitted[0]).toMatchObject({ quantity: 10, orderType: 'MARKET', product: 'MIS' });
     // second leg ≈ β · 10 · P₁/P₂ with β near 1 in logs and P₁/P₂ near 2
     expect(kit.recorded.submitted[1]!.quantity).toBeGreaterThan(10);
     expect(Number.isInteger(kit.recorded.submitted[1]!.quantity)).toBe(true);
@@ -70,7 +72,7 @@ describe('pairs strategy', () => {
     const kit = fakeContext(config());
     const bars = interleaved(cheap, second);
     // a lone first-leg bar at a time the second leg never prints is ignored
-    const lone = barsFromCloses('HDFCBANK', [1], { interval: '1d', date: '2020-01-01' });
+    const lone = barsFromCloses('HDFCBANK', [1], { interval: '5m', date: '2020-01-01' });
     runBars(pairs, pairs.init(kit.ctx), [...lone, ...bars.slice(0, 42)], kit.ctx);
     expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'BUY'], ['ICICIBANK', 'SELL']]);
   });
@@ -89,9 +91,9 @@ describe('pairs strategy', () => {
     expect(a.recorded.submitted.length).toBe(4);
   });
 
-  it('backtests deterministically on real daily data, legs opened and closed together', async () => {
+  it('backtests deterministically on real 5-minute data (15-minute bars), legs opened and closed together', async () => {
     const symbols = ['HDFCBANK', 'ICICIBANK'];
-    const result = await deterministicBacktest({ dataDir: DAILY_DATA, strategyKind: 'pairs', strategyConfig: { symbols }, symbols });
+    const result = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'pairs', strategyConfig: { symbols }, symbols });
     expect(result.summary.fills).toBeGreaterThan(10);
     // every order time carries one order per leg
     const perTime = new Map<number, string[]>();

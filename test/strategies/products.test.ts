@@ -23,8 +23,8 @@ describe('strategies declare the product their holding period needs', () => {
     expect(productOf('rsi-reversion', {})).toBe('MIS');
     expect(productOf('breakout', { interval: '1d' })).toBe('CNC');
     expect(productOf('breakout', {})).toBe('MIS');
-    expect(productOf('pairs', two)).toBe('CNC'); // daily by default
-    expect(productOf('pairs', { ...two, interval: '15m' })).toBe('MIS');
+    expect(productOf('pairs', two)).toBe('MIS'); // a short leg: intraday only
+    expect(productOf('pairs', { ...two, interval: '5m' })).toBe('MIS');
     expect(productOf('momentum-rotation', { symbols: ['INFY', 'TCS', 'SBIN'], topK: 1 })).toBe('CNC');
     expect(productOf('ensemble', two)).toBe('CNC');
     expect(productOf('opening-range', {})).toBe('MIS');

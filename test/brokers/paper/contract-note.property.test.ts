@@ -148,6 +148,7 @@ describe('the charges the paper broker books equal an independent contract note 
         const sorted = [...orders].sort((a, b) => a.day - b.day);
         const booked: { fill: Fill; charges: ChargeBreakdown; autoSquareOff: boolean }[] = [];
         let clock = 0;
+        const squaredOff = new Set<string>();
         sorted.forEach((o, i) => {
           clock = Math.max(clock + 1_000, SESSION_MS + o.day * DAY);
           const quantity = o.parts.reduce((sum, p) => sum + p.quantity, 0);
@@ -169,7 +170,11 @@ describe('the charges the paper broker books equal an independent contract note 
             const events: readonly BrokerEvent[] = broker.onTicks([
               { type: 'tick', symbol: o.symbol, token: INSTRUMENTS[o.symbol]!.token, ltpPaise: part.priceSteps * 5, lastQuantity: part.quantity, volume: 0, exchangeTimeMs: clock },
             ]);
-            for (const event of events) if (event.kind === 'fill') booked.push({ fill: event.fill, charges: event.charges, autoSquareOff });
+            for (const event of events) {
+              // the broker's own square-off of a MIS position left open the day before is a call-and-trade order too
+              if (event.kind === 'order-updated' && event.order.reason === 'auto-square-off') squaredOff.add(event.order.clientOrderId);
+              if (event.kind === 'fill') booked.push({ fill: event.fill, charges: event.charges, autoSquareOff: autoSquareOff || squaredOff.has(event.fill.clientOrderId) });
+            }
           }
         });
         const groups = new Map<string, typeof booked>();
