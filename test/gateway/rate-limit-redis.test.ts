@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
+import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
 import { connectRedis } from '../../src/persistence/redis/redis-key-value.js';
 import { login, startHarness, type Harness } from './harness.js';
 import { useRedis, type DedicatedRedisService, type RedisService } from '../support/services.js';
@@ -28,9 +29,10 @@ describe('rate limits in Redis', () => {
   it('two gateway processes on one Redis share the 100/min budget of a client (429 on the 101st in total)', async () => {
     const harnesses: Harness[] = [];
     try {
-      for (let i = 0; i < 2; i += 1) harnesses.push(await startHarness({ rateLimitPerMinute: 100 }, { rateLimitRedis: await connect(redisService.url, redisService.keyPrefix) }));
+      // the same users on both (one auth store, the same JWT secret), as behind a load balancer
+      const authStore = new InMemoryAuthStore();
+      for (let i = 0; i < 2; i += 1) harnesses.push(await startHarness({ rateLimitPerMinute: 100 }, { authStore, rateLimitRedis: await connect(redisService.url, redisService.keyPrefix) }));
       const [a, b] = harnesses as [Harness, Harness];
-      // the same user on both (the same JWT secret, as behind a load balancer)
       const { authorization } = await login(a.app);
       let ok = 0;
       for (let i = 0; i < 100; i += 1) {
