@@ -7,15 +7,17 @@
 type Listener = (...args: unknown[]) => void;
 
 /**
- * Test and support hook: while `down`, new sockets connect nowhere (refused at once, as if the
- * network were down), so the stream's reconnect and resume can be exercised in a real browser.
+ * Test and support hook: while `down`, new sockets go to a path of the same server that is no
+ * WebSocket endpoint (refused at once, as if the network were down), so the stream's reconnect
+ * and resume can be exercised in a real browser. Same origin, so the page's CSP (`connect-src
+ * 'self'`) allows it: a socket to another address would throw instead of failing.
  */
 export const network = { down: false };
-const NOWHERE = 'ws://127.0.0.1:9/network-down';
+const nowhere = (url: string | URL): URL => new URL('/network-down', url);
 
 export class WebSocket extends globalThis.WebSocket {
   constructor(url: string | URL, protocols?: string | string[]) {
-    super(network.down ? NOWHERE : url, protocols);
+    super(network.down ? nowhere(url) : url, protocols);
   }
 
   on(event: 'open' | 'message' | 'error' | 'close', listener: Listener): this {
