@@ -168,7 +168,7 @@ export const NO_CHARGES: ChargeBreakdown = Object.freeze({
 /** Which column of the rate table a product is priced from. */
 export type ChargeCategory = 'intraday' | 'delivery';
 
-/** CNC is delivery; MIS (and NRML, priced as intraday equity) are intraday. */
+/** A product's column when an execution is priced alone: CNC delivery, MIS (and NRML, priced as intraday equity) intraday. On a day's note a CNC round trip is intraday ({@link classifyCncDay}). */
 export function chargeCategory(product: Product): ChargeCategory {
   return product === 'CNC' ? 'delivery' : 'intraday';
 }
