@@ -8,7 +8,8 @@ import type { DepthLevel, Tick } from '../model/market.js';
 import { mul, parseRupees, type Paise } from '../model/money.js';
 import type { Order, OrderStatus, OrderType, Product, Side, Validity } from '../model/order.js';
 import { validateOrder } from '../brokers/paper/validation.js';
-import { istDayStartMs } from '../model/time.js';
+import { DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffSlices } from '../model/square-off.js';
+import { DAY_MS, istDayStartMs } from '../model/time.js';
 import { Random } from '../streams/random.js';
 import { candleTimestamp, kiteTimestamp, rupees } from './format.js';
 import { inputError, KiteApiError } from './kite-errors.js';
@@ -33,6 +34,13 @@ export interface ExchangeOptions {
   readonly requireMarketProtection: boolean;
   /** Opening cash of every account, paise. */
   readonly openingCashPaise: Paise;
+  /**
+   * Zerodha's intraday cut-off, minutes after IST midnight (default 15:20): MIS orders are
+   * refused from then to the day's end, and on each symbol's first tick at or after it the RMS
+   * squares off every account's open MIS position there (untagged MARKET orders of at most
+   * 30,000 units; Kite reports no charges, Troupe adds the call-and-trade fee on its side).
+   */
+  readonly squareOffMinute?: number;
   /** Called on every order change a postback reports (status OPEN/TRIGGER PENDING/UPDATE/COMPLETE/CANCELLED/REJECTED). */
   readonly onOrderUpdate: (userId: string, order: KiteJson) => void;
 }
@@ -54,6 +62,8 @@ interface MarketState {
   /** 1-minute candles by minute start: [open, high, low, close, volume]. */
   readonly candles: Map<number, [number, number, number, number, number]>;
   readonly triggerPending: Set<string>;
+  /** When the RMS square-off of this symbol is next due (NaN before the first tick). */
+  nextSquareOffMs: number;
 }
 
 interface OrderRecord {
@@ -155,6 +165,7 @@ export class SimulatedExchange {
         exchangeMs: 0,
         candles: new Map(),
         triggerPending: new Set(),
+        nextSquareOffMs: Number.NaN,
       };
       this.markets.set(`${instrument.exchange}:${instrument.symbol}`, state);
       this.byToken.set(instrument.token, state);
@@ -228,6 +239,57 @@ export class SimulatedExchange {
     const fills = state.book.onMarketTick(tick);
     if (fills.length > 0) this.applyFills(fills, tick.exchangeTimeMs);
     if (state.triggerPending.size > 0) this.checkTriggers(state);
+    if (Number.isNaN(state.nextSquareOffMs)) state.nextSquareOffMs = this.squareOffDueAfter(tick.exchangeTimeMs);
+    if (tick.exchangeTimeMs >= state.nextSquareOffMs) {
+      state.nextSquareOffMs = this.squareOffDueAfter(tick.exchangeTimeMs + 1);
+      this.squareOff(state, tick.exchangeTimeMs);
+    }
+  }
+
+  private get squareOffMinute(): number {
+    return this.options.squareOffMinute ?? DEFAULT_SQUARE_OFF_MINUTE;
+  }
+
+  /** The cut-off of `atMs`'s IST day when `atMs` is not past it, else the next day's. */
+  private squareOffDueAfter(atMs: number): number {
+    const today = squareOffInstantMs(atMs, this.squareOffMinute);
+    return atMs <= today ? today : today + DAY_MS;
+  }
+
+  /** Set while the RMS places its own square-off orders (no cut-off, protection or margin check applies to them). */
+  private rmsPlacing = false;
+
+  /** Zerodha's RMS at the cut-off, for one symbol: cancels every working MIS order, then closes every account's MIS position at market. */
+  private squareOff(state: MarketState, now: number): void {
+    const { symbol, exchange } = state.instrument;
+    for (const [userId, account] of this.accounts) {
+      for (const record of account.orders.values()) {
+        if (record.symbol !== symbol || record.product !== 'MIS' || (record.status !== 'OPEN' && record.status !== 'TRIGGER PENDING')) continue;
+        state.book.remove(record.orderId);
+        state.triggerPending.delete(record.orderId);
+        this.cancelRemainder(record, now, 'Cancelled by the RMS: intraday (MIS) square-off.');
+      }
+      const position = account.positions.get(`${symbol}:MIS`);
+      const net = position === undefined ? 0 : position.buyQuantity - position.sellQuantity;
+      if (net === 0) continue;
+      this.rmsPlacing = true;
+      try {
+        for (const quantity of squareOffSlices(Math.abs(net), state.instrument.lotSize)) {
+          const params = new Map([
+            ['exchange', exchange],
+            ['tradingsymbol', symbol],
+            ['transaction_type', net > 0 ? 'SELL' : 'BUY'],
+            ['order_type', 'MARKET'],
+            ['quantity', String(quantity)],
+            ['product', 'MIS'],
+            ['market_protection', '-1'],
+          ]);
+          this.placeOrder(userId, { variety: 'regular', params });
+        }
+      } finally {
+        this.rmsPlacing = false;
+      }
+    }
   }
 
   private updateIndex(state: MarketState, tick: Tick): void {
@@ -506,7 +568,9 @@ export class SimulatedExchange {
   }
 
   private rejectionFor(record: OrderRecord, state: MarketState, now: number): string | undefined {
+    if (this.rmsPlacing) return undefined;
     if (this.rejectAllOrders !== null) return this.rejectAllOrders;
+    if (record.product === 'MIS' && isPastMisCutoff(now, this.squareOffMinute)) return `MIS orders are blocked after the intraday square-off time: ${misCutoffMessage(this.squareOffMinute)}.`;
     const order: Order = {
       clientOrderId: record.tag ?? record.orderId,
       intentId: record.orderId,

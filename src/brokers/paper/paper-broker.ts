@@ -397,7 +397,8 @@ export class PaperBroker {
       for (const slice of squareOffSlices(quantity, position.instrument.lotSize)) {
         this.squareOffSequence += 1;
         this.orderSequence += 1;
-        const sequence = this.squareOffSequence;
+        // numbered by the broker order sequence, which recovery moves past every journaled order
+        const sequence = this.orderSequence;
         const order: Order = {
           clientOrderId: `ASQ${sequence.toString(36).toUpperCase().padStart(12, '0')}`,
           brokerOrderId: `P${this.orderSequence.toString().padStart(9, '0')}`,

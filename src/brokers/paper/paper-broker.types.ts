@@ -144,6 +144,6 @@ export interface PaperBrokerSnapshot {
   readonly holdings?: readonly HoldingSnapshot[];
   /** Open MIS positions; absent in older snapshots (none). */
   readonly misPositions?: readonly MisPositionSnapshot[];
-  /** Square-off orders placed so far (numbers their client order ids); absent in older snapshots (0). */
+  /** Square-off orders placed so far; absent in older snapshots (0). Their client order ids follow `orderSequence`. */
   readonly squareOffSequence?: number;
 }
