@@ -294,6 +294,9 @@ function resultSummary(result: BacktestResult, out: { json: string; html: string
       `P&L ${formatInr(s.netPnlPaise)} (realised ${formatInr(s.realisedPaise)}, unrealised ${formatInr(s.unrealisedPaise)}, charges ${formatInr(s.chargesPaise)})`,
       `CAGR ${fixed(m.cagrPct, '%')}, Sharpe ${fixed(m.sharpe)}, Sortino ${fixed(m.sortino)}, max drawdown ${formatInr(m.maxDrawdownPaise)} (${fixed(m.maxDrawdownPct, '%')}) over ${m.days} days`,
       `round trips ${m.roundTrips}, win rate ${fixed(m.winRatePct, '%')}, turnover ${formatInr(m.turnoverPaise)}`,
+      ...(s.autoSquareOff.orders > 0
+        ? [`auto square-off by the broker at the MIS cut-off: ${s.autoSquareOff.orders} orders, ${s.autoSquareOff.quantity} units, charges ${formatInr(s.autoSquareOff.chargesPaise)} (call-and-trade ${formatInr(s.autoSquareOff.callAndTradePaise)})`]
+        : []),
       `equity ${formatInr(s.equityPaise)}; result written to ${out.json}, report to ${out.html}`,
     ].join('\n') + '\n'
   );
