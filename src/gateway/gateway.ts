@@ -314,26 +314,27 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     const access = routeAccess(request);
     if (access !== 'public') request.authFailure = accessFailure(access, principal, failure);
   };
+  // a principal not in the caches yet: the hook finishes when the store has answered
+  const settleLookup = (request: FastifyRequest, done: (error?: Error) => void, lookup: Promise<Principal>): void => {
+    lookup.then(
+      (found) => {
+        settleAuth(request, found, undefined);
+        done();
+      },
+      (error: unknown) => {
+        if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
+        settleAuth(request, null, error);
+        done();
+      },
+    );
+  };
   app.addHook('onRequest', (request, _reply, done) => {
     const apiKey = request.headers['x-api-key'];
     let principal: Principal | null = null;
     try {
       if (typeof apiKey === 'string' && apiKey !== '') {
         const cached = auth.principalFromApiKeyCached(apiKey);
-        if (cached === undefined) {
-          auth.principalFromApiKey(apiKey).then(
-            (found) => {
-              settleAuth(request, found, undefined);
-              done();
-            },
-            (error: unknown) => {
-              if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
-              settleAuth(request, null, error);
-              done();
-            },
-          );
-          return;
-        }
+        if (cached === undefined) return settleLookup(request, done, auth.principalFromApiKey(apiKey));
         principal = cached;
       } else {
         const token = bearer(request);
@@ -341,20 +342,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
           // the token's user (generation, disabled, gone) from the cache; looked up once a second per user
           const claims = auth.verifyAccessToken(token);
           const cached = auth.principalFromClaimsCached(claims);
-          if (cached === undefined) {
-            auth.principalFromClaims(claims).then(
-              (found) => {
-                settleAuth(request, found, undefined);
-                done();
-              },
-              (error: unknown) => {
-                if (!(error instanceof AuthError)) return done(error instanceof Error ? error : new Error(String(error)));
-                settleAuth(request, null, error);
-                done();
-              },
-            );
-            return;
-          }
+          if (cached === undefined) return settleLookup(request, done, auth.principalFromClaims(claims));
           principal = cached;
         }
       }

@@ -1,3 +1,4 @@
+import type { AutoSquareOff } from '../../model/events.js';
 import type { ChargeBreakdown, ChargeLedger, ChargeRates, LegacyChargeLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import type { Instrument } from '../../model/instrument.js';
@@ -69,19 +70,8 @@ export type BrokerEvent =
  * placed (reason `auto-square-off`, at most 30,000 units each) follow as `order-updated` events
  * and fill like any other order. `cancelled` lists the MIS orders of the symbol it cancelled first.
  */
-export interface AutoSquareOffEvent {
+export interface AutoSquareOffEvent extends Omit<AutoSquareOff, 'type'> {
   readonly kind: 'auto-square-off';
-  readonly portfolioId: string;
-  readonly strategyId: string;
-  readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
-  /** Units closed (the position's size). */
-  readonly quantity: number;
-  /** Client order ids of the square-off orders, in order. */
-  readonly orders: readonly string[];
-  readonly atMs: number;
-  /** True when no tick of the symbol came between the cut-off and this one on the cut-off's day (the square-off is late). */
-  readonly late: boolean;
 }
 
 /** One resting order in a snapshot. */
