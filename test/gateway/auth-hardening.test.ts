@@ -1,45 +1,19 @@
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthService } from '../../src/gateway/auth/auth-service.js';
-import type { AuthStore } from '../../src/gateway/auth/auth-store.js';
-import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/gateway/auth/password-policy.js';
-import { PostgresAuthStore } from '../../src/persistence/auth-store.js';
-import { PostgresDatabase } from '../../src/persistence/database.js';
-import { migrate } from '../../src/persistence/migrate.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
 import { ADMIN, gatewayConfig, login, startHarness, type Harness } from './harness.js';
+import { useAuthStores } from './auth-stores.js';
 
-let pg: PostgresService;
-let database: PostgresDatabase;
-beforeAll(async () => {
-  pg = await usePostgres();
-  database = new PostgresDatabase(pg.url);
-  await migrate(database);
-});
-afterAll(async () => {
-  await database.close();
-  await pg.stop();
-});
+const { stores, database } = useAuthStores();
 
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const stores: [string, () => Promise<AuthStore>][] = [
-  ['in memory', () => Promise.resolve(new InMemoryAuthStore())],
-  [
-    'on PostgreSQL',
-    async () => {
-      await database.query('TRUNCATE users CASCADE');
-      return new PostgresAuthStore(database);
-    },
-  ],
-];
 
 const PASSWORD = 'tangerine-kettle-orbit';
 
@@ -64,7 +38,7 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     expect(afterwards.statusCode).toBe(401);
     if (storeName === 'on PostgreSQL') {
       // exactly one token was ever minted from the redeemed one, and none of the family is live
-      const [row] = await database.query<{ live: unknown; total: unknown }>('SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS live, count(*) AS total FROM refresh_tokens');
+      const [row] = await database().query<{ live: unknown; total: unknown }>('SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS live, count(*) AS total FROM refresh_tokens');
       expect([Number(row?.live), Number(row?.total)]).toEqual([0, 2]);
     }
   });

@@ -1,41 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY_CACHE_MS, AuthService } from '../../src/gateway/auth/auth-service.js';
-import type { AuthStore } from '../../src/gateway/auth/auth-store.js';
 import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
-import { PostgresAuthStore } from '../../src/persistence/auth-store.js';
-import { PostgresDatabase } from '../../src/persistence/database.js';
-import { migrate } from '../../src/persistence/migrate.js';
-import { usePostgres, type PostgresService } from '../support/services.js';
 import { login, startHarness, type Harness } from './harness.js';
+import { useAuthStores } from './auth-stores.js';
 
-let pg: PostgresService;
-let database: PostgresDatabase;
-beforeAll(async () => {
-  pg = await usePostgres();
-  database = new PostgresDatabase(pg.url);
-  await migrate(database);
-});
-afterAll(async () => {
-  await database.close();
-  await pg.stop();
-});
+const { stores } = useAuthStores();
 
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const stores: [string, () => Promise<AuthStore>][] = [
-  ['in memory', () => Promise.resolve(new InMemoryAuthStore())],
-  [
-    'on PostgreSQL',
-    async () => {
-      await database.query('TRUNCATE users CASCADE');
-      return new PostgresAuthStore(database);
-    },
-  ],
-];
 
 interface Audit {
   items: { action: string; outcome: string; target?: string; actor: string }[];
