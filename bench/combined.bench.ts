@@ -1,0 +1,380 @@
+/**
+ * `npm run bench -- --combined [--seconds N] [--rate N] [--rest-rate N] [--clients N] [--store postgres|pglite]`
+ *
+ * The load a real desk puts on one Troupe process, all at once: ticks offered at `rate`/s (50
+ * symbols, EMA 12/26 on every tick through symbol → strategy → risk → paper broker → portfolio,
+ * risk limits lifted as in `npm run bench` so that every check runs and orders flow), REST
+ * `GET /api/v1/positions` at `rest-rate` req/s (autocannon in a child process, a fixed offered
+ * rate, API key with its limit lifted) and `clients` WebSocket clients (in another child process)
+ * subscribed to orders, positions, P&L, risk alerts and ten symbols' quotes, with 100 marker
+ * events/s on `risk-alerts` timing the fan-out lag. Users, keys and audit in the chosen store.
+ *
+ * Two phases in the same minutes: ticks alone, then ticks with the gateway load. Per phase:
+ * tick → order p50/p99/p99.9/max (the tick's arrival to the order at the paper broker, as in
+ * `npm run bench`), event-loop delay, this process's CPU (trading and gateway share its one
+ * thread today); for the combined phase also REST req/s and latency, WebSocket lag and each load
+ * generator's own CPU. Prints a table; writes bench/results/combined.json with the machine's
+ * CPU model and load averages.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { loadConfig } from '../src/config/config.js';
+import type { Principal } from '../src/gateway/auth/auth-service.js';
+import { buildGateway, listenGateway } from '../src/gateway/gateway.js';
+import type { Instrument, Tick } from '../src/model/index.js';
+import { PostgresAuditStore } from '../src/persistence/audit-store.js';
+import { PostgresAuthStore } from '../src/persistence/auth-store.js';
+import { openStores } from '../src/persistence/stores.js';
+import { DEFAULT_RISK_MANAGER_LIMITS } from '../src/risk/risk-manager.js';
+import { ManualClock } from '../src/runtime/clock.js';
+import { silentLogger } from '../src/runtime/logger.js';
+import { Metrics } from '../src/runtime/metrics.js';
+import { Runtime } from '../src/runtime/runtime.js';
+import { createSyntheticMarket } from '../src/streams/index.js';
+import { usePostgres } from '../test/support/services.js';
+
+const OPTIONS = [
+  { name: 'combined', description: 'Run this benchmark (the flag npm run bench passes on)', flag: true },
+  { name: 'seconds', description: 'Length of each phase', default: '30', valueName: 's' },
+  { name: 'rate', description: 'Offered ticks/s', default: '50000', valueName: 'n' },
+  { name: 'rest-rate', description: 'Offered REST requests/s (GET /api/v1/positions)', default: '5000', valueName: 'n' },
+  { name: 'connections', description: 'HTTP keep-alive connections of the REST load', default: '10', valueName: 'n' },
+  { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
+  { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, on this thread)', default: 'postgres', valueName: 'kind' },
+] as const;
+const values = parseArgs(process.argv.slice(2), OPTIONS);
+if (!values) {
+  process.stdout.write(`${usage('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS)}\n`);
+  process.exit(0);
+}
+const seconds = intOption(values, 'seconds');
+const rate = intOption(values, 'rate');
+const restRate = intOption(values, 'rest-rate');
+const connections = intOption(values, 'connections');
+const clients = intOption(values, 'clients');
+const store = values.store;
+if (store !== 'postgres' && store !== 'pglite') throw new Error(`--store must be postgres or pglite, got ${store}`);
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const SYMBOLS = 50;
+const benchLimits = {
+  ...DEFAULT_RISK_MANAGER_LIMITS,
+  maxOrdersPerSecond: 100_000,
+  maxOrdersPerSecondPerStrategy: 100_000,
+  maxGrossExposurePaise: 1_000_000_000_00,
+  maxNetExposurePaise: 1_000_000_000_00,
+  maxDailyLossPaise: 1_000_000_000_00,
+};
+
+function generate(count: number, seed: number): { instruments: readonly Instrument[]; ticks: Tick[] } {
+  const market = createSyntheticMarket({ symbols: SYMBOLS, seed, ticksPerSymbolPerSecond: 4 });
+  const ticks: Tick[] = [];
+  while (ticks.length < count) for (const tick of market.nextBatch(Math.min(8192, count - ticks.length))) ticks.push(tick);
+  return { instruments: market.instruments, ticks };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const loopDelay = (histogram: IntervalHistogram) => ({
+  p50Ms: round(histogram.percentile(50) / 1e6, 2),
+  p99Ms: round(histogram.percentile(99) / 1e6, 2),
+  maxMs: round(histogram.max / 1e6, 2),
+});
+
+say(`generating ${(2 * rate * seconds).toLocaleString('en-IN')} ticks for ${SYMBOLS} symbols…`);
+const { instruments, ticks } = generate(2 * rate * seconds + 20_000, 11);
+const samples: number[] = [];
+const clock = new ManualClock(0);
+const metrics = new Metrics();
+const runtime = new Runtime({
+  instruments,
+  strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 12, slowPeriod: 26, quantity: 10 } }],
+  portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 },
+  clock,
+  metrics,
+  riskLimits: benchLimits,
+  onOrderLatencyUs: (us) => samples.push(us),
+});
+runtime.start();
+metrics.attachBus(runtime.bus);
+
+// the gateway of `npm start`, on this process's thread as today, with its stores in a real database
+const postgres = store === 'postgres' ? await usePostgres() : undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'troupe-combined-bench-'));
+const config = loadConfig({
+  TROUPE_DATA_DIR: dataDir,
+  ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  ADMIN_USER: 'bench',
+  ADMIN_PASSWORD: 'bench-password-123',
+});
+const stores = await openStores(config, silentLogger());
+const gateway = await buildGateway({
+  authStore: new PostgresAuthStore(stores.database),
+  auditStore: new PostgresAuditStore(stores.database),
+  runtime,
+  config: config.gateway,
+  startedAtMs: Date.now(),
+  feedState: () => ({ connected: true, lastTickAgeMs: 0 }),
+});
+const port = await listenGateway(gateway, 0, '127.0.0.1');
+const { auth, hub } = gateway.troupe;
+const admin = await auth.store.userByName('bench');
+const owner: Principal = { kind: 'user', userId: admin!.id, name: 'user:bench', role: 'admin', rateKey: 'user:bench', rateLimitPerMinute: undefined };
+const { key } = await auth.createApiKey(owner, { name: 'bench', role: 'viewer', rateLimitPerMinute: null });
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 200; i += 1) {
+  const response = await fetch(`${base}/api/v1/positions`, { headers: { 'x-api-key': key } });
+  if (response.status !== 200) throw new Error(`positions answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+/** Offers ticks `from`… at `rate`/s for `seconds`; returns the index reached. */
+async function offerTicks(from: number): Promise<number> {
+  const until = from + rate * seconds;
+  let sent = from;
+  const start = performance.now();
+  while (sent < until) {
+    const due = Math.min(until, from + Math.floor(((performance.now() - start) * rate) / 1000));
+    if (due > sent) {
+      const now = performance.now();
+      const groups = new Map<string, Tick[]>();
+      for (; sent < due; sent += 1) {
+        const tick = { ...ticks[sent]!, receivedMonoMs: now };
+        let list = groups.get(tick.symbol);
+        if (!list) groups.set(tick.symbol, (list = []));
+        list.push(tick);
+        clock.advanceTo(tick.exchangeTimeMs);
+      }
+      for (const [symbol, list] of groups) runtime.offerTicks(symbol, list);
+    }
+    await turn();
+  }
+  await runtime.whenIdle();
+  return sent;
+}
+
+interface Phase {
+  readonly orders: number;
+  readonly tickToOrderP50Us: number;
+  readonly tickToOrderP99Us: number;
+  readonly tickToOrderP999Us: number;
+  readonly tickToOrderMaxUs: number;
+  readonly eventLoopDelay: ReturnType<typeof loopDelay>;
+  readonly processCpuPercent: number;
+  readonly rssPeakMb: number;
+}
+
+async function phase(from: number, alongside: () => Promise<void> = async () => undefined): Promise<{ phase: Phase; next: number }> {
+  samples.length = 0;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  let rssPeak = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+  loop.enable();
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  const [next] = await Promise.all([offerTicks(from), alongside()]);
+  const wallMs = performance.now() - wallStart;
+  const cpu = process.cpuUsage(cpuStart);
+  loop.disable();
+  clearInterval(rssTimer);
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    next,
+    phase: {
+      orders: sorted.length,
+      tickToOrderP50Us: round(percentile(sorted, 50)),
+      tickToOrderP99Us: round(percentile(sorted, 99)),
+      tickToOrderP999Us: round(percentile(sorted, 99.9)),
+      tickToOrderMaxUs: round(sorted[sorted.length - 1] ?? Number.NaN),
+      eventLoopDelay: loopDelay(loop),
+      processCpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      rssPeakMb: round(rssPeak / 1e6),
+    },
+  };
+}
+
+/** A child process running `script` with `env`; resolves with the JSON it prints. */
+function child<T>(script: string, env: Record<string, string>, onMessage?: (line: string) => void): { done: Promise<T>; send: (line: string) => void } {
+  const process_ = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  const done = new Promise<T>((resolve, reject) => {
+    process_.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = output.indexOf('\n')) >= 0) {
+        const line = output.slice(0, newline);
+        output = output.slice(newline + 1);
+        if (line.startsWith('{')) resolve(JSON.parse(line) as T);
+        else onMessage?.(line);
+      }
+    });
+    process_.on('error', reject);
+    process_.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`load generator exited with ${code}`))));
+  });
+  return { done, send: (line) => void process_.stdin.write(`${line}\n`) };
+}
+
+interface AutocannonResult {
+  readonly requests: { readonly average: number; readonly total: number };
+  readonly latency: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly cpuUs: number;
+}
+const restScript = `
+const autocannon = require(process.env.AUTOCANNON);
+const cpuStart = process.cpuUsage();
+autocannon(JSON.parse(process.env.OPTIONS), (error, result) => {
+  if (error) { console.error(error); process.exit(1); }
+  const cpu = process.cpuUsage(cpuStart);
+  process.stdout.write(JSON.stringify({ ...result, cpuUs: cpu.user + cpu.system }) + '\\n');
+  process.exit(0);
+});`;
+
+interface WsResult {
+  readonly received: number;
+  readonly markers: number;
+  readonly closed: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  readonly cpuUs: number;
+}
+// clients in their own process: their CPU and event loop are not the server's
+const wsScript = `
+const { WebSocket } = require(process.env.WS);
+const { url, clients, topics } = JSON.parse(process.env.OPTIONS);
+let received = 0, markers = 0, closed = 0, ready = 0;
+const lags = [];
+const sockets = [];
+for (let i = 0; i < clients; i += 1) {
+  const socket = new WebSocket(url);
+  sockets.push(socket);
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', topics })));
+  socket.on('close', () => { closed += 1; });
+  socket.on('message', (data) => {
+    received += 1;
+    const m = JSON.parse(data.toString());
+    if (m.type === 'subscribed') { ready += 1; if (ready === clients) process.stdout.write('ready\\n'); return; }
+    if (m.type === 'event' && m.data && m.data.bench === true) { markers += 1; lags.push(Date.now() - m.data.sentAtMs); }
+  });
+}
+let cpuStart;
+process.stdin.on('data', (chunk) => {
+  const command = chunk.toString().trim();
+  if (command === 'start') { cpuStart = process.cpuUsage(); received = 0; markers = 0; lags.length = 0; }
+  if (command === 'report') {
+    const cpu = process.cpuUsage(cpuStart);
+    lags.sort((a, b) => a - b);
+    const pick = (q) => lags.length ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : null;
+    process.stdout.write(JSON.stringify({ received, markers, closed, lagP50Ms: pick(0.5), lagP99Ms: pick(0.99), lagMaxMs: lags[lags.length - 1] ?? null, cpuUs: cpu.user + cpu.system }) + '\\n');
+    for (const socket of sockets) socket.terminate();
+    process.exit(0);
+  }
+});`;
+
+const require = createRequire(import.meta.url);
+const loadBefore = loadavg().map((value) => round(value, 2));
+say(`phase 1: ${rate.toLocaleString('en-IN')} ticks/s alone for ${seconds} s…`);
+const alone = await phase(0);
+
+say(`phase 2: ${rate.toLocaleString('en-IN')} ticks/s + REST ${restRate.toLocaleString('en-IN')} req/s + ${clients} WebSocket clients for ${seconds} s…`);
+const topics = ['orders', 'positions', 'pnl', 'risk-alerts', ...instruments.slice(0, 10).map((instrument) => `quotes:${instrument.symbol}`)];
+let wsReady!: () => void;
+const wsReadyPromise = new Promise<void>((resolve) => (wsReady = resolve));
+const ws = child<WsResult>(wsScript, { WS: require.resolve('ws'), OPTIONS: JSON.stringify({ url: `ws://127.0.0.1:${port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, topics }) }, (line) => line === 'ready' && wsReady());
+await wsReadyPromise;
+let rest: AutocannonResult | undefined;
+let wsResult: WsResult | undefined;
+const combined = await phase(alone.next, async () => {
+  ws.send('start');
+  const restRun = child<AutocannonResult>(restScript, {
+    AUTOCANNON: require.resolve('autocannon'),
+    OPTIONS: JSON.stringify({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key }, connections, overallRate: restRate, duration: seconds }),
+  });
+  // 100 marker events a second time the fan-out (the real events flow alongside)
+  let n = 0;
+  const markerStart = Date.now();
+  const marker = setInterval(() => {
+    const due = Math.floor(((Date.now() - markerStart) / 1000) * 100);
+    while (n < due) hub.publish('risk-alerts', 'bench', { bench: true, n: n++, sentAtMs: Date.now() });
+  }, 10);
+  rest = await restRun.done;
+  clearInterval(marker);
+  const wsDone = ws.done;
+  ws.send('report');
+  wsResult = await wsDone;
+});
+if (!rest || !wsResult) throw new Error('a load generator did not report');
+
+const restFigures = {
+  offeredPerSec: restRate,
+  requestsPerSec: round(rest.requests.average),
+  latencyP50Ms: rest.latency.p50,
+  latencyP99Ms: rest.latency.p99,
+  latencyMaxMs: rest.latency.max,
+  non2xx: rest.non2xx,
+  errors: rest.errors,
+  timeouts: rest.timeouts,
+  loadGeneratorCpuPercent: round((rest.cpuUs / 1000 / (seconds * 1000)) * 100),
+};
+const wsFigures = {
+  clients,
+  topics,
+  messagesReceived: wsResult.received,
+  markers: wsResult.markers,
+  disconnected: wsResult.closed,
+  lagP50Ms: wsResult.lagP50Ms,
+  lagP99Ms: wsResult.lagP99Ms,
+  lagMaxMs: wsResult.lagMaxMs,
+  clientsCpuPercent: round((wsResult.cpuUs / 1000 / (seconds * 1000)) * 100),
+};
+const result = {
+  benchmark: 'combined',
+  atIso: new Date().toISOString(),
+  node: process.version,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  cpus: availableParallelism(),
+  store,
+  seconds,
+  offeredTicksPerSec: rate,
+  symbols: SYMBOLS,
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadavg().map((value) => round(value, 2)),
+  ticksAlone: alone.phase,
+  combined: { ...combined.phase, rest: restFigures, websocket: wsFigures },
+  goals: { tickToOrderP99Us: 1000, restRequestsPerSec: 5000, restP99Ms: 10 },
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/combined.json', `${JSON.stringify(result, null, 2)}\n`);
+const row = (p: Phase): string =>
+  `${p.tickToOrderP50Us} / ${p.tickToOrderP99Us} / ${p.tickToOrderP999Us} / ${p.tickToOrderMaxUs} µs (${p.orders} orders); loop delay p99 ${p.eventLoopDelay.p99Ms} ms, max ${p.eventLoopDelay.maxMs} ms; CPU ${p.processCpuPercent} %; RSS ${p.rssPeakMb} MB`;
+const rows: [string, string][] = [
+  ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}`],
+  ['ticks alone: tick→order p50/p99/p99.9/max', row(alone.phase)],
+  ['combined: tick→order p50/p99/p99.9/max', row(combined.phase)],
+  ['combined: REST', `${restFigures.requestsPerSec} req/s of ${restRate} offered, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; autocannon ${restFigures.loadGeneratorCpuPercent} % CPU`],
+  ['combined: WebSocket', `${clients} clients, ${wsFigures.messagesReceived} messages, marker lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms, disconnected ${wsFigures.disconnected}; clients ${wsFigures.clientsCpuPercent} % CPU`],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n(written to bench/results/combined.json)\n`);
+await gateway.close();
+await runtime.stop();
+await stores.close();
+rmSync(dataDir, { recursive: true, force: true });
+await postgres?.stop();
+process.exit(0);
