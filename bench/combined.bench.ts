@@ -177,7 +177,7 @@ interface Phase {
   readonly rssPeakMb: number;
 }
 
-async function phase(from: number, alongside: () => Promise<void> = async () => undefined): Promise<{ phase: Phase; next: number }> {
+async function phase(from: number, alongside: () => Promise<void> = () => Promise.resolve()): Promise<{ phase: Phase; next: number }> {
   samples.length = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   let rssPeak = process.memoryUsage().rss;
