@@ -24,6 +24,7 @@ import { prepareTimeSeries } from './persistence/timeseries/timescale.js';
 import { createSyntheticMarket, describeRejections, marketDataPipeline, readDataFolder, rejectionCounts, summariseRejections, syntheticTicks$, type DataFolder } from './streams/index.js';
 import { steppedReplay$ } from './streams/sources/stepped-replay.js';
 import type { Instrument } from './model/index.js';
+import { notifierFromConfig } from './notifications/index.js';
 
 /**
  * Reads the folder paper trading replays: every file or row left out is counted in
@@ -128,6 +129,9 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
   metrics.attachBus(runtime.bus);
+  // fills, halts and alerts to the configured webhook / Telegram / e-mail, off the trading path
+  const notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry });
+  notifier?.attach(runtime.bus);
   // ticks and closed bars to the time series, behind bounded buffers that shed (never orders or fills);
   // retention measures age on the market's clock
   const recorder = config.persistence.recordMarketData
@@ -224,6 +228,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
         await gateway.close();
         feed.unsubscribe();
         await runtime.stop(8_000);
+        await notifier?.stop();
         await checkpointer.stop();
         await recorder?.stop();
         await leases?.release();

@@ -32,6 +32,7 @@ import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
 import { Runtime, type StrategySpec } from './runtime/runtime.js';
 import { marketDataPipeline } from './streams/index.js';
+import { notifierFromConfig } from './notifications/index.js';
 
 /** Options of {@link startKiteTrading}. */
 export interface KiteTradingOptions {
@@ -378,6 +379,9 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
       return { connected: trading.feed.connected, lastTickAgeMs: last === undefined ? undefined : Date.now() - last };
     },
   });
+  // fills, halts (a session expiry among them) and alerts to the configured channels, off the trading path
+  const notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry });
+  notifier?.attach(trading.runtime.bus);
   const port = await listenGateway(gateway, config.port, config.host);
   log.info({ port, symbols: trading.instruments.length, root: config.kite.root ?? 'https://api.kite.trade' }, 'Troupe is trading through Kite');
   let stopping: Promise<void> | undefined;
@@ -393,6 +397,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
         // manual order waiting for its journal entry completes first (as in paper mode)
         await gateway.close();
         await trading.stop(reason);
+        await notifier?.stop();
         await checkpointer.stop();
         await leases?.release();
         await stores.close();

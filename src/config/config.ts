@@ -4,6 +4,11 @@
  */
 
 import { DEFAULT_SQUARE_OFF_MINUTE, parseSquareOffTime } from '../model/square-off.js';
+import { ConfigError } from './errors.js';
+import { notificationsConfig, type NotificationsConfig } from './notifications.js';
+
+export { ConfigError } from './errors.js';
+export type { NotificationsConfig } from './notifications.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -56,6 +61,8 @@ export interface TroupeConfig {
   readonly squareOffMinute: number;
   /** Zerodha Kite settings (used when `broker` is kite). */
   readonly kite: KiteConfig;
+  /** Where fills, halts and alerts are sent (webhook, Telegram, e-mail): `src/config/notifications.ts`. */
+  readonly notifications: NotificationsConfig;
 }
 
 /**
@@ -158,12 +165,6 @@ export interface GatewayConfig {
   readonly maxApiKeysPerUser?: number;
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -250,6 +251,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     broker: brokerChoice(env),
     squareOffMinute: squareOffMinute(env),
     kite: kiteConfig(env),
+    notifications: notificationsConfig(env),
   };
 }
 
