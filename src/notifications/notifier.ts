@@ -3,7 +3,8 @@
  * queues (bounded, per channel); each channel delivers one at a time with retries and backoff.
  * A channel's rate limit (a token bucket: `count` per `perMs`) holds back what is over it and
  * sends one digest ("fill ×40, risk ×5") when the bucket has room again; critical
- * notifications (halts) are never held back. Everything dropped, held back or failed is
+ * notifications (halts) skip the bucket, and only a repeat of the same one (kind and key, e.g.
+ * `journal-unavailable` for every refused order) within the window is held back. Everything dropped, held back or failed is
  * counted per channel (`stats()`, `onOutcome` for metrics) and logged.
  */
 import type { DomainEvent } from '../model/index.js';
@@ -53,6 +54,8 @@ interface ChannelState {
   tokens: number;
   refilledAtMs: number;
   readonly heldBack: Map<NotificationKind, number>;
+  /** When each critical key (e.g. `journal-unavailable`) was last let through. */
+  readonly criticalSentAtMs: Map<string, number>;
   digestTimer: ReturnType<typeof setTimeout> | undefined;
   sending: Promise<void> | undefined;
 }
@@ -81,6 +84,7 @@ export class Notifier {
       tokens: route.rate.count,
       refilledAtMs: this.now(),
       heldBack: new Map(),
+      criticalSentAtMs: new Map(),
       digestTimer: undefined,
       sending: undefined,
     }));
@@ -100,7 +104,7 @@ export class Notifier {
     for (const state of this.channels) {
       const { route } = state;
       if (!route.kinds.has(notification.kind) || !atLeast(notification.severity, route.minSeverity)) continue;
-      if (notification.severity !== 'critical' && !this.takeToken(state)) {
+      if (notification.severity === 'critical' ? this.repeatsCritical(state, notification) : !this.takeToken(state)) {
         state.heldBack.set(notification.kind, (state.heldBack.get(notification.kind) ?? 0) + 1);
         state.stats.heldBack += 1;
         this.options.onOutcome?.(route.channel.name, notification.kind, 'held-back');
@@ -131,6 +135,16 @@ export class Notifier {
     this.stopped = true;
     for (const state of this.channels) if (state.digestTimer) clearTimeout(state.digestTimer);
     await Promise.race([drained, sleep(graceMs)]);
+  }
+
+  /** A critical notification skips the bucket, but the same one (kind and key) again within the window is held back. */
+  private repeatsCritical(state: ChannelState, notification: Notification): boolean {
+    const key = `${notification.kind}|${notification.key}`;
+    const now = this.now();
+    const last = state.criticalSentAtMs.get(key);
+    if (last !== undefined && now - last < state.route.rate.perMs) return true;
+    state.criticalSentAtMs.set(key, now);
+    return false;
   }
 
   private takeToken(state: ChannelState): boolean {

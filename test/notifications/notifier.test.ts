@@ -45,15 +45,18 @@ describe('routing and the rate limit', () => {
     for (let i = 0; i < 8; i += 1) notifier.notify(note('fill', 'info', `f${i}`));
     notifier.notify(note('risk', 'warning', 'r'));
     notifier.notify(note('halt', 'critical', 'h'));
-    await eventually(() => expect(channel.got.map((n) => n.key)).toEqual(['f0', 'f1', 'f2', 'h']));
-    expect(notifier.stats()[0]).toMatchObject({ heldBack: 6 });
+    // the same halt again (every order the dead journal refuses says so) is held back; another goes
+    notifier.notify(note('halt', 'critical', 'h'));
+    notifier.notify(note('halt', 'critical', 'h2'));
+    await eventually(() => expect(channel.got.map((n) => n.key)).toEqual(['f0', 'f1', 'f2', 'h', 'h2']));
+    expect(notifier.stats()[0]).toMatchObject({ heldBack: 7 });
     // time passes on the notifier's clock: the digest goes when a token is back
     now = 40;
-    await eventually(() => expect(channel.got).toHaveLength(5), { timeoutMs: 5_000 });
-    const summary = channel.got[4]!;
-    expect(summary.title).toBe('6 more notifications held back by the rate limit');
-    expect(summary.text).toContain('fill ×5, risk ×1');
-    expect(summary.fields).toMatchObject({ digest: true, total: 6, suppressed_fill: 5, suppressed_risk: 1 });
+    await eventually(() => expect(channel.got).toHaveLength(6), { timeoutMs: 5_000 });
+    const summary = channel.got[5]!;
+    expect(summary.title).toBe('7 more notifications held back by the rate limit');
+    expect(summary.text).toContain('fill ×5, risk ×1, halt ×1');
+    expect(summary.fields).toMatchObject({ digest: true, total: 7, suppressed_fill: 5, suppressed_risk: 1, suppressed_halt: 1 });
     await notifier.stop();
   });
 });
