@@ -65,6 +65,18 @@ export interface Running {
   stop(reason: string): Promise<void>;
 }
 
+/**
+ * Says at warn level, once the API listens, when trading starts halted (a kill switch tripped
+ * before the restart and still in force, say); returns whether it is halted.
+ */
+export async function announceHalts(gateway: GatewayInstance, log: Logger, started: string): Promise<boolean> {
+  const halts = await gateway.troupe.halts.current();
+  const critical = halts.filter((halt) => halt.severity === 'critical');
+  for (const halt of halts) log.warn({ halt: halt.kind, sinceMs: halt.sinceMs, release: halt.release?.path ?? null }, `${halt.reason} ${halt.action}`);
+  if (critical.length > 0) log.warn({ halts: critical.map((halt) => halt.kind) }, `${started} but trading is HALTED (${critical.map((halt) => halt.kind).join(', ')}): no order goes out until released`);
+  return critical.length > 0;
+}
+
 /** Starts everything; resolves once the API listens. */
 export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Running> {
   const startedAtMs = Date.now();
@@ -210,7 +222,9 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     persistenceState: () => persistenceState(),
   });
   const port = await listenGateway(gateway, config.port, config.host);
-  log.info({ port, symbols: market.instruments.length, ...(replay ? { replay: config.market.replayDataDir } : {}) }, replay ? 'Troupe is trading (paper, replay of a data folder)' : 'Troupe is trading (paper, synthetic NSE market)');
+  if (!(await announceHalts(gateway, log, `Troupe started (port ${port})`))) {
+    log.info({ port, symbols: market.instruments.length, ...(replay ? { replay: config.market.replayDataDir } : {}) }, replay ? 'Troupe is trading (paper, replay of a data folder)' : 'Troupe is trading (paper, synthetic NSE market)');
+  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Subscription } from 'rxjs';
-import type { Running, RunningStats } from './app.js';
+import { announceHalts, type Running, type RunningStats } from './app.js';
 import type { SnapshotStore } from './actors/core/index.js';
 import { openStores } from './persistence/stores.js';
 import { PostgresAuthStore } from './persistence/auth-store.js';
@@ -376,13 +376,14 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     persistenceState: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: 'not configured' }),
     feedState: () => {
       const last = trading.lastTickWallMs();
-      return { connected: trading.feed.connected, lastTickAgeMs: last === undefined ? undefined : Date.now() - last };
+      return { connected: trading.feed.connected, lastTickAgeMs: last === undefined ? undefined : Date.now() - last, followsExchangeHours: true };
     },
   });
   // fills, halts (a session expiry among them) and alerts to the configured channels, off the trading path
   const notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry });
   notifier?.attach(trading.runtime.bus);
   const port = await listenGateway(gateway, config.port, config.host);
+  await announceHalts(gateway, log, `Troupe started on Kite (port ${port})`);
   log.info({ port, symbols: trading.instruments.length, root: config.kite.root ?? 'https://api.kite.trade' }, 'Troupe is trading through Kite');
   let stopping: Promise<void> | undefined;
   return {

@@ -7,6 +7,7 @@ import type { AuditInput, AuditLog } from './audit-log.js';
 import type { ApiError } from './errors.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
 import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
+import type { HaltBoard } from './halts.js';
 import type { PortfolioRight, Role } from './auth/auth-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StreamHub } from './stream/hub.js';
@@ -36,6 +37,8 @@ export type GatewayInstance = FastifyInstance<RawServerDefault, IncomingMessage,
 export interface FeedState {
   readonly connected: boolean;
   readonly lastTickAgeMs: number | undefined;
+  /** True for an exchange feed (Kite): silence outside market hours is normal. The synthetic and replay markets never close. */
+  readonly followsExchangeHours?: boolean;
 }
 
 /** State of the durable stores, for readiness: the journal must work to trade; Redis may be degraded. */
@@ -62,6 +65,8 @@ export interface GatewayContext {
   readonly strategyStates: Map<string, StrategyRunState>;
   /** API-made strategies and the manual order sequence. */
   readonly state: GatewayStateStore;
+  /** Why trading is stopped now (kill switch, journal, broker session, feed). */
+  readonly halts: HaltBoard;
   /**
    * Checks that the caller may read or act on a portfolio (admins: every one; others: where they
    * are members, see `AuthService.mayOnPortfolio`). A denial is audited (`action`, outcome denied)

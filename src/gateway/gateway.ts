@@ -29,6 +29,8 @@ import { memberRoutes } from './routes/members.routes.js';
 import { riskRoutes } from './routes/risk.routes.js';
 import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
+import { haltBoard } from './halts.js';
+import { haltRoutes } from './routes/halts.routes.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -222,6 +224,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     paused: new Set(),
     strategyStates: new Map(),
     state: deps.stateStore ?? new InMemoryGatewayStateStore(),
+    halts: haltBoard(runtime, { feedState: deps.feedState, persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })) }),
     record(request, entry) {
       audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
     },
@@ -297,6 +300,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   quoteSampler.unref();
   app.addHook('onClose', async () => {
     clearInterval(quoteSampler);
+    ctx.halts.close();
     for (const off of unsubscribe) off();
     hub.close();
     await audit.flush();
@@ -457,6 +461,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await strategyRoutes(app, ctx);
   await systemRoutes(app, ctx);
   await riskRoutes(app, ctx);
+  await haltRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 

@@ -201,6 +201,11 @@ export const StrategySchema = Type.Object({
   portfolioId: Type.String(),
   paused: Type.Boolean(),
   state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], { description: 'what the API last asked (stopped and paused both place nothing); kept across restarts' }),
+  haltedBy: Type.Optional(
+    Type.Union([Type.Object({ kind: Type.String(), reason: Type.String() }), Type.Null()], {
+      description: 'set while a critical halt (kill switch, journal, broker session: GET /api/v1/halts) stops every order, whatever the state asked',
+    }),
+  ),
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
   pendingIntents: Type.Optional(
@@ -329,3 +334,16 @@ export const AuditQuery = Type.Object(
 
 /** Schema: FaultQuery. */
 export const FaultQuery = Type.Object({ path: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
+
+/** Schema: one reason trading is stopped (`GET /api/v1/halts`). */
+export const HaltSchema = Type.Object({
+  kind: Type.Enum(['kill-switch', 'journal', 'broker-session', 'feed'], { description: 'what stopped trading' }),
+  severity: Type.Enum(['critical', 'warning'], { description: 'critical: no order goes out; warning: trading continues on stale or missing data' }),
+  sinceMs: Type.Union([Type.Integer(), Type.Null()], { description: 'since when (epoch ms), when known; market time for the kill switch' }),
+  reason: Type.String(),
+  action: Type.String({ description: 'what a person does about it' }),
+  release: Type.Union([Type.Object({ method: Type.Literal('POST'), path: Type.String() }), Type.Null()], { description: 'the call that releases it (admins), when one does' }),
+});
+
+/** Schema: HaltsSchema. */
+export const HaltsSchema = Type.Object({ halted: Type.Boolean({ description: 'true when a critical halt stops orders' }), halts: Type.Array(HaltSchema) });

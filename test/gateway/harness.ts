@@ -29,7 +29,7 @@ export interface Harness {
 }
 
 /** A runtime (3 symbols, EMA cross) and a gateway over it; not listening. */
-export async function startHarness(config: Partial<GatewayConfig> = {}, extra: Partial<GatewayDeps> = {}): Promise<Harness> {
+export async function startHarness(config: Partial<GatewayConfig> = {}, extra: Partial<GatewayDeps> = {}, options: { readonly maxDailyLossPaise?: number } = {}): Promise<Harness> {
   const clock = new ManualClock(Date.parse('2026-05-20T04:00:00Z'));
   const instruments = ['INFY', 'TCS', 'SBIN'].map((symbol, index) => instrument(symbol, 100_000, (index + 1) * 256 + 1));
   const runtime = new Runtime({
@@ -38,7 +38,7 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
     portfolio: { portfolioId: 'paper', initialCashPaise: 10_00_000_00 },
     clock,
     // a resting limit far below the market is what the tests want: lift the fat-finger check
-    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000 },
+    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000, ...(options.maxDailyLossPaise === undefined ? {} : { maxDailyLossPaise: options.maxDailyLossPaise }) },
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);

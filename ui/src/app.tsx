@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { ConnectionIndicator, StaleBanner } from './components/connection-indicator.js';
 import { ErrorBoundary } from './components/error-boundary.js';
+import { HaltBanner, HaltsProvider, TradingState } from './components/halt-banner.js';
 import { roleAtLeast, Session } from './lib/api.js';
 import { Desk } from './lib/desk.js';
 import { humanise } from './lib/errors.js';
@@ -102,55 +103,59 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
 
   return (
     <DeskContext.Provider value={context}>
-      <a className="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>
-        Skip to content
-      </a>
-      <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">◆</span> Troupe <span className="muted small">paper · NSE</span>
-        </div>
-        <nav aria-label="Pages" className="nav">
-          {PAGES.filter((page) => page.id !== 'admin' || roleAtLeast(session.role, 'viewer')).map((page, index) => (
-            <a key={page.id} href={`#/${page.id}`} aria-current={route.page === page.id ? 'page' : undefined} title={`Alt+${index + 1}`}>
-              {page.label}
-            </a>
-          ))}
-        </nav>
-        <ConnectionIndicator />
-        <div className="user">
-          <span title={`role: ${session.role}`}>
-            {session.username} <span className="muted small">({session.role})</span>
-          </span>
-          <button type="button" onClick={logout}>
-            Log out
-          </button>
-        </div>
-      </header>
-      <main id="main" tabIndex={-1}>
-        <StaleBanner />
-        {state.error ? (
-          <div className="panel" role="alert">
-            <h2>Cannot load the desk</h2>
-            <p>{state.error}</p>
-            <button type="button" onClick={() => setAttempt((value) => value + 1)}>
-              Try again
+      <HaltsProvider>
+        <a className="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>
+          Skip to content
+        </a>
+        <header className="topbar">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true">◆</span> Troupe <span className="muted small">paper · NSE</span>
+          </div>
+          <nav aria-label="Pages" className="nav">
+            {PAGES.filter((page) => page.id !== 'admin' || roleAtLeast(session.role, 'viewer')).map((page, index) => (
+              <a key={page.id} href={`#/${page.id}`} aria-current={route.page === page.id ? 'page' : undefined} title={`Alt+${index + 1}`}>
+                {page.label}
+              </a>
+            ))}
+          </nav>
+          <TradingState />
+          <ConnectionIndicator />
+          <div className="user">
+            <span title={`role: ${session.role}`}>
+              {session.username} <span className="muted small">({session.role})</span>
+            </span>
+            <button type="button" onClick={logout}>
+              Log out
             </button>
           </div>
-        ) : !state.ready ? (
-          <p className="muted loading">Connecting to Troupe…</p>
-        ) : (
-          <ErrorBoundary resetKey={route.page}>
-            {route.page === 'overview' ? <OverviewPage /> : null}
-            {route.page === 'positions' ? <PositionsPage /> : null}
-            {route.page === 'orders' ? <OrdersPage selectedId={route.param} onSelect={(id) => navigate('orders', id)} /> : null}
-            {route.page === 'strategies' ? <StrategiesPage /> : null}
-            {route.page === 'market' ? <MarketPage symbol={route.param} onSelect={(symbol) => navigate('market', symbol)} /> : null}
-            {route.page === 'risk' ? <RiskPage /> : null}
-            {route.page === 'system' ? <SystemPage /> : null}
-            {route.page === 'admin' ? <AdminPage /> : null}
-          </ErrorBoundary>
-        )}
-      </main>
+        </header>
+        <main id="main" tabIndex={-1}>
+          <StaleBanner />
+          {state.ready ? <HaltBanner /> : null}
+          {state.error ? (
+            <div className="panel" role="alert">
+              <h2>Cannot load the desk</h2>
+              <p>{state.error}</p>
+              <button type="button" onClick={() => setAttempt((value) => value + 1)}>
+                Try again
+              </button>
+            </div>
+          ) : !state.ready ? (
+            <p className="muted loading">Connecting to Troupe…</p>
+          ) : (
+            <ErrorBoundary resetKey={route.page}>
+              {route.page === 'overview' ? <OverviewPage /> : null}
+              {route.page === 'positions' ? <PositionsPage /> : null}
+              {route.page === 'orders' ? <OrdersPage selectedId={route.param} onSelect={(id) => navigate('orders', id)} /> : null}
+              {route.page === 'strategies' ? <StrategiesPage /> : null}
+              {route.page === 'market' ? <MarketPage symbol={route.param} onSelect={(symbol) => navigate('market', symbol)} /> : null}
+              {route.page === 'risk' ? <RiskPage /> : null}
+              {route.page === 'system' ? <SystemPage /> : null}
+              {route.page === 'admin' ? <AdminPage /> : null}
+            </ErrorBoundary>
+          )}
+        </main>
+      </HaltsProvider>
     </DeskContext.Provider>
   );
 }

@@ -674,7 +674,10 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
           return state;
         }
         case 'SessionRenewed':
-          if (state.halted !== undefined) deps.log.info('Kite session renewed: order placement resumes');
+          if (state.halted !== undefined) {
+            deps.log.info('Kite session renewed: order placement resumes');
+            deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'broker-session-renewed', message: 'the Kite session was renewed: order placement resumes', atMs: deps.clock.nowMs() });
+          }
           state.halted = undefined;
           requestPoll(state, ctx);
           return state;

@@ -15,6 +15,7 @@ import type {
   PlaceOrderResponse,
   PositionsResponse,
   StrategySchema,
+  HaltsSchema,
   TokenPairSchema,
 } from '../schemas.js';
 import type { ServerMessage, StreamEventMessage } from '../stream/protocol.js';
@@ -149,6 +150,11 @@ export class TroupeClient {
 
   strategies(): Promise<{ items: Static<typeof StrategySchema>[] }> {
     return this.request('GET', '/api/v1/strategies');
+  }
+
+  /** Why trading is stopped now (empty when it is not). */
+  halts(): Promise<Static<typeof HaltsSchema>> {
+    return this.request('GET', '/api/v1/halts');
   }
 
   setStrategyPaused(strategyId: string, paused: boolean): Promise<Static<typeof StrategySchema>> {

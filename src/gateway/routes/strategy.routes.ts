@@ -75,7 +75,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const definition = definitionOf(status.kind);
     const { tradesIn, pendingIntents, refusedIntents, ...rest } = status;
     const config = definition && spec ? effectiveConfig(definition, spec.config) : undefined;
+    const halt = (await ctx.halts.current()).find((candidate) => candidate.severity === 'critical');
     return {
+      haltedBy: halt ? { kind: halt.kind, reason: halt.reason } : null,
       ...rest,
       pendingIntents: [...pendingIntents],
       refusedIntents: [...refusedIntents],

@@ -29,6 +29,8 @@ export function strategyRunState(strategy: Strategy): StrategyRunState {
   const state = (strategy as { readonly state?: unknown }).state;
   return state === 'started' || state === 'paused' || state === 'stopped' ? state : strategy.paused ? 'paused' : 'started';
 }
+/** Why trading is stopped now (`GET /api/v1/halts`). */
+export type Halts = Awaited<ReturnType<TroupeClient['halts']>>;
 export type Instrument = Awaited<ReturnType<TroupeClient['instruments']>>['items'][number];
 export type PlaceOrderRequest = Parameters<TroupeClient['placeOrder']>[0];
 export type CreateApiKeyRequest = Parameters<TroupeClient['createApiKey']>[0];

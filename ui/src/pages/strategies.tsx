@@ -144,7 +144,13 @@ export function StrategiesPage() {
                   </th>
                   <td className="nowrap">{strategy.kind}</td>
                   <td>
-                    <span className={`badge ${STATE_BADGE[state]}`}>{STATE_LABEL[state]}</span>
+                    {strategy.haltedBy && state !== 'stopped' ? (
+                      <span className="badge badge-halted" title={strategy.haltedBy.reason} data-testid="strategy-halted">
+                        halted
+                      </span>
+                    ) : (
+                      <span className={`badge ${STATE_BADGE[state]}`}>{STATE_LABEL[state]}</span>
+                    )}
                   </td>
                   <td className={`num ${tone(figures?.netPnlPaise)}`} data-testid="strategy-pnl">
                     {figures ? signedRupees(figures.netPnlPaise) : rupees(0)}

@@ -20,6 +20,7 @@ export function fakeDesk(role: 'viewer' | 'trader' | 'admin', routes: Record<str
   });
   const client = {
     strategies: () => request('GET', '/api/v1/strategies'),
+    halts: () => request('GET', '/api/v1/halts'),
     trades: () => Promise.resolve({ items: [], nextCursor: null }),
     orders: () => Promise.resolve({ items: [], nextCursor: null }),
   };
