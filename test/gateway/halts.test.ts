@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { announceHalts } from '../../src/app.js';
 import { haltBoard } from '../../src/gateway/halts.js';
 import { istTimeMs } from '../../src/model/time.js';
 import { login, startHarness, type Harness } from './harness.js';
@@ -70,5 +72,18 @@ describe('a silent exchange feed', () => {
     now = istTimeMs('2026-10-02', 10, 0); // a Friday, Gandhi Jayanti: an NSE holiday
     expect(await board.current()).toEqual([]);
     board.close();
+  });
+});
+
+describe('at start-up', () => {
+  it('says at warn that trading is HALTED instead of "trading" when a halt is in force', async () => {
+    harness = await startHarness({}, { persistenceState: () => ({ journal: 'down', redis: 'not configured' }) });
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    expect(await announceHalts(harness.app, log, 'Troupe started (port 1)')).toBe(true);
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [40, 'The order journal (database) is unavailable: new orders are refused until it is back (fail closed). Check the database (System page, /api/v1/health); trading resumes by itself when the journal is back.'],
+      [40, 'Troupe started (port 1) but trading is HALTED (journal): no order goes out until released'],
+    ]);
   });
 });
