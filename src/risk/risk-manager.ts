@@ -69,6 +69,8 @@ export interface KillSwitchState {
   readonly maxDailyLossPaise: Paise;
   readonly message: string;
   readonly actions: readonly RiskAction[];
+  /** Who engaged it by hand (the desk's or the API's kill switch); absent when the daily loss tripped it. */
+  readonly engagedBy?: string;
 }
 
 /** A fill as the risk manager needs it. `signedQuantity`: + bought, − sold. */
@@ -337,6 +339,26 @@ export class RiskManager {
   /** Re-arms trading after a person reviewed the halt. Refuses again at once if the day's loss is still past the limit. */
   resetKillSwitch(): void {
     this.killed = undefined;
+  }
+
+  /**
+   * A person stops trading now (the desk's kill switch): every new order is refused, as after a
+   * daily-loss trip, until {@link resetKillSwitch}. Returns the state when this engaged it,
+   * undefined when it was already tripped (the first reason stays).
+   */
+  engageKillSwitch(requestedBy: string, reason: string, atMs: number): KillSwitchState | undefined {
+    if (this.killed) return undefined;
+    const [portfolioId = '*'] = this.portfolios.keys();
+    this.killed = {
+      portfolioId,
+      trippedAtMs: atMs,
+      dayPnlPaise: this.dayPnlPaise(portfolioId),
+      maxDailyLossPaise: this.limits.maxDailyLossPaise,
+      message: `engaged by ${requestedBy}${reason === '' ? '' : `: ${reason}`}`,
+      actions: KILL_SWITCH_ACTIONS,
+      engagedBy: requestedBy,
+    };
+    return this.killed;
   }
 
   /** The kill switch, when tripped. */

@@ -66,7 +66,7 @@ describe('gateway auth', () => {
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/ema/pause', headers: { authorization: trader.authorization } })).statusCode).toBe(200);
     expect((await app.inject({ url: '/api/v1/audit', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: admin.authorization } })).json()).toEqual({ paused: ['ema'] });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: admin.authorization } })).json()).toEqual({ engaged: true, paused: ['ema'] });
     expect((await app.inject({ url: '/api/v1/users', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
   });
 

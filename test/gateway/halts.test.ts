@@ -59,6 +59,27 @@ describe('GET /api/v1/halts', () => {
   });
 });
 
+describe('the kill switch by hand', () => {
+  it('POST /api/v1/kill-switch halts in the risk manager: every order is refused (manual ones too) until an admin resets it', async () => {
+    harness = await startHarness();
+    const { authorization } = await login(harness.app);
+    await harness.feed('INFY', [1000, 1001].map((rupees) => rupees * 100));
+    const engage = await harness.app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization }, payload: { reason: 'news: exchange outage' } });
+    expect(engage.statusCode).toBe(200);
+    expect(engage.json()).toEqual({ engaged: true, paused: ['ema'] });
+    const body = (await harness.app.inject({ url: '/api/v1/halts', headers: { authorization } })).json<HaltsBody>();
+    expect(body.halted).toBe(true);
+    expect(body.halts[0]).toMatchObject({ kind: 'kill-switch', reason: expect.stringContaining('engaged by user:root: news: exchange outage') as unknown });
+    const order = await harness.app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'INFY', side: 'BUY', quantity: 1 } });
+    expect(order.statusCode).toBe(422);
+    expect(order.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'risk-rejected', message: expect.stringContaining('kill') as unknown });
+    // a second engage keeps the first reason
+    expect((await harness.app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization } })).json()).toMatchObject({ engaged: false });
+    expect((await harness.app.inject({ method: 'POST', url: '/api/v1/risk/kill-switch/reset', headers: { authorization } })).json()).toEqual({ reset: true });
+    expect((await harness.app.inject({ url: '/api/v1/halts', headers: { authorization } })).json()).toEqual({ halted: false, halts: [] });
+  });
+});
+
 describe('a silent exchange feed', () => {
   it('is a halt only while the NSE market is open (calendar and session hours)', async () => {
     harness = await startHarness();

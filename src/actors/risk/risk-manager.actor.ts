@@ -264,6 +264,12 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
           if (message.replyTo) ctx.system.tell(message.replyTo, true);
           return state;
         }
+        case 'EngageKillSwitch': {
+          const trip = manager.engageKillSwitch(message.requestedBy, message.reason, deps.clock.nowMs());
+          if (trip) haltTrading(trip, ctx);
+          if (message.replyTo) ctx.system.tell(message.replyTo, trip !== undefined);
+          return state;
+        }
         case 'StartDay':
           manager.startDay();
           state.day = istDate(deps.clock.nowMs());

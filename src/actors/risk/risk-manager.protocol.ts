@@ -48,6 +48,7 @@ export interface RiskReport {
  * - `FillApplied`: from the execution actor, optionally with price and charges.
  * - `Marks`: last prices (an inlet conflated per symbol, like the portfolios' marks); may trip the kill switch.
  * - `ResetKillSwitch`: a person re-arms trading (gateway, operator role); replies `true` when armed.
+ * - `EngageKillSwitch`: a person stops trading by hand: orders refused, open ones cancelled, strategies paused.
  * - `StartDay`: begin a new trading day's P&L now (the actor also rolls over on the IST date by itself).
  * - `GetRiskReport`: replies with {@link RiskReport}.
  * - `OpenOrdersForKillSwitch`: internal, the execution actor's open orders after a trip.
@@ -57,6 +58,8 @@ export type RiskManagerCommand =
   | RiskFillApplied
   | { readonly type: 'Marks'; readonly ticks: readonly Tick[] }
   | { readonly type: 'ResetKillSwitch'; readonly requestedBy: string; readonly replyTo?: ActorRef<boolean> }
+  /** A person stops trading (the desk's kill switch); replies `true` when this engaged it, `false` when it was already tripped. */
+  | { readonly type: 'EngageKillSwitch'; readonly requestedBy: string; readonly reason: string; readonly replyTo?: ActorRef<boolean> }
   | { readonly type: 'StartDay' }
   | { readonly type: 'GetRiskReport'; readonly replyTo: ActorRef<RiskReport> }
   | { readonly type: 'OpenOrdersForKillSwitch'; readonly result: PipeResult<readonly Order[]> };

@@ -1,6 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { Type } from 'typebox';
 import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
+import type { RiskManagerCommand } from '../../actors/risk/risk-manager.protocol.js';
+import type { ActorRef } from '../../actors/core/index.js';
 import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
 import {
   clientOrderIdFor,
@@ -409,8 +411,22 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
 
   app.post(
     '/api/v1/kill-switch',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Kill switch: pause every strategy', response: { 200: Type.Object({ paused: Type.Array(Type.String()) }), ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Kill switch: stop trading now. The risk manager refuses every new order (manual ones too) and cancels open ones, every strategy is paused; GET /api/v1/halts shows it until POST /api/v1/risk/kill-switch/reset',
+        body: Type.Union([Type.Null(), Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the halt banner and the audit log' })) }, { additionalProperties: false })], { description: 'optional' }),
+        response: { 200: Type.Object({ engaged: Type.Boolean({ description: 'false when the kill switch was already tripped (its first reason stays)' }), paused: Type.Array(Type.String()) }), ...common },
+      },
+    },
     async (request) => {
+      const who = request.principal?.name ?? 'anonymous';
+      const reason = request.body?.reason ?? '';
+      // the directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager
+      const risk = runtime.directory.risk as unknown as ActorRef<RiskManagerCommand> | undefined;
+      if (!risk) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
+      const engaged = await runtime.system.ask<RiskManagerCommand, boolean>(risk, (replyTo) => ({ type: 'EngageKillSwitch', requestedBy: who, reason, replyTo }), 2_000);
       const paused: string[] = [];
       for (const [id, ref] of runtime.directory.strategies) {
         runtime.system.tell(ref, { type: 'Pause' });
@@ -432,8 +448,8 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
           }
         }),
       );
-      ctx.record(request, { action: 'kill-switch.engage', outcome: 'ok', details: { paused } });
-      return { paused };
+      ctx.record(request, { action: 'kill-switch.engage', outcome: 'ok', details: { paused, engaged, ...(reason === '' ? {} : { reason }) } });
+      return { engaged, paused };
     },
   );
 

@@ -56,7 +56,7 @@ describe('RiskPage', () => {
       'GET /api/v1/risk': () => ({ ...RISK, killSwitch: { portfolioId: 'main', trippedAtMs: RISK.atMs, dayPnlPaise: -51_000_00, maxDailyLossPaise: 50_000_00, message: 'portfolio main lost ₹51,000.00 today' } }),
       'POST /api/v1/kill-switch': () => {
         calls.push('engage');
-        return { paused: ['ema-cross-1'] };
+        return { engaged: true, paused: ['ema-cross-1'] };
       },
       'POST /api/v1/risk/kill-switch/reset': () => {
         calls.push('reset');
@@ -68,7 +68,7 @@ describe('RiskPage', () => {
     expect(await screen.findByTestId('kill-switch-tripped')).toHaveTextContent('portfolio main lost ₹51,000.00 today');
     await user.click(screen.getByRole('button', { name: 'Engage kill switch…' }));
     expect(calls).toEqual([]);
-    await user.click(screen.getByRole('button', { name: 'Yes, pause everything' }));
+    await user.click(screen.getByRole('button', { name: 'Yes, stop everything' }));
     expect(await screen.findByTestId('kill-switch-message')).toHaveTextContent('paused 1 strategy (ema-cross-1)');
     await user.click(screen.getByRole('button', { name: 'Re-arm trading' }));
     expect(calls).toEqual(['engage', 'reset']);

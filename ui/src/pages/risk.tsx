@@ -88,7 +88,7 @@ export function RiskPage() {
     setConfirming(false);
     try {
       const result = await session.request<{ paused: string[] }>('POST', '/api/v1/kill-switch');
-      setMessage(`Kill switch engaged: paused ${result.paused.length} strateg${result.paused.length === 1 ? 'y' : 'ies'} (${result.paused.join(', ') || 'none'}). Resume them on the Strategies page.`);
+      setMessage(`Kill switch engaged: every new order is refused, open orders are cancelled, and it paused ${result.paused.length} strateg${result.paused.length === 1 ? 'y' : 'ies'} (${result.paused.join(', ') || 'none'}). Re-arm trading from the banner, then resume strategies on the Strategies page.`);
       risk.reload();
     } catch (error) {
       setMessage(humanise(error));
@@ -167,13 +167,13 @@ export function RiskPage() {
           {isAdmin ? (
             <section className="panel kill-switch" aria-label="Kill switch">
               <h2>Kill switch</h2>
-              <p>Pauses every strategy at once: they place no new orders. Open orders stay open; cancel them on the Orders page.</p>
+              <p>Stops trading at once: the risk manager refuses every new order (manual ones too), cancels the open ones and pauses every strategy. It stays until an admin re-arms trading, also across restarts.</p>
               {data && data.pausedStrategies.length > 0 ? <p className="small muted">Paused or stopped now: {data.pausedStrategies.join(', ')}</p> : null}
               {confirming ? (
                 <div role="alertdialog" aria-label="Confirm kill switch" className="confirm">
-                  <strong>Pause all strategies now?</strong>{' '}
+                  <strong>Stop all trading now?</strong>{' '}
                   <button type="button" className="danger" onClick={() => void engage()} autoFocus>
-                    Yes, pause everything
+                    Yes, stop everything
                   </button>{' '}
                   <button type="button" onClick={() => setConfirming(false)}>
                     No
