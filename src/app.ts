@@ -135,10 +135,11 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   // the journal watermark moves forward in the background: the next start reads only what came after it
   const checkpointer = scheduleCheckpoints({ db: stores.database, journal, log });
   runtime.start();
+  // counted before recovery's alerts are published (position mismatches, reconciliation: alert rules watch them)
+  metrics.attachBus(runtime.bus);
   for (const alert of recovery.alerts) runtime.bus.publish(alert);
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
-  metrics.attachBus(runtime.bus);
   // ticks and closed bars to the time series, behind bounded buffers that shed (never orders or fills);
   // retention measures age on the market's clock
   const recorder = config.persistence.recordMarketData

@@ -156,6 +156,8 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
       })
     : undefined;
   runtime.start();
+  // counted before recovery's alerts are published (position mismatches, reconciliation: alert rules watch them)
+  metrics.attachBus(runtime.bus);
   for (const alert of recovery?.alerts ?? []) runtime.bus.publish(alert);
   let expired = false;
   let resumed = false;
@@ -173,7 +175,6 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   const unbindHalt = metrics.bindHalt('broker-session', () => expired);
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
-  metrics.attachBus(runtime.bus);
 
   let token = accessToken;
   const feed = new KiteFeed({
