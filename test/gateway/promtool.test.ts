@@ -1,12 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from '../../src/gateway/gateway.js';
-import { ManualClock } from '../../src/runtime/clock.js';
-import { Metrics } from '../../src/runtime/metrics.js';
-import { Runtime } from '../../src/runtime/runtime.js';
-import { instrument } from '../support/builders.js';
 import { promtool } from '../support/prometheus-tools.js';
-import { gatewayConfig, login, startHarness, type Harness } from './harness.js';
+import { login, startHarness, startupExposition, type Harness } from './harness.js';
 
 let harness: Harness;
 let bin: string;
@@ -40,12 +35,7 @@ describe('/metrics', () => {
   });
 
   it('passes with the process and Node.js default metrics that `npm start` adds', async () => {
-    const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
-    runtime.start();
-    const app = await buildGateway({ runtime, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
-    const text = (await app.inject({ url: '/metrics' })).body;
-    await app.close();
-    await runtime.stop();
+    const text = await startupExposition();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toMatch(/^troupe_process_nodejs_active_handles\{/m);
     const check = spawnSync(bin, ['check', 'metrics'], { input: text, encoding: 'utf8' });
