@@ -15,6 +15,7 @@ import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js'
 import { withStoredStrategies } from './gateway/strategy-restore.js';
 import { openSecretBox } from './config/secret-box.js';
 import { connectRedis } from './persistence/redis/redis-key-value.js';
+import type { RedisHealth } from './persistence/redis/redis-health.js';
 import { OrderJournal } from './persistence/journal-orders.js';
 import { recoverFromJournal, scheduleCheckpoints, SqlCheckpointStore } from './persistence/recovery.js';
 import { TieredSnapshotStore } from './persistence/tiered-snapshot-store.js';
@@ -42,6 +43,16 @@ async function readReplay(dir: string, strict: boolean, metrics: Metrics, log: L
   }
   if (data.instruments.length === 0) throw new Error(`replay data: no usable CSV files in ${dir}`);
   return data;
+}
+
+/**
+ * The metrics alerting needs beyond the tree's own (shared by paper and Kite mode): the data
+ * directory's file system, Redis PING latency, and the single-writer lease as a halt reason.
+ */
+export function bindOperationalMetrics(metrics: Metrics, config: TroupeConfig, stores: { readonly redisHealth?: RedisHealth | undefined }, leases: () => readonly { readonly held: boolean }[]): void {
+  metrics.bindDataDir(config.dataDir);
+  stores.redisHealth?.onProbe((durationMs) => metrics.dependencyLatencySeconds.observe({ dependency: 'redis' }, durationMs / 1000));
+  metrics.bindHalt('lease', () => leases().some((lease) => !lease.held));
 }
 
 /** Counters for the terminal status line. */
@@ -137,13 +148,14 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
   // the journal watermark moves forward in the background: the next start reads only what came after it
   const checkpointer = scheduleCheckpoints({ db: stores.database, journal, log });
   runtime.start();
-  for (const alert of recovery.alerts) runtime.bus.publish(alert);
-  runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
-  runtime.bus.on('OrderFilled', () => (stats.fills += 1));
+  // counted before recovery's alerts are published (position mismatches, reconciliation: alert rules watch them)
   metrics.attachBus(runtime.bus);
   // fills, halts and alerts to the configured webhook / Telegram / e-mail, off the trading path
   const notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry });
   notifier?.attach(runtime.bus);
+  for (const alert of recovery.alerts) runtime.bus.publish(alert);
+  runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
+  runtime.bus.on('OrderFilled', () => (stats.fills += 1));
   // ticks and closed bars to the time series, behind bounded buffers that shed (never orders or fills);
   // retention measures age on the market's clock
   const recorder = config.persistence.recordMarketData
@@ -200,6 +212,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     leases: () => leaseGauges(leases, leaseNames),
     ingest: () => recorder?.stats(),
   });
+  bindOperationalMetrics(metrics, config, stores, () => leaseGauges(leases, leaseNames));
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
   // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
   const rateLimitRedis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix });

@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Subscription } from 'rxjs';
-import { announceHalts, type Running, type RunningStats } from './app.js';
+import { announceHalts, bindOperationalMetrics, type Running, type RunningStats } from './app.js';
 import type { SnapshotStore } from './actors/core/index.js';
 import { openStores } from './persistence/stores.js';
 import { PostgresAuthStore } from './persistence/auth-store.js';
 import { PostgresAuditStore } from './persistence/audit-store.js';
 import { KiteBroker } from './brokers/kite/kite-broker.js';
 import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from './brokers/kite/ticker.js';
-import { KiteTokenStore } from './brokers/kite/token-store.js';
+import { KiteTokenStore, kiteSessionExpiry } from './brokers/kite/token-store.js';
 import { loadInstruments } from './brokers/kite/instruments.js';
 import { recoverKite, type KiteRecoveryReport } from './brokers/kite/reconcile.js';
 import type { Journal } from './persistence/journal.js';
@@ -81,6 +81,8 @@ export interface KiteTradingOptions {
   readonly dataDir?: string;
   /** Told once when Kite refuses the session (TokenException / ticker 403): trading has halted. */
   readonly onSessionExpired?: (reason: string) => void;
+  /** When the access token expires (epoch ms); default Kite's next 06:00 IST after the start (or after a session created here). */
+  readonly sessionExpiresAtMs?: number;
 }
 
 /** A running Kite-mode tree. */
@@ -155,6 +157,8 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
       })
     : undefined;
   runtime.start();
+  // counted before recovery's alerts are published (position mismatches, reconciliation: alert rules watch them)
+  metrics.attachBus(runtime.bus);
   for (const alert of recovery?.alerts ?? []) runtime.bus.publish(alert);
   let expired = false;
   let resumed = false;
@@ -167,9 +171,11 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
   runtime.bus.on('RiskAlert', (alert) => {
     if (alert.code === 'broker-session-expired') sessionExpired(alert.message);
   });
+  // for alerting: when the token ends (Kite: 06:00 IST after the login), and whether Kite refused it already
+  metrics.kiteSessionExpiry.set((options.sessionExpiresAtMs ?? kiteSessionExpiry(Date.now())) / 1000);
+  const unbindHalt = metrics.bindHalt('broker-session', () => expired);
   runtime.bus.on('OrderSubmitted', () => (stats.orders += 1));
   runtime.bus.on('OrderFilled', () => (stats.fills += 1));
-  metrics.attachBus(runtime.bus);
 
   let token = accessToken;
   const feed = new KiteFeed({
@@ -238,6 +244,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
       broker.useAccessToken(next);
       expired = false;
       resumed = true;
+      metrics.kiteSessionExpiry.set(kiteSessionExpiry(Date.now()) / 1000);
       runtime.tellKite({ type: 'SessionRenewed' });
       feed.start(); // after a halt (403) it connects again with the new token; otherwise a no-op
       log.info('Kite session renewed: trading resumes');
@@ -248,6 +255,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
         log.info({ reason }, 'stopping Kite trading: ticker closed, draining actors');
         feed.stop();
         unbindFeed();
+        unbindHalt();
         for (const subscription of subscriptions) subscription.unsubscribe();
         await runtime.stop(8_000);
       })();
@@ -362,6 +370,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     leases: () => leaseGauges(leases, leaseNames),
     ingest: () => undefined,
   });
+  bindOperationalMetrics(metrics, config, stores, () => leaseGauges(leases, leaseNames));
   const gateway = await buildGateway({
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),

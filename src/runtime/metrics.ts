@@ -1,5 +1,7 @@
+import { statfsSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DomainEvent } from '../model/index.js';
+import { isMarketOpenAt, type DomainEvent } from '../model/index.js';
 
 /** A flattened view of one actor's health, as the metrics need it. */
 export interface ActorHealthSample {
@@ -60,6 +62,27 @@ export interface PersistenceMetricsSources {
 }
 
 /**
+ * Why order placement can be halted, each a `troupe_trading_halted{reason}` series:
+ * `kill-switch` (risk: the day's loss reached the limit), `broker-session` (Kite refused the
+ * session), `journal` (the order journal is unavailable: fail closed), `lease` (a single-writer
+ * lease is not held, so journal writes are fenced off).
+ */
+export const HALT_REASONS = ['kill-switch', 'broker-session', 'journal', 'lease'] as const;
+export type HaltReason = (typeof HALT_REASONS)[number];
+
+/** The risk manager's figures, read at scrape time (bound by the risk actor). */
+export interface RiskMetricsSample {
+  readonly killSwitchEngaged: boolean;
+  /** The day's loss that trips the kill switch, paise (positive). */
+  readonly maxDailyLossPaise: number;
+  /** Today's P&L per portfolio as risk computes it (realised + unrealised − charges since the day began), paise. */
+  readonly portfolios: readonly { readonly portfolioId: string; readonly dayPnlPaise: number }[];
+}
+
+/** Dependencies whose request latency is measured (`troupe_dependency_latency_seconds{dependency}`). */
+export type MeasuredDependency = 'journal' | 'redis';
+
+/**
  * Troupe's Prometheus metrics. Labels are bounded: symbols, actor paths, reasons and
  * statuses come from closed sets; never an order id.
  */
@@ -110,6 +133,18 @@ export class Metrics {
   readonly pacedReleased: Counter;
   /** Queued entries dropped as stale (each also a `pacing-expired` RiskAlert). */
   readonly pacedExpired: Counter;
+  /** Market-clock time from an order's creation to each of its fills. */
+  readonly orderTimeToFillSeconds: Histogram;
+  /** Latency of requests to a store: journal appends (PostgreSQL/PGlite), Redis health PINGs. */
+  readonly dependencyLatencySeconds: Histogram<'dependency'>;
+  /** Journal appends that failed (each one keeps new orders refused until an append succeeds). */
+  readonly journalAppendFailures: Counter;
+  /** Epoch seconds at which the Kite access token expires (06:00 IST after the login); 0 outside Kite mode. */
+  readonly kiteSessionExpiry: Gauge;
+  private readonly haltSources = new Map<HaltReason, () => boolean>();
+  private riskSource: (() => RiskMetricsSample) | undefined;
+  private marketClock: (() => number) | undefined;
+  private dataDir: string | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -282,6 +317,143 @@ export class Metrics {
     ingestCounter('troupe_ingest_ticks_failed_total', 'Ticks lost in failed ingest batches', (stats) => stats.failedTicks);
     ingestCounter('troupe_ingest_bars_shed_total', 'Bars not stored because the bar buffer was full', (stats) => stats.shedBars);
     ingestCounter('troupe_ingest_bars_written_total', 'Bars committed to the time series', (stats) => stats.writtenBars);
+
+    this.orderTimeToFillSeconds = new Histogram({
+      name: 'troupe_order_time_to_fill_seconds',
+      help: 'Market-clock time from an order\'s creation to each of its fills',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+      registers,
+    });
+    this.dependencyLatencySeconds = new Histogram({
+      name: 'troupe_dependency_latency_seconds',
+      help: 'Latency of store requests: journal appends (PostgreSQL/PGlite), Redis health PINGs',
+      labelNames: ['dependency'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.journalAppendFailures = new Counter({ name: 'troupe_journal_append_failures_total', help: 'Order journal appends that failed (new orders are refused until one succeeds)', registers });
+    this.kiteSessionExpiry = new Gauge({ name: 'troupe_kite_session_expiry_timestamp_seconds', help: 'When the Kite access token expires (06:00 IST after the login), epoch seconds', registers });
+    const halted: Gauge<'reason'> = new Gauge({
+      name: 'troupe_trading_halted',
+      help: 'Order placement halted, by reason (kill-switch, broker-session, journal, lease): 1 halted, 0 not; absent when the reason does not apply',
+      labelNames: ['reason'],
+      registers,
+      collect: () => {
+        halted.reset();
+        const risk = this.riskSource?.();
+        if (risk) halted.set({ reason: 'kill-switch' }, risk.killSwitchEngaged ? 1 : 0);
+        for (const [reason, isHalted] of this.haltSources) halted.set({ reason }, isHalted() ? 1 : 0);
+      },
+    });
+    const killSwitch: Gauge = new Gauge({
+      name: 'troupe_risk_kill_switch_engaged',
+      help: '1 while the kill switch is tripped (every intent refused until an operator resets it)',
+      registers,
+      collect: () => killSwitch.set(this.riskSource?.().killSwitchEngaged === true ? 1 : 0),
+    });
+    const lossLimit: Gauge = new Gauge({
+      name: 'troupe_risk_daily_loss_limit_rupees',
+      help: 'The day\'s loss that trips the kill switch, rupees',
+      registers,
+      collect: () => {
+        lossLimit.reset();
+        const risk = this.riskSource?.();
+        if (risk) lossLimit.set(risk.maxDailyLossPaise / 100);
+      },
+    });
+    const riskPortfolioGauge = (name: string, help: string, pick: (dayPnlPaise: number, maxDailyLossPaise: number) => number): void => {
+      const gauge: Gauge<'portfolio'> = new Gauge({
+        name,
+        help,
+        labelNames: ['portfolio'],
+        registers,
+        collect: () => {
+          gauge.reset();
+          const risk = this.riskSource?.();
+          for (const portfolio of risk?.portfolios ?? []) gauge.set({ portfolio: portfolio.portfolioId }, pick(portfolio.dayPnlPaise, risk!.maxDailyLossPaise));
+        },
+      });
+    };
+    riskPortfolioGauge('troupe_risk_day_pnl_rupees', 'Today\'s P&L per portfolio as risk computes it (realised + unrealised − charges since the day began), rupees', (pnl) => pnl / 100);
+    riskPortfolioGauge('troupe_risk_daily_loss_used_ratio', 'Today\'s loss as a share of the daily loss limit (0 when in profit; 1 trips the kill switch)', (pnl, limit) => (limit > 0 ? Math.max(0, -pnl) / limit : 0));
+    const marketOpen: Gauge = new Gauge({
+      name: 'troupe_market_open',
+      help: '1 while an NSE session is open on the market clock (holidays, weekends and special sessions from the calendar)',
+      registers,
+      collect: () => {
+        marketOpen.reset();
+        if (this.marketClock) marketOpen.set(isMarketOpenAt(this.marketClock()) ? 1 : 0);
+      },
+    });
+    // the host (read at scrape time): CPU by mode, memory, load, and the data directory's file system
+    const hostCpu: Counter<'mode'> = new Counter({
+      name: 'troupe_host_cpu_seconds_total',
+      help: 'CPU time of the host summed over its CPUs, by mode (user, nice, system, idle, irq)',
+      labelNames: ['mode'],
+      registers,
+      collect: () => {
+        hostCpu.reset();
+        const total = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
+        for (const cpu of cpus()) {
+          total.user += cpu.times.user;
+          total.nice += cpu.times.nice;
+          total.system += cpu.times.sys;
+          total.idle += cpu.times.idle;
+          total.irq += cpu.times.irq;
+        }
+        for (const [mode, ms] of Object.entries(total)) hostCpu.inc({ mode }, ms / 1000);
+      },
+    });
+    const hostGauge = (name: string, help: string, read: () => number): void => {
+      const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(read()) });
+    };
+    hostGauge('troupe_host_cpus', 'CPUs of the host', () => cpus().length);
+    hostGauge('troupe_host_load1', 'One-minute load average of the host', () => loadavg()[0] ?? 0);
+    hostGauge('troupe_host_memory_bytes', 'Memory of the host', () => totalmem());
+    hostGauge('troupe_host_memory_available_bytes', 'Memory of the host available to new work (MemAvailable on Linux)', () => freemem());
+    const dataDirGauge = (name: string, help: string, pick: (stats: { bavail: number; blocks: number; bsize: number }) => number): void => {
+      // labelled (`path`: the one data directory) so that an unbound registry exposes no sample rather than a 0
+      const gauge: Gauge<'path'> = new Gauge({
+        name,
+        help,
+        labelNames: ['path'],
+        registers,
+        collect: () => {
+          gauge.reset();
+          if (this.dataDir === undefined) return;
+          try {
+            gauge.set({ path: this.dataDir }, pick(statfsSync(this.dataDir)));
+          } catch {
+            // the directory is gone or unreadable: no sample (an absent series alerts too)
+          }
+        },
+      });
+    };
+    dataDirGauge('troupe_data_dir_available_bytes', 'Free space of the data directory\'s file system available to Troupe', (stats) => stats.bavail * stats.bsize);
+    dataDirGauge('troupe_data_dir_size_bytes', 'Size of the data directory\'s file system', (stats) => stats.blocks * stats.bsize);
+  }
+
+  /** Connects a halt condition (`troupe_trading_halted{reason}`); the kill switch comes from {@link bindRisk}. Returns the unbind function. */
+  bindHalt(reason: Exclude<HaltReason, 'kill-switch'>, isHalted: () => boolean): () => void {
+    this.haltSources.set(reason, isHalted);
+    return () => {
+      if (this.haltSources.get(reason) === isHalted) this.haltSources.delete(reason);
+    };
+  }
+
+  /** Connects the risk manager's gauges (kill switch, the day's P&L and loss limit); the risk actor binds itself. */
+  bindRisk(sample: () => RiskMetricsSample): void {
+    this.riskSource = sample;
+  }
+
+  /** Connects the market clock (`troupe_market_open`, judged by the NSE calendar). */
+  bindMarketClock(nowMs: () => number): void {
+    this.marketClock = nowMs;
+  }
+
+  /** Connects the data directory (`troupe_data_dir_*` bytes of its file system). */
+  bindDataDir(dir: string): void {
+    this.dataDir = dir;
   }
 
   /** Connects the stores' gauges (dependencies, leases, ingest). */

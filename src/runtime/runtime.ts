@@ -107,6 +107,13 @@ export class Runtime {
   private readonly regimes: Record<string, Regime> = {};
   /** Strategy ids subscribed to each symbol's aggregate (`aggregates` subscriptions). */
   private readonly aggregateSubscribers = new Map<string, Set<string>>();
+  /** False while the execution actor finds the journal down (orders refused: fail closed). */
+  private journalHealthy = true;
+  /** Records the journal's health for `troupe_trading_halted{reason="journal"}`, then tells the owner. */
+  private readonly onJournalHealth = (healthy: boolean): void => {
+    this.journalHealthy = healthy;
+    this.options.onJournalHealth?.(healthy);
+  };
   /** Groups closed bars per symbol (one `BarsClosed` per symbol actor and batch). */
   private readonly barGrouper = new SymbolGrouper<Bar>();
 
@@ -125,6 +132,9 @@ export class Runtime {
       // snapshot cadence is about durability, so it runs on wall time even in a backtest
       clock: { nowMs: () => Date.now() },
     });
+    // what alerting needs beyond the tree: the calendar on the market clock, the journal's fail-closed state
+    this.metrics.bindMarketClock(() => options.clock.nowMs());
+    if (options.journal) this.metrics.bindHalt('journal', () => !this.journalHealthy);
     this.metrics.bind({
       actors: () => flattenHealth(this.system.health()),
       deadLetters: () => this.system.deadLetters,
@@ -277,7 +287,7 @@ export class Runtime {
               log: this.log,
               // journal before acting in Kite mode too (stream execution/kite)
               ...(options.journal ? { journal: options.journal } : {}),
-              ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
+              ...(options.journal ? { onJournalHealth: this.onJournalHealth } : {}),
             }),
           ),
           this.spawnOptions('/execution/kite'),
@@ -297,7 +307,7 @@ export class Runtime {
         log: this.log,
         ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
         ...(options.journal ? { journal: options.journal } : {}),
-        ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
+        ...(options.journal ? { onJournalHealth: this.onJournalHealth } : {}),
       };
       const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), this.spawnOptions('/execution/paper'));
       directory.execution = ref;

@@ -14,8 +14,11 @@ const alerts: string[] = [];
 const expiries: string[] = [];
 const metrics = new Metrics({ defaultMetrics: false });
 
+/** Wall time just before Kite trading started (the session expiry gauge counts from it). */
+let startedAtMs = 0;
 beforeAll(async () => {
   sim = await startSimulator({ heartbeatIntervalMs: 50 });
+  startedAtMs = Date.now();
   trading = await startKiteTrading({
     apiKey: API_KEY,
     requestToken: sim.admin.createRequestToken(),
@@ -215,6 +218,14 @@ describe('Troupe in Kite mode against the simulator', () => {
   it('halts order placement on TokenException with one RiskAlert; later orders are refused without calling Kite', async () => {
     const atSim = (): number => sim.admin.exchange.orders('ZS0001').length;
     const placedBefore = atSim();
+    const gauge = async (series: string): Promise<number> => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(await metrics.text())?.[1] ?? Number.NaN);
+    const halted = (): Promise<number> => gauge('troupe_trading_halted\\{reason="broker-session"\\}');
+    // the token's end for alerting: Kite's next 06:00 IST (00:30 UTC) after the start, worked out here from the UTC date
+    const startedAt = new Date(startedAtMs);
+    let expiry = Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), startedAt.getUTCDate(), 0, 30);
+    if (expiry <= startedAtMs) expiry += 86_400_000;
+    expect(await gauge('troupe_kite_session_expiry_timestamp_seconds')).toBe(expiry / 1000);
+    expect(await halted()).toBe(0);
     sim.admin.expireSessions();
     const order = (n: number): Order => ({
       clientOrderId: `TMANUAL${String(n).padStart(13, '0')}`,
@@ -251,11 +262,13 @@ describe('Troupe in Kite mode against the simulator', () => {
     await eventually(() => expect(trading.feed.connected).toBe(false));
     // told once: trading halted, log in again (no loop)
     expect(expiries).toHaveLength(1);
+    expect(await halted()).toBe(1);
 
     // a new login resumes trading
     const fresh = await trading.broker.createSession(sim.admin.createRequestToken(), API_SECRET);
     trading.resumeWithAccessToken(fresh);
     await eventually(() => expect(trading.feed.connected).toBe(true));
+    expect(await halted()).toBe(0);
     trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: order(3) });
     await eventually(async () => expect((await troupeOrders()).find((o) => o.clientOrderId === order(3).clientOrderId)?.status).toBe('COMPLETE'), 10_000);
     expect(atSim()).toBe(placedBefore + 1);

@@ -9,6 +9,7 @@
  * say what is degraded, and when Redis is back the hot tier and the single-writer lease (with a
  * new, greater fencing token) recover by themselves.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,10 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     const journaled = async (id: string): Promise<string[]> =>
       (await database.query<{ type: string }>("SELECT type FROM journal WHERE payload->'order'->>'clientOrderId' = $1 ORDER BY sequence", [id])).map((row) => row.type);
 
+    const series = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await runtime.metrics.text())?.[1] ?? Number.NaN);
+    const failClosed = (): Promise<number> => series('troupe_trading_halted\\{reason="journal"\\}');
+    expect(await failClosed()).toBe(0);
+
     // 1. normal: placed, journaled before acting, filled
     const first = place();
     await eventually(async () => {
@@ -93,6 +98,9 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     const another = place(); // while down: refused at once
     await runtime.whenIdle();
     expect(runtime.portfolio()?.fillCount).toBe(1);
+    // for alerting: fail closed, failed appends counted, every journal request timed
+    expect(await failClosed()).toBe(1);
+    expect(await series('troupe_journal_append_failures_total')).toBeGreaterThan(0);
 
     // 3. back: it resumes by itself, and what was journaled before is all there
     await server.restart();
@@ -106,6 +114,10 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     expect(await journaled(refused)).toEqual([]);
     expect(await journaled(another)).toEqual([]);
     await eventually(() => expect(runtime.portfolio()?.fillCount).toBe(2));
+    expect(await failClosed()).toBe(0);
+    const failures = await series('troupe_journal_append_failures_total');
+    // appends that worked (3 of them at least) and the failures: all timed
+    expect(await series('troupe_dependency_latency_seconds_count\\{dependency="journal"\\}')).toBeGreaterThanOrEqual(failures + 3);
     await runtime.stop();
   }, 60_000);
 });
@@ -156,6 +168,13 @@ describe('Redis down mid-run (the app, dedicated Redis)', () => {
       await eventually(async () => expect((await placed()).count).toBeGreaterThan(0), { timeoutMs: 15_000 });
       expect(await health()).toMatchObject({ status: 200, body: { checks: { persistence: { ok: true, journal: 'ok', redis: 'ok' } } } });
       expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(1);
+      // for alerting: Redis PINGs timed, the lease held (not a halt reason), the data directory's disk measured
+      await eventually(async () => expect(await metric(/^troupe_dependency_latency_seconds_count\{dependency="redis"\} (\d+)/m)).toBeGreaterThan(0));
+      expect(await metric(/^troupe_trading_halted\{reason="lease"\} (\d+)/m)).toBe(0);
+      const [dfAvail, dfSize] = execFileSync('df', ['-B1', '--output=avail,size', dataDir], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+      const avail = await metric(/^troupe_data_dir_available_bytes\{path="[^"]+"\} (\d+)/m);
+      expect(await metric(/^troupe_data_dir_size_bytes\{path="[^"]+"\} (\d+)/m)).toBe(dfSize);
+      expect(Math.abs(avail - dfAvail!)).toBeLessThan(256 * 1024 * 1024); // other tests write meanwhile
       const tokenBefore = await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m);
       expect(tokenBefore).toBeGreaterThan(0);
       const fenceBefore = (await placed()).maxFence;

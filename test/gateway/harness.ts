@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../../src/config/config.js';
 import { buildGateway, type GatewayDeps, type GatewayInstance } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
+import { Metrics } from '../../src/runtime/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { instrument, ticksFromPrices } from '../support/builders.js';
 
@@ -75,4 +76,17 @@ export async function login(app: GatewayInstance, username = ADMIN.username, pas
 export async function addMember(app: GatewayInstance, adminAuthorization: string, portfolioId: string, userId: string, role: 'owner' | 'trader' | 'viewer'): Promise<void> {
   const response = await app.inject({ method: 'PUT', url: `/api/v1/portfolios/${portfolioId}/members/${userId}`, headers: { authorization: adminAuthorization }, payload: { role } });
   if (response.statusCode !== 200) throw new Error(`adding a member failed: ${response.statusCode} ${response.body}`);
+}
+
+/** The `/metrics` text of a gateway over a fresh runtime with the process and Node.js default metrics, as `npm start` builds them. */
+export async function startupExposition(): Promise<string> {
+  const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
+  runtime.start();
+  const app = await buildGateway({ runtime, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
+  try {
+    return (await app.inject({ url: '/metrics' })).body;
+  } finally {
+    await app.close();
+    await runtime.stop();
+  }
 }

@@ -38,6 +38,27 @@ export interface ExecutionActorDeps {
   readonly onJournalHealth?: (healthy: boolean) => void;
 }
 
+/**
+ * A journal request (append, or the probe read while it is down) timed into
+ * `troupe_dependency_latency_seconds{dependency="journal"}`; a failure also counts in
+ * `troupe_journal_append_failures_total`. Paper and Kite execution both use it.
+ */
+export function measuredJournalRequest<T>(work: Promise<T>, metrics: Metrics): Promise<T> {
+  const startedMs = performance.now();
+  const observe = (): void => metrics.dependencyLatencySeconds.observe({ dependency: 'journal' }, (performance.now() - startedMs) / 1000);
+  return work.then(
+    (value) => {
+      observe();
+      return value;
+    },
+    (error: unknown) => {
+      observe();
+      metrics.journalAppendFailures.inc();
+      throw error;
+    },
+  );
+}
+
 /** The execution actor's state: the paper broker and the orders of the session. */
 export interface ExecutionState {
   readonly broker: PaperBroker;
@@ -137,6 +158,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         const { fill, order } = event;
         remember(order);
         metrics.fills.inc();
+        metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
         if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
         const portfolio = directory.portfolios.get(fill.portfolioId);
         if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
@@ -239,7 +261,7 @@ function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (stat
     outbox.inFlight = true;
     const entries = batch.flatMap((item) => entriesOf(stream, item)).map((entry) => toJournalEntry(stream, entry));
     // down and nothing to write: probe with a read so we notice when it is back
-    const work = entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []);
+    const work = measuredJournalRequest(entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []), deps.metrics);
     ctx.pipeToSelf(work, (result) => ({ type: 'JournalAppended', batch, result }));
   };
 

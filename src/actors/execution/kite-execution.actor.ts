@@ -26,7 +26,7 @@ import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
-import { orderChangeProblem, reportBrokerEvents } from './execution.actor.js';
+import { measuredJournalRequest, orderChangeProblem, reportBrokerEvents } from './execution.actor.js';
 import type { KiteExecutionMessage, KiteJournalItem } from './kite-execution.protocol.js';
 import type { OrderChange } from './execution.protocol.js';
 import type { Journal } from '../../persistence/journal.js';
@@ -204,7 +204,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     state.appendInFlight = true;
     const entries = batch.flatMap(journalEntries).map((entry) => toJournalEntry(stream, entry));
     // down and nothing to write: probe with a read so we notice when it is back
-    const work = entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []);
+    const work = measuredJournalRequest(entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []), deps.metrics);
     ctx.pipeToSelf(work, (result) => ({ type: 'KiteJournalAppended', batch, result }));
   };
 

@@ -62,6 +62,12 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
   let queue = new PacingQueue(deps.maxPacedEntryWaitMs);
   /** The clock time of the last release attempt: windows only open when time moves. */
   let lastReleaseAtMs = Number.NEGATIVE_INFINITY;
+  // the kill switch and the day's P&L for alerting, read at scrape time (no cost per message)
+  deps.metrics.bindRisk(() => ({
+    killSwitchEngaged: manager.killSwitch !== undefined,
+    maxDailyLossPaise: deps.limits.maxDailyLossPaise,
+    portfolios: manager.portfolioIds().map((portfolioId) => ({ portfolioId, dayPnlPaise: manager.dayPnlPaise(portfolioId) })),
+  }));
 
   const tellStrategy = (ctx: ActorContext<RiskManagerCommand>, strategyId: string, message: StrategyCommand): void => {
     const strategy = deps.directory.strategies.get(strategyId);

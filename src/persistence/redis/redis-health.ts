@@ -28,6 +28,7 @@ export class RedisHealth {
   private outages = 0;
   private readonly timer: NodeJS.Timeout;
   private probing = false;
+  private readonly probeListeners = new Set<(durationMs: number, ok: boolean) => void>();
   private readonly onClose = (): void => this.degrade('connection closed');
   private readonly onReady = (): void => void this.probe();
 
@@ -45,18 +46,29 @@ export class RedisHealth {
     return { state: this.state, sinceMs: this.sinceMs, outages: this.outages, ...(this.lastError === undefined ? {} : { lastError: this.lastError }) };
   }
 
+  /** Hears every PING's round trip (ms) and outcome (latency metrics). Returns the unsubscribe function. */
+  onProbe(listener: (durationMs: number, ok: boolean) => void): () => void {
+    this.probeListeners.add(listener);
+    return () => this.probeListeners.delete(listener);
+  }
+
   /** One PING now; resolves with the state after it. */
   async probe(): Promise<RedisHealthStatus> {
     if (this.probing) return this.status();
     this.probing = true;
+    const startedMs = performance.now();
+    let ok = false;
     try {
       await this.client.ping();
+      ok = true;
       this.recover();
     } catch (error) {
       this.degrade(error instanceof Error ? error.message : String(error));
     } finally {
       this.probing = false;
     }
+    const durationMs = performance.now() - startedMs;
+    for (const listener of this.probeListeners) listener(durationMs, ok);
     return this.status();
   }
 

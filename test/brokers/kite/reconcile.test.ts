@@ -8,6 +8,7 @@ import type { Instrument, Order } from '../../../src/model/index.js';
 import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
 import type { Journal, JournalEntry, JournalRecord } from '../../../src/persistence/journal.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
+import { Metrics } from '../../../src/runtime/metrics.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../../sim/support.js';
 
@@ -168,5 +169,33 @@ describe('reconciliation with Kite at start-up', () => {
     const again = await recoverKite({ journal, target, kite: broker, portfolios: [{ portfolioId: 'kite', initialCashPaise: 10_00_000_00 }], nowMs: () => Date.now() });
     expect(again.audit.positionMismatches).toEqual([{ symbol: 'TCS', kite: 7, journal: 2 }]);
     expect(again.alerts.map((a) => a.code)).toContain('position-mismatch');
+  });
+});
+
+describe('reconciliation alerts in metrics', () => {
+  it('counts the RiskAlerts start-up recovery publishes (alert rules watch troupe_risk_alerts_total)', async () => {
+    // one order journaled as placed that Kite never received: recovery closes it with one `reconciliation` alert
+    const journal = new MemoryJournal();
+    await journal.append([toJournalEntry('execution/kite', { type: 'OrderPlaced', order: manual(31, { symbol: 'INFY' }) })]);
+    const metrics = new Metrics({ defaultMetrics: false });
+    const trading = await startKiteTrading({
+      apiKey: API_KEY,
+      requestToken: sim.admin.createRequestToken('ZS0077'),
+      apiSecret: API_SECRET,
+      root: sim.url,
+      tickerUrl: sim.wsUrl,
+      symbols: ['INFY'],
+      strategies: [],
+      portfolio: { portfolioId: 'kite', initialCashPaise: 10_00_000_00 },
+      logger: silentLogger(),
+      journal,
+      metrics,
+    });
+    try {
+      expect(trading.recovery?.alerts.map((alert) => alert.code)).toEqual(['reconciliation']);
+      expect(await metrics.text()).toMatch(/^troupe_risk_alerts_total\{severity="warning",code="reconciliation"\} 1$/m);
+    } finally {
+      await trading.stop('test over');
+    }
   });
 });
