@@ -38,6 +38,15 @@ export interface FeedState {
   readonly lastTickAgeMs: number | undefined;
 }
 
+/**
+ * An operator's pause switch for the market-data feed (paper trading: the synthetic or replayed
+ * market). While paused, ticks are dropped at the source, as in an outage; the market's clock runs on.
+ */
+export interface FeedControl {
+  paused(): boolean;
+  setPaused(paused: boolean): void;
+}
+
 /** State of the durable stores, for readiness: the journal must work to trade; Redis may be degraded. */
 export interface PersistenceState {
   readonly journal: 'ok' | 'down' | 'not configured';
@@ -51,6 +60,8 @@ export interface GatewayContext {
   readonly startedAtMs: number;
   readonly allowFaultInjection: boolean;
   readonly feedState: () => FeedState;
+  /** The feed's pause switch; undefined when the feed cannot be paused (Kite). */
+  readonly feedControl: FeedControl | undefined;
   readonly persistenceState: () => PersistenceState;
   readonly auth: AuthService;
   readonly audit: AuditLog;
