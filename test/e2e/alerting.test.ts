@@ -41,9 +41,9 @@ async function startTroupe(): Promise<void> {
   });
   troupe = child;
   const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
         if (entry.msg?.startsWith('Troupe is trading') && entry.port) resolve(entry.port);
@@ -106,7 +106,7 @@ beforeAll(async () => {
   mark('Troupe and Alertmanager up');
   prometheus = await startPrometheus(alertmanager.url);
   mark('Prometheus up');
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   if (troupe && troupe.exitCode === null && troupe.signalCode === null) {
