@@ -58,7 +58,9 @@ describe('feed alert rules', () => {
       expect(rule.annotations?.runbook_url, rule.alert).toBe(`docs/runbooks/${rule.alert}.md`);
       const runbook = join(REPO_ROOT, rule.annotations!.runbook_url!);
       expect(existsSync(runbook), `${runbook} is missing`).toBe(true);
-      expect(readFileSync(runbook, 'utf8')).toMatch(new RegExp(`^# ${rule.alert}\\b`));
+      const text = readFileSync(runbook, 'utf8');
+      expect(text.startsWith(`# ${rule.alert}\n`), `${rule.alert}: the runbook's title`).toBe(true);
+      for (const section of ['## What it means', '## How to check', '## What to do']) expect(text, `${rule.alert}: ${section}`).toContain(section);
     }
   });
 
