@@ -2,7 +2,7 @@
  * The paper-trading application: the synthetic NSE market, the market-data pipeline, the
  * actor tree and the gateway (REST, WebSocket, metrics). `src/main.ts` is its command line.
  */
-import type { Subscription } from 'rxjs';
+import { filter, type Subscription } from 'rxjs';
 import type { TroupeConfig } from './config/config.js';
 import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
 import type { Logger } from './runtime/logger.js';
@@ -170,9 +170,15 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
       })
     : undefined;
 
+  // an admin may pause the feed (PUT /api/v1/market/feed): ticks are dropped at the source, as in
+  // an outage, while the market's clock runs on (drills of the stalled-feed alert)
+  let feedPaused = false;
+  metrics.bindMarketClock(marketNowMs);
+  metrics.bindFeedPaused(() => feedPaused);
+  metrics.watchSymbols(market.instruments.map((instrument) => instrument.symbol), Date.now());
   const feed: Subscription = marketDataPipeline({
     // the replay is paced by the tree (the next step once it is idle), as in the backtest
-    source$: replay ? steppedReplay$(replay, { ready: () => runtime.whenIdle(), onStep: (atMs) => (replayTimeMs = atMs) }) : syntheticTicks$(synthetic!, { mode: 'realtime', speed: config.market.speed }),
+    source$: (replay ? steppedReplay$(replay, { ready: () => runtime.whenIdle(), onStep: (atMs) => (replayTimeMs = atMs) }) : syntheticTicks$(synthetic!, { mode: 'realtime', speed: config.market.speed })).pipe(filter(() => !feedPaused)),
     instruments: market.instruments,
     onRejected: (rejection) => {
       stats.rejectedTicks += 1;
@@ -181,6 +187,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     },
     onTicks: (symbol, ticks) => {
       lastTickWallMs = Date.now();
+      metrics.noteTicks(symbol, lastTickWallMs);
       stats.ticks += ticks.length;
       metrics.ticks.inc({ source }, ticks.length);
       if (runtime.offerTicks(symbol, ticks)) metrics.ticksDelivered.inc({ source }, ticks.length);
@@ -228,6 +235,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     startedAtMs,
     allowFaultInjection: config.allowFaultInjection,
     logger: log,
+    feedControl: { paused: () => feedPaused, setPaused: (paused) => (feedPaused = paused) },
     feedState: () => ({
       connected: !feed.closed,
       lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,

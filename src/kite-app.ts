@@ -216,6 +216,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
       },
       onTicks: (symbol, ticks) => {
         lastTickWallMs = Date.now();
+        metrics.noteTicks(symbol, lastTickWallMs);
         const last = ticks[ticks.length - 1];
         if (last !== undefined && (marketTimeMs === undefined || last.exchangeTimeMs > marketTimeMs)) marketTimeMs = last.exchangeTimeMs;
         stats.ticks += ticks.length;
@@ -228,6 +229,9 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
       onError: (error) => log.error({ err: error }, 'Kite market-data pipeline failed'),
     }),
   );
+  // the live market runs on wall time (the runtime's clock follows the ticks and stops with them)
+  metrics.bindMarketClock(() => Date.now());
+  metrics.watchSymbols(instruments.map((instrument) => instrument.symbol), Date.now());
   feed.start();
   const unbindFeed = metrics.bindFeed('kite', () => feed.stats);
 

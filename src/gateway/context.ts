@@ -41,6 +41,15 @@ export interface FeedState {
   readonly followsExchangeHours?: boolean;
 }
 
+/**
+ * An operator's pause switch for the market-data feed (paper trading: the synthetic or replayed
+ * market). While paused, ticks are dropped at the source, as in an outage; the market's clock runs on.
+ */
+export interface FeedControl {
+  paused(): boolean;
+  setPaused(paused: boolean): void;
+}
+
 /** State of the durable stores, for readiness: the journal must work to trade; Redis may be degraded. */
 export interface PersistenceState {
   readonly journal: 'ok' | 'down' | 'not configured';
@@ -54,6 +63,8 @@ export interface GatewayContext {
   readonly startedAtMs: number;
   readonly allowFaultInjection: boolean;
   readonly feedState: () => FeedState;
+  /** The feed's pause switch; undefined when the feed cannot be paused (Kite). */
+  readonly feedControl: FeedControl | undefined;
   readonly persistenceState: () => PersistenceState;
   readonly auth: AuthService;
   readonly audit: AuditLog;

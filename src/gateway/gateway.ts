@@ -18,7 +18,7 @@ import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
 import type { SecretBox } from '../config/secret-box.js';
-import type { Access, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
+import type { Access, FeedControl, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
 import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { bodyTypeProblems, SECURITY_HEADERS } from './hardening.js';
@@ -49,6 +49,8 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly startedAtMs: number;
   readonly feedState: () => FeedState;
+  /** Lets admins pause and resume the feed (`PUT /api/v1/market/feed`); default: none (409). */
+  readonly feedControl?: FeedControl;
   /** The stores' state (default: none configured). */
   readonly persistenceState?: () => PersistenceState;
   /** Whether `POST /api/v1/actors/fault` may crash actors (admins only, and only when enabled). */
@@ -216,6 +218,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     startedAtMs: deps.startedAtMs,
     allowFaultInjection: deps.allowFaultInjection ?? false,
     feedState: deps.feedState,
+    feedControl: deps.feedControl,
     persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
     auth,
     audit,

@@ -123,6 +123,10 @@ export class Metrics {
   private gatewaySources: GatewayMetricsSources | undefined;
   private persistenceSources: PersistenceMetricsSources | undefined;
   private readonly feedSources = new Map<string, () => FeedMetricsSample>();
+  /** Wall time (epoch ms) of each symbol's last tick, or of the feed's start before its first. */
+  private readonly lastTickWallMs = new Map<string, number>();
+  /** Whether an operator paused the feed (`troupe_feed_paused`), when the feed can be paused. */
+  private feedPausedSource: (() => boolean) | undefined;
   /** Broker order state updates taken in, by how they came (`postback` over the ticker, `poll` over REST). */
   readonly brokerOrderUpdates: Counter<'source'>;
   /** Intents risk queued because only the orders-per-second limits refused them, by kind (`exit` or `entry`). */
@@ -298,6 +302,22 @@ export class Metrics {
     };
     feedGauge('troupe_feed_connected', '1 while the feed socket is open', (s) => (s.connected ? 1 : 0));
     feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) => (s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000));
+    const lastTick: Gauge<'symbol'> = new Gauge({
+      name: 'troupe_symbol_last_tick_timestamp_seconds',
+      help: 'Wall time (Unix seconds) the last valid tick of the symbol arrived, or the feed started when none has yet',
+      labelNames: ['symbol'],
+      registers,
+      collect: () => {
+        lastTick.reset();
+        for (const [symbol, atMs] of this.lastTickWallMs) lastTick.set({ symbol }, atMs / 1000);
+      },
+    });
+    const feedPaused: Gauge = new Gauge({
+      name: 'troupe_feed_paused',
+      help: '1 while an operator has paused the market-data feed through the API (PUT /api/v1/market/feed)',
+      registers,
+      collect: () => feedPaused.set(this.feedPausedSource?.() === true ? 1 : 0),
+    });
     this.brokerOrderUpdates = new Counter({ name: 'troupe_broker_order_updates_total', help: 'Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day\'s orders)', labelNames: ['source'], registers });
     const depth: Gauge = new Gauge({ name: 'troupe_ingest_queue_depth', help: 'Ticks and bars waiting to be written to the time series', registers, collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0) });
     const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
@@ -467,6 +487,24 @@ export class Metrics {
     return () => {
       if (this.feedSources.get(feed) === sample) this.feedSources.delete(feed);
     };
+  }
+
+  /** Connects `troupe_feed_paused` (feeds an operator can pause). */
+  bindFeedPaused(paused: () => boolean): void {
+    this.feedPausedSource = paused;
+  }
+
+  /**
+   * Starts `troupe_symbol_last_tick_timestamp_seconds` for these symbols at `wallMs` (the feed's
+   * start), so a symbol that never ticks ages from then instead of being absent.
+   */
+  watchSymbols(symbols: readonly string[], wallMs: number): void {
+    for (const symbol of symbols) if (!this.lastTickWallMs.has(symbol)) this.lastTickWallMs.set(symbol, wallMs);
+  }
+
+  /** Records that valid ticks of `symbol` arrived at `wallMs` (the feed's tick path calls it per batch). */
+  noteTicks(symbol: string, wallMs: number): void {
+    this.lastTickWallMs.set(symbol, wallMs);
   }
 
   /** Connects the gateway's gauges (WebSocket clients, API keys…). */

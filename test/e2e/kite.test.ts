@@ -1,6 +1,6 @@
 process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Order } from '../../src/model/index.js';
+import { isMarketOpenAt, type Order } from '../../src/model/index.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { startKiteTrading, type KiteTrading } from '../../src/kite-app.js';
 import { silentLogger } from '../../src/runtime/logger.js';
@@ -210,6 +210,12 @@ describe('Troupe in Kite mode against the simulator', () => {
     expect(age).toBeLessThan(5);
     expect(value('troupe_broker_order_updates_total\\{source="postback"\\}')).toBeGreaterThan(0);
     expect(value('troupe_broker_order_updates_total\\{source="poll"\\}')).toBeGreaterThan(0);
+    // the stalled-feed alerts' series: a last-tick time per traded symbol (wall time, recent for those that ticked),
+    // and the market-open gauge on the wall clock (not on the last tick's exchange time, which stops with the feed)
+    const lastTicks = trading.instruments.map((instrument) => value(`troupe_symbol_last_tick_timestamp_seconds\\{symbol="${instrument.symbol}"\\}`));
+    expect(lastTicks.every((seconds) => Number.isFinite(seconds) && seconds <= Date.now() / 1000)).toBe(true);
+    expect(Date.now() / 1000 - Math.max(...lastTicks)).toBeLessThan(30);
+    expect(value('troupe_market_open')).toBe(isMarketOpenAt(Date.now()) ? 1 : 0);
     // labels stay bounded: one feed, two sources
     expect(text.match(/^troupe_feed_ticks_total\{/gm)).toHaveLength(1);
     expect(text.match(/^troupe_broker_order_updates_total\{/gm)).toHaveLength(2);

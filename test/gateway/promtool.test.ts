@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promtool } from '../support/prometheus-tools.js';
-import { login, startHarness, startupExposition, type Harness } from './harness.js';
+import { buildGateway } from '../../src/gateway/gateway.js';
+import { ManualClock } from '../../src/runtime/clock.js';
+import { Metrics } from '../../src/runtime/metrics.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { promtoolBinary } from '../support/alertmanager-tools.js';
+import { instrument } from '../support/builders.js';
+import { gatewayConfig, login, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;
 let bin: string;
 beforeAll(async () => {
-  bin = promtool();
+  bin = promtoolBinary();
   harness = await startHarness();
 }, 900_000);
 afterAll(async () => {
@@ -35,7 +40,12 @@ describe('/metrics', () => {
   });
 
   it('passes with the process and Node.js default metrics that `npm start` adds', async () => {
-    const text = await startupExposition();
+    const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
+    runtime.start();
+    const app = await buildGateway({ runtime, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
+    const text = (await app.inject({ url: '/metrics' })).body;
+    await app.close();
+    await runtime.stop();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toMatch(/^troupe_process_nodejs_active_handles\{/m);
     const check = spawnSync(bin, ['check', 'metrics'], { input: text, encoding: 'utf8' });

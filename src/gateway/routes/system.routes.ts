@@ -26,6 +26,14 @@ function flatten(nodes: readonly ActorHealth[], into: ActorHealth[] = []): Actor
   return into;
 }
 
+const FeedView = Type.Object({
+  pausable: Type.Boolean({ description: 'false when the feed is not ours to stop (Kite)' }),
+  paused: Type.Boolean(),
+  connected: Type.Boolean(),
+  lastTickAgeMs: Type.Union([Type.Integer(), Type.Null()]),
+});
+const FeedChange = Type.Object({ paused: Type.Boolean() }, { additionalProperties: false });
+
 const HealthResponse = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   uptimeSec: Type.Integer(),
@@ -149,6 +157,34 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       runtime.system.injectFault(target, 'fault injected through the API');
       ctx.record(request, { action: 'actor.fault', target, outcome: 'ok' });
       return reply.code(202).send({ injected: target });
+    },
+  );
+
+  const feedView = () => {
+    const feed = ctx.feedState();
+    return { pausable: ctx.feedControl !== undefined, paused: ctx.feedControl?.paused() ?? false, connected: feed.connected, lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs) };
+  };
+  app.get(
+    '/api/v1/market/feed',
+    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'The market-data feed: connected, paused, age of the last tick', response: { 200: FeedView, ...common } } },
+    () => feedView(),
+  );
+  app.put(
+    '/api/v1/market/feed',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['admin'], summary: 'Pause or resume the paper market\'s feed (drills: the stalled-feed alert; ticks while paused are dropped, as in an outage). 409 with Kite', body: FeedChange, response: { 200: FeedView, 409: err, ...common } },
+    },
+    (request) => {
+      const action = request.body.paused ? 'market.feed.pause' : 'market.feed.resume';
+      if (!ctx.feedControl) {
+        ctx.record(request, { action, outcome: 'denied', details: { reason: 'not pausable' } });
+        throw new ApiError(409, 'conflict', 'this feed cannot be paused: only the paper market\'s feed (synthetic or replay) can');
+      }
+      ctx.feedControl.setPaused(request.body.paused);
+      ctx.record(request, { action, outcome: 'ok' });
+      request.log.warn({ paused: request.body.paused, by: request.principal?.name }, request.body.paused ? 'market-data feed paused through the API' : 'market-data feed resumed through the API');
+      return feedView();
     },
   );
 
