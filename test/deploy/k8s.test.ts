@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
@@ -494,6 +496,32 @@ describe('deploy/k8s: the renderer and the probes', () => {
     const secretName = (list: K8sObject[]): string => list.find((object) => object.kind === 'Secret' && baseName(object.metadata.name) === 'troupe-secrets')!.metadata.name;
     expect(secretName(again)).not.toBe(secretName(objects));
     expect(again.find((object) => object.kind === 'ConfigMap' && baseName(object.metadata.name) === 'troupe-config')!.metadata.name).toBe(config.metadata.name);
+  });
+
+  it('deploy/k8s/make-secrets.sh writes Secrets\' sources the overlay renders with and Troupe\'s configuration accepts', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'troupe-secrets-'));
+    try {
+      const overlay = join(REPO, 'deploy/k8s/overlays/prod');
+      cpSync(join(overlay, 'secrets'), join(scratch, 'secrets'), { recursive: true });
+      const output = execFileSync(join(REPO, 'deploy/k8s/make-secrets.sh'), [scratch], { encoding: 'utf8' });
+      expect(output).toMatch(/wrote .*troupe\.env/);
+      // run again: nothing is overwritten
+      expect(execFileSync(join(REPO, 'deploy/k8s/make-secrets.sh'), [scratch], { encoding: 'utf8' })).not.toMatch(/wrote/);
+      const secretsDir = join(overlay, 'secrets');
+      const objects = renderKustomization(overlay, (path) => readFileSync(path.startsWith(`${secretsDir}/`) ? join(scratch, 'secrets', path.slice(secretsDir.length + 1)) : path, 'utf8'));
+      const secret = (name: string): Record<string, string> => {
+        const found = objects.find((object) => object.kind === 'Secret' && baseName(object.metadata.name) === name)!;
+        return Object.fromEntries(Object.entries(found.data as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+      };
+      const troupe = secret('troupe-secrets');
+      expect(Object.keys(troupe).sort()).toEqual(['ADMIN_PASSWORD', 'TROUPE_JWT_SECRET', 'TROUPE_SECRET_KEY']);
+      for (const value of [...Object.values(troupe), ...Object.values(secret('postgres-secrets')), ...Object.values(secret('redis-secrets'))]) expect(value).toMatch(/^[0-9a-f]{64}$/);
+      expect(() => loadConfig({ ...troupe, DATABASE_URL: `postgresql://troupe:${secret('postgres-secrets').POSTGRES_PASSWORD}@postgres-primary:5432/troupe` })).not.toThrow();
+      expect(secret('alertmanager-secrets')).toEqual({ 'pagerduty-routing-key': 'not-configured', 'slack-webhook-url': 'not-configured', 'smtp-password': 'not-configured' });
+      expect(() => execFileSync(join(REPO, 'deploy/k8s/make-secrets.sh'), [], { stdio: 'pipe' })).toThrow(/give the overlay directory/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('refuses what it does not support and what kustomize would refuse', () => {
