@@ -165,7 +165,9 @@ describe('docker-compose.yml', () => {
 
   it('wires Prometheus, Alertmanager and Grafana to deploy/ and to each other', () => {
     const prometheus = services.prometheus!;
-    expect(prometheus.command).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--config.file=/etc/prometheus/prometheus.yml']));
+    const flags = readFileSync(join(REPO, 'deploy/prometheus/prometheus.args'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    expect(prometheus.command).toEqual(flags);
+    expect(flags).toContain('--storage.tsdb.retention.time=30d');
     const prometheusYml = parseYaml(readFileSync(mountSource(prometheus, '/etc/prometheus/prometheus.yml'), 'utf8')) as {
       rule_files?: string[];
       alerting?: { alertmanagers?: { static_configs?: { targets: string[] }[] }[] };
@@ -177,6 +179,13 @@ describe('docker-compose.yml', () => {
     const alertmanagers = (prometheusYml.alerting?.alertmanagers ?? []).flatMap((entry) => (entry.static_configs ?? []).flatMap((group) => group.targets));
     expect(alertmanagers.length).toBeGreaterThan(0);
     for (const target of alertmanagers) expect(reachable(target), target).toBe(true);
+    // a credentials file prometheus.yml names holds what Troupe checks (by default: nothing, /metrics is public)
+    for (const match of readFileSync(mountSource(prometheus, '/etc/prometheus/prometheus.yml'), 'utf8').matchAll(/credentials_file:\s*(\S+)/g)) {
+      const file = join('/etc/prometheus', match[1]!);
+      expect(file.startsWith('/etc/prometheus/secrets/'), file).toBe(true);
+      const content = readFileSync(join(mountSource(prometheus, '/etc/prometheus/secrets'), file.slice('/etc/prometheus/secrets/'.length)), 'utf8');
+      expect(content.trim()).toBe(services.troupe!.environment!.TROUPE_METRICS_TOKEN ?? '');
+    }
     for (const pattern of prometheusYml.rule_files ?? []) expect(join('/etc/prometheus', pattern).startsWith('/etc/prometheus/rules/'), pattern).toBe(true);
     expect(readdirSync(mountSource(prometheus, '/etc/prometheus/rules')).some((file) => file.endsWith('.yml'))).toBe(true);
 

@@ -289,6 +289,8 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s/overlays/%s', (ove
       for (const volume of spec.volumes ?? []) {
         if (volume.configMap) expect(find('ConfigMap', volume.configMap.name), `${where} volume ConfigMap ${volume.configMap.name}`).toBeDefined();
         if (volume.secret) expect(find('Secret', volume.secret.secretName), `${where} volume Secret ${volume.secret.secretName}`).toBeDefined();
+        const source = volume.configMap ? find('ConfigMap', volume.configMap.name) : volume.secret ? find('Secret', volume.secret.secretName) : undefined;
+        for (const item of ((volume.configMap ?? volume.secret) as { items?: { key: string }[] } | undefined)?.items ?? []) expect(keysOf(source!), `${where} volume ${volume.name} item`).toContain(item.key);
       }
       for (const container of allContainers(spec)) {
         for (const variable of container.env ?? []) {
@@ -434,8 +436,12 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s/overlays/%s', (ove
       return services.get(host)?.includes(Number(port)) === true;
     };
 
-    const prometheus = podTemplate(named(objects, 'StatefulSet', 'prometheus'))!.spec.containers[0]!;
-    expect(prometheus.args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--config.file=/etc/prometheus/prometheus.yml']));
+    const prometheusPod = podTemplate(named(objects, 'StatefulSet', 'prometheus'))!.spec;
+    const prometheus = prometheusPod.containers[0]!;
+    // the server flags deploy/prometheus/prometheus.args lists, the 30-day retention among them
+    const flags = readFileSync(join(REPO, 'deploy/prometheus/prometheus.args'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    expect(prometheus.args).toEqual(flags);
+    expect(flags).toContain('--storage.tsdb.retention.time=30d');
     const prometheusYml = parseYaml((generatedNamed(objects, 'ConfigMap', 'prometheus-config').data as Record<string, string>)['prometheus.yml']!) as {
       rule_files?: string[];
       alerting?: { alertmanagers?: { static_configs?: { targets: string[] }[] }[] };
@@ -447,7 +453,22 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s/overlays/%s', (ove
     const alertmanagers = (prometheusYml.alerting?.alertmanagers ?? []).flatMap((entry) => (entry.static_configs ?? []).flatMap((group) => group.targets));
     expect(alertmanagers.length).toBeGreaterThan(0);
     for (const target of alertmanagers) expect(resolves(target), `alertmanager target ${target}`).toBe(true);
-    const ruleMount = (prometheus.volumeMounts as { name: string; mountPath: string }[]).find((mount) => mount.name === 'rules')!.mountPath;
+    // every credentials file prometheus.yml names (relative to its directory) is a mounted Secret key
+    const prometheusMounts = prometheus.volumeMounts as { name: string; mountPath: string }[];
+    const credentialFiles = [...(generatedNamed(objects, 'ConfigMap', 'prometheus-config').data as Record<string, string>)['prometheus.yml']!.matchAll(/credentials_file:\s*(\S+)/g)].map((match) => join('/etc/prometheus', match[1]!));
+    for (const file of credentialFiles) {
+      const mount = prometheusMounts.find((entry) => file.startsWith(`${entry.mountPath}/`));
+      const volume = prometheusPod.volumes?.find((entry) => entry.name === mount?.name) as { secret?: { secretName: string; items?: { key: string; path: string }[] } } | undefined;
+      expect(volume?.secret, `${file} comes from a Secret`).toBeDefined();
+      const path = file.slice(mount!.mountPath.length + 1);
+      const item = volume!.secret!.items?.find((entry) => entry.path === path);
+      const key = item?.key ?? path;
+      expect(Object.keys(objects.find((object) => object.kind === 'Secret' && object.metadata.name === volume!.secret!.secretName)!.data as object), file).toContain(key);
+      // it is the token Troupe checks
+      const troupe = podTemplate(named(objects, 'StatefulSet', 'troupe'))!.spec.containers[0]!;
+      expect(troupe.env?.find((variable) => variable.name === 'TROUPE_METRICS_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: volume!.secret!.secretName, key });
+    }
+    const ruleMount = prometheusMounts.find((mount) => mount.name === 'rules')!.mountPath;
     for (const pattern of prometheusYml.rule_files ?? []) expect(join('/etc/prometheus', pattern).startsWith(`${ruleMount}/`), `rule_files ${pattern} under ${ruleMount}`).toBe(true);
 
     // every *_file of alertmanager.yml is a key of the mounted Secret
@@ -514,7 +535,7 @@ describe('deploy/k8s: the renderer and the probes', () => {
         return Object.fromEntries(Object.entries(found.data as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
       };
       const troupe = secret('troupe-secrets');
-      expect(Object.keys(troupe).sort()).toEqual(['ADMIN_PASSWORD', 'TROUPE_JWT_SECRET', 'TROUPE_SECRET_KEY']);
+      expect(Object.keys(troupe).sort()).toEqual(['ADMIN_PASSWORD', 'TROUPE_JWT_SECRET', 'TROUPE_METRICS_TOKEN', 'TROUPE_SECRET_KEY']);
       for (const value of [...Object.values(troupe), ...Object.values(secret('postgres-secrets')), ...Object.values(secret('redis-secrets'))]) expect(value).toMatch(/^[0-9a-f]{64}$/);
       expect(() => loadConfig({ ...troupe, DATABASE_URL: `postgresql://troupe:${secret('postgres-secrets').POSTGRES_PASSWORD}@postgres-primary:5432/troupe` })).not.toThrow();
       expect(secret('alertmanager-secrets')).toEqual({ 'pagerduty-routing-key': 'not-configured', 'slack-webhook-url': 'not-configured', 'smtp-password': 'not-configured' });
