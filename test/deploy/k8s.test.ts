@@ -359,7 +359,8 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s/overlays/%s', (ove
     expect(new URL(config.redisUrl!).host).toBe('redis-0.redis-headless:6379');
     expect(config.port).toBe((troupe.ports as { containerPort: number }[])[0]!.containerPort);
     expect(config.persistence.leaseWaitMs).toBeGreaterThan(config.persistence.leaseTtlMs);
-    expect((troupe.volumeMounts as { mountPath: string }[]).map((mount) => mount.mountPath)).toContain(config.dataDir);
+    // the data directory is one Troupe creates inside a volume, not the volume's root (see the ConfigMap)
+    expect((troupe.volumeMounts as { mountPath: string }[]).some((mount) => config.dataDir.startsWith(`${mount.mountPath}/`)), config.dataDir).toBe(true);
     expect(config.gateway.jwtSecret).toBeDefined();
     expect(config.gateway.secretKey).toBeDefined();
   });

@@ -3,7 +3,7 @@
 # first start (no Sentinel answers yet) redis-0 is the master. Host names, not pod IPs, are
 # announced: a pod's IP changes when it restarts, its name does not.
 set -eu
-self="$(hostname).redis-headless"
+self="${HOSTNAME:-$(hostname)}.redis-headless"
 master="$(timeout 5 redis-cli -h redis-sentinel -p 26379 sentinel get-master-addr-by-name troupe 2>/dev/null | head -n 1 || true)"
 [ -n "$master" ] || master="redis-0.redis-headless"
 conf=/run/redis/redis.conf

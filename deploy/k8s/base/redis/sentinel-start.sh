@@ -7,7 +7,7 @@ master="$(timeout 5 redis-cli -h redis-sentinel -p 26379 sentinel get-master-add
 conf=/run/sentinel/sentinel.conf
 cp /etc/redis/sentinel.conf "$conf"
 {
-  echo "sentinel announce-ip $(hostname).redis-sentinel-headless"
+  echo "sentinel announce-ip ${HOSTNAME:-$(hostname)}.redis-sentinel-headless"
   echo "sentinel monitor troupe $master 6379 2"
   echo "sentinel auth-pass troupe $REDIS_PASSWORD"
   echo "sentinel down-after-milliseconds troupe 5000"
