@@ -4,8 +4,7 @@
 # announced: a pod's IP changes when it restarts, its name does not.
 set -eu
 self="${HOSTNAME:-$(hostname)}.redis-headless"
-master="$(timeout 5 redis-cli -h redis-sentinel -p 26379 sentinel get-master-addr-by-name troupe 2>/dev/null | head -n 1 || true)"
-[ -n "$master" ] || master="redis-0.redis-headless"
+master="$(sh /etc/redis/current-master.sh)"
 conf=/run/redis/redis.conf
 cp /etc/redis/redis.conf "$conf"
 {

@@ -2,8 +2,7 @@
 # Starts a Sentinel watching the current master (asked of the other Sentinels; redis-0 on the
 # very first start), quorum 2 of 3.
 set -eu
-master="$(timeout 5 redis-cli -h redis-sentinel -p 26379 sentinel get-master-addr-by-name troupe 2>/dev/null | head -n 1 || true)"
-[ -n "$master" ] || master="redis-0.redis-headless"
+master="$(sh /etc/redis/current-master.sh)"
 conf=/run/sentinel/sentinel.conf
 cp /etc/redis/sentinel.conf "$conf"
 {
