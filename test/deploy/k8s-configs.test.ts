@@ -1,9 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import { freePort } from '../support/services.js';
@@ -112,4 +114,70 @@ describe('deploy/k8s configuration files on the real servers', () => {
       sentinel.disconnect();
     }
   });
+
+  it('PostgreSQL streams from the primary to a replica made by the manifests\' own init script and clone command', async () => {
+    const bin = process.env.TROUPE_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+    const root = process.getuid?.() === 0;
+    // PostgreSQL refuses to run as root: as the postgres user then, in a directory it owns
+    const dir = join(scratch, 'pg');
+    execFileSync('mkdir', ['-p', join(dir, 'sockets')]);
+    if (root) execFileSync('chown', ['-R', 'postgres:postgres', scratch]);
+    const run = (command: string, args: string[], env: Record<string, string> = {}): string => {
+      const [file, list] = root ? ['runuser', ['-u', 'postgres', '--', 'env', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), command, ...args]] : [command, args];
+      return execFileSync(file, list, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: 'pipe', timeout: 120_000 });
+    };
+    const serve = (args: string[]): ChildProcess => start(root ? 'runuser' : join(bin, 'postgres'), root ? ['-u', 'postgres', '--', join(bin, 'postgres'), ...args] : args);
+    const password = 'primary-password-0123456789';
+    const replicationPassword = 'replication-password-0123456789';
+    const primaryPort = await freePort();
+    const replicaPort = await freePort();
+    const sockets = join(dir, 'sockets');
+    const manifest = (file: string): { spec: { template: { spec: { containers: { args: string[] }[]; initContainers?: { command: string[] }[] } } } } =>
+      parseYaml(readFileSync(join(BASE, 'postgres', file), 'utf8')) as never;
+
+    // the primary as the postgres image initialises it: local trust, passwords over TCP, then the init script
+    writeFileSync(join(dir, 'pwfile'), password);
+    if (root) execFileSync('chown', ['postgres:postgres', join(dir, 'pwfile')]);
+    run(join(bin, 'initdb'), ['-D', join(dir, 'primary'), '-U', 'troupe', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    const primaryArgs = manifest('primary.yaml').spec.template.spec.containers[0]!.args;
+    serve(['-D', join(dir, 'primary'), '-p', String(primaryPort), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...primaryArgs]);
+    const primary = new pg.Client({ host: '127.0.0.1', port: primaryPort, user: 'troupe', password, database: 'postgres' });
+    await eventually(async () => run('pg_isready', ['-h', '127.0.0.1', '-p', String(primaryPort)]), { timeoutMs: 30_000, intervalMs: 100 });
+    run('sh', [join(BASE, 'postgres/10-replication.sh')], { POSTGRES_USER: 'troupe', POSTGRES_DB: 'postgres', PGHOST: sockets, PGPORT: String(primaryPort), PGDATA: join(dir, 'primary'), REPLICATION_PASSWORD: replicationPassword });
+    await primary.connect();
+    try {
+      await primary.query('SELECT pg_reload_conf()');
+      expect((await primary.query<{ wal_level: string }>('SHOW wal_level')).rows[0]!.wal_level).toBe('replica');
+
+      // the replica's init container, as written in replica.yaml (the primary's host and port moved to loopback)
+      const clone = manifest('replica.yaml').spec.template.spec.initContainers![0]!.command;
+      expect(clone.slice(0, 2)).toEqual(['sh', '-c']);
+      const script = clone[2]!.replaceAll('postgres-primary', '127.0.0.1').replace('-p 5432', `-p ${primaryPort}`);
+      // the init script's pg_hba line: replication connections of replicator, with a password
+      const rules = await primary.query<{ type: string; database: string[]; user_name: string[]; auth_method: string }>('SELECT type, database, user_name, auth_method FROM pg_hba_file_rules');
+      expect(rules.rows).toContainEqual({ type: 'host', database: ['replication'], user_name: ['replicator'], auth_method: 'scram-sha-256' });
+      run('sh', ['-c', script], { PGDATA: join(dir, 'replica'), PGPORT: String(primaryPort), REPLICATION_PASSWORD: replicationPassword });
+      expect(readFileSync(join(dir, 'replica', 'postgresql.auto.conf'), 'utf8')).toMatch(/primary_conninfo/);
+      const replicaArgs = manifest('replica.yaml').spec.template.spec.containers[0]!.args;
+      serve(['-D', join(dir, 'replica'), '-p', String(replicaPort), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...replicaArgs]);
+
+      await primary.query('CREATE TABLE streamed (id integer)');
+      await primary.query('INSERT INTO streamed VALUES (42)');
+      await eventually(async () => run('pg_isready', ['-h', '127.0.0.1', '-p', String(replicaPort)]), { timeoutMs: 60_000, intervalMs: 100 });
+      const replica = new pg.Client({ host: '127.0.0.1', port: replicaPort, user: 'troupe', password, database: 'postgres' });
+      await replica.connect();
+      try {
+        expect((await replica.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery')).rows[0]!.recovery).toBe(true);
+        await eventually(async () => expect((await replica.query<{ id: number }>('SELECT id FROM streamed')).rows).toEqual([{ id: 42 }]), { timeoutMs: 30_000, intervalMs: 100 });
+        const senders = await primary.query<{ usename: string; state: string }>('SELECT usename, state FROM pg_stat_replication');
+        expect(senders.rows).toEqual([{ usename: 'replicator', state: 'streaming' }]);
+        // a hot standby refuses writes
+        await expect(replica.query('INSERT INTO streamed VALUES (1)')).rejects.toThrow(/read-only/);
+      } finally {
+        await replica.end();
+      }
+    } finally {
+      await primary.end();
+    }
+  }, 120_000);
 });
