@@ -96,7 +96,7 @@ describe('docker-compose.yml', () => {
     // every COPY source exists
     for (const match of dockerfile.matchAll(/^COPY (?!--)(.+) \S+$/gm)) for (const source of match[1]!.split(' ')) expect(existsSync(join(REPO, source)), `COPY ${source}`).toBe(true);
     const dockerignore = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['node_modules', '.git', '.troupe', 'ui/dist', '.env']) expect(dockerignore, `.dockerignore has ${entry}`).toContain(entry);
+    for (const entry of ['node_modules', '.git', '.troupe', 'ui/dist', '.env', 'deploy']) expect(dockerignore, `.dockerignore has ${entry}`).toContain(entry);
   });
 
   it('mounts only paths that exist in the repository, and declares every named volume it uses', () => {

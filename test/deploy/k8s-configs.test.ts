@@ -142,7 +142,7 @@ describe('deploy/k8s configuration files on the real servers', () => {
     const primaryArgs = manifest('primary.yaml').spec.template.spec.containers[0]!.args;
     serve(['-D', join(dir, 'primary'), '-p', String(primaryPort), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...primaryArgs]);
     const primary = new pg.Client({ host: '127.0.0.1', port: primaryPort, user: 'troupe', password, database: 'postgres' });
-    await eventually(async () => run('pg_isready', ['-h', '127.0.0.1', '-p', String(primaryPort)]), { timeoutMs: 30_000, intervalMs: 100 });
+    await eventually(() => run('pg_isready', ['-h', '127.0.0.1', '-p', String(primaryPort)]), { timeoutMs: 30_000, intervalMs: 100 });
     run('sh', [join(BASE, 'postgres/10-replication.sh')], { POSTGRES_USER: 'troupe', POSTGRES_DB: 'postgres', PGHOST: sockets, PGPORT: String(primaryPort), PGDATA: join(dir, 'primary'), REPLICATION_PASSWORD: replicationPassword });
     await primary.connect();
     try {
@@ -163,7 +163,7 @@ describe('deploy/k8s configuration files on the real servers', () => {
 
       await primary.query('CREATE TABLE streamed (id integer)');
       await primary.query('INSERT INTO streamed VALUES (42)');
-      await eventually(async () => run('pg_isready', ['-h', '127.0.0.1', '-p', String(replicaPort)]), { timeoutMs: 60_000, intervalMs: 100 });
+      await eventually(() => run('pg_isready', ['-h', '127.0.0.1', '-p', String(replicaPort)]), { timeoutMs: 60_000, intervalMs: 100 });
       const replica = new pg.Client({ host: '127.0.0.1', port: replicaPort, user: 'troupe', password, database: 'postgres' });
       await replica.connect();
       try {

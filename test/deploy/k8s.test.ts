@@ -282,7 +282,7 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s/overlays/%s', (ove
 
   it('every ConfigMap and Secret a pod uses exists, with the keys it asks for; none exceeds the 1 MiB object limit', () => {
     const find = (kind: 'ConfigMap' | 'Secret', name: string): K8sObject | undefined => objects.find((object) => object.kind === kind && object.metadata.name === name);
-    const keysOf = (object: K8sObject): string[] => Object.keys((object.data ?? {}) as object);
+    const keysOf = (object: K8sObject): string[] => Object.keys(object.data ?? {});
     for (const workload of pods) {
       const spec = podTemplate(workload)!.spec;
       const where = workload.metadata.name;
