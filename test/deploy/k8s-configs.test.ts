@@ -18,7 +18,10 @@ import { REPO } from './deploy-checks.js';
 const BASE = join(REPO, 'deploy/k8s/base');
 const scratch = mkdtempSync(join(tmpdir(), 'troupe-k8s-configs-'));
 const children: ChildProcess[] = [];
+/** Stops for servers a signal to their child process does not reach (PostgreSQL under runuser). */
+const stoppers: (() => void)[] = [];
 afterAll(() => {
+  for (const stop of stoppers) stop();
   for (const child of children) child.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -126,7 +129,18 @@ describe('deploy/k8s configuration files on the real servers', () => {
       const [file, list] = root ? ['runuser', ['-u', 'postgres', '--', 'env', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), command, ...args]] : [command, args];
       return execFileSync(file, list, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: 'pipe', timeout: 120_000 });
     };
-    const serve = (args: string[]): ChildProcess => start(root ? 'runuser' : join(bin, 'postgres'), root ? ['-u', 'postgres', '--', join(bin, 'postgres'), ...args] : args);
+    const serve = (args: string[]): ChildProcess => {
+      // runuser does not pass SIGKILL on: stop the server itself (immediate mode, as a crash would)
+      const dataDir = args[args.indexOf('-D') + 1]!;
+      stoppers.push(() => {
+        try {
+          run(join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30']);
+        } catch {
+          // already stopped (or never started): nothing to do
+        }
+      });
+      return start(root ? 'runuser' : join(bin, 'postgres'), root ? ['-u', 'postgres', '--', join(bin, 'postgres'), ...args] : args);
+    };
     const password = 'primary-password-0123456789';
     const replicationPassword = 'replication-password-0123456789';
     const primaryPort = await freePort();
