@@ -552,6 +552,7 @@ describe('deploy/k8s: the renderer and the probes', () => {
     const original = readFileSync(join(base, 'kustomization.yaml'), 'utf8');
     expect(() => renderKustomization(base, withKustomization(`${original}\ncommonAnnotations:\n  a: b\n`))).toThrow(/"commonAnnotations" is not supported/);
     expect(() => renderKustomization(base, withKustomization(original.replace('      - nats/nats.conf', '      - ../../../package.json')))).toThrow(/outside the kustomization's directory/);
+    expect(() => renderKustomization(base, withKustomization(original.replace('  - ../../grafana\n', '  - ../..\n')))).toThrow(/cycle detected/);
     expect(() => renderKustomization(base, withKustomization(`${original}\npatches:\n  - target: {kind: StatefulSet, name: troupe}\n    patch: |-\n      spec:\n        replicas: 2\n`))).toThrow(/only JSON 6902/);
     expect(() => renderKustomization(base, withKustomization(`${original}\npatches:\n  - target: {kind: StatefulSet, name: nobody}\n    patch: |-\n      - op: replace\n        path: /spec/replicas\n        value: 2\n`))).toThrow(/matches nothing/);
   });

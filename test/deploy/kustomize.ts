@@ -8,7 +8,8 @@
  * `replicas`, `configMapGenerator` and `secretGenerator` (files, literals, envs; a content-hash
  * name suffix, and every reference in a pod spec renamed to it), `patches` given as JSON 6902
  * operations (add, replace, remove) with a kind and name target. Kustomize's load restrictor is
- * enforced: a generator's or a resource file's path may not leave the kustomization's directory.
+ * enforced: a generator's or a resource file's path may not leave the kustomization's directory,
+ * and a directory resource may not contain a kustomization already being built (its cycle check).
  * Anything else (another field, a strategic-merge patch, a generator behaviour) throws, so the
  * tree cannot drift into kustomize features this renderer would silently misread.
  *
@@ -82,6 +83,9 @@ function renderDir(dir: string, read: FileReader, stack: readonly string[]): Ren
     const target = resolve(dir, resource);
     if (!existsSync(target)) fail(dir, `resource ${resource} does not exist`);
     if (statSync(target).isDirectory()) {
+      // kustomize refuses a directory that contains one it is already in ("cycle detected")
+      const ancestor = [...stack, dir].find((visited) => visited === target || visited.startsWith(`${target}/`));
+      if (ancestor !== undefined) fail(dir, `resource ${resource} contains ${ancestor}, which is being built (kustomize: cycle detected)`);
       const child = renderDir(target, read, [...stack, dir]);
       objects.push(...child.objects);
       for (const [key, value] of child.generated) generated.set(key, value);
