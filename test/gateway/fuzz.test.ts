@@ -37,6 +37,8 @@ const path = fc.oneof(
     '/api/v1/strategy-kinds',
     '/api/v1/kill-switch',
     '/api/v1/health',
+    '/api/v1/health/live',
+    '/api/v1/health/ready',
     '/metrics',
     '/',
   ),

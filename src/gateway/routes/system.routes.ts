@@ -69,36 +69,75 @@ export function withoutGaugeTotals(text: string): string {
 export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
 
+  /** Every dependency's state; `ready` is what the readiness probe gates on, `ok` what the overall health does. */
+  const checkHealth = async () => {
+    const feed = ctx.feedState();
+    const down = flatten(runtime.system.health()).filter((actor) => actor.status !== 'running');
+    let authOk = true;
+    try {
+      await ctx.auth.store.countUsers();
+    } catch {
+      authOk = false;
+    }
+    const stores = ctx.persistenceState();
+    const storesOk = stores.journal !== 'down';
+    return {
+      ok: feed.connected && down.length === 0 && authOk && storesOk,
+      // serving the API (log in, read state, trip the kill switch) needs the auth store and the journal;
+      // a stalled feed or a stopped actor is degraded trading the API must stay up to deal with
+      ready: authOk && storesOk,
+      checks: {
+        marketData: { ok: feed.connected, lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs) },
+        actors: { ok: down.length === 0, notRunning: down.map((actor) => actor.path) },
+        authStore: { ok: authOk, kind: ctx.auth.store.constructor.name },
+        streams: { ok: true, clients: ctx.hub.clients },
+        // a degraded Redis is reported but does not stop trading: the durable path carries on
+        persistence: { ok: storesOk, journal: stores.journal, redis: stores.redis },
+      },
+    };
+  };
+  const uptimeSec = (): number => Math.round((Date.now() - ctx.startedAtMs) / 1000);
+
   app.get(
     '/api/v1/health',
     {
       config: { access: 'public', rateLimit: false },
-      schema: { tags: ['system'], summary: 'Liveness and readiness with each dependency\'s state (503 when degraded)', security: [], response: { 200: HealthResponse, 503: HealthResponse } },
+      schema: { tags: ['system'], summary: 'Overall health with each dependency\'s state (503 when anything is degraded, the feed and actors included)', security: [], response: { 200: HealthResponse, 503: HealthResponse } },
     },
     async (_request, reply) => {
-      const feed = ctx.feedState();
-      const down = flatten(runtime.system.health()).filter((actor) => actor.status !== 'running');
-      let authOk = true;
-      try {
-        await ctx.auth.store.countUsers();
-      } catch {
-        authOk = false;
-      }
-      const stores = ctx.persistenceState();
-      const storesOk = stores.journal !== 'down';
-      const ready = feed.connected && down.length === 0 && authOk && storesOk;
-      return reply.code(ready ? 200 : 503).send({
-        status: ready ? 'ok' : 'degraded',
-        uptimeSec: Math.round((Date.now() - ctx.startedAtMs) / 1000),
-        checks: {
-          marketData: { ok: feed.connected, lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs) },
-          actors: { ok: down.length === 0, notRunning: down.map((actor) => actor.path) },
-          authStore: { ok: authOk, kind: ctx.auth.store.constructor.name },
-          streams: { ok: true, clients: ctx.hub.clients },
-          // a degraded Redis is reported but does not stop trading: the durable path carries on
-          persistence: { ok: storesOk, journal: stores.journal, redis: stores.redis },
-        },
-      });
+      const health = await checkHealth();
+      return reply.code(health.ok ? 200 : 503).send({ status: health.ok ? 'ok' : 'degraded', uptimeSec: uptimeSec(), checks: health.checks });
+    },
+  );
+
+  app.get(
+    '/api/v1/health/live',
+    {
+      config: { access: 'public', rateLimit: false },
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness: the process answers HTTP (its event loop turns). Never depends on a store or the feed, so a probe on it restarts only a wedged process',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('alive'), uptimeSec: Type.Integer() }) },
+      },
+    },
+    () => ({ status: 'alive' as const, uptimeSec: uptimeSec() }),
+  );
+
+  app.get(
+    '/api/v1/health/ready',
+    {
+      config: { access: 'public', rateLimit: false },
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: the API can serve (auth store reachable, journal not down); 503 otherwise. A stalled feed or a stopped actor stays ready (see /api/v1/health)',
+        security: [],
+        response: { 200: HealthResponse, 503: HealthResponse },
+      },
+    },
+    async (_request, reply) => {
+      const health = await checkHealth();
+      return reply.code(health.ready ? 200 : 503).send({ status: health.ok ? 'ok' : 'degraded', uptimeSec: uptimeSec(), checks: health.checks });
     },
   );
 
