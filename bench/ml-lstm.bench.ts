@@ -33,12 +33,13 @@ import {
   trainLstm,
   type SequenceDataset,
 } from '../src/ml/lstm/index.js';
+import { istDate, istTimeMs } from '../src/model/time.js';
 import { readBarsFile } from '../src/streams/sources/csv-replay.js';
 
 const OPTIONS = [
   { name: 'data', description: 'Folder of per-symbol bar files', default: '../shared/data/nse-daily', valueName: 'dir' },
   { name: 'symbols', description: 'Symbols, one model each', default: 'INFY,RELIANCE', valueName: 'list' },
-  { name: 'cut', description: 'First day of the test window (UTC date)', default: '2024-10-01', valueName: 'date' },
+  { name: 'cut', description: 'First day of the test window (IST date)', default: '2024-10-01', valueName: 'date' },
   { name: 'time-steps', description: 'Bars per window', default: '20', valueName: 'n' },
   { name: 'horizon', description: 'Label horizon in bars (up or not after n bars)', default: '1', valueName: 'n' },
   { name: 'units', description: 'LSTM units', default: '16', valueName: 'n' },
@@ -61,7 +62,7 @@ if (!values) {
   process.exit(0);
 }
 function options(): { cutMs: number; timeSteps: number; horizonBars: number; units: number; epochs: number; batchSize: number; runs: number } {
-  const cutMs = Date.parse(`${values!.cut}T00:00:00Z`);
+  const cutMs = /^\d{4}-\d{2}-\d{2}$/.test(values!.cut!) ? istTimeMs(values!.cut!, 0, 0) : Number.NaN;
   if (!Number.isFinite(cutMs)) throw new UsageError(`--cut must be a date like 2024-10-01, got "${values!.cut}"`);
   return {
     cutMs,
@@ -137,7 +138,7 @@ interface SymbolResult {
   readonly parityClassMismatches: number;
 }
 
-const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const day = istDate;
 const loadAtStart = os.loadavg();
 await tf.ready();
 const results: SymbolResult[] = [];

@@ -21,12 +21,13 @@ import { exportLstmToOnnx } from '../../../src/ml/lstm/onnx-export.js';
 import { LstmOnnxPredictor } from '../../../src/ml/lstm/onnx-predictor.js';
 import { splitAtTime, standInSamples } from '../../../src/ml/lstm/stand-in-dataset.js';
 import { disposeLstm, lstmWeights, predictWithTfjs, trainLstm, type TrainedLstm } from '../../../src/ml/lstm/trainer.js';
+import { istTimeMs } from '../../../src/model/time.js';
 import { readBarsFile } from '../../../src/streams/sources/csv-replay.js';
 
 const TOLERANCE = 1e-5;
 const T = 10;
 const UNITS = 8;
-const CUT_MS = Date.UTC(2024, 9, 1);
+const CUT_MS = istTimeMs('2024-10-01', 0, 0);
 const CONFIG = { units: UNITS, classes: 2, epochs: 3, batchSize: 64, learningRate: 0.01, seed: 7 };
 
 let train: SequenceDataset;

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assertSequenceDataset, fitStandardiser, permutation, seededRandom, standardise } from '../../../src/ml/lstm/dataset.js';
 import { concatSamples, splitAtTime, standInSamples, STAND_IN_FEATURES, VOLUME_LOOKBACK_BARS } from '../../../src/ml/lstm/stand-in-dataset.js';
 import type { Bar } from '../../../src/model/market.js';
+import { istTimeMs } from '../../../src/model/time.js';
 import { readBarsFile } from '../../../src/streams/sources/csv-replay.js';
 
 const DATA = resolve(process.cwd(), '../shared/data/nse-daily');
@@ -83,7 +84,7 @@ describe('splitAtTime', () => {
     const tcs = await readBarsFile(resolve(DATA, 'TCS.csv'), 'TCS');
     const options = { timeSteps: 8, horizonBars: 5 };
     const all = concatSamples([standInSamples(bars, options), standInSamples(tcs, options)]);
-    const cutMs = Date.UTC(2024, 9, 1);
+    const cutMs = istTimeMs('2024-10-01', 0, 0);
     const { train, test } = splitAtTime(all, cutMs);
     expect(train.labelMs.every((ms) => ms < cutMs)).toBe(true);
     expect(test.endMs.every((ms) => ms >= cutMs)).toBe(true);
