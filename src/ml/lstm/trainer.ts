@@ -84,6 +84,15 @@ function ensureCpuBackend(): Promise<void> {
 /** Builds the (untrained) network: LSTM(units, tanh, sigmoid gates) → Dense(classes, softmax). */
 export function buildLstmNetwork(config: LstmConfig, timeSteps: number, features: number): tf.Sequential {
   const network = tf.sequential();
+  // tidy: tfjs's unit-forget-bias initialiser leaks its four temporaries (variables survive tidy).
+  tf.tidy(() => {
+    addLayers(network, config, timeSteps, features);
+  });
+  network.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'categoricalCrossentropy' });
+  return network;
+}
+
+function addLayers(network: tf.Sequential, config: LstmConfig, timeSteps: number, features: number): void {
   network.add(
     tf.layers.lstm({
       units: config.units,
@@ -106,8 +115,6 @@ export function buildLstmNetwork(config: LstmConfig, timeSteps: number, features
       biasInitializer: tf.initializers.zeros(),
     }),
   );
-  network.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'categoricalCrossentropy' });
-  return network;
 }
 
 function assertConfig(config: LstmConfig): void {
@@ -175,7 +182,7 @@ export async function trainLstm(
       onEpoch?.({ epoch, epochs: config.epochs, loss, elapsedMs: performance.now() - startMs });
     }
   } catch (error) {
-    network.dispose();
+    disposeNetwork(network);
     throw error;
   }
   return { kind: 'lstm', config, timeSteps, features, standardiser, network, lossByEpoch, trainingMs: performance.now() - startMs };
@@ -226,7 +233,14 @@ export function lstmWeights(trained: TrainedLstm): LstmWeights {
   return { kernel, recurrentKernel, bias, denseKernel, denseBias };
 }
 
-/** Frees the tfjs network's tensors. */
+/** Frees the tfjs network's tensors, its optimizer's state included. */
 export function disposeLstm(trained: TrainedLstm): void {
-  trained.network.dispose();
+  disposeNetwork(trained.network);
+}
+
+/** A model compiled with an optimizer instance (not a name) does not own it: dispose both. */
+function disposeNetwork(network: tf.LayersModel): void {
+  const optimizer: tf.Optimizer | undefined = network.optimizer;
+  network.dispose();
+  optimizer?.dispose();
 }

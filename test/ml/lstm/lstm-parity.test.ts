@@ -14,6 +14,7 @@
  * wrongly, or hardSigmoid for sigmoid, moves probabilities by 1e-3 and more.
  */
 import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sliceDataset, type SequenceDataset } from '../../../src/ml/lstm/dataset.js';
@@ -129,7 +130,8 @@ describe('LSTM: tfjs → ONNX → onnxruntime', () => {
     }
   });
 
-  it('trains deterministically: the same seed gives bit-identical weights and ONNX bytes', async () => {
+  it('trains deterministically: the same seed gives bit-identical weights and ONNX bytes (and frees its tensors)', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const again = await trainLstm(train, CONFIG);
     try {
       const first = lstmWeights(trained);
@@ -146,6 +148,7 @@ describe('LSTM: tfjs → ONNX → onnxruntime', () => {
     } finally {
       disposeLstm(otherSeed);
     }
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('exports three classes too', async () => {
