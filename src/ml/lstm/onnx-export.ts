@@ -105,7 +105,10 @@ export interface LstmOnnxMetadata {
   readonly [key: string]: string;
 }
 
-/** The exported model as ONNX protobuf bytes. `metadata` adds `metadata_props` entries. */
+/**
+ * The exported model as ONNX protobuf bytes. `metadata` adds `metadata_props` entries (it cannot
+ * replace kind, time_steps, features, units, classes).
+ */
 export function exportLstmToOnnx(trained: TrainedLstm, metadata: LstmOnnxMetadata = {}): Uint8Array {
   const { units: hidden, classes } = trained.config;
   const { timeSteps, features } = trained;
@@ -152,12 +155,12 @@ export function exportLstmToOnnx(trained: TrainedLstm, metadata: LstmOnnxMetadat
     producerVersion: '1',
     docString: `LSTM classifier: ${timeSteps} steps × ${features} features → LSTM(${hidden}) → Dense(${classes}) softmax`,
     metadataProps: Object.entries({
+      ...metadata,
       kind: 'lstm',
       time_steps: String(timeSteps),
       features: String(features),
       units: String(hidden),
       classes: String(classes),
-      ...metadata,
     }).map(([key, value]) => ({ key, value })),
     graph: {
       name: 'troupe_lstm',

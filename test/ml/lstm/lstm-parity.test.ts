@@ -120,6 +120,21 @@ describe('LSTM: tfjs → ONNX → onnxruntime', () => {
     expect(new Set(fromOnnx.labels).size).toBe(2);
   });
 
+  it('writes standard operators at opset 15 and its shape into metadata_props', () => {
+    const { onnx } = onnxProto;
+    const model = onnx.ModelProto.decode(exportLstmToOnnx(trained, { feature_schema_hash: 'abc', kind: 'not-this' }));
+    expect(model.opsetImport.map((opset) => [opset.domain, Number(opset.version)])).toEqual([['', 15]]);
+    expect(model.graph?.node.map((node) => node.opType)).toEqual(['Sub', 'Div', 'Transpose', 'LSTM', 'Squeeze', 'Gemm', 'Softmax', 'ArgMax']);
+    expect(Object.fromEntries(model.metadataProps.map((entry) => [entry.key, entry.value]))).toEqual({
+      feature_schema_hash: 'abc',
+      kind: 'lstm',
+      time_steps: String(T),
+      features: '4',
+      units: String(UNITS),
+      classes: '2',
+    });
+  });
+
   it('predicts a window alone as it does inside a batch', async () => {
     const stride = T * heldOut.features;
     const batch = await predictor.predict(heldOut.sequences.subarray(0, 8 * stride));
