@@ -124,7 +124,7 @@ describe('LSTM: tfjs → ONNX → onnxruntime', () => {
     const { onnx } = onnxProto;
     const model = onnx.ModelProto.decode(exportLstmToOnnx(trained, { feature_schema_hash: 'abc', kind: 'not-this' }));
     expect(model.opsetImport.map((opset) => [opset.domain, Number(opset.version)])).toEqual([['', 15]]);
-    expect(model.graph?.node.map((node) => node.opType)).toEqual(['Sub', 'Div', 'Transpose', 'LSTM', 'Squeeze', 'Gemm', 'Softmax', 'ArgMax']);
+    expect(model.graph?.node?.map((node) => node.opType)).toEqual(['Sub', 'Div', 'Transpose', 'LSTM', 'Squeeze', 'Gemm', 'Softmax', 'ArgMax']);
     expect(Object.fromEntries(model.metadataProps.map((entry) => [entry.key, entry.value]))).toEqual({
       feature_schema_hash: 'abc',
       kind: 'lstm',
