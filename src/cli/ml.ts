@@ -70,6 +70,7 @@ const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'depth', description: 'Depth limit of a tree', default: String(DEFAULT_FOREST_OPTIONS.maxDepth), valueName: 'n' },
   { name: 'max-features', description: 'Features per tree: a whole number or a fraction in (0, 1)', default: String(DEFAULT_FOREST_OPTIONS.maxFeatures), valueName: 'n' },
   { name: 'min-node', description: 'A node with this many rows or fewer is a leaf', default: String(DEFAULT_FOREST_OPTIONS.minNodeSamples), valueName: 'n' },
+  { name: 'min-gain', description: 'A split must improve Gini impurity by more than this', default: String(DEFAULT_FOREST_OPTIONS.minGain), valueName: 'x' },
   { name: 'max-rows', description: 'At most this many training rows (a seeded random subset; training time grows with its square)', default: String(DEFAULT_FOREST_OPTIONS.maxTrainingRows), valueName: 'n' },
   { name: 'seed', description: 'Seed of the row subset, bagging and feature sampling', default: String(DEFAULT_FOREST_OPTIONS.seed), valueName: 'n' },
   { name: 'out', description: 'Also write the ONNX model to this file', valueName: 'file.onnx' },
@@ -186,6 +187,7 @@ async function train(values: Record<string, string>, io: MlCommandIo): Promise<n
     maxDepth: intOption(values, 'depth'),
     maxFeatures: numberOption(values, 'max-features', (v) => v > 0, 'a whole number or a fraction in (0, 1)'),
     minNodeSamples: intOption(values, 'min-node'),
+    minGain: numberOption(values, 'min-gain', (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     maxTrainingRows: intOption(values, 'max-rows', 10),
     seed: intOption(values, 'seed', 0),
   };

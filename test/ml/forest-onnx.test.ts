@@ -9,7 +9,7 @@ import { createOnnxPredictor } from '../../src/ml/model.js';
 import { istTimeMs } from '../../src/model/index.js';
 import { readDataFolder } from '../../src/streams/sources/csv-replay.js';
 
-const SMALL: ForestOptions = { trees: 9, maxDepth: 5, maxFeatures: 8, minNodeSamples: 10, seed: 7, maxTrainingRows: 300 };
+const SMALL: ForestOptions = { trees: 9, maxDepth: 5, maxFeatures: 8, minNodeSamples: 10, minGain: 0, seed: 7, maxTrainingRows: 300 };
 const TEST_FROM = istTimeMs('2026-06-12', 0, 0);
 
 let series: Awaited<ReturnType<typeof readDataFolder>>['bars'];

@@ -26,6 +26,11 @@ export interface ForestOptions {
   readonly maxFeatures: number;
   /** A node with this many rows or fewer becomes a leaf. */
   readonly minNodeSamples: number;
+  /**
+   * A split must improve Gini impurity by more than this (ml-cart's `gainThreshold`, whose own
+   * default 0.01 stops most trees at the root on market labels, where single splits gain less).
+   */
+  readonly minGain: number;
   /** Seed of row and feature sampling (32-bit integer). */
   readonly seed: number;
   /** At most this many training rows (a seeded random subset). */
@@ -38,6 +43,7 @@ export const DEFAULT_FOREST_OPTIONS: ForestOptions = {
   maxDepth: 6,
   maxFeatures: 8,
   minNodeSamples: 20,
+  minGain: 0,
   seed: 42,
   maxTrainingRows: 2_000,
 };
@@ -86,6 +92,7 @@ export function checkForestOptions(options: ForestOptions, featureCount: number)
   if (!whole(options.trees, 1)) throw new RangeError(`trees must be a whole number ≥ 1, got ${options.trees}`);
   if (!whole(options.maxDepth, 1)) throw new RangeError(`max depth must be a whole number ≥ 1, got ${options.maxDepth}`);
   if (!whole(options.minNodeSamples, 1)) throw new RangeError(`min node samples must be a whole number ≥ 1, got ${options.minNodeSamples}`);
+  if (!(options.minGain >= 0 && options.minGain < 1)) throw new RangeError(`min gain must be in [0, 1), got ${options.minGain}`);
   if (!whole(options.maxTrainingRows, 10)) throw new RangeError(`max training rows must be a whole number ≥ 10, got ${options.maxTrainingRows}`);
   if (!Number.isSafeInteger(options.seed) || Math.abs(options.seed) >= 2 ** 31) throw new RangeError(`seed must be a 32-bit integer, got ${options.seed}`);
   const f = options.maxFeatures;
@@ -110,7 +117,7 @@ export function trainForest(samples: readonly Sample[], classCount: number, opti
     useSampleBagging: true,
     noOOB: true,
     seed: options.seed,
-    treeOptions: { maxDepth: options.maxDepth, minNumSamples: options.minNodeSamples },
+    treeOptions: { maxDepth: options.maxDepth, minNumSamples: options.minNodeSamples, gainThreshold: options.minGain },
   });
   forest.train(
     rows.map((sample) => Array.from(sample.x)),
