@@ -4,7 +4,7 @@
  * across time).
  */
 import type { Bar } from '../model/market.js';
-import { featureRows, modelInput } from './features.js';
+import { featureRows, modelInput, type FeatureRow } from './features.js';
 import { directionLabels, labelClasses, type LabelOptions } from './labels.js';
 import type { ClassName, FeatureSchema } from './model.js';
 
@@ -30,11 +30,20 @@ export interface Dataset {
   readonly samples: readonly Sample[];
 }
 
-/** Samples of every symbol: ready rows (past the warm-up) that have a label. */
-export function buildDataset(series: ReadonlyMap<string, readonly Bar[]>, schema: FeatureSchema, labels: LabelOptions): Dataset {
+/**
+ * Samples of every symbol: ready rows (past the warm-up) that have a label. `features`: the
+ * symbols' feature rows when already computed (one per bar), to label the same rows twice.
+ */
+export function buildDataset(
+  series: ReadonlyMap<string, readonly Bar[]>,
+  schema: FeatureSchema,
+  labels: LabelOptions,
+  features?: ReadonlyMap<string, readonly FeatureRow[]>,
+): Dataset {
   const samples: Sample[] = [];
   for (const [symbol, bars] of series) {
-    const rows = featureRows(bars);
+    const rows = features?.get(symbol) ?? featureRows(bars);
+    if (rows.length !== bars.length) throw new RangeError(`${symbol}: ${rows.length} feature rows for ${bars.length} bars`);
     const y = directionLabels(bars, labels);
     rows.forEach((row, t) => {
       const label = y[t];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDataset, walkForwardSplit, type Dataset, type Sample } from '../../src/ml/dataset.js';
-import { mlFeatureSchema } from '../../src/ml/features.js';
+import { featureRows, mlFeatureSchema, type FeatureRow } from '../../src/ml/features.js';
 import { forestProbabilities, subsample, trainForest, type ForestOptions } from '../../src/ml/forest/forest.js';
 import { float32AtOrAbove, forestToOnnx } from '../../src/ml/forest/onnx-export.js';
 import type { LabelOptions } from '../../src/ml/labels.js';
@@ -13,13 +13,15 @@ const SMALL: ForestOptions = { trees: 9, maxDepth: 5, maxFeatures: 8, minNodeSam
 const TEST_FROM = istTimeMs('2026-06-12', 0, 0);
 
 let series: Awaited<ReturnType<typeof readDataFolder>>['bars'];
+let features: Map<string, FeatureRow[]>;
 beforeAll(async () => {
   series = (await readDataFolder('../shared/data/nse-5min', { symbols: ['INFY', 'TCS'] })).bars;
+  features = new Map([...series].map(([symbol, bars]) => [symbol, featureRows(bars)]));
 });
 
 const datasets = new Map<LabelOptions['mode'], Dataset>();
 function dataset(mode: LabelOptions['mode']): Dataset {
-  const made = datasets.get(mode) ?? buildDataset(series, mlFeatureSchema('5m'), { horizon: 6, threshold: 0.001, mode, sameSession: true });
+  const made = datasets.get(mode) ?? buildDataset(series, mlFeatureSchema('5m'), { horizon: 6, threshold: 0.001, mode, sameSession: true }, features);
   datasets.set(mode, made);
   return made;
 }
