@@ -1,5 +1,5 @@
 /**
- * A streaming feature set: 60+ named indicators per symbol, updated one closed bar at a
+ * A streaming feature set: 78 named features (indicators, candle patterns, session gaps, calendar) per symbol, updated one closed bar at a
  * time, for strategies, the regime detector and the ML service. Indicators come from
  * `trading-signals` where it has them; the rest are small rolling windows here.
  *
