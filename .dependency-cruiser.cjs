@@ -37,6 +37,13 @@ module.exports = {
       to: { pathNot: ['^src/(risk|regime|signals)/', '^src/model/'] },
     },
     {
+      name: 'ml-is-below-the-actors',
+      comment: 'src/ml (features, labels, training, ONNX export and inference) is plain modules: no actors, runtime, gateway or CLI; the ML actor will use it.',
+      severity: 'error',
+      from: { path: '^src/ml/' },
+      to: { path: ['^src/(actors|runtime|gateway|strategies|brokers|backtest|cli|sim)/', 'node_modules/nact'] },
+    },
+    {
       name: 'src-never-imports-test',
       severity: 'error',
       from: { path: '^src/' },

@@ -6,6 +6,7 @@
  *   troupe kite login | status       Kite session (stored encrypted)
  *   troupe fetch-history --symbols … --interval … --from … --to … [--out dir] [--store]
  *   troupe db backup --out … / troupe db restore --in … [--force]
+ *   troupe ml train|list|promote|rollback|evaluate   ML models: training and the registry
  *   troupe help
  */
 interface Command {
@@ -68,6 +69,11 @@ const COMMANDS: readonly Command[] = [
     name: 'db',
     summary: 'Back up or restore the database: db backup --out <path>, db restore --in <path> [--force]',
     run: async (argv) => (await import('./db.js')).dbCommand(argv),
+  },
+  {
+    name: 'ml',
+    summary: 'ML models: ml train (Random Forest → ONNX, out-of-sample report), list, promote, rollback, evaluate',
+    run: async (argv) => (await import('./ml.js')).mlCommand(argv),
   },
 ];
 

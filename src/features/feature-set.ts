@@ -1,5 +1,5 @@
 /**
- * A streaming feature set: 60+ named indicators per symbol, updated one closed bar at a
+ * A streaming feature set: 78 named features (indicators, candle patterns, session gaps, calendar) per symbol, updated one closed bar at a
  * time, for strategies, the regime detector and the ML service. Indicators come from
  * `trading-signals` where it has them; the rest are small rolling windows here.
  *
@@ -25,7 +25,7 @@ import {
   WilliamsR,
   WMA,
 } from 'trading-signals';
-import { istDate, type Bar } from '../model/index.js';
+import { DAY_MS, IST_OFFSET_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDate, istMinuteOfDay, type Bar } from '../model/index.js';
 
 /** One symbol's features, fed bar by bar. */
 export interface FeatureSet {
@@ -45,6 +45,38 @@ const RSI_WINDOWS = [7, 14, 21] as const;
 const VOLATILITY_WINDOWS = [5, 10, 20, 60] as const;
 const RANGE_WINDOWS = [20, 60] as const;
 const HISTORY = 101;
+/** Longest run of same-direction closes the streak feature counts. */
+const STREAK_CAP = 10;
+
+/**
+ * Bump when a feature's definition changes without its name changing (names are hashed
+ * anyway): models record the hash of this version, the names and the parameters below.
+ */
+export const FEATURE_SET_VERSION = 2;
+
+/** Every window and threshold the feature set uses, for schema hashes (`src/ml/features.ts`). */
+export const FEATURE_SET_PARAMETERS: Readonly<Record<string, string | number | boolean>> = {
+  returns: RETURN_WINDOWS.join(','),
+  sma: SMA_WINDOWS.join(','),
+  ema: EMA_WINDOWS.join(','),
+  wma: WMA_WINDOWS.join(','),
+  rsi: RSI_WINDOWS.join(','),
+  volatility: VOLATILITY_WINDOWS.join(','),
+  ranges: RANGE_WINDOWS.join(','),
+  history: HISTORY,
+  macd: '12,26,9',
+  bollinger: '20,2',
+  atr: 14,
+  adx: 14,
+  stochastic: '14,3,3',
+  cci: 20,
+  roc: 12,
+  williams: 14,
+  mfi: 14,
+  streakCap: STREAK_CAP,
+  doji: 0.1,
+  hammer: '2,0.25',
+};
 
 /** A finite number, or null. */
 function finite(value: number | null | undefined): number | null {
@@ -105,7 +137,8 @@ export function createFeatureSet(): FeatureSet {
   const priceVolume: number[] = [];
   let last: Bar | null = null;
   let previousClose: number | null = null;
-  let session = { date: '', priceVolume: 0, volume: 0 };
+  let session = { date: '', priceVolume: 0, volume: 0, openPaise: 0, high: 0, low: 0, previousClose: null as number | null, gapFilled: false };
+  let streak = 0;
   let current: Record<string, number | null> = {};
 
   const compute = (bar: Bar): Record<string, number | null> => {
@@ -178,6 +211,32 @@ export function createFeatureSet(): FeatureSet {
     out.body_pct = distance(close, bar.openPaise);
     out.upper_wick_pct = ratio(bar.highPaise - Math.max(bar.openPaise, close), close);
     out.lower_wick_pct = ratio(Math.min(bar.openPaise, close) - bar.lowPaise, close);
+    // candle patterns: 1 present, 0 absent; null on a bar without range (or without a previous bar)
+    const range = bar.highPaise - bar.lowPaise;
+    const body = close - bar.openPaise;
+    const upperWick = bar.highPaise - Math.max(bar.openPaise, close);
+    const lowerWick = Math.min(bar.openPaise, close) - bar.lowPaise;
+    const flag = (condition: boolean): number => (condition ? 1 : 0);
+    out.doji = range > 0 ? flag(Math.abs(body) <= 0.1 * range) : null;
+    out.hammer = range > 0 ? flag(lowerWick >= 2 * Math.abs(body) && upperWick <= 0.25 * range) : null;
+    out.shooting_star = range > 0 ? flag(upperWick >= 2 * Math.abs(body) && lowerWick <= 0.25 * range) : null;
+    const prev = last;
+    const prevBody = prev === null ? 0 : prev.closePaise - prev.openPaise;
+    out.bullish_engulfing = prev ? flag(prevBody < 0 && body > 0 && bar.openPaise <= prev.closePaise && close >= prev.openPaise) : null;
+    out.bearish_engulfing = prev ? flag(prevBody > 0 && body < 0 && bar.openPaise >= prev.closePaise && close <= prev.openPaise) : null;
+    out.inside_bar = prev ? flag(bar.highPaise <= prev.highPaise && bar.lowPaise >= prev.lowPaise) : null;
+    out.outside_bar = prev ? flag(bar.highPaise > prev.highPaise && bar.lowPaise < prev.lowPaise) : null;
+    out.close_streak = previousClose === null ? null : streak;
+    // the session (IST day): gap from the previous session's last close, whether it filled, distance from the open
+    out.session_gap_pct = distance(session.openPaise, session.previousClose);
+    out.session_gap_filled = session.previousClose === null ? null : flag(session.gapFilled);
+    out.dist_session_open = distance(close, session.openPaise);
+    out.dist_session_high = distance(close, session.high);
+    out.dist_session_low = distance(close, session.low);
+    // calendar: minutes since the open as a fraction of the session (0 for daily bars), IST weekday
+    const minute = istMinuteOfDay(bar.startMs);
+    out.session_time = bar.interval === '1d' ? 0 : (minute - NSE_OPEN_MINUTE) / (NSE_CLOSE_MINUTE - NSE_OPEN_MINUTE);
+    out.day_of_week = (Math.floor((bar.startMs + IST_OFFSET_MS) / DAY_MS) + 4) % 7;
     return out;
   };
 
@@ -198,7 +257,16 @@ export function createFeatureSet(): FeatureSet {
       if (list.length > HISTORY) list.shift();
     }
     const date = istDate(bar.startMs);
-    if (session.date !== date) session = { date, priceVolume: 0, volume: 0 };
+    if (session.date !== date) {
+      session = { date, priceVolume: 0, volume: 0, openPaise: bar.openPaise, high: bar.highPaise, low: bar.lowPaise, previousClose, gapFilled: false };
+    }
+    session.high = Math.max(session.high, bar.highPaise);
+    session.low = Math.min(session.low, bar.lowPaise);
+    if (session.previousClose !== null && session.low <= session.previousClose && session.high >= session.previousClose) session.gapFilled = true;
+    if (previousClose !== null) {
+      const direction = Math.sign(close - previousClose);
+      streak = direction === 0 ? 0 : Math.sign(streak) === direction ? Math.max(-STREAK_CAP, Math.min(STREAK_CAP, streak + direction)) : direction;
+    }
     session.priceVolume += ((bar.highPaise + bar.lowPaise + close) / 3) * bar.volume;
     session.volume += bar.volume;
     for (const indicator of [...sma, ...ema, ...wma, ...rsi, ema12, ema26, roc]) indicator.add(close);

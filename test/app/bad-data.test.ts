@@ -147,7 +147,7 @@ describe.concurrent('troupe backtest on bad data', () => {
     const outcomes = await Promise.all([troupe(['frobnicate']), troupe(['sim', '--bogus']), troupe(['kite', 'frobnicate']), troupe(['db', 'backup', '--bogus'])]);
     expect(outcomes.map((o) => o.code)).toEqual([2, 2, 2, 2]);
     expect(outcomes.map((o) => o.stderr)).toEqual([
-      'troupe: unknown command "frobnicate" (start, sim, backtest, kite, fetch-history, db)\nsee troupe help\n',
+      'troupe: unknown command "frobnicate" (start, sim, backtest, kite, fetch-history, db, ml)\nsee troupe help\n',
       'troupe sim: unknown option --bogus\nsee troupe sim --help\n',
       'troupe kite: unknown command "frobnicate" (login or status)\nsee troupe kite --help\n',
       'troupe db backup: unknown option --bogus\nsee troupe db backup --help\n',

@@ -1,0 +1,309 @@
+/**
+ * `troupe ml train | list | promote | rollback | evaluate`: the Random Forest's training and
+ * the model registry from the command line. Training reads per-symbol CSV files (`--data`),
+ * trains on the earlier part of the window and reports on a later held-out part (walk-forward,
+ * never shuffled), prints progress on stderr and registers the model as a candidate in the
+ * database Troupe would open (PostgreSQL of `DATABASE_URL`, else the embedded store under
+ * `TROUPE_DATA_DIR`). See docs/ml.md.
+ */
+import { writeFile } from 'node:fs/promises';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { buildDataset } from '../ml/dataset.js';
+import { evaluateClassifier, type EvaluationMetrics } from '../ml/evaluate.js';
+import { mlFeatureSchema } from '../ml/features.js';
+import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../ml/forest/forest.js';
+import { trainRandomForestModel } from '../ml/forest/train-model.js';
+import type { LabelOptions } from '../ml/labels.js';
+import { FeatureSchemaMismatchError, type ClassName, type ModelKind } from '../ml/model.js';
+import { loadModel } from '../ml/registry.js';
+import { DAY_MS, istDate, istTimeMs, type Bar, type BarInterval } from '../model/index.js';
+import { openDatabase, type Database } from '../persistence/database.js';
+import { migrate } from '../persistence/migrate.js';
+import { MlModelStore, ModelRegistryError, type ModelSummary } from '../persistence/ml-model-store.js';
+import { DataFolderError, readDataFolder } from '../streams/sources/csv-replay.js';
+import { DataError, intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
+
+export interface MlCommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** The environment to configure from (default: the process's). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+const defaultIo: MlCommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+const ML_HELP = [
+  'Usage: troupe ml <command> [options]   (each takes --help)',
+  '',
+  'Commands:',
+  '  train     --data <dir> [--symbols A,B] [--from D] [--to D] [--test-from D]   Train a Random Forest, report out-of-sample, register it as a candidate',
+  '  list      [--kind random-forest|lstm]                                          The registry: versions, status, metrics',
+  '  promote   --model <version>                                                   Make a model live (the live one of its kind is retired)',
+  '  rollback  [--kind random-forest|lstm]                                         Back to the model that was live before',
+  '  evaluate  --model <version|live> --data <dir> [--from D] [--to D]              A registered model (through ONNX) on other data',
+  '',
+  'Models are stored in the database Troupe opens: DATABASE_URL, else the embedded store under TROUPE_DATA_DIR (stop Troupe first).',
+].join('\n');
+
+const KIND: OptionSpec = { name: 'kind', description: 'Model kind: random-forest or lstm', default: 'random-forest', valueName: 'kind' };
+const JSON_FLAG: OptionSpec = { name: 'json', description: 'Print JSON instead of a table', flag: true };
+const WINDOW: readonly OptionSpec[] = [
+  { name: 'data', description: 'Folder of SYMBOL.csv files (Kite candles or the layouts of ../shared/data)', required: true, valueName: 'dir' },
+  { name: 'symbols', description: 'Symbols to use (default: every file; for evaluate: the model\'s symbols)', valueName: 'A,B,…' },
+  { name: 'from', description: 'First IST date (inclusive)', valueName: 'YYYY-MM-DD' },
+  { name: 'to', description: 'Last IST date (inclusive)', valueName: 'YYYY-MM-DD' },
+];
+
+const TRAIN_SUMMARY =
+  'Trains a Random Forest (ml-random-forest) on the bars before --test-from, exports it to ONNX, reports accuracy, precision/recall per class and calibration on the bars from --test-from on (walk-forward: the held-out window is later, never shuffled), and registers it as a candidate.';
+const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  ...WINDOW,
+  { name: 'test-from', description: 'First IST date of the held-out window (default: the date after 75% of the trading days)', valueName: 'YYYY-MM-DD' },
+  { name: 'horizon', description: 'Label: direction of the close this many bars ahead', default: '6', valueName: 'bars' },
+  { name: 'threshold', description: 'Label dead band as a fraction: |move| ≤ it is flat (ternary) or unlabelled (binary)', default: '0.001', valueName: 'fraction' },
+  { name: 'labels', description: 'ternary (down/flat/up) or binary (down/up)', default: 'ternary', valueName: 'mode' },
+  { name: 'cross-sessions', description: 'Intraday: also label rows whose horizon ends on a later day (default: same session only)', flag: true },
+  { name: 'trees', description: 'Trees in the forest', default: String(DEFAULT_FOREST_OPTIONS.trees), valueName: 'n' },
+  { name: 'depth', description: 'Depth limit of a tree', default: String(DEFAULT_FOREST_OPTIONS.maxDepth), valueName: 'n' },
+  { name: 'max-features', description: 'Features per tree: a whole number or a fraction in (0, 1)', default: String(DEFAULT_FOREST_OPTIONS.maxFeatures), valueName: 'n' },
+  { name: 'min-node', description: 'A node with this many rows or fewer is a leaf', default: String(DEFAULT_FOREST_OPTIONS.minNodeSamples), valueName: 'n' },
+  { name: 'min-gain', description: 'A split must improve Gini impurity by more than this', default: String(DEFAULT_FOREST_OPTIONS.minGain), valueName: 'x' },
+  { name: 'max-rows', description: 'At most this many training rows (a seeded random subset; training time grows with its square)', default: String(DEFAULT_FOREST_OPTIONS.maxTrainingRows), valueName: 'n' },
+  { name: 'seed', description: 'Seed of the row subset, bagging and feature sampling', default: String(DEFAULT_FOREST_OPTIONS.seed), valueName: 'n' },
+  { name: 'out', description: 'Also write the ONNX model to this file', valueName: 'file.onnx' },
+  { name: 'no-register', description: 'Do not store the model in the registry', flag: true },
+  JSON_FLAG,
+];
+const LIST_OPTIONS: readonly OptionSpec[] = [{ name: 'kind', description: 'Only this kind (random-forest or lstm)', valueName: 'kind' }, JSON_FLAG];
+const PROMOTE_OPTIONS: readonly OptionSpec[] = [{ name: 'model', description: 'Version to make live (see troupe ml list)', required: true, valueName: 'version' }];
+const ROLLBACK_OPTIONS: readonly OptionSpec[] = [KIND];
+const EVALUATE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'model', description: 'Version to evaluate, or "live" (with --kind)', required: true, valueName: 'version|live' },
+  KIND,
+  ...WINDOW,
+  JSON_FLAG,
+];
+
+const SUBCOMMANDS = {
+  train: { summary: TRAIN_SUMMARY, options: TRAIN_OPTIONS },
+  list: { summary: 'Lists the registered models, newest first: version, kind, status, training window, out-of-sample accuracy and Brier score.', options: LIST_OPTIONS },
+  promote: { summary: 'Makes a registered model live; the live model of its kind becomes retired.', options: PROMOTE_OPTIONS },
+  rollback: { summary: 'Retires the live model of a kind and makes live again the model promoted before it.', options: ROLLBACK_OPTIONS },
+  evaluate: {
+    summary: 'Evaluates a registered model through its ONNX bytes on a window of data (same features and labels as it was trained with); refused when its feature schema is not the running one.',
+    options: EVALUATE_OPTIONS,
+  },
+} as const;
+type Subcommand = keyof typeof SUBCOMMANDS;
+
+/** An IST date option as the epoch ms of its midnight. */
+function dateOption(values: Record<string, string>, name: string): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? istTimeMs(text, 0, 0) : Number.NaN;
+  if (!Number.isFinite(ms) || istDate(ms) !== text) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
+  return ms;
+}
+
+function numberOption(values: Record<string, string>, name: string, check: (value: number) => boolean, what: string): number {
+  const raw = values[name] ?? '';
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || !check(value)) throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
+  return value;
+}
+
+function kindOption(values: Record<string, string>): ModelKind {
+  const kind = values.kind;
+  if (kind !== 'random-forest' && kind !== 'lstm') throw new UsageError(`--kind must be random-forest or lstm, got "${kind ?? ''}"`);
+  return kind;
+}
+
+async function readWindow(values: Record<string, string>, symbols: readonly string[] | undefined): Promise<{ series: Map<string, Bar[]>; interval: BarInterval }> {
+  const fromMs = dateOption(values, 'from');
+  const toDay = dateOption(values, 'to');
+  const toMs = toDay === undefined ? undefined : toDay + DAY_MS;
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
+  const folder = await readDataFolder(values.data!, { ...(symbols ? { symbols } : {}), ...(fromMs === undefined ? {} : { from: fromMs }), ...(toMs === undefined ? {} : { to: toMs }) });
+  const missing = folder.rejected.filter((r) => r.line === 0);
+  if (missing.length > 0) throw new DataError(missing.map((r) => `${r.file}: ${r.reason}`).join('; '));
+  if (folder.bars.size === 0) throw new DataError(`no bars in ${values.data!}${symbols ? ` for ${symbols.join(',')}` : ''}`);
+  return { series: folder.bars, interval: folder.interval };
+}
+
+/** The IST date after `fraction` of the trading days in the data. */
+function defaultTestFrom(series: ReadonlyMap<string, readonly Bar[]>, fraction = 0.75): number {
+  const dates = [...new Set([...series.values()].flatMap((bars) => bars.map((bar) => istDate(bar.startMs))))].sort();
+  const date = dates[Math.min(dates.length - 1, Math.floor(dates.length * fraction))];
+  if (date === undefined) throw new DataError('no bars to split');
+  return istTimeMs(date, 0, 0);
+}
+
+const pct = (value: number | null): string => (value === null ? '   –  ' : `${(value * 100).toFixed(1).padStart(5)}%`);
+
+/** The evaluation as text lines. */
+export function formatEvaluation(classes: readonly ClassName[], evaluation: EvaluationMetrics): string[] {
+  const lines = [
+    `out-of-sample rows: ${evaluation.samples}`,
+    `accuracy: ${pct(evaluation.accuracy)}   (training-majority baseline ${pct(evaluation.baselineAccuracy)}, test-majority ${pct(evaluation.majorityAccuracy)})`,
+    `Brier score: ${evaluation.brier.toFixed(4)}   log loss: ${evaluation.logLoss.toFixed(4)}   ECE: ${evaluation.ece.toFixed(4)}`,
+    'class   precision  recall  support',
+    ...classes.map((name) => {
+      const c = evaluation.perClass[name]!;
+      return `${name.padEnd(6)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(6)}  ${String(c.support).padStart(7)}`;
+    }),
+    'reliability (top-class probability → hit rate):',
+    ...evaluation.reliability.filter((bin) => bin.count > 0).map((bin) => `  [${bin.from.toFixed(1)}, ${bin.to.toFixed(1)})  n=${String(bin.count).padStart(5)}  confidence ${pct(bin.meanConfidence)}  hit ${pct(bin.accuracy)}`),
+  ];
+  return lines;
+}
+
+function summaryLine(model: ModelSummary): string {
+  const accuracy = typeof model.metrics.accuracy === 'number' ? pct(model.metrics.accuracy) : '   –  ';
+  const brier = typeof model.metrics.brier === 'number' ? model.metrics.brier.toFixed(4) : '–';
+  const window = `${istDate(model.trainingWindow.fromMs)}..${istDate(model.trainingWindow.toMs)}`;
+  return `${model.version.padEnd(34)} ${model.kind.padEnd(13)} ${model.status.padEnd(9)} ${window}  acc ${accuracy}  brier ${brier}  schema ${model.featureSchemaHash.slice(0, 12)}`;
+}
+
+async function withRegistry<T>(io: MlCommandIo, fn: (store: MlModelStore) => Promise<T>): Promise<T> {
+  const config = io.env === undefined ? loadConfig() : loadConfig(io.env);
+  const db: Database = await openDatabase(config);
+  try {
+    await migrate(db);
+    return await fn(new MlModelStore(db));
+  } finally {
+    await db.close();
+  }
+}
+
+async function train(values: Record<string, string>, io: MlCommandIo): Promise<number> {
+  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const mode = values.labels;
+  if (mode !== 'ternary' && mode !== 'binary') throw new UsageError(`--labels must be ternary or binary, got "${mode ?? ''}"`);
+  const forest: ForestOptions = {
+    trees: intOption(values, 'trees'),
+    maxDepth: intOption(values, 'depth'),
+    maxFeatures: numberOption(values, 'max-features', (v) => v > 0, 'a whole number or a fraction in (0, 1)'),
+    minNodeSamples: intOption(values, 'min-node'),
+    minGain: numberOption(values, 'min-gain', (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    maxTrainingRows: intOption(values, 'max-rows', 10),
+    seed: intOption(values, 'seed', 0),
+  };
+  const horizon = intOption(values, 'horizon');
+  const threshold = numberOption(values, 'threshold', (v) => v >= 0 && v < 1, 'a fraction ≥ 0, e.g. 0.001');
+  const say = (line: string): void => io.stderr(`ml train: ${line}\n`);
+  say(`reading ${values.data!}…`);
+  const { series, interval } = await readWindow(values, symbols);
+  const labels: LabelOptions = { horizon, threshold, mode, sameSession: interval !== '1d' && values['cross-sessions'] !== 'true' };
+  const testFromMs = dateOption(values, 'test-from') ?? defaultTestFrom(series);
+  say(`${series.size} symbol(s) of ${interval} bars; held-out window from ${istDate(testFromMs)}`);
+  const result = await trainRandomForestModel({ series, interval, labels, forest, testFromMs, onProgress: say });
+  if (values.out !== undefined) {
+    await writeFile(values.out, result.model.onnx);
+    say(`wrote ${values.out}`);
+  }
+  let registered: ModelSummary | undefined;
+  if (values['no-register'] !== 'true') {
+    registered = await withRegistry(io, (store) => store.register(result.model));
+    say(`registered ${registered.version} as a candidate (troupe ml promote --model ${registered.version})`);
+  }
+  if (values.json === 'true') {
+    io.stdout(`${JSON.stringify({ version: result.model.version, registered: registered !== undefined, trainingWindow: result.model.trainingWindow, trainSamples: result.trainSamples, testSamples: result.testSamples, trainMs: Math.round(result.trainMs), metrics: result.model.metrics }, null, 2)}\n`);
+  } else {
+    io.stdout(`model ${result.model.version}: trained on ${result.trainSamples} rows ${istDate(result.model.trainingWindow.fromMs)}..${istDate(result.model.trainingWindow.toMs)} in ${(result.trainMs / 1000).toFixed(1)} s\n`);
+    io.stdout(`${formatEvaluation(result.model.classes, result.evaluation).join('\n')}\n`);
+  }
+  return 0;
+}
+
+async function evaluate(values: Record<string, string>, io: MlCommandIo): Promise<number> {
+  const kind = kindOption(values);
+  const stored = await withRegistry(io, async (store) => {
+    if (values.model !== 'live') return store.get(values.model!);
+    const live = await store.live(kind);
+    if (!live) throw new ModelRegistryError(`no live ${kind} model (troupe ml promote --model <version>)`);
+    return live;
+  });
+  const labelsRaw = stored.metrics.labels as Partial<LabelOptions> | undefined;
+  if (!labelsRaw || typeof labelsRaw.horizon !== 'number' || typeof labelsRaw.threshold !== 'number' || (labelsRaw.mode !== 'ternary' && labelsRaw.mode !== 'binary') || typeof labelsRaw.sameSession !== 'boolean') {
+    throw new ModelRegistryError(`model ${stored.version} does not record its label options`);
+  }
+  const labels: LabelOptions = { horizon: labelsRaw.horizon, threshold: labelsRaw.threshold, mode: labelsRaw.mode, sameSession: labelsRaw.sameSession };
+  const modelSymbols = Array.isArray(stored.metrics.symbols) ? stored.metrics.symbols.filter((s): s is string => typeof s === 'string') : undefined;
+  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? modelSymbols;
+  const { series, interval } = await readWindow(values, symbols);
+  const schema = mlFeatureSchema(interval, stored.featureSchema.lookback);
+  const { predictor } = await loadModel(stored, schema);
+  try {
+    const dataset = buildDataset(series, schema, labels);
+    if (dataset.samples.length === 0) throw new DataError('no labelled rows in the window (each symbol needs 101 bars of warm-up)');
+    const probabilities = await predictor.predict(dataset.samples.map((sample) => sample.x));
+    const evaluation = evaluateClassifier(stored.classes, probabilities, dataset.samples.map((sample) => sample.y));
+    if (values.json === 'true') io.stdout(`${JSON.stringify({ version: stored.version, metrics: evaluation }, null, 2)}\n`);
+    else io.stdout(`model ${stored.version} on ${series.size} symbol(s), ${istDate(dataset.samples[0]!.startMs)}..${istDate(dataset.samples[dataset.samples.length - 1]!.startMs)}\n${formatEvaluation(stored.classes, evaluation).join('\n')}\n`);
+  } finally {
+    await predictor.close();
+  }
+  return 0;
+}
+
+async function run(sub: Subcommand, values: Record<string, string>, io: MlCommandIo): Promise<number> {
+  switch (sub) {
+    case 'train':
+      return train(values, io);
+    case 'list': {
+      const kind = values.kind === undefined ? undefined : kindOption(values);
+      const models = await withRegistry(io, (store) => store.list(kind));
+      if (values.json === 'true') io.stdout(`${JSON.stringify(models, null, 2)}\n`);
+      else io.stdout(models.length === 0 ? 'no models (troupe ml train --help)\n' : `${models.map(summaryLine).join('\n')}\n`);
+      return 0;
+    }
+    case 'promote': {
+      const { promoted, retired } = await withRegistry(io, (store) => store.promote(values.model!));
+      io.stdout(`${promoted.version} is live${retired ? `; ${retired} retired` : ''}\n`);
+      return 0;
+    }
+    case 'rollback': {
+      const { restored, retired } = await withRegistry(io, (store) => store.rollback(kindOption(values)));
+      io.stdout(`${restored.version} is live again; ${retired} retired\n`);
+      return 0;
+    }
+    case 'evaluate':
+      return evaluate(values, io);
+  }
+}
+
+/** Runs `troupe ml …`; returns the exit code (0 ok, 1 failed, 2 usage, configuration or unusable data). */
+export async function mlCommand(argv: readonly string[], io: MlCommandIo = defaultIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    (sub === undefined ? io.stderr : io.stdout)(`${ML_HELP}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (!(sub in SUBCOMMANDS)) {
+    io.stderr(usageErrorText('troupe ml', `unknown command "${sub}" (${Object.keys(SUBCOMMANDS).join(', ')})`, 'troupe ml --help'));
+    return 2;
+  }
+  const name = sub as Subcommand;
+  const { summary, options } = SUBCOMMANDS[name];
+  try {
+    const values = parseArgs(rest, options);
+    if (values === undefined) {
+      io.stdout(`${usage(`troupe ml ${name}`, summary, options)}\n`);
+      return 0;
+    }
+    return await run(name, values, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(usageErrorText(`troupe ml ${name}`, error.message, `troupe ml ${name} --help`));
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`troupe ml ${name}: ${message}\n`);
+    const unusable = error instanceof ConfigError || error instanceof DataError || error instanceof DataFolderError || error instanceof RangeError;
+    if (error instanceof ModelRegistryError || error instanceof FeatureSchemaMismatchError) return 1;
+    return unusable ? 2 : 1;
+  }
+}
