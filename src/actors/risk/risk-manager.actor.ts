@@ -1,3 +1,4 @@
+import { LOG_DATASETS } from '../../runtime/log-fields.js';
 import type { ActorContext, Behavior, Json } from '../core/index.js';
 import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
 import { PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
@@ -82,6 +83,10 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
   const refuse = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void => {
     state.rejected += 1;
     deps.metrics.riskRejections.inc({ code });
+    const fields = { 'event.dataset': LOG_DATASETS.orders, intentId: intent.intentId, strategyId: intent.strategyId, portfolioId: intent.portfolioId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, code, reason: message };
+    if (severity === 'info') ctx.log.info(fields, 'intent rejected by risk');
+    else if (severity === 'warning') ctx.log.warn(fields, 'intent rejected by risk');
+    else ctx.log.error(fields, 'intent rejected by risk');
     deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
     tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
   };
