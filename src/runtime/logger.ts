@@ -127,16 +127,20 @@ export function orderLogFields(order: Order): Record<string, unknown> {
  * The file log with rotation and retention (pino-roll): `<file>` becomes `<name>.<n><ext>`, a new
  * number on each rotation (by size and/or daily), and only the `retain` newest rotated files are
  * kept besides the one being written. `current.log` in the same folder links to the file being
- * written. Resolves once the file is open.
+ * written. Each line is written synchronously. Resolves once the file is open.
  */
 export async function openLogFile(config: LogFileConfig): Promise<DestinationStream & { end(): void; flush(cb?: (error?: Error) => void): void }> {
   const stream = await pinoRoll({
     file: config.path,
     mkdir: true,
+    // one write per line, as pino.destination does: nothing is lost when the process dies, and the
+    // buffer cannot grow behind a slow disk
+    sync: true,
     symlink: true,
     ...(config.rotateBytes === undefined ? {} : { size: `${config.rotateBytes}b` }),
     ...(config.rotateDaily ? { frequency: 'daily' } : {}),
-    limit: { count: config.retain, removeOtherLogFiles: true },
+    // pino-roll counts the file being written among the `count` it keeps (files of earlier runs too)
+    limit: { count: config.retain + 1, removeOtherLogFiles: true },
   });
   return stream;
 }
