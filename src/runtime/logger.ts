@@ -88,11 +88,10 @@ export function createLogger(level: LogLevel, destination?: number | string | De
   );
   // pino applies `formatters.bindings` to the base only: a child's bindings (an actor's path, a
   // strategy id, a request's trace id) are renamed here; children inherit this method
-  const pinoChild = Object.getPrototypeOf(root) as { child: (this: Logger, ...args: Parameters<Logger['child']>) => Logger };
-  const childOf = pinoChild.child;
-  root.child = function ecsChild(this: Logger, bindings, options) {
+  const childOf = (Object.getPrototypeOf(root) as { child: (this: unknown, bindings: Record<string, unknown>, options?: unknown) => unknown }).child;
+  root.child = function ecsChild(this: unknown, bindings: Record<string, unknown>, options?: unknown) {
     return childOf.call(this, toEcs(bindings, false), options);
-  } as Logger['child'];
+  } as unknown as Logger['child'];
   return root;
 }
 

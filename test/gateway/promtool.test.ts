@@ -1,28 +1,15 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { instrument } from '../support/builders.js';
+import { debianBinary } from '../support/debian.js';
 import { gatewayConfig, login, startHarness, type Harness } from './harness.js';
 
 /** `promtool` on PATH, installing Debian's `prometheus` package (it ships promtool) when we are root. */
-function promtool(): string {
-  const found = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
-  if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root) throw new Error('promtool is missing and we are not root: install it (apt-get install -y prometheus, or the Prometheus release tarball) and run the test again');
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    throw new Error(`promtool is missing and "apt-get install -y prometheus" failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const installed = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
-  if (installed.status !== 0 || installed.stdout.trim() === '') throw new Error('installed the prometheus package but promtool is still not on PATH');
-  return installed.stdout.trim();
-}
+const promtool = (): string => debianBinary('promtool', 'prometheus');
 
 let harness: Harness;
 let bin: string;
