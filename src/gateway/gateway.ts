@@ -137,8 +137,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
     // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
     genReqId: () => randomBytes(16).toString('hex'),
-    requestIdLogLabel: 'trace.id',
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'trace.id' }),
     bodyLimit: 64 * 1024,
     // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {

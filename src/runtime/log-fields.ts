@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * How Troupe's log fields map to Elastic Common Schema (ECS) names, and the Elasticsearch type of
  * each. The logger (`logger.ts`) renames what call sites log through this table; the index
@@ -16,7 +18,7 @@
  */
 
 /** Elasticsearch field types used by the template (what a value must look like for each). */
-export type LogFieldType = 'keyword' | 'match_only_text' | 'long' | 'boolean' | 'date' | 'flattened';
+export type LogFieldType = 'keyword' | 'match_only_text' | 'long' | 'boolean' | 'date' | 'ip' | 'flattened';
 
 /** One field of the log's schema. */
 export interface LogField {
@@ -78,7 +80,7 @@ export const ECS_PASSTHROUGH: Readonly<Record<string, LogField>> = {
   'http.request.method': { name: 'http.request.method', type: 'keyword' },
   'http.response.status_code': { name: 'http.response.status_code', type: 'long' },
   'url.path': { name: 'url.path', type: 'keyword' },
-  'client.ip': { name: 'client.ip', type: 'keyword' },
+  'client.ip': { name: 'client.ip', type: 'ip' },
 };
 
 /** Fields the logger itself writes on every line (or on error lines), whatever the call site. */
@@ -117,6 +119,8 @@ export function fitsLogFieldType(type: LogFieldType, value: unknown): boolean {
       return typeof value === 'number' && Number.isSafeInteger(value);
     case 'boolean':
       return typeof value === 'boolean';
+    case 'ip':
+      return typeof value === 'string' && isIP(value) !== 0;
     case 'date':
       return typeof value === 'string' && !Number.isNaN(Date.parse(value));
     case 'flattened':

@@ -70,7 +70,7 @@ describe('the gateway over HTTPS', () => {
 
   it('streams over wss', async () => {
     const { authorization } = await login(https.app);
-    const socket = new WebSocket(`wss://127.0.0.1:${httpsPort}/api/v1/stream`, { ca, servername: 'localhost' });
+    const socket = new WebSocket(`wss://127.0.0.1:${httpsPort}/api/v1/stream`, { ca });
     const messages: { type: string; [key: string]: unknown }[] = [];
     socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as { type: string }));
     try {
