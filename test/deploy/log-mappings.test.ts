@@ -2,13 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { buildGateway, type GatewayInstance } from '../../src/gateway/gateway.js';
-import { ManualClock } from '../../src/runtime/clock.js';
 import { allLogFields } from '../../src/runtime/log-fields.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { Runtime } from '../../src/runtime/runtime.js';
-import { instrument, ticksFromPrices } from '../support/builders.js';
-import { gatewayConfig, login } from '../gateway/harness.js';
+import { login, startHarness, type Harness } from '../gateway/harness.js';
 
 /**
  * Real log lines from the real logger through real code paths (orders placed and filled, a risk
@@ -116,32 +112,12 @@ function lineProblems(line: Record<string, unknown>): string[] {
 }
 
 const lines: Record<string, unknown>[] = [];
-let app: GatewayInstance;
-let runtime: Runtime;
+let harness: Harness;
 
 beforeAll(async () => {
   const log = createLogger('debug', { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean).map((text) => JSON.parse(text) as Record<string, unknown>)) });
-  const clock = new ManualClock(Date.parse('2026-05-20T04:00:00Z'));
-  const instruments = ['INFY', 'TCS'].map((symbol, index) => instrument(symbol, 100_000, (index + 1) * 256 + 1));
-  runtime = new Runtime({
-    instruments,
-    strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 4, quantity: 5 } }],
-    portfolio: { portfolioId: 'paper', initialCashPaise: 10_00_000_00 },
-    clock,
-    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000 },
-    logger: log,
-  });
-  runtime.start();
-  app = await buildGateway({ runtime, config: gatewayConfig({ accessLog: true }), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 5 }), allowFaultInjection: true, logger: log });
-  let lastMs = clock.nowMs();
-  const feed = async (symbol: string, prices: readonly number[]): Promise<void> => {
-    for (const tick of ticksFromPrices(symbol, prices, lastMs + 1000)) {
-      clock.advanceTo(tick.exchangeTimeMs);
-      lastMs = tick.exchangeTimeMs;
-      runtime.offerTicks(tick.symbol, [tick]);
-      await runtime.whenIdle();
-    }
-  };
+  harness = await startHarness({ accessLog: true }, { logger: log }, { logger: log });
+  const { app, feed } = harness;
   // the strategy trades INFY (orders placed and filled); a person orders TCS through the API,
   // once within the limits and once far beyond them (a risk rejection); an admin crashes an actor
   await feed('INFY', [100_000, 99_000, 98_000, 97_000, 96_000, 95_000, 100_000, 106_000, 112_000]);
@@ -152,12 +128,11 @@ beforeAll(async () => {
   await feed('TCS', [100_200, 100_300]);
   expect((await app.inject({ method: 'POST', url: '/api/v1/actors/fault?path=/market/TCS', headers: { authorization } })).statusCode).toBe(202);
   await app.inject({ url: '/api/v1/nothing-here?token=secret' });
-  await runtime.whenIdle();
+  await harness.runtime.whenIdle();
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await runtime?.stop();
+  await harness?.close();
 });
 
 const find = (message: string, where: (line: Record<string, unknown>) => boolean = () => true): Record<string, unknown> | undefined => lines.find((line) => line.message === message && where(line));

@@ -84,7 +84,9 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     state.rejected += 1;
     deps.metrics.riskRejections.inc({ code });
     const fields = { 'event.dataset': LOG_DATASETS.orders, intentId: intent.intentId, strategyId: intent.strategyId, portfolioId: intent.portfolioId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, code, reason: message };
-    if (severity === 'info') ctx.log.info(fields, 'intent rejected by risk');
+    // a stale paced intent was logged when it was queued: its expiry (hundreds a minute in a busy market) is debug detail
+    if (code === PACING_EXPIRED) ctx.log.debug(fields, 'intent rejected by risk');
+    else if (severity === 'info') ctx.log.info(fields, 'intent rejected by risk');
     else if (severity === 'warning') ctx.log.warn(fields, 'intent rejected by risk');
     else ctx.log.error(fields, 'intent rejected by risk');
     deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
