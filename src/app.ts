@@ -4,6 +4,7 @@
  */
 import { filter, type Subscription } from 'rxjs';
 import type { TroupeConfig } from './config/config.js';
+import { loadTls } from './gateway/tls.js';
 import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
 import type { Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
@@ -91,6 +92,8 @@ export async function announceHalts(gateway: GatewayInstance, log: Logger, start
 /** Starts everything; resolves once the API listens. */
 export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Running> {
   const startedAtMs = Date.now();
+  // HTTPS files are read and checked first: a bad certificate or key stops the start before anything opens
+  const tls = config.gateway.tls ? loadTls(config.gateway.tls) : undefined;
   const metrics = new Metrics();
   // the market: a replay of a data folder (paper trading from a file), else the synthetic one
   const replay = config.market.replayDataDir === undefined ? undefined : await readReplay(config.market.replayDataDir, config.market.replayStrict, metrics, log);
@@ -236,6 +239,7 @@ export async function startTroupe(config: TroupeConfig, log: Logger): Promise<Ru
     allowFaultInjection: config.allowFaultInjection,
     logger: log,
     feedControl: { paused: () => feedPaused, setPaused: (paused) => (feedPaused = paused) },
+    ...(tls ? { tls } : {}),
     feedState: () => ({
       connected: !feed.closed,
       lastTickAgeMs: lastTickWallMs === undefined ? undefined : Date.now() - lastTickWallMs,

@@ -19,6 +19,7 @@ import { recoverKite, type KiteRecoveryReport } from './brokers/kite/reconcile.j
 import type { Journal } from './persistence/journal.js';
 import { OrderJournal } from './persistence/journal-orders.js';
 import { ConfigError, type TroupeConfig } from './config/config.js';
+import { loadTls } from './gateway/tls.js';
 import { buildGateway, listenGateway } from './gateway/gateway.js';
 import { openSecretBox } from './config/secret-box.js';
 import { PostgresGatewayStateStore } from './persistence/gateway-state-store.js';
@@ -320,6 +321,8 @@ export function kiteTokenStore(config: TroupeConfig): KiteTokenStore {
 /** `npm start -- --broker kite`: the tree on Kite, with the gateway. Resolves once the API listens. */
 export async function startTroupeKite(config: TroupeConfig, log: Logger): Promise<Running> {
   const startedAtMs = Date.now();
+  // HTTPS files are read and checked first: a bad certificate or key stops the start before anything opens
+  const tls = config.gateway.tls ? loadTls(config.gateway.tls) : undefined;
   const credentials = kiteCredentials(config.kite, undefined, () => kiteTokenStore(config));
   const metrics = new Metrics();
   const stores = await openStores(config, log);
@@ -386,6 +389,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
     startedAtMs,
     allowFaultInjection: config.allowFaultInjection,
     logger: log,
+    ...(tls ? { tls } : {}),
     persistenceState: () => ({ journal: journalHealthy ? 'ok' : 'down', redis: 'not configured' }),
     feedState: () => {
       const last = trading.lastTickWallMs();

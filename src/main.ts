@@ -4,13 +4,13 @@
  * JSON logs go to stdout. SIGINT/SIGTERM stop it gracefully (exit 0 within 10 s).
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
 import { startTroupeKite } from './kite-app.js';
 import { isEntryPoint, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
-import { createLogger, type Logger } from './runtime/logger.js';
+import { createLogger, openLogFile, type Logger } from './runtime/logger.js';
 import type { ActorHealth } from './actors/core/index.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -79,11 +79,11 @@ async function main(argv: readonly string[]): Promise<void> {
   process.umask(0o077);
   const interactive = isInteractive();
   let log: Logger;
-  if (interactive) {
-    mkdirSync(join(config.dataDir, 'logs'), { recursive: true });
-    const logFile = join(config.dataDir, 'logs', 'troupe.log');
-    log = createLogger(config.logLevel, logFile);
-    process.stdout.write(`Troupe: logs go to ${logFile}\n`);
+  // TROUPE_LOG_FILE, or on a terminal <data dir>/logs/troupe.log: rotated (TROUPE_LOG_ROTATE) and pruned (TROUPE_LOG_RETAIN)
+  const logFile = config.logFile ?? (interactive ? { path: join(config.dataDir, 'logs', 'troupe.log'), ...config.logRotation } : undefined);
+  if (logFile) {
+    log = createLogger(config.logLevel, await openLogFile(logFile));
+    if (interactive) process.stdout.write(`Troupe: logs go to ${join(dirname(logFile.path), 'current.log')} (the newest of the rotated files)\n`);
   } else {
     log = createLogger(config.logLevel);
   }
@@ -113,11 +113,12 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
+    // the log is flushed before the process exits (a file log writes asynchronously)
     running.stop(signal).then(
-      () => process.exit(0),
+      () => log.flush(() => process.exit(0)),
       (error: unknown) => {
         log.error({ err: error }, 'stop failed');
-        process.exit(1);
+        log.flush(() => process.exit(1));
       },
     );
   };

@@ -15,8 +15,13 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface TroupeConfig {
   /** HTTP port for the API, dashboard and /metrics. */
   readonly port: number;
+  /** `HOST`: the listen address; default 127.0.0.1 (loopback) for plain HTTP, 0.0.0.0 when TLS is configured. */
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** `TROUPE_LOG_FILE` and its rotation: the JSON log goes to this file (rotated) instead of stdout. */
+  readonly logFile: LogFileConfig | undefined;
+  /** `TROUPE_LOG_ROTATE`, `TROUPE_LOG_RETAIN`: rotation of any file log (also the terminal's default one). */
+  readonly logRotation: LogRotation;
   /** PostgreSQL URL; when absent the embedded store is used. */
   readonly databaseUrl: string | undefined;
   /** Redis URL; when absent an in-process implementation is used. */
@@ -97,6 +102,30 @@ export interface KiteConfig {
   readonly loginPort: number;
 }
 
+/** How a file log rotates and how many rotated files it keeps. */
+export interface LogRotation {
+  /** Rotate when the file reaches this size (`TROUPE_LOG_ROTATE` with a size such as `100m`). */
+  readonly rotateBytes: number | undefined;
+  /** Rotate at local midnight (`TROUPE_LOG_ROTATE` with `daily`). */
+  readonly rotateDaily: boolean;
+  /** Rotated files kept besides the one being written (`TROUPE_LOG_RETAIN`, default 14); older ones are deleted. */
+  readonly retain: number;
+}
+
+/** A rotated JSON log file. */
+export interface LogFileConfig extends LogRotation {
+  /** `TROUPE_LOG_FILE`, e.g. `/var/log/troupe/troupe.log`: written as `troupe.1.log`, `troupe.2.log`… with `current.log` linking to the newest. */
+  readonly path: string;
+}
+
+/** The gateway's certificate and key (PEM files), when it serves HTTPS. */
+export interface TlsConfig {
+  /** `TROUPE_TLS_CERT_FILE`: the certificate chain (PEM). */
+  readonly certFile: string;
+  /** `TROUPE_TLS_KEY_FILE`: the private key (PEM). */
+  readonly keyFile: string;
+}
+
 /** Settings of the stores (`src/persistence`). */
 export interface PersistenceConfig {
   /** Smallest PostgreSQL pool size (`TROUPE_DB_POOL_MIN`, default 2). */
@@ -163,6 +192,13 @@ export interface GatewayConfig {
   readonly credentialRateLimit?: { readonly perIpPerMinute: number; readonly perUserPerMinute: number };
   /** Live API keys one user may have (`TROUPE_MAX_API_KEYS_PER_USER`, default 20). */
   readonly maxApiKeysPerUser?: number;
+  /**
+   * HTTPS (`TROUPE_TLS_CERT_FILE` and `TROUPE_TLS_KEY_FILE`, both or neither): TLS 1.3 minimum and
+   * `Strict-Transport-Security` on every response. Absent: plain HTTP.
+   */
+  readonly tls?: TlsConfig | undefined;
+  /** `TROUPE_ACCESS_LOG` (default false): one info line per request (`event.dataset` `troupe.access`); otherwise those lines are at debug level. */
+  readonly accessLog?: boolean;
 }
 
 
@@ -224,10 +260,16 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const cashRupees = integer(env, 'TROUPE_INITIAL_CASH_RUPEES', 10_000_000, 1, 1_000_000_000_000);
+  const gateway = gatewayConfig(env);
+  const logRotation = logRotationConfig(env);
+  const logFile = env.TROUPE_LOG_FILE === undefined || env.TROUPE_LOG_FILE.trim() === '' ? undefined : { path: env.TROUPE_LOG_FILE.trim(), ...logRotation };
   return {
     port: integer(env, 'PORT', 8080, 0, 65_535),
-    host: env.HOST ?? '0.0.0.0',
+    // plain HTTP stays on loopback unless HOST says otherwise (e.g. behind a TLS-terminating proxy, or in a container)
+    host: env.HOST === undefined || env.HOST === '' ? (gateway.tls ? '0.0.0.0' : '127.0.0.1') : env.HOST,
     logLevel,
+    logFile,
+    logRotation,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     dataDir: env.TROUPE_DATA_DIR ?? '.troupe',
@@ -246,7 +288,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
       maxOrdersPerSecondPerStrategy: integer(env, 'TROUPE_RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY', 10, 1, 100_000),
       maxDailyLossPaise: integer(env, 'TROUPE_RISK_MAX_DAILY_LOSS_RUPEES', 50_000, 1, 1_000_000_000_000) * 100,
     },
-    gateway: gatewayConfig(env),
+    gateway,
     persistence: persistenceConfig(env),
     broker: brokerChoice(env),
     squareOffMinute: squareOffMinute(env),
@@ -345,7 +387,35 @@ function gatewayConfig(env: Env): GatewayConfig {
       perUserPerMinute: integer(env, 'TROUPE_CREDENTIAL_LIMIT_PER_USER', 10, 1, 1_000_000),
     },
     maxApiKeysPerUser: integer(env, 'TROUPE_MAX_API_KEYS_PER_USER', 20, 1, 10_000),
+    tls: tlsConfig(env),
+    accessLog: flag(env, 'TROUPE_ACCESS_LOG', false),
   };
+}
+
+/** `TROUPE_TLS_CERT_FILE` and `TROUPE_TLS_KEY_FILE`: both (HTTPS) or neither (plain HTTP). The files are read when the gateway starts. */
+function tlsConfig(env: Env): TlsConfig | undefined {
+  const certFile = env.TROUPE_TLS_CERT_FILE?.trim() || undefined;
+  const keyFile = env.TROUPE_TLS_KEY_FILE?.trim() || undefined;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError('TROUPE_TLS_CERT_FILE', 'must be set when TROUPE_TLS_KEY_FILE is (HTTPS needs both the certificate and its key)');
+  if (keyFile === undefined) throw new ConfigError('TROUPE_TLS_KEY_FILE', 'must be set when TROUPE_TLS_CERT_FILE is (HTTPS needs both the certificate and its key)');
+  return { certFile, keyFile };
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `TROUPE_LOG_ROTATE` (default `daily,100m`: whichever comes first) and `TROUPE_LOG_RETAIN` (default 14). */
+function logRotationConfig(env: Env): LogRotation {
+  const raw = env.TROUPE_LOG_ROTATE === undefined || env.TROUPE_LOG_ROTATE.trim() === '' ? 'daily,100m' : env.TROUPE_LOG_ROTATE;
+  let rotateDaily = false;
+  let rotateBytes: number | undefined;
+  for (const part of raw.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean)) {
+    const size = /^(\d+)([bkmg])$/.exec(part);
+    if (part === 'daily') rotateDaily = true;
+    else if (size && rotateBytes === undefined && Number(size[1]) > 0) rotateBytes = Number(size[1]) * (SIZE_UNITS[size[2] ?? 'b'] ?? 1);
+    else throw new ConfigError('TROUPE_LOG_ROTATE', `must be daily, a size (e.g. 100m; units b, k, m, g) or both ("daily,100m"), got "${raw}"`);
+  }
+  return { rotateDaily, rotateBytes, retain: integer(env, 'TROUPE_LOG_RETAIN', 14, 1, 10_000) };
 }
 
 /** `TROUPE_METRICS_TOKEN`: the bearer token `/metrics` asks for, when set. */

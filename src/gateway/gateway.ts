@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
@@ -36,6 +37,8 @@ import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
+import { HSTS_HEADER, TLS_MIN_VERSION, type TlsMaterial } from './tls.js';
+import { LOG_DATASETS } from '../runtime/log-fields.js';
 
 /** Orders in a WebSocket snapshot of `orders`: the most recently changed ones. */
 const SNAPSHOT_ORDERS = 500;
@@ -78,6 +81,8 @@ export interface GatewayDeps {
   readonly uiDir?: string;
   /** Default: silent. */
   readonly logger?: Logger;
+  /** Serve HTTPS with this certificate and key (`loadTls`): TLS 1.3 minimum, HSTS on every response. Default: plain HTTP. */
+  readonly tls?: TlsMaterial;
   /** Overrides of the stream hub (tests use short heartbeats and small buffers). */
   readonly stream?: Partial<Omit<StreamHubOptions, 'snapshot' | 'knownSymbol' | 'metrics'>>;
   /** Audit ring size of the default in-memory audit store (default 10,000). */
@@ -133,7 +138,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   const { runtime, config } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    logController: new LogController({ disableRequestLogging: true }),
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
+    // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
+    genReqId: () => randomBytes(16).toString('hex'),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'trace.id' }),
     bodyLimit: 64 * 1024,
     // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
@@ -151,9 +159,29 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   });
   app.addSchema(ErrorEnvelope);
   // security headers on every response (API, errors, dashboard, docs, metrics): see hardening.ts
+  const hsts = deps.tls !== undefined;
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.headers(SECURITY_HEADERS);
+    if (hsts) void reply.header('strict-transport-security', HSTS_HEADER);
     done(null, payload);
+  });
+  // the access log: one line per request (info with TROUPE_ACCESS_LOG, else debug); the path without
+  // its query string, which may carry a token
+  const accessLevel = config.accessLog === true ? 'info' : 'debug';
+  app.addHook('onResponse', (request, reply, done) => {
+    const query = request.url.indexOf('?');
+    request.log[accessLevel](
+      {
+        'event.dataset': LOG_DATASETS.access,
+        'http.request.method': request.method,
+        'url.path': query === -1 ? request.url : request.url.slice(0, query),
+        'http.response.status_code': reply.statusCode,
+        'event.duration': Math.round(reply.elapsedTime * 1e6),
+        'client.ip': request.ip,
+      },
+      'request completed',
+    );
+    done();
   });
   // a JSON body's values must have their schema's types as sent: ajv's coercion is for query strings and params
   app.addHook('preValidation', (request, _reply, done) => {
@@ -499,5 +527,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
 /** Listens and resolves with the bound port. */
 export async function listenGateway(app: GatewayInstance, port: number, host: string): Promise<number> {
   await app.listen({ port, host });
+  if (!app.initialConfig.https && !isLoopback(host)) {
+    app.log.warn({ host }, 'the gateway serves plain HTTP on a non-loopback address: put it behind a TLS-terminating proxy or set TROUPE_TLS_CERT_FILE and TROUPE_TLS_KEY_FILE');
+  }
   return (app.server.address() as AddressInfo).port;
+}
+
+/** Whether a listen address only accepts connections from this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

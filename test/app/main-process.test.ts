@@ -27,8 +27,8 @@ async function startTroupe(env: Record<string, string>, dataDir = mkdtempSync(jo
     reader.on('line', (line) => {
       lines.push(line);
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg?.startsWith('Troupe is trading') && entry.port) resolve(entry.port);
+        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
+        if (entry.message?.startsWith('Troupe is trading') && entry['server.port']) resolve(entry['server.port']);
       } catch {
         // not JSON: ignore
       }
@@ -124,8 +124,8 @@ describe('npm start (src/main.ts)', () => {
 
     // started again on the same data directory, it carries on where it stopped
     const again = await startTroupe({ TROUPE_MARKET_SPEED: '30', ...ADMIN }, dataDir);
-    const restoredLine = again.lines.map((line) => JSON.parse(line) as { msg?: string; restored?: number }).find((entry) => entry.msg === 'restored actor state from the last run');
-    expect(restoredLine?.restored).toBe(1 + 1 + 1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, regime, aggregator, strategy, 50 symbols
+    const restoredLine = again.lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.restored'?: number }).find((entry) => entry.message === 'restored actor state from the last run');
+    expect(restoredLine?.['troupe.context.restored']).toBe(1 + 1 + 1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, regime, aggregator, strategy, 50 symbols
     const token2 = await loginAsAdmin(again.port);
     const after = JSON.parse((await get(again.port, '/api/v1/positions', token2)).body) as { portfolios: { summary: { cashPaise: number } }[] };
     expect(after.portfolios[0]!.summary.cashPaise).not.toBe(10_000_000 * 100); // it traded before the restart
@@ -146,8 +146,8 @@ describe('npm start (src/main.ts)', () => {
     chmodSync(join(dataDir, 'kite'), 0o777);
     chmodSync(dataDir, 0o777);
     const { lines } = await startTroupe(ADMIN, dataDir);
-    const warning = lines.map((line) => JSON.parse(line) as { msg?: string; fixed?: number }).find((entry) => entry.msg?.startsWith('the data directory was open to other users'));
-    expect(warning?.fixed).toBe(3);
+    const warning = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.fixed'?: number }).find((entry) => entry.message?.startsWith('the data directory was open to other users'));
+    expect(warning?.['troupe.context.fixed']).toBe(3);
     // running: the embedded database (its WAL with password hashes), the secret key, the lock: all owner-only
     expect(openToOthers(dataDir)).toEqual([]);
     child!.kill('SIGTERM');

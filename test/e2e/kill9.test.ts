@@ -174,8 +174,8 @@ describe('kill -9 (real process, real PostgreSQL)', () => {
       const { lines, readyMs } = await start();
       restartToReady.push(readyMs);
       if (cycle > 0) {
-        const recovered = lines.map((line) => JSON.parse(line) as { msg?: string; placedMoreThanOnce?: string[] }).find((entry) => entry.msg === 'recovered from the journal');
-        expect(recovered?.placedMoreThanOnce).toEqual([]);
+        const recovered = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] }).find((entry) => entry.message === 'recovered from the journal');
+        expect(recovered?.['troupe.context.placedMoreThanOnce']).toEqual([]);
       }
       // trading resumes: a new order is journaled (placed) by this process
       const traded = await waitFor(async () => (await maxSequence('OrderPlaced')) > before, 8_000);

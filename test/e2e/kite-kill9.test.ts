@@ -154,13 +154,13 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
 
     const placedBeforeRestart = await journaled('OrderPlaced');
     const lines = await startTroupe();
-    const recovered = lines.map((line) => JSON.parse(line) as { msg?: string; placedMoreThanOnce?: string[] }).find((entry) => entry.msg === 'recovered from the journal');
-    expect(recovered?.placedMoreThanOnce).toEqual([]);
+    const recovered = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] }).find((entry) => entry.message === 'recovered from the journal');
+    expect(recovered?.['troupe.context.placedMoreThanOnce']).toEqual([]);
     await waitFor(async () => (await journaled('OrderPlaced')) > placedBeforeRestart + 1, 30_000, 'trading after the restart');
 
     // stop new orders (the kill switch pauses every strategy), then: eventually every Kite trade of ours is journaled, exactly once
-    const ready = JSON.parse(lines.find((line) => line.includes('"Troupe is trading through Kite'))!) as { port: number };
-    const api = `http://127.0.0.1:${ready.port}/api/v1`;
+    const ready = JSON.parse(lines.find((line) => line.includes('"Troupe is trading through Kite'))!) as { 'server.port': number };
+    const api = `http://127.0.0.1:${ready['server.port']}/api/v1`;
     const login = (await (await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'kite-kill9-test-password' }) })).json()) as { accessToken: string };
     const paused = await fetch(`${api}/kill-switch`, { method: 'POST', headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
     expect(paused.status).toBeLessThan(300);

@@ -125,7 +125,7 @@ async function startOnce(): Promise<Troupe> {
   const port = await new Promise<number>((resolve, reject) => {
     reader.on('line', (line) => {
       if (!line.includes('"Troupe is trading')) return;
-      resolve((JSON.parse(line) as { port: number }).port);
+      resolve((JSON.parse(line) as { 'server.port': number })['server.port']);
     });
     proc.once('exit', (code, signal) => reject(new Error(`troupe exited (${String(code ?? signal)}) before trading: ${stderr}`)));
   });

@@ -18,7 +18,7 @@ interface HaltsBody {
 
 describe('GET /api/v1/halts', () => {
   it('is empty while trading; the daily-loss kill switch shows with its release call, and on every strategy', async () => {
-    harness = await startHarness({}, {}, { maxDailyLossPaise: 1_000_00 });
+    harness = await startHarness({}, {}, { riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000, maxDailyLossPaise: 1_000_00 } });
     const { authorization } = await login(harness.app);
     const halts = async (): Promise<HaltsBody> => (await harness!.app.inject({ url: '/api/v1/halts', headers: { authorization } })).json<HaltsBody>();
     expect(await halts()).toEqual({ halted: false, halts: [] });

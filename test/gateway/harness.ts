@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../../src/config/config.js';
 import { buildGateway, type GatewayDeps, type GatewayInstance } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { Metrics } from '../../src/runtime/metrics.js';
-import { Runtime } from '../../src/runtime/runtime.js';
+import { Runtime, type RuntimeOptions } from '../../src/runtime/runtime.js';
 import { instrument, ticksFromPrices } from '../support/builders.js';
 
 export const ADMIN = { username: 'root', password: 'correct horse battery' };
@@ -29,8 +29,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A runtime (3 symbols, EMA cross) and a gateway over it; not listening. */
-export async function startHarness(config: Partial<GatewayConfig> = {}, extra: Partial<GatewayDeps> = {}, options: { readonly maxDailyLossPaise?: number } = {}): Promise<Harness> {
+/** A runtime (3 symbols, EMA cross) and a gateway over it; not listening. `runtimeOptions` override the runtime's (e.g. its logger). */
+export async function startHarness(config: Partial<GatewayConfig> = {}, extra: Partial<GatewayDeps> = {}, runtimeOptions: Partial<RuntimeOptions> = {}): Promise<Harness> {
   const clock = new ManualClock(Date.parse('2026-05-20T04:00:00Z'));
   const instruments = ['INFY', 'TCS', 'SBIN'].map((symbol, index) => instrument(symbol, 100_000, (index + 1) * 256 + 1));
   const runtime = new Runtime({
@@ -39,7 +39,8 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
     portfolio: { portfolioId: 'paper', initialCashPaise: 10_00_000_00 },
     clock,
     // a resting limit far below the market is what the tests want: lift the fat-finger check
-    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000, ...(options.maxDailyLossPaise === undefined ? {} : { maxDailyLossPaise: options.maxDailyLossPaise }) },
+    riskLimits: { maxOrdersPerSecond: 1000, maxOrdersPerSecondPerStrategy: 1000, fatFingerBps: 5000 },
+    ...runtimeOptions,
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);

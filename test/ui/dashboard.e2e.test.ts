@@ -90,8 +90,8 @@ async function startTroupe(): Promise<number> {
   return new Promise<number>((resolvePort, reject) => {
     reader.on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg?.startsWith('Troupe is trading') && entry.port) resolvePort(entry.port);
+        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
+        if (entry.message?.startsWith('Troupe is trading') && entry['server.port']) resolvePort(entry['server.port']);
       } catch {
         // not JSON
       }

@@ -4,7 +4,8 @@ import { PaperBroker, type BrokerEvent, type PaperBrokerConfig, type PaperBroker
 import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
-import type { Logger } from '../../runtime/logger.js';
+import { orderLogFields, type Logger } from '../../runtime/logger.js';
+import { LOG_DATASETS } from '../../runtime/log-fields.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Journal } from '../../persistence/journal.js';
 import { EXECUTION_STREAM, toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
@@ -151,7 +152,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
             signedRemainder: signed(order, order.quantity - order.filledQuantity),
           });
         }
-        if (order.status === 'REJECTED') deps.log.warn({ clientOrderId: order.clientOrderId, reason: order.statusMessage }, 'order rejected by the broker');
+        if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
         break;
       }
       case 'fill': {
@@ -159,10 +160,11 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         remember(order);
         metrics.fills.inc();
         metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
+        deps.log.info({ ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise }, 'order filled');
         if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
         const portfolio = directory.portfolios.get(fill.portfolioId);
         if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
-        else deps.log.error({ portfolioId: fill.portfolioId, fillId: fill.fillId }, 'fill for an unknown portfolio');
+        else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
         if (directory.risk) {
           system.tell(directory.risk, {
             type: 'FillApplied',
@@ -181,7 +183,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         break;
       }
       case 'cancel-rejected':
-        deps.log.warn({ clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
+        deps.log.warn({ 'event.dataset': LOG_DATASETS.orders, clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
         break;
       case 'auto-square-off': {
         // the broker's safety net: reported loudly (the strategy should have exited before the cut-off)
@@ -245,6 +247,7 @@ function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (stat
   /** An approved order that will not be placed: the strategy hears why, risk releases its reservation. */
   const refuse = (order: Order, reason: string, ctx: ActorContext<PaperExecutionMessage>): void => {
     outbox.pendingIds.delete(order.clientOrderId);
+    deps.log.warn({ ...orderLogFields(order), reason }, 'order refused (not placed)');
     deps.metrics.orders.inc({ status: 'REFUSED' });
     const strategy = deps.directory.strategies.get(order.strategyId);
     if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: order.intentId, symbol: order.symbol, reason } });
@@ -276,7 +279,7 @@ function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (stat
     place(state: ExecutionState, order: Order, ctx: ActorContext<PaperExecutionMessage>, triggerReceivedMonoMs: number | undefined): void {
       if (state.orders.has(order.clientOrderId) || outbox.pendingIds.has(order.clientOrderId)) {
         // a restarted strategy may repeat an id the journal already has: it must hear it is not placed
-        deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
+        deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
         refuse(order, `Client order id ${order.clientOrderId} was already used.`, ctx);
         return;
       }
@@ -342,6 +345,7 @@ function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (stat
         }
         remember(state, order);
         deps.bus.publish({ type: 'OrderSubmitted', order });
+        deps.log.info(orderLogFields(order), 'order placed');
         const instrument = deps.instruments.get(order.symbol);
         if (!instrument) {
           followUps.push({ kind: 'order-updated', order: { ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity } });
@@ -415,12 +419,13 @@ export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecu
             deps.onOrderLatencyUs?.(latencyUs);
           }
           if (state.orders.has(order.clientOrderId)) {
-            deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
+            deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
             return state;
           }
           const instrument = deps.instruments.get(order.symbol);
           remember(state, order);
           deps.bus.publish({ type: 'OrderSubmitted', order });
+          deps.log.info(orderLogFields(order), 'order placed');
           if (!instrument) {
             dispatch(state, [{ kind: 'order-updated', order: { ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity } }], ctx);
             return state;

@@ -24,7 +24,7 @@ import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, 
 import { istDate } from '../../model/time.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
-import type { Logger } from '../../runtime/logger.js';
+import { orderLogFields, type Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import { measuredJournalRequest, orderChangeProblem, reportBrokerEvents } from './execution.actor.js';
 import type { KiteExecutionMessage, KiteJournalItem } from './kite-execution.protocol.js';
@@ -376,6 +376,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
   /** Sends an admitted (in journal mode: durable) order to Kite. */
   const send = (state: KiteExecutionState, order: Order, ctx: ActorContext<KiteExecutionMessage>): void => {
     deps.bus.publish({ type: 'OrderSubmitted', order });
+    deps.log.info(orderLogFields(order), 'order placed');
     if (state.halted !== undefined) {
       reject(state, order, `Trading halted: ${state.halted}`, ctx);
       return;
@@ -463,7 +464,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
           const { order } = message;
           if (message.triggerReceivedMonoMs !== undefined) deps.metrics.tickToOrderSeconds.observe((performance.now() - message.triggerReceivedMonoMs) / 1000);
           if (state.orders.has(order.clientOrderId)) {
-            deps.log.warn({ clientOrderId: order.clientOrderId }, 'duplicate order ignored (already placed)');
+            deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
             return state;
           }
           if (journal !== undefined && !state.journalHealthy) {

@@ -1,3 +1,4 @@
+import { LOG_DATASETS } from '../../runtime/log-fields.js';
 import type { ActorContext, Behavior, Json } from '../core/index.js';
 import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
 import { PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
@@ -88,6 +89,12 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
   const refuse = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void => {
     state.rejected += 1;
     deps.metrics.riskRejections.inc({ code });
+    const fields = { 'event.dataset': LOG_DATASETS.orders, intentId: intent.intentId, strategyId: intent.strategyId, portfolioId: intent.portfolioId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, code, reason: message };
+    // a stale paced intent was logged when it was queued: its expiry (hundreds a minute in a busy market) is debug detail
+    if (code === PACING_EXPIRED) ctx.log.debug(fields, 'intent rejected by risk');
+    else if (severity === 'info') ctx.log.info(fields, 'intent rejected by risk');
+    else if (severity === 'warning') ctx.log.warn(fields, 'intent rejected by risk');
+    else ctx.log.error(fields, 'intent rejected by risk');
     deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
     tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
   };
