@@ -64,3 +64,36 @@ export function squareOffSlices(quantity: number, lotSize = 1, maxPerOrder = MAX
   slices.push(left);
   return slices;
 }
+
+/** An open MIS position of one portfolio, strategy and symbol, as the square-off sees it. */
+export interface MisNet {
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  /** Signed units, never 0. */
+  readonly net: number;
+}
+
+const misBookKey = (portfolioId: string, strategyId: string, symbol: string): string => `${portfolioId}\u0000${strategyId}\u0000${symbol}`;
+
+/**
+ * Moves an MIS book (open MIS positions by portfolio, strategy and symbol) by one fill; other
+ * products leave it alone, a position that comes back to 0 leaves the book. Shared by the Kite
+ * execution actor (which must know whose position Zerodha's RMS closes) and recovery (which
+ * rebuilds the paper broker's list from the journal).
+ */
+export function applyMisFill(
+  book: Map<string, MisNet>,
+  fill: { readonly portfolioId: string; readonly strategyId: string; readonly symbol: string; readonly side: 'BUY' | 'SELL'; readonly product: string; readonly quantity: number },
+): void {
+  if (fill.product !== 'MIS') return;
+  const key = misBookKey(fill.portfolioId, fill.strategyId, fill.symbol);
+  const net = (book.get(key)?.net ?? 0) + (fill.side === 'BUY' ? fill.quantity : -fill.quantity);
+  if (net === 0) book.delete(key);
+  else book.set(key, { portfolioId: fill.portfolioId, strategyId: fill.strategyId, symbol: fill.symbol, net });
+}
+
+/** An MIS book from its positions (as kept in a snapshot or a journal checkpoint). */
+export function misBookOf(positions: readonly MisNet[]): Map<string, MisNet> {
+  return new Map(positions.filter((p) => p.net !== 0).map((p) => [misBookKey(p.portfolioId, p.strategyId, p.symbol), { ...p }]));
+}

@@ -278,6 +278,7 @@ export class Runtime {
               // journal before acting in Kite mode too (stream execution/kite)
               ...(options.journal ? { journal: options.journal } : {}),
               ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
+              ...this.squareOffOption(),
             }),
           ),
           this.spawnOptions('/execution/kite'),
