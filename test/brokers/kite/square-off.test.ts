@@ -8,7 +8,10 @@ process.env.TZ = 'Asia/Kolkata';
  * The expected charges come from the independent contract-note oracle, fed with Kite's trades.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../../src/actors/core/types.js';
+import { rebuildKiteExecutionSnapshot } from '../../../src/brokers/kite/reconcile.js';
 import { startKiteTrading, type KiteTrading } from '../../../src/kite-app.js';
+import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
 import { istTimeMs, nseEquity, type AutoSquareOff, type Bar, type Fill, type Order } from '../../../src/model/index.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { Metrics } from '../../../src/runtime/metrics.js';
@@ -143,5 +146,23 @@ describe('Kite mode: Zerodha RMS auto square-off', () => {
     // and Kite agrees: nothing left in MIS
     const positions = await kite.getPositions();
     expect(positions.net.filter((p) => p.product === 'MIS').map((p) => p.quantity)).toEqual([0]);
+  });
+
+  it('after a restart the MIS book (whose position a square-off closes) is rebuilt from the journal\'s fills', async () => {
+    const restarted = new MemoryJournal();
+    const done = (id: string, strategyId: string, side: 'BUY' | 'SELL', quantity: number, product: 'MIS' | 'CNC'): Order => ({ ...buy(quantity), clientOrderId: id, strategyId, side, product, brokerOrderId: `K${id}`, status: 'COMPLETE', filledQuantity: quantity });
+    const fillOf = (order: Order, n: number): Fill => ({ type: 'fill', fillId: `kite:${n}`, clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId!, portfolioId: 'kite', strategyId: order.strategyId, symbol: 'INFY', side: order.side, product: order.product, quantity: order.quantity, pricePaise: 1_500_00, chargesPaise: 10, atMs: istTimeMs(DAY, 10, n) });
+    const orders = [done('TA1', 'a', 'BUY', 7, 'MIS'), done('TB1', 'b', 'SELL', 4, 'MIS'), done('TA2', 'a', 'SELL', 2, 'MIS'), done('TC1', 'c', 'BUY', 5, 'CNC')];
+    await restarted.append(orders.flatMap((order, n) => [toJournalEntry('execution/kite', { type: 'OrderPlaced', order: { ...order, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0 } }), toJournalEntry('execution/kite', { type: 'Fill', fill: fillOf(order, n + 1), order })]));
+    const snapshots = new Map<string, Snapshot>();
+    const target = {
+      instruments: new Map([['INFY', INFY]]),
+      statefulActorPaths: () => ['/execution/kite'],
+      restoredSnapshot: (path: string) => snapshots.get(path),
+      setRestoredSnapshot: (snapshot: Snapshot) => snapshots.set(snapshot.key, snapshot),
+    };
+    await rebuildKiteExecutionSnapshot(restarted, target, Date.now());
+    const state = snapshots.get('/execution/kite')!.state as unknown as { misPositions: { strategyId: string; net: number }[] };
+    expect(state.misPositions.map((p) => [p.strategyId, p.net]).sort()).toEqual([['a', 5], ['b', -4]]);
   });
 });
