@@ -6,6 +6,8 @@
  * fresh MIS order is accepted after the cut-off for the rest of that IST day. Pure: the paper
  * broker (Troupe's emulation of Zerodha's RMS), the risk manager and the Kite simulator apply them.
  */
+import { AUTO_SQUARE_OFF_REASON } from './charges.js';
+import type { Order } from './order.js';
 import { istDayStartMs, istMinuteOfDay, MIS_SQUARE_OFF_MINUTE, MINUTE_MS } from './time.js';
 
 // `AUTO_SQUARE_OFF_REASON` ('auto-square-off'), the reason of every square-off order, lives in
@@ -96,4 +98,43 @@ export function applyMisFill(
 /** An MIS book from its positions (as kept in a snapshot or a journal checkpoint). */
 export function misBookOf(positions: readonly MisNet[]): Map<string, MisNet> {
   return new Map(positions.filter((p) => p.net !== 0).map((p) => [misBookKey(p.portfolioId, p.strategyId, p.symbol), { ...p }]));
+}
+
+/**
+ * The order of a square-off (the broker's own, reason `auto-square-off`): a working MIS MARKET
+ * order that closes `quantity` of a strategy's position. `sequence` ends its intent id (the
+ * paper broker's order number, or Kite's order id), which never collides with the strategy's
+ * own intent numbering.
+ */
+export function squareOffOrder(fields: {
+  readonly clientOrderId: string;
+  readonly brokerOrderId: string;
+  readonly sequence: string | number;
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly quantity: number;
+  readonly atMs: number;
+}): Order {
+  return {
+    clientOrderId: fields.clientOrderId,
+    brokerOrderId: fields.brokerOrderId,
+    intentId: `${fields.strategyId}:${AUTO_SQUARE_OFF_REASON}:${fields.sequence}`,
+    strategyId: fields.strategyId,
+    portfolioId: fields.portfolioId,
+    symbol: fields.symbol,
+    side: fields.side,
+    orderType: 'MARKET',
+    product: 'MIS',
+    validity: 'DAY',
+    quantity: fields.quantity,
+    status: 'OPEN',
+    filledQuantity: 0,
+    cancelledQuantity: 0,
+    filledValuePaise: 0,
+    createdAtMs: fields.atMs,
+    updatedAtMs: fields.atMs,
+    reason: AUTO_SQUARE_OFF_REASON,
+  };
 }

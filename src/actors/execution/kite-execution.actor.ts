@@ -26,10 +26,10 @@ import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../broke
 import { orderView } from '../../brokers/kite/kite-broker.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from '../../brokers/kite/errors.js';
 import type { BrokerEvent } from '../../brokers/paper/index.js';
-import { AUTO_SQUARE_OFF_REASON, chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type DayLedger, type LegacyChargeLedger } from '../../model/charges.js';
+import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type DayLedger, type LegacyChargeLedger } from '../../model/charges.js';
 import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
-import { applyMisFill, isPastMisCutoff, misBookOf, type MisNet } from '../../model/square-off.js';
+import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet } from '../../model/square-off.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -351,26 +351,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     if (holder === undefined) return undefined;
     const clientOrderId = squareOffClientOrderId(view.brokerOrderId);
     const atMs = deps.clock.nowMs();
-    const order: Order = {
-      clientOrderId,
-      brokerOrderId: view.brokerOrderId,
-      intentId: `${holder.strategyId}:${AUTO_SQUARE_OFF_REASON}:${view.brokerOrderId}`,
-      strategyId: holder.strategyId,
-      portfolioId: holder.portfolioId,
-      symbol,
-      side,
-      orderType: 'MARKET',
-      product: 'MIS',
-      validity: 'DAY',
-      quantity,
-      status: 'OPEN',
-      filledQuantity: 0,
-      cancelledQuantity: 0,
-      filledValuePaise: 0,
-      createdAtMs: atMs,
-      updatedAtMs: atMs,
-      reason: AUTO_SQUARE_OFF_REASON,
-    };
+    const order = squareOffOrder({ clientOrderId, brokerOrderId: view.brokerOrderId, sequence: view.brokerOrderId, portfolioId: holder.portfolioId, strategyId: holder.strategyId, symbol, side, quantity, atMs });
     if (Math.abs(holder.net) < quantity) {
       deps.log.warn({ brokerOrderId: view.brokerOrderId, quantity, strategyId: holder.strategyId, held: holder.net }, 'Kite squared off more MIS units than the strategy holds: booked to it whole');
     }
