@@ -341,7 +341,8 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
    */
   const adoptSquareOff = (state: KiteExecutionState, view: KiteOrderView, ctx: ActorContext<KiteExecutionMessage>): string | undefined => {
     const { symbol, side, quantity } = view;
-    if (view.clientOrderId !== null || view.product !== 'MIS' || symbol === undefined || side === undefined || quantity === undefined || view.status === 'REJECTED') return undefined;
+    if (view.clientOrderId !== null || view.product !== 'MIS' || symbol === undefined || side === undefined || quantity === undefined) return undefined;
+    if (view.status === 'REJECTED' || (view.status === 'CANCELLED' && view.filledQuantity === 0)) return undefined;
     const closes = side === 'SELL' ? 1 : -1;
     let holder: MisNet | undefined;
     for (const position of state.misPositions.values()) {
