@@ -67,6 +67,8 @@ export interface KiteTradingOptions {
   readonly metrics?: Metrics;
   /** Order polling fallback period (default 5000 ms). */
   readonly pollEveryMs?: number;
+  /** Zerodha's intraday cut-off (minutes after IST midnight, default 15:20): risk refuses MIS intents from it; the RMS squares off. */
+  readonly squareOffMinute?: number;
   /** Ticker watchdog and backoff (defaults: stale after 3 s; 500 ms × 2 up to 30 s). */
   readonly feed?: { readonly staleAfterMs?: number; readonly backoff?: Partial<KiteFeedBackoff> };
   /** Kite client timeout per call (default 7000 ms). */
@@ -136,6 +138,7 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     logger: log,
     metrics,
     ...(options.riskLimits ? { riskLimits: options.riskLimits } : {}),
+    ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }),
     kite: { broker, ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }) },
     ...(options.snapshotStore ? { snapshotStore: options.snapshotStore } : {}),
     ...(options.journal ? { journal: options.journal } : {}),
@@ -364,6 +367,7 @@ export async function startTroupeKite(config: TroupeConfig, log: Logger): Promis
       logger: log,
       metrics,
       pollEveryMs: config.kite.pollEveryMs,
+      squareOffMinute: config.squareOffMinute,
     });
   } catch (error) {
     await leases?.release().catch(() => undefined);

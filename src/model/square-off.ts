@@ -6,6 +6,8 @@
  * fresh MIS order is accepted after the cut-off for the rest of that IST day. Pure: the paper
  * broker (Troupe's emulation of Zerodha's RMS), the risk manager and the Kite simulator apply them.
  */
+import { AUTO_SQUARE_OFF_REASON } from './charges.js';
+import type { Order } from './order.js';
 import { istDayStartMs, istMinuteOfDay, MIS_SQUARE_OFF_MINUTE, MINUTE_MS } from './time.js';
 
 // `AUTO_SQUARE_OFF_REASON` ('auto-square-off'), the reason of every square-off order, lives in
@@ -63,4 +65,76 @@ export function squareOffSlices(quantity: number, lotSize = 1, maxPerOrder = MAX
   }
   slices.push(left);
   return slices;
+}
+
+/** An open MIS position of one portfolio, strategy and symbol, as the square-off sees it. */
+export interface MisNet {
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  /** Signed units, never 0. */
+  readonly net: number;
+}
+
+const misBookKey = (portfolioId: string, strategyId: string, symbol: string): string => `${portfolioId}\u0000${strategyId}\u0000${symbol}`;
+
+/**
+ * Moves an MIS book (open MIS positions by portfolio, strategy and symbol) by one fill; other
+ * products leave it alone, a position that comes back to 0 leaves the book. Shared by the Kite
+ * execution actor (which must know whose position Zerodha's RMS closes) and recovery (which
+ * rebuilds the paper broker's list from the journal).
+ */
+export function applyMisFill(
+  book: Map<string, MisNet>,
+  fill: { readonly portfolioId: string; readonly strategyId: string; readonly symbol: string; readonly side: 'BUY' | 'SELL'; readonly product: string; readonly quantity: number },
+): void {
+  if (fill.product !== 'MIS') return;
+  const key = misBookKey(fill.portfolioId, fill.strategyId, fill.symbol);
+  const net = (book.get(key)?.net ?? 0) + (fill.side === 'BUY' ? fill.quantity : -fill.quantity);
+  if (net === 0) book.delete(key);
+  else book.set(key, { portfolioId: fill.portfolioId, strategyId: fill.strategyId, symbol: fill.symbol, net });
+}
+
+/** An MIS book from its positions (as kept in a snapshot or a journal checkpoint). */
+export function misBookOf(positions: readonly MisNet[]): Map<string, MisNet> {
+  return new Map(positions.filter((p) => p.net !== 0).map((p) => [misBookKey(p.portfolioId, p.strategyId, p.symbol), { ...p }]));
+}
+
+/**
+ * The order of a square-off (the broker's own, reason `auto-square-off`): a working MIS MARKET
+ * order that closes `quantity` of a strategy's position. `sequence` ends its intent id (the
+ * paper broker's order number, or Kite's order id), which never collides with the strategy's
+ * own intent numbering.
+ */
+export function squareOffOrder(fields: {
+  readonly clientOrderId: string;
+  readonly brokerOrderId: string;
+  readonly sequence: string | number;
+  readonly portfolioId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly quantity: number;
+  readonly atMs: number;
+}): Order {
+  return {
+    clientOrderId: fields.clientOrderId,
+    brokerOrderId: fields.brokerOrderId,
+    intentId: `${fields.strategyId}:${AUTO_SQUARE_OFF_REASON}:${fields.sequence}`,
+    strategyId: fields.strategyId,
+    portfolioId: fields.portfolioId,
+    symbol: fields.symbol,
+    side: fields.side,
+    orderType: 'MARKET',
+    product: 'MIS',
+    validity: 'DAY',
+    quantity: fields.quantity,
+    status: 'OPEN',
+    filledQuantity: 0,
+    cancelledQuantity: 0,
+    filledValuePaise: 0,
+    createdAtMs: fields.atMs,
+    updatedAtMs: fields.atMs,
+    reason: AUTO_SQUARE_OFF_REASON,
+  };
 }

@@ -22,7 +22,8 @@
  */
 import type { Json, Snapshot } from '../actors/core/types.js';
 import { PaperBroker, type HoldingSnapshot, type PaperBrokerConfig, type PaperBrokerSnapshot, type RestingOrderSnapshot } from '../brokers/paper/index.js';
-import { applyFillToPortfolio, isTerminal, newPortfolio, type Fill, type Instrument, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
+import { applyFillToPortfolio, applyMisFill, isTerminal, misBookOf, newPortfolio, type Fill, type Instrument, type MisNet, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
+import type { MisPositionSnapshot } from '../brokers/paper/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
 import type { Queryable } from './database.js';
@@ -151,6 +152,8 @@ export interface JournalCheckpoint {
   readonly maxFillNumber: number;
   readonly recentFillIds: readonly string[];
   readonly placedMoreThanOnce: readonly string[];
+  /** Open MIS positions by portfolio, strategy and symbol (what the paper broker's square-off closes); absent in older checkpoints. */
+  readonly mis?: readonly MisNet[];
 }
 
 /** Where checkpoints are kept. */
@@ -206,6 +209,8 @@ export class JournalFolder implements Folded {
   private readonly seenFills = new Set<string>();
   private readonly recentFillIds: string[] = [];
   private readonly placedTwiceBefore: string[] = [];
+  /** Open MIS positions before the checkpoint; undefined when the checkpoint predates them (a full read is needed). */
+  readonly misBefore: ReadonlyMap<string, MisNet> | undefined = new Map();
   maxOrderNumber = 0;
   maxFillNumber = 0;
 
@@ -225,6 +230,7 @@ export class JournalFolder implements Folded {
     for (const id of checkpoint.recentFillIds) this.seenFills.add(id);
     this.recentFillIds.push(...checkpoint.recentFillIds);
     this.placedTwiceBefore.push(...checkpoint.placedMoreThanOnce);
+    this.misBefore = checkpoint.mis === undefined ? undefined : misBookOf(checkpoint.mis);
     this.maxOrderNumber = checkpoint.maxOrderNumber;
     this.maxFillNumber = checkpoint.maxFillNumber;
   }
@@ -277,6 +283,17 @@ export class JournalFolder implements Folded {
     return net;
   }
 
+  /**
+   * Open MIS positions by portfolio, strategy and symbol: Σ of every MIS fill (square-off fills
+   * included). Undefined when the folder started from a checkpoint that predates them.
+   */
+  misPositions(): Map<string, MisNet> | undefined {
+    if (this.misBefore === undefined) return undefined;
+    const book = new Map(this.misBefore);
+    for (const fill of this.fills) applyMisFill(book, fill);
+    return book;
+  }
+
   /** Per strategy: the next intent number and the position from every order's fills. */
   strategyBooks(): Map<string, { next: number; positions: Map<string, number> }> {
     const books = new Map([...this.strategiesBefore].map(([strategyId, book]) => [strategyId, { next: book.next, positions: new Map(book.positions) }]));
@@ -327,6 +344,7 @@ export class JournalFolder implements Folded {
       maxFillNumber: this.maxFillNumber,
       recentFillIds: this.recentFillIds.slice(-RECENT_FILL_IDS),
       placedMoreThanOnce: this.placedMoreThanOnce(),
+      ...(this.misBefore === undefined ? {} : { mis: [...(this.misPositions() ?? new Map<string, MisNet>()).values()] }),
     };
   }
 }
@@ -394,6 +412,9 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
     });
     if (behind.length > 0) {
       log?.warn({ portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence }, 'a portfolio snapshot is older than the journal checkpoint: reading the whole journal');
+      folded = new JournalFolder();
+    } else if (checkpoint.mis === undefined) {
+      log?.info({ checkpoint: checkpoint.sequence }, 'the journal checkpoint predates the MIS book: reading the whole journal');
       folded = new JournalFolder();
     }
   }
@@ -474,7 +495,15 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
       const before = restingBefore.get(order.clientOrderId);
       resting.push({ order, instrument, brokeragePaise: before?.brokeragePaise ?? 0, evaluated: before?.evaluated ?? false });
     }
-    const state = { broker: { ...broker, orderSequence, fillSequence, orders: resting, holdings: [...(broker.holdings ?? []).filter((h) => !options.portfolios.some((p) => p.portfolioId === h.portfolioId)), ...holdings] }, orders: [...orders.values()], finished };
+    // the open MIS positions the square-off will close: from every journaled fill, like the portfolios
+    // (the snapshot's list misses the fills after it, and may hold fills that never became durable)
+    const misPositions: MisPositionSnapshot[] = [];
+    for (const position of (folded.misPositions() ?? new Map<string, MisNet>()).values()) {
+      const instrument = target.instruments.get(position.symbol);
+      if (instrument) misPositions.push({ ...position, instrument });
+      else log?.warn({ symbol: position.symbol, strategyId: position.strategyId }, 'an open MIS position in an instrument no longer traded: not squared off by the paper broker');
+    }
+    const state = { broker: { ...broker, misPositions, orderSequence, fillSequence, orders: resting, holdings: [...(broker.holdings ?? []).filter((h) => !options.portfolios.some((p) => p.portfolioId === h.portfolioId)), ...holdings] }, orders: [...orders.values()], finished };
     rewrite(target, executionPath, state as unknown as Json, previous, 1, nowMs);
   }
 

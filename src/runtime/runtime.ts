@@ -288,6 +288,7 @@ export class Runtime {
               // journal before acting in Kite mode too (stream execution/kite)
               ...(options.journal ? { journal: options.journal } : {}),
               ...(options.journal ? { onJournalHealth: this.onJournalHealth } : {}),
+              ...this.squareOffOption(),
             }),
           ),
           this.spawnOptions('/execution/kite'),

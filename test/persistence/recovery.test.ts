@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../src/actors/core/index.js';
-import { applyFillToPortfolio, clientOrderIdFor, newOrder, nseEquity, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
+import type { Json, Snapshot } from '../../src/actors/core/index.js';
+import { applyFillToPortfolio, clientOrderIdFor, istTimeMs, newOrder, nseEquity, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
 import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
 import { migrate } from '../../src/persistence/migrate.js';
@@ -125,6 +125,52 @@ describe('recovery from the journal', () => {
     };
     expect(sell(1, 11)).toBe('REJECTED');
     expect(sell(2, 10)).toBe('OPEN');
+  });
+
+  it('rebuilds the paper broker\'s open-MIS list from the journal: fills after the snapshot are squared off at 15:20 too, every MIS position is closed', async () => {
+    db = await PgliteDatabase.open('memory://');
+    await migrate(db);
+    const journal = new OrderJournal(db);
+    const infy = nseEquity('INFY', 1, 1_000_00);
+    const at = istTimeMs('2026-05-20', 10, 0);
+    const placed = (sequence: number, strategyId: string, quantity: number, side: 'BUY' | 'SELL' = 'BUY'): { open: Order; done: Order } => {
+      const base = order(sequence, { strategyId, intentId: `${strategyId}:${sequence}`, clientOrderId: clientOrderIdFor(strategyId, sequence), side, quantity, createdAtMs: at, updatedAtMs: at });
+      const open = { ...base, brokerOrderId: `P${String(sequence + 1).padStart(9, '0')}`, status: 'OPEN' as const };
+      return { open, done: { ...open, status: 'COMPLETE' as const, filledQuantity: quantity, filledValuePaise: quantity * 1_000_00 } };
+    };
+    const misFill = (o: Order, id: number): Fill => ({ ...fill(o, id, o.quantity, 1_000_00), strategyId: o.strategyId, atMs: at + id * 1000 });
+    const a = placed(0, 's1', 10); // before the execution snapshot
+    const b = placed(1, 's1', 5); // after it
+    const c = placed(2, 's2', 8); // after it, another strategy
+    const d = placed(3, 's2', 3, 'SELL'); // after it: s2 reduces to 5
+    const entries = [a, b, c, d].flatMap(({ open, done }, index) => [
+      { type: 'OrderPlaced', order: { ...open, status: 'PUT ORDER REQ RECEIVED' as const, brokerOrderId: undefined } } as const,
+      { type: 'OrderUpdated', order: open } as const,
+      { type: 'Fill', fill: misFill(open, index + 1), order: done } as const,
+    ]);
+    await journal.append(entries.map((entry) => toJournalEntry(EXECUTION_STREAM, entry as never)));
+    // the execution snapshot was taken after the first fill: its broker knows only s1's 10
+    const before = { ...new PaperBroker().snapshot(), nowMs: at + 1000, orderSequence: 1, fillSequence: 1, misPositions: [{ portfolioId: 'paper', strategyId: 's1', symbol: 'INFY', net: 10, instrument: infy }] };
+    const snapshots = new Map<string, Snapshot>([
+      ['/execution/paper', { key: '/execution/paper', version: 1, sequence: 5, atMs: 0, state: { broker: before, orders: [a.done], finished: [a.done.clientOrderId] } as unknown as Json }],
+    ]);
+    const recoveryTarget: RecoveryTarget = { ...target(snapshots), instruments: new Map([['INFY', infy]]) };
+    await recoverFromJournal({ journal, target: recoveryTarget, portfolios: [{ portfolioId: 'paper', initialCashPaise: 100_000_000 }], nowMs: () => at + 10_000 });
+
+    // restart, then 15:20 passes: the broker squares off every MIS position the journal explains
+    const recovered = (snapshots.get('/execution/paper')!.state as unknown as { broker: PaperBrokerSnapshot }).broker;
+    const broker = PaperBroker.restore(JSON.parse(JSON.stringify(recovered)) as PaperBrokerSnapshot);
+    const events = broker.onTicks([{ type: 'tick', symbol: 'INFY', token: 1, ltpPaise: 1_000_00, lastQuantity: 100, volume: 1_000_000, exchangeTimeMs: istTimeMs('2026-05-20', 15, 20) }]);
+    const closed = events.flatMap((e) => (e.kind === 'fill' ? [[e.fill.strategyId, e.fill.side, e.fill.quantity, e.order.reason]] : []));
+    expect(closed).toEqual([
+      ['s1', 'SELL', 15, 'auto-square-off'],
+      ['s2', 'SELL', 5, 'auto-square-off'],
+    ]);
+    expect(broker.openMisPositions()).toEqual([]);
+    // the portfolio, recovered from the same journal, ends flat in MIS once it takes the square-off fills
+    let portfolio = snapshots.get('/portfolios/paper')!.state as unknown as PortfolioState;
+    for (const event of events) if (event.kind === 'fill') portfolio = applyFillToPortfolio(portfolio, event.fill);
+    expect(portfolio.positions['INFY:MIS']?.netQuantity).toBe(0);
   });
 
   it('journal watermark: recovery reads only the entries after the checkpoint and ends in the same state as a full read', async () => {

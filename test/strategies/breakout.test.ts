@@ -20,14 +20,14 @@ describe('breakout strategy', () => {
   });
 
   it('computes the Donchian channel from the previous bars and Bollinger from the closes', () => {
-    const state = { highs: [10, 12, 11], lows: [8, 9, 7], closes: [9, 11, 10], side: 0 };
+    const state = { highs: [10, 12, 11], lows: [8, 9, 7], closes: [9, 11, 10] };
     expect(channelFor(state, 13, config({ period: 3 }))).toEqual({ lower: 7, middle: 9.5, upper: 12 });
     const bollinger = channelFor(state, 13, config({ period: 3, channel: 'bollinger', deviations: 1 }))!;
     // closes 11, 10, 13: mean 11.333, population σ = sqrt(((−1/3)² + (−4/3)² + (5/3)²) / 3)
     const sigma = Math.sqrt((1 / 9 + 16 / 9 + 25 / 9) / 3);
     expect(bollinger.middle).toBeCloseTo(34 / 3, 10);
     expect(bollinger.upper).toBeCloseTo(34 / 3 + sigma, 10);
-    expect(channelFor({ highs: [1], lows: [1], closes: [1], side: 0 }, 2, config({ period: 3 }))).toBeNull();
+    expect(channelFor({ highs: [1], lows: [1], closes: [1] }, 2, config({ period: 3 }))).toBeNull();
   });
 
   it('Donchian: buys the break above the channel and exits through the middle', () => {
@@ -49,6 +49,24 @@ describe('breakout strategy', () => {
     runBars(breakout, breakout.init(reverse.ctx), barsFromCloses('INFY', [...PATH.slice(0, 8), 90_000]), reverse.ctx);
     expect(reverse.recorded.submitted.map((r) => [r.side, r.quantity])).toEqual([['BUY', 3], ['SELL', 6]]);
     expect(reverse.recorded.submitted[1]!.reason).toMatch(/reversal/);
+  });
+
+  it('believes the fills, not its intents: a refused entry is sent again while the break holds, a refused exit while the close is below the middle', () => {
+    const kit = fakeContext(config());
+    const bars = barsFromCloses('INFY', [...PATH.slice(0, 7), 105_000, 106_000, 101_000, 100_000, 99_000]);
+    let state = runBars(breakout, breakout.init(kit.ctx), bars.slice(0, 7), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY']);
+    kit.refuseAll(); // refused: nothing held
+    state = runBars(breakout, state, bars.slice(7, 8), kit.ctx); // still above the channel
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY']);
+    kit.fillAll();
+    state = runBars(breakout, state, bars.slice(8, 11), kit.ctx); // back through the middle: the exit
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY', 'SELL']);
+    kit.refuseAll(); // refused: still long
+    runBars(breakout, state, bars.slice(11), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY', 'SELL', 'SELL']);
+    kit.fillAll();
+    expect(kit.ctx.portfolio.netQuantity('INFY')).toBe(0);
   });
 
   it('state survives an encode/decode round trip and continues identically', () => {

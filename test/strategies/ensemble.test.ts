@@ -55,6 +55,24 @@ describe('ensemble strategy (trades the aggregator’s vote)', () => {
     expect(kit.recorded.submitted).toHaveLength(2); // flat already: nothing to do
   });
 
+  it('exits only what it holds: a buy that has not filled is cancelled, never sold against (a CNC sell beyond the holdings is refused)', () => {
+    const kit = fakeContext(config());
+    let state = run(kit, [vote('BUY', 0.8)]);
+    const buy = kit.recorded.submitted[0]!;
+    state = ensemble.onAggregate!(state, vote('SELL', -0.7), kit.ctx); // the buy still works: nothing is held
+    expect(kit.recorded.submitted).toHaveLength(1);
+    expect(kit.recorded.cancelled).toEqual([buy.intentId]);
+    kit.refuseAll(); // the buy is gone (cancelled, or refused by the broker)
+    state = ensemble.onAggregate!(state, vote('SELL', -0.7), kit.ctx);
+    expect(kit.recorded.submitted).toHaveLength(1);
+    // bought and filled: the exit sells the 10 held
+    state = ensemble.onAggregate!(state, vote('BUY', 0.8), kit.ctx);
+    kit.fillAll();
+    ensemble.onAggregate!(state, vote('SELL', -0.7), kit.ctx);
+    expect(kit.recorded.submitted.slice(1).map((r) => [r.side, r.quantity])).toEqual([['BUY', 10], ['SELL', 10]]);
+    expect(kit.recorded.cancelled).toHaveLength(1);
+  });
+
   it('holds on FLAT when told to, and ignores votes below its minimum confidence', () => {
     const holding = fakeContext(config({ onFlat: 'hold' }));
     const state = run(holding, [vote('BUY', 0.6)]);

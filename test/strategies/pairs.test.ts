@@ -77,6 +77,27 @@ describe('pairs strategy', () => {
     expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'BUY'], ['ICICIBANK', 'SELL']]);
   });
 
+  it('believes the fills, not its intents: a refused leg is sent again while the trade is on, so the pair is not left unhedged', () => {
+    const second = Array.from({ length: 30 }, (_, t) => Math.round(100_000 + 3_000 * Math.sin(t / 4) + 400 * t));
+    // a dislocation that widens for two bars (z 2.8, then 1.8: between exitZ and entryZ)
+    const first = second.map((p, t) => Math.round(2 * p * (1 + 0.002 * Math.sin(t * 1.7)) * (t === 20 ? 1.03 : t === 21 ? 1.08 : 1)));
+    const kit = fakeContext(config());
+    const bars = interleaved(first, second);
+    let state = runBars(pairs, pairs.init(kit.ctx), bars.slice(0, 42), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'SELL'], ['ICICIBANK', 'BUY']]);
+    const hedge = kit.recorded.submitted[1]!.quantity;
+    kit.fill('HDFCBANK');
+    kit.refuse('ICICIBANK'); // one leg refused: short HDFCBANK alone
+    state = runBars(pairs, state, bars.slice(42, 44), kit.ctx);
+    expect(state.lastZ!).toBeGreaterThan(0.5);
+    expect(kit.recorded.submitted.slice(2).map((r) => [r.symbol, r.side, r.quantity])).toEqual([['ICICIBANK', 'BUY', hedge]]);
+    kit.fillAll();
+    runBars(pairs, state, bars.slice(44), kit.ctx);
+    // hedged, then closed together when the spread heals
+    expect(kit.recorded.submitted.slice(3, 5).map((r) => [r.symbol, r.side, r.quantity])).toEqual([['HDFCBANK', 'BUY', 10], ['ICICIBANK', 'SELL', hedge]]);
+    expect(kit.recorded.submitted[3]!.reason).toMatch(/back inside ±0.5/);
+  });
+
   it('state survives an encode/decode round trip and continues identically', () => {
     const { first, second } = path();
     const bars = interleaved(first, second);

@@ -55,6 +55,22 @@ describe('rsi-reversion strategy', () => {
     expect(kit.recorded.submitted[short + 1]!.reason).toMatch(/back below 50/);
   });
 
+  it('believes the fills, not its intents: a refused entry is sent again while RSI stays below the band', () => {
+    const kit = fakeContext(config());
+    let state = runBars(rsiReversion, rsiReversion.init(kit.ctx), barsFromCloses('INFY', PATH.slice(0, 7)), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY']);
+    kit.refuseAll(); // refused: nothing held
+    state = runBars(rsiReversion, state, barsFromCloses('INFY', [...PATH.slice(0, 7), 84_000]).slice(7), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY']);
+    kit.fillAll();
+    // the recovery: the exit, refused, then sent again on the next bar while RSI stays above the exit level
+    state = runBars(rsiReversion, state, barsFromCloses('INFY', [84_000, 95_000], { start: '10:15' }).slice(1), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY', 'SELL']);
+    kit.refuseAll();
+    runBars(rsiReversion, state, barsFromCloses('INFY', [95_000, 99_000], { start: '10:20' }).slice(1), kit.ctx);
+    expect(kit.recorded.submitted.map((r) => r.side)).toEqual(['BUY', 'BUY', 'SELL', 'SELL']);
+  });
+
   it('does not double-send while an order is still working', () => {
     const kit = fakeContext(config());
     runBars(rsiReversion, rsiReversion.init(kit.ctx), barsFromCloses('INFY', [...PATH.slice(0, 7), 80_000, 75_000]), kit.ctx);

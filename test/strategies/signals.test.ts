@@ -66,9 +66,11 @@ describe('the test kit applies the regime gate like the host', () => {
     expect(kit.ctx.regime()).toBe('trending');
     expect(kit.ctx.regime('INFY')).toBeUndefined();
     runBars(rsiReversion, rsiReversion.init(kit.ctx), barsFromCloses('INFY', RSI_PATH.slice(0, 7)), kit.ctx);
-    // the oversold BUY is an entry in a trending market (INFY unclassified → the market's regime): refused
+    // the oversold BUY is an entry in a trending market (INFY unclassified → the market's regime): refused,
+    // and asked again on each bar while RSI stays below the band (the strategy holds nothing: its fills say so)
     expect(kit.recorded.submitted).toEqual([]);
-    expect(kit.recorded.gated).toEqual([expect.objectContaining({ side: 'BUY', quantity: 5, allowed: 0, regime: 'trending' })]);
+    expect(kit.recorded.gated.length).toBeGreaterThan(1);
+    for (const gated of kit.recorded.gated) expect(gated).toEqual(expect.objectContaining({ side: 'BUY', quantity: 5, allowed: 0, regime: 'trending' }));
 
     // the symbol's own regime wins over the market's
     const fresh = fakeContext(config, { tradesIn: rsiReversion.regimes });

@@ -94,6 +94,15 @@ export function fakeContext<C>(config: C, options: FakeContextOptions = {}) {
     refuseAll() {
       working.clear();
     },
+    /** The working intents in `symbol` are refused (risk or the broker said no); the others stay working. */
+    refuse(symbol: string) {
+      working.delete(symbol);
+    },
+    /** The working intents in `symbol` fill completely; the others stay working. */
+    fill(symbol: string) {
+      net.set(symbol, (net.get(symbol) ?? 0) + (working.get(symbol) ?? 0));
+      working.delete(symbol);
+    },
     /** Every working intent fills completely. */
     fillAll() {
       for (const [symbol, quantity] of working) net.set(symbol, (net.get(symbol) ?? 0) + quantity);

@@ -13,6 +13,13 @@
  *   Kite's filled quantity grows, charged with the cost model's per-day ledger.
  * - A TokenException halts order placement: one RiskAlert on the bus, one error log, every
  *   later order rejected at once (no calls, no loops) until `SessionRenewed`.
+ * - Zerodha's RMS squares off open MIS positions at the intraday cut-off with orders of its own
+ *   (no tag). An untagged MIS order that closes a position Troupe holds (the actor keeps its MIS
+ *   book per portfolio, strategy and symbol from its fills) is adopted as an auto square-off
+ *   order of the strategy holding the largest such position: `ASQ` + Kite's order id, reason
+ *   `auto-square-off`, reported like the paper broker's (`AutoSquareOff` event, metric, warning),
+ *   and its fills go the ordinary way (journal first, portfolio, risk, strategy), charged the
+ *   call-and-trade fee by the cost model. Any other foreign order is ignored.
  */
 import type { ActorContext, Behavior, Json } from '../core/index.js';
 import type { KiteOrderRequest, KiteOrderView, KiteTradeView } from '../../brokers/kite/kite-broker.js';
@@ -22,6 +29,7 @@ import type { BrokerEvent } from '../../brokers/paper/index.js';
 import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeLedger, type ChargeRates, type DayLedger, type LegacyChargeLedger } from '../../model/charges.js';
 import { applyOrderUpdate, assertNever, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
+import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet } from '../../model/square-off.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import { orderLogFields, type Logger } from '../../runtime/logger.js';
@@ -67,6 +75,8 @@ export interface KiteExecutionDeps {
   readonly journalStream?: string;
   readonly journalRetryMs?: { readonly min: number; readonly max: number };
   readonly onJournalHealth?: (healthy: boolean) => void;
+  /** Zerodha's intraday cut-off, minutes after IST midnight (default 15:20): from it, MIS positions make the polls go on. */
+  readonly squareOffMinute?: number;
 }
 
 /** The journal stream of the Kite execution actor. */
@@ -85,6 +95,8 @@ export interface KiteExecutionState {
   /** Brokerage charged so far per MIS/NRML order (the cap is per order; the charge ledger keeps CNC brokerage). */
   readonly brokerage: Map<string, number>;
   readonly ledgers: Map<string, DayLedger>;
+  /** Open MIS positions by portfolio, strategy and symbol, from the fills: whose position an RMS square-off closes. */
+  readonly misPositions: Map<string, MisNet>;
   /** Orders whose placement outcome is unknown → polls that did not show their tag. */
   readonly unknownOutcome: Map<string, number>;
   /** Orders whose trades the fetch in flight brings. */
@@ -126,6 +138,7 @@ function emptyState(): KiteExecutionState {
     appliedTrades: new Set(),
     brokerage: new Map(),
     ledgers: new Map(),
+    misPositions: new Map(),
     unknownOutcome: new Map(),
     tradesInFlight: new Set(),
     tradesWanted: new Map(),
@@ -150,6 +163,11 @@ function journalEntries(item: KiteJournalItem): OrderJournalEntry[] {
   return entries;
 }
 
+/** The client order id Troupe gives an RMS square-off order: `ASQ` and Kite's order id (its last 17 characters), at most 20 alphanumerics like a tag. */
+export function squareOffClientOrderId(brokerOrderId: string): string {
+  return `ASQ${brokerOrderId.replace(/[^A-Za-z0-9]/g, '').slice(-17)}`;
+}
+
 const signedQuantity = (order: Order, quantity: number): number => (order.side === 'BUY' ? quantity : -quantity);
 
 interface EncodedKiteExecution {
@@ -162,6 +180,8 @@ interface EncodedKiteExecution {
   ledgers: [string, { day: string; ledger: ChargeLedger | LegacyChargeLedger }][];
   unknownOutcome: [string, number][];
   halted: string | null;
+  /** Absent in snapshots saved before the actor kept it (none). */
+  misPositions?: MisNet[];
 }
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -315,8 +335,36 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     report(state, events, ctx);
   };
 
+  /**
+   * Adopts an untagged MIS order of Kite's RMS that closes an MIS position Troupe holds (see
+   * the module notes); returns its client order id, or undefined when the order is not one.
+   */
+  const adoptSquareOff = (state: KiteExecutionState, view: KiteOrderView, ctx: ActorContext<KiteExecutionMessage>): string | undefined => {
+    const { symbol, side, quantity } = view;
+    if (view.clientOrderId !== null || view.product !== 'MIS' || symbol === undefined || side === undefined || quantity === undefined) return undefined;
+    if (view.status === 'REJECTED' || (view.status === 'CANCELLED' && view.filledQuantity === 0)) return undefined;
+    const closes = side === 'SELL' ? 1 : -1;
+    let holder: MisNet | undefined;
+    for (const position of state.misPositions.values()) {
+      if (position.symbol !== symbol || Math.sign(position.net) !== closes) continue;
+      if (holder === undefined || Math.abs(position.net) > Math.abs(holder.net)) holder = position;
+    }
+    if (holder === undefined) return undefined;
+    const clientOrderId = squareOffClientOrderId(view.brokerOrderId);
+    const atMs = deps.clock.nowMs();
+    const order = squareOffOrder({ clientOrderId, brokerOrderId: view.brokerOrderId, sequence: view.brokerOrderId, portfolioId: holder.portfolioId, strategyId: holder.strategyId, symbol, side, quantity, atMs });
+    if (Math.abs(holder.net) < quantity) {
+      deps.log.warn({ brokerOrderId: view.brokerOrderId, quantity, strategyId: holder.strategyId, held: holder.net }, 'Kite squared off more MIS units than the strategy holds: booked to it whole');
+    }
+    state.byBrokerId.set(view.brokerOrderId, clientOrderId);
+    report(state, [{ kind: 'auto-square-off', portfolioId: holder.portfolioId, strategyId: holder.strategyId, symbol, side, quantity, orders: [clientOrderId], atMs, late: false }, { kind: 'order-updated', order }], ctx);
+    return clientOrderId;
+  };
+
+  const rmsSquareOffDue = (state: KiteExecutionState): boolean => state.misPositions.size > 0 && isPastMisCutoff(deps.clock.nowMs(), deps.squareOffMinute);
+
   const ingest = (state: KiteExecutionState, view: KiteOrderView, ctx: ActorContext<KiteExecutionMessage>): void => {
-    const clientOrderId = (view.clientOrderId !== null && state.orders.has(view.clientOrderId) ? view.clientOrderId : undefined) ?? state.byBrokerId.get(view.brokerOrderId);
+    const clientOrderId = (view.clientOrderId !== null && state.orders.has(view.clientOrderId) ? view.clientOrderId : undefined) ?? state.byBrokerId.get(view.brokerOrderId) ?? adoptSquareOff(state, view, ctx);
     if (clientOrderId === undefined) return; // not ours (placed elsewhere) or long forgotten
     state.byBrokerId.set(view.brokerOrderId, clientOrderId);
     state.unknownOutcome.delete(clientOrderId);
@@ -366,6 +414,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
         chargesPaise: charges.totalPaise,
         atMs,
       };
+      applyMisFill(state.misPositions, fill);
       events.push({ kind: 'fill', fill, order, charges });
     }
     report(state, events, ctx);
@@ -418,7 +467,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
     initial(ctx, restored) {
       const state = restored ?? emptyState();
       // after a restart, catch up on whatever happened while down
-      if (restored && [...restored.orders.values()].some((o) => !isTerminal(o.status))) requestPoll(state, ctx);
+      if (restored && ([...restored.orders.values()].some((o) => !isTerminal(o.status)) || restored.misPositions.size > 0)) requestPoll(state, ctx);
       return state;
     },
     snapshot: {
@@ -435,6 +484,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             ledgers: [...state.ledgers.entries()],
             unknownOutcome: [...state.unknownOutcome.entries()],
             halted: state.halted ?? null,
+            misPositions: [...state.misPositions.values()],
           };
           return JSON.parse(JSON.stringify(encoded)) as Json;
         },
@@ -451,6 +501,7 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
             brokerage: new Map(e.brokerage),
             ledgers: new Map(e.ledgers.map(([portfolioId, entry]) => [portfolioId, { day: entry.day, ledger: upgradeChargeLedger(entry.ledger) }])),
             unknownOutcome: new Map(e.unknownOutcome),
+            misPositions: misBookOf(e.misPositions ?? []),
             halted: e.halted ?? undefined,
           };
         },
@@ -629,7 +680,8 @@ export function kiteExecutionBehavior(deps: KiteExecutionDeps): Behavior<KiteExe
         }
         case 'PollOrders': {
           const open = [...state.orders.values()].some((o) => !isTerminal(o.status));
-          if (open) requestPoll(state, ctx);
+          // holding MIS past the cut-off: the RMS's square-off orders must be seen even without postbacks
+          if (open || rmsSquareOffDue(state)) requestPoll(state, ctx);
           return state;
         }
         case 'OrdersPolled': {

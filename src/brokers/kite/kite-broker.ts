@@ -53,6 +53,14 @@ export interface KiteOrderView {
   readonly filledQuantity: number;
   readonly averagePricePaise: Paise;
   readonly statusMessage: string | null;
+  /**
+   * What the order is, when Kite said (orders and postbacks do): Troupe needs it for orders it
+   * did not place, such as the RMS's MIS auto square-off (untagged).
+   */
+  readonly symbol?: string;
+  readonly side?: 'BUY' | 'SELL';
+  readonly product?: string;
+  readonly quantity?: number;
 }
 
 /** One execution of a Kite order. */
@@ -281,7 +289,11 @@ export function isRateLimited(error: unknown): boolean {
 }
 
 /** A Kite order (REST or postback) as the adapter's view. */
-export function orderView(order: Pick<KiteOrder, 'order_id' | 'status' | 'filled_quantity' | 'average_price' | 'status_message'> & { tag?: unknown }): KiteOrderView {
+export function orderView(
+  order: Pick<KiteOrder, 'order_id' | 'status' | 'filled_quantity' | 'average_price' | 'status_message'> & { tag?: unknown; tradingsymbol?: unknown; transaction_type?: unknown; product?: unknown; quantity?: unknown },
+): KiteOrderView {
+  const side = order.transaction_type === 'BUY' || order.transaction_type === 'SELL' ? order.transaction_type : undefined;
+  const quantity = Number(order.quantity);
   return {
     brokerOrderId: String(order.order_id),
     clientOrderId: typeof order.tag === 'string' ? order.tag : null,
@@ -289,6 +301,10 @@ export function orderView(order: Pick<KiteOrder, 'order_id' | 'status' | 'filled
     filledQuantity: Number(order.filled_quantity) || 0,
     averagePricePaise: Number.isFinite(order.average_price) ? parseRupees(String(order.average_price)) : 0,
     statusMessage: typeof order.status_message === 'string' ? order.status_message : null,
+    ...(typeof order.tradingsymbol === 'string' ? { symbol: order.tradingsymbol } : {}),
+    ...(side === undefined ? {} : { side }),
+    ...(typeof order.product === 'string' ? { product: order.product } : {}),
+    ...(Number.isSafeInteger(quantity) && quantity > 0 ? { quantity } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import { isTerminal, type Order, type RiskAlert } from '../../model/index.js';
 import type { Journal } from '../../persistence/journal.js';
 import { foldJournal, recoverFromJournal, type BrokerReconciler, type CheckpointStore, type RecoveryReport, type RecoveryTarget } from '../../persistence/recovery.js';
 import { istDate } from '../../model/time.js';
+import { applyMisFill, type MisNet } from '../../model/square-off.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { KiteOrderView, KiteTradeView } from './kite-broker.js';
 
@@ -83,6 +84,8 @@ export async function rebuildKiteExecutionSnapshot(journal: Journal, target: Rec
   for (const [id, order] of folded.orders) orders.set(id, order);
   finished.push(...new Set(folded.finished));
   if (finished.length > keepFinished) for (const id of finished.splice(0, finished.length - keepFinished)) orders.delete(id);
+  const misBook = new Map<string, MisNet>();
+  for (const fill of folded.fills) applyMisFill(misBook, fill);
   const byBrokerId: [string, string][] = [];
   for (const order of orders.values()) if (order.brokerOrderId !== undefined) byBrokerId.push([order.brokerOrderId, order.clientOrderId]);
   // views only of finished orders: open ones are fetched afresh by the first poll
@@ -96,6 +99,8 @@ export async function rebuildKiteExecutionSnapshot(journal: Journal, target: Rec
     brokerage: (encoded?.brokerage ?? []).filter(([id]) => orders.has(id)),
     ledgers: encoded?.ledgers ?? [],
     unknownOutcome: [...orders.values()].filter((o) => BEFORE_ACCEPT.has(o.status)).map((o) => [o.clientOrderId, 0]),
+    // the MIS book from every journaled fill: whose positions an RMS square-off closes
+    misPositions: [...misBook.values()],
     // a restart comes with a (new) login: placement is not halted by an old session's expiry
     halted: null,
   };

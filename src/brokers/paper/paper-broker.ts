@@ -32,13 +32,13 @@
  * Cost: `onTicks` does one Map lookup per tick and allocates nothing for a tick that
  * matches nothing (a symbol's first tick creates its market record once).
  */
-import { AUTO_SQUARE_OFF_REASON, chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type DayLedger } from '../../model/charges.js';
+import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type DayLedger } from '../../model/charges.js';
 import type { Fill } from '../../model/fill.js';
 import { priceBand, type Instrument } from '../../model/instrument.js';
 import type { Tick } from '../../model/market.js';
 import { applyOrderUpdate, isTerminal, type Order, type OrderStatus } from '../../model/order.js';
 import { isMarketOpenAt } from '../../model/calendar.js';
-import { DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffSlices } from '../../model/square-off.js';
+import { DEFAULT_SQUARE_OFF_MINUTE, isPastMisCutoff, misCutoffMessage, squareOffInstantMs, squareOffOrder, squareOffSlices } from '../../model/square-off.js';
 import { DAY_MS, istDate, istDayStartMs } from '../../model/time.js';
 import type {
   AutoSquareOffEvent,
@@ -399,26 +399,17 @@ export class PaperBroker {
         this.orderSequence += 1;
         // numbered by the broker order sequence, which recovery moves past every journaled order
         const sequence = this.orderSequence;
-        const order: Order = {
+        const order = squareOffOrder({
           clientOrderId: `ASQ${sequence.toString(36).toUpperCase().padStart(12, '0')}`,
           brokerOrderId: `P${this.orderSequence.toString().padStart(9, '0')}`,
-          intentId: `${position.strategyId}:${AUTO_SQUARE_OFF_REASON}:${sequence}`,
-          strategyId: position.strategyId,
+          sequence,
           portfolioId: position.portfolioId,
+          strategyId: position.strategyId,
           symbol: position.symbol,
           side,
-          orderType: 'MARKET',
-          product: 'MIS',
-          validity: 'DAY',
           quantity: slice,
-          status: 'OPEN',
-          filledQuantity: 0,
-          cancelledQuantity: 0,
-          filledValuePaise: 0,
-          createdAtMs: atMs,
-          updatedAtMs: atMs,
-          reason: AUTO_SQUARE_OFF_REASON,
-        };
+          atMs,
+        });
         const band = priceBand(position.instrument);
         const resting: RestingOrder = { order, instrument: position.instrument, lowerPaise: band.lowerPaise, upperPaise: band.upperPaise, brokeragePaise: 0, evaluated: false };
         market.orders.push(resting);

@@ -2,7 +2,7 @@ import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
-import { moveTo } from '../shared/orders.js';
+import { committedSide, moveTo } from '../shared/orders.js';
 
 /** Settings of the channel breakout. */
 export interface BreakoutConfig {
@@ -20,12 +20,15 @@ export interface BreakoutConfig {
   readonly interval: BarSource;
 }
 
-/** The previous bars' highs, lows and closes (at most `period`), and the side wanted. */
+/**
+ * The previous bars' highs, lows and closes (at most `period`). The side held is not kept here:
+ * it is read from the host's fill-driven view (`committedSide`), so a refused intent is never
+ * mistaken for a position (or for an exit).
+ */
 interface SymbolState {
   highs: number[];
   lows: number[];
   closes: number[];
-  side: number;
 }
 
 export type BreakoutState = Record<string, SymbolState>;
@@ -68,7 +71,7 @@ export function channelFor(state: SymbolState, closePaise: number, config: Break
 
 function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutConfig>): BreakoutState {
   const config = ctx.config;
-  const state = (states[bar.symbol] ??= { highs: [], lows: [], closes: [], side: 0 });
+  const state = (states[bar.symbol] ??= { highs: [], lows: [], closes: [] });
   const close = bar.closePaise;
   const channel = channelFor(state, close, config);
   pushWindow(state.highs, bar.highPaise, config.period);
@@ -77,14 +80,14 @@ function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutC
   if (channel === null) return states;
   const longExit = config.exitOn === 'middle' ? channel.middle : channel.lower;
   const shortExit = config.exitOn === 'middle' ? channel.middle : channel.upper;
-  let side = state.side;
+  const held = committedSide(ctx, bar.symbol);
+  let side = held;
   if (side > 0 && close < longExit) side = 0;
   else if (side < 0 && close > shortExit) side = 0;
   if (side === 0 && close > channel.upper) side = 1;
   else if (side === 0 && config.allowShort && close < channel.lower) side = -1;
-  if (side === state.side) return states;
-  const was = state.side;
-  state.side = side;
+  if (side === held) return states;
+  const was = held;
   const what = side > 0 ? 'broke above the upper band' : side < 0 ? 'broke below the lower band' : `fell back through the ${config.exitOn === 'middle' ? 'middle' : 'opposite band'}`;
   const name = config.channel === 'donchian' ? `Donchian(${config.period})` : `Bollinger(${config.period}, ${config.deviations})`;
   moveTo(ctx, bar.symbol, side * config.quantity, {

@@ -1,6 +1,7 @@
-import type { Product } from '../../model/index.js';
+import { isPastMisCutoff, type Product } from '../../model/index.js';
 import { productField, resolveProduct } from '../shared/config.js';
 import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { committedQuantity, moveTo } from '../shared/orders.js';
 
 /** Settings of the EMA crossover. */
 export interface EmaCrossConfig {
@@ -16,13 +17,19 @@ export interface EmaCrossConfig {
   readonly source: 'ticks' | '1m' | '5m' | '15m' | '1h' | '1d';
 }
 
-/** Per-symbol averages. The averages are indicator values (floats are fine there); no money. */
+/**
+ * Per-symbol averages. The averages are indicator values (floats are fine there); no money.
+ * The position is not kept here: it is read from the host's fill-driven view, so a refused
+ * intent is sent again instead of being taken for a position.
+ */
 interface SymbolState {
   fast: number;
   slow: number;
   samples: number;
-  /** +1 when fast > slow at the last sample, −1 below, 0 before warm-up. */
+  /** The averages' side: +1 when fast > slow at the last sample, −1 below, 0 before warm-up. Not the position. */
   side: number;
+  /** A cross has been seen since warm-up: from then on the position follows the averages' side. Absent in older snapshots. */
+  following?: boolean;
   /** When the last signal went to the aggregator (strategy clock, ms); absent before the first. */
   signalledAtMs?: number;
 }
@@ -58,9 +65,9 @@ function sample(state: SymbolState | undefined, price: number, config: EmaCrossC
  * The view for the signal aggregator: long while fast > slow, short below, with confidence
  * growing with the gap between the averages (full at 0.5 % of the slow one).
  */
-function signal(state: SymbolState, symbol: string, side: number, everySample: boolean, ctx: StrategyContext<EmaCrossConfig>): void {
+function signal(state: SymbolState, symbol: string, side: number, everySample: boolean, ctx: StrategyContext<EmaCrossConfig>): boolean {
   const now = ctx.nowMs();
-  if (!everySample && side === state.side && state.signalledAtMs !== undefined && now - state.signalledAtMs < TICK_SIGNAL_EVERY_MS) return;
+  if (!everySample && side === state.side && state.signalledAtMs !== undefined && now - state.signalledAtMs < TICK_SIGNAL_EVERY_MS) return false;
   state.signalledAtMs = now;
   const gap = state.slow === 0 ? 0 : Math.abs(state.fast - state.slow) / state.slow;
   const { fastPeriod, slowPeriod } = ctx.config;
@@ -70,6 +77,7 @@ function signal(state: SymbolState, symbol: string, side: number, everySample: b
     confidence: Math.min(1, gap / FULL_CONFIDENCE_GAP),
     reason: `EMA${fastPeriod} ${side > 0 ? 'above' : 'below'} EMA${slowPeriod} by ${(gap * 100).toFixed(2)}%`,
   });
+  return true;
 }
 
 function act(states: EmaCrossState, symbol: string, price: number, ctx: StrategyContext<EmaCrossConfig>, everySample: boolean): EmaCrossState {
@@ -78,24 +86,18 @@ function act(states: EmaCrossState, symbol: string, price: number, ctx: Strategy
   states[symbol] = state;
   if (state.samples < config.slowPeriod) return states;
   const side = state.fast > state.slow ? 1 : state.fast < state.slow ? -1 : state.side;
-  signal(state, symbol, side, everySample, ctx);
-  if (side === state.side) return states;
-  const crossed = state.side !== 0;
+  // on bars every sample, on ticks a change of side or once a minute: also when a refused intent is sent again
+  const signalled = signal(state, symbol, side, everySample, ctx);
+  const crossed = side !== state.side && state.side !== 0; // the first reading after warm-up is no cross
   state.side = side;
-  if (!crossed) return states; // first reading after warm-up: no cross yet
+  if (crossed) state.following = true;
+  if (!state.following || !(crossed || signalled)) return states;
   const target = side > 0 ? config.quantity : config.allowShort ? -config.quantity : 0;
-  const current = ctx.portfolio.netQuantity(symbol) + ctx.portfolio.workingQuantity(symbol);
-  const delta = target - current;
-  if (delta !== 0) {
-    ctx.submit({
-      symbol,
-      side: delta > 0 ? 'BUY' : 'SELL',
-      quantity: Math.abs(delta),
-      orderType: 'MARKET',
-      product: config.product,
-      reason: `EMA${config.fastPeriod} crossed ${side > 0 ? 'above' : 'below'} EMA${config.slowPeriod}`,
-    });
-  }
+  if (committedQuantity(ctx, symbol) === target) return states;
+  // not at the target without a cross: an intent was refused (or the broker squared the position off); not past the MIS cut-off
+  if (!crossed && config.product === 'MIS' && isPastMisCutoff(ctx.nowMs())) return states;
+  const why = crossed ? 'crossed' : 'still';
+  moveTo(ctx, symbol, target, { product: config.product, reason: `EMA${config.fastPeriod} ${why} ${side > 0 ? 'above' : 'below'} EMA${config.slowPeriod}` });
   return states;
 }
 

@@ -15,8 +15,11 @@ export interface EnsembleConfig {
   readonly product: Product;
 }
 
-/** The last decision acted on, per symbol (for people reading the snapshot; the orders carry the full explanation). */
-export type EnsembleState = Record<string, { decision: AggregateDecision['decision']; score: number; atMs: number }>;
+/**
+ * The last decision acted on, per symbol (for people reading the snapshot; the orders carry the
+ * full explanation), and the last buy sent (cancelled when the vote turns while it still works).
+ */
+export type EnsembleState = Record<string, { decision: AggregateDecision['decision']; score: number; atMs: number; buyIntentId?: string }>;
 
 const FIELDS: readonly ConfigField[] = [
   symbolsField('Symbols to trade on the aggregate vote'),
@@ -55,11 +58,23 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
     const committed = committedQuantity(ctx, vote.symbol);
     const sure = vote.confidence >= minConfidence;
     const target = vote.decision === 'BUY' && sure ? quantity : vote.decision === 'SELL' && sure ? 0 : onFlat === 'exit' ? 0 : committed;
-    const delta = target - committed;
+    let delta = target - committed;
     if (delta === 0) return state;
-    state[vote.symbol] = { decision: vote.decision, score: vote.score, atMs: vote.atMs };
+    const previous = state[vote.symbol];
+    if (delta < 0) {
+      // an exit sells only what is held (filled), less what is already being sold: a CNC sell beyond
+      // the holdings is refused (insufficient-holdings); a buy still working is cancelled instead
+      const working = ctx.portfolio.workingQuantity(vote.symbol);
+      if (working > 0 && previous?.buyIntentId !== undefined) ctx.cancel(previous.buyIntentId);
+      const sellable = Math.max(0, ctx.portfolio.netQuantity(vote.symbol) + Math.min(0, working));
+      delta = -Math.min(-delta, sellable);
+      if (delta === 0) {
+        state[vote.symbol] = { decision: vote.decision, score: vote.score, atMs: vote.atMs };
+        return state;
+      }
+    }
     const summary = vote.summary.length <= 500 ? vote.summary : `${vote.summary.slice(0, 499)}…`;
-    ctx.submit({
+    const intentId = ctx.submit({
       symbol: vote.symbol,
       side: delta > 0 ? 'BUY' : 'SELL',
       quantity: Math.abs(delta),
@@ -76,6 +91,7 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
         signals: vote.contributions,
       },
     });
+    state[vote.symbol] = { decision: vote.decision, score: vote.score, atMs: vote.atMs, ...(delta > 0 ? { buyIntentId: intentId } : {}) };
     return state;
   },
   ...plainJsonState<EnsembleState>(),

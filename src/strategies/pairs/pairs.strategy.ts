@@ -2,7 +2,7 @@ import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
-import { moveTo } from '../shared/orders.js';
+import { committedQuantity, moveTo } from '../shared/orders.js';
 
 /** Settings of the pairs trade. */
 export interface PairsConfig {
@@ -18,15 +18,17 @@ export interface PairsConfig {
   readonly interval: BarSource;
 }
 
-/** The rolling log prices, the bar being assembled, and the open trade. */
+/**
+ * The rolling log prices, the bar being assembled, and the trade's targets. Whether a trade is
+ * open is not kept here: it is read from the host's fill-driven view (`committedQuantity` of the
+ * legs), so a refused leg is never mistaken for a position, and is sent again.
+ */
 export interface PairsState {
   firstLogs: number[];
   secondLogs: number[];
   /** Closes (paise) of the bar time being assembled; a step runs when both legs are in. */
   pending: { startMs: number; firstPaise: number | null; secondPaise: number | null } | null;
-  /** +1 long the spread (long first, short second), −1 short it, 0 flat. */
-  side: number;
-  /** Leg quantities fixed at entry (signed). */
+  /** Leg targets (signed), fixed at entry; 0 and 0 once the exit is decided. Long the spread: first > 0, second < 0. */
   firstQuantity: number;
   secondQuantity: number;
   /** Last computed values, for logs and tests. */
@@ -73,19 +75,26 @@ function step(state: PairsState, firstPaise: number, secondPaise: number, ctx: S
   state.lastBeta = fit.beta;
   state.lastZ = fit.z;
   const { z, beta } = fit;
-  if (state.side !== 0 && Math.abs(z) < config.exitZ) {
-    state.side = 0;
-    state.firstQuantity = 0;
-    state.secondQuantity = 0;
-    const reason = `Pairs ${first}/${second}: z ${z.toFixed(2)} back inside ±${config.exitZ}`;
-    moveTo(ctx, first, 0, { product: config.product, reason });
-    moveTo(ctx, second, 0, { product: config.product, reason });
+  // in a trade when either leg holds (or has asked for) something, by the fills and working orders
+  if (committedQuantity(ctx, first) !== 0 || committedQuantity(ctx, second) !== 0) {
+    let reason = `Pairs ${first}/${second}: a leg refused earlier, sent again`;
+    if (Math.abs(z) < config.exitZ) {
+      state.firstQuantity = 0;
+      state.secondQuantity = 0;
+      reason = `Pairs ${first}/${second}: z ${z.toFixed(2)} back inside ±${config.exitZ}`;
+    } else if (state.firstQuantity === 0 && state.secondQuantity === 0) {
+      reason = `Pairs ${first}/${second}: the exit refused earlier, sent again`;
+    }
+    // each leg to its target: nothing when it is there or working, again when it was refused
+    moveTo(ctx, first, state.firstQuantity, { product: config.product, reason });
+    moveTo(ctx, second, state.secondQuantity, { product: config.product, reason });
     return;
   }
-  if (state.side !== 0 || Math.abs(z) <= config.entryZ || beta <= 0) return;
+  state.firstQuantity = 0;
+  state.secondQuantity = 0;
+  if (Math.abs(z) <= config.entryZ || beta <= 0) return;
   const side = z > 0 ? -1 : 1; // spread rich: sell first, buy second
   const secondSize = Math.max(1, Math.round((beta * config.quantity * firstPaise) / secondPaise));
-  state.side = side;
   state.firstQuantity = side * config.quantity;
   state.secondQuantity = -side * secondSize;
   const reason = `Pairs ${first}/${second}: z ${z.toFixed(2)} beyond ±${config.entryZ}, β ${beta.toFixed(3)}: ${side > 0 ? 'long' : 'short'} the spread`;
@@ -138,7 +147,7 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
     return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
   },
   init() {
-    return { firstLogs: [], secondLogs: [], pending: null, side: 0, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
+    return { firstLogs: [], secondLogs: [], pending: null, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
   },
   onBar(state, bar, ctx) {
     return onClose(state, bar, ctx);

@@ -2,7 +2,7 @@ import type { Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
-import { moveTo } from '../shared/orders.js';
+import { committedSide, moveTo } from '../shared/orders.js';
 
 /** Settings of the RSI mean reversion. */
 export interface RsiReversionConfig {
@@ -20,10 +20,12 @@ export interface RsiReversionConfig {
   readonly interval: BarSource;
 }
 
-/** Per-symbol RSI and the side the strategy wants (+1 long, −1 short, 0 flat). */
+/**
+ * Per-symbol RSI. The side held is not kept here: it is read from the host's fill-driven view
+ * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
+ */
 interface SymbolState {
   rsi: RsiState;
-  side: number;
 }
 
 export type RsiReversionState = Record<string, SymbolState>;
@@ -59,18 +61,18 @@ function signal(symbol: string, rsi: number, ctx: StrategyContext<RsiReversionCo
 
 function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): RsiReversionState {
   const config = ctx.config;
-  const state = (states[symbol] ??= { rsi: rsiInit(), side: 0 });
+  const state = (states[symbol] ??= { rsi: rsiInit() });
   const rsi = rsiUpdate(state.rsi, closePaise, config.period);
   if (rsi === null) return states;
   signal(symbol, rsi, ctx);
-  let side = state.side;
+  const held = committedSide(ctx, symbol);
+  let side = held;
   let why = '';
   if (side > 0 && rsi >= config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back above ${config.exitLevel}`];
   else if (side < 0 && rsi <= 100 - config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back below ${100 - config.exitLevel}`];
   else if (side === 0 && rsi < config.lowerBand) [side, why] = [1, `RSI ${rsi.toFixed(1)} below ${config.lowerBand}`];
   else if (side === 0 && config.allowShort && rsi > config.upperBand) [side, why] = [-1, `RSI ${rsi.toFixed(1)} above ${config.upperBand}`];
-  if (side === state.side) return states;
-  state.side = side;
+  if (side === held) return states;
   moveTo(ctx, symbol, side * config.quantity, { product: config.product, reason: `RSI${config.period} reversion: ${why}` });
   return states;
 }

@@ -6,42 +6,11 @@ import { recoverKite } from '../../../src/brokers/kite/reconcile.js';
 import { startKiteTrading } from '../../../src/kite-app.js';
 import type { Instrument, Order } from '../../../src/model/index.js';
 import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
-import type { Journal, JournalEntry, JournalRecord } from '../../../src/persistence/journal.js';
+import { MemoryJournal } from '../../support/memory-journal.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { Metrics } from '../../../src/runtime/metrics.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../../sim/support.js';
-
-/** A journal in memory; `gate` holds appends until opened, `failing` rejects them. */
-class MemoryJournal implements Journal {
-  readonly records: JournalRecord[] = [];
-  failing = false;
-  private gate: Promise<void> = Promise.resolve();
-  private openGate: () => void = () => undefined;
-
-  close(): void {
-    this.gate = new Promise((resolve) => (this.openGate = resolve));
-  }
-  open(): void {
-    this.openGate();
-  }
-  async append(entries: readonly JournalEntry[]): Promise<number[]> {
-    await this.gate;
-    if (this.failing) throw new Error('journal down');
-    return entries.map((entry) => {
-      const record = { ...entry, sequence: this.records.length + 1, atMs: Date.now() };
-      this.records.push(record);
-      return record.sequence;
-    });
-  }
-  readAfter(sequence: number, options: { readonly stream?: string; readonly limit?: number } = {}): Promise<JournalRecord[]> {
-    if (this.failing) return Promise.reject(new Error('journal down'));
-    return Promise.resolve(this.records.filter((r) => r.sequence > sequence && (options.stream === undefined || r.stream === options.stream)).slice(0, options.limit ?? 10_000));
-  }
-  types(clientOrderId: string): string[] {
-    return this.records.filter((r) => (r.payload as unknown as { order?: Order }).order?.clientOrderId === clientOrderId).map((r) => r.type);
-  }
-}
 
 let sim: KiteSimulator;
 beforeAll(async () => {
