@@ -94,6 +94,9 @@ export class KiteBroker {
     this.quoteLimiter = new QueueingRateLimiter(options.quoteLimits ?? KITE_QUOTE_LIMITS);
   }
 
+  /** Goes up with every new access token: a TokenException of a call sent with an older one is not a halt. */
+  private sessionGeneration = 0;
+
   /** Set once a TokenException was seen: every later call fails fast with it. */
   get halted(): KiteSessionExpiredError | undefined {
     return this.haltedBy;
@@ -107,6 +110,7 @@ export class KiteBroker {
   /** {@link createSession} with the user and login time. */
   async createSessionDetails(requestToken: string, apiSecret: string): Promise<{ accessToken: string; userId: string; loginTime: Date | undefined }> {
     const session = await this.call(() => this.client.generateSession(requestToken, apiSecret), false, true);
+    this.sessionGeneration += 1;
     this.haltedBy = undefined;
     const loginTime: unknown = session.login_time;
     return { accessToken: session.access_token, userId: String(session.user_id), loginTime: loginTime instanceof Date ? loginTime : undefined };
@@ -115,6 +119,7 @@ export class KiteBroker {
   /** Uses another access token (a new login); clears a halt. */
   useAccessToken(accessToken: string): void {
     this.client.setAccessToken(accessToken);
+    this.sessionGeneration += 1;
     this.haltedBy = undefined;
   }
 
@@ -256,12 +261,20 @@ export class KiteBroker {
     if (this.haltedBy !== undefined && !allowWhenHalted) throw this.haltedBy;
     const attempts = idempotent ? (this.options.readAttempts ?? 3) : 1;
     let delayMs = this.options.retryBaseMs ?? 200;
+    let generation = this.sessionGeneration;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return idempotent ? await limiter.run(fn) : await fn();
       } catch (raw) {
         const error = mapKiteError(raw);
         if (error instanceof KiteSessionExpiredError) {
+          // sent with the token a new login has replaced since: Kite refused it at the door (nothing
+          // was done), so it goes again once with the new token instead of halting the new session
+          if (generation !== this.sessionGeneration) {
+            generation = this.sessionGeneration;
+            attempt -= 1;
+            continue;
+          }
           this.haltedBy = error;
           throw error;
         }

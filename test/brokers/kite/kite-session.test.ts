@@ -1,6 +1,8 @@
 process.env.TZ = 'Asia/Kolkata';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +166,50 @@ describe('Kite session kept encrypted at rest', () => {
       expect(broker.halted).toBeUndefined();
       expect((await broker.orders()).length).toBe(0);
     } finally {
+      await other.close();
+    }
+  });
+
+  it('a call sent with the old token that fails after a new login does not halt the new session: it goes again with the new token', async () => {
+    const other = await startSimulator();
+    // a loopback proxy in front of the simulator that holds the first GET /orders until released
+    let arrived!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = true;
+    const target = new URL(other.url);
+    const proxy = createServer((req, res) => {
+      const forward = (): void => {
+        const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      };
+      if (holding && req.method === 'GET' && req.url?.startsWith('/orders')) {
+        holding = false;
+        arrived();
+        void released.then(forward);
+      } else forward();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = proxy.address() as AddressInfo;
+      const broker = new KiteBroker({ apiKey: API_KEY, root: `http://127.0.0.1:${address.port}`, retryBaseMs: 1 });
+      await broker.createSession(other.admin.createRequestToken(), API_SECRET);
+      other.admin.expireSessions();
+      const fresh = await new KiteBroker({ apiKey: API_KEY, root: other.url }).createSession(other.admin.createRequestToken(), API_SECRET);
+      const inFlight = broker.orders();
+      await held; // sent with the expired token
+      broker.useAccessToken(fresh); // the new login arrives meanwhile
+      release(); // Kite refuses the old token now
+      await expect(inFlight).resolves.toEqual([]);
+      expect(broker.halted).toBeUndefined();
+      const placed = await broker.placeOrder({ clientOrderId: 'AFTER1', symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'CNC', validity: 'DAY' });
+      expect(placed).toMatch(/^\d+$/);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
       await other.close();
     }
   });
