@@ -1,40 +1,16 @@
 /**
- * A real Prometheus server for tests: Debian's `prometheus` found on PATH (installed with
+ * A real Prometheus server for tests: Debian's `prometheus` (`prometheusBinary()`: found on PATH, installed with
  * apt-get when missing and we are root), started on a free loopback port with a temporary
  * storage directory, scraping the targets it is given, plus a small client for its HTTP API.
  * Readiness and scrapes are polled with a deadline; there are no fixed sleeps.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { prometheusBinary } from './prometheus-tools.js';
 import { freePort } from './services.js';
-
-/**
- * The path of `command` on PATH; when it is missing and we are root, installs the Debian
- * package `debianPackage` first (`apt-get install -y --no-install-recommends`). Throws a
- * one-line reason otherwise.
- */
-export function requireDebianBinary(command: string, debianPackage: string): string {
-  const which = (): string | undefined => {
-    const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
-    return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
-  };
-  const present = which();
-  if (present !== undefined) return present;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root) throw new Error(`${command} is missing and we are not root: install it (apt-get install -y ${debianPackage}) and run the test again`);
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', debianPackage], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    throw new Error(`${command} is missing and "apt-get install -y ${debianPackage}" failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const installed = which();
-  if (installed === undefined) throw new Error(`installed the ${debianPackage} package but ${command} is still not on PATH`);
-  return installed;
-}
 
 /** One scrape job: `host:port` targets on loopback. */
 export interface ScrapeJob {
@@ -109,7 +85,7 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
 
 /** Starts Prometheus; resolves once `/-/ready` answers 200. */
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const binary = requireDebianBinary('prometheus', 'prometheus');
+  const binary = prometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'troupe-prometheus-'));
   const intervalSec = options.intervalSec ?? 1;
   const ruleFiles = (options.ruleFiles ?? []).map((rules, index) => {
