@@ -28,6 +28,8 @@ export interface PrometheusOptions {
   readonly ruleFiles?: readonly unknown[];
   /** Also scrape Prometheus itself as job `prometheus` (its `prometheus_*` metrics). */
   readonly scrapeSelf?: boolean;
+  /** Alertmanagers (`host:port` on loopback) Prometheus sends its alerts to (`alerting:`). */
+  readonly alertmanagers?: readonly string[];
   /** Readiness deadline (default 30 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -98,13 +100,17 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const config = {
     global: { scrape_interval: `${intervalSec}s`, scrape_timeout: `${intervalSec}s`, evaluation_interval: `${intervalSec}s` },
     rule_files: ruleFiles,
+    ...(options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] } } : {}),
     scrape_configs: jobs.map((job) => ({ job_name: job.job, metrics_path: job.metricsPath ?? '/metrics', static_configs: [{ targets: [...job.targets] }] })),
   };
   const configPath = join(dir, 'prometheus.yml');
   writeFileSync(configPath, stringify(config));
   const url = `http://127.0.0.1:${port}`;
   let output = '';
-  const child: ChildProcess = spawn(binary, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // alerts go to Alertmanager when they start firing and then every resend delay (default 1 m): a
+  // firing alert evaluated before Alertmanager was discovered would otherwise wait a minute
+  const resend = options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? [`--rules.alert.resend-delay=${intervalSec}s`] : [];
+  const child: ChildProcess = spawn(binary, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...resend], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
