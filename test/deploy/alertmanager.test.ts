@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
-import { ALERTMANAGER_CONFIG, amtoolBinary, readRepoFile, run, startAlertmanager, withWebhookReceivers, type ServerProcess } from '../support/alertmanager-tools.js';
+import { ALERTMANAGER_CONFIG, readRepoFile, run, startAlertmanager, withWebhookReceivers, type ServerProcess } from '../support/alertmanager-tools.js';
+import { amtool as amtoolBinary } from '../support/prometheus-tools.js';
 
 /**
  * The shipped Alertmanager config (deploy/alertmanager/alertmanager.yml): amtool's checks,

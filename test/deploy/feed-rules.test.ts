@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Metrics } from '../../src/runtime/metrics.js';
-import { promtoolBinary, REPO_ROOT, run } from '../support/alertmanager-tools.js';
+import { REPO_ROOT, run } from '../support/alertmanager-tools.js';
+import { promtool as promtoolBinary } from '../support/prometheus-tools.js';
 
 /** The feed alerts (deploy/prometheus/rules/feed.yml) with promtool: syntax, unit tests, and what they refer to. */
 interface Rule {

@@ -3,7 +3,8 @@
  * (unique panel ids, a grid without overlaps, the provisioned datasource everywhere), and every
  * panel query evaluates against a real Prometheus scraping two real Troupes every second — one
  * paper trading on the synthetic market, one trading through Kite against the simulator (the
- * feed metrics exist only there) — with each template variable resolved from Prometheus. A
+ * feed metrics exist only there) — and a real Alertmanager that Prometheus sends its alerts to
+ * and scrapes (the Alertmanager row), with each template variable resolved from Prometheus. A
  * query error or a metric name Prometheus does not know fails the test.
  */
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { startTroupeKite } from '../../src/kite-app.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
+import { startAlertmanager, type ServerProcess } from '../support/alertmanager-tools.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
 import { promqlMetricNames } from '../support/promql-metric-names.js';
 import { usePostgres, useRedis, type PostgresService, type RedisService } from '../support/services.js';
@@ -188,6 +190,7 @@ let sim: KiteSimulator;
 let paper: Running;
 let kite: Running;
 let prometheus: PrometheusServer;
+let alertmanager: ServerProcess;
 const dataDirs: string[] = [];
 
 /** A second database on the suite's PostgreSQL server, for the Kite-mode Troupe (its own leases and journal). */
@@ -256,7 +259,11 @@ async function makeTraffic(troupe: Running): Promise<boolean> {
 
 describe('every panel query against Prometheus scraping running Troupes', () => {
   beforeAll(async () => {
-    [postgres, redis, sim] = await Promise.all([usePostgres(), useRedis(), startSimulator({ ticksPerSecond: 20, heartbeatIntervalMs: 100 })]);
+    // an Alertmanager that keeps what Prometheus sends (one receiver with no integration); an alert
+    // counts as active once its group is flushed, after group_wait (default 30 s)
+    const alertmanagerConfig = 'route:\n  receiver: keep\n  group_wait: 1s\nreceivers:\n  - name: keep\n';
+    [postgres, redis, sim, alertmanager] = await Promise.all([usePostgres(), useRedis(), startSimulator({ ticksPerSecond: 20, heartbeatIntervalMs: 100 }), startAlertmanager(alertmanagerConfig)]);
+    const alertmanagerHost = new URL(alertmanager.url).host;
     kiteDatabase = await secondDatabase(postgres.url);
     const common = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, };
     [paper, kite] = await Promise.all([
@@ -268,8 +275,12 @@ describe('every panel query against Prometheus scraping running Troupes', () => 
     ]);
     // Prometheus starts while the Troupes trade and take the requests
     const prometheusStarted = startPrometheus({
-      jobs: [{ job: 'troupe', targets: [`127.0.0.1:${paper.port}`, `127.0.0.1:${kite.port}`] }],
+      jobs: [
+        { job: 'troupe', targets: [`127.0.0.1:${paper.port}`, `127.0.0.1:${kite.port}`] },
+        { job: 'alertmanager', targets: [alertmanagerHost] },
+      ],
       scrapeSelf: true,
+      alertmanagers: [alertmanagerHost],
       intervalSec: 1,
       // one alert firing and one pending, so that ALERTS and ALERTS_FOR_STATE exist
       ruleFiles: [
@@ -304,11 +315,12 @@ describe('every panel query against Prometheus scraping running Troupes', () => 
       prometheus = await prometheusStarted;
     }
     // two scrapes after the traffic: every series has two samples for rate()
-    await Promise.all([prometheus.waitForScrapes('troupe', 2), prometheus.waitForScrapes('prometheus', 2)]);
+    await Promise.all([prometheus.waitForScrapes('troupe', 2), prometheus.waitForScrapes('prometheus', 2), prometheus.waitForScrapes('alertmanager', 2)]);
   }, 120_000);
 
   afterAll(async () => {
     await prometheus?.stop();
+    await alertmanager?.stop();
     await Promise.all([paper?.stop('test over'), kite?.stop('test over')]);
     await sim?.close();
     await kiteDatabase?.drop();
@@ -396,5 +408,7 @@ describe('every panel query against Prometheus scraping running Troupes', () => 
     expect(await value(targetOf('troupe-business-analytics', 'Equity'))).toBeGreaterThan(0);
     expect(await value(targetOf('troupe-alert-management', 'Firing'))).toBeGreaterThanOrEqual(1);
     expect(await value(targetOf('troupe-alert-management', 'Pending'))).toBeGreaterThanOrEqual(1);
+    // the always-firing alert reaches Alertmanager, and its count reaches Prometheus on a later scrape
+    await eventually(async () => expect(await value(targetOf('troupe-alert-management', 'Alertmanager active alerts'))).toBeGreaterThanOrEqual(1), { timeoutMs: 30_000, intervalMs: 200 });
   });
 });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
+import { debianBinary } from '../support/debian.js';
 import { freePort } from '../support/services.js';
 import { REPO } from './deploy-checks.js';
 
@@ -26,20 +27,6 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/**
- * `command` on PATH; installs Debian's `pkg` when it is missing and we are root. (The same as the
- * logs branch's test/support/debian.ts `debianBinary`: use that once both are merged.)
- */
-function binary(command: string, pkg: string): string {
-  const find = (): string => spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();
-  if (find() !== '') return find();
-  if (process.getuid?.() !== 0) throw new Error(`${command} is missing and we are not root: apt-get install -y ${pkg}`);
-  spawnSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
-  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (find() === '') throw new Error(`apt-get install -y ${pkg} did not put ${command} on PATH`);
-  return find();
-}
-
 function start(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -54,7 +41,7 @@ function start(command: string, args: string[]): ChildProcess {
 
 describe('deploy/k8s configuration files on the real servers', () => {
   it('nats-server accepts nats.conf (JetStream, cluster routes, the pod name as server_name)', () => {
-    const result = spawnSync(binary('nats-server', 'nats-server'), ['-c', join(BASE, 'nats/nats.conf'), '-t'], { env: { ...process.env, SERVER_NAME: 'nats-0' }, encoding: 'utf8' });
+    const result = spawnSync(debianBinary('nats-server', 'nats-server'), ['-c', join(BASE, 'nats/nats.conf'), '-t'], { env: { ...process.env, SERVER_NAME: 'nats-0' }, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     expect(`${result.stdout}${result.stderr}`).toMatch(/valid/);
   });
@@ -71,7 +58,7 @@ describe('deploy/k8s configuration files on the real servers', () => {
     expect(readFileSync(join(BASE, 'redis/redis.yaml'), 'utf8')).toMatch(/- name: data\n\s+mountPath: \/data\n/);
     writeFileSync(redisConf, shipped.replace(/^dir \/data$/m, `dir ${scratch}`));
     appendFileSync(redisConf, `requirepass ${password}\nmasterauth ${password}\nreplica-announce-ip 127.0.0.1\n`);
-    const redisServer = binary('redis-server', 'redis-server');
+    const redisServer = debianBinary('redis-server', 'redis-server');
     start(redisServer, [redisConf, '--port', String(redisPort), '--bind', '127.0.0.1']);
     // sentinel-start.sh: the shipped file plus the monitor lines (the master on loopback)
     const sentinelConf = join(scratch, 'sentinel.conf');

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
-import { prometheusBinary, readRepoFile, REPO_ROOT, RULES_DIR, ServerProcess, startAlertmanager, WebhookReceiver, withWebhookReceivers } from '../support/alertmanager-tools.js';
+import { readRepoFile, REPO_ROOT, RULES_DIR, ServerProcess, startAlertmanager, WebhookReceiver, withWebhookReceivers } from '../support/alertmanager-tools.js';
+import { prometheusBinary } from '../support/prometheus-tools.js';
 
 /**
  * The alerting chain end to end, every part real: Troupe (`src/main.ts`, paper trading on the

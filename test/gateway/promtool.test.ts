@@ -4,14 +4,14 @@ import { buildGateway } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import { promtoolBinary } from '../support/alertmanager-tools.js';
+import { promtool } from '../support/prometheus-tools.js';
 import { instrument } from '../support/builders.js';
 import { gatewayConfig, login, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;
 let bin: string;
 beforeAll(async () => {
-  bin = promtoolBinary();
+  bin = promtool();
   harness = await startHarness();
 }, 900_000);
 afterAll(async () => {

@@ -1,16 +1,16 @@
 /**
- * Prometheus and Alertmanager for the alerting tests: the binaries (found on PATH, installed
- * from Debian with apt-get when missing and we are root, as `test/gateway/promtool.test.ts`
- * does), real servers on free loopback ports, a webhook receiver, and the shipped
+ * Prometheus and Alertmanager for the alerting tests (the binaries come from
+ * `prometheus-tools.ts`): real servers on free loopback ports, a webhook receiver, and the shipped
  * Alertmanager config with its receivers pointed at that webhook.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { alertmanagerBinary } from './prometheus-tools.js';
 import { freePort } from './services.js';
 
 /** The repository root (this file is test/support/alertmanager-tools.ts). */
@@ -19,40 +19,6 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const ALERTMANAGER_CONFIG = join(REPO_ROOT, 'deploy', 'alertmanager', 'alertmanager.yml');
 /** The shipped alert rules (every group file). */
 export const RULES_DIR = join(REPO_ROOT, 'deploy', 'prometheus', 'rules');
-
-function onPath(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
-  }
-  return undefined;
-}
-
-/**
- * The first of `names` on PATH; when none is and we are root, `apt-get install -y
- * --no-install-recommends pkg` first. Fails with a one-line reason otherwise.
- */
-export function debianBinary(names: readonly string[], pkg: string): string {
-  const found = onPath(names);
-  if (found !== undefined) return found;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root) throw new Error(`${names[0]} is missing and we are not root: install it (apt-get install -y ${pkg}) and run the test again`);
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    throw new Error(`${names[0]} is missing and "apt-get install -y ${pkg}" failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const installed = onPath(names);
-  if (installed === undefined) throw new Error(`installed the ${pkg} package but ${names[0]} is still not on PATH`);
-  return installed;
-}
-
-export const promtoolBinary = (): string => debianBinary(['promtool'], 'prometheus');
-export const prometheusBinary = (): string => debianBinary(['prometheus'], 'prometheus');
-/** Debian names the server `prometheus-alertmanager`; upstream tarballs `alertmanager`. */
-export const alertmanagerBinary = (): string => debianBinary(['prometheus-alertmanager', 'alertmanager'], 'prometheus-alertmanager');
-export const amtoolBinary = (): string => debianBinary(['amtool'], 'prometheus-alertmanager');
 
 /** Runs a tool, returning its exit status and both outputs together. */
 export function run(binary: string, args: readonly string[], cwd = REPO_ROOT): { status: number | null; output: string } {

@@ -1,23 +1,15 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** `openssl` on PATH, installing Debian's package when missing and we are root. */
-function openssl(): string {
-  const found = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' });
-  if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error('openssl is missing and we are not root: apt-get install -y openssl');
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'openssl'], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return 'openssl';
-}
+import { debianBinary } from './debian.js';
 
 /** A fresh self-signed certificate (PEM) for localhost and 127.0.0.1, valid one day. */
 export function selfSignedCertificate(): { readonly key: string; readonly cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-cert-'));
   try {
     execFileSync(
-      openssl(),
+      debianBinary('openssl', 'openssl'),
       ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
       { stdio: 'ignore' },
     );

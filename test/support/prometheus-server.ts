@@ -1,40 +1,16 @@
 /**
- * A real Prometheus server for tests: Debian's `prometheus` found on PATH (installed with
+ * A real Prometheus server for tests: Debian's `prometheus` (`prometheusBinary()`: found on PATH, installed with
  * apt-get when missing and we are root), started on a free loopback port with a temporary
  * storage directory, scraping the targets it is given, plus a small client for its HTTP API.
  * Readiness and scrapes are polled with a deadline; there are no fixed sleeps.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { prometheusBinary } from './prometheus-tools.js';
 import { freePort } from './services.js';
-
-/**
- * The path of `command` on PATH; when it is missing and we are root, installs the Debian
- * package `debianPackage` first (`apt-get install -y --no-install-recommends`). Throws a
- * one-line reason otherwise.
- */
-export function requireDebianBinary(command: string, debianPackage: string): string {
-  const which = (): string | undefined => {
-    const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
-    return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
-  };
-  const present = which();
-  if (present !== undefined) return present;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root) throw new Error(`${command} is missing and we are not root: install it (apt-get install -y ${debianPackage}) and run the test again`);
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', debianPackage], { stdio: 'ignore', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    throw new Error(`${command} is missing and "apt-get install -y ${debianPackage}" failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const installed = which();
-  if (installed === undefined) throw new Error(`installed the ${debianPackage} package but ${command} is still not on PATH`);
-  return installed;
-}
 
 /** One scrape job: `host:port` targets on loopback. */
 export interface ScrapeJob {
@@ -52,6 +28,8 @@ export interface PrometheusOptions {
   readonly ruleFiles?: readonly unknown[];
   /** Also scrape Prometheus itself as job `prometheus` (its `prometheus_*` metrics). */
   readonly scrapeSelf?: boolean;
+  /** Alertmanagers (`host:port` on loopback) Prometheus sends its alerts to (`alerting:`). */
+  readonly alertmanagers?: readonly string[];
   /** Readiness deadline (default 30 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -109,7 +87,7 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
 
 /** Starts Prometheus; resolves once `/-/ready` answers 200. */
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const binary = requireDebianBinary('prometheus', 'prometheus');
+  const binary = prometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'troupe-prometheus-'));
   const intervalSec = options.intervalSec ?? 1;
   const ruleFiles = (options.ruleFiles ?? []).map((rules, index) => {
@@ -122,13 +100,17 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const config = {
     global: { scrape_interval: `${intervalSec}s`, scrape_timeout: `${intervalSec}s`, evaluation_interval: `${intervalSec}s` },
     rule_files: ruleFiles,
+    ...(options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] } } : {}),
     scrape_configs: jobs.map((job) => ({ job_name: job.job, metrics_path: job.metricsPath ?? '/metrics', static_configs: [{ targets: [...job.targets] }] })),
   };
   const configPath = join(dir, 'prometheus.yml');
   writeFileSync(configPath, stringify(config));
   const url = `http://127.0.0.1:${port}`;
   let output = '';
-  const child: ChildProcess = spawn(binary, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // alerts go to Alertmanager when they start firing and then every resend delay (default 1 m): a
+  // firing alert evaluated before Alertmanager was discovered would otherwise wait a minute
+  const resend = options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? [`--rules.alert.resend-delay=${intervalSec}s`] : [];
+  const child: ChildProcess = spawn(binary, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...resend], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
