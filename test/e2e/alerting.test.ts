@@ -46,8 +46,9 @@ async function startTroupe(): Promise<void> {
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg?.startsWith('Troupe is trading') && entry.port) resolve(entry.port);
+        // the process log is ECS JSON: `message`, `server.port`
+        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
+        if (entry.message?.startsWith('Troupe is trading') && entry['server.port']) resolve(entry['server.port']);
       } catch {
         // not JSON
       }
