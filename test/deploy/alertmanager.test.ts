@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { eventually } from '../../src/actors/core/index.js';
 import { ALERTMANAGER_CONFIG, readRepoFile, run, startAlertmanager, withWebhookReceivers, type ServerProcess } from '../support/alertmanager-tools.js';
 import { amtool as amtoolBinary } from '../support/prometheus-tools.js';
@@ -17,6 +20,25 @@ describe('alertmanager.yml', () => {
     const check = run(amtool, ['check-config', ALERTMANAGER_CONFIG]);
     expect(check.status, check.output).toBe(0);
     expect(check.output).toContain('SUCCESS');
+  });
+
+  it('inhibits only alerts that exist: every alert name in the inhibition rules is one of deploy/prometheus/rules/*.yml', () => {
+    const rulesDir = join('deploy', 'prometheus', 'rules');
+    const defined = new Set<string>();
+    for (const file of readdirSync(rulesDir).filter((name) => name.endsWith('.yml'))) {
+      const groups = (parse(readRepoFile(rulesDir, file)) as { groups: { rules: { alert?: string }[] }[] }).groups;
+      for (const rule of groups.flatMap((group) => group.rules)) if (rule.alert) defined.add(rule.alert);
+    }
+    const config = parse(readRepoFile('deploy', 'alertmanager', 'alertmanager.yml')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[] }[] };
+    const named = new Set<string>();
+    for (const rule of config.inhibit_rules) {
+      for (const matcher of [...rule.source_matchers, ...rule.target_matchers]) {
+        const match = /^alertname(=~|=)"(.*)"$/.exec(matcher);
+        if (match) for (const name of match[1] === '=~' ? match[2]!.split('|') : [match[2]!]) named.add(name);
+      }
+    }
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter((name) => !defined.has(name))).toEqual([]);
   });
 
   // the expected receiver of each label set, as docs/operations/alertmanager.md promises it
