@@ -4,7 +4,6 @@
  * failing closed, an expired broker session, and the market-data feed (disconnected, or silent
  * while the market is open). The desk shows it on every page; `npm start` says it at start-up.
  */
-import type { ActorRef } from '../actors/core/index.js';
 import type { RiskManagerCommand, RiskReport } from '../actors/risk/risk-manager.protocol.js';
 import { isMarketOpenAt } from '../model/index.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -54,8 +53,7 @@ export function haltBoard(runtime: Runtime, sources: HaltSources): HaltBoard {
     }),
   ];
   const riskReport = async (): Promise<RiskReport | undefined> => {
-    // the directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager
-    const ref = runtime.directory.risk as unknown as ActorRef<RiskManagerCommand> | undefined;
+    const ref = runtime.riskManager;
     if (!ref) return undefined;
     return runtime.system.ask<RiskManagerCommand, RiskReport>(ref, (replyTo) => ({ type: 'GetRiskReport', replyTo }), ASK_TIMEOUT_MS);
   };

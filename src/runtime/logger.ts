@@ -91,7 +91,7 @@ export function createLogger(level: LogLevel, destination?: number | string | De
   const childOf = (Object.getPrototypeOf(root) as { child: (this: unknown, bindings: Record<string, unknown>, options?: unknown) => unknown }).child;
   root.child = function ecsChild(this: unknown, bindings: Record<string, unknown>, options?: unknown) {
     return childOf.call(this, toEcs(bindings, false), options);
-  } as unknown as Logger['child'];
+  } as Logger['child'];
   return root;
 }
 

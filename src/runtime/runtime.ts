@@ -92,6 +92,7 @@ export class Runtime {
   private readonly portfolioVersions = new Map<string, number>();
   private readonly strategyInstances: StrategyInstance[];
   private stopped = false;
+  private riskManagerRef: ActorRef<RiskManagerCommand> | undefined;
   private readonly initialSnapshots = new Map<string, Snapshot>();
   private kitePoll: ReturnType<typeof setInterval> | undefined;
   /** Strategies added or changed at run time: the `/strategies` group's context, specs as given, inlets wired. */
@@ -332,6 +333,7 @@ export class Runtime {
       this.spawnOptions('/risk'),
     );
     directory.risk = risk;
+    this.riskManagerRef = risk;
     // last prices for exposure and the daily-loss kill switch, conflated per symbol
     directory.portfolioMarks.release('/risk');
     directory.portfolioMarks.add('/risk', system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
@@ -495,6 +497,11 @@ export class Runtime {
   }
 
   /** Hands closed bars to their symbol actors. */
+  /** The risk manager (`/risk`) with its full protocol (the directory holds it as the minimal gate every actor may tell). */
+  get riskManager(): ActorRef<RiskManagerCommand> | undefined {
+    return this.riskManagerRef;
+  }
+
   offerBars(bars: readonly Bar[]): void {
     if (this.stopped) return;
     for (const { symbol, items } of this.barGrouper.group(bars)) {

@@ -1,5 +1,5 @@
-import type { Order } from '../../src/model/index.js';
 import type { Journal, JournalEntry, JournalRecord } from '../../src/persistence/journal.js';
+import { fromJournalRecord } from '../../src/persistence/journal-orders.js';
 
 /** A journal in memory; `gate` holds appends until opened, `failing` rejects them. */
 export class MemoryJournal implements Journal {
@@ -28,6 +28,6 @@ export class MemoryJournal implements Journal {
     return Promise.resolve(this.records.filter((r) => r.sequence > sequence && (options.stream === undefined || r.stream === options.stream)).slice(0, options.limit ?? 10_000));
   }
   types(clientOrderId: string): string[] {
-    return this.records.filter((r) => (r.payload as unknown as { order?: Order }).order?.clientOrderId === clientOrderId).map((r) => r.type);
+    return this.records.filter((r) => fromJournalRecord(r)?.order.clientOrderId === clientOrderId).map((r) => r.type);
   }
 }

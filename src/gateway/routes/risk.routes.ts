@@ -112,7 +112,7 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   const marketNowMs = (): number => runtime.cache.all().reduce((newest, quote) => Math.max(newest, quote.exchangeTimeMs), 0) || Date.now();
 
   /** The directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager. */
-  const riskRef = (): ActorRef<RiskManagerCommand> | undefined => runtime.directory.risk as unknown as ActorRef<RiskManagerCommand> | undefined;
+  const riskRef = (): ActorRef<RiskManagerCommand> | undefined => runtime.riskManager;
 
   const report = (): Promise<RiskReport> => {
     const ref = riskRef();

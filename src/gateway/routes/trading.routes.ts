@@ -2,7 +2,6 @@ import { gzipSync } from 'node:zlib';
 import { Type } from 'typebox';
 import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
 import type { RiskManagerCommand } from '../../actors/risk/risk-manager.protocol.js';
-import type { ActorRef } from '../../actors/core/index.js';
 import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
 import {
   clientOrderIdFor,
@@ -423,8 +422,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     async (request) => {
       const who = request.principal?.name ?? 'anonymous';
       const reason = request.body?.reason ?? '';
-      // the directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager
-      const risk = runtime.directory.risk as unknown as ActorRef<RiskManagerCommand> | undefined;
+      const risk = runtime.riskManager;
       if (!risk) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
       const engaged = await runtime.system.ask<RiskManagerCommand, boolean>(risk, (replyTo) => ({ type: 'EngageKillSwitch', requestedBy: who, reason, replyTo }), 2_000);
       const paused: string[] = [];

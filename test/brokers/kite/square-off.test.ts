@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/actors/core/types.js';
 import { rebuildKiteExecutionSnapshot } from '../../../src/brokers/kite/reconcile.js';
 import { startKiteTrading, type KiteTrading } from '../../../src/kite-app.js';
-import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
+import { fromJournalRecord, toJournalEntry } from '../../../src/persistence/journal-orders.js';
 import { istTimeMs, nseEquity, type AutoSquareOff, type Bar, type Fill, type Order } from '../../../src/model/index.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { Metrics } from '../../../src/runtime/metrics.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   trading.runtime.bus.on('AutoSquareOff', (event) => squareOffs.push(event));
   trading.runtime.bus.on('OrderFilled', (event) => {
-    const durable = journal.records.some((r) => r.type === 'Fill' && (r.payload as unknown as { fill: Fill }).fill.fillId === event.fill.fillId);
+    const durable = journal.records.map(fromJournalRecord).some((entry) => entry?.type === 'Fill' && entry.fill.fillId === event.fill.fillId);
     if (!durable) notDurableWhenReported.push(event.fill.fillId);
     reportedFills.push(event.fill);
   });
@@ -122,9 +122,9 @@ describe('Kite mode: Zerodha RMS auto square-off', () => {
 
     // journaled before it was reported
     expect(notDurableWhenReported).toEqual([]);
-    const journaledSquareOff = journal.records.filter((r) => (r.payload as unknown as { order?: Order }).order?.clientOrderId === adopted[0]!.clientOrderId);
+    const journaledSquareOff = journal.records.filter((r) => fromJournalRecord(r)?.order.clientOrderId === adopted[0]!.clientOrderId);
     expect(journaledSquareOff.map((r) => r.type)).toContain('Fill');
-    expect(journaledSquareOff.every((r) => (r.payload as unknown as { order: Order }).order.reason === 'auto-square-off')).toBe(true);
+    expect(journaledSquareOff.every((r) => fromJournalRecord(r)?.order.reason === 'auto-square-off')).toBe(true);
 
     // charges: the day's contract note of Kite's trades, by the independent oracle (₹59 per square-off order on top)
     const trades = await kite.getTrades();
