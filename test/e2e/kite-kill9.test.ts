@@ -179,8 +179,11 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
     let unsettled: string[] = [];
     await waitFor(
       async () => {
-        const { kiteTrades, journalFills } = await ourTrades();
+        // orders before trades: an order final at Kite at the first read has all its trades in the
+        // second (read the other way round, an order filling between the reads looks settled while
+        // its trade is missing from the list)
         const atKite = await read(() => kite.getOrders());
+        const { kiteTrades, journalFills } = await ourTrades();
         const lastWord = await db.query<{ id: string; status: string }>(
           `SELECT DISTINCT ON (payload->'order'->>'clientOrderId') payload->'order'->>'clientOrderId' AS id, payload->'order'->>'status' AS status
              FROM journal WHERE stream = 'execution/kite' ORDER BY payload->'order'->>'clientOrderId', sequence DESC`,
