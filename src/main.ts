@@ -1,12 +1,12 @@
 /**
- * `npm start`: paper trading on the synthetic NSE market, API and metrics on PORT (8080).
+ * `npm start`: paper trading on the synthetic NSE market (or, with `--broker kite`, through Kite),
+ * API and metrics on PORT (8080); both through `startTroupe` (src/app.ts).
  * On a terminal it shows a live status line and writes JSON logs to a file; otherwise the
  * JSON logs go to stdout. SIGINT/SIGTERM stop it gracefully (exit 0 within 10 s).
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startTroupe, type Running } from './app.js';
-import { startTroupeKite } from './kite-app.js';
 import { isEntryPoint, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
@@ -87,9 +87,10 @@ async function main(argv: readonly string[]): Promise<void> {
   } else {
     log = createLogger(config.logLevel);
   }
-  const running = config.broker === 'kite' ? await startTroupeKite(config, log) : await startTroupe(config, log);
+  // one composition root for both broker modes (TROUPE_BROKER / --broker: paper or kite)
+  const running = await startTroupe(config, log);
   if (interactive) {
-    process.stdout.write(`Troupe: ${config.broker === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
+    process.stdout.write(`Troupe: ${running.mode === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
     if (running.generatedAdmin) {
       process.stderr.write(`Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`);
     }

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type TroupeConfig } from '../config/config.js'
 import { candlesCsv, istDateTime, isKiteInterval, KITE_MAX_DAYS, KiteHistory, type Candle, type KiteInterval } from '../brokers/kite/history.js';
 import { loadInstruments } from '../brokers/kite/instruments.js';
 import { KiteBroker } from '../brokers/kite/kite-broker.js';
-import { kiteCredentials, kiteTokenStore } from '../kite-app.js';
+import { kiteCredentials, kiteTokenStore } from '../wiring/kite-credentials.js';
 import type { Bar } from '../model/market.js';
 import { silentLogger } from '../runtime/logger.js';
 import { describeRejections, type RejectedRow } from '../streams/sources/rejections.js';

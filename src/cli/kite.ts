@@ -7,7 +7,7 @@
  */
 import { ConfigError, loadConfig } from '../config/config.js';
 import { completeKiteLogin, kiteLoginUrl, receiveRequestToken } from '../brokers/kite/login.js';
-import { kiteCredentials, kiteTokenStore } from '../kite-app.js';
+import { kiteCredentials, kiteTokenStore } from '../wiring/kite-credentials.js';
 import { intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface KiteCommandIo {

@@ -17,7 +17,6 @@ import { parse } from 'yaml';
 import { eventually } from '../../src/actors/core/index.js';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { startTroupeKite } from '../../src/kite-app.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { startAlertmanager, type ServerProcess } from '../support/alertmanager-tools.js';
@@ -268,8 +267,8 @@ describe('every panel query against Prometheus scraping running Troupes', () => 
     const common = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, };
     [paper, kite] = await Promise.all([
       startTroupe(loadConfig({ ...common, DATABASE_URL: postgres.url, REDIS_URL: redis.url, TROUPE_REDIS_KEY_PREFIX: redis.keyPrefix, TROUPE_DATA_DIR: dataDir(), TROUPE_SYMBOLS: '4', TROUPE_MARKET_SPEED: '60' }), silentLogger()),
-      startTroupeKite(
-        loadConfig({ ...common, DATABASE_URL: kiteDatabase.url, TROUPE_DATA_DIR: dataDir(), TROUPE_SYMBOLS: '3', KITE_API_KEY: API_KEY, KITE_API_SECRET: API_SECRET, KITE_REQUEST_TOKEN: sim.admin.createRequestToken(), KITE_ROOT: sim.url, KITE_TICKER_URL: sim.wsUrl, KITE_POLL_MS: '500' }),
+      startTroupe(
+        loadConfig({ ...common, TROUPE_BROKER: 'kite', DATABASE_URL: kiteDatabase.url, TROUPE_DATA_DIR: dataDir(), TROUPE_SYMBOLS: '3', KITE_API_KEY: API_KEY, KITE_API_SECRET: API_SECRET, KITE_REQUEST_TOKEN: sim.admin.createRequestToken(), KITE_ROOT: sim.url, KITE_TICKER_URL: sim.wsUrl, KITE_POLL_MS: '500' }),
         silentLogger(),
       ),
     ]);

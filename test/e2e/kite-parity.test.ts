@@ -1,14 +1,13 @@
 process.env.TZ = 'Asia/Kolkata';
 /**
- * `npm start -- --broker kite` in process (startTroupeKite) against the simulator, on real
+ * `npm start -- --broker kite` in process (startTroupe with TROUPE_BROKER=kite) against the simulator, on real
  * PostgreSQL, stopped and started again: what paper mode does around the tree, Kite mode does
  * too — single-writer leases with fencing tokens on every journal write (a second process is
  * refused), the journal watermark, and strategies made through the API restored at start.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Running } from '../../src/app.js';
+import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { startTroupeKite } from '../../src/kite-app.js';
 import { LeaseHeldError } from '../../src/persistence/lease.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
@@ -57,7 +56,7 @@ const config = () =>
   });
 
 async function start(): Promise<Running> {
-  running = await startTroupeKite(config(), silentLogger());
+  running = await startTroupe(config(), silentLogger());
   return running;
 }
 
@@ -77,7 +76,7 @@ describe('Kite mode does what paper mode does around the tree', () => {
     expect([...leased.keys()].sort()).toEqual(['portfolio/kite', 'strategy/ema-cross-1']);
 
     // a second process on the same database is refused before it recovers or trades anything
-    await expect(startTroupeKite(config(), silentLogger())).rejects.toBeInstanceOf(LeaseHeldError);
+    await expect(startTroupe(config(), silentLogger())).rejects.toBeInstanceOf(LeaseHeldError);
 
     // an order through the API: journaled with this process's fencing token
     const headers = await login(first.gateway);

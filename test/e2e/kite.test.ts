@@ -2,7 +2,7 @@ process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMarketOpenAt, type Order } from '../../src/model/index.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
-import { startKiteTrading, type KiteTrading } from '../../src/kite-app.js';
+import { startKiteTrading, type KiteTrading } from '../../src/wiring/kite.wiring.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../sim/support.js';

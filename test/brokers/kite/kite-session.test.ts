@@ -12,7 +12,7 @@ import { kiteLoginUrl } from '../../../src/brokers/kite/login.js';
 import { KiteTokenStore, kiteSessionExpiry } from '../../../src/brokers/kite/token-store.js';
 import { SecretBox, SecretBoxError, secretKeyFile } from '../../../src/config/secret-box.js';
 import { kiteCommand } from '../../../src/cli/kite.js';
-import { kiteCredentials } from '../../../src/kite-app.js';
+import { kiteCredentials } from '../../../src/wiring/kite-credentials.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, startSimulator } from '../../sim/support.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/actors/core/types.js';
 import { KiteBroker } from '../../../src/brokers/kite/index.js';
 import { recoverKite } from '../../../src/brokers/kite/reconcile.js';
-import { startKiteTrading } from '../../../src/kite-app.js';
+import { startKiteTrading } from '../../../src/wiring/kite.wiring.js';
 import type { Instrument, Order } from '../../../src/model/index.js';
 import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
 import { MemoryJournal } from '../../support/memory-journal.js';

@@ -10,7 +10,7 @@ process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/actors/core/types.js';
 import { rebuildKiteExecutionSnapshot } from '../../../src/brokers/kite/reconcile.js';
-import { startKiteTrading, type KiteTrading } from '../../../src/kite-app.js';
+import { startKiteTrading, type KiteTrading } from '../../../src/wiring/kite.wiring.js';
 import { fromJournalRecord, toJournalEntry } from '../../../src/persistence/journal-orders.js';
 import { istTimeMs, nseEquity, type AutoSquareOff, type Bar, type Fill, type Order } from '../../../src/model/index.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
