@@ -21,9 +21,10 @@
  * (paper: the broker died with the process) closed as REJECTED with an alert.
  */
 import type { Json, Snapshot } from '../actors/core/types.js';
-import { PaperBroker, type HoldingSnapshot, type PaperBrokerConfig, type PaperBrokerSnapshot, type RestingOrderSnapshot } from '../brokers/paper/index.js';
+import type { HoldingSnapshot, PaperBrokerConfig } from '../brokers/paper/index.js';
+import { recoverPaperVenue } from '../brokers/paper/paper-recovery.js';
+import { recoverExecutionState } from '../actors/execution/execution.recovery.js';
 import { applyFillToPortfolio, applyMisFill, isTerminal, misBookOf, newPortfolio, type Fill, type Instrument, type MisNet, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
-import type { MisPositionSnapshot } from '../brokers/paper/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
 import type { Queryable } from './database.js';
@@ -473,38 +474,14 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   }
 
 
-  // 3. execution: orders from the journal, the paper broker's resting orders rebuilt from them, its CNC holdings from the portfolios
+  // 3. execution: orders from the journal (the actor's own recovery), the paper broker's resting orders rebuilt from them, its CNC holdings from the portfolios
   const executionPath = paths.find((path) => path.startsWith('/execution/'));
   if (executionPath === '/execution/paper' && folded.entries > 0) {
     const previous = target.restoredSnapshot(executionPath);
-    const encoded = previous?.state as { broker: PaperBrokerSnapshot; orders: Order[]; finished: string[] } | undefined;
-    const broker = encoded?.broker ?? new PaperBroker(options.brokerConfig).snapshot();
-    const orders = new Map<string, Order>((encoded?.orders ?? []).map((order) => [order.clientOrderId, order]));
-    const finished = (encoded?.finished ?? []).filter((id) => !folded.orders.has(id));
-    for (const [id, order] of folded.orders) orders.set(id, order);
-    finished.push(...new Set(folded.finished));
-    const keep = options.keepFinishedOrders ?? 5_000;
-    if (finished.length > keep) for (const id of finished.splice(0, finished.length - keep)) orders.delete(id);
-    const restingBefore = new Map(broker.orders.map((resting) => [resting.order.clientOrderId, resting]));
-    const resting: RestingOrderSnapshot[] = broker.orders.filter((saved) => !folded.orders.has(saved.order.clientOrderId));
-    const orderSequence = Math.max(broker.orderSequence, folded.maxOrderNumber);
-    const fillSequence = Math.max(broker.fillSequence, folded.maxFillNumber);
-    for (const order of openOrders) {
-      const instrument = target.instruments.get(order.symbol);
-      if (!instrument) continue;
-      const before = restingBefore.get(order.clientOrderId);
-      resting.push({ order, instrument, brokeragePaise: before?.brokeragePaise ?? 0, evaluated: before?.evaluated ?? false });
-    }
-    // the open MIS positions the square-off will close: from every journaled fill, like the portfolios
-    // (the snapshot's list misses the fills after it, and may hold fills that never became durable)
-    const misPositions: MisPositionSnapshot[] = [];
-    for (const position of (folded.misPositions() ?? new Map<string, MisNet>()).values()) {
-      const instrument = target.instruments.get(position.symbol);
-      if (instrument) misPositions.push({ ...position, instrument });
-      else log?.warn({ symbol: position.symbol, strategyId: position.strategyId }, 'an open MIS position in an instrument no longer traded: not squared off by the paper broker');
-    }
-    const state = { broker: { ...broker, misPositions, orderSequence, fillSequence, orders: resting, holdings: [...(broker.holdings ?? []).filter((h) => !options.portfolios.some((p) => p.portfolioId === h.portfolioId)), ...holdings] }, orders: [...orders.values()], finished };
-    rewrite(target, executionPath, state as unknown as Json, previous, 1, nowMs);
+    const facts = { openOrders, misPositions: folded.misPositions(), maxOrderNumber: folded.maxOrderNumber, maxFillNumber: folded.maxFillNumber, holdings, portfolioIds: options.portfolios.map((p) => p.portfolioId) };
+    const venue = { ...(options.brokerConfig ? { config: options.brokerConfig } : {}), instruments: target.instruments, ...(log ? { log } : {}) };
+    const state = recoverExecutionState(previous?.state, folded, () => recoverPaperVenue(previous?.state, folded.orders, facts, venue), options.keepFinishedOrders);
+    rewrite(target, executionPath, state, previous, 1, nowMs);
   }
 
   // 4. risk: the risk manager's book recomputed from fills and open orders (day P&L figures and

@@ -1,8 +1,9 @@
 import { createActorSystem, InMemorySnapshotStore, type ActorContext, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Inlet, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
-import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
-import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execution/kite-execution.actor.js';
-import type { KiteExecutionMessage } from '../actors/execution/kite-execution.protocol.js';
+import type { ExecutionInput } from '../actors/execution/execution.protocol.js';
+import type { BrokerPort } from '../brokers/broker-port.js';
+import { kiteBrokerAdapter, type KiteOrderApi } from '../brokers/kite/kite-adapter.js';
+import { paperBrokerAdapter } from '../brokers/paper/paper-adapter.js';
 import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
 import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
 import { riskManagerBehavior } from '../actors/risk/risk-manager.actor.js';
@@ -65,7 +66,7 @@ export interface RuntimeOptions {
   /** Largest number of tick batches a strategy or the broker may have waiting before the oldest is shed. */
   readonly maxPendingBatches?: number;
   /** Trade through Kite: `/execution/kite` replaces the paper broker; orders are polled every `pollEveryMs` (default 5000) as a fallback to postbacks. */
-  readonly kite?: { readonly broker: KiteExecutionBroker; readonly pollEveryMs?: number };
+  readonly kite?: { readonly broker: KiteOrderApi; readonly pollEveryMs?: number };
   /** Journal before acting (paper or Kite execution): orders, order changes and fills are durable before they are acted on. Backtests and benchmarks run without. */
   readonly journal?: Journal;
   /** Told when the journal goes down (false) or comes back (true). */
@@ -98,8 +99,8 @@ export class Runtime {
   /** Strategies added or changed at run time: the `/strategies` group's context, specs as given, inlets wired. */
   private strategiesCtx: ActorContext<never> | undefined;
   private readonly strategySpecs = new Map<string, StrategySpec>();
-  /** The Kite execution actor, when running in Kite mode (postbacks and polls go here). */
-  kiteExecution: ActorRef<KiteExecutionMessage> | undefined;
+  /** The execution actor, when running in Kite mode (postbacks and polls go here). */
+  kiteExecution: ActorRef<ExecutionInput> | undefined;
   /** The regime detector (`/regime`). */
   regime: ActorRef<RegimeCommand> | undefined;
   /** The signal aggregator (`/aggregator`). */
@@ -245,6 +246,29 @@ export class Runtime {
     return { ...behavior, snapshot: { ...behavior.snapshot, everyMessages: every } };
   }
 
+  /** The Kite adapter of the execution actor. */
+  private kiteAdapter(broker: KiteOrderApi) {
+    return kiteBrokerAdapter({ broker, instruments: this.instruments, log: this.log, countUpdate: (source) => this.metrics.brokerOrderUpdates.inc({ source }), ...this.squareOffOption() });
+  }
+
+  /** Spawns `/execution/<venue>` over a broker adapter. */
+  private spawnExecution<S, V>(ctx: ActorContext<never>, broker: BrokerPort<S, V>): ActorRef<ExecutionInput> {
+    const { options } = this;
+    const deps: ExecutionActorDeps<S, V> = {
+      broker,
+      directory: this.directory,
+      bus: this.bus,
+      metrics: this.metrics,
+      clock: options.clock,
+      instruments: this.instruments,
+      log: this.log,
+      ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
+      // journal before acting (stream execution/<venue>)
+      ...(options.journal ? { journal: options.journal, onJournalHealth: this.onJournalHealth } : {}),
+    };
+    return ctx.spawn(broker.venue, this.cadence(executionBehavior(deps)), this.spawnOptions(`/execution/${broker.venue}`));
+  }
+
   /** Starts the tree in order: portfolios, execution, risk, strategies, market. */
   start(): void {
     const { system, directory, options } = this;
@@ -274,46 +298,11 @@ export class Runtime {
     });
 
     this.group('execution', (ctx) => {
-      if (options.kite) {
-        const ref: ActorRef<KiteExecutionMessage> = ctx.spawn(
-          'kite',
-          this.cadence(
-            kiteExecutionBehavior({
-              broker: options.kite.broker,
-              directory,
-              bus: this.bus,
-              metrics: this.metrics,
-              clock: options.clock,
-              instruments: this.instruments,
-              log: this.log,
-              // journal before acting in Kite mode too (stream execution/kite)
-              ...(options.journal ? { journal: options.journal } : {}),
-              ...(options.journal ? { onJournalHealth: this.onJournalHealth } : {}),
-              ...this.squareOffOption(),
-            }),
-          ),
-          this.spawnOptions('/execution/kite'),
-        );
-        this.kiteExecution = ref;
-        directory.execution = ref;
-        directory.executionTicks = undefined;
-        return;
-      }
-      const deps: ExecutionActorDeps = {
-        directory,
-        bus: this.bus,
-        metrics: this.metrics,
-        clock: options.clock,
-        instruments: this.instruments,
-        config: { ...options.broker, ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }) },
-        log: this.log,
-        ...(options.onOrderLatencyUs ? { onOrderLatencyUs: options.onOrderLatencyUs } : {}),
-        ...(options.journal ? { journal: options.journal } : {}),
-        ...(options.journal ? { onJournalHealth: this.onJournalHealth } : {}),
-      };
-      const ref: ActorRef<ExecutionCommand> = ctx.spawn('paper', this.cadence(executionBehavior(deps)), this.spawnOptions('/execution/paper'));
+      // one execution actor; the venue is the adapter plugged in
+      const ref = options.kite ? this.spawnExecution(ctx, this.kiteAdapter(options.kite.broker)) : this.spawnExecution(ctx, paperBrokerAdapter({ config: { ...options.broker, ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }) }, instruments: this.instruments }));
+      this.kiteExecution = options.kite ? ref : undefined;
       directory.execution = ref;
-      directory.executionTicks = system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
+      directory.executionTicks = options.kite ? undefined : system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
     });
 
     const risk: ActorRef<RiskManagerCommand> = system.spawn(
@@ -490,7 +479,7 @@ export class Runtime {
   }
 
   /** Sends a message to the Kite execution actor (postbacks, polls, a renewed session); false when not in Kite mode. */
-  tellKite(message: KiteExecutionMessage): boolean {
+  tellKite(message: ExecutionInput): boolean {
     if (this.stopped || !this.kiteExecution) return false;
     this.system.tell(this.kiteExecution, message);
     return true;

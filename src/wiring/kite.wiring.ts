@@ -7,7 +7,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { SnapshotStore } from '../actors/core/index.js';
-import { KITE_EXECUTION_STREAM } from '../actors/execution/kite-execution.actor.js';
+import { KITE_EXECUTION_STREAM } from '../brokers/kite/kite-adapter.js';
 import { loadInstruments } from '../brokers/kite/instruments.js';
 import { KiteBroker } from '../brokers/kite/kite-broker.js';
 import { recoverKite, type KiteRecoveryReport } from '../brokers/kite/reconcile.js';
@@ -126,7 +126,7 @@ export async function openKiteWiring(options: KiteWiringOptions, deps: { readonl
     metrics.kiteSessionExpiry.set((options.sessionExpiresAtMs ?? kiteSessionExpiry(Date.now())) / 1000);
     const unbindHalt = metrics.bindHalt('broker-session', () => session.expired);
     const subscriptions: Subscription[] = [
-      ticker.orderUpdates$.subscribe((payload) => runtime.tellKite({ type: 'KiteOrderUpdate', payload })),
+      ticker.orderUpdates$.subscribe((payload) => runtime.tellKite({ type: 'OrderPostback', payload })),
       ticker.events$.subscribe((event: KiteFeedEvent) => {
         // postbacks sent while the ticker was away are lost: reconcile orders by polling
         // (the poll fetches every order by tag and the trades of those that moved: reconciliation on reconnect)

@@ -132,7 +132,7 @@ describe('Troupe in Kite mode against the simulator', () => {
     const before = await settle();
     const done = before.find((o) => o.status === 'COMPLETE' && o.brokerOrderId !== undefined)!;
     const execution = trading.runtime.kiteExecution!;
-    const tell = (payload: Record<string, unknown>): void => trading.runtime.system.tell(execution, { type: 'KiteOrderUpdate', payload });
+    const tell = (payload: Record<string, unknown>): void => trading.runtime.system.tell(execution, { type: 'OrderPostback', payload });
     tell({ order_id: done.brokerOrderId, tag: done.clientOrderId, status: 'OPEN', filled_quantity: 0, average_price: 0 }); // stale
     tell({ order_id: done.brokerOrderId, tag: done.clientOrderId, status: 'UPDATE', filled_quantity: 1, average_price: 1 }); // fewer fills than known
     tell({ order_id: 'nope', tag: 'SOMEONEELSE', status: 'COMPLETE', filled_quantity: 5, average_price: 10 }); // not ours

@@ -1,6 +1,21 @@
+/**
+ * The execution actor: one for every venue (`/execution/paper`, `/execution/kite`). It owns the
+ * order state machine (the latest version of each order, duplicates by client order id), the
+ * journal pipeline (journal first, then act) and the reporting of outcomes to strategies, risk,
+ * portfolios and the bus. The venue sits behind a {@link BrokerPort} adapter that only
+ * translates (`src/brokers/paper`, `src/brokers/kite`).
+ *
+ * Journal mode (`deps.journal`): an approved order is appended (`OrderPlaced`) and only sent to
+ * the broker once the append is durable; broker events (order updates, fills) are appended as
+ * they happen, batched (at most one append in flight; what arrives meanwhile goes in the next
+ * one), and reported onward only once durable. While the journal fails, new orders are refused
+ * (fail closed, with a RiskAlert), market data keeps flowing, and the events waiting are retried
+ * until it is back. The outbox is part of the state (never of the snapshot). Without a journal
+ * (backtests, benchmarks) everything happens synchronously.
+ */
 import { performance } from 'node:perf_hooks';
 import type { ActorContext, ActorSystem, Behavior } from '../core/index.js';
-import { PaperBroker, type BrokerEvent, type PaperBrokerConfig, type PaperBrokerSnapshot } from '../../brokers/paper/index.js';
+import type { BrokerEvent, BrokerIO, BrokerPort, OrderChange } from '../../brokers/broker-port.js';
 import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
@@ -8,41 +23,59 @@ import { orderLogFields, type Logger } from '../../runtime/logger.js';
 import { LOG_DATASETS } from '../../runtime/log-fields.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Journal } from '../../persistence/journal.js';
-import { EXECUTION_STREAM, toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
-import type { ExecutionCommand, JournalItem, OrderChange, PaperExecutionMessage } from './execution.protocol.js';
+import { toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
+import type { ExecutionCommand, ExecutionMessage, JournalItem } from './execution.protocol.js';
+import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 
-export interface ExecutionActorDeps {
+export { KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
+
+/** Dependencies of {@link executionBehavior}. */
+export interface ExecutionActorDeps<S, V> {
+  /** The venue adapter. */
+  readonly broker: BrokerPort<S, V>;
   readonly directory: Directory;
   readonly bus: EventBus;
   readonly metrics: Metrics;
   readonly clock: { nowMs(): number };
   readonly instruments: ReadonlyMap<string, Instrument>;
-  readonly config: Partial<PaperBrokerConfig>;
   readonly log: Logger;
   /** Called with the tick-to-order latency in microseconds of every order that carries its trigger time. */
   readonly onOrderLatencyUs?: (latencyUs: number) => void;
-  /**
-   * Journal before acting. When set, an approved order is appended (`OrderPlaced`) and only
-   * submitted to the broker once the append is durable; broker events (order updates, fills)
-   * are appended as they happen, batched (at most one append in flight; what arrives meanwhile
-   * goes in the next one), and reported onward (portfolio, risk, strategy, bus) only once
-   * durable. While the journal fails, new orders are refused (fail closed, with a RiskAlert),
-   * market data keeps flowing, and the events waiting are retried until it is back. Without it
-   * (backtests, benchmarks) everything happens synchronously, as before.
-   */
+  /** Journal before acting (see the module notes); without it everything happens synchronously. */
   readonly journal?: Journal;
-  /** The journal stream of this actor; default {@link EXECUTION_STREAM}. */
-  readonly journalStream?: string;
   /** Backoff between journal retries while it is down; default 50 ms .. 1 s. */
   readonly journalRetryMs?: { readonly min: number; readonly max: number };
   /** Told whenever the journal goes down (false) or comes back (true): health. */
   readonly onJournalHealth?: (healthy: boolean) => void;
 }
 
+/** Journal-mode bookkeeping: in the state, never in a snapshot (what is not durable yet was never acted on). */
+export interface JournalOutbox {
+  queue: JournalItem[];
+  inFlight: boolean;
+  healthy: boolean;
+  retryScheduled: boolean;
+  retryDelayMs: number;
+  /** Client order ids appended (or being appended) but not yet acted on: duplicates too. */
+  readonly pending: Set<string>;
+  /** While durable items are acted on: the events they cause, journaled next, ahead of the rest. */
+  acting: BrokerEvent[] | undefined;
+}
+
+/** The execution actor's state: the orders of the session, the outbox and the venue adapter's own state. */
+export interface ExecutionState<S> {
+  /** Open orders and the most recent finished ones, by client order id (latest version). */
+  readonly orders: Map<string, Order>;
+  /** Finished orders, oldest first; beyond {@link KEEP_FINISHED_ORDERS} the oldest are forgotten here (the journal keeps them). */
+  readonly finished: string[];
+  readonly outbox: JournalOutbox;
+  readonly venue: S;
+}
+
 /**
  * A journal request (append, or the probe read while it is down) timed into
  * `troupe_dependency_latency_seconds{dependency="journal"}`; a failure also counts in
- * `troupe_journal_append_failures_total`. Paper and Kite execution both use it.
+ * `troupe_journal_append_failures_total`.
  */
 export function measuredJournalRequest<T>(work: Promise<T>, metrics: Metrics): Promise<T> {
   const startedMs = performance.now();
@@ -58,37 +91,6 @@ export function measuredJournalRequest<T>(work: Promise<T>, metrics: Metrics): P
       throw error;
     },
   );
-}
-
-/** The execution actor's state: the paper broker and the orders of the session. */
-export interface ExecutionState {
-  readonly broker: PaperBroker;
-  /** Open orders and the most recent finished ones, by client order id (latest version). */
-  readonly orders: Map<string, Order>;
-  /** Finished orders, oldest first; beyond {@link KEEP_FINISHED_ORDERS} the oldest are forgotten here (the journal keeps them). */
-  readonly finished: string[];
-}
-
-/** How many finished orders the actor keeps (at least; up to twice as many) for queries and duplicate detection. */
-export const KEEP_FINISHED_ORDERS = 5_000;
-
-function remember(state: ExecutionState, order: Order): void {
-  const known = state.orders.get(order.clientOrderId);
-  state.orders.set(order.clientOrderId, order);
-  if (isTerminal(order.status) && !(known && isTerminal(known.status))) {
-    state.finished.push(order.clientOrderId);
-    // trimmed in chunks, so the cost is amortised (not a 5,000-element shift per order)
-    if (state.finished.length >= KEEP_FINISHED_ORDERS * 2) {
-      const forgotten = state.finished.splice(0, state.finished.length - KEEP_FINISHED_ORDERS);
-      for (const id of forgotten) state.orders.delete(id);
-    }
-  }
-}
-
-interface EncodedExecution {
-  broker: PaperBrokerSnapshot;
-  orders: Order[];
-  finished: string[];
 }
 
 const signed = (order: Order, quantity: number): number => (order.side === 'BUY' ? quantity : -quantity);
@@ -128,69 +130,67 @@ export interface OutcomeReporting {
   readonly log: Logger;
 }
 
-/**
- * Tells everyone concerned what a broker reported, for any broker (paper or Kite): the
- * strategy (its order events), risk (fills and closed orders move exposure), the
- * portfolio (fills), the event bus and metrics. `remember` keeps the latest order.
- */
-export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting, remember: (order: Order) => void): void {
+function reportOrderUpdated(order: Order, deps: OutcomeReporting): void {
   const { directory, bus, metrics, system } = deps;
+  metrics.orders.inc({ status: order.status });
+  bus.publish({ type: 'OrderUpdated', order });
+  const strategy = directory.strategies.get(order.strategyId);
+  if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
+  if (isTerminal(order.status) && directory.risk) {
+    system.tell(directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, order.quantity - order.filledQuantity) });
+  }
+  if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
+}
+
+function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting): void {
+  const { directory, bus, metrics, system } = deps;
+  const { fill, order } = event;
+  metrics.fills.inc();
+  metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
+  deps.log.info({ ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise }, 'order filled');
+  if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
+  const portfolio = directory.portfolios.get(fill.portfolioId);
+  if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
+  else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
+  if (directory.risk) {
+    system.tell(directory.risk, {
+      type: 'FillApplied',
+      portfolioId: fill.portfolioId,
+      symbol: fill.symbol,
+      signedQuantity: signed(order, fill.quantity),
+      pricePaise: fill.pricePaise,
+      chargesPaise: fill.chargesPaise,
+      // risk never reserved the broker's own square-off orders: their fills move the position only
+      ...(order.reason === AUTO_SQUARE_OFF_REASON ? { unreserved: true } : {}),
+    });
+  }
+  const strategy = directory.strategies.get(order.strategyId);
+  if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });
+  bus.publish({ type: 'OrderFilled', fill, order });
+}
+
+/**
+ * Tells everyone concerned what a broker reported: the strategy (its order events), risk (fills
+ * and closed orders move exposure), the portfolio (fills), the event bus and metrics.
+ */
+export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting): void {
   for (const event of events) {
     switch (event.kind) {
-      case 'order-updated': {
-        const order = event.order;
-        remember(order);
-        metrics.orders.inc({ status: order.status });
-        bus.publish({ type: 'OrderUpdated', order });
-        const strategy = directory.strategies.get(order.strategyId);
-        if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
-        if (isTerminal(order.status) && directory.risk) {
-          system.tell(directory.risk, {
-            type: 'OrderClosed',
-            portfolioId: order.portfolioId,
-            symbol: order.symbol,
-            signedRemainder: signed(order, order.quantity - order.filledQuantity),
-          });
-        }
-        if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
+      case 'order-updated':
+        reportOrderUpdated(event.order, deps);
         break;
-      }
-      case 'fill': {
-        const { fill, order } = event;
-        remember(order);
-        metrics.fills.inc();
-        metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
-        deps.log.info({ ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise }, 'order filled');
-        if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
-        const portfolio = directory.portfolios.get(fill.portfolioId);
-        if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
-        else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
-        if (directory.risk) {
-          system.tell(directory.risk, {
-            type: 'FillApplied',
-            portfolioId: fill.portfolioId,
-            symbol: fill.symbol,
-            signedQuantity: signed(order, fill.quantity),
-            pricePaise: fill.pricePaise,
-            chargesPaise: fill.chargesPaise,
-            // risk never reserved the broker's own square-off orders: their fills move the position only
-            ...(order.reason === AUTO_SQUARE_OFF_REASON ? { unreserved: true } : {}),
-          });
-        }
-        const strategy = directory.strategies.get(order.strategyId);
-        if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });
-        bus.publish({ type: 'OrderFilled', fill, order });
+      case 'fill':
+        reportFill(event, deps);
         break;
-      }
       case 'cancel-rejected':
         deps.log.warn({ 'event.dataset': LOG_DATASETS.orders, clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
         break;
       case 'auto-square-off': {
         // the broker's safety net: reported loudly (the strategy should have exited before the cut-off)
         const { kind: _kind, ...details } = event;
-        metrics.autoSquareOffOrders.inc(event.orders.length);
+        deps.metrics.autoSquareOffOrders.inc(event.orders.length);
         deps.log.warn(details, `auto square-off: the broker closes ${event.quantity} ${event.symbol} (MIS) of ${event.strategyId} at the intraday cut-off in ${event.orders.length} order(s)`);
-        bus.publish({ type: 'AutoSquareOff', ...details });
+        deps.bus.publish({ type: 'AutoSquareOff', ...details });
         break;
       }
       default:
@@ -199,54 +199,96 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
   }
 }
 
-
-/** Journal-mode bookkeeping (in memory only: what is not durable yet is not in any snapshot's orders). */
-interface JournalOutbox {
-  queue: JournalItem[];
-  inFlight: boolean;
-  healthy: boolean;
-  retryScheduled: boolean;
-  retryDelayMs: number;
-  /** Client order ids appended (or being appended) but not yet acted on: duplicates too. */
-  readonly pendingIds: Set<string>;
-}
-
-function entriesOf(stream: string, item: JournalItem): OrderJournalEntry[] {
+function entriesOf(item: JournalItem): OrderJournalEntry[] {
   if (item.kind === 'place') return [{ type: 'OrderPlaced', order: item.order }];
   const entries: OrderJournalEntry[] = [];
   for (const event of item.events) {
     if (event.kind === 'order-updated') entries.push({ type: 'OrderUpdated', order: event.order });
     else if (event.kind === 'fill') entries.push({ type: 'Fill', fill: event.fill, order: event.order });
   }
-  void stream;
   return entries;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-/** The journal-mode half of the execution actor. */
-function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>) => void) {
-  const stream = deps.journalStream ?? EXECUTION_STREAM;
-  const retry = deps.journalRetryMs ?? { min: 50, max: 1000 };
-  let outbox: JournalOutbox = fresh();
-  function fresh(): JournalOutbox {
-    return { queue: [], inFlight: false, healthy: true, retryScheduled: false, retryDelayMs: retry.min, pendingIds: new Set() };
-  }
+/** A fresh outbox. */
+export function freshOutbox(retryDelayMs = 50): JournalOutbox {
+  return { queue: [], inFlight: false, healthy: true, retryScheduled: false, retryDelayMs, pending: new Set(), acting: undefined };
+}
 
+type Ctx<V> = ActorContext<ExecutionMessage<V>>;
+
+/** The order book half of the actor: orders, reporting, refusals, and the {@link BrokerIO} adapters see. */
+function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: ExecutionState<S>, ctx: Ctx<V>) => void) {
+  const { broker } = deps;
   const alert = (code: string, severity: 'info' | 'warning' | 'critical', message: string, order?: Order): void => {
-    deps.bus.publish({
-      type: 'RiskAlert',
-      severity,
-      code,
-      message,
-      atMs: deps.clock.nowMs(),
-      ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}),
-    });
+    deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: deps.clock.nowMs(), ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}) });
+  };
+
+  const remember = (state: ExecutionState<S>, order: Order): void => {
+    const known = state.orders.get(order.clientOrderId);
+    state.orders.set(order.clientOrderId, order);
+    if (!isTerminal(order.status) || (known !== undefined && isTerminal(known.status))) return;
+    state.finished.push(order.clientOrderId);
+    // trimmed in chunks, so the cost is amortised (not a 5,000-element shift per order)
+    if (state.finished.length < KEEP_FINISHED_ORDERS * 2) return;
+    for (const id of state.finished.splice(0, state.finished.length - KEEP_FINISHED_ORDERS)) {
+      const gone = state.orders.get(id);
+      state.orders.delete(id);
+      if (gone !== undefined) broker.forget(state.venue, gone);
+    }
+  };
+
+  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, { ...deps, system: ctx.system });
+
+  /** What happened at the venue: the state moves at once; everyone else hears of it once durable. */
+  const emit = (state: ExecutionState<S>, events: readonly BrokerEvent[], ctx: Ctx<V>): void => {
+    if (events.length === 0) return;
+    for (const event of events) if (event.kind === 'order-updated' || event.kind === 'fill') remember(state, event.order);
+    if (deps.journal === undefined) return report(events, ctx);
+    const { outbox } = state;
+    if (outbox.acting !== undefined) {
+      outbox.acting.push(...events);
+      return;
+    }
+    outbox.queue.push({ kind: 'events', events });
+    flush(state, ctx);
+  };
+
+  const modifyRefused = (clientOrderId: string, reason: string, order: Order | undefined): void => {
+    deps.log.warn({ clientOrderId, reason }, 'modification refused');
+    alert('modify-rejected', 'info', `modification of ${clientOrderId} refused: ${reason}`, order);
+  };
+
+  let cached: { state: ExecutionState<S>; ctx: Ctx<V>; io: BrokerIO<V> } | undefined;
+  /** The IO the adapter sees (built once per state and context). */
+  const io = (state: ExecutionState<S>, ctx: Ctx<V>): BrokerIO<V> => {
+    if (cached?.state === state && cached.ctx === ctx) return cached.io;
+    const value: BrokerIO<V> = {
+      nowMs: () => deps.clock.nowMs(),
+      order: (clientOrderId) => state.orders.get(clientOrderId),
+      orders: () => state.orders.values(),
+      remember: (order) => remember(state, order),
+      emit: (events) => emit(state, events, ctx),
+      modified(order, newQuantity, events) {
+        // a lower quantity frees risk's reservation of the difference
+        const released = order.quantity - newQuantity;
+        if (released > 0 && deps.directory.risk) {
+          ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, released) });
+        }
+        emit(state, events, ctx);
+      },
+      modifyRefused,
+      later: (work, message) => ctx.pipeToSelf(work, (result) => ({ type: 'Venue', message: message(result) })),
+      alert: (code, severity, message) => alert(code, severity, message),
+    };
+    cached = { state, ctx, io: value };
+    return value;
   };
 
   /** An approved order that will not be placed: the strategy hears why, risk releases its reservation. */
-  const refuse = (order: Order, reason: string, ctx: ActorContext<PaperExecutionMessage>): void => {
-    outbox.pendingIds.delete(order.clientOrderId);
+  const refuse = (state: ExecutionState<S>, order: Order, reason: string, ctx: Ctx<V>): void => {
+    state.outbox.pending.delete(order.clientOrderId);
     deps.log.warn({ ...orderLogFields(order), reason }, 'order refused (not placed)');
     deps.metrics.orders.inc({ status: 'REFUSED' });
     const strategy = deps.directory.strategies.get(order.strategyId);
@@ -256,236 +298,204 @@ function journalMode(deps: ExecutionActorDeps, journal: Journal, dispatch: (stat
     }
   };
 
-  const flush = (ctx: ActorContext<PaperExecutionMessage>): void => {
+  const observeLatency = (triggerReceivedMonoMs: number | undefined): void => {
+    if (triggerReceivedMonoMs === undefined) return;
+    const latencyUs = (performance.now() - triggerReceivedMonoMs) * 1000;
+    deps.metrics.tickToOrderSeconds.observe(latencyUs / 1e6);
+    deps.onOrderLatencyUs?.(latencyUs);
+  };
+
+  /** An admitted (in journal mode: durable) order goes to the venue. */
+  const act = (state: ExecutionState<S>, order: Order, ctx: Ctx<V>): void => {
+    remember(state, order);
+    deps.bus.publish({ type: 'OrderSubmitted', order });
+    deps.log.info(orderLogFields(order), 'order placed');
+    broker.place(state.venue, order, io(state, ctx));
+  };
+
+  const modify = (state: ExecutionState<S>, clientOrderId: string, change: OrderChange, ctx: Ctx<V>): void => {
+    const order = state.orders.get(clientOrderId);
+    const venueProblem = order !== undefined && !isTerminal(order.status) ? broker.modifyProblem(state.venue, order) : undefined;
+    const problem = venueProblem ?? orderChangeProblem(order, change, order === undefined ? undefined : deps.instruments.get(order.symbol));
+    if (problem !== undefined || order === undefined) return modifyRefused(clientOrderId, problem ?? 'unknown order', order);
+    broker.modify(state.venue, order, change, io(state, ctx));
+  };
+
+  return { alert, remember, report, io, refuse, observeLatency, act, modify };
+}
+
+/** The journal pipeline: journal first, then act. */
+function journalPipeline<S, V>(deps: ExecutionActorDeps<S, V>, journal: Journal) {
+  const retry = deps.journalRetryMs ?? { min: 50, max: 1000 };
+  const flush = (state: ExecutionState<S>, ctx: Ctx<V>): void => {
+    const { outbox } = state;
     if (outbox.inFlight || outbox.retryScheduled) return;
     if (outbox.queue.length === 0 && outbox.healthy) return;
     const batch = outbox.queue;
     outbox.queue = [];
     outbox.inFlight = true;
-    const entries = batch.flatMap((item) => entriesOf(stream, item)).map((entry) => toJournalEntry(stream, entry));
+    const entries = batch.flatMap(entriesOf).map((entry) => toJournalEntry(deps.broker.stream, entry));
     // down and nothing to write: probe with a read so we notice when it is back
     const work = measuredJournalRequest(entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []), deps.metrics);
     ctx.pipeToSelf(work, (result) => ({ type: 'JournalAppended', batch, result }));
   };
+  const book = orderBook(deps, flush);
 
-  return {
-    reset(): void {
-      outbox = fresh();
-    },
-    isPending: (clientOrderId: string): boolean => outbox.pendingIds.has(clientOrderId),
-    get healthy(): boolean {
-      return outbox.healthy;
-    },
-    place(state: ExecutionState, order: Order, ctx: ActorContext<PaperExecutionMessage>, triggerReceivedMonoMs: number | undefined): void {
-      if (state.orders.has(order.clientOrderId) || outbox.pendingIds.has(order.clientOrderId)) {
-        // a restarted strategy may repeat an id the journal already has: it must hear it is not placed
-        deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
-        refuse(order, `Client order id ${order.clientOrderId} was already used.`, ctx);
-        return;
-      }
-      if (!outbox.healthy) {
-        refuse(order, 'The order journal is unavailable: new orders are refused until it is back.', ctx);
-        alert('journal-unavailable', 'critical', `order ${order.clientOrderId} refused: the order journal is unavailable`, order);
-        return;
-      }
-      outbox.pendingIds.add(order.clientOrderId);
-      outbox.queue.push(triggerReceivedMonoMs === undefined ? { kind: 'place', order } : { kind: 'place', order, triggerReceivedMonoMs });
-      flush(ctx);
-    },
-    events(events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>): void {
-      if (events.length === 0) return;
-      outbox.queue.push({ kind: 'events', events });
-      flush(ctx);
-    },
-    retry(ctx: ActorContext<PaperExecutionMessage>): void {
-      outbox.retryScheduled = false;
-      flush(ctx);
-    },
-    appended(state: ExecutionState, batch: readonly JournalItem[], ok: boolean, error: unknown, ctx: ActorContext<PaperExecutionMessage>): void {
-      outbox.inFlight = false;
-      if (!ok) {
-        if (outbox.healthy) {
-          outbox.healthy = false;
-          deps.onJournalHealth?.(false);
-          deps.log.error({ err: error }, 'the order journal is unavailable: new orders are refused (fail closed); market data keeps flowing');
-          alert('journal-unavailable', 'critical', `the order journal is unavailable (${error instanceof Error ? error.message : String(error)}): new orders are refused until it is back`);
-        }
-        // orders not yet durable are refused; broker events (already happened) wait and are retried in order
-        const waiting: JournalItem[] = [];
-        for (const item of [...batch, ...outbox.queue]) {
-          if (item.kind === 'place') refuse(item.order, 'The order journal is unavailable: the order was not placed.', ctx);
-          else waiting.push(item);
-        }
-        outbox.queue = waiting;
-        outbox.retryScheduled = true;
-        ctx.pipeToSelf(delay(outbox.retryDelayMs), () => ({ type: 'JournalRetry' }));
-        outbox.retryDelayMs = Math.min(retry.max, outbox.retryDelayMs * 2);
-        return;
-      }
-      if (!outbox.healthy) {
-        outbox.healthy = true;
-        outbox.retryDelayMs = retry.min;
-        deps.onJournalHealth?.(true);
-        deps.log.info('the order journal is back: orders are accepted again');
-        alert('journal-recovered', 'info', 'the order journal is back: orders are accepted again');
-      }
-      const followUps: BrokerEvent[] = [];
+  const place = (state: ExecutionState<S>, order: Order, triggerReceivedMonoMs: number | undefined, ctx: Ctx<V>): void => {
+    const { outbox } = state;
+    if (state.orders.has(order.clientOrderId) || outbox.pending.has(order.clientOrderId)) {
+      // a restarted strategy may repeat an id the journal already has: it must hear it is not placed
+      deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
+      return book.refuse(state, order, `Client order id ${order.clientOrderId} was already used.`, ctx);
+    }
+    if (!outbox.healthy) {
+      book.refuse(state, order, 'The order journal is unavailable: new orders are refused until it is back.', ctx);
+      return book.alert('journal-unavailable', 'critical', `order ${order.clientOrderId} refused: the order journal is unavailable`, order);
+    }
+    outbox.pending.add(order.clientOrderId);
+    outbox.queue.push(triggerReceivedMonoMs === undefined ? { kind: 'place', order } : { kind: 'place', order, triggerReceivedMonoMs });
+    flush(state, ctx);
+  };
+
+  const failed = (state: ExecutionState<S>, batch: readonly JournalItem[], error: unknown, ctx: Ctx<V>): void => {
+    const { outbox } = state;
+    if (outbox.healthy) {
+      outbox.healthy = false;
+      deps.onJournalHealth?.(false);
+      deps.log.error({ err: error }, 'the order journal is unavailable: new orders are refused (fail closed); market data keeps flowing');
+      book.alert('journal-unavailable', 'critical', `the order journal is unavailable (${error instanceof Error ? error.message : String(error)}): new orders are refused until it is back`);
+    }
+    // orders not yet durable are refused; broker events (already happened) wait and are retried in order
+    const waiting: JournalItem[] = [];
+    for (const item of [...batch, ...outbox.queue]) {
+      if (item.kind === 'place') book.refuse(state, item.order, 'The order journal is unavailable: the order was not placed.', ctx);
+      else waiting.push(item);
+    }
+    outbox.queue = waiting;
+    outbox.retryScheduled = true;
+    ctx.pipeToSelf(delay(outbox.retryDelayMs), () => ({ type: 'JournalRetry' }));
+    outbox.retryDelayMs = Math.min(retry.max, outbox.retryDelayMs * 2);
+  };
+
+  const appended = (state: ExecutionState<S>, batch: readonly JournalItem[], ctx: Ctx<V>): void => {
+    const { outbox } = state;
+    if (!outbox.healthy) {
+      outbox.healthy = true;
+      outbox.retryDelayMs = retry.min;
+      deps.onJournalHealth?.(true);
+      deps.log.info('the order journal is back: orders are accepted again');
+      book.alert('journal-recovered', 'info', 'the order journal is back: orders are accepted again');
+    }
+    const followUps: BrokerEvent[] = [];
+    outbox.acting = followUps;
+    try {
       for (const item of batch) {
         if (item.kind === 'events') {
-          dispatch(state, item.events, ctx);
+          book.report(item.events, ctx);
           continue;
         }
         // durable: now (and only now) the order goes to the broker
-        const { order } = item;
-        outbox.pendingIds.delete(order.clientOrderId);
-        if (item.triggerReceivedMonoMs !== undefined) {
-          const latencyUs = (performance.now() - item.triggerReceivedMonoMs) * 1000;
-          deps.metrics.tickToOrderSeconds.observe(latencyUs / 1e6);
-          deps.onOrderLatencyUs?.(latencyUs);
-        }
-        remember(state, order);
-        deps.bus.publish({ type: 'OrderSubmitted', order });
-        deps.log.info(orderLogFields(order), 'order placed');
-        const instrument = deps.instruments.get(order.symbol);
-        if (!instrument) {
-          followUps.push({ kind: 'order-updated', order: { ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity } });
-          continue;
-        }
-        followUps.push(...state.broker.submit(order, instrument, deps.clock.nowMs()));
+        outbox.pending.delete(item.order.clientOrderId);
+        book.observeLatency(item.triggerReceivedMonoMs);
+        book.act(state, item.order, ctx);
       }
-      if (followUps.length > 0) outbox.queue.unshift({ kind: 'events', events: followUps });
-      flush(ctx);
-    },
+    } finally {
+      outbox.acting = undefined;
+    }
+    if (followUps.length > 0) outbox.queue.unshift({ kind: 'events', events: followUps });
+    flush(state, ctx);
   };
+
+  return { ...book, flush, place, failed, appended, retryMs: retry };
+}
+
+/** Without a journal: everything at once (backtests, benchmarks). */
+function directPipeline<S, V>(deps: ExecutionActorDeps<S, V>) {
+  const book = orderBook(deps, () => undefined);
+  const place = (state: ExecutionState<S>, order: Order, triggerReceivedMonoMs: number | undefined, ctx: Ctx<V>): void => {
+    book.observeLatency(triggerReceivedMonoMs);
+    if (state.orders.has(order.clientOrderId)) {
+      deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
+      return;
+    }
+    book.act(state, order, ctx);
+  };
+  return { ...book, flush: () => undefined, place, failed: () => undefined, appended: () => undefined, retryMs: { min: 50, max: 1000 } };
 }
 
 /**
- * Wraps the paper broker. Places approved orders (once per client order id), matches
- * them on market data, and tells everyone concerned what happened.
+ * The execution actor's behavior over a venue adapter. Places approved orders (once per client
+ * order id), hands cancels, modifications, market data and the venue's own messages to the
+ * adapter, and tells everyone concerned what happened (journal first, in journal mode).
  */
-export function executionBehavior(deps: ExecutionActorDeps): Behavior<PaperExecutionMessage, ExecutionState> {
-  const dispatch = (state: ExecutionState, events: readonly BrokerEvent[], ctx: ActorContext<PaperExecutionMessage>): void =>
-    reportBrokerEvents(events, { ...deps, system: ctx.system }, (order) => remember(state, order));
-  const journaled = deps.journal ? journalMode(deps, deps.journal, dispatch) : undefined;
-
-  /** Validates and applies a modification; a refusal is logged and published as a RiskAlert. A lower quantity frees risk's reservation. */
-  const modify = (state: ExecutionState, clientOrderId: string, change: OrderChange, ctx: ActorContext<PaperExecutionMessage>): readonly BrokerEvent[] => {
-    const order = state.orders.get(clientOrderId);
-    const problem = orderChangeProblem(order, change, order === undefined ? undefined : deps.instruments.get(order.symbol));
-    const result = problem === undefined ? state.broker.modify(clientOrderId, change, deps.clock.nowMs()) : { events: [], refused: problem };
-    if (result.refused !== undefined || order === undefined) {
-      const reason = result.refused ?? 'unknown order';
-      deps.log.warn({ clientOrderId, reason }, 'modification refused');
-      deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'modify-rejected', message: `modification of ${clientOrderId} refused: ${reason}`, atMs: deps.clock.nowMs(), ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}) });
-      return [];
-    }
-    const released = order.quantity - (change.quantity ?? order.quantity);
-    if (released > 0 && deps.directory.risk) {
-      ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, released) });
-    }
-    return result.events;
-  };
+export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavior<ExecutionMessage<V>, ExecutionState<S>> {
+  const { broker } = deps;
+  const mode = deps.journal === undefined ? directPipeline(deps) : journalPipeline(deps, deps.journal);
+  const fresh = (venue: S, orders: Map<string, Order>, finished: string[]): ExecutionState<S> => ({ orders, finished, venue, outbox: freshOutbox(mode.retryMs.min) });
 
   return {
-    kind: 'execution',
-    initial(_ctx, restored) {
-      journaled?.reset();
-      return restored ?? { broker: new PaperBroker(deps.config), orders: new Map(), finished: [] };
+    kind: broker.venue === 'paper' ? 'execution' : `execution-${broker.venue}`,
+    initial(ctx, restored) {
+      const state = restored ?? fresh(broker.initial(), new Map(), []);
+      broker.started(state.venue, restored !== undefined, mode.io(state, ctx));
+      return state;
     },
     snapshot: {
       codec: {
         version: 1,
-        encode: (state) => ({ broker: state.broker.snapshot(), orders: [...state.orders.values()], finished: state.finished }) as never,
+        // orders are JSON-safe data (`Order`), typed as JSON without a copy
+        encode: (state) => ({ orders: [...state.orders.values()] as never, finished: [...state.finished], ...broker.encode(state.venue) }),
         decode(json) {
-          const encoded = structuredClone(json) as unknown as EncodedExecution;
-          return {
-            broker: PaperBroker.restore(encoded.broker, deps.config),
-            orders: new Map(encoded.orders.map((order) => [order.clientOrderId, order])),
-            finished: encoded.finished,
-          };
+          const { orders, finished } = decodeExecutionOrders(json);
+          return fresh(broker.decode(json), new Map(orders.map((order) => [order.clientOrderId, order])), finished);
         },
       },
-      everyMessages: 500,
+      everyMessages: broker.snapshotEveryMessages,
       everyMs: 1000,
     },
     receive(state, message, ctx) {
-      if (journaled) return receiveJournaled(state, message, ctx, journaled);
       switch (message.type) {
-        case 'PlaceOrder': {
-          const { order } = message;
-          if (message.triggerReceivedMonoMs !== undefined) {
-            const latencyUs = (performance.now() - message.triggerReceivedMonoMs) * 1000;
-            deps.metrics.tickToOrderSeconds.observe(latencyUs / 1e6);
-            deps.onOrderLatencyUs?.(latencyUs);
-          }
-          if (state.orders.has(order.clientOrderId)) {
-            deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
-            return state;
-          }
-          const instrument = deps.instruments.get(order.symbol);
-          remember(state, order);
-          deps.bus.publish({ type: 'OrderSubmitted', order });
-          deps.log.info(orderLogFields(order), 'order placed');
-          if (!instrument) {
-            dispatch(state, [{ kind: 'order-updated', order: { ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity } }], ctx);
-            return state;
-          }
-          dispatch(state, state.broker.submit(order, instrument, deps.clock.nowMs()), ctx);
+        case 'PlaceOrder':
+          mode.place(state, message.order, message.triggerReceivedMonoMs, ctx);
           return state;
-        }
         case 'CancelOrder':
-          dispatch(state, state.broker.cancel(message.clientOrderId, deps.clock.nowMs()), ctx);
+          broker.cancel(state.venue, message.clientOrderId, state.orders.get(message.clientOrderId), mode.io(state, ctx));
           return state;
-        case 'ModifyOrder': {
-          const events = modify(state, message.clientOrderId, message.change, ctx);
-          if (events.length > 0) dispatch(state, events, ctx);
+        case 'ModifyOrder':
+          mode.modify(state, message.clientOrderId, message.change, ctx);
           return state;
-        }
         case 'MarketData':
-          for (const batch of message.batches) {
-            const events = state.broker.onTicks(batch);
-            if (events.length > 0) dispatch(state, events, ctx);
-          }
+          for (const batch of message.batches) broker.marketData(state.venue, batch, mode.io(state, ctx));
           return state;
         case 'GetOrders':
           ctx.system.tell(message.replyTo, [...state.orders.values()]);
           return state;
+        case 'OrderPostback':
+          broker.postback(state.venue, message.payload, mode.io(state, ctx));
+          return state;
+        case 'PollOrders':
+          broker.poll(state.venue, message.reason, mode.io(state, ctx));
+          return state;
+        case 'SessionRenewed':
+          broker.sessionRenewed(state.venue, mode.io(state, ctx));
+          return state;
+        case 'Venue':
+          broker.receive(state.venue, message.message, mode.io(state, ctx));
+          return state;
         case 'JournalAppended':
+          state.outbox.inFlight = false;
+          if (message.result.ok) mode.appended(state, message.batch, ctx);
+          else mode.failed(state, message.batch, message.result.error, ctx);
+          return state;
         case 'JournalRetry':
-          return state; // journal mode only
+          state.outbox.retryScheduled = false;
+          mode.flush(state, ctx);
+          return state;
         default:
-          return assertNever(message, 'execution command');
+          return assertNever(message, 'execution message');
       }
     },
   };
-
-  function receiveJournaled(state: ExecutionState, message: PaperExecutionMessage, ctx: ActorContext<PaperExecutionMessage>, mode: NonNullable<typeof journaled>): ExecutionState {
-    switch (message.type) {
-      case 'PlaceOrder':
-        mode.place(state, message.order, ctx, message.triggerReceivedMonoMs);
-        return state;
-      case 'CancelOrder':
-        mode.events(state.broker.cancel(message.clientOrderId, deps.clock.nowMs()), ctx);
-        return state;
-      case 'ModifyOrder':
-        mode.events(modify(state, message.clientOrderId, message.change, ctx), ctx);
-        return state;
-      case 'MarketData':
-        for (const batch of message.batches) mode.events(state.broker.onTicks(batch), ctx);
-        return state;
-      case 'GetOrders':
-        ctx.system.tell(message.replyTo, [...state.orders.values()]);
-        return state;
-      case 'JournalAppended':
-        mode.appended(state, message.batch, message.result.ok, message.result.ok ? undefined : message.result.error, ctx);
-        return state;
-      case 'JournalRetry':
-        mode.retry(ctx);
-        return state;
-      default:
-        return assertNever(message, 'execution command');
-    }
-  }
 }
 
 export const wrapExecutionTicks = (batches: readonly (readonly Tick[])[]): ExecutionCommand => ({ type: 'MarketData', batches });

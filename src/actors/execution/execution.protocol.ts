@@ -1,30 +1,25 @@
 import type { ActorRef, PipeResult } from '../core/index.js';
-import type { BrokerEvent } from '../../brokers/paper/index.js';
+import type { BrokerEvent, OrderChange } from '../../brokers/broker-port.js';
 import type { Order, Tick } from '../../model/index.js';
 
-/** What a ModifyOrder changes (at least one field). */
-export interface OrderChange {
-  readonly quantity?: number;
-  readonly limitPricePaise?: number;
-  readonly triggerPricePaise?: number;
-}
+export type { OrderChange } from '../../brokers/broker-port.js';
 
 /**
  * What the execution actor has handed to the journal and will act on once it is durable:
- * an approved order (`place`: submit it to the broker) or broker events (`events`: report them).
+ * an approved order (`place`: send it to the broker) or broker events (`events`: report them).
  */
 export type JournalItem =
   | { readonly kind: 'place'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
   | { readonly kind: 'events'; readonly events: readonly BrokerEvent[] };
 
 /**
- * Protocol of an execution actor (one per broker, under `execution`). Risk sends approved
- * orders; strategies and the gateway send cancels; symbol actors feed market data through
- * the actor's inlet (the paper broker matches on it). Outcomes go to the strategy, the
- * portfolio, risk and the event bus.
+ * Protocol of the execution actor (one per process, `/execution/<venue>`, whatever the broker).
+ * Risk sends approved orders; strategies and the gateway send cancels and modifications; symbol
+ * actors feed market data through the actor's inlet (the paper broker matches on it). Outcomes
+ * go to the strategy, the portfolio, risk and the event bus.
  */
 export type ExecutionCommand =
-  /** An order risk approved. Idempotent per clientOrderId: a repeat is ignored. */
+  /** An order risk approved. Idempotent per clientOrderId: a repeat is ignored (refused in journal mode). */
   | { readonly type: 'PlaceOrder'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
   | { readonly type: 'CancelOrder'; readonly clientOrderId: string; readonly requestedBy: string }
   /**
@@ -37,10 +32,24 @@ export type ExecutionCommand =
   /** Replies with every order of the session, newest last. */
   | { readonly type: 'GetOrders'; readonly replyTo: ActorRef<readonly Order[]> };
 
-/** What the paper execution actor receives: the commands plus its own journal results (journal mode). */
-export type PaperExecutionMessage =
-  | ExecutionCommand
+/** What the venue's side of the process tells the execution actor (the Kite ticker and the poll timer; the paper broker ignores them). */
+export type VenueInput =
+  /** An order update the venue pushed (Kite: a postback's raw order fields); the adapter decodes it. */
+  | { readonly type: 'OrderPostback'; readonly payload: unknown }
+  /** Polling fallback (timer) and reconciliation after a ticker gap: catch up with the venue. */
+  | { readonly type: 'PollOrders'; readonly reason?: string }
+  /** A new login succeeded: order placement may resume. */
+  | { readonly type: 'SessionRenewed' };
+
+/** Everything others may send the execution actor. */
+export type ExecutionInput = ExecutionCommand | VenueInput;
+
+/** What the execution actor receives: its inputs plus its own internal messages (`V`: the adapter's I/O outcomes). */
+export type ExecutionMessage<V> =
+  | ExecutionInput
   /** Internal (journal mode): an append of `batch` finished; on success its items are acted on. */
   | { readonly type: 'JournalAppended'; readonly batch: readonly JournalItem[]; readonly result: PipeResult<number[]> }
   /** Internal (journal mode): time to retry appending what is waiting after a failure. */
-  | { readonly type: 'JournalRetry' };
+  | { readonly type: 'JournalRetry' }
+  /** Internal: the outcome of the broker adapter's own I/O, handed back to it. */
+  | { readonly type: 'Venue'; readonly message: V };

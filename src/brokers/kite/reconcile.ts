@@ -8,16 +8,18 @@
  *    acknowledgement was lost is moved to OPEN with its Kite order id. Fills are NOT taken from
  *    the order snapshot: they come from Kite's trades through the execution actor (journaled
  *    as `Fill`s with exact prices), so the portfolio and risk see every one of them once.
- * 2. {@link rebuildKiteExecutionSnapshot}: the Kite execution actor restarts from the journal's
+ * 2. {@link rebuildKiteExecutionSnapshot}: the execution actor (Kite adapter) restarts from the journal's
  *    truth (a snapshot can be ahead of the journal: the journal wins), with the trades the
  *    journal has as applied; its first poll fetches what happened while Troupe was away.
  * 3. {@link auditKite}: Kite's trades, positions and holdings vs the journal; trades the journal
  *    lacks (they are about to be applied) and positions the journal cannot explain become
  *    RiskAlerts.
  */
-import type { Json } from '../../actors/core/types.js';
-import { KITE_EXECUTION_STREAM } from '../../actors/execution/kite-execution.actor.js';
-import { isTerminal, type Order, type RiskAlert } from '../../model/index.js';
+import { recoverExecutionState } from '../../actors/execution/execution.recovery.js';
+import { isTerminal, type Fill, type Order, type RiskAlert } from '../../model/index.js';
+import type { BrokerJson } from '../broker-port.js';
+import { decodeSnapshot } from '../snapshot-schemas.js';
+import { KITE_EXECUTION_STREAM, KiteVenueSchema } from './kite-adapter.js';
 import type { Journal } from '../../persistence/journal.js';
 import { foldJournal, recoverFromJournal, type BrokerReconciler, type CheckpointStore, type RecoveryReport, type RecoveryTarget } from '../../persistence/recovery.js';
 import { istDate } from '../../model/time.js';
@@ -67,6 +69,34 @@ export class KiteReconciler implements BrokerReconciler {
   }
 }
 
+/** The Kite adapter's recovered snapshot fields, given the recovered orders and every journaled fill. */
+export function recoverKiteVenue(previous: unknown, orders: ReadonlyMap<string, Order>, fills: readonly Fill[]): { readonly [key: string]: BrokerJson } {
+  const saved = previous === undefined ? undefined : decodeSnapshot(KiteVenueSchema, previous, 'Kite execution');
+  const misBook = new Map<string, MisNet>();
+  for (const fill of fills) applyMisFill(misBook, fill);
+  const byBrokerId: [string, string][] = [];
+  for (const order of orders.values()) if (order.brokerOrderId !== undefined) byBrokerId.push([order.brokerOrderId, order.clientOrderId]);
+  const finishedOrder = (id: string | null): boolean => {
+    const order = id === null ? undefined : orders.get(id);
+    return order !== undefined && isTerminal(order.status);
+  };
+  const venue = {
+    byBrokerId,
+    // views only of finished orders: open ones are fetched afresh by the first poll
+    views: (saved?.views ?? []).filter((v) => finishedOrder(v.clientOrderId)),
+    appliedTrades: fills.map((f) => f.fillId),
+    brokerage: (saved?.brokerage ?? []).filter(([id]) => orders.has(id)),
+    ledgers: saved?.ledgers ?? [],
+    unknownOutcome: [...orders.values()].filter((o) => BEFORE_ACCEPT.has(o.status)).map((o) => [o.clientOrderId, 0]),
+    // the MIS book from every journaled fill: whose positions an RMS square-off closes
+    misPositions: [...misBook.values()],
+    // a restart comes with a (new) login: placement is not halted by an old session's expiry
+    halted: null,
+  };
+  // JSON-safe data (the adapter's snapshot shape, `KiteVenueSchema`)
+  return JSON.parse(JSON.stringify(venue)) as never;
+}
+
 /** The Kite execution actor's snapshot rebuilt from the journal (the journal wins over a snapshot ahead of it). */
 export async function rebuildKiteExecutionSnapshot(journal: Journal, target: RecoveryTarget, nowMs: number, stream = KITE_EXECUTION_STREAM, keepFinished = 5_000): Promise<void> {
   const path = '/execution/kite';
@@ -74,37 +104,8 @@ export async function rebuildKiteExecutionSnapshot(journal: Journal, target: Rec
   const folded = await foldJournal(journal, stream);
   if (folded.entries === 0) return;
   const previous = target.restoredSnapshot(path);
-  const encoded = previous?.state as
-    | { orders?: Order[]; finished?: string[]; views?: KiteOrderView[]; brokerage?: [string, number][]; ledgers?: [string, unknown][] }
-    | undefined;
-  const orders = new Map<string, Order>((encoded?.orders ?? []).map((o) => [o.clientOrderId, o]));
-  const finished = (encoded?.finished ?? []).filter((id) => !folded.orders.has(id));
-  // orders the snapshot has but the journal does not were never durable: never sent, forget them
-  for (const id of [...orders.keys()]) if (!folded.orders.has(id) && !finished.includes(id)) orders.delete(id);
-  for (const [id, order] of folded.orders) orders.set(id, order);
-  finished.push(...new Set(folded.finished));
-  if (finished.length > keepFinished) for (const id of finished.splice(0, finished.length - keepFinished)) orders.delete(id);
-  const misBook = new Map<string, MisNet>();
-  for (const fill of folded.fills) applyMisFill(misBook, fill);
-  const byBrokerId: [string, string][] = [];
-  for (const order of orders.values()) if (order.brokerOrderId !== undefined) byBrokerId.push([order.brokerOrderId, order.clientOrderId]);
-  // views only of finished orders: open ones are fetched afresh by the first poll
-  const views = (encoded?.views ?? []).filter((v) => v.clientOrderId !== null && orders.has(v.clientOrderId) && isTerminal(orders.get(v.clientOrderId)!.status));
-  const state = {
-    orders: [...orders.values()],
-    finished,
-    byBrokerId,
-    views,
-    appliedTrades: folded.fills.map((f) => f.fillId),
-    brokerage: (encoded?.brokerage ?? []).filter(([id]) => orders.has(id)),
-    ledgers: encoded?.ledgers ?? [],
-    unknownOutcome: [...orders.values()].filter((o) => BEFORE_ACCEPT.has(o.status)).map((o) => [o.clientOrderId, 0]),
-    // the MIS book from every journaled fill: whose positions an RMS square-off closes
-    misPositions: [...misBook.values()],
-    // a restart comes with a (new) login: placement is not halted by an old session's expiry
-    halted: null,
-  };
-  target.setRestoredSnapshot({ key: path, version: previous?.version ?? 1, state: state as unknown as Json, sequence: previous?.sequence ?? 0, atMs: nowMs });
+  const state = recoverExecutionState(previous?.state, folded, (orders) => recoverKiteVenue(previous?.state, orders, folded.fills), keepFinished);
+  target.setRestoredSnapshot({ key: path, version: previous?.version ?? 1, state, sequence: previous?.sequence ?? 0, atMs: nowMs });
 }
 
 /** What {@link auditKite} found. */

@@ -1,6 +1,4 @@
-import type { AutoSquareOff } from '../../model/events.js';
-import type { ChargeBreakdown, ChargeLedger, ChargeRates, LegacyChargeLedger } from '../../model/charges.js';
-import type { Fill } from '../../model/fill.js';
+import type { ChargeLedger, ChargeRates, LegacyChargeLedger } from '../../model/charges.js';
 import type { Instrument } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 
@@ -32,47 +30,7 @@ export interface PaperBrokerConfig {
   readonly squareOffMinute: number;
 }
 
-/** Stable machine codes for rejections (the text in `statusMessage` is Kite-like and for people). */
-export type RejectionCode =
-  | 'duplicate-order'
-  | 'symbol-mismatch'
-  | 'product-not-allowed'
-  | 'invalid-quantity'
-  | 'lot-size'
-  | 'freeze-quantity'
-  | 'price-missing'
-  | 'invalid-price'
-  | 'trigger-missing'
-  | 'tick-size'
-  | 'price-band'
-  | 'trigger-band'
-  | 'trigger-above-price'
-  | 'trigger-below-price'
-  | 'trigger-vs-ltp'
-  | 'market-closed'
-  | 'insufficient-holdings'
-  | 'mis-cutoff';
-
-/**
- * What the paper broker reports. `order-updated` covers accepted, rejected (with a code),
- * triggered and cancelled; a fill is reported once, as `fill`, carrying the order after
- * the fill (its status is OPEN for a partial fill, COMPLETE for the last).
- * `cancel-rejected` answers a cancel of an unknown or finished order.
- */
-export type BrokerEvent =
-  | { readonly kind: 'order-updated'; readonly order: Order; readonly rejectionCode?: RejectionCode }
-  | { readonly kind: 'fill'; readonly fill: Fill; readonly order: Order; readonly charges: ChargeBreakdown }
-  | { readonly kind: 'cancel-rejected'; readonly clientOrderId: string; readonly reason: string; readonly atMs: number }
-  | AutoSquareOffEvent;
-
-/**
- * The broker squared off an open MIS position at the cut-off (Zerodha's RMS): the orders it
- * placed (reason `auto-square-off`, at most 30,000 units each) follow as `order-updated` events
- * and fill like any other order. `cancelled` lists the MIS orders of the symbol it cancelled first.
- */
-export interface AutoSquareOffEvent extends Omit<AutoSquareOff, 'type'> {
-  readonly kind: 'auto-square-off';
-}
+export type { AutoSquareOffEvent, BrokerEvent, RejectionCode } from '../broker-port.js';
 
 /** One resting order in a snapshot. */
 export interface RestingOrderSnapshot {

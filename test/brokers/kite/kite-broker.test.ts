@@ -1,6 +1,6 @@
 process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNewerView } from '../../../src/actors/execution/kite-execution.actor.js';
+import { isNewerView } from '../../../src/brokers/kite/kite-adapter.js';
 import { KiteBroker, KiteInputError, KiteNetworkError, KiteSessionExpiredError, mapKiteError, orderUpdatesFromKite, QueueingRateLimiter } from '../../../src/brokers/kite/index.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, startSimulator } from '../../sim/support.js';

@@ -1,0 +1,56 @@
+/**
+ * TypeBox schemas of what the execution actor and the broker adapters keep in snapshots, and
+ * {@link decodeSnapshot}: a stored snapshot is checked against its schema before it is used, so a
+ * bad one is a clear error naming the field, never a cast. Nested values owned by other modules
+ * (instruments, charge ledgers) are checked for their shape here and typed as those modules'.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { Check, Errors } from 'typebox/value';
+import type { ChargeLedger, LegacyChargeLedger } from '../model/charges.js';
+import type { Instrument } from '../model/instrument.js';
+import type { Order } from '../model/order.js';
+
+const Int = Type.Integer();
+
+/** An order as snapshots and the journal keep it. */
+export const OrderSnapshotSchema = Type.Unsafe<Order>(
+  Type.Object({
+    clientOrderId: Type.String(),
+    intentId: Type.String(),
+    strategyId: Type.String(),
+    portfolioId: Type.String(),
+    symbol: Type.String(),
+    side: Type.Union([Type.Literal('BUY'), Type.Literal('SELL')]),
+    orderType: Type.String(),
+    product: Type.String(),
+    validity: Type.String(),
+    quantity: Int,
+    status: Type.String(),
+    filledQuantity: Int,
+    cancelledQuantity: Int,
+    filledValuePaise: Int,
+    createdAtMs: Type.Number(),
+    updatedAtMs: Type.Number(),
+  }),
+);
+
+/** An instrument inside a snapshot. */
+export const InstrumentSnapshotSchema = Type.Unsafe<Instrument>(
+  Type.Object({ symbol: Type.String(), exchange: Type.String(), token: Int, tickSizePaise: Int, lotSize: Int, freezeQuantity: Int, referencePricePaise: Int }),
+);
+
+/** A charge ledger (current or legacy shape; `upgradeChargeLedger` reads both). */
+export const ChargeLedgerSnapshotSchema = Type.Unsafe<ChargeLedger | LegacyChargeLedger>(Type.Object({}));
+
+/** An open MIS position by portfolio, strategy and symbol. */
+export const MisNetSchema = Type.Object({ portfolioId: Type.String(), strategyId: Type.String(), symbol: Type.String(), net: Int });
+
+/** The execution actor's own part of its snapshot (the adapter's fields sit next to these). */
+export const ExecutionOrdersSchema = Type.Object({ orders: Type.Array(OrderSnapshotSchema), finished: Type.Array(Type.String()) });
+
+/** Checks `json` against `schema` and returns a private copy of it, typed; throws naming the first bad field. */
+export function decodeSnapshot<T extends TSchema>(schema: T, json: unknown, what: string): Static<T> {
+  if (Check(schema, json)) return structuredClone(json);
+  const first = Errors(schema, json)[0];
+  throw new Error(`bad ${what} snapshot: ${first === undefined ? 'does not match its schema' : `${first.instancePath || '/'} ${first.message}`}`);
+}
