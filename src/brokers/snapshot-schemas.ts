@@ -36,7 +36,7 @@ export const OrderSnapshotSchema = Type.Unsafe<Order>(
 
 /** An instrument inside a snapshot. */
 export const InstrumentSnapshotSchema = Type.Unsafe<Instrument>(
-  Type.Object({ symbol: Type.String(), exchange: Type.String(), token: Int, tickSizePaise: Int, lotSize: Int, freezeQuantity: Int, referencePricePaise: Int }),
+  Type.Object({ symbol: Type.String(), tickSizePaise: Int, lotSize: Int }),
 );
 
 /** A charge ledger (current or legacy shape; `upgradeChargeLedger` reads both). */
