@@ -478,7 +478,7 @@ export class Runtime {
     return true;
   }
 
-  /** Sends a message to the Kite execution actor (postbacks, polls, a renewed session); false when not in Kite mode. */
+  /** Sends a message to the execution actor in Kite mode (postbacks, polls, a renewed session); false when not in Kite mode. */
   tellKite(message: ExecutionInput): boolean {
     if (this.stopped || !this.kiteExecution) return false;
     this.system.tell(this.kiteExecution, message);

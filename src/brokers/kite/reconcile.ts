@@ -97,7 +97,7 @@ export function recoverKiteVenue(previous: unknown, orders: ReadonlyMap<string, 
   return JSON.parse(JSON.stringify(venue)) as never;
 }
 
-/** The Kite execution actor's snapshot rebuilt from the journal (the journal wins over a snapshot ahead of it). */
+/** The execution actor's snapshot (Kite adapter) rebuilt from the journal (the journal wins over a snapshot ahead of it). */
 export async function rebuildKiteExecutionSnapshot(journal: Journal, target: RecoveryTarget, nowMs: number, stream = KITE_EXECUTION_STREAM, keepFinished = 5_000): Promise<void> {
   const path = '/execution/kite';
   if (!target.statefulActorPaths().includes(path)) return;

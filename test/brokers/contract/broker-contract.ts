@@ -205,7 +205,7 @@ export function describeBrokerContract<S, V>(name: string, setUp: () => Promise<
         expect(now?.status).toBe('OPEN');
       }, step);
       system.tell(execution, { type: 'CancelOrder', clientOrderId: large.clientOrderId, requestedBy: 'contract' });
-      await until(async () => expect(updates.some((o) => o.clientOrderId === large.clientOrderId && o.status === 'CANCELLED')).toBe(true), step);
+      await until(() => expect(updates.some((o) => o.clientOrderId === large.clientOrderId && o.status === 'CANCELLED')).toBe(true), step);
       const done = await latest(large.clientOrderId);
       const mine = fills.filter((f) => f.order.clientOrderId === large.clientOrderId);
       expect(mine.length).toBeGreaterThan(0);
