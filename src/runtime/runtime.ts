@@ -1,6 +1,7 @@
 import { createActorSystem, InMemorySnapshotStore, type ActorContext, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Inlet, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
+import { ACTOR_PATHS } from '../actors/paths.js';
 import { kiteExecutionBehavior, type KiteExecutionBroker } from '../actors/execution/kite-execution.actor.js';
 import type { KiteExecutionMessage } from '../actors/execution/kite-execution.protocol.js';
 import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
@@ -194,13 +195,13 @@ export class Runtime {
   statefulActorPaths(): string[] {
     const { options } = this;
     return [
-      `/portfolios/${options.portfolio.portfolioId}`,
-      options.kite ? '/execution/kite' : '/execution/paper',
-      '/risk',
-      '/regime',
-      '/aggregator',
-      ...this.strategyInstances.map((instance) => `/strategies/${instance.strategyId}`),
-      ...options.instruments.map((instrument) => `/market/${instrument.symbol}`),
+      ACTOR_PATHS.portfolio(options.portfolio.portfolioId),
+      ACTOR_PATHS.execution(options.kite ? 'kite' : 'paper'),
+      ACTOR_PATHS.risk,
+      ACTOR_PATHS.regime,
+      ACTOR_PATHS.aggregator,
+      ...this.strategyInstances.map((instance) => ACTOR_PATHS.strategy(instance.strategyId)),
+      ...options.instruments.map((instrument) => ACTOR_PATHS.market(instrument.symbol)),
     ];
   }
 
