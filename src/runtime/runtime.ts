@@ -191,6 +191,11 @@ export class Runtime {
     }
   }
 
+  /** The limits the risk manager runs with: `RuntimeOptions.riskLimits` over the defaults. */
+  get riskLimits(): RiskManagerLimits {
+    return { ...DEFAULT_RISK_MANAGER_LIMITS, ...this.options.riskLimits };
+  }
+
   /** Every actor path that carries state (and so a snapshot), in start order. */
   statefulActorPaths(): string[] {
     const { options } = this;
@@ -326,7 +331,7 @@ export class Runtime {
           bus: this.bus,
           metrics: this.metrics,
           clock: options.clock,
-          limits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...options.riskLimits },
+          limits: this.riskLimits,
           instrument: (symbol) => this.instruments.get(symbol),
           ...this.squareOffOption(),
         }),
