@@ -20,7 +20,7 @@ module.exports = {
       comment: 'Strategies see only the model and the strategy API; never a broker, an actor or I/O.',
       severity: 'error',
       from: { path: '^src/strategies/' },
-      to: { pathNot: ['^src/strategies/', '^src/model/', '^node_modules/trading-signals'] },
+      to: { pathNot: ['^src/strategies/', '^src/model/', '^node_modules/trading-signals', '^node_modules/typebox'] },
     },
     {
       name: 'features-are-pure',

@@ -20,11 +20,16 @@
  * loses one: an order journaled but never acknowledged by the broker is looked up there, and
  * (paper: the broker died with the process) closed as REJECTED with an alert.
  */
-import type { Json, Snapshot } from '../actors/core/types.js';
+import { encodeJson, type Json, type Snapshot } from '../actors/core/index.js';
+import type { JournalReplay } from '../actors/journal-replay.js';
+import { ACTOR_PATHS, strategyIdOfPath } from '../actors/paths.js';
+import { applyJournalToPortfolio, decodePortfolioSnapshot, portfolioCodec } from '../actors/portfolio/portfolio.snapshot.js';
+import { applyJournalToRisk, decodeRiskSnapshot, RiskSnapshotSchema } from '../actors/risk/risk.snapshot.js';
+import { applyJournalToStrategyHost, decodeStrategyHostSnapshot, StrategyHostSnapshotSchema } from '../actors/strategy/strategy.snapshot.js';
 import type { HoldingSnapshot, PaperBrokerConfig } from '../brokers/paper/index.js';
 import { recoverPaperVenue } from '../brokers/paper/paper-recovery.js';
 import { recoverExecutionState } from '../actors/execution/execution.recovery.js';
-import { applyFillToPortfolio, applyMisFill, isTerminal, misBookOf, newPortfolio, type Fill, type Instrument, type MisNet, type Order, type PortfolioState, type RiskAlert } from '../model/index.js';
+import { applyMisFill, copyPortfolio, isTerminal, misBookOf, type Fill, type Instrument, type MisNet, type Order, type RiskAlert } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
 import type { Queryable } from './database.js';
@@ -393,158 +398,144 @@ export async function advanceCheckpoint(options: {
 }
 
 
+/** Sets the snapshot `start()` restores `path` from, keeping the stored one's version and sequence. */
 function rewrite(target: RecoveryTarget, path: string, state: Json, previous: Snapshot | undefined, version: number, nowMs: number): void {
   target.setRestoredSnapshot({ key: path, version: previous?.version ?? version, state, sequence: previous?.sequence ?? 0, atMs: nowMs });
 }
 
-/** Replays the journal onto the restored snapshots and reconciles with the broker. Call after `restoreFrom`, before `start`. */
+/** The fold to recover from: from the watermark when there is one and every portfolio snapshot is at or after it; else the whole stream. */
+async function foldForRecovery(options: RecoveryOptions, stream: string): Promise<JournalFolder> {
+  const { target, log } = options;
+  const checkpoint = await options.checkpoints?.load(stream);
+  const folded = new JournalFolder(checkpoint);
+  if (!checkpoint) return folded;
+  const behind = options.portfolios.filter(({ portfolioId }) => {
+    const previous = target.restoredSnapshot(ACTOR_PATHS.portfolio(portfolioId));
+    return (previous === undefined ? 0 : decodePortfolioSnapshot(previous.state).fillCount) < folded.fillsBeforeOf(portfolioId);
+  });
+  if (behind.length > 0) {
+    log?.warn({ portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence }, 'a portfolio snapshot is older than the journal checkpoint: reading the whole journal');
+    return new JournalFolder();
+  }
+  if (checkpoint.mis === undefined) {
+    log?.info({ checkpoint: checkpoint.sequence }, 'the journal checkpoint predates the MIS book: reading the whole journal');
+    return new JournalFolder();
+  }
+  return folded;
+}
+
+/** Open orders against the broker's truth: each discrepancy corrected from the broker, journaled and returned as an alert. */
+async function reconcileOpenOrders(options: RecoveryOptions, folded: JournalFolder, stream: string, nowMs: number): Promise<RiskAlert[]> {
+  const { journal, log } = options;
+  const alerts: RiskAlert[] = [];
+  const open = [...folded.orders.values()].filter((order) => !isTerminal(order.status));
+  if (open.length === 0) return alerts;
+  const reconciler = (options.reconciler ?? ((journaled) => new PaperReconciler(journaled)))(folded.orders);
+  const truth = await reconciler.fetchOrders(open.map((order) => order.clientOrderId));
+  const corrections: { order: Order; reason: string }[] = [];
+  for (const order of open) {
+    const broker = truth.get(order.clientOrderId);
+    if (!broker) {
+      const reason = `order ${order.clientOrderId} was journaled but the ${reconciler.name} broker does not have it after the restart: closed as rejected, never re-sent`;
+      corrections.push({ order: { ...order, status: 'REJECTED', statusMessage: 'Not at the broker after a restart.', cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: Math.max(order.updatedAtMs, nowMs) }, reason });
+    } else if (broker.status !== order.status || broker.filledQuantity !== order.filledQuantity) {
+      const reason = `order ${order.clientOrderId}: journal had ${order.status} ${order.filledQuantity}/${order.quantity}, the ${reconciler.name} broker has ${broker.status} ${broker.filledQuantity}/${broker.quantity}: corrected from the broker`;
+      corrections.push({ order: broker, reason });
+    }
+  }
+  if (corrections.length === 0) return alerts;
+  await journal.append(corrections.map(({ order, reason }) => toJournalEntry(stream, { type: 'OrderReconciled', order, reason })));
+  for (const { order, reason } of corrections) {
+    folded.orders.set(order.clientOrderId, order);
+    if (isTerminal(order.status)) folded.finished.push(order.clientOrderId);
+    alerts.push({ type: 'RiskAlert', severity: 'warning', code: 'reconciliation', message: reason, atMs: nowMs, strategyId: order.strategyId, symbol: order.symbol });
+    log?.warn({ clientOrderId: order.clientOrderId, status: order.status }, reason);
+  }
+  return alerts;
+}
+
+/** The folded journal as the actor kinds read it. */
+function replayOf(folded: JournalFolder): JournalReplay {
+  return {
+    entries: folded.entries,
+    fills: folded.fills,
+    openOrders: [...folded.orders.values()].filter((order) => !isTerminal(order.status)),
+    fillsBeforeOf: (portfolioId) => folded.fillsBeforeOf(portfolioId),
+    netPositions: () => folded.netPositions(),
+    strategyBooks: () => folded.strategyBooks(),
+  };
+}
+
+/** Portfolios: each kind's `applyJournalToPortfolio`; returns the fills replayed per portfolio and the CNC holdings (the paper broker's). */
+function recoverPortfolios(options: RecoveryOptions, replay: JournalReplay, nowMs: number): { replayedFills: Record<string, number>; holdings: HoldingSnapshot[] } {
+  const { target } = options;
+  const holdings: HoldingSnapshot[] = [];
+  const replayedFills: Record<string, number> = {};
+  for (const { portfolioId, initialCashPaise } of options.portfolios) {
+    const path = ACTOR_PATHS.portfolio(portfolioId);
+    const previous = target.restoredSnapshot(path);
+    const { state, replayed } = applyJournalToPortfolio(previous === undefined ? undefined : decodePortfolioSnapshot(previous.state), replay, portfolioId, initialCashPaise);
+    replayedFills[portfolioId] = replayed;
+    for (const position of Object.values(state.positions)) {
+      if (position.product === 'CNC' && position.netQuantity !== 0) holdings.push({ portfolioId, symbol: position.symbol, quantity: position.netQuantity });
+    }
+    if (replayed > 0) rewrite(target, path, portfolioCodec.encode(copyPortfolio(state)), previous, portfolioCodec.version, nowMs);
+  }
+  return { replayedFills, holdings };
+}
+
+/** Risk: `applyJournalToRisk` on its snapshot. */
+function recoverRisk(target: RecoveryTarget, replay: JournalReplay, nowMs: number): void {
+  const previous = target.restoredSnapshot(ACTOR_PATHS.risk);
+  const recovered = applyJournalToRisk(previous === undefined ? undefined : decodeRiskSnapshot(previous.state), replay);
+  rewrite(target, ACTOR_PATHS.risk, encodeJson(RiskSnapshotSchema, recovered), previous, 1, nowMs);
+}
+
+/** Strategy hosts: `applyJournalToStrategyHost` on each snapshot (a host without one: execution refuses any id it repeats, and it moves on). */
+function recoverStrategies(target: RecoveryTarget, paths: readonly string[], replay: JournalReplay, nowMs: number): void {
+  const books = replay.strategyBooks();
+  for (const path of paths) {
+    const strategyId = strategyIdOfPath(path);
+    const previous = strategyId === undefined ? undefined : target.restoredSnapshot(path);
+    if (strategyId === undefined || previous === undefined) continue;
+    const recovered = applyJournalToStrategyHost(decodeStrategyHostSnapshot(previous.state), strategyId, books.get(strategyId), replay);
+    if (recovered) rewrite(target, path, encodeJson(StrategyHostSnapshotSchema, recovered), previous, previous.version, nowMs);
+  }
+}
+
+/**
+ * Replays the journal onto the restored snapshots and reconciles with the broker. Call after
+ * `restoreFrom`, before `start`. Recovery only orchestrates: how the journal applies to a
+ * snapshot is each actor kind's (`applyJournalTo…` beside its codec in `src/actors/<kind>/`).
+ */
 export async function recoverFromJournal(options: RecoveryOptions): Promise<RecoveryReport> {
   const started = Date.now();
   const { journal, target, log } = options;
   const stream = options.stream ?? EXECUTION_STREAM;
   const nowMs = options.nowMs();
-  // from the watermark when there is one and every portfolio snapshot is at or after it; else the whole stream
-  const checkpoint = await options.checkpoints?.load(stream);
-  let folded = new JournalFolder(checkpoint);
-  if (checkpoint) {
-    const behind = options.portfolios.filter(({ portfolioId }) => {
-      const state = target.restoredSnapshot(`/portfolios/${portfolioId}`)?.state as unknown as PortfolioState | undefined;
-      return (state?.fillCount ?? 0) < folded.fillsBeforeOf(portfolioId);
-    });
-    if (behind.length > 0) {
-      log?.warn({ portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence }, 'a portfolio snapshot is older than the journal checkpoint: reading the whole journal');
-      folded = new JournalFolder();
-    } else if (checkpoint.mis === undefined) {
-      log?.info({ checkpoint: checkpoint.sequence }, 'the journal checkpoint predates the MIS book: reading the whole journal');
-      folded = new JournalFolder();
-    }
-  }
+  const folded = await foldForRecovery(options, stream);
   const fromSequence = folded.sequence;
   await folded.readFrom(journal, stream);
-  const alerts: RiskAlert[] = [];
-
-  // 1. reconcile open orders with the broker's truth
-  const open = [...folded.orders.values()].filter((order) => !isTerminal(order.status));
-  if (open.length > 0) {
-    const reconciler = (options.reconciler ?? ((journaled) => new PaperReconciler(journaled)))(folded.orders);
-    const truth = await reconciler.fetchOrders(open.map((order) => order.clientOrderId));
-    const corrections: { order: Order; reason: string }[] = [];
-    for (const order of open) {
-      const broker = truth.get(order.clientOrderId);
-      let corrected: Order | undefined;
-      let reason = '';
-      if (!broker) {
-        reason = `order ${order.clientOrderId} was journaled but the ${reconciler.name} broker does not have it after the restart: closed as rejected, never re-sent`;
-        corrected = { ...order, status: 'REJECTED', statusMessage: 'Not at the broker after a restart.', cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: Math.max(order.updatedAtMs, nowMs) };
-      } else if (broker.status !== order.status || broker.filledQuantity !== order.filledQuantity) {
-        reason = `order ${order.clientOrderId}: journal had ${order.status} ${order.filledQuantity}/${order.quantity}, the ${reconciler.name} broker has ${broker.status} ${broker.filledQuantity}/${broker.quantity}: corrected from the broker`;
-        corrected = broker;
-      }
-      if (corrected) corrections.push({ order: corrected, reason });
-    }
-    if (corrections.length > 0) {
-      await journal.append(corrections.map(({ order, reason }) => toJournalEntry(stream, { type: 'OrderReconciled', order, reason })));
-      for (const { order, reason } of corrections) {
-        folded.orders.set(order.clientOrderId, order);
-        if (isTerminal(order.status)) folded.finished.push(order.clientOrderId);
-        alerts.push({ type: 'RiskAlert', severity: 'warning', code: 'reconciliation', message: reason, atMs: nowMs, strategyId: order.strategyId, symbol: order.symbol });
-        log?.warn({ clientOrderId: order.clientOrderId, status: order.status }, reason);
-      }
-    }
-  }
-  const openOrders = [...folded.orders.values()].filter((order) => !isTerminal(order.status));
+  // 1. open orders against the broker's truth
+  const alerts = await reconcileOpenOrders(options, folded, stream, nowMs);
+  const replay = replayOf(folded);
   const paths = target.statefulActorPaths();
-
   // 2. portfolios: the fills after each snapshot's fillCount (their CNC positions are the paper broker's holdings)
-  const holdings: HoldingSnapshot[] = [];
-  const replayedFills: Record<string, number> = {};
-  for (const { portfolioId, initialCashPaise } of options.portfolios) {
-    const path = `/portfolios/${portfolioId}`;
-    const fills = folded.fills.filter((fill) => fill.portfolioId === portfolioId);
-    const previous = target.restoredSnapshot(path);
-    let state = (previous?.state as unknown as PortfolioState | undefined) ?? newPortfolio(portfolioId, initialCashPaise);
-    const missing = fills.slice(state.fillCount - folded.fillsBeforeOf(portfolioId));
-    replayedFills[portfolioId] = missing.length;
-    for (const fill of missing) state = applyFillToPortfolio(state, fill);
-    for (const position of Object.values(state.positions)) {
-      if (position.product === 'CNC' && position.netQuantity !== 0) holdings.push({ portfolioId, symbol: position.symbol, quantity: position.netQuantity });
-    }
-    if (missing.length === 0) continue;
-    rewrite(target, path, state as unknown as Json, previous, 1, nowMs);
-  }
-
-
-  // 3. execution: orders from the journal (the actor's own recovery), the paper broker's resting orders rebuilt from them, its CNC holdings from the portfolios
-  const executionPath = paths.find((path) => path.startsWith('/execution/'));
-  if (executionPath === '/execution/paper' && folded.entries > 0) {
+  const { replayedFills, holdings } = recoverPortfolios(options, replay, nowMs);
+  // 3. execution (paper): orders from the journal (the actor's own recovery), the paper broker's resting orders rebuilt from them, its CNC holdings from the portfolios
+  const executionPath = ACTOR_PATHS.execution('paper');
+  if (paths.includes(executionPath) && folded.entries > 0) {
     const previous = target.restoredSnapshot(executionPath);
-    const facts = { openOrders, misPositions: folded.misPositions(), maxOrderNumber: folded.maxOrderNumber, maxFillNumber: folded.maxFillNumber, holdings, portfolioIds: options.portfolios.map((p) => p.portfolioId) };
+    const facts = { openOrders: replay.openOrders, misPositions: folded.misPositions(), maxOrderNumber: folded.maxOrderNumber, maxFillNumber: folded.maxFillNumber, holdings, portfolioIds: options.portfolios.map((p) => p.portfolioId) };
     const venue = { ...(options.brokerConfig ? { config: options.brokerConfig } : {}), instruments: target.instruments, ...(log ? { log } : {}) };
     const state = recoverExecutionState(previous?.state, folded, () => recoverPaperVenue(previous?.state, folded.orders, facts, venue), options.keepFinishedOrders);
     rewrite(target, executionPath, state, previous, 1, nowMs);
   }
-
-  // 4. risk: the risk manager's book recomputed from fills and open orders (day P&L figures and
-  //    the kill switch are kept from its snapshot: the day's marks are not journaled)
-  if (paths.includes('/risk') && folded.entries > 0) {
-    const previous = target.restoredSnapshot('/risk');
-    const encoded = previous?.state as
-      | { approved?: number; rejected?: number; day?: string; manager?: { marks?: Record<string, number>; portfolios?: Record<string, { dayCashFlowPaise: number; dayStartValuePaise: number }>; killSwitch?: unknown } }
-      | undefined;
-    const books: Record<string, { dayCashFlowPaise: number; dayStartValuePaise: number; symbols: Record<string, { net: number; workingBuy: number; workingSell: number }> }> = {};
-    const book = (portfolioId: string, symbol: string) => {
-      const portfolio = (books[portfolioId] ??= {
-        dayCashFlowPaise: encoded?.manager?.portfolios?.[portfolioId]?.dayCashFlowPaise ?? 0,
-        dayStartValuePaise: encoded?.manager?.portfolios?.[portfolioId]?.dayStartValuePaise ?? 0,
-        symbols: {},
-      });
-      return (portfolio.symbols[symbol] ??= { net: 0, workingBuy: 0, workingSell: 0 });
-    };
-    for (const [portfolioId, symbols] of folded.netPositions()) for (const [symbol, net] of symbols) book(portfolioId, symbol).net += net;
-    for (const order of openOrders) {
-      const remaining = order.quantity - order.filledQuantity;
-      if (order.side === 'BUY') book(order.portfolioId, order.symbol).workingBuy += remaining;
-      else book(order.portfolioId, order.symbol).workingSell += remaining;
-    }
-    const state = {
-      approved: encoded?.approved ?? 0,
-      rejected: encoded?.rejected ?? 0,
-      day: encoded?.day ?? '',
-      manager: { version: 1, marks: encoded?.manager?.marks ?? {}, portfolios: books, killSwitch: encoded?.manager?.killSwitch ?? null },
-    };
-    rewrite(target, '/risk', state as unknown as Json, previous, 1, nowMs);
-  }
-
+  // 4. risk: its book recomputed from fills and open orders
+  if (paths.includes(ACTOR_PATHS.risk) && folded.entries > 0) recoverRisk(target, replay, nowMs);
   // 5. strategies: intent numbering past every journaled intent; positions and working orders from the journal
-  const books = folded.strategyBooks();
-  for (const path of paths.filter((candidate) => candidate.startsWith('/strategies/'))) {
-    const strategyId = path.slice('/strategies/'.length);
-    const previous = target.restoredSnapshot(path);
-    if (!previous) continue; // a strategy without a snapshot: the execution actor refuses any id it repeats, and it moves on
-    const strategyBook = books.get(strategyId);
-    if (strategyBook === undefined) continue;
-    const host = structuredClone(previous.state) as {
-      sequence: number;
-      positions: Record<string, number>;
-      working: Record<string, { symbol: string; clientOrderId: string; remaining: number }>;
-      workingBySymbol: Record<string, number>;
-    };
-    const next = Math.max(host.sequence, strategyBook.next);
-    const positions: Record<string, number> = {};
-    for (const [symbol, quantity] of strategyBook.positions) positions[symbol] = quantity;
-    const working: typeof host.working = {};
-    const workingBySymbol: Record<string, number> = {};
-    for (const order of openOrders) {
-      if (order.strategyId !== strategyId) continue;
-      const remaining = signedOf(order.side, order.quantity - order.filledQuantity);
-      working[order.intentId] = { symbol: order.symbol, clientOrderId: order.clientOrderId, remaining };
-      workingBySymbol[order.symbol] = (workingBySymbol[order.symbol] ?? 0) + remaining;
-    }
-    // intents that waited in risk's pacing queue were never journaled: like risk's rewritten book, the host forgets them
-    rewrite(target, path, { ...host, sequence: next, positions, working, workingBySymbol, pending: {} }, previous, previous.version, nowMs);
-  }
+  recoverStrategies(target, paths, replay, nowMs);
 
-  const placedMoreThanOnce = folded.placedMoreThanOnce();
   let fillsTotal = folded.fills.length;
   for (const count of folded.fillsBefore.values()) fillsTotal += count;
   const report: RecoveryReport = {
@@ -552,10 +543,10 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
     journalEntriesRead: folded.read,
     fromSequence,
     orders: folded.orders.size,
-    openOrders: openOrders.length,
+    openOrders: replay.openOrders.length,
     fills: fillsTotal,
     replayedFills,
-    placedMoreThanOnce,
+    placedMoreThanOnce: folded.placedMoreThanOnce(),
     alerts,
     durationMs: Date.now() - started,
   };
@@ -566,7 +557,7 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
 /** A portfolio's fill count in its durable snapshot (`actor_snapshots`), 0 without one. */
 export function durableFillCount(db: Queryable): (portfolioId: string) => Promise<number> {
   return async (portfolioId) => {
-    const rows = await db.query<{ n: number | null }>("SELECT (state->>'fillCount')::int AS n FROM actor_snapshots WHERE key = $1", [`/portfolios/${portfolioId}`]);
+    const rows = await db.query<{ n: number | null }>("SELECT (state->>'fillCount')::int AS n FROM actor_snapshots WHERE key = $1", [ACTOR_PATHS.portfolio(portfolioId)]);
     return rows[0]?.n ?? 0;
   };
 }

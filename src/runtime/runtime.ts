@@ -4,6 +4,7 @@ import type { ExecutionInput } from '../actors/execution/execution.protocol.js';
 import type { BrokerPort } from '../brokers/broker-port.js';
 import { kiteBrokerAdapter, type KiteOrderApi } from '../brokers/kite/kite-adapter.js';
 import { paperBrokerAdapter } from '../brokers/paper/paper-adapter.js';
+import { ACTOR_PATHS } from '../actors/paths.js';
 import { portfolioBehavior, wrapMarks } from '../actors/portfolio/portfolio.actor.js';
 import type { PortfolioCommand, PortfolioView } from '../actors/portfolio/portfolio.protocol.js';
 import { riskManagerBehavior } from '../actors/risk/risk-manager.actor.js';
@@ -191,17 +192,22 @@ export class Runtime {
     }
   }
 
+  /** The limits the risk manager runs with: `RuntimeOptions.riskLimits` over the defaults. */
+  get riskLimits(): RiskManagerLimits {
+    return { ...DEFAULT_RISK_MANAGER_LIMITS, ...this.options.riskLimits };
+  }
+
   /** Every actor path that carries state (and so a snapshot), in start order. */
   statefulActorPaths(): string[] {
     const { options } = this;
     return [
-      `/portfolios/${options.portfolio.portfolioId}`,
-      options.kite ? '/execution/kite' : '/execution/paper',
-      '/risk',
-      '/regime',
-      '/aggregator',
-      ...this.strategyInstances.map((instance) => `/strategies/${instance.strategyId}`),
-      ...options.instruments.map((instrument) => `/market/${instrument.symbol}`),
+      ACTOR_PATHS.portfolio(options.portfolio.portfolioId),
+      ACTOR_PATHS.execution(options.kite ? 'kite' : 'paper'),
+      ACTOR_PATHS.risk,
+      ACTOR_PATHS.regime,
+      ACTOR_PATHS.aggregator,
+      ...this.strategyInstances.map((instance) => ACTOR_PATHS.strategy(instance.strategyId)),
+      ...options.instruments.map((instrument) => ACTOR_PATHS.market(instrument.symbol)),
     ];
   }
 
@@ -314,7 +320,7 @@ export class Runtime {
           bus: this.bus,
           metrics: this.metrics,
           clock: options.clock,
-          limits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...options.riskLimits },
+          limits: this.riskLimits,
           instrument: (symbol) => this.instruments.get(symbol),
           ...this.squareOffOption(),
         }),

@@ -10,6 +10,8 @@
  * `regimes` on the definition keeps the strategy out of regimes it is not meant for (the
  * host refuses its new entries there; exits still go through).
  */
+import { Type, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import type { Bar, BarInterval, Fill, Order, OrderExplanation, OrderType, Paise, Product, Regime, Side, SignalAggregated, Tick, Validity } from '../model/index.js';
 
 /** JSON-safe data, the shape of encoded strategy state. */
@@ -166,7 +168,7 @@ export interface ConfigField {
   readonly name: string;
   readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'symbols' | 'enum';
   readonly description: string;
-  readonly default?: Json;
+  readonly default?: ConfigDefault;
   readonly min?: number;
   readonly max?: number;
   readonly options?: readonly string[];
@@ -266,54 +268,108 @@ export class StrategyConfigError extends Error {
   }
 }
 
-/**
- * Reads a configuration object against its declared fields: defaults applied, types and
- * ranges checked, unknown keys rejected. Returns plain values for the strategy to narrow.
- */
-export function readConfig(fields: readonly ConfigField[], raw: unknown): Record<string, Json> {
-  if (raw === undefined || raw === null) raw = {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new StrategyConfigError('config', 'must be an object');
-  const input = raw as Record<string, unknown>;
-  const known = new Set(fields.map((field) => field.name));
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new StrategyConfigError(key, 'is not a setting of this strategy');
-  }
-  const out: Record<string, Json> = {};
-  for (const field of fields) {
-    const value = input[field.name] ?? field.default;
-    if (value === undefined) throw new StrategyConfigError(field.name, 'is required');
-    out[field.name] = checkField(field, value);
-  }
-  return out;
-}
+/** A setting's default (JSON; lists of symbols may be read-only literals). */
+export type ConfigDefault = string | number | boolean | readonly string[];
 
-function checkField(field: ConfigField, value: unknown): Json {
+/** The value type of one declared field. */
+type FieldValue<F extends ConfigField> = F extends { readonly type: 'integer' | 'number' }
+  ? number
+  : F extends { readonly type: 'string' }
+    ? string
+    : F extends { readonly type: 'boolean' }
+      ? boolean
+      : F extends { readonly type: 'symbols' }
+        ? readonly string[]
+        : F extends { readonly type: 'enum'; readonly options: readonly (infer O extends string)[] }
+          ? O
+          : never;
+
+/** The configuration a list of fields declares (declare the list `as const satisfies readonly ConfigField[]`). */
+export type ConfigOf<Fields extends readonly ConfigField[]> = { readonly [F in Fields[number] as F['name']]: FieldValue<F> };
+
+const SYMBOL_PATTERN = '^[A-Z0-9&_-]{1,32}$';
+
+/** The TypeBox schema of one field. */
+function fieldSchema(field: ConfigField): TSchema {
+  const range = { ...(field.min === undefined ? {} : { minimum: field.min }), ...(field.max === undefined ? {} : { maximum: field.max }) };
   switch (field.type) {
     case 'integer':
-    case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new StrategyConfigError(field.name, 'must be a number');
-      if (field.type === 'integer' && !Number.isInteger(value)) throw new StrategyConfigError(field.name, 'must be a whole number');
-      if (field.min !== undefined && value < field.min) throw new StrategyConfigError(field.name, `must be at least ${field.min}`);
-      if (field.max !== undefined && value > field.max) throw new StrategyConfigError(field.name, `must be at most ${field.max}`);
-      return value;
-    }
+      return Type.Integer(range);
+    case 'number':
+      return Type.Number(range);
     case 'string':
-      if (typeof value !== 'string') throw new StrategyConfigError(field.name, 'must be text');
-      return value;
+      return Type.String();
     case 'boolean':
-      if (typeof value !== 'boolean') throw new StrategyConfigError(field.name, 'must be true or false');
-      return value;
+      return Type.Boolean();
     case 'enum':
-      if (typeof value !== 'string' || !(field.options ?? []).includes(value)) {
-        throw new StrategyConfigError(field.name, `must be one of ${(field.options ?? []).join(', ')}`);
-      }
-      return value;
-    case 'symbols': {
-      const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
-      if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || !/^[A-Z0-9&_-]{1,32}$/.test(s))) {
-        throw new StrategyConfigError(field.name, 'must be a list of NSE symbols such as ["INFY","TCS"]');
-      }
-      return list as string[];
-    }
+      return Type.Union((field.options ?? []).map((option) => Type.Literal(option)));
+    case 'symbols':
+      return Type.Array(Type.String({ pattern: SYMBOL_PATTERN }));
   }
+}
+
+const schemas = new WeakMap<readonly ConfigField[], TSchema>();
+/** The TypeBox schema of a configuration: every field required (defaults are applied first), no other key. */
+export function configSchema(fields: readonly ConfigField[]): TSchema {
+  let schema = schemas.get(fields);
+  if (schema === undefined) {
+    schema = Type.Object(Object.fromEntries(fields.map((field) => [field.name, fieldSchema(field)])), { additionalProperties: false });
+    schemas.set(fields, schema);
+  }
+  return schema;
+}
+
+/** Whether `value` is a valid configuration of `fields` (checked by their TypeBox schema). */
+function isConfigOf<const Fields extends readonly ConfigField[]>(fields: Fields, value: unknown): value is ConfigOf<Fields> {
+  return Value.Check(configSchema(fields), value);
+}
+
+/** Why a value does not fit its field, in the words the dashboard and the API show. */
+function problemOf(field: ConfigField, value: unknown, keyword: string): string {
+  switch (field.type) {
+    case 'integer':
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
+      if (keyword === 'minimum') return `must be at least ${field.min}`;
+      if (keyword === 'maximum') return `must be at most ${field.max}`;
+      return 'must be a whole number';
+    case 'string':
+      return 'must be text';
+    case 'boolean':
+      return 'must be true or false';
+    case 'enum':
+      return `must be one of ${(field.options ?? []).join(', ')}`;
+    case 'symbols':
+      return 'must be a list of NSE symbols such as ["INFY","TCS"]';
+  }
+}
+
+/**
+ * Reads a configuration object against its declared fields, validated by their TypeBox schema
+ * ({@link configSchema}): defaults applied, types and ranges checked, unknown keys rejected. A
+ * value that does not fit throws {@link StrategyConfigError} naming the first such field (in
+ * declaration order). Symbols may also be given as one comma-separated string.
+ */
+export function readConfig<const Fields extends readonly ConfigField[]>(fields: Fields, raw: unknown): ConfigOf<Fields> {
+  const source = raw ?? {};
+  if (typeof source !== 'object' || Array.isArray(source)) throw new StrategyConfigError('config', 'must be an object');
+  const input = new Map<string, unknown>(Object.entries(source));
+  const known = new Set(fields.map((field) => field.name));
+  for (const key of input.keys()) {
+    if (!known.has(key)) throw new StrategyConfigError(key, 'is not a setting of this strategy');
+  }
+  const values: Record<string, unknown> = {};
+  for (const field of fields) {
+    let value = input.get(field.name) ?? field.default;
+    if (value === undefined) throw new StrategyConfigError(field.name, 'is required');
+    if (field.type === 'symbols' && typeof value === 'string') value = value.split(',').map((s) => s.trim()).filter(Boolean);
+    values[field.name] = Array.isArray(value) ? [...(value as readonly unknown[])] : value;
+  }
+  if (isConfigOf(fields, values)) return values;
+  const errors = [...Value.Errors(configSchema(fields), values)];
+  for (const field of fields) {
+    const error = errors.find((candidate) => candidate.instancePath === `/${field.name}` || candidate.instancePath.startsWith(`/${field.name}/`));
+    if (error) throw new StrategyConfigError(field.name, problemOf(field, values[field.name], error.keyword));
+  }
+  throw new StrategyConfigError('config', errors[0]?.message ?? 'does not fit the strategy');
 }

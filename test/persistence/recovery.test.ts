@@ -6,6 +6,9 @@ import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persis
 import { migrate } from '../../src/persistence/migrate.js';
 import type { Journal } from '../../src/persistence/journal.js';
 import { PaperBroker, type PaperBrokerSnapshot } from '../../src/brokers/paper/index.js';
+import { decodePortfolioSnapshot } from '../../src/actors/portfolio/portfolio.snapshot.js';
+import { decodeRiskSnapshot } from '../../src/actors/risk/risk.snapshot.js';
+import { decodeStrategyHostSnapshot } from '../../src/actors/strategy/strategy.snapshot.js';
 import { advanceCheckpoint, recoverFromJournal, SqlCheckpointStore, type RecoveryTarget } from '../../src/persistence/recovery.js';
 
 let db: PgliteDatabase | undefined;
@@ -71,11 +74,11 @@ describe('recovery from the journal', () => {
     expect(report).toMatchObject({ orders: 3, fills: 1, openOrders: 1, replayedFills: { paper: 1 }, placedMoreThanOnce: [] });
     expect(report.alerts).toHaveLength(1);
     expect(report.alerts[0]).toMatchObject({ type: 'RiskAlert', code: 'reconciliation' });
-    const portfolio = snapshots.get('/portfolios/paper')!.state as unknown as PortfolioState;
+    const portfolio = decodePortfolioSnapshot(snapshots.get('/portfolios/paper')!.state);
     expect(portfolio.fillCount).toBe(1);
     expect(portfolio.positions['INFY:MIS']?.netQuantity).toBe(10);
     expect(portfolio.cashPaise).toBe(1_000_000 - 10 * 100_000 - 3);
-    const strategy = snapshots.get('/strategies/s1')!.state as { sequence: number; positions: Record<string, number>; working: Record<string, unknown> };
+    const strategy = decodeStrategyHostSnapshot(snapshots.get('/strategies/s1')!.state);
     expect(strategy.sequence).toBe(3);
     expect(strategy.positions).toEqual({ INFY: 10 });
     expect(Object.keys(strategy.working)).toEqual(['s1:1']);
@@ -84,7 +87,8 @@ describe('recovery from the journal', () => {
     expect(execution.broker.fillSequence).toBe(1);
     expect(execution.broker.orderSequence).toBe(2);
     expect(execution.orders.find((o) => o.clientOrderId === c.clientOrderId)?.status).toBe('REJECTED');
-    const risk = snapshots.get('/risk')!.state as { manager: { portfolios: Record<string, { symbols: Record<string, { net: number; workingBuy: number; workingSell: number }> }> } };
+    const { manager } = decodeRiskSnapshot(snapshots.get('/risk')!.state);
+    const risk = { manager: manager! };
     const infy = risk.manager.portfolios.paper?.symbols.INFY;
     expect(infy?.net).toBe(10);
     expect((infy?.workingBuy ?? 0) - (infy?.workingSell ?? 0)).toBe(10);
@@ -168,7 +172,7 @@ describe('recovery from the journal', () => {
     ]);
     expect(broker.openMisPositions()).toEqual([]);
     // the portfolio, recovered from the same journal, ends flat in MIS once it takes the square-off fills
-    let portfolio = snapshots.get('/portfolios/paper')!.state as unknown as PortfolioState;
+    let portfolio: PortfolioState = decodePortfolioSnapshot(snapshots.get('/portfolios/paper')!.state);
     for (const event of events) if (event.kind === 'fill') portfolio = applyFillToPortfolio(portfolio, event.fill);
     expect(portfolio.positions['INFY:MIS']?.netQuantity).toBe(0);
   });
@@ -253,7 +257,7 @@ describe('recovery from the journal', () => {
     expect(read).toBe(mark!.entries + tail.length);
     expect(slow).toMatchObject({ journalEntriesRead: mark!.entries + tail.length, fromSequence: 0, replayedFills: { paper: 8 }, fills: 69 });
     for (const path of ['/portfolios/paper', '/execution/paper', '/risk', '/strategies/s1']) expect(withMark.get(path)?.state, path).toEqual(full.get(path)?.state);
-    const strategy = withMark.get('/strategies/s1')!.state as { sequence: number; working: Record<string, unknown> };
+    const strategy = decodeStrategyHostSnapshot(withMark.get('/strategies/s1')!.state);
     expect(strategy.sequence).toBe(70);
     expect(Object.keys(strategy.working).sort()).toEqual(['s1:63', 's1:64']);
 

@@ -1,7 +1,8 @@
-import type { ActorContext, Behavior, Json } from '../core/index.js';
+import type { ActorContext, Behavior } from '../core/index.js';
 import { assertNever, type DomainEvent } from '../../model/index.js';
 import { AggregatorBook, aggregatorConfig, toSignalAggregated, type Aggregation, type AggregatorConfig } from '../../signals/index.js';
-import type { AggregatorActorState, AggregatorCommand } from './aggregator.protocol.js';
+import type { AggregatorCommand } from './aggregator.protocol.js';
+import { aggregatorCodec } from './aggregator.snapshot.js';
 
 /** What the aggregator actor needs. */
 export interface AggregatorActorDeps {
@@ -38,7 +39,7 @@ export function aggregatorBehavior(deps: AggregatorActorDeps): Behavior<Aggregat
     kind: 'aggregator',
     initial: (_ctx, restored) => restored ?? new AggregatorBook(),
     snapshot: {
-      codec: { version: 1, encode: (book) => book.toState() as unknown as Json, decode: (json) => new AggregatorBook(json as unknown as AggregatorActorState) },
+      codec: aggregatorCodec,
       everyMs: 5000,
     },
     receive(book, message, ctx) {

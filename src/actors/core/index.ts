@@ -62,3 +62,4 @@ export {
   systemClock,
 } from './system.js';
 export { createManualClock, createProbe, eventually, type EventuallyOptions, type ManualClock, type TestProbe } from './testkit.js';
+export { decodeJson, encodeJson, JsonSchema, SnapshotDecodeError } from './json-codec.js';

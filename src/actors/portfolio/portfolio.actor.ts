@@ -14,6 +14,7 @@ import {
 } from '../../model/index.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { PortfolioCommand } from './portfolio.protocol.js';
+import { portfolioCodec } from './portfolio.snapshot.js';
 
 export interface PortfolioActorDeps {
   readonly bus: EventBus;
@@ -38,11 +39,7 @@ export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, 
       return state;
     },
     snapshot: {
-      codec: {
-        version: 1,
-        encode: (state) => copyPortfolio(state) as never,
-        decode: (json) => structuredClone(json) as unknown as MutablePortfolioState,
-      },
+      codec: portfolioCodec,
       everyMessages: 1000,
       everyMs: 1000,
     },

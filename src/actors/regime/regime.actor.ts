@@ -1,4 +1,4 @@
-import type { Behavior, Json } from '../core/index.js';
+import type { Behavior } from '../core/index.js';
 import { assertNever, MARKET_REGIME_SYMBOL, type BarInterval, type DomainEvent } from '../../model/index.js';
 import {
   DEFAULT_MARKET_REGIME_CONFIG,
@@ -11,6 +11,7 @@ import {
   type RegimeState,
 } from '../../regime/index.js';
 import type { RegimeActorState, RegimeCommand, RegimeReport } from './regime.protocol.js';
+import { regimeCodec } from './regime.snapshot.js';
 
 /** What the regime actor needs. */
 export interface RegimeActorDeps {
@@ -35,7 +36,7 @@ export function regimeBehavior(deps: RegimeActorDeps): Behavior<RegimeCommand, R
     initial: (_ctx, restored) => restored ?? { symbols: {}, market: { symbols: {}, regime: null }, changes: 0 },
     snapshot: {
       // the working state is updated in place (see below): snapshots and restores take copies
-      codec: { version: 1, encode: (state) => structuredClone(state) as unknown as Json, decode: (json) => structuredClone(json) as unknown as RegimeActorState },
+      codec: regimeCodec,
       everyMs: 5000,
     },
     receive(state, message, ctx) {

@@ -1,8 +1,8 @@
 import { LOG_DATASETS } from '../../runtime/log-fields.js';
-import type { ActorContext, Behavior, Json } from '../core/index.js';
+import { receiveByType, type ActorContext, type Behavior, type HandlerMap } from '../core/index.js';
 import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
-import { PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
-import { RiskManager, type EncodedRiskManager, type KillSwitchState, type RiskManagerLimits, type RiskManagerRejection } from '../../risk/risk-manager.js';
+import { PACING_EXPIRED, PacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
+import { RiskManager, type KillSwitchState, type RiskManagerLimits, type RiskManagerOptions, type RiskManagerRejection } from '../../risk/risk-manager.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { MarketCache } from '../../runtime/market-cache.js';
@@ -10,6 +10,7 @@ import type { Metrics } from '../../runtime/metrics.js';
 import type { StrategyCommand } from '../strategy/strategy.protocol.js';
 import type { RiskStatus } from './risk.protocol.js';
 import type { RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';
+import { riskCodec } from './risk.snapshot.js';
 
 /** What the full risk actor needs. The same as the minimal one's, plus an optional instrument lookup. */
 export interface RiskManagerActorDeps {
@@ -27,15 +28,6 @@ export interface RiskManagerActorDeps {
   readonly askTimeoutMs?: number;
   /** The pacing queue: how long (clock time) a queued entry may wait before it is dropped as stale. Default 5 minutes. */
   readonly maxPacedEntryWaitMs?: number;
-}
-
-interface EncodedState {
-  approved: number;
-  rejected: number;
-  day: string;
-  manager: EncodedRiskManager;
-  /** The pacing queue (absent in snapshots from before it). */
-  paced?: EncodedPacingQueue;
 }
 
 /** A refusal that is only pacing: the intent is queued instead (see {@link PacingQueue}). */
@@ -58,35 +50,73 @@ const isPacing = (rejection: RiskManagerRejection): boolean => rejection.code ==
  * exit never is. A manual order (with `replyTo`) is answered at once instead: a refusal.
  */
 export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskManagerCommand, RiskManagerState> {
-  const options = { ...(deps.instrument ? { instrument: deps.instrument } : {}), ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }) };
-  let manager = new RiskManager(deps.limits, options);
-  let queue = new PacingQueue(deps.maxPacedEntryWaitMs);
-  /** The clock time of the last release attempt: windows only open when time moves. */
-  let lastReleaseAtMs = Number.NEGATIVE_INFINITY;
-  // the kill switch and the day's P&L for alerting, read at scrape time (no cost per message)
-  deps.metrics.bindRisk(() => ({
-    killSwitchEngaged: manager.killSwitch !== undefined,
-    maxDailyLossPaise: deps.limits.maxDailyLossPaise,
-    portfolios: manager.portfolioIds().map((portfolioId) => ({ portfolioId, dayPnlPaise: manager.dayPnlPaise(portfolioId) })),
-  }));
-
-  const tellStrategy = (ctx: ActorContext<RiskManagerCommand>, strategyId: string, message: StrategyCommand): void => {
-    const strategy = deps.directory.strategies.get(strategyId);
-    if (strategy) ctx.system.tell(strategy, message);
+  const actor = new RiskActor(deps);
+  const handlers = riskHandlers(actor);
+  return {
+    kind: 'risk',
+    initial: (_ctx, restored) => actor.reset(restored),
+    snapshot: { codec: riskCodec(() => ({ manager: actor.manager.encode(), paced: actor.queue.encode() })), everyMs: 1000 },
+    receive: receiveByType(handlers),
   };
+}
+
+/** The risk actor's working parts (the book lives in `manager` and `queue`, not in the state), shared by its handlers. */
+class RiskActor {
+  readonly options: RiskManagerOptions;
+  manager: RiskManager;
+  queue: PacingQueue;
+  /** The clock time of the last release attempt: windows only open when time moves. */
+  private lastReleaseAtMs = Number.NEGATIVE_INFINITY;
+  // the IST day currently open, cached so that most messages skip the date arithmetic
+  private dayStartMs = Number.NaN;
+  private dayEndMs = Number.NaN;
+
+  constructor(readonly deps: RiskManagerActorDeps) {
+    this.options = { ...(deps.instrument ? { instrument: deps.instrument } : {}), ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }) };
+    this.manager = new RiskManager(deps.limits, this.options);
+    this.queue = new PacingQueue(deps.maxPacedEntryWaitMs);
+    // the kill switch and the day's P&L for alerting, read at scrape time (no cost per message)
+    deps.metrics.bindRisk(() => ({
+      killSwitchEngaged: this.manager.killSwitch !== undefined,
+      maxDailyLossPaise: deps.limits.maxDailyLossPaise,
+      portfolios: this.manager.portfolioIds().map((portfolioId) => ({ portfolioId, dayPnlPaise: this.manager.dayPnlPaise(portfolioId) })),
+    }));
+  }
+
+  /** A fresh book, or the one a snapshot restores. */
+  reset(restored: RiskManagerState | undefined): RiskManagerState {
+    this.dayStartMs = Number.NaN;
+    this.dayEndMs = Number.NaN;
+    this.manager = new RiskManager(this.deps.limits, this.options);
+    this.queue = new PacingQueue(this.deps.maxPacedEntryWaitMs);
+    this.lastReleaseAtMs = Number.NEGATIVE_INFINITY;
+    // no snapshot, or one of the minimal gate's shape (before the risk manager): start a fresh book
+    if (restored?.restoredBook === undefined) return { approved: restored?.approved ?? 0, rejected: restored?.rejected ?? 0, day: '' };
+    this.manager.restore(restored.restoredBook.manager);
+    // a queued intent sent again after a restart is harmless: execution ignores a repeated client order id
+    this.queue.restore(restored.restoredBook.paced);
+    this.deps.metrics.pacedQueueDepth.set(this.queue.size);
+    return { approved: restored.approved, rejected: restored.rejected, day: restored.day };
+  }
+
+  tellStrategy(ctx: ActorContext<RiskManagerCommand>, strategyId: string, message: StrategyCommand): void {
+    const strategy = this.deps.directory.strategies.get(strategyId);
+    if (strategy) ctx.system.tell(strategy, message);
+  }
 
   /** Sends an approved intent to execution; `fromQueue`: it waited for pacing (its tick-to-order latency is not the pipeline's). */
-  const place = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number, fromQueue = false): void => {
+  place(state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number, fromQueue = false): void {
     state.approved += 1;
-    ctx.system.tell(deps.directory.requireExecution(), {
+    ctx.system.tell(this.deps.directory.requireExecution(), {
       type: 'PlaceOrder',
       order: newOrder(intent, clientOrderId, nowMs),
       ...(intent.triggerReceivedMonoMs === undefined || fromQueue ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
     });
-  };
+  }
 
   /** A refusal: counted, a RiskAlert, an IntentRejected to the strategy. */
-  const refuse = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void => {
+  refuse(state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void {
+    const { deps } = this;
     state.rejected += 1;
     deps.metrics.riskRejections.inc({ code });
     const fields = { 'event.dataset': LOG_DATASETS.orders, intentId: intent.intentId, strategyId: intent.strategyId, portfolioId: intent.portfolioId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, code, reason: message };
@@ -96,28 +126,29 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     else if (severity === 'warning') ctx.log.warn(fields, 'intent rejected by risk');
     else ctx.log.error(fields, 'intent rejected by risk');
     deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
-    tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
-  };
+    this.tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
+  }
 
-  const enqueue = (ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, rejection: RiskManagerRejection, nowMs: number): void => {
-    const committed = manager.committedQuantity(intent.portfolioId, intent.symbol);
+  enqueue(ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, rejection: RiskManagerRejection, nowMs: number): void {
+    const committed = this.manager.committedQuantity(intent.portfolioId, intent.symbol);
     const exit = (intent.side === 'SELL' && committed > 0) || (intent.side === 'BUY' && committed < 0);
-    queue.push({ intent, clientOrderId, exit, queuedAtMs: nowMs });
-    deps.metrics.pacedIntents.inc({ kind: exit ? 'exit' : 'entry' });
-    deps.metrics.pacedQueueDepth.set(queue.size);
+    this.queue.push({ intent, clientOrderId, exit, queuedAtMs: nowMs });
+    this.deps.metrics.pacedIntents.inc({ kind: exit ? 'exit' : 'entry' });
+    this.deps.metrics.pacedQueueDepth.set(this.queue.size);
     const reason = `${rejection.message}; queued as ${exit ? 'an exit' : 'an entry'}, sent when the window allows`;
-    tellStrategy(ctx, intent.strategyId, { type: 'IntentPaced', intentId: intent.intentId, symbol: intent.symbol, reason, atMs: nowMs });
-  };
+    this.tellStrategy(ctx, intent.strategyId, { type: 'IntentPaced', intentId: intent.intentId, symbol: intent.symbol, reason, atMs: nowMs });
+  }
 
   /** Drops stale entries, then sends on what the windows allow now (exits first). */
-  const releasePaced = (state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, nowMs: number): void => {
-    if (queue.size === 0 || nowMs <= lastReleaseAtMs) return;
-    lastReleaseAtMs = nowMs;
+  releasePaced(state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, nowMs: number): void {
+    const { deps, queue } = this;
+    if (queue.size === 0 || nowMs <= this.lastReleaseAtMs) return;
+    this.lastReleaseAtMs = nowMs;
     for (const stale of queue.expire(nowMs)) {
       const { intent } = stale;
       deps.metrics.pacedExpired.inc();
       const waitedS = ((nowMs - stale.queuedAtMs) / 1000).toFixed(1);
-      refuse(
+      this.refuse(
         state,
         ctx,
         intent,
@@ -129,25 +160,26 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
     }
     queue.release((paced: PacedIntent) => {
       const { intent, clientOrderId } = paced;
-      const wasKilled = manager.killSwitch !== undefined;
-      const verdict = manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
+      const wasKilled = this.manager.killSwitch !== undefined;
+      const verdict = this.manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
       if (verdict.approved) {
         deps.metrics.pacedReleased.inc();
-        tellStrategy(ctx, intent.strategyId, { type: 'IntentReleased', intentId: intent.intentId, atMs: nowMs });
-        place(state, ctx, intent, clientOrderId, nowMs, true);
+        this.tellStrategy(ctx, intent.strategyId, { type: 'IntentReleased', intentId: intent.intentId, atMs: nowMs });
+        this.place(state, ctx, intent, clientOrderId, nowMs, true);
         return 'done';
       }
       const { rejection } = verdict;
       if (rejection.code === 'max-orders-per-second-strategy') return 'held';
       if (rejection.code === 'max-orders-per-second') return 'stop';
-      if (!wasKilled && manager.killSwitch) haltTrading(manager.killSwitch, ctx);
-      refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
+      if (!wasKilled && this.manager.killSwitch) this.haltTrading(this.manager.killSwitch, ctx);
+      this.refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
       return 'done';
     });
     deps.metrics.pacedQueueDepth.set(queue.size);
-  };
+  }
 
-  const haltTrading = (trip: KillSwitchState, ctx: ActorContext<RiskManagerCommand>): void => {
+  haltTrading(trip: KillSwitchState, ctx: ActorContext<RiskManagerCommand>): void {
+    const { deps } = this;
     deps.metrics.riskRejections.inc({ code: 'kill-switch' });
     deps.bus.publish({ type: 'RiskAlert', severity: 'critical', code: 'kill-switch', message: trip.message, atMs: trip.trippedAtMs });
     for (const action of trip.actions) {
@@ -168,163 +200,136 @@ export function riskManagerBehavior(deps: RiskManagerActorDeps): Behavior<RiskMa
           assertNever(action, 'risk action');
       }
     }
-  };
+  }
 
-  // the IST day currently open, cached so that most messages skip the date arithmetic
-  let dayStartMs = Number.NaN;
-  let dayEndMs = Number.NaN;
-  const rollDay = (state: RiskManagerState, nowMs: number): void => {
-    if (nowMs >= dayStartMs && nowMs < dayEndMs) return;
-    dayStartMs = istDayStartMs(nowMs);
-    dayEndMs = dayStartMs + DAY_MS;
+  rollDay(state: RiskManagerState, nowMs: number): void {
+    if (nowMs >= this.dayStartMs && nowMs < this.dayEndMs) return;
+    this.dayStartMs = istDayStartMs(nowMs);
+    this.dayEndMs = this.dayStartMs + DAY_MS;
     const day = istDate(nowMs);
     if (day === state.day) return;
-    if (state.day !== '') manager.startDay();
+    if (state.day !== '') this.manager.startDay();
     state.day = day;
-  };
+  }
+}
 
+/** One handler per message type of the risk manager's protocol. */
+function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskManagerState> {
+  const { deps } = actor;
   return {
-    kind: 'risk',
-    initial(_ctx, restored) {
-      dayStartMs = Number.NaN;
-      dayEndMs = Number.NaN;
-      manager = new RiskManager(deps.limits, options);
-      queue = new PacingQueue(deps.maxPacedEntryWaitMs);
-      lastReleaseAtMs = Number.NEGATIVE_INFINITY;
-      const encoded = restored as unknown as EncodedState | undefined;
-      // no snapshot, or one of the minimal gate's shape (before the risk manager): start a fresh book
-      if (!encoded || encoded.manager === undefined) return { approved: encoded?.approved ?? 0, rejected: encoded?.rejected ?? 0, day: '' };
-      manager.restore(encoded.manager);
-      // a queued intent sent again after a restart is harmless: execution ignores a repeated client order id
-      queue.restore(encoded.paced ?? []);
-      deps.metrics.pacedQueueDepth.set(queue.size);
-      return { approved: encoded.approved, rejected: encoded.rejected, day: encoded.day };
-    },
-    snapshot: {
-      codec: {
-        version: 1,
-        encode: (state) => ({ approved: state.approved, rejected: state.rejected, day: state.day, manager: manager.encode(), paced: queue.encode() }) satisfies EncodedState as unknown as Json,
-        decode: (json) => structuredClone(json) as unknown as RiskManagerState,
-      },
-      everyMs: 1000,
-    },
-    receive(state, message, ctx) {
-      switch (message.type) {
-        case 'EvaluateIntent': {
-          const { intent, clientOrderId } = message;
-          const nowMs = deps.clock.nowMs();
-          rollDay(state, nowMs);
-          // what waited goes first: a new intent never overtakes the queue
-          releasePaced(state, ctx, nowMs);
-          // marks are fresh already: the symbol actors' Marks reach this mailbox before the
-          // intents their ticks caused (per-actor FIFO across inlets and tells)
-          const wasKilled = manager.killSwitch !== undefined;
-          const verdict = manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
-          if (!verdict.approved) {
-            const { rejection } = verdict;
-            if (isPacing(rejection) && !message.replyTo) {
-              enqueue(ctx, intent, clientOrderId, rejection, nowMs);
-              return state;
-            }
-            if (!wasKilled && manager.killSwitch) haltTrading(manager.killSwitch, ctx);
-            refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
-            if (message.replyTo) ctx.system.tell(message.replyTo, { approved: false, rejection });
-            return state;
-          }
-          place(state, ctx, intent, clientOrderId, nowMs);
-          if (message.replyTo) ctx.system.tell(message.replyTo, { approved: true, clientOrderId });
+    EvaluateIntent(state, message, ctx) {
+      const { intent, clientOrderId } = message;
+      const nowMs = deps.clock.nowMs();
+      actor.rollDay(state, nowMs);
+      // what waited goes first: a new intent never overtakes the queue
+      actor.releasePaced(state, ctx, nowMs);
+      // marks are fresh already: the symbol actors' Marks reach this mailbox before the
+      // intents their ticks caused (per-actor FIFO across inlets and tells)
+      const wasKilled = actor.manager.killSwitch !== undefined;
+      const verdict = actor.manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
+      if (!verdict.approved) {
+        const { rejection } = verdict;
+        if (isPacing(rejection) && !message.replyTo) {
+          actor.enqueue(ctx, intent, clientOrderId, rejection, nowMs);
           return state;
         }
-        case 'FillApplied': {
-          const nowMs = deps.clock.nowMs();
-          rollDay(state, nowMs);
-          const pricePaise = message.pricePaise ?? deps.cache.lastPrice(message.symbol) ?? manager.mark(message.symbol) ?? 0;
-          const trip = manager.onFill(
-            {
-              portfolioId: message.portfolioId,
-              symbol: message.symbol,
-              signedQuantity: message.signedQuantity,
-              pricePaise,
-              ...(message.chargesPaise === undefined ? {} : { chargesPaise: message.chargesPaise }),
-              ...(message.unreserved === true ? { unreserved: true } : {}),
-            },
-            nowMs,
-          );
-          if (trip) haltTrading(trip, ctx);
-          releasePaced(state, ctx, nowMs);
-          return state;
-        }
-        case 'OrderClosed':
-          manager.onOrderClosed(message.portfolioId, message.symbol, message.signedRemainder);
-          releasePaced(state, ctx, deps.clock.nowMs());
-          return state;
-        case 'Marks': {
-          const nowMs = deps.clock.nowMs();
-          rollDay(state, nowMs);
-          for (const tick of message.ticks) {
-            const trip = manager.onMark(tick.symbol, tick.ltpPaise, nowMs);
-            if (trip) haltTrading(trip, ctx);
-          }
-          releasePaced(state, ctx, nowMs);
-          return state;
-        }
-        case 'ResetKillSwitch': {
-          const was = manager.killSwitch;
-          manager.resetKillSwitch();
-          if (was) {
-            deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'kill-switch-reset', message: `kill switch reset by ${message.requestedBy}`, atMs: deps.clock.nowMs() });
-          }
-          if (message.replyTo) ctx.system.tell(message.replyTo, true);
-          return state;
-        }
-        case 'EngageKillSwitch': {
-          const trip = manager.engageKillSwitch(message.requestedBy, message.reason, deps.clock.nowMs());
-          if (trip) haltTrading(trip, ctx);
-          if (message.replyTo) ctx.system.tell(message.replyTo, trip !== undefined);
-          return state;
-        }
-        case 'StartDay':
-          manager.startDay();
-          state.day = istDate(deps.clock.nowMs());
-          return state;
-        case 'OpenOrdersForKillSwitch': {
-          if (!message.result.ok) {
-            ctx.log.error({ error: String(message.result.error) }, 'kill switch: could not list open orders; cancel them by hand');
-            deps.bus.publish({
-              type: 'RiskAlert',
-              severity: 'critical',
-              code: 'kill-switch-cancel-failed',
-              message: 'the kill switch could not list open orders; cancel them by hand',
-              atMs: deps.clock.nowMs(),
-            });
-            return state;
-          }
-          const execution = deps.directory.execution;
-          if (!execution) return state;
-          for (const order of message.result.value) {
-            if (!isTerminal(order.status)) ctx.system.tell(execution, { type: 'CancelOrder', clientOrderId: order.clientOrderId, requestedBy: 'risk:kill-switch' });
-          }
-          return state;
-        }
-        case 'GetStatus': {
-          const status: RiskStatus = { approved: state.approved, rejected: state.rejected, exposures: manager.exposureViews() };
-          ctx.system.tell(message.replyTo, status);
-          return state;
-        }
-        case 'GetRiskReport': {
-          const report: RiskReport = {
-            approved: state.approved,
-            rejected: state.rejected,
-            killSwitch: manager.killSwitch ?? null,
-            paced: queue.list().map(({ intent, exit, queuedAtMs }) => ({ intentId: intent.intentId, strategyId: intent.strategyId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, exit, queuedAtMs })),
-            portfolios: Object.fromEntries(manager.portfolioIds().map((id) => [id, manager.portfolio(id)])),
-          };
-          ctx.system.tell(message.replyTo, report);
-          return state;
-        }
-        default:
-          return assertNever(message, 'risk manager command');
+        if (!wasKilled && actor.manager.killSwitch) actor.haltTrading(actor.manager.killSwitch, ctx);
+        actor.refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
+        if (message.replyTo) ctx.system.tell(message.replyTo, { approved: false, rejection });
+        return state;
       }
+      actor.place(state, ctx, intent, clientOrderId, nowMs);
+      if (message.replyTo) ctx.system.tell(message.replyTo, { approved: true, clientOrderId });
+      return state;
+    },
+    FillApplied(state, message, ctx) {
+      const nowMs = deps.clock.nowMs();
+      actor.rollDay(state, nowMs);
+      const pricePaise = message.pricePaise ?? deps.cache.lastPrice(message.symbol) ?? actor.manager.mark(message.symbol) ?? 0;
+      const trip = actor.manager.onFill(
+        {
+          portfolioId: message.portfolioId,
+          symbol: message.symbol,
+          signedQuantity: message.signedQuantity,
+          pricePaise,
+          ...(message.chargesPaise === undefined ? {} : { chargesPaise: message.chargesPaise }),
+          ...(message.unreserved === true ? { unreserved: true } : {}),
+        },
+        nowMs,
+      );
+      if (trip) actor.haltTrading(trip, ctx);
+      actor.releasePaced(state, ctx, nowMs);
+      return state;
+    },
+    OrderClosed(state, message, ctx) {
+      actor.manager.onOrderClosed(message.portfolioId, message.symbol, message.signedRemainder);
+      actor.releasePaced(state, ctx, deps.clock.nowMs());
+      return state;
+    },
+    Marks(state, message, ctx) {
+      const nowMs = deps.clock.nowMs();
+      actor.rollDay(state, nowMs);
+      for (const tick of message.ticks) {
+        const trip = actor.manager.onMark(tick.symbol, tick.ltpPaise, nowMs);
+        if (trip) actor.haltTrading(trip, ctx);
+      }
+      actor.releasePaced(state, ctx, nowMs);
+      return state;
+    },
+    ResetKillSwitch(state, message, ctx) {
+      const was = actor.manager.killSwitch;
+      actor.manager.resetKillSwitch();
+      if (was) {
+        deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'kill-switch-reset', message: `kill switch reset by ${message.requestedBy}`, atMs: deps.clock.nowMs() });
+      }
+      if (message.replyTo) ctx.system.tell(message.replyTo, true);
+      return state;
+    },
+    EngageKillSwitch(state, message, ctx) {
+      const trip = actor.manager.engageKillSwitch(message.requestedBy, message.reason, deps.clock.nowMs());
+      if (trip) actor.haltTrading(trip, ctx);
+      if (message.replyTo) ctx.system.tell(message.replyTo, trip !== undefined);
+      return state;
+    },
+    StartDay(state) {
+      actor.manager.startDay();
+      state.day = istDate(deps.clock.nowMs());
+      return state;
+    },
+    OpenOrdersForKillSwitch(state, message, ctx) {
+      if (!message.result.ok) {
+        ctx.log.error({ error: String(message.result.error) }, 'kill switch: could not list open orders; cancel them by hand');
+        deps.bus.publish({
+          type: 'RiskAlert',
+          severity: 'critical',
+          code: 'kill-switch-cancel-failed',
+          message: 'the kill switch could not list open orders; cancel them by hand',
+          atMs: deps.clock.nowMs(),
+        });
+        return state;
+      }
+      const execution = deps.directory.execution;
+      if (!execution) return state;
+      for (const order of message.result.value) {
+        if (!isTerminal(order.status)) ctx.system.tell(execution, { type: 'CancelOrder', clientOrderId: order.clientOrderId, requestedBy: 'risk:kill-switch' });
+      }
+      return state;
+    },
+    GetStatus(state, message, ctx) {
+      const status: RiskStatus = { approved: state.approved, rejected: state.rejected, exposures: actor.manager.exposureViews() };
+      ctx.system.tell(message.replyTo, status);
+      return state;
+    },
+    GetRiskReport(state, message, ctx) {
+      const report: RiskReport = {
+        approved: state.approved,
+        rejected: state.rejected,
+        killSwitch: actor.manager.killSwitch ?? null,
+        paced: actor.queue.list().map(({ intent, exit, queuedAtMs }) => ({ intentId: intent.intentId, strategyId: intent.strategyId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, exit, queuedAtMs })),
+        portfolios: Object.fromEntries(actor.manager.portfolioIds().map((id) => [id, actor.manager.portfolio(id)])),
+      };
+      ctx.system.tell(message.replyTo, report);
+      return state;
     },
   };
 }

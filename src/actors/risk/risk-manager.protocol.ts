@@ -1,6 +1,7 @@
 import type { ActorRef, PipeResult } from '../core/index.js';
 import type { Order, Paise, Side, Tick } from '../../model/index.js';
-import type { KillSwitchState, PortfolioRisk } from '../../risk/risk-manager.js';
+import type { EncodedPacingQueue } from '../../risk/pacing-queue.js';
+import type { EncodedRiskManager, KillSwitchState, PortfolioRisk } from '../../risk/risk-manager.js';
 import type { RiskCommand, RiskState } from './risk.protocol.js';
 
 /**
@@ -68,6 +69,11 @@ export type RiskManagerCommand =
 export interface RiskManagerState extends RiskState {
   /** IST date ("2026-05-20") of the current risk day. */
   day: string;
+  /**
+   * Only on a state decoded from a snapshot: the book the actor rebuilds its risk manager and
+   * pacing queue from (the live book is in those, never here).
+   */
+  readonly restoredBook?: { readonly manager: EncodedRiskManager; readonly paced: EncodedPacingQueue };
 }
 
 /** Wraps conflated last ticks for the risk manager's mark inlet. */

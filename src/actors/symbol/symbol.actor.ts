@@ -1,8 +1,9 @@
-import type { Behavior } from '../core/index.js';
+import { encodeJson, type Behavior } from '../core/index.js';
 import { assertNever, type Tick } from '../../model/index.js';
 import type { Directory } from '../../runtime/directory.js';
 import type { MarketCache } from '../../runtime/market-cache.js';
 import type { SymbolCommand, SymbolState } from './symbol.protocol.js';
+import { decodeSymbolSnapshot, SymbolSnapshotSchema } from './symbol.snapshot.js';
 
 export interface SymbolActorDeps {
   readonly directory: Directory;
@@ -41,7 +42,7 @@ export function symbolBehavior(symbol: string, deps: SymbolActorDeps): Behavior<
     kind: 'symbol',
     initial: (_ctx, restored) => (restored ? copyState(restored) : emptyState(symbol)),
     snapshot: {
-      codec: { version: 1, encode: (state) => ({ ...state }), decode: (json) => copyState(json as unknown as SymbolState) },
+      codec: { version: 1, encode: (state) => encodeJson(SymbolSnapshotSchema, { ...state }), decode: (json) => copyState(decodeSymbolSnapshot(json)) },
       everyMs: 1000,
     },
     receive(state, message, ctx) {

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { ActorRef } from '../../actors/core/index.js';
 import type { RiskManagerCommand, RiskReport } from '../../actors/risk/risk-manager.protocol.js';
 import type { RiskAlert } from '../../model/index.js';
-import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../../risk/risk-manager.js';
+import type { RiskManagerLimits } from '../../risk/risk-manager.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -63,13 +63,9 @@ const RiskAlertSchema = Type.Object({
   symbol: Type.Optional(Type.String()),
 });
 
-/**
- * The limits the risk manager runs with. The runtime merges `RuntimeOptions.riskLimits` over
- * the defaults and does not publish the result, so this reads it from there.
- */
+/** The limits the risk manager runs with. */
 function effectiveLimits(runtime: Runtime): RiskManagerLimits {
-  const exposed = runtime as unknown as { readonly riskLimits?: RiskManagerLimits; readonly options?: { readonly riskLimits?: Partial<RiskManagerLimits> } };
-  return exposed.riskLimits ?? { ...DEFAULT_RISK_MANAGER_LIMITS, ...exposed.options?.riskLimits };
+  return runtime.riskLimits;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface Channel {
   readonly upper: number;
 }
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   symbolsField(),
   { name: 'channel', type: 'enum', description: 'Donchian (highs/lows) or Bollinger (SMA ± k·σ)', default: 'donchian', options: ['donchian', 'bollinger'] },
   { name: 'period', type: 'integer', description: 'Channel length (bars)', default: 20, min: 2, max: 1_000 },
@@ -50,7 +50,7 @@ const FIELDS: readonly ConfigField[] = [
   productField(),
   { name: 'allowShort', type: 'boolean', description: 'Short a downside breakout (MIS only)', default: false },
   intervalField('5m'),
-];
+] as const satisfies readonly ConfigField[];
 
 /**
  * The channel a new close is judged against. Donchian uses the previous bars only (a close
@@ -110,7 +110,7 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   regimes: ['trending', 'high-volatility'],
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as BreakoutConfig;
+    const config = { ...values, product: resolveProduct(values.product, values.interval) };
     if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;
   },

@@ -41,7 +41,7 @@ const TICK_SIGNAL_EVERY_MS = 60_000;
 
 export type EmaCrossState = Record<string, SymbolState>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
   { name: 'fastPeriod', type: 'integer', description: 'Fast EMA length (samples)', default: 12, min: 1, max: 10_000 },
   { name: 'slowPeriod', type: 'integer', description: 'Slow EMA length (samples)', default: 26, min: 2, max: 10_000 },
@@ -49,7 +49,7 @@ const FIELDS: readonly ConfigField[] = [
   productField(),
   { name: 'allowShort', type: 'boolean', description: 'Go short on a downward cross (MIS only)', default: false },
   { name: 'source', type: 'enum', description: 'Feed: every tick, or closed bars', default: 'ticks', options: ['ticks', '1m', '5m', '15m', '1h', '1d'] },
-];
+] as const satisfies readonly ConfigField[];
 
 function sample(state: SymbolState | undefined, price: number, config: EmaCrossConfig): SymbolState {
   if (state === undefined) return { fast: price, slow: price, samples: 1, side: 0 };
@@ -112,7 +112,7 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   configFields: FIELDS,
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.source) } as unknown as EmaCrossConfig;
+    const config = { ...values, product: resolveProduct(values.product, values.source) };
     if (config.fastPeriod >= config.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
     if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;

@@ -21,13 +21,13 @@ export interface EnsembleConfig {
  */
 export type EnsembleState = Record<string, { decision: AggregateDecision['decision']; score: number; atMs: number; buyIntentId?: string }>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   symbolsField('Symbols to trade on the aggregate vote'),
   quantityField(),
   { name: 'minConfidence', type: 'number', description: 'Vote confidence |score| needed to act (0…1)', default: 0, min: 0, max: 1 },
   { name: 'onFlat', type: 'enum', description: 'On a FLAT vote: exit the position or hold it', default: 'exit', options: ['exit', 'hold'] },
   { name: 'product', type: 'enum', description: 'CNC (delivery; long only)', default: 'CNC', options: ['CNC'] },
-];
+] as const satisfies readonly ConfigField[];
 
 /**
  * Trades on the signal aggregator's vote: other strategies (`ctx.signal`) give their views of
@@ -43,7 +43,7 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
   configFields: FIELDS,
   product: (config) => config.product,
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as EnsembleConfig;
+    const config = readConfig(FIELDS, raw);
     if (config.symbols.length === 0) throw new StrategyConfigError('symbols', 'needs at least one symbol');
     return config;
   },

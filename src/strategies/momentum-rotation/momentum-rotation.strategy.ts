@@ -34,7 +34,7 @@ export interface MomentumRotationState {
   holdings: string[];
 }
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'The universe to rank (two or more symbols)', default: [] },
   { name: 'lookback', type: 'integer', description: 'Momentum window: return over this many bars', default: 20, min: 1, max: 1_000 },
   { name: 'topK', type: 'integer', description: 'How many of the best symbols to hold', default: 3, min: 1, max: 100 },
@@ -43,7 +43,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'driftTolerancePercent', type: 'number', description: 'Resize a kept holding only beyond this drift (%)', default: 10, min: 0, max: 100 },
   { name: 'requirePositive', type: 'boolean', description: 'Hold only symbols with a positive return', default: false },
   intervalField('1d'),
-];
+] as const satisfies readonly ConfigField[];
 
 /** A symbol's return over the window, or null before the window is full. */
 export function momentumOf(closes: readonly number[] | undefined, lookback: number): number | null {
@@ -125,7 +125,7 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
   regimeScope: 'market',
   product: () => 'CNC',
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as MomentumRotationConfig;
+    const config = readConfig(FIELDS, raw);
     if (config.symbols.length < 2) throw new StrategyConfigError('symbols', 'must name at least two symbols to rank');
     if (new Set(config.symbols).size !== config.symbols.length) throw new StrategyConfigError('symbols', 'must not repeat a symbol');
     if (config.topK >= config.symbols.length) throw new StrategyConfigError('topK', 'must be smaller than the number of symbols');

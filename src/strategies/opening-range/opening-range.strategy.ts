@@ -37,7 +37,7 @@ interface SymbolState {
 
 export type OpeningRangeState = Record<string, SymbolState>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   symbolsField(),
   { name: 'rangeMinutes', type: 'integer', description: 'Opening range length from 09:15 IST (minutes)', default: 15, min: 1, max: 180 },
   { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
@@ -46,7 +46,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '13:00' },
   { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
   intervalField('5m'),
-];
+] as const satisfies readonly ConfigField[];
 
 function freshDay(date: string): SymbolState {
   return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false };
@@ -124,7 +124,7 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   regimes: ['trending', 'high-volatility'],
   product: () => 'MIS',
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as OpeningRangeConfig;
+    const config = readConfig(FIELDS, raw);
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);
     checkBeforeSquareOff('exitTime', exit);

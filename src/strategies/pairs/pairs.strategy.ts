@@ -36,7 +36,7 @@ export interface PairsState {
   lastBeta: number | null;
 }
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'The two legs, e.g. ["HDFCBANK","ICICIBANK"]', default: [] },
   { name: 'lookback', type: 'integer', description: 'Rolling window for hedge ratio and z-score (bars)', default: 60, min: 10, max: 5_000 },
   { name: 'entryZ', type: 'number', description: 'Enter when |z| exceeds', default: 2, min: 0.1, max: 10 },
@@ -44,7 +44,7 @@ const FIELDS: readonly ConfigField[] = [
   quantityField(),
   { name: 'product', type: 'enum', description: 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)', default: 'MIS', options: ['MIS'] },
   intervalField('15m'),
-];
+] as const satisfies readonly ConfigField[];
 
 /** Ordinary least squares slope of y on x, and the z-score of the last residual. */
 export function hedgeAndZ(ys: readonly number[], xs: readonly number[]): { beta: number; z: number } | null {
@@ -134,7 +134,7 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
   regimeScope: 'market',
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as PairsConfig;
+    const config = { ...values, product: resolveProduct(values.product, values.interval) };
     if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');
     if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
     if (config.exitZ >= config.entryZ) throw new StrategyConfigError('exitZ', 'must be smaller than entryZ');

@@ -30,7 +30,7 @@ interface SymbolState {
 
 export type RsiReversionState = Record<string, SymbolState>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   symbolsField(),
   { name: 'period', type: 'integer', description: 'RSI length (bars)', default: 14, min: 2, max: 1_000 },
   { name: 'lowerBand', type: 'number', description: 'Buy when RSI closes below', default: 30, min: 1, max: 99 },
@@ -40,7 +40,7 @@ const FIELDS: readonly ConfigField[] = [
   productField(),
   { name: 'allowShort', type: 'boolean', description: 'Short above the upper band (MIS only)', default: false },
   intervalField('5m'),
-];
+] as const satisfies readonly ConfigField[];
 
 /**
  * The view for the signal aggregator on every closed bar: long when RSI is below the lower
@@ -89,7 +89,7 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   regimes: ['ranging'],
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.interval) } as unknown as RsiReversionConfig;
+    const config = { ...values, product: resolveProduct(values.product, values.interval) };
     if (config.lowerBand >= config.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
     if (config.exitLevel <= config.lowerBand || config.exitLevel > config.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');

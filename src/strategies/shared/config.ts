@@ -8,13 +8,13 @@ export const BAR_SOURCE_OPTIONS = ['1m', '5m', '15m', '1h', '1d'] as const;
 export type BarSource = (typeof BAR_SOURCE_OPTIONS)[number];
 
 /** A `symbols` field. */
-export function symbolsField(description = 'Symbols to trade', defaultSymbols: readonly string[] = []): ConfigField {
-  return { name: 'symbols', type: 'symbols', description, default: [...defaultSymbols] };
+export function symbolsField(description = 'Symbols to trade', defaultSymbols: readonly string[] = []) {
+  return { name: 'symbols', type: 'symbols', description, default: [...defaultSymbols] } as const satisfies ConfigField;
 }
 
 /** An `interval` field: which closed bars feed the strategy. */
-export function intervalField(defaultInterval: BarSource): ConfigField {
-  return { name: 'interval', type: 'enum', description: 'Closed bars that feed the strategy', default: defaultInterval, options: BAR_SOURCE_OPTIONS };
+export function intervalField(defaultInterval: BarSource) {
+  return { name: 'interval', type: 'enum', description: 'Closed bars that feed the strategy', default: defaultInterval, options: BAR_SOURCE_OPTIONS } as const satisfies ConfigField;
 }
 
 /**
@@ -22,14 +22,14 @@ export function intervalField(defaultInterval: BarSource): ConfigField {
  * held overnight), or `auto` (the default): CNC on daily bars, which hold overnight, MIS on
  * intraday bars and ticks. Read it with {@link resolveProduct}.
  */
-export function productField(): ConfigField {
+export function productField() {
   return {
     name: 'product',
     type: 'enum',
     description: 'MIS (intraday, squared off at 15:20 IST) or CNC (delivery, held overnight); auto: CNC on daily bars, MIS otherwise',
     default: 'auto',
     options: ['auto', 'MIS', 'CNC'],
-  };
+  } as const satisfies ConfigField;
 }
 
 /** The product a `product` field's value stands for, given the bars that feed the strategy (`auto`: CNC on `1d`, else MIS). */
@@ -39,6 +39,6 @@ export function resolveProduct(value: unknown, interval: unknown): Product {
 }
 
 /** A `quantity` field: shares per position. */
-export function quantityField(defaultQuantity = 10): ConfigField {
-  return { name: 'quantity', type: 'integer', description: 'Shares per position', default: defaultQuantity, min: 1, max: 1_000_000 };
+export function quantityField(defaultQuantity = 10) {
+  return { name: 'quantity', type: 'integer', description: 'Shares per position', default: defaultQuantity, min: 1, max: 1_000_000 } as const satisfies ConfigField;
 }

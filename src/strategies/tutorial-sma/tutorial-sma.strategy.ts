@@ -12,11 +12,11 @@ export interface TutorialSmaConfig {
 /** The last `period` closes of each symbol, in paise. Plain JSON, so snapshots are trivial. */
 export type TutorialSmaState = Record<string, number[]>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
   { name: 'period', type: 'integer', description: 'SMA length (bars)', default: 20, min: 2, max: 1_000 },
   { name: 'quantity', type: 'integer', description: 'Shares to hold when long', default: 10, min: 1, max: 100_000 },
-];
+] as const satisfies readonly ConfigField[];
 
 /**
  * The tutorial's example: hold `quantity` shares while a 5-minute close is above its
@@ -29,7 +29,7 @@ export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
   configFields: FIELDS,
   product: () => 'MIS',
   parseConfig(raw) {
-    return readConfig(FIELDS, raw) as unknown as TutorialSmaConfig;
+    return readConfig(FIELDS, raw);
   },
   subscriptions(config) {
     return [{ kind: 'bars', symbols: config.symbols, interval: '5m' }];

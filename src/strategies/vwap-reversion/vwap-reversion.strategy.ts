@@ -38,7 +38,7 @@ interface SymbolState {
 
 export type VwapReversionState = Record<string, SymbolState>;
 
-const FIELDS: readonly ConfigField[] = [
+const FIELDS = [
   symbolsField(),
   { name: 'entryBps', type: 'number', description: 'Enter this far from VWAP (basis points)', default: 60, min: 1, max: 5_000 },
   { name: 'exitBps', type: 'number', description: 'Exit when back within this of VWAP (basis points)', default: 0, min: 0, max: 5_000 },
@@ -49,7 +49,7 @@ const FIELDS: readonly ConfigField[] = [
   { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '14:30' },
   { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
   intervalField('5m'),
-];
+] as const satisfies readonly ConfigField[];
 
 /** Session VWAP in paise, or null before any volume traded. */
 export function sessionVwap(state: { priceVolume: number; volume: number }): number | null {
@@ -109,7 +109,7 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   regimes: ['ranging'],
   product: () => 'MIS',
   parseConfig(raw) {
-    const config = readConfig(FIELDS, raw) as unknown as VwapReversionConfig;
+    const config = readConfig(FIELDS, raw);
     const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);

@@ -1,0 +1,45 @@
+/**
+ * Snapshot decoding by schema: a stored snapshot is checked against the TypeBox schema of its
+ * actor kind before the actor sees it, so a corrupted or foreign snapshot is a clear error that
+ * names the field (`portfolio snapshot: /positions/INFY:MIS/netQuantity must be integer`), not a
+ * state with holes that fails later somewhere else.
+ */
+import type { Static, TSchema } from 'typebox';
+import { Type } from 'typebox';
+import { Value } from 'typebox/value';
+import type { Json } from './types.js';
+
+/** A snapshot (or other persisted JSON) that does not match its schema; `path` is the JSON pointer of the first bad field. */
+export class SnapshotDecodeError extends Error {
+  constructor(
+    readonly what: string,
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${what}: ${path === '' ? 'the snapshot' : path} ${problem}`);
+    this.name = 'SnapshotDecodeError';
+  }
+}
+
+/** Any JSON value, typed as {@link Json} (for parts of a snapshot another codec decodes, e.g. a strategy plugin's state). */
+export const JsonSchema = Type.Unsafe<Json>(Type.Unknown());
+
+/**
+ * Checks `json` against `schema` and returns a deep copy typed by it (the caller may own and
+ * mutate it); throws {@link SnapshotDecodeError} naming the first field that does not fit.
+ */
+export function decodeJson<S extends TSchema>(schema: S, json: unknown, what: string): Static<S> {
+  if (Value.Check(schema, json)) return structuredClone(json);
+  const errors = [...Value.Errors(schema, json)];
+  // the deepest error names the field best (a union's own error only says "must match")
+  const first = errors.reduce<(typeof errors)[number] | undefined>((best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best), undefined);
+  throw new SnapshotDecodeError(what, first?.instancePath ?? '', first?.message ?? 'does not match its schema');
+}
+
+/**
+ * A value of a schema's static type as {@link Json}. The schema is JSON Schema, so any value of
+ * its type is JSON-safe; no copy is taken (copy first when the value is live state).
+ */
+export function encodeJson<S extends TSchema>(_schema: S, value: Static<S>): Json {
+  return value;
+}
