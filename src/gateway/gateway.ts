@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeFacade } from '../runtime/facade.js';
 import { AuditLog, InMemoryAuditStore, type AuditStore } from './audit-log.js';
 import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
@@ -48,7 +48,8 @@ export type { GatewayContext, GatewayInstance } from './context.js';
 
 /** What the gateway needs from the process. */
 export interface GatewayDeps {
-  readonly runtime: Runtime;
+  /** The runtime's queries and commands (`Runtime.facade`). */
+  readonly runtime: RuntimeFacade;
   readonly config: GatewayConfig;
   readonly startedAtMs: number;
   readonly feedState: () => FeedState;
@@ -197,6 +198,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: config.accessTokenTtlSec } });
 
   const metrics = runtime.metrics;
+  const symbols = new Set(runtime.description.instruments.map((instrument) => instrument.symbol));
   const audit = new AuditLog(deps.auditStore ?? new InMemoryAuditStore(deps.auditCapacity ?? 10_000), {
     onAppend: (entry) => metrics.auditEntries.inc({ action: entry.action }),
     onError: (error, pending) => app.log.error({ err: error, pending }, 'could not write the audit log; entries are kept and retried'),
@@ -217,24 +219,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     heartbeatMs: config.wsHeartbeatMs,
     ...deps.stream,
     metrics,
-    knownSymbol: (symbol) => runtime.instruments.has(symbol),
+    knownSymbol: (symbol) => symbols.has(symbol),
     snapshot: (topics) => {
       // the state each topic's events change, as of the snapshot's seq (bounded: recent orders and alerts)
       const data: Record<string, unknown> = {};
-      const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
-        const state = runtime.portfolio(id);
-        return state ? [{ portfolioId: id, state }] : [];
-      });
+      let quotesNow: Map<string, unknown> | undefined;
+      const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, state }));
       for (const topic of topics) {
         if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
         else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
         else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
-        else if (topic === 'actors') data.actors = runtime.system.health();
+        else if (topic === 'actors') data.actors = runtime.actors().tree;
         else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
         else if (topic.startsWith('quotes:')) {
           const symbol = topic.slice('quotes:'.length);
           const quotes = (data.quotes ??= {}) as Record<string, unknown>;
-          quotes[symbol] = runtime.cache.quote(symbol) ?? null;
+          quotesNow ??= new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
+          quotes[symbol] = quotesNow.get(symbol) ?? null;
         }
       }
       return data;
@@ -274,12 +275,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   };
   app.decorate('troupe', ctx);
   // strategies the API paused or stopped stay so after a restart
+  const running = new Set(await runtime.strategyIds());
   for (const stored of await ctx.state.loadStrategies()) {
-    const ref = runtime.directory.strategies.get(stored.strategyId);
-    if (!ref) continue;
+    if (!running.has(stored.strategyId)) continue;
     ctx.strategyStates.set(stored.strategyId, stored.state);
     if (stored.state !== 'started') {
-      runtime.system.tell(ref, { type: 'Pause' });
+      await runtime.pauseStrategies([stored.strategyId]);
       ctx.paused.add(stored.strategyId);
     }
   }
@@ -295,38 +296,32 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   };
   // domain events → session store and streams
   const unsubscribe = [
-    runtime.bus.on('OrderSubmitted', (event) => {
+    runtime.onEvent('OrderSubmitted', (event) => {
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'submitted', order: event.order });
     }),
-    runtime.bus.on('OrderUpdated', (event) => {
+    runtime.onEvent('OrderUpdated', (event) => {
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'updated', order: event.order });
     }),
-    runtime.bus.on('OrderFilled', (event) => {
+    runtime.onEvent('OrderFilled', (event) => {
       session.addFill(event.fill);
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'filled', order: event.order, fill: event.fill });
     }),
-    runtime.bus.on('PositionChanged', (event) => {
+    runtime.onEvent('PositionChanged', (event) => {
       hub.publish('positions', `${event.portfolioId}:${event.position.symbol}:${event.position.product}`, { portfolioId: event.portfolioId, position: event.position });
       hub.publish('pnl', event.portfolioId, { portfolioId: event.portfolioId, summary: event.summary });
     }),
-    runtime.bus.on('RiskAlert', (event) => {
+    runtime.onEvent('RiskAlert', (event) => {
       session.addRiskAlert(event);
       hub.publish('risk-alerts', event.code, event);
     }),
-    runtime.system.onEvent((event) => {
-      if (event.type === 'ActorRestarted' || event.type === 'ActorFailed' || event.type === 'ActorStopped') {
-        const { type, path, kind, atMs } = event;
-        const extra = event.type === 'ActorRestarted' ? { restarts: event.restarts } : event.type === 'ActorFailed' ? { error: event.errorMessage, directive: event.directive } : { reason: event.reason };
-        hub.publish('actors', path, { event: type, path, kind, atMs, ...extra });
-      }
-    }),
+    runtime.onActorEvent(({ type, path, ...rest }) => hub.publish('actors', path, { event: type, path, ...rest })),
   ];
   // quotes: the market cache, sampled (latest wins per symbol)
   const quoteSampler = setInterval(() => {
-    for (const quote of runtime.cache.all()) hub.offerQuote(quote.symbol, quote);
+    for (const quote of runtime.quotes()) hub.offerQuote(quote.symbol, quote);
   }, deps.stream?.quoteIntervalMs ?? 250);
   quoteSampler.unref();
   app.addHook('onClose', async () => {
@@ -513,7 +508,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   }
   if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.user.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
   // the default portfolio has an owner: the first admin (also on a database from before ownership)
-  const defaultPortfolio = [...runtime.directory.portfolios.keys()][0];
+  const defaultPortfolio = runtime.description.portfolioIds[0];
   if (defaultPortfolio !== undefined && (await auth.store.portfolioMembers(defaultPortfolio)).every((member) => member.role !== 'owner')) {
     const owner = admin?.user ?? (await auth.store.listUsers()).find((user) => user.role === 'admin' && !user.disabled);
     if (owner) await auth.setPortfolioMember({ portfolioId: defaultPortfolio, userId: owner.id, role: 'owner' });
