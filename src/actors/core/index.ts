@@ -61,4 +61,4 @@ export {
   noopLogger,
   systemClock,
 } from './system.js';
-export { createManualClock, createProbe, eventually, type EventuallyOptions, type ManualClock, type TestProbe } from './testkit.js';
+export { createManualClock, createProbe, eventually, ManualClock, type EventuallyOptions, type TestProbe } from './testkit.js';
