@@ -137,61 +137,7 @@ function bearer(request: FastifyRequest): string | undefined {
  */
 export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> {
   const { runtime, config } = deps;
-  const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
-    // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
-    genReqId: () => randomBytes(16).toString('hex'),
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'trace.id' }),
-    bodyLimit: 64 * 1024,
-    // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply.headers(SECURITY_HEADERS).code(400).send(envelope('bad-request', error.message));
-    },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
-
-  const dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } = {};
-  installErrorHandling(app, { fallback: (request, reply) => dashboard.fallback?.(request, reply) ?? false });
-  // routes outside the API (the dashboard's files) are public and not rate limited
-  app.addHook('onRoute', (route) => {
-    if (route.config?.access !== undefined || route.url.startsWith('/api/') || route.url === '/metrics') return;
-    route.config = { ...route.config, access: 'public', rateLimit: false };
-  });
-  app.addSchema(ErrorEnvelope);
-  // security headers on every response (API, errors, dashboard, docs, metrics): see hardening.ts
-  const hsts = deps.tls !== undefined;
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    void reply.headers(SECURITY_HEADERS);
-    if (hsts) void reply.header('strict-transport-security', HSTS_HEADER);
-    done(null, payload);
-  });
-  // the access log: one line per request (info with TROUPE_ACCESS_LOG, else debug); the path without
-  // its query string, which may carry a token
-  const accessLevel = config.accessLog === true ? 'info' : 'debug';
-  app.addHook('onResponse', (request, reply, done) => {
-    const query = request.url.indexOf('?');
-    request.log[accessLevel](
-      {
-        'event.dataset': LOG_DATASETS.access,
-        'http.request.method': request.method,
-        'url.path': query === -1 ? request.url : request.url.slice(0, query),
-        'http.response.status_code': reply.statusCode,
-        'event.duration': Math.round(reply.elapsedTime * 1e6),
-        'client.ip': request.ip,
-      },
-      'request completed',
-    );
-    done();
-  });
-  // a JSON body's values must have their schema's types as sent: ajv's coercion is for query strings and params
-  app.addHook('preValidation', (request, _reply, done) => {
-    const schema = request.routeOptions.schema?.body;
-    const problems = schema === undefined || request.body === undefined ? [] : bodyTypeProblems(schema, request.body);
-    const first = problems[0];
-    if (first === undefined) return done();
-    done(new ApiError(400, 'invalid-request', `body ${first.path} ${first.message}`, problems.slice(0, 20)));
-  });
+  const { app, dashboard } = createApp(deps);
 
   const jwtSecret = config.jwtSecret ?? randomSecret(48);
   if (!config.jwtSecret) app.log.warn('TROUPE_JWT_SECRET is not set: access tokens are signed with a random per-process secret');
@@ -294,6 +240,109 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   const countKeys = async (): Promise<void> => {
     activeKeys = (await auth.store.listApiKeys()).filter((key) => key.revokedAtMs === undefined).length;
   };
+  relayRuntime(app, ctx, deps.stream?.quoteIntervalMs ?? 250);
+
+  installAuthentication(app, auth);
+
+  await installLimits(app, deps, ctx, countKeys);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+
+  await authRoutes(app, ctx);
+  await memberRoutes(app, ctx);
+  await tradingRoutes(app, ctx);
+  await strategyRoutes(app, ctx);
+  await systemRoutes(app, ctx);
+  await riskRoutes(app, ctx);
+  await haltRoutes(app, ctx);
+  await streamRoute(app, ctx);
+  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
+
+  await bootstrapAdmin(app, ctx, deps);
+  const sealed = await auth.prepare();
+  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
+  await app.ready();
+  return app;
+}
+
+/** The Fastify instance with the hooks every response goes through (errors, security headers, access log, body types). */
+function createApp(deps: GatewayDeps): { app: GatewayInstance; dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } } {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
+    // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
+    genReqId: () => randomBytes(16).toString('hex'),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'trace.id' }),
+    bodyLimit: 64 * 1024,
+    // malformed URLs (bad percent-encoding) never reach the router: answer them in the envelope too
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.headers(SECURITY_HEADERS).code(400).send(envelope('bad-request', error.message));
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
+
+  const dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } = {};
+  installErrorHandling(app, { fallback: (request, reply) => dashboard.fallback?.(request, reply) ?? false });
+  // routes outside the API (the dashboard's files) are public and not rate limited
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== undefined || route.url.startsWith('/api/') || route.url === '/metrics') return;
+    route.config = { ...route.config, access: 'public', rateLimit: false };
+  });
+  app.addSchema(ErrorEnvelope);
+  // security headers on every response (API, errors, dashboard, docs, metrics): see hardening.ts
+  const hsts = deps.tls !== undefined;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    if (hsts) void reply.header('strict-transport-security', HSTS_HEADER);
+    done(null, payload);
+  });
+  // the access log: one line per request (info with TROUPE_ACCESS_LOG, else debug); the path without
+  // its query string, which may carry a token
+  const accessLevel = config.accessLog === true ? 'info' : 'debug';
+  app.addHook('onResponse', (request, reply, done) => {
+    const query = request.url.indexOf('?');
+    request.log[accessLevel](
+      {
+        'event.dataset': LOG_DATASETS.access,
+        'http.request.method': request.method,
+        'url.path': query === -1 ? request.url : request.url.slice(0, query),
+        'http.response.status_code': reply.statusCode,
+        'event.duration': Math.round(reply.elapsedTime * 1e6),
+        'client.ip': request.ip,
+      },
+      'request completed',
+    );
+    done();
+  });
+  // a JSON body's values must have their schema's types as sent: ajv's coercion is for query strings and params
+  app.addHook('preValidation', (request, _reply, done) => {
+    const schema = request.routeOptions.schema?.body;
+    const problems = schema === undefined || request.body === undefined ? [] : bodyTypeProblems(schema, request.body);
+    const first = problems[0];
+    if (first === undefined) return done();
+    done(new ApiError(400, 'invalid-request', `body ${first.path} ${first.message}`, problems.slice(0, 20)));
+  });
+
+  return { app, dashboard };
+}
+
+/** Domain and actor events → the session store and the streams; quotes sampled from the runtime. */
+function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs: number): void {
+  const { runtime, session, hub, audit } = ctx;
   // domain events → session store and streams
   const unsubscribe = [
     runtime.onEvent('OrderSubmitted', (event) => {
@@ -322,7 +371,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   // quotes: the market cache, sampled (latest wins per symbol)
   const quoteSampler = setInterval(() => {
     for (const quote of runtime.quotes()) hub.offerQuote(quote.symbol, quote);
-  }, deps.stream?.quoteIntervalMs ?? 250);
+  }, quoteIntervalMs);
   quoteSampler.unref();
   app.addHook('onClose', async () => {
     clearInterval(quoteSampler);
@@ -332,6 +381,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     await audit.flush();
   });
 
+}
+
+/** Who calls: a Bearer access token or an X-API-Key, checked against the route's access rule. */
+function installAuthentication(app: GatewayInstance, auth: AuthService): void {
   // authentication: Bearer access token or X-API-Key, and the route's access rule. A failure is
   // only noted here: it is answered (401/403) after the rate limiter counted the request (by IP
   // when there is no principal), so guessing credentials is rate-limited like anything else.
@@ -385,6 +438,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     done();
   });
 
+}
+
+/** Request metrics, the rate limits (per principal, per credential endpoint) and the access check after them. */
+async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: GatewayContext, countKeys: () => Promise<void>): Promise<void> {
+  const { config } = deps;
+  const metrics = ctx.runtime.metrics;
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -465,32 +524,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   app.addHook('onRoute', (route) => {
     route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), enforceAccess];
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-      security: [{ bearer: [] }, { apiKey: [] }],
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+}
 
-  await authRoutes(app, ctx);
-  await memberRoutes(app, ctx);
-  await tradingRoutes(app, ctx);
-  await strategyRoutes(app, ctx);
-  await systemRoutes(app, ctx);
-  await riskRoutes(app, ctx);
-  await haltRoutes(app, ctx);
-  await streamRoute(app, ctx);
-  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
-
+/** The first admin (from ADMIN_USER/ADMIN_PASSWORD or generated), and an owner for the default portfolio. */
+async function bootstrapAdmin(app: GatewayInstance, ctx: GatewayContext, deps: GatewayDeps): Promise<void> {
+  const { auth, audit, config, runtime } = ctx;
   let admin: Awaited<ReturnType<AuthService['bootstrapAdmin']>>;
   try {
     admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
@@ -513,10 +551,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     const owner = admin?.user ?? (await auth.store.listUsers()).find((user) => user.role === 'admin' && !user.disabled);
     if (owner) await auth.setPortfolioMember({ portfolioId: defaultPortfolio, userId: owner.id, role: 'owner' });
   }
-  const sealed = await auth.prepare();
-  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
-  await app.ready();
-  return app;
 }
 
 /** Listens and resolves with the bound port. */

@@ -58,10 +58,9 @@ export function withoutGaugeTotals(text: string): string {
     .join('\n');
 }
 
-/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
-export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+/** `/api/v1/health` (every dependency), `/health/live` (the process answers) and `/health/ready` (the API can serve). */
+function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
-
   /** Every dependency's state; `ready` is what the readiness probe gates on, `ok` what the overall health does. */
   const checkHealth = async () => {
     const feed = ctx.feedState();
@@ -134,6 +133,13 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
     },
   );
 
+}
+
+/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
+export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+
+  healthRoutes(app, ctx);
   app.get(
     '/metrics',
     { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
