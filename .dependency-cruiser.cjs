@@ -10,7 +10,7 @@ const LAYERS = [
   ['actors'],
   ['runtime'],
   ['persistence', 'brokers'],
-  ['gateway', 'backtest'],
+  ['gateway', 'backtest', 'wiring'],
   ['app', 'kite-app', 'main', 'cli', 'sim'],
 ];
 const folderPattern = (folder) => (folder.includes('/') || !['app', 'kite-app', 'main'].includes(folder) ? `^src/${folder}/` : `^src/${folder}\\.ts$`);
