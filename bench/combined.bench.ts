@@ -124,7 +124,7 @@ const stores = await openStores(config, silentLogger());
 const gateway = await buildGateway({
   authStore: new PostgresAuthStore(stores.database),
   auditStore: new PostgresAuditStore(stores.database),
-  runtime,
+  runtime: runtime.facade,
   config: config.gateway,
   startedAtMs: Date.now(),
   feedState: () => ({ connected: true, lastTickAgeMs: 0 }),

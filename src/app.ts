@@ -237,7 +237,7 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
-    runtime: trading.runtime,
+    runtime: trading.runtime.facade,
     config: config.gateway,
     startedAtMs: context.startedAtMs,
     allowFaultInjection: config.allowFaultInjection,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { GatewayConfig } from '../config/config.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeFacade } from '../runtime/facade.js';
 import type { AuditInput, AuditLog } from './audit-log.js';
 import type { ApiError } from './errors.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
@@ -58,7 +58,8 @@ export interface PersistenceState {
 
 /** Everything the routes share. */
 export interface GatewayContext {
-  readonly runtime: Runtime;
+  /** The runtime's queries and commands (never its actor system or directory). */
+  readonly runtime: RuntimeFacade;
   readonly config: GatewayConfig;
   readonly startedAtMs: number;
   readonly allowFaultInjection: boolean;

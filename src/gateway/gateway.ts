@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeFacade } from '../runtime/facade.js';
 import { AuditLog, InMemoryAuditStore, type AuditStore } from './audit-log.js';
 import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
 import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
@@ -48,7 +48,8 @@ export type { GatewayContext, GatewayInstance } from './context.js';
 
 /** What the gateway needs from the process. */
 export interface GatewayDeps {
-  readonly runtime: Runtime;
+  /** The runtime's queries and commands (`Runtime.facade`). */
+  readonly runtime: RuntimeFacade;
   readonly config: GatewayConfig;
   readonly startedAtMs: number;
   readonly feedState: () => FeedState;
@@ -136,6 +137,150 @@ function bearer(request: FastifyRequest): string | undefined {
  */
 export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> {
   const { runtime, config } = deps;
+  const { app, dashboard } = createApp(deps);
+
+  const jwtSecret = config.jwtSecret ?? randomSecret(48);
+  if (!config.jwtSecret) app.log.warn('TROUPE_JWT_SECRET is not set: access tokens are signed with a random per-process secret');
+  await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: config.accessTokenTtlSec } });
+
+  const metrics = runtime.metrics;
+  const symbols = new Set(runtime.description.instruments.map((instrument) => instrument.symbol));
+  const audit = new AuditLog(deps.auditStore ?? new InMemoryAuditStore(deps.auditCapacity ?? 10_000), {
+    onAppend: (entry) => metrics.auditEntries.inc({ action: entry.action }),
+    onError: (error, pending) => app.log.error({ err: error, pending }, 'could not write the audit log; entries are kept and retried'),
+    onDropped: (dropped) => app.log.error({ dropped }, 'audit backlog full: the oldest unwritten entries were dropped'),
+  });
+  const auth = new AuthService(
+    deps.authStore ?? new InMemoryAuthStore(),
+    { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims & { readonly exp?: unknown }>(token) },
+    {
+      accessTokenTtlSec: config.accessTokenTtlSec,
+      refreshTokenTtlSec: config.refreshTokenTtlSec,
+      ...(deps.secretBox ? { secretBox: deps.secretBox } : {}),
+      ...(config.maxApiKeysPerUser === undefined ? {} : { maxApiKeysPerUser: config.maxApiKeysPerUser }),
+    },
+  );
+  const session = new SessionStore();
+  const hub = new StreamHub({
+    heartbeatMs: config.wsHeartbeatMs,
+    ...deps.stream,
+    metrics,
+    knownSymbol: (symbol) => symbols.has(symbol),
+    snapshot: (topics) => {
+      // the state each topic's events change, as of the snapshot's seq (bounded: recent orders and alerts)
+      const data: Record<string, unknown> = {};
+      let quotesNow: Map<string, unknown> | undefined;
+      const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, state }));
+      for (const topic of topics) {
+        if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
+        else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
+        else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
+        else if (topic === 'actors') data.actors = runtime.actors().tree;
+        else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
+        else if (topic.startsWith('quotes:')) {
+          const symbol = topic.slice('quotes:'.length);
+          const quotes = (data.quotes ??= {}) as Record<string, unknown>;
+          quotesNow ??= new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
+          quotes[symbol] = quotesNow.get(symbol) ?? null;
+        }
+      }
+      return data;
+    },
+  });
+  const ctx: GatewayContext = {
+    runtime,
+    config,
+    startedAtMs: deps.startedAtMs,
+    allowFaultInjection: deps.allowFaultInjection ?? false,
+    feedState: deps.feedState,
+    feedControl: deps.feedControl,
+    persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
+    auth,
+    audit,
+    session,
+    hub,
+    paused: new Set(),
+    strategyStates: new Map(),
+    state: deps.stateStore ?? new InMemoryGatewayStateStore(),
+    halts: haltBoard(runtime, { feedState: deps.feedState, persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })) }),
+    record(request, entry) {
+      audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
+    },
+    async authorizePortfolio(request, portfolioId, right, action, target) {
+      const principal = request.principal;
+      if (principal && (await auth.mayOnPortfolio(principal, portfolioId, right))) return;
+      ctx.record(request, { action, ...(target === undefined ? {} : { target }), outcome: 'denied', details: { portfolioId, reason: `not allowed to ${right} portfolio ${portfolioId}` } });
+      throw new ApiError(403, 'forbidden', `${principal?.name ?? 'the caller'} may not ${right === 'act' ? 'act on' : 'read'} portfolio "${portfolioId}" (not a ${right === 'act' ? 'trading ' : ''}member; an admin adds members: PUT /api/v1/portfolios/${portfolioId}/members/{userId})`);
+    },
+    async readablePortfolios(principal) {
+      if (principal?.role === 'admin') return () => true;
+      if (!principal) return () => false;
+      const memberships = await auth.memberships(principal.userId);
+      return (portfolioId) => memberships.has(portfolioId);
+    },
+  };
+  app.decorate('troupe', ctx);
+  // strategies the API paused or stopped stay so after a restart
+  const running = new Set(await runtime.strategyIds());
+  for (const stored of await ctx.state.loadStrategies()) {
+    if (!running.has(stored.strategyId)) continue;
+    ctx.strategyStates.set(stored.strategyId, stored.state);
+    if (stored.state !== 'started') {
+      await runtime.pauseStrategies([stored.strategyId]);
+      ctx.paused.add(stored.strategyId);
+    }
+  }
+  app.decorateRequest('principal', null);
+  metrics.bindGateway({
+    wsClients: () => hub.clients,
+    activeApiKeys: () => activeKeys,
+    pausedStrategies: () => ctx.paused.size,
+  });
+  let activeKeys = 0;
+  const countKeys = async (): Promise<void> => {
+    activeKeys = (await auth.store.listApiKeys()).filter((key) => key.revokedAtMs === undefined).length;
+  };
+  relayRuntime(app, ctx, deps.stream?.quoteIntervalMs ?? 250);
+
+  installAuthentication(app, auth);
+
+  await installLimits(app, deps, ctx, countKeys);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+
+  await authRoutes(app, ctx);
+  await memberRoutes(app, ctx);
+  await tradingRoutes(app, ctx);
+  await strategyRoutes(app, ctx);
+  await systemRoutes(app, ctx);
+  await riskRoutes(app, ctx);
+  await haltRoutes(app, ctx);
+  await streamRoute(app, ctx);
+  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
+
+  await bootstrapAdmin(app, ctx, deps);
+  const sealed = await auth.prepare();
+  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
+  await app.ready();
+  return app;
+}
+
+/** The Fastify instance with the hooks every response goes through (errors, security headers, access log, body types). */
+function createApp(deps: GatewayDeps): { app: GatewayInstance; dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } } {
+  const { config } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
@@ -192,142 +337,41 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     done(new ApiError(400, 'invalid-request', `body ${first.path} ${first.message}`, problems.slice(0, 20)));
   });
 
-  const jwtSecret = config.jwtSecret ?? randomSecret(48);
-  if (!config.jwtSecret) app.log.warn('TROUPE_JWT_SECRET is not set: access tokens are signed with a random per-process secret');
-  await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: config.accessTokenTtlSec } });
+  return { app, dashboard };
+}
 
-  const metrics = runtime.metrics;
-  const audit = new AuditLog(deps.auditStore ?? new InMemoryAuditStore(deps.auditCapacity ?? 10_000), {
-    onAppend: (entry) => metrics.auditEntries.inc({ action: entry.action }),
-    onError: (error, pending) => app.log.error({ err: error, pending }, 'could not write the audit log; entries are kept and retried'),
-    onDropped: (dropped) => app.log.error({ dropped }, 'audit backlog full: the oldest unwritten entries were dropped'),
-  });
-  const auth = new AuthService(
-    deps.authStore ?? new InMemoryAuthStore(),
-    { sign: (payload) => app.jwt.sign(payload), verify: (token) => app.jwt.verify<AccessClaims & { readonly exp?: unknown }>(token) },
-    {
-      accessTokenTtlSec: config.accessTokenTtlSec,
-      refreshTokenTtlSec: config.refreshTokenTtlSec,
-      ...(deps.secretBox ? { secretBox: deps.secretBox } : {}),
-      ...(config.maxApiKeysPerUser === undefined ? {} : { maxApiKeysPerUser: config.maxApiKeysPerUser }),
-    },
-  );
-  const session = new SessionStore();
-  const hub = new StreamHub({
-    heartbeatMs: config.wsHeartbeatMs,
-    ...deps.stream,
-    metrics,
-    knownSymbol: (symbol) => runtime.instruments.has(symbol),
-    snapshot: (topics) => {
-      // the state each topic's events change, as of the snapshot's seq (bounded: recent orders and alerts)
-      const data: Record<string, unknown> = {};
-      const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
-        const state = runtime.portfolio(id);
-        return state ? [{ portfolioId: id, state }] : [];
-      });
-      for (const topic of topics) {
-        if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
-        else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
-        else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
-        else if (topic === 'actors') data.actors = runtime.system.health();
-        else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
-        else if (topic.startsWith('quotes:')) {
-          const symbol = topic.slice('quotes:'.length);
-          const quotes = (data.quotes ??= {}) as Record<string, unknown>;
-          quotes[symbol] = runtime.cache.quote(symbol) ?? null;
-        }
-      }
-      return data;
-    },
-  });
-  const ctx: GatewayContext = {
-    runtime,
-    config,
-    startedAtMs: deps.startedAtMs,
-    allowFaultInjection: deps.allowFaultInjection ?? false,
-    feedState: deps.feedState,
-    feedControl: deps.feedControl,
-    persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
-    auth,
-    audit,
-    session,
-    hub,
-    paused: new Set(),
-    strategyStates: new Map(),
-    state: deps.stateStore ?? new InMemoryGatewayStateStore(),
-    halts: haltBoard(runtime, { feedState: deps.feedState, persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })) }),
-    record(request, entry) {
-      audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
-    },
-    async authorizePortfolio(request, portfolioId, right, action, target) {
-      const principal = request.principal;
-      if (principal && (await auth.mayOnPortfolio(principal, portfolioId, right))) return;
-      ctx.record(request, { action, ...(target === undefined ? {} : { target }), outcome: 'denied', details: { portfolioId, reason: `not allowed to ${right} portfolio ${portfolioId}` } });
-      throw new ApiError(403, 'forbidden', `${principal?.name ?? 'the caller'} may not ${right === 'act' ? 'act on' : 'read'} portfolio "${portfolioId}" (not a ${right === 'act' ? 'trading ' : ''}member; an admin adds members: PUT /api/v1/portfolios/${portfolioId}/members/{userId})`);
-    },
-    async readablePortfolios(principal) {
-      if (principal?.role === 'admin') return () => true;
-      if (!principal) return () => false;
-      const memberships = await auth.memberships(principal.userId);
-      return (portfolioId) => memberships.has(portfolioId);
-    },
-  };
-  app.decorate('troupe', ctx);
-  // strategies the API paused or stopped stay so after a restart
-  for (const stored of await ctx.state.loadStrategies()) {
-    const ref = runtime.directory.strategies.get(stored.strategyId);
-    if (!ref) continue;
-    ctx.strategyStates.set(stored.strategyId, stored.state);
-    if (stored.state !== 'started') {
-      runtime.system.tell(ref, { type: 'Pause' });
-      ctx.paused.add(stored.strategyId);
-    }
-  }
-  app.decorateRequest('principal', null);
-  metrics.bindGateway({
-    wsClients: () => hub.clients,
-    activeApiKeys: () => activeKeys,
-    pausedStrategies: () => ctx.paused.size,
-  });
-  let activeKeys = 0;
-  const countKeys = async (): Promise<void> => {
-    activeKeys = (await auth.store.listApiKeys()).filter((key) => key.revokedAtMs === undefined).length;
-  };
+/** Domain and actor events → the session store and the streams; quotes sampled from the runtime. */
+function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs: number): void {
+  const { runtime, session, hub, audit } = ctx;
   // domain events → session store and streams
   const unsubscribe = [
-    runtime.bus.on('OrderSubmitted', (event) => {
+    runtime.onEvent('OrderSubmitted', (event) => {
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'submitted', order: event.order });
     }),
-    runtime.bus.on('OrderUpdated', (event) => {
+    runtime.onEvent('OrderUpdated', (event) => {
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'updated', order: event.order });
     }),
-    runtime.bus.on('OrderFilled', (event) => {
+    runtime.onEvent('OrderFilled', (event) => {
       session.addFill(event.fill);
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'filled', order: event.order, fill: event.fill });
     }),
-    runtime.bus.on('PositionChanged', (event) => {
+    runtime.onEvent('PositionChanged', (event) => {
       hub.publish('positions', `${event.portfolioId}:${event.position.symbol}:${event.position.product}`, { portfolioId: event.portfolioId, position: event.position });
       hub.publish('pnl', event.portfolioId, { portfolioId: event.portfolioId, summary: event.summary });
     }),
-    runtime.bus.on('RiskAlert', (event) => {
+    runtime.onEvent('RiskAlert', (event) => {
       session.addRiskAlert(event);
       hub.publish('risk-alerts', event.code, event);
     }),
-    runtime.system.onEvent((event) => {
-      if (event.type === 'ActorRestarted' || event.type === 'ActorFailed' || event.type === 'ActorStopped') {
-        const { type, path, kind, atMs } = event;
-        const extra = event.type === 'ActorRestarted' ? { restarts: event.restarts } : event.type === 'ActorFailed' ? { error: event.errorMessage, directive: event.directive } : { reason: event.reason };
-        hub.publish('actors', path, { event: type, path, kind, atMs, ...extra });
-      }
-    }),
+    runtime.onActorEvent(({ type, path, ...rest }) => hub.publish('actors', path, { event: type, path, ...rest })),
   ];
   // quotes: the market cache, sampled (latest wins per symbol)
   const quoteSampler = setInterval(() => {
-    for (const quote of runtime.cache.all()) hub.offerQuote(quote.symbol, quote);
-  }, deps.stream?.quoteIntervalMs ?? 250);
+    for (const quote of runtime.quotes()) hub.offerQuote(quote.symbol, quote);
+  }, quoteIntervalMs);
   quoteSampler.unref();
   app.addHook('onClose', async () => {
     clearInterval(quoteSampler);
@@ -337,6 +381,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     await audit.flush();
   });
 
+}
+
+/** Who calls: a Bearer access token or an X-API-Key, checked against the route's access rule. */
+function installAuthentication(app: GatewayInstance, auth: AuthService): void {
   // authentication: Bearer access token or X-API-Key, and the route's access rule. A failure is
   // only noted here: it is answered (401/403) after the rate limiter counted the request (by IP
   // when there is no principal), so guessing credentials is rate-limited like anything else.
@@ -390,6 +438,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     done();
   });
 
+}
+
+/** Request metrics, the rate limits (per principal, per credential endpoint) and the access check after them. */
+async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: GatewayContext, countKeys: () => Promise<void>): Promise<void> {
+  const { config } = deps;
+  const metrics = ctx.runtime.metrics;
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -470,32 +524,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   app.addHook('onRoute', (route) => {
     route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), enforceAccess];
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-      security: [{ bearer: [] }, { apiKey: [] }],
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+}
 
-  await authRoutes(app, ctx);
-  await memberRoutes(app, ctx);
-  await tradingRoutes(app, ctx);
-  await strategyRoutes(app, ctx);
-  await systemRoutes(app, ctx);
-  await riskRoutes(app, ctx);
-  await haltRoutes(app, ctx);
-  await streamRoute(app, ctx);
-  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
-
+/** The first admin (from ADMIN_USER/ADMIN_PASSWORD or generated), and an owner for the default portfolio. */
+async function bootstrapAdmin(app: GatewayInstance, ctx: GatewayContext, deps: GatewayDeps): Promise<void> {
+  const { auth, audit, config, runtime } = ctx;
   let admin: Awaited<ReturnType<AuthService['bootstrapAdmin']>>;
   try {
     admin = await auth.bootstrapAdmin(config.adminUser, config.adminPassword);
@@ -513,15 +546,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   }
   if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.user.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
   // the default portfolio has an owner: the first admin (also on a database from before ownership)
-  const defaultPortfolio = [...runtime.directory.portfolios.keys()][0];
+  const defaultPortfolio = runtime.description.portfolioIds[0];
   if (defaultPortfolio !== undefined && (await auth.store.portfolioMembers(defaultPortfolio)).every((member) => member.role !== 'owner')) {
     const owner = admin?.user ?? (await auth.store.listUsers()).find((user) => user.role === 'admin' && !user.disabled);
     if (owner) await auth.setPortfolioMember({ portfolioId: defaultPortfolio, userId: owner.id, role: 'owner' });
   }
-  const sealed = await auth.prepare();
-  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
-  await app.ready();
-  return app;
 }
 
 /** Listens and resolves with the bound port. */

@@ -4,9 +4,8 @@
  * failing closed, an expired broker session, and the market-data feed (disconnected, or silent
  * while the market is open). The desk shows it on every page; `npm start` says it at start-up.
  */
-import type { RiskManagerCommand, RiskReport } from '../actors/risk/risk-manager.protocol.js';
 import { isMarketOpenAt } from '../model/index.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeFacade } from '../runtime/facade.js';
 
 export type HaltKind = 'kill-switch' | 'journal' | 'broker-session' | 'feed';
 
@@ -26,7 +25,6 @@ export interface Halt {
 
 /** No tick for this long while the market is open is a stalled feed. */
 export const FEED_STALL_MS = 30_000;
-const ASK_TIMEOUT_MS = 2_000;
 
 export interface HaltBoard {
   current(): Promise<readonly Halt[]>;
@@ -40,27 +38,22 @@ export interface HaltSources {
   readonly nowMs?: () => number;
 }
 
-export function haltBoard(runtime: Runtime, sources: HaltSources): HaltBoard {
+export function haltBoard(runtime: RuntimeFacade, sources: HaltSources): HaltBoard {
   const nowMs = sources.nowMs ?? Date.now;
   let session: { readonly sinceMs: number; readonly reason: string } | undefined;
   let journalDownSinceMs: number | undefined;
   const offs = [
-    runtime.bus.on('RiskAlert', (alert) => {
+    runtime.onEvent('RiskAlert', (alert) => {
       if (alert.code === 'broker-session-expired') session ??= { sinceMs: alert.atMs, reason: alert.message };
       if (alert.code === 'broker-session-renewed') session = undefined;
       if (alert.code === 'journal-unavailable') journalDownSinceMs ??= nowMs();
       if (alert.code === 'journal-recovered') journalDownSinceMs = undefined;
     }),
   ];
-  const riskReport = async (): Promise<RiskReport | undefined> => {
-    const ref = runtime.riskManager;
-    if (!ref) return undefined;
-    return runtime.system.ask<RiskManagerCommand, RiskReport>(ref, (replyTo) => ({ type: 'GetRiskReport', replyTo }), ASK_TIMEOUT_MS);
-  };
   return {
     async current() {
       const halts: Halt[] = [];
-      const report = await riskReport().catch(() => undefined);
+      const report = await runtime.riskReport().catch(() => undefined);
       const kill = report?.killSwitch;
       if (kill) {
         halts.push({

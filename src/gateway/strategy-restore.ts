@@ -1,4 +1,4 @@
-import type { StrategySpec } from '../runtime/runtime.js';
+import type { StrategySpec } from '../runtime/facade.js';
 import { STRATEGIES } from '../strategies/index.js';
 import type { StoredStrategy } from './gateway-state-store.js';
 

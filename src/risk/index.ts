@@ -1,8 +1,8 @@
-/** Pre-trade risk: the full risk manager, the minimal gate it replaces, and position sizing. */
+/** Pre-trade risk: the risk manager, its limits, pacing and position sizing. */
 export { PACING_CODES, RISK_REJECTION_CODES, type RiskRejectionCode } from './codes.js';
 export { DEFAULT_MAX_ENTRY_WAIT_MS, PACING_EXPIRED, PacingQueue, type EncodedPacingQueue, type PacedIntent, type PacingOutcome } from './pacing-queue.js';
 export { RateWindow } from './rate-window.js';
-export { DEFAULT_RISK_LIMITS, RiskGate, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
+export { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './limits.js';
 export {
   DEFAULT_RISK_MANAGER_LIMITS,
   exposures,

@@ -1,5 +1,5 @@
 /**
- * The full pre-trade risk manager (replaces the minimal {@link RiskGate}). Pure and
+ * The pre-trade risk manager. Pure and
  * synchronous: no I/O, no clock of its own; the risk actor feeds it intents, fills, closed
  * orders and marks, and acts on what it returns. All money is integer paise; percentages
  * are integer basis points (1 bp = 0.01 %); no float ever touches an amount.
@@ -21,9 +21,9 @@
 import { closedReason, DEFAULT_SQUARE_OFF_MINUTE, describeClosure, formatInr, isMarketOpenAt, isPastMisCutoff, istDate, MIS_CUTOFF_CODE, misCutoffMessage, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
 import type { RiskRejectionCode } from './codes.js';
 import { RateWindow } from './rate-window.js';
-import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './risk-gate.js';
+import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './limits.js';
 
-/** Every limit the risk manager enforces. Extends the minimal gate's limits. */
+/** Every limit the risk manager enforces. Extends the per-order limits ({@link RiskLimits}). */
 export interface RiskManagerLimits extends RiskLimits {
   /** Largest Σ |worst-case position| × mark over the portfolio's symbols. */
   readonly maxGrossExposurePaise: Paise;

@@ -94,9 +94,10 @@ export class OwnedIndex<T> {
  * Every entry has one owner, the actor (path) that registers it and removes it: the maps and
  * single refs belong to one group or singleton each (`symbols`/`symbolInlets`: `/market`;
  * `strategies`: `/strategies`; `portfolios`: `/portfolios`; `execution`/`executionTicks`:
- * `/execution`; `risk`: `/risk`), and the lists that several actors share are
- * {@link OwnedList}/{@link OwnedIndex}, where a group that restarts releases only the entries
- * under its own path.
+ * `/execution`; `risk`: `/risk`), and every list is an {@link OwnedList}/{@link OwnedIndex}
+ * whose entries carry their owner's path, so a group that restarts (or a strategy that is
+ * reconfigured) releases only the entries under its own path. Only `Runtime` writes here, on
+ * behalf of the owner named; actors only read.
  */
 export class Directory {
   /** Owner `/market`. */
@@ -112,6 +113,8 @@ export class Directory {
    * first (they see every closed bar before the strategies), then each strategy's (`/strategies/ID`).
    */
   readonly barSubscribers = new OwnedIndex<Inlet<Bar>>();
+  /** Ids of the strategies trading on each symbol's aggregated vote (`aggregates` subscriptions); each strategy owns its own (`/strategies/ID`). */
+  readonly aggregateSubscribers = new OwnedIndex<string>();
   /** Owner `/portfolios`. */
   readonly portfolios = new Map<string, ActorRef<PortfolioCommand>>();
   /** Latest-price inlets, conflated per symbol: each portfolio's (`/portfolios/ID`) and the risk actor's (`/risk`). */

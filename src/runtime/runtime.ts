@@ -25,20 +25,13 @@ import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/ris
 import { strategyByKind } from '../strategies/index.js';
 import { SymbolGrouper } from '../streams/operators/route-by-symbol.js';
 import { Directory } from './directory.js';
+import { LocalRuntimeFacade, type RuntimeDescription, type RuntimeFacade, type StrategySpec } from './facade.js';
 import { EventBus } from './event-bus.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MarketCache } from './market-cache.js';
 import { Metrics, type ActorHealthSample } from './metrics.js';
 
-/** A strategy to run: its kind from the registry, an id, and raw configuration. */
-export interface StrategySpec {
-  readonly strategyId: string;
-  readonly kind: string;
-  readonly config?: unknown;
-  readonly portfolioId?: string;
-  /** Overrides the kind's declared `regimes` for this instance: a list, or `null` to trade in any regime. */
-  readonly regimes?: readonly Regime[] | null;
-}
+export type { StrategySpec } from './facade.js';
 
 export interface RuntimeOptions {
   readonly instruments: readonly Instrument[];
@@ -108,8 +101,6 @@ export class Runtime {
   aggregator: ActorRef<AggregatorCommand> | undefined;
   /** The latest regime per symbol (and `MARKET`), to brief strategies spawned later. */
   private readonly regimes: Record<string, Regime> = {};
-  /** Strategy ids subscribed to each symbol's aggregate (`aggregates` subscriptions). */
-  private readonly aggregateSubscribers = new Map<string, Set<string>>();
   /** False while the execution actor finds the journal down (orders refused: fail closed). */
   private journalHealthy = true;
   /** Records the journal's health for `troupe_trading_halted{reason="journal"}`, then tells the owner. */
@@ -119,6 +110,9 @@ export class Runtime {
   };
   /** Groups closed bars per symbol (one `BarsClosed` per symbol actor and batch). */
   private readonly barGrouper = new SymbolGrouper<Bar>();
+  /** What does not change while it runs (the gateway's view of it). */
+  readonly description: RuntimeDescription;
+  private localFacade: RuntimeFacade | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger ?? silentLogger();
@@ -126,6 +120,11 @@ export class Runtime {
     this.bus = new EventBus((error, event) => this.log.error({ err: error, event: event.type }, 'event listener failed'));
     this.instruments = new Map(options.instruments.map((instrument) => [instrument.symbol, instrument]));
     this.strategyInstances = options.strategies.map((spec) => this.instantiate(spec));
+    this.description = {
+      instruments: options.instruments,
+      portfolioIds: [options.portfolio.portfolioId],
+      riskLimits: { ...DEFAULT_RISK_MANAGER_LIMITS, ...options.riskLimits },
+    };
     // strategies learn regimes from the detector's events (they gate new entries on them)
     this.bus.on('RegimeChanged', (event) => this.tellRegime(event));
     this.system = createActorSystem({
@@ -183,10 +182,10 @@ export class Runtime {
 
   /** Hands a vote of the aggregator to the strategies trading on that symbol's aggregate. */
   private deliverAggregation(aggregation: Aggregation): void {
-    const subscribers = this.aggregateSubscribers.get(aggregation.symbol);
+    const subscribers = this.directory.aggregateSubscribers.get(aggregation.symbol);
     if (!subscribers) return;
     const { symbol, decision, score, confidence, atMs, contributions, summary } = aggregation;
-    for (const strategyId of subscribers) {
+    for (const strategyId of new Set(subscribers)) {
       const ref = this.directory.strategies.get(strategyId);
       if (ref) this.system.tell(ref, { type: 'SignalsAggregated', decisions: [{ symbol, decision, score, confidence, atMs, contributions, summary }] });
     }
@@ -320,7 +319,7 @@ export class Runtime {
           bus: this.bus,
           metrics: this.metrics,
           clock: options.clock,
-          limits: this.riskLimits,
+          limits: this.description.riskLimits,
           instrument: (symbol) => this.instruments.get(symbol),
           ...this.squareOffOption(),
         }),
@@ -344,7 +343,7 @@ export class Runtime {
     // the signal aggregator: strategies' signals in, votes out to the strategies trading on them
     const aggregator: ActorRef<AggregatorCommand> = system.spawn(
       'aggregator',
-      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation), wants: (symbol) => (this.aggregateSubscribers.get(symbol)?.size ?? 0) > 0 })),
+      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation), wants: (symbol) => (this.directory.aggregateSubscribers.get(symbol)?.length ?? 0) > 0 })),
       this.spawnOptions('/aggregator'),
     );
     this.aggregator = aggregator;
@@ -357,7 +356,7 @@ export class Runtime {
       directory.strategies.clear();
       directory.tickSubscribers.release('/strategies');
       directory.barSubscribers.release('/strategies');
-      this.aggregateSubscribers.clear();
+      directory.aggregateSubscribers.release('/strategies');
       this.strategiesCtx = ctx;
       for (const instance of this.strategyInstances) this.spawnStrategy(ctx, instance, this.spawnOptions(`/strategies/${instance.strategyId}`));
     });
@@ -413,7 +412,7 @@ export class Runtime {
       const barsOfInterval = subscription.kind === 'bars' ? onlyInterval(bars, subscription.interval) : undefined;
       for (const symbol of subscription.symbols) {
         if (subscription.kind === 'ticks') directory.tickSubscribers.add(owner, symbol, ticks);
-        else if (subscription.kind === 'aggregates') this.aggregateSubscribers.set(symbol, (this.aggregateSubscribers.get(symbol) ?? new Set<string>()).add(instance.strategyId));
+        else if (subscription.kind === 'aggregates') directory.aggregateSubscribers.add(owner, symbol, instance.strategyId);
         else if (barsOfInterval) directory.barSubscribers.add(owner, symbol, barsOfInterval);
       }
     }
@@ -454,7 +453,7 @@ export class Runtime {
     const instance = this.instantiate(next);
     this.directory.tickSubscribers.release(`/strategies/${strategyId}`);
     this.directory.barSubscribers.release(`/strategies/${strategyId}`);
-    for (const subscribers of this.aggregateSubscribers.values()) subscribers.delete(strategyId);
+    this.directory.aggregateSubscribers.release(`/strategies/${strategyId}`);
     const ref = this.directory.strategies.get(strategyId);
     if (ref) await this.system.stop(ref);
     const snapshot = this.system.lastSnapshot(`/strategies/${strategyId}`);
@@ -473,6 +472,15 @@ export class Runtime {
       receive: (state) => state,
     };
     this.system.spawn(name, behavior, { supervision: SUPERVISION });
+  }
+
+  /**
+   * The narrow, typed queries and commands the gateway uses (never `system` or `directory`);
+   * made on first use, so a backtest, which has no gateway, has no listeners for it.
+   */
+  get facade(): RuntimeFacade {
+    this.localFacade ??= new LocalRuntimeFacade(this);
+    return this.localFacade;
   }
 
   /** Hands ticks for one symbol to its actor (through its batching inlet). */

@@ -84,7 +84,7 @@ describe('a silent exchange feed', () => {
   it('is a halt only while the NSE market is open (calendar and session hours)', async () => {
     harness = await startHarness();
     let now = istTimeMs('2026-05-20', 10, 0); // a Wednesday, in session
-    const board = haltBoard(harness.runtime, { feedState: () => ({ connected: true, lastTickAgeMs: 60_000, followsExchangeHours: true }), persistenceState: () => ({ journal: 'ok' }), nowMs: () => now });
+    const board = haltBoard(harness.runtime.facade, { feedState: () => ({ connected: true, lastTickAgeMs: 60_000, followsExchangeHours: true }), persistenceState: () => ({ journal: 'ok' }), nowMs: () => now });
     expect((await board.current()).map((halt) => halt.kind)).toEqual(['feed']);
     now = istTimeMs('2026-05-20', 16, 0); // after the close
     expect(await board.current()).toEqual([]);

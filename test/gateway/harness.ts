@@ -44,7 +44,7 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);
-  const app = await buildGateway({ runtime, config: gatewayConfig(config), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 5 }), allowFaultInjection: true, ...extra });
+  const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(config), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 5 }), allowFaultInjection: true, ...extra });
   let lastMs = clock.nowMs();
   return {
     app,
@@ -83,7 +83,7 @@ export async function addMember(app: GatewayInstance, adminAuthorization: string
 export async function startupExposition(): Promise<string> {
   const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
   runtime.start();
-  const app = await buildGateway({ runtime, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
+  const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
   try {
     return (await app.inject({ url: '/metrics' })).body;
   } finally {

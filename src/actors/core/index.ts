@@ -61,5 +61,5 @@ export {
   noopLogger,
   systemClock,
 } from './system.js';
-export { createManualClock, createProbe, eventually, type EventuallyOptions, type ManualClock, type TestProbe } from './testkit.js';
+export { createManualClock, createProbe, eventually, ManualClock, type EventuallyOptions, type TestProbe } from './testkit.js';
 export { decodeJson, encodeJson, JsonSchema, SnapshotDecodeError } from './json-codec.js';

@@ -139,56 +139,72 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
   }
 }
 
-/** Manual time: a `Clock` plus `Timers` that only move when the test says so. */
-export interface ManualClock extends Clock, Timers {
-  /** Moves time forward, firing due timers in order (each sees `nowMs()` = its due time). */
-  advance(deltaMs: number): void;
-  /** Timers scheduled and not yet fired or cleared. */
-  readonly pendingTimers: number;
-  /** Delay from now to the earliest pending timer, if any. */
-  nextTimerInMs(): number | undefined;
-}
-
 interface ManualTimer {
   readonly id: number;
   readonly dueMs: number;
   readonly callback: () => void;
 }
 
+/**
+ * Manual time, the one simulated clock: a `Clock` plus `Timers` that only move when the caller
+ * says so. Backtests and replays move it to each step's market time (`advanceTo`); tests pass it
+ * as both `clock` and `timers` to `createActorSystem` and move it by hand (`advance`).
+ */
+export class ManualClock implements Clock, Timers {
+  private nextId = 0;
+  private timers: ManualTimer[] = [];
+
+  constructor(private now = 0) {}
+
+  nowMs(): number {
+    return this.now;
+  }
+
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    const timer = { id: ++this.nextId, dueMs: this.now + Math.max(0, delayMs), callback };
+    this.timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((timer) => timer.id !== handle);
+  }
+
+  /** Moves time forward, firing due timers in order (each sees `nowMs()` = its due time). */
+  advance(deltaMs: number): void {
+    const target = this.now + deltaMs;
+    for (;;) {
+      const due = this.earliest();
+      if (due === undefined || due.dueMs > target) break;
+      this.timers = this.timers.filter((timer) => timer !== due);
+      this.now = due.dueMs;
+      due.callback();
+    }
+    this.now = target;
+  }
+
+  /** Moves to `ms` (firing due timers); time never goes backwards. */
+  advanceTo(ms: number): void {
+    if (ms > this.now) this.advance(ms - this.now);
+  }
+
+  /** Timers scheduled and not yet fired or cleared. */
+  get pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  /** Delay from now to the earliest pending timer, if any. */
+  nextTimerInMs(): number | undefined {
+    const due = this.earliest();
+    return due === undefined ? undefined : due.dueMs - this.now;
+  }
+
+  private earliest(): ManualTimer | undefined {
+    return this.timers.reduce<ManualTimer | undefined>((best, timer) => (best === undefined || timer.dueMs < best.dueMs || (timer.dueMs === best.dueMs && timer.id < best.id) ? timer : best), undefined);
+  }
+}
+
 /** Creates manual time starting at `startMs`; pass it as both `clock` and `timers` to `createActorSystem`. */
 export function createManualClock(startMs = 0): ManualClock {
-  let now = startMs;
-  let nextId = 0;
-  let timers: ManualTimer[] = [];
-  const earliest = (): ManualTimer | undefined =>
-    timers.reduce<ManualTimer | undefined>((best, timer) => (best === undefined || timer.dueMs < best.dueMs || (timer.dueMs === best.dueMs && timer.id < best.id) ? timer : best), undefined);
-  return {
-    nowMs: () => now,
-    setTimeout(callback, delayMs) {
-      const timer = { id: ++nextId, dueMs: now + Math.max(0, delayMs), callback };
-      timers.push(timer);
-      return timer.id;
-    },
-    clearTimeout(handle) {
-      timers = timers.filter((timer) => timer.id !== handle);
-    },
-    advance(deltaMs) {
-      const target = now + deltaMs;
-      for (;;) {
-        const due = earliest();
-        if (due === undefined || due.dueMs > target) break;
-        timers = timers.filter((timer) => timer !== due);
-        now = due.dueMs;
-        due.callback();
-      }
-      now = target;
-    },
-    get pendingTimers() {
-      return timers.length;
-    },
-    nextTimerInMs() {
-      const due = earliest();
-      return due === undefined ? undefined : due.dueMs - now;
-    },
-  };
+  return new ManualClock(startMs);
 }

@@ -3,6 +3,7 @@
  * this file, so every other module of Troupe can depend on it without depending on nact.
  */
 
+import type { Clock } from '../../model/time.js';
 /**
  * A typed address of an actor. Whoever holds one may `tell` it messages of protocol `M`.
  *
@@ -50,10 +51,8 @@ export interface Logger {
   child?(bindings: Record<string, unknown>): Logger;
 }
 
-/** Wall or simulated time in epoch milliseconds. The live runtime uses `Date.now`; tests a manual clock. */
-export interface Clock {
-  nowMs(): number;
-}
+/** Wall or simulated time in epoch milliseconds (the model's one `Clock`). */
+export type { Clock };
 
 /**
  * Timer facility the core uses for restart backoff and ask timeouts. Injectable so tests can

@@ -1,6 +1,6 @@
 import type { ActorRef } from '../core/index.js';
 import type { OrderIntent, Paise } from '../../model/index.js';
-import type { ExposureView, RiskRejection } from '../../risk/risk-gate.js';
+import type { ExposureView, RiskRejection } from '../../risk/limits.js';
 
 /** The risk actor's answer, when the sender asked for one (the gateway's manual orders). */
 export type RiskDecision =

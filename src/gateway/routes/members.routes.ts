@@ -20,7 +20,7 @@ const MemberParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 12
 export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { auth, runtime } = ctx;
   const portfolioOr404 = (id: string): void => {
-    if (!runtime.directory.portfolios.has(id)) throw new ApiError(404, 'not-found', `no portfolio "${id}"`);
+    if (!runtime.description.portfolioIds.includes(id)) throw new ApiError(404, 'not-found', `no portfolio "${id}"`);
   };
   const view = async (member: PortfolioMember) => ({ ...member, username: (await auth.store.userById(member.userId))?.username ?? null });
 

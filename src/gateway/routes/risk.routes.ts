@@ -1,15 +1,11 @@
 import { Type, type Static } from 'typebox';
-import type { ActorRef } from '../../actors/core/index.js';
-import type { RiskManagerCommand, RiskReport } from '../../actors/risk/risk-manager.protocol.js';
 import type { RiskAlert } from '../../model/index.js';
-import type { RiskManagerLimits } from '../../risk/risk-manager.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import { RuntimeUnavailable, type RiskReport } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
-const ASK_TIMEOUT_MS = 2_000;
 /** Risk alerts kept for `GET /api/v1/risk/alerts` (since the process started). */
 const ALERT_HISTORY = 500;
 /** Order timestamps kept to count orders in the last market second. */
@@ -63,11 +59,6 @@ const RiskAlertSchema = Type.Object({
   symbol: Type.Optional(Type.String()),
 });
 
-/** The limits the risk manager runs with. */
-function effectiveLimits(runtime: Runtime): RiskManagerLimits {
-  return runtime.riskLimits;
-}
-
 /**
  * Risk: the limits in force and how much of each is used now (exposures, the day's loss, the
  * largest position, orders in the last second), the risk manager's kill switch with a reset
@@ -80,7 +71,7 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   /** createdAtMs (market clock) and strategy of recent orders. */
   const recentOrders: { atMs: number; strategyId: string }[] = [];
   const offs = [
-    runtime.bus.on('RiskAlert', (event) => {
+    runtime.onEvent('RiskAlert', (event) => {
       alertSeq += 1;
       const symbol = event.symbol ?? event.intent?.symbol;
       alerts.push({
@@ -94,7 +85,7 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       });
       if (alerts.length > ALERT_HISTORY) alerts.splice(0, alerts.length - ALERT_HISTORY);
     }),
-    runtime.bus.on('OrderSubmitted', (event) => {
+    runtime.onEvent('OrderSubmitted', (event) => {
       recentOrders.push({ atMs: event.order.createdAtMs, strategyId: event.order.strategyId });
       if (recentOrders.length > 20_000) recentOrders.splice(0, recentOrders.length - 10_000);
     }),
@@ -105,22 +96,20 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   });
 
   /** Market time now: the newest exchange time in the market cache (the risk manager's clock runs on it). */
-  const marketNowMs = (): number => runtime.cache.all().reduce((newest, quote) => Math.max(newest, quote.exchangeTimeMs), 0) || Date.now();
+  const marketNowMs = (): number => runtime.quotes().reduce((newest, quote) => Math.max(newest, quote.exchangeTimeMs), 0) || Date.now();
 
-  /** The directory types `/risk` by the minimal gate's protocol; the actor there is the full risk manager. */
-  const riskRef = (): ActorRef<RiskManagerCommand> | undefined => runtime.riskManager;
-
-  const report = (): Promise<RiskReport> => {
-    const ref = riskRef();
-    if (!ref) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
-    return runtime.system.ask<RiskManagerCommand, RiskReport>(ref, (replyTo) => ({ type: 'GetRiskReport', replyTo }), ASK_TIMEOUT_MS);
+  /** A risk manager that is not running is a 503 `not-ready`. */
+  const notReady = (error: unknown): never => {
+    if (error instanceof RuntimeUnavailable) throw new ApiError(503, 'not-ready', error.message);
+    throw error;
   };
+  const report = (): Promise<RiskReport> => runtime.riskReport().catch(notReady);
 
   app.get(
     '/api/v1/risk',
     { config: { access: 'viewer' }, schema: { tags: ['risk'], summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch', response: { 200: RiskResponse, ...common } } },
     async () => {
-      const limits = effectiveLimits(runtime);
+      const limits = runtime.description.riskLimits;
       const figures = await report();
       const atMs = marketNowMs();
       const utilisation: Static<typeof Utilisation>[] = [];
@@ -193,10 +182,8 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     '/api/v1/risk/kill-switch/reset',
     { config: { access: 'admin' }, schema: { tags: ['risk'], summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)', response: { 200: Type.Object({ reset: Type.Boolean() }), ...common } } },
     async (request) => {
-      const ref = riskRef();
-      if (!ref) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
       const who = request.principal?.name ?? 'anonymous';
-      const reset = await runtime.system.ask<RiskManagerCommand, boolean>(ref, (replyTo) => ({ type: 'ResetKillSwitch', requestedBy: who, replyTo }), ASK_TIMEOUT_MS);
+      const reset = await runtime.releaseKillSwitch(who).catch(notReady);
       ctx.record(request, { action: 'risk.kill-switch.reset', outcome: 'ok' });
       return { reset };
     },

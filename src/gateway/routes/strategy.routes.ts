@@ -1,14 +1,14 @@
 import { Type } from 'typebox';
-import type { StrategyStatus } from '../../actors/strategy/strategy.protocol.js';
+import { RuntimeUnavailable, type StrategyStatus } from '../../runtime/facade.js';
 import { STRATEGIES, StrategyConfigError, type AnyStrategyDefinition } from '../../strategies/index.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import type { StoredStrategy, StrategyRunState } from '../gateway-state-store.js';
+import type { Halt } from '../halts.js';
 import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
-const ASK_TIMEOUT_MS = 2_000;
 
 function kindView(definition: AnyStrategyDefinition) {
   return {
@@ -28,9 +28,13 @@ const definitionOf = (kind: string): AnyStrategyDefinition | undefined => STRATE
 export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
 
-  const defaultPortfolio = (): string => [...runtime.directory.portfolios.keys()][0] ?? '';
+  const defaultPortfolio = (): string => runtime.description.portfolioIds[0] ?? '';
+  const instrumentSymbols = runtime.description.instruments.map((instrument) => instrument.symbol);
+  const knownSymbols = new Set(instrumentSymbols);
   /** The portfolio a strategy trades for (the default one when its spec names none). */
-  const portfolioOf = (strategyId: string): string => runtime.strategySpec(strategyId)?.portfolioId ?? defaultPortfolio();
+  const portfolioOf = async (strategyId: string): Promise<string> => (await runtime.strategySpec(strategyId))?.portfolioId ?? defaultPortfolio();
+  /** The first halt that stops every order (shown on each strategy), asked once per request. */
+  const criticalHalt = async (): Promise<Halt | undefined> => (await ctx.halts.current()).find((candidate) => candidate.severity === 'critical');
 
   /**
    * Makes a change durable before it takes effect (like the journal before an order): when the
@@ -46,8 +50,8 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   };
 
   /** The stored form of a running strategy, with a new config and/or state. */
-  const stored = (strategyId: string, change: { readonly config?: Readonly<Record<string, unknown>>; readonly state?: StrategyRunState }): StoredStrategy | undefined => {
-    const spec = runtime.strategySpec(strategyId);
+  const stored = async (strategyId: string, change: { readonly config?: Readonly<Record<string, unknown>>; readonly state?: StrategyRunState }): Promise<StoredStrategy | undefined> => {
+    const spec = await runtime.strategySpec(strategyId);
     if (!spec) return undefined;
     return {
       strategyId,
@@ -62,20 +66,21 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   const persistState = async (strategyId: string, state: StrategyRunState): Promise<void> => {
     await persist(strategyId, async () => {
       if (await ctx.state.setStrategyState(strategyId, state)) return;
-      const record = stored(strategyId, { state });
+      const record = await stored(strategyId, { state });
       if (record) await ctx.state.saveStrategy(record);
     });
     ctx.strategyStates.set(strategyId, state);
   };
 
-  const view = async (strategyId: string) => {
-    if (!runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
-    const status: StrategyStatus = await runtime.strategyStatus(strategyId, ASK_TIMEOUT_MS);
-    const spec = runtime.strategySpec(strategyId);
+  const view = async (strategyId: string, halt: Halt | undefined) => {
+    const status: StrategyStatus = await runtime.strategyStatus(strategyId).catch((error: unknown) => {
+      if (error instanceof RuntimeUnavailable) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+      throw error;
+    });
+    const spec = await runtime.strategySpec(strategyId);
     const definition = definitionOf(status.kind);
     const { tradesIn, pendingIntents, refusedIntents, ...rest } = status;
     const config = definition && spec ? effectiveConfig(definition, spec.config) : undefined;
-    const halt = (await ctx.halts.current()).find((candidate) => candidate.severity === 'critical');
     return {
       haltedBy: halt ? { kind: halt.kind, reason: halt.reason } : null,
       ...rest,
@@ -93,7 +98,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   /** The config as the runtime parses it (all instruments when `symbols` is not given). */
   const effectiveConfig = (definition: AnyStrategyDefinition, raw: unknown): Record<string, unknown> => {
     const given = (raw ?? {}) as Record<string, unknown>;
-    const withSymbols = given.symbols === undefined ? { ...given, symbols: [...runtime.instruments.keys()] } : given;
+    const withSymbols = given.symbols === undefined ? { ...given, symbols: instrumentSymbols } : given;
     return definition.parseConfig(withSymbols) as Record<string, unknown>;
   };
 
@@ -111,7 +116,7 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     const unknown = definition
       .subscriptions(config)
       .flatMap((subscription) => subscription.symbols)
-      .filter((symbol) => !runtime.instruments.has(symbol));
+      .filter((symbol) => !knownSymbols.has(symbol));
     if (unknown.length > 0) {
       const message = `unknown instruments: ${[...new Set(unknown)].join(', ')}`;
       throw new ApiError(400, 'invalid-request', `body /config/symbols ${message}`, [{ in: 'body', path: '/config/symbols', message }]);
@@ -129,8 +134,10 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
     async (request) => {
       const readable = await ctx.readablePortfolios(request.principal);
-      const ids = [...runtime.directory.strategies.keys()].filter((id) => readable(portfolioOf(id)));
-      return { items: await Promise.all(ids.map((id) => view(id))) };
+      const ids: string[] = [];
+      for (const id of await runtime.strategyIds()) if (readable(await portfolioOf(id))) ids.push(id);
+      const halt = await criticalHalt();
+      return { items: await Promise.all(ids.map((id) => view(id, halt))) };
     },
   );
 
@@ -138,8 +145,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     '/api/v1/strategies/:id',
     { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
     async (request) => {
-      if (runtime.directory.strategies.has(request.params.id)) await ctx.authorizePortfolio(request, portfolioOf(request.params.id), 'read', 'strategy.read', request.params.id);
-      return view(request.params.id);
+      const spec = await runtime.strategySpec(request.params.id);
+      if (spec) await ctx.authorizePortfolio(request, spec.portfolioId ?? defaultPortfolio(), 'read', 'strategy.read', request.params.id);
+      return view(request.params.id, await criticalHalt());
     },
   );
 
@@ -163,9 +171,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         throw new ApiError(status, code, status === 409 ? message : `body ${path} ${message}`, status === 409 ? undefined : [{ in: 'body', path, message }]);
       };
       if (!definition) return fail(400, 'invalid-request', '/kind', `is not a registered kind; known kinds: ${STRATEGIES.map((known) => known.kind).join(', ')}`);
-      if (portfolioId !== undefined && !runtime.directory.portfolios.has(portfolioId)) return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
+      if (portfolioId !== undefined && !runtime.description.portfolioIds.includes(portfolioId)) return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
       await ctx.authorizePortfolio(request, portfolioId ?? defaultPortfolio(), 'act', 'strategy.create', strategyId);
-      if (runtime.directory.strategies.has(strategyId)) return fail(409, 'conflict', '/strategyId', `strategy "${strategyId}" exists`);
+      if ((await runtime.strategyIds()).includes(strategyId)) return fail(409, 'conflict', '/strategyId', `strategy "${strategyId}" exists`);
       try {
         validate(definition, config);
       } catch (error) {
@@ -173,10 +181,10 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         throw error;
       }
       await persist(strategyId, () => ctx.state.saveStrategy({ strategyId, kind, portfolioId: portfolioId ?? defaultPortfolio(), config: config ?? {}, state: 'started', createdBy: request.principal?.name }));
-      runtime.addStrategy({ strategyId, kind, ...(config === undefined ? {} : { config }), ...(portfolioId === undefined ? {} : { portfolioId }) });
+      await runtime.addStrategy({ strategyId, kind, ...(config === undefined ? {} : { config }), ...(portfolioId === undefined ? {} : { portfolioId }) });
       ctx.strategyStates.set(strategyId, 'started');
       ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'ok', details: { kind, config: config ?? {} } });
-      return reply.code(201).send(await view(strategyId));
+      return reply.code(201).send(await view(strategyId, await criticalHalt()));
     },
   );
 
@@ -195,9 +203,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     },
     async (request) => {
       const strategyId = request.params.id;
-      const spec = runtime.strategySpec(strategyId);
-      if (!spec || !runtime.directory.strategies.has(strategyId)) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
-      await ctx.authorizePortfolio(request, portfolioOf(strategyId), 'act', 'strategy.update', strategyId);
+      const spec = await runtime.strategySpec(strategyId);
+      if (!spec) throw new ApiError(404, 'not-found', `no strategy "${strategyId}"`);
+      await ctx.authorizePortfolio(request, spec.portfolioId ?? defaultPortfolio(), 'act', 'strategy.update', strategyId);
       const definition = definitionOf(spec.kind);
       if (!definition) throw new ApiError(404, 'not-found', `strategy "${strategyId}" has an unknown kind ${spec.kind}`);
       const merged = { ...((spec.config ?? {}) as Record<string, unknown>), ...request.body.config };
@@ -207,11 +215,11 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         if (error instanceof ApiError) ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'failed', details: { reason: error.message } });
         throw error;
       }
-      const record = stored(strategyId, { config: merged });
+      const record = await stored(strategyId, { config: merged });
       if (record) await persist(strategyId, () => ctx.state.saveStrategy(record));
       await runtime.reconfigureStrategy(strategyId, request.body.config);
       ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'ok', details: { config: request.body.config } });
-      return view(strategyId);
+      return view(strategyId, await criticalHalt());
     },
   );
 
@@ -226,15 +234,15 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       `/api/v1/strategies/:id/${action}`,
       { config: { access: 'trader' }, schema: { tags: ['strategies'], summary, params: IdParams, response: { 200: StrategySchema, 404: err, 503: err, ...common } } },
       async (request) => {
-        const ref = runtime.directory.strategies.get(request.params.id);
-        if (!ref) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
-        await ctx.authorizePortfolio(request, portfolioOf(request.params.id), 'act', `strategy.${action}`, request.params.id);
+        const spec = await runtime.strategySpec(request.params.id);
+        if (!spec) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);
+        await ctx.authorizePortfolio(request, spec.portfolioId ?? defaultPortfolio(), 'act', `strategy.${action}`, request.params.id);
         await persistState(request.params.id, state);
-        runtime.system.tell(ref, { type: command });
+        await (command === 'Pause' ? runtime.pauseStrategies([request.params.id]) : runtime.resumeStrategies([request.params.id]));
         if (command === 'Pause') ctx.paused.add(request.params.id);
         else ctx.paused.delete(request.params.id);
         ctx.record(request, { action: `strategy.${action}`, target: request.params.id, outcome: 'ok' });
-        return view(request.params.id);
+        return view(request.params.id, await criticalHalt());
       },
     );
   }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
-import type { ActorHealth } from '../../actors/core/index.js';
 import { summarisePortfolio } from '../../model/index.js';
+import { flattenActors } from '../../runtime/facade.js';
 import { AuditEntry } from '../audit-log.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
@@ -18,13 +18,6 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 }
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
 
-function flatten(nodes: readonly ActorHealth[], into: ActorHealth[] = []): ActorHealth[] {
-  for (const node of nodes) {
-    into.push(node);
-    flatten(node.children, into);
-  }
-  return into;
-}
 
 const FeedView = Type.Object({
   pausable: Type.Boolean({ description: 'false when the feed is not ours to stop (Kite)' }),
@@ -65,14 +58,13 @@ export function withoutGaugeTotals(text: string): string {
     .join('\n');
 }
 
-/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
-export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+/** `/api/v1/health` (every dependency), `/health/live` (the process answers) and `/health/ready` (the API can serve). */
+function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
-
   /** Every dependency's state; `ready` is what the readiness probe gates on, `ok` what the overall health does. */
   const checkHealth = async () => {
     const feed = ctx.feedState();
-    const down = flatten(runtime.system.health()).filter((actor) => actor.status !== 'running');
+    const down = flattenActors(runtime.actors().tree).filter((actor) => actor.status !== 'running');
     let authOk = true;
     try {
       await ctx.auth.store.countUsers();
@@ -141,6 +133,13 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
     },
   );
 
+}
+
+/** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
+export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime } = ctx;
+
+  healthRoutes(app, ctx);
   app.get(
     '/metrics',
     { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
@@ -165,10 +164,7 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
         if (!metric.name.startsWith('troupe_') || metric.name.startsWith('troupe_process_')) continue;
         metrics[metric.name] = { type: metric.type, help: metric.help, values: metric.values.map((value) => ({ labels: value.labels, value: value.value, ...('metricName' in value && value.metricName ? { name: value.metricName } : {}) })) };
       }
-      const portfolios = [...runtime.directory.portfolios.keys()].flatMap((id) => {
-        const state = runtime.portfolio(id);
-        return state ? [{ portfolioId: id, summary: summarisePortfolio(state), fillCount: state.fillCount }] : [];
-      });
+      const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, summary: summarisePortfolio(state), fillCount: state.fillCount }));
       return { portfolios, metrics };
     },
   );
@@ -176,7 +172,7 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
   app.get(
     '/api/v1/actors',
     { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'The supervision tree with per-actor health', response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }), ...common } } },
-    () => ({ deadLetters: runtime.system.deadLetters, tree: runtime.system.health() }),
+    () => runtime.actors(),
   );
 
   app.post(
@@ -185,15 +181,14 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       config: { access: 'admin' },
       schema: { tags: ['admin'], summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)', querystring: FaultQuery, response: { 202: Type.Object({ injected: Type.String() }), 404: err, ...common } },
     },
-    (request, reply) => {
+    async (request, reply) => {
       if (!ctx.allowFaultInjection) {
         ctx.record(request, { action: 'actor.fault', outcome: 'denied', details: { reason: 'disabled' } });
         throw new ApiError(403, 'fault-injection-disabled', 'set TROUPE_ALLOW_FAULT_INJECTION=true to crash actors on purpose');
       }
       const target = request.query.path;
       if (!target) throw new ApiError(400, 'invalid-request', 'give the actor path, e.g. ?path=/market/INFY', [{ in: 'querystring', path: '/path', message: 'is required' }]);
-      if (!flatten(runtime.system.health()).some((actor) => actor.path === target)) throw new ApiError(404, 'not-found', `no actor at ${target}`);
-      runtime.system.injectFault(target, 'fault injected through the API');
+      if (!(await runtime.injectFault(target))) throw new ApiError(404, 'not-found', `no actor at ${target}`);
       ctx.record(request, { action: 'actor.fault', target, outcome: 'ok' });
       return reply.code(202).send({ injected: target });
     },

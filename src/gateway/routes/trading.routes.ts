@@ -1,8 +1,5 @@
 import { gzipSync } from 'node:zlib';
 import { Type } from 'typebox';
-import type { RiskDecision, RiskCommand } from '../../actors/risk/risk.protocol.js';
-import type { RiskManagerCommand } from '../../actors/risk/risk-manager.protocol.js';
-import type { ExecutionCommand } from '../../actors/execution/execution.protocol.js';
 import {
   clientOrderIdFor,
   isTerminal,
@@ -14,6 +11,7 @@ import {
   type OrderIntent,
   type PortfolioState,
 } from '../../model/index.js';
+import { JOURNAL_CONFIRM_TIMEOUT_MS, RuntimeUnavailable } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import {
@@ -32,47 +30,6 @@ import {
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
-const ASK_TIMEOUT_MS = 2_000;
-/** How long an approved manual order may take to be journaled before the answer says it was not confirmed. */
-const JOURNAL_CONFIRM_TIMEOUT_MS = 5_000;
-
-/** How an approved manual order ended up: durable and on its way to the broker, or not. */
-type Placement = 'submitted' | 'journal-unavailable' | 'timeout';
-
-/**
- * Manual orders approved by risk and waiting to be journaled. The execution actor publishes
- * `OrderSubmitted` only once the order is durable (journal first, then the broker), so the API
- * answers 201 only for an order that a stop or a crash can no longer lose. A journal failure
- * refuses every order not yet durable (and says so with a `journal-unavailable` alert).
- */
-class PlacementWaiters {
-  private readonly waiting = new Map<string, (placement: Placement) => void>();
-
-  /** Starts waiting (before risk is asked, so the event cannot be missed). */
-  wait(clientOrderId: string, timeoutMs: number): Promise<Placement> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(clientOrderId, 'timeout'), timeoutMs);
-      timer.unref();
-      this.waiting.set(clientOrderId, (placement) => {
-        clearTimeout(timer);
-        resolve(placement);
-      });
-    });
-  }
-
-  settle(clientOrderId: string, placement: Placement): void {
-    const resolve = this.waiting.get(clientOrderId);
-    if (resolve === undefined) return;
-    this.waiting.delete(clientOrderId);
-    resolve(placement);
-  }
-
-  /** The journal failed: every order not yet durable was refused. */
-  journalUnavailable(): void {
-    for (const clientOrderId of [...this.waiting.keys()]) this.settle(clientOrderId, 'journal-unavailable');
-  }
-}
-
 function portfolioView(state: PortfolioState) {
   return {
     portfolioId: state.portfolioId,
@@ -178,6 +135,12 @@ const isOrderCursor = (value: unknown): value is [number, string] =>
   Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
 const isSeqCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
+/** A runtime that cannot answer yet (an actor not running) is a 503 `not-ready`; anything else goes on. */
+function notReady(error: unknown): never {
+  if (error instanceof RuntimeUnavailable) throw new ApiError(error.reason === 'not-found' ? 404 : 503, error.reason, error.message);
+  throw error;
+}
+
 /** Newest first: by creation time, then client order id. */
 function newerFirst(a: Order, b: Order): number {
   return b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0);
@@ -186,26 +149,20 @@ function newerFirst(a: Order, b: Order): number {
 /** Positions, portfolios, orders, trades, instruments, kill switch (strategies: `strategy.routes.ts`). */
 export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
-  // a plain loop: GET /api/v1/positions calls this on every request
-  const portfolioStates = (): PortfolioState[] => {
-    const states: PortfolioState[] = [];
-    for (const id of runtime.directory.portfolios.keys()) {
-      const state = runtime.portfolio(id);
-      if (state) states.push(state);
-    }
-    return states;
-  };
+  const portfolioStates = (): PortfolioState[] => runtime.portfolios().map((reading) => reading.state);
+  const symbols = new Map(runtime.description.instruments.map((instrument) => [instrument.symbol, instrument]));
 
   // The positions body is serialised once per state of the portfolios (by the route's own response
   // serializer) and sent as bytes until a fill or a mark changes something: polling it costs no
   // serialisation. The portfolios' versions tell exactly whether the body is still current.
   const positionsBody = new PositionsBodyCache();
-  const versionOf = (portfolioId: string): number => runtime.portfolioVersion(portfolioId);
   app.get(
     '/api/v1/positions',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
     async (request, reply) => {
-      const all = portfolioStates();
+      const readings = runtime.portfolios();
+      const all = readings.map((reading) => reading.state);
+      const versionOf = (portfolioId: string): number => readings.find((reading) => reading.state.portfolioId === portfolioId)?.version ?? 0;
       if (all.length === 0) throw new ApiError(503, 'not-ready', 'no portfolio has started yet');
       // the cached body holds every portfolio: for a caller who may read all of them (admins, members of all)
       const readable = await ctx.readablePortfolios(request.principal);
@@ -234,30 +191,14 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     '/api/v1/portfolios/:id',
     { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'One portfolio with positions', params: IdParams, response: { 200: PortfolioPositionsSchema, 404: err, ...common } } },
     async (request) => {
-      const state = runtime.portfolio(request.params.id);
+      const state = portfolioStates().find((candidate) => candidate.portfolioId === request.params.id);
       if (!state) throw new ApiError(404, 'not-found', `no portfolio "${request.params.id}"`);
       await ctx.authorizePortfolio(request, state.portfolioId, 'read', 'portfolio.read', state.portfolioId);
       return portfolioView(state);
     },
   );
 
-  const placements = new PlacementWaiters();
-  const unsubscribe = [
-    runtime.bus.on('OrderSubmitted', (event) => placements.settle(event.order.clientOrderId, 'submitted')),
-    runtime.bus.on('RiskAlert', (event) => {
-      if (event.code === 'journal-unavailable') placements.journalUnavailable();
-    }),
-  ];
-  app.addHook('onClose', () => {
-    for (const off of unsubscribe) off();
-    return Promise.resolve();
-  });
-
-  const sessionOrders = async (): Promise<readonly Order[]> => {
-    const execution = runtime.directory.execution;
-    if (!execution) throw new ApiError(503, 'not-ready', 'the execution actor is not running');
-    return runtime.system.ask<ExecutionCommand, readonly Order[]>(execution, (replyTo) => ({ type: 'GetOrders', replyTo }), ASK_TIMEOUT_MS);
-  };
+  const sessionOrders = (): Promise<readonly Order[]> => runtime.orders().catch(notReady);
 
   app.get(
     '/api/v1/orders',
@@ -310,16 +251,14 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       const body = request.body;
       const orderType = body.orderType ?? 'MARKET';
       const problems: { in: string; path: string; message: string }[] = [];
-      if (!runtime.instruments.has(body.symbol)) problems.push({ in: 'body', path: '/symbol', message: `unknown instrument ${body.symbol}` });
+      if (!symbols.has(body.symbol)) problems.push({ in: 'body', path: '/symbol', message: `unknown instrument ${body.symbol}` });
       if ((orderType === 'LIMIT' || orderType === 'SL') && body.limitPricePaise === undefined) problems.push({ in: 'body', path: '/limitPricePaise', message: `is required for ${orderType} orders` });
       if ((orderType === 'SL' || orderType === 'SL-M') && body.triggerPricePaise === undefined) problems.push({ in: 'body', path: '/triggerPricePaise', message: `is required for ${orderType} orders` });
-      const portfolioId = body.portfolioId ?? [...runtime.directory.portfolios.keys()][0];
-      if (portfolioId === undefined || !runtime.directory.portfolios.has(portfolioId)) problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
+      const portfolioId = body.portfolioId ?? runtime.description.portfolioIds[0];
+      if (portfolioId === undefined || !runtime.description.portfolioIds.includes(portfolioId)) problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
       const first = problems[0];
       if (first || portfolioId === undefined) throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
       await ctx.authorizePortfolio(request, portfolioId, 'act', 'order.place');
-      const risk = runtime.directory.risk;
-      if (!risk) throw new ApiError(503, 'not-ready', 'the risk actor is not running');
       let sequence: number;
       try {
         sequence = await ctx.state.nextManualSequence();
@@ -344,32 +283,23 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         reason: body.reason ?? `manual order by ${request.principal?.name ?? 'unknown'}`,
       };
       const clientOrderId = clientOrderIdFor('manual', sequence);
-      const placed = placements.wait(clientOrderId, JOURNAL_CONFIRM_TIMEOUT_MS);
-      let decision: RiskDecision;
-      try {
-        decision = await runtime.system.ask<RiskCommand, RiskDecision>(risk, (replyTo) => ({ type: 'EvaluateIntent', intent, clientOrderId, replyTo }), ASK_TIMEOUT_MS);
-      } catch (error) {
-        placements.settle(clientOrderId, 'timeout');
-        throw error;
-      }
+      // answered only once the order is durable: a 201 is never lost by a stop or a crash that follows
+      const submission = await runtime.submitOrder(intent, clientOrderId).catch(notReady);
       const details = { symbol: body.symbol, side: body.side, quantity: body.quantity, orderType };
-      if (!decision.approved) {
-        placements.settle(clientOrderId, 'timeout');
-        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'denied', details: { ...details, code: decision.rejection.code } });
-        throw new ApiError(422, 'risk-rejected', decision.rejection.message, [{ in: 'risk', path: decision.rejection.code, message: decision.rejection.message }]);
+      if (submission.outcome === 'rejected') {
+        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'denied', details: { ...details, code: submission.code } });
+        throw new ApiError(422, 'risk-rejected', submission.message, [{ in: 'risk', path: submission.code, message: submission.message }]);
       }
-      // answer only once the order is durable: a 201 is never lost by a stop or a crash that follows
-      const placement = await placed;
-      if (placement !== 'submitted') {
-        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'failed', details: { ...details, reason: placement } });
+      if (submission.outcome !== 'submitted') {
+        ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'failed', details: { ...details, reason: submission.outcome } });
         throw unavailable(
-          placement === 'journal-unavailable'
+          submission.outcome === 'journal-unavailable'
             ? 'the order journal is unavailable: the order was not placed; try again later'
             : `the order was approved but not confirmed as journaled within ${JOURNAL_CONFIRM_TIMEOUT_MS / 1000} s; see GET /api/v1/orders/${clientOrderId} before placing it again`,
         );
       }
       ctx.record(request, { action: 'order.place', target: clientOrderId, outcome: 'ok', details });
-      return reply.code(201).send({ clientOrderId: decision.clientOrderId, intentId: intent.intentId, status: 'accepted' as const });
+      return reply.code(201).send({ clientOrderId: submission.clientOrderId, intentId: intent.intentId, status: 'accepted' as const });
     },
   );
 
@@ -391,7 +321,7 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         ctx.record(request, { action: 'order.cancel', target: id, outcome: 'failed', details: { reason: order.status } });
         throw new ApiError(409, 'conflict', `order ${id} is ${order.status}; only open orders can be cancelled`);
       }
-      runtime.system.tell(runtime.directory.requireExecution(), { type: 'CancelOrder', clientOrderId: id, requestedBy: request.principal?.name ?? 'unknown' });
+      await runtime.cancelOrder(id, request.principal?.name ?? 'unknown').catch(notReady);
       ctx.record(request, { action: 'order.cancel', target: id, outcome: 'ok' });
       return reply.code(202).send({ clientOrderId: id, status: 'cancel-requested' as const });
     },
@@ -422,24 +352,20 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     async (request) => {
       const who = request.principal?.name ?? 'anonymous';
       const reason = request.body?.reason ?? '';
-      const risk = runtime.riskManager;
-      if (!risk) throw new ApiError(503, 'not-ready', 'the risk manager is not running');
-      const engaged = await runtime.system.ask<RiskManagerCommand, boolean>(risk, (replyTo) => ({ type: 'EngageKillSwitch', requestedBy: who, reason, replyTo }), 2_000);
-      const paused: string[] = [];
-      for (const [id, ref] of runtime.directory.strategies) {
-        runtime.system.tell(ref, { type: 'Pause' });
+      const engaged = await runtime.engageKillSwitch(who, reason).catch(notReady);
+      const paused = [...(await runtime.pauseStrategies(await runtime.strategyIds()))];
+      for (const id of paused) {
         ctx.paused.add(id);
         if (ctx.strategyStates.get(id) !== 'stopped') ctx.strategyStates.set(id, 'paused');
-        paused.push(id);
       }
       // pausing never waits for the database; recording it for the next start is best effort (logged)
       await Promise.all(
         paused.map(async (id) => {
           const state = ctx.strategyStates.get(id) ?? 'paused';
-          const spec = runtime.strategySpec(id);
+          const spec = await runtime.strategySpec(id);
           try {
             if (!(await ctx.state.setStrategyState(id, state)) && spec) {
-              await ctx.state.saveStrategy({ strategyId: id, kind: spec.kind, portfolioId: spec.portfolioId ?? [...runtime.directory.portfolios.keys()][0] ?? '', config: (spec.config ?? {}) as Record<string, unknown>, state });
+              await ctx.state.saveStrategy({ strategyId: id, kind: spec.kind, portfolioId: spec.portfolioId ?? runtime.description.portfolioIds[0] ?? '', config: (spec.config ?? {}) as Record<string, unknown>, state });
             }
           } catch (error) {
             app.log.error({ err: error, strategyId: id }, 'kill switch: the pause is in effect but could not be stored for the next start');
@@ -451,20 +377,24 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     },
   );
 
-  const instrumentView = (symbol: string) => {
-    const instrument = runtime.instruments.get(symbol);
+  const instrumentView = (symbol: string, quotes: ReadonlyMap<string, { readonly ltpPaise: number }>) => {
+    const instrument = symbols.get(symbol);
     if (!instrument) throw new ApiError(404, 'not-found', `no instrument ${symbol}`);
-    return { ...instrument, lastPricePaise: runtime.cache.lastPrice(symbol) ?? null };
+    return { ...instrument, lastPricePaise: quotes.get(symbol)?.ltpPaise ?? null };
   };
+  const quotesNow = () => new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
   app.get(
     '/api/v1/instruments',
     { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'Instruments with their last price', response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }), ...common } } },
-    () => ({ items: [...runtime.instruments.keys()].map(instrumentView) }),
+    () => {
+      const quotes = quotesNow();
+      return { items: [...symbols.keys()].map((symbol) => instrumentView(symbol, quotes)) };
+    },
   );
   app.get(
     '/api/v1/instruments/:symbol',
     { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'One instrument', params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }), response: { 200: InstrumentSchema, 404: err, ...common } } },
-    (request) => instrumentView(request.params.symbol),
+    (request) => instrumentView(request.params.symbol, quotesNow()),
   );
   return Promise.resolve();
 }

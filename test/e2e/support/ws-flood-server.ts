@@ -29,7 +29,7 @@ for (const tick of ticksFromPrices('INFY', [100_000, 100_100, 100_000], clock.no
   await runtime.whenIdle();
 }
 const app = await buildGateway({
-  runtime,
+  runtime: runtime.facade,
   config: {
     adminUser: ADMIN.username,
     adminPassword: ADMIN.password,
