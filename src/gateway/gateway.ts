@@ -32,6 +32,9 @@ import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { haltBoard } from './halts.js';
 import { haltRoutes } from './routes/halts.routes.js';
+import { historyRoutes } from './routes/history.routes.js';
+import type { HistoryQueries } from '../persistence/history-queries.js';
+import { SessionHistory } from './session-history.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -79,6 +82,12 @@ export interface GatewayDeps {
   readonly rateLimitRedis?: Pick<Redis, 'eval'>;
   /** The built dashboard served at `/` (default `ui/dist` of this checkout). */
   readonly uiDir?: string;
+  /**
+   * The trading record the history routes read (orders, trades, risk alerts, strategy books).
+   * Default: {@link SessionHistory} (what this process saw); `npm start` gives `SqlHistory` over
+   * the database, so the record survives restarts.
+   */
+  readonly history?: HistoryQueries;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Serve HTTPS with this certificate and key (`loadTls`): TLS 1.3 minimum, HSTS on every response. Default: plain HTTP. */
@@ -213,6 +222,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     },
   );
   const session = new SessionStore();
+  const sessionHistory = deps.history ? undefined : new SessionHistory(runtime, session);
   const hub = new StreamHub({
     heartbeatMs: config.wsHeartbeatMs,
     ...deps.stream,
@@ -251,6 +261,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     auth,
     audit,
     session,
+    history: deps.history ?? sessionHistory!,
     hub,
     paused: new Set(),
     strategyStates: new Map(),
@@ -314,6 +325,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     }),
     runtime.bus.on('RiskAlert', (event) => {
       session.addRiskAlert(event);
+      sessionHistory?.addAlert(event);
       hub.publish('risk-alerts', event.code, event);
     }),
     runtime.system.onEvent((event) => {
@@ -493,6 +505,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await systemRoutes(app, ctx);
   await riskRoutes(app, ctx);
   await haltRoutes(app, ctx);
+  await historyRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
