@@ -147,6 +147,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   const { runtime, config } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // the tree trades (and the embedded PGlite runs on this thread) while the plugins register: on a
+    // loaded machine Fastify's default 10 s stopped start-up ("Plugin did not start in time: @fastify/swagger-ui")
+    pluginTimeout: 60_000,
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
     // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
     genReqId: () => randomBytes(16).toString('hex'),
