@@ -148,8 +148,9 @@ describe('the record and halts in Chromium across a restart', () => {
     const instruments = await api<{ items: { symbol: string; lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token);
     const symbol = instruments.body.items[0]!.symbol;
     await eventually(async () => (await api<{ items: { lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token)).body.items[0]?.lastPricePaise, 'prices');
-    const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 3 });
-    expect(placed.status).toBe(201);
+    // CNC: delivery is open all session (an MIS order after the 15:20 cut-off is refused)
+    const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 3, product: 'CNC' });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const manualId = placed.body.clientOrderId;
     for (let n = 0; n < 3; n += 1) expect((await api('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 9_000_000 })).status).toBe(422);
     const booked = await eventually(async () => {
