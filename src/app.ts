@@ -31,6 +31,8 @@ import type { BrokerMode, BrokerWiring, Recovered } from './wiring/broker-wiring
 import { kiteWiringOptions, openKiteWiring } from './wiring/kite.wiring.js';
 import { openPaperWiring } from './wiring/paper.wiring.js';
 import { startTrading, type RunningStats, type Trading } from './wiring/trading.js';
+import { SqlHistory } from './persistence/history-queries.js';
+import { RiskAlertJournal, RiskAlertRecorder } from './persistence/risk-alert-journal.js';
 
 export type { RunningStats } from './wiring/trading.js';
 
@@ -90,6 +92,7 @@ interface Parts {
   stores?: Stores;
   leases?: LeaseKeeper;
   notifier?: Notifier | undefined;
+  alerts?: RiskAlertRecorder;
   recorder?: MarketDataRecorder | undefined;
   trading?: Trading<Recovered>;
   checkpointer?: { stop(): Promise<void> };
@@ -107,6 +110,7 @@ async function closeParts(parts: Parts, log: Logger, afterFailure: boolean): Pro
     () => parts.gateway?.close(),
     () => parts.trading?.stop(),
     () => parts.notifier?.stop(),
+    () => parts.alerts?.stop(),
     () => parts.checkpointer?.stop(),
     () => parts.recorder?.stop(),
     () => parts.leases?.release(),
@@ -191,6 +195,9 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
   // fills, halts and alerts (recovery's among them) to the configured webhook / Telegram / e-mail, off the trading path
   const notifier = (parts.notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry }));
   const recorder = (parts.recorder = await openRecorder(config, stores, wiring, log));
+  // risk alerts (recovery's among them) journaled and kept deduplicated in risk_alerts (the API's and the desk's record), off the trading path
+  const alertJournal = new RiskAlertJournal(stores.database, { fences: () => parts.leases?.fences() ?? [] });
+  const alerts = (parts.alerts = new RiskAlertRecorder(alertJournal, { log }).start());
   // an admin may pause a pausable feed (PUT /api/v1/market/feed): ticks are dropped at the source, as in
   // an outage, while the market's clock runs on (drills of the stalled-feed alert)
   let feedPaused = false;
@@ -209,7 +216,10 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     journal,
     onJournalHealth: (healthy) => (journalHealthy = healthy),
     checkpoints: new SqlCheckpointStore(stores.database),
-    onStarted: (runtime) => notifier?.attach(runtime.bus),
+    onStarted: (runtime) => {
+      notifier?.attach(runtime.bus);
+      runtime.bus.on('RiskAlert', (alert) => alerts.offer(alert));
+    },
     ...(recorder ? { recorder } : {}),
     ...(pausable ? { feedPaused: () => feedPaused } : {}),
   }));
@@ -234,6 +244,7 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     auditStore: new PostgresAuditStore(stores.database),
     // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
     stateStore: gatewayState,
+    history: new SqlHistory(stores.database, alertJournal),
     secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),

@@ -9,6 +9,7 @@ import type { AuthService, Principal } from './auth/auth-service.js';
 import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
 import type { HaltBoard } from './halts.js';
 import type { PortfolioRight, Role } from './auth/auth-store.js';
+import type { HistoryQueries } from '../persistence/history-queries.js';
 import type { SessionStore } from './session-store.js';
 import type { StreamHub } from './stream/hub.js';
 
@@ -70,6 +71,8 @@ export interface GatewayContext {
   readonly auth: AuthService;
   readonly audit: AuditLog;
   readonly session: SessionStore;
+  /** The trading record (orders, trades, risk alerts): the database's, or this session's without one. */
+  readonly history: HistoryQueries;
   readonly hub: StreamHub;
   /** Strategies paused or stopped through the API (for the kill switch and metrics). */
   readonly paused: Set<string>;

@@ -110,8 +110,43 @@ const STATUS_CODES: Readonly<Record<number, ApiErrorCode>> = {
 
 interface ValidationIssue {
   readonly instancePath?: string;
+  readonly keyword?: string;
   readonly message?: string;
   readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** A validator's issue in plain words ("must not be empty", not "must NOT have fewer than 1 characters"). */
+export function plainIssue(issue: ValidationIssue): string {
+  const params = issue.params ?? {};
+  const limit = typeof params.limit === 'number' ? params.limit : undefined;
+  switch (issue.keyword) {
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${limit ?? '?'} characters long`;
+    case 'maxLength':
+      return `must be at most ${limit ?? '?'} characters long`;
+    case 'minimum':
+      return `must be ${limit ?? '?'} or more`;
+    case 'maximum':
+      return `must be ${limit ?? '?'} or less`;
+    case 'exclusiveMinimum':
+      return `must be more than ${limit ?? '?'}`;
+    case 'exclusiveMaximum':
+      return `must be less than ${limit ?? '?'}`;
+    case 'type':
+      return `must be ${params.type === 'integer' ? 'a whole number' : params.type === 'number' ? 'a number' : params.type === 'boolean' ? 'true or false' : `of type ${String(params.type)}`}`;
+    case 'enum':
+      return Array.isArray(params.allowedValues) ? `must be one of ${params.allowedValues.map(String).join(', ')}` : 'is not one of the allowed values';
+    case 'const':
+      return `must be ${String(params.allowedValue)}`;
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'pattern':
+      return 'is not in the expected format';
+    default:
+      return issue.message ?? 'is invalid';
+  }
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
@@ -145,7 +180,7 @@ export function installErrorHandling(app: FastifyInstance, options: { readonly f
       const details = (error.validation as ValidationIssue[]).slice(0, 20).map((issue) => {
         const missing = typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : '';
         const extra = typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : '';
-        return { in: part, path: `${issue.instancePath ?? ''}${missing}${extra}`, message: issue.message ?? 'is invalid' };
+        return { in: part, path: `${issue.instancePath ?? ''}${missing}${extra}`, message: plainIssue(issue) };
       });
       const first = details[0];
       const message = first ? `${part}${first.path ? ` ${first.path}` : ''} ${first.message}` : `${part} is invalid`;

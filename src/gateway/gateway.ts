@@ -32,6 +32,9 @@ import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { haltBoard } from './halts.js';
 import { haltRoutes } from './routes/halts.routes.js';
+import { historyRoutes } from './routes/history.routes.js';
+import type { HistoryQueries } from '../persistence/history-queries.js';
+import { SessionHistory } from './session-history.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -80,6 +83,12 @@ export interface GatewayDeps {
   readonly rateLimitRedis?: Pick<Redis, 'eval'>;
   /** The built dashboard served at `/` (default `ui/dist` of this checkout). */
   readonly uiDir?: string;
+  /**
+   * The trading record the history routes read (orders, trades, risk alerts, strategy books).
+   * Default: {@link SessionHistory} (what this process saw); `npm start` gives `SqlHistory` over
+   * the database, so the record survives restarts.
+   */
+  readonly history?: HistoryQueries;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Serve HTTPS with this certificate and key (`loadTls`): TLS 1.3 minimum, HSTS on every response. Default: plain HTTP. */
@@ -198,6 +207,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     auth,
     audit,
     session,
+    history: deps.history ?? new SessionHistory(runtime, session),
     hub,
     paused: new Set(),
     strategyStates: new Map(),
@@ -268,6 +278,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await systemRoutes(app, ctx);
   await riskRoutes(app, ctx);
   await haltRoutes(app, ctx);
+  await historyRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
@@ -283,6 +294,9 @@ function createApp(deps: GatewayDeps): { app: GatewayInstance; dashboard: { fall
   const { config } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // the tree trades (and the embedded PGlite runs on this thread) while the plugins register: on a
+    // loaded machine Fastify's default 10 s stopped start-up ("Plugin did not start in time: @fastify/swagger-ui")
+    pluginTimeout: 60_000,
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
     // every request's log lines carry its id as the ECS trace id (random, W3C trace-id shaped)
     genReqId: () => randomBytes(16).toString('hex'),
@@ -364,6 +378,7 @@ function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs
     }),
     runtime.onEvent('RiskAlert', (event) => {
       session.addRiskAlert(event);
+      if (ctx.history instanceof SessionHistory) ctx.history.addAlert(event);
       hub.publish('risk-alerts', event.code, event);
     }),
     runtime.onActorEvent(({ type, path, ...rest }) => hub.publish('actors', path, { event: type, path, ...rest })),

@@ -114,14 +114,27 @@ export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 100 });
 /** Schema: Cursor. */
 export const Cursor = Type.String({ minLength: 1, maxLength: 200 });
 
+/** Schema: a time bound of a history filter. */
+const TimeBound = (what: string) =>
+  Type.String({ minLength: 1, maxLength: 40, description: `${what}: an ISO 8601 date or date-time (2026-05-20, 2026-05-20T09:15:00+05:30; a date without a zone is midnight IST) or epoch milliseconds` });
+/** Schema: the answer's format (CSV also by `Accept: text/csv`). */
+const Format = Type.Enum(['json', 'csv'], { description: 'csv: every matching row (no paging) as a streamed CSV download with a header row, rupee amounts as exact decimals; also chosen by `Accept: text/csv`' });
+const StrategyFilter = Type.String({ minLength: 1, maxLength: 64, description: 'strategy id, e.g. ema-cross-1 (manual orders: manual)' });
+const PortfolioId = Type.String({ minLength: 1, maxLength: 64, description: 'portfolio id' });
+
 /** Schema: OrdersQuery. */
 export const OrdersQuery = Type.Object(
   {
+    portfolio: Type.Optional(PortfolioId),
+    strategy: Type.Optional(StrategyFilter),
     symbol: Type.Optional(Symbol),
-    status: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Kite status, e.g. OPEN, COMPLETE' })),
-    strategy: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    status: Type.Optional(Type.Enum(['OPEN', 'TRIGGER PENDING', 'COMPLETE', 'CANCELLED', 'REJECTED'], { description: 'Kite status' })),
+    side: Type.Optional(Side),
+    from: Type.Optional(TimeBound('created at or after')),
+    to: Type.Optional(TimeBound('created before')),
     limit: Type.Optional(Limit),
     cursor: Type.Optional(Cursor),
+    format: Type.Optional(Format),
   },
   { additionalProperties: false },
 );
@@ -171,9 +184,69 @@ export const FillSchema = Type.Object({
 
 /** Schema: TradesQuery. */
 export const TradesQuery = Type.Object(
-  { symbol: Type.Optional(Symbol), strategy: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  {
+    portfolio: Type.Optional(PortfolioId),
+    strategy: Type.Optional(StrategyFilter),
+    symbol: Type.Optional(Symbol),
+    side: Type.Optional(Side),
+    from: Type.Optional(TimeBound('executed at or after')),
+    to: Type.Optional(TimeBound('executed before')),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    format: Type.Optional(Format),
+  },
   { additionalProperties: false },
 );
+
+/** Schema: RiskAlertsQuery. */
+export const RiskAlertsQuery = Type.Object(
+  {
+    severity: Type.Optional(Type.Enum(['info', 'warning', 'critical'])),
+    code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'alert code, e.g. max-orders-per-second' })),
+    strategy: Type.Optional(StrategyFilter),
+    symbol: Type.Optional(Symbol),
+    acknowledged: Type.Optional(Type.Boolean({ description: 'true: acknowledged only; false: open only' })),
+    from: Type.Optional(TimeBound('last raised at or after (market time)')),
+    to: Type.Optional(TimeBound('first raised before (market time)')),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    format: Type.Optional(Format),
+  },
+  { additionalProperties: false },
+);
+
+/** Schema: a risk alert as kept: one (code, subject) within its dedup window. */
+export const StoredRiskAlertSchema = Type.Object({
+  id: Type.Integer({ description: 'give it to POST /api/v1/risk/alerts/{id}/ack' }),
+  code: Type.String(),
+  subject: Type.String({ description: 'what it is about: strategy/symbol, strategy, symbol, or empty for the process' }),
+  severity: Type.Enum(['info', 'warning', 'critical']),
+  message: Type.String({ description: 'the latest message' }),
+  strategyId: Type.Optional(Type.String()),
+  symbol: Type.Optional(Type.String()),
+  count: Type.Integer({ description: 'how many times it was raised in the row\'s window' }),
+  firstAtMs: Type.Integer({ description: 'market time of the first' }),
+  lastAtMs: Type.Integer({ description: 'market time of the last' }),
+  firstSeenMs: Type.Integer({ description: 'wall clock of the first' }),
+  lastSeenMs: Type.Integer({ description: 'wall clock of the last' }),
+  acknowledgedBy: Type.Optional(Type.String()),
+  acknowledgedAtMs: Type.Optional(Type.Integer()),
+  acknowledgedNote: Type.Optional(Type.String()),
+});
+
+/** Schema: a strategy's book summed over every fill it ever had. */
+export const StrategyBookSchema = Type.Object({
+  strategyId: Type.String(),
+  fills: Type.Integer(),
+  buyQuantity: Type.Integer(),
+  sellQuantity: Type.Integer(),
+  turnoverPaise: Paise,
+  chargesPaise: Paise,
+  cashFlowPaise: Type.Integer({ description: 'Σ sells − Σ buys − charges, paise' }),
+  net: Type.Record(Type.String(), Type.Integer(), { description: 'net quantity per symbol' }),
+  lastPricePaise: Type.Record(Type.String(), Type.Integer(), { description: 'price of the last fill per symbol' }),
+  lastFillAtMs: Type.Integer(),
+});
 
 /** Schema: ConfigFieldSchema (a strategy setting, for validation messages and the dashboard's form). */
 export const ConfigFieldSchema = Type.Object({

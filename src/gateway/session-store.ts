@@ -40,6 +40,11 @@ export class SessionStore {
     if (this.fills.length > this.fillCapacity * 1.1) this.fills.splice(0, this.fills.length - this.fillCapacity);
   }
 
+  /** The fills kept, oldest first. */
+  allFills(): Fill[] {
+    return this.fills.map((stored) => stored.fill);
+  }
+
   updateOrder(order: Order): void {
     this.orders.delete(order.clientOrderId);
     this.orders.set(order.clientOrderId, order);

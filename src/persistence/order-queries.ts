@@ -1,6 +1,6 @@
 /**
  * The API's order lists, read from the `orders` table the order journal projects: newest first,
- * filtered by portfolio, strategy, symbol, status and/or a time range, paged with a keyset cursor
+ * filtered by portfolio, strategy, symbol, status, side and/or a time range, paged with a keyset cursor
  * (`created_at`, `client_order_id`). Every list is served by an index (migrations 001 and 003);
  * `bench/queries.bench.ts` measures these functions at 1M orders.
  *
@@ -16,6 +16,7 @@ export interface OrderListFilter {
   readonly strategyId?: string;
   readonly symbol?: string;
   readonly status?: OrderStatus;
+  readonly side?: Side;
   /** Created at or after (epoch ms). */
   readonly fromMs?: number;
   /** Created before (epoch ms). */
@@ -35,8 +36,10 @@ export interface OrderPage {
   readonly next?: OrderCursor;
 }
 
-/** Most orders per page. */
+/** Most orders per page of the API. */
 export const MAX_ORDER_PAGE = 500;
+/** Most orders per query: an export (CSV) reads in batches of up to this many. */
+export const MAX_ORDER_BATCH = 5_000;
 
 interface OrderRow {
   client_order_id: string;
@@ -98,7 +101,7 @@ export function orderFromRow(row: OrderRow): Order {
 
 /** The SQL and parameters of one page (exported for the benchmark's plans). */
 export function orderListQuery(filter: OrderListFilter, limit: number, after?: OrderCursor): { readonly sql: string; readonly params: unknown[] } {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ORDER_PAGE) throw new RangeError(`limit must be an integer from 1 to ${MAX_ORDER_PAGE}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ORDER_BATCH) throw new RangeError(`limit must be an integer from 1 to ${MAX_ORDER_BATCH}`);
   const where: string[] = [];
   const params: unknown[] = [];
   const bind = (value: unknown): string => {
@@ -109,6 +112,7 @@ export function orderListQuery(filter: OrderListFilter, limit: number, after?: O
   if (filter.strategyId !== undefined) where.push(`strategy_id = ${bind(filter.strategyId)}`);
   if (filter.symbol !== undefined) where.push(`symbol = ${bind(filter.symbol)}`);
   if (filter.status !== undefined) where.push(`status = ${bind(filter.status)}`);
+  if (filter.side !== undefined) where.push(`side = ${bind(filter.side)}`);
   if (filter.fromMs !== undefined) where.push(`created_at >= ${bind(new Date(filter.fromMs).toISOString())}::timestamptz`);
   if (filter.toMs !== undefined) where.push(`created_at < ${bind(new Date(filter.toMs).toISOString())}::timestamptz`);
   if (after !== undefined) {
@@ -121,7 +125,7 @@ export function orderListQuery(filter: OrderListFilter, limit: number, after?: O
   return { sql, params };
 }
 
-/** One page of orders, newest first (`limit` 1…{@link MAX_ORDER_PAGE}). */
+/** One page of orders, newest first (`limit` 1…{@link MAX_ORDER_BATCH}; the API gives at most {@link MAX_ORDER_PAGE}). */
 export async function listOrders(db: Queryable, filter: OrderListFilter, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<OrderPage> {
   const { sql, params } = orderListQuery(filter, page.limit, page.after);
   const rows = await db.query<OrderRow>(sql, params);

@@ -3,7 +3,7 @@ import type { Database } from '../../src/persistence/database.js';
 import { loadMigrations, migrate, migrationFrom, MigrationChecksumError, SchemaTooNewError } from '../../src/persistence/migrate.js';
 import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
-const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'gateway_sequences', 'journal', 'journal_checkpoints', 'lease_fences', 'ml_models', 'orders', 'portfolio_members', 'positions', 'refresh_tokens', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
+const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'gateway_sequences', 'journal', 'journal_checkpoints', 'lease_fences', 'ml_models', 'orders', 'portfolio_members', 'positions', 'refresh_tokens', 'risk_alerts', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   const database = suiteDatabase(kind);

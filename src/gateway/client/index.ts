@@ -130,7 +130,8 @@ export class TroupeClient {
     return this.request('GET', '/api/v1/positions');
   }
 
-  orders(query: { symbol?: string; status?: string; strategy?: string; limit?: number; cursor?: string } = {}): Promise<Page<Order>> {
+  /** Orders from the record, newest first; `from`/`to`: ISO dates or date-times, or epoch ms. */
+  orders(query: { portfolio?: string; symbol?: string; status?: string; side?: 'BUY' | 'SELL'; strategy?: string; from?: string; to?: string; limit?: number; cursor?: string } = {}): Promise<Page<Order>> {
     const qs = queryString(query);
     return this.request('GET', `/api/v1/orders${qs ? `?${qs}` : ''}`);
   }
@@ -143,7 +144,8 @@ export class TroupeClient {
     return this.request('DELETE', `/api/v1/orders/${encodeURIComponent(clientOrderId)}`);
   }
 
-  trades(query: { symbol?: string; limit?: number; cursor?: string } = {}): Promise<Page<Fill>> {
+  /** Fills from the record, newest first (filters as {@link orders}). */
+  trades(query: { portfolio?: string; symbol?: string; side?: 'BUY' | 'SELL'; strategy?: string; from?: string; to?: string; limit?: number; cursor?: string } = {}): Promise<Page<Fill>> {
     const qs = queryString(query);
     return this.request('GET', `/api/v1/trades${qs ? `?${qs}` : ''}`);
   }

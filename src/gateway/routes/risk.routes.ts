@@ -1,13 +1,10 @@
 import { Type, type Static } from 'typebox';
-import type { RiskAlert } from '../../model/index.js';
 import { RuntimeUnavailable, type RiskReport } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
-/** Risk alerts kept for `GET /api/v1/risk/alerts` (since the process started). */
-const ALERT_HISTORY = 500;
 /** Order timestamps kept to count orders in the last market second. */
 const RATE_WINDOW_MS = 1_000;
 
@@ -49,42 +46,16 @@ const RiskResponse = Type.Object({
   atMs: Type.Integer({ description: 'market time of the figures' }),
 });
 
-const RiskAlertSchema = Type.Object({
-  seq: Type.Integer(),
-  severity: Type.String(),
-  code: Type.String(),
-  message: Type.String(),
-  atMs: Type.Integer(),
-  strategyId: Type.Optional(Type.String()),
-  symbol: Type.Optional(Type.String()),
-});
-
 /**
  * Risk: the limits in force and how much of each is used now (exposures, the day's loss, the
  * largest position, orders in the last second), the risk manager's kill switch with a reset
- * for admins, and the history of risk alerts since the process started.
+ * for admins (the risk alerts: `history.routes.ts`).
  */
 export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
-  const alerts: (Omit<RiskAlert, 'type' | 'intent'> & { seq: number })[] = [];
-  let alertSeq = 0;
   /** createdAtMs (market clock) and strategy of recent orders. */
   const recentOrders: { atMs: number; strategyId: string }[] = [];
   const offs = [
-    runtime.onEvent('RiskAlert', (event) => {
-      alertSeq += 1;
-      const symbol = event.symbol ?? event.intent?.symbol;
-      alerts.push({
-        seq: alertSeq,
-        severity: event.severity,
-        code: event.code,
-        message: event.message,
-        atMs: event.atMs,
-        ...(event.strategyId === undefined ? {} : { strategyId: event.strategyId }),
-        ...(symbol === undefined ? {} : { symbol }),
-      });
-      if (alerts.length > ALERT_HISTORY) alerts.splice(0, alerts.length - ALERT_HISTORY);
-    }),
     runtime.onEvent('OrderSubmitted', (event) => {
       recentOrders.push({ atMs: event.order.createdAtMs, strategyId: event.order.strategyId });
       if (recentOrders.length > 20_000) recentOrders.splice(0, recentOrders.length - 10_000);
@@ -157,24 +128,6 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         pausedStrategies: [...ctx.paused].sort(),
         atMs,
       };
-    },
-  );
-
-  app.get(
-    '/api/v1/risk/alerts',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Risk alerts since the process started, newest first',
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ALERT_HISTORY })), severity: Type.Optional(Type.Enum(['info', 'warning', 'critical'])) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(RiskAlertSchema) }), ...common },
-      },
-    },
-    (request) => {
-      const { limit = 200, severity } = request.query;
-      const items = alerts.filter((alert) => severity === undefined || alert.severity === severity).slice(-limit).reverse();
-      return { items };
     },
   );
 

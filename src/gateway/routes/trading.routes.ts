@@ -15,17 +15,12 @@ import { JOURNAL_CONFIRM_TIMEOUT_MS, RuntimeUnavailable } from '../../runtime/fa
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import {
-  FillSchema,
   IdParams,
   InstrumentSchema,
-  OrderSchema,
-  OrdersQuery,
-  Page,
   PlaceOrderBody,
   PlaceOrderResponse,
   PortfolioPositionsSchema,
   PositionsResponse,
-  TradesQuery,
 } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
@@ -114,39 +109,13 @@ export function acceptsGzip(header: string | undefined): boolean {
   return wildcard;
 }
 
-/** Opaque cursors: base64url of a small JSON value. */
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
-  if (cursor === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  if (!check(value)) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
-  return value;
-}
-
-const isOrderCursor = (value: unknown): value is [number, string] =>
-  Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
-const isSeqCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
-
 /** A runtime that cannot answer yet (an actor not running) is a 503 `not-ready`; anything else goes on. */
 function notReady(error: unknown): never {
   if (error instanceof RuntimeUnavailable) throw new ApiError(error.reason === 'not-found' ? 404 : 503, error.reason, error.message);
   throw error;
 }
 
-/** Newest first: by creation time, then client order id. */
-function newerFirst(a: Order, b: Order): number {
-  return b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0);
-}
-
-/** Positions, portfolios, orders, trades, instruments, kill switch (strategies: `strategy.routes.ts`). */
+/** Positions, portfolios, placing and cancelling orders, instruments, kill switch (the record: `history.routes.ts`; strategies: `strategy.routes.ts`). */
 export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   const { runtime } = ctx;
   const portfolioStates = (): PortfolioState[] => runtime.portfolios().map((reading) => reading.state);
@@ -199,40 +168,6 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   );
 
   const sessionOrders = (): Promise<readonly Order[]> => runtime.orders().catch(notReady);
-
-  app.get(
-    '/api/v1/orders',
-    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'Orders of the session, newest first, filtered, cursor-paginated', querystring: OrdersQuery, response: { 200: Page(OrderSchema), 503: err, ...common } } },
-    async (request) => {
-      const { symbol, status, strategy, cursor } = request.query;
-      const limit = request.query.limit ?? 100;
-      const after = decodeCursor(cursor, isOrderCursor);
-      const readable = await ctx.readablePortfolios(request.principal);
-      const orders = (await sessionOrders())
-        .filter((order) => readable(order.portfolioId) && (symbol === undefined || order.symbol === symbol) && (status === undefined || order.status === status) && (strategy === undefined || order.strategyId === strategy))
-        .sort(newerFirst);
-      let start = 0;
-      if (after) {
-        const pivot = { createdAtMs: after[0], clientOrderId: after[1] } as Order;
-        start = orders.findIndex((order) => newerFirst(pivot, order) < 0);
-        if (start < 0) start = orders.length;
-      }
-      const items = orders.slice(start, start + limit);
-      const last = items[items.length - 1];
-      return { items, nextCursor: start + limit < orders.length && last ? encodeCursor([last.createdAtMs, last.clientOrderId]) : null };
-    },
-  );
-
-  app.get(
-    '/api/v1/orders/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'One order by client order id', params: IdParams, response: { 200: OrderSchema, 404: err, ...common } } },
-    async (request) => {
-      const order = (await sessionOrders()).find((candidate) => candidate.clientOrderId === request.params.id);
-      if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id} in this session`);
-      await ctx.authorizePortfolio(request, order.portfolioId, 'read', 'order.read', order.clientOrderId);
-      return order;
-    },
-  );
 
   app.post(
     '/api/v1/orders',
@@ -324,17 +259,6 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       await runtime.cancelOrder(id, request.principal?.name ?? 'unknown').catch(notReady);
       ctx.record(request, { action: 'order.cancel', target: id, outcome: 'ok' });
       return reply.code(202).send({ clientOrderId: id, status: 'cancel-requested' as const });
-    },
-  );
-
-  app.get(
-    '/api/v1/trades',
-    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'Fills of the session, newest first (bounded in-memory store until persistence lands)', querystring: TradesQuery, response: { 200: Page(FillSchema), ...common } } },
-    async (request) => {
-      const beforeSeq = decodeCursor(request.query.cursor, isSeqCursor);
-      const portfolio = request.principal?.role === 'admin' ? undefined : await ctx.readablePortfolios(request.principal);
-      const page = ctx.session.queryFills({ symbol: request.query.symbol, strategy: request.query.strategy, beforeSeq, limit: request.query.limit ?? 100, ...(portfolio ? { portfolio } : {}) });
-      return { items: page.items, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
     },
   );
 

@@ -36,6 +36,25 @@ export type PlaceOrderRequest = Parameters<TroupeClient['placeOrder']>[0];
 export type CreateApiKeyRequest = Parameters<TroupeClient['createApiKey']>[0];
 export type Role = TokenPair['role'];
 
+/** A risk alert as kept (`GET /api/v1/risk/alerts`): one (code, subject) within its minute, with how many times it was raised. */
+export interface StoredRiskAlert {
+  readonly id: number;
+  readonly code: string;
+  readonly subject: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly message: string;
+  readonly strategyId?: string;
+  readonly symbol?: string;
+  readonly count: number;
+  readonly firstAtMs: number;
+  readonly lastAtMs: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly acknowledgedBy?: string;
+  readonly acknowledgedAtMs?: number;
+  readonly acknowledgedNote?: string;
+}
+
 /** One actor in the supervision tree (`GET /api/v1/actors`): the actor core's own health type. */
 export type ActorNode = ActorHealth;
 export interface ActorsResponse {
@@ -202,6 +221,32 @@ export class Session {
   /** A JSON call the typed client has no method for yet (`client.request`). */
   request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.call((client) => client.request<T>(method, path, body, false));
+  }
+
+  /**
+   * Downloads a CSV export (`GET path` with `Accept: text/csv` and the bearer token, refreshed
+   * once on 401) and saves it under the server's file name.
+   */
+  async downloadCsv(path: string, fallbackName: string): Promise<void> {
+    const fetchOnce = (): Promise<Response> => fetch(`${this.baseUrl}${path}`, { headers: { accept: 'text/csv', authorization: `Bearer ${this.stored.accessToken}` } });
+    let response = await fetchOnce();
+    if (response.status === 401) {
+      await this.refresh();
+      response = await fetchOnce();
+    }
+    if (!response.ok) {
+      const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+      throw new TroupeApiError(response.status, body?.error?.code ?? 'http-error', body?.error?.message ?? `the export failed (${response.status})`);
+    }
+    const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   /** Revokes the refresh token and forgets the session. */

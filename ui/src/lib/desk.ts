@@ -4,8 +4,8 @@
  * backoff and resumes from the last sequence number it saw).
  */
 import { TroupeStream, type ServerMessage, type StreamEventMessage } from '../../../src/gateway/client/index.js';
-import type { Instrument, Session } from './api.js';
-import { LiveStore, type RiskAlertView } from './live-store.js';
+import type { Instrument, Session, StoredRiskAlert } from './api.js';
+import { LiveStore, type StrategyBook } from './live-store.js';
 import { network } from './ws-browser.js';
 import { portfolioTotals } from './positions.js';
 
@@ -56,11 +56,17 @@ export class Desk {
     // orders first: their update times start the market clock, so the P&L gets a point on the equity curve at once
     this.store.dispatch({ kind: 'orders', orders: orders.items });
     this.store.dispatch({ kind: 'positions', response: positions, atMs });
-    void this.loadFills().catch(() => undefined);
+    void this.loadBooks().catch(() => this.loadFills()).catch(() => undefined);
     void this.loadAlerts().catch(() => undefined);
   }
 
-  /** The session's fills, newest first, for the per-strategy books (the stream adds the later ones). */
+  /** Every strategy's book over the whole record (it survives restarts); the stream adds later fills. */
+  private async loadBooks(): Promise<void> {
+    const books = await this.session.request<{ items: StrategyBook[]; recentFillIds: string[] }>('GET', '/api/v1/history/strategy-books');
+    this.store.dispatch({ kind: 'books', books: books.items, recentFillIds: books.recentFillIds });
+  }
+
+  /** Fallback for a server without the books route: the newest fills, for the per-strategy books (the stream adds the later ones). */
   private async loadFills(): Promise<void> {
     let cursor: string | undefined;
     for (let page = 0; page < FILL_PAGES; page += 1) {
@@ -74,8 +80,18 @@ export class Desk {
 
   /** Risk alerts since the server started (`GET /api/v1/risk/alerts`); the stream adds new ones. */
   private async loadAlerts(): Promise<void> {
-    const history = await this.session.request<{ items: Omit<RiskAlertView, 'id'>[] }>('GET', '/api/v1/risk/alerts?limit=200');
-    this.store.dispatch({ kind: 'alerts', alerts: history.items });
+    const history = await this.session.request<{ items: StoredRiskAlert[] }>('GET', '/api/v1/risk/alerts?limit=200');
+    // oldest first, as they happened; a row seen many times says so
+    const alerts = history.items.reverse().map((row) => ({
+      seq: row.id,
+      severity: row.severity,
+      code: row.code,
+      message: row.count > 1 ? `${row.message} (×${row.count})` : row.message,
+      atMs: row.lastAtMs,
+      ...(row.strategyId === undefined ? {} : { strategyId: row.strategyId }),
+      ...(row.symbol === undefined ? {} : { symbol: row.symbol }),
+    }));
+    this.store.dispatch({ kind: 'alerts', alerts });
   }
 
   /**

@@ -171,6 +171,11 @@ export type LiveAction =
   | { readonly kind: 'orders'; readonly orders: readonly Order[] }
   | { readonly kind: 'alerts'; readonly alerts: readonly Omit<RiskAlertView, 'id'>[] }
   | { readonly kind: 'fills'; readonly fills: readonly FillView[]; readonly complete: boolean }
+  /**
+   * Every strategy's book from the record (`GET /api/v1/history/strategy-books`): replaces the
+   * books; `recentFillIds` are fills it already counts (the stream's copy of them is not added again).
+   */
+  | { readonly kind: 'books'; readonly books: readonly StrategyBook[]; readonly recentFillIds: readonly string[] }
   | { readonly kind: 'pnl'; readonly portfolioId: string; readonly summary: PortfolioSummary; readonly atMs: number }
   /** The desk's live equity (positions marked to the quotes), stamped with the market clock when applied. */
   | { readonly kind: 'equity'; readonly portfolioId: string; readonly equityPaise: number }
@@ -429,6 +434,11 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
         break;
       case 'alerts':
         for (const alert of action.alerts) addAlert(alert);
+        break;
+      case 'books':
+        strategyBooks = new Map(action.books.map((book) => [book.strategyId, book]));
+        for (const id of action.recentFillIds) seenFills.add(id);
+        fillsComplete = true;
         break;
       case 'fills':
         for (const fill of action.fills) {

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { OrderTicket } from '../components/order-ticket.js';
 import { roleAtLeast, type Fill, type Order, type Page } from '../lib/api.js';
 import { humanise } from '../lib/errors.js';
-import { clock, dateTime, quantity, rupees } from '../lib/format.js';
+import { dateTime, quantity, rupees } from '../lib/format.js';
 import { useDesk, useLive, useRemote } from '../lib/hooks.js';
 import { isBehind } from '../lib/live-store.js';
 import { divRound, mul } from '../../../src/model/money.js';
@@ -15,6 +15,57 @@ interface Filters {
   readonly symbol: string;
   readonly status: string;
   readonly strategy: string;
+  readonly side: string;
+  /** yyyy-mm-dd (a trading day, IST) or empty */
+  readonly from: string;
+  readonly to: string;
+}
+
+const NO_FILTERS: Filters = { symbol: '', status: '', strategy: '', side: '', from: '', to: '' };
+
+/** The filters as query parameters (`to` is the day after the last day asked for: the API's bound is exclusive). */
+function filterQuery(filters: Filters, withStatus: boolean): Record<string, string> {
+  const query: Record<string, string> = {};
+  if (filters.symbol) query.symbol = filters.symbol;
+  if (withStatus && filters.status) query.status = filters.status;
+  if (filters.strategy) query.strategy = filters.strategy;
+  if (filters.side) query.side = filters.side;
+  if (filters.from) query.from = filters.from;
+  if (filters.to) query.to = nextDay(filters.to);
+  return query;
+}
+
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
+
+/** Start of a yyyy-mm-dd day in IST, epoch ms. */
+const istDayStart = (day: string): number => Date.parse(`${day}T00:00:00+05:30`);
+
+/** Downloads every row the filters match as CSV (the server streams it). */
+function CsvButton({ what, filters, withStatus }: { readonly what: 'orders' | 'trades'; readonly filters: Filters; readonly withStatus: boolean }) {
+  const { session } = useDesk();
+  const [state, setState] = useState<{ readonly busy: boolean; readonly error?: string }>({ busy: false });
+  const download = async (): Promise<void> => {
+    setState({ busy: true });
+    try {
+      const query = new URLSearchParams({ ...filterQuery(filters, withStatus), format: 'csv' }).toString();
+      await session.downloadCsv(`/api/v1/${what}?${query}`, `troupe-${what}.csv`);
+      setState({ busy: false });
+    } catch (error) {
+      setState({ busy: false, error: humanise(error) });
+    }
+  };
+  return (
+    <span className="csv-export">
+      <button type="button" onClick={() => void download()} disabled={state.busy} data-testid={`${what}-csv`} title="Every row that matches the filters, as CSV (rupees to the paisa)">
+        {state.busy ? 'Exporting…' : 'Download CSV'}
+      </button>
+      {state.error ? <span className="field-error small"> {state.error}</span> : null}
+    </span>
+  );
 }
 
 export function OrdersPage({ selectedId, onSelect }: { readonly selectedId: string | undefined; readonly onSelect: (id: string | undefined) => void }) {
@@ -60,7 +111,7 @@ function FilterBar({ filters, onChange, withStatus }: { readonly filters: Filter
       aria-label="Filters"
       onSubmit={(event) => {
         event.preventDefault();
-        onChange({ symbol: draft.symbol.trim().toUpperCase(), status: draft.status, strategy: draft.strategy.trim() });
+        onChange({ ...draft, symbol: draft.symbol.trim().toUpperCase(), strategy: draft.strategy.trim() });
       }}
     >
       <label>
@@ -82,13 +133,26 @@ function FilterBar({ filters, onChange, withStatus }: { readonly filters: Filter
       <label>
         Strategy <input name="strategy" value={draft.strategy} onChange={(event) => setDraft({ ...draft, strategy: event.target.value })} size={12} />
       </label>
+      <label>
+        Side{' '}
+        <select name="side" value={draft.side} onChange={(event) => setDraft({ ...draft, side: event.target.value })}>
+          <option value="">Any</option>
+          <option value="BUY">BUY</option>
+          <option value="SELL">SELL</option>
+        </select>
+      </label>
+      <label>
+        From <input type="date" name="from" value={draft.from} onChange={(event) => setDraft({ ...draft, from: event.target.value })} />
+      </label>
+      <label>
+        To <input type="date" name="to" value={draft.to} onChange={(event) => setDraft({ ...draft, to: event.target.value })} />
+      </label>
       <button type="submit">Apply</button>
       <button
         type="button"
         onClick={() => {
-          const empty = { symbol: '', status: '', strategy: '' };
-          setDraft(empty);
-          onChange(empty);
+          setDraft(NO_FILTERS);
+          onChange(NO_FILTERS);
         }}
       >
         Clear
@@ -112,21 +176,22 @@ function Pager({ page, hasNext, onPrevious, onNext }: { readonly page: number; r
 }
 
 function matches(order: Order, filters: Filters): boolean {
-  return (filters.symbol === '' || order.symbol === filters.symbol) && (filters.status === '' || order.status === filters.status) && (filters.strategy === '' || order.strategyId === filters.strategy);
+  return (
+    (filters.symbol === '' || order.symbol === filters.symbol) &&
+    (filters.status === '' || order.status === filters.status) &&
+    (filters.strategy === '' || order.strategyId === filters.strategy) &&
+    (filters.side === '' || order.side === filters.side) &&
+    (filters.from === '' || order.createdAtMs >= istDayStart(filters.from)) &&
+    (filters.to === '' || order.createdAtMs < istDayStart(nextDay(filters.to)))
+  );
 }
 
 function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | undefined; readonly onSelect: (id: string) => void }) {
-  const [filters, setFilters] = useState<Filters>({ symbol: '', status: '', strategy: '' });
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
   const page = cursors.length - 1;
   const cursor = cursors[page];
-  const remote = useRemote<Page<Order>>(
-    (session) =>
-      session.call((client) =>
-        client.orders({ limit: PAGE_SIZE, ...(filters.symbol ? { symbol: filters.symbol } : {}), ...(filters.status ? { status: filters.status } : {}), ...(filters.strategy ? { strategy: filters.strategy } : {}), ...(cursor ? { cursor } : {}) }),
-      ),
-    [filters, cursor],
-  );
+  const remote = useRemote<Page<Order>>((session) => session.call((client) => client.orders({ limit: PAGE_SIZE, ...filterQuery(filters, true), ...(cursor ? { cursor } : {}) })), [filters, cursor]);
   const live = useLive((state) => state.orders);
   // the first page is live: the stream's orders (newer, or updated) merged over the REST page
   const rows = useMemo(() => {
@@ -151,6 +216,7 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
           setCursors([undefined]);
         }}
       />
+      <CsvButton what="orders" filters={filters} withStatus />
       {remote.error ? (
         <div className="banner banner-error" role="alert">
           {remote.error}
@@ -177,7 +243,7 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
           <tbody>
             {rows.map((order) => (
               <tr key={order.clientOrderId} className={order.clientOrderId === selectedId ? 'selected' : ''} data-order={order.clientOrderId} data-status={order.status}>
-                <td>{clock(order.createdAtMs)}</td>
+                <td className="nowrap">{dateTime(order.createdAtMs)}</td>
                 <td>
                   <button type="button" className="link mono" onClick={() => onSelect(order.clientOrderId)}>
                     {order.clientOrderId}
@@ -204,16 +270,12 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
 }
 
 function TradesTable() {
-  const [filters, setFilters] = useState<Filters>({ symbol: '', status: '', strategy: '' });
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
   const page = cursors.length - 1;
   const cursor = cursors[page];
-  const remote = useRemote<Page<Fill>>(
-    (session) => session.call((client) => client.trades({ limit: PAGE_SIZE, ...(filters.symbol ? { symbol: filters.symbol } : {}), ...(cursor ? { cursor } : {}) })),
-    [filters, cursor],
-    page === 0 ? 5_000 : undefined,
-  );
-  const rows = (remote.data?.items ?? []).filter((fill) => filters.strategy === '' || fill.strategyId === filters.strategy);
+  const remote = useRemote<Page<Fill>>((session) => session.call((client) => client.trades({ limit: PAGE_SIZE, ...filterQuery(filters, false), ...(cursor ? { cursor } : {}) })), [filters, cursor], page === 0 ? 5_000 : undefined);
+  const rows = remote.data?.items ?? [];
   return (
     <section className="panel" aria-label="Trades">
       <FilterBar
@@ -224,6 +286,7 @@ function TradesTable() {
           setCursors([undefined]);
         }}
       />
+      <CsvButton what="trades" filters={filters} withStatus={false} />
       {remote.error ? (
         <div className="banner banner-error" role="alert">
           {remote.error}
@@ -249,7 +312,7 @@ function TradesTable() {
           <tbody>
             {rows.map((fill) => (
               <tr key={fill.fillId}>
-                <td>{clock(fill.atMs)}</td>
+                <td className="nowrap">{dateTime(fill.atMs)}</td>
                 <td>{fill.symbol}</td>
                 <td className={fill.side === 'BUY' ? 'up' : 'down'}>{fill.side}</td>
                 <td className="num">{quantity(fill.quantity)}</td>

@@ -1,11 +1,10 @@
 import { useState } from 'react';
+import { AlertHistory } from '../components/alert-history.js';
 import { useStale } from '../components/connection-indicator.js';
 import { roleAtLeast } from '../lib/api.js';
 import { humanise } from '../lib/errors.js';
 import { ago, dateTime, quantity, rupees, signedRupees } from '../lib/format.js';
-import { useDesk, useLive, useNow, useRemote } from '../lib/hooks.js';
-
-const ALERTS_PER_PAGE = 20;
+import { useDesk, useNow, useRemote } from '../lib/hooks.js';
 
 export interface Utilisation {
   readonly id: string;
@@ -73,16 +72,12 @@ export function UtilisationBar({ item }: { readonly item: Utilisation }) {
 
 export function RiskPage() {
   const { session } = useDesk();
-  const alerts = useLive((state) => state.alerts);
   const stale = useStale();
   const risk = useRemote<RiskResponse>((current) => current.request<RiskResponse>('GET', '/api/v1/risk'), [], 5_000);
   const now = useNow();
-  const [severity, setSeverity] = useState('');
-  const [alertPage, setAlertPage] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [message, setMessage] = useState<string | undefined>();
   const isAdmin = roleAtLeast(session.role, 'admin');
-  const shown = alerts.filter((alert) => severity === '' || alert.severity === severity);
 
   const engage = async (): Promise<void> => {
     setConfirming(false);
@@ -210,70 +205,7 @@ export function RiskPage() {
           ) : null}
         </aside>
       </div>
-      <section className="panel" aria-label="Risk alerts">
-        <div className="filters">
-          <h2>Alert history</h2>
-          <label>
-            Severity{' '}
-            <select
-              value={severity}
-              onChange={(event) => {
-                setSeverity(event.target.value);
-                setAlertPage(0);
-              }}
-            >
-              <option value="">All</option>
-              <option value="critical">Critical</option>
-              <option value="warning">Warning</option>
-              <option value="info">Info</option>
-            </select>
-          </label>
-          <span className="muted small">the newest {alerts.length} since the server started</span>
-        </div>
-        {shown.length === 0 ? (
-          <p className="muted">No risk alerts. Refused orders and limit breaches appear here as they happen.</p>
-        ) : (
-          <table className="grid" data-testid="alerts-table">
-            <thead>
-              <tr>
-                <th>Time (IST)</th>
-                <th>Severity</th>
-                <th>Code</th>
-                <th>Message</th>
-                <th>Strategy</th>
-                <th>Symbol</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.slice(alertPage * ALERTS_PER_PAGE, (alertPage + 1) * ALERTS_PER_PAGE).map((alert) => (
-                <tr key={alert.id} className={alert.severity === 'critical' ? 'alert-critical' : ''}>
-                  <td className="nowrap">{dateTime(alert.atMs)}</td>
-                  <td>
-                    <span className={`badge severity-${alert.severity}`}>{alert.severity}</span>
-                  </td>
-                  <td className="mono">{alert.code}</td>
-                  <td>{alert.message}</td>
-                  <td>{alert.strategyId ?? '—'}</td>
-                  <td>{alert.symbol ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {shown.length > ALERTS_PER_PAGE ? (
-          <nav className="pager" aria-label="Alert pages">
-            <button type="button" disabled={alertPage === 0} onClick={() => setAlertPage(alertPage - 1)}>
-              ← Newer
-            </button>
-            <span className="muted">
-              Page {alertPage + 1} of {Math.ceil(shown.length / ALERTS_PER_PAGE)}
-            </span>
-            <button type="button" disabled={(alertPage + 1) * ALERTS_PER_PAGE >= shown.length} onClick={() => setAlertPage(alertPage + 1)}>
-              Older →
-            </button>
-          </nav>
-        ) : null}
-      </section>
+      <AlertHistory />
     </div>
   );
 }

@@ -1,0 +1,285 @@
+import { Readable } from 'node:stream';
+import { Type } from 'typebox';
+import { mul, type Fill, type Order, type OrderStatus } from '../../model/index.js';
+import { EXPORT_BATCH, everyRow, type HistoryPage, type StoredRiskAlert } from '../../persistence/history-queries.js';
+import type { Principal } from '../auth/auth-service.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+import { csvLine, rupeesExact } from '../csv.js';
+import { FillSchema, IdParams, OrderSchema, OrdersQuery, Page, RiskAlertsQuery, StoredRiskAlertSchema, StrategyBookSchema, TradesQuery } from '../schemas.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 400: err, 401: err, 403: err, 429: err } as const;
+/** India Standard Time: a date without a zone is a trading day in IST. */
+const IST_OFFSET = '+05:30';
+
+/** Opaque cursors: base64url of a small JSON value. */
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!check(value)) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
+  return value;
+}
+
+const isTimeIdCursor = (value: unknown): value is [number, string] => Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
+const isIdCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+
+/**
+ * A time bound of a filter: epoch milliseconds, or an ISO 8601 date (midnight IST) or date-time
+ * (IST when it names no zone). Anything else is a 400 naming the parameter.
+ */
+export function parseTimeBound(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  let ms = Number.NaN;
+  if (/^\d{1,16}$/.test(value)) ms = Number(value);
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) ms = Date.parse(`${value}T00:00:00${IST_OFFSET}`);
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/.test(value)) ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}${IST_OFFSET}`);
+  if (!Number.isSafeInteger(ms)) {
+    const message = 'must be an ISO 8601 date (2026-05-20), date-time (2026-05-20T09:15:00+05:30) or epoch milliseconds';
+    throw new ApiError(400, 'invalid-request', `querystring /${name} ${message}`, [{ in: 'querystring', path: `/${name}`, message }]);
+  }
+  return ms;
+}
+
+function timeRange(query: { readonly from?: string | undefined; readonly to?: string | undefined }): { fromMs?: number; toMs?: number } {
+  const fromMs = parseTimeBound(query.from, 'from');
+  const toMs = parseTimeBound(query.to, 'to');
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+    const message = 'must be after from';
+    throw new ApiError(400, 'invalid-request', `querystring /to ${message}`, [{ in: 'querystring', path: '/to', message }]);
+  }
+  return { ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) };
+}
+
+/** CSV when asked by `?format=csv`, or by `Accept: text/csv` without a format. */
+function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
+  return format === 'csv' || (format === undefined && accept !== undefined && /(^|,)\s*text\/csv/i.test(accept));
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const ORDER_COLUMNS = [
+  'client_order_id', 'broker_order_id', 'created_at', 'updated_at', 'portfolio', 'strategy', 'symbol', 'side', 'order_type', 'product', 'validity',
+  'quantity', 'filled_quantity', 'cancelled_quantity', 'status', 'limit_price_inr', 'trigger_price_inr', 'filled_value_inr', 'status_message', 'reason',
+];
+const orderCells = (order: Order): (string | number)[] => [
+  order.clientOrderId, order.brokerOrderId ?? '', iso(order.createdAtMs), iso(order.updatedAtMs), order.portfolioId, order.strategyId, order.symbol, order.side,
+  order.orderType, order.product, order.validity, order.quantity, order.filledQuantity, order.cancelledQuantity, order.status,
+  order.limitPricePaise === undefined ? '' : rupeesExact(order.limitPricePaise), order.triggerPricePaise === undefined ? '' : rupeesExact(order.triggerPricePaise),
+  rupeesExact(order.filledValuePaise), order.statusMessage ?? '', order.reason ?? '',
+];
+const TRADE_COLUMNS = ['fill_id', 'executed_at', 'client_order_id', 'broker_order_id', 'portfolio', 'strategy', 'symbol', 'side', 'product', 'quantity', 'price_inr', 'value_inr', 'charges_inr'];
+const tradeCells = (fill: Fill): (string | number)[] => [
+  fill.fillId, iso(fill.atMs), fill.clientOrderId, fill.brokerOrderId, fill.portfolioId, fill.strategyId, fill.symbol, fill.side, fill.product, fill.quantity,
+  rupeesExact(fill.pricePaise), rupeesExact(mul(fill.pricePaise, fill.quantity)), rupeesExact(fill.chargesPaise),
+];
+const ALERT_COLUMNS = ['id', 'code', 'severity', 'subject', 'strategy', 'symbol', 'count', 'first_at', 'last_at', 'first_seen', 'last_seen', 'message', 'acknowledged_by', 'acknowledged_at', 'acknowledged_note'];
+const alertCells = (alert: StoredRiskAlert): (string | number)[] => [
+  alert.id, alert.code, alert.severity, alert.subject, alert.strategyId ?? '', alert.symbol ?? '', alert.count, iso(alert.firstAtMs), iso(alert.lastAtMs),
+  iso(alert.firstSeenMs), iso(alert.lastSeenMs), alert.message, alert.acknowledgedBy ?? '', alert.acknowledgedAtMs === undefined ? '' : iso(alert.acknowledgedAtMs), alert.acknowledgedNote ?? '',
+];
+
+/** A CSV body: the header row, then every row the pages give, read batch by batch as the client takes them. */
+function csvBody<T, C>(columns: readonly string[], cells: (item: T) => readonly (string | number)[], page: (after: C | undefined) => Promise<HistoryPage<T, C>>): Readable {
+  async function* lines(): AsyncGenerator<string> {
+    yield csvLine(columns);
+    let chunk = '';
+    for await (const item of everyRow(page)) {
+      chunk += csvLine(cells(item));
+      if (chunk.length >= 64 * 1024) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk !== '') yield chunk;
+  }
+  return Readable.from(lines(), { objectMode: false });
+}
+
+/**
+ * The trading record from the database (`ctx.history`): orders, trades and risk alerts, newest
+ * first, filtered, keyset-paged, or whole as CSV; acknowledging an alert; each strategy's book.
+ */
+export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const { runtime, history } = ctx;
+
+  /** The portfolios a caller may read: undefined for every one (admins). */
+  const portfoliosOf = async (request: { readonly principal: Principal | null }): Promise<readonly string[] | undefined> => {
+    if (request.principal?.role === 'admin') return undefined;
+    const readable = await ctx.readablePortfolios(request.principal);
+    return runtime.description.portfolioIds.filter(readable);
+  };
+
+  const attachment = (reply: { header(name: string, value: string): unknown }, what: string): void => {
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+    reply.header('content-type', 'text/csv; charset=utf-8');
+    reply.header('content-disposition', `attachment; filename="troupe-${what}-${stamp}.csv"`);
+    reply.header('cache-control', 'no-store');
+  };
+
+  app.get(
+    '/api/v1/orders',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Orders, newest first, from the record (every day traded, not only this session): filtered, cursor-paginated, or all as CSV',
+        querystring: OrdersQuery,
+        response: { 200: Page(OrderSchema), 503: err, ...common },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query;
+      const filter = {
+        ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
+        ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
+        ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+        ...(query.status === undefined ? {} : { status: query.status as OrderStatus }),
+        ...(query.side === undefined ? {} : { side: query.side }),
+        ...timeRange(query),
+      };
+      const portfolios = await portfoliosOf(request);
+      const scoped = portfolios === undefined ? filter : { ...filter, portfolios };
+      if (wantsCsv(query.format, request.headers.accept)) {
+        attachment(reply, 'orders');
+        return reply.send(
+          csvBody(ORDER_COLUMNS, orderCells, (after: { createdAtMs: number; clientOrderId: string } | undefined) => history.orders(scoped, { limit: EXPORT_BATCH, ...(after ? { after } : {}) })),
+        );
+      }
+      const after = decodeCursor(query.cursor, isTimeIdCursor);
+      const page = await history.orders(scoped, { limit: query.limit ?? 100, ...(after ? { after: { createdAtMs: after[0], clientOrderId: after[1] } } : {}) });
+      return { items: page.items, nextCursor: page.next ? encodeCursor([page.next.createdAtMs, page.next.clientOrderId]) : null };
+    },
+  );
+
+  app.get(
+    '/api/v1/orders/:id',
+    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'One order by client order id (from the record)', params: IdParams, response: { 200: OrderSchema, 404: err, ...common } } },
+    async (request) => {
+      const order = await history.order(request.params.id);
+      if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id}`);
+      await ctx.authorizePortfolio(request, order.portfolioId, 'read', 'order.read', order.clientOrderId);
+      return order;
+    },
+  );
+
+  app.get(
+    '/api/v1/trades',
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['orders'], summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV', querystring: TradesQuery, response: { 200: Page(FillSchema), ...common } },
+    },
+    async (request, reply) => {
+      const query = request.query;
+      const portfolios = await portfoliosOf(request);
+      const filter = {
+        ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
+        ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
+        ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+        ...(query.side === undefined ? {} : { side: query.side }),
+        ...timeRange(query),
+        ...(portfolios === undefined ? {} : { portfolios }),
+      };
+      if (wantsCsv(query.format, request.headers.accept)) {
+        attachment(reply, 'trades');
+        return reply.send(csvBody(TRADE_COLUMNS, tradeCells, (after: { atMs: number; fillId: string } | undefined) => history.trades(filter, { limit: EXPORT_BATCH, ...(after ? { after } : {}) })));
+      }
+      const after = decodeCursor(query.cursor, isTimeIdCursor);
+      const page = await history.trades(filter, { limit: query.limit ?? 100, ...(after ? { after: { atMs: after[0], fillId: after[1] } } : {}) });
+      return { items: page.items, nextCursor: page.next ? encodeCursor([page.next.atMs, page.next.fillId]) : null };
+    },
+  );
+
+  app.get(
+    '/api/v1/risk/alerts',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Risk alerts, newest first, from the record: one row per (code, subject) and minute with its count; filtered, cursor-paginated, or all as CSV',
+        querystring: RiskAlertsQuery,
+        response: { 200: Page(StoredRiskAlertSchema), ...common },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query;
+      const filter = {
+        ...(query.severity === undefined ? {} : { severity: query.severity }),
+        ...(query.code === undefined ? {} : { code: query.code }),
+        ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
+        ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+        ...(query.acknowledged === undefined ? {} : { acknowledged: query.acknowledged }),
+        ...timeRange(query),
+      };
+      if (wantsCsv(query.format, request.headers.accept)) {
+        attachment(reply, 'risk-alerts');
+        return reply.send(csvBody(ALERT_COLUMNS, alertCells, (after: number | undefined) => history.alerts(filter, { limit: EXPORT_BATCH, ...(after === undefined ? {} : { after }) })));
+      }
+      const after = decodeCursor(query.cursor, isIdCursor);
+      const page = await history.alerts(filter, { limit: query.limit ?? 100, ...(after === undefined ? {} : { after }) });
+      return { items: page.items, nextCursor: page.next === undefined ? null : encodeCursor(page.next) };
+    },
+  );
+
+  app.post(
+    '/api/v1/risk/alerts/:id/ack',
+    {
+      config: { access: 'trader' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
+        params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
+        body: Type.Union([Type.Null(), Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false })], { description: 'optional' }),
+        response: {
+          200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
+          404: err,
+          409: err,
+          ...common,
+        },
+      },
+    },
+    async (request) => {
+      const alertId = request.params.id;
+      const by = request.principal?.name ?? 'anonymous';
+      const note = request.body?.note;
+      const result = await history.acknowledgeAlert(alertId, by, Date.now(), note);
+      if (result.outcome === 'not-found') {
+        ctx.record(request, { action: 'risk.alert.ack', target: String(alertId), outcome: 'failed', details: { reason: 'no such alert' } });
+        throw new ApiError(404, 'not-found', `no risk alert ${alertId}`);
+      }
+      if (result.outcome === 'already') {
+        ctx.record(request, { action: 'risk.alert.ack', target: String(alertId), outcome: 'failed', details: { reason: 'already acknowledged', by: result.acknowledgement.by } });
+        throw new ApiError(409, 'conflict', `risk alert ${alertId} was already acknowledged by ${result.acknowledgement.by} at ${iso(result.acknowledgement.atMs)}`);
+      }
+      ctx.record(request, { action: 'risk.alert.ack', target: String(alertId), outcome: 'ok', details: note === undefined ? {} : { note } });
+      const ack = result.acknowledgement;
+      return { alertId, acknowledgedBy: ack.by, acknowledgedAtMs: ack.atMs, ...(ack.note === undefined ? {} : { note: ack.note }) };
+    },
+  );
+
+  app.get(
+    '/api/v1/history/strategy-books',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['strategies'],
+        summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
+        response: { 200: Type.Object({ items: Type.Array(StrategyBookSchema), recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }), source: Type.Enum(['database', 'session']) }), ...common },
+      },
+    },
+    async (request) => {
+      const books = await history.strategyBooks(await portfoliosOf(request));
+      return { ...books, source: history.source };
+    },
+  );
+  return Promise.resolve();
+}

@@ -1,0 +1,181 @@
+/**
+ * {@link HistoryQueries} of the running process only, for a gateway without a database (tests,
+ * embedding): orders from the execution actor, fills from the session store, risk alerts
+ * deduplicated here the way `risk_alerts` does it. `npm start` uses `SqlHistory` (the record in
+ * PostgreSQL or PGlite) instead.
+ */
+import { type Fill, type Order, type RiskAlert } from '../model/index.js';
+import type { AlertListFilter, HistoryPage, HistoryQueries, StoredRiskAlert, StrategyBookSummary, TradeCursor, TradeListFilter } from '../persistence/history-queries.js';
+import type { OrderCursor, OrderListFilter } from '../persistence/order-queries.js';
+import { alertSubject, DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
+import type { RuntimeFacade } from '../runtime/facade.js';
+import type { SessionStore } from './session-store.js';
+
+/** Alert rows kept in memory. */
+const ALERT_ROWS = 1_000;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Newest first: by time, then id, descending. */
+const newestFirst = (aMs: number, aId: string, bMs: number, bId: string): number => bMs - aMs || (aId < bId ? 1 : aId > bId ? -1 : 0);
+
+/** The session's record (see the module comment). */
+export class SessionHistory implements HistoryQueries {
+  readonly source = 'session' as const;
+  private readonly rows: Mutable<StoredRiskAlert>[] = [];
+  private nextId = 1;
+
+  constructor(
+    private readonly runtime: Pick<RuntimeFacade, 'orders'>,
+    private readonly session: SessionStore,
+    private readonly options: { readonly nowMs?: () => number; readonly windowMs?: number } = {},
+  ) {}
+
+  /** Folds an alert into the rows (the same rule as `risk_alerts`). */
+  addAlert(alert: RiskAlert): void {
+    const nowMs = (this.options.nowMs ?? Date.now)();
+    const symbol = alert.symbol ?? alert.intent?.symbol;
+    const subject = alertSubject({ strategyId: alert.strategyId, symbol });
+    let row: Mutable<StoredRiskAlert> | undefined;
+    for (let index = this.rows.length - 1; index >= 0; index -= 1) {
+      const candidate = this.rows[index]!;
+      if (candidate.code === alert.code && candidate.subject === subject) {
+        row = candidate;
+        break;
+      }
+    }
+    if (row && row.acknowledgedAtMs === undefined && nowMs - row.firstSeenMs < (this.options.windowMs ?? DEFAULT_ALERT_WINDOW_MS)) {
+      row.count += 1;
+      row.message = alert.message;
+      if (alert.severity === 'critical' || (alert.severity === 'warning' && row.severity === 'info')) row.severity = alert.severity;
+      row.firstAtMs = Math.min(row.firstAtMs, alert.atMs);
+      row.lastAtMs = Math.max(row.lastAtMs, alert.atMs);
+      row.lastSeenMs = nowMs;
+      return;
+    }
+    this.rows.push({
+      id: this.nextId++,
+      code: alert.code,
+      subject,
+      severity: alert.severity,
+      message: alert.message,
+      ...(alert.strategyId === undefined ? {} : { strategyId: alert.strategyId }),
+      ...(symbol === undefined ? {} : { symbol }),
+      count: 1,
+      firstAtMs: alert.atMs,
+      lastAtMs: alert.atMs,
+      firstSeenMs: nowMs,
+      lastSeenMs: nowMs,
+    });
+    if (this.rows.length > ALERT_ROWS) this.rows.splice(0, this.rows.length - ALERT_ROWS);
+  }
+
+  private sessionOrders(): Promise<readonly Order[]> {
+    return this.runtime.orders();
+  }
+
+  async orders(filter: OrderListFilter & { readonly portfolios?: readonly string[] }, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<HistoryPage<Order, OrderCursor>> {
+    const { after } = page;
+    const all = (await this.sessionOrders())
+      .filter(
+        (order) =>
+          (filter.portfolios === undefined || filter.portfolios.includes(order.portfolioId)) &&
+          (filter.portfolioId === undefined || order.portfolioId === filter.portfolioId) &&
+          (filter.strategyId === undefined || order.strategyId === filter.strategyId) &&
+          (filter.symbol === undefined || order.symbol === filter.symbol) &&
+          (filter.status === undefined || order.status === filter.status) &&
+          (filter.side === undefined || order.side === filter.side) &&
+          (filter.fromMs === undefined || order.createdAtMs >= filter.fromMs) &&
+          (filter.toMs === undefined || order.createdAtMs < filter.toMs) &&
+          (after === undefined || newestFirst(after.createdAtMs, after.clientOrderId, order.createdAtMs, order.clientOrderId) < 0),
+      )
+      .sort((a, b) => newestFirst(a.createdAtMs, a.clientOrderId, b.createdAtMs, b.clientOrderId));
+    const items = all.slice(0, page.limit);
+    const last = items.at(-1);
+    return all.length > page.limit && last ? { items, next: { createdAtMs: last.createdAtMs, clientOrderId: last.clientOrderId } } : { items };
+  }
+
+  async order(clientOrderId: string): Promise<Order | undefined> {
+    return (await this.sessionOrders()).find((order) => order.clientOrderId === clientOrderId);
+  }
+
+  private fills(filter: TradeListFilter): Fill[] {
+    return this.session
+      .allFills()
+      .filter(
+        (fill) =>
+          (filter.portfolios === undefined || filter.portfolios.includes(fill.portfolioId)) &&
+          (filter.portfolioId === undefined || fill.portfolioId === filter.portfolioId) &&
+          (filter.strategyId === undefined || fill.strategyId === filter.strategyId) &&
+          (filter.symbol === undefined || fill.symbol === filter.symbol) &&
+          (filter.side === undefined || fill.side === filter.side) &&
+          (filter.fromMs === undefined || fill.atMs >= filter.fromMs) &&
+          (filter.toMs === undefined || fill.atMs < filter.toMs),
+      );
+  }
+
+  trades(filter: TradeListFilter, page: { readonly limit: number; readonly after?: TradeCursor }): Promise<HistoryPage<Fill, TradeCursor>> {
+    const { after } = page;
+    const all = this.fills(filter)
+      .filter((fill) => after === undefined || newestFirst(after.atMs, after.fillId, fill.atMs, fill.fillId) < 0)
+      .sort((a, b) => newestFirst(a.atMs, a.fillId, b.atMs, b.fillId));
+    const items = all.slice(0, page.limit);
+    const last = items.at(-1);
+    return Promise.resolve(all.length > page.limit && last ? { items, next: { atMs: last.atMs, fillId: last.fillId } } : { items });
+  }
+
+  alerts(filter: AlertListFilter, page: { readonly limit: number; readonly after?: number }): Promise<HistoryPage<StoredRiskAlert, number>> {
+    const all = this.rows
+      .filter(
+        (row) =>
+          (page.after === undefined || row.id < page.after) &&
+          (filter.severity === undefined || row.severity === filter.severity) &&
+          (filter.code === undefined || row.code === filter.code) &&
+          (filter.strategyId === undefined || row.strategyId === filter.strategyId) &&
+          (filter.symbol === undefined || row.symbol === filter.symbol) &&
+          (filter.acknowledged === undefined || (row.acknowledgedAtMs !== undefined) === filter.acknowledged) &&
+          (filter.fromMs === undefined || row.lastAtMs >= filter.fromMs) &&
+          (filter.toMs === undefined || row.firstAtMs < filter.toMs),
+      )
+      .reverse();
+    const items = all.slice(0, page.limit).map((row) => ({ ...row }));
+    const last = items.at(-1);
+    return Promise.resolve(all.length > page.limit && last ? { items, next: last.id } : { items });
+  }
+
+  strategyBooks(portfolios?: readonly string[]): Promise<{ readonly items: StrategyBookSummary[]; readonly recentFillIds: string[] }> {
+    const books = new Map<string, Mutable<StrategyBookSummary> & { net: Record<string, number>; lastPricePaise: Record<string, number> }>();
+    const fills = this.fills(portfolios === undefined ? {} : { portfolios }).sort((a, b) => a.atMs - b.atMs);
+    for (const fill of fills) {
+      let book = books.get(fill.strategyId);
+      if (!book) {
+        book = { strategyId: fill.strategyId, fills: 0, buyQuantity: 0, sellQuantity: 0, turnoverPaise: 0, chargesPaise: 0, cashFlowPaise: 0, net: {}, lastPricePaise: {}, lastFillAtMs: 0 };
+        books.set(fill.strategyId, book);
+      }
+      const value = fill.quantity * fill.pricePaise;
+      const buy = fill.side === 'BUY';
+      book.fills += 1;
+      if (buy) book.buyQuantity += fill.quantity;
+      else book.sellQuantity += fill.quantity;
+      book.turnoverPaise += value;
+      book.chargesPaise += fill.chargesPaise;
+      book.cashFlowPaise += (buy ? -value : value) - fill.chargesPaise;
+      book.net[fill.symbol] = (book.net[fill.symbol] ?? 0) + (buy ? fill.quantity : -fill.quantity);
+      book.lastPricePaise[fill.symbol] = fill.pricePaise;
+      book.lastFillAtMs = Math.max(book.lastFillAtMs, fill.atMs);
+    }
+    return Promise.resolve({ items: [...books.values()], recentFillIds: fills.slice(-1000).map((fill) => fill.fillId) });
+  }
+
+  acknowledgeAlert(alertId: number, by: string, atMs: number, note?: string): Promise<AcknowledgeOutcome> {
+    const row = this.rows.find((candidate) => candidate.id === alertId);
+    if (!row) return Promise.resolve({ outcome: 'not-found' });
+    if (row.acknowledgedAtMs !== undefined) {
+      return Promise.resolve({ outcome: 'already', acknowledgement: { alertId, by: row.acknowledgedBy ?? '', atMs: row.acknowledgedAtMs, ...(row.acknowledgedNote === undefined ? {} : { note: row.acknowledgedNote }) } });
+    }
+    row.acknowledgedBy = by;
+    row.acknowledgedAtMs = atMs;
+    if (note !== undefined) row.acknowledgedNote = note;
+    return Promise.resolve({ outcome: 'acknowledged', acknowledgement: { alertId, by, atMs, ...(note === undefined ? {} : { note }) } });
+  }
+}
