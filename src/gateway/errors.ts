@@ -143,7 +143,7 @@ export function plainIssue(issue: ValidationIssue): string {
     case 'additionalProperties':
       return 'is not a known field';
     case 'pattern':
-      return 'is not in the expected format';
+      return typeof params.pattern === 'string' ? `is not in the expected format (${params.pattern})` : 'is not in the expected format';
     default:
       return issue.message ?? 'is invalid';
   }

@@ -44,7 +44,7 @@ describe('strategies through the API', () => {
       [{ strategyId: 'x1', kind: 'ema-cross', config: { symbols: ['NOPE'] } }, '/config/symbols', /unknown instruments: NOPE/],
       [{ strategyId: 'x1', kind: 'ema-cross', config: { quantity: 'ten' } }, '/config/quantity', /must be a number/],
       [{ strategyId: 'x1', kind: 'ema-cross', portfolioId: 'other' }, '/portfolioId', /unknown portfolio/],
-      [{ strategyId: 'bad id!', kind: 'ema-cross' }, '/strategyId', /pattern/],
+      [{ strategyId: 'bad id!', kind: 'ema-cross' }, '/strategyId', /expected format \(\^\[A-Za-z0-9\]/],
       [{ kind: 'ema-cross' }, '/strategyId', /required/],
     ];
     for (const [payload, path, message] of cases) {
