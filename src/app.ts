@@ -31,6 +31,8 @@ import type { BrokerMode, BrokerWiring, Recovered } from './wiring/broker-wiring
 import { kiteWiringOptions, openKiteWiring } from './wiring/kite.wiring.js';
 import { openPaperWiring } from './wiring/paper.wiring.js';
 import { startTrading, type RunningStats, type Trading } from './wiring/trading.js';
+import { demoStrategies } from './demo.js';
+import { deskSources } from './persistence/desk-queries.js';
 
 export type { RunningStats } from './wiring/trading.js';
 
@@ -181,7 +183,8 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
   // strategies made or changed through the API come back with their config (their pause state: buildGateway)
   const gatewayState = new PostgresGatewayStateStore(stores.database);
   const strategies = withStoredStrategies(
-    DEFAULT_STRATEGIES,
+    // paper trading on the synthetic market or a replay: the demo (src/demo.ts); Kite: the plain default
+    wiring.mode === 'paper' ? demoStrategies(wiring.instruments.map((instrument) => instrument.symbol)) : DEFAULT_STRATEGIES,
     await gatewayState.loadStrategies(),
     wiring.instruments.map((instrument) => instrument.symbol),
     (strategy, reason) => log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
@@ -234,6 +237,7 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     auditStore: new PostgresAuditStore(stores.database),
     // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
     stateStore: gatewayState,
+    desk: deskSources(stores.database),
     secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),

@@ -32,6 +32,7 @@ import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { haltBoard } from './halts.js';
 import { haltRoutes } from './routes/halts.routes.js';
+import { deskRoutes, type DeskSources } from './routes/desk.routes.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -77,6 +78,8 @@ export interface GatewayDeps {
    * several gateway processes share each client's budget. Default: counters in this process.
    */
   readonly rateLimitRedis?: Pick<Redis, 'eval'>;
+  /** Stored bars and durable fills for the desk's charts and analytics (`npm start`: the database); without it those routes answer 503. */
+  readonly desk?: DeskSources;
   /** The built dashboard served at `/` (default `ui/dist` of this checkout). */
   readonly uiDir?: string;
   /** Default: silent. */
@@ -493,6 +496,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await systemRoutes(app, ctx);
   await riskRoutes(app, ctx);
   await haltRoutes(app, ctx);
+  await deskRoutes(app, ctx, deps.desk);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 

@@ -498,6 +498,11 @@ export class Runtime {
 
   /** Hands closed bars to their symbol actors. */
   /** The risk manager (`/risk`) with its full protocol (the directory holds it as the minimal gate every actor may tell). */
+  /** Now on the market's clock (the synthetic market's, a replay's or a backtest's simulated time). */
+  marketNowMs(): number {
+    return this.options.clock.nowMs();
+  }
+
   get riskManager(): ActorRef<RiskManagerCommand> | undefined {
     return this.riskManagerRef;
   }
