@@ -64,6 +64,7 @@ const BarsResponse = Type.Object({
   source: Type.Enum(['bars_1m', 'bars_1h']),
   candles: Type.Array(Candle),
   markers: Type.Array(Marker),
+  storedThroughMs: Type.Union([Type.Integer(), Type.Null()], { description: 'end of the last stored bar read (exclusive): later minutes are not in the store yet' }),
   truncated: Type.Boolean({ description: `true when the range held more than ${MAX_CANDLES} candles (the latest are returned)` }),
 });
 
@@ -175,7 +176,9 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
       const truncated = all.length > MAX_CANDLES;
       const candles = (truncated ? all.slice(-MAX_CANDLES) : all).map(({ startMs, openPaise, highPaise, lowPaise, closePaise, volume, tickCount }) => ({ startMs, openPaise, highPaise, lowPaise, closePaise, volume, tickCount }));
       const fills = candles.length === 0 ? [] : await sources.fills(portfolioId, candles[0]!.startMs, candles.at(-1)!.startMs + sizeMs);
-      return { symbol: query.symbol, timeframe, fromMs, toMs, source, candles, markers: markersOf(fills, query.symbol, timeframe, candles), truncated };
+      const lastStored = stored.at(-1);
+      const storedThroughMs = lastStored ? lastStored.startMs + BAR_INTERVALS[lastStored.interval] * 1000 : null;
+      return { symbol: query.symbol, timeframe, fromMs, toMs, source, candles, markers: markersOf(fills, query.symbol, timeframe, candles), storedThroughMs, truncated };
     },
   );
 
