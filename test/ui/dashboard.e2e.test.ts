@@ -404,14 +404,14 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await create.getByLabel('Strategy id').fill('ema-e2e');
     await create.getByLabel('Kind').selectOption('ema-cross');
     await create.getByLabel('symbols').fill('INFY, TCS');
-    await create.getByLabel('fastPeriod').fill('30');
-    await create.getByLabel('slowPeriod').fill('21');
-    await create.getByLabel('fastPeriod').press('Enter');
+    await create.getByLabel('Fast period').fill('30');
+    await create.getByLabel('Slow period').fill('21');
+    await create.getByLabel('Fast period').press('Enter');
     await page.waitForSelector('[data-testid="config-error-fastPeriod"]');
     expect(await page.textContent('[data-testid="config-error-fastPeriod"]')).toMatch(/shorter than slowPeriod/);
-    expect(await create.getByLabel('fastPeriod').getAttribute('aria-invalid')).toBe('true');
+    expect(await create.getByLabel('Fast period').getAttribute('aria-invalid')).toBe('true');
     await shot('11-strategy-create-error');
-    await create.getByLabel('fastPeriod').fill('8');
+    await create.getByLabel('Fast period').fill('8');
     await create.getByRole('button', { name: 'Create and start' }).click();
     await page.waitForSelector('[data-testid="strategies-table"] tr[data-strategy="ema-e2e"][data-state="started"]');
     expect(await page.textContent('[data-testid="strategy-message"]')).toContain('ema-e2e (ema-cross) created and running.');
@@ -420,7 +420,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await page.click('tr[data-strategy="ema-e2e"] button:text("Parameters")');
     const edit = page.locator('form[aria-label="Edit ema-e2e"]');
     expect(await edit.getByLabel('symbols').inputValue()).toBe('INFY, TCS');
-    expect(await edit.getByLabel('fastPeriod').inputValue()).toBe('8');
+    expect(await edit.getByLabel('Fast period').inputValue()).toBe('8');
     await edit.getByLabel('quantity').fill('0');
     await edit.getByLabel('quantity').press('Enter');
     await page.waitForSelector('[data-testid="config-error-quantity"]:text("Must be at least 1")');

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { Clocks } from './components/clocks.js';
 import { ConnectionIndicator, StaleBanner } from './components/connection-indicator.js';
 import { ErrorBoundary } from './components/error-boundary.js';
 import { HaltBanner, HaltsProvider, TradingState } from './components/halt-banner.js';
@@ -121,6 +122,7 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
             ))}
           </nav>
           <TradingState />
+          <Clocks />
           <ConnectionIndicator />
           <div className="user">
             <span title={`role: ${session.role}`}>

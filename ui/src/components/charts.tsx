@@ -32,6 +32,8 @@ const at = (epochSec: number): UTCTimestamp => (epochSec + IST_OFFSET_SEC) as UT
  */
 const RUPEE_LABEL = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const priceLabel = (price: number): string => `₹${RUPEE_LABEL.format(price)}`;
+const WHOLE_RUPEE_LABEL = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 0 });
+const wholeRupeeLabel = (price: number): string => `₹${WHOLE_RUPEE_LABEL.format(price)}`;
 
 function baseChart(element: HTMLElement): IChartApi {
   return createChart(element, {
@@ -50,6 +52,8 @@ export function EquityChart({ points, height = 220 }: { readonly points: readonl
   useEffect(() => {
     if (!container.current) return;
     const chart = baseChart(container.current);
+    // whole rupees: crores of equity with paise made the axis wider than the chart's room
+    chart.applyOptions({ localization: { locale: 'en-IN', priceFormatter: wholeRupeeLabel } });
     series.current = chart.addSeries(AreaSeries, { lineColor: '#4da3ff', topColor: 'rgba(77,163,255,0.35)', bottomColor: 'rgba(77,163,255,0.02)', lineWidth: 2, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
     return () => {
       series.current = null;

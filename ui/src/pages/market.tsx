@@ -40,7 +40,7 @@ export function MarketPage({ symbol: selected, onSelect }: { readonly symbol: st
               <col className="quotes-price" />
               <col className="quotes-volume" />
               <col className="quotes-trend" />
-              <col />
+              <col className="quotes-updated" />
             </colgroup>
             <thead>
               <tr>
@@ -201,7 +201,7 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
     <section className="panel market-chart" aria-label={`${symbol} chart`}>
       <div className="panel-head">
         <h2>
-          {symbol} <span className="muted small">{instrument?.name}</span>
+          {symbol} {instrument && instrument.name !== symbol ? <span className="muted small">{instrument.name}</span> : null}
         </h2>
         <div className="chart-controls">
           <div className="segmented" role="group" aria-label="Timeframe">
