@@ -18,7 +18,7 @@ import { chromium, type Page } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/screenshots' }, speed: { type: 'string', default: '30' }, 'warmup-sec': { type: 'string', default: '60' } } });
-const OUT = resolve(ROOT, values.out!);
+const OUT = resolve(ROOT, values.out);
 const ADMIN = { user: 'admin', password: 'screenshot-password-1' };
 const PAGES: readonly { readonly id: string; readonly hash: string; readonly ready: string }[] = [
   { id: 'overview', hash: '#/overview', ready: '[data-testid="pnl-cards"]' },
@@ -39,10 +39,11 @@ const SIZES = [
 async function startTroupe(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TROUPE_DATA_DIR: dataDir, TROUPE_MARKET_SPEED: values.speed!, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, DATABASE_URL: '', REDIS_URL: '' },
+    // eslint-disable-next-line no-restricted-properties -- a dev script starting a child Troupe: it passes the shell's environment on (PATH, HOME)
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TROUPE_DATA_DIR: dataDir, TROUPE_MARKET_SPEED: values.speed, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, DATABASE_URL: '', REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const reader = createInterface({ input: child.stdout! });
+  const reader = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolvePort, reject) => {
     reader.on('line', (line) => {
       try {
