@@ -33,6 +33,8 @@ import { openPaperWiring } from './wiring/paper.wiring.js';
 import { startTrading, type RunningStats, type Trading } from './wiring/trading.js';
 import { SqlHistory } from './persistence/history-queries.js';
 import { RiskAlertJournal, RiskAlertRecorder } from './persistence/risk-alert-journal.js';
+import { demoStrategies } from './demo.js';
+import { deskSources } from './persistence/desk-queries.js';
 
 export type { RunningStats } from './wiring/trading.js';
 
@@ -185,7 +187,8 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
   // strategies made or changed through the API come back with their config (their pause state: buildGateway)
   const gatewayState = new PostgresGatewayStateStore(stores.database);
   const strategies = withStoredStrategies(
-    DEFAULT_STRATEGIES,
+    // paper trading on the synthetic market or a replay: the demo (src/demo.ts); Kite: the plain default
+    wiring.mode === 'paper' ? demoStrategies(wiring.instruments.map((instrument) => instrument.symbol)) : DEFAULT_STRATEGIES,
     await gatewayState.loadStrategies(),
     wiring.instruments.map((instrument) => instrument.symbol),
     (strategy, reason) => log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
@@ -245,6 +248,7 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
     stateStore: gatewayState,
     history: new SqlHistory(stores.database, alertJournal),
+    desk: deskSources(stores.database),
     secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
     onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),

@@ -4,6 +4,7 @@
  * timestamps), so two runs give the same file.
  */
 import { AUTO_SQUARE_OFF_REASON, formatInr, istDate, orderAveragePricePaise, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
+import type { Bar } from '../model/market.js';
 import type { BacktestResult } from './backtest.js';
 import { drawdowns, type Attribution, type DailyEquity } from './metrics.js';
 import { rejectionCounts, summariseRejections, type RejectedRow } from '../streams/sources/rejections.js';
@@ -24,6 +25,18 @@ const istTime = (ms: number): string => new Date(ms + 5.5 * 3600 * 1000).toISOSt
 const WIDTH = 1000;
 const PAD = { left: 90, right: 16, top: 14, bottom: 28 };
 
+/** Round axis values (steps of 1, 2 or 5 × 10^k) covering `[lo, hi]`: about `count` of them. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / Math.max(1, count);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((factor) => factor * magnitude >= raw) ?? 10) * magnitude;
+  const ticks: number[] = [];
+  for (let value = Math.ceil(lo / step) * step; value <= hi + step * 1e-9; value += step) ticks.push(Math.abs(value) < step * 1e-9 ? 0 : value);
+  return ticks;
+}
+
 /** A line/area chart of one daily series as inline SVG. */
 function lineChart(title: string, dates: readonly string[], values: readonly number[], options: { readonly height: number; readonly area?: boolean; readonly format: (v: number) => string; readonly colour: string }): string {
   const h = options.height;
@@ -42,11 +55,10 @@ function lineChart(title: string, dates: readonly string[], values: readonly num
   const f = (n: number): string => n.toFixed(1);
   const points = values.map((v, i) => `${f(x(i))},${f(y(v))}`).join(' ');
   const parts: string[] = [`<svg viewBox="0 0 ${WIDTH} ${h}" width="100%" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg">`];
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ddd"/>`);
-  for (let k = 0; k <= 4; k += 1) {
-    const v = lo + ((hi - lo) * k) / 4;
+  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#131a22" stroke="#243040"/>`);
+  for (const v of niceTicks(lo, hi, 4)) {
     const yy = f(y(v));
-    parts.push(`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/>`);
+    parts.push(`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${yy}" y2="${yy}" stroke="#1e2732"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="axis">${esc(options.format(v))}</text>`);
   }
   const ticks = Math.min(6, dates.length);
@@ -61,6 +73,82 @@ function lineChart(title: string, dates: readonly string[], values: readonly num
   parts.push(`<polyline points="${points}" fill="none" stroke="${options.colour}" stroke-width="1.5"/>`);
   parts.push('</svg>');
   return `<h3>${esc(title)}</h3>\n${parts.join('\n')}`;
+}
+
+/** Points a price chart draws at most (closes are sampled evenly beyond it). */
+const PRICE_POINTS = 1_000;
+
+/**
+ * The price of one symbol (bar closes, sampled to at most {@link PRICE_POINTS}) with its fills as
+ * markers: one per drawn point and side (buys ▲ below the line, sells ▼ above), so markers never
+ * pile up; the text says how many fills and units each stands for.
+ */
+export function priceChart(symbol: string, bars: readonly Bar[], fills: readonly { readonly atMs: number; readonly side: string; readonly quantity: number }[]): string {
+  if (bars.length === 0) return `<p class="note">${esc(symbol)}: no bars.</p>`;
+  const stride = Math.ceil(bars.length / PRICE_POINTS);
+  const sampled = bars.filter((_, index) => index % stride === 0 || index === bars.length - 1);
+  const values = sampled.map((bar) => paiseToRupeesForDisplay(bar.closePaise));
+  const h = 280;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = h - PAD.top - PAD.bottom;
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const margin = (hi - lo) * 0.08 || 1;
+  lo -= margin;
+  hi += margin;
+  const x = (i: number): number => PAD.left + (sampled.length === 1 ? plotW / 2 : (i * plotW) / (sampled.length - 1));
+  const y = (v: number): number => PAD.top + ((hi - v) * plotH) / (hi - lo);
+  const f = (n: number): string => n.toFixed(1);
+  const parts: string[] = [`<svg viewBox="0 0 ${WIDTH} ${h}" width="100%" role="img" aria-label="${esc(symbol)} price with fills" xmlns="http://www.w3.org/2000/svg">`];
+  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#131a22" stroke="#243040"/>`);
+  for (const v of niceTicks(lo, hi, 5)) {
+    const yy = f(y(v));
+    parts.push(`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${yy}" y2="${yy}" stroke="#1e2732"/>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="axis">${esc(v.toLocaleString('en-IN', { maximumFractionDigits: 2 }))}</text>`);
+  }
+  const ticks = Math.min(6, sampled.length);
+  for (let k = 0; k < ticks; k += 1) {
+    const i = ticks === 1 ? 0 : Math.round((k * (sampled.length - 1)) / (ticks - 1));
+    const anchor = ticks > 1 && k === 0 ? 'start' : ticks > 1 && k === ticks - 1 ? 'end' : 'middle';
+    parts.push(`<text x="${f(x(i))}" y="${h - 8}" text-anchor="${anchor}" class="axis">${esc(istDate(sampled[i]!.startMs))}</text>`);
+  }
+  parts.push(`<polyline points="${values.map((v, i) => `${f(x(i))},${f(y(v))}`).join(' ')}" fill="none" stroke="#4da3ff" stroke-width="1.2"/>`);
+  // each fill to the drawn point at or before it, then one marker per point and side
+  const groups = new Map<string, { index: number; buy: boolean; fills: number; quantity: number }>();
+  for (const fill of fills) {
+    let low = 0;
+    let high = sampled.length - 1;
+    if (fill.atMs < sampled[0]!.startMs) continue;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (sampled[mid]!.startMs <= fill.atMs) low = mid;
+      else high = mid - 1;
+    }
+    const buy = fill.side === 'BUY';
+    const key = `${low}:${buy ? 'B' : 'S'}`;
+    const group = groups.get(key) ?? { index: low, buy, fills: 0, quantity: 0 };
+    group.fills += 1;
+    group.quantity += fill.quantity;
+    groups.set(key, group);
+  }
+  for (const group of [...groups.values()].sort((a, b) => a.index - b.index || Number(a.buy) - Number(b.buy))) {
+    const cx = x(group.index);
+    const cy = y(values[group.index]!);
+    const path = group.buy ? `M${f(cx)},${f(cy + 6)} l5,9 l-10,0 z` : `M${f(cx)},${f(cy - 6)} l5,-9 l-10,0 z`;
+    parts.push(`<path d="${path}" fill="${group.buy ? '#3fb97a' : '#f0645c'}"><title>${group.buy ? 'Bought' : 'Sold'} ${group.quantity} in ${group.fills} fill${group.fills === 1 ? '' : 's'}</title></path>`);
+  }
+  parts.push('</svg>');
+  return `<h3>${esc(symbol)}: close and fills (▲ buys, ▼ sells)</h3>\n${parts.join('\n')}`;
+}
+
+/** Price charts of the (at most three) symbols with the most fills. */
+function priceSection(result: BacktestResult, bars: ReadonlyMap<string, readonly Bar[]> | undefined): string {
+  if (bars === undefined) return '';
+  const counts = new Map<string, number>();
+  for (const fill of result.fills) counts.set(fill.symbol, (counts.get(fill.symbol) ?? 0) + 1);
+  const symbols = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3).map(([symbol]) => symbol);
+  if (symbols.length === 0) return '';
+  return ['<h2>Prices and trades</h2>', `<p class="note">The ${symbols.length} most traded symbol${symbols.length === 1 ? '' : 's'}; a marker stands for every fill of its side at that point of the line (hover for the count).</p>`, ...symbols.map((symbol) => priceChart(symbol, bars.get(symbol) ?? [], result.fills.filter((fill) => fill.symbol === symbol)))].join('\n');
 }
 
 function table(headers: readonly string[], rows: readonly string[][], numericFrom = 1): string {
@@ -167,22 +255,30 @@ function squareOffSection(result: BacktestResult): string {
   return `${head}\n${note}\n${table(['Time (IST)', 'Symbol', 'Side', 'Product', 'Qty', 'Avg price (₹)', 'Charges', 'Strategy'], rows, 4)}`;
 }
 
+/** The desk's dark theme (ui/src/styles.css): the same background, panels, lines and colours. */
 const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
-.sub{color:#666;margin:0 0 12px}.note{color:#666;font-size:13px}
+:root{color-scheme:dark}
+body{font:14px/1.45 'Inter','Segoe UI',system-ui,-apple-system,sans-serif;color:#d8dee6;background:#0c1016;margin:24px auto;max-width:1100px;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #243040;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px;color:#8593a3}
+.sub{color:#8593a3;margin:0 0 12px}.note{color:#8593a3;font-size:13px}code{color:#d8dee6}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:8px}
-.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px 10px;background:#fcfcfc}.card .k{color:#666;font-size:12px}.card .v{font-size:17px;font-weight:600}
-table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
-th{background:#f4f4f4;position:sticky;top:0}.n{text-align:right;font-variant-numeric:tabular-nums}
-.pos{color:#137333}.neg{color:#b3261e}.axis{font-size:11px;fill:#666}.warn{color:#b3261e}
+.card{border:1px solid #243040;border-radius:8px;padding:8px 10px;background:#131a22}.card .k{color:#8593a3;font-size:12px;text-transform:uppercase;letter-spacing:.04em}.card .v{font-size:17px;font-weight:600}
+.scroll{max-height:640px;overflow:auto;border:1px solid #243040;border-radius:8px}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid #1e2732;text-align:left}
+th{background:#131a22;color:#8593a3;font-weight:500;position:sticky;top:0}.n{text-align:right;font-variant-numeric:tabular-nums}
+.pos{color:#3fb97a}.neg{color:#f0645c}.axis{font-size:11px;fill:#8593a3}.warn{color:#f0645c}
 `;
 
 function card(key: string, value: string, cls = ''): string {
   return `<div class="card"><div class="k">${esc(key)}</div><div class="v ${cls}">${value}</div></div>`;
 }
 
-export function renderReport(result: BacktestResult): string {
+/** Extra inputs of the report: the replayed bars (for the price charts; without them there are none). */
+export interface ReportInputs {
+  readonly bars?: ReadonlyMap<string, readonly Bar[]>;
+}
+
+export function renderReport(result: BacktestResult, inputs: ReportInputs = {}): string {
   const { meta, metrics: m, summary: s } = result;
   const equity: readonly DailyEquity[] = result.equity;
   const dates = equity.map((d) => d.date);
@@ -231,8 +327,9 @@ export function renderReport(result: BacktestResult): string {
     `<div class="cards">\n${cards}\n</div>`,
     `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over ${m.tradingDaysPerYear.toLocaleString('en-US')} trading days a year (the mean of the NSE calendar's years in the span), risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
     '<h2>Equity and drawdown</h2>',
-    lineChart('Equity (₹, end of day)', dates, equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)), { height: 300, colour: '#1a73e8', format: (v) => Math.round(v).toLocaleString('en-IN') }),
-    lineChart('Drawdown (%)', dates, dd.map((d) => -d.drawdownPct), { height: 180, area: true, colour: '#b3261e', format: (v) => `${v.toFixed(2)}%` }),
+    lineChart('Equity (₹, end of day)', dates, equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)), { height: 300, colour: '#4da3ff', format: (v) => Math.round(v).toLocaleString('en-IN') }),
+    lineChart('Drawdown (%)', dates, dd.map((d) => -d.drawdownPct), { height: 180, area: true, colour: '#f0645c', format: (v) => `${v.toFixed(2)}%` }),
+    priceSection(result, inputs.bars),
     '<h2>Monthly returns (%)</h2>',
     monthlyTable(result),
     '<h2>Attribution by strategy</h2>',
@@ -241,7 +338,7 @@ export function renderReport(result: BacktestResult): string {
     attributionTable('Symbol', m.bySymbol),
     squareOffSection(result),
     `<h2>Trades (${m.trades})</h2>`,
-    tradesTable(result),
+    `<div class="scroll">${tradesTable(result)}</div>`,
     '</body>',
     '</html>',
     '',

@@ -278,7 +278,7 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const out = outputPaths(values.out!);
   mkdirSync(dirname(out.json), { recursive: true });
   writeFileSync(out.json, stableJson(result));
-  writeFileSync(out.html, renderReport(result));
+  writeFileSync(out.html, renderReport(result, { bars: data.bars }));
   process.stdout.write(resultSummary(result, out, Date.now() - started));
 }
 

@@ -35,6 +35,7 @@ import { haltRoutes } from './routes/halts.routes.js';
 import { historyRoutes } from './routes/history.routes.js';
 import type { HistoryQueries } from '../persistence/history-queries.js';
 import { SessionHistory } from './session-history.js';
+import { deskRoutes, type DeskSources } from './routes/desk.routes.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -81,6 +82,8 @@ export interface GatewayDeps {
    * several gateway processes share each client's budget. Default: counters in this process.
    */
   readonly rateLimitRedis?: Pick<Redis, 'eval'>;
+  /** Stored bars and durable fills for the desk's charts and analytics (`npm start`: the database); without it those routes answer 503. */
+  readonly desk?: DeskSources;
   /** The built dashboard served at `/` (default `ui/dist` of this checkout). */
   readonly uiDir?: string;
   /**
@@ -279,6 +282,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await riskRoutes(app, ctx);
   await haltRoutes(app, ctx);
   await historyRoutes(app, ctx);
+  await deskRoutes(app, ctx, deps.desk);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 

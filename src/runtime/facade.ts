@@ -16,7 +16,7 @@ import type { ExecutionCommand } from '../actors/execution/execution.protocol.js
 import type { RiskManagerCommand, RiskReport } from '../actors/risk/risk-manager.protocol.js';
 import type { RiskDecision } from '../actors/risk/risk.protocol.js';
 import type { StrategyCommand, StrategyStatus } from '../actors/strategy/strategy.protocol.js';
-import type { DomainEvent, DomainEventType, Instrument, Order, OrderIntent, PortfolioState, Regime } from '../model/index.js';
+import type { DepthLevel, DomainEvent, DomainEventType, Instrument, Order, OrderIntent, PortfolioState, Regime } from '../model/index.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { Quote } from '../strategies/api.js';
 import type { Directory } from './directory.js';
@@ -45,6 +45,13 @@ export interface RuntimeDescription {
   readonly portfolioIds: readonly string[];
   /** The limits the risk manager runs with (the defaults merged with the configured ones). */
   readonly riskLimits: RiskManagerLimits;
+}
+
+/** A symbol's order book, best level first on each side. */
+export interface MarketDepth {
+  readonly atMs: number;
+  readonly buy: readonly DepthLevel[];
+  readonly sell: readonly DepthLevel[];
 }
 
 /** A portfolio's live state and its version (goes up on every change: compare it, not the state). */
@@ -95,6 +102,10 @@ export interface RuntimeFacade {
   /** Every started portfolio's state, in {@link RuntimeDescription.portfolioIds} order. */
   portfolios(): readonly PortfolioReading[];
   quotes(): readonly Quote[];
+  /** The order book of a symbol as the feed gives it (undefined before its first depth tick). */
+  depth(symbol: string): MarketDepth | undefined;
+  /** The market clock (the exchange time of the latest tick; the wall clock before any). */
+  marketNowMs(): number;
   actors(): ActorsReading;
 
   // queries
@@ -137,7 +148,8 @@ export interface FacadeHost {
   readonly system: ActorSystem;
   readonly directory: Directory;
   readonly bus: EventBus;
-  readonly cache: { all(): Quote[] };
+  readonly cache: { all(): Quote[]; depth(symbol: string): MarketDepth | undefined };
+  marketNowMs(): number;
   readonly riskManager: ActorRef<RiskManagerCommand> | undefined;
   portfolio(portfolioId: string): PortfolioState | undefined;
   portfolioVersion(portfolioId: string): number;
@@ -219,6 +231,14 @@ export class LocalRuntimeFacade implements RuntimeFacade {
 
   quotes(): readonly Quote[] {
     return this.host.cache.all();
+  }
+
+  depth(symbol: string): MarketDepth | undefined {
+    return this.host.cache.depth(symbol);
+  }
+
+  marketNowMs(): number {
+    return this.host.marketNowMs();
   }
 
   actors(): ActorsReading {

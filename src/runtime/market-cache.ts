@@ -1,4 +1,4 @@
-import type { Tick } from '../model/index.js';
+import type { DepthLevel, Tick } from '../model/index.js';
 import type { MarketView, Quote } from '../strategies/api.js';
 
 /**
@@ -23,6 +23,18 @@ export class MarketCache implements MarketView {
 
   lastPrice(symbol: string): number | undefined {
     return this.ticks.get(symbol)?.ltpPaise;
+  }
+
+  /**
+   * The order book of the latest tick: its depth when the feed sends one (Kite full mode: five
+   * levels), else the best bid and ask as one level, else none.
+   */
+  depth(symbol: string): { readonly atMs: number; readonly buy: readonly DepthLevel[]; readonly sell: readonly DepthLevel[] } | undefined {
+    const tick = this.ticks.get(symbol);
+    if (tick === undefined) return undefined;
+    if (tick.depth) return { atMs: tick.exchangeTimeMs, buy: tick.depth.buy, sell: tick.depth.sell };
+    const level = (pricePaise: number | undefined, quantity: number | undefined): DepthLevel[] => (pricePaise === undefined ? [] : [{ pricePaise, quantity: quantity ?? 0, orders: 0 }]);
+    return { atMs: tick.exchangeTimeMs, buy: level(tick.bidPaise, tick.bidQuantity), sell: level(tick.askPaise, tick.askQuantity) };
   }
 
   all(): Quote[] {

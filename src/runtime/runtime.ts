@@ -499,12 +499,17 @@ export class Runtime {
     return true;
   }
 
-  /** Hands closed bars to their symbol actors. */
+  /** Now on the market's clock (the synthetic market's, a replay's or a backtest's simulated time). */
+  marketNowMs(): number {
+    return this.options.clock.nowMs();
+  }
+
   /** The risk manager (`/risk`) with its full protocol (the directory holds it as the minimal gate every actor may tell). */
   get riskManager(): ActorRef<RiskManagerCommand> | undefined {
     return this.riskManagerRef;
   }
 
+  /** Hands closed bars to their symbol actors. */
   offerBars(bars: readonly Bar[]): void {
     if (this.stopped) return;
     for (const { symbol, items } of this.barGrouper.group(bars)) {

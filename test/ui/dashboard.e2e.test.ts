@@ -265,6 +265,33 @@ describe('dashboard in Chromium against a running Troupe', () => {
     // positions: INFY with live P&L
     await go('#/positions', '[data-testid="positions-table"] tr[data-symbol="INFY"]');
     await shot('05-positions');
+    // an open position has its own exit: a market order of the other side, after a confirmation
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('[data-testid="positions-table"] tr[data-symbol="INFY"] [data-testid="exit-position"]');
+    await page.waitForSelector('[data-testid="positions-table"] tr[data-symbol="INFY"] [role="status"]:has-text("sent"), [data-testid="closed-positions-table"] tr[data-symbol="INFY"]');
+
+    // performance: the analytics of every fill on record, per strategy (the manual order included)
+    const historyToken = await adminToken();
+    const analytics = await api<{ total: { fills: number; chargesPaise: number }; byStrategy: Record<string, unknown> }>('GET', '/api/v1/analytics', historyToken);
+    expect(analytics.status).toBe(200);
+    expect(analytics.body.total.fills).toBeGreaterThan(0);
+    expect(Object.keys(analytics.body.byStrategy)).toContain('manual');
+    await go('#/performance', '[data-testid="performance-cards"]');
+    await page.waitForSelector('[data-testid="performance-table"] tr[data-row="manual"]');
+    await page.waitForSelector('[data-testid="pnl-calendar"] .calendar-day:not(.empty)');
+    await shot('05b-performance');
+
+    // candles with history: closed minutes come from the time-series store; another timeframe and the book
+    const stored = await eventually(async () => {
+      const bars = await api<{ candles: unknown[] }>('GET', '/api/v1/bars?symbol=INFY&timeframe=1m', historyToken);
+      return bars.status === 200 && bars.body.candles.length >= 2 ? bars.body.candles.length : undefined;
+    }, 'stored one-minute bars of INFY', 60_000);
+    expect(stored).toBeGreaterThanOrEqual(2);
+    await go('#/market/INFY', '[data-testid="candle-chart"] canvas');
+    await page.click('button[data-timeframe="5m"]');
+    await page.waitForSelector('button[data-timeframe="5m"][aria-pressed="true"]');
+    await page.waitForSelector('[data-testid="depth-table"] tbody tr');
+    await shot('05c-market-5m');
 
     // strategies: pause ema-cross-1
     await go('#/strategies', '[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"]');
@@ -404,14 +431,14 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await create.getByLabel('Strategy id').fill('ema-e2e');
     await create.getByLabel('Kind').selectOption('ema-cross');
     await create.getByLabel('symbols').fill('INFY, TCS');
-    await create.getByLabel('fastPeriod').fill('30');
-    await create.getByLabel('slowPeriod').fill('21');
-    await create.getByLabel('fastPeriod').press('Enter');
+    await create.getByLabel('Fast period').fill('30');
+    await create.getByLabel('Slow period').fill('21');
+    await create.getByLabel('Fast period').press('Enter');
     await page.waitForSelector('[data-testid="config-error-fastPeriod"]');
     expect(await page.textContent('[data-testid="config-error-fastPeriod"]')).toMatch(/shorter than slowPeriod/);
-    expect(await create.getByLabel('fastPeriod').getAttribute('aria-invalid')).toBe('true');
+    expect(await create.getByLabel('Fast period').getAttribute('aria-invalid')).toBe('true');
     await shot('11-strategy-create-error');
-    await create.getByLabel('fastPeriod').fill('8');
+    await create.getByLabel('Fast period').fill('8');
     await create.getByRole('button', { name: 'Create and start' }).click();
     await page.waitForSelector('[data-testid="strategies-table"] tr[data-strategy="ema-e2e"][data-state="started"]');
     expect(await page.textContent('[data-testid="strategy-message"]')).toContain('ema-e2e (ema-cross) created and running.');
@@ -420,7 +447,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await page.click('tr[data-strategy="ema-e2e"] button:text("Parameters")');
     const edit = page.locator('form[aria-label="Edit ema-e2e"]');
     expect(await edit.getByLabel('symbols').inputValue()).toBe('INFY, TCS');
-    expect(await edit.getByLabel('fastPeriod').inputValue()).toBe('8');
+    expect(await edit.getByLabel('Fast period').inputValue()).toBe('8');
     await edit.getByLabel('quantity').fill('0');
     await edit.getByLabel('quantity').press('Enter');
     await page.waitForSelector('[data-testid="config-error-quantity"]:text("Must be at least 1")');

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { Clocks } from './components/clocks.js';
 import { ConnectionIndicator, StaleBanner } from './components/connection-indicator.js';
 import { ErrorBoundary } from './components/error-boundary.js';
 import { HaltBanner, HaltsProvider, TradingState } from './components/halt-banner.js';
@@ -11,6 +12,7 @@ import { LoginPage } from './pages/login.js';
 import { MarketPage } from './pages/market.js';
 import { OrdersPage } from './pages/orders.js';
 import { OverviewPage } from './pages/overview.js';
+import { PerformancePage } from './pages/performance.js';
 import { PositionsPage } from './pages/positions.js';
 import { RiskPage } from './pages/risk.js';
 import { StrategiesPage } from './pages/strategies.js';
@@ -24,6 +26,7 @@ const PAGES = [
   { id: 'market', label: 'Market watch' },
   { id: 'risk', label: 'Risk' },
   { id: 'system', label: 'System' },
+  { id: 'performance', label: 'Performance' },
   { id: 'admin', label: 'Admin' },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
@@ -119,6 +122,7 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
             ))}
           </nav>
           <TradingState />
+          <Clocks />
           <ConnectionIndicator />
           <div className="user">
             <span title={`role: ${session.role}`}>
@@ -151,6 +155,7 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
               {route.page === 'market' ? <MarketPage symbol={route.param} onSelect={(symbol) => navigate('market', symbol)} /> : null}
               {route.page === 'risk' ? <RiskPage /> : null}
               {route.page === 'system' ? <SystemPage /> : null}
+              {route.page === 'performance' ? <PerformancePage /> : null}
               {route.page === 'admin' ? <AdminPage /> : null}
             </ErrorBoundary>
           )}

@@ -273,6 +273,18 @@ export class TroupeStream {
     });
   }
 
+  /**
+   * Sends an application heartbeat: the server answers `{ type: 'pong' }` (through `onMessage`).
+   * Browsers cannot see WebSocket pings, so a page proves the server still answers this way.
+   * False when the socket is not open.
+   */
+  ping(): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify({ type: 'ping' }));
+    return true;
+  }
+
   close(): void {
     this.closedByUser = true;
     if (this.timer) clearTimeout(this.timer);

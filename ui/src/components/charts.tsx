@@ -9,6 +9,7 @@ import {
   createChart,
   createSeriesMarkers,
   HistogramSeries,
+  LineSeries,
   type IChartApi,
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
@@ -31,6 +32,8 @@ const at = (epochSec: number): UTCTimestamp => (epochSec + IST_OFFSET_SEC) as UT
  */
 const RUPEE_LABEL = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const priceLabel = (price: number): string => `₹${RUPEE_LABEL.format(price)}`;
+const WHOLE_RUPEE_LABEL = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 0 });
+const wholeRupeeLabel = (price: number): string => `₹${WHOLE_RUPEE_LABEL.format(price)}`;
 
 function baseChart(element: HTMLElement): IChartApi {
   return createChart(element, {
@@ -49,6 +52,8 @@ export function EquityChart({ points, height = 220 }: { readonly points: readonl
   useEffect(() => {
     if (!container.current) return;
     const chart = baseChart(container.current);
+    // whole rupees: crores of equity with paise made the axis wider than the chart's room
+    chart.applyOptions({ localization: { locale: 'en-IN', priceFormatter: wholeRupeeLabel } });
     series.current = chart.addSeries(AreaSeries, { lineColor: '#4da3ff', topColor: 'rgba(77,163,255,0.35)', bottomColor: 'rgba(77,163,255,0.02)', lineWidth: 2, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
     return () => {
       series.current = null;
@@ -79,15 +84,17 @@ export interface SignalMarker {
 const minuteOf = (atMs: number): number => Math.floor(atMs / 60_000) * 60;
 
 /**
- * Markers on one-minute candles: signals as dots, fills as arrows (buys below the bar, sells
- * above), one marker per minute, kind and side (a count or the total quantity as its text), so
- * a busy strategy costs the chart a handful of markers, not one per order. Time order.
+ * Markers on candles: signals as dots, fills as arrows (buys below the bar, sells above), one
+ * marker per candle, kind and side (a count or the total quantity as its text), so a busy
+ * strategy costs the chart a handful of markers, not one per order, and two never overlap.
+ * `bucketOf` gives the candle (start, epoch seconds) of an instant: one-minute candles by default.
+ * Time order.
  */
-export function candleMarkers(candles: readonly Candle[], fills: readonly FillMarker[], signals: readonly SignalMarker[] = []): SeriesMarker<Time>[] {
+export function candleMarkers(candles: readonly Candle[], fills: readonly FillMarker[], signals: readonly SignalMarker[] = [], bucketOf: (atMs: number) => number = minuteOf): SeriesMarker<Time>[] {
   const times = new Set(candles.map((candle) => candle.timeSec));
   const groups = new Map<string, { minute: number; kind: 'signal' | 'fill'; buy: boolean; count: number; quantity: number }>();
   const add = (kind: 'signal' | 'fill', atMs: number, side: string, quantity: number): void => {
-    const minute = minuteOf(atMs);
+    const minute = bucketOf(atMs);
     if (!times.has(minute)) return;
     const buy = side === 'BUY';
     const key = `${minute}|${kind}|${buy ? 'B' : 'S'}`;
@@ -149,8 +156,33 @@ function sameMarkers(a: readonly SeriesMarker<Time>[], b: readonly SeriesMarker<
   });
 }
 
-export function CandleChart({ candles, fills, signals = [], height = 320 }: { readonly candles: readonly Candle[]; readonly fills: readonly FillMarker[]; readonly signals?: readonly SignalMarker[]; readonly height?: number }) {
+/** An indicator line over the candles (prices in paise). */
+export interface ChartOverlay {
+  readonly label: string;
+  readonly color: string;
+  readonly points: readonly { readonly timeSec: number; readonly valuePaise: number }[];
+}
+
+const NO_OVERLAYS: readonly ChartOverlay[] = [];
+
+export function CandleChart({
+  candles,
+  fills,
+  signals = [],
+  overlays = NO_OVERLAYS,
+  bucketOf,
+  height = 320,
+}: {
+  readonly candles: readonly Candle[];
+  readonly fills: readonly FillMarker[];
+  readonly signals?: readonly SignalMarker[];
+  readonly overlays?: readonly ChartOverlay[];
+  readonly bucketOf?: (atMs: number) => number;
+  readonly height?: number;
+}) {
   const container = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<IChartApi | null>(null);
+  const lines = useRef<ISeriesApi<'Line'>[]>([]);
   const refs = useRef<{ candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'>; markers: ISeriesMarkersPluginApi<Time> } | null>(null);
   /** What the chart shows now (candles and markers), to send it only what changed. */
   const shown = useRef<{ candles: readonly Candle[]; markers: readonly SeriesMarker<Time>[] }>({ candles: [], markers: [] });
@@ -158,7 +190,7 @@ export function CandleChart({ candles, fills, signals = [], height = 320 }: { re
   const minutesKey = `${candles[0]?.timeSec ?? ''}|${candles[candles.length - 1]?.timeSec ?? ''}|${candles.length}`;
   const candlesRef = useRef(candles);
   candlesRef.current = candles;
-  const markers = useMemo(() => candleMarkers(candlesRef.current, fills, signals), [minutesKey, fills, signals]);
+  const markers = useMemo(() => candleMarkers(candlesRef.current, fills, signals, bucketOf), [minutesKey, fills, signals, bucketOf]);
   useEffect(() => {
     if (!container.current) return;
     const chart = baseChart(container.current);
@@ -167,12 +199,26 @@ export function CandleChart({ candles, fills, signals = [], height = 320 }: { re
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candleSeries.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
     refs.current = { candles: candleSeries, volume, markers: createSeriesMarkers(candleSeries, []) };
+    chartRef.current = chart;
     shown.current = { candles: [], markers: [] };
     return () => {
       refs.current = null;
+      chartRef.current = null;
+      lines.current = [];
       chart.remove();
     };
   }, []);
+  useEffect(() => {
+    // indicator lines change with the minute (or the timeframe), not with every quote
+    const chart = chartRef.current;
+    if (!chart) return;
+    for (const line of lines.current) chart.removeSeries(line);
+    lines.current = overlays.map((overlay) => {
+      const line = chart.addSeries(LineSeries, { color: overlay.color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title: overlay.label });
+      line.setData(overlay.points.map((point) => ({ time: at(point.timeSec), value: paiseToRupeesForDisplay(point.valuePaise) })));
+      return line;
+    });
+  }, [overlays]);
   useEffect(() => {
     const current = refs.current;
     if (!current) return;

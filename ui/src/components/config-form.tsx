@@ -116,10 +116,10 @@ export function ConfigFields({ fields, draft, onChange, errors, idPrefix }: Conf
           <div className={`field${field.type === 'boolean' ? ' field-check' : ''}`} key={field.name} data-field={field.name}>
             {field.type === 'boolean' ? (
               <label htmlFor={id}>
-                <input {...common} type="checkbox" checked={value === true} onChange={(event) => set(event.target.checked)} /> {field.name}
+                <input {...common} type="checkbox" checked={value === true} onChange={(event) => set(event.target.checked)} /> {fieldLabel(field.name)}
               </label>
             ) : (
-              <label htmlFor={id}>{field.name}</label>
+              <label htmlFor={id}>{fieldLabel(field.name)}</label>
             )}
             {field.type === 'enum' ? (
               <select {...common} value={typeof value === 'string' ? value : ''} onChange={(event) => set(event.target.value)}>
@@ -155,4 +155,19 @@ export function ConfigFields({ fields, draft, onChange, errors, idPrefix }: Conf
       })}
     </div>
   );
+}
+
+/** A config key as a label: `fastPeriod` → "Fast period", `maxOrderValuePaise` → "Max order value (₹)", `rsiPeriod` → "RSI period". */
+export function fieldLabel(name: string): string {
+  const paise = /Paise$/.test(name);
+  const words = name
+    .replace(/Paise$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(' ')
+    .map((word, index) => {
+      const lower = word.toLowerCase();
+      if (['rsi', 'ema', 'sma', 'vwap', 'atr', 'mis', 'cnc'].includes(lower)) return lower.toUpperCase();
+      return index === 0 ? lower.charAt(0).toUpperCase() + lower.slice(1) : lower;
+    });
+  return `${words.join(' ')}${paise ? ' (₹)' : ''}`;
 }

@@ -15,6 +15,9 @@ const FILL_PAGES = 10;
 /** Close code the gateway sends for a token it refuses (`CLOSE_CODES.unauthenticated`). */
 const UNAUTHENTICATED = 4401;
 
+/** Seconds between application heartbeats (`ping` → `pong`) on the stream. */
+export const HEARTBEAT_EVERY_SEC = 3;
+
 export class Desk {
   readonly store: LiveStore;
   instruments: readonly Instrument[] = [];
@@ -44,8 +47,12 @@ export class Desk {
     if (generation !== this.generation) return;
     if (this.sampler) clearInterval(this.sampler);
     // the equity curve: live equity (cash + positions marked to the quotes) once a second, at the market clock's time
+    let beats = 0;
     this.sampler = setInterval(() => {
       for (const total of portfolioTotals(this.store.getState())) this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise });
+      // an application heartbeat every few seconds: the pong says the server still answers, whether or not data flows
+      beats += 1;
+      if (beats % HEARTBEAT_EVERY_SEC === 0) this.stream?.ping();
     }, 1_000);
   }
 
@@ -124,6 +131,7 @@ export class Desk {
       onSnapshot: (snapshot) => this.store.dispatch({ kind: 'snapshot', data: snapshot.data, atMs: Date.now() }),
       onMessage: (message: ServerMessage) => {
         if (message.type === 'subscribed') this.store.dispatch({ kind: 'connection', status: 'live', atMs: Date.now() });
+        else if (message.type === 'pong') this.store.dispatch({ kind: 'heartbeat', atMs: Date.now() });
         else if (message.type === 'error') this.store.dispatch({ kind: 'connection', status: 'live', detail: message.message, atMs: Date.now() });
       },
       onClose: (code: number, reason: string) => {

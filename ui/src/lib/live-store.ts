@@ -124,8 +124,31 @@ export interface ConnectionState {
   readonly sinceMs: number;
   readonly reconnects: number;
   readonly lastEventAtMs: number | undefined;
+  /** When the server last answered an application heartbeat (`pong`), browser clock. */
+  readonly lastHeartbeatAtMs?: number;
   readonly lastSeq: number;
   readonly detail?: string;
+}
+
+/** Events stop for this long on an open stream: the data is shown as stale (feed stalled, or nothing trading). */
+export const QUIET_AFTER_MS = 10_000;
+/** No heartbeat answer for this long on an open stream: the server is not answering. */
+export const UNRESPONSIVE_AFTER_MS = 12_000;
+
+/**
+ * What the desk shows about its data: `live` only while the socket is open, events keep coming
+ * and the server answers heartbeats; `quiet` when it answers but no event came for
+ * {@link QUIET_AFTER_MS}; `unresponsive` when heartbeats go unanswered; otherwise the socket's state.
+ */
+export type Freshness = 'live' | 'quiet' | 'unresponsive' | Exclude<ConnectionStatus, 'live'>;
+
+export function freshness(connection: ConnectionState, nowMs: number): { readonly state: Freshness; readonly ageMs: number } {
+  if (connection.status !== 'live') return { state: connection.status, ageMs: nowMs - (connection.lastEventAtMs ?? connection.sinceMs) };
+  const heartbeatAgeMs = nowMs - Math.max(connection.lastHeartbeatAtMs ?? 0, connection.sinceMs);
+  if (heartbeatAgeMs > UNRESPONSIVE_AFTER_MS) return { state: 'unresponsive', ageMs: heartbeatAgeMs };
+  const eventAgeMs = nowMs - Math.max(connection.lastEventAtMs ?? 0, connection.sinceMs);
+  if (eventAgeMs > QUIET_AFTER_MS) return { state: 'quiet', ageMs: eventAgeMs };
+  return { state: 'live', ageMs: eventAgeMs };
 }
 
 export interface EquityPoint {
@@ -167,6 +190,8 @@ export interface LiveState {
 export type LiveAction =
   | { readonly kind: 'event'; readonly event: LiveEvent }
   | { readonly kind: 'connection'; readonly status: ConnectionStatus; readonly detail?: string; readonly atMs: number }
+  /** The server answered an application heartbeat. */
+  | { readonly kind: 'heartbeat'; readonly atMs: number }
   | { readonly kind: 'positions'; readonly response: PositionsResponse; readonly atMs: number }
   | { readonly kind: 'orders'; readonly orders: readonly Order[] }
   | { readonly kind: 'alerts'; readonly alerts: readonly Omit<RiskAlertView, 'id'>[] }
@@ -419,6 +444,9 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
           reconnects: action.status === 'reconnecting' && connection.status !== 'reconnecting' ? connection.reconnects + 1 : connection.reconnects,
           ...(action.detail === undefined ? {} : { detail: action.detail }),
         };
+        break;
+      case 'heartbeat':
+        connection = { ...connection, lastHeartbeatAtMs: action.atMs };
         break;
       case 'positions':
         for (const portfolio of action.response.portfolios) {

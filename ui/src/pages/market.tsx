@@ -2,8 +2,10 @@ import { memo, useMemo, useRef, useState } from 'react';
 import { CandleChart, type SignalMarker } from '../components/charts.js';
 import { useStale } from '../components/connection-indicator.js';
 import { Sparkline } from '../components/sparkline.js';
-import type { Fill, Instrument, Order, Page } from '../lib/api.js';
-import type { LiveQuote } from '../lib/live-store.js';
+import { bucketStartMs } from '../../../src/model/bar-aggregate.js';
+import type { Instrument, Order, Page } from '../lib/api.js';
+import { joinCandles, loadBars, loadDepth, strategyOverlays, TIMEFRAMES, type DepthResponse, type Timeframe } from '../lib/history.js';
+import type { Candle, LiveQuote } from '../lib/live-store.js';
 import { ago, changeBasisPoints, percentFromBasisPoints, quantity, rupees, signedRupees, tone } from '../lib/format.js';
 import { useDesk, useLive, useNow, useRemote } from '../lib/hooks.js';
 
@@ -38,7 +40,7 @@ export function MarketPage({ symbol: selected, onSelect }: { readonly symbol: st
               <col className="quotes-price" />
               <col className="quotes-volume" />
               <col className="quotes-trend" />
-              <col />
+              <col className="quotes-updated" />
             </colgroup>
             <thead>
               <tr>
@@ -136,12 +138,32 @@ function useSameContent<T>(items: readonly T[], key: (item: T) => string): reado
   return kept.current.items;
 }
 
+/** Candle objects that did not change keep their identity, so the chart repaints only the tail (see `candleChange`). */
+function useStableCandles(candles: readonly Candle[]): readonly Candle[] {
+  const previous = useRef<readonly Candle[]>([]);
+  const before = previous.current;
+  const sameAt = (index: number): boolean => {
+    const a = before[index];
+    const b = candles[index];
+    return a !== undefined && b !== undefined && a.timeSec === b.timeSec && a.openPaise === b.openPaise && a.highPaise === b.highPaise && a.lowPaise === b.lowPaise && a.closePaise === b.closePaise && a.volume === b.volume;
+  };
+  const stable = candles.map((candle, index) => (sameAt(index) ? before[index]! : candle));
+  const unchanged = stable.length === before.length && stable.every((candle, index) => candle === before[index]);
+  if (!unchanged) previous.current = stable;
+  return previous.current;
+}
+
+const bucketOfFor = (timeframe: Timeframe) => (atMs: number): number => bucketStartMs(atMs, timeframe) / 1000;
+
 function SymbolChart({ symbol }: { readonly symbol: string }) {
   const { desk } = useDesk();
   const quote = useLive((state) => state.quotes.get(symbol));
   const liveOrders = useLive((state) => state.orders);
   const [strategy, setStrategy] = useState('');
-  const trades = useRemote<Page<Fill>>((session) => session.call((client) => client.trades({ symbol, limit: 200 })), [symbol], 10_000);
+  const [timeframe, setTimeframe] = useState<Timeframe>('1m');
+  const bars = useRemote((session) => loadBars(session, symbol, timeframe), [symbol, timeframe], 10_000);
+  const depth = useRemote((session) => loadDepth(session, symbol), [symbol], 2_000);
+  const strategyList = useRemote((session) => session.call((client) => client.strategies()), [], 30_000);
   const history = useRemote<Page<Order>>((session) => session.call((client) => client.orders({ symbol, limit: 200 })), [symbol], 10_000);
   // the strategies' orders on this symbol (their signals): the REST history merged with the stream's
   const orders = useMemo(() => {
@@ -149,7 +171,7 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
     for (const order of liveOrders.values()) if (order.symbol === symbol) byId.set(order.clientOrderId, order);
     return [...byId.values()];
   }, [history.data, liveOrders, symbol]);
-  const strategies = useMemo(() => [...new Set([...orders.map((order) => order.strategyId), ...(trades.data?.items ?? []).map((fill) => fill.strategyId)])].sort(), [orders, trades.data]);
+  const strategies = useMemo(() => [...new Set(orders.map((order) => order.strategyId))].sort(), [orders]);
   // every order update anywhere gives a new order map; the signals keep their identity while what they mark is the same
   const signals = useSameContent(
     useMemo(
@@ -158,29 +180,49 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
     ),
     signalKey,
   );
+  // fills: one marker per candle and side from the server (strategy filter: the markers are per portfolio)
   const fills = useMemo(
-    () => (trades.data?.items ?? []).filter((fill) => strategy === '' || fill.strategyId === strategy).map((fill) => ({ atMs: fill.atMs, side: fill.side, quantity: fill.quantity, pricePaise: fill.pricePaise })),
-    [trades.data, strategy],
+    () => (bars.data?.timeframe === timeframe ? bars.data.markers : []).map((marker) => ({ atMs: marker.startMs, side: marker.side, quantity: marker.quantity, pricePaise: marker.averagePricePaise })),
+    [bars.data, timeframe],
   );
+  const joined = useMemo(
+    () => (bars.data && bars.data.symbol === symbol && bars.data.timeframe === timeframe ? joinCandles(bars.data.candles, bars.data.storedThroughMs, quote?.candles ?? [], timeframe) : joinCandles([], null, quote?.candles ?? [], timeframe)),
+    [bars.data, quote?.candles, symbol, timeframe],
+  );
+  const candles = useStableCandles(joined);
+  const overlayKey = `${candles.length}|${candles[candles.length - 1]?.timeSec ?? ''}|${strategyList.data?.items.length ?? 0}|${timeframe}`;
+  const candlesNow = useRef(candles);
+  candlesNow.current = candles;
+  const overlays = useMemo(() => strategyOverlays(strategyList.data?.items ?? [], symbol, candlesNow.current), [overlayKey, symbol, strategyList.data]);
+  const bucketOf = useMemo(() => bucketOfFor(timeframe), [timeframe]);
   const instrument = desk.instruments.find((candidate) => candidate.symbol === symbol);
   const last = quote?.ltpPaise ?? instrument?.lastPricePaise ?? null;
   return (
     <section className="panel market-chart" aria-label={`${symbol} chart`}>
       <div className="panel-head">
         <h2>
-          {symbol} <span className="muted small">{instrument?.name}</span>
+          {symbol} {instrument && instrument.name !== symbol ? <span className="muted small">{instrument.name}</span> : null}
         </h2>
-        <label className="small muted">
-          Marks for{' '}
-          <select value={strategy} onChange={(event) => setStrategy(event.target.value)} aria-label="Strategy whose signals and fills are marked">
-            <option value="">every strategy</option>
-            {strategies.map((id) => (
-              <option key={id} value={id}>
-                {id}
-              </option>
+        <div className="chart-controls">
+          <div className="segmented" role="group" aria-label="Timeframe">
+            {TIMEFRAMES.map((option) => (
+              <button key={option} type="button" aria-pressed={timeframe === option} onClick={() => setTimeframe(option)} data-timeframe={option}>
+                {option}
+              </button>
             ))}
-          </select>
-        </label>
+          </div>
+          <label className="small muted">
+            Signals of{' '}
+            <select value={strategy} onChange={(event) => setStrategy(event.target.value)} aria-label="Strategy whose signals are marked">
+              <option value="">every strategy</option>
+              {strategies.map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
       </div>
       <div className="chart-head">
         <span className="big num">{rupees(last)}</span>
@@ -190,12 +232,51 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
           </span>
         ) : null}
       </div>
-      <CandleChart candles={quote?.candles ?? []} fills={fills} signals={signals} />
+      <CandleChart candles={candles} fills={fills} signals={signals} overlays={overlays} bucketOf={bucketOf} />
       <p className="muted small legend">
-        <span className="legend-dot buy" /> <span className="legend-dot sell" /> signal (an order a strategy placed) · ▲ buy fill · ▼ sell fill. One-minute candles in market time (IST) from the live quotes since
-        this page opened, volume below; {signals.length} signal{signals.length === 1 ? '' : 's'}, {fills.length} fill{fills.length === 1 ? '' : 's'} this session.
-        {trades.error ? ` Fills unavailable: ${trades.error}` : ''}
+        <span className="legend-dot buy" /> <span className="legend-dot sell" /> signal · ▲ buys · ▼ sells (one mark per candle and side, total quantity).{' '}
+        {overlays.map((overlay) => (
+          <span key={overlay.label} className="overlay-key">
+            <span className="overlay-swatch" style={{ background: overlay.color }} /> {overlay.label}{' '}
+          </span>
+        ))}
+        {timeframe} candles in market time (IST) from the time-series store, then live; volume below.
+        {bars.error ? ` History unavailable: ${bars.error}` : ''}
+        {bars.data?.truncated ? ' Only the latest candles are shown.' : ''}
       </p>
+      <DepthTable depth={depth.data} />
     </section>
+  );
+}
+
+function DepthTable({ depth }: { readonly depth: DepthResponse | undefined }) {
+  if (!depth || depth.levels === 0) return <p className="muted small">No order book for this symbol yet.</p>;
+  const rows = Math.max(depth.buy.length, depth.sell.length);
+  return (
+    <div className="depth">
+      <h3>
+        Market depth <span className="muted small">{depth.levels === 1 ? '(best bid and ask: this feed sends no deeper book)' : `(${depth.levels} levels)`}</span>
+      </h3>
+      <table className="grid compact" data-testid="depth-table">
+        <thead>
+          <tr>
+            <th className="num">Bid qty</th>
+            <th className="num">Bid</th>
+            <th className="num">Ask</th>
+            <th className="num">Ask qty</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Array.from({ length: rows }, (_, index) => (
+            <tr key={index}>
+              <td className="num">{quantity(depth.buy[index]?.quantity)}</td>
+              <td className="num up">{rupees(depth.buy[index]?.pricePaise)}</td>
+              <td className="num down">{rupees(depth.sell[index]?.pricePaise)}</td>
+              <td className="num">{quantity(depth.sell[index]?.quantity)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -87,8 +87,8 @@ export function OrdersPage({ selectedId, onSelect }: { readonly selectedId: stri
           </div>
           {tab === 'orders' ? <OrdersTable selectedId={selectedId} onSelect={onSelect} /> : <TradesTable />}
         </div>
-        <aside className="side">
-          {selectedId ? <OrderDetail id={selectedId} onClose={() => onSelect(undefined)} /> : null}
+        {/* the ticket first and in view (sticky): its answer and the order it opens stay above the fold */}
+        <aside className="side sticky-side">
           <section className="panel" aria-label="Manual order">
             <h2>Manual order</h2>
             {canTrade ? (
@@ -97,6 +97,7 @@ export function OrdersPage({ selectedId, onSelect }: { readonly selectedId: stri
               <p className="muted">Your role ({session.role}) can watch but not trade.</p>
             )}
           </section>
+          {selectedId ? <OrderDetail id={selectedId} onClose={() => onSelect(undefined)} /> : null}
         </aside>
       </div>
     </div>

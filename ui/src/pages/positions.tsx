@@ -1,7 +1,9 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useStale } from '../components/connection-indicator.js';
+import { roleAtLeast } from '../lib/api.js';
+import { humanise } from '../lib/errors.js';
 import { ago, quantity, rupees, signedRupees, tone } from '../lib/format.js';
-import { useLive, useNow } from '../lib/hooks.js';
+import { useDesk, useLive, useNow } from '../lib/hooks.js';
 import { markPosition, portfolioTotals } from '../lib/positions.js';
 
 const QUOTE_STALE_MS = 10_000;
@@ -61,21 +63,86 @@ export function PositionsPage() {
           Open positions <span className="muted small">({open.length})</span>
         </h2>
         {open.length === 0 ? <p className="muted">No open positions yet.</p> : <PositionTable rows={open} now={now} />}
+        <p className="muted small">Exit closes a position with a MARKET order of the opposite side for its whole quantity (same product), through the risk checks like any order.</p>
       </section>
       {closed.length > 0 ? (
         <section className="panel" aria-label="Closed today">
           <h2>
             Closed today <span className="muted small">({closed.length})</span>
           </h2>
-          <PositionTable rows={closed} now={now} />
+          <ClosedTable rows={closed} />
         </section>
       ) : null}
     </div>
   );
 }
 
-function PositionTable({ rows, now }: { readonly rows: readonly ReturnType<typeof markPosition>[]; readonly now: number }) {
+type Row = ReturnType<typeof markPosition>;
+
+/** Exit: a MARKET order of the opposite side for the whole quantity, after a confirmation. */
+function ExitButton({ row }: { readonly row: Row }) {
+  const { session } = useDesk();
+  const [state, setState] = useState<{ readonly busy: boolean; readonly message?: string; readonly failed?: boolean }>({ busy: false });
+  if (!roleAtLeast(session.role, 'trader')) return null;
+  const side = row.netQuantity > 0 ? 'SELL' : 'BUY';
+  const size = Math.abs(row.netQuantity);
+  const exit = (): void => {
+    if (!window.confirm(`Exit ${row.symbol} (${row.product}): ${side} ${size} at market?`)) return;
+    setState({ busy: true });
+    session
+      .call((client) => client.placeOrder({ symbol: row.symbol, side, quantity: size, orderType: 'MARKET', product: row.product as 'MIS' | 'CNC' | 'NRML', portfolioId: row.portfolioId, reason: 'exit from the positions page' }))
+      .then(
+        (placed) => setState({ busy: false, message: `sent ${placed.clientOrderId}` }),
+        (error: unknown) => setState({ busy: false, message: humanise(error), failed: true }),
+      );
+  };
   return (
+    <>
+      <button type="button" onClick={exit} disabled={state.busy} aria-label={`Exit ${row.symbol}`} data-testid="exit-position">
+        {state.busy ? 'Sending…' : 'Exit'}
+      </button>
+      {state.message ? <span className={`small ${state.failed ? 'down' : 'muted'}`} role={state.failed ? 'alert' : 'status'}> {state.message}</span> : null}
+    </>
+  );
+}
+
+/** Positions closed today: what they made, not ₹0.00 prices and values. */
+function ClosedTable({ rows }: { readonly rows: readonly Row[] }) {
+  return (
+    <div className="scroll-x">
+      <table className="grid" data-testid="closed-positions-table">
+        <thead>
+          <tr>
+            <th>Symbol</th>
+            <th>Product</th>
+            <th className="num">Bought</th>
+            <th className="num">Sold</th>
+            <th className="num">Realised</th>
+            <th className="num">Charges</th>
+            <th className="num">Net</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key} data-symbol={row.symbol}>
+              <th scope="row">{row.symbol}</th>
+              <td>{row.product}</td>
+              <td className="num">{quantity(row.buyQuantity)}</td>
+              <td className="num">{quantity(row.sellQuantity)}</td>
+              <td className={`num ${tone(row.realisedPaise)}`}>{signedRupees(row.realisedPaise)}</td>
+              <td className="num">{rupees(row.chargesPaise)}</td>
+              <td className={`num ${tone(row.realisedPaise - row.chargesPaise)}`}>{signedRupees(row.realisedPaise - row.chargesPaise)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function PositionTable({ rows, now }: { readonly rows: readonly Row[]; readonly now: number }) {
+  return (
+    <div className="scroll-x">
     <table className="grid" data-testid="positions-table">
       <thead>
         <tr>
@@ -90,6 +157,9 @@ function PositionTable({ rows, now }: { readonly rows: readonly ReturnType<typeo
           <th className="num">Charges</th>
           <th className="num">Bought</th>
           <th className="num">Sold</th>
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -113,10 +183,14 @@ function PositionTable({ rows, now }: { readonly rows: readonly ReturnType<typeo
               <td className="num">{rupees(row.chargesPaise)}</td>
               <td className="num">{quantity(row.buyQuantity)}</td>
               <td className="num">{quantity(row.sellQuantity)}</td>
+              <td className="actions">
+                <ExitButton row={row} />
+              </td>
             </tr>
           );
         })}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -47,21 +47,21 @@ describe('StrategiesPage', () => {
     await user.click(await screen.findByRole('button', { name: 'New strategy…' }));
     const form = screen.getByRole('form', { name: 'New strategy' });
     // one input per setting, with its default and range as a hint
-    expect(within(form).getByLabelText('fastPeriod')).toHaveValue('12');
-    expect(within(form).getByLabelText('product')).toHaveValue('MIS');
-    expect(within(form).getByLabelText('allowShort')).not.toBeChecked();
+    expect(within(form).getByLabelText('Fast period')).toHaveValue('12');
+    expect(within(form).getByLabelText('Product')).toHaveValue('MIS');
+    expect(within(form).getByLabelText('Allow short')).not.toBeChecked();
     expect(within(form).getByText(/1 to 10000 · whole number · default 12/)).toBeInTheDocument();
 
     await user.type(within(form).getByLabelText('Strategy id'), 'ema-it');
-    await user.type(within(form).getByLabelText('symbols'), 'infy');
-    await user.clear(within(form).getByLabelText('fastPeriod'));
-    await user.type(within(form).getByLabelText('fastPeriod'), '30');
-    await user.clear(within(form).getByLabelText('slowPeriod'));
-    await user.type(within(form).getByLabelText('slowPeriod'), '21');
+    await user.type(within(form).getByLabelText('Symbols'), 'infy');
+    await user.clear(within(form).getByLabelText('Fast period'));
+    await user.type(within(form).getByLabelText('Fast period'), '30');
+    await user.clear(within(form).getByLabelText('Slow period'));
+    await user.type(within(form).getByLabelText('Slow period'), '21');
     await user.click(within(form).getByRole('button', { name: 'Create and start' }));
 
     expect(posted[0]).toEqual({ strategyId: 'ema-it', kind: 'ema-cross', config: { symbols: ['INFY'], fastPeriod: 30, slowPeriod: 21 } });
-    const fast = within(form).getByLabelText('fastPeriod');
+    const fast = within(form).getByLabelText('Fast period');
     expect(await screen.findByTestId('config-error-fastPeriod')).toHaveTextContent('Must be shorter than slowPeriod');
     expect(fast).toHaveAttribute('aria-invalid', 'true');
     expect(fast.getAttribute('aria-describedby')).toContain(screen.getByTestId('config-error-fastPeriod').id);
@@ -102,10 +102,10 @@ describe('StrategiesPage', () => {
 
     await user.click(within(row).getByRole('button', { name: 'Parameters' }));
     const form = screen.getByRole('form', { name: 'Edit ema-cross-1' });
-    expect(within(form).getByLabelText('symbols')).toHaveValue('INFY, TCS');
-    await user.clear(within(form).getByLabelText('fastPeriod'));
-    await user.type(within(form).getByLabelText('fastPeriod'), '9');
-    await user.selectOptions(within(form).getByLabelText('product'), 'CNC');
+    expect(within(form).getByLabelText('Symbols')).toHaveValue('INFY, TCS');
+    await user.clear(within(form).getByLabelText('Fast period'));
+    await user.type(within(form).getByLabelText('Fast period'), '9');
+    await user.selectOptions(within(form).getByLabelText('Product'), 'CNC');
     await user.click(within(form).getByRole('button', { name: 'Save and restart' }));
     expect(patches).toEqual([{ config: { fastPeriod: 9, product: 'CNC' } }]);
     expect(await screen.findByTestId('strategy-message')).toHaveTextContent('ema-cross-1 restarted with fastPeriod, product changed');
