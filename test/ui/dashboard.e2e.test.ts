@@ -236,7 +236,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await ticket.getByLabel('Quantity').fill('0');
     await ticket.getByLabel('Quantity').press('Enter');
     await page.waitForSelector('[data-testid="error-quantity"]');
-    expect(await page.textContent('[data-testid="error-quantity"]')).toContain('at least 1');
+    expect(await page.textContent('[data-testid="error-quantity"]')).toContain('must be 1 or more');
     await ticket.getByLabel('Quantity').fill('7');
     // at 30x market speed the strategy keeps the risk gate's orders-per-second budget busy:
     // a refusal says so in words, and the trader simply sends again

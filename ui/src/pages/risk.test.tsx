@@ -74,16 +74,18 @@ describe('RiskPage', () => {
     expect(calls).toEqual(['engage', 'reset']);
   });
 
-  it('lists the alert history newest first, merged from the server’s history and the stream', () => {
-    const { wrapper, store, flush } = fakeDesk('viewer', { 'GET /api/v1/risk': () => RISK });
-    store.dispatch({ kind: 'alerts', alerts: [{ seq: 1, severity: 'warning', code: 'max-position', message: 'older', atMs: 1_000 }] });
-    store.ingest({ seq: 9, topic: 'risk-alerts', key: 'fat-finger', atMs: 5, data: { severity: 'critical', code: 'fat-finger', message: 'newer', atMs: 2_000 } });
-    // the same alert again from the history: shown once
-    store.dispatch({ kind: 'alerts', alerts: [{ seq: 2, severity: 'critical', code: 'fat-finger', message: 'newer', atMs: 2_000 }] });
-    flush();
+  it('lists the stored alert record as the server pages it, with ×count for repeats, and offers Ack to traders', async () => {
+    const row = (id: number, code: string, message: string, count: number, atMs: number) => ({ id, code, subject: 'ema-cross-1', severity: 'warning', message, count, firstAtMs: atMs, lastAtMs: atMs, firstSeenMs: atMs, lastSeenMs: atMs });
+    const { wrapper } = fakeDesk('trader', {
+      'GET /api/v1/risk': () => RISK,
+      'GET /api/v1/risk/alerts?limit=20': () => ({ items: [row(2, 'order-rate', 'newer', 728, 2_000), row(1, 'max-position', 'older', 1, 1_000)], nextCursor: null }),
+    });
     render(<RiskPage />, { wrapper });
+    await screen.findByText('newer');
     const rows = within(screen.getByTestId('alerts-table')).getAllByRole('row').slice(1);
-    expect(rows.map((row) => row.textContent)).toEqual([expect.stringContaining('newer'), expect.stringContaining('older')]);
+    expect(rows.map((tr) => tr.textContent)).toEqual([expect.stringContaining('newer'), expect.stringContaining('older')]);
+    expect(screen.getAllByTestId('alert-count').map((cell) => cell.textContent)).toEqual(['×728', '1']);
+    expect(screen.getAllByTestId('alert-ack')).toHaveLength(2);
   });
 
   it('computes utilisation in whole percent without floats', () => {
