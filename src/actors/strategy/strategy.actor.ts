@@ -395,6 +395,17 @@ export function strategyBehavior(instance: StrategyInstance, deps: StrategyActor
           flush(ctx);
           return state;
         }
+        case 'PredictionsMade': {
+          if (state.paused || !definition.onPrediction) return state;
+          const onPrediction = definition.onPrediction.bind(definition);
+          runHook(state, () => {
+            let strategy = state.strategy;
+            for (const prediction of message.predictions) strategy = onPrediction(strategy, prediction, strategyContext);
+            state.strategy = strategy;
+          });
+          flush(ctx);
+          return state;
+        }
         case 'Pause':
           state.paused = true;
           log.info('strategy paused');
