@@ -32,6 +32,8 @@ import { strategyRoutes } from './routes/strategy.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { haltBoard } from './halts.js';
 import { haltRoutes } from './routes/halts.routes.js';
+import { mlRoutes } from './routes/ml.routes.js';
+import type { MlService } from '../runtime/ml-service.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -92,6 +94,8 @@ export interface GatewayDeps {
    * terminal. The password never goes to the log; without this callback it is written to stderr.
    */
   readonly onGeneratedAdmin?: (username: string, password: string) => void;
+  /** The ML service (registry, actor, retraining) behind `/api/v1/ml/*`; absent: those routes answer 409 (ML off). */
+  readonly ml?: MlService;
 }
 
 declare module 'fastify' {
@@ -246,6 +250,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     startedAtMs: deps.startedAtMs,
     allowFaultInjection: deps.allowFaultInjection ?? false,
     feedState: deps.feedState,
+    ml: deps.ml,
     feedControl: deps.feedControl,
     persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
     auth,
@@ -493,6 +498,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await systemRoutes(app, ctx);
   await riskRoutes(app, ctx);
   await haltRoutes(app, ctx);
+  await mlRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 
