@@ -59,6 +59,8 @@ export interface RetrainOutcome {
   readonly trainSamples: number;
   readonly testSamples: number;
   readonly durationMs: number;
+  /** The child process that trained (never this process). */
+  readonly childPid: number | undefined;
 }
 
 /** Not enough stored bars, or the child failed: a clear message, nothing registered. */
@@ -77,7 +79,7 @@ function childLaunch(): { readonly path: string; readonly execArgv: string[] } {
 }
 
 /** Runs `job` in a child process; resolves with its result. */
-export function runInChild(job: RetrainJob, onProgress: (progress: RetrainProgress) => void): Promise<RetrainResult> {
+export function runInChild(job: RetrainJob, onProgress: (progress: RetrainProgress) => void): Promise<RetrainResult & { readonly childPid: number | undefined }> {
   const launch = childLaunch();
   return new Promise((resolve, reject) => {
     const child = fork(launch.path, [], { execArgv: launch.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -86,7 +88,7 @@ export function runInChild(job: RetrainJob, onProgress: (progress: RetrainProgre
       if (message.type === 'progress') onProgress({ phase: message.phase, fraction: message.fraction, message: message.message });
       else if (message.type === 'result') {
         settled = true;
-        resolve(message.result);
+        resolve({ ...message.result, childPid: child.pid });
       } else {
         settled = true;
         reject(new RetrainError(`retraining failed in the child process: ${message.message}`));
@@ -154,5 +156,6 @@ export async function retrain(request: RetrainRequest): Promise<RetrainOutcome> 
     trainSamples: result.trainSamples,
     testSamples: result.testSamples,
     durationMs: Date.now() - startedMs,
+    childPid: result.childPid,
   };
 }
