@@ -10,6 +10,7 @@ import { activateModel, registryModelSource } from '../../src/ml/model-source.js
 import { istTimeMs, type Bar, type Prediction } from '../../src/model/index.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
+import type { Logger } from '../../src/runtime/logger.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { MlService } from '../../src/runtime/ml-service.js';
 import { Runtime } from '../../src/runtime/runtime.js';
@@ -176,5 +177,5 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
 
 function silent() {
   const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => log };
-  return log as unknown as import('../../src/runtime/logger.js').Logger;
+  return log as unknown as Logger;
 }

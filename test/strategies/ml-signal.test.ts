@@ -124,7 +124,7 @@ describe('ml-signal (pure, fake context)', () => {
     state = mlSignal.onPrediction!(state, day('2026-06-16', [0.8, 0.1, 0.1]), kit.ctx);
     expect(kit.recorded.submitted).toHaveLength(1);
     kit.fillAll();
-    state = mlSignal.onPrediction!(state, day('2026-06-17', [0.8, 0.1, 0.1]), kit.ctx);
+    mlSignal.onPrediction!(state, day('2026-06-17', [0.8, 0.1, 0.1]), kit.ctx);
     expect(kit.recorded.submitted[1]).toMatchObject({ side: 'SELL', quantity: 5, product: 'CNC' });
   });
 });

@@ -105,7 +105,7 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
       },
     },
     async (request) => {
-      const { version } = request.params as { version: string };
+      const { version } = request.params;
       const result = await service(ctx).promote(version).catch(registryError);
       ctx.record(request, { action: 'ml.promote', target: version, outcome: 'ok' });
       return { promoted: result.promoted.version, retired: result.retired };

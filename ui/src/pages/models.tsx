@@ -41,6 +41,13 @@ interface MlStatusResponse {
   };
 }
 
+/** What promote and rollback answer. */
+interface ActionReply {
+  readonly promoted?: string;
+  readonly restored?: string;
+  readonly retired?: string | null;
+}
+
 const pct = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(1)}%`);
 const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(4));
 
@@ -52,9 +59,9 @@ export function ModelsPage() {
   const status = useRemote<MlStatusResponse>((current) => current.request<MlStatusResponse>('GET', '/api/v1/ml/status'), [], 3_000);
   const [message, setMessage] = useState<string | undefined>();
   const isAdmin = roleAtLeast(session.role, 'admin');
-  const act = async (what: string, method: 'POST', path: string, done: (body: Record<string, unknown>) => string): Promise<void> => {
+  const act = async (what: string, method: 'POST', path: string, done: (body: ActionReply) => string): Promise<void> => {
     try {
-      const body = await session.request<Record<string, unknown>>(method, path);
+      const body = await session.request<ActionReply>(method, path);
       setMessage(done(body));
     } catch (error) {
       setMessage(`${what}: ${humanise(error)}`);
@@ -90,7 +97,7 @@ export function ModelsPage() {
             ) : null}
           </p>
           {isAdmin ? (
-            <button type="button" onClick={() => void act('Roll back', 'POST', '/api/v1/ml/rollback', (b) => `${String(b.restored)} is live again; ${String(b.retired)} retired.`)}>
+            <button type="button" onClick={() => void act('Roll back', 'POST', '/api/v1/ml/rollback', (b) => `${b.restored ?? ''} is live again; ${b.retired ?? ''} retired.`)}>
               Roll back
             </button>
           ) : null}
@@ -159,7 +166,7 @@ export function ModelsPage() {
                 <td className="mono">{model.featureSchemaHash.slice(0, 12)}</td>
                 <td>
                   {isAdmin && model.status !== 'live' ? (
-                    <button type="button" onClick={() => void act('Promote', 'POST', `/api/v1/ml/models/${encodeURIComponent(model.version)}/promote`, (b) => `${String(b.promoted)} is live${b.retired ? `; ${String(b.retired)} retired` : ''}.`)}>
+                    <button type="button" onClick={() => void act('Promote', 'POST', `/api/v1/ml/models/${encodeURIComponent(model.version)}/promote`, (b) => `${b.promoted ?? ''} is live${b.retired ? `; ${b.retired} retired` : ''}.`)}>
                       Promote
                     </button>
                   ) : null}
