@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { TroupeConfig } from './config/config.js';
 import { openSecretBox } from './config/secret-box.js';
 import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
+import { MlService } from './runtime/ml-service.js';
 import { withStoredStrategies } from './gateway/strategy-restore.js';
 import { loadTls } from './gateway/tls.js';
 import { notifierFromConfig, type Notifier } from './notifications/index.js';
@@ -100,6 +101,7 @@ interface Parts {
   checkpointer?: { stop(): Promise<void> };
   rateLimitRedis?: Redis | undefined;
   gateway?: GatewayInstance;
+  ml?: MlService | undefined;
 }
 
 /**
@@ -110,6 +112,7 @@ interface Parts {
 async function closeParts(parts: Parts, log: Logger, afterFailure: boolean): Promise<void> {
   const steps: (() => unknown)[] = [
     () => parts.gateway?.close(),
+    () => parts.ml?.stop(),
     () => parts.trading?.stop(),
     () => parts.notifier?.stop(),
     () => parts.alerts?.stop(),
@@ -226,6 +229,9 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     ...(recorder ? { recorder } : {}),
     ...(pausable ? { feedPaused: () => feedPaused } : {}),
   }));
+  // the ML actor starts once a model is live (TROUPE_ML, src/config/ml.ts); retraining on its schedule, in a child process
+  const ml = (parts.ml = config.ml.mode === 'off' ? undefined : new MlService({ config: config.ml, database: stores.database, runtime: trading.runtime, metrics, log, symbols: wiring.instruments.map((instrument) => instrument.symbol) }));
+  await ml?.start();
   // the journal watermark moves forward in the background: the next start reads only what came after it
   parts.checkpointer = scheduleCheckpoints({ db: stores.database, journal, stream: wiring.journalStream, log });
   const persistence = persistenceOf(stores, () => journalHealthy);
@@ -261,6 +267,7 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     ...(context.tls ? { tls: context.tls } : {}),
     feedState: () => trading.feedState(),
     persistenceState: persistence,
+    ...(ml ? { ml } : {}),
   }));
   const port = await listenGateway(gateway, config.port, config.host);
   const announced = wiring.announce(port);

@@ -30,7 +30,7 @@ import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import { ManualClock } from '../runtime/clock.js';
 import { strategyByKind } from '../strategies/index.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import { Runtime } from '../runtime/runtime.js';
+import { Runtime, type RuntimeMlOptions } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { AggregatorConfig } from '../signals/index.js';
 import { computeMetrics, type BacktestMetrics, type DailyEquity } from './metrics.js';
@@ -69,6 +69,8 @@ export interface BacktestOptions {
   readonly companions?: readonly BacktestCompanion[];
   /** The signal aggregator's vote (weights per strategy id, threshold, expiry); defaults in `src/signals`. */
   readonly aggregator?: Partial<AggregatorConfig>;
+  /** An ML actor predicting from the replayed bars (for `ml-signal`); each prediction is awaited before the replay steps on. */
+  readonly ml?: RuntimeMlOptions;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
   /** Only bars starting at or after this instant (epoch ms). */
@@ -292,6 +294,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     instruments: data.instruments,
     strategies: [{ strategyId, kind: options.strategyKind, config: options.strategyConfig ?? {} }, ...companions],
     ...(options.aggregator ? { aggregator: options.aggregator } : {}),
+    ...(options.ml ? { ml: options.ml } : {}),
     portfolio: { portfolioId: 'backtest', initialCashPaise },
     clock,
     logger: options.logger ?? silentLogger(),

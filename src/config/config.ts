@@ -5,10 +5,12 @@
 
 import { DEFAULT_SQUARE_OFF_MINUTE, parseSquareOffTime } from '../model/square-off.js';
 import { ConfigError } from './errors.js';
+import { mlConfig, type MlConfig } from './ml.js';
 import { notificationsConfig, type NotificationsConfig } from './notifications.js';
 
 export { ConfigError } from './errors.js';
 export type { NotificationsConfig } from './notifications.js';
+export type { MlConfig, RetrainSchedule } from './ml.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -68,6 +70,8 @@ export interface TroupeConfig {
   readonly kite: KiteConfig;
   /** Where fills, halts and alerts are sent (webhook, Telegram, e-mail): `src/config/notifications.ts`. */
   readonly notifications: NotificationsConfig;
+  /** The ML actor, registry checks and retraining schedule: `src/config/ml.ts`. */
+  readonly ml: MlConfig;
 }
 
 /**
@@ -294,6 +298,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): TroupeC
     squareOffMinute: squareOffMinute(env),
     kite: kiteConfig(env),
     notifications: notificationsConfig(env),
+    ml: mlConfig(env),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { MlService } from '../runtime/ml-service.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
@@ -82,6 +83,8 @@ export interface GatewayContext {
   readonly state: GatewayStateStore;
   /** Why trading is stopped now (kill switch, journal, broker session, feed). */
   readonly halts: HaltBoard;
+  /** The ML service behind `/api/v1/ml/*` (undefined: ML is off). */
+  readonly ml: MlService | undefined;
   /**
    * Checks that the caller may read or act on a portfolio (admins: every one; others: where they
    * are members, see `AuthService.mayOnPortfolio`). A denial is audited (`action`, outcome denied)

@@ -36,6 +36,8 @@ import { historyRoutes } from './routes/history.routes.js';
 import type { HistoryQueries } from '../persistence/history-queries.js';
 import { SessionHistory } from './session-history.js';
 import { deskRoutes, type DeskSources } from './routes/desk.routes.js';
+import { mlRoutes } from './routes/ml.routes.js';
+import type { MlService } from '../runtime/ml-service.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SessionStore } from './session-store.js';
@@ -105,6 +107,8 @@ export interface GatewayDeps {
    * terminal. The password never goes to the log; without this callback it is written to stderr.
    */
   readonly onGeneratedAdmin?: (username: string, password: string) => void;
+  /** The ML service (registry, actor, retraining) behind `/api/v1/ml/*`; absent: those routes answer 409 (ML off). */
+  readonly ml?: MlService;
 }
 
 declare module 'fastify' {
@@ -205,6 +209,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     startedAtMs: deps.startedAtMs,
     allowFaultInjection: deps.allowFaultInjection ?? false,
     feedState: deps.feedState,
+    ml: deps.ml,
     feedControl: deps.feedControl,
     persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
     auth,
@@ -283,6 +288,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await haltRoutes(app, ctx);
   await historyRoutes(app, ctx);
   await deskRoutes(app, ctx, deps.desk);
+  await mlRoutes(app, ctx);
   await streamRoute(app, ctx);
   dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
 

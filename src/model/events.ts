@@ -3,6 +3,7 @@ import type { Fill } from './fill.js';
 import type { Order, OrderIntent, SignalContribution } from './order.js';
 import type { Position } from './position.js';
 import type { PortfolioSummary } from './portfolio.js';
+import type { Prediction } from './prediction.js';
 
 /**
  * Domain events: what happened, in the past tense. Published on the runtime's event bus,
@@ -128,8 +129,15 @@ export interface AutoSquareOff {
   readonly late: boolean;
 }
 
+/** A model's prediction for a symbol at a bar close (the ML actor, `src/actors/ml`). */
+export interface PredictionMade {
+  readonly type: 'PredictionMade';
+  readonly prediction: Prediction;
+}
+
 export type DomainEvent =
   | AutoSquareOff
+  | PredictionMade
   | MarketDataUpdate
   | BarClosed
   | OrderSubmitted

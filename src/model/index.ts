@@ -10,3 +10,4 @@ export * from './time.js';
 export * from './charges.js';
 export * from './calendar.js';
 export * from './square-off.js';
+export * from './prediction.js';

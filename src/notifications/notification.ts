@@ -106,6 +106,7 @@ export function toNotification(event: DomainEvent): Notification | undefined {
     case 'PositionChanged':
     case 'RegimeChanged':
     case 'SignalAggregated':
+    case 'PredictionMade':
       return undefined;
     default:
       return assertNever(event, 'domain event');

@@ -115,6 +115,8 @@ export class Directory {
   readonly barSubscribers = new OwnedIndex<Inlet<Bar>>();
   /** Ids of the strategies trading on each symbol's aggregated vote (`aggregates` subscriptions); each strategy owns its own (`/strategies/ID`). */
   readonly aggregateSubscribers = new OwnedIndex<string>();
+  /** Strategies subscribed to a symbol's ML predictions, keyed by symbol; each strategy (`/strategies/ID`) owns its entries. */
+  readonly predictionSubscribers = new OwnedIndex<string>();
   /** Owner `/portfolios`. */
   readonly portfolios = new Map<string, ActorRef<PortfolioCommand>>();
   /** Latest-price inlets, conflated per symbol: each portfolio's (`/portfolios/ID`) and the risk actor's (`/risk`). */

@@ -540,6 +540,7 @@ export class Metrics {
         case 'ActorRestarted':
         case 'RegimeChanged':
         case 'SignalAggregated':
+        case 'PredictionMade':
         case 'AutoSquareOff':
           break;
       }

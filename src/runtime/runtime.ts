@@ -11,6 +11,9 @@ import { riskManagerBehavior } from '../actors/risk/risk-manager.actor.js';
 import { wrapRiskMarks, type RiskManagerCommand } from '../actors/risk/risk-manager.protocol.js';
 import { aggregatorBehavior } from '../actors/aggregator/aggregator.actor.js';
 import { wrapAggregatorBars, type AggregatorCommand } from '../actors/aggregator/aggregator.protocol.js';
+import { mlBehavior, type MlActorDeps } from '../actors/ml/ml.actor.js';
+import { wrapMlBars, type MlCommand, type MlStatus } from '../actors/ml/ml.protocol.js';
+import type { ModelSource } from '../ml/model-source.js';
 import { regimeBehavior } from '../actors/regime/regime.actor.js';
 import { wrapRegimeBars, type RegimeCommand } from '../actors/regime/regime.protocol.js';
 import { strategyBehavior, wrapBars, wrapTicks, type StrategyInstance } from '../actors/strategy/strategy.actor.js';
@@ -19,7 +22,7 @@ import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.j
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import type { Journal } from '../persistence/journal.js';
-import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Regime, type RegimeChanged, type Tick } from '../model/index.js';
+import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Prediction, type Regime, type RegimeChanged, type Tick } from '../model/index.js';
 import type { Aggregation, AggregatorConfig } from '../signals/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
@@ -65,6 +68,14 @@ export interface RuntimeOptions {
   readonly journal?: Journal;
   /** Told when the journal goes down (false) or comes back (true). */
   readonly onJournalHealth?: (healthy: boolean) => void;
+  /** An ML actor (`/ml/<kind>`) predicting from closed bars with this model source; absent: no ML (see also {@link Runtime.startMl}). */
+  readonly ml?: RuntimeMlOptions;
+}
+
+/** The ML actor's source and observer (metrics). */
+export interface RuntimeMlOptions {
+  readonly source: ModelSource;
+  readonly observe?: MlActorDeps['observe'];
 }
 
 /** Groups under the root, in start order: sinks first, sources last. */
@@ -108,6 +119,11 @@ export class Runtime {
     this.journalHealthy = healthy;
     this.options.onJournalHealth?.(healthy);
   };
+  /** The ML actor (`/ml/<kind>`), when ML runs. */
+  ml: ActorRef<MlCommand> | undefined;
+  /** Model loads and ONNX runs on their way back to the ML actor (counted as pending work). */
+  private mlInFlight = 0;
+  /** Strategy ids subscribed to each symbol's predictions (`predictions` subscriptions). */
   /** Groups closed bars per symbol (one `BarsClosed` per symbol actor and batch). */
   private readonly barGrouper = new SymbolGrouper<Bar>();
   /** What does not change while it runs (the gateway's view of it). */
@@ -194,6 +210,63 @@ export class Runtime {
   /** The limits the risk manager runs with: `RuntimeOptions.riskLimits` over the defaults. */
   get riskLimits(): RiskManagerLimits {
     return { ...DEFAULT_RISK_MANAGER_LIMITS, ...this.options.riskLimits };
+  }
+
+  /** Publishes predictions (`PredictionMade`) and hands them to the strategies subscribed to their symbols, one message per strategy and run. */
+  private deliverPredictions(predictions: readonly Prediction[]): void {
+    const perStrategy = new Map<string, Prediction[]>();
+    for (const prediction of predictions) {
+      this.bus.publish({ type: 'PredictionMade', prediction });
+      for (const strategyId of this.directory.predictionSubscribers.get(prediction.symbol) ?? []) {
+        const list = perStrategy.get(strategyId) ?? [];
+        list.push(prediction);
+        perStrategy.set(strategyId, list);
+      }
+    }
+    for (const [strategyId, list] of perStrategy) {
+      const ref = this.directory.strategies.get(strategyId);
+      if (ref) this.system.tell(ref, { type: 'PredictionsMade', predictions: list });
+    }
+  }
+
+  /**
+   * Starts the ML actor (`/ml/<kind>`) fed with every closed bar: at `start()` when the options
+   * name a model source, or later (a model was promoted while running). Once per runtime.
+   */
+  startMl(options: RuntimeMlOptions): ActorRef<MlCommand> {
+    if (this.ml) return this.ml;
+    const { system, directory } = this;
+    const kind = options.source.kind;
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      this.mlInFlight += 1;
+      return work.finally(() => {
+        this.mlInFlight -= 1;
+      });
+    };
+    const behavior = mlBehavior({ source: options.source, publish: (predictions) => this.deliverPredictions(predictions), track, log: this.log, ...(options.observe ? { observe: options.observe } : {}) });
+    let ref: ActorRef<MlCommand> | undefined;
+    this.group('ml', (ctx) => {
+      ref = ctx.spawn(kind, behavior, { supervision: SUPERVISION });
+      const inlet = system.inlet(ref, wrapMlBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
+      directory.barSubscribers.release('/ml');
+      for (const instrument of this.options.instruments) directory.barSubscribers.add('/ml', instrument.symbol, inlet);
+    });
+    this.ml = ref ?? { path: `/ml/${kind}` };
+    return this.ml;
+  }
+
+  /** Tells the ML actor to load the live model again (after a promotion or rollback); false when ML does not run. */
+  reloadMl(reason: string): boolean {
+    if (this.stopped || !this.ml) return false;
+    this.system.tell(this.ml, { type: 'ReloadModel', reason });
+    return true;
+  }
+
+  /** The ML actor's status, or undefined when ML does not run. */
+  async mlStatus(timeoutMs = 2000): Promise<MlStatus | undefined> {
+    const ref = this.ml;
+    if (!ref || this.stopped) return undefined;
+    return this.system.ask<MlCommand, MlStatus>(ref, (replyTo) => ({ type: 'GetMlStatus', replyTo }), timeoutMs);
   }
 
   /** Every actor path that carries state (and so a snapshot), in start order. */
@@ -351,12 +424,15 @@ export class Runtime {
     directory.barSubscribers.release('/aggregator');
     for (const instrument of options.instruments) directory.barSubscribers.add('/aggregator', instrument.symbol, aggregatorBars);
 
+    if (options.ml) this.startMl(options.ml);
+
     this.group('strategies', (ctx) => {
       // this group owns the strategies' entries (and only those: the regime's and aggregator's bar inlets stay)
       directory.strategies.clear();
       directory.tickSubscribers.release('/strategies');
       directory.barSubscribers.release('/strategies');
       directory.aggregateSubscribers.release('/strategies');
+      directory.predictionSubscribers.release('/strategies');
       this.strategiesCtx = ctx;
       for (const instance of this.strategyInstances) this.spawnStrategy(ctx, instance, this.spawnOptions(`/strategies/${instance.strategyId}`));
     });
@@ -413,6 +489,7 @@ export class Runtime {
       for (const symbol of subscription.symbols) {
         if (subscription.kind === 'ticks') directory.tickSubscribers.add(owner, symbol, ticks);
         else if (subscription.kind === 'aggregates') directory.aggregateSubscribers.add(owner, symbol, instance.strategyId);
+        else if (subscription.kind === 'predictions') directory.predictionSubscribers.add(owner, symbol, instance.strategyId);
         else if (barsOfInterval) directory.barSubscribers.add(owner, symbol, barsOfInterval);
       }
     }
@@ -454,6 +531,7 @@ export class Runtime {
     this.directory.tickSubscribers.release(`/strategies/${strategyId}`);
     this.directory.barSubscribers.release(`/strategies/${strategyId}`);
     this.directory.aggregateSubscribers.release(`/strategies/${strategyId}`);
+    this.directory.predictionSubscribers.release(`/strategies/${strategyId}`);
     const ref = this.directory.strategies.get(strategyId);
     if (ref) await this.system.stop(ref);
     const snapshot = this.system.lastSnapshot(`/strategies/${strategyId}`);
@@ -520,12 +598,12 @@ export class Runtime {
 
   /** Messages and batched items waiting anywhere in the tree. */
   pendingWork(): number {
-    return this.system.pendingWork();
+    return this.system.pendingWork() + this.mlInFlight;
   }
 
   /** Runs queued actor work now (see `ActorSystem.runPending`); returns what is left. */
   runPending(budgetMs?: number): number {
-    return this.system.runPending(budgetMs);
+    return this.system.runPending(budgetMs) + this.mlInFlight;
   }
 
   /** Resolves once every mailbox is empty (all consequences of what was offered have run). */

@@ -12,7 +12,7 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { Bar, BarInterval, Fill, Order, OrderExplanation, OrderType, Paise, Product, Regime, Side, SignalAggregated, Tick, Validity } from '../model/index.js';
+import type { Bar, BarInterval, Fill, Order, OrderExplanation, OrderType, Paise, Prediction, Product, Regime, Side, SignalAggregated, Tick, Validity } from '../model/index.js';
 
 /** JSON-safe data, the shape of encoded strategy state. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -22,7 +22,9 @@ export type Subscription =
   | { readonly kind: 'ticks'; readonly symbols: readonly string[] }
   | { readonly kind: 'bars'; readonly symbols: readonly string[]; readonly interval: BarInterval }
   /** The signal aggregator's vote on these symbols, delivered to `onAggregate` (see the `ensemble` strategy). */
-  | { readonly kind: 'aggregates'; readonly symbols: readonly string[] };
+  | { readonly kind: 'aggregates'; readonly symbols: readonly string[] }
+  /** The live ML model's predictions on these symbols (one per closed bar of the model's interval), delivered to `onPrediction`. */
+  | { readonly kind: 'predictions'; readonly symbols: readonly string[] };
 
 /** The latest market state of a symbol, as the symbol actor last published it. */
 export interface Quote {
@@ -215,6 +217,11 @@ export interface StrategyDefinition<Config, State> {
   onOrderEvent?(state: State, event: StrategyOrderEvent, ctx: StrategyContext<Config>): State;
   /** The aggregator's vote on a subscribed symbol (`{ kind: 'aggregates' }`), on every new signal and closed bar. */
   onAggregate?(state: State, decision: AggregateDecision, ctx: StrategyContext<Config>): State;
+  /**
+   * A prediction of the live ML model on a subscribed symbol (`{ kind: 'predictions' }`): model
+   * version, bar, class probabilities. Pure data, like a bar; see the `ml-signal` strategy.
+   */
+  onPrediction?(state: State, prediction: Prediction, ctx: StrategyContext<Config>): State;
   encodeState(state: State): Json;
   decodeState(json: Json, fromVersion: number): State;
 }

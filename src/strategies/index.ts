@@ -5,6 +5,7 @@ import type { AnyStrategyDefinition } from './api.js';
 import { breakout } from './breakout/breakout.strategy.js';
 import { emaCross } from './ema-cross/ema-cross.strategy.js';
 import { ensemble } from './ensemble/ensemble.strategy.js';
+import { mlSignal } from './ml-signal/ml-signal.strategy.js';
 import { momentumRotation } from './momentum-rotation/momentum-rotation.strategy.js';
 import { openingRange } from './opening-range/opening-range.strategy.js';
 import { pairs } from './pairs/pairs.strategy.js';
@@ -23,6 +24,7 @@ export const STRATEGIES: readonly AnyStrategyDefinition[] = [
   momentumRotation,
   tutorialSma,
   ensemble,
+  mlSignal,
 ];
 
 /** Looks a strategy kind up; throws a clear error listing the known kinds. */

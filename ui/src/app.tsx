@@ -14,6 +14,7 @@ import { OrdersPage } from './pages/orders.js';
 import { OverviewPage } from './pages/overview.js';
 import { PerformancePage } from './pages/performance.js';
 import { PositionsPage } from './pages/positions.js';
+import { ModelsPage } from './pages/models.js';
 import { RiskPage } from './pages/risk.js';
 import { StrategiesPage } from './pages/strategies.js';
 import { SystemPage } from './pages/system.js';
@@ -25,6 +26,7 @@ const PAGES = [
   { id: 'strategies', label: 'Strategies' },
   { id: 'market', label: 'Market watch' },
   { id: 'risk', label: 'Risk' },
+  { id: 'models', label: 'Models' },
   { id: 'system', label: 'System' },
   { id: 'performance', label: 'Performance' },
   { id: 'admin', label: 'Admin' },
@@ -154,6 +156,7 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
               {route.page === 'strategies' ? <StrategiesPage /> : null}
               {route.page === 'market' ? <MarketPage symbol={route.param} onSelect={(symbol) => navigate('market', symbol)} /> : null}
               {route.page === 'risk' ? <RiskPage /> : null}
+              {route.page === 'models' ? <ModelsPage /> : null}
               {route.page === 'system' ? <SystemPage /> : null}
               {route.page === 'performance' ? <PerformancePage /> : null}
               {route.page === 'admin' ? <AdminPage /> : null}

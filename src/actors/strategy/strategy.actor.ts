@@ -415,6 +415,17 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       host.flush(ctx);
       return state;
     },
+    PredictionsMade(state, message, ctx) {
+      if (state.paused || !definition.onPrediction) return state;
+      const onPrediction = definition.onPrediction.bind(definition);
+      host.runHook(state, () => {
+        let strategy = state.strategy;
+        for (const prediction of message.predictions) strategy = onPrediction(strategy, prediction, context);
+        state.strategy = strategy;
+      });
+      host.flush(ctx);
+      return state;
+    },
     Pause(state) {
       state.paused = true;
       host.log.info('strategy paused');

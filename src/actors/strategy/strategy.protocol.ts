@@ -1,5 +1,5 @@
 import type { ActorRef } from '../core/index.js';
-import type { Bar, Regime, SignalAggregated, Tick } from '../../model/index.js';
+import type { Bar, Prediction, Regime, SignalAggregated, Tick } from '../../model/index.js';
 import type { PendingIntent, RefusedIntent, StrategyOrderEvent } from '../../strategies/api.js';
 
 /**
@@ -27,6 +27,8 @@ export type StrategyCommand =
   | { readonly type: 'RegimesChanged'; readonly regimes: Readonly<Record<string, Regime>> }
   /** The aggregator's votes on symbols this strategy subscribed to (`aggregates`), for `onAggregate`. Not persisted. */
   | { readonly type: 'SignalsAggregated'; readonly decisions: readonly Omit<SignalAggregated, 'type'>[] }
+  /** Predictions of the live ML model on symbols this strategy subscribed to (`predictions`), for `onPrediction`; from the runtime (relayed from `/ml/<kind>`). Not persisted. */
+  | { readonly type: 'PredictionsMade'; readonly predictions: readonly Prediction[] }
   /** Stop feeding the strategy (it places nothing while paused); Resume undoes it. */
   | { readonly type: 'Pause' }
   | { readonly type: 'Resume' }

@@ -1,0 +1,137 @@
+import { Type } from 'typebox';
+import { ModelRegistryError } from '../../persistence/ml-model-store.js';
+import type { MlService } from '../../runtime/ml-service.js';
+import type { GatewayContext, GatewayInstance } from '../context.js';
+import { ApiError } from '../errors.js';
+
+const err = { $ref: 'ErrorEnvelope#' } as const;
+const common = { 401: err, 403: err, 429: err } as const;
+
+const ModelSchema = Type.Object({
+  version: Type.String(),
+  kind: Type.String(),
+  status: Type.Union([Type.Literal('candidate'), Type.Literal('live'), Type.Literal('retired')]),
+  createdAtMs: Type.Number(),
+  promotedAtMs: Type.Union([Type.Number(), Type.Null()]),
+  featureSchemaHash: Type.String(),
+  classes: Type.Array(Type.String()),
+  trainingWindow: Type.Object({ fromMs: Type.Number(), toMs: Type.Number() }),
+  onnxBytes: Type.Number(),
+  metrics: Type.Object(
+    {
+      samples: Type.Union([Type.Number(), Type.Null()]),
+      accuracy: Type.Union([Type.Number(), Type.Null()]),
+      brier: Type.Union([Type.Number(), Type.Null()]),
+      logLoss: Type.Union([Type.Number(), Type.Null()]),
+      ece: Type.Union([Type.Number(), Type.Null()]),
+      baselineAccuracy: Type.Union([Type.Number(), Type.Null()]),
+      retraining: Type.Union([Type.String(), Type.Null()], { description: 'the shadow evaluation’s verdict, for retrained models' }),
+    },
+    { description: 'out-of-sample figures on the held-out window' },
+  ),
+});
+
+const StatusSchema = Type.Object({
+  mode: Type.String(),
+  kind: Type.String(),
+  actor: Type.Union([Type.Unknown(), Type.Null()], { description: 'the ML actor: model loaded, last error (a refused schema), symbols warm, runs, predictions' }),
+  retraining: Type.Unknown({ description: 'schedule, next run, progress of the running one, the last outcome or error' }),
+});
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+function service(ctx: GatewayContext): MlService {
+  if (!ctx.ml) throw new ApiError(409, 'conflict', 'ML is off in this process (TROUPE_ML=off)');
+  return ctx.ml;
+}
+
+/** Registry refusals (unknown version, nothing to roll back, already live) are 409s with the registry's message. */
+function registryError(error: unknown): never {
+  if (error instanceof ModelRegistryError) throw new ApiError(409, 'conflict', error.message);
+  throw error;
+}
+
+/**
+ * The Models page's API: the registry (list with metrics), the ML actor's and the retraining's
+ * status, promote and rollback (admins; the ML actor loads the new live model at once) and a
+ * retraining started by hand.
+ */
+export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  app.get(
+    '/api/v1/ml/models',
+    { config: { access: 'viewer' }, schema: { tags: ['ml'], summary: 'Registered ML models, newest first, with their out-of-sample metrics', response: { 200: Type.Object({ items: Type.Array(ModelSchema) }), 409: err, ...common } } },
+    async () => {
+      const models = await service(ctx).list();
+      return {
+        items: models.map((model) => ({
+          version: model.version,
+          kind: model.kind,
+          status: model.status,
+          createdAtMs: model.createdAtMs,
+          promotedAtMs: model.promotedAtMs,
+          featureSchemaHash: model.featureSchemaHash,
+          classes: [...model.classes],
+          trainingWindow: model.trainingWindow,
+          onnxBytes: model.onnxBytes,
+          metrics: {
+            samples: num(model.metrics.samples),
+            accuracy: num(model.metrics.accuracy),
+            brier: num(model.metrics.brier),
+            logLoss: num(model.metrics.logLoss),
+            ece: num(model.metrics.ece),
+            baselineAccuracy: num(model.metrics.baselineAccuracy),
+            retraining: typeof (model.metrics.retraining as { decision?: unknown } | undefined)?.decision === 'string' ? (model.metrics.retraining as { decision: string }).decision : null,
+          },
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/ml/status',
+    { config: { access: 'viewer' }, schema: { tags: ['ml'], summary: 'The ML actor (active version, warm symbols, predictions) and the retraining (schedule, progress, last outcome)', response: { 200: StatusSchema, 409: err, ...common } } },
+    async () => service(ctx).status(),
+  );
+
+  app.post(
+    '/api/v1/ml/models/:version/promote',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['ml'],
+        summary: 'Make a model live (the live one of its kind is retired); the ML actor loads it now',
+        params: Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: Type.Object({ promoted: Type.String(), retired: Type.Union([Type.String(), Type.Null()]) }), 409: err, ...common },
+      },
+    },
+    async (request) => {
+      const { version } = request.params;
+      const result = await service(ctx).promote(version).catch(registryError);
+      ctx.record(request, { action: 'ml.promote', target: version, outcome: 'ok' });
+      return { promoted: result.promoted.version, retired: result.retired };
+    },
+  );
+
+  app.post(
+    '/api/v1/ml/rollback',
+    { config: { access: 'admin' }, schema: { tags: ['ml'], summary: 'Back to the model that was live before; the ML actor loads it now', response: { 200: Type.Object({ restored: Type.String(), retired: Type.String() }), 409: err, ...common } } },
+    async (request) => {
+      const result = await service(ctx).rollback().catch(registryError);
+      ctx.record(request, { action: 'ml.rollback', target: result.restored.version, outcome: 'ok' });
+      return { restored: result.restored.version, retired: result.retired };
+    },
+  );
+
+  app.post(
+    '/api/v1/ml/retrain',
+    { config: { access: 'admin' }, schema: { tags: ['ml'], summary: 'Start a retraining now (in a child process); follow it in GET /api/v1/ml/status', response: { 202: Type.Object({ started: Type.Boolean() }), 409: err, ...common } } },
+    async (request, reply) => {
+      const ml = service(ctx);
+      if ((await ml.status()).retraining.running) throw new ApiError(409, 'conflict', 'a retraining is already running');
+      ml.retrainNow().catch(() => undefined); // its outcome or error is in the status
+      ctx.record(request, { action: 'ml.retrain', outcome: 'ok' });
+      return reply.code(202).send({ started: true });
+    },
+  );
+  return Promise.resolve();
+}
