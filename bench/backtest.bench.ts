@@ -19,8 +19,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { loadCsvData, runBacktest, type BacktestData } from '../src/backtest/backtest.js';
-import { intOption, parseArgs, usage, UsageError } from '../src/cli/args.js';
+import { intOption, UsageError } from '../src/cli/args.js';
 import { composeFiveMinuteYear } from './backtest-data.js';
+import { benchArgs } from './support.js';
 
 const OPTIONS = [
   { name: 'part', description: 'strategies, year or all', default: 'all', valueName: 'name' },
@@ -29,11 +30,7 @@ const OPTIONS = [
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
 
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npm run bench:backtest --', 'Backtest throughput: every strategy on the shared NSE data, and a year of 5-minute bars for 50 symbols.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npm run bench:backtest --', 'Backtest throughput: every strategy on the shared NSE data, and a year of 5-minute bars for 50 symbols.', OPTIONS);
 const part = values.part!;
 if (!['strategies', 'year', 'all'].includes(part)) throw new UsageError(`--part must be strategies, year or all, got "${part}"`);
 const asJson = values.json === 'true';
@@ -131,8 +128,8 @@ async function strategies(): Promise<Run[]> {
 }
 
 async function year(): Promise<Run> {
-  const symbols = intOption(values!, 'symbols');
-  const sessions = intOption(values!, 'sessions');
+  const symbols = intOption(values, 'symbols');
+  const sessions = intOption(values, 'sessions');
   const base = await loadCsvData(resolve(DATA, 'nse-5min'));
   const data = composeFiveMinuteYear(base, symbols, sessions);
   let bars = 0;
@@ -147,7 +144,7 @@ type Result = { benchmark: string; node: string; strategies?: Run[]; year?: Run 
 
 /** One part measured in a fresh process (this script with `--part <name> --json`); its progress goes to our stderr. */
 function inOwnProcess(name: 'strategies' | 'year'): Result {
-  const args = [...process.execArgv, process.argv[1]!, '--part', name, '--json', '--symbols', values!.symbols!, '--sessions', values!.sessions!];
+  const args = [...process.execArgv, process.argv[1]!, '--part', name, '--json', '--symbols', values.symbols!, '--sessions', values.sessions!];
   const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', asJson ? 'ignore' : 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (child.status !== 0) throw new Error(`the ${name} part failed (exit ${child.status ?? child.signal})`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Result;

@@ -17,26 +17,21 @@
  * CPU model and load averages.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
-import { loadConfig } from '../src/config/config.js';
-import type { Principal } from '../src/gateway/auth/auth-service.js';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { intOption } from '../src/cli/args.js';
 import { buildGateway, listenGateway } from '../src/gateway/gateway.js';
-import type { Instrument, Tick } from '../src/model/index.js';
 import { PostgresAuditStore } from '../src/persistence/audit-store.js';
 import { PostgresAuthStore } from '../src/persistence/auth-store.js';
 import { openStores } from '../src/persistence/stores.js';
-import { DEFAULT_RISK_MANAGER_LIMITS } from '../src/risk/risk-manager.js';
 import { ManualClock } from '../src/runtime/clock.js';
 import { silentLogger } from '../src/runtime/logger.js';
 import { Metrics } from '../src/runtime/metrics.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { createSyntheticMarket } from '../src/streams/index.js';
 import { usePostgres } from '../test/support/services.js';
+import { BENCH_RISK_LIMITS, benchApiKey, benchArgs, benchConfig, generateTicks, loopDelay, offerAtRate, percentile, printTable, round, runAutocannon, storeOption, type AutocannonResult } from './support.js';
 
 const OPTIONS = [
   { name: 'combined', description: 'Run this benchmark (the flag npm run bench passes on)', flag: true },
@@ -47,52 +42,19 @@ const OPTIONS = [
   { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
   { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, on this thread)', default: 'postgres', valueName: 'kind' },
 ] as const;
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS);
 const seconds = intOption(values, 'seconds');
 const rate = intOption(values, 'rate');
 const restRate = intOption(values, 'rest-rate');
 const connections = intOption(values, 'connections');
 const clients = intOption(values, 'clients');
-const store = values.store;
-if (store !== 'postgres' && store !== 'pglite') throw new Error(`--store must be postgres or pglite, got ${store}`);
+const store = storeOption(values);
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
-const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const SYMBOLS = 50;
-const benchLimits = {
-  ...DEFAULT_RISK_MANAGER_LIMITS,
-  maxOrdersPerSecond: 100_000,
-  maxOrdersPerSecondPerStrategy: 100_000,
-  maxGrossExposurePaise: 1_000_000_000_00,
-  maxNetExposurePaise: 1_000_000_000_00,
-  maxDailyLossPaise: 1_000_000_000_00,
-};
-
-function generate(count: number, seed: number): { instruments: readonly Instrument[]; ticks: Tick[] } {
-  const market = createSyntheticMarket({ symbols: SYMBOLS, seed, ticksPerSymbolPerSecond: 4 });
-  const ticks: Tick[] = [];
-  while (ticks.length < count) for (const tick of market.nextBatch(Math.min(8192, count - ticks.length))) ticks.push(tick);
-  return { instruments: market.instruments, ticks };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const loopDelay = (histogram: IntervalHistogram) => ({
-  p50Ms: round(histogram.percentile(50) / 1e6, 2),
-  p99Ms: round(histogram.percentile(99) / 1e6, 2),
-  maxMs: round(histogram.max / 1e6, 2),
-});
-
 say(`generating ${(2 * rate * seconds).toLocaleString('en-IN')} ticks for ${SYMBOLS} symbols…`);
-const { instruments, ticks } = generate(2 * rate * seconds + 20_000, 11);
+const { instruments, batches } = generateTicks(SYMBOLS, 2 * rate * seconds + 20_000, 11);
+const ticks = batches.flat();
 const samples: number[] = [];
 const clock = new ManualClock(0);
 const metrics = new Metrics();
@@ -102,7 +64,7 @@ const runtime = new Runtime({
   portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 },
   clock,
   metrics,
-  riskLimits: benchLimits,
+  riskLimits: BENCH_RISK_LIMITS,
   onOrderLatencyUs: (us) => samples.push(us),
 });
 runtime.start();
@@ -110,16 +72,7 @@ metrics.attachBus(runtime.bus);
 
 // the gateway of `npm start`, on this process's thread as today, with its stores in a real database
 const postgres = store === 'postgres' ? await usePostgres() : undefined;
-const dataDir = mkdtempSync(join(tmpdir(), 'troupe-combined-bench-'));
-const config = loadConfig({
-  TROUPE_DATA_DIR: dataDir,
-  ...(postgres ? { DATABASE_URL: postgres.url } : {}),
-  PORT: '0',
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'silent',
-  ADMIN_USER: 'bench',
-  ADMIN_PASSWORD: 'bench-password-123',
-});
+const { config, dataDir } = benchConfig('combined', postgres);
 const stores = await openStores(config, silentLogger());
 const gateway = await buildGateway({
   authStore: new PostgresAuthStore(stores.database),
@@ -131,37 +84,12 @@ const gateway = await buildGateway({
 });
 const port = await listenGateway(gateway, 0, '127.0.0.1');
 const { auth, hub } = gateway.troupe;
-const admin = await auth.store.userByName('bench');
-const owner: Principal = { kind: 'user', userId: admin!.id, name: 'user:bench', role: 'admin', rateKey: 'user:bench', rateLimitPerMinute: undefined };
-const { key } = await auth.createApiKey(owner, { name: 'bench', role: 'viewer', rateLimitPerMinute: null });
 const base = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 200; i += 1) {
-  const response = await fetch(`${base}/api/v1/positions`, { headers: { 'x-api-key': key } });
-  if (response.status !== 200) throw new Error(`positions answered ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
-}
+const key = await benchApiKey(auth, base);
 
 /** Offers ticks `from`… at `rate`/s for `seconds`; returns the index reached. */
 async function offerTicks(from: number): Promise<number> {
-  const until = from + rate * seconds;
-  let sent = from;
-  const start = performance.now();
-  while (sent < until) {
-    const due = Math.min(until, from + Math.floor(((performance.now() - start) * rate) / 1000));
-    if (due > sent) {
-      const now = performance.now();
-      const groups = new Map<string, Tick[]>();
-      for (; sent < due; sent += 1) {
-        const tick = { ...ticks[sent]!, receivedMonoMs: now };
-        let list = groups.get(tick.symbol);
-        if (!list) groups.set(tick.symbol, (list = []));
-        list.push(tick);
-        clock.advanceTo(tick.exchangeTimeMs);
-      }
-      for (const [symbol, list] of groups) runtime.offerTicks(symbol, list);
-    }
-    await turn();
-  }
+  const sent = await offerAtRate({ runtime, clock }, ticks, from, from + rate * seconds, rate);
   await runtime.whenIdle();
   return sent;
 }
@@ -227,24 +155,6 @@ function child<T>(script: string, env: Record<string, string>, onMessage?: (line
   return { done, send: (line) => void process_.stdin.write(`${line}\n`) };
 }
 
-interface AutocannonResult {
-  readonly requests: { readonly average: number; readonly total: number };
-  readonly latency: { readonly p50: number; readonly p99: number; readonly max: number };
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly cpuUs: number;
-}
-const restScript = `
-const autocannon = require(process.env.AUTOCANNON);
-const cpuStart = process.cpuUsage();
-autocannon(JSON.parse(process.env.OPTIONS), (error, result) => {
-  if (error) { console.error(error); process.exit(1); }
-  const cpu = process.cpuUsage(cpuStart);
-  process.stdout.write(JSON.stringify({ ...result, cpuUs: cpu.user + cpu.system }) + '\\n');
-  process.exit(0);
-});`;
-
 interface WsResult {
   readonly received: number;
   readonly markers: number;
@@ -302,10 +212,7 @@ let rest: AutocannonResult | undefined;
 let wsResult: WsResult | undefined;
 const combined = await phase(alone.next, async () => {
   ws.send('start');
-  const restRun = child<AutocannonResult>(restScript, {
-    AUTOCANNON: require.resolve('autocannon'),
-    OPTIONS: JSON.stringify({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key }, connections, overallRate: restRate, duration: seconds }),
-  });
+  const restRun = runAutocannon({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key }, connections, overallRate: restRate, duration: seconds });
   // 100 marker events a second time the fan-out (the real events flow alongside)
   let n = 0;
   const markerStart = Date.now();
@@ -313,7 +220,7 @@ const combined = await phase(alone.next, async () => {
     const due = Math.floor(((Date.now() - markerStart) / 1000) * 100);
     while (n < due) hub.publish('risk-alerts', 'bench', { bench: true, n: n++, sentAtMs: Date.now() });
   }, 10);
-  rest = await restRun.done;
+  rest = await restRun;
   clearInterval(marker);
   const wsDone = ws.done;
   ws.send('report');
@@ -370,8 +277,7 @@ const rows: [string, string][] = [
   ['combined: REST', `${restFigures.requestsPerSec} req/s of ${restRate} offered, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; autocannon ${restFigures.loadGeneratorCpuPercent} % CPU`],
   ['combined: WebSocket', `${clients} clients, ${wsFigures.messagesReceived} messages, marker lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms, disconnected ${wsFigures.disconnected}; clients ${wsFigures.clientsCpuPercent} % CPU`],
 ];
-const width = Math.max(...rows.map(([k]) => k.length));
-process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n(written to bench/results/combined.json)\n`);
+printTable(rows, 'bench/results/combined.json');
 await gateway.close();
 await runtime.stop();
 await stores.close();

@@ -23,19 +23,15 @@
  *    the hub publishes `rate` events/s; every client must receive every event, in order.
  * Prints the figures and writes bench/results/gateway.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { startTroupe } from '../src/app.js';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
-import { loadConfig } from '../src/config/config.js';
-import type { Principal } from '../src/gateway/auth/auth-service.js';
+import { intOption } from '../src/cli/args.js';
 import { silentLogger } from '../src/runtime/logger.js';
 import { usePostgres } from '../test/support/services.js';
+import { benchApiKey, benchArgs, benchConfig, loopDelay, runAutocannon, storeOption, type AutocannonResult } from './support.js';
 
 const OPTIONS = [
   { name: 'seconds', description: 'Length of each run', default: '10', valueName: 's' },
@@ -46,89 +42,30 @@ const OPTIONS = [
   { name: 'rate', description: 'Events per second published to the WebSocket clients', default: '1000', valueName: 'n' },
   { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, in this process)', default: 'postgres', valueName: 'kind' },
 ] as const;
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/gateway.bench.ts', 'Gateway throughput (REST) and WebSocket fan-out.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npx tsx bench/gateway.bench.ts', 'Gateway throughput (REST) and WebSocket fan-out.', OPTIONS);
 const seconds = intOption(values, 'seconds');
 const connections = intOption(values, 'connections');
 const pipelining = intOption(values, 'pipelining');
 const gzip = values.gzip === 'yes';
 const clients = intOption(values, 'clients');
 const rate = intOption(values, 'rate');
-const store = values.store;
-if (store !== 'postgres' && store !== 'pglite') throw new Error(`--store must be postgres or pglite, got ${store}`);
+const store = storeOption(values);
 const postgres = store === 'postgres' ? await usePostgres() : undefined;
 
-// a fresh embedded database per run (not the checkout's .troupe, which `npm start` uses)
-const dataDir = mkdtempSync(join(tmpdir(), 'troupe-gateway-bench-'));
-const config = loadConfig({
-  TROUPE_DATA_DIR: dataDir,
-  ...(postgres ? { DATABASE_URL: postgres.url } : {}),
-  PORT: '0',
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'silent',
-  ADMIN_USER: 'bench',
-  ADMIN_PASSWORD: 'bench-password-123',
-  TROUPE_MARKET_SPEED: '10',
-  TROUPE_SYMBOLS: '50',
-});
+const { config, dataDir } = benchConfig('gateway', postgres, { TROUPE_MARKET_SPEED: '10', TROUPE_SYMBOLS: '50' });
 const running = await startTroupe(config, silentLogger());
 const { auth, hub } = running.gateway.troupe;
-const admin = await auth.store.userByName('bench');
-const owner: Principal = { kind: 'user', userId: admin!.id, name: 'user:bench', role: 'admin', rateKey: 'user:bench', rateLimitPerMinute: undefined };
-const { key } = await auth.createApiKey(owner, { name: 'bench', role: 'viewer', rateLimitPerMinute: null });
 const base = `http://127.0.0.1:${running.port}`;
-
-// warm up (JIT, schema serializers) and check the key works
-for (let i = 0; i < 200; i += 1) {
-  const response = await fetch(`${base}/api/v1/positions`, { headers: { 'x-api-key': key } });
-  if (response.status !== 200) throw new Error(`positions answered ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
-}
+// checks the key works and warms up (JIT, schema serializers)
+const key = await benchApiKey(auth, base);
 
 // the load generator in a child process: its CPU is not the server's, and it has its own event loop
-interface AutocannonResult {
-  readonly requests: { readonly average: number; readonly total: number };
-  readonly latency: { readonly p50: number; readonly p97_5: number; readonly p99: number; readonly max: number };
-  readonly throughput: { readonly average: number };
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  /** The load generator's own CPU time (user + system) over the run. */
-  readonly cpuUs: number;
-}
-// it reports its own CPU time too: on 2 cores a saturated load generator caps what can be measured
-const loadScript = `
-const autocannon = require(process.env.AUTOCANNON);
-const cpuStart = process.cpuUsage();
-autocannon(JSON.parse(process.env.OPTIONS), (error, result) => {
-  if (error) { console.error(error); process.exit(1); }
-  const cpu = process.cpuUsage(cpuStart);
-  process.stdout.write(JSON.stringify({ ...result, cpuUs: cpu.user + cpu.system }));
-});`;
 function runLoad(): Promise<AutocannonResult> {
-  const options = { url: `${base}/api/v1/positions`, headers: { 'x-api-key': key, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) }, connections, pipelining, duration: seconds };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', loadScript], {
-      env: { ...process.env, AUTOCANNON: createRequire(import.meta.url).resolve('autocannon'), OPTIONS: JSON.stringify(options) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as AutocannonResult) : reject(new Error(`autocannon exited with ${code}`))));
-  });
+  return runAutocannon({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) }, connections, pipelining, duration: seconds });
 }
 // CPU of this process with trading running and no HTTP load, as the baseline the requests add to
 // and how long its event loop is held up (by trading alone, then with the requests): a request
 // that arrives while the loop is busy waits, so these delays show in the latency's tail
-const loopDelay = (histogram: IntervalHistogram) => ({
-  p50Ms: Math.round(histogram.percentile(50) / 1e4) / 100,
-  p99Ms: Math.round(histogram.percentile(99) / 1e4) / 100,
-  maxMs: Math.round(histogram.max / 1e4) / 100,
-});
 const idleMs = 3_000;
 const idleLoop = monitorEventLoopDelay({ resolution: 1 });
 idleLoop.enable();

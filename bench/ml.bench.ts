@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { intOption } from '../src/cli/args.js';
 import { buildDataset, walkForwardSplit } from '../src/ml/dataset.js';
 import { featureRows, mlFeatureSchema } from '../src/ml/features.js';
 import { trainForest } from '../src/ml/forest/forest.js';
@@ -23,6 +23,7 @@ import { forestToOnnx } from '../src/ml/forest/onnx-export.js';
 import { createOnnxPredictor } from '../src/ml/model.js';
 import { istTimeMs } from '../src/model/index.js';
 import { readDataFolder } from '../src/streams/sources/csv-replay.js';
+import { benchArgs } from './support.js';
 
 const OPTIONS = [
   { name: 'trees', description: 'Trees in the forest', default: '25', valueName: 'n' },
@@ -30,11 +31,7 @@ const OPTIONS = [
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
 
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/ml.bench.ts', 'Random Forest: feature throughput, training time, ONNX single-row and 50-row latency.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npx tsx bench/ml.bench.ts', 'Random Forest: feature throughput, training time, ONNX single-row and 50-row latency.', OPTIONS);
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 const trees = intOption(values, 'trees');
 const rows = intOption(values, 'rows', 10);

@@ -17,23 +17,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { intOption } from '../src/cli/args.js';
 import { hasSession, addDays } from '../src/model/calendar.js';
 import { nseEquity, type Bar, type Tick } from '../src/model/index.js';
 import { istTimeMs } from '../src/model/time.js';
 import { ManualClock } from '../src/runtime/clock.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { benchArgs } from './support.js';
 
 const OPTIONS = [
   { name: 'minutes', description: 'Quotes and bars (one of each per minute)', default: '10000', valueName: 'n' },
   { name: 'runs', description: 'Measured runs after one warm-up', default: '10', valueName: 'n' },
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/nautilus.bench.ts', "NautilusTrader's EMA-cross workload (10,000 quotes + 10,000 bars) end to end.", OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npx tsx bench/nautilus.bench.ts', "NautilusTrader's EMA-cross workload (10,000 quotes + 10,000 bars) end to end.", OPTIONS);
 const minutes = intOption(values, 'minutes');
 const runs = intOption(values, 'runs');
 const asJson = values.json === 'true';

@@ -12,12 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { emaCross } from '../src/strategies/ema-cross/ema-cross.strategy.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { DEFAULT_RISK_MANAGER_LIMITS } from '../src/risk/risk-manager.js';
 import { ManualClock } from '../src/runtime/clock.js';
-import { createSyntheticMarket } from '../src/streams/index.js';
 import type { Instrument, Tick } from '../src/model/index.js';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { intOption } from '../src/cli/args.js';
 import { runBareLoop } from './bare-loop.js';
+import { BENCH_RISK_LIMITS, benchArgs, generateTicks, groupBySymbol, offerAtRate, percentile, printTable, turn } from './support.js';
 
 const OPTIONS = [
   { name: 'ticks', description: 'Ticks for the throughput run', default: '2000000', valueName: 'n' },
@@ -28,11 +27,7 @@ const OPTIONS = [
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
 
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npm run bench --', 'Throughput and latency of the Troupe actor tree.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npm run bench --', 'Throughput and latency of the Troupe actor tree.', OPTIONS);
 const totalTicks = intOption(values, 'ticks');
 const symbols = intOption(values, 'symbols');
 const chunk = intOption(values, 'chunk');
@@ -43,51 +38,18 @@ const say = (line: string): void => {
   if (!asJson) process.stderr.write(`${line}\n`);
 };
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 function generate(count: number, seed: number): { instruments: readonly Instrument[]; batches: Tick[][] } {
-  const market = createSyntheticMarket({ symbols, seed, ticksPerSymbolPerSecond: 4 });
-  const batches: Tick[][] = [];
-  for (let made = 0; made < count; ) {
-    const batch = market.nextBatch(Math.min(chunk, count - made));
-    batches.push(batch);
-    made += batch.length;
-  }
-  return { instruments: market.instruments, batches };
-}
-
-function groupBySymbol(batch: readonly Tick[]): Map<string, Tick[]> {
-  const groups = new Map<string, Tick[]>();
-  for (const tick of batch) {
-    let list = groups.get(tick.symbol);
-    if (!list) groups.set(tick.symbol, (list = []));
-    list.push(tick);
-  }
-  return groups;
+  return generateTicks(symbols, count, seed, chunk);
 }
 
 const strategyConfig = { fastPeriod: 12, slowPeriod: 26, quantity: 10 };
-/**
- * The order-rate, exposure and daily-loss limits would refuse most orders of this churny
- * workload (and trip the kill switch); lift them for both runs so that both do the same,
- * order-heavy work. Every check still runs on every intent.
- */
-const benchLimits = {
-  ...DEFAULT_RISK_MANAGER_LIMITS,
-  maxOrdersPerSecond: 100_000,
-  maxOrdersPerSecondPerStrategy: 100_000,
-  maxGrossExposurePaise: 1_000_000_000_00,
-  maxNetExposurePaise: 1_000_000_000_00,
-  maxDailyLossPaise: 1_000_000_000_00,
-};
-
 function makeRuntime(instruments: readonly Instrument[], clock: ManualClock, onOrderLatencyUs?: (us: number) => void): Runtime {
   return new Runtime({
     instruments,
     strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: strategyConfig }],
     portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 },
     clock,
-    riskLimits: benchLimits,
+    riskLimits: BENCH_RISK_LIMITS,
     ...(onOrderLatencyUs ? { onOrderLatencyUs } : {}),
   });
 }
@@ -100,7 +62,7 @@ async function throughput() {
   say('bare loop…');
   const bareConfig = emaCross.parseConfig({ ...strategyConfig, symbols: instruments.map((i) => i.symbol) });
   const bareStart = performance.now();
-  const bare = runBareLoop(emaCross, bareConfig, instruments, batches, benchLimits);
+  const bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
   const bareMs = performance.now() - bareStart;
 
   say('actor tree…');
@@ -135,11 +97,6 @@ async function throughput() {
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function latency() {
   const needed = rate * seconds;
   say(`latency: offering ${rate.toLocaleString('en-IN')} ticks/s for ${seconds} s…`);
@@ -150,27 +107,11 @@ async function latency() {
   const runtime = makeRuntime(instruments, clock, (us) => samples.push(us));
   runtime.start();
   const rssBefore = process.memoryUsage().rss;
-  let sent = 0;
   let maxRss = rssBefore;
   const start = performance.now();
-  while (sent < ticks.length) {
-    const elapsedMs = performance.now() - start;
-    const due = Math.min(ticks.length, Math.floor((elapsedMs * rate) / 1000));
-    if (due > sent) {
-      const now = performance.now();
-      const groups = new Map<string, Tick[]>();
-      for (; sent < due; sent += 1) {
-        const tick = { ...ticks[sent]!, receivedMonoMs: now };
-        let list = groups.get(tick.symbol);
-        if (!list) groups.set(tick.symbol, (list = []));
-        list.push(tick);
-        clock.advanceTo(tick.exchangeTimeMs);
-      }
-      for (const [symbol, list] of groups) runtime.offerTicks(symbol, list);
-    }
-    await turn();
+  await offerAtRate({ runtime, clock }, ticks, 0, ticks.length, rate, (sent) => {
     if ((sent & 1023) === 0) maxRss = Math.max(maxRss, process.memoryUsage().rss);
-  }
+  });
   await runtime.whenIdle();
   const wallSec = (performance.now() - start) / 1000;
   await runtime.stop();
@@ -222,6 +163,5 @@ if (asJson) {
     ['tick→order p50 / p99 / max', `${l.tickToOrderP50Us} / ${l.tickToOrderP99Us} / ${l.tickToOrderMaxUs} µs (${l.orders} orders)`],
     ['RSS peak in latency run', `${l.rssMb} MB`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n(written to bench/results/runtime.json)\n`);
+  printTable(rows, 'bench/results/runtime.json');
 }

@@ -19,13 +19,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { KiteConnect, KiteTicker } from 'kiteconnect';
 import type { KiteTickerParams, Tick } from 'kiteconnect/types/ticker.js';
-import { intOption, parseArgs, usage } from '../src/cli/args.js';
+import { intOption } from '../src/cli/args.js';
 import type { SimulatorStats } from '../src/sim/index.js';
 import { filter, firstValueFrom } from 'rxjs';
 import { KiteFeed } from '../src/brokers/kite/ticker.js';
 import { KiteBroker } from '../src/brokers/kite/kite-broker.js';
 import { loadInstruments } from '../src/brokers/kite/instruments.js';
 import { marketDataPipeline } from '../src/streams/index.js';
+import { benchArgs } from './support.js';
 
 const OPTIONS = [
   { name: 'rate', description: 'Market ticks/s the simulator generates', default: '50000', valueName: 'n' },
@@ -37,11 +38,7 @@ const OPTIONS = [
   { name: 'profile', description: 'Write a CPU profile of the simulator process into this folder (run this process under `node --cpu-prof` for the client side)', valueName: 'dir' },
 ] as const;
 
-const values = parseArgs(process.argv.slice(2), OPTIONS);
-if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/ticker.bench.ts', 'Ticks/s a KiteTicker client receives from the simulator.', OPTIONS)}\n`);
-  process.exit(0);
-}
+const values = benchArgs('npx tsx bench/ticker.bench.ts', 'Ticks/s a KiteTicker client receives from the simulator.', OPTIONS);
 const rate = intOption(values, 'rate');
 const seconds = intOption(values, 'seconds');
 const symbols = intOption(values, 'symbols');

@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import { isMarketOpenAt, type DomainEvent } from '../model/index.js';
 
 /** A flattened view of one actor's health, as the metrics need it. */
@@ -170,44 +170,7 @@ export class Metrics {
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
       registers,
     });
-    const actorGauge = (name: string, help: string, pick: (actor: ActorHealthSample) => number): void => {
-      const gauge: Gauge<'actor' | 'kind'> = new Gauge({
-        name,
-        help,
-        labelNames: ['actor', 'kind'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          for (const actor of this.sources?.actors() ?? []) gauge.set({ actor: actor.path, kind: actor.kind }, pick(actor));
-        },
-      });
-    };
-    actorGauge('troupe_actor_mailbox_depth', 'Messages and batched items waiting per actor', (actor) => actor.mailboxDepth);
-    actorGauge('troupe_actor_restarts', 'Restarts per actor since the process started', (actor) => actor.restarts);
-    actorGauge('troupe_actor_processed', 'Messages processed per actor', (actor) => actor.processed);
-    actorGauge('troupe_actor_failures', 'Failures (thrown errors) per actor', (actor) => actor.failures);
-    actorGauge('troupe_actor_up', '1 when the actor is running', (actor) => (actor.running ? 1 : 0));
-    const deadLetters: Gauge = new Gauge({
-      name: 'troupe_dead_letters',
-      help: 'Messages sent to actors that were not there',
-      registers,
-      collect: () => deadLetters.set(this.sources?.deadLetters() ?? 0),
-    });
-    const portfolioGauge = (name: string, help: string, pick: (portfolio: PortfolioSample) => number): void => {
-      const gauge: Gauge<'portfolio'> = new Gauge({
-        name,
-        help,
-        labelNames: ['portfolio'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          for (const portfolio of this.sources?.portfolios() ?? []) gauge.set({ portfolio: portfolio.portfolioId }, pick(portfolio));
-        },
-      });
-    };
-    portfolioGauge('troupe_portfolio_equity_rupees', 'Cash plus market value', (p) => p.equityRupees);
-    portfolioGauge('troupe_portfolio_pnl_rupees', 'Realised + unrealised − charges', (p) => p.netPnlRupees);
-    portfolioGauge('troupe_portfolio_gross_exposure_rupees', 'Σ |market value| of open positions', (p) => p.grossExposureRupees);
+    this.registerRuntimeGauges(registers);
 
     this.ticksDelivered = new Counter({ name: 'troupe_ticks_delivered_total', help: 'Ticks handed to symbol actors, by source', labelNames: ['source'], registers });
     this.ticksDropped = new Counter({ name: 'troupe_ticks_dropped_total', help: 'Valid ticks not handed on (unknown symbol or stopping), by source', labelNames: ['source'], registers });
@@ -234,109 +197,11 @@ export class Metrics {
     this.wsConflated = new Counter({ name: 'troupe_ws_conflated_total', help: 'Events replaced by a newer one for a slow WebSocket client', registers });
     this.wsReplayed = new Counter({ name: 'troupe_ws_replayed_total', help: 'Events replayed to resuming WebSocket clients', registers });
     this.wsRateLimited = new Counter({ name: 'troupe_ws_rate_limited_total', help: 'WebSocket client messages refused by the connection rate limit', registers });
-    const gatewayGauge = (name: string, help: string, pick: (sources: GatewayMetricsSources) => number): void => {
-      const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(this.gatewaySources ? pick(this.gatewaySources) : 0) });
-    };
-    gatewayGauge('troupe_ws_clients', 'Connected WebSocket clients', (sources) => sources.wsClients());
-    gatewayGauge('troupe_api_keys_active', 'API keys not revoked', (sources) => sources.activeApiKeys());
-    gatewayGauge('troupe_strategies_paused', 'Strategies paused through the API', (sources) => sources.pausedStrategies());
-
-    const up: Gauge<'dependency'> = new Gauge({
-      name: 'troupe_dependency_up',
-      help: '1 when a configured store is reachable (journal = PostgreSQL/PGlite, redis = hot tier), 0 when degraded',
-      labelNames: ['dependency'],
-      registers,
-      collect: () => {
-        up.reset();
-        for (const [dependency, ok] of Object.entries(this.persistenceSources?.dependencies() ?? {})) up.set({ dependency }, ok ? 1 : 0);
-      },
-    });
-    const leaseGauge = (name: string, help: string, pick: (lease: { held: boolean; token: number }) => number): void => {
-      const gauge: Gauge<'lease'> = new Gauge({
-        name,
-        help,
-        labelNames: ['lease'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          for (const lease of this.persistenceSources?.leases() ?? []) gauge.set({ lease: lease.lease }, pick(lease));
-        },
-      });
-    };
-    leaseGauge('troupe_lease_held', '1 while this process holds the single-writer lease', (lease) => (lease.held ? 1 : 0));
-    leaseGauge('troupe_lease_fencing_token', 'Fencing token of the single-writer lease this process holds', (lease) => lease.token);
-    // market-data feeds (label `feed`: one value per feed kind, e.g. kite)
-    const feedCounter = (name: string, help: string, pick: (sample: FeedMetricsSample) => number): void => {
-      const counter: Counter<'feed'> = new Counter({
-        name,
-        help,
-        labelNames: ['feed'],
-        registers,
-        collect: () => {
-          counter.reset();
-          for (const [feed, sample] of this.feedSources) counter.inc({ feed }, pick(sample()));
-        },
-      });
-    };
-    feedCounter('troupe_feed_ticks_total', 'Ticks received from the feed socket (before validation)', (s) => s.ticks);
-    feedCounter('troupe_feed_frames_total', 'Frames received from the feed socket, heartbeats included', (s) => s.frames);
-    feedCounter('troupe_feed_heartbeats_total', 'Heartbeat frames received', (s) => s.heartbeats);
-    feedCounter('troupe_feed_reconnects_total', 'Reconnection attempts of the feed', (s) => s.reconnects);
-    feedCounter('troupe_feed_stalls_total', 'Times the feed went silent on an open socket (watchdog)', (s) => s.stalls);
-    feedCounter('troupe_feed_gaps_total', 'Outages after which data may be missing (reconnected after a drop or stall)', (s) => s.gaps);
-    feedCounter('troupe_feed_gap_seconds_total', 'Total length of the feed outages', (s) => s.gapMs / 1000);
-    feedCounter('troupe_feed_bad_frames_total', 'Malformed frames dropped', (s) => s.badFrames);
-    feedCounter('troupe_feed_order_postbacks_total', 'Order postbacks received over the feed', (s) => s.orderUpdates);
-    const feedGauge = (name: string, help: string, pick: (sample: FeedMetricsSample, nowMs: number) => number): void => {
-      const gauge: Gauge<'feed'> = new Gauge({
-        name,
-        help,
-        labelNames: ['feed'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          const now = Date.now();
-          for (const [feed, sample] of this.feedSources) gauge.set({ feed }, pick(sample(), now));
-        },
-      });
-    };
-    feedGauge('troupe_feed_connected', '1 while the feed socket is open', (s) => (s.connected ? 1 : 0));
-    feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) => (s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000));
-    const lastTick: Gauge<'symbol'> = new Gauge({
-      name: 'troupe_symbol_last_tick_timestamp_seconds',
-      help: 'Wall time (Unix seconds) the last valid tick of the symbol arrived, or the feed started when none has yet',
-      labelNames: ['symbol'],
-      registers,
-      collect: () => {
-        lastTick.reset();
-        for (const [symbol, atMs] of this.lastTickWallMs) lastTick.set({ symbol }, atMs / 1000);
-      },
-    });
-    const feedPaused: Gauge = new Gauge({
-      name: 'troupe_feed_paused',
-      help: '1 while an operator has paused the market-data feed through the API (PUT /api/v1/market/feed)',
-      registers,
-      collect: () => feedPaused.set(this.feedPausedSource?.() === true ? 1 : 0),
-    });
+    this.registerGatewayGauges(registers);
+    this.registerStoreGauges(registers);
+    this.registerFeedMetrics(registers);
     this.brokerOrderUpdates = new Counter({ name: 'troupe_broker_order_updates_total', help: 'Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day\'s orders)', labelNames: ['source'], registers });
-    const depth: Gauge = new Gauge({ name: 'troupe_ingest_queue_depth', help: 'Ticks and bars waiting to be written to the time series', registers, collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0) });
-    const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
-      const counter: Counter = new Counter({
-        name,
-        help,
-        registers,
-        collect: () => {
-          const stats = this.persistenceSources?.ingest();
-          counter.reset();
-          if (stats) counter.inc(pick(stats));
-        },
-      });
-    };
-    ingestCounter('troupe_ingest_ticks_shed_total', 'Ticks not stored because the ingest buffer was full (never orders or fills)', (stats) => stats.shedTicks);
-    ingestCounter('troupe_ingest_ticks_written_total', 'Ticks committed to the time series', (stats) => stats.writtenTicks);
-    ingestCounter('troupe_ingest_ticks_failed_total', 'Ticks lost in failed ingest batches', (stats) => stats.failedTicks);
-    ingestCounter('troupe_ingest_bars_shed_total', 'Bars not stored because the bar buffer was full', (stats) => stats.shedBars);
-    ingestCounter('troupe_ingest_bars_written_total', 'Bars committed to the time series', (stats) => stats.writtenBars);
+    this.registerIngestMetrics(registers);
 
     this.orderTimeToFillSeconds = new Histogram({
       name: 'troupe_order_time_to_fill_seconds',
@@ -353,18 +218,126 @@ export class Metrics {
     });
     this.journalAppendFailures = new Counter({ name: 'troupe_journal_append_failures_total', help: 'Order journal appends that failed (new orders are refused until one succeeds)', registers });
     this.kiteSessionExpiry = new Gauge({ name: 'troupe_kite_session_expiry_timestamp_seconds', help: 'When the Kite access token expires (06:00 IST after the login), epoch seconds', registers });
-    const halted: Gauge<'reason'> = new Gauge({
-      name: 'troupe_trading_halted',
-      help: 'Order placement halted, by reason (kill-switch, broker-session, journal, lease): 1 halted, 0 not; absent when the reason does not apply',
-      labelNames: ['reason'],
+    this.registerRiskGauges(registers);
+    registerHostMetrics(registers, () => this.dataDir);
+  }
+
+  /** Actors (`troupe_actor_*{actor,kind}`), dead letters and portfolios, read from {@link bind}'s sources at scrape time. */
+  private registerRuntimeGauges(registers: Registry[]): void {
+    const actorGauge = (name: string, help: string, pick: (actor: ActorHealthSample) => number): void => {
+      scrapedGauge(registers, name, help, ['actor', 'kind'], () => (this.sources?.actors() ?? []).map((actor) => [{ actor: actor.path, kind: actor.kind }, pick(actor)] as const));
+    };
+    actorGauge('troupe_actor_mailbox_depth', 'Messages and batched items waiting per actor', (actor) => actor.mailboxDepth);
+    actorGauge('troupe_actor_restarts', 'Restarts per actor since the process started', (actor) => actor.restarts);
+    actorGauge('troupe_actor_processed', 'Messages processed per actor', (actor) => actor.processed);
+    actorGauge('troupe_actor_failures', 'Failures (thrown errors) per actor', (actor) => actor.failures);
+    actorGauge('troupe_actor_up', '1 when the actor is running', (actor) => (actor.running ? 1 : 0));
+    const deadLetters: Gauge = new Gauge({
+      name: 'troupe_dead_letters',
+      help: 'Messages sent to actors that were not there',
       registers,
-      collect: () => {
-        halted.reset();
-        const risk = this.riskSource?.();
-        if (risk) halted.set({ reason: 'kill-switch' }, risk.killSwitchEngaged ? 1 : 0);
-        for (const [reason, isHalted] of this.haltSources) halted.set({ reason }, isHalted() ? 1 : 0);
-      },
+      collect: () => deadLetters.set(this.sources?.deadLetters() ?? 0),
     });
+    const portfolioGauge = (name: string, help: string, pick: (portfolio: PortfolioSample) => number): void => {
+      scrapedGauge(registers, name, help, ['portfolio'], () => (this.sources?.portfolios() ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio)] as const));
+    };
+    portfolioGauge('troupe_portfolio_equity_rupees', 'Cash plus market value', (p) => p.equityRupees);
+    portfolioGauge('troupe_portfolio_pnl_rupees', 'Realised + unrealised − charges', (p) => p.netPnlRupees);
+    portfolioGauge('troupe_portfolio_gross_exposure_rupees', 'Σ |market value| of open positions', (p) => p.grossExposureRupees);
+  }
+
+  /** The gateway's gauges (WebSocket clients, API keys, paused strategies), 0 until {@link bindGateway}. */
+  private registerGatewayGauges(registers: Registry[]): void {
+    const gatewayGauge = (name: string, help: string, pick: (sources: GatewayMetricsSources) => number): void => {
+      const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(this.gatewaySources ? pick(this.gatewaySources) : 0) });
+    };
+    gatewayGauge('troupe_ws_clients', 'Connected WebSocket clients', (sources) => sources.wsClients());
+    gatewayGauge('troupe_api_keys_active', 'API keys not revoked', (sources) => sources.activeApiKeys());
+    gatewayGauge('troupe_strategies_paused', 'Strategies paused through the API', (sources) => sources.pausedStrategies());
+  }
+
+  /** Stores: dependencies up or down, and the single-writer leases ({@link bindPersistence}). */
+  private registerStoreGauges(registers: Registry[]): void {
+    scrapedGauge(
+      registers,
+      'troupe_dependency_up',
+      '1 when a configured store is reachable (journal = PostgreSQL/PGlite, redis = hot tier), 0 when degraded',
+      ['dependency'],
+      () => Object.entries(this.persistenceSources?.dependencies() ?? {}).map(([dependency, ok]) => [{ dependency }, ok ? 1 : 0] as const),
+    );
+    const leaseGauge = (name: string, help: string, pick: (lease: { held: boolean; token: number }) => number): void => {
+      scrapedGauge(registers, name, help, ['lease'], () => (this.persistenceSources?.leases() ?? []).map((lease) => [{ lease: lease.lease }, pick(lease)] as const));
+    };
+    leaseGauge('troupe_lease_held', '1 while this process holds the single-writer lease', (lease) => (lease.held ? 1 : 0));
+    leaseGauge('troupe_lease_fencing_token', 'Fencing token of the single-writer lease this process holds', (lease) => lease.token);
+  }
+
+  /** Market-data feeds (label `feed`: one value per feed kind, e.g. kite), each symbol's last tick, and the operator's pause. */
+  private registerFeedMetrics(registers: Registry[]): void {
+    const feedCounter = (name: string, help: string, pick: (sample: FeedMetricsSample) => number): void => {
+      scrapedCounter(registers, name, help, ['feed'], () => [...this.feedSources].map(([feed, sample]) => [{ feed }, pick(sample())] as const));
+    };
+    feedCounter('troupe_feed_ticks_total', 'Ticks received from the feed socket (before validation)', (s) => s.ticks);
+    feedCounter('troupe_feed_frames_total', 'Frames received from the feed socket, heartbeats included', (s) => s.frames);
+    feedCounter('troupe_feed_heartbeats_total', 'Heartbeat frames received', (s) => s.heartbeats);
+    feedCounter('troupe_feed_reconnects_total', 'Reconnection attempts of the feed', (s) => s.reconnects);
+    feedCounter('troupe_feed_stalls_total', 'Times the feed went silent on an open socket (watchdog)', (s) => s.stalls);
+    feedCounter('troupe_feed_gaps_total', 'Outages after which data may be missing (reconnected after a drop or stall)', (s) => s.gaps);
+    feedCounter('troupe_feed_gap_seconds_total', 'Total length of the feed outages', (s) => s.gapMs / 1000);
+    feedCounter('troupe_feed_bad_frames_total', 'Malformed frames dropped', (s) => s.badFrames);
+    feedCounter('troupe_feed_order_postbacks_total', 'Order postbacks received over the feed', (s) => s.orderUpdates);
+    const feedGauge = (name: string, help: string, pick: (sample: FeedMetricsSample, nowMs: number) => number): void => {
+      scrapedGauge(registers, name, help, ['feed'], () => {
+        const now = Date.now();
+        return [...this.feedSources].map(([feed, sample]) => [{ feed }, pick(sample(), now)] as const);
+      });
+    };
+    feedGauge('troupe_feed_connected', '1 while the feed socket is open', (s) => (s.connected ? 1 : 0));
+    feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) => (s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000));
+    scrapedGauge(
+      registers,
+      'troupe_symbol_last_tick_timestamp_seconds',
+      'Wall time (Unix seconds) the last valid tick of the symbol arrived, or the feed started when none has yet',
+      ['symbol'],
+      () => [...this.lastTickWallMs].map(([symbol, atMs]) => [{ symbol }, atMs / 1000] as const),
+    );
+    const feedPaused: Gauge = new Gauge({
+      name: 'troupe_feed_paused',
+      help: '1 while an operator has paused the market-data feed through the API (PUT /api/v1/market/feed)',
+      registers,
+      collect: () => feedPaused.set(this.feedPausedSource?.() === true ? 1 : 0),
+    });
+  }
+
+  /** Tick and bar ingest into the time series ({@link bindPersistence}). */
+  private registerIngestMetrics(registers: Registry[]): void {
+    const depth: Gauge = new Gauge({ name: 'troupe_ingest_queue_depth', help: 'Ticks and bars waiting to be written to the time series', registers, collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0) });
+    const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
+      scrapedCounter(registers, name, help, [], () => {
+        const stats = this.persistenceSources?.ingest();
+        return stats ? [[{}, pick(stats)] as const] : [];
+      });
+    };
+    ingestCounter('troupe_ingest_ticks_shed_total', 'Ticks not stored because the ingest buffer was full (never orders or fills)', (stats) => stats.shedTicks);
+    ingestCounter('troupe_ingest_ticks_written_total', 'Ticks committed to the time series', (stats) => stats.writtenTicks);
+    ingestCounter('troupe_ingest_ticks_failed_total', 'Ticks lost in failed ingest batches', (stats) => stats.failedTicks);
+    ingestCounter('troupe_ingest_bars_shed_total', 'Bars not stored because the bar buffer was full', (stats) => stats.shedBars);
+    ingestCounter('troupe_ingest_bars_written_total', 'Bars committed to the time series', (stats) => stats.writtenBars);
+  }
+
+  /** Halts, the kill switch and the day's loss ({@link bindHalt}, {@link bindRisk}), and whether the market is open. */
+  private registerRiskGauges(registers: Registry[]): void {
+    scrapedGauge(
+      registers,
+      'troupe_trading_halted',
+      'Order placement halted, by reason (kill-switch, broker-session, journal, lease): 1 halted, 0 not; absent when the reason does not apply',
+      ['reason'],
+      () => {
+        const risk = this.riskSource?.();
+        const series = risk ? [[{ reason: 'kill-switch' }, risk.killSwitchEngaged ? 1 : 0] as const] : [];
+        return [...series, ...[...this.haltSources].map(([reason, isHalted]) => [{ reason }, isHalted() ? 1 : 0] as const)];
+      },
+    );
     const killSwitch: Gauge = new Gauge({
       name: 'troupe_risk_kill_switch_engaged',
       help: '1 while the kill switch is tripped (every intent refused until an operator resets it)',
@@ -382,16 +355,9 @@ export class Metrics {
       },
     });
     const riskPortfolioGauge = (name: string, help: string, pick: (dayPnlPaise: number, maxDailyLossPaise: number) => number): void => {
-      const gauge: Gauge<'portfolio'> = new Gauge({
-        name,
-        help,
-        labelNames: ['portfolio'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          const risk = this.riskSource?.();
-          for (const portfolio of risk?.portfolios ?? []) gauge.set({ portfolio: portfolio.portfolioId }, pick(portfolio.dayPnlPaise, risk!.maxDailyLossPaise));
-        },
+      scrapedGauge(registers, name, help, ['portfolio'], () => {
+        const risk = this.riskSource?.();
+        return (risk?.portfolios ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio.dayPnlPaise, risk!.maxDailyLossPaise)] as const);
       });
     };
     riskPortfolioGauge('troupe_risk_day_pnl_rupees', 'Today\'s P&L per portfolio as risk computes it (realised + unrealised − charges since the day began), rupees', (pnl) => pnl / 100);
@@ -405,52 +371,6 @@ export class Metrics {
         if (this.marketClock) marketOpen.set(isMarketOpenAt(this.marketClock()) ? 1 : 0);
       },
     });
-    // the host (read at scrape time): CPU by mode, memory, load, and the data directory's file system
-    const hostCpu: Counter<'mode'> = new Counter({
-      name: 'troupe_host_cpu_seconds_total',
-      help: 'CPU time of the host summed over its CPUs, by mode (user, nice, system, idle, irq)',
-      labelNames: ['mode'],
-      registers,
-      collect: () => {
-        hostCpu.reset();
-        const total = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
-        for (const cpu of cpus()) {
-          total.user += cpu.times.user;
-          total.nice += cpu.times.nice;
-          total.system += cpu.times.sys;
-          total.idle += cpu.times.idle;
-          total.irq += cpu.times.irq;
-        }
-        for (const [mode, ms] of Object.entries(total)) hostCpu.inc({ mode }, ms / 1000);
-      },
-    });
-    const hostGauge = (name: string, help: string, read: () => number): void => {
-      const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(read()) });
-    };
-    hostGauge('troupe_host_cpus', 'CPUs of the host', () => cpus().length);
-    hostGauge('troupe_host_load1', 'One-minute load average of the host', () => loadavg()[0] ?? 0);
-    hostGauge('troupe_host_memory_bytes', 'Memory of the host', () => totalmem());
-    hostGauge('troupe_host_memory_available_bytes', 'Memory of the host available to new work (MemAvailable on Linux)', () => freemem());
-    const dataDirGauge = (name: string, help: string, pick: (stats: { bavail: number; blocks: number; bsize: number }) => number): void => {
-      // labelled (`path`: the one data directory) so that an unbound registry exposes no sample rather than a 0
-      const gauge: Gauge<'path'> = new Gauge({
-        name,
-        help,
-        labelNames: ['path'],
-        registers,
-        collect: () => {
-          gauge.reset();
-          if (this.dataDir === undefined) return;
-          try {
-            gauge.set({ path: this.dataDir }, pick(statfsSync(this.dataDir)));
-          } catch {
-            // the directory is gone or unreadable: no sample (an absent series alerts too)
-          }
-        },
-      });
-    };
-    dataDirGauge('troupe_data_dir_available_bytes', 'Free space of the data directory\'s file system available to Troupe', (stats) => stats.bavail * stats.bsize);
-    dataDirGauge('troupe_data_dir_size_bytes', 'Size of the data directory\'s file system', (stats) => stats.blocks * stats.bsize);
   }
 
   /** Connects a halt condition (`troupe_trading_halted{reason}`); the kill switch comes from {@link bindRisk}. Returns the unbind function. */
@@ -560,4 +480,71 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** One series of a metric read at scrape time: its labels and its value. */
+type Series<Label extends string> = readonly [labels: LabelValues<Label>, value: number];
+
+/** A gauge read at scrape time: its old series are dropped, then each series `read` gives is set. */
+function scrapedGauge<Label extends string>(registers: Registry[], name: string, help: string, labelNames: readonly Label[], read: () => readonly Series<Label>[]): void {
+  const gauge: Gauge<Label> = new Gauge({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect: () => {
+      gauge.reset();
+      for (const [labels, value] of read()) gauge.set(labels, value);
+    },
+  });
+}
+
+/** A counter that mirrors counts kept elsewhere, read at scrape time: reset, then each series `read` gives is added. */
+function scrapedCounter<Label extends string>(registers: Registry[], name: string, help: string, labelNames: readonly Label[], read: () => readonly Series<Label>[]): void {
+  const counter: Counter<Label> = new Counter({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect: () => {
+      counter.reset();
+      for (const [labels, value] of read()) counter.inc(labels, value);
+    },
+  });
+}
+
+/** The host, read at scrape time: CPU by mode, memory, load, and the file system of the data directory (`dataDir()`, once bound). */
+function registerHostMetrics(registers: Registry[], dataDir: () => string | undefined): void {
+  scrapedCounter(registers, 'troupe_host_cpu_seconds_total', 'CPU time of the host summed over its CPUs, by mode (user, nice, system, idle, irq)', ['mode'], () => {
+    const total = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
+    for (const cpu of cpus()) {
+      total.user += cpu.times.user;
+      total.nice += cpu.times.nice;
+      total.system += cpu.times.sys;
+      total.idle += cpu.times.idle;
+      total.irq += cpu.times.irq;
+    }
+    return Object.entries(total).map(([mode, ms]) => [{ mode }, ms / 1000] as const);
+  });
+  const hostGauge = (name: string, help: string, read: () => number): void => {
+    const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(read()) });
+  };
+  hostGauge('troupe_host_cpus', 'CPUs of the host', () => cpus().length);
+  hostGauge('troupe_host_load1', 'One-minute load average of the host', () => loadavg()[0] ?? 0);
+  hostGauge('troupe_host_memory_bytes', 'Memory of the host', () => totalmem());
+  hostGauge('troupe_host_memory_available_bytes', 'Memory of the host available to new work (MemAvailable on Linux)', () => freemem());
+  const dataDirGauge = (name: string, help: string, pick: (stats: { bavail: number; blocks: number; bsize: number }) => number): void => {
+    // labelled (`path`: the one data directory) so that an unbound registry exposes no sample rather than a 0
+    scrapedGauge(registers, name, help, ['path'], () => {
+      const path = dataDir();
+      if (path === undefined) return [];
+      try {
+        return [[{ path }, pick(statfsSync(path))] as const];
+      } catch {
+        return []; // the directory is gone or unreadable: no sample (an absent series alerts too)
+      }
+    });
+  };
+  dataDirGauge('troupe_data_dir_available_bytes', 'Free space of the data directory\'s file system available to Troupe', (stats) => stats.bavail * stats.bsize);
+  dataDirGauge('troupe_data_dir_size_bytes', 'Size of the data directory\'s file system', (stats) => stats.blocks * stats.bsize);
 }

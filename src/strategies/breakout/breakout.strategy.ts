@@ -1,5 +1,6 @@
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
@@ -115,14 +116,5 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
     return config;
   },
   product: (config) => config.product,
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return {};
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar, ctx);
-  },
-  ...plainJsonState<BreakoutState>(),
+  ...barHooks<BreakoutConfig, BreakoutState>(() => ({}), onClose),
 });

@@ -1,5 +1,6 @@
 import type { Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, type BarSource } from '../shared/config.js';
 import { pushWindow } from '../shared/indicators.js';
 import { committedQuantity, floorDiv, moveTo } from '../shared/orders.js';
@@ -131,14 +132,5 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
     if (config.topK >= config.symbols.length) throw new StrategyConfigError('topK', 'must be smaller than the number of symbols');
     return config;
   },
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return { closes: {}, pending: null, steps: 0, holdings: [] };
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar, ctx);
-  },
-  ...plainJsonState<MomentumRotationState>(),
+  ...barHooks<MomentumRotationConfig, MomentumRotationState>(() => ({ closes: {}, pending: null, steps: 0, holdings: [] }), onClose),
 });

@@ -1,5 +1,6 @@
 import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
@@ -137,14 +138,5 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
     if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
   },
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return {};
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar, ctx);
-  },
-  ...plainJsonState<OpeningRangeState>(),
+  ...barHooks<OpeningRangeConfig, OpeningRangeState>(() => ({}), onClose),
 });

@@ -1,5 +1,6 @@
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
@@ -102,6 +103,10 @@ function step(state: PairsState, firstPaise: number, secondPaise: number, ctx: S
   moveTo(ctx, second, state.secondQuantity, { product: config.product, reason });
 }
 
+function emptyState(): PairsState {
+  return { firstLogs: [], secondLogs: [], pending: null, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
+}
+
 function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): PairsState {
   const [first, second] = ctx.config.symbols as [string, string];
   if (bar.symbol !== first && bar.symbol !== second) return state;
@@ -143,14 +148,5 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
     return config;
   },
   product: (config) => config.product,
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return { firstLogs: [], secondLogs: [], pending: null, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar, ctx);
-  },
-  ...plainJsonState<PairsState>(),
+  ...barHooks<PairsConfig, PairsState>(emptyState, onClose),
 });

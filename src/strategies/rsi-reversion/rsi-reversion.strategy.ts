@@ -1,5 +1,6 @@
 import type { Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
@@ -101,14 +102,5 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
     return config;
   },
   product: (config) => config.product,
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return {};
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar.symbol, bar.closePaise, ctx);
-  },
-  ...plainJsonState<RsiReversionState>(),
+  ...barHooks<RsiReversionConfig, RsiReversionState>(() => ({}), (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx)),
 });

@@ -1,5 +1,6 @@
 import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
@@ -120,14 +121,5 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
   },
-  subscriptions(config): Subscription[] {
-    return [{ kind: 'bars', symbols: config.symbols, interval: config.interval }];
-  },
-  init() {
-    return {};
-  },
-  onBar(state, bar, ctx) {
-    return onClose(state, bar, ctx);
-  },
-  ...plainJsonState<VwapReversionState>(),
+  ...barHooks<VwapReversionConfig, VwapReversionState>(() => ({}), onClose),
 });

@@ -1,0 +1,27 @@
+/** The hooks every strategy fed only by closed bars of its `interval` has alike. */
+import type { Bar } from '../../model/index.js';
+import { plainJsonState, type StrategyContext, type StrategyDefinition } from '../api.js';
+import type { BarSource } from './config.js';
+
+/** The part of a configuration that says which bars feed a strategy. */
+export interface BarFeedConfig {
+  readonly symbols: readonly string[];
+  readonly interval: BarSource;
+}
+
+/**
+ * Subscribes to the closed `config.interval` bars of `config.symbols`, starts from `initial()`,
+ * hands every bar to `onClose`, and keeps the state as plain JSON. Spread it into a definition:
+ * `...barHooks<MyConfig, MyState>(() => ({}), onClose)`.
+ */
+export function barHooks<Config extends BarFeedConfig, State>(
+  initial: () => State,
+  onClose: (state: State, bar: Bar, ctx: StrategyContext<Config>) => State,
+): Pick<StrategyDefinition<Config, State>, 'subscriptions' | 'init' | 'onBar' | 'encodeState' | 'decodeState'> {
+  return {
+    subscriptions: (config) => [{ kind: 'bars', symbols: config.symbols, interval: config.interval }],
+    init: initial,
+    onBar: onClose,
+    ...plainJsonState<State>(),
+  };
+}
