@@ -30,13 +30,29 @@ const STILL_UP = {
 const layerRules = LAYERS.flatMap((layer, rank) =>
   layer.map((folder) => {
     // the top layer's entry points may use one another (main starts app; sim has a CLI)
-    const above = (rank === LAYERS.length - 1 ? [] : LAYERS.slice(rank).flat()).filter((other) => other !== folder && !(folder === 'actors' && other === 'actors/core'));
+    const above = (rank === LAYERS.length - 1 ? [] : LAYERS.slice(rank).flat()).filter(
+      (other) => other !== folder && !(folder === 'actors' && other === 'actors/core'),
+    );
     const known = STILL_UP[folder] ?? [];
     const strict = above.filter((other) => !known.includes(other));
     const from = folder === 'actors' ? { path: '^src/actors/', pathNot: '^src/actors/core/' } : { path: folderPattern(folder) };
     const rules = [];
-    if (strict.length > 0) rules.push({ name: `layer-${folder.replace('/', '-')}`, comment: `${folder} sits below ${strict.join(', ')}: it never imports them.`, severity: 'error', from, to: { path: strict.map(folderPattern), pathNot: folderPattern(folder) } });
-    if (known.length > 0) rules.push({ name: `layer-${folder.replace('/', '-')}-still-up`, comment: `${folder} still imports ${known.join(', ')} above it (to be moved down).`, severity: 'warn', from, to: { path: known.map(folderPattern) } });
+    if (strict.length > 0)
+      rules.push({
+        name: `layer-${folder.replace('/', '-')}`,
+        comment: `${folder} sits below ${strict.join(', ')}: it never imports them.`,
+        severity: 'error',
+        from,
+        to: { path: strict.map(folderPattern), pathNot: folderPattern(folder) },
+      });
+    if (known.length > 0)
+      rules.push({
+        name: `layer-${folder.replace('/', '-')}-still-up`,
+        comment: `${folder} still imports ${known.join(', ')} above it (to be moved down).`,
+        severity: 'warn',
+        from,
+        to: { path: known.map(folderPattern) },
+      });
     return rules;
   }),
 ).flat();

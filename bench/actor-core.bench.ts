@@ -64,7 +64,7 @@ async function batchedMessages(total: number, batchSize: number): Promise<{ rate
   }
   const head = nextInlet as Inlet<number>;
   const started = performance.now();
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     for (let j = 0; j < batchSize && sent < total; j++, sent++) head.offer(sent);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -30,7 +30,11 @@ const OPTIONS = [
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
 
-const values = benchArgs('npm run bench:backtest --', 'Backtest throughput: every strategy on the shared NSE data, and a year of 5-minute bars for 50 symbols.', OPTIONS);
+const values = benchArgs(
+  'npm run bench:backtest --',
+  'Backtest throughput: every strategy on the shared NSE data, and a year of 5-minute bars for 50 symbols.',
+  OPTIONS,
+);
 const part = values.part!;
 if (!['strategies', 'year', 'all'].includes(part)) throw new UsageError(`--part must be strategies, year or all, got "${part}"`);
 const asJson = values.json === 'true';
@@ -109,14 +113,28 @@ const KINDS = ['ema-cross', 'rsi-reversion', 'breakout', 'vwap-reversion', 'open
 
 async function strategies(): Promise<Run[]> {
   const runs: Run[] = [];
-  for (const [label, interval] of [['nse-daily', '1d'], ['nse-5min', '5m']] as const) {
+  for (const [label, interval] of [
+    ['nse-daily', '1d'],
+    ['nse-5min', '5m'],
+  ] as const) {
     const dir = resolve(DATA, label);
     const data = await loadCsvData(dir);
     say(`${label}: ${data.instruments.length} symbols`);
     for (const kind of KINDS) {
       const config = configFor(kind, interval);
       if (config === null) {
-        runs.push({ data: label, strategy: kind, bars: 0, ticks: 0, seconds: 0, cpuSeconds: 0, barsPerSec: 0, ticksPerSec: 0, fills: 0, note: 'n/a: intraday only, refuses daily bars' });
+        runs.push({
+          data: label,
+          strategy: kind,
+          bars: 0,
+          ticks: 0,
+          seconds: 0,
+          cpuSeconds: 0,
+          barsPerSec: 0,
+          ticksPerSec: 0,
+          fills: 0,
+          note: 'n/a: intraday only, refuses daily bars',
+        });
         continue;
       }
       runs.push(await measure(label, data, dir, kind, config));
@@ -188,6 +206,7 @@ if (asJson) {
   ]);
   const header = ['data', 'strategy', 'bars', 'ticks', 'wall', 'cpu', 'bars/s', 'ticks/s', 'fills'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n(written to bench/results/backtest.json)\n`);
 }

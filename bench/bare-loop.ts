@@ -3,7 +3,18 @@
  * and portfolio accounting on the same ticks, called directly in one loop, no actors.
  */
 import { PaperBroker } from '../src/brokers/paper/index.js';
-import { applyFillToPortfolio, clientOrderIdFor, isTerminal, markPortfolio, newOrder, newPortfolio, type Instrument, type OrderIntent, type PortfolioState, type Tick } from '../src/model/index.js';
+import {
+  applyFillToPortfolio,
+  clientOrderIdFor,
+  isTerminal,
+  markPortfolio,
+  newOrder,
+  newPortfolio,
+  type Instrument,
+  type OrderIntent,
+  type PortfolioState,
+  type Tick,
+} from '../src/model/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, RiskManager, type RiskManagerLimits } from '../src/risk/risk-manager.js';
 import type { AnyStrategyDefinition, IntentRequest, StrategyContext } from '../src/strategies/api.js';
 
@@ -88,7 +99,16 @@ export function runBareLoop(
           const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
           positions.set(event.fill.symbol, (positions.get(event.fill.symbol) ?? 0) + signed);
           working.set(event.fill.symbol, (working.get(event.fill.symbol) ?? 0) - signed);
-          gate.onFill({ portfolioId: 'bare', symbol: event.fill.symbol, signedQuantity: signed, pricePaise: event.fill.pricePaise, chargesPaise: event.fill.chargesPaise }, now);
+          gate.onFill(
+            {
+              portfolioId: 'bare',
+              symbol: event.fill.symbol,
+              signedQuantity: signed,
+              pricePaise: event.fill.pricePaise,
+              chargesPaise: event.fill.chargesPaise,
+            },
+            now,
+          );
           const entry = workingByOrder.get(event.order.clientOrderId);
           if (entry) entry.remaining -= signed;
         } else if (event.kind === 'order-updated' && isTerminal(event.order.status)) {

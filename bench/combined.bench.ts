@@ -31,7 +31,21 @@ import { silentLogger } from '../src/runtime/logger.js';
 import { Metrics } from '../src/runtime/metrics.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { usePostgres } from '../test/support/services.js';
-import { BENCH_RISK_LIMITS, benchApiKey, benchArgs, benchConfig, generateTicks, loopDelay, offerAtRate, percentile, printTable, round, runAutocannon, storeOption, type AutocannonResult } from './support.js';
+import {
+  BENCH_RISK_LIMITS,
+  benchApiKey,
+  benchArgs,
+  benchConfig,
+  generateTicks,
+  loopDelay,
+  offerAtRate,
+  percentile,
+  printTable,
+  round,
+  runAutocannon,
+  storeOption,
+  type AutocannonResult,
+} from './support.js';
 
 const OPTIONS = [
   { name: 'combined', description: 'Run this benchmark (the flag npm run bench passes on)', flag: true },
@@ -40,7 +54,12 @@ const OPTIONS = [
   { name: 'rest-rate', description: 'Offered REST requests/s (GET /api/v1/positions)', default: '5000', valueName: 'n' },
   { name: 'connections', description: 'HTTP keep-alive connections of the REST load', default: '10', valueName: 'n' },
   { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
-  { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, on this thread)', default: 'postgres', valueName: 'kind' },
+  {
+    name: 'store',
+    description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, on this thread)',
+    default: 'postgres',
+    valueName: 'kind',
+  },
 ] as const;
 const values = benchArgs('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS);
 const seconds = intOption(values, 'seconds');
@@ -206,7 +225,11 @@ say(`phase 2: ${rate.toLocaleString('en-IN')} ticks/s + REST ${restRate.toLocale
 const topics = ['orders', 'positions', 'pnl', 'risk-alerts', ...instruments.slice(0, 10).map((instrument) => `quotes:${instrument.symbol}`)];
 let wsReady!: () => void;
 const wsReadyPromise = new Promise<void>((resolve) => (wsReady = resolve));
-const ws = child<WsResult>(wsScript, { WS: require.resolve('ws'), OPTIONS: JSON.stringify({ url: `ws://127.0.0.1:${port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, topics }) }, (line) => line === 'ready' && wsReady());
+const ws = child<WsResult>(
+  wsScript,
+  { WS: require.resolve('ws'), OPTIONS: JSON.stringify({ url: `ws://127.0.0.1:${port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, topics }) },
+  (line) => line === 'ready' && wsReady(),
+);
 await wsReadyPromise;
 let rest: AutocannonResult | undefined;
 let wsResult: WsResult | undefined;
@@ -274,8 +297,14 @@ const rows: [string, string][] = [
   ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}`],
   ['ticks alone: tick→order p50/p99/p99.9/max', row(alone.phase)],
   ['combined: tick→order p50/p99/p99.9/max', row(combined.phase)],
-  ['combined: REST', `${restFigures.requestsPerSec} req/s of ${restRate} offered, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; autocannon ${restFigures.loadGeneratorCpuPercent} % CPU`],
-  ['combined: WebSocket', `${clients} clients, ${wsFigures.messagesReceived} messages, marker lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms, disconnected ${wsFigures.disconnected}; clients ${wsFigures.clientsCpuPercent} % CPU`],
+  [
+    'combined: REST',
+    `${restFigures.requestsPerSec} req/s of ${restRate} offered, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; autocannon ${restFigures.loadGeneratorCpuPercent} % CPU`,
+  ],
+  [
+    'combined: WebSocket',
+    `${clients} clients, ${wsFigures.messagesReceived} messages, marker lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms, disconnected ${wsFigures.disconnected}; clients ${wsFigures.clientsCpuPercent} % CPU`,
+  ],
 ];
 printTable(rows, 'bench/results/combined.json');
 await gateway.close();

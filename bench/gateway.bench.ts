@@ -40,7 +40,12 @@ const OPTIONS = [
   { name: 'gzip', description: 'yes: send Accept-Encoding: gzip', default: 'no', valueName: 'yes|no' },
   { name: 'clients', description: 'WebSocket clients', default: '100', valueName: 'n' },
   { name: 'rate', description: 'Events per second published to the WebSocket clients', default: '1000', valueName: 'n' },
-  { name: 'store', description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, in this process)', default: 'postgres', valueName: 'kind' },
+  {
+    name: 'store',
+    description: 'postgres (a throwaway server, or a fresh database on DATABASE_URL) or pglite (embedded, in this process)',
+    default: 'postgres',
+    valueName: 'kind',
+  },
 ] as const;
 const values = benchArgs('npx tsx bench/gateway.bench.ts', 'Gateway throughput (REST) and WebSocket fan-out.', OPTIONS);
 const seconds = intOption(values, 'seconds');
@@ -61,7 +66,13 @@ const key = await benchApiKey(auth, base);
 
 // the load generator in a child process: its CPU is not the server's, and it has its own event loop
 function runLoad(): Promise<AutocannonResult> {
-  return runAutocannon({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) }, connections, pipelining, duration: seconds });
+  return runAutocannon({
+    url: `${base}/api/v1/positions`,
+    headers: { 'x-api-key': key, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) },
+    connections,
+    pipelining,
+    duration: seconds,
+  });
 }
 // CPU of this process with trading running and no HTTP load, as the baseline the requests add to
 // and how long its event loop is held up (by trading alone, then with the requests): a request
@@ -145,7 +156,10 @@ for (let i = 0; i < clients; i += 1) {
 parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ type: 'report', stats }); });
 `;
 const expected = rate * seconds;
-const worker = new Worker(workerSource, { eval: true, workerData: { url: `ws://127.0.0.1:${running.port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, expected } });
+const worker = new Worker(workerSource, {
+  eval: true,
+  workerData: { url: `ws://127.0.0.1:${running.port}/api/v1/stream?token=${encodeURIComponent(key)}`, clients, expected },
+});
 let done = 0;
 interface ClientStats {
   received: number;

@@ -69,9 +69,20 @@ await db.exec('VACUUM ANALYZE orders');
 const loadSeconds = (performance.now() - loadStarted) / 1000;
 
 const clock = new ManualClock(START_MS);
-const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'pf-0', initialCashPaise: 1_00_00_000_00 }, clock });
+const runtime = new Runtime({
+  instruments: [instrument('INFY', 100_000, 257)],
+  strategies: [],
+  portfolio: { portfolioId: 'pf-0', initialCashPaise: 1_00_00_000_00 },
+  clock,
+});
 runtime.start();
-const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 0 }), history: new SqlHistory(db) });
+const app = await buildGateway({
+  runtime: runtime.facade,
+  config: gatewayConfig(),
+  startedAtMs: Date.now(),
+  feedState: () => ({ connected: true, lastTickAgeMs: 0 }),
+  history: new SqlHistory(db),
+});
 const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'root', password: 'correct horse battery' } });
 const headers = { authorization: `Bearer ${login.json<{ accessToken: string }>().accessToken}` };
 

@@ -88,31 +88,43 @@ async function defaultServer(): Promise<{ url: string; settings: Record<string, 
     await db.close();
     const url = new URL(external);
     url.pathname = `/${name}`;
-    return { url: url.toString(), settings: {}, cpuMs: () => undefined, stop: async () => {
-      const admin = new PostgresDatabase(external);
-      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    } };
+    return {
+      url: url.toString(),
+      settings: {},
+      cpuMs: () => undefined,
+      stop: async () => {
+        const admin = new PostgresDatabase(external);
+        await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.close();
+      },
+    };
   }
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(join(os.tmpdir(), 'troupe-bench-pg-'));
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith('postgres:'))?.split(':');
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith('postgres:'))
+    ?.split(':');
   if (root && passwd) chownSync(dir, Number(passwd[2]), Number(passwd[3]));
-  const as = (binary: string, args: string[]): [string, string[]] => (root ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]] : [join(PG_BIN, binary), args]);
+  const as = (binary: string, args: string[]): [string, string[]] =>
+    root ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]] : [join(PG_BIN, binary), args];
   const [initdb, initArgs] = as('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
   execFileSync(initdb, initArgs, { stdio: 'ignore' });
   const port = await freePort();
   const [postgres, args] = as('postgres', ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1']);
   const child = spawn(postgres, args, { stdio: 'ignore' });
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  await eventually(async () => {
-    const probe = new PostgresDatabase(url, { poolMin: 0, poolMax: 1, statementTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await probe.query('SELECT 1');
-    } finally {
-      await probe.close();
-    }
-  }, { timeoutMs: 30_000 });
+  await eventually(
+    async () => {
+      const probe = new PostgresDatabase(url, { poolMin: 0, poolMax: 1, statementTimeoutMs: 2000, connectTimeoutMs: 1000 });
+      try {
+        await probe.query('SELECT 1');
+      } finally {
+        await probe.close();
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
   const postmasterPid = (): number => Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url,
@@ -136,7 +148,11 @@ const db = new PostgresDatabase(server.url, { poolMin: 2, poolMax: 12, statement
 try {
   await migrate(db);
   const settings = Object.fromEntries(
-    (await db.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_wal_size')")).map((row) => [row.name, row.setting]),
+    (
+      await db.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_wal_size')",
+      )
+    ).map((row) => [row.name, row.setting]),
   );
 
   // the runtime, trading in this process with the journal on the same server
@@ -169,7 +185,14 @@ try {
   })();
 
   const errors: unknown[] = [];
-  const ingestor = new TickIngestor(db, { capacity: CAPACITY, batchSize: BATCH, concurrency: CONCURRENCY, flushIntervalMs: 100, asynchronousCommit: !SYNC, onError: (error) => errors.push(error) });
+  const ingestor = new TickIngestor(db, {
+    capacity: CAPACITY,
+    batchSize: BATCH,
+    concurrency: CONCURRENCY,
+    flushIntervalMs: 100,
+    asynchronousCommit: !SYNC,
+    onError: (error) => errors.push(error),
+  });
   // warm-up: create the partitions and JIT the paths
   for (let index = 0; index < 2 * BATCH; index += 1) ingestor.offer(tickAt(index));
   await ingestor.flush();

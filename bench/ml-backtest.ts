@@ -40,7 +40,15 @@ const labels = { horizon: 6, threshold: 0.001, mode: 'ternary', sameSession: tru
 const dataset = buildDataset(data.bars, schema, labels);
 const { train, test } = walkForwardSplit(dataset.samples, TRAIN_UNTIL);
 say(`training on ${train.length} rows of ${symbols.length} symbols before 2026-06-10…`);
-const forest = trainForest(train, 3, { trees: intOption(values, 'trees'), maxDepth: 6, maxFeatures: 8, minNodeSamples: 20, minGain: 0, seed: 42, maxTrainingRows: intOption(values, 'rows', 10) });
+const forest = trainForest(train, 3, {
+  trees: intOption(values, 'trees'),
+  maxDepth: 6,
+  maxFeatures: 8,
+  minNodeSamples: 20,
+  minGain: 0,
+  seed: 42,
+  maxTrainingRows: intOption(values, 'rows', 10),
+});
 const model: TrainedModel = {
   kind: 'random-forest',
   version: 'rf-honest',
@@ -52,15 +60,28 @@ const model: TrainedModel = {
   onnx: forestToOnnx(forest),
 };
 const predictor = await createOnnxPredictor(model.onnx, { featureCount: schema.names.length, lookback: 1, classes: model.classes });
-const evaluation = evaluateClassifier(model.classes, await predictor.predict(test.map((s) => s.x)), test.map((s) => s.y));
+const evaluation = evaluateClassifier(
+  model.classes,
+  await predictor.predict(test.map((s) => s.x)),
+  test.map((s) => s.y),
+);
 await predictor.close();
 say(`out of sample: accuracy ${(evaluation.accuracy * 100).toFixed(1)}% on ${test.length} rows`);
 
 const common = { dataDir: DATA, data, fromMs: TRAIN_UNTIL, initialCashPaise: CASH } as const;
 say('backtest ml-signal…');
-const ml = await runBacktest({ ...common, strategyKind: 'ml-signal', strategyConfig: { quantity: QUANTITY }, ml: { source: fixedModelSource(unstoredModel(model)) } });
+const ml = await runBacktest({
+  ...common,
+  strategyKind: 'ml-signal',
+  strategyConfig: { quantity: QUANTITY },
+  ml: { source: fixedModelSource(unstoredModel(model)) },
+});
 say('backtest ema-cross…');
-const ema = await runBacktest({ ...common, strategyKind: 'ema-cross', strategyConfig: { quantity: QUANTITY, source: '5m', product: 'MIS', allowShort: false } });
+const ema = await runBacktest({
+  ...common,
+  strategyKind: 'ema-cross',
+  strategyConfig: { quantity: QUANTITY, source: '5m', product: 'MIS', allowShort: false },
+});
 
 // buy-and-hold, computed here: one CNC buy at the window's first open, valued at its last close
 let holdGross = 0;
@@ -87,9 +108,30 @@ const row = (name: string, r: Awaited<ReturnType<typeof runBacktest>>) => ({
 const table = [
   row('ml-signal', ml),
   row('ema-cross (5m, MIS)', ema),
-  { strategy: 'buy-and-hold (CNC)', netPnlRupees: (holdGross - holdCharges) / 100, chargesRupees: holdCharges / 100, grossPnlRupees: holdGross / 100, trades: 2 * symbols.length, roundTrips: symbols.length, winRatePct: null, maxDrawdownRupees: null },
+  {
+    strategy: 'buy-and-hold (CNC)',
+    netPnlRupees: (holdGross - holdCharges) / 100,
+    chargesRupees: holdCharges / 100,
+    grossPnlRupees: holdGross / 100,
+    trades: 2 * symbols.length,
+    roundTrips: symbols.length,
+    winRatePct: null,
+    maxDrawdownRupees: null,
+  },
 ];
-const result = { window: { from: '2026-06-10', to: 'end of data' }, symbols, quantityPerSymbol: QUANTITY, model: { trees: intOption(values, 'trees'), trainRows: Math.min(train.length, intOption(values, 'rows', 10)), outOfSampleAccuracy: evaluation.accuracy, brier: evaluation.brier, testRows: test.length }, table };
+const result = {
+  window: { from: '2026-06-10', to: 'end of data' },
+  symbols,
+  quantityPerSymbol: QUANTITY,
+  model: {
+    trees: intOption(values, 'trees'),
+    trainRows: Math.min(train.length, intOption(values, 'rows', 10)),
+    outOfSampleAccuracy: evaluation.accuracy,
+    brier: evaluation.brier,
+    testRows: test.length,
+  },
+  table,
+};
 mkdirSync(resolve('bench/results'), { recursive: true });
 writeFileSync(resolve('bench/results/ml-backtest.json'), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

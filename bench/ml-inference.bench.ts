@@ -33,9 +33,14 @@ const OPTIONS = [
   { name: 'bars', description: 'Timed bar closes after the 101-bar warm-up', default: '400', valueName: 'n' },
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
-const values = parseArgs(process.argv.slice(2).filter((arg) => arg !== '--ml-inference'), OPTIONS);
+const values = parseArgs(
+  process.argv.slice(2).filter((arg) => arg !== '--ml-inference'),
+  OPTIONS,
+);
 if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/ml-inference.bench.ts', 'ML inference in the actor tree: one symbol and 50 symbols per bar close, p50/p99.', OPTIONS)}\n`);
+  process.stdout.write(
+    `${usage('npx tsx bench/ml-inference.bench.ts', 'ML inference in the actor tree: one symbol and 50 symbols per bar close, p50/p99.', OPTIONS)}\n`,
+  );
   process.exit(0);
 }
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -43,10 +48,16 @@ const trees = intOption(values, 'trees');
 const rows = intOption(values, 'rows', 10);
 const timedBars = intOption(values, 'bars', 10);
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 const summary = (samples: number[]): { readonly n: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number } => {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50Ms: Number(percentile(sorted, 50).toFixed(4)), p99Ms: Number(percentile(sorted, 99).toFixed(4)), maxMs: Number(sorted[sorted.length - 1]!.toFixed(4)) };
+  return {
+    n: sorted.length,
+    p50Ms: Number(percentile(sorted, 50).toFixed(4)),
+    p99Ms: Number(percentile(sorted, 99).toFixed(4)),
+    maxMs: Number(sorted[sorted.length - 1]!.toFixed(4)),
+  };
 };
 
 say('reading ../shared/data/nse-5min and training…');
@@ -79,7 +90,13 @@ await predictor.close();
 
 /** A runtime with the ML actor on `instruments`; returns a function that offers one bar close and resolves when its predictions are out. */
 async function treeWith(instruments: readonly Instrument[]): Promise<{ runtime: Runtime; close: (bars: readonly Bar[]) => Promise<number> }> {
-  const runtime = new Runtime({ instruments, strategies: [], portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 }, clock: { nowMs: () => 0 }, ml: { source: fixedModelSource(unstoredModel(trained)) } });
+  const runtime = new Runtime({
+    instruments,
+    strategies: [],
+    portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 },
+    clock: { nowMs: () => 0 },
+    ml: { source: fixedModelSource(unstoredModel(trained)) },
+  });
   runtime.start();
   await runtime.whenIdle(); // the model is loaded
   let waiting: { count: number; resolve: () => void } | undefined;
@@ -108,7 +125,10 @@ function stepsOf(copies: number, symbols: number): { instruments: Instrument[]; 
       for (const bar of data.bars.get(instrument.symbol)!) byTime.set(bar.startMs, [...(byTime.get(bar.startMs) ?? []), { ...bar, symbol }]);
     });
   }
-  const steps = [...byTime.keys()].sort((a, b) => a - b).map((t) => byTime.get(t)!).filter((bars) => bars.length === instruments.length);
+  const steps = [...byTime.keys()]
+    .sort((a, b) => a - b)
+    .map((t) => byTime.get(t)!)
+    .filter((bars) => bars.length === instruments.length);
   return { instruments, steps };
 }
 
@@ -123,7 +143,8 @@ async function measure(copies: number, symbols: number): Promise<number[]> {
   for (const bars of steps.slice(101, 101 + timedBars)) samples.push(await tree.close(bars));
   const status = await tree.runtime.mlStatus();
   await tree.runtime.stop();
-  if (status?.stats.largestRun !== instruments.length) throw new Error(`expected runs of ${instruments.length} rows, the largest was ${status?.stats.largestRun}`);
+  if (status?.stats.largestRun !== instruments.length)
+    throw new Error(`expected runs of ${instruments.length} rows, the largest was ${status?.stats.largestRun}`);
   return samples;
 }
 
@@ -143,7 +164,8 @@ mkdirSync(resolve('bench/results'), { recursive: true });
 writeFileSync(resolve('bench/results/ml-inference.json'), `${JSON.stringify(result, null, 2)}\n`);
 if (values.json === 'true') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
-  const line = (name: string, s: ReturnType<typeof summary>): string => `${name.padEnd(42)} p50 ${s.p50Ms.toFixed(3)} ms   p99 ${s.p99Ms.toFixed(3)} ms   max ${s.maxMs.toFixed(3)} ms   (n=${s.n})`;
+  const line = (name: string, s: ReturnType<typeof summary>): string =>
+    `${name.padEnd(42)} p50 ${s.p50Ms.toFixed(3)} ms   p99 ${s.p99Ms.toFixed(3)} ms   max ${s.maxMs.toFixed(3)} ms   (n=${s.n})`;
   process.stdout.write(
     [
       `ML inference (${trees} trees, depth 6, ${schema.names.length} features; ${result.machine.cpus} CPUs, load ${result.machine.loadAverage1m})`,

@@ -58,7 +58,9 @@ try {
 }
 const values = parsed;
 if (!values) {
-  process.stdout.write(`${usage('npx tsx bench/ml-lstm.bench.ts', 'LSTM: training time, out-of-sample accuracy, ONNX parity and inference latency on real bars.', OPTIONS)}\n`);
+  process.stdout.write(
+    `${usage('npx tsx bench/ml-lstm.bench.ts', 'LSTM: training time, out-of-sample accuracy, ONNX parity and inference latency on real bars.', OPTIONS)}\n`,
+  );
   process.exit(0);
 }
 function options(): { cutMs: number; timeSteps: number; horizonBars: number; units: number; epochs: number; batchSize: number; runs: number } {
@@ -151,7 +153,9 @@ for (const symbol of symbols) {
     process.stderr.write(`ml-lstm bench: ${symbol} has no windows on one side of --cut ${values.cut}\n`);
     process.exit(2);
   }
-  say(`${symbol}: ${train.dataset.labels.length} training windows (${day(train.endMs[0]!)}..${day(train.endMs.at(-1)!)}), ${test.dataset.labels.length} test windows; training ${epochs} epochs…`);
+  say(
+    `${symbol}: ${train.dataset.labels.length} training windows (${day(train.endMs[0]!)}..${day(train.endMs.at(-1)!)}), ${test.dataset.labels.length} test windows; training ${epochs} epochs…`,
+  );
   const trainingCpu = process.cpuUsage();
   const trained = await trainLstm(train.dataset, { units, epochs, batchSize, classes: 2 }, (progress) => {
     say(`  epoch ${progress.epoch}/${progress.epochs}  loss ${progress.loss.toFixed(4)}  ${(progress.elapsedMs / 1000).toFixed(1)} s`);
@@ -164,7 +168,11 @@ for (const symbol of symbols) {
   let parityMaxAbsDiff = 0;
   let parityClassMismatches = 0;
   for (let n = 0; n < test.dataset.labels.length; n += 1) {
-    parityMaxAbsDiff = Math.max(parityMaxAbsDiff, Math.abs(fromTfjs[2 * n]! - out.probabilities[2 * n]!), Math.abs(fromTfjs[2 * n + 1]! - out.probabilities[2 * n + 1]!));
+    parityMaxAbsDiff = Math.max(
+      parityMaxAbsDiff,
+      Math.abs(fromTfjs[2 * n]! - out.probabilities[2 * n]!),
+      Math.abs(fromTfjs[2 * n + 1]! - out.probabilities[2 * n + 1]!),
+    );
     if ((fromTfjs[2 * n + 1]! > fromTfjs[2 * n]! ? 1 : 0) !== out.labels[n]) parityClassMismatches += 1;
   }
   const inSample = await predictor.predict(train.dataset.sequences);
@@ -194,7 +202,9 @@ for (const symbol of symbols) {
     parityClassMismatches,
   };
   results.push(result);
-  say(`  out of sample ${result.outOfSampleAccuracy} (±${result.standardError}) vs majority ${result.majorityBaselineAccuracy}; parity max |Δp| ${result.parityMaxAbsDiff}`);
+  say(
+    `  out of sample ${result.outOfSampleAccuracy} (±${result.standardError}) vs majority ${result.majorityBaselineAccuracy}; parity max |Δp| ${result.parityMaxAbsDiff}`,
+  );
 
   if (!latency) {
     latency = await measureLatency(predictor, trained, test.dataset);
@@ -203,7 +213,11 @@ for (const symbol of symbols) {
   disposeLstm(trained);
 }
 
-async function measureLatency(predictor: LstmOnnxPredictor, trained: Parameters<typeof predictWithTfjs>[0], windows: SequenceDataset): Promise<Record<string, unknown>> {
+async function measureLatency(
+  predictor: LstmOnnxPredictor,
+  trained: Parameters<typeof predictWithTfjs>[0],
+  windows: SequenceDataset,
+): Promise<Record<string, unknown>> {
   say(`latency: ${runs} single-window calls, ${Math.ceil(runs / 4)} calls of 50 windows…`);
   const stride = windows.timeSteps * windows.features;
   const count = windows.labels.length;

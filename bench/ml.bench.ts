@@ -54,7 +54,15 @@ say(`features: ${infy.length} bars in ${featureMs.toFixed(0)} ms`);
 const dataset = buildDataset(data.bars, schema, { horizon: 6, threshold: 0.001, mode: 'ternary', sameSession: true });
 const { train, test } = walkForwardSplit(dataset.samples, istTimeMs('2026-06-12', 0, 0));
 say(`training ${trees} trees on ${Math.min(rows, train.length)} of ${train.length} rows…`);
-const trained = trainForest(train, dataset.classes.length, { trees, maxDepth: 6, maxFeatures: 8, minNodeSamples: 20, minGain: 0, seed: 42, maxTrainingRows: rows });
+const trained = trainForest(train, dataset.classes.length, {
+  trees,
+  maxDepth: 6,
+  maxFeatures: 8,
+  minNodeSamples: 20,
+  minGain: 0,
+  seed: 42,
+  maxTrainingRows: rows,
+});
 say(`trained in ${(trained.trainMs / 1000).toFixed(1)} s`);
 const onnx = forestToOnnx(trained);
 const predictor = await createOnnxPredictor(onnx, { featureCount: schema.names.length, lookback: 1, classes: dataset.classes });
@@ -78,7 +86,15 @@ await predictor.close();
 const result = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
   features: { count: schema.names.length, bars: infy.length, ms: Math.round(featureMs), barsPerSecond: Math.round(infy.length / (featureMs / 1000)) },
-  training: { trees, rows: trained.rows, features: schema.names.length, maxDepth: 6, featuresPerTree: 8, seconds: Number((trained.trainMs / 1000).toFixed(2)), onnxBytes: onnx.length },
+  training: {
+    trees,
+    rows: trained.rows,
+    features: schema.names.length,
+    maxDepth: 6,
+    featuresPerTree: 8,
+    seconds: Number((trained.trainMs / 1000).toFixed(2)),
+    onnxBytes: onnx.length,
+  },
   onnxSingleRow: { calls: single.length, p50Ms: Number(percentile(single, 50).toFixed(4)), p99Ms: Number(percentile(single, 99).toFixed(4)) },
   onnxBatch50: { calls: fifty.length, p50Ms: Number(percentile(fifty, 50).toFixed(4)), p99Ms: Number(percentile(fifty, 99).toFixed(4)) },
 };

@@ -64,9 +64,32 @@ function market(count: number): { quotes: Tick[]; bars: Bar[] } {
       const open = price;
       const mid = step();
       volume += 100;
-      quotes.push({ type: 'tick', symbol: SYMBOL, token: instrument.token, ltpPaise: mid, lastQuantity: 100, volume, bidPaise: mid - 5, askPaise: mid + 5, bidQuantity: 500, askQuantity: 500, exchangeTimeMs: startMs + 30_000 });
+      quotes.push({
+        type: 'tick',
+        symbol: SYMBOL,
+        token: instrument.token,
+        ltpPaise: mid,
+        lastQuantity: 100,
+        volume,
+        bidPaise: mid - 5,
+        askPaise: mid + 5,
+        bidQuantity: 500,
+        askQuantity: 500,
+        exchangeTimeMs: startMs + 30_000,
+      });
       const close = step();
-      bars.push({ type: 'bar', symbol: SYMBOL, interval: '1m', startMs, openPaise: open, highPaise: Math.max(open, mid, close), lowPaise: Math.min(open, mid, close), closePaise: close, volume: 200, tickCount: 2 });
+      bars.push({
+        type: 'bar',
+        symbol: SYMBOL,
+        interval: '1m',
+        startMs,
+        openPaise: open,
+        highPaise: Math.max(open, mid, close),
+        lowPaise: Math.min(open, mid, close),
+        closePaise: close,
+        volume: 200,
+        tickCount: 2,
+      });
     }
   }
   return { quotes, bars };

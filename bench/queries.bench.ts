@@ -130,7 +130,11 @@ async function measure(db: PostgresDatabase, list: ListQuery, variant: Variant):
     }
   }
   timings.sort((a, b) => a - b);
-  const { sql, params } = orderListQuery(list.filter(), PAGE, variant === 'first' ? undefined : (sampleCursor ?? { createdAtMs: START_MS + SPAN_MS / 2, clientOrderId: 'co-5' }));
+  const { sql, params } = orderListQuery(
+    list.filter(),
+    PAGE,
+    variant === 'first' ? undefined : (sampleCursor ?? { createdAtMs: START_MS + SPAN_MS / 2, clientOrderId: 'co-5' }),
+  );
   const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((row) => row['QUERY PLAN'].trim());
   return {
     list: list.name,
@@ -148,7 +152,9 @@ async function measure(db: PostgresDatabase, list: ListQuery, variant: Variant):
 
 function report(result: Measured): void {
   const over = result.p95Ms >= TARGET_P95_MS ? '  OVER TARGET' : '';
-  console.log(`${result.query.padEnd(58)} p50 ${result.p50Ms.toFixed(2).padStart(7)} ms  p95 ${result.p95Ms.toFixed(2).padStart(7)} ms  max ${result.maxMs.toFixed(2).padStart(7)} ms  rows ${result.averageRows}${over}`);
+  console.log(
+    `${result.query.padEnd(58)} p50 ${result.p50Ms.toFixed(2).padStart(7)} ms  p95 ${result.p95Ms.toFixed(2).padStart(7)} ms  max ${result.maxMs.toFixed(2).padStart(7)} ms  rows ${result.averageRows}${over}`,
+  );
 }
 
 const service = await usePostgres();
@@ -223,7 +229,10 @@ try {
     targetP95Ms: TARGET_P95_MS,
     overTarget: over.map((result) => result.query),
     results,
-    proposedIndex: over.length > 0 ? { sql: PROPOSED_INDEX, note: 'not in the migrations: measured here as the fix for the queries over target', results: withProposedIndex } : undefined,
+    proposedIndex:
+      over.length > 0
+        ? { sql: PROPOSED_INDEX, note: 'not in the migrations: measured here as the fix for the queries over target', results: withProposedIndex }
+        : undefined,
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version },
     at: new Date().toISOString(),
   };

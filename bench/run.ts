@@ -3,4 +3,6 @@
  * the combined-load benchmark (`bench/combined.bench.ts`), or with `--ml-inference` ML inference in the
  * actor tree (`bench/ml-inference.bench.ts`). `--help` describes each.
  */
-await import(process.argv.includes('--combined') ? './combined.bench.js' : process.argv.includes('--ml-inference') ? './ml-inference.bench.js' : './runtime.bench.js');
+await import(
+  process.argv.includes('--combined') ? './combined.bench.js' : process.argv.includes('--ml-inference') ? './ml-inference.bench.js' : './runtime.bench.js'
+);

@@ -53,7 +53,7 @@ export const BENCH_RISK_LIMITS = {
 export function generateTicks(symbols: number, count: number, seed: number, batchSize = 8192): { instruments: readonly Instrument[]; batches: Tick[][] } {
   const market = createSyntheticMarket({ symbols, seed, ticksPerSymbolPerSecond: 4 });
   const batches: Tick[][] = [];
-  for (let made = 0; made < count; ) {
+  for (let made = 0; made < count;) {
     const batch = market.nextBatch(Math.min(batchSize, count - made));
     batches.push(batch);
     made += batch.length;
@@ -84,7 +84,14 @@ export interface PacedTarget {
  * latency is measured), grouped by symbol, the clock advanced to the last. Calls `afterTurn` with
  * the index reached after each turn; returns that index at the end.
  */
-export async function offerAtRate(target: PacedTarget, ticks: readonly Tick[], from: number, until: number, rate: number, afterTurn?: (sent: number) => void): Promise<number> {
+export async function offerAtRate(
+  target: PacedTarget,
+  ticks: readonly Tick[],
+  from: number,
+  until: number,
+  rate: number,
+  afterTurn?: (sent: number) => void,
+): Promise<number> {
   let sent = from;
   const start = performance.now();
   while (sent < until) {
@@ -194,7 +201,11 @@ export function storeOption(values: Record<string, string>): 'postgres' | 'pglit
  * ephemeral loopback port, no logs, and the `bench` admin that {@link benchApiKey} reads; `extra`
  * adds to it. Remove `dataDir` when done.
  */
-export function benchConfig(name: string, postgres: { readonly url: string } | undefined, extra: Record<string, string> = {}): { config: TroupeConfig; dataDir: string } {
+export function benchConfig(
+  name: string,
+  postgres: { readonly url: string } | undefined,
+  extra: Record<string, string> = {},
+): { config: TroupeConfig; dataDir: string } {
   const dataDir = mkdtempSync(join(tmpdir(), `troupe-${name}-bench-`));
   const config = loadConfig({
     TROUPE_DATA_DIR: dataDir,

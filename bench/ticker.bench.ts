@@ -33,9 +33,18 @@ const OPTIONS = [
   { name: 'seconds', description: 'Measured duration', default: '5', valueName: 's' },
   { name: 'symbols', description: 'Symbols (all subscribed)', default: '50', valueName: 'n' },
   { name: 'mode', description: 'Ticker mode: full, quote or ltp', default: 'full', valueName: 'mode' },
-  { name: 'consumer', description: 'What counts the ticks: ticker (the bare client), feed (KiteFeed) or pipeline (KiteFeed + market-data pipeline)', default: 'ticker', valueName: 'kind' },
+  {
+    name: 'consumer',
+    description: 'What counts the ticks: ticker (the bare client), feed (KiteFeed) or pipeline (KiteFeed + market-data pipeline)',
+    default: 'ticker',
+    valueName: 'kind',
+  },
   { name: 'json', description: 'Print one JSON object', flag: true },
-  { name: 'profile', description: 'Write a CPU profile of the simulator process into this folder (run this process under `node --cpu-prof` for the client side)', valueName: 'dir' },
+  {
+    name: 'profile',
+    description: 'Write a CPU profile of the simulator process into this folder (run this process under `node --cpu-prof` for the client side)',
+    valueName: 'dir',
+  },
 ] as const;
 
 const values = benchArgs('npx tsx bench/ticker.bench.ts', 'Ticks/s a KiteTicker client receives from the simulator.', OPTIONS);
@@ -47,7 +56,23 @@ const consumer = values['consumer'] === 'feed' || values['consumer'] === 'pipeli
 
 const child = spawn(
   process.execPath,
-  [...(values['profile'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['profile']]), '--import', 'tsx', 'src/sim/cli.ts', '--port', '0', '--symbols', String(symbols), '--ticks-per-second', String(rate), '--api-key', 'bench', '--api-secret', 'bench-secret', '--any-time'],
+  [
+    ...(values['profile'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['profile']]),
+    '--import',
+    'tsx',
+    'src/sim/cli.ts',
+    '--port',
+    '0',
+    '--symbols',
+    String(symbols),
+    '--ticks-per-second',
+    String(rate),
+    '--api-key',
+    'bench',
+    '--api-secret',
+    'bench-secret',
+    '--any-time',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 // never leave the simulator behind, whatever ends this process

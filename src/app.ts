@@ -67,7 +67,12 @@ export interface Running {
  * The metrics alerting needs beyond the tree's own: the data directory's file system, Redis
  * PING latency, and the single-writer lease as a halt reason.
  */
-export function bindOperationalMetrics(metrics: Metrics, config: TroupeConfig, stores: { readonly redisHealth?: RedisHealth | undefined }, leases: () => readonly { readonly held: boolean }[]): void {
+export function bindOperationalMetrics(
+  metrics: Metrics,
+  config: TroupeConfig,
+  stores: { readonly redisHealth?: RedisHealth | undefined },
+  leases: () => readonly { readonly held: boolean }[],
+): void {
   metrics.bindDataDir(config.dataDir);
   stores.redisHealth?.onProbe((durationMs) => metrics.dependencyLatencySeconds.observe({ dependency: 'redis' }, durationMs / 1000));
   metrics.bindHalt('lease', () => leases().some((lease) => !lease.held));
@@ -81,7 +86,11 @@ export async function announceHalts(gateway: GatewayInstance, log: Logger, start
   const halts = await gateway.troupe.halts.current();
   const critical = halts.filter((halt) => halt.severity === 'critical');
   for (const halt of halts) log.warn({ halt: halt.kind, sinceMs: halt.sinceMs, release: halt.release?.path ?? null }, `${halt.reason} ${halt.action}`);
-  if (critical.length > 0) log.warn({ halts: critical.map((halt) => halt.kind) }, `${started} but trading is HALTED (${critical.map((halt) => halt.kind).join(', ')}): no order goes out until released`);
+  if (critical.length > 0)
+    log.warn(
+      { halts: critical.map((halt) => halt.kind) },
+      `${started} but trading is HALTED (${critical.map((halt) => halt.kind).join(', ')}): no order goes out until released`,
+    );
   return critical.length > 0;
 }
 
@@ -124,7 +133,10 @@ async function closeParts(parts: Parts, log: Logger, afterFailure: boolean): Pro
   ];
   for (const step of steps) {
     if (!afterFailure) await step();
-    else await Promise.resolve().then(step).catch((error: unknown) => log.warn({ err: error }, 'closing after a failed start'));
+    else
+      await Promise.resolve()
+        .then(step)
+        .catch((error: unknown) => log.warn({ err: error }, 'closing after a failed start'));
   }
 }
 
@@ -196,7 +208,10 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     wiring.instruments.map((instrument) => instrument.symbol),
     (strategy, reason) => log.error({ strategyId: strategy.strategyId, reason }, 'a stored strategy cannot start; left out'),
   );
-  const leaseNames = tradingLeaseNames(wiring.portfolioId, strategies.map((strategy) => strategy.strategyId));
+  const leaseNames = tradingLeaseNames(
+    wiring.portfolioId,
+    strategies.map((strategy) => strategy.strategyId),
+  );
   parts.leases = await acquireTradingLeases(stores.database, config, leaseNames, log);
   // fills, halts and alerts (recovery's among them) to the configured webhook / Telegram / e-mail, off the trading path
   const notifier = (parts.notifier = notifierFromConfig(config.notifications, { log, registry: metrics.registry }));
@@ -230,7 +245,17 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     ...(pausable ? { feedPaused: () => feedPaused } : {}),
   }));
   // the ML actor starts once a model is live (TROUPE_ML, src/config/ml.ts); retraining on its schedule, in a child process
-  const ml = (parts.ml = config.ml.mode === 'off' ? undefined : new MlService({ config: config.ml, database: stores.database, runtime: trading.runtime, metrics, log, symbols: wiring.instruments.map((instrument) => instrument.symbol) }));
+  const ml = (parts.ml =
+    config.ml.mode === 'off'
+      ? undefined
+      : new MlService({
+          config: config.ml,
+          database: stores.database,
+          runtime: trading.runtime,
+          metrics,
+          log,
+          symbols: wiring.instruments.map((instrument) => instrument.symbol),
+        }));
   await ml?.start();
   // the journal watermark moves forward in the background: the next start reads only what came after it
   parts.checkpointer = scheduleCheckpoints({ db: stores.database, journal, stream: wiring.journalStream, log });
@@ -247,7 +272,8 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
   bindOperationalMetrics(metrics, config, stores, () => leaseGauges(parts.leases, leaseNames));
   let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
   // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
-  const rateLimitRedis = (parts.rateLimitRedis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix }));
+  const rateLimitRedis = (parts.rateLimitRedis =
+    config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix }));
   const gateway = (parts.gateway = await buildGateway({
     authStore: new PostgresAuthStore(stores.database),
     auditStore: new PostgresAuditStore(stores.database),

@@ -18,7 +18,12 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'symbols', description: 'Synthetic symbols (or TROUPE_SYMBOLS)', valueName: 'n' },
   { name: 'speed', description: 'Market seconds per wall second (or TROUPE_MARKET_SPEED)', valueName: 'x' },
   { name: 'broker', description: 'paper or kite (or TROUPE_BROKER; kite reads KITE_* settings)', valueName: 'name' },
-  { name: 'data', description: 'Paper trading on a replay of this folder of per-symbol CSV bars instead of the synthetic market (or TROUPE_REPLAY_DATA); files or rows left out are logged and counted (troupe_data_rejected_total)', valueName: 'dir' },
+  {
+    name: 'data',
+    description:
+      'Paper trading on a replay of this folder of per-symbol CSV bars instead of the synthetic market (or TROUPE_REPLAY_DATA); files or rows left out are logged and counted (troupe_data_rejected_total)',
+    valueName: 'dir',
+  },
   { name: 'strict', description: 'With --data: refuse to start when any file or row is rejected (or TROUPE_REPLAY_STRICT)', flag: true },
 ];
 const SUMMARY = 'Paper trading on a generated NSE market; API and metrics on http://localhost:8080.';
@@ -74,7 +79,14 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${usage('npm start --', SUMMARY, OPTIONS)}\n`);
     return;
   }
-  const config = loadConfig(undefined, { PORT: values.port, TROUPE_SYMBOLS: values.symbols, TROUPE_MARKET_SPEED: values.speed, TROUPE_BROKER: values.broker, TROUPE_REPLAY_DATA: values.data, TROUPE_REPLAY_STRICT: values.strict });
+  const config = loadConfig(undefined, {
+    PORT: values.port,
+    TROUPE_SYMBOLS: values.symbols,
+    TROUPE_MARKET_SPEED: values.speed,
+    TROUPE_BROKER: values.broker,
+    TROUPE_REPLAY_DATA: values.data,
+    TROUPE_REPLAY_STRICT: values.strict,
+  });
   // what this process creates (logs, the data directory, keys) is the owner's only; PGlite's own files are fixed by openStores
   process.umask(0o077);
   const interactive = isInteractive();
@@ -90,9 +102,13 @@ async function main(argv: readonly string[]): Promise<void> {
   // one composition root for both broker modes (TROUPE_BROKER / --broker: paper or kite)
   const running = await startTroupe(config, log);
   if (interactive) {
-    process.stdout.write(`Troupe: ${running.mode === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`);
+    process.stdout.write(
+      `Troupe: ${running.mode === 'kite' ? 'trading through Kite' : 'paper trading'}; dashboard and API on http://localhost:${running.port}  (Ctrl-C stops)\n`,
+    );
     if (running.generatedAdmin) {
-      process.stderr.write(`Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`);
+      process.stderr.write(
+        `Troupe: log in as "${running.generatedAdmin.username}" with password ${running.generatedAdmin.password} (shown once; set ADMIN_USER/ADMIN_PASSWORD to choose)\n`,
+      );
     }
   } else if (running.generatedAdmin) {
     // no terminal (a service, a container whose output is collected): the password goes to an
@@ -101,7 +117,10 @@ async function main(argv: readonly string[]): Promise<void> {
     const file = join(config.dataDir, 'initial-admin-password');
     writeFileSync(file, `${running.generatedAdmin.username}\n${running.generatedAdmin.password}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
-    log.warn({ username: running.generatedAdmin.username, file }, 'the first admin\'s generated password is in this owner-only file: read it, log in, change the password and delete the file');
+    log.warn(
+      { username: running.generatedAdmin.username, file },
+      "the first admin's generated password is in this owner-only file: read it, log in, change the password and delete the file",
+    );
   }
   const previous = { ticks: 0, atMs: Date.now() };
   const timer = interactive ? setInterval(() => process.stdout.write(`\r\x1b[2K${statusLine(running, previous)}`), 1000) : undefined;

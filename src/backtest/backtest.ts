@@ -165,8 +165,7 @@ export function summariseAutoSquareOff(orders: readonly Order[], fills: readonly
   return { orders: ids.size, fills: count, quantity, chargesPaise, callAndTradePaise: mul(filledOrders.size, callAndTradeFeePaise()) };
 }
 
-const TICK_NOTE =
-  'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
+const TICK_NOTE = 'Ticks are generated inside each bar deterministically: open, the nearer of high/low, the other, close; volume spread over them.';
 
 /**
  * The fill model, as the report states it. Daily bars close on their last tick (15:29:59.999
@@ -178,9 +177,11 @@ const TICK_NOTE =
 export const FILL_MODEL =
   "fill model: next bar open. Daily bars: a decision on day t's close (order created at 15:29:59.999 IST) fills at day t+1's open (09:15 IST) ± slippage. Intraday bars: a decision on bar t (taken at bar t+1's first tick) fills at bar t+1's second tick.";
 
-
 /** Reads a CSV folder as {@link BacktestData} (see `readDataFolder`). */
-export async function loadCsvData(dir: string, select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestData> {
+export async function loadCsvData(
+  dir: string,
+  select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number } = {},
+): Promise<BacktestData> {
   return readDataFolder(dir, {
     ...(select.symbols ? { symbols: select.symbols } : {}),
     ...(select.fromMs === undefined ? {} : { from: select.fromMs }),
@@ -194,7 +195,10 @@ export async function loadCsvData(dir: string, select: { readonly symbols?: read
  * (`replayDataFromBars`), as `readDataFolder` makes them from the same cut of the files, so
  * a cut of loaded data replays exactly like the same cut read from disk.
  */
-export function selectData(data: BacktestData, select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number }): BacktestData {
+export function selectData(
+  data: BacktestData,
+  select: { readonly symbols?: readonly string[]; readonly fromMs?: number; readonly toMs?: number },
+): BacktestData {
   if (select.symbols === undefined && select.fromMs === undefined && select.toMs === undefined) return data;
   const fromMs = select.fromMs ?? Number.NEGATIVE_INFINITY;
   const toMs = select.toMs ?? Number.POSITIVE_INFINITY;
@@ -204,9 +208,17 @@ export function selectData(data: BacktestData, select: { readonly symbols?: read
   const cut = new Map<string, readonly Bar[]>();
   for (const instrument of data.instruments) {
     if (wanted && !wanted.has(instrument.symbol)) continue;
-    cut.set(instrument.symbol, (data.bars.get(instrument.symbol) ?? []).filter((bar) => bar.startMs >= fromMs && bar.startMs < toMs));
+    cut.set(
+      instrument.symbol,
+      (data.bars.get(instrument.symbol) ?? []).filter((bar) => bar.startMs >= fromMs && bar.startMs < toMs),
+    );
   }
-  const warnings = data.warnings?.filter((warning) => cut.has(warning.symbol) && warning.date >= istDate(fromMs === Number.NEGATIVE_INFINITY ? 0 : fromMs) && (toMs === Number.POSITIVE_INFINITY || warning.date <= istDate(toMs - 1)));
+  const warnings = data.warnings?.filter(
+    (warning) =>
+      cut.has(warning.symbol) &&
+      warning.date >= istDate(fromMs === Number.NEGATIVE_INFINITY ? 0 : fromMs) &&
+      (toMs === Number.POSITIVE_INFINITY || warning.date <= istDate(toMs - 1)),
+  );
   return replayDataFromBars(cut, data.interval, rejected, warnings);
 }
 
@@ -224,7 +236,12 @@ export class DataIntervalError extends Error {
  * its bars, built from the ticks like a live feed builds them). Finer ones cannot be made:
  * a subscription to one throws {@link DataIntervalError} (the run would trade nothing).
  */
-export function replayIntervals(data: BacktestData, strategyKind: string, strategyConfig: Record<string, unknown>, companions: readonly BacktestCompanion[] = []): BarInterval[] {
+export function replayIntervals(
+  data: BacktestData,
+  strategyKind: string,
+  strategyConfig: Record<string, unknown>,
+  companions: readonly BacktestCompanion[] = [],
+): BarInterval[] {
   const intervals = new Set<BarInterval>([data.interval]);
   for (const { kind, config } of [{ kind: strategyKind, config: strategyConfig }, ...companions]) {
     const definition = strategyByKind(kind);
@@ -284,7 +301,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   };
   const data = options.data ? selectData(options.data, select) : await loadCsvData(options.dataDir, select);
   const offCalendar = data.warnings ?? replayDataFromBars(data.bars, data.interval).warnings;
-  if (data.instruments.length === 0) throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
+  if (data.instruments.length === 0)
+    throw new Error(options.data ? `no bars to replay in ${options.dataDir} for the symbols and dates asked` : `no usable CSV files in ${options.dataDir}`);
   const strategyId = options.strategyId ?? options.strategyKind;
   const companions = settleCompanions(strategyId, options.companions ?? []);
   const barIntervals = replayIntervals(data, options.strategyKind, options.strategyConfig ?? {}, companions);
@@ -400,6 +418,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     positions,
     equity,
     metrics: computeMetrics({ initialCashPaise, equity, fills, positions }),
-    summary: { ...summary, initialCashPaise, orders: sortedOrders.length, fills: fills.length, rejectedIntents, riskAlerts, autoSquareOff: summariseAutoSquareOff(sortedOrders, fills) },
+    summary: {
+      ...summary,
+      initialCashPaise,
+      orders: sortedOrders.length,
+      fills: fills.length,
+      rejectedIntents,
+      riskAlerts,
+      autoSquareOff: summariseAutoSquareOff(sortedOrders, fills),
+    },
   };
 }

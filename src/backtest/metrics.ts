@@ -10,7 +10,20 @@
  * that number); the risk-free rate is zero; Sharpe uses the sample standard deviation, Sortino the downside
  * deviation √(Σ min(r, 0)² / n).
  */
-import { applyFill, divRound, emptyPosition, mul, mulDivRound, signedQuantity, tradingDaysPerYear, unrealisedPaise, markPosition, type Fill, type Paise, type Position } from '../model/index.js';
+import {
+  applyFill,
+  divRound,
+  emptyPosition,
+  mul,
+  mulDivRound,
+  signedQuantity,
+  tradingDaysPerYear,
+  unrealisedPaise,
+  markPosition,
+  type Fill,
+  type Paise,
+  type Position,
+} from '../model/index.js';
 
 /** Equity at the end of one IST day (the portfolio after the day's last tick). */
 export interface DailyEquity {

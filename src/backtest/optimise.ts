@@ -101,7 +101,9 @@ export async function runSweep(options: OptimiseOptions, runner: JobRunner): Pro
   const outcomes = await runner.run(jobs, (outcome) => {
     done += 1;
     const point = points[outcome.id]!;
-    options.onProgress?.(`sweep: ${done}/${points.length} done; ${pointLabel(point) || '(base settings)'}: ${outcome.ok ? describe(options.objective, outcome.figures) : `failed: ${outcome.error}`}`);
+    options.onProgress?.(
+      `sweep: ${done}/${points.length} done; ${pointLabel(point) || '(base settings)'}: ${outcome.ok ? describe(options.objective, outcome.figures) : `failed: ${outcome.error}`}`,
+    );
   });
   const runs = rowsOf(points, outcomes, outputs);
   const ranked = rankRows(runs, options.objective);
@@ -176,11 +178,14 @@ export async function runWalkForward(options: OptimiseOptions & { readonly spec:
       wantResult: false,
     })),
   );
-  options.onProgress?.(`walk-forward: ${windows.length} windows (train ${options.spec.trainSessions} sessions, test ${options.spec.testSessions}), ${trainJobs.length} train runs`);
+  options.onProgress?.(
+    `walk-forward: ${windows.length} windows (train ${options.spec.trainSessions} sessions, test ${options.spec.testSessions}), ${trainJobs.length} train runs`,
+  );
   let done = 0;
   const trainOutcomes = await runner.run(trainJobs, () => {
     done += 1;
-    if (done % Math.max(1, Math.floor(trainJobs.length / 20)) === 0 || done === trainJobs.length) options.onProgress?.(`walk-forward: train runs ${done}/${trainJobs.length}`);
+    if (done % Math.max(1, Math.floor(trainJobs.length / 20)) === 0 || done === trainJobs.length)
+      options.onProgress?.(`walk-forward: train runs ${done}/${trainJobs.length}`);
   });
 
   const reports: WalkForwardWindowReport[] = [];
@@ -191,7 +196,9 @@ export async function runWalkForward(options: OptimiseOptions & { readonly spec:
     const rows = rowsOf(points, outcomes, []);
     const top = rankRows(rows, options.objective)[0];
     if (top?.figures === null || top === undefined) {
-      throw new Error(`walk-forward window ${window.index + 1} (train ${window.trainFrom}..${window.trainTo}): every run failed; first error: ${rows[0]?.error ?? 'none'}`);
+      throw new Error(
+        `walk-forward window ${window.index + 1} (train ${window.trainFrom}..${window.trainTo}): every run failed; first error: ${rows[0]?.error ?? 'none'}`,
+      );
     }
     const output = options.outDir === undefined ? null : join('windows', `${String(window.index + 1).padStart(3, '0')}_${window.testFrom}_${window.testTo}`);
     const [outcome] = await runner.run([
@@ -207,7 +214,10 @@ export async function runWalkForward(options: OptimiseOptions & { readonly spec:
         wantResult: true,
       },
     ]);
-    if (!outcome?.ok || outcome.result === undefined) throw new Error(`walk-forward window ${window.index + 1} (test ${window.testFrom}..${window.testTo}) failed: ${outcome && !outcome.ok ? outcome.error : 'no result'}`);
+    if (!outcome?.ok || outcome.result === undefined)
+      throw new Error(
+        `walk-forward window ${window.index + 1} (test ${window.testFrom}..${window.testTo}) failed: ${outcome && !outcome.ok ? outcome.error : 'no result'}`,
+      );
     tests.push(outcome.result);
     reports.push({
       window,
@@ -218,7 +228,9 @@ export async function runWalkForward(options: OptimiseOptions & { readonly spec:
       test: outcome.figures,
       output,
     });
-    options.onProgress?.(`walk-forward: window ${window.index + 1}/${windows.length} test ${window.testFrom}..${window.testTo} with ${pointLabel(top.params) || '(base settings)'}: ${describe(options.objective, outcome.figures)}`);
+    options.onProgress?.(
+      `walk-forward: window ${window.index + 1}/${windows.length} test ${window.testFrom}..${window.testTo} with ${pointLabel(top.params) || '(base settings)'}: ${describe(options.objective, outcome.figures)}`,
+    );
     cashPaise = outcome.result.summary.equityPaise;
   }
   return {

@@ -96,7 +96,8 @@ export function createJobRunner(data: BacktestData, jobs: number): JobRunner {
             if (done === list.length) finish();
             else dispatch(child);
           };
-          const onExit = (code: number | null, signal: string | null): void => fail(new Error(`a backtest worker exited (${signal ?? `code ${code}`}) before its jobs were done`));
+          const onExit = (code: number | null, signal: string | null): void =>
+            fail(new Error(`a backtest worker exited (${signal ?? `code ${code}`}) before its jobs were done`));
           child.on('message', onMessage);
           child.on('exit', onExit);
           listeners.push(() => {

@@ -38,7 +38,12 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 }
 
 /** A line/area chart of one daily series as inline SVG. */
-function lineChart(title: string, dates: readonly string[], values: readonly number[], options: { readonly height: number; readonly area?: boolean; readonly format: (v: number) => string; readonly colour: string }): string {
+function lineChart(
+  title: string,
+  dates: readonly string[],
+  values: readonly number[],
+  options: { readonly height: number; readonly area?: boolean; readonly format: (v: number) => string; readonly colour: string },
+): string {
   const h = options.height;
   if (values.length === 0) return `<p class="note">${esc(title)}: no data.</p>`;
   let lo = Math.min(...values);
@@ -68,7 +73,9 @@ function lineChart(title: string, dates: readonly string[], values: readonly num
     parts.push(`<text x="${f(x(i))}" y="${h - 8}" text-anchor="${anchor}" class="axis">${esc(dates[i] ?? '')}</text>`);
   }
   if (options.area) {
-    parts.push(`<polygon points="${f(x(0))},${f(y(0))} ${points} ${f(x(values.length - 1))},${f(y(0))}" fill="${options.colour}" fill-opacity="0.25" stroke="none"/>`);
+    parts.push(
+      `<polygon points="${f(x(0))},${f(y(0))} ${points} ${f(x(values.length - 1))},${f(y(0))}" fill="${options.colour}" fill-opacity="0.25" stroke="none"/>`,
+    );
   }
   parts.push(`<polyline points="${points}" fill="none" stroke="${options.colour}" stroke-width="1.5"/>`);
   parts.push('</svg>');
@@ -83,7 +90,11 @@ const PRICE_POINTS = 1_000;
  * markers: one per drawn point and side (buys ▲ below the line, sells ▼ above), so markers never
  * pile up; the text says how many fills and units each stands for.
  */
-export function priceChart(symbol: string, bars: readonly Bar[], fills: readonly { readonly atMs: number; readonly side: string; readonly quantity: number }[]): string {
+export function priceChart(
+  symbol: string,
+  bars: readonly Bar[],
+  fills: readonly { readonly atMs: number; readonly side: string; readonly quantity: number }[],
+): string {
   if (bars.length === 0) return `<p class="note">${esc(symbol)}: no bars.</p>`;
   const stride = Math.ceil(bars.length / PRICE_POINTS);
   const sampled = bars.filter((_, index) => index % stride === 0 || index === bars.length - 1);
@@ -99,12 +110,16 @@ export function priceChart(symbol: string, bars: readonly Bar[], fills: readonly
   const x = (i: number): number => PAD.left + (sampled.length === 1 ? plotW / 2 : (i * plotW) / (sampled.length - 1));
   const y = (v: number): number => PAD.top + ((hi - v) * plotH) / (hi - lo);
   const f = (n: number): string => n.toFixed(1);
-  const parts: string[] = [`<svg viewBox="0 0 ${WIDTH} ${h}" width="100%" role="img" aria-label="${esc(symbol)} price with fills" xmlns="http://www.w3.org/2000/svg">`];
+  const parts: string[] = [
+    `<svg viewBox="0 0 ${WIDTH} ${h}" width="100%" role="img" aria-label="${esc(symbol)} price with fills" xmlns="http://www.w3.org/2000/svg">`,
+  ];
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#131a22" stroke="#243040"/>`);
   for (const v of niceTicks(lo, hi, 5)) {
     const yy = f(y(v));
     parts.push(`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${yy}" y2="${yy}" stroke="#1e2732"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="axis">${esc(v.toLocaleString('en-IN', { maximumFractionDigits: 2 }))}</text>`);
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="axis">${esc(v.toLocaleString('en-IN', { maximumFractionDigits: 2 }))}</text>`,
+    );
   }
   const ticks = Math.min(6, sampled.length);
   for (let k = 0; k < ticks; k += 1) {
@@ -135,7 +150,9 @@ export function priceChart(symbol: string, bars: readonly Bar[], fills: readonly
     const cx = x(group.index);
     const cy = y(values[group.index]!);
     const path = group.buy ? `M${f(cx)},${f(cy + 6)} l5,9 l-10,0 z` : `M${f(cx)},${f(cy - 6)} l5,-9 l-10,0 z`;
-    parts.push(`<path d="${path}" fill="${group.buy ? '#3fb97a' : '#f0645c'}"><title>${group.buy ? 'Bought' : 'Sold'} ${group.quantity} in ${group.fills} fill${group.fills === 1 ? '' : 's'}</title></path>`);
+    parts.push(
+      `<path d="${path}" fill="${group.buy ? '#3fb97a' : '#f0645c'}"><title>${group.buy ? 'Bought' : 'Sold'} ${group.quantity} in ${group.fills} fill${group.fills === 1 ? '' : 's'}</title></path>`,
+    );
   }
   parts.push('</svg>');
   return `<h3>${esc(symbol)}: close and fills (▲ buys, ▼ sells)</h3>\n${parts.join('\n')}`;
@@ -146,14 +163,29 @@ function priceSection(result: BacktestResult, bars: ReadonlyMap<string, readonly
   if (bars === undefined) return '';
   const counts = new Map<string, number>();
   for (const fill of result.fills) counts.set(fill.symbol, (counts.get(fill.symbol) ?? 0) + 1);
-  const symbols = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3).map(([symbol]) => symbol);
+  const symbols = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 3)
+    .map(([symbol]) => symbol);
   if (symbols.length === 0) return '';
-  return ['<h2>Prices and trades</h2>', `<p class="note">The ${symbols.length} most traded symbol${symbols.length === 1 ? '' : 's'}; a marker stands for every fill of its side at that point of the line (hover for the count).</p>`, ...symbols.map((symbol) => priceChart(symbol, bars.get(symbol) ?? [], result.fills.filter((fill) => fill.symbol === symbol)))].join('\n');
+  return [
+    '<h2>Prices and trades</h2>',
+    `<p class="note">The ${symbols.length} most traded symbol${symbols.length === 1 ? '' : 's'}; a marker stands for every fill of its side at that point of the line (hover for the count).</p>`,
+    ...symbols.map((symbol) =>
+      priceChart(
+        symbol,
+        bars.get(symbol) ?? [],
+        result.fills.filter((fill) => fill.symbol === symbol),
+      ),
+    ),
+  ].join('\n');
 }
 
 function table(headers: readonly string[], rows: readonly string[][], numericFrom = 1): string {
   const head = headers.map((h, i) => `<th${i >= numericFrom ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell, i) => (i >= numericFrom ? `<td class="n">${cell}</td>` : `<td>${cell}</td>`)).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((row) => `<tr>${row.map((cell, i) => (i >= numericFrom ? `<td class="n">${cell}</td>` : `<td>${cell}</td>`)).join('')}</tr>`)
+    .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -223,7 +255,10 @@ function rejectedSection(rejected: readonly RejectedRow[]): string {
   if (rejected.length === 0) return '';
   const summary = summariseRejections(rejected, REPORT_REJECTED_ROWS);
   const rows = summary.examples.map((r) => [esc(r.file), r.line > 0 ? String(r.line) : 'whole file', esc(r.reason)]);
-  const more = summary.moreRows > 0 ? `<p class="note">… and ${summary.moreRows.toLocaleString('en-US')} more rejected rows; every one is in result.json (<code>meta.rejectedRows</code>).</p>` : '';
+  const more =
+    summary.moreRows > 0
+      ? `<p class="note">… and ${summary.moreRows.toLocaleString('en-US')} more rejected rows; every one is in result.json (<code>meta.rejectedRows</code>).</p>`
+      : '';
   return [
     `<h2 class="warn">Rejected input: ${esc(rejectionCounts(summary))} left out</h2>`,
     '<p class="note">These files or rows of the data were not replayed (run with <code>--strict</code> to refuse such data).</p>',
@@ -320,15 +355,27 @@ export function renderReport(result: BacktestResult, inputs: ReportInputs = {}):
     `<p class="note">Config: <code>${esc(JSON.stringify(meta.config))}</code>. ${esc(meta.note)}</p>`,
     `<p class="note">${esc(meta.fillModel.charAt(0).toUpperCase() + meta.fillModel.slice(1))}</p>`,
     ...(meta.offCalendarBars.count > 0
-      ? [`<p class="note"><strong>${meta.offCalendarBars.count.toLocaleString('en-US')} bar day(s) on days the NSE was closed</strong> (replayed anyway), e.g. ${meta.offCalendarBars.examples.map((warning) => `${esc(warning.file)}:${warning.line}: ${esc(warning.reason)}`).join('; ')}.</p>`]
+      ? [
+          `<p class="note"><strong>${meta.offCalendarBars.count.toLocaleString('en-US')} bar day(s) on days the NSE was closed</strong> (replayed anyway), e.g. ${meta.offCalendarBars.examples.map((warning) => `${esc(warning.file)}:${warning.line}: ${esc(warning.reason)}`).join('; ')}.</p>`,
+        ]
       : []),
     ...(meta.rejectedRows.length > 0 ? [rejectedSection(meta.rejectedRows)] : []),
     '<h2>Summary</h2>',
     `<div class="cards">\n${cards}\n</div>`,
     `<p class="note">Daily figures use end-of-IST-day equity (${esc(span)}). CAGR and ratios annualise over ${m.tradingDaysPerYear.toLocaleString('en-US')} trading days a year (the mean of the NSE calendar's years in the span), risk-free rate 0. Win rate counts closed round trips (flat to flat, net of charges); ${m.openRoundTrips} still open at the end.${m.maxDrawdownPeakDate && m.maxDrawdownTroughDate ? ` Largest drawdown: ${esc(m.maxDrawdownPeakDate)} to ${esc(m.maxDrawdownTroughDate)}.` : ''}</p>`,
     '<h2>Equity and drawdown</h2>',
-    lineChart('Equity (₹, end of day)', dates, equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)), { height: 300, colour: '#4da3ff', format: (v) => Math.round(v).toLocaleString('en-IN') }),
-    lineChart('Drawdown (%)', dates, dd.map((d) => -d.drawdownPct), { height: 180, area: true, colour: '#f0645c', format: (v) => `${v.toFixed(2)}%` }),
+    lineChart(
+      'Equity (₹, end of day)',
+      dates,
+      equity.map((d) => paiseToRupeesForDisplay(d.equityPaise)),
+      { height: 300, colour: '#4da3ff', format: (v) => Math.round(v).toLocaleString('en-IN') },
+    ),
+    lineChart(
+      'Drawdown (%)',
+      dates,
+      dd.map((d) => -d.drawdownPct),
+      { height: 180, area: true, colour: '#f0645c', format: (v) => `${v.toFixed(2)}%` },
+    ),
     priceSection(result, inputs.bars),
     '<h2>Monthly returns (%)</h2>',
     monthlyTable(result),

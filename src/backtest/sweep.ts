@@ -116,7 +116,18 @@ export function parseObjective(text: string): Objective {
 /** The figures of one run that a sweep reports (money in paise). */
 export type RunFigures = Pick<
   BacktestMetrics,
-  'totalReturnPct' | 'cagrPct' | 'sharpe' | 'sortino' | 'maxDrawdownPaise' | 'maxDrawdownPct' | 'winRatePct' | 'roundTrips' | 'trades' | 'chargesPaise' | 'turnoverPaise' | 'days'
+  | 'totalReturnPct'
+  | 'cagrPct'
+  | 'sharpe'
+  | 'sortino'
+  | 'maxDrawdownPaise'
+  | 'maxDrawdownPct'
+  | 'winRatePct'
+  | 'roundTrips'
+  | 'trades'
+  | 'chargesPaise'
+  | 'turnoverPaise'
+  | 'days'
 > & {
   readonly netPnlPaise: Paise;
   readonly endEquityPaise: Paise;
@@ -270,7 +281,21 @@ export interface StitchedResult {
   readonly initialCashPaise: Paise;
   readonly equity: readonly DailyEquity[];
   /** Metrics of the stitched equity curve; trades and charges are the sums over the windows (round trips and attribution are per window). */
-  readonly metrics: Pick<BacktestMetrics, 'days' | 'startEquityPaise' | 'endEquityPaise' | 'totalReturnPct' | 'cagrPct' | 'sharpe' | 'sortino' | 'maxDrawdownPaise' | 'maxDrawdownPct' | 'maxDrawdownPeakDate' | 'maxDrawdownTroughDate' | 'monthlyReturns'> & {
+  readonly metrics: Pick<
+    BacktestMetrics,
+    | 'days'
+    | 'startEquityPaise'
+    | 'endEquityPaise'
+    | 'totalReturnPct'
+    | 'cagrPct'
+    | 'sharpe'
+    | 'sortino'
+    | 'maxDrawdownPaise'
+    | 'maxDrawdownPct'
+    | 'maxDrawdownPeakDate'
+    | 'maxDrawdownTroughDate'
+    | 'monthlyReturns'
+  > & {
     readonly trades: number;
     readonly chargesPaise: Paise;
     readonly turnoverPaise: Paise;

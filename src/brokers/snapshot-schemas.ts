@@ -35,9 +35,7 @@ export const OrderSnapshotSchema = Type.Unsafe<Order>(
 );
 
 /** An instrument inside a snapshot. */
-export const InstrumentSnapshotSchema = Type.Unsafe<Instrument>(
-  Type.Object({ symbol: Type.String(), tickSizePaise: Int, lotSize: Int }),
-);
+export const InstrumentSnapshotSchema = Type.Unsafe<Instrument>(Type.Object({ symbol: Type.String(), tickSizePaise: Int, lotSize: Int }));
 
 /** A charge ledger (current or legacy shape; `upgradeChargeLedger` reads both). */
 export const ChargeLedgerSnapshotSchema = Type.Unsafe<ChargeLedger | LegacyChargeLedger>(Type.Object({}));

@@ -59,7 +59,8 @@ export function usage(command: string, summary: string, options: readonly Option
   const width = Math.max(...options.map((o) => o.name.length + (o.flag ? 0 : (o.valueName ?? 'value').length + 3))) + 4;
   for (const option of [...options, { name: 'help', description: 'Show this help', flag: true }]) {
     const left = `--${option.name}${'flag' in option && option.flag ? '' : ` <${('valueName' in option && option.valueName) || 'value'}>`}`;
-    const extra = 'default' in option && option.default !== undefined ? ` (default: ${option.default})` : 'required' in option && option.required ? ' (required)' : '';
+    const extra =
+      'default' in option && option.default !== undefined ? ` (default: ${option.default})` : 'required' in option && option.required ? ' (required)' : '';
     lines.push(`  ${left.padEnd(width)}${option.description}${extra}`);
   }
   return lines.join('\n');

@@ -26,20 +26,58 @@ import { DataError, intOption, isEntryPoint, parseArgs, StrictError, usage, usag
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min); required unless --source db', valueName: 'dir' },
-  { name: 'source', description: 'csv: the --data folder; db: the time-series store (bars_1m / bars_1h of DATABASE_URL, else the embedded store)', default: 'csv', valueName: 'csv|db' },
+  {
+    name: 'source',
+    description: 'csv: the --data folder; db: the time-series store (bars_1m / bars_1h of DATABASE_URL, else the embedded store)',
+    default: 'csv',
+    valueName: 'csv|db',
+  },
   { name: 'interval', description: `With --source db: the stored bars to replay (${STORED_INTERVALS.join(' or ')})`, default: '1m', valueName: '1m|1h' },
-  { name: 'database-url', description: 'With --source db: PostgreSQL to read (default DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)', valueName: 'url' },
-  { name: 'strategy', description: `Strategy kind: ${STRATEGIES.map((s) => s.kind).join(', ')}; a comma-separated list runs the rest beside the first on one portfolio (e.g. ensemble,ema-cross,rsi-reversion: the ensemble trades the vote of the others' signals)`, required: true, valueName: 'kind[,kind…]' },
+  {
+    name: 'database-url',
+    description: 'With --source db: PostgreSQL to read (default DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)',
+    valueName: 'url',
+  },
+  {
+    name: 'strategy',
+    description: `Strategy kind: ${STRATEGIES.map((s) => s.kind).join(', ')}; a comma-separated list runs the rest beside the first on one portfolio (e.g. ensemble,ema-cross,rsi-reversion: the ensemble trades the vote of the others' signals)`,
+    required: true,
+    valueName: 'kind[,kind…]',
+  },
   { name: 'symbols', description: 'Comma-separated symbols (default: every file in the folder / every symbol stored)', valueName: 'A,B' },
   { name: 'config', description: 'Strategy settings as JSON, e.g. \'{"fastPeriod":5}\' (for the first strategy)', valueName: 'json' },
-  { name: 'companion-config', description: 'Settings of the other strategies of a --strategy list, as JSON keyed by kind, e.g. \'{"ema-cross":{"fastPeriod":5}}\'', valueName: 'json' },
+  {
+    name: 'companion-config',
+    description: 'Settings of the other strategies of a --strategy list, as JSON keyed by kind, e.g. \'{"ema-cross":{"fastPeriod":5}}\'',
+    valueName: 'json',
+  },
   { name: 'capital', description: 'Starting cash in rupees', default: '10000000', valueName: 'rupees' },
   { name: 'from', description: 'First IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
   { name: 'to', description: 'Last IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
-  { name: 'out', description: 'Folder for result.json and report.html (a path ending in .json writes that file and <name>.html beside it); with --sweep: sweep.json and runs/*/, with --walk-forward: walk-forward.json and windows/*/', default: 'out/backtest', valueName: 'dir' },
-  { name: 'sweep', description: 'Sweep a setting, repeatable: name=a..b[:step] (inclusive, step default 1) or name=v1,v2,…; runs the grid of every --sweep', valueName: 'name=spec' },
-  { name: 'walk-forward', description: 'Optimise on rolling windows: train=<sessions>,test=<sessions> (a session = an IST trading day with data); the grid of --sweep is tried on each train window, the best on the next test window', valueName: 'train=N,test=M' },
-  { name: 'objective', description: `What "best" means for --sweep and --walk-forward: ${OBJECTIVES.join(', ')} (drawdown = smallest max drawdown)`, default: 'sharpe', valueName: 'name' },
+  {
+    name: 'out',
+    description:
+      'Folder for result.json and report.html (a path ending in .json writes that file and <name>.html beside it); with --sweep: sweep.json and runs/*/, with --walk-forward: walk-forward.json and windows/*/',
+    default: 'out/backtest',
+    valueName: 'dir',
+  },
+  {
+    name: 'sweep',
+    description: 'Sweep a setting, repeatable: name=a..b[:step] (inclusive, step default 1) or name=v1,v2,…; runs the grid of every --sweep',
+    valueName: 'name=spec',
+  },
+  {
+    name: 'walk-forward',
+    description:
+      'Optimise on rolling windows: train=<sessions>,test=<sessions> (a session = an IST trading day with data); the grid of --sweep is tried on each train window, the best on the next test window',
+    valueName: 'train=N,test=M',
+  },
+  {
+    name: 'objective',
+    description: `What "best" means for --sweep and --walk-forward: ${OBJECTIVES.join(', ')} (drawdown = smallest max drawdown)`,
+    default: 'sharpe',
+    valueName: 'name',
+  },
   { name: 'jobs', description: 'Backtests run in parallel by --sweep / --walk-forward (one process each)', default: String(defaultJobs()), valueName: 'n' },
   { name: 'strict', description: 'Refuse to run (exit 1) when any file or row of the data is rejected, instead of leaving it out with a warning', flag: true },
   { name: 'quiet', description: 'No progress output (warnings about rejected data still go to stderr)', flag: true },
@@ -67,7 +105,8 @@ function dateOption(values: Record<string, string>, name: string): number | unde
   const text = values[name];
   if (text === undefined) return undefined;
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? istTimeMs(text, 0, 0) : Number.NaN;
-  if (!Number.isFinite(ms) || new Date(ms + 5.5 * 3600 * 1000).toISOString().slice(0, 10) !== text) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
+  if (!Number.isFinite(ms) || new Date(ms + 5.5 * 3600 * 1000).toISOString().slice(0, 10) !== text)
+    throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
   return ms;
 }
 
@@ -114,7 +153,10 @@ function extractSweeps(argv: readonly string[]): { readonly rest: string[]; read
   return { rest, sweeps };
 }
 
-async function loadData(values: Record<string, string>, select: { symbols?: readonly string[]; fromMs?: number; toMs?: number }): Promise<{ data: BacktestData; label: string }> {
+async function loadData(
+  values: Record<string, string>,
+  select: { symbols?: readonly string[]; fromMs?: number; toMs?: number },
+): Promise<{ data: BacktestData; label: string }> {
   const source = values.source;
   if (source === 'csv') {
     if (values.data === undefined) throw new UsageError('--data is required (a folder of CSV files), or use --source db');
@@ -122,17 +164,22 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
     const available = await dataFolderSymbols(dir);
     if (select.symbols) {
       const unknown = select.symbols.filter((symbol) => !available.includes(symbol));
-      if (unknown.length > 0) throw new DataError(`unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no ${unknown.map((symbol) => `${symbol}.csv`).join(', ')} in ${dir} (${available.length === 0 ? 'it has no CSV files' : `it has ${listed(available)}`})`);
+      if (unknown.length > 0)
+        throw new DataError(
+          `unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no ${unknown.map((symbol) => `${symbol}.csv`).join(', ')} in ${dir} (${available.length === 0 ? 'it has no CSV files' : `it has ${listed(available)}`})`,
+        );
     }
     if (available.length === 0) throw new DataError(`no CSV files in ${dir} (a data folder holds one SYMBOL.csv per symbol)`);
     const data = await loadCsvData(dir, select);
-    if (data.instruments.length === 0) throw new DataError([`no usable CSV files in ${dir}: every one was left out`, ...describeRejections(data.rejected)].join('\n'));
+    if (data.instruments.length === 0)
+      throw new DataError([`no usable CSV files in ${dir}: every one was left out`, ...describeRejections(data.rejected)].join('\n'));
     return { data, label: dir };
   }
   if (source !== 'db') throw new UsageError(`--source must be csv or db, got "${source}"`);
   if (values.data !== undefined) throw new UsageError('--data is for --source csv; with --source db the bars come from the database');
   const interval = values.interval as StoredInterval;
-  if (!STORED_INTERVALS.includes(interval)) throw new UsageError(`--interval must be ${STORED_INTERVALS.join(' or ')} (the intervals the store keeps), got "${values.interval}"`);
+  if (!STORED_INTERVALS.includes(interval))
+    throw new UsageError(`--interval must be ${STORED_INTERVALS.join(' or ')} (the intervals the store keeps), got "${values.interval}"`);
   const config = loadConfig(undefined, { DATABASE_URL: values['database-url'] });
   const database = await openDatabase(config);
   try {
@@ -141,13 +188,18 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
       data = await loadDbData(database, { interval, ...select });
     } catch (error) {
       if (error instanceof Error && /relation "bars_1[mh]" does not exist/.test(error.message)) {
-        throw new Error(`the database has no time-series tables (bars_${interval}): point --database-url (or DATABASE_URL) at a Troupe database, which Troupe migrates when it starts`);
+        throw new Error(
+          `the database has no time-series tables (bars_${interval}): point --database-url (or DATABASE_URL) at a Troupe database, which Troupe migrates when it starts`,
+        );
       }
       if (error instanceof Error && error.message.startsWith('no bars in ')) throw new DataError(error.message);
       throw error;
     }
     const unknown = (select.symbols ?? []).filter((symbol) => !data.bars.has(symbol));
-    if (unknown.length > 0) throw new DataError(`unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no bars of ${unknown.length === 1 ? 'it' : 'them'} in bars_${interval} in the range asked for`);
+    if (unknown.length > 0)
+      throw new DataError(
+        `unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no bars of ${unknown.length === 1 ? 'it' : 'them'} in bars_${interval} in the range asked for`,
+      );
     return { data, label: `db:bars_${interval}` };
   } finally {
     await database.close();
@@ -155,7 +207,11 @@ async function loadData(values: Record<string, string>, select: { symbols?: read
 }
 
 /** The strategies of a `--strategy` list after the first, with their `--companion-config` settings. */
-function companionOptions(kinds: readonly string[], json: string | undefined, symbols: readonly string[] | undefined): { kind: string; config: Record<string, unknown> }[] {
+function companionOptions(
+  kinds: readonly string[],
+  json: string | undefined,
+  symbols: readonly string[] | undefined,
+): { kind: string; config: Record<string, unknown> }[] {
   let byKind: Record<string, unknown> = {};
   if (json !== undefined) {
     try {
@@ -163,12 +219,16 @@ function companionOptions(kinds: readonly string[], json: string | undefined, sy
     } catch (error) {
       throw new UsageError(`--companion-config is not valid JSON: ${(error as Error).message}`);
     }
-    if (byKind === null || typeof byKind !== 'object' || Array.isArray(byKind)) throw new UsageError('--companion-config must be a JSON object keyed by strategy kind');
-    for (const kind of Object.keys(byKind)) if (!kinds.includes(kind)) throw new UsageError(`--companion-config names "${kind}", which is not one of the other strategies of --strategy (${kinds.join(', ') || 'none'})`);
+    if (byKind === null || typeof byKind !== 'object' || Array.isArray(byKind))
+      throw new UsageError('--companion-config must be a JSON object keyed by strategy kind');
+    for (const kind of Object.keys(byKind))
+      if (!kinds.includes(kind))
+        throw new UsageError(`--companion-config names "${kind}", which is not one of the other strategies of --strategy (${kinds.join(', ') || 'none'})`);
   }
   return kinds.map((kind) => {
     const raw = byKind[kind] ?? {};
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`--companion-config: the settings of ${kind} must be a JSON object`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw new UsageError(`--companion-config: the settings of ${kind} must be a JSON object`);
     const config = raw as Record<string, unknown>;
     return { kind, config: symbols !== undefined && config.symbols === undefined ? { ...config, symbols } : config };
   });
@@ -204,9 +264,13 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
     } catch (error) {
       throw new UsageError(`--config is not valid JSON: ${(error as Error).message}`);
     }
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config must be a JSON object, e.g. \'{"fastPeriod":5}\'');
+    if (config === null || typeof config !== 'object' || Array.isArray(config))
+      throw new UsageError('--config must be a JSON object, e.g. \'{"fastPeriod":5}\'');
   }
-  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const symbols = values.symbols
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (symbols !== undefined && config.symbols === undefined) config = { ...config, symbols };
   const fromMs = dateOption(values, 'from');
   const toDayMs = dateOption(values, 'to');
@@ -217,22 +281,31 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const objective = parseObjective(values.objective!);
   const jobs = intOption(values, 'jobs');
   const initialCashPaise = intOption(values, 'capital') * 100;
-  const kinds = values.strategy!.split(',').map((kind) => kind.trim()).filter((kind) => kind !== '');
-  for (const kind of kinds) if (!STRATEGIES.some((s) => s.kind === kind)) throw new UsageError(`unknown strategy "${kind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
+  const kinds = values
+    .strategy!.split(',')
+    .map((kind) => kind.trim())
+    .filter((kind) => kind !== '');
+  for (const kind of kinds)
+    if (!STRATEGIES.some((s) => s.kind === kind)) throw new UsageError(`unknown strategy "${kind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
   if (kinds.length === 0) throw new UsageError('--strategy needs a strategy kind');
   if (new Set(kinds).size !== kinds.length) throw new UsageError(`--strategy lists a kind twice: ${values.strategy}`);
   const strategyKind = kinds[0]!;
   const companions = companionOptions(kinds.slice(1), values['companion-config'], symbols);
-  if (companions.length > 0 && (axes.length > 0 || walkForward)) throw new UsageError('--sweep and --walk-forward run one strategy; give --strategy a single kind');
+  if (companions.length > 0 && (axes.length > 0 || walkForward))
+    throw new UsageError('--sweep and --walk-forward run one strategy; give --strategy a single kind');
   const quiet = values.quiet === 'true';
   const say = (line: string): void => {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
   const started = Date.now();
   const select = { ...(symbols ? { symbols } : {}), ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) };
-  say(`reading ${values.source === 'db' ? `bars_${values.interval} from the database` : values.data ?? ''}…`);
+  say(`reading ${values.source === 'db' ? `bars_${values.interval} from the database` : (values.data ?? '')}…`);
   const { data, label } = await loadData(values, select);
-  reportRejections(data, values.strict === 'true', axes.length > 0 || walkForward ? 'each run\'s result.json (meta.rejectedRows)' : 'result.json (meta.rejectedRows) and report.html');
+  reportRejections(
+    data,
+    values.strict === 'true',
+    axes.length > 0 || walkForward ? "each run's result.json (meta.rejectedRows)" : 'result.json (meta.rejectedRows) and report.html',
+  );
   // bars finer than the data: an error now, not a run that trades nothing
   replayIntervals(data, strategyKind, config, companions);
 
@@ -273,7 +346,9 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const offCalendar = result.meta.offCalendarBars;
   if (offCalendar.count > 0) {
     const first = offCalendar.examples[0]!;
-    process.stderr.write(`backtest: warning: ${offCalendar.count} bar day(s) fall on days the NSE was closed (replayed anyway), e.g. ${first.file}:${first.line}: ${first.reason}\n`);
+    process.stderr.write(
+      `backtest: warning: ${offCalendar.count} bar day(s) fall on days the NSE was closed (replayed anyway), e.g. ${first.file}:${first.line}: ${first.reason}\n`,
+    );
   }
   const out = outputPaths(values.out!);
   mkdirSync(dirname(out.json), { recursive: true });
@@ -295,7 +370,9 @@ function resultSummary(result: BacktestResult, out: { json: string; html: string
       `CAGR ${fixed(m.cagrPct, '%')}, Sharpe ${fixed(m.sharpe)}, Sortino ${fixed(m.sortino)}, max drawdown ${formatInr(m.maxDrawdownPaise)} (${fixed(m.maxDrawdownPct, '%')}) over ${m.days} days`,
       `round trips ${m.roundTrips}, win rate ${fixed(m.winRatePct, '%')}, turnover ${formatInr(m.turnoverPaise)}`,
       ...(s.autoSquareOff.orders > 0
-        ? [`auto square-off by the broker at the MIS cut-off: ${s.autoSquareOff.orders} orders, ${s.autoSquareOff.quantity} units, charges ${formatInr(s.autoSquareOff.chargesPaise)} (call-and-trade ${formatInr(s.autoSquareOff.callAndTradePaise)})`]
+        ? [
+            `auto square-off by the broker at the MIS cut-off: ${s.autoSquareOff.orders} orders, ${s.autoSquareOff.quantity} units, charges ${formatInr(s.autoSquareOff.chargesPaise)} (call-and-trade ${formatInr(s.autoSquareOff.callAndTradePaise)})`,
+          ]
         : []),
       `equity ${formatInr(s.equityPaise)}; result written to ${out.json}, report to ${out.html}`,
     ].join('\n') + '\n'
@@ -304,21 +381,33 @@ function resultSummary(result: BacktestResult, out: { json: string; html: string
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }
 
 const figureCells = (f: RunFigures | null): string[] =>
   f === null
     ? ['–', '–', '–', '–', '–', '–', '–']
-    : [formatInr(f.netPnlPaise), fixed(f.totalReturnPct, '%'), fixed(f.sharpe), fixed(f.sortino), fixed(f.maxDrawdownPct, '%'), fixed(f.winRatePct, '%'), String(f.trades)];
+    : [
+        formatInr(f.netPnlPaise),
+        fixed(f.totalReturnPct, '%'),
+        fixed(f.sharpe),
+        fixed(f.sortino),
+        fixed(f.maxDrawdownPct, '%'),
+        fixed(f.winRatePct, '%'),
+        String(f.trades),
+      ];
 const FIGURE_HEADER = ['P&L', 'return', 'Sharpe', 'Sortino', 'max DD', 'win rate', 'fills'];
 
 /** The sweep's runs, best first. */
 export function sweepTable(report: SweepReport, path: string, elapsedMs: number): string {
   const rows = report.ranking.map((index, rank) => {
     const run = report.runs[index]!;
-    return [`${rank + 1}. ${pointLabel(run.params) || '(base settings)'}`, ...(run.figures ? figureCells(run.figures) : ['failed: ' + (run.error ?? ''), '', '', '', '', '', ''])];
+    return [
+      `${rank + 1}. ${pointLabel(run.params) || '(base settings)'}`,
+      ...(run.figures ? figureCells(run.figures) : ['failed: ' + (run.error ?? ''), '', '', '', '', '', '']),
+    ];
   });
   const failed = report.runs.filter((run) => run.figures === null).length;
   return [

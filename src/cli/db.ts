@@ -21,14 +21,16 @@ const IGNORE_LOCK: OptionSpec = {
   flag: true,
 };
 
-const BACKUP_SUMMARY = 'Backs up the database: pg_dump -Fc to a file when DATABASE_URL is set, else a consistent copy of the embedded data directory (Troupe must not be running).';
+const BACKUP_SUMMARY =
+  'Backs up the database: pg_dump -Fc to a file when DATABASE_URL is set, else a consistent copy of the embedded data directory (Troupe must not be running).';
 const BACKUP_OPTIONS: readonly OptionSpec[] = [
   { name: 'out', description: 'Where to write the backup (a file for a server, a directory for the embedded store)', required: true, valueName: 'path' },
   { name: 'force', description: 'Overwrite --out when it exists', flag: true },
   IGNORE_LOCK,
 ];
 
-const RESTORE_SUMMARY = 'Restores the database from "troupe db backup" output: pg_restore --clean --if-exists when DATABASE_URL is set, else replaces the embedded data directory. Stop Troupe first.';
+const RESTORE_SUMMARY =
+  'Restores the database from "troupe db backup" output: pg_restore --clean --if-exists when DATABASE_URL is set, else replaces the embedded data directory. Stop Troupe first.';
 const RESTORE_OPTIONS: readonly OptionSpec[] = [
   { name: 'in', description: 'The backup to restore', required: true, valueName: 'path' },
   { name: 'force', description: 'Replace existing data (refused without it)', flag: true },

@@ -46,7 +46,16 @@ export function parseIstDate(text: string, name: string, endOfDay: boolean): num
   if (!match) throw new UsageError(`--${name} must be YYYY-MM-DD or "YYYY-MM-DD HH:mm", got "${text}"`);
   const [, y, mo, d, h, mi, s] = match;
   const bare = h === undefined;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), bare ? (endOfDay ? 23 : 0) : Number(h), bare ? (endOfDay ? 59 : 0) : Number(mi), bare ? (endOfDay ? 59 : 0) : Number(s ?? 0)) - 330 * 60_000;
+  const ms =
+    Date.UTC(
+      Number(y),
+      Number(mo) - 1,
+      Number(d),
+      bare ? (endOfDay ? 23 : 0) : Number(h),
+      bare ? (endOfDay ? 59 : 0) : Number(mi),
+      bare ? (endOfDay ? 59 : 0) : Number(s ?? 0),
+    ) -
+    330 * 60_000;
   if (!Number.isFinite(ms) || new Date(ms + 330 * 60_000).getUTCDate() !== Number(d)) throw new UsageError(`--${name} is not a real date: "${text}"`);
   return ms;
 }
@@ -57,7 +66,10 @@ function bar(width: number, done: number, total: number): string {
 }
 
 /** Runs the command; returns the exit code. */
-export async function fetchHistoryCommand(argv: readonly string[], io: FetchHistoryIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY }): Promise<number> {
+export async function fetchHistoryCommand(
+  argv: readonly string[],
+  io: FetchHistoryIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: process.stderr.isTTY },
+): Promise<number> {
   let values: Record<string, string> | undefined;
   try {
     values = parseArgs(argv, OPTIONS);
@@ -72,8 +84,7 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
   try {
     const interval = values['interval']!;
     if (!isKiteInterval(interval)) throw new UsageError(`--interval must be one of ${Object.keys(KITE_MAX_DAYS).join(', ')}, got "${interval}"`);
-    const symbols = values['symbols']!
-      .split(',')
+    const symbols = values['symbols']!.split(',')
       .map((s) => s.trim().toUpperCase())
       .filter(Boolean);
     if (symbols.length === 0) throw new UsageError('--symbols needs at least one symbol');
@@ -83,13 +94,18 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
     const out = values['out'];
     const store = values['store'] === 'true';
     if (out === undefined && !store) throw new UsageError('say where to write: --out <dir> and/or --store');
-    if (store && interval !== 'minute' && interval !== '60minute') throw new UsageError('--store keeps minute and 60minute candles (bars_1m, bars_1h); use --out for other intervals');
+    if (store && interval !== 'minute' && interval !== '60minute')
+      throw new UsageError('--store keeps minute and 60minute candles (bars_1m, bars_1h); use --out for other intervals');
 
     const config = loadConfig(io.env);
     const credentials = kiteCredentials(config.kite, undefined, () => kiteTokenStore(config));
     let accessToken = credentials.accessToken;
     const root = config.kite.root;
-    const broker = new KiteBroker({ apiKey: credentials.apiKey, ...(root === undefined ? {} : { root }), ...(accessToken === undefined ? {} : { accessToken }) });
+    const broker = new KiteBroker({
+      apiKey: credentials.apiKey,
+      ...(root === undefined ? {} : { root }),
+      ...(accessToken === undefined ? {} : { accessToken }),
+    });
     if (accessToken === undefined) accessToken = await broker.createSession(credentials.requestToken!, credentials.apiSecret!);
     const { map } = await loadInstruments(broker, { dataDir: config.dataDir });
     const unknown = symbols.filter((symbol) => map.symbol(symbol) === undefined);
@@ -100,7 +116,9 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
       apiKey: credentials.apiKey,
       accessToken,
       ...(root === undefined ? {} : { root }),
-      ...(io.requestsPerSecond === undefined ? {} : { limits: { perSecond: io.requestsPerSecond, perMinute: io.requestsPerSecond * 60, countFrom: 'completion' } }),
+      ...(io.requestsPerSecond === undefined
+        ? {}
+        : { limits: { perSecond: io.requestsPerSecond, perMinute: io.requestsPerSecond * 60, countFrom: 'completion' } }),
     });
     const started = Date.now();
     let total = 0;
@@ -117,7 +135,12 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
           if (io.stderrIsTty) io.stderr(`\r${bar(30, done, chunks)} ${label}: ${done}/${chunks} requests, ${count} candles   `);
         },
         // named by symbol and place in Kite's answer (there is no file line yet)
-        (r) => rejected.push({ file: `${instrument.symbol} (Kite ${interval} candles)`, line: r.index, reason: `${r.atMs === undefined ? '' : `${istDateTime(r.atMs)} IST: `}${r.reason}` }),
+        (r) =>
+          rejected.push({
+            file: `${instrument.symbol} (Kite ${interval} candles)`,
+            line: r.index,
+            reason: `${r.atMs === undefined ? '' : `${istDateTime(r.atMs)} IST: `}${r.reason}`,
+          }),
       );
       total += candles.length;
       if (io.stderrIsTty) io.stderr('\n');
@@ -157,7 +180,9 @@ export async function fetchHistoryCommand(argv: readonly string[], io: FetchHist
   }
 }
 
-async function openBarWriter(config: TroupeConfig): Promise<{ write(symbol: string, interval: KiteInterval, candles: readonly Candle[]): Promise<void>; close(): Promise<void> }> {
+async function openBarWriter(
+  config: TroupeConfig,
+): Promise<{ write(symbol: string, interval: KiteInterval, candles: readonly Candle[]): Promise<void>; close(): Promise<void> }> {
   const { openStores } = await import('../persistence/stores.js');
   const { upsertBars } = await import('../persistence/timeseries/bars.js');
   const stores = await openStores(config, silentLogger());

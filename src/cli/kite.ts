@@ -35,7 +35,10 @@ const HELP = [
 ].join('\n');
 
 /** Runs `troupe kite …`; returns the exit code. */
-export async function kiteCommand(argv: readonly string[], io: KiteCommandIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
+export async function kiteCommand(
+  argv: readonly string[],
+  io: KiteCommandIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     const config = loadConfig(io.env);
@@ -59,7 +62,9 @@ export async function kiteCommand(argv: readonly string[], io: KiteCommandIo = {
     }
     const values = parseArgs(rest, LOGIN_OPTIONS);
     if (!values) {
-      io.stdout(`${usage('troupe kite login', 'Kite login: prints the login URL, receives the request token, stores the session encrypted.', LOGIN_OPTIONS)}\n`);
+      io.stdout(
+        `${usage('troupe kite login', 'Kite login: prints the login URL, receives the request token, stores the session encrypted.', LOGIN_OPTIONS)}\n`,
+      );
       return 0;
     }
     const credentials = kiteCredentialsForLogin(config);
@@ -94,7 +99,9 @@ export async function kiteCommand(argv: readonly string[], io: KiteCommandIo = {
       ...(config.kite.root === undefined ? {} : { root: config.kite.root }),
       store,
     });
-    io.stdout(`Logged in to Kite as ${session.userId}; session stored encrypted in ${store.path}, valid until ${new Date(session.expiresAtMs).toISOString()} (06:00 IST).\n`);
+    io.stdout(
+      `Logged in to Kite as ${session.userId}; session stored encrypted in ${store.path}, valid until ${new Date(session.expiresAtMs).toISOString()} (06:00 IST).\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

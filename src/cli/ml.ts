@@ -52,7 +52,7 @@ const KIND: OptionSpec = { name: 'kind', description: 'Model kind: random-forest
 const JSON_FLAG: OptionSpec = { name: 'json', description: 'Print JSON instead of a table', flag: true };
 const WINDOW: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of SYMBOL.csv files (Kite candles or the layouts of ../shared/data)', required: true, valueName: 'dir' },
-  { name: 'symbols', description: 'Symbols to use (default: every file; for evaluate: the model\'s symbols)', valueName: 'A,B,…' },
+  { name: 'symbols', description: "Symbols to use (default: every file; for evaluate: the model's symbols)", valueName: 'A,B,…' },
   { name: 'from', description: 'First IST date (inclusive)', valueName: 'YYYY-MM-DD' },
   { name: 'to', description: 'Last IST date (inclusive)', valueName: 'YYYY-MM-DD' },
 ];
@@ -63,22 +63,39 @@ const TRAIN_OPTIONS: readonly OptionSpec[] = [
   ...WINDOW,
   { name: 'test-from', description: 'First IST date of the held-out window (default: the date after 75% of the trading days)', valueName: 'YYYY-MM-DD' },
   { name: 'horizon', description: 'Label: direction of the close this many bars ahead', default: '6', valueName: 'bars' },
-  { name: 'threshold', description: 'Label dead band as a fraction: |move| ≤ it is flat (ternary) or unlabelled (binary)', default: '0.001', valueName: 'fraction' },
+  {
+    name: 'threshold',
+    description: 'Label dead band as a fraction: |move| ≤ it is flat (ternary) or unlabelled (binary)',
+    default: '0.001',
+    valueName: 'fraction',
+  },
   { name: 'labels', description: 'ternary (down/flat/up) or binary (down/up)', default: 'ternary', valueName: 'mode' },
   { name: 'cross-sessions', description: 'Intraday: also label rows whose horizon ends on a later day (default: same session only)', flag: true },
   { name: 'trees', description: 'Trees in the forest', default: String(DEFAULT_FOREST_OPTIONS.trees), valueName: 'n' },
   { name: 'depth', description: 'Depth limit of a tree', default: String(DEFAULT_FOREST_OPTIONS.maxDepth), valueName: 'n' },
-  { name: 'max-features', description: 'Features per tree: a whole number or a fraction in (0, 1)', default: String(DEFAULT_FOREST_OPTIONS.maxFeatures), valueName: 'n' },
+  {
+    name: 'max-features',
+    description: 'Features per tree: a whole number or a fraction in (0, 1)',
+    default: String(DEFAULT_FOREST_OPTIONS.maxFeatures),
+    valueName: 'n',
+  },
   { name: 'min-node', description: 'A node with this many rows or fewer is a leaf', default: String(DEFAULT_FOREST_OPTIONS.minNodeSamples), valueName: 'n' },
   { name: 'min-gain', description: 'A split must improve Gini impurity by more than this', default: String(DEFAULT_FOREST_OPTIONS.minGain), valueName: 'x' },
-  { name: 'max-rows', description: 'At most this many training rows (a seeded random subset; training time grows with its square)', default: String(DEFAULT_FOREST_OPTIONS.maxTrainingRows), valueName: 'n' },
+  {
+    name: 'max-rows',
+    description: 'At most this many training rows (a seeded random subset; training time grows with its square)',
+    default: String(DEFAULT_FOREST_OPTIONS.maxTrainingRows),
+    valueName: 'n',
+  },
   { name: 'seed', description: 'Seed of the row subset, bagging and feature sampling', default: String(DEFAULT_FOREST_OPTIONS.seed), valueName: 'n' },
   { name: 'out', description: 'Also write the ONNX model to this file', valueName: 'file.onnx' },
   { name: 'no-register', description: 'Do not store the model in the registry', flag: true },
   JSON_FLAG,
 ];
 const LIST_OPTIONS: readonly OptionSpec[] = [{ name: 'kind', description: 'Only this kind (random-forest or lstm)', valueName: 'kind' }, JSON_FLAG];
-const PROMOTE_OPTIONS: readonly OptionSpec[] = [{ name: 'model', description: 'Version to make live (see troupe ml list)', required: true, valueName: 'version' }];
+const PROMOTE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'model', description: 'Version to make live (see troupe ml list)', required: true, valueName: 'version' },
+];
 const ROLLBACK_OPTIONS: readonly OptionSpec[] = [KIND];
 const EVALUATE_OPTIONS: readonly OptionSpec[] = [
   { name: 'model', description: 'Version to evaluate, or "live" (with --kind)', required: true, valueName: 'version|live' },
@@ -89,11 +106,15 @@ const EVALUATE_OPTIONS: readonly OptionSpec[] = [
 
 const SUBCOMMANDS = {
   train: { summary: TRAIN_SUMMARY, options: TRAIN_OPTIONS },
-  list: { summary: 'Lists the registered models, newest first: version, kind, status, training window, out-of-sample accuracy and Brier score.', options: LIST_OPTIONS },
+  list: {
+    summary: 'Lists the registered models, newest first: version, kind, status, training window, out-of-sample accuracy and Brier score.',
+    options: LIST_OPTIONS,
+  },
   promote: { summary: 'Makes a registered model live; the live model of its kind becomes retired.', options: PROMOTE_OPTIONS },
   rollback: { summary: 'Retires the live model of a kind and makes live again the model promoted before it.', options: ROLLBACK_OPTIONS },
   evaluate: {
-    summary: 'Evaluates a registered model through its ONNX bytes on a window of data (same features and labels as it was trained with); refused when its feature schema is not the running one.',
+    summary:
+      'Evaluates a registered model through its ONNX bytes on a window of data (same features and labels as it was trained with); refused when its feature schema is not the running one.',
     options: EVALUATE_OPTIONS,
   },
 } as const;
@@ -121,12 +142,19 @@ function kindOption(values: Record<string, string>): ModelKind {
   return kind;
 }
 
-async function readWindow(values: Record<string, string>, symbols: readonly string[] | undefined): Promise<{ series: Map<string, Bar[]>; interval: BarInterval }> {
+async function readWindow(
+  values: Record<string, string>,
+  symbols: readonly string[] | undefined,
+): Promise<{ series: Map<string, Bar[]>; interval: BarInterval }> {
   const fromMs = dateOption(values, 'from');
   const toDay = dateOption(values, 'to');
   const toMs = toDay === undefined ? undefined : toDay + DAY_MS;
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
-  const folder = await readDataFolder(values.data!, { ...(symbols ? { symbols } : {}), ...(fromMs === undefined ? {} : { from: fromMs }), ...(toMs === undefined ? {} : { to: toMs }) });
+  const folder = await readDataFolder(values.data!, {
+    ...(symbols ? { symbols } : {}),
+    ...(fromMs === undefined ? {} : { from: fromMs }),
+    ...(toMs === undefined ? {} : { to: toMs }),
+  });
   const missing = folder.rejected.filter((r) => r.line === 0);
   if (missing.length > 0) throw new DataError(missing.map((r) => `${r.file}: ${r.reason}`).join('; '));
   if (folder.bars.size === 0) throw new DataError(`no bars in ${values.data!}${symbols ? ` for ${symbols.join(',')}` : ''}`);
@@ -155,7 +183,12 @@ export function formatEvaluation(classes: readonly ClassName[], evaluation: Eval
       return `${name.padEnd(6)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(6)}  ${String(c.support).padStart(7)}`;
     }),
     'reliability (top-class probability → hit rate):',
-    ...evaluation.reliability.filter((bin) => bin.count > 0).map((bin) => `  [${bin.from.toFixed(1)}, ${bin.to.toFixed(1)})  n=${String(bin.count).padStart(5)}  confidence ${pct(bin.meanConfidence)}  hit ${pct(bin.accuracy)}`),
+    ...evaluation.reliability
+      .filter((bin) => bin.count > 0)
+      .map(
+        (bin) =>
+          `  [${bin.from.toFixed(1)}, ${bin.to.toFixed(1)})  n=${String(bin.count).padStart(5)}  confidence ${pct(bin.meanConfidence)}  hit ${pct(bin.accuracy)}`,
+      ),
   ];
   return lines;
 }
@@ -179,7 +212,10 @@ async function withRegistry<T>(io: MlCommandIo, fn: (store: MlModelStore) => Pro
 }
 
 async function train(values: Record<string, string>, io: MlCommandIo): Promise<number> {
-  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const symbols = values.symbols
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const mode = values.labels;
   if (mode !== 'ternary' && mode !== 'binary') throw new UsageError(`--labels must be ternary or binary, got "${mode ?? ''}"`);
   const forest: ForestOptions = {
@@ -210,9 +246,13 @@ async function train(values: Record<string, string>, io: MlCommandIo): Promise<n
     say(`registered ${registered.version} as a candidate (troupe ml promote --model ${registered.version})`);
   }
   if (values.json === 'true') {
-    io.stdout(`${JSON.stringify({ version: result.model.version, registered: registered !== undefined, trainingWindow: result.model.trainingWindow, trainSamples: result.trainSamples, testSamples: result.testSamples, trainMs: Math.round(result.trainMs), metrics: result.model.metrics }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ version: result.model.version, registered: registered !== undefined, trainingWindow: result.model.trainingWindow, trainSamples: result.trainSamples, testSamples: result.testSamples, trainMs: Math.round(result.trainMs), metrics: result.model.metrics }, null, 2)}\n`,
+    );
   } else {
-    io.stdout(`model ${result.model.version}: trained on ${result.trainSamples} rows ${istDate(result.model.trainingWindow.fromMs)}..${istDate(result.model.trainingWindow.toMs)} in ${(result.trainMs / 1000).toFixed(1)} s\n`);
+    io.stdout(
+      `model ${result.model.version}: trained on ${result.trainSamples} rows ${istDate(result.model.trainingWindow.fromMs)}..${istDate(result.model.trainingWindow.toMs)} in ${(result.trainMs / 1000).toFixed(1)} s\n`,
+    );
     io.stdout(`${formatEvaluation(result.model.classes, result.evaluation).join('\n')}\n`);
   }
   return 0;
@@ -227,12 +267,22 @@ async function evaluate(values: Record<string, string>, io: MlCommandIo): Promis
     return live;
   });
   const labelsRaw = stored.metrics.labels as Partial<LabelOptions> | undefined;
-  if (!labelsRaw || typeof labelsRaw.horizon !== 'number' || typeof labelsRaw.threshold !== 'number' || (labelsRaw.mode !== 'ternary' && labelsRaw.mode !== 'binary') || typeof labelsRaw.sameSession !== 'boolean') {
+  if (
+    !labelsRaw ||
+    typeof labelsRaw.horizon !== 'number' ||
+    typeof labelsRaw.threshold !== 'number' ||
+    (labelsRaw.mode !== 'ternary' && labelsRaw.mode !== 'binary') ||
+    typeof labelsRaw.sameSession !== 'boolean'
+  ) {
     throw new ModelRegistryError(`model ${stored.version} does not record its label options`);
   }
   const labels: LabelOptions = { horizon: labelsRaw.horizon, threshold: labelsRaw.threshold, mode: labelsRaw.mode, sameSession: labelsRaw.sameSession };
   const modelSymbols = Array.isArray(stored.metrics.symbols) ? stored.metrics.symbols.filter((s): s is string => typeof s === 'string') : undefined;
-  const symbols = values.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? modelSymbols;
+  const symbols =
+    values.symbols
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '') ?? modelSymbols;
   const { series, interval } = await readWindow(values, symbols);
   const schema = mlFeatureSchema(interval, stored.featureSchema.lookback);
   const { predictor } = await loadModel(stored, schema);
@@ -240,9 +290,16 @@ async function evaluate(values: Record<string, string>, io: MlCommandIo): Promis
     const dataset = buildDataset(series, schema, labels);
     if (dataset.samples.length === 0) throw new DataError('no labelled rows in the window (each symbol needs 101 bars of warm-up)');
     const probabilities = await predictor.predict(dataset.samples.map((sample) => sample.x));
-    const evaluation = evaluateClassifier(stored.classes, probabilities, dataset.samples.map((sample) => sample.y));
+    const evaluation = evaluateClassifier(
+      stored.classes,
+      probabilities,
+      dataset.samples.map((sample) => sample.y),
+    );
     if (values.json === 'true') io.stdout(`${JSON.stringify({ version: stored.version, metrics: evaluation }, null, 2)}\n`);
-    else io.stdout(`model ${stored.version} on ${series.size} symbol(s), ${istDate(dataset.samples[0]!.startMs)}..${istDate(dataset.samples[dataset.samples.length - 1]!.startMs)}\n${formatEvaluation(stored.classes, evaluation).join('\n')}\n`);
+    else
+      io.stdout(
+        `model ${stored.version} on ${series.size} symbol(s), ${istDate(dataset.samples[0]!.startMs)}..${istDate(dataset.samples[dataset.samples.length - 1]!.startMs)}\n${formatEvaluation(stored.classes, evaluation).join('\n')}\n`,
+      );
   } finally {
     await predictor.close();
   }

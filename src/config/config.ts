@@ -205,7 +205,6 @@ export interface GatewayConfig {
   readonly accessLog?: boolean;
 }
 
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -368,7 +367,10 @@ function gatewayConfig(env: Env): GatewayConfig {
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('TROUPE_JWT_SECRET', 'must have at least 32 characters');
   const perRole: Partial<Record<GatewayRole, number>> = {};
   const rawRoles = env.TROUPE_RATE_LIMIT_ROLES ?? '';
-  for (const part of rawRoles.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of rawRoles
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const [role, value] = part.split('=');
     const limit = Number(value);
     if (!ROLES.includes(role as GatewayRole) || !Number.isInteger(limit) || limit < 1) {
@@ -402,8 +404,10 @@ function tlsConfig(env: Env): TlsConfig | undefined {
   const certFile = env.TROUPE_TLS_CERT_FILE?.trim() || undefined;
   const keyFile = env.TROUPE_TLS_KEY_FILE?.trim() || undefined;
   if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined) throw new ConfigError('TROUPE_TLS_CERT_FILE', 'must be set when TROUPE_TLS_KEY_FILE is (HTTPS needs both the certificate and its key)');
-  if (keyFile === undefined) throw new ConfigError('TROUPE_TLS_KEY_FILE', 'must be set when TROUPE_TLS_CERT_FILE is (HTTPS needs both the certificate and its key)');
+  if (certFile === undefined)
+    throw new ConfigError('TROUPE_TLS_CERT_FILE', 'must be set when TROUPE_TLS_KEY_FILE is (HTTPS needs both the certificate and its key)');
+  if (keyFile === undefined)
+    throw new ConfigError('TROUPE_TLS_KEY_FILE', 'must be set when TROUPE_TLS_CERT_FILE is (HTTPS needs both the certificate and its key)');
   return { certFile, keyFile };
 }
 
@@ -414,7 +418,10 @@ function logRotationConfig(env: Env): LogRotation {
   const raw = env.TROUPE_LOG_ROTATE === undefined || env.TROUPE_LOG_ROTATE.trim() === '' ? 'daily,100m' : env.TROUPE_LOG_ROTATE;
   let rotateDaily = false;
   let rotateBytes: number | undefined;
-  for (const part of raw.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean)) {
     const size = /^(\d+)([bkmg])$/.exec(part);
     if (part === 'daily') rotateDaily = true;
     else if (size && rotateBytes === undefined && Number(size[1]) > 0) rotateBytes = Number(size[1]) * (SIZE_UNITS[size[2] ?? 'b'] ?? 1);
@@ -427,7 +434,8 @@ function logRotationConfig(env: Env): LogRotation {
 function metricsToken(env: Env): string | undefined {
   const raw = env.TROUPE_METRICS_TOKEN;
   if (raw === undefined || raw === '') return undefined;
-  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError('TROUPE_METRICS_TOKEN', 'must have at least 16 characters and no spaces (e.g. openssl rand -hex 24)');
+  if (raw.length < 16 || /\s/.test(raw))
+    throw new ConfigError('TROUPE_METRICS_TOKEN', 'must have at least 16 characters and no spaces (e.g. openssl rand -hex 24)');
   return raw;
 }
 
@@ -436,7 +444,8 @@ function secretKey(env: Env): string | undefined {
   const raw = env.TROUPE_SECRET_KEY?.trim();
   if (raw === undefined || raw === '') return undefined;
   const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : undefined;
-  if (!/^[0-9a-fA-F]{64}$/.test(raw) && base64?.length !== 32) throw new ConfigError('TROUPE_SECRET_KEY', 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
+  if (!/^[0-9a-fA-F]{64}$/.test(raw) && base64?.length !== 32)
+    throw new ConfigError('TROUPE_SECRET_KEY', 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
   return raw;
 }
 

@@ -76,7 +76,8 @@ export function mlConfig(env: Env): MlConfig {
   const kind = value(env, 'TROUPE_ML_KIND') ?? 'random-forest';
   if (kind !== 'random-forest' && kind !== 'lstm') throw new ConfigError('TROUPE_ML_KIND', `must be random-forest or lstm, got "${kind}"`);
   const interval = value(env, 'TROUPE_ML_RETRAIN_INTERVAL') ?? '5m';
-  if (interval !== '1m' && interval !== '5m' && interval !== '15m' && interval !== '1h') throw new ConfigError('TROUPE_ML_RETRAIN_INTERVAL', `must be 1m, 5m, 15m or 1h, got "${interval}"`);
+  if (interval !== '1m' && interval !== '5m' && interval !== '15m' && interval !== '1h')
+    throw new ConfigError('TROUPE_ML_RETRAIN_INTERVAL', `must be 1m, 5m, 15m or 1h, got "${interval}"`);
   const windowDays = whole(env, 'TROUPE_ML_RETRAIN_DAYS', 60, 2, 3650);
   const testDays = whole(env, 'TROUPE_ML_RETRAIN_TEST_DAYS', 7, 1, 365);
   if (testDays >= windowDays) throw new ConfigError('TROUPE_ML_RETRAIN_TEST_DAYS', `(${testDays}) must be less than TROUPE_ML_RETRAIN_DAYS (${windowDays})`);

@@ -50,16 +50,22 @@ function filter(env: Env, channel: string, defaults: ChannelFilter): ChannelFilt
   const events = text(env, `${prefix}_EVENTS`);
   let kinds = defaults.kinds;
   if (events !== undefined) {
-    const asked = events.split(',').map((kind) => kind.trim()).filter(Boolean);
+    const asked = events
+      .split(',')
+      .map((kind) => kind.trim())
+      .filter(Boolean);
     const unknown = asked.filter((kind) => !(NOTIFICATION_KINDS as readonly string[]).includes(kind));
-    if (unknown.length > 0 || asked.length === 0) throw new ConfigError(`${prefix}_EVENTS`, `must list some of ${NOTIFICATION_KINDS.join(', ')}; unknown: ${unknown.join(', ') || '(empty)'}`);
+    if (unknown.length > 0 || asked.length === 0)
+      throw new ConfigError(`${prefix}_EVENTS`, `must list some of ${NOTIFICATION_KINDS.join(', ')}; unknown: ${unknown.join(', ') || '(empty)'}`);
     kinds = asked as NotificationKind[];
   }
   const severity = text(env, `${prefix}_MIN_SEVERITY`) ?? defaults.minSeverity;
-  if (!(SEVERITIES as readonly string[]).includes(severity)) throw new ConfigError(`${prefix}_MIN_SEVERITY`, `must be one of ${SEVERITIES.join(', ')}, got "${severity}"`);
+  if (!(SEVERITIES as readonly string[]).includes(severity))
+    throw new ConfigError(`${prefix}_MIN_SEVERITY`, `must be one of ${SEVERITIES.join(', ')}, got "${severity}"`);
   const rawRate = text(env, `${prefix}_PER_MINUTE`);
   const perMinute = rawRate === undefined ? defaults.perMinute : Number(rawRate);
-  if (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > 600) throw new ConfigError(`${prefix}_PER_MINUTE`, `must be an integer from 1 to 600, got "${rawRate}"`);
+  if (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > 600)
+    throw new ConfigError(`${prefix}_PER_MINUTE`, `must be an integer from 1 to 600, got "${rawRate}"`);
   return { kinds, minSeverity: severity as Severity, perMinute };
 }
 
@@ -67,12 +73,19 @@ export function notificationsConfig(env: Env): NotificationsConfig {
   const config: { -readonly [K in keyof NotificationsConfig]: NotificationsConfig[K] } = {};
   const webhookUrl = address(env, 'TROUPE_NOTIFY_WEBHOOK_URL', ['http:', 'https:']);
   if (webhookUrl !== undefined) {
-    config.webhook = { url: webhookUrl, secret: text(env, 'TROUPE_NOTIFY_WEBHOOK_SECRET'), ...filter(env, 'WEBHOOK', { kinds: NOTIFICATION_KINDS, minSeverity: 'info', perMinute: 60 }) };
+    config.webhook = {
+      url: webhookUrl,
+      secret: text(env, 'TROUPE_NOTIFY_WEBHOOK_SECRET'),
+      ...filter(env, 'WEBHOOK', { kinds: NOTIFICATION_KINDS, minSeverity: 'info', perMinute: 60 }),
+    };
   }
   const botToken = text(env, 'TROUPE_NOTIFY_TELEGRAM_BOT_TOKEN');
   const chatId = text(env, 'TROUPE_NOTIFY_TELEGRAM_CHAT_ID');
   if ((botToken === undefined) !== (chatId === undefined)) {
-    throw new ConfigError(botToken === undefined ? 'TROUPE_NOTIFY_TELEGRAM_BOT_TOKEN' : 'TROUPE_NOTIFY_TELEGRAM_CHAT_ID', 'is needed too: Telegram needs both the bot token and the chat id');
+    throw new ConfigError(
+      botToken === undefined ? 'TROUPE_NOTIFY_TELEGRAM_BOT_TOKEN' : 'TROUPE_NOTIFY_TELEGRAM_CHAT_ID',
+      'is needed too: Telegram needs both the bot token and the chat id',
+    );
   }
   if (botToken !== undefined && chatId !== undefined) {
     config.telegram = {
@@ -85,11 +98,26 @@ export function notificationsConfig(env: Env): NotificationsConfig {
   const smtpUrl = address(env, 'TROUPE_NOTIFY_SMTP_URL', ['smtp:', 'smtps:']);
   if (smtpUrl !== undefined) {
     const from = text(env, 'TROUPE_NOTIFY_EMAIL_FROM');
-    const to = text(env, 'TROUPE_NOTIFY_EMAIL_TO')?.split(',').map((a) => a.trim()).filter(Boolean) ?? [];
-    if (from === undefined || !from.includes('@')) throw new ConfigError('TROUPE_NOTIFY_EMAIL_FROM', 'must be an e-mail address when TROUPE_NOTIFY_SMTP_URL is set');
+    const to =
+      text(env, 'TROUPE_NOTIFY_EMAIL_TO')
+        ?.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean) ?? [];
+    if (from === undefined || !from.includes('@'))
+      throw new ConfigError('TROUPE_NOTIFY_EMAIL_FROM', 'must be an e-mail address when TROUPE_NOTIFY_SMTP_URL is set');
     const bad = to.filter((a) => !/^[^@\s]+@[^@\s]+$/.test(a));
-    if (to.length === 0 || bad.length > 0) throw new ConfigError('TROUPE_NOTIFY_EMAIL_TO', `must be a comma list of e-mail addresses when TROUPE_NOTIFY_SMTP_URL is set${bad.length ? `; not addresses: ${bad.join(', ')}` : ''}`);
-    config.email = { smtpUrl, from, to, caFile: text(env, 'TROUPE_NOTIFY_SMTP_CA_FILE'), ...filter(env, 'EMAIL', { kinds: ['halt', 'square-off', 'risk', 'compliance'], minSeverity: 'warning', perMinute: 6 }) };
+    if (to.length === 0 || bad.length > 0)
+      throw new ConfigError(
+        'TROUPE_NOTIFY_EMAIL_TO',
+        `must be a comma list of e-mail addresses when TROUPE_NOTIFY_SMTP_URL is set${bad.length ? `; not addresses: ${bad.join(', ')}` : ''}`,
+      );
+    config.email = {
+      smtpUrl,
+      from,
+      to,
+      caFile: text(env, 'TROUPE_NOTIFY_SMTP_CA_FILE'),
+      ...filter(env, 'EMAIL', { kinds: ['halt', 'square-off', 'risk', 'compliance'], minSeverity: 'warning', perMinute: 6 }),
+    };
   }
   return config;
 }

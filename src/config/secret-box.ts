@@ -77,7 +77,9 @@ export class SecretBox {
   open(sealed: string, context: string): string {
     const [version, iv, body, tag] = sealed.trim().split('.');
     if (version !== VERSION || iv === undefined || body === undefined || tag === undefined) throw new SecretBoxError('not a sealed value');
-    const opened = this.tryKeys((key) => decrypt(key, Buffer.from(iv, 'base64url'), Buffer.from(tag, 'base64url'), Buffer.from(body, 'base64url'), Buffer.from(context, 'utf8')));
+    const opened = this.tryKeys((key) =>
+      decrypt(key, Buffer.from(iv, 'base64url'), Buffer.from(tag, 'base64url'), Buffer.from(body, 'base64url'), Buffer.from(context, 'utf8')),
+    );
     if (opened === undefined) throw new SecretBoxError('the value does not open with this key (TROUPE_SECRET_KEY or the key file changed?)');
     return opened;
   }

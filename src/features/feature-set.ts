@@ -9,22 +9,7 @@
  * classic oscillators (RSI, Stochastic, Williams %R, MFI, ADX/DI, CCI, ROC) which keep
  * their usual scales. Not money: nothing here is used to price an order.
  */
-import {
-  ADX,
-  ATR,
-  BollingerBands,
-  CCI,
-  EMA,
-  MACD,
-  MFI,
-  OBV,
-  ROC,
-  RSI,
-  SMA,
-  StochasticOscillator,
-  WilliamsR,
-  WMA,
-} from 'trading-signals';
+import { ADX, ATR, BollingerBands, CCI, EMA, MACD, MFI, OBV, ROC, RSI, SMA, StochasticOscillator, WilliamsR, WMA } from 'trading-signals';
 import { DAY_MS, IST_OFFSET_MS, NSE_CLOSE_MINUTE, NSE_OPEN_MINUTE, istDate, istMinuteOfDay, type Bar } from '../model/index.js';
 
 /** One symbol's features, fed bar by bar. */
@@ -136,7 +121,16 @@ interface FeatureState {
   readonly priceVolume: number[];
   last: Bar | null;
   previousClose: number | null;
-  session: { date: string; priceVolume: number; volume: number; openPaise: number; high: number; low: number; previousClose: number | null; gapFilled: boolean };
+  session: {
+    date: string;
+    priceVolume: number;
+    volume: number;
+    openPaise: number;
+    high: number;
+    low: number;
+    previousClose: number | null;
+    gapFilled: boolean;
+  };
   streak: number;
 }
 
@@ -302,11 +296,26 @@ function volumeFeatures(state: FeatureState, bar: Bar, out: Features): void {
   out.obv = finite(state.obv.getResult());
   const obvWindow = tail(state.obvHistory, 11);
   const volume10 = tail(volumes, 10);
-  out.obv_slope_10 = obvWindow && volume10 ? ratio(obvWindow[10]! - obvWindow[0]!, volume10.reduce((s, v) => s + v, 0)) : null;
+  out.obv_slope_10 =
+    obvWindow && volume10
+      ? ratio(
+          obvWindow[10]! - obvWindow[0]!,
+          volume10.reduce((s, v) => s + v, 0),
+        )
+      : null;
   out.dist_vwap_session = distance(close, ratio(session.priceVolume, session.volume));
   const pv20 = tail(state.priceVolume, 20);
   const v20 = tail(volumes, 20);
-  out.dist_vwap_20 = pv20 && v20 ? distance(close, ratio(pv20.reduce((s, v) => s + v, 0), v20.reduce((s, v) => s + v, 0))) : null;
+  out.dist_vwap_20 =
+    pv20 && v20
+      ? distance(
+          close,
+          ratio(
+            pv20.reduce((s, v) => s + v, 0),
+            v20.reduce((s, v) => s + v, 0),
+          ),
+        )
+      : null;
   for (const n of VOLATILITY_WINDOWS) {
     const window = tail(state.logReturns, n);
     out[`vol_${n}`] = window ? sampleDeviation(window) : null;

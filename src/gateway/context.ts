@@ -90,7 +90,13 @@ export interface GatewayContext {
    * are members, see `AuthService.mayOnPortfolio`). A denial is audited (`action`, outcome denied)
    * and thrown as 403 `forbidden`.
    */
-  authorizePortfolio(request: { readonly principal: Principal | null; readonly ip: string }, portfolioId: string, right: PortfolioRight, action: string, target?: string): Promise<void>;
+  authorizePortfolio(
+    request: { readonly principal: Principal | null; readonly ip: string },
+    portfolioId: string,
+    right: PortfolioRight,
+    action: string,
+    target?: string,
+  ): Promise<void>;
   /** The portfolios the caller may read (every one for admins). */
   readablePortfolios(principal: Principal | null): Promise<(portfolioId: string) => boolean>;
   /** Appends to the audit log with the request's caller and address. */

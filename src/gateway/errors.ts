@@ -161,7 +161,10 @@ function isFastifyError(error: unknown): error is FastifyError {
  * reveals nothing. `fallback` may answer an unmatched request instead (true when it did): the
  * dashboard's single-page routes.
  */
-export function installErrorHandling(app: FastifyInstance, options: { readonly fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean } = {}): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  options: { readonly fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean } = {},
+): void {
   // an outage fails every request that needs the store: say so in the log when it starts, not on each request
   let lastUnavailableLogMs = Number.NEGATIVE_INFINITY;
   let unavailableSinceLog = 0;
@@ -190,12 +193,18 @@ export function installErrorHandling(app: FastifyInstance, options: { readonly f
       unavailableSinceLog += 1;
       const nowMs = Date.now();
       if (nowMs - lastUnavailableLogMs >= 10_000) {
-        request.log.warn({ err: error, route: request.routeOptions.url, requests: unavailableSinceLog }, 'a store is unavailable: requests that need it are answered 503');
+        request.log.warn(
+          { err: error, route: request.routeOptions.url, requests: unavailableSinceLog },
+          'a store is unavailable: requests that need it are answered 503',
+        );
         lastUnavailableLogMs = nowMs;
         unavailableSinceLog = 0;
       }
       const answer = unavailable('a store this request needs is unavailable; try again shortly');
-      return reply.code(answer.statusCode).headers(answer.headers ?? {}).send(envelope(answer.code, answer.message));
+      return reply
+        .code(answer.statusCode)
+        .headers(answer.headers ?? {})
+        .send(envelope(answer.code, answer.message));
     }
     const status = isFastifyError(error) ? error.statusCode : undefined;
     if (isFastifyError(error) && status !== undefined && status >= 400 && status < 500) {

@@ -128,7 +128,14 @@ declare module '@fastify/jwt' {
 /** Why a caller may not use a route of this access (undefined: they may). */
 function accessFailure(access: Exclude<Access, 'public'>, principal: Principal | null, failure: AuthError | undefined): ApiError | undefined {
   if (failure) return new ApiError(401, 'invalid-token', failure.message, undefined, { 'www-authenticate': 'Bearer' });
-  if (!principal) return new ApiError(401, 'unauthenticated', 'log in (POST /api/v1/auth/login) and send "Authorization: Bearer <token>", or send an X-API-Key header', undefined, { 'www-authenticate': 'Bearer' });
+  if (!principal)
+    return new ApiError(
+      401,
+      'unauthenticated',
+      'log in (POST /api/v1/auth/login) and send "Authorization: Bearer <token>", or send an X-API-Key header',
+      undefined,
+      { 'www-authenticate': 'Bearer' },
+    );
   if (!roleAtLeast(principal.role, access)) return new ApiError(403, 'forbidden', `this needs the ${access} role; ${principal.name} is a ${principal.role}`);
   return undefined;
 }
@@ -189,7 +196,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
       const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, state }));
       for (const topic of topics) {
         if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
-        else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
+        else if (topic === 'positions')
+          data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
         else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
         else if (topic === 'actors') data.actors = runtime.actors().tree;
         else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
@@ -220,15 +228,27 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     paused: new Set(),
     strategyStates: new Map(),
     state: deps.stateStore ?? new InMemoryGatewayStateStore(),
-    halts: haltBoard(runtime, { feedState: deps.feedState, persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })) }),
+    halts: haltBoard(runtime, {
+      feedState: deps.feedState,
+      persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
+    }),
     record(request, entry) {
       audit.append({ actor: entry.actor ?? request.principal?.name ?? 'anonymous', ip: request.ip, ...entry });
     },
     async authorizePortfolio(request, portfolioId, right, action, target) {
       const principal = request.principal;
       if (principal && (await auth.mayOnPortfolio(principal, portfolioId, right))) return;
-      ctx.record(request, { action, ...(target === undefined ? {} : { target }), outcome: 'denied', details: { portfolioId, reason: `not allowed to ${right} portfolio ${portfolioId}` } });
-      throw new ApiError(403, 'forbidden', `${principal?.name ?? 'the caller'} may not ${right === 'act' ? 'act on' : 'read'} portfolio "${portfolioId}" (not a ${right === 'act' ? 'trading ' : ''}member; an admin adds members: PUT /api/v1/portfolios/${portfolioId}/members/{userId})`);
+      ctx.record(request, {
+        action,
+        ...(target === undefined ? {} : { target }),
+        outcome: 'denied',
+        details: { portfolioId, reason: `not allowed to ${right} portfolio ${portfolioId}` },
+      });
+      throw new ApiError(
+        403,
+        'forbidden',
+        `${principal?.name ?? 'the caller'} may not ${right === 'act' ? 'act on' : 'read'} portfolio "${portfolioId}" (not a ${right === 'act' ? 'trading ' : ''}member; an admin adds members: PUT /api/v1/portfolios/${portfolioId}/members/{userId})`,
+      );
     },
     async readablePortfolios(principal) {
       if (principal?.role === 'admin') return () => true;
@@ -267,7 +287,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Troupe gateway', version: '1.0.0', description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.' },
+      info: {
+        title: 'Troupe gateway',
+        version: '1.0.0',
+        description: 'REST API of the Troupe trading runtime. Amounts are integer paise. Errors: { error: { code, message, details? } }.',
+      },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -300,7 +324,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
 }
 
 /** The Fastify instance with the hooks every response goes through (errors, security headers, access log, body types). */
-function createApp(deps: GatewayDeps): { app: GatewayInstance; dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } } {
+function createApp(deps: GatewayDeps): {
+  app: GatewayInstance;
+  dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined };
+} {
   const { config } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -383,7 +410,10 @@ function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs
       hub.publish('orders', event.order.clientOrderId, { event: 'filled', order: event.order, fill: event.fill });
     }),
     runtime.onEvent('PositionChanged', (event) => {
-      hub.publish('positions', `${event.portfolioId}:${event.position.symbol}:${event.position.product}`, { portfolioId: event.portfolioId, position: event.position });
+      hub.publish('positions', `${event.portfolioId}:${event.position.symbol}:${event.position.product}`, {
+        portfolioId: event.portfolioId,
+        position: event.position,
+      });
       hub.publish('pnl', event.portfolioId, { portfolioId: event.portfolioId, summary: event.summary });
     }),
     runtime.onEvent('RiskAlert', (event) => {
@@ -405,7 +435,6 @@ function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs
     hub.close();
     await audit.flush();
   });
-
 }
 
 /** Who calls: a Bearer access token or an X-API-Key, checked against the route's access rule. */
@@ -462,7 +491,6 @@ function installAuthentication(app: GatewayInstance, auth: AuthService): void {
     settleAuth(request, principal, undefined);
     done();
   });
-
 }
 
 /** Request metrics, the rate limits (per principal, per credential endpoint) and the access check after them. */
@@ -484,7 +512,11 @@ async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: Gatew
     // closing: a keep-alive connection whose last request just finished would hold the close for its idle timeout
     if (closing) app.server.closeIdleConnections();
     // the gauge is refreshed on the next change when the store is unavailable now
-    if (request.method !== 'GET' && route.includes('api-keys')) countKeys().then(() => done(), () => done());
+    if (request.method !== 'GET' && route.includes('api-keys'))
+      countKeys().then(
+        () => done(),
+        () => done(),
+      );
     else done();
   });
 
@@ -517,7 +549,9 @@ async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: Gatew
         }
       : {}),
     errorResponseBuilder: (_request, context) =>
-      new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
+      new ApiError(429, 'rate-limited', `more than ${context.max} requests in a minute; retry in ${context.after}`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      }),
   });
   // credential endpoints: per IP and per user name on every attempt, after the body is parsed
   let lastRedisWarnMs = 0; // at most one warning in 10 s while Redis fails
@@ -530,12 +564,30 @@ async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: Gatew
     const credential = request.routeOptions.config.credential;
     if (credential === undefined) return;
     const body = request.body as { readonly username?: unknown } | undefined;
-    const username = credential === 'login' ? (typeof body?.username === 'string' ? body.username : undefined) : request.principal?.kind === 'user' ? request.principal.name.slice('user:'.length) : undefined;
+    const username =
+      credential === 'login'
+        ? typeof body?.username === 'string'
+          ? body.username
+          : undefined
+        : request.principal?.kind === 'user'
+          ? request.principal.name.slice('user:'.length)
+          : undefined;
     const verdict = await credentialLimiter.attempt(request.ip, username);
     if (verdict.allowed) return;
     metrics.rateLimited.inc();
-    ctx.record(request, { ...(username === undefined ? {} : { actor: `user:${username}` }), action: `auth.${credential}`, outcome: 'denied', details: { reason: 'rate-limited', by: verdict.limitedBy } });
-    throw new ApiError(429, 'rate-limited', `too many ${credential} attempts from this ${verdict.limitedBy === 'ip' ? 'address' : 'user name'}; retry in ${verdict.retryAfterSec} s`, undefined, { 'retry-after': String(verdict.retryAfterSec) });
+    ctx.record(request, {
+      ...(username === undefined ? {} : { actor: `user:${username}` }),
+      action: `auth.${credential}`,
+      outcome: 'denied',
+      details: { reason: 'rate-limited', by: verdict.limitedBy },
+    });
+    throw new ApiError(
+      429,
+      'rate-limited',
+      `too many ${credential} attempts from this ${verdict.limitedBy === 'ip' ? 'address' : 'user name'}; retry in ${verdict.retryAfterSec} s`,
+      undefined,
+      { 'retry-after': String(verdict.retryAfterSec) },
+    );
   });
   // every route answers an authentication failure once the rate limiter (a route-level onRequest
   // hook that @fastify/rate-limit added just before) has counted the request
@@ -543,7 +595,13 @@ async function installLimits(app: GatewayInstance, deps: GatewayDeps, ctx: Gatew
     const failure = request.authFailure;
     if (failure === null || failure === undefined) return done();
     // a caller known but lacking the role: every such denial is audited (unknown callers are only rate limited)
-    if (failure.statusCode === 403) ctx.record(request, { action: 'access', target: `${request.method} ${request.routeOptions.url ?? request.url}`, outcome: 'denied', details: { reason: failure.message } });
+    if (failure.statusCode === 403)
+      ctx.record(request, {
+        action: 'access',
+        target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        outcome: 'denied',
+        details: { reason: failure.message },
+      });
     done(failure);
   };
   app.addHook('onRoute', (route) => {
@@ -563,13 +621,24 @@ async function bootstrapAdmin(app: GatewayInstance, ctx: GatewayContext, deps: G
   }
   if (admin?.generatedPassword !== undefined) {
     // the password goes to the terminal only, never through the (JSON, collected) log
-    app.log.warn({ username: admin.user.username }, 'created the first admin with a generated password, shown once on the terminal (stderr): change it, or set ADMIN_USER/ADMIN_PASSWORD');
+    app.log.warn(
+      { username: admin.user.username },
+      'created the first admin with a generated password, shown once on the terminal (stderr): change it, or set ADMIN_USER/ADMIN_PASSWORD',
+    );
     if (deps.onGeneratedAdmin) deps.onGeneratedAdmin(admin.user.username, admin.generatedPassword);
     else process.stderr.write(`Troupe: created the first admin "${admin.user.username}" with password ${admin.generatedPassword} (shown once)\n`);
   } else if (admin) {
     app.log.info({ username: admin.user.username }, 'created the first admin from ADMIN_USER/ADMIN_PASSWORD');
   }
-  if (admin) audit.append({ actor: 'system', action: 'user.create', target: admin.user.username, outcome: 'ok', ip: 'local', details: { role: 'admin', bootstrap: true } });
+  if (admin)
+    audit.append({
+      actor: 'system',
+      action: 'user.create',
+      target: admin.user.username,
+      outcome: 'ok',
+      ip: 'local',
+      details: { role: 'admin', bootstrap: true },
+    });
   // the default portfolio has an owner: the first admin (also on a database from before ownership)
   const defaultPortfolio = runtime.description.portfolioIds[0];
   if (defaultPortfolio !== undefined && (await auth.store.portfolioMembers(defaultPortfolio)).every((member) => member.role !== 'owner')) {
@@ -582,7 +651,10 @@ async function bootstrapAdmin(app: GatewayInstance, ctx: GatewayContext, deps: G
 export async function listenGateway(app: GatewayInstance, port: number, host: string): Promise<number> {
   await app.listen({ port, host });
   if (!app.initialConfig.https && !isLoopback(host)) {
-    app.log.warn({ host }, 'the gateway serves plain HTTP on a non-loopback address: put it behind a TLS-terminating proxy or set TROUPE_TLS_CERT_FILE and TROUPE_TLS_KEY_FILE');
+    app.log.warn(
+      { host },
+      'the gateway serves plain HTTP on a non-loopback address: put it behind a TLS-terminating proxy or set TROUPE_TLS_CERT_FILE and TROUPE_TLS_KEY_FILE',
+    );
   }
   return (app.server.address() as AddressInfo).port;
 }

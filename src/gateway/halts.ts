@@ -87,7 +87,14 @@ export function haltBoard(runtime: RuntimeFacade, sources: HaltSources): HaltBoa
       }
       const feed = sources.feedState();
       if (!feed.connected) {
-        halts.push({ kind: 'feed', severity: 'warning', sinceMs: null, reason: 'The market-data feed is disconnected: strategies see no prices.', action: 'Check the feed on the System page; it reconnects by itself.', release: null });
+        halts.push({
+          kind: 'feed',
+          severity: 'warning',
+          sinceMs: null,
+          reason: 'The market-data feed is disconnected: strategies see no prices.',
+          action: 'Check the feed on the System page; it reconnects by itself.',
+          release: null,
+        });
       } else if (feed.lastTickAgeMs !== undefined && feed.lastTickAgeMs > FEED_STALL_MS && (!feed.followsExchangeHours || isMarketOpenAt(nowMs()))) {
         halts.push({
           kind: 'feed',

@@ -25,7 +25,12 @@ export type RateLimitRedis = Pick<Redis, 'eval'>;
  * Builds the store class @fastify/rate-limit instantiates (its `store` option). `onError` is told
  * when the counters become unavailable (the first failure, not every one), `onRecover` when they work again.
  */
-export function redisRateLimitStore(redis: RateLimitRedis, namespace = 'ratelimit:', onError: (error: Error) => void = () => undefined, onRecover: () => void = () => undefined): FastifyRateLimitStoreCtor {
+export function redisRateLimitStore(
+  redis: RateLimitRedis,
+  namespace = 'ratelimit:',
+  onError: (error: Error) => void = () => undefined,
+  onRecover: () => void = () => undefined,
+): FastifyRateLimitStoreCtor {
   let failing = false;
   class RedisRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {

@@ -107,7 +107,10 @@ export const OrderSchema = Type.Object({
 
 /** Schema: Page. */
 export const Page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'give it as `cursor` for the next page; null at the end' }) });
+  Type.Object({
+    items: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'give it as `cursor` for the next page; null at the end' }),
+  });
 
 /** Schema: Limit. */
 export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 100 });
@@ -116,9 +119,16 @@ export const Cursor = Type.String({ minLength: 1, maxLength: 200 });
 
 /** Schema: a time bound of a history filter. */
 const TimeBound = (what: string) =>
-  Type.String({ minLength: 1, maxLength: 40, description: `${what}: an ISO 8601 date or date-time (2026-05-20, 2026-05-20T09:15:00+05:30; a date without a zone is midnight IST) or epoch milliseconds` });
+  Type.String({
+    minLength: 1,
+    maxLength: 40,
+    description: `${what}: an ISO 8601 date or date-time (2026-05-20, 2026-05-20T09:15:00+05:30; a date without a zone is midnight IST) or epoch milliseconds`,
+  });
 /** Schema: the answer's format (CSV also by `Accept: text/csv`). */
-const Format = Type.Enum(['json', 'csv'], { description: 'csv: every matching row (no paging) as a streamed CSV download with a header row, rupee amounts as exact decimals; also chosen by `Accept: text/csv`' });
+const Format = Type.Enum(['json', 'csv'], {
+  description:
+    'csv: every matching row (no paging) as a streamed CSV download with a header row, rupee amounts as exact decimals; also chosen by `Accept: text/csv`',
+});
 const StrategyFilter = Type.String({ minLength: 1, maxLength: 64, description: 'strategy id, e.g. ema-cross-1 (manual orders: manual)' });
 const PortfolioId = Type.String({ minLength: 1, maxLength: 64, description: 'portfolio id' });
 
@@ -224,7 +234,7 @@ export const StoredRiskAlertSchema = Type.Object({
   message: Type.String({ description: 'the latest message' }),
   strategyId: Type.Optional(Type.String()),
   symbol: Type.Optional(Type.String()),
-  count: Type.Integer({ description: 'how many times it was raised in the row\'s window' }),
+  count: Type.Integer({ description: "how many times it was raised in the row's window" }),
   firstAtMs: Type.Integer({ description: 'market time of the first' }),
   lastAtMs: Type.Integer({ description: 'market time of the last' }),
   firstSeenMs: Type.Integer({ description: 'wall clock of the first' }),
@@ -273,7 +283,9 @@ export const StrategySchema = Type.Object({
   kind: Type.String(),
   portfolioId: Type.String(),
   paused: Type.Boolean(),
-  state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], { description: 'what the API last asked (stopped and paused both place nothing); kept across restarts' }),
+  state: Type.Union([Type.Literal('started'), Type.Literal('paused'), Type.Literal('stopped')], {
+    description: 'what the API last asked (stopped and paused both place nothing); kept across restarts',
+  }),
   haltedBy: Type.Optional(
     Type.Union([Type.Object({ kind: Type.String(), reason: Type.String() }), Type.Null()], {
       description: 'set while a critical halt (kill switch, journal, broker session: GET /api/v1/halts) stops every order, whatever the state asked',
@@ -283,17 +295,34 @@ export const StrategySchema = Type.Object({
   workingIntents: Type.Integer(),
   pendingIntents: Type.Optional(
     Type.Array(
-      Type.Object({ intentId: Type.String(), symbol: Type.String(), side: Type.String(), quantity: Type.Integer(), queuedAtMs: Type.Number(), reason: Type.String() }),
-      { description: 'intents waiting in risk\'s pacing queue for the orders-per-second limits (sent when the window allows, exits first)' },
+      Type.Object({
+        intentId: Type.String(),
+        symbol: Type.String(),
+        side: Type.String(),
+        quantity: Type.Integer(),
+        queuedAtMs: Type.Number(),
+        reason: Type.String(),
+      }),
+      { description: "intents waiting in risk's pacing queue for the orders-per-second limits (sent when the window allows, exits first)" },
     ),
   ),
   refusedIntents: Type.Optional(
     Type.Array(
-      Type.Object({ intentId: Type.String(), symbol: Type.String(), side: Type.String(), quantity: Type.Integer(), code: Type.Optional(Type.String()), reason: Type.String(), atMs: Type.Number() }),
+      Type.Object({
+        intentId: Type.String(),
+        symbol: Type.String(),
+        side: Type.String(),
+        quantity: Type.Integer(),
+        code: Type.Optional(Type.String()),
+        reason: Type.String(),
+        atMs: Type.Number(),
+      }),
       { description: 'the latest refused intents (at most 50), oldest first' },
     ),
   ),
-  tradesIn: Type.Optional(Type.Array(RegimeSchema, { description: 'the regimes the strategy declares it trades in (absent: any); outside them it only reduces positions' })),
+  tradesIn: Type.Optional(
+    Type.Array(RegimeSchema, { description: 'the regimes the strategy declares it trades in (absent: any); outside them it only reduces positions' }),
+  ),
   regimes: Type.Record(Type.String(), RegimeSchema, { description: 'the latest regime the strategy knows per symbol, and for MARKET' }),
   stats: Type.Object({
     ticks: Type.Integer(),
@@ -306,16 +335,29 @@ export const StrategySchema = Type.Object({
     paced: Type.Optional(Type.Integer({ description: 'intents risk queued for the orders-per-second limits (sent later, or refused)' })),
   }),
   config: Type.Record(Type.String(), Type.Unknown(), { description: 'the settings in effect (defaults applied)' }),
-  product: Type.Optional(Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')], { description: 'the product of its orders: MIS (intraday, squared off by the broker at 15:20 IST) or CNC (held overnight; daily-bar strategies default to it)' })),
+  product: Type.Optional(
+    Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')], {
+      description:
+        'the product of its orders: MIS (intraday, squared off by the broker at 15:20 IST) or CNC (held overnight; daily-bar strategies default to it)',
+    }),
+  ),
   configFields: Type.Array(ConfigFieldSchema),
 });
 
 const StrategyId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', description: 'letters, digits, _ and -' });
-const StrategyConfig = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50, description: 'settings by name (see configFields of GET /api/v1/strategy-kinds)' });
+const StrategyConfig = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'settings by name (see configFields of GET /api/v1/strategy-kinds)',
+});
 
 /** Schema: CreateStrategyBody. */
 export const CreateStrategyBody = Type.Object(
-  { strategyId: StrategyId, kind: Type.String({ minLength: 1, maxLength: 64 }), config: Type.Optional(StrategyConfig), portfolioId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+  {
+    strategyId: StrategyId,
+    kind: Type.String({ minLength: 1, maxLength: 64 }),
+    config: Type.Optional(StrategyConfig),
+    portfolioId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
   { additionalProperties: false },
 );
 /** Schema: UpdateStrategyBody. */
@@ -340,12 +382,17 @@ export const LoginBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64 }),
     password: Type.String({ minLength: 1, maxLength: 256 }),
-    totpCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'the current code of your authenticator app, when two-factor login is enabled' })),
+    totpCode: Type.Optional(
+      Type.String({ pattern: '^[0-9]{6}$', description: 'the current code of your authenticator app, when two-factor login is enabled' }),
+    ),
   },
   { additionalProperties: false },
 );
 /** Schema: TotpCodeBody. */
-export const TotpCodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'a current 6-digit code' }) }, { additionalProperties: false });
+export const TotpCodeBody = Type.Object(
+  { code: Type.String({ pattern: '^[0-9]{6}$', description: 'a current 6-digit code' }) },
+  { additionalProperties: false },
+);
 /** Schema: TotpEnrollment. */
 export const TotpEnrollment = Type.Object({
   secret: Type.String({ description: 'base32 secret (shown only now)' }),
@@ -365,7 +412,11 @@ export const TokenPairSchema = Type.Object({
 
 /** Schema: CreateUserBody. */
 export const CreateUserBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), password: Type.String({ minLength: 12, maxLength: 256 }), role: RoleSchema },
+  {
+    username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
+    password: Type.String({ minLength: 12, maxLength: 256 }),
+    role: RoleSchema,
+  },
   { additionalProperties: false },
 );
 /** Schema: ResetPasswordBody (an admin sets a user's password). */
@@ -376,14 +427,23 @@ export const ChangePasswordBody = Type.Object(
   { additionalProperties: false },
 );
 /** Schema: UserSchema. */
-export const UserSchema = Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema, createdAtMs: Type.Integer(), disabled: Type.Boolean(), totpEnabled: Type.Boolean() });
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: RoleSchema,
+  createdAtMs: Type.Integer(),
+  disabled: Type.Boolean(),
+  totpEnabled: Type.Boolean(),
+});
 
 /** Schema: CreateApiKeyBody. */
 export const CreateApiKeyBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
     role: RoleSchema,
-    rateLimitPerMinute: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), Type.Null()], { description: 'admins only; null lifts the limit' })),
+    rateLimitPerMinute: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), Type.Null()], { description: 'admins only; null lifts the limit' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -401,7 +461,12 @@ export const ApiKeySchema = Type.Object({
 
 /** Schema: AuditQuery. */
 export const AuditQuery = Type.Object(
-  { action: Type.Optional(Type.String({ maxLength: 64 })), actor: Type.Optional(Type.String({ maxLength: 80 })), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  {
+    action: Type.Optional(Type.String({ maxLength: 64 })),
+    actor: Type.Optional(Type.String({ maxLength: 80 })),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
   { additionalProperties: false },
 );
 
@@ -415,7 +480,9 @@ export const HaltSchema = Type.Object({
   sinceMs: Type.Union([Type.Integer(), Type.Null()], { description: 'since when (epoch ms), when known; market time for the kill switch' }),
   reason: Type.String(),
   action: Type.String({ description: 'what a person does about it' }),
-  release: Type.Union([Type.Object({ method: Type.Literal('POST'), path: Type.String() }), Type.Null()], { description: 'the call that releases it (admins), when one does' }),
+  release: Type.Union([Type.Object({ method: Type.Literal('POST'), path: Type.String() }), Type.Null()], {
+    description: 'the call that releases it (admins), when one does',
+  }),
 });
 
 /** Schema: HaltsSchema. */

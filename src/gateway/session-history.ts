@@ -5,7 +5,15 @@
  * PostgreSQL or PGlite) instead.
  */
 import { type Fill, type Order, type RiskAlert } from '../model/index.js';
-import type { AlertListFilter, HistoryPage, HistoryQueries, StoredRiskAlert, StrategyBookSummary, TradeCursor, TradeListFilter } from '../persistence/history-queries.js';
+import type {
+  AlertListFilter,
+  HistoryPage,
+  HistoryQueries,
+  StoredRiskAlert,
+  StrategyBookSummary,
+  TradeCursor,
+  TradeListFilter,
+} from '../persistence/history-queries.js';
 import type { OrderCursor, OrderListFilter } from '../persistence/order-queries.js';
 import { alertSubject, DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
@@ -74,7 +82,10 @@ export class SessionHistory implements HistoryQueries {
     return this.runtime.orders();
   }
 
-  async orders(filter: OrderListFilter & { readonly portfolios?: readonly string[] }, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<HistoryPage<Order, OrderCursor>> {
+  async orders(
+    filter: OrderListFilter & { readonly portfolios?: readonly string[] },
+    page: { readonly limit: number; readonly after?: OrderCursor },
+  ): Promise<HistoryPage<Order, OrderCursor>> {
     const { after } = page;
     const all = (await this.sessionOrders())
       .filter(
@@ -149,7 +160,18 @@ export class SessionHistory implements HistoryQueries {
     for (const fill of fills) {
       let book = books.get(fill.strategyId);
       if (!book) {
-        book = { strategyId: fill.strategyId, fills: 0, buyQuantity: 0, sellQuantity: 0, turnoverPaise: 0, chargesPaise: 0, cashFlowPaise: 0, net: {}, lastPricePaise: {}, lastFillAtMs: 0 };
+        book = {
+          strategyId: fill.strategyId,
+          fills: 0,
+          buyQuantity: 0,
+          sellQuantity: 0,
+          turnoverPaise: 0,
+          chargesPaise: 0,
+          cashFlowPaise: 0,
+          net: {},
+          lastPricePaise: {},
+          lastFillAtMs: 0,
+        };
         books.set(fill.strategyId, book);
       }
       const value = fill.quantity * fill.pricePaise;
@@ -171,7 +193,15 @@ export class SessionHistory implements HistoryQueries {
     const row = this.rows.find((candidate) => candidate.id === alertId);
     if (!row) return Promise.resolve({ outcome: 'not-found' });
     if (row.acknowledgedAtMs !== undefined) {
-      return Promise.resolve({ outcome: 'already', acknowledgement: { alertId, by: row.acknowledgedBy ?? '', atMs: row.acknowledgedAtMs, ...(row.acknowledgedNote === undefined ? {} : { note: row.acknowledgedNote }) } });
+      return Promise.resolve({
+        outcome: 'already',
+        acknowledgement: {
+          alertId,
+          by: row.acknowledgedBy ?? '',
+          atMs: row.acknowledgedAtMs,
+          ...(row.acknowledgedNote === undefined ? {} : { note: row.acknowledgedNote }),
+        },
+      });
     }
     row.acknowledgedBy = by;
     row.acknowledgedAtMs = atMs;

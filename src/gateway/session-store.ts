@@ -61,7 +61,13 @@ export class SessionStore {
   }
 
   /** Fills newest first, before the cursor (a fill seq), filtered. */
-  queryFills(filter: { readonly symbol?: string | undefined; readonly strategy?: string | undefined; readonly beforeSeq?: number | undefined; readonly limit: number; readonly portfolio?: (portfolioId: string) => boolean }): { items: Fill[]; nextCursor: number | null } {
+  queryFills(filter: {
+    readonly symbol?: string | undefined;
+    readonly strategy?: string | undefined;
+    readonly beforeSeq?: number | undefined;
+    readonly limit: number;
+    readonly portfolio?: (portfolioId: string) => boolean;
+  }): { items: Fill[]; nextCursor: number | null } {
     const items: Fill[] = [];
     let last: number | null = null;
     let more = false;

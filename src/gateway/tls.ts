@@ -44,7 +44,9 @@ export function loadTls(config: TlsConfig): TlsMaterial {
   try {
     createSecureContext({ cert, key, minVersion: TLS_MIN_VERSION });
   } catch (error) {
-    throw new TlsConfigError(`TROUPE_TLS_CERT_FILE (${config.certFile}) and TROUPE_TLS_KEY_FILE (${config.keyFile}) cannot serve HTTPS: ${error instanceof Error ? error.message : String(error)}`);
+    throw new TlsConfigError(
+      `TROUPE_TLS_CERT_FILE (${config.certFile}) and TROUPE_TLS_KEY_FILE (${config.keyFile}) cannot serve HTTPS: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return { cert, key };
 }

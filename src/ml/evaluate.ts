@@ -85,7 +85,8 @@ export function evaluateClassifier(
     meanConfidence: bin.count > 0 ? bin.confidence / bin.count : null,
     accuracy: bin.count > 0 ? bin.correct / bin.count : null,
   }));
-  const ece = n === 0 ? 0 : reliability.reduce((sum, bin) => (bin.count === 0 ? sum : sum + (bin.count / n) * Math.abs(bin.accuracy! - bin.meanConfidence!)), 0);
+  const ece =
+    n === 0 ? 0 : reliability.reduce((sum, bin) => (bin.count === 0 ? sum : sum + (bin.count / n) * Math.abs(bin.accuracy! - bin.meanConfidence!)), 0);
   const majority = argMax(support);
   return {
     samples: n,

@@ -54,7 +54,16 @@ export async function activateModel(stored: StoredModel): Promise<ActiveModel> {
   const interval = intervalOf(stored);
   const schema = mlFeatureSchema(interval, stored.featureSchema.lookback);
   const { predictor } = await loadModel(stored, schema);
-  return { version: stored.version, kind: stored.kind, classes: stored.classes, schema, interval, lookback: schema.lookback, horizonBars: modelHorizonBars(stored), predictor };
+  return {
+    version: stored.version,
+    kind: stored.kind,
+    classes: stored.classes,
+    schema,
+    interval,
+    lookback: schema.lookback,
+    horizonBars: modelHorizonBars(stored),
+    predictor,
+  };
 }
 
 /** The registry's live model of `kind`. */

@@ -141,7 +141,8 @@ export async function createOnnxPredictor(onnx: Uint8Array, options: OnnxPredict
   });
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) throw new Error(`ONNX model must have one input, has ${session.inputNames.length}`);
-  if (!session.outputNames.includes('probabilities')) throw new Error(`ONNX model has no output named "probabilities" (outputs: ${session.outputNames.join(', ')})`);
+  if (!session.outputNames.includes('probabilities'))
+    throw new Error(`ONNX model has no output named "probabilities" (outputs: ${session.outputNames.join(', ')})`);
   const { featureCount, lookback, classes } = options;
   const sampleLength = featureCount * lookback;
   const classCount = classes.length;

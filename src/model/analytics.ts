@@ -75,7 +75,19 @@ interface Book {
 }
 
 function newBook(): Book {
-  return { positions: new Map(), tripCharges: new Map(), tripRealisedStart: new Map(), realised: 0, charges: 0, turnover: 0, fills: 0, roundTrips: 0, wins: 0, daily: new Map(), curve: [] };
+  return {
+    positions: new Map(),
+    tripCharges: new Map(),
+    tripRealisedStart: new Map(),
+    realised: 0,
+    charges: 0,
+    turnover: 0,
+    fills: 0,
+    roundTrips: 0,
+    wins: 0,
+    daily: new Map(),
+    curve: [],
+  };
 }
 
 function book(target: Book, fill: Fill): void {
@@ -119,7 +131,11 @@ function ratio(values: readonly number[], downsideOnly: boolean): number | null 
   return (mean / Math.sqrt(variance)) * Math.sqrt(TRADING_DAYS_PER_YEAR);
 }
 
-function figures(target: Book, markOf: (symbol: string) => number | undefined, nowMs: number): { figures: PerformanceFigures; daily: PnlPeriod[]; curve: { atMs: number; netPnlPaise: number }[] } {
+function figures(
+  target: Book,
+  markOf: (symbol: string) => number | undefined,
+  nowMs: number,
+): { figures: PerformanceFigures; daily: PnlPeriod[]; curve: { atMs: number; netPnlPaise: number }[] } {
   let unrealised = 0;
   let gross = 0;
   let net = 0;
@@ -130,7 +146,9 @@ function figures(target: Book, markOf: (symbol: string) => number | undefined, n
     gross += mul(Math.abs(position.netQuantity), mark);
     net += mul(position.netQuantity, mark);
   }
-  const days = [...target.daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([period, entry]) => ({ period, netPnlPaise: entry.net, fills: entry.fills }));
+  const days = [...target.daily.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([period, entry]) => ({ period, netPnlPaise: entry.net, fills: entry.fills }));
   const last = days.at(-1);
   if (last && unrealised !== 0) days[days.length - 1] = { ...last, netPnlPaise: last.netPnlPaise + unrealised };
   const curve = [...target.curve];

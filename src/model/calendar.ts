@@ -49,14 +49,16 @@ export interface SessionTimes {
 }
 
 /** Why a date has no normal market. */
-export type ClosedReason = { readonly kind: 'weekend'; readonly date: string } | { readonly kind: 'holiday'; readonly date: string; readonly holiday: NseHoliday };
+export type ClosedReason =
+  { readonly kind: 'weekend'; readonly date: string } | { readonly kind: 'holiday'; readonly date: string; readonly holiday: NseHoliday };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const HHMM = /^(\d{2}):(\d{2})$/;
 
 function checkDate(date: string, where: string): string {
   const match = DATE.exec(date);
-  if (!match || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) throw new Error(`NSE calendar: ${where}: "${date}" is not a YYYY-MM-DD date`);
+  if (!match || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date)
+    throw new Error(`NSE calendar: ${where}: "${date}" is not a YYYY-MM-DD date`);
   return date;
 }
 
@@ -111,7 +113,8 @@ function load(): Loaded {
     const date = checkDate(entry.date, 'special session');
     if (!isSpecialKind(entry.kind)) throw new Error(`NSE calendar: special session ${date} has unknown kind "${entry.kind}"`);
     const windows = entry.sessions.map((window) => ({ openMinute: minuteOf(window.open, date), closeMinute: minuteOf(window.close, date) }));
-    for (const window of windows) if (!(window.openMinute < window.closeMinute)) throw new Error(`NSE calendar: special session ${date} closes before it opens`);
+    for (const window of windows)
+      if (!(window.openMinute < window.closeMinute)) throw new Error(`NSE calendar: special session ${date} closes before it opens`);
     if (specials.has(date)) throw new Error(`NSE calendar: special session ${date} is listed twice`);
     specials.set(date, { date, kind: entry.kind, name: entry.name, windows, note: entry.note });
   }

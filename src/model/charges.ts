@@ -434,7 +434,14 @@ export interface LegacyChargeLedger {
 export function upgradeChargeLedger(saved: ChargeLedger | LegacyChargeLedger): ChargeLedger {
   if ('cnc' in saved) return saved;
   const settled: ChargeBasis = { ...saved.basis, callAndTradeOrderCount: saved.basis.callAndTradeOrderCount ?? 0 };
-  return { settled, cnc: [], anonymousFills: 0, basis: settled, dpSymbols: saved.dpSymbols, charged: { ...saved.charged, callAndTradePaise: saved.charged.callAndTradePaise ?? 0 } };
+  return {
+    settled,
+    cnc: [],
+    anonymousFills: 0,
+    basis: settled,
+    dpSymbols: saved.dpSymbols,
+    charged: { ...saved.charged, callAndTradePaise: saved.charged.callAndTradePaise ?? 0 },
+  };
 }
 
 /** The classification of one symbol's CNC fills of a day (see the module notes). */
@@ -477,7 +484,10 @@ function cncSideBrokerage(fills: readonly CncFillRecord[], matched: number, rate
  * sold quantity); the delivery value and the intraday sell value are rounded to the paisa
  * and the intraday buy value takes the rest, so the four values add up to the turnover.
  */
-export function classifyCncDay(day: { readonly buys: readonly CncFillRecord[]; readonly sells: readonly CncFillRecord[] }, rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES): CncClassification {
+export function classifyCncDay(
+  day: { readonly buys: readonly CncFillRecord[]; readonly sells: readonly CncFillRecord[] },
+  rates: ChargeRates = ZERODHA_NSE_EQUITY_RATES,
+): CncClassification {
   let boughtQuantity = 0;
   let boughtValue = 0;
   let soldQuantity = 0;
@@ -523,7 +533,15 @@ function noteBasis(settled: ChargeBasis, cnc: readonly CncSymbolDay[]): { basis:
     }
   }
   return {
-    basis: { intradayBuyValuePaise, intradaySellValuePaise, deliveryBuyValuePaise, deliverySellValuePaise, brokeragePaise, dpScripCount, callAndTradeOrderCount: settled.callAndTradeOrderCount },
+    basis: {
+      intradayBuyValuePaise,
+      intradaySellValuePaise,
+      deliveryBuyValuePaise,
+      deliverySellValuePaise,
+      brokeragePaise,
+      dpScripCount,
+      callAndTradeOrderCount: settled.callAndTradeOrderCount,
+    },
     dpSymbols,
   };
 }

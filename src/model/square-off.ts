@@ -86,7 +86,14 @@ const misBookKey = (portfolioId: string, strategyId: string, symbol: string): st
  */
 export function applyMisFill(
   book: Map<string, MisNet>,
-  fill: { readonly portfolioId: string; readonly strategyId: string; readonly symbol: string; readonly side: 'BUY' | 'SELL'; readonly product: string; readonly quantity: number },
+  fill: {
+    readonly portfolioId: string;
+    readonly strategyId: string;
+    readonly symbol: string;
+    readonly side: 'BUY' | 'SELL';
+    readonly product: string;
+    readonly quantity: number;
+  },
 ): void {
   if (fill.product !== 'MIS') return;
   const key = misBookKey(fill.portfolioId, fill.strategyId, fill.symbol);

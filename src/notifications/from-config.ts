@@ -24,14 +24,22 @@ const route = (channel: Channel, filter: ChannelFilter): ChannelRoute => ({
 export function notifierFromConfig(config: NotificationsConfig, options: { readonly log: Logger; readonly registry?: Registry }): Notifier | undefined {
   const routes: ChannelRoute[] = [];
   if (config.webhook) routes.push(route(webhookChannel({ url: config.webhook.url, secret: config.webhook.secret }), config.webhook));
-  if (config.telegram) routes.push(route(telegramChannel({ botToken: config.telegram.botToken, chatId: config.telegram.chatId, apiBase: config.telegram.apiBase }), config.telegram));
+  if (config.telegram)
+    routes.push(
+      route(telegramChannel({ botToken: config.telegram.botToken, chatId: config.telegram.chatId, apiBase: config.telegram.apiBase }), config.telegram),
+    );
   if (config.email) {
     const ca = config.email.caFile === undefined ? undefined : readFileSync(config.email.caFile, 'utf8');
     routes.push(route(emailChannel({ url: config.email.smtpUrl, ca, from: config.email.from, to: config.email.to }), config.email));
   }
   if (routes.length === 0) return undefined;
   const counter = options.registry
-    ? new Counter({ name: 'troupe_notifications_total', help: 'Notifications by channel, kind and outcome (sent, failed, held-back by the rate limit, dropped from a full queue)', labelNames: ['channel', 'kind', 'outcome'] as const, registers: [options.registry] })
+    ? new Counter({
+        name: 'troupe_notifications_total',
+        help: 'Notifications by channel, kind and outcome (sent, failed, held-back by the rate limit, dropped from a full queue)',
+        labelNames: ['channel', 'kind', 'outcome'] as const,
+        registers: [options.registry],
+      })
     : undefined;
   options.log.info(
     {

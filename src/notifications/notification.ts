@@ -52,7 +52,16 @@ export function toNotification(event: DomainEvent): Notification | undefined {
         text: `Order ${order.clientOrderId} (${order.strategyId}, ${order.product}) ${order.status === 'COMPLETE' ? 'filled' : `filled ${order.filledQuantity} of ${order.quantity}`}; charges ${paise(fill.chargesPaise)}.`,
         atMs: fill.atMs,
         key: order.clientOrderId,
-        fields: { clientOrderId: order.clientOrderId, strategyId: order.strategyId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise, product: order.product },
+        fields: {
+          clientOrderId: order.clientOrderId,
+          strategyId: order.strategyId,
+          symbol: fill.symbol,
+          side: fill.side,
+          quantity: fill.quantity,
+          pricePaise: fill.pricePaise,
+          chargesPaise: fill.chargesPaise,
+          product: order.product,
+        },
       };
     }
     case 'OrderUpdated': {
@@ -65,7 +74,14 @@ export function toNotification(event: DomainEvent): Notification | undefined {
         text: `Order ${order.clientOrderId} (${order.strategyId}) was rejected: ${order.statusMessage ?? 'no reason given'}.`,
         atMs: order.updatedAtMs,
         key: order.clientOrderId,
-        fields: { clientOrderId: order.clientOrderId, strategyId: order.strategyId, symbol: order.symbol, side: order.side, quantity: order.quantity, reason: order.statusMessage ?? null },
+        fields: {
+          clientOrderId: order.clientOrderId,
+          strategyId: order.strategyId,
+          symbol: order.symbol,
+          side: order.side,
+          quantity: order.quantity,
+          reason: order.statusMessage ?? null,
+        },
       };
     }
     case 'RiskAlert': {
@@ -88,7 +104,15 @@ export function toNotification(event: DomainEvent): Notification | undefined {
         text: `The broker closed ${event.strategyId}'s MIS position in ${event.symbol} at the cut-off${event.late ? ' (late: no tick at the cut-off)' : ''}, in ${event.orders.length} order(s), each charged the call-and-trade fee.`,
         atMs: event.atMs,
         key: event.symbol,
-        fields: { portfolioId: event.portfolioId, strategyId: event.strategyId, symbol: event.symbol, side: event.side, quantity: event.quantity, orders: event.orders.length, late: event.late },
+        fields: {
+          portfolioId: event.portfolioId,
+          strategyId: event.strategyId,
+          symbol: event.symbol,
+          side: event.side,
+          quantity: event.quantity,
+          orders: event.orders.length,
+          late: event.late,
+        },
       };
     case 'ActorRestarted':
       return {

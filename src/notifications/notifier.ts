@@ -210,7 +210,10 @@ export class Notifier {
           if (!retryable || attempt >= this.retry.attempts || this.stopped) {
             state.stats.failed += 1;
             this.options.onOutcome?.(channel.name, notification.kind, 'failed');
-            this.options.log.warn({ channel: channel.name, kind: notification.kind, title: notification.title, attempts: attempt, error: message }, 'notification not delivered');
+            this.options.log.warn(
+              { channel: channel.name, kind: notification.kind, title: notification.title, attempts: attempt, error: message },
+              'notification not delivered',
+            );
             break;
           }
           const backoff = Math.min(this.retry.maxMs, this.retry.minMs * 2 ** (attempt - 1));

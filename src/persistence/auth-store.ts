@@ -150,13 +150,19 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async setTotp(userId: string, secret: string | undefined, enabled: boolean): Promise<void> {
-    await this.db.query(`UPDATE users SET totp_secret = $2, totp_enabled = $3,
+    await this.db.query(
+      `UPDATE users SET totp_secret = $2, totp_enabled = $3,
          totp_last_step = CASE WHEN totp_secret IS DISTINCT FROM $2 THEN NULL ELSE totp_last_step END, updated_at = now()
-       WHERE id = $1`, [userId, secret ?? null, enabled && secret !== undefined]);
+       WHERE id = $1`,
+      [userId, secret ?? null, enabled && secret !== undefined],
+    );
   }
 
   async claimTotpStep(userId: string, step: number): Promise<boolean> {
-    const rows = await this.db.query<{ id: string }>('UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id', [userId, step]);
+    const rows = await this.db.query<{ id: string }>(
+      'UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id',
+      [userId, step],
+    );
     return rows.length === 1;
   }
 
@@ -165,16 +171,26 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async setPasswordHash(userId: string, passwordHash: string, atMs: number): Promise<void> {
-    await this.db.query(`UPDATE users SET password_hash = $2, password_changed_at = ${ts('$3')}, updated_at = now() WHERE id = $1`, [userId, passwordHash, atMs]);
+    await this.db.query(`UPDATE users SET password_hash = $2, password_changed_at = ${ts('$3')}, updated_at = now() WHERE id = $1`, [
+      userId,
+      passwordHash,
+      atMs,
+    ]);
   }
 
   async bumpTokenVersion(userId: string): Promise<number | undefined> {
-    const [row] = await this.db.query<{ token_version: number }>('UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version', [userId]);
+    const [row] = await this.db.query<{ token_version: number }>(
+      'UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version',
+      [userId],
+    );
     return row === undefined ? undefined : Number(row.token_version);
   }
 
   async userAuthState(userId: string): Promise<UserAuthState | undefined> {
-    const [row] = await this.db.query<{ disabled: boolean; token_version: number; role: Role }>('SELECT disabled, token_version, role FROM users WHERE id = $1', [userId]);
+    const [row] = await this.db.query<{ disabled: boolean; token_version: number; role: Role }>(
+      'SELECT disabled, token_version, role FROM users WHERE id = $1',
+      [userId],
+    );
     return row && { disabled: row.disabled, tokenVersion: Number(row.token_version), role: row.role };
   }
 
@@ -185,7 +201,10 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async revokeUserRefreshTokens(userId: string, atMs: number): Promise<number> {
-    const rows = await this.db.query<{ id: string }>(`UPDATE refresh_tokens SET revoked_at = ${ts('$2')} WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`, [userId, atMs]);
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE refresh_tokens SET revoked_at = ${ts('$2')} WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [userId, atMs],
+    );
     return rows.length;
   }
 
@@ -206,7 +225,11 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void> {
-    await this.db.query(`UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ${ts('$2')}), replaced_by = COALESCE($3, replaced_by) WHERE id = $1`, [id, atMs, replacedBy ?? null]);
+    await this.db.query(`UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ${ts('$2')}), replaced_by = COALESCE($3, replaced_by) WHERE id = $1`, [
+      id,
+      atMs,
+      replacedBy ?? null,
+    ]);
   }
 
   async rotateRefreshToken(id: string, atMs: number, next: RefreshTokenRecord): Promise<boolean> {
@@ -279,11 +302,17 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async membershipsOf(userId: string): Promise<readonly PortfolioMember[]> {
-    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE user_id = $1 ORDER BY portfolio_id', [userId])).map(toMember);
+    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE user_id = $1 ORDER BY portfolio_id', [userId])).map(
+      toMember,
+    );
   }
 
   async portfolioMembers(portfolioId: string): Promise<readonly PortfolioMember[]> {
-    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE portfolio_id = $1 ORDER BY created_at, user_id', [portfolioId])).map(toMember);
+    return (
+      await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE portfolio_id = $1 ORDER BY created_at, user_id', [
+        portfolioId,
+      ])
+    ).map(toMember);
   }
 
   async setPortfolioMember(member: PortfolioMember): Promise<void> {
@@ -295,7 +324,14 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async removePortfolioMember(portfolioId: string, userId: string): Promise<boolean> {
-    return (await this.db.query<{ user_id: string }>('DELETE FROM portfolio_members WHERE portfolio_id = $1 AND user_id = $2 RETURNING user_id', [portfolioId, userId])).length === 1;
+    return (
+      (
+        await this.db.query<{ user_id: string }>('DELETE FROM portfolio_members WHERE portfolio_id = $1 AND user_id = $2 RETURNING user_id', [
+          portfolioId,
+          userId,
+        ])
+      ).length === 1
+    );
   }
 }
 

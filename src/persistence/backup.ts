@@ -100,8 +100,17 @@ function runTool(command: string, args: readonly string[], onLine: (line: string
     child.once('close', (code, signal) => {
       if (code === 0) resolvePromise();
       else {
-        const errors = tail.filter((line) => !/: (dumping|processing|creating|executing|reading|saving|last built-in|identifying|finding|flagging|connecting|implied|dropping|entering|started|restoring)/.test(line));
-        reject(new BackupError(`${basename(command)} failed (${signal ?? `exit code ${String(code)}`}): ${(errors.length > 0 ? errors : tail).slice(-5).join(' | ')}`));
+        const errors = tail.filter(
+          (line) =>
+            !/: (dumping|processing|creating|executing|reading|saving|last built-in|identifying|finding|flagging|connecting|implied|dropping|entering|started|restoring)/.test(
+              line,
+            ),
+        );
+        reject(
+          new BackupError(
+            `${basename(command)} failed (${signal ?? `exit code ${String(code)}`}): ${(errors.length > 0 ? errors : tail).slice(-5).join(' | ')}`,
+          ),
+        );
       }
     });
   });
@@ -153,13 +162,16 @@ export async function restorePostgres(url: string, input: string, options: Backu
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   const path = resolve(input);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new BackupError(`${path} is not a backup file (expected a pg_dump custom-format file from "troupe db backup")`);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new BackupError(`${path} is not a backup file (expected a pg_dump custom-format file from "troupe db backup")`);
   const pgRestore = await findPgTool('pg_restore');
   const target = describeUrl(url);
   const db = new PostgresDatabase(url, { poolMin: 0, poolMax: 1, statementTimeoutMs: 30_000, connectTimeoutMs: 5000 });
   let existing: number;
   try {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`);
+    const [row] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+    );
     existing = row?.n ?? 0;
   } finally {
     await db.close();
@@ -274,9 +286,11 @@ export async function restorePgliteDir(input: string, dataDir: string, options: 
   const path = resolve(input);
   const target = resolve(dataDir);
   const manifestPath = join(path, MANIFEST);
-  if (!existsSync(manifestPath)) throw new BackupError(`${path} is not an embedded-store backup (no ${MANIFEST}); was it made by "troupe db backup" without DATABASE_URL?`);
+  if (!existsSync(manifestPath))
+    throw new BackupError(`${path} is not an embedded-store backup (no ${MANIFEST}); was it made by "troupe db backup" without DATABASE_URL?`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { format?: unknown };
-  if (manifest.format !== MANIFEST_FORMAT) throw new BackupError(`${manifestPath} is not a Troupe embedded-store manifest (format ${JSON.stringify(manifest.format)})`);
+  if (manifest.format !== MANIFEST_FORMAT)
+    throw new BackupError(`${manifestPath} is not a Troupe embedded-store manifest (format ${JSON.stringify(manifest.format)})`);
   if (existsSync(target)) refuseWhenOpen(target, options);
   if (isNonEmptyDir(target) && options.force !== true) {
     throw new BackupError(`${target} already holds an embedded database; restoring replaces it with the backup. Pass --force to proceed`);
@@ -311,13 +325,23 @@ export function backupDatabase(settings: Pick<DatabaseSettings, 'databaseUrl' | 
 }
 
 /** Restores the configured store from a backup made by {@link backupDatabase} for the same kind. */
-export function restoreDatabase(settings: Pick<DatabaseSettings, 'databaseUrl' | 'dataDir'>, input: string, options: BackupOptions = {}): Promise<BackupSummary> {
+export function restoreDatabase(
+  settings: Pick<DatabaseSettings, 'databaseUrl' | 'dataDir'>,
+  input: string,
+  options: BackupOptions = {},
+): Promise<BackupSummary> {
   const isDirectoryBackup = existsSync(join(resolve(input), MANIFEST));
   if (settings.databaseUrl !== undefined) {
-    if (isDirectoryBackup) throw new BackupError(`${resolve(input)} is an embedded-store backup; it cannot be restored into a PostgreSQL server (unset DATABASE_URL to restore the embedded store)`);
+    if (isDirectoryBackup)
+      throw new BackupError(
+        `${resolve(input)} is an embedded-store backup; it cannot be restored into a PostgreSQL server (unset DATABASE_URL to restore the embedded store)`,
+      );
     return restorePostgres(settings.databaseUrl, input, options);
   }
-  if (existsSync(input) && statSync(input).isFile()) throw new BackupError(`${resolve(input)} is a file (a server backup?); the embedded store restores from a backup directory. Set DATABASE_URL to restore into a server`);
+  if (existsSync(input) && statSync(input).isFile())
+    throw new BackupError(
+      `${resolve(input)} is a file (a server backup?); the embedded store restores from a backup directory. Set DATABASE_URL to restore into a server`,
+    );
   return restorePgliteDir(input, embeddedDataDir(settings), options);
 }
 

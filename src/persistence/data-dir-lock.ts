@@ -36,7 +36,10 @@ export class DataDirectoryLockedError extends Error {
     readonly lockFile: string,
     readonly owner: DataDirectoryLockOwner,
   ) {
-    const who = owner.pid === process.pid && owner.hostname === hostname() ? `this process (PID ${owner.pid})` : `another process (PID ${owner.pid}${owner.hostname === hostname() ? '' : ` on ${owner.hostname}`})`;
+    const who =
+      owner.pid === process.pid && owner.hostname === hostname()
+        ? `this process (PID ${owner.pid})`
+        : `another process (PID ${owner.pid}${owner.hostname === hostname() ? '' : ` on ${owner.hostname}`})`;
     super(
       `the embedded database ${directory} is already open in ${who} since ${owner.since}: only one Troupe process may use an embedded data directory. ` +
         `Stop that process first, or give this one another data directory (TROUPE_DATA_DIR), or use PostgreSQL (DATABASE_URL) to run several. ` +

@@ -37,12 +37,24 @@ export class PostgresGatewayStateStore implements GatewayStateStore {
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, portfolio_id = EXCLUDED.portfolio_id, config = EXCLUDED.config,
          enabled = EXCLUDED.enabled, state = EXCLUDED.state, created_by = COALESCE(strategies.created_by, EXCLUDED.created_by), updated_at = now()`,
-      [strategy.strategyId, strategy.kind, strategy.portfolioId, JSON.stringify(strategy.config), strategy.state === 'started', strategy.state, strategy.createdBy ?? null],
+      [
+        strategy.strategyId,
+        strategy.kind,
+        strategy.portfolioId,
+        JSON.stringify(strategy.config),
+        strategy.state === 'started',
+        strategy.state,
+        strategy.createdBy ?? null,
+      ],
     );
   }
 
   async setStrategyState(strategyId: string, state: StrategyRunState): Promise<boolean> {
-    const rows = await this.db.query<{ id: string }>('UPDATE strategies SET state = $2, enabled = $3, updated_at = now() WHERE id = $1 RETURNING id', [strategyId, state, state === 'started']);
+    const rows = await this.db.query<{ id: string }>('UPDATE strategies SET state = $2, enabled = $3, updated_at = now() WHERE id = $1 RETURNING id', [
+      strategyId,
+      state,
+      state === 'started',
+    ]);
     return rows.length === 1;
   }
 

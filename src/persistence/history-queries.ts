@@ -96,7 +96,10 @@ export const EXPORT_BATCH = 2_000;
 export interface HistoryQueries {
   /** Where the record comes from: the database, or the running process only. */
   readonly source: 'database' | 'session';
-  orders(filter: OrderListFilter & { readonly portfolios?: readonly string[] }, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<HistoryPage<Order, OrderCursor>>;
+  orders(
+    filter: OrderListFilter & { readonly portfolios?: readonly string[] },
+    page: { readonly limit: number; readonly after?: OrderCursor },
+  ): Promise<HistoryPage<Order, OrderCursor>>;
   order(clientOrderId: string): Promise<Order | undefined>;
   trades(filter: TradeListFilter, page: { readonly limit: number; readonly after?: TradeCursor }): Promise<HistoryPage<Fill, TradeCursor>>;
   alerts(filter: AlertListFilter, page: { readonly limit: number; readonly after?: number }): Promise<HistoryPage<StoredRiskAlert, number>>;
@@ -181,7 +184,10 @@ export class SqlHistory implements HistoryQueries {
     private readonly alertJournal?: RiskAlertJournal,
   ) {}
 
-  async orders(filter: OrderListFilter & { readonly portfolios?: readonly string[] }, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<HistoryPage<Order, OrderCursor>> {
+  async orders(
+    filter: OrderListFilter & { readonly portfolios?: readonly string[] },
+    page: { readonly limit: number; readonly after?: OrderCursor },
+  ): Promise<HistoryPage<Order, OrderCursor>> {
     const { portfolios, ...rest } = filter;
     if (portfolios !== undefined) {
       // a caller who reads some portfolios only: the one asked for must be one of them
@@ -196,9 +202,15 @@ export class SqlHistory implements HistoryQueries {
   }
 
   /** Several portfolios: one page per portfolio, merged (each served by its index). */
-  private async ordersOf(portfolios: readonly string[], filter: OrderListFilter, page: { readonly limit: number; readonly after?: OrderCursor }): Promise<HistoryPage<Order, OrderCursor>> {
+  private async ordersOf(
+    portfolios: readonly string[],
+    filter: OrderListFilter,
+    page: { readonly limit: number; readonly after?: OrderCursor },
+  ): Promise<HistoryPage<Order, OrderCursor>> {
     const pages = await Promise.all(portfolios.map((portfolioId) => listOrders(this.db, { ...filter, portfolioId }, page)));
-    const all = pages.flatMap((one) => one.items).sort((a, b) => b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0));
+    const all = pages
+      .flatMap((one) => one.items)
+      .sort((a, b) => b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : a.clientOrderId > b.clientOrderId ? -1 : 0));
     const items = all.slice(0, page.limit);
     const last = items.at(-1);
     const more = all.length > page.limit || pages.some((one) => one.next !== undefined);
@@ -291,7 +303,18 @@ export class SqlHistory implements HistoryQueries {
     if (portfolios !== undefined && portfolios.length === 0) return { items: [], recentFillIds: [] };
     const where = portfolios === undefined ? '' : ' WHERE portfolio_id = ANY($1::text[])';
     const params = portfolios === undefined ? [] : [portfolios];
-    const rows = await this.db.query<{ strategy_id: string; symbol: string; fills: number; buy_quantity: number; sell_quantity: number; turnover: number; charges: number; cash: number; last_price: number; last_ms: number }>(
+    const rows = await this.db.query<{
+      strategy_id: string;
+      symbol: string;
+      fills: number;
+      buy_quantity: number;
+      sell_quantity: number;
+      turnover: number;
+      charges: number;
+      cash: number;
+      last_price: number;
+      last_ms: number;
+    }>(
       `SELECT strategy_id, symbol, count(*)::int AS fills,
               COALESCE(sum(quantity) FILTER (WHERE side = 'BUY'), 0)::bigint AS buy_quantity,
               COALESCE(sum(quantity) FILTER (WHERE side = 'SELL'), 0)::bigint AS sell_quantity,
@@ -303,11 +326,25 @@ export class SqlHistory implements HistoryQueries {
          FROM trades${where} GROUP BY strategy_id, symbol ORDER BY strategy_id, symbol`,
       params,
     );
-    const books = new Map<string, { -readonly [K in keyof StrategyBookSummary]: StrategyBookSummary[K] } & { net: Record<string, number>; lastPricePaise: Record<string, number> }>();
+    const books = new Map<
+      string,
+      { -readonly [K in keyof StrategyBookSummary]: StrategyBookSummary[K] } & { net: Record<string, number>; lastPricePaise: Record<string, number> }
+    >();
     for (const row of rows) {
       let book = books.get(row.strategy_id);
       if (!book) {
-        book = { strategyId: row.strategy_id, fills: 0, buyQuantity: 0, sellQuantity: 0, turnoverPaise: 0, chargesPaise: 0, cashFlowPaise: 0, net: {}, lastPricePaise: {}, lastFillAtMs: 0 };
+        book = {
+          strategyId: row.strategy_id,
+          fills: 0,
+          buyQuantity: 0,
+          sellQuantity: 0,
+          turnoverPaise: 0,
+          chargesPaise: 0,
+          cashFlowPaise: 0,
+          net: {},
+          lastPricePaise: {},
+          lastFillAtMs: 0,
+        };
         books.set(row.strategy_id, book);
       }
       const buys = Number(row.buy_quantity);

@@ -64,12 +64,14 @@ export class SqlJournal implements Journal {
     const limit = options.limit ?? 10_000;
     const rows =
       options.stream === undefined
-        ? await this.db.query<JournalRow>('SELECT sequence, stream, type, payload, at FROM journal WHERE sequence > $1 ORDER BY sequence LIMIT $2', [sequence, limit])
-        : await this.db.query<JournalRow>('SELECT sequence, stream, type, payload, at FROM journal WHERE stream = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [
-            options.stream,
+        ? await this.db.query<JournalRow>('SELECT sequence, stream, type, payload, at FROM journal WHERE sequence > $1 ORDER BY sequence LIMIT $2', [
             sequence,
             limit,
-          ]);
+          ])
+        : await this.db.query<JournalRow>(
+            'SELECT sequence, stream, type, payload, at FROM journal WHERE stream = $1 AND sequence > $2 ORDER BY sequence LIMIT $3',
+            [options.stream, sequence, limit],
+          );
     return rows.map((row) => ({ sequence: row.sequence, stream: row.stream, type: row.type, payload: row.payload, atMs: row.at.getTime() }));
   }
 }

@@ -136,11 +136,7 @@ export class LeaseRenewer {
   private readonly exited: Promise<void>;
   private stopped = false;
 
-  private constructor(
-    options: LeaseRenewerOptions,
-    leases: Iterable<Lease>,
-    ready: (round: RenewalRound) => void,
-  ) {
+  private constructor(options: LeaseRenewerOptions, leases: Iterable<Lease>, ready: (round: RenewalRound) => void) {
     this.beat();
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,

@@ -200,7 +200,9 @@ export class AdvisoryLockLeaseBackend implements LeaseBackend {
 
 /** The newest token registered for each name (absent: none yet). */
 async function registeredTokens(db: Queryable, names: readonly string[]): Promise<Map<string, { token: number; owner: string }>> {
-  const rows = await db.query<{ name: string; token: number; owner: string }>('SELECT name, token, owner FROM lease_fences WHERE name = ANY($1::text[])', [names]);
+  const rows = await db.query<{ name: string; token: number; owner: string }>('SELECT name, token, owner FROM lease_fences WHERE name = ANY($1::text[])', [
+    names,
+  ]);
   return new Map(rows.map((row) => [row.name, { token: Number(row.token), owner: row.owner }]));
 }
 
@@ -223,7 +225,9 @@ async function registerToken(db: Queryable, name: string, token: number, owner: 
  */
 export async function checkFences(tx: Queryable, fences: readonly Fence[]): Promise<void> {
   if (fences.length === 0) return;
-  const rows = await tx.query<{ name: string; token: number }>('SELECT name, token FROM lease_fences WHERE name = ANY($1::text[]) FOR SHARE', [fences.map((fence) => fence.name)]);
+  const rows = await tx.query<{ name: string; token: number }>('SELECT name, token FROM lease_fences WHERE name = ANY($1::text[]) FOR SHARE', [
+    fences.map((fence) => fence.name),
+  ]);
   const stored = new Map(rows.map((row) => [row.name, Number(row.token)]));
   for (const fence of fences) {
     const newest = stored.get(fence.name);
@@ -304,7 +308,10 @@ export class LeaseKeeper {
     const target = options.backend.offThread;
     if (target !== undefined && options.renewOffThread !== false) await keeper.startRenewer(target);
     else keeper.renewOnMainThread();
-    options.log?.info({ leases: keeper.fences(), backend: options.backend.kind, owner: keeper.owner, renewal: keeper.renewer ? 'worker thread' : 'main thread' }, 'single-writer leases taken');
+    options.log?.info(
+      { leases: keeper.fences(), backend: options.backend.kind, owner: keeper.owner, renewal: keeper.renewer ? 'worker thread' : 'main thread' },
+      'single-writer leases taken',
+    );
     return keeper;
   }
 
@@ -328,7 +335,10 @@ export class LeaseKeeper {
           maxStallMs: this.options.maxStallMs ?? Math.max(60_000, 3 * this.ttlMs),
           onRound: (round) => this.applyRound(round),
           onStalled: (stalledMs) =>
-            this.options.log?.error({ stalledMs, leases: this.fences() }, 'the event loop stalled beyond maxStallMs: lease renewal paused, the leases may expire and be taken over'),
+            this.options.log?.error(
+              { stalledMs, leases: this.fences() },
+              'the event loop stalled beyond maxStallMs: lease renewal paused, the leases may expire and be taken over',
+            ),
           onError: (error) => {
             this.options.log?.warn({ err: error }, 'the lease renewal worker failed: renewing on the main thread');
             this.renewer = undefined;
@@ -411,7 +421,13 @@ export class LeaseKeeper {
   }
 
   status(): LeaseStatus {
-    return { state: this.state, backend: this.options.backend.kind, owner: this.owner, leases: this.heldFences(), ...(this.lastError === undefined ? {} : { lastError: this.lastError }) };
+    return {
+      state: this.state,
+      backend: this.options.backend.kind,
+      owner: this.owner,
+      leases: this.heldFences(),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
   }
 
   /** Called once when a lease is lost to another process. */
@@ -427,8 +443,13 @@ export class LeaseKeeper {
     const status = this.status();
     const log = this.options.log;
     if (state === 'held') log?.info({ leases: status.leases }, 'single-writer leases confirmed again');
-    else if (state === 'unconfirmed') log?.warn({ err: error, backend: status.backend }, 'cannot renew the single-writer leases (backend unreachable): trading carries on, PostgreSQL still fences writes');
-    else if (state === 'lost') log?.error({ err: error, leases: status.leases }, 'a single-writer lease was taken by another process: this process stops writing orders');
+    else if (state === 'unconfirmed')
+      log?.warn(
+        { err: error, backend: status.backend },
+        'cannot renew the single-writer leases (backend unreachable): trading carries on, PostgreSQL still fences writes',
+      );
+    else if (state === 'lost')
+      log?.error({ err: error, leases: status.leases }, 'a single-writer lease was taken by another process: this process stops writing orders');
     this.options.onChange?.(status);
     if (state === 'lost') for (const listener of this.lostListeners) listener(status);
   }
@@ -443,7 +464,8 @@ export class LeaseKeeper {
     if (this.state === 'lost' || this.state === 'released') return;
     const gone: Fence[] = [];
     try {
-      for (const lease of [...this.held.values()]) if (!(await this.options.backend.renew(lease, this.ttlMs))) gone.push({ name: lease.name, token: lease.token });
+      for (const lease of [...this.held.values()])
+        if (!(await this.options.backend.renew(lease, this.ttlMs))) gone.push({ name: lease.name, token: lease.token });
     } catch (error) {
       this.setState('unconfirmed', error);
       return;
@@ -509,7 +531,11 @@ export class LeaseKeeper {
  * else a PostgreSQL advisory lock when `databaseUrl` is set, else in-process (the embedded
  * PGlite: one process owns its data directory).
  */
-export async function openLeaseBackend(settings: { readonly redisUrl: string | undefined; readonly databaseUrl: string | undefined; readonly redisKeyPrefix: string }): Promise<LeaseBackend> {
+export async function openLeaseBackend(settings: {
+  readonly redisUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+}): Promise<LeaseBackend> {
   if (settings.redisUrl !== undefined) {
     const target = { url: settings.redisUrl, keyPrefix: settings.redisKeyPrefix };
     return new KeyValueLeaseBackend(await RedisKeyValueStore.connect(target.url, { keyPrefix: target.keyPrefix }), true, target);

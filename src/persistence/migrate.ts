@@ -72,7 +72,8 @@ export function loadMigrations(directory: string = fileURLToPath(new URL('./migr
     .sort()
     .map((file) => migrationFrom(file, readFileSync(`${directory}/${file}`, 'utf8')));
   migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`migrations must be numbered 1, 2, 3 … without gaps; found ${migration.version} at position ${index + 1}`);
+    if (migration.version !== index + 1)
+      throw new Error(`migrations must be numbered 1, 2, 3 … without gaps; found ${migration.version} at position ${index + 1}`);
   });
   return migrations;
 }

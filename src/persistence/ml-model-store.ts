@@ -124,7 +124,8 @@ function decodeStored(row: ModelRow): StoredModel {
   if (!Check(FeatureSchemaJson, row.feature_schema)) throw bad(summary.version, 'feature_schema');
   if (!(row.onnx instanceof Uint8Array)) throw bad(summary.version, 'onnx');
   const onnx = new Uint8Array(row.onnx); // a copy: pg hands out a Buffer slice of its pool
-  if (createHash('sha256').update(onnx).digest('hex') !== summary.onnxSha256) throw new ModelRegistryError(`ml_models row ${summary.version}: the ONNX bytes do not match their sha256 (corrupt)`);
+  if (createHash('sha256').update(onnx).digest('hex') !== summary.onnxSha256)
+    throw new ModelRegistryError(`ml_models row ${summary.version}: the ONNX bytes do not match their sha256 (corrupt)`);
   return { ...summary, featureSchema: row.feature_schema, onnx };
 }
 

@@ -232,7 +232,8 @@ export class JournalFolder implements Folded {
     for (const order of checkpoint.open) this.orders.set(order.clientOrderId, order);
     for (const [portfolioId, count] of Object.entries(checkpoint.fillCounts)) this.fillsBefore.set(portfolioId, count);
     for (const [portfolioId, symbols] of Object.entries(checkpoint.net)) this.netBefore.set(portfolioId, new Map(Object.entries(symbols)));
-    for (const [strategyId, { next, positions }] of Object.entries(checkpoint.strategies)) this.strategiesBefore.set(strategyId, { next, positions: new Map(Object.entries(positions)) });
+    for (const [strategyId, { next, positions }] of Object.entries(checkpoint.strategies))
+      this.strategiesBefore.set(strategyId, { next, positions: new Map(Object.entries(positions)) });
     for (const id of checkpoint.recentFillIds) this.seenFills.add(id);
     this.recentFillIds.push(...checkpoint.recentFillIds);
     this.placedTwiceBefore.push(...checkpoint.placedMoreThanOnce);
@@ -375,7 +376,9 @@ export async function advanceCheckpoint(options: {
   const counts = new Map<string, number>();
   const pending: JournalRecord[] = [];
   for await (const record of readStream(options.journal, stream, folder.sequence)) pending.push(record);
-  for (const portfolioId of new Set(pending.filter((record) => record.type === 'Fill').map((record) => (record.payload as { fill?: Fill } | null)?.fill?.portfolioId ?? ''))) {
+  for (const portfolioId of new Set(
+    pending.filter((record) => record.type === 'Fill').map((record) => (record.payload as { fill?: Fill } | null)?.fill?.portfolioId ?? ''),
+  )) {
     caps.set(portfolioId, await options.snapshotFillCount(portfolioId));
   }
   for (const record of pending) {
@@ -397,7 +400,6 @@ export async function advanceCheckpoint(options: {
   return checkpoint;
 }
 
-
 /** Sets the snapshot `start()` restores `path` from, keeping the stored one's version and sequence. */
 function rewrite(target: RecoveryTarget, path: string, state: Json, previous: Snapshot | undefined, version: number, nowMs: number): void {
   target.setRestoredSnapshot({ key: path, version: previous?.version ?? version, state, sequence: previous?.sequence ?? 0, atMs: nowMs });
@@ -414,7 +416,10 @@ async function foldForRecovery(options: RecoveryOptions, stream: string): Promis
     return (previous === undefined ? 0 : decodePortfolioSnapshot(previous.state).fillCount) < folded.fillsBeforeOf(portfolioId);
   });
   if (behind.length > 0) {
-    log?.warn({ portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence }, 'a portfolio snapshot is older than the journal checkpoint: reading the whole journal');
+    log?.warn(
+      { portfolios: behind.map((p) => p.portfolioId), checkpoint: checkpoint.sequence },
+      'a portfolio snapshot is older than the journal checkpoint: reading the whole journal',
+    );
     return new JournalFolder();
   }
   if (checkpoint.mis === undefined) {
@@ -437,7 +442,16 @@ async function reconcileOpenOrders(options: RecoveryOptions, folded: JournalFold
     const broker = truth.get(order.clientOrderId);
     if (!broker) {
       const reason = `order ${order.clientOrderId} was journaled but the ${reconciler.name} broker does not have it after the restart: closed as rejected, never re-sent`;
-      corrections.push({ order: { ...order, status: 'REJECTED', statusMessage: 'Not at the broker after a restart.', cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: Math.max(order.updatedAtMs, nowMs) }, reason });
+      corrections.push({
+        order: {
+          ...order,
+          status: 'REJECTED',
+          statusMessage: 'Not at the broker after a restart.',
+          cancelledQuantity: order.quantity - order.filledQuantity,
+          updatedAtMs: Math.max(order.updatedAtMs, nowMs),
+        },
+        reason,
+      });
     } else if (broker.status !== order.status || broker.filledQuantity !== order.filledQuantity) {
       const reason = `order ${order.clientOrderId}: journal had ${order.status} ${order.filledQuantity}/${order.quantity}, the ${reconciler.name} broker has ${broker.status} ${broker.filledQuantity}/${broker.quantity}: corrected from the broker`;
       corrections.push({ order: broker, reason });
@@ -448,7 +462,15 @@ async function reconcileOpenOrders(options: RecoveryOptions, folded: JournalFold
   for (const { order, reason } of corrections) {
     folded.orders.set(order.clientOrderId, order);
     if (isTerminal(order.status)) folded.finished.push(order.clientOrderId);
-    alerts.push({ type: 'RiskAlert', severity: 'warning', code: 'reconciliation', message: reason, atMs: nowMs, strategyId: order.strategyId, symbol: order.symbol });
+    alerts.push({
+      type: 'RiskAlert',
+      severity: 'warning',
+      code: 'reconciliation',
+      message: reason,
+      atMs: nowMs,
+      strategyId: order.strategyId,
+      symbol: order.symbol,
+    });
     log?.warn({ clientOrderId: order.clientOrderId, status: order.status }, reason);
   }
   return alerts;
@@ -467,14 +489,23 @@ function replayOf(folded: JournalFolder): JournalReplay {
 }
 
 /** Portfolios: each kind's `applyJournalToPortfolio`; returns the fills replayed per portfolio and the CNC holdings (the paper broker's). */
-function recoverPortfolios(options: RecoveryOptions, replay: JournalReplay, nowMs: number): { replayedFills: Record<string, number>; holdings: HoldingSnapshot[] } {
+function recoverPortfolios(
+  options: RecoveryOptions,
+  replay: JournalReplay,
+  nowMs: number,
+): { replayedFills: Record<string, number>; holdings: HoldingSnapshot[] } {
   const { target } = options;
   const holdings: HoldingSnapshot[] = [];
   const replayedFills: Record<string, number> = {};
   for (const { portfolioId, initialCashPaise } of options.portfolios) {
     const path = ACTOR_PATHS.portfolio(portfolioId);
     const previous = target.restoredSnapshot(path);
-    const { state, replayed } = applyJournalToPortfolio(previous === undefined ? undefined : decodePortfolioSnapshot(previous.state), replay, portfolioId, initialCashPaise);
+    const { state, replayed } = applyJournalToPortfolio(
+      previous === undefined ? undefined : decodePortfolioSnapshot(previous.state),
+      replay,
+      portfolioId,
+      initialCashPaise,
+    );
     replayedFills[portfolioId] = replayed;
     for (const position of Object.values(state.positions)) {
       if (position.product === 'CNC' && position.netQuantity !== 0) holdings.push({ portfolioId, symbol: position.symbol, quantity: position.netQuantity });
@@ -526,9 +557,21 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
   const executionPath = ACTOR_PATHS.execution('paper');
   if (paths.includes(executionPath) && folded.entries > 0) {
     const previous = target.restoredSnapshot(executionPath);
-    const facts = { openOrders: replay.openOrders, misPositions: folded.misPositions(), maxOrderNumber: folded.maxOrderNumber, maxFillNumber: folded.maxFillNumber, holdings, portfolioIds: options.portfolios.map((p) => p.portfolioId) };
+    const facts = {
+      openOrders: replay.openOrders,
+      misPositions: folded.misPositions(),
+      maxOrderNumber: folded.maxOrderNumber,
+      maxFillNumber: folded.maxFillNumber,
+      holdings,
+      portfolioIds: options.portfolios.map((p) => p.portfolioId),
+    };
     const venue = { ...(options.brokerConfig ? { config: options.brokerConfig } : {}), instruments: target.instruments, ...(log ? { log } : {}) };
-    const state = recoverExecutionState(previous?.state, folded, () => recoverPaperVenue(previous?.state, folded.orders, facts, venue), options.keepFinishedOrders);
+    const state = recoverExecutionState(
+      previous?.state,
+      folded,
+      () => recoverPaperVenue(previous?.state, folded.orders, facts, venue),
+      options.keepFinishedOrders,
+    );
     rewrite(target, executionPath, state, previous, 1, nowMs);
   }
   // 4. risk: its book recomputed from fills and open orders
@@ -557,7 +600,9 @@ export async function recoverFromJournal(options: RecoveryOptions): Promise<Reco
 /** A portfolio's fill count in its durable snapshot (`actor_snapshots`), 0 without one. */
 export function durableFillCount(db: Queryable): (portfolioId: string) => Promise<number> {
   return async (portfolioId) => {
-    const rows = await db.query<{ n: number | null }>("SELECT (state->>'fillCount')::int AS n FROM actor_snapshots WHERE key = $1", [ACTOR_PATHS.portfolio(portfolioId)]);
+    const rows = await db.query<{ n: number | null }>("SELECT (state->>'fillCount')::int AS n FROM actor_snapshots WHERE key = $1", [
+      ACTOR_PATHS.portfolio(portfolioId),
+    ]);
     return rows[0]?.n ?? 0;
   };
 }
@@ -567,7 +612,13 @@ export function durableFillCount(db: Queryable): (portfolioId: string) => Promis
  * (after the final snapshots), so a restart reads only the journal after it. Failures are logged
  * and retried next time: the watermark only makes recovery faster, never more correct.
  */
-export function scheduleCheckpoints(options: { readonly db: Queryable; readonly journal: Journal; readonly stream?: string; readonly intervalMs?: number; readonly log?: Logger }): { run(): Promise<void>; stop(): Promise<void> } {
+export function scheduleCheckpoints(options: {
+  readonly db: Queryable;
+  readonly journal: Journal;
+  readonly stream?: string;
+  readonly intervalMs?: number;
+  readonly log?: Logger;
+}): { run(): Promise<void>; stop(): Promise<void> } {
   const checkpoints = new SqlCheckpointStore(options.db);
   let running: Promise<void> = Promise.resolve();
   const run = (): Promise<void> => {

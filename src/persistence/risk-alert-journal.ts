@@ -157,7 +157,18 @@ export class RiskAlertJournal {
          AND acknowledged_at IS NULL
          AND $10::timestamptz >= first_seen AND $10::timestamptz < first_seen + window_ms * interval '1 millisecond'
        RETURNING id`,
-      [sighting.code, sighting.subject, sighting.count, sighting.message, sighting.severity, iso(sighting.firstAtMs), iso(sighting.lastAtMs), iso(sighting.lastSeenMs), sequence, iso(sighting.firstSeenMs)],
+      [
+        sighting.code,
+        sighting.subject,
+        sighting.count,
+        sighting.message,
+        sighting.severity,
+        iso(sighting.firstAtMs),
+        iso(sighting.lastAtMs),
+        iso(sighting.lastSeenMs),
+        sequence,
+        iso(sighting.firstSeenMs),
+      ],
     );
     if (joined) return joined.id;
     const [inserted] = await tx.query<{ id: number }>(
@@ -191,12 +202,25 @@ export class RiskAlertJournal {
       );
       if (!row) return { outcome: 'not-found' } as const;
       if (row.acknowledged_at !== null) {
-        return { outcome: 'already', acknowledgement: { alertId, by: row.acknowledged_by ?? '', atMs: new Date(row.acknowledged_at).getTime(), ...(row.acknowledged_note === null ? {} : { note: row.acknowledged_note }) } } as const;
+        return {
+          outcome: 'already',
+          acknowledgement: {
+            alertId,
+            by: row.acknowledged_by ?? '',
+            atMs: new Date(row.acknowledged_at).getTime(),
+            ...(row.acknowledged_note === null ? {} : { note: row.acknowledged_note }),
+          },
+        } as const;
       }
       const fence = await this.begin(tx);
       const acknowledgement: AlertAcknowledgement = { alertId, by, atMs, ...(note === undefined ? {} : { note }) };
       await new SqlJournal(tx).append([{ stream: RISK_ALERT_STREAM, type: 'RiskAlertAcknowledged', payload: { ...acknowledgement } }], fence);
-      await tx.query('UPDATE risk_alerts SET acknowledged_by = $2, acknowledged_at = $3::timestamptz, acknowledged_note = $4 WHERE id = $1', [alertId, by, iso(atMs), note ?? null]);
+      await tx.query('UPDATE risk_alerts SET acknowledged_by = $2, acknowledged_at = $3::timestamptz, acknowledged_note = $4 WHERE id = $1', [
+        alertId,
+        by,
+        iso(atMs),
+        note ?? null,
+      ]);
       return { outcome: 'acknowledged', acknowledgement } as const;
     });
   }
@@ -252,7 +276,10 @@ export class RiskAlertRecorder {
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.droppedSinceLog > 0) {
-      this.options.log?.error({ dropped: this.droppedSinceLog, total: this.counts.dropped }, 'risk alerts dropped: the alert buffer is full (the database is not keeping up or is down)');
+      this.options.log?.error(
+        { dropped: this.droppedSinceLog, total: this.counts.dropped },
+        'risk alerts dropped: the alert buffer is full (the database is not keeping up or is down)',
+      );
       this.droppedSinceLog = 0;
     }
     if (this.buffer.length === 0) return;

@@ -32,7 +32,11 @@ export interface Stores {
  */
 export function checkDataDirectory(dataDir: string, log: Logger): void {
   const report = secureDataDirectory(dataDir);
-  if (report.fixed > 0) log.warn({ dataDir, fixed: report.fixed, checked: report.checked, examples: report.examples }, 'the data directory was open to other users: made it owner-only (0700 directories, 0600 files)');
+  if (report.fixed > 0)
+    log.warn(
+      { dataDir, fixed: report.fixed, checked: report.checked, examples: report.examples },
+      'the data directory was open to other users: made it owner-only (0700 directories, 0600 files)',
+    );
 }
 
 export async function openStores(config: TroupeConfig, log: Logger): Promise<Stores> {
@@ -58,7 +62,8 @@ export async function openStores(config: TroupeConfig, log: Logger): Promise<Sto
   const redisHealth = new RedisHealth(redis, { log });
   // one line when the hot tier fails and one when it works again, not one per snapshot (50 a second in an outage)
   const snapshots = new TieredSnapshotStore(durable, new RedisSnapshotStore(redis), undefined, (status, event) => {
-    if (status.redis === 'degraded') log.warn({ operation: event?.operation, key: event?.key, err: event?.error }, 'redis is degraded: snapshots go to PostgreSQL only');
+    if (status.redis === 'degraded')
+      log.warn({ operation: event?.operation, key: event?.key, err: event?.error }, 'redis is degraded: snapshots go to PostgreSQL only');
     else log.info({ redisFailures: status.redisFailures }, 'redis takes snapshots again');
   });
   return {

@@ -48,7 +48,11 @@ export class TieredSnapshotStore implements SnapshotStore {
 
   /** Whether the hot tier is currently working. */
   status(): TierStatus {
-    return { redis: this.lastError === undefined ? 'ok' : 'degraded', ...(this.lastError === undefined ? {} : { lastError: this.lastError }), redisFailures: this.failures };
+    return {
+      redis: this.lastError === undefined ? 'ok' : 'degraded',
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      redisFailures: this.failures,
+    };
   }
 
   private degrade(operation: DegradedEvent['operation'], key: string, error: unknown): void {

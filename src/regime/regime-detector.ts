@@ -270,7 +270,10 @@ export function classify(current: Regime | null, evidence: RegimeEvidence, confi
 }
 
 /** Classifies a whole series (tests, backtests, research). */
-export function detectRegimes(bars: readonly Bar[], config: RegimeConfig = DEFAULT_REGIME_CONFIG): { readonly regimes: (Regime | null)[]; readonly changes: { readonly index: number; readonly from: Regime | null; readonly to: Regime }[] } {
+export function detectRegimes(
+  bars: readonly Bar[],
+  config: RegimeConfig = DEFAULT_REGIME_CONFIG,
+): { readonly regimes: (Regime | null)[]; readonly changes: { readonly index: number; readonly from: Regime | null; readonly to: Regime }[] } {
   let state = initialRegimeState();
   const regimes: (Regime | null)[] = [];
   const changes: { index: number; from: Regime | null; to: Regime }[] = [];
@@ -310,7 +313,11 @@ export function updateMarketRegime(
   symbol: string,
   regime: Regime,
   config: MarketRegimeConfig = DEFAULT_MARKET_REGIME_CONFIG,
-): { readonly state: MarketRegimeState; readonly change: { readonly from: Regime | null; readonly to: Regime } | null; readonly evidence: Readonly<Record<string, number>> } {
+): {
+  readonly state: MarketRegimeState;
+  readonly change: { readonly from: Regime | null; readonly to: Regime } | null;
+  readonly evidence: Readonly<Record<string, number>>;
+} {
   const symbols = { ...state.symbols, [symbol]: regime };
   const counts = { trending: 0, ranging: 0, 'high-volatility': 0 };
   for (const r of Object.values(symbols)) counts[r] += 1;

@@ -18,7 +18,23 @@
  * Limits 7 and 8 let through an order that does not make the worst case worse (a reducing
  * order when marks moved a book past a limit); nothing else is ever waived.
  */
-import { closedReason, DEFAULT_SQUARE_OFF_MINUTE, describeClosure, formatInr, isMarketOpenAt, isPastMisCutoff, istDate, MIS_CUTOFF_CODE, misCutoffMessage, mul, priceBand, type Instrument, type OrderIntent, type Paise, type RiskSeverity } from '../model/index.js';
+import {
+  closedReason,
+  DEFAULT_SQUARE_OFF_MINUTE,
+  describeClosure,
+  formatInr,
+  isMarketOpenAt,
+  isPastMisCutoff,
+  istDate,
+  MIS_CUTOFF_CODE,
+  misCutoffMessage,
+  mul,
+  priceBand,
+  type Instrument,
+  type OrderIntent,
+  type Paise,
+  type RiskSeverity,
+} from '../model/index.js';
 import type { RiskRejectionCode } from './codes.js';
 import { RateWindow } from './rate-window.js';
 import { DEFAULT_RISK_LIMITS, type ExposureView, type RiskLimits, type RiskRejection } from './limits.js';
@@ -211,7 +227,10 @@ export class RiskManager {
     if (price === undefined) return reject('no-price', `no price for ${symbol} yet; cannot value the order`);
 
     if (last !== undefined) {
-      for (const [what, candidate] of [['limit', limit], ['trigger', trigger]] as const) {
+      for (const [what, candidate] of [
+        ['limit', limit],
+        ['trigger', trigger],
+      ] as const) {
         if (candidate === undefined) continue;
         if (mul(abs(candidate - last), 10_000) > mul(this.limits.fatFingerBps, last)) {
           return reject(
@@ -231,7 +250,8 @@ export class RiskManager {
     }
 
     const current = this.symbolBook(book, symbol);
-    const next: SymbolBook = intent.side === 'BUY' ? { ...current, workingBuy: current.workingBuy + quantity } : { ...current, workingSell: current.workingSell + quantity };
+    const next: SymbolBook =
+      intent.side === 'BUY' ? { ...current, workingBuy: current.workingBuy + quantity } : { ...current, workingSell: current.workingSell + quantity };
     const worstBefore = worstQuantity(current);
     const worstAfter = worstQuantity(next);
     if (worstAfter > this.limits.maxPositionQuantity && worstAfter > worstBefore) {
@@ -483,10 +503,16 @@ export class RiskManager {
       return reject('freeze-quantity', `quantity ${intent.quantity} is above the exchange's freeze quantity ${instrument.freezeQuantity} for ${intent.symbol}`);
     }
     const band = priceBand(instrument);
-    for (const [what, price] of [['limit', intent.limitPricePaise], ['trigger', intent.triggerPricePaise]] as const) {
+    for (const [what, price] of [
+      ['limit', intent.limitPricePaise],
+      ['trigger', intent.triggerPricePaise],
+    ] as const) {
       if (price === undefined) continue;
       if (price % instrument.tickSizePaise !== 0) {
-        return reject('tick-size', `${what} price ${formatInr(price)} is not a multiple of the tick size ${formatInr(instrument.tickSizePaise)} of ${intent.symbol}`);
+        return reject(
+          'tick-size',
+          `${what} price ${formatInr(price)} is not a multiple of the tick size ${formatInr(instrument.tickSizePaise)} of ${intent.symbol}`,
+        );
       }
       if (price < band.lowerPaise || price > band.upperPaise) {
         return reject(

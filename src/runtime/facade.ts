@@ -354,7 +354,8 @@ export class LocalRuntimeFacade implements RuntimeFacade {
   onActorEvent(listener: (event: ActorLifecycleEvent) => void): () => void {
     return this.host.system.onEvent((event) => {
       if (event.type === 'ActorRestarted') listener({ type: event.type, path: event.path, kind: event.kind, atMs: event.atMs, restarts: event.restarts });
-      else if (event.type === 'ActorFailed') listener({ type: event.type, path: event.path, kind: event.kind, atMs: event.atMs, error: event.errorMessage, directive: event.directive });
+      else if (event.type === 'ActorFailed')
+        listener({ type: event.type, path: event.path, kind: event.kind, atMs: event.atMs, error: event.errorMessage, directive: event.directive });
       else if (event.type === 'ActorStopped') listener({ type: event.type, path: event.path, kind: event.kind, atMs: event.atMs, reason: event.reason });
     });
   }

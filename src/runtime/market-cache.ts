@@ -33,7 +33,8 @@ export class MarketCache implements MarketView {
     const tick = this.ticks.get(symbol);
     if (tick === undefined) return undefined;
     if (tick.depth) return { atMs: tick.exchangeTimeMs, buy: tick.depth.buy, sell: tick.depth.sell };
-    const level = (pricePaise: number | undefined, quantity: number | undefined): DepthLevel[] => (pricePaise === undefined ? [] : [{ pricePaise, quantity: quantity ?? 0, orders: 0 }]);
+    const level = (pricePaise: number | undefined, quantity: number | undefined): DepthLevel[] =>
+      pricePaise === undefined ? [] : [{ pricePaise, quantity: quantity ?? 0, orders: 0 }];
     return { atMs: tick.exchangeTimeMs, buy: level(tick.bidPaise, tick.bidQuantity), sell: level(tick.askPaise, tick.askQuantity) };
   }
 

@@ -58,7 +58,16 @@ export interface PersistenceMetricsSources {
   /** Single-writer leases: held or not, with their fencing token. */
   leases(): readonly { readonly lease: string; readonly held: boolean; readonly token: number }[];
   /** Tick and bar ingest into the time series. */
-  ingest(): { readonly queueDepth: number; readonly shedTicks: number; readonly writtenTicks: number; readonly failedTicks: number; readonly shedBars: number; readonly writtenBars: number } | undefined;
+  ingest():
+    | {
+        readonly queueDepth: number;
+        readonly shedTicks: number;
+        readonly writtenTicks: number;
+        readonly failedTicks: number;
+        readonly shedBars: number;
+        readonly writtenBars: number;
+      }
+    | undefined;
 }
 
 /**
@@ -155,15 +164,42 @@ export class Metrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'troupe_process_' });
     this.ticks = new Counter({ name: 'troupe_ticks_total', help: 'Valid ticks taken in, by source', labelNames: ['source'], registers });
     this.ticksRejected = new Counter({ name: 'troupe_ticks_rejected_total', help: 'Malformed ticks dropped, by reason', labelNames: ['reason'], registers });
-    this.dataRejected = new Counter({ name: 'troupe_data_rejected_total', help: 'Files and rows of a replayed data folder left out, by kind (file, row)', labelNames: ['kind'], registers });
+    this.dataRejected = new Counter({
+      name: 'troupe_data_rejected_total',
+      help: 'Files and rows of a replayed data folder left out, by kind (file, row)',
+      labelNames: ['kind'],
+      registers,
+    });
     this.orders = new Counter({ name: 'troupe_orders_total', help: 'Order status changes, by status', labelNames: ['status'], registers });
     this.fills = new Counter({ name: 'troupe_fills_total', help: 'Executions received', registers });
-    this.riskRejections = new Counter({ name: 'troupe_risk_rejections_total', help: 'Intents refused by risk, by reason code', labelNames: ['code'], registers });
-    this.autoSquareOffOrders = new Counter({ name: 'troupe_auto_square_off_orders_total', help: 'Orders the broker placed to square off open MIS positions at the intraday cut-off', registers });
-    this.pacedIntents = new Counter({ name: 'troupe_risk_paced_intents_total', help: 'Intents queued by risk for the orders-per-second limits, by kind (exit, entry)', labelNames: ['kind'], registers });
-    this.pacedQueueDepth = new Gauge({ name: 'troupe_risk_paced_queue_depth', help: 'Intents waiting in risk\'s pacing queue', registers });
-    this.pacedReleased = new Counter({ name: 'troupe_risk_paced_released_total', help: 'Queued intents sent on once the orders-per-second windows allowed', registers });
-    this.pacedExpired = new Counter({ name: 'troupe_risk_paced_expired_total', help: 'Queued entries dropped as stale (a pacing-expired RiskAlert each)', registers });
+    this.riskRejections = new Counter({
+      name: 'troupe_risk_rejections_total',
+      help: 'Intents refused by risk, by reason code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.autoSquareOffOrders = new Counter({
+      name: 'troupe_auto_square_off_orders_total',
+      help: 'Orders the broker placed to square off open MIS positions at the intraday cut-off',
+      registers,
+    });
+    this.pacedIntents = new Counter({
+      name: 'troupe_risk_paced_intents_total',
+      help: 'Intents queued by risk for the orders-per-second limits, by kind (exit, entry)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.pacedQueueDepth = new Gauge({ name: 'troupe_risk_paced_queue_depth', help: "Intents waiting in risk's pacing queue", registers });
+    this.pacedReleased = new Counter({
+      name: 'troupe_risk_paced_released_total',
+      help: 'Queued intents sent on once the orders-per-second windows allowed',
+      registers,
+    });
+    this.pacedExpired = new Counter({
+      name: 'troupe_risk_paced_expired_total',
+      help: 'Queued entries dropped as stale (a pacing-expired RiskAlert each)',
+      registers,
+    });
     this.tickToOrderSeconds = new Histogram({
       name: 'troupe_tick_to_order_seconds',
       help: 'From tick arrival to order at the broker adapter',
@@ -172,12 +208,32 @@ export class Metrics {
     });
     this.registerRuntimeGauges(registers);
 
-    this.ticksDelivered = new Counter({ name: 'troupe_ticks_delivered_total', help: 'Ticks handed to symbol actors, by source', labelNames: ['source'], registers });
-    this.ticksDropped = new Counter({ name: 'troupe_ticks_dropped_total', help: 'Valid ticks not handed on (unknown symbol or stopping), by source', labelNames: ['source'], registers });
-    this.riskAlerts = new Counter({ name: 'troupe_risk_alerts_total', help: 'Risk alerts published, by severity and code', labelNames: ['severity', 'code'], registers });
+    this.ticksDelivered = new Counter({
+      name: 'troupe_ticks_delivered_total',
+      help: 'Ticks handed to symbol actors, by source',
+      labelNames: ['source'],
+      registers,
+    });
+    this.ticksDropped = new Counter({
+      name: 'troupe_ticks_dropped_total',
+      help: 'Valid ticks not handed on (unknown symbol or stopping), by source',
+      labelNames: ['source'],
+      registers,
+    });
+    this.riskAlerts = new Counter({
+      name: 'troupe_risk_alerts_total',
+      help: 'Risk alerts published, by severity and code',
+      labelNames: ['severity', 'code'],
+      registers,
+    });
     this.orderEvents = new Counter({ name: 'troupe_order_events_total', help: 'Order events on the bus, by event', labelNames: ['event'], registers });
     this.filledQuantity = new Counter({ name: 'troupe_filled_quantity_total', help: 'Shares filled, by side', labelNames: ['side'], registers });
-    this.filledValueRupees = new Counter({ name: 'troupe_filled_value_rupees_total', help: 'Traded value of fills in rupees (display), by side', labelNames: ['side'], registers });
+    this.filledValueRupees = new Counter({
+      name: 'troupe_filled_value_rupees_total',
+      help: 'Traded value of fills in rupees (display), by side',
+      labelNames: ['side'],
+      registers,
+    });
     this.chargesRupees = new Counter({ name: 'troupe_charges_rupees_total', help: 'Charges and brokerage paid in rupees (display)', registers });
     this.positionUpdates = new Counter({ name: 'troupe_position_updates_total', help: 'Position changes published', registers });
     this.httpRequestSeconds = new Histogram({
@@ -187,25 +243,49 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.httpRequests = new Counter({ name: 'troupe_http_requests_total', help: 'API requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'troupe_http_requests_total',
+      help: 'API requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.rateLimited = new Counter({ name: 'troupe_http_rate_limited_total', help: 'Requests refused with 429', registers });
     this.logins = new Counter({ name: 'troupe_auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers });
     this.auditEntries = new Counter({ name: 'troupe_audit_entries_total', help: 'Audit log entries by action', labelNames: ['action'], registers });
-    this.wsMessagesSent = new Counter({ name: 'troupe_ws_messages_sent_total', help: 'WebSocket messages sent, by topic family', labelNames: ['topic'], registers });
+    this.wsMessagesSent = new Counter({
+      name: 'troupe_ws_messages_sent_total',
+      help: 'WebSocket messages sent, by topic family',
+      labelNames: ['topic'],
+      registers,
+    });
     this.wsMessagesReceived = new Counter({ name: 'troupe_ws_messages_received_total', help: 'WebSocket messages received from clients', registers });
-    this.wsDisconnects = new Counter({ name: 'troupe_ws_disconnects_total', help: 'WebSocket connections closed, by reason', labelNames: ['reason'], registers });
+    this.wsDisconnects = new Counter({
+      name: 'troupe_ws_disconnects_total',
+      help: 'WebSocket connections closed, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.wsConflated = new Counter({ name: 'troupe_ws_conflated_total', help: 'Events replaced by a newer one for a slow WebSocket client', registers });
     this.wsReplayed = new Counter({ name: 'troupe_ws_replayed_total', help: 'Events replayed to resuming WebSocket clients', registers });
-    this.wsRateLimited = new Counter({ name: 'troupe_ws_rate_limited_total', help: 'WebSocket client messages refused by the connection rate limit', registers });
+    this.wsRateLimited = new Counter({
+      name: 'troupe_ws_rate_limited_total',
+      help: 'WebSocket client messages refused by the connection rate limit',
+      registers,
+    });
     this.registerGatewayGauges(registers);
     this.registerStoreGauges(registers);
     this.registerFeedMetrics(registers);
-    this.brokerOrderUpdates = new Counter({ name: 'troupe_broker_order_updates_total', help: 'Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day\'s orders)', labelNames: ['source'], registers });
+    this.brokerOrderUpdates = new Counter({
+      name: 'troupe_broker_order_updates_total',
+      help: "Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day's orders)",
+      labelNames: ['source'],
+      registers,
+    });
     this.registerIngestMetrics(registers);
 
     this.orderTimeToFillSeconds = new Histogram({
       name: 'troupe_order_time_to_fill_seconds',
-      help: 'Market-clock time from an order\'s creation to each of its fills',
+      help: "Market-clock time from an order's creation to each of its fills",
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
       registers,
     });
@@ -216,8 +296,16 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.journalAppendFailures = new Counter({ name: 'troupe_journal_append_failures_total', help: 'Order journal appends that failed (new orders are refused until one succeeds)', registers });
-    this.kiteSessionExpiry = new Gauge({ name: 'troupe_kite_session_expiry_timestamp_seconds', help: 'When the Kite access token expires (06:00 IST after the login), epoch seconds', registers });
+    this.journalAppendFailures = new Counter({
+      name: 'troupe_journal_append_failures_total',
+      help: 'Order journal appends that failed (new orders are refused until one succeeds)',
+      registers,
+    });
+    this.kiteSessionExpiry = new Gauge({
+      name: 'troupe_kite_session_expiry_timestamp_seconds',
+      help: 'When the Kite access token expires (06:00 IST after the login), epoch seconds',
+      registers,
+    });
     this.registerRiskGauges(registers);
     registerHostMetrics(registers, () => this.dataDir);
   }
@@ -225,7 +313,9 @@ export class Metrics {
   /** Actors (`troupe_actor_*{actor,kind}`), dead letters and portfolios, read from {@link bind}'s sources at scrape time. */
   private registerRuntimeGauges(registers: Registry[]): void {
     const actorGauge = (name: string, help: string, pick: (actor: ActorHealthSample) => number): void => {
-      scrapedGauge(registers, name, help, ['actor', 'kind'], () => (this.sources?.actors() ?? []).map((actor) => [{ actor: actor.path, kind: actor.kind }, pick(actor)] as const));
+      scrapedGauge(registers, name, help, ['actor', 'kind'], () =>
+        (this.sources?.actors() ?? []).map((actor) => [{ actor: actor.path, kind: actor.kind }, pick(actor)] as const),
+      );
     };
     actorGauge('troupe_actor_mailbox_depth', 'Messages and batched items waiting per actor', (actor) => actor.mailboxDepth);
     actorGauge('troupe_actor_restarts', 'Restarts per actor since the process started', (actor) => actor.restarts);
@@ -239,7 +329,9 @@ export class Metrics {
       collect: () => deadLetters.set(this.sources?.deadLetters() ?? 0),
     });
     const portfolioGauge = (name: string, help: string, pick: (portfolio: PortfolioSample) => number): void => {
-      scrapedGauge(registers, name, help, ['portfolio'], () => (this.sources?.portfolios() ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio)] as const));
+      scrapedGauge(registers, name, help, ['portfolio'], () =>
+        (this.sources?.portfolios() ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio)] as const),
+      );
     };
     portfolioGauge('troupe_portfolio_equity_rupees', 'Cash plus market value', (p) => p.equityRupees);
     portfolioGauge('troupe_portfolio_pnl_rupees', 'Realised + unrealised − charges', (p) => p.netPnlRupees);
@@ -266,7 +358,9 @@ export class Metrics {
       () => Object.entries(this.persistenceSources?.dependencies() ?? {}).map(([dependency, ok]) => [{ dependency }, ok ? 1 : 0] as const),
     );
     const leaseGauge = (name: string, help: string, pick: (lease: { held: boolean; token: number }) => number): void => {
-      scrapedGauge(registers, name, help, ['lease'], () => (this.persistenceSources?.leases() ?? []).map((lease) => [{ lease: lease.lease }, pick(lease)] as const));
+      scrapedGauge(registers, name, help, ['lease'], () =>
+        (this.persistenceSources?.leases() ?? []).map((lease) => [{ lease: lease.lease }, pick(lease)] as const),
+      );
     };
     leaseGauge('troupe_lease_held', '1 while this process holds the single-writer lease', (lease) => (lease.held ? 1 : 0));
     leaseGauge('troupe_lease_fencing_token', 'Fencing token of the single-writer lease this process holds', (lease) => lease.token);
@@ -293,7 +387,9 @@ export class Metrics {
       });
     };
     feedGauge('troupe_feed_connected', '1 while the feed socket is open', (s) => (s.connected ? 1 : 0));
-    feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) => (s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000));
+    feedGauge('troupe_feed_heartbeat_age_seconds', 'Seconds since the last frame (tick or heartbeat); -1 before the first', (s, now) =>
+      s.lastFrameAtMs === undefined ? -1 : (now - s.lastFrameAtMs) / 1000,
+    );
     scrapedGauge(
       registers,
       'troupe_symbol_last_tick_timestamp_seconds',
@@ -311,7 +407,12 @@ export class Metrics {
 
   /** Tick and bar ingest into the time series ({@link bindPersistence}). */
   private registerIngestMetrics(registers: Registry[]): void {
-    const depth: Gauge = new Gauge({ name: 'troupe_ingest_queue_depth', help: 'Ticks and bars waiting to be written to the time series', registers, collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0) });
+    const depth: Gauge = new Gauge({
+      name: 'troupe_ingest_queue_depth',
+      help: 'Ticks and bars waiting to be written to the time series',
+      registers,
+      collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0),
+    });
     const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
       scrapedCounter(registers, name, help, [], () => {
         const stats = this.persistenceSources?.ingest();
@@ -346,7 +447,7 @@ export class Metrics {
     });
     const lossLimit: Gauge = new Gauge({
       name: 'troupe_risk_daily_loss_limit_rupees',
-      help: 'The day\'s loss that trips the kill switch, rupees',
+      help: "The day's loss that trips the kill switch, rupees",
       registers,
       collect: () => {
         lossLimit.reset();
@@ -357,11 +458,21 @@ export class Metrics {
     const riskPortfolioGauge = (name: string, help: string, pick: (dayPnlPaise: number, maxDailyLossPaise: number) => number): void => {
       scrapedGauge(registers, name, help, ['portfolio'], () => {
         const risk = this.riskSource?.();
-        return (risk?.portfolios ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio.dayPnlPaise, risk!.maxDailyLossPaise)] as const);
+        return (risk?.portfolios ?? []).map(
+          (portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio.dayPnlPaise, risk!.maxDailyLossPaise)] as const,
+        );
       });
     };
-    riskPortfolioGauge('troupe_risk_day_pnl_rupees', 'Today\'s P&L per portfolio as risk computes it (realised + unrealised − charges since the day began), rupees', (pnl) => pnl / 100);
-    riskPortfolioGauge('troupe_risk_daily_loss_used_ratio', 'Today\'s loss as a share of the daily loss limit (0 when in profit; 1 trips the kill switch)', (pnl, limit) => (limit > 0 ? Math.max(0, -pnl) / limit : 0));
+    riskPortfolioGauge(
+      'troupe_risk_day_pnl_rupees',
+      "Today's P&L per portfolio as risk computes it (realised + unrealised − charges since the day began), rupees",
+      (pnl) => pnl / 100,
+    );
+    riskPortfolioGauge(
+      'troupe_risk_daily_loss_used_ratio',
+      "Today's loss as a share of the daily loss limit (0 when in profit; 1 trips the kill switch)",
+      (pnl, limit) => (limit > 0 ? Math.max(0, -pnl) / limit : 0),
+    );
     const marketOpen: Gauge = new Gauge({
       name: 'troupe_market_open',
       help: '1 while an NSE session is open on the market clock (holidays, weekends and special sessions from the calendar)',
@@ -486,7 +597,13 @@ export class Metrics {
 type Series<Label extends string> = readonly [labels: LabelValues<Label>, value: number];
 
 /** A gauge read at scrape time: its old series are dropped, then each series `read` gives is set. */
-function scrapedGauge<Label extends string>(registers: Registry[], name: string, help: string, labelNames: readonly Label[], read: () => readonly Series<Label>[]): void {
+function scrapedGauge<Label extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: readonly Label[],
+  read: () => readonly Series<Label>[],
+): void {
   const gauge: Gauge<Label> = new Gauge({
     name,
     help,
@@ -500,7 +617,13 @@ function scrapedGauge<Label extends string>(registers: Registry[], name: string,
 }
 
 /** A counter that mirrors counts kept elsewhere, read at scrape time: reset, then each series `read` gives is added. */
-function scrapedCounter<Label extends string>(registers: Registry[], name: string, help: string, labelNames: readonly Label[], read: () => readonly Series<Label>[]): void {
+function scrapedCounter<Label extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: readonly Label[],
+  read: () => readonly Series<Label>[],
+): void {
   const counter: Counter<Label> = new Counter({
     name,
     help,
@@ -515,17 +638,23 @@ function scrapedCounter<Label extends string>(registers: Registry[], name: strin
 
 /** The host, read at scrape time: CPU by mode, memory, load, and the file system of the data directory (`dataDir()`, once bound). */
 function registerHostMetrics(registers: Registry[], dataDir: () => string | undefined): void {
-  scrapedCounter(registers, 'troupe_host_cpu_seconds_total', 'CPU time of the host summed over its CPUs, by mode (user, nice, system, idle, irq)', ['mode'], () => {
-    const total = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
-    for (const cpu of cpus()) {
-      total.user += cpu.times.user;
-      total.nice += cpu.times.nice;
-      total.system += cpu.times.sys;
-      total.idle += cpu.times.idle;
-      total.irq += cpu.times.irq;
-    }
-    return Object.entries(total).map(([mode, ms]) => [{ mode }, ms / 1000] as const);
-  });
+  scrapedCounter(
+    registers,
+    'troupe_host_cpu_seconds_total',
+    'CPU time of the host summed over its CPUs, by mode (user, nice, system, idle, irq)',
+    ['mode'],
+    () => {
+      const total = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
+      for (const cpu of cpus()) {
+        total.user += cpu.times.user;
+        total.nice += cpu.times.nice;
+        total.system += cpu.times.sys;
+        total.idle += cpu.times.idle;
+        total.irq += cpu.times.irq;
+      }
+      return Object.entries(total).map(([mode, ms]) => [{ mode }, ms / 1000] as const);
+    },
+  );
   const hostGauge = (name: string, help: string, read: () => number): void => {
     const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(read()) });
   };
@@ -545,6 +674,6 @@ function registerHostMetrics(registers: Registry[], dataDir: () => string | unde
       }
     });
   };
-  dataDirGauge('troupe_data_dir_available_bytes', 'Free space of the data directory\'s file system available to Troupe', (stats) => stats.bavail * stats.bsize);
-  dataDirGauge('troupe_data_dir_size_bytes', 'Size of the data directory\'s file system', (stats) => stats.blocks * stats.bsize);
+  dataDirGauge('troupe_data_dir_available_bytes', "Free space of the data directory's file system available to Troupe", (stats) => stats.bavail * stats.bsize);
+  dataDirGauge('troupe_data_dir_size_bytes', "Size of the data directory's file system", (stats) => stats.blocks * stats.bsize);
 }

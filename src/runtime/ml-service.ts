@@ -24,7 +24,15 @@ export interface RetrainingStatus {
   readonly running: boolean;
   readonly progress: RetrainProgress | null;
   readonly startedAtMs: number | null;
-  readonly lastOutcome: (Omit<RetrainOutcome, 'candidate' | 'live'> & { readonly finishedAtMs: number; readonly candidateAccuracy: number; readonly candidateBrier: number; readonly liveAccuracy: number | null; readonly liveBrier: number | null }) | null;
+  readonly lastOutcome:
+    | (Omit<RetrainOutcome, 'candidate' | 'live'> & {
+        readonly finishedAtMs: number;
+        readonly candidateAccuracy: number;
+        readonly candidateBrier: number;
+        readonly liveAccuracy: number | null;
+        readonly liveBrier: number | null;
+      })
+    | null;
   readonly lastError: string | null;
 }
 
@@ -97,11 +105,25 @@ export class MlService {
     this.gauges = {
       progress: new Gauge({ name: 'troupe_ml_retrain_progress', help: 'Progress of the running retraining, 0 to 1 (0 when none runs)', registers }),
       running: new Gauge({ name: 'troupe_ml_retrain_running', help: '1 while a retraining runs (in a child process)', registers }),
-      runs: new Counter({ name: 'troupe_ml_retrain_runs_total', help: 'Retrainings by outcome: promoted, kept (not better than the live model) or failed', labelNames: ['outcome'], registers }),
+      runs: new Counter({
+        name: 'troupe_ml_retrain_runs_total',
+        help: 'Retrainings by outcome: promoted, kept (not better than the live model) or failed',
+        labelNames: ['outcome'],
+        registers,
+      }),
       predictions: new Counter({ name: 'troupe_ml_predictions_total', help: 'Predictions made by the ML actor', registers }),
-      inference: new Histogram({ name: 'troupe_ml_inference_seconds', help: 'Duration of one ONNX run (all symbols whose bar closed)', buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25], registers }),
+      inference: new Histogram({
+        name: 'troupe_ml_inference_seconds',
+        help: 'Duration of one ONNX run (all symbols whose bar closed)',
+        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
+        registers,
+      }),
       loaded: new Gauge({ name: 'troupe_ml_model_loaded', help: '1 while the ML actor has a live model loaded', labelNames: ['kind'], registers }),
-      loadFailures: new Counter({ name: 'troupe_ml_model_load_failures_total', help: 'Models refused or failed at load (a feature-schema mismatch, a corrupt model)', registers }),
+      loadFailures: new Counter({
+        name: 'troupe_ml_model_load_failures_total',
+        help: 'Models refused or failed at load (a feature-schema mismatch, a corrupt model)',
+        registers,
+      }),
     };
   }
 
@@ -158,10 +180,13 @@ export class MlService {
     this.nextRunAtMs = at;
     if (at === undefined) return;
     // timers cannot wait longer than ~24.8 days; a week fits
-    this.retrainTimer = setTimeout(() => {
-      this.retrainNow().catch(() => undefined);
-      this.scheduleRetrain();
-    }, Math.max(0, at - this.now()));
+    this.retrainTimer = setTimeout(
+      () => {
+        this.retrainNow().catch(() => undefined);
+        this.scheduleRetrain();
+      },
+      Math.max(0, at - this.now()),
+    );
     this.retrainTimer.unref();
   }
 
@@ -169,7 +194,13 @@ export class MlService {
   retrainNow(): Promise<RetrainOutcome> {
     if (this.running) return Promise.reject(new Error('a retraining is already running'));
     const { config, log } = this.options;
-    const settings: RetrainSettings = this.options.retrainSettings ?? { interval: config.retrain.interval, windowDays: config.retrain.windowDays, testDays: config.retrain.testDays, trees: config.retrain.trees, maxRows: config.retrain.maxRows };
+    const settings: RetrainSettings = this.options.retrainSettings ?? {
+      interval: config.retrain.interval,
+      windowDays: config.retrain.windowDays,
+      testDays: config.retrain.testDays,
+      trees: config.retrain.trees,
+      maxRows: config.retrain.maxRows,
+    };
     this.startedAtMs = this.now();
     this.lastError = null;
     this.gauges.running.set(1);
@@ -187,24 +218,33 @@ export class MlService {
       },
     });
     this.running = run;
-    run.then(
-      (outcome) => {
-        this.gauges.runs.inc({ outcome: outcome.promoted ? 'promoted' : 'kept' });
-        const { candidate, live, ...rest } = outcome;
-        this.lastOutcome = { ...rest, finishedAtMs: this.now(), candidateAccuracy: candidate.accuracy, candidateBrier: candidate.brier, liveAccuracy: live?.accuracy ?? null, liveBrier: live?.brier ?? null };
-        if (outcome.promoted) void this.checkNow();
-      },
-      (error: unknown) => {
-        this.gauges.runs.inc({ outcome: 'failed' });
-        this.lastError = error instanceof Error ? error.message : String(error);
-        this.progress = { phase: 'failed', fraction: 1, message: this.lastError };
-        log.error({ err: error }, `ML retraining failed: ${this.lastError}`);
-      },
-    ).finally(() => {
-      this.running = undefined;
-      this.gauges.running.set(0);
-      this.gauges.progress.set(0);
-    });
+    run
+      .then(
+        (outcome) => {
+          this.gauges.runs.inc({ outcome: outcome.promoted ? 'promoted' : 'kept' });
+          const { candidate, live, ...rest } = outcome;
+          this.lastOutcome = {
+            ...rest,
+            finishedAtMs: this.now(),
+            candidateAccuracy: candidate.accuracy,
+            candidateBrier: candidate.brier,
+            liveAccuracy: live?.accuracy ?? null,
+            liveBrier: live?.brier ?? null,
+          };
+          if (outcome.promoted) void this.checkNow();
+        },
+        (error: unknown) => {
+          this.gauges.runs.inc({ outcome: 'failed' });
+          this.lastError = error instanceof Error ? error.message : String(error);
+          this.progress = { phase: 'failed', fraction: 1, message: this.lastError };
+          log.error({ err: error }, `ML retraining failed: ${this.lastError}`);
+        },
+      )
+      .finally(() => {
+        this.running = undefined;
+        this.gauges.running.set(0);
+        this.gauges.progress.set(0);
+      });
     return run;
   }
 

@@ -1,4 +1,16 @@
-import { createActorSystem, InMemorySnapshotStore, type ActorContext, type ActorHealth, type ActorRef, type ActorSystem, type Behavior, type Inlet, type Snapshot, type SnapshotStore, type SpawnOptions } from '../actors/core/index.js';
+import {
+  createActorSystem,
+  InMemorySnapshotStore,
+  type ActorContext,
+  type ActorHealth,
+  type ActorRef,
+  type ActorSystem,
+  type Behavior,
+  type Inlet,
+  type Snapshot,
+  type SnapshotStore,
+  type SpawnOptions,
+} from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionInput } from '../actors/execution/execution.protocol.js';
 import type { BrokerPort } from '../brokers/broker-port.js';
@@ -22,7 +34,18 @@ import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.j
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import type { Journal } from '../persistence/journal.js';
-import { summarisePortfolio, type Bar, type BarInterval, type Instrument, type Paise, type PortfolioState, type Prediction, type Regime, type RegimeChanged, type Tick } from '../model/index.js';
+import {
+  summarisePortfolio,
+  type Bar,
+  type BarInterval,
+  type Instrument,
+  type Paise,
+  type PortfolioState,
+  type Prediction,
+  type Regime,
+  type RegimeChanged,
+  type Tick,
+} from '../model/index.js';
 import type { Aggregation, AggregatorConfig } from '../signals/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
@@ -243,7 +266,13 @@ export class Runtime {
         this.mlInFlight -= 1;
       });
     };
-    const behavior = mlBehavior({ source: options.source, publish: (predictions) => this.deliverPredictions(predictions), track, log: this.log, ...(options.observe ? { observe: options.observe } : {}) });
+    const behavior = mlBehavior({
+      source: options.source,
+      publish: (predictions) => this.deliverPredictions(predictions),
+      track,
+      log: this.log,
+      ...(options.observe ? { observe: options.observe } : {}),
+    });
     let ref: ActorRef<MlCommand> | undefined;
     this.group('ml', (ctx) => {
       ref = ctx.spawn(kind, behavior, { supervision: SUPERVISION });
@@ -326,7 +355,13 @@ export class Runtime {
 
   /** The Kite adapter of the execution actor. */
   private kiteAdapter(broker: KiteOrderApi) {
-    return kiteBrokerAdapter({ broker, instruments: this.instruments, log: this.log, countUpdate: (source) => this.metrics.brokerOrderUpdates.inc({ source }), ...this.squareOffOption() });
+    return kiteBrokerAdapter({
+      broker,
+      instruments: this.instruments,
+      log: this.log,
+      countUpdate: (source) => this.metrics.brokerOrderUpdates.inc({ source }),
+      ...this.squareOffOption(),
+    });
   }
 
   /** Spawns `/execution/<venue>` over a broker adapter. */
@@ -372,15 +407,28 @@ export class Runtime {
         this.spawnOptions(`/portfolios/${portfolioId}`),
       );
       directory.portfolios.set(portfolioId, ref);
-      directory.portfolioMarks.add(`/portfolios/${portfolioId}`, system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+      directory.portfolioMarks.add(
+        `/portfolios/${portfolioId}`,
+        system.inlet(ref, wrapMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }),
+      );
     });
 
     this.group('execution', (ctx) => {
       // one execution actor; the venue is the adapter plugged in
-      const ref = options.kite ? this.spawnExecution(ctx, this.kiteAdapter(options.kite.broker)) : this.spawnExecution(ctx, paperBrokerAdapter({ config: { ...options.broker, ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }) }, instruments: this.instruments }));
+      const ref = options.kite
+        ? this.spawnExecution(ctx, this.kiteAdapter(options.kite.broker))
+        : this.spawnExecution(
+            ctx,
+            paperBrokerAdapter({
+              config: { ...options.broker, ...(options.squareOffMinute === undefined ? {} : { squareOffMinute: options.squareOffMinute }) },
+              instruments: this.instruments,
+            }),
+          );
       this.kiteExecution = options.kite ? ref : undefined;
       directory.execution = ref;
-      directory.executionTicks = options.kite ? undefined : system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
+      directory.executionTicks = options.kite
+        ? undefined
+        : system.inlet(ref, wrapExecutionTicks, { maxPending: maxPending, overflow: { kind: 'drop-oldest' } });
     });
 
     const risk: ActorRef<RiskManagerCommand> = system.spawn(
@@ -403,10 +451,17 @@ export class Runtime {
     this.riskManagerRef = risk;
     // last prices for exposure and the daily-loss kill switch, conflated per symbol
     directory.portfolioMarks.release('/risk');
-    directory.portfolioMarks.add('/risk', system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }));
+    directory.portfolioMarks.add(
+      '/risk',
+      system.inlet(risk, wrapRiskMarks, { maxPending: 100_000, overflow: { kind: 'conflate', key: (tick: Tick) => tick.symbol } }),
+    );
 
     // market regimes from closed bars: a sink, started before the market
-    const regime: ActorRef<RegimeCommand> = system.spawn('regime', this.cadence(regimeBehavior({ bus: this.bus, interval: options.regimeInterval ?? '5m' })), this.spawnOptions('/regime'));
+    const regime: ActorRef<RegimeCommand> = system.spawn(
+      'regime',
+      this.cadence(regimeBehavior({ bus: this.bus, interval: options.regimeInterval ?? '5m' })),
+      this.spawnOptions('/regime'),
+    );
     this.regime = regime;
     const regimeBars = system.inlet(regime, wrapRegimeBars, { maxPending: 100_000, overflow: { kind: 'drop-oldest' } });
     // the regime detector and the aggregator see every closed bar, before the strategies do (registered first)
@@ -416,7 +471,15 @@ export class Runtime {
     // the signal aggregator: strategies' signals in, votes out to the strategies trading on them
     const aggregator: ActorRef<AggregatorCommand> = system.spawn(
       'aggregator',
-      this.cadence(aggregatorBehavior({ bus: this.bus, clock: options.clock, ...(options.aggregator ? { config: options.aggregator } : {}), deliver: (aggregation) => this.deliverAggregation(aggregation), wants: (symbol) => (this.directory.aggregateSubscribers.get(symbol)?.length ?? 0) > 0 })),
+      this.cadence(
+        aggregatorBehavior({
+          bus: this.bus,
+          clock: options.clock,
+          ...(options.aggregator ? { config: options.aggregator } : {}),
+          deliver: (aggregation) => this.deliverAggregation(aggregation),
+          wants: (symbol) => (this.directory.aggregateSubscribers.get(symbol)?.length ?? 0) > 0,
+        }),
+      ),
       this.spawnOptions('/aggregator'),
     );
     this.aggregator = aggregator;
@@ -452,10 +515,7 @@ export class Runtime {
           this.spawnOptions(`/market/${instrument.symbol}`),
         );
         directory.symbols.set(instrument.symbol, ref);
-        directory.symbolInlets.set(
-          instrument.symbol,
-          system.inlet(ref, wrapSymbolTicks, { maxPending, overflow: { kind: 'drop-oldest' } }),
-        );
+        directory.symbolInlets.set(instrument.symbol, system.inlet(ref, wrapSymbolTicks, { maxPending, overflow: { kind: 'drop-oldest' } }));
       }
     });
   }
@@ -508,7 +568,8 @@ export class Runtime {
   addStrategy(spec: StrategySpec): void {
     const ctx = this.strategiesCtx;
     if (this.stopped || ctx === undefined) throw new Error('the runtime is not running');
-    if (this.directory.strategies.has(spec.strategyId) || this.strategyInstances.some((existing) => existing.strategyId === spec.strategyId)) throw new Error(`strategy "${spec.strategyId}" exists`);
+    if (this.directory.strategies.has(spec.strategyId) || this.strategyInstances.some((existing) => existing.strategyId === spec.strategyId))
+      throw new Error(`strategy "${spec.strategyId}" exists`);
     const instance = this.instantiate(spec);
     this.strategyInstances.push(instance);
     this.spawnStrategy(ctx, instance, { supervision: SUPERVISION });

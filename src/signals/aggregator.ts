@@ -180,7 +180,12 @@ function tally(signals: readonly Signal[], nowMs: number, config: AggregatorConf
 }
 
 /** The vote for one symbol at `nowMs`. `previous` is used by the `keep` tie rule. */
-export function aggregate(signals: readonly Signal[], nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG, previous: Aggregation['decision'] = 'FLAT'): Aggregation {
+export function aggregate(
+  signals: readonly Signal[],
+  nowMs: number,
+  config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG,
+  previous: Aggregation['decision'] = 'FLAT',
+): Aggregation {
   return explain(signals[0]?.symbol ?? '', tally(signals, nowMs, config, previous), nowMs, config);
 }
 
@@ -268,7 +273,12 @@ export class AggregatorBook {
 }
 
 /** Evaluates a symbol from the state and records the decision (for the `keep` tie rule). */
-export function decide(state: AggregatorState, symbol: string, nowMs: number, config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG): { readonly state: AggregatorState; readonly aggregation: Aggregation; readonly changed: boolean } {
+export function decide(
+  state: AggregatorState,
+  symbol: string,
+  nowMs: number,
+  config: AggregatorConfig = DEFAULT_AGGREGATOR_CONFIG,
+): { readonly state: AggregatorState; readonly aggregation: Aggregation; readonly changed: boolean } {
   const previous = state.decisions[symbol] ?? 'FLAT';
   const aggregation = explain(symbol, tally(Object.values(state.signals[symbol] ?? {}), nowMs, config, previous), nowMs, config);
   const changed = aggregation.decision !== previous || state.decisions[symbol] === undefined;

@@ -10,7 +10,11 @@ import { createKiteSimulator, type KiteSimulator } from './kite-simulator.js';
 const OPTIONS = [
   { name: 'port', description: 'TCP port', default: '9000', valueName: 'n' },
   { name: 'host', description: 'Interface to listen on', default: '127.0.0.1', valueName: 'host' },
-  { name: 'data', description: 'Replay a folder of per-symbol CSV bars instead of the synthetic market (files or rows left out are listed on stderr)', valueName: 'dir' },
+  {
+    name: 'data',
+    description: 'Replay a folder of per-symbol CSV bars instead of the synthetic market (files or rows left out are listed on stderr)',
+    valueName: 'dir',
+  },
   { name: 'strict', description: 'With --data: refuse to start when any file or row is rejected', flag: true },
   { name: 'symbols', description: 'Synthetic market: number of symbols', default: '10', valueName: 'n' },
   { name: 'seed', description: 'Random seed', default: '1', valueName: 'n' },
@@ -32,12 +36,17 @@ export async function readReplayFolder(dir: string, strict: boolean, warn: (text
   const lines = describeRejections(data.rejected);
   if (lines.length > 0) warn(`${lines.join('\n')}\n`);
   if (data.instruments.length === 0) throw new DataError(`no usable CSV files in ${dir}`);
-  if (strict && data.rejected.length > 0) throw new StrictError(`--strict: ${rejectionCounts(summariseRejections(data.rejected))} of the data rejected (listed above)`);
+  if (strict && data.rejected.length > 0)
+    throw new StrictError(`--strict: ${rejectionCounts(summariseRejections(data.rejected))} of the data rejected (listed above)`);
   return data;
 }
 
 /** Runs the CLI; resolves with the running simulator (undefined after --help). */
-export async function runSimulatorCli(argv: readonly string[], write: (text: string) => void, warn: (text: string) => void = (text) => process.stderr.write(text)): Promise<KiteSimulator | undefined> {
+export async function runSimulatorCli(
+  argv: readonly string[],
+  write: (text: string) => void,
+  warn: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<KiteSimulator | undefined> {
   const values = parseArgs(argv, OPTIONS);
   if (!values) {
     write(`${usage('troupe sim', 'A Kite Connect v3 compatible simulator (REST + ticker + matching engine).', OPTIONS)}\n`);
@@ -46,7 +55,10 @@ export async function runSimulatorCli(argv: readonly string[], write: (text: str
   const port = intOption(values, 'port', 0);
   const seed = intOption(values, 'seed', 0);
   const dataDir = values['data'];
-  const market = dataDir === undefined ? ({ kind: 'synthetic', symbols: intOption(values, 'symbols') } as const) : ({ kind: 'replay', data: await readReplayFolder(dataDir, values['strict'] === 'true', warn) } as const);
+  const market =
+    dataDir === undefined
+      ? ({ kind: 'synthetic', symbols: intOption(values, 'symbols') } as const)
+      : ({ kind: 'replay', data: await readReplayFolder(dataDir, values['strict'] === 'true', warn) } as const);
   const apiKey = values['api-key'] ?? 'troupe_sim_key';
   const apiSecret = values['api-secret'] ?? 'troupe_sim_secret';
   const sim = await createKiteSimulator({

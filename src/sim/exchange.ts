@@ -570,7 +570,8 @@ export class SimulatedExchange {
   private rejectionFor(record: OrderRecord, state: MarketState, now: number): string | undefined {
     if (this.rmsPlacing) return undefined;
     if (this.rejectAllOrders !== null) return this.rejectAllOrders;
-    if (record.product === 'MIS' && isPastMisCutoff(now, this.squareOffMinute)) return `MIS orders are blocked after the intraday square-off time: ${misCutoffMessage(this.squareOffMinute)}.`;
+    if (record.product === 'MIS' && isPastMisCutoff(now, this.squareOffMinute))
+      return `MIS orders are blocked after the intraday square-off time: ${misCutoffMessage(this.squareOffMinute)}.`;
     const order: Order = {
       clientOrderId: record.tag ?? record.orderId,
       intentId: record.orderId,
@@ -670,7 +671,11 @@ export class SimulatedExchange {
     this.applyFills(fills, now);
     if (remaining === 0) return;
     if (marketLike) {
-      this.cancelRemainder(record, now, `Your order could not be fully executed within the market protection price of ${rupees(limitPaise).toFixed(2)}; the remaining quantity was cancelled.`);
+      this.cancelRemainder(
+        record,
+        now,
+        `Your order could not be fully executed within the market protection price of ${rupees(limitPaise).toFixed(2)}; the remaining quantity was cancelled.`,
+      );
     } else if (record.validity === 'IOC') {
       this.cancelRemainder(record, now, 'IOC order: unfilled quantity cancelled.');
     } else {
@@ -696,7 +701,16 @@ export class SimulatedExchange {
       const key = `${record.symbol}:${record.product}`;
       let position = account.positions.get(key);
       if (position === undefined) {
-        position = { symbol: record.symbol, exchange: record.exchange, token: record.token, product: record.product, buyQuantity: 0, buyValuePaise: 0, sellQuantity: 0, sellValuePaise: 0 };
+        position = {
+          symbol: record.symbol,
+          exchange: record.exchange,
+          token: record.token,
+          product: record.product,
+          buyQuantity: 0,
+          buyValuePaise: 0,
+          sellQuantity: 0,
+          sellValuePaise: 0,
+        };
         account.positions.set(key, position);
       }
       if (record.side === 'BUY') {
@@ -750,10 +764,15 @@ export class SimulatedExchange {
     const trigger = optionalPrice(p, 'trigger_price') ?? record.triggerPaise;
     const tick = state.instrument.tickSizePaise;
     const band = priceBand(state.instrument);
-    for (const [name, value] of [['price', orderType === 'LIMIT' || orderType === 'SL' ? price : 0], ['trigger price', orderType === 'SL' || orderType === 'SL-M' ? trigger : 0]] as const) {
+    for (const [name, value] of [
+      ['price', orderType === 'LIMIT' || orderType === 'SL' ? price : 0],
+      ['trigger price', orderType === 'SL' || orderType === 'SL-M' ? trigger : 0],
+    ] as const) {
       if (value === 0) continue;
-      if (value % tick !== 0) throw inputError(`Tick size for this script is ${rupees(tick).toFixed(2)}. Kindly enter ${name} in the multiple of tick size for this script.`);
-      if (value < band.lowerPaise || value > band.upperPaise) throw inputError(`Your ${name} is outside the daily range of ${rupees(band.lowerPaise).toFixed(2)} to ${rupees(band.upperPaise).toFixed(2)}.`);
+      if (value % tick !== 0)
+        throw inputError(`Tick size for this script is ${rupees(tick).toFixed(2)}. Kindly enter ${name} in the multiple of tick size for this script.`);
+      if (value < band.lowerPaise || value > band.upperPaise)
+        throw inputError(`Your ${name} is outside the daily range of ${rupees(band.lowerPaise).toFixed(2)} to ${rupees(band.upperPaise).toFixed(2)}.`);
     }
     const now = this.options.nowMs();
     state.book.remove(record.orderId);
@@ -949,12 +968,31 @@ export class SimulatedExchange {
     return {
       enabled: true,
       net: rupees(opening - used),
-      available: { adhoc_margin: 0, cash: rupees(opening), opening_balance: rupees(opening), live_balance: rupees(opening - used), collateral: 0, intraday_payin: 0 },
-      utilised: { debits: rupees(used), exposure: 0, m2m_realised: 0, m2m_unrealised: 0, option_premium: 0, payout: 0, span: 0, holding_sales: 0, turnover: 0, liquid_collateral: 0, stock_collateral: 0, delivery: 0 },
+      available: {
+        adhoc_margin: 0,
+        cash: rupees(opening),
+        opening_balance: rupees(opening),
+        live_balance: rupees(opening - used),
+        collateral: 0,
+        intraday_payin: 0,
+      },
+      utilised: {
+        debits: rupees(used),
+        exposure: 0,
+        m2m_realised: 0,
+        m2m_unrealised: 0,
+        option_premium: 0,
+        payout: 0,
+        span: 0,
+        holding_sales: 0,
+        turnover: 0,
+        liquid_collateral: 0,
+        stock_collateral: 0,
+        delivery: 0,
+      },
     };
   }
 }
-
 
 function padDepth(levels: readonly DepthLevel[]): DepthLevel[] {
   const out = levels.slice(0, 5);
@@ -985,4 +1023,3 @@ function autoProtectionPercent(ltpPaise: Paise): number {
   if (ltpPaise <= 500_00) return 1;
   return 0.5;
 }
-

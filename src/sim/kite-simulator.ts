@@ -64,7 +64,14 @@ export interface SimulatorFaults {
   readonly corruptCandles: boolean;
 }
 
-const DEFAULT_FAULTS: SimulatorFaults = { orderDelayMs: 0, rejectOrders: null, serverErrors: 0, serverErrorStatus: 503, stopPostbacks: false, corruptCandles: false };
+const DEFAULT_FAULTS: SimulatorFaults = {
+  orderDelayMs: 0,
+  rejectOrders: null,
+  serverErrors: 0,
+  serverErrorStatus: 503,
+  stopPostbacks: false,
+  corruptCandles: false,
+};
 
 /** Counters for benchmarks and tests. */
 export interface SimulatorStats {
@@ -204,7 +211,15 @@ interface SimulatorContext {
   readonly exchange: SimulatedExchange;
   readonly limiter: RateLimiter;
   readonly clients: Set<TickerClient>;
-  readonly stats: { marketTicks: number; packetsSent: number; framesSent: number; packetsDropped: number; instrumentDumps: number; historicalRequests: number; orderPlacements: number };
+  readonly stats: {
+    marketTicks: number;
+    packetsSent: number;
+    framesSent: number;
+    packetsDropped: number;
+    instrumentDumps: number;
+    historicalRequests: number;
+    orderPlacements: number;
+  };
   faults: SimulatorFaults;
   readonly nowMs: () => number;
 }
@@ -223,7 +238,11 @@ function simulatorContext(options: KiteSimulatorOptions): SimulatorContext {
     openingCashPaise: options.openingCashPaise ?? 10_00_000_00,
     onOrderUpdate: (userId, order) => {
       if (ctx.faults.stopPostbacks) return;
-      const payload = { ...order, app_id: options.apiKey, checksum: postbackChecksum(String(order['order_id']), String(order['order_timestamp']), options.apiSecret) };
+      const payload = {
+        ...order,
+        app_id: options.apiKey,
+        checksum: postbackChecksum(String(order['order_id']), String(order['order_timestamp']), options.apiSecret),
+      };
       const text = JSON.stringify({ type: 'order', id: '', data: payload });
       for (const client of clients) {
         if (client.session.userId === userId && client.socket.readyState === client.socket.OPEN) client.socket.send(text);
@@ -669,7 +688,14 @@ function quotes(exchange: SimulatedExchange, kind: string | undefined, keys: rea
   for (const key of keys) {
     const resolved = exchange.resolveKey(key);
     if (resolved === undefined) continue;
-    const value = kind === 'ltp' ? exchange.ltp(resolved.token) : kind === 'ohlc' ? exchange.ohlc(resolved.token) : kind === undefined ? exchange.quote(resolved.token) : undefined;
+    const value =
+      kind === 'ltp'
+        ? exchange.ltp(resolved.token)
+        : kind === 'ohlc'
+          ? exchange.ohlc(resolved.token)
+          : kind === undefined
+            ? exchange.quote(resolved.token)
+            : undefined;
     if (value !== undefined) data[key] = value;
   }
   return data;
@@ -736,7 +762,13 @@ async function handleRequest(routes: Routes, req: IncomingMessage, res: ServerRe
 }
 
 /** Upgrades a ticker connection (`?api_key=…&access_token=…` of a live session) and follows its subscribe/unsubscribe/mode messages. */
-function acceptTicker(ctx: SimulatorContext, ticker: TickerFanOut, sessions: SessionStore, wss: WebSocketServer, upgrade: { req: IncomingMessage; socket: Duplex; head: Buffer }): void {
+function acceptTicker(
+  ctx: SimulatorContext,
+  ticker: TickerFanOut,
+  sessions: SessionStore,
+  wss: WebSocketServer,
+  upgrade: { req: IncomingMessage; socket: Duplex; head: Buffer },
+): void {
   const { req, socket, head } = upgrade;
   const url = new URL(req.url ?? '/', 'http://simulator');
   const session = sessions.live(url.searchParams.get('access_token') ?? '');
@@ -838,7 +870,25 @@ function profileJson(userId: string): KiteJson {
 }
 
 function emptyCommodity(): KiteJson {
-  return { enabled: false, net: 0, available: { adhoc_margin: 0, cash: 0, opening_balance: 0, live_balance: 0, collateral: 0, intraday_payin: 0 }, utilised: { debits: 0, exposure: 0, m2m_realised: 0, m2m_unrealised: 0, option_premium: 0, payout: 0, span: 0, holding_sales: 0, turnover: 0, liquid_collateral: 0, stock_collateral: 0, delivery: 0 } };
+  return {
+    enabled: false,
+    net: 0,
+    available: { adhoc_margin: 0, cash: 0, opening_balance: 0, live_balance: 0, collateral: 0, intraday_payin: 0 },
+    utilised: {
+      debits: 0,
+      exposure: 0,
+      m2m_realised: 0,
+      m2m_unrealised: 0,
+      option_premium: 0,
+      payout: 0,
+      span: 0,
+      holding_sales: 0,
+      turnover: 0,
+      liquid_collateral: 0,
+      stock_collateral: 0,
+      delivery: 0,
+    },
+  };
 }
 
 /** The instrument dump: Kite's header, one row per instrument, a trailing newline (as the real dump). */

@@ -233,7 +233,14 @@ export class SymbolBook {
   }
 
   /** Merges client levels and the ladder (best first) into `packet`'s depth arrays from `at`; returns the levels written. */
-  private mergeSide(levels: readonly PriceLevel[], ladderPrice: Int32Array, ladderQuantity: Float64Array, descending: boolean, packet: PacketBuilder, at: number): number {
+  private mergeSide(
+    levels: readonly PriceLevel[],
+    ladderPrice: Int32Array,
+    ladderQuantity: Float64Array,
+    descending: boolean,
+    packet: PacketBuilder,
+    at: number,
+  ): number {
     let written = 0;
     let i = 0;
     let k = 0;
@@ -245,7 +252,10 @@ export class SymbolBook {
       let pricePaise: Paise;
       let quantity: number;
       let orders: number;
-      if (level !== undefined && (ladderPaise === undefined || level.pricePaise === ladderPaise || (descending ? level.pricePaise > ladderPaise : level.pricePaise < ladderPaise))) {
+      if (
+        level !== undefined &&
+        (ladderPaise === undefined || level.pricePaise === ladderPaise || (descending ? level.pricePaise > ladderPaise : level.pricePaise < ladderPaise))
+      ) {
         pricePaise = level.pricePaise;
         quantity = 0;
         for (const entry of level.queue) quantity += entry.remaining;

@@ -213,7 +213,8 @@ export class FrameWriter {
   private offset = 2;
 
   constructor(readonly maxPackets: number = DEFAULT_PACKETS_PER_FRAME) {
-    if (!Number.isSafeInteger(maxPackets) || maxPackets < 1 || maxPackets > MAX_PACKETS_PER_FRAME) throw new RangeError(`maxPackets must be 1..${MAX_PACKETS_PER_FRAME}`);
+    if (!Number.isSafeInteger(maxPackets) || maxPackets < 1 || maxPackets > MAX_PACKETS_PER_FRAME)
+      throw new RangeError(`maxPackets must be 1..${MAX_PACKETS_PER_FRAME}`);
     this.buffer = Buffer.allocUnsafeSlow(2 + maxPackets * MAX_PACKET_BYTES);
     this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }

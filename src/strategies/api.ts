@@ -12,7 +12,22 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { Bar, BarInterval, Fill, Order, OrderExplanation, OrderType, Paise, Prediction, Product, Regime, Side, SignalAggregated, Tick, Validity } from '../model/index.js';
+import type {
+  Bar,
+  BarInterval,
+  Fill,
+  Order,
+  OrderExplanation,
+  OrderType,
+  Paise,
+  Prediction,
+  Product,
+  Regime,
+  Side,
+  SignalAggregated,
+  Tick,
+  Validity,
+} from '../model/index.js';
 
 /** JSON-safe data, the shape of encoded strategy state. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -257,7 +272,13 @@ export function plainJsonState<State>(): Pick<StrategyDefinition<unknown, State>
  * regime is one of `tradesIn`; otherwise only the part that brings `committed` (net position
  * + working orders, signed) towards zero without crossing it: exits go through, entries do not.
  */
-export function regimeGateQuantity(tradesIn: readonly MarketRegime[] | undefined, regime: MarketRegime | undefined, committed: number, side: Side, quantity: number): number {
+export function regimeGateQuantity(
+  tradesIn: readonly MarketRegime[] | undefined,
+  regime: MarketRegime | undefined,
+  committed: number,
+  side: Side,
+  quantity: number,
+): number {
   if (tradesIn === undefined || tradesIn.length === 0 || regime === undefined || tradesIn.includes(regime)) return quantity;
   if (side === 'SELL' && committed > 0) return Math.min(quantity, committed);
   if (side === 'BUY' && committed < 0) return Math.min(quantity, -committed);
@@ -369,7 +390,11 @@ export function readConfig<const Fields extends readonly ConfigField[]>(fields: 
   for (const field of fields) {
     let value = input.get(field.name) ?? field.default;
     if (value === undefined) throw new StrategyConfigError(field.name, 'is required');
-    if (field.type === 'symbols' && typeof value === 'string') value = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (field.type === 'symbols' && typeof value === 'string')
+      value = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     values[field.name] = Array.isArray(value) ? [...(value as readonly unknown[])] : value;
   }
   if (isConfigOf(fields, values)) return values;

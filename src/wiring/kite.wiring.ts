@@ -89,7 +89,8 @@ export async function openKiteWiring(options: KiteWiringOptions, deps: { readonl
   });
   let token = options.accessToken;
   if (token === undefined) {
-    if (options.requestToken === undefined || options.apiSecret === undefined) throw new Error('Kite: no access token, and no request token + API secret to create a session');
+    if (options.requestToken === undefined || options.apiSecret === undefined)
+      throw new Error('Kite: no access token, and no request token + API secret to create a session');
     token = await broker.createSession(options.requestToken, options.apiSecret);
   }
   const dump = await loadInstruments(broker, { dataDir: options.dataDir });
@@ -97,7 +98,12 @@ export async function openKiteWiring(options: KiteWiringOptions, deps: { readonl
   const chosen: Instrument[] = options.symbols ? dump.map.require(options.symbols) : dump.map.instruments.slice(0, options.maxSymbols ?? 50);
   const instruments = await broker.withReferencePrices(chosen);
   /** The session's life: expired (trading halted) until a new token resumes it. */
-  const session: { token: string; expired: boolean; resumed: boolean; runtime: Runtime | undefined } = { token, expired: false, resumed: false, runtime: undefined };
+  const session: { token: string; expired: boolean; resumed: boolean; runtime: Runtime | undefined } = {
+    token,
+    expired: false,
+    resumed: false,
+    runtime: undefined,
+  };
   const ticker = new KiteFeed({
     apiKey: options.apiKey,
     accessToken: () => session.token,
@@ -111,7 +117,10 @@ export async function openKiteWiring(options: KiteWiringOptions, deps: { readonl
   const sessionExpired = (reason: string): void => {
     if (session.expired) return;
     session.expired = true;
-    log.error({ reason }, 'Kite session expired: trading has halted (no orders are sent, the ticker stopped). Log in again (`troupe kite login`) and restart, or resume with a new access token.');
+    log.error(
+      { reason },
+      'Kite session expired: trading has halted (no orders are sent, the ticker stopped). Log in again (`troupe kite login`) and restart, or resume with a new access token.',
+    );
     options.onSessionExpired?.(reason);
   };
   // exchange time of the latest tick (Kite's clock); wall time before the first one

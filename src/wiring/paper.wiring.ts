@@ -7,7 +7,15 @@ import { EXECUTION_STREAM } from '../persistence/journal-orders.js';
 import { recoverFromJournal, type RecoveryReport } from '../persistence/recovery.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { createSyntheticMarket, describeRejections, readDataFolder, rejectionCounts, summariseRejections, syntheticTicks$, type DataFolder } from '../streams/index.js';
+import {
+  createSyntheticMarket,
+  describeRejections,
+  readDataFolder,
+  rejectionCounts,
+  summariseRejections,
+  syntheticTicks$,
+  type DataFolder,
+} from '../streams/index.js';
 import { steppedReplay$ } from '../streams/sources/stepped-replay.js';
 import type { BrokerWiring, ModeServices } from './broker-wiring.js';
 
@@ -22,8 +30,12 @@ async function readReplay(dir: string, strict: boolean, metrics: Metrics, log: L
     const summary = summariseRejections(data.rejected);
     if (summary.files > 0) metrics.dataRejected.inc({ kind: 'file' }, summary.files);
     if (summary.rows > 0) metrics.dataRejected.inc({ kind: 'row' }, summary.rows);
-    log.warn({ dir, files: summary.files, rows: summary.rows, examples: summary.examples, text: describeRejections(data.rejected).join('\n') }, `replay data: ${rejectionCounts(summary)} left out`);
-    if (strict) throw new Error(`replay data in ${dir}: ${rejectionCounts(summary)} rejected and strict mode is on:\n${describeRejections(data.rejected).join('\n')}`);
+    log.warn(
+      { dir, files: summary.files, rows: summary.rows, examples: summary.examples, text: describeRejections(data.rejected).join('\n') },
+      `replay data: ${rejectionCounts(summary)} left out`,
+    );
+    if (strict)
+      throw new Error(`replay data in ${dir}: ${rejectionCounts(summary)} rejected and strict mode is on:\n${describeRejections(data.rejected).join('\n')}`);
   }
   if (data.instruments.length === 0) throw new Error(`replay data: no usable CSV files in ${dir}`);
   return data;
@@ -36,7 +48,9 @@ const NO_SERVICES: ModeServices = { start: () => undefined, stop: () => undefine
 export async function openPaperWiring(config: TroupeConfig, deps: { readonly metrics: Metrics; readonly log: Logger }): Promise<BrokerWiring<RecoveryReport>> {
   const replayDir = config.market.replayDataDir;
   const replay = replayDir === undefined ? undefined : await readReplay(replayDir, config.market.replayStrict, deps.metrics, deps.log);
-  const synthetic = replay ? undefined : createSyntheticMarket({ symbols: config.market.symbols, seed: config.market.seed, ticksPerSymbolPerSecond: config.market.ticksPerSymbolPerSecond });
+  const synthetic = replay
+    ? undefined
+    : createSyntheticMarket({ symbols: config.market.symbols, seed: config.market.seed, ticksPerSymbolPerSecond: config.market.ticksPerSymbolPerSecond });
   let replayTimeMs = 0;
   const marketNowMs = (): number => (synthetic ? synthetic.simulatedTimeMs : replayTimeMs);
   const instruments = replay ? replay.instruments : synthetic!.instruments;
@@ -52,7 +66,10 @@ export async function openPaperWiring(config: TroupeConfig, deps: { readonly met
     feed: {
       source: replay ? 'replay' : 'synthetic',
       // the replay is paced by the tree (the next step once it is idle), as in the backtest
-      ticks$: (runtime) => (replay ? steppedReplay$(replay, { ready: () => runtime.whenIdle(), onStep: (atMs) => (replayTimeMs = atMs) }) : syntheticTicks$(synthetic!, { mode: 'realtime', speed: config.market.speed })),
+      ticks$: (runtime) =>
+        replay
+          ? steppedReplay$(replay, { ready: () => runtime.whenIdle(), onStep: (atMs) => (replayTimeMs = atMs) })
+          : syntheticTicks$(synthetic!, { mode: 'realtime', speed: config.market.speed }),
       connected: () => true,
       followsExchangeHours: false,
       pausable: true,

@@ -90,7 +90,15 @@ export async function startTrading<R extends Recovered>(options: TradingOptions<
       log.info({ restored, ...options.describeStores }, restored > 0 ? 'restored actor state from the last run' : 'starting with fresh state');
     }
     // the journal onto the snapshots (no side effects), then the broker's truth
-    recovery = options.journal ? await wiring.recover({ journal: options.journal, target: runtime, portfolios: [portfolio], log, ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}) }) : undefined;
+    recovery = options.journal
+      ? await wiring.recover({
+          journal: options.journal,
+          target: runtime,
+          portfolios: [portfolio],
+          log,
+          ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+        })
+      : undefined;
   } catch (error) {
     await runtime.stop(1_000).catch(() => undefined);
     throw error;

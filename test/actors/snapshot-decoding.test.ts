@@ -9,13 +9,30 @@ import { decodeSymbolSnapshot } from '../../src/actors/symbol/symbol.snapshot.js
 import { emaCross } from '../../src/strategies/ema-cross/ema-cross.strategy.js';
 
 // snapshots as each actor kind writes them, written out by hand (not produced by the code under test)
-const position = { symbol: 'INFY', product: 'MIS', netQuantity: 10, costPaise: 150_000, realisedPaise: 0, chargesPaise: 12, buyQuantity: 10, sellQuantity: 0, buyValuePaise: 150_000, sellValuePaise: 0, lastPricePaise: 15_100 };
+const position = {
+  symbol: 'INFY',
+  product: 'MIS',
+  netQuantity: 10,
+  costPaise: 150_000,
+  realisedPaise: 0,
+  chargesPaise: 12,
+  buyQuantity: 10,
+  sellQuantity: 0,
+  buyValuePaise: 150_000,
+  sellValuePaise: 0,
+  lastPricePaise: 15_100,
+};
 const portfolio = { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 849_988, positions: { 'INFY:MIS': position }, fillCount: 1 };
 const risk = {
   approved: 3,
   rejected: 1,
   day: '2026-05-20',
-  manager: { version: 1, marks: { INFY: 15_100 }, portfolios: { paper: { dayCashFlowPaise: -150_012, dayStartValuePaise: 0, symbols: { INFY: { net: 10, workingBuy: 0, workingSell: 0 } } } }, killSwitch: null },
+  manager: {
+    version: 1,
+    marks: { INFY: 15_100 },
+    portfolios: { paper: { dayCashFlowPaise: -150_012, dayStartValuePaise: 0, symbols: { INFY: { net: 10, workingBuy: 0, workingSell: 0 } } } },
+    killSwitch: null,
+  },
   paced: [],
 };
 const strategy = {
@@ -31,10 +48,41 @@ const strategy = {
   regimes: { INFY: 'trending' },
   stats: { ticks: 1, bars: 0, intents: 4, rejected: 0, fills: 1, gated: 0, signals: 0, paced: 0 },
 };
-const symbol = { symbol: 'INFY', lastPricePaise: 15_100, openPaise: 15_000, highPaise: 15_200, lowPaise: 14_900, volume: 1_000, ticks: 12, lastExchangeTimeMs: 1_000, barsClosed: 2 };
-const detector = { bars: 3, regime: 'ranging', pending: null, pendingBars: 0, previousHigh: 1, previousLow: 1, previousClose: 1, trueRange: 0, plusMove: 0, minusMove: 0, movesSeen: 2, dxSum: 0, dxSeen: 0, adx: null, closes: [1, 1, 1], logReturns: [0, 0], volatilities: [] };
+const symbol = {
+  symbol: 'INFY',
+  lastPricePaise: 15_100,
+  openPaise: 15_000,
+  highPaise: 15_200,
+  lowPaise: 14_900,
+  volume: 1_000,
+  ticks: 12,
+  lastExchangeTimeMs: 1_000,
+  barsClosed: 2,
+};
+const detector = {
+  bars: 3,
+  regime: 'ranging',
+  pending: null,
+  pendingBars: 0,
+  previousHigh: 1,
+  previousLow: 1,
+  previousClose: 1,
+  trueRange: 0,
+  plusMove: 0,
+  minusMove: 0,
+  movesSeen: 2,
+  dxSum: 0,
+  dxSeen: 0,
+  adx: null,
+  closes: [1, 1, 1],
+  logReturns: [0, 0],
+  volatilities: [],
+};
 const regime = { symbols: { INFY: detector }, market: { symbols: { INFY: 'ranging' }, regime: 'ranging' }, changes: 1 };
-const aggregator = { signals: { INFY: { ema: { strategyId: 'ema', symbol: 'INFY', direction: 'long', confidence: 0.5, atMs: 1_000 } } }, decisions: { INFY: 'BUY' } };
+const aggregator = {
+  signals: { INFY: { ema: { strategyId: 'ema', symbol: 'INFY', direction: 'long', confidence: 0.5, atMs: 1_000 } } },
+  decisions: { INFY: 'BUY' },
+};
 
 const riskCodecForTest = riskCodec(() => ({ manager: { version: 1, marks: {}, portfolios: {}, killSwitch: null }, paced: [] }));
 const decoders: [string, (json: Json) => unknown, Json][] = [

@@ -117,7 +117,18 @@ describe.concurrent('troupe backtest on bad data', () => {
   });
 
   it('bars finer than the data (5-minute bars of daily data) are an error, not a run with no orders (exit 2)', async () => {
-    const result = await backtest(['--data', mixed, '--strategy', 'ema-cross', '--symbols', 'GOOD', '--config', '{"source":"5m"}', '--out', join(root, 'out-5m')]);
+    const result = await backtest([
+      '--data',
+      mixed,
+      '--strategy',
+      'ema-cross',
+      '--symbols',
+      'GOOD',
+      '--config',
+      '{"source":"5m"}',
+      '--out',
+      join(root, 'out-5m'),
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('ema-cross asks for 5m bars, but the data are 1d bars');
   });
@@ -144,7 +155,12 @@ describe.concurrent('troupe backtest on bad data', () => {
   });
 
   it('every command answers a usage error in one line and where to look (exit 2)', async () => {
-    const outcomes = await Promise.all([troupe(['frobnicate']), troupe(['sim', '--bogus']), troupe(['kite', 'frobnicate']), troupe(['db', 'backup', '--bogus'])]);
+    const outcomes = await Promise.all([
+      troupe(['frobnicate']),
+      troupe(['sim', '--bogus']),
+      troupe(['kite', 'frobnicate']),
+      troupe(['db', 'backup', '--bogus']),
+    ]);
     expect(outcomes.map((o) => o.code)).toEqual([2, 2, 2, 2]);
     expect(outcomes.map((o) => o.stderr)).toEqual([
       'troupe: unknown command "frobnicate" (start, sim, backtest, kite, fetch-history, db, ml)\nsee troupe help\n',

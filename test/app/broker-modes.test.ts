@@ -63,10 +63,24 @@ async function configFor(mode: Mode, extra: Record<string, string> = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), `troupe-modes-${mode}-`));
   dataDirs.push(dataDir);
   const keyPrefix = `${redis.keyPrefix}${mode}:`;
-  const common = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: database, REDIS_URL: redis.url, TROUPE_REDIS_KEY_PREFIX: keyPrefix, TROUPE_DATA_DIR: dataDir, TROUPE_SYMBOLS: '3', TROUPE_BROKER: mode };
+  const common = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database,
+    REDIS_URL: redis.url,
+    TROUPE_REDIS_KEY_PREFIX: keyPrefix,
+    TROUPE_DATA_DIR: dataDir,
+    TROUPE_SYMBOLS: '3',
+    TROUPE_BROKER: mode,
+  };
   const kite = { KITE_API_KEY: API_KEY, KITE_API_SECRET: API_SECRET, KITE_ROOT: sim.url, KITE_TICKER_URL: sim.wsUrl, KITE_POLL_MS: '500' };
   // a request token is good for one session: a fresh one per start
-  return { config: () => loadConfig({ ...common, ...(mode === 'kite' ? { ...kite, KITE_REQUEST_TOKEN: sim.admin.createRequestToken() } : {}), ...extra }), database, keyPrefix };
+  return {
+    config: () => loadConfig({ ...common, ...(mode === 'kite' ? { ...kite, KITE_REQUEST_TOKEN: sim.admin.createRequestToken() } : {}), ...extra }),
+    database,
+    keyPrefix,
+  };
 }
 
 async function leases(url: string): Promise<string[]> {
@@ -97,7 +111,11 @@ describe.each<Mode>(['paper', 'kite'])('startTroupe in %s mode', (mode) => {
       expect(await leases(database)).toEqual([`portfolio/${mode}`, 'strategy/ema-cross-1']);
       // the first admin's password goes to the caller (main.ts shows it once or writes an owner-only file), never to stderr or the log
       expect(running.generatedAdmin?.username).toBe('admin');
-      const login = await running.gateway.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: running.generatedAdmin!.password } });
+      const login = await running.gateway.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: running.generatedAdmin!.password },
+      });
       expect(login.statusCode, login.body).toBe(200);
       const authorization = `Bearer ${login.json<{ accessToken: string }>().accessToken}`;
       const strategies = await running.gateway.inject({ url: '/api/v1/strategies', headers: { authorization } });

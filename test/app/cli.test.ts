@@ -19,7 +19,18 @@ describe('the troupe command', () => {
   it('backtests a real data folder and writes the same bytes twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-cli-'));
     const data = resolve(process.cwd(), '../shared/data/nse-1min-2016-09-30');
-    const args = ['backtest', '--data', data, '--strategy', 'ema-cross', '--symbols', 'INFY,TCS,SBIN', '--config', '{"source":"1m","fastPeriod":5,"slowPeriod":15}', '--quiet'];
+    const args = [
+      'backtest',
+      '--data',
+      data,
+      '--strategy',
+      'ema-cross',
+      '--symbols',
+      'INFY,TCS,SBIN',
+      '--config',
+      '{"source":"1m","fastPeriod":5,"slowPeriod":15}',
+      '--quiet',
+    ];
     const first = await troupe([...args, '--out', join(dir, 'a.json')]);
     await troupe([...args, '--out', join(dir, 'b.json')]);
     expect(first.stdout).toMatch(/strategy ema-cross on 3 symbols, 1125 bars/);
@@ -35,7 +46,24 @@ describe('the troupe command', () => {
   it('writes result.json and a self-contained report.html into an out folder, the same bytes twice, for the dates asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-cli-'));
     const data = resolve(process.cwd(), '../shared/data/nse-daily');
-    const args = ['backtest', '--data', data, '--strategy', 'ema-cross', '--symbols', 'INFY,TCS', '--config', '{"source":"1d","fastPeriod":5,"slowPeriod":20}', '--from', '2023-01-01', '--to', '2023-12-31', '--capital', '500000', '--quiet'];
+    const args = [
+      'backtest',
+      '--data',
+      data,
+      '--strategy',
+      'ema-cross',
+      '--symbols',
+      'INFY,TCS',
+      '--config',
+      '{"source":"1d","fastPeriod":5,"slowPeriod":20}',
+      '--from',
+      '2023-01-01',
+      '--to',
+      '2023-12-31',
+      '--capital',
+      '500000',
+      '--quiet',
+    ];
     const first = await troupe([...args, '--out', join(dir, 'one')]);
     await troupe([...args, '--out', join(dir, 'two')]);
     expect(first.stdout).toMatch(/CAGR -?[\d.]+%, Sharpe/);
@@ -58,14 +86,20 @@ describe('the troupe command', () => {
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain('<svg ');
     expect(html).not.toMatch(/<script|<link/i);
-    await expect(troupe([...args.slice(0, -1), '--from', '2023-02-30', '--out', join(dir, 'x')])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be a date') as unknown });
+    await expect(troupe([...args.slice(0, -1), '--from', '2023-02-30', '--out', join(dir, 'x')])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--from must be a date') as unknown,
+    });
   });
 
   it('explains a bad option', async () => {
     await expect(troupe(['backtest', '--data'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--data needs a value') as unknown });
     await expect(troupe(['backtest', '--strategy', 'ema-cross'])).rejects.toMatchObject({ stderr: expect.stringContaining('--data is required') as unknown });
     const data = resolve(process.cwd(), '../shared/data/nse-daily');
-    await expect(troupe(['backtest', '--data', data, '--strategy', 'ensemble,ema-crosss'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown strategy "ema-crosss"') as unknown });
+    await expect(troupe(['backtest', '--data', data, '--strategy', 'ensemble,ema-crosss'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown strategy "ema-crosss"') as unknown,
+    });
     await expect(troupe(['backtest', '--data', data, '--strategy', 'ensemble,ema-cross', '--companion-config', '{"rsi-reversion":{}}'])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--companion-config names "rsi-reversion", which is not one of the other strategies') as unknown,

@@ -93,22 +93,36 @@ describe('npm start (src/main.ts)', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
 
     const metrics = (await get(port, '/metrics')).body;
-    for (const name of ['troupe_ticks_total', 'troupe_orders_total', 'troupe_fills_total', 'troupe_actor_restarts', 'troupe_actor_mailbox_depth', 'troupe_tick_to_order_seconds_bucket']) {
+    for (const name of [
+      'troupe_ticks_total',
+      'troupe_orders_total',
+      'troupe_fills_total',
+      'troupe_actor_restarts',
+      'troupe_actor_mailbox_depth',
+      'troupe_tick_to_order_seconds_bucket',
+    ]) {
       expect(metrics).toContain(name);
     }
     // health and metrics are public; the rest needs a token (the first admin comes from ADMIN_USER/ADMIN_PASSWORD)
     expect((await get(port, '/api/v1/positions')).status).toBe(401);
     const token = await loginAsAdmin(port);
-    const positions = JSON.parse((await get(port, '/api/v1/positions', token)).body) as { portfolios: { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } }[] };
+    const positions = JSON.parse((await get(port, '/api/v1/positions', token)).body) as {
+      portfolios: { summary: { equityPaise: number; cashPaise: number; marketValuePaise: number } }[];
+    };
     const summary = positions.portfolios[0]!.summary;
     expect(summary.cashPaise + summary.marketValuePaise).toBe(summary.equityPaise);
     expect((await get(port, '/api/v1/nope')).status).toBe(404);
 
     // crash a symbol actor through the API: it restarts while the others keep trading
-    const crash = await fetch(`http://127.0.0.1:${port}/api/v1/actors/fault?path=/market/INFY`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const crash = await fetch(`http://127.0.0.1:${port}/api/v1/actors/fault?path=/market/INFY`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(crash.status).toBe(202);
     await eventually(async () => {
-      const tree = JSON.parse((await get(port, '/api/v1/actors', token)).body) as { tree: { path: string; children: { path: string; restarts: number; status: string }[] }[] };
+      const tree = JSON.parse((await get(port, '/api/v1/actors', token)).body) as {
+        tree: { path: string; children: { path: string; restarts: number; status: string }[] }[];
+      };
       const infy = tree.tree.find((group) => group.path === '/market')?.children.find((actor) => actor.path === '/market/INFY');
       expect(infy).toMatchObject({ restarts: 1, status: 'running' });
     });
@@ -124,7 +138,9 @@ describe('npm start (src/main.ts)', () => {
 
     // started again on the same data directory, it carries on where it stopped
     const again = await startTroupe({ TROUPE_MARKET_SPEED: '30', ...ADMIN }, dataDir);
-    const restoredLine = again.lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.restored'?: number }).find((entry) => entry.message === 'restored actor state from the last run');
+    const restoredLine = again.lines
+      .map((line) => JSON.parse(line) as { message?: string; 'troupe.context.restored'?: number })
+      .find((entry) => entry.message === 'restored actor state from the last run');
     expect(restoredLine?.['troupe.context.restored']).toBe(1 + 1 + 1 + 1 + 1 + 1 + 50); // portfolio, execution, risk, regime, aggregator, strategy, 50 symbols
     const token2 = await loginAsAdmin(again.port);
     const after = JSON.parse((await get(again.port, '/api/v1/positions', token2)).body) as { portfolios: { summary: { cashPaise: number } }[] };
@@ -146,7 +162,9 @@ describe('npm start (src/main.ts)', () => {
     chmodSync(join(dataDir, 'kite'), 0o777);
     chmodSync(dataDir, 0o777);
     const { lines } = await startTroupe(ADMIN, dataDir);
-    const warning = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.fixed'?: number }).find((entry) => entry.message?.startsWith('the data directory was open to other users'));
+    const warning = lines
+      .map((line) => JSON.parse(line) as { message?: string; 'troupe.context.fixed'?: number })
+      .find((entry) => entry.message?.startsWith('the data directory was open to other users'));
     expect(warning?.['troupe.context.fixed']).toBe(3);
     // running: the embedded database (its WAL with password hashes), the secret key, the lock: all owner-only
     expect(openToOthers(dataDir)).toEqual([]);

@@ -77,17 +77,24 @@ describe('paper trading on a replay of a data folder', () => {
   });
 
   it('strict mode refuses to start on the same folder, naming what it would leave out', async () => {
-    await expect(startTroupe(config(dataFolder(), true), pino({ level: 'silent' }))).rejects.toThrow(/1 file and 1 row rejected and strict mode is on:[\s\S]*INFY\.csv:5: high/);
+    await expect(startTroupe(config(dataFolder(), true), pino({ level: 'silent' }))).rejects.toThrow(
+      /1 file and 1 row rejected and strict mode is on:[\s\S]*INFY\.csv:5: high/,
+    );
   });
 
   it('sends the fills of the replay to a configured webhook (TROUPE_NOTIFY_WEBHOOK_URL) and counts them', async () => {
     const receiver = await startHttpFake(() => ({ status: 204 }));
     try {
-      running = await startTroupe(config(dataFolder(), false, { TROUPE_NOTIFY_WEBHOOK_URL: `${receiver.url}/fills`, TROUPE_NOTIFY_WEBHOOK_EVENTS: 'fill' }), pino({ level: 'silent' }));
+      running = await startTroupe(
+        config(dataFolder(), false, { TROUPE_NOTIFY_WEBHOOK_URL: `${receiver.url}/fills`, TROUPE_NOTIFY_WEBHOOK_EVENTS: 'fill' }),
+        pino({ level: 'silent' }),
+      );
       await eventually(() => expect(receiver.requests.length).toBeGreaterThan(0), { timeoutMs: 20_000 });
       const first = JSON.parse(receiver.requests[0]!.body) as { kind: string; fields: { clientOrderId: string } };
       expect(first.kind).toBe('fill');
-      await eventually(async () => expect(await running!.runtime.metrics.text()).toMatch(/troupe_notifications_total\{channel="webhook",kind="fill",outcome="sent"\} [1-9]/));
+      await eventually(async () =>
+        expect(await running!.runtime.metrics.text()).toMatch(/troupe_notifications_total\{channel="webhook",kind="fill",outcome="sent"\} [1-9]/),
+      );
     } finally {
       await running?.stop('test over');
       running = undefined;

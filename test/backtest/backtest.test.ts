@@ -65,7 +65,19 @@ describe('backtest', () => {
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
     expect(html).not.toMatch(/<script|<link|@import|@font-face|src=/i);
     expect(html.match(/<svg /g)?.length).toBe(2);
-    for (const figure of [formatInr(s.netPnlPaise), formatInr(s.chargesPaise), formatInr(m.maxDrawdownPaise), 'Sharpe', 'Sortino', 'CAGR', 'Win rate', 'Turnover', 'Monthly returns', 'Attribution by strategy', 'Attribution by symbol']) {
+    for (const figure of [
+      formatInr(s.netPnlPaise),
+      formatInr(s.chargesPaise),
+      formatInr(m.maxDrawdownPaise),
+      'Sharpe',
+      'Sortino',
+      'CAGR',
+      'Win rate',
+      'Turnover',
+      'Monthly returns',
+      'Attribution by strategy',
+      'Attribution by symbol',
+    ]) {
       expect(html).toContain(figure.replace(/&/g, '&amp;'));
     }
     expect(html.match(/<tr>/g)!.length).toBeGreaterThan(s.fills);
@@ -113,6 +125,8 @@ describe('backtest', () => {
   });
 
   it('refuses two strategies with one id', async () => {
-    await expect(runBacktest({ ...options, companions: [{ kind: 'rsi-reversion', strategyId: 'ema-cross' }] })).rejects.toThrow(/two strategies of the backtest have the id "ema-cross"/);
+    await expect(runBacktest({ ...options, companions: [{ kind: 'rsi-reversion', strategyId: 'ema-cross' }] })).rejects.toThrow(
+      /two strategies of the backtest have the id "ema-cross"/,
+    );
   });
 });

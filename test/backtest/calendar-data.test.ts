@@ -53,11 +53,32 @@ describe('bars on days the NSE was closed', () => {
     expect(result.meta.offCalendarBars.examples[0]).toMatchObject({ file: join(dir, 'ABC.csv'), line: 3, symbol: 'ABC', date: '2024-10-02' });
     expect(renderReport(result)).toContain('2 bar day(s) on days the NSE was closed');
     // a cut of loaded data keeps the lines
-    const cut = await runBacktest({ dataDir: dir, data: await readDataFolder(dir), strategyKind: 'ema-cross', strategyConfig: { source: '1d' }, fromMs: Date.parse('2024-10-04T00:00:00+05:30') });
+    const cut = await runBacktest({
+      dataDir: dir,
+      data: await readDataFolder(dir),
+      strategyKind: 'ema-cross',
+      strategyConfig: { source: '1d' },
+      fromMs: Date.parse('2024-10-04T00:00:00+05:30'),
+    });
     expect(cut.meta.offCalendarBars.examples.map((warning) => warning.line)).toEqual([5]);
 
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', '--data', dir, '--strategy', 'ema-cross', '--config', '{"source":"1d"}', '--out', join(dir, 'out'), '--quiet']);
-    expect(stderr).toContain(`backtest: warning: 2 bar day(s) fall on days the NSE was closed (replayed anyway), e.g. ${join(dir, 'ABC.csv')}:3: NSE is closed on 2024-10-02 (Mahatma Gandhi Jayanti)`);
+    const { stderr } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/backtest.ts',
+      '--data',
+      dir,
+      '--strategy',
+      'ema-cross',
+      '--config',
+      '{"source":"1d"}',
+      '--out',
+      join(dir, 'out'),
+      '--quiet',
+    ]);
+    expect(stderr).toContain(
+      `backtest: warning: 2 bar day(s) fall on days the NSE was closed (replayed anyway), e.g. ${join(dir, 'ABC.csv')}:3: NSE is closed on 2024-10-02 (Mahatma Gandhi Jayanti)`,
+    );
     expect(await readFile(join(dir, 'out', 'report.html'), 'utf8')).toContain('Mahatma Gandhi Jayanti');
   });
 });

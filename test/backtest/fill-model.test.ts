@@ -74,7 +74,10 @@ describe('daily bars: decision on the close, fill at the next open', () => {
       expect(fill.atMs).toBe(ist(next.date, '09:15:00.000'));
       // slippage against the trader, exact: buy ⌈open × 1.001⌉ up to the 5-paise grid, sell ⌊open × 0.999⌋ down to it
       const grid = 10_000 * 5;
-      const expected = order.side === 'BUY' ? Math.floor((next.openPaise * (10_000 + SLIPPAGE_BPS) + grid - 1) / grid) * 5 : Math.floor((next.openPaise * (10_000 - SLIPPAGE_BPS)) / grid) * 5;
+      const expected =
+        order.side === 'BUY'
+          ? Math.floor((next.openPaise * (10_000 + SLIPPAGE_BPS) + grid - 1) / grid) * 5
+          : Math.floor((next.openPaise * (10_000 - SLIPPAGE_BPS)) / grid) * 5;
       expect(fill.pricePaise, `${order.clientOrderId} ${order.side} ${order.symbol} on ${next.date}, open ${next.openPaise}`).toBe(expected);
     }
 

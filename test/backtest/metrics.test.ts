@@ -44,7 +44,13 @@ function fill(strategyId: string, side: 'BUY' | 'SELL', quantity: number, priceP
 // a: long 10 @100 → 110 (gross +100, charges 10, net +90)
 // b: long 5 @100, sell 10 @90 (closes 5: gross −50, charges 2 + 2 → net −54; opens short 5 with 2),
 //    buy 5 @80 (gross +50, charges 2 + 1 → net +47)
-const fills = [fill('a', 'BUY', 10, 100, 5), fill('a', 'SELL', 10, 110, 5), fill('b', 'BUY', 5, 100, 2), fill('b', 'SELL', 10, 90, 4), fill('b', 'BUY', 5, 80, 1)];
+const fills = [
+  fill('a', 'BUY', 10, 100, 5),
+  fill('a', 'SELL', 10, 110, 5),
+  fill('b', 'BUY', 5, 100, 2),
+  fill('b', 'SELL', 10, 90, 4),
+  fill('b', 'BUY', 5, 80, 1),
+];
 const positions: Position[] = [fills.reduce((p, f) => applyFill(p, f), emptyPosition('X', 'MIS'))];
 
 describe('backtest metrics', () => {

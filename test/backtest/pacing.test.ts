@@ -39,7 +39,10 @@ function tripled(data: BacktestData): BacktestData {
     for (const instrument of data.instruments) {
       const symbol = `${instrument.symbol}${suffix}`;
       instruments.push({ ...instrument, symbol, token: instrument.token + copy * 1_000_000 });
-      bars.set(symbol, (data.bars.get(instrument.symbol) ?? []).map((bar) => ({ ...bar, symbol })));
+      bars.set(
+        symbol,
+        (data.bars.get(instrument.symbol) ?? []).map((bar) => ({ ...bar, symbol })),
+      );
     }
   });
   instruments.sort((a, b) => a.symbol.localeCompare(b.symbol));
@@ -81,7 +84,10 @@ async function run(data: BacktestData, kind: string): Promise<Run> {
   runtime.start();
   await new Promise<void>((done, fail) => {
     marketDataPipeline({
-      source$: steppedReplay$(data, { ready: () => (runtime.runPending(1_000) === 0 ? undefined : runtime.whenIdle()), onStep: (atMs) => clock.advanceTo(atMs) }),
+      source$: steppedReplay$(data, {
+        ready: () => (runtime.runPending(1_000) === 0 ? undefined : runtime.whenIdle()),
+        onStep: (atMs) => clock.advanceTo(atMs),
+      }),
       instruments: data.instruments,
       onRejected: (rejection) => fail(new Error(`replayed tick rejected: ${rejection.reason}`)),
       onTicks: (symbol, ticks) => runtime.offerTicks(symbol, ticks),
@@ -132,7 +138,8 @@ describe('exits and the order rate limit (30 symbols, one decision per symbol on
         const intentId = `${kind}:${sequence}`;
         const order = orderByIntent.get(intentId);
         if (order) {
-          if (order.status !== 'COMPLETE' || order.filledQuantity !== order.quantity) lost.push(`${intentId}: order ${order.status}, ${order.filledQuantity}/${order.quantity}`);
+          if (order.status !== 'COMPLETE' || order.filledQuantity !== order.quantity)
+            lost.push(`${intentId}: order ${order.status}, ${order.filledQuantity}/${order.quantity}`);
         } else if (!refusedByIntent.has(intentId)) lost.push(`${intentId}: no order and no refusal`);
       }
       expect(lost).toEqual([]);

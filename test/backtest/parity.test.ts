@@ -36,7 +36,10 @@ const withoutPortfolio = <T extends { readonly portfolioId: string }>(record: T)
 };
 
 /** Paper trading (as src/app.ts wires it) on a replay of `data`. */
-async function paperTrade(data: BacktestData, strategy: { readonly strategyId: string; readonly kind: string; readonly config: Record<string, unknown> }): Promise<Traded> {
+async function paperTrade(
+  data: BacktestData,
+  strategy: { readonly strategyId: string; readonly kind: string; readonly config: Record<string, unknown> },
+): Promise<Traded> {
   let marketTimeMs = 0;
   const runtime = new Runtime({
     instruments: data.instruments,

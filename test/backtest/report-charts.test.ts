@@ -15,7 +15,18 @@ describe('report charts', () => {
 
   it('draws one marker per point and side, whatever the number of fills there', () => {
     const start = Date.UTC(2026, 4, 18, 3, 45);
-    const bars: Bar[] = Array.from({ length: 10 }, (_, index) => ({ type: 'bar', symbol: 'INFY', interval: '5m', startMs: start + index * 300_000, openPaise: 100_000, highPaise: 100_500, lowPaise: 99_500, closePaise: 100_000 + index * 100, volume: 1, tickCount: 1 }));
+    const bars: Bar[] = Array.from({ length: 10 }, (_, index) => ({
+      type: 'bar',
+      symbol: 'INFY',
+      interval: '5m',
+      startMs: start + index * 300_000,
+      openPaise: 100_000,
+      highPaise: 100_500,
+      lowPaise: 99_500,
+      closePaise: 100_000 + index * 100,
+      volume: 1,
+      tickCount: 1,
+    }));
     const fills = [
       { atMs: start + 10_000, side: 'BUY', quantity: 5 },
       { atMs: start + 20_000, side: 'BUY', quantity: 7 },

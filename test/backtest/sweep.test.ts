@@ -142,7 +142,12 @@ describe('sweeps and walk-forward on nse-daily', () => {
 
     // a run of the sweep is the backtest of its settings
     const opts = await options(tempDir());
-    const lone = await runBacktest({ dataDir: DAILY, data: opts.data, strategyKind: 'ema-cross', strategyConfig: { source: '1d', quantity: 20, fastPeriod: 10, slowPeriod: 50 } });
+    const lone = await runBacktest({
+      dataDir: DAILY,
+      data: opts.data,
+      strategyKind: 'ema-cross',
+      strategyConfig: { source: '1d', quantity: 20, fastPeriod: 10, slowPeriod: 50 },
+    });
     expect(outputs[0]!['runs/0001_fastPeriod-10_slowPeriod-50/result.json']).toBe(stableJson(lone));
   }, 120_000); // child processes start slowly on a busy machine
 
@@ -152,7 +157,10 @@ describe('sweeps and walk-forward on nse-daily', () => {
       const opts = await options(tempDir());
       const runner = createJobRunner(opts.data, jobs);
       try {
-        const report = await runWalkForward({ ...opts, axes: [parseSweep('fastPeriod=5,10'), parseSweep('slowPeriod=20')], spec: { trainSessions: 120, testSessions: 100 } }, runner);
+        const report = await runWalkForward(
+          { ...opts, axes: [parseSweep('fastPeriod=5,10'), parseSweep('slowPeriod=20')], spec: { trainSessions: 120, testSessions: 100 } },
+          runner,
+        );
         expect(report.windows.length).toBeGreaterThanOrEqual(2);
         for (const [k, w] of report.windows.entries()) {
           expect(w.trainRuns).toBe(2);
@@ -177,7 +185,21 @@ describe('sweeps and walk-forward on nse-daily', () => {
 describe('troupe backtest --sweep', () => {
   it('runs the grid from the command line, writes sweep.json, and refuses bad specifications with usage (exit 2)', async () => {
     const dir = tempDir();
-    const args = ['--data', DAILY, '--strategy', 'ema-cross', '--symbols', 'INFY,TCS', '--from', '2025-01-01', '--config', '{"source":"1d"}', '--quiet', '--jobs', '1'];
+    const args = [
+      '--data',
+      DAILY,
+      '--strategy',
+      'ema-cross',
+      '--symbols',
+      'INFY,TCS',
+      '--from',
+      '2025-01-01',
+      '--config',
+      '{"source":"1d"}',
+      '--quiet',
+      '--jobs',
+      '1',
+    ];
     expect(await backtestCommand([...args, '--sweep', 'fastPeriod=5,10', '--sweep=slowPeriod=20', '--out', dir])).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')) as SweepReport;
     expect(report.runs.map((run) => run.params)).toEqual([

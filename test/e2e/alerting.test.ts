@@ -71,7 +71,12 @@ async function startPrometheus(alertmanagerUrl: string): Promise<ServerProcess> 
         `scrape_configs: [ { job_name: troupe, static_configs: [ { targets: ['${new URL(troupeUrl).host}'] } ] } ]`,
       ].join('\n');
       writeFileSync(join(dir, 'prometheus.yml'), config);
-      return [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'];
+      return [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ];
     },
     '/-/ready',
   );
@@ -90,13 +95,21 @@ async function firingInPrometheus(alertname: string): Promise<boolean> {
 }
 
 async function adminToken(): Promise<string> {
-  const response = await fetch(`${troupeUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: ADMIN.ADMIN_USER, password: ADMIN.ADMIN_PASSWORD }) });
+  const response = await fetch(`${troupeUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: ADMIN.ADMIN_USER, password: ADMIN.ADMIN_PASSWORD }),
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { accessToken: string }).accessToken;
 }
 
 async function setFeedPaused(token: string, paused: boolean): Promise<{ paused: boolean; pausable: boolean }> {
-  const response = await fetch(`${troupeUrl}/api/v1/market/feed`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ paused }) });
+  const response = await fetch(`${troupeUrl}/api/v1/market/feed`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ paused }),
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as { paused: boolean; pausable: boolean };
 }
@@ -104,7 +117,10 @@ async function setFeedPaused(token: string, paused: boolean): Promise<{ paused: 
 beforeAll(async () => {
   webhook = await WebhookReceiver.start();
   // the shipped routing tree, grouping, timings and inhibitions; each receiver's integrations become `${webhook}/<receiver name>`
-  [alertmanager] = await Promise.all([startAlertmanager(withWebhookReceivers(readRepoFile('deploy', 'alertmanager', 'alertmanager.yml'), webhook.url)), startTroupe()]);
+  [alertmanager] = await Promise.all([
+    startAlertmanager(withWebhookReceivers(readRepoFile('deploy', 'alertmanager', 'alertmanager.yml'), webhook.url)),
+    startTroupe(),
+  ]);
   mark('Troupe and Alertmanager up');
   prometheus = await startPrometheus(alertmanager.url);
   mark('Prometheus up');
@@ -152,7 +168,9 @@ describe('alerting end to end', () => {
           firingAt = Date.now();
           mark('TroupeFeedStalled firing in Prometheus');
         }
-        const found = webhook!.notifications.find((entry) => entry.body.status === 'firing' && entry.body.alerts.some((alert) => alert.labels.alertname === 'TroupeFeedStalled'));
+        const found = webhook!.notifications.find(
+          (entry) => entry.body.status === 'firing' && entry.body.alerts.some((alert) => alert.labels.alertname === 'TroupeFeedStalled'),
+        );
         expect(found, 'no TroupeFeedStalled notification yet').toBeDefined();
         return found!;
       },
@@ -160,7 +178,9 @@ describe('alerting end to end', () => {
     );
     mark('TroupeFeedStalled at the webhook');
     const pageMs = notification.receivedAtMs - pausedAt;
-    process.stdout.write(`alerting e2e: pause → firing in Prometheus ${firingAt === undefined ? '?' : ((firingAt - pausedAt) / 1000).toFixed(1)} s, pause → webhook ${(pageMs / 1000).toFixed(1)} s (deadline ${DEADLINE_MS / 1000} s)\n`);
+    process.stdout.write(
+      `alerting e2e: pause → firing in Prometheus ${firingAt === undefined ? '?' : ((firingAt - pausedAt) / 1000).toFixed(1)} s, pause → webhook ${(pageMs / 1000).toFixed(1)} s (deadline ${DEADLINE_MS / 1000} s)\n`,
+    );
     expect(pageMs).toBeLessThan(DEADLINE_MS);
     // routed by severity=critical to the PagerDuty receiver (its webhook path and the payload's receiver name)
     expect(notification.path).toBe('/pagerduty');
@@ -170,10 +190,14 @@ describe('alerting end to end', () => {
     expect(alert.annotations.runbook_url).toBe('docs/runbooks/TroupeFeedStalled.md');
     expect(alert.annotations.summary).toMatch(/^Market data stalled on 127\.0\.0\.1:\d+: no tick for [\d.]+s$/);
     // nothing of it went to the other receivers
-    expect(webhook!.notifications.filter((entry) => entry.path !== '/pagerduty' && entry.body.alerts.some((a) => a.labels.alertname === 'TroupeFeedStalled'))).toEqual([]);
+    expect(
+      webhook!.notifications.filter((entry) => entry.path !== '/pagerduty' && entry.body.alerts.some((a) => a.labels.alertname === 'TroupeFeedStalled')),
+    ).toEqual([]);
 
     // the pause is audited under the admin's name
-    const audit = (await (await fetch(`${troupeUrl}/api/v1/audit?action=market.feed.pause`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { actor: string; outcome: string }[] };
+    const audit = (await (await fetch(`${troupeUrl}/api/v1/audit?action=market.feed.pause`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      items: { actor: string; outcome: string }[];
+    };
     expect(audit.items).toMatchObject([{ actor: `user:${ADMIN.ADMIN_USER}`, outcome: 'ok' }]);
 
     // resume: ticks flow again and Prometheus stops firing

@@ -126,7 +126,10 @@ function booked(state: PortfolioState): unknown {
     cashPaise: state.cashPaise,
     fillCount: state.fillCount,
     positions: Object.fromEntries(
-      Object.entries(state.positions).map(([key, p]) => [key, { net: p.netQuantity, cost: p.costPaise, realised: p.realisedPaise, charges: p.chargesPaise, buy: p.buyValuePaise, sell: p.sellValuePaise }]),
+      Object.entries(state.positions).map(([key, p]) => [
+        key,
+        { net: p.netQuantity, cost: p.costPaise, realised: p.realisedPaise, charges: p.chargesPaise, buy: p.buyValuePaise, sell: p.sellValuePaise },
+      ]),
     ),
   };
 }
@@ -145,7 +148,9 @@ async function assertConsistent(): Promise<{ orders: number; fills: number }> {
     expect(booked(snapshot)).toEqual(booked(expected));
   }
   // the query tables follow the journal
-  const orders = Number((await db.query<{ n: string }>("SELECT count(DISTINCT payload->'order'->>'clientOrderId')::text AS n FROM journal WHERE type = 'OrderPlaced'")).rows[0]!.n);
+  const orders = Number(
+    (await db.query<{ n: string }>("SELECT count(DISTINCT payload->'order'->>'clientOrderId')::text AS n FROM journal WHERE type = 'OrderPlaced'")).rows[0]!.n,
+  );
   const trades = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM trades')).rows[0]!.n);
   expect(trades).toBe(fills.length);
   expect(Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM orders')).rows[0]!.n)).toBe(orders);
@@ -174,7 +179,9 @@ describe('kill -9 (real process, real PostgreSQL)', () => {
       const { lines, readyMs } = await start();
       restartToReady.push(readyMs);
       if (cycle > 0) {
-        const recovered = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] }).find((entry) => entry.message === 'recovered from the journal');
+        const recovered = lines
+          .map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] })
+          .find((entry) => entry.message === 'recovered from the journal');
         expect(recovered?.['troupe.context.placedMoreThanOnce']).toEqual([]);
       }
       // trading resumes: a new order is journaled (placed) by this process
@@ -205,7 +212,10 @@ describe('kill -9 (real process, real PostgreSQL)', () => {
     );
     // the figure is reported (target < 5 s), not asserted: it depends on what else shares the machine's cores
     mkdirSync(join('test-results'), { recursive: true });
-    writeFileSync(join('test-results', 'kill9.json'), `${JSON.stringify({ kills: KILLS, orders: previous.orders, fills: previous.fills, restartToTradingMs: restartToTrading, restartToReadyMs: restartToReady.slice(1), p50, max: worst, loadAverage: loadavg() }, null, 2)}\n`);
+    writeFileSync(
+      join('test-results', 'kill9.json'),
+      `${JSON.stringify({ kills: KILLS, orders: previous.orders, fills: previous.fills, restartToTradingMs: restartToTrading, restartToReadyMs: restartToReady.slice(1), p50, max: worst, loadAverage: loadavg() }, null, 2)}\n`,
+    );
     expect(restartToTrading.length).toBeGreaterThanOrEqual(KILLS - 1);
   }, 150_000);
 });

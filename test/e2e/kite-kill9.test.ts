@@ -154,22 +154,37 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
 
     const placedBeforeRestart = await journaled('OrderPlaced');
     const lines = await startTroupe();
-    const recovered = lines.map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] }).find((entry) => entry.message === 'recovered from the journal');
+    const recovered = lines
+      .map((line) => JSON.parse(line) as { message?: string; 'troupe.context.placedMoreThanOnce'?: string[] })
+      .find((entry) => entry.message === 'recovered from the journal');
     expect(recovered?.['troupe.context.placedMoreThanOnce']).toEqual([]);
     await waitFor(async () => (await journaled('OrderPlaced')) > placedBeforeRestart + 1, 30_000, 'trading after the restart');
 
     // stop new orders (the kill switch pauses every strategy), then: eventually every Kite trade of ours is journaled, exactly once
     const ready = JSON.parse(lines.find((line) => line.includes('"Troupe is trading through Kite'))!) as { 'server.port': number };
     const api = `http://127.0.0.1:${ready['server.port']}/api/v1`;
-    const login = (await (await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'kite-kill9-test-password' }) })).json()) as { accessToken: string };
-    const paused = await fetch(`${api}/kill-switch`, { method: 'POST', headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+    const login = (await (
+      await fetch(`${api}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ops', password: 'kite-kill9-test-password' }),
+      })
+    ).json()) as { accessToken: string };
+    const paused = await fetch(`${api}/kill-switch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(paused.status).toBeLessThan(300);
     const ourTrades = async (): Promise<{ kiteTrades: Map<string, number>; journalFills: Map<string, number> }> => {
       const orders = await read(() => kite.getOrders());
       const tagOf = new Map(orders.map((o) => [String(o.order_id), String(o.tag)]));
       const kiteTrades = new Map<string, number>();
-      for (const trade of await read(() => kite.getTrades())) kiteTrades.set(`kite:${String(trade.trade_id)}`, tagOf.get(String(trade.order_id)) === undefined ? -1 : trade.quantity);
-      const rows = await db.query<{ id: string; n: string }>("SELECT payload->'fill'->>'fillId' AS id, count(*)::text AS n FROM journal WHERE type = 'Fill' GROUP BY 1");
+      for (const trade of await read(() => kite.getTrades()))
+        kiteTrades.set(`kite:${String(trade.trade_id)}`, tagOf.get(String(trade.order_id)) === undefined ? -1 : trade.quantity);
+      const rows = await db.query<{ id: string; n: string }>(
+        "SELECT payload->'fill'->>'fillId' AS id, count(*)::text AS n FROM journal WHERE type = 'Fill' GROUP BY 1",
+      );
       return { kiteTrades, journalFills: new Map(rows.rows.map((r) => [r.id, Number(r.n)])) };
     };
     // then wait until nothing can change any more: every Kite trade of ours journaled, every order of
@@ -192,7 +207,9 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
         unsettled = [
           ...[...kiteTrades.keys()].filter((id) => !journalFills.has(id)).map((id) => `trade ${id} not journaled`),
           ...atKite.filter((o) => !TERMINAL.includes(String(o.status))).map((o) => `${String(o.tag)} ${String(o.status)} at Kite`),
-          ...lastWord.rows.filter((row) => !tags.has(row.id) && !TERMINAL.includes(row.status)).map((row) => `${row.id} ${row.status} in the journal, not at Kite`),
+          ...lastWord.rows
+            .filter((row) => !tags.has(row.id) && !TERMINAL.includes(row.status))
+            .map((row) => `${row.id} ${row.status} in the journal, not at Kite`),
         ];
         return unsettled.length === 0;
       },
@@ -213,7 +230,11 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
     const byTag = new Map<string, number>();
     for (const order of kiteOrders) byTag.set(String(order.tag), (byTag.get(String(order.tag)) ?? 0) + 1);
     expect([...byTag.entries()].filter(([, n]) => n > 1)).toEqual([]); // nothing sent twice
-    const placedIds = (await db.query<{ id: string; n: string }>("SELECT payload->'order'->>'clientOrderId' AS id, count(*)::text AS n FROM journal WHERE type = 'OrderPlaced' GROUP BY 1")).rows;
+    const placedIds = (
+      await db.query<{ id: string; n: string }>(
+        "SELECT payload->'order'->>'clientOrderId' AS id, count(*)::text AS n FROM journal WHERE type = 'OrderPlaced' GROUP BY 1",
+      )
+    ).rows;
     expect(placedIds.filter((r) => r.n !== '1')).toEqual([]); // journaled once
     const journaledIds = new Set(placedIds.map((r) => r.id));
     expect([...byTag.keys()].filter((tag) => !journaledIds.has(tag))).toEqual([]); // nothing reached Kite without being journaled first
@@ -223,7 +244,8 @@ describe('kill -9 in Kite mode (Troupe and the simulator as processes, real Post
          FROM journal WHERE stream = 'execution/kite' ORDER BY payload->'order'->>'clientOrderId', sequence DESC`,
     );
     const filledAtKite = new Map(kiteOrders.map((o) => [String(o.tag), o.filled_quantity]));
-    for (const row of latest.rows) if (filledAtKite.has(row.id)) expect({ id: row.id, filled: row.filled }).toEqual({ id: row.id, filled: filledAtKite.get(row.id) });
+    for (const row of latest.rows)
+      if (filledAtKite.has(row.id)) expect({ id: row.id, filled: row.filled }).toEqual({ id: row.id, filled: filledAtKite.get(row.id) });
     // the query tables follow the journal
     expect(await count('SELECT count(*)::text AS n FROM trades')).toBe(journalFills.size);
     // what was journaled but never reached Kite, and why (never re-sent: closed with a reason)

@@ -67,7 +67,12 @@ async function login(app: Running['gateway']): Promise<{ authorization: string }
 }
 
 const fences = async (): Promise<Map<string, number>> =>
-  new Map((await store().database.query<{ name: string; token: string }>('SELECT name, token::text AS token FROM lease_fences')).map((row) => [row.name, Number(row.token)]));
+  new Map(
+    (await store().database.query<{ name: string; token: string }>('SELECT name, token::text AS token FROM lease_fences')).map((row) => [
+      row.name,
+      Number(row.token),
+    ]),
+  );
 
 describe('Kite mode does what paper mode does around the tree', () => {
   it('takes the portfolio and strategy leases before recovery, fences every journal write, refuses a second process, moves the journal watermark', async () => {
@@ -94,7 +99,9 @@ describe('Kite mode does what paper mode does around the tree', () => {
 
     // stop moved the watermark of the Kite execution stream (never past a fill the portfolio's
     // durable snapshot lacks, so it may stay a little behind the end) and released the leases
-    const [mark] = await store().database.query<{ sequence: string }>("SELECT sequence::text AS sequence FROM journal_checkpoints WHERE stream = 'execution/kite'");
+    const [mark] = await store().database.query<{ sequence: string }>(
+      "SELECT sequence::text AS sequence FROM journal_checkpoints WHERE stream = 'execution/kite'",
+    );
     const [last] = await store().database.query<{ sequence: string }>("SELECT max(sequence)::text AS sequence FROM journal WHERE stream = 'execution/kite'");
     expect(mark?.sequence).toBeDefined();
     expect(Number(mark!.sequence)).toBeGreaterThan(0);
@@ -111,18 +118,39 @@ describe('Kite mode does what paper mode does around the tree', () => {
     let app = (await start()).gateway;
     let headers = await login(app);
     const symbols = [...running!.runtime.instruments.keys()];
-    const created = await app.inject({ method: 'POST', url: '/api/v1/strategies', headers, payload: { strategyId: 'ema-api', kind: 'ema-cross', config: { symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9 } } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/strategies',
+      headers,
+      payload: { strategyId: 'ema-api', kind: 'ema-cross', config: { symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9 } },
+    });
     expect(created.statusCode, created.body).toBe(201);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/strategies', headers, payload: { strategyId: 'rsi-api', kind: 'rsi-reversion', config: { symbols: [symbols[1]] } } })).statusCode).toBe(201);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/strategies',
+          headers,
+          payload: { strategyId: 'rsi-api', kind: 'rsi-reversion', config: { symbols: [symbols[1]] } },
+        })
+      ).statusCode,
+    ).toBe(201);
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/rsi-api/pause', headers })).json()).toMatchObject({ paused: true, state: 'paused' });
     await running!.stop('restart');
     running = undefined;
 
     app = (await start()).gateway;
     headers = await login(app);
-    const items = (await app.inject({ url: '/api/v1/strategies', headers })).json<{ items: { strategyId: string; state: string; config: Record<string, unknown> }[] }>().items;
+    const items = (await app.inject({ url: '/api/v1/strategies', headers })).json<{
+      items: { strategyId: string; state: string; config: Record<string, unknown> }[];
+    }>().items;
     expect(items.map(({ strategyId }) => strategyId).sort()).toEqual(['ema-api', 'ema-cross-1', 'rsi-api']);
-    expect(items.filter(({ strategyId }) => strategyId !== 'ema-cross-1').map(({ strategyId, state }) => `${strategyId}:${state}`).sort()).toEqual(['ema-api:started', 'rsi-api:paused']);
+    expect(
+      items
+        .filter(({ strategyId }) => strategyId !== 'ema-cross-1')
+        .map(({ strategyId, state }) => `${strategyId}:${state}`)
+        .sort(),
+    ).toEqual(['ema-api:started', 'rsi-api:paused']);
     expect(items.find((strategy) => strategy.strategyId === 'ema-api')!.config).toMatchObject({ symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9 });
     expect([...(await fences()).keys()].sort()).toEqual(['portfolio/kite', 'strategy/ema-api', 'strategy/ema-cross-1', 'strategy/rsi-api']);
   }, 90_000);

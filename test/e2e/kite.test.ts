@@ -79,7 +79,11 @@ async function expectConsistent(orders: readonly Order[]): Promise<void> {
   expect(new Set(placed.map((o) => o.clientOrderId))).toEqual(new Set(byTag.keys()));
   for (const order of placed) {
     const at = simOrders.find((o) => o.tag === order.clientOrderId)!;
-    expect({ id: order.clientOrderId, status: order.status, filled: order.filledQuantity }).toEqual({ id: order.clientOrderId, status: at.status, filled: at.filled_quantity });
+    expect({ id: order.clientOrderId, status: order.status, filled: order.filledQuantity }).toEqual({
+      id: order.clientOrderId,
+      status: at.status,
+      filled: at.filled_quantity,
+    });
   }
   const trades = await kite.getTrades();
   const view = await trading.runtime.askPortfolio('kite');
@@ -138,7 +142,10 @@ describe('Troupe in Kite mode against the simulator', () => {
     tell({ order_id: 'nope', tag: 'SOMEONEELSE', status: 'COMPLETE', filled_quantity: 5, average_price: 10 }); // not ours
     tell({ garbage: true });
     tell({ order_id: done.brokerOrderId, status: null, filled_quantity: 'many', average_price: 'x' });
-    trading.runtime.system.tell(execution, { type: 'PlaceOrder', order: { ...done, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0, filledValuePaise: 0 } });
+    trading.runtime.system.tell(execution, {
+      type: 'PlaceOrder',
+      order: { ...done, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0, filledValuePaise: 0 },
+    });
     trading.runtime.system.tell(execution, { type: 'PollOrders' });
     await trading.runtime.whenIdle();
     const after = await settle();
@@ -189,7 +196,12 @@ describe('Troupe in Kite mode against the simulator', () => {
     // a larger quantity needs risk: refused with an alert, nothing sent
     const refusedBefore = alerts.filter((a) => a === 'modify-rejected').length;
     trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { quantity: 10 }, requestedBy: 'test' });
-    trading.runtime.system.tell(execution, { type: 'ModifyOrder', clientOrderId: id, change: { limitPricePaise: price + 1 + (tick === 1 ? 0.5 : 0) }, requestedBy: 'test' });
+    trading.runtime.system.tell(execution, {
+      type: 'ModifyOrder',
+      clientOrderId: id,
+      change: { limitPricePaise: price + 1 + (tick === 1 ? 0.5 : 0) },
+      requestedBy: 'test',
+    });
     await eventually(() => expect(alerts.filter((a) => a === 'modify-rejected').length).toBe(refusedBefore + 2));
     expect((await mine())?.quantity).toBe(2);
     trading.runtime.system.tell(execution, { type: 'CancelOrder', clientOrderId: id, requestedBy: 'test' });

@@ -63,8 +63,17 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     let sequence = 0;
     const place = (): string => {
       const intent: OrderIntent = {
-        type: 'order-intent', intentId: `manual:${sequence}`, strategyId: 'manual', portfolioId: 'paper', symbol, side: 'BUY', quantity: 1,
-        orderType: 'MARKET', product: 'MIS', validity: 'DAY', createdAtMs: market.simulatedTimeMs,
+        type: 'order-intent',
+        intentId: `manual:${sequence}`,
+        strategyId: 'manual',
+        portfolioId: 'paper',
+        symbol,
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'MARKET',
+        product: 'MIS',
+        validity: 'DAY',
+        createdAtMs: market.simulatedTimeMs,
       };
       const id = clientOrderIdFor('manual', sequence);
       sequence += 1;
@@ -72,7 +81,9 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
       return id;
     };
     const journaled = async (id: string): Promise<string[]> =>
-      (await database.query<{ type: string }>("SELECT type FROM journal WHERE payload->'order'->>'clientOrderId' = $1 ORDER BY sequence", [id])).map((row) => row.type);
+      (await database.query<{ type: string }>("SELECT type FROM journal WHERE payload->'order'->>'clientOrderId' = $1 ORDER BY sequence", [id])).map(
+        (row) => row.type,
+      );
 
     const series = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await runtime.metrics.text())?.[1] ?? Number.NaN);
     const failClosed = (): Promise<number> => series('troupe_trading_halted\\{reason="journal"\\}');
@@ -80,10 +91,13 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
 
     // 1. normal: placed, journaled before acting, filled
     const first = place();
-    await eventually(async () => {
-      feed();
-      expect(await journaled(first)).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderUpdated', 'Fill']));
-    }, { timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        feed();
+        expect(await journaled(first)).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderUpdated', 'Fill']));
+      },
+      { timeoutMs: 10_000 },
+    );
     await eventually(() => expect(runtime.portfolio()?.fillCount).toBe(1));
 
     // 2. the server dies: the next order is refused, fail closed, with a RiskAlert
@@ -106,10 +120,13 @@ describe('PostgreSQL down mid-run (dedicated server)', () => {
     await server.restart();
     await eventually(() => expect(alerts.some((alert) => alert.code === 'journal-recovered')).toBe(true), { timeoutMs: 15_000 });
     const after = place();
-    await eventually(async () => {
-      feed();
-      expect(await journaled(after)).toEqual(expect.arrayContaining(['OrderPlaced', 'Fill']));
-    }, { timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        feed();
+        expect(await journaled(after)).toEqual(expect.arrayContaining(['OrderPlaced', 'Fill']));
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(await journaled(first)).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderUpdated', 'Fill']));
     expect(await journaled(refused)).toEqual([]);
     expect(await journaled(another)).toEqual([]);
@@ -154,13 +171,19 @@ describe('Redis down mid-run (the app, dedicated Redis)', () => {
     });
     const running = await startTroupe(config, log);
     const db = new PostgresDatabase(pg.url, { poolMin: 0, poolMax: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000 });
-    const health = async (): Promise<{ status: number; body: { status: string; checks: { persistence: { ok: boolean; journal: string; redis: string } } } }> => {
+    const health = async (): Promise<{
+      status: number;
+      body: { status: string; checks: { persistence: { ok: boolean; journal: string; redis: string } } };
+    }> => {
       const response = await fetch(`http://127.0.0.1:${running.port}/api/v1/health`);
       return { status: response.status, body: (await response.json()) as never };
     };
-    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text())?.[1] ?? NaN);
+    const metric = async (pattern: RegExp): Promise<number> =>
+      Number(pattern.exec(await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text())?.[1] ?? NaN);
     const placed = async (): Promise<{ count: number; maxFence: number }> => {
-      const [row] = await db.query<{ count: number; max_fence: number | null }>("SELECT count(*)::int AS count, max(fence) AS max_fence FROM journal WHERE type = 'OrderPlaced'");
+      const [row] = await db.query<{ count: number; max_fence: number | null }>(
+        "SELECT count(*)::int AS count, max(fence) AS max_fence FROM journal WHERE type = 'OrderPlaced'",
+      );
       return { count: row?.count ?? 0, maxFence: Number(row?.max_fence ?? 0) };
     };
     try {
@@ -171,7 +194,12 @@ describe('Redis down mid-run (the app, dedicated Redis)', () => {
       // for alerting: Redis PINGs timed, the lease held (not a halt reason), the data directory's disk measured
       await eventually(async () => expect(await metric(/^troupe_dependency_latency_seconds_count\{dependency="redis"\} (\d+)/m)).toBeGreaterThan(0));
       expect(await metric(/^troupe_trading_halted\{reason="lease"\} (\d+)/m)).toBe(0);
-      const [dfAvail, dfSize] = execFileSync('df', ['-B1', '--output=avail,size', dataDir], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+      const [dfAvail, dfSize] = execFileSync('df', ['-B1', '--output=avail,size', dataDir], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[1]!
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       const avail = await metric(/^troupe_data_dir_available_bytes\{path="[^"]+"\} (\d+)/m);
       expect(await metric(/^troupe_data_dir_size_bytes\{path="[^"]+"\} (\d+)/m)).toBe(dfSize);
       expect(Math.abs(avail - dfAvail!)).toBeLessThan(256 * 1024 * 1024); // other tests write meanwhile
@@ -188,20 +216,34 @@ describe('Redis down mid-run (the app, dedicated Redis)', () => {
       expect(down.status).toBe(200); // Redis is not needed to trade
       expect(down.body.checks.persistence).toMatchObject({ ok: true, journal: 'ok', redis: 'degraded' });
       expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(0);
-      expect(logs.some((entry) => entry.dependency === 'redis' && /redis is unreachable: trading continues on the durable path/.test(entry.msg ?? ''))).toBe(true);
+      expect(logs.some((entry) => entry.dependency === 'redis' && /redis is unreachable: trading continues on the durable path/.test(entry.msg ?? ''))).toBe(
+        true,
+      );
       const whileDown = (await placed()).count;
       const snapshotsAt = (await db.query<{ at: Date }>("SELECT at FROM actor_snapshots WHERE key = '/portfolios/paper'"))[0]?.at.getTime() ?? 0;
       await eventually(async () => expect((await placed()).count).toBeGreaterThan(whileDown + 2), { timeoutMs: 15_000 });
-      await eventually(async () => expect((await db.query<{ at: Date }>("SELECT at FROM actor_snapshots WHERE key = '/portfolios/paper'"))[0]?.at.getTime()).toBeGreaterThan(snapshotsAt), {
-        timeoutMs: 15_000,
-      });
+      await eventually(
+        async () =>
+          expect((await db.query<{ at: Date }>("SELECT at FROM actor_snapshots WHERE key = '/portfolios/paper'"))[0]?.at.getTime()).toBeGreaterThan(
+            snapshotsAt,
+          ),
+        {
+          timeoutMs: 15_000,
+        },
+      );
       expect(running.stats.fills).toBeGreaterThan(0);
 
       // 3. Redis is back (empty): ok again by itself; the lease is taken again with a greater token and orders carry it
       await redis.restart();
-      await eventually(async () => expect(await health()).toMatchObject({ status: 200, body: { checks: { persistence: { ok: true, redis: 'ok' } } } }), { timeoutMs: 15_000 });
-      await eventually(async () => expect(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)).toBeGreaterThan(tokenBefore), { timeoutMs: 15_000 });
-      await eventually(async () => expect((await placed()).maxFence).toBe(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)), { timeoutMs: 15_000 });
+      await eventually(async () => expect(await health()).toMatchObject({ status: 200, body: { checks: { persistence: { ok: true, redis: 'ok' } } } }), {
+        timeoutMs: 15_000,
+      });
+      await eventually(async () => expect(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)).toBeGreaterThan(tokenBefore), {
+        timeoutMs: 15_000,
+      });
+      await eventually(async () => expect((await placed()).maxFence).toBe(await metric(/^troupe_lease_fencing_token\{lease="portfolio\/paper"\} (\d+)/m)), {
+        timeoutMs: 15_000,
+      });
       expect((await placed()).maxFence).toBeGreaterThan(fenceBefore);
       expect(await metric(/^troupe_dependency_up\{dependency="redis"\} (\d+)/m)).toBe(1);
       expect(await metric(/^troupe_lease_held\{lease="portfolio\/paper"\} (\d+)/m)).toBe(1);

@@ -132,7 +132,13 @@ async function startOnce(): Promise<Troupe> {
   return { proc, base: `http://127.0.0.1:${port}`, stderr: () => stderr };
 }
 
-async function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -143,135 +149,151 @@ async function call(base: string, method: string, path: string, headers: Record<
 }
 
 describe('PostgreSQL chaos (real process, dedicated server stopped 20 times under order load)', () => {
-  it(`survives ${STOPS} immediate stops: no process exit, no acknowledged order lost, trading resumes after each restart`, async () => {
-    const startedAt = Date.now();
-    const rng = new Random(SEED);
-    let troupe = await startTroupe();
-    const exits: { afterStop: number; reason: string }[] = [];
-    let stopsDone = 0;
-    const watch = (t: Troupe): void => {
-      t.proc.once('exit', (code, signal) => {
-        if (stopping) return;
-        process.stderr.write(`pg chaos: troupe exited (${String(code ?? signal)}) after stop ${stopsDone}: ${t.stderr()}\n`);
-        exits.push({ afterStop: stopsDone, reason: `exit ${String(code ?? signal)}: ${t.stderr().split('\n').filter((line) => /Error|error/.test(line)).slice(0, 3).join(' | ')}` });
-      });
-    };
-    let stopping = false;
-    watch(troupe);
-    /** After a crash (there must be none): start again so the run goes on and the figures count every crash. */
-    const alive = async (): Promise<void> => {
-      if (troupe.proc.exitCode === null && troupe.proc.signalCode === null) return;
-      troupe = await startTroupe();
+  it(
+    `survives ${STOPS} immediate stops: no process exit, no acknowledged order lost, trading resumes after each restart`,
+    async () => {
+      const startedAt = Date.now();
+      const rng = new Random(SEED);
+      let troupe = await startTroupe();
+      const exits: { afterStop: number; reason: string }[] = [];
+      let stopsDone = 0;
+      const watch = (t: Troupe): void => {
+        t.proc.once('exit', (code, signal) => {
+          if (stopping) return;
+          process.stderr.write(`pg chaos: troupe exited (${String(code ?? signal)}) after stop ${stopsDone}: ${t.stderr()}\n`);
+          exits.push({
+            afterStop: stopsDone,
+            reason: `exit ${String(code ?? signal)}: ${t
+              .stderr()
+              .split('\n')
+              .filter((line) => /Error|error/.test(line))
+              .slice(0, 3)
+              .join(' | ')}`,
+          });
+        });
+      };
+      let stopping = false;
       watch(troupe);
-    };
+      /** After a crash (there must be none): start again so the run goes on and the figures count every crash. */
+      const alive = async (): Promise<void> => {
+        if (troupe.proc.exitCode === null && troupe.proc.signalCode === null) return;
+        troupe = await startTroupe();
+        watch(troupe);
+      };
 
-    const login = await call(troupe.base, 'POST', '/api/v1/auth/login', {}, ADMIN);
-    expect(login.status).toBe(200);
-    const bearer = { authorization: `Bearer ${String(login.body.accessToken)}` };
-    const created = await call(troupe.base, 'POST', '/api/v1/api-keys', bearer, { name: 'chaos', role: 'trader', rateLimitPerMinute: null });
-    expect(created.status).toBe(201);
-    const key = { 'x-api-key': String(created.body.key) };
-    const instruments = await call(troupe.base, 'GET', '/api/v1/instruments', key);
-    const symbols = (instruments.body.items as { symbol: string }[]).map((item) => item.symbol);
+      const login = await call(troupe.base, 'POST', '/api/v1/auth/login', {}, ADMIN);
+      expect(login.status).toBe(200);
+      const bearer = { authorization: `Bearer ${String(login.body.accessToken)}` };
+      const created = await call(troupe.base, 'POST', '/api/v1/api-keys', bearer, { name: 'chaos', role: 'trader', rateLimitPerMinute: null });
+      expect(created.status).toBe(201);
+      const key = { 'x-api-key': String(created.body.key) };
+      const instruments = await call(troupe.base, 'GET', '/api/v1/instruments', key);
+      const symbols = (instruments.body.items as { symbol: string }[]).map((item) => item.symbol);
 
-    // order load: two clients, one order in flight each, alternating sides
-    const acknowledged: string[] = [];
-    const answers = new Map<number | string, number>();
-    let loadRunning = true;
-    const client = async (id: number): Promise<void> => {
-      for (let n = 0; loadRunning; n += 1) {
-        try {
-          const answer = await call(troupe.base, 'POST', '/api/v1/orders', key, { symbol: symbols[(id + n) % symbols.length], side: n % 2 === 0 ? 'BUY' : 'SELL', quantity: 1 });
-          answers.set(answer.status, (answers.get(answer.status) ?? 0) + 1);
-          if (answer.status === 201) acknowledged.push(String(answer.body.clientOrderId));
-          else if (answer.status >= 500) await new Promise((resolve) => setTimeout(resolve, 20)); // refused while down: do not spin
-        } catch {
-          answers.set('no answer', (answers.get('no answer') ?? 0) + 1); // the process is gone (or restarting)
-          await new Promise((resolve) => setTimeout(resolve, 20));
+      // order load: two clients, one order in flight each, alternating sides
+      const acknowledged: string[] = [];
+      const answers = new Map<number | string, number>();
+      let loadRunning = true;
+      const client = async (id: number): Promise<void> => {
+        for (let n = 0; loadRunning; n += 1) {
+          try {
+            const answer = await call(troupe.base, 'POST', '/api/v1/orders', key, {
+              symbol: symbols[(id + n) % symbols.length],
+              side: n % 2 === 0 ? 'BUY' : 'SELL',
+              quantity: 1,
+            });
+            answers.set(answer.status, (answers.get(answer.status) ?? 0) + 1);
+            if (answer.status === 201) acknowledged.push(String(answer.body.clientOrderId));
+            else if (answer.status >= 500) await new Promise((resolve) => setTimeout(resolve, 20)); // refused while down: do not spin
+          } catch {
+            answers.set('no answer', (answers.get('no answer') ?? 0) + 1); // the process is gone (or restarting)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+      };
+      const load = [client(0), client(1)];
+
+      // ticks handed to the actors (the metrics need no credentials, so no store either)
+      const delivered = async (): Promise<number> => {
+        const text = await (await fetch(`${troupe.base}/metrics`)).text();
+        return Number(/^troupe_ticks_delivered_total\{source="synthetic"\} (\d+)/m.exec(text)?.[1] ?? NaN);
+      };
+      const resumed: number[] = [];
+      const refusedWhileDown: number[] = [];
+      try {
+        for (let stop = 1; stop <= STOPS; stop += 1) {
+          // trading: orders are acknowledged (after the first start, or after the last restart)
+          const before = acknowledged.length;
+          const restartedAt = Date.now();
+          expect(await until(() => acknowledged.length > before, 20_000)).toBe(true);
+          if (stop > 1) resumed.push(Date.now() - restartedAt);
+          // a seeded random moment: after 1–6 more acknowledged orders and 0–60 ms
+          const more = acknowledged.length + 1 + rng.int(6);
+          await until(() => acknowledged.length >= more, 10_000);
+          await new Promise((resolve) => setTimeout(resolve, rng.int(60)));
+
+          await server.kill();
+          stopsDone = stop;
+          const refusedBefore = answers.get(503) ?? 0;
+          // down: orders are refused (fail closed), market data still reaches the actors
+          await until(() => (answers.get(503) ?? 0) > refusedBefore || exits.length > 0, 10_000);
+          refusedWhileDown.push((answers.get(503) ?? 0) - refusedBefore);
+          if (exits.length === 0) {
+            const ticks = await delivered().catch(() => Number.NaN);
+            const flowing = await until(async () => exits.length > 0 || (await delivered().catch(() => Number.NaN)) > ticks, 10_000);
+            if (exits.length === 0) expect(flowing).toBe(true);
+          }
+          await server.restart();
+          if (exits.length >= GIVE_UP_AFTER_EXITS) break;
+          await alive();
+        }
+        if (exits.length < GIVE_UP_AFTER_EXITS) {
+          const before = acknowledged.length;
+          const restartedAt = Date.now();
+          expect(await until(() => acknowledged.length > before, 20_000)).toBe(true);
+          resumed.push(Date.now() - restartedAt);
+        }
+      } finally {
+        loadRunning = false;
+        await Promise.all(load);
+        stopping = true;
+        if (troupe.proc.exitCode === null && troupe.proc.signalCode === null) {
+          troupe.proc.kill('SIGTERM');
+          await once(troupe.proc, 'exit');
         }
       }
-    };
-    const load = [client(0), client(1)];
 
-    // ticks handed to the actors (the metrics need no credentials, so no store either)
-    const delivered = async (): Promise<number> => {
-      const text = await (await fetch(`${troupe.base}/metrics`)).text();
-      return Number(/^troupe_ticks_delivered_total\{source="synthetic"\} (\d+)/m.exec(text)?.[1] ?? NaN);
-    };
-    const resumed: number[] = [];
-    const refusedWhileDown: number[] = [];
-    try {
-      for (let stop = 1; stop <= STOPS; stop += 1) {
-        // trading: orders are acknowledged (after the first start, or after the last restart)
-        const before = acknowledged.length;
-        const restartedAt = Date.now();
-        expect(await until(() => acknowledged.length > before, 20_000)).toBe(true);
-        if (stop > 1) resumed.push(Date.now() - restartedAt);
-        // a seeded random moment: after 1–6 more acknowledged orders and 0–60 ms
-        const more = acknowledged.length + 1 + rng.int(6);
-        await until(() => acknowledged.length >= more, 10_000);
-        await new Promise((resolve) => setTimeout(resolve, rng.int(60)));
-
-        await server.kill();
-        stopsDone = stop;
-        const refusedBefore = answers.get(503) ?? 0;
-        // down: orders are refused (fail closed), market data still reaches the actors
-        await until(() => (answers.get(503) ?? 0) > refusedBefore || exits.length > 0, 10_000);
-        refusedWhileDown.push((answers.get(503) ?? 0) - refusedBefore);
-        if (exits.length === 0) {
-          const ticks = await delivered().catch(() => Number.NaN);
-          const flowing = await until(async () => exits.length > 0 || (await delivered().catch(() => Number.NaN)) > ticks, 10_000);
-          if (exits.length === 0) expect(flowing).toBe(true);
-        }
-        await server.restart();
-        if (exits.length >= GIVE_UP_AFTER_EXITS) break;
-        await alive();
-      }
-      if (exits.length < GIVE_UP_AFTER_EXITS) {
-        const before = acknowledged.length;
-        const restartedAt = Date.now();
-        expect(await until(() => acknowledged.length > before, 20_000)).toBe(true);
-        resumed.push(Date.now() - restartedAt);
-      }
-    } finally {
-      loadRunning = false;
-      await Promise.all(load);
-      stopping = true;
-      if (troupe.proc.exitCode === null && troupe.proc.signalCode === null) {
-        troupe.proc.kill('SIGTERM');
-        await once(troupe.proc, 'exit');
-      }
-    }
-
-    // every acknowledged order is in the journal
-    const placed = new Set(
-      (await sql<{ id: string }>("SELECT payload->'order'->>'clientOrderId' AS id FROM journal WHERE type = 'OrderPlaced'")).map((row) => row.id),
-    );
-    const lost = acknowledged.filter((id) => !placed.has(id));
-    const runMs = Date.now() - startedAt;
-    const figures = {
-      stops: STOPS,
-      stopsDone,
-      survived: stopsDone - new Set(exits.map((exit) => exit.afterStop)).size,
-      processExits: exits.length,
-      exits,
-      acknowledged: acknowledged.length,
-      lostAcknowledged: lost.length,
-      answers: Object.fromEntries(answers),
-      refusedWhileDown,
-      restartToTradingMs: resumed,
-      runMs,
-    };
-    process.stdout.write(
-      `pg chaos: survived ${figures.survived}/${stopsDone} stops, process exits ${exits.length}, acknowledged ${acknowledged.length}, lost ${lost.length}; answers ${JSON.stringify(figures.answers)}; run ${runMs} ms\n`,
-    );
-    mkdirSync('test-results', { recursive: true });
-    writeFileSync(join('test-results', 'pg-chaos.json'), `${JSON.stringify(figures, null, 2)}\n`);
-    expect(exits).toEqual([]);
-    expect(lost).toEqual([]);
-    // refused while down: 503 (with Retry-After), never a 500
-    expect(Object.keys(figures.answers).filter((status) => Number(status) >= 500 && Number(status) !== 503)).toEqual([]);
-    expect(acknowledged.length).toBeGreaterThan(STOPS);
-    expect(resumed.length).toBe(STOPS);
-  }, process.env.PG_CHAOS_ALL_STOPS === '1' ? 900_000 : 180_000);
+      // every acknowledged order is in the journal
+      const placed = new Set(
+        (await sql<{ id: string }>("SELECT payload->'order'->>'clientOrderId' AS id FROM journal WHERE type = 'OrderPlaced'")).map((row) => row.id),
+      );
+      const lost = acknowledged.filter((id) => !placed.has(id));
+      const runMs = Date.now() - startedAt;
+      const figures = {
+        stops: STOPS,
+        stopsDone,
+        survived: stopsDone - new Set(exits.map((exit) => exit.afterStop)).size,
+        processExits: exits.length,
+        exits,
+        acknowledged: acknowledged.length,
+        lostAcknowledged: lost.length,
+        answers: Object.fromEntries(answers),
+        refusedWhileDown,
+        restartToTradingMs: resumed,
+        runMs,
+      };
+      process.stdout.write(
+        `pg chaos: survived ${figures.survived}/${stopsDone} stops, process exits ${exits.length}, acknowledged ${acknowledged.length}, lost ${lost.length}; answers ${JSON.stringify(figures.answers)}; run ${runMs} ms\n`,
+      );
+      mkdirSync('test-results', { recursive: true });
+      writeFileSync(join('test-results', 'pg-chaos.json'), `${JSON.stringify(figures, null, 2)}\n`);
+      expect(exits).toEqual([]);
+      expect(lost).toEqual([]);
+      // refused while down: 503 (with Retry-After), never a 500
+      expect(Object.keys(figures.answers).filter((status) => Number(status) >= 500 && Number(status) !== 503)).toEqual([]);
+      expect(acknowledged.length).toBeGreaterThan(STOPS);
+      expect(resumed.length).toBe(STOPS);
+    },
+    process.env.PG_CHAOS_ALL_STOPS === '1' ? 900_000 : 180_000,
+  );
 });

@@ -79,7 +79,11 @@ describe('WebSocket flood (issue #15, item 2)', () => {
     const startedAt = performance.now();
     const server = await startServer();
     const base = `http://127.0.0.1:${server.port}`;
-    const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: server.username, password: server.password }) });
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: server.username, password: server.password }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
     const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
     const streamUrl = `ws://127.0.0.1:${server.port}/api/v1/stream?token=${accessToken}`;
@@ -91,7 +95,8 @@ describe('WebSocket flood (issue #15, item 2)', () => {
     good.on('message', (data: Buffer) => {
       const message = JSON.parse(data.toString('utf8')) as { type: string; topic?: string; data?: { event?: string; order?: { clientOrderId: string } } };
       if (message.type === 'snapshot') snapshotBytes = data.length;
-      if (message.type === 'event' && message.topic === 'orders' && message.data?.event === 'submitted' && message.data.order) received.set(message.data.order.clientOrderId, performance.now());
+      if (message.type === 'event' && message.topic === 'orders' && message.data?.event === 'submitted' && message.data.order)
+        received.set(message.data.order.clientOrderId, performance.now());
     });
     good.send(JSON.stringify({ type: 'subscribe', topics: ALL_TOPICS, snapshot: true }));
     await eventually(() => expect(snapshotBytes).toBeGreaterThan(250_000), { timeoutMs: 10_000 }); // ~300 KB here, ~350 KB in the issue

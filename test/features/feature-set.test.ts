@@ -57,7 +57,10 @@ describe('feature set', () => {
     const vsd = Math.sqrt(vols.reduce((s, x) => s + (x - mean(vols)) ** 2, 0) / 19);
     expect(v.volume_z_20).toBeCloseTo((vols[19]! - mean(vols)) / vsd, 12);
     // 20-bar volatility of log returns (sample deviation)
-    const logs = closes.slice(-21).map((c, i, a) => (i === 0 ? 0 : Math.log(c / a[i - 1]!))).slice(1);
+    const logs = closes
+      .slice(-21)
+      .map((c, i, a) => (i === 0 ? 0 : Math.log(c / a[i - 1]!)))
+      .slice(1);
     expect(v.vol_20).toBeCloseTo(Math.sqrt(logs.reduce((s, x) => s + (x - mean(logs)) ** 2, 0) / 19), 12);
     // daily bars: each bar is its own session, so session VWAP is the bar's typical price
     const lastBar = path[path.length - 1]!;
@@ -81,8 +84,24 @@ describe('feature set', () => {
 
   it('restarts the session VWAP each IST day on intraday bars', () => {
     const features = createFeatureSet();
-    const day1 = bar({ interval: '5m', startMs: istTimeMs('2026-05-20', 15, 25), highPaise: 200_000, lowPaise: 200_000, closePaise: 200_000, openPaise: 200_000, volume: 1_000_000 });
-    const day2 = bar({ interval: '5m', startMs: istTimeMs('2026-05-21', 9, 15), highPaise: 101_000, lowPaise: 99_000, closePaise: 100_000, openPaise: 100_000, volume: 10 });
+    const day1 = bar({
+      interval: '5m',
+      startMs: istTimeMs('2026-05-20', 15, 25),
+      highPaise: 200_000,
+      lowPaise: 200_000,
+      closePaise: 200_000,
+      openPaise: 200_000,
+      volume: 1_000_000,
+    });
+    const day2 = bar({
+      interval: '5m',
+      startMs: istTimeMs('2026-05-21', 9, 15),
+      highPaise: 101_000,
+      lowPaise: 99_000,
+      closePaise: 100_000,
+      openPaise: 100_000,
+      volume: 10,
+    });
     features.update(day1);
     features.update(day2);
     expect(features.values().dist_vwap_session).toBeCloseTo(0, 12);

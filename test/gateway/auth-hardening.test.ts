@@ -25,7 +25,7 @@ function handMadeJwt(claims: Record<string, unknown>, secret = gatewayConfig().j
 }
 
 describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeStore) => {
-  it('of 50 parallel redemptions of one refresh token exactly one succeeds; the reuse revokes the family, the winner\'s new token included', async () => {
+  it("of 50 parallel redemptions of one refresh token exactly one succeeds; the reuse revokes the family, the winner's new token included", async () => {
     harness = await startHarness({}, { authStore: await makeStore() });
     const { app } = harness;
     const { refreshToken } = await login(app);
@@ -38,7 +38,9 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     expect(afterwards.statusCode).toBe(401);
     if (storeName === 'on PostgreSQL') {
       // exactly one token was ever minted from the redeemed one, and none of the family is live
-      const [row] = await database().query<{ live: unknown; total: unknown }>('SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS live, count(*) AS total FROM refresh_tokens');
+      const [row] = await database().query<{ live: unknown; total: unknown }>(
+        'SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS live, count(*) AS total FROM refresh_tokens',
+      );
       expect([Number(row?.live), Number(row?.total)]).toEqual([0, 2]);
     }
   });
@@ -48,7 +50,12 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     const { app } = harness;
     const admin = await login(app);
     const me = (authorization: string) => app.inject({ url: '/api/v1/auth/me', headers: { authorization } }).then((answer) => answer.statusCode);
-    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: PASSWORD, role: 'trader' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization: admin.authorization },
+      payload: { username: 'ana', password: PASSWORD, role: 'trader' },
+    });
     const ana = created.json<{ id: string }>();
 
     // logout ends the access token of the session (other sessions refresh)
@@ -57,7 +64,10 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     expect(await me(first.authorization)).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/logout', payload: { refreshToken: first.refreshToken } })).statusCode).toBe(204);
     expect(await me(first.authorization)).toBe(401);
-    const renewed = (await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: second.refreshToken } })).json<{ accessToken: string; refreshToken: string }>();
+    const renewed = (await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: second.refreshToken } })).json<{
+      accessToken: string;
+      refreshToken: string;
+    }>();
     expect(await me(`Bearer ${renewed.accessToken}`)).toBe(200);
 
     // logout everywhere: every access and refresh token
@@ -66,7 +76,8 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     expect(all.json()).toEqual({ revokedSessions: 2 });
     expect(await me(`Bearer ${renewed.accessToken}`)).toBe(401);
     expect(await me(third.authorization)).toBe(401);
-    for (const refreshToken of [renewed.refreshToken, third.refreshToken]) expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
+    for (const refreshToken of [renewed.refreshToken, third.refreshToken])
+      expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
 
     // disabled then enabled: the token from before stays dead
     const fourth = await login(app, 'ana', PASSWORD);
@@ -76,7 +87,9 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
 
     // deleted: tokens and keys refused at once; the name is free again
     const fifth = await login(app, 'ana', PASSWORD);
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: fifth.authorization }, payload: { name: 'bot', role: 'viewer' } })).json<{ key: string }>();
+    const { key } = (
+      await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: fifth.authorization }, payload: { name: 'bot', role: 'viewer' } })
+    ).json<{ key: string }>();
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } })).statusCode).toBe(200);
     const deleted = await app.inject({ method: 'DELETE', url: `/api/v1/users/${ana.id}`, headers: { authorization: admin.authorization } });
     expect(deleted.statusCode).toBe(204);
@@ -84,8 +97,14 @@ describe.each(stores)('refresh tokens and access tokens (%s)', (storeName, makeS
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } })).statusCode).toBe(401);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: fifth.refreshToken } })).statusCode).toBe(401);
     // a token made for the deleted user with the right secret, generation and expiry is refused too
-    expect(await me(`Bearer ${handMadeJwt({ sub: ana.id, name: 'ana', role: 'admin', ver: 0, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 })}`)).toBe(401);
-    const self = (await app.inject({ url: '/api/v1/users', headers: { authorization: admin.authorization } })).json<{ items: { id: string; username: string }[] }>().items.find((user) => user.username === ADMIN.username)!;
+    expect(
+      await me(
+        `Bearer ${handMadeJwt({ sub: ana.id, name: 'ana', role: 'admin', ver: 0, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 })}`,
+      ),
+    ).toBe(401);
+    const self = (await app.inject({ url: '/api/v1/users', headers: { authorization: admin.authorization } }))
+      .json<{ items: { id: string; username: string }[] }>()
+      .items.find((user) => user.username === ADMIN.username)!;
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/users/${self.id}`, headers: { authorization: admin.authorization } })).statusCode).toBe(409);
   });
 });
@@ -135,7 +154,9 @@ describe('access tokens must expire', () => {
     expect(forever.json()).toMatchObject({ error: { code: 'invalid-token' } });
     // nor one without a token generation
     const { ver: _ver, ...unversioned } = claims;
-    expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${handMadeJwt({ ...unversioned, exp: claims.iat + 600 })}` } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${handMadeJwt({ ...unversioned, exp: claims.iat + 600 })}` } })).statusCode,
+    ).toBe(401);
   });
 });
 
@@ -149,20 +170,42 @@ describe('password policy', () => {
     for (const password of strong) expect(passwordProblem(password), password).toBeUndefined();
   });
 
-  it('applies to creating a user, an admin reset and a user\'s own change (400 naming the field)', async () => {
+  it("applies to creating a user, an admin reset and a user's own change (400 naming the field)", async () => {
     harness = await startHarness();
     const { app } = harness;
     const admin = await login(app);
     for (const password of ['password', 'password1234', 'Password-2024!']) {
-      const answer = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'weak', password, role: 'viewer' } });
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { authorization: admin.authorization },
+        payload: { username: 'weak', password, role: 'viewer' },
+      });
       expect(answer.statusCode, password).toBe(400);
       expect(answer.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ path: '/password' }] } });
     }
-    const ana = (await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: PASSWORD, role: 'viewer' } })).json<{ id: string }>();
-    const reset = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: admin.authorization }, payload: { password: 'qwertyuiop12' } });
+    const ana = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { authorization: admin.authorization },
+        payload: { username: 'ana', password: PASSWORD, role: 'viewer' },
+      })
+    ).json<{ id: string }>();
+    const reset = await app.inject({
+      method: 'POST',
+      url: `/api/v1/users/${ana.id}/password`,
+      headers: { authorization: admin.authorization },
+      payload: { password: 'qwertyuiop12' },
+    });
     expect(reset.statusCode).toBe(400);
     const session = await login(app, 'ana', PASSWORD);
-    const change = await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { authorization: session.authorization }, payload: { currentPassword: PASSWORD, newPassword: '123456789012' } });
+    const change = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: { authorization: session.authorization },
+      payload: { currentPassword: PASSWORD, newPassword: '123456789012' },
+    });
     expect(change.statusCode).toBe(400);
     expect(change.json()).toMatchObject({ error: { details: [{ path: '/newPassword' }] } });
     await login(app, 'ana', PASSWORD); // nothing changed
@@ -174,10 +217,22 @@ describe('credential rate limits', () => {
     harness = await startHarness({ credentialRateLimit: { perIpPerMinute: 1000, perUserPerMinute: 10 } });
     const { app } = harness;
     const admin = await login(app);
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'bench', role: 'admin', rateLimitPerMinute: null } })).json<{ key: string }>();
+    const { key } = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: { authorization: admin.authorization },
+        payload: { name: 'bench', role: 'admin', rateLimitPerMinute: null },
+      })
+    ).json<{ key: string }>();
     const statuses: number[] = [];
     for (let i = 0; i < 300; i += 1) {
-      const answer = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-api-key': key }, payload: { username: ADMIN.username, password: `guess-number-${i}` } });
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-api-key': key },
+        payload: { username: ADMIN.username, password: `guess-number-${i}` },
+      });
       statuses.push(answer.statusCode);
     }
     // the admin's own login above counted once for this user name
@@ -188,18 +243,32 @@ describe('credential rate limits', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // the key itself still works for everything else (its lifted limit)
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } })).statusCode).toBe(200);
-    const audit = (await app.inject({ url: '/api/v1/audit?action=auth.login&limit=500', headers: { 'x-api-key': key } })).json<{ items: { outcome: string }[] }>();
+    const audit = (await app.inject({ url: '/api/v1/audit?action=auth.login&limit=500', headers: { 'x-api-key': key } })).json<{
+      items: { outcome: string }[];
+    }>();
     expect(audit.items.filter((entry) => entry.outcome === 'denied').length).toBeGreaterThan(0);
   });
 
-  it('per IP across user names, and refresh counts too; a key\'s own (tight) limit does not apply to logging in', async () => {
+  it("per IP across user names, and refresh counts too; a key's own (tight) limit does not apply to logging in", async () => {
     harness = await startHarness({ credentialRateLimit: { perIpPerMinute: 30, perUserPerMinute: 10 } });
     const { app } = harness;
     const admin = await login(app);
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'tight', role: 'viewer', rateLimitPerMinute: 3 } })).json<{ key: string }>();
+    const { key } = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: { authorization: admin.authorization },
+        payload: { name: 'tight', role: 'viewer', rateLimitPerMinute: 3 },
+      })
+    ).json<{ key: string }>();
     // 8 logins with a key limited to 3 a minute: the key's limit is not the one that counts here
     for (let i = 0; i < 8; i += 1) {
-      const answer = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-api-key': key }, payload: { username: ADMIN.username, password: ADMIN.password } });
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-api-key': key },
+        payload: { username: ADMIN.username, password: ADMIN.password },
+      });
       expect(answer.statusCode, `login ${i}`).toBe(200);
     }
     // 9 used from this address; 21 more go, whatever the names or tokens; then 429
@@ -221,14 +290,17 @@ describe('API keys per user are capped', () => {
     harness = await startHarness({ maxApiKeysPerUser: 3 });
     const { app } = harness;
     const admin = await login(app);
-    const create = (name: string) => app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name, role: 'viewer' } });
+    const create = (name: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name, role: 'viewer' } });
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => create(`k${i}`)));
     expect(answers.filter((answer) => answer.statusCode === 201)).toHaveLength(3);
     const refused = answers.filter((answer) => answer.statusCode === 409);
     expect(refused).toHaveLength(7);
     expect(refused[0]!.json()).toMatchObject({ error: { code: 'conflict' } });
     const { apiKey } = answers.find((answer) => answer.statusCode === 201)!.json<{ apiKey: { id: string } }>();
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: { authorization: admin.authorization } })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: { authorization: admin.authorization } })).statusCode).toBe(
+      204,
+    );
     expect((await create('again')).statusCode).toBe(201);
     expect((await create('one-too-many')).statusCode).toBe(409);
   });

@@ -37,10 +37,19 @@ describe('gateway auth', () => {
     // the access token of the ended session stops too (not only when it expires)
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: session.authorization } })).statusCode).toBe(401);
 
-    const audit = (await app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: (await login(app)).authorization } })).json<{ items: { action: string; outcome: string; actor: string }[] }>();
+    const audit = (await app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: (await login(app)).authorization } })).json<{
+      items: { action: string; outcome: string; actor: string }[];
+    }>();
     const summary = audit.items.map((entry) => `${entry.action}:${entry.outcome}:${entry.actor}`).reverse();
     expect(summary).toEqual(
-      expect.arrayContaining(['auth.login:failed:user:root', 'auth.login:failed:user:ghost', 'auth.login:ok:user:root', 'auth.refresh:ok:user:root', 'auth.refresh:failed:anonymous', 'auth.logout:ok:user:root']),
+      expect.arrayContaining([
+        'auth.login:failed:user:root',
+        'auth.login:failed:user:ghost',
+        'auth.login:ok:user:root',
+        'auth.refresh:ok:user:root',
+        'auth.refresh:failed:anonymous',
+        'auth.logout:ok:user:root',
+      ]),
     );
   });
 
@@ -48,12 +57,29 @@ describe('gateway auth', () => {
     harness = await startHarness();
     const { app } = harness;
     const admin = await login(app);
-    for (const [username, role] of [['vera', 'viewer'], ['tara', 'trader']] as const) {
-      const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username, password: 'long-enough-pass-123', role } });
+    for (const [username, role] of [
+      ['vera', 'viewer'],
+      ['tara', 'trader'],
+    ] as const) {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { authorization: admin.authorization },
+        payload: { username, password: 'long-enough-pass-123', role },
+      });
       expect(created.statusCode).toBe(201);
       await addMember(app, admin.authorization, 'paper', created.json<{ id: string }>().id, role);
     }
-    expect((await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' } })).statusCode).toBe(409);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/users',
+          headers: { authorization: admin.authorization },
+          payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' },
+        })
+      ).statusCode,
+    ).toBe(409);
     const viewer = await login(app, 'vera', 'long-enough-pass-123');
     const trader = await login(app, 'tara', 'long-enough-pass-123');
     const order = { symbol: 'INFY', side: 'BUY', quantity: 1 };
@@ -66,23 +92,46 @@ describe('gateway auth', () => {
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/ema/pause', headers: { authorization: trader.authorization } })).statusCode).toBe(200);
     expect((await app.inject({ url: '/api/v1/audit', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: admin.authorization } })).json()).toEqual({ engaged: true, paused: ['ema'] });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: admin.authorization } })).json()).toEqual({
+      engaged: true,
+      paused: ['ema'],
+    });
     expect((await app.inject({ url: '/api/v1/users', headers: { authorization: trader.authorization } })).statusCode).toBe(403);
   });
 
-  it('API keys: shown once, stored hashed, scoped to a role no higher than the owner\'s, last use recorded, revocable', async () => {
+  it("API keys: shown once, stored hashed, scoped to a role no higher than the owner's, last use recorded, revocable", async () => {
     harness = await startHarness();
     const { app } = harness;
     const admin = await login(app);
-    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization: admin.authorization },
+      payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' },
+    });
     const trader = await login(app, 'tara', 'long-enough-pass-123');
 
-    const tooHigh = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: trader.authorization }, payload: { name: 'x', role: 'admin' } });
+    const tooHigh = await app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: trader.authorization },
+      payload: { name: 'x', role: 'admin' },
+    });
     expect(tooHigh.statusCode).toBe(403);
-    const lift = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: trader.authorization }, payload: { name: 'x', role: 'viewer', rateLimitPerMinute: null } });
+    const lift = await app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: trader.authorization },
+      payload: { name: 'x', role: 'viewer', rateLimitPerMinute: null },
+    });
     expect(lift.statusCode).toBe(403);
 
-    const created = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: trader.authorization }, payload: { name: 'reader', role: 'viewer' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: trader.authorization },
+      payload: { name: 'reader', role: 'viewer' },
+    });
     expect(created.statusCode).toBe(201);
     const { key, apiKey } = created.json<{ key: string; apiKey: { id: string; lastUsedAtMs: number | null } }>();
     expect(apiKey.lastUsedAtMs).toBeNull();
@@ -91,26 +140,37 @@ describe('gateway auth', () => {
 
     expect((await app.inject({ url: '/api/v1/strategies', headers: { 'x-api-key': key } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/ema/pause', headers: { 'x-api-key': key } })).statusCode).toBe(403);
-    const listed = (await app.inject({ url: '/api/v1/api-keys', headers: { authorization: trader.authorization } })).json<{ items: { id: string; lastUsedAtMs: number | null }[] }>();
+    const listed = (await app.inject({ url: '/api/v1/api-keys', headers: { authorization: trader.authorization } })).json<{
+      items: { id: string; lastUsedAtMs: number | null }[];
+    }>();
     expect(listed.items).toHaveLength(1);
     expect(listed.items[0]!.lastUsedAtMs).toEqual(expect.any(Number));
     expect(JSON.stringify(listed)).not.toContain(key);
 
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: { authorization: trader.authorization } })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: { authorization: trader.authorization } })).statusCode).toBe(
+      204,
+    );
     const revoked = await app.inject({ url: '/api/v1/strategies', headers: { 'x-api-key': key } });
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json()).toMatchObject({ error: { code: 'invalid-token' } });
     expect((await app.inject({ url: '/api/v1/strategies', headers: { 'x-api-key': 'trp_nope_nope' } })).statusCode).toBe(401);
 
-    const audit = (await app.inject({ url: '/api/v1/audit', headers: { authorization: admin.authorization } })).json<{ items: { action: string; outcome: string }[] }>();
-    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(expect.arrayContaining(['api-key.create:ok', 'api-key.create:denied', 'api-key.revoke:ok']));
+    const audit = (await app.inject({ url: '/api/v1/audit', headers: { authorization: admin.authorization } })).json<{
+      items: { action: string; outcome: string }[];
+    }>();
+    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(
+      expect.arrayContaining(['api-key.create:ok', 'api-key.create:denied', 'api-key.revoke:ok']),
+    );
   });
 
   it('creates the first admin with a random password shown once on the terminal, never in the log', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, new Writable({ write: (chunk: Buffer, _encoding, callback) => (lines.push(chunk.toString()), callback()) }));
     const shown: { username: string; password: string }[] = [];
-    harness = await startHarness({ adminUser: 'boss', adminPassword: undefined }, { logger, onGeneratedAdmin: (username, password) => shown.push({ username, password }) });
+    harness = await startHarness(
+      { adminUser: 'boss', adminPassword: undefined },
+      { logger, onGeneratedAdmin: (username, password) => shown.push({ username, password }) },
+    );
     expect(shown).toEqual([{ username: 'boss', password: expect.any(String) as unknown }]);
     const entry = lines.map((line) => JSON.parse(line) as { msg: string; username?: string }).find((line) => line.msg.startsWith('created the first admin'));
     expect(entry?.username).toBe('boss');
@@ -169,9 +229,19 @@ describe('gateway rate limits', () => {
     expect((await app.inject({ url: '/api/v1/positions', headers: { authorization }, remoteAddress: guesser })).statusCode).toBe(200);
     expect((await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': 'trp_nope_nope' }, remoteAddress: '10.0.0.67' })).statusCode).toBe(401);
     // a role too low is answered after counting too (403, in the principal's own budget)
-    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization }, payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization },
+      payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' },
+    });
     const viewer = await login(app, 'vera', 'long-enough-pass-123');
-    const forbidden = await app.inject({ method: 'POST', url: '/api/v1/kill-switch', headers: { authorization: viewer.authorization }, remoteAddress: guesser });
+    const forbidden = await app.inject({
+      method: 'POST',
+      url: '/api/v1/kill-switch',
+      headers: { authorization: viewer.authorization },
+      remoteAddress: guesser,
+    });
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.headers['ratelimit-remaining']).toBe('99');
   });
@@ -180,7 +250,12 @@ describe('gateway rate limits', () => {
     harness = await startHarness({ rateLimitPerMinute: 5, rateLimitPerRole: { admin: 20 } });
     const { app } = harness;
     const { authorization } = await login(app);
-    const created = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization }, payload: { name: 'bench', role: 'viewer', rateLimitPerMinute: null } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization },
+      payload: { name: 'bench', role: 'viewer', rateLimitPerMinute: null },
+    });
     const { key } = created.json<{ key: string }>();
     let ok = 1; // the key creation (the login counted against the IP)
     while ((await app.inject({ url: '/api/v1/strategies', headers: { authorization } })).statusCode === 200) ok += 1;

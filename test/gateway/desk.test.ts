@@ -34,7 +34,18 @@ function minuteBars(): Bar[] {
       const high = Math.max(open, close) + Math.round(next() * 100);
       const low = Math.min(open, close) - Math.round(next() * 100);
       price = close;
-      bars.push({ type: 'bar', symbol: SYMBOL, interval: '1m', startMs: day + minute * MINUTE, openPaise: open, highPaise: high, lowPaise: low, closePaise: close, volume: 1 + Math.floor(next() * 1000), tickCount: 1 + Math.floor(next() * 20) });
+      bars.push({
+        type: 'bar',
+        symbol: SYMBOL,
+        interval: '1m',
+        startMs: day + minute * MINUTE,
+        openPaise: open,
+        highPaise: high,
+        lowPaise: low,
+        closePaise: close,
+        volume: 1 + Math.floor(next() * 1000),
+        tickCount: 1 + Math.floor(next() * 20),
+      });
     }
   }
   return bars;
@@ -88,8 +99,24 @@ const SBIN_MARK = 81_250;
 function testFills(): TestFill[] {
   const fills: TestFill[] = [];
   for (const trip of TRIPS) {
-    fills.push({ strategy: trip.strategy, symbol: trip.symbol, side: 'BUY', quantity: trip.quantity, price: trip.buy, charges: trip.charges[0]!, atMs: trip.at });
-    fills.push({ strategy: trip.strategy, symbol: trip.symbol, side: 'SELL', quantity: trip.quantity, price: trip.sell, charges: trip.charges[1]!, atMs: trip.at + trip.hold * MINUTE });
+    fills.push({
+      strategy: trip.strategy,
+      symbol: trip.symbol,
+      side: 'BUY',
+      quantity: trip.quantity,
+      price: trip.buy,
+      charges: trip.charges[0]!,
+      atMs: trip.at,
+    });
+    fills.push({
+      strategy: trip.strategy,
+      symbol: trip.symbol,
+      side: 'SELL',
+      quantity: trip.quantity,
+      price: trip.sell,
+      charges: trip.charges[1]!,
+      atMs: trip.at + trip.hold * MINUTE,
+    });
   }
   fills.push({ strategy: OPEN.strategy, symbol: OPEN.symbol, side: 'BUY', quantity: OPEN.quantity, price: OPEN.price, charges: OPEN.charges, atMs: OPEN.at });
   return fills.sort((a, b) => a.atMs - b.atMs);
@@ -131,13 +158,24 @@ describe('desk history routes on PostgreSQL', () => {
   it.each(['1m', '5m', '15m', '1h', '1d'])('aggregates %s candles exactly as an independent aggregation', async (timeframe) => {
     const from = DAY1 - 60 * MINUTE;
     const to = DAY2 + 24 * 60 * MINUTE;
-    const { status, body } = await get<{ candles: { startMs: number; openPaise: number; highPaise: number; lowPaise: number; closePaise: number; volume: number; tickCount: number }[]; truncated: boolean }>(
-      `/api/v1/bars?symbol=${SYMBOL}&timeframe=${timeframe}&from=${from}&to=${to}`,
-    );
+    const { status, body } = await get<{
+      candles: { startMs: number; openPaise: number; highPaise: number; lowPaise: number; closePaise: number; volume: number; tickCount: number }[];
+      truncated: boolean;
+    }>(`/api/v1/bars?symbol=${SYMBOL}&timeframe=${timeframe}&from=${from}&to=${to}`);
     expect(status).toBe(200);
     const expected = oracleCandles(bars, timeframe);
     expect(body.truncated).toBe(false);
-    expect(body.candles.map((candle) => ({ key: oracleKey(candle.startMs, timeframe), o: candle.openPaise, h: candle.highPaise, l: candle.lowPaise, c: candle.closePaise, v: candle.volume, n: candle.tickCount }))).toEqual(expected);
+    expect(
+      body.candles.map((candle) => ({
+        key: oracleKey(candle.startMs, timeframe),
+        o: candle.openPaise,
+        h: candle.highPaise,
+        l: candle.lowPaise,
+        c: candle.closePaise,
+        v: candle.volume,
+        n: candle.tickCount,
+      })),
+    ).toEqual(expected);
     // every candle starts where its bucket starts: the first minute of the bucket on the IST clock
     const counts = { '1m': 750, '5m': 150, '15m': 50, '1h': 14, '1d': 2 } as const;
     expect(body.candles).toHaveLength(counts[timeframe as keyof typeof counts]);
@@ -176,7 +214,11 @@ describe('desk history routes on PostgreSQL', () => {
       total: Record<string, number | null>;
       byStrategy: Record<string, Record<string, number | null>>;
       bySymbol: Record<string, Record<string, number | null>>;
-      calendar: { daily: { period: string; netPnlPaise: number }[]; weekly: { period: string; netPnlPaise: number }[]; monthly: { period: string; netPnlPaise: number }[] };
+      calendar: {
+        daily: { period: string; netPnlPaise: number }[];
+        weekly: { period: string; netPnlPaise: number }[];
+        monthly: { period: string; netPnlPaise: number }[];
+      };
       equity: { atMs: number; equityPaise: number }[];
       initialCashPaise: number;
     }>('/api/v1/analytics');
@@ -207,13 +249,16 @@ describe('desk history routes on PostgreSQL', () => {
       const realised = own.reduce((sum, trip) => sum + trip.quantity * (trip.sell - trip.buy), 0);
       expect(body.byStrategy[strategy]!.realisedPaise).toBe(realised);
     }
-    expect(body.bySymbol.INFY!.realisedPaise).toBe(TRIPS.filter((trip) => trip.symbol === 'INFY').reduce((sum, trip) => sum + trip.quantity * (trip.sell - trip.buy), 0));
+    expect(body.bySymbol.INFY!.realisedPaise).toBe(
+      TRIPS.filter((trip) => trip.symbol === 'INFY').reduce((sum, trip) => sum + trip.quantity * (trip.sell - trip.buy), 0),
+    );
     expect(body.bySymbol.SBIN!.unrealisedPaise).toBe(unrealised);
 
     // daily net P&L: what each day's closing fills realised, less that day's charges; today adds the open position
     const istDay = (ms: number): string => new Date(ms + 330 * MINUTE).toISOString().slice(0, 10);
     const days = new Map<string, number>();
-    for (const trip of TRIPS) days.set(istDay(trip.at), (days.get(istDay(trip.at)) ?? 0) + trip.quantity * (trip.sell - trip.buy) - trip.charges[0]! - trip.charges[1]!);
+    for (const trip of TRIPS)
+      days.set(istDay(trip.at), (days.get(istDay(trip.at)) ?? 0) + trip.quantity * (trip.sell - trip.buy) - trip.charges[0]! - trip.charges[1]!);
     days.set(istDay(OPEN.at), (days.get(istDay(OPEN.at)) ?? 0) - OPEN.charges + unrealised);
     expect(body.calendar.daily.map(({ period, netPnlPaise }) => [period, netPnlPaise])).toEqual([...days.entries()]);
     expect(body.calendar.monthly).toEqual([{ period: '2026-05', netPnlPaise: cash + openValue - charges, fills: fills.length }]);

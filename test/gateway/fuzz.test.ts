@@ -15,7 +15,10 @@ afterAll(async () => {
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 80 });
 const anyText = fc.oneof(printable, fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 }));
-const segment = fc.oneof(fc.constantFrom('INFY', 'ema', 'paper', 'NOPE', '%00', '..', '%E0%A4%A', 'T0ZDZCWY000000000000', ''), printable.map(encodeURIComponent));
+const segment = fc.oneof(
+  fc.constantFrom('INFY', 'ema', 'paper', 'NOPE', '%00', '..', '%E0%A4%A', 'T0ZDZCWY000000000000', ''),
+  printable.map(encodeURIComponent),
+);
 const path = fc.oneof(
   fc.constantFrom(
     '/api/v1/orders',
@@ -43,7 +46,9 @@ const path = fc.oneof(
     '/',
   ),
   segment.map((id) => `/api/v1/orders/${id}`),
-  fc.tuple(segment, fc.constantFrom('pause', 'resume', 'stop', 'start', '')).map(([id, action]) => `/api/v1/strategies/${id}${action === '' ? '' : `/${action}`}`),
+  fc
+    .tuple(segment, fc.constantFrom('pause', 'resume', 'stop', 'start', ''))
+    .map(([id, action]) => `/api/v1/strategies/${id}${action === '' ? '' : `/${action}`}`),
   fc.tuple(segment, fc.constantFrom('disable', 'enable', 'password')).map(([id, action]) => `/api/v1/users/${id}/${action}`),
   segment.map((id) => `/api/v1/portfolios/${id}`),
   segment.map((id) => `/api/v1/instruments/${id}`),
@@ -52,9 +57,12 @@ const path = fc.oneof(
 );
 const query = fc.oneof(
   fc.constant(''),
-  fc.dictionary(fc.constantFrom('symbol', 'status', 'strategy', 'limit', 'cursor', 'path', 'action', 'actor', 'token', 'x'), fc.oneof(printable, fc.integer().map(String), fc.constantFrom('-1', '0', '1e9', 'NaN', '[]', 'eyJ4IjoxfQ'))).map(
-    (entries) => `?${new URLSearchParams(entries).toString()}`,
-  ),
+  fc
+    .dictionary(
+      fc.constantFrom('symbol', 'status', 'strategy', 'limit', 'cursor', 'path', 'action', 'actor', 'token', 'x'),
+      fc.oneof(printable, fc.integer().map(String), fc.constantFrom('-1', '0', '1e9', 'NaN', '[]', 'eyJ4IjoxfQ')),
+    )
+    .map((entries) => `?${new URLSearchParams(entries).toString()}`),
   printable.map((text) => `?${text}`),
 );
 const body = fc.oneof(
@@ -80,9 +88,24 @@ const body = fc.oneof(
 );
 const headers = fc.record(
   {
-    authorization: fc.oneof(fc.constant('use-valid'), printable, printable.map((text) => `Bearer ${text}`)),
-    'x-api-key': fc.oneof(printable, printable.map((text) => `trp_${text}_${text}`)),
-    'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', ''),
+    authorization: fc.oneof(
+      fc.constant('use-valid'),
+      printable,
+      printable.map((text) => `Bearer ${text}`),
+    ),
+    'x-api-key': fc.oneof(
+      printable,
+      printable.map((text) => `trp_${text}_${text}`),
+    ),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      '',
+    ),
     accept: printable,
   },
   { requiredKeys: [] },
@@ -92,20 +115,33 @@ describe('gateway fuzz: malformed bodies, headers and query strings', () => {
   it('never answers 5xx and never crashes', async () => {
     let requests = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'), path, query, headers, body, async (method, url, qs, rawHeaders, payload) => {
-        const sent: Record<string, string> = {};
-        for (const [name, value] of Object.entries(rawHeaders)) if (value !== undefined) sent[name] = name === 'authorization' && value === 'use-valid' ? authorization : value;
-        requests += 1;
-        const response = await harness.app.inject({ method, url: `${url}${qs}`, headers: sent, ...(payload === undefined || method === 'GET' || method === 'HEAD' ? {} : { payload }) });
-        if (response.statusCode >= 500 && !(response.statusCode === 503 && url === '/api/v1/health')) {
-          throw new Error(`${method} ${url}${qs} → ${response.statusCode} ${response.body}`);
-        }
-        if (response.statusCode >= 400 && method !== 'HEAD' && response.headers['content-type']?.toString().includes('json')) {
-          const parsed = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
-          expect(typeof parsed.error?.code).toBe('string');
-          expect(typeof parsed.error?.message).toBe('string');
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'),
+        path,
+        query,
+        headers,
+        body,
+        async (method, url, qs, rawHeaders, payload) => {
+          const sent: Record<string, string> = {};
+          for (const [name, value] of Object.entries(rawHeaders))
+            if (value !== undefined) sent[name] = name === 'authorization' && value === 'use-valid' ? authorization : value;
+          requests += 1;
+          const response = await harness.app.inject({
+            method,
+            url: `${url}${qs}`,
+            headers: sent,
+            ...(payload === undefined || method === 'GET' || method === 'HEAD' ? {} : { payload }),
+          });
+          if (response.statusCode >= 500 && !(response.statusCode === 503 && url === '/api/v1/health')) {
+            throw new Error(`${method} ${url}${qs} → ${response.statusCode} ${response.body}`);
+          }
+          if (response.statusCode >= 400 && method !== 'HEAD' && response.headers['content-type']?.toString().includes('json')) {
+            const parsed = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
+            expect(typeof parsed.error?.code).toBe('string');
+            expect(typeof parsed.error?.message).toBe('string');
+          }
+        },
+      ),
       { numRuns: 3_000 },
     );
     expect(requests).toBeGreaterThanOrEqual(3_000);

@@ -19,7 +19,12 @@ describe('request bodies are not coerced', () => {
     await harness.feed('INFY', [100_000, 100_100]);
     const { authorization } = await login(harness.app);
     const place = (fields: Record<string, unknown>) =>
-      harness!.app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'INFY', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 95_000, ...fields } });
+      harness!.app.inject({
+        method: 'POST',
+        url: '/api/v1/orders',
+        headers: { authorization },
+        payload: { symbol: 'INFY', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 95_000, ...fields },
+      });
     for (const [field, value] of [
       ['quantity', true],
       ['quantity', [2]],

@@ -30,7 +30,11 @@ export interface Harness {
 }
 
 /** A runtime (3 symbols, EMA cross) and a gateway over it; not listening. `runtimeOptions` override the runtime's (e.g. its logger). */
-export async function startHarness(config: Partial<GatewayConfig> = {}, extra: Partial<GatewayDeps> = {}, runtimeOptions: Partial<RuntimeOptions> = {}): Promise<Harness> {
+export async function startHarness(
+  config: Partial<GatewayConfig> = {},
+  extra: Partial<GatewayDeps> = {},
+  runtimeOptions: Partial<RuntimeOptions> = {},
+): Promise<Harness> {
   const clock = new ManualClock(Date.parse('2026-05-20T04:00:00Z'));
   const instruments = ['INFY', 'TCS', 'SBIN'].map((symbol, index) => instrument(symbol, 100_000, (index + 1) * 256 + 1));
   const runtime = new Runtime({
@@ -44,7 +48,14 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);
-  const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(config), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 5 }), allowFaultInjection: true, ...extra });
+  const app = await buildGateway({
+    runtime: runtime.facade,
+    config: gatewayConfig(config),
+    startedAtMs: Date.now(),
+    feedState: () => ({ connected: true, lastTickAgeMs: 5 }),
+    allowFaultInjection: true,
+    ...extra,
+  });
   let lastMs = clock.nowMs();
   return {
     app,
@@ -66,7 +77,11 @@ export async function startHarness(config: Partial<GatewayConfig> = {}, extra: P
 }
 
 /** Logs in and returns the bearer header. */
-export async function login(app: GatewayInstance, username = ADMIN.username, password = ADMIN.password): Promise<{ authorization: string; refreshToken: string }> {
+export async function login(
+  app: GatewayInstance,
+  username = ADMIN.username,
+  password = ADMIN.password,
+): Promise<{ authorization: string; refreshToken: string }> {
   const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
   const body = response.json<{ accessToken: string; refreshToken: string }>();
@@ -74,16 +89,38 @@ export async function login(app: GatewayInstance, username = ADMIN.username, pas
 }
 
 /** An admin makes a user a member of a portfolio (traders act, viewers read only there). */
-export async function addMember(app: GatewayInstance, adminAuthorization: string, portfolioId: string, userId: string, role: 'owner' | 'trader' | 'viewer'): Promise<void> {
-  const response = await app.inject({ method: 'PUT', url: `/api/v1/portfolios/${portfolioId}/members/${userId}`, headers: { authorization: adminAuthorization }, payload: { role } });
+export async function addMember(
+  app: GatewayInstance,
+  adminAuthorization: string,
+  portfolioId: string,
+  userId: string,
+  role: 'owner' | 'trader' | 'viewer',
+): Promise<void> {
+  const response = await app.inject({
+    method: 'PUT',
+    url: `/api/v1/portfolios/${portfolioId}/members/${userId}`,
+    headers: { authorization: adminAuthorization },
+    payload: { role },
+  });
   if (response.statusCode !== 200) throw new Error(`adding a member failed: ${response.statusCode} ${response.body}`);
 }
 
 /** The `/metrics` text of a gateway over a fresh runtime with the process and Node.js default metrics, as `npm start` builds them. */
 export async function startupExposition(): Promise<string> {
-  const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
+  const runtime = new Runtime({
+    instruments: [instrument('INFY', 100_000, 257)],
+    strategies: [],
+    portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 },
+    clock: new ManualClock(0),
+    metrics: new Metrics(),
+  });
   runtime.start();
-  const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
+  const app = await buildGateway({
+    runtime: runtime.facade,
+    config: gatewayConfig(),
+    startedAtMs: Date.now(),
+    feedState: () => ({ connected: true, lastTickAgeMs: 1 }),
+  });
   try {
     return (await app.inject({ url: '/metrics' })).body;
   } finally {

@@ -41,7 +41,10 @@ describe('health probes: /api/v1/health/live and /api/v1/health/ready', () => {
     harness = await startHarness({}, { feedState: () => feed.state });
     feed.state = { connected: false, lastTickAgeMs: 120_000 };
     expect(await statuses(harness)).toEqual({ health: 503, live: 200, ready: 200 });
-    expect((await harness.app.inject({ url: '/api/v1/health/ready' })).json()).toMatchObject({ status: 'degraded', checks: { marketData: { ok: false, lastTickAgeMs: 120_000 } } });
+    expect((await harness.app.inject({ url: '/api/v1/health/ready' })).json()).toMatchObject({
+      status: 'degraded',
+      checks: { marketData: { ok: false, lastTickAgeMs: 120_000 } },
+    });
   });
 
   it('a journal that is down makes the process unready (still live); a degraded Redis does not', async () => {

@@ -40,9 +40,20 @@ describe('/metrics', () => {
   });
 
   it('passes with the process and Node.js default metrics that `npm start` adds', async () => {
-    const runtime = new Runtime({ instruments: [instrument('INFY', 100_000, 257)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 }, clock: new ManualClock(0), metrics: new Metrics() });
+    const runtime = new Runtime({
+      instruments: [instrument('INFY', 100_000, 257)],
+      strategies: [],
+      portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000 },
+      clock: new ManualClock(0),
+      metrics: new Metrics(),
+    });
     runtime.start();
-    const app = await buildGateway({ runtime: runtime.facade, config: gatewayConfig(), startedAtMs: Date.now(), feedState: () => ({ connected: true, lastTickAgeMs: 1 }) });
+    const app = await buildGateway({
+      runtime: runtime.facade,
+      config: gatewayConfig(),
+      startedAtMs: Date.now(),
+      feedState: () => ({ connected: true, lastTickAgeMs: 1 }),
+    });
     const text = (await app.inject({ url: '/metrics' })).body;
     await app.close();
     await runtime.stop();

@@ -31,7 +31,8 @@ describe('rate limits in Redis', () => {
     try {
       // the same users on both (one auth store, the same JWT secret), as behind a load balancer
       const authStore = new InMemoryAuthStore();
-      for (let i = 0; i < 2; i += 1) harnesses.push(await startHarness({ rateLimitPerMinute: 100 }, { authStore, rateLimitRedis: await connect(redisService.url, redisService.keyPrefix) }));
+      for (let i = 0; i < 2; i += 1)
+        harnesses.push(await startHarness({ rateLimitPerMinute: 100 }, { authStore, rateLimitRedis: await connect(redisService.url, redisService.keyPrefix) }));
       const [a, b] = harnesses as [Harness, Harness];
       const { authorization } = await login(a.app);
       let ok = 0;
@@ -90,7 +91,21 @@ describe('rate limits in Redis', () => {
 
   it('a Redis outage is logged once when the counters go and once when they are back, not per request', async () => {
     const lines: { msg: string }[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string })), done()) }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => (
+          lines.push(
+            ...chunk
+              .toString()
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as { msg: string }),
+          ),
+          done()
+        ),
+      }),
+    );
     const harness = await startHarness({ rateLimitPerMinute: 1_000 }, { rateLimitRedis: await connect(dedicated.url, dedicated.keyPrefix), logger });
     const count = (prefix: string): number => lines.filter((line) => line.msg.startsWith(prefix)).length;
     try {

@@ -64,7 +64,10 @@ describe('what the API changes survives a restart (same database)', () => {
     const symbols = [...running!.runtime.instruments.keys()];
     const post = (url: string, payload?: Record<string, unknown>) => app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) });
 
-    expect((await post('/api/v1/strategies', { strategyId: 'ema-api', kind: 'ema-cross', config: { symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9 } })).statusCode).toBe(201);
+    expect(
+      (await post('/api/v1/strategies', { strategyId: 'ema-api', kind: 'ema-cross', config: { symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9 } }))
+        .statusCode,
+    ).toBe(201);
     expect((await app.inject({ method: 'PATCH', url: '/api/v1/strategies/ema-api', headers, payload: { config: { quantity: 7 } } })).statusCode).toBe(200);
     expect((await post('/api/v1/strategies', { strategyId: 'rsi-api', kind: 'rsi-reversion', config: { symbols: [symbols[1]] } })).statusCode).toBe(201);
     expect((await post('/api/v1/strategies/rsi-api/pause')).json()).toMatchObject({ paused: true, state: 'paused' });
@@ -93,10 +96,23 @@ describe('what the API changes survives a restart (same database)', () => {
     app = (await start()).gateway;
     headers = await login(app);
     const after = (await app.inject({ url: '/api/v1/strategies', headers })).json<{ items: StrategyView[] }>().items;
-    const pick = (items: StrategyView[]) => items.map(({ strategyId, kind, paused, state, config }) => ({ strategyId, kind, paused, state, config })).sort((a, b) => a.strategyId.localeCompare(b.strategyId));
+    const pick = (items: StrategyView[]) =>
+      items
+        .map(({ strategyId, kind, paused, state, config }) => ({ strategyId, kind, paused, state, config }))
+        .sort((a, b) => a.strategyId.localeCompare(b.strategyId));
     expect(pick(after)).toEqual(pick(before));
-    expect(pick(after).map(({ strategyId, state }) => `${strategyId}:${state}`)).toEqual(['brk-api:stopped', 'ema-api:started', 'ema-cross-1:started', 'rsi-api:paused']);
-    expect(after.find((strategy) => strategy.strategyId === 'ema-api')!.config).toMatchObject({ symbols: [symbols[0]], fastPeriod: 3, slowPeriod: 9, quantity: 7 });
+    expect(pick(after).map(({ strategyId, state }) => `${strategyId}:${state}`)).toEqual([
+      'brk-api:stopped',
+      'ema-api:started',
+      'ema-cross-1:started',
+      'rsi-api:paused',
+    ]);
+    expect(after.find((strategy) => strategy.strategyId === 'ema-api')!.config).toMatchObject({
+      symbols: [symbols[0]],
+      fastPeriod: 3,
+      slowPeriod: 9,
+      quantity: 7,
+    });
     expect(after.find((strategy) => strategy.strategyId === 'ema-cross-1')!.config).toMatchObject({ quantity: 3 });
     // a stopped strategy starts again on request, and that too is kept
     expect((await app.inject({ method: 'POST', url: '/api/v1/strategies/brk-api/start', headers })).json()).toMatchObject({ paused: false, state: 'started' });
@@ -123,7 +139,9 @@ describe('what the API changes survives a restart (same database)', () => {
     let headers = await login(app);
     const { secret } = (await app.inject({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers })).json<{ secret: string }>();
     const key = base32Decode(secret);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers, payload: { code: totp(key, Date.now()) } })).json()).toEqual({ totpEnabled: true });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers, payload: { code: totp(key, Date.now()) } })).json()).toEqual({
+      totpEnabled: true,
+    });
 
     const [row] = await store().database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
     expect(row!.totp_secret).toMatch(/^v1\./);

@@ -29,7 +29,9 @@ describe('gateway REST /api/v1', () => {
       expect(response.statusCode).toBe(401);
       expect(response.json()).toMatchObject({ error: { code: 'unauthenticated' } });
     }
-    expect((await app.inject({ url: '/api/v1/positions', headers: { authorization: 'Bearer nonsense' } })).json()).toMatchObject({ error: { code: 'invalid-token' } });
+    expect((await app.inject({ url: '/api/v1/positions', headers: { authorization: 'Bearer nonsense' } })).json()).toMatchObject({
+      error: { code: 'invalid-token' },
+    });
     expect((await app.inject({ url: '/api/v1/nope' })).json()).toMatchObject({ error: { code: 'not-found' } });
   });
 
@@ -40,29 +42,50 @@ describe('gateway REST /api/v1', () => {
     await harness.feed('INFY', wave);
     await harness.feed('TCS', wave);
 
-    const positions = (await app.inject({ url: '/api/v1/positions', headers: { authorization } })).json<{ portfolios: { portfolioId: string; summary: { equityPaise: number; cashPaise: number; marketValuePaise: number }; positions: { symbol: string; netQuantity: number; unrealisedPaise: number }[] }[] }>();
+    const positions = (await app.inject({ url: '/api/v1/positions', headers: { authorization } })).json<{
+      portfolios: {
+        portfolioId: string;
+        summary: { equityPaise: number; cashPaise: number; marketValuePaise: number };
+        positions: { symbol: string; netQuantity: number; unrealisedPaise: number }[];
+      }[];
+    }>();
     const paper = positions.portfolios[0]!;
     expect(paper.portfolioId).toBe('paper');
     expect(paper.summary.cashPaise + paper.summary.marketValuePaise).toBe(paper.summary.equityPaise);
     expect(paper.positions.find((p) => p.symbol === 'INFY')).toMatchObject({ netQuantity: 5, unrealisedPaise: expect.any(Number) as number });
 
-    const all = (await app.inject({ url: '/api/v1/orders', headers: { authorization } })).json<{ items: { symbol: string; clientOrderId: string }[]; nextCursor: string | null }>();
+    const all = (await app.inject({ url: '/api/v1/orders', headers: { authorization } })).json<{
+      items: { symbol: string; clientOrderId: string }[];
+      nextCursor: string | null;
+    }>();
     expect(all.items.length).toBe(2);
-    const infy = (await app.inject({ url: '/api/v1/orders?symbol=INFY&status=COMPLETE&strategy=ema', headers: { authorization } })).json<{ items: { symbol: string }[] }>();
+    const infy = (await app.inject({ url: '/api/v1/orders?symbol=INFY&status=COMPLETE&strategy=ema', headers: { authorization } })).json<{
+      items: { symbol: string }[];
+    }>();
     expect(infy.items.map((order) => order.symbol)).toEqual(['INFY']);
-    const first = (await app.inject({ url: '/api/v1/orders?limit=1', headers: { authorization } })).json<{ items: { clientOrderId: string }[]; nextCursor: string }>();
+    const first = (await app.inject({ url: '/api/v1/orders?limit=1', headers: { authorization } })).json<{
+      items: { clientOrderId: string }[];
+      nextCursor: string;
+    }>();
     expect(first.nextCursor).toEqual(expect.any(String));
-    const second = (await app.inject({ url: `/api/v1/orders?limit=1&cursor=${first.nextCursor}`, headers: { authorization } })).json<{ items: { clientOrderId: string }[]; nextCursor: string | null }>();
+    const second = (await app.inject({ url: `/api/v1/orders?limit=1&cursor=${first.nextCursor}`, headers: { authorization } })).json<{
+      items: { clientOrderId: string }[];
+      nextCursor: string | null;
+    }>();
     expect(second.nextCursor).toBeNull();
     expect([...first.items, ...second.items].map((o) => o.clientOrderId).sort()).toEqual(all.items.map((o) => o.clientOrderId).sort());
     const badCursor = await app.inject({ url: '/api/v1/orders?cursor=zzz', headers: { authorization } });
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.json()).toMatchObject({ error: { code: 'invalid-cursor' } });
 
-    const trades = (await app.inject({ url: '/api/v1/trades?symbol=TCS', headers: { authorization } })).json<{ items: { symbol: string; quantity: number }[] }>();
+    const trades = (await app.inject({ url: '/api/v1/trades?symbol=TCS', headers: { authorization } })).json<{
+      items: { symbol: string; quantity: number }[];
+    }>();
     expect(trades.items).toEqual([expect.objectContaining({ symbol: 'TCS', quantity: 5 })]);
 
-    const strategies = (await app.inject({ url: '/api/v1/strategies', headers: { authorization } })).json<{ items: { strategyId: string; paused: boolean; stats: { fills: number } }[] }>();
+    const strategies = (await app.inject({ url: '/api/v1/strategies', headers: { authorization } })).json<{
+      items: { strategyId: string; paused: boolean; stats: { fills: number } }[];
+    }>();
     expect(strategies.items[0]).toMatchObject({ strategyId: 'ema', paused: false, stats: { fills: 2 } });
     const paused = await app.inject({ method: 'POST', url: '/api/v1/strategies/ema/pause', headers: { authorization } });
     expect(paused.json()).toMatchObject({ paused: true });
@@ -72,7 +95,9 @@ describe('gateway REST /api/v1', () => {
     expect(create.statusCode).toBe(400);
     expect(create.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ in: 'body', path: '/strategyId' }] } });
 
-    const instruments = (await app.inject({ url: '/api/v1/instruments', headers: { authorization } })).json<{ items: { symbol: string; lastPricePaise: number | null }[] }>();
+    const instruments = (await app.inject({ url: '/api/v1/instruments', headers: { authorization } })).json<{
+      items: { symbol: string; lastPricePaise: number | null }[];
+    }>();
     expect(instruments.items.find((i) => i.symbol === 'INFY')?.lastPricePaise).toBe(112_000);
     expect((await app.inject({ url: '/api/v1/instruments/NOPE', headers: { authorization } })).statusCode).toBe(404);
     const metrics = (await app.inject({ url: '/api/v1/metrics', headers: { authorization } })).json<{ metrics: Record<string, unknown> }>();
@@ -90,17 +115,37 @@ describe('gateway REST /api/v1', () => {
     const { authorization } = await login(app);
     await harness.feed('SBIN', [100_000, 100_000]);
 
-    const rejected = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'BUY', quantity: 50_000 } });
+    const rejected = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { authorization },
+      payload: { symbol: 'SBIN', side: 'BUY', quantity: 50_000 },
+    });
     expect(rejected.statusCode).toBe(422);
     expect(rejected.json()).toMatchObject({ error: { code: 'risk-rejected', details: [{ in: 'risk', path: 'max-order-quantity' }] } });
 
-    const invalid = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'HOLD', quantity: 0 } });
+    const invalid = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { authorization },
+      payload: { symbol: 'SBIN', side: 'HOLD', quantity: 0 },
+    });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json()).toMatchObject({ error: { code: 'invalid-request', details: [expect.objectContaining({ in: 'body' })] } });
-    const noLimit = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'BUY', quantity: 1, orderType: 'LIMIT' } });
+    const noLimit = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { authorization },
+      payload: { symbol: 'SBIN', side: 'BUY', quantity: 1, orderType: 'LIMIT' },
+    });
     expect(noLimit.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ path: '/limitPricePaise' }] } });
 
-    const placed = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'BUY', quantity: 2, orderType: 'LIMIT', limitPricePaise: 90_000 } });
+    const placed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { authorization },
+      payload: { symbol: 'SBIN', side: 'BUY', quantity: 2, orderType: 'LIMIT', limitPricePaise: 90_000 },
+    });
     expect(placed.statusCode).toBe(201);
     const { clientOrderId } = placed.json<{ clientOrderId: string }>();
     expect(clientOrderId).toMatch(/^[A-Z0-9]{1,20}$/);
@@ -117,10 +162,15 @@ describe('gateway REST /api/v1', () => {
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/orders/${clientOrderId}`, headers: { authorization } })).statusCode).toBe(409);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/orders/NOPE', headers: { authorization } })).statusCode).toBe(404);
 
-    const audit = (await app.inject({ url: '/api/v1/audit?action=order.place', headers: { authorization } })).json<{ items: { action: string; outcome: string; actor: string; ip: string }[] }>();
+    const audit = (await app.inject({ url: '/api/v1/audit?action=order.place', headers: { authorization } })).json<{
+      items: { action: string; outcome: string; actor: string; ip: string }[];
+    }>();
     expect(audit.items.map((entry) => entry.outcome)).toEqual(['ok', 'denied']);
     expect(audit.items[0]).toMatchObject({ actor: 'user:root', ip: '127.0.0.1' });
-    const cancels = (await app.inject({ url: '/api/v1/audit?action=order.cancel&limit=1', headers: { authorization } })).json<{ items: unknown[]; nextCursor: string | null }>();
+    const cancels = (await app.inject({ url: '/api/v1/audit?action=order.cancel&limit=1', headers: { authorization } })).json<{
+      items: unknown[];
+      nextCursor: string | null;
+    }>();
     expect(cancels.items).toHaveLength(1);
     expect(cancels.nextCursor).not.toBeNull();
   });
@@ -138,7 +188,16 @@ describe('gateway REST /api/v1', () => {
     expect(openapi.statusCode).toBe(200);
     const doc = openapi.json<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }>();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/api/v1/positions', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/auth/login', '/api/v1/trades', '/api/v1/strategies', '/api/v1/audit', '/api/v1/health']) {
+    for (const path of [
+      '/api/v1/positions',
+      '/api/v1/orders',
+      '/api/v1/orders/{id}',
+      '/api/v1/auth/login',
+      '/api/v1/trades',
+      '/api/v1/strategies',
+      '/api/v1/audit',
+      '/api/v1/health',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/api/v1/orders']?.post?.requestBody).toBeDefined();
@@ -158,7 +217,9 @@ describe('gateway REST /api/v1', () => {
     const { app, runtime } = harness;
     const { authorization } = await login(app);
     await harness.feed('INFY', wave);
-    type Positions = { portfolios: { summary: { equityPaise: number; unrealisedPaise: number }; positions: { symbol: string; lastPricePaise: number; netQuantity: number }[] }[] };
+    type Positions = {
+      portfolios: { summary: { equityPaise: number; unrealisedPaise: number }; positions: { symbol: string; lastPricePaise: number; netQuantity: number }[] }[];
+    };
     const get = async (headers: Record<string, string> = {}) => app.inject({ url: '/api/v1/positions', headers: { authorization, ...headers } });
     const first = await get();
     expect(first.statusCode).toBe(200);
@@ -172,7 +233,9 @@ describe('gateway REST /api/v1', () => {
     await harness.feed('INFY', [113_000]);
     const marked = await get();
     expect(infy(marked.body)).toMatchObject({ lastPricePaise: 113_000, netQuantity: infy(first.body).netQuantity });
-    expect((JSON.parse(marked.body) as Positions).portfolios[0]!.summary.unrealisedPaise).not.toBe((JSON.parse(first.body) as Positions).portfolios[0]!.summary.unrealisedPaise);
+    expect((JSON.parse(marked.body) as Positions).portfolios[0]!.summary.unrealisedPaise).not.toBe(
+      (JSON.parse(first.body) as Positions).portfolios[0]!.summary.unrealisedPaise,
+    );
     // what the API serves is exactly the live state, serialised by the route's schema
     const live = runtime.portfolio()!;
     expect(infy(marked.body).lastPricePaise).toBe(live.positions['INFY:MIS']?.lastPricePaise);
@@ -191,11 +254,16 @@ describe('gateway REST /api/v1', () => {
     expect(infy(after.body).netQuantity).toBe(live.positions['INFY:MIS']?.netQuantity);
   });
 
-  it('shows an order\'s reason and structured explanation in the orders list and detail (schema and OpenAPI)', async () => {
+  it("shows an order's reason and structured explanation in the orders list and detail (schema and OpenAPI)", async () => {
     harness = await startHarness();
     const { app, runtime } = harness;
     const { authorization } = await login(app);
-    const placed = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { authorization }, payload: { symbol: 'SBIN', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 90_000, reason: 'test: a resting bid' } });
+    const placed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { authorization },
+      payload: { symbol: 'SBIN', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 90_000, reason: 'test: a resting bid' },
+    });
     expect(placed.statusCode).toBe(201);
     const manualId = placed.json<{ clientOrderId: string }>().clientOrderId;
     expect((await app.inject({ url: `/api/v1/orders/${manualId}`, headers: { authorization } })).json()).toMatchObject({ reason: 'test: a resting bid' });
@@ -243,10 +311,21 @@ describe('gateway REST /api/v1', () => {
     expect(plain.items[0]).not.toHaveProperty('explanation');
 
     type Schema = { properties?: Record<string, Schema>; items?: Schema };
-    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>> }>();
+    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>>;
+    }>();
     const schema = doc.paths['/api/v1/orders/{id}']!.get!.responses['200']!.content['application/json']!.schema;
     expect(schema.properties).toHaveProperty('reason');
-    expect(Object.keys(schema.properties!.explanation!.properties!)).toEqual(['source', 'summary', 'decision', 'score', 'confidence', 'atMs', 'signals', 'regime']);
+    expect(Object.keys(schema.properties!.explanation!.properties!)).toEqual([
+      'source',
+      'summary',
+      'decision',
+      'score',
+      'confidence',
+      'atMs',
+      'signals',
+      'regime',
+    ]);
   });
 });
 

@@ -53,7 +53,11 @@ describe('graceful stop with manual orders in flight', () => {
           body: JSON.stringify({ symbol: symbols[n % symbols.length], side: 'BUY', quantity: 1 }),
         });
         const body = (await response.json()) as { clientOrderId?: string; error?: { code: string } };
-        return { status: response.status, ...(body.clientOrderId === undefined ? {} : { clientOrderId: body.clientOrderId }), ...(body.error ? { code: body.error.code } : {}) };
+        return {
+          status: response.status,
+          ...(body.clientOrderId === undefined ? {} : { clientOrderId: body.clientOrderId }),
+          ...(body.error ? { code: body.error.code } : {}),
+        };
       } catch {
         return { status: 0 }; // the connection was refused or closed: not accepted
       }
@@ -66,7 +70,8 @@ describe('graceful stop with manual orders in flight', () => {
     // a burst of orders; the stop begins the moment the first of them is journaled, others still in flight
     let stopping: Promise<void> | undefined;
     const off = app.runtime.bus.on('OrderSubmitted', (event) => {
-      if (stopping === undefined && event.order.strategyId === 'manual' && event.order.clientOrderId !== first.clientOrderId) stopping = app.stop('test: stop with orders in flight');
+      if (stopping === undefined && event.order.strategyId === 'manual' && event.order.clientOrderId !== first.clientOrderId)
+        stopping = app.stop('test: stop with orders in flight');
     });
     const answers = [first, ...(await Promise.all(Array.from({ length: 20 }, (_, n) => place(n + 1))))];
     off();

@@ -23,7 +23,10 @@ beforeAll(async () => {
   server = await usePostgres({ dedicated: true });
   database = new PostgresDatabase(server.url, { poolMin: 0, poolMax: 4, statementTimeoutMs: 5000, connectTimeoutMs: 1000 });
   await migrate(database);
-  harness = await startHarness({}, { authStore: new PostgresAuthStore(database), auditStore: new PostgresAuditStore(database), stateStore: new PostgresGatewayStateStore(database) });
+  harness = await startHarness(
+    {},
+    { authStore: new PostgresAuthStore(database), auditStore: new PostgresAuditStore(database), stateStore: new PostgresGatewayStateStore(database) },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -58,7 +61,13 @@ describe('stores down (dedicated PostgreSQL killed and restarted)', () => {
     const requests = (key: string) =>
       [
         { name: 'API key: positions', method: 'GET', url: '/api/v1/positions', headers: { 'x-api-key': key } },
-        { name: 'API key: place an order', method: 'POST', url: '/api/v1/orders', headers: { 'x-api-key': key }, payload: { symbol: 'INFY', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 95_000 } },
+        {
+          name: 'API key: place an order',
+          method: 'POST',
+          url: '/api/v1/orders',
+          headers: { 'x-api-key': key },
+          payload: { symbol: 'INFY', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: 95_000 },
+        },
         { name: 'login', method: 'POST', url: '/api/v1/auth/login', headers: {}, payload: ADMIN },
         { name: 'refresh', method: 'POST', url: '/api/v1/auth/refresh', headers: {}, payload: { refreshToken: admin.refreshToken } },
         { name: 'JWT: API keys', method: 'GET', url: '/api/v1/api-keys', headers: bearer },
@@ -66,7 +75,12 @@ describe('stores down (dedicated PostgreSQL killed and restarted)', () => {
         { name: 'JWT: pause a strategy', method: 'POST', url: '/api/v1/strategies/ema/pause', headers: bearer },
       ] as const;
     const ask = async (request: ReturnType<typeof requests>[number]): Promise<Answer> => {
-      const response = await app.inject({ method: request.method, url: request.url, headers: request.headers, ...('payload' in request ? { payload: request.payload } : {}) });
+      const response = await app.inject({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        ...('payload' in request ? { payload: request.payload } : {}),
+      });
       const body = response.body === '' ? {} : response.json<{ error?: { code: string } }>();
       const retryAfter = response.headers['retry-after'];
       return { name: request.name, status: response.statusCode, code: body.error?.code, retryAfter: retryAfter === undefined ? undefined : String(retryAfter) };

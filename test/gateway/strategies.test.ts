@@ -22,11 +22,25 @@ describe('strategies through the API', () => {
     harness = await startHarness();
     const { app } = harness;
     const { authorization } = await login(app);
-    const kinds = (await app.inject({ url: '/api/v1/strategy-kinds', headers: { authorization } })).json<{ items: { kind: string; configFields: { name: string }[] }[] }>();
+    const kinds = (await app.inject({ url: '/api/v1/strategy-kinds', headers: { authorization } })).json<{
+      items: { kind: string; configFields: { name: string }[] }[];
+    }>();
     expect(kinds.items.map((kind) => kind.kind)).toEqual(expect.arrayContaining(['ema-cross', 'rsi-reversion', 'breakout', 'tutorial-sma']));
-    expect(kinds.items.find((kind) => kind.kind === 'ema-cross')?.configFields.map((field) => field.name)).toEqual(['symbols', 'fastPeriod', 'slowPeriod', 'quantity', 'product', 'allowShort', 'source']);
+    expect(kinds.items.find((kind) => kind.kind === 'ema-cross')?.configFields.map((field) => field.name)).toEqual([
+      'symbols',
+      'fastPeriod',
+      'slowPeriod',
+      'quantity',
+      'product',
+      'allowShort',
+      'source',
+    ]);
     const listed = (await app.inject({ url: '/api/v1/strategies', headers: { authorization } })).json<{ items: StrategyView[] }>();
-    expect(listed.items[0]).toMatchObject({ strategyId: 'ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 4, quantity: 5, symbols: ['INFY', 'TCS', 'SBIN'] } });
+    expect(listed.items[0]).toMatchObject({
+      strategyId: 'ema',
+      kind: 'ema-cross',
+      config: { fastPeriod: 2, slowPeriod: 4, quantity: 5, symbols: ['INFY', 'TCS', 'SBIN'] },
+    });
     expect(listed.items[0]!.configFields).toHaveLength(7);
   });
 
@@ -34,7 +48,8 @@ describe('strategies through the API', () => {
     harness = await startHarness();
     const { app } = harness;
     const { authorization } = await login(app);
-    const post = (payload: unknown, auth = authorization) => app.inject({ method: 'POST', url: '/api/v1/strategies', headers: { authorization: auth }, payload: payload as Record<string, unknown> });
+    const post = (payload: unknown, auth = authorization) =>
+      app.inject({ method: 'POST', url: '/api/v1/strategies', headers: { authorization: auth }, payload: payload as Record<string, unknown> });
 
     const cases: [unknown, string, RegExp][] = [
       [{ strategyId: 'x1', kind: 'nope' }, '/kind', /registered kind.*ema-cross/],
@@ -59,7 +74,12 @@ describe('strategies through the API', () => {
 
     const created = await post({ strategyId: 'fast-tcs', kind: 'ema-cross', config: { symbols: ['TCS'], fastPeriod: 2, slowPeriod: 3, quantity: 7 } });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ strategyId: 'fast-tcs', kind: 'ema-cross', paused: false, config: { symbols: ['TCS'], slowPeriod: 3, quantity: 7 } });
+    expect(created.json()).toMatchObject({
+      strategyId: 'fast-tcs',
+      kind: 'ema-cross',
+      paused: false,
+      config: { symbols: ['TCS'], slowPeriod: 3, quantity: 7 },
+    });
     expect((await app.inject({ url: '/api/v1/actors', headers: { authorization } })).body).toContain('/strategies/fast-tcs');
 
     await harness.feed('TCS', [1000, 990, 980, 970, 1000, 1040, 1080, 1120]);
@@ -68,11 +88,18 @@ describe('strategies through the API', () => {
     expect(view.stats.intents).toBeGreaterThan(0);
     expect(view.positions.TCS).toBe(7);
 
-    await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization }, payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization },
+      payload: { username: 'vera', password: 'long-enough-pass-123', role: 'viewer' },
+    });
     const viewer = await login(app, 'vera', 'long-enough-pass-123');
     expect((await post({ strategyId: 'v1', kind: 'ema-cross' }, viewer.authorization)).statusCode).toBe(403);
 
-    const audit = (await app.inject({ url: '/api/v1/audit?action=strategy.create&limit=100', headers: { authorization } })).json<{ items: { outcome: string; target?: string }[] }>();
+    const audit = (await app.inject({ url: '/api/v1/audit?action=strategy.create&limit=100', headers: { authorization } })).json<{
+      items: { outcome: string; target?: string }[];
+    }>();
     expect(audit.items.filter((entry) => entry.outcome === 'failed').length).toBeGreaterThanOrEqual(7);
     expect(audit.items).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: 'ok', target: 'fast-tcs' })]));
   });
@@ -81,7 +108,8 @@ describe('strategies through the API', () => {
     harness = await startHarness();
     const { app } = harness;
     const { authorization } = await login(app);
-    const patch = (id: string, config: Record<string, unknown>) => app.inject({ method: 'PATCH', url: `/api/v1/strategies/${id}`, headers: { authorization }, payload: { config } });
+    const patch = (id: string, config: Record<string, unknown>) =>
+      app.inject({ method: 'PATCH', url: `/api/v1/strategies/${id}`, headers: { authorization }, payload: { config } });
 
     await harness.feed('INFY', [1000, 990, 980, 970, 1000, 1040, 1080, 1120]);
     const before = (await app.inject({ url: '/api/v1/strategies/ema', headers: { authorization } })).json<StrategyView>();
@@ -105,7 +133,9 @@ describe('strategies through the API', () => {
     expect(after.stats.intents).toBeGreaterThan(before.stats.intents);
     expect(after.positions.INFY).toBe(9);
     // intent numbering continued: no client order id was reused
-    const orders = (await app.inject({ url: '/api/v1/orders?strategy=ema&limit=500', headers: { authorization } })).json<{ items: { clientOrderId: string }[] }>();
+    const orders = (await app.inject({ url: '/api/v1/orders?strategy=ema&limit=500', headers: { authorization } })).json<{
+      items: { clientOrderId: string }[];
+    }>();
     expect(new Set(orders.items.map((order) => order.clientOrderId)).size).toBe(orders.items.length);
     const audit = (await app.inject({ url: '/api/v1/audit?action=strategy.update', headers: { authorization } })).json<{ items: { outcome: string }[] }>();
     expect(audit.items.map((entry) => entry.outcome)).toEqual(['ok', 'failed']);
@@ -117,7 +147,9 @@ describe('strategies through the API', () => {
     await harness.feed('INFY', [100_000, 99_000, 98_000, 97_000, 96_000, 95_000, 100_000, 106_000, 112_000, 113_000]);
     const status = await runtime.strategyStatus('ema', 2_000);
     expect(status.stats.signals).toBeGreaterThan(0);
-    const view = (await app.inject({ url: '/api/v1/strategies/ema', headers: { authorization } })).json<StrategyView & { stats: Record<string, number>; regimes: Record<string, string> }>();
+    const view = (await app.inject({ url: '/api/v1/strategies/ema', headers: { authorization } })).json<
+      StrategyView & { stats: Record<string, number>; regimes: Record<string, string> }
+    >();
     expect(view.stats).toEqual(status.stats);
     expect(view.stats).toMatchObject({ gated: expect.any(Number) as number, signals: status.stats.signals });
     expect(view.regimes).toEqual(status.regimes);
@@ -125,7 +157,9 @@ describe('strategies through the API', () => {
     expect(Object.keys(listed.items[0]!.stats)).toEqual(expect.arrayContaining(['gated', 'signals']));
 
     type Schema = { properties?: Record<string, Schema>; items?: Schema };
-    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>> }>();
+    const doc = (await app.inject({ url: '/api/v1/docs/json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>>;
+    }>();
     const one = doc.paths['/api/v1/strategies/{id}']!.get!.responses['200']!.content['application/json']!.schema;
     expect(Object.keys(one.properties!.stats!.properties!)).toEqual(['ticks', 'bars', 'intents', 'rejected', 'fills', 'gated', 'signals', 'paced']);
     expect(one.properties).toHaveProperty('pendingIntents');

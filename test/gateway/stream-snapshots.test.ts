@@ -27,7 +27,14 @@ async function serve(stream: Partial<StreamHubOptions> = {}): Promise<TroupeClie
   return client;
 }
 
-const alert = (n: number): RiskAlert => ({ type: 'RiskAlert', severity: 'warning', code: `test-${n % 3}`, message: `alert ${n}`, atMs: 1_000 + n, symbol: 'INFY' });
+const alert = (n: number): RiskAlert => ({
+  type: 'RiskAlert',
+  severity: 'warning',
+  code: `test-${n % 3}`,
+  message: `alert ${n}`,
+  atMs: 1_000 + n,
+  symbol: 'INFY',
+});
 const TOPICS = ['orders', 'positions', 'pnl', 'risk-alerts', 'actors', 'quotes:INFY'];
 
 describe('WebSocket snapshots carry the state of every topic', () => {
@@ -40,7 +47,12 @@ describe('WebSocket snapshots carry the state of every topic', () => {
 
     const snapshots: Snapshot[] = [];
     const events: StreamEventMessage[] = [];
-    const stream = client.stream({ topics: TOPICS, onEvent: (event) => events.push(event), onSnapshot: (snapshot) => snapshots.push(snapshot), reconnect: { minMs: 10, maxMs: 50 } });
+    const stream = client.stream({
+      topics: TOPICS,
+      onEvent: (event) => events.push(event),
+      onSnapshot: (snapshot) => snapshots.push(snapshot),
+      reconnect: { minMs: 10, maxMs: 50 },
+    });
     streams.push(stream);
     await eventually(() => expect(stream.subscribed).toBe(true));
     stream.rawSocket!.terminate();
@@ -68,7 +80,9 @@ describe('WebSocket snapshots carry the state of every topic', () => {
     expect(data.quotes).toMatchObject({ INFY: { symbol: 'INFY', ltpPaise: 113_000 } });
     // after the snapshot the stream carries on from its seq
     runtime.bus.publish(alert(1_000));
-    await eventually(() => expect(events.filter((event) => event.topic === 'risk-alerts').map((event) => (event.data as RiskAlert).message)).toEqual(['alert 1000']));
+    await eventually(() =>
+      expect(events.filter((event) => event.topic === 'risk-alerts').map((event) => (event.data as RiskAlert).message)).toEqual(['alert 1000']),
+    );
     expect(events.find((event) => event.topic === 'risk-alerts')!.seq).toBeGreaterThan(snapshot!.seq);
   });
 
@@ -79,7 +93,12 @@ describe('WebSocket snapshots carry the state of every topic', () => {
     await harness!.feed('TCS', [200_000]);
 
     const asked: Snapshot[] = [];
-    const withSnapshot = client.stream({ topics: ['risk-alerts', 'quotes:TCS', 'pnl'], initialSnapshot: true, onEvent: () => undefined, onSnapshot: (snapshot) => asked.push(snapshot) });
+    const withSnapshot = client.stream({
+      topics: ['risk-alerts', 'quotes:TCS', 'pnl'],
+      initialSnapshot: true,
+      onEvent: () => undefined,
+      onSnapshot: (snapshot) => asked.push(snapshot),
+    });
     const plain: Snapshot[] = [];
     const without = client.stream({ topics: ['risk-alerts'], onEvent: () => undefined, onSnapshot: (snapshot) => plain.push(snapshot) });
     streams.push(withSnapshot, without);
@@ -97,7 +116,11 @@ describe('WebSocket snapshots carry the state of every topic', () => {
     const hub = harness!.app.troupe.hub;
     hub.publish('pnl', 'paper', { before: true }); // the server's seq is not 0
     const received: number[] = [];
-    const stream = client.stream({ topics: ['orders'], onEvent: (event) => received.push((event.data as { n: number }).n), reconnect: { minMs: 10, maxMs: 50 } });
+    const stream = client.stream({
+      topics: ['orders'],
+      onEvent: (event) => received.push((event.data as { n: number }).n),
+      reconnect: { minMs: 10, maxMs: 50 },
+    });
     streams.push(stream);
     await eventually(() => expect(stream.subscribed).toBe(true));
     stream.rawSocket!.terminate();

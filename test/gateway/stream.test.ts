@@ -26,7 +26,10 @@ async function serve(stream: Partial<StreamHubOptions> = {}): Promise<{ client: 
   return { client, port, disconnects };
 }
 
-function open(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<{ socket: WebSocket; messages: { type: string; [key: string]: unknown }[] }> {
+function open(
+  url: string,
+  options: ConstructorParameters<typeof WebSocket>[2] = {},
+): Promise<{ socket: WebSocket; messages: { type: string; [key: string]: unknown }[] }> {
   const socket = new WebSocket(url, options);
   sockets.push(socket);
   const messages: { type: string; [key: string]: unknown }[] = [];
@@ -73,7 +76,12 @@ describe('gateway WebSocket /api/v1/stream', () => {
     const { client: admin, port, disconnects } = await serve();
     const app = harness!.app;
     const headers = { authorization: `Bearer ${admin.token!}` };
-    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers,
+      payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' },
+    });
     const tara = new TroupeClient({ baseUrl: `http://127.0.0.1:${port}` });
     await tara.login('tara', 'long-enough-pass-123');
     const { key: taraKey } = await tara.createApiKey({ name: 'tara-bot', role: 'viewer' });
@@ -112,7 +120,11 @@ describe('gateway WebSocket /api/v1/stream', () => {
     const { client } = await serve();
     const hub = harness!.app.troupe.hub;
     const received: number[] = [];
-    const stream = client.stream({ topics: ['orders'], onEvent: (event) => received.push((event.data as { n: number }).n), reconnect: { minMs: 10, maxMs: 50 } });
+    const stream = client.stream({
+      topics: ['orders'],
+      onEvent: (event) => received.push((event.data as { n: number }).n),
+      reconnect: { minMs: 10, maxMs: 50 },
+    });
     streams.push(stream);
     await eventually(() => expect(stream.subscribed).toBe(true));
     for (let n = 0; n < 100; n += 1) hub.publish('orders', `o${n}`, { n });
@@ -133,7 +145,12 @@ describe('gateway WebSocket /api/v1/stream', () => {
     const hub = harness!.app.troupe.hub;
     const snapshots: { reason: string; data: Record<string, unknown> }[] = [];
     const received: number[] = [];
-    const stream = client.stream({ topics: ['orders', 'pnl'], onEvent: (event) => received.push(event.seq), onSnapshot: (snapshot) => snapshots.push(snapshot), reconnect: { minMs: 10, maxMs: 50 } });
+    const stream = client.stream({
+      topics: ['orders', 'pnl'],
+      onEvent: (event) => received.push(event.seq),
+      onSnapshot: (snapshot) => snapshots.push(snapshot),
+      reconnect: { minMs: 10, maxMs: 50 },
+    });
     streams.push(stream);
     await eventually(() => expect(stream.subscribed).toBe(true));
     hub.publish('orders', 'a', {});
@@ -184,15 +201,23 @@ describe('gateway WebSocket /api/v1/stream', () => {
     expect(disconnects.some((reason) => reason.startsWith('slow-consumer'))).toBe(true);
     expect(elapsedMs).toBeLessThan(2_000);
     // a client that reads keeps up: it may be conflated in a burst, but ends with the latest of every key and stays connected
-    await eventually(() => expect([...fastLatest.entries()].sort()).toEqual(Array.from({ length: 10 }, (_, k) => [`k${k}`, 1_990 + k]).sort()), { timeoutMs: 10_000 });
+    await eventually(() => expect([...fastLatest.entries()].sort()).toEqual(Array.from({ length: 10 }, (_, k) => [`k${k}`, 1_990 + k]).sort()), {
+      timeoutMs: 10_000,
+    });
     expect(disconnects).toHaveLength(1);
     expect(fast.connections).toBe(1);
   });
 
   it('a client that does not read and asks for snapshots over and over gets the latest one once it reads, not one per request', async () => {
-    const { client, port, disconnects } = await serve({ softBufferBytes: 16 * 1024, maxCongestedMs: 60_000, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 });
+    const { client, port, disconnects } = await serve({
+      softBufferBytes: 16 * 1024,
+      maxCongestedMs: 60_000,
+      messagesPerSecond: 1_000_000,
+      messageBurst: 1_000_000,
+    });
     const hub = harness!.app.troupe.hub;
-    const metric = async (name: string): Promise<number> => Number((await harness!.runtime.metrics.registry.getSingleMetricAsString(name)).match(/ (\d+)$/m)?.[1] ?? 0);
+    const metric = async (name: string): Promise<number> =>
+      Number((await harness!.runtime.metrics.registry.getSingleMetricAsString(name)).match(/ (\d+)$/m)?.[1] ?? 0);
     const slow = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
     slow.socket.send(JSON.stringify({ type: 'subscribe', topics: ['positions'] }));
     await eventually(() => expect(slow.messages.some((message) => message.type === 'subscribed')).toBe(true));

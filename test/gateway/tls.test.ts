@@ -22,7 +22,29 @@ function makeCertificate(dir: string): { certFile: string; keyFile: string; othe
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   const otherKeyFile = join(dir, 'other-key.pem');
-  execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  execFileSync(
+    openssl,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   execFileSync(openssl, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyFile], { stdio: 'ignore' });
   return { certFile, keyFile, otherKeyFile };
 }
@@ -128,7 +150,12 @@ describe('TLS configuration', () => {
 
   it('a start with an unreadable certificate fails before anything opens', async () => {
     // startTroupe reads the files first: no store, lease or port is taken (main prints "troupe: <message>", exit 1)
-    const config = loadConfig({ PORT: '0', TROUPE_DATA_DIR: join(dir, 'never-created'), TROUPE_TLS_CERT_FILE: join(dir, 'nope.pem'), TROUPE_TLS_KEY_FILE: files.keyFile });
+    const config = loadConfig({
+      PORT: '0',
+      TROUPE_DATA_DIR: join(dir, 'never-created'),
+      TROUPE_TLS_CERT_FILE: join(dir, 'nope.pem'),
+      TROUPE_TLS_KEY_FILE: files.keyFile,
+    });
     await expect(startTroupe(config, silentLogger())).rejects.toThrow(`TROUPE_TLS_CERT_FILE: cannot read ${join(dir, 'nope.pem')} (ENOENT)`);
     expect(existsSync(join(dir, 'never-created'))).toBe(false);
   });

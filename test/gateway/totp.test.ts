@@ -89,13 +89,17 @@ describe('two-factor login', () => {
     expect(missing.statusCode).toBe(401);
     expect(missing.json()).toMatchObject({ error: { code: 'totp-required' } });
     // a wrong password never says whether a code would be needed
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, password: 'nope nope' } })).json()).toMatchObject({ error: { code: 'invalid-credentials' } });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, password: 'nope nope' } })).json()).toMatchObject({
+      error: { code: 'invalid-credentials' },
+    });
     // the code used to confirm is spent; the next step's code works once
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: code() } })).statusCode).toBe(401);
     const next = code(1);
     const ok = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: next } });
     expect(ok.statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: next } })).json()).toMatchObject({ error: { code: 'invalid-credentials' } });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: next } })).json()).toMatchObject({
+      error: { code: 'invalid-credentials' },
+    });
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: '12345' } })).statusCode).toBe(400);
 
     const users = (await app.inject({ url: '/api/v1/users', headers: { authorization } })).json<{ items: { username: string; totpEnabled: boolean }[] }>();
@@ -103,9 +107,14 @@ describe('two-factor login', () => {
     expect(JSON.stringify(users)).not.toContain(secret);
 
     // disabling needs an unspent code in the window (both used ones are refused, as is a far one)
-    for (const spent of [next, code(5)]) expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/disable', headers: { authorization }, payload: { code: spent } })).statusCode).toBe(400);
+    for (const spent of [next, code(5)])
+      expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/disable', headers: { authorization }, payload: { code: spent } })).statusCode).toBe(
+        400,
+      );
     const audit = (await app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization } })).json<{ items: { action: string; outcome: string }[] }>();
-    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(expect.arrayContaining(['auth.totp.enroll:ok', 'auth.totp.confirm:failed', 'auth.totp.confirm:ok', 'auth.login:failed']));
+    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(
+      expect.arrayContaining(['auth.totp.enroll:ok', 'auth.totp.confirm:failed', 'auth.totp.confirm:ok', 'auth.login:failed']),
+    );
   });
 });
 

@@ -21,19 +21,32 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     harness = await startHarness({}, { authStore: await makeStore() });
     const { app } = harness;
     const admin = await login(app);
-    const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'long-enough-pass-123', role: 'trader' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization: admin.authorization },
+      payload: { username: 'ana', password: 'long-enough-pass-123', role: 'trader' },
+    });
     const ana = created.json<{ id: string }>();
     const session = await login(app, 'ana', 'long-enough-pass-123');
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: session.authorization }, payload: { name: 'bot', role: 'trader' } })).json<{ key: string }>();
+    const { key } = (
+      await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: session.authorization }, payload: { name: 'bot', role: 'trader' } })
+    ).json<{ key: string }>();
     expect((await app.inject({ url: '/api/v1/positions', headers: { 'x-api-key': key } })).statusCode).toBe(200);
 
     // not by a trader, not by yourself, not an unknown user
-    expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/disable`, headers: { authorization: session.authorization } })).statusCode).toBe(403);
-    const me = (await app.inject({ url: '/api/v1/users', headers: { authorization: admin.authorization } })).json<{ items: { id: string; username: string }[] }>().items.find((user) => user.username !== 'ana')!;
+    expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/disable`, headers: { authorization: session.authorization } })).statusCode).toBe(
+      403,
+    );
+    const me = (await app.inject({ url: '/api/v1/users', headers: { authorization: admin.authorization } }))
+      .json<{ items: { id: string; username: string }[] }>()
+      .items.find((user) => user.username !== 'ana')!;
     const self = await app.inject({ method: 'POST', url: `/api/v1/users/${me.id}/disable`, headers: { authorization: admin.authorization } });
     expect(self.statusCode).toBe(409);
     expect(self.json()).toMatchObject({ error: { code: 'conflict' } });
-    expect((await app.inject({ method: 'POST', url: '/api/v1/users/nobody/disable', headers: { authorization: admin.authorization } })).json()).toMatchObject({ error: { code: 'not-found' } });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/users/nobody/disable', headers: { authorization: admin.authorization } })).json()).toMatchObject({
+      error: { code: 'not-found' },
+    });
 
     const disabled = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/disable`, headers: { authorization: admin.authorization } });
     expect(disabled.statusCode).toBe(200);
@@ -44,7 +57,9 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
       expect(refused.json()).toMatchObject({ error: { code: 'invalid-token' } });
     }
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: session.refreshToken } })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).json()).toMatchObject({ error: { code: 'invalid-credentials' } });
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).json(),
+    ).toMatchObject({ error: { code: 'invalid-credentials' } });
 
     const enabled = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/enable`, headers: { authorization: admin.authorization } });
     expect(enabled.json()).toMatchObject({ disabled: false });
@@ -66,22 +81,55 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     harness = await startHarness({}, { authStore: await makeStore() });
     const { app } = harness;
     const admin = await login(app);
-    const ana = (await app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'ana', password: 'long-enough-pass-123', role: 'viewer' } })).json<{ id: string }>();
+    const ana = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { authorization: admin.authorization },
+        payload: { username: 'ana', password: 'long-enough-pass-123', role: 'viewer' },
+      })
+    ).json<{ id: string }>();
     const first = await login(app, 'ana', 'long-enough-pass-123');
 
-    const tooShort = await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: admin.authorization }, payload: { password: 'short' } });
+    const tooShort = await app.inject({
+      method: 'POST',
+      url: `/api/v1/users/${ana.id}/password`,
+      headers: { authorization: admin.authorization },
+      payload: { password: 'short' },
+    });
     expect(tooShort.statusCode).toBe(400);
     expect(tooShort.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ path: '/password' }] } });
-    expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: first.authorization }, payload: { password: 'mine-now-123' } })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'POST', url: `/api/v1/users/${ana.id}/password`, headers: { authorization: admin.authorization }, payload: { password: 'reset-by-admin-1' } })).statusCode).toBe(204);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).statusCode).toBe(401);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: `/api/v1/users/${ana.id}/password`,
+          headers: { authorization: first.authorization },
+          payload: { password: 'mine-now-123' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: `/api/v1/users/${ana.id}/password`,
+          headers: { authorization: admin.authorization },
+          payload: { password: 'reset-by-admin-1' },
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ana', password: 'long-enough-pass-123' } })).statusCode).toBe(
+      401,
+    );
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } })).statusCode).toBe(401);
     // and the access token issued before the reset stops at once
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: first.authorization } })).statusCode).toBe(401);
 
     const second = await login(app, 'ana', 'reset-by-admin-1');
     const other = await login(app, 'ana', 'reset-by-admin-1');
-    const change = (payload: Record<string, string>, authorization = second.authorization) => app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { authorization }, payload });
+    const change = (payload: Record<string, string>, authorization = second.authorization) =>
+      app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { authorization }, payload });
     const wrong = await change({ currentPassword: 'not-it-at-all', newPassword: 'chosen-by-ana-1' });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json()).toMatchObject({ error: { code: 'invalid-request', details: [{ path: '/currentPassword' }] } });
@@ -92,16 +140,30 @@ describe.each(stores)('user administration (%s)', (_name, makeStore) => {
     const fresh = changed.json<{ accessToken: string; refreshToken: string }>();
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode).toBe(401);
     // every access token from before the change stops; the fresh pair works
-    for (const authorization of [second.authorization, other.authorization]) expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization } })).statusCode).toBe(401);
+    for (const authorization of [second.authorization, other.authorization])
+      expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization } })).statusCode).toBe(401);
     expect((await app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${fresh.accessToken}` } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: fresh.refreshToken } })).statusCode).toBe(200);
     const third = await login(app, 'ana', 'chosen-by-ana-1');
     // an API key cannot change its owner's password
-    const { key } = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: third.authorization }, payload: { name: 'k', role: 'viewer' } })).json<{ key: string }>();
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { 'x-api-key': key }, payload: { currentPassword: 'chosen-by-ana-1', newPassword: 'chosen-by-key-1' } })).statusCode).toBe(403);
+    const { key } = (
+      await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: third.authorization }, payload: { name: 'k', role: 'viewer' } })
+    ).json<{ key: string }>();
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password',
+          headers: { 'x-api-key': key },
+          payload: { currentPassword: 'chosen-by-ana-1', newPassword: 'chosen-by-key-1' },
+        })
+      ).statusCode,
+    ).toBe(403);
 
     const audit = (await app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: admin.authorization } })).json<Audit>();
-    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(expect.arrayContaining(['user.password.reset:ok', 'user.password.change:failed', 'user.password.change:ok']));
+    expect(audit.items.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(
+      expect.arrayContaining(['user.password.reset:ok', 'user.password.change:failed', 'user.password.change:ok']),
+    );
     expect(JSON.stringify(audit)).not.toMatch(/chosen-by-ana|reset-by-admin/);
   });
 });
@@ -114,7 +176,14 @@ describe('API key lookups are cached for a second', () => {
     const auth = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const other = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const owner = await auth.createUser('bot-owner', 'long-enough-pass-123', 'trader');
-    const principal = { kind: 'user' as const, userId: owner.id, name: 'user:bot-owner', role: 'trader' as const, rateKey: `user:${owner.id}`, rateLimitPerMinute: undefined };
+    const principal = {
+      kind: 'user' as const,
+      userId: owner.id,
+      name: 'user:bot-owner',
+      role: 'trader' as const,
+      rateKey: `user:${owner.id}`,
+      rateLimitPerMinute: undefined,
+    };
     const first = await auth.createApiKey(principal, { name: 'one', role: 'viewer' });
     const second = await auth.createApiKey(principal, { name: 'two', role: 'viewer' });
     for (const { key } of [first, second]) expect((await auth.principalFromApiKey(key)).name).toMatch(/^key:/);
@@ -138,7 +207,14 @@ describe('API key lookups are cached for a second', () => {
     const auth = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const other = new AuthService(store, signer, { accessTokenTtlSec: 60, refreshTokenTtlSec: 600, nowMs: () => nowMs });
     const owner = await auth.createUser('poller', 'long-enough-pass-123', 'trader');
-    const principal = { kind: 'user' as const, userId: owner.id, name: 'user:poller', role: 'trader' as const, rateKey: `user:${owner.id}`, rateLimitPerMinute: undefined };
+    const principal = {
+      kind: 'user' as const,
+      userId: owner.id,
+      name: 'user:poller',
+      role: 'trader' as const,
+      rateKey: `user:${owner.id}`,
+      rateLimitPerMinute: undefined,
+    };
     const first = await auth.createApiKey(principal, { name: 'one', role: 'viewer' });
     const second = await auth.createApiKey(principal, { name: 'two', role: 'viewer' });
 

@@ -20,7 +20,11 @@ afterAll(async () => {
 async function ml(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await mlCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: { DATABASE_URL: postgres.url, TROUPE_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' } });
+  const code = await mlCommand(argv, {
+    stdout: (t) => (out += t),
+    stderr: (t) => (err += t),
+    env: { DATABASE_URL: postgres.url, TROUPE_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' },
+  });
   return { code, out, err };
 }
 
@@ -29,7 +33,22 @@ function expectFailure(result: { code: number; err: string }, code: number, text
   expect(result.err).toContain(text);
 }
 
-const TRAIN = ['train', '--data', '../shared/data/nse-5min', '--symbols', 'INFY,TCS', '--test-from', '2026-06-12', '--trees', '3', '--depth', '4', '--max-rows', '200', '--json'];
+const TRAIN = [
+  'train',
+  '--data',
+  '../shared/data/nse-5min',
+  '--symbols',
+  'INFY,TCS',
+  '--test-from',
+  '2026-06-12',
+  '--trees',
+  '3',
+  '--depth',
+  '4',
+  '--max-rows',
+  '200',
+  '--json',
+];
 
 describe('troupe ml', () => {
   it('--help on the command and on every subcommand; usage errors exit 2 with one line and a pointer', async () => {
@@ -42,7 +61,10 @@ describe('troupe ml', () => {
       expect(help.out).toMatch(new RegExp(`^Usage: troupe ml ${sub} \\[options\\]`));
     }
     expectFailure(await ml('fly'), 2, 'unknown command "fly"');
-    expect(await ml('train', '--data', 'x', '--labels', 'five')).toMatchObject({ code: 2, err: 'troupe ml train: --labels must be ternary or binary, got "five"\nsee troupe ml train --help\n' });
+    expect(await ml('train', '--data', 'x', '--labels', 'five')).toMatchObject({
+      code: 2,
+      err: 'troupe ml train: --labels must be ternary or binary, got "five"\nsee troupe ml train --help\n',
+    });
     expectFailure(await ml('train'), 2, '--data is required');
     expectFailure(await ml('train', '--data', join(dir, 'missing')), 2, 'cannot read the data folder');
     expectFailure(await ml('promote', '--model', 'nope'), 1, 'no model nope in the registry');
@@ -54,7 +76,12 @@ describe('troupe ml', () => {
     expect(first.err).toContain('ml train: features: 76 per bar for 2 symbol(s)');
     expect(first.err).toMatch(/equal the forest's rounded to float32/);
     expect(first.code).toBe(0);
-    const report = JSON.parse(first.out) as { version: string; registered: boolean; testSamples: number; metrics: { accuracy: number; brier: number; perClass: Record<string, unknown>; reliability: unknown[] } };
+    const report = JSON.parse(first.out) as {
+      version: string;
+      registered: boolean;
+      testSamples: number;
+      metrics: { accuracy: number; brier: number; perClass: Record<string, unknown>; reliability: unknown[] };
+    };
     expect(report.registered).toBe(true);
     expect(report.testSamples).toBeGreaterThan(500);
     expect(Object.keys(report.metrics.perClass)).toEqual(['down', 'flat', 'up']);
@@ -66,7 +93,12 @@ describe('troupe ml', () => {
 
     const list = await ml('list');
     expect(list.code).toBe(0);
-    expect(list.out.trim().split('\n').map((line) => line.split(/\s+/).slice(0, 3))).toEqual([
+    expect(
+      list.out
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/).slice(0, 3)),
+    ).toEqual([
       [second.version, 'random-forest', 'candidate'],
       [report.version, 'random-forest', 'candidate'],
     ]);

@@ -27,7 +27,8 @@ function expectSameRows(live: readonly FeatureRow[], batch: readonly FeatureRow[
     const names = Object.keys(other.values);
     expect(Object.keys(row.values)).toEqual(names);
     for (const name of names) {
-      if (!Object.is(row.values[name], other.values[name])) throw new Error(`${row.symbol} bar ${i} (${new Date(row.startMs).toISOString()}) ${name}: live ${row.values[name]} ≠ batch ${other.values[name]}`);
+      if (!Object.is(row.values[name], other.values[name]))
+        throw new Error(`${row.symbol} bar ${i} (${new Date(row.startMs).toISOString()}) ${name}: live ${row.values[name]} ≠ batch ${other.values[name]}`);
       compared += 1;
     }
   });
@@ -58,7 +59,11 @@ describe('ML features: one definition for training and live inference', () => {
       const batch = featureRows(bars);
       compared += expectSameRows(live.get(symbol)!, batch);
       // and the model inputs (float32) are the same bits
-      live.get(symbol)!.forEach((row, i) => expect(Buffer.from(modelInput(row.values, schema).buffer).equals(Buffer.from(modelInput(batch[i]!.values, schema).buffer))).toBe(true));
+      live
+        .get(symbol)!
+        .forEach((row, i) =>
+          expect(Buffer.from(modelInput(row.values, schema).buffer).equals(Buffer.from(modelInput(batch[i]!.values, schema).buffer))).toBe(true),
+        );
     }
     expect(compared).toBeGreaterThan(2 * 1_500 * 70);
   });
@@ -69,7 +74,16 @@ describe('ML features: one definition for training and live inference', () => {
       const bars = all.slice(0, t + 80);
       const original = featureRows(bars);
       const scaled: Bar[] = bars.map((bar, i) =>
-        i <= t ? bar : { ...bar, openPaise: bar.openPaise * 2, highPaise: bar.highPaise * 3, lowPaise: bar.lowPaise, closePaise: bar.closePaise * 2, volume: bar.volume * 7 + 1 },
+        i <= t
+          ? bar
+          : {
+              ...bar,
+              openPaise: bar.openPaise * 2,
+              highPaise: bar.highPaise * 3,
+              lowPaise: bar.lowPaise,
+              closePaise: bar.closePaise * 2,
+              volume: bar.volume * 7 + 1,
+            },
       );
       // shifted: the bars after t are replaced by the series' later bars (a gap in time, other prices)
       const shifted: Bar[] = [...bars.slice(0, t + 1), ...all.slice(t + 40, t + 120).map((bar) => ({ ...bar, startMs: bar.startMs + 3_600_000 }))];

@@ -37,7 +37,7 @@ async function onnxProbabilities(onnx: Uint8Array, data: Dataset, rows: readonly
 }
 
 describe('Random Forest → ONNX (TreeEnsembleClassifier) → onnxruntime-node', () => {
-  it.each(['ternary', 'binary'] as const)('%s: the ONNX probabilities equal the forest\'s votes / trees on held-out rows, exactly in float32', async (mode) => {
+  it.each(['ternary', 'binary'] as const)("%s: the ONNX probabilities equal the forest's votes / trees on held-out rows, exactly in float32", async (mode) => {
     const data = dataset(mode);
     const { train, test } = walkForwardSplit(data.samples, TEST_FROM);
     expect(train.length).toBeGreaterThan(1_000);
@@ -61,7 +61,10 @@ describe('Random Forest → ONNX (TreeEnsembleClassifier) → onnxruntime-node',
     expect(exact).toBe(test.length * data.classes.length);
     // and the forest's majority vote is ONNX's top class wherever the vote has no tie
     const predicted = trained.forest.predict(test.map((s) => Array.from(s.x)));
-    const reference = forestProbabilities(trained, test.map((s) => s.x));
+    const reference = forestProbabilities(
+      trained,
+      test.map((s) => s.x),
+    );
     let untied = 0;
     reference.forEach((p, i) => {
       const top = Math.max(...p);
@@ -85,16 +88,20 @@ describe('Random Forest → ONNX (TreeEnsembleClassifier) → onnxruntime-node',
 
   it('a split written as the smallest float32 ≥ the double threshold sends every float32 the same way', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }), fc.float({ noNaN: true, noDefaultInfinity: true }), (split, x) => {
-        const t32 = float32AtOrAbove(split);
-        expect(Math.fround(t32)).toBe(t32);
-        expect(t32 >= split).toBe(true);
-        expect(x < t32).toBe(x < split);
-        // and the float32 just below (the value ONNX must not confuse with it) is below the split
-        const below = new Float32Array([t32]);
-        new Int32Array(below.buffer)[0]! += t32 > 0 ? -1 : t32 < 0 ? 1 : 0;
-        if (below[0]! !== t32) expect(below[0]! < split).toBe(true);
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }),
+        fc.float({ noNaN: true, noDefaultInfinity: true }),
+        (split, x) => {
+          const t32 = float32AtOrAbove(split);
+          expect(Math.fround(t32)).toBe(t32);
+          expect(t32 >= split).toBe(true);
+          expect(x < t32).toBe(x < split);
+          // and the float32 just below (the value ONNX must not confuse with it) is below the split
+          const below = new Float32Array([t32]);
+          new Int32Array(below.buffer)[0]! += t32 > 0 ? -1 : t32 < 0 ? 1 : 0;
+          if (below[0]! !== t32) expect(below[0]! < split).toBe(true);
+        },
+      ),
       { numRuns: 2_000 },
     );
     // a midpoint of two neighbouring float32s: rounding to nearest would send the lower one right

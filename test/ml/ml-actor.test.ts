@@ -85,7 +85,7 @@ function makeRuntime(options: { readonly ml?: boolean } = {}): Runtime {
 }
 
 describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
-  it('loads the promoted model, predicts once per bar close across symbols, and its predictions equal the trainer\'s for the same bars', async () => {
+  it("loads the promoted model, predicts once per bar close across symbols, and its predictions equal the trainer's for the same bars", async () => {
     const model = trained('rf-actor-a', 3);
     await store.register(model);
     await store.promote(model.version);
@@ -104,7 +104,10 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
     for (const symbol of SYMBOLS) {
       const bars = data.bars.get(symbol)!;
       const rows = featureRows(bars).filter((row) => row.ready);
-      const want = forestProbabilities(forest, rows.map((row) => modelInput(row.values, schema)));
+      const want = forestProbabilities(
+        forest,
+        rows.map((row) => modelInput(row.values, schema)),
+      );
       const got = predictions.filter((p) => p.symbol === symbol);
       expect(got.map((p) => p.barStartMs)).toEqual(rows.map((row) => row.startMs));
       got.forEach((p, i) => {
@@ -136,7 +139,9 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
       expect(s.lastError).not.toBeNull();
       return s;
     });
-    expect(status.lastError).toMatch(/model rf-other-schema was trained on feature schema [0-9a-f]{12}, but the running feature definition is [0-9a-f]{12}.*refusing to load/);
+    expect(status.lastError).toMatch(
+      /model rf-other-schema was trained on feature schema [0-9a-f]{12}, but the running feature definition is [0-9a-f]{12}.*refusing to load/,
+    );
     expect(status).toMatchObject({ modelVersion: null, stats: { loadFailures: 1 } });
     const bars = steps().slice(0, 3);
     for (const step of bars) rt.offerBars(step);
@@ -151,7 +156,14 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
     await store.register(a);
     await store.register(b);
     const rt = makeRuntime({ ml: false });
-    service = new MlService({ config: { ...mlConfig({ TROUPE_ML_RETRAIN: 'off', TROUPE_ML_CHECK_SECONDS: '3600' }) }, database: db(), runtime: rt, metrics: new Metrics({ defaultMetrics: false }), log: silent(), symbols: SYMBOLS });
+    service = new MlService({
+      config: { ...mlConfig({ TROUPE_ML_RETRAIN: 'off', TROUPE_ML_CHECK_SECONDS: '3600' }) },
+      database: db(),
+      runtime: rt,
+      metrics: new Metrics({ defaultMetrics: false }),
+      log: silent(),
+      symbols: SYMBOLS,
+    });
     await service.start();
     expect(rt.ml).toBeUndefined(); // auto: nothing live, no actor
     await store.promote(a.version); // as `troupe ml promote` would, from another process

@@ -49,7 +49,14 @@ describe.each(DATABASE_KINDS)('model registry on %s', (kind) => {
 
   it('stores a model with its bytes, schema hash, metrics and window; lists newest first without bytes', async () => {
     const saved = await store.register(model('rf-a'));
-    expect(saved).toMatchObject({ version: 'rf-a', kind: 'random-forest', status: 'candidate', promotedAtMs: null, featureSchemaHash: schema.hash, onnxBytes: onnx.length });
+    expect(saved).toMatchObject({
+      version: 'rf-a',
+      kind: 'random-forest',
+      status: 'candidate',
+      promotedAtMs: null,
+      featureSchemaHash: schema.hash,
+      onnxBytes: onnx.length,
+    });
     expect(saved.trainingWindow).toEqual({ fromMs: Date.UTC(2026, 4, 20), toMs: Date.UTC(2026, 5, 11) });
     const got = await store.get('rf-a');
     expect(Buffer.from(got.onnx).equals(Buffer.from(onnx))).toBe(true);

@@ -28,7 +28,18 @@ function minutesOf(bar: Bar): Bar[] {
   return Array.from({ length: 5 }, (_, i) => {
     const open = path[i]!;
     const close = path[i + 1]!;
-    return { type: 'bar', symbol: bar.symbol, interval: '1m', startMs: bar.startMs + i * 60_000, openPaise: open, highPaise: Math.max(open, close), lowPaise: Math.min(open, close), closePaise: close, volume: i === 4 ? bar.volume - 4 * share : share, tickCount: 1 };
+    return {
+      type: 'bar',
+      symbol: bar.symbol,
+      interval: '1m',
+      startMs: bar.startMs + i * 60_000,
+      openPaise: open,
+      highPaise: Math.max(open, close),
+      lowPaise: Math.min(open, close),
+      closePaise: close,
+      volume: i === 4 ? bar.volume - 4 * share : share,
+      tickCount: 1,
+    };
   });
 }
 
@@ -46,7 +57,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('retraining', () => {
-  it('the store\'s 1-minute bars resample to the 5-minute bars they came from', () => {
+  it("the store's 1-minute bars resample to the 5-minute bars they came from", () => {
     for (const bars of series.values()) expect(resampleBars(bars.flatMap(minutesOf), '5m')).toEqual(bars.map((bar) => ({ ...bar, tickCount: 5 })));
   });
 
@@ -69,8 +80,21 @@ describe('retraining', () => {
     const nowMs = endMs + DAY_MS; // the day after the data: the last 5 calendar days are held out
     const testFromMs = istDayStartMs(nowMs - 5 * DAY_MS);
     const { train, test } = walkForwardSplit(buildDataset(series, schema, labels).samples, testFromMs);
-    const inverted = trainForest(test.map((sample) => ({ ...sample, y: (sample.y + 1) % 3 })), 3, { trees: 5, maxDepth: 10, maxFeatures: 30, minNodeSamples: 2, minGain: 0, seed: 9, maxTrainingRows: 1000 });
-    await store.register({ kind: 'random-forest', version: 'rf-inverted', featureSchemaHash: schema.hash, featureSchema: schema, classes: ['down', 'flat', 'up'], metrics: { samples: 0, accuracy: 0, brier: 0, perClass: {}, labels }, trainingWindow: { fromMs: train[0]!.startMs, toMs: train[train.length - 1]!.startMs }, onnx: forestToOnnx(inverted) });
+    const inverted = trainForest(
+      test.map((sample) => ({ ...sample, y: (sample.y + 1) % 3 })),
+      3,
+      { trees: 5, maxDepth: 10, maxFeatures: 30, minNodeSamples: 2, minGain: 0, seed: 9, maxTrainingRows: 1000 },
+    );
+    await store.register({
+      kind: 'random-forest',
+      version: 'rf-inverted',
+      featureSchemaHash: schema.hash,
+      featureSchema: schema,
+      classes: ['down', 'flat', 'up'],
+      metrics: { samples: 0, accuracy: 0, brier: 0, perClass: {}, labels },
+      trainingWindow: { fromMs: train[0]!.startMs, toMs: train[train.length - 1]!.startMs },
+      onnx: forestToOnnx(inverted),
+    });
     await store.promote('rf-inverted');
 
     const settings = { interval: '5m', windowDays: 40, testDays: 5, trees: 5, maxRows: 250, forest: { maxDepth: 4, minNodeSamples: 10 } } as const;
@@ -97,7 +121,9 @@ describe('retraining', () => {
 
   it('refuses, with a clear error and nothing registered, when the store has too few bars', async () => {
     const before = (await store.list()).length;
-    await expect(retrain({ db: db(), store, symbols: ['NOSUCH'], settings: { interval: '5m', windowDays: 10, testDays: 2, trees: 3, maxRows: 100 }, nowMs: endMs })).rejects.toThrow(/not enough stored bars/);
+    await expect(
+      retrain({ db: db(), store, symbols: ['NOSUCH'], settings: { interval: '5m', windowDays: 10, testDays: 2, trees: 3, maxRows: 100 }, nowMs: endMs }),
+    ).rejects.toThrow(/not enough stored bars/);
     expect(await store.list()).toHaveLength(before);
   });
 });

@@ -120,7 +120,11 @@ describe('NSE calendar queries', () => {
   });
 
   it('lists the budget-day sessions and covers 2016..2026 only', () => {
-    expect(specialSessions().filter((session) => session.kind === 'budget').map((session) => session.date)).toEqual(['2020-02-01', '2025-02-01', '2026-02-01']);
+    expect(
+      specialSessions()
+        .filter((session) => session.kind === 'budget')
+        .map((session) => session.date),
+    ).toEqual(['2020-02-01', '2025-02-01', '2026-02-01']);
     expect(calendarCovers('2016-01-01')).toBe(true);
     expect(calendarCovers('2026-12-31')).toBe(true);
     expect(calendarCovers('2027-01-01')).toBe(false);

@@ -19,7 +19,6 @@ import {
   type ContractNoteExecution,
 } from '../../src/model/charges.js';
 
-
 const componentsSum = (c: ChargeBreakdown): number =>
   c.brokeragePaise + c.sttPaise + c.transactionPaise + c.sebiPaise + c.gstPaise + c.stampPaise + c.dpPaise + c.callAndTradePaise;
 
@@ -112,8 +111,28 @@ describe('the reference worked example (kite-reference §9): buy ₹1,00,000 and
   it('each order priced alone: GST rounds per order, one paisa less than the note', () => {
     const buy = chargesForOrderExecution({ side: 'BUY', product: 'MIS', quantity: 100, pricePaise: 1_000_00 });
     const sell = chargesForOrderExecution({ side: 'SELL', product: 'MIS', quantity: 100, pricePaise: 1_000_00 });
-    expect(buy).toEqual({ brokeragePaise: 20_00, sttPaise: 0, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 3_00, dpPaise: 0, callAndTradePaise: 0, totalPaise: 30_22 });
-    expect(sell).toEqual({ brokeragePaise: 20_00, sttPaise: 25_00, transactionPaise: 2_97, sebiPaise: 10, gstPaise: 4_15, stampPaise: 0, dpPaise: 0, callAndTradePaise: 0, totalPaise: 52_22 });
+    expect(buy).toEqual({
+      brokeragePaise: 20_00,
+      sttPaise: 0,
+      transactionPaise: 2_97,
+      sebiPaise: 10,
+      gstPaise: 4_15,
+      stampPaise: 3_00,
+      dpPaise: 0,
+      callAndTradePaise: 0,
+      totalPaise: 30_22,
+    });
+    expect(sell).toEqual({
+      brokeragePaise: 20_00,
+      sttPaise: 25_00,
+      transactionPaise: 2_97,
+      sebiPaise: 10,
+      gstPaise: 4_15,
+      stampPaise: 0,
+      dpPaise: 0,
+      callAndTradePaise: 0,
+      totalPaise: 52_22,
+    });
     expect(buy.totalPaise + sell.totalPaise).toBe(82_44);
   });
 });
@@ -195,7 +214,8 @@ describe('components', () => {
 describe('the call-and-trade fee (auto square-off by the dealer desk)', () => {
   it('is ₹50 + 18% GST = ₹59.00 once per order, on its first fill, on top of the intraday charges', () => {
     // a square-off sell of 300 × ₹1,000 in three fills of 100, then a second square-off order of 100
-    const fill = (orderId: string) => ({ symbol: 'INFY', side: 'SELL', product: 'MIS', quantity: 100, pricePaise: 1_000_00, orderId, callAndTrade: true }) as const;
+    const fill = (orderId: string) =>
+      ({ symbol: 'INFY', side: 'SELL', product: 'MIS', quantity: 100, pricePaise: 1_000_00, orderId, callAndTrade: true }) as const;
     let ledger = EMPTY_CHARGE_LEDGER;
     const fees: number[] = [];
     let filled = new Set<string>();
@@ -232,16 +252,27 @@ describe('the call-and-trade fee (auto square-off by the dealer desk)', () => {
     expect(chargesForOrderExecution(order).callAndTradePaise).toBe(0);
     expect(chargesForOrderExecution({ ...order, callAndTrade: true }).callAndTradePaise).toBe(59_00);
     expect(chargesForOrderExecution({ ...order, callAndTrade: true, callAndTradeAlreadyCharged: true }).callAndTradePaise).toBe(0);
-    expect(chargesForOrderExecution({ ...order, callAndTrade: true }, { ...ZERODHA_NSE_EQUITY_RATES, callAndTradeFeePaise: 20_00 }).callAndTradePaise).toBe(23_60);
+    expect(chargesForOrderExecution({ ...order, callAndTrade: true }, { ...ZERODHA_NSE_EQUITY_RATES, callAndTradeFeePaise: 20_00 }).callAndTradePaise).toBe(
+      23_60,
+    );
   });
 });
 
 describe('chargeOrderFill: the notes both execution paths keep, per portfolio and IST day', () => {
-  it('a portfolio\'s note restarts each day; portfolios do not share a note; the order decides product and fee', () => {
+  it("a portfolio's note restarts each day; portfolios do not share a note; the order decides product and fee", () => {
     const ledgers = new Map<string, DayLedger>();
     const order = (portfolioId: string, side: 'BUY' | 'SELL', filledQuantity = 0, reason?: string) =>
-      ({ clientOrderId: `${portfolioId}-${side}`, portfolioId, symbol: 'INFY', side, product: 'CNC', filledQuantity, ...(reason === undefined ? {} : { reason }) }) as const;
-    const charge = (day: string, o: ReturnType<typeof order>) => chargeOrderFill(ledgers, day, { order: o, quantity: 100, pricePaise: 1_000_00, brokerageAlreadyChargedPaise: 0 });
+      ({
+        clientOrderId: `${portfolioId}-${side}`,
+        portfolioId,
+        symbol: 'INFY',
+        side,
+        product: 'CNC',
+        filledQuantity,
+        ...(reason === undefined ? {} : { reason }),
+      }) as const;
+    const charge = (day: string, o: ReturnType<typeof order>) =>
+      chargeOrderFill(ledgers, day, { order: o, quantity: 100, pricePaise: 1_000_00, brokerageAlreadyChargedPaise: 0 });
     // day 1: pf-1 buys CNC (delivery, ₹118.62); pf-2 sells nothing of it; pf-1's sell the same day makes it ₹82.45 in all
     expect(charge('2026-05-20', order('pf-1', 'BUY')).totalPaise).toBe(118_62);
     expect(charge('2026-05-20', order('pf-1', 'SELL')).totalPaise).toBe(82_45 - 118_62);
@@ -271,7 +302,14 @@ describe('brokerage cap across partial fills', () => {
   });
 
   it('the contract note applies the cap per order id', () => {
-    const fills: ContractNoteExecution[] = [1, 2, 3, 4].map(() => ({ symbol: 'INFY', side: 'BUY', product: 'MIS', quantity: 25, pricePaise: 1_000_00, orderId: 'o1' }));
+    const fills: ContractNoteExecution[] = [1, 2, 3, 4].map(() => ({
+      symbol: 'INFY',
+      side: 'BUY',
+      product: 'MIS',
+      quantity: 25,
+      pricePaise: 1_000_00,
+      orderId: 'o1',
+    }));
     const split = contractNoteCharges(fills);
     const whole = contractNoteCharges([{ symbol: 'INFY', side: 'BUY', product: 'MIS', quantity: 100, pricePaise: 1_000_00, orderId: 'o1' }]);
     expect(split).toEqual(whole);
@@ -290,7 +328,10 @@ describe('properties', () => {
     orderId: fc.constantFrom('a', 'b', 'c', 'd'),
   });
   // an order has one side and product: key the ids by them
-  const keyed = <T extends { readonly orderId: string; readonly side: string; readonly product: string; readonly symbol: string }>(e: T): T => ({ ...e, orderId: `${e.orderId}:${e.side}:${e.product}:${e.symbol}` });
+  const keyed = <T extends { readonly orderId: string; readonly side: string; readonly product: string; readonly symbol: string }>(e: T): T => ({
+    ...e,
+    orderId: `${e.orderId}:${e.side}:${e.product}:${e.symbol}`,
+  });
 
   it('fills charged through the ledger are itemised consistently and add up to the note, which is never negative', () => {
     fc.assert(
@@ -319,13 +360,22 @@ describe('properties', () => {
   it('an MIS note is within one paisa per component per order of the orders priced alone (paisa STT)', () => {
     const paisa = { ...ZERODHA_NSE_EQUITY_RATES, sttRoundingPaise: 1 };
     fc.assert(
-      fc.property(fc.array(execution.map((e) => ({ ...e, product: 'MIS' as const })), { minLength: 1, maxLength: 10 }), (executions) => {
-        const alone = executions.map((e) => chargesForOrderExecution(e, paisa));
-        const sum = alone.reduce(addCharges, NO_CHARGES);
-        const note = contractNoteCharges(executions.map((e, i) => ({ ...e, orderId: String(i) })), paisa);
-        expect(note.brokeragePaise).toBe(sum.brokeragePaise);
-        expect(Math.abs(note.totalPaise - sum.totalPaise)).toBeLessThanOrEqual(executions.length * 5);
-      }),
+      fc.property(
+        fc.array(
+          execution.map((e) => ({ ...e, product: 'MIS' as const })),
+          { minLength: 1, maxLength: 10 },
+        ),
+        (executions) => {
+          const alone = executions.map((e) => chargesForOrderExecution(e, paisa));
+          const sum = alone.reduce(addCharges, NO_CHARGES);
+          const note = contractNoteCharges(
+            executions.map((e, i) => ({ ...e, orderId: String(i) })),
+            paisa,
+          );
+          expect(note.brokeragePaise).toBe(sum.brokeragePaise);
+          expect(Math.abs(note.totalPaise - sum.totalPaise)).toBeLessThanOrEqual(executions.length * 5);
+        },
+      ),
     );
   });
 });

@@ -68,14 +68,19 @@ describe('divRound', () => {
 describe('mulDivRound', () => {
   it('equals the BigInt reference, including products beyond 2^53', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.oneof(nonZero, smallNonZero), (v, num, d) => {
-        const expected = referenceDivRound(BigInt(v) * BigInt(num), BigInt(d));
-        if (expected > MAX || expected < -MAX) {
-          expect(() => mulDivRound(v, num, d)).toThrow(MoneyOverflowError);
-        } else {
-          expect(BigInt(mulDivRound(v, num, d))).toBe(expected);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+        fc.integer({ min: -(2 ** 30), max: 2 ** 30 }),
+        fc.oneof(nonZero, smallNonZero),
+        (v, num, d) => {
+          const expected = referenceDivRound(BigInt(v) * BigInt(num), BigInt(d));
+          if (expected > MAX || expected < -MAX) {
+            expect(() => mulDivRound(v, num, d)).toThrow(MoneyOverflowError);
+          } else {
+            expect(BigInt(mulDivRound(v, num, d))).toBe(expected);
+          }
+        },
+      ),
       { numRuns: 20_000 },
     );
   });

@@ -162,12 +162,17 @@ describe('applyOrderUpdate: refused transitions', () => {
 describe('clientOrderIdFor', () => {
   it('is at most 20 alphanumerics, deterministic, and distinct per sequence', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), fc.maxSafeInteger().filter((n) => n >= 0), fc.maxSafeInteger().filter((n) => n >= 0), (strategyId, a, b) => {
-        const id = clientOrderIdFor(strategyId, a);
-        expect(id).toMatch(/^[A-Za-z0-9]{1,20}$/);
-        expect(clientOrderIdFor(strategyId, a)).toBe(id);
-        if (a !== b) expect(clientOrderIdFor(strategyId, b)).not.toBe(id);
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.maxSafeInteger().filter((n) => n >= 0),
+        fc.maxSafeInteger().filter((n) => n >= 0),
+        (strategyId, a, b) => {
+          const id = clientOrderIdFor(strategyId, a);
+          expect(id).toMatch(/^[A-Za-z0-9]{1,20}$/);
+          expect(clientOrderIdFor(strategyId, a)).toBe(id);
+          if (a !== b) expect(clientOrderIdFor(strategyId, b)).not.toBe(id);
+        },
+      ),
     );
   });
 

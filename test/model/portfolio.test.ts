@@ -69,7 +69,9 @@ describe('portfolio', () => {
   it('equity and total P&L are invariant under permutations of the fills at fixed marks', () => {
     fc.assert(
       fc.property(
-        fc.array(fillArbitrary, { maxLength: 40 }).chain((fills) => fc.tuple(fc.constant(fills), fc.shuffledSubarray(fills, { minLength: fills.length, maxLength: fills.length }))),
+        fc
+          .array(fillArbitrary, { maxLength: 40 })
+          .chain((fills) => fc.tuple(fc.constant(fills), fc.shuffledSubarray(fills, { minLength: fills.length, maxLength: fills.length }))),
         marksArbitrary,
         ([fills, shuffled], marks) => {
           const a = summarisePortfolio(run(fills, marks));

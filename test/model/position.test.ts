@@ -67,7 +67,12 @@ describe('applyFill examples', () => {
   });
 
   it('keeps the rounding of a partial close from leaking: 3 @ 1, 3 @ 2 then sell 1', () => {
-    const p = run([fill({ quantity: 1, pricePaise: 1 }), fill({ quantity: 1, pricePaise: 2 }), fill({ quantity: 1, pricePaise: 2 }), fill({ side: 'SELL', quantity: 1, pricePaise: 2 })]);
+    const p = run([
+      fill({ quantity: 1, pricePaise: 1 }),
+      fill({ quantity: 1, pricePaise: 2 }),
+      fill({ quantity: 1, pricePaise: 2 }),
+      fill({ side: 'SELL', quantity: 1, pricePaise: 2 }),
+    ]);
     // cost 5 over 3 shares; removing one third rounds 5/3 to 2.
     expect(p.costPaise).toBe(3);
     expect(p.realisedPaise).toBe(0);
@@ -116,9 +121,7 @@ describe('applyFill properties', () => {
     const fills = [fill({ quantity: 1, pricePaise: 100 }), fill({ side: 'SELL', quantity: 1, pricePaise: 150 }), fill({ quantity: 1, pricePaise: 120 })];
     const reordered = [fills[0]!, fills[2]!, fills[1]!];
     expect(run(fills, 130).realisedPaise).not.toBe(run(reordered, 130).realisedPaise);
-    expect(run(fills, 130).realisedPaise + unrealisedPaise(run(fills, 130))).toBe(
-      run(reordered, 130).realisedPaise + unrealisedPaise(run(reordered, 130)),
-    );
+    expect(run(fills, 130).realisedPaise + unrealisedPaise(run(fills, 130))).toBe(run(reordered, 130).realisedPaise + unrealisedPaise(run(reordered, 130)));
   });
 
   it('a flat position has zero cost and zero unrealised P&L', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { formatSquareOffTime, isPastMisCutoff, parseSquareOffTime, squareOffInstantMs, squareOffSlices } from '../../src/model/square-off.js';
 
 /** IST wall time to epoch ms, written here from the offset (UTC+05:30), not with the model's helpers. */
-const ist = (date: string, hh: number, mm: number, ss = 0, ms = 0): number => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)), hh, mm, ss, ms) - 330 * 60_000;
+const ist = (date: string, hh: number, mm: number, ss = 0, ms = 0): number =>
+  Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)), hh, mm, ss, ms) - 330 * 60_000;
 
 /** The expected order list of a square-off, built independently: full orders of the largest lot multiple ≤ 30,000, the rest last. */
 function expectedSlices(quantity: number, lot = 1): number[] {

@@ -15,7 +15,15 @@ const fill: Notification = {
   key: 'o-1',
   fields: { clientOrderId: 'o-1', symbol: 'INFY', quantity: 10, pricePaise: 151_950 },
 };
-const halt: Notification = { kind: 'halt', severity: 'critical', title: 'Trading halted: kill-switch', text: 'day loss ₹-5,100.00 <beyond> the limit & more', atMs: fill.atMs, key: 'kill-switch', fields: { code: 'kill-switch' } };
+const halt: Notification = {
+  kind: 'halt',
+  severity: 'critical',
+  title: 'Trading halted: kill-switch',
+  text: 'day loss ₹-5,100.00 <beyond> the limit & more',
+  atMs: fill.atMs,
+  key: 'kill-switch',
+  fields: { code: 'kill-switch' },
+};
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -34,7 +42,14 @@ async function smtp(options: Parameters<typeof startSmtpFake>[0]): Promise<SmtpF
 /** A notifier with one channel, every kind, no rate limit worth the name, quick retries. */
 function notifierFor(channel: Channel, attempts = 3): Notifier {
   return new Notifier({
-    routes: [{ channel, kinds: new Set(['fill', 'halt', 'risk', 'rejection', 'square-off', 'restart', 'compliance']), minSeverity: 'info', rate: { count: 1000, perMs: 60_000 } }],
+    routes: [
+      {
+        channel,
+        kinds: new Set(['fill', 'halt', 'risk', 'rejection', 'square-off', 'restart', 'compliance']),
+        minSeverity: 'info',
+        rate: { count: 1000, perMs: 60_000 },
+      },
+    ],
     log: silentLogger(),
     retry: { attempts, minMs: 5, maxMs: 20 },
   });
@@ -49,7 +64,15 @@ describe('webhook', () => {
     expect(request!.url).toBe('/hooks/troupe');
     expect(request!.headers['content-type']).toBe('application/json');
     const body = JSON.parse(request!.body) as Record<string, unknown>;
-    expect(body).toMatchObject({ source: 'troupe', kind: 'fill', severity: 'info', title: fill.title, key: 'o-1', at: '2026-05-20T04:00:00.000Z', fields: { symbol: 'INFY', quantity: 10 } });
+    expect(body).toMatchObject({
+      source: 'troupe',
+      kind: 'fill',
+      severity: 'info',
+      title: fill.title,
+      key: 'o-1',
+      at: '2026-05-20T04:00:00.000Z',
+      fields: { symbol: 'INFY', quantity: 10 },
+    });
     // the receiver's own check: recompute the HMAC from the secret, the timestamp header and the raw body
     const timestamp = request!.headers['x-troupe-timestamp'] as string;
     const expected = createHmac('sha256', 's3cret').update(`${timestamp}.${request!.body}`).digest('hex');
@@ -99,7 +122,9 @@ describe('telegram', () => {
 
   it('waits as a 429 asks (retry_after) and tries again; a wrong token (401) is not retried', async () => {
     const api = await http((_, index) =>
-      index === 0 ? { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } } : { status: 200, body: { ok: true, result: {} } },
+      index === 0
+        ? { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } }
+        : { status: 200, body: { ok: true, result: {} } },
     );
     const notifier = notifierFor(telegramChannel({ botToken: 't', chatId: '1', apiBase: api.url }));
     notifier.notify(halt);
@@ -129,7 +154,12 @@ describe('email (SMTP)', () => {
   it('upgrades with STARTTLS, authenticates with AUTH PLAIN over TLS only, and delivers a UTF-8 message', async () => {
     const certificate = selfSignedCertificate();
     const server = await smtp({ tls: certificate, users: { alerts: 'p@ss word' } });
-    const channel = emailChannel({ url: `smtp://alerts:${encodeURIComponent('p@ss word')}@127.0.0.1:${server.port}`, ca: certificate.cert, from: 'troupe@desk.example', to: ['trader@desk.example', 'ops@desk.example'] });
+    const channel = emailChannel({
+      url: `smtp://alerts:${encodeURIComponent('p@ss word')}@127.0.0.1:${server.port}`,
+      ca: certificate.cert,
+      from: 'troupe@desk.example',
+      to: ['trader@desk.example', 'ops@desk.example'],
+    });
     await channel.send(halt);
     expect(server.messages).toHaveLength(1);
     const [mail] = server.messages;
@@ -182,7 +212,11 @@ describe('delivery never blocks the caller', () => {
         sent.push(notification.key);
       },
     };
-    const notifier = new Notifier({ routes: [{ channel: slow, kinds: new Set(['fill']), minSeverity: 'info', rate: { count: 1000, perMs: 1000 } }], log: silentLogger(), queueCapacity: 3 });
+    const notifier = new Notifier({
+      routes: [{ channel: slow, kinds: new Set(['fill']), minSeverity: 'info', rate: { count: 1000, perMs: 1000 } }],
+      log: silentLogger(),
+      queueCapacity: 3,
+    });
     for (let i = 0; i < 10; i += 1) notifier.notify({ ...fill, key: `o-${i}` });
     // the first is in flight; of the nine waiting, the three newest are kept
     expect(notifier.stats()[0]).toMatchObject({ dropped: 6, queued: 3, sent: 0 });

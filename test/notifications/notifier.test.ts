@@ -11,7 +11,15 @@ import { instrument, ticksFromPrices } from '../support/builders.js';
 import { startHttpFake, type HttpFake } from '../support/notification-fakes.js';
 
 const AT = Date.parse('2026-05-20T04:00:00Z');
-const note = (kind: Notification['kind'], severity: Notification['severity'], key: string): Notification => ({ kind, severity, title: `${kind} ${key}`, text: '', atMs: AT, key, fields: {} });
+const note = (kind: Notification['kind'], severity: Notification['severity'], key: string): Notification => ({
+  kind,
+  severity,
+  title: `${kind} ${key}`,
+  text: '',
+  atMs: AT,
+  key,
+  fields: {},
+});
 
 function recorder(): Channel & { readonly got: Notification[] } {
   const got: Notification[] = [];
@@ -28,7 +36,10 @@ function recorder(): Channel & { readonly got: Notification[] } {
 describe('routing and the rate limit', () => {
   it('sends only the kinds and severities a channel asked for', async () => {
     const channel = recorder();
-    const notifier = new Notifier({ routes: [{ channel, kinds: new Set(['halt', 'risk']), minSeverity: 'warning', rate: { count: 100, perMs: 60_000 } }], log: silentLogger() });
+    const notifier = new Notifier({
+      routes: [{ channel, kinds: new Set(['halt', 'risk']), minSeverity: 'warning', rate: { count: 100, perMs: 60_000 } }],
+      log: silentLogger(),
+    });
     notifier.notify(note('fill', 'info', 'f'));
     notifier.notify(note('risk', 'info', 'r-info'));
     notifier.notify(note('risk', 'warning', 'r-warn'));
@@ -41,7 +52,11 @@ describe('routing and the rate limit', () => {
   it('holds back what is over the rate, then sends one digest with the counts per kind; halts are never held back', async () => {
     let now = 0;
     const channel = recorder();
-    const notifier = new Notifier({ routes: [{ channel, kinds: new Set(['fill', 'risk', 'halt']), minSeverity: 'info', rate: { count: 3, perMs: 100 } }], log: silentLogger(), now: () => now });
+    const notifier = new Notifier({
+      routes: [{ channel, kinds: new Set(['fill', 'risk', 'halt']), minSeverity: 'info', rate: { count: 3, perMs: 100 } }],
+      log: silentLogger(),
+      now: () => now,
+    });
     for (let i = 0; i < 8; i += 1) notifier.notify(note('fill', 'info', `f${i}`));
     notifier.notify(note('risk', 'warning', 'r'));
     notifier.notify(note('halt', 'critical', 'h'));
@@ -115,7 +130,9 @@ describe('from the runtime to a webhook and a Telegram chat', () => {
 
     const posted = receiver.requests.map((request) => JSON.parse(request.body) as { kind: string; fields: Record<string, unknown> });
     const fillPosts = posted.filter((body) => body.kind === 'fill');
-    expect(fillPosts.map((body) => [body.fields['clientOrderId'], body.fields['quantity'], body.fields['pricePaise']])).toEqual(fills.map(({ fill }) => [fill.clientOrderId, fill.quantity, fill.pricePaise]));
+    expect(fillPosts.map((body) => [body.fields['clientOrderId'], body.fields['quantity'], body.fields['pricePaise']])).toEqual(
+      fills.map(({ fill }) => [fill.clientOrderId, fill.quantity, fill.pricePaise]),
+    );
     expect(posted.filter((body) => body.kind === 'halt')).toHaveLength(1);
 
     expect(telegram.requests).toHaveLength(1);
@@ -135,11 +152,21 @@ describe('configuration', () => {
     expect(loadConfig({}).notifications).toEqual({});
     expect(notifierFromConfig({}, { log: silentLogger() })).toBeUndefined();
     expect(() => loadConfig({ TROUPE_NOTIFY_WEBHOOK_URL: 'ftp://x' })).toThrow('TROUPE_NOTIFY_WEBHOOK_URL must use http: or https:');
-    expect(() => loadConfig({ TROUPE_NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:1/h', TROUPE_NOTIFY_WEBHOOK_EVENTS: 'fills' })).toThrow(/TROUPE_NOTIFY_WEBHOOK_EVENTS must list some of fill, rejection, halt.*unknown: fills/);
+    expect(() => loadConfig({ TROUPE_NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:1/h', TROUPE_NOTIFY_WEBHOOK_EVENTS: 'fills' })).toThrow(
+      /TROUPE_NOTIFY_WEBHOOK_EVENTS must list some of fill, rejection, halt.*unknown: fills/,
+    );
     expect(() => loadConfig({ TROUPE_NOTIFY_TELEGRAM_BOT_TOKEN: 't' })).toThrow('TROUPE_NOTIFY_TELEGRAM_CHAT_ID is needed too');
     expect(() => loadConfig({ TROUPE_NOTIFY_SMTP_URL: 'smtp://127.0.0.1:25', TROUPE_NOTIFY_EMAIL_FROM: 'a@b' })).toThrow('TROUPE_NOTIFY_EMAIL_TO');
-    expect(() => loadConfig({ TROUPE_NOTIFY_SMTP_URL: 'smtp://127.0.0.1:25', TROUPE_NOTIFY_EMAIL_FROM: 'a@b', TROUPE_NOTIFY_EMAIL_TO: 'c@d', TROUPE_NOTIFY_EMAIL_PER_MINUTE: '0' })).toThrow('TROUPE_NOTIFY_EMAIL_PER_MINUTE must be an integer from 1 to 600');
-    const email = loadConfig({ TROUPE_NOTIFY_SMTP_URL: 'smtps://u:p@mail.example:465', TROUPE_NOTIFY_EMAIL_FROM: 'a@b', TROUPE_NOTIFY_EMAIL_TO: 'c@d, e@f' }).notifications.email;
+    expect(() =>
+      loadConfig({
+        TROUPE_NOTIFY_SMTP_URL: 'smtp://127.0.0.1:25',
+        TROUPE_NOTIFY_EMAIL_FROM: 'a@b',
+        TROUPE_NOTIFY_EMAIL_TO: 'c@d',
+        TROUPE_NOTIFY_EMAIL_PER_MINUTE: '0',
+      }),
+    ).toThrow('TROUPE_NOTIFY_EMAIL_PER_MINUTE must be an integer from 1 to 600');
+    const email = loadConfig({ TROUPE_NOTIFY_SMTP_URL: 'smtps://u:p@mail.example:465', TROUPE_NOTIFY_EMAIL_FROM: 'a@b', TROUPE_NOTIFY_EMAIL_TO: 'c@d, e@f' })
+      .notifications.email;
     expect(email).toMatchObject({ to: ['c@d', 'e@f'], minSeverity: 'warning', perMinute: 6, kinds: ['halt', 'square-off', 'risk', 'compliance'] });
   });
 });

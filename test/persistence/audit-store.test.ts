@@ -102,7 +102,10 @@ describe('AuditLog (the gateway front)', () => {
 
   it('bounds the backlog, dropping the oldest and saying so', async () => {
     const dropped: number[] = [];
-    const log = new AuditLog({ append: () => Promise.reject(new Error('down')), query: () => Promise.resolve([]) }, { maxPending: 3, onDropped: (count) => dropped.push(count) });
+    const log = new AuditLog(
+      { append: () => Promise.reject(new Error('down')), query: () => Promise.resolve([]) },
+      { maxPending: 3, onDropped: (count) => dropped.push(count) },
+    );
     for (let i = 0; i < 5; i += 1) log.append({ actor: 'system', action: `a${i}`, outcome: 'ok', ip: 'local' });
     await log.flush();
     expect(log.backlog).toBe(3);

@@ -120,10 +120,16 @@ describe.each(['postgres', 'pglite', 'in-memory'] as const)('AuthStore contract 
     await store.createUser(user('g1', 'gina'));
     await store.saveRefreshToken(refresh('g-r1', 'g1', 'g-fam'));
     const next = refresh('g-r2', 'g1', 'g-fam');
-    const claims = await Promise.all([store.rotateRefreshToken('g-r1', T0 + 1, next), store.rotateRefreshToken('g-r1', T0 + 1, refresh('g-r3', 'g1', 'g-fam'))]);
+    const claims = await Promise.all([
+      store.rotateRefreshToken('g-r1', T0 + 1, next),
+      store.rotateRefreshToken('g-r1', T0 + 1, refresh('g-r3', 'g1', 'g-fam')),
+    ]);
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect(await store.refreshTokenByHash('hash-g-r1')).toMatchObject({ revokedAtMs: T0 + 1 });
-    expect((await store.refreshTokenByHash('hash-g-r2')) ?? (await store.refreshTokenByHash('hash-g-r3'))).toMatchObject({ familyId: 'g-fam', revokedAtMs: undefined });
+    expect((await store.refreshTokenByHash('hash-g-r2')) ?? (await store.refreshTokenByHash('hash-g-r3'))).toMatchObject({
+      familyId: 'g-fam',
+      revokedAtMs: undefined,
+    });
     expect(await store.rotateRefreshToken('g-r1', T0 + 2, refresh('g-r4', 'g1', 'g-fam'))).toBe(false);
     expect(await store.refreshTokenByHash('hash-g-r4')).toBeUndefined();
 
@@ -136,7 +142,10 @@ describe.each(['postgres', 'pglite', 'in-memory'] as const)('AuthStore contract 
     await store.setPortfolioMember({ portfolioId: 'p1', userId: 'g1', role: 'viewer' });
     await store.setPortfolioMember({ portfolioId: 'p1', userId: 'g1', role: 'trader' });
     await store.setPortfolioMember({ portfolioId: 'p2', userId: 'g1', role: 'owner' });
-    expect(await store.membershipsOf('g1')).toEqual([{ portfolioId: 'p1', userId: 'g1', role: 'trader' }, { portfolioId: 'p2', userId: 'g1', role: 'owner' }]);
+    expect(await store.membershipsOf('g1')).toEqual([
+      { portfolioId: 'p1', userId: 'g1', role: 'trader' },
+      { portfolioId: 'p2', userId: 'g1', role: 'owner' },
+    ]);
     expect(await store.portfolioMembers('p2')).toEqual([{ portfolioId: 'p2', userId: 'g1', role: 'owner' }]);
     expect(await store.removePortfolioMember('p2', 'g1')).toBe(true);
     expect(await store.removePortfolioMember('p2', 'g1')).toBe(false);
@@ -172,7 +181,7 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-gateway-pglite-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('a second gateway on the same database logs in, uses the key and refresh token, and sees the first one\'s audit entries', async () => {
+  it("a second gateway on the same database logs in, uses the key and refresh token, and sees the first one's audit entries", async () => {
     const open = async () => {
       const db = await PgliteDatabase.open(dataDir);
       await migrate(db);
@@ -181,8 +190,18 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
     let db = await open();
     let harness = await startHarness({}, { authStore: new PostgresAuthStore(db), auditStore: new PostgresAuditStore(db) });
     const admin = await login(harness.app);
-    await harness.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin.authorization }, payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' } });
-    const created = await harness.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'ci', role: 'viewer' } });
+    await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization: admin.authorization },
+      payload: { username: 'tara', password: 'long-enough-pass-123', role: 'trader' },
+    });
+    const created = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: admin.authorization },
+      payload: { name: 'ci', role: 'viewer' },
+    });
     const { key: apiKey } = created.json<{ key: string }>();
     await harness.close();
     await db.close();
@@ -199,7 +218,9 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
       const audit = (await harness.app.inject({ url: '/api/v1/audit?limit=500', headers: { 'x-api-key': apiKey } })).statusCode;
       expect(audit).toBe(403); // a viewer key
       const fresh = await login(harness.app);
-      const entries = (await harness.app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: fresh.authorization } })).json<{ items: { action: string; target?: string; ip: string; seq: number }[] }>();
+      const entries = (await harness.app.inject({ url: '/api/v1/audit?limit=500', headers: { authorization: fresh.authorization } })).json<{
+        items: { action: string; target?: string; ip: string; seq: number }[];
+      }>();
       const actions = entries.items.map((entry) => entry.action);
       expect(actions.filter((action) => action === 'user.create')).toHaveLength(2); // bootstrap + tara, once
       expect(actions).toEqual(expect.arrayContaining(['auth.login', 'api-key.create', 'auth.refresh']));
@@ -207,8 +228,13 @@ describe('the gateway on PGlite keeps users, keys, sessions and the audit trail 
       const seqs = entries.items.map((entry) => entry.seq);
       expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
       // cursor pagination over the table
-      const firstPage = (await harness.app.inject({ url: '/api/v1/audit?limit=2', headers: { authorization: fresh.authorization } })).json<{ items: { seq: number }[]; nextCursor: string }>();
-      const secondPage = (await harness.app.inject({ url: `/api/v1/audit?limit=2&cursor=${firstPage.nextCursor}`, headers: { authorization: fresh.authorization } })).json<{ items: { seq: number }[] }>();
+      const firstPage = (await harness.app.inject({ url: '/api/v1/audit?limit=2', headers: { authorization: fresh.authorization } })).json<{
+        items: { seq: number }[];
+        nextCursor: string;
+      }>();
+      const secondPage = (
+        await harness.app.inject({ url: `/api/v1/audit?limit=2&cursor=${firstPage.nextCursor}`, headers: { authorization: fresh.authorization } })
+      ).json<{ items: { seq: number }[] }>();
       expect(secondPage.items[0]!.seq).toBeLessThan(firstPage.items[1]!.seq);
     } finally {
       await harness.close();

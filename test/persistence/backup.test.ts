@@ -23,7 +23,10 @@ async function seed(q: Queryable): Promise<void> {
        VALUES ($1, $2, $3, 'pf-1', 'st-1', $4, 'BUY', 'LIMIT', 'MIS', 'DAY', $5, 123456, 'COMPLETE', $5, $6, $7, $7)`,
       [`co-${i}`, `bo-${i}`, `in-${i}`, i % 2 === 0 ? 'INFY' : 'TCS', 10 * i, 1_234_560 * i, new Date(Date.UTC(2024, 0, 2, 4, i))],
     );
-    await q.query(`INSERT INTO audit_logs (actor, action, subject, details) VALUES ('admin', 'order.place', $1, $2)`, [`co-${i}`, { quantity: 10 * i, note: 'ünïcode ✓' }]);
+    await q.query(`INSERT INTO audit_logs (actor, action, subject, details) VALUES ('admin', 'order.place', $1, $2)`, [
+      `co-${i}`,
+      { quantity: 10 * i, note: 'ünïcode ✓' },
+    ]);
   }
   await q.query(`INSERT INTO journal (stream, type, payload) VALUES ('execution', 'OrderPlaced', '{"clientOrderId":"co-1"}')`);
 }
@@ -109,7 +112,9 @@ describe('troupe db backup / restore on a PostgreSQL server', () => {
     const after = new PostgresDatabase(service.url);
     try {
       expect(await contents(after)).toEqual(before);
-      const columns = await after.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'junk'`);
+      const columns = await after.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'junk'`,
+      );
       expect(columns).toEqual([]);
       // The append-only triggers and the sequences came back too.
       await expect(after.query(`DELETE FROM audit_logs`)).rejects.toThrow(/append-only/);

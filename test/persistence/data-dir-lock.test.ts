@@ -31,10 +31,13 @@ async function holderProcess(dir: string): Promise<ChildProcess> {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(() => {
-    if (child.exitCode !== null) throw new Error(`the holder process exited early: ${output}`);
-    expect(output).toContain('open');
-  }, { timeoutMs: 60_000, intervalMs: 20 });
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the holder process exited early: ${output}`);
+      expect(output).toContain('open');
+    },
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
   return child;
 }
 
@@ -97,7 +100,11 @@ describe('embedded data directory lock', () => {
 
     write({ pid: 2 ** 22 + 12_345 }); // above Linux's pid_max: no such process
     expect(takes()).toBe(true);
-    write({ pid: process.ppid, ...(self.bootId === undefined ? {} : { bootId: self.bootId }), ...(self.startTicks === undefined ? {} : { startTicks: self.startTicks + 1 }) });
+    write({
+      pid: process.ppid,
+      ...(self.bootId === undefined ? {} : { bootId: self.bootId }),
+      ...(self.startTicks === undefined ? {} : { startTicks: self.startTicks + 1 }),
+    });
     expect(takes()).toBe(self.startTicks !== undefined); // the parent is alive, but started at another time: its PID was reused
     write({ pid: process.ppid, bootId: 'an-earlier-boot' });
     expect(takes()).toBe(self.bootId !== undefined);

@@ -68,7 +68,13 @@ describe('the data directory is owner-only', () => {
     expect(report).toMatchObject({ checked: 5, fixed: 5 });
     expect(report.examples).toContain(`${join(dataDir, 'a', 'b', 'file')} (0666)`);
     const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
-    expect([dataDir, join(dataDir, 'a'), join(dataDir, 'a', 'b'), join(dataDir, 'a', 'b', 'file'), join(dataDir, 'a', 'tool')].map(mode)).toEqual(['700', '700', '700', '600', '700']);
+    expect([dataDir, join(dataDir, 'a'), join(dataDir, 'a', 'b'), join(dataDir, 'a', 'b', 'file'), join(dataDir, 'a', 'tool')].map(mode)).toEqual([
+      '700',
+      '700',
+      '700',
+      '600',
+      '700',
+    ]);
     expect(mode(outside)).toBe('644');
     expect(secureDataDirectory(dataDir)).toMatchObject({ checked: 5, fixed: 0 }); // nothing left to fix
   });

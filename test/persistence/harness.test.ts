@@ -17,7 +17,9 @@ describe('test services harness', () => {
     expect(first.database).toMatch(/^troupe_test_[0-9a-f]+$/);
     const db = new PostgresDatabase(first.url);
     closers.push(() => db.close());
-    const [row] = await db.query<{ version: string; database: string }>('SELECT current_setting($1) AS version, current_database() AS database', ['server_version']);
+    const [row] = await db.query<{ version: string; database: string }>('SELECT current_setting($1) AS version, current_database() AS database', [
+      'server_version',
+    ]);
     expect(row?.version).toMatch(/^15\./);
     expect(row?.database).toBe(first.database);
   });
@@ -57,7 +59,11 @@ describe('test services harness', () => {
   it('openDatabase against a port where nothing listens fails with DatabaseUnavailableError', async () => {
     const port = await freePort();
     await expect(
-      openDatabase({ databaseUrl: `postgresql://postgres@127.0.0.1:${port}/x`, dataDir: '.', persistence: { poolMin: 0, poolMax: 1, statementTimeoutMs: 1000, connectTimeoutMs: 1000 } }),
+      openDatabase({
+        databaseUrl: `postgresql://postgres@127.0.0.1:${port}/x`,
+        dataDir: '.',
+        persistence: { poolMin: 0, poolMax: 1, statementTimeoutMs: 1000, connectTimeoutMs: 1000 },
+      }),
     ).rejects.toThrow(new RegExp(`database at 127\\.0\\.0\\.1:${port}/x is unavailable`));
   });
 
@@ -70,6 +76,15 @@ describe('test services harness', () => {
     await redis.kill();
     await expect(store.get('k')).rejects.toBeInstanceOf(RedisUnavailableError);
     await redis.restart();
-    await expect.poll(() => store.set('k', 'again').then(() => store.get('k'), () => undefined), { timeout: 10_000 }).toBe('again');
+    await expect
+      .poll(
+        () =>
+          store.set('k', 'again').then(
+            () => store.get('k'),
+            () => undefined,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe('again');
   });
 });

@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
 import { OrderJournal } from '../../src/persistence/journal-orders.js';
-import { AdvisoryLockLeaseBackend, KeyValueLeaseBackend, LeaseHeldError, LeaseKeeper, StaleFenceError, type LeaseBackend } from '../../src/persistence/lease.js';
+import {
+  AdvisoryLockLeaseBackend,
+  KeyValueLeaseBackend,
+  LeaseHeldError,
+  LeaseKeeper,
+  StaleFenceError,
+  type LeaseBackend,
+} from '../../src/persistence/lease.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { RedisKeyValueStore } from '../../src/persistence/redis/redis-key-value.js';
 import { fenceKey, leaseKey } from '../../src/persistence/key-value.js';
@@ -162,7 +169,9 @@ describe('single-writer leases', () => {
     const a = await LeaseKeeper.acquire({ db, backend: backendA, names, owner: 'advisory-a' });
     const journalA = new OrderJournal(db, { fences: () => a.fences() });
     await journalA.append([entry(10)]);
-    await expect(LeaseKeeper.acquire({ db, backend: new AdvisoryLockLeaseBackend(pgService.url), names, owner: 'advisory-b' })).rejects.toThrow(/already traded by another Troupe process/);
+    await expect(LeaseKeeper.acquire({ db, backend: new AdvisoryLockLeaseBackend(pgService.url), names, owner: 'advisory-b' })).rejects.toThrow(
+      /already traded by another Troupe process/,
+    );
     a.abandon();
     await backendA.close(); // the process died: its connection, and the lock with it, are gone
     const b = await LeaseKeeper.acquire({ db, backend: new AdvisoryLockLeaseBackend(pgService.url), names, owner: 'advisory-b', waitMs: 10_000 });

@@ -3,7 +3,28 @@ import type { Database } from '../../src/persistence/database.js';
 import { loadMigrations, migrate, migrationFrom, MigrationChecksumError, SchemaTooNewError } from '../../src/persistence/migrate.js';
 import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';
 
-const TABLES = ['actor_snapshots', 'api_keys', 'audit_logs', 'bars_1h', 'bars_1m', 'gateway_sequences', 'journal', 'journal_checkpoints', 'lease_fences', 'ml_models', 'orders', 'portfolio_members', 'positions', 'refresh_tokens', 'risk_alerts', 'schema_migrations', 'strategies', 'ticks', 'trades', 'users'];
+const TABLES = [
+  'actor_snapshots',
+  'api_keys',
+  'audit_logs',
+  'bars_1h',
+  'bars_1m',
+  'gateway_sequences',
+  'journal',
+  'journal_checkpoints',
+  'lease_fences',
+  'ml_models',
+  'orders',
+  'portfolio_members',
+  'positions',
+  'refresh_tokens',
+  'risk_alerts',
+  'schema_migrations',
+  'strategies',
+  'ticks',
+  'trades',
+  'users',
+];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   const database = suiteDatabase(kind);
@@ -57,7 +78,12 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   });
 
   it('make audit_logs append-only: INSERT works, UPDATE, DELETE and TRUNCATE are refused', async () => {
-    await db.query('INSERT INTO audit_logs (actor, action, subject, details) VALUES ($1, $2, $3, $4::jsonb)', ['admin', 'login', 'user/admin', JSON.stringify({ ip: '127.0.0.1' })]);
+    await db.query('INSERT INTO audit_logs (actor, action, subject, details) VALUES ($1, $2, $3, $4::jsonb)', [
+      'admin',
+      'login',
+      'user/admin',
+      JSON.stringify({ ip: '127.0.0.1' }),
+    ]);
     await expect(db.query("UPDATE audit_logs SET action = 'tampered'")).rejects.toThrow(/append-only: UPDATE refused/);
     await expect(db.query('DELETE FROM audit_logs')).rejects.toThrow(/append-only: DELETE refused/);
     await expect(db.exec('TRUNCATE audit_logs')).rejects.toThrow(/append-only: TRUNCATE refused/);

@@ -18,7 +18,15 @@ const EXPLANATION: OrderExplanation = {
   atMs: T0,
   regime: 'trending',
   signals: [
-    { strategyId: 'ema-cross-1', direction: 'long', confidence: 0.9, weight: 1, contribution: 0.3, atMs: T0 - 60_000, reason: 'fast EMA crossed above slow, {a,b}' },
+    {
+      strategyId: 'ema-cross-1',
+      direction: 'long',
+      confidence: 0.9,
+      weight: 1,
+      contribution: 0.3,
+      atMs: T0 - 60_000,
+      reason: 'fast EMA crossed above slow, {a,b}',
+    },
     { strategyId: 'rsi-reversion-1', direction: 'short', confidence: 0.25, weight: 0.5, contribution: -0.04166666666666666, atMs: T0 - 120_000 },
     { strategyId: 'vwap-reversion-1', direction: 'flat', confidence: 0, weight: 1, contribution: 0, atMs: T0 - 30_000 },
   ],
@@ -26,8 +34,19 @@ const EXPLANATION: OrderExplanation = {
 
 function order(strategyId: string, sequence: number, patch: Partial<OrderIntent> = {}, atMs = T0 + sequence * 1000): Order {
   const intent: OrderIntent = {
-    type: 'order-intent', intentId: `${strategyId}:${sequence}`, strategyId, portfolioId: 'paper', symbol: 'INFY', side: 'BUY', quantity: 5,
-    orderType: 'LIMIT', product: 'MIS', validity: 'DAY', limitPricePaise: 150_005, createdAtMs: atMs, ...patch,
+    type: 'order-intent',
+    intentId: `${strategyId}:${sequence}`,
+    strategyId,
+    portfolioId: 'paper',
+    symbol: 'INFY',
+    side: 'BUY',
+    quantity: 5,
+    orderType: 'LIMIT',
+    product: 'MIS',
+    validity: 'DAY',
+    limitPricePaise: 150_005,
+    createdAtMs: atMs,
+    ...patch,
   };
   return newOrder(intent, clientOrderIdFor(strategyId, sequence), atMs);
 }
@@ -40,7 +59,10 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
   });
 
   it('migration 007 adds orders.reason (text) and orders.explanation (jsonb), filled from the journal for orders placed before it', async () => {
-    await migrate(db, loadMigrations().filter((migration) => migration.version <= 6));
+    await migrate(
+      db,
+      loadMigrations().filter((migration) => migration.version <= 6),
+    );
     const before = order('ensemble-1', 0, { reason: 'aggregate vote', explanation: EXPLANATION });
     const plain = order('ema-cross-1', 0);
     for (const placed of [before, plain]) {
@@ -55,8 +77,11 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
     const columns = await db.query<{ name: string; type: string }>(
       "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_name = 'orders' AND column_name IN ('reason', 'explanation') ORDER BY 1",
     );
-    expect(columns).toEqual([{ name: 'explanation', type: 'jsonb' }, { name: 'reason', type: 'text' }]);
-    expect((await findOrder(db, before.clientOrderId))).toMatchObject({ reason: 'aggregate vote', explanation: EXPLANATION });
+    expect(columns).toEqual([
+      { name: 'explanation', type: 'jsonb' },
+      { name: 'reason', type: 'text' },
+    ]);
+    expect(await findOrder(db, before.clientOrderId)).toMatchObject({ reason: 'aggregate vote', explanation: EXPLANATION });
     const stored = await findOrder(db, plain.clientOrderId);
     expect(stored).toBeDefined();
     expect(stored).not.toHaveProperty('reason');
@@ -71,7 +96,11 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
     const bare = order('ema-cross-1', 2);
     await journal.append([explained, reasonOnly, bare].map((placed) => toJournalEntry(EXECUTION_STREAM, { type: 'OrderPlaced', order: placed })));
     const open: Order = { ...explained, brokerOrderId: 'P000000001', status: 'OPEN', updatedAtMs: explained.createdAtMs + 5 };
-    const { reason: _reason, explanation: _explanation, ...withoutWhy } = { ...open, status: 'CANCELLED' as const, cancelledQuantity: 5, updatedAtMs: open.updatedAtMs + 5 };
+    const {
+      reason: _reason,
+      explanation: _explanation,
+      ...withoutWhy
+    } = { ...open, status: 'CANCELLED' as const, cancelledQuantity: 5, updatedAtMs: open.updatedAtMs + 5 };
     await journal.append([toJournalEntry(EXECUTION_STREAM, { type: 'OrderUpdated', order: open })]);
     await journal.append([toJournalEntry(EXECUTION_STREAM, { type: 'OrderUpdated', order: withoutWhy })]);
 
@@ -79,7 +108,9 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
     expect(await findOrder(db, reasonOnly.clientOrderId)).toEqual(reasonOnly);
     expect(await findOrder(db, bare.clientOrderId)).toEqual(bare);
     expect(await findOrder(db, 'nope')).toBeUndefined();
-    const [raw] = await db.query<{ score: string; signals: number }>("SELECT explanation ->> 'score' AS score, jsonb_array_length(explanation -> 'signals')::int AS signals FROM orders WHERE explanation IS NOT NULL");
+    const [raw] = await db.query<{ score: string; signals: number }>(
+      "SELECT explanation ->> 'score' AS score, jsonb_array_length(explanation -> 'signals')::int AS signals FROM orders WHERE explanation IS NOT NULL",
+    );
     expect(raw).toEqual({ score: '0.42', signals: 3 });
     await db.exec('TRUNCATE orders, journal');
   });
@@ -88,7 +119,12 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
     const journal = new OrderJournal(db);
     // 25 orders, three per second (ties), two strategies, two symbols
     const orders = Array.from({ length: 25 }, (_, index) =>
-      order(index % 2 === 0 ? 'ensemble-1' : 'ema-cross-1', index, { symbol: index % 3 === 0 ? 'TCS' : 'INFY', reason: `r${index}` }, T0 + Math.floor(index / 3) * 1000),
+      order(
+        index % 2 === 0 ? 'ensemble-1' : 'ema-cross-1',
+        index,
+        { symbol: index % 3 === 0 ? 'TCS' : 'INFY', reason: `r${index}` },
+        T0 + Math.floor(index / 3) * 1000,
+      ),
     );
     await journal.append(orders.map((placed) => toJournalEntry(EXECUTION_STREAM, { type: 'OrderPlaced', order: placed })));
     const newestFirst = [...orders].sort((a, b) => b.createdAtMs - a.createdAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1));
@@ -106,7 +142,9 @@ describe.each(DATABASE_KINDS)('orders with reason and explanation on %s', (kind)
     const ensembleTcs = await listOrders(db, { strategyId: 'ensemble-1', symbol: 'TCS', portfolioId: 'paper' }, { limit: 50 });
     expect(ensembleTcs).toEqual({ items: newestFirst.filter((o) => o.strategyId === 'ensemble-1' && o.symbol === 'TCS') });
     const window = await listOrders(db, { fromMs: T0 + 2000, toMs: T0 + 4000, status: 'PUT ORDER REQ RECEIVED' }, { limit: 50 });
-    expect(window.items.map((o) => o.clientOrderId)).toEqual(newestFirst.filter((o) => o.createdAtMs >= T0 + 2000 && o.createdAtMs < T0 + 4000).map((o) => o.clientOrderId));
+    expect(window.items.map((o) => o.clientOrderId)).toEqual(
+      newestFirst.filter((o) => o.createdAtMs >= T0 + 2000 && o.createdAtMs < T0 + 4000).map((o) => o.clientOrderId),
+    );
     await expect(listOrders(db, {}, { limit: 0 })).rejects.toThrow(RangeError);
     await db.exec('TRUNCATE orders, journal');
   });

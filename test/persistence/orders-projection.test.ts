@@ -112,14 +112,25 @@ describe('orders projection across restarts (real runtime, real PostgreSQL)', ()
       const tick = market.instruments[0]!.tickSizePaise;
       const limitPricePaise = Math.floor(((runtime.cache.lastPrice(symbol) ?? 0) * 0.97) / tick) * tick;
       const intent: OrderIntent = {
-        type: 'order-intent', intentId: `manual:${sequence}`, strategyId: 'manual', portfolioId: 'paper', symbol, side: 'BUY', quantity: 1,
-        orderType: 'LIMIT', limitPricePaise, product: 'CNC', validity: 'DAY', createdAtMs: now,
+        type: 'order-intent',
+        intentId: `manual:${sequence}`,
+        strategyId: 'manual',
+        portfolioId: 'paper',
+        symbol,
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'LIMIT',
+        limitPricePaise,
+        product: 'CNC',
+        validity: 'DAY',
+        createdAtMs: now,
       };
       const id = clientOrderIdFor('manual', sequence);
       runtime.system.tell(runtime.directory.requireExecution(), { type: 'PlaceOrder', order: newOrder(intent, id, now) });
       return id;
     };
-    const cancel = (runtime: Runtime, clientOrderId: string): void => runtime.system.tell(runtime.directory.requireExecution(), { type: 'CancelOrder', clientOrderId, requestedBy: 'test' });
+    const cancel = (runtime: Runtime, clientOrderId: string): void =>
+      runtime.system.tell(runtime.directory.requireExecution(), { type: 'CancelOrder', clientOrderId, requestedBy: 'test' });
     const statusOf = async (id: string): Promise<string | undefined> => (await foldJournal()).get(id)?.status;
 
     // run 1, 11:00–11:05: four orders rest OPEN, one is cancelled at 11:05; a graceful stop
@@ -167,8 +178,18 @@ describe('migration 008 (orders.journal_sequence)', () => {
       expect(before).toBeGreaterThan(0);
       await migrate(pglite, migrations.slice(0, before));
       const intent: OrderIntent = {
-        type: 'order-intent', intentId: 'manual:0', strategyId: 'manual', portfolioId: 'paper', symbol: 'INFY', side: 'BUY', quantity: 5,
-        orderType: 'LIMIT', limitPricePaise: 100_000, product: 'CNC', validity: 'DAY', createdAtMs: ist(11, 0),
+        type: 'order-intent',
+        intentId: 'manual:0',
+        strategyId: 'manual',
+        portfolioId: 'paper',
+        symbol: 'INFY',
+        side: 'BUY',
+        quantity: 5,
+        orderType: 'LIMIT',
+        limitPricePaise: 100_000,
+        product: 'CNC',
+        validity: 'DAY',
+        createdAtMs: ist(11, 0),
       };
       const placed = newOrder(intent, clientOrderIdFor('manual', 0), ist(11, 0));
       const open: Order = { ...placed, status: 'OPEN', brokerOrderId: 'P000000001', updatedAtMs: ist(11, 0) };
@@ -185,7 +206,9 @@ describe('migration 008 (orders.journal_sequence)', () => {
         [placed.clientOrderId, new Date(ist(11, 0)).toISOString()],
       );
       await migrate(pglite);
-      const [row] = await pglite.query<OrderRow & { journal_sequence: number }>('SELECT status, status_message, cancelled_quantity, updated_at, journal_sequence FROM orders');
+      const [row] = await pglite.query<OrderRow & { journal_sequence: number }>(
+        'SELECT status, status_message, cancelled_quantity, updated_at, journal_sequence FROM orders',
+      );
       expect(row).toMatchObject({ status: 'CANCELLED', status_message: 'Cancelled by the user.', cancelled_quantity: 5, journal_sequence: 3 });
       expect(row?.updated_at.getTime()).toBe(ist(9, 20));
     } finally {

@@ -32,10 +32,25 @@ afterAll(async () => {
 
 const T0 = Date.UTC(2026, 0, 5, 3, 45);
 const tick = (index: number): Tick => ({
-  type: 'tick', symbol: `S${index % 5}`, token: index % 5, ltpPaise: 100_000 + index, lastQuantity: 1, volume: index, exchangeTimeMs: T0 + index,
+  type: 'tick',
+  symbol: `S${index % 5}`,
+  token: index % 5,
+  ltpPaise: 100_000 + index,
+  lastQuantity: 1,
+  volume: index,
+  exchangeTimeMs: T0 + index,
 });
 const bar = (symbol: string, minute: number): Bar => ({
-  type: 'bar', symbol, interval: '1m', startMs: T0 + minute * 60_000, openPaise: 100 + minute, highPaise: 200 + minute, lowPaise: 50, closePaise: 150 + minute, volume: 10, tickCount: 3,
+  type: 'bar',
+  symbol,
+  interval: '1m',
+  startMs: T0 + minute * 60_000,
+  openPaise: 100 + minute,
+  highPaise: 200 + minute,
+  lowPaise: 50,
+  closePaise: 150 + minute,
+  volume: 10,
+  tickCount: 3,
 });
 
 describe('MarketDataRecorder', () => {
@@ -61,9 +76,19 @@ describe('the app records market data while it trades', () => {
   it('ticks, 1 m and 1 h bars reach the time series; ingest depth and shed counts are metrics; trading carries on', async () => {
     await db.exec('TRUNCATE ticks, bars_1m, bars_1h');
     const dataDir = mkdtempSync(join(tmpdir(), 'troupe-recorder-app-'));
-    const config = loadConfig({ DATABASE_URL: pg.url, PORT: '0', HOST: '127.0.0.1', TROUPE_DATA_DIR: dataDir, TROUPE_MARKET_SPEED: '300', TROUPE_SYMBOLS: '10', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'recorder-password' });
+    const config = loadConfig({
+      DATABASE_URL: pg.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TROUPE_DATA_DIR: dataDir,
+      TROUPE_MARKET_SPEED: '300',
+      TROUPE_SYMBOLS: '10',
+      ADMIN_USER: 'ops',
+      ADMIN_PASSWORD: 'recorder-password',
+    });
     const running = await startTroupe(config, silentLogger());
-    const metric = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text())?.[1] ?? NaN);
+    const metric = async (name: string): Promise<number> =>
+      Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text())?.[1] ?? NaN);
     try {
       await eventually(async () => expect(await metric('troupe_ingest_ticks_written_total')).toBeGreaterThan(1_000), { timeoutMs: 30_000 });
       await eventually(async () => expect(await metric('troupe_ingest_bars_written_total')).toBeGreaterThan(10), { timeoutMs: 30_000 });

@@ -1,6 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Json, Snapshot } from '../../src/actors/core/index.js';
-import { applyFillToPortfolio, clientOrderIdFor, istTimeMs, newOrder, nseEquity, newPortfolio, type Fill, type Instrument, type Order, type OrderIntent, type PortfolioState } from '../../src/model/index.js';
+import {
+  applyFillToPortfolio,
+  clientOrderIdFor,
+  istTimeMs,
+  newOrder,
+  nseEquity,
+  newPortfolio,
+  type Fill,
+  type Instrument,
+  type Order,
+  type OrderIntent,
+  type PortfolioState,
+} from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
 import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
 import { migrate } from '../../src/persistence/migrate.js';
@@ -21,16 +33,36 @@ const instrument = { symbol: 'INFY', token: 1, tickSizePaise: 5, lotSize: 1 } as
 
 function order(sequence: number, patch: Partial<Order> = {}): Order {
   const intent: OrderIntent = {
-    type: 'order-intent', intentId: `s1:${sequence}`, strategyId: 's1', portfolioId: 'paper', symbol: 'INFY', side: 'BUY', quantity: 10,
-    orderType: 'MARKET', product: 'MIS', validity: 'DAY', createdAtMs: 1_000,
+    type: 'order-intent',
+    intentId: `s1:${sequence}`,
+    strategyId: 's1',
+    portfolioId: 'paper',
+    symbol: 'INFY',
+    side: 'BUY',
+    quantity: 10,
+    orderType: 'MARKET',
+    product: 'MIS',
+    validity: 'DAY',
+    createdAtMs: 1_000,
   };
   return { ...newOrder(intent, clientOrderIdFor('s1', sequence), 1_000), ...patch };
 }
 
 function fill(of: Order, id: number, quantity: number, pricePaise: number): Fill {
   return {
-    type: 'fill', fillId: `F${String(id).padStart(9, '0')}`, clientOrderId: of.clientOrderId, brokerOrderId: of.brokerOrderId ?? '', portfolioId: 'paper', strategyId: 's1',
-    symbol: 'INFY', side: of.side, product: 'MIS', quantity, pricePaise, chargesPaise: 3, atMs: 2_000,
+    type: 'fill',
+    fillId: `F${String(id).padStart(9, '0')}`,
+    clientOrderId: of.clientOrderId,
+    brokerOrderId: of.brokerOrderId ?? '',
+    portfolioId: 'paper',
+    strategyId: 's1',
+    symbol: 'INFY',
+    side: of.side,
+    product: 'MIS',
+    quantity,
+    pricePaise,
+    chargesPaise: 3,
+    atMs: 2_000,
   };
 }
 
@@ -66,10 +98,33 @@ describe('recovery from the journal', () => {
     );
     // the snapshots are older than the journal: the portfolio saw no fill, the strategy numbered nothing
     const snapshots = new Map<string, Snapshot>([
-      ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 } }],
-      ['/strategies/s1', { key: '/strategies/s1', version: 1, sequence: 5, atMs: 0, state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} } }],
+      [
+        '/portfolios/paper',
+        {
+          key: '/portfolios/paper',
+          version: 1,
+          sequence: 5,
+          atMs: 0,
+          state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 },
+        },
+      ],
+      [
+        '/strategies/s1',
+        {
+          key: '/strategies/s1',
+          version: 1,
+          sequence: 5,
+          atMs: 0,
+          state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} },
+        },
+      ],
     ]);
-    const report = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 5_000 });
+    const report = await recoverFromJournal({
+      journal,
+      target: target(snapshots),
+      portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }],
+      nowMs: () => 5_000,
+    });
 
     expect(report).toMatchObject({ orders: 3, fills: 1, openOrders: 1, replayedFills: { paper: 1 }, placedMoreThanOnce: [] });
     expect(report.alerts).toHaveLength(1);
@@ -82,7 +137,10 @@ describe('recovery from the journal', () => {
     expect(strategy.sequence).toBe(3);
     expect(strategy.positions).toEqual({ INFY: 10 });
     expect(Object.keys(strategy.working)).toEqual(['s1:1']);
-    const execution = snapshots.get('/execution/paper')!.state as unknown as { broker: { orders: { order: Order }[]; fillSequence: number; orderSequence: number }; orders: Order[] };
+    const execution = snapshots.get('/execution/paper')!.state as unknown as {
+      broker: { orders: { order: Order }[]; fillSequence: number; orderSequence: number };
+      orders: Order[];
+    };
     expect(execution.broker.orders.map((resting) => resting.order.clientOrderId)).toEqual([b.clientOrderId]);
     expect(execution.broker.fillSequence).toBe(1);
     expect(execution.broker.orderSequence).toBe(2);
@@ -96,12 +154,17 @@ describe('recovery from the journal', () => {
     const rows = await db.query<{ client_order_id: string; status: string }>('SELECT client_order_id, status FROM orders ORDER BY client_order_id');
     expect(rows.map((row) => row.status)).toEqual(['COMPLETE', 'OPEN', 'REJECTED']);
     expect(await db.query('SELECT fill_id FROM trades')).toHaveLength(1);
-    const again = await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 6_000 });
+    const again = await recoverFromJournal({
+      journal,
+      target: target(snapshots),
+      portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }],
+      nowMs: () => 6_000,
+    });
     expect(again.alerts).toHaveLength(0);
     expect(again.replayedFills).toEqual({ paper: 0 });
   });
 
-  it('rebuilds the paper broker\'s CNC holdings from the recovered portfolios, so a CNC sell of shares bought before a crash is taken', async () => {
+  it("rebuilds the paper broker's CNC holdings from the recovered portfolios, so a CNC sell of shares bought before a crash is taken", async () => {
     db = await PgliteDatabase.open('memory://');
     await migrate(db);
     const journal = new OrderJournal(db);
@@ -117,7 +180,16 @@ describe('recovery from the journal', () => {
     );
     // no execution snapshot at all (the broker's holdings died with the process)
     const snapshots = new Map<string, Snapshot>([
-      ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 } }],
+      [
+        '/portfolios/paper',
+        {
+          key: '/portfolios/paper',
+          version: 1,
+          sequence: 5,
+          atMs: 0,
+          state: { portfolioId: 'paper', initialCashPaise: 1_000_000, cashPaise: 1_000_000, positions: {}, fillCount: 0 },
+        },
+      ],
     ]);
     await recoverFromJournal({ journal, target: target(snapshots), portfolios: [{ portfolioId: 'paper', initialCashPaise: 1_000_000 }], nowMs: () => 5_000 });
     const execution = snapshots.get('/execution/paper')!.state as unknown as { broker: PaperBrokerSnapshot };
@@ -131,14 +203,22 @@ describe('recovery from the journal', () => {
     expect(sell(2, 10)).toBe('OPEN');
   });
 
-  it('rebuilds the paper broker\'s open-MIS list from the journal: fills after the snapshot are squared off at 15:20 too, every MIS position is closed', async () => {
+  it("rebuilds the paper broker's open-MIS list from the journal: fills after the snapshot are squared off at 15:20 too, every MIS position is closed", async () => {
     db = await PgliteDatabase.open('memory://');
     await migrate(db);
     const journal = new OrderJournal(db);
     const infy = nseEquity('INFY', 1, 1_000_00);
     const at = istTimeMs('2026-05-20', 10, 0);
     const placed = (sequence: number, strategyId: string, quantity: number, side: 'BUY' | 'SELL' = 'BUY'): { open: Order; done: Order } => {
-      const base = order(sequence, { strategyId, intentId: `${strategyId}:${sequence}`, clientOrderId: clientOrderIdFor(strategyId, sequence), side, quantity, createdAtMs: at, updatedAtMs: at });
+      const base = order(sequence, {
+        strategyId,
+        intentId: `${strategyId}:${sequence}`,
+        clientOrderId: clientOrderIdFor(strategyId, sequence),
+        side,
+        quantity,
+        createdAtMs: at,
+        updatedAtMs: at,
+      });
       const open = { ...base, brokerOrderId: `P${String(sequence + 1).padStart(9, '0')}`, status: 'OPEN' as const };
       return { open, done: { ...open, status: 'COMPLETE' as const, filledQuantity: quantity, filledValuePaise: quantity * 1_000_00 } };
     };
@@ -154,17 +234,39 @@ describe('recovery from the journal', () => {
     ]);
     await journal.append(entries.map((entry) => toJournalEntry(EXECUTION_STREAM, entry as never)));
     // the execution snapshot was taken after the first fill: its broker knows only s1's 10
-    const before = { ...new PaperBroker().snapshot(), nowMs: at + 1000, orderSequence: 1, fillSequence: 1, misPositions: [{ portfolioId: 'paper', strategyId: 's1', symbol: 'INFY', net: 10, instrument: infy }] };
+    const before = {
+      ...new PaperBroker().snapshot(),
+      nowMs: at + 1000,
+      orderSequence: 1,
+      fillSequence: 1,
+      misPositions: [{ portfolioId: 'paper', strategyId: 's1', symbol: 'INFY', net: 10, instrument: infy }],
+    };
     const snapshots = new Map<string, Snapshot>([
-      ['/execution/paper', { key: '/execution/paper', version: 1, sequence: 5, atMs: 0, state: { broker: before, orders: [a.done], finished: [a.done.clientOrderId] } as unknown as Json }],
+      [
+        '/execution/paper',
+        {
+          key: '/execution/paper',
+          version: 1,
+          sequence: 5,
+          atMs: 0,
+          state: { broker: before, orders: [a.done], finished: [a.done.clientOrderId] } as unknown as Json,
+        },
+      ],
     ]);
     const recoveryTarget: RecoveryTarget = { ...target(snapshots), instruments: new Map([['INFY', infy]]) };
-    await recoverFromJournal({ journal, target: recoveryTarget, portfolios: [{ portfolioId: 'paper', initialCashPaise: 100_000_000 }], nowMs: () => at + 10_000 });
+    await recoverFromJournal({
+      journal,
+      target: recoveryTarget,
+      portfolios: [{ portfolioId: 'paper', initialCashPaise: 100_000_000 }],
+      nowMs: () => at + 10_000,
+    });
 
     // restart, then 15:20 passes: the broker squares off every MIS position the journal explains
     const recovered = (snapshots.get('/execution/paper')!.state as unknown as { broker: PaperBrokerSnapshot }).broker;
     const broker = PaperBroker.restore(JSON.parse(JSON.stringify(recovered)) as PaperBrokerSnapshot);
-    const events = broker.onTicks([{ type: 'tick', symbol: 'INFY', token: 1, ltpPaise: 1_000_00, lastQuantity: 100, volume: 1_000_000, exchangeTimeMs: istTimeMs('2026-05-20', 15, 20) }]);
+    const events = broker.onTicks([
+      { type: 'tick', symbol: 'INFY', token: 1, ltpPaise: 1_000_00, lastQuantity: 100, volume: 1_000_000, exchangeTimeMs: istTimeMs('2026-05-20', 15, 20) },
+    ]);
     const closed = events.flatMap((e) => (e.kind === 'fill' ? [[e.fill.strategyId, e.fill.side, e.fill.quantity, e.order.reason]] : []));
     expect(closed).toEqual([
       ['s1', 'SELL', 15, 'auto-square-off'],
@@ -189,7 +291,13 @@ describe('recovery from the journal', () => {
     const placeOpen = (sequence: number, side: 'BUY' | 'SELL' = 'BUY'): { open: Order; list: Parameters<typeof toJournalEntry>[1][] } => {
       const placed = order(sequence, { side });
       const open = { ...placed, brokerOrderId: `P${String(sequence + 1).padStart(9, '0')}`, status: 'OPEN' as const };
-      return { open, list: [{ type: 'OrderPlaced', order: placed }, { type: 'OrderUpdated', order: open }] };
+      return {
+        open,
+        list: [
+          { type: 'OrderPlaced', order: placed },
+          { type: 'OrderUpdated', order: open },
+        ],
+      };
     };
     const fillOf = (open: Order, quantity: number, trackPrefix: boolean): Parameters<typeof toJournalEntry>[1] => {
       fillId += 1;
@@ -233,7 +341,16 @@ describe('recovery from the journal', () => {
     const snapshotsAt = (): Map<string, Snapshot> =>
       new Map<string, Snapshot>([
         ['/portfolios/paper', { key: '/portfolios/paper', version: 1, sequence: 5, atMs: 0, state: structuredClone(portfolio) as never }],
-        ['/strategies/s1', { key: '/strategies/s1', version: 1, sequence: 5, atMs: 0, state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} } }],
+        [
+          '/strategies/s1',
+          {
+            key: '/strategies/s1',
+            version: 1,
+            sequence: 5,
+            atMs: 0,
+            state: { hostVersion: 1, strategy: null, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: {} },
+          },
+        ],
       ]);
     let read = 0;
     const counting: Journal = {
@@ -248,7 +365,14 @@ describe('recovery from the journal', () => {
     const options = { portfolios: [{ portfolioId: 'paper', initialCashPaise: 100_000_000 }], nowMs: () => 9_000 };
     const fast = await recoverFromJournal({ ...options, journal: counting, target: target(withMark), checkpoints });
     expect(read).toBe(tail.length); // only the tail
-    expect(fast).toMatchObject({ journalEntriesRead: tail.length, fromSequence: mark!.sequence, journalEntries: mark!.entries + tail.length, replayedFills: { paper: 8 }, fills: 69, placedMoreThanOnce: [] });
+    expect(fast).toMatchObject({
+      journalEntriesRead: tail.length,
+      fromSequence: mark!.sequence,
+      journalEntries: mark!.entries + tail.length,
+      replayedFills: { paper: 8 },
+      fills: 69,
+      placedMoreThanOnce: [],
+    });
     expect(fast.alerts).toEqual([]);
 
     read = 0;
@@ -256,7 +380,8 @@ describe('recovery from the journal', () => {
     const slow = await recoverFromJournal({ ...options, journal: counting, target: target(full) });
     expect(read).toBe(mark!.entries + tail.length);
     expect(slow).toMatchObject({ journalEntriesRead: mark!.entries + tail.length, fromSequence: 0, replayedFills: { paper: 8 }, fills: 69 });
-    for (const path of ['/portfolios/paper', '/execution/paper', '/risk', '/strategies/s1']) expect(withMark.get(path)?.state, path).toEqual(full.get(path)?.state);
+    for (const path of ['/portfolios/paper', '/execution/paper', '/risk', '/strategies/s1'])
+      expect(withMark.get(path)?.state, path).toEqual(full.get(path)?.state);
     const strategy = decodeStrategyHostSnapshot(withMark.get('/strategies/s1')!.state);
     expect(strategy.sequence).toBe(70);
     expect(Object.keys(strategy.working).sort()).toEqual(['s1:63', 's1:64']);

@@ -28,9 +28,27 @@ afterAll(async () => {
 describe('Redis outage logs', () => {
   it('200 snapshot writes while Redis is down give one "degraded" line, and one line when it works again', async () => {
     const lines: { level: number; msg: string }[] = [];
-    const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string })), done()) }));
-    const stores = await openStores(loadConfig({ DATABASE_URL: pgService.url, REDIS_URL: redis.url, TROUPE_REDIS_KEY_PREFIX: redis.keyPrefix, TROUPE_DATA_DIR: dataDir }), log);
-    const save = (sequence: number): Promise<void> => stores.snapshots.save({ key: `/market/S${sequence % 50}`, version: 1, sequence, state: { sequence }, atMs: 1_700_000_000_000 + sequence });
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => (
+          lines.push(
+            ...chunk
+              .toString()
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as { level: number; msg: string }),
+          ),
+          done()
+        ),
+      }),
+    );
+    const stores = await openStores(
+      loadConfig({ DATABASE_URL: pgService.url, REDIS_URL: redis.url, TROUPE_REDIS_KEY_PREFIX: redis.keyPrefix, TROUPE_DATA_DIR: dataDir }),
+      log,
+    );
+    const save = (sequence: number): Promise<void> =>
+      stores.snapshots.save({ key: `/market/S${sequence % 50}`, version: 1, sequence, state: { sequence }, atMs: 1_700_000_000_000 + sequence });
     const degraded = (): number => lines.filter((line) => line.msg.startsWith('redis is degraded: snapshots go to PostgreSQL only')).length;
     const back = (): number => lines.filter((line) => line.msg.startsWith('redis takes snapshots again')).length;
     try {

@@ -5,7 +5,14 @@ import { SqlHistory } from '../../src/persistence/history-queries.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { coalesceAlerts, RiskAlertJournal, RiskAlertRecorder, RISK_ALERT_STREAM } from '../../src/persistence/risk-alert-journal.js';
 
-const alert = (code: string, atMs: number, extra: Partial<RiskAlert> = {}): RiskAlert => ({ type: 'RiskAlert', severity: 'warning', code, message: `${code} at ${atMs}`, atMs, ...extra });
+const alert = (code: string, atMs: number, extra: Partial<RiskAlert> = {}): RiskAlert => ({
+  type: 'RiskAlert',
+  severity: 'warning',
+  code,
+  message: `${code} at ${atMs}`,
+  atMs,
+  ...extra,
+});
 
 describe('risk alerts: journaled, deduplicated, acknowledged', () => {
   let db: Database;
@@ -63,11 +70,16 @@ describe('risk alerts: journaled, deduplicated, acknowledged', () => {
         ['max-orders-per-second', 'ema-cross-1/INFY', 728, 'warning'],
       ]);
       // the journal holds the sightings: their counts add up to what was raised
-      const entries = await db.query<{ type: string; payload: { count?: number } }>('SELECT type, payload FROM journal WHERE stream = $1 ORDER BY sequence', [RISK_ALERT_STREAM]);
+      const entries = await db.query<{ type: string; payload: { count?: number } }>('SELECT type, payload FROM journal WHERE stream = $1 ORDER BY sequence', [
+        RISK_ALERT_STREAM,
+      ]);
       expect(entries.filter((entry) => entry.type === 'RiskAlertRaised').reduce((sum, entry) => sum + (entry.payload.count ?? 0), 0)).toBe(729);
 
       const rate = page.items[1]!;
-      expect(await history.acknowledgeAlert(rate.id, 'ops', now, 'pacing fixed')).toMatchObject({ outcome: 'acknowledged', acknowledgement: { by: 'ops', note: 'pacing fixed' } });
+      expect(await history.acknowledgeAlert(rate.id, 'ops', now, 'pacing fixed')).toMatchObject({
+        outcome: 'acknowledged',
+        acknowledgement: { by: 'ops', note: 'pacing fixed' },
+      });
       expect(await history.acknowledgeAlert(rate.id, 'someone-else', now + 1)).toMatchObject({ outcome: 'already', acknowledgement: { by: 'ops' } });
       expect(await history.acknowledgeAlert(999_999, 'ops', now)).toEqual({ outcome: 'not-found' });
       expect((await db.query<{ type: string }>("SELECT type FROM journal WHERE type = 'RiskAlertAcknowledged'")).length).toBe(1);
@@ -97,5 +109,4 @@ describe('risk alerts: journaled, deduplicated, acknowledged', () => {
       expect(all.length).toBe(4);
     }
   });
-
 });

@@ -14,7 +14,13 @@ import { TieredSnapshotStore, type DegradedEvent } from '../../src/persistence/t
 import { eventually } from '../../src/actors/core/testkit.js';
 import { usePostgres, useRedis, type PostgresService, type RedisService } from '../support/services.js';
 
-const snapshot = (key: string, sequence: number, state: Snapshot['state'] = { sequence }): Snapshot => ({ key, version: 2, sequence, state, atMs: 1_700_000_000_000 + sequence });
+const snapshot = (key: string, sequence: number, state: Snapshot['state'] = { sequence }): Snapshot => ({
+  key,
+  version: 2,
+  sequence,
+  state,
+  atMs: 1_700_000_000_000 + sequence,
+});
 
 let pgService: PostgresService;
 let redisService: RedisService;
@@ -94,7 +100,8 @@ describe.each(['redis', 'in-process'] as const)('KeyValueStore (%s)', (kind) => 
   let store: KeyValueStore;
   let nowMs = 1_000_000;
   beforeAll(async () => {
-    store = kind === 'redis' ? await RedisKeyValueStore.connect(redisService.url, { keyPrefix: redisService.keyPrefix }) : new InProcessKeyValueStore(() => nowMs);
+    store =
+      kind === 'redis' ? await RedisKeyValueStore.connect(redisService.url, { keyPrefix: redisService.keyPrefix }) : new InProcessKeyValueStore(() => nowMs);
   });
   afterAll(async () => {
     await store.close();

@@ -79,7 +79,10 @@ describe.each(DATABASE_KINDS)('tick ingest on %s', (kind) => {
   });
 
   it('migration 006 moves the (symbol, exchange_time) index from the parent to each existing partition', async () => {
-    await migrate(db, loadMigrations().filter((migration) => migration.version <= 5));
+    await migrate(
+      db,
+      loadMigrations().filter((migration) => migration.version <= 5),
+    );
     await ensurePartition(db, partitionFor('ticks', Date.UTC(2024, 0, 1, 5)));
     expect(await tickIndexes(db)).toEqual([
       { table: 'ticks', index: 'ticks_symbol_time' },
@@ -98,7 +101,11 @@ describe.each(DATABASE_KINDS)('tick ingest on %s', (kind) => {
     expect((await tickIndexes(db)).map((row) => row.table)).toEqual(['ticks_p20240101']);
 
     const indexed: string[][] = [];
-    const job = scheduleRetention(db, { nowMs: () => LIVE_DAY_MS, policy: { ticks: 30 * DAY_MS, bars_1m: 400 * DAY_MS, bars_1h: 2000 * DAY_MS }, onIndexed: (names) => indexed.push(names) });
+    const job = scheduleRetention(db, {
+      nowMs: () => LIVE_DAY_MS,
+      policy: { ticks: 30 * DAY_MS, bars_1m: 400 * DAY_MS, bars_1h: 2000 * DAY_MS },
+      onIndexed: (names) => indexed.push(names),
+    });
     await job.stop();
     expect(indexed).toEqual([['ticks_p20240102']]);
     expect(await tickIndexes(db)).toEqual([
@@ -112,7 +119,14 @@ describe.each(DATABASE_KINDS)('tick ingest on %s', (kind) => {
 
   it('stores every value exactly: int8 extremes, negative values, instants before 2000, NULL quotes', async () => {
     const values = [
-      tick({ ltpPaise: Number.MAX_SAFE_INTEGER, volume: Number.MAX_SAFE_INTEGER, bidPaise: -Number.MAX_SAFE_INTEGER, askPaise: 2 ** 32, bidQuantity: 2 ** 31 - 1, askQuantity: -(2 ** 31) }),
+      tick({
+        ltpPaise: Number.MAX_SAFE_INTEGER,
+        volume: Number.MAX_SAFE_INTEGER,
+        bidPaise: -Number.MAX_SAFE_INTEGER,
+        askPaise: 2 ** 32,
+        bidQuantity: 2 ** 31 - 1,
+        askQuantity: -(2 ** 31),
+      }),
       tick({ symbol: 'M&M', exchangeTimeMs: Date.UTC(1999, 11, 31, 23, 59, 59, 999), ltpPaise: 2 ** 32 - 1, volume: 0, bidPaise: -1, askPaise: 2 ** 32 + 1 }),
       tick({ symbol: 'NIFTY 50', exchangeTimeMs: LIVE_DAY_MS + 1, ltpPaise: 1, volume: 2 ** 40 + 7, askPaise: 5, askQuantity: 0 }),
     ];

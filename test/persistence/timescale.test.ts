@@ -29,7 +29,8 @@ afterAll(async () => {
 function fakeTimescale(options: { installed: string | undefined; hypertable: boolean }): { db: Database; ran: string[]; transactions: number } {
   const record = { ran: [] as string[], transactions: 0 };
   const query = <T>(sql: string, _params?: SqlParams): Promise<T[]> => {
-    if (sql.includes('pg_available_extensions')) return Promise.resolve([{ installed_version: record.ran.length > 0 ? '2.17.2' : (options.installed ?? null) }] as T[]);
+    if (sql.includes('pg_available_extensions'))
+      return Promise.resolve([{ installed_version: record.ran.length > 0 ? '2.17.2' : (options.installed ?? null) }] as T[]);
     if (sql.includes('timescaledb_information.hypertables')) return Promise.resolve([{ n: options.hypertable ? 1 : 0 }] as T[]);
     record.ran.push(sql);
     return Promise.resolve([]);
@@ -50,7 +51,15 @@ function fakeTimescale(options: { installed: string | undefined; hypertable: boo
     },
     close: () => Promise.resolve(),
   };
-  return { db: fake, get ran() { return record.ran; }, get transactions() { return record.transactions; } };
+  return {
+    db: fake,
+    get ran() {
+      return record.ran;
+    },
+    get transactions() {
+      return record.transactions;
+    },
+  };
 }
 
 describe('TimescaleDB detection and set-up', () => {
@@ -85,7 +94,9 @@ describe('TimescaleDB detection and set-up', () => {
     expect(sql[0]).toBe('CREATE EXTENSION IF NOT EXISTS timescaledb');
     expect(text).toContain("create_hypertable('ticks', by_range('exchange_time', INTERVAL '1 day'))");
     expect(text).toContain("create_hypertable('bars_1m', by_range('start_time', INTERVAL '7 days'))");
-    expect(text).toMatch(/CREATE MATERIALIZED VIEW bars_1h WITH \(timescaledb\.continuous\) AS[\s\S]*time_bucket\(INTERVAL '1 hour', start_time\)[\s\S]*first\(open_paise, start_time\)[\s\S]*last\(close_paise, start_time\)[\s\S]*FROM bars_1m/);
+    expect(text).toMatch(
+      /CREATE MATERIALIZED VIEW bars_1h WITH \(timescaledb\.continuous\) AS[\s\S]*time_bucket\(INTERVAL '1 hour', start_time\)[\s\S]*first\(open_paise, start_time\)[\s\S]*last\(close_paise, start_time\)[\s\S]*FROM bars_1m/,
+    );
     expect(text).toContain("add_continuous_aggregate_policy('bars_1h'");
     expect(text).toContain("add_retention_policy('ticks', INTERVAL '7 days')");
     expect(text).toContain("add_retention_policy('bars_1m', INTERVAL '365 days')");
@@ -94,6 +105,8 @@ describe('TimescaleDB detection and set-up', () => {
     expect(sql.indexOf('INSERT INTO ticks SELECT * FROM ticks_partitioned')).toBeLessThan(sql.indexOf('DROP TABLE ticks_partitioned CASCADE'));
     expect(sql.indexOf('INSERT INTO bars_1m SELECT * FROM bars_1m_partitioned')).toBeLessThan(sql.indexOf('DROP TABLE bars_1m_partitioned CASCADE'));
     // a custom policy flows through
-    expect(timescaleSetupSql({ ticks: 2 * 86_400_000, bars_1m: 30 * 86_400_000, bars_1h: 60 * 86_400_000 }).join('\n')).toContain("add_retention_policy('ticks', INTERVAL '2 days')");
+    expect(timescaleSetupSql({ ticks: 2 * 86_400_000, bars_1m: 30 * 86_400_000, bars_1h: 60 * 86_400_000 }).join('\n')).toContain(
+      "add_retention_policy('ticks', INTERVAL '2 days')",
+    );
   });
 });

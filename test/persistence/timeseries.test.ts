@@ -69,7 +69,13 @@ describe.each(DATABASE_KINDS)('time series on %s', (kind) => {
   it(`ingests ${kind === 'postgres' ? '100 000' : '20 000'} ticks exactly, partition by partition`, async () => {
     const list = ticks(kind === 'postgres' ? 100_000 : 20_000, 3);
     const errors: unknown[] = [];
-    const ingestor = new TickIngestor(db, { capacity: 1_000_000, batchSize: 10_000, flushIntervalMs: 0, concurrency: 2, onError: (error) => errors.push(error) });
+    const ingestor = new TickIngestor(db, {
+      capacity: 1_000_000,
+      batchSize: 10_000,
+      flushIntervalMs: 0,
+      concurrency: 2,
+      onError: (error) => errors.push(error),
+    });
     for (const tick of list) expect(ingestor.offer(tick)).toBe(true);
     await ingestor.stop();
     expect(errors).toEqual([]);
@@ -109,7 +115,16 @@ describe.each(DATABASE_KINDS)('time series on %s', (kind) => {
 
   it('upserts 1m bars and rolls them up into 1h bars', async () => {
     const minute = (symbol: string, startMs: number, open: number, close: number, volume: number): Bar => ({
-      type: 'bar', symbol, interval: '1m', startMs, openPaise: open, highPaise: Math.max(open, close) + 10, lowPaise: Math.min(open, close) - 10, closePaise: close, volume, tickCount: 3,
+      type: 'bar',
+      symbol,
+      interval: '1m',
+      startMs,
+      openPaise: open,
+      highPaise: Math.max(open, close) + 10,
+      lowPaise: Math.min(open, close) - 10,
+      closePaise: close,
+      volume,
+      tickCount: 3,
     });
     const hourStart = Date.UTC(2024, 0, 2, 4);
     const bars = Array.from({ length: 60 }, (_, index) => minute('INFY', hourStart + index * 60_000, 150_000 + index, 150_001 + index, 100));
@@ -120,8 +135,30 @@ describe.each(DATABASE_KINDS)('time series on %s', (kind) => {
     expect(stored[0]).toEqual(minute('INFY', hourStart, 150_000, 150_500, 100));
     await rollUpHourBars(db, hourStart, hourStart + 2 * 3_600_000);
     expect(await readBars(db, '1h', 'INFY', hourStart, hourStart + 2 * 3_600_000)).toEqual([
-      { type: 'bar', symbol: 'INFY', interval: '1h', startMs: hourStart, openPaise: 150_000, highPaise: 150_500 + 10, lowPaise: 150_000 - 10, closePaise: 150_060, volume: 6000, tickCount: 180 },
-      { type: 'bar', symbol: 'INFY', interval: '1h', startMs: hourStart + 3_600_000, openPaise: 1, highPaise: 12, lowPaise: -9, closePaise: 2, volume: 5, tickCount: 3 },
+      {
+        type: 'bar',
+        symbol: 'INFY',
+        interval: '1h',
+        startMs: hourStart,
+        openPaise: 150_000,
+        highPaise: 150_500 + 10,
+        lowPaise: 150_000 - 10,
+        closePaise: 150_060,
+        volume: 6000,
+        tickCount: 180,
+      },
+      {
+        type: 'bar',
+        symbol: 'INFY',
+        interval: '1h',
+        startMs: hourStart + 3_600_000,
+        openPaise: 1,
+        highPaise: 12,
+        lowPaise: -9,
+        closePaise: 2,
+        volume: 5,
+        tickCount: 3,
+      },
     ]);
     await expect(upsertBars(db, [{ ...minute('INFY', hourStart, 1, 1, 1), interval: '5m' }])).rejects.toThrow(/only 1m and 1h/);
   });
@@ -130,14 +167,20 @@ describe.each(DATABASE_KINDS)('time series on %s', (kind) => {
     const nowMs = Date.UTC(2031, 5, 15, 12);
     const day = (offset: number): number => Date.UTC(2031, 5, 15 + offset, 6);
     for (const offset of [-10, -8, -7, -6, 0]) await ensurePartition(db, partitionFor('ticks', day(offset)));
-    for (const atMs of [Date.UTC(2030, 4, 10), Date.UTC(2030, 5, 10), Date.UTC(2030, 6, 10), Date.UTC(2031, 5, 1)]) await ensurePartition(db, partitionFor('bars_1m', atMs));
+    for (const atMs of [Date.UTC(2030, 4, 10), Date.UTC(2030, 5, 10), Date.UTC(2030, 6, 10), Date.UTC(2031, 5, 1)])
+      await ensurePartition(db, partitionFor('bars_1m', atMs));
     for (const year of [2025, 2026, 2031]) await ensurePartition(db, partitionFor('bars_1h', Date.UTC(year, 3, 1)));
     const cutoffMs = { ticks: nowMs - 7 * DAY_MS, bars_1m: nowMs - 365 * DAY_MS, bars_1h: nowMs - (5 * 365 + 1) * DAY_MS };
     const before = [...(await listPartitions(db, 'ticks')), ...(await listPartitions(db, 'bars_1m')), ...(await listPartitions(db, 'bars_1h'))];
 
     const dropped = await enforceRetention(db, nowMs);
     // Earlier tests left 2024 partitions: they are old too. Exactly those ending by the cutoff go.
-    expect(dropped.sort()).toEqual(before.filter((partition) => partition.toMs <= cutoffMs[partition.table]).map((partition) => partition.name).sort());
+    expect(dropped.sort()).toEqual(
+      before
+        .filter((partition) => partition.toMs <= cutoffMs[partition.table])
+        .map((partition) => partition.name)
+        .sort(),
+    );
     // ticks: cutoff 2031-06-08 12:00 → 06-05 and 06-07 go; 06-08 ends after the cutoff and stays.
     // bars_1m: cutoff 2030-06-15 12:00 → May 2030 goes, June 2030 stays. bars_1h: cutoff 2026-06-14 12:00 → 2025 goes.
     expect(dropped).toEqual(expect.arrayContaining(['bars_1h_p2025', 'bars_1m_p203005', 'ticks_p20310605', 'ticks_p20310607']));

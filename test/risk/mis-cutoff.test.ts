@@ -16,7 +16,9 @@ describe('risk: no new MIS order after the intraday cut-off', () => {
   it('refuses MIS intents from 15:20 IST to the end of the day with mis-cutoff, and approves CNC and the next morning', () => {
     const manager = new RiskManager(DEFAULT_RISK_MANAGER_LIMITS, { instrument: () => INFY });
     expect(verdictAt(manager, ist(15, 19, 59), 'MIS')).toBe('approved');
-    expect(verdictAt(manager, ist(15, 20), 'MIS')).toBe('mis-cutoff: no new MIS orders after 15:20 IST (intraday cut-off; open MIS positions are squared off by the broker)');
+    expect(verdictAt(manager, ist(15, 20), 'MIS')).toBe(
+      'mis-cutoff: no new MIS orders after 15:20 IST (intraday cut-off; open MIS positions are squared off by the broker)',
+    );
     expect(verdictAt(manager, ist(15, 20), 'MIS', 'SELL')).toMatch(/^mis-cutoff/);
     expect(verdictAt(manager, ist(22, 0), 'MIS')).toMatch(/^mis-cutoff/);
     expect(verdictAt(manager, ist(15, 25), 'CNC')).toBe('approved');
@@ -29,7 +31,7 @@ describe('risk: no new MIS order after the intraday cut-off', () => {
     expect(verdictAt(manager, ist(15, 0), 'MIS')).toMatch(/^mis-cutoff: no new MIS orders after 15:00 IST/);
   });
 
-  it('a fill of the broker\'s own square-off order moves the position but releases no reservation', () => {
+  it("a fill of the broker's own square-off order moves the position but releases no reservation", () => {
     const manager = new RiskManager(DEFAULT_RISK_MANAGER_LIMITS, { instrument: () => INFY });
     expect(manager.evaluate(intent({ product: 'CNC', side: 'SELL', quantity: 3 }), ist(11, 0), 150_000).approved).toBe(true);
     manager.onFill({ portfolioId: 'p1', symbol: 'INFY', signedQuantity: 10, pricePaise: 150_000 }, ist(11, 1));

@@ -25,7 +25,15 @@ describe('pacing queue', () => {
   it('offers exits first, then entries, each in arrival order', () => {
     const queue = new PacingQueue();
     // arrival: entry 0, exit 1, entry 2, exit 3, exit 4, entry 5
-    for (const [id, exit] of [[0, false], [1, true], [2, false], [3, true], [4, true], [5, false]] as const) queue.push(paced(id, exit, t0 + id));
+    for (const [id, exit] of [
+      [0, false],
+      [1, true],
+      [2, false],
+      [3, true],
+      [4, true],
+      [5, false],
+    ] as const)
+      queue.push(paced(id, exit, t0 + id));
     expect(queue.size).toBe(6);
     expect(queue.list().map((p) => p.intent.intentId)).toEqual(['s1:1', 's1:3', 's1:4', 's1:0', 's1:2', 's1:5']);
     expect(offer(queue)).toEqual(['s1:1', 's1:3', 's1:4', 's1:0', 's1:2', 's1:5']);

@@ -78,7 +78,12 @@ describe('risk manager actor', () => {
 
     const report = createProbe<RiskReport>(system);
     system.tell(ref, { type: 'GetRiskReport', replyTo: report.ref });
-    expect(await report.expectMessage()).toMatchObject({ approved: 1, rejected: 2, killSwitch: { portfolioId: 'p1', dayPnlPaise: -1_100_00 }, portfolios: { p1: { dayPnlPaise: -1_100_00 } } });
+    expect(await report.expectMessage()).toMatchObject({
+      approved: 1,
+      rejected: 2,
+      killSwitch: { portfolioId: 'p1', dayPnlPaise: -1_100_00 },
+      portfolios: { p1: { dayPnlPaise: -1_100_00 } },
+    });
 
     const armed = createProbe<boolean>(system);
     system.tell(ref, { type: 'ResetKillSwitch', requestedBy: 'alice', replyTo: armed.ref });
@@ -122,7 +127,11 @@ describe('risk manager actor', () => {
     );
     for (const symbol of ['INFY', 'TCS', 'SBIN', 'ITC', 'HDFCBANK', 'RELIANCE', 'WIPRO']) cache.update(tick({ symbol, ltpPaise: 100_000 }));
     const send = (id: string, symbol: string, side: 'BUY' | 'SELL', strategyId = 's1'): void =>
-      system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: `${strategyId}:${id}`, strategyId, symbol, side, quantity: 10 }), clientOrderId: id });
+      system.tell(ref, {
+        type: 'EvaluateIntent',
+        intent: intent({ intentId: `${strategyId}:${id}`, strategyId, symbol, side, quantity: 10 }),
+        clientOrderId: id,
+      });
     /** The next messages of a probe, all there are now (after the actor went idle). */
     const drain = async <T>(probe: { expectMessage(): Promise<T>; expectNoMessage(): Promise<void> }, count: number): Promise<T[]> => {
       const out: T[] = [];
@@ -138,7 +147,8 @@ describe('risk manager actor', () => {
   it('queues intents refused only for pacing and sends them when the windows allow: exits first, then entries in arrival order', async () => {
     const rig = pacingRig({ maxOrdersPerSecond: 3, maxOrdersPerSecondPerStrategy: 2 });
     // the portfolio holds INFY, TCS and SBIN: selling them is an exit
-    for (const symbol of ['INFY', 'TCS', 'SBIN']) system.tell(rig.ref, { type: 'FillApplied', portfolioId: 'p1', symbol, signedQuantity: 10, pricePaise: 100_000, chargesPaise: 0 });
+    for (const symbol of ['INFY', 'TCS', 'SBIN'])
+      system.tell(rig.ref, { type: 'FillApplied', portfolioId: 'p1', symbol, signedQuantity: 10, pricePaise: 100_000, chargesPaise: 0 });
     rig.send('E1', 'ITC', 'BUY'); // s1: approved
     rig.send('E2', 'HDFCBANK', 'BUY'); // s1: approved, its window is full
     rig.send('Y1', 'WIPRO', 'BUY', 's2'); // s2: approved, the overall window is full
@@ -151,7 +161,9 @@ describe('risk manager actor', () => {
     expect(paced1.map((m) => m.type)).toEqual(['IntentPaced', 'IntentPaced', 'IntentPaced']);
     expect(paced1.map((m) => (m.type === 'IntentPaced' ? m.intentId : ''))).toEqual(['s1:E3', 's1:X1', 's1:X2']);
     expect(paced1[1]).toMatchObject({ symbol: 'INFY', atMs: t0, reason: expect.stringContaining('queued as an exit') as string });
-    expect(await rig.drain(rig.s2, 1)).toMatchObject([{ type: 'IntentPaced', intentId: 's2:Y2', reason: expect.stringContaining('queued as an entry') as string }]);
+    expect(await rig.drain(rig.s2, 1)).toMatchObject([
+      { type: 'IntentPaced', intentId: 's2:Y2', reason: expect.stringContaining('queued as an entry') as string },
+    ]);
     expect(rig.alerts).toEqual([]); // a queued intent is not a refusal
 
     // the same millisecond: nothing is released
@@ -192,26 +204,41 @@ describe('risk manager actor', () => {
     expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'IntentPaced', intentId: 's1:E2' }]);
     const report = createProbe<RiskReport>(system);
     system.tell(rig.ref, { type: 'GetRiskReport', replyTo: report.ref });
-    expect(await report.expectMessage()).toMatchObject({ paced: [{ intentId: 's1:E2', strategyId: 's1', symbol: 'TCS', side: 'BUY', quantity: 10, exit: false, queuedAtMs: t0 }] });
+    expect(await report.expectMessage()).toMatchObject({
+      paced: [{ intentId: 's1:E2', strategyId: 's1', symbol: 'TCS', side: 'BUY', quantity: 10, exit: false, queuedAtMs: t0 }],
+    });
 
     // a manual order (someone waits for the answer) is refused at once, not queued
     const replies = createProbe<RiskDecision>(system);
     system.tell(rig.ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:M1', quantity: 1 }), clientOrderId: 'M1', replyTo: replies.ref });
     expect(await replies.expectMessage()).toMatchObject({ approved: false, rejection: { code: 'max-orders-per-second-strategy' } });
-    expect(await rig.drain(rig.s1, 1)).toMatchObject([{ type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:M1', code: 'max-orders-per-second-strategy' } }]);
+    expect(await rig.drain(rig.s1, 1)).toMatchObject([
+      { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:M1', code: 'max-orders-per-second-strategy' } },
+    ]);
 
     rig.clock.now = t0 + 1_000; // waited 1 s > 0.5 s
     system.tell(rig.ref, { type: 'Marks', ticks: [tick({ ltpPaise: 100_000 })] });
     expect(await rig.drain(rig.s1, 1)).toMatchObject([
-      { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:E2', symbol: 'TCS', code: 'pacing-expired', reason: expect.stringContaining('dropped as stale') as string } },
+      {
+        type: 'OrderEvent',
+        event: {
+          type: 'IntentRejected',
+          intentId: 's1:E2',
+          symbol: 'TCS',
+          code: 'pacing-expired',
+          reason: expect.stringContaining('dropped as stale') as string,
+        },
+      },
     ]);
     await rig.placed(0);
-    expect(rig.alerts.map((a) => (a.type === 'RiskAlert' ? `${a.code}:${a.severity}` : a.type))).toEqual(['max-orders-per-second-strategy:warning', 'pacing-expired:warning']);
+    expect(rig.alerts.map((a) => (a.type === 'RiskAlert' ? `${a.code}:${a.severity}` : a.type))).toEqual([
+      'max-orders-per-second-strategy:warning',
+      'pacing-expired:warning',
+    ]);
     expect(await rig.metrics.registry.metrics()).toMatch(/troupe_risk_paced_expired_total 1/);
-
   });
 
-  it('a queued intent that another check refuses when released is refused with that check\'s code', async () => {
+  it("a queued intent that another check refuses when released is refused with that check's code", async () => {
     const rig = pacingRig({ maxOrdersPerSecond: 10, maxOrdersPerSecondPerStrategy: 1, maxPositionQuantity: 15 });
     rig.send('E3', 'SBIN', 'BUY'); // approved
     rig.send('E4', 'TCS', 'BUY'); // within the position limit (10 of 15): queued

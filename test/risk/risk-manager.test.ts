@@ -76,7 +76,10 @@ describe('RiskManager: one check at a time', () => {
 
   it('refuses with a readable message', () => {
     const verdict = fresh().evaluate(intent({ orderType: 'LIMIT', limitPricePaise: 154_510 }), t0, 150_000);
-    expect(verdict).toMatchObject({ approved: false, rejection: { message: 'limit price ₹1,545.10 is more than 3.00 % away from the last price ₹1,500.00 of INFY' } });
+    expect(verdict).toMatchObject({
+      approved: false,
+      rejection: { message: 'limit price ₹1,545.10 is more than 3.00 % away from the last price ₹1,500.00 of INFY' },
+    });
   });
 
   it('counts working orders on each side against the position limit, and lets a reducing order through', () => {
@@ -134,7 +137,10 @@ describe('RiskManager: one check at a time', () => {
     expect(trip).toMatchObject({ portfolioId: 'p1', dayPnlPaise: -5_020_00, actions: KILL_SWITCH_ACTIONS, trippedAtMs: t0 + 2 });
     expect(trip?.message).toBe('portfolio p1 lost ₹5,020.00 today, at or beyond the daily loss limit of ₹5,000.00');
     const verdict = manager.evaluate(intent({ side: 'SELL', quantity: 1 }), t0 + 3, 143_800);
-    expect(verdict).toMatchObject({ approved: false, rejection: { code: 'kill-switch', severity: 'critical', actions: ['cancel-open-orders', 'pause-strategies'] } });
+    expect(verdict).toMatchObject({
+      approved: false,
+      rejection: { code: 'kill-switch', severity: 'critical', actions: ['cancel-open-orders', 'pause-strategies'] },
+    });
     // the price recovers: still halted until a person resets
     manager.onMark('INFY', 150_000, t0 + 4);
     expect(code(manager, intent({ strategyId: 'other', portfolioId: 'p2', quantity: 1 }), 150_000, t0 + 5)).toBe('kill-switch');
@@ -176,7 +182,16 @@ describe('RiskManager: one check at a time', () => {
 });
 
 type Action =
-  | { kind: 'intent'; strategy: 's1' | 's2'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number; limitTicks: number | null; triggerTicks: number | null; dtMs: number }
+  | {
+      kind: 'intent';
+      strategy: 's1' | 's2';
+      symbol: 'INFY' | 'TCS';
+      side: 'BUY' | 'SELL';
+      quantity: number;
+      limitTicks: number | null;
+      triggerTicks: number | null;
+      dtMs: number;
+    }
   | { kind: 'fill'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number; priceDelta: number; chargesPaise: number }
   | { kind: 'cancel'; symbol: 'INFY' | 'TCS'; side: 'BUY' | 'SELL'; quantity: number }
   | { kind: 'mark'; symbol: 'INFY' | 'TCS'; priceDelta: number };
@@ -195,20 +210,39 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       strategy: fc.constantFrom('s1' as const, 's2' as const),
       symbol: symbolArb,
       side: sideArb,
-      quantity: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 24 }).map((lots) => lots * 5) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 130 }) }),
+      quantity: fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 1, max: 24 }).map((lots) => lots * 5) },
+        { weight: 1, arbitrary: fc.integer({ min: -2, max: 130 }) },
+      ),
       limitTicks: fc.option(ticksArb),
       // a stop (SL with a limit, SL-M without) one intent in four: its trigger price is checked like a limit price
       triggerTicks: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: ticksArb }),
       dtMs: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_500 }) }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fill' as const), symbol: symbolArb, side: sideArb, quantity: fc.integer({ min: 1, max: 130 }), priceDelta: fc.integer({ min: -2_000, max: 2_000 }), chargesPaise: fc.integer({ min: 0, max: 5_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('fill' as const),
+      symbol: symbolArb,
+      side: sideArb,
+      quantity: fc.integer({ min: 1, max: 130 }),
+      priceDelta: fc.integer({ min: -2_000, max: 2_000 }),
+      chargesPaise: fc.integer({ min: 0, max: 5_000 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), symbol: symbolArb, side: sideArb, quantity: fc.integer({ min: 1, max: 130 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('mark' as const), symbol: symbolArb, priceDelta: fc.integer({ min: -3_000, max: 3_000 }) }) },
 );
 
 /** Tighter exposure limits so random books reach them. */
-const propertyLimits: RiskManagerLimits = { ...limits, maxDailyLossPaise: 1_500_00, maxPositionQuantity: 80, maxGrossExposurePaise: 1_50_000_00, maxNetExposurePaise: 1_20_000_00 };
+const propertyLimits: RiskManagerLimits = {
+  ...limits,
+  maxDailyLossPaise: 1_500_00,
+  maxPositionQuantity: 80,
+  maxGrossExposurePaise: 1_50_000_00,
+  maxNetExposurePaise: 1_20_000_00,
+};
 const lossLimit: number = propertyLimits.maxDailyLossPaise;
 
 describe('RiskManager: property', () => {
@@ -219,7 +253,10 @@ describe('RiskManager: property', () => {
         const manager = fresh(propertyLimits);
         // an independent model of the book
         const books = new Map<string, SymbolBook>();
-        const marks = new Map<string, number>([['INFY', 150_000], ['TCS', 150_000]]);
+        const marks = new Map<string, number>([
+          ['INFY', 150_000],
+          ['TCS', 150_000],
+        ]);
         let cashFlow = 0;
         let breached = false;
         const approvals: Array<{ atMs: number; strategy: string }> = [];
@@ -253,7 +290,12 @@ describe('RiskManager: property', () => {
               if (quantity === 0) break;
               const signed = a.side === 'BUY' ? quantity : -quantity;
               const price = clampBand(markOf(a.symbol) + a.priceDelta);
-              books.set(a.symbol, a.side === 'BUY' ? { ...b, net: b.net + signed, workingBuy: b.workingBuy - quantity } : { ...b, net: b.net + signed, workingSell: b.workingSell - quantity });
+              books.set(
+                a.symbol,
+                a.side === 'BUY'
+                  ? { ...b, net: b.net + signed, workingBuy: b.workingBuy - quantity }
+                  : { ...b, net: b.net + signed, workingSell: b.workingSell - quantity },
+              );
               cashFlow += -signed * price - a.chargesPaise;
               manager.onFill({ portfolioId: 'p1', symbol: a.symbol, signedQuantity: signed, pricePaise: price, chargesPaise: a.chargesPaise }, now);
               if (pnl() <= -lossLimit) breached = true;
@@ -283,7 +325,8 @@ describe('RiskManager: property', () => {
                 break;
               }
               const before = bookOf(a.symbol);
-              const after = a.side === 'BUY' ? { ...before, workingBuy: before.workingBuy + a.quantity } : { ...before, workingSell: before.workingSell + a.quantity };
+              const after =
+                a.side === 'BUY' ? { ...before, workingBuy: before.workingBuy + a.quantity } : { ...before, workingSell: before.workingSell + a.quantity };
               const price = limitPrice ?? triggerPrice ?? last;
               const instrument = lookup(a.symbol)!;
               const band = priceBand(instrument);

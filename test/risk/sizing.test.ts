@@ -19,7 +19,15 @@ describe('position sizing', () => {
   it('volatility target: 15 % target on a 30 % stock puts half of equity to work, never above 1× by default', () => {
     expect(volatilityTargetQuantity({ equityPaise: 10_00_000_00, pricePaise: 1_000_00, targetVolatilityBps: 1_500, instrumentVolatilityBps: 3_000 })).toBe(500);
     expect(volatilityTargetQuantity({ equityPaise: 10_00_000_00, pricePaise: 1_000_00, targetVolatilityBps: 1_500, instrumentVolatilityBps: 500 })).toBe(1_000);
-    expect(volatilityTargetQuantity({ equityPaise: 10_00_000_00, pricePaise: 1_000_00, targetVolatilityBps: 1_500, instrumentVolatilityBps: 500, maxLeverageBps: 20_000 })).toBe(2_000);
+    expect(
+      volatilityTargetQuantity({
+        equityPaise: 10_00_000_00,
+        pricePaise: 1_000_00,
+        targetVolatilityBps: 1_500,
+        instrumentVolatilityBps: 500,
+        maxLeverageBps: 20_000,
+      }),
+    ).toBe(2_000);
     expect(volatilityToBps(0.2534)).toBe(2_534);
     expect(() => volatilityToBps(Number.NaN)).toThrow(RangeError);
   });
@@ -35,7 +43,7 @@ describe('position sizing', () => {
           const quantity = fixedFractionQuantity({ equityPaise: equity, pricePaise: price, fractionBps: bps, lotSize: lot });
           expect(Number.isSafeInteger(quantity) && quantity >= 0 && quantity % lot === 0).toBe(true);
           expect(BigInt(quantity) * BigInt(price) * 10_000n <= BigInt(equity) * BigInt(bps)).toBe(true);
-          expect((BigInt(quantity + lot) * BigInt(price) * 10_000n > BigInt(equity) * BigInt(bps))).toBe(true);
+          expect(BigInt(quantity + lot) * BigInt(price) * 10_000n > BigInt(equity) * BigInt(bps)).toBe(true);
         },
       ),
     );

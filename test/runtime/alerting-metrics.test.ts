@@ -34,7 +34,7 @@ async function sample(metrics: Metrics, series: string): Promise<number> {
 
 const t0 = Date.parse('2026-05-20T04:00:00Z'); // a Wednesday, 09:30 IST
 
-describe('risk gauges: kill switch, halt, the day\'s P&L against the loss limit', () => {
+describe("risk gauges: kill switch, halt, the day's P&L against the loss limit", () => {
   let system: ActorSystem | undefined;
   afterEach(async () => {
     await system?.shutdown();
@@ -52,7 +52,14 @@ describe('risk gauges: kill switch, halt, the day\'s P&L against the loss limit'
     directory.strategies.set('s1', strategy.ref);
     const ref = system.spawn(
       'risk',
-      riskManagerBehavior({ directory, cache, bus: new EventBus(), metrics, clock: { nowMs: () => t0 }, limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 } }),
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus: new EventBus(),
+        metrics,
+        clock: { nowMs: () => t0 },
+        limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 },
+      }),
     );
     expect(await sample(metrics, 'troupe_risk_kill_switch_engaged')).toBe(0);
     expect(await sample(metrics, 'troupe_trading_halted{reason="kill-switch"}')).toBe(0);
@@ -106,16 +113,30 @@ describe('runtime gauges', () => {
     expect(await open()).toBe(1);
   });
 
-  it('times each fill from its order\'s creation on the market clock', async () => {
+  it("times each fill from its order's creation on the market clock", async () => {
     const clock = new ManualClock(t0);
-    const runtime = new Runtime({ instruments: [instrument('INFY', 150_000)], strategies: [], portfolio: { portfolioId: 'paper', initialCashPaise: 100_000_000 }, clock });
+    const runtime = new Runtime({
+      instruments: [instrument('INFY', 150_000)],
+      strategies: [],
+      portfolio: { portfolioId: 'paper', initialCashPaise: 100_000_000 },
+      clock,
+    });
     runtime.start();
     try {
       runtime.offerTicks('INFY', [tick({ ltpPaise: 150_000, exchangeTimeMs: t0 })]);
       await runtime.whenIdle();
       const intent: OrderIntent = {
-        type: 'order-intent', intentId: 'manual:0', strategyId: 'manual', portfolioId: 'paper', symbol: 'INFY', side: 'BUY', quantity: 1,
-        orderType: 'MARKET', product: 'MIS', validity: 'DAY', createdAtMs: t0,
+        type: 'order-intent',
+        intentId: 'manual:0',
+        strategyId: 'manual',
+        portfolioId: 'paper',
+        symbol: 'INFY',
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'MARKET',
+        product: 'MIS',
+        validity: 'DAY',
+        createdAtMs: t0,
       };
       runtime.system.tell(runtime.directory.requireExecution(), { type: 'PlaceOrder', order: newOrder(intent, clientOrderIdFor('manual', 0), t0) });
       await runtime.whenIdle();
@@ -133,14 +154,16 @@ describe('runtime gauges', () => {
 });
 
 describe('host gauges', () => {
-  it('report the host\'s CPUs, memory and the data directory\'s file system as the OS does', async () => {
+  it("report the host's CPUs, memory and the data directory's file system as the OS does", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-host-metrics-'));
     try {
       const metrics = new Metrics({ defaultMetrics: false });
       expect((await metrics.text()).match(/^troupe_data_dir_available_bytes\{/m)).toBeNull(); // not bound: no sample
       metrics.bindDataDir(dir);
       // oracles: /proc and df, read independently of node:os
-      const cpuLines = readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d+ /.test(line));
+      const cpuLines = readFileSync('/proc/stat', 'utf8')
+        .split('\n')
+        .filter((line) => /^cpu\d+ /.test(line));
       expect(await sample(metrics, 'troupe_host_cpus')).toBe(cpuLines.length);
       const memTotalKb = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
       expect(await sample(metrics, 'troupe_host_memory_bytes')).toBe(memTotalKb * 1024);
@@ -148,12 +171,19 @@ describe('host gauges', () => {
       expect(available).toBeGreaterThan(0);
       expect(available).toBeLessThanOrEqual(memTotalKb * 1024);
       // CPU seconds: what /proc/stat says (USER_HZ = 100 ticks a second), give or take the time between the reads
-      const [user, nice, system, idle] = cpuLines.map((line) => line.split(/\s+/).slice(1, 5).map(Number)).reduce((sum, cpu) => sum.map((value, i) => value + cpu[i]!), [0, 0, 0, 0]);
+      const [user, nice, system, idle] = cpuLines
+        .map((line) => line.split(/\s+/).slice(1, 5).map(Number))
+        .reduce((sum, cpu) => sum.map((value, i) => value + cpu[i]!), [0, 0, 0, 0]);
       expect(Math.abs((await sample(metrics, 'troupe_host_cpu_seconds_total{mode="user"}')) - user! / 100)).toBeLessThan(cpuLines.length * 5);
       expect(Math.abs((await sample(metrics, 'troupe_host_cpu_seconds_total{mode="nice"}')) - nice! / 100)).toBeLessThan(cpuLines.length * 5);
       expect(Math.abs((await sample(metrics, 'troupe_host_cpu_seconds_total{mode="system"}')) - system! / 100)).toBeLessThan(cpuLines.length * 5);
       expect(Math.abs((await sample(metrics, 'troupe_host_cpu_seconds_total{mode="idle"}')) - idle! / 100)).toBeLessThan(cpuLines.length * 5);
-      const [dfAvail, dfSize] = execFileSync('df', ['-B1', '--output=avail,size', dir], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+      const [dfAvail, dfSize] = execFileSync('df', ['-B1', '--output=avail,size', dir], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[1]!
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       expect(await sample(metrics, `troupe_data_dir_size_bytes{path="${dir}"}`)).toBe(dfSize);
       // other tests write to the same disk meanwhile
       expect(Math.abs((await sample(metrics, `troupe_data_dir_available_bytes{path="${dir}"}`)) - dfAvail!)).toBeLessThan(256 * 1024 * 1024);

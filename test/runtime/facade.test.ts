@@ -48,7 +48,7 @@ function expectMessageShaped(value: unknown): void {
   expect(JSON.parse(JSON.stringify(value))).toEqual(value);
 }
 
-describe('RuntimeFacade (the gateway\'s only way into the runtime)', () => {
+describe("RuntimeFacade (the gateway's only way into the runtime)", () => {
   it('answers queries with plain data: description, portfolios, quotes, actors, strategies, orders, risk report', async () => {
     const { facade, runtime: rt, clock } = start();
     for (const tick of ticksFromPrices('INFY', [100_000, 100_500], clock.nowMs())) {
@@ -64,7 +64,17 @@ describe('RuntimeFacade (the gateway\'s only way into the runtime)', () => {
     expect((await facade.strategySpec('ema'))?.kind).toBe('ema-cross');
     expect(await facade.strategySpec('nope')).toBeUndefined();
     await expect(facade.strategyStatus('nope')).rejects.toBeInstanceOf(RuntimeUnavailable);
-    for (const value of [facade.description, facade.portfolios(), facade.quotes(), facade.actors(), await facade.strategyIds(), await facade.strategySpec('ema'), await facade.strategyStatus('ema'), await facade.orders(), await facade.riskReport()]) {
+    for (const value of [
+      facade.description,
+      facade.portfolios(),
+      facade.quotes(),
+      facade.actors(),
+      await facade.strategyIds(),
+      await facade.strategySpec('ema'),
+      await facade.strategyStatus('ema'),
+      await facade.orders(),
+      await facade.riskReport(),
+    ]) {
       expectMessageShaped(value);
     }
   });
@@ -93,13 +103,15 @@ describe('RuntimeFacade (the gateway\'s only way into the runtime)', () => {
 });
 
 describe('the gateway reaches the runtime only through the facade', () => {
-  const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
   it('no gateway module names the actor system, the directory, an actor or Runtime itself', () => {
     const offenders: string[] = [];
     for (const file of files('src/gateway')) {
       const text = readFileSync(file, 'utf8');
       for (const [index, line] of text.split('\n').entries()) {
-        if (/\.(directory|system)\b|from '[./]*\/actors\/|runtime\/(runtime|directory|event-bus|market-cache)\.js'/.test(line)) offenders.push(`${file}:${index + 1}: ${line.trim()}`);
+        if (/\.(directory|system)\b|from '[./]*\/actors\/|runtime\/(runtime|directory|event-bus|market-cache)\.js'/.test(line))
+          offenders.push(`${file}:${index + 1}: ${line.trim()}`);
       }
     }
     expect(offenders).toEqual([]);

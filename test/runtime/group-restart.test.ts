@@ -100,7 +100,17 @@ async function deliveries(rt: Runtime, clock: ManualClock, symbol: string, price
   clock.advanceTo(clock.nowMs() + 1000);
   rt.offerTicks(symbol, ticksFromPrices(symbol, [pricePaise], clock.nowMs()));
   await rt.whenIdle();
-  rt.offerBars([bar({ symbol, interval: '1m', startMs: clock.nowMs() - 60_000, openPaise: pricePaise, highPaise: pricePaise, lowPaise: pricePaise, closePaise: pricePaise })]);
+  rt.offerBars([
+    bar({
+      symbol,
+      interval: '1m',
+      startMs: clock.nowMs() - 60_000,
+      openPaise: pricePaise,
+      highPaise: pricePaise,
+      lowPaise: pricePaise,
+      closePaise: pricePaise,
+    }),
+  ]);
   await rt.whenIdle();
   return {
     'risk marks': riskMark(rt, symbol) === pricePaise,
@@ -113,7 +123,15 @@ async function deliveries(rt: Runtime, clock: ManualClock, symbol: string, price
   };
 }
 
-const EVERYONE = { 'risk marks': true, 'portfolio marks': true, 'strategy ticks': true, 'strategy bars': true, 'regime bars': true, 'execution ticks': true, 'aggregator bars': true };
+const EVERYONE = {
+  'risk marks': true,
+  'portfolio marks': true,
+  'strategy ticks': true,
+  'strategy bars': true,
+  'regime bars': true,
+  'execution ticks': true,
+  'aggregator bars': true,
+};
 
 const RESTARTABLE = ['/portfolios', '/execution', '/strategies', '/market', '/risk', '/regime', '/aggregator'] as const;
 

@@ -53,9 +53,19 @@ describe('the file log', () => {
       await new Promise<void>((resolve, reject) => stream.flush((error) => (error ? reject(error) : resolve())));
     };
     // real writes until the file has rotated at least eight times
-    await until(() => Math.max(0, ...rotated(dir)) >= 10, write, 20_000, () => `rotated files ${rotated(dir).join(', ')} after ${written} lines`);
+    await until(
+      () => Math.max(0, ...rotated(dir)) >= 10,
+      write,
+      20_000,
+      () => `rotated files ${rotated(dir).join(', ')} after ${written} lines`,
+    );
     // pruning runs after each rotation: wait for it to settle at retain + 1 files (3 rotated + the current one)
-    await until(() => rotated(dir).length === 4, turn, 10_000, () => `files left ${rotated(dir).join(', ')}`);
+    await until(
+      () => rotated(dir).length === 4,
+      turn,
+      10_000,
+      () => `files left ${rotated(dir).join(', ')}`,
+    );
     const numbers = rotated(dir);
     const newest = numbers[numbers.length - 1]!;
     expect(numbers).toEqual([newest - 3, newest - 2, newest - 1, newest]);
@@ -64,7 +74,9 @@ describe('the file log', () => {
     stream.end();
     // every kept line is whole JSON in ECS names; the rotated (full) files are about the size limit
     for (const n of numbers) {
-      const lines = readFileSync(join(dir, `troupe.${n}.log`), 'utf8').split('\n').filter(Boolean);
+      const lines = readFileSync(join(dir, `troupe.${n}.log`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
       for (const line of lines) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         expect(entry['troupe.symbol']).toBe('INFY');
@@ -78,8 +90,18 @@ describe('the file log', () => {
     const base = { TROUPE_LOG_FILE: '/var/log/troupe/troupe.log' };
     expect(loadConfig({}).logFile).toBeUndefined();
     expect(loadConfig({}).logRotation).toEqual({ rotateDaily: true, rotateBytes: 100 * 1024 ** 2, retain: 14 });
-    expect(loadConfig({ ...base, TROUPE_LOG_ROTATE: 'daily' }).logFile).toEqual({ path: '/var/log/troupe/troupe.log', rotateDaily: true, rotateBytes: undefined, retain: 14 });
-    expect(loadConfig({ ...base, TROUPE_LOG_ROTATE: '1g, daily', TROUPE_LOG_RETAIN: '30' }).logFile).toEqual({ path: '/var/log/troupe/troupe.log', rotateDaily: true, rotateBytes: 1024 ** 3, retain: 30 });
+    expect(loadConfig({ ...base, TROUPE_LOG_ROTATE: 'daily' }).logFile).toEqual({
+      path: '/var/log/troupe/troupe.log',
+      rotateDaily: true,
+      rotateBytes: undefined,
+      retain: 14,
+    });
+    expect(loadConfig({ ...base, TROUPE_LOG_ROTATE: '1g, daily', TROUPE_LOG_RETAIN: '30' }).logFile).toEqual({
+      path: '/var/log/troupe/troupe.log',
+      rotateDaily: true,
+      rotateBytes: 1024 ** 3,
+      retain: 30,
+    });
     expect(() => loadConfig({ ...base, TROUPE_LOG_ROTATE: 'weekly' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, TROUPE_LOG_ROTATE: '10x' })).toThrow(/TROUPE_LOG_ROTATE must be daily, a size/);
     expect(() => loadConfig({ ...base, TROUPE_LOG_RETAIN: '0' })).toThrow(/TROUPE_LOG_RETAIN must be an integer from 1/);

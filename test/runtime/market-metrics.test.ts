@@ -34,6 +34,10 @@ describe('market metrics', () => {
     metrics.watchSymbols(['INFY', 'TCS'], 1_000_000);
     metrics.noteTicks('INFY', 1_004_500);
     metrics.watchSymbols(['INFY', 'SBIN'], 1_009_000); // a later watch does not move INFY back
-    expect(await sample(metrics, 'troupe_symbol_last_tick_timestamp_seconds')).toEqual({ '{"symbol":"INFY"}': 1004.5, '{"symbol":"TCS"}': 1000, '{"symbol":"SBIN"}': 1009 });
+    expect(await sample(metrics, 'troupe_symbol_last_tick_timestamp_seconds')).toEqual({
+      '{"symbol":"INFY"}': 1004.5,
+      '{"symbol":"TCS"}': 1000,
+      '{"symbol":"SBIN"}': 1009,
+    });
   });
 });

@@ -145,7 +145,11 @@ describe('runtime: supervision', () => {
     const { runtime: first, clock } = start({ snapshotStore: store });
     // ema-cross signals its view of INFY to the aggregator as the averages cross
     await feed(first, clock, ticksFromPrices('INFY', wave.slice(0, 11)));
-    const before = await first.system.ask<AggregatorCommand, Aggregation>(first.aggregator!, (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }), 2000);
+    const before = await first.system.ask<AggregatorCommand, Aggregation>(
+      first.aggregator!,
+      (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }),
+      2000,
+    );
     expect(before.contributions.map((c) => c.strategyId)).toEqual(['ema']);
     await first.stop();
     runtime = undefined;
@@ -161,7 +165,11 @@ describe('runtime: supervision', () => {
     });
     expect(await runtime.restoreFrom(store)).toBe(1 + 1 + 1 + 1 + 1 + 1 + symbols.length); // portfolio, execution, risk, regime, aggregator, strategy, symbols
     runtime.start();
-    const after = await runtime.system.ask<AggregatorCommand, Aggregation>(runtime.aggregator!, (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }), 2000);
+    const after = await runtime.system.ask<AggregatorCommand, Aggregation>(
+      runtime.aggregator!,
+      (replyTo) => ({ type: 'GetDecision', symbol: 'INFY', replyTo }),
+      2000,
+    );
     expect(after.contributions).toEqual(before.contributions);
     expect(after.decision).toBe(before.decision);
   });
@@ -170,7 +178,9 @@ describe('runtime: supervision', () => {
     const { runtime: rt, clock } = start();
     await feed(rt, clock, ticksFromPrices('INFY', wave.slice(0, 11)));
     const paths = flatten(rt.system.health()).map((node) => node.path);
-    expect(paths).toEqual(expect.arrayContaining(['/market/INFY', '/market/TCS', '/market/SBIN', '/strategies/ema', '/risk', '/execution/paper', '/portfolios/paper']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/market/INFY', '/market/TCS', '/market/SBIN', '/strategies/ema', '/risk', '/execution/paper', '/portfolios/paper']),
+    );
     const text = await rt.metrics.text();
     expect(text).toMatch(/troupe_fills_total \d+/);
     expect(text).toMatch(/troupe_actor_restarts\{actor="\/market\/INFY",kind="symbol"\} 0/);

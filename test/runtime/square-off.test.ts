@@ -25,7 +25,7 @@ async function feed(rt: Runtime, clock: ManualClock, ticks: readonly Tick[]): Pr
 }
 
 describe('runtime (paper): the broker squares off MIS positions at 15:20 IST', () => {
-  it('closes the strategy\'s MIS position with an auto-square-off order; portfolio, risk and strategy all see the fill; later MIS intents are refused', async () => {
+  it("closes the strategy's MIS position with an auto-square-off order; portfolio, risk and strategy all see the fill; later MIS intents are refused", async () => {
     const clock = new ManualClock(ist(9, 30));
     const rt = new Runtime({
       instruments: [instrument('INFY', 100_000, 257)],
@@ -51,7 +51,14 @@ describe('runtime (paper): the broker squares off MIS positions at 15:20 IST', (
 
     expect(squareOffs).toMatchObject([{ portfolioId: 'paper', strategyId: 'ema', symbol: 'INFY', side: 'SELL', quantity: 5, atMs: ist(15, 20), late: false }]);
     const last = filled.at(-1);
-    expect(last?.order).toMatchObject({ reason: 'auto-square-off', strategyId: 'ema', side: 'SELL', quantity: 5, status: 'COMPLETE', clientOrderId: squareOffs[0]?.orders[0] });
+    expect(last?.order).toMatchObject({
+      reason: 'auto-square-off',
+      strategyId: 'ema',
+      side: 'SELL',
+      quantity: 5,
+      status: 'COMPLETE',
+      clientOrderId: squareOffs[0]?.orders[0],
+    });
     expect(last?.fill).toMatchObject({ side: 'SELL', quantity: 5, pricePaise: 111_000, product: 'MIS' });
     // everyone learns of it like any other fill
     expect((await rt.askPortfolio()).state.positions['INFY:MIS']?.netQuantity).toBe(0);

@@ -1,14 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aggregate, AggregatorBook, aggregationReason, aggregatorConfig, decide, DEFAULT_AGGREGATOR_CONFIG, emptyAggregatorState, recordSignal, toSignalAggregated, type AggregatorConfig, type Signal } from '../../src/signals/index.js';
+import {
+  aggregate,
+  AggregatorBook,
+  aggregationReason,
+  aggregatorConfig,
+  decide,
+  DEFAULT_AGGREGATOR_CONFIG,
+  emptyAggregatorState,
+  recordSignal,
+  toSignalAggregated,
+  type AggregatorConfig,
+  type Signal,
+} from '../../src/signals/index.js';
 
 const now = Date.parse('2026-05-20T05:00:00Z');
-const signal = (strategyId: string, direction: Signal['direction'], confidence = 1, overrides: Partial<Signal> = {}): Signal => ({ strategyId, symbol: 'INFY', direction, confidence, atMs: now - 1_000, ...overrides });
+const signal = (strategyId: string, direction: Signal['direction'], confidence = 1, overrides: Partial<Signal> = {}): Signal => ({
+  strategyId,
+  symbol: 'INFY',
+  direction,
+  confidence,
+  atMs: now - 1_000,
+  ...overrides,
+});
 const config = (overrides: Partial<AggregatorConfig> = {}): AggregatorConfig => ({ ...DEFAULT_AGGREGATOR_CONFIG, ...overrides });
 
 describe('signal aggregator', () => {
   it('a weighted vote with confidence, explained', () => {
-    const result = aggregate([signal('trend', 'long', 0.8, { reason: 'EMA 9 crossed above EMA 21' }), signal('rsi', 'short', 0.5), signal('breakout', 'long', 0.6)], now, config({ weights: { trend: 2 } }));
+    const result = aggregate(
+      [signal('trend', 'long', 0.8, { reason: 'EMA 9 crossed above EMA 21' }), signal('rsi', 'short', 0.5), signal('breakout', 'long', 0.6)],
+      now,
+      config({ weights: { trend: 2 } }),
+    );
     // (2·0.8 − 0.5 + 0.6) / 4 = 0.425
     expect(result.score).toBe(0.425);
     expect(result.decision).toBe('BUY');
@@ -18,7 +41,9 @@ describe('signal aggregator', () => {
       ['rsi', 1, -0.125],
       ['trend', 2, 0.4],
     ]);
-    expect(result.summary).toBe('BUY INFY: score 0.42 ≥ threshold 0.30; from breakout long 0.60×w1, rsi short 0.50×w1, trend long 0.80×w2 (EMA 9 crossed above EMA 21)');
+    expect(result.summary).toBe(
+      'BUY INFY: score 0.42 ≥ threshold 0.30; from breakout long 0.60×w1, rsi short 0.50×w1, trend long 0.80×w2 (EMA 9 crossed above EMA 21)',
+    );
     expect(aggregationReason(result, 40)).toHaveLength(40);
     expect(toSignalAggregated(result)).toMatchObject({ type: 'SignalAggregated', symbol: 'INFY', decision: 'BUY' });
   });
@@ -29,9 +54,16 @@ describe('signal aggregator', () => {
   });
 
   it('ignores stale and zero-weight signals, and needs minSignals fresh ones', () => {
-    const result = aggregate([signal('a', 'long', 1, { atMs: now - 20 * 60_000 }), signal('b', 'long'), signal('c', 'short')], now, config({ weights: { c: 0 } }));
+    const result = aggregate(
+      [signal('a', 'long', 1, { atMs: now - 20 * 60_000 }), signal('b', 'long'), signal('c', 'short')],
+      now,
+      config({ weights: { c: 0 } }),
+    );
     expect(result.decision).toBe('BUY');
-    expect(result.ignored).toEqual([{ strategyId: 'a', why: 'stale: 1200 s old' }, { strategyId: 'c', why: 'weight 0' }]);
+    expect(result.ignored).toEqual([
+      { strategyId: 'a', why: 'stale: 1200 s old' },
+      { strategyId: 'c', why: 'weight 0' },
+    ]);
     expect(aggregate([signal('b', 'long')], now, config({ minSignals: 2 }))).toMatchObject({ decision: 'FLAT' });
     expect(aggregate([], now)).toMatchObject({ decision: 'FLAT', score: 0 });
   });
@@ -62,7 +94,11 @@ describe('signal aggregator', () => {
 
   it('property: order-independent, score in [−1, 1], decision consistent with the threshold', () => {
     const arb = fc.uniqueArray(
-      fc.record({ strategyId: fc.constantFrom('a', 'b', 'c', 'd', 'e'), direction: fc.constantFrom('long' as const, 'short' as const, 'flat' as const), confidence: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({
+        strategyId: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+        direction: fc.constantFrom('long' as const, 'short' as const, 'flat' as const),
+        confidence: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
       { maxLength: 5, selector: (s) => s.strategyId },
     );
     fc.assert(
@@ -78,7 +114,7 @@ describe('signal aggregator', () => {
     );
   });
 
-  it('property: the book\'s unexplained vote decides exactly as the explained one, whatever the tie rule', () => {
+  it("property: the book's unexplained vote decides exactly as the explained one, whatever the tie rule", () => {
     const arb = fc.uniqueArray(
       fc.record({
         strategyId: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
@@ -89,15 +125,20 @@ describe('signal aggregator', () => {
       { maxLength: 5, selector: (s) => s.strategyId },
     );
     fc.assert(
-      fc.property(arb, fc.constantFrom('flat' as const, 'keep' as const, 'strongest' as const), fc.constantFrom('FLAT' as const, 'BUY' as const, 'SELL' as const), (raw, tieRule, previous) => {
-        const signals = raw.map((r) => ({ ...signal(r.strategyId, r.direction, r.confidence), atMs: now - r.ageMs }));
-        const cfg = config({ tieRule, threshold: 0.2, weights: { a: 2, b: 0, c: 1 }, halfLifeMs: 600_000, maxAgeMs: 1_800_000 });
-        const book = new AggregatorBook({ signals: {}, decisions: { INFY: previous } });
-        for (const s of signals) book.record(s);
-        const quiet = book.vote('INFY', now, cfg, false);
-        expect(quiet.changed).toBe(quiet.aggregation !== undefined);
-        expect(quiet.aggregation?.decision ?? previous).toBe(aggregate(signals, now, cfg, previous).decision);
-      }),
+      fc.property(
+        arb,
+        fc.constantFrom('flat' as const, 'keep' as const, 'strongest' as const),
+        fc.constantFrom('FLAT' as const, 'BUY' as const, 'SELL' as const),
+        (raw, tieRule, previous) => {
+          const signals = raw.map((r) => ({ ...signal(r.strategyId, r.direction, r.confidence), atMs: now - r.ageMs }));
+          const cfg = config({ tieRule, threshold: 0.2, weights: { a: 2, b: 0, c: 1 }, halfLifeMs: 600_000, maxAgeMs: 1_800_000 });
+          const book = new AggregatorBook({ signals: {}, decisions: { INFY: previous } });
+          for (const s of signals) book.record(s);
+          const quiet = book.vote('INFY', now, cfg, false);
+          expect(quiet.changed).toBe(quiet.aggregation !== undefined);
+          expect(quiet.aggregation?.decision ?? previous).toBe(aggregate(signals, now, cfg, previous).decision);
+        },
+      ),
       { numRuns: 500, seed: 1203 },
     );
   });

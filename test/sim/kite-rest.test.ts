@@ -10,7 +10,14 @@ import { API_KEY, API_SECRET, login, startSimulator } from './support.js';
 type PlaceParams = Parameters<Connect['placeOrder']>[1] & { market_protection?: number };
 const place = (kite: Connect, params: PlaceParams): ReturnType<Connect['placeOrder']> => kite.placeOrder('regular', params);
 const limitBuy = (symbol: string, price: number, quantity = 1, tag?: string): PlaceParams => ({
-  exchange: 'NSE', tradingsymbol: symbol, transaction_type: 'BUY', quantity, product: 'MIS', order_type: 'LIMIT', price, ...(tag === undefined ? {} : { tag }),
+  exchange: 'NSE',
+  tradingsymbol: symbol,
+  transaction_type: 'BUY',
+  quantity,
+  product: 'MIS',
+  order_type: 'LIMIT',
+  price,
+  ...(tag === undefined ? {} : { tag }),
 });
 
 let sim: KiteSimulator;
@@ -33,7 +40,10 @@ describe('session and user', () => {
     expect(session.access_token).toMatch(/^[0-9a-f]{32}$/);
     expect(session.login_time).toBeInstanceOf(Date);
     await expect(client.generateSession(requestToken, API_SECRET)).rejects.toMatchObject({ error_type: 'TokenException' });
-    await expect(client.generateSession(sim.admin.createRequestToken(), 'wrong-secret')).rejects.toMatchObject({ error_type: 'TokenException', message: 'Invalid `checksum`.' });
+    await expect(client.generateSession(sim.admin.createRequestToken(), 'wrong-secret')).rejects.toMatchObject({
+      error_type: 'TokenException',
+      message: 'Invalid `checksum`.',
+    });
   });
 
   it('getProfile and getMargins', async () => {
@@ -63,7 +73,13 @@ describe('market data', () => {
     expect(real).toHaveLength(sim.admin.instruments.length + 1);
     const tcs = real.find((r) => r.tradingsymbol === 'TCS')!;
     const instrument = sim.admin.instruments.find((i) => i.symbol === 'TCS')!;
-    expect(tcs).toMatchObject({ instrument_token: String(instrument.token), tick_size: instrument.tickSizePaise / 100, lot_size: 1, segment: 'NSE', exchange: 'NSE' });
+    expect(tcs).toMatchObject({
+      instrument_token: String(instrument.token),
+      tick_size: instrument.tickSizePaise / 100,
+      lot_size: 1,
+      segment: 'NSE',
+      exchange: 'NSE',
+    });
     expect(real.find((r) => r.segment === 'INDICES')?.tradingsymbol).toBe('NIFTY 50');
     expect(await kite.getInstruments('NSE')).toHaveLength(rows.length);
   });
@@ -91,7 +107,10 @@ describe('market data', () => {
     expect(candles.length).toBeGreaterThan(0);
     expect(candles[0]!.date.getTime()).toBe(istTimeMs('2026-01-05', 9, 15));
     for (const c of candles) expect(c.high).toBeGreaterThanOrEqual(Math.max(c.open, c.close));
-    await expect(kite.getHistoricalData(token, 'minute', '2025-01-01 09:15:00', '2026-01-05 15:30:00')).rejects.toMatchObject({ error_type: 'InputException', message: 'interval exceeds max limit: 60 days' });
+    await expect(kite.getHistoricalData(token, 'minute', '2025-01-01 09:15:00', '2026-01-05 15:30:00')).rejects.toMatchObject({
+      error_type: 'InputException',
+      message: 'interval exceeds max limit: 60 days',
+    });
   });
 });
 
@@ -115,7 +134,15 @@ describe('orders', () => {
   });
 
   it('fills a protected MARKET order and reports trades and positions', async () => {
-    const { order_id } = await place(kite, { exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'BUY', quantity: 4, product: 'MIS', order_type: 'MARKET', market_protection: -1 });
+    const { order_id } = await place(kite, {
+      exchange: 'NSE',
+      tradingsymbol: 'INFY',
+      transaction_type: 'BUY',
+      quantity: 4,
+      product: 'MIS',
+      order_type: 'MARKET',
+      market_protection: -1,
+    });
     const [order] = (await kite.getOrderHistory(order_id)).slice(-1);
     expect(order).toMatchObject({ status: 'COMPLETE', filled_quantity: 4, pending_quantity: 0 });
     const trades = await kite.getOrderTrades(order_id);
@@ -128,10 +155,26 @@ describe('orders', () => {
   });
 
   it('takes a CNC sell within the holdings (bought today counts), refuses the rest', async () => {
-    const { order_id } = await place(kite, { exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'BUY', quantity: 2, product: 'CNC', order_type: 'MARKET', market_protection: -1 });
+    const { order_id } = await place(kite, {
+      exchange: 'NSE',
+      tradingsymbol: 'INFY',
+      transaction_type: 'BUY',
+      quantity: 2,
+      product: 'CNC',
+      order_type: 'MARKET',
+      market_protection: -1,
+    });
     expect((await kite.getOrderHistory(order_id)).at(-1)).toMatchObject({ status: 'COMPLETE', filled_quantity: 2 });
     const sell = async (quantity: number) => {
-      const placed = await place(kite, { exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'SELL', quantity, product: 'CNC', order_type: 'MARKET', market_protection: -1 });
+      const placed = await place(kite, {
+        exchange: 'NSE',
+        tradingsymbol: 'INFY',
+        transaction_type: 'SELL',
+        quantity,
+        product: 'CNC',
+        order_type: 'MARKET',
+        market_protection: -1,
+      });
       return (await kite.getOrderHistory(placed.order_id)).at(-1)!;
     };
     expect((await sell(3)).status).toBe('REJECTED');
@@ -140,8 +183,15 @@ describe('orders', () => {
   });
 
   it('answers bad input with 400 InputException', async () => {
-    await expect(kite.placeOrder('regular', { exchange: 'NSE', tradingsymbol: 'TCS' } as PlaceParams)).rejects.toMatchObject({ status: 'error', error_type: 'InputException', data: null });
-    await expect(place(kite, { ...limitBuy('TCS', 3000), quantity: 'x' as unknown as number })).rejects.toMatchObject({ error_type: 'InputException', message: 'Invalid `quantity`.' });
+    await expect(kite.placeOrder('regular', { exchange: 'NSE', tradingsymbol: 'TCS' } as PlaceParams)).rejects.toMatchObject({
+      status: 'error',
+      error_type: 'InputException',
+      data: null,
+    });
+    await expect(place(kite, { ...limitBuy('TCS', 3000), quantity: 'x' as unknown as number })).rejects.toMatchObject({
+      error_type: 'InputException',
+      message: 'Invalid `quantity`.',
+    });
     await expect(place(kite, limitBuy('NOSUCH', 10))).rejects.toMatchObject({ error_type: 'InputException' });
     await expect(place(kite, limitBuy('TCS', 3000, 1, 'not-alnum!'))).rejects.toMatchObject({ error_type: 'InputException' });
     await expect(kite.getOrderHistory('123')).rejects.toMatchObject({ error_type: 'InputException' });
@@ -170,7 +220,10 @@ describe('orders', () => {
     try {
       const { kite: client } = await login(closed);
       const { order_id } = await place(client, limitBuy('TCS', 3000));
-      expect((await client.getOrderHistory(order_id)).at(-1)).toMatchObject({ status: 'REJECTED', status_message: expect.stringMatching(/Markets are closed/) as unknown });
+      expect((await client.getOrderHistory(order_id)).at(-1)).toMatchObject({
+        status: 'REJECTED',
+        status_message: expect.stringMatching(/Markets are closed/) as unknown,
+      });
     } finally {
       await closed.close();
     }
@@ -237,13 +290,19 @@ describe('limits and faults', () => {
   });
 
   it('serves the admin endpoints with Kite’s envelope', async () => {
-    const token = (await (await fetch(`${sim.url}/__admin/request-token`, { method: 'POST', body: new URLSearchParams({ user_id: 'EF9012' }) })).json()) as { data: { request_token: string } };
+    const token = (await (await fetch(`${sim.url}/__admin/request-token`, { method: 'POST', body: new URLSearchParams({ user_id: 'EF9012' }) })).json()) as {
+      data: { request_token: string };
+    };
     const client = new KiteConnect({ api_key: API_KEY, root: sim.url });
     expect((await client.generateSession(token.data.request_token, API_SECRET)).user_id).toBe('EF9012');
-    const faults = (await (await fetch(`${sim.url}/__admin/faults`, { method: 'POST', body: new URLSearchParams({ stopPostbacks: 'true' }) })).json()) as { data: { stopPostbacks: boolean } };
+    const faults = (await (await fetch(`${sim.url}/__admin/faults`, { method: 'POST', body: new URLSearchParams({ stopPostbacks: 'true' }) })).json()) as {
+      data: { stopPostbacks: boolean };
+    };
     expect(faults.data.stopPostbacks).toBe(true);
     sim.admin.setFaults({ stopPostbacks: false });
-    const step = (await (await fetch(`${sim.url}/__admin/step`, { method: 'POST', body: new URLSearchParams({ ticks: '10' }) })).json()) as { data: { ticks: number } };
+    const step = (await (await fetch(`${sim.url}/__admin/step`, { method: 'POST', body: new URLSearchParams({ ticks: '10' }) })).json()) as {
+      data: { ticks: number };
+    };
     expect(step.data.ticks).toBe(10);
   });
 });

@@ -108,7 +108,16 @@ describe('KiteTicker against the simulator', () => {
     updates.length = 0;
     const ltp = sim.admin.lastPricePaise('ICICIBANK')!;
     const price = (ltp - 200) / 100;
-    const { order_id } = await kite.placeOrder('regular', { exchange: 'NSE', tradingsymbol: 'ICICIBANK', transaction_type: 'BUY', quantity: 1, product: 'MIS', order_type: 'LIMIT', price, tag: 'pb1' });
+    const { order_id } = await kite.placeOrder('regular', {
+      exchange: 'NSE',
+      tradingsymbol: 'ICICIBANK',
+      transaction_type: 'BUY',
+      quantity: 1,
+      product: 'MIS',
+      order_type: 'LIMIT',
+      price,
+      tag: 'pb1',
+    });
     await kite.cancelOrder('regular', order_id);
     await eventually(() => expect(updates.map((u) => u['status'])).toEqual(['OPEN', 'CANCELLED']));
     for (const update of updates) {
@@ -122,7 +131,15 @@ describe('KiteTicker against the simulator', () => {
     updates.length = 0;
     sim.admin.setFaults({ stopPostbacks: true });
     const ltp = sim.admin.lastPricePaise('ICICIBANK')!;
-    const { order_id } = await kite.placeOrder('regular', { exchange: 'NSE', tradingsymbol: 'ICICIBANK', transaction_type: 'BUY', quantity: 1, product: 'MIS', order_type: 'LIMIT', price: (ltp - 200) / 100 });
+    const { order_id } = await kite.placeOrder('regular', {
+      exchange: 'NSE',
+      tradingsymbol: 'ICICIBANK',
+      transaction_type: 'BUY',
+      quantity: 1,
+      product: 'MIS',
+      order_type: 'LIMIT',
+      price: (ltp - 200) / 100,
+    });
     sim.admin.setFaults({ stopPostbacks: false });
     await kite.cancelOrder('regular', order_id);
     await eventually(() => expect(updates.map((u) => u['status'])).toEqual(['CANCELLED']));

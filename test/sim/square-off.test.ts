@@ -19,10 +19,29 @@ function exchangeAt(clock: { now: number }): SimulatedExchange {
   });
 }
 
-const tick = (atMs: number, volume: number): Tick => ({ type: 'tick', symbol: 'INFY', token: 408_065, ltpPaise: 1_000_00, lastQuantity: 100, volume, exchangeTimeMs: atMs });
+const tick = (atMs: number, volume: number): Tick => ({
+  type: 'tick',
+  symbol: 'INFY',
+  token: 408_065,
+  ltpPaise: 1_000_00,
+  lastQuantity: 100,
+  volume,
+  exchangeTimeMs: atMs,
+});
 const order = (side: string, quantity: number, product = 'MIS', extra: Record<string, string> = {}) => ({
   variety: 'regular',
-  params: new Map(Object.entries({ exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: side, order_type: 'MARKET', quantity: String(quantity), product, tag: 'TROUPE1', ...extra })),
+  params: new Map(
+    Object.entries({
+      exchange: 'NSE',
+      tradingsymbol: 'INFY',
+      transaction_type: side,
+      order_type: 'MARKET',
+      quantity: String(quantity),
+      product,
+      tag: 'TROUPE1',
+      ...extra,
+    }),
+  ),
 });
 const misNet = (exchange: SimulatedExchange): unknown => exchange.positions('u1').net.find((row: KiteJson) => row['product'] === 'MIS')?.['quantity'];
 

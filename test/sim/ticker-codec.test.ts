@@ -4,13 +4,23 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameWriter, PacketBuilder, type PacketState, type TickerMode } from '../../src/sim/ticker-codec.js';
 
 // parseBinary is on the client's class, not in its type declarations
-const client = new KiteTicker({ api_key: 'k', access_token: 't', reconnect: false }) as unknown as { parseBinary(frame: ArrayBuffer): Record<string, unknown>[] };
-const parse = (frame: Buffer): Record<string, unknown>[] => client.parseBinary(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer);
+const client = new KiteTicker({ api_key: 'k', access_token: 't', reconnect: false }) as unknown as {
+  parseBinary(frame: ArrayBuffer): Record<string, unknown>[];
+};
+const parse = (frame: Buffer): Record<string, unknown>[] =>
+  client.parseBinary(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer);
 
 const int = fc.integer({ min: 0, max: 2_000_000_000 });
-const level = fc.record({ pricePaise: fc.integer({ min: 1, max: 10_000_000 }), quantity: fc.integer({ min: 0, max: 1_000_000 }), orders: fc.integer({ min: 0, max: 65_535 }) });
+const level = fc.record({
+  pricePaise: fc.integer({ min: 1, max: 10_000_000 }),
+  quantity: fc.integer({ min: 0, max: 1_000_000 }),
+  orders: fc.integer({ min: 0, max: 65_535 }),
+});
 const state: fc.Arbitrary<PacketState> = fc.record({
-  token: fc.oneof(fc.integer({ min: 1, max: 0x7fffff }).map((n) => (n << 8) | 1), fc.constant(256265)),
+  token: fc.oneof(
+    fc.integer({ min: 1, max: 0x7fffff }).map((n) => (n << 8) | 1),
+    fc.constant(256265),
+  ),
   tradable: fc.boolean(),
   ltpPaise: int,
   lastQuantity: int,

@@ -4,15 +4,23 @@ import { breakout, channelFor, type BreakoutConfig } from '../../src/strategies/
 import { fakeContext, netSubmitted, runBars } from '../support/strategy-kit.js';
 import { barsFromCloses, deterministicBacktest, FIVE_MINUTE_DATA } from './helpers.js';
 
-const config = (overrides: Record<string, unknown> = {}): BreakoutConfig =>
-  breakout.parseConfig({ symbols: ['INFY'], period: 4, quantity: 3, ...overrides });
+const config = (overrides: Record<string, unknown> = {}): BreakoutConfig => breakout.parseConfig({ symbols: ['INFY'], period: 4, quantity: 3, ...overrides });
 
 // a quiet range around ₹1000, a breakout up, a fall back through the middle, a breakdown
 const PATH = [100_000, 100_200, 99_800, 100_100, 99_900, 100_000, 103_000, 104_000, 101_000, 100_000, 96_000, 95_000];
 
 describe('breakout strategy', () => {
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(breakout.parseConfig({ symbols: ['INFY'] })).toMatchObject({ channel: 'donchian', period: 20, deviations: 2, exitOn: 'middle', quantity: 10, product: 'MIS', allowShort: false, interval: '5m' });
+    expect(breakout.parseConfig({ symbols: ['INFY'] })).toMatchObject({
+      channel: 'donchian',
+      period: 20,
+      deviations: 2,
+      exitOn: 'middle',
+      quantity: 10,
+      product: 'MIS',
+      allowShort: false,
+      interval: '5m',
+    });
     expect(() => config({ channel: 'keltner' })).toThrow(/channel: must be one of donchian, bollinger/);
     expect(() => config({ allowShort: true, product: 'CNC' })).toThrow(/allowShort/);
     expect(() => config({ period: 1 })).toThrow(/period: must be at least 2/);
@@ -47,7 +55,10 @@ describe('breakout strategy', () => {
     expect(netSubmitted(kit.recorded, 'INFY')).toBe(-3);
     const reverse = fakeContext(config({ allowShort: true, exitOn: 'opposite', channel: 'bollinger', deviations: 1 }));
     runBars(breakout, breakout.init(reverse.ctx), barsFromCloses('INFY', [...PATH.slice(0, 8), 90_000]), reverse.ctx);
-    expect(reverse.recorded.submitted.map((r) => [r.side, r.quantity])).toEqual([['BUY', 3], ['SELL', 6]]);
+    expect(reverse.recorded.submitted.map((r) => [r.side, r.quantity])).toEqual([
+      ['BUY', 3],
+      ['SELL', 6],
+    ]);
     expect(reverse.recorded.submitted[1]!.reason).toMatch(/reversal/);
   });
 
@@ -83,9 +94,19 @@ describe('breakout strategy', () => {
   });
 
   it('backtests deterministically on real 5-minute data (Donchian and Bollinger)', async () => {
-    const donchian = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'breakout', strategyConfig: { symbols: ['TCS', 'ITC'] }, symbols: ['TCS', 'ITC'] });
+    const donchian = await deterministicBacktest({
+      dataDir: FIVE_MINUTE_DATA,
+      strategyKind: 'breakout',
+      strategyConfig: { symbols: ['TCS', 'ITC'] },
+      symbols: ['TCS', 'ITC'],
+    });
     expect(donchian.summary.fills).toBeGreaterThan(4);
-    const bollinger = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'breakout', strategyConfig: { symbols: ['TCS', 'ITC'], channel: 'bollinger', allowShort: true }, symbols: ['TCS', 'ITC'] });
+    const bollinger = await deterministicBacktest({
+      dataDir: FIVE_MINUTE_DATA,
+      strategyKind: 'breakout',
+      strategyConfig: { symbols: ['TCS', 'ITC'], channel: 'bollinger', allowShort: true },
+      symbols: ['TCS', 'ITC'],
+    });
     expect(bollinger.summary.fills).toBeGreaterThan(4);
   });
 });

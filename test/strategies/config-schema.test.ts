@@ -37,8 +37,10 @@ describe('strategy configs are validated by schema', () => {
 
     it(`${definition.kind}: out of range values and unknown settings are named`, () => {
       for (const field of definition.configFields) {
-        if (field.min !== undefined) expect(() => void definition.parseConfig({ [field.name]: field.min! - 1 })).toThrow(new RegExp(`^${field.name}: must be at least ${field.min}`));
-        if (field.max !== undefined) expect(() => void definition.parseConfig({ [field.name]: field.max! + 1 })).toThrow(new RegExp(`^${field.name}: must be at most ${field.max}`));
+        if (field.min !== undefined)
+          expect(() => void definition.parseConfig({ [field.name]: field.min! - 1 })).toThrow(new RegExp(`^${field.name}: must be at least ${field.min}`));
+        if (field.max !== undefined)
+          expect(() => void definition.parseConfig({ [field.name]: field.max! + 1 })).toThrow(new RegExp(`^${field.name}: must be at most ${field.max}`));
       }
       expect(() => void definition.parseConfig({ colour: 'red' })).toThrow(/^colour: is not a setting of this strategy/);
       expect(() => void definition.parseConfig(42)).toThrow(/^config: must be an object/);

@@ -15,7 +15,15 @@ function vote(decision: AggregateDecision['decision'], score: number, symbol = '
     confidence: decision === 'FLAT' ? 0 : Math.abs(score),
     atMs: t0,
     contributions: [
-      { strategyId: 'ema', direction: score > 0 ? 'long' : 'short', confidence: 0.9, weight: 2, contribution: score, atMs: t0, reason: 'EMA8 above EMA21 by 0.40%' },
+      {
+        strategyId: 'ema',
+        direction: score > 0 ? 'long' : 'short',
+        confidence: 0.9,
+        weight: 2,
+        contribution: score,
+        atMs: t0,
+        reason: 'EMA8 above EMA21 by 0.40%',
+      },
       { strategyId: 'rsi', direction: 'flat', confidence: 0, weight: 1, contribution: 0, atMs: t0 },
     ],
     summary: `${decision} ${symbol}: score ${score.toFixed(2)}; from ema, rsi`,
@@ -44,8 +52,23 @@ describe('ensemble strategy (trades the aggregator’s vote)', () => {
     let state = run(kit, [vote('BUY', 0.6), vote('BUY', 0.7)]);
     expect(kit.recorded.submitted).toHaveLength(1); // the second BUY finds the first working
     const order = kit.recorded.submitted[0]!;
-    expect(order).toMatchObject({ symbol: 'INFY', side: 'BUY', quantity: 10, orderType: 'MARKET', product: 'CNC', reason: 'aggregate vote: BUY INFY: score 0.60; from ema, rsi' });
-    expect(order.explanation).toEqual({ source: 'signal-aggregator', summary: 'BUY INFY: score 0.60; from ema, rsi', decision: 'BUY', score: 0.6, confidence: 0.6, atMs: t0, signals: vote('BUY', 0.6).contributions });
+    expect(order).toMatchObject({
+      symbol: 'INFY',
+      side: 'BUY',
+      quantity: 10,
+      orderType: 'MARKET',
+      product: 'CNC',
+      reason: 'aggregate vote: BUY INFY: score 0.60; from ema, rsi',
+    });
+    expect(order.explanation).toEqual({
+      source: 'signal-aggregator',
+      summary: 'BUY INFY: score 0.60; from ema, rsi',
+      decision: 'BUY',
+      score: 0.6,
+      confidence: 0.6,
+      atMs: t0,
+      signals: vote('BUY', 0.6).contributions,
+    });
     kit.fillAll();
     state = ensemble.onAggregate!(state, vote('SELL', -0.5), kit.ctx);
     expect(kit.recorded.submitted[1]).toMatchObject({ side: 'SELL', quantity: 10 });
@@ -69,7 +92,10 @@ describe('ensemble strategy (trades the aggregator’s vote)', () => {
     state = ensemble.onAggregate!(state, vote('BUY', 0.8), kit.ctx);
     kit.fillAll();
     ensemble.onAggregate!(state, vote('SELL', -0.7), kit.ctx);
-    expect(kit.recorded.submitted.slice(1).map((r) => [r.side, r.quantity])).toEqual([['BUY', 10], ['SELL', 10]]);
+    expect(kit.recorded.submitted.slice(1).map((r) => [r.side, r.quantity])).toEqual([
+      ['BUY', 10],
+      ['SELL', 10],
+    ]);
     expect(kit.recorded.cancelled).toHaveLength(1);
   });
 

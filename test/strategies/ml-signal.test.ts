@@ -4,11 +4,19 @@ import { StrategyConfigError, strategyByKind } from '../../src/strategies/index.
 import { mlSignal, type MlSignalConfig, type MlSignalState } from '../../src/strategies/ml-signal/ml-signal.strategy.js';
 import { fakeContext, netSubmitted } from '../support/strategy-kit.js';
 
-
 /** A prediction of the 5-minute bar that starts at IST `hh:mm` on 2026-06-15. */
 function prediction(symbol: string, hhmm: string, [down, flat, up]: [number, number, number], horizonBars = 6): Prediction {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  return { modelVersion: 'rf-test', modelKind: 'random-forest', symbol, interval: '5m', barStartMs: istTimeMs('2026-06-15', h, m), horizonBars, classes: ['down', 'flat', 'up'], probabilities: [down, flat, up] };
+  return {
+    modelVersion: 'rf-test',
+    modelKind: 'random-forest',
+    symbol,
+    interval: '5m',
+    barStartMs: istTimeMs('2026-06-15', h, m),
+    horizonBars,
+    classes: ['down', 'flat', 'up'],
+    probabilities: [down, flat, up],
+  };
 }
 
 function setup(raw: Record<string, unknown> = {}) {
@@ -117,7 +125,11 @@ describe('ml-signal (pure, fake context)', () => {
     const config = mlSignal.parseConfig({ symbols: ['INFY'], interval: '1d', quantity: 5 });
     const kit = fakeContext<MlSignalConfig>(config);
     let state = mlSignal.init(kit.ctx);
-    const day = (date: string, probabilities: [number, number, number]): Prediction => ({ ...prediction('INFY', '09:15', probabilities, 2), interval: '1d', barStartMs: istTimeMs(date, 9, 15) });
+    const day = (date: string, probabilities: [number, number, number]): Prediction => ({
+      ...prediction('INFY', '09:15', probabilities, 2),
+      interval: '1d',
+      barStartMs: istTimeMs(date, 9, 15),
+    });
     state = mlSignal.onPrediction!(state, day('2026-06-15', [0.1, 0.1, 0.8]), kit.ctx);
     expect(kit.recorded.submitted[0]).toMatchObject({ side: 'BUY', quantity: 5, product: 'CNC' });
     // the buy has not filled yet: a "down" does not sell what is not held

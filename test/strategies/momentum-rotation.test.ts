@@ -27,7 +27,15 @@ function days(from: number, to: number, closes: Record<string, number[]> = CLOSE
 
 describe('momentum-rotation strategy', () => {
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(momentumRotation.parseConfig({ symbols: UNIVERSE })).toMatchObject({ lookback: 20, topK: 3, capitalRupees: 1_000_000, rebalanceEvery: 1, driftTolerancePercent: 10, requirePositive: false, interval: '1d' });
+    expect(momentumRotation.parseConfig({ symbols: UNIVERSE })).toMatchObject({
+      lookback: 20,
+      topK: 3,
+      capitalRupees: 1_000_000,
+      rebalanceEvery: 1,
+      driftTolerancePercent: 10,
+      requirePositive: false,
+      interval: '1d',
+    });
     expect(() => config({ symbols: ['AAA'] })).toThrow(/symbols: must name at least two symbols/);
     expect(() => config({ topK: 4 })).toThrow(/topK: must be smaller than the number of symbols/);
     expect(() => config({ symbols: ['AAA', 'AAA', 'BBB'] })).toThrow(/symbols: must not repeat/);
@@ -105,7 +113,10 @@ describe('momentum-rotation strategy', () => {
 
   it('backtests deterministically on real daily data; holdings never exceed top K or the capital', async () => {
     const symbols = ['INFY', 'TCS', 'HCLTECH', 'SBIN', 'ITC'];
-    const result = await deterministicBacktest({ dataDir: DAILY_DATA, strategyKind: 'momentum-rotation', strategyConfig: { symbols, topK: 2, lookback: 60, capitalRupees: 5_00_000 },
+    const result = await deterministicBacktest({
+      dataDir: DAILY_DATA,
+      strategyKind: 'momentum-rotation',
+      strategyConfig: { symbols, topK: 2, lookback: 60, capitalRupees: 5_00_000 },
       symbols,
       // the daily data are not adjusted for bonuses and splits: such a day looks like a loss beyond the default kill switch
       riskLimits: { maxDailyLossPaise: 5_00_000_00 },

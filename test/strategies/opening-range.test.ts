@@ -5,15 +5,22 @@ import { openingRange, type OpeningRangeConfig } from '../../src/strategies/open
 import { fakeContext, netSubmitted, runBars } from '../support/strategy-kit.js';
 import { barsFromCloses, deterministicBacktest, expectFlatEachDay, FIVE_MINUTE_DATA } from './helpers.js';
 
-const config = (overrides: Record<string, unknown> = {}): OpeningRangeConfig =>
-  openingRange.parseConfig({ symbols: ['INFY'], quantity: 7, ...overrides });
+const config = (overrides: Record<string, unknown> = {}): OpeningRangeConfig => openingRange.parseConfig({ symbols: ['INFY'], quantity: 7, ...overrides });
 
 // the builder puts high/low ₹1 around each bar: the 09:15–09:30 range is 99_700..100_400 paise
 const RANGE = [100_000, 100_300, 99_800];
 
 describe('opening-range strategy', () => {
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(openingRange.parseConfig({ symbols: ['INFY'] })).toMatchObject({ rangeMinutes: 15, targetMultiple: 2, quantity: 10, allowShort: true, lastEntryTime: '13:00', exitTime: '15:15', interval: '5m' });
+    expect(openingRange.parseConfig({ symbols: ['INFY'] })).toMatchObject({
+      rangeMinutes: 15,
+      targetMultiple: 2,
+      quantity: 10,
+      allowShort: true,
+      lastEntryTime: '13:00',
+      exitTime: '15:15',
+      interval: '5m',
+    });
     expect(() => config({ rangeMinutes: 7 })).toThrow(/rangeMinutes: must be a multiple of the 5m bar length/);
     expect(() => config({ rangeMinutes: 180, lastEntryTime: '11:00' })).toThrow(/rangeMinutes: must end before lastEntryTime/);
     expect(() => config({ exitTime: '15:20' })).toThrow(/exitTime: must be before 15:20/);

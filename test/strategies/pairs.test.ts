@@ -52,7 +52,10 @@ describe('pairs strategy', () => {
     const kit = fakeContext(config());
     const bars = interleaved(first, second);
     let state = runBars(pairs, pairs.init(kit.ctx), bars.slice(0, 42), kit.ctx); // through t = 20
-    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'SELL'], ['ICICIBANK', 'BUY']]);
+    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([
+      ['HDFCBANK', 'SELL'],
+      ['ICICIBANK', 'BUY'],
+    ]);
     expect(kit.recorded.submitted[0]).toMatchObject({ quantity: 10, orderType: 'MARKET', product: 'MIS' });
     // second leg ≈ β · 10 · P₁/P₂ with β near 1 in logs and P₁/P₂ near 2
     expect(kit.recorded.submitted[1]!.quantity).toBeGreaterThan(10);
@@ -74,7 +77,10 @@ describe('pairs strategy', () => {
     // a lone first-leg bar at a time the second leg never prints is ignored
     const lone = barsFromCloses('HDFCBANK', [1], { interval: '5m', date: '2020-01-01' });
     runBars(pairs, pairs.init(kit.ctx), [...lone, ...bars.slice(0, 42)], kit.ctx);
-    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'BUY'], ['ICICIBANK', 'SELL']]);
+    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([
+      ['HDFCBANK', 'BUY'],
+      ['ICICIBANK', 'SELL'],
+    ]);
   });
 
   it('believes the fills, not its intents: a refused leg is sent again while the trade is on, so the pair is not left unhedged', () => {
@@ -84,7 +90,10 @@ describe('pairs strategy', () => {
     const kit = fakeContext(config());
     const bars = interleaved(first, second);
     let state = runBars(pairs, pairs.init(kit.ctx), bars.slice(0, 42), kit.ctx);
-    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([['HDFCBANK', 'SELL'], ['ICICIBANK', 'BUY']]);
+    expect(kit.recorded.submitted.map((r) => [r.symbol, r.side])).toEqual([
+      ['HDFCBANK', 'SELL'],
+      ['ICICIBANK', 'BUY'],
+    ]);
     const hedge = kit.recorded.submitted[1]!.quantity;
     kit.fill('HDFCBANK');
     kit.refuse('ICICIBANK'); // one leg refused: short HDFCBANK alone
@@ -94,7 +103,10 @@ describe('pairs strategy', () => {
     kit.fillAll();
     runBars(pairs, state, bars.slice(44), kit.ctx);
     // hedged, then closed together when the spread heals
-    expect(kit.recorded.submitted.slice(3, 5).map((r) => [r.symbol, r.side, r.quantity])).toEqual([['HDFCBANK', 'BUY', 10], ['ICICIBANK', 'SELL', hedge]]);
+    expect(kit.recorded.submitted.slice(3, 5).map((r) => [r.symbol, r.side, r.quantity])).toEqual([
+      ['HDFCBANK', 'BUY', 10],
+      ['ICICIBANK', 'SELL', hedge],
+    ]);
     expect(kit.recorded.submitted[3]!.reason).toMatch(/back inside ±0.5/);
   });
 

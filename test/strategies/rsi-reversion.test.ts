@@ -15,12 +15,21 @@ describe('rsi-reversion strategy', () => {
   it('computes Wilder RSI as by hand', () => {
     const state = rsiInit();
     expect([10, 11, 12].map((p) => rsiUpdate(state, p, 3))).toEqual([null, null, null]);
-    expect(rsiUpdate(state, 11, 3)).toBeCloseTo(100 - 100 / (1 + (2 / 3) / (1 / 3)), 10); // 66.67
+    expect(rsiUpdate(state, 11, 3)).toBeCloseTo(100 - 100 / (1 + 2 / 3 / (1 / 3)), 10); // 66.67
     expect(rsiUpdate(state, 10, 3)).toBeCloseTo(100 - 100 / (1 + 4 / 9 / (5 / 9)), 10); // 44.44
   });
 
   it('applies defaults and rejects bad settings with the field named', () => {
-    expect(rsiReversion.parseConfig({ symbols: ['INFY'] })).toMatchObject({ period: 14, lowerBand: 30, upperBand: 70, exitLevel: 50, quantity: 10, product: 'MIS', allowShort: false, interval: '5m' });
+    expect(rsiReversion.parseConfig({ symbols: ['INFY'] })).toMatchObject({
+      period: 14,
+      lowerBand: 30,
+      upperBand: 70,
+      exitLevel: 50,
+      quantity: 10,
+      product: 'MIS',
+      allowShort: false,
+      interval: '5m',
+    });
     expect(() => config({ lowerBand: 80 })).toThrow(/lowerBand: must be below upperBand/);
     expect(() => config({ exitLevel: 20 })).toThrow(/exitLevel/);
     expect(() => config({ allowShort: true, product: 'CNC' })).toThrow(/allowShort: needs product MIS/);
@@ -95,7 +104,12 @@ describe('rsi-reversion strategy', () => {
   });
 
   it('backtests deterministically on real 5-minute data', async () => {
-    const result = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'rsi-reversion', strategyConfig: { symbols: ['INFY', 'SBIN'], quantity: 10 }, symbols: ['INFY', 'SBIN'] });
+    const result = await deterministicBacktest({
+      dataDir: FIVE_MINUTE_DATA,
+      strategyKind: 'rsi-reversion',
+      strategyConfig: { symbols: ['INFY', 'SBIN'], quantity: 10 },
+      symbols: ['INFY', 'SBIN'],
+    });
     expect(result.summary.fills).toBeGreaterThan(4);
   });
 });

@@ -54,7 +54,12 @@ describe('tutorial-sma strategy', () => {
   });
 
   it('backtests on the shared 5-minute data as the tutorial shows', async () => {
-    const result = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'tutorial-sma', strategyConfig: { symbols: ['INFY'], period: 20, quantity: 10 }, symbols: ['INFY'] });
+    const result = await deterministicBacktest({
+      dataDir: FIVE_MINUTE_DATA,
+      strategyKind: 'tutorial-sma',
+      strategyConfig: { symbols: ['INFY'], period: 20, quantity: 10 },
+      symbols: ['INFY'],
+    });
     expect(result.summary.fills).toBeGreaterThan(10);
     for (const position of result.positions) expect([0, 10]).toContain(position.netQuantity);
   });

@@ -4,15 +4,22 @@ import { vwapReversion, type VwapReversionConfig } from '../../src/strategies/vw
 import { fakeContext, netSubmitted, runBars } from '../support/strategy-kit.js';
 import { barsFromCloses, deterministicBacktest, expectFlatEachDay, FIVE_MINUTE_DATA } from './helpers.js';
 
-const config = (overrides: Record<string, unknown> = {}): VwapReversionConfig =>
-  vwapReversion.parseConfig({ symbols: ['INFY'], quantity: 4, ...overrides });
+const config = (overrides: Record<string, unknown> = {}): VwapReversionConfig => vwapReversion.parseConfig({ symbols: ['INFY'], quantity: 4, ...overrides });
 
 const flat = (n: number): number[] => Array.from({ length: n }, () => 100_000);
 
 describe('vwap-reversion strategy', () => {
   it('applies defaults and rejects bad settings with the field named', () => {
     expect(vwapReversion.parseConfig({ symbols: ['INFY'] })).toMatchObject({
-      entryBps: 60, exitBps: 0, stopBps: 0, quantity: 10, allowShort: true, firstEntryTime: '09:45', lastEntryTime: '14:30', exitTime: '15:15', interval: '5m',
+      entryBps: 60,
+      exitBps: 0,
+      stopBps: 0,
+      quantity: 10,
+      allowShort: true,
+      firstEntryTime: '09:45',
+      lastEntryTime: '14:30',
+      exitTime: '15:15',
+      interval: '5m',
     });
     expect(() => config({ exitTime: '15:25' })).toThrow(/exitTime: must be before 15:20/);
     expect(() => config({ exitTime: '3pm' })).toThrow(/exitTime: must be an IST time/);
@@ -48,9 +55,16 @@ describe('vwap-reversion strategy', () => {
   it('shorts above VWAP and is flat from exitTime, before 15:20', () => {
     const kit = fakeContext(config());
     // from 14:00: flat, then 14:25 bar jumps 1% (closes 14:30: last entry), then stays up until the close
-    const bars = barsFromCloses('INFY', [...flat(5), 101_000, 101_000, 101_500, 101_200, 101_300, 101_600, 101_400, 101_500, 101_600, 101_800, 101_700, 101_900, 101_800], { start: '14:00' });
+    const bars = barsFromCloses(
+      'INFY',
+      [...flat(5), 101_000, 101_000, 101_500, 101_200, 101_300, 101_600, 101_400, 101_500, 101_600, 101_800, 101_700, 101_900, 101_800],
+      { start: '14:00' },
+    );
     runBars(vwapReversion, vwapReversion.init(kit.ctx), bars, kit.ctx);
-    expect(kit.recorded.submitted.map((r) => [r.side, r.quantity])).toEqual([['SELL', 4], ['BUY', 4]]);
+    expect(kit.recorded.submitted.map((r) => [r.side, r.quantity])).toEqual([
+      ['SELL', 4],
+      ['BUY', 4],
+    ]);
     expect(kit.recorded.submitted[1]!.reason).toMatch(/flat by 15:15 IST/);
     expect(netSubmitted(kit.recorded, 'INFY')).toBe(0);
   });
@@ -68,7 +82,11 @@ describe('vwap-reversion strategy', () => {
 
   it('believes the fills, not its own intents: a refused exit is sent again on the next bar', () => {
     const kit = fakeContext(config());
-    const bars = barsFromCloses('INFY', [...flat(5), 101_000, 101_000, 101_500, 101_200, 101_300, 101_600, 101_400, 101_500, 101_600, 101_800, 101_700, 101_900, 101_800], { start: '14:00' });
+    const bars = barsFromCloses(
+      'INFY',
+      [...flat(5), 101_000, 101_000, 101_500, 101_200, 101_300, 101_600, 101_400, 101_500, 101_600, 101_800, 101_700, 101_900, 101_800],
+      { start: '14:00' },
+    );
     let state = runBars(vwapReversion, vwapReversion.init(kit.ctx), bars.slice(0, 6), kit.ctx);
     kit.fillAll(); // short 4
     state = runBars(vwapReversion, state, bars.slice(6, 15), kit.ctx); // the 15:10 bar closes at 15:15: the exit
@@ -97,7 +115,12 @@ describe('vwap-reversion strategy', () => {
   });
 
   it('backtests deterministically on real 5-minute data and is flat at the end of every day', async () => {
-    const result = await deterministicBacktest({ dataDir: FIVE_MINUTE_DATA, strategyKind: 'vwap-reversion', strategyConfig: { symbols: ['INFY', 'RELIANCE', 'SBIN'], entryBps: 40 }, symbols: ['INFY', 'RELIANCE', 'SBIN'] });
+    const result = await deterministicBacktest({
+      dataDir: FIVE_MINUTE_DATA,
+      strategyKind: 'vwap-reversion',
+      strategyConfig: { symbols: ['INFY', 'RELIANCE', 'SBIN'], entryBps: 40 },
+      symbols: ['INFY', 'RELIANCE', 'SBIN'],
+    });
     expect(result.summary.fills).toBeGreaterThan(10);
     expectFlatEachDay(result);
   });

@@ -37,7 +37,12 @@ function harness(overrides: Partial<MarketDataPipelineOptions> = {}, barInterval
 describe('marketDataPipeline', () => {
   it('validates, routes per symbol, then delivers the bars each batch closed; completion closes the rest', () => {
     const { source, events, bars, subscription } = harness({}, ['1m', '5m']);
-    source.next([tick({ exchangeTimeMs: OPEN, volume: 10, lastQuantity: 10 }), null, tick({ symbol: 'TCS', ltpPaise: 3000_00, exchangeTimeMs: OPEN + 1 }), tick({ exchangeTimeMs: OPEN + 2, volume: 12 })]);
+    source.next([
+      tick({ exchangeTimeMs: OPEN, volume: 10, lastQuantity: 10 }),
+      null,
+      tick({ symbol: 'TCS', ltpPaise: 3000_00, exchangeTimeMs: OPEN + 1 }),
+      tick({ exchangeTimeMs: OPEN + 2, volume: 12 }),
+    ]);
     source.next([tick({ exchangeTimeMs: OPEN + MINUTE, volume: 15 })]);
     source.complete();
     expect(events).toEqual([

@@ -34,7 +34,10 @@ export function run(binary: string, args: readonly string[], cwd = REPO_ROOT): {
 export function withWebhookReceivers(configText: string, baseUrl: string): string {
   const config = parse(configText) as { receivers?: { name: string }[] };
   if (!Array.isArray(config.receivers)) throw new Error('the Alertmanager config has no receivers');
-  config.receivers = config.receivers.map((receiver) => ({ name: receiver.name, webhook_configs: [{ url: `${baseUrl}/${receiver.name}`, send_resolved: true }] }));
+  config.receivers = config.receivers.map((receiver) => ({
+    name: receiver.name,
+    webhook_configs: [{ url: `${baseUrl}/${receiver.name}`, send_resolved: true }],
+  }));
   return stringify(config);
 }
 
@@ -46,7 +49,12 @@ export interface WebhookNotification {
     readonly receiver: string;
     readonly status: 'firing' | 'resolved';
     readonly groupKey: string;
-    readonly alerts: readonly { readonly status: string; readonly labels: Record<string, string>; readonly annotations: Record<string, string>; readonly startsAt: string }[];
+    readonly alerts: readonly {
+      readonly status: string;
+      readonly labels: Record<string, string>;
+      readonly annotations: Record<string, string>;
+      readonly startsAt: string;
+    }[];
   };
 }
 
@@ -62,7 +70,11 @@ export class WebhookReceiver {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         try {
-          this.notifications.push({ path: request.url ?? '', receivedAtMs: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookNotification['body'] });
+          this.notifications.push({
+            path: request.url ?? '',
+            receivedAtMs: Date.now(),
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookNotification['body'],
+          });
           response.writeHead(200).end();
         } catch {
           response.writeHead(400).end();
@@ -105,7 +117,13 @@ export class ServerProcess {
   }
 
   /** Starts `binary args…` (args get the port) and waits until `${url}${readyPath}` answers 200. */
-  static async start(name: string, binary: string, args: (port: number, dir: string) => string[], readyPath: string, timeoutMs = 30_000): Promise<ServerProcess> {
+  static async start(
+    name: string,
+    binary: string,
+    args: (port: number, dir: string) => string[],
+    readyPath: string,
+    timeoutMs = 30_000,
+  ): Promise<ServerProcess> {
     const dir = mkdtempSync(join(tmpdir(), `troupe-${name}-`));
     const port = await freePort();
     const child = spawn(binary, args(port, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -151,7 +169,13 @@ export async function startAlertmanager(configText: string): Promise<ServerProce
     binary,
     (port, dir) => {
       writeFileSync(join(dir, 'alertmanager.yml'), configText);
-      return [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'];
+      return [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ];
     },
     '/-/ready',
   );

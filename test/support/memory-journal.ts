@@ -25,7 +25,9 @@ export class MemoryJournal implements Journal {
   }
   readAfter(sequence: number, options: { readonly stream?: string; readonly limit?: number } = {}): Promise<JournalRecord[]> {
     if (this.failing) return Promise.reject(new Error('journal down'));
-    return Promise.resolve(this.records.filter((r) => r.sequence > sequence && (options.stream === undefined || r.stream === options.stream)).slice(0, options.limit ?? 10_000));
+    return Promise.resolve(
+      this.records.filter((r) => r.sequence > sequence && (options.stream === undefined || r.stream === options.stream)).slice(0, options.limit ?? 10_000),
+    );
   }
   types(clientOrderId: string): string[] {
     return this.records.filter((r) => fromJournalRecord(r)?.order.clientOrderId === clientOrderId).map((r) => r.type);

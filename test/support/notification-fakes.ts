@@ -21,7 +21,9 @@ export interface HttpFake {
 }
 
 /** `respond` answers each request (status, body, headers); it sees the ones before it in `requests`. */
-export async function startHttpFake(respond: (request: RecordedRequest, index: number) => { status: number; body?: unknown; headers?: Record<string, string> }): Promise<HttpFake> {
+export async function startHttpFake(
+  respond: (request: RecordedRequest, index: number) => { status: number; body?: unknown; headers?: Record<string, string> },
+): Promise<HttpFake> {
   const requests: RecordedRequest[] = [];
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -112,7 +114,9 @@ export async function startSmtpFake(options: SmtpFakeOptions = {}): Promise<Smtp
         upgraded.on('error', () => undefined);
       } else if (verb === 'AUTH') {
         const [, mechanism, encoded] = line.split(' ');
-        const [, name, password] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split('\u0000');
+        const [, name, password] = Buffer.from(encoded ?? '', 'base64')
+          .toString('utf8')
+          .split('\u0000');
         if (mechanism?.toUpperCase() === 'PLAIN' && name !== undefined && options.users?.[name] === password) {
           user = name;
           reply('235 2.7.0 authenticated');

@@ -100,7 +100,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const config = {
     global: { scrape_interval: `${intervalSec}s`, scrape_timeout: `${intervalSec}s`, evaluation_interval: `${intervalSec}s` },
     rule_files: ruleFiles,
-    ...(options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] } } : {}),
+    ...(options.alertmanagers !== undefined && options.alertmanagers.length > 0
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] } }
+      : {}),
     scrape_configs: jobs.map((job) => ({ job_name: job.job, metrics_path: job.metricsPath ?? '/metrics', static_configs: [{ targets: [...job.targets] }] })),
   };
   const configPath = join(dir, 'prometheus.yml');
@@ -110,7 +112,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   // alerts go to Alertmanager when they start firing and then every resend delay (default 1 m): a
   // firing alert evaluated before Alertmanager was discovered would otherwise wait a minute
   const resend = options.alertmanagers !== undefined && options.alertmanagers.length > 0 ? [`--rules.alert.resend-delay=${intervalSec}s`] : [];
-  const child: ChildProcess = spawn(binary, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...resend], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    binary,
+    [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...resend],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   child.stderr?.on('data', (chunk: Buffer) => (output = `${output}${chunk.toString()}`.slice(-4000)));
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -136,7 +142,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     url,
     query: (expr) => api<InstantResult>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`),
     metricNames: () => api<string[]>(`${url}/api/v1/label/__name__/values`),
-    labelValues: (label, match) => api<string[]>(`${url}/api/v1/label/${encodeURIComponent(label)}/values${match === undefined ? '' : `?match[]=${encodeURIComponent(match)}`}`),
+    labelValues: (label, match) =>
+      api<string[]>(`${url}/api/v1/label/${encodeURIComponent(label)}/values${match === undefined ? '' : `?match[]=${encodeURIComponent(match)}`}`),
     declaredMetrics: async () => Object.keys(await api<Record<string, unknown>>(`${url}/api/v1/metadata`)),
     async waitForScrapes(job, scrapes, timeoutMs = 30_000) {
       const sinceSec = Date.now() / 1000;

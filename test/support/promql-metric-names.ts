@@ -119,7 +119,7 @@ export function promqlMetricNames(expr: string): string[] {
         i = save;
       } else if (next === '(') {
         i = save; // a function call or an aggregation: its arguments are read next
-      } else if (AGGREGATIONS.has(lower) && (/^(by|without)\b/i.test(expr.slice(i)))) {
+      } else if (AGGREGATIONS.has(lower) && /^(by|without)\b/i.test(expr.slice(i))) {
         i = save; // `sum by (x) (…)`
       } else {
         add(word);

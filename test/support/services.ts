@@ -186,17 +186,28 @@ class ThrowawayPostgres {
   async start(): Promise<void> {
     this.exitReason = undefined;
     const args = [
-      '-D', join(this.dir, 'data'),
-      '-p', String(this.port),
-      '-k', this.dir,
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=100',
-      '-c', 'shared_buffers=128MB',
-      '-c', 'max_wal_size=2GB',
-      '-c', 'logging_collector=off',
+      '-D',
+      join(this.dir, 'data'),
+      '-p',
+      String(this.port),
+      '-k',
+      this.dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=100',
+      '-c',
+      'shared_buffers=128MB',
+      '-c',
+      'max_wal_size=2GB',
+      '-c',
+      'logging_collector=off',
     ];
     const [command, commandArgs] = isRoot() ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, 'postgres'), ...args]] : [join(PG_BIN, 'postgres'), args];
     const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -209,7 +220,12 @@ class ThrowawayPostgres {
       children.delete(child);
       this.exitReason = `code ${String(code)}, signal ${String(signal)}: ${this.logTail.trim().split('\n').slice(-3).join(' | ')}`;
     });
-    await pollUntil(`PostgreSQL on port ${this.port}`, () => pgPing(this.url), READY_TIMEOUT_MS, () => this.exitReason);
+    await pollUntil(
+      `PostgreSQL on port ${this.port}`,
+      () => pgPing(this.url),
+      READY_TIMEOUT_MS,
+      () => this.exitReason,
+    );
   }
 
   /** SIGQUIT to the postmaster (immediate shutdown) or SIGINT (fast shutdown). */
@@ -406,9 +422,13 @@ class ThrowawayRedis {
 
   async start(): Promise<void> {
     this.exitReason = undefined;
-    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--daemonize', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      REDIS_SERVER,
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--daemonize', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     children.add(child);
     const collect = (chunk: Buffer): void => {
@@ -420,7 +440,12 @@ class ThrowawayRedis {
       children.delete(child);
       this.exitReason = `code ${String(code)}, signal ${String(signal)}: ${this.logTail.trim().split('\n').slice(-3).join(' | ')}`;
     });
-    await pollUntil(`redis-server on port ${this.port}`, () => redisPing(this.url), READY_TIMEOUT_MS, () => this.exitReason);
+    await pollUntil(
+      `redis-server on port ${this.port}`,
+      () => redisPing(this.url),
+      READY_TIMEOUT_MS,
+      () => this.exitReason,
+    );
   }
 
   async halt(): Promise<void> {

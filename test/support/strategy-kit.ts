@@ -1,4 +1,13 @@
-import { regimeGateQuantity, type AnyStrategyDefinition, type IntentRequest, type MarketRegime, type Quote, type SignalRequest, type StrategyContext, type StrategyOrderEvent } from '../../src/strategies/api.js';
+import {
+  regimeGateQuantity,
+  type AnyStrategyDefinition,
+  type IntentRequest,
+  type MarketRegime,
+  type Quote,
+  type SignalRequest,
+  type StrategyContext,
+  type StrategyOrderEvent,
+} from '../../src/strategies/api.js';
 import { MARKET_REGIME_SYMBOL, type Bar, type Tick } from '../../src/model/index.js';
 
 /** What a fake context recorded. */

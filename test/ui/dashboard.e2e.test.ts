@@ -100,7 +100,13 @@ async function startTroupe(): Promise<number> {
   });
 }
 
-async function api<T>(method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function api<T>(
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -154,7 +160,12 @@ beforeAll(async () => {
     baseUrl = desk.url;
   }
   userDataDir = mkdtempSync(join(tmpdir(), 'troupe-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1440, height: 900 },
+  });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
 
@@ -221,9 +232,16 @@ describe('dashboard in Chromium against a running Troupe', () => {
 
     // market watch: prices move without a reload
     await go('#/market/INFY', '[data-testid="quotes-table"] tr[data-symbol="INFY"]');
-    const before = await page.evaluate(() => Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) => row.getAttribute('data-ltp')).join(','));
+    const before = await page.evaluate(() =>
+      Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) =>
+        row.getAttribute('data-ltp'),
+      ).join(','),
+    );
     await page.waitForFunction(
-      (previous) => Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) => row.getAttribute('data-ltp')).join(',') !== previous,
+      (previous) =>
+        Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) =>
+          row.getAttribute('data-ltp'),
+        ).join(',') !== previous,
       before,
     );
     await page.waitForFunction(() => ((globalThis as unknown as InPage).__troupe?.desk.store.getState().quotes.get('INFY')?.candles.length ?? 0) >= 2);
@@ -268,11 +286,17 @@ describe('dashboard in Chromium against a running Troupe', () => {
     // an open position has its own exit: a market order of the other side, after a confirmation
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('[data-testid="positions-table"] tr[data-symbol="INFY"] [data-testid="exit-position"]');
-    await page.waitForSelector('[data-testid="positions-table"] tr[data-symbol="INFY"] [role="status"]:has-text("sent"), [data-testid="closed-positions-table"] tr[data-symbol="INFY"]');
+    await page.waitForSelector(
+      '[data-testid="positions-table"] tr[data-symbol="INFY"] [role="status"]:has-text("sent"), [data-testid="closed-positions-table"] tr[data-symbol="INFY"]',
+    );
 
     // performance: the analytics of every fill on record, per strategy (the manual order included)
     const historyToken = await adminToken();
-    const analytics = await api<{ total: { fills: number; chargesPaise: number }; byStrategy: Record<string, unknown> }>('GET', '/api/v1/analytics', historyToken);
+    const analytics = await api<{ total: { fills: number; chargesPaise: number }; byStrategy: Record<string, unknown> }>(
+      'GET',
+      '/api/v1/analytics',
+      historyToken,
+    );
     expect(analytics.status).toBe(200);
     expect(analytics.body.total.fills).toBeGreaterThan(0);
     expect(Object.keys(analytics.body.byStrategy)).toContain('manual');
@@ -282,10 +306,14 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await shot('05b-performance');
 
     // candles with history: closed minutes come from the time-series store; another timeframe and the book
-    const stored = await eventually(async () => {
-      const bars = await api<{ candles: unknown[] }>('GET', '/api/v1/bars?symbol=INFY&timeframe=1m', historyToken);
-      return bars.status === 200 && bars.body.candles.length >= 2 ? bars.body.candles.length : undefined;
-    }, 'stored one-minute bars of INFY', 60_000);
+    const stored = await eventually(
+      async () => {
+        const bars = await api<{ candles: unknown[] }>('GET', '/api/v1/bars?symbol=INFY&timeframe=1m', historyToken);
+        return bars.status === 200 && bars.body.candles.length >= 2 ? bars.body.candles.length : undefined;
+      },
+      'stored one-minute bars of INFY',
+      60_000,
+    );
     expect(stored).toBeGreaterThanOrEqual(2);
     await go('#/market/INFY', '[data-testid="candle-chart"] canvas');
     await page.click('button[data-timeframe="5m"]');
@@ -379,7 +407,13 @@ describe('dashboard in Chromium against a running Troupe', () => {
           while (sent < due) {
             const symbol = symbols[sent % symbols.length]!;
             const ltpPaise = (base.get(symbol) ?? 100_000) + ((sent % 7) - 3) * 5;
-            store.ingest({ seq: 0, topic: `quotes:${symbol}`, key: symbol, atMs: Date.now(), data: { symbol, ltpPaise, volume: 1_000_000 + sent, exchangeTimeMs: store.getState().marketTimeMs ?? 0 } });
+            store.ingest({
+              seq: 0,
+              topic: `quotes:${symbol}`,
+              key: symbol,
+              atMs: Date.now(),
+              data: { symbol, ltpPaise, volume: 1_000_000 + sent, exchangeTimeMs: store.getState().marketTimeMs ?? 0 },
+            });
             sent += 1;
           }
           if (performance.now() - startedAt >= durationMs) {
@@ -421,7 +455,10 @@ describe('dashboard in Chromium against a running Troupe', () => {
     expect(result.flushes).toBeLessThan(result.applied / 5);
     // Frame times are measured and reported, not asserted (they depend on what else shares the machine's
     // CPUs): the figure goes to test-results/ui/frame-times.json and the log line above.
-    await writeFile(join(SHOTS, 'frame-times.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), loadAverage: loadavg(), ...result }, null, 2)}\n`);
+    await writeFile(
+      join(SHOTS, 'frame-times.json'),
+      `${JSON.stringify({ measuredAt: new Date().toISOString(), loadAverage: loadavg(), ...result }, null, 2)}\n`,
+    );
     expect(result.frames).toBeGreaterThan(0);
   });
   it('creates a strategy and edits its parameters through the generated forms, with the server’s messages next to the fields', async () => {
@@ -455,7 +492,11 @@ describe('dashboard in Chromium against a running Troupe', () => {
     await edit.getByLabel('quantity').press('Enter');
     await page.waitForSelector('[data-testid="strategy-message"]:text("ema-e2e restarted with quantity changed")');
     const token = await adminToken();
-    const stored = await api<{ config: { quantity: number; fastPeriod: number; symbols: string[] }; paused: boolean }>('GET', '/api/v1/strategies/ema-e2e', token);
+    const stored = await api<{ config: { quantity: number; fastPeriod: number; symbols: string[] }; paused: boolean }>(
+      'GET',
+      '/api/v1/strategies/ema-e2e',
+      token,
+    );
     expect(stored.body.config).toMatchObject({ quantity: 20, fastPeriod: 8, slowPeriod: 21, symbols: ['INFY', 'TCS'] });
     expect(stored.body.paused).toBe(false);
     await page.click('tr[data-strategy="ema-e2e"] button:text("Parameters")');
@@ -510,7 +551,13 @@ describe('dashboard in Chromium against a running Troupe', () => {
 
     // while the desk is cut off, an order is placed and fills
     const token = await adminToken();
-    const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, { symbol: 'INFY', side: 'BUY', quantity: 3, orderType: 'MARKET', product: 'MIS' });
+    const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, {
+      symbol: 'INFY',
+      side: 'BUY',
+      quantity: 3,
+      orderType: 'MARKET',
+      product: 'MIS',
+    });
     expect(placed.status).toBe(201);
     const orderId = placed.body.clientOrderId;
     await eventually(async () => (await api<{ status: string }>('GET', `/api/v1/orders/${orderId}`, token)).body.status === 'COMPLETE', 'the order to fill');
@@ -520,14 +567,11 @@ describe('dashboard in Chromium against a running Troupe', () => {
     // the network is back: the stream reconnects by itself and replays what it missed
     await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.simulateNetwork(false));
     await page.waitForSelector('[data-testid="connection"][data-status="live"]', { timeout: 20_000 });
-    await page.waitForFunction(
-      (id) => {
-        const state = (globalThis as unknown as InPage).__troupe!.desk.store.getState();
-        const events = (state.orderSteps.get(id) ?? []).map((step) => step.event);
-        return state.orders.get(id)?.status === 'COMPLETE' && events.includes('submitted') && events.includes('filled');
-      },
-      orderId,
-    );
+    await page.waitForFunction((id) => {
+      const state = (globalThis as unknown as InPage).__troupe!.desk.store.getState();
+      const events = (state.orderSteps.get(id) ?? []).map((step) => step.event);
+      return state.orders.get(id)?.status === 'COMPLETE' && events.includes('submitted') && events.includes('filled');
+    }, orderId);
     const after = await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.store.getState().connection);
     expect(after.reconnects).toBeGreaterThan(before.reconnects);
     expect(after.lastSeq).toBeGreaterThan(before.lastSeq);
@@ -536,7 +580,9 @@ describe('dashboard in Chromium against a running Troupe', () => {
 
     // the order's lifecycle is in market time, every step from the server's events
     await go(`#/orders/${orderId}`, '[data-testid="lifecycle"] li:has-text("filled")');
-    const times = await page.evaluate(() => Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="lifecycle"] li'), (item) => Number(item.getAttribute('data-at'))));
+    const times = await page.evaluate(() =>
+      Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="lifecycle"] li'), (item) => Number(item.getAttribute('data-at'))),
+    );
     const order = (await api<{ createdAtMs: number; updatedAtMs: number }>('GET', `/api/v1/orders/${orderId}`, token)).body;
     // market time runs 30x faster than the browser's clock and started elsewhere: a browser-clock step would be far outside this minute
     expect(times.length).toBeGreaterThanOrEqual(3);

@@ -55,7 +55,8 @@ async function startTroupe(): Promise<number> {
     reader.on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
-        if (entry['server.port'] && (entry.message?.startsWith('Troupe is trading') || entry.message?.startsWith('Troupe started'))) resolvePort(entry['server.port']);
+        if (entry['server.port'] && (entry.message?.startsWith('Troupe is trading') || entry.message?.startsWith('Troupe started')))
+          resolvePort(entry['server.port']);
       } catch {
         // not JSON
       }
@@ -121,7 +122,12 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'troupe-history-e2e-'));
   userDataDir = mkdtempSync(join(tmpdir(), 'troupe-history-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 900 },
+  });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (error) => console.error('page error:', error.message));
@@ -138,79 +144,91 @@ afterAll(async () => {
 });
 
 describe('the record and halts in Chromium across a restart', () => {
-  it("shows yesterday's orders, trades, alerts and P&L after a restart; the kill switch halts every page and the strategy; release clears it", { timeout: 420_000 }, async () => {
-    onTestFailed(async () => {
-      await page.screenshot({ path: join(SHOTS, 'history-failure.png'), fullPage: true }).catch(() => undefined);
-    });
-    // day one: the strategy trades; a manual order fills; three refused orders are one alert ×3
-    apiPort = await startTroupe();
-    let token = await adminToken();
-    const instruments = await api<{ items: { symbol: string; lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token);
-    const symbol = instruments.body.items[0]!.symbol;
-    await eventually(async () => (await api<{ items: { lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token)).body.items[0]?.lastPricePaise, 'prices');
-    // CNC: delivery is open all session (an MIS order after the 15:20 cut-off is refused)
-    const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 3, product: 'CNC' });
-    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
-    const manualId = placed.body.clientOrderId;
-    for (let n = 0; n < 3; n += 1) expect((await api('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 9_000_000 })).status).toBe(422);
-    const booked = await eventually(async () => {
-      const books = await api<{ items: { strategyId: string; fills: number; chargesPaise: number }[] }>('GET', '/api/v1/history/strategy-books', token);
-      const ema = books.body.items.find((book) => book.strategyId === 'ema-cross-1');
-      const manual = books.body.items.find((book) => book.strategyId === 'manual');
-      const alerts = await api<{ items: { code: string; count: number }[] }>('GET', '/api/v1/risk/alerts?code=freeze-quantity', token);
-      return ema && ema.fills >= 2 && manual?.fills === 1 && alerts.body.items[0]?.count === 3 ? ema : undefined;
-    }, 'the strategy and the manual order to fill, and the refusals to be kept', 120_000);
-    expect(booked.chargesPaise).toBeGreaterThan(0);
-    const emaOrder = (await api<{ items: { clientOrderId: string }[] }>('GET', '/api/v1/orders?strategy=ema-cross-1&limit=1', token)).body.items[0]!.clientOrderId;
-    await stopTroupe();
+  it(
+    "shows yesterday's orders, trades, alerts and P&L after a restart; the kill switch halts every page and the strategy; release clears it",
+    { timeout: 420_000 },
+    async () => {
+      onTestFailed(async () => {
+        await page.screenshot({ path: join(SHOTS, 'history-failure.png'), fullPage: true }).catch(() => undefined);
+      });
+      // day one: the strategy trades; a manual order fills; three refused orders are one alert ×3
+      apiPort = await startTroupe();
+      let token = await adminToken();
+      const instruments = await api<{ items: { symbol: string; lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token);
+      const symbol = instruments.body.items[0]!.symbol;
+      await eventually(
+        async () => (await api<{ items: { lastPricePaise: number | null }[] }>('GET', '/api/v1/instruments', token)).body.items[0]?.lastPricePaise,
+        'prices',
+      );
+      // CNC: delivery is open all session (an MIS order after the 15:20 cut-off is refused)
+      const placed = await api<{ clientOrderId: string }>('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 3, product: 'CNC' });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      const manualId = placed.body.clientOrderId;
+      for (let n = 0; n < 3; n += 1) expect((await api('POST', '/api/v1/orders', token, { symbol, side: 'BUY', quantity: 9_000_000 })).status).toBe(422);
+      const booked = await eventually(
+        async () => {
+          const books = await api<{ items: { strategyId: string; fills: number; chargesPaise: number }[] }>('GET', '/api/v1/history/strategy-books', token);
+          const ema = books.body.items.find((book) => book.strategyId === 'ema-cross-1');
+          const manual = books.body.items.find((book) => book.strategyId === 'manual');
+          const alerts = await api<{ items: { code: string; count: number }[] }>('GET', '/api/v1/risk/alerts?code=freeze-quantity', token);
+          return ema && ema.fills >= 2 && manual?.fills === 1 && alerts.body.items[0]?.count === 3 ? ema : undefined;
+        },
+        'the strategy and the manual order to fill, and the refusals to be kept',
+        120_000,
+      );
+      expect(booked.chargesPaise).toBeGreaterThan(0);
+      const emaOrder = (await api<{ items: { clientOrderId: string }[] }>('GET', '/api/v1/orders?strategy=ema-cross-1&limit=1', token)).body.items[0]!
+        .clientOrderId;
+      await stopTroupe();
 
-    // day two: the same data directory
-    apiPort = await startTroupe();
-    token = await adminToken();
-    await logIn();
-    await go('#/orders', '[data-testid="orders-table"]');
-    await page.fill('form[aria-label="Filters"] input[name="strategy"]', 'manual');
-    await page.click('form[aria-label="Filters"] button[type="submit"]');
-    await page.waitForSelector(`[data-testid="orders-table"] tr[data-order="${manualId}"][data-status="COMPLETE"]`);
-    // one of the strategy's orders of day one, from the record
-    await go(`#/orders/${emaOrder}`, `[data-testid="order-detail"][aria-label="Order ${emaOrder}"] [data-testid="order-status"]`);
-    await page.click('button[role="tab"]:has-text("Trades")');
-    await page.fill('form[aria-label="Filters"] input[name="strategy"]', 'manual');
-    await page.click('form[aria-label="Filters"] button[type="submit"]');
-    await page.waitForSelector(`[data-testid="trades-table"] td:has-text("${manualId}")`);
-    await page.screenshot({ path: join(SHOTS, 'history-01-trades-after-restart.png'), fullPage: true });
+      // day two: the same data directory
+      apiPort = await startTroupe();
+      token = await adminToken();
+      await logIn();
+      await go('#/orders', '[data-testid="orders-table"]');
+      await page.fill('form[aria-label="Filters"] input[name="strategy"]', 'manual');
+      await page.click('form[aria-label="Filters"] button[type="submit"]');
+      await page.waitForSelector(`[data-testid="orders-table"] tr[data-order="${manualId}"][data-status="COMPLETE"]`);
+      // one of the strategy's orders of day one, from the record
+      await go(`#/orders/${emaOrder}`, `[data-testid="order-detail"][aria-label="Order ${emaOrder}"] [data-testid="order-status"]`);
+      await page.click('button[role="tab"]:has-text("Trades")');
+      await page.fill('form[aria-label="Filters"] input[name="strategy"]', 'manual');
+      await page.click('form[aria-label="Filters"] button[type="submit"]');
+      await page.waitForSelector(`[data-testid="trades-table"] td:has-text("${manualId}")`);
+      await page.screenshot({ path: join(SHOTS, 'history-01-trades-after-restart.png'), fullPage: true });
 
-    // the alert row, ×3, acknowledged from the page
-    await go('#/risk', '[data-testid="alerts-table"] tr[data-code="freeze-quantity"]');
-    const row = page.locator('[data-testid="alerts-table"] tr[data-code="freeze-quantity"]').first();
-    expect(await row.locator('[data-testid="alert-count"]').textContent()).toBe('×3');
-    await row.locator('[data-testid="alert-ack"]').click();
-    await row.locator('[data-testid="alert-acknowledged"]').waitFor();
-    expect(await row.locator('[data-testid="alert-acknowledged"]').textContent()).toContain(ADMIN.user);
-    await page.screenshot({ path: join(SHOTS, 'history-02-alerts-after-restart.png'), fullPage: true });
+      // the alert row, ×3, acknowledged from the page
+      await go('#/risk', '[data-testid="alerts-table"] tr[data-code="freeze-quantity"]');
+      const row = page.locator('[data-testid="alerts-table"] tr[data-code="freeze-quantity"]').first();
+      expect(await row.locator('[data-testid="alert-count"]').textContent()).toBe('×3');
+      await row.locator('[data-testid="alert-ack"]').click();
+      await row.locator('[data-testid="alert-acknowledged"]').waitFor();
+      expect(await row.locator('[data-testid="alert-acknowledged"]').textContent()).toContain(ADMIN.user);
+      await page.screenshot({ path: join(SHOTS, 'history-02-alerts-after-restart.png'), fullPage: true });
 
-    // the strategy's P&L, charges and turnover count yesterday's fills
-    await go('#/strategies', '[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"]');
-    const strategyRow = page.locator('[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"]');
-    await eventually(async () => {
-      const cells = await strategyRow.locator('td.num').allTextContents();
-      // net P&L, charges, turnover: none of them zero
-      return cells.slice(0, 3).every((text) => !/^[+−-]?₹0\.00$/.test(text.trim())) ? cells : undefined;
-    }, "the strategy's P&L from the record");
+      // the strategy's P&L, charges and turnover count yesterday's fills
+      await go('#/strategies', '[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"]');
+      const strategyRow = page.locator('[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"]');
+      await eventually(async () => {
+        const cells = await strategyRow.locator('td.num').allTextContents();
+        // net P&L, charges, turnover: none of them zero
+        return cells.slice(0, 3).every((text) => !/^[+−-]?₹0\.00$/.test(text.trim())) ? cells : undefined;
+      }, "the strategy's P&L from the record");
 
-    // the kill switch: the banner on every page, `halted` on the strategy
-    expect((await api('POST', '/api/v1/kill-switch', token, { reason: 'history e2e drill' })).status).toBe(200);
-    for (const id of PAGES) {
-      await go(`#/${id}`, '[data-testid="halt-banner"][data-halted="true"] [data-halt="kill-switch"]');
-    }
-    await go('#/strategies', '[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"] [data-testid="strategy-halted"]');
-    await page.screenshot({ path: join(SHOTS, 'history-03-halted.png'), fullPage: true });
+      // the kill switch: the banner on every page, `halted` on the strategy
+      expect((await api('POST', '/api/v1/kill-switch', token, { reason: 'history e2e drill' })).status).toBe(200);
+      for (const id of PAGES) {
+        await go(`#/${id}`, '[data-testid="halt-banner"][data-halted="true"] [data-halt="kill-switch"]');
+      }
+      await go('#/strategies', '[data-testid="strategies-table"] tr[data-strategy="ema-cross-1"] [data-testid="strategy-halted"]');
+      await page.screenshot({ path: join(SHOTS, 'history-03-halted.png'), fullPage: true });
 
-    // released: the banner goes away
-    expect((await api('POST', '/api/v1/risk/kill-switch/reset', token)).status).toBe(200);
-    await eventually(async () => (await api<{ halted: boolean }>('GET', '/api/v1/halts', token)).body.halted === false, 'the halt to clear');
-    await go('#/overview', '[data-testid="connection"]');
-    await eventually(async () => (await page.$('[data-halt="kill-switch"]')) === null, 'the banner to go');
-    await stopTroupe();
-  });
+      // released: the banner goes away
+      expect((await api('POST', '/api/v1/risk/kill-switch/reset', token)).status).toBe(200);
+      await eventually(async () => (await api<{ halted: boolean }>('GET', '/api/v1/halts', token)).body.halted === false, 'the halt to clear');
+      await go('#/overview', '[data-testid="connection"]');
+      await eventually(async () => (await page.$('[data-halt="kill-switch"]')) === null, 'the banner to go');
+      await stopTroupe();
+    },
+  );
 });

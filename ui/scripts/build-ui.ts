@@ -13,7 +13,14 @@ const uiDir = fileURLToPath(new URL('..', import.meta.url));
 const rootDir = join(uiDir, '..');
 const builtIndex = join(uiDir, 'dist', 'index.html');
 /** Sources the bundle is made of (the UI, the pure model and the gateway's typed client). */
-const sources = [join(uiDir, 'src'), join(uiDir, 'index.html'), join(uiDir, 'vite.config.ts'), join(rootDir, 'src', 'model'), join(rootDir, 'src', 'gateway', 'client'), join(rootDir, 'package-lock.json')];
+const sources = [
+  join(uiDir, 'src'),
+  join(uiDir, 'index.html'),
+  join(uiDir, 'vite.config.ts'),
+  join(rootDir, 'src', 'model'),
+  join(rootDir, 'src', 'gateway', 'client'),
+  join(rootDir, 'package-lock.json'),
+];
 
 function newestMtimeMs(path: string): number {
   if (!existsSync(path)) return 0;
@@ -46,7 +53,10 @@ if (reason === undefined) {
   }
   process.stdout.write(`dashboard: building ui/dist (${reason})…\n`);
   const startedMs = Date.now();
-  const result = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn', '--config', join(uiDir, 'vite.config.ts')], { cwd: uiDir, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn', '--config', join(uiDir, 'vite.config.ts')], {
+    cwd: uiDir,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     process.stderr.write(`dashboard: the build failed (exit ${String(result.status)}); the API still works, the desk does not\n`);
     process.exit(result.status ?? 1);

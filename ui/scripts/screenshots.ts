@@ -17,7 +17,9 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/screenshots' }, speed: { type: 'string', default: '30' }, 'warmup-sec': { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string', default: 'docs/screenshots' }, speed: { type: 'string', default: '30' }, 'warmup-sec': { type: 'string', default: '60' } },
+});
 const OUT = resolve(ROOT, values.out);
 const ADMIN = { user: 'admin', password: 'screenshot-password-1' };
 const PAGES: readonly { readonly id: string; readonly hash: string; readonly ready: string }[] = [
@@ -39,8 +41,17 @@ const SIZES = [
 async function startTroupe(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    // eslint-disable-next-line no-restricted-properties -- a dev script starting a child Troupe: it passes the shell's environment on (PATH, HOME)
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TROUPE_DATA_DIR: dataDir, TROUPE_MARKET_SPEED: values.speed, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, DATABASE_URL: '', REDIS_URL: '' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TROUPE_DATA_DIR: dataDir,
+      TROUPE_MARKET_SPEED: values.speed,
+      ADMIN_USER: ADMIN.user,
+      ADMIN_PASSWORD: ADMIN.password,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const reader = createInterface({ input: child.stdout });
@@ -72,7 +83,12 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-screenshots-'));
   const userDataDir = mkdtempSync(join(tmpdir(), 'troupe-screenshots-chromium-'));
   const troupe = await startTroupe(dataDir);
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], viewport: SIZES[0] });
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    viewport: SIZES[0],
+  });
   try {
     const page: Page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(60_000);

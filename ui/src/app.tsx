@@ -64,11 +64,25 @@ export function App({ baseUrl }: { readonly baseUrl: string }) {
     setSession(undefined);
     setNotice('You have logged out.');
   }, [session]);
-  useEffect(() => session?.onExpired(() => {
-    setSession(undefined);
-    setNotice('Your session has ended. Please log in again.');
-  }), [session]);
-  if (!session) return <LoginPage baseUrl={baseUrl} notice={notice} onLogin={(next) => { setNotice(undefined); setSession(next); }} />;
+  useEffect(
+    () =>
+      session?.onExpired(() => {
+        setSession(undefined);
+        setNotice('Your session has ended. Please log in again.');
+      }),
+    [session],
+  );
+  if (!session)
+    return (
+      <LoginPage
+        baseUrl={baseUrl}
+        notice={notice}
+        onLogin={(next) => {
+          setNotice(undefined);
+          setSession(next);
+        }}
+      />
+    );
   return <DeskShell session={session} logout={logout} />;
 }
 
@@ -109,12 +123,22 @@ function DeskShell({ session, logout }: { readonly session: Session; readonly lo
   return (
     <DeskContext.Provider value={context}>
       <HaltsProvider>
-        <a className="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>
+        <a
+          className="skip"
+          href="#main"
+          onClick={(event) => {
+            event.preventDefault();
+            document.getElementById('main')?.focus();
+          }}
+        >
           Skip to content
         </a>
         <header className="topbar">
           <div className="brand">
-            <span className="brand-mark" aria-hidden="true">◆</span> Troupe <span className="muted small">paper · NSE</span>
+            <span className="brand-mark" aria-hidden="true">
+              ◆
+            </span>{' '}
+            Troupe <span className="muted small">paper · NSE</span>
           </div>
           <nav aria-label="Pages" className="nav">
             {PAGES.filter((page) => page.id !== 'admin' || roleAtLeast(session.role, 'viewer')).map((page, index) => (

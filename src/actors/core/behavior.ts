@@ -25,9 +25,7 @@ export type HandlerMap<M extends { readonly type: string }, S> = {
  * Builds a `receive` function from an exhaustive handler map keyed by the message `type`.
  * @example receive: receiveByType<CounterMessage, number>({ increment: (n) => n + 1, get: (n, m) => ... })
  */
-export function receiveByType<M extends { readonly type: string }, S>(
-  handlers: HandlerMap<M, S>,
-): (state: S, message: M, ctx: ActorContext<M>) => S {
+export function receiveByType<M extends { readonly type: string }, S>(handlers: HandlerMap<M, S>): (state: S, message: M, ctx: ActorContext<M>) => S {
   const table = handlers as unknown as Record<string, MessageHandler<S, M, M> | undefined>;
   return (state, message, ctx) => {
     const handler = table[message.type];

@@ -139,7 +139,8 @@ export class InletImpl<T, M> implements Inlet<T>, BatchSource {
   /** Empties the buffer, keeping its array (slots cleared so items can be collected). */
   private clear(): void {
     const items = this.items;
-    if (this.tail > 4096) this.items = []; // a burst: let the big array go
+    if (this.tail > 4096)
+      this.items = []; // a burst: let the big array go
     else for (let i = this.head; i < this.tail; i += 1) items[i] = undefined;
     this.head = 0;
     this.tail = 0;

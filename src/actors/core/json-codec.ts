@@ -32,7 +32,10 @@ export function decodeJson<S extends TSchema>(schema: S, json: unknown, what: st
   if (Value.Check(schema, json)) return structuredClone(json);
   const errors = [...Value.Errors(schema, json)];
   // the deepest error names the field best (a union's own error only says "must match")
-  const first = errors.reduce<(typeof errors)[number] | undefined>((best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best), undefined);
+  const first = errors.reduce<(typeof errors)[number] | undefined>(
+    (best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best),
+    undefined,
+  );
   throw new SnapshotDecodeError(what, first?.instancePath ?? '', first?.message ?? 'does not match its schema');
 }
 

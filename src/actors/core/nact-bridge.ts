@@ -96,12 +96,7 @@ export function stopNactSystem(system: NactRef): void {
 }
 
 /** Spawns a nact actor under `parent` (a system or an actor reference). */
-export function spawnNact(
-  parent: NactRef,
-  f: (state: unknown, message: unknown) => unknown,
-  name: string,
-  props: NactSpawnProps,
-): NactRef {
+export function spawnNact(parent: NactRef, f: (state: unknown, message: unknown) => unknown, name: string, props: NactSpawnProps): NactRef {
   return nact.spawn(parent, f, name, props);
 }
 

@@ -317,10 +317,7 @@ class ActorSystemImpl implements ActorSystem, CellHost {
     const live: AnyCell[] = [];
     for (const root of roots) root.collectLive(live);
     for (const cell of live) cell.accepting = false;
-    const drained = await within(
-      Promise.all(live.map((cell) => cell.requestDrain())),
-      timeoutMs,
-    );
+    const drained = await within(Promise.all(live.map((cell) => cell.requestDrain())), timeoutMs);
     if (!drained) this.logger.warn({ reason, timeoutMs }, 'drain timed out; stopping with messages left (dead letters)');
     for (const root of roots) root.terminate(reason, false);
     const saved = await within(Promise.allSettled([...this.pendingSaves]), Math.max(0, deadline - Date.now()));

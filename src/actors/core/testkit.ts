@@ -200,7 +200,10 @@ export class ManualClock implements Clock, Timers {
   }
 
   private earliest(): ManualTimer | undefined {
-    return this.timers.reduce<ManualTimer | undefined>((best, timer) => (best === undefined || timer.dueMs < best.dueMs || (timer.dueMs === best.dueMs && timer.id < best.id) ? timer : best), undefined);
+    return this.timers.reduce<ManualTimer | undefined>(
+      (best, timer) => (best === undefined || timer.dueMs < best.dueMs || (timer.dueMs === best.dueMs && timer.id < best.id) ? timer : best),
+      undefined,
+    );
   }
 }
 

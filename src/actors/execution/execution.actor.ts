@@ -105,7 +105,8 @@ export function orderChangeProblem(order: Order | undefined, change: OrderChange
   if (isTerminal(order.status)) return `order is ${order.status}`;
   if (change.quantity === undefined && change.limitPricePaise === undefined && change.triggerPricePaise === undefined) return 'nothing to change';
   if (change.quantity !== undefined) {
-    if (!Number.isSafeInteger(change.quantity) || change.quantity <= order.filledQuantity) return `quantity must be a whole number above the ${order.filledQuantity} already filled`;
+    if (!Number.isSafeInteger(change.quantity) || change.quantity <= order.filledQuantity)
+      return `quantity must be a whole number above the ${order.filledQuantity} already filled`;
     if (change.quantity > order.quantity) return 'a larger quantity needs a new order (through risk)';
     if (instrument !== undefined && change.quantity % instrument.lotSize !== 0) return `quantity must be a multiple of the lot size ${instrument.lotSize}`;
   }
@@ -116,7 +117,8 @@ export function orderChangeProblem(order: Order | undefined, change: OrderChange
     if (value === undefined) continue;
     if (!allowed) return `a ${order.orderType} order has no ${name}`;
     if (!Number.isSafeInteger(value) || value <= 0) return `${name} must be a positive whole number of paise`;
-    if (instrument !== undefined && value % instrument.tickSizePaise !== 0) return `${name} must be a multiple of the tick size (${instrument.tickSizePaise} paise)`;
+    if (instrument !== undefined && value % instrument.tickSizePaise !== 0)
+      return `${name} must be a multiple of the tick size (${instrument.tickSizePaise} paise)`;
   }
   return undefined;
 }
@@ -137,7 +139,12 @@ function reportOrderUpdated(order: Order, deps: OutcomeReporting): void {
   const strategy = directory.strategies.get(order.strategyId);
   if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
   if (isTerminal(order.status) && directory.risk) {
-    system.tell(directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, order.quantity - order.filledQuantity) });
+    system.tell(directory.risk, {
+      type: 'OrderClosed',
+      portfolioId: order.portfolioId,
+      symbol: order.symbol,
+      signedRemainder: signed(order, order.quantity - order.filledQuantity),
+    });
   }
   if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
 }
@@ -147,7 +154,10 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
   const { fill, order } = event;
   metrics.fills.inc();
   metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
-  deps.log.info({ ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise }, 'order filled');
+  deps.log.info(
+    { ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise },
+    'order filled',
+  );
   if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
   const portfolio = directory.portfolios.get(fill.portfolioId);
   if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
@@ -189,7 +199,10 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         // the broker's safety net: reported loudly (the strategy should have exited before the cut-off)
         const { kind: _kind, ...details } = event;
         deps.metrics.autoSquareOffOrders.inc(event.orders.length);
-        deps.log.warn(details, `auto square-off: the broker closes ${event.quantity} ${event.symbol} (MIS) of ${event.strategyId} at the intraday cut-off in ${event.orders.length} order(s)`);
+        deps.log.warn(
+          details,
+          `auto square-off: the broker closes ${event.quantity} ${event.symbol} (MIS) of ${event.strategyId} at the intraday cut-off in ${event.orders.length} order(s)`,
+        );
         deps.bus.publish({ type: 'AutoSquareOff', ...details });
         break;
       }
@@ -222,7 +235,14 @@ type Ctx<V> = ActorContext<ExecutionMessage<V>>;
 function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: ExecutionState<S>, ctx: Ctx<V>) => void) {
   const { broker } = deps;
   const alert = (code: string, severity: 'info' | 'warning' | 'critical', message: string, order?: Order): void => {
-    deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: deps.clock.nowMs(), ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}) });
+    deps.bus.publish({
+      type: 'RiskAlert',
+      severity,
+      code,
+      message,
+      atMs: deps.clock.nowMs(),
+      ...(order ? { strategyId: order.strategyId, symbol: order.symbol } : {}),
+    });
   };
 
   const remember = (state: ExecutionState<S>, order: Order): void => {
@@ -274,7 +294,12 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
         // a lower quantity frees risk's reservation of the difference
         const released = order.quantity - newQuantity;
         if (released > 0 && deps.directory.risk) {
-          ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, released) });
+          ctx.system.tell(deps.directory.risk, {
+            type: 'OrderClosed',
+            portfolioId: order.portfolioId,
+            symbol: order.symbol,
+            signedRemainder: signed(order, released),
+          });
         }
         emit(state, events, ctx);
       },
@@ -294,7 +319,12 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     const strategy = deps.directory.strategies.get(order.strategyId);
     if (strategy) ctx.system.tell(strategy, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: order.intentId, symbol: order.symbol, reason } });
     if (deps.directory.risk) {
-      ctx.system.tell(deps.directory.risk, { type: 'OrderClosed', portfolioId: order.portfolioId, symbol: order.symbol, signedRemainder: signed(order, order.quantity) });
+      ctx.system.tell(deps.directory.risk, {
+        type: 'OrderClosed',
+        portfolioId: order.portfolioId,
+        symbol: order.symbol,
+        signedRemainder: signed(order, order.quantity),
+      });
     }
   };
 
@@ -336,7 +366,10 @@ function journalPipeline<S, V>(deps: ExecutionActorDeps<S, V>, journal: Journal)
     outbox.inFlight = true;
     const entries = batch.flatMap(entriesOf).map((entry) => toJournalEntry(deps.broker.stream, entry));
     // down and nothing to write: probe with a read so we notice when it is back
-    const work = measuredJournalRequest(entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []), deps.metrics);
+    const work = measuredJournalRequest(
+      entries.length > 0 ? journal.append(entries) : journal.readAfter(Number.MAX_SAFE_INTEGER, { limit: 1 }).then(() => []),
+      deps.metrics,
+    );
     ctx.pipeToSelf(work, (result) => ({ type: 'JournalAppended', batch, result }));
   };
   const book = orderBook(deps, flush);
@@ -363,7 +396,11 @@ function journalPipeline<S, V>(deps: ExecutionActorDeps<S, V>, journal: Journal)
       outbox.healthy = false;
       deps.onJournalHealth?.(false);
       deps.log.error({ err: error }, 'the order journal is unavailable: new orders are refused (fail closed); market data keeps flowing');
-      book.alert('journal-unavailable', 'critical', `the order journal is unavailable (${error instanceof Error ? error.message : String(error)}): new orders are refused until it is back`);
+      book.alert(
+        'journal-unavailable',
+        'critical',
+        `the order journal is unavailable (${error instanceof Error ? error.message : String(error)}): new orders are refused until it is back`,
+      );
     }
     // orders not yet durable are refused; broker events (already happened) wait and are retried in order
     const waiting: JournalItem[] = [];
@@ -431,7 +468,12 @@ function directPipeline<S, V>(deps: ExecutionActorDeps<S, V>) {
 export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavior<ExecutionMessage<V>, ExecutionState<S>> {
   const { broker } = deps;
   const mode = deps.journal === undefined ? directPipeline(deps) : journalPipeline(deps, deps.journal);
-  const fresh = (venue: S, orders: Map<string, Order>, finished: string[]): ExecutionState<S> => ({ orders, finished, venue, outbox: freshOutbox(mode.retryMs.min) });
+  const fresh = (venue: S, orders: Map<string, Order>, finished: string[]): ExecutionState<S> => ({
+    orders,
+    finished,
+    venue,
+    outbox: freshOutbox(mode.retryMs.min),
+  });
 
   return {
     kind: broker.venue === 'paper' ? 'execution' : `execution-${broker.venue}`,

@@ -18,7 +18,11 @@ export interface MlActorDeps {
    */
   readonly track?: <T>(work: Promise<T>) => Promise<T>;
   /** Told the rows and duration of every ONNX run, and each load outcome (metrics). */
-  readonly observe?: (event: { readonly kind: 'run'; readonly rows: number; readonly seconds: number } | { readonly kind: 'load'; readonly version: string | null; readonly ok: boolean }) => void;
+  readonly observe?: (
+    event:
+      | { readonly kind: 'run'; readonly rows: number; readonly seconds: number }
+      | { readonly kind: 'load'; readonly version: string | null; readonly ok: boolean },
+  ) => void;
   readonly log: Logger;
 }
 
@@ -164,7 +168,10 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
           // a run in flight keeps the old session until it settles
           if (previous && state.inFlight?.model !== previous) void previous.predictor.close();
           deps.observe?.({ kind: 'load', version: next?.version ?? null, ok: true });
-          ctx.log.info({ kind: deps.source.kind, version: next?.version ?? null, previous: previous?.version ?? null, interval: next?.interval }, next ? `ML model ${next.version} loaded` : 'no live ML model');
+          ctx.log.info(
+            { kind: deps.source.kind, version: next?.version ?? null, previous: previous?.version ?? null, interval: next?.interval },
+            next ? `ML model ${next.version} loaded` : 'no live ML model',
+          );
           return state;
         }
         case 'PredictionsDone': {

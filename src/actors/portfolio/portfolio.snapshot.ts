@@ -36,7 +36,12 @@ export interface PortfolioRecovery {
  * fills after them are applied (positions = Σ fills, P&L continues). Without a snapshot it
  * starts from `initialCashPaise`.
  */
-export function applyJournalToPortfolio(snapshot: PortfolioState | undefined, replay: JournalReplay, portfolioId: string, initialCashPaise: Paise): PortfolioRecovery {
+export function applyJournalToPortfolio(
+  snapshot: PortfolioState | undefined,
+  replay: JournalReplay,
+  portfolioId: string,
+  initialCashPaise: Paise,
+): PortfolioRecovery {
   let state = snapshot ?? newPortfolio(portfolioId, initialCashPaise);
   const fills = replay.fills.filter((fill) => fill.portfolioId === portfolioId);
   const missing = fills.slice(state.fillCount - replay.fillsBeforeOf(portfolioId));

@@ -51,12 +51,26 @@ export function regimeBehavior(deps: RegimeActorDeps): Behavior<RegimeCommand, R
             symbols[bar.symbol] = step.state;
             if (!step.change || !step.evidence) continue;
             changes += 1;
-            deps.bus.publish({ type: 'RegimeChanged', symbol: bar.symbol, from: step.change.from, to: step.change.to, atMs: bar.startMs, evidence: { ...step.evidence } });
+            deps.bus.publish({
+              type: 'RegimeChanged',
+              symbol: bar.symbol,
+              from: step.change.from,
+              to: step.change.to,
+              atMs: bar.startMs,
+              evidence: { ...step.evidence },
+            });
             const marketStep = updateMarketRegime(market, bar.symbol, step.change.to, marketConfig);
             market = marketStep.state;
             if (marketStep.change) {
               changes += 1;
-              deps.bus.publish({ type: 'RegimeChanged', symbol: MARKET_REGIME_SYMBOL, from: marketStep.change.from, to: marketStep.change.to, atMs: bar.startMs, evidence: marketStep.evidence });
+              deps.bus.publish({
+                type: 'RegimeChanged',
+                symbol: MARKET_REGIME_SYMBOL,
+                from: marketStep.change.from,
+                to: marketStep.change.to,
+                atMs: bar.startMs,
+                evidence: marketStep.evidence,
+              });
             }
           }
           if (market === state.market && changes === state.changes) return state;

@@ -31,7 +31,8 @@ export interface RiskManagerActorDeps {
 }
 
 /** A refusal that is only pacing: the intent is queued instead (see {@link PacingQueue}). */
-const isPacing = (rejection: RiskManagerRejection): boolean => rejection.code === 'max-orders-per-second' || rejection.code === 'max-orders-per-second-strategy';
+const isPacing = (rejection: RiskManagerRejection): boolean =>
+  rejection.code === 'max-orders-per-second' || rejection.code === 'max-orders-per-second-strategy';
 
 /**
  * The full risk manager as an actor: a drop-in for `riskBehavior` (same deps plus an
@@ -72,7 +73,10 @@ class RiskActor {
   private dayEndMs = Number.NaN;
 
   constructor(readonly deps: RiskManagerActorDeps) {
-    this.options = { ...(deps.instrument ? { instrument: deps.instrument } : {}), ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }) };
+    this.options = {
+      ...(deps.instrument ? { instrument: deps.instrument } : {}),
+      ...(deps.squareOffMinute === undefined ? {} : { squareOffMinute: deps.squareOffMinute }),
+    };
     this.manager = new RiskManager(deps.limits, this.options);
     this.queue = new PacingQueue(deps.maxPacedEntryWaitMs);
     // the kill switch and the day's P&L for alerting, read at scrape time (no cost per message)
@@ -115,18 +119,39 @@ class RiskActor {
   }
 
   /** A refusal: counted, a RiskAlert, an IntentRejected to the strategy. */
-  refuse(state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, code: string, message: string, severity: 'info' | 'warning' | 'critical', nowMs: number): void {
+  refuse(
+    state: RiskManagerState,
+    ctx: ActorContext<RiskManagerCommand>,
+    intent: OrderIntent,
+    code: string,
+    message: string,
+    severity: 'info' | 'warning' | 'critical',
+    nowMs: number,
+  ): void {
     const { deps } = this;
     state.rejected += 1;
     deps.metrics.riskRejections.inc({ code });
-    const fields = { 'event.dataset': LOG_DATASETS.orders, intentId: intent.intentId, strategyId: intent.strategyId, portfolioId: intent.portfolioId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, code, reason: message };
+    const fields = {
+      'event.dataset': LOG_DATASETS.orders,
+      intentId: intent.intentId,
+      strategyId: intent.strategyId,
+      portfolioId: intent.portfolioId,
+      symbol: intent.symbol,
+      side: intent.side,
+      quantity: intent.quantity,
+      code,
+      reason: message,
+    };
     // a stale paced intent was logged when it was queued: its expiry (hundreds a minute in a busy market) is debug detail
     if (code === PACING_EXPIRED) ctx.log.debug(fields, 'intent rejected by risk');
     else if (severity === 'info') ctx.log.info(fields, 'intent rejected by risk');
     else if (severity === 'warning') ctx.log.warn(fields, 'intent rejected by risk');
     else ctx.log.error(fields, 'intent rejected by risk');
     deps.bus.publish({ type: 'RiskAlert', severity, code, message, atMs: nowMs, intent, strategyId: intent.strategyId, symbol: intent.symbol });
-    this.tellStrategy(ctx, intent.strategyId, { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code } });
+    this.tellStrategy(ctx, intent.strategyId, {
+      type: 'OrderEvent',
+      event: { type: 'IntentRejected', intentId: intent.intentId, symbol: intent.symbol, reason: message, code },
+    });
   }
 
   enqueue(ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, rejection: RiskManagerRejection, nowMs: number): void {
@@ -280,7 +305,13 @@ function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskMana
       const was = actor.manager.killSwitch;
       actor.manager.resetKillSwitch();
       if (was) {
-        deps.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'kill-switch-reset', message: `kill switch reset by ${message.requestedBy}`, atMs: deps.clock.nowMs() });
+        deps.bus.publish({
+          type: 'RiskAlert',
+          severity: 'info',
+          code: 'kill-switch-reset',
+          message: `kill switch reset by ${message.requestedBy}`,
+          atMs: deps.clock.nowMs(),
+        });
       }
       if (message.replyTo) ctx.system.tell(message.replyTo, true);
       return state;
@@ -325,7 +356,15 @@ function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskMana
         approved: state.approved,
         rejected: state.rejected,
         killSwitch: actor.manager.killSwitch ?? null,
-        paced: actor.queue.list().map(({ intent, exit, queuedAtMs }) => ({ intentId: intent.intentId, strategyId: intent.strategyId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, exit, queuedAtMs })),
+        paced: actor.queue.list().map(({ intent, exit, queuedAtMs }) => ({
+          intentId: intent.intentId,
+          strategyId: intent.strategyId,
+          symbol: intent.symbol,
+          side: intent.side,
+          quantity: intent.quantity,
+          exit,
+          queuedAtMs,
+        })),
         portfolios: Object.fromEntries(actor.manager.portfolioIds().map((id) => [id, actor.manager.portfolio(id)])),
       };
       ctx.system.tell(message.replyTo, report);

@@ -3,9 +3,7 @@ import type { OrderIntent, Paise } from '../../model/index.js';
 import type { ExposureView, RiskRejection } from '../../risk/limits.js';
 
 /** The risk actor's answer, when the sender asked for one (the gateway's manual orders). */
-export type RiskDecision =
-  | { readonly approved: true; readonly clientOrderId: string }
-  | { readonly approved: false; readonly rejection: RiskRejection };
+export type RiskDecision = { readonly approved: true; readonly clientOrderId: string } | { readonly approved: false; readonly rejection: RiskRejection };
 
 /**
  * Protocol of the risk actor: every intent passes here before it becomes an order.

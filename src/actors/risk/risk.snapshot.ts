@@ -24,7 +24,10 @@ const KillSwitchSchema = Type.Object({
 export const RiskBookSchema = Type.Object({
   version: Type.Literal(1),
   marks: Type.Record(Type.String(), PaiseSchema),
-  portfolios: Type.Record(Type.String(), Type.Object({ dayCashFlowPaise: PaiseSchema, dayStartValuePaise: PaiseSchema, symbols: Type.Record(Type.String(), SymbolBookSchema) })),
+  portfolios: Type.Record(
+    Type.String(),
+    Type.Object({ dayCashFlowPaise: PaiseSchema, dayStartValuePaise: PaiseSchema, symbols: Type.Record(Type.String(), SymbolBookSchema) }),
+  ),
   killSwitch: Type.Union([KillSwitchSchema, Type.Null()]),
 });
 
@@ -63,7 +66,13 @@ export function riskCodec(book: () => { readonly manager: EncodedRiskManager; re
     version: 1,
     encode: (state) => {
       const { manager, paced } = book();
-      const snapshot: RiskSnapshot = { approved: state.approved, rejected: state.rejected, day: state.day, manager, paced: paced.map((entry) => ({ ...entry })) };
+      const snapshot: RiskSnapshot = {
+        approved: state.approved,
+        rejected: state.rejected,
+        day: state.day,
+        manager,
+        paced: paced.map((entry) => ({ ...entry })),
+      };
       return encodeJson(RiskSnapshotSchema, snapshot);
     },
     decode: (json) => riskStateOf(decodeRiskSnapshot(json)),
@@ -81,7 +90,11 @@ export function applyJournalToRisk(snapshot: RiskSnapshot | undefined, replay: J
   const portfolios: Static<typeof RiskBookSchema>['portfolios'] = {};
   const book = (portfolioId: string, symbol: string): SymbolBook => {
     const before = snapshot?.manager?.portfolios[portfolioId];
-    const portfolio = (portfolios[portfolioId] ??= { dayCashFlowPaise: before?.dayCashFlowPaise ?? 0, dayStartValuePaise: before?.dayStartValuePaise ?? 0, symbols: {} });
+    const portfolio = (portfolios[portfolioId] ??= {
+      dayCashFlowPaise: before?.dayCashFlowPaise ?? 0,
+      dayStartValuePaise: before?.dayStartValuePaise ?? 0,
+      symbols: {},
+    });
     return (portfolio.symbols[symbol] ??= { net: 0, workingBuy: 0, workingSell: 0 });
   };
   for (const [portfolioId, symbols] of replay.netPositions()) for (const [symbol, net] of symbols) book(portfolioId, symbol).net += net;

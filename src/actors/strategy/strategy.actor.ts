@@ -1,6 +1,26 @@
 import { receiveByType, type ActorContext, type ActorRef, type Behavior, type HandlerMap } from '../core/index.js';
-import { assertNever, clientOrderIdFor, isTerminal, MARKET_REGIME_SYMBOL, type Bar, type DomainEvent, type OrderIntent, type Product, type Regime, type Tick } from '../../model/index.js';
-import { REFUSED_INTENTS_KEPT, regimeGateQuantity, type AnyStrategyDefinition, type RefusedIntent, type IntentRequest, type SignalRequest, type StrategyContext, type StrategyOrderEvent } from '../../strategies/api.js';
+import {
+  assertNever,
+  clientOrderIdFor,
+  isTerminal,
+  MARKET_REGIME_SYMBOL,
+  type Bar,
+  type DomainEvent,
+  type OrderIntent,
+  type Product,
+  type Regime,
+  type Tick,
+} from '../../model/index.js';
+import {
+  REFUSED_INTENTS_KEPT,
+  regimeGateQuantity,
+  type AnyStrategyDefinition,
+  type RefusedIntent,
+  type IntentRequest,
+  type SignalRequest,
+  type StrategyContext,
+  type StrategyOrderEvent,
+} from '../../strategies/api.js';
 import type { Signal } from '../../signals/index.js';
 import type { AggregatorCommand } from '../aggregator/aggregator.protocol.js';
 import type { Directory } from '../../runtime/directory.js';
@@ -43,7 +63,8 @@ function recordRefused(state: StrategyHostState, refused: RefusedIntent): void {
   if (state.refused.length > REFUSED_INTENTS_KEPT) state.refused.splice(0, state.refused.length - REFUSED_INTENTS_KEPT);
 }
 
-const inSymbol = <T extends { readonly symbol: string }>(list: readonly T[], symbol: string | undefined): readonly T[] => (symbol === undefined ? list : list.filter((item) => item.symbol === symbol));
+const inSymbol = <T extends { readonly symbol: string }>(list: readonly T[], symbol: string | undefined): readonly T[] =>
+  symbol === undefined ? list : list.filter((item) => item.symbol === symbol);
 
 /** `RiskAlert.code` and `IntentRejected.code` of an intent the regime gate refused or cut. */
 export const REGIME_GATED = 'regime-gated';
@@ -128,7 +149,8 @@ class StrategyHost {
         if (working) this.cancelOrder(working.clientOrderId);
       },
       signal: (request) => this.signal(request),
-      regime: (symbol) => (this.current === undefined ? undefined : symbol === undefined ? this.current.regimes[MARKET_REGIME_SYMBOL] : this.current.regimes[symbol]),
+      regime: (symbol) =>
+        this.current === undefined ? undefined : symbol === undefined ? this.current.regimes[MARKET_REGIME_SYMBOL] : this.current.regimes[symbol],
     };
   }
 
@@ -136,7 +158,18 @@ class StrategyHost {
   initial(ctx: ActorContext<StrategyCommand>, restored: StrategyHostState | undefined): StrategyHostState {
     this.system = ctx.system;
     if (restored) return restored;
-    const fresh: StrategyHostState = { strategy: undefined, sequence: 0, positions: {}, working: {}, workingBySymbol: {}, paused: false, pending: {}, refused: [], regimes: {}, stats: emptyStats() };
+    const fresh: StrategyHostState = {
+      strategy: undefined,
+      sequence: 0,
+      positions: {},
+      working: {},
+      workingBySymbol: {},
+      paused: false,
+      pending: {},
+      refused: [],
+      regimes: {},
+      stats: emptyStats(),
+    };
     fresh.strategy = this.runHook(fresh, (): unknown => this.definition.init(this.context));
     this.outbox.length = 0;
     this.refusals.length = 0;
@@ -158,7 +191,12 @@ class StrategyHost {
     const intentId = `${strategyId}:${sequence}`;
     const clientOrderId = clientOrderIdFor(strategyId, sequence);
     const regime = this.regimeFor(host, request.symbol);
-    const explanation = request.explanation === undefined ? undefined : regime === undefined || request.explanation.regime !== undefined ? request.explanation : { ...request.explanation, regime };
+    const explanation =
+      request.explanation === undefined
+        ? undefined
+        : regime === undefined || request.explanation.regime !== undefined
+          ? request.explanation
+          : { ...request.explanation, regime };
     const intent: OrderIntent = {
       type: 'order-intent',
       intentId,
@@ -183,16 +221,43 @@ class StrategyHost {
     if (allowed < request.quantity) {
       host.stats.gated += 1;
       const outside = `${request.symbol} is ${regime === undefined ? 'unclassified' : regime}${definition.regimeScope === 'market' ? ' (market)' : ''}, outside the regimes ${definition.kind} trades in (${(tradesIn ?? []).join(', ')})`;
-      const message = allowed === 0 ? `${request.side} ${request.quantity} ${request.symbol} not sent: ${outside}; only exits go through` : `${request.side} ${request.quantity} ${request.symbol} cut to ${allowed}, the quantity that flattens the position: ${outside}`;
-      this.deps.bus?.publish({ type: 'RiskAlert', severity: 'info', code: REGIME_GATED, message, atMs: intent.createdAtMs, intent, strategyId, symbol: request.symbol });
+      const message =
+        allowed === 0
+          ? `${request.side} ${request.quantity} ${request.symbol} not sent: ${outside}; only exits go through`
+          : `${request.side} ${request.quantity} ${request.symbol} cut to ${allowed}, the quantity that flattens the position: ${outside}`;
+      this.deps.bus?.publish({
+        type: 'RiskAlert',
+        severity: 'info',
+        code: REGIME_GATED,
+        message,
+        atMs: intent.createdAtMs,
+        intent,
+        strategyId,
+        symbol: request.symbol,
+      });
       this.log.info({ intentId, symbol: request.symbol, regime, allowed }, message);
       if (allowed === 0) {
         host.stats.rejected += 1;
-        recordRefused(host, { intentId, symbol: request.symbol, side: request.side, quantity: request.quantity, code: REGIME_GATED, reason: message, atMs: intent.createdAtMs });
+        recordRefused(host, {
+          intentId,
+          symbol: request.symbol,
+          side: request.side,
+          quantity: request.quantity,
+          code: REGIME_GATED,
+          reason: message,
+          atMs: intent.createdAtMs,
+        });
         this.refusals.push({ type: 'IntentRejected', intentId, symbol: request.symbol, reason: message, code: REGIME_GATED });
         return intentId;
       }
-      return this.place({ ...intent, quantity: allowed, reason: intent.reason === undefined ? `exit only (${regime ?? 'unclassified'})` : `${intent.reason}; exit only (${regime ?? 'unclassified'})` }, clientOrderId);
+      return this.place(
+        {
+          ...intent,
+          quantity: allowed,
+          reason: intent.reason === undefined ? `exit only (${regime ?? 'unclassified'})` : `${intent.reason}; exit only (${regime ?? 'unclassified'})`,
+        },
+        clientOrderId,
+      );
     }
     return this.place(intent, clientOrderId);
   }
@@ -211,7 +276,8 @@ class StrategyHost {
   private signal(request: SignalRequest): void {
     const host = this.current;
     if (!host) throw new Error('signal outside a hook');
-    if (request.direction !== 'long' && request.direction !== 'short' && request.direction !== 'flat') throw new RangeError(`signal direction must be long, short or flat, got ${String(request.direction)}`);
+    if (request.direction !== 'long' && request.direction !== 'short' && request.direction !== 'flat')
+      throw new RangeError(`signal direction must be long, short or flat, got ${String(request.direction)}`);
     const regime = this.regimeFor(host, request.symbol);
     const outside = this.gated && regime !== undefined && !(this.tradesIn ?? []).includes(regime);
     host.stats.signals += 1;

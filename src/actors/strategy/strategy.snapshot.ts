@@ -63,8 +63,21 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
         working: state.working,
         workingBySymbol: state.workingBySymbol,
         paused: state.paused,
-        pending: Object.fromEntries(Object.entries(state.pending).map(([id, p]) => [id, { intentId: p.intentId, symbol: p.symbol, side: p.side, quantity: p.quantity, queuedAtMs: p.queuedAtMs, reason: p.reason }])),
-        refused: state.refused.map((r) => ({ intentId: r.intentId, symbol: r.symbol, side: r.side, quantity: r.quantity, ...(r.code === undefined ? {} : { code: r.code }), reason: r.reason, atMs: r.atMs })),
+        pending: Object.fromEntries(
+          Object.entries(state.pending).map(([id, p]) => [
+            id,
+            { intentId: p.intentId, symbol: p.symbol, side: p.side, quantity: p.quantity, queuedAtMs: p.queuedAtMs, reason: p.reason },
+          ]),
+        ),
+        refused: state.refused.map((r) => ({
+          intentId: r.intentId,
+          symbol: r.symbol,
+          side: r.side,
+          quantity: r.quantity,
+          ...(r.code === undefined ? {} : { code: r.code }),
+          reason: r.reason,
+          atMs: r.atMs,
+        })),
         regimes: state.regimes,
         stats: state.stats,
       }),
@@ -85,7 +98,12 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
  * journaled: like risk's rewritten book, the host forgets them. Undefined when the journal has
  * nothing of this strategy (the snapshot stands).
  */
-export function applyJournalToStrategyHost(snapshot: StrategyHostSnapshot, strategyId: string, book: JournalStrategyBook | undefined, replay: JournalReplay): StrategyHostSnapshot | undefined {
+export function applyJournalToStrategyHost(
+  snapshot: StrategyHostSnapshot,
+  strategyId: string,
+  book: JournalStrategyBook | undefined,
+  replay: JournalReplay,
+): StrategyHostSnapshot | undefined {
   if (book === undefined) return undefined;
   const positions: Record<string, number> = Object.fromEntries(book.positions);
   const working: StrategyHostSnapshot['working'] = {};

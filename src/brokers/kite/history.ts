@@ -74,7 +74,15 @@ export interface RejectedCandle {
 }
 
 /** One candle row of Kite's answer as a {@link Candle}, or why it cannot be one. */
-export function checkCandle(row: { readonly date?: unknown; readonly open?: unknown; readonly high?: unknown; readonly low?: unknown; readonly close?: unknown; readonly volume?: unknown; readonly oi?: unknown }): Candle | string {
+export function checkCandle(row: {
+  readonly date?: unknown;
+  readonly open?: unknown;
+  readonly high?: unknown;
+  readonly low?: unknown;
+  readonly close?: unknown;
+  readonly volume?: unknown;
+  readonly oi?: unknown;
+}): Candle | string {
   const atMs = row.date instanceof Date ? row.date.getTime() : Number.NaN;
   if (!Number.isFinite(atMs)) return `time not recognised: ${String(row.date)}`;
   const prices: Paise[] = [];
@@ -84,7 +92,8 @@ export function checkCandle(row: { readonly date?: unknown; readonly open?: unkn
     prices.push(value);
   }
   const [openPaise, highPaise, lowPaise, closePaise] = prices as [Paise, Paise, Paise, Paise];
-  if (highPaise < Math.max(openPaise, closePaise, lowPaise)) return `high ${highPaise} is below max(open, low, close) ${Math.max(openPaise, closePaise, lowPaise)} (paise)`;
+  if (highPaise < Math.max(openPaise, closePaise, lowPaise))
+    return `high ${highPaise} is below max(open, low, close) ${Math.max(openPaise, closePaise, lowPaise)} (paise)`;
   if (lowPaise > Math.min(openPaise, closePaise)) return `low ${lowPaise} is above min(open, close) ${Math.min(openPaise, closePaise)} (paise)`;
   const volume = row.volume;
   if (typeof volume !== 'number' || !Number.isSafeInteger(volume) || volume < 0) return `volume must be a non-negative integer, got ${String(volume)}`;
@@ -188,7 +197,15 @@ export function candlesCsv(candles: readonly Candle[]): string {
   const lines = ['timestamp,open,high,low,close,volume,oi'];
   for (const c of candles) {
     lines.push(
-      [`${istDateTime(c.atMs)}+05:30`, paiseToRupeeString(c.openPaise), paiseToRupeeString(c.highPaise), paiseToRupeeString(c.lowPaise), paiseToRupeeString(c.closePaise), String(c.volume), String(c.oi ?? 0)].join(','),
+      [
+        `${istDateTime(c.atMs)}+05:30`,
+        paiseToRupeeString(c.openPaise),
+        paiseToRupeeString(c.highPaise),
+        paiseToRupeeString(c.lowPaise),
+        paiseToRupeeString(c.closePaise),
+        String(c.volume),
+        String(c.oi ?? 0),
+      ].join(','),
     );
   }
   return `${lines.join('\n')}\n`;

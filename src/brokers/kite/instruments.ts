@@ -65,7 +65,12 @@ function valid(rows: unknown): rows is Instrument[] {
     Array.isArray(rows) &&
     rows.every(
       (r: Partial<Instrument> | null) =>
-        typeof r === 'object' && r !== null && typeof r.symbol === 'string' && Number.isSafeInteger(r.token) && Number.isSafeInteger(r.tickSizePaise) && Number.isSafeInteger(r.lotSize),
+        typeof r === 'object' &&
+        r !== null &&
+        typeof r.symbol === 'string' &&
+        Number.isSafeInteger(r.token) &&
+        Number.isSafeInteger(r.tickSizePaise) &&
+        Number.isSafeInteger(r.lotSize),
     )
   );
 }
@@ -87,6 +92,7 @@ export async function loadInstruments(source: InstrumentSource, options: Instrum
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify(instruments));
   renameSync(temp, path);
-  for (const name of readdirSync(dir)) if (name.startsWith(PREFIX) && name.endsWith('.json') && name !== `${PREFIX}${day}.json`) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir))
+    if (name.startsWith(PREFIX) && name.endsWith('.json') && name !== `${PREFIX}${day}.json`) rmSync(join(dir, name), { force: true });
   return { map: new InstrumentMap(instruments), from: 'kite', day, path };
 }

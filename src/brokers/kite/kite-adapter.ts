@@ -69,7 +69,11 @@ export type KiteVenueMessage =
   | { readonly type: 'ModifySent'; readonly clientOrderId: string; readonly change: OrderChange; readonly result: IoResult<void> }
   | { readonly type: 'OrdersPolled'; readonly result: IoResult<KiteOrderView[]> }
   /** Trades for `orders` (for one order its own, for several the day's: each order takes those of its Kite order id). */
-  | { readonly type: 'TradesFetched'; readonly orders: readonly { readonly clientOrderId: string; readonly brokerOrderId: string }[]; readonly result: IoResult<KiteTradeView[]> };
+  | {
+      readonly type: 'TradesFetched';
+      readonly orders: readonly { readonly clientOrderId: string; readonly brokerOrderId: string }[];
+      readonly result: IoResult<KiteTradeView[]>;
+    };
 
 /** The adapter's state. Everything but the in-flight flags survives a restart (snapshot). */
 export interface KiteVenueState {
@@ -157,7 +161,9 @@ export const KiteVenueSchema = Type.Object({
 });
 
 /** The raw order fields of a postback the adapter reads (Kite sends more). */
-const KitePostbackSchema = Type.Unsafe<Parameters<typeof orderView>[0]>(Type.Object({ order_id: Type.Union([Type.String(), Type.Number()]), status: Type.String() }));
+const KitePostbackSchema = Type.Unsafe<Parameters<typeof orderView>[0]>(
+  Type.Object({ order_id: Type.Union([Type.String(), Type.Number()]), status: Type.String() }),
+);
 
 /** One call's view of the adapter: options, state and the actor's IO. */
 interface Kite {
@@ -238,7 +244,10 @@ function advance(k: Kite, clientOrderId: string, allowTradeFetch = true): void {
     if (KITE_NOT_YET_LIVE.has(view.status)) return io.remember(order);
     step({ kind: 'accepted', brokerOrderId: view.brokerOrderId, status: view.status === 'TRIGGER PENDING' ? 'TRIGGER PENDING' : 'OPEN', atMs: now });
   }
-  if (order.status === 'TRIGGER PENDING' && (view.filledQuantity > order.filledQuantity || view.status === 'OPEN' || view.status === 'COMPLETE' || view.status === 'UPDATE')) {
+  if (
+    order.status === 'TRIGGER PENDING' &&
+    (view.filledQuantity > order.filledQuantity || view.status === 'OPEN' || view.status === 'COMPLETE' || view.status === 'UPDATE')
+  ) {
     step({ kind: 'triggered', atMs: now });
   }
   if (view.filledQuantity > order.filledQuantity) {
@@ -271,12 +280,38 @@ function adoptSquareOff(k: Kite, view: KiteOrderView): string | undefined {
   if (holder === undefined) return undefined;
   const clientOrderId = squareOffClientOrderId(view.brokerOrderId);
   const atMs = k.io.nowMs();
-  const order = squareOffOrder({ clientOrderId, brokerOrderId: view.brokerOrderId, sequence: view.brokerOrderId, portfolioId: holder.portfolioId, strategyId: holder.strategyId, symbol, side, quantity, atMs });
+  const order = squareOffOrder({
+    clientOrderId,
+    brokerOrderId: view.brokerOrderId,
+    sequence: view.brokerOrderId,
+    portfolioId: holder.portfolioId,
+    strategyId: holder.strategyId,
+    symbol,
+    side,
+    quantity,
+    atMs,
+  });
   if (Math.abs(holder.net) < quantity) {
-    k.options.log.warn({ brokerOrderId: view.brokerOrderId, quantity, strategyId: holder.strategyId, held: holder.net }, 'Kite squared off more MIS units than the strategy holds: booked to it whole');
+    k.options.log.warn(
+      { brokerOrderId: view.brokerOrderId, quantity, strategyId: holder.strategyId, held: holder.net },
+      'Kite squared off more MIS units than the strategy holds: booked to it whole',
+    );
   }
   k.s.byBrokerId.set(view.brokerOrderId, clientOrderId);
-  k.io.emit([{ kind: 'auto-square-off', portfolioId: holder.portfolioId, strategyId: holder.strategyId, symbol, side, quantity, orders: [clientOrderId], atMs, late: false }, { kind: 'order-updated', order }]);
+  k.io.emit([
+    {
+      kind: 'auto-square-off',
+      portfolioId: holder.portfolioId,
+      strategyId: holder.strategyId,
+      symbol,
+      side,
+      quantity,
+      orders: [clientOrderId],
+      atMs,
+      late: false,
+    },
+    { kind: 'order-updated', order },
+  ]);
   return clientOrderId;
 }
 
@@ -284,7 +319,10 @@ const rmsSquareOffDue = (k: Kite): boolean => k.s.misPositions.size > 0 && isPas
 
 function ingest(k: Kite, view: KiteOrderView): void {
   const { s } = k;
-  const clientOrderId = (view.clientOrderId !== null && k.io.order(view.clientOrderId) !== undefined ? view.clientOrderId : undefined) ?? s.byBrokerId.get(view.brokerOrderId) ?? adoptSquareOff(k, view);
+  const clientOrderId =
+    (view.clientOrderId !== null && k.io.order(view.clientOrderId) !== undefined ? view.clientOrderId : undefined) ??
+    s.byBrokerId.get(view.brokerOrderId) ??
+    adoptSquareOff(k, view);
   if (clientOrderId === undefined) return; // not ours (placed elsewhere) or long forgotten
   s.byBrokerId.set(view.brokerOrderId, clientOrderId);
   s.unknownOutcome.delete(clientOrderId);
@@ -293,7 +331,8 @@ function ingest(k: Kite, view: KiteOrderView): void {
   advance(k, clientOrderId);
 }
 
-const byTime = (a: KiteTradeView, b: KiteTradeView): number => (a.atMs === b.atMs ? (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0) : a.atMs - b.atMs);
+const byTime = (a: KiteTradeView, b: KiteTradeView): number =>
+  a.atMs === b.atMs ? (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0) : a.atMs - b.atMs;
 
 function applyTrades(k: Kite, clientOrderId: string, trades: readonly KiteTradeView[]): void {
   const { s, io } = k;
@@ -310,13 +349,32 @@ function applyTrades(k: Kite, clientOrderId: string, trades: readonly KiteTradeV
     }
     const atMs = Number.isFinite(trade.atMs) ? trade.atMs : io.nowMs();
     if (order.status === 'TRIGGER PENDING') order = applyOrderUpdate(order, { kind: 'triggered', atMs });
-    const charges = chargeOrderFill(s.ledgers, istDate(atMs), { order, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: s.brokerage.get(clientOrderId) ?? 0 }, k.rates);
+    const charges = chargeOrderFill(
+      s.ledgers,
+      istDate(atMs),
+      { order, quantity, pricePaise: trade.pricePaise, brokerageAlreadyChargedPaise: s.brokerage.get(clientOrderId) ?? 0 },
+      k.rates,
+    );
     // the per-order cap of MIS/NRML is kept here; the ledger keeps CNC brokerage per order itself
     if (order.product !== 'CNC') s.brokerage.set(clientOrderId, (s.brokerage.get(clientOrderId) ?? 0) + charges.brokeragePaise);
     order = applyOrderUpdate(order, { kind: 'filled', quantity, pricePaise: trade.pricePaise, atMs });
     s.appliedTrades.add(fillId);
     const { portfolioId, strategyId, symbol, side, product } = order;
-    const fill: Fill = { type: 'fill', fillId, clientOrderId, brokerOrderId: trade.brokerOrderId, portfolioId, strategyId, symbol, side, product, quantity, pricePaise: trade.pricePaise, chargesPaise: charges.totalPaise, atMs };
+    const fill: Fill = {
+      type: 'fill',
+      fillId,
+      clientOrderId,
+      brokerOrderId: trade.brokerOrderId,
+      portfolioId,
+      strategyId,
+      symbol,
+      side,
+      product,
+      quantity,
+      pricePaise: trade.pricePaise,
+      chargesPaise: charges.totalPaise,
+      atMs,
+    };
     applyMisFill(s.misPositions, fill);
     events.push({ kind: 'fill', fill, order, charges });
   }
@@ -441,7 +499,11 @@ function tradesFetched(k: Kite, message: Extract<KiteVenueMessage, { type: 'Trad
   if (!message.result.ok) {
     const error = mapKiteError(message.result.error);
     if (error instanceof KiteSessionExpiredError) halt(k, error);
-    else k.options.log.warn({ clientOrderIds: message.orders.map((o) => o.clientOrderId), reason: error.message }, 'Kite trades fetch failed; the next poll retries');
+    else
+      k.options.log.warn(
+        { clientOrderIds: message.orders.map((o) => o.clientOrderId), reason: error.message },
+        'Kite trades fetch failed; the next poll retries',
+      );
   } else {
     const byBrokerOrder = new Map<string, KiteTradeView[]>();
     for (const trade of message.result.value) byBrokerOrder.set(trade.brokerOrderId, [...(byBrokerOrder.get(trade.brokerOrderId) ?? []), trade]);

@@ -181,7 +181,11 @@ export class KiteBroker {
       if (!(error instanceof KiteNetworkError)) throw error;
       const found = await this.findByTag(request.clientOrderId);
       if (found !== undefined) return found.brokerOrderId;
-      throw new KiteNetworkError(`placeOrder ${request.clientOrderId}: outcome unknown and no order carries that tag; not re-sent (${error.message})`, error.kiteErrorType, false);
+      throw new KiteNetworkError(
+        `placeOrder ${request.clientOrderId}: outcome unknown and no order carries that tag; not re-sent (${error.message})`,
+        error.kiteErrorType,
+        false,
+      );
     }
   }
 
@@ -220,7 +224,11 @@ export class KiteBroker {
         const quote = quotes[`NSE:${instrument.symbol}`];
         const close = quote?.ohlc?.close;
         const rupees = typeof close === 'number' && close > 0 ? close : quote?.last_price;
-        out.push(typeof rupees === 'number' && Number.isFinite(rupees) && rupees > 0 ? { ...instrument, referencePricePaise: parseRupees(String(rupees)) } : instrument);
+        out.push(
+          typeof rupees === 'number' && Number.isFinite(rupees) && rupees > 0
+            ? { ...instrument, referencePricePaise: parseRupees(String(rupees)) }
+            : instrument,
+        );
       }
     }
     return out;
@@ -303,7 +311,13 @@ export function isRateLimited(error: unknown): boolean {
 
 /** A Kite order (REST or postback) as the adapter's view. */
 export function orderView(
-  order: Pick<KiteOrder, 'order_id' | 'status' | 'filled_quantity' | 'average_price' | 'status_message'> & { tag?: unknown; tradingsymbol?: unknown; transaction_type?: unknown; product?: unknown; quantity?: unknown },
+  order: Pick<KiteOrder, 'order_id' | 'status' | 'filled_quantity' | 'average_price' | 'status_message'> & {
+    tag?: unknown;
+    tradingsymbol?: unknown;
+    transaction_type?: unknown;
+    product?: unknown;
+    quantity?: unknown;
+  },
 ): KiteOrderView {
   const side = order.transaction_type === 'BUY' || order.transaction_type === 'SELL' ? order.transaction_type : undefined;
   const quantity = Number(order.quantity);

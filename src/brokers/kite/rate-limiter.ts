@@ -64,7 +64,8 @@ export class QueueingRateLimiter {
       const lastSecond = this.starts.filter((t) => t > now - 1000 - margin);
       let waitMs = 0;
       if (lastSecond.length >= this.limits.perSecond) waitMs = lastSecond[lastSecond.length - this.limits.perSecond]! + 1000 + margin - now;
-      if (this.starts.length >= this.limits.perMinute) waitMs = Math.max(waitMs, this.starts[this.starts.length - this.limits.perMinute]! + 60_000 + margin - now);
+      if (this.starts.length >= this.limits.perMinute)
+        waitMs = Math.max(waitMs, this.starts[this.starts.length - this.limits.perMinute]! + 60_000 + margin - now);
       if (waitMs <= 0) {
         this.starts.push(now);
         return now;

@@ -21,7 +21,14 @@ import type { BrokerJson } from '../broker-port.js';
 import { decodeSnapshot } from '../snapshot-schemas.js';
 import { KITE_EXECUTION_STREAM, KiteVenueSchema } from './kite-adapter.js';
 import type { Journal } from '../../persistence/journal.js';
-import { foldJournal, recoverFromJournal, type BrokerReconciler, type CheckpointStore, type RecoveryReport, type RecoveryTarget } from '../../persistence/recovery.js';
+import {
+  foldJournal,
+  recoverFromJournal,
+  type BrokerReconciler,
+  type CheckpointStore,
+  type RecoveryReport,
+  type RecoveryTarget,
+} from '../../persistence/recovery.js';
 import { istDate } from '../../model/time.js';
 import { applyMisFill, type MisNet } from '../../model/square-off.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -61,9 +68,17 @@ export class KiteReconciler implements BrokerReconciler {
       const atMs = Math.max(order.updatedAtMs, this.nowMs());
       if (!BEFORE_ACCEPT.has(order.status)) out.set(id, order.brokerOrderId === undefined ? { ...order, brokerOrderId: view.brokerOrderId } : order);
       else if (view.status === 'REJECTED' && view.filledQuantity === 0)
-        out.set(id, { ...order, brokerOrderId: view.brokerOrderId, status: 'REJECTED', statusMessage: view.statusMessage ?? 'rejected by Kite', cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: atMs });
+        out.set(id, {
+          ...order,
+          brokerOrderId: view.brokerOrderId,
+          status: 'REJECTED',
+          statusMessage: view.statusMessage ?? 'rejected by Kite',
+          cancelledQuantity: order.quantity - order.filledQuantity,
+          updatedAtMs: atMs,
+        });
       else if (KITE_NOT_LIVE.has(view.status)) out.set(id, { ...order, brokerOrderId: view.brokerOrderId });
-      else out.set(id, { ...order, brokerOrderId: view.brokerOrderId, status: view.status === 'TRIGGER PENDING' ? 'TRIGGER PENDING' : 'OPEN', updatedAtMs: atMs });
+      else
+        out.set(id, { ...order, brokerOrderId: view.brokerOrderId, status: view.status === 'TRIGGER PENDING' ? 'TRIGGER PENDING' : 'OPEN', updatedAtMs: atMs });
     }
     return out;
   }
@@ -98,7 +113,13 @@ export function recoverKiteVenue(previous: unknown, orders: ReadonlyMap<string, 
 }
 
 /** The execution actor's snapshot (Kite adapter) rebuilt from the journal (the journal wins over a snapshot ahead of it). */
-export async function rebuildKiteExecutionSnapshot(journal: Journal, target: RecoveryTarget, nowMs: number, stream = KITE_EXECUTION_STREAM, keepFinished = 5_000): Promise<void> {
+export async function rebuildKiteExecutionSnapshot(
+  journal: Journal,
+  target: RecoveryTarget,
+  nowMs: number,
+  stream = KITE_EXECUTION_STREAM,
+  keepFinished = 5_000,
+): Promise<void> {
   const path = '/execution/kite';
   if (!target.statefulActorPaths().includes(path)) return;
   const folded = await foldJournal(journal, stream);
@@ -203,6 +224,10 @@ export async function recoverKite(options: {
   });
   await rebuildKiteExecutionSnapshot(options.journal, options.target, options.nowMs());
   const audit = await auditKite(options.kite, options.journal, options.nowMs());
-  if (audit.alerts.length > 0) options.log?.warn({ missingTrades: audit.missingTrades, positionMismatches: audit.positionMismatches }, 'Kite and the journal differ: corrected from Kite where it can be');
+  if (audit.alerts.length > 0)
+    options.log?.warn(
+      { missingTrades: audit.missingTrades, positionMismatches: audit.positionMismatches },
+      'Kite and the journal differ: corrected from Kite where it can be',
+    );
   return { journal: journalReport, audit, alerts: [...journalReport.alerts, ...audit.alerts] };
 }

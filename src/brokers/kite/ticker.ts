@@ -381,7 +381,10 @@ export class KiteFeed {
       this.counters.gaps += 1;
       this.counters.gapMs += durationMs;
       this.emit({ kind: 'gap', fromMs: this.outageFromMs, toMs: now, durationMs, reason: this.outageReason, atMs: now });
-      this.options.log?.warn({ fromMs: this.outageFromMs, durationMs, reason: this.outageReason, resubscribed: tokens.length }, 'Kite ticker reconnected after a gap');
+      this.options.log?.warn(
+        { fromMs: this.outageFromMs, durationMs, reason: this.outageReason, resubscribed: tokens.length },
+        'Kite ticker reconnected after a gap',
+      );
       this.outageFromMs = undefined;
     } else {
       this.options.log?.info({ subscribed: tokens.length, mode: this.mode }, 'Kite ticker connected');
@@ -444,7 +447,12 @@ export class KiteFeed {
   /** @internal a postback */
   handleOrderUpdate(order: unknown): void {
     if (this.state === 'stopped') return;
-    if (typeof order !== 'object' || order === null || Array.isArray(order) || (typeof (order as Record<string, unknown>)['order_id'] !== 'string' && typeof (order as Record<string, unknown>)['order_id'] !== 'number')) {
+    if (
+      typeof order !== 'object' ||
+      order === null ||
+      Array.isArray(order) ||
+      (typeof (order as Record<string, unknown>)['order_id'] !== 'string' && typeof (order as Record<string, unknown>)['order_id'] !== 'number')
+    ) {
       this.counters.badOrderUpdates += 1;
       const detail = `order update without an order_id: ${JSON.stringify(order)?.slice(0, 200) ?? String(order)}`;
       this.emit({ kind: 'bad-order-update', detail, atMs: this.now() });

@@ -95,7 +95,8 @@ export class KiteTokenStore {
       }
     }
     if (session.apiKey !== apiKey) return { problem: `the stored Kite session belongs to API key ${session.apiKey}` };
-    if (session.expiresAtMs <= this.now()) return { problem: `the stored Kite session expired at ${new Date(session.expiresAtMs).toISOString()} (Kite sessions end at 06:00 IST)` };
+    if (session.expiresAtMs <= this.now())
+      return { problem: `the stored Kite session expired at ${new Date(session.expiresAtMs).toISOString()} (Kite sessions end at 06:00 IST)` };
     return { session };
   }
 

@@ -38,7 +38,12 @@ export interface PaperAdapterOptions {
   readonly instruments: ReadonlyMap<string, Instrument>;
 }
 
-const rejectedUnknown = (order: Order): Order => ({ ...order, status: 'REJECTED', statusMessage: `Unknown instrument ${order.symbol}.`, cancelledQuantity: order.quantity });
+const rejectedUnknown = (order: Order): Order => ({
+  ...order,
+  status: 'REJECTED',
+  statusMessage: `Unknown instrument ${order.symbol}.`,
+  cancelledQuantity: order.quantity,
+});
 
 /** The paper broker as a {@link BrokerPort} adapter. */
 export function paperBrokerAdapter(options: PaperAdapterOptions): BrokerPort<PaperBroker, never> {

@@ -247,7 +247,9 @@ export class PaperBroker {
   cancel(clientOrderId: string, atMs: number): readonly BrokerEvent[] {
     const resting = this.resting.get(clientOrderId);
     if (!resting) {
-      return [{ kind: 'cancel-rejected', clientOrderId, reason: `Order ${clientOrderId} is not open (unknown, or already complete, cancelled or rejected).`, atMs }];
+      return [
+        { kind: 'cancel-rejected', clientOrderId, reason: `Order ${clientOrderId} is not open (unknown, or already complete, cancelled or rejected).`, atMs },
+      ];
     }
     const cancelled = applyOrderUpdate(resting.order, { kind: 'cancelled', reason: 'Cancelled by the user.', atMs });
     this.remove(resting);
@@ -259,7 +261,11 @@ export class PaperBroker {
    * validated the change): one `order-updated` event with the changed order, or `refused` when
    * the order is not resting. Its place among the symbol's resting orders is kept.
    */
-  modify(clientOrderId: string, change: { readonly quantity?: number; readonly limitPricePaise?: number; readonly triggerPricePaise?: number }, atMs: number): { readonly events: readonly BrokerEvent[]; readonly refused?: string } {
+  modify(
+    clientOrderId: string,
+    change: { readonly quantity?: number; readonly limitPricePaise?: number; readonly triggerPricePaise?: number },
+    atMs: number,
+  ): { readonly events: readonly BrokerEvent[]; readonly refused?: string } {
     const resting = this.resting.get(clientOrderId);
     if (!resting) return { events: [], refused: `Order ${clientOrderId} is not open (unknown, or already complete, cancelled or rejected).` };
     const order = resting.order;
@@ -342,7 +348,11 @@ export class PaperBroker {
       lastPricePaise: market.lastPricePaise,
       nextSquareOffMs: market.nextSquareOffMs,
     }));
-    const ledgers: PortfolioLedgerSnapshot[] = [...this.ledgers.entries()].map(([portfolioId, entry]) => ({ portfolioId, day: entry.day, ledger: entry.ledger }));
+    const ledgers: PortfolioLedgerSnapshot[] = [...this.ledgers.entries()].map(([portfolioId, entry]) => ({
+      portfolioId,
+      day: entry.day,
+      ledger: entry.ledger,
+    }));
     const holdings: HoldingSnapshot[] = [];
     for (const [portfolioId, symbols] of this.holdings) for (const [symbol, quantity] of symbols) holdings.push({ portfolioId, symbol, quantity });
     const misPositions: MisPositionSnapshot[] = [...this.misPositions.values()].map((position) => ({ ...position }));
@@ -411,7 +421,14 @@ export class PaperBroker {
           atMs,
         });
         const band = priceBand(position.instrument);
-        const resting: RestingOrder = { order, instrument: position.instrument, lowerPaise: band.lowerPaise, upperPaise: band.upperPaise, brokeragePaise: 0, evaluated: false };
+        const resting: RestingOrder = {
+          order,
+          instrument: position.instrument,
+          lowerPaise: band.lowerPaise,
+          upperPaise: band.upperPaise,
+          brokeragePaise: 0,
+          evaluated: false,
+        };
         market.orders.push(resting);
         this.resting.set(order.clientOrderId, resting);
         placed.push(order);
@@ -535,7 +552,12 @@ export class PaperBroker {
   private fill(resting: RestingOrder, quantity: number, pricePaise: number, atMs: number): BrokerEvent {
     const before = resting.order;
     const day = this.istDay(atMs);
-    const charges = chargeOrderFill(this.ledgers, day, { order: before, quantity, pricePaise, brokerageAlreadyChargedPaise: resting.brokeragePaise }, this.config.chargeRates);
+    const charges = chargeOrderFill(
+      this.ledgers,
+      day,
+      { order: before, quantity, pricePaise, brokerageAlreadyChargedPaise: resting.brokeragePaise },
+      this.config.chargeRates,
+    );
     // the per-order cap of MIS/NRML is kept here; the ledger keeps CNC brokerage per order itself
     if (before.product !== 'CNC') resting.brokeragePaise += charges.brokeragePaise;
     if (before.product === 'CNC') this.addHolding(before.portfolioId, before.symbol, before.side === 'BUY' ? quantity : -quantity);

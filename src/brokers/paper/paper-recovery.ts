@@ -28,7 +28,12 @@ export interface PaperRecoveryFacts {
 const PreviousSchema = Type.Object({ broker: PaperBrokerSnapshotSchema });
 
 /** The paper adapter's recovered snapshot fields (`broker`). */
-export function recoverPaperVenue(previous: unknown, journaled: ReadonlyMap<string, Order>, facts: PaperRecoveryFacts, options: { readonly config?: Partial<PaperBrokerConfig>; readonly instruments: ReadonlyMap<string, Instrument>; readonly log?: BrokerLog }): { broker: BrokerJson } {
+export function recoverPaperVenue(
+  previous: unknown,
+  journaled: ReadonlyMap<string, Order>,
+  facts: PaperRecoveryFacts,
+  options: { readonly config?: Partial<PaperBrokerConfig>; readonly instruments: ReadonlyMap<string, Instrument>; readonly log?: BrokerLog },
+): { broker: BrokerJson } {
   const broker = previous === undefined ? new PaperBroker(options.config).snapshot() : decodeSnapshot(PreviousSchema, previous, 'paper execution').broker;
   const restingBefore = new Map(broker.orders.map((resting) => [resting.order.clientOrderId, resting]));
   const resting: RestingOrderSnapshot[] = broker.orders.filter((saved) => !journaled.has(saved.order.clientOrderId));
@@ -44,7 +49,11 @@ export function recoverPaperVenue(previous: unknown, journaled: ReadonlyMap<stri
   for (const position of (facts.misPositions ?? new Map<string, MisNet>()).values()) {
     const instrument = options.instruments.get(position.symbol);
     if (instrument) misPositions.push({ ...position, instrument });
-    else options.log?.warn({ symbol: position.symbol, strategyId: position.strategyId }, 'an open MIS position in an instrument no longer traded: not squared off by the paper broker');
+    else
+      options.log?.warn(
+        { symbol: position.symbol, strategyId: position.strategyId },
+        'an open MIS position in an instrument no longer traded: not squared off by the paper broker',
+      );
   }
   const holdings = [...(broker.holdings ?? []).filter((h) => !facts.portfolioIds.includes(h.portfolioId)), ...facts.holdings];
   const orderSequence = Math.max(broker.orderSequence, facts.maxOrderNumber);

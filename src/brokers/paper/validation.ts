@@ -38,10 +38,16 @@ function checkPrice(what: 'price' | 'trigger', pricePaise: Paise, instrument: In
   const code: RejectionCode = what === 'price' ? 'price-band' : 'trigger-band';
   const label = what === 'price' ? 'order price' : 'trigger price';
   if (pricePaise < band.lowerPaise) {
-    return { code, message: `Your ${label} is lower than the current lower circuit limit of ${rupees(band.lowerPaise)}. Place an order within the daily range.` };
+    return {
+      code,
+      message: `Your ${label} is lower than the current lower circuit limit of ${rupees(band.lowerPaise)}. Place an order within the daily range.`,
+    };
   }
   if (pricePaise > band.upperPaise) {
-    return { code, message: `Your ${label} is higher than the current upper circuit limit of ${rupees(band.upperPaise)}. Place an order within the daily range.` };
+    return {
+      code,
+      message: `Your ${label} is higher than the current upper circuit limit of ${rupees(band.upperPaise)}. Place an order within the daily range.`,
+    };
   }
   return undefined;
 }
@@ -74,7 +80,10 @@ export function validateOrder(order: Order, instrument: Instrument, context: Val
     return { code: 'lot-size', message: `Quantity should be a multiple of the lot size ${instrument.lotSize}.` };
   }
   if (order.quantity > instrument.freezeQuantity) {
-    return { code: 'freeze-quantity', message: `Quantity exceeds the freeze limit of ${instrument.freezeQuantity} for this instrument. Use autoslice or split the order.` };
+    return {
+      code: 'freeze-quantity',
+      message: `Quantity exceeds the freeze limit of ${instrument.freezeQuantity} for this instrument. Use autoslice or split the order.`,
+    };
   }
   const needsPrice = order.orderType === 'LIMIT' || order.orderType === 'SL';
   const needsTrigger = order.orderType === 'SL' || order.orderType === 'SL-M';

@@ -153,7 +153,10 @@ export class AuthService {
    * Creates the first admin when there are no users: with the given password, or a random
    * one that is returned (for the caller to print once). Returns undefined when users exist.
    */
-  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ readonly user: User; readonly generatedPassword: string | undefined } | undefined> {
+  async bootstrapAdmin(
+    username: string,
+    password: string | undefined,
+  ): Promise<{ readonly user: User; readonly generatedPassword: string | undefined } | undefined> {
     if ((await this.store.countUsers()) > 0) return undefined;
     const generated = password === undefined ? randomSecret(18) : undefined;
     const user = await this.createUser(username, password ?? generated ?? '', 'admin');
@@ -163,7 +166,17 @@ export class AuthService {
   /** Creates a user; a password {@link passwordProblem} refuses is a `weak-password` {@link AuthError}. */
   async createUser(username: string, password: string, role: Role): Promise<User> {
     checkPassword(password);
-    const user: User = { id: randomUUID(), username, role, passwordHash: await hashPassword(password), createdAtMs: this.now(), disabled: false, totpSecret: undefined, totpEnabled: false, tokenVersion: 0 };
+    const user: User = {
+      id: randomUUID(),
+      username,
+      role,
+      passwordHash: await hashPassword(password),
+      createdAtMs: this.now(),
+      disabled: false,
+      totpSecret: undefined,
+      totpEnabled: false,
+      tokenVersion: 0,
+    };
     await this.store.createUser(user);
     return user;
   }
@@ -201,7 +214,8 @@ export class AuthService {
     if (!user || !ok || user.disabled) throw new AuthError('invalid-credentials', 'wrong user name or password');
     const secret = user.totpEnabled ? this.totpSecretOf(user) : undefined;
     if (secret !== undefined) {
-      if (totpCode === undefined) throw new AuthError('totp-required', 'this account has two-factor login: send the current code of your authenticator app as totpCode');
+      if (totpCode === undefined)
+        throw new AuthError('totp-required', 'this account has two-factor login: send the current code of your authenticator app as totpCode');
       await this.checkTotp(user, secret, totpCode);
     }
     return { user, tokens: await this.issue(user, randomUUID()) };
@@ -384,7 +398,8 @@ export class AuthService {
       throw new AuthError('invalid-token', 'the access token is invalid or expired');
     }
     if (typeof claims.exp !== 'number') throw new AuthError('invalid-token', 'the access token has no expiry (exp)');
-    if (typeof claims.sub !== 'string' || typeof claims.name !== 'string' || !Number.isSafeInteger(claims.ver)) throw new AuthError('invalid-token', 'the access token lacks its subject or token generation');
+    if (typeof claims.sub !== 'string' || typeof claims.name !== 'string' || !Number.isSafeInteger(claims.ver))
+      throw new AuthError('invalid-token', 'the access token lacks its subject or token generation');
     return claims;
   }
 
@@ -490,7 +505,7 @@ export class AuthService {
   private checkStatus(found: CachedApiKey): Principal {
     const record = found.key;
     if (record.revokedAtMs !== undefined) throw new AuthError('invalid-token', 'the API key was revoked');
-    if (found.ownerDisabled || this.disabledUsers.has(record.ownerUserId)) throw new AuthError('invalid-token', 'the API key\'s owner is disabled');
+    if (found.ownerDisabled || this.disabledUsers.has(record.ownerUserId)) throw new AuthError('invalid-token', "the API key's owner is disabled");
     return found.principal;
   }
 
@@ -504,9 +519,12 @@ export class AuthService {
    * Creates an API key for `owner` with a role no higher than the owner's. Only admins may
    * lift the rate limit (`rateLimitPerMinute: null`). Returns the key once; only its hash is kept.
    */
-  async createApiKey(owner: Principal, request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null }): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
+  async createApiKey(
+    owner: Principal,
+    request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null },
+  ): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
     if (!roleAtLeast(owner.role, request.role)) throw new AuthError('forbidden', `a ${owner.role} cannot create a ${request.role} key`);
-    if (request.rateLimitPerMinute !== undefined && owner.role !== 'admin') throw new AuthError('forbidden', 'only an admin may set a key\'s rate limit');
+    if (request.rateLimitPerMinute !== undefined && owner.role !== 'admin') throw new AuthError('forbidden', "only an admin may set a key's rate limit");
     // one creation at a time per owner, so parallel requests cannot pass the cap together
     const previous = this.keyCreation.get(owner.userId) ?? Promise.resolve();
     const created = previous.then(
@@ -521,7 +539,10 @@ export class AuthService {
     }
   }
 
-  private async createApiKeyNow(owner: Principal, request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null }): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
+  private async createApiKeyNow(
+    owner: Principal,
+    request: { readonly name: string; readonly role: Role; readonly rateLimitPerMinute?: number | null },
+  ): Promise<{ readonly record: ApiKeyRecord; readonly key: string }> {
     const max = this.options.maxApiKeysPerUser ?? DEFAULT_MAX_API_KEYS_PER_USER;
     const live = (await this.store.listApiKeys(owner.userId)).filter((key) => key.revokedAtMs === undefined).length;
     if (live >= max) throw new AuthError('conflict', `${owner.name} already has ${live} live API keys (at most ${max}); revoke one first`);
@@ -593,7 +614,8 @@ function isFreshAt(fetchedAtMs: number, now: number): boolean {
 function userPrincipal(claims: AccessClaims, state: UserAuthState | null): Principal {
   if (state === null) throw new AuthError('invalid-token', 'the user no longer exists');
   if (state.disabled) throw new AuthError('invalid-token', 'the user is disabled');
-  if (claims.ver !== state.tokenVersion) throw new AuthError('invalid-token', 'the access token was revoked (logout, password change or an admin action): refresh or log in again');
+  if (claims.ver !== state.tokenVersion)
+    throw new AuthError('invalid-token', 'the access token was revoked (logout, password change or an admin action): refresh or log in again');
   return { kind: 'user', userId: claims.sub, name: `user:${claims.name}`, role: state.role, rateKey: `user:${claims.sub}`, rateLimitPerMinute: undefined };
 }
 
@@ -623,7 +645,15 @@ function cacheEntry(key: ApiKeyRecord, ownerDisabled: boolean, fetchedAtMs: numb
     ownerDisabled,
     fetchedAtMs,
     hash: Buffer.from(key.keyHash, 'hex'),
-    principal: { kind: 'api-key', userId: key.ownerUserId, name: `key:${key.name}`, role: key.role, rateKey: `key:${key.id}`, apiKeyId: key.id, rateLimitPerMinute: key.rateLimitPerMinute },
+    principal: {
+      kind: 'api-key',
+      userId: key.ownerUserId,
+      name: `key:${key.name}`,
+      role: key.role,
+      rateKey: `key:${key.id}`,
+      apiKeyId: key.id,
+      rateLimitPerMinute: key.rateLimitPerMinute,
+    },
   };
 }
 

@@ -11,7 +11,11 @@ let common: ReadonlySet<string> | undefined;
  * `common-passwords.LICENSE.txt`), lower-cased. Read once, on first use (~5 ms).
  */
 function commonPasswords(): ReadonlySet<string> {
-  common ??= new Set(readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8').split('\n').filter((line) => line !== ''));
+  common ??= new Set(
+    readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => line !== ''),
+  );
   return common;
 }
 

@@ -121,7 +121,12 @@ export class TroupeClient {
       } catch {
         envelope = undefined;
       }
-      throw new TroupeApiError(response.status, envelope?.error.code ?? 'http-error', envelope?.error.message ?? text.slice(0, 200), envelope?.error.details ?? []);
+      throw new TroupeApiError(
+        response.status,
+        envelope?.error.code ?? 'http-error',
+        envelope?.error.message ?? text.slice(0, 200),
+        envelope?.error.details ?? [],
+      );
     }
     return (text === '' ? null : JSON.parse(text)) as T;
   }
@@ -131,7 +136,19 @@ export class TroupeClient {
   }
 
   /** Orders from the record, newest first; `from`/`to`: ISO dates or date-times, or epoch ms. */
-  orders(query: { portfolio?: string; symbol?: string; status?: string; side?: 'BUY' | 'SELL'; strategy?: string; from?: string; to?: string; limit?: number; cursor?: string } = {}): Promise<Page<Order>> {
+  orders(
+    query: {
+      portfolio?: string;
+      symbol?: string;
+      status?: string;
+      side?: 'BUY' | 'SELL';
+      strategy?: string;
+      from?: string;
+      to?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ): Promise<Page<Order>> {
     const qs = queryString(query);
     return this.request('GET', `/api/v1/orders${qs ? `?${qs}` : ''}`);
   }
@@ -145,7 +162,9 @@ export class TroupeClient {
   }
 
   /** Fills from the record, newest first (filters as {@link orders}). */
-  trades(query: { portfolio?: string; symbol?: string; side?: 'BUY' | 'SELL'; strategy?: string; from?: string; to?: string; limit?: number; cursor?: string } = {}): Promise<Page<Fill>> {
+  trades(
+    query: { portfolio?: string; symbol?: string; side?: 'BUY' | 'SELL'; strategy?: string; from?: string; to?: string; limit?: number; cursor?: string } = {},
+  ): Promise<Page<Fill>> {
     const qs = queryString(query);
     return this.request('GET', `/api/v1/trades${qs ? `?${qs}` : ''}`);
   }

@@ -70,7 +70,12 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         if (!(error instanceof AuthError)) throw error;
         ctx.runtime.metrics.logins.inc({ outcome: 'failed' });
         const totp = error.code === 'totp-required' ? 'missing' : request.body.totpCode === undefined ? undefined : 'checked';
-        ctx.record(request, { actor: `user:${request.body.username}`, action: 'auth.login', outcome: 'failed', ...(totp === undefined ? {} : { details: { totp } }) });
+        ctx.record(request, {
+          actor: `user:${request.body.username}`,
+          action: 'auth.login',
+          outcome: 'failed',
+          ...(totp === undefined ? {} : { details: { totp } }),
+        });
         throw new ApiError(401, error.code === 'totp-required' ? 'totp-required' : 'invalid-credentials', error.message);
       }
     },
@@ -78,7 +83,16 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.post(
     '/api/v1/auth/refresh',
-    { config: { access: 'public', credential: 'refresh' }, schema: { tags: ['auth'], summary: 'Rotate a refresh token: a new pair; the old refresh token stops working', security: [], body: RefreshBody, response: { 200: TokenPairSchema, ...errors } } },
+    {
+      config: { access: 'public', credential: 'refresh' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Rotate a refresh token: a new pair; the old refresh token stops working',
+        security: [],
+        body: RefreshBody,
+        response: { 200: TokenPairSchema, ...errors },
+      },
+    },
     async (request) => {
       try {
         const { user, tokens } = await auth.refresh(request.body.refreshToken);
@@ -94,7 +108,16 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.post(
     '/api/v1/auth/logout',
-    { config: { access: 'public' }, schema: { tags: ['auth'], summary: 'Revoke a refresh token (and the tokens rotated from the same login)', security: [], body: RefreshBody, response: { 204: Type.Null(), ...errors } } },
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke a refresh token (and the tokens rotated from the same login)',
+        security: [],
+        body: RefreshBody,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
     async (request, reply) => {
       const user = await auth.logout(request.body.refreshToken);
       ctx.record(request, { actor: user ? `user:${user.username}` : 'anonymous', action: 'auth.logout', outcome: user ? 'ok' : 'failed' });
@@ -106,11 +129,16 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
     '/api/v1/auth/logout-all',
     {
       config: { access: 'viewer' },
-      schema: { tags: ['auth'], summary: 'Log out everywhere: every refresh token and every access token of yours stops working', response: { 200: Type.Object({ revokedSessions: Type.Integer() }), ...errors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out everywhere: every refresh token and every access token of yours stops working',
+        response: { 200: Type.Object({ revokedSessions: Type.Integer() }), ...errors },
+      },
     },
     async (request) => {
       const principal = request.principal;
-      if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'logging out everywhere is for a logged-in user, not an API key (revoke the key instead)');
+      if (!principal || principal.kind !== 'user')
+        throw new ApiError(403, 'forbidden', 'logging out everywhere is for a logged-in user, not an API key (revoke the key instead)');
       const revokedSessions = await auth.logoutAll(principal.userId);
       ctx.record(request, { action: 'auth.logout-all', target: principal.name, outcome: 'ok', details: { revokedSessions } });
       return { revokedSessions };
@@ -119,7 +147,14 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.get(
     '/api/v1/auth/me',
-    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'Who the caller is', response: { 200: Type.Object({ name: Type.String(), role: Type.String(), kind: Type.String() }), ...errors } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the caller is',
+        response: { 200: Type.Object({ name: Type.String(), role: Type.String(), kind: Type.String() }), ...errors },
+      },
+    },
     (request) => {
       const principal = request.principal!;
       return { name: principal.name, role: principal.role, kind: principal.kind };
@@ -133,7 +168,8 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
   const totpFailure = (error: unknown): never => {
     if (!(error instanceof AuthError)) throw error;
     if (error.code === 'conflict') throw new ApiError(409, 'conflict', error.message);
-    if (error.code === 'invalid-credentials') throw new ApiError(400, 'invalid-request', error.message, [{ in: 'body', path: '/code', message: 'is wrong or was already used' }]);
+    if (error.code === 'invalid-credentials')
+      throw new ApiError(400, 'invalid-request', error.message, [{ in: 'body', path: '/code', message: 'is wrong or was already used' }]);
     throw new ApiError(401, 'invalid-token', error.message);
   };
 
@@ -189,13 +225,19 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.get(
     '/api/v1/users',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...errors } } },
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['admin'], summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...errors } },
+    },
     async () => ({ items: (await auth.store.listUsers()).map(userView) }),
   );
 
   app.post(
     '/api/v1/users',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema, 409: { $ref: 'ErrorEnvelope#' }, ...errors } } },
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['admin'], summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema, 409: { $ref: 'ErrorEnvelope#' }, ...errors } },
+    },
     async (request, reply) => {
       if (await auth.store.userByName(request.body.username)) throw new ApiError(409, 'conflict', `user "${request.body.username}" exists`);
       let user: User;
@@ -231,7 +273,8 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'failed', details: { reason: error.message } });
-        if (error.code === 'invalid-credentials') throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
+        if (error.code === 'invalid-credentials')
+          throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
         if (error.code === 'weak-password') throw weakPassword('/newPassword', error);
         throw new ApiError(401, 'invalid-token', error.message);
       }
@@ -267,8 +310,16 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         }
         const { revokedSessions } = await auth.setDisabled(user.id, action === 'disable');
         // their open streams (by access token or by any of their API keys) end now, with the reason
-        const closedStreams = action === 'disable' ? ctx.hub.disconnectWhere((principal) => principal.userId === user.id, `user-disabled: ${user.username} was disabled by an admin`) : 0;
-        ctx.record(request, { action: `user.${action}`, target: user.username, outcome: 'ok', ...(action === 'disable' ? { details: { revokedSessions, closedStreams } } : {}) });
+        const closedStreams =
+          action === 'disable'
+            ? ctx.hub.disconnectWhere((principal) => principal.userId === user.id, `user-disabled: ${user.username} was disabled by an admin`)
+            : 0;
+        ctx.record(request, {
+          action: `user.${action}`,
+          target: user.username,
+          outcome: 'ok',
+          ...(action === 'disable' ? { details: { revokedSessions, closedStreams } } : {}),
+        });
         return userView(await userOr404(user.id));
       },
     );
@@ -280,7 +331,7 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       config: { access: 'admin' },
       schema: {
         tags: ['admin'],
-        summary: 'Reset a user\'s password; every session of theirs ends (refresh tokens revoked)',
+        summary: "Reset a user's password; every session of theirs ends (refresh tokens revoked)",
         params: IdParams,
         body: ResetPasswordBody,
         response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors },
@@ -326,7 +377,10 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.get(
     '/api/v1/api-keys',
-    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...errors } } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['auth'], summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...errors } },
+    },
     async (request) => {
       const principal = request.principal!;
       const keys = await auth.store.listApiKeys(principal.role === 'admin' ? undefined : principal.userId);
@@ -342,7 +396,11 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         tags: ['auth'],
         summary: 'Create an API key (the key is shown once; send it as X-API-Key)',
         body: CreateApiKeyBody,
-        response: { 201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }), 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+        response: {
+          201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }),
+          409: { $ref: 'ErrorEnvelope#' },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -363,13 +421,24 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.delete(
     '/api/v1/api-keys/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'Revoke an API key (yours; admins: any)', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke an API key (yours; admins: any)',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       const key = await auth.store.apiKeyById(request.params.id);
       if (!key || (principal.role !== 'admin' && key.ownerUserId !== principal.userId)) throw new ApiError(404, 'not-found', `no API key ${request.params.id}`);
       await auth.revokeApiKey(key.id);
-      const closedStreams = ctx.hub.disconnectWhere((streamPrincipal) => streamPrincipal.apiKeyId === key.id, `api-key-revoked: the API key ${key.name} was revoked`);
+      const closedStreams = ctx.hub.disconnectWhere(
+        (streamPrincipal) => streamPrincipal.apiKeyId === key.id,
+        `api-key-revoked: the API key ${key.name} was revoked`,
+      );
       ctx.record(request, { action: 'api-key.revoke', target: key.id, outcome: 'ok', details: { name: key.name, closedStreams } });
       return reply.code(204).send(null);
     },

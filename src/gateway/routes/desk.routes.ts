@@ -64,7 +64,9 @@ const BarsResponse = Type.Object({
   source: Type.Enum(['bars_1m', 'bars_1h']),
   candles: Type.Array(Candle),
   markers: Type.Array(Marker),
-  storedThroughMs: Type.Union([Type.Integer(), Type.Null()], { description: 'end of the last stored bar read (exclusive): later minutes are not in the store yet' }),
+  storedThroughMs: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'end of the last stored bar read (exclusive): later minutes are not in the store yet',
+  }),
   truncated: Type.Boolean({ description: `true when the range held more than ${MAX_CANDLES} candles (the latest are returned)` }),
 });
 
@@ -106,7 +108,9 @@ const AnalyticsResponse = Type.Object({
   byStrategy: Type.Record(Type.String(), Figures),
   bySymbol: Type.Record(Type.String(), Figures),
   calendar: Type.Object({ daily: Type.Array(Period), weekly: Type.Array(Period), monthly: Type.Array(Period) }),
-  equity: Type.Array(Type.Object({ atMs: Type.Integer(), equityPaise: Type.Integer() }), { description: 'initial cash + cumulative net P&L after each fill; the last point marks open positions now' }),
+  equity: Type.Array(Type.Object({ atMs: Type.Integer(), equityPaise: Type.Integer() }), {
+    description: 'initial cash + cumulative net P&L after each fill; the last point marks open positions now',
+  }),
   initialCashPaise: Type.Integer(),
 });
 
@@ -155,7 +159,8 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
       config: { access: 'viewer' },
       schema: {
         tags: ['market'],
-        summary: 'Candles of a symbol from the time-series store (1m, 5m, 15m, 1h from bars_1m; 1d from bars_1h; buckets from 09:15 IST), with the portfolio\'s fills as one marker per candle and side',
+        summary:
+          "Candles of a symbol from the time-series store (1m, 5m, 15m, 1h from bars_1m; 1d from bars_1h; buckets from 09:15 IST), with the portfolio's fills as one marker per candle and side",
         querystring: BarsQuery,
         response: { 200: BarsResponse, ...common },
       },
@@ -170,16 +175,37 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
       const sizeMs = BAR_INTERVALS[timeframe] * 1000;
       const toMs = query.to ?? runtime.marketNowMs() + sizeMs;
       const fromMs = query.from ?? toMs - DEFAULT_CANDLES * sizeMs * (timeframe === '1d' ? 1 : 4);
-      if (fromMs >= toMs) throw new ApiError(400, 'invalid-request', `from (${fromMs}) must be before to (${toMs})`, [{ in: 'querystring', path: '/from', message: 'must be before to' }]);
+      if (fromMs >= toMs)
+        throw new ApiError(400, 'invalid-request', `from (${fromMs}) must be before to (${toMs})`, [
+          { in: 'querystring', path: '/from', message: 'must be before to' },
+        ]);
       const source = timeframe === '1d' ? 'bars_1h' : 'bars_1m';
       const stored = await sources.bars(query.symbol, source === 'bars_1h' ? '1h' : '1m', fromMs, toMs);
       const all = timeframe === '1m' ? stored : aggregateBars(stored, timeframe);
       const truncated = all.length > MAX_CANDLES;
-      const candles = (truncated ? all.slice(-MAX_CANDLES) : all).map(({ startMs, openPaise, highPaise, lowPaise, closePaise, volume, tickCount }) => ({ startMs, openPaise, highPaise, lowPaise, closePaise, volume, tickCount }));
+      const candles = (truncated ? all.slice(-MAX_CANDLES) : all).map(({ startMs, openPaise, highPaise, lowPaise, closePaise, volume, tickCount }) => ({
+        startMs,
+        openPaise,
+        highPaise,
+        lowPaise,
+        closePaise,
+        volume,
+        tickCount,
+      }));
       const fills = candles.length === 0 ? [] : await sources.fills(portfolioId, candles[0]!.startMs, candles.at(-1)!.startMs + sizeMs);
       const lastStored = stored.at(-1);
       const storedThroughMs = lastStored ? lastStored.startMs + BAR_INTERVALS[lastStored.interval] * 1000 : null;
-      return { symbol: query.symbol, timeframe, fromMs, toMs, source, candles, markers: markersOf(fills, query.symbol, timeframe, candles), storedThroughMs, truncated };
+      return {
+        symbol: query.symbol,
+        timeframe,
+        fromMs,
+        toMs,
+        source,
+        candles,
+        markers: markersOf(fills, query.symbol, timeframe, candles),
+        storedThroughMs,
+        truncated,
+      };
     },
   );
 
@@ -198,7 +224,13 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
       const symbol = request.params.symbol;
       if (!symbols.has(symbol)) throw new ApiError(404, 'not-found', `no instrument "${symbol}" in this market`);
       const book = runtime.depth(symbol);
-      return Promise.resolve({ symbol, atMs: book?.atMs ?? null, levels: book ? Math.max(book.buy.length, book.sell.length) : 0, buy: [...(book?.buy ?? [])], sell: [...(book?.sell ?? [])] });
+      return Promise.resolve({
+        symbol,
+        atMs: book?.atMs ?? null,
+        levels: book ? Math.max(book.buy.length, book.sell.length) : 0,
+        buy: [...(book?.buy ?? [])],
+        sell: [...(book?.sell ?? [])],
+      });
     },
   );
 
@@ -208,7 +240,8 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
       config: { access: 'viewer' },
       schema: {
         tags: ['portfolios'],
-        summary: 'Performance of a portfolio from its durable fills, in total and per strategy and symbol: realised, unrealised and net P&L, charges, turnover, win rate, Sharpe, Sortino, max drawdown, exposure; daily/weekly/monthly P&L; the equity curve',
+        summary:
+          'Performance of a portfolio from its durable fills, in total and per strategy and symbol: realised, unrealised and net P&L, charges, turnover, win rate, Sharpe, Sortino, max drawdown, exposure; daily/weekly/monthly P&L; the equity curve',
         querystring: AnalyticsQuery,
         response: { 200: AnalyticsResponse, ...common },
       },

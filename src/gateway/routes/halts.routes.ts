@@ -11,7 +11,8 @@ export function haltRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       config: { access: 'viewer' },
       schema: {
         tags: ['risk'],
-        summary: 'Why trading is stopped now: the kill switch, the journal failing closed, an expired broker session, a silent feed (empty when trading normally)',
+        summary:
+          'Why trading is stopped now: the kill switch, the journal failing closed, an expired broker session, a silent feed (empty when trading normally)',
         response: { 200: HaltsSchema, 401: err, 403: err, 429: err },
       },
     },

@@ -26,11 +26,15 @@ function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => 
   } catch {
     value = undefined;
   }
-  if (!check(value)) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
+  if (!check(value))
+    throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [
+      { in: 'querystring', path: '/cursor', message: 'is not a valid cursor' },
+    ]);
   return value;
 }
 
-const isTimeIdCursor = (value: unknown): value is [number, string] => Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
+const isTimeIdCursor = (value: unknown): value is [number, string] =>
+  Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
 const isIdCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
 /**
@@ -42,7 +46,8 @@ export function parseTimeBound(value: string | undefined, name: string): number 
   let ms = Number.NaN;
   if (/^\d{1,16}$/.test(value)) ms = Number(value);
   else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) ms = Date.parse(`${value}T00:00:00${IST_OFFSET}`);
-  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/.test(value)) ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}${IST_OFFSET}`);
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/.test(value))
+    ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}${IST_OFFSET}`);
   if (!Number.isSafeInteger(ms)) {
     const message = 'must be an ISO 8601 date (2026-05-20), date-time (2026-05-20T09:15:00+05:30) or epoch milliseconds';
     throw new ApiError(400, 'invalid-request', `querystring /${name} ${message}`, [{ in: 'querystring', path: `/${name}`, message }]);
@@ -68,28 +73,120 @@ function wantsCsv(format: string | undefined, accept: string | undefined): boole
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 const ORDER_COLUMNS = [
-  'client_order_id', 'broker_order_id', 'created_at', 'updated_at', 'portfolio', 'strategy', 'symbol', 'side', 'order_type', 'product', 'validity',
-  'quantity', 'filled_quantity', 'cancelled_quantity', 'status', 'limit_price_inr', 'trigger_price_inr', 'filled_value_inr', 'status_message', 'reason',
+  'client_order_id',
+  'broker_order_id',
+  'created_at',
+  'updated_at',
+  'portfolio',
+  'strategy',
+  'symbol',
+  'side',
+  'order_type',
+  'product',
+  'validity',
+  'quantity',
+  'filled_quantity',
+  'cancelled_quantity',
+  'status',
+  'limit_price_inr',
+  'trigger_price_inr',
+  'filled_value_inr',
+  'status_message',
+  'reason',
 ];
 const orderCells = (order: Order): (string | number)[] => [
-  order.clientOrderId, order.brokerOrderId ?? '', iso(order.createdAtMs), iso(order.updatedAtMs), order.portfolioId, order.strategyId, order.symbol, order.side,
-  order.orderType, order.product, order.validity, order.quantity, order.filledQuantity, order.cancelledQuantity, order.status,
-  order.limitPricePaise === undefined ? '' : rupeesExact(order.limitPricePaise), order.triggerPricePaise === undefined ? '' : rupeesExact(order.triggerPricePaise),
-  rupeesExact(order.filledValuePaise), order.statusMessage ?? '', order.reason ?? '',
+  order.clientOrderId,
+  order.brokerOrderId ?? '',
+  iso(order.createdAtMs),
+  iso(order.updatedAtMs),
+  order.portfolioId,
+  order.strategyId,
+  order.symbol,
+  order.side,
+  order.orderType,
+  order.product,
+  order.validity,
+  order.quantity,
+  order.filledQuantity,
+  order.cancelledQuantity,
+  order.status,
+  order.limitPricePaise === undefined ? '' : rupeesExact(order.limitPricePaise),
+  order.triggerPricePaise === undefined ? '' : rupeesExact(order.triggerPricePaise),
+  rupeesExact(order.filledValuePaise),
+  order.statusMessage ?? '',
+  order.reason ?? '',
 ];
-const TRADE_COLUMNS = ['fill_id', 'executed_at', 'client_order_id', 'broker_order_id', 'portfolio', 'strategy', 'symbol', 'side', 'product', 'quantity', 'price_inr', 'value_inr', 'charges_inr'];
+const TRADE_COLUMNS = [
+  'fill_id',
+  'executed_at',
+  'client_order_id',
+  'broker_order_id',
+  'portfolio',
+  'strategy',
+  'symbol',
+  'side',
+  'product',
+  'quantity',
+  'price_inr',
+  'value_inr',
+  'charges_inr',
+];
 const tradeCells = (fill: Fill): (string | number)[] => [
-  fill.fillId, iso(fill.atMs), fill.clientOrderId, fill.brokerOrderId, fill.portfolioId, fill.strategyId, fill.symbol, fill.side, fill.product, fill.quantity,
-  rupeesExact(fill.pricePaise), rupeesExact(mul(fill.pricePaise, fill.quantity)), rupeesExact(fill.chargesPaise),
+  fill.fillId,
+  iso(fill.atMs),
+  fill.clientOrderId,
+  fill.brokerOrderId,
+  fill.portfolioId,
+  fill.strategyId,
+  fill.symbol,
+  fill.side,
+  fill.product,
+  fill.quantity,
+  rupeesExact(fill.pricePaise),
+  rupeesExact(mul(fill.pricePaise, fill.quantity)),
+  rupeesExact(fill.chargesPaise),
 ];
-const ALERT_COLUMNS = ['id', 'code', 'severity', 'subject', 'strategy', 'symbol', 'count', 'first_at', 'last_at', 'first_seen', 'last_seen', 'message', 'acknowledged_by', 'acknowledged_at', 'acknowledged_note'];
+const ALERT_COLUMNS = [
+  'id',
+  'code',
+  'severity',
+  'subject',
+  'strategy',
+  'symbol',
+  'count',
+  'first_at',
+  'last_at',
+  'first_seen',
+  'last_seen',
+  'message',
+  'acknowledged_by',
+  'acknowledged_at',
+  'acknowledged_note',
+];
 const alertCells = (alert: StoredRiskAlert): (string | number)[] => [
-  alert.id, alert.code, alert.severity, alert.subject, alert.strategyId ?? '', alert.symbol ?? '', alert.count, iso(alert.firstAtMs), iso(alert.lastAtMs),
-  iso(alert.firstSeenMs), iso(alert.lastSeenMs), alert.message, alert.acknowledgedBy ?? '', alert.acknowledgedAtMs === undefined ? '' : iso(alert.acknowledgedAtMs), alert.acknowledgedNote ?? '',
+  alert.id,
+  alert.code,
+  alert.severity,
+  alert.subject,
+  alert.strategyId ?? '',
+  alert.symbol ?? '',
+  alert.count,
+  iso(alert.firstAtMs),
+  iso(alert.lastAtMs),
+  iso(alert.firstSeenMs),
+  iso(alert.lastSeenMs),
+  alert.message,
+  alert.acknowledgedBy ?? '',
+  alert.acknowledgedAtMs === undefined ? '' : iso(alert.acknowledgedAtMs),
+  alert.acknowledgedNote ?? '',
 ];
 
 /** A CSV body: the header row, then every row the pages give, read batch by batch as the client takes them. */
-function csvBody<T, C>(columns: readonly string[], cells: (item: T) => readonly (string | number)[], page: (after: C | undefined) => Promise<HistoryPage<T, C>>): Readable {
+function csvBody<T, C>(
+  columns: readonly string[],
+  cells: (item: T) => readonly (string | number)[],
+  page: (after: C | undefined) => Promise<HistoryPage<T, C>>,
+): Readable {
   async function* lines(): AsyncGenerator<string> {
     yield csvLine(columns);
     let chunk = '';
@@ -152,7 +249,9 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       if (wantsCsv(query.format, request.headers.accept)) {
         attachment(reply, 'orders');
         return reply.send(
-          csvBody(ORDER_COLUMNS, orderCells, (after: { createdAtMs: number; clientOrderId: string } | undefined) => history.orders(scoped, { limit: EXPORT_BATCH, ...(after ? { after } : {}) })),
+          csvBody(ORDER_COLUMNS, orderCells, (after: { createdAtMs: number; clientOrderId: string } | undefined) =>
+            history.orders(scoped, { limit: EXPORT_BATCH, ...(after ? { after } : {}) }),
+          ),
         );
       }
       const after = decodeCursor(query.cursor, isTimeIdCursor);
@@ -163,7 +262,15 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
 
   app.get(
     '/api/v1/orders/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['orders'], summary: 'One order by client order id (from the record)', params: IdParams, response: { 200: OrderSchema, 404: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['orders'],
+        summary: 'One order by client order id (from the record)',
+        params: IdParams,
+        response: { 200: OrderSchema, 404: err, ...common },
+      },
+    },
     async (request) => {
       const order = await history.order(request.params.id);
       if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id}`);
@@ -176,7 +283,12 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     '/api/v1/trades',
     {
       config: { access: 'viewer' },
-      schema: { tags: ['orders'], summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV', querystring: TradesQuery, response: { 200: Page(FillSchema), ...common } },
+      schema: {
+        tags: ['orders'],
+        summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV',
+        querystring: TradesQuery,
+        response: { 200: Page(FillSchema), ...common },
+      },
     },
     async (request, reply) => {
       const query = request.query;
@@ -191,7 +303,11 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       };
       if (wantsCsv(query.format, request.headers.accept)) {
         attachment(reply, 'trades');
-        return reply.send(csvBody(TRADE_COLUMNS, tradeCells, (after: { atMs: number; fillId: string } | undefined) => history.trades(filter, { limit: EXPORT_BATCH, ...(after ? { after } : {}) })));
+        return reply.send(
+          csvBody(TRADE_COLUMNS, tradeCells, (after: { atMs: number; fillId: string } | undefined) =>
+            history.trades(filter, { limit: EXPORT_BATCH, ...(after ? { after } : {}) }),
+          ),
+        );
       }
       const after = decodeCursor(query.cursor, isTimeIdCursor);
       const page = await history.trades(filter, { limit: query.limit ?? 100, ...(after ? { after: { atMs: after[0], fillId: after[1] } } : {}) });
@@ -222,7 +338,11 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       };
       if (wantsCsv(query.format, request.headers.accept)) {
         attachment(reply, 'risk-alerts');
-        return reply.send(csvBody(ALERT_COLUMNS, alertCells, (after: number | undefined) => history.alerts(filter, { limit: EXPORT_BATCH, ...(after === undefined ? {} : { after }) })));
+        return reply.send(
+          csvBody(ALERT_COLUMNS, alertCells, (after: number | undefined) =>
+            history.alerts(filter, { limit: EXPORT_BATCH, ...(after === undefined ? {} : { after }) }),
+          ),
+        );
       }
       const after = decodeCursor(query.cursor, isIdCursor);
       const page = await history.alerts(filter, { limit: query.limit ?? 100, ...(after === undefined ? {} : { after }) });
@@ -238,7 +358,13 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         tags: ['risk'],
         summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
         params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
-        body: Type.Union([Type.Null(), Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false })], { description: 'optional' }),
+        body: Type.Union(
+          [
+            Type.Null(),
+            Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false }),
+          ],
+          { description: 'optional' },
+        ),
         response: {
           200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
           404: err,
@@ -257,8 +383,17 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         throw new ApiError(404, 'not-found', `no risk alert ${alertId}`);
       }
       if (result.outcome === 'already') {
-        ctx.record(request, { action: 'risk.alert.ack', target: String(alertId), outcome: 'failed', details: { reason: 'already acknowledged', by: result.acknowledgement.by } });
-        throw new ApiError(409, 'conflict', `risk alert ${alertId} was already acknowledged by ${result.acknowledgement.by} at ${iso(result.acknowledgement.atMs)}`);
+        ctx.record(request, {
+          action: 'risk.alert.ack',
+          target: String(alertId),
+          outcome: 'failed',
+          details: { reason: 'already acknowledged', by: result.acknowledgement.by },
+        });
+        throw new ApiError(
+          409,
+          'conflict',
+          `risk alert ${alertId} was already acknowledged by ${result.acknowledgement.by} at ${iso(result.acknowledgement.atMs)}`,
+        );
       }
       ctx.record(request, { action: 'risk.alert.ack', target: String(alertId), outcome: 'ok', details: note === undefined ? {} : { note } });
       const ack = result.acknowledgement;
@@ -273,7 +408,14 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       schema: {
         tags: ['strategies'],
         summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
-        response: { 200: Type.Object({ items: Type.Array(StrategyBookSchema), recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }), source: Type.Enum(['database', 'session']) }), ...common },
+        response: {
+          200: Type.Object({
+            items: Type.Array(StrategyBookSchema),
+            recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }),
+            source: Type.Enum(['database', 'session']),
+          }),
+          ...common,
+        },
       },
     },
     async (request) => {

@@ -7,7 +7,12 @@ const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 404: err, 429: err } as const;
 
 const MemberRoleSchema = Type.Enum(['owner', 'trader', 'viewer']);
-const MemberSchema = Type.Object({ portfolioId: Type.String(), userId: Type.String(), username: Type.Union([Type.String(), Type.Null()]), role: MemberRoleSchema });
+const MemberSchema = Type.Object({
+  portfolioId: Type.String(),
+  userId: Type.String(),
+  username: Type.Union([Type.String(), Type.Null()]),
+  role: MemberRoleSchema,
+});
 const PortfolioParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 const MemberParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), userId: Type.String({ minLength: 1, maxLength: 128 }) });
 
@@ -26,7 +31,15 @@ export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.get(
     '/api/v1/portfolios/:id/members',
-    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Owners and members of a portfolio (its members and admins may see them)', params: PortfolioParams, response: { 200: Type.Object({ items: Type.Array(MemberSchema) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['portfolio'],
+        summary: 'Owners and members of a portfolio (its members and admins may see them)',
+        params: PortfolioParams,
+        response: { 200: Type.Object({ items: Type.Array(MemberSchema) }), ...common },
+      },
+    },
     async (request) => {
       portfolioOr404(request.params.id);
       await ctx.authorizePortfolio(request, request.params.id, 'read', 'portfolio.members.list');
@@ -60,7 +73,10 @@ export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.delete(
     '/api/v1/portfolios/:id/members/:userId',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Remove a member from a portfolio', params: MemberParams, response: { 204: Type.Null(), ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['admin'], summary: 'Remove a member from a portfolio', params: MemberParams, response: { 204: Type.Null(), ...common } },
+    },
     async (request, reply) => {
       const { id, userId } = request.params;
       if (!(await auth.removePortfolioMember(id, userId))) throw new ApiError(404, 'not-found', `user ${userId} is not a member of portfolio "${id}"`);

@@ -34,7 +34,9 @@ const ModelSchema = Type.Object({
 const StatusSchema = Type.Object({
   mode: Type.String(),
   kind: Type.String(),
-  actor: Type.Union([Type.Unknown(), Type.Null()], { description: 'the ML actor: model loaded, last error (a refused schema), symbols warm, runs, predictions' }),
+  actor: Type.Union([Type.Unknown(), Type.Null()], {
+    description: 'the ML actor: model loaded, last error (a refused schema), symbols warm, runs, predictions',
+  }),
   retraining: Type.Unknown({ description: 'schedule, next run, progress of the running one, the last outcome or error' }),
 });
 
@@ -59,7 +61,14 @@ function registryError(error: unknown): never {
 export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   app.get(
     '/api/v1/ml/models',
-    { config: { access: 'viewer' }, schema: { tags: ['ml'], summary: 'Registered ML models, newest first, with their out-of-sample metrics', response: { 200: Type.Object({ items: Type.Array(ModelSchema) }), 409: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['ml'],
+        summary: 'Registered ML models, newest first, with their out-of-sample metrics',
+        response: { 200: Type.Object({ items: Type.Array(ModelSchema) }), 409: err, ...common },
+      },
+    },
     async () => {
       const models = await service(ctx).list();
       return {
@@ -80,7 +89,10 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
             logLoss: num(model.metrics.logLoss),
             ece: num(model.metrics.ece),
             baselineAccuracy: num(model.metrics.baselineAccuracy),
-            retraining: typeof (model.metrics.retraining as { decision?: unknown } | undefined)?.decision === 'string' ? (model.metrics.retraining as { decision: string }).decision : null,
+            retraining:
+              typeof (model.metrics.retraining as { decision?: unknown } | undefined)?.decision === 'string'
+                ? (model.metrics.retraining as { decision: string }).decision
+                : null,
           },
         })),
       };
@@ -89,7 +101,14 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.get(
     '/api/v1/ml/status',
-    { config: { access: 'viewer' }, schema: { tags: ['ml'], summary: 'The ML actor (active version, warm symbols, predictions) and the retraining (schedule, progress, last outcome)', response: { 200: StatusSchema, 409: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['ml'],
+        summary: 'The ML actor (active version, warm symbols, predictions) and the retraining (schedule, progress, last outcome)',
+        response: { 200: StatusSchema, 409: err, ...common },
+      },
+    },
     async () => service(ctx).status(),
   );
 
@@ -114,7 +133,14 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.post(
     '/api/v1/ml/rollback',
-    { config: { access: 'admin' }, schema: { tags: ['ml'], summary: 'Back to the model that was live before; the ML actor loads it now', response: { 200: Type.Object({ restored: Type.String(), retired: Type.String() }), 409: err, ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['ml'],
+        summary: 'Back to the model that was live before; the ML actor loads it now',
+        response: { 200: Type.Object({ restored: Type.String(), retired: Type.String() }), 409: err, ...common },
+      },
+    },
     async (request) => {
       const result = await service(ctx).rollback().catch(registryError);
       ctx.record(request, { action: 'ml.rollback', target: result.restored.version, outcome: 'ok' });
@@ -124,7 +150,14 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.post(
     '/api/v1/ml/retrain',
-    { config: { access: 'admin' }, schema: { tags: ['ml'], summary: 'Start a retraining now (in a child process); follow it in GET /api/v1/ml/status', response: { 202: Type.Object({ started: Type.Boolean() }), 409: err, ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['ml'],
+        summary: 'Start a retraining now (in a child process); follow it in GET /api/v1/ml/status',
+        response: { 202: Type.Object({ started: Type.Boolean() }), 409: err, ...common },
+      },
+    },
     async (request, reply) => {
       const ml = service(ctx);
       if ((await ml.status()).retraining.running) throw new ApiError(409, 'conflict', 'a retraining is already running');

@@ -78,22 +78,58 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.get(
     '/api/v1/risk',
-    { config: { access: 'viewer' }, schema: { tags: ['risk'], summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch', response: { 200: RiskResponse, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch',
+        response: { 200: RiskResponse, ...common },
+      },
+    },
     async () => {
       const limits = runtime.description.riskLimits;
       const figures = await report();
       const atMs = marketNowMs();
       const utilisation: Static<typeof Utilisation>[] = [];
       for (const [portfolioId, portfolio] of Object.entries(figures.portfolios)) {
-        utilisation.push({ id: 'maxDailyLossPaise', label: 'Daily loss', unit: 'paise', used: Math.max(0, 0 - portfolio.dayPnlPaise), limit: limits.maxDailyLossPaise, portfolioId });
-        utilisation.push({ id: 'maxGrossExposurePaise', label: 'Gross exposure', unit: 'paise', used: portfolio.grossExposurePaise, limit: limits.maxGrossExposurePaise, portfolioId });
-        utilisation.push({ id: 'maxNetExposurePaise', label: 'Net exposure', unit: 'paise', used: portfolio.netExposurePaise, limit: limits.maxNetExposurePaise, portfolioId });
+        utilisation.push({
+          id: 'maxDailyLossPaise',
+          label: 'Daily loss',
+          unit: 'paise',
+          used: Math.max(0, 0 - portfolio.dayPnlPaise),
+          limit: limits.maxDailyLossPaise,
+          portfolioId,
+        });
+        utilisation.push({
+          id: 'maxGrossExposurePaise',
+          label: 'Gross exposure',
+          unit: 'paise',
+          used: portfolio.grossExposurePaise,
+          limit: limits.maxGrossExposurePaise,
+          portfolioId,
+        });
+        utilisation.push({
+          id: 'maxNetExposurePaise',
+          label: 'Net exposure',
+          unit: 'paise',
+          used: portfolio.netExposurePaise,
+          limit: limits.maxNetExposurePaise,
+          portfolioId,
+        });
         let largest = { symbol: '', quantity: 0 };
         for (const [symbol, book] of Object.entries(portfolio.symbols)) {
           const worst = Math.max(Math.abs(book.net + book.workingBuy), Math.abs(book.net - book.workingSell));
           if (worst > largest.quantity) largest = { symbol, quantity: worst };
         }
-        utilisation.push({ id: 'maxPositionQuantity', label: 'Largest position (with working orders)', unit: 'shares', used: largest.quantity, limit: limits.maxPositionQuantity, portfolioId, ...(largest.symbol ? { detail: largest.symbol } : {}) });
+        utilisation.push({
+          id: 'maxPositionQuantity',
+          label: 'Largest position (with working orders)',
+          unit: 'shares',
+          used: largest.quantity,
+          limit: limits.maxPositionQuantity,
+          portfolioId,
+          ...(largest.symbol ? { detail: largest.symbol } : {}),
+        });
       }
       const since = atMs - RATE_WINDOW_MS;
       const byStrategy = new Map<string, number>();
@@ -105,8 +141,21 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         byStrategy.set(order.strategyId, (byStrategy.get(order.strategyId) ?? 0) + 1);
       }
       const busiest = [...byStrategy].sort((a, b) => b[1] - a[1])[0];
-      utilisation.push({ id: 'maxOrdersPerSecond', label: 'Orders per second (all strategies)', unit: 'orders/s', used: overall, limit: limits.maxOrdersPerSecond });
-      utilisation.push({ id: 'maxOrdersPerSecondPerStrategy', label: 'Orders per second (busiest strategy)', unit: 'orders/s', used: busiest?.[1] ?? 0, limit: limits.maxOrdersPerSecondPerStrategy, ...(busiest ? { detail: busiest[0] } : {}) });
+      utilisation.push({
+        id: 'maxOrdersPerSecond',
+        label: 'Orders per second (all strategies)',
+        unit: 'orders/s',
+        used: overall,
+        limit: limits.maxOrdersPerSecond,
+      });
+      utilisation.push({
+        id: 'maxOrdersPerSecondPerStrategy',
+        label: 'Orders per second (busiest strategy)',
+        unit: 'orders/s',
+        used: busiest?.[1] ?? 0,
+        limit: limits.maxOrdersPerSecondPerStrategy,
+        ...(busiest ? { detail: busiest[0] } : {}),
+      });
       return {
         limits: {
           maxOrderValuePaise: limits.maxOrderValuePaise,
@@ -121,7 +170,13 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
         },
         utilisation,
         killSwitch: figures.killSwitch
-          ? { portfolioId: figures.killSwitch.portfolioId, trippedAtMs: figures.killSwitch.trippedAtMs, dayPnlPaise: figures.killSwitch.dayPnlPaise, maxDailyLossPaise: figures.killSwitch.maxDailyLossPaise, message: figures.killSwitch.message }
+          ? {
+              portfolioId: figures.killSwitch.portfolioId,
+              trippedAtMs: figures.killSwitch.trippedAtMs,
+              dayPnlPaise: figures.killSwitch.dayPnlPaise,
+              maxDailyLossPaise: figures.killSwitch.maxDailyLossPaise,
+              message: figures.killSwitch.message,
+            }
           : null,
         approved: figures.approved,
         rejected: figures.rejected,
@@ -133,7 +188,14 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.post(
     '/api/v1/risk/kill-switch/reset',
-    { config: { access: 'admin' }, schema: { tags: ['risk'], summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)', response: { 200: Type.Object({ reset: Type.Boolean() }), ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)',
+        response: { 200: Type.Object({ reset: Type.Boolean() }), ...common },
+      },
+    },
     async (request) => {
       const who = request.principal?.name ?? 'anonymous';
       const reset = await runtime.releaseKillSwitch(who).catch(notReady);

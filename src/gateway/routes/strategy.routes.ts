@@ -50,7 +50,10 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   };
 
   /** The stored form of a running strategy, with a new config and/or state. */
-  const stored = async (strategyId: string, change: { readonly config?: Readonly<Record<string, unknown>>; readonly state?: StrategyRunState }): Promise<StoredStrategy | undefined> => {
+  const stored = async (
+    strategyId: string,
+    change: { readonly config?: Readonly<Record<string, unknown>>; readonly state?: StrategyRunState },
+  ): Promise<StoredStrategy | undefined> => {
     const spec = await runtime.strategySpec(strategyId);
     if (!spec) return undefined;
     return {
@@ -125,13 +128,27 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
 
   app.get(
     '/api/v1/strategy-kinds',
-    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Registered strategy kinds with their settings (a form per kind)', response: { 200: Type.Object({ items: Type.Array(StrategyKindSchema) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['strategies'],
+        summary: 'Registered strategy kinds with their settings (a form per kind)',
+        response: { 200: Type.Object({ items: Type.Array(StrategyKindSchema) }), ...common },
+      },
+    },
     () => ({ items: STRATEGIES.map(kindView) }),
   );
 
   app.get(
     '/api/v1/strategies',
-    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind', response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['strategies'],
+        summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind',
+        response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common },
+      },
+    },
     async (request) => {
       const readable = await ctx.readablePortfolios(request.principal);
       const ids: string[] = [];
@@ -143,7 +160,10 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
 
   app.get(
     '/api/v1/strategies/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } },
+    },
     async (request) => {
       const spec = await runtime.strategySpec(request.params.id);
       if (spec) await ctx.authorizePortfolio(request, spec.portfolioId ?? defaultPortfolio(), 'read', 'strategy.read', request.params.id);
@@ -158,7 +178,8 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       schema: {
         tags: ['strategies'],
         summary: 'Create and start a strategy from a registered kind',
-        description: 'The config is validated against the kind\'s configFields (GET /api/v1/strategy-kinds): a setting that does not fit is a 400 naming it (details[].path, e.g. /config/fastPeriod). Without symbols it trades every instrument.',
+        description:
+          "The config is validated against the kind's configFields (GET /api/v1/strategy-kinds): a setting that does not fit is a 400 naming it (details[].path, e.g. /config/fastPeriod). Without symbols it trades every instrument.",
         body: CreateStrategyBody,
         response: { 201: StrategySchema, 409: err, ...common },
       },
@@ -170,17 +191,29 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
         ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: message } });
         throw new ApiError(status, code, status === 409 ? message : `body ${path} ${message}`, status === 409 ? undefined : [{ in: 'body', path, message }]);
       };
-      if (!definition) return fail(400, 'invalid-request', '/kind', `is not a registered kind; known kinds: ${STRATEGIES.map((known) => known.kind).join(', ')}`);
-      if (portfolioId !== undefined && !runtime.description.portfolioIds.includes(portfolioId)) return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
+      if (!definition)
+        return fail(400, 'invalid-request', '/kind', `is not a registered kind; known kinds: ${STRATEGIES.map((known) => known.kind).join(', ')}`);
+      if (portfolioId !== undefined && !runtime.description.portfolioIds.includes(portfolioId))
+        return fail(400, 'invalid-request', '/portfolioId', `unknown portfolio ${portfolioId}`);
       await ctx.authorizePortfolio(request, portfolioId ?? defaultPortfolio(), 'act', 'strategy.create', strategyId);
       if ((await runtime.strategyIds()).includes(strategyId)) return fail(409, 'conflict', '/strategyId', `strategy "${strategyId}" exists`);
       try {
         validate(definition, config);
       } catch (error) {
-        if (error instanceof ApiError) ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: error.message } });
+        if (error instanceof ApiError)
+          ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'failed', details: { kind, reason: error.message } });
         throw error;
       }
-      await persist(strategyId, () => ctx.state.saveStrategy({ strategyId, kind, portfolioId: portfolioId ?? defaultPortfolio(), config: config ?? {}, state: 'started', createdBy: request.principal?.name }));
+      await persist(strategyId, () =>
+        ctx.state.saveStrategy({
+          strategyId,
+          kind,
+          portfolioId: portfolioId ?? defaultPortfolio(),
+          config: config ?? {},
+          state: 'started',
+          createdBy: request.principal?.name,
+        }),
+      );
       await runtime.addStrategy({ strategyId, kind, ...(config === undefined ? {} : { config }), ...(portfolioId === undefined ? {} : { portfolioId }) });
       ctx.strategyStates.set(strategyId, 'started');
       ctx.record(request, { action: 'strategy.create', target: strategyId, outcome: 'ok', details: { kind, config: config ?? {} } });
@@ -194,8 +227,9 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       config: { access: 'trader' },
       schema: {
         tags: ['strategies'],
-        summary: 'Change a strategy\'s parameters',
-        description: 'The given settings are merged over the current ones and validated (400 naming the field); the strategy then restarts with them, keeping its positions, working orders and pause state.',
+        summary: "Change a strategy's parameters",
+        description:
+          'The given settings are merged over the current ones and validated (400 naming the field); the strategy then restarts with them, keeping its positions, working orders and pause state.',
         params: IdParams,
         body: UpdateStrategyBody,
         response: { 200: StrategySchema, 404: err, ...common },
@@ -212,7 +246,8 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       try {
         validate(definition, merged);
       } catch (error) {
-        if (error instanceof ApiError) ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'failed', details: { reason: error.message } });
+        if (error instanceof ApiError)
+          ctx.record(request, { action: 'strategy.update', target: strategyId, outcome: 'failed', details: { reason: error.message } });
         throw error;
       }
       const record = await stored(strategyId, { config: merged });
@@ -226,13 +261,20 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
   const actions = {
     pause: { command: 'Pause', state: 'paused', summary: 'Pause a strategy (it places nothing; kept across restarts)' },
     resume: { command: 'Resume', state: 'started', summary: 'Resume a paused or stopped strategy' },
-    stop: { command: 'Pause', state: 'stopped', summary: 'Stop a strategy: it places nothing until started again, also after a restart (its positions and working orders stay)' },
+    stop: {
+      command: 'Pause',
+      state: 'stopped',
+      summary: 'Stop a strategy: it places nothing until started again, also after a restart (its positions and working orders stay)',
+    },
     start: { command: 'Resume', state: 'started', summary: 'Start a stopped or paused strategy' },
   } as const;
   for (const [action, { command, state, summary }] of Object.entries(actions)) {
     app.post(
       `/api/v1/strategies/:id/${action}`,
-      { config: { access: 'trader' }, schema: { tags: ['strategies'], summary, params: IdParams, response: { 200: StrategySchema, 404: err, 503: err, ...common } } },
+      {
+        config: { access: 'trader' },
+        schema: { tags: ['strategies'], summary, params: IdParams, response: { 200: StrategySchema, 404: err, 503: err, ...common } },
+      },
       async (request) => {
         const spec = await runtime.strategySpec(request.params.id);
         if (!spec) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);

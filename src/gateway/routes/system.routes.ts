@@ -18,7 +18,6 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 }
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
 
-
 const FeedView = Type.Object({
   pausable: Type.Boolean({ description: 'false when the feed is not ours to stop (Kite)' }),
   paused: Type.Boolean(),
@@ -94,7 +93,12 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
     '/api/v1/health',
     {
       config: { access: 'public', rateLimit: false },
-      schema: { tags: ['system'], summary: 'Overall health with each dependency\'s state (503 when anything is degraded, the feed and actors included)', security: [], response: { 200: HealthResponse, 503: HealthResponse } },
+      schema: {
+        tags: ['system'],
+        summary: "Overall health with each dependency's state (503 when anything is degraded, the feed and actors included)",
+        security: [],
+        response: { 200: HealthResponse, 503: HealthResponse },
+      },
     },
     async (_request, reply) => {
       const health = await checkHealth();
@@ -108,7 +112,8 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       config: { access: 'public', rateLimit: false },
       schema: {
         tags: ['system'],
-        summary: 'Liveness: the process answers HTTP (its event loop turns). Never depends on a store or the feed, so a probe on it restarts only a wedged process',
+        summary:
+          'Liveness: the process answers HTTP (its event loop turns). Never depends on a store or the feed, so a probe on it restarts only a wedged process',
         security: [],
         response: { 200: Type.Object({ status: Type.Literal('alive'), uptimeSec: Type.Integer() }) },
       },
@@ -122,7 +127,8 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       config: { access: 'public', rateLimit: false },
       schema: {
         tags: ['system'],
-        summary: 'Readiness: the API can serve (auth store reachable, journal not down); 503 otherwise. A stalled feed or a stopped actor stays ready (see /api/v1/health)',
+        summary:
+          'Readiness: the API can serve (auth store reachable, journal not down); 503 otherwise. A stalled feed or a stopped actor stays ready (see /api/v1/health)',
         security: [],
         response: { 200: HealthResponse, 503: HealthResponse },
       },
@@ -132,7 +138,6 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       return reply.code(health.ready ? 200 : 503).send({ status: health.ok ? 'ok' : 'degraded', uptimeSec: uptimeSec(), checks: health.checks });
     },
   );
-
 }
 
 /** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
@@ -142,12 +147,17 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
   healthRoutes(app, ctx);
   app.get(
     '/metrics',
-    { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] } },
+    {
+      config: { access: 'public', rateLimit: false },
+      schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] },
+    },
     async (request, reply) => {
       // equity and P&L are in there: with TROUPE_METRICS_TOKEN set, only its bearer may read them
       const token = ctx.config.metricsToken;
       if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
-        throw new ApiError(401, 'unauthenticated', 'this /metrics needs "Authorization: Bearer <TROUPE_METRICS_TOKEN>"', undefined, { 'www-authenticate': 'Bearer realm="metrics"' });
+        throw new ApiError(401, 'unauthenticated', 'this /metrics needs "Authorization: Bearer <TROUPE_METRICS_TOKEN>"', undefined, {
+          'www-authenticate': 'Bearer realm="metrics"',
+        });
       }
       const text = withoutGaugeTotals(await runtime.metrics.text());
       return reply.header('content-type', runtime.metrics.contentType).send(text);
@@ -156,22 +166,46 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.get(
     '/api/v1/metrics',
-    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'Business and performance figures as JSON (Troupe metrics, by name and labels)', response: { 200: Type.Object({ portfolios: Type.Array(Type.Unknown()), metrics: Type.Record(Type.String(), Type.Unknown()) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['system'],
+        summary: 'Business and performance figures as JSON (Troupe metrics, by name and labels)',
+        response: { 200: Type.Object({ portfolios: Type.Array(Type.Unknown()), metrics: Type.Record(Type.String(), Type.Unknown()) }), ...common },
+      },
+    },
     async () => {
       const all = await runtime.metrics.registry.getMetricsAsJSON();
       const metrics: Record<string, unknown> = {};
       for (const metric of all) {
         if (!metric.name.startsWith('troupe_') || metric.name.startsWith('troupe_process_')) continue;
-        metrics[metric.name] = { type: metric.type, help: metric.help, values: metric.values.map((value) => ({ labels: value.labels, value: value.value, ...('metricName' in value && value.metricName ? { name: value.metricName } : {}) })) };
+        metrics[metric.name] = {
+          type: metric.type,
+          help: metric.help,
+          values: metric.values.map((value) => ({
+            labels: value.labels,
+            value: value.value,
+            ...('metricName' in value && value.metricName ? { name: value.metricName } : {}),
+          })),
+        };
       }
-      const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, summary: summarisePortfolio(state), fillCount: state.fillCount }));
+      const portfolios = runtime
+        .portfolios()
+        .map(({ state }) => ({ portfolioId: state.portfolioId, summary: summarisePortfolio(state), fillCount: state.fillCount }));
       return { portfolios, metrics };
     },
   );
 
   app.get(
     '/api/v1/actors',
-    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'The supervision tree with per-actor health', response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['system'],
+        summary: 'The supervision tree with per-actor health',
+        response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }), ...common },
+      },
+    },
     () => runtime.actors(),
   );
 
@@ -179,7 +213,12 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
     '/api/v1/actors/fault',
     {
       config: { access: 'admin' },
-      schema: { tags: ['admin'], summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)', querystring: FaultQuery, response: { 202: Type.Object({ injected: Type.String() }), 404: err, ...common } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)',
+        querystring: FaultQuery,
+        response: { 202: Type.Object({ injected: Type.String() }), 404: err, ...common },
+      },
     },
     async (request, reply) => {
       if (!ctx.allowFaultInjection) {
@@ -187,7 +226,10 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
         throw new ApiError(403, 'fault-injection-disabled', 'set TROUPE_ALLOW_FAULT_INJECTION=true to crash actors on purpose');
       }
       const target = request.query.path;
-      if (!target) throw new ApiError(400, 'invalid-request', 'give the actor path, e.g. ?path=/market/INFY', [{ in: 'querystring', path: '/path', message: 'is required' }]);
+      if (!target)
+        throw new ApiError(400, 'invalid-request', 'give the actor path, e.g. ?path=/market/INFY', [
+          { in: 'querystring', path: '/path', message: 'is required' },
+        ]);
       if (!(await runtime.injectFault(target))) throw new ApiError(404, 'not-found', `no actor at ${target}`);
       ctx.record(request, { action: 'actor.fault', target, outcome: 'ok' });
       return reply.code(202).send({ injected: target });
@@ -196,45 +238,77 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   const feedView = () => {
     const feed = ctx.feedState();
-    return { pausable: ctx.feedControl !== undefined, paused: ctx.feedControl?.paused() ?? false, connected: feed.connected, lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs) };
+    return {
+      pausable: ctx.feedControl !== undefined,
+      paused: ctx.feedControl?.paused() ?? false,
+      connected: feed.connected,
+      lastTickAgeMs: feed.lastTickAgeMs === undefined ? null : Math.round(feed.lastTickAgeMs),
+    };
   };
   app.get(
     '/api/v1/market/feed',
-    { config: { access: 'viewer' }, schema: { tags: ['system'], summary: 'The market-data feed: connected, paused, age of the last tick', response: { 200: FeedView, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['system'], summary: 'The market-data feed: connected, paused, age of the last tick', response: { 200: FeedView, ...common } },
+    },
     () => feedView(),
   );
   app.put(
     '/api/v1/market/feed',
     {
       config: { access: 'admin' },
-      schema: { tags: ['admin'], summary: 'Pause or resume the paper market\'s feed (drills: the stalled-feed alert; ticks while paused are dropped, as in an outage). 409 with Kite', body: FeedChange, response: { 200: FeedView, 409: err, ...common } },
+      schema: {
+        tags: ['admin'],
+        summary: "Pause or resume the paper market's feed (drills: the stalled-feed alert; ticks while paused are dropped, as in an outage). 409 with Kite",
+        body: FeedChange,
+        response: { 200: FeedView, 409: err, ...common },
+      },
     },
     (request) => {
       const action = request.body.paused ? 'market.feed.pause' : 'market.feed.resume';
       if (!ctx.feedControl) {
         ctx.record(request, { action, outcome: 'denied', details: { reason: 'not pausable' } });
-        throw new ApiError(409, 'conflict', 'this feed cannot be paused: only the paper market\'s feed (synthetic or replay) can');
+        throw new ApiError(409, 'conflict', "this feed cannot be paused: only the paper market's feed (synthetic or replay) can");
       }
       ctx.feedControl.setPaused(request.body.paused);
       ctx.record(request, { action, outcome: 'ok' });
-      request.log.warn({ paused: request.body.paused, by: request.principal?.name }, request.body.paused ? 'market-data feed paused through the API' : 'market-data feed resumed through the API');
+      request.log.warn(
+        { paused: request.body.paused, by: request.principal?.name },
+        request.body.paused ? 'market-data feed paused through the API' : 'market-data feed resumed through the API',
+      );
       return feedView();
     },
   );
 
   app.get(
     '/api/v1/audit',
-    { config: { access: 'admin' }, schema: { tags: ['admin'], summary: 'Audit log, newest first (the audit_logs table; in memory when the gateway runs without a database)', querystring: AuditQuery, response: { 200: Page(AuditEntry), 503: err, ...common } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Audit log, newest first (the audit_logs table; in memory when the gateway runs without a database)',
+        querystring: AuditQuery,
+        response: { 200: Page(AuditEntry), 503: err, ...common },
+      },
+    },
     async (request) => {
       let beforeSeq: number | undefined;
       if (request.query.cursor !== undefined) {
         beforeSeq = Number(request.query.cursor);
-        if (!Number.isSafeInteger(beforeSeq) || beforeSeq <= 0) throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out', [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }]);
+        if (!Number.isSafeInteger(beforeSeq) || beforeSeq <= 0)
+          throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out', [
+            { in: 'querystring', path: '/cursor', message: 'is not a valid cursor' },
+          ]);
       }
       const limit = request.query.limit ?? 100;
       let items: AuditEntry[];
       try {
-        items = await ctx.audit.query({ ...(request.query.action ? { action: request.query.action } : {}), ...(request.query.actor ? { actor: request.query.actor } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
+        items = await ctx.audit.query({
+          ...(request.query.action ? { action: request.query.action } : {}),
+          ...(request.query.actor ? { actor: request.query.actor } : {}),
+          ...(beforeSeq === undefined ? {} : { beforeSeq }),
+          limit: limit + 1,
+        });
       } catch (error) {
         request.log.error({ err: error }, 'audit query failed');
         throw unavailable('the audit store is unavailable; try again shortly');

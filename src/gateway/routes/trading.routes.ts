@@ -14,14 +14,7 @@ import {
 import { JOURNAL_CONFIRM_TIMEOUT_MS, RuntimeUnavailable } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
-import {
-  IdParams,
-  InstrumentSchema,
-  PlaceOrderBody,
-  PlaceOrderResponse,
-  PortfolioPositionsSchema,
-  PositionsResponse,
-} from '../schemas.js';
+import { IdParams, InstrumentSchema, PlaceOrderBody, PlaceOrderResponse, PortfolioPositionsSchema, PositionsResponse } from '../schemas.js';
 
 const err = { $ref: 'ErrorEnvelope#' } as const;
 const common = { 400: err, 401: err, 403: err, 429: err } as const;
@@ -127,7 +120,14 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   const positionsBody = new PositionsBodyCache();
   app.get(
     '/api/v1/positions',
-    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Positions per portfolio with live P&L (marked to the latest price)', response: { 200: PositionsResponse, 503: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['portfolio'],
+        summary: 'Positions per portfolio with live P&L (marked to the latest price)',
+        response: { 200: PositionsResponse, 503: err, ...common },
+      },
+    },
     async (request, reply) => {
       const readings = runtime.portfolios();
       const all = readings.map((reading) => reading.state);
@@ -149,16 +149,52 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
 
   app.get(
     '/api/v1/portfolios',
-    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'Portfolios with their summaries', response: { 200: Type.Object({ items: Type.Array(Type.Object({ portfolioId: Type.String(), initialCashPaise: Type.Integer(), fillCount: Type.Integer(), summary: PortfolioPositionsSchema.properties.summary })) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['portfolio'],
+        summary: 'Portfolios with their summaries',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                portfolioId: Type.String(),
+                initialCashPaise: Type.Integer(),
+                fillCount: Type.Integer(),
+                summary: PortfolioPositionsSchema.properties.summary,
+              }),
+            ),
+          }),
+          ...common,
+        },
+      },
+    },
     async (request) => {
       const readable = await ctx.readablePortfolios(request.principal);
-      return { items: portfolioStates().filter((state) => readable(state.portfolioId)).map((state) => ({ portfolioId: state.portfolioId, initialCashPaise: state.initialCashPaise, fillCount: state.fillCount, summary: summarisePortfolio(state) })) };
+      return {
+        items: portfolioStates()
+          .filter((state) => readable(state.portfolioId))
+          .map((state) => ({
+            portfolioId: state.portfolioId,
+            initialCashPaise: state.initialCashPaise,
+            fillCount: state.fillCount,
+            summary: summarisePortfolio(state),
+          })),
+      };
     },
   );
 
   app.get(
     '/api/v1/portfolios/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['portfolio'], summary: 'One portfolio with positions', params: IdParams, response: { 200: PortfolioPositionsSchema, 404: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['portfolio'],
+        summary: 'One portfolio with positions',
+        params: IdParams,
+        response: { 200: PortfolioPositionsSchema, 404: err, ...common },
+      },
+    },
     async (request) => {
       const state = portfolioStates().find((candidate) => candidate.portfolioId === request.params.id);
       if (!state) throw new ApiError(404, 'not-found', `no portfolio "${request.params.id}"`);
@@ -175,9 +211,9 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       config: { access: 'trader' },
       schema: {
         tags: ['orders'],
-        summary: 'Place a manual order; it goes through the same risk checks as a strategy\'s',
+        summary: "Place a manual order; it goes through the same risk checks as a strategy's",
         description:
-          'Answers 201 with the client order id once risk approved it and the order is journaled (durable: a stop or a crash that follows does not lose it; the broker\'s outcome follows on the orders stream), 422 with the risk code (e.g. max-order-value), or 503 when the order journal is unavailable.',
+          "Answers 201 with the client order id once risk approved it and the order is journaled (durable: a stop or a crash that follows does not lose it; the broker's outcome follows on the orders stream), 422 with the risk code (e.g. max-order-value), or 503 when the order journal is unavailable.",
         body: PlaceOrderBody,
         response: { 201: PlaceOrderResponse, 422: err, 503: err, ...common },
       },
@@ -187,12 +223,16 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       const orderType = body.orderType ?? 'MARKET';
       const problems: { in: string; path: string; message: string }[] = [];
       if (!symbols.has(body.symbol)) problems.push({ in: 'body', path: '/symbol', message: `unknown instrument ${body.symbol}` });
-      if ((orderType === 'LIMIT' || orderType === 'SL') && body.limitPricePaise === undefined) problems.push({ in: 'body', path: '/limitPricePaise', message: `is required for ${orderType} orders` });
-      if ((orderType === 'SL' || orderType === 'SL-M') && body.triggerPricePaise === undefined) problems.push({ in: 'body', path: '/triggerPricePaise', message: `is required for ${orderType} orders` });
+      if ((orderType === 'LIMIT' || orderType === 'SL') && body.limitPricePaise === undefined)
+        problems.push({ in: 'body', path: '/limitPricePaise', message: `is required for ${orderType} orders` });
+      if ((orderType === 'SL' || orderType === 'SL-M') && body.triggerPricePaise === undefined)
+        problems.push({ in: 'body', path: '/triggerPricePaise', message: `is required for ${orderType} orders` });
       const portfolioId = body.portfolioId ?? runtime.description.portfolioIds[0];
-      if (portfolioId === undefined || !runtime.description.portfolioIds.includes(portfolioId)) problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
+      if (portfolioId === undefined || !runtime.description.portfolioIds.includes(portfolioId))
+        problems.push({ in: 'body', path: '/portfolioId', message: `unknown portfolio ${body.portfolioId ?? ''}` });
       const first = problems[0];
-      if (first || portfolioId === undefined) throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
+      if (first || portfolioId === undefined)
+        throw new ApiError(400, 'invalid-request', `${first?.in ?? 'body'} ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`, problems);
       await ctx.authorizePortfolio(request, portfolioId, 'act', 'order.place');
       let sequence: number;
       try {
@@ -242,7 +282,12 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     '/api/v1/orders/:id',
     {
       config: { access: 'trader' },
-      schema: { tags: ['orders'], summary: 'Cancel an open order (the outcome follows on the orders stream)', params: IdParams, response: { 202: Type.Object({ clientOrderId: Type.String(), status: Type.Literal('cancel-requested') }), 404: err, 409: err, ...common } },
+      schema: {
+        tags: ['orders'],
+        summary: 'Cancel an open order (the outcome follows on the orders stream)',
+        params: IdParams,
+        response: { 202: Type.Object({ clientOrderId: Type.String(), status: Type.Literal('cancel-requested') }), 404: err, 409: err, ...common },
+      },
     },
     async (request, reply) => {
       const id = request.params.id;
@@ -268,9 +313,25 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       config: { access: 'admin' },
       schema: {
         tags: ['admin'],
-        summary: 'Kill switch: stop trading now. The risk manager refuses every new order (manual ones too) and cancels open ones, every strategy is paused; GET /api/v1/halts shows it until POST /api/v1/risk/kill-switch/reset',
-        body: Type.Union([Type.Null(), Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the halt banner and the audit log' })) }, { additionalProperties: false })], { description: 'optional' }),
-        response: { 200: Type.Object({ engaged: Type.Boolean({ description: 'false when the kill switch was already tripped (its first reason stays)' }), paused: Type.Array(Type.String()) }), ...common },
+        summary:
+          'Kill switch: stop trading now. The risk manager refuses every new order (manual ones too) and cancels open ones, every strategy is paused; GET /api/v1/halts shows it until POST /api/v1/risk/kill-switch/reset',
+        body: Type.Union(
+          [
+            Type.Null(),
+            Type.Object(
+              { reason: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the halt banner and the audit log' })) },
+              { additionalProperties: false },
+            ),
+          ],
+          { description: 'optional' },
+        ),
+        response: {
+          200: Type.Object({
+            engaged: Type.Boolean({ description: 'false when the kill switch was already tripped (its first reason stays)' }),
+            paused: Type.Array(Type.String()),
+          }),
+          ...common,
+        },
       },
     },
     async (request) => {
@@ -289,7 +350,13 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
           const spec = await runtime.strategySpec(id);
           try {
             if (!(await ctx.state.setStrategyState(id, state)) && spec) {
-              await ctx.state.saveStrategy({ strategyId: id, kind: spec.kind, portfolioId: spec.portfolioId ?? runtime.description.portfolioIds[0] ?? '', config: (spec.config ?? {}) as Record<string, unknown>, state });
+              await ctx.state.saveStrategy({
+                strategyId: id,
+                kind: spec.kind,
+                portfolioId: spec.portfolioId ?? runtime.description.portfolioIds[0] ?? '',
+                config: (spec.config ?? {}) as Record<string, unknown>,
+                state,
+              });
             }
           } catch (error) {
             app.log.error({ err: error, strategyId: id }, 'kill switch: the pause is in effect but could not be stored for the next start');
@@ -309,7 +376,14 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   const quotesNow = () => new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
   app.get(
     '/api/v1/instruments',
-    { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'Instruments with their last price', response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }), ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['market'],
+        summary: 'Instruments with their last price',
+        response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }), ...common },
+      },
+    },
     () => {
       const quotes = quotesNow();
       return { items: [...symbols.keys()].map((symbol) => instrumentView(symbol, quotes)) };
@@ -317,7 +391,15 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
   );
   app.get(
     '/api/v1/instruments/:symbol',
-    { config: { access: 'viewer' }, schema: { tags: ['market'], summary: 'One instrument', params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }), response: { 200: InstrumentSchema, 404: err, ...common } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['market'],
+        summary: 'One instrument',
+        params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }),
+        response: { 200: InstrumentSchema, 404: err, ...common },
+      },
+    },
     (request) => instrumentView(request.params.symbol, quotesNow()),
   );
   return Promise.resolve();

@@ -38,7 +38,9 @@ function isDashboardRoute(request: FastifyRequest): boolean {
  */
 export async function uiRoutes(app: GatewayInstance, uiDir: string): Promise<((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined> {
   if (!dashboardBuilt(uiDir)) {
-    app.get('/', { config: { access: 'public', rateLimit: false }, schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').send(NO_DASHBOARD_PAGE));
+    app.get('/', { config: { access: 'public', rateLimit: false }, schema: { hide: true } }, (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(NO_DASHBOARD_PAGE),
+    );
     return undefined;
   }
   await app.register(fastifyStatic, {

@@ -197,7 +197,15 @@ export class StreamHub {
       if (!subscribed) continue;
       // quotes take a sequence number but are not retained: a resuming client gets the latest one instead
       this.seq += 1;
-      const message: StreamEventMessage = { type: 'event', seq: this.seq, topic, key: symbol, atMs: this.now(), data: this.latestQuotes.get(symbol), conflated: true };
+      const message: StreamEventMessage = {
+        type: 'event',
+        seq: this.seq,
+        topic,
+        key: symbol,
+        atMs: this.now(),
+        data: this.latestQuotes.get(symbol),
+        conflated: true,
+      };
       const entry: Pending = { kind: 'message', topic, payload: Buffer.from(JSON.stringify(message)) };
       for (const connection of this.connections.values()) if (connection.topics.has(topic)) this.write(connection, `${topic}|${symbol}`, entry);
     }
@@ -226,13 +234,15 @@ export class StreamHub {
     }
     connection.queue.set(conflationKey, entry);
     connection.queuedBytes += pendingBytes(entry);
-    if (connection.queue.size > this.maxQueued) this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxQueued} updates waiting`);
+    if (connection.queue.size > this.maxQueued)
+      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxQueued} updates waiting`);
     else this.checkBudget(connection);
   }
 
   private checkBudget(connection: Connection): void {
     const buffered = connection.socket.bufferedAmount + connection.queuedBytes;
-    if (buffered > this.maxBufferedBytes) this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxBufferedBytes} bytes buffered`);
+    if (buffered > this.maxBufferedBytes)
+      this.disconnect(connection, CLOSE_CODES.slowConsumer, `slow-consumer: more than ${this.maxBufferedBytes} bytes buffered`);
   }
 
   private sendNow(connection: Connection, entry: Pending): void {
@@ -377,7 +387,11 @@ export class StreamHub {
     socket.on('message', (data) => {
       if (connection.closed) return;
       this.options.metrics?.wsMessagesReceived.inc();
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+      const text = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : Buffer.from(data).toString('utf8');
       this.onClientMessage(connection, text);
     });
     this.sendControl(connection, { type: 'welcome', seq: this.seq, heartbeatMs: this.options.heartbeatMs, role: principal.role });
@@ -413,9 +427,11 @@ export class StreamHub {
       if (this.admit(connection, 1)) this.sendControl(connection, { type: 'error', code: 'invalid-json', message: 'messages must be JSON' });
       return;
     }
-    const costly = typeof message === 'object' && message !== null && message.type === 'subscribe' && (message.snapshot === true || message.resumeFrom !== undefined);
+    const costly =
+      typeof message === 'object' && message !== null && message.type === 'subscribe' && (message.snapshot === true || message.resumeFrom !== undefined);
     if (!this.admit(connection, costly ? SNAPSHOT_COST : 1)) return;
-    if (typeof message !== 'object' || message === null) return this.sendControl(connection, { type: 'error', code: 'invalid-message', message: 'messages must be JSON objects with a type' });
+    if (typeof message !== 'object' || message === null)
+      return this.sendControl(connection, { type: 'error', code: 'invalid-message', message: 'messages must be JSON objects with a type' });
     switch (message.type) {
       case 'ping':
         return this.sendControl(connection, { type: 'pong', seq: this.seq });
@@ -444,7 +460,8 @@ export class StreamHub {
           const room = this.maxBufferedBytes - connection.socket.bufferedAmount - connection.queuedBytes;
           subscribed();
           if (replay !== undefined && replay.bytes <= room) {
-            for (const entry of replay.entries) this.write(connection, `${entry.topic}|${entry.key}`, { kind: 'message', topic: entry.topic, payload: entry.payload });
+            for (const entry of replay.entries)
+              this.write(connection, `${entry.topic}|${entry.key}`, { kind: 'message', topic: entry.topic, payload: entry.payload });
             this.options.metrics?.wsReplayed.inc(replay.entries.length);
           } else {
             this.sendSnapshot(

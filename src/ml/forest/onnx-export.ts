@@ -64,7 +64,8 @@ function isObject(value: unknown): value is CartNode {
 /** ml-cart's leaf vote: the first index of the largest value of the distribution row (`maxRowIndex(0)[1]`). */
 function leafVote(node: CartNode): number {
   const distribution = node.distribution as { maxRowIndex?: (row: number) => [number, number] } | undefined;
-  if (!distribution || typeof distribution.maxRowIndex !== 'function') throw new Error('ONNX export: a leaf has no class distribution (not an ml-cart classifier tree?)');
+  if (!distribution || typeof distribution.maxRowIndex !== 'function')
+    throw new Error('ONNX export: a leaf has no class distribution (not an ml-cart classifier tree?)');
   return distribution.maxRowIndex(0)[1];
 }
 
@@ -79,7 +80,8 @@ function addTree(arrays: TreeArrays, treeId: number, root: unknown, columns: rea
     if (isObject(node.left) && isObject(node.right)) {
       const column = node.splitColumn;
       const split = node.splitValue;
-      if (typeof column !== 'number' || typeof split !== 'number' || !Number.isFinite(split)) throw new Error('ONNX export: a split node has no column or value');
+      if (typeof column !== 'number' || typeof split !== 'number' || !Number.isFinite(split))
+        throw new Error('ONNX export: a split node has no column or value');
       const feature = columns[column];
       if (feature === undefined) throw new Error(`ONNX export: split column ${column} is outside the tree's ${columns.length} features`);
       arrays.featureIds.push(feature);
@@ -140,10 +142,23 @@ export function forestToOnnx(trained: TrainedForest, metadata: OnnxMetadata = {}
   const estimators = forest.estimators as unknown;
   const indexes = forest.indexes as unknown;
   if (!Array.isArray(estimators) || !Array.isArray(indexes) || estimators.length !== indexes.length) throw new Error('ONNX export: the forest is not trained');
-  const arrays: TreeArrays = { treeIds: [], nodeIds: [], featureIds: [], modes: [], values: [], trueIds: [], falseIds: [], classTreeIds: [], classNodeIds: [], classIds: [], classWeights: [] };
+  const arrays: TreeArrays = {
+    treeIds: [],
+    nodeIds: [],
+    featureIds: [],
+    modes: [],
+    values: [],
+    trueIds: [],
+    falseIds: [],
+    classTreeIds: [],
+    classNodeIds: [],
+    classIds: [],
+    classWeights: [],
+  };
   estimators.forEach((estimator: unknown, treeId) => {
     const columns = indexes[treeId] as unknown;
-    if (!isObject(estimator) || !Array.isArray(columns) || !columns.every((c) => Number.isSafeInteger(c))) throw new Error(`ONNX export: tree ${treeId} is malformed`);
+    if (!isObject(estimator) || !Array.isArray(columns) || !columns.every((c) => Number.isSafeInteger(c)))
+      throw new Error(`ONNX export: tree ${treeId} is malformed`);
     addTree(arrays, treeId, (estimator as { root?: unknown }).root, columns as number[], classCount);
   });
 
@@ -156,7 +171,10 @@ export function forestToOnnx(trained: TrainedForest, metadata: OnnxMetadata = {}
     input: [FOREST_INPUT],
     output: ['label', 'votes'],
     attribute: [
-      ints('classlabels_int64s', Array.from({ length: classCount }, (_, i) => i)),
+      ints(
+        'classlabels_int64s',
+        Array.from({ length: classCount }, (_, i) => i),
+      ),
       ints('nodes_treeids', arrays.treeIds),
       ints('nodes_nodeids', arrays.nodeIds),
       ints('nodes_featureids', arrays.featureIds),
@@ -164,7 +182,10 @@ export function forestToOnnx(trained: TrainedForest, metadata: OnnxMetadata = {}
       floats('nodes_values', arrays.values),
       ints('nodes_truenodeids', arrays.trueIds),
       ints('nodes_falsenodeids', arrays.falseIds),
-      ints('nodes_missing_value_tracks_true', arrays.modes.map(() => 0)),
+      ints(
+        'nodes_missing_value_tracks_true',
+        arrays.modes.map(() => 0),
+      ),
       ints('class_treeids', arrays.classTreeIds),
       ints('class_nodeids', arrays.classNodeIds),
       ints('class_ids', arrays.classIds),

@@ -40,7 +40,10 @@ export interface TrainRandomForestResult {
 }
 
 function compactUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Trains, exports and evaluates a Random Forest; throws a RangeError when the data cannot serve. */
@@ -50,10 +53,13 @@ export async function trainRandomForestModel(request: TrainRandomForestRequest):
   progress(`features: ${schema.names.length} per bar for ${request.series.size} symbol(s) (schema ${schema.hash.slice(0, 12)})`);
   const dataset = buildDataset(request.series, schema, request.labels);
   const { train, test } = walkForwardSplit(dataset.samples, request.testFromMs);
-  if (train.length === 0) throw new RangeError('no labelled rows before the test window (each symbol needs 101 bars of warm-up): move --test-from later or give more data');
+  if (train.length === 0)
+    throw new RangeError('no labelled rows before the test window (each symbol needs 101 bars of warm-up): move --test-from later or give more data');
   if (test.length === 0) throw new RangeError('no labelled rows in the test window: move --test-from earlier or give more data');
   const rows = Math.min(train.length, request.forest.maxTrainingRows);
-  progress(`samples: ${train.length} train (${rows} used), ${test.length} test; training ${request.forest.trees} trees (depth ${request.forest.maxDepth}, ${request.forest.maxFeatures} features each)…`);
+  progress(
+    `samples: ${train.length} train (${rows} used), ${test.length} test; training ${request.forest.trees} trees (depth ${request.forest.maxDepth}, ${request.forest.maxFeatures} features each)…`,
+  );
   const trained = trainForest(train, dataset.classes.length, request.forest);
   progress(`trained in ${(trained.trainMs / 1000).toFixed(1)} s; exporting to ONNX`);
   const onnx = forestToOnnx(trained, { featureSchemaHash: schema.hash, classes: dataset.classes.join(','), kind: 'random-forest' });
@@ -64,7 +70,10 @@ export async function trainRandomForestModel(request: TrainRandomForestRequest):
   } finally {
     await predictor.close();
   }
-  const forestRows = forestProbabilities(trained, test.map((sample) => sample.x));
+  const forestRows = forestProbabilities(
+    trained,
+    test.map((sample) => sample.x),
+  );
   let onnxMaxDifference = 0;
   let onnxExact = true;
   forestRows.forEach((row, i) =>
@@ -75,13 +84,24 @@ export async function trainRandomForestModel(request: TrainRandomForestRequest):
     }),
   );
   progress(
-    `ONNX: ${onnx.length} bytes; on ${test.length} test rows its probabilities ${onnxExact ? 'equal the forest\'s rounded to float32' : 'DIFFER from the forest\'s'} (largest difference ${onnxMaxDifference.toExponential(2)})`,
+    `ONNX: ${onnx.length} bytes; on ${test.length} test rows its probabilities ${onnxExact ? "equal the forest's rounded to float32" : "DIFFER from the forest's"} (largest difference ${onnxMaxDifference.toExponential(2)})`,
   );
   if (!onnxExact) throw new Error('the ONNX export does not reproduce the forest (a bug): refusing to register it');
-  const evaluation = evaluateClassifier(dataset.classes, onnxProbabilities, test.map((sample) => sample.y), {
-    trainingMajority: majorityClass(train.map((sample) => sample.y), dataset.classes.length),
+  const evaluation = evaluateClassifier(
+    dataset.classes,
+    onnxProbabilities,
+    test.map((sample) => sample.y),
+    {
+      trainingMajority: majorityClass(
+        train.map((sample) => sample.y),
+        dataset.classes.length,
+      ),
+    },
+  );
+  const window = (samples: readonly Sample[]): { fromMs: number; toMs: number } => ({
+    fromMs: samples[0]!.startMs,
+    toMs: samples[samples.length - 1]!.startMs,
   });
-  const window = (samples: readonly Sample[]): { fromMs: number; toMs: number } => ({ fromMs: samples[0]!.startMs, toMs: samples[samples.length - 1]!.startMs });
   const nowMs = request.nowMs ?? Date.now();
   const version = `rf-${compactUtc(nowMs)}-${createHash('sha256').update(onnx).digest('hex').slice(0, 8)}`;
   const model: TrainedModel = {

@@ -40,7 +40,9 @@ export function assertSequenceDataset(dataset: SequenceDataset, classes: number)
   if (labels.length === 0) throw new SequenceDatasetError('the dataset has no samples');
   const expected = labels.length * timeSteps * features;
   if (sequences.length !== expected) {
-    throw new SequenceDatasetError(`sequences hold ${sequences.length} values; ${labels.length} samples × ${timeSteps} steps × ${features} features need ${expected}`);
+    throw new SequenceDatasetError(
+      `sequences hold ${sequences.length} values; ${labels.length} samples × ${timeSteps} steps × ${features} features need ${expected}`,
+    );
   }
   for (let i = 0; i < sequences.length; i += 1) {
     if (!Number.isFinite(sequences[i]!)) {

@@ -79,7 +79,11 @@ function int64Tensor(name: string, values: readonly number[]): Onnx.ITensorProto
 }
 
 const intAttribute = (name: string, value: number): Onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
-const intsAttribute = (name: string, values: readonly number[]): Onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...values] });
+const intsAttribute = (name: string, values: readonly number[]): Onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints: [...values],
+});
 const textBytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const stringAttribute = (name: string, value: string): Onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: textBytes(value) });
 const stringsAttribute = (name: string, values: readonly string[]): Onnx.IAttributeProto => ({
@@ -135,16 +139,18 @@ export function exportLstmToOnnx(trained: TrainedLstm, metadata: LstmOnnxMetadat
       input: ['sequence_major', 'lstm_W', 'lstm_R', 'lstm_B'],
       // Y (every step's hidden state) is not needed: '' leaves it out; Y_h is the last step's.
       output: ['', 'lstm_last_hidden'],
-      attribute: [
-        intAttribute('hidden_size', hidden),
-        stringAttribute('direction', 'forward'),
-        stringsAttribute('activations', ['Sigmoid', 'Tanh', 'Tanh']),
-      ],
+      attribute: [intAttribute('hidden_size', hidden), stringAttribute('direction', 'forward'), stringsAttribute('activations', ['Sigmoid', 'Tanh', 'Tanh'])],
     },
     { opType: 'Squeeze', name: 'drop_direction', input: ['lstm_last_hidden', 'squeeze_axes'], output: ['hidden'] },
     { opType: 'Gemm', name: 'dense', input: ['hidden', 'dense_kernel', 'dense_bias'], output: ['logits'] },
     { opType: 'Softmax', name: 'softmax', input: ['logits'], output: [LSTM_ONNX_PROBABILITIES], attribute: [intAttribute('axis', 1)] },
-    { opType: 'ArgMax', name: 'argmax', input: [LSTM_ONNX_PROBABILITIES], output: [LSTM_ONNX_LABEL], attribute: [intAttribute('axis', 1), intAttribute('keepdims', 0)] },
+    {
+      opType: 'ArgMax',
+      name: 'argmax',
+      input: [LSTM_ONNX_PROBABILITIES],
+      output: [LSTM_ONNX_LABEL],
+      attribute: [intAttribute('axis', 1), intAttribute('keepdims', 0)],
+    },
   ];
   const FLOAT = onnx.TensorProto.DataType.FLOAT;
   const INT64 = onnx.TensorProto.DataType.INT64;

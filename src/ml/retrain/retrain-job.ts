@@ -70,7 +70,11 @@ export async function runRetrainJob(job: RetrainJob, progress: (phase: string, f
     nowMs: job.nowMs,
     onProgress: (line) => progress('training', 0.5, line),
   });
-  progress('shadow', 0.8, `candidate ${trained.model.version}: accuracy ${(trained.evaluation.accuracy * 100).toFixed(1)}%, Brier ${trained.evaluation.brier.toFixed(4)} on ${trained.testSamples} held-out rows`);
+  progress(
+    'shadow',
+    0.8,
+    `candidate ${trained.model.version}: accuracy ${(trained.evaluation.accuracy * 100).toFixed(1)}%, Brier ${trained.evaluation.brier.toFixed(4)} on ${trained.testSamples} held-out rows`,
+  );
   const schema = mlFeatureSchema(job.interval);
   let decision: ShadowDecision;
   const live = job.live;
@@ -87,10 +91,20 @@ export async function runRetrainJob(job: RetrainJob, progress: (phase: string, f
     } finally {
       await predictor.close();
     }
-    const liveMetrics = evaluateClassifier(live.classes, probabilities, test.map((sample) => sample.y));
+    const liveMetrics = evaluateClassifier(
+      live.classes,
+      probabilities,
+      test.map((sample) => sample.y),
+    );
     const better = isBetter(trained.evaluation, liveMetrics);
     const figures = `Brier ${trained.evaluation.brier.toFixed(4)} vs ${liveMetrics.brier.toFixed(4)}, accuracy ${(trained.evaluation.accuracy * 100).toFixed(1)}% vs ${(liveMetrics.accuracy * 100).toFixed(1)}%`;
-    decision = { promote: better, reason: better ? `better than ${live.version} on the held-out rows (${figures})` : `not better than ${live.version} on the held-out rows (${figures}): kept as a candidate`, live: liveMetrics };
+    decision = {
+      promote: better,
+      reason: better
+        ? `better than ${live.version} on the held-out rows (${figures})`
+        : `not better than ${live.version} on the held-out rows (${figures}): kept as a candidate`,
+      live: liveMetrics,
+    };
   }
   progress('shadow', 0.95, decision.reason);
   return { model: trained.model, candidate: trained.evaluation, trainSamples: trained.trainSamples, testSamples: trained.testSamples, decision };

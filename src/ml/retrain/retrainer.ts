@@ -79,21 +79,32 @@ function childLaunch(): { readonly path: string; readonly execArgv: string[] } {
 }
 
 /** Runs `job` in a child process; resolves with its result. */
-export function runInChild(job: RetrainJob, onProgress: (progress: RetrainProgress) => void): Promise<RetrainResult & { readonly childPid: number | undefined }> {
+export function runInChild(
+  job: RetrainJob,
+  onProgress: (progress: RetrainProgress) => void,
+): Promise<RetrainResult & { readonly childPid: number | undefined }> {
   const launch = childLaunch();
   return new Promise((resolve, reject) => {
     const child = fork(launch.path, [], { execArgv: launch.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let settled = false;
-    child.on('message', (message: { type: 'progress'; phase: RetrainProgress['phase']; fraction: number; message: string } | { type: 'result'; result: RetrainResult } | { type: 'error'; message: string }) => {
-      if (message.type === 'progress') onProgress({ phase: message.phase, fraction: message.fraction, message: message.message });
-      else if (message.type === 'result') {
-        settled = true;
-        resolve({ ...message.result, childPid: child.pid });
-      } else {
-        settled = true;
-        reject(new RetrainError(`retraining failed in the child process: ${message.message}`));
-      }
-    });
+    child.on(
+      'message',
+      (
+        message:
+          | { type: 'progress'; phase: RetrainProgress['phase']; fraction: number; message: string }
+          | { type: 'result'; result: RetrainResult }
+          | { type: 'error'; message: string },
+      ) => {
+        if (message.type === 'progress') onProgress({ phase: message.phase, fraction: message.fraction, message: message.message });
+        else if (message.type === 'result') {
+          settled = true;
+          resolve({ ...message.result, childPid: child.pid });
+        } else {
+          settled = true;
+          reject(new RetrainError(`retraining failed in the child process: ${message.message}`));
+        }
+      },
+    );
     child.on('error', (error) => {
       if (!settled) reject(new RetrainError(`retraining child process: ${error.message}`));
       settled = true;
@@ -109,7 +120,13 @@ export function runInChild(job: RetrainJob, onProgress: (progress: RetrainProgre
 /** The label options a live model was trained with, when it records them. */
 function labelsOf(metrics: Readonly<Record<string, unknown>> | undefined): LabelOptions | undefined {
   const labels = metrics?.labels as Partial<LabelOptions> | undefined;
-  if (typeof labels?.horizon !== 'number' || typeof labels.threshold !== 'number' || (labels.mode !== 'ternary' && labels.mode !== 'binary') || typeof labels.sameSession !== 'boolean') return undefined;
+  if (
+    typeof labels?.horizon !== 'number' ||
+    typeof labels.threshold !== 'number' ||
+    (labels.mode !== 'ternary' && labels.mode !== 'binary') ||
+    typeof labels.sameSession !== 'boolean'
+  )
+    return undefined;
   return { horizon: labels.horizon, threshold: labels.threshold, mode: labels.mode, sameSession: labels.sameSession };
 }
 
@@ -128,7 +145,10 @@ export async function retrain(request: RetrainRequest): Promise<RetrainOutcome> 
     if (bars.length > WARMUP_BARS + 20) series.set(symbol, bars);
     else skipped.push(`${symbol} (${bars.length} bars)`);
   }
-  if (series.size === 0) throw new RetrainError(`not enough stored bars to retrain: every symbol has at most ${WARMUP_BARS + 20} ${settings.interval} bars in the last ${settings.windowDays} days (${skipped.slice(0, 5).join(', ')})`);
+  if (series.size === 0)
+    throw new RetrainError(
+      `not enough stored bars to retrain: every symbol has at most ${WARMUP_BARS + 20} ${settings.interval} bars in the last ${settings.windowDays} days (${skipped.slice(0, 5).join(', ')})`,
+    );
   if (skipped.length > 0) say({ phase: 'reading', fraction: 0.05, message: `left out for too few bars: ${skipped.join(', ')}` });
   const stored = await request.store.live('random-forest');
   const labels = labelsOf(stored?.metrics) ?? { horizon: 6, threshold: 0.001, mode: 'ternary', sameSession: settings.interval !== '1d' };
@@ -139,11 +159,31 @@ export async function retrain(request: RetrainRequest): Promise<RetrainOutcome> 
     forest: { ...DEFAULT_FOREST_OPTIONS, ...settings.forest, trees: settings.trees, maxTrainingRows: settings.maxRows },
     testFromMs,
     nowMs,
-    live: stored === undefined ? undefined : { version: stored.version, featureSchemaHash: stored.featureSchemaHash, lookback: stored.featureSchema.lookback, classes: stored.classes, onnx: stored.onnx },
+    live:
+      stored === undefined
+        ? undefined
+        : {
+            version: stored.version,
+            featureSchemaHash: stored.featureSchemaHash,
+            lookback: stored.featureSchema.lookback,
+            classes: stored.classes,
+            onnx: stored.onnx,
+          },
   };
   const result = await runInChild(job, say);
   say({ phase: 'registering', fraction: 0.97, message: `registering ${result.model.version}` });
-  await request.store.register({ ...result.model, metrics: { ...result.model.metrics, retraining: { decision: result.decision.reason, liveVersion: stored?.version ?? null, liveBrier: result.decision.live?.brier ?? null, liveAccuracy: result.decision.live?.accuracy ?? null } } });
+  await request.store.register({
+    ...result.model,
+    metrics: {
+      ...result.model.metrics,
+      retraining: {
+        decision: result.decision.reason,
+        liveVersion: stored?.version ?? null,
+        liveBrier: result.decision.live?.brier ?? null,
+        liveAccuracy: result.decision.live?.accuracy ?? null,
+      },
+    },
+  });
   if (result.decision.promote) await request.store.promote(result.model.version);
   say({ phase: 'done', fraction: 1, message: `${result.model.version}: ${result.decision.reason}${result.decision.promote ? ' → promoted' : ''}` });
   return {

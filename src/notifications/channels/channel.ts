@@ -34,14 +34,23 @@ export function retryAfterMs(header: string | null, nowMs: number): number | und
 export async function postJson(url: string, body: unknown, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
     throw new DeliveryError(`POST ${redact(url)} failed: ${error instanceof Error ? error.message : String(error)}`, true);
   }
   if (response.ok) return response;
   const text = (await response.text().catch(() => '')).slice(0, 300);
   const retryable = response.status === 429 || response.status >= 500;
-  throw new DeliveryError(`POST ${redact(url)} answered ${response.status}${text ? `: ${text}` : ''}`, retryable, retryAfterMs(response.headers.get('retry-after'), Date.now()));
+  throw new DeliveryError(
+    `POST ${redact(url)} answered ${response.status}${text ? `: ${text}` : ''}`,
+    retryable,
+    retryAfterMs(response.headers.get('retry-after'), Date.now()),
+  );
 }
 
 /** A URL without credentials or a Telegram bot token, for logs and errors. */

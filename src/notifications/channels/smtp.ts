@@ -156,8 +156,10 @@ export async function sendMail(options: SmtpOptions, message: SmtpMessage): Prom
       extensions = (await expect('EHLO after STARTTLS', 250)).lines.map((line) => line.toUpperCase());
     }
     if (user !== '') {
-      if (!secure && !LOOPBACK.test(host)) throw new DeliveryError(`SMTP: ${host} offers no STARTTLS; refusing to send the password in clear text (use smtps://)`, false);
-      if (!extensions.some((line) => line.startsWith('AUTH') && line.includes('PLAIN'))) throw new DeliveryError('SMTP: the server does not offer AUTH PLAIN', false);
+      if (!secure && !LOOPBACK.test(host))
+        throw new DeliveryError(`SMTP: ${host} offers no STARTTLS; refusing to send the password in clear text (use smtps://)`, false);
+      if (!extensions.some((line) => line.startsWith('AUTH') && line.includes('PLAIN')))
+        throw new DeliveryError('SMTP: the server does not offer AUTH PLAIN', false);
       write(`AUTH PLAIN ${Buffer.from(`\u0000${user}\u0000${password}`, 'utf8').toString('base64')}`);
       await expect('AUTH', 235);
     }

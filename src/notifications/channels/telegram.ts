@@ -24,7 +24,12 @@ export function telegramChannel(options: TelegramOptions): Channel {
     async send(notification: Notification): Promise<void> {
       const text = `${ICON[notification.severity]} <b>${html(notification.title)}</b>\n${html(notification.text)}`;
       try {
-        const response = await postJson(url, { chat_id: options.chatId, text, parse_mode: 'HTML', disable_web_page_preview: true }, {}, options.timeoutMs ?? 5_000);
+        const response = await postJson(
+          url,
+          { chat_id: options.chatId, text, parse_mode: 'HTML', disable_web_page_preview: true },
+          {},
+          options.timeoutMs ?? 5_000,
+        );
         const answer = (await response.json().catch(() => undefined)) as { ok?: unknown } | undefined;
         if (answer?.ok !== true) throw new DeliveryError('Telegram answered without "ok": true', true);
       } catch (error) {

@@ -78,7 +78,10 @@ export class RedisHealth {
     this.state = 'degraded';
     this.sinceMs = Date.now();
     this.outages += 1;
-    this.options.log?.warn({ dependency: 'redis', reason, impact: REDIS_DEGRADED_IMPACT }, 'redis is unreachable: trading continues on the durable path (PostgreSQL); degraded');
+    this.options.log?.warn(
+      { dependency: 'redis', reason, impact: REDIS_DEGRADED_IMPACT },
+      'redis is unreachable: trading continues on the durable path (PostgreSQL); degraded',
+    );
     this.options.onChange?.(this.status());
   }
 

@@ -124,7 +124,11 @@ export function tickIndexName(partition: string): string {
  */
 export async function indexClosedTickPartitions(db: Queryable, nowMs: number): Promise<string[]> {
   const indexed = new Set(
-    (await db.query<{ name: string }>("SELECT tablename AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename LIKE 'ticks\\_p%' AND indexname LIKE '%\\_symbol\\_time'")).map((row) => row.name),
+    (
+      await db.query<{ name: string }>(
+        "SELECT tablename AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename LIKE 'ticks\\_p%' AND indexname LIKE '%\\_symbol\\_time'",
+      )
+    ).map((row) => row.name),
   );
   const created: string[] = [];
   for (const partition of await listPartitions(db, 'ticks')) {

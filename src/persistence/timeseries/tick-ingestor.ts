@@ -68,7 +68,9 @@ function copyLine(tick: Tick): string {
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 function escapeCopy(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (character) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[character] ?? character) : text;
+  return NEEDS_ESCAPE.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (character) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[character] ?? character)
+    : text;
 }
 
 const COPY_COLUMNS = 'ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity)';
@@ -212,9 +214,10 @@ export class TickIngestor {
       await this.ensurePartitions(batch);
       if (this.db instanceof PostgresDatabase) {
         const binary = this.options.format !== 'text';
-        await this.db.copyIn(binary ? COPY_BINARY_SQL : COPY_SQL, binary ? [encodeTicksBinary(batch)] : copyChunks(batch), { synchronousCommit: this.options.asynchronousCommit === false });
-      }
-      else await insertTicks(this.db, batch);
+        await this.db.copyIn(binary ? COPY_BINARY_SQL : COPY_SQL, binary ? [encodeTicksBinary(batch)] : copyChunks(batch), {
+          synchronousCommit: this.options.asynchronousCommit === false,
+        });
+      } else await insertTicks(this.db, batch);
       this.counters.written += batch.length;
       this.counters.batches += 1;
     } catch (error) {

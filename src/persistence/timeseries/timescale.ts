@@ -93,12 +93,18 @@ export interface TimeSeriesLayout {
  * Detects TimescaleDB and sets the series up for it once (see the module comment). `use`:
  * `auto` (default) uses it when available, `off` never does. PGlite never has it.
  */
-export async function prepareTimeSeries(db: Database, options: { readonly use?: 'auto' | 'off'; readonly policy?: RetentionPolicy; readonly log?: Logger } = {}): Promise<TimeSeriesLayout> {
+export async function prepareTimeSeries(
+  db: Database,
+  options: { readonly use?: 'auto' | 'off'; readonly policy?: RetentionPolicy; readonly log?: Logger } = {},
+): Promise<TimeSeriesLayout> {
   const partitions = (timescale: TimescaleStatus): TimeSeriesLayout => ({ mode: 'partitions', timescale, appRollUp: true, appRetention: true });
   if (db.kind !== 'postgres') return partitions({ available: false, installedVersion: undefined });
   const timescale = await detectTimescale(db);
   if (!timescale.available || options.use === 'off') {
-    options.log?.info({ timescale: timescale.available ? 'available, turned off' : 'not available' }, 'time series: day/month/year partitions, retention job drops whole partitions');
+    options.log?.info(
+      { timescale: timescale.available ? 'available, turned off' : 'not available' },
+      'time series: day/month/year partitions, retention job drops whole partitions',
+    );
     return partitions(timescale);
   }
   const done = timescale.installedVersion !== undefined && (await isHypertable(db, 'ticks'));
@@ -109,7 +115,10 @@ export async function prepareTimeSeries(db: Database, options: { readonly use?: 
     });
   }
   const after = await detectTimescale(db);
-  options.log?.info({ timescale: after.installedVersion, converted: !done }, 'time series: TimescaleDB hypertables, continuous aggregate bars_1h, retention policies');
+  options.log?.info(
+    { timescale: after.installedVersion, converted: !done },
+    'time series: TimescaleDB hypertables, continuous aggregate bars_1h, retention policies',
+  );
   return { mode: 'timescale', timescale: after, appRollUp: false, appRetention: false };
 }
 

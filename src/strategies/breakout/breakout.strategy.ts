@@ -89,7 +89,12 @@ function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutC
   else if (side === 0 && config.allowShort && close < channel.lower) side = -1;
   if (side === held) return states;
   const was = held;
-  const what = side > 0 ? 'broke above the upper band' : side < 0 ? 'broke below the lower band' : `fell back through the ${config.exitOn === 'middle' ? 'middle' : 'opposite band'}`;
+  const what =
+    side > 0
+      ? 'broke above the upper band'
+      : side < 0
+        ? 'broke below the lower band'
+        : `fell back through the ${config.exitOn === 'middle' ? 'middle' : 'opposite band'}`;
   const name = config.channel === 'donchian' ? `Donchian(${config.period})` : `Bollinger(${config.period}, ${config.deviations})`;
   moveTo(ctx, bar.symbol, side * config.quantity, {
     product: config.product,
@@ -112,7 +117,8 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
     const config = { ...values, product: resolveProduct(values.product, values.interval) };
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
+    if (config.allowShort && config.product !== 'MIS')
+      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;
   },
   product: (config) => config.product,

@@ -114,14 +114,13 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
     const values = readConfig(FIELDS, raw);
     const config = { ...values, product: resolveProduct(values.product, values.source) };
     if (config.fastPeriod >= config.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
+    if (config.allowShort && config.product !== 'MIS')
+      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     return config;
   },
   product: (config) => config.product,
   subscriptions(config): Subscription[] {
-    return config.source === 'ticks'
-      ? [{ kind: 'ticks', symbols: config.symbols }]
-      : [{ kind: 'bars', symbols: config.symbols, interval: config.source }];
+    return config.source === 'ticks' ? [{ kind: 'ticks', symbols: config.symbols }] : [{ kind: 'bars', symbols: config.symbols, interval: config.source }];
   },
   init() {
     return {};

@@ -44,7 +44,14 @@ const FIELDS = [
   { name: 'quantity', type: 'integer', description: 'Shares to hold while a signal is in force', default: 10, min: 1, max: 1_000_000 },
   { name: 'entryProbability', type: 'number', description: 'P(up) (or P(down)) needed to enter', default: 0.5, min: 0, max: 1 },
   { name: 'minEdge', type: 'number', description: 'P(up) − P(down) (or the reverse) needed to enter', default: 0.2, min: 0, max: 1 },
-  { name: 'horizonBars', type: 'integer', description: 'Bars to hold after the last confirming prediction (0: the model’s label horizon)', default: 0, min: 0, max: 10_000 },
+  {
+    name: 'horizonBars',
+    type: 'integer',
+    description: 'Bars to hold after the last confirming prediction (0: the model’s label horizon)',
+    default: 0,
+    min: 0,
+    max: 10_000,
+  },
   intervalField('5m'),
   productField(),
   { name: 'allowShort', type: 'boolean', description: 'Short on a confident “down” (MIS only)', default: false },
@@ -73,7 +80,8 @@ export const mlSignal = defineStrategy<MlSignalConfig, MlSignalState>({
     const product = resolveProduct(values.product, interval);
     const exitMinute = parseSessionTime('exitTime', values.exitTime);
     if (product === 'MIS') checkBeforeSquareOff('exitTime', exitMinute);
-    if (values.allowShort === true && product !== 'MIS') throw new StrategyConfigError('allowShort', 'short selling needs MIS (CNC cannot sell what is not held)');
+    if (values.allowShort === true && product !== 'MIS')
+      throw new StrategyConfigError('allowShort', 'short selling needs MIS (CNC cannot sell what is not held)');
     const symbols = values.symbols;
     if (symbols.length === 0) throw new StrategyConfigError('symbols', 'needs at least one symbol');
     return {
@@ -165,4 +173,3 @@ export const mlSignal = defineStrategy<MlSignalConfig, MlSignalState>({
   },
   ...plainJsonState<MlSignalState>(),
 });
-

@@ -91,13 +91,15 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
   if (held > 0) {
     const stop = close < low;
     const target = config.targetMultiple > 0 && close >= high + config.targetMultiple * height;
-    if (stop || target) moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
+    if (stop || target)
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
     return states;
   }
   if (held < 0) {
     const stop = close > high;
     const target = config.targetMultiple > 0 && close <= low - config.targetMultiple * height;
-    if (stop || target) moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
+    if (stop || target)
+      moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
     return states;
   }
   if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return states;

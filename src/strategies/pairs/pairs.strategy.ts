@@ -43,7 +43,13 @@ const FIELDS = [
   { name: 'entryZ', type: 'number', description: 'Enter when |z| exceeds', default: 2, min: 0.1, max: 10 },
   { name: 'exitZ', type: 'number', description: 'Exit when |z| falls below', default: 0.5, min: 0, max: 10 },
   quantityField(),
-  { name: 'product', type: 'enum', description: 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)', default: 'MIS', options: ['MIS'] },
+  {
+    name: 'product',
+    type: 'enum',
+    description: 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)',
+    default: 'MIS',
+    options: ['MIS'],
+  },
   intervalField('15m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -144,7 +150,11 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
     if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
     if (config.exitZ >= config.entryZ) throw new StrategyConfigError('exitZ', 'must be smaller than entryZ');
     // the short leg is MIS, squared off at 15:20 IST and refused after it: a daily bar (closed at 15:30) could never trade
-    if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday: the short leg is MIS, which the broker squares off at 15:20 IST (a daily pair needs futures or SLB)');
+    if (config.interval === '1d')
+      throw new StrategyConfigError(
+        'interval',
+        'must be intraday: the short leg is MIS, which the broker squares off at 15:20 IST (a daily pair needs futures or SLB)',
+      );
     return config;
   },
   product: (config) => config.product,

@@ -95,12 +95,16 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
     if (config.exitLevel <= config.lowerBand || config.exitLevel > config.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
     }
-    if (config.allowShort && config.product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
+    if (config.allowShort && config.product !== 'MIS')
+      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
     if (config.allowShort && (100 - config.exitLevel >= config.upperBand || 100 - config.exitLevel < config.lowerBand)) {
       throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
     }
     return config;
   },
   product: (config) => config.product,
-  ...barHooks<RsiReversionConfig, RsiReversionState>(() => ({}), (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx)),
+  ...barHooks<RsiReversionConfig, RsiReversionState>(
+    () => ({}),
+    (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx),
+  ),
 });

@@ -14,7 +14,13 @@ export function symbolsField(description = 'Symbols to trade', defaultSymbols: r
 
 /** An `interval` field: which closed bars feed the strategy. */
 export function intervalField(defaultInterval: BarSource) {
-  return { name: 'interval', type: 'enum', description: 'Closed bars that feed the strategy', default: defaultInterval, options: BAR_SOURCE_OPTIONS } as const satisfies ConfigField;
+  return {
+    name: 'interval',
+    type: 'enum',
+    description: 'Closed bars that feed the strategy',
+    default: defaultInterval,
+    options: BAR_SOURCE_OPTIONS,
+  } as const satisfies ConfigField;
 }
 
 /**
@@ -40,5 +46,12 @@ export function resolveProduct(value: unknown, interval: unknown): Product {
 
 /** A `quantity` field: shares per position. */
 export function quantityField(defaultQuantity = 10) {
-  return { name: 'quantity', type: 'integer', description: 'Shares per position', default: defaultQuantity, min: 1, max: 1_000_000 } as const satisfies ConfigField;
+  return {
+    name: 'quantity',
+    type: 'integer',
+    description: 'Shares per position',
+    default: defaultQuantity,
+    min: 1,
+    max: 1_000_000,
+  } as const satisfies ConfigField;
 }

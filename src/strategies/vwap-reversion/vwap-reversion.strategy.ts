@@ -88,7 +88,11 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
     [side, why] = [0, deviationBps <= -stop ? 'stop: stretched further below VWAP' : 'back to VWAP'];
   } else if (side < 0 && (deviationBps <= config.exitBps || deviationBps >= stop)) {
     [side, why] = [0, deviationBps >= stop ? 'stop: stretched further above VWAP' : 'back to VWAP'];
-  } else if (side === 0 && nowMinute >= parseSessionTime('firstEntryTime', config.firstEntryTime) && nowMinute <= parseSessionTime('lastEntryTime', config.lastEntryTime)) {
+  } else if (
+    side === 0 &&
+    nowMinute >= parseSessionTime('firstEntryTime', config.firstEntryTime) &&
+    nowMinute <= parseSessionTime('lastEntryTime', config.lastEntryTime)
+  ) {
     if (deviationBps <= -config.entryBps && deviationBps > -stop) [side, why] = [1, 'stretched below VWAP'];
     else if (config.allowShort && deviationBps >= config.entryBps && deviationBps < stop) [side, why] = [-1, 'stretched above VWAP'];
   }

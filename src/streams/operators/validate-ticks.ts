@@ -159,7 +159,12 @@ export class TickValidator {
       state = this.bySymbol.get(symbolField);
       if (state === undefined) return this.reject('unknown-instrument', `unknown symbol "${symbolField}"`, candidate);
       if (tokenField !== undefined && tokenField !== state.instrument.token) {
-        return this.reject('unknown-instrument', `token ${describe(tokenField)} does not match ${symbolField} (${state.instrument.token})`, candidate, symbolField);
+        return this.reject(
+          'unknown-instrument',
+          `token ${describe(tokenField)} does not match ${symbolField} (${state.instrument.token})`,
+          candidate,
+          symbolField,
+        );
       }
     } else if (typeof tokenField === 'number') {
       state = this.byToken.get(tokenField);
@@ -181,7 +186,8 @@ export class TickValidator {
     }
     const lastQuantity = c['lastQuantity'];
     const volume = c['volume'];
-    if (!isCount(lastQuantity)) return this.reject('invalid-quantity', `last quantity must be a non-negative integer, got ${describe(lastQuantity)}`, candidate, symbol);
+    if (!isCount(lastQuantity))
+      return this.reject('invalid-quantity', `last quantity must be a non-negative integer, got ${describe(lastQuantity)}`, candidate, symbol);
     if (!isCount(volume)) return this.reject('invalid-quantity', `volume must be a non-negative integer, got ${describe(volume)}`, candidate, symbol);
     const time = c['exchangeTimeMs'];
     if (typeof time !== 'number' || !Number.isFinite(time)) {
@@ -195,7 +201,12 @@ export class TickValidator {
     if (typeof received === 'number' && Number.isFinite(received)) tick.receivedMonoMs = received;
 
     if (time < state.lastTimeMs - this.toleranceMs) {
-      return this.reject('timestamp-backwards', `exchange time ${time} is ${state.lastTimeMs - time} ms before the latest ${state.lastTimeMs}`, candidate, symbol);
+      return this.reject(
+        'timestamp-backwards',
+        `exchange time ${time} is ${state.lastTimeMs - time} ms before the latest ${state.lastTimeMs}`,
+        candidate,
+        symbol,
+      );
     }
     let dayStartMs = state.dayStartMs;
     if (volume < state.lastVolume) {

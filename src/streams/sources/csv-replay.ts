@@ -152,7 +152,12 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
     }
     const prices: Paise[] = [];
     let priceError: string | undefined;
-    for (const [name, column] of [['open', columns.open], ['high', columns.high], ['low', columns.low], ['close', columns.close]] as const) {
+    for (const [name, column] of [
+      ['open', columns.open],
+      ['high', columns.high],
+      ['low', columns.low],
+      ['close', columns.close],
+    ] as const) {
       const cell = cells[column]!;
       try {
         prices.push(parseRupees(cell));
@@ -195,20 +200,18 @@ export function parseBarsCsv(text: string, file: string, symbol: string, options
   const toMs = options.toMs ?? Number.POSITIVE_INFINITY;
   const selected = unique.filter((row) => row.startMs >= fromMs && row.startMs < toMs);
   const tickSizePaise = options.instrument?.tickSizePaise ?? dataTickSize(selected);
-  const bars = selected.map(
-    (row): Bar => ({
-      type: 'bar',
-      symbol,
-      interval,
-      startMs: row.startMs,
-      openPaise: roundToTick(row.open, tickSizePaise),
-      highPaise: roundToTick(row.high, tickSizePaise),
-      lowPaise: roundToTick(row.low, tickSizePaise),
-      closePaise: roundToTick(row.close, tickSizePaise),
-      volume: row.volume,
-      tickCount: 0,
-    }),
-  );
+  const bars = selected.map((row): Bar => ({
+    type: 'bar',
+    symbol,
+    interval,
+    startMs: row.startMs,
+    openPaise: roundToTick(row.open, tickSizePaise),
+    highPaise: roundToTick(row.high, tickSizePaise),
+    lowPaise: roundToTick(row.low, tickSizePaise),
+    closePaise: roundToTick(row.close, tickSizePaise),
+    volume: row.volume,
+    tickCount: 0,
+  }));
   // Rounding to the nearest tick is monotone, so the OHLC relations checked above still hold.
   rejected.sort((a, b) => a.line - b.line);
   if (options.onRejected) for (const rejection of rejected) options.onRejected(rejection);
@@ -276,7 +279,14 @@ async function csvFiles(dir: string): Promise<Map<string, string>> {
     names = await readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder (give the folder that holds the SYMBOL.csv files)' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such folder'
+        : code === 'ENOTDIR'
+          ? 'not a folder (give the folder that holds the SYMBOL.csv files)'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
     throw new DataFolderError(dir, `cannot read the data folder ${dir}: ${why}`);
   }
   const entries = names.filter((name) => name.toLowerCase().endsWith('.csv'));
@@ -347,7 +357,12 @@ function emptyFileReason(result: ParsedBars, options: ReadDataFolderOptions): st
   if (result.bars.length > 0) return undefined;
   if (result.rows === 0) return 'no data rows (the file has a header only)';
   if (result.rejected.length === result.rows) return `no valid row (all ${result.rows} rejected)`;
-  const range = [options.from === undefined ? undefined : `from ${istDate(options.from)}`, options.to === undefined ? undefined : `before ${istDate(options.to)}`].filter(Boolean).join(' ');
+  const range = [
+    options.from === undefined ? undefined : `from ${istDate(options.from)}`,
+    options.to === undefined ? undefined : `before ${istDate(options.to)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `no bar in the dates asked${range === '' ? '' : ` (${range})`}`;
 }
 
@@ -382,7 +397,17 @@ export function replayDataFromBars(
         if (warning) found.push(warning);
       }
     }
-    const tickSizePaise = dataTickSize(list.map((bar) => ({ line: 0, startMs: bar.startMs, open: bar.openPaise, high: bar.highPaise, low: bar.lowPaise, close: bar.closePaise, volume: bar.volume })));
+    const tickSizePaise = dataTickSize(
+      list.map((bar) => ({
+        line: 0,
+        startMs: bar.startMs,
+        open: bar.openPaise,
+        high: bar.highPaise,
+        low: bar.lowPaise,
+        close: bar.closePaise,
+        volume: bar.volume,
+      })),
+    );
     instruments.push(instrumentForBars(symbol, syntheticToken(instruments.length), first.openPaise, tickSizePaise, list));
     bars.set(symbol, list);
   }

@@ -6,7 +6,13 @@ import type { Aggregation, Signal } from '../../../src/signals/index.js';
 import { bar } from '../../support/builders.js';
 
 const now = Date.parse('2026-05-20T05:00:00Z');
-const signal = (strategyId: string, direction: Signal['direction'], confidence: number): Signal => ({ strategyId, symbol: 'INFY', direction, confidence, atMs: now });
+const signal = (strategyId: string, direction: Signal['direction'], confidence: number): Signal => ({
+  strategyId,
+  symbol: 'INFY',
+  direction,
+  confidence,
+  atMs: now,
+});
 
 describe('aggregator actor', () => {
   let system: ActorSystem;
@@ -17,7 +23,14 @@ describe('aggregator actor', () => {
   it('votes on every signal, publishes changed decisions, answers GetDecision', async () => {
     system = createActorSystem();
     const events: DomainEvent[] = [];
-    const ref = system.spawn('aggregator', aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => now }, config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 } }));
+    const ref = system.spawn(
+      'aggregator',
+      aggregatorBehavior({
+        bus: { publish: (e) => events.push(e) },
+        clock: { nowMs: () => now },
+        config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 },
+      }),
+    );
     system.tell(ref, { type: 'SubmitSignals', signals: [signal('trend', 'long', 0.9)] });
     system.tell(ref, { type: 'SubmitSignals', signals: [signal('rsi', 'short', 0.2)] });
     system.tell(ref, { type: 'SubmitSignals', signals: [signal('rsi', 'short', 1)] });
@@ -39,9 +52,17 @@ describe('aggregator actor', () => {
     const delivered: Aggregation[] = [];
     const ref = system.spawn(
       'aggregator',
-      aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => now }, config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 }, deliver: (a) => delivered.push(a) }),
+      aggregatorBehavior({
+        bus: { publish: (e) => events.push(e) },
+        clock: { nowMs: () => now },
+        config: { weights: { trend: 2 }, defaultWeight: 1, threshold: 0.3, minSignals: 1, tieRule: 'flat', maxAgeMs: 60_000 },
+        deliver: (a) => delivered.push(a),
+      }),
     );
-    system.tell(ref, { type: 'SubmitSignals', signals: [signal('trend', 'long', 0.9), signal('rsi', 'short', 0.2), { ...signal('trend', 'long', 1), symbol: 'TCS' }, signal('rsi', 'short', 1)] });
+    system.tell(ref, {
+      type: 'SubmitSignals',
+      signals: [signal('trend', 'long', 0.9), signal('rsi', 'short', 0.2), { ...signal('trend', 'long', 1), symbol: 'TCS' }, signal('rsi', 'short', 1)],
+    });
     const probe = createProbe<Aggregation>(system);
     system.tell(ref, { type: 'GetDecision', symbol: 'INFY', replyTo: probe.ref });
     expect(await probe.expectMessage()).toMatchObject({ decision: 'FLAT', score: 0.266667 });
@@ -51,7 +72,11 @@ describe('aggregator actor', () => {
       ['TCS', 'BUY'],
       ['INFY', 'FLAT'],
     ]);
-    expect(events.filter((e): e is SignalAggregated => e.type === 'SignalAggregated').map((e) => `${e.symbol} ${e.decision}`)).toEqual(['INFY BUY', 'TCS BUY', 'INFY FLAT']);
+    expect(events.filter((e): e is SignalAggregated => e.type === 'SignalAggregated').map((e) => `${e.symbol} ${e.decision}`)).toEqual([
+      'INFY BUY',
+      'TCS BUY',
+      'INFY FLAT',
+    ]);
   });
 
   it('votes again on closed bars (decay and expiry act in market time) and delivers every vote', async () => {
@@ -61,7 +86,12 @@ describe('aggregator actor', () => {
     const delivered: Aggregation[] = [];
     const ref = system.spawn(
       'aggregator',
-      aggregatorBehavior({ bus: { publish: (e) => events.push(e) }, clock: { nowMs: () => clock }, config: { maxAgeMs: 10 * 60_000, halfLifeMs: 5 * 60_000 }, deliver: (a) => delivered.push(a) }),
+      aggregatorBehavior({
+        bus: { publish: (e) => events.push(e) },
+        clock: { nowMs: () => clock },
+        config: { maxAgeMs: 10 * 60_000, halfLifeMs: 5 * 60_000 },
+        deliver: (a) => delivered.push(a),
+      }),
     );
     const probe = createProbe<Aggregation>(system);
     const settled = async (): Promise<void> => {

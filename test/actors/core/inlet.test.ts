@@ -17,9 +17,7 @@ interface Tick {
   readonly price: number;
 }
 
-type FeedMessage<T> =
-  | { readonly type: 'batch'; readonly items: readonly T[] }
-  | { readonly type: 'ping'; readonly replyTo: ActorRef<'pong'> };
+type FeedMessage<T> = { readonly type: 'batch'; readonly items: readonly T[] } | { readonly type: 'ping'; readonly replyTo: ActorRef<'pong'> };
 
 let system: ActorSystem;
 let events: SystemEvent[];
@@ -117,14 +115,17 @@ describe('batching inlet', () => {
     const { probe, inlet } = setUp<Tick>({ overflow: { kind: 'conflate', key: (tick) => tick.symbol } });
     let shedBefore = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ symbol: fc.constantFrom('A', 'B', 'C', 'D'), price: fc.integer() }), { minLength: 1, maxLength: 50 }), async (ticks) => {
-        for (const tick of ticks) inlet.offer(tick);
-        const latest = new Map<string, Tick>();
-        for (const tick of ticks) latest.set(tick.symbol, tick);
-        expect(await probe.expectMessage()).toEqual([...latest.values()]);
-        expect(inlet.shed - shedBefore).toBe(ticks.length - latest.size);
-        shedBefore = inlet.shed;
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ symbol: fc.constantFrom('A', 'B', 'C', 'D'), price: fc.integer() }), { minLength: 1, maxLength: 50 }),
+        async (ticks) => {
+          for (const tick of ticks) inlet.offer(tick);
+          const latest = new Map<string, Tick>();
+          for (const tick of ticks) latest.set(tick.symbol, tick);
+          expect(await probe.expectMessage()).toEqual([...latest.values()]);
+          expect(inlet.shed - shedBefore).toBe(ticks.length - latest.size);
+          shedBefore = inlet.shed;
+        },
+      ),
       { numRuns: 50 },
     );
   });

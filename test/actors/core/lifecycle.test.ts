@@ -20,8 +20,7 @@ afterEach(async () => {
   await system.shutdown(1000);
 });
 
-const getCount = (ref: ActorRef<CounterMessage>): Promise<number> =>
-  system.ask<CounterMessage, number>(ref, (replyTo) => ({ type: 'get', replyTo }), 2000);
+const getCount = (ref: ActorRef<CounterMessage>): Promise<number> => system.ask<CounterMessage, number>(ref, (replyTo) => ({ type: 'get', replyTo }), 2000);
 
 describe('health', () => {
   it('reports the tree with depth, processed, failures, restarts, lastError and snapshot time', async () => {
@@ -84,10 +83,7 @@ describe('snapshots', () => {
     const clock = createManualClock();
     const store = new InMemorySnapshotStore();
     system = createActorSystem({ clock, timers: clock, snapshotStore: store });
-    const ref = system.spawn(
-      'counter',
-      defineBehavior({ ...counter(), snapshot: { codec: counterCodec, everyMs: 1_000, key: 'counter-v1' } }),
-    );
+    const ref = system.spawn('counter', defineBehavior({ ...counter(), snapshot: { codec: counterCodec, everyMs: 1_000, key: 'counter-v1' } }));
     system.tell(ref, inc(1));
     expect(await getCount(ref)).toBe(1);
     expect(store.saves).toBe(0);

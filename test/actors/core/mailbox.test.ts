@@ -60,9 +60,7 @@ function turnCounter(): { readonly now: () => number; readonly stop: () => void 
 
 /** Protocol of the recorder: appends `n` to its state (a list), `fail` throws. */
 type RecMessage =
-  | { readonly type: 'add'; readonly n: number }
-  | { readonly type: 'fail' }
-  | { readonly type: 'get'; readonly replyTo: ActorRef<readonly number[]> };
+  { readonly type: 'add'; readonly n: number } | { readonly type: 'fail' } | { readonly type: 'get'; readonly replyTo: ActorRef<readonly number[]> };
 
 const add = (n: number): RecMessage => ({ type: 'add', n });
 const failMessage: RecMessage = { type: 'fail' };
@@ -276,10 +274,12 @@ describe('coalesced mailbox', () => {
     );
     system.tell(ref, add(1));
     // a timer set after the loop started fires while it runs, and stops it
-    await new Promise<void>((resolve) => setTimeout(() => {
-      stopAsked = true;
-      resolve();
-    }, 20));
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        stopAsked = true;
+        resolve();
+      }, 20),
+    );
     const atStop = rounds;
     expect(atStop).toBeGreaterThan(100);
     await eventually(() => expect(find('/spin')).toMatchObject({ mailboxDepth: 0 }));

@@ -30,8 +30,7 @@ function start(clock?: ManualClock): void {
   system.onEvent((event) => events.push(event));
 }
 
-const getCount = (ref: ActorRef<CounterMessage>): Promise<number> =>
-  system.ask<CounterMessage, number>(ref, (replyTo) => ({ type: 'get', replyTo }), 2000);
+const getCount = (ref: ActorRef<CounterMessage>): Promise<number> => system.ask<CounterMessage, number>(ref, (replyTo) => ({ type: 'get', replyTo }), 2000);
 
 function find(path: string, tree: ActorHealth[] = system.health()): ActorHealth | undefined {
   for (const node of tree) {

@@ -13,7 +13,18 @@ function trendBars(symbol: string, count: number, driftFraction: number, seed: n
   return Array.from({ length: count }, (_, i) => {
     const open = close;
     close = Math.round(close * (1 + driftFraction + 0.001 * random.normal()));
-    return { type: 'bar', symbol, interval, startMs: t0 + i * 300_000, openPaise: open, highPaise: Math.max(open, close) + 20, lowPaise: Math.min(open, close) - 20, closePaise: close, volume: 100, tickCount: 0 };
+    return {
+      type: 'bar',
+      symbol,
+      interval,
+      startMs: t0 + i * 300_000,
+      openPaise: open,
+      highPaise: Math.max(open, close) + 20,
+      lowPaise: Math.min(open, close) - 20,
+      closePaise: close,
+      volume: 100,
+      tickCount: 0,
+    };
   });
 }
 

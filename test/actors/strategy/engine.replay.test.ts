@@ -9,7 +9,8 @@ const symbols = ['INFY', 'TCS'];
 const rsiConfig = { symbols, period: 14, lowerBand: 35, upperBand: 65, exitLevel: 50, quantity: 10, interval: '5m' };
 
 // MIS entries after the 15:20 IST cut-off are refused by risk (mis-cutoff) in every run: not the gate's doing
-const alertsOf = (events: readonly { type: string }[]): RiskAlert[] => events.filter((e): e is RiskAlert => e.type === 'RiskAlert').filter((alert) => alert.code !== 'mis-cutoff');
+const alertsOf = (events: readonly { type: string }[]): RiskAlert[] =>
+  events.filter((e): e is RiskAlert => e.type === 'RiskAlert').filter((alert) => alert.code !== 'mis-cutoff');
 
 describe('regime gating on real data', () => {
   it('keeps rsi-reversion (ranging) out of other regimes: entries refused with a counted reason, exits untouched; off, it trades them', async () => {

@@ -8,7 +8,15 @@ import { newOrder, type DomainEvent, type OrderIntent, type Regime, type RiskAle
 import { Directory } from '../../../src/runtime/directory.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { MarketCache } from '../../../src/runtime/market-cache.js';
-import { defineStrategy, type AggregateDecision, type IntentRequest, type PendingIntent, type RefusedIntent, type SignalRequest, type StrategyOrderEvent } from '../../../src/strategies/api.js';
+import {
+  defineStrategy,
+  type AggregateDecision,
+  type IntentRequest,
+  type PendingIntent,
+  type RefusedIntent,
+  type SignalRequest,
+  type StrategyOrderEvent,
+} from '../../../src/strategies/api.js';
 import { bar, fill } from '../../support/builders.js';
 
 /** One step per closed bar: what the scripted strategy submits and signals. */
@@ -49,7 +57,13 @@ function scripted(regimes: readonly Regime[] | undefined, regimeScope?: 'symbol'
     },
     onAggregate(state, vote, ctx) {
       votes.push(vote);
-      if (vote.decision !== 'FLAT') ctx.submit({ symbol: vote.symbol, side: vote.decision, quantity: 5, explanation: { source: 'signal-aggregator', summary: vote.summary, signals: vote.contributions } });
+      if (vote.decision !== 'FLAT')
+        ctx.submit({
+          symbol: vote.symbol,
+          side: vote.decision,
+          quantity: 5,
+          explanation: { source: 'signal-aggregator', summary: vote.summary, signals: vote.contributions },
+        });
       return state;
     },
     encodeState: (state) => ({ ...state }),
@@ -84,7 +98,14 @@ describe('strategy host: regime gating and signals', () => {
     };
     const ref = system.spawn(
       's1',
-      strategyBehavior(instance, { directory, cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger(), bus: { publish: (e) => events.push(e) }, aggregator: () => aggregator.ref }),
+      strategyBehavior(instance, {
+        directory,
+        cache: new MarketCache(),
+        clock: { nowMs: () => t0 },
+        log: silentLogger(),
+        bus: { publish: (e) => events.push(e) },
+        aggregator: () => aggregator.ref,
+      }),
     );
     directory.strategies.set('s1', ref);
     const status = async (): Promise<StrategyStatus> => {
@@ -100,8 +121,20 @@ describe('strategy host: regime gating and signals', () => {
     };
     /** Fills an intent completely, like the execution actor reports it. */
     const fillIntent = ({ intent, clientOrderId }: { intent: OrderIntent; clientOrderId: string }): void => {
-      const order = { ...newOrder(intent, clientOrderId, t0), status: 'COMPLETE' as const, filledQuantity: intent.quantity, filledValuePaise: intent.quantity * 150_000 };
-      tell({ type: 'OrderEvent', event: { type: 'OrderFilled', order, fill: fill({ clientOrderId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, strategyId: 's1' }) } });
+      const order = {
+        ...newOrder(intent, clientOrderId, t0),
+        status: 'COMPLETE' as const,
+        filledQuantity: intent.quantity,
+        filledValuePaise: intent.quantity * 150_000,
+      };
+      tell({
+        type: 'OrderEvent',
+        event: {
+          type: 'OrderFilled',
+          order,
+          fill: fill({ clientOrderId, symbol: intent.symbol, side: intent.side, quantity: intent.quantity, strategyId: 's1' }),
+        },
+      });
     };
     return { ref, risk, aggregator, events, plugin, status, tell, intentOf, fillIntent };
   }
@@ -111,7 +144,12 @@ describe('strategy host: regime gating and signals', () => {
   it('sends entries while the regime is unknown, refuses them outside the declared regimes, and always lets exits through', async () => {
     const h = host({
       regimes: ['ranging'],
-      steps: [{ submit: { side: 'BUY', quantity: 10 } }, { submit: { side: 'BUY', quantity: 10 } }, { submit: { side: 'SELL', quantity: 25 } }, { submit: { side: 'SELL', quantity: 5 } }],
+      steps: [
+        { submit: { side: 'BUY', quantity: 10 } },
+        { submit: { side: 'BUY', quantity: 10 } },
+        { submit: { side: 'SELL', quantity: 25 } },
+        { submit: { side: 'SELL', quantity: 5 } },
+      ],
     });
     h.tell({ type: 'BarsClosed', bars: [barAt(0)] }); // regime unknown: not gated
     h.fillIntent(await h.intentOf());
@@ -178,15 +216,30 @@ describe('strategy host: regime gating and signals', () => {
   it('sends signals to the aggregator stamped with its id and time; outside its regimes a signal becomes an abstention', async () => {
     const h = host({
       regimes: ['ranging'],
-      steps: [{ signal: { symbol: 'INFY', direction: 'long', confidence: 0.8, reason: 'oversold' } }, { signal: { symbol: 'INFY', direction: 'short', confidence: 0.9, reason: 'overbought' } }],
+      steps: [
+        { signal: { symbol: 'INFY', direction: 'long', confidence: 0.8, reason: 'oversold' } },
+        { signal: { symbol: 'INFY', direction: 'short', confidence: 0.9, reason: 'overbought' } },
+      ],
     });
     h.tell({ type: 'BarsClosed', bars: [barAt(0)] });
-    expect(await h.aggregator.expectMessage()).toEqual({ type: 'SubmitSignals', signals: [{ strategyId: 's1', symbol: 'INFY', direction: 'long', confidence: 0.8, atMs: t0, reason: 'oversold' }] });
+    expect(await h.aggregator.expectMessage()).toEqual({
+      type: 'SubmitSignals',
+      signals: [{ strategyId: 's1', symbol: 'INFY', direction: 'long', confidence: 0.8, atMs: t0, reason: 'oversold' }],
+    });
     h.tell({ type: 'RegimesChanged', regimes: { INFY: 'trending' } });
     h.tell({ type: 'BarsClosed', bars: [barAt(1)] });
     expect(await h.aggregator.expectMessage()).toEqual({
       type: 'SubmitSignals',
-      signals: [{ strategyId: 's1', symbol: 'INFY', direction: 'flat', confidence: 0, atMs: t0, reason: 'outside its regimes (trending); would have said short: overbought' }],
+      signals: [
+        {
+          strategyId: 's1',
+          symbol: 'INFY',
+          direction: 'flat',
+          confidence: 0,
+          atMs: t0,
+          reason: 'outside its regimes (trending); would have said short: overbought',
+        },
+      ],
     });
     expect((await h.status()).stats.signals).toBe(2);
   });
@@ -195,9 +248,27 @@ describe('strategy host: regime gating and signals', () => {
     const h = host({ steps: [] });
     h.tell({ type: 'RegimesChanged', regimes: { INFY: 'trending' } });
     const contributions = [{ strategyId: 'ema', direction: 'long' as const, confidence: 0.9, weight: 2, contribution: 0.6, atMs: t0, reason: 'EMA up' }];
-    h.tell({ type: 'SignalsAggregated', decisions: [{ symbol: 'INFY', decision: 'BUY', score: 0.6, confidence: 0.6, atMs: t0, contributions, summary: 'BUY INFY: score 0.60 ≥ threshold 0.30; from ema long 0.90×w2 (EMA up)' }] });
+    h.tell({
+      type: 'SignalsAggregated',
+      decisions: [
+        {
+          symbol: 'INFY',
+          decision: 'BUY',
+          score: 0.6,
+          confidence: 0.6,
+          atMs: t0,
+          contributions,
+          summary: 'BUY INFY: score 0.60 ≥ threshold 0.30; from ema long 0.90×w2 (EMA up)',
+        },
+      ],
+    });
     const { intent } = await h.intentOf();
-    expect(intent.explanation).toEqual({ source: 'signal-aggregator', summary: 'BUY INFY: score 0.60 ≥ threshold 0.30; from ema long 0.90×w2 (EMA up)', signals: contributions, regime: 'trending' });
+    expect(intent.explanation).toEqual({
+      source: 'signal-aggregator',
+      summary: 'BUY INFY: score 0.60 ≥ threshold 0.30; from ema long 0.90×w2 (EMA up)',
+      signals: contributions,
+      regime: 'trending',
+    });
     expect(newOrder(intent, 'C1', t0).explanation).toEqual(intent.explanation); // risk makes the order from the intent: it carries the explanation
     expect(h.plugin.votes).toHaveLength(1);
   });
@@ -209,15 +280,47 @@ describe('strategy host: regime gating and signals', () => {
     await system.stop(h.ref);
     const snapshot = system.lastSnapshot('/s1');
     expect(snapshot?.state).toMatchObject({ hostVersion: 3, regimes: { INFY: 'trending' }, pending: {}, refused: [] });
-    const again = system.spawn('s1', strategyBehavior({ strategyId: 's1', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [{ submit: { side: 'BUY', quantity: 10 } }] } }, { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() }), { initialSnapshot: snapshot! });
+    const again = system.spawn(
+      's1',
+      strategyBehavior(
+        { strategyId: 's1', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [{ submit: { side: 'BUY', quantity: 10 } }] } },
+        { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() },
+      ),
+      { initialSnapshot: snapshot! },
+    );
     const probe = createProbe<StrategyStatus>(system);
     system.tell(again, { type: 'GetStatus', replyTo: probe.ref });
     expect((await probe.expectMessage()).regimes).toEqual({ INFY: 'trending' });
 
-    const old = { ...snapshot!, key: '/old', state: { hostVersion: 1, strategy: { step: 0 }, sequence: 3, positions: {}, working: {}, workingBySymbol: {}, paused: false, stats: { ticks: 1, bars: 2, intents: 3, rejected: 0, fills: 0 } } };
-    const restored = system.spawn('old', strategyBehavior({ strategyId: 'old', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [] } }, { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() }), { initialSnapshot: old });
+    const old = {
+      ...snapshot!,
+      key: '/old',
+      state: {
+        hostVersion: 1,
+        strategy: { step: 0 },
+        sequence: 3,
+        positions: {},
+        working: {},
+        workingBySymbol: {},
+        paused: false,
+        stats: { ticks: 1, bars: 2, intents: 3, rejected: 0, fills: 0 },
+      },
+    };
+    const restored = system.spawn(
+      'old',
+      strategyBehavior(
+        { strategyId: 'old', portfolioId: 'p1', definition: h.plugin.definition, config: { steps: [] } },
+        { directory: new Directory(), cache: new MarketCache(), clock: { nowMs: () => t0 }, log: silentLogger() },
+      ),
+      { initialSnapshot: old },
+    );
     system.tell(restored, { type: 'GetStatus', replyTo: probe.ref });
-    expect(await probe.expectMessage()).toMatchObject({ regimes: {}, pendingIntents: [], refusedIntents: [], stats: { ticks: 1, bars: 2, intents: 3, gated: 0, signals: 0, paced: 0 } });
+    expect(await probe.expectMessage()).toMatchObject({
+      regimes: {},
+      pendingIntents: [],
+      refusedIntents: [],
+      stats: { ticks: 1, bars: 2, intents: 3, gated: 0, signals: 0, paced: 0 },
+    });
   });
 
   it('shows the strategy its intents waiting for the order rate limit and those refused; a paced intent stays working', async () => {
@@ -231,16 +334,31 @@ describe('strategy host: regime gating and signals', () => {
     expect(status.pendingIntents).toEqual([{ intentId: 's1:0', symbol: 'INFY', side: 'BUY', quantity: 10, queuedAtMs: t0 + 1, reason: 'queued as an entry' }]);
     expect(status.stats.paced).toBe(1);
     h.tell({ type: 'IntentReleased', intentId: first.intent.intentId, atMs: t0 + 2 });
-    h.tell({ type: 'OrderEvent', event: { type: 'IntentRejected', intentId: second.intent.intentId, symbol: 'INFY', reason: 'position limit', code: 'max-position' } });
+    h.tell({
+      type: 'OrderEvent',
+      event: { type: 'IntentRejected', intentId: second.intent.intentId, symbol: 'INFY', reason: 'position limit', code: 'max-position' },
+    });
     h.tell({ type: 'BarsClosed', bars: [barAt(2)] });
     h.fillIntent(first);
     h.tell({ type: 'BarsClosed', bars: [barAt(3)] });
     status = await h.status();
     expect(h.plugin.views).toEqual([
       { pending: [], refused: [], working: 0 },
-      { pending: [{ intentId: 's1:0', symbol: 'INFY', side: 'BUY', quantity: 10, queuedAtMs: t0 + 1, reason: 'queued as an entry' }], refused: [], working: 10 },
-      { pending: [], refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }], working: 10 },
-      { pending: [], refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }], working: 0 },
+      {
+        pending: [{ intentId: 's1:0', symbol: 'INFY', side: 'BUY', quantity: 10, queuedAtMs: t0 + 1, reason: 'queued as an entry' }],
+        refused: [],
+        working: 10,
+      },
+      {
+        pending: [],
+        refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }],
+        working: 10,
+      },
+      {
+        pending: [],
+        refused: [{ intentId: 's1:1', symbol: 'INFY', side: 'SELL', quantity: 5, code: 'max-position', reason: 'position limit', atMs: t0 }],
+        working: 0,
+      },
     ]);
     expect(status.pendingIntents).toEqual([]);
     expect(status.refusedIntents).toEqual([expect.objectContaining({ intentId: 's1:1', code: 'max-position' })]);

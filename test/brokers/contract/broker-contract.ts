@@ -52,7 +52,11 @@ async function until(check: () => void | Promise<void>, step?: () => void, timeo
 let sequence = 0;
 
 /** Runs the broker contract against the venue `setUp` gives (one per test). */
-export function describeBrokerContract<S, V>(name: string, setUp: () => Promise<ContractVenue<S, V>>, tearDown: () => Promise<void> = () => Promise.resolve()): void {
+export function describeBrokerContract<S, V>(
+  name: string,
+  setUp: () => Promise<ContractVenue<S, V>>,
+  tearDown: () => Promise<void> = () => Promise.resolve(),
+): void {
   describe(`broker contract: ${name}`, () => {
     let venue!: ContractVenue<S, V>;
     let system: ActorSystem;
@@ -67,7 +71,16 @@ export function describeBrokerContract<S, V>(name: string, setUp: () => Promise<
 
     const spawn = (): ActorRef<ExecutionInput> => {
       const broker = venue.adapter();
-      const deps = { broker, directory, bus, metrics: new Metrics({ defaultMetrics: false }), clock: venue.clock, instruments: new Map([[venue.instrument.symbol, venue.instrument]]), log: silentLogger(), journal };
+      const deps = {
+        broker,
+        directory,
+        bus,
+        metrics: new Metrics({ defaultMetrics: false }),
+        clock: venue.clock,
+        instruments: new Map([[venue.instrument.symbol, venue.instrument]]),
+        log: silentLogger(),
+        journal,
+      };
       const snapshot = system.lastSnapshot(`/execution-${broker.venue}`);
       return system.spawn(`execution-${broker.venue}`, executionBehavior(deps), snapshot ? { initialSnapshot: snapshot } : {});
     };
@@ -163,7 +176,12 @@ export function describeBrokerContract<S, V>(name: string, setUp: () => Promise<
     });
 
     it('reject with a reason: a limit price outside the price band is rejected, the strategy and the journal hear why', async () => {
-      const outside = order({ side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPricePaise: Math.round((venue.lastPricePaise() * 1.6) / tickOf()) * tickOf() });
+      const outside = order({
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'LIMIT',
+        limitPricePaise: Math.round((venue.lastPricePaise() * 1.6) / tickOf()) * tickOf(),
+      });
       system.tell(execution, { type: 'PlaceOrder', order: outside });
       await until(async () => expect((await latest(outside.clientOrderId))?.status).toBe('REJECTED'), step);
       const rejected = await latest(outside.clientOrderId);
@@ -191,13 +209,23 @@ export function describeBrokerContract<S, V>(name: string, setUp: () => Promise<
       system.tell(execution, { type: 'PlaceOrder', order: resting });
       await until(async () => expect((await latest(resting.clientOrderId))?.status).toBe('OPEN'), step);
       const lower = (resting.limitPricePaise ?? 0) - tickOf();
-      system.tell(execution, { type: 'ModifyOrder', clientOrderId: resting.clientOrderId, change: { limitPricePaise: lower, quantity: 2 }, requestedBy: 'contract' });
+      system.tell(execution, {
+        type: 'ModifyOrder',
+        clientOrderId: resting.clientOrderId,
+        change: { limitPricePaise: lower, quantity: 2 },
+        requestedBy: 'contract',
+      });
       await until(async () => expect(await latest(resting.clientOrderId)).toMatchObject({ limitPricePaise: lower, quantity: 2, status: 'OPEN' }), step);
       expect(journal.types(resting.clientOrderId).filter((t) => t === 'OrderUpdated').length).toBeGreaterThanOrEqual(2);
     });
 
     it('partial fills: an order larger than what trades fills in parts, each its own durable fill; the rest can be cancelled', async () => {
-      const large = order({ side: 'BUY', quantity: venue.partialQuantity, orderType: 'LIMIT', limitPricePaise: Math.round((venue.lastPricePaise() * 1.02) / tickOf()) * tickOf() });
+      const large = order({
+        side: 'BUY',
+        quantity: venue.partialQuantity,
+        orderType: 'LIMIT',
+        limitPricePaise: Math.round((venue.lastPricePaise() * 1.02) / tickOf()) * tickOf(),
+      });
       system.tell(execution, { type: 'PlaceOrder', order: large });
       await until(async () => {
         const now = await latest(large.clientOrderId);

@@ -12,7 +12,10 @@ describeBrokerContract('paper', () => {
   const adapter = (): BrokerPort<PaperBroker, never> => {
     const paper = paperBrokerAdapter({ config: {}, instruments: new Map([[INFY.symbol, INFY]]) });
     // the venue counts what it was asked to place, by client order id
-    return { ...paper, place: (broker, order, io) => (placed.set(order.clientOrderId, (placed.get(order.clientOrderId) ?? 0) + 1), paper.place(broker, order, io)) };
+    return {
+      ...paper,
+      place: (broker, order, io) => (placed.set(order.clientOrderId, (placed.get(order.clientOrderId) ?? 0) + 1), paper.place(broker, order, io)),
+    };
   };
   return Promise.resolve({
     instrument: INFY,

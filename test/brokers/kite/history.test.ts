@@ -89,7 +89,9 @@ describe('historical candles', () => {
     expect(stderr.join('')).toMatch(/\r\[#{30}\] 1\/2 /);
     expect(stdout.join('')).toMatch(/candles of 2 symbol\(s\), 5minute, in \d+ request\(s\)/);
     for (const symbol of symbols) {
-      const lines = readFileSync(join(out, `${symbol}.csv`), 'utf8').trim().split('\n');
+      const lines = readFileSync(join(out, `${symbol}.csv`), 'utf8')
+        .trim()
+        .split('\n');
       expect(lines[0]).toBe('timestamp,open,high,low,close,volume,oi');
       expect(lines.length).toBeGreaterThan(1);
       expect(lines[1]).toMatch(new RegExp(`^${day} \\d\\d:\\d[05]:00\\+05:30,`));
@@ -98,10 +100,20 @@ describe('historical candles', () => {
     expect(await fetchHistoryCommand(['--help'], { ...io, stdout: (t) => help.push(t) })).toBe(0);
     expect(help.join('')).toMatch(/--interval[\s\S]*--from[\s\S]*--out/);
     const bad: string[] = [];
-    expect(await fetchHistoryCommand(['--symbols', 'INFY', '--interval', '2minute', '--from', day, '--to', day, '--out', out], { ...io, stderr: (t) => bad.push(t) })).toBe(2);
+    expect(
+      await fetchHistoryCommand(['--symbols', 'INFY', '--interval', '2minute', '--from', day, '--to', day, '--out', out], {
+        ...io,
+        stderr: (t) => bad.push(t),
+      }),
+    ).toBe(2);
     expect(bad.join('')).toMatch(/--interval must be one of/);
     // an unknown symbol is an input error, named (exit 2)
-    expect(await fetchHistoryCommand(['--symbols', `${symbols[0]},NOSUCH`, '--interval', 'day', '--from', day, '--to', day, '--out', out], { ...io, stderr: (t) => bad.push(t) })).toBe(2);
+    expect(
+      await fetchHistoryCommand(['--symbols', `${symbols[0]},NOSUCH`, '--interval', 'day', '--from', day, '--to', day, '--out', out], {
+        ...io,
+        stderr: (t) => bad.push(t),
+      }),
+    ).toBe(2);
     expect(bad.join('')).toMatch(/unknown NSE symbol NOSUCH \(not in Kite's instrument list\)/);
   });
 
@@ -113,7 +125,12 @@ describe('historical candles', () => {
     const symbol = sim.admin.instruments[0]!.symbol;
     const day = new Date(sim.admin.nowMs() + 330 * 60_000).toISOString().slice(0, 10);
     const args = ['--symbols', symbol, '--interval', 'minute', '--from', day, '--to', day];
-    const clean = await new KiteHistory({ apiKey: API_KEY, accessToken, root: sim.url }).candles(sim.admin.instruments[0]!.token, 'minute', parseIstDate(day, 'from', false), parseIstDate(day, 'to', true));
+    const clean = await new KiteHistory({ apiKey: API_KEY, accessToken, root: sim.url }).candles(
+      sim.admin.instruments[0]!.token,
+      'minute',
+      parseIstDate(day, 'from', false),
+      parseIstDate(day, 'to', true),
+    );
     expect(clean.length).toBeGreaterThan(3);
     sim.admin.setFaults({ corruptCandles: true });
     try {
@@ -129,7 +146,9 @@ describe('historical candles', () => {
       expect(text).toMatch(new RegExp(`${symbol} \\(Kite minute candles\\):3: .*open must be a positive rupee amount, got null`));
       expect(stdout.join('')).toContain('3 bad candle(s) left out');
       // the CSV has every other candle and none of the three
-      const lines = readFileSync(join(out, `${symbol}.csv`), 'utf8').trim().split('\n');
+      const lines = readFileSync(join(out, `${symbol}.csv`), 'utf8')
+        .trim()
+        .split('\n');
       expect(lines.length - 1).toBe(clean.length - 3);
       expect(lines[1]).toBe(candlesCsv(clean.slice(3, 4)).trim().split('\n')[1]);
 

@@ -1,7 +1,15 @@
 process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNewerView } from '../../../src/brokers/kite/kite-adapter.js';
-import { KiteBroker, KiteInputError, KiteNetworkError, KiteSessionExpiredError, mapKiteError, orderUpdatesFromKite, QueueingRateLimiter } from '../../../src/brokers/kite/index.js';
+import {
+  KiteBroker,
+  KiteInputError,
+  KiteNetworkError,
+  KiteSessionExpiredError,
+  mapKiteError,
+  orderUpdatesFromKite,
+  QueueingRateLimiter,
+} from '../../../src/brokers/kite/index.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, startSimulator } from '../../sim/support.js';
 
@@ -28,9 +36,29 @@ describe('KiteBroker against the simulator', () => {
   });
 
   it('places with the client order id as tag and maps Kite errors to domain errors', async () => {
-    const id = await broker.placeOrder({ clientOrderId: 'TROUPE1', symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'LIMIT', product: 'MIS', validity: 'DAY', limitPricePaise: 3000_00 });
+    const id = await broker.placeOrder({
+      clientOrderId: 'TROUPE1',
+      symbol: 'TCS',
+      side: 'BUY',
+      quantity: 1,
+      orderType: 'LIMIT',
+      product: 'MIS',
+      validity: 'DAY',
+      limitPricePaise: 3000_00,
+    });
     expect((await broker.findByTag('TROUPE1'))?.brokerOrderId).toBe(id);
-    await expect(broker.placeOrder({ clientOrderId: 'TROUPE2', symbol: 'NOSUCH', side: 'BUY', quantity: 1, orderType: 'LIMIT', product: 'MIS', validity: 'DAY', limitPricePaise: 100 })).rejects.toBeInstanceOf(KiteInputError);
+    await expect(
+      broker.placeOrder({
+        clientOrderId: 'TROUPE2',
+        symbol: 'NOSUCH',
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'LIMIT',
+        product: 'MIS',
+        validity: 'DAY',
+        limitPricePaise: 100,
+      }),
+    ).rejects.toBeInstanceOf(KiteInputError);
     await broker.modifyOrder(id, { limitPricePaise: 2990_00 });
     await broker.cancelOrder(id);
     expect((await broker.findByTag('TROUPE1'))?.status).toBe('CANCELLED');
@@ -38,7 +66,15 @@ describe('KiteBroker against the simulator', () => {
 
   it('resolves a placeOrder with an unknown outcome (5xx after processing) by its tag, sending it once', async () => {
     sim.admin.setFaults({ serverErrors: 1 });
-    const id = await broker.placeOrder({ clientOrderId: 'TROUPE3', symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'MIS', validity: 'DAY' });
+    const id = await broker.placeOrder({
+      clientOrderId: 'TROUPE3',
+      symbol: 'TCS',
+      side: 'BUY',
+      quantity: 1,
+      orderType: 'MARKET',
+      product: 'MIS',
+      validity: 'DAY',
+    });
     const tagged = (await broker.orders()).filter((o) => o.clientOrderId === 'TROUPE3');
     expect(tagged).toHaveLength(1);
     expect(tagged[0]).toMatchObject({ brokerOrderId: id, status: 'COMPLETE', filledQuantity: 1 });
@@ -57,7 +93,18 @@ describe('KiteBroker against the simulator', () => {
       other.admin.expireSessions();
       await expect(local.orders()).rejects.toBeInstanceOf(KiteSessionExpiredError);
       expect(local.halted?.message).toMatch(/log in again/);
-      await expect(local.placeOrder({ clientOrderId: 'X1', symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'LIMIT', product: 'MIS', validity: 'DAY', limitPricePaise: 3000_00 })).rejects.toBeInstanceOf(KiteSessionExpiredError);
+      await expect(
+        local.placeOrder({
+          clientOrderId: 'X1',
+          symbol: 'TCS',
+          side: 'BUY',
+          quantity: 1,
+          orderType: 'LIMIT',
+          product: 'MIS',
+          validity: 'DAY',
+          limitPricePaise: 3000_00,
+        }),
+      ).rejects.toBeInstanceOf(KiteSessionExpiredError);
       await local.createSession(other.admin.createRequestToken(), API_SECRET);
       expect(local.halted).toBeUndefined();
       expect(await local.orders()).toEqual([]);
@@ -71,7 +118,17 @@ describe('pure parts', () => {
   it('maps every Kite error type; unknown bodies become general errors', () => {
     expect(mapKiteError({ error_type: 'NetworkException', message: 'Too many requests' })).toBeInstanceOf(KiteNetworkError);
     expect(mapKiteError({ error_type: 'InputException', message: 'x' }).retryable).toBe(false);
-    for (const type of ['TokenException', 'PermissionException', 'OrderException', 'MarginException', 'HoldingException', 'UserException', 'DataException', 'GeneralException', 'Weird']) {
+    for (const type of [
+      'TokenException',
+      'PermissionException',
+      'OrderException',
+      'MarginException',
+      'HoldingException',
+      'UserException',
+      'DataException',
+      'GeneralException',
+      'Weird',
+    ]) {
       expect(mapKiteError({ error_type: type, message: 'm' }).kiteErrorType).toBe(type === 'Weird' ? 'Weird' : type);
     }
     expect(mapKiteError('garbage').kiteErrorType).toBe('GeneralException');
@@ -88,7 +145,14 @@ describe('pure parts', () => {
   });
 
   it('orders Kite snapshots: fills never go back, a final status is never undone', () => {
-    const v = (status: string, filledQuantity: number) => ({ brokerOrderId: '1', clientOrderId: 'T', status, filledQuantity, averagePricePaise: 100, statusMessage: null });
+    const v = (status: string, filledQuantity: number) => ({
+      brokerOrderId: '1',
+      clientOrderId: 'T',
+      status,
+      filledQuantity,
+      averagePricePaise: 100,
+      statusMessage: null,
+    });
     expect(isNewerView(undefined, v('OPEN', 0))).toBe(true);
     expect(isNewerView(v('OPEN', 0), v('UPDATE', 2))).toBe(true);
     expect(isNewerView(v('UPDATE', 2), v('OPEN', 0))).toBe(false);
@@ -100,14 +164,22 @@ describe('pure parts', () => {
   it('queues order calls beyond the per-second limit instead of dropping them', async () => {
     let now = 0;
     const slept: number[] = [];
-    const limiter = new QueueingRateLimiter({ perSecond: 2, perMinute: 100 }, () => now, (ms) => {
-      slept.push(ms);
-      now += ms;
-      return Promise.resolve();
-    });
+    const limiter = new QueueingRateLimiter(
+      { perSecond: 2, perMinute: 100 },
+      () => now,
+      (ms) => {
+        slept.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    );
     const started: Array<[number, number]> = [];
     await Promise.all([1, 2, 3].map((n) => limiter.run(() => Promise.resolve(started.push([n, now])))));
-    expect(started).toEqual([[1, 0], [2, 0], [3, 1000]]);
+    expect(started).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 1000],
+    ]);
     expect(slept).toEqual([1000]);
   });
 });

@@ -42,7 +42,7 @@ describe('Kite session kept encrypted at rest', () => {
     expect(kiteSessionExpiry(IST('2026-05-21T06:00:00'))).toBe(IST('2026-05-22T06:00:00'));
   });
 
-  it('the session is sealed with Troupe\'s one secret box, bound to its place: another key, another context or tampering do not open it', () => {
+  it("the session is sealed with Troupe's one secret box, bound to its place: another key, another context or tampering do not open it", () => {
     const dataDir = tempDir();
     const box = new SecretBox(Buffer.alloc(32, 0xaa));
     const store = new KiteTokenStore({ dataDir, box, now: () => IST('2026-05-20T10:00:00') });
@@ -53,7 +53,9 @@ describe('Kite session kept encrypted at rest', () => {
     expect(() => box.open(sealed, 'totp:user-1')).toThrow(SecretBoxError);
     expect(new KiteTokenStore({ dataDir, box: new SecretBox(Buffer.alloc(32, 0xbb)) }).load('k').problem).toMatch(/cannot be decrypted/);
     // the configured key is the same box the gateway uses for TOTP secrets
-    expect(new KiteTokenStore({ dataDir, secretKey: 'aa'.repeat(32), now: () => IST('2026-05-20T10:00:00') }).load('k').session?.accessToken).toBe('secret-token');
+    expect(new KiteTokenStore({ dataDir, secretKey: 'aa'.repeat(32), now: () => IST('2026-05-20T10:00:00') }).load('k').session?.accessToken).toBe(
+      'secret-token',
+    );
   });
 
   it('a session file written before the boxes were unified (old layout, old kite/secret.key) still opens, and is re-sealed with the one key', () => {
@@ -66,7 +68,11 @@ describe('Kite session kept encrypted at rest', () => {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', oldKey, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(session), 'utf8'), cipher.final()]);
-    writeFileSync(join(dataDir, 'kite', 'session.enc'), ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.'), { mode: 0o600 });
+    writeFileSync(
+      join(dataDir, 'kite', 'session.enc'),
+      ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.'),
+      { mode: 0o600 },
+    );
     // a gateway key file exists too (TOTP secrets in the database were sealed with it): it becomes the one key
     const gatewayKey = randomBytes(32);
     mkdirSync(join(dataDir, 'gateway'), { recursive: true });
@@ -140,7 +146,9 @@ describe('Kite session kept encrypted at rest', () => {
     expect(await kiteCommand(['status'], { stdout: (t) => status.push(t), stderr: () => undefined, env })).toBe(0);
     expect(status.join('')).toMatch(/ZS0001 stored; valid until/);
     // without a stored session and no token: a clear message naming the way out
-    expect(() => kiteCredentials({ ...emptyKite(), apiKey: API_KEY }, undefined, () => new KiteTokenStore({ dataDir: tempDir(), secretKey: 'c'.repeat(64) }))).toThrow(/troupe kite login/);
+    expect(() =>
+      kiteCredentials({ ...emptyKite(), apiKey: API_KEY }, undefined, () => new KiteTokenStore({ dataDir: tempDir(), secretKey: 'c'.repeat(64) })),
+    ).toThrow(/troupe kite login/);
   });
 
   it('the login URL is Kite’s own for the real API', () => {
@@ -157,7 +165,9 @@ describe('Kite session kept encrypted at rest', () => {
       await expect(broker.orders()).rejects.toBeInstanceOf(KiteSessionExpiredError);
       const placements = other.admin.stats().orderPlacements;
       for (let i = 0; i < 5; i += 1) {
-        await expect(broker.placeOrder({ clientOrderId: `X${i}`, symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'MIS', validity: 'DAY' })).rejects.toThrow(/log in again/);
+        await expect(
+          broker.placeOrder({ clientOrderId: `X${i}`, symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'MIS', validity: 'DAY' }),
+        ).rejects.toThrow(/log in again/);
       }
       expect(other.admin.stats().orderPlacements).toBe(placements);
       // a new login resumes
@@ -206,7 +216,15 @@ describe('Kite session kept encrypted at rest', () => {
       release(); // Kite refuses the old token now
       await expect(inFlight).resolves.toEqual([]);
       expect(broker.halted).toBeUndefined();
-      const placed = await broker.placeOrder({ clientOrderId: 'AFTER1', symbol: 'TCS', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'CNC', validity: 'DAY' });
+      const placed = await broker.placeOrder({
+        clientOrderId: 'AFTER1',
+        symbol: 'TCS',
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'MARKET',
+        product: 'CNC',
+        validity: 'DAY',
+      });
       expect(placed).toMatch(/^\d+$/);
     } finally {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));

@@ -62,7 +62,9 @@ describe('Kite mode journals before acting', () => {
       const fills: string[] = [];
       trading.runtime.bus.on('OrderFilled', (event) => {
         // reported only once durable
-        expect(journal.records.some((r) => r.type === 'Fill' && (r.payload as unknown as { fill: { fillId: string } }).fill.fillId === event.fill.fillId)).toBe(true);
+        expect(journal.records.some((r) => r.type === 'Fill' && (r.payload as unknown as { fill: { fillId: string } }).fill.fillId === event.fill.fillId)).toBe(
+          true,
+        );
         fills.push(event.fill.fillId);
       });
       const atSim = (): number => sim.admin.stats().orderPlacements;
@@ -101,9 +103,20 @@ describe('reconciliation with Kite at start-up', () => {
     const journal = new MemoryJournal();
     const sent = manual(11, { symbol: 'TCS' });
     const neverSent = manual(12, { symbol: 'TCS' });
-    await journal.append([toJournalEntry('execution/kite', { type: 'OrderPlaced', order: sent }), toJournalEntry('execution/kite', { type: 'OrderPlaced', order: neverSent })]);
+    await journal.append([
+      toJournalEntry('execution/kite', { type: 'OrderPlaced', order: sent }),
+      toJournalEntry('execution/kite', { type: 'OrderPlaced', order: neverSent }),
+    ]);
     // the process died after Kite took `sent` but before Troupe heard back
-    const brokerOrderId = await broker.placeOrder({ clientOrderId: sent.clientOrderId, symbol: 'TCS', side: 'BUY', quantity: 2, orderType: 'MARKET', product: 'MIS', validity: 'DAY' });
+    const brokerOrderId = await broker.placeOrder({
+      clientOrderId: sent.clientOrderId,
+      symbol: 'TCS',
+      side: 'BUY',
+      quantity: 2,
+      orderType: 'MARKET',
+      product: 'MIS',
+      validity: 'DAY',
+    });
     const placements = sim.admin.stats().orderPlacements;
 
     const snapshots = new Map<string, Snapshot>();
@@ -113,7 +126,13 @@ describe('reconciliation with Kite at start-up', () => {
       restoredSnapshot: (path: string) => snapshots.get(path),
       setRestoredSnapshot: (snapshot: Snapshot) => snapshots.set(snapshot.key, snapshot),
     };
-    const report = await recoverKite({ journal, target, kite: broker, portfolios: [{ portfolioId: 'kite', initialCashPaise: 10_00_000_00 }], nowMs: () => Date.now() });
+    const report = await recoverKite({
+      journal,
+      target,
+      kite: broker,
+      portfolios: [{ portfolioId: 'kite', initialCashPaise: 10_00_000_00 }],
+      nowMs: () => Date.now(),
+    });
     expect(sim.admin.stats().orderPlacements).toBe(placements); // nothing re-sent
     const reconciled = journal.records.filter((r) => r.type === 'OrderReconciled').map((r) => (r.payload as unknown as { order: Order }).order);
     expect(reconciled.find((o) => o.clientOrderId === sent.clientOrderId)).toMatchObject({ status: 'OPEN', brokerOrderId, filledQuantity: 0 });
@@ -122,7 +141,12 @@ describe('reconciliation with Kite at start-up', () => {
     expect(report.audit.missingTrades).toBe(1);
     expect(report.audit.positionMismatches).toEqual([]);
     expect(report.alerts.filter((a) => a.code === 'reconciliation')).toHaveLength(3);
-    const execution = snapshots.get('/execution/kite')!.state as unknown as { orders: Order[]; appliedTrades: string[]; byBrokerId: [string, string][]; halted: null };
+    const execution = snapshots.get('/execution/kite')!.state as unknown as {
+      orders: Order[];
+      appliedTrades: string[];
+      byBrokerId: [string, string][];
+      halted: null;
+    };
     expect(execution.orders.map((o) => [o.clientOrderId, o.status]).sort()).toEqual(
       [
         [sent.clientOrderId, 'OPEN'],
@@ -133,9 +157,24 @@ describe('reconciliation with Kite at start-up', () => {
     expect(execution.appliedTrades).toEqual([]);
 
     // a trade outside Troupe on a symbol it trades: Kite's position cannot be explained by the journal
-    const manualParams = { exchange: 'NSE', tradingsymbol: 'TCS', transaction_type: 'BUY', quantity: 5, product: 'MIS', order_type: 'MARKET', market_protection: -1, tag: 'MANUAL' };
+    const manualParams = {
+      exchange: 'NSE',
+      tradingsymbol: 'TCS',
+      transaction_type: 'BUY',
+      quantity: 5,
+      product: 'MIS',
+      order_type: 'MARKET',
+      market_protection: -1,
+      tag: 'MANUAL',
+    };
     await broker.client.placeOrder('regular', manualParams as unknown as Parameters<typeof broker.client.placeOrder>[1]);
-    const again = await recoverKite({ journal, target, kite: broker, portfolios: [{ portfolioId: 'kite', initialCashPaise: 10_00_000_00 }], nowMs: () => Date.now() });
+    const again = await recoverKite({
+      journal,
+      target,
+      kite: broker,
+      portfolios: [{ portfolioId: 'kite', initialCashPaise: 10_00_000_00 }],
+      nowMs: () => Date.now(),
+    });
     expect(again.audit.positionMismatches).toEqual([{ symbol: 'TCS', kite: 7, journal: 2 }]);
     expect(again.alerts.map((a) => a.code)).toContain('position-mismatch');
   });

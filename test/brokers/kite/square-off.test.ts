@@ -25,7 +25,16 @@ const INFY = nseEquity('INFY', 408_065, 1_500_00);
 const DAY = '2026-05-20';
 /** Five-minute INFY bars from 14:55 to 15:25 IST: four ticks each, the 15:20 bar's first tick is the cut-off. */
 const BARS: Bar[] = [0, 5, 10, 15, 20, 25].map((minutes, index) =>
-  bar({ symbol: 'INFY', interval: '5m', startMs: istTimeMs(DAY, 14, 55) + minutes * 60_000, openPaise: 1_500_00 + index * 10, highPaise: 1_502_00 + index * 10, lowPaise: 1_498_00 + index * 10, closePaise: 1_500_50 + index * 10, volume: 40_000 }),
+  bar({
+    symbol: 'INFY',
+    interval: '5m',
+    startMs: istTimeMs(DAY, 14, 55) + minutes * 60_000,
+    openPaise: 1_500_00 + index * 10,
+    highPaise: 1_502_00 + index * 10,
+    lowPaise: 1_498_00 + index * 10,
+    closePaise: 1_500_50 + index * 10,
+    volume: 40_000,
+  }),
 );
 
 let sim: KiteSimulator;
@@ -116,8 +125,12 @@ describe('Kite mode: Zerodha RMS auto square-off', () => {
     // Troupe's order for it: reason auto-square-off, the strategy whose position it was
     const orders = await trading.runtime.system.ask(trading.runtime.kiteExecution!, (replyTo) => ({ type: 'GetOrders', replyTo }), 2000);
     const adopted = orders.filter((o) => o.reason === 'auto-square-off');
-    expect(adopted.map((o) => [o.brokerOrderId, o.strategyId, o.side, o.quantity, o.filledQuantity, o.status])).toEqual([[rmsOrderId, 'manual', 'SELL', 7, 7, 'COMPLETE']]);
-    expect(squareOffs).toMatchObject([{ portfolioId: 'kite', strategyId: 'manual', symbol: 'INFY', side: 'SELL', quantity: 7, orders: [adopted[0]!.clientOrderId] }]);
+    expect(adopted.map((o) => [o.brokerOrderId, o.strategyId, o.side, o.quantity, o.filledQuantity, o.status])).toEqual([
+      [rmsOrderId, 'manual', 'SELL', 7, 7, 'COMPLETE'],
+    ]);
+    expect(squareOffs).toMatchObject([
+      { portfolioId: 'kite', strategyId: 'manual', symbol: 'INFY', side: 'SELL', quantity: 7, orders: [adopted[0]!.clientOrderId] },
+    ]);
     expect(await metrics.text()).toMatch(/^troupe_auto_square_off_orders_total 1$/m);
 
     // journaled before it was reported
@@ -148,12 +161,45 @@ describe('Kite mode: Zerodha RMS auto square-off', () => {
     expect(positions.net.filter((p) => p.product === 'MIS').map((p) => p.quantity)).toEqual([0]);
   });
 
-  it('after a restart the MIS book (whose position a square-off closes) is rebuilt from the journal\'s fills', async () => {
+  it("after a restart the MIS book (whose position a square-off closes) is rebuilt from the journal's fills", async () => {
     const restarted = new MemoryJournal();
-    const done = (id: string, strategyId: string, side: 'BUY' | 'SELL', quantity: number, product: 'MIS' | 'CNC'): Order => ({ ...buy(quantity), clientOrderId: id, strategyId, side, product, brokerOrderId: `K${id}`, status: 'COMPLETE', filledQuantity: quantity });
-    const fillOf = (order: Order, n: number): Fill => ({ type: 'fill', fillId: `kite:${n}`, clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId!, portfolioId: 'kite', strategyId: order.strategyId, symbol: 'INFY', side: order.side, product: order.product, quantity: order.quantity, pricePaise: 1_500_00, chargesPaise: 10, atMs: istTimeMs(DAY, 10, n) });
-    const orders = [done('TA1', 'a', 'BUY', 7, 'MIS'), done('TB1', 'b', 'SELL', 4, 'MIS'), done('TA2', 'a', 'SELL', 2, 'MIS'), done('TC1', 'c', 'BUY', 5, 'CNC')];
-    await restarted.append(orders.flatMap((order, n) => [toJournalEntry('execution/kite', { type: 'OrderPlaced', order: { ...order, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0 } }), toJournalEntry('execution/kite', { type: 'Fill', fill: fillOf(order, n + 1), order })]));
+    const done = (id: string, strategyId: string, side: 'BUY' | 'SELL', quantity: number, product: 'MIS' | 'CNC'): Order => ({
+      ...buy(quantity),
+      clientOrderId: id,
+      strategyId,
+      side,
+      product,
+      brokerOrderId: `K${id}`,
+      status: 'COMPLETE',
+      filledQuantity: quantity,
+    });
+    const fillOf = (order: Order, n: number): Fill => ({
+      type: 'fill',
+      fillId: `kite:${n}`,
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: order.brokerOrderId!,
+      portfolioId: 'kite',
+      strategyId: order.strategyId,
+      symbol: 'INFY',
+      side: order.side,
+      product: order.product,
+      quantity: order.quantity,
+      pricePaise: 1_500_00,
+      chargesPaise: 10,
+      atMs: istTimeMs(DAY, 10, n),
+    });
+    const orders = [
+      done('TA1', 'a', 'BUY', 7, 'MIS'),
+      done('TB1', 'b', 'SELL', 4, 'MIS'),
+      done('TA2', 'a', 'SELL', 2, 'MIS'),
+      done('TC1', 'c', 'BUY', 5, 'CNC'),
+    ];
+    await restarted.append(
+      orders.flatMap((order, n) => [
+        toJournalEntry('execution/kite', { type: 'OrderPlaced', order: { ...order, status: 'PUT ORDER REQ RECEIVED', filledQuantity: 0 } }),
+        toJournalEntry('execution/kite', { type: 'Fill', fill: fillOf(order, n + 1), order }),
+      ]),
+    );
     const snapshots = new Map<string, Snapshot>();
     const target = {
       instruments: new Map([['INFY', INFY]]),
@@ -163,6 +209,9 @@ describe('Kite mode: Zerodha RMS auto square-off', () => {
     };
     await rebuildKiteExecutionSnapshot(restarted, target, Date.now());
     const state = snapshots.get('/execution/kite')!.state as unknown as { misPositions: { strategyId: string; net: number }[] };
-    expect(state.misPositions.map((p) => [p.strategyId, p.net]).sort()).toEqual([['a', 5], ['b', -4]]);
+    expect(state.misPositions.map((p) => [p.strategyId, p.net]).sort()).toEqual([
+      ['a', 5],
+      ['b', -4],
+    ]);
   });
 });

@@ -37,7 +37,9 @@ class FakeTickerServer {
       const messages: string[] = [];
       this.sockets.push(socket);
       this.received.push(messages);
-      socket.on('message', (data) => messages.push(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8')));
+      socket.on('message', (data) =>
+        messages.push(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8')),
+      );
     });
   }
   get url(): string {
@@ -90,7 +92,12 @@ beforeAll(async () => {
   feed = new KiteFeed({ apiKey: 'k', accessToken: 't', root: server.url, tokens: [INFY.token], staleAfterMs: 150, backoff: { initialMs: 10, maxMs: 50 } });
   feed.events$.subscribe((e) => events.push(e));
   feed.orderUpdates$.subscribe((o) => postbacks.push({ ...o }));
-  pipeline = marketDataPipeline({ source$: feed.ticks$, instruments: [INFY], onRejected: (r) => rejected.push(r), onTicks: (_s, batch) => ticks.push(...batch) });
+  pipeline = marketDataPipeline({
+    source$: feed.ticks$,
+    instruments: [INFY],
+    onRejected: (r) => rejected.push(r),
+    onTicks: (_s, batch) => ticks.push(...batch),
+  });
   feed.start();
   await eventually(() => expect(feed.connected).toBe(true));
 });
@@ -102,7 +109,9 @@ afterAll(async () => {
 
 describe('KiteFeed with a misbehaving server', () => {
   it('subscribes in full mode on connect', async () => {
-    await eventually(() => expect(server.received[0]).toEqual([JSON.stringify({ a: 'subscribe', v: [INFY.token] }), JSON.stringify({ a: 'mode', v: ['full', [INFY.token]] })]));
+    await eventually(() =>
+      expect(server.received[0]).toEqual([JSON.stringify({ a: 'subscribe', v: [INFY.token] }), JSON.stringify({ a: 'mode', v: ['full', [INFY.token]] })]),
+    );
   });
 
   it('drops malformed frames, unknown tokens and bad postbacks without crashing, and keeps streaming', async () => {
@@ -115,7 +124,14 @@ describe('KiteFeed with a misbehaving server', () => {
     const unknownToken = encodeFrame([{ state: state(999_001, 1501_00, T0, 100), mode: 'full' }]);
     const offGrid = encodeFrame([{ state: state(INFY.token, 1501_03, T0, 100), mode: 'full' }]);
     for (const frame of [badCount, badLength, trailing, Buffer.from([0xff, 0xff, 0, 8, 1]), unknownToken, offGrid]) server.send(frame);
-    for (const text of ['not json', '{"type":"order","data":null}', '{"type":"order","data":"x"}', '{"type":"order","data":{"status":"OPEN"}}', '{"type":"error","data":"boom"}']) server.send(text);
+    for (const text of [
+      'not json',
+      '{"type":"order","data":null}',
+      '{"type":"order","data":"x"}',
+      '{"type":"order","data":{"status":"OPEN"}}',
+      '{"type":"error","data":"boom"}',
+    ])
+      server.send(text);
     server.send('{"type":"order","data":{"order_id":"1","status":"OPEN","tag":"A1"}}');
     server.send(encodeFrame([{ state: state(INFY.token, 1502_00, T0 + 1, 120), mode: 'full' }]));
     await eventually(() => expect(ticks.map((t) => t.ltpPaise)).toEqual([1502_00]));

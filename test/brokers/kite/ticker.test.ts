@@ -24,7 +24,15 @@ beforeAll(async () => {
   const accessToken = await broker.createSession(sim.admin.createRequestToken(), API_SECRET);
   instruments = await broker.withReferencePrices(await broker.instruments());
   const infy = instruments.find((i) => i.symbol === 'INFY')!;
-  feed = new KiteFeed({ apiKey: API_KEY, accessToken, root: sim.wsUrl, tokens: [infy.token], mode: 'full', staleAfterMs: 2000, backoff: { initialMs: 20, maxMs: 200 } });
+  feed = new KiteFeed({
+    apiKey: API_KEY,
+    accessToken,
+    root: sim.wsUrl,
+    tokens: [infy.token],
+    mode: 'full',
+    staleAfterMs: 2000,
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
   feed.events$.subscribe((event) => events.push(event));
   pipeline = marketDataPipeline({
     source$: feed.ticks$,
@@ -96,7 +104,15 @@ describe('KiteFeed against the simulator', () => {
   it('streams order postbacks', async () => {
     const updates: Record<string, unknown>[] = [];
     const sub = feed.orderUpdates$.subscribe((u) => updates.push({ ...u }));
-    const id = await broker.placeOrder({ clientOrderId: 'TICKPB1', symbol: 'INFY', side: 'BUY', quantity: 1, orderType: 'MARKET', product: 'MIS', validity: 'DAY' });
+    const id = await broker.placeOrder({
+      clientOrderId: 'TICKPB1',
+      symbol: 'INFY',
+      side: 'BUY',
+      quantity: 1,
+      orderType: 'MARKET',
+      product: 'MIS',
+      validity: 'DAY',
+    });
     await eventually(() => expect(updates.some((u) => u['order_id'] === id && u['status'] === 'COMPLETE')).toBe(true));
     expect(updates.every((u) => u['tag'] === 'TICKPB1')).toBe(true);
     sub.unsubscribe();

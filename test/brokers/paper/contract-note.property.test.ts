@@ -34,7 +34,10 @@ const orderArb = fc.record({
   product: fc.constantFrom<Product>('MIS', 'CNC'),
   autoSquareOff: fc.boolean(),
   // filled in 1–3 parts, each at its own price (₹900–₹1,100 on the ₹0.05 grid)
-  parts: fc.array(fc.record({ quantity: fc.integer({ min: 1, max: 400 }), priceSteps: fc.integer({ min: 18_000, max: 22_000 }) }), { minLength: 1, maxLength: 3 }),
+  parts: fc.array(fc.record({ quantity: fc.integer({ min: 1, max: 400 }), priceSteps: fc.integer({ min: 18_000, max: 22_000 }) }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
 });
 
 describe('the charges the paper broker books equal an independent contract note (issue #14)', () => {
@@ -51,7 +54,14 @@ describe('the charges the paper broker books equal an independent contract note 
           const quantity = o.parts.reduce((sum, p) => sum + p.quantity, 0);
           const autoSquareOff = o.autoSquareOff && o.product === 'MIS';
           const placed = order(
-            { portfolioId: o.portfolioId, symbol: o.symbol, side: o.side, product: o.product, quantity, ...(autoSquareOff ? { reason: 'auto-square-off' } : {}) },
+            {
+              portfolioId: o.portfolioId,
+              symbol: o.symbol,
+              side: o.side,
+              product: o.product,
+              quantity,
+              ...(autoSquareOff ? { reason: 'auto-square-off' } : {}),
+            },
             `O${i}`,
             clock,
           );
@@ -65,12 +75,21 @@ describe('the charges the paper broker books equal an independent contract note 
           for (const part of o.parts) {
             clock += 1_000;
             const events: readonly BrokerEvent[] = broker.onTicks([
-              { type: 'tick', symbol: o.symbol, token: INSTRUMENTS[o.symbol]!.token, ltpPaise: part.priceSteps * 5, lastQuantity: part.quantity, volume: 0, exchangeTimeMs: clock },
+              {
+                type: 'tick',
+                symbol: o.symbol,
+                token: INSTRUMENTS[o.symbol]!.token,
+                ltpPaise: part.priceSteps * 5,
+                lastQuantity: part.quantity,
+                volume: 0,
+                exchangeTimeMs: clock,
+              },
             ]);
             for (const event of events) {
               // the broker's own square-off of a MIS position left open the day before is a call-and-trade order too
               if (event.kind === 'order-updated' && event.order.reason === 'auto-square-off') squaredOff.add(event.order.clientOrderId);
-              if (event.kind === 'fill') booked.push({ fill: event.fill, charges: event.charges, autoSquareOff: autoSquareOff || squaredOff.has(event.fill.clientOrderId) });
+              if (event.kind === 'fill')
+                booked.push({ fill: event.fill, charges: event.charges, autoSquareOff: autoSquareOff || squaredOff.has(event.fill.clientOrderId) });
             }
           }
         });
@@ -81,7 +100,15 @@ describe('the charges the paper broker books equal an independent contract note 
         }
         for (const [key, entries] of groups) {
           const note = oracleNote(
-            entries.map(({ fill, autoSquareOff }) => ({ orderId: fill.clientOrderId, symbol: fill.symbol, side: fill.side, product: fill.product, quantity: fill.quantity, pricePaise: fill.pricePaise, autoSquareOff })),
+            entries.map(({ fill, autoSquareOff }) => ({
+              orderId: fill.clientOrderId,
+              symbol: fill.symbol,
+              side: fill.side,
+              product: fill.product,
+              quantity: fill.quantity,
+              pricePaise: fill.pricePaise,
+              autoSquareOff,
+            })),
           );
           const sum = (pick: (c: ChargeBreakdown) => number) => entries.reduce((total, e) => total + pick(e.charges), 0);
           const bookedNote = {

@@ -25,7 +25,10 @@ describe('submit', () => {
     const broker = new PaperBroker();
     expect(place(broker, {}, 'A')).toMatchObject({ status: 'OPEN', brokerOrderId: 'P000000001', updatedAtMs: SESSION_MS });
     expect(place(broker, { orderType: 'LIMIT', limitPricePaise: 990_00 }, 'B').status).toBe('OPEN');
-    expect(place(broker, { orderType: 'SL', limitPricePaise: 1_011_00, triggerPricePaise: 1_010_00 }, 'C')).toMatchObject({ status: 'TRIGGER PENDING', brokerOrderId: 'P000000003' });
+    expect(place(broker, { orderType: 'SL', limitPricePaise: 1_011_00, triggerPricePaise: 1_010_00 }, 'C')).toMatchObject({
+      status: 'TRIGGER PENDING',
+      brokerOrderId: 'P000000003',
+    });
     expect(place(broker, { orderType: 'SL-M', side: 'SELL', triggerPricePaise: 990_00 }, 'D').status).toBe('TRIGGER PENDING');
     expect(broker.openOrders().map((o) => o.clientOrderId)).toEqual(['A', 'B', 'C', 'D']);
   });
@@ -54,7 +57,15 @@ describe('MARKET', () => {
     place(broker, { side: 'SELL', quantity: 10 }, 'S');
     const events = broker.onTicks([tick(1_000_00, { bidPaise: 999_95, askPaise: 1_000_05, exchangeTimeMs: SESSION_MS + 5 })]);
     const [buy, sell] = fills(events);
-    expect(buy).toMatchObject({ clientOrderId: 'B', side: 'BUY', quantity: 10, pricePaise: 1_000_05, atMs: SESSION_MS + 5, brokerOrderId: 'P000000001', fillId: 'F000000001' });
+    expect(buy).toMatchObject({
+      clientOrderId: 'B',
+      side: 'BUY',
+      quantity: 10,
+      pricePaise: 1_000_05,
+      atMs: SESSION_MS + 5,
+      brokerOrderId: 'P000000001',
+      fillId: 'F000000001',
+    });
     expect(sell).toMatchObject({ clientOrderId: 'S', side: 'SELL', quantity: 10, pricePaise: 999_95, fillId: 'F000000002' });
     const completed = events.filter((e) => e.kind === 'fill').map((e) => e.order.status);
     expect(completed).toEqual(['COMPLETE', 'COMPLETE']);
@@ -200,7 +211,13 @@ describe('participation and partial fills', () => {
     place(broker, { side: 'SELL', quantity: 25 }, 'OWN');
     const events = broker.onTicks([1, 2, 3, 4].map(() => tick(1_000_00, { lastQuantity: 25 })));
     const fees = events.flatMap((e) => (e.kind === 'fill' ? [[e.fill.clientOrderId, e.charges.callAndTradePaise]] : []));
-    expect(fees).toEqual([['SQ', 59_00], ['OWN', 0], ['SQ', 0], ['SQ', 0], ['SQ', 0]]);
+    expect(fees).toEqual([
+      ['SQ', 59_00],
+      ['OWN', 0],
+      ['SQ', 0],
+      ['SQ', 0],
+      ['SQ', 0],
+    ]);
   });
 
   it('caps brokerage at ₹20 per order across its fills and charges each fill through the day ledger', () => {
@@ -421,12 +438,23 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.constantFrom(...ids).map((id) => ({ op: 'cancel' as const, id })),
   fc
     .array(
-      fc.record({ ltp: fc.integer({ min: 19_000, max: 21_000 }).map((p) => p * 5), spread: fc.integer({ min: 0, max: 4 }), lastQuantity: fc.integer({ min: 1, max: 200 }), volumeStep: fc.integer({ min: 0, max: 300 }) }),
+      fc.record({
+        ltp: fc.integer({ min: 19_000, max: 21_000 }).map((p) => p * 5),
+        spread: fc.integer({ min: 0, max: 4 }),
+        lastQuantity: fc.integer({ min: 1, max: 200 }),
+        volumeStep: fc.integer({ min: 0, max: 300 }),
+      }),
       { maxLength: 6 },
     )
     .map((raw) => ({
       op: 'ticks' as const,
-      ticks: raw.map((r, i) => tick(r.ltp, { lastQuantity: r.lastQuantity, volume: r.volumeStep * (i + 1), ...(r.spread > 0 ? { bidPaise: r.ltp - 5 * r.spread, askPaise: r.ltp + 5 * r.spread } : {}) })),
+      ticks: raw.map((r, i) =>
+        tick(r.ltp, {
+          lastQuantity: r.lastQuantity,
+          volume: r.volumeStep * (i + 1),
+          ...(r.spread > 0 ? { bidPaise: r.ltp - 5 * r.spread, askPaise: r.ltp + 5 * r.spread } : {}),
+        }),
+      ),
     })),
 );
 
@@ -450,25 +478,30 @@ function runSteps(broker: PaperBroker, steps: readonly Step[], startMs: number):
 describe('determinism', () => {
   it('the same inputs give the same events, and the model invariants hold', () => {
     fc.assert(
-      fc.property(fc.array(stepArbitrary, { maxLength: 30 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 100 }), (steps, slippageBps, participationPercent) => {
-        const config = { slippageBps, participationPercent };
-        const a = runSteps(new PaperBroker(config), steps, SESSION_MS);
-        const b = runSteps(new PaperBroker(config), steps, SESSION_MS);
-        expect(b).toEqual(a);
-        for (const event of a) {
-          if (event.kind !== 'fill') continue;
-          expect(event.fill.pricePaise % INFY.tickSizePaise).toBe(0);
-          expect(event.fill.pricePaise).toBeGreaterThanOrEqual(800_00);
-          expect(event.fill.pricePaise).toBeLessThanOrEqual(1_200_00);
-          expect(event.order.filledQuantity).toBeLessThanOrEqual(event.order.quantity);
-          expect(event.fill.chargesPaise).toBe(event.charges.totalPaise);
-          const limit = event.order.limitPricePaise;
-          if ((event.order.orderType === 'LIMIT' || event.order.orderType === 'SL') && limit !== undefined) {
-            if (event.fill.side === 'BUY') expect(event.fill.pricePaise).toBeLessThanOrEqual(limit);
-            else expect(event.fill.pricePaise).toBeGreaterThanOrEqual(limit);
+      fc.property(
+        fc.array(stepArbitrary, { maxLength: 30 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 100 }),
+        (steps, slippageBps, participationPercent) => {
+          const config = { slippageBps, participationPercent };
+          const a = runSteps(new PaperBroker(config), steps, SESSION_MS);
+          const b = runSteps(new PaperBroker(config), steps, SESSION_MS);
+          expect(b).toEqual(a);
+          for (const event of a) {
+            if (event.kind !== 'fill') continue;
+            expect(event.fill.pricePaise % INFY.tickSizePaise).toBe(0);
+            expect(event.fill.pricePaise).toBeGreaterThanOrEqual(800_00);
+            expect(event.fill.pricePaise).toBeLessThanOrEqual(1_200_00);
+            expect(event.order.filledQuantity).toBeLessThanOrEqual(event.order.quantity);
+            expect(event.fill.chargesPaise).toBe(event.charges.totalPaise);
+            const limit = event.order.limitPricePaise;
+            if ((event.order.orderType === 'LIMIT' || event.order.orderType === 'SL') && limit !== undefined) {
+              if (event.fill.side === 'BUY') expect(event.fill.pricePaise).toBeLessThanOrEqual(limit);
+              else expect(event.fill.pricePaise).toBeGreaterThanOrEqual(limit);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });

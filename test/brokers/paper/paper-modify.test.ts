@@ -43,6 +43,8 @@ describe('ModifyOrder (paper)', () => {
     expect(orderChangeProblem(open, { limitPricePaise: 0 }, INFY)).toMatch(/positive/);
     expect(orderChangeProblem(open, { triggerPricePaise: 985_00 }, INFY)).toMatch(/LIMIT order has no trigger price/);
     expect(orderChangeProblem({ ...open, orderType: 'MARKET' }, { limitPricePaise: 990_00 }, INFY)).toMatch(/MARKET order has no limit price/);
-    expect(orderChangeProblem({ ...open, orderType: 'SL', triggerPricePaise: 995_00 }, { triggerPricePaise: 996_00, limitPricePaise: 997_00 }, INFY)).toBeUndefined();
+    expect(
+      orderChangeProblem({ ...open, orderType: 'SL', triggerPricePaise: 995_00 }, { triggerPricePaise: 996_00, limitPricePaise: 997_00 }, INFY),
+    ).toBeUndefined();
   });
 });

@@ -15,17 +15,22 @@ const band = { lowerPaise: 800_00, upperPaise: 1_200_00 };
 describe('mulDivDirected', () => {
   it('floors and ceils exactly (BigInt reference)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 24 }), fc.oneof(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 100 })), (v, n, d) => {
-        const product = BigInt(v) * BigInt(n);
-        const floor = product / BigInt(d);
-        const ceil = product % BigInt(d) === 0n ? floor : floor + 1n;
-        if (ceil > BigInt(Number.MAX_SAFE_INTEGER)) {
-          expect(() => mulDivDirected(v, n, d, 'ceil')).toThrow(MoneyOverflowError);
-          return;
-        }
-        expect(BigInt(mulDivDirected(v, n, d, 'floor'))).toBe(floor);
-        expect(BigInt(mulDivDirected(v, n, d, 'ceil'))).toBe(ceil);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 2 ** 24 }),
+        fc.oneof(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 100 })),
+        (v, n, d) => {
+          const product = BigInt(v) * BigInt(n);
+          const floor = product / BigInt(d);
+          const ceil = product % BigInt(d) === 0n ? floor : floor + 1n;
+          if (ceil > BigInt(Number.MAX_SAFE_INTEGER)) {
+            expect(() => mulDivDirected(v, n, d, 'ceil')).toThrow(MoneyOverflowError);
+            return;
+          }
+          expect(BigInt(mulDivDirected(v, n, d, 'floor'))).toBe(floor);
+          expect(BigInt(mulDivDirected(v, n, d, 'ceil'))).toBe(ceil);
+        },
+      ),
     );
   });
 });
@@ -55,12 +60,17 @@ describe('marketFillPricePaise', () => {
 
   it('is always on the grid and never better than the touch (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 800_00, max: 1_200_00 }).map((p) => p - (p % 5)), fc.integer({ min: 0, max: 500 }), fc.constantFrom('BUY' as const, 'SELL' as const), (touch, bps, side) => {
-        const price = marketFillPricePaise(side, touch, bps / 10, 5, band);
-        expect(price % 5).toBe(0);
-        if (side === 'BUY') expect(price).toBeGreaterThanOrEqual(touch);
-        else expect(price).toBeLessThanOrEqual(touch);
-      }),
+      fc.property(
+        fc.integer({ min: 800_00, max: 1_200_00 }).map((p) => p - (p % 5)),
+        fc.integer({ min: 0, max: 500 }),
+        fc.constantFrom('BUY' as const, 'SELL' as const),
+        (touch, bps, side) => {
+          const price = marketFillPricePaise(side, touch, bps / 10, 5, band);
+          expect(price % 5).toBe(0);
+          if (side === 'BUY') expect(price).toBeGreaterThanOrEqual(touch);
+          else expect(price).toBeLessThanOrEqual(touch);
+        },
+      ),
     );
   });
 });

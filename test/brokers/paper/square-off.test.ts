@@ -151,7 +151,13 @@ describe('paper broker: the call-and-trade fee of square-off orders', () => {
   it('charges the fee once per order across partial fills', () => {
     const broker = holding(100, 'BUY', new PaperBroker({ participationPercent: 50 }));
     const events = [1, 2, 3].flatMap((second) => broker.onTicks([tick(1_000_00, { exchangeTimeMs: ist(15, 20, second), lastQuantity: 80 })]));
-    const squareOffFills = events.flatMap((e) => (e.kind === 'fill' && e.order.reason === 'auto-square-off' ? [[e.fill.quantity, e.charges.callAndTradePaise]] : []));
-    expect(squareOffFills).toEqual([[40, 59_00], [40, 0], [20, 0]]);
+    const squareOffFills = events.flatMap((e) =>
+      e.kind === 'fill' && e.order.reason === 'auto-square-off' ? [[e.fill.quantity, e.charges.callAndTradePaise]] : [],
+    );
+    expect(squareOffFills).toEqual([
+      [40, 59_00],
+      [40, 0],
+      [20, 0],
+    ]);
   });
 });

@@ -20,7 +20,14 @@ const runtime = new Runtime({
   strategies: [],
   portfolio: { portfolioId: 'paper', initialCashPaise: 1_000_000_000_00 },
   clock,
-  riskLimits: { maxOrdersPerSecond: 100_000, maxOrdersPerSecondPerStrategy: 100_000, fatFingerBps: 9000, maxGrossExposurePaise: 1e15, maxNetExposurePaise: 1e15, maxPositionQuantity: 10_000_000 },
+  riskLimits: {
+    maxOrdersPerSecond: 100_000,
+    maxOrdersPerSecondPerStrategy: 100_000,
+    fatFingerBps: 9000,
+    maxGrossExposurePaise: 1e15,
+    maxNetExposurePaise: 1e15,
+    maxPositionQuantity: 10_000_000,
+  },
 });
 runtime.start();
 for (const tick of ticksFromPrices('INFY', [100_000, 100_100, 100_000], clock.nowMs() + 1000)) {
@@ -50,7 +57,19 @@ for (let i = 0; i < RESTING_ORDERS; i += 1) {
     method: 'POST',
     url: '/api/v1/orders',
     headers: { authorization },
-    payload: { symbol: 'INFY', side: 'BUY', quantity: 1 + (i % 7), orderType: 'LIMIT', limitPricePaise: 90_000 + (i % 50) * 5, product: 'CNC', reason: `resting order ${i} of the flood test: a long reason so that a snapshot of every topic weighs what it did in the report of issue #15, about 350 KB`.padEnd(190, ".") },
+    payload: {
+      symbol: 'INFY',
+      side: 'BUY',
+      quantity: 1 + (i % 7),
+      orderType: 'LIMIT',
+      limitPricePaise: 90_000 + (i % 50) * 5,
+      product: 'CNC',
+      reason:
+        `resting order ${i} of the flood test: a long reason so that a snapshot of every topic weighs what it did in the report of issue #15, about 350 KB`.padEnd(
+          190,
+          '.',
+        ),
+    },
   });
   if (placed.statusCode !== 201) throw new Error(`resting order ${i}: ${placed.statusCode} ${placed.body}`);
 }
@@ -60,6 +79,9 @@ process.on('message', (message) => {
   if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
 });
 process.on('SIGTERM', () => {
-  void app.close().then(() => runtime.stop()).finally(() => process.exit(0));
+  void app
+    .close()
+    .then(() => runtime.stop())
+    .finally(() => process.exit(0));
 });
 process.stdout.write(`${JSON.stringify({ port, username: ADMIN.username, password: ADMIN.password })}\n`);

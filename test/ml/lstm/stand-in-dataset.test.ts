@@ -46,7 +46,16 @@ describe('standInSamples', () => {
     const options = { timeSteps: 10, horizonBars: 2 };
     const k = 600;
     const shifted = bars.map((bar, index) =>
-      index < k ? bar : { ...bar, closePaise: bar.closePaise * 2, highPaise: bar.highPaise * 2, lowPaise: bar.lowPaise * 2, openPaise: bar.openPaise * 2, volume: bar.volume * 3 + 7 },
+      index < k
+        ? bar
+        : {
+            ...bar,
+            closePaise: bar.closePaise * 2,
+            highPaise: bar.highPaise * 2,
+            lowPaise: bar.lowPaise * 2,
+            openPaise: bar.openPaise * 2,
+            volume: bar.volume * 3 + 7,
+          },
     );
     const original = standInSamples(bars, options);
     const changed = standInSamples(shifted, options);
@@ -59,7 +68,9 @@ describe('standInSamples', () => {
     }
     expect(before).toBe(k - VOLUME_LOOKBACK_BARS - 9);
     // …and the window ending at k does change (the test would see a shift)
-    expect(changed.dataset.sequences.subarray(before * stride, (before + 1) * stride)).not.toEqual(original.dataset.sequences.subarray(before * stride, (before + 1) * stride));
+    expect(changed.dataset.sequences.subarray(before * stride, (before + 1) * stride)).not.toEqual(
+      original.dataset.sequences.subarray(before * stride, (before + 1) * stride),
+    );
   });
 
   it('labels three classes with a flat band', () => {

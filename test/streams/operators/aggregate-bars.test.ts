@@ -67,7 +67,10 @@ describe('aggregateBars', () => {
       expectObservable(source.pipe(aggregateBars('1m'))).toBe('--x-y-(z|)', {
         x: [bar('INFY', '1m', OPEN, [1500_00, 1502_00, 1499_00, 1499_00], 5 + 10 + 20, 3)],
         y: [bar('TCS', '1m', OPEN, [3000_00, 3000_00, 3000_00, 3000_00], 50, 1)],
-        z: [bar('INFY', '1m', OPEN + MINUTE, [1501_00, 1501_00, 1501_00, 1501_00], 1, 1), bar('TCS', '1m', OPEN + 3 * MINUTE, [3001_00, 3001_00, 3001_00, 3001_00], 10, 1)],
+        z: [
+          bar('INFY', '1m', OPEN + MINUTE, [1501_00, 1501_00, 1501_00, 1501_00], 1, 1),
+          bar('TCS', '1m', OPEN + 3 * MINUTE, [3001_00, 3001_00, 3001_00, 3001_00], 10, 1),
+        ],
       });
     });
   });
@@ -76,7 +79,13 @@ describe('aggregateBars', () => {
     const nextDay = istTimeMs('2026-05-21', 9, 15) - OPEN;
     testScheduler().run(({ cold, expectObservable }) => {
       const source = cold<readonly Tick[]>('a|', {
-        a: [t('ITC', 0, 200_00, 0, 3), t('ITC', 1, 200_00, 0, 4), t('INFY', 0, 1500_00, 1000, 9), t('INFY', nextDay, 1500_00, 20, 20), t('INFY', nextDay + 1, 1500_00, 25, 5)],
+        a: [
+          t('ITC', 0, 200_00, 0, 3),
+          t('ITC', 1, 200_00, 0, 4),
+          t('INFY', 0, 1500_00, 1000, 9),
+          t('INFY', nextDay, 1500_00, 20, 20),
+          t('INFY', nextDay + 1, 1500_00, 25, 5),
+        ],
       });
       expectObservable(source.pipe(aggregateBars('1d'))).toBe('x(y|)', {
         x: [bar('INFY', '1d', Date.parse('2026-05-20T00:00:00+05:30'), [1500_00, 1500_00, 1500_00, 1500_00], 9, 1)],

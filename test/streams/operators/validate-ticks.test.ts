@@ -115,7 +115,11 @@ describe('TickValidator', () => {
 
   it('does not let a rejected tick move the per-symbol state', () => {
     const { validator: v } = validator();
-    const out = v.validate([tick({ volume: 10, exchangeTimeMs: 100 }), tick({ volume: 1000, exchangeTimeMs: 200, ltpPaise: 1 }), tick({ volume: 20, exchangeTimeMs: 300 })]);
+    const out = v.validate([
+      tick({ volume: 10, exchangeTimeMs: 100 }),
+      tick({ volume: 1000, exchangeTimeMs: 200, ltpPaise: 1 }),
+      tick({ volume: 20, exchangeTimeMs: 300 }),
+    ]);
     expect(out.map((t) => t.volume)).toEqual([10, 20]);
   });
 
@@ -169,7 +173,12 @@ describe('validateTicks', () => {
   it('callback throws: the stream errors with the callback’s error', () => {
     const boom = new Error('kaboom');
     testScheduler().run(({ cold, expectObservable }) => {
-      const throwing: ValidateTicksOptions = { ...options(), onRejected: () => { throw boom; } };
+      const throwing: ValidateTicksOptions = {
+        ...options(),
+        onRejected: () => {
+          throw boom;
+        },
+      };
       expectObservable(cold<readonly unknown[]>('a-b-|', { a: [a], b: [null] }).pipe(validateTicks(throwing))).toBe('a-#', { a: [stamped(a)] }, boom);
     });
   });

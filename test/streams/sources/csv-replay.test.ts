@@ -157,7 +157,11 @@ describe('readDataFolder on nse-1min (spaces after commas, rows out of order)', 
     let outOfOrderFiles = 0;
     for (const symbol of TEN) {
       const text = await readFile(path.join(DATA, 'nse-1min-2016-09-30', `${symbol}.csv`), 'utf8');
-      const times = text.trim().split('\n').slice(1).map((line) => line.split(',')[0]!);
+      const times = text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[0]!);
       if (times.some((time, i) => i > 0 && time < times[i - 1]!)) outOfOrderFiles += 1;
     }
     expect(outOfOrderFiles).toBeGreaterThan(0);
@@ -173,7 +177,14 @@ describe('readDataFolder on nse-daily (Kite candles)', () => {
     expect(data.instruments.map((i) => i.symbol)).toEqual([...data.instruments.map((i) => i.symbol)].sort());
     const reliance = data.bars.get('RELIANCE')!;
     expect(reliance.length).toBeGreaterThan(1200);
-    expect(reliance[0]).toMatchObject({ startMs: Date.parse('2020-10-01T00:00:00+05:30'), openPaise: 1078_90, highPaise: 1078_90, lowPaise: 1055_20, closePaise: 1060_55, volume: 20_124_778 });
+    expect(reliance[0]).toMatchObject({
+      startMs: Date.parse('2020-10-01T00:00:00+05:30'),
+      openPaise: 1078_90,
+      highPaise: 1078_90,
+      lowPaise: 1055_20,
+      closePaise: 1060_55,
+      volume: 20_124_778,
+    });
     // 2020 prices sit on the 5-paise grid of the time; today's table would say 10 and distort them.
     expect(data.instruments.find((i) => i.symbol === 'INFY')!.tickSizePaise).toBe(5);
     // RELIANCE has one print at ₹1,265.09 (2025-02-01), so only the paisa grid fits it.
@@ -328,7 +339,12 @@ describe('malformed files', () => {
 
   it('rounds to a given instrument’s tick and infers the interval from the layout and spacing', () => {
     const instrument = nseEquity('X', syntheticToken(0), 300_00); // tick 5 paise
-    const parsed = parseBarsCsv('Date, Open, High, Low, Close, Volume\n2016-09-30 09:16:00, 300.03, 300.12, 299.99, 300.02, 7\n2016-09-30 09:15:00, 300, 300, 300, 300, 1\n', 'x.csv', 'X', { instrument });
+    const parsed = parseBarsCsv(
+      'Date, Open, High, Low, Close, Volume\n2016-09-30 09:16:00, 300.03, 300.12, 299.99, 300.02, 7\n2016-09-30 09:15:00, 300, 300, 300, 300, 1\n',
+      'x.csv',
+      'X',
+      { instrument },
+    );
     expect(parsed.layout).toBe('date-ohlcv');
     expect(parsed.interval).toBe('1m');
     expect(parsed.tickSizePaise).toBe(5);
@@ -365,7 +381,21 @@ describe('replayTickBatches merge', () => {
         const series = new Map<string, Bar[]>(
           perSymbol.map((list, s) => [
             `SYM${s}`,
-            list.map(({ startMs, volume }) => ({ type: 'bar', symbol: `SYM${s}`, interval: '5m', startMs, openPaise: 10_000, highPaise: 10_100 + s * 5, lowPaise: 9_900, closePaise: 10_050, volume, tickCount: 0 }) satisfies Bar),
+            list.map(
+              ({ startMs, volume }) =>
+                ({
+                  type: 'bar',
+                  symbol: `SYM${s}`,
+                  interval: '5m',
+                  startMs,
+                  openPaise: 10_000,
+                  highPaise: 10_100 + s * 5,
+                  lowPaise: 9_900,
+                  closePaise: 10_050,
+                  volume,
+                  tickCount: 0,
+                }) satisfies Bar,
+            ),
           ]),
         );
         const data = replayDataFromBars(series, '5m');

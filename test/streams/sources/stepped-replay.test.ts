@@ -5,9 +5,26 @@ import { replayDataFromBars } from '../../../src/streams/sources/csv-replay.js';
 import { steppedReplay$ } from '../../../src/streams/sources/stepped-replay.js';
 
 const start = istTimeMs('2026-05-20', 9, 15);
-const bar = (symbol: string, slot: number): Bar => ({ type: 'bar', symbol, interval: '5m', startMs: start + slot * 300_000, openPaise: 10_000, highPaise: 10_100, lowPaise: 9_900, closePaise: 10_050, volume: 400, tickCount: 0 });
+const bar = (symbol: string, slot: number): Bar => ({
+  type: 'bar',
+  symbol,
+  interval: '5m',
+  startMs: start + slot * 300_000,
+  openPaise: 10_000,
+  highPaise: 10_100,
+  lowPaise: 9_900,
+  closePaise: 10_050,
+  volume: 400,
+  tickCount: 0,
+});
 // two symbols, two bars each: 4 timestamps of 2 ticks
-const data = replayDataFromBars(new Map([['A', [bar('A', 0), bar('A', 1)]], ['B', [bar('B', 0), bar('B', 1)]]]), '5m');
+const data = replayDataFromBars(
+  new Map([
+    ['A', [bar('A', 0), bar('A', 1)]],
+    ['B', [bar('B', 0), bar('B', 1)]],
+  ]),
+  '5m',
+);
 
 describe('steppedReplay$', () => {
   it('emits one timestamp per step and the next only once ready() resolved; completes after the last ready()', async () => {
@@ -31,7 +48,9 @@ describe('steppedReplay$', () => {
     }
     await done;
     // four ticks a bar, spread over its five minutes (ticksFromBar); both symbols at each timestamp
-    expect(log.filter((line) => line.startsWith('step'))).toEqual([0, 99_999, 199_999, 299_999, 300_000, 399_999, 499_999, 599_999].map((ms) => `step +${ms} ms: 2`));
+    expect(log.filter((line) => line.startsWith('step'))).toEqual(
+      [0, 99_999, 199_999, 299_999, 300_000, 399_999, 499_999, 599_999].map((ms) => `step +${ms} ms: 2`),
+    );
     expect(log.filter((line) => line === 'ready')).toHaveLength(8);
     expect(log.at(-1)).toBe('ready');
   });

@@ -124,10 +124,12 @@ describe('createSyntheticMarket', () => {
     it('trades more in the first and last 30 minutes than at mid-day (U-shaped profile)', () => {
       const firstDay = ticks.filter((t) => istDate(t.exchangeTimeMs) === '2026-01-08');
       const volumeBetween = (fromMinute: number, toMinute: number): number =>
-        firstDay.filter((t) => {
-          const m = istMinuteOfDay(t.exchangeTimeMs);
-          return m >= fromMinute && m < toMinute;
-        }).reduce((sum, t) => sum + t.lastQuantity, 0);
+        firstDay
+          .filter((t) => {
+            const m = istMinuteOfDay(t.exchangeTimeMs);
+            return m >= fromMinute && m < toMinute;
+          })
+          .reduce((sum, t) => sum + t.lastQuantity, 0);
       const opening = volumeBetween(OPEN_MINUTE, OPEN_MINUTE + 30);
       const midday = volumeBetween(12 * 60, 12 * 60 + 30);
       const closing = volumeBetween(15 * 60, 15 * 60 + 30);
@@ -174,7 +176,18 @@ describe('createSyntheticMarket', () => {
     const dates = new Set<string>();
     for (const t of market.nextBatchUntil(10 * session, Number.MAX_SAFE_INTEGER)) dates.add(istDate(t.exchangeTimeMs));
     // weekdays from 14 Jan, less the two holidays, written out by hand
-    expect([...dates]).toEqual(['2026-01-14', '2026-01-16', '2026-01-19', '2026-01-20', '2026-01-21', '2026-01-22', '2026-01-23', '2026-01-27', '2026-01-28', '2026-01-29']);
+    expect([...dates]).toEqual([
+      '2026-01-14',
+      '2026-01-16',
+      '2026-01-19',
+      '2026-01-20',
+      '2026-01-21',
+      '2026-01-22',
+      '2026-01-23',
+      '2026-01-27',
+      '2026-01-28',
+      '2026-01-29',
+    ]);
   });
 
   it('starts a holiday start date on the next trading day', () => {
@@ -239,7 +252,12 @@ describe('syntheticTicks$', () => {
   it('realtime mode: cuts long stretches into maxBatchSize batches', () => {
     testScheduler().run(({ expectObservable }) => {
       const ticks$ = syntheticTicks$(createSyntheticMarket({ symbols: 3, seed: 4 }), { mode: 'realtime', speed: 600, periodMs: 100, maxBatchSize: 50 });
-      expectObservable(ticks$.pipe(map((batch: readonly Tick[]) => batch.length), take(3))).toBe('100ms (abc|)', { a: 50, b: 50, c: 50 });
+      expectObservable(
+        ticks$.pipe(
+          map((batch: readonly Tick[]) => batch.length),
+          take(3),
+        ),
+      ).toBe('100ms (abc|)', { a: 50, b: 50, c: 50 });
     });
   });
 });

@@ -23,7 +23,14 @@ const actor = (path: string, kind: string, extra: Partial<ActorNode> = {}, child
 const tree: ActorNode[] = [
   actor('/risk', 'risk', { processed: 2_000, processingTimeUsTotal: 100_000, processingTimeUsMax: 2_500 }),
   actor('/market', 'group', {}, [
-    actor('/market/INFY', 'symbol', { restarts: 1, failures: 1, mailboxDepth: 12_345, processed: 10, processingTimeUsTotal: 500, lastError: { message: 'fault injected through the API', atMs: 1_000 } }),
+    actor('/market/INFY', 'symbol', {
+      restarts: 1,
+      failures: 1,
+      mailboxDepth: 12_345,
+      processed: 10,
+      processingTimeUsTotal: 500,
+      lastError: { message: 'fault injected through the API', atMs: 1_000 },
+    }),
     actor('/market/TCS', 'symbol', { status: 'restarting' }),
   ]),
 ];
@@ -39,11 +46,26 @@ describe('ActorTree', () => {
     expect(infy).toHaveAttribute('aria-level', '2');
     expect(infy).toHaveClass('flash');
     const cells = within(infy as HTMLElement).getAllByRole('cell');
-    expect(cells.map((cell) => cell.textContent)).toEqual(['symbol', 'running', '12,345', '10', '50 µs', '0 µs', '1', '1', 'fault injected through the API (30 s ago)']);
+    expect(cells.map((cell) => cell.textContent)).toEqual([
+      'symbol',
+      'running',
+      '12,345',
+      '10',
+      '50 µs',
+      '0 µs',
+      '1',
+      '1',
+      'fault injected through the API (30 s ago)',
+    ]);
     expect(cells[2]).toHaveClass('num');
 
     const risk = table.querySelector('tr[data-path="/risk"]')!;
-    expect(within(risk as HTMLElement).getAllByRole('cell').map((cell) => cell.textContent).slice(3, 6)).toEqual(['2,000', '50 µs', '2.5 ms']);
+    expect(
+      within(risk as HTMLElement)
+        .getAllByRole('cell')
+        .map((cell) => cell.textContent)
+        .slice(3, 6),
+    ).toEqual(['2,000', '50 µs', '2.5 ms']);
     expect(table.querySelector('tr[data-path="/market/TCS"]')).toHaveAttribute('data-status', 'restarting');
   });
 

@@ -29,10 +29,22 @@ export function ActorTree({ tree, recentlyRestarted, nowMs }: ActorTreeProps) {
       const flagged = recentlyRestarted?.has(node.path) ?? false;
       return (
         <Fragment key={node.path}>
-          <tr className={`actor-row status-${node.status}${flagged ? ' flash' : ''}`} data-path={node.path} data-restarts={node.restarts} data-status={node.status} aria-level={depth + 1}>
+          <tr
+            className={`actor-row status-${node.status}${flagged ? ' flash' : ''}`}
+            data-path={node.path}
+            data-restarts={node.restarts}
+            data-status={node.status}
+            aria-level={depth + 1}
+          >
             <th scope="row" className="actor-name" style={{ paddingLeft: `${0.5 + depth * 1.25}rem` }}>
               {node.children.length > 0 ? (
-                <button type="button" className="link tree-toggle" aria-expanded={!isCollapsed} aria-label={`${isCollapsed ? 'Expand' : 'Collapse'} ${node.path}`} onClick={() => toggle(node.path)}>
+                <button
+                  type="button"
+                  className="link tree-toggle"
+                  aria-expanded={!isCollapsed}
+                  aria-label={`${isCollapsed ? 'Expand' : 'Collapse'} ${node.path}`}
+                  onClick={() => toggle(node.path)}
+                >
                   {isCollapsed ? '▸' : '▾'}
                 </button>
               ) : (

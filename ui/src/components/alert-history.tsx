@@ -36,7 +36,11 @@ export function AlertHistory() {
   const page = cursors.length - 1;
   const cursor = cursors[page];
   const remote = useRemote<Page<StoredRiskAlert>>(
-    (current) => current.request<Page<StoredRiskAlert>>('GET', `/api/v1/risk/alerts?${new URLSearchParams({ ...alertQuery(filters), limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) }).toString()}`),
+    (current) =>
+      current.request<Page<StoredRiskAlert>>(
+        'GET',
+        `/api/v1/risk/alerts?${new URLSearchParams({ ...alertQuery(filters), limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) }).toString()}`,
+      ),
     [filters, cursor],
     page === 0 ? 10_000 : undefined,
   );
@@ -116,7 +120,11 @@ export function AlertHistory() {
         </button>
         <span className="muted small">kept across restarts; repeats within a minute are one row</span>
       </div>
-      {message ? <p className="small" role="status">{message}</p> : null}
+      {message ? (
+        <p className="small" role="status">
+          {message}
+        </p>
+      ) : null}
       {remote.error ? (
         <div className="banner banner-error" role="alert">
           {remote.error}
@@ -178,7 +186,11 @@ export function AlertHistory() {
           ← Newer
         </button>
         <span className="muted">Page {page + 1}</span>
-        <button type="button" disabled={(remote.data?.nextCursor ?? null) === null} onClick={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])}>
+        <button
+          type="button"
+          disabled={(remote.data?.nextCursor ?? null) === null}
+          onClick={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])}
+        >
           Older →
         </button>
       </nav>

@@ -54,7 +54,13 @@ export function EquityChart({ points, height = 220 }: { readonly points: readonl
     const chart = baseChart(container.current);
     // whole rupees: crores of equity with paise made the axis wider than the chart's room
     chart.applyOptions({ localization: { locale: 'en-IN', priceFormatter: wholeRupeeLabel } });
-    series.current = chart.addSeries(AreaSeries, { lineColor: '#4da3ff', topColor: 'rgba(77,163,255,0.35)', bottomColor: 'rgba(77,163,255,0.02)', lineWidth: 2, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
+    series.current = chart.addSeries(AreaSeries, {
+      lineColor: '#4da3ff',
+      topColor: 'rgba(77,163,255,0.35)',
+      bottomColor: 'rgba(77,163,255,0.02)',
+      lineWidth: 2,
+      priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+    });
     return () => {
       series.current = null;
       chart.remove();
@@ -90,7 +96,12 @@ const minuteOf = (atMs: number): number => Math.floor(atMs / 60_000) * 60;
  * `bucketOf` gives the candle (start, epoch seconds) of an instant: one-minute candles by default.
  * Time order.
  */
-export function candleMarkers(candles: readonly Candle[], fills: readonly FillMarker[], signals: readonly SignalMarker[] = [], bucketOf: (atMs: number) => number = minuteOf): SeriesMarker<Time>[] {
+export function candleMarkers(
+  candles: readonly Candle[],
+  fills: readonly FillMarker[],
+  signals: readonly SignalMarker[] = [],
+  bucketOf: (atMs: number) => number = minuteOf,
+): SeriesMarker<Time>[] {
   const times = new Set(candles.map((candle) => candle.timeSec));
   const groups = new Map<string, { minute: number; kind: 'signal' | 'fill'; buy: boolean; count: number; quantity: number }>();
   const add = (kind: 'signal' | 'fill', atMs: number, side: string, quantity: number): void => {
@@ -109,9 +120,22 @@ export function candleMarkers(candles: readonly Candle[], fills: readonly FillMa
   for (const group of groups.values()) {
     const position = group.buy ? 'belowBar' : 'aboveBar';
     if (group.kind === 'signal') {
-      markers.push({ time: at(group.minute), position, shape: 'circle', color: group.buy ? 'rgba(77,163,255,0.55)' : 'rgba(240,160,32,0.55)', size: 0.6, ...(group.count > 1 ? { text: `${group.count}` } : {}) });
+      markers.push({
+        time: at(group.minute),
+        position,
+        shape: 'circle',
+        color: group.buy ? 'rgba(77,163,255,0.55)' : 'rgba(240,160,32,0.55)',
+        size: 0.6,
+        ...(group.count > 1 ? { text: `${group.count}` } : {}),
+      });
     } else {
-      markers.push({ time: at(group.minute), position, shape: group.buy ? 'arrowUp' : 'arrowDown', color: group.buy ? '#4da3ff' : '#f0a020', text: `${group.buy ? 'B' : 'S'} ${group.quantity}` });
+      markers.push({
+        time: at(group.minute),
+        position,
+        shape: group.buy ? 'arrowUp' : 'arrowDown',
+        color: group.buy ? '#4da3ff' : '#f0a020',
+        text: `${group.buy ? 'B' : 'S'} ${group.quantity}`,
+      });
     }
   }
   return markers.sort((a, b) => Number(a.time) - Number(b.time));
@@ -125,7 +149,10 @@ export function candleMarkers(candles: readonly Candle[], fills: readonly FillMa
  * every candle it does not touch, so comparing the first candle and the one before the tail
  * by reference is enough: no walk over the prices.
  */
-export function candleChange(previous: readonly Candle[], next: readonly Candle[]): { readonly kind: 'none' } | { readonly kind: 'reset' } | { readonly kind: 'tail'; readonly from: number } {
+export function candleChange(
+  previous: readonly Candle[],
+  next: readonly Candle[],
+): { readonly kind: 'none' } | { readonly kind: 'reset' } | { readonly kind: 'tail'; readonly from: number } {
   if (previous === next) return { kind: 'none' };
   if (previous.length === 0 || next.length === 0 || previous[0] !== next[0]) return { kind: 'reset' };
   if (next.length !== previous.length && next.length !== previous.length + 1) return { kind: 'reset' };
@@ -145,14 +172,25 @@ const candleBar = (candle: Candle) => ({
   low: paiseToRupeesForDisplay(candle.lowPaise),
   close: paiseToRupeesForDisplay(candle.closePaise),
 });
-const volumeBar = (candle: Candle) => ({ time: at(candle.timeSec), value: candle.volume, color: candle.closePaise >= candle.openPaise ? 'rgba(38,162,105,0.45)' : 'rgba(229,83,75,0.45)' });
+const volumeBar = (candle: Candle) => ({
+  time: at(candle.timeSec),
+  value: candle.volume,
+  color: candle.closePaise >= candle.openPaise ? 'rgba(38,162,105,0.45)' : 'rgba(229,83,75,0.45)',
+});
 
 /** Same markers (time, place, shape, colour, text) in the same order. */
 function sameMarkers(a: readonly SeriesMarker<Time>[], b: readonly SeriesMarker<Time>[]): boolean {
   if (a.length !== b.length) return false;
   return a.every((marker, index) => {
     const other = b[index]!;
-    return marker.time === other.time && marker.position === other.position && marker.shape === other.shape && marker.color === other.color && marker.text === other.text && marker.size === other.size;
+    return (
+      marker.time === other.time &&
+      marker.position === other.position &&
+      marker.shape === other.shape &&
+      marker.color === other.color &&
+      marker.text === other.text &&
+      marker.size === other.size
+    );
   });
 }
 
@@ -194,8 +232,21 @@ export function CandleChart({
   useEffect(() => {
     if (!container.current) return;
     const chart = baseChart(container.current);
-    const candleSeries = chart.addSeries(CandlestickSeries, { upColor: '#26a269', downColor: '#e5534b', borderVisible: false, wickUpColor: '#26a269', wickDownColor: '#e5534b', priceFormat: { type: 'price', precision: 2, minMove: 0.05 } });
-    const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: '', color: '#3a4656', lastValueVisible: false, priceLineVisible: false });
+    const candleSeries = chart.addSeries(CandlestickSeries, {
+      upColor: '#26a269',
+      downColor: '#e5534b',
+      borderVisible: false,
+      wickUpColor: '#26a269',
+      wickDownColor: '#e5534b',
+      priceFormat: { type: 'price', precision: 2, minMove: 0.05 },
+    });
+    const volume = chart.addSeries(HistogramSeries, {
+      priceFormat: { type: 'volume' },
+      priceScaleId: '',
+      color: '#3a4656',
+      lastValueVisible: false,
+      priceLineVisible: false,
+    });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candleSeries.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
     refs.current = { candles: candleSeries, volume, markers: createSeriesMarkers(candleSeries, []) };
@@ -214,7 +265,14 @@ export function CandleChart({
     if (!chart) return;
     for (const line of lines.current) chart.removeSeries(line);
     lines.current = overlays.map((overlay) => {
-      const line = chart.addSeries(LineSeries, { color: overlay.color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, title: overlay.label });
+      const line = chart.addSeries(LineSeries, {
+        color: overlay.color,
+        lineWidth: 1,
+        priceLineVisible: false,
+        lastValueVisible: false,
+        crosshairMarkerVisible: false,
+        title: overlay.label,
+      });
       line.setData(overlay.points.map((point) => ({ time: at(point.timeSec), value: paiseToRupeesForDisplay(point.valuePaise) })));
       return line;
     });
@@ -241,5 +299,15 @@ export function CandleChart({
     refs.current?.markers.setMarkers(markers);
     shown.current.markers = markers;
   }, [markers]);
-  return <div className="chart" style={{ height }} ref={container} data-testid="candle-chart" data-markers={markers.length} aria-label="Candlestick chart with volume, signals and fills" role="img" />;
+  return (
+    <div
+      className="chart"
+      style={{ height }}
+      ref={container}
+      data-testid="candle-chart"
+      data-markers={markers.length}
+      aria-label="Candlestick chart with volume, signals and fills"
+      role="img"
+    />
+  );
 }

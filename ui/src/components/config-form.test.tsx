@@ -14,7 +14,11 @@ describe('config form values', () => {
   it('drafts from settings or defaults, and sends typed values', () => {
     const draft = draftFrom(FIELDS, { symbols: ['INFY', 'TCS'], fastPeriod: 8 });
     expect(draft).toEqual({ symbols: 'INFY, TCS', fastPeriod: '8', threshold: '1.5', note: '', allowShort: false });
-    expect(configFrom(FIELDS, { ...draft, symbols: 'infy tcs,  sbin', allowShort: true })).toEqual({ symbols: ['INFY', 'TCS', 'SBIN'], fastPeriod: 8, allowShort: true });
+    expect(configFrom(FIELDS, { ...draft, symbols: 'infy tcs,  sbin', allowShort: true })).toEqual({
+      symbols: ['INFY', 'TCS', 'SBIN'],
+      fastPeriod: 8,
+      allowShort: true,
+    });
     // text that is not a number goes as typed: the server names the field and says why
     expect(configFrom(FIELDS, { ...draft, fastPeriod: 'twelve' }).fastPeriod).toBe('twelve');
   });
@@ -30,7 +34,10 @@ describe('config form values', () => {
       { in: 'body', path: '/config/fastPeriod', message: 'must be at least 1' },
       { in: 'body', path: '/strategyId', message: 'must match pattern' },
     ]);
-    expect(fieldErrors(error)).toEqual({ byField: { fastPeriod: 'Must be at least 1', strategyId: 'Must match pattern' }, general: 'Please correct the highlighted settings.' });
+    expect(fieldErrors(error)).toEqual({
+      byField: { fastPeriod: 'Must be at least 1', strategyId: 'Must match pattern' },
+      general: 'Please correct the highlighted settings.',
+    });
     const whole = new TroupeApiError(400, 'invalid-request', 'body /config must be an object', [{ in: 'body', path: '/config', message: 'must be an object' }]);
     expect(fieldErrors(whole)).toEqual({ byField: {}, general: 'Must be an object' });
   });

@@ -75,7 +75,10 @@ export function fieldErrors(error: unknown): { readonly byField: Readonly<Record
     if (name) byField[name] ??= readable(detail.message);
     else other.push(readable(detail.message));
   }
-  return { byField, general: other.length > 0 ? other.join(' ') : Object.keys(byField).length > 0 ? 'Please correct the highlighted settings.' : humanise(error) };
+  return {
+    byField,
+    general: other.length > 0 ? other.join(' ') : Object.keys(byField).length > 0 ? 'Please correct the highlighted settings.' : humanise(error),
+  };
 }
 
 function hint(field: ConfigField): string {
@@ -87,7 +90,9 @@ function hint(field: ConfigField): string {
   if (field.type === 'symbols') parts.push('comma-separated');
   if (field.default !== undefined && field.type !== 'boolean') {
     const value = field.default;
-    parts.push(`default ${Array.isArray(value) ? value.join(', ') || 'none' : typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
+    parts.push(
+      `default ${Array.isArray(value) ? value.join(', ') || 'none' : typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+    );
   }
   return parts.join(' · ');
 }

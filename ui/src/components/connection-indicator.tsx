@@ -38,7 +38,15 @@ export function ConnectionIndicator() {
     .filter(Boolean)
     .join(' · ');
   return (
-    <div className={`connection connection-${fresh.state === 'quiet' ? 'reconnecting' : fresh.state === 'unresponsive' ? 'offline' : connection.status}`} role="status" aria-live="polite" title={title} data-testid="connection" data-status={connection.status} data-freshness={fresh.state}>
+    <div
+      className={`connection connection-${fresh.state === 'quiet' ? 'reconnecting' : fresh.state === 'unresponsive' ? 'offline' : connection.status}`}
+      role="status"
+      aria-live="polite"
+      title={title}
+      data-testid="connection"
+      data-status={connection.status}
+      data-freshness={fresh.state}
+    >
       <span className="dot" aria-hidden="true" />
       <span>{freshnessLabel(fresh.state, fresh.ageMs)}</span>
       {connection.status !== 'live' && connection.detail ? <span className="muted small"> — {connection.detail}</span> : null}
@@ -55,16 +63,23 @@ export function StaleBanner() {
   if (fresh.state === 'quiet' || fresh.state === 'unresponsive') {
     return (
       <div className="banner banner-warning" role="alert" data-testid="stale-banner">
-        {fresh.state === 'quiet'
-          ? <>Connected, but no market data or events for {seconds(fresh.ageMs)}: the figures below are <strong>not live</strong> (a stalled feed shows in the halt banner once the server notices).</>
-          : <>The server has not answered for {seconds(fresh.ageMs)}: the figures below are <strong>not live</strong>.</>}
+        {fresh.state === 'quiet' ? (
+          <>
+            Connected, but no market data or events for {seconds(fresh.ageMs)}: the figures below are <strong>not live</strong> (a stalled feed shows in the
+            halt banner once the server notices).
+          </>
+        ) : (
+          <>
+            The server has not answered for {seconds(fresh.ageMs)}: the figures below are <strong>not live</strong>.
+          </>
+        )}
       </div>
     );
   }
   return (
     <div className="banner banner-warning" role="alert">
-      Connection to the server lost — the figures below are from {ago(connection.lastEventAtMs ?? connection.sinceMs, now)} and are <strong>not live</strong>. Reconnecting
-      automatically.
+      Connection to the server lost — the figures below are from {ago(connection.lastEventAtMs ?? connection.sinceMs, now)} and are <strong>not live</strong>.
+      Reconnecting automatically.
     </div>
   );
 }

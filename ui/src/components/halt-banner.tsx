@@ -53,7 +53,8 @@ export function HaltBanner() {
       {list.map((halt) => (
         <div key={halt.kind} className={`banner ${halt.severity === 'critical' ? 'banner-error' : 'banner-warning'}`} role="alert" data-halt={halt.kind}>
           <strong>{TITLES[halt.kind]}</strong>
-          {halt.sinceMs !== null ? <span className="muted small"> since {dateTime(halt.sinceMs)}</span> : null}. {halt.reason} <span className="muted">{halt.action}</span>
+          {halt.sinceMs !== null ? <span className="muted small"> since {dateTime(halt.sinceMs)}</span> : null}. {halt.reason}{' '}
+          <span className="muted">{halt.action}</span>
           {halt.release && isAdmin ? (
             confirming === halt.kind ? (
               <span className="confirm">
@@ -85,7 +86,11 @@ export function HaltBanner() {
           </button>
         </div>
       ) : null}
-      {halts.error ? <p className="muted small">Halt status not refreshed ({halts.error}); last checked {ago(halts.loadedAtMs, now)}.</p> : null}
+      {halts.error ? (
+        <p className="muted small">
+          Halt status not refreshed ({halts.error}); last checked {ago(halts.loadedAtMs, now)}.
+        </p>
+      ) : null}
     </div>
   );
 }

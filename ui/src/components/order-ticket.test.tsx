@@ -35,9 +35,13 @@ describe('OrderTicket', () => {
   });
 
   it('shows a risk refusal in words and sends rupees as exact paise', async () => {
-    const place = vi.fn<(order: PlaceOrderRequest) => Promise<{ clientOrderId: string }>>().mockRejectedValue(
-      new TroupeApiError(422, 'risk-rejected', 'order value ₹20,00,000.00 is above the limit ₹10,00,000.00', [{ in: 'risk', path: 'max-order-value', message: 'too big' }]),
-    );
+    const place = vi
+      .fn<(order: PlaceOrderRequest) => Promise<{ clientOrderId: string }>>()
+      .mockRejectedValue(
+        new TroupeApiError(422, 'risk-rejected', 'order value ₹20,00,000.00 is above the limit ₹10,00,000.00', [
+          { in: 'risk', path: 'max-order-value', message: 'too big' },
+        ]),
+      );
     const user = userEvent.setup();
     render(<OrderTicket instruments={instruments} place={place} initialSymbol="TCS" />);
     await user.click(screen.getByLabelText('Sell'));

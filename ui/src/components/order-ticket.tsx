@@ -16,7 +16,10 @@ export interface OrderTicketProps {
 /** Server messages read better with the field named and the JSON-schema wording softened. */
 function fieldMessage(message: string): string {
   if (/^must have required property/.test(message) || message === 'is required') return 'Required';
-  return message.replace(/^must be >= (\d+)$/, 'Must be at least $1').replace(/^must be <= (\d+)$/, 'Must be at most $1').replace(/^must be integer$/, 'Must be a whole number');
+  return message
+    .replace(/^must be >= (\d+)$/, 'Must be at least $1')
+    .replace(/^must be <= (\d+)$/, 'Must be at most $1')
+    .replace(/^must be integer$/, 'Must be a whole number');
 }
 
 /**
@@ -121,7 +124,14 @@ export function OrderTicket({ instruments, place, onPlaced, initialSymbol = '' }
     ) : null;
 
   return (
-    <form className={`ticket ticket-${side.toLowerCase()}`} onSubmit={(event) => void submit(event)} onKeyDown={onKeyDown} noValidate aria-label="Order ticket" data-answers={answers}>
+    <form
+      className={`ticket ticket-${side.toLowerCase()}`}
+      onSubmit={(event) => void submit(event)}
+      onKeyDown={onKeyDown}
+      noValidate
+      aria-label="Order ticket"
+      data-answers={answers}
+    >
       <fieldset className="side-toggle">
         <legend>Side</legend>
         {(['BUY', 'SELL'] as const).map((value) => (
@@ -134,7 +144,15 @@ export function OrderTicket({ instruments, place, onPlaced, initialSymbol = '' }
       </fieldset>
       <div className="field">
         <label htmlFor={`${id}-symbol`}>Symbol</label>
-        <input {...fieldProps('symbol')} list={`${id}-symbols`} value={symbol} onChange={(event) => setSymbol(event.target.value)} autoComplete="off" spellCheck={false} placeholder="e.g. INFY" />
+        <input
+          {...fieldProps('symbol')}
+          list={`${id}-symbols`}
+          value={symbol}
+          onChange={(event) => setSymbol(event.target.value)}
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="e.g. INFY"
+        />
         <datalist id={`${id}-symbols`}>
           {instruments.map((candidate) => (
             <option key={candidate.symbol} value={candidate.symbol}>
@@ -164,9 +182,15 @@ export function OrderTicket({ instruments, place, onPlaced, initialSymbol = '' }
         <div className="field">
           <label htmlFor={`${id}-product`}>Product</label>
           <select {...fieldProps('product')} value={product} onChange={(event) => setProduct(event.target.value as typeof product)}>
-            <option value="MIS" title="intraday">MIS</option>
-            <option value="CNC" title="delivery">CNC</option>
-            <option value="NRML" title="normal (F&amp;O carry-forward)">NRML</option>
+            <option value="MIS" title="intraday">
+              MIS
+            </option>
+            <option value="CNC" title="delivery">
+              CNC
+            </option>
+            <option value="NRML" title="normal (F&amp;O carry-forward)">
+              NRML
+            </option>
           </select>
           {fieldError('product')}
         </div>
@@ -182,14 +206,28 @@ export function OrderTicket({ instruments, place, onPlaced, initialSymbol = '' }
       {needsLimit ? (
         <div className="field">
           <label htmlFor={`${id}-limitPricePaise`}>Limit price (₹)</label>
-          <input {...fieldProps('limitPricePaise')} inputMode="decimal" className="num" value={limitText} onChange={(event) => setLimitText(event.target.value)} placeholder="1520.50" />
+          <input
+            {...fieldProps('limitPricePaise')}
+            inputMode="decimal"
+            className="num"
+            value={limitText}
+            onChange={(event) => setLimitText(event.target.value)}
+            placeholder="1520.50"
+          />
           {fieldError('limitPricePaise')}
         </div>
       ) : null}
       {needsTrigger ? (
         <div className="field">
           <label htmlFor={`${id}-triggerPricePaise`}>Trigger price (₹)</label>
-          <input {...fieldProps('triggerPricePaise')} inputMode="decimal" className="num" value={triggerText} onChange={(event) => setTriggerText(event.target.value)} placeholder="1510.00" />
+          <input
+            {...fieldProps('triggerPricePaise')}
+            inputMode="decimal"
+            className="num"
+            value={triggerText}
+            onChange={(event) => setTriggerText(event.target.value)}
+            placeholder="1510.00"
+          />
           {fieldError('triggerPricePaise')}
         </div>
       ) : null}

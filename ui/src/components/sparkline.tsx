@@ -5,7 +5,15 @@ import { memo } from 'react';
  * Memoised on the price history, which keeps its identity until the symbol's next quote.
  * (A canvas per row was measured too: 50 canvases cost the compositor more than the SVG paints.)
  */
-export const Sparkline = memo(function Sparkline({ points, width = 96, height = 24 }: { readonly points: readonly number[]; readonly width?: number; readonly height?: number }) {
+export const Sparkline = memo(function Sparkline({
+  points,
+  width = 96,
+  height = 24,
+}: {
+  readonly points: readonly number[];
+  readonly width?: number;
+  readonly height?: number;
+}) {
   if (points.length < 2) return <svg className="sparkline" width={width} height={height} aria-hidden="true" />;
   let min = Infinity;
   let max = -Infinity;

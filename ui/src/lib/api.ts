@@ -117,7 +117,10 @@ function readStored(storage: Storage | undefined): StoredSession | undefined {
     const raw = storage?.getItem(STORAGE_KEY);
     if (!raw) return undefined;
     const value = JSON.parse(raw) as Partial<StoredSession>;
-    return typeof value.accessToken === 'string' && typeof value.refreshToken === 'string' && typeof value.username === 'string' && typeof value.role === 'string'
+    return typeof value.accessToken === 'string' &&
+      typeof value.refreshToken === 'string' &&
+      typeof value.username === 'string' &&
+      typeof value.role === 'string'
       ? (value as StoredSession)
       : undefined;
   } catch {
@@ -184,7 +187,12 @@ export class Session {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const tokens = await new TroupeClient({ baseUrl: this.baseUrl }).request<TokenPair>('POST', '/api/v1/auth/refresh', { refreshToken: this.stored.refreshToken }, false);
+        const tokens = await new TroupeClient({ baseUrl: this.baseUrl }).request<TokenPair>(
+          'POST',
+          '/api/v1/auth/refresh',
+          { refreshToken: this.stored.refreshToken },
+          false,
+        );
         this.stored = { ...this.stored, role: tokens.role, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
         this.client = new TroupeClient({ baseUrl: this.baseUrl, accessToken: tokens.accessToken });
         this.persist();
@@ -228,7 +236,8 @@ export class Session {
    * once on 401) and saves it under the server's file name.
    */
   async downloadCsv(path: string, fallbackName: string): Promise<void> {
-    const fetchOnce = (): Promise<Response> => fetch(`${this.baseUrl}${path}`, { headers: { accept: 'text/csv', authorization: `Bearer ${this.stored.accessToken}` } });
+    const fetchOnce = (): Promise<Response> =>
+      fetch(`${this.baseUrl}${path}`, { headers: { accept: 'text/csv', authorization: `Bearer ${this.stored.accessToken}` } });
     let response = await fetchOnce();
     if (response.status === 401) {
       await this.refresh();

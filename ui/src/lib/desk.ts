@@ -49,7 +49,8 @@ export class Desk {
     // the equity curve: live equity (cash + positions marked to the quotes) once a second, at the market clock's time
     let beats = 0;
     this.sampler = setInterval(() => {
-      for (const total of portfolioTotals(this.store.getState())) this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise });
+      for (const total of portfolioTotals(this.store.getState()))
+        this.store.dispatch({ kind: 'equity', portfolioId: total.portfolioId, equityPaise: total.equityPaise });
       // an application heartbeat every few seconds: the pong says the server still answers, whether or not data flows
       beats += 1;
       if (beats % HEARTBEAT_EVERY_SEC === 0) this.stream?.ping();
@@ -58,12 +59,17 @@ export class Desk {
 
   /** Reloads positions and recent orders over REST (start, and after a reconnect); fills and alert history in the background. */
   async reload(): Promise<void> {
-    const [positions, orders] = await Promise.all([this.session.call((client) => client.positions()), this.session.call((client) => client.orders({ limit: 200 }))]);
+    const [positions, orders] = await Promise.all([
+      this.session.call((client) => client.positions()),
+      this.session.call((client) => client.orders({ limit: 200 })),
+    ]);
     const atMs = Date.now();
     // orders first: their update times start the market clock, so the P&L gets a point on the equity curve at once
     this.store.dispatch({ kind: 'orders', orders: orders.items });
     this.store.dispatch({ kind: 'positions', response: positions, atMs });
-    void this.loadBooks().catch(() => this.loadFills()).catch(() => undefined);
+    void this.loadBooks()
+      .catch(() => this.loadFills())
+      .catch(() => undefined);
     void this.loadAlerts().catch(() => undefined);
   }
 

@@ -3,7 +3,14 @@ import { emaSeries, equityBySecond, joinCandles, strategyOverlays } from './hist
 import { freshness, QUIET_AFTER_MS, UNRESPONSIVE_AFTER_MS, type ConnectionState } from './live-store.js';
 
 const OPEN = Date.UTC(2026, 4, 18, 3, 45) / 1000; // 09:15 IST, seconds
-const minute = (index: number, close: number) => ({ timeSec: OPEN + index * 60, openPaise: close, highPaise: close + 5, lowPaise: close - 5, closePaise: close, volume: 10 });
+const minute = (index: number, close: number) => ({
+  timeSec: OPEN + index * 60,
+  openPaise: close,
+  highPaise: close + 5,
+  lowPaise: close - 5,
+  closePaise: close,
+  volume: 10,
+});
 
 describe('joinCandles', () => {
   it('skips live minutes the store holds and folds later ones into the timeframe', () => {
@@ -26,16 +33,25 @@ describe('emaSeries', () => {
 });
 
 describe('strategyOverlays', () => {
-  it('draws an ema-cross strategy\'s two averages on the symbols it trades only', () => {
+  it("draws an ema-cross strategy's two averages on the symbols it trades only", () => {
     const strategies = [{ strategyId: 'ema-1', kind: 'ema-cross', config: { symbols: ['INFY'], fastPeriod: 2, slowPeriod: 3 } }];
-    expect(strategyOverlays(strategies, 'INFY', [minute(0, 1), minute(1, 2), minute(2, 3)]).map((overlay) => overlay.label)).toEqual(['EMA2 · ema-1', 'EMA3 · ema-1']);
+    expect(strategyOverlays(strategies, 'INFY', [minute(0, 1), minute(1, 2), minute(2, 3)]).map((overlay) => overlay.label)).toEqual([
+      'EMA2 · ema-1',
+      'EMA3 · ema-1',
+    ]);
     expect(strategyOverlays(strategies, 'TCS', [minute(0, 1)])).toEqual([]);
   });
 });
 
 describe('equityBySecond', () => {
   it('keeps the last point of each second, ascending', () => {
-    expect(equityBySecond([{ atMs: 1_000, equityPaise: 1 }, { atMs: 1_500, equityPaise: 2 }, { atMs: 2_000, equityPaise: 3 }])).toEqual([
+    expect(
+      equityBySecond([
+        { atMs: 1_000, equityPaise: 1 },
+        { atMs: 1_500, equityPaise: 2 },
+        { atMs: 2_000, equityPaise: 3 },
+      ]),
+    ).toEqual([
       { timeSec: 1, equityPaise: 2 },
       { timeSec: 2, equityPaise: 3 },
     ]);

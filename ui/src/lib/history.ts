@@ -80,7 +80,8 @@ export interface AnalyticsResponse {
 
 export const loadBars = (session: Session, symbol: string, timeframe: Timeframe): Promise<BarsResponse> =>
   session.request<BarsResponse>('GET', `/api/v1/bars?symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}`);
-export const loadDepth = (session: Session, symbol: string): Promise<DepthResponse> => session.request<DepthResponse>('GET', `/api/v1/market/depth/${encodeURIComponent(symbol)}`);
+export const loadDepth = (session: Session, symbol: string): Promise<DepthResponse> =>
+  session.request<DepthResponse>('GET', `/api/v1/market/depth/${encodeURIComponent(symbol)}`);
 export const loadAnalytics = (session: Session): Promise<AnalyticsResponse> => session.request<AnalyticsResponse>('GET', '/api/v1/analytics');
 
 /**
@@ -89,13 +90,26 @@ export const loadAnalytics = (session: Session): Promise<AnalyticsResponse> => s
  * last stored candle of their bucket or open the next one (the store holds closed minutes only).
  */
 export function joinCandles(stored: readonly StoredCandle[], storedThroughMs: number | null, live: readonly Candle[], timeframe: Timeframe): Candle[] {
-  const out: Candle[] = stored.map((candle) => ({ timeSec: candle.startMs / 1000, openPaise: candle.openPaise, highPaise: candle.highPaise, lowPaise: candle.lowPaise, closePaise: candle.closePaise, volume: candle.volume }));
+  const out: Candle[] = stored.map((candle) => ({
+    timeSec: candle.startMs / 1000,
+    openPaise: candle.openPaise,
+    highPaise: candle.highPaise,
+    lowPaise: candle.lowPaise,
+    closePaise: candle.closePaise,
+    volume: candle.volume,
+  }));
   for (const minute of live) {
     if (storedThroughMs !== null && minute.timeSec * 1000 < storedThroughMs) continue;
     const bucketSec = bucketStartMs(minute.timeSec * 1000, timeframe) / 1000;
     const last = out.at(-1);
     if (last && last.timeSec === bucketSec) {
-      out[out.length - 1] = { ...last, highPaise: Math.max(last.highPaise, minute.highPaise), lowPaise: Math.min(last.lowPaise, minute.lowPaise), closePaise: minute.closePaise, volume: last.volume + minute.volume };
+      out[out.length - 1] = {
+        ...last,
+        highPaise: Math.max(last.highPaise, minute.highPaise),
+        lowPaise: Math.min(last.lowPaise, minute.lowPaise),
+        closePaise: minute.closePaise,
+        volume: last.volume + minute.volume,
+      };
     } else if (!last || bucketSec > last.timeSec) {
       out.push({ ...minute, timeSec: bucketSec });
     }
@@ -107,10 +121,13 @@ export function joinCandles(stored: readonly StoredCandle[], storedThroughMs: nu
 export function emaSeries(candles: readonly Candle[], period: number): { timeSec: number; valuePaise: number }[] {
   const weight = 2 / (period + 1);
   let value: number | undefined;
-  return candles.map((candle, index) => {
-    value = value === undefined ? candle.closePaise : value + (candle.closePaise - value) * weight;
-    return { timeSec: candle.timeSec, valuePaise: value, index };
-  }).filter((point) => point.index + 1 >= period).map(({ timeSec, valuePaise }) => ({ timeSec, valuePaise }));
+  return candles
+    .map((candle, index) => {
+      value = value === undefined ? candle.closePaise : value + (candle.closePaise - value) * weight;
+      return { timeSec: candle.timeSec, valuePaise: value, index };
+    })
+    .filter((point) => point.index + 1 >= period)
+    .map(({ timeSec, valuePaise }) => ({ timeSec, valuePaise }));
 }
 
 /** An indicator line drawn over the candles. */
@@ -127,7 +144,11 @@ const OVERLAY_COLOURS = ['#f0c040', '#c678dd', '#56b6c2', '#e06c75'];
  * ema-cross, the SMA of the tutorial strategy. Computed on the candles shown, so on the
  * strategy's own interval they are the strategy's averages.
  */
-export function strategyOverlays(strategies: readonly { readonly strategyId: string; readonly kind: string; readonly config: Readonly<Record<string, unknown>> }[], symbol: string, candles: readonly Candle[]): Overlay[] {
+export function strategyOverlays(
+  strategies: readonly { readonly strategyId: string; readonly kind: string; readonly config: Readonly<Record<string, unknown>> }[],
+  symbol: string,
+  candles: readonly Candle[],
+): Overlay[] {
   const overlays: Overlay[] = [];
   for (const strategy of strategies) {
     const symbols = strategy.config.symbols;
@@ -136,7 +157,11 @@ export function strategyOverlays(strategies: readonly { readonly strategyId: str
       for (const key of ['fastPeriod', 'slowPeriod']) {
         const period = strategy.config[key];
         if (typeof period !== 'number') continue;
-        overlays.push({ label: `EMA${period} · ${strategy.strategyId}`, color: OVERLAY_COLOURS[overlays.length % OVERLAY_COLOURS.length]!, points: emaSeries(candles, period) });
+        overlays.push({
+          label: `EMA${period} · ${strategy.strategyId}`,
+          color: OVERLAY_COLOURS[overlays.length % OVERLAY_COLOURS.length]!,
+          points: emaSeries(candles, period),
+        });
       }
     }
   }

@@ -49,7 +49,12 @@ export interface Loaded<T> {
  */
 export function useRemote<T>(load: (session: Session) => Promise<T>, deps: readonly unknown[], intervalMs?: number): Loaded<T> {
   const { session } = useDesk();
-  const [state, setState] = useState<{ data: T | undefined; error: string | undefined; loading: boolean; loadedAtMs: number | undefined }>({ data: undefined, error: undefined, loading: true, loadedAtMs: undefined });
+  const [state, setState] = useState<{ data: T | undefined; error: string | undefined; loading: boolean; loadedAtMs: number | undefined }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+    loadedAtMs: undefined,
+  });
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;

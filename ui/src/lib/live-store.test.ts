@@ -52,7 +52,13 @@ describe('LiveStore (rAF batching)', () => {
   it('keeps untouched parts of the state identical, so their readers do not render', () => {
     const frames = manualFrames();
     const store = new LiveStore(frames.schedule, () => 1);
-    store.ingest({ seq: 1, topic: 'risk-alerts', key: 'max-order-value', atMs: 5, data: { severity: 'warning', code: 'max-order-value', message: 'too big', atMs: 5 } });
+    store.ingest({
+      seq: 1,
+      topic: 'risk-alerts',
+      key: 'max-order-value',
+      atMs: 5,
+      data: { severity: 'warning', code: 'max-order-value', message: 'too big', atMs: 5 },
+    });
     frames.runFrame();
     const { alerts, orders } = store.getState();
     expect(alerts).toHaveLength(1);
@@ -108,7 +114,17 @@ describe('LiveStore (rAF batching)', () => {
     const order = { clientOrderId: 'T1', status: 'OPEN', filledQuantity: 0, updatedAtMs: 1 };
     store.dispatch({ kind: 'connection', status: 'live', atMs: 1 });
     store.ingest({ seq: 1, topic: 'orders', key: 'T1', atMs: 1, data: { event: 'submitted', order } });
-    store.ingest({ seq: 2, topic: 'orders', key: 'T1', atMs: 2, data: { event: 'filled', order: { ...order, status: 'COMPLETE', filledQuantity: 5, updatedAtMs: 2 }, fill: { quantity: 5, pricePaise: 100, chargesPaise: 3 } } });
+    store.ingest({
+      seq: 2,
+      topic: 'orders',
+      key: 'T1',
+      atMs: 2,
+      data: {
+        event: 'filled',
+        order: { ...order, status: 'COMPLETE', filledQuantity: 5, updatedAtMs: 2 },
+        fill: { quantity: 5, pricePaise: 100, chargesPaise: 3 },
+      },
+    });
     store.dispatch({ kind: 'connection', status: 'reconnecting', detail: 'closed', atMs: 3 });
     frames.runFrame();
     const state = store.getState();
@@ -132,11 +148,36 @@ describe('LiveStore (rAF batching)', () => {
 describe('portfolio totals', () => {
   it('marks positions to the live quotes in exact paise and derives equity from the net P&L', async () => {
     const { portfolioTotals, markPosition } = await import('./positions.js');
-    const position = { portfolioId: 'paper', symbol: 'INFY', product: 'MIS', netQuantity: 7, costPaise: 1_050_030, realisedPaise: 500, chargesPaise: 442, buyQuantity: 7, sellQuantity: 0, lastPricePaise: 150_000 };
+    const position = {
+      portfolioId: 'paper',
+      symbol: 'INFY',
+      product: 'MIS',
+      netQuantity: 7,
+      costPaise: 1_050_030,
+      realisedPaise: 500,
+      chargesPaise: 442,
+      buyQuantity: 7,
+      sellQuantity: 0,
+      lastPricePaise: 150_000,
+    };
     const quote = { symbol: 'INFY', ltpPaise: 150_105, volume: 0, exchangeTimeMs: 0, receivedAtMs: 0, history: [], historyAtMs: 0, candles: [] };
     expect(markPosition(position, quote)).toMatchObject({ marketValuePaise: 1_050_735, unrealisedPaise: 705, averagePricePaise: 150_004 });
-    const summary = { cashPaise: 9_000_000, marketValuePaise: 0, equityPaise: 10_000_058, realisedPaise: 500, unrealisedPaise: 0, chargesPaise: 442, netPnlPaise: 58, grossExposurePaise: 0, netExposurePaise: 0 };
-    const [total] = portfolioTotals({ positions: new Map([['paper:INFY:MIS', position]]), quotes: new Map([['INFY', quote]]), pnl: new Map([['paper', { summary, atMs: 0 }]]) });
+    const summary = {
+      cashPaise: 9_000_000,
+      marketValuePaise: 0,
+      equityPaise: 10_000_058,
+      realisedPaise: 500,
+      unrealisedPaise: 0,
+      chargesPaise: 442,
+      netPnlPaise: 58,
+      grossExposurePaise: 0,
+      netExposurePaise: 0,
+    };
+    const [total] = portfolioTotals({
+      positions: new Map([['paper:INFY:MIS', position]]),
+      quotes: new Map([['INFY', quote]]),
+      pnl: new Map([['paper', { summary, atMs: 0 }]]),
+    });
     expect(total).toMatchObject({ netPnlPaise: 500 + 705 - 442, equityPaise: 10_000_000 + 763, grossExposurePaise: 1_050_735, openPositions: 1 });
   });
 });
@@ -165,7 +206,13 @@ describe('order lifecycle and strategy books', () => {
     const frames = manualFrames();
     const store = new LiveStore(frames.schedule, () => 9_999_999); // the browser's clock: never shown
     store.ingest({ seq: 5, topic: 'orders', key: 'T1', atMs: 8_000_000, data: { event: 'submitted', order: order('OPEN', 0, 1_000) } });
-    const filled = { seq: 6, topic: 'orders', key: 'T1', atMs: 8_000_100, data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } } };
+    const filled = {
+      seq: 6,
+      topic: 'orders',
+      key: 'T1',
+      atMs: 8_000_100,
+      data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } },
+    };
     store.ingest(filled);
     store.ingest(filled); // a replay after a reconnect
     frames.runFrame();
@@ -181,8 +228,18 @@ describe('order lifecycle and strategy books', () => {
   it('books a fill once whether it came from the start-up load or the stream', () => {
     const frames = manualFrames();
     const store = new LiveStore(frames.schedule, () => 1);
-    store.ingest({ seq: 1, topic: 'orders', key: 'T1', atMs: 0, data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } } });
-    store.dispatch({ kind: 'fills', complete: false, fills: [{ fillId: 'F1', strategyId: 'ema-cross-1', symbol: 'INFY', side: 'BUY', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 }] });
+    store.ingest({
+      seq: 1,
+      topic: 'orders',
+      key: 'T1',
+      atMs: 0,
+      data: { event: 'filled', order: order('COMPLETE', 10, 1_600), fill: { fillId: 'F1', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 } },
+    });
+    store.dispatch({
+      kind: 'fills',
+      complete: false,
+      fills: [{ fillId: 'F1', strategyId: 'ema-cross-1', symbol: 'INFY', side: 'BUY', quantity: 10, pricePaise: 150_000, chargesPaise: 90, atMs: 1_500 }],
+    });
     frames.runFrame();
     expect(store.getState().strategyBooks.get('ema-cross-1')?.fills).toBe(1);
     expect(store.getState().fillsComplete).toBe(false);
@@ -190,7 +247,17 @@ describe('order lifecycle and strategy books', () => {
 });
 
 describe('equity curve on the market clock', () => {
-  const summary = (equityPaise: number) => ({ cashPaise: equityPaise, marketValuePaise: 0, equityPaise, realisedPaise: 0, unrealisedPaise: 0, chargesPaise: 0, netPnlPaise: 0, grossExposurePaise: 0, netExposurePaise: 0 });
+  const summary = (equityPaise: number) => ({
+    cashPaise: equityPaise,
+    marketValuePaise: 0,
+    equityPaise,
+    realisedPaise: 0,
+    unrealisedPaise: 0,
+    chargesPaise: 0,
+    netPnlPaise: 0,
+    grossExposurePaise: 0,
+    netExposurePaise: 0,
+  });
   /** 2026-12-03 10:00:00 IST, while the browser's clock says something else entirely. */
   const MARKET_MS = Date.UTC(2026, 11, 3, 4, 30);
   const BROWSER_MS = Date.UTC(2026, 11, 3, 8, 0);
@@ -226,7 +293,11 @@ describe('equity curve on the market clock', () => {
     store.ingest(quote(2, 'TCS', 1, MARKET_MS - 5_000)); // a late quote does not turn the clock back
     frames.runFrame();
     expect(store.getState().marketTimeMs).toBe(MARKET_MS);
-    store.dispatch({ kind: 'fills', complete: true, fills: [{ fillId: 'F9', strategyId: 's', symbol: 'INFY', side: 'BUY', quantity: 1, pricePaise: 1, chargesPaise: 0, atMs: MARKET_MS + 2_000 }] });
+    store.dispatch({
+      kind: 'fills',
+      complete: true,
+      fills: [{ fillId: 'F9', strategyId: 's', symbol: 'INFY', side: 'BUY', quantity: 1, pricePaise: 1, chargesPaise: 0, atMs: MARKET_MS + 2_000 }],
+    });
     frames.runFrame();
     expect(store.getState().marketTimeMs).toBe(MARKET_MS + 2_000);
     store.dispatch({ kind: 'equity', portfolioId: 'paper', equityPaise: 7 });

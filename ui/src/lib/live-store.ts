@@ -411,7 +411,8 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
     if (step) {
       orderSteps ??= new Map(previous.orderSteps);
       const steps = orderSteps.get(order.clientOrderId) ?? [];
-      if (!steps.some((known) => known.seq === step.seq)) orderSteps.set(order.clientOrderId, [...steps, step].sort((a, b) => a.seq - b.seq).slice(-MAX_ORDER_STEPS));
+      if (!steps.some((known) => known.seq === step.seq))
+        orderSteps.set(order.clientOrderId, [...steps, step].sort((a, b) => a.seq - b.seq).slice(-MAX_ORDER_STEPS));
     }
   };
   const setPosition = (position: LivePosition): void => {
@@ -492,7 +493,8 @@ export function reduce(previous: LiveState, actions: readonly LiveAction[], nowM
             }
           }
         }
-        if (Array.isArray(data.pnl)) for (const entry of data.pnl as { portfolioId: string; summary: PortfolioSummary }[]) setPnl(entry.portfolioId, entry.summary, action.atMs);
+        if (Array.isArray(data.pnl))
+          for (const entry of data.pnl as { portfolioId: string; summary: PortfolioSummary }[]) setPnl(entry.portfolioId, entry.summary, action.atMs);
         break;
       }
       case 'event': {
@@ -609,7 +611,13 @@ function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown
   const volume = typeof data.volume === 'number' ? data.volume : 0;
   const known = quotes.get(symbol);
   const sample = known === undefined || nowMs - known.historyAtMs >= HISTORY_SAMPLE_MS;
-  const history = !sample ? known.history : known ? (known.history.length >= HISTORY_POINTS ? [...known.history.slice(1 - HISTORY_POINTS), ltpPaise] : [...known.history, ltpPaise]) : [ltpPaise];
+  const history = !sample
+    ? known.history
+    : known
+      ? known.history.length >= HISTORY_POINTS
+        ? [...known.history.slice(1 - HISTORY_POINTS), ltpPaise]
+        : [...known.history, ltpPaise]
+      : [ltpPaise];
   quotes.set(symbol, {
     symbol,
     ltpPaise,
@@ -625,12 +633,24 @@ function applyQuote(quotes: Map<string, LiveQuote>, data: Record<string, unknown
 }
 
 /** Adds a price to one-minute candles (market time); volume is the growth of the cumulative volume. */
-export function addToCandles(candles: readonly Candle[], exchangeTimeMs: number, pricePaise: number, cumulativeVolume: number, previousVolume: number | undefined): readonly Candle[] {
+export function addToCandles(
+  candles: readonly Candle[],
+  exchangeTimeMs: number,
+  pricePaise: number,
+  cumulativeVolume: number,
+  previousVolume: number | undefined,
+): readonly Candle[] {
   const timeSec = Math.floor(exchangeTimeMs / 60_000) * 60;
   const traded = previousVolume === undefined ? 0 : Math.max(0, cumulativeVolume - previousVolume);
   const last = candles[candles.length - 1];
   if (last && last.timeSec === timeSec) {
-    const updated: Candle = { ...last, highPaise: Math.max(last.highPaise, pricePaise), lowPaise: Math.min(last.lowPaise, pricePaise), closePaise: pricePaise, volume: last.volume + traded };
+    const updated: Candle = {
+      ...last,
+      highPaise: Math.max(last.highPaise, pricePaise),
+      lowPaise: Math.min(last.lowPaise, pricePaise),
+      closePaise: pricePaise,
+      volume: last.volume + traded,
+    };
     return [...candles.slice(0, -1), updated];
   }
   if (last && last.timeSec > timeSec) return candles; // out of order: ignore

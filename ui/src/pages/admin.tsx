@@ -64,7 +64,14 @@ function Users() {
           User <input value={form.username} onChange={(event) => setForm({ ...form, username: event.target.value })} size={12} />
         </label>
         <label>
-          Password <input type="password" value={form.password} onChange={(event) => setForm({ ...form, password: event.target.value })} size={12} autoComplete="new-password" />
+          Password{' '}
+          <input
+            type="password"
+            value={form.password}
+            onChange={(event) => setForm({ ...form, password: event.target.value })}
+            size={12}
+            autoComplete="new-password"
+          />
         </label>
         <label>
           Role{' '}

@@ -17,7 +17,13 @@ export function MarketPage({ symbol: selected, onSelect }: { readonly symbol: st
   const stale = useStale();
   const now = useNow();
   const [filter, setFilter] = useState('');
-  const instruments = useMemo(() => desk.instruments.filter((instrument) => filter === '' || instrument.symbol.includes(filter.toUpperCase()) || instrument.name.toUpperCase().includes(filter.toUpperCase())), [desk.instruments, filter]);
+  const instruments = useMemo(
+    () =>
+      desk.instruments.filter(
+        (instrument) => filter === '' || instrument.symbol.includes(filter.toUpperCase()) || instrument.name.toUpperCase().includes(filter.toUpperCase()),
+      ),
+    [desk.instruments, filter],
+  );
   const symbol = selected ?? desk.instruments[0]?.symbol;
   return (
     <div className={`page${stale ? ' stale' : ''}`}>
@@ -59,7 +65,17 @@ export function MarketPage({ symbol: selected, onSelect }: { readonly symbol: st
               {instruments.map((instrument) => {
                 const quote = quotes.get(instrument.symbol);
                 const isStale = !quote || now - quote.receivedAtMs > QUOTE_STALE_MS || stale;
-                return <QuoteRow key={instrument.symbol} instrument={instrument} quote={quote} selected={instrument.symbol === symbol} stale={isStale} staleLabel={isStale ? (quote ? `stale · ${ago(quote.receivedAtMs, now)}` : 'no quote yet') : 'live'} onSelect={onSelect} />;
+                return (
+                  <QuoteRow
+                    key={instrument.symbol}
+                    instrument={instrument}
+                    quote={quote}
+                    selected={instrument.symbol === symbol}
+                    stale={isStale}
+                    staleLabel={isStale ? (quote ? `stale · ${ago(quote.receivedAtMs, now)}` : 'no quote yet') : 'live'}
+                    onSelect={onSelect}
+                  />
+                );
               })}
             </tbody>
           </table>
@@ -145,7 +161,16 @@ function useStableCandles(candles: readonly Candle[]): readonly Candle[] {
   const sameAt = (index: number): boolean => {
     const a = before[index];
     const b = candles[index];
-    return a !== undefined && b !== undefined && a.timeSec === b.timeSec && a.openPaise === b.openPaise && a.highPaise === b.highPaise && a.lowPaise === b.lowPaise && a.closePaise === b.closePaise && a.volume === b.volume;
+    return (
+      a !== undefined &&
+      b !== undefined &&
+      a.timeSec === b.timeSec &&
+      a.openPaise === b.openPaise &&
+      a.highPaise === b.highPaise &&
+      a.lowPaise === b.lowPaise &&
+      a.closePaise === b.closePaise &&
+      a.volume === b.volume
+    );
   };
   const stable = candles.map((candle, index) => (sameAt(index) ? before[index]! : candle));
   const unchanged = stable.length === before.length && stable.every((candle, index) => candle === before[index]);
@@ -153,7 +178,10 @@ function useStableCandles(candles: readonly Candle[]): readonly Candle[] {
   return previous.current;
 }
 
-const bucketOfFor = (timeframe: Timeframe) => (atMs: number): number => bucketStartMs(atMs, timeframe) / 1000;
+const bucketOfFor =
+  (timeframe: Timeframe) =>
+  (atMs: number): number =>
+    bucketStartMs(atMs, timeframe) / 1000;
 
 function SymbolChart({ symbol }: { readonly symbol: string }) {
   const { desk } = useDesk();
@@ -175,18 +203,30 @@ function SymbolChart({ symbol }: { readonly symbol: string }) {
   // every order update anywhere gives a new order map; the signals keep their identity while what they mark is the same
   const signals = useSameContent(
     useMemo(
-      () => orders.filter((order) => order.strategyId !== 'manual' && (strategy === '' || order.strategyId === strategy)).map((order) => ({ atMs: order.createdAtMs, side: order.side, quantity: order.quantity, strategyId: order.strategyId })),
+      () =>
+        orders
+          .filter((order) => order.strategyId !== 'manual' && (strategy === '' || order.strategyId === strategy))
+          .map((order) => ({ atMs: order.createdAtMs, side: order.side, quantity: order.quantity, strategyId: order.strategyId })),
       [orders, strategy],
     ),
     signalKey,
   );
   // fills: one marker per candle and side from the server (strategy filter: the markers are per portfolio)
   const fills = useMemo(
-    () => (bars.data?.timeframe === timeframe ? bars.data.markers : []).map((marker) => ({ atMs: marker.startMs, side: marker.side, quantity: marker.quantity, pricePaise: marker.averagePricePaise })),
+    () =>
+      (bars.data?.timeframe === timeframe ? bars.data.markers : []).map((marker) => ({
+        atMs: marker.startMs,
+        side: marker.side,
+        quantity: marker.quantity,
+        pricePaise: marker.averagePricePaise,
+      })),
     [bars.data, timeframe],
   );
   const joined = useMemo(
-    () => (bars.data && bars.data.symbol === symbol && bars.data.timeframe === timeframe ? joinCandles(bars.data.candles, bars.data.storedThroughMs, quote?.candles ?? [], timeframe) : joinCandles([], null, quote?.candles ?? [], timeframe)),
+    () =>
+      bars.data && bars.data.symbol === symbol && bars.data.timeframe === timeframe
+        ? joinCandles(bars.data.candles, bars.data.storedThroughMs, quote?.candles ?? [], timeframe)
+        : joinCandles([], null, quote?.candles ?? [], timeframe),
     [bars.data, quote?.candles, symbol, timeframe],
   );
   const candles = useStableCandles(joined);
@@ -255,7 +295,8 @@ function DepthTable({ depth }: { readonly depth: DepthResponse | undefined }) {
   return (
     <div className="depth">
       <h3>
-        Market depth <span className="muted small">{depth.levels === 1 ? '(best bid and ask: this feed sends no deeper book)' : `(${depth.levels} levels)`}</span>
+        Market depth{' '}
+        <span className="muted small">{depth.levels === 1 ? '(best bid and ask: this feed sends no deeper book)' : `(${depth.levels} levels)`}</span>
       </h3>
       <table className="grid compact" data-testid="depth-table">
         <thead>

@@ -14,7 +14,15 @@ export interface ModelRow {
   readonly featureSchemaHash: string;
   readonly trainingWindow: { readonly fromMs: number; readonly toMs: number };
   readonly onnxBytes: number;
-  readonly metrics: { readonly samples: number | null; readonly accuracy: number | null; readonly brier: number | null; readonly logLoss: number | null; readonly ece: number | null; readonly baselineAccuracy: number | null; readonly retraining: string | null };
+  readonly metrics: {
+    readonly samples: number | null;
+    readonly accuracy: number | null;
+    readonly brier: number | null;
+    readonly logLoss: number | null;
+    readonly ece: number | null;
+    readonly baselineAccuracy: number | null;
+    readonly retraining: string | null;
+  };
 }
 
 interface ActorStatus {
@@ -88,7 +96,17 @@ export function ModelsPage() {
         <section className="panel grow" aria-label="Active model">
           <h2>Active model</h2>
           <p data-testid="active-model">
-            {actor === null ? (status.data ? `The ML actor is not running (${status.data.mode === 'off' ? 'TROUPE_ML=off' : 'no model is live'}).` : 'loading…') : actor.modelVersion === null ? 'No model loaded.' : <strong>{actor.modelVersion}</strong>}
+            {actor === null ? (
+              status.data ? (
+                `The ML actor is not running (${status.data.mode === 'off' ? 'TROUPE_ML=off' : 'no model is live'}).`
+              ) : (
+                'loading…'
+              )
+            ) : actor.modelVersion === null ? (
+              'No model loaded.'
+            ) : (
+              <strong>{actor.modelVersion}</strong>
+            )}
             {actor?.modelVersion ? (
               <span className="muted small">
                 {' '}
@@ -97,7 +115,10 @@ export function ModelsPage() {
             ) : null}
           </p>
           {isAdmin ? (
-            <button type="button" onClick={() => void act('Roll back', 'POST', '/api/v1/ml/rollback', (b) => `${b.restored ?? ''} is live again; ${b.retired ?? ''} retired.`)}>
+            <button
+              type="button"
+              onClick={() => void act('Roll back', 'POST', '/api/v1/ml/rollback', (b) => `${b.restored ?? ''} is live again; ${b.retired ?? ''} retired.`)}
+            >
               Roll back
             </button>
           ) : null}
@@ -110,17 +131,23 @@ export function ModelsPage() {
           </p>
           {retraining?.running && retraining.progress ? (
             <div data-testid="training-progress">
-              <progress max={1} value={retraining.progress.fraction} aria-label="Training progress" /> {retraining.progress.phase}: {retraining.progress.message}
+              <progress max={1} value={retraining.progress.fraction} aria-label="Training progress" /> {retraining.progress.phase}:{' '}
+              {retraining.progress.message}
             </div>
           ) : null}
           {retraining?.lastOutcome ? (
             <p className="small">
-              Last: {retraining.lastOutcome.version} {retraining.lastOutcome.promoted ? 'promoted' : 'kept as a candidate'} ({retraining.lastOutcome.reason}), {ago(retraining.lastOutcome.finishedAtMs, now)}
+              Last: {retraining.lastOutcome.version} {retraining.lastOutcome.promoted ? 'promoted' : 'kept as a candidate'} ({retraining.lastOutcome.reason}),{' '}
+              {ago(retraining.lastOutcome.finishedAtMs, now)}
             </p>
           ) : null}
           {retraining?.lastError ? <p className="small">Last retraining failed: {retraining.lastError}</p> : null}
           {isAdmin ? (
-            <button type="button" disabled={retraining?.running ?? true} onClick={() => void act('Retrain', 'POST', '/api/v1/ml/retrain', () => 'Retraining started (in a child process); progress shows here.')}>
+            <button
+              type="button"
+              disabled={retraining?.running ?? true}
+              onClick={() => void act('Retrain', 'POST', '/api/v1/ml/retrain', () => 'Retraining started (in a child process); progress shows here.')}
+            >
               Retrain now
             </button>
           ) : null}
@@ -166,7 +193,17 @@ export function ModelsPage() {
                 <td className="mono">{model.featureSchemaHash.slice(0, 12)}</td>
                 <td>
                   {isAdmin && model.status !== 'live' ? (
-                    <button type="button" onClick={() => void act('Promote', 'POST', `/api/v1/ml/models/${encodeURIComponent(model.version)}/promote`, (b) => `${b.promoted ?? ''} is live${b.retired ? `; ${b.retired} retired` : ''}.`)}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void act(
+                          'Promote',
+                          'POST',
+                          `/api/v1/ml/models/${encodeURIComponent(model.version)}/promote`,
+                          (b) => `${b.promoted ?? ''} is live${b.retired ? `; ${b.retired} retired` : ''}.`,
+                        )
+                      }
+                    >
                       Promote
                     </button>
                   ) : null}

@@ -60,7 +60,13 @@ function CsvButton({ what, filters, withStatus }: { readonly what: 'orders' | 't
   };
   return (
     <span className="csv-export">
-      <button type="button" onClick={() => void download()} disabled={state.busy} data-testid={`${what}-csv`} title="Every row that matches the filters, as CSV (rupees to the paisa)">
+      <button
+        type="button"
+        onClick={() => void download()}
+        disabled={state.busy}
+        data-testid={`${what}-csv`}
+        title="Every row that matches the filters, as CSV (rupees to the paisa)"
+      >
         {state.busy ? 'Exporting…' : 'Download CSV'}
       </button>
       {state.error ? <span className="field-error small"> {state.error}</span> : null}
@@ -92,7 +98,11 @@ export function OrdersPage({ selectedId, onSelect }: { readonly selectedId: stri
           <section className="panel" aria-label="Manual order">
             <h2>Manual order</h2>
             {canTrade ? (
-              <OrderTicket instruments={desk.instruments} place={(order) => session.call((client) => client.placeOrder(order))} onPlaced={(id) => onSelect(id)} />
+              <OrderTicket
+                instruments={desk.instruments}
+                place={(order) => session.call((client) => client.placeOrder(order))}
+                onPlaced={(id) => onSelect(id)}
+              />
             ) : (
               <p className="muted">Your role ({session.role}) can watch but not trade.</p>
             )}
@@ -162,7 +172,17 @@ function FilterBar({ filters, onChange, withStatus }: { readonly filters: Filter
   );
 }
 
-function Pager({ page, hasNext, onPrevious, onNext }: { readonly page: number; readonly hasNext: boolean; readonly onPrevious: () => void; readonly onNext: () => void }) {
+function Pager({
+  page,
+  hasNext,
+  onPrevious,
+  onNext,
+}: {
+  readonly page: number;
+  readonly hasNext: boolean;
+  readonly onPrevious: () => void;
+  readonly onNext: () => void;
+}) {
   return (
     <nav className="pager" aria-label="Pages">
       <button type="button" disabled={page === 0} onClick={onPrevious}>
@@ -192,7 +212,10 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
   const page = cursors.length - 1;
   const cursor = cursors[page];
-  const remote = useRemote<Page<Order>>((session) => session.call((client) => client.orders({ limit: PAGE_SIZE, ...filterQuery(filters, true), ...(cursor ? { cursor } : {}) })), [filters, cursor]);
+  const remote = useRemote<Page<Order>>(
+    (session) => session.call((client) => client.orders({ limit: PAGE_SIZE, ...filterQuery(filters, true), ...(cursor ? { cursor } : {}) })),
+    [filters, cursor],
+  );
   const live = useLive((state) => state.orders);
   // the first page is live: the stream's orders (newer, or updated) merged over the REST page
   const rows = useMemo(() => {
@@ -243,7 +266,12 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
           </thead>
           <tbody>
             {rows.map((order) => (
-              <tr key={order.clientOrderId} className={order.clientOrderId === selectedId ? 'selected' : ''} data-order={order.clientOrderId} data-status={order.status}>
+              <tr
+                key={order.clientOrderId}
+                className={order.clientOrderId === selectedId ? 'selected' : ''}
+                data-order={order.clientOrderId}
+                data-status={order.status}
+              >
                 <td className="nowrap">{dateTime(order.createdAtMs)}</td>
                 <td>
                   <button type="button" className="link mono" onClick={() => onSelect(order.clientOrderId)}>
@@ -265,7 +293,12 @@ function OrdersTable({ selectedId, onSelect }: { readonly selectedId: string | u
           </tbody>
         </table>
       )}
-      <Pager page={page} hasNext={(remote.data?.nextCursor ?? null) !== null} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])} />
+      <Pager
+        page={page}
+        hasNext={(remote.data?.nextCursor ?? null) !== null}
+        onPrevious={() => setCursors(cursors.slice(0, -1))}
+        onNext={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])}
+      />
     </section>
   );
 }
@@ -275,7 +308,11 @@ function TradesTable() {
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
   const page = cursors.length - 1;
   const cursor = cursors[page];
-  const remote = useRemote<Page<Fill>>((session) => session.call((client) => client.trades({ limit: PAGE_SIZE, ...filterQuery(filters, false), ...(cursor ? { cursor } : {}) })), [filters, cursor], page === 0 ? 5_000 : undefined);
+  const remote = useRemote<Page<Fill>>(
+    (session) => session.call((client) => client.trades({ limit: PAGE_SIZE, ...filterQuery(filters, false), ...(cursor ? { cursor } : {}) })),
+    [filters, cursor],
+    page === 0 ? 5_000 : undefined,
+  );
   const rows = remote.data?.items ?? [];
   return (
     <section className="panel" aria-label="Trades">
@@ -327,7 +364,12 @@ function TradesTable() {
           </tbody>
         </table>
       )}
-      <Pager page={page} hasNext={(remote.data?.nextCursor ?? null) !== null} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])} />
+      <Pager
+        page={page}
+        hasNext={(remote.data?.nextCursor ?? null) !== null}
+        onPrevious={() => setCursors(cursors.slice(0, -1))}
+        onNext={() => setCursors([...cursors, remote.data?.nextCursor ?? undefined])}
+      />
     </section>
   );
 }

@@ -114,7 +114,17 @@ export function OverviewPage() {
   );
 }
 
-function Card({ label, value, tone: cardTone, testId }: { readonly label: string; readonly value: string; readonly tone?: 'up' | 'down' | 'flat'; readonly testId?: string }) {
+function Card({
+  label,
+  value,
+  tone: cardTone,
+  testId,
+}: {
+  readonly label: string;
+  readonly value: string;
+  readonly tone?: 'up' | 'down' | 'flat';
+  readonly testId?: string;
+}) {
   return (
     <div className="card" data-testid={testId}>
       <div className="card-label">{label}</div>

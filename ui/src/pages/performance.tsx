@@ -64,7 +64,11 @@ export function PerformancePage() {
               ))}
             </div>
           </div>
-          {view === 'daily' ? <DayCalendar days={data.calendar.daily} /> : <PeriodList periods={view === 'weekly' ? data.calendar.weekly : data.calendar.monthly} week={view === 'weekly'} />}
+          {view === 'daily' ? (
+            <DayCalendar days={data.calendar.daily} />
+          ) : (
+            <PeriodList periods={view === 'weekly' ? data.calendar.weekly : data.calendar.monthly} week={view === 'weekly'} />
+          )}
         </section>
       </div>
       <section className="panel" aria-label="Breakdown">
@@ -109,8 +113,9 @@ export function PerformancePage() {
         )}
       </section>
       <p className="muted small">
-        Realised P&amp;L at average cost, before charges; net = realised + unrealised − charges. A round trip runs from flat to flat and wins when its P&amp;L after its charges is above zero. Sharpe and Sortino are of the daily net P&amp;L,
-        annualised with √252 (shown from two trading days). Days are IST; weeks start on Monday.
+        Realised P&amp;L at average cost, before charges; net = realised + unrealised − charges. A round trip runs from flat to flat and wins when its P&amp;L
+        after its charges is above zero. Sharpe and Sortino are of the daily net P&amp;L, annualised with √252 (shown from two trading days). Days are IST;
+        weeks start on Monday.
       </p>
     </div>
   );
@@ -159,7 +164,9 @@ function DayCalendar({ days }: { readonly days: readonly PnlPeriod[] }) {
         }
         return (
           <div key={month} className="calendar-month">
-            <div className="calendar-title">{new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-IN', { month: 'long', year: 'numeric', timeZone: 'UTC' })}</div>
+            <div className="calendar-title">
+              {new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-IN', { month: 'long', year: 'numeric', timeZone: 'UTC' })}
+            </div>
             <div className="calendar-grid">
               {WEEKDAYS.map((name) => (
                 <div key={name} className="calendar-head">
@@ -170,9 +177,19 @@ function DayCalendar({ days }: { readonly days: readonly PnlPeriod[] }) {
                 if (date === null) return <div key={`pad-${index}`} />;
                 const day = byDate.get(date);
                 const strength = day ? Math.min(1, Math.abs(day.netPnlPaise) / scale) : 0;
-                const background = day ? (day.netPnlPaise >= 0 ? `rgba(38,162,105,${0.15 + 0.6 * strength})` : `rgba(229,83,75,${0.15 + 0.6 * strength})`) : undefined;
+                const background = day
+                  ? day.netPnlPaise >= 0
+                    ? `rgba(38,162,105,${0.15 + 0.6 * strength})`
+                    : `rgba(229,83,75,${0.15 + 0.6 * strength})`
+                  : undefined;
                 return (
-                  <div key={date} className={`calendar-day${day ? '' : ' empty'}`} style={background ? { background } : undefined} title={day ? `${date}: ${signedRupees(day.netPnlPaise)} (${day.fills} fills)` : `${date}: no trades`} data-date={date}>
+                  <div
+                    key={date}
+                    className={`calendar-day${day ? '' : ' empty'}`}
+                    style={background ? { background } : undefined}
+                    title={day ? `${date}: ${signedRupees(day.netPnlPaise)} (${day.fills} fills)` : `${date}: no trades`}
+                    data-date={date}
+                  >
                     <span className="calendar-date">{Number(date.slice(8))}</span>
                     {day ? <span className="calendar-pnl num">{compactRupees(day.netPnlPaise)}</span> : null}
                   </div>
@@ -215,10 +232,24 @@ function compactRupees(paise: number): string {
   const rupeesValue = paise / 100;
   const sign = rupeesValue < 0 ? '−' : '+';
   const magnitude = Math.abs(rupeesValue);
-  return magnitude >= 100_000 ? `${sign}₹${(magnitude / 100_000).toFixed(1)}L` : magnitude >= 1000 ? `${sign}₹${(magnitude / 1000).toFixed(1)}k` : `${sign}₹${magnitude.toFixed(0)}`;
+  return magnitude >= 100_000
+    ? `${sign}₹${(magnitude / 100_000).toFixed(1)}L`
+    : magnitude >= 1000
+      ? `${sign}₹${(magnitude / 1000).toFixed(1)}k`
+      : `${sign}₹${magnitude.toFixed(0)}`;
 }
 
-function Card({ label, value, valueTone, testId }: { readonly label: string; readonly value: string; readonly valueTone?: 'up' | 'down' | 'flat'; readonly testId?: string }) {
+function Card({
+  label,
+  value,
+  valueTone,
+  testId,
+}: {
+  readonly label: string;
+  readonly value: string;
+  readonly valueTone?: 'up' | 'down' | 'flat';
+  readonly testId?: string;
+}) {
   return (
     <div className="card" data-testid={testId}>
       <div className="card-label">{label}</div>

@@ -63,7 +63,9 @@ export function PositionsPage() {
           Open positions <span className="muted small">({open.length})</span>
         </h2>
         {open.length === 0 ? <p className="muted">No open positions yet.</p> : <PositionTable rows={open} now={now} />}
-        <p className="muted small">Exit closes a position with a MARKET order of the opposite side for its whole quantity (same product), through the risk checks like any order.</p>
+        <p className="muted small">
+          Exit closes a position with a MARKET order of the opposite side for its whole quantity (same product), through the risk checks like any order.
+        </p>
       </section>
       {closed.length > 0 ? (
         <section className="panel" aria-label="Closed today">
@@ -90,7 +92,17 @@ function ExitButton({ row }: { readonly row: Row }) {
     if (!window.confirm(`Exit ${row.symbol} (${row.product}): ${side} ${size} at market?`)) return;
     setState({ busy: true });
     session
-      .call((client) => client.placeOrder({ symbol: row.symbol, side, quantity: size, orderType: 'MARKET', product: row.product as 'MIS' | 'CNC' | 'NRML', portfolioId: row.portfolioId, reason: 'exit from the positions page' }))
+      .call((client) =>
+        client.placeOrder({
+          symbol: row.symbol,
+          side,
+          quantity: size,
+          orderType: 'MARKET',
+          product: row.product as 'MIS' | 'CNC' | 'NRML',
+          portfolioId: row.portfolioId,
+          reason: 'exit from the positions page',
+        }),
+      )
       .then(
         (placed) => setState({ busy: false, message: `sent ${placed.clientOrderId}` }),
         (error: unknown) => setState({ busy: false, message: humanise(error), failed: true }),
@@ -101,7 +113,12 @@ function ExitButton({ row }: { readonly row: Row }) {
       <button type="button" onClick={exit} disabled={state.busy} aria-label={`Exit ${row.symbol}`} data-testid="exit-position">
         {state.busy ? 'Sending…' : 'Exit'}
       </button>
-      {state.message ? <span className={`small ${state.failed ? 'down' : 'muted'}`} role={state.failed ? 'alert' : 'status'}> {state.message}</span> : null}
+      {state.message ? (
+        <span className={`small ${state.failed ? 'down' : 'muted'}`} role={state.failed ? 'alert' : 'status'}>
+          {' '}
+          {state.message}
+        </span>
+      ) : null}
     </>
   );
 }
@@ -143,54 +160,54 @@ function ClosedTable({ rows }: { readonly rows: readonly Row[] }) {
 function PositionTable({ rows, now }: { readonly rows: readonly Row[]; readonly now: number }) {
   return (
     <div className="scroll-x">
-    <table className="grid" data-testid="positions-table">
-      <thead>
-        <tr>
-          <th>Symbol</th>
-          <th>Product</th>
-          <th className="num">Net qty</th>
-          <th className="num">Avg price</th>
-          <th className="num">LTP</th>
-          <th className="num">Market value</th>
-          <th className="num">Unrealised</th>
-          <th className="num">Realised</th>
-          <th className="num">Charges</th>
-          <th className="num">Bought</th>
-          <th className="num">Sold</th>
-          <th>
-            <span className="sr-only">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => {
-          const quoteStale = row.quoteAtMs === undefined || now - row.quoteAtMs > QUOTE_STALE_MS;
-          return (
-            <tr key={row.key} data-symbol={row.symbol}>
-              <th scope="row">{row.symbol}</th>
-              <td>{row.product}</td>
-              <td className={`num ${tone(row.netQuantity)}`}>{quantity(row.netQuantity)}</td>
-              <td className="num">{rupees(row.averagePricePaise)}</td>
-              <td className={`num${quoteStale ? ' stale-value' : ''}`} title={quoteStale ? `price from ${ago(row.quoteAtMs, now)}: not live` : 'live'}>
-                {rupees(row.lastPricePaise)}
-                {quoteStale ? <span className="stale-tag">stale</span> : null}
-              </td>
-              <td className="num">{signedRupees(row.marketValuePaise)}</td>
-              <td className={`num ${tone(row.unrealisedPaise)}`} data-testid="unrealised">
-                {signedRupees(row.unrealisedPaise)}
-              </td>
-              <td className={`num ${tone(row.realisedPaise)}`}>{signedRupees(row.realisedPaise)}</td>
-              <td className="num">{rupees(row.chargesPaise)}</td>
-              <td className="num">{quantity(row.buyQuantity)}</td>
-              <td className="num">{quantity(row.sellQuantity)}</td>
-              <td className="actions">
-                <ExitButton row={row} />
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+      <table className="grid" data-testid="positions-table">
+        <thead>
+          <tr>
+            <th>Symbol</th>
+            <th>Product</th>
+            <th className="num">Net qty</th>
+            <th className="num">Avg price</th>
+            <th className="num">LTP</th>
+            <th className="num">Market value</th>
+            <th className="num">Unrealised</th>
+            <th className="num">Realised</th>
+            <th className="num">Charges</th>
+            <th className="num">Bought</th>
+            <th className="num">Sold</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => {
+            const quoteStale = row.quoteAtMs === undefined || now - row.quoteAtMs > QUOTE_STALE_MS;
+            return (
+              <tr key={row.key} data-symbol={row.symbol}>
+                <th scope="row">{row.symbol}</th>
+                <td>{row.product}</td>
+                <td className={`num ${tone(row.netQuantity)}`}>{quantity(row.netQuantity)}</td>
+                <td className="num">{rupees(row.averagePricePaise)}</td>
+                <td className={`num${quoteStale ? ' stale-value' : ''}`} title={quoteStale ? `price from ${ago(row.quoteAtMs, now)}: not live` : 'live'}>
+                  {rupees(row.lastPricePaise)}
+                  {quoteStale ? <span className="stale-tag">stale</span> : null}
+                </td>
+                <td className="num">{signedRupees(row.marketValuePaise)}</td>
+                <td className={`num ${tone(row.unrealisedPaise)}`} data-testid="unrealised">
+                  {signedRupees(row.unrealisedPaise)}
+                </td>
+                <td className={`num ${tone(row.realisedPaise)}`}>{signedRupees(row.realisedPaise)}</td>
+                <td className="num">{rupees(row.chargesPaise)}</td>
+                <td className="num">{quantity(row.buyQuantity)}</td>
+                <td className="num">{quantity(row.sellQuantity)}</td>
+                <td className="actions">
+                  <ExitButton row={row} />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -19,7 +19,15 @@ const RISK: RiskResponse = {
   utilisation: [
     { id: 'maxDailyLossPaise', label: 'Daily loss', unit: 'paise', used: 46_000_00, limit: 50_000_00, portfolioId: 'main' },
     { id: 'maxGrossExposurePaise', label: 'Gross exposure', unit: 'paise', used: 12_50_000_00, limit: 50_00_000_00, portfolioId: 'main' },
-    { id: 'maxPositionQuantity', label: 'Largest position (with working orders)', unit: 'shares', used: 16_000, limit: 20_000, portfolioId: 'main', detail: 'INFY' },
+    {
+      id: 'maxPositionQuantity',
+      label: 'Largest position (with working orders)',
+      unit: 'shares',
+      used: 16_000,
+      limit: 20_000,
+      portfolioId: 'main',
+      detail: 'INFY',
+    },
     { id: 'maxOrdersPerSecond', label: 'Orders per second (all strategies)', unit: 'orders/s', used: 3, limit: 10 },
   ],
   killSwitch: null,
@@ -53,7 +61,16 @@ describe('RiskPage', () => {
   it('lets an admin engage the kill switch after confirming, and re-arm a tripped one', async () => {
     const calls: string[] = [];
     const { wrapper } = fakeDesk('admin', {
-      'GET /api/v1/risk': () => ({ ...RISK, killSwitch: { portfolioId: 'main', trippedAtMs: RISK.atMs, dayPnlPaise: -51_000_00, maxDailyLossPaise: 50_000_00, message: 'portfolio main lost ₹51,000.00 today' } }),
+      'GET /api/v1/risk': () => ({
+        ...RISK,
+        killSwitch: {
+          portfolioId: 'main',
+          trippedAtMs: RISK.atMs,
+          dayPnlPaise: -51_000_00,
+          maxDailyLossPaise: 50_000_00,
+          message: 'portfolio main lost ₹51,000.00 today',
+        },
+      }),
       'POST /api/v1/kill-switch': () => {
         calls.push('engage');
         return { engaged: true, paused: ['ema-cross-1'] };
@@ -75,10 +92,24 @@ describe('RiskPage', () => {
   });
 
   it('lists the stored alert record as the server pages it, with ×count for repeats, and offers Ack to traders', async () => {
-    const row = (id: number, code: string, message: string, count: number, atMs: number) => ({ id, code, subject: 'ema-cross-1', severity: 'warning', message, count, firstAtMs: atMs, lastAtMs: atMs, firstSeenMs: atMs, lastSeenMs: atMs });
+    const row = (id: number, code: string, message: string, count: number, atMs: number) => ({
+      id,
+      code,
+      subject: 'ema-cross-1',
+      severity: 'warning',
+      message,
+      count,
+      firstAtMs: atMs,
+      lastAtMs: atMs,
+      firstSeenMs: atMs,
+      lastSeenMs: atMs,
+    });
     const { wrapper } = fakeDesk('trader', {
       'GET /api/v1/risk': () => RISK,
-      'GET /api/v1/risk/alerts?limit=20': () => ({ items: [row(2, 'order-rate', 'newer', 728, 2_000), row(1, 'max-position', 'older', 1, 1_000)], nextCursor: null }),
+      'GET /api/v1/risk/alerts?limit=20': () => ({
+        items: [row(2, 'order-rate', 'newer', 728, 2_000), row(1, 'max-position', 'older', 1, 1_000)],
+        nextCursor: null,
+      }),
     });
     render(<RiskPage />, { wrapper });
     await screen.findByText('newer');

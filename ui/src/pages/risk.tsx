@@ -29,7 +29,13 @@ export interface RiskResponse {
     readonly fatFingerBps: number;
   };
   readonly utilisation: readonly Utilisation[];
-  readonly killSwitch: { readonly portfolioId: string; readonly trippedAtMs: number; readonly dayPnlPaise: number; readonly maxDailyLossPaise: number; readonly message: string } | null;
+  readonly killSwitch: {
+    readonly portfolioId: string;
+    readonly trippedAtMs: number;
+    readonly dayPnlPaise: number;
+    readonly maxDailyLossPaise: number;
+    readonly message: string;
+  } | null;
   readonly approved: number;
   readonly rejected: number;
   readonly pausedStrategies: readonly string[];
@@ -62,7 +68,15 @@ export function UtilisationBar({ item }: { readonly item: Utilisation }) {
           {amount(item.unit, item.used)} <span className="muted">of {amount(item.unit, item.limit)}</span>
         </span>
       </div>
-      <div className={`util-track util-${level}`} role="meter" aria-label={item.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.min(100, percent)} aria-valuetext={`${percent}% used`}>
+      <div
+        className={`util-track util-${level}`}
+        role="meter"
+        aria-label={item.label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.min(100, percent)}
+        aria-valuetext={`${percent}% used`}
+      >
         <div className="util-fill" style={{ width: `${Math.min(100, percent)}%` }} />
       </div>
       <div className="util-percent num small">{percent}%</div>
@@ -83,7 +97,9 @@ export function RiskPage() {
     setConfirming(false);
     try {
       const result = await session.request<{ paused: string[] }>('POST', '/api/v1/kill-switch');
-      setMessage(`Kill switch engaged: every new order is refused, open orders are cancelled, and it paused ${result.paused.length} strateg${result.paused.length === 1 ? 'y' : 'ies'} (${result.paused.join(', ') || 'none'}). Re-arm trading from the banner, then resume strategies on the Strategies page.`);
+      setMessage(
+        `Kill switch engaged: every new order is refused, open orders are cancelled, and it paused ${result.paused.length} strateg${result.paused.length === 1 ? 'y' : 'ies'} (${result.paused.join(', ') || 'none'}). Re-arm trading from the banner, then resume strategies on the Strategies page.`,
+      );
       risk.reload();
     } catch (error) {
       setMessage(humanise(error));
@@ -116,7 +132,8 @@ export function RiskPage() {
       ) : null}
       {data?.killSwitch ? (
         <div className="banner banner-error" role="alert" data-testid="kill-switch-tripped">
-          <strong>Trading halted by the daily-loss kill switch</strong> at {dateTime(data.killSwitch.trippedAtMs)}: {data.killSwitch.message}. Every new order is refused.
+          <strong>Trading halted by the daily-loss kill switch</strong> at {dateTime(data.killSwitch.trippedAtMs)}: {data.killSwitch.message}. Every new order
+          is refused.
           {isAdmin ? (
             <>
               {' '}
@@ -130,7 +147,10 @@ export function RiskPage() {
       <div className="columns">
         <section className="panel grow" aria-label="Limits and utilisation">
           <h2>
-            Limits and utilisation <span className="muted small">{data ? `market time ${dateTime(data.atMs)} · updated ${ago(risk.loadedAtMs, now)}` : risk.loading ? 'loading…' : ''}</span>
+            Limits and utilisation{' '}
+            <span className="muted small">
+              {data ? `market time ${dateTime(data.atMs)} · updated ${ago(risk.loadedAtMs, now)}` : risk.loading ? 'loading…' : ''}
+            </span>
           </h2>
           {[...groups].map(([title, items]) => (
             <div key={title} className="util-group">
@@ -162,7 +182,10 @@ export function RiskPage() {
           {isAdmin ? (
             <section className="panel kill-switch" aria-label="Kill switch">
               <h2>Kill switch</h2>
-              <p>Stops trading at once: the risk manager refuses every new order (manual ones too), cancels the open ones and pauses every strategy. It stays until an admin re-arms trading, also across restarts.</p>
+              <p>
+                Stops trading at once: the risk manager refuses every new order (manual ones too), cancels the open ones and pauses every strategy. It stays
+                until an admin re-arms trading, also across restarts.
+              </p>
               {data && data.pausedStrategies.length > 0 ? <p className="small muted">Paused or stopped now: {data.pausedStrategies.join(', ')}</p> : null}
               {confirming ? (
                 <div role="alertdialog" aria-label="Confirm kill switch" className="confirm">

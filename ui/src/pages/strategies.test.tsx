@@ -38,7 +38,10 @@ describe('StrategiesPage', () => {
       'GET /api/v1/strategy-kinds': () => ({ items: [{ kind: 'ema-cross', description: 'EMA crossover', configFields: FIELDS }] }),
       'POST /api/v1/strategies': (body) => {
         posted.push(body);
-        if (posted.length === 1) throw new TroupeApiError(400, 'invalid-request', 'body /config/fastPeriod must be shorter than slowPeriod', [{ in: 'body', path: '/config/fastPeriod', message: 'must be shorter than slowPeriod' }]);
+        if (posted.length === 1)
+          throw new TroupeApiError(400, 'invalid-request', 'body /config/fastPeriod must be shorter than slowPeriod', [
+            { in: 'body', path: '/config/fastPeriod', message: 'must be shorter than slowPeriod' },
+          ]);
         return strategy({ strategyId: 'ema-it', config: { symbols: ['INFY'], fastPeriod: 8, slowPeriod: 21, product: 'MIS', allowShort: false } });
       },
     });
@@ -79,7 +82,10 @@ describe('StrategiesPage', () => {
     const { wrapper } = fakeDesk('trader', {
       // the server's list reflects what was asked (a poll after the action says the same)
       'GET /api/v1/strategies': () => ({
-        items: [actions.includes('stop') ? strategy({ state: 'stopped', paused: true }) : strategy(), strategy({ strategyId: 'rsi-1', kind: 'rsi-reversion', state: 'stopped', paused: true })],
+        items: [
+          actions.includes('stop') ? strategy({ state: 'stopped', paused: true }) : strategy(),
+          strategy({ strategyId: 'rsi-1', kind: 'rsi-reversion', state: 'stopped', paused: true }),
+        ],
       }),
       'GET /api/v1/strategy-kinds': () => ({ items: [] }),
       'PATCH /api/v1/strategies/ema-cross-1': (body) => {

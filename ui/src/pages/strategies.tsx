@@ -138,7 +138,13 @@ export function StrategiesPage() {
               const figures = performance.get(strategy.strategyId);
               const open = Object.entries(strategy.positions).filter(([, net]) => net !== 0);
               return (
-                <tr key={strategy.strategyId} data-strategy={strategy.strategyId} data-paused={String(strategy.paused)} data-state={state} className={editing === strategy.strategyId ? 'selected' : ''}>
+                <tr
+                  key={strategy.strategyId}
+                  data-strategy={strategy.strategyId}
+                  data-paused={String(strategy.paused)}
+                  data-state={state}
+                  className={editing === strategy.strategyId ? 'selected' : ''}
+                >
                   <th scope="row" className="nowrap">
                     {strategy.strategyId}
                   </th>
@@ -173,11 +179,21 @@ export function StrategiesPage() {
                     {canTrade ? (
                       <>
                         {actionsFor(strategy).map(({ action, label, className }) => (
-                          <button key={action} type="button" className={className} disabled={busy === strategy.strategyId} onClick={() => void act(strategy, action)}>
+                          <button
+                            key={action}
+                            type="button"
+                            className={className}
+                            disabled={busy === strategy.strategyId}
+                            onClick={() => void act(strategy, action)}
+                          >
                             {label}
                           </button>
                         ))}
-                        <button type="button" onClick={() => setEditing(editing === strategy.strategyId ? undefined : strategy.strategyId)} aria-expanded={editing === strategy.strategyId}>
+                        <button
+                          type="button"
+                          onClick={() => setEditing(editing === strategy.strategyId ? undefined : strategy.strategyId)}
+                          aria-expanded={editing === strategy.strategyId}
+                        >
                           Parameters
                         </button>
                       </>
@@ -201,7 +217,10 @@ export function StrategiesPage() {
           onSaved={(strategy, changed) => {
             remember(strategy);
             setEditing(undefined);
-            setMessage({ text: `${strategy.strategyId} restarted with ${changed.join(', ')} changed; positions, working orders and its ${strategyRunState(strategy)} state carried over.`, error: false });
+            setMessage({
+              text: `${strategy.strategyId} restarted with ${changed.join(', ')} changed; positions, working orders and its ${strategyRunState(strategy)} state carried over.`,
+              error: false,
+            });
             remote.reload();
           }}
         />
@@ -210,7 +229,17 @@ export function StrategiesPage() {
   );
 }
 
-function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly kinds: readonly StrategyKind[]; readonly kindsError: string | undefined; readonly onCreated: (strategy: Strategy) => void; readonly onCancel: () => void }) {
+function CreateStrategy({
+  kinds,
+  kindsError,
+  onCreated,
+  onCancel,
+}: {
+  readonly kinds: readonly StrategyKind[];
+  readonly kindsError: string | undefined;
+  readonly onCreated: (strategy: Strategy) => void;
+  readonly onCancel: () => void;
+}) {
   const { session } = useDesk();
   const id = useId();
   const [strategyId, setStrategyId] = useState('');
@@ -228,7 +257,11 @@ function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly k
     setBusy(true);
     setGeneral(undefined);
     try {
-      const created = await session.request<Strategy>('POST', '/api/v1/strategies', { strategyId: strategyId.trim(), kind: kind.kind, config: configFrom(kind.configFields, draft) });
+      const created = await session.request<Strategy>('POST', '/api/v1/strategies', {
+        strategyId: strategyId.trim(),
+        kind: kind.kind,
+        config: configFrom(kind.configFields, draft),
+      });
       setErrors({});
       onCreated(created);
     } catch (error) {
@@ -244,7 +277,13 @@ function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly k
     <section className="panel" aria-label="New strategy">
       <h2>New strategy</h2>
       {kindsError ? <p className="field-error">{kindsError}</p> : null}
-      <form onSubmit={(event) => void submit(event)} onKeyDown={(event) => event.key === 'Escape' && onCancel()} aria-label="New strategy" noValidate data-busy={busy}>
+      <form
+        onSubmit={(event) => void submit(event)}
+        onKeyDown={(event) => event.key === 'Escape' && onCancel()}
+        aria-label="New strategy"
+        noValidate
+        data-busy={busy}
+      >
         <div className="field-row">
           <div className="field">
             <label htmlFor={`${id}-strategyId`}>Strategy id</label>
@@ -270,7 +309,13 @@ function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly k
           </div>
           <div className="field">
             <label htmlFor={`${id}-kind`}>Kind</label>
-            <select id={`${id}-kind`} name="kind" value={kind?.kind ?? ''} onChange={(event) => setKindName(event.target.value)} aria-invalid={errors.kind ? true : undefined}>
+            <select
+              id={`${id}-kind`}
+              name="kind"
+              value={kind?.kind ?? ''}
+              onChange={(event) => setKindName(event.target.value)}
+              aria-invalid={errors.kind ? true : undefined}
+            >
               {kinds.map((candidate) => (
                 <option key={candidate.kind} value={candidate.kind}>
                   {candidate.kind}
@@ -284,7 +329,13 @@ function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly k
           <>
             <h3>Settings of {kind.kind}</h3>
             <p className="hint">Leave symbols empty to trade every instrument.</p>
-            <ConfigFields fields={kind.configFields} draft={draft} onChange={(next) => setDrafts(new Map(drafts).set(kind.kind, next))} errors={errors} idPrefix={`${id}-config`} />
+            <ConfigFields
+              fields={kind.configFields}
+              draft={draft}
+              onChange={(next) => setDrafts(new Map(drafts).set(kind.kind, next))}
+              errors={errors}
+              idPrefix={`${id}-config`}
+            />
           </>
         ) : null}
         {general ? (
@@ -305,7 +356,15 @@ function CreateStrategy({ kinds, kindsError, onCreated, onCancel }: { readonly k
   );
 }
 
-function EditStrategy({ strategy, onSaved, onClose }: { readonly strategy: Strategy; readonly onSaved: (strategy: Strategy, changed: readonly string[]) => void; readonly onClose: () => void }) {
+function EditStrategy({
+  strategy,
+  onSaved,
+  onClose,
+}: {
+  readonly strategy: Strategy;
+  readonly onSaved: (strategy: Strategy, changed: readonly string[]) => void;
+  readonly onClose: () => void;
+}) {
   const { session } = useDesk();
   const id = useId();
   const [draft, setDraft] = useState<ConfigDraft>(() => draftFrom(strategy.configFields, strategy.config));
@@ -346,7 +405,12 @@ function EditStrategy({ strategy, onSaved, onClose }: { readonly strategy: Strat
         </button>
       </div>
       <p className="hint">Saving restarts the strategy with the new settings; its positions, working orders and pause state carry over.</p>
-      <form onSubmit={(event) => void submit(event)} onKeyDown={(event) => event.key === 'Escape' && onClose()} aria-label={`Edit ${strategy.strategyId}`} noValidate>
+      <form
+        onSubmit={(event) => void submit(event)}
+        onKeyDown={(event) => event.key === 'Escape' && onClose()}
+        aria-label={`Edit ${strategy.strategyId}`}
+        noValidate
+      >
         <ConfigFields fields={strategy.configFields} draft={draft} onChange={setDraft} errors={errors} idPrefix={`${id}-config`} />
         {general ? (
           <div className="field-error" role="alert" data-testid="edit-error">

@@ -83,7 +83,11 @@ export function SystemPage() {
           <h2>
             Supervision tree <span className="muted small">updated {ago(actors.loadedAtMs, now)}</span>
           </h2>
-          {actors.data ? <ActorTree tree={actors.data.tree} recentlyRestarted={recent} nowMs={now} /> : <p className="muted">{actors.loading ? 'Loading…' : ''}</p>}
+          {actors.data ? (
+            <ActorTree tree={actors.data.tree} recentlyRestarted={recent} nowMs={now} />
+          ) : (
+            <p className="muted">{actors.loading ? 'Loading…' : ''}</p>
+          )}
         </section>
         <aside className="side">
           <section className="panel" aria-label="Actor events">
@@ -94,7 +98,8 @@ export function SystemPage() {
               <ul className="events" data-testid="actor-events">
                 {actorEvents.slice(0, 20).map((event) => (
                   <li key={event.seq} className={event.event === 'ActorFailed' ? 'down' : ''}>
-                    <span className="muted small">{clock(event.atMs)}</span> <strong>{event.event.replace(/^Actor/, '')}</strong> <span className="mono">{event.path}</span>
+                    <span className="muted small">{clock(event.atMs)}</span> <strong>{event.event.replace(/^Actor/, '')}</strong>{' '}
+                    <span className="mono">{event.path}</span>
                     {event.restarts !== undefined ? ` (restart #${event.restarts})` : ''}
                     {event.error ? ` — ${event.error}` : ''}
                   </li>

@@ -26,11 +26,16 @@ export function fakeDesk(role: 'viewer' | 'trader' | 'admin', routes: Record<str
   };
   const session = { role, username: 'tester', request, call: (run: (c: typeof client) => Promise<unknown>) => run(client) } as unknown as Session;
   const frames: (() => void)[] = [];
-  const store = new LiveStore((flush) => frames.push(flush), () => 1_000);
+  const store = new LiveStore(
+    (flush) => frames.push(flush),
+    () => 1_000,
+  );
   const desk = { store, instruments: [], session } as unknown as Desk;
   const flush = (): void => {
     for (const run of frames.splice(0)) run();
   };
-  const wrapper = ({ children }: { children: ReactNode }) => <DeskContext.Provider value={{ session, desk, logout: () => undefined }}>{children}</DeskContext.Provider>;
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <DeskContext.Provider value={{ session, desk, logout: () => undefined }}>{children}</DeskContext.Provider>
+  );
   return { request, store, flush, wrapper };
 }
