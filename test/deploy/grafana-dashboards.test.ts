@@ -242,6 +242,12 @@ async function makeTraffic(troupe: Running): Promise<boolean> {
   const small = await post('/api/v1/orders', { symbol, side: 'BUY', quantity: 1, product: 'CNC' }, authorization);
   const accepted = small.status === 201;
   if (!accepted) expect({ status: small.status, body: await small.text() }).toEqual({ status: 422, body: expect.stringContaining('market-holiday') as unknown });
+  // a strategy that trades on every tick (the demo trades closed minute bars, far below the order-rate
+  // limits): its bursts are what risk paces, so the pacing panels have data
+  if (troupe.mode === 'paper') {
+    const created = await post('/api/v1/strategies', { strategyId: 'busy-ema', kind: 'ema-cross', config: { fastPeriod: 2, slowPeriod: 3, quantity: 1, source: 'ticks' } }, authorization);
+    expect(created.status, await created.clone().text()).toBe(201);
+  }
   // a stream client: subscribe, get an event, leave
   const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream?token=${token}`);
   await new Promise<void>((resolve, reject) => {
