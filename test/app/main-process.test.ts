@@ -74,10 +74,10 @@ async function orderIds(port: number, token: string): Promise<string[]> {
 }
 
 describe('npm start (src/main.ts)', () => {
-  it('trades on the synthetic market within seconds, serves health and metrics, and stops cleanly on SIGTERM', async () => {
+  it('trades on the synthetic market within seconds (at 300× market speed: the demo trades closed minute bars after a warm-up), serves health and metrics, and stops cleanly on SIGTERM', async () => {
     const started = Date.now();
     const dataDir = mkdtempSync(join(tmpdir(), 'troupe-main-'));
-    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '30', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN }, dataDir);
+    const { port, lines } = await startTroupe({ TROUPE_MARKET_SPEED: '300', TROUPE_ALLOW_FAULT_INJECTION: 'true', ...ADMIN }, dataDir);
 
     const health = await get(port, '/api/v1/health');
     expect(JSON.parse(health.body)).toMatchObject({ checks: { actors: { ok: true }, persistence: { ok: true, journal: 'ok', redis: 'not configured' } } });
@@ -137,7 +137,7 @@ describe('npm start (src/main.ts)', () => {
     expect(lines.some((line) => line.includes('stopped cleanly'))).toBe(true);
 
     // started again on the same data directory, it carries on where it stopped
-    const again = await startTroupe({ TROUPE_MARKET_SPEED: '30', ...ADMIN }, dataDir);
+    const again = await startTroupe({ TROUPE_MARKET_SPEED: '300', ...ADMIN }, dataDir);
     const restoredLine = again.lines
       .map((line) => JSON.parse(line) as { message?: string; 'troupe.context.restored'?: number })
       .find((entry) => entry.message === 'restored actor state from the last run');
