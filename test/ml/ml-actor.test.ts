@@ -10,7 +10,7 @@ import { activateModel, registryModelSource } from '../../src/ml/model-source.js
 import { istTimeMs, type Bar, type Prediction } from '../../src/model/index.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
-import type { Logger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { MlService } from '../../src/runtime/ml-service.js';
 import { Runtime } from '../../src/runtime/runtime.js';
@@ -161,7 +161,7 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
       database: db(),
       runtime: rt,
       metrics: new Metrics({ defaultMetrics: false }),
-      log: silent(),
+      log: silentLogger(),
       symbols: SYMBOLS,
     });
     await service.start();
@@ -186,8 +186,3 @@ describe('the ML actor (onnxruntime-node, the registry on PGlite)', () => {
     expect((await service.status()).actor).toMatchObject({ modelVersion: a.version, stats: { loads: 3 } });
   }, 60_000);
 });
-
-function silent() {
-  const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => log };
-  return log as unknown as Logger;
-}

@@ -101,7 +101,7 @@ async function eventually<T>(probe: () => Promise<T | undefined | false>, what: 
 }
 
 async function go(hash: string, ready: string): Promise<void> {
-  await page.evaluate((target) => ((globalThis as unknown as { location: { hash: string } }).location.hash = target), hash);
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
   await page.waitForSelector(ready);
 }
 
