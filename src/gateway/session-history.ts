@@ -5,14 +5,16 @@
  * PostgreSQL or PGlite) instead.
  */
 import { type Fill, type Order, type RiskAlert } from '../model/index.js';
-import type {
-  AlertListFilter,
-  HistoryPage,
-  HistoryQueries,
-  StoredRiskAlert,
-  StrategyBookSummary,
-  TradeCursor,
-  TradeListFilter,
+import {
+  emptyStrategyBook,
+  type AlertListFilter,
+  type HistoryPage,
+  type HistoryQueries,
+  type StoredRiskAlert,
+  type StrategyBookAccumulator,
+  type StrategyBookSummary,
+  type TradeCursor,
+  type TradeListFilter,
 } from '../persistence/history-queries.js';
 import type { OrderCursor, OrderListFilter } from '../persistence/order-queries.js';
 import { alertSubject, DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
@@ -155,23 +157,12 @@ export class SessionHistory implements HistoryQueries {
   }
 
   strategyBooks(portfolios?: readonly string[]): Promise<{ readonly items: StrategyBookSummary[]; readonly recentFillIds: string[] }> {
-    const books = new Map<string, Mutable<StrategyBookSummary> & { net: Record<string, number>; lastPricePaise: Record<string, number> }>();
+    const books = new Map<string, StrategyBookAccumulator>();
     const fills = this.fills(portfolios === undefined ? {} : { portfolios }).sort((a, b) => a.atMs - b.atMs);
     for (const fill of fills) {
       let book = books.get(fill.strategyId);
       if (!book) {
-        book = {
-          strategyId: fill.strategyId,
-          fills: 0,
-          buyQuantity: 0,
-          sellQuantity: 0,
-          turnoverPaise: 0,
-          chargesPaise: 0,
-          cashFlowPaise: 0,
-          net: {},
-          lastPricePaise: {},
-          lastFillAtMs: 0,
-        };
+        book = emptyStrategyBook(fill.strategyId);
         books.set(fill.strategyId, book);
       }
       const value = fill.quantity * fill.pricePaise;

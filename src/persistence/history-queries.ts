@@ -11,7 +11,7 @@
 import type { Fill, Order, Product, RiskSeverity, Side } from '../model/index.js';
 import type { Queryable } from './database.js';
 import { findOrder, listOrders, MAX_ORDER_BATCH, type OrderCursor, type OrderListFilter } from './order-queries.js';
-import type { AcknowledgeOutcome, RiskAlertJournal } from './risk-alert-journal.js';
+import type { AcknowledgeOutcome, AlertSighting, RiskAlertJournal } from './risk-alert-journal.js';
 
 /** Which fills to list (every given field must match). */
 export interface TradeListFilter {
@@ -46,20 +46,31 @@ export interface AlertListFilter {
   readonly toMs?: number;
 }
 
+/** A strategy's book while fills are summed into it: the summary, plus net quantity and last price per symbol. */
+export type StrategyBookAccumulator = { -readonly [K in keyof StrategyBookSummary]: StrategyBookSummary[K] } & {
+  net: Record<string, number>;
+  lastPricePaise: Record<string, number>;
+};
+
+/** A strategy's book before its first fill. */
+export function emptyStrategyBook(strategyId: string): StrategyBookAccumulator {
+  return {
+    strategyId,
+    fills: 0,
+    buyQuantity: 0,
+    sellQuantity: 0,
+    turnoverPaise: 0,
+    chargesPaise: 0,
+    cashFlowPaise: 0,
+    net: {},
+    lastPricePaise: {},
+    lastFillAtMs: 0,
+  };
+}
+
 /** A risk alert row: one (code, subject) within its window, with its count and acknowledgement. */
-export interface StoredRiskAlert {
+export interface StoredRiskAlert extends AlertSighting {
   readonly id: number;
-  readonly code: string;
-  readonly subject: string;
-  readonly severity: RiskSeverity;
-  readonly message: string;
-  readonly strategyId?: string;
-  readonly symbol?: string;
-  readonly count: number;
-  readonly firstAtMs: number;
-  readonly lastAtMs: number;
-  readonly firstSeenMs: number;
-  readonly lastSeenMs: number;
   readonly acknowledgedBy?: string;
   readonly acknowledgedAtMs?: number;
   readonly acknowledgedNote?: string;
@@ -326,25 +337,11 @@ export class SqlHistory implements HistoryQueries {
          FROM trades${where} GROUP BY strategy_id, symbol ORDER BY strategy_id, symbol`,
       params,
     );
-    const books = new Map<
-      string,
-      { -readonly [K in keyof StrategyBookSummary]: StrategyBookSummary[K] } & { net: Record<string, number>; lastPricePaise: Record<string, number> }
-    >();
+    const books = new Map<string, StrategyBookAccumulator>();
     for (const row of rows) {
       let book = books.get(row.strategy_id);
       if (!book) {
-        book = {
-          strategyId: row.strategy_id,
-          fills: 0,
-          buyQuantity: 0,
-          sellQuantity: 0,
-          turnoverPaise: 0,
-          chargesPaise: 0,
-          cashFlowPaise: 0,
-          net: {},
-          lastPricePaise: {},
-          lastFillAtMs: 0,
-        };
+        book = emptyStrategyBook(row.strategy_id);
         books.set(row.strategy_id, book);
       }
       const buys = Number(row.buy_quantity);
