@@ -129,6 +129,14 @@ function decodeStored(row: ModelRow): StoredModel {
   return { ...summary, featureSchema: row.feature_schema, onnx };
 }
 
+/** The version asked for is not in the registry (the API answers 404). */
+export class UnknownModelError extends ModelRegistryError {
+  constructor(readonly version: string) {
+    super(`no model ${version} in the registry (troupe ml list)`);
+    this.name = 'UnknownModelError';
+  }
+}
+
 /** The registry. */
 export class MlModelStore {
   constructor(private readonly db: Database) {}
@@ -169,14 +177,14 @@ export class MlModelStore {
   /** One model without its bytes; throws {@link ModelRegistryError} when unknown. */
   async summary(version: string, db: Queryable = this.db): Promise<ModelSummary> {
     const [row] = await db.query<ModelRow>(`SELECT ${SUMMARY_COLUMNS} FROM ml_models WHERE version = $1`, [version]);
-    if (row === undefined) throw new ModelRegistryError(`no model ${version} in the registry (troupe ml list)`);
+    if (row === undefined) throw new UnknownModelError(version);
     return decodeSummary(row);
   }
 
   /** One model with its ONNX bytes; throws {@link ModelRegistryError} when unknown. */
   async get(version: string): Promise<StoredModel> {
     const [row] = await this.db.query<ModelRow>(`SELECT ${SUMMARY_COLUMNS}, feature_schema, onnx FROM ml_models WHERE version = $1`, [version]);
-    if (row === undefined) throw new ModelRegistryError(`no model ${version} in the registry (troupe ml list)`);
+    if (row === undefined) throw new UnknownModelError(version);
     return decodeStored(row);
   }
 

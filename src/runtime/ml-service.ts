@@ -253,6 +253,11 @@ export class MlService {
     return this.store.list();
   }
 
+  /** One model without its bytes; throws UnknownModelError when the registry has no such version. */
+  summary(version: string): Promise<ModelSummary> {
+    return this.store.summary(version);
+  }
+
   /** Promotes a model and has the actor load it now. */
   async promote(version: string): Promise<{ readonly promoted: ModelSummary; readonly retired: string | null }> {
     const result = await this.store.promote(version);

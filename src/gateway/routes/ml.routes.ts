@@ -1,5 +1,5 @@
-import { Type } from 'typebox';
-import { ModelRegistryError } from '../../persistence/ml-model-store.js';
+import { Type, type Static } from 'typebox';
+import { ModelRegistryError, UnknownModelError, type ModelSummary } from '../../persistence/ml-model-store.js';
 import type { MlService } from '../../runtime/ml-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -47,8 +47,34 @@ function service(ctx: GatewayContext): MlService {
   return ctx.ml;
 }
 
-/** Registry refusals (unknown version, nothing to roll back, already live) are 409s with the registry's message. */
+/** A registry entry as the API shows it (no ONNX bytes; metrics that are not finite numbers are null). */
+function modelView(model: ModelSummary): Static<typeof ModelSchema> {
+  const retraining = model.metrics.retraining as { decision?: unknown } | undefined;
+  return {
+    version: model.version,
+    kind: model.kind,
+    status: model.status,
+    createdAtMs: model.createdAtMs,
+    promotedAtMs: model.promotedAtMs,
+    featureSchemaHash: model.featureSchemaHash,
+    classes: [...model.classes],
+    trainingWindow: model.trainingWindow,
+    onnxBytes: model.onnxBytes,
+    metrics: {
+      samples: num(model.metrics.samples),
+      accuracy: num(model.metrics.accuracy),
+      brier: num(model.metrics.brier),
+      logLoss: num(model.metrics.logLoss),
+      ece: num(model.metrics.ece),
+      baselineAccuracy: num(model.metrics.baselineAccuracy),
+      retraining: typeof retraining?.decision === 'string' ? retraining.decision : null,
+    },
+  };
+}
+
+/** An unknown version is a 404; other registry refusals (nothing to roll back, already live) are 409s; both with the registry's message. */
 function registryError(error: unknown): never {
+  if (error instanceof UnknownModelError) throw new ApiError(404, 'not-found', error.message);
   if (error instanceof ModelRegistryError) throw new ApiError(409, 'conflict', error.message);
   throw error;
 }
@@ -72,31 +98,23 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
     async () => {
       const models = await service(ctx).list();
       return {
-        items: models.map((model) => ({
-          version: model.version,
-          kind: model.kind,
-          status: model.status,
-          createdAtMs: model.createdAtMs,
-          promotedAtMs: model.promotedAtMs,
-          featureSchemaHash: model.featureSchemaHash,
-          classes: [...model.classes],
-          trainingWindow: model.trainingWindow,
-          onnxBytes: model.onnxBytes,
-          metrics: {
-            samples: num(model.metrics.samples),
-            accuracy: num(model.metrics.accuracy),
-            brier: num(model.metrics.brier),
-            logLoss: num(model.metrics.logLoss),
-            ece: num(model.metrics.ece),
-            baselineAccuracy: num(model.metrics.baselineAccuracy),
-            retraining:
-              typeof (model.metrics.retraining as { decision?: unknown } | undefined)?.decision === 'string'
-                ? (model.metrics.retraining as { decision: string }).decision
-                : null,
-          },
-        })),
+        items: models.map(modelView),
       };
     },
+  );
+
+  app.get(
+    '/api/v1/ml/models/:version',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['ml'],
+        summary: 'One registered model with its out-of-sample metrics',
+        params: Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: ModelSchema, 404: err, 409: err, ...common },
+      },
+    },
+    async (request) => modelView(await service(ctx).summary(request.params.version).catch(registryError)),
   );
 
   app.get(
@@ -120,7 +138,7 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
         tags: ['ml'],
         summary: 'Make a model live (the live one of its kind is retired); the ML actor loads it now',
         params: Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: Type.Object({ promoted: Type.String(), retired: Type.Union([Type.String(), Type.Null()]) }), 409: err, ...common },
+        response: { 200: Type.Object({ promoted: Type.String(), retired: Type.Union([Type.String(), Type.Null()]) }), 404: err, 409: err, ...common },
       },
     },
     async (request) => {
