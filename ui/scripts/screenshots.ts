@@ -4,7 +4,8 @@
  *   npx tsx ui/scripts/screenshots.ts [--out docs/screenshots] [--speed 30] [--warmup-sec 60]
  *
  * Starts a Troupe of its own (fresh data directory, synthetic market at `--speed`, loopback
- * port), lets it trade for `--warmup-sec`, logs in with Debian's Chromium (headless,
+ * port; two small models trained on ../shared/data with `troupe ml train`, one live, for the
+ * Models page), lets it trade for `--warmup-sec`, logs in with Debian's Chromium (headless,
  * playwright-core, --no-sandbox) and saves `<page>-desktop.png` and `<page>-mobile.png`.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const PAGES: readonly { readonly id: string; readonly hash: string; readonly rea
   { id: 'market', hash: '#/market', ready: '[data-testid="candle-chart"] canvas' },
   { id: 'risk', hash: '#/risk', ready: 'main h1' },
   { id: 'system', hash: '#/system', ready: 'main h1' },
+  { id: 'models', hash: '#/models', ready: '[data-testid="models-table"] tr[data-status="live"]' },
   { id: 'performance', hash: '#/performance', ready: '[data-testid="performance-cards"]' },
   { id: 'admin', hash: '#/admin', ready: 'main h1' },
 ];
@@ -76,12 +78,51 @@ async function startTroupe(dataDir: string): Promise<{ port: number; stop: () =>
   };
 }
 
+/** `troupe ml …` on the data directory's embedded store (before the Troupe starts: one process owns it). */
+function troupeMl(dataDir: string, args: readonly string[]): string {
+  const run = spawnSync(process.execPath, ['bin/troupe.js', 'ml', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TROUPE_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (run.status !== 0) throw new Error(`troupe ml ${args[0] ?? ''} failed (${run.status})`);
+  return run.stdout;
+}
+
+/** Two small forests on the shared data (the Models page's rows), the first one live. */
+function trainModels(dataDir: string): void {
+  const versions = ['1', '2'].map((seed) => {
+    const out = troupeMl(dataDir, [
+      'train',
+      '--data',
+      '../shared/data/nse-5min',
+      '--symbols',
+      'RELIANCE,TCS',
+      '--test-from',
+      '2026-06-12',
+      '--trees',
+      '5',
+      '--depth',
+      '4',
+      '--max-rows',
+      '400',
+      '--seed',
+      seed,
+      '--json',
+    ]);
+    return (JSON.parse(out) as { version: string }).version;
+  });
+  troupeMl(dataDir, ['promote', '--model', versions[0]!]);
+}
+
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ['--import', 'tsx', 'ui/scripts/build-ui.ts'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('the UI build failed');
   mkdirSync(OUT, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-screenshots-'));
   const userDataDir = mkdtempSync(join(tmpdir(), 'troupe-screenshots-chromium-'));
+  trainModels(dataDir);
   const troupe = await startTroupe(dataDir);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
