@@ -195,6 +195,7 @@ export class MlService {
     if (this.running) return Promise.reject(new Error('a retraining is already running'));
     const { config, log } = this.options;
     const settings: RetrainSettings = this.options.retrainSettings ?? {
+      kind: config.kind,
       interval: config.retrain.interval,
       windowDays: config.retrain.windowDays,
       testDays: config.retrain.testDays,

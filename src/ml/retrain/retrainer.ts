@@ -16,11 +16,15 @@ import type { EvaluationMetrics } from '../evaluate.js';
 import { WARMUP_BARS } from '../features.js';
 import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../forest/forest.js';
 import type { LabelOptions } from '../labels.js';
+import { DEFAULT_LSTM_TRAINING, type LstmTrainingOptions } from '../lstm/train-model.js';
+import type { ModelKind } from '../model.js';
 import { resampleBars } from './resample.js';
 import type { RetrainJob, RetrainResult } from './retrain-job.js';
 
 /** How a retraining trains (from `src/config/ml.ts`, or a test's). */
 export interface RetrainSettings {
+  /** The kind to retrain (default random-forest); the live model of this kind is the one to beat. */
+  readonly kind?: ModelKind;
   readonly interval: BarInterval;
   /** Calendar days of stored bars to read, ending now. */
   readonly windowDays: number;
@@ -30,6 +34,8 @@ export interface RetrainSettings {
   readonly maxRows: number;
   /** Other forest options (depth, features…); default the CLI's. */
   readonly forest?: Partial<ForestOptions>;
+  /** The LSTM's options (window, units, epochs…; `maxRows` caps its training windows); default {@link DEFAULT_LSTM_TRAINING}. */
+  readonly lstm?: Partial<Omit<LstmTrainingOptions, 'maxTrainingRows'>>;
 }
 
 /** A step of a running retraining (logs, metrics, the Models page). */
@@ -150,13 +156,16 @@ export async function retrain(request: RetrainRequest): Promise<RetrainOutcome> 
       `not enough stored bars to retrain: every symbol has at most ${WARMUP_BARS + 20} ${settings.interval} bars in the last ${settings.windowDays} days (${skipped.slice(0, 5).join(', ')})`,
     );
   if (skipped.length > 0) say({ phase: 'reading', fraction: 0.05, message: `left out for too few bars: ${skipped.join(', ')}` });
-  const stored = await request.store.live('random-forest');
+  const kind = settings.kind ?? 'random-forest';
+  const stored = await request.store.live(kind);
   const labels = labelsOf(stored?.metrics) ?? { horizon: 6, threshold: 0.001, mode: 'ternary', sameSession: settings.interval !== '1d' };
   const job: RetrainJob = {
+    kind,
     series,
     interval: settings.interval,
     labels,
     forest: { ...DEFAULT_FOREST_OPTIONS, ...settings.forest, trees: settings.trees, maxTrainingRows: settings.maxRows },
+    lstm: { ...DEFAULT_LSTM_TRAINING, ...settings.lstm, maxTrainingRows: settings.maxRows },
     testFromMs,
     nowMs,
     live:
