@@ -4,9 +4,10 @@
  * running definition (a mismatch throws {@link FeatureSchemaMismatchError}) and opens an
  * onnxruntime-node session.
  */
-import { BAR_INTERVALS, type BarInterval } from '../model/market.js';
+import { BAR_INTERVALS, type Bar, type BarInterval } from '../model/market.js';
 import type { MlModelStore, StoredModel } from '../persistence/ml-model-store.js';
 import { mlFeatureSchema } from './features.js';
+import { warmupBarsFor } from './warmup.js';
 import type { ClassName, FeatureSchema, ModelKind, OnnxPredictor, TrainedModel } from './model.js';
 import { loadModel } from './registry.js';
 
@@ -23,7 +24,15 @@ export interface ActiveModel {
   /** The label horizon it was trained on (bars ahead). */
   readonly horizonBars: number;
   readonly predictor: OnnxPredictor;
+  /**
+   * Closed bars of `interval` per symbol to feed the features before the first live bar (from
+   * the store: `src/ml/warmup.ts`); used when the actor starts its features afresh.
+   */
+  readonly warmup?: ReadonlyMap<string, readonly Bar[]>;
 }
+
+/** Reads the latest `bars` closed bars of `interval` per symbol (the warm-up). */
+export type WarmupReader = (interval: BarInterval, bars: number) => Promise<ReadonlyMap<string, readonly Bar[]>>;
 
 /** A source of the model to run. */
 export interface ModelSource {
@@ -66,14 +75,30 @@ export async function activateModel(stored: StoredModel): Promise<ActiveModel> {
   };
 }
 
-/** The registry's live model of `kind`. */
-export function registryModelSource(store: MlModelStore, kind: ModelKind = 'random-forest'): ModelSource {
+/**
+ * The registry's live model of `kind`; with `warmup`, loaded with the stored bars its features
+ * need (`warmupBarsFor(lookback)` per symbol). A failed warm-up read does not fail the load: the
+ * model comes without one (and warms up on live bars), and `onWarmupError` is told.
+ */
+export function registryModelSource(
+  store: MlModelStore,
+  kind: ModelKind = 'random-forest',
+  options: { readonly warmup?: WarmupReader; readonly onWarmupError?: (error: unknown) => void } = {},
+): ModelSource {
   return {
     kind,
     liveVersion: async () => (await store.list(kind)).find((model) => model.status === 'live')?.version,
     loadLive: async () => {
       const stored = await store.live(kind);
-      return stored === undefined ? undefined : activateModel(stored);
+      if (stored === undefined) return undefined;
+      const active = await activateModel(stored);
+      if (options.warmup === undefined) return active;
+      try {
+        return { ...active, warmup: await options.warmup(active.interval, warmupBarsFor(active.lookback)) };
+      } catch (error) {
+        options.onWarmupError?.(error);
+        return active;
+      }
     },
   };
 }

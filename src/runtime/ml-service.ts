@@ -10,6 +10,7 @@ import type { MlConfig } from '../config/ml.js';
 import type { MlStatus } from '../actors/ml/ml.protocol.js';
 import { registryModelSource, type ModelSource } from '../ml/model-source.js';
 import { nextRetrainMs } from '../ml/retrain/schedule.js';
+import { storedWarmupBars } from '../ml/warmup.js';
 import { retrain, type RetrainOutcome, type RetrainProgress, type RetrainSettings } from '../ml/retrain/retrainer.js';
 import type { Database } from '../persistence/database.js';
 import { MlModelStore, type ModelSummary } from '../persistence/ml-model-store.js';
@@ -99,7 +100,13 @@ export class MlService {
 
   constructor(private readonly options: MlServiceOptions) {
     this.store = new MlModelStore(options.database);
-    this.source = options.source ?? registryModelSource(this.store, options.config.kind);
+    // the actor's features warm up on the stored bars (market clock): the first live bar predicts
+    this.source =
+      options.source ??
+      registryModelSource(this.store, options.config.kind, {
+        warmup: (interval, bars) => storedWarmupBars({ db: options.database, symbols: options.symbols, interval, bars, nowMs: options.runtime.marketNowMs() }),
+        onWarmupError: (error) => options.log.warn({ err: error }, 'ML warm-up from the stored bars failed; the features warm up on live bars'),
+      });
     this.now = options.nowMs ?? Date.now;
     const registers = [options.metrics.registry];
     this.gauges = {

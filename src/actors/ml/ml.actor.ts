@@ -79,7 +79,8 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
     ctx.pipeToSelf(track(work), (result) => ({ type: 'PredictionsDone', runId, result }));
   };
 
-  const feed = (state: MlActorState, bar: Bar, model: ActiveModel): void => {
+  /** Feeds a closed bar to its symbol's features; a live bar (`predict`) queues a prediction once the symbol is warm. */
+  const feed = (state: MlActorState, bar: Bar, model: ActiveModel, predict = true): void => {
     let entry = state.symbols.get(bar.symbol);
     if (entry === undefined) {
       entry = { engine: new FeatureEngine(bar.symbol), rows: [], ready: false, lastStartMs: -Infinity };
@@ -91,11 +92,12 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
     }
     entry.lastStartMs = bar.startMs;
     const row = entry.engine.update(bar);
-    state.stats.bars += 1;
+    if (predict) state.stats.bars += 1;
+    else state.stats.warmupBars += 1;
     entry.rows.push(modelInput(row.values, model.schema));
     if (entry.rows.length > model.lookback) entry.rows.shift();
     entry.ready = row.ready && entry.rows.length === model.lookback;
-    if (!entry.ready) return;
+    if (!entry.ready || !predict) return;
     let sample: Float32Array;
     if (model.lookback === 1) sample = entry.rows[0]!;
     else {
@@ -117,7 +119,7 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
         queue: [],
         inFlight: undefined,
         nextId: 1,
-        stats: { bars: 0, ignoredBars: 0, outOfOrderBars: 0, runs: 0, predictions: 0, largestRun: 0, runFailures: 0, loadFailures: 0, loads: 0 },
+        stats: { bars: 0, warmupBars: 0, ignoredBars: 0, outOfOrderBars: 0, runs: 0, predictions: 0, largestRun: 0, runFailures: 0, loadFailures: 0, loads: 0 },
       };
       load(state, ctx);
       return state;
@@ -164,6 +166,8 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
           if (next === undefined || previous === undefined || next.schema.hash !== previous.schema.hash) {
             state.symbols = new Map();
             state.queue = [];
+            // stored bars warm the fresh features up: the first live bar predicts
+            if (next?.warmup) for (const bars of next.warmup.values()) for (const bar of bars) feed(state, bar, next, false);
           }
           // a run in flight keeps the old session until it settles
           if (previous && state.inFlight?.model !== previous) void previous.predictor.close();

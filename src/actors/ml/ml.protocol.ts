@@ -8,7 +8,8 @@ import type { ActiveModel } from '../../ml/model-source.js';
  * runs the model once per batch of closed bars across all symbols whose bar closed (one ONNX
  * run, never awaited in a handler: the run is piped back as a message) and hands the
  * predictions to the runtime, which publishes `PredictionMade` and tells the subscribed
- * strategies. Not persisted: a restarted actor loads the live model again and warms up anew.
+ * strategies. Not persisted: a restarted actor loads the live model again with the stored bars
+ * its features need (when its source gives them) and warms up on those.
  */
 export type MlCommand =
   /** Bars closed since the actor last ran (any symbols, any intervals; only the model's interval is used). From the bar inlet. */
@@ -41,8 +42,10 @@ export interface MlStatus {
 
 /** Counters since the actor started. */
 export interface MlStats {
-  /** Bars of the model's interval fed to the features. */
+  /** Live bars of the model's interval fed to the features. */
   bars: number;
+  /** Stored bars fed to the features at a (re)start of them (the warm-up). */
+  warmupBars: number;
   /** Bars ignored: no model loaded, another interval, or out of order (counted, never silent). */
   ignoredBars: number;
   outOfOrderBars: number;
