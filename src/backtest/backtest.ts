@@ -71,6 +71,8 @@ export interface BacktestOptions {
   readonly aggregator?: Partial<AggregatorConfig>;
   /** An ML actor predicting from the replayed bars (for `ml-signal`); each prediction is awaited before the replay steps on. */
   readonly ml?: RuntimeMlOptions;
+  /** The model `ml` runs, as recorded in `meta.model`. */
+  readonly model?: BacktestModel;
   readonly symbols?: readonly string[];
   readonly initialCashPaise?: Paise;
   /** Only bars starting at or after this instant (epoch ms). */
@@ -95,6 +97,13 @@ export interface BacktestCompanion {
   readonly config?: Record<string, unknown>;
 }
 
+/** The ML model a backtest ran (`npm run backtest -- --model`). */
+export interface BacktestModel {
+  readonly version: string;
+  readonly kind: string;
+  readonly onnxSha256: string;
+}
+
 /** What a backtest produced. Money in paise; JSON-safe; key order fixed. */
 export interface BacktestResult {
   readonly meta: {
@@ -103,6 +112,8 @@ export interface BacktestResult {
     readonly config: Record<string, unknown>;
     /** Present only when strategies ran beside the main one. */
     readonly companions?: readonly { readonly strategyId: string; readonly kind: string; readonly config: Record<string, unknown> }[];
+    /** Present only when an ML model's predictions were traded. */
+    readonly model?: BacktestModel;
     readonly symbols: readonly string[];
     readonly interval: string;
     readonly bars: number;
@@ -400,6 +411,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       strategy: options.strategyKind,
       config: options.strategyConfig ?? {},
       ...(companions.length > 0 ? { companions } : {}),
+      ...(options.model ? { model: { version: options.model.version, kind: options.model.kind, onnxSha256: options.model.onnxSha256 } } : {}),
       symbols: data.instruments.map((instrument: Instrument) => instrument.symbol),
       interval: data.interval,
       bars,

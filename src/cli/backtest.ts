@@ -5,9 +5,10 @@
  * self-contained `report.html` into the out folder (a `.json` out path writes that file and
  * `<name>.html` next to it). Two runs with the same input give identical bytes.
  * `--sweep` runs a grid of backtests in parallel (sweep.json); `--walk-forward` optimises on
- * rolling train windows and tests on the next (walk-forward.json).
+ * rolling train windows and tests on the next (walk-forward.json). `--model` gives `ml-signal` the
+ * model whose predictions it trades: a model file (`troupe ml export`) or a registry version.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataIntervalError, loadCsvData, replayIntervals, runBacktest, type BacktestData, type BacktestResult } from '../backtest/backtest.js';
 import { loadDbData, STORED_INTERVALS, type StoredInterval } from '../backtest/db-source.js';
@@ -17,8 +18,11 @@ import { renderReport } from '../backtest/report.js';
 import { stableJson } from '../backtest/stable-json.js';
 import { OBJECTIVES, parseObjective, parseSweep, parseWalkForward, pointLabel, SweepSpecError, type RunFigures, type SweepAxis } from '../backtest/sweep.js';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { decodeModelFile, ModelFileError } from '../ml/model-file.js';
+import { fixedModelSource } from '../ml/model-source.js';
 import { DAY_MS, formatInr, istTimeMs } from '../model/index.js';
 import { openDatabase } from '../persistence/database.js';
+import { MlModelStore, type StoredModel } from '../persistence/ml-model-store.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { dataFolderSymbols, DataFolderError } from '../streams/sources/csv-replay.js';
 import { describeRejections, rejectionCounts, summariseRejections } from '../streams/sources/rejections.js';
@@ -37,6 +41,12 @@ const OPTIONS: readonly OptionSpec[] = [
     name: 'database-url',
     description: 'With --source db: PostgreSQL to read (default DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)',
     valueName: 'url',
+  },
+  {
+    name: 'model',
+    description:
+      'For ml-signal: the model whose predictions it trades: a model file (troupe ml export) or a version in the registry (--database-url / DATABASE_URL, else the embedded store in TROUPE_DATA_DIR)',
+    valueName: 'version|file.json',
   },
   {
     name: 'strategy',
@@ -127,7 +137,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
       process.stderr.write(usageErrorText('backtest', error.message, 'npm run backtest -- --help'));
       return 2;
     }
-    if (error instanceof DataError || error instanceof DataFolderError || error instanceof DataIntervalError) {
+    if (error instanceof DataError || error instanceof DataFolderError || error instanceof DataIntervalError || error instanceof ModelFileError) {
       process.stderr.write(`backtest: ${error.message}\n`);
       return 2;
     }
@@ -201,6 +211,20 @@ async function loadData(
         `unknown symbol${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: no bars of ${unknown.length === 1 ? 'it' : 'them'} in bars_${interval} in the range asked for`,
       );
     return { data, label: `db:bars_${interval}` };
+  } finally {
+    await database.close();
+  }
+}
+
+/** `--model`: a model file when such a file exists, else a version in the registry. */
+async function loadModelOption(values: Record<string, string>): Promise<StoredModel | undefined> {
+  const spec = values.model;
+  if (spec === undefined) return undefined;
+  if (existsSync(spec)) return decodeModelFile(readFileSync(spec, 'utf8'), spec);
+  if (/\.json$/i.test(spec)) throw new DataError(`no model file ${spec}`);
+  const database = await openDatabase(loadConfig(undefined, { DATABASE_URL: values['database-url'] }));
+  try {
+    return await new MlModelStore(database).get(spec);
   } finally {
     await database.close();
   }
@@ -293,6 +317,10 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
   const companions = companionOptions(kinds.slice(1), values['companion-config'], symbols);
   if (companions.length > 0 && (axes.length > 0 || walkForward))
     throw new UsageError('--sweep and --walk-forward run one strategy; give --strategy a single kind');
+  if (values.model !== undefined && !kinds.includes('ml-signal')) throw new UsageError("--model is for ml-signal (it trades the model's predictions)");
+  if (values.model === undefined && kinds.includes('ml-signal'))
+    throw new UsageError("ml-signal trades a model's predictions: give --model <version|file.json> (troupe ml list, troupe ml export)");
+  if (values.model !== undefined && (axes.length > 0 || walkForward)) throw new UsageError('--model runs one backtest: not with --sweep or --walk-forward');
   const quiet = values.quiet === 'true';
   const say = (line: string): void => {
     if (!quiet) process.stderr.write(`${line}\n`);
@@ -331,12 +359,15 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  const model = await loadModelOption(values);
+  if (model) say(`model ${model.version} (${model.kind}, ${model.featureSchema.interval} bars, sha256 ${model.onnxSha256.slice(0, 12)})`);
   const result = await runBacktest({
     dataDir: label,
     data,
     strategyKind,
     strategyConfig: config,
     ...(companions.length > 0 ? { companions } : {}),
+    ...(model ? { ml: { source: fixedModelSource(model) }, model: { version: model.version, kind: model.kind, onnxSha256: model.onnxSha256 } } : {}),
     initialCashPaise,
     onProgress: quiet
       ? undefined

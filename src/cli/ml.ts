@@ -15,11 +15,12 @@ import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../ml/forest/forest.
 import { trainRandomForestModel } from '../ml/forest/train-model.js';
 import type { LabelOptions } from '../ml/labels.js';
 import { FeatureSchemaMismatchError, type ClassName, type ModelKind } from '../ml/model.js';
+import { encodeModelFile } from '../ml/model-file.js';
 import { loadModel } from '../ml/registry.js';
 import { DAY_MS, istDate, istTimeMs, type Bar, type BarInterval } from '../model/index.js';
 import { openDatabase, type Database } from '../persistence/database.js';
 import { migrate } from '../persistence/migrate.js';
-import { MlModelStore, ModelRegistryError, type ModelSummary } from '../persistence/ml-model-store.js';
+import { MlModelStore, ModelRegistryError, type ModelSummary, type StoredModel } from '../persistence/ml-model-store.js';
 import { DataFolderError, readDataFolder } from '../streams/sources/csv-replay.js';
 import { DataError, intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
@@ -44,6 +45,7 @@ const ML_HELP = [
   '  promote   --model <version>                                                   Make a model live (the live one of its kind is retired)',
   '  rollback  [--kind random-forest|lstm]                                         Back to the model that was live before',
   '  evaluate  --model <version|live> --data <dir> [--from D] [--to D]              A registered model (through ONNX) on other data',
+  '  export    --model <version|live> --out <file.json>                             A registered model as one file (npm run backtest -- --model file.json)',
   '',
   'Models are stored in the database Troupe opens: DATABASE_URL, else the embedded store under TROUPE_DATA_DIR (stop Troupe first).',
 ].join('\n');
@@ -104,6 +106,12 @@ const EVALUATE_OPTIONS: readonly OptionSpec[] = [
   JSON_FLAG,
 ];
 
+const EXPORT_OPTIONS: readonly OptionSpec[] = [
+  { name: 'model', description: 'Version to export, or "live" (with --kind)', required: true, valueName: 'version|live' },
+  KIND,
+  { name: 'out', description: 'The model file to write (JSON: the registry entry and its ONNX bytes)', required: true, valueName: 'file.json' },
+];
+
 const SUBCOMMANDS = {
   train: { summary: TRAIN_SUMMARY, options: TRAIN_OPTIONS },
   list: {
@@ -116,6 +124,11 @@ const SUBCOMMANDS = {
     summary:
       'Evaluates a registered model through its ONNX bytes on a window of data (same features and labels as it was trained with); refused when its feature schema is not the running one.',
     options: EVALUATE_OPTIONS,
+  },
+  export: {
+    summary:
+      'Writes a registered model to one JSON file (version, kind, feature schema, classes, metrics, ONNX bytes with their sha256), for a backtest (npm run backtest -- --strategy ml-signal --model file.json) or keeping outside the database.',
+    options: EXPORT_OPTIONS,
   },
 } as const;
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -258,14 +271,19 @@ async function train(values: Record<string, string>, io: MlCommandIo): Promise<n
   return 0;
 }
 
-async function evaluate(values: Record<string, string>, io: MlCommandIo): Promise<number> {
+/** `--model <version|live>` (with `--kind`) from the registry, with its bytes. */
+function storedModel(values: Record<string, string>, io: MlCommandIo): Promise<StoredModel> {
   const kind = kindOption(values);
-  const stored = await withRegistry(io, async (store) => {
+  return withRegistry(io, async (store) => {
     if (values.model !== 'live') return store.get(values.model!);
     const live = await store.live(kind);
     if (!live) throw new ModelRegistryError(`no live ${kind} model (troupe ml promote --model <version>)`);
     return live;
   });
+}
+
+async function evaluate(values: Record<string, string>, io: MlCommandIo): Promise<number> {
+  const stored = await storedModel(values, io);
   const labelsRaw = stored.metrics.labels as Partial<LabelOptions> | undefined;
   if (
     !labelsRaw ||
@@ -329,6 +347,12 @@ async function run(sub: Subcommand, values: Record<string, string>, io: MlComman
     }
     case 'evaluate':
       return evaluate(values, io);
+    case 'export': {
+      const stored = await storedModel(values, io);
+      await writeFile(values.out!, encodeModelFile(stored));
+      io.stdout(`${stored.version} (${stored.kind}, ${stored.onnxBytes} bytes of ONNX) written to ${values.out!}\n`);
+      return 0;
+    }
   }
 }
 

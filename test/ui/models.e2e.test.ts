@@ -177,7 +177,9 @@ describe('the Models page in Chromium', () => {
 
       // every model, newest first, with its out-of-sample accuracy (and baseline) and Brier score
       const rows = page.locator('[data-testid="models-table"] tbody tr');
-      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-version')))).toEqual([c, b, a]);
+      const order: (string | null)[] = [];
+      for (let i = 0; i < (await rows.count()); i += 1) order.push(await rows.nth(i).getAttribute('data-version'));
+      expect(order).toEqual([c, b, a]);
       for (const model of models) {
         const cells = await page.locator(`[data-testid="models-table"] tr[data-version="${model.version}"] td`).allTextContents();
         expect(cells[0]).toBe(model.version);
