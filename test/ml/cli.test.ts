@@ -54,7 +54,7 @@ describe('troupe ml', () => {
   it('--help on the command and on every subcommand; usage errors exit 2 with one line and a pointer', async () => {
     const top = await ml('--help');
     expect(top.code).toBe(0);
-    for (const sub of ['train', 'list', 'promote', 'rollback', 'evaluate']) {
+    for (const sub of ['train', 'list', 'promote', 'rollback', 'evaluate', 'export']) {
       expect(top.out).toContain(sub);
       const help = await ml(sub, '--help');
       expect(help.code).toBe(0);
