@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --combined [--seconds N] [--rate N] [--rest-rate N] [--clients N] [--store postgres|pglite]`
+ * `npm run bench -- --combined [--seconds N] [--rate N] [--rest-rate N] [--clients N] [--store postgres|pglite] [--alone]`
  *
  * The load a real desk puts on one Troupe process, all at once: ticks offered at `rate`/s (50
  * symbols, EMA 12/26 on every tick through symbol → strategy → risk → paper broker → portfolio,
@@ -36,19 +36,25 @@ import {
   benchApiKey,
   benchArgs,
   benchConfig,
-  generateTicks,
   loopDelay,
   offerAtRate,
   percentile,
+  gcText,
   printTable,
+  profilePhase,
   round,
+  syntheticMarket,
   runAutocannon,
   storeOption,
   type AutocannonResult,
+  type GcFigures,
+  watchGc,
 } from './support.js';
 
 const OPTIONS = [
   { name: 'combined', description: 'Run this benchmark (the flag npm run bench passes on)', flag: true },
+  { name: 'profile', description: 'Write a CPU profile of each phase to bench/results/combined-*.cpuprofile', flag: true },
+  { name: 'alone', description: 'Only the first phase (ticks alone, the gateway idle)', flag: true },
   { name: 'seconds', description: 'Length of each phase', default: '30', valueName: 's' },
   { name: 'rate', description: 'Offered ticks/s', default: '50000', valueName: 'n' },
   { name: 'rest-rate', description: 'Offered REST requests/s (GET /api/v1/positions)', default: '5000', valueName: 'n' },
@@ -68,12 +74,12 @@ const restRate = intOption(values, 'rest-rate');
 const connections = intOption(values, 'connections');
 const clients = intOption(values, 'clients');
 const store = storeOption(values);
+const aloneOnly = values['alone'] === 'true';
+const profile = values['profile'] === 'true';
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const SYMBOLS = 50;
-say(`generating ${(2 * rate * seconds).toLocaleString('en-IN')} ticks for ${SYMBOLS} symbols…`);
-const { instruments, batches } = generateTicks(SYMBOLS, 2 * rate * seconds + 20_000, 11);
-const ticks = batches.flat();
+const { instruments, source } = syntheticMarket(SYMBOLS, 11);
 const samples: number[] = [];
 const clock = new ManualClock(0);
 const metrics = new Metrics();
@@ -106,11 +112,10 @@ const { auth, hub } = gateway.troupe;
 const base = `http://127.0.0.1:${port}`;
 const key = await benchApiKey(auth, base);
 
-/** Offers ticks `from`… at `rate`/s for `seconds`; returns the index reached. */
-async function offerTicks(from: number): Promise<number> {
-  const sent = await offerAtRate({ runtime, clock }, ticks, from, from + rate * seconds, rate);
+/** Offers the market's next ticks at `rate`/s for `seconds`. */
+async function offerTicks(): Promise<void> {
+  await offerAtRate({ runtime, clock }, source, rate * seconds, rate);
   await runtime.whenIdle();
-  return sent;
 }
 
 interface Phase {
@@ -120,36 +125,38 @@ interface Phase {
   readonly tickToOrderP999Us: number;
   readonly tickToOrderMaxUs: number;
   readonly eventLoopDelay: ReturnType<typeof loopDelay>;
+  readonly gc: GcFigures;
   readonly processCpuPercent: number;
   readonly rssPeakMb: number;
 }
 
-async function phase(from: number, alongside: () => Promise<void> = () => Promise.resolve()): Promise<{ phase: Phase; next: number }> {
+async function phase(name: string, alongside: () => Promise<void> = () => Promise.resolve()): Promise<Phase> {
   samples.length = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   let rssPeak = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
   loop.enable();
+  const stopProfile = await profilePhase(`combined-${name}`, profile);
+  const gc = watchGc();
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  const [next] = await Promise.all([offerTicks(from), alongside()]);
+  await Promise.all([offerTicks(), alongside()]);
   const wallMs = performance.now() - wallStart;
+  await stopProfile();
   const cpu = process.cpuUsage(cpuStart);
   loop.disable();
   clearInterval(rssTimer);
   const sorted = [...samples].sort((a, b) => a - b);
   return {
-    next,
-    phase: {
-      orders: sorted.length,
-      tickToOrderP50Us: round(percentile(sorted, 50)),
-      tickToOrderP99Us: round(percentile(sorted, 99)),
-      tickToOrderP999Us: round(percentile(sorted, 99.9)),
-      tickToOrderMaxUs: round(sorted[sorted.length - 1] ?? Number.NaN),
-      eventLoopDelay: loopDelay(loop),
-      processCpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
-      rssPeakMb: round(rssPeak / 1e6),
-    },
+    orders: sorted.length,
+    tickToOrderP50Us: round(percentile(sorted, 50)),
+    tickToOrderP99Us: round(percentile(sorted, 99)),
+    tickToOrderP999Us: round(percentile(sorted, 99.9)),
+    tickToOrderMaxUs: round(sorted[sorted.length - 1] ?? Number.NaN),
+    eventLoopDelay: loopDelay(loop),
+    gc: gc(),
+    processCpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+    rssPeakMb: round(rssPeak / 1e6),
   };
 }
 
@@ -219,7 +226,29 @@ process.stdin.on('data', (chunk) => {
 const require = createRequire(import.meta.url);
 const loadBefore = loadavg().map((value) => round(value, 2));
 say(`phase 1: ${rate.toLocaleString('en-IN')} ticks/s alone for ${seconds} s…`);
-const alone = await phase(0);
+const alone = await phase('alone');
+const row = (p: Phase): string =>
+  `${p.tickToOrderP50Us} / ${p.tickToOrderP99Us} / ${p.tickToOrderP999Us} / ${p.tickToOrderMaxUs} µs (${p.orders} orders); loop delay p99 ${p.eventLoopDelay.p99Ms} ms, max ${p.eventLoopDelay.maxMs} ms; ${gcText(p.gc)}; CPU ${p.processCpuPercent} %; RSS ${p.rssPeakMb} MB`;
+/** Stops what the benchmark started and exits. */
+async function close(): Promise<never> {
+  await gateway.close();
+  await runtime.stop();
+  await stores.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  await postgres?.stop();
+  process.exit(0);
+}
+if (aloneOnly) {
+  const machine = `${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} CPUs, load ${loadBefore.join(' ')}`;
+  printTable(
+    [
+      ['machine', machine],
+      ['ticks alone: tick→order p50/p99/p99.9/max', row(alone)],
+    ],
+    'nowhere: --alone',
+  );
+  await close();
+}
 
 say(`phase 2: ${rate.toLocaleString('en-IN')} ticks/s + REST ${restRate.toLocaleString('en-IN')} req/s + ${clients} WebSocket clients for ${seconds} s…`);
 const topics = ['orders', 'positions', 'pnl', 'risk-alerts', ...instruments.slice(0, 10).map((instrument) => `quotes:${instrument.symbol}`)];
@@ -233,7 +262,7 @@ const ws = child<WsResult>(
 await wsReadyPromise;
 let rest: AutocannonResult | undefined;
 let wsResult: WsResult | undefined;
-const combined = await phase(alone.next, async () => {
+const combined = await phase('load', async () => {
   ws.send('start');
   const restRun = runAutocannon({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key }, connections, overallRate: restRate, duration: seconds });
   // 100 marker events a second time the fan-out (the real events flow alongside)
@@ -285,18 +314,16 @@ const result = {
   symbols: SYMBOLS,
   loadAverageBefore: loadBefore,
   loadAverageAfter: loadavg().map((value) => round(value, 2)),
-  ticksAlone: alone.phase,
-  combined: { ...combined.phase, rest: restFigures, websocket: wsFigures },
+  ticksAlone: alone,
+  combined: { ...combined, rest: restFigures, websocket: wsFigures },
   goals: { tickToOrderP99Us: 1000, restRequestsPerSec: 5000, restP99Ms: 10 },
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/combined.json', `${JSON.stringify(result, null, 2)}\n`);
-const row = (p: Phase): string =>
-  `${p.tickToOrderP50Us} / ${p.tickToOrderP99Us} / ${p.tickToOrderP999Us} / ${p.tickToOrderMaxUs} µs (${p.orders} orders); loop delay p99 ${p.eventLoopDelay.p99Ms} ms, max ${p.eventLoopDelay.maxMs} ms; CPU ${p.processCpuPercent} %; RSS ${p.rssPeakMb} MB`;
 const rows: [string, string][] = [
   ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}`],
-  ['ticks alone: tick→order p50/p99/p99.9/max', row(alone.phase)],
-  ['combined: tick→order p50/p99/p99.9/max', row(combined.phase)],
+  ['ticks alone: tick→order p50/p99/p99.9/max', row(alone)],
+  ['combined: tick→order p50/p99/p99.9/max', row(combined)],
   [
     'combined: REST',
     `${restFigures.requestsPerSec} req/s of ${restRate} offered, p50 ${restFigures.latencyP50Ms} ms, p99 ${restFigures.latencyP99Ms} ms, max ${restFigures.latencyMaxMs} ms, non-2xx ${restFigures.non2xx}, errors ${restFigures.errors}; autocannon ${restFigures.loadGeneratorCpuPercent} % CPU`,
@@ -307,9 +334,4 @@ const rows: [string, string][] = [
   ],
 ];
 printTable(rows, 'bench/results/combined.json');
-await gateway.close();
-await runtime.stop();
-await stores.close();
-rmSync(dataDir, { recursive: true, force: true });
-await postgres?.stop();
-process.exit(0);
+await close();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--ticks N] [--symbols N] [--rate N] [--seconds N]`
+ * `npm run bench [-- --json] [--ticks N] [--symbols N] [--rate N] [--seconds N] [--part throughput|latency|both]`
  *
  * 1. Throughput: replays N ticks of the synthetic market (50 symbols by default) through
  *    the whole tree (symbol → strategy → risk → paper broker → portfolio) and through a
@@ -16,7 +16,20 @@ import { ManualClock } from '../src/runtime/clock.js';
 import type { Instrument, Tick } from '../src/model/index.js';
 import { intOption } from '../src/cli/args.js';
 import { runBareLoop } from './bare-loop.js';
-import { BENCH_RISK_LIMITS, benchArgs, generateTicks, groupBySymbol, offerAtRate, percentile, printTable, turn } from './support.js';
+import {
+  BENCH_RISK_LIMITS,
+  benchArgs,
+  generateTicks,
+  groupBySymbol,
+  offerAtRate,
+  percentile,
+  gcText,
+  printTable,
+  profilePhase,
+  syntheticMarket,
+  turn,
+  watchGc,
+} from './support.js';
 
 const OPTIONS = [
   { name: 'ticks', description: 'Ticks for the throughput run', default: '2000000', valueName: 'n' },
@@ -24,6 +37,8 @@ const OPTIONS = [
   { name: 'chunk', description: 'Ticks handed to the tree per event-loop turn', default: '8192', valueName: 'n' },
   { name: 'rate', description: 'Offered ticks/s in the latency run', default: '50000', valueName: 'n' },
   { name: 'seconds', description: 'Length of the latency run', default: '10', valueName: 's' },
+  { name: 'part', description: 'throughput, latency or both', default: 'both', valueName: 'part' },
+  { name: 'profile', description: 'Write CPU profiles of the tree run and the latency run to bench/results/runtime-*.cpuprofile', flag: true },
   { name: 'json', description: 'Print one JSON object', flag: true },
 ] as const;
 
@@ -34,6 +49,9 @@ const chunk = intOption(values, 'chunk');
 const rate = intOption(values, 'rate');
 const seconds = intOption(values, 'seconds');
 const asJson = values.json === 'true';
+const profile = values['profile'] === 'true';
+const part = values['part'];
+if (part !== 'throughput' && part !== 'latency' && part !== 'both') throw new Error(`--part must be throughput, latency or both, got ${part}`);
 const say = (line: string): void => {
   if (!asJson) process.stderr.write(`${line}\n`);
 };
@@ -73,6 +91,7 @@ async function throughput() {
   let orders = 0;
   runtime.bus.on('OrderFilled', () => (fills += 1));
   runtime.bus.on('OrderSubmitted', () => (orders += 1));
+  const stopProfile = await profilePhase('runtime-throughput', profile);
   const start = performance.now();
   for (let i = 0; i < grouped.length; i += 1) {
     const batch = batches[i]!;
@@ -83,6 +102,7 @@ async function throughput() {
   }
   await runtime.whenIdle();
   const treeMs = performance.now() - start;
+  await stopProfile();
   const rss = process.memoryUsage().rss;
   await runtime.stop();
   return {
@@ -100,68 +120,84 @@ async function throughput() {
 async function latency() {
   const needed = rate * seconds;
   say(`latency: offering ${rate.toLocaleString('en-IN')} ticks/s for ${seconds} s…`);
-  const { instruments, batches } = generate(needed, 11);
-  const ticks = batches.flat();
+  const { instruments, source } = syntheticMarket(symbols, 11);
   const samples: number[] = [];
   const clock = new ManualClock(0);
   const runtime = makeRuntime(instruments, clock, (us) => samples.push(us));
   runtime.start();
   const rssBefore = process.memoryUsage().rss;
   let maxRss = rssBefore;
+  const stopProfile = await profilePhase('runtime-latency', profile);
+  const gc = watchGc();
   const start = performance.now();
-  await offerAtRate({ runtime, clock }, ticks, 0, ticks.length, rate, (sent) => {
+  await offerAtRate({ runtime, clock }, source, needed, rate, (sent) => {
     if ((sent & 1023) === 0) maxRss = Math.max(maxRss, process.memoryUsage().rss);
   });
   await runtime.whenIdle();
   const wallSec = (performance.now() - start) / 1000;
+  const gcFigures = gc();
+  await stopProfile();
   await runtime.stop();
   samples.sort((a, b) => a - b);
   return {
     offeredTicksPerSec: rate,
-    achievedTicksPerSec: Math.round(ticks.length / wallSec),
+    achievedTicksPerSec: Math.round(needed / wallSec),
     orders: samples.length,
     tickToOrderP50Us: Math.round(percentile(samples, 50)),
     tickToOrderP99Us: Math.round(percentile(samples, 99)),
+    tickToOrderP999Us: Math.round(percentile(samples, 99.9)),
     tickToOrderMaxUs: Math.round(samples[samples.length - 1] ?? Number.NaN),
     rssMb: Math.round(maxRss / 1e6),
+    gc: gcFigures,
   };
 }
 
-const t = await throughput();
-const l = await latency();
+const t = part === 'latency' ? undefined : await throughput();
+const l = part === 'throughput' ? undefined : await latency();
 const result = {
   benchmark: 'runtime',
   node: process.version,
   symbols,
-  ticks: t.ticks,
-  ticksPerSec: t.ticksPerSec,
-  bareLoopTicksPerSec: t.bareLoopTicksPerSec,
-  ratio: Number((t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)),
-  treeOrders: t.treeOrders,
-  treeFills: t.treeFills,
-  bareOrders: t.bareOrders,
-  bareFills: t.bareFills,
-  throughputRssMb: t.rssMb,
-  latency: l,
-  tickToOrderP50Us: l.tickToOrderP50Us,
-  tickToOrderP99Us: l.tickToOrderP99Us,
+  ...(t
+    ? {
+        ticks: t.ticks,
+        ticksPerSec: t.ticksPerSec,
+        bareLoopTicksPerSec: t.bareLoopTicksPerSec,
+        ratio: Number((t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)),
+        treeOrders: t.treeOrders,
+        treeFills: t.treeFills,
+        bareOrders: t.bareOrders,
+        bareFills: t.bareFills,
+        throughputRssMb: t.rssMb,
+      }
+    : {}),
+  ...(l ? { latency: l, tickToOrderP50Us: l.tickToOrderP50Us, tickToOrderP99Us: l.tickToOrderP99Us } : {}),
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/runtime.json', `${JSON.stringify(result, null, 2)}\n`);
 if (asJson) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
-  const rows: [string, string][] = [
-    ['ticks through the tree', t.ticks.toLocaleString('en-IN')],
-    ['tree ticks/s', t.ticksPerSec.toLocaleString('en-IN')],
-    ['bare loop ticks/s', t.bareLoopTicksPerSec.toLocaleString('en-IN')],
-    ['ratio (tree / bare)', result.ratio.toFixed(3)],
-    ['orders / fills (tree)', `${t.treeOrders} / ${t.treeFills}`],
-    ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills}`],
-    ['RSS after throughput run', `${t.rssMb} MB`],
-    ['latency run: offered / achieved', `${l.offeredTicksPerSec} / ${l.achievedTicksPerSec} ticks/s`],
-    ['tick→order p50 / p99 / max', `${l.tickToOrderP50Us} / ${l.tickToOrderP99Us} / ${l.tickToOrderMaxUs} µs (${l.orders} orders)`],
-    ['RSS peak in latency run', `${l.rssMb} MB`],
-  ];
+  const rows: [string, string][] = [];
+  if (t)
+    rows.push(
+      ['ticks through the tree', t.ticks.toLocaleString('en-IN')],
+      ['tree ticks/s', t.ticksPerSec.toLocaleString('en-IN')],
+      ['bare loop ticks/s', t.bareLoopTicksPerSec.toLocaleString('en-IN')],
+      ['ratio (tree / bare)', (t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)],
+      ['orders / fills (tree)', `${t.treeOrders} / ${t.treeFills}`],
+      ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills}`],
+      ['RSS after throughput run', `${t.rssMb} MB`],
+    );
+  if (l)
+    rows.push(
+      ['latency run: offered / achieved', `${l.offeredTicksPerSec} / ${l.achievedTicksPerSec} ticks/s`],
+      [
+        'tick→order p50 / p99 / p99.9 / max',
+        `${l.tickToOrderP50Us} / ${l.tickToOrderP99Us} / ${l.tickToOrderP999Us} / ${l.tickToOrderMaxUs} µs (${l.orders} orders)`,
+      ],
+      ['RSS peak in latency run', `${l.rssMb} MB`],
+      ['latency run GC', gcText(l.gc)],
+    );
   printTable(rows, 'bench/results/runtime.json');
 }

@@ -5,11 +5,12 @@
  * command line (`--help`, `--store`).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance, type IntervalHistogram } from 'node:perf_hooks';
+import { constants as perfConstants, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { parseArgs, usage, type OptionSpec } from '../src/cli/args.js';
 import { loadConfig, type TroupeConfig } from '../src/config/config.js';
 import type { Principal } from '../src/gateway/auth/auth-service.js';
@@ -33,6 +34,53 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** An event-loop delay histogram's p50, p99 and max, in ms (two decimals). */
 export function loopDelay(histogram: IntervalHistogram): { p50Ms: number; p99Ms: number; maxMs: number } {
   return { p50Ms: round(histogram.percentile(50) / 1e6, 2), p99Ms: round(histogram.percentile(99) / 1e6, 2), maxMs: round(histogram.max / 1e6, 2) };
+}
+
+/** Garbage collections during a phase: young-generation scavenges and full mark-compacts, count, total and longest pause (ms). */
+export interface GcFigures {
+  readonly scavenges: number;
+  readonly scavengeMs: number;
+  readonly scavengeMaxMs: number;
+  readonly markCompacts: number;
+  readonly markCompactMs: number;
+  readonly markCompactMaxMs: number;
+}
+
+/** Starts counting garbage collections; the function returned stops and gives the figures. */
+export function watchGc(): () => GcFigures {
+  const totals = { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, markCompacts: 0, markCompactMs: 0, markCompactMaxMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const detail: unknown = 'detail' in entry ? entry.detail : undefined;
+      const kind = typeof detail === 'object' && detail !== null && 'kind' in detail ? detail.kind : undefined;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        totals.scavenges += 1;
+        totals.scavengeMs += entry.duration;
+        totals.scavengeMaxMs = Math.max(totals.scavengeMaxMs, entry.duration);
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        totals.markCompacts += 1;
+        totals.markCompactMs += entry.duration;
+        totals.markCompactMaxMs = Math.max(totals.markCompactMaxMs, entry.duration);
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return {
+      scavenges: totals.scavenges,
+      scavengeMs: round(totals.scavengeMs),
+      scavengeMaxMs: round(totals.scavengeMaxMs, 1),
+      markCompacts: totals.markCompacts,
+      markCompactMs: round(totals.markCompactMs),
+      markCompactMaxMs: round(totals.markCompactMaxMs, 1),
+    };
+  };
+}
+
+/** {@link GcFigures} in one line. */
+export function gcText(gc: GcFigures): string {
+  return `GC: ${gc.scavenges} scavenges ${gc.scavengeMs} ms (longest ${gc.scavengeMaxMs}), ${gc.markCompacts} mark-compacts ${gc.markCompactMs} ms (longest ${gc.markCompactMaxMs})`;
 }
 
 /**
@@ -78,34 +126,52 @@ export interface PacedTarget {
   readonly clock: ManualClock;
 }
 
+/** Where {@link offerAtRate} takes its ticks from, in order: the synthetic market itself (see {@link syntheticMarket}). */
+export interface TickSource {
+  nextBatch(maxTicks: number): Tick[];
+}
+
+/** The synthetic market of {@link generateTicks} (same symbols, same seed, same ticks), to be read as it goes. */
+export function syntheticMarket(symbols: number, seed: number): { instruments: readonly Instrument[]; source: TickSource } {
+  const market = createSyntheticMarket({ symbols, seed, ticksPerSymbolPerSecond: 4 });
+  return { instruments: market.instruments, source: market };
+}
+
 /**
- * Offers `ticks[from]`, `ticks[from + 1]`… up to `until` at `rate` ticks/s: on each event-loop turn
- * the ticks now due, stamped with their arrival time (`receivedMonoMs`, from which tick→order
- * latency is measured), grouped by symbol, the clock advanced to the last. Calls `afterTurn` with
- * the index reached after each turn; returns that index at the end.
+ * `tick` as it arrives: a new object stamped with its arrival time, built field by field as a
+ * feed's decoder builds it (`{ ...tick, receivedMonoMs }` would make a slow dictionary-mode
+ * object of 3× the size, and every actor that reads it would pay for that).
  */
-export async function offerAtRate(
-  target: PacedTarget,
-  ticks: readonly Tick[],
-  from: number,
-  until: number,
-  rate: number,
-  afterTurn?: (sent: number) => void,
-): Promise<number> {
-  let sent = from;
+function arrived(tick: Tick, receivedMonoMs: number): Tick {
+  const { type, symbol, token, ltpPaise, lastQuantity, volume, bidPaise, askPaise, bidQuantity, askQuantity, exchangeTimeMs } = tick;
+  if (bidPaise === undefined || askPaise === undefined || bidQuantity === undefined || askQuantity === undefined || tick.depth !== undefined)
+    return { ...tick, receivedMonoMs };
+  return { type, symbol, token, ltpPaise, lastQuantity, volume, bidPaise, askPaise, bidQuantity, askQuantity, exchangeTimeMs, receivedMonoMs };
+}
+
+/**
+ * Offers `count` ticks of `source` at `rate` ticks/s: on each event-loop turn the ticks now due,
+ * made as they arrive (so the input is not a heap of its own that the collector must walk),
+ * stamped with their arrival time (`receivedMonoMs`, from which tick→order latency is measured),
+ * grouped by symbol, the clock advanced to the last. Calls `afterTurn` with the number offered so
+ * far after each turn; returns that number at the end.
+ */
+export async function offerAtRate(target: PacedTarget, source: TickSource, count: number, rate: number, afterTurn?: (sent: number) => void): Promise<number> {
+  let sent = 0;
   const start = performance.now();
-  while (sent < until) {
-    const due = Math.min(until, from + Math.floor(((performance.now() - start) * rate) / 1000));
+  while (sent < count) {
+    const due = Math.min(count, Math.floor(((performance.now() - start) * rate) / 1000));
     if (due > sent) {
       const now = performance.now();
       const groups = new Map<string, Tick[]>();
-      for (; sent < due; sent += 1) {
-        const tick = { ...ticks[sent]!, receivedMonoMs: now };
+      for (const generated of source.nextBatch(due - sent)) {
+        const tick = arrived(generated, now);
         let list = groups.get(tick.symbol);
         if (!list) groups.set(tick.symbol, (list = []));
         list.push(tick);
         target.clock.advanceTo(tick.exchangeTimeMs);
       }
+      sent = due;
       for (const [symbol, list] of groups) target.runtime.offerTicks(symbol, list);
     }
     await turn();
@@ -218,4 +284,24 @@ export function benchConfig(
     ...extra,
   });
   return { config, dataDir };
+}
+
+/**
+ * A CPU profile of one measured phase (not of the set-up around it): started here, written to
+ * `bench/results/<name>.cpuprofile` (open it in Chrome DevTools or summarise it with
+ * `bench/profile-summary.ts`) by the function returned. Costs nothing when `enabled` is false.
+ */
+export async function profilePhase(name: string, enabled: boolean): Promise<() => Promise<void>> {
+  if (!enabled) return () => Promise.resolve();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/${name}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
