@@ -237,11 +237,39 @@ export function sessionTimes(date: string): SessionTimes | undefined {
   return { date, openMs: istMs(date, first.openMinute), closeMs: istMs(date, last.closeMinute) };
 }
 
+/**
+ * The IST day {@link isMarketOpenAt} and {@link closedReasonAt} last judged, with what they need of
+ * it: risk asks on every intent and the paper broker on every tick, and a date's string, regular
+ * expressions and `Date`s cost more than the rest of an intent's checks. The calendar never
+ * changes while the process runs, so a day's answer holds for all of that day.
+ */
+let memoDay = Number.NaN;
+let memoDayStartMs = 0;
+let memoWindows: readonly SessionWindow[] = [];
+let memoClosed: ClosedReason | undefined;
+
+function memoDayOf(epochMs: number): void {
+  const day = Math.floor((epochMs + IST_OFFSET_MS) / DAY_MS);
+  if (day === memoDay) return;
+  const date = istDate(epochMs);
+  memoWindows = sessionWindows(date);
+  memoDayStartMs = istMs(date, 0);
+  memoClosed = closedReason(date);
+  memoDay = day;
+}
+
 /** True when a session (regular or special) is open at the instant. */
 export function isMarketOpenAt(epochMs: number): boolean {
-  const date = istDate(epochMs);
-  const minute = Math.floor((epochMs - istMs(date, 0)) / MINUTE_MS);
-  return sessionWindows(date).some((window) => minute >= window.openMinute && minute < window.closeMinute);
+  memoDayOf(epochMs);
+  const minute = Math.floor((epochMs - memoDayStartMs) / MINUTE_MS);
+  for (const window of memoWindows) if (minute >= window.openMinute && minute < window.closeMinute) return true;
+  return false;
+}
+
+/** {@link closedReason} of the IST date of an instant. */
+export function closedReasonAt(epochMs: number): ClosedReason | undefined {
+  memoDayOf(epochMs);
+  return memoClosed;
 }
 
 /** A person-readable reason the market is closed on a date: "NSE is closed on 2024-11-01 (Diwali Laxmi Pujan)". */

@@ -19,13 +19,12 @@
  * order when marks moved a book past a limit); nothing else is ever waived.
  */
 import {
-  closedReason,
+  closedReasonAt,
   DEFAULT_SQUARE_OFF_MINUTE,
   describeClosure,
   formatInr,
   isMarketOpenAt,
   isPastMisCutoff,
-  istDate,
   MIS_CUTOFF_CODE,
   misCutoffMessage,
   mul,
@@ -156,7 +155,7 @@ const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book
  * open at that instant; undefined otherwise. Weekends are not judged here.
  */
 export function holidayClosure(nowMs: number): string | undefined {
-  const closure = closedReason(istDate(nowMs));
+  const closure = closedReasonAt(nowMs);
   if (closure?.kind !== 'holiday' || isMarketOpenAt(nowMs)) return undefined;
   return describeClosure(closure);
 }
