@@ -56,6 +56,8 @@ const say = (line: string): void => {
   if (!asJson) process.stderr.write(`${line}\n`);
 };
 
+const cpuUs = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
+
 function generate(count: number, seed: number): { instruments: readonly Instrument[]; batches: Tick[][] } {
   return generateTicks(symbols, count, seed, chunk);
 }
@@ -79,9 +81,11 @@ async function throughput() {
 
   say('bare loop…');
   const bareConfig = emaCross.parseConfig({ ...strategyConfig, symbols: instruments.map((i) => i.symbol) });
+  const bareCpu = process.cpuUsage();
   const bareStart = performance.now();
   const bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
   const bareMs = performance.now() - bareStart;
+  const bareCpuUs = cpuUs(process.cpuUsage(bareCpu));
 
   say('actor tree…');
   const clock = new ManualClock(0);
@@ -92,6 +96,7 @@ async function throughput() {
   runtime.bus.on('OrderFilled', () => (fills += 1));
   runtime.bus.on('OrderSubmitted', () => (orders += 1));
   const stopProfile = await profilePhase('runtime-throughput', profile);
+  const treeCpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < grouped.length; i += 1) {
     const batch = batches[i]!;
@@ -102,6 +107,7 @@ async function throughput() {
   }
   await runtime.whenIdle();
   const treeMs = performance.now() - start;
+  const treeCpuUs = cpuUs(process.cpuUsage(treeCpu));
   await stopProfile();
   const rss = process.memoryUsage().rss;
   await runtime.stop();
@@ -109,6 +115,8 @@ async function throughput() {
     ticks: totalTicks,
     ticksPerSec: Math.round((totalTicks * 1000) / treeMs),
     bareLoopTicksPerSec: Math.round((bare.ticks * 1000) / bareMs),
+    // on a shared machine wall time counts the minutes other processes held the cores; CPU time does not
+    cpuRatio: Number((bareCpuUs / bare.ticks / (treeCpuUs / totalTicks)).toFixed(3)),
     treeOrders: orders,
     treeFills: fills,
     bareOrders: bare.orders,
@@ -169,6 +177,7 @@ const result = {
         bareOrders: t.bareOrders,
         bareFills: t.bareFills,
         throughputRssMb: t.rssMb,
+        cpuRatio: t.cpuRatio,
       }
     : {}),
   ...(l ? { latency: l, tickToOrderP50Us: l.tickToOrderP50Us, tickToOrderP99Us: l.tickToOrderP99Us } : {}),
@@ -185,6 +194,7 @@ if (asJson) {
       ['tree ticks/s', t.ticksPerSec.toLocaleString('en-IN')],
       ['bare loop ticks/s', t.bareLoopTicksPerSec.toLocaleString('en-IN')],
       ['ratio (tree / bare)', (t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)],
+      ['ratio by CPU time (bare / tree per tick)', t.cpuRatio.toFixed(3)],
       ['orders / fills (tree)', `${t.treeOrders} / ${t.treeFills}`],
       ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills}`],
       ['RSS after throughput run', `${t.rssMb} MB`],
