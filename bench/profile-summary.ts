@@ -14,6 +14,7 @@ const values = benchArgs('npx tsx bench/profile-summary.ts', 'Top frames (self t
 
 interface ProfileNode {
   readonly id: number;
+  readonly children?: readonly number[];
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 interface Profile {
@@ -25,14 +26,24 @@ interface Profile {
 const profile = JSON.parse(readFileSync(values['file']!, 'utf8')) as Profile;
 const timeById = new Map<number, number>();
 profile.samples.forEach((id, i) => timeById.set(id, (timeById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+// the profiler's own stop (the inspector call under which the last samples land) is not the phase's work
+const profilerOwn = new Set<number>();
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const markOwn = (id: number): void => {
+  profilerOwn.add(id);
+  for (const child of byId.get(id)?.children ?? []) markOwn(child);
+};
+for (const node of profile.nodes) if (node.callFrame.url === 'node:inspector') markOwn(node.id);
 const selfByFrame = new Map<string, number>();
 let totalUs = 0;
 for (const node of profile.nodes) {
+  if (profilerOwn.has(node.id)) continue;
   const us = timeById.get(node.id) ?? 0;
   totalUs += us;
   const { functionName, url, lineNumber } = node.callFrame;
   const where = url.replace(/^.*?\/(src|bench|node_modules)\//, '$1/');
-  const frame = `${functionName || '(anonymous)'}${where ? ` ${where}:${lineNumber + 1}` : ''}`;
+  // tsx runs each module as one line: a line number says nothing there
+  const frame = `${functionName || '(anonymous)'}${where ? ` ${where}${lineNumber > 0 ? `:${lineNumber + 1}` : ''}` : ''}`;
   selfByFrame.set(frame, (selfByFrame.get(frame) ?? 0) + us);
 }
 const busyUs = totalUs - (selfByFrame.get('(idle)') ?? 0);
