@@ -20,6 +20,20 @@ function toSnapshot(row: SnapshotRow): Snapshot {
 }
 
 /** `SnapshotStore` on PostgreSQL or PGlite (upsert of the latest snapshot per key). */
+const stateJson = new WeakMap<Snapshot, string>();
+
+/**
+ * A snapshot's state as JSON text, made once however many stores save that snapshot: the tiered
+ * store saves each to PostgreSQL and Redis at once, and the execution actor's state (its open
+ * orders and up to 10,000 finished ones) is megabytes, tens of ms of `JSON.stringify` a copy on the
+ * trading thread every second. A snapshot is a value: it is never changed once taken.
+ */
+export function snapshotStateJson(snapshot: Snapshot): string {
+  let text = stateJson.get(snapshot);
+  if (text === undefined) stateJson.set(snapshot, (text = JSON.stringify(snapshot.state)));
+  return text;
+}
+
 export class PostgresSnapshotStore implements SnapshotStore {
   constructor(private readonly db: Queryable) {}
 
@@ -29,7 +43,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       `INSERT INTO actor_snapshots (key, version, sequence, state, at) VALUES ($1, $2, $3, $4::jsonb, $5)
        ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, sequence = EXCLUDED.sequence, state = EXCLUDED.state, at = EXCLUDED.at
        WHERE actor_snapshots.sequence <= EXCLUDED.sequence`,
-      [snapshot.key, snapshot.version, snapshot.sequence, JSON.stringify(snapshot.state), new Date(snapshot.atMs)],
+      [snapshot.key, snapshot.version, snapshot.sequence, snapshotStateJson(snapshot), new Date(snapshot.atMs)],
     );
   }
 

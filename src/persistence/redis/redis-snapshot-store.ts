@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Json, Snapshot, SnapshotStore } from '../../actors/core/types.js';
+import { snapshotStateJson } from '../snapshot-store.js';
 
 const SAVE = `
 local current = redis.call('HGET', KEYS[1], 'sequence')
@@ -20,7 +21,7 @@ export class RedisSnapshotStore implements SnapshotStore {
   constructor(private readonly client: Redis) {}
 
   async save(snapshot: Snapshot): Promise<void> {
-    await this.client.eval(SAVE, 1, snapshotKey(snapshot.key), snapshot.version, snapshot.sequence, JSON.stringify(snapshot.state), snapshot.atMs);
+    await this.client.eval(SAVE, 1, snapshotKey(snapshot.key), snapshot.version, snapshot.sequence, snapshotStateJson(snapshot), snapshot.atMs);
   }
 
   async load(key: string): Promise<Snapshot | undefined> {
