@@ -4,13 +4,13 @@
  * facade's live readings) it mirrors.
  *
  * The read model goes as deltas (what changed since the previous publish) numbered by `seq`:
- * - with every event batch, so an event never reaches the gateway before the state it changed
- *   (events are batched per turn of the event loop: one message per batch, not per event);
- * - before every reply, so a caller reads its own writes (an order answered `submitted` is in
- *   the orders the mirror shows next);
- * - every `publishIntervalMs` for what changes without an event (quotes, depth, the market
- *   clock, marks on positions, actor health), conflated: a symbol that ticked a thousand times
- *   goes once.
+ * - with every event batch and before every reply, the portfolios (the reading events and
+ *   commands change), so an event never reaches the gateway before the state it changed
+ *   (events are batched per turn of the event loop: one message per batch, not per event) and
+ *   a caller reads its own writes;
+ * - every `publishIntervalMs`, and before answering `sync`, everything: also what changes
+ *   without an event (quotes, depth, the market clock, actor health), conflated: a symbol that
+ *   ticked a thousand times goes once.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Check } from 'typebox/value';
@@ -18,15 +18,7 @@ import { AskTimeoutError } from '../../actors/core/index.js';
 import type { DomainEventType } from '../../model/index.js';
 import { StrategyConfigError } from '../../strategies/api.js';
 import { RuntimeUnavailable, type ActorsReading, type MarketDepth, type Quote, type RuntimeFacade } from '../facade.js';
-import {
-  GatewayToRuntimeSchema,
-  mismatch,
-  type PortEvent,
-  type ReadModelDelta,
-  type RemoteError,
-  type Request,
-  type RuntimeToGateway,
-} from './schemas.js';
+import { GatewayToRuntimeSchema, mismatch, type PortEvent, type ReadModelDelta, type RemoteError, type Request, type RuntimeToGateway } from './schemas.js';
 
 /** How often the read model is published when no event or reply carries it (the stream hub samples quotes every 250 ms). */
 export const PUBLISH_INTERVAL_MS = 50;
@@ -38,8 +30,8 @@ export interface FacadeServerOptions {
 }
 
 export interface FacadeServer {
-  /** Publishes what changed now (tests and the stop use it). */
-  publish(): void;
+  /** Publishes what changed now: the portfolios and pending events, or (`full`) every reading. */
+  publish(scope?: 'full' | 'events'): void;
   /** Stops publishing and answering; closes the port. */
   close(): void;
 }
@@ -58,10 +50,10 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
   const send = (message: RuntimeToGateway): void => {
     if (!closed) port.postMessage(message);
   };
-  const publish = (): void => {
+  const publish = (scope: 'full' | 'events' = 'full'): void => {
     if (scheduled !== undefined) clearImmediate(scheduled);
     scheduled = undefined;
-    const delta = model.delta(symbols);
+    const delta = model.delta(scope === 'full' ? symbols : undefined);
     const batch = events;
     events = [];
     seq += 1;
@@ -69,17 +61,17 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
   };
   const queue = (item: PortEvent): void => {
     events.push(item);
-    scheduled ??= setImmediate(publish);
+    scheduled ??= setImmediate(publish, 'events');
   };
 
-  const answer = (id: number, work: () => Promise<unknown>): void => {
+  const answer = (id: number, scope: 'full' | 'events', work: () => Promise<unknown>): void => {
     work().then(
       (value) => {
-        publish();
+        publish(scope);
         send({ kind: 'reply', id, ok: true, value });
       },
       (error: unknown) => {
-        publish();
+        publish(scope);
         send({ kind: 'reply', id, ok: false, error: remoteError(error) });
       },
     );
@@ -92,14 +84,18 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
     }
     if (message.kind === 'subscribe') {
       for (const type of message.types)
-        if (!subscriptions.has(type)) subscriptions.set(type, facade.onEvent(type, (event) => queue({ stream: 'domain', event })));
+        if (!subscriptions.has(type))
+          subscriptions.set(
+            type,
+            facade.onEvent(type, (event) => queue({ stream: 'domain', event })),
+          );
       if (message.actors) actorSubscription ??= facade.onActorEvent((event) => queue({ stream: 'actor', event }));
       return;
     }
-    answer(message.id, () => perform(facade, message));
+    answer(message.id, message.method === 'sync' ? 'full' : 'events', () => perform(facade, message));
   });
 
-  const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS);
+  const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS, 'full');
   timer.unref();
   send({ kind: 'hello', description: facade.description });
   publish();
@@ -174,11 +170,13 @@ class ReadModelPublisher {
 
   constructor(private readonly facade: RuntimeFacade) {}
 
-  delta(symbols: readonly string[]): ReadModelDelta {
+  /** The changes of the portfolios and the clock, and with `symbols` of the quotes, depth and actor health too. */
+  delta(symbols: readonly string[] | undefined): ReadModelDelta {
     const delta: { -readonly [K in keyof ReadModelDelta]: ReadModelDelta[K] } = { marketNowMs: this.facade.marketNowMs() };
     const portfolios = this.facade.portfolios().filter((reading) => this.portfolioVersions.get(reading.state.portfolioId) !== reading.version);
     for (const reading of portfolios) this.portfolioVersions.set(reading.state.portfolioId, reading.version);
     if (portfolios.length > 0) delta.portfolios = [...portfolios];
+    if (symbols === undefined) return delta;
     const quotes = this.facade.quotes().filter((quote) => !sameQuote(this.quotes.get(quote.symbol), quote));
     for (const quote of quotes) this.quotes.set(quote.symbol, quote);
     if (quotes.length > 0) delta.quotes = quotes;

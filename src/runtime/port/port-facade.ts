@@ -344,7 +344,8 @@ function localError(remote: RemoteError): Error {
   if (remote.name === 'RuntimeUnavailable' && remote.reason !== undefined) return new RuntimeUnavailable(remote.reason, remote.message);
   if (remote.name === 'StrategyConfigError' && remote.field !== undefined)
     return new StrategyConfigError(remote.field, remote.message.slice(remote.field.length + 2));
-  if (remote.name === 'AskTimeoutError' && remote.path !== undefined && remote.timeoutMs !== undefined) return new AskTimeoutError(remote.path, remote.timeoutMs);
+  if (remote.name === 'AskTimeoutError' && remote.path !== undefined && remote.timeoutMs !== undefined)
+    return new AskTimeoutError(remote.path, remote.timeoutMs);
   const error = new Error(remote.message);
   error.name = remote.name;
   return error;

@@ -61,10 +61,19 @@ export const QuoteSchema = Type.Object({
 });
 
 const DepthLevelSchema = Type.Unsafe<DepthLevel>(Type.Object({ pricePaise: Int, quantity: Num, orders: Num }));
-export const MarketDepthSchema = Type.Object({ atMs: Num, buy: Type.Immutable(Type.Array(DepthLevelSchema)), sell: Type.Immutable(Type.Array(DepthLevelSchema)) });
+export const MarketDepthSchema = Type.Object({
+  atMs: Num,
+  buy: Type.Immutable(Type.Array(DepthLevelSchema)),
+  sell: Type.Immutable(Type.Array(DepthLevelSchema)),
+});
 
 const ActorHealthSchema = Type.Unsafe<ActorHealth>(
-  Type.Object({ path: Str, kind: Str, status: Type.Union([Type.Literal('running'), Type.Literal('restarting'), Type.Literal('stopped')]), children: Type.Array(Type.Object({})) }),
+  Type.Object({
+    path: Str,
+    kind: Str,
+    status: Type.Union([Type.Literal('running'), Type.Literal('restarting'), Type.Literal('stopped')]),
+    children: Type.Array(Type.Object({})),
+  }),
 );
 export const ActorsReadingSchema = Type.Object({ deadLetters: Int, tree: Type.Immutable(Type.Array(ActorHealthSchema)) });
 
@@ -103,11 +112,24 @@ const OrderIntentSchema = Type.Unsafe<OrderIntent>(
 );
 
 export const RiskReportSchema = Type.Unsafe<RiskReport>(
-  Type.Object({ approved: Int, rejected: Int, killSwitch: Type.Union([Type.Object({}), Type.Null()]), paced: Type.Array(Type.Object({})), portfolios: Type.Record(Str, Type.Object({})) }),
+  Type.Object({
+    approved: Int,
+    rejected: Int,
+    killSwitch: Type.Union([Type.Object({}), Type.Null()]),
+    paced: Type.Array(Type.Object({})),
+    portfolios: Type.Record(Str, Type.Object({})),
+  }),
 );
 
 export const StrategyStatusSchema = Type.Unsafe<StrategyStatus>(
-  Type.Object({ strategyId: Str, kind: Str, paused: Type.Boolean(), positions: Type.Record(Str, Num), workingIntents: Int, regimes: Type.Record(Str, RegimeSchema) }),
+  Type.Object({
+    strategyId: Str,
+    kind: Str,
+    paused: Type.Boolean(),
+    positions: Type.Record(Str, Num),
+    workingIntents: Int,
+    regimes: Type.Record(Str, RegimeSchema),
+  }),
 );
 
 export const OrderSubmissionSchema = Type.Union([
@@ -119,7 +141,16 @@ export const OrderSubmissionSchema = Type.Union([
 /** Every domain event, checked by its type and its main fields. */
 const event = <T extends DomainEvent['type']>(type: T, fields: Record<string, TSchema>) =>
   Type.Unsafe<Extract<DomainEvent, { type: T }>>(Type.Object({ type: Type.Literal(type), ...fields }));
-const FillFields = Type.Object({ type: Type.Literal('fill'), fillId: Str, clientOrderId: Str, symbol: Str, side: Side, quantity: Int, pricePaise: Int, chargesPaise: Int });
+const FillFields = Type.Object({
+  type: Type.Literal('fill'),
+  fillId: Str,
+  clientOrderId: Str,
+  symbol: Str,
+  side: Side,
+  quantity: Int,
+  pricePaise: Int,
+  chargesPaise: Int,
+});
 export const DomainEventSchema = Type.Union([
   event('OrderSubmitted', { order: OrderSchema }),
   event('OrderUpdated', { order: OrderSchema }),
@@ -250,7 +281,8 @@ function variantOf(schema: TSchema, value: unknown): TSchema | undefined {
       if (inner !== undefined) return inner;
       continue;
     }
-    if (!Check(Type.Object({}), candidate) || !('properties' in candidate) || !Check(Type.Record(Type.String(), Type.Object({})), candidate.properties)) continue;
+    if (!Check(Type.Object({}), candidate) || !('properties' in candidate) || !Check(Type.Record(Type.String(), Type.Object({})), candidate.properties))
+      continue;
     const properties = candidate.properties;
     const matches = ['kind', 'method'].every((key) => {
       const property = properties[key];
