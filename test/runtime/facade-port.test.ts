@@ -1,4 +1,4 @@
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import type { OrderIntent, PositionChanged } from '../../src/model/index.js';
@@ -167,7 +167,10 @@ describe('RuntimeFacade across a message port', () => {
     const { port1, port2 } = new MessageChannel();
     opened.push({ close: () => port1.close() });
     const silent = PortRuntimeFacade.connect(port2, { metrics: new Metrics(), requestTimeoutMs: 50 });
-    port1.postMessage({ kind: 'hello', description: { instruments: [], portfolioIds: ['paper'], riskLimits: { maxOrderQuantity: 1, maxGrossExposurePaise: 1 } } });
+    port1.postMessage({
+      kind: 'hello',
+      description: { instruments: [], portfolioIds: ['paper'], riskLimits: { maxOrderQuantity: 1, maxGrossExposurePaise: 1 } },
+    });
     const facade = await silent;
     opened.push(facade);
     await expect(facade.orders()).rejects.toMatchObject({ name: 'RuntimeUnavailable', reason: 'not-ready' });
@@ -178,7 +181,10 @@ describe('RuntimeFacade across a message port', () => {
     const { port1, port2 } = new MessageChannel();
     opened.push({ close: () => port1.close() });
     const connecting = PortRuntimeFacade.connect(port2, { metrics: new Metrics(), onBadMessage: (problem) => problems.push(problem) });
-    port1.postMessage({ kind: 'hello', description: { instruments: [], portfolioIds: ['paper'], riskLimits: { maxOrderQuantity: 1, maxGrossExposurePaise: 1 } } });
+    port1.postMessage({
+      kind: 'hello',
+      description: { instruments: [], portfolioIds: ['paper'], riskLimits: { maxOrderQuantity: 1, maxGrossExposurePaise: 1 } },
+    });
     const facade = await connecting;
     opened.push(facade);
     port1.postMessage({ kind: 'publish', seq: 1, model: { marketNowMs: 'soon' }, events: [] });
@@ -193,6 +199,43 @@ describe('RuntimeFacade across a message port', () => {
     opened.push(serveFacade(runtimeSide.runtime.facade, channel.port1, { onBadMessage: (problem) => serverProblems.push(problem) }));
     opened.push({ close: () => channel.port2.close() });
     channel.port2.postMessage({ kind: 'request', id: 1, method: 'submitOrder', args: [{ type: 'order-intent' }, 'x'] });
-    await eventually(() => expect(serverProblems).toEqual(['/args/0 must have required properties intentId, strategyId, portfolioId, symbol, side, quantity, orderType, product, validity, createdAtMs']));
+    await eventually(() =>
+      expect(serverProblems).toEqual([
+        '/args/0 must have required properties intentId, strategyId, portfolioId, symbol, side, quantity, orderType, product, validity, createdAtMs',
+      ]),
+    );
+  });
+});
+
+const WORKER_BOOT = `import('tsx/esm/api').then(({ register }) => { register(); return import(require('node:worker_threads').workerData.entry); })`;
+
+describe('RuntimeFacade across a worker thread', () => {
+  it('a worker thread mirrors the runtime, queries it and places an order through it', async () => {
+    const { runtime, feed } = await start();
+    await feed([100_000, 100_500]);
+    const { port1, port2 } = new MessageChannel();
+    opened.push(serveFacade(runtime.facade, port1));
+    // the TypeScript entry through tsx's loader, registered inside the worker before the entry loads
+    const worker = new Worker(WORKER_BOOT, {
+      eval: true,
+      workerData: { port: port2, entry: new URL('./support/port-facade-worker.ts', import.meta.url).href },
+      transferList: [port2],
+    });
+    opened.push({ close: () => worker.terminate().then(() => undefined) });
+    const answers: unknown[] = [];
+    worker.on('message', (message: unknown) => answers.push(message));
+    await eventually(() => expect(answers).toEqual(['ready']), { timeoutMs: 20_000 });
+    worker.postMessage('readings');
+    await eventually(() => expect(answers).toHaveLength(2), { timeoutMs: 10_000 });
+    expect(answers[1]).toEqual({
+      portfolios: runtime.facade.portfolios(),
+      quotes: runtime.facade.quotes(),
+      marketNowMs: runtime.facade.marketNowMs(),
+      strategyIds: ['ema'],
+    });
+    worker.postMessage('order');
+    await eventually(() => expect(answers).toHaveLength(3), { timeoutMs: 10_000 });
+    expect(answers[2]).toEqual({ submission: { outcome: 'submitted', clientOrderId: 'worker1' }, heard: ['submitted worker1'] });
+    expect((await runtime.facade.orders()).map((order) => order.clientOrderId)).toContain('worker1');
   });
 });
