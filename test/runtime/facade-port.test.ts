@@ -128,6 +128,9 @@ describe('RuntimeFacade across a message port', () => {
     expect(await remote.resumeStrategies(['ema'])).toEqual(['ema']);
     await remote.addStrategy({ strategyId: 'ema2', kind: 'ema-cross', config: { fastPeriod: 3, slowPeriod: 6, quantity: 1 } });
     expect(await runtime.facade.strategyIds()).toContain('ema2');
+    // read your own write: the new strategy's actor is in the mirrored tree as the answer arrives
+    const strategies = remote.actors().tree.find((actor) => actor.path === '/strategies');
+    expect(strategies?.children.map((actor) => actor.path)).toContain('/strategies/ema2');
     await remote.reconfigureStrategy('ema2', { quantity: 2 });
     expect((await runtime.facade.strategySpec('ema2'))?.config).toMatchObject({ quantity: 2 });
     expect(await remote.engageKillSwitch('tester', 'drill')).toBe(true);

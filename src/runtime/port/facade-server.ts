@@ -5,12 +5,12 @@
  *
  * The read model goes as deltas (what changed since the previous publish) numbered by `seq`:
  * - with every event batch and before every reply, the portfolios (the reading events and
- *   commands change), so an event never reaches the gateway before the state it changed
+ *   orders change), so an event never reaches the gateway before the state it changed
  *   (events are batched per turn of the event loop: one message per batch, not per event) and
  *   a caller reads its own writes;
- * - every `publishIntervalMs`, and before answering `sync`, everything: also what changes
- *   without an event (quotes, depth, the market clock, actor health), conflated: a symbol that
- *   ticked a thousand times goes once.
+ * - every `publishIntervalMs`, and before answering `sync` or a command that changes the actor
+ *   tree ({@link FULL_PUBLISH}), everything: also what changes without an event (quotes, depth,
+ *   the market clock, actor health), conflated: a symbol that ticked a thousand times goes once.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Check } from 'typebox/value';
@@ -22,6 +22,20 @@ import { GatewayToRuntimeSchema, mismatch, type PortEvent, type ReadModelDelta, 
 
 /** How often the read model is published when no event or reply carries it (the stream hub samples quotes every 250 ms). */
 export const PUBLISH_INTERVAL_MS = 50;
+
+/**
+ * Requests answered after a full publish: `sync`, and the commands that change the actor tree
+ * (a strategy added or restarted, a fault, the kill switch pausing strategies), so the caller
+ * reads its own write in `actors()` too. Rare; the rest (orders above all) go with the portfolios only.
+ */
+const FULL_PUBLISH: ReadonlySet<Request['method']> = new Set([
+  'sync',
+  'addStrategy',
+  'reconfigureStrategy',
+  'injectFault',
+  'engageKillSwitch',
+  'releaseKillSwitch',
+]);
 
 export interface FacadeServerOptions {
   readonly publishIntervalMs?: number;
@@ -92,7 +106,7 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
       if (message.actors) actorSubscription ??= facade.onActorEvent((event) => queue({ stream: 'actor', event }));
       return;
     }
-    answer(message.id, message.method === 'sync' ? 'full' : 'events', () => perform(facade, message));
+    answer(message.id, FULL_PUBLISH.has(message.method) ? 'full' : 'events', () => perform(facade, message));
   });
 
   const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS, 'full');
