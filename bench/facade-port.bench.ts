@@ -9,13 +9,15 @@
  * 2. a query's round trip (`strategyIds`, `riskReport`) through the local facade and across a
  *    message channel in this thread (both ends' work on one thread: an upper bound of what
  *    the runtime's end costs), sequential and 10 in flight;
- * 3. tree throughput with and without a served port publishing every 50 ms.
+ * 3. tree throughput with and without a served port publishing every 50 ms;
+ * 4. the same query from a worker thread (`facade-port-client.ts`): the round trip across
+ *    threads, and how long the runtime's thread was busy per request.
  * Prints a table; writes bench/results/facade-port.json with the machine's load and CPU model.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { intOption } from '../src/cli/args.js';
 import { ManualClock } from '../src/runtime/clock.js';
 import { Metrics } from '../src/runtime/metrics.js';
@@ -134,6 +136,35 @@ const trips = {
 };
 remote.close();
 server.close();
+
+// 4. the gateway's end in a worker thread: round trips across threads, and the runtime thread's busy time per request
+const crossChannel = new MessageChannel();
+const crossServer = serveFacade(served.runtime.facade, crossChannel.port1);
+const client = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(require('node:worker_threads').workerData.entry); })`, {
+  eval: true,
+  workerData: { port: crossChannel.port2, requests, entry: new URL('./facade-port-client.ts', import.meta.url).href },
+  transferList: [crossChannel.port2],
+});
+const eluBefore = performance.eventLoopUtilization();
+const crossStarted = performance.now();
+const crossLatencies = await new Promise<number[]>((resolve, reject) => {
+  client.once('message', (message: unknown) =>
+    Array.isArray(message) ? resolve(message.filter((value) => typeof value === 'number')) : reject(new Error('bad answer')),
+  );
+  client.once('error', reject);
+});
+const crossSeconds = (performance.now() - crossStarted) / 1000;
+const elu = performance.eventLoopUtilization(eluBefore);
+await client.terminate();
+crossServer.close();
+crossLatencies.sort((a, b) => a - b);
+const crossThread = {
+  perSecond: Math.round(requests / crossSeconds),
+  p50Us: round(percentile(crossLatencies, 50), 1),
+  p99Us: round(percentile(crossLatencies, 99), 1),
+  // includes the worker's start-up, so an upper bound
+  runtimeThreadBusyUsPerRequest: round((elu.active * 1000) / requests, 1),
+};
 await served.runtime.stop();
 
 const result = {
@@ -150,7 +181,7 @@ const result = {
     quietUs: { p50: round(percentile(quietUs, 50), 1), p99: round(percentile(quietUs, 99), 1) },
     portfoliosOnlyUs: { p50: round(percentile(lightUs, 50), 1), p99: round(percentile(lightUs, 99), 1) },
   },
-  roundTrips: trips,
+  roundTrips: { ...trips, crossThreadRiskReport: crossThread },
   throughput: { withoutPortTicksPerSecond: Math.round(bareRate), withPortTicksPerSecond: Math.round(servedRate) },
 };
 mkdirSync('bench/results', { recursive: true });
@@ -170,6 +201,8 @@ printTable(
     trip('strategyIds, port, 10 in flight', trips.portStrategyIds10),
     trip('riskReport, local', trips.localRiskReport),
     trip('riskReport, port', trips.portRiskReport),
+    trip('riskReport, gateway end in a worker thread', crossThread),
+    ['  runtime thread busy per request', `≤ ${crossThread.runtimeThreadBusyUsPerRequest} µs (its event-loop utilisation meanwhile)`],
     ['tree, no port', `${result.throughput.withoutPortTicksPerSecond.toLocaleString('en')} ticks/s`],
     ['tree, port publishing every 50 ms', `${result.throughput.withPortTicksPerSecond.toLocaleString('en')} ticks/s`],
   ],
