@@ -7,7 +7,7 @@
  * per event) without changing its callers. Two exceptions, both named here:
  * - the *live readings* (`portfolios`, `quotes`, `actors`) are synchronous, because the stream
  *   hub makes a snapshot at the exact sequence number it sends it with; across a port they
- *   become a mirror kept by the same events the facade publishes;
+ *   are a mirror of the read model the runtime publishes (`src/runtime/port/`);
  * - `metrics` is the process's metric registry (the gateway counts its requests there and
  *   serves `/metrics`); across a port the gateway keeps its own and merges the worker's text.
  */

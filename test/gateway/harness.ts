@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/runtime/clock.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { Runtime, type RuntimeOptions } from '../../src/runtime/runtime.js';
 import { instrument, ticksFromPrices } from '../support/builders.js';
+import { gatewayFacade } from './port-mode.js';
 
 export const ADMIN = { username: 'root', password: 'correct horse battery' };
 
@@ -48,8 +49,9 @@ export async function startHarness(
   });
   runtime.start();
   runtime.metrics.attachBus(runtime.bus);
+  const facade = await gatewayFacade(runtime);
   const app = await buildGateway({
-    runtime: runtime.facade,
+    runtime: facade.facade,
     config: gatewayConfig(config),
     startedAtMs: Date.now(),
     feedState: () => ({ connected: true, lastTickAgeMs: 5 }),
@@ -68,9 +70,11 @@ export async function startHarness(
         runtime.offerTicks(tick.symbol, [tick]);
         await runtime.whenIdle();
       }
+      await facade.sync();
     },
     async close() {
       await app.close();
+      facade.close();
       await runtime.stop();
     },
   };
