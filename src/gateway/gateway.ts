@@ -7,7 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
@@ -329,8 +329,10 @@ function createApp(deps: GatewayDeps): {
   dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined };
 } {
   const { config } = deps;
+  // the pino logger, seen as the base logger GatewayInstance is typed with (a widening, not a cast)
+  const loggerInstance: FastifyBaseLogger | undefined = deps.logger;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
     // the tree trades (and the embedded PGlite runs on this thread) while the plugins register: on a
     // loaded machine Fastify's default 10 s stopped start-up ("Plugin did not start in time: @fastify/swagger-ui")
     pluginTimeout: 60_000,
@@ -344,7 +346,7 @@ function createApp(deps: GatewayDeps): {
       void reply.headers(SECURITY_HEADERS).code(400).send(envelope('bad-request', error.message));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   const dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } = {};
   installErrorHandling(app, { fallback: (request, reply) => dashboard.fallback?.(request, reply) ?? false });
