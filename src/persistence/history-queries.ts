@@ -8,8 +8,9 @@
  *
  * `bench/history.bench.ts` measures a filtered page and a CSV export of 100k orders.
  */
-import type { AlertSighting, Fill, Order, Product, RiskSeverity, Side } from '../model/index.js';
+import type { AlertSighting, Fill, Order, RiskSeverity, Side } from '../model/index.js';
 import type { Queryable } from './database.js';
+import { fillOfRow, TRADE_COLUMNS, type TradeRow } from './trade-rows.js';
 import { findOrder, listOrders, MAX_ORDER_BATCH, type OrderCursor, type OrderListFilter } from './order-queries.js';
 import type { AcknowledgeOutcome, RiskAlertJournal } from './risk-alert-journal.js';
 
@@ -68,20 +69,8 @@ function emptyStrategyBook(strategyId: string): StrategyBookAccumulator {
   };
 }
 
-/** A part of a strategy's book on one symbol: one fill, or the sum of the strategy's fills in the symbol. */
-export interface StrategyBookPart {
-  readonly strategyId: string;
-  readonly symbol: string;
-  readonly fills: number;
-  readonly buyQuantity: number;
-  readonly sellQuantity: number;
-  readonly turnoverPaise: number;
-  readonly chargesPaise: number;
-  readonly cashFlowPaise: number;
-  /** The price of the part's last fill. */
-  readonly lastPricePaise: number;
-  readonly lastFillAtMs: number;
-}
+/** A part of a strategy's book on one symbol: one fill, or the sum of the strategy's fills in the symbol (`lastPricePaise`: of its last fill). */
+export type StrategyBookPart = Omit<StrategyBookSummary, 'net' | 'lastPricePaise'> & { readonly symbol: string; readonly lastPricePaise: number };
 
 /** Sums parts into one book per strategy, in the order given (a later part's last price wins), books in order of their first part. */
 export function foldStrategyBooks(parts: Iterable<StrategyBookPart>): StrategyBookAccumulator[] {
@@ -165,21 +154,6 @@ export async function* everyRow<T, C>(page: (after: C | undefined) => Promise<Hi
     if (result.next === undefined) return;
     after = result.next;
   }
-}
-
-interface TradeRow {
-  fill_id: string;
-  client_order_id: string;
-  broker_order_id: string;
-  portfolio_id: string;
-  strategy_id: string;
-  symbol: string;
-  side: string;
-  product: string;
-  quantity: number;
-  price_paise: number;
-  charges_paise: number;
-  at_ms: number;
 }
 
 interface AlertRow {
@@ -286,25 +260,11 @@ export class SqlHistory implements HistoryQueries {
       where.add(`executed_at <= ${at}::timestamptz AND (executed_at, fill_id) < (${at}::timestamptz, ${id})`);
     }
     const rows = await this.db.query<TradeRow>(
-      `SELECT fill_id, client_order_id, broker_order_id, portfolio_id, strategy_id, symbol, side, product, quantity, price_paise, charges_paise, ${ms('executed_at', 'at_ms')}
+      `SELECT ${TRADE_COLUMNS}, ${ms('executed_at', 'at_ms')}
          FROM trades${where.toString()} ORDER BY executed_at DESC, fill_id DESC LIMIT ${page.limit + 1}`,
       where.params,
     );
-    const items: Fill[] = rows.slice(0, page.limit).map((row) => ({
-      type: 'fill',
-      fillId: row.fill_id,
-      clientOrderId: row.client_order_id,
-      brokerOrderId: row.broker_order_id,
-      portfolioId: row.portfolio_id,
-      strategyId: row.strategy_id,
-      symbol: row.symbol,
-      side: row.side as Side,
-      product: row.product as Product,
-      quantity: row.quantity,
-      pricePaise: Number(row.price_paise),
-      chargesPaise: Number(row.charges_paise),
-      atMs: Number(row.at_ms),
-    }));
+    const items: Fill[] = rows.slice(0, page.limit).map(fillOfRow);
     const last = items.at(-1);
     return rows.length > page.limit && last ? { items, next: { atMs: last.atMs, fillId: last.fillId } } : { items };
   }
