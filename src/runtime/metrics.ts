@@ -58,16 +58,17 @@ export interface PersistenceMetricsSources {
   /** Single-writer leases: held or not, with their fencing token. */
   leases(): readonly { readonly lease: string; readonly held: boolean; readonly token: number }[];
   /** Tick and bar ingest into the time series. */
-  ingest():
-    | {
-        readonly queueDepth: number;
-        readonly shedTicks: number;
-        readonly writtenTicks: number;
-        readonly failedTicks: number;
-        readonly shedBars: number;
-        readonly writtenBars: number;
-      }
-    | undefined;
+  ingest(): IngestStats | undefined;
+}
+
+/** The time-series ingest's figures the metrics read (the recorder's stats have these and more). */
+export interface IngestStats {
+  readonly queueDepth: number;
+  readonly shedTicks: number;
+  readonly writtenTicks: number;
+  readonly failedTicks: number;
+  readonly shedBars: number;
+  readonly writtenBars: number;
 }
 
 /**
@@ -405,7 +406,7 @@ export class Metrics {
       'Ticks and bars waiting to be written to the time series',
       () => this.persistenceSources?.ingest()?.queueDepth ?? 0,
     );
-    const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
+    const ingestCounter = (name: string, help: string, pick: (stats: IngestStats) => number): void => {
       scrapedCounter(registers, name, help, [], () => {
         const stats = this.persistenceSources?.ingest();
         return stats ? [[{}, pick(stats)] as const] : [];
