@@ -15,8 +15,8 @@ export interface TroupeProcessOptions {
   readonly dataDir: string;
   /** Variables over the inherited environment (PORT, HOST and LOG_LEVEL are set here). */
   readonly env: Readonly<Record<string, string>>;
-  /** Leave DATABASE_URL and REDIS_URL out of the inherited environment: the embedded store, as `npm start` uses. */
-  readonly embeddedStore?: boolean;
+  /** false: leave the shell's DATABASE_URL and REDIS_URL out (the embedded store, as `npm start` uses, unless `env` names one). */
+  readonly inheritStores?: boolean;
   /** Log messages (their beginnings) that say the process is up; the default: it is trading. */
   readonly readyMessages?: readonly string[];
 }
@@ -33,7 +33,7 @@ export interface TroupeProcess {
 /** Starts Troupe and resolves once its log says it is up (rejects, with its stderr, when it exits first). */
 export async function startTroupeProcess(options: TroupeProcessOptions): Promise<TroupeProcess> {
   const { DATABASE_URL: _database, REDIS_URL: _redis, ...withoutStores } = process.env;
-  const inherited = options.embeddedStore ? withoutStores : process.env;
+  const inherited = options.inheritStores === false ? withoutStores : process.env;
   const ready = options.readyMessages ?? ['Troupe is trading'];
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,

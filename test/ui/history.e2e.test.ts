@@ -30,7 +30,7 @@ let apiPort = 0;
 async function startTroupe(): Promise<number> {
   troupe = await startTroupeProcess({
     dataDir: dataDir!,
-    embeddedStore: true,
+    inheritStores: false,
     readyMessages: ['Troupe is trading', 'Troupe started'],
     env: {
       TROUPE_MARKET_SPEED: '30',
