@@ -46,13 +46,14 @@ function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: Us
 /** `/api/v1/auth/*` (login, refresh, logout, password, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
 export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   sessionRoutes(app, ctx);
+  accountRoutes(app, ctx);
   totpRoutes(app, ctx);
   userRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
   return Promise.resolve();
 }
 
-/** Sessions: login, refresh, logout (here or everywhere), who am I, change your own password. */
+/** Sessions: login, refresh, logout (here or everywhere). */
 function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { auth } = ctx;
 
@@ -153,6 +154,11 @@ function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       return { revokedSessions };
     },
   );
+}
+
+/** The caller's own account: who am I, change your own password. */
+function accountRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { auth } = ctx;
 
   app.get(
     '/api/v1/auth/me',
