@@ -113,22 +113,11 @@ export function parseObjective(text: string): Objective {
   throw new SweepSpecError(`--objective must be one of ${OBJECTIVES.join(', ')}, got "${text}"`);
 }
 
+/** The return and risk figures every summary of a run (or of stitched runs) reports. */
+type HeadlineFigures = 'totalReturnPct' | 'cagrPct' | 'sharpe' | 'sortino' | 'maxDrawdownPaise' | 'maxDrawdownPct';
+
 /** The figures of one run that a sweep reports (money in paise). */
-export type RunFigures = Pick<
-  BacktestMetrics,
-  | 'totalReturnPct'
-  | 'cagrPct'
-  | 'sharpe'
-  | 'sortino'
-  | 'maxDrawdownPaise'
-  | 'maxDrawdownPct'
-  | 'winRatePct'
-  | 'roundTrips'
-  | 'trades'
-  | 'chargesPaise'
-  | 'turnoverPaise'
-  | 'days'
-> & {
+export type RunFigures = Pick<BacktestMetrics, HeadlineFigures | 'winRatePct' | 'roundTrips' | 'trades' | 'chargesPaise' | 'turnoverPaise' | 'days'> & {
   readonly netPnlPaise: Paise;
   readonly endEquityPaise: Paise;
   readonly orders: number;
@@ -283,18 +272,7 @@ export interface StitchedResult {
   /** Metrics of the stitched equity curve; trades and charges are the sums over the windows (round trips and attribution are per window). */
   readonly metrics: Pick<
     BacktestMetrics,
-    | 'days'
-    | 'startEquityPaise'
-    | 'endEquityPaise'
-    | 'totalReturnPct'
-    | 'cagrPct'
-    | 'sharpe'
-    | 'sortino'
-    | 'maxDrawdownPaise'
-    | 'maxDrawdownPct'
-    | 'maxDrawdownPeakDate'
-    | 'maxDrawdownTroughDate'
-    | 'monthlyReturns'
+    'days' | 'startEquityPaise' | 'endEquityPaise' | HeadlineFigures | 'maxDrawdownPeakDate' | 'maxDrawdownTroughDate' | 'monthlyReturns'
   > & {
     readonly trades: number;
     readonly chargesPaise: Paise;

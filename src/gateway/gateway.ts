@@ -7,7 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
@@ -189,27 +189,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     ...deps.stream,
     metrics,
     knownSymbol: (symbol) => symbols.has(symbol),
-    snapshot: (topics) => {
-      // the state each topic's events change, as of the snapshot's seq (bounded: recent orders and alerts)
-      const data: Record<string, unknown> = {};
-      let quotesNow: Map<string, unknown> | undefined;
-      const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, state }));
-      for (const topic of topics) {
-        if (topic === 'orders') data.orders = ctx.session.recentOrders(SNAPSHOT_ORDERS);
-        else if (topic === 'positions')
-          data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
-        else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
-        else if (topic === 'actors') data.actors = runtime.actors().tree;
-        else if (topic === 'risk-alerts') data['risk-alerts'] = ctx.session.recentRiskAlerts();
-        else if (topic.startsWith('quotes:')) {
-          const symbol = topic.slice('quotes:'.length);
-          const quotes = (data.quotes ??= {}) as Record<string, unknown>;
-          quotesNow ??= new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
-          quotes[symbol] = quotesNow.get(symbol) ?? null;
-        }
-      }
-      return data;
-    },
+    snapshot: (topics) => streamSnapshot(runtime, session, topics),
   });
   const ctx: GatewayContext = {
     runtime,
@@ -258,16 +238,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     },
   };
   app.decorate('troupe', ctx);
-  // strategies the API paused or stopped stay so after a restart
-  const running = new Set(await runtime.strategyIds());
-  for (const stored of await ctx.state.loadStrategies()) {
-    if (!running.has(stored.strategyId)) continue;
-    ctx.strategyStates.set(stored.strategyId, stored.state);
-    if (stored.state !== 'started') {
-      await runtime.pauseStrategies([stored.strategyId]);
-      ctx.paused.add(stored.strategyId);
-    }
-  }
+  await restoreStrategyStates(ctx);
   app.decorateRequest('principal', null);
   metrics.bindGateway({
     wsClients: () => hub.clients,
@@ -284,6 +255,54 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
 
   await installLimits(app, deps, ctx, countKeys);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await registerApiDocs(app);
+
+  await registerRoutes(app, ctx, deps);
+  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
+
+  await bootstrapAdmin(app, ctx, deps);
+  const sealed = await auth.prepare();
+  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
+  await app.ready();
+  return app;
+}
+
+/** The state each stream topic's events change, as of the snapshot's seq (bounded: recent orders and alerts). */
+function streamSnapshot(runtime: RuntimeFacade, session: SessionStore, topics: readonly string[]): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  let quotesNow: Map<string, unknown> | undefined;
+  const portfolios = runtime.portfolios().map(({ state }) => ({ portfolioId: state.portfolioId, state }));
+  for (const topic of topics) {
+    if (topic === 'orders') data.orders = session.recentOrders(SNAPSHOT_ORDERS);
+    else if (topic === 'positions') data.positions = portfolios.map(({ portfolioId, state }) => ({ portfolioId, positions: Object.values(state.positions) }));
+    else if (topic === 'pnl') data.pnl = portfolios.map(({ portfolioId, state }) => ({ portfolioId, summary: summarisePortfolio(state) }));
+    else if (topic === 'actors') data.actors = runtime.actors().tree;
+    else if (topic === 'risk-alerts') data['risk-alerts'] = session.recentRiskAlerts();
+    else if (topic.startsWith('quotes:')) {
+      const symbol = topic.slice('quotes:'.length);
+      const quotes = (data.quotes ??= {}) as Record<string, unknown>;
+      quotesNow ??= new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
+      quotes[symbol] = quotesNow.get(symbol) ?? null;
+    }
+  }
+  return data;
+}
+
+/** Strategies the API paused or stopped stay so after a restart. */
+async function restoreStrategyStates(ctx: GatewayContext): Promise<void> {
+  const running = new Set(await ctx.runtime.strategyIds());
+  for (const stored of await ctx.state.loadStrategies()) {
+    if (!running.has(stored.strategyId)) continue;
+    ctx.strategyStates.set(stored.strategyId, stored.state);
+    if (stored.state !== 'started') {
+      await ctx.runtime.pauseStrategies([stored.strategyId]);
+      ctx.paused.add(stored.strategyId);
+    }
+  }
+}
+
+/** OpenAPI (from the route schemas) and its browser at `/api/v1/docs`. */
+async function registerApiDocs(app: GatewayInstance): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -302,7 +321,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+}
 
+/** Every route group, each a function of its own (routes/*.routes.ts). */
+async function registerRoutes(app: GatewayInstance, ctx: GatewayContext, deps: GatewayDeps): Promise<void> {
   await authRoutes(app, ctx);
   await memberRoutes(app, ctx);
   await tradingRoutes(app, ctx);
@@ -314,13 +336,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
   await deskRoutes(app, ctx, deps.desk);
   await mlRoutes(app, ctx);
   await streamRoute(app, ctx);
-  dashboard.fallback = await uiRoutes(app, deps.uiDir ?? fileURLToPath(new URL('../../ui/dist/', import.meta.url)));
-
-  await bootstrapAdmin(app, ctx, deps);
-  const sealed = await auth.prepare();
-  if (sealed > 0) app.log.info({ sealed }, 'encrypted TOTP secrets that were stored in clear');
-  await app.ready();
-  return app;
 }
 
 /** The Fastify instance with the hooks every response goes through (errors, security headers, access log, body types). */
@@ -329,8 +344,10 @@ function createApp(deps: GatewayDeps): {
   dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined };
 } {
   const { config } = deps;
+  // the pino logger, seen as the base logger GatewayInstance is typed with (a widening, not a cast)
+  const loggerInstance: FastifyBaseLogger | undefined = deps.logger;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
     // the tree trades (and the embedded PGlite runs on this thread) while the plugins register: on a
     // loaded machine Fastify's default 10 s stopped start-up ("Plugin did not start in time: @fastify/swagger-ui")
     pluginTimeout: 60_000,
@@ -344,7 +361,7 @@ function createApp(deps: GatewayDeps): {
       void reply.headers(SECURITY_HEADERS).code(400).send(envelope('bad-request', error.message));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as GatewayInstance;
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   const dashboard: { fallback?: ((request: FastifyRequest, reply: FastifyReply) => boolean) | undefined } = {};
   installErrorHandling(app, { fallback: (request, reply) => dashboard.fallback?.(request, reply) ?? false });

@@ -129,6 +129,9 @@ const Format = Type.Enum(['json', 'csv'], {
   description:
     'csv: every matching row (no paging) as a streamed CSV download with a header row, rupee amounts as exact decimals; also chosen by `Accept: text/csv`',
 });
+
+/** The paging and format of a history list: `limit`, keyset `cursor`, `format` (json or csv). */
+const ListParams = { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor), format: Type.Optional(Format) };
 const StrategyFilter = Type.String({ minLength: 1, maxLength: 64, description: 'strategy id, e.g. ema-cross-1 (manual orders: manual)' });
 const PortfolioId = Type.String({ minLength: 1, maxLength: 64, description: 'portfolio id' });
 
@@ -142,9 +145,7 @@ export const OrdersQuery = Type.Object(
     side: Type.Optional(Side),
     from: Type.Optional(TimeBound('created at or after')),
     to: Type.Optional(TimeBound('created before')),
-    limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-    format: Type.Optional(Format),
+    ...ListParams,
   },
   { additionalProperties: false },
 );
@@ -201,9 +202,7 @@ export const TradesQuery = Type.Object(
     side: Type.Optional(Side),
     from: Type.Optional(TimeBound('executed at or after')),
     to: Type.Optional(TimeBound('executed before')),
-    limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-    format: Type.Optional(Format),
+    ...ListParams,
   },
   { additionalProperties: false },
 );
@@ -218,9 +217,7 @@ export const RiskAlertsQuery = Type.Object(
     acknowledged: Type.Optional(Type.Boolean({ description: 'true: acknowledged only; false: open only' })),
     from: Type.Optional(TimeBound('last raised at or after (market time)')),
     to: Type.Optional(TimeBound('first raised before (market time)')),
-    limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-    format: Type.Optional(Format),
+    ...ListParams,
   },
   { additionalProperties: false },
 );

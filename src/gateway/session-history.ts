@@ -4,20 +4,19 @@
  * deduplicated here the way `risk_alerts` does it. `npm start` uses `SqlHistory` (the record in
  * PostgreSQL or PGlite) instead.
  */
-import { type Fill, type Order, type RiskAlert } from '../model/index.js';
+import { firstSighting, foldSighting, joinsSighting, sightingSubject, type Fill, type Order, type RiskAlert } from '../model/index.js';
 import {
-  emptyStrategyBook,
+  foldStrategyBooks,
   type AlertListFilter,
   type HistoryPage,
   type HistoryQueries,
   type StoredRiskAlert,
-  type StrategyBookAccumulator,
   type StrategyBookSummary,
   type TradeCursor,
   type TradeListFilter,
 } from '../persistence/history-queries.js';
 import type { OrderCursor, OrderListFilter } from '../persistence/order-queries.js';
-import { alertSubject, DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
+import { DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
 import type { SessionStore } from './session-store.js';
 
@@ -44,39 +43,14 @@ export class SessionHistory implements HistoryQueries {
   /** Folds an alert into the rows (the same rule as `risk_alerts`). */
   addAlert(alert: RiskAlert): void {
     const nowMs = (this.options.nowMs ?? Date.now)();
-    const symbol = alert.symbol ?? alert.intent?.symbol;
-    const subject = alertSubject({ strategyId: alert.strategyId, symbol });
-    let row: Mutable<StoredRiskAlert> | undefined;
-    for (let index = this.rows.length - 1; index >= 0; index -= 1) {
-      const candidate = this.rows[index]!;
-      if (candidate.code === alert.code && candidate.subject === subject) {
-        row = candidate;
-        break;
-      }
-    }
-    if (row && row.acknowledgedAtMs === undefined && nowMs - row.firstSeenMs < (this.options.windowMs ?? DEFAULT_ALERT_WINDOW_MS)) {
-      row.count += 1;
-      row.message = alert.message;
-      if (alert.severity === 'critical' || (alert.severity === 'warning' && row.severity === 'info')) row.severity = alert.severity;
-      row.firstAtMs = Math.min(row.firstAtMs, alert.atMs);
-      row.lastAtMs = Math.max(row.lastAtMs, alert.atMs);
-      row.lastSeenMs = nowMs;
+    const subject = sightingSubject(alert);
+    const index = this.rows.findLastIndex((candidate) => candidate.code === alert.code && candidate.subject === subject);
+    const row = this.rows[index];
+    if (row && row.acknowledgedAtMs === undefined && joinsSighting(row, nowMs, this.options.windowMs ?? DEFAULT_ALERT_WINDOW_MS)) {
+      this.rows[index] = foldSighting(row, alert, nowMs);
       return;
     }
-    this.rows.push({
-      id: this.nextId++,
-      code: alert.code,
-      subject,
-      severity: alert.severity,
-      message: alert.message,
-      ...(alert.strategyId === undefined ? {} : { strategyId: alert.strategyId }),
-      ...(symbol === undefined ? {} : { symbol }),
-      count: 1,
-      firstAtMs: alert.atMs,
-      lastAtMs: alert.atMs,
-      firstSeenMs: nowMs,
-      lastSeenMs: nowMs,
-    });
+    this.rows.push({ id: this.nextId++, ...firstSighting(alert, nowMs) });
     if (this.rows.length > ALERT_ROWS) this.rows.splice(0, this.rows.length - ALERT_ROWS);
   }
 
@@ -157,27 +131,26 @@ export class SessionHistory implements HistoryQueries {
   }
 
   strategyBooks(portfolios?: readonly string[]): Promise<{ readonly items: StrategyBookSummary[]; readonly recentFillIds: string[] }> {
-    const books = new Map<string, StrategyBookAccumulator>();
     const fills = this.fills(portfolios === undefined ? {} : { portfolios }).sort((a, b) => a.atMs - b.atMs);
-    for (const fill of fills) {
-      let book = books.get(fill.strategyId);
-      if (!book) {
-        book = emptyStrategyBook(fill.strategyId);
-        books.set(fill.strategyId, book);
-      }
-      const value = fill.quantity * fill.pricePaise;
-      const buy = fill.side === 'BUY';
-      book.fills += 1;
-      if (buy) book.buyQuantity += fill.quantity;
-      else book.sellQuantity += fill.quantity;
-      book.turnoverPaise += value;
-      book.chargesPaise += fill.chargesPaise;
-      book.cashFlowPaise += (buy ? -value : value) - fill.chargesPaise;
-      book.net[fill.symbol] = (book.net[fill.symbol] ?? 0) + (buy ? fill.quantity : -fill.quantity);
-      book.lastPricePaise[fill.symbol] = fill.pricePaise;
-      book.lastFillAtMs = Math.max(book.lastFillAtMs, fill.atMs);
-    }
-    return Promise.resolve({ items: [...books.values()], recentFillIds: fills.slice(-1000).map((fill) => fill.fillId) });
+    const items = foldStrategyBooks(
+      fills.map((fill) => {
+        const value = fill.quantity * fill.pricePaise;
+        const buy = fill.side === 'BUY';
+        return {
+          strategyId: fill.strategyId,
+          symbol: fill.symbol,
+          fills: 1,
+          buyQuantity: buy ? fill.quantity : 0,
+          sellQuantity: buy ? 0 : fill.quantity,
+          turnoverPaise: value,
+          chargesPaise: fill.chargesPaise,
+          cashFlowPaise: (buy ? -value : value) - fill.chargesPaise,
+          lastPricePaise: fill.pricePaise,
+          lastFillAtMs: fill.atMs,
+        };
+      }),
+    );
+    return Promise.resolve({ items, recentFillIds: fills.slice(-1000).map((fill) => fill.fillId) });
   }
 
   acknowledgeAlert(alertId: number, by: string, atMs: number, note?: string): Promise<AcknowledgeOutcome> {

@@ -11,3 +11,4 @@ export * from './charges.js';
 export * from './calendar.js';
 export * from './square-off.js';
 export * from './prediction.js';
+export * from './alert-sighting.js';

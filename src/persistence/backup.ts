@@ -27,7 +27,7 @@ import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { PostgresDatabase, type DatabaseSettings } from './database.js';
+import { describeUrl, PostgresDatabase, type DatabaseSettings } from './database.js';
 
 const run = promisify(execFile);
 
@@ -114,15 +114,6 @@ function runTool(command: string, args: readonly string[], onLine: (line: string
       }
     });
   });
-}
-
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`;
-  } catch {
-    return 'the configured DATABASE_URL';
-  }
 }
 
 function tempSibling(path: string, tag: string): string {

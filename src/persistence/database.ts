@@ -113,7 +113,8 @@ export function isConnectionError(error: unknown): boolean {
   return CONNECTION_ERROR_MESSAGES.some((pattern) => pattern.test(error.message));
 }
 
-function describeUrl(url: string): string {
+/** host:port/database of a PostgreSQL URL, for messages (never the password). */
+export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`;

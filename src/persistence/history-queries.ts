@@ -8,10 +8,11 @@
  *
  * `bench/history.bench.ts` measures a filtered page and a CSV export of 100k orders.
  */
-import type { Fill, Order, Product, RiskSeverity, Side } from '../model/index.js';
+import type { AlertSighting, Fill, Order, RiskSeverity, Side } from '../model/index.js';
 import type { Queryable } from './database.js';
+import { fillOfRow, TRADE_COLUMNS, type TradeRow } from './trade-rows.js';
 import { findOrder, listOrders, MAX_ORDER_BATCH, type OrderCursor, type OrderListFilter } from './order-queries.js';
-import type { AcknowledgeOutcome, AlertSighting, RiskAlertJournal } from './risk-alert-journal.js';
+import type { AcknowledgeOutcome, RiskAlertJournal } from './risk-alert-journal.js';
 
 /** Which fills to list (every given field must match). */
 export interface TradeListFilter {
@@ -53,7 +54,7 @@ export type StrategyBookAccumulator = { -readonly [K in keyof StrategyBookSummar
 };
 
 /** A strategy's book before its first fill. */
-export function emptyStrategyBook(strategyId: string): StrategyBookAccumulator {
+function emptyStrategyBook(strategyId: string): StrategyBookAccumulator {
   return {
     strategyId,
     fills: 0,
@@ -66,6 +67,31 @@ export function emptyStrategyBook(strategyId: string): StrategyBookAccumulator {
     lastPricePaise: {},
     lastFillAtMs: 0,
   };
+}
+
+/** A part of a strategy's book on one symbol: one fill, or the sum of the strategy's fills in the symbol (`lastPricePaise`: of its last fill). */
+export type StrategyBookPart = Omit<StrategyBookSummary, 'net' | 'lastPricePaise'> & { readonly symbol: string; readonly lastPricePaise: number };
+
+/** Sums parts into one book per strategy, in the order given (a later part's last price wins), books in order of their first part. */
+export function foldStrategyBooks(parts: Iterable<StrategyBookPart>): StrategyBookAccumulator[] {
+  const books = new Map<string, StrategyBookAccumulator>();
+  for (const part of parts) {
+    let book = books.get(part.strategyId);
+    if (!book) {
+      book = emptyStrategyBook(part.strategyId);
+      books.set(part.strategyId, book);
+    }
+    book.fills += part.fills;
+    book.buyQuantity += part.buyQuantity;
+    book.sellQuantity += part.sellQuantity;
+    book.turnoverPaise += part.turnoverPaise;
+    book.chargesPaise += part.chargesPaise;
+    book.cashFlowPaise += part.cashFlowPaise;
+    book.net[part.symbol] = (book.net[part.symbol] ?? 0) + part.buyQuantity - part.sellQuantity;
+    book.lastPricePaise[part.symbol] = part.lastPricePaise;
+    book.lastFillAtMs = Math.max(book.lastFillAtMs, part.lastFillAtMs);
+  }
+  return [...books.values()];
 }
 
 /** A risk alert row: one (code, subject) within its window, with its count and acknowledgement. */
@@ -128,21 +154,6 @@ export async function* everyRow<T, C>(page: (after: C | undefined) => Promise<Hi
     if (result.next === undefined) return;
     after = result.next;
   }
-}
-
-interface TradeRow {
-  fill_id: string;
-  client_order_id: string;
-  broker_order_id: string;
-  portfolio_id: string;
-  strategy_id: string;
-  symbol: string;
-  side: string;
-  product: string;
-  quantity: number;
-  price_paise: number;
-  charges_paise: number;
-  at_ms: number;
 }
 
 interface AlertRow {
@@ -249,25 +260,11 @@ export class SqlHistory implements HistoryQueries {
       where.add(`executed_at <= ${at}::timestamptz AND (executed_at, fill_id) < (${at}::timestamptz, ${id})`);
     }
     const rows = await this.db.query<TradeRow>(
-      `SELECT fill_id, client_order_id, broker_order_id, portfolio_id, strategy_id, symbol, side, product, quantity, price_paise, charges_paise, ${ms('executed_at', 'at_ms')}
+      `SELECT ${TRADE_COLUMNS}, ${ms('executed_at', 'at_ms')}
          FROM trades${where.toString()} ORDER BY executed_at DESC, fill_id DESC LIMIT ${page.limit + 1}`,
       where.params,
     );
-    const items: Fill[] = rows.slice(0, page.limit).map((row) => ({
-      type: 'fill',
-      fillId: row.fill_id,
-      clientOrderId: row.client_order_id,
-      brokerOrderId: row.broker_order_id,
-      portfolioId: row.portfolio_id,
-      strategyId: row.strategy_id,
-      symbol: row.symbol,
-      side: row.side as Side,
-      product: row.product as Product,
-      quantity: row.quantity,
-      pricePaise: Number(row.price_paise),
-      chargesPaise: Number(row.charges_paise),
-      atMs: Number(row.at_ms),
-    }));
+    const items: Fill[] = rows.slice(0, page.limit).map(fillOfRow);
     const last = items.at(-1);
     return rows.length > page.limit && last ? { items, next: { atMs: last.atMs, fillId: last.fillId } } : { items };
   }
@@ -337,27 +334,22 @@ export class SqlHistory implements HistoryQueries {
          FROM trades${where} GROUP BY strategy_id, symbol ORDER BY strategy_id, symbol`,
       params,
     );
-    const books = new Map<string, StrategyBookAccumulator>();
-    for (const row of rows) {
-      let book = books.get(row.strategy_id);
-      if (!book) {
-        book = emptyStrategyBook(row.strategy_id);
-        books.set(row.strategy_id, book);
-      }
-      const buys = Number(row.buy_quantity);
-      const sells = Number(row.sell_quantity);
-      book.fills += row.fills;
-      book.buyQuantity += buys;
-      book.sellQuantity += sells;
-      book.turnoverPaise += Number(row.turnover);
-      book.chargesPaise += Number(row.charges);
-      book.cashFlowPaise += Number(row.cash);
-      book.net[row.symbol] = buys - sells;
-      book.lastPricePaise[row.symbol] = Number(row.last_price);
-      book.lastFillAtMs = Math.max(book.lastFillAtMs, Number(row.last_ms));
-    }
+    const items = foldStrategyBooks(
+      rows.map((row) => ({
+        strategyId: row.strategy_id,
+        symbol: row.symbol,
+        fills: row.fills,
+        buyQuantity: Number(row.buy_quantity),
+        sellQuantity: Number(row.sell_quantity),
+        turnoverPaise: Number(row.turnover),
+        chargesPaise: Number(row.charges),
+        cashFlowPaise: Number(row.cash),
+        lastPricePaise: Number(row.last_price),
+        lastFillAtMs: Number(row.last_ms),
+      })),
+    );
     const recent = await this.db.query<{ fill_id: string }>(`SELECT fill_id FROM trades${where} ORDER BY id DESC LIMIT 1000`, params);
-    return { items: [...books.values()], recentFillIds: recent.map((row) => row.fill_id) };
+    return { items, recentFillIds: recent.map((row) => row.fill_id) };
   }
 
   acknowledgeAlert(alertId: number, by: string, atMs: number, note?: string): Promise<AcknowledgeOutcome> {

@@ -303,13 +303,22 @@ export class JournalFolder implements Folded {
 
   /** Per strategy: the next intent number and the position from every order's fills. */
   strategyBooks(): Map<string, { next: number; positions: Map<string, number> }> {
+    return this.foldStrategies(false);
+  }
+
+  /**
+   * The strategies before the checkpoint with this journal's orders folded in: every order moves
+   * the next intent number; the fills count of every order (`finishedOnly`: of finished orders only,
+   * as the checkpoint's aggregate keeps them; open ones are kept whole).
+   */
+  private foldStrategies(finishedOnly: boolean): Map<string, { next: number; positions: Map<string, number> }> {
     const books = new Map([...this.strategiesBefore].map(([strategyId, book]) => [strategyId, { next: book.next, positions: new Map(book.positions) }]));
     for (const order of this.orders.values()) {
       const book = books.get(order.strategyId) ?? { next: 0, positions: new Map<string, number>() };
       books.set(order.strategyId, book);
       const intent = intentSequence(order);
       if (intent && intent.owner === order.strategyId) book.next = Math.max(book.next, intent.next);
-      if (this.terminalAtCheckpoint.has(order.clientOrderId) || order.filledQuantity === 0) continue; // already in the aggregate
+      if ((finishedOnly && !isTerminal(order.status)) || this.terminalAtCheckpoint.has(order.clientOrderId) || order.filledQuantity === 0) continue;
       book.positions.set(order.symbol, (book.positions.get(order.symbol) ?? 0) + signedOf(order.side, order.filledQuantity));
     }
     return books;
@@ -325,16 +334,7 @@ export class JournalFolder implements Folded {
     const fillCounts: Record<string, number> = Object.fromEntries(this.fillsBefore);
     for (const fill of this.fills) fillCounts[fill.portfolioId] = (fillCounts[fill.portfolioId] ?? 0) + 1;
     const strategies: Record<string, { next: number; positions: Record<string, number> }> = {};
-    const books = new Map([...this.strategiesBefore].map(([strategyId, book]) => [strategyId, { next: book.next, positions: new Map(book.positions) }]));
-    for (const order of this.orders.values()) {
-      const book = books.get(order.strategyId) ?? { next: 0, positions: new Map<string, number>() };
-      books.set(order.strategyId, book);
-      const intent = intentSequence(order);
-      if (intent && intent.owner === order.strategyId) book.next = Math.max(book.next, intent.next);
-      // only finished orders go into the aggregate; open ones are kept whole
-      if (!isTerminal(order.status) || this.terminalAtCheckpoint.has(order.clientOrderId) || order.filledQuantity === 0) continue;
-      book.positions.set(order.symbol, (book.positions.get(order.symbol) ?? 0) + signedOf(order.side, order.filledQuantity));
-    }
+    const books = this.foldStrategies(true);
     for (const [strategyId, book] of books) strategies[strategyId] = { next: book.next, positions: Object.fromEntries(book.positions) };
     const finishedIds = [...new Set(this.finished)].slice(-keepFinished);
     return {

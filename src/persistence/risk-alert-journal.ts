@@ -11,7 +11,7 @@
  *   projects them: a sighting joins the newest unacknowledged row of its (code, subject) when it
  *   comes within `windowMs` (wall clock) of that row's first sighting, else opens a new row.
  */
-import type { RiskAlert, RiskSeverity } from '../model/index.js';
+import { firstSighting, foldSighting, joinsSighting, sightingSubject, type AlertSighting, type RiskAlert } from '../model/index.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal } from './journal.js';
@@ -22,36 +22,11 @@ export const RISK_ALERT_STREAM = 'risk/alerts';
 /** Repeats of one (code, subject) within this long of the first sighting share a row. */
 export const DEFAULT_ALERT_WINDOW_MS = 60_000;
 
-/** What an alert is about: `strategy/symbol`, `strategy`, `symbol`, or '' (the process). */
-export function alertSubject(alert: { readonly strategyId?: string | undefined; readonly symbol?: string | undefined }): string {
-  return [alert.strategyId, alert.symbol].filter((part) => part !== undefined && part !== '').join('/');
-}
-
 /** One alert as the recorder received it: the bus's alert and the wall-clock time it arrived. */
 export interface ReceivedAlert {
   readonly alert: RiskAlert;
   readonly seenAtMs: number;
 }
-
-/** Repeats of one alert (code, subject) folded together: what one `RiskAlertRaised` entry holds. */
-export interface AlertSighting {
-  readonly code: string;
-  readonly subject: string;
-  readonly severity: RiskSeverity;
-  /** The latest alert's message. */
-  readonly message: string;
-  readonly strategyId?: string;
-  readonly symbol?: string;
-  readonly count: number;
-  /** Market time of the first and last alert. */
-  readonly firstAtMs: number;
-  readonly lastAtMs: number;
-  /** Wall clock of the first and last alert. */
-  readonly firstSeenMs: number;
-  readonly lastSeenMs: number;
-}
-
-const RANK: Readonly<Record<RiskSeverity, number>> = { info: 0, warning: 1, critical: 2 };
 
 /**
  * Folds received alerts into sightings: consecutive repeats of a (code, subject) within
@@ -62,37 +37,15 @@ export function coalesceAlerts(received: readonly ReceivedAlert[], windowMs = DE
   const out: AlertSighting[] = [];
   const open = new Map<string, number>();
   for (const { alert, seenAtMs } of received) {
-    const subject = alertSubject({ strategyId: alert.strategyId, symbol: alert.symbol ?? alert.intent?.symbol });
-    const key = `${alert.code}\u0000${subject}`;
+    const key = `${alert.code}\u0000${sightingSubject(alert)}`;
     const index = open.get(key);
     const current = index === undefined ? undefined : out[index];
-    if (current !== undefined && index !== undefined && seenAtMs - current.firstSeenMs < windowMs) {
-      out[index] = {
-        ...current,
-        severity: RANK[alert.severity] > RANK[current.severity] ? alert.severity : current.severity,
-        message: alert.message,
-        count: current.count + 1,
-        firstAtMs: Math.min(current.firstAtMs, alert.atMs),
-        lastAtMs: Math.max(current.lastAtMs, alert.atMs),
-        lastSeenMs: Math.max(current.lastSeenMs, seenAtMs),
-      };
+    if (current !== undefined && index !== undefined && joinsSighting(current, seenAtMs, windowMs)) {
+      out[index] = foldSighting(current, alert, seenAtMs);
       continue;
     }
-    const symbol = alert.symbol ?? alert.intent?.symbol;
     open.set(key, out.length);
-    out.push({
-      code: alert.code,
-      subject,
-      severity: alert.severity,
-      message: alert.message,
-      ...(alert.strategyId === undefined ? {} : { strategyId: alert.strategyId }),
-      ...(symbol === undefined ? {} : { symbol }),
-      count: 1,
-      firstAtMs: alert.atMs,
-      lastAtMs: alert.atMs,
-      firstSeenMs: seenAtMs,
-      lastSeenMs: seenAtMs,
-    });
+    out.push(firstSighting(alert, seenAtMs));
   }
   return out;
 }

@@ -58,16 +58,17 @@ export interface PersistenceMetricsSources {
   /** Single-writer leases: held or not, with their fencing token. */
   leases(): readonly { readonly lease: string; readonly held: boolean; readonly token: number }[];
   /** Tick and bar ingest into the time series. */
-  ingest():
-    | {
-        readonly queueDepth: number;
-        readonly shedTicks: number;
-        readonly writtenTicks: number;
-        readonly failedTicks: number;
-        readonly shedBars: number;
-        readonly writtenBars: number;
-      }
-    | undefined;
+  ingest(): IngestStats | undefined;
+}
+
+/** The time-series ingest's figures the metrics read (the recorder's stats have these and more). */
+export interface IngestStats {
+  readonly queueDepth: number;
+  readonly shedTicks: number;
+  readonly writtenTicks: number;
+  readonly failedTicks: number;
+  readonly shedBars: number;
+  readonly writtenBars: number;
 }
 
 /**
@@ -322,12 +323,7 @@ export class Metrics {
     actorGauge('troupe_actor_processed', 'Messages processed per actor', (actor) => actor.processed);
     actorGauge('troupe_actor_failures', 'Failures (thrown errors) per actor', (actor) => actor.failures);
     actorGauge('troupe_actor_up', '1 when the actor is running', (actor) => (actor.running ? 1 : 0));
-    const deadLetters: Gauge = new Gauge({
-      name: 'troupe_dead_letters',
-      help: 'Messages sent to actors that were not there',
-      registers,
-      collect: () => deadLetters.set(this.sources?.deadLetters() ?? 0),
-    });
+    readGauge(registers, 'troupe_dead_letters', 'Messages sent to actors that were not there', () => this.sources?.deadLetters() ?? 0);
     const portfolioGauge = (name: string, help: string, pick: (portfolio: PortfolioSample) => number): void => {
       scrapedGauge(registers, name, help, ['portfolio'], () =>
         (this.sources?.portfolios() ?? []).map((portfolio) => [{ portfolio: portfolio.portfolioId }, pick(portfolio)] as const),
@@ -341,7 +337,7 @@ export class Metrics {
   /** The gateway's gauges (WebSocket clients, API keys, paused strategies), 0 until {@link bindGateway}. */
   private registerGatewayGauges(registers: Registry[]): void {
     const gatewayGauge = (name: string, help: string, pick: (sources: GatewayMetricsSources) => number): void => {
-      const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(this.gatewaySources ? pick(this.gatewaySources) : 0) });
+      readGauge(registers, name, help, () => (this.gatewaySources ? pick(this.gatewaySources) : 0));
     };
     gatewayGauge('troupe_ws_clients', 'Connected WebSocket clients', (sources) => sources.wsClients());
     gatewayGauge('troupe_api_keys_active', 'API keys not revoked', (sources) => sources.activeApiKeys());
@@ -397,23 +393,20 @@ export class Metrics {
       ['symbol'],
       () => [...this.lastTickWallMs].map(([symbol, atMs]) => [{ symbol }, atMs / 1000] as const),
     );
-    const feedPaused: Gauge = new Gauge({
-      name: 'troupe_feed_paused',
-      help: '1 while an operator has paused the market-data feed through the API (PUT /api/v1/market/feed)',
-      registers,
-      collect: () => feedPaused.set(this.feedPausedSource?.() === true ? 1 : 0),
-    });
+    readGauge(registers, 'troupe_feed_paused', '1 while an operator has paused the market-data feed through the API (PUT /api/v1/market/feed)', () =>
+      this.feedPausedSource?.() === true ? 1 : 0,
+    );
   }
 
   /** Tick and bar ingest into the time series ({@link bindPersistence}). */
   private registerIngestMetrics(registers: Registry[]): void {
-    const depth: Gauge = new Gauge({
-      name: 'troupe_ingest_queue_depth',
-      help: 'Ticks and bars waiting to be written to the time series',
+    readGauge(
       registers,
-      collect: () => depth.set(this.persistenceSources?.ingest()?.queueDepth ?? 0),
-    });
-    const ingestCounter = (name: string, help: string, pick: (stats: NonNullable<ReturnType<PersistenceMetricsSources['ingest']>>) => number): void => {
+      'troupe_ingest_queue_depth',
+      'Ticks and bars waiting to be written to the time series',
+      () => this.persistenceSources?.ingest()?.queueDepth ?? 0,
+    );
+    const ingestCounter = (name: string, help: string, pick: (stats: IngestStats) => number): void => {
       scrapedCounter(registers, name, help, [], () => {
         const stats = this.persistenceSources?.ingest();
         return stats ? [[{}, pick(stats)] as const] : [];
@@ -439,21 +432,12 @@ export class Metrics {
         return [...series, ...[...this.haltSources].map(([reason, isHalted]) => [{ reason }, isHalted() ? 1 : 0] as const)];
       },
     );
-    const killSwitch: Gauge = new Gauge({
-      name: 'troupe_risk_kill_switch_engaged',
-      help: '1 while the kill switch is tripped (every intent refused until an operator resets it)',
-      registers,
-      collect: () => killSwitch.set(this.riskSource?.().killSwitchEngaged === true ? 1 : 0),
-    });
-    const lossLimit: Gauge = new Gauge({
-      name: 'troupe_risk_daily_loss_limit_rupees',
-      help: "The day's loss that trips the kill switch, rupees",
-      registers,
-      collect: () => {
-        lossLimit.reset();
-        const risk = this.riskSource?.();
-        if (risk) lossLimit.set(risk.maxDailyLossPaise / 100);
-      },
+    readGauge(registers, 'troupe_risk_kill_switch_engaged', '1 while the kill switch is tripped (every intent refused until an operator resets it)', () =>
+      this.riskSource?.().killSwitchEngaged === true ? 1 : 0,
+    );
+    readGauge(registers, 'troupe_risk_daily_loss_limit_rupees', "The day's loss that trips the kill switch, rupees", () => {
+      const risk = this.riskSource?.();
+      return risk ? risk.maxDailyLossPaise / 100 : undefined;
     });
     const riskPortfolioGauge = (name: string, help: string, pick: (dayPnlPaise: number, maxDailyLossPaise: number) => number): void => {
       scrapedGauge(registers, name, help, ['portfolio'], () => {
@@ -473,15 +457,12 @@ export class Metrics {
       "Today's loss as a share of the daily loss limit (0 when in profit; 1 trips the kill switch)",
       (pnl, limit) => (limit > 0 ? Math.max(0, -pnl) / limit : 0),
     );
-    const marketOpen: Gauge = new Gauge({
-      name: 'troupe_market_open',
-      help: '1 while an NSE session is open on the market clock (holidays, weekends and special sessions from the calendar)',
+    readGauge(
       registers,
-      collect: () => {
-        marketOpen.reset();
-        if (this.marketClock) marketOpen.set(isMarketOpenAt(this.marketClock()) ? 1 : 0);
-      },
-    });
+      'troupe_market_open',
+      '1 while an NSE session is open on the market clock (holidays, weekends and special sessions from the calendar)',
+      () => (this.marketClock ? (isMarketOpenAt(this.marketClock()) ? 1 : 0) : undefined),
+    );
   }
 
   /** Connects a halt condition (`troupe_trading_halted{reason}`); the kill switch comes from {@link bindRisk}. Returns the unbind function. */
@@ -593,6 +574,20 @@ export class Metrics {
   }
 }
 
+/** An unlabelled gauge read at scrape time; where `read` gives undefined (its source is not bound) it is reset (prom-client: to 0). */
+function readGauge(registers: Registry[], name: string, help: string, read: () => number | undefined): void {
+  const gauge: Gauge = new Gauge({
+    name,
+    help,
+    registers,
+    collect: () => {
+      const value = read();
+      if (value === undefined) gauge.reset();
+      else gauge.set(value);
+    },
+  });
+}
+
 /** One series of a metric read at scrape time: its labels and its value. */
 type Series<Label extends string> = readonly [labels: LabelValues<Label>, value: number];
 
@@ -655,9 +650,7 @@ function registerHostMetrics(registers: Registry[], dataDir: () => string | unde
       return Object.entries(total).map(([mode, ms]) => [{ mode }, ms / 1000] as const);
     },
   );
-  const hostGauge = (name: string, help: string, read: () => number): void => {
-    const gauge: Gauge = new Gauge({ name, help, registers, collect: () => gauge.set(read()) });
-  };
+  const hostGauge = (name: string, help: string, read: () => number): void => readGauge(registers, name, help, read);
   hostGauge('troupe_host_cpus', 'CPUs of the host', () => cpus().length);
   hostGauge('troupe_host_load1', 'One-minute load average of the host', () => loadavg()[0] ?? 0);
   hostGauge('troupe_host_memory_bytes', 'Memory of the host', () => totalmem());

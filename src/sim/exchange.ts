@@ -976,20 +976,7 @@ export class SimulatedExchange {
         collateral: 0,
         intraday_payin: 0,
       },
-      utilised: {
-        debits: rupees(used),
-        exposure: 0,
-        m2m_realised: 0,
-        m2m_unrealised: 0,
-        option_premium: 0,
-        payout: 0,
-        span: 0,
-        holding_sales: 0,
-        turnover: 0,
-        liquid_collateral: 0,
-        stock_collateral: 0,
-        delivery: 0,
-      },
+      utilised: utilisedMargins(rupees(used)),
     };
   }
 }
@@ -1022,4 +1009,22 @@ function autoProtectionPercent(ltpPaise: Paise): number {
   if (ltpPaise <= 100_00) return 2;
   if (ltpPaise <= 500_00) return 1;
   return 0.5;
+}
+
+/** The `utilised` block of a Kite margins segment: only debits are simulated, the rest is 0. */
+export function utilisedMargins(debits: number): KiteJson {
+  return {
+    debits,
+    exposure: 0,
+    m2m_realised: 0,
+    m2m_unrealised: 0,
+    option_premium: 0,
+    payout: 0,
+    span: 0,
+    holding_sales: 0,
+    turnover: 0,
+    liquid_collateral: 0,
+    stock_collateral: 0,
+    delivery: 0,
+  };
 }

@@ -13,7 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Instrument } from '../model/instrument.js';
 import type { Paise } from '../model/money.js';
 import { kiteTimestamp, parseIstDateTime, postbackChecksum, sha256Hex } from './format.js';
-import { SimulatedExchange, SIM_INDEX, type KiteJson } from './exchange.js';
+import { SimulatedExchange, SIM_INDEX, utilisedMargins, type KiteJson } from './exchange.js';
 import { inputError, KiteApiError, tokenError } from './kite-errors.js';
 import { createMarketFeed, type MarketFeed, type SimulatorMarketSource } from './market-feed.js';
 import { KITE_RATE_LIMITS, RateLimiter, type RateScope, type SimulatorRateLimits } from './rate-limit.js';
@@ -874,20 +874,7 @@ function emptyCommodity(): KiteJson {
     enabled: false,
     net: 0,
     available: { adhoc_margin: 0, cash: 0, opening_balance: 0, live_balance: 0, collateral: 0, intraday_payin: 0 },
-    utilised: {
-      debits: 0,
-      exposure: 0,
-      m2m_realised: 0,
-      m2m_unrealised: 0,
-      option_premium: 0,
-      payout: 0,
-      span: 0,
-      holding_sales: 0,
-      turnover: 0,
-      liquid_collateral: 0,
-      stock_collateral: 0,
-      delivery: 0,
-    },
+    utilised: utilisedMargins(0),
   };
 }
 

@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { callApi, eventually as pollUntil, loginToken, startTroupeProcess, type TroupeProcess } from '../support/troupe-process.js';
 import { CHROMIUM_ARGS, ensureChromium } from './support/chromium.js';
 import { startDeskServer } from './support/desk-server.js';
 
@@ -52,7 +51,7 @@ interface InPage {
   };
 }
 
-let troupe: ChildProcess | undefined;
+let troupe: TroupeProcess | undefined;
 let context: BrowserContext | undefined;
 let desk: { url: string; close: () => Promise<void> } | undefined;
 /** Console messages of the page about something the Content-Security-Policy refused. */
@@ -65,14 +64,9 @@ let apiPort = 0;
 let baseUrl = '';
 
 async function startTroupe(): Promise<number> {
-  troupe = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  troupe = await startTroupeProcess({
+    dataDir: dataDir!,
     env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      TROUPE_DATA_DIR: dataDir!,
       TROUPE_MARKET_SPEED: '30',
       TROUPE_ALLOW_FAULT_INJECTION: 'true',
       ADMIN_USER: ADMIN.user,
@@ -82,57 +76,15 @@ async function startTroupe(): Promise<number> {
       // at 30x speed the strategy alone would use the SEBI-sized budget of 10 orders/s
       TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const stderr: string[] = [];
-  troupe.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const reader = createInterface({ input: troupe.stdout! });
-  return new Promise<number>((resolvePort, reject) => {
-    reader.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
-        if (entry.message?.startsWith('Troupe is trading') && entry['server.port']) resolvePort(entry['server.port']);
-      } catch {
-        // not JSON
-      }
-    });
-    troupe!.once('exit', (code) => reject(new Error(`troupe exited with ${code}: ${stderr.join('')}`)));
-  });
+  return troupe.port;
 }
 
-async function api<T>(
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: T }> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
+const api = <T>(method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> =>
+  callApi<T>(apiPort, method, path, token, body, headers);
 /** An access token of the admin, for the test's own API calls. */
-async function adminToken(): Promise<string> {
-  const login = await api<{ accessToken: string }>('POST', '/api/v1/auth/login', undefined, { username: ADMIN.user, password: ADMIN.password });
-  expect(login.status).toBe(200);
-  return login.body.accessToken;
-}
-
-/** Polls a condition (no fixed sleeps): resolves with the first truthy value, fails after `timeoutMs`. */
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolveTurn) => setTimeout(resolveTurn, 50));
-  }
-}
+const adminToken = (): Promise<string> => loginToken(apiPort, ADMIN);
+const eventually = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> => pollUntil(probe, what, timeoutMs, 50);
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -179,10 +131,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await desk?.close();
-  if (troupe && troupe.exitCode === null) {
-    troupe.kill('SIGTERM');
-    await once(troupe, 'exit');
-  }
+  await troupe?.stop();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });

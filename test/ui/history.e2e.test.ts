@@ -1,11 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { callApi, eventually as pollUntil, loginToken, startTroupeProcess, type TroupeProcess } from '../support/troupe-process.js';
 import { CHROMIUM_ARGS, ensureChromium } from './support/chromium.js';
 
 /**
@@ -21,7 +20,7 @@ const SHOTS = join(ROOT, 'test-results', 'ui');
 const ADMIN = { user: 'admin', password: 'history-e2e-password' };
 const PAGES = ['overview', 'positions', 'orders', 'strategies', 'market', 'risk', 'system', 'admin'];
 
-let troupe: ChildProcess | undefined;
+let troupe: TroupeProcess | undefined;
 let context: BrowserContext | undefined;
 let userDataDir: string | undefined;
 let dataDir: string | undefined;
@@ -29,16 +28,11 @@ let page: Page;
 let apiPort = 0;
 
 async function startTroupe(): Promise<number> {
-  // the embedded store (what `npm start` uses), whatever the shell says
-  const { DATABASE_URL: _database, REDIS_URL: _redis, ...inherited } = process.env;
-  troupe = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  troupe = await startTroupeProcess({
+    dataDir: dataDir!,
+    inheritStores: false,
+    readyMessages: ['Troupe is trading', 'Troupe started'],
     env: {
-      ...inherited,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      TROUPE_DATA_DIR: dataDir!,
       TROUPE_MARKET_SPEED: '30',
       ADMIN_USER: ADMIN.user,
       ADMIN_PASSWORD: ADMIN.password,
@@ -46,59 +40,20 @@ async function startTroupe(): Promise<number> {
       TROUPE_RISK_MAX_ORDERS_PER_SECOND: '1000',
       TROUPE_RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const stderr: string[] = [];
-  troupe.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const reader = createInterface({ input: troupe.stdout! });
-  return new Promise<number>((resolvePort, reject) => {
-    reader.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
-        if (entry['server.port'] && (entry.message?.startsWith('Troupe is trading') || entry.message?.startsWith('Troupe started')))
-          resolvePort(entry['server.port']);
-      } catch {
-        // not JSON
-      }
-    });
-    troupe!.once('exit', (code) => reject(new Error(`troupe exited with ${code}: ${stderr.join('')}`)));
-  });
+  return troupe.port;
 }
 
 async function stopTroupe(): Promise<void> {
-  if (!troupe || troupe.exitCode !== null) return;
-  troupe.kill('SIGTERM');
-  const [code] = (await once(troupe, 'exit')) as [number | null];
-  expect(code).toBe(0);
+  if (!troupe?.running()) return;
+  expect(await troupe.stop()).toBe(0);
   troupe = undefined;
 }
 
-async function api<T>(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function adminToken(): Promise<string> {
-  const login = await api<{ accessToken: string }>('POST', '/api/v1/auth/login', undefined, { username: ADMIN.user, password: ADMIN.password });
-  expect(login.status).toBe(200);
-  return login.body.accessToken;
-}
-
-/** Polls a condition (no fixed sleeps): resolves with the first truthy value, fails after `timeoutMs`. */
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolveTurn) => setTimeout(resolveTurn, 100));
-  }
-}
+const api = <T>(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> =>
+  callApi<T>(apiPort, method, path, token, body);
+const adminToken = (): Promise<string> => loginToken(apiPort, ADMIN);
+const eventually = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => pollUntil(probe, what, timeoutMs, 100);
 
 async function go(hash: string, ready: string): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
@@ -135,10 +90,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  if (troupe && troupe.exitCode === null) {
-    troupe.kill('SIGTERM');
-    await once(troupe, 'exit');
-  }
+  await troupe?.stop();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });

@@ -1,9 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { TrainedModel } from '../../src/ml/model.js';
@@ -12,6 +10,7 @@ import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
 import { mlSeries, smallForests } from '../support/ml-models.js';
 import { usePostgres, type PostgresService } from '../support/services.js';
+import { callApi, eventually as pollUntil, loginToken, startTroupeProcess, type TroupeProcess } from '../support/troupe-process.js';
 import { CHROMIUM_ARGS, ensureChromium } from './support/chromium.js';
 
 /**
@@ -28,7 +27,7 @@ const ADMIN = { user: 'admin', password: 'models-e2e-password' };
 
 let postgres: PostgresService | undefined;
 let database: PostgresDatabase | undefined;
-let troupe: ChildProcess | undefined;
+let troupe: TroupeProcess | undefined;
 let context: BrowserContext | undefined;
 let userDataDir: string | undefined;
 let dataDir: string | undefined;
@@ -37,16 +36,12 @@ let apiPort = 0;
 let models: TrainedModel[] = [];
 
 async function startTroupe(): Promise<number> {
-  const { REDIS_URL: _redis, ...inherited } = process.env;
-  troupe = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  troupe = await startTroupeProcess({
+    dataDir: dataDir!,
+    inheritStores: false,
+    readyMessages: ['Troupe is trading', 'Troupe started'],
     env: {
-      ...inherited,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
       DATABASE_URL: postgres!.url,
-      TROUPE_DATA_DIR: dataDir!,
       TROUPE_SYMBOLS: '2',
       TROUPE_MARKET_SPEED: '30',
       TROUPE_ML: 'auto',
@@ -54,55 +49,14 @@ async function startTroupe(): Promise<number> {
       ADMIN_PASSWORD: ADMIN.password,
       TROUPE_RATE_LIMIT_ROLES: 'admin=2000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const stderr: string[] = [];
-  troupe.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const reader = createInterface({ input: troupe.stdout! });
-  return new Promise<number>((resolvePort, reject) => {
-    reader.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { message?: string; 'server.port'?: number };
-        if (entry['server.port'] && (entry.message?.startsWith('Troupe is trading') || entry.message?.startsWith('Troupe started')))
-          resolvePort(entry['server.port']);
-      } catch {
-        // not JSON
-      }
-    });
-    troupe!.once('exit', (code) => reject(new Error(`troupe exited with ${code}: ${stderr.join('')}`)));
-  });
+  return troupe.port;
 }
 
-async function api<T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function adminToken(): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: ADMIN.user, password: ADMIN.password }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { accessToken: string }).accessToken;
-}
-
-/** Polls a condition (no fixed sleeps): resolves with the first truthy value, fails after `timeoutMs`. */
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolveTurn) => setTimeout(resolveTurn, 100));
-  }
-}
+const api = <T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> =>
+  callApi<T>(apiPort, method, path, token, body);
+const adminToken = (): Promise<string> => loginToken(apiPort, ADMIN);
+const eventually = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => pollUntil(probe, what, timeoutMs, 100);
 
 /** The registry's statuses and the ML actor's model, as the API tells them. */
 async function apiView(token: string): Promise<{ statuses: Record<string, string>; actor: string | null }> {
@@ -142,10 +96,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  if (troupe && troupe.exitCode === null) {
-    troupe.kill('SIGTERM');
-    await once(troupe, 'exit');
-  }
+  await troupe?.stop();
   await database?.close();
   await postgres?.stop();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
@@ -217,9 +168,7 @@ describe('the Models page in Chromium', () => {
       expect((await apiView(token)).statuses).toEqual({ [a]: 'live', [b]: 'retired', [c]: 'candidate' });
       await page.screenshot({ path: join(SHOTS, 'models-03-rolled-back.png'), fullPage: true });
 
-      troupe!.kill('SIGTERM');
-      const [code] = (await once(troupe!, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(await troupe!.stop()).toBe(0);
     },
   );
 });

@@ -48,6 +48,66 @@ export interface MlActorState {
   stats: MlStats;
 }
 
+/** Feeds a closed bar to its symbol's features; a live bar (`predict`) queues a prediction once the symbol is warm. */
+function feed(state: MlActorState, bar: Bar, model: ActiveModel, predict = true): void {
+  let entry = state.symbols.get(bar.symbol);
+  if (entry === undefined) {
+    entry = { engine: new FeatureEngine(bar.symbol), rows: [], ready: false, lastStartMs: -Infinity };
+    state.symbols.set(bar.symbol, entry);
+  }
+  if (!(bar.startMs > entry.lastStartMs)) {
+    state.stats.outOfOrderBars += 1;
+    return;
+  }
+  entry.lastStartMs = bar.startMs;
+  const row = entry.engine.update(bar);
+  if (predict) state.stats.bars += 1;
+  else state.stats.warmupBars += 1;
+  entry.rows.push(modelInput(row.values, model.schema));
+  if (entry.rows.length > model.lookback) entry.rows.shift();
+  entry.ready = row.ready && entry.rows.length === model.lookback;
+  if (!entry.ready || !predict) return;
+  let sample: Float32Array;
+  if (model.lookback === 1) sample = entry.rows[0]!;
+  else {
+    const width = model.schema.names.length;
+    sample = new Float32Array(width * model.lookback);
+    entry.rows.forEach((r, i) => sample.set(r, i * width));
+  }
+  state.queue.push({ symbol: bar.symbol, barStartMs: bar.startMs, sample });
+}
+
+/** The predictions of a finished run, one per row, in row order. */
+function predictionsOf(run: { readonly model: ActiveModel; readonly rows: readonly PendingRow[] }, outputs: readonly Float32Array[]): Prediction[] {
+  const { model } = run;
+  return run.rows.map((row, i) => ({
+    modelVersion: model.version,
+    modelKind: model.kind,
+    symbol: row.symbol,
+    interval: model.interval,
+    barStartMs: row.barStartMs,
+    horizonBars: model.horizonBars,
+    classes: model.classes,
+    probabilities: Array.from(outputs[i] ?? []),
+  }));
+}
+
+/** The actor's status (GetMlStatus). */
+function statusOf(state: MlActorState, kind: MlStatus['kind']): MlStatus {
+  let warm = 0;
+  for (const entry of state.symbols.values()) if (entry.ready) warm += 1;
+  return {
+    kind,
+    modelVersion: state.model?.version ?? null,
+    interval: state.model?.interval ?? null,
+    lastError: state.lastError,
+    loading: state.loading !== undefined,
+    symbols: state.symbols.size,
+    warmSymbols: warm,
+    stats: { ...state.stats },
+  };
+}
+
 /**
  * An ML model as an actor: per-symbol features from closed bars (the definition training
  * uses, `src/ml/features.ts`), one ONNX run per batch of bar closes across all symbols (runs
@@ -77,35 +137,6 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
       work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     ctx.pipeToSelf(track(work), (result) => ({ type: 'PredictionsDone', runId, result }));
-  };
-
-  /** Feeds a closed bar to its symbol's features; a live bar (`predict`) queues a prediction once the symbol is warm. */
-  const feed = (state: MlActorState, bar: Bar, model: ActiveModel, predict = true): void => {
-    let entry = state.symbols.get(bar.symbol);
-    if (entry === undefined) {
-      entry = { engine: new FeatureEngine(bar.symbol), rows: [], ready: false, lastStartMs: -Infinity };
-      state.symbols.set(bar.symbol, entry);
-    }
-    if (!(bar.startMs > entry.lastStartMs)) {
-      state.stats.outOfOrderBars += 1;
-      return;
-    }
-    entry.lastStartMs = bar.startMs;
-    const row = entry.engine.update(bar);
-    if (predict) state.stats.bars += 1;
-    else state.stats.warmupBars += 1;
-    entry.rows.push(modelInput(row.values, model.schema));
-    if (entry.rows.length > model.lookback) entry.rows.shift();
-    entry.ready = row.ready && entry.rows.length === model.lookback;
-    if (!entry.ready || !predict) return;
-    let sample: Float32Array;
-    if (model.lookback === 1) sample = entry.rows[0]!;
-    else {
-      const width = model.schema.names.length;
-      sample = new Float32Array(width * model.lookback);
-      entry.rows.forEach((r, i) => sample.set(r, i * width));
-    }
-    state.queue.push({ symbol: bar.symbol, barStartMs: bar.startMs, sample });
   };
 
   return {
@@ -187,18 +218,7 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
             state.stats.runFailures += 1;
             ctx.log.error({ err: message.result.error, rows: run.rows.length }, `ML inference failed; ${run.rows.length} prediction(s) lost`);
           } else {
-            const { model } = run;
-            const outputs = message.result.value;
-            const predictions: Prediction[] = run.rows.map((row, i) => ({
-              modelVersion: model.version,
-              modelKind: model.kind,
-              symbol: row.symbol,
-              interval: model.interval,
-              barStartMs: row.barStartMs,
-              horizonBars: model.horizonBars,
-              classes: model.classes,
-              probabilities: Array.from(outputs[i] ?? []),
-            }));
+            const predictions = predictionsOf(run, message.result.value);
             state.stats.runs += 1;
             state.stats.predictions += predictions.length;
             state.stats.largestRun = Math.max(state.stats.largestRun, predictions.length);
@@ -208,22 +228,9 @@ export function mlBehavior(deps: MlActorDeps): Behavior<MlCommand, MlActorState>
           startRun(state, ctx);
           return state;
         }
-        case 'GetMlStatus': {
-          let warm = 0;
-          for (const entry of state.symbols.values()) if (entry.ready) warm += 1;
-          const status: MlStatus = {
-            kind: deps.source.kind,
-            modelVersion: state.model?.version ?? null,
-            interval: state.model?.interval ?? null,
-            lastError: state.lastError,
-            loading: state.loading !== undefined,
-            symbols: state.symbols.size,
-            warmSymbols: warm,
-            stats: { ...state.stats },
-          };
-          ctx.system.tell(message.replyTo, status);
+        case 'GetMlStatus':
+          ctx.system.tell(message.replyTo, statusOf(state, deps.source.kind));
           return state;
-        }
         default:
           return assertNever(message, 'ml command');
       }

@@ -1,5 +1,5 @@
 import type { ActorRef, PipeResult } from '../core/index.js';
-import type { Order, Paise, Side, Tick } from '../../model/index.js';
+import type { Order, Side, Tick } from '../../model/index.js';
 import type { EncodedPacingQueue } from '../../risk/pacing-queue.js';
 import type { EncodedRiskManager, KillSwitchState, PortfolioRisk } from '../../risk/risk-manager.js';
 import type { RiskCommand, RiskState } from './risk.protocol.js';
@@ -9,16 +9,10 @@ import type { RiskCommand, RiskState } from './risk.protocol.js';
  * with `pricePaise` and `chargesPaise` the day's P&L (and so the kill switch) is exact;
  * without them the fill is valued at the last price. Not persisted (the snapshot is).
  */
-export interface RiskFillApplied {
-  readonly type: 'FillApplied';
-  readonly portfolioId: string;
-  readonly symbol: string;
-  readonly signedQuantity: number;
-  readonly pricePaise?: Paise;
-  readonly chargesPaise?: Paise;
+export type RiskFillApplied = Extract<RiskCommand, { readonly type: 'FillApplied' }> & {
   /** The order was never reserved by risk (the broker's auto square-off): the fill leaves working quantities alone. */
   readonly unreserved?: boolean;
-}
+};
 
 /** One intent in risk's pacing queue, as {@link RiskReport} lists it. */
 export interface PacedIntentSummary {

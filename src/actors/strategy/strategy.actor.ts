@@ -403,6 +403,21 @@ function closeWorking(state: StrategyHostState, intentId: string): void {
 /** One handler per message type of the strategy host's protocol. */
 function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, StrategyHostState> {
   const { definition, context } = host;
+  /** Runs `hook` over `items` in order (each call gets the strategy state the last one returned) as one hook run, then sends what it asked for. */
+  const runOver = <T>(
+    state: StrategyHostState,
+    ctx: ActorContext<StrategyCommand>,
+    items: readonly T[],
+    hook: (strategy: unknown, item: T, strategyContext: StrategyContext) => unknown,
+  ): StrategyHostState => {
+    host.runHook(state, () => {
+      let strategy = state.strategy;
+      for (const item of items) strategy = hook(strategy, item, context);
+      state.strategy = strategy;
+    });
+    host.flush(ctx);
+    return state;
+  };
   return {
     MarketData(state, message, ctx) {
       if (state.paused || !definition.onTick) {
@@ -427,14 +442,7 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
     BarsClosed(state, message, ctx) {
       state.stats.bars += message.bars.length;
       if (state.paused || !definition.onBar) return state;
-      const onBar = definition.onBar.bind(definition);
-      host.runHook(state, () => {
-        let strategy = state.strategy;
-        for (const bar of message.bars) strategy = onBar(strategy, bar, context);
-        state.strategy = strategy;
-      });
-      host.flush(ctx);
-      return state;
+      return runOver(state, ctx, message.bars, definition.onBar.bind(definition));
     },
     OrderEvent(state, message, ctx) {
       host.applyOrderEvent(state, message.event);
@@ -472,25 +480,11 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
     },
     SignalsAggregated(state, message, ctx) {
       if (state.paused || !definition.onAggregate) return state;
-      const onAggregate = definition.onAggregate.bind(definition);
-      host.runHook(state, () => {
-        let strategy = state.strategy;
-        for (const decision of message.decisions) strategy = onAggregate(strategy, decision, context);
-        state.strategy = strategy;
-      });
-      host.flush(ctx);
-      return state;
+      return runOver(state, ctx, message.decisions, definition.onAggregate.bind(definition));
     },
     PredictionsMade(state, message, ctx) {
       if (state.paused || !definition.onPrediction) return state;
-      const onPrediction = definition.onPrediction.bind(definition);
-      host.runHook(state, () => {
-        let strategy = state.strategy;
-        for (const prediction of message.predictions) strategy = onPrediction(strategy, prediction, context);
-        state.strategy = strategy;
-      });
-      host.flush(ctx);
-      return state;
+      return runOver(state, ctx, message.predictions, definition.onPrediction.bind(definition));
     },
     Pause(state) {
       state.paused = true;

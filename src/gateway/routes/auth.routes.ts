@@ -43,8 +43,18 @@ function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: Us
   return { id, username, role, createdAtMs, disabled, totpEnabled };
 }
 
-/** `/api/v1/auth/*` (login, refresh, logout, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
+/** `/api/v1/auth/*` (login, refresh, logout, password, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
 export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  sessionRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  totpRoutes(app, ctx);
+  userRoutes(app, ctx);
+  apiKeyRoutes(app, ctx);
+  return Promise.resolve();
+}
+
+/** Sessions: login, refresh, logout (here or everywhere). */
+function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { auth } = ctx;
 
   app.post(
@@ -144,6 +154,11 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       return { revokedSessions };
     },
   );
+}
+
+/** The caller's own account: who am I, change your own password. */
+function accountRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { auth } = ctx;
 
   app.get(
     '/api/v1/auth/me',
@@ -160,6 +175,40 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       return { name: principal.name, role: principal.role, kind: principal.kind };
     },
   );
+
+  app.post(
+    '/api/v1/auth/password',
+    {
+      config: { access: 'viewer', credential: 'password' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password (the current one is required); every other session ends and a fresh token pair is returned',
+        body: ChangePasswordBody,
+        response: { 200: TokenPairSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'a password is changed by its logged-in user, not by an API key');
+      try {
+        const { tokens } = await auth.changePassword(principal.userId, request.body.currentPassword, request.body.newPassword);
+        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'ok' });
+        return tokens;
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'failed', details: { reason: error.message } });
+        if (error.code === 'invalid-credentials')
+          throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
+        if (error.code === 'weak-password') throw weakPassword('/newPassword', error);
+        throw new ApiError(401, 'invalid-token', error.message);
+      }
+    },
+  );
+}
+
+/** Two-factor login (TOTP) of the logged-in user: enroll, confirm, disable. */
+function totpRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { auth } = ctx;
 
   const loggedInUser = (principal: Principal | null): Principal => {
     if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'two-factor login is managed by a logged-in user, not by an API key');
@@ -222,6 +271,11 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       },
     );
   }
+}
+
+/** User administration (admins): list, create, disable/enable, reset password, delete. */
+function userRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { auth } = ctx;
 
   app.get(
     '/api/v1/users',
@@ -249,35 +303,6 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       }
       ctx.record(request, { action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
       return reply.code(201).send(userView(user));
-    },
-  );
-
-  app.post(
-    '/api/v1/auth/password',
-    {
-      config: { access: 'viewer', credential: 'password' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Change your own password (the current one is required); every other session ends and a fresh token pair is returned',
-        body: ChangePasswordBody,
-        response: { 200: TokenPairSchema, ...errors },
-      },
-    },
-    async (request) => {
-      const principal = request.principal;
-      if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'a password is changed by its logged-in user, not by an API key');
-      try {
-        const { tokens } = await auth.changePassword(principal.userId, request.body.currentPassword, request.body.newPassword);
-        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'ok' });
-        return tokens;
-      } catch (error) {
-        if (!(error instanceof AuthError)) throw error;
-        ctx.record(request, { action: 'user.password.change', target: principal.name, outcome: 'failed', details: { reason: error.message } });
-        if (error.code === 'invalid-credentials')
-          throw new ApiError(400, 'invalid-request', 'body /currentPassword is wrong', [{ in: 'body', path: '/currentPassword', message: 'is wrong' }]);
-        if (error.code === 'weak-password') throw weakPassword('/newPassword', error);
-        throw new ApiError(401, 'invalid-token', error.message);
-      }
     },
   );
 
@@ -374,6 +399,11 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       return reply.code(204).send(null);
     },
   );
+}
+
+/** API keys: list, create, revoke. */
+function apiKeyRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { auth } = ctx;
 
   app.get(
     '/api/v1/api-keys',
@@ -443,5 +473,4 @@ export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       return reply.code(204).send(null);
     },
   );
-  return Promise.resolve();
 }

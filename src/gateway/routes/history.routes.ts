@@ -202,26 +202,35 @@ function csvBody<T, C>(
   return Readable.from(lines(), { objectMode: false });
 }
 
+/** The portfolios a caller may read: undefined for every one (admins). */
+async function portfoliosOf(ctx: GatewayContext, request: { readonly principal: Principal | null }): Promise<readonly string[] | undefined> {
+  if (request.principal?.role === 'admin') return undefined;
+  const readable = await ctx.readablePortfolios(request.principal);
+  return ctx.runtime.description.portfolioIds.filter(readable);
+}
+
+/** The headers of a CSV download named after `what` and the time. */
+function attachment(reply: { header(name: string, value: string): unknown }, what: string): void {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  reply.header('content-type', 'text/csv; charset=utf-8');
+  reply.header('content-disposition', `attachment; filename="troupe-${what}-${stamp}.csv"`);
+  reply.header('cache-control', 'no-store');
+}
+
 /**
  * The trading record from the database (`ctx.history`): orders, trades and risk alerts, newest
  * first, filtered, keyset-paged, or whole as CSV; acknowledging an alert; each strategy's book.
  */
 export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  const { runtime, history } = ctx;
+  orderHistoryRoutes(app, ctx);
+  riskAlertRoutes(app, ctx);
+  strategyBookRoute(app, ctx);
+  return Promise.resolve();
+}
 
-  /** The portfolios a caller may read: undefined for every one (admins). */
-  const portfoliosOf = async (request: { readonly principal: Principal | null }): Promise<readonly string[] | undefined> => {
-    if (request.principal?.role === 'admin') return undefined;
-    const readable = await ctx.readablePortfolios(request.principal);
-    return runtime.description.portfolioIds.filter(readable);
-  };
-
-  const attachment = (reply: { header(name: string, value: string): unknown }, what: string): void => {
-    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-    reply.header('content-type', 'text/csv; charset=utf-8');
-    reply.header('content-disposition', `attachment; filename="troupe-${what}-${stamp}.csv"`);
-    reply.header('cache-control', 'no-store');
-  };
+/** Orders and fills from the record: filtered, keyset-paged, or whole as CSV; one order by id. */
+function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { history } = ctx;
 
   app.get(
     '/api/v1/orders',
@@ -244,7 +253,7 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
         ...(query.side === undefined ? {} : { side: query.side }),
         ...timeRange(query),
       };
-      const portfolios = await portfoliosOf(request);
+      const portfolios = await portfoliosOf(ctx, request);
       const scoped = portfolios === undefined ? filter : { ...filter, portfolios };
       if (wantsCsv(query.format, request.headers.accept)) {
         attachment(reply, 'orders');
@@ -292,7 +301,7 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     },
     async (request, reply) => {
       const query = request.query;
-      const portfolios = await portfoliosOf(request);
+      const portfolios = await portfoliosOf(ctx, request);
       const filter = {
         ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
         ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
@@ -314,6 +323,11 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return { items: page.items, nextCursor: page.next ? encodeCursor([page.next.atMs, page.next.fillId]) : null };
     },
   );
+}
+
+/** Risk alerts from the record (paged or CSV) and acknowledging one. */
+function riskAlertRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { history } = ctx;
 
   app.get(
     '/api/v1/risk/alerts',
@@ -400,6 +414,11 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return { alertId, acknowledgedBy: ack.by, acknowledgedAtMs: ack.atMs, ...(ack.note === undefined ? {} : { note: ack.note }) };
     },
   );
+}
+
+/** Each strategy's book over every fill in the record. */
+function strategyBookRoute(app: GatewayInstance, ctx: GatewayContext): void {
+  const { history } = ctx;
 
   app.get(
     '/api/v1/history/strategy-books',
@@ -419,9 +438,8 @@ export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       },
     },
     async (request) => {
-      const books = await history.strategyBooks(await portfoliosOf(request));
+      const books = await history.strategyBooks(await portfoliosOf(ctx, request));
       return { ...books, source: history.source };
     },
   );
-  return Promise.resolve();
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { RuntimeUnavailable, type RiskReport } from '../../runtime/facade.js';
+import { RuntimeUnavailable, type RiskReport, type RuntimeFacade } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 
@@ -46,6 +46,88 @@ const RiskResponse = Type.Object({
   atMs: Type.Integer({ description: 'market time of the figures' }),
 });
 
+type UtilisationView = Static<typeof Utilisation>;
+type PortfolioRisk = RiskReport['portfolios'][string];
+type RiskManagerLimits = RuntimeFacade['description']['riskLimits'];
+
+/** A portfolio's use of its limits: the day's loss, gross and net exposure, the largest position with working orders. */
+function portfolioUtilisation(portfolioId: string, portfolio: PortfolioRisk, limits: RiskManagerLimits): UtilisationView[] {
+  const rows: UtilisationView[] = [];
+  rows.push({
+    id: 'maxDailyLossPaise',
+    label: 'Daily loss',
+    unit: 'paise',
+    used: Math.max(0, 0 - portfolio.dayPnlPaise),
+    limit: limits.maxDailyLossPaise,
+    portfolioId,
+  });
+  rows.push({
+    id: 'maxGrossExposurePaise',
+    label: 'Gross exposure',
+    unit: 'paise',
+    used: portfolio.grossExposurePaise,
+    limit: limits.maxGrossExposurePaise,
+    portfolioId,
+  });
+  rows.push({
+    id: 'maxNetExposurePaise',
+    label: 'Net exposure',
+    unit: 'paise',
+    used: portfolio.netExposurePaise,
+    limit: limits.maxNetExposurePaise,
+    portfolioId,
+  });
+  let largest = { symbol: '', quantity: 0 };
+  for (const [symbol, book] of Object.entries(portfolio.symbols)) {
+    const worst = Math.max(Math.abs(book.net + book.workingBuy), Math.abs(book.net - book.workingSell));
+    if (worst > largest.quantity) largest = { symbol, quantity: worst };
+  }
+  rows.push({
+    id: 'maxPositionQuantity',
+    label: 'Largest position (with working orders)',
+    unit: 'shares',
+    used: largest.quantity,
+    limit: limits.maxPositionQuantity,
+    portfolioId,
+    ...(largest.symbol ? { detail: largest.symbol } : {}),
+  });
+  return rows;
+}
+
+/** Orders placed after `since` (market time), against the per-second limits: all strategies, and the busiest one. */
+function orderRateUtilisation(
+  recentOrders: readonly { readonly atMs: number; readonly strategyId: string }[],
+  since: number,
+  limits: RiskManagerLimits,
+): UtilisationView[] {
+  const rows: UtilisationView[] = [];
+  const byStrategy = new Map<string, number>();
+  let overall = 0;
+  for (let index = recentOrders.length - 1; index >= 0; index -= 1) {
+    const order = recentOrders[index]!;
+    if (order.atMs <= since) break;
+    overall += 1;
+    byStrategy.set(order.strategyId, (byStrategy.get(order.strategyId) ?? 0) + 1);
+  }
+  const busiest = [...byStrategy].sort((a, b) => b[1] - a[1])[0];
+  rows.push({
+    id: 'maxOrdersPerSecond',
+    label: 'Orders per second (all strategies)',
+    unit: 'orders/s',
+    used: overall,
+    limit: limits.maxOrdersPerSecond,
+  });
+  rows.push({
+    id: 'maxOrdersPerSecondPerStrategy',
+    label: 'Orders per second (busiest strategy)',
+    unit: 'orders/s',
+    used: busiest?.[1] ?? 0,
+    limit: limits.maxOrdersPerSecondPerStrategy,
+    ...(busiest ? { detail: busiest[0] } : {}),
+  });
+  return rows;
+}
+
 /**
  * Risk: the limits in force and how much of each is used now (exposures, the day's loss, the
  * largest position, orders in the last second), the risk manager's kill switch with a reset
@@ -90,72 +172,9 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
       const limits = runtime.description.riskLimits;
       const figures = await report();
       const atMs = marketNowMs();
-      const utilisation: Static<typeof Utilisation>[] = [];
-      for (const [portfolioId, portfolio] of Object.entries(figures.portfolios)) {
-        utilisation.push({
-          id: 'maxDailyLossPaise',
-          label: 'Daily loss',
-          unit: 'paise',
-          used: Math.max(0, 0 - portfolio.dayPnlPaise),
-          limit: limits.maxDailyLossPaise,
-          portfolioId,
-        });
-        utilisation.push({
-          id: 'maxGrossExposurePaise',
-          label: 'Gross exposure',
-          unit: 'paise',
-          used: portfolio.grossExposurePaise,
-          limit: limits.maxGrossExposurePaise,
-          portfolioId,
-        });
-        utilisation.push({
-          id: 'maxNetExposurePaise',
-          label: 'Net exposure',
-          unit: 'paise',
-          used: portfolio.netExposurePaise,
-          limit: limits.maxNetExposurePaise,
-          portfolioId,
-        });
-        let largest = { symbol: '', quantity: 0 };
-        for (const [symbol, book] of Object.entries(portfolio.symbols)) {
-          const worst = Math.max(Math.abs(book.net + book.workingBuy), Math.abs(book.net - book.workingSell));
-          if (worst > largest.quantity) largest = { symbol, quantity: worst };
-        }
-        utilisation.push({
-          id: 'maxPositionQuantity',
-          label: 'Largest position (with working orders)',
-          unit: 'shares',
-          used: largest.quantity,
-          limit: limits.maxPositionQuantity,
-          portfolioId,
-          ...(largest.symbol ? { detail: largest.symbol } : {}),
-        });
-      }
-      const since = atMs - RATE_WINDOW_MS;
-      const byStrategy = new Map<string, number>();
-      let overall = 0;
-      for (let index = recentOrders.length - 1; index >= 0; index -= 1) {
-        const order = recentOrders[index]!;
-        if (order.atMs <= since) break;
-        overall += 1;
-        byStrategy.set(order.strategyId, (byStrategy.get(order.strategyId) ?? 0) + 1);
-      }
-      const busiest = [...byStrategy].sort((a, b) => b[1] - a[1])[0];
-      utilisation.push({
-        id: 'maxOrdersPerSecond',
-        label: 'Orders per second (all strategies)',
-        unit: 'orders/s',
-        used: overall,
-        limit: limits.maxOrdersPerSecond,
-      });
-      utilisation.push({
-        id: 'maxOrdersPerSecondPerStrategy',
-        label: 'Orders per second (busiest strategy)',
-        unit: 'orders/s',
-        used: busiest?.[1] ?? 0,
-        limit: limits.maxOrdersPerSecondPerStrategy,
-        ...(busiest ? { detail: busiest[0] } : {}),
-      });
+      const utilisation: UtilisationView[] = [];
+      for (const [portfolioId, portfolio] of Object.entries(figures.portfolios)) utilisation.push(...portfolioUtilisation(portfolioId, portfolio, limits));
+      utilisation.push(...orderRateUtilisation(recentOrders, atMs - RATE_WINDOW_MS, limits));
       return {
         limits: {
           maxOrderValuePaise: limits.maxOrderValuePaise,

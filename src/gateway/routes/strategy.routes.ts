@@ -22,10 +22,10 @@ function kindView(definition: AnyStrategyDefinition) {
 const definitionOf = (kind: string): AnyStrategyDefinition | undefined => STRATEGIES.find((definition) => definition.kind === kind);
 
 /**
- * Strategies: list (with their settings and the form fields of their kind), registered kinds,
- * create from a kind with a validated config, change parameters, pause / resume.
+ * What the strategy routes share: the default portfolio, the current critical halt, the stored
+ * form of a strategy (written before a change takes effect), config validation, the view.
  */
-export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+function strategyTools(app: GatewayInstance, ctx: GatewayContext) {
   const { runtime } = ctx;
 
   const defaultPortfolio = (): string => runtime.description.portfolioIds[0] ?? '';
@@ -126,6 +126,28 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
     }
   };
 
+  return { defaultPortfolio, portfolioOf, criticalHalt, persist, stored, persistState, view, validate };
+}
+
+type StrategyTools = ReturnType<typeof strategyTools>;
+
+/**
+ * Strategies: list (with their settings and the form fields of their kind), registered kinds,
+ * create from a kind with a validated config, change parameters, pause / resume.
+ */
+export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  const tools = strategyTools(app, ctx);
+  strategyReadRoutes(app, ctx, tools);
+  strategyChangeRoutes(app, ctx, tools);
+  strategyLifecycleRoutes(app, ctx, tools);
+  return Promise.resolve();
+}
+
+/** Registered kinds, the strategies, one strategy. */
+function strategyReadRoutes(app: GatewayInstance, ctx: GatewayContext, tools: StrategyTools): void {
+  const { runtime } = ctx;
+  const { defaultPortfolio, portfolioOf, criticalHalt, view } = tools;
+
   app.get(
     '/api/v1/strategy-kinds',
     {
@@ -170,6 +192,12 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       return view(request.params.id, await criticalHalt());
     },
   );
+}
+
+/** Create a strategy from a kind; change its parameters. */
+function strategyChangeRoutes(app: GatewayInstance, ctx: GatewayContext, tools: StrategyTools): void {
+  const { runtime } = ctx;
+  const { defaultPortfolio, criticalHalt, persist, stored, view, validate } = tools;
 
   app.post(
     '/api/v1/strategies',
@@ -257,6 +285,12 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       return view(strategyId, await criticalHalt());
     },
   );
+}
+
+/** Pause, resume, stop, start (each kept across restarts). */
+function strategyLifecycleRoutes(app: GatewayInstance, ctx: GatewayContext, tools: StrategyTools): void {
+  const { runtime } = ctx;
+  const { defaultPortfolio, criticalHalt, persistState, view } = tools;
 
   const actions = {
     pause: { command: 'Pause', state: 'paused', summary: 'Pause a strategy (it places nothing; kept across restarts)' },
@@ -288,5 +322,4 @@ export function strategyRoutes(app: GatewayInstance, ctx: GatewayContext): Promi
       },
     );
   }
-  return Promise.resolve();
 }

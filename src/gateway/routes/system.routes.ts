@@ -142,9 +142,18 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
 /** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
 export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  healthRoutes(app, ctx);
+  metricsRoutes(app, ctx);
+  actorRoutes(app, ctx);
+  feedRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  return Promise.resolve();
+}
+
+/** Metrics: Prometheus text at /metrics (behind the metrics token when set) and JSON. */
+function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
 
-  healthRoutes(app, ctx);
   app.get(
     '/metrics',
     {
@@ -195,6 +204,11 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       return { portfolios, metrics };
     },
   );
+}
+
+/** The supervision tree, and crashing an actor on purpose (chaos drills). */
+function actorRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { runtime } = ctx;
 
   app.get(
     '/api/v1/actors',
@@ -235,7 +249,10 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       return reply.code(202).send({ injected: target });
     },
   );
+}
 
+/** The market-data feed: its state, pausing and resuming the paper market's. */
+function feedRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const feedView = () => {
     const feed = ctx.feedState();
     return {
@@ -279,7 +296,10 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       return feedView();
     },
   );
+}
 
+/** The audit log, newest first, paged. */
+function auditRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   app.get(
     '/api/v1/audit',
     {
@@ -317,6 +337,4 @@ export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
       return { items: page, nextCursor: items.length > limit ? String(page[page.length - 1]!.seq) : null };
     },
   );
-
-  return Promise.resolve();
 }

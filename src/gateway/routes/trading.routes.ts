@@ -7,6 +7,7 @@ import {
   positionAveragePricePaise,
   summarisePortfolio,
   unrealisedPaise,
+  type Instrument,
   type Order,
   type OrderIntent,
   type PortfolioState,
@@ -108,11 +109,24 @@ function notReady(error: unknown): never {
   throw error;
 }
 
+/** The session's instruments by symbol. */
+function instrumentsBySymbol(ctx: GatewayContext): Map<string, Instrument> {
+  return new Map(ctx.runtime.description.instruments.map((instrument) => [instrument.symbol, instrument]));
+}
+
 /** Positions, portfolios, placing and cancelling orders, instruments, kill switch (the record: `history.routes.ts`; strategies: `strategy.routes.ts`). */
 export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
+  portfolioRoutes(app, ctx);
+  orderRoutes(app, ctx);
+  killSwitchRoute(app, ctx);
+  instrumentRoutes(app, ctx);
+  return Promise.resolve();
+}
+
+/** Positions (cached, gzipped body) and portfolios with their summaries. */
+function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
   const portfolioStates = (): PortfolioState[] => runtime.portfolios().map((reading) => reading.state);
-  const symbols = new Map(runtime.description.instruments.map((instrument) => [instrument.symbol, instrument]));
 
   // The positions body is serialised once per state of the portfolios (by the route's own response
   // serializer) and sent as bytes until a fill or a mark changes something: polling it costs no
@@ -202,7 +216,12 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return portfolioView(state);
     },
   );
+}
 
+/** Placing a manual order (through risk, answered once journaled) and cancelling one. */
+function orderRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { runtime } = ctx;
+  const symbols = instrumentsBySymbol(ctx);
   const sessionOrders = (): Promise<readonly Order[]> => runtime.orders().catch(notReady);
 
   app.post(
@@ -306,7 +325,11 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return reply.code(202).send({ clientOrderId: id, status: 'cancel-requested' as const });
     },
   );
+}
 
+/** The kill switch: refuse new orders, cancel open ones, pause every strategy. */
+function killSwitchRoute(app: GatewayInstance, ctx: GatewayContext): void {
+  const { runtime } = ctx;
   app.post(
     '/api/v1/kill-switch',
     {
@@ -367,7 +390,12 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
       return { engaged, paused };
     },
   );
+}
 
+/** Instruments with their last price. */
+function instrumentRoutes(app: GatewayInstance, ctx: GatewayContext): void {
+  const { runtime } = ctx;
+  const symbols = instrumentsBySymbol(ctx);
   const instrumentView = (symbol: string, quotes: ReadonlyMap<string, { readonly ltpPaise: number }>) => {
     const instrument = symbols.get(symbol);
     if (!instrument) throw new ApiError(404, 'not-found', `no instrument ${symbol}`);
@@ -402,5 +430,4 @@ export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promis
     },
     (request) => instrumentView(request.params.symbol, quotesNow()),
   );
-  return Promise.resolve();
 }

@@ -15,6 +15,7 @@
  */
 import { RandomForestClassifier } from 'ml-random-forest';
 import type { Sample } from '../dataset.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** Forest hyper-parameters. */
 export interface ForestOptions {
@@ -59,22 +60,10 @@ export interface TrainedForest {
   readonly trainMs: number;
 }
 
-/** A deterministic 32-bit generator (mulberry32) for the row subset. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** At most `limit` of `samples`, chosen at random with `seed`, in their original order. */
 export function subsample<T>(samples: readonly T[], limit: number, seed: number): T[] {
   if (samples.length <= limit) return [...samples];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const indexes = samples.map((_, i) => i);
   for (let i = indexes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -4,6 +4,9 @@
  * adapter, or the stand-in of `stand-in-dataset.ts`).
  */
 
+/** Re-exported: the trainer and the tests shuffle with it. */
+export { seededRandom } from '../seeded-random.js';
+
 /** Labelled sequences, one window of `timeSteps` rows × `features` columns per sample. */
 export interface SequenceDataset {
   /** Bars per window (T). */
@@ -141,18 +144,6 @@ export function standardise(sequences: Float32Array, standardiser: Standardiser)
     out[i] = Math.fround(Math.fround(sequences[i]! - mean[f]!) / scale[f]!);
   }
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32) for shuffling; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A Fisher–Yates permutation of 0..n-1 drawn from `random`. */

@@ -9,6 +9,7 @@
  */
 import type { Bar, Tick } from '../../model/market.js';
 import type { Logger } from '../../runtime/logger.js';
+import type { IngestStats } from '../../runtime/metrics.js';
 import type { Database } from '../database.js';
 import { rollUpHourBars, upsertBars } from './bars.js';
 import { PartitionCache } from './partitions.js';
@@ -36,13 +37,8 @@ export interface RecorderOptions {
   readonly log?: Logger;
 }
 
-export interface RecorderStats {
-  readonly queueDepth: number;
-  readonly shedTicks: number;
-  readonly writtenTicks: number;
-  readonly failedTicks: number;
-  readonly shedBars: number;
-  readonly writtenBars: number;
+/** The recorder's figures: the ingest's the metrics read, and its own. */
+export interface RecorderStats extends IngestStats {
   readonly failedBars: number;
   readonly retentionRuns: number;
   readonly droppedPartitions: number;

@@ -1,7 +1,7 @@
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, readConfig, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
+import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 
@@ -116,10 +116,7 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   regimes: ['trending', 'high-volatility'],
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.interval) };
-    if (config.allowShort && config.product !== 'MIS')
-      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
-    return config;
+    return withProduct(values, values.interval);
   },
   product: (config) => config.product,
   ...barHooks<BreakoutConfig, BreakoutState>(() => ({}), onClose),

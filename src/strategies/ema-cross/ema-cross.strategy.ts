@@ -1,5 +1,5 @@
 import { isPastMisCutoff, type Product } from '../../model/index.js';
-import { productField, resolveProduct } from '../shared/config.js';
+import { productField, withProduct } from '../shared/config.js';
 import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
 
@@ -112,11 +112,8 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   configFields: FIELDS,
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.source) };
-    if (config.fastPeriod >= config.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
-    if (config.allowShort && config.product !== 'MIS')
-      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
-    return config;
+    if (values.fastPeriod >= values.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
+    return withProduct(values, values.source);
   },
   product: (config) => config.product,
   subscriptions(config): Subscription[] {

@@ -1,7 +1,7 @@
 import type { Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
+import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 
@@ -90,13 +90,11 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   regimes: ['ranging'],
   parseConfig(raw) {
     const values = readConfig(FIELDS, raw);
-    const config = { ...values, product: resolveProduct(values.product, values.interval) };
-    if (config.lowerBand >= config.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
-    if (config.exitLevel <= config.lowerBand || config.exitLevel > config.upperBand) {
+    if (values.lowerBand >= values.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
+    if (values.exitLevel <= values.lowerBand || values.exitLevel > values.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
     }
-    if (config.allowShort && config.product !== 'MIS')
-      throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
+    const config = withProduct(values, values.interval);
     if (config.allowShort && (100 - config.exitLevel >= config.upperBand || 100 - config.exitLevel < config.lowerBand)) {
       throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
     }

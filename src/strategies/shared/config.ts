@@ -1,6 +1,6 @@
 /** Configuration fields shared by several strategies, so the dashboard's forms look alike. */
 import type { Product } from '../../model/index.js';
-import type { ConfigField } from '../api.js';
+import { StrategyConfigError, type ConfigField } from '../api.js';
 
 /** Bar intervals a strategy may subscribe to (the backtester offers the data's own interval). */
 export const BAR_SOURCE_OPTIONS = ['1m', '5m', '15m', '1h', '1d'] as const;
@@ -42,6 +42,19 @@ export function productField() {
 export function resolveProduct(value: unknown, interval: unknown): Product {
   if (value === 'MIS' || value === 'CNC') return value;
   return interval === '1d' ? 'CNC' : 'MIS';
+}
+
+/**
+ * A config with its `product` resolved from the bars that feed it ({@link resolveProduct}); one
+ * that may go short (`allowShort`) needs MIS, as there is no short delivery.
+ */
+export function withProduct<Values extends { readonly product: unknown; readonly allowShort: boolean }>(
+  values: Values,
+  interval: unknown,
+): Omit<Values, 'product'> & { readonly product: Product } {
+  const product = resolveProduct(values.product, interval);
+  if (values.allowShort && product !== 'MIS') throw new StrategyConfigError('allowShort', 'needs product MIS (no short delivery; daily bars default to CNC)');
+  return { ...values, product };
 }
 
 /** A `quantity` field: shares per position. */
