@@ -29,7 +29,6 @@ interface InPage {
   readonly location: { hash: string };
   readonly document: { querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }> };
   requestAnimationFrame(callback: (timeMs: number) => void): number;
-  readonly performance: { now(): number };
   readonly __troupe?: {
     readonly desk: {
       readonly instruments: readonly { readonly symbol: string }[];
@@ -50,6 +49,12 @@ interface InPage {
     };
   };
 }
+
+// the page globals by their own names: declarations for the compiler, not casts (these functions run in the page)
+declare const location: InPage['location'];
+declare const document: InPage['document'];
+declare const requestAnimationFrame: InPage['requestAnimationFrame'];
+declare const __troupe: InPage['__troupe'];
 
 let troupe: TroupeProcess | undefined;
 let context: BrowserContext | undefined;
@@ -91,7 +96,7 @@ async function shot(name: string): Promise<void> {
 }
 
 async function go(hash: string, ready: string): Promise<void> {
-  await page.evaluate((target) => ((globalThis as unknown as InPage).location.hash = target), hash);
+  await page.evaluate((target) => (location.hash = target), hash);
   await page.waitForSelector(ready);
 }
 
@@ -159,11 +164,11 @@ describe('dashboard in Chromium against a running Troupe', () => {
 
     // overview: P&L cards and the equity curve
     await page.waitForSelector('[data-testid="pnl-cards"]');
-    await page.waitForFunction(() => (globalThis as unknown as InPage).document.querySelectorAll('[data-testid="equity-chart"] canvas').length > 0);
-    await page.waitForFunction(() => ([...((globalThis as unknown as InPage).__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="equity-chart"] canvas').length > 0);
+    await page.waitForFunction(() => ([...(__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
     // the equity curve runs on the market clock (the server's exchange times, 30x the wall clock here), never the browser's
     const clocks = await page.evaluate(() => {
-      const state = (globalThis as unknown as InPage).__troupe!.desk.store.getState();
+      const state = __troupe!.desk.store.getState();
       const points = [...state.equity.values()][0] ?? [];
       return { marketTimeMs: state.marketTimeMs ?? 0, browserMs: Date.now(), pointsMs: points.map((point) => point.timeSec * 1000) };
     });
@@ -176,24 +181,20 @@ describe('dashboard in Chromium against a running Troupe', () => {
     // the session survives a reload
     await page.reload();
     await page.waitForSelector('[data-testid="connection"][data-status="live"]');
-    await page.waitForFunction(() => ([...((globalThis as unknown as InPage).__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
+    await page.waitForFunction(() => ([...(__troupe?.desk.store.getState().equity.values() ?? [])][0]?.length ?? 0) >= 3);
     await shot('02-overview');
 
     // market watch: prices move without a reload
     await go('#/market/INFY', '[data-testid="quotes-table"] tr[data-symbol="INFY"]');
     const before = await page.evaluate(() =>
-      Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) =>
-        row.getAttribute('data-ltp'),
-      ).join(','),
+      Array.from(document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) => row.getAttribute('data-ltp')).join(','),
     );
     await page.waitForFunction(
       (previous) =>
-        Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) =>
-          row.getAttribute('data-ltp'),
-        ).join(',') !== previous,
+        Array.from(document.querySelectorAll('[data-testid="quotes-table"] tbody tr'), (row) => row.getAttribute('data-ltp')).join(',') !== previous,
       before,
     );
-    await page.waitForFunction(() => ((globalThis as unknown as InPage).__troupe?.desk.store.getState().quotes.get('INFY')?.candles.length ?? 0) >= 2);
+    await page.waitForFunction(() => (__troupe?.desk.store.getState().quotes.get('INFY')?.candles.length ?? 0) >= 2);
     await shot('03-market-watch');
 
     // orders: the server's validation shows next to the field, then a manual order fills
@@ -312,10 +313,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
   it('renders at most once per frame and stays smooth under 1,000 quote updates/s for 50 symbols', async () => {
     await go('#/market', '[data-testid="quotes-table"] tr[data-symbol="INFY"]');
     const result = await page.evaluate(async () => {
-      const browser = globalThis as unknown as InPage;
-      const performance = browser.performance;
-      const requestAnimationFrame = (callback: (timeMs: number) => void): number => browser.requestAnimationFrame(callback);
-      const desk = browser.__troupe!.desk;
+      const desk = __troupe!.desk;
       const store = desk.store;
       const symbols = desk.instruments.map((instrument) => instrument.symbol);
       // the floor first: frame intervals of the same page for 1 s without the burst (live data only)
@@ -489,10 +487,10 @@ describe('dashboard in Chromium against a running Troupe', () => {
   it('marks data stale when the stream drops, then reconnects and resumes without losing events', async () => {
     await go('#/market/INFY', '[data-testid="quotes-table"] tr[data-symbol="INFY"]');
     await page.waitForSelector('[data-testid="connection"][data-status="live"]');
-    const before = await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.store.getState().connection);
+    const before = await page.evaluate(() => __troupe!.desk.store.getState().connection);
 
     // the network goes down (the page's test hook): the live socket drops and every reconnect is refused
-    await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.simulateNetwork(true));
+    await page.evaluate(() => __troupe!.desk.simulateNetwork(true));
     await page.waitForSelector('[data-testid="connection"][data-status="reconnecting"]');
     await page.waitForSelector('[role="alert"]:has-text("not live")');
     await page.waitForSelector('.page.stale');
@@ -510,18 +508,18 @@ describe('dashboard in Chromium against a running Troupe', () => {
     expect(placed.status).toBe(201);
     const orderId = placed.body.clientOrderId;
     await eventually(async () => (await api<{ status: string }>('GET', `/api/v1/orders/${orderId}`, token)).body.status === 'COMPLETE', 'the order to fill');
-    expect(await page.evaluate((id) => (globalThis as unknown as InPage).__troupe!.desk.store.getState().orders.has(id), orderId)).toBe(false);
+    expect(await page.evaluate((id) => __troupe!.desk.store.getState().orders.has(id), orderId)).toBe(false);
     await shot('14-stream-down-stale');
 
     // the network is back: the stream reconnects by itself and replays what it missed
-    await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.simulateNetwork(false));
+    await page.evaluate(() => __troupe!.desk.simulateNetwork(false));
     await page.waitForSelector('[data-testid="connection"][data-status="live"]', { timeout: 20_000 });
     await page.waitForFunction((id) => {
-      const state = (globalThis as unknown as InPage).__troupe!.desk.store.getState();
+      const state = __troupe!.desk.store.getState();
       const events = (state.orderSteps.get(id) ?? []).map((step) => step.event);
       return state.orders.get(id)?.status === 'COMPLETE' && events.includes('submitted') && events.includes('filled');
     }, orderId);
-    const after = await page.evaluate(() => (globalThis as unknown as InPage).__troupe!.desk.store.getState().connection);
+    const after = await page.evaluate(() => __troupe!.desk.store.getState().connection);
     expect(after.reconnects).toBeGreaterThan(before.reconnects);
     expect(after.lastSeq).toBeGreaterThan(before.lastSeq);
     await page.waitForSelector('.page.stale', { state: 'detached' });
@@ -530,7 +528,7 @@ describe('dashboard in Chromium against a running Troupe', () => {
     // the order's lifecycle is in market time, every step from the server's events
     await go(`#/orders/${orderId}`, '[data-testid="lifecycle"] li:has-text("filled")');
     const times = await page.evaluate(() =>
-      Array.from((globalThis as unknown as InPage).document.querySelectorAll('[data-testid="lifecycle"] li'), (item) => Number(item.getAttribute('data-at'))),
+      Array.from(document.querySelectorAll('[data-testid="lifecycle"] li'), (item) => Number(item.getAttribute('data-at'))),
     );
     const order = (await api<{ createdAtMs: number; updatedAtMs: number }>('GET', `/api/v1/orders/${orderId}`, token)).body;
     // market time runs 30x faster than the browser's clock and started elsewhere: a browser-clock step would be far outside this minute
