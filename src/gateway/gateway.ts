@@ -40,14 +40,13 @@ import { mlRoutes } from './routes/ml.routes.js';
 import type { MlService } from '../runtime/ml-service.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
-import { SessionStore } from './session-store.js';
+import { SNAPSHOT_ORDERS, SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
 import { HSTS_HEADER, TLS_MIN_VERSION, type TlsMaterial } from './tls.js';
 import { LOG_DATASETS } from '../runtime/log-fields.js';
 
 /** Orders in a WebSocket snapshot of `orders`: the most recently changed ones. */
-const SNAPSHOT_ORDERS = 500;
 
 /** Re-exported for callers of {@link buildGateway}. */
 export type { GatewayContext, GatewayInstance } from './context.js';
@@ -203,7 +202,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     auth,
     audit,
     session,
-    history: deps.history ?? new SessionHistory(runtime, session),
+    history: deps.history ?? new SessionHistory(runtime),
     hub,
     paused: new Set(),
     strategyStates: new Map(),
@@ -422,7 +421,7 @@ function relayRuntime(app: GatewayInstance, ctx: GatewayContext, quoteIntervalMs
       hub.publish('orders', event.order.clientOrderId, { event: 'updated', order: event.order });
     }),
     runtime.onEvent('OrderFilled', (event) => {
-      session.addFill(event.fill);
+      if (ctx.history instanceof SessionHistory) ctx.history.addFill(event.fill);
       session.updateOrder(event.order);
       hub.publish('orders', event.order.clientOrderId, { event: 'filled', order: event.order, fill: event.fill });
     }),

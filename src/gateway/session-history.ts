@@ -1,7 +1,8 @@
 /**
  * {@link HistoryQueries} of the running process only, for a gateway without a database (tests,
- * embedding): orders from the execution actor, fills from the session store, risk alerts
- * deduplicated here the way `risk_alerts` does it. `npm start` uses `SqlHistory` (the record in
+ * embedding): orders from the execution actor (its last 10,000 finished ones and the working
+ * ones), the last {@link FILL_ROWS} fills and risk alerts deduplicated the way `risk_alerts`
+ * does it, both kept here. `npm start` uses `SqlHistory` (the record in
  * PostgreSQL or PGlite) instead.
  */
 import { firstSighting, foldSighting, joinsSighting, sightingSubject, type Fill, type Order, type RiskAlert } from '../model/index.js';
@@ -18,10 +19,12 @@ import {
 import type { OrderCursor, OrderListFilter } from '../persistence/order-queries.js';
 import { DEFAULT_ALERT_WINDOW_MS, type AcknowledgeOutcome } from '../persistence/risk-alert-journal.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
-import type { SessionStore } from './session-store.js';
 
 /** Alert rows kept in memory. */
 const ALERT_ROWS = 1_000;
+
+/** Fills kept in memory, newest kept: as many as the finished orders the execution actor keeps. */
+export const FILL_ROWS = 10_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -33,12 +36,29 @@ export class SessionHistory implements HistoryQueries {
   readonly source = 'session' as const;
   private readonly rows: Mutable<StoredRiskAlert>[] = [];
   private nextId = 1;
+  /** The last fills, a ring: `fillRing[(fillStart + i) % capacity]` is the i-th oldest. */
+  private readonly fillRing: Fill[] = [];
+  private fillStart = 0;
 
   constructor(
     private readonly runtime: Pick<RuntimeFacade, 'orders'>,
-    private readonly session: SessionStore,
-    private readonly options: { readonly nowMs?: () => number; readonly windowMs?: number } = {},
+    private readonly options: { readonly nowMs?: () => number; readonly windowMs?: number; readonly fillCapacity?: number } = {},
   ) {}
+
+  /** Keeps a fill (the last `fillCapacity`, default {@link FILL_ROWS}). */
+  addFill(fill: Fill): void {
+    const capacity = this.options.fillCapacity ?? FILL_ROWS;
+    if (this.fillRing.length < capacity) this.fillRing.push(fill);
+    else {
+      this.fillRing[this.fillStart] = fill;
+      this.fillStart = (this.fillStart + 1) % capacity;
+    }
+  }
+
+  /** The fills kept, oldest first. */
+  private allFills(): Fill[] {
+    return this.fillStart === 0 ? this.fillRing.slice() : [...this.fillRing.slice(this.fillStart), ...this.fillRing.slice(0, this.fillStart)];
+  }
 
   /** Folds an alert into the rows (the same rule as `risk_alerts`). */
   addAlert(alert: RiskAlert): void {
@@ -87,18 +107,16 @@ export class SessionHistory implements HistoryQueries {
   }
 
   private fills(filter: TradeListFilter): Fill[] {
-    return this.session
-      .allFills()
-      .filter(
-        (fill) =>
-          (filter.portfolios === undefined || filter.portfolios.includes(fill.portfolioId)) &&
-          (filter.portfolioId === undefined || fill.portfolioId === filter.portfolioId) &&
-          (filter.strategyId === undefined || fill.strategyId === filter.strategyId) &&
-          (filter.symbol === undefined || fill.symbol === filter.symbol) &&
-          (filter.side === undefined || fill.side === filter.side) &&
-          (filter.fromMs === undefined || fill.atMs >= filter.fromMs) &&
-          (filter.toMs === undefined || fill.atMs < filter.toMs),
-      );
+    return this.allFills().filter(
+      (fill) =>
+        (filter.portfolios === undefined || filter.portfolios.includes(fill.portfolioId)) &&
+        (filter.portfolioId === undefined || fill.portfolioId === filter.portfolioId) &&
+        (filter.strategyId === undefined || fill.strategyId === filter.strategyId) &&
+        (filter.symbol === undefined || fill.symbol === filter.symbol) &&
+        (filter.side === undefined || fill.side === filter.side) &&
+        (filter.fromMs === undefined || fill.atMs >= filter.fromMs) &&
+        (filter.toMs === undefined || fill.atMs < filter.toMs),
+    );
   }
 
   trades(filter: TradeListFilter, page: { readonly limit: number; readonly after?: TradeCursor }): Promise<HistoryPage<Fill, TradeCursor>> {

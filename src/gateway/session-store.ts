@@ -1,25 +1,20 @@
-import type { Fill, Order, RiskAlert } from '../model/index.js';
+import type { Order, RiskAlert } from '../model/index.js';
 
-/** A fill as the session store keeps it, with its arrival number (the cursor). */
-export interface StoredFill {
-  readonly seq: number;
-  readonly fill: Fill;
-}
+/** Orders a WebSocket snapshot of `orders` carries, and so the orders the session store keeps. */
+export const SNAPSHOT_ORDERS = 500;
 
 /**
- * What the gateway remembers of the session until persistence lands: the last fills (a
- * bounded ring, newest kept) and the latest version of recent orders (for WebSocket
- * snapshots). Fed from the event bus; the journal of the persistence work replaces it.
+ * What the gateway keeps of the session for WebSocket snapshots, fed from the event bus: the
+ * latest version of the most recently changed orders and the last risk alerts, both bounded.
+ * The record (orders, trades, alerts over the day) is the history's: `SqlHistory` in the
+ * database, or {@link SessionHistory} in memory for a gateway without one.
  */
 export class SessionStore {
-  private readonly fills: StoredFill[] = [];
-  private fillSeq = 0;
   private readonly orders = new Map<string, Order>();
   private readonly alerts: RiskAlert[] = [];
 
   constructor(
-    private readonly fillCapacity = 50_000,
-    private readonly orderCapacity = 5_000,
+    private readonly orderCapacity = SNAPSHOT_ORDERS,
     private readonly alertCapacity = 200,
   ) {}
 
@@ -34,17 +29,7 @@ export class SessionStore {
     return [...this.alerts];
   }
 
-  addFill(fill: Fill): void {
-    this.fillSeq += 1;
-    this.fills.push({ seq: this.fillSeq, fill });
-    if (this.fills.length > this.fillCapacity * 1.1) this.fills.splice(0, this.fills.length - this.fillCapacity);
-  }
-
-  /** The fills kept, oldest first. */
-  allFills(): Fill[] {
-    return this.fills.map((stored) => stored.fill);
-  }
-
+  /** Keeps an order's latest version as the most recently changed (the last `orderCapacity` orders). */
   updateOrder(order: Order): void {
     this.orders.delete(order.clientOrderId);
     this.orders.set(order.clientOrderId, order);
@@ -58,32 +43,5 @@ export class SessionStore {
   recentOrders(limit?: number): Order[] {
     const all = [...this.orders.values()];
     return limit === undefined || all.length <= limit ? all : all.slice(all.length - limit);
-  }
-
-  /** Fills newest first, before the cursor (a fill seq), filtered. */
-  queryFills(filter: {
-    readonly symbol?: string | undefined;
-    readonly strategy?: string | undefined;
-    readonly beforeSeq?: number | undefined;
-    readonly limit: number;
-    readonly portfolio?: (portfolioId: string) => boolean;
-  }): { items: Fill[]; nextCursor: number | null } {
-    const items: Fill[] = [];
-    let last: number | null = null;
-    let more = false;
-    for (let i = this.fills.length - 1; i >= 0; i -= 1) {
-      const stored = this.fills[i]!;
-      if (filter.beforeSeq !== undefined && stored.seq >= filter.beforeSeq) continue;
-      if (filter.symbol !== undefined && stored.fill.symbol !== filter.symbol) continue;
-      if (filter.strategy !== undefined && stored.fill.strategyId !== filter.strategy) continue;
-      if (filter.portfolio !== undefined && !filter.portfolio(stored.fill.portfolioId)) continue;
-      if (items.length === filter.limit) {
-        more = true;
-        break;
-      }
-      items.push(stored.fill);
-      last = stored.seq;
-    }
-    return { items, nextCursor: more ? last : null };
   }
 }
