@@ -164,6 +164,33 @@ describe('gateway WebSocket /api/v1/stream', () => {
     expect(stream.lastSeq).toBe(hub.lastSeq);
   });
 
+  it('keeps no events of a topic before its first subscription: a resume point before it gets a snapshot, later ones a replay', async () => {
+    const { client, port } = await serve();
+    const hub = harness!.app.troupe.hub;
+    const unseen = hub.publish('orders', 'early', { n: 0 }); // nobody subscribed to orders yet
+    const first = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    await eventually(() => expect(first.messages[0]).toMatchObject({ type: 'welcome' }));
+    first.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders'], resumeFrom: unseen - 1 }));
+    await eventually(() => expect(first.messages.some((message) => message.type === 'snapshot')).toBe(true));
+    const snapshot = first.messages.find((message) => message.type === 'snapshot')!;
+    expect(snapshot.reason).toContain('older than the replay buffer');
+    expect(first.messages.some((message) => message.type === 'event')).toBe(false);
+
+    // from the first subscription on, events are kept (their payloads as strings: the byte count of a multibyte one is its UTF-8 length)
+    const from = hub.lastSeq;
+    const kept = [hub.publish('orders', 'a', { n: 1, note: '₹ 1,00,000 — ünïcode' }), hub.publish('orders', 'b', { n: 2 })];
+    await eventually(() => expect(first.messages.filter((message) => message.type === 'event').map((message) => message.seq)).toEqual(kept));
+    first.socket.terminate();
+    hub.publish('orders', 'c', { n: 3 }); // while nobody is connected: kept for the next resume
+    const second = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`);
+    await eventually(() => expect(second.messages[0]).toMatchObject({ type: 'welcome' }));
+    second.socket.send(JSON.stringify({ type: 'subscribe', topics: ['orders'], resumeFrom: from }));
+    await eventually(() => expect(second.messages.filter((message) => message.type === 'event')).toHaveLength(3));
+    const replayed = second.messages.filter((message) => message.type === 'event');
+    expect(replayed.map((event) => event.data)).toEqual([{ n: 1, note: '₹ 1,00,000 — ünïcode' }, { n: 2 }, { n: 3 }]);
+    expect(second.messages.some((message) => message.type === 'snapshot')).toBe(false);
+  });
+
   it('closes a connection that stops answering pings (heartbeat) and keeps live ones', async () => {
     const { client, port, disconnects } = await serve({ heartbeatMs: 50 });
     const dead = await open(`ws://127.0.0.1:${port}/api/v1/stream?token=${client.token}`, { autoPong: false });

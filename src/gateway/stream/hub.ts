@@ -44,9 +44,12 @@ export interface StreamHubOptions {
 /** Tokens a subscribe asking for a snapshot or a replay takes from the bucket (a plain message takes 1). */
 export const SNAPSHOT_COST = 5;
 
-/** What waits for a congested client: a serialised message, or a snapshot made only when it can be sent. */
+/**
+ * What waits for a congested client: a serialised message (a `Buffer` made once for a live
+ * event's subscribers, or the retained string of a replayed one), or a snapshot made only when it can be sent.
+ */
 type Pending =
-  | { readonly kind: 'message'; readonly topic: string | undefined; readonly payload: Buffer }
+  | { readonly kind: 'message'; readonly topic: string | undefined; readonly payload: Buffer | string; readonly bytes: number }
   | { readonly kind: 'snapshot'; readonly topics: readonly string[]; readonly reason: string };
 
 interface Connection {
@@ -69,15 +72,23 @@ interface Connection {
   closed: boolean;
 }
 
+/**
+ * An event kept for resuming clients. The payload is the JSON string: a `Buffer` here would be a
+ * small slice pinning an 8 KB pool slab for as long as the event is kept.
+ */
 interface Retained {
   readonly seq: number;
   readonly topic: string;
   readonly key: string;
-  readonly payload: Buffer;
+  readonly payload: string;
 }
 
 function pendingBytes(entry: Pending): number {
-  return entry.kind === 'message' ? entry.payload.length : 0;
+  return entry.kind === 'message' ? entry.bytes : 0;
+}
+
+function messageEntry(topic: string | undefined, payload: Buffer | string): Pending {
+  return { kind: 'message', topic, payload, bytes: typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length };
 }
 
 const OPEN = 1;
@@ -100,7 +111,9 @@ function topicFamily(topic: string): string {
  * pongs prove a client alive. Every event carries a sequence number; the last
  * `replayCapacity` events are kept so a reconnecting client resumes without a gap, and a
  * client whose resume point fell out of the buffer (or whose replay would not fit its
- * budget) gets a snapshot instead.
+ * budget) gets a snapshot instead. An event of a topic no connection has subscribed to yet
+ * since the hub started is neither serialised nor kept (only its sequence number is taken):
+ * nobody can receive it, and a resume point before it gets a snapshot of that topic.
  */
 export class StreamHub {
   private readonly connections = new Map<number, Connection>();
@@ -110,6 +123,10 @@ export class StreamHub {
   private seq = 0;
   /** Highest sequence number that fell out of the ring (resume points below it get a snapshot). */
   private evictedUpTo = 0;
+  /** Topics a connection has subscribed to since the hub started: their events are kept. */
+  private readonly retainedTopics = new Set<string>();
+  /** Per topic not (yet) retained, the last sequence number of its events that were dropped (resume points below it get a snapshot). */
+  private readonly droppedUpTo = new Map<string, number>();
   private nextId = 1;
   private readonly latestQuotes = new Map<string, unknown>();
   private readonly dirtyQuotes = new Set<string>();
@@ -156,15 +173,24 @@ export class StreamHub {
   /** Publishes an event on a topic; `key` says what it is about (conflation replaces per key). */
   publish(topic: string, key: string, data: unknown): number {
     this.seq += 1;
+    if (!this.retainedTopics.has(topic)) {
+      // no connection ever subscribed to it: nobody receives this event or can resume to it
+      this.droppedUpTo.set(topic, this.seq);
+      return this.seq;
+    }
     const message: StreamEventMessage = { type: 'event', seq: this.seq, topic, key, atMs: this.now(), data };
-    const payload = Buffer.from(JSON.stringify(message));
-    this.retain({ seq: this.seq, topic, key, payload });
-    if (this.connections.size > 0) {
-      const entry: Pending = { kind: 'message', topic, payload };
-      const conflationKey = `${topic}|${key}`;
-      for (const connection of this.connections.values()) {
-        if (connection.topics.has(topic)) this.write(connection, conflationKey, entry);
+    const text = JSON.stringify(message);
+    this.retain({ seq: this.seq, topic, key, payload: text });
+    let entry: Pending | undefined;
+    let conflationKey = '';
+    for (const connection of this.connections.values()) {
+      if (!connection.topics.has(topic)) continue;
+      if (entry === undefined) {
+        // one Buffer for all the subscribers (a string would be encoded again per socket)
+        entry = messageEntry(topic, Buffer.from(text));
+        conflationKey = `${topic}|${key}`;
       }
+      this.write(connection, conflationKey, entry);
     }
     return this.seq;
   }
@@ -206,7 +232,7 @@ export class StreamHub {
         data: this.latestQuotes.get(symbol),
         conflated: true,
       };
-      const entry: Pending = { kind: 'message', topic, payload: Buffer.from(JSON.stringify(message)) };
+      const entry = messageEntry(topic, Buffer.from(JSON.stringify(message)));
       for (const connection of this.connections.values()) if (connection.topics.has(topic)) this.write(connection, `${topic}|${symbol}`, entry);
     }
     this.dirtyQuotes.clear();
@@ -275,7 +301,7 @@ export class StreamHub {
           for (const [otherKey, other] of queue) {
             if (other.kind !== 'message' || other.topic === undefined || !entry.topics.includes(other.topic)) continue;
             queue.delete(otherKey);
-            connection.queuedBytes -= other.payload.length;
+            connection.queuedBytes -= other.bytes;
             this.options.metrics?.wsConflated.inc();
           }
         }
@@ -320,7 +346,7 @@ export class StreamHub {
   private sendControl(connection: Connection, message: Exclude<ServerMessage, { type: 'snapshot' | 'event' }>): void {
     if (connection.closed) return;
     const key = message.type === 'error' ? `control|error|${message.code}` : `control|${message.type}`;
-    this.write(connection, key, { kind: 'message', topic: undefined, payload: Buffer.from(JSON.stringify(message)) });
+    this.write(connection, key, messageEntry(undefined, JSON.stringify(message)));
   }
 
   /** A snapshot of `topics`, through the connection's budget (made when it can be sent; the latest per set of topics wins). */
@@ -399,18 +425,29 @@ export class StreamHub {
     return connection.id;
   }
 
-  /** The retained events of `wanted` after `resumeFrom`, and their size. */
-  private replayFor(resumeFrom: number, wanted: ReadonlySet<string>): { readonly entries: Retained[]; readonly bytes: number } {
-    const entries: Retained[] = [];
+  /** The retained events of `wanted` after `resumeFrom` as messages to send, and their size. */
+  private replayFor(
+    resumeFrom: number,
+    wanted: ReadonlySet<string>,
+  ): { readonly entries: (Retained & { readonly message: Pending })[]; readonly bytes: number } {
+    const entries: (Retained & { readonly message: Pending })[] = [];
     let bytes = 0;
     for (let i = 0; i < this.ringSize; i += 1) {
       const entry = this.ring[(this.ringStart + i) % this.ring.length]!;
       if (entry.seq > resumeFrom && wanted.has(entry.topic)) {
-        entries.push(entry);
-        bytes += entry.payload.length;
+        const message = messageEntry(entry.topic, entry.payload);
+        entries.push({ ...entry, message });
+        bytes += pendingBytes(message);
       }
     }
     return { entries, bytes };
+  }
+
+  /** The oldest resume point from which the events of `topics` can be replayed (older ones get a snapshot). */
+  private replayableFrom(topics: readonly string[]): number {
+    let from = this.evictedUpTo;
+    for (const topic of topics) from = Math.max(from, this.droppedUpTo.get(topic) ?? 0);
+    return from;
   }
 
   private validTopic(topic: unknown): topic is string {
@@ -453,15 +490,18 @@ export class StreamHub {
         if (resumeFrom !== undefined && (typeof resumeFrom !== 'number' || !Number.isInteger(resumeFrom) || resumeFrom < 0)) {
           return this.sendControl(connection, { type: 'error', code: 'invalid-resume', message: 'resumeFrom must be a non-negative integer sequence number' });
         }
-        for (const topic of topics) connection.topics.add(topic);
+        for (const topic of topics) {
+          connection.topics.add(topic);
+          this.retainedTopics.add(topic);
+        }
+        const replayableFrom = this.replayableFrom(topics);
         const subscribed = (): void => this.sendControl(connection, { type: 'subscribed', topics: [...connection.topics], seq: this.seq, replayed: 0 });
         if (resumeFrom !== undefined && resumeFrom !== this.seq) {
-          const replay = resumeFrom >= this.evictedUpTo && resumeFrom < this.seq ? this.replayFor(resumeFrom, new Set(topics)) : undefined;
+          const replay = resumeFrom >= replayableFrom && resumeFrom < this.seq ? this.replayFor(resumeFrom, new Set(topics)) : undefined;
           const room = this.maxBufferedBytes - connection.socket.bufferedAmount - connection.queuedBytes;
           subscribed();
           if (replay !== undefined && replay.bytes <= room) {
-            for (const entry of replay.entries)
-              this.write(connection, `${entry.topic}|${entry.key}`, { kind: 'message', topic: entry.topic, payload: entry.payload });
+            for (const entry of replay.entries) this.write(connection, `${entry.topic}|${entry.key}`, entry.message);
             this.options.metrics?.wsReplayed.inc(replay.entries.length);
           } else {
             this.sendSnapshot(
@@ -471,7 +511,7 @@ export class StreamHub {
                 ? `the ${replay.entries.length} events since ${resumeFrom} (${replay.bytes} bytes) do not fit this connection's buffer (${Math.max(0, room)} bytes left)`
                 : resumeFrom > this.seq
                   ? `resume point ${resumeFrom} is ahead of this server (${this.seq}): it restarted`
-                  : `resume point ${resumeFrom} is older than the replay buffer (from ${this.evictedUpTo + 1})`,
+                  : `resume point ${resumeFrom} is older than the replay buffer (from ${replayableFrom + 1})`,
             );
           }
         } else {
