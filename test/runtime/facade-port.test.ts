@@ -5,7 +5,7 @@ import type { OrderIntent, PositionChanged } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { RuntimeUnavailable } from '../../src/runtime/facade.js';
 import { Metrics } from '../../src/runtime/metrics.js';
-import { serveFacade, type FacadeServer } from '../../src/runtime/port/facade-server.js';
+import { serveFacade, type FacadeServer, type HostEnd } from '../../src/runtime/port/facade-server.js';
 import { PortRuntimeFacade } from '../../src/runtime/port/port-facade.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { StrategyConfigError } from '../../src/strategies/api.js';
@@ -177,6 +177,67 @@ describe('RuntimeFacade across a message port', () => {
     const facade = await silent;
     opened.push(facade);
     await expect(facade.orders()).rejects.toMatchObject({ name: 'RuntimeUnavailable', reason: 'not-ready' });
+  });
+
+  it('carries the host readings and requests besides the facade: feed, stores, the pause switch, fences, metrics, the generated admin', async () => {
+    const { runtime } = await start();
+    let paused = false;
+    const lastTick: { wallMs?: number } = {};
+    let journal: 'ok' | 'down' = 'ok';
+    const fences = [{ name: 'portfolio:paper', token: 7 }];
+    const admins: string[] = [];
+    const host: HostEnd = {
+      feedState: () => ({
+        connected: true,
+        lastTickAgeMs: lastTick.wallMs === undefined ? undefined : Date.now() - lastTick.wallMs,
+        followsExchangeHours: false,
+      }),
+      persistenceState: () => ({ journal, redis: 'not configured' }),
+      feedControl: { paused: () => paused, setPaused: (value) => (paused = value) },
+      fences: () => fences,
+      metricsText: () => runtime.metrics.registry.metrics(),
+      onGeneratedAdmin: (username, password) => admins.push(`${username}:${password}`),
+    };
+    const { port1, port2 } = new MessageChannel();
+    const server = serveFacade(runtime.facade, port1, { host });
+    opened.push(server);
+    const remote = await PortRuntimeFacade.connect(port2, { metrics: new Metrics() });
+    opened.push(remote);
+    const remoteHost = remote.host;
+    if (remoteHost === undefined) throw new Error('the runtime’s end serves host readings: the remote facade must have them');
+    // in the mirror once connected
+    expect(remoteHost.feedState()).toEqual({ connected: true, lastTickAgeMs: undefined, followsExchangeHours: false });
+    expect(remoteHost.persistenceState()).toEqual({ journal: 'ok', redis: 'not configured' });
+    expect(remoteHost.fences()).toEqual(fences);
+    expect(remoteHost.feedControl?.paused()).toBe(false);
+
+    // readings follow the host's: the last tick as an age, the journal's health, new fences
+    lastTick.wallMs = Date.now() - 5_000;
+    journal = 'down';
+    fences.push({ name: 'strategy:ema', token: 3 });
+    await remote.sync();
+    expect(remoteHost.persistenceState().journal).toBe('down');
+    expect(remoteHost.fences()).toEqual([
+      { name: 'portfolio:paper', token: 7 },
+      { name: 'strategy:ema', token: 3 },
+    ]);
+    expect(remoteHost.feedState().lastTickAgeMs).toBeGreaterThanOrEqual(5_000);
+
+    // the pause switch: read back at once, switched on the host's side
+    remoteHost.feedControl?.setPaused(true);
+    expect(remoteHost.feedControl?.paused()).toBe(true);
+    await remote.sync();
+    expect(paused).toBe(true);
+    expect(remoteHost.feedControl?.paused()).toBe(true);
+
+    // requests: the host's registry text, the generated admin
+    expect(await remoteHost.metricsText()).toContain('troupe_');
+    await remoteHost.reportGeneratedAdmin('admin', 'a-generated-password');
+    expect(admins).toEqual(['admin:a-generated-password']);
+
+    // without host readings (the gateway suite's port mode) the remote facade has none
+    const { remote: plain } = await start();
+    expect(plain.host).toBeUndefined();
   });
 
   it('drops a message that does not decode, on either end, and says so', async () => {

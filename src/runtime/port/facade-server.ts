@@ -18,7 +18,16 @@ import { AskTimeoutError } from '../../actors/core/index.js';
 import type { DomainEventType } from '../../model/index.js';
 import { StrategyConfigError } from '../../strategies/api.js';
 import { RuntimeUnavailable, type ActorsReading, type MarketDepth, type Quote, type RuntimeFacade } from '../facade.js';
-import { GatewayToRuntimeSchema, mismatch, type PortEvent, type ReadModelDelta, type RemoteError, type Request, type RuntimeToGateway } from './schemas.js';
+import {
+  GatewayToRuntimeSchema,
+  mismatch,
+  type HostReading,
+  type PortEvent,
+  type ReadModelDelta,
+  type RemoteError,
+  type Request,
+  type RuntimeToGateway,
+} from './schemas.js';
 
 /** How often the read model is published when no event or reply carries it (the stream hub samples quotes every 250 ms). */
 export const PUBLISH_INTERVAL_MS = 50;
@@ -35,10 +44,30 @@ const FULL_PUBLISH: ReadonlySet<Request['method']> = new Set([
   'injectFault',
   'engageKillSwitch',
   'releaseKillSwitch',
+  'setFeedPaused',
 ]);
+
+/**
+ * What the host (`src/app.ts`) serves besides the facade: the readings a gateway on another
+ * thread needs from this one, published with the read model, and its requests.
+ */
+export interface HostEnd {
+  feedState(): { readonly connected: boolean; readonly lastTickAgeMs: number | undefined; readonly followsExchangeHours: boolean };
+  persistenceState(): HostReading['persistence'];
+  /** The feed's pause switch; absent when the feed cannot be paused (Kite). */
+  readonly feedControl?: { paused(): boolean; setPaused(paused: boolean): void } | undefined;
+  /** The lease fences this process holds (risk-alert acknowledgements write with them). */
+  fences(): readonly { readonly name: string; readonly token: number }[];
+  /** This thread's metric registry in the Prometheus text format. */
+  metricsText(): Promise<string>;
+  /** The gateway created the first admin with this generated password (shown once by the host). */
+  onGeneratedAdmin(username: string, password: string): void;
+}
 
 export interface FacadeServerOptions {
   readonly publishIntervalMs?: number;
+  /** The host's readings and requests besides the facade's (a gateway worker's needs); absent: refused. */
+  readonly host?: HostEnd;
   /** Told of a message that does not decode (dropped). Default: nothing. */
   readonly onBadMessage?: (problem: string) => void;
 }
@@ -52,7 +81,7 @@ export interface FacadeServer {
 
 /** Serves `facade` on `port` (the other end: {@link PortRuntimeFacade}); sends `hello` at once. */
 export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: FacadeServerOptions = {}): FacadeServer {
-  const model = new ReadModelPublisher(facade);
+  const model = new ReadModelPublisher(facade, options.host);
   const symbols = facade.description.instruments.map((instrument) => instrument.symbol);
   let seq = 0;
   let events: PortEvent[] = [];
@@ -106,12 +135,12 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
       if (message.actors) actorSubscription ??= facade.onActorEvent((event) => queue({ stream: 'actor', event }));
       return;
     }
-    answer(message.id, FULL_PUBLISH.has(message.method) ? 'full' : 'events', () => perform(facade, message));
+    answer(message.id, FULL_PUBLISH.has(message.method) ? 'full' : 'events', () => perform(facade, options.host, message));
   });
 
   const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS, 'full');
   timer.unref();
-  send({ kind: 'hello', description: facade.description });
+  send({ kind: 'hello', description: facade.description, ...(options.host ? { host: { pausable: options.host.feedControl !== undefined } } : {}) });
   publish();
 
   return {
@@ -129,9 +158,13 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
   };
 }
 
-/** Carries out a decoded request with the local facade. */
-function perform(facade: RuntimeFacade, request: Request): Promise<unknown> {
+/** Carries out a decoded request with the local facade (or the host). */
+function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Request): Promise<unknown> {
   switch (request.method) {
+    case 'setFeedPaused':
+    case 'metricsText':
+    case 'generatedAdmin':
+      return host === undefined ? Promise.reject(new Error(`${request.method}: this end serves no host readings`)) : performForHost(host, request);
     case 'sync':
       return Promise.resolve(null);
     case 'orders':
@@ -166,6 +199,38 @@ function perform(facade: RuntimeFacade, request: Request): Promise<unknown> {
   }
 }
 
+/** Carries out one of the host's requests. */
+async function performForHost(host: HostEnd, request: Extract<Request, { method: 'setFeedPaused' | 'metricsText' | 'generatedAdmin' }>): Promise<unknown> {
+  switch (request.method) {
+    case 'setFeedPaused':
+      if (host.feedControl === undefined) throw new Error('setFeedPaused: the feed cannot be paused');
+      host.feedControl.setPaused(request.args[0]);
+      return null;
+    case 'metricsText':
+      return host.metricsText();
+    case 'generatedAdmin':
+      host.onGeneratedAdmin(...request.args);
+      return null;
+  }
+}
+
+/** The host's readings as they cross: the last tick's wall time instead of its age. */
+function hostReading(host: HostEnd): HostReading {
+  const feed = host.feedState();
+  const paused = host.feedControl?.paused();
+  const stores = host.persistenceState();
+  return {
+    feed: {
+      connected: feed.connected,
+      ...(feed.lastTickAgeMs === undefined ? {} : { lastTickAtMs: Date.now() - feed.lastTickAgeMs }),
+      followsExchangeHours: feed.followsExchangeHours,
+    },
+    persistence: { journal: stores.journal, redis: stores.redis },
+    ...(paused === undefined ? {} : { feedPaused: paused }),
+    fences: host.fences().map((fence) => ({ name: fence.name, token: fence.token })),
+  };
+}
+
 /** An error as it crosses (the client rebuilds the classes the gateway tells apart). */
 function remoteError(error: unknown): RemoteError {
   if (error instanceof RuntimeUnavailable) return { name: error.name, message: error.message, reason: error.reason };
@@ -181,8 +246,12 @@ class ReadModelPublisher {
   private readonly quotes = new Map<string, Quote>();
   private readonly depths = new Map<string, MarketDepth>();
   private actorsJson = '';
+  private hostJson = '';
 
-  constructor(private readonly facade: RuntimeFacade) {}
+  constructor(
+    private readonly facade: RuntimeFacade,
+    private readonly host: HostEnd | undefined,
+  ) {}
 
   /** The changes of the portfolios and the clock, and with `symbols` of the quotes, depth and actor health too. */
   delta(symbols: readonly string[] | undefined): ReadModelDelta {
@@ -207,6 +276,14 @@ class ReadModelPublisher {
     if (actorsJson !== this.actorsJson) {
       this.actorsJson = actorsJson;
       delta.actors = actors;
+    }
+    if (this.host !== undefined) {
+      const host = hostReading(this.host);
+      const hostJson = JSON.stringify(host);
+      if (hostJson !== this.hostJson) {
+        this.hostJson = hostJson;
+        delta.host = host;
+      }
     }
     return delta;
   }

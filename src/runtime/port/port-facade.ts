@@ -42,6 +42,7 @@ import {
   StrategyStatusSchema,
   mismatch,
   type GatewayToRuntime,
+  type HostReading,
   type ReadModelDelta,
   type RemoteError,
   type Request,
@@ -81,6 +82,20 @@ interface Mirror {
   actors: ActorsReading;
 }
 
+/** What a gateway on another thread reads and asks of the host besides the facade (the shapes the gateway's context takes). */
+export interface PortHost {
+  feedState(): { readonly connected: boolean; readonly lastTickAgeMs: number | undefined; readonly followsExchangeHours: boolean };
+  persistenceState(): HostReading['persistence'];
+  /** The feed's pause switch (read back at once); undefined when the feed cannot be paused. */
+  readonly feedControl: { paused(): boolean; setPaused(paused: boolean): void } | undefined;
+  /** The lease fences the host holds, as last published. */
+  fences(): readonly { readonly name: string; readonly token: number }[];
+  /** The host thread's metric registry in the Prometheus text format. */
+  metricsText(): Promise<string>;
+  /** Tells the host the first admin's generated password (it shows it once). */
+  reportGeneratedAdmin(username: string, password: string): Promise<void>;
+}
+
 /** A request without its envelope: the method and its arguments. */
 type Call = Request extends infer R ? (R extends Request ? Omit<R, 'kind' | 'id'> : never) : never;
 
@@ -96,7 +111,10 @@ export class PortRuntimeFacade implements RuntimeFacade {
         if (!Check(RuntimeToGatewaySchema, message) || message.kind !== 'hello') return;
         clearTimeout(timer);
         port.off('message', first);
-        resolve(new PortRuntimeFacade(port, message.description, options));
+        const facade = new PortRuntimeFacade(port, message.description, options, message.host);
+        // with host readings: once the first of them is in the mirror
+        if (message.host === undefined) resolve(facade);
+        else facade.sync().then(() => resolve(facade), reject);
       };
       port.on('message', first);
     });
@@ -120,13 +138,19 @@ export class PortRuntimeFacade implements RuntimeFacade {
   private readonly listeners = new Map<DomainEventType, Set<(event: DomainEvent) => void>>();
   private readonly actorListeners = new Set<(event: ActorLifecycleEvent) => void>();
 
+  /** The host's readings and requests, when the runtime's end serves them (`serveFacade`'s `host` option). */
+  readonly host: PortHost | undefined;
+  private hostReading: HostReading | undefined;
+
   private constructor(
     private readonly port: MessagePort,
     readonly description: RuntimeDescription,
     private readonly options: PortFacadeOptions,
+    hostShape: { readonly pausable: boolean } | undefined,
   ) {
     this.metrics = options.metrics;
     this.timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.host = hostShape === undefined ? undefined : this.hostOf(hostShape.pausable);
     port.on('message', (message: unknown) => this.receive(message));
     port.on('close', () => this.lost('its message port closed'));
   }
@@ -257,6 +281,43 @@ export class PortRuntimeFacade implements RuntimeFacade {
     return () => this.actorListeners.delete(listener);
   }
 
+  // the host's readings: the mirror; its requests
+
+  private hostOf(pausable: boolean): PortHost {
+    const reading = (): HostReading => {
+      if (this.hostReading === undefined) throw new Error('the host readings are not in the mirror yet (connect resolves once they are)');
+      return this.hostReading;
+    };
+    return {
+      feedState: () => {
+        const feed = reading().feed;
+        return {
+          connected: feed.connected,
+          lastTickAgeMs: feed.lastTickAtMs === undefined ? undefined : Math.max(0, Date.now() - feed.lastTickAtMs),
+          followsExchangeHours: feed.followsExchangeHours,
+        };
+      },
+      persistenceState: () => reading().persistence,
+      feedControl: pausable
+        ? {
+            paused: () => reading().feedPaused ?? false,
+            setPaused: (paused) => {
+              // read back at once here; the runtime's end switches on the request (a lost request: the next publish says the true state)
+              this.hostReading = { ...reading(), feedPaused: paused };
+              this.request({ method: 'setFeedPaused', args: [paused] }, NullSchema).catch((error: unknown) =>
+                this.options.onBadMessage?.(`setFeedPaused failed: ${error instanceof Error ? error.message : String(error)}`),
+              );
+            },
+          }
+        : undefined,
+      fences: () => reading().fences,
+      metricsText: () => this.request({ method: 'metricsText', args: [] }, Type.String()),
+      reportGeneratedAdmin: async (username, password) => {
+        await this.request({ method: 'generatedAdmin', args: [username, password] }, NullSchema);
+      },
+    };
+  }
+
   // the port
 
   private request<S extends TSchema>(call: Call, result: S): Promise<Static<S>> {
@@ -310,6 +371,7 @@ export class PortRuntimeFacade implements RuntimeFacade {
 
   private apply(delta: ReadModelDelta): void {
     const mirror = this.mirror;
+    if (delta.host) this.hostReading = delta.host;
     mirror.marketNowMs = delta.marketNowMs;
     for (const reading of delta.portfolios ?? []) mirror.portfolios.set(reading.state.portfolioId, reading);
     if (delta.quotes) {

@@ -175,8 +175,28 @@ export const ActorLifecycleEventSchema = Type.Unsafe<ActorLifecycleEvent>(
   }),
 );
 
+const Bool = Type.Boolean();
+
+/**
+ * The host's readings besides the facade's (#19: what a gateway worker needs from the main
+ * thread): the market feed (the last tick's wall time, not its age, so the reading does not go
+ * stale between publishes), the stores' health, the feed's pause switch (absent: the feed cannot
+ * be paused) and the lease fences risk-alert acknowledgements write with.
+ */
+export const HostReadingSchema = Type.Object({
+  feed: Type.Object({ connected: Bool, lastTickAtMs: Type.Optional(Num), followsExchangeHours: Bool }),
+  persistence: Type.Object({
+    journal: Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('not configured')]),
+    redis: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('not configured')]),
+  }),
+  feedPaused: Type.Optional(Bool),
+  fences: Type.Array(Type.Object({ name: Str, token: Int })),
+});
+export type HostReading = Static<typeof HostReadingSchema>;
+
 /** The read model's changes since the previous publish (absent parts did not change). */
 export const ReadModelDeltaSchema = Type.Object({
+  host: Type.Optional(HostReadingSchema),
   marketNowMs: Num,
   portfolios: Type.Optional(Type.Array(PortfolioReadingSchema)),
   quotes: Type.Optional(Type.Array(QuoteSchema)),
@@ -204,7 +224,8 @@ export const RemoteErrorSchema = Type.Object({
 export type RemoteError = Static<typeof RemoteErrorSchema>;
 
 export const RuntimeToGatewaySchema = Type.Union([
-  Type.Object({ kind: Type.Literal('hello'), description: RuntimeDescriptionSchema }),
+  // `host`: the runtime's end serves host readings (`serveFacade`'s `host` option), with a feed pause switch or not
+  Type.Object({ kind: Type.Literal('hello'), description: RuntimeDescriptionSchema, host: Type.Optional(Type.Object({ pausable: Bool })) }),
   Type.Object({ kind: Type.Literal('publish'), seq: Int, model: ReadModelDeltaSchema, events: Type.Array(PortEventSchema) }),
   Type.Object({ kind: Type.Literal('reply'), id: Int, ok: Type.Literal(true), value: Type.Unknown() }),
   Type.Object({ kind: Type.Literal('reply'), id: Int, ok: Type.Literal(false), error: RemoteErrorSchema }),
@@ -231,6 +252,10 @@ export const RequestSchema = Type.Union([
   request('engageKillSwitch', [Str, Str]),
   request('releaseKillSwitch', [Str]),
   request('injectFault', [Str]),
+  // the host's, besides the facade: the feed's pause switch, the registry's text, the first admin's generated password
+  request('setFeedPaused', [Bool]),
+  request('metricsText', []),
+  request('generatedAdmin', [Str, Str]),
 ]);
 export type Request = Static<typeof RequestSchema>;
 export type RequestMethod = Request['method'];
