@@ -10,7 +10,7 @@
  * `regimes` on the definition keeps the strategy out of regimes it is not meant for (the
  * host refuses its new entries there; exits still go through).
  */
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import type {
   Bar,
@@ -253,15 +253,63 @@ export function defineStrategy<Config, State>(definition: StrategyDefinition<Con
   return definition;
 }
 
+/** Strategy state read from a snapshot that does not fit the strategy's state schema (or state that is not JSON). */
+export class StrategyStateError extends Error {
+  constructor(
+    /** The strategy's kind, when known (the host adds it). */
+    readonly strategy: string | undefined,
+    /** JSON pointer of the first field that does not fit (`''`: the state itself). */
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${strategy === undefined ? 'strategy' : `strategy ${strategy}`} state: ${path === '' ? 'the state' : path} ${problem}`);
+    this.name = 'StrategyStateError';
+  }
+
+  /** The same error, naming the strategy. */
+  of(strategy: string): StrategyStateError {
+    return this.strategy === undefined ? new StrategyStateError(strategy, this.path, this.problem) : this;
+  }
+}
+
+/** A deep copy of `value` as {@link Json}; throws {@link StrategyStateError} at the first part that JSON cannot carry. */
+export function toJson(value: unknown, path = ''): Json {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw new StrategyStateError(undefined, path, `is ${value}, which JSON cannot carry`);
+  }
+  if (Array.isArray(value)) return value.map((item, index) => toJson(item, `${path}/${index}`));
+  const prototype: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (typeof value === 'object' && (prototype === Object.prototype || prototype === null)) {
+    const copy: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) if (item !== undefined) copy[key] = toJson(item, `${path}/${key}`);
+    return copy;
+  }
+  throw new StrategyStateError(undefined, path, `is a ${typeof value === 'object' ? 'non-plain object' : typeof value}, which JSON cannot carry`);
+}
+
 /**
- * The state codec for strategies whose state is plain JSON already: encode and decode are
- * deep copies, so a snapshot never shares objects with the live state the hooks mutate.
- * Spread it into a definition: `...plainJsonState<MyState>()`.
+ * The state codec for strategies whose state is plain JSON, declared by a TypeBox schema (the
+ * state's type is `Static<typeof schema>`). Encode is a deep copy that checks the state is JSON;
+ * decode checks the snapshot's JSON against the schema and returns a private copy, or throws
+ * {@link StrategyStateError} naming the first field that does not fit (the host adds the
+ * strategy's kind). A snapshot never shares objects with the live state the hooks mutate.
+ * Spread it into a definition: `...plainJsonState(MyStateSchema)`.
  */
-export function plainJsonState<State>(): Pick<StrategyDefinition<unknown, State>, 'encodeState' | 'decodeState'> {
+export function plainJsonState<S extends TSchema>(schema: S): Pick<StrategyDefinition<unknown, Static<S>>, 'encodeState' | 'decodeState'> {
   return {
-    encodeState: (state) => structuredClone(state) as unknown as Json,
-    decodeState: (json) => structuredClone(json) as unknown as State,
+    encodeState: (state) => toJson(state),
+    decodeState: (json) => {
+      if (Value.Check(schema, json)) return structuredClone(json);
+      const errors = [...Value.Errors(schema, json)];
+      // the deepest error names the field best (a union's own error only says "must match")
+      const first = errors.reduce<(typeof errors)[number] | undefined>(
+        (best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best),
+        undefined,
+      );
+      throw new StrategyStateError(undefined, first?.instancePath ?? '', first?.message ?? 'does not match the state schema');
+    },
   };
 }
 

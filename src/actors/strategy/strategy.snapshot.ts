@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { decodeJson, encodeJson, JsonSchema, type Json, type StateCodec } from '../core/index.js';
-import type { AnyStrategyDefinition } from '../../strategies/api.js';
+import { StrategyStateError, type AnyStrategyDefinition } from '../../strategies/api.js';
 import { signedOf, type JournalReplay, type JournalStrategyBook } from '../journal-replay.js';
 import { PendingIntentSchema, QuantitiesSchema, RefusedIntentSchema, RegimeSchema } from '../schemas.js';
 import type { StrategyHostState } from './strategy.protocol.js';
@@ -83,7 +83,13 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
       }),
     decode(json, fromVersion) {
       const { hostVersion: _hostVersion, strategy: encoded, ...snapshot } = decodeStrategyHostSnapshot(json);
-      const strategy: unknown = definition.decodeState(encoded, fromVersion);
+      let strategy: unknown;
+      try {
+        strategy = definition.decodeState(encoded, fromVersion);
+      } catch (error) {
+        // the plugin's codec names the field; the host names the strategy
+        throw error instanceof StrategyStateError ? error.of(definition.kind) : error;
+      }
       // hostVersion 1 had no regimes and fewer counters; 2 no pending or refused intents
       const stats = { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, paced: 0, ...snapshot.stats };
       return { ...snapshot, regimes: snapshot.regimes ?? {}, pending: snapshot.pending ?? {}, refused: snapshot.refused ?? [], stats, strategy };

@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
@@ -26,13 +27,11 @@ export interface BreakoutConfig {
  * it is read from the host's fill-driven view (`committedSide`), so a refused intent is never
  * mistaken for a position (or for an exit).
  */
-interface SymbolState {
-  highs: number[];
-  lows: number[];
-  closes: number[];
-}
+const SymbolState = Type.Object({ highs: Type.Array(Type.Number()), lows: Type.Array(Type.Number()), closes: Type.Array(Type.Number()) });
+type SymbolState = Static<typeof SymbolState>;
 
-export type BreakoutState = Record<string, SymbolState>;
+export const BreakoutState = Type.Record(Type.String(), SymbolState);
+export type BreakoutState = Static<typeof BreakoutState>;
 
 /** A channel: lower, middle and upper, in paise (floats: an indicator, not money). */
 export interface Channel {
@@ -119,5 +118,5 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
     return withProduct(values, values.interval);
   },
   product: (config) => config.product,
-  ...barHooks<BreakoutConfig, BreakoutState>(() => ({}), onClose),
+  ...barHooks(BreakoutState, () => ({}), onClose),
 });

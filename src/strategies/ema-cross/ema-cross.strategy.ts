@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import { isPastMisCutoff, type Product } from '../../model/index.js';
 import { productField, withProduct } from '../shared/config.js';
 import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
@@ -22,24 +23,26 @@ export interface EmaCrossConfig {
  * The position is not kept here: it is read from the host's fill-driven view, so a refused
  * intent is sent again instead of being taken for a position.
  */
-interface SymbolState {
-  fast: number;
-  slow: number;
-  samples: number;
+const SymbolState = Type.Object({
+  fast: Type.Number(),
+  slow: Type.Number(),
+  samples: Type.Integer(),
   /** The averages' side: +1 when fast > slow at the last sample, −1 below, 0 before warm-up. Not the position. */
-  side: number;
+  side: Type.Number(),
   /** A cross has been seen since warm-up: from then on the position follows the averages' side. Absent in older snapshots. */
-  following?: boolean;
+  following: Type.Optional(Type.Boolean()),
   /** When the last signal went to the aggregator (strategy clock, ms); absent before the first. */
-  signalledAtMs?: number;
-}
+  signalledAtMs: Type.Optional(Type.Number()),
+});
+type SymbolState = Static<typeof SymbolState>;
 
 /** The gap between the averages (relative to the slow one) that gives full confidence: 0.5 %. */
 const FULL_CONFIDENCE_GAP = 0.005;
 /** Fed by ticks, the view is sent on a change of side and at most once a minute otherwise. */
 const TICK_SIGNAL_EVERY_MS = 60_000;
 
-export type EmaCrossState = Record<string, SymbolState>;
+export const EmaCrossState = Type.Record(Type.String(), SymbolState);
+export type EmaCrossState = Static<typeof EmaCrossState>;
 
 const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
@@ -128,5 +131,5 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   onBar(state, bar, ctx) {
     return act(state, bar.symbol, bar.closePaise, ctx, true);
   },
-  ...plainJsonState<EmaCrossState>(),
+  ...plainJsonState(EmaCrossState),
 });

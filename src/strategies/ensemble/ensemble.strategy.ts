@@ -1,5 +1,6 @@
+import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
-import { defineStrategy, plainJsonState, readConfig, StrategyConfigError, type AggregateDecision, type ConfigField, type Subscription } from '../api.js';
+import { defineStrategy, plainJsonState, readConfig, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
 import { quantityField, symbolsField } from '../shared/config.js';
 import { committedQuantity } from '../shared/orders.js';
 
@@ -19,7 +20,16 @@ export interface EnsembleConfig {
  * The last decision acted on, per symbol (for people reading the snapshot; the orders carry the
  * full explanation), and the last buy sent (cancelled when the vote turns while it still works).
  */
-export type EnsembleState = Record<string, { decision: AggregateDecision['decision']; score: number; atMs: number; buyIntentId?: string }>;
+export const EnsembleState = Type.Record(
+  Type.String(),
+  Type.Object({
+    decision: Type.Union([Type.Literal('BUY'), Type.Literal('SELL'), Type.Literal('FLAT')]),
+    score: Type.Number(),
+    atMs: Type.Number(),
+    buyIntentId: Type.Optional(Type.String()),
+  }),
+);
+export type EnsembleState = Static<typeof EnsembleState>;
 
 const FIELDS = [
   symbolsField('Symbols to trade on the aggregate vote'),
@@ -94,5 +104,5 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
     state[vote.symbol] = { decision: vote.decision, score: vote.score, atMs: vote.atMs, ...(delta > 0 ? { buyIntentId: intentId } : {}) };
     return state;
   },
-  ...plainJsonState<EnsembleState>(),
+  ...plainJsonState(EnsembleState),
 });

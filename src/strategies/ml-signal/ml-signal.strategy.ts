@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, classProbability, istMinuteOfDay, type Prediction, type Product } from '../../model/index.js';
 import { defineStrategy, plainJsonState, readConfig, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
 import { intervalField, productField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
@@ -26,18 +27,17 @@ export interface MlSignalConfig {
 }
 
 /** Per symbol: bars left to hold, and the last prediction acted on. */
-interface SymbolState {
-  barsLeft: number;
-  lastBarStartMs: number;
+const SymbolState = Type.Object({
+  barsLeft: Type.Integer(),
+  lastBarStartMs: Type.Number(),
   /** P(up) − P(down) of the last prediction (for people reading the snapshot). */
-  lastEdge: number;
-}
+  lastEdge: Type.Number(),
+});
+type SymbolState = Static<typeof SymbolState>;
 
 /** Per-symbol state, plus predictions left out (another interval, or a bar already seen): counted, never silent. */
-export interface MlSignalState {
-  symbols: Record<string, SymbolState>;
-  ignored: number;
-}
+export const MlSignalState = Type.Object({ symbols: Type.Record(Type.String(), SymbolState), ignored: Type.Integer() });
+export type MlSignalState = Static<typeof MlSignalState>;
 
 const FIELDS = [
   symbolsField('Symbols to trade on the model’s predictions'),
@@ -171,5 +171,5 @@ export const mlSignal = defineStrategy<MlSignalConfig, MlSignalState>({
     });
     return state;
   },
-  ...plainJsonState<MlSignalState>(),
+  ...plainJsonState(MlSignalState),
 });

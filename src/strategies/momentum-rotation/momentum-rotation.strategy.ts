@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
@@ -25,15 +26,16 @@ export interface MomentumRotationConfig {
 }
 
 /** Closes per symbol (the last lookback+1) and the bar time being assembled. Prices in paise. */
-export interface MomentumRotationState {
-  closes: Record<string, number[]>;
+export const MomentumRotationState = Type.Object({
+  closes: Type.Record(Type.String(), Type.Array(Type.Integer())),
   /** Bar time being assembled and the symbols already in for it. */
-  pending: { startMs: number; symbols: string[] } | null;
+  pending: Type.Union([Type.Object({ startMs: Type.Number(), symbols: Type.Array(Type.String()) }), Type.Null()]),
   /** Completed bar times, to count towards `rebalanceEvery`. */
-  steps: number;
+  steps: Type.Integer(),
   /** Symbols chosen at the last rebalance, best first. */
-  holdings: string[];
-}
+  holdings: Type.Array(Type.String()),
+});
+export type MomentumRotationState = Static<typeof MomentumRotationState>;
 
 const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'The universe to rank (two or more symbols)', default: [] },
@@ -132,5 +134,5 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
     if (config.topK >= config.symbols.length) throw new StrategyConfigError('topK', 'must be smaller than the number of symbols');
     return config;
   },
-  ...barHooks<MomentumRotationConfig, MomentumRotationState>(() => ({ closes: {}, pending: null, steps: 0, holdings: [] }), onClose),
+  ...barHooks(MomentumRotationState, () => ({ closes: {}, pending: null, steps: 0, holdings: [] }), onClose),
 });

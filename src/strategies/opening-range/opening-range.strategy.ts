@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
@@ -26,17 +27,19 @@ export interface OpeningRangeConfig {
  * here: it is read from the host's fill-driven view (`committedSide`), so a refused exit is
  * tried again.
  */
-interface SymbolState {
-  date: string;
-  highPaise: number | null;
-  lowPaise: number | null;
+const SymbolState = Type.Object({
+  date: Type.String(),
+  highPaise: Type.Union([Type.Integer(), Type.Null()]),
+  lowPaise: Type.Union([Type.Integer(), Type.Null()]),
   /** The range window has closed. */
-  rangeComplete: boolean;
+  rangeComplete: Type.Boolean(),
   /** Today's one trade has been taken. */
-  traded: boolean;
-}
+  traded: Type.Boolean(),
+});
+type SymbolState = Static<typeof SymbolState>;
 
-export type OpeningRangeState = Record<string, SymbolState>;
+export const OpeningRangeState = Type.Record(Type.String(), SymbolState);
+export type OpeningRangeState = Static<typeof OpeningRangeState>;
 
 const FIELDS = [
   symbolsField(),
@@ -140,5 +143,5 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
     if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
   },
-  ...barHooks<OpeningRangeConfig, OpeningRangeState>(() => ({}), onClose),
+  ...barHooks(OpeningRangeState, () => ({}), onClose),
 });

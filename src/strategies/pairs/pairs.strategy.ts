@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
@@ -24,18 +25,22 @@ export interface PairsConfig {
  * open is not kept here: it is read from the host's fill-driven view (`committedQuantity` of the
  * legs), so a refused leg is never mistaken for a position, and is sent again.
  */
-export interface PairsState {
-  firstLogs: number[];
-  secondLogs: number[];
+export const PairsState = Type.Object({
+  firstLogs: Type.Array(Type.Number()),
+  secondLogs: Type.Array(Type.Number()),
   /** Closes (paise) of the bar time being assembled; a step runs when both legs are in. */
-  pending: { startMs: number; firstPaise: number | null; secondPaise: number | null } | null;
+  pending: Type.Union([
+    Type.Object({ startMs: Type.Number(), firstPaise: Type.Union([Type.Integer(), Type.Null()]), secondPaise: Type.Union([Type.Integer(), Type.Null()]) }),
+    Type.Null(),
+  ]),
   /** Leg targets (signed), fixed at entry; 0 and 0 once the exit is decided. Long the spread: first > 0, second < 0. */
-  firstQuantity: number;
-  secondQuantity: number;
+  firstQuantity: Type.Integer(),
+  secondQuantity: Type.Integer(),
   /** Last computed values, for logs and tests. */
-  lastZ: number | null;
-  lastBeta: number | null;
-}
+  lastZ: Type.Union([Type.Number(), Type.Null()]),
+  lastBeta: Type.Union([Type.Number(), Type.Null()]),
+});
+export type PairsState = Static<typeof PairsState>;
 
 const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'The two legs, e.g. ["HDFCBANK","ICICIBANK"]', default: [] },
@@ -158,5 +163,5 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
     return config;
   },
   product: (config) => config.product,
-  ...barHooks<PairsConfig, PairsState>(emptyState, onClose),
+  ...barHooks(PairsState, emptyState, onClose),
 });

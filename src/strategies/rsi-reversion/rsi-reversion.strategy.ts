@@ -1,8 +1,9 @@
+import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
-import { rsiInit, rsiUpdate, type RsiState } from '../shared/indicators.js';
+import { rsiInit, rsiUpdate, RsiState } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 
 /** Settings of the RSI mean reversion. */
@@ -25,11 +26,11 @@ export interface RsiReversionConfig {
  * Per-symbol RSI. The side held is not kept here: it is read from the host's fill-driven view
  * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
  */
-interface SymbolState {
-  rsi: RsiState;
-}
+const SymbolState = Type.Object({ rsi: RsiState });
+type SymbolState = Static<typeof SymbolState>;
 
-export type RsiReversionState = Record<string, SymbolState>;
+export const RsiReversionState = Type.Record(Type.String(), SymbolState);
+export type RsiReversionState = Static<typeof RsiReversionState>;
 
 const FIELDS = [
   symbolsField(),
@@ -101,7 +102,8 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
     return config;
   },
   product: (config) => config.product,
-  ...barHooks<RsiReversionConfig, RsiReversionState>(
+  ...barHooks(
+    RsiReversionState,
     () => ({}),
     (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx),
   ),

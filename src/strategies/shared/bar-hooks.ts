@@ -1,4 +1,5 @@
 /** The hooks every strategy fed only by closed bars of its `interval` has alike. */
+import type { Static, TSchema } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { plainJsonState, type StrategyContext, type StrategyDefinition } from '../api.js';
 import type { BarSource } from './config.js';
@@ -11,17 +12,18 @@ export interface BarFeedConfig {
 
 /**
  * Subscribes to the closed `config.interval` bars of `config.symbols`, starts from `initial()`,
- * hands every bar to `onClose`, and keeps the state as plain JSON. Spread it into a definition:
- * `...barHooks<MyConfig, MyState>(() => ({}), onClose)`.
+ * hands every bar to `onClose`, and keeps the state as plain JSON of `schema`
+ * ({@link plainJsonState}). Spread it into a definition: `...barHooks(MyState, () => ({}), onClose)`.
  */
-export function barHooks<Config extends BarFeedConfig, State>(
-  initial: () => State,
-  onClose: (state: State, bar: Bar, ctx: StrategyContext<Config>) => State,
-): Pick<StrategyDefinition<Config, State>, 'subscriptions' | 'init' | 'onBar' | 'encodeState' | 'decodeState'> {
+export function barHooks<Config extends BarFeedConfig, S extends TSchema>(
+  schema: S,
+  initial: () => Static<S>,
+  onClose: (state: Static<S>, bar: Bar, ctx: StrategyContext<Config>) => Static<S>,
+): Pick<StrategyDefinition<Config, Static<S>>, 'subscriptions' | 'init' | 'onBar' | 'encodeState' | 'decodeState'> {
   return {
     subscriptions: (config) => [{ kind: 'bars', symbols: config.symbols, interval: config.interval }],
     init: initial,
     onBar: onClose,
-    ...plainJsonState<State>(),
+    ...plainJsonState(schema),
   };
 }

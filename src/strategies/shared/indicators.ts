@@ -2,6 +2,7 @@
  * Small streaming indicators whose whole state is plain JSON (so it survives the strategy
  * snapshot codec). Values are floats: they are indicator readings, never money.
  */
+import { Type, type Static } from 'typebox';
 
 /** Appends `value` and drops the oldest entries beyond `length`. Mutates and returns `window`. */
 export function pushWindow(window: number[], value: number, length: number): number[] {
@@ -26,13 +27,14 @@ export function standardDeviation(values: readonly number[]): number {
 }
 
 /** Wilder's RSI as plain data. */
-export interface RsiState {
-  previous: number | null;
-  averageGain: number;
-  averageLoss: number;
+export const RsiState = Type.Object({
+  previous: Type.Union([Type.Number(), Type.Null()]),
+  averageGain: Type.Number(),
+  averageLoss: Type.Number(),
   /** Price changes seen so far. */
-  changes: number;
-}
+  changes: Type.Integer(),
+});
+export type RsiState = Static<typeof RsiState>;
 
 /** A fresh RSI state. */
 export function rsiInit(): RsiState {

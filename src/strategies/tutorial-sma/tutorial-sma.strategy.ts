@@ -1,4 +1,5 @@
-import { defineStrategy, readConfig, type ConfigField } from '../api.js';
+import { Type, type Static } from 'typebox';
+import { defineStrategy, plainJsonState, readConfig, type ConfigField } from '../api.js';
 
 /** Settings of the tutorial strategy (docs/strategies.md builds it step by step). */
 export interface TutorialSmaConfig {
@@ -9,8 +10,12 @@ export interface TutorialSmaConfig {
   readonly quantity: number;
 }
 
-/** The last `period` closes of each symbol, in paise. Plain JSON, so snapshots are trivial. */
-export type TutorialSmaState = Record<string, number[]>;
+/**
+ * The last `period` closes of each symbol, in paise. Declared as a TypeBox schema (the type is
+ * derived from it), so a snapshot is checked against it when it is read back.
+ */
+export const TutorialSmaState = Type.Record(Type.String(), Type.Array(Type.Integer()));
+export type TutorialSmaState = Static<typeof TutorialSmaState>;
 
 const FIELDS = [
   { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
@@ -64,10 +69,5 @@ export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
     }
     return state;
   },
-  encodeState(state) {
-    return structuredClone(state);
-  },
-  decodeState(json) {
-    return structuredClone(json) as TutorialSmaState;
-  },
+  ...plainJsonState(TutorialSmaState),
 });

@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
 import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
@@ -29,15 +30,17 @@ export interface VwapReversionConfig {
  * The session's running VWAP sums. The side held is not kept here: it is read from the
  * host's fill-driven view (`committedSide`), so a refused exit is tried again.
  */
-interface SymbolState {
+const SymbolState = Type.Object({
   /** IST date of the session the sums belong to. */
-  date: string;
+  date: Type.String(),
   /** Σ typical price × volume, in paise·shares (a float: an indicator). */
-  priceVolume: number;
-  volume: number;
-}
+  priceVolume: Type.Number(),
+  volume: Type.Number(),
+});
+type SymbolState = Static<typeof SymbolState>;
 
-export type VwapReversionState = Record<string, SymbolState>;
+export const VwapReversionState = Type.Record(Type.String(), SymbolState);
+export type VwapReversionState = Static<typeof VwapReversionState>;
 
 const FIELDS = [
   symbolsField(),
@@ -125,5 +128,5 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
   },
-  ...barHooks<VwapReversionConfig, VwapReversionState>(() => ({}), onClose),
+  ...barHooks(VwapReversionState, () => ({}), onClose),
 });

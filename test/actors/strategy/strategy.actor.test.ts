@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorSystem, createProbe, type ActorSystem } from '../../../src/actors/core/index.js';
 import type { AggregatorCommand } from '../../../src/actors/aggregator/aggregator.protocol.js';
@@ -10,6 +11,7 @@ import { silentLogger } from '../../../src/runtime/logger.js';
 import { MarketCache } from '../../../src/runtime/market-cache.js';
 import {
   defineStrategy,
+  plainJsonState,
   type AggregateDecision,
   type IntentRequest,
   type PendingIntent,
@@ -66,8 +68,7 @@ function scripted(regimes: readonly Regime[] | undefined, regimeScope?: 'symbol'
         });
       return state;
     },
-    encodeState: (state) => ({ ...state }),
-    decodeState: (json) => json as unknown as { step: number },
+    ...plainJsonState(Type.Object({ step: Type.Integer() })),
   });
   return { definition, heard, votes, views };
 }
