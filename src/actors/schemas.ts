@@ -3,7 +3,10 @@
  * regimes). Each actor kind's `*.snapshot.ts` builds its snapshot schema from these; a change of
  * a model type that these no longer match is a compile error in the codec that uses them.
  */
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import type { Fill, Order } from '../model/index.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export const SideSchema = Type.Union([Type.Literal('BUY'), Type.Literal('SELL')]);
 export const ProductSchema = Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')]);
@@ -73,6 +76,73 @@ export const OrderIntentSchema = Type.Object({
   explanation: Type.Optional(OrderExplanationSchema),
   triggerReceivedMonoMs: Type.Optional(Type.Number()),
 });
+
+/** `OrderStatus` (src/model/order.ts): Kite's order statuses. */
+export const OrderStatusSchema = Type.Union([
+  Type.Literal('PUT ORDER REQ RECEIVED'),
+  Type.Literal('VALIDATION PENDING'),
+  Type.Literal('OPEN PENDING'),
+  Type.Literal('OPEN'),
+  Type.Literal('TRIGGER PENDING'),
+  Type.Literal('MODIFY VALIDATION PENDING'),
+  Type.Literal('MODIFY PENDING'),
+  Type.Literal('MODIFIED'),
+  Type.Literal('NOT MODIFIED'),
+  Type.Literal('CANCEL PENDING'),
+  Type.Literal('AMO REQ RECEIVED'),
+  Type.Literal('COMPLETE'),
+  Type.Literal('REJECTED'),
+  Type.Literal('CANCELLED'),
+]);
+
+/** `Order` (src/model/order.ts), as broker snapshots and the order journal keep it. */
+export const OrderSchema = Type.Object({
+  clientOrderId: Type.String(),
+  brokerOrderId: Type.Optional(Type.String()),
+  intentId: Type.String(),
+  strategyId: Type.String(),
+  portfolioId: Type.String(),
+  symbol: Type.String(),
+  side: SideSchema,
+  orderType: OrderTypeSchema,
+  product: ProductSchema,
+  validity: ValiditySchema,
+  quantity: Type.Integer(),
+  limitPricePaise: Type.Optional(PaiseSchema),
+  triggerPricePaise: Type.Optional(PaiseSchema),
+  status: OrderStatusSchema,
+  statusMessage: Type.Optional(Type.String()),
+  filledQuantity: Type.Integer(),
+  cancelledQuantity: Type.Integer(),
+  filledValuePaise: PaiseSchema,
+  createdAtMs: Type.Number(),
+  updatedAtMs: Type.Number(),
+  reason: Type.Optional(Type.String()),
+  explanation: Type.Optional(OrderExplanationSchema),
+});
+
+/** `Fill` (src/model/fill.ts), as the order journal keeps it. */
+export const FillSchema = Type.Object({
+  type: Type.Literal('fill'),
+  fillId: Type.String(),
+  clientOrderId: Type.String(),
+  brokerOrderId: Type.String(),
+  portfolioId: Type.String(),
+  strategyId: Type.String(),
+  symbol: Type.String(),
+  side: SideSchema,
+  product: ProductSchema,
+  quantity: Type.Integer(),
+  pricePaise: PaiseSchema,
+  chargesPaise: PaiseSchema,
+  atMs: Type.Number(),
+});
+
+// a model type that no longer matches its schema (either way) is a compile error here
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const checked = <T extends true>(): T | undefined => undefined;
+checked<Same<Static<typeof OrderSchema>, Mutable<Order>>>();
+checked<Same<Static<typeof FillSchema>, Mutable<Fill>>>();
 
 /** `PendingIntent` (src/strategies/api.ts). */
 export const PendingIntentSchema = Type.Object({

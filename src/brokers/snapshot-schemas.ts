@@ -6,33 +6,14 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
+import { OrderSchema } from '../actors/schemas.js';
 import type { ChargeLedger, LegacyChargeLedger } from '../model/charges.js';
 import type { Instrument } from '../model/instrument.js';
-import type { Order } from '../model/order.js';
 
 const Int = Type.Integer();
 
-/** An order as snapshots and the journal keep it. */
-export const OrderSnapshotSchema = Type.Unsafe<Order>(
-  Type.Object({
-    clientOrderId: Type.String(),
-    intentId: Type.String(),
-    strategyId: Type.String(),
-    portfolioId: Type.String(),
-    symbol: Type.String(),
-    side: Type.Union([Type.Literal('BUY'), Type.Literal('SELL')]),
-    orderType: Type.String(),
-    product: Type.String(),
-    validity: Type.String(),
-    quantity: Int,
-    status: Type.String(),
-    filledQuantity: Int,
-    cancelledQuantity: Int,
-    filledValuePaise: Int,
-    createdAtMs: Type.Number(),
-    updatedAtMs: Type.Number(),
-  }),
-);
+/** An order as snapshots and the journal keep it (`OrderSchema`, which the journal's decoder shares). */
+export const OrderSnapshotSchema = OrderSchema;
 
 /** An instrument inside a snapshot. */
 export const InstrumentSnapshotSchema = Type.Unsafe<Instrument>(Type.Object({ symbol: Type.String(), tickSizePaise: Int, lotSize: Int }));

@@ -11,7 +11,9 @@
  * - `Fill` `{ fill, order }`: an execution, with the order after it;
  * - `OrderReconciled` `{ order, reason }`: recovery corrected the order from the broker's truth.
  */
-import type { Json } from '../actors/core/types.js';
+import { Type } from 'typebox';
+import { decodeJson, encodeJson } from '../actors/core/json-codec.js';
+import { FillSchema, OrderSchema } from '../actors/schemas.js';
 import type { Fill, Order } from '../model/index.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal, type Journal, type JournalEntry, type JournalRecord } from './journal.js';
@@ -26,23 +28,39 @@ export type OrderJournalEntry =
   | { readonly type: 'Fill'; readonly fill: Fill; readonly order: Order }
   | { readonly type: 'OrderReconciled'; readonly order: Order; readonly reason: string };
 
+/** The payload of each entry type, as journaled. */
+const OrderPayloadSchema = Type.Object({ order: OrderSchema });
+const FillPayloadSchema = Type.Object({ fill: FillSchema, order: OrderSchema });
+const ReconciledPayloadSchema = Type.Object({ order: OrderSchema, reason: Type.String() });
+
 /** A typed order entry → a journal entry of `stream`. */
 export function toJournalEntry(stream: string, entry: OrderJournalEntry): JournalEntry {
-  const { type, ...payload } = entry;
-  return { stream, type, payload: payload as unknown as Json };
+  switch (entry.type) {
+    case 'OrderPlaced':
+    case 'OrderUpdated':
+      return { stream, type: entry.type, payload: encodeJson(OrderPayloadSchema, { order: entry.order }) };
+    case 'Fill':
+      return { stream, type: entry.type, payload: encodeJson(FillPayloadSchema, { fill: entry.fill, order: entry.order }) };
+    case 'OrderReconciled':
+      return { stream, type: entry.type, payload: encodeJson(ReconciledPayloadSchema, { order: entry.order, reason: entry.reason }) };
+  }
 }
 
-/** A stored journal record → a typed order entry (undefined for types this module does not know). */
+/**
+ * A stored journal record → a typed order entry (undefined for types this module does not know).
+ * The payload is checked against its schema: a bad one throws `SnapshotDecodeError` naming the
+ * record and the first bad field, never a half-read order.
+ */
 export function fromJournalRecord(record: JournalRecord): OrderJournalEntry | undefined {
-  const payload = record.payload as unknown as Record<string, unknown>;
+  const what = `journal record ${record.sequence} (${record.type})`;
   switch (record.type) {
     case 'OrderPlaced':
     case 'OrderUpdated':
-      return { type: record.type, order: payload.order as Order };
+      return { type: record.type, ...decodeJson(OrderPayloadSchema, record.payload, what) };
     case 'Fill':
-      return { type: 'Fill', fill: payload.fill as Fill, order: payload.order as Order };
+      return { type: 'Fill', ...decodeJson(FillPayloadSchema, record.payload, what) };
     case 'OrderReconciled':
-      return { type: 'OrderReconciled', order: payload.order as Order, reason: String(payload.reason) };
+      return { type: 'OrderReconciled', ...decodeJson(ReconciledPayloadSchema, record.payload, what) };
     default:
       return undefined;
   }
