@@ -9,7 +9,7 @@ import type { ApiError } from './errors.js';
 import type { AuthService, Principal } from './auth/auth-service.js';
 import type { GatewayStateStore, StrategyRunState } from './gateway-state-store.js';
 import type { HaltBoard } from './halts.js';
-import type { PortfolioRight, Role } from './auth/auth-store.js';
+import type { PortfolioRight, Role } from '../persistence/auth-store.types.js';
 import type { HistoryQueries } from '../persistence/history-queries.js';
 import type { SessionStore } from './session-store.js';
 import type { StreamHub } from './stream/hub.js';

@@ -11,11 +11,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
 import { AuditLog, InMemoryAuditStore, type AuditStore } from './audit-log.js';
 import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
-import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
+import { roleAtLeast, type AuthStore } from '../persistence/auth-store.types.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
 import type { SecretBox } from '../config/secret-box.js';
@@ -44,7 +44,7 @@ import { SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
 import { HSTS_HEADER, TLS_MIN_VERSION, type TlsMaterial } from './tls.js';
-import { LOG_DATASETS } from '../runtime/log-fields.js';
+import { LOG_DATASETS } from '../observability/log-fields.js';
 
 /** Orders in a WebSocket snapshot of `orders`: the most recently changed ones. */
 const SNAPSHOT_ORDERS = 500;

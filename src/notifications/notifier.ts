@@ -8,7 +8,7 @@
  * counted per channel (`stats()`, `onOutcome` for metrics) and logged.
  */
 import type { DomainEvent } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { DeliveryError, type Channel } from './channels/channel.js';
 import { atLeast, digest, toNotification, type Notification, type NotificationKind, type Severity } from './notification.js';
 

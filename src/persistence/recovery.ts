@@ -30,7 +30,7 @@ import type { HoldingSnapshot, PaperBrokerConfig } from '../brokers/paper/index.
 import { recoverPaperVenue } from '../brokers/paper/paper-recovery.js';
 import { recoverExecutionState } from '../actors/execution/execution.recovery.js';
 import { applyMisFill, copyPortfolio, isTerminal, misBookOf, type Fill, type Instrument, type MisNet, type Order, type RiskAlert } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
 import type { Queryable } from './database.js';
 import type { Journal, JournalRecord } from './journal.js';

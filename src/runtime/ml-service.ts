@@ -14,8 +14,8 @@ import { storedWarmupBars } from '../ml/warmup.js';
 import { retrain, type RetrainOutcome, type RetrainProgress, type RetrainSettings } from '../ml/retrain/retrainer.js';
 import type { Database } from '../persistence/database.js';
 import { MlModelStore, type ModelSummary } from '../persistence/ml-model-store.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Runtime } from './runtime.js';
 
 /** The retraining as the API shows it. */

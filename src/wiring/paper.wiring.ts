@@ -5,8 +5,8 @@
 import type { TroupeConfig } from '../config/config.js';
 import { EXECUTION_STREAM } from '../persistence/journal-orders.js';
 import { recoverFromJournal, type RecoveryReport } from '../persistence/recovery.js';
-import type { Logger } from '../runtime/logger.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import {
   createSyntheticMarket,
   describeRejections,

@@ -6,9 +6,9 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
-import type { ChargeLedger, LegacyChargeLedger } from '../model/charges.js';
-import type { Instrument } from '../model/instrument.js';
-import type { Order } from '../model/order.js';
+import type { ChargeLedger, LegacyChargeLedger } from '../../model/charges.js';
+import type { Instrument } from '../../model/instrument.js';
+import type { Order } from '../../model/order.js';
 
 const Int = Type.Integer();
 
