@@ -33,7 +33,7 @@ import type { StrategyCommand, StrategyHostState, StrategyStatus } from '../acto
 import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.js';
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import {
   summarisePortfolio,
   type Bar,

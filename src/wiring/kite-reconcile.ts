@@ -20,7 +20,7 @@ import { isTerminal, type Fill, type Order, type RiskAlert } from '../model/inde
 import type { BrokerJson } from '../actors/execution/broker-port.js';
 import { decodeSnapshot } from '../actors/execution/snapshot-schemas.js';
 import { KITE_EXECUTION_STREAM, KiteVenueSchema } from '../brokers/kite/kite-adapter.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import {
   foldJournal,
   recoverFromJournal,

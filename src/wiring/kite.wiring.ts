@@ -15,7 +15,7 @@ import { KiteFeed, type KiteFeedBackoff, type KiteFeedEvent } from '../brokers/k
 import { kiteSessionExpiry } from '../brokers/kite/token-store.js';
 import type { TroupeConfig } from '../config/config.js';
 import type { Instrument, Paise } from '../model/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import type { CheckpointStore } from '../persistence/recovery.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { Logger } from '../observability/logger.js';

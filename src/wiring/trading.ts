@@ -8,7 +8,7 @@
 import { filter } from 'rxjs';
 import type { SnapshotStore } from '../actors/core/index.js';
 import type { Bar, Paise, Tick } from '../model/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import type { CheckpointStore } from '../persistence/recovery.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { Logger } from '../observability/logger.js';

@@ -22,8 +22,7 @@ import type { EventBus } from '../../observability/event-bus.js';
 import { orderLogFields, type Logger } from '../../observability/logger.js';
 import { LOG_DATASETS } from '../../observability/log-fields.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Journal } from '../../persistence/journal.js';
-import { toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
+import { toJournalEntry, type Journal, type OrderJournalEntry } from '../journal.js';
 import type { ExecutionCommand, ExecutionMessage, JournalItem } from './execution.protocol.js';
 import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 

@@ -17,7 +17,9 @@ import {
 } from '../../actors/execution/snapshot-schemas.js';
 import { PaperBroker } from './paper-broker.js';
 import type { PaperBrokerConfig } from './paper-broker.types.js';
-import { EXECUTION_STREAM } from '../../persistence/journal-orders.js';
+
+/** The stream of the paper execution actor. */
+export const EXECUTION_STREAM = 'execution/paper';
 
 const Int = Type.Integer();
 

@@ -10,7 +10,7 @@ import { executionBehavior } from '../../../src/actors/execution/execution.actor
 import type { ExecutionInput } from '../../../src/actors/execution/execution.protocol.js';
 import type { StrategyCommand } from '../../../src/actors/strategy/strategy.protocol.js';
 import type { BrokerPort } from '../../../src/actors/execution/broker-port.js';
-import { fromJournalRecord } from '../../../src/persistence/journal-orders.js';
+import { fromJournalRecord } from '../../../src/actors/journal.js';
 import type { Instrument, Order, OrderFilled, OrderUpdated } from '../../../src/model/index.js';
 import { Directory } from '../../../src/actors/directory.js';
 import { EventBus } from '../../../src/observability/event-bus.js';

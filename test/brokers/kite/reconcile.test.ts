@@ -5,7 +5,7 @@ import { KiteBroker } from '../../../src/brokers/kite/index.js';
 import { recoverKite } from '../../../src/wiring/kite-reconcile.js';
 import { startKiteTrading } from '../../../src/wiring/kite.wiring.js';
 import type { Instrument, Order } from '../../../src/model/index.js';
-import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
+import { toJournalEntry } from '../../../src/actors/journal.js';
 import { MemoryJournal } from '../../support/memory-journal.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { Metrics } from '../../../src/observability/metrics.js';
