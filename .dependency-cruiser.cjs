@@ -1,71 +1,72 @@
 /** Module boundaries (see docs/ARCHITECTURE.md). `npm run lint` enforces them. */
 /**
  * The layers, bottom to top (docs/ARCHITECTURE.md, "Layers"). A folder may import its own
- * layer's modules only inside itself, and lower layers freely; never a higher one.
+ * layer's modules only inside itself, and lower layers freely; never a higher one. Every rule
+ * made from this table is an error: nothing runs back up.
  */
 const LAYERS = [
   ['model'],
   ['actors/core', 'config', 'features', 'regime', 'risk', 'signals', 'strategies', 'streams'],
+  ['observability'],
   ['ml', 'notifications'],
   ['actors'],
+  ['brokers'],
+  ['persistence'],
   ['runtime'],
-  ['persistence', 'brokers'],
   ['gateway', 'backtest', 'wiring'],
-  ['app', 'kite-app', 'main', 'cli', 'sim'],
+  ['app', 'demo', 'main', 'cli', 'sim'],
 ];
-const folderPattern = (folder) => (folder.includes('/') || !['app', 'kite-app', 'main'].includes(folder) ? `^src/${folder}/` : `^src/${folder}\\.ts$`);
-/**
- * Arrows that still run up, each to be moved down (issue #16): they are warnings, so they show
- * on every run; everything else is an error. Remove an entry once its imports are gone.
- */
-const STILL_UP = {
-  config: ['notifications'],
-  notifications: ['runtime'],
-  ml: ['persistence'],
-  actors: ['runtime', 'persistence', 'brokers'],
-  runtime: ['persistence', 'brokers'],
-  persistence: ['gateway', 'brokers'],
-  brokers: ['persistence'],
-};
+/** Entry points that are single files in src/ rather than folders. */
+const FILES = ['app', 'demo', 'main'];
+const folderPattern = (folder) => (FILES.includes(folder) ? `^src/${folder}\\.ts$` : `^src/${folder}/`);
 const layerRules = LAYERS.flatMap((layer, rank) =>
   layer.map((folder) => {
     // the top layer's entry points may use one another (main starts app; sim has a CLI)
     const above = (rank === LAYERS.length - 1 ? [] : LAYERS.slice(rank).flat()).filter(
       (other) => other !== folder && !(folder === 'actors' && other === 'actors/core'),
     );
-    const known = STILL_UP[folder] ?? [];
-    const strict = above.filter((other) => !known.includes(other));
     const from = folder === 'actors' ? { path: '^src/actors/', pathNot: '^src/actors/core/' } : { path: folderPattern(folder) };
-    const rules = [];
-    if (strict.length > 0)
-      rules.push({
-        name: `layer-${folder.replace('/', '-')}`,
-        comment: `${folder} sits below ${strict.join(', ')}: it never imports them.`,
-        severity: 'error',
-        from,
-        to: { path: strict.map(folderPattern), pathNot: folderPattern(folder) },
-      });
-    if (known.length > 0)
-      rules.push({
-        name: `layer-${folder.replace('/', '-')}-still-up`,
-        comment: `${folder} still imports ${known.join(', ')} above it (to be moved down).`,
-        severity: 'warn',
-        from,
-        to: { path: known.map(folderPattern) },
-      });
-    return rules;
+    return above.length === 0
+      ? []
+      : [
+          {
+            name: `layer-${folder.replace('/', '-')}`,
+            comment: `${folder} sits below ${above.join(', ')}: it never imports them.`,
+            severity: 'error',
+            from,
+            to: { path: above.map(folderPattern), pathNot: folderPattern(folder) },
+          },
+        ];
   }),
 ).flat();
+
+/** A folder missing from LAYERS would escape every layer rule: nothing imports it, and it imports nothing. */
+const listed = LAYERS.flat().map(folderPattern);
 
 module.exports = {
   forbidden: [
     ...layerRules,
     {
+      name: 'layer-every-folder-listed',
+      comment: 'Every folder (and entry file) of src/ has a place in LAYERS, so the layer rules cover it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: listed },
+      to: {},
+    },
+    {
+      name: 'layer-every-import-listed',
+      comment: 'Every folder (and entry file) of src/ has a place in LAYERS, so the layer rules cover it.',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/', pathNot: listed },
+    },
+    {
       name: 'gateway-through-the-facade',
-      comment: 'The gateway talks to the runtime through RuntimeFacade (queries, commands, events), never to the actor system, the directory or an actor.',
+      comment:
+        'The gateway talks to the runtime through RuntimeFacade (queries, commands, events), never to the actor system, the directory, the bus or an actor.',
       severity: 'error',
       from: { path: '^src/gateway/' },
-      to: { path: ['^src/actors/', '^src/runtime/(runtime|directory|event-bus|market-cache|clock)\\.ts$'] },
+      to: { path: ['^src/actors/', '^src/runtime/(runtime|clock)\\.ts$', '^src/observability/event-bus\\.ts$'] },
     },
     {
       name: 'only-core-imports-nact',

@@ -27,8 +27,8 @@ import { PostgresAuditStore } from '../src/persistence/audit-store.js';
 import { PostgresAuthStore } from '../src/persistence/auth-store.js';
 import { openStores } from '../src/persistence/stores.js';
 import { ManualClock } from '../src/runtime/clock.js';
-import { silentLogger } from '../src/runtime/logger.js';
-import { Metrics } from '../src/runtime/metrics.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { usePostgres } from '../test/support/services.js';
 import {

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
-import { Metrics } from '../src/runtime/metrics.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { PortRuntimeFacade } from '../src/runtime/port/port-facade.js';
 
 const Data = Type.Object({ port: Type.Unsafe<MessagePort>(Type.Object({})), requests: Type.Integer({ minimum: 1 }) });

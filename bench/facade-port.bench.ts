@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { intOption } from '../src/cli/args.js';
 import { ManualClock } from '../src/runtime/clock.js';
-import { Metrics } from '../src/runtime/metrics.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { serveFacade } from '../src/runtime/port/facade-server.js';
 import { PortRuntimeFacade } from '../src/runtime/port/port-facade.js';
 import { Runtime } from '../src/runtime/runtime.js';

@@ -29,7 +29,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { startTroupe } from '../src/app.js';
 import { intOption } from '../src/cli/args.js';
-import { silentLogger } from '../src/runtime/logger.js';
+import { silentLogger } from '../src/observability/logger.js';
 import { usePostgres } from '../test/support/services.js';
 import { benchApiKey, benchArgs, benchConfig, loopDelay, runAutocannon, storeOption, type AutocannonResult } from './support.js';
 

@@ -10,7 +10,7 @@ import { startTroupe, type Running } from './app.js';
 import { isEntryPoint, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './cli/args.js';
 import { isInteractive, loadConfig } from './config/config.js';
 import { formatInr, summarisePortfolio } from './model/index.js';
-import { createLogger, openLogFile, type Logger } from './runtime/logger.js';
+import { createLogger, openLogFile, type Logger } from './observability/logger.js';
 import type { ActorHealth } from './actors/core/index.js';
 
 const OPTIONS: readonly OptionSpec[] = [

@@ -29,7 +29,7 @@ import {
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
 import { ManualClock } from '../runtime/clock.js';
 import { strategyByKind } from '../strategies/index.js';
-import { silentLogger, type Logger } from '../runtime/logger.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 import { Runtime, type RuntimeMlOptions } from '../runtime/runtime.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { AggregatorConfig } from '../signals/index.js';

@@ -13,7 +13,7 @@ import { loadInstruments } from '../brokers/kite/instruments.js';
 import { KiteBroker } from '../brokers/kite/kite-broker.js';
 import { kiteCredentials, kiteTokenStore } from '../wiring/kite-credentials.js';
 import type { Bar } from '../model/market.js';
-import { silentLogger } from '../runtime/logger.js';
+import { silentLogger } from '../observability/logger.js';
 import { describeRejections, type RejectedRow } from '../streams/sources/rejections.js';
 import { DataError, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 

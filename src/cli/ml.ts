@@ -16,11 +16,11 @@ import { trainRandomForestModel } from '../ml/forest/train-model.js';
 import type { LabelOptions } from '../ml/labels.js';
 import { FeatureSchemaMismatchError, type ClassName, type ModelKind } from '../ml/model.js';
 import { encodeModelFile } from '../ml/model-file.js';
-import { loadModel } from '../ml/registry.js';
+import { loadModel, type ModelSummary, type StoredModel } from '../ml/registry.js';
 import { DAY_MS, istDate, istTimeMs, type Bar, type BarInterval } from '../model/index.js';
 import { openDatabase, type Database } from '../persistence/database.js';
 import { migrate } from '../persistence/migrate.js';
-import { MlModelStore, ModelRegistryError, type ModelSummary, type StoredModel } from '../persistence/ml-model-store.js';
+import { MlModelStore, ModelRegistryError } from '../persistence/ml-model-store.js';
 import { DataFolderError, readDataFolder } from '../streams/sources/csv-replay.js';
 import { DataError, intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 

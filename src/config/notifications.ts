@@ -12,8 +12,12 @@
  * fill, rejection, halt, risk, square-off, restart, compliance), `…_MIN_SEVERITY` (info,
  * warning, critical), `…_PER_MINUTE` (1–600).
  */
-import { NOTIFICATION_KINDS, type NotificationKind, type Severity } from '../notifications/notification.js';
+import type { RiskSeverity as Severity } from '../model/events.js';
 import { ConfigError } from './errors.js';
+
+/** The kinds of notification a channel can subscribe to (`src/notifications` makes them from domain events). */
+export const NOTIFICATION_KINDS = ['fill', 'rejection', 'halt', 'risk', 'square-off', 'restart', 'compliance'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -11,16 +11,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/config.js';
 import { summarisePortfolio } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
-import { AuditLog, InMemoryAuditStore, type AuditStore } from './audit-log.js';
+import { AuditLog, InMemoryAuditStore } from './audit-log.js';
+import type { AuditStore } from '../persistence/audit-store.types.js';
 import { AuthError, AuthService, type AccessClaims, type Principal } from './auth/auth-service.js';
-import { roleAtLeast, type AuthStore } from './auth/auth-store.js';
+import { roleAtLeast, type AuthStore } from '../persistence/auth-store.types.js';
 import { InMemoryAuthStore } from './auth/in-memory-auth-store.js';
 import { randomSecret } from './auth/passwords.js';
 import type { SecretBox } from '../config/secret-box.js';
 import type { Access, FeedControl, FeedState, GatewayContext, GatewayInstance, PersistenceState } from './context.js';
-import { InMemoryGatewayStateStore, type GatewayStateStore } from './gateway-state-store.js';
+import { InMemoryGatewayStateStore } from './gateway-state-store.js';
+import type { GatewayStateStore } from '../persistence/gateway-state-store.types.js';
 import { ApiError, envelope, ErrorEnvelope, installErrorHandling } from './errors.js';
 import { bodyTypeProblems, SECURITY_HEADERS } from './hardening.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
@@ -44,7 +46,7 @@ import { SNAPSHOT_ORDERS, SessionStore } from './session-store.js';
 import { StreamHub, type StreamHubOptions } from './stream/hub.js';
 import { streamRoute } from './stream/stream.route.js';
 import { HSTS_HEADER, TLS_MIN_VERSION, type TlsMaterial } from './tls.js';
-import { LOG_DATASETS } from '../runtime/log-fields.js';
+import { LOG_DATASETS } from '../observability/log-fields.js';
 
 /** Orders in a WebSocket snapshot of `orders`: the most recently changed ones. */
 

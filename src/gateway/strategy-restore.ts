@@ -1,6 +1,6 @@
 import type { StrategySpec } from '../runtime/facade.js';
 import { STRATEGIES } from '../strategies/index.js';
-import type { StoredStrategy } from './gateway-state-store.js';
+import type { StoredStrategy } from '../persistence/gateway-state-store.types.js';
 
 /**
  * The strategies to start with: the start-up set, where a stored row (made through the API)

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
-import type { StoredModel } from '../persistence/ml-model-store.js';
+import type { StoredModel } from './registry.js';
 
 /** The file's format tag and version. */
 export const MODEL_FILE_FORMAT = 'troupe-ml-model';

@@ -5,11 +5,10 @@
  * onnxruntime-node session.
  */
 import { BAR_INTERVALS, type Bar, type BarInterval } from '../model/market.js';
-import type { MlModelStore, StoredModel } from '../persistence/ml-model-store.js';
 import { mlFeatureSchema } from './features.js';
 import { warmupBarsFor } from './warmup.js';
 import type { ClassName, FeatureSchema, ModelKind, OnnxPredictor, TrainedModel } from './model.js';
-import { loadModel } from './registry.js';
+import { loadModel, type ModelRegistry, type StoredModel } from './registry.js';
 
 /** A model ready to predict: what it reads, what it answers, and its session. */
 export interface ActiveModel {
@@ -81,7 +80,7 @@ export async function activateModel(stored: StoredModel): Promise<ActiveModel> {
  * model comes without one (and warms up on live bars), and `onWarmupError` is told.
  */
 export function registryModelSource(
-  store: MlModelStore,
+  store: ModelRegistry,
   kind: ModelKind = 'random-forest',
   options: { readonly warmup?: WarmupReader; readonly onWarmupError?: (error: unknown) => void } = {},
 ): ModelSource {

@@ -9,16 +9,14 @@
  * bucket: the features of that one bar are computed without it.
  */
 import { BAR_INTERVALS, DAY_MS, type Bar, type BarInterval } from '../model/index.js';
-import type { Queryable } from '../persistence/database.js';
-import { readBars } from '../persistence/timeseries/bars.js';
 import { WARMUP_BARS } from './features.js';
-import { resampleBars } from './retrain/resample.js';
+import { resampleBars, type MinuteBarReader } from './retrain/resample.js';
 
 /** An NSE cash session, 09:15–15:30 IST. */
 const SESSION_MS = 375 * 60_000;
 
 export interface WarmupRequest {
-  readonly db: Queryable;
+  readonly minuteBars: MinuteBarReader;
   readonly symbols: readonly string[];
   readonly interval: BarInterval;
   /** Closed bars wanted per symbol (at most this many, the latest). */
@@ -46,7 +44,7 @@ export async function storedWarmupBars(request: WarmupRequest): Promise<Map<stri
   const fromMs = request.nowMs - warmupDays(request.interval, request.bars) * DAY_MS;
   const out = new Map<string, Bar[]>();
   for (const symbol of request.symbols) {
-    const minutes = await readBars(request.db, '1m', symbol, fromMs, request.nowMs);
+    const minutes = await request.minuteBars(symbol, fromMs, request.nowMs);
     const closed = resampleBars(minutes, request.interval).filter((bar) => bar.startMs + intervalMs <= request.nowMs);
     if (closed.length > 0) out.set(symbol, closed.slice(-request.bars));
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Counter, type Registry } from 'prom-client';
 import type { NotificationsConfig } from '../config/notifications.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { Channel } from './channels/channel.js';
 import { redact } from './channels/channel.js';
 import { emailChannel } from './channels/email.js';

@@ -1,4 +1,5 @@
-export { NOTIFICATION_KINDS, HALT_CODES, toNotification, type Notification, type NotificationKind, type Severity } from './notification.js';
+export { NOTIFICATION_KINDS, type NotificationKind } from '../config/notifications.js';
+export { HALT_CODES, toNotification, type Notification, type Severity } from './notification.js';
 export { Notifier, type ChannelRoute, type ChannelStats, type NotifierOptions, type Outcome } from './notifier.js';
 export { DeliveryError, type Channel } from './channels/channel.js';
 export { webhookChannel, type WebhookOptions } from './channels/webhook.js';

@@ -3,11 +3,8 @@
  * with a severity, a one-line title and a few lines of text that read well in a chat, an
  * e-mail or a webhook consumer's log.
  */
+import type { NotificationKind } from '../config/notifications.js';
 import { assertNever, formatInr, type DomainEvent, type RiskSeverity } from '../model/index.js';
-
-/** The kinds a channel can subscribe to. */
-export const NOTIFICATION_KINDS = ['fill', 'rejection', 'halt', 'risk', 'square-off', 'restart', 'compliance'] as const;
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export type Severity = RiskSeverity;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };

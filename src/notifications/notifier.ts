@@ -8,9 +8,10 @@
  * counted per channel (`stats()`, `onOutcome` for metrics) and logged.
  */
 import type { DomainEvent } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { DeliveryError, type Channel } from './channels/channel.js';
-import { atLeast, digest, toNotification, type Notification, type NotificationKind, type Severity } from './notification.js';
+import type { NotificationKind } from '../config/notifications.js';
+import { atLeast, digest, toNotification, type Notification, type Severity } from './notification.js';
 
 export interface ChannelRoute {
   readonly channel: Channel;

@@ -4,7 +4,7 @@
  * (`actor`), what (`action`, `subject`, `details`), when (`at`), from where (`ip`) and how it
  * ended (`outcome`). The entry's `seq` is the row id.
  */
-import type { AuditEntry, AuditFilter, AuditRecord, AuditStore } from '../gateway/audit-log.js';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditStore } from './audit-store.types.js';
 import type { Queryable } from './database.js';
 
 interface AuditRow {

@@ -7,7 +7,7 @@
  * (AES-256-GCM by the `AuthService`) and are stored as given. Times are `timestamptz` in the database and epoch
  * milliseconds in the port.
  */
-import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, RefreshTokenRecord, Role, User, UserAuthState } from '../gateway/auth/auth-store.js';
+import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, RefreshTokenRecord, Role, User, UserAuthState } from './auth-store.types.js';
 import type { Queryable } from './database.js';
 
 /** `timestamptz` → epoch ms (bigint, parsed to a number by the adapters). */

@@ -3,7 +3,7 @@
  * API-made strategies in `strategies` (migration 001, `state` and `created_by` from 004) and
  * the manual order sequence in `gateway_sequences` (004).
  */
-import type { GatewayStateStore, StoredStrategy, StrategyRunState } from '../gateway/gateway-state-store.js';
+import type { GatewayStateStore, StoredStrategy, StrategyRunState } from './gateway-state-store.types.js';
 import type { Queryable } from './database.js';
 
 interface StrategyRow {

@@ -5,78 +5,17 @@
  * `explanation`, read back by `order-queries.ts`) and `trades` (insert, once per fill id). When `append` resolves, entries and projections are committed together, so the tables
  * never show an order or a fill the journal does not have.
  *
- * Entry types (stream {@link EXECUTION_STREAM} for the paper broker):
+ * Entry types (`OrderJournalEntry` in `src/actors/journal.ts`; stream `execution/paper` for the paper broker):
  * - `OrderPlaced` `{ order }`: an approved order, journaled before it goes to the broker;
  * - `OrderUpdated` `{ order }`: a state change the broker reported;
  * - `Fill` `{ fill, order }`: an execution, with the order after it;
  * - `OrderReconciled` `{ order, reason }`: recovery corrected the order from the broker's truth.
  */
-import { Type } from 'typebox';
-import { decodeJson, encodeJson } from '../actors/core/json-codec.js';
-import { FillSchema, OrderSchema } from '../actors/schemas.js';
 import type { Fill, Order } from '../model/index.js';
 import type { Database, Queryable } from './database.js';
-import { SqlJournal, type Journal, type JournalEntry, type JournalRecord } from './journal.js';
+import { SqlJournal } from './journal.js';
+import type { Journal, JournalEntry, JournalRecord } from '../actors/journal.js';
 import { checkFences, type Fence } from './lease.js';
-
-/** The stream of the paper execution actor. */
-export const EXECUTION_STREAM = 'execution/paper';
-
-export type OrderJournalEntry =
-  | { readonly type: 'OrderPlaced'; readonly order: Order }
-  | { readonly type: 'OrderUpdated'; readonly order: Order }
-  | { readonly type: 'Fill'; readonly fill: Fill; readonly order: Order }
-  | { readonly type: 'OrderReconciled'; readonly order: Order; readonly reason: string };
-
-/** The payload of each entry type, as journaled. */
-const OrderPayloadSchema = Type.Object({ order: OrderSchema });
-const FillPayloadSchema = Type.Object({ fill: FillSchema, order: OrderSchema });
-const ReconciledPayloadSchema = Type.Object({ order: OrderSchema, reason: Type.String() });
-
-/** A typed order entry → a journal entry of `stream`. */
-export function toJournalEntry(stream: string, entry: OrderJournalEntry): JournalEntry {
-  switch (entry.type) {
-    case 'OrderPlaced':
-    case 'OrderUpdated':
-      return { stream, type: entry.type, payload: encodeJson(OrderPayloadSchema, { order: entry.order }) };
-    case 'Fill':
-      return { stream, type: entry.type, payload: encodeJson(FillPayloadSchema, { fill: entry.fill, order: entry.order }) };
-    case 'OrderReconciled':
-      return { stream, type: entry.type, payload: encodeJson(ReconciledPayloadSchema, { order: entry.order, reason: entry.reason }) };
-  }
-}
-
-/**
- * A stored journal record → a typed order entry (undefined for types this module does not know).
- * The payload is checked against its schema: a bad one throws `SnapshotDecodeError` naming the
- * record and the first bad field, never a half-read order.
- */
-export function fromJournalRecord(record: JournalRecord): OrderJournalEntry | undefined {
-  const what = `journal record ${record.sequence} (${record.type})`;
-  switch (record.type) {
-    case 'OrderPlaced':
-    case 'OrderUpdated':
-      return { type: record.type, ...decodeJson(OrderPayloadSchema, record.payload, what) };
-    case 'Fill':
-      return { type: 'Fill', ...decodeJson(FillPayloadSchema, record.payload, what) };
-    case 'OrderReconciled':
-      return { type: 'OrderReconciled', ...decodeJson(ReconciledPayloadSchema, record.payload, what) };
-    default:
-      return undefined;
-  }
-}
-
-/** Reads every record of `stream` after `sequence`, page by page. */
-export async function* readStream(journal: Journal, stream: string, after = 0, pageSize = 10_000): AsyncGenerator<JournalRecord> {
-  let cursor = after;
-  for (;;) {
-    const page = await journal.readAfter(cursor, { stream, limit: pageSize });
-    for (const record of page) yield record;
-    const last = page.at(-1);
-    if (last === undefined || page.length < pageSize) return;
-    cursor = last.sequence;
-  }
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

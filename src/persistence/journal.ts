@@ -1,38 +1,11 @@
 /**
- * The journal: every order intent, order state change and fill, appended durably before it is
- * acted on. One global sequence (bigserial) orders all entries; `stream` groups them (e.g. a
- * portfolio or strategy id) for replay.
+ * The journal in SQL: {@link SqlJournal} implements the journal port of `src/actors/journal.ts`
+ * (every order intent, order state change and fill, appended durably before it is acted on) in
+ * the `journal` table. One global sequence (bigserial) orders all entries; `stream` groups them.
  */
 import type { Json } from '../actors/core/types.js';
+import type { Journal, JournalEntry, JournalRecord } from '../actors/journal.js';
 import type { Queryable } from './database.js';
-
-/** What a caller appends. */
-export interface JournalEntry {
-  /** The stream (aggregate) the entry belongs to, e.g. `strategy/ema-cross-1`. */
-  readonly stream: string;
-  /** Entry type, e.g. `OrderIntent`, `OrderUpdated`, `Fill`. */
-  readonly type: string;
-  readonly payload: Json;
-}
-
-/** An entry as stored. */
-export interface JournalRecord extends JournalEntry {
-  /** Global, gap-tolerant, strictly increasing position in the journal. */
-  readonly sequence: number;
-  /** Commit-side time the entry was written, epoch ms. */
-  readonly atMs: number;
-}
-
-/** The journal port. */
-export interface Journal {
-  /**
-   * Appends entries in order, atomically. Resolves with their sequences (ascending, in the order
-   * given) once committed: when it resolves, the entries survive a crash.
-   */
-  append(entries: readonly JournalEntry[]): Promise<number[]>;
-  /** Entries with sequence > `sequence`, ascending; only `stream`'s when given; at most `limit` (default 10 000). */
-  readAfter(sequence: number, options?: { readonly stream?: string; readonly limit?: number }): Promise<JournalRecord[]>;
-}
 
 interface JournalRow {
   sequence: number;

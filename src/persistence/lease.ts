@@ -31,7 +31,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { Queryable } from './database.js';
 import { InProcessKeyValueStore, leaseKey, type KeyValueStore, type Lease } from './key-value.js';
 import { LeaseRenewer, type RedisRenewalTarget, type RenewalRound } from './lease-renewer.js';

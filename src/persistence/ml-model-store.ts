@@ -8,33 +8,9 @@
 import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
-import type { ClassName, FeatureSchema, ModelKind, TrainedModel } from '../ml/model.js';
+import type { ModelKind, TrainedModel } from '../ml/model.js';
+import type { ModelRegistry, ModelSummary, StoredModel } from '../ml/registry.js';
 import type { Database, Queryable } from './database.js';
-
-/** A model's place in its life. */
-export type ModelStatus = 'candidate' | 'live' | 'retired';
-
-/** A registry entry without its ONNX bytes (for lists). */
-export interface ModelSummary {
-  readonly version: string;
-  readonly kind: ModelKind;
-  readonly status: ModelStatus;
-  readonly createdAtMs: number;
-  readonly promotedAtMs: number | null;
-  readonly statusChangedAtMs: number;
-  readonly featureSchemaHash: string;
-  readonly classes: readonly ClassName[];
-  readonly metrics: Readonly<Record<string, unknown>>;
-  readonly trainingWindow: { readonly fromMs: number; readonly toMs: number };
-  readonly onnxBytes: number;
-  readonly onnxSha256: string;
-}
-
-/** A registry entry with everything needed to load it. */
-export interface StoredModel extends ModelSummary {
-  readonly featureSchema: FeatureSchema;
-  readonly onnx: Uint8Array;
-}
 
 /** A registry operation that cannot be done (unknown version, nothing to roll back to…). */
 export class ModelRegistryError extends Error {
@@ -138,7 +114,7 @@ export class UnknownModelError extends ModelRegistryError {
 }
 
 /** The registry. */
-export class MlModelStore {
+export class MlModelStore implements ModelRegistry {
   constructor(private readonly db: Database) {}
 
   /** Stores a trained model as a candidate. Throws {@link ModelRegistryError} when the version exists. */

@@ -30,10 +30,10 @@ import type { HoldingSnapshot, PaperBrokerConfig } from '../brokers/paper/index.
 import { recoverPaperVenue } from '../brokers/paper/paper-recovery.js';
 import { recoverExecutionState } from '../actors/execution/execution.recovery.js';
 import { applyMisFill, copyPortfolio, isTerminal, misBookOf, type Fill, type Instrument, type MisNet, type Order, type RiskAlert } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
-import { EXECUTION_STREAM, fromJournalRecord, readStream, toJournalEntry } from './journal-orders.js';
+import type { Logger } from '../observability/logger.js';
+import { EXECUTION_STREAM } from '../brokers/paper/paper-adapter.js';
+import { fromJournalRecord, readStream, toJournalEntry, type Journal, type JournalRecord } from '../actors/journal.js';
 import type { Queryable } from './database.js';
-import type { Journal, JournalRecord } from './journal.js';
 
 /** What recovery needs of the runtime (a `Runtime` satisfies it). */
 export interface RecoveryTarget {

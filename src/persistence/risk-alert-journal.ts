@@ -12,7 +12,7 @@
  *   comes within `windowMs` (wall clock) of that row's first sighting, else opens a new row.
  */
 import { firstSighting, foldSighting, joinsSighting, sightingSubject, type AlertSighting, type RiskAlert } from '../model/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal } from './journal.js';
 import { checkFences, type Fence } from './lease.js';

@@ -6,7 +6,7 @@
  */
 import type { SnapshotStore } from '../actors/core/index.js';
 import type { TroupeConfig } from '../config/config.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { secureDataDirectory } from './data-dir-mode.js';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';

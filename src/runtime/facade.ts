@@ -19,9 +19,9 @@ import type { StrategyCommand, StrategyStatus } from '../actors/strategy/strateg
 import type { DepthLevel, DomainEvent, DomainEventType, Instrument, Order, OrderIntent, PortfolioState, Regime } from '../model/index.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
 import type { Quote } from '../strategies/api.js';
-import type { Directory } from './directory.js';
-import type { EventBus } from './event-bus.js';
-import type { Metrics } from './metrics.js';
+import type { Directory } from '../actors/directory.js';
+import type { EventBus } from '../observability/event-bus.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export type { ActorHealth } from '../actors/core/index.js';
 export type { RiskReport } from '../actors/risk/risk-manager.protocol.js';

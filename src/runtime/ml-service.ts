@@ -13,9 +13,11 @@ import { nextRetrainMs } from '../ml/retrain/schedule.js';
 import { storedWarmupBars } from '../ml/warmup.js';
 import { retrain, type RetrainOutcome, type RetrainProgress, type RetrainSettings } from '../ml/retrain/retrainer.js';
 import type { Database } from '../persistence/database.js';
-import { MlModelStore, type ModelSummary } from '../persistence/ml-model-store.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { MlModelStore } from '../persistence/ml-model-store.js';
+import { readBars } from '../persistence/timeseries/bars.js';
+import type { ModelSummary } from '../ml/registry.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Runtime } from './runtime.js';
 
 /** The retraining as the API shows it. */
@@ -104,7 +106,14 @@ export class MlService {
     this.source =
       options.source ??
       registryModelSource(this.store, options.config.kind, {
-        warmup: (interval, bars) => storedWarmupBars({ db: options.database, symbols: options.symbols, interval, bars, nowMs: options.runtime.marketNowMs() }),
+        warmup: (interval, bars) =>
+          storedWarmupBars({
+            minuteBars: (symbol, fromMs, toMs) => readBars(options.database, '1m', symbol, fromMs, toMs),
+            symbols: options.symbols,
+            interval,
+            bars,
+            nowMs: options.runtime.marketNowMs(),
+          }),
         onWarmupError: (error) => options.log.warn({ err: error }, 'ML warm-up from the stored bars failed; the features warm up on live bars'),
       });
     this.now = options.nowMs ?? Date.now;
@@ -214,7 +223,7 @@ export class MlService {
     this.gauges.running.set(1);
     this.gauges.progress.set(0);
     const run = retrain({
-      db: this.options.database,
+      minuteBars: (symbol, fromMs, toMs) => readBars(this.options.database, '1m', symbol, fromMs, toMs),
       store: this.store,
       symbols: this.options.symbols,
       settings,

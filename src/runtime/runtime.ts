@@ -13,7 +13,7 @@ import {
 } from '../actors/core/index.js';
 import { executionBehavior, wrapExecutionTicks, type ExecutionActorDeps } from '../actors/execution/execution.actor.js';
 import type { ExecutionInput } from '../actors/execution/execution.protocol.js';
-import type { BrokerPort } from '../brokers/broker-port.js';
+import type { BrokerPort } from '../actors/execution/broker-port.js';
 import { kiteBrokerAdapter, type KiteOrderApi } from '../brokers/kite/kite-adapter.js';
 import { paperBrokerAdapter } from '../brokers/paper/paper-adapter.js';
 import { ACTOR_PATHS } from '../actors/paths.js';
@@ -33,7 +33,7 @@ import type { StrategyCommand, StrategyHostState, StrategyStatus } from '../acto
 import { symbolBehavior, wrapSymbolTicks } from '../actors/symbol/symbol.actor.js';
 import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
 import type { PaperBrokerConfig } from '../brokers/paper/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import {
   summarisePortfolio,
   type Bar,
@@ -50,12 +50,12 @@ import type { Aggregation, AggregatorConfig } from '../signals/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../risk/risk-manager.js';
 import { strategyByKind } from '../strategies/index.js';
 import { SymbolGrouper } from '../streams/operators/route-by-symbol.js';
-import { Directory } from './directory.js';
+import { Directory } from '../actors/directory.js';
 import { LocalRuntimeFacade, type RuntimeDescription, type RuntimeFacade, type StrategySpec } from './facade.js';
-import { EventBus } from './event-bus.js';
-import { silentLogger, type Logger } from './logger.js';
-import { MarketCache } from './market-cache.js';
-import { Metrics, type ActorHealthSample } from './metrics.js';
+import { EventBus } from '../observability/event-bus.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { MarketCache } from '../actors/market-cache.js';
+import { Metrics, type ActorHealthSample } from '../observability/metrics.js';
 
 export type { StrategySpec } from './facade.js';
 

@@ -8,9 +8,9 @@
  */
 import type { Observable } from 'rxjs';
 import type { Instrument, RiskAlert, Tick } from '../model/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import type { CheckpointStore, RecoveryTarget } from '../persistence/recovery.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { Runtime, RuntimeOptions } from '../runtime/runtime.js';
 
 /** `TROUPE_BROKER`: who fills the orders. */

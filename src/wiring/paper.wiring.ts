@@ -3,10 +3,10 @@
  * by a replay of a data folder (paper trading from a file, paced by the tree as in a backtest).
  */
 import type { TroupeConfig } from '../config/config.js';
-import { EXECUTION_STREAM } from '../persistence/journal-orders.js';
+import { EXECUTION_STREAM } from '../brokers/paper/paper-adapter.js';
 import { recoverFromJournal, type RecoveryReport } from '../persistence/recovery.js';
-import type { Logger } from '../runtime/logger.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import {
   createSyntheticMarket,
   describeRejections,

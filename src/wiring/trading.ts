@@ -8,11 +8,11 @@
 import { filter } from 'rxjs';
 import type { SnapshotStore } from '../actors/core/index.js';
 import type { Bar, Paise, Tick } from '../model/index.js';
-import type { Journal } from '../persistence/journal.js';
+import type { Journal } from '../actors/journal.js';
 import type { CheckpointStore } from '../persistence/recovery.js';
 import type { RiskManagerLimits } from '../risk/risk-manager.js';
-import type { Logger } from '../runtime/logger.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { Runtime, type StrategySpec } from '../runtime/runtime.js';
 import { marketDataPipeline } from '../streams/index.js';
 import type { BrokerWiring, Recovered } from './broker-wiring.js';

@@ -15,7 +15,7 @@ import { connectRedis } from '../../src/persistence/redis/redis-key-value.js';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig, type TroupeConfig } from '../../src/config/config.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../sim/support.js';
 import { usePostgres, useRedis, type PostgresService, type RedisService } from '../support/services.js';

@@ -13,7 +13,7 @@ import { InMemorySnapshotStore } from '../../src/actors/core/index.js';
 import { loadCsvData, selectData, type BacktestData } from '../../src/backtest/backtest.js';
 import type { Bar, Fill, Instrument, Order, RiskAlert } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { marketDataPipeline } from '../../src/streams/index.js';
 import { steppedReplay$ } from '../../src/streams/sources/stepped-replay.js';

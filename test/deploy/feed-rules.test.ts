@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { REPO_ROOT, run } from '../support/alertmanager-tools.js';
 import { promtool as promtoolBinary } from '../support/prometheus-tools.js';
 

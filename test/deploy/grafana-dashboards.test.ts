@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import { eventually } from '../../src/actors/core/index.js';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { startAlertmanager, type ServerProcess } from '../support/alertmanager-tools.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { allLogFields } from '../../src/runtime/log-fields.js';
-import { createLogger } from '../../src/runtime/logger.js';
+import { allLogFields } from '../../src/observability/log-fields.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { login, startHarness, type Harness } from '../gateway/harness.js';
 
 /**

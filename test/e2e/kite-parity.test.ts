@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { LeaseHeldError } from '../../src/persistence/lease.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, login as simLogin, startSimulator } from '../sim/support.js';
 import { suiteTroupeStore } from '../support/databases.js';

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMarketOpenAt, type Order } from '../../src/model/index.js';
 import type { KiteSimulator } from '../../src/sim/index.js';
 import { startKiteTrading, type KiteTrading } from '../../src/wiring/kite.wiring.js';
-import { silentLogger } from '../../src/runtime/logger.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../sim/support.js';
 
 // Troupe's runtime in Kite mode against the simulator, end to end. One ticker per process.

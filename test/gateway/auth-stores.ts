@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import type { AuthStore } from '../../src/gateway/auth/auth-store.js';
+import type { AuthStore } from '../../src/persistence/auth-store.types.js';
 import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
 import { PostgresAuthStore } from '../../src/persistence/auth-store.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../../src/config/config.js';
 import { buildGateway, type GatewayDeps, type GatewayInstance } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { Runtime, type RuntimeOptions } from '../../src/runtime/runtime.js';
 import { instrument, ticksFromPrices } from '../support/builders.js';
 import { gatewayFacade } from './port-mode.js';

@@ -7,7 +7,7 @@ import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Fill, Order } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 
 /**
  * The record across a restart, as `npm start` keeps it (embedded PGlite in the data directory):

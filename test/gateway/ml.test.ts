@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { TrainedModel } from '../../src/ml/model.js';
 import { DAY_MS, type Bar } from '../../src/model/index.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { suiteTroupeStore } from '../support/databases.js';
 import { mlSeries, smallForests, storeMinuteBars } from '../support/ml-models.js';
 import { login, startHarness } from './harness.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../../src/gateway/gateway.js';
 import { ManualClock } from '../../src/runtime/clock.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { promtool } from '../support/prometheus-tools.js';
 import { instrument } from '../support/builders.js';

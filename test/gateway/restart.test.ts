@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { base32Decode, totp } from '../../src/gateway/auth/totp.js';
 import { secretKeyFile } from '../../src/config/secret-box.js';
 import { clientOrderIdFor } from '../../src/model/index.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { suiteTroupeStore } from '../support/databases.js';
 
 /** `npm start` in process (startTroupe) on real PostgreSQL, stopped and started again on the same database. */

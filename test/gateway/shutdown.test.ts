@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTroupe, type Running } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { suiteTroupeStore } from '../support/databases.js';
 
 /** `npm start` in process (startTroupe) on real PostgreSQL: a graceful stop while manual orders are in flight. */

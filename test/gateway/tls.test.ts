@@ -12,7 +12,7 @@ import { startTroupe } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { listenGateway } from '../../src/gateway/gateway.js';
 import { loadTls, TlsConfigError } from '../../src/gateway/tls.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { debianBinary } from '../support/debian.js';
 import { login, startHarness, type Harness } from './harness.js';
 

@@ -10,8 +10,8 @@ import { activateModel, registryModelSource } from '../../src/ml/model-source.js
 import { istTimeMs, type Bar, type Prediction } from '../../src/model/index.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
-import { silentLogger } from '../../src/runtime/logger.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { MlService } from '../../src/runtime/ml-service.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { readDataFolder, type DataFolder } from '../../src/streams/sources/csv-replay.js';

@@ -9,6 +9,7 @@ import { isBetter } from '../../src/ml/retrain/retrain-job.js';
 import { DAY_MS, istDayStartMs, type Bar } from '../../src/model/index.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
+import { readBars } from '../../src/persistence/timeseries/bars.js';
 import { suiteDatabase } from '../support/databases.js';
 import { mlSeries, storeMinuteBars } from '../support/ml-models.js';
 
@@ -30,6 +31,7 @@ const SETTINGS: RetrainSettings = {
 };
 
 const db = suiteDatabase('pglite');
+const minuteBars = (symbol: string, fromMs: number, toMs: number): Promise<Bar[]> => readBars(db(), '1m', symbol, fromMs, toMs);
 let series: Map<string, Bar[]>;
 let store: MlModelStore;
 let nowMs: number;
@@ -71,7 +73,7 @@ describe('retraining the LSTM', () => {
     await store.promote('lstm-inverted');
 
     const progress: RetrainProgress[] = [];
-    const first = await retrain({ db: db(), store, symbols: ['RELIANCE', 'TCS'], settings: SETTINGS, nowMs, onProgress: (p) => progress.push(p) });
+    const first = await retrain({ minuteBars, store, symbols: ['RELIANCE', 'TCS'], settings: SETTINGS, nowMs, onProgress: (p) => progress.push(p) });
     expect(first.childPid).toBeDefined();
     expect(first.childPid).not.toBe(process.pid);
     expect(first.version).toMatch(/^lstm-/);
@@ -87,7 +89,7 @@ describe('retraining the LSTM', () => {
     expect(promoted?.metrics).toMatchObject({ accuracy: first.candidate.accuracy, brier: first.candidate.brier, retraining: { liveVersion: 'lstm-inverted' } });
 
     // the same data again: the same network (bit for bit), not better than itself: kept
-    const second = await retrain({ db: db(), store, symbols: ['RELIANCE', 'TCS'], settings: SETTINGS, nowMs: nowMs + 60_000 });
+    const second = await retrain({ minuteBars, store, symbols: ['RELIANCE', 'TCS'], settings: SETTINGS, nowMs: nowMs + 60_000 });
     expect(second).toMatchObject({ promoted: false, liveVersion: first.version });
     expect(second.candidate.brier).toBe(second.live!.brier);
     expect(second.candidate.brier).toBe(first.candidate.brier);

@@ -12,7 +12,7 @@ import { isBetter } from '../../src/ml/retrain/retrain-job.js';
 import { DAY_MS, istDayStartMs, istTimeMs, type Bar } from '../../src/model/index.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MlModelStore } from '../../src/persistence/ml-model-store.js';
-import { upsertBars } from '../../src/persistence/timeseries/bars.js';
+import { readBars, upsertBars } from '../../src/persistence/timeseries/bars.js';
 import { readDataFolder } from '../../src/streams/sources/csv-replay.js';
 import { suiteDatabase } from '../support/databases.js';
 
@@ -44,6 +44,7 @@ function minutesOf(bar: Bar): Bar[] {
 }
 
 const db = suiteDatabase('pglite');
+const minuteBars = (symbol: string, fromMs: number, toMs: number): Promise<Bar[]> => readBars(db(), '1m', symbol, fromMs, toMs);
 let series: Map<string, Bar[]>;
 let store: MlModelStore;
 let endMs: number;
@@ -99,7 +100,7 @@ describe('retraining', () => {
 
     const settings = { interval: '5m', windowDays: 40, testDays: 5, trees: 5, maxRows: 250, forest: { maxDepth: 4, minNodeSamples: 10 } } as const;
     const progress: RetrainProgress[] = [];
-    const first = await retrain({ db: db(), store, symbols: [...SYMBOLS, 'NOSUCH'], settings, nowMs, onProgress: (p) => progress.push(p) });
+    const first = await retrain({ minuteBars, store, symbols: [...SYMBOLS, 'NOSUCH'], settings, nowMs, onProgress: (p) => progress.push(p) });
     expect(first.childPid).toBeDefined();
     expect(first.childPid).not.toBe(process.pid);
     expect(progress.map((p) => p.phase)).toEqual(expect.arrayContaining(['reading', 'training', 'shadow', 'registering', 'done']));
@@ -111,7 +112,7 @@ describe('retraining', () => {
     expect((await store.live('random-forest'))?.version).toBe(first.version);
 
     // the same data again: an identical candidate is not better than itself, so it stays a candidate
-    const second = await retrain({ db: db(), store, symbols: SYMBOLS, settings, nowMs: nowMs + 60_000 });
+    const second = await retrain({ minuteBars, store, symbols: SYMBOLS, settings, nowMs: nowMs + 60_000 });
     expect(second).toMatchObject({ promoted: false, liveVersion: first.version });
     expect(second.candidate.brier).toBe(second.live!.brier);
     expect(second.reason).toMatch(/^not better than/);
@@ -122,7 +123,7 @@ describe('retraining', () => {
   it('refuses, with a clear error and nothing registered, when the store has too few bars', async () => {
     const before = (await store.list()).length;
     await expect(
-      retrain({ db: db(), store, symbols: ['NOSUCH'], settings: { interval: '5m', windowDays: 10, testDays: 2, trees: 3, maxRows: 100 }, nowMs: endMs }),
+      retrain({ minuteBars, store, symbols: ['NOSUCH'], settings: { interval: '5m', windowDays: 10, testDays: 2, trees: 3, maxRows: 100 }, nowMs: endMs }),
     ).rejects.toThrow(/not enough stored bars/);
     expect(await store.list()).toHaveLength(before);
   });

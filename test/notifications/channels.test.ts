@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
 import { DeliveryError, emailChannel, Notifier, telegramChannel, webhookChannel, type Channel, type Notification } from '../../src/notifications/index.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { selfSignedCertificate } from '../support/certificates.js';
 import { startHttpFake, startSmtpFake, type HttpFake, type SmtpFake } from '../support/notification-fakes.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog, InMemoryAuditStore, type AuditRecord, type AuditStore } from '../../src/gateway/audit-log.js';
+import { AuditLog, InMemoryAuditStore } from '../../src/gateway/audit-log.js';
+import type { AuditRecord, AuditStore } from '../../src/persistence/audit-store.types.js';
 import { PostgresAuditStore } from '../../src/persistence/audit-store.js';
 import { PgliteDatabase, PostgresDatabase, type Database } from '../../src/persistence/database.js';
 import { migrate } from '../../src/persistence/migrate.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, User } from '../../src/gateway/auth/auth-store.js';
+import type { ApiKeyRecord, AuthStore, RefreshTokenRecord, User } from '../../src/persistence/auth-store.types.js';
 import { InMemoryAuthStore } from '../../src/gateway/auth/in-memory-auth-store.js';
 import { PostgresAuditStore } from '../../src/persistence/audit-store.js';
 import { PostgresAuthStore, UserExistsError } from '../../src/persistence/auth-store.js';

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clientOrderIdFor, newOrder, type Order, type OrderExplanation, type OrderIntent } from '../../src/model/index.js';
 import type { Database } from '../../src/persistence/database.js';
-import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
+import { OrderJournal } from '../../src/persistence/journal-orders.js';
+import { EXECUTION_STREAM } from '../../src/brokers/paper/paper-adapter.js';
+import { toJournalEntry } from '../../src/actors/journal.js';
 import { loadMigrations, migrate } from '../../src/persistence/migrate.js';
 import { findOrder, listOrders, type OrderCursor } from '../../src/persistence/order-queries.js';
 import { DATABASE_KINDS, suiteDatabase } from '../support/databases.js';

@@ -15,7 +15,7 @@ import type { Bar, Tick } from '../../src/model/market.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
 import { migrate } from '../../src/persistence/migrate.js';
 import { MarketDataRecorder } from '../../src/persistence/timeseries/recorder.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { usePostgres, type PostgresService } from '../support/services.js';
 
 let pg: PostgresService;

@@ -14,9 +14,10 @@ import {
   type PortfolioState,
 } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
-import { EXECUTION_STREAM, OrderJournal, toJournalEntry } from '../../src/persistence/journal-orders.js';
+import { OrderJournal } from '../../src/persistence/journal-orders.js';
+import { EXECUTION_STREAM } from '../../src/brokers/paper/paper-adapter.js';
+import { toJournalEntry, type Journal } from '../../src/actors/journal.js';
 import { migrate } from '../../src/persistence/migrate.js';
-import type { Journal } from '../../src/persistence/journal.js';
 import { PaperBroker, type PaperBrokerSnapshot } from '../../src/brokers/paper/index.js';
 import { decodePortfolioSnapshot } from '../../src/actors/portfolio/portfolio.snapshot.js';
 import { decodeRiskSnapshot } from '../../src/actors/risk/risk.snapshot.js';

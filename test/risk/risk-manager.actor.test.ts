@@ -7,10 +7,10 @@ import type { RiskCommand, RiskDecision, RiskStatus } from '../../src/actors/ris
 import type { StrategyCommand } from '../../src/actors/strategy/strategy.protocol.js';
 import { newOrder, type DomainEvent } from '../../src/model/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, type RiskManagerLimits } from '../../src/risk/risk-manager.js';
-import { Directory } from '../../src/runtime/directory.js';
-import { EventBus } from '../../src/runtime/event-bus.js';
-import { MarketCache } from '../../src/runtime/market-cache.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Directory } from '../../src/actors/directory.js';
+import { EventBus } from '../../src/observability/event-bus.js';
+import { MarketCache } from '../../src/actors/market-cache.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { instrument, intent, tick } from '../support/builders.js';
 
 const t0 = Date.parse('2026-05-20T04:00:00Z');

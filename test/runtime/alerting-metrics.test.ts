@@ -18,10 +18,10 @@ import type { StrategyCommand } from '../../src/actors/strategy/strategy.protoco
 import { clientOrderIdFor, newOrder, type OrderIntent } from '../../src/model/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS } from '../../src/risk/risk-manager.js';
 import { ManualClock } from '../../src/runtime/clock.js';
-import { Directory } from '../../src/runtime/directory.js';
-import { EventBus } from '../../src/runtime/event-bus.js';
-import { MarketCache } from '../../src/runtime/market-cache.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Directory } from '../../src/actors/directory.js';
+import { EventBus } from '../../src/observability/event-bus.js';
+import { MarketCache } from '../../src/actors/market-cache.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { instrument, tick } from '../support/builders.js';
 

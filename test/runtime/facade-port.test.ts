@@ -4,7 +4,7 @@ import { eventually } from '../../src/actors/core/index.js';
 import type { OrderIntent, PositionChanged } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { RuntimeUnavailable } from '../../src/runtime/facade.js';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { serveFacade, type FacadeServer, type HostEnd } from '../../src/runtime/port/facade-server.js';
 import { PortRuntimeFacade } from '../../src/runtime/port/port-facade.js';
 import { Runtime } from '../../src/runtime/runtime.js';

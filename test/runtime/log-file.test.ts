@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { createLogger, openLogFile } from '../../src/runtime/logger.js';
+import { createLogger, openLogFile } from '../../src/observability/logger.js';
 
 const dirs: string[] = [];
 afterAll(() => {

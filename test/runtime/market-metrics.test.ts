@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Metrics } from '../../src/runtime/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 
 /** `troupe_market_open` and `troupe_symbol_last_tick_timestamp_seconds`, the series the feed alerts stand on. */
 const sample = async (metrics: Metrics, name: string): Promise<Record<string, number>> => {

@@ -1,5 +1,4 @@
-import type { Journal, JournalEntry, JournalRecord } from '../../src/persistence/journal.js';
-import { fromJournalRecord } from '../../src/persistence/journal-orders.js';
+import { fromJournalRecord, type Journal, type JournalEntry, type JournalRecord } from '../../src/actors/journal.js';
 
 /** A journal in memory; `gate` holds appends until opened, `failing` rejects them. */
 export class MemoryJournal implements Journal {

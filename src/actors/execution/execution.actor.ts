@@ -15,15 +15,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ActorContext, ActorSystem, Behavior } from '../core/index.js';
-import type { BrokerEvent, BrokerIO, BrokerPort, OrderChange } from '../../brokers/broker-port.js';
+import type { BrokerEvent, BrokerIO, BrokerPort, OrderChange } from './broker-port.js';
 import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
-import type { Directory } from '../../runtime/directory.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import { orderLogFields, type Logger } from '../../runtime/logger.js';
-import { LOG_DATASETS } from '../../runtime/log-fields.js';
-import type { Metrics } from '../../runtime/metrics.js';
-import type { Journal } from '../../persistence/journal.js';
-import { toJournalEntry, type OrderJournalEntry } from '../../persistence/journal-orders.js';
+import type { Directory } from '../directory.js';
+import type { EventBus } from '../../observability/event-bus.js';
+import { orderLogFields, type Logger } from '../../observability/logger.js';
+import { LOG_DATASETS } from '../../observability/log-fields.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { toJournalEntry, type Journal, type OrderJournalEntry } from '../journal.js';
 import type { ExecutionCommand, ExecutionMessage, JournalItem } from './execution.protocol.js';
 import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 

@@ -1,8 +1,8 @@
 import type { ActorRef, PipeResult } from '../core/index.js';
-import type { BrokerEvent, OrderChange } from '../../brokers/broker-port.js';
+import type { BrokerEvent, OrderChange } from './broker-port.js';
 import type { Order, Tick } from '../../model/index.js';
 
-export type { OrderChange } from '../../brokers/broker-port.js';
+export type { OrderChange } from './broker-port.js';
 
 /**
  * What the execution actor has handed to the journal and will act on once it is durable:

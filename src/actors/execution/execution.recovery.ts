@@ -5,7 +5,7 @@
  * the snapshot has but the journal does not were never durable and are forgotten (never sent),
  * the finished list is trimmed as the actor trims it; the venue adapter rebuilds its own part.
  */
-import type { BrokerJson } from '../../brokers/broker-port.js';
+import type { BrokerJson } from './broker-port.js';
 import type { Json } from '../core/index.js';
 import type { Order } from '../../model/index.js';
 import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';

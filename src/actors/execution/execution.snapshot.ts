@@ -1,4 +1,4 @@
-import { decodeSnapshot, ExecutionOrdersSchema } from '../../brokers/snapshot-schemas.js';
+import { decodeSnapshot, ExecutionOrdersSchema } from './snapshot-schemas.js';
 import type { Order } from '../../model/index.js';
 
 /** How many finished orders the actor keeps (at least; up to twice as many) for queries and duplicate detection. */

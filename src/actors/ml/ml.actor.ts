@@ -3,7 +3,7 @@ import { assertNever, errorMessage } from '../core/index.js';
 import type { Bar, Prediction } from '../../model/index.js';
 import { FeatureEngine, modelInput } from '../../ml/features.js';
 import type { ActiveModel, ModelSource } from '../../ml/model-source.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../observability/logger.js';
 import type { MlCommand, MlStats, MlStatus } from './ml.protocol.js';
 
 /** What the ML actor needs. */

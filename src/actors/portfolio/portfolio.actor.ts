@@ -12,7 +12,7 @@ import {
   type PortfolioSummary,
   type Tick,
 } from '../../model/index.js';
-import type { EventBus } from '../../runtime/event-bus.js';
+import type { EventBus } from '../../observability/event-bus.js';
 import type { PortfolioCommand } from './portfolio.protocol.js';
 import { portfolioCodec } from './portfolio.snapshot.js';
 

@@ -1,12 +1,12 @@
-import { LOG_DATASETS } from '../../runtime/log-fields.js';
+import { LOG_DATASETS } from '../../observability/log-fields.js';
 import { receiveByType, type ActorContext, type Behavior, type HandlerMap } from '../core/index.js';
 import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
 import { PACING_EXPIRED, PacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
 import { RiskManager, type KillSwitchState, type RiskManagerLimits, type RiskManagerOptions, type RiskManagerRejection } from '../../risk/risk-manager.js';
-import type { Directory } from '../../runtime/directory.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { MarketCache } from '../../runtime/market-cache.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Directory } from '../directory.js';
+import type { EventBus } from '../../observability/event-bus.js';
+import type { MarketCache } from '../market-cache.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { StrategyCommand } from '../strategy/strategy.protocol.js';
 import type { RiskStatus } from './risk.protocol.js';
 import type { RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';

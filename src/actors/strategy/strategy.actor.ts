@@ -23,9 +23,9 @@ import {
 } from '../../strategies/api.js';
 import type { Signal } from '../../signals/index.js';
 import type { AggregatorCommand } from '../aggregator/aggregator.protocol.js';
-import type { Directory } from '../../runtime/directory.js';
-import type { MarketCache } from '../../runtime/market-cache.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Directory } from '../directory.js';
+import type { MarketCache } from '../market-cache.js';
+import type { Logger } from '../../observability/logger.js';
 import type { StrategyCommand, StrategyHostState, StrategyStatus } from './strategy.protocol.js';
 import { strategyHostCodec } from './strategy.snapshot.js';
 

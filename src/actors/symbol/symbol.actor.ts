@@ -1,7 +1,7 @@
 import { encodeJson, type Behavior } from '../core/index.js';
 import { assertNever, type Tick } from '../../model/index.js';
-import type { Directory } from '../../runtime/directory.js';
-import type { MarketCache } from '../../runtime/market-cache.js';
+import type { Directory } from '../directory.js';
+import type { MarketCache } from '../market-cache.js';
 import type { SymbolCommand, SymbolState } from './symbol.protocol.js';
 import { decodeSymbolSnapshot, SymbolSnapshotSchema } from './symbol.snapshot.js';
 

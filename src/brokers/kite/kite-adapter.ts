@@ -28,8 +28,8 @@ import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type Ch
 import { applyOrderUpdate, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet } from '../../model/square-off.js';
-import type { BrokerEvent, BrokerIO, BrokerLog, BrokerPort, IoResult, OrderChange } from '../broker-port.js';
-import { ChargeLedgerSnapshotSchema, decodeSnapshot, MisNetSchema } from '../snapshot-schemas.js';
+import type { BrokerEvent, BrokerIO, BrokerLog, BrokerPort, IoResult, OrderChange } from '../../actors/execution/broker-port.js';
+import { ChargeLedgerSnapshotSchema, decodeSnapshot, MisNetSchema } from '../../actors/execution/snapshot-schemas.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from './errors.js';
 import { orderView, type KiteOrderRequest, type KiteOrderView, type KiteTradeView } from './kite-broker.js';
 

@@ -7,11 +7,19 @@
  */
 import { Type } from 'typebox';
 import type { Instrument, Order } from '../../model/index.js';
-import type { BrokerPort } from '../broker-port.js';
-import { ChargeLedgerSnapshotSchema, decodeSnapshot, InstrumentSnapshotSchema, MisNetSchema, OrderSnapshotSchema } from '../snapshot-schemas.js';
+import type { BrokerPort } from '../../actors/execution/broker-port.js';
+import {
+  ChargeLedgerSnapshotSchema,
+  decodeSnapshot,
+  InstrumentSnapshotSchema,
+  MisNetSchema,
+  OrderSnapshotSchema,
+} from '../../actors/execution/snapshot-schemas.js';
 import { PaperBroker } from './paper-broker.js';
 import type { PaperBrokerConfig } from './paper-broker.types.js';
-import { EXECUTION_STREAM } from '../../persistence/journal-orders.js';
+
+/** The stream of the paper execution actor. */
+export const EXECUTION_STREAM = 'execution/paper';
 
 const Int = Type.Integer();
 

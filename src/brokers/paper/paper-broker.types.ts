@@ -30,7 +30,7 @@ export interface PaperBrokerConfig {
   readonly squareOffMinute: number;
 }
 
-export type { AutoSquareOffEvent, BrokerEvent, RejectionCode } from '../broker-port.js';
+export type { AutoSquareOffEvent, BrokerEvent, RejectionCode } from '../../actors/execution/broker-port.js';
 
 /** One resting order in a snapshot. */
 export interface RestingOrderSnapshot {

@@ -6,8 +6,8 @@
  * and its CNC holdings from the recovered portfolios.
  */
 import type { Instrument, MisNet, Order } from '../../model/index.js';
-import type { BrokerJson, BrokerLog } from '../broker-port.js';
-import { decodeSnapshot } from '../snapshot-schemas.js';
+import type { BrokerJson, BrokerLog } from '../../actors/execution/broker-port.js';
+import { decodeSnapshot } from '../../actors/execution/snapshot-schemas.js';
 import { Type } from 'typebox';
 import { PaperBroker } from './paper-broker.js';
 import { PaperBrokerSnapshotSchema } from './paper-adapter.js';

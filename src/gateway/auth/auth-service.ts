@@ -1,6 +1,16 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, PortfolioRight, RefreshTokenRecord, Role, User, UserAuthState } from './auth-store.js';
-import { memberGrants, roleAtLeast } from './auth-store.js';
+import type {
+  ApiKeyRecord,
+  AuthStore,
+  MemberRole,
+  PortfolioMember,
+  PortfolioRight,
+  RefreshTokenRecord,
+  Role,
+  User,
+  UserAuthState,
+} from '../../persistence/auth-store.types.js';
+import { memberGrants, roleAtLeast } from '../../persistence/auth-store.types.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword, randomSecret, sha256, verifyPassword } from './passwords.js';
 import { SecretBox } from '../../config/secret-box.js';

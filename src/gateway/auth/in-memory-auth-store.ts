@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, AuthStore, PortfolioMember, RefreshTokenRecord, User, UserAuthState } from './auth-store.js';
+import type { ApiKeyRecord, AuthStore, PortfolioMember, RefreshTokenRecord, User, UserAuthState } from '../../persistence/auth-store.types.js';
 
 /**
  * The in-process {@link AuthStore}: maps in memory, lost on restart (users other than the

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { AuthError } from '../auth/auth-service.js';
-import type { ApiKeyRecord, User } from '../auth/auth-store.js';
+import type { ApiKeyRecord, User } from '../../persistence/auth-store.types.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { PortfolioMember } from '../auth/auth-store.js';
+import type { PortfolioMember } from '../../persistence/auth-store.types.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 

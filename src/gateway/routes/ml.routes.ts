@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { ModelRegistryError, UnknownModelError, type ModelSummary } from '../../persistence/ml-model-store.js';
+import { ModelRegistryError, UnknownModelError } from '../../persistence/ml-model-store.js';
+import { type ModelSummary } from '../../ml/registry.js';
 import type { MlService } from '../../runtime/ml-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';

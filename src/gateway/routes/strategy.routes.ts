@@ -3,7 +3,7 @@ import { RuntimeUnavailable, type StrategyStatus } from '../../runtime/facade.js
 import { STRATEGIES, StrategyConfigError, type AnyStrategyDefinition } from '../../strategies/index.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
-import type { StoredStrategy, StrategyRunState } from '../gateway-state-store.js';
+import type { StoredStrategy, StrategyRunState } from '../../persistence/gateway-state-store.types.js';
 import type { Halt } from '../halts.js';
 import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
 

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import { summarisePortfolio } from '../../model/index.js';
 import { flattenActors } from '../../runtime/facade.js';
-import { AuditEntry } from '../audit-log.js';
+import { AuditEntry } from '../../persistence/audit-store.types.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { AuditQuery, FaultQuery, Page } from '../schemas.js';

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { Principal } from '../auth/auth-service.js';
 import { CLOSE_CODES, STATIC_TOPICS, type ClientMessage, type ServerMessage, type StreamEventMessage } from './protocol.js';
 

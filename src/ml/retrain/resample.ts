@@ -7,6 +7,9 @@
 import type { Bar, BarInterval } from '../../model/market.js';
 import { barStartMs } from '../../streams/operators/aggregate-bars.js';
 
+/** The stored 1-minute bars of a symbol from `fromMs` to `toMs` (the app reads `bars_1m` with `readBars` of `src/persistence/timeseries/bars.ts`). */
+export type MinuteBarReader = (symbol: string, fromMs: number, toMs: number) => Promise<Bar[]>;
+
 /** `bars` (one symbol, 1-minute, in time order) as bars of `interval`. */
 export function resampleBars(bars: readonly Bar[], interval: BarInterval): Bar[] {
   if (interval === '1m') return [...bars];

@@ -9,16 +9,14 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DAY_MS, istDayStartMs, type Bar, type BarInterval } from '../../model/index.js';
-import type { Queryable } from '../../persistence/database.js';
-import type { MlModelStore } from '../../persistence/ml-model-store.js';
-import { readBars } from '../../persistence/timeseries/bars.js';
 import type { EvaluationMetrics } from '../evaluate.js';
 import { WARMUP_BARS } from '../features.js';
 import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../forest/forest.js';
 import type { LabelOptions } from '../labels.js';
 import { DEFAULT_LSTM_TRAINING, type LstmTrainingOptions } from '../lstm/train-model.js';
 import type { ModelKind } from '../model.js';
-import { resampleBars } from './resample.js';
+import type { ModelRegistry } from '../registry.js';
+import { resampleBars, type MinuteBarReader } from './resample.js';
 import type { RetrainJob, RetrainResult } from './retrain-job.js';
 
 /** How a retraining trains (from `src/config/ml.ts`, or a test's). */
@@ -47,8 +45,8 @@ export interface RetrainProgress {
 }
 
 export interface RetrainRequest {
-  readonly db: Queryable;
-  readonly store: MlModelStore;
+  readonly minuteBars: MinuteBarReader;
+  readonly store: ModelRegistry;
   readonly symbols: readonly string[];
   readonly settings: RetrainSettings;
   readonly nowMs: number;
@@ -147,7 +145,7 @@ export async function retrain(request: RetrainRequest): Promise<RetrainOutcome> 
   const series = new Map<string, Bar[]>();
   const skipped: string[] = [];
   for (const symbol of request.symbols) {
-    const bars = resampleBars(await readBars(request.db, '1m', symbol, fromMs, nowMs), settings.interval);
+    const bars = resampleBars(await request.minuteBars(symbol, fromMs, nowMs), settings.interval);
     if (bars.length > WARMUP_BARS + 20) series.set(symbol, bars);
     else skipped.push(`${symbol} (${bars.length} bars)`);
   }

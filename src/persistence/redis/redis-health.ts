@@ -6,7 +6,7 @@
  * to the client's connection events, so an outage shows within about a second.
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../observability/logger.js';
 
 export interface RedisHealthStatus {
   readonly state: 'ok' | 'degraded';

@@ -8,8 +8,8 @@
  * The same job indexes the tick partitions of closed days (the live day is written unindexed).
  */
 import type { Bar, Tick } from '../../model/market.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { IngestStats } from '../../runtime/metrics.js';
+import type { Logger } from '../../observability/logger.js';
+import type { IngestStats } from '../../observability/metrics.js';
 import type { Database } from '../database.js';
 import { rollUpHourBars, upsertBars } from './bars.js';
 import { PartitionCache } from './partitions.js';

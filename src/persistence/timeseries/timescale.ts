@@ -15,7 +15,7 @@
  * text and the decision is tested on plain PostgreSQL; `docker-compose.yml` names the
  * `timescale/timescaledb:2.x-pg15` image as the drop-in for users who want it.
  */
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../observability/logger.js';
 import type { Queryable } from '../database.js';
 import type { Database } from '../database.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';

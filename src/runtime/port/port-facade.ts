@@ -32,7 +32,7 @@ import {
   type StrategySpec,
   type StrategyStatus,
 } from '../facade.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { Type, type Static, type TSchema } from 'typebox';
 import {
   OrderSubmissionSchema,

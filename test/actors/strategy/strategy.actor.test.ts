@@ -6,9 +6,9 @@ import type { RiskCommand } from '../../../src/actors/risk/risk.protocol.js';
 import { REGIME_GATED, strategyBehavior, type StrategyInstance } from '../../../src/actors/strategy/strategy.actor.js';
 import type { StrategyCommand, StrategyStatus } from '../../../src/actors/strategy/strategy.protocol.js';
 import { newOrder, type DomainEvent, type OrderIntent, type Regime, type RiskAlert } from '../../../src/model/index.js';
-import { Directory } from '../../../src/runtime/directory.js';
-import { silentLogger } from '../../../src/runtime/logger.js';
-import { MarketCache } from '../../../src/runtime/market-cache.js';
+import { Directory } from '../../../src/actors/directory.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { MarketCache } from '../../../src/actors/market-cache.js';
 import {
   defineStrategy,
   plainJsonState,

@@ -9,13 +9,13 @@ import { createActorSystem, createProbe, InMemorySnapshotStore, type ActorRef, t
 import { executionBehavior } from '../../../src/actors/execution/execution.actor.js';
 import type { ExecutionInput } from '../../../src/actors/execution/execution.protocol.js';
 import type { StrategyCommand } from '../../../src/actors/strategy/strategy.protocol.js';
-import type { BrokerPort } from '../../../src/brokers/broker-port.js';
-import { fromJournalRecord } from '../../../src/persistence/journal-orders.js';
+import type { BrokerPort } from '../../../src/actors/execution/broker-port.js';
+import { fromJournalRecord } from '../../../src/actors/journal.js';
 import type { Instrument, Order, OrderFilled, OrderUpdated } from '../../../src/model/index.js';
-import { Directory } from '../../../src/runtime/directory.js';
-import { EventBus } from '../../../src/runtime/event-bus.js';
-import { silentLogger } from '../../../src/runtime/logger.js';
-import { Metrics } from '../../../src/runtime/metrics.js';
+import { Directory } from '../../../src/actors/directory.js';
+import { EventBus } from '../../../src/observability/event-bus.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 import { MemoryJournal } from '../../support/memory-journal.js';
 
 /** One venue under contract. */

@@ -5,7 +5,7 @@
  */
 import { kiteBrokerAdapter } from '../../../src/brokers/kite/kite-adapter.js';
 import { KiteBroker } from '../../../src/brokers/kite/kite-broker.js';
-import { silentLogger } from '../../../src/runtime/logger.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, startSimulator } from '../../sim/support.js';
 import { describeBrokerContract } from './broker-contract.js';

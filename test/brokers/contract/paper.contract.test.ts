@@ -1,7 +1,7 @@
 /** The broker contract against the paper broker (the adapter in `src/brokers/paper/paper-adapter.ts`). */
 import { paperBrokerAdapter } from '../../../src/brokers/paper/paper-adapter.js';
 import type { PaperBroker } from '../../../src/brokers/paper/paper-broker.js';
-import type { BrokerPort } from '../../../src/brokers/broker-port.js';
+import type { BrokerPort } from '../../../src/actors/execution/broker-port.js';
 import { INFY, SESSION_MS, tick } from '../paper/fixtures.js';
 import { describeBrokerContract } from './broker-contract.js';
 

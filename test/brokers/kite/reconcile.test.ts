@@ -2,13 +2,13 @@ process.env.TZ = 'Asia/Kolkata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/actors/core/types.js';
 import { KiteBroker } from '../../../src/brokers/kite/index.js';
-import { recoverKite } from '../../../src/brokers/kite/reconcile.js';
+import { recoverKite } from '../../../src/wiring/kite-reconcile.js';
 import { startKiteTrading } from '../../../src/wiring/kite.wiring.js';
 import type { Instrument, Order } from '../../../src/model/index.js';
-import { toJournalEntry } from '../../../src/persistence/journal-orders.js';
+import { toJournalEntry } from '../../../src/actors/journal.js';
 import { MemoryJournal } from '../../support/memory-journal.js';
-import { silentLogger } from '../../../src/runtime/logger.js';
-import { Metrics } from '../../../src/runtime/metrics.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { API_KEY, API_SECRET, eventually, startSimulator } from '../../sim/support.js';
 

@@ -9,12 +9,12 @@ process.env.TZ = 'Asia/Kolkata';
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/actors/core/types.js';
-import { rebuildKiteExecutionSnapshot } from '../../../src/brokers/kite/reconcile.js';
+import { rebuildKiteExecutionSnapshot } from '../../../src/wiring/kite-reconcile.js';
 import { startKiteTrading, type KiteTrading } from '../../../src/wiring/kite.wiring.js';
-import { fromJournalRecord, toJournalEntry } from '../../../src/persistence/journal-orders.js';
+import { fromJournalRecord, toJournalEntry } from '../../../src/actors/journal.js';
 import { istTimeMs, nseEquity, type AutoSquareOff, type Bar, type Fill, type Order } from '../../../src/model/index.js';
-import { silentLogger } from '../../../src/runtime/logger.js';
-import { Metrics } from '../../../src/runtime/metrics.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 import type { KiteSimulator } from '../../../src/sim/index.js';
 import { oracleNote, type NoteFill } from '../../support/contract-note-oracle.js';
 import { MemoryJournal } from '../../support/memory-journal.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SnapshotDecodeError, type Json } from '../../src/actors/core/index.js';
 import { newOrder } from '../../src/model/index.js';
-import { fromJournalRecord, toJournalEntry, type OrderJournalEntry } from '../../src/persistence/journal-orders.js';
-import type { JournalRecord } from '../../src/persistence/journal.js';
+import { fromJournalRecord, toJournalEntry, type JournalRecord, type OrderJournalEntry } from '../../src/actors/journal.js';
+
 import { fill, intent } from '../support/builders.js';
 
 const order = {

@@ -1,6 +1,6 @@
 /**
  * The `AuthStore` port: users, refresh tokens and API keys. The gateway only talks to this
- * interface. Implementations: `InMemoryAuthStore` (`in-memory-auth-store.ts`, unit tests and
+ * interface. Implementations: `InMemoryAuthStore` (`src/gateway/auth/in-memory-auth-store.ts`, unit tests and
  * embedding) and `PostgresAuthStore` (`src/persistence/auth-store.ts`, tables `users`,
  * `refresh_tokens`, `api_keys`; what `npm start` uses). Secrets are never stored: passwords
  * as scrypt hashes, refresh tokens and API keys as SHA-256 digests of high-entropy random

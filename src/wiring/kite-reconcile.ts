@@ -15,12 +15,12 @@
  *    lacks (they are about to be applied) and positions the journal cannot explain become
  *    RiskAlerts.
  */
-import { recoverExecutionState } from '../../actors/execution/execution.recovery.js';
-import { isTerminal, type Fill, type Order, type RiskAlert } from '../../model/index.js';
-import type { BrokerJson } from '../broker-port.js';
-import { decodeSnapshot } from '../snapshot-schemas.js';
-import { KITE_EXECUTION_STREAM, KiteVenueSchema } from './kite-adapter.js';
-import type { Journal } from '../../persistence/journal.js';
+import { recoverExecutionState } from '../actors/execution/execution.recovery.js';
+import { isTerminal, type Fill, type Order, type RiskAlert } from '../model/index.js';
+import type { BrokerJson } from '../actors/execution/broker-port.js';
+import { decodeSnapshot } from '../actors/execution/snapshot-schemas.js';
+import { KITE_EXECUTION_STREAM, KiteVenueSchema } from '../brokers/kite/kite-adapter.js';
+import type { Journal } from '../actors/journal.js';
 import {
   foldJournal,
   recoverFromJournal,
@@ -28,11 +28,11 @@ import {
   type CheckpointStore,
   type RecoveryReport,
   type RecoveryTarget,
-} from '../../persistence/recovery.js';
-import { istDate } from '../../model/time.js';
-import { applyMisFill, type MisNet } from '../../model/square-off.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { KiteOrderView, KiteTradeView } from './kite-broker.js';
+} from '../persistence/recovery.js';
+import { istDate } from '../model/time.js';
+import { applyMisFill, type MisNet } from '../model/square-off.js';
+import type { Logger } from '../observability/logger.js';
+import type { KiteOrderView, KiteTradeView } from '../brokers/kite/kite-broker.js';
 
 /** What reconciliation reads from Kite (a `KiteBroker` fits). */
 export interface KiteTruth {

@@ -12,11 +12,11 @@
  * {@link BrokerIO.later} and comes back as a venue message (`V`) to {@link BrokerPort.receive}.
  */
 import type { Logger } from 'pino';
-import type { AutoSquareOff } from '../model/events.js';
-import type { ChargeBreakdown } from '../model/charges.js';
-import type { Fill } from '../model/fill.js';
-import type { Order } from '../model/order.js';
-import type { Tick } from '../model/market.js';
+import type { AutoSquareOff } from '../../model/events.js';
+import type { ChargeBreakdown } from '../../model/charges.js';
+import type { Fill } from '../../model/fill.js';
+import type { Order } from '../../model/order.js';
+import type { Tick } from '../../model/market.js';
 
 /** A JSON value (snapshots). */
 export type BrokerJson = null | boolean | number | string | BrokerJson[] | { [key: string]: BrokerJson };

@@ -6,9 +6,9 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
-import { OrderSchema } from '../actors/schemas.js';
-import type { ChargeLedger, LegacyChargeLedger } from '../model/charges.js';
-import type { Instrument } from '../model/instrument.js';
+import { OrderSchema } from '../schemas.js';
+import type { ChargeLedger, LegacyChargeLedger } from '../../model/charges.js';
+import type { Instrument } from '../../model/instrument.js';
 
 const Int = Type.Integer();
 

@@ -1,10 +1,10 @@
-import type { ActorRef, Inlet } from '../actors/core/index.js';
+import type { ActorRef, Inlet } from './core/index.js';
 import type { Bar, Tick } from '../model/index.js';
-import type { ExecutionCommand } from '../actors/execution/execution.protocol.js';
-import type { PortfolioCommand } from '../actors/portfolio/portfolio.protocol.js';
-import type { RiskCommand } from '../actors/risk/risk.protocol.js';
-import type { StrategyCommand } from '../actors/strategy/strategy.protocol.js';
-import type { SymbolCommand } from '../actors/symbol/symbol.protocol.js';
+import type { ExecutionCommand } from './execution/execution.protocol.js';
+import type { PortfolioCommand } from './portfolio/portfolio.protocol.js';
+import type { RiskCommand } from './risk/risk.protocol.js';
+import type { StrategyCommand } from './strategy/strategy.protocol.js';
+import type { SymbolCommand } from './symbol/symbol.protocol.js';
 
 /** `owner` is `path` or an actor under it (`/strategies` covers `/strategies/ema`). */
 function ownedBy(owner: string, path: string): boolean {
