@@ -41,10 +41,10 @@ describe('order journal entries', () => {
     expect(() => fromJournalRecord(bad)).toThrow('journal record 7 (OrderPlaced): /order/quantity must be integer');
     const filled = stored({ type: 'Fill', fill: fill(), order }, 9);
     expect(() => fromJournalRecord({ ...filled, payload: { order: orderJson } })).toThrow(
-      'journal record 9 (Fill): the snapshot must have required properties fill',
+      'journal record 9 (Fill): the value must have required properties fill',
     );
     expect(() => fromJournalRecord({ ...placed, type: 'OrderReconciled' })).toThrow(
-      'journal record 7 (OrderReconciled): the snapshot must have required properties reason',
+      'journal record 7 (OrderReconciled): the value must have required properties reason',
     );
     expect(() => fromJournalRecord({ ...placed, payload: { order: { ...orderJson, status: 'DONE' } } })).toThrow('/order/status');
   });

@@ -16,7 +16,7 @@ export class SnapshotDecodeError extends Error {
     readonly path: string,
     readonly problem: string,
   ) {
-    super(`${what}: ${path === '' ? 'the snapshot' : path} ${problem}`);
+    super(`${what}: ${path === '' ? 'the value' : path} ${problem}`);
     this.name = 'SnapshotDecodeError';
   }
 }

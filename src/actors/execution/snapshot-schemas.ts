@@ -5,7 +5,7 @@
  * (instruments, charge ledgers) are checked for their shape here and typed as those modules'.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { Check, Errors } from 'typebox/value';
+import { decodeJson } from '../core/json-codec.js';
 import { OrderSchema } from '../schemas.js';
 import type { ChargeLedger, LegacyChargeLedger } from '../../model/charges.js';
 import type { Instrument } from '../../model/instrument.js';
@@ -29,7 +29,5 @@ export const ExecutionOrdersSchema = Type.Object({ orders: Type.Array(OrderSnaps
 
 /** Checks `json` against `schema` and returns a private copy of it, typed; throws naming the first bad field. */
 export function decodeSnapshot<T extends TSchema>(schema: T, json: unknown, what: string): Static<T> {
-  if (Check(schema, json)) return structuredClone(json);
-  const first = Errors(schema, json)[0];
-  throw new Error(`bad ${what} snapshot: ${first === undefined ? 'does not match its schema' : `${first.instancePath || '/'} ${first.message}`}`);
+  return decodeJson(schema, json, `${what} snapshot`);
 }
