@@ -15,33 +15,9 @@ import { MlModelStore } from '../../src/persistence/ml-model-store.js';
 import { readBars, upsertBars } from '../../src/persistence/timeseries/bars.js';
 import { readDataFolder } from '../../src/streams/sources/csv-replay.js';
 import { suiteDatabase } from '../support/databases.js';
+import { minutesOf } from '../support/ml-models.js';
 
 const SYMBOLS = ['INFY', 'TCS'];
-
-/**
- * Five 1-minute bars whose 5-minute bar is `bar` exactly: open → open, open → high, high → low,
- * low → close, close → close (each minute's high and low are its own extremes), volume split.
- */
-function minutesOf(bar: Bar): Bar[] {
-  const path = [bar.openPaise, bar.openPaise, bar.highPaise, bar.lowPaise, bar.closePaise, bar.closePaise];
-  const share = Math.floor(bar.volume / 5);
-  return Array.from({ length: 5 }, (_, i) => {
-    const open = path[i]!;
-    const close = path[i + 1]!;
-    return {
-      type: 'bar',
-      symbol: bar.symbol,
-      interval: '1m',
-      startMs: bar.startMs + i * 60_000,
-      openPaise: open,
-      highPaise: Math.max(open, close),
-      lowPaise: Math.min(open, close),
-      closePaise: close,
-      volume: i === 4 ? bar.volume - 4 * share : share,
-      tickCount: 1,
-    };
-  });
-}
 
 const db = suiteDatabase('pglite');
 const minuteBars = (symbol: string, fromMs: number, toMs: number): Promise<Bar[]> => readBars(db(), '1m', symbol, fromMs, toMs);
