@@ -14,7 +14,7 @@ const LAYERS = [
   ['persistence'],
   ['runtime'],
   ['gateway', 'backtest', 'wiring'],
-  ['app', 'demo', 'main', 'cli', 'sim'],
+  ['app', 'demo', 'main', 'cli', 'sim', 'gateway-thread'],
 ];
 /** Entry points that are single files in src/ rather than folders. */
 const FILES = ['app', 'demo', 'main'];

@@ -3,7 +3,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'ui/dist/', 'coverage/', 'test-results/', '.troupe/', '.prof/', 'bin/', '*.config.js', '.dependency-cruiser.cjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'ui/dist/',
+      'coverage/',
+      'test-results/',
+      '.troupe/',
+      '.prof/',
+      'bin/',
+      'src/gateway-thread/boot.mjs',
+      '*.config.js',
+      '.dependency-cruiser.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -27,7 +27,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { startTroupe } from '../src/app.js';
+import { inProcessGateway, startTroupe } from '../src/app.js';
 import { intOption } from '../src/cli/args.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { usePostgres } from '../test/support/services.js';
@@ -59,7 +59,7 @@ const postgres = store === 'postgres' ? await usePostgres() : undefined;
 
 const { config, dataDir } = benchConfig('gateway', postgres, { TROUPE_MARKET_SPEED: '10', TROUPE_SYMBOLS: '50' });
 const running = await startTroupe(config, silentLogger());
-const { auth, hub } = running.gateway.troupe;
+const { auth, hub } = inProcessGateway(running).troupe;
 const base = `http://127.0.0.1:${running.port}`;
 // checks the key works and warms up (JIT, schema serializers)
 const key = await benchApiKey(auth, base);

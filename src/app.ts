@@ -8,8 +8,12 @@
 import type { Redis } from 'ioredis';
 import type { TroupeConfig } from './config/config.js';
 import { openSecretBox } from './config/secret-box.js';
-import { buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
+import { announceHalts, buildGateway, listenGateway, type GatewayInstance } from './gateway/gateway.js';
 import { MlService } from './runtime/ml-service.js';
+import { startGatewayThread, type GatewayThread } from './gateway-thread/host.js';
+import { registryExposition } from './observability/metrics-merge.js';
+import type { FeedControl, FeedState } from './gateway/context.js';
+import type { RuntimeFacade } from './runtime/facade.js';
 import { withStoredStrategies } from './gateway/strategy-restore.js';
 import { loadTls } from './gateway/tls.js';
 import { notifierFromConfig, type Notifier } from './notifications/index.js';
@@ -54,13 +58,23 @@ export interface Running {
   readonly port: number;
   readonly runtime: Runtime;
   readonly stats: Readonly<RunningStats>;
-  /** The gateway (its `troupe` decoration holds auth, audit and the stream hub). */
-  readonly gateway: GatewayInstance;
+  /**
+   * The gateway (its `troupe` decoration holds auth, audit and the stream hub) when it runs on
+   * this thread; undefined with `TROUPE_GATEWAY_THREAD=worker` (reach it over HTTP on `port`).
+   */
+  readonly gateway: GatewayInstance | undefined;
   /** Set when this start created the first admin with a generated password (show it once). */
   readonly generatedAdmin?: { readonly username: string; readonly password: string } | undefined;
   /** The stores' health. */
   persistence(): PersistenceState;
   stop(reason: string): Promise<void>;
+}
+
+/** The gateway of a start whose gateway runs on this thread (tests and benchmarks that `inject` requests). */
+export function inProcessGateway(running: Pick<Running, 'gateway' | 'port'>): GatewayInstance {
+  if (running.gateway === undefined)
+    throw new Error(`the gateway runs in a worker thread (TROUPE_GATEWAY_THREAD=worker): send requests to port ${running.port}`);
+  return running.gateway;
 }
 
 /**
@@ -76,22 +90,6 @@ export function bindOperationalMetrics(
   metrics.bindDataDir(config.dataDir);
   stores.redisHealth?.onProbe((durationMs) => metrics.dependencyLatencySeconds.observe({ dependency: 'redis' }, durationMs / 1000));
   metrics.bindHalt('lease', () => leases().some((lease) => !lease.held));
-}
-
-/**
- * Says at warn level, once the API listens, when trading starts halted (a kill switch tripped
- * before the restart and still in force, say); returns whether it is halted.
- */
-export async function announceHalts(gateway: GatewayInstance, log: Logger, started: string): Promise<boolean> {
-  const halts = await gateway.troupe.halts.current();
-  const critical = halts.filter((halt) => halt.severity === 'critical');
-  for (const halt of halts) log.warn({ halt: halt.kind, sinceMs: halt.sinceMs, release: halt.release?.path ?? null }, `${halt.reason} ${halt.action}`);
-  if (critical.length > 0)
-    log.warn(
-      { halts: critical.map((halt) => halt.kind) },
-      `${started} but trading is HALTED (${critical.map((halt) => halt.kind).join(', ')}): no order goes out until released`,
-    );
-  return critical.length > 0;
 }
 
 /** The broker mode's adapters: paper (synthetic market or a replay) or Kite (login, instruments, ticker). */
@@ -110,6 +108,7 @@ interface Parts {
   checkpointer?: { stop(): Promise<void> };
   rateLimitRedis?: Redis | undefined;
   gateway?: GatewayInstance;
+  gatewayThread?: GatewayThread;
   ml?: MlService | undefined;
 }
 
@@ -121,6 +120,7 @@ interface Parts {
 async function closeParts(parts: Parts, log: Logger, afterFailure: boolean): Promise<void> {
   const steps: (() => unknown)[] = [
     () => parts.gateway?.close(),
+    () => parts.gatewayThread?.stop(),
     () => parts.ml?.stop(),
     () => parts.trading?.stop(),
     () => parts.notifier?.stop(),
@@ -183,6 +183,89 @@ function persistenceOf(stores: Stores, journalHealthy: () => boolean): () => Per
           : 'ok'
         : 'not configured',
   });
+}
+
+/** What the API reads and controls besides its own stores. */
+interface ApiSources {
+  readonly stores: Stores;
+  readonly gatewayState: PostgresGatewayStateStore;
+  readonly alertJournal: RiskAlertJournal;
+  readonly facade: RuntimeFacade;
+  readonly metrics: Metrics;
+  readonly persistence: () => PersistenceState;
+  readonly feedState: () => FeedState;
+  readonly feedControl?: FeedControl;
+  readonly fences: () => readonly { readonly name: string; readonly token: number }[];
+  readonly ml: MlService | undefined;
+}
+
+/** The API as started: where it listens, the gateway when it runs on this thread, its halt announcement. */
+interface Api {
+  readonly port: number;
+  readonly gateway: GatewayInstance | undefined;
+  generatedAdmin(): { readonly username: string; readonly password: string } | undefined;
+  announce(started: string): Promise<boolean>;
+}
+
+/**
+ * The gateway, on this thread or (TROUPE_GATEWAY_THREAD=worker) in a worker of its own that
+ * opens its own pool and Redis client and reaches the runtime through the facade across a port.
+ */
+async function startApi(config: TroupeConfig, log: Logger, context: StartContext, parts: Parts, sources: ApiSources): Promise<Api> {
+  let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
+  const onGeneratedAdmin = (username: string, password: string): void => {
+    generatedAdmin = { username, password };
+  };
+  if (config.gateway.thread === 'worker') {
+    const thread = (parts.gatewayThread = await startGatewayThread({
+      config,
+      startedAtMs: context.startedAtMs,
+      tls: context.tls,
+      facade: sources.facade,
+      log,
+      host: {
+        feedState: () => {
+          const feed = sources.feedState();
+          return { ...feed, followsExchangeHours: feed.followsExchangeHours ?? false };
+        },
+        persistenceState: sources.persistence,
+        feedControl: sources.feedControl,
+        fences: sources.fences,
+        metricsText: () => sources.metrics.text(),
+        metricsJson: () => registryExposition(sources.metrics).json(),
+        ml: sources.ml,
+        onGeneratedAdmin,
+      },
+    }));
+    return { port: thread.port, gateway: undefined, generatedAdmin: () => generatedAdmin, announce: (started) => thread.announce(started) };
+  }
+  const { stores } = sources;
+  // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
+  const rateLimitRedis = (parts.rateLimitRedis =
+    config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix }));
+  const gateway = (parts.gateway = await buildGateway({
+    authStore: new PostgresAuthStore(stores.database),
+    auditStore: new PostgresAuditStore(stores.database),
+    // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
+    stateStore: sources.gatewayState,
+    history: new SqlHistory(stores.database, sources.alertJournal),
+    desk: deskSources(stores.database),
+    secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
+    ...(rateLimitRedis ? { rateLimitRedis } : {}),
+    onGeneratedAdmin,
+    runtime: sources.facade,
+    config: config.gateway,
+    startedAtMs: context.startedAtMs,
+    allowFaultInjection: config.allowFaultInjection,
+    logger: log,
+    ...(sources.feedControl ? { feedControl: sources.feedControl } : {}),
+    ...(context.tls ? { tls: context.tls } : {}),
+    feedState: sources.feedState,
+    persistenceState: sources.persistence,
+    ...(sources.ml ? { ml: sources.ml } : {}),
+  }));
+  const port = await listenGateway(gateway, config.port, config.host);
+  return { port, gateway, generatedAdmin: () => generatedAdmin, announce: (started) => announceHalts(gateway, log, started) };
 }
 
 interface StartContext {
@@ -270,43 +353,29 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     ingest: () => recorder?.stats(),
   });
   bindOperationalMetrics(metrics, config, stores, () => leaseGauges(parts.leases, leaseNames));
-  let generatedAdmin: { readonly username: string; readonly password: string } | undefined;
-  // users, keys and the audit trail in the database; rate-limit counters in Redis when configured (shared by every gateway)
-  const rateLimitRedis = (parts.rateLimitRedis =
-    config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, { keyPrefix: config.persistence.redisKeyPrefix }));
-  const gateway = (parts.gateway = await buildGateway({
-    authStore: new PostgresAuthStore(stores.database),
-    auditStore: new PostgresAuditStore(stores.database),
-    // manual order numbering and API strategy states survive restarts; TOTP secrets sealed with the data dir's key
-    stateStore: gatewayState,
-    history: new SqlHistory(stores.database, alertJournal),
-    desk: deskSources(stores.database),
-    secretBox: openSecretBox(config.gateway.secretKey, config.dataDir),
-    ...(rateLimitRedis ? { rateLimitRedis } : {}),
-    onGeneratedAdmin: (username, password) => (generatedAdmin = { username, password }),
-    runtime: trading.runtime.facade,
-    config: config.gateway,
-    startedAtMs: context.startedAtMs,
-    allowFaultInjection: config.allowFaultInjection,
-    logger: log,
-    ...(pausable ? { feedControl: { paused: () => feedPaused, setPaused: (paused: boolean) => (feedPaused = paused) } } : {}),
-    ...(context.tls ? { tls: context.tls } : {}),
+  const api = await startApi(config, log, context, parts, {
+    stores,
+    gatewayState,
+    alertJournal,
+    facade: trading.runtime.facade,
+    metrics,
+    persistence,
     feedState: () => trading.feedState(),
-    persistenceState: persistence,
-    ...(ml ? { ml } : {}),
-  }));
-  const port = await listenGateway(gateway, config.port, config.host);
-  const announced = wiring.announce(port);
-  if (!(await announceHalts(gateway, log, announced.started))) log.info(announced.fields, announced.trading);
+    ...(pausable ? { feedControl: { paused: () => feedPaused, setPaused: (paused: boolean) => (feedPaused = paused) } } : {}),
+    fences: () => parts.leases?.fences() ?? [],
+    ml,
+  });
+  const announced = wiring.announce(api.port);
+  if (!(await api.announce(announced.started))) log.info(announced.fields, announced.trading);
 
   let stopping: Promise<void> | undefined;
   return {
     mode: wiring.mode,
-    port,
+    port: api.port,
     runtime: trading.runtime,
     stats: trading.stats,
-    gateway,
-    generatedAdmin,
+    gateway: api.gateway,
+    generatedAdmin: api.generatedAdmin(),
     persistence,
     stop(reason) {
       stopping ??= (async () => {

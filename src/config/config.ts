@@ -203,7 +203,17 @@ export interface GatewayConfig {
   readonly tls?: TlsConfig | undefined;
   /** `TROUPE_ACCESS_LOG` (default false): one info line per request (`event.dataset` `troupe.access`); otherwise those lines are at debug level. */
   readonly accessLog?: boolean;
+  /**
+   * `TROUPE_GATEWAY_THREAD` (default `main`): `worker` runs the gateway (HTTP, auth, rate limits,
+   * WebSocket fan-out, audit writes) in its own worker thread, talking to the runtime through
+   * the facade over a message port, so API load does not hold up the actors. Needs PostgreSQL
+   * (`DATABASE_URL`): the embedded PGlite lives in one thread.
+   */
+  readonly thread?: GatewayThread;
 }
+
+/** Where the gateway runs: on the trading thread, or in a worker thread of its own. */
+export type GatewayThread = 'main' | 'worker';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -396,7 +406,16 @@ function gatewayConfig(env: Env): GatewayConfig {
     maxApiKeysPerUser: integer(env, 'TROUPE_MAX_API_KEYS_PER_USER', 20, 1, 10_000),
     tls: tlsConfig(env),
     accessLog: flag(env, 'TROUPE_ACCESS_LOG', false),
+    thread: gatewayThread(env),
   };
+}
+
+function gatewayThread(env: Env): GatewayThread {
+  const raw = env.TROUPE_GATEWAY_THREAD === undefined || env.TROUPE_GATEWAY_THREAD === '' ? 'main' : env.TROUPE_GATEWAY_THREAD;
+  if (raw !== 'main' && raw !== 'worker') throw new ConfigError('TROUPE_GATEWAY_THREAD', `must be main or worker, got "${raw}"`);
+  if (raw === 'worker' && (env.DATABASE_URL === undefined || env.DATABASE_URL === ''))
+    throw new ConfigError('TROUPE_GATEWAY_THREAD', 'worker needs PostgreSQL (DATABASE_URL): the embedded PGlite store lives in one thread');
+  return raw;
 }
 
 /** `TROUPE_TLS_CERT_FILE` and `TROUPE_TLS_KEY_FILE`: both (HTTPS) or neither (plain HTTP). The files are read when the gateway starts. */

@@ -1,4 +1,5 @@
-import type { MlService } from '../runtime/ml-service.js';
+import type { MlControl } from '../runtime/ml-service.js';
+import type { MetricsExposition } from '../observability/metrics-merge.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
@@ -85,7 +86,9 @@ export interface GatewayContext {
   /** Why trading is stopped now (kill switch, journal, broker session, feed). */
   readonly halts: HaltBoard;
   /** The ML service behind `/api/v1/ml/*` (undefined: ML is off). */
-  readonly ml: MlService | undefined;
+  readonly ml: MlControl | undefined;
+  /** What `/metrics` and `/api/v1/metrics` read: the runtime's registry, or (gateway worker) both threads' merged. */
+  readonly metricsExposition: MetricsExposition;
   /**
    * Checks that the caller may read or act on a portfolio (admins: every one; others: where they
    * are members, see `AuthService.mayOnPortfolio`). A denial is audited (`action`, outcome denied)

@@ -39,7 +39,8 @@ import type { HistoryQueries } from '../persistence/history-queries.js';
 import { SessionHistory } from './session-history.js';
 import { deskRoutes, type DeskSources } from './routes/desk.routes.js';
 import { mlRoutes } from './routes/ml.routes.js';
-import type { MlService } from '../runtime/ml-service.js';
+import type { MlControl } from '../runtime/ml-service.js';
+import { registryExposition, type MetricsExposition } from '../observability/metrics-merge.js';
 import { tradingRoutes } from './routes/trading.routes.js';
 import { uiRoutes } from './routes/ui.routes.js';
 import { SNAPSHOT_ORDERS, SessionStore } from './session-store.js';
@@ -109,7 +110,9 @@ export interface GatewayDeps {
    */
   readonly onGeneratedAdmin?: (username: string, password: string) => void;
   /** The ML service (registry, actor, retraining) behind `/api/v1/ml/*`; absent: those routes answer 409 (ML off). */
-  readonly ml?: MlService;
+  readonly ml?: MlControl | undefined;
+  /** What the metric routes read. Default: the runtime's registry; a gateway worker gives both threads' merged. */
+  readonly metricsExposition?: MetricsExposition;
 }
 
 declare module 'fastify' {
@@ -199,6 +202,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<GatewayInstance> 
     allowFaultInjection: deps.allowFaultInjection ?? false,
     feedState: deps.feedState,
     ml: deps.ml,
+    metricsExposition: deps.metricsExposition ?? registryExposition(runtime.metrics),
     feedControl: deps.feedControl,
     persistenceState: deps.persistenceState ?? (() => ({ journal: 'not configured', redis: 'not configured' })),
     auth,
@@ -680,4 +684,20 @@ export async function listenGateway(app: GatewayInstance, port: number, host: st
 /** Whether a listen address only accepts connections from this machine. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Says at warn level, once the API listens, when trading starts halted (a kill switch tripped
+ * before the restart and still in force, say); returns whether it is halted.
+ */
+export async function announceHalts(gateway: GatewayInstance, log: Logger, started: string): Promise<boolean> {
+  const halts = await gateway.troupe.halts.current();
+  const critical = halts.filter((halt) => halt.severity === 'critical');
+  for (const halt of halts) log.warn({ halt: halt.kind, sinceMs: halt.sinceMs, release: halt.release?.path ?? null }, `${halt.reason} ${halt.action}`);
+  if (critical.length > 0)
+    log.warn(
+      { halts: critical.map((halt) => halt.kind) },
+      `${started} but trading is HALTED (${critical.map((halt) => halt.kind).join(', ')}): no order goes out until released`,
+    );
+  return critical.length > 0;
 }

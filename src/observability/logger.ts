@@ -143,3 +143,13 @@ export async function openLogFile(config: LogFileConfig): Promise<DestinationStr
   });
   return stream;
 }
+
+/** Writes a finished JSON log line (another thread's logger, say) to `log`'s destination as it is. */
+export function writeLogLine(log: Logger, line: string): void {
+  const destination: unknown = Reflect.get(log, pino.symbols.streamSym);
+  if (isWritable(destination)) destination.write(line.endsWith('\n') ? line : `${line}\n`);
+}
+
+function isWritable(value: unknown): value is { write(line: string): unknown } {
+  return typeof value === 'object' && value !== null && 'write' in value && typeof value.write === 'function';
+}

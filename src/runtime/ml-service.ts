@@ -47,6 +47,24 @@ export interface MlServiceStatus {
   readonly retraining: RetrainingStatus;
 }
 
+/**
+ * What the gateway's ML routes ask of the ML service: here ({@link MlService}), or across the
+ * gateway worker's port (`src/runtime/port/`).
+ */
+export interface MlControl {
+  /** The registry, newest first. */
+  list(): Promise<readonly ModelSummary[]>;
+  /** One model without its bytes; rejects with UnknownModelError when the registry has no such version. */
+  summary(version: string): Promise<ModelSummary>;
+  /** Promotes a model and has the actor load it now. */
+  promote(version: string): Promise<{ readonly promoted: ModelSummary; readonly retired: string | null }>;
+  /** Rolls the kind back and has the actor load the restored model now. */
+  rollback(): Promise<{ readonly restored: ModelSummary; readonly retired: string }>;
+  status(): Promise<MlServiceStatus>;
+  /** Starts a retraining (refused while one runs); resolves once started: its progress, outcome or error are in {@link status}. */
+  startRetraining(): Promise<void>;
+}
+
 export interface MlServiceOptions {
   readonly config: MlConfig;
   readonly database: Database;
@@ -75,7 +93,7 @@ function describeSchedule(schedule: MlConfig['retrain']['schedule']): string {
   }
 }
 
-export class MlService {
+export class MlService implements MlControl {
   readonly store: MlModelStore;
   private readonly source: ModelSource;
   private readonly now: () => number;
@@ -263,6 +281,12 @@ export class MlService {
         this.gauges.progress.set(0);
       });
     return run;
+  }
+
+  startRetraining(): Promise<void> {
+    if (this.running) return Promise.reject(new Error('a retraining is already running'));
+    this.retrainNow().catch(() => undefined); // its outcome or error is in the status
+    return Promise.resolve();
   }
 
   /** The registry, newest first. */

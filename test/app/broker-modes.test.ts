@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis } from '../../src/persistence/redis/redis-key-value.js';
-import { startTroupe, type Running } from '../../src/app.js';
+import { inProcessGateway, startTroupe, type Running } from '../../src/app.js';
 import { loadConfig, type TroupeConfig } from '../../src/config/config.js';
 import { PostgresDatabase } from '../../src/persistence/database.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -111,14 +111,14 @@ describe.each<Mode>(['paper', 'kite'])('startTroupe in %s mode', (mode) => {
       expect(await leases(database)).toEqual([`portfolio/${mode}`, 'strategy/ema-cross-1']);
       // the first admin's password goes to the caller (main.ts shows it once or writes an owner-only file), never to stderr or the log
       expect(running.generatedAdmin?.username).toBe('admin');
-      const login = await running.gateway.inject({
+      const login = await inProcessGateway(running).inject({
         method: 'POST',
         url: '/api/v1/auth/login',
         payload: { username: 'admin', password: running.generatedAdmin!.password },
       });
       expect(login.statusCode, login.body).toBe(200);
       const authorization = `Bearer ${login.json<{ accessToken: string }>().accessToken}`;
-      const strategies = await running.gateway.inject({ url: '/api/v1/strategies', headers: { authorization } });
+      const strategies = await inProcessGateway(running).inject({ url: '/api/v1/strategies', headers: { authorization } });
       expect(strategies.statusCode, strategies.body).toBe(200);
       expect(JSON.stringify(strategies.json())).toContain('"ema-cross-1"');
       // rate-limit counters live in Redis (shared by every gateway), under this run's prefix
@@ -126,10 +126,10 @@ describe.each<Mode>(['paper', 'kite'])('startTroupe in %s mode', (mode) => {
       expect((await redisKeys(`${keyPrefix}ratelimit:*`)).length).toBeGreaterThan(0);
       // Redis is the hot tier of snapshots: health and metrics say so in either mode
       expect(running.persistence()).toEqual({ journal: 'ok', redis: 'ok' });
-      const health = await running.gateway.inject({ url: '/api/v1/health' });
+      const health = await inProcessGateway(running).inject({ url: '/api/v1/health' });
       expect(health.json<{ checks: { persistence: unknown } }>().checks.persistence).toMatchObject({ journal: 'ok', redis: 'ok' });
       await eventually(async () => {
-        const metrics = (await running.gateway.inject({ url: '/metrics' })).body;
+        const metrics = (await inProcessGateway(running).inject({ url: '/metrics' })).body;
         expect(metrics).toMatch(/^troupe_dependency_up\{dependency="redis"\} 1$/m);
         expect(metrics).toMatch(/^troupe_dependency_up\{dependency="journal"\} 1$/m);
       }, 10_000);

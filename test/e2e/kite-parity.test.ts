@@ -6,7 +6,8 @@ process.env.TZ = 'Asia/Kolkata';
  * refused), the journal watermark, and strategies made through the API restored at start.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTroupe, type Running } from '../../src/app.js';
+import { inProcessGateway, startTroupe, type Running } from '../../src/app.js';
+import type { GatewayInstance } from '../../src/gateway/gateway.js';
 import { loadConfig } from '../../src/config/config.js';
 import { LeaseHeldError } from '../../src/persistence/lease.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -60,7 +61,7 @@ async function start(): Promise<Running> {
   return running;
 }
 
-async function login(app: Running['gateway']): Promise<{ authorization: string }> {
+async function login(app: GatewayInstance): Promise<{ authorization: string }> {
   const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: ADMIN });
   expect(response.statusCode, response.body).toBe(200);
   return { authorization: `Bearer ${response.json<{ accessToken: string }>().accessToken}` };
@@ -84,10 +85,10 @@ describe('Kite mode does what paper mode does around the tree', () => {
     await expect(startTroupe(config(), silentLogger())).rejects.toBeInstanceOf(LeaseHeldError);
 
     // an order through the API: journaled with this process's fencing token
-    const headers = await login(first.gateway);
+    const headers = await login(inProcessGateway(first));
     const symbol = [...first.runtime.instruments.keys()][0]!;
     await eventually(() => expect(first.runtime.cache.lastPrice(symbol)).toBeDefined(), 10_000);
-    const order = await first.gateway.inject({ method: 'POST', url: '/api/v1/orders', headers, payload: { symbol, side: 'BUY', quantity: 1 } });
+    const order = await inProcessGateway(first).inject({ method: 'POST', url: '/api/v1/orders', headers, payload: { symbol, side: 'BUY', quantity: 1 } });
     expect(order.statusCode, order.body).toBe(201);
     await eventually(async () => {
       const rows = await store().database.query<{ fence: string | null }>("SELECT fence::text AS fence FROM journal WHERE stream = 'execution/kite'");
@@ -115,7 +116,7 @@ describe('Kite mode does what paper mode does around the tree', () => {
   }, 90_000);
 
   it('re-creates the strategies made through the API at start, with their config, pause state and a lease each', async () => {
-    let app = (await start()).gateway;
+    let app = inProcessGateway(await start());
     let headers = await login(app);
     const symbols = [...running!.runtime.instruments.keys()];
     const created = await app.inject({
@@ -139,7 +140,7 @@ describe('Kite mode does what paper mode does around the tree', () => {
     await running!.stop('restart');
     running = undefined;
 
-    app = (await start()).gateway;
+    app = inProcessGateway(await start());
     headers = await login(app);
     const items = (await app.inject({ url: '/api/v1/strategies', headers })).json<{
       items: { strategyId: string; state: string; config: Record<string, unknown> }[];

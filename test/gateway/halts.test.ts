@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { announceHalts } from '../../src/app.js';
+import { announceHalts } from '../../src/gateway/gateway.js';
 import { haltBoard } from '../../src/gateway/halts.js';
 import { istTimeMs } from '../../src/model/time.js';
 import { login, startHarness, type Harness } from './harness.js';

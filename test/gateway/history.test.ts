@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
-import { startTroupe, type Running } from '../../src/app.js';
+import { inProcessGateway, startTroupe, type Running } from '../../src/app.js';
+import type { GatewayInstance } from '../../src/gateway/gateway.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Fill, Order } from '../../src/model/index.js';
 import { PgliteDatabase } from '../../src/persistence/database.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function start(): Promise<Running['gateway']> {
+async function start(): Promise<GatewayInstance> {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -40,10 +41,10 @@ async function start(): Promise<Running['gateway']> {
     ADMIN_PASSWORD: ADMIN.password,
   });
   running = await startTroupe(config, silentLogger());
-  return running.gateway;
+  return inProcessGateway(running);
 }
 
-async function login(app: Running['gateway']): Promise<{ authorization: string }> {
+async function login(app: GatewayInstance): Promise<{ authorization: string }> {
   const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: ADMIN });
   expect(response.statusCode, response.body).toBe(200);
   return { authorization: `Bearer ${response.json<{ accessToken: string }>().accessToken}` };

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
-import { startTroupe, type Running } from '../../src/app.js';
+import { inProcessGateway, startTroupe, type Running } from '../../src/app.js';
+import type { GatewayInstance } from '../../src/gateway/gateway.js';
 import { loadConfig } from '../../src/config/config.js';
 import { base32Decode, totp } from '../../src/gateway/auth/totp.js';
 import { secretKeyFile } from '../../src/config/secret-box.js';
@@ -43,7 +44,7 @@ async function stop(): Promise<void> {
   running = undefined;
 }
 
-async function login(app: Running['gateway'], totpCode?: string): Promise<{ authorization: string }> {
+async function login(app: GatewayInstance, totpCode?: string): Promise<{ authorization: string }> {
   const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...ADMIN, ...(totpCode === undefined ? {} : { totpCode }) } });
   expect(response.statusCode, response.body).toBe(200);
   return { authorization: `Bearer ${response.json<{ accessToken: string }>().accessToken}` };
@@ -59,7 +60,7 @@ interface StrategyView {
 
 describe('what the API changes survives a restart (same database)', () => {
   it('strategies created, changed, paused and stopped through the API come back with their config and state; manual order ids never repeat', async () => {
-    let app = (await start()).gateway;
+    let app = inProcessGateway(await start());
     let headers = await login(app);
     const symbols = [...running!.runtime.instruments.keys()];
     const post = (url: string, payload?: Record<string, unknown>) => app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) });
@@ -93,7 +94,7 @@ describe('what the API changes survives a restart (same database)', () => {
     const before = (await app.inject({ url: '/api/v1/strategies', headers })).json<{ items: StrategyView[] }>().items;
     await stop();
 
-    app = (await start()).gateway;
+    app = inProcessGateway(await start());
     headers = await login(app);
     const after = (await app.inject({ url: '/api/v1/strategies', headers })).json<{ items: StrategyView[] }>().items;
     const pick = (items: StrategyView[]) =>
@@ -135,7 +136,7 @@ describe('what the API changes survives a restart (same database)', () => {
   });
 
   it('TOTP secrets are encrypted at rest (AES-256-GCM, key file 0600 in the data directory) and two-factor login works across a restart', async () => {
-    let app = (await start()).gateway;
+    let app = inProcessGateway(await start());
     let headers = await login(app);
     const { secret } = (await app.inject({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers })).json<{ secret: string }>();
     const key = base32Decode(secret);
@@ -150,14 +151,14 @@ describe('what the API changes survives a restart (same database)', () => {
     expect(statSync(secretKeyFile(store().dataDir)).mode & 0o777).toBe(0o600);
     await stop();
 
-    app = (await start()).gateway;
+    app = inProcessGateway(await start());
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: ADMIN })).json()).toMatchObject({ error: { code: 'totp-required' } });
     headers = await login(app, totp(key, Date.now() + 30_000));
     expect((await app.inject({ url: '/api/v1/auth/me', headers })).json()).toMatchObject({ name: `user:${ADMIN.username}` });
     // a secret stored in clear by an earlier version is sealed at the next start, and still works
     await store().database.query('UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE username = $2', [secret, ADMIN.username]);
     await stop();
-    app = (await start()).gateway;
+    app = inProcessGateway(await start());
     const [resealed] = await store().database.query<{ totp_secret: string }>('SELECT totp_secret FROM users WHERE username = $1', [ADMIN.username]);
     expect(resealed!.totp_secret).toMatch(/^v1\./);
     await login(app, totp(key, Date.now()));

@@ -5,6 +5,7 @@ import type { OrderIntent, PositionChanged } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { RuntimeUnavailable } from '../../src/runtime/facade.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { registryExposition } from '../../src/observability/metrics-merge.js';
 import { serveFacade, type FacadeServer, type HostEnd } from '../../src/runtime/port/facade-server.js';
 import { PortRuntimeFacade } from '../../src/runtime/port/port-facade.js';
 import { Runtime } from '../../src/runtime/runtime.js';
@@ -196,6 +197,7 @@ describe('RuntimeFacade across a message port', () => {
       feedControl: { paused: () => paused, setPaused: (value) => (paused = value) },
       fences: () => fences,
       metricsText: () => runtime.metrics.registry.metrics(),
+      metricsJson: () => registryExposition(runtime.metrics).json(),
       onGeneratedAdmin: (username, password) => admins.push(`${username}:${password}`),
     };
     const { port1, port2 } = new MessageChannel();
@@ -232,6 +234,9 @@ describe('RuntimeFacade across a message port', () => {
 
     // requests: the host's registry text, the generated admin
     expect(await remoteHost.metricsText()).toContain('troupe_');
+    const families = await remoteHost.metricsJson();
+    expect(families.find((family) => family.name === 'troupe_ticks_total')?.type).toBe('counter');
+    expect(remoteHost.ml).toBeUndefined();
     await remoteHost.reportGeneratedAdmin('admin', 'a-generated-password');
     expect(admins).toEqual(['admin:a-generated-password']);
 

@@ -48,6 +48,8 @@ async function startTroupe(): Promise<number> {
       ADMIN_USER: ADMIN.user,
       ADMIN_PASSWORD: ADMIN.password,
       TROUPE_RATE_LIMIT_ROLES: 'admin=2000',
+      // the page unchanged with the gateway in its worker thread: the ML routes reach the host's ML service across the port
+      TROUPE_GATEWAY_THREAD: 'worker',
     },
   });
   return troupe.port;

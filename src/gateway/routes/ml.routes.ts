@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ModelRegistryError, UnknownModelError } from '../../persistence/ml-model-store.js';
 import { type ModelSummary } from '../../ml/registry.js';
-import type { MlService } from '../../runtime/ml-service.js';
+import type { MlControl } from '../../runtime/ml-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 
@@ -43,7 +43,7 @@ const StatusSchema = Type.Object({
 
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
-function service(ctx: GatewayContext): MlService {
+function service(ctx: GatewayContext): MlControl {
   if (!ctx.ml) throw new ApiError(409, 'conflict', 'ML is off in this process (TROUPE_ML=off)');
   return ctx.ml;
 }
@@ -180,7 +180,7 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
     async (request, reply) => {
       const ml = service(ctx);
       if ((await ml.status()).retraining.running) throw new ApiError(409, 'conflict', 'a retraining is already running');
-      ml.retrainNow().catch(() => undefined); // its outcome or error is in the status
+      await ml.startRetraining(); // its progress, outcome or error are in the status
       ctx.record(request, { action: 'ml.retrain', outcome: 'ok' });
       return reply.code(202).send({ started: true });
     },

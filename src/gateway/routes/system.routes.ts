@@ -168,8 +168,8 @@ function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {
           'www-authenticate': 'Bearer realm="metrics"',
         });
       }
-      const text = withoutGaugeTotals(await runtime.metrics.text());
-      return reply.header('content-type', runtime.metrics.contentType).send(text);
+      const text = withoutGaugeTotals(await ctx.metricsExposition.text());
+      return reply.header('content-type', ctx.metricsExposition.contentType).send(text);
     },
   );
 
@@ -184,7 +184,7 @@ function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       },
     },
     async () => {
-      const all = await runtime.metrics.registry.getMetricsAsJSON();
+      const all = await ctx.metricsExposition.json();
       const metrics: Record<string, unknown> = {};
       for (const metric of all) {
         if (!metric.name.startsWith('troupe_') || metric.name.startsWith('troupe_process_')) continue;
@@ -194,7 +194,7 @@ function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {
           values: metric.values.map((value) => ({
             labels: value.labels,
             value: value.value,
-            ...('metricName' in value && value.metricName ? { name: value.metricName } : {}),
+            ...(value.metricName ? { name: value.metricName } : {}),
           })),
         };
       }

@@ -18,6 +18,9 @@ import { AskTimeoutError } from '../../actors/core/index.js';
 import type { DomainEventType } from '../../model/index.js';
 import { StrategyConfigError } from '../../strategies/api.js';
 import { RuntimeUnavailable, type ActorsReading, type MarketDepth, type Quote, type RuntimeFacade } from '../facade.js';
+import type { MlControl } from '../ml-service.js';
+import { UnknownModelError } from '../../persistence/ml-model-store.js';
+import type { MetricFamilyJson } from '../../observability/metrics-merge.js';
 import {
   GatewayToRuntimeSchema,
   mismatch,
@@ -60,6 +63,10 @@ export interface HostEnd {
   fences(): readonly { readonly name: string; readonly token: number }[];
   /** This thread's metric registry in the Prometheus text format. */
   metricsText(): Promise<string>;
+  /** This thread's metric registry as JSON (`/api/v1/metrics`). */
+  metricsJson(): Promise<readonly MetricFamilyJson[]>;
+  /** The ML service (`/api/v1/ml/*`); absent: ML is off. */
+  readonly ml?: MlControl | undefined;
   /** The gateway created the first admin with this generated password (shown once by the host). */
   onGeneratedAdmin(username: string, password: string): void;
 }
@@ -140,7 +147,12 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
 
   const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS, 'full');
   timer.unref();
-  send({ kind: 'hello', description: facade.description, ...(options.host ? { host: { pausable: options.host.feedControl !== undefined } } : {}) });
+  const host = options.host;
+  send({
+    kind: 'hello',
+    description: facade.description,
+    ...(host ? { host: { pausable: host.feedControl !== undefined, ml: host.ml !== undefined } } : {}),
+  });
   publish();
 
   return {
@@ -163,7 +175,14 @@ function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Requ
   switch (request.method) {
     case 'setFeedPaused':
     case 'metricsText':
+    case 'metricsJson':
     case 'generatedAdmin':
+    case 'mlList':
+    case 'mlSummary':
+    case 'mlPromote':
+    case 'mlRollback':
+    case 'mlStatus':
+    case 'mlStartRetraining':
       return host === undefined ? Promise.reject(new Error(`${request.method}: this end serves no host readings`)) : performForHost(host, request);
     case 'sync':
       return Promise.resolve(null);
@@ -199,8 +218,27 @@ function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Requ
   }
 }
 
+/** The requests the host answers (not the facade). */
+type HostRequest = Extract<
+  Request,
+  {
+    method:
+      | 'setFeedPaused'
+      | 'metricsText'
+      | 'metricsJson'
+      | 'generatedAdmin'
+      | 'mlList'
+      | 'mlSummary'
+      | 'mlPromote'
+      | 'mlRollback'
+      | 'mlStatus'
+      | 'mlStartRetraining';
+  }
+>;
+
 /** Carries out one of the host's requests. */
-async function performForHost(host: HostEnd, request: Extract<Request, { method: 'setFeedPaused' | 'metricsText' | 'generatedAdmin' }>): Promise<unknown> {
+async function performForHost(host: HostEnd, request: HostRequest): Promise<unknown> {
+  if (request.method.startsWith('ml')) return performForMl(host.ml, request);
   switch (request.method) {
     case 'setFeedPaused':
       if (host.feedControl === undefined) throw new Error('setFeedPaused: the feed cannot be paused');
@@ -208,9 +246,35 @@ async function performForHost(host: HostEnd, request: Extract<Request, { method:
       return null;
     case 'metricsText':
       return host.metricsText();
+    case 'metricsJson':
+      return host.metricsJson();
     case 'generatedAdmin':
       host.onGeneratedAdmin(...request.args);
       return null;
+    default:
+      throw new Error(`${request.method}: not a host request`);
+  }
+}
+
+/** Carries out a request of the ML service (refused when ML is off). */
+async function performForMl(ml: MlControl | undefined, request: HostRequest): Promise<unknown> {
+  if (ml === undefined) throw new Error(`${request.method}: ML is off in this process (TROUPE_ML=off)`);
+  switch (request.method) {
+    case 'mlList':
+      return ml.list();
+    case 'mlSummary':
+      return ml.summary(...request.args);
+    case 'mlPromote':
+      return ml.promote(...request.args);
+    case 'mlRollback':
+      return ml.rollback();
+    case 'mlStatus':
+      return ml.status();
+    case 'mlStartRetraining':
+      await ml.startRetraining();
+      return null;
+    default:
+      throw new Error(`${request.method}: not an ML request`);
   }
 }
 
@@ -236,6 +300,7 @@ function remoteError(error: unknown): RemoteError {
   if (error instanceof RuntimeUnavailable) return { name: error.name, message: error.message, reason: error.reason };
   if (error instanceof StrategyConfigError) return { name: error.name, message: error.message, field: error.field };
   if (error instanceof AskTimeoutError) return { name: error.name, message: error.message, path: error.path, timeoutMs: error.timeoutMs };
+  if (error instanceof UnknownModelError) return { name: error.name, message: error.message, version: error.version };
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Error', message: String(error) };
 }

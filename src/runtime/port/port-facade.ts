@@ -33,6 +33,10 @@ import {
   type StrategyStatus,
 } from '../facade.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { MetricFamilyJson } from '../../observability/metrics-merge.js';
+import { ModelRegistryError, UnknownModelError } from '../../persistence/ml-model-store.js';
+import type { ModelSummary } from '../../ml/registry.js';
+import type { MlControl, MlServiceStatus } from '../ml-service.js';
 import { Type, type Static, type TSchema } from 'typebox';
 import {
   OrderSubmissionSchema,
@@ -58,6 +62,29 @@ const OrdersSchema = Type.Array(Type.Unsafe<Order>(Type.Object({ clientOrderId: 
 const StringsSchema = Type.Array(Type.String());
 const NullSchema = Type.Null();
 const BooleanSchema = Type.Boolean();
+const MetricFamilySchema = Type.Unsafe<MetricFamilyJson>(
+  Type.Object({
+    name: Type.String(),
+    type: Type.String(),
+    help: Type.String(),
+    values: Type.Array(Type.Object({ labels: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])), value: Type.Number() })),
+  }),
+);
+const ModelSummarySchema = Type.Unsafe<ModelSummary>(
+  Type.Object({
+    version: Type.String(),
+    kind: Type.String(),
+    status: Type.String(),
+    createdAtMs: Type.Number(),
+    featureSchemaHash: Type.String(),
+    classes: Type.Array(Type.String()),
+    metrics: Type.Record(Type.String(), Type.Unknown()),
+    onnxBytes: Type.Integer(),
+  }),
+);
+const MlServiceStatusSchema = Type.Unsafe<MlServiceStatus>(
+  Type.Object({ mode: Type.String(), kind: Type.String(), actor: Type.Unknown(), retraining: Type.Object({ running: Type.Boolean() }) }),
+);
 
 export interface PortFacadeOptions {
   /** The gateway's metric registry (the runtime's stays with the runtime). */
@@ -92,6 +119,10 @@ export interface PortHost {
   fences(): readonly { readonly name: string; readonly token: number }[];
   /** The host thread's metric registry in the Prometheus text format. */
   metricsText(): Promise<string>;
+  /** The host thread's metric registry as JSON. */
+  metricsJson(): Promise<readonly MetricFamilyJson[]>;
+  /** The host's ML service; undefined when ML is off there. */
+  readonly ml: MlControl | undefined;
   /** Tells the host the first admin's generated password (it shows it once). */
   reportGeneratedAdmin(username: string, password: string): Promise<void>;
 }
@@ -146,11 +177,11 @@ export class PortRuntimeFacade implements RuntimeFacade {
     private readonly port: MessagePort,
     readonly description: RuntimeDescription,
     private readonly options: PortFacadeOptions,
-    hostShape: { readonly pausable: boolean } | undefined,
+    hostShape: { readonly pausable: boolean; readonly ml: boolean } | undefined,
   ) {
     this.metrics = options.metrics;
     this.timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    this.host = hostShape === undefined ? undefined : this.hostOf(hostShape.pausable);
+    this.host = hostShape === undefined ? undefined : this.hostOf(hostShape);
     port.on('message', (message: unknown) => this.receive(message));
     port.on('close', () => this.lost('its message port closed'));
   }
@@ -283,7 +314,7 @@ export class PortRuntimeFacade implements RuntimeFacade {
 
   // the host's readings: the mirror; its requests
 
-  private hostOf(pausable: boolean): PortHost {
+  private hostOf({ pausable, ml }: { readonly pausable: boolean; readonly ml: boolean }): PortHost {
     const reading = (): HostReading => {
       if (this.hostReading === undefined) throw new Error('the host readings are not in the mirror yet (connect resolves once they are)');
       return this.hostReading;
@@ -312,8 +343,25 @@ export class PortRuntimeFacade implements RuntimeFacade {
         : undefined,
       fences: () => reading().fences,
       metricsText: () => this.request({ method: 'metricsText', args: [] }, Type.String()),
+      metricsJson: () => this.request({ method: 'metricsJson', args: [] }, Type.Array(MetricFamilySchema)),
+      ml: ml ? this.mlControl() : undefined,
       reportGeneratedAdmin: async (username, password) => {
         await this.request({ method: 'generatedAdmin', args: [username, password] }, NullSchema);
+      },
+    };
+  }
+
+  /** The host's ML service across the port. */
+  private mlControl(): MlControl {
+    return {
+      list: () => this.request({ method: 'mlList', args: [] }, Type.Array(ModelSummarySchema)),
+      summary: (version) => this.request({ method: 'mlSummary', args: [version] }, ModelSummarySchema),
+      promote: (version) =>
+        this.request({ method: 'mlPromote', args: [version] }, Type.Object({ promoted: ModelSummarySchema, retired: Type.Union([Type.String(), NullSchema]) })),
+      rollback: () => this.request({ method: 'mlRollback', args: [] }, Type.Object({ restored: ModelSummarySchema, retired: Type.String() })),
+      status: () => this.request({ method: 'mlStatus', args: [] }, MlServiceStatusSchema),
+      startRetraining: async () => {
+        await this.request({ method: 'mlStartRetraining', args: [] }, NullSchema);
       },
     };
   }
@@ -408,6 +456,8 @@ function localError(remote: RemoteError): Error {
     return new StrategyConfigError(remote.field, remote.message.slice(remote.field.length + 2));
   if (remote.name === 'AskTimeoutError' && remote.path !== undefined && remote.timeoutMs !== undefined)
     return new AskTimeoutError(remote.path, remote.timeoutMs);
+  if (remote.name === 'UnknownModelError' && remote.version !== undefined) return new UnknownModelError(remote.version);
+  if (remote.name === 'ModelRegistryError') return new ModelRegistryError(remote.message);
   const error = new Error(remote.message);
   error.name = remote.name;
   return error;

@@ -220,12 +220,18 @@ export const RemoteErrorSchema = Type.Object({
   field: Type.Optional(Str),
   path: Type.Optional(Str),
   timeoutMs: Type.Optional(Num),
+  /** An unknown model's version (`UnknownModelError`). */
+  version: Type.Optional(Str),
 });
 export type RemoteError = Static<typeof RemoteErrorSchema>;
 
 export const RuntimeToGatewaySchema = Type.Union([
-  // `host`: the runtime's end serves host readings (`serveFacade`'s `host` option), with a feed pause switch or not
-  Type.Object({ kind: Type.Literal('hello'), description: RuntimeDescriptionSchema, host: Type.Optional(Type.Object({ pausable: Bool })) }),
+  // `host`: the runtime's end serves host readings (`serveFacade`'s `host` option), with a feed pause switch or not, with the ML service or not
+  Type.Object({
+    kind: Type.Literal('hello'),
+    description: RuntimeDescriptionSchema,
+    host: Type.Optional(Type.Object({ pausable: Bool, ml: Bool })),
+  }),
   Type.Object({ kind: Type.Literal('publish'), seq: Int, model: ReadModelDeltaSchema, events: Type.Array(PortEventSchema) }),
   Type.Object({ kind: Type.Literal('reply'), id: Int, ok: Type.Literal(true), value: Type.Unknown() }),
   Type.Object({ kind: Type.Literal('reply'), id: Int, ok: Type.Literal(false), error: RemoteErrorSchema }),
@@ -252,10 +258,18 @@ export const RequestSchema = Type.Union([
   request('engageKillSwitch', [Str, Str]),
   request('releaseKillSwitch', [Str]),
   request('injectFault', [Str]),
-  // the host's, besides the facade: the feed's pause switch, the registry's text, the first admin's generated password
+  // the host's, besides the facade: the feed's pause switch, the registry (text and JSON), the first admin's generated password
   request('setFeedPaused', [Bool]),
   request('metricsText', []),
+  request('metricsJson', []),
   request('generatedAdmin', [Str, Str]),
+  // the host's ML service (`MlControl`)
+  request('mlList', []),
+  request('mlSummary', [Str]),
+  request('mlPromote', [Str]),
+  request('mlRollback', []),
+  request('mlStatus', []),
+  request('mlStartRetraining', []),
 ]);
 export type Request = Static<typeof RequestSchema>;
 export type RequestMethod = Request['method'];
