@@ -5,10 +5,10 @@
  * and the ONNX bytes in base64 with their sha256. Decoded with a TypeBox schema; the bytes are
  * checked against their hash.
  */
-import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
 import type { StoredModel } from './registry.js';
+import { ClassNamesJson, FeatureSchemaJson, ModelKindJson, ModelMetricsJson, onnxSha256 } from './stored-model-json.js';
 
 /** The file's format tag and version. */
 export const MODEL_FILE_FORMAT = 'troupe-ml-model';
@@ -18,17 +18,10 @@ const ModelFileJson = Type.Object({
   format: Type.Literal(MODEL_FILE_FORMAT),
   formatVersion: Type.Literal(MODEL_FILE_VERSION),
   version: Type.String({ minLength: 1 }),
-  kind: Type.Union([Type.Literal('random-forest'), Type.Literal('lstm')]),
-  featureSchema: Type.Object({
-    version: Type.Number(),
-    names: Type.Array(Type.String()),
-    lookback: Type.Integer({ minimum: 1 }),
-    interval: Type.String(),
-    parameters: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-    hash: Type.String(),
-  }),
-  classes: Type.Array(Type.Union([Type.Literal('down'), Type.Literal('flat'), Type.Literal('up')])),
-  metrics: Type.Record(Type.String(), Type.Unknown()),
+  kind: ModelKindJson,
+  featureSchema: FeatureSchemaJson,
+  classes: ClassNamesJson,
+  metrics: ModelMetricsJson,
   trainingWindow: Type.Object({ fromMs: Type.Number(), toMs: Type.Number() }),
   createdAtMs: Type.Number(),
   onnxSha256: Type.String(),
@@ -43,8 +36,6 @@ export class ModelFileError extends Error {
   }
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
 /** The file's text (keys in a fixed order, so the same model gives the same bytes). */
 export function encodeModelFile(model: StoredModel): string {
   const file = {
@@ -57,7 +48,7 @@ export function encodeModelFile(model: StoredModel): string {
     metrics: model.metrics,
     trainingWindow: model.trainingWindow,
     createdAtMs: model.createdAtMs,
-    onnxSha256: sha256(model.onnx),
+    onnxSha256: onnxSha256(model.onnx),
     onnxBase64: Buffer.from(model.onnx).toString('base64'),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
@@ -74,7 +65,7 @@ export function decodeModelFile(text: string, name = 'the model file'): StoredMo
   if (!Check(ModelFileJson, json))
     throw new ModelFileError(`${name} is not a Troupe model file (format ${MODEL_FILE_FORMAT} ${MODEL_FILE_VERSION}): write one with troupe ml export`);
   const onnx = new Uint8Array(Buffer.from(json.onnxBase64, 'base64'));
-  if (sha256(onnx) !== json.onnxSha256) throw new ModelFileError(`${name}: the ONNX bytes do not match their sha256 (corrupt)`);
+  if (onnxSha256(onnx) !== json.onnxSha256) throw new ModelFileError(`${name}: the ONNX bytes do not match their sha256 (corrupt)`);
   return {
     version: json.version,
     kind: json.kind,

@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
+import { onnxSha256 } from './stored-model-json.js';
 
 /** The model kinds the registry knows. */
 export type ModelKind = 'random-forest' | 'lstm';
@@ -81,6 +82,15 @@ function canonicalJson(value: unknown): string {
 export function featureSchemaHash(schema: Omit<FeatureSchema, 'hash'>): string {
   const { version, names, lookback, interval, parameters } = schema;
   return createHash('sha256').update(canonicalJson({ version, names, lookback, interval, parameters })).digest('hex');
+}
+
+/** A new model's version: `<prefix>-<UTC time, compact>-<first 8 hex of its ONNX sha256>`, e.g. `rf-20260607T101500Z-1a2b3c4d`. */
+export function newModelVersion(prefix: string, nowMs: number, onnx: Uint8Array): string {
+  const compactUtc = new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${prefix}-${compactUtc}-${onnxSha256(onnx).slice(0, 8)}`;
 }
 
 /** Builds a schema with its hash. */

@@ -38,6 +38,25 @@ export function mul(a: number, b: number): number {
 }
 
 /**
+ * `n / d` rounded down, with its remainder (0 ≤ remainder < d), for safe integers n ≥ 0 and
+ * d > 0. Exact: float division may be off by one for large operands, so the quotient is fixed
+ * with exact remainders.
+ */
+export function floorDivMod(n: number, d: number): [quotient: number, remainder: number] {
+  let quotient = Math.floor(n / d);
+  let remainder = n - quotient * d;
+  while (remainder < 0) {
+    quotient -= 1;
+    remainder += d;
+  }
+  while (remainder >= d) {
+    quotient += 1;
+    remainder -= d;
+  }
+  return [quotient, remainder];
+}
+
+/**
  * `numerator / denominator` rounded to the nearest integer, halves away from zero
  * (the convention brokers use for charges). Exact for all safe integers.
  */
@@ -47,20 +66,9 @@ export function divRound(numerator: number, denominator: number): number {
   }
   if (denominator === 0) throw new RangeError('divRound by zero');
   const negative = numerator < 0 !== denominator < 0;
-  const n = Math.abs(numerator);
   const d = Math.abs(denominator);
-  let quotient = Math.floor(n / d);
-  let remainder = n - quotient * d;
-  // Float division may be off by one for large operands; fix with exact remainders.
-  while (remainder < 0) {
-    quotient -= 1;
-    remainder += d;
-  }
-  while (remainder >= d) {
-    quotient += 1;
-    remainder -= d;
-  }
-  if (remainder * 2 >= d) quotient += 1;
+  const [floor, remainder] = floorDivMod(Math.abs(numerator), d);
+  const quotient = remainder * 2 >= d ? floor + 1 : floor;
   // Never return -0: Object.is(-0, 0) is false and strict-equality tests would trip on it.
   return negative && quotient !== 0 ? -quotient : quotient;
 }

@@ -92,43 +92,133 @@ export interface RiskMetricsSample {
 /** Dependencies whose request latency is measured (`troupe_dependency_latency_seconds{dependency}`). */
 export type MeasuredDependency = 'journal' | 'redis';
 
+/** How one metric the code updates directly is made: its name, help, labels and buckets, registered on `registers`. */
+type MetricDefinition<M> = (registers: Registry[]) => M;
+
+function counter(name: string, help: string): MetricDefinition<Counter>;
+function counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): MetricDefinition<Counter<Label>>;
+function counter(name: string, help: string, labelNames: readonly string[] = []): MetricDefinition<Counter> {
+  return (registers) => new Counter({ name, help, labelNames, registers });
+}
+
+function gauge(name: string, help: string): MetricDefinition<Gauge> {
+  return (registers) => new Gauge({ name, help, registers });
+}
+
+function histogram(name: string, help: string, buckets: number[]): MetricDefinition<Histogram>;
+function histogram<Label extends string>(name: string, help: string, buckets: number[], labelNames: readonly Label[]): MetricDefinition<Histogram<Label>>;
+function histogram(name: string, help: string, buckets: number[], labelNames: readonly string[] = []): MetricDefinition<Histogram> {
+  return (registers) => new Histogram({ name, help, labelNames, buckets, registers });
+}
+
+/**
+ * The metrics the code updates directly, each a typed field of {@link Metrics} under its key here
+ * (`metrics.orders.inc({ status })`). The others are read from bound sources at scrape time.
+ */
+const UPDATED_METRICS = {
+  // market data
+  ticks: counter('troupe_ticks_total', 'Valid ticks taken in, by source', ['source']),
+  ticksRejected: counter('troupe_ticks_rejected_total', 'Malformed ticks dropped, by reason', ['reason']),
+  dataRejected: counter('troupe_data_rejected_total', 'Files and rows of a replayed data folder left out, by kind (file, row)', ['kind']),
+  /** Ticks handed to symbol actors, by source. */
+  ticksDelivered: counter('troupe_ticks_delivered_total', 'Ticks handed to symbol actors, by source', ['source']),
+  /** Valid ticks not handed on (unknown symbol, runtime stopping), by source. */
+  ticksDropped: counter('troupe_ticks_dropped_total', 'Valid ticks not handed on (unknown symbol or stopping), by source', ['source']),
+  tickToOrderSeconds: histogram(
+    'troupe_tick_to_order_seconds',
+    'From tick arrival to order at the broker adapter',
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+  ),
+
+  // orders, fills and risk
+  orders: counter('troupe_orders_total', 'Order status changes, by status', ['status']),
+  fills: counter('troupe_fills_total', 'Executions received'),
+  riskRejections: counter('troupe_risk_rejections_total', 'Intents refused by risk, by reason code', ['code']),
+  /** Orders the broker placed to square off MIS positions at the cut-off (Zerodha's RMS). */
+  autoSquareOffOrders: counter('troupe_auto_square_off_orders_total', 'Orders the broker placed to square off open MIS positions at the intraday cut-off'),
+  /** Intents risk queued because only the orders-per-second limits refused them, by kind (`exit` or `entry`). */
+  pacedIntents: counter('troupe_risk_paced_intents_total', 'Intents queued by risk for the orders-per-second limits, by kind (exit, entry)', ['kind']),
+  /** Intents waiting in risk's pacing queue now. */
+  pacedQueueDepth: gauge('troupe_risk_paced_queue_depth', "Intents waiting in risk's pacing queue"),
+  /** Queued intents sent on once the windows allowed. */
+  pacedReleased: counter('troupe_risk_paced_released_total', 'Queued intents sent on once the orders-per-second windows allowed'),
+  /** Queued entries dropped as stale (each also a `pacing-expired` RiskAlert). */
+  pacedExpired: counter('troupe_risk_paced_expired_total', 'Queued entries dropped as stale (a pacing-expired RiskAlert each)'),
+  /** Broker order state updates taken in, by how they came (`postback` over the ticker, `poll` over REST). */
+  brokerOrderUpdates: counter(
+    'troupe_broker_order_updates_total',
+    "Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day's orders)",
+    ['source'],
+  ),
+  /** Market-clock time from an order's creation to each of its fills. */
+  orderTimeToFillSeconds: histogram(
+    'troupe_order_time_to_fill_seconds',
+    "Market-clock time from an order's creation to each of its fills",
+    [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+  ),
+  /** Epoch seconds at which the Kite access token expires (06:00 IST after the login); 0 outside Kite mode. */
+  kiteSessionExpiry: gauge('troupe_kite_session_expiry_timestamp_seconds', 'When the Kite access token expires (06:00 IST after the login), epoch seconds'),
+
+  // domain events on the bus (counted by attachBus)
+  riskAlerts: counter('troupe_risk_alerts_total', 'Risk alerts published, by severity and code', ['severity', 'code']),
+  orderEvents: counter('troupe_order_events_total', 'Order events on the bus, by event', ['event']),
+  filledQuantity: counter('troupe_filled_quantity_total', 'Shares filled, by side', ['side']),
+  filledValueRupees: counter('troupe_filled_value_rupees_total', 'Traded value of fills in rupees (display), by side', ['side']),
+  chargesRupees: counter('troupe_charges_rupees_total', 'Charges and brokerage paid in rupees (display)'),
+  positionUpdates: counter('troupe_position_updates_total', 'Position changes published'),
+
+  // the API and the WebSocket
+  httpRequestSeconds: histogram(
+    'troupe_http_request_duration_seconds',
+    'API request latency by method, route pattern and status',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ['method', 'route', 'status'],
+  ),
+  httpRequests: counter('troupe_http_requests_total', 'API requests by method, route pattern and status', ['method', 'route', 'status']),
+  rateLimited: counter('troupe_http_rate_limited_total', 'Requests refused with 429'),
+  logins: counter('troupe_auth_logins_total', 'Login attempts by outcome', ['outcome']),
+  auditEntries: counter('troupe_audit_entries_total', 'Audit log entries by action', ['action']),
+  wsMessagesSent: counter('troupe_ws_messages_sent_total', 'WebSocket messages sent, by topic family', ['topic']),
+  wsMessagesReceived: counter('troupe_ws_messages_received_total', 'WebSocket messages received from clients'),
+  wsDisconnects: counter('troupe_ws_disconnects_total', 'WebSocket connections closed, by reason', ['reason']),
+  wsConflated: counter('troupe_ws_conflated_total', 'Events replaced by a newer one for a slow WebSocket client'),
+  wsReplayed: counter('troupe_ws_replayed_total', 'Events replayed to resuming WebSocket clients'),
+  /** WebSocket control messages refused by a connection's rate limit (token bucket). */
+  wsRateLimited: counter('troupe_ws_rate_limited_total', 'WebSocket client messages refused by the connection rate limit'),
+
+  // stores
+  /** Latency of requests to a store: journal appends (PostgreSQL/PGlite), Redis health PINGs. */
+  dependencyLatencySeconds: histogram(
+    'troupe_dependency_latency_seconds',
+    'Latency of store requests: journal appends (PostgreSQL/PGlite), Redis health PINGs',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ['dependency'],
+  ),
+  /** Journal appends that failed (each one keeps new orders refused until an append succeeds). */
+  journalAppendFailures: counter('troupe_journal_append_failures_total', 'Order journal appends that failed (new orders are refused until one succeeds)'),
+};
+
+/** The metrics made from `definitions`, by the same keys. */
+type MadeMetrics<Definitions> = { readonly [Field in keyof Definitions]: Definitions[Field] extends MetricDefinition<infer M> ? M : never };
+
+/** A base class with one field per definition: the metric made on the registers its constructor is given, in the table's order. */
+function metricFields<Definitions extends Record<string, MetricDefinition<unknown>>>(
+  definitions: Definitions,
+): new (registers: Registry[]) => MadeMetrics<Definitions> {
+  return class {
+    constructor(registers: Registry[]) {
+      // own writable fields, as declared class fields are
+      Object.assign(this, Object.fromEntries(Object.entries(definitions).map(([field, make]) => [field, make(registers)])));
+    }
+  } as new (registers: Registry[]) => MadeMetrics<Definitions>;
+}
+
 /**
  * Troupe's Prometheus metrics. Labels are bounded: symbols, actor paths, reasons and
  * statuses come from closed sets; never an order id.
  */
-export class Metrics {
-  readonly registry = new Registry();
-  readonly ticks: Counter<'source'>;
-  readonly ticksRejected: Counter<'reason'>;
-  readonly dataRejected: Counter<'kind'>;
-  readonly orders: Counter<'status'>;
-  readonly fills: Counter;
-  readonly riskRejections: Counter<'code'>;
-  /** Orders the broker placed to square off MIS positions at the cut-off (Zerodha's RMS). */
-  readonly autoSquareOffOrders: Counter;
-  readonly tickToOrderSeconds: Histogram;
-  /** Ticks handed to symbol actors, by source. */
-  readonly ticksDelivered: Counter<'source'>;
-  /** Valid ticks not handed on (unknown symbol, runtime stopping), by source. */
-  readonly ticksDropped: Counter<'source'>;
-  readonly riskAlerts: Counter<'severity' | 'code'>;
-  readonly orderEvents: Counter<'event'>;
-  readonly filledQuantity: Counter<'side'>;
-  readonly filledValueRupees: Counter<'side'>;
-  readonly chargesRupees: Counter;
-  readonly positionUpdates: Counter;
-  readonly httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
-  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly rateLimited: Counter;
-  readonly logins: Counter<'outcome'>;
-  readonly auditEntries: Counter<'action'>;
-  readonly wsMessagesSent: Counter<'topic'>;
-  readonly wsMessagesReceived: Counter;
-  readonly wsDisconnects: Counter<'reason'>;
-  readonly wsConflated: Counter;
-  readonly wsReplayed: Counter;
-  /** WebSocket control messages refused by a connection's rate limit (token bucket). */
-  readonly wsRateLimited: Counter;
+export class Metrics extends metricFields(UPDATED_METRICS) {
+  readonly registry: Registry;
   private sources: MetricsSources | undefined;
   private gatewaySources: GatewayMetricsSources | undefined;
   private persistenceSources: PersistenceMetricsSources | undefined;
@@ -137,176 +227,22 @@ export class Metrics {
   private readonly lastTickWallMs = new Map<string, number>();
   /** Whether an operator paused the feed (`troupe_feed_paused`), when the feed can be paused. */
   private feedPausedSource: (() => boolean) | undefined;
-  /** Broker order state updates taken in, by how they came (`postback` over the ticker, `poll` over REST). */
-  readonly brokerOrderUpdates: Counter<'source'>;
-  /** Intents risk queued because only the orders-per-second limits refused them, by kind (`exit` or `entry`). */
-  readonly pacedIntents: Counter<'kind'>;
-  /** Intents waiting in risk's pacing queue now. */
-  readonly pacedQueueDepth: Gauge;
-  /** Queued intents sent on once the windows allowed. */
-  readonly pacedReleased: Counter;
-  /** Queued entries dropped as stale (each also a `pacing-expired` RiskAlert). */
-  readonly pacedExpired: Counter;
-  /** Market-clock time from an order's creation to each of its fills. */
-  readonly orderTimeToFillSeconds: Histogram;
-  /** Latency of requests to a store: journal appends (PostgreSQL/PGlite), Redis health PINGs. */
-  readonly dependencyLatencySeconds: Histogram<'dependency'>;
-  /** Journal appends that failed (each one keeps new orders refused until an append succeeds). */
-  readonly journalAppendFailures: Counter;
-  /** Epoch seconds at which the Kite access token expires (06:00 IST after the login); 0 outside Kite mode. */
-  readonly kiteSessionExpiry: Gauge;
   private readonly haltSources = new Map<HaltReason, () => boolean>();
   private riskSource: (() => RiskMetricsSample) | undefined;
   private marketClock: (() => number) | undefined;
   private dataDir: string | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'troupe_process_' });
-    this.ticks = new Counter({ name: 'troupe_ticks_total', help: 'Valid ticks taken in, by source', labelNames: ['source'], registers });
-    this.ticksRejected = new Counter({ name: 'troupe_ticks_rejected_total', help: 'Malformed ticks dropped, by reason', labelNames: ['reason'], registers });
-    this.dataRejected = new Counter({
-      name: 'troupe_data_rejected_total',
-      help: 'Files and rows of a replayed data folder left out, by kind (file, row)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.orders = new Counter({ name: 'troupe_orders_total', help: 'Order status changes, by status', labelNames: ['status'], registers });
-    this.fills = new Counter({ name: 'troupe_fills_total', help: 'Executions received', registers });
-    this.riskRejections = new Counter({
-      name: 'troupe_risk_rejections_total',
-      help: 'Intents refused by risk, by reason code',
-      labelNames: ['code'],
-      registers,
-    });
-    this.autoSquareOffOrders = new Counter({
-      name: 'troupe_auto_square_off_orders_total',
-      help: 'Orders the broker placed to square off open MIS positions at the intraday cut-off',
-      registers,
-    });
-    this.pacedIntents = new Counter({
-      name: 'troupe_risk_paced_intents_total',
-      help: 'Intents queued by risk for the orders-per-second limits, by kind (exit, entry)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.pacedQueueDepth = new Gauge({ name: 'troupe_risk_paced_queue_depth', help: "Intents waiting in risk's pacing queue", registers });
-    this.pacedReleased = new Counter({
-      name: 'troupe_risk_paced_released_total',
-      help: 'Queued intents sent on once the orders-per-second windows allowed',
-      registers,
-    });
-    this.pacedExpired = new Counter({
-      name: 'troupe_risk_paced_expired_total',
-      help: 'Queued entries dropped as stale (a pacing-expired RiskAlert each)',
-      registers,
-    });
-    this.tickToOrderSeconds = new Histogram({
-      name: 'troupe_tick_to_order_seconds',
-      help: 'From tick arrival to order at the broker adapter',
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
-      registers,
-    });
+    const registry = new Registry();
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'troupe_process_' });
+    const registers = [registry];
+    super(registers);
+    this.registry = registry;
     this.registerRuntimeGauges(registers);
-
-    this.ticksDelivered = new Counter({
-      name: 'troupe_ticks_delivered_total',
-      help: 'Ticks handed to symbol actors, by source',
-      labelNames: ['source'],
-      registers,
-    });
-    this.ticksDropped = new Counter({
-      name: 'troupe_ticks_dropped_total',
-      help: 'Valid ticks not handed on (unknown symbol or stopping), by source',
-      labelNames: ['source'],
-      registers,
-    });
-    this.riskAlerts = new Counter({
-      name: 'troupe_risk_alerts_total',
-      help: 'Risk alerts published, by severity and code',
-      labelNames: ['severity', 'code'],
-      registers,
-    });
-    this.orderEvents = new Counter({ name: 'troupe_order_events_total', help: 'Order events on the bus, by event', labelNames: ['event'], registers });
-    this.filledQuantity = new Counter({ name: 'troupe_filled_quantity_total', help: 'Shares filled, by side', labelNames: ['side'], registers });
-    this.filledValueRupees = new Counter({
-      name: 'troupe_filled_value_rupees_total',
-      help: 'Traded value of fills in rupees (display), by side',
-      labelNames: ['side'],
-      registers,
-    });
-    this.chargesRupees = new Counter({ name: 'troupe_charges_rupees_total', help: 'Charges and brokerage paid in rupees (display)', registers });
-    this.positionUpdates = new Counter({ name: 'troupe_position_updates_total', help: 'Position changes published', registers });
-    this.httpRequestSeconds = new Histogram({
-      name: 'troupe_http_request_duration_seconds',
-      help: 'API request latency by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    });
-    this.httpRequests = new Counter({
-      name: 'troupe_http_requests_total',
-      help: 'API requests by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.rateLimited = new Counter({ name: 'troupe_http_rate_limited_total', help: 'Requests refused with 429', registers });
-    this.logins = new Counter({ name: 'troupe_auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers });
-    this.auditEntries = new Counter({ name: 'troupe_audit_entries_total', help: 'Audit log entries by action', labelNames: ['action'], registers });
-    this.wsMessagesSent = new Counter({
-      name: 'troupe_ws_messages_sent_total',
-      help: 'WebSocket messages sent, by topic family',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.wsMessagesReceived = new Counter({ name: 'troupe_ws_messages_received_total', help: 'WebSocket messages received from clients', registers });
-    this.wsDisconnects = new Counter({
-      name: 'troupe_ws_disconnects_total',
-      help: 'WebSocket connections closed, by reason',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.wsConflated = new Counter({ name: 'troupe_ws_conflated_total', help: 'Events replaced by a newer one for a slow WebSocket client', registers });
-    this.wsReplayed = new Counter({ name: 'troupe_ws_replayed_total', help: 'Events replayed to resuming WebSocket clients', registers });
-    this.wsRateLimited = new Counter({
-      name: 'troupe_ws_rate_limited_total',
-      help: 'WebSocket client messages refused by the connection rate limit',
-      registers,
-    });
     this.registerGatewayGauges(registers);
     this.registerStoreGauges(registers);
     this.registerFeedMetrics(registers);
-    this.brokerOrderUpdates = new Counter({
-      name: 'troupe_broker_order_updates_total',
-      help: "Broker order updates taken in: postback (one per order update over the feed), poll (one per REST poll of the day's orders)",
-      labelNames: ['source'],
-      registers,
-    });
     this.registerIngestMetrics(registers);
-
-    this.orderTimeToFillSeconds = new Histogram({
-      name: 'troupe_order_time_to_fill_seconds',
-      help: "Market-clock time from an order's creation to each of its fills",
-      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
-      registers,
-    });
-    this.dependencyLatencySeconds = new Histogram({
-      name: 'troupe_dependency_latency_seconds',
-      help: 'Latency of store requests: journal appends (PostgreSQL/PGlite), Redis health PINGs',
-      labelNames: ['dependency'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    this.journalAppendFailures = new Counter({
-      name: 'troupe_journal_append_failures_total',
-      help: 'Order journal appends that failed (new orders are refused until one succeeds)',
-      registers,
-    });
-    this.kiteSessionExpiry = new Gauge({
-      name: 'troupe_kite_session_expiry_timestamp_seconds',
-      help: 'When the Kite access token expires (06:00 IST after the login), epoch seconds',
-      registers,
-    });
     this.registerRiskGauges(registers);
     registerHostMetrics(registers, () => this.dataDir);
   }

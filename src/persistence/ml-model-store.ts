@@ -5,11 +5,11 @@
  * model that was live before. At most one live model per kind (a unique partial index).
  * Rows are decoded with TypeBox schemas at the boundary.
  */
-import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
 import type { ModelKind, TrainedModel } from '../ml/model.js';
 import type { ModelRegistry, ModelSummary, StoredModel } from '../ml/registry.js';
+import { ClassNamesJson, FeatureSchemaJson, ModelKindJson, ModelMetricsJson, onnxSha256 } from '../ml/stored-model-json.js';
 import type { Database, Queryable } from './database.js';
 
 /** A registry operation that cannot be done (unknown version, nothing to roll back to…). */
@@ -20,17 +20,6 @@ export class ModelRegistryError extends Error {
   }
 }
 
-const FeatureSchemaJson = Type.Object({
-  version: Type.Number(),
-  names: Type.Array(Type.String()),
-  lookback: Type.Integer({ minimum: 1 }),
-  interval: Type.String(),
-  parameters: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-  hash: Type.String(),
-});
-const ClassesJson = Type.Array(Type.Union([Type.Literal('down'), Type.Literal('flat'), Type.Literal('up')]));
-const MetricsJson = Type.Record(Type.String(), Type.Unknown());
-const KindJson = Type.Union([Type.Literal('random-forest'), Type.Literal('lstm')]);
 const StatusJson = Type.Union([Type.Literal('candidate'), Type.Literal('live'), Type.Literal('retired')]);
 
 interface ModelRow {
@@ -73,11 +62,11 @@ function msOf(value: unknown, version: unknown, what: string): number {
 function decodeSummary(row: ModelRow): ModelSummary {
   const { version } = row;
   if (typeof version !== 'string') throw bad(version, 'version');
-  if (!Check(KindJson, row.kind)) throw bad(version, 'kind');
+  if (!Check(ModelKindJson, row.kind)) throw bad(version, 'kind');
   if (!Check(StatusJson, row.status)) throw bad(version, 'status');
   if (typeof row.feature_schema_hash !== 'string') throw bad(version, 'feature_schema_hash');
-  if (!Check(ClassesJson, row.classes)) throw bad(version, 'classes');
-  if (!Check(MetricsJson, row.metrics)) throw bad(version, 'metrics');
+  if (!Check(ClassNamesJson, row.classes)) throw bad(version, 'classes');
+  if (!Check(ModelMetricsJson, row.metrics)) throw bad(version, 'metrics');
   if (typeof row.onnx_sha256 !== 'string') throw bad(version, 'onnx_sha256');
   return {
     version,
@@ -100,7 +89,7 @@ function decodeStored(row: ModelRow): StoredModel {
   if (!Check(FeatureSchemaJson, row.feature_schema)) throw bad(summary.version, 'feature_schema');
   if (!(row.onnx instanceof Uint8Array)) throw bad(summary.version, 'onnx');
   const onnx = new Uint8Array(row.onnx); // a copy: pg hands out a Buffer slice of its pool
-  if (createHash('sha256').update(onnx).digest('hex') !== summary.onnxSha256)
+  if (onnxSha256(onnx) !== summary.onnxSha256)
     throw new ModelRegistryError(`ml_models row ${summary.version}: the ONNX bytes do not match their sha256 (corrupt)`);
   return { ...summary, featureSchema: row.feature_schema, onnx };
 }
@@ -121,7 +110,6 @@ export class MlModelStore implements ModelRegistry {
   async register(model: TrainedModel): Promise<ModelSummary> {
     const existing = await this.db.query('SELECT 1 FROM ml_models WHERE version = $1', [model.version]);
     if (existing.length > 0) throw new ModelRegistryError(`model ${model.version} is already registered`);
-    const sha = createHash('sha256').update(model.onnx).digest('hex');
     await this.db.query(
       `INSERT INTO ml_models (version, kind, feature_schema_hash, feature_schema, classes, metrics, training_from, training_to, onnx, onnx_sha256)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, to_timestamp($7::double precision / 1000), to_timestamp($8::double precision / 1000), $9, $10)`,
@@ -135,7 +123,7 @@ export class MlModelStore implements ModelRegistry {
         model.trainingWindow.fromMs,
         model.trainingWindow.toMs,
         Buffer.from(model.onnx.buffer, model.onnx.byteOffset, model.onnx.byteLength),
-        sha,
+        onnxSha256(model.onnx),
       ],
     );
     return this.summary(model.version);

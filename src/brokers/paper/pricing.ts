@@ -2,23 +2,14 @@
  * Price rules of the paper broker, pure and exact (integer paise, no float on money).
  */
 import { roundToTick } from '../../model/instrument.js';
-import { MoneyOverflowError, type Paise } from '../../model/money.js';
+import { floorDivMod, MoneyOverflowError, type Paise } from '../../model/money.js';
 import type { Side } from '../../model/order.js';
 
 /** `value × numerator / denominator` rounded toward −∞ (`'floor'`) or +∞ (`'ceil'`), exact; all ≥ 0. */
 export function mulDivDirected(value: number, numerator: number, denominator: number, direction: 'floor' | 'ceil'): number {
   const product = value * numerator;
   if (Number.isSafeInteger(product)) {
-    let quotient = Math.floor(product / denominator);
-    let remainder = product - quotient * denominator;
-    while (remainder < 0) {
-      quotient -= 1;
-      remainder += denominator;
-    }
-    while (remainder >= denominator) {
-      quotient += 1;
-      remainder -= denominator;
-    }
+    const [quotient, remainder] = floorDivMod(product, denominator);
     return direction === 'ceil' && remainder > 0 ? quotient + 1 : quotient;
   }
   const big = BigInt(value) * BigInt(numerator);

@@ -4,13 +4,12 @@
  * window, its ONNX export, the ONNX model's agreement with the forest on the test rows, and
  * the out-of-sample metrics of the ONNX model (the one that will run).
  */
-import { createHash } from 'node:crypto';
 import type { Bar, BarInterval } from '../../model/market.js';
 import { buildDataset, walkForwardSplit, type Sample } from '../dataset.js';
 import { evaluateClassifier, majorityClass, type EvaluationMetrics } from '../evaluate.js';
 import { mlFeatureSchema } from '../features.js';
 import type { LabelOptions } from '../labels.js';
-import { createOnnxPredictor, type TrainedModel } from '../model.js';
+import { createOnnxPredictor, newModelVersion, type TrainedModel } from '../model.js';
 import { forestProbabilities, trainForest, type ForestOptions } from './forest.js';
 import { forestToOnnx } from './onnx-export.js';
 
@@ -37,13 +36,6 @@ export interface TrainRandomForestResult {
   readonly trainMs: number;
   /** Largest |ONNX − forest| probability on the test rows (the float32 rounding of votes / trees; the values are checked equal in float32). */
   readonly onnxMaxDifference: number;
-}
-
-function compactUtc(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Trains, exports and evaluates a Random Forest; throws a RangeError when the data cannot serve. */
@@ -103,7 +95,7 @@ export async function trainRandomForestModel(request: TrainRandomForestRequest):
     toMs: samples[samples.length - 1]!.startMs,
   });
   const nowMs = request.nowMs ?? Date.now();
-  const version = `rf-${compactUtc(nowMs)}-${createHash('sha256').update(onnx).digest('hex').slice(0, 8)}`;
+  const version = newModelVersion('rf', nowMs, onnx);
   const model: TrainedModel = {
     kind: 'random-forest',
     version,

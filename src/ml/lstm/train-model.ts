@@ -6,13 +6,12 @@
  * ONNX export, the ONNX model's agreement with tfjs on the held-out windows, and the
  * out-of-sample metrics of the ONNX model (the one that will run).
  */
-import { createHash } from 'node:crypto';
 import type { Bar, BarInterval } from '../../model/market.js';
 import { walkForwardSplit, type Sample } from '../dataset.js';
 import { evaluateClassifier, majorityClass, type EvaluationMetrics } from '../evaluate.js';
 import { featureRows, mlFeatureSchema, modelInput } from '../features.js';
 import { directionLabels, labelClasses, type LabelOptions } from '../labels.js';
-import { createOnnxPredictor, type ClassName, type FeatureSchema, type TrainedModel } from '../model.js';
+import { createOnnxPredictor, newModelVersion, type ClassName, type FeatureSchema, type TrainedModel } from '../model.js';
 import { permutation, seededRandom, type SequenceDataset } from './dataset.js';
 import { exportLstmToOnnx } from './onnx-export.js';
 import { DEFAULT_LSTM_CONFIG, disposeLstm, predictWithTfjs, trainLstm, type LstmConfig } from './trainer.js';
@@ -96,13 +95,6 @@ function toSequenceDataset(samples: readonly Sample[], timeSteps: number, featur
   return { timeSteps, features, sequences, labels: Int32Array.from(samples, (sample) => sample.y) };
 }
 
-function compactUtc(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-}
-
 /** Scores an exported LSTM (or any `lookback`-row model) on samples: its probabilities. */
 export async function onnxProbabilities(
   onnx: Uint8Array,
@@ -179,7 +171,7 @@ export async function trainLstmModel(request: TrainLstmModelRequest): Promise<Tr
     fromMs: samples[0]!.startMs,
     toMs: samples[samples.length - 1]!.startMs,
   });
-  const version = `lstm-${compactUtc(request.nowMs ?? Date.now())}-${createHash('sha256').update(onnx).digest('hex').slice(0, 8)}`;
+  const version = newModelVersion('lstm', request.nowMs ?? Date.now(), onnx);
   const model: TrainedModel = {
     kind: 'lstm',
     version,
