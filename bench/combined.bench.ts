@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --combined [--seconds N] [--rate N] [--rest-rate N] [--clients N] [--store postgres|pglite] [--alone]`
+ * `npm run bench -- --combined [--seconds N] [--rate N] [--rest-rate N] [--clients N] [--store postgres|pglite] [--gateway-thread main|worker] [--alone]`
  *
  * The load a real desk puts on one Troupe process, all at once: ticks offered at `rate`/s (50
  * symbols, EMA 12/26 on every tick through symbol → strategy → risk → paper broker → portfolio,
@@ -7,14 +7,16 @@
  * `GET /api/v1/positions` at `rest-rate` req/s (autocannon in a child process, a fixed offered
  * rate, API key with its limit lifted) and `clients` WebSocket clients (in another child process)
  * subscribed to orders, positions, P&L, risk alerts and ten symbols' quotes, with 100 marker
- * events/s on `risk-alerts` timing the fan-out lag. Users, keys and audit in the chosen store.
+ * risk alerts/s published on the runtime's bus timing the fan-out lag (bus → gateway → socket).
+ * Users, keys and audit in the chosen store. `--gateway-thread worker` runs the gateway in its
+ * worker thread (as `TROUPE_GATEWAY_THREAD=worker`), reaching the runtime across the facade port.
  *
  * Two phases in the same minutes: ticks alone, then ticks with the gateway load. Per phase:
  * tick → order p50/p99/p99.9/max (the tick's arrival to the order at the paper broker, as in
- * `npm run bench`), event-loop delay, this process's CPU (trading and gateway share its one
- * thread today); for the combined phase also REST req/s and latency, WebSocket lag and each load
+ * `npm run bench`), the trading thread's event-loop delay, this process's CPU (both threads
+ * with the gateway in a worker); for the combined phase also REST req/s and latency, WebSocket lag and each load
  * generator's own CPU. Prints a table; writes bench/results/combined.json with the machine's
- * CPU model and load averages.
+ * CPU model and load averages (…/combined-worker.json with the gateway in its worker).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,8 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { intOption } from '../src/cli/args.js';
 import { buildGateway, listenGateway } from '../src/gateway/gateway.js';
+import { startGatewayThread } from '../src/gateway-thread/host.js';
+import { registryExposition } from '../src/observability/metrics-merge.js';
 import { PostgresAuditStore } from '../src/persistence/audit-store.js';
 import { PostgresAuthStore } from '../src/persistence/auth-store.js';
 import { openStores } from '../src/persistence/stores.js';
@@ -33,7 +37,6 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { usePostgres } from '../test/support/services.js';
 import {
   BENCH_RISK_LIMITS,
-  benchApiKey,
   benchArgs,
   benchConfig,
   loopDelay,
@@ -66,6 +69,7 @@ const OPTIONS = [
     default: 'postgres',
     valueName: 'kind',
   },
+  { name: 'gateway-thread', description: 'main (the gateway on the trading thread) or worker (in its own worker thread; needs postgres)', default: 'main', valueName: 'where' },
 ] as const;
 const values = benchArgs('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS);
 const seconds = intOption(values, 'seconds');
@@ -76,6 +80,9 @@ const clients = intOption(values, 'clients');
 const store = storeOption(values);
 const aloneOnly = values['alone'] === 'true';
 const profile = values['profile'] === 'true';
+const gatewayThread = values['gateway-thread'];
+if (gatewayThread !== 'main' && gatewayThread !== 'worker') throw new Error(`--gateway-thread: main or worker, got "${gatewayThread}"`);
+if (gatewayThread === 'worker' && store !== 'postgres') throw new Error('--gateway-thread worker needs --store postgres (PGlite lives in one thread)');
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const SYMBOLS = 50;
@@ -95,22 +102,66 @@ const runtime = new Runtime({
 runtime.start();
 metrics.attachBus(runtime.bus);
 
-// the gateway of `npm start`, on this process's thread as today, with its stores in a real database
+// the gateway of `npm start`, on the trading thread or in its worker, with its stores in a real database
 const postgres = store === 'postgres' ? await usePostgres() : undefined;
-const { config, dataDir } = benchConfig('combined', postgres);
+const { config, dataDir } = benchConfig('combined', postgres, { TROUPE_GATEWAY_THREAD: gatewayThread, TROUPE_ML: 'off' });
 const stores = await openStores(config, silentLogger());
-const gateway = await buildGateway({
-  authStore: new PostgresAuthStore(stores.database),
-  auditStore: new PostgresAuditStore(stores.database),
-  runtime: runtime.facade,
-  config: config.gateway,
-  startedAtMs: Date.now(),
-  feedState: () => ({ connected: true, lastTickAgeMs: 0 }),
-});
-const port = await listenGateway(gateway, 0, '127.0.0.1');
-const { auth, hub } = gateway.troupe;
+const feedState = () => ({ connected: true, lastTickAgeMs: 0, followsExchangeHours: false });
+const api =
+  gatewayThread === 'worker'
+    ? await startGatewayThread({
+        config,
+        startedAtMs: Date.now(),
+        tls: undefined,
+        facade: runtime.facade,
+        log: silentLogger(),
+        host: {
+          feedState,
+          persistenceState: () => ({ journal: 'ok', redis: 'not configured' }),
+          feedControl: undefined,
+          fences: () => [],
+          metricsText: () => metrics.text(),
+          metricsJson: () => registryExposition(metrics).json(),
+          onGeneratedAdmin: () => undefined,
+        },
+      })
+    : await (async () => {
+        const gateway = await buildGateway({
+          authStore: new PostgresAuthStore(stores.database),
+          auditStore: new PostgresAuditStore(stores.database),
+          runtime: runtime.facade,
+          config: config.gateway,
+          startedAtMs: Date.now(),
+          feedState,
+        });
+        return { port: await listenGateway(gateway, 0, '127.0.0.1'), stop: () => gateway.close() };
+      })();
+const port = api.port;
 const base = `http://127.0.0.1:${port}`;
-const key = await benchApiKey(auth, base);
+const key = await apiKey();
+
+/** An API key without a rate limit (the bench admin's, over HTTP: the gateway may be on another thread), warmed up on the route measured. */
+async function apiKey(): Promise<string> {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'bench', password: 'bench-password-123' }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const created = await fetch(`${base}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ name: 'bench', role: 'viewer', rateLimitPerMinute: null }),
+  });
+  if (created.status !== 201) throw new Error(`creating the bench API key answered ${created.status}: ${await created.text()}`);
+  const { key: issued } = (await created.json()) as { key: string };
+  for (let i = 0; i < 200; i += 1) {
+    const response = await fetch(`${base}/api/v1/positions`, { headers: { 'x-api-key': issued } });
+    if (response.status !== 200) throw new Error(`positions answered ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+  }
+  return issued;
+}
 
 /** Offers the market's next ticks at `rate`/s for `seconds`. */
 async function offerTicks(): Promise<void> {
@@ -206,7 +257,7 @@ for (let i = 0; i < clients; i += 1) {
     received += 1;
     const m = JSON.parse(data.toString());
     if (m.type === 'subscribed') { ready += 1; if (ready === clients) process.stdout.write('ready\\n'); return; }
-    if (m.type === 'event' && m.data && m.data.bench === true) { markers += 1; lags.push(Date.now() - m.data.sentAtMs); }
+    if (m.type === 'event' && m.data && m.data.code === 'bench-marker') { markers += 1; lags.push(Date.now() - m.data.atMs); }
   });
 }
 let cpuStart;
@@ -231,7 +282,7 @@ const row = (p: Phase): string =>
   `${p.tickToOrderP50Us} / ${p.tickToOrderP99Us} / ${p.tickToOrderP999Us} / ${p.tickToOrderMaxUs} µs (${p.orders} orders); loop delay p99 ${p.eventLoopDelay.p99Ms} ms, max ${p.eventLoopDelay.maxMs} ms; ${gcText(p.gc)}; CPU ${p.processCpuPercent} %; RSS ${p.rssPeakMb} MB`;
 /** Stops what the benchmark started and exits. */
 async function close(): Promise<never> {
-  await gateway.close();
+  await api.stop();
   await runtime.stop();
   await stores.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -265,12 +316,12 @@ let wsResult: WsResult | undefined;
 const combined = await phase('load', async () => {
   ws.send('start');
   const restRun = runAutocannon({ url: `${base}/api/v1/positions`, headers: { 'x-api-key': key }, connections, overallRate: restRate, duration: seconds });
-  // 100 marker events a second time the fan-out (the real events flow alongside)
+  // 100 marker risk alerts a second on the runtime's bus time the fan-out (the real events flow alongside)
   let n = 0;
   const markerStart = Date.now();
   const marker = setInterval(() => {
     const due = Math.floor(((Date.now() - markerStart) / 1000) * 100);
-    while (n < due) hub.publish('risk-alerts', 'bench', { bench: true, n: n++, sentAtMs: Date.now() });
+    for (; n < due; n += 1) runtime.bus.publish({ type: 'RiskAlert', severity: 'info', code: 'bench-marker', message: `bench marker ${n}`, atMs: Date.now() });
   }, 10);
   rest = await restRun;
   clearInterval(marker);
@@ -309,6 +360,7 @@ const result = {
   cpuModel: cpus()[0]?.model ?? 'unknown',
   cpus: availableParallelism(),
   store,
+  gatewayThread,
   seconds,
   offeredTicksPerSec: rate,
   symbols: SYMBOLS,
@@ -319,9 +371,10 @@ const result = {
   goals: { tickToOrderP99Us: 1000, restRequestsPerSec: 5000, restP99Ms: 10 },
 };
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/combined.json', `${JSON.stringify(result, null, 2)}\n`);
+const resultFile = `bench/results/combined${gatewayThread === 'worker' ? '-worker' : ''}.json`;
+writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
 const rows: [string, string][] = [
-  ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}`],
+  ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}; gateway on the ${gatewayThread === 'worker' ? 'worker' : 'trading'} thread`],
   ['ticks alone: tick→order p50/p99/p99.9/max', row(alone)],
   ['combined: tick→order p50/p99/p99.9/max', row(combined)],
   [
@@ -333,5 +386,5 @@ const rows: [string, string][] = [
     `${clients} clients, ${wsFigures.messagesReceived} messages, marker lag p50 ${wsFigures.lagP50Ms} ms, p99 ${wsFigures.lagP99Ms} ms, max ${wsFigures.lagMaxMs} ms, disconnected ${wsFigures.disconnected}; clients ${wsFigures.clientsCpuPercent} % CPU`,
   ],
 ];
-printTable(rows, 'bench/results/combined.json');
+printTable(rows, resultFile);
 await close();
