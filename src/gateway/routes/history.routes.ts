@@ -7,9 +7,12 @@ import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 import { csvLine, rupeesExact } from '../csv.js';
 import { FillSchema, IdParams, OrderSchema, OrdersQuery, Page, RiskAlertsQuery, StoredRiskAlertSchema, StrategyBookSchema, TradesQuery } from '../schemas.js';
+import { API_ERRORS, routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const orderRoute = routeGroup('orders', API_ERRORS);
+const riskRoute = routeGroup('risk', API_ERRORS);
+const strategyRoute = routeGroup('strategies', API_ERRORS);
+
 /** India Standard Time: a date without a zone is a trading day in IST. */
 const IST_OFFSET = '+05:30';
 
@@ -234,15 +237,12 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/orders',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'Orders, newest first, from the record (every day traded, not only this session): filtered, cursor-paginated, or all as CSV',
-        querystring: OrdersQuery,
-        response: { 200: Page(OrderSchema), 503: err, ...common },
-      },
-    },
+    orderRoute('viewer', {
+      summary: 'Orders, newest first, from the record (every day traded, not only this session): filtered, cursor-paginated, or all as CSV',
+      querystring: OrdersQuery,
+      response: { 200: Page(OrderSchema) },
+      errors: [503],
+    }),
     async (request, reply) => {
       const query = request.query;
       const filter = {
@@ -271,15 +271,7 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/orders/:id',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'One order by client order id (from the record)',
-        params: IdParams,
-        response: { 200: OrderSchema, 404: err, ...common },
-      },
-    },
+    orderRoute('viewer', { summary: 'One order by client order id (from the record)', params: IdParams, response: { 200: OrderSchema }, errors: [404] }),
     async (request) => {
       const order = await history.order(request.params.id);
       if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id}`);
@@ -290,15 +282,11 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/trades',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV',
-        querystring: TradesQuery,
-        response: { 200: Page(FillSchema), ...common },
-      },
-    },
+    orderRoute('viewer', {
+      summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV',
+      querystring: TradesQuery,
+      response: { 200: Page(FillSchema) },
+    }),
     async (request, reply) => {
       const query = request.query;
       const portfolios = await portfoliosOf(ctx, request);
@@ -331,15 +319,11 @@ function riskAlertRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/risk/alerts',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Risk alerts, newest first, from the record: one row per (code, subject) and minute with its count; filtered, cursor-paginated, or all as CSV',
-        querystring: RiskAlertsQuery,
-        response: { 200: Page(StoredRiskAlertSchema), ...common },
-      },
-    },
+    riskRoute('viewer', {
+      summary: 'Risk alerts, newest first, from the record: one row per (code, subject) and minute with its count; filtered, cursor-paginated, or all as CSV',
+      querystring: RiskAlertsQuery,
+      response: { 200: Page(StoredRiskAlertSchema) },
+    }),
     async (request, reply) => {
       const query = request.query;
       const filter = {
@@ -366,27 +350,21 @@ function riskAlertRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/risk/alerts/:id/ack',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
-        params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
-        body: Type.Union(
-          [
-            Type.Null(),
-            Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false }),
-          ],
-          { description: 'optional' },
-        ),
-        response: {
-          200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
-          404: err,
-          409: err,
-          ...common,
-        },
+    riskRoute('trader', {
+      summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
+      params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
+      body: Type.Union(
+        [
+          Type.Null(),
+          Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false }),
+        ],
+        { description: 'optional' },
+      ),
+      response: {
+        200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
       },
-    },
+      errors: [404, 409],
+    }),
     async (request) => {
       const alertId = request.params.id;
       const by = request.principal?.name ?? 'anonymous';
@@ -422,21 +400,16 @@ function strategyBookRoute(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/history/strategy-books',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['strategies'],
-        summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
-        response: {
-          200: Type.Object({
-            items: Type.Array(StrategyBookSchema),
-            recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }),
-            source: Type.Enum(['database', 'session']),
-          }),
-          ...common,
-        },
+    strategyRoute('viewer', {
+      summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
+      response: {
+        200: Type.Object({
+          items: Type.Array(StrategyBookSchema),
+          recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }),
+          source: Type.Enum(['database', 'session']),
+        }),
       },
-    },
+    }),
     async (request) => {
       const books = await history.strategyBooks(await portfoliosOf(ctx, request));
       return { ...books, source: history.source };
