@@ -18,7 +18,7 @@ import {
   TotpEnrollment,
   UserSchema,
 } from '../schemas.js';
-import { routeGroup } from './declare-routes.js';
+import { routeGroup, routesOf } from './declare-routes.js';
 
 /** What every auth and user-administration route can answer: invalid request, unauthenticated, forbidden. */
 const AUTH_ERRORS = [400, 401, 403] as const;
@@ -48,14 +48,7 @@ function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: Us
 }
 
 /** `/api/v1/auth/*` (login, refresh, logout, password, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
-export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  sessionRoutes(app, ctx);
-  accountRoutes(app, ctx);
-  totpRoutes(app, ctx);
-  userRoutes(app, ctx);
-  apiKeyRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const authRoutes = routesOf(sessionRoutes, accountRoutes, totpRoutes, userRoutes, apiKeyRoutes);
 
 /** Sessions: login, refresh, logout (here or everywhere). */
 function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {

@@ -5,7 +5,7 @@
  * credentials. Every error answer's body is the shared ErrorEnvelope (`errors.ts`).
  */
 import type { FastifyContextConfig, FastifySchema } from 'fastify';
-import type { Access } from '../context.js';
+import type { Access, GatewayContext, GatewayInstance } from '../context.js';
 
 /** The statuses the API's errors are answered with. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
@@ -54,5 +54,16 @@ export function routeGroup<const GroupErrors extends ErrorStatus = never>(tag: s
     const security = config.access === 'public' ? { security: [] } : {};
     const fullSchema = { tags: [tag], ...security, ...schema, ...(Object.keys(answers).length === 0 ? {} : { response: answers }) };
     return { config, schema: fullSchema } as RouteOptions<Spec, GroupErrors>;
+  };
+}
+
+/** Declares one topic's routes of a module (e.g. the sessions of `auth.routes.ts`). */
+export type RoutePart = (app: GatewayInstance, ctx: GatewayContext) => void;
+
+/** A module's routes, as the gateway registers them: each part declares its own, in order. */
+export function routesOf(...parts: readonly RoutePart[]): (app: GatewayInstance, ctx: GatewayContext) => Promise<void> {
+  return (app, ctx) => {
+    for (const part of parts) part(app, ctx);
+    return Promise.resolve();
   };
 }

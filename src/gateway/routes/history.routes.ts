@@ -7,7 +7,7 @@ import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 import { csvLine, rupeesExact } from '../csv.js';
 import { FillSchema, IdParams, OrderSchema, OrdersQuery, Page, RiskAlertsQuery, StoredRiskAlertSchema, StrategyBookSchema, TradesQuery } from '../schemas.js';
-import { API_ERRORS, routeGroup } from './declare-routes.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
 const orderRoute = routeGroup('orders', API_ERRORS);
 const riskRoute = routeGroup('risk', API_ERRORS);
@@ -224,12 +224,7 @@ function attachment(reply: { header(name: string, value: string): unknown }, wha
  * The trading record from the database (`ctx.history`): orders, trades and risk alerts, newest
  * first, filtered, keyset-paged, or whole as CSV; acknowledging an alert; each strategy's book.
  */
-export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  orderHistoryRoutes(app, ctx);
-  riskAlertRoutes(app, ctx);
-  strategyBookRoute(app, ctx);
-  return Promise.resolve();
-}
+export const historyRoutes = routesOf(orderHistoryRoutes, riskAlertRoutes, strategyBookRoute);
 
 /** Orders and fills from the record: filtered, keyset-paged, or whole as CSV; one order by id. */
 function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {

@@ -6,7 +6,7 @@ import { AuditEntry } from '../../persistence/audit-store.types.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { AuditQuery, FaultQuery, Page } from '../schemas.js';
-import { API_ERRORS, routeGroup } from './declare-routes.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
 const systemRoute = routeGroup('system', API_ERRORS);
 const adminRoute = routeGroup('admin', API_ERRORS);
@@ -130,14 +130,7 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 }
 
 /** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
-export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
-  actorRoutes(app, ctx);
-  feedRoutes(app, ctx);
-  auditRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const systemRoutes = routesOf(healthRoutes, metricsRoutes, actorRoutes, feedRoutes, auditRoutes);
 
 /** Metrics: Prometheus text at /metrics (behind the metrics token when set) and JSON. */
 function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {

@@ -16,7 +16,7 @@ import { JOURNAL_CONFIRM_TIMEOUT_MS, RuntimeUnavailable } from '../../runtime/fa
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { IdParams, InstrumentSchema, PlaceOrderBody, PlaceOrderResponse, PortfolioPositionsSchema, PositionsResponse } from '../schemas.js';
-import { API_ERRORS, routeGroup } from './declare-routes.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
 const portfolioRoute = routeGroup('portfolio', API_ERRORS);
 const orderRoute = routeGroup('orders', API_ERRORS);
@@ -119,13 +119,7 @@ function instrumentsBySymbol(ctx: GatewayContext): Map<string, Instrument> {
 }
 
 /** Positions, portfolios, placing and cancelling orders, instruments, kill switch (the record: `history.routes.ts`; strategies: `strategy.routes.ts`). */
-export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  portfolioRoutes(app, ctx);
-  orderRoutes(app, ctx);
-  killSwitchRoute(app, ctx);
-  instrumentRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const tradingRoutes = routesOf(portfolioRoutes, orderRoutes, killSwitchRoute, instrumentRoutes);
 
 /** Positions (cached, gzipped body) and portfolios with their summaries. */
 function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
