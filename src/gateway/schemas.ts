@@ -274,6 +274,9 @@ export const StrategyKindSchema = Type.Object({
   configFields: Type.Array(ConfigFieldSchema),
 });
 
+/** What a strategy's pending and refused intents both show. */
+const intentFields = { intentId: Type.String(), symbol: Type.String(), side: Type.String(), quantity: Type.Integer() };
+
 /** Schema: StrategySchema. */
 export const StrategySchema = Type.Object({
   strategyId: Type.String(),
@@ -291,31 +294,14 @@ export const StrategySchema = Type.Object({
   positions: Type.Record(Type.String(), Type.Integer()),
   workingIntents: Type.Integer(),
   pendingIntents: Type.Optional(
-    Type.Array(
-      Type.Object({
-        intentId: Type.String(),
-        symbol: Type.String(),
-        side: Type.String(),
-        quantity: Type.Integer(),
-        queuedAtMs: Type.Number(),
-        reason: Type.String(),
-      }),
-      { description: "intents waiting in risk's pacing queue for the orders-per-second limits (sent when the window allows, exits first)" },
-    ),
+    Type.Array(Type.Object({ ...intentFields, queuedAtMs: Type.Number(), reason: Type.String() }), {
+      description: "intents waiting in risk's pacing queue for the orders-per-second limits (sent when the window allows, exits first)",
+    }),
   ),
   refusedIntents: Type.Optional(
-    Type.Array(
-      Type.Object({
-        intentId: Type.String(),
-        symbol: Type.String(),
-        side: Type.String(),
-        quantity: Type.Integer(),
-        code: Type.Optional(Type.String()),
-        reason: Type.String(),
-        atMs: Type.Number(),
-      }),
-      { description: 'the latest refused intents (at most 50), oldest first' },
-    ),
+    Type.Array(Type.Object({ ...intentFields, code: Type.Optional(Type.String()), reason: Type.String(), atMs: Type.Number() }), {
+      description: 'the latest refused intents (at most 50), oldest first',
+    }),
   ),
   tradesIn: Type.Optional(
     Type.Array(RegimeSchema, { description: 'the regimes the strategy declares it trades in (absent: any); outside them it only reduces positions' }),

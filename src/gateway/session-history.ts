@@ -31,6 +31,19 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** Newest first: by time, then id, descending. */
 const newestFirst = (aMs: number, aId: string, bMs: number, bId: string): number => bMs - aMs || (aId < bId ? 1 : aId > bId ? -1 : 0);
 
+/** Whether an order or a fill (at `atMs`: created, executed) passes what the filters of orders and of trades share. */
+function passesTradeFilter(filter: TradeListFilter, row: Pick<Fill, 'portfolioId' | 'strategyId' | 'symbol' | 'side'>, atMs: number): boolean {
+  return (
+    (filter.portfolios === undefined || filter.portfolios.includes(row.portfolioId)) &&
+    (filter.portfolioId === undefined || row.portfolioId === filter.portfolioId) &&
+    (filter.strategyId === undefined || row.strategyId === filter.strategyId) &&
+    (filter.symbol === undefined || row.symbol === filter.symbol) &&
+    (filter.side === undefined || row.side === filter.side) &&
+    (filter.fromMs === undefined || atMs >= filter.fromMs) &&
+    (filter.toMs === undefined || atMs < filter.toMs)
+  );
+}
+
 /** The session's record (see the module comment). */
 export class SessionHistory implements HistoryQueries {
   readonly source = 'session' as const;
@@ -86,14 +99,8 @@ export class SessionHistory implements HistoryQueries {
     const all = (await this.sessionOrders())
       .filter(
         (order) =>
-          (filter.portfolios === undefined || filter.portfolios.includes(order.portfolioId)) &&
-          (filter.portfolioId === undefined || order.portfolioId === filter.portfolioId) &&
-          (filter.strategyId === undefined || order.strategyId === filter.strategyId) &&
-          (filter.symbol === undefined || order.symbol === filter.symbol) &&
+          passesTradeFilter(filter, order, order.createdAtMs) &&
           (filter.status === undefined || order.status === filter.status) &&
-          (filter.side === undefined || order.side === filter.side) &&
-          (filter.fromMs === undefined || order.createdAtMs >= filter.fromMs) &&
-          (filter.toMs === undefined || order.createdAtMs < filter.toMs) &&
           (after === undefined || newestFirst(after.createdAtMs, after.clientOrderId, order.createdAtMs, order.clientOrderId) < 0),
       )
       .sort((a, b) => newestFirst(a.createdAtMs, a.clientOrderId, b.createdAtMs, b.clientOrderId));
@@ -107,16 +114,7 @@ export class SessionHistory implements HistoryQueries {
   }
 
   private fills(filter: TradeListFilter): Fill[] {
-    return this.allFills().filter(
-      (fill) =>
-        (filter.portfolios === undefined || filter.portfolios.includes(fill.portfolioId)) &&
-        (filter.portfolioId === undefined || fill.portfolioId === filter.portfolioId) &&
-        (filter.strategyId === undefined || fill.strategyId === filter.strategyId) &&
-        (filter.symbol === undefined || fill.symbol === filter.symbol) &&
-        (filter.side === undefined || fill.side === filter.side) &&
-        (filter.fromMs === undefined || fill.atMs >= filter.fromMs) &&
-        (filter.toMs === undefined || fill.atMs < filter.toMs),
-    );
+    return this.allFills().filter((fill) => passesTradeFilter(filter, fill, fill.atMs));
   }
 
   trades(filter: TradeListFilter, page: { readonly limit: number; readonly after?: TradeCursor }): Promise<HistoryPage<Fill, TradeCursor>> {

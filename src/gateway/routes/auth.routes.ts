@@ -18,8 +18,12 @@ import {
   TotpEnrollment,
   UserSchema,
 } from '../schemas.js';
+import { routeGroup, routesOf } from './declare-routes.js';
 
-const errors = { 400: { $ref: 'ErrorEnvelope#' }, 401: { $ref: 'ErrorEnvelope#' }, 403: { $ref: 'ErrorEnvelope#' } } as const;
+/** What every auth and user-administration route can answer: invalid request, unauthenticated, forbidden. */
+const AUTH_ERRORS = [400, 401, 403] as const;
+const authRoute = routeGroup('auth', AUTH_ERRORS);
+const adminRoute = routeGroup('admin', AUTH_ERRORS);
 
 function keyView(key: ApiKeyRecord) {
   return {
@@ -44,14 +48,7 @@ function userView({ id, username, role, createdAtMs, disabled, totpEnabled }: Us
 }
 
 /** `/api/v1/auth/*` (login, refresh, logout, password, TOTP), `/api/v1/users`, `/api/v1/api-keys`. */
-export function authRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  sessionRoutes(app, ctx);
-  accountRoutes(app, ctx);
-  totpRoutes(app, ctx);
-  userRoutes(app, ctx);
-  apiKeyRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const authRoutes = routesOf(sessionRoutes, accountRoutes, totpRoutes, userRoutes, apiKeyRoutes);
 
 /** Sessions: login, refresh, logout (here or everywhere). */
 function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
@@ -59,17 +56,15 @@ function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/login',
-    {
-      config: { access: 'public', credential: 'login' },
-      schema: {
-        tags: ['auth'],
+    authRoute(
+      { access: 'public', credential: 'login' },
+      {
         summary: 'Log in: a short-lived access token and a refresh token',
         description: 'Users with two-factor login also send totpCode; without it the answer is 401 totp-required (only after the password matched).',
-        security: [],
         body: LoginBody,
-        response: { 200: TokenPairSchema, ...errors },
+        response: { 200: TokenPairSchema },
       },
-    },
+    ),
     async (request) => {
       try {
         const { user, tokens } = await auth.login(request.body.username, request.body.password, request.body.totpCode);
@@ -93,16 +88,10 @@ function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/refresh',
-    {
-      config: { access: 'public', credential: 'refresh' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Rotate a refresh token: a new pair; the old refresh token stops working',
-        security: [],
-        body: RefreshBody,
-        response: { 200: TokenPairSchema, ...errors },
-      },
-    },
+    authRoute(
+      { access: 'public', credential: 'refresh' },
+      { summary: 'Rotate a refresh token: a new pair; the old refresh token stops working', body: RefreshBody, response: { 200: TokenPairSchema } },
+    ),
     async (request) => {
       try {
         const { user, tokens } = await auth.refresh(request.body.refreshToken);
@@ -118,16 +107,7 @@ function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/logout',
-    {
-      config: { access: 'public' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Revoke a refresh token (and the tokens rotated from the same login)',
-        security: [],
-        body: RefreshBody,
-        response: { 204: Type.Null(), ...errors },
-      },
-    },
+    authRoute('public', { summary: 'Revoke a refresh token (and the tokens rotated from the same login)', body: RefreshBody, response: { 204: Type.Null() } }),
     async (request, reply) => {
       const user = await auth.logout(request.body.refreshToken);
       ctx.record(request, { actor: user ? `user:${user.username}` : 'anonymous', action: 'auth.logout', outcome: user ? 'ok' : 'failed' });
@@ -137,14 +117,10 @@ function sessionRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/logout-all',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Log out everywhere: every refresh token and every access token of yours stops working',
-        response: { 200: Type.Object({ revokedSessions: Type.Integer() }), ...errors },
-      },
-    },
+    authRoute('viewer', {
+      summary: 'Log out everywhere: every refresh token and every access token of yours stops working',
+      response: { 200: Type.Object({ revokedSessions: Type.Integer() }) },
+    }),
     async (request) => {
       const principal = request.principal;
       if (!principal || principal.kind !== 'user')
@@ -162,14 +138,7 @@ function accountRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/auth/me',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Who the caller is',
-        response: { 200: Type.Object({ name: Type.String(), role: Type.String(), kind: Type.String() }), ...errors },
-      },
-    },
+    authRoute('viewer', { summary: 'Who the caller is', response: { 200: Type.Object({ name: Type.String(), role: Type.String(), kind: Type.String() }) } }),
     (request) => {
       const principal = request.principal!;
       return { name: principal.name, role: principal.role, kind: principal.kind };
@@ -178,15 +147,14 @@ function accountRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/password',
-    {
-      config: { access: 'viewer', credential: 'password' },
-      schema: {
-        tags: ['auth'],
+    authRoute(
+      { access: 'viewer', credential: 'password' },
+      {
         summary: 'Change your own password (the current one is required); every other session ends and a fresh token pair is returned',
         body: ChangePasswordBody,
-        response: { 200: TokenPairSchema, ...errors },
+        response: { 200: TokenPairSchema },
       },
-    },
+    ),
     async (request) => {
       const principal = request.principal;
       if (!principal || principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'a password is changed by its logged-in user, not by an API key');
@@ -224,14 +192,14 @@ function totpRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/auth/totp/enroll',
-    {
-      config: { access: 'viewer', credential: 'totp' },
-      schema: {
-        tags: ['auth'],
+    authRoute(
+      { access: 'viewer', credential: 'totp' },
+      {
         summary: 'Start two-factor login (TOTP): a new secret and otpauth URI, shown once; confirm with a code to enable',
-        response: { 200: TotpEnrollment, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+        response: { 200: TotpEnrollment },
+        errors: [409],
       },
-    },
+    ),
     async (request) => {
       const principal = loggedInUser(request.principal);
       try {
@@ -248,15 +216,15 @@ function totpRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   for (const step of ['confirm', 'disable'] as const) {
     app.post(
       `/api/v1/auth/totp/${step}`,
-      {
-        config: { access: 'viewer', credential: 'totp' },
-        schema: {
-          tags: ['auth'],
+      authRoute(
+        { access: 'viewer', credential: 'totp' },
+        {
           summary: step === 'confirm' ? 'Enable two-factor login with a code from the enrolled secret' : 'Disable two-factor login (needs a current code)',
           body: TotpCodeBody,
-          response: { 200: Type.Object({ totpEnabled: Type.Boolean() }), 409: { $ref: 'ErrorEnvelope#' }, ...errors },
+          response: { 200: Type.Object({ totpEnabled: Type.Boolean() }) },
+          errors: [409],
         },
-      },
+      ),
       async (request) => {
         const principal = loggedInUser(request.principal);
         try {
@@ -277,21 +245,13 @@ function totpRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 function userRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { auth } = ctx;
 
-  app.get(
-    '/api/v1/users',
-    {
-      config: { access: 'admin' },
-      schema: { tags: ['admin'], summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...errors } },
-    },
-    async () => ({ items: (await auth.store.listUsers()).map(userView) }),
-  );
+  app.get('/api/v1/users', adminRoute('admin', { summary: 'Users', response: { 200: Type.Object({ items: Type.Array(UserSchema) }) } }), async () => ({
+    items: (await auth.store.listUsers()).map(userView),
+  }));
 
   app.post(
     '/api/v1/users',
-    {
-      config: { access: 'admin' },
-      schema: { tags: ['admin'], summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema, 409: { $ref: 'ErrorEnvelope#' }, ...errors } },
-    },
+    adminRoute('admin', { summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema }, errors: [409] }),
     async (request, reply) => {
       if (await auth.store.userByName(request.body.username)) throw new ApiError(409, 'conflict', `user "${request.body.username}" exists`);
       let user: User;
@@ -315,18 +275,15 @@ function userRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   for (const action of ['disable', 'enable'] as const) {
     app.post(
       `/api/v1/users/:id/${action}`,
-      {
-        config: { access: 'admin' },
-        schema: {
-          tags: ['admin'],
-          summary:
-            action === 'disable'
-              ? 'Disable a user: no login; their refresh tokens are revoked; their access tokens and API keys stop working'
-              : 'Enable a disabled user (they log in again; revoked sessions stay revoked)',
-          params: IdParams,
-          response: { 200: UserSchema, 404: { $ref: 'ErrorEnvelope#' }, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
-        },
-      },
+      adminRoute('admin', {
+        summary:
+          action === 'disable'
+            ? 'Disable a user: no login; their refresh tokens are revoked; their access tokens and API keys stop working'
+            : 'Enable a disabled user (they log in again; revoked sessions stay revoked)',
+        params: IdParams,
+        response: { 200: UserSchema },
+        errors: [404, 409],
+      }),
       async (request) => {
         const user = await userOr404(request.params.id);
         if (action === 'disable' && request.principal?.kind === 'user' && request.principal.userId === user.id) {
@@ -352,16 +309,13 @@ function userRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/users/:id/password',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: "Reset a user's password; every session of theirs ends (refresh tokens revoked)",
-        params: IdParams,
-        body: ResetPasswordBody,
-        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors },
-      },
-    },
+    adminRoute('admin', {
+      summary: "Reset a user's password; every session of theirs ends (refresh tokens revoked)",
+      params: IdParams,
+      body: ResetPasswordBody,
+      response: { 204: Type.Null() },
+      errors: [404],
+    }),
     async (request, reply) => {
       const user = await userOr404(request.params.id);
       let revokedSessions: number;
@@ -378,15 +332,12 @@ function userRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.delete(
     '/api/v1/users/:id',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Delete a user: their sessions, API keys and portfolio memberships go too; their access tokens stop working at once',
-        params: IdParams,
-        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, 409: { $ref: 'ErrorEnvelope#' }, ...errors },
-      },
-    },
+    adminRoute('admin', {
+      summary: 'Delete a user: their sessions, API keys and portfolio memberships go too; their access tokens stop working at once',
+      params: IdParams,
+      response: { 204: Type.Null() },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       const user = await userOr404(request.params.id);
       if (request.principal?.userId === user.id) {
@@ -407,10 +358,7 @@ function apiKeyRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/api-keys',
-    {
-      config: { access: 'viewer' },
-      schema: { tags: ['auth'], summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...errors } },
-    },
+    authRoute('viewer', { summary: 'API keys: your own (admins: all)', response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }) } }),
     async (request) => {
       const principal = request.principal!;
       const keys = await auth.store.listApiKeys(principal.role === 'admin' ? undefined : principal.userId);
@@ -420,19 +368,12 @@ function apiKeyRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/api-keys',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Create an API key (the key is shown once; send it as X-API-Key)',
-        body: CreateApiKeyBody,
-        response: {
-          201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }),
-          409: { $ref: 'ErrorEnvelope#' },
-          ...errors,
-        },
-      },
-    },
+    authRoute('viewer', {
+      summary: 'Create an API key (the key is shown once; send it as X-API-Key)',
+      body: CreateApiKeyBody,
+      response: { 201: Type.Object({ key: Type.String({ description: 'shown only now' }), apiKey: ApiKeySchema }) },
+      errors: [409],
+    }),
     async (request, reply) => {
       const principal = request.principal!;
       if (principal.kind !== 'user') throw new ApiError(403, 'forbidden', 'API keys are created by a logged-in user, not by another key');
@@ -451,15 +392,7 @@ function apiKeyRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.delete(
     '/api/v1/api-keys/:id',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Revoke an API key (yours; admins: any)',
-        params: IdParams,
-        response: { 204: Type.Null(), 404: { $ref: 'ErrorEnvelope#' }, ...errors },
-      },
-    },
+    authRoute('viewer', { summary: 'Revoke an API key (yours; admins: any)', params: IdParams, response: { 204: Type.Null() }, errors: [404] }),
     async (request, reply) => {
       const principal = request.principal!;
       const key = await auth.store.apiKeyById(request.params.id);

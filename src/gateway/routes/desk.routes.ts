@@ -10,9 +10,12 @@ import { BAR_INTERVALS, type Bar, type BarInterval } from '../../model/market.js
 import type { Fill } from '../../model/fill.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
+import { API_ERRORS, routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 404: err, 429: err, 503: err } as const;
+/** Every desk route can answer 404 (no such symbol or portfolio) and 503 (no database behind the gateway). */
+const DESK_ERRORS = [...API_ERRORS, 404, 503] as const;
+const marketRoute = routeGroup('market', DESK_ERRORS);
+const portfoliosRoute = routeGroup('portfolios', DESK_ERRORS);
 
 /** What the desk routes read from the database (`deskSources` in `src/persistence/desk-queries.ts`). */
 export interface DeskSources {
@@ -155,16 +158,12 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
 
   app.get(
     '/api/v1/bars',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['market'],
-        summary:
-          "Candles of a symbol from the time-series store (1m, 5m, 15m, 1h from bars_1m; 1d from bars_1h; buckets from 09:15 IST), with the portfolio's fills as one marker per candle and side",
-        querystring: BarsQuery,
-        response: { 200: BarsResponse, ...common },
-      },
-    },
+    marketRoute('viewer', {
+      summary:
+        "Candles of a symbol from the time-series store (1m, 5m, 15m, 1h from bars_1m; 1d from bars_1h; buckets from 09:15 IST), with the portfolio's fills as one marker per candle and side",
+      querystring: BarsQuery,
+      response: { 200: BarsResponse },
+    }),
     async (request) => {
       if (!sources) throw unavailable();
       const query = request.query;
@@ -211,15 +210,11 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
 
   app.get(
     '/api/v1/market/depth/:symbol',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['market'],
-        summary: 'The order book of a symbol as the feed gives it (five levels in Kite full mode; best bid and ask otherwise)',
-        params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Z0-9&_.-]+$' }) }),
-        response: { 200: DepthResponse, ...common },
-      },
-    },
+    marketRoute('viewer', {
+      summary: 'The order book of a symbol as the feed gives it (five levels in Kite full mode; best bid and ask otherwise)',
+      params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Z0-9&_.-]+$' }) }),
+      response: { 200: DepthResponse },
+    }),
     (request) => {
       const symbol = request.params.symbol;
       if (!symbols.has(symbol)) throw new ApiError(404, 'not-found', `no instrument "${symbol}" in this market`);
@@ -236,16 +231,12 @@ export function deskRoutes(app: GatewayInstance, ctx: GatewayContext, sources: D
 
   app.get(
     '/api/v1/analytics',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['portfolios'],
-        summary:
-          'Performance of a portfolio from its durable fills, in total and per strategy and symbol: realised, unrealised and net P&L, charges, turnover, win rate, Sharpe, Sortino, max drawdown, exposure; daily/weekly/monthly P&L; the equity curve',
-        querystring: AnalyticsQuery,
-        response: { 200: AnalyticsResponse, ...common },
-      },
-    },
+    portfoliosRoute('viewer', {
+      summary:
+        'Performance of a portfolio from its durable fills, in total and per strategy and symbol: realised, unrealised and net P&L, charges, turnover, win rate, Sharpe, Sortino, max drawdown, exposure; daily/weekly/monthly P&L; the equity curve',
+      querystring: AnalyticsQuery,
+      response: { 200: AnalyticsResponse },
+    }),
     async (request) => {
       if (!sources) throw unavailable();
       const portfolioId = request.query.portfolioId ?? firstPortfolio();

@@ -1,21 +1,18 @@
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { HaltsSchema } from '../schemas.js';
+import { routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
+const riskRoute = routeGroup('risk', [401, 403, 429]);
 
 /** `GET /api/v1/halts`: why trading is stopped now, for the desk's banner and for scripts. */
 export function haltRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   app.get(
     '/api/v1/halts',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['risk'],
-        summary:
-          'Why trading is stopped now: the kill switch, the journal failing closed, an expired broker session, a silent feed (empty when trading normally)',
-        response: { 200: HaltsSchema, 401: err, 403: err, 429: err },
-      },
-    },
+    riskRoute('viewer', {
+      summary:
+        'Why trading is stopped now: the kill switch, the journal failing closed, an expired broker session, a silent feed (empty when trading normally)',
+      response: { 200: HaltsSchema },
+    }),
     async () => {
       const halts = await ctx.halts.current();
       return { halted: halts.some((halt) => halt.severity === 'critical'), halts: [...halts] };

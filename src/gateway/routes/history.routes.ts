@@ -1,15 +1,19 @@
 import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { mul, type Fill, type Order, type OrderStatus } from '../../model/index.js';
-import { EXPORT_BATCH, everyRow, type HistoryPage, type StoredRiskAlert } from '../../persistence/history-queries.js';
+import { EXPORT_BATCH, everyRow, type HistoryPage, type StoredRiskAlert, type TradeCursor } from '../../persistence/history-queries.js';
+import type { OrderCursor } from '../../persistence/order-queries.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
 import { csvLine, rupeesExact } from '../csv.js';
 import { FillSchema, IdParams, OrderSchema, OrdersQuery, Page, RiskAlertsQuery, StoredRiskAlertSchema, StrategyBookSchema, TradesQuery } from '../schemas.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const orderRoute = routeGroup('orders', API_ERRORS);
+const riskRoute = routeGroup('risk', API_ERRORS);
+const strategyRoute = routeGroup('strategies', API_ERRORS);
+
 /** India Standard Time: a date without a zone is a trading day in IST. */
 const IST_OFFSET = '+05:30';
 
@@ -18,7 +22,7 @@ function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+function decodeCursor<C>(cursor: string | undefined, fromValue: (value: unknown) => C | undefined): C | undefined {
   if (cursor === undefined) return undefined;
   let value: unknown;
   try {
@@ -26,16 +30,40 @@ function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => 
   } catch {
     value = undefined;
   }
-  if (!check(value))
+  const decoded = fromValue(value);
+  if (decoded === undefined)
     throw new ApiError(400, 'invalid-cursor', 'the cursor is not one this API gave out; start without it', [
       { in: 'querystring', path: '/cursor', message: 'is not a valid cursor' },
     ]);
-  return value;
+  return decoded;
 }
 
-const isTimeIdCursor = (value: unknown): value is [number, string] =>
-  Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
-const isIdCursor = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+/** How a list's keyset cursor travels: as a small JSON value, opaque to the client ({@link encodeCursor}). */
+interface CursorCodec<C> {
+  readonly toValue: (cursor: C) => unknown;
+  /** undefined: the value is not a cursor this API gave out. */
+  readonly fromValue: (value: unknown) => C | undefined;
+}
+
+/** A cursor of a time and an id field, `[ms, id]` on the wire. */
+function timeIdCursor<Time extends string, Id extends string>(time: Time, id: Id): CursorCodec<Record<Time, number> & Record<Id, string>> {
+  return {
+    toValue: (cursor) => [cursor[time], cursor[id]],
+    fromValue: (value) => {
+      if (!Array.isArray(value) || value.length !== 2) return undefined;
+      const [ms, key] = value as unknown[];
+      return typeof ms === 'number' && Number.isSafeInteger(ms) && typeof key === 'string'
+        ? ({ [time]: ms, [id]: key } as Record<Time, number> & Record<Id, string>)
+        : undefined;
+    },
+  };
+}
+
+/** A positive integer id as the cursor. */
+const ID_CURSOR: CursorCodec<number> = {
+  toValue: (id) => id,
+  fromValue: (value) => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : undefined),
+};
 
 /**
  * A time bound of a filter: epoch milliseconds, or an ISO 8601 date (midnight IST) or date-time
@@ -181,12 +209,17 @@ const alertCells = (alert: StoredRiskAlert): (string | number)[] => [
   alert.acknowledgedNote ?? '',
 ];
 
+/** A list from the record as the API gives it: a page with the cursor of the next, or every row as CSV. */
+interface Listing<T, C> {
+  /** What the CSV download is named after. */
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly cells: (item: T) => readonly (string | number)[];
+  readonly cursor: CursorCodec<C>;
+}
+
 /** A CSV body: the header row, then every row the pages give, read batch by batch as the client takes them. */
-function csvBody<T, C>(
-  columns: readonly string[],
-  cells: (item: T) => readonly (string | number)[],
-  page: (after: C | undefined) => Promise<HistoryPage<T, C>>,
-): Readable {
+function csvBody<T, C>({ columns, cells }: Listing<T, C>, page: (after: C | undefined) => Promise<HistoryPage<T, C>>): Readable {
   async function* lines(): AsyncGenerator<string> {
     yield csvLine(columns);
     let chunk = '';
@@ -200,6 +233,33 @@ function csvBody<T, C>(
     if (chunk !== '') yield chunk;
   }
   return Readable.from(lines(), { objectMode: false });
+}
+
+const ORDERS: Listing<Order, OrderCursor> = { name: 'orders', columns: ORDER_COLUMNS, cells: orderCells, cursor: timeIdCursor('createdAtMs', 'clientOrderId') };
+const TRADES: Listing<Fill, TradeCursor> = { name: 'trades', columns: TRADE_COLUMNS, cells: tradeCells, cursor: timeIdCursor('atMs', 'fillId') };
+const ALERTS: Listing<StoredRiskAlert, number> = { name: 'risk-alerts', columns: ALERT_COLUMNS, cells: alertCells, cursor: ID_CURSOR };
+
+/**
+ * Answers a list request: every row as a CSV download when asked for, else the page of `limit`
+ * (default 100) after the query's cursor. `read` reads one page of the filtered list.
+ */
+async function answerList<T, C, Sent>(
+  listing: Listing<T, C>,
+  request: {
+    readonly query: { readonly format?: string | undefined; readonly cursor?: string | undefined; readonly limit?: number | undefined };
+    readonly headers: { readonly accept?: string | undefined };
+  },
+  reply: { header(name: string, value: string): unknown; send(body: Readable): Sent },
+  read: (page: { readonly limit: number; readonly after?: C }) => Promise<HistoryPage<T, C>>,
+): Promise<Sent | { items: T[]; nextCursor: string | null }> {
+  const { query } = request;
+  const readPage = (limit: number, after: C | undefined) => read({ limit, ...(after === undefined ? {} : { after }) });
+  if (wantsCsv(query.format, request.headers.accept)) {
+    attachment(reply, listing.name);
+    return reply.send(csvBody(listing, (after: C | undefined) => readPage(EXPORT_BATCH, after)));
+  }
+  const page = await readPage(query.limit ?? 100, decodeCursor(query.cursor, listing.cursor.fromValue));
+  return { items: page.items, nextCursor: page.next === undefined ? null : encodeCursor(listing.cursor.toValue(page.next)) };
 }
 
 /** The portfolios a caller may read: undefined for every one (admins). */
@@ -221,12 +281,7 @@ function attachment(reply: { header(name: string, value: string): unknown }, wha
  * The trading record from the database (`ctx.history`): orders, trades and risk alerts, newest
  * first, filtered, keyset-paged, or whole as CSV; acknowledging an alert; each strategy's book.
  */
-export function historyRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  orderHistoryRoutes(app, ctx);
-  riskAlertRoutes(app, ctx);
-  strategyBookRoute(app, ctx);
-  return Promise.resolve();
-}
+export const historyRoutes = routesOf(orderHistoryRoutes, riskAlertRoutes, strategyBookRoute);
 
 /** Orders and fills from the record: filtered, keyset-paged, or whole as CSV; one order by id. */
 function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
@@ -234,15 +289,12 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/orders',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'Orders, newest first, from the record (every day traded, not only this session): filtered, cursor-paginated, or all as CSV',
-        querystring: OrdersQuery,
-        response: { 200: Page(OrderSchema), 503: err, ...common },
-      },
-    },
+    orderRoute('viewer', {
+      summary: 'Orders, newest first, from the record (every day traded, not only this session): filtered, cursor-paginated, or all as CSV',
+      querystring: OrdersQuery,
+      response: { 200: Page(OrderSchema) },
+      errors: [503],
+    }),
     async (request, reply) => {
       const query = request.query;
       const filter = {
@@ -255,31 +307,13 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       };
       const portfolios = await portfoliosOf(ctx, request);
       const scoped = portfolios === undefined ? filter : { ...filter, portfolios };
-      if (wantsCsv(query.format, request.headers.accept)) {
-        attachment(reply, 'orders');
-        return reply.send(
-          csvBody(ORDER_COLUMNS, orderCells, (after: { createdAtMs: number; clientOrderId: string } | undefined) =>
-            history.orders(scoped, { limit: EXPORT_BATCH, ...(after ? { after } : {}) }),
-          ),
-        );
-      }
-      const after = decodeCursor(query.cursor, isTimeIdCursor);
-      const page = await history.orders(scoped, { limit: query.limit ?? 100, ...(after ? { after: { createdAtMs: after[0], clientOrderId: after[1] } } : {}) });
-      return { items: page.items, nextCursor: page.next ? encodeCursor([page.next.createdAtMs, page.next.clientOrderId]) : null };
+      return answerList(ORDERS, request, reply, (page) => history.orders(scoped, page));
     },
   );
 
   app.get(
     '/api/v1/orders/:id',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'One order by client order id (from the record)',
-        params: IdParams,
-        response: { 200: OrderSchema, 404: err, ...common },
-      },
-    },
+    orderRoute('viewer', { summary: 'One order by client order id (from the record)', params: IdParams, response: { 200: OrderSchema }, errors: [404] }),
     async (request) => {
       const order = await history.order(request.params.id);
       if (!order) throw new ApiError(404, 'not-found', `no order ${request.params.id}`);
@@ -290,15 +324,11 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/trades',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['orders'],
-        summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV',
-        querystring: TradesQuery,
-        response: { 200: Page(FillSchema), ...common },
-      },
-    },
+    orderRoute('viewer', {
+      summary: 'Fills, newest first, from the record: filtered, cursor-paginated, or all as CSV',
+      querystring: TradesQuery,
+      response: { 200: Page(FillSchema) },
+    }),
     async (request, reply) => {
       const query = request.query;
       const portfolios = await portfoliosOf(ctx, request);
@@ -310,17 +340,7 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
         ...timeRange(query),
         ...(portfolios === undefined ? {} : { portfolios }),
       };
-      if (wantsCsv(query.format, request.headers.accept)) {
-        attachment(reply, 'trades');
-        return reply.send(
-          csvBody(TRADE_COLUMNS, tradeCells, (after: { atMs: number; fillId: string } | undefined) =>
-            history.trades(filter, { limit: EXPORT_BATCH, ...(after ? { after } : {}) }),
-          ),
-        );
-      }
-      const after = decodeCursor(query.cursor, isTimeIdCursor);
-      const page = await history.trades(filter, { limit: query.limit ?? 100, ...(after ? { after: { atMs: after[0], fillId: after[1] } } : {}) });
-      return { items: page.items, nextCursor: page.next ? encodeCursor([page.next.atMs, page.next.fillId]) : null };
+      return answerList(TRADES, request, reply, (page) => history.trades(filter, page));
     },
   );
 }
@@ -331,15 +351,11 @@ function riskAlertRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/risk/alerts',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Risk alerts, newest first, from the record: one row per (code, subject) and minute with its count; filtered, cursor-paginated, or all as CSV',
-        querystring: RiskAlertsQuery,
-        response: { 200: Page(StoredRiskAlertSchema), ...common },
-      },
-    },
+    riskRoute('viewer', {
+      summary: 'Risk alerts, newest first, from the record: one row per (code, subject) and minute with its count; filtered, cursor-paginated, or all as CSV',
+      querystring: RiskAlertsQuery,
+      response: { 200: Page(StoredRiskAlertSchema) },
+    }),
     async (request, reply) => {
       const query = request.query;
       const filter = {
@@ -350,43 +366,27 @@ function riskAlertRoutes(app: GatewayInstance, ctx: GatewayContext): void {
         ...(query.acknowledged === undefined ? {} : { acknowledged: query.acknowledged }),
         ...timeRange(query),
       };
-      if (wantsCsv(query.format, request.headers.accept)) {
-        attachment(reply, 'risk-alerts');
-        return reply.send(
-          csvBody(ALERT_COLUMNS, alertCells, (after: number | undefined) =>
-            history.alerts(filter, { limit: EXPORT_BATCH, ...(after === undefined ? {} : { after }) }),
-          ),
-        );
-      }
-      const after = decodeCursor(query.cursor, isIdCursor);
-      const page = await history.alerts(filter, { limit: query.limit ?? 100, ...(after === undefined ? {} : { after }) });
-      return { items: page.items, nextCursor: page.next === undefined ? null : encodeCursor(page.next) };
+      return answerList(ALERTS, request, reply, (page) => history.alerts(filter, page));
     },
   );
 
   app.post(
     '/api/v1/risk/alerts/:id/ack',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
-        params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
-        body: Type.Union(
-          [
-            Type.Null(),
-            Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false }),
-          ],
-          { description: 'optional' },
-        ),
-        response: {
-          200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
-          404: err,
-          409: err,
-          ...common,
-        },
+    riskRoute('trader', {
+      summary: 'Acknowledge a risk alert (journaled and audited: who and when). A later repeat of the same alert opens a new row.',
+      params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'the alert id from GET /api/v1/risk/alerts' }) }),
+      body: Type.Union(
+        [
+          Type.Null(),
+          Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the record' })) }, { additionalProperties: false }),
+        ],
+        { description: 'optional' },
+      ),
+      response: {
+        200: Type.Object({ alertId: Type.Integer(), acknowledgedBy: Type.String(), acknowledgedAtMs: Type.Integer(), note: Type.Optional(Type.String()) }),
       },
-    },
+      errors: [404, 409],
+    }),
     async (request) => {
       const alertId = request.params.id;
       const by = request.principal?.name ?? 'anonymous';
@@ -422,21 +422,16 @@ function strategyBookRoute(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/history/strategy-books',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['strategies'],
-        summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
-        response: {
-          200: Type.Object({
-            items: Type.Array(StrategyBookSchema),
-            recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }),
-            source: Type.Enum(['database', 'session']),
-          }),
-          ...common,
-        },
+    strategyRoute('viewer', {
+      summary: "Each strategy's book over every fill in the record (survives restarts): fills, turnover, charges, cash flow, open quantities",
+      response: {
+        200: Type.Object({
+          items: Type.Array(StrategyBookSchema),
+          recentFillIds: Type.Array(Type.String(), { description: 'ids of the newest fills counted (a live view adds later fills only)' }),
+          source: Type.Enum(['database', 'session']),
+        }),
       },
-    },
+    }),
     async (request) => {
       const books = await history.strategyBooks(await portfoliosOf(ctx, request));
       return { ...books, source: history.source };

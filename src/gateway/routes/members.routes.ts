@@ -2,9 +2,12 @@ import { Type } from 'typebox';
 import type { PortfolioMember } from '../../persistence/auth-store.types.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
+import { API_ERRORS, routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 404: err, 429: err } as const;
+/** Every membership route can answer 404: no such portfolio (or user, or membership). */
+const MEMBER_ERRORS = [...API_ERRORS, 404] as const;
+const portfolioRoute = routeGroup('portfolio', MEMBER_ERRORS);
+const adminRoute = routeGroup('admin', MEMBER_ERRORS);
 
 const MemberRoleSchema = Type.Enum(['owner', 'trader', 'viewer']);
 const MemberSchema = Type.Object({
@@ -31,15 +34,11 @@ export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.get(
     '/api/v1/portfolios/:id/members',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['portfolio'],
-        summary: 'Owners and members of a portfolio (its members and admins may see them)',
-        params: PortfolioParams,
-        response: { 200: Type.Object({ items: Type.Array(MemberSchema) }), ...common },
-      },
-    },
+    portfolioRoute('viewer', {
+      summary: 'Owners and members of a portfolio (its members and admins may see them)',
+      params: PortfolioParams,
+      response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) },
+    }),
     async (request) => {
       portfolioOr404(request.params.id);
       await ctx.authorizePortfolio(request, request.params.id, 'read', 'portfolio.members.list');
@@ -49,16 +48,12 @@ export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.put(
     '/api/v1/portfolios/:id/members/:userId',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Make a user an owner, trader or viewer member of a portfolio (or change their standing)',
-        params: MemberParams,
-        body: Type.Object({ role: MemberRoleSchema }, { additionalProperties: false }),
-        response: { 200: MemberSchema, ...common },
-      },
-    },
+    adminRoute('admin', {
+      summary: 'Make a user an owner, trader or viewer member of a portfolio (or change their standing)',
+      params: MemberParams,
+      body: Type.Object({ role: MemberRoleSchema }, { additionalProperties: false }),
+      response: { 200: MemberSchema },
+    }),
     async (request) => {
       const { id, userId } = request.params;
       portfolioOr404(id);
@@ -73,10 +68,7 @@ export function memberRoutes(app: GatewayInstance, ctx: GatewayContext): Promise
 
   app.delete(
     '/api/v1/portfolios/:id/members/:userId',
-    {
-      config: { access: 'admin' },
-      schema: { tags: ['admin'], summary: 'Remove a member from a portfolio', params: MemberParams, response: { 204: Type.Null(), ...common } },
-    },
+    adminRoute('admin', { summary: 'Remove a member from a portfolio', params: MemberParams, response: { 204: Type.Null() } }),
     async (request, reply) => {
       const { id, userId } = request.params;
       if (!(await auth.removePortfolioMember(id, userId))) throw new ApiError(404, 'not-found', `user ${userId} is not a member of portfolio "${id}"`);

@@ -4,9 +4,11 @@ import { type ModelSummary } from '../../ml/registry.js';
 import type { MlControl } from '../../runtime/ml-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
+import { routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 401: err, 403: err, 429: err } as const;
+/** Every ML route answers 409 while ML is off in this process. */
+const mlRoute = routeGroup('ml', [401, 403, 409, 429]);
+const VersionParams = Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) });
 
 const ModelSchema = Type.Object({
   version: Type.String(),
@@ -88,14 +90,10 @@ function registryError(error: unknown): never {
 export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
   app.get(
     '/api/v1/ml/models',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['ml'],
-        summary: 'Registered ML models, newest first, with their out-of-sample metrics',
-        response: { 200: Type.Object({ items: Type.Array(ModelSchema) }), 409: err, ...common },
-      },
-    },
+    mlRoute('viewer', {
+      summary: 'Registered ML models, newest first, with their out-of-sample metrics',
+      response: { 200: Type.Object({ items: Type.Array(ModelSchema) }) },
+    }),
     async () => {
       const models = await service(ctx).list();
       return {
@@ -106,42 +104,32 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.get(
     '/api/v1/ml/models/:version',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['ml'],
-        summary: 'One registered model with its out-of-sample metrics',
-        params: Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: ModelSchema, 404: err, 409: err, ...common },
-      },
-    },
+    mlRoute('viewer', {
+      summary: 'One registered model with its out-of-sample metrics',
+      params: VersionParams,
+      response: { 200: ModelSchema },
+      errors: [404],
+    }),
     async (request) => modelView(await service(ctx).summary(request.params.version).catch(registryError)),
   );
 
   app.get(
     '/api/v1/ml/status',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['ml'],
-        summary: 'The ML actor (active version, warm symbols, predictions) and the retraining (schedule, progress, last outcome)',
-        response: { 200: StatusSchema, 409: err, ...common },
-      },
-    },
+    mlRoute('viewer', {
+      summary: 'The ML actor (active version, warm symbols, predictions) and the retraining (schedule, progress, last outcome)',
+      response: { 200: StatusSchema },
+    }),
     async () => service(ctx).status(),
   );
 
   app.post(
     '/api/v1/ml/models/:version/promote',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['ml'],
-        summary: 'Make a model live (the live one of its kind is retired); the ML actor loads it now',
-        params: Type.Object({ version: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: Type.Object({ promoted: Type.String(), retired: Type.Union([Type.String(), Type.Null()]) }), 404: err, 409: err, ...common },
-      },
-    },
+    mlRoute('admin', {
+      summary: 'Make a model live (the live one of its kind is retired); the ML actor loads it now',
+      params: VersionParams,
+      response: { 200: Type.Object({ promoted: Type.String(), retired: Type.Union([Type.String(), Type.Null()]) }) },
+      errors: [404],
+    }),
     async (request) => {
       const { version } = request.params;
       const result = await service(ctx).promote(version).catch(registryError);
@@ -152,14 +140,10 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.post(
     '/api/v1/ml/rollback',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['ml'],
-        summary: 'Back to the model that was live before; the ML actor loads it now',
-        response: { 200: Type.Object({ restored: Type.String(), retired: Type.String() }), 409: err, ...common },
-      },
-    },
+    mlRoute('admin', {
+      summary: 'Back to the model that was live before; the ML actor loads it now',
+      response: { 200: Type.Object({ restored: Type.String(), retired: Type.String() }) },
+    }),
     async (request) => {
       const result = await service(ctx).rollback().catch(registryError);
       ctx.record(request, { action: 'ml.rollback', target: result.restored.version, outcome: 'ok' });
@@ -169,14 +153,10 @@ export function mlRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<voi
 
   app.post(
     '/api/v1/ml/retrain',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['ml'],
-        summary: 'Start a retraining now (in a child process); follow it in GET /api/v1/ml/status',
-        response: { 202: Type.Object({ started: Type.Boolean() }), 409: err, ...common },
-      },
-    },
+    mlRoute('admin', {
+      summary: 'Start a retraining now (in a child process); follow it in GET /api/v1/ml/status',
+      response: { 202: Type.Object({ started: Type.Boolean() }) },
+    }),
     async (request, reply) => {
       const ml = service(ctx);
       if ((await ml.status()).retraining.running) throw new ApiError(409, 'conflict', 'a retraining is already running');

@@ -2,9 +2,9 @@ import { Type, type Static } from 'typebox';
 import { RuntimeUnavailable, type RiskReport, type RuntimeFacade } from '../../runtime/facade.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError } from '../errors.js';
+import { API_ERRORS, routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const riskRoute = routeGroup('risk', API_ERRORS);
 /** Order timestamps kept to count orders in the last market second. */
 const RATE_WINDOW_MS = 1_000;
 
@@ -160,14 +160,7 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.get(
     '/api/v1/risk',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch',
-        response: { 200: RiskResponse, ...common },
-      },
-    },
+    riskRoute('viewer', { summary: 'Risk limits in force and their utilisation now; the daily-loss kill switch', response: { 200: RiskResponse } }),
     async () => {
       const limits = runtime.description.riskLimits;
       const figures = await report();
@@ -207,14 +200,10 @@ export function riskRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<v
 
   app.post(
     '/api/v1/risk/kill-switch/reset',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['risk'],
-        summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)',
-        response: { 200: Type.Object({ reset: Type.Boolean() }), ...common },
-      },
-    },
+    riskRoute('admin', {
+      summary: 'Re-arm trading after the daily-loss kill switch tripped (refuses again at once if the loss is still past the limit)',
+      response: { 200: Type.Object({ reset: Type.Boolean() }) },
+    }),
     async (request) => {
       const who = request.principal?.name ?? 'anonymous';
       const reset = await runtime.releaseKillSwitch(who).catch(notReady);

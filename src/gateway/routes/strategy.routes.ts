@@ -6,9 +6,9 @@ import { ApiError, unavailable } from '../errors.js';
 import type { StoredStrategy, StrategyRunState } from '../../persistence/gateway-state-store.types.js';
 import type { Halt } from '../halts.js';
 import { CreateStrategyBody, IdParams, StrategyKindSchema, StrategySchema, UpdateStrategyBody } from '../schemas.js';
+import { API_ERRORS, routeGroup } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const strategyRoute = routeGroup('strategies', API_ERRORS);
 
 function kindView(definition: AnyStrategyDefinition) {
   return {
@@ -150,27 +150,19 @@ function strategyReadRoutes(app: GatewayInstance, ctx: GatewayContext, tools: St
 
   app.get(
     '/api/v1/strategy-kinds',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['strategies'],
-        summary: 'Registered strategy kinds with their settings (a form per kind)',
-        response: { 200: Type.Object({ items: Type.Array(StrategyKindSchema) }), ...common },
-      },
-    },
+    strategyRoute('viewer', {
+      summary: 'Registered strategy kinds with their settings (a form per kind)',
+      response: { 200: Type.Object({ items: Type.Array(StrategyKindSchema) }) },
+    }),
     () => ({ items: STRATEGIES.map(kindView) }),
   );
 
   app.get(
     '/api/v1/strategies',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['strategies'],
-        summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind',
-        response: { 200: Type.Object({ items: Type.Array(StrategySchema) }), ...common },
-      },
-    },
+    strategyRoute('viewer', {
+      summary: 'Strategies with status, per-strategy figures, settings and the fields of their kind',
+      response: { 200: Type.Object({ items: Type.Array(StrategySchema) }) },
+    }),
     async (request) => {
       const readable = await ctx.readablePortfolios(request.principal);
       const ids: string[] = [];
@@ -182,10 +174,7 @@ function strategyReadRoutes(app: GatewayInstance, ctx: GatewayContext, tools: St
 
   app.get(
     '/api/v1/strategies/:id',
-    {
-      config: { access: 'viewer' },
-      schema: { tags: ['strategies'], summary: 'One strategy', params: IdParams, response: { 200: StrategySchema, 404: err, ...common } },
-    },
+    strategyRoute('viewer', { summary: 'One strategy', params: IdParams, response: { 200: StrategySchema }, errors: [404] }),
     async (request) => {
       const spec = await runtime.strategySpec(request.params.id);
       if (spec) await ctx.authorizePortfolio(request, spec.portfolioId ?? defaultPortfolio(), 'read', 'strategy.read', request.params.id);
@@ -201,17 +190,14 @@ function strategyChangeRoutes(app: GatewayInstance, ctx: GatewayContext, tools: 
 
   app.post(
     '/api/v1/strategies',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['strategies'],
-        summary: 'Create and start a strategy from a registered kind',
-        description:
-          "The config is validated against the kind's configFields (GET /api/v1/strategy-kinds): a setting that does not fit is a 400 naming it (details[].path, e.g. /config/fastPeriod). Without symbols it trades every instrument.",
-        body: CreateStrategyBody,
-        response: { 201: StrategySchema, 409: err, ...common },
-      },
-    },
+    strategyRoute('trader', {
+      summary: 'Create and start a strategy from a registered kind',
+      description:
+        "The config is validated against the kind's configFields (GET /api/v1/strategy-kinds): a setting that does not fit is a 400 naming it (details[].path, e.g. /config/fastPeriod). Without symbols it trades every instrument.",
+      body: CreateStrategyBody,
+      response: { 201: StrategySchema },
+      errors: [409],
+    }),
     async (request, reply) => {
       const { strategyId, kind, config, portfolioId } = request.body;
       const definition = definitionOf(kind);
@@ -251,18 +237,15 @@ function strategyChangeRoutes(app: GatewayInstance, ctx: GatewayContext, tools: 
 
   app.patch(
     '/api/v1/strategies/:id',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['strategies'],
-        summary: "Change a strategy's parameters",
-        description:
-          'The given settings are merged over the current ones and validated (400 naming the field); the strategy then restarts with them, keeping its positions, working orders and pause state.',
-        params: IdParams,
-        body: UpdateStrategyBody,
-        response: { 200: StrategySchema, 404: err, ...common },
-      },
-    },
+    strategyRoute('trader', {
+      summary: "Change a strategy's parameters",
+      description:
+        'The given settings are merged over the current ones and validated (400 naming the field); the strategy then restarts with them, keeping its positions, working orders and pause state.',
+      params: IdParams,
+      body: UpdateStrategyBody,
+      response: { 200: StrategySchema },
+      errors: [404],
+    }),
     async (request) => {
       const strategyId = request.params.id;
       const spec = await runtime.strategySpec(strategyId);
@@ -305,10 +288,7 @@ function strategyLifecycleRoutes(app: GatewayInstance, ctx: GatewayContext, tool
   for (const [action, { command, state, summary }] of Object.entries(actions)) {
     app.post(
       `/api/v1/strategies/:id/${action}`,
-      {
-        config: { access: 'trader' },
-        schema: { tags: ['strategies'], summary, params: IdParams, response: { 200: StrategySchema, 404: err, 503: err, ...common } },
-      },
+      strategyRoute('trader', { summary, params: IdParams, response: { 200: StrategySchema }, errors: [404, 503] }),
       async (request) => {
         const spec = await runtime.strategySpec(request.params.id);
         if (!spec) throw new ApiError(404, 'not-found', `no strategy "${request.params.id}"`);

@@ -6,8 +6,13 @@ import { AuditEntry } from '../../persistence/audit-store.types.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { AuditQuery, FaultQuery, Page } from '../schemas.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
+const systemRoute = routeGroup('system', API_ERRORS);
+const adminRoute = routeGroup('admin', API_ERRORS);
+/** Health probes and the Prometheus scrape: public, never rate limited; their answers are their own (no error envelopes). */
+const probeRoute = routeGroup('system');
+const PROBE = { access: 'public', rateLimit: false } as const;
 
 /** Whether an Authorization header is `Bearer <token>` (compared in constant time, over digests of equal length). */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -16,7 +21,6 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(match[1]!), digest(token));
 }
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
 
 const FeedView = Type.Object({
   pausable: Type.Boolean({ description: 'false when the feed is not ours to stop (Kite)' }),
@@ -91,15 +95,10 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/health',
-    {
-      config: { access: 'public', rateLimit: false },
-      schema: {
-        tags: ['system'],
-        summary: "Overall health with each dependency's state (503 when anything is degraded, the feed and actors included)",
-        security: [],
-        response: { 200: HealthResponse, 503: HealthResponse },
-      },
-    },
+    probeRoute(PROBE, {
+      summary: "Overall health with each dependency's state (503 when anything is degraded, the feed and actors included)",
+      response: { 200: HealthResponse, 503: HealthResponse },
+    }),
     async (_request, reply) => {
       const health = await checkHealth();
       return reply.code(health.ok ? 200 : 503).send({ status: health.ok ? 'ok' : 'degraded', uptimeSec: uptimeSec(), checks: health.checks });
@@ -108,31 +107,21 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/health/live',
-    {
-      config: { access: 'public', rateLimit: false },
-      schema: {
-        tags: ['system'],
-        summary:
-          'Liveness: the process answers HTTP (its event loop turns). Never depends on a store or the feed, so a probe on it restarts only a wedged process',
-        security: [],
-        response: { 200: Type.Object({ status: Type.Literal('alive'), uptimeSec: Type.Integer() }) },
-      },
-    },
+    probeRoute(PROBE, {
+      summary:
+        'Liveness: the process answers HTTP (its event loop turns). Never depends on a store or the feed, so a probe on it restarts only a wedged process',
+      response: { 200: Type.Object({ status: Type.Literal('alive'), uptimeSec: Type.Integer() }) },
+    }),
     () => ({ status: 'alive' as const, uptimeSec: uptimeSec() }),
   );
 
   app.get(
     '/api/v1/health/ready',
-    {
-      config: { access: 'public', rateLimit: false },
-      schema: {
-        tags: ['system'],
-        summary:
-          'Readiness: the API can serve (auth store reachable, journal not down); 503 otherwise. A stalled feed or a stopped actor stays ready (see /api/v1/health)',
-        security: [],
-        response: { 200: HealthResponse, 503: HealthResponse },
-      },
-    },
+    probeRoute(PROBE, {
+      summary:
+        'Readiness: the API can serve (auth store reachable, journal not down); 503 otherwise. A stalled feed or a stopped actor stays ready (see /api/v1/health)',
+      response: { 200: HealthResponse, 503: HealthResponse },
+    }),
     async (_request, reply) => {
       const health = await checkHealth();
       return reply.code(health.ready ? 200 : 503).send({ status: health.ok ? 'ok' : 'degraded', uptimeSec: uptimeSec(), checks: health.checks });
@@ -141,48 +130,30 @@ function healthRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 }
 
 /** Health, metrics (Prometheus text and JSON), actors, fault injection, audit. */
-export function systemRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
-  actorRoutes(app, ctx);
-  feedRoutes(app, ctx);
-  auditRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const systemRoutes = routesOf(healthRoutes, metricsRoutes, actorRoutes, feedRoutes, auditRoutes);
 
 /** Metrics: Prometheus text at /metrics (behind the metrics token when set) and JSON. */
 function metricsRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
 
-  app.get(
-    '/metrics',
-    {
-      config: { access: 'public', rateLimit: false },
-      schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition)', security: [], produces: ['text/plain'] },
-    },
-    async (request, reply) => {
-      // equity and P&L are in there: with TROUPE_METRICS_TOKEN set, only its bearer may read them
-      const token = ctx.config.metricsToken;
-      if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
-        throw new ApiError(401, 'unauthenticated', 'this /metrics needs "Authorization: Bearer <TROUPE_METRICS_TOKEN>"', undefined, {
-          'www-authenticate': 'Bearer realm="metrics"',
-        });
-      }
-      const text = withoutGaugeTotals(await ctx.metricsExposition.text());
-      return reply.header('content-type', ctx.metricsExposition.contentType).send(text);
-    },
-  );
+  app.get('/metrics', probeRoute(PROBE, { summary: 'Prometheus metrics (text exposition)', produces: ['text/plain'] }), async (request, reply) => {
+    // equity and P&L are in there: with TROUPE_METRICS_TOKEN set, only its bearer may read them
+    const token = ctx.config.metricsToken;
+    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+      throw new ApiError(401, 'unauthenticated', 'this /metrics needs "Authorization: Bearer <TROUPE_METRICS_TOKEN>"', undefined, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
+    }
+    const text = withoutGaugeTotals(await ctx.metricsExposition.text());
+    return reply.header('content-type', ctx.metricsExposition.contentType).send(text);
+  });
 
   app.get(
     '/api/v1/metrics',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['system'],
-        summary: 'Business and performance figures as JSON (Troupe metrics, by name and labels)',
-        response: { 200: Type.Object({ portfolios: Type.Array(Type.Unknown()), metrics: Type.Record(Type.String(), Type.Unknown()) }), ...common },
-      },
-    },
+    systemRoute('viewer', {
+      summary: 'Business and performance figures as JSON (Troupe metrics, by name and labels)',
+      response: { 200: Type.Object({ portfolios: Type.Array(Type.Unknown()), metrics: Type.Record(Type.String(), Type.Unknown()) }) },
+    }),
     async () => {
       const all = await ctx.metricsExposition.json();
       const metrics: Record<string, unknown> = {};
@@ -212,28 +183,21 @@ function actorRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/actors',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['system'],
-        summary: 'The supervision tree with per-actor health',
-        response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }), ...common },
-      },
-    },
+    systemRoute('viewer', {
+      summary: 'The supervision tree with per-actor health',
+      response: { 200: Type.Object({ deadLetters: Type.Integer(), tree: Type.Array(Type.Unknown()) }) },
+    }),
     () => runtime.actors(),
   );
 
   app.post(
     '/api/v1/actors/fault',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)',
-        querystring: FaultQuery,
-        response: { 202: Type.Object({ injected: Type.String() }), 404: err, ...common },
-      },
-    },
+    adminRoute('admin', {
+      summary: 'Crash an actor on purpose (chaos drills; only with TROUPE_ALLOW_FAULT_INJECTION=true)',
+      querystring: FaultQuery,
+      response: { 202: Type.Object({ injected: Type.String() }) },
+      errors: [404],
+    }),
     async (request, reply) => {
       if (!ctx.allowFaultInjection) {
         ctx.record(request, { action: 'actor.fault', outcome: 'denied', details: { reason: 'disabled' } });
@@ -264,23 +228,17 @@ function feedRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   };
   app.get(
     '/api/v1/market/feed',
-    {
-      config: { access: 'viewer' },
-      schema: { tags: ['system'], summary: 'The market-data feed: connected, paused, age of the last tick', response: { 200: FeedView, ...common } },
-    },
+    systemRoute('viewer', { summary: 'The market-data feed: connected, paused, age of the last tick', response: { 200: FeedView } }),
     () => feedView(),
   );
   app.put(
     '/api/v1/market/feed',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: "Pause or resume the paper market's feed (drills: the stalled-feed alert; ticks while paused are dropped, as in an outage). 409 with Kite",
-        body: FeedChange,
-        response: { 200: FeedView, 409: err, ...common },
-      },
-    },
+    adminRoute('admin', {
+      summary: "Pause or resume the paper market's feed (drills: the stalled-feed alert; ticks while paused are dropped, as in an outage). 409 with Kite",
+      body: FeedChange,
+      response: { 200: FeedView },
+      errors: [409],
+    }),
     (request) => {
       const action = request.body.paused ? 'market.feed.pause' : 'market.feed.resume';
       if (!ctx.feedControl) {
@@ -302,15 +260,12 @@ function feedRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 function auditRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   app.get(
     '/api/v1/audit',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Audit log, newest first (the audit_logs table; in memory when the gateway runs without a database)',
-        querystring: AuditQuery,
-        response: { 200: Page(AuditEntry), 503: err, ...common },
-      },
-    },
+    adminRoute('admin', {
+      summary: 'Audit log, newest first (the audit_logs table; in memory when the gateway runs without a database)',
+      querystring: AuditQuery,
+      response: { 200: Page(AuditEntry) },
+      errors: [503],
+    }),
     async (request) => {
       let beforeSeq: number | undefined;
       if (request.query.cursor !== undefined) {

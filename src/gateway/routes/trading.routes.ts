@@ -16,9 +16,13 @@ import { JOURNAL_CONFIRM_TIMEOUT_MS, RuntimeUnavailable } from '../../runtime/fa
 import type { GatewayContext, GatewayInstance } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { IdParams, InstrumentSchema, PlaceOrderBody, PlaceOrderResponse, PortfolioPositionsSchema, PositionsResponse } from '../schemas.js';
+import { API_ERRORS, routeGroup, routesOf } from './declare-routes.js';
 
-const err = { $ref: 'ErrorEnvelope#' } as const;
-const common = { 400: err, 401: err, 403: err, 429: err } as const;
+const portfolioRoute = routeGroup('portfolio', API_ERRORS);
+const orderRoute = routeGroup('orders', API_ERRORS);
+const adminRoute = routeGroup('admin', API_ERRORS);
+const marketRoute = routeGroup('market', API_ERRORS);
+
 function portfolioView(state: PortfolioState) {
   return {
     portfolioId: state.portfolioId,
@@ -115,13 +119,7 @@ function instrumentsBySymbol(ctx: GatewayContext): Map<string, Instrument> {
 }
 
 /** Positions, portfolios, placing and cancelling orders, instruments, kill switch (the record: `history.routes.ts`; strategies: `strategy.routes.ts`). */
-export function tradingRoutes(app: GatewayInstance, ctx: GatewayContext): Promise<void> {
-  portfolioRoutes(app, ctx);
-  orderRoutes(app, ctx);
-  killSwitchRoute(app, ctx);
-  instrumentRoutes(app, ctx);
-  return Promise.resolve();
-}
+export const tradingRoutes = routesOf(portfolioRoutes, orderRoutes, killSwitchRoute, instrumentRoutes);
 
 /** Positions (cached, gzipped body) and portfolios with their summaries. */
 function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
@@ -134,14 +132,11 @@ function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const positionsBody = new PositionsBodyCache();
   app.get(
     '/api/v1/positions',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['portfolio'],
-        summary: 'Positions per portfolio with live P&L (marked to the latest price)',
-        response: { 200: PositionsResponse, 503: err, ...common },
-      },
-    },
+    portfolioRoute('viewer', {
+      summary: 'Positions per portfolio with live P&L (marked to the latest price)',
+      response: { 200: PositionsResponse },
+      errors: [503],
+    }),
     async (request, reply) => {
       const readings = runtime.portfolios();
       const all = readings.map((reading) => reading.state);
@@ -163,26 +158,21 @@ function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/portfolios',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['portfolio'],
-        summary: 'Portfolios with their summaries',
-        response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                portfolioId: Type.String(),
-                initialCashPaise: Type.Integer(),
-                fillCount: Type.Integer(),
-                summary: PortfolioPositionsSchema.properties.summary,
-              }),
-            ),
-          }),
-          ...common,
-        },
+    portfolioRoute('viewer', {
+      summary: 'Portfolios with their summaries',
+      response: {
+        200: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              portfolioId: Type.String(),
+              initialCashPaise: Type.Integer(),
+              fillCount: Type.Integer(),
+              summary: PortfolioPositionsSchema.properties.summary,
+            }),
+          ),
+        }),
       },
-    },
+    }),
     async (request) => {
       const readable = await ctx.readablePortfolios(request.principal);
       return {
@@ -200,15 +190,7 @@ function portfolioRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.get(
     '/api/v1/portfolios/:id',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['portfolio'],
-        summary: 'One portfolio with positions',
-        params: IdParams,
-        response: { 200: PortfolioPositionsSchema, 404: err, ...common },
-      },
-    },
+    portfolioRoute('viewer', { summary: 'One portfolio with positions', params: IdParams, response: { 200: PortfolioPositionsSchema }, errors: [404] }),
     async (request) => {
       const state = portfolioStates().find((candidate) => candidate.portfolioId === request.params.id);
       if (!state) throw new ApiError(404, 'not-found', `no portfolio "${request.params.id}"`);
@@ -226,17 +208,14 @@ function orderRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.post(
     '/api/v1/orders',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['orders'],
-        summary: "Place a manual order; it goes through the same risk checks as a strategy's",
-        description:
-          "Answers 201 with the client order id once risk approved it and the order is journaled (durable: a stop or a crash that follows does not lose it; the broker's outcome follows on the orders stream), 422 with the risk code (e.g. max-order-value), or 503 when the order journal is unavailable.",
-        body: PlaceOrderBody,
-        response: { 201: PlaceOrderResponse, 422: err, 503: err, ...common },
-      },
-    },
+    orderRoute('trader', {
+      summary: "Place a manual order; it goes through the same risk checks as a strategy's",
+      description:
+        "Answers 201 with the client order id once risk approved it and the order is journaled (durable: a stop or a crash that follows does not lose it; the broker's outcome follows on the orders stream), 422 with the risk code (e.g. max-order-value), or 503 when the order journal is unavailable.",
+      body: PlaceOrderBody,
+      response: { 201: PlaceOrderResponse },
+      errors: [422, 503],
+    }),
     async (request, reply) => {
       const body = request.body;
       const orderType = body.orderType ?? 'MARKET';
@@ -299,15 +278,12 @@ function orderRoutes(app: GatewayInstance, ctx: GatewayContext): void {
 
   app.delete(
     '/api/v1/orders/:id',
-    {
-      config: { access: 'trader' },
-      schema: {
-        tags: ['orders'],
-        summary: 'Cancel an open order (the outcome follows on the orders stream)',
-        params: IdParams,
-        response: { 202: Type.Object({ clientOrderId: Type.String(), status: Type.Literal('cancel-requested') }), 404: err, 409: err, ...common },
-      },
-    },
+    orderRoute('trader', {
+      summary: 'Cancel an open order (the outcome follows on the orders stream)',
+      params: IdParams,
+      response: { 202: Type.Object({ clientOrderId: Type.String(), status: Type.Literal('cancel-requested') }) },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       const id = request.params.id;
       const order = (await sessionOrders()).find((candidate) => candidate.clientOrderId === id);
@@ -332,31 +308,26 @@ function killSwitchRoute(app: GatewayInstance, ctx: GatewayContext): void {
   const { runtime } = ctx;
   app.post(
     '/api/v1/kill-switch',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary:
-          'Kill switch: stop trading now. The risk manager refuses every new order (manual ones too) and cancels open ones, every strategy is paused; GET /api/v1/halts shows it until POST /api/v1/risk/kill-switch/reset',
-        body: Type.Union(
-          [
-            Type.Null(),
-            Type.Object(
-              { reason: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the halt banner and the audit log' })) },
-              { additionalProperties: false },
-            ),
-          ],
-          { description: 'optional' },
-        ),
-        response: {
-          200: Type.Object({
-            engaged: Type.Boolean({ description: 'false when the kill switch was already tripped (its first reason stays)' }),
-            paused: Type.Array(Type.String()),
-          }),
-          ...common,
-        },
+    adminRoute('admin', {
+      summary:
+        'Kill switch: stop trading now. The risk manager refuses every new order (manual ones too) and cancels open ones, every strategy is paused; GET /api/v1/halts shows it until POST /api/v1/risk/kill-switch/reset',
+      body: Type.Union(
+        [
+          Type.Null(),
+          Type.Object(
+            { reason: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the halt banner and the audit log' })) },
+            { additionalProperties: false },
+          ),
+        ],
+        { description: 'optional' },
+      ),
+      response: {
+        200: Type.Object({
+          engaged: Type.Boolean({ description: 'false when the kill switch was already tripped (its first reason stays)' }),
+          paused: Type.Array(Type.String()),
+        }),
       },
-    },
+    }),
     async (request) => {
       const who = request.principal?.name ?? 'anonymous';
       const reason = request.body?.reason ?? '';
@@ -404,14 +375,7 @@ function instrumentRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   const quotesNow = () => new Map(runtime.quotes().map((quote) => [quote.symbol, quote]));
   app.get(
     '/api/v1/instruments',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['market'],
-        summary: 'Instruments with their last price',
-        response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }), ...common },
-      },
-    },
+    marketRoute('viewer', { summary: 'Instruments with their last price', response: { 200: Type.Object({ items: Type.Array(InstrumentSchema) }) } }),
     () => {
       const quotes = quotesNow();
       return { items: [...symbols.keys()].map((symbol) => instrumentView(symbol, quotes)) };
@@ -419,15 +383,12 @@ function instrumentRoutes(app: GatewayInstance, ctx: GatewayContext): void {
   );
   app.get(
     '/api/v1/instruments/:symbol',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        tags: ['market'],
-        summary: 'One instrument',
-        params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }),
-        response: { 200: InstrumentSchema, 404: err, ...common },
-      },
-    },
+    marketRoute('viewer', {
+      summary: 'One instrument',
+      params: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 40 }) }),
+      response: { 200: InstrumentSchema },
+      errors: [404],
+    }),
     (request) => instrumentView(request.params.symbol, quotesNow()),
   );
 }
