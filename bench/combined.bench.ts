@@ -69,7 +69,12 @@ const OPTIONS = [
     default: 'postgres',
     valueName: 'kind',
   },
-  { name: 'gateway-thread', description: 'main (the gateway on the trading thread) or worker (in its own worker thread; needs postgres)', default: 'main', valueName: 'where' },
+  {
+    name: 'gateway-thread',
+    description: 'main (the gateway on the trading thread) or worker (in its own worker thread; needs postgres)',
+    default: 'main',
+    valueName: 'where',
+  },
 ] as const;
 const values = benchArgs('npm run bench -- --combined', 'Trading, REST and WebSocket load on one process at once.', OPTIONS);
 const seconds = intOption(values, 'seconds');
@@ -374,7 +379,10 @@ mkdirSync('bench/results', { recursive: true });
 const resultFile = `bench/results/combined${gatewayThread === 'worker' ? '-worker' : ''}.json`;
 writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
 const rows: [string, string][] = [
-  ['machine', `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}; gateway on the ${gatewayThread === 'worker' ? 'worker' : 'trading'} thread`],
+  [
+    'machine',
+    `${result.cpuModel}, ${result.cpus} CPUs, load ${loadBefore.join(' ')}; gateway on the ${gatewayThread === 'worker' ? 'worker' : 'trading'} thread`,
+  ],
   ['ticks alone: tick→order p50/p99/p99.9/max', row(alone)],
   ['combined: tick→order p50/p99/p99.9/max', row(combined)],
   [
