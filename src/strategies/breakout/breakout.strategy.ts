@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
@@ -111,12 +111,8 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   kind: 'breakout',
   description: 'Donchian / Bollinger channel breakout',
   stateVersion: 1,
-  configFields: FIELDS,
+  ...fieldConfig(FIELDS, (values) => withProduct(values, values.interval)),
   regimes: ['trending', 'high-volatility'],
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
-    return withProduct(values, values.interval);
-  },
   product: (config) => config.product,
   ...barHooks(BreakoutState, () => ({}), onClose),
 });

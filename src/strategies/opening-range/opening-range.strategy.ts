@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
@@ -126,11 +126,7 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   kind: 'opening-range',
   description: 'Opening range breakout, one trade a day per symbol, flat before 15:20 IST',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['trending', 'high-volatility'],
-  product: () => 'MIS',
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);
     checkBeforeSquareOff('exitTime', exit);
@@ -142,6 +138,8 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
     }
     if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
-  },
+  }),
+  regimes: ['trending', 'high-volatility'],
+  product: () => 'MIS',
   ...barHooks(OpeningRangeState, () => ({}), onClose),
 });

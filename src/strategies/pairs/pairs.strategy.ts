@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
@@ -144,12 +144,7 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
   kind: 'pairs',
   description: 'Pairs trading on the z-score of a log-price spread with a rolling hedge ratio',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
-  regimeScope: 'market',
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     const config = { ...values, product: resolveProduct(values.product, values.interval) };
     if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');
     if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
@@ -161,7 +156,10 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
         'must be intraday: the short leg is MIS, which the broker squares off at 15:20 IST (a daily pair needs futures or SLB)',
       );
     return config;
-  },
+  }),
+  regimes: ['ranging'],
+  // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
+  regimeScope: 'market',
   product: (config) => config.product,
   ...barHooks(PairsState, emptyState, onClose),
 });

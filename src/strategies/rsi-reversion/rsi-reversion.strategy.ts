@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, RsiState } from '../shared/indicators.js';
@@ -87,10 +87,7 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   kind: 'rsi-reversion',
   description: 'RSI mean reversion: buy oversold, exit when RSI recovers',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     if (values.lowerBand >= values.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
     if (values.exitLevel <= values.lowerBand || values.exitLevel > values.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
@@ -100,7 +97,8 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
       throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
     }
     return config;
-  },
+  }),
+  regimes: ['ranging'],
   product: (config) => config.product,
   ...barHooks(
     RsiReversionState,

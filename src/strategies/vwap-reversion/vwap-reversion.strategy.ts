@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
@@ -113,11 +113,7 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   kind: 'vwap-reversion',
   description: 'Intraday VWAP reversion, MIS, flat before 15:20 IST',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  product: () => 'MIS',
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);
@@ -127,6 +123,8 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
     if (config.exitBps >= config.entryBps) throw new StrategyConfigError('exitBps', 'must be smaller than entryBps');
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
-  },
+  }),
+  regimes: ['ranging'],
+  product: () => 'MIS',
   ...barHooks(VwapReversionState, () => ({}), onClose),
 });
