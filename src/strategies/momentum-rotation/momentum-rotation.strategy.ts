@@ -100,16 +100,15 @@ function finishStep(state: MomentumRotationState, ctx: StrategyContext<MomentumR
   if ((state.steps - 1) % ctx.config.rebalanceEvery === 0) rebalance(state, ctx);
 }
 
-function onClose(state: MomentumRotationState, bar: Bar, ctx: StrategyContext<MomentumRotationConfig>): MomentumRotationState {
+function onClose(state: MomentumRotationState, bar: Bar, ctx: StrategyContext<MomentumRotationConfig>): void {
   const config = ctx.config;
-  if (!config.symbols.includes(bar.symbol)) return state;
+  if (!config.symbols.includes(bar.symbol)) return;
   // a bar of a later time while an earlier one is incomplete (a symbol had no bar): close the earlier one
   if (state.pending !== null && bar.startMs > state.pending.startMs) finishStep(state, ctx);
   state.pending ??= { startMs: bar.startMs, symbols: [] };
   pushWindow((state.closes[bar.symbol] ??= []), bar.closePaise, config.lookback + 1);
   if (!state.pending.symbols.includes(bar.symbol)) state.pending.symbols.push(bar.symbol);
   if (state.pending.symbols.length === config.symbols.length) finishStep(state, ctx);
-  return state;
 }
 
 /**

@@ -56,7 +56,7 @@ function freshDay(date: string): SymbolState {
   return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false };
 }
 
-function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): OpeningRangeState {
+function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): void {
   const config = ctx.config;
   const symbol = bar.symbol;
   const date = istDate(bar.startMs);
@@ -76,18 +76,18 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
     }
     if (endMinute >= rangeEnd) state.rangeComplete = true;
     // the bar that completes the range only builds it; breakouts are judged from the next one
-    if (endMinute <= rangeEnd) return states;
+    if (endMinute <= rangeEnd) return;
     if (state.highPaise === null) state.traded = true; // joined after the range: sit today out
   }
   const exitMinute = parseSessionTime('exitTime', config.exitTime);
   if (endMinute >= exitMinute) {
     // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
     moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
-    return states;
+    return;
   }
   const high = state.highPaise;
   const low = state.lowPaise;
-  if (high === null || low === null) return states;
+  if (high === null || low === null) return;
   const close = bar.closePaise;
   const height = high - low;
   const held = committedSide(ctx, symbol);
@@ -96,24 +96,23 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
     const target = config.targetMultiple > 0 && close >= high + config.targetMultiple * height;
     if (stop || target)
       moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
-    return states;
+    return;
   }
   if (held < 0) {
     const stop = close > high;
     const target = config.targetMultiple > 0 && close <= low - config.targetMultiple * height;
     if (stop || target)
       moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
-    return states;
+    return;
   }
-  if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return states;
+  if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return;
   const side = close > high ? 1 : config.allowShort && close < low ? -1 : 0;
-  if (side === 0) return states;
+  if (side === 0) return;
   state.traded = true;
   moveTo(ctx, symbol, side * config.quantity, {
     product: 'MIS',
     reason: `Opening range (${config.rangeMinutes} min): close ${side > 0 ? 'above the high' : 'below the low'} ${side > 0 ? high : low} paise`,
   });
-  return states;
 }
 
 /**

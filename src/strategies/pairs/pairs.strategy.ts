@@ -118,9 +118,9 @@ function emptyState(): PairsState {
   return { firstLogs: [], secondLogs: [], pending: null, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
 }
 
-function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): PairsState {
+function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): void {
   const [first, second] = ctx.config.symbols as [string, string];
-  if (bar.symbol !== first && bar.symbol !== second) return state;
+  if (bar.symbol !== first && bar.symbol !== second) return;
   if (state.pending === null || state.pending.startMs !== bar.startMs) {
     // a new bar time; a half-assembled older one (one leg missing that bar) is dropped
     state.pending = { startMs: bar.startMs, firstPaise: null, secondPaise: null };
@@ -128,10 +128,9 @@ function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>)
   if (bar.symbol === first) state.pending.firstPaise = bar.closePaise;
   else state.pending.secondPaise = bar.closePaise;
   const { firstPaise, secondPaise } = state.pending;
-  if (firstPaise === null || secondPaise === null) return state;
+  if (firstPaise === null || secondPaise === null) return;
   state.pending = null;
   step(state, firstPaise, secondPaise, ctx);
-  return state;
 }
 
 /**

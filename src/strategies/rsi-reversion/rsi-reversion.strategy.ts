@@ -61,11 +61,11 @@ function signal(symbol: string, rsi: number, ctx: StrategyContext<RsiReversionCo
   });
 }
 
-function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): RsiReversionState {
+function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): void {
   const config = ctx.config;
   const state = (states[symbol] ??= { rsi: rsiInit() });
   const rsi = rsiUpdate(state.rsi, closePaise, config.period);
-  if (rsi === null) return states;
+  if (rsi === null) return;
   signal(symbol, rsi, ctx);
   const held = committedSide(ctx, symbol);
   let side = held;
@@ -74,9 +74,8 @@ function onClose(states: RsiReversionState, symbol: string, closePaise: number, 
   else if (side < 0 && rsi <= 100 - config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back below ${100 - config.exitLevel}`];
   else if (side === 0 && rsi < config.lowerBand) [side, why] = [1, `RSI ${rsi.toFixed(1)} below ${config.lowerBand}`];
   else if (side === 0 && config.allowShort && rsi > config.upperBand) [side, why] = [-1, `RSI ${rsi.toFixed(1)} above ${config.upperBand}`];
-  if (side === held) return states;
+  if (side === held) return;
   moveTo(ctx, symbol, side * config.quantity, { product: config.product, reason: `RSI${config.period} reversion: ${why}` });
-  return states;
 }
 
 /**

@@ -60,7 +60,7 @@ export function sessionVwap(state: { priceVolume: number; volume: number }): num
   return state.volume > 0 ? state.priceVolume / state.volume : null;
 }
 
-function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<VwapReversionConfig>): VwapReversionState {
+function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<VwapReversionConfig>): void {
   const config = ctx.config;
   const date = istDate(bar.startMs);
   let state = states[bar.symbol];
@@ -78,10 +78,10 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
   if (nowMinute >= exitMinute || istMinuteOfDay(bar.startMs) >= exitMinute) {
     // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
     moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: `VWAP reversion: flat by ${formatMinute(exitMinute)} IST` });
-    return states;
+    return;
   }
   const vwap = sessionVwap(state);
-  if (vwap === null) return states;
+  if (vwap === null) return;
   const deviationBps = ((bar.closePaise - vwap) / vwap) * 10_000;
   const held = committedSide(ctx, bar.symbol);
   let side = held;
@@ -99,9 +99,8 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
     if (deviationBps <= -config.entryBps && deviationBps > -stop) [side, why] = [1, 'stretched below VWAP'];
     else if (config.allowShort && deviationBps >= config.entryBps && deviationBps < stop) [side, why] = [-1, 'stretched above VWAP'];
   }
-  if (side === held) return states;
+  if (side === held) return;
   moveTo(ctx, bar.symbol, side * config.quantity, { product: 'MIS', reason: `VWAP reversion: ${why} (${deviationBps.toFixed(0)} bps)` });
-  return states;
 }
 
 /**
