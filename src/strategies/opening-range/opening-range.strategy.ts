@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
+import { BAR_INTERVALS, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
+import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 
 /** Settings of the opening range breakout (always MIS). */
 export interface OpeningRangeConfig {
@@ -47,8 +47,8 @@ const FIELDS = [
   { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
   quantityField(),
   { name: 'allowShort', type: 'boolean', description: 'Short a break below the range', default: true },
-  { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '13:00' },
-  { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
+  lastEntryTimeField('13:00'),
+  exitTimeField(),
   intervalField('5m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -59,13 +59,7 @@ function freshDay(date: string): SymbolState {
 function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): void {
   const config = ctx.config;
   const symbol = bar.symbol;
-  const date = istDate(bar.startMs);
-  let state = states[symbol];
-  if (state === undefined || state.date !== date) {
-    state = freshDay(date);
-    states[symbol] = state;
-    moveTo(ctx, symbol, 0, { product: 'MIS', reason: 'Opening range: position left from an earlier session' });
-  }
+  const state = sessionState(states, bar, ctx, 'Opening range', freshDay);
   const startMinute = istMinuteOfDay(bar.startMs);
   const endMinute = barEndMinute(bar);
   const rangeEnd = NSE_OPEN_MINUTE + config.rangeMinutes;
@@ -79,12 +73,7 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
     if (endMinute <= rangeEnd) return;
     if (state.highPaise === null) state.traded = true; // joined after the range: sit today out
   }
-  const exitMinute = parseSessionTime('exitTime', config.exitTime);
-  if (endMinute >= exitMinute) {
-    // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
-    moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
-    return;
-  }
+  if (flatFromExitTime(ctx, bar, config.exitTime, 'Opening range')) return;
   const high = state.highPaise;
   const low = state.lowPaise;
   if (high === null || low === null) return;

@@ -27,7 +27,6 @@ export interface RsiReversionConfig {
  * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
  */
 const SymbolState = Type.Object({ rsi: RsiState });
-type SymbolState = Static<typeof SymbolState>;
 
 export const RsiReversionState = Type.Record(Type.String(), SymbolState);
 export type RsiReversionState = Static<typeof RsiReversionState>;
