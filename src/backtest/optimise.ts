@@ -61,6 +61,14 @@ export interface SweepReport {
   readonly best: { readonly index: number; readonly params: SweepPoint; readonly score: number | null } | null;
 }
 
+/** What a sweep or a walk-forward optimised: the strategy, the data, the objective, the grid and the settings under it. */
+export type OptimiseSubject = Pick<SweepReport, 'strategy' | 'data' | 'objective' | 'axes' | 'baseConfig'>;
+
+/** The {@link OptimiseSubject} of a run's options, as the reports write it (in this key order). */
+function subjectOf(options: OptimiseOptions): OptimiseSubject {
+  return { strategy: options.strategyKind, data: options.dataLabel, objective: options.objective, axes: options.axes, baseConfig: options.baseConfig };
+}
+
 function slug(index: number, point: SweepPoint): string {
   const parts = Object.entries(point).map(([name, value]) => `${name}-${String(value).replace(/[^A-Za-z0-9.+-]/g, '_')}`);
   return [String(index).padStart(4, '0'), ...parts].join('_');
@@ -110,11 +118,7 @@ export async function runSweep(options: OptimiseOptions, runner: JobRunner): Pro
   const top = ranked[0];
   return {
     kind: 'sweep',
-    strategy: options.strategyKind,
-    data: options.dataLabel,
-    objective: options.objective,
-    axes: options.axes,
-    baseConfig: options.baseConfig,
+    ...subjectOf(options),
     initialCashPaise: options.initialCashPaise,
     fromMs: options.fromMs ?? null,
     toMs: options.toMs ?? null,
@@ -139,13 +143,8 @@ export interface WalkForwardWindowReport {
 }
 
 /** What `--walk-forward` writes to walk-forward.json. */
-export interface WalkForwardReport {
+export interface WalkForwardReport extends OptimiseSubject {
   readonly kind: 'walk-forward';
-  readonly strategy: string;
-  readonly data: string;
-  readonly objective: Objective;
-  readonly axes: readonly SweepAxis[];
-  readonly baseConfig: Record<string, unknown>;
   /** Window lengths in sessions (IST trading days with data). */
   readonly trainSessions: number;
   readonly testSessions: number;
@@ -235,11 +234,7 @@ export async function runWalkForward(options: OptimiseOptions & { readonly spec:
   }
   return {
     kind: 'walk-forward',
-    strategy: options.strategyKind,
-    data: options.dataLabel,
-    objective: options.objective,
-    axes: options.axes,
-    baseConfig: options.baseConfig,
+    ...subjectOf(options),
     trainSessions: options.spec.trainSessions,
     testSessions: options.spec.testSessions,
     initialCashPaise: options.initialCashPaise,

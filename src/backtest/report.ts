@@ -3,7 +3,16 @@
  * scripts, fonts or other outside resources. The bytes depend only on the result (no run
  * timestamps), so two runs give the same file.
  */
-import { AUTO_SQUARE_OFF_REASON, formatInr, istDate, orderAveragePricePaise, paiseToRupeesForDisplay, paiseToRupeeString, type Paise } from '../model/index.js';
+import {
+  AUTO_SQUARE_OFF_REASON,
+  formatInr,
+  istDate,
+  orderAveragePricePaise,
+  paiseToRupeesForDisplay,
+  paiseToRupeeString,
+  type Fill,
+  type Paise,
+} from '../model/index.js';
 import type { Bar } from '../model/market.js';
 import type { BacktestResult } from './backtest.js';
 import { drawdowns, type Attribution, type DailyEquity } from './metrics.js';
@@ -229,19 +238,27 @@ function monthlyTable(result: BacktestResult): string {
   return table(['Year', ...MONTHS, 'Year'], rows);
 }
 
+/** What a row of the trades and square-off tables shows: a fill, or an order with its average price and its fills' charges. */
+type TradeRow = Pick<Fill, 'atMs' | 'symbol' | 'side' | 'product' | 'quantity' | 'pricePaise' | 'chargesPaise' | 'strategyId'>;
+
+/** The cells of a trade row, in the tables' column order (time, symbol, side, product, quantity, price, charges, strategy). */
+function tradeCells(trade: TradeRow): string[] {
+  return [
+    esc(istTime(trade.atMs)),
+    esc(trade.symbol),
+    `<span class="${trade.side === 'BUY' ? 'pos' : 'neg'}">${trade.side}</span>`,
+    esc(trade.product),
+    String(trade.quantity),
+    esc(paiseToRupeeString(trade.pricePaise)),
+    inr(trade.chargesPaise),
+    esc(trade.strategyId),
+  ];
+}
+
 function tradesTable(result: BacktestResult): string {
   const fills = result.fills;
   const shown = fills.slice(0, REPORT_TRADE_ROWS);
-  const rows = shown.map((f) => [
-    esc(istTime(f.atMs)),
-    esc(f.symbol),
-    `<span class="${f.side === 'BUY' ? 'pos' : 'neg'}">${f.side}</span>`,
-    esc(f.product),
-    String(f.quantity),
-    esc(paiseToRupeeString(f.pricePaise)),
-    inr(f.chargesPaise),
-    esc(f.strategyId),
-  ]);
+  const rows = shown.map(tradeCells);
   const note =
     fills.length > shown.length
       ? `<p class="note">Showing the first ${shown.length.toLocaleString('en-US')} of ${fills.length.toLocaleString('en-US')} fills; every fill is in result.json.</p>`
@@ -276,16 +293,18 @@ function squareOffSection(result: BacktestResult): string {
   for (const fill of result.fills) charges.set(fill.clientOrderId, (charges.get(fill.clientOrderId) ?? 0) + fill.chargesPaise);
   const orders = result.orders.filter((order) => order.reason === AUTO_SQUARE_OFF_REASON);
   const shown = orders.slice(0, REPORT_TRADE_ROWS);
-  const rows = shown.map((order) => [
-    esc(istTime(order.createdAtMs)),
-    esc(order.symbol),
-    `<span class="${order.side === 'BUY' ? 'pos' : 'neg'}">${order.side}</span>`,
-    esc(order.product),
-    String(order.filledQuantity),
-    esc(paiseToRupeeString(orderAveragePricePaise(order))),
-    inr(charges.get(order.clientOrderId) ?? 0),
-    esc(order.strategyId),
-  ]);
+  const rows = shown.map((order) =>
+    tradeCells({
+      atMs: order.createdAtMs,
+      symbol: order.symbol,
+      side: order.side,
+      product: order.product,
+      quantity: order.filledQuantity,
+      pricePaise: orderAveragePricePaise(order),
+      chargesPaise: charges.get(order.clientOrderId) ?? 0,
+      strategyId: order.strategyId,
+    }),
+  );
   const note = `<p class="note">The broker's safety net (Zerodha's rule, kite-reference §9): MIS positions still open at the intraday cut-off are closed at market in orders of at most 30,000 units, each charged the call-and-trade fee (₹50 + 18% GST) on top of the normal charges. ${sq.orders} orders, ${sq.quantity.toLocaleString('en-US')} units, charges ${inr(sq.chargesPaise)} of which call-and-trade ${inr(sq.callAndTradePaise)}.${orders.length > shown.length ? ` Showing the first ${shown.length.toLocaleString('en-US')}; every order is in result.json.` : ''}</p>`;
   return `${head}\n${note}\n${table(['Time (IST)', 'Symbol', 'Side', 'Product', 'Qty', 'Avg price (₹)', 'Charges', 'Strategy'], rows, 4)}`;
 }

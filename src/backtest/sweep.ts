@@ -116,6 +116,18 @@ export function parseObjective(text: string): Objective {
 /** The return and risk figures every summary of a run (or of stitched runs) reports. */
 type HeadlineFigures = 'totalReturnPct' | 'cagrPct' | 'sharpe' | 'sortino' | 'maxDrawdownPaise' | 'maxDrawdownPct';
 
+/** The {@link HeadlineFigures} of a run's metrics (in this key order, as the reports write them). */
+function headlineFigures(m: BacktestMetrics): Pick<BacktestMetrics, HeadlineFigures> {
+  return {
+    totalReturnPct: m.totalReturnPct,
+    cagrPct: m.cagrPct,
+    sharpe: m.sharpe,
+    sortino: m.sortino,
+    maxDrawdownPaise: m.maxDrawdownPaise,
+    maxDrawdownPct: m.maxDrawdownPct,
+  };
+}
+
 /** The figures of one run that a sweep reports (money in paise). */
 export type RunFigures = Pick<BacktestMetrics, HeadlineFigures | 'winRatePct' | 'roundTrips' | 'trades' | 'chargesPaise' | 'turnoverPaise' | 'days'> & {
   readonly netPnlPaise: Paise;
@@ -129,12 +141,7 @@ export function runFigures(result: BacktestResult): RunFigures {
   return {
     netPnlPaise: result.summary.netPnlPaise,
     endEquityPaise: result.summary.equityPaise,
-    totalReturnPct: m.totalReturnPct,
-    cagrPct: m.cagrPct,
-    sharpe: m.sharpe,
-    sortino: m.sortino,
-    maxDrawdownPaise: m.maxDrawdownPaise,
-    maxDrawdownPct: m.maxDrawdownPct,
+    ...headlineFigures(m),
     winRatePct: m.winRatePct,
     roundTrips: m.roundTrips,
     trades: m.trades,
@@ -290,12 +297,7 @@ export function stitch(initialCashPaise: Paise, windows: readonly BacktestResult
       days: m.days,
       startEquityPaise: m.startEquityPaise,
       endEquityPaise: m.endEquityPaise,
-      totalReturnPct: m.totalReturnPct,
-      cagrPct: m.cagrPct,
-      sharpe: m.sharpe,
-      sortino: m.sortino,
-      maxDrawdownPaise: m.maxDrawdownPaise,
-      maxDrawdownPct: m.maxDrawdownPct,
+      ...headlineFigures(m),
       maxDrawdownPeakDate: m.maxDrawdownPeakDate,
       maxDrawdownTroughDate: m.maxDrawdownTroughDate,
       monthlyReturns: m.monthlyReturns,

@@ -223,7 +223,7 @@ export interface StrategyDefinition<Config, State> {
    * host gives it to intents that name no product; the API shows it. Absent: MIS.
    */
   readonly product?: (config: Config) => Product;
-  /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. */
+  /** Validates raw configuration; throws {@link StrategyConfigError} naming the field. {@link fieldConfig} gives both this and `configFields`. */
   parseConfig(raw: unknown): Config;
   subscriptions(config: Config): readonly Subscription[];
   init(ctx: StrategyContext<Config>): State;
@@ -452,4 +452,30 @@ export function readConfig<const Fields extends readonly ConfigField[]>(fields: 
     if (error) throw new StrategyConfigError(field.name, problemOf(field, values[field.name], error.keyword));
   }
   throw new StrategyConfigError('config', errors[0]?.message ?? 'does not fit the strategy');
+}
+
+/** The part of a definition that declares and reads its configuration. */
+export type ConfigPart<Config> = Pick<StrategyDefinition<Config, unknown>, 'configFields' | 'parseConfig'>;
+
+/**
+ * A configuration declared by its fields, as a definition's `configFields` and `parseConfig`:
+ * `parseConfig` reads the raw settings with {@link readConfig} (defaults, types, ranges,
+ * unknown keys), then gives the values to `check`, when there is one, for the rules between
+ * fields and the values derived from them (a resolved product, a parsed time); `check`
+ * returns the config or throws {@link StrategyConfigError} naming the field. Spread it into a
+ * definition: `...fieldConfig(FIELDS)`, or `...fieldConfig(FIELDS, (values) => { …; return values; })`.
+ */
+export function fieldConfig<const Fields extends readonly ConfigField[]>(fields: Fields): ConfigPart<ConfigOf<Fields>>;
+export function fieldConfig<const Fields extends readonly ConfigField[], Config>(
+  fields: Fields,
+  check: (values: ConfigOf<Fields>) => Config,
+): ConfigPart<Config>;
+export function fieldConfig(fields: readonly ConfigField[], check?: (values: ConfigOf<readonly ConfigField[]>) => unknown): ConfigPart<unknown> {
+  return {
+    configFields: fields,
+    parseConfig: (raw) => {
+      const values = readConfig(fields, raw);
+      return check === undefined ? values : check(values);
+    },
+  };
 }

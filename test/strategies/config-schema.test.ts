@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STRATEGIES, StrategyConfigError, type ConfigField } from '../../src/strategies/index.js';
+import { fieldConfig, STRATEGIES, StrategyConfigError, type ConfigField } from '../../src/strategies/index.js';
 
 /** A value of the wrong type for a field (the message the API shows for it, written out here). */
 function wrongValue(field: ConfigField): { value: unknown; message: RegExp } {
@@ -46,4 +46,28 @@ describe('strategy configs are validated by schema', () => {
       expect(() => void definition.parseConfig(42)).toThrow(/^config: must be an object/);
     });
   }
+});
+
+describe('fieldConfig', () => {
+  const FIELDS = [
+    { name: 'fast', type: 'integer', description: 'Fast length', default: 5, min: 1 },
+    { name: 'slow', type: 'integer', description: 'Slow length', default: 20, min: 2 },
+  ] as const satisfies readonly ConfigField[];
+
+  it('declares the fields and reads the settings with them', () => {
+    const part = fieldConfig(FIELDS);
+    expect(part.configFields).toBe(FIELDS);
+    expect(part.parseConfig({ fast: 3 })).toEqual({ fast: 3, slow: 20 });
+    expect(() => part.parseConfig({ fast: 0 })).toThrow(/^fast: must be at least 1/);
+  });
+
+  it('hands the values read to the check, which may refuse them or derive the config', () => {
+    const part = fieldConfig(FIELDS, (values) => {
+      if (values.fast >= values.slow) throw new StrategyConfigError('fast', 'must be shorter than slow');
+      return { ...values, span: values.slow - values.fast };
+    });
+    expect(part.parseConfig({})).toEqual({ fast: 5, slow: 20, span: 15 });
+    expect(() => part.parseConfig({ fast: 30 })).toThrow(/^fast: must be shorter than slow/);
+    expect(() => part.parseConfig({ slow: 'x' })).toThrow(/^slow: must be a number/); // the fields are read first
+  });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { istTimeMs, isOnTick, nseTickSizePaise } from '../../src/model/index.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { floorDiv, marketableLimitPaise, moveTo } from '../../src/strategies/shared/orders.js';
-import { barEndMinute, parseSessionTime } from '../../src/strategies/shared/session.js';
+import { barEndMinute, flatFromExitTime, parseSessionTime, sessionState } from '../../src/strategies/shared/session.js';
 import { bar } from '../support/builders.js';
 import { fakeContext, netSubmitted } from '../support/strategy-kit.js';
 
@@ -47,6 +47,34 @@ describe('strategy helpers', () => {
     expect(() => parseSessionTime('exitTime', '25:00')).toThrow(/exitTime/);
     expect(() => parseSessionTime('exitTime', '09:75')).toThrow(/exitTime/);
     expect(barEndMinute(bar({ interval: '5m', startMs: istTimeMs('2026-05-20', 15, 10) }))).toBe(915);
+  });
+
+  it('sessionState keeps a state through its IST date, then starts afresh and flattens what the earlier session left', () => {
+    const kit = fakeContext({});
+    const states: Record<string, { date: string; bars: number }> = {};
+    const on = (date: string, hour: number) => bar({ interval: '5m', startMs: istTimeMs(date, hour, 0) });
+    const fresh = (date: string) => ({ date, bars: 0 });
+    sessionState(states, on('2026-05-20', 10), kit.ctx, 'Test', fresh).bars += 1;
+    sessionState(states, on('2026-05-20', 11), kit.ctx, 'Test', fresh).bars += 1;
+    expect(states).toEqual({ INFY: { date: '2026-05-20', bars: 2 } });
+    expect(kit.recorded.submitted).toEqual([]); // nothing was held
+    moveTo(kit.ctx, 'INFY', 5, { product: 'MIS', reason: 'entry' });
+    kit.fillAll();
+    expect(sessionState(states, on('2026-05-21', 10), kit.ctx, 'Test', fresh)).toEqual({ date: '2026-05-21', bars: 0 });
+    expect(kit.recorded.submitted[1]).toMatchObject({ side: 'SELL', quantity: 5, product: 'MIS', reason: 'Test: position left from an earlier session' });
+  });
+
+  it('flatFromExitTime flattens from the bar that closes at the exit time on, and only then', () => {
+    const kit = fakeContext({});
+    moveTo(kit.ctx, 'INFY', -3, { product: 'MIS', reason: 'entry' });
+    kit.fillAll();
+    const closingAt = (hour: number, minute: number) => bar({ interval: '5m', startMs: istTimeMs('2026-05-20', hour, minute - 5) });
+    expect(flatFromExitTime(kit.ctx, closingAt(15, 10), '15:15', 'Test')).toBe(false);
+    expect(kit.recorded.submitted).toHaveLength(1);
+    expect(flatFromExitTime(kit.ctx, closingAt(15, 15), '15:15', 'Test')).toBe(true);
+    expect(kit.recorded.submitted[1]).toMatchObject({ side: 'BUY', quantity: 3, product: 'MIS', reason: 'Test: flat by 15:15 IST' });
+    expect(flatFromExitTime(kit.ctx, closingAt(15, 20), '15:15', 'Test')).toBe(true); // the exit is working: not sent twice
+    expect(kit.recorded.submitted).toHaveLength(2);
   });
 
   it('every registered strategy has a unique kind, config fields with defaults that parse, and JSON-safe init state', () => {

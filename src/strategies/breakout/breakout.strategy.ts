@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
@@ -69,7 +69,7 @@ export function channelFor(state: SymbolState, closePaise: number, config: Break
   return { lower: middle - width, middle, upper: middle + width };
 }
 
-function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutConfig>): BreakoutState {
+function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutConfig>): void {
   const config = ctx.config;
   const state = (states[bar.symbol] ??= { highs: [], lows: [], closes: [] });
   const close = bar.closePaise;
@@ -77,7 +77,7 @@ function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutC
   pushWindow(state.highs, bar.highPaise, config.period);
   pushWindow(state.lows, bar.lowPaise, config.period);
   pushWindow(state.closes, close, config.period);
-  if (channel === null) return states;
+  if (channel === null) return;
   const longExit = config.exitOn === 'middle' ? channel.middle : channel.lower;
   const shortExit = config.exitOn === 'middle' ? channel.middle : channel.upper;
   const held = committedSide(ctx, bar.symbol);
@@ -86,7 +86,7 @@ function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutC
   else if (side < 0 && close > shortExit) side = 0;
   if (side === 0 && close > channel.upper) side = 1;
   else if (side === 0 && config.allowShort && close < channel.lower) side = -1;
-  if (side === held) return states;
+  if (side === held) return;
   const was = held;
   const what =
     side > 0
@@ -99,7 +99,6 @@ function onClose(states: BreakoutState, bar: Bar, ctx: StrategyContext<BreakoutC
     product: config.product,
     reason: `${name}: close ${what}${was !== 0 && side !== 0 ? ' (reversal)' : ''}`,
   });
-  return states;
 }
 
 /**
@@ -111,12 +110,8 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   kind: 'breakout',
   description: 'Donchian / Bollinger channel breakout',
   stateVersion: 1,
-  configFields: FIELDS,
+  ...fieldConfig(FIELDS, (values) => withProduct(values, values.interval)),
   regimes: ['trending', 'high-volatility'],
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
-    return withProduct(values, values.interval);
-  },
   product: (config) => config.product,
   ...barHooks(BreakoutState, () => ({}), onClose),
 });

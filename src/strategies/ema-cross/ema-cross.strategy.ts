@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { isPastMisCutoff, type Product } from '../../model/index.js';
 import { productField, withProduct } from '../shared/config.js';
-import { defineStrategy, readConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
+import { defineStrategy, fieldConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
 
 /** Settings of the EMA crossover. */
@@ -112,12 +112,10 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   kind: 'ema-cross',
   description: 'Moving-average crossover: long while EMA(fast) > EMA(slow)',
   stateVersion: 1,
-  configFields: FIELDS,
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     if (values.fastPeriod >= values.slowPeriod) throw new StrategyConfigError('fastPeriod', 'must be shorter than slowPeriod');
     return withProduct(values, values.source);
-  },
+  }),
   product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return config.source === 'ticks' ? [{ kind: 'ticks', symbols: config.symbols }] : [{ kind: 'bars', symbols: config.symbols, interval: config.source }];

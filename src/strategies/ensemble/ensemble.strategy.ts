@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
-import { defineStrategy, plainJsonState, readConfig, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
+import { defineStrategy, fieldConfig, plainJsonState, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
 import { quantityField, symbolsField } from '../shared/config.js';
 import { committedQuantity } from '../shared/orders.js';
 
@@ -50,13 +50,11 @@ export const ensemble = defineStrategy<EnsembleConfig, EnsembleState>({
   kind: 'ensemble',
   description: 'Trades the signal aggregator’s weighted vote of other strategies’ signals',
   stateVersion: 1,
-  configFields: FIELDS,
-  product: (config) => config.product,
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     if (config.symbols.length === 0) throw new StrategyConfigError('symbols', 'needs at least one symbol');
     return config;
-  },
+  }),
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return [{ kind: 'aggregates', symbols: config.symbols }];
   },

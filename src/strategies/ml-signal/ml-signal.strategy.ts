@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, classProbability, istMinuteOfDay, type Prediction, type Product } from '../../model/index.js';
-import { defineStrategy, plainJsonState, readConfig, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
+import { defineStrategy, fieldConfig, plainJsonState, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
 import { intervalField, productField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { committedQuantity } from '../shared/orders.js';
 import { checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
@@ -72,10 +72,7 @@ export const mlSignal = defineStrategy<MlSignalConfig, MlSignalState>({
   kind: 'ml-signal',
   description: 'Trades the live ML model’s direction predictions (thresholds, horizon, product by interval)',
   stateVersion: 1,
-  configFields: FIELDS,
-  product: (config) => config.product,
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     const interval = values.interval;
     const product = resolveProduct(values.product, interval);
     const exitMinute = parseSessionTime('exitTime', values.exitTime);
@@ -95,7 +92,8 @@ export const mlSignal = defineStrategy<MlSignalConfig, MlSignalState>({
       allowShort: values.allowShort,
       exitMinute,
     };
-  },
+  }),
+  product: (config) => config.product,
   subscriptions(config): Subscription[] {
     return [{ kind: 'predictions', symbols: config.symbols }];
   },

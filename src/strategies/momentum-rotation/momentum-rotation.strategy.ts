@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, type BarSource } from '../shared/config.js';
 import { pushWindow } from '../shared/indicators.js';
@@ -100,16 +100,15 @@ function finishStep(state: MomentumRotationState, ctx: StrategyContext<MomentumR
   if ((state.steps - 1) % ctx.config.rebalanceEvery === 0) rebalance(state, ctx);
 }
 
-function onClose(state: MomentumRotationState, bar: Bar, ctx: StrategyContext<MomentumRotationConfig>): MomentumRotationState {
+function onClose(state: MomentumRotationState, bar: Bar, ctx: StrategyContext<MomentumRotationConfig>): void {
   const config = ctx.config;
-  if (!config.symbols.includes(bar.symbol)) return state;
+  if (!config.symbols.includes(bar.symbol)) return;
   // a bar of a later time while an earlier one is incomplete (a symbol had no bar): close the earlier one
   if (state.pending !== null && bar.startMs > state.pending.startMs) finishStep(state, ctx);
   state.pending ??= { startMs: bar.startMs, symbols: [] };
   pushWindow((state.closes[bar.symbol] ??= []), bar.closePaise, config.lookback + 1);
   if (!state.pending.symbols.includes(bar.symbol)) state.pending.symbols.push(bar.symbol);
   if (state.pending.symbols.length === config.symbols.length) finishStep(state, ctx);
-  return state;
 }
 
 /**
@@ -122,17 +121,15 @@ export const momentumRotation = defineStrategy<MomentumRotationConfig, MomentumR
   kind: 'momentum-rotation',
   description: 'Cross-sectional momentum: hold the top K of a universe, equal weight, CNC',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['trending'],
-  // a rotation across a universe follows the market's regime, not each stock's
-  regimeScope: 'market',
-  product: () => 'CNC',
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     if (config.symbols.length < 2) throw new StrategyConfigError('symbols', 'must name at least two symbols to rank');
     if (new Set(config.symbols).size !== config.symbols.length) throw new StrategyConfigError('symbols', 'must not repeat a symbol');
     if (config.topK >= config.symbols.length) throw new StrategyConfigError('topK', 'must be smaller than the number of symbols');
     return config;
-  },
+  }),
+  regimes: ['trending'],
+  // a rotation across a universe follows the market's regime, not each stock's
+  regimeScope: 'market',
+  product: () => 'CNC',
   ...barHooks(MomentumRotationState, () => ({ closes: {}, pending: null, steps: 0, holdings: [] }), onClose),
 });

@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { BAR_INTERVALS, istDate, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { BAR_INTERVALS, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
+import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 
 /** Settings of the opening range breakout (always MIS). */
 export interface OpeningRangeConfig {
@@ -47,8 +47,8 @@ const FIELDS = [
   { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
   quantityField(),
   { name: 'allowShort', type: 'boolean', description: 'Short a break below the range', default: true },
-  { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '13:00' },
-  { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
+  lastEntryTimeField('13:00'),
+  exitTimeField(),
   intervalField('5m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -56,16 +56,10 @@ function freshDay(date: string): SymbolState {
   return { date, highPaise: null, lowPaise: null, rangeComplete: false, traded: false };
 }
 
-function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): OpeningRangeState {
+function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<OpeningRangeConfig>): void {
   const config = ctx.config;
   const symbol = bar.symbol;
-  const date = istDate(bar.startMs);
-  let state = states[symbol];
-  if (state === undefined || state.date !== date) {
-    state = freshDay(date);
-    states[symbol] = state;
-    moveTo(ctx, symbol, 0, { product: 'MIS', reason: 'Opening range: position left from an earlier session' });
-  }
+  const state = sessionState(states, bar, ctx, 'Opening range', freshDay);
   const startMinute = istMinuteOfDay(bar.startMs);
   const endMinute = barEndMinute(bar);
   const rangeEnd = NSE_OPEN_MINUTE + config.rangeMinutes;
@@ -76,18 +70,13 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
     }
     if (endMinute >= rangeEnd) state.rangeComplete = true;
     // the bar that completes the range only builds it; breakouts are judged from the next one
-    if (endMinute <= rangeEnd) return states;
+    if (endMinute <= rangeEnd) return;
     if (state.highPaise === null) state.traded = true; // joined after the range: sit today out
   }
-  const exitMinute = parseSessionTime('exitTime', config.exitTime);
-  if (endMinute >= exitMinute) {
-    // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
-    moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: flat by ${formatMinute(exitMinute)} IST` });
-    return states;
-  }
+  if (flatFromExitTime(ctx, bar, config.exitTime, 'Opening range')) return;
   const high = state.highPaise;
   const low = state.lowPaise;
-  if (high === null || low === null) return states;
+  if (high === null || low === null) return;
   const close = bar.closePaise;
   const height = high - low;
   const held = committedSide(ctx, symbol);
@@ -96,24 +85,23 @@ function onClose(states: OpeningRangeState, bar: Bar, ctx: StrategyContext<Openi
     const target = config.targetMultiple > 0 && close >= high + config.targetMultiple * height;
     if (stop || target)
       moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back below the range low' : 'profit target reached'}` });
-    return states;
+    return;
   }
   if (held < 0) {
     const stop = close > high;
     const target = config.targetMultiple > 0 && close <= low - config.targetMultiple * height;
     if (stop || target)
       moveTo(ctx, symbol, 0, { product: 'MIS', reason: `Opening range: ${stop ? 'stop, close back above the range high' : 'profit target reached'}` });
-    return states;
+    return;
   }
-  if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return states;
+  if (state.traded || endMinute > parseSessionTime('lastEntryTime', config.lastEntryTime)) return;
   const side = close > high ? 1 : config.allowShort && close < low ? -1 : 0;
-  if (side === 0) return states;
+  if (side === 0) return;
   state.traded = true;
   moveTo(ctx, symbol, side * config.quantity, {
     product: 'MIS',
     reason: `Opening range (${config.rangeMinutes} min): close ${side > 0 ? 'above the high' : 'below the low'} ${side > 0 ? high : low} paise`,
   });
-  return states;
 }
 
 /**
@@ -126,11 +114,7 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   kind: 'opening-range',
   description: 'Opening range breakout, one trade a day per symbol, flat before 15:20 IST',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['trending', 'high-volatility'],
-  product: () => 'MIS',
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);
     checkBeforeSquareOff('exitTime', exit);
@@ -142,6 +126,8 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
     }
     if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
-  },
+  }),
+  regimes: ['trending', 'high-volatility'],
+  product: () => 'MIS',
   ...barHooks(OpeningRangeState, () => ({}), onClose),
 });

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
@@ -118,9 +118,9 @@ function emptyState(): PairsState {
   return { firstLogs: [], secondLogs: [], pending: null, firstQuantity: 0, secondQuantity: 0, lastZ: null, lastBeta: null };
 }
 
-function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): PairsState {
+function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>): void {
   const [first, second] = ctx.config.symbols as [string, string];
-  if (bar.symbol !== first && bar.symbol !== second) return state;
+  if (bar.symbol !== first && bar.symbol !== second) return;
   if (state.pending === null || state.pending.startMs !== bar.startMs) {
     // a new bar time; a half-assembled older one (one leg missing that bar) is dropped
     state.pending = { startMs: bar.startMs, firstPaise: null, secondPaise: null };
@@ -128,10 +128,9 @@ function onClose(state: PairsState, bar: Bar, ctx: StrategyContext<PairsConfig>)
   if (bar.symbol === first) state.pending.firstPaise = bar.closePaise;
   else state.pending.secondPaise = bar.closePaise;
   const { firstPaise, secondPaise } = state.pending;
-  if (firstPaise === null || secondPaise === null) return state;
+  if (firstPaise === null || secondPaise === null) return;
   state.pending = null;
   step(state, firstPaise, secondPaise, ctx);
-  return state;
 }
 
 /**
@@ -144,12 +143,7 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
   kind: 'pairs',
   description: 'Pairs trading on the z-score of a log-price spread with a rolling hedge ratio',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
-  regimeScope: 'market',
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     const config = { ...values, product: resolveProduct(values.product, values.interval) };
     if (config.symbols.length !== 2) throw new StrategyConfigError('symbols', 'must name exactly two symbols');
     if (config.symbols[0] === config.symbols[1]) throw new StrategyConfigError('symbols', 'must name two different symbols');
@@ -161,7 +155,10 @@ export const pairs = defineStrategy<PairsConfig, PairsState>({
         'must be intraday: the short leg is MIS, which the broker squares off at 15:20 IST (a daily pair needs futures or SLB)',
       );
     return config;
-  },
+  }),
+  regimes: ['ranging'],
+  // both legs by the same (market) regime: a gate on one leg only would leave the pair unhedged
+  regimeScope: 'market',
   product: (config) => config.product,
   ...barHooks(PairsState, emptyState, onClose),
 });

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, RsiState } from '../shared/indicators.js';
@@ -27,7 +27,6 @@ export interface RsiReversionConfig {
  * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
  */
 const SymbolState = Type.Object({ rsi: RsiState });
-type SymbolState = Static<typeof SymbolState>;
 
 export const RsiReversionState = Type.Record(Type.String(), SymbolState);
 export type RsiReversionState = Static<typeof RsiReversionState>;
@@ -61,11 +60,11 @@ function signal(symbol: string, rsi: number, ctx: StrategyContext<RsiReversionCo
   });
 }
 
-function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): RsiReversionState {
+function onClose(states: RsiReversionState, symbol: string, closePaise: number, ctx: StrategyContext<RsiReversionConfig>): void {
   const config = ctx.config;
   const state = (states[symbol] ??= { rsi: rsiInit() });
   const rsi = rsiUpdate(state.rsi, closePaise, config.period);
-  if (rsi === null) return states;
+  if (rsi === null) return;
   signal(symbol, rsi, ctx);
   const held = committedSide(ctx, symbol);
   let side = held;
@@ -74,9 +73,8 @@ function onClose(states: RsiReversionState, symbol: string, closePaise: number, 
   else if (side < 0 && rsi <= 100 - config.exitLevel) [side, why] = [0, `RSI ${rsi.toFixed(1)} back below ${100 - config.exitLevel}`];
   else if (side === 0 && rsi < config.lowerBand) [side, why] = [1, `RSI ${rsi.toFixed(1)} below ${config.lowerBand}`];
   else if (side === 0 && config.allowShort && rsi > config.upperBand) [side, why] = [-1, `RSI ${rsi.toFixed(1)} above ${config.upperBand}`];
-  if (side === held) return states;
+  if (side === held) return;
   moveTo(ctx, symbol, side * config.quantity, { product: config.product, reason: `RSI${config.period} reversion: ${why}` });
-  return states;
 }
 
 /**
@@ -87,10 +85,7 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   kind: 'rsi-reversion',
   description: 'RSI mean reversion: buy oversold, exit when RSI recovers',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  parseConfig(raw) {
-    const values = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (values) => {
     if (values.lowerBand >= values.upperBand) throw new StrategyConfigError('lowerBand', 'must be below upperBand');
     if (values.exitLevel <= values.lowerBand || values.exitLevel > values.upperBand) {
       throw new StrategyConfigError('exitLevel', 'must be above lowerBand and at most upperBand');
@@ -100,7 +95,8 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
       throw new StrategyConfigError('exitLevel', 'with allowShort, 100 − exitLevel must lie between lowerBand and upperBand');
     }
     return config;
-  },
+  }),
+  regimes: ['ranging'],
   product: (config) => config.product,
   ...barHooks(
     RsiReversionState,

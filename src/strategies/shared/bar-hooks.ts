@@ -12,18 +12,22 @@ export interface BarFeedConfig {
 
 /**
  * Subscribes to the closed `config.interval` bars of `config.symbols`, starts from `initial()`,
- * hands every bar to `onClose`, and keeps the state as plain JSON of `schema`
- * ({@link plainJsonState}). Spread it into a definition: `...barHooks(MyState, () => ({}), onClose)`.
+ * hands every bar to `onClose`, which updates the state in place (so the next state is the
+ * same object), and keeps the state as plain JSON of `schema` ({@link plainJsonState}).
+ * Spread it into a definition: `...barHooks(MyState, () => ({}), onClose)`.
  */
 export function barHooks<Config extends BarFeedConfig, S extends TSchema>(
   schema: S,
   initial: () => Static<S>,
-  onClose: (state: Static<S>, bar: Bar, ctx: StrategyContext<Config>) => Static<S>,
+  onClose: (state: Static<S>, bar: Bar, ctx: StrategyContext<Config>) => void,
 ): Pick<StrategyDefinition<Config, Static<S>>, 'subscriptions' | 'init' | 'onBar' | 'encodeState' | 'decodeState'> {
   return {
     subscriptions: (config) => [{ kind: 'bars', symbols: config.symbols, interval: config.interval }],
     init: initial,
-    onBar: onClose,
+    onBar: (state, bar, ctx) => {
+      onClose(state, bar, ctx);
+      return state;
+    },
     ...plainJsonState(schema),
   };
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { defineStrategy, plainJsonState, readConfig, type ConfigField } from '../api.js';
+import { defineStrategy, fieldConfig, plainJsonState, type ConfigField } from '../api.js';
 
 /** Settings of the tutorial strategy (docs/strategies.md builds it step by step). */
 export interface TutorialSmaConfig {
@@ -31,11 +31,8 @@ export const tutorialSma = defineStrategy<TutorialSmaConfig, TutorialSmaState>({
   kind: 'tutorial-sma',
   description: 'Tutorial: long while the close is above its SMA',
   stateVersion: 1,
-  configFields: FIELDS,
+  ...fieldConfig(FIELDS),
   product: () => 'MIS',
-  parseConfig(raw) {
-    return readConfig(FIELDS, raw);
-  },
   subscriptions(config) {
     return [{ kind: 'bars', symbols: config.symbols, interval: '5m' }];
   },

@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { istDate, istMinuteOfDay, type Bar } from '../../model/index.js';
-import { defineStrategy, readConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
+import type { Bar } from '../../model/index.js';
+import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
+import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 
 /** Settings of the intraday VWAP reversion (always MIS). */
 export interface VwapReversionConfig {
@@ -37,7 +37,6 @@ const SymbolState = Type.Object({
   priceVolume: Type.Number(),
   volume: Type.Number(),
 });
-type SymbolState = Static<typeof SymbolState>;
 
 export const VwapReversionState = Type.Record(Type.String(), SymbolState);
 export type VwapReversionState = Static<typeof VwapReversionState>;
@@ -50,8 +49,8 @@ const FIELDS = [
   quantityField(),
   { name: 'allowShort', type: 'boolean', description: 'Short when price is stretched above VWAP', default: true },
   { name: 'firstEntryTime', type: 'string', description: 'No entries before (IST, HH:MM)', default: '09:45' },
-  { name: 'lastEntryTime', type: 'string', description: 'No new entries after (IST, HH:MM)', default: '14:30' },
-  { name: 'exitTime', type: 'string', description: 'Flat from this time (IST, HH:MM, before 15:20)', default: '15:15' },
+  lastEntryTimeField('14:30'),
+  exitTimeField(),
   intervalField('5m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -60,28 +59,17 @@ export function sessionVwap(state: { priceVolume: number; volume: number }): num
   return state.volume > 0 ? state.priceVolume / state.volume : null;
 }
 
-function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<VwapReversionConfig>): VwapReversionState {
+function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<VwapReversionConfig>): void {
   const config = ctx.config;
-  const date = istDate(bar.startMs);
-  let state = states[bar.symbol];
-  if (state === undefined || state.date !== date) {
-    // a new session: the sums restart; a position left over (a data gap) is closed at once
-    state = { date, priceVolume: 0, volume: 0 };
-    states[bar.symbol] = state;
-    moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: 'VWAP reversion: position left from an earlier session' });
-  }
+  // a new session: the sums restart
+  const state = sessionState(states, bar, ctx, 'VWAP reversion', (date) => ({ date, priceVolume: 0, volume: 0 }));
   const typical = (bar.highPaise + bar.lowPaise + bar.closePaise) / 3;
   state.priceVolume += typical * bar.volume;
   state.volume += bar.volume;
+  if (flatFromExitTime(ctx, bar, config.exitTime, 'VWAP reversion')) return;
   const nowMinute = barEndMinute(bar);
-  const exitMinute = parseSessionTime('exitTime', config.exitTime);
-  if (nowMinute >= exitMinute || istMinuteOfDay(bar.startMs) >= exitMinute) {
-    // on every bar from exitTime: nothing while flat or while the exit is working; again if it was refused
-    moveTo(ctx, bar.symbol, 0, { product: 'MIS', reason: `VWAP reversion: flat by ${formatMinute(exitMinute)} IST` });
-    return states;
-  }
   const vwap = sessionVwap(state);
-  if (vwap === null) return states;
+  if (vwap === null) return;
   const deviationBps = ((bar.closePaise - vwap) / vwap) * 10_000;
   const held = committedSide(ctx, bar.symbol);
   let side = held;
@@ -99,9 +87,8 @@ function onClose(states: VwapReversionState, bar: Bar, ctx: StrategyContext<Vwap
     if (deviationBps <= -config.entryBps && deviationBps > -stop) [side, why] = [1, 'stretched below VWAP'];
     else if (config.allowShort && deviationBps >= config.entryBps && deviationBps < stop) [side, why] = [-1, 'stretched above VWAP'];
   }
-  if (side === held) return states;
+  if (side === held) return;
   moveTo(ctx, bar.symbol, side * config.quantity, { product: 'MIS', reason: `VWAP reversion: ${why} (${deviationBps.toFixed(0)} bps)` });
-  return states;
 }
 
 /**
@@ -113,11 +100,7 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   kind: 'vwap-reversion',
   description: 'Intraday VWAP reversion, MIS, flat before 15:20 IST',
   stateVersion: 1,
-  configFields: FIELDS,
-  regimes: ['ranging'],
-  product: () => 'MIS',
-  parseConfig(raw) {
-    const config = readConfig(FIELDS, raw);
+  ...fieldConfig(FIELDS, (config) => {
     const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
     const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
     const exit = parseSessionTime('exitTime', config.exitTime);
@@ -127,6 +110,8 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
     if (config.exitBps >= config.entryBps) throw new StrategyConfigError('exitBps', 'must be smaller than entryBps');
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
-  },
+  }),
+  regimes: ['ranging'],
+  product: () => 'MIS',
   ...barHooks(VwapReversionState, () => ({}), onClose),
 });
