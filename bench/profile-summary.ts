@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile-summary.ts FILE.cpuprofile [--top N]`: the functions that took most of a
+ * `npx tsx bench/profile-summary.ts --file FILE.cpuprofile [--top N]`: the functions that took most of a
  * CPU profile's time on their own (self time), with their share, as a text table; what the
  * performance notes quote as a profile's top frames.
  */

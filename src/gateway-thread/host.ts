@@ -5,14 +5,13 @@
  * way down (requests in flight complete while the tree still runs).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { Check } from 'typebox/value';
 import type { TroupeConfig } from '../config/config.js';
 import type { TlsMaterial } from '../gateway/tls.js';
 import { writeLogLine, type Logger } from '../observability/logger.js';
 import type { RuntimeFacade } from '../runtime/facade.js';
 import { serveFacade, type HostEnd } from '../runtime/port/facade-server.js';
 import { mismatch } from '../runtime/port/schemas.js';
-import { WorkerToHostSchema, type HostToWorker, type WorkerStart, type WorkerToHost } from './protocol.js';
+import { WorkerToHostCheck, WorkerToHostSchema, type HostToWorker, type WorkerStart, type WorkerToHost } from './protocol.js';
 
 /** How long `stop` waits for the worker to close its API before it is terminated. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -68,7 +67,7 @@ export function startGatewayThread(options: GatewayThreadOptions): Promise<Gatew
   let exited = false;
 
   worker.on('message', (message: unknown) => {
-    if (!Check(WorkerToHostSchema, message)) {
+    if (!WorkerToHostCheck.Check(message)) {
       log.warn({ problem: mismatch(WorkerToHostSchema, message) }, 'the gateway worker sent a message that does not decode (dropped)');
       return;
     }

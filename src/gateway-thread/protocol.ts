@@ -10,6 +10,7 @@
  */
 import { MessagePort } from 'node:worker_threads';
 import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Check } from 'typebox/value';
 import type { TroupeConfig } from '../config/config.js';
 import { mismatch } from '../runtime/port/schemas.js';
@@ -63,6 +64,8 @@ export const WorkerToHostSchema = Type.Union([
   Type.Object({ kind: Type.Literal('stopped') }),
 ]);
 export type WorkerToHost = Static<typeof WorkerToHostSchema>;
+/** Checks a message from the worker (compiled once: every log line is one). */
+export const WorkerToHostCheck = Compile(WorkerToHostSchema);
 
 /** The worker's start data and the facade's port, decoded; throws naming the first field that does not fit. */
 export function decodeWorkerData(data: unknown): { readonly start: WorkerStart; readonly facadePort: MessagePort } {

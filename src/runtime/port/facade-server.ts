@@ -13,7 +13,6 @@
  *   the market clock, actor health), conflated: a symbol that ticked a thousand times goes once.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { Check } from 'typebox/value';
 import { AskTimeoutError } from '../../actors/core/index.js';
 import type { DomainEventType } from '../../model/index.js';
 import { StrategyConfigError } from '../../strategies/api.js';
@@ -22,6 +21,7 @@ import type { MlControl } from '../ml-service.js';
 import { UnknownModelError } from '../../persistence/ml-model-store.js';
 import type { MetricFamilyJson } from '../../observability/metrics-merge.js';
 import {
+  GatewayToRuntimeCheck,
   GatewayToRuntimeSchema,
   mismatch,
   type HostReading,
@@ -128,7 +128,7 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
   };
 
   port.on('message', (message: unknown) => {
-    if (!Check(GatewayToRuntimeSchema, message)) {
+    if (!GatewayToRuntimeCheck.Check(message)) {
       options.onBadMessage?.(mismatch(GatewayToRuntimeSchema, message));
       return;
     }

@@ -41,6 +41,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import {
   OrderSubmissionSchema,
   RiskReportSchema,
+  RuntimeToGatewayCheck,
   RuntimeToGatewaySchema,
   StrategySpecSchema,
   StrategyStatusSchema,
@@ -139,7 +140,7 @@ export class PortRuntimeFacade implements RuntimeFacade {
         reject(new RuntimeUnavailable('not-ready', `the runtime did not say hello within ${HELLO_TIMEOUT_MS} ms`));
       }, HELLO_TIMEOUT_MS);
       const first = (message: unknown): void => {
-        if (!Check(RuntimeToGatewaySchema, message) || message.kind !== 'hello') return;
+        if (!RuntimeToGatewayCheck.Check(message) || message.kind !== 'hello') return;
         clearTimeout(timer);
         port.off('message', first);
         const facade = new PortRuntimeFacade(port, message.description, options, message.host);
@@ -399,7 +400,7 @@ export class PortRuntimeFacade implements RuntimeFacade {
   }
 
   private receive(message: unknown): void {
-    if (!Check(RuntimeToGatewaySchema, message)) {
+    if (!RuntimeToGatewayCheck.Check(message)) {
       this.options.onBadMessage?.(mismatch(RuntimeToGatewaySchema, message));
       return;
     }

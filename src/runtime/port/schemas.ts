@@ -9,6 +9,7 @@
  * Gateway → runtime: `request` (a query or command with an id), `subscribe` (event types).
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Check, Errors } from 'typebox/value';
 import type { ActorHealth } from '../../actors/core/index.js';
 import type { RiskReport } from '../../actors/risk/risk-manager.protocol.js';
@@ -237,6 +238,8 @@ export const RuntimeToGatewaySchema = Type.Union([
   Type.Object({ kind: Type.Literal('reply'), id: Int, ok: Type.Literal(false), error: RemoteErrorSchema }),
 ]);
 export type RuntimeToGateway = Static<typeof RuntimeToGatewaySchema>;
+/** Checks a message from the runtime (compiled once: a publish with a portfolio checks in µs, not hundreds of µs). */
+export const RuntimeToGatewayCheck = Compile(RuntimeToGatewaySchema);
 
 const request = <M extends string, A extends TSchema[]>(method: M, args: [...A]) =>
   Type.Object({ kind: Type.Literal('request'), id: Int, method: Type.Literal(method), args: Type.Tuple(args) });
@@ -294,6 +297,8 @@ export const GatewayToRuntimeSchema = Type.Union([
   Type.Object({ kind: Type.Literal('subscribe'), types: Type.Array(DomainEventTypeSchema), actors: Type.Boolean() }),
 ]);
 export type GatewayToRuntime = Static<typeof GatewayToRuntimeSchema>;
+/** Checks a message from the gateway (compiled once). */
+export const GatewayToRuntimeCheck = Compile(GatewayToRuntimeSchema);
 
 /**
  * What is wrong with a message, in a phrase: checked against the union's variant of its `kind`
