@@ -12,6 +12,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { deepestIssue } from '../model/validation.js';
 import type {
   Bar,
   BarInterval,
@@ -302,12 +303,7 @@ export function plainJsonState<S extends TSchema>(schema: S): Pick<StrategyDefin
     encodeState: (state) => toJson(state),
     decodeState: (json) => {
       if (Value.Check(schema, json)) return structuredClone(json);
-      const errors = [...Value.Errors(schema, json)];
-      // the deepest error names the field best (a union's own error only says "must match")
-      const first = errors.reduce<(typeof errors)[number] | undefined>(
-        (best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best),
-        undefined,
-      );
+      const first = deepestIssue(Value.Errors(schema, json));
       throw new StrategyStateError(undefined, first?.instancePath ?? '', first?.message ?? 'does not match the state schema');
     },
   };

@@ -7,6 +7,7 @@
 import type { Static, TSchema } from 'typebox';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { deepestIssue } from '../../model/validation.js';
 import type { Json } from './types.js';
 
 /** A snapshot (or other persisted JSON) that does not match its schema; `path` is the JSON pointer of the first bad field. */
@@ -30,12 +31,7 @@ export const JsonSchema = Type.Unsafe<Json>(Type.Unknown());
  */
 export function decodeJson<S extends TSchema>(schema: S, json: unknown, what: string): Static<S> {
   if (Value.Check(schema, json)) return structuredClone(json);
-  const errors = [...Value.Errors(schema, json)];
-  // the deepest error names the field best (a union's own error only says "must match")
-  const first = errors.reduce<(typeof errors)[number] | undefined>(
-    (best, error) => (best === undefined || error.instancePath.length > best.instancePath.length ? error : best),
-    undefined,
-  );
+  const first = deepestIssue(Value.Errors(schema, json));
   throw new SnapshotDecodeError(what, first?.instancePath ?? '', first?.message ?? 'does not match its schema');
 }
 
