@@ -29,7 +29,12 @@ export interface MetricFamilyJson {
   readonly name: string;
   readonly type: string;
   readonly help: string;
-  readonly values: readonly { readonly labels: Readonly<Partial<Record<string, string | number>>>; readonly value: number; readonly metricName?: string }[];
+  readonly values: readonly {
+    readonly labels: Readonly<Record<string, string | number>>;
+    /** null where the registry holds NaN or ±Infinity (a gauge with nothing to read yet): what JSON makes of them anyway. */
+    readonly value: number | null;
+    readonly metricName?: string;
+  }[];
 }
 
 /** What the gateway's metric routes read: the text exposition and the families as JSON. */
@@ -50,8 +55,9 @@ export function registryExposition(metrics: Metrics): MetricsExposition {
         type: String(family.type),
         help: family.help,
         values: family.values.map((value) => ({
-          labels: { ...value.labels },
-          value: value.value,
+          // a label set without a value (prom-client allows it) is left out: what crosses is strings and numbers
+          labels: Object.fromEntries(Object.entries(value.labels).filter((entry): entry is [string, string | number] => entry[1] !== undefined)),
+          value: Number.isFinite(value.value) ? value.value : null,
           ...('metricName' in value && typeof value.metricName === 'string' ? { metricName: value.metricName } : {}),
         })),
       })),

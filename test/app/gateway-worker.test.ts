@@ -130,6 +130,7 @@ describe('the gateway in a worker thread', () => {
     expect(ticks).toBeGreaterThan(0);
     expect(text).toMatch(/^troupe_process_process_resident_memory_bytes [1-9]/m);
     const json = await api<{ metrics: Record<string, { values: { labels: Record<string, string>; value: number }[] }> }>('GET', '/api/v1/metrics');
+    expect(json.status, JSON.stringify(json.body).slice(0, 500)).toBe(200);
     expect(json.body.metrics.troupe_auth_logins_total?.values).toEqual([{ labels: { outcome: 'ok' }, value: 1 }]);
     expect(json.body.metrics.troupe_ticks_total?.values[0]?.value).toBeGreaterThan(0);
   });

@@ -68,7 +68,9 @@ const MetricFamilySchema = Type.Unsafe<MetricFamilyJson>(
     name: Type.String(),
     type: Type.String(),
     help: Type.String(),
-    values: Type.Array(Type.Object({ labels: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])), value: Type.Number() })),
+    values: Type.Array(
+      Type.Object({ labels: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])), value: Type.Union([Type.Number(), Type.Null()]) }),
+    ),
   }),
 );
 const ModelSummarySchema = Type.Unsafe<ModelSummary>(
