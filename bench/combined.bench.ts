@@ -126,7 +126,7 @@ const { config, dataDir } = benchConfig('combined', postgres, {
   TROUPE_RATE_LIMIT_PER_MINUTE: '10000000',
 });
 const stores = await openStores(config, silentLogger());
-const feedState = () => ({ connected: true, lastTickAgeMs: 0, followsExchangeHours: false });
+const feedState = () => ({ connected: true, lastTickAgeMs: 0 });
 const api =
   gatewayThread === 'worker'
     ? await startGatewayThread({

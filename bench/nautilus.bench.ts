@@ -21,6 +21,7 @@ import { intOption } from '../src/cli/args.js';
 import { hasSession, addDays } from '../src/model/calendar.js';
 import { nseEquity, type Bar, type Tick } from '../src/model/index.js';
 import { istTimeMs } from '../src/model/time.js';
+import { seededRandom } from '../src/ml/seeded-random.js';
 import { ManualClock } from '../src/runtime/clock.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { benchArgs } from './support.js';
@@ -38,20 +39,8 @@ const asJson = values.json === 'true';
 const SYMBOL = 'INFY';
 const instrument = nseEquity(SYMBOL, 408065, 150_000);
 
-/** mulberry32: a small seeded generator, so every run sees the same market. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function market(count: number): { quotes: Tick[]; bars: Bar[] } {
-  const next = random(7);
+  const next = seededRandom(7); // mulberry32: every run sees the same market
   const quotes: Tick[] = [];
   const bars: Bar[] = [];
   let price = 150_000;

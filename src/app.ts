@@ -224,10 +224,7 @@ async function startApi(config: TroupeConfig, log: Logger, context: StartContext
       facade: sources.facade,
       log,
       host: {
-        feedState: () => {
-          const feed = sources.feedState();
-          return { ...feed, followsExchangeHours: feed.followsExchangeHours ?? false };
-        },
+        feedState: sources.feedState,
         persistenceState: sources.persistence,
         feedControl: sources.feedControl,
         fences: sources.fences,

@@ -1,7 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/actors/core/index.js';
-import type { OrderIntent, PositionChanged } from '../../src/model/index.js';
+import type { PositionChanged } from '../../src/model/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { RuntimeUnavailable } from '../../src/runtime/facade.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -10,7 +10,7 @@ import { serveFacade, type FacadeServer, type HostEnd } from '../../src/runtime/
 import { PortRuntimeFacade } from '../../src/runtime/port/port-facade.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { StrategyConfigError } from '../../src/strategies/api.js';
-import { instrument, ticksFromPrices } from '../support/builders.js';
+import { instrument, manualIntent, ticksFromPrices } from '../support/builders.js';
 
 const opened: { close(): void | Promise<void> }[] = [];
 afterEach(async () => {
@@ -59,22 +59,6 @@ async function start(options: { readonly publishIntervalMs?: number } = {}): Pro
   };
 }
 
-const intent = (quantity: number, sequence: number, extra: Partial<OrderIntent> = {}): OrderIntent => ({
-  type: 'order-intent',
-  intentId: `manual:${sequence}`,
-  strategyId: 'manual',
-  portfolioId: 'paper',
-  symbol: 'INFY',
-  side: 'BUY',
-  quantity,
-  orderType: 'MARKET',
-  product: 'MIS',
-  validity: 'DAY',
-  createdAtMs: 0,
-  reason: 'test',
-  ...extra,
-});
-
 describe('RuntimeFacade across a message port', () => {
   it('mirrors the live readings: after a sync they equal the local facade’s', async () => {
     const { runtime, remote, feed } = await start();
@@ -116,8 +100,8 @@ describe('RuntimeFacade across a message port', () => {
   it('carries commands: an order answered once placed (its state already in the mirror), a refusal, cancel, pause, kill switch', async () => {
     const { runtime, remote, feed } = await start();
     await feed([100_000]);
-    expect(await remote.submitOrder(intent(1_000, 1), 'manual1')).toMatchObject({ outcome: 'rejected', code: 'max-order-quantity' });
-    expect(await remote.submitOrder(intent(5, 2, { orderType: 'LIMIT', limitPricePaise: 98_000 }), 'manual2')).toEqual({
+    expect(await remote.submitOrder(manualIntent(1_000, 1), 'manual1')).toMatchObject({ outcome: 'rejected', code: 'max-order-quantity' });
+    expect(await remote.submitOrder(manualIntent(5, 2, { orderType: 'LIMIT', limitPricePaise: 98_000 }), 'manual2')).toEqual({
       outcome: 'submitted',
       clientOrderId: 'manual2',
     });
@@ -153,7 +137,7 @@ describe('RuntimeFacade across a message port', () => {
     });
     await remote.sync(); // the subscriptions are in place
     await feed([100_000]);
-    expect(await remote.submitOrder(intent(5, 3), 'manual3')).toMatchObject({ outcome: 'submitted' });
+    expect(await remote.submitOrder(manualIntent(5, 3), 'manual3')).toMatchObject({ outcome: 'submitted' });
     await feed([100_100]);
     await eventually(() => expect(seen).toEqual(['submitted manual3', 'filled manual3']));
     await eventually(() => expect(atPositionChange.length).toBeGreaterThan(0));

@@ -5,8 +5,7 @@ import { eventually } from '../../src/actors/core/index.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { RuntimeUnavailable, type RuntimeFacade } from '../../src/runtime/facade.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import type { OrderIntent } from '../../src/model/index.js';
-import { instrument, ticksFromPrices } from '../support/builders.js';
+import { instrument, manualIntent, ticksFromPrices } from '../support/builders.js';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -26,21 +25,6 @@ function start(): { facade: RuntimeFacade; runtime: Runtime; clock: ManualClock 
   runtime.start();
   return { facade: runtime.facade, runtime, clock };
 }
-
-const intent = (quantity: number, sequence: number): OrderIntent => ({
-  type: 'order-intent',
-  intentId: `manual:${sequence}`,
-  strategyId: 'manual',
-  portfolioId: 'paper',
-  symbol: 'INFY',
-  side: 'BUY',
-  quantity,
-  orderType: 'MARKET',
-  product: 'MIS',
-  validity: 'DAY',
-  createdAtMs: 0,
-  reason: 'test',
-});
 
 /** What crosses a message port: structured-clone-able plain data, equal after the copy. */
 function expectMessageShaped(value: unknown): void {
@@ -83,9 +67,9 @@ describe("RuntimeFacade (the gateway's only way into the runtime)", () => {
     const { facade, runtime: rt, clock } = start();
     for (const tick of ticksFromPrices('INFY', [100_000], clock.nowMs())) rt.offerTicks(tick.symbol, [tick]);
     await rt.whenIdle();
-    const refused = await facade.submitOrder(intent(1_000, 1), 'manual1');
+    const refused = await facade.submitOrder(manualIntent(1_000, 1), 'manual1');
     expect(refused).toMatchObject({ outcome: 'rejected', code: 'max-order-quantity' });
-    const placed = await facade.submitOrder({ ...intent(5, 2), orderType: 'LIMIT', limitPricePaise: 98_000 }, 'manual2');
+    const placed = await facade.submitOrder({ ...manualIntent(5, 2), orderType: 'LIMIT', limitPricePaise: 98_000 }, 'manual2');
     expect(placed).toEqual({ outcome: 'submitted', clientOrderId: 'manual2' });
     expectMessageShaped(placed);
     expect((await facade.orders()).map((order) => order.clientOrderId)).toContain('manual2');

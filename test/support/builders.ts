@@ -47,6 +47,11 @@ export function intent(overrides: Partial<OrderIntent> = {}): OrderIntent {
   };
 }
 
+/** A manual intent as the API makes it (`manual:<sequence>`, portfolio `paper`, at market-time 0). */
+export function manualIntent(quantity: number, sequence: number, overrides: Partial<OrderIntent> = {}): OrderIntent {
+  return intent({ intentId: `manual:${sequence}`, strategyId: 'manual', portfolioId: 'paper', quantity, createdAtMs: 0, reason: 'test', ...overrides });
+}
+
 export function fill(overrides: Partial<Fill> = {}): Fill {
   return {
     type: 'fill',

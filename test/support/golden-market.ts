@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTradingDay } from '../../src/model/calendar.js';
+import { seededRandom } from '../../src/ml/seeded-random.js';
 
 /** Symbols and a starting price in paise, across the tick-size tiers the data files cover. */
 const SYMBOLS: readonly (readonly [string, number])[] = [
@@ -21,18 +22,6 @@ const SYMBOLS: readonly (readonly [string, number])[] = [
   ['ITC', 41_000],
   ['SBIN', 85_000],
 ];
-
-/** mulberry32: a 32-bit seeded generator, the same sequence on every machine. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Bar {
   readonly open: number;
@@ -77,7 +66,7 @@ function session(bars: number, minutesPerBar: number): string[] {
 function writeDaily(dir: string): void {
   const days = tradingDays('2023-01-02', 400);
   SYMBOLS.forEach(([symbol, start], index) => {
-    const random = generator(1_000 + index);
+    const random = seededRandom(1_000 + index);
     let close = start;
     const lines = ['timestamp,open,high,low,close,volume,oi'];
     for (const day of days) {
@@ -93,7 +82,7 @@ function writeFiveMinute(dir: string): void {
   const days = tradingDays('2025-03-03', 12);
   const times = session(75, 5);
   SYMBOLS.forEach(([symbol, start], index) => {
-    const random = generator(2_000 + index);
+    const random = seededRandom(2_000 + index);
     let close = start;
     const lines = ['Price,Close,High,Low,Open,Volume', `Ticker,${Array.from({ length: 5 }, () => `${symbol}.NS`).join(',')}`, 'Datetime,,,,,'];
     for (const day of days) {
@@ -114,7 +103,7 @@ function writeFiveMinute(dir: string): void {
 function writeOneMinute(dir: string): void {
   const times = session(375, 1);
   SYMBOLS.forEach(([symbol, start], index) => {
-    const random = generator(3_000 + index);
+    const random = seededRandom(3_000 + index);
     let close = start;
     const rows = times.map((time) => {
       const bar = nextBar(random, close, 16);

@@ -55,7 +55,8 @@ const FULL_PUBLISH: ReadonlySet<Request['method']> = new Set([
  * thread needs from this one, published with the read model, and its requests.
  */
 export interface HostEnd {
-  feedState(): { readonly connected: boolean; readonly lastTickAgeMs: number | undefined; readonly followsExchangeHours: boolean };
+  /** The feed's state as the gateway's health reads it (`followsExchangeHours` absent: a market that never closes). */
+  feedState(): { readonly connected: boolean; readonly lastTickAgeMs: number | undefined; readonly followsExchangeHours?: boolean | undefined };
   persistenceState(): HostReading['persistence'];
   /** The feed's pause switch; absent when the feed cannot be paused (Kite). */
   readonly feedControl?: { paused(): boolean; setPaused(paused: boolean): void } | undefined;
@@ -173,17 +174,6 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
 /** Carries out a decoded request with the local facade (or the host). */
 function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Request): Promise<unknown> {
   switch (request.method) {
-    case 'setFeedPaused':
-    case 'metricsText':
-    case 'metricsJson':
-    case 'generatedAdmin':
-    case 'mlList':
-    case 'mlSummary':
-    case 'mlPromote':
-    case 'mlRollback':
-    case 'mlStatus':
-    case 'mlStartRetraining':
-      return host === undefined ? Promise.reject(new Error(`${request.method}: this end serves no host readings`)) : performForHost(host, request);
     case 'sync':
       return Promise.resolve(null);
     case 'orders':
@@ -215,6 +205,8 @@ function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Requ
       return facade.releaseKillSwitch(...request.args);
     case 'injectFault':
       return facade.injectFault(...request.args);
+    default:
+      return performForHost(host, request);
   }
 }
 
@@ -236,9 +228,13 @@ type HostRequest = Extract<
   }
 >;
 
-/** Carries out one of the host's requests. */
-async function performForHost(host: HostEnd, request: HostRequest): Promise<unknown> {
-  if (request.method.startsWith('ml')) return performForMl(host.ml, request);
+/** Carries out one of the host's requests (refused when this end serves none, an ML one when ML is off). */
+async function performForHost(host: HostEnd | undefined, request: HostRequest): Promise<unknown> {
+  if (host === undefined) throw new Error(`${request.method}: this end serves no host readings`);
+  const ml = (): MlControl => {
+    if (host.ml === undefined) throw new Error(`${request.method}: ML is off in this process (TROUPE_ML=off)`);
+    return host.ml;
+  };
   switch (request.method) {
     case 'setFeedPaused':
       if (host.feedControl === undefined) throw new Error('setFeedPaused: the feed cannot be paused');
@@ -251,30 +247,19 @@ async function performForHost(host: HostEnd, request: HostRequest): Promise<unkn
     case 'generatedAdmin':
       host.onGeneratedAdmin(...request.args);
       return null;
-    default:
-      throw new Error(`${request.method}: not a host request`);
-  }
-}
-
-/** Carries out a request of the ML service (refused when ML is off). */
-async function performForMl(ml: MlControl | undefined, request: HostRequest): Promise<unknown> {
-  if (ml === undefined) throw new Error(`${request.method}: ML is off in this process (TROUPE_ML=off)`);
-  switch (request.method) {
     case 'mlList':
-      return ml.list();
+      return ml().list();
     case 'mlSummary':
-      return ml.summary(...request.args);
+      return ml().summary(...request.args);
     case 'mlPromote':
-      return ml.promote(...request.args);
+      return ml().promote(...request.args);
     case 'mlRollback':
-      return ml.rollback();
+      return ml().rollback();
     case 'mlStatus':
-      return ml.status();
+      return ml().status();
     case 'mlStartRetraining':
-      await ml.startRetraining();
+      await ml().startRetraining();
       return null;
-    default:
-      throw new Error(`${request.method}: not an ML request`);
   }
 }
 
@@ -287,7 +272,7 @@ function hostReading(host: HostEnd): HostReading {
     feed: {
       connected: feed.connected,
       ...(feed.lastTickAgeMs === undefined ? {} : { lastTickAtMs: Date.now() - feed.lastTickAgeMs }),
-      followsExchangeHours: feed.followsExchangeHours,
+      followsExchangeHours: feed.followsExchangeHours ?? false,
     },
     persistence: { journal: stores.journal, redis: stores.redis },
     ...(paused === undefined ? {} : { feedPaused: paused }),

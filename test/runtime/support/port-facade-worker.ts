@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { Check } from 'typebox/value';
 import { Metrics } from '../../../src/observability/metrics.js';
 import { PortRuntimeFacade } from '../../../src/runtime/port/port-facade.js';
+import { intent } from '../../support/builders.js';
 
 const Data = Type.Object({ port: Type.Unsafe<MessagePort>(Type.Object({})) });
 if (!parentPort || !Check(Data, workerData)) throw new Error('port-facade-worker: needs a parent and { port }');
@@ -28,20 +29,7 @@ parent.on('message', (question: unknown) => {
       });
     } else if (question === 'order') {
       const submission = await facade.submitOrder(
-        {
-          type: 'order-intent',
-          intentId: 'manual:w1',
-          strategyId: 'manual',
-          portfolioId: 'paper',
-          symbol: 'INFY',
-          side: 'BUY',
-          quantity: 5,
-          orderType: 'LIMIT',
-          limitPricePaise: 98_000,
-          product: 'MIS',
-          validity: 'DAY',
-          createdAtMs: 0,
-        },
+        intent({ intentId: 'manual:w1', strategyId: 'manual', portfolioId: 'paper', quantity: 5, orderType: 'LIMIT', limitPricePaise: 98_000, createdAtMs: 0 }),
         'worker1',
       );
       parent.postMessage({ submission, heard });

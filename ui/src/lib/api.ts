@@ -4,6 +4,7 @@
  * in), one refresh-and-retry on an expired access token, and logout.
  */
 import type { ActorHealth } from '../../../src/actors/core/types.js';
+import type { AlertSighting } from '../../../src/model/alert-sighting.js';
 import { TroupeApiError, TroupeClient, type Fill, type Order, type Page, type TokenPair } from '../../../src/gateway/client/index.js';
 
 export { TroupeApiError };
@@ -37,19 +38,8 @@ export type CreateApiKeyRequest = Parameters<TroupeClient['createApiKey']>[0];
 export type Role = TokenPair['role'];
 
 /** A risk alert as kept (`GET /api/v1/risk/alerts`): one (code, subject) within its minute, with how many times it was raised. */
-export interface StoredRiskAlert {
+export interface StoredRiskAlert extends AlertSighting {
   readonly id: number;
-  readonly code: string;
-  readonly subject: string;
-  readonly severity: 'info' | 'warning' | 'critical';
-  readonly message: string;
-  readonly strategyId?: string;
-  readonly symbol?: string;
-  readonly count: number;
-  readonly firstAtMs: number;
-  readonly lastAtMs: number;
-  readonly firstSeenMs: number;
-  readonly lastSeenMs: number;
   readonly acknowledgedBy?: string;
   readonly acknowledgedAtMs?: number;
   readonly acknowledgedNote?: string;
