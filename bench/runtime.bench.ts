@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --json] [--ticks N] [--symbols N] [--rate N] [--seconds N] [--part throughput|latency|both]`
+ * `npm run bench [-- --json] [--ticks N] [--symbols N] [--rate N] [--seconds N] [--part throughput|latency|both] [--rounds N]`
  *
  * 1. Throughput: replays N ticks of the synthetic market (50 symbols by default) through
  *    the whole tree (symbol → strategy → risk → paper broker → portfolio) and through a
- *    bare loop running the same strategy and accounting code without actors.
+ *    bare loop running the same strategy and accounting code without actors, `--rounds`
+ *    times each (bare, tree, bare, tree…), and reports the medians.
  * 2. Latency: offers `rate` ticks/s for `seconds` s and measures, per order, the time from
  *    the tick's arrival to the order reaching the paper broker.
  * Prints a table; with --json prints one JSON object; always writes bench/results/runtime.json.
@@ -34,6 +35,12 @@ import {
 const OPTIONS = [
   { name: 'ticks', description: 'Ticks for the throughput run', default: '2000000', valueName: 'n' },
   { name: 'symbols', description: 'Symbols', default: '50', valueName: 'n' },
+  {
+    name: 'rounds',
+    description: 'Pairs of throughput runs (bare loop, then tree) over the same ticks; the medians are reported',
+    default: '3',
+    valueName: 'n',
+  },
   { name: 'chunk', description: 'Ticks handed to the tree per event-loop turn', default: '8192', valueName: 'n' },
   { name: 'rate', description: 'Offered ticks/s in the latency run', default: '50000', valueName: 'n' },
   { name: 'seconds', description: 'Length of the latency run', default: '10', valueName: 's' },
@@ -46,6 +53,7 @@ const values = benchArgs('npm run bench --', 'Throughput and latency of the Trou
 const totalTicks = intOption(values, 'ticks');
 const symbols = intOption(values, 'symbols');
 const chunk = intOption(values, 'chunk');
+const roundCount = intOption(values, 'rounds');
 const rate = intOption(values, 'rate');
 const seconds = intOption(values, 'seconds');
 const asJson = values.json === 'true';
@@ -74,56 +82,87 @@ function makeRuntime(instruments: readonly Instrument[], clock: ManualClock, onO
   });
 }
 
+interface Round {
+  readonly bareMs: number;
+  readonly bareCpuUs: number;
+  readonly treeMs: number;
+  readonly treeCpuUs: number;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * `rounds` pairs of runs over the same ticks, bare loop then tree, in one process: each pair
+ * shares the minute (a shared machine's load moves between minutes), and the medians leave out
+ * the round a major collection or another process happened to hit.
+ */
 async function throughput() {
   say(`generating ${totalTicks.toLocaleString('en-IN')} ticks for ${symbols} symbols…`);
   const { instruments, batches } = generate(totalTicks, 7);
   const grouped = batches.map(groupBySymbol);
-
-  say('bare loop…');
   const bareConfig = emaCross.parseConfig({ ...strategyConfig, symbols: instruments.map((i) => i.symbol) });
-  const bareCpu = process.cpuUsage();
-  const bareStart = performance.now();
-  const bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
-  const bareMs = performance.now() - bareStart;
-  const bareCpuUs = cpuUs(process.cpuUsage(bareCpu));
-
-  say('actor tree…');
-  const clock = new ManualClock(0);
-  const runtime = makeRuntime(instruments, clock);
-  runtime.start();
-  let fills = 0;
+  const rounds: Round[] = [];
+  let bare: ReturnType<typeof runBareLoop> | undefined;
   let orders = 0;
-  runtime.bus.on('OrderFilled', () => (fills += 1));
-  runtime.bus.on('OrderSubmitted', () => (orders += 1));
-  const stopProfile = await profilePhase('runtime-throughput', profile);
-  const treeCpu = process.cpuUsage();
-  const start = performance.now();
-  for (let i = 0; i < grouped.length; i += 1) {
-    const batch = batches[i]!;
-    clock.advanceTo(batch[batch.length - 1]!.exchangeTimeMs);
-    for (const [symbol, ticks] of grouped[i]!) runtime.offerTicks(symbol, ticks);
-    await turn();
-    while (runtime.pendingWork() > chunk * 4) await turn();
+  let fills = 0;
+  let rss = 0;
+  for (let round = 1; round <= roundCount; round += 1) {
+    say(`round ${round} of ${roundCount}: bare loop…`);
+    const bareCpu = process.cpuUsage();
+    const bareStart = performance.now();
+    bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
+    const bareMs = performance.now() - bareStart;
+    const bareCpuUs = cpuUs(process.cpuUsage(bareCpu));
+
+    say(`round ${round} of ${roundCount}: actor tree…`);
+    const clock = new ManualClock(0);
+    const runtime = makeRuntime(instruments, clock);
+    runtime.start();
+    fills = 0;
+    orders = 0;
+    runtime.bus.on('OrderFilled', () => (fills += 1));
+    runtime.bus.on('OrderSubmitted', () => (orders += 1));
+    const stopProfile = await profilePhase('runtime-throughput', profile && round === roundCount);
+    const treeCpu = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < grouped.length; i += 1) {
+      const batch = batches[i]!;
+      clock.advanceTo(batch[batch.length - 1]!.exchangeTimeMs);
+      for (const [symbol, ticks] of grouped[i]!) runtime.offerTicks(symbol, ticks);
+      await turn();
+      while (runtime.pendingWork() > chunk * 4) await turn();
+    }
+    await runtime.whenIdle();
+    const treeMs = performance.now() - start;
+    const treeCpuUs = cpuUs(process.cpuUsage(treeCpu));
+    await stopProfile();
+    rss = Math.max(rss, process.memoryUsage().rss);
+    await runtime.stop();
+    rounds.push({ bareMs, bareCpuUs, treeMs, treeCpuUs });
+    say(`round ${round}: tree ${perSecond(totalTicks, treeMs)} ticks/s, bare ${perSecond(bare.ticks, bareMs)} ticks/s, ratio ${(bareMs / treeMs).toFixed(3)}`);
   }
-  await runtime.whenIdle();
-  const treeMs = performance.now() - start;
-  const treeCpuUs = cpuUs(process.cpuUsage(treeCpu));
-  await stopProfile();
-  const rss = process.memoryUsage().rss;
-  await runtime.stop();
+  const treeMs = median(rounds.map((r) => r.treeMs));
+  const bareMs = median(rounds.map((r) => r.bareMs));
   return {
     ticks: totalTicks,
-    ticksPerSec: Math.round((totalTicks * 1000) / treeMs),
-    bareLoopTicksPerSec: Math.round((bare.ticks * 1000) / bareMs),
+    rounds: rounds.map((r) => ({ ...r, ratio: Number((r.bareMs / r.treeMs).toFixed(3)) })),
+    ticksPerSec: perSecond(totalTicks, treeMs),
+    bareLoopTicksPerSec: perSecond(bare!.ticks, bareMs),
     // on a shared machine wall time counts the minutes other processes held the cores; CPU time does not
-    cpuRatio: Number((bareCpuUs / bare.ticks / (treeCpuUs / totalTicks)).toFixed(3)),
+    cpuRatio: Number((median(rounds.map((r) => r.bareCpuUs)) / median(rounds.map((r) => r.treeCpuUs))).toFixed(3)),
     treeOrders: orders,
     treeFills: fills,
-    bareOrders: bare.orders,
-    bareFills: bare.fills,
+    bareOrders: bare!.orders,
+    bareFills: bare!.fills,
     rssMb: Math.round(rss / 1e6),
   };
 }
+
+const perSecond = (ticks: number, ms: number): number => Math.round((ticks * 1000) / ms);
 
 async function latency() {
   const needed = rate * seconds;
@@ -172,6 +211,7 @@ const result = {
         ticksPerSec: t.ticksPerSec,
         bareLoopTicksPerSec: t.bareLoopTicksPerSec,
         ratio: Number((t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)),
+        rounds: t.rounds,
         treeOrders: t.treeOrders,
         treeFills: t.treeFills,
         bareOrders: t.bareOrders,
@@ -193,7 +233,8 @@ if (asJson) {
       ['ticks through the tree', t.ticks.toLocaleString('en-IN')],
       ['tree ticks/s', t.ticksPerSec.toLocaleString('en-IN')],
       ['bare loop ticks/s', t.bareLoopTicksPerSec.toLocaleString('en-IN')],
-      ['ratio (tree / bare)', (t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)],
+      ['ratio (tree / bare), median of rounds', (t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)],
+      ['ratio in each round', t.rounds.map((r) => r.ratio.toFixed(3)).join(' / ')],
       ['ratio by CPU time (bare / tree per tick)', t.cpuRatio.toFixed(3)],
       ['orders / fills (tree)', `${t.treeOrders} / ${t.treeFills}`],
       ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills}`],

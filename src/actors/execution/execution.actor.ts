@@ -260,7 +260,12 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     }
   };
 
-  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, { ...deps, system: ctx.system });
+  // built once per actor system, not per report: it runs for every batch of broker events
+  let reporting: OutcomeReporting | undefined;
+  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => {
+    if (reporting?.system !== ctx.system) reporting = { directory: deps.directory, bus: deps.bus, metrics: deps.metrics, log: deps.log, system: ctx.system };
+    reportBrokerEvents(events, reporting);
+  };
 
   /** What happened at the venue: the state moves at once; everyone else hears of it once durable. */
   const emit = (state: ExecutionState<S>, events: readonly BrokerEvent[], ctx: Ctx<V>): void => {

@@ -145,7 +145,7 @@ class StrategyHost {
       },
       submit: (request) => this.submit(request),
       cancel: (intentId) => {
-        const working = this.current?.working[intentId];
+        const working = this.current?.working.get(intentId);
         if (working) this.cancelOrder(working.clientOrderId);
       },
       signal: (request) => this.signal(request),
@@ -162,7 +162,7 @@ class StrategyHost {
       strategy: undefined,
       sequence: 0,
       positions: {},
-      working: {},
+      working: new Map(),
       workingBySymbol: {},
       paused: false,
       pending: {},
@@ -267,7 +267,7 @@ class StrategyHost {
     const host = this.current;
     if (!host) throw new Error('submit outside a hook');
     const signed = intent.side === 'BUY' ? intent.quantity : -intent.quantity;
-    host.working[intent.intentId] = { symbol: intent.symbol, clientOrderId, remaining: signed };
+    host.working.set(intent.intentId, { symbol: intent.symbol, clientOrderId, remaining: signed });
     host.workingBySymbol[intent.symbol] = (host.workingBySymbol[intent.symbol] ?? 0) + signed;
     this.outbox.push({ intent, clientOrderId });
     return intent.intentId;
@@ -337,10 +337,10 @@ class StrategyHost {
   applyOrderEvent(state: StrategyHostState, event: StrategyOrderEvent): void {
     switch (event.type) {
       case 'OrderFilled': {
-        delete state.pending[event.order.intentId];
+        forgetPending(state, event.order.intentId);
         const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
         state.positions[event.fill.symbol] = (state.positions[event.fill.symbol] ?? 0) + signed;
-        const working = state.working[event.order.intentId];
+        const working = state.working.get(event.order.intentId);
         if (working) {
           working.remaining -= signed;
           state.workingBySymbol[working.symbol] = (state.workingBySymbol[working.symbol] ?? 0) - signed;
@@ -350,14 +350,14 @@ class StrategyHost {
         break;
       }
       case 'OrderUpdated':
-        delete state.pending[event.order.intentId];
+        forgetPending(state, event.order.intentId);
         if (isTerminal(event.order.status)) closeWorking(state, event.order.intentId);
         break;
       case 'IntentRejected': {
         if (event.code !== REGIME_GATED) {
           // the gate counted and recorded its own already
           state.stats.rejected += 1;
-          const working = state.working[event.intentId];
+          const working = state.working.get(event.intentId);
           recordRefused(state, {
             intentId: event.intentId,
             symbol: event.symbol,
@@ -382,7 +382,7 @@ class StrategyHost {
       kind: this.definition.kind,
       paused: state.paused,
       positions: { ...state.positions },
-      workingIntents: Object.keys(state.working).length,
+      workingIntents: state.working.size,
       pendingIntents: Object.values(state.pending).map((p) => ({ ...p })),
       refusedIntents: state.refused.map((r) => ({ ...r })),
       ...(this.tradesIn === undefined ? {} : { tradesIn: [...this.tradesIn] }),
@@ -393,16 +393,23 @@ class StrategyHost {
 }
 
 function closeWorking(state: StrategyHostState, intentId: string): void {
-  const working = state.working[intentId];
+  const working = state.working.get(intentId);
   if (!working) return;
   state.workingBySymbol[working.symbol] = (state.workingBySymbol[working.symbol] ?? 0) - working.remaining;
-  delete state.working[intentId];
-  delete state.pending[intentId];
+  state.working.delete(intentId);
+  forgetPending(state, intentId);
+}
+
+/** `delete` is a call into the runtime even for a missing key: most orders never waited in risk's queue. */
+function forgetPending(state: StrategyHostState, intentId: string): void {
+  if (state.pending[intentId] !== undefined) delete state.pending[intentId];
 }
 
 /** One handler per message type of the strategy host's protocol. */
 function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, StrategyHostState> {
   const { definition, context } = host;
+  // bound once: a hook bound per message is a new call target each time, which the JIT cannot inline into the tick loop
+  const onTick = definition.onTick?.bind(definition);
   /** Runs `hook` over `items` in order (each call gets the strategy state the last one returned) as one hook run, then sends what it asked for. */
   const runOver = <T>(
     state: StrategyHostState,
@@ -420,11 +427,10 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
   };
   return {
     MarketData(state, message, ctx) {
-      if (state.paused || !definition.onTick) {
+      if (state.paused || !onTick) {
         for (const batch of message.batches) state.stats.ticks += batch.length;
         return state;
       }
-      const onTick = definition.onTick.bind(definition);
       host.runHook(state, () => {
         let strategy = state.strategy;
         for (const batch of message.batches) {
@@ -456,7 +462,7 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       return state;
     },
     IntentPaced(state, message) {
-      const working = state.working[message.intentId];
+      const working = state.working.get(message.intentId);
       if (!working) return state; // closed already
       state.stats.paced += 1;
       state.pending[message.intentId] = {
@@ -471,7 +477,7 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       return state;
     },
     IntentReleased(state, message) {
-      delete state.pending[message.intentId];
+      forgetPending(state, message.intentId);
       return state;
     },
     RegimesChanged(state, message) {

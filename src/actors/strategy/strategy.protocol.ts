@@ -49,7 +49,8 @@ export interface StrategyHostState<S = unknown> {
   sequence: number;
   /** This strategy's own net quantity per symbol (its virtual sub-position). */
   positions: Record<string, number>;
-  working: Record<string, WorkingIntent>;
+  /** Intents sent and not closed, by intent id (a Map: one is added and removed per order). */
+  working: Map<string, WorkingIntent>;
   workingBySymbol: Record<string, number>;
   paused: boolean;
   /** Intents waiting in risk's pacing queue, by intent id (they are in `working` too). */

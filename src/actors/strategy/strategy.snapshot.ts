@@ -60,7 +60,7 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
         strategy: definition.encodeState(state.strategy),
         sequence: state.sequence,
         positions: state.positions,
-        working: state.working,
+        working: Object.fromEntries(state.working),
         workingBySymbol: state.workingBySymbol,
         paused: state.paused,
         pending: Object.fromEntries(
@@ -92,7 +92,15 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
       }
       // hostVersion 1 had no regimes and fewer counters; 2 no pending or refused intents
       const stats = { ticks: 0, bars: 0, intents: 0, rejected: 0, fills: 0, gated: 0, signals: 0, paced: 0, ...snapshot.stats };
-      return { ...snapshot, regimes: snapshot.regimes ?? {}, pending: snapshot.pending ?? {}, refused: snapshot.refused ?? [], stats, strategy };
+      return {
+        ...snapshot,
+        working: new Map(Object.entries(snapshot.working)),
+        regimes: snapshot.regimes ?? {},
+        pending: snapshot.pending ?? {},
+        refused: snapshot.refused ?? [],
+        stats,
+        strategy,
+      };
     },
   };
 }
