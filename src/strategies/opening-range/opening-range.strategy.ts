@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 
@@ -46,7 +46,7 @@ const FIELDS = [
   { name: 'rangeMinutes', type: 'integer', description: 'Opening range length from 09:15 IST (minutes)', default: 15, min: 1, max: 180 },
   { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
   quantityField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short a break below the range', default: true },
+  allowShortField('Short a break below the range', true),
   lastEntryTimeField('13:00'),
   exitTimeField(),
   intervalField('5m'),

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 
@@ -47,7 +47,7 @@ const FIELDS = [
   { name: 'exitBps', type: 'number', description: 'Exit when back within this of VWAP (basis points)', default: 0, min: 0, max: 5_000 },
   { name: 'stopBps', type: 'number', description: 'Stop out this far beyond the entry band (basis points, 0 = none)', default: 0, min: 0, max: 5_000 },
   quantityField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short when price is stretched above VWAP', default: true },
+  allowShortField('Short when price is stretched above VWAP', true),
   { name: 'firstEntryTime', type: 'string', description: 'No entries before (IST, HH:MM)', default: '09:45' },
   lastEntryTimeField('14:30'),
   exitTimeField(),
