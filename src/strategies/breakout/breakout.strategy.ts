@@ -5,6 +5,7 @@ import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, periodField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the channel breakout. */
 export interface BreakoutConfig {
@@ -29,9 +30,7 @@ export interface BreakoutConfig {
  */
 const SymbolState = Type.Object({ highs: Type.Array(Type.Number()), lows: Type.Array(Type.Number()), closes: Type.Array(Type.Number()) });
 type SymbolState = Static<typeof SymbolState>;
-
-export const BreakoutState = Type.Record(Type.String(), SymbolState);
-export type BreakoutState = Static<typeof BreakoutState>;
+export type BreakoutState = PerSymbol<typeof SymbolState>;
 
 /** A channel: lower, middle and upper, in paise (floats: an indicator, not money). */
 export interface Channel {
@@ -113,5 +112,5 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   ...fieldConfig(FIELDS, (values) => withProduct(values, values.interval)),
   regimes: ['trending', 'high-volatility'],
   product: (config) => config.product,
-  ...barHooks(BreakoutState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });

@@ -3,6 +3,7 @@ import { isPastMisCutoff, type Product } from '../../model/index.js';
 import { allowShortField, productField, quantityField, symbolsField, withProduct } from '../shared/config.js';
 import { defineStrategy, fieldConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the EMA crossover. */
 export interface EmaCrossConfig {
@@ -41,8 +42,7 @@ const FULL_CONFIDENCE_GAP = 0.005;
 /** Fed by ticks, the view is sent on a change of side and at most once a minute otherwise. */
 const TICK_SIGNAL_EVERY_MS = 60_000;
 
-export const EmaCrossState = Type.Record(Type.String(), SymbolState);
-export type EmaCrossState = Static<typeof EmaCrossState>;
+export type EmaCrossState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
@@ -129,5 +129,5 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   onBar(state, bar, ctx) {
     return act(state, bar.symbol, bar.closePaise, ctx, true);
   },
-  ...plainJsonState(EmaCrossState),
+  ...plainJsonState(perSymbol(SymbolState)),
 });

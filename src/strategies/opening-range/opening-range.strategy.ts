@@ -5,6 +5,7 @@ import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the opening range breakout (always MIS). */
 export interface OpeningRangeConfig {
@@ -37,9 +38,7 @@ const SymbolState = Type.Object({
   traded: Type.Boolean(),
 });
 type SymbolState = Static<typeof SymbolState>;
-
-export const OpeningRangeState = Type.Record(Type.String(), SymbolState);
-export type OpeningRangeState = Static<typeof OpeningRangeState>;
+export type OpeningRangeState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
@@ -129,5 +128,5 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   }),
   regimes: ['trending', 'high-volatility'],
   product: () => 'MIS',
-  ...barHooks(OpeningRangeState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });

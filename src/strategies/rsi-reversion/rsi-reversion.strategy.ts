@@ -1,10 +1,11 @@
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, periodField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, RsiState } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the RSI mean reversion. */
 export interface RsiReversionConfig {
@@ -27,9 +28,7 @@ export interface RsiReversionConfig {
  * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
  */
 const SymbolState = Type.Object({ rsi: RsiState });
-
-export const RsiReversionState = Type.Record(Type.String(), SymbolState);
-export type RsiReversionState = Static<typeof RsiReversionState>;
+export type RsiReversionState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
@@ -99,7 +98,7 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   regimes: ['ranging'],
   product: (config) => config.product,
   ...barHooks(
-    RsiReversionState,
+    perSymbol(SymbolState),
     () => ({}),
     (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx),
   ),

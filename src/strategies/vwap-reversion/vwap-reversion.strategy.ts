@@ -1,10 +1,11 @@
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
 import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the intraday VWAP reversion (always MIS). */
 export interface VwapReversionConfig {
@@ -37,9 +38,7 @@ const SymbolState = Type.Object({
   priceVolume: Type.Number(),
   volume: Type.Number(),
 });
-
-export const VwapReversionState = Type.Record(Type.String(), SymbolState);
-export type VwapReversionState = Static<typeof VwapReversionState>;
+export type VwapReversionState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
@@ -113,5 +112,5 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   }),
   regimes: ['ranging'],
   product: () => 'MIS',
-  ...barHooks(VwapReversionState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });
