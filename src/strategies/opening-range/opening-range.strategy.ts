@@ -4,7 +4,7 @@ import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, typ
 import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { barEndMinute, checkSessionTimes, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the opening range breakout (always MIS). */
@@ -114,16 +114,13 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   description: 'Opening range breakout, one trade a day per symbol, flat before 15:20 IST',
   stateVersion: 1,
   ...fieldConfig(FIELDS, (config) => {
-    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
-    const exit = parseSessionTime('exitTime', config.exitTime);
-    checkBeforeSquareOff('exitTime', exit);
-    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    const { lastEntry } = checkSessionTimes(config);
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday');
     const intervalMinutes = BAR_INTERVALS[config.interval] / 60;
     if (config.rangeMinutes % intervalMinutes !== 0) {
       throw new StrategyConfigError('rangeMinutes', `must be a multiple of the ${config.interval} bar length`);
     }
-    if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
+    if (NSE_OPEN_MINUTE + config.rangeMinutes >= lastEntry) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
   }),
   regimes: ['trending', 'high-volatility'],

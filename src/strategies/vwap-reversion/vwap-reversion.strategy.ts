@@ -4,7 +4,7 @@ import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, typ
 import { barHooks } from '../shared/bar-hooks.js';
 import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { barEndMinute, checkSessionTimes, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
 import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the intraday VWAP reversion (always MIS). */
@@ -100,12 +100,7 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   description: 'Intraday VWAP reversion, MIS, flat before 15:20 IST',
   stateVersion: 1,
   ...fieldConfig(FIELDS, (config) => {
-    const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
-    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
-    const exit = parseSessionTime('exitTime', config.exitTime);
-    checkBeforeSquareOff('exitTime', exit);
-    if (first > last) throw new StrategyConfigError('firstEntryTime', 'must not be after lastEntryTime');
-    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    checkSessionTimes(config);
     if (config.exitBps >= config.entryBps) throw new StrategyConfigError('exitBps', 'must be smaller than entryBps');
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
