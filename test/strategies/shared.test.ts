@@ -1,9 +1,12 @@
 import fc from 'fast-check';
+import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { istTimeMs, isOnTick, nseTickSizePaise } from '../../src/model/index.js';
 import { STRATEGIES } from '../../src/strategies/index.js';
 import { floorDiv, marketableLimitPaise, moveTo } from '../../src/strategies/shared/orders.js';
-import { barEndMinute, flatFromExitTime, parseSessionTime, sessionState } from '../../src/strategies/shared/session.js';
+import { barEndMinute, checkSessionTimes, flatFromExitTime, parseSessionTime, sessionState } from '../../src/strategies/shared/session.js';
+import { perSymbol } from '../../src/strategies/shared/state.js';
+import { plainJsonState } from '../../src/strategies/api.js';
 import { bar } from '../support/builders.js';
 import { fakeContext, netSubmitted } from '../support/strategy-kit.js';
 
@@ -47,6 +50,24 @@ describe('strategy helpers', () => {
     expect(() => parseSessionTime('exitTime', '25:00')).toThrow(/exitTime/);
     expect(() => parseSessionTime('exitTime', '09:75')).toThrow(/exitTime/);
     expect(barEndMinute(bar({ interval: '5m', startMs: istTimeMs('2026-05-20', 15, 10) }))).toBe(915);
+  });
+
+  it('checkSessionTimes reads the entry window and exit, naming the first field that does not fit', () => {
+    expect(checkSessionTimes({ lastEntryTime: '13:00', exitTime: '15:15' })).toEqual({ firstEntry: 555, lastEntry: 780, exit: 915 });
+    expect(checkSessionTimes({ firstEntryTime: '09:45', lastEntryTime: '14:30', exitTime: '15:15' })).toEqual({ firstEntry: 585, lastEntry: 870, exit: 915 });
+    expect(() => checkSessionTimes({ firstEntryTime: '9:45', lastEntryTime: '14:30', exitTime: '15:15' })).toThrow(/^firstEntryTime: must be an IST time/);
+    expect(() => checkSessionTimes({ lastEntryTime: '13:00', exitTime: '15:25' })).toThrow(/^exitTime: must be before 15:20 IST/);
+    // both wrong: the first entry after the last one is named first
+    expect(() => checkSessionTimes({ firstEntryTime: '15:00', lastEntryTime: '14:50', exitTime: '14:40' })).toThrow(
+      /^firstEntryTime: must not be after lastEntryTime/,
+    );
+    expect(() => checkSessionTimes({ lastEntryTime: '15:15', exitTime: '15:15' })).toThrow(/^lastEntryTime: must be before exitTime/);
+  });
+
+  it('perSymbol declares a state of one schema per symbol, checked when it is read back', () => {
+    const codec = plainJsonState(perSymbol(Type.Object({ closes: Type.Array(Type.Integer()) })));
+    expect(codec.decodeState({ INFY: { closes: [1, 2] } }, 1)).toEqual({ INFY: { closes: [1, 2] } });
+    expect(() => codec.decodeState({ INFY: { closes: [1.5] } }, 1)).toThrow(/\/INFY\/closes\/0/);
   });
 
   it('sessionState keeps a state through its IST date, then starts afresh and flattens what the earlier session left', () => {

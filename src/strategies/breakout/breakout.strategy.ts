@@ -2,9 +2,10 @@ import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, periodField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the channel breakout. */
 export interface BreakoutConfig {
@@ -29,9 +30,7 @@ export interface BreakoutConfig {
  */
 const SymbolState = Type.Object({ highs: Type.Array(Type.Number()), lows: Type.Array(Type.Number()), closes: Type.Array(Type.Number()) });
 type SymbolState = Static<typeof SymbolState>;
-
-export const BreakoutState = Type.Record(Type.String(), SymbolState);
-export type BreakoutState = Static<typeof BreakoutState>;
+export type BreakoutState = PerSymbol<typeof SymbolState>;
 
 /** A channel: lower, middle and upper, in paise (floats: an indicator, not money). */
 export interface Channel {
@@ -43,12 +42,12 @@ export interface Channel {
 const FIELDS = [
   symbolsField(),
   { name: 'channel', type: 'enum', description: 'Donchian (highs/lows) or Bollinger (SMA ± k·σ)', default: 'donchian', options: ['donchian', 'bollinger'] },
-  { name: 'period', type: 'integer', description: 'Channel length (bars)', default: 20, min: 2, max: 1_000 },
+  periodField('Channel', 20),
   { name: 'deviations', type: 'number', description: 'Bollinger width (standard deviations)', default: 2, min: 0.1, max: 10 },
   { name: 'exitOn', type: 'enum', description: 'Exit through the middle or the opposite band', default: 'middle', options: ['middle', 'opposite'] },
   quantityField(),
   productField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short a downside breakout (MIS only)', default: false },
+  allowShortField('Short a downside breakout (MIS only)'),
   intervalField('5m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -113,5 +112,5 @@ export const breakout = defineStrategy<BreakoutConfig, BreakoutState>({
   ...fieldConfig(FIELDS, (values) => withProduct(values, values.interval)),
   regimes: ['trending', 'high-volatility'],
   product: (config) => config.product,
-  ...barHooks(BreakoutState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });

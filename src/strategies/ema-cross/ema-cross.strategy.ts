@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { isPastMisCutoff, type Product } from '../../model/index.js';
-import { productField, withProduct } from '../shared/config.js';
+import { allowShortField, productField, quantityField, symbolsField, withProduct } from '../shared/config.js';
 import { defineStrategy, fieldConfig, type ConfigField, StrategyConfigError, type StrategyContext, type Subscription, plainJsonState } from '../api.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the EMA crossover. */
 export interface EmaCrossConfig {
@@ -41,16 +42,15 @@ const FULL_CONFIDENCE_GAP = 0.005;
 /** Fed by ticks, the view is sent on a change of side and at most once a minute otherwise. */
 const TICK_SIGNAL_EVERY_MS = 60_000;
 
-export const EmaCrossState = Type.Record(Type.String(), SymbolState);
-export type EmaCrossState = Static<typeof EmaCrossState>;
+export type EmaCrossState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
-  { name: 'symbols', type: 'symbols', description: 'Symbols to trade', default: [] },
+  symbolsField(),
   { name: 'fastPeriod', type: 'integer', description: 'Fast EMA length (samples)', default: 12, min: 1, max: 10_000 },
   { name: 'slowPeriod', type: 'integer', description: 'Slow EMA length (samples)', default: 26, min: 2, max: 10_000 },
-  { name: 'quantity', type: 'integer', description: 'Shares to hold when long', default: 10, min: 1, max: 1_000_000 },
+  quantityField(10, 'Shares to hold when long'),
   productField(),
-  { name: 'allowShort', type: 'boolean', description: 'Go short on a downward cross (MIS only)', default: false },
+  allowShortField('Go short on a downward cross (MIS only)'),
   { name: 'source', type: 'enum', description: 'Feed: every tick, or closed bars', default: 'ticks', options: ['ticks', '1m', '5m', '15m', '1h', '1d'] },
 ] as const satisfies readonly ConfigField[];
 
@@ -129,5 +129,5 @@ export const emaCross = defineStrategy<EmaCrossConfig, EmaCrossState>({
   onBar(state, bar, ctx) {
     return act(state, bar.symbol, bar.closePaise, ctx, true);
   },
-  ...plainJsonState(EmaCrossState),
+  ...plainJsonState(perSymbol(SymbolState)),
 });

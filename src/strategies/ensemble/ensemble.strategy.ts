@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, plainJsonState, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
-import { quantityField, symbolsField } from '../shared/config.js';
+import { onlyProductField, quantityField, symbolsField } from '../shared/config.js';
 import { committedQuantity } from '../shared/orders.js';
 
 /** Settings of the ensemble (the weights, threshold and expiry of the vote are the aggregator's: `RuntimeOptions.aggregator`). */
@@ -36,7 +36,7 @@ const FIELDS = [
   quantityField(),
   { name: 'minConfidence', type: 'number', description: 'Vote confidence |score| needed to act (0…1)', default: 0, min: 0, max: 1 },
   { name: 'onFlat', type: 'enum', description: 'On a FLAT vote: exit the position or hold it', default: 'exit', options: ['exit', 'hold'] },
-  { name: 'product', type: 'enum', description: 'CNC (delivery; long only)', default: 'CNC', options: ['CNC'] },
+  onlyProductField('CNC', 'CNC (delivery; long only)'),
 ] as const satisfies readonly ConfigField[];
 
 /**

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, classProbability, istMinuteOfDay, type Prediction, type Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, plainJsonState, StrategyConfigError, type ConfigField, type Subscription } from '../api.js';
-import { intervalField, productField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, productField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { committedQuantity } from '../shared/orders.js';
 import { checkBeforeSquareOff, formatMinute, parseSessionTime } from '../shared/session.js';
 
@@ -41,7 +41,7 @@ export type MlSignalState = Static<typeof MlSignalState>;
 
 const FIELDS = [
   symbolsField('Symbols to trade on the model’s predictions'),
-  { name: 'quantity', type: 'integer', description: 'Shares to hold while a signal is in force', default: 10, min: 1, max: 1_000_000 },
+  quantityField(10, 'Shares to hold while a signal is in force'),
   { name: 'entryProbability', type: 'number', description: 'P(up) (or P(down)) needed to enter', default: 0.5, min: 0, max: 1 },
   { name: 'minEdge', type: 'number', description: 'P(up) − P(down) (or the reverse) needed to enter', default: 0.2, min: 0, max: 1 },
   {
@@ -54,7 +54,7 @@ const FIELDS = [
   },
   intervalField('5m'),
   productField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short on a confident “down” (MIS only)', default: false },
+  allowShortField('Short on a confident “down” (MIS only)'),
   { name: 'exitTime', type: 'string', description: 'Intraday: flat from this IST time, and no entry whose horizon ends after it', default: '15:10' },
 ] as const satisfies readonly ConfigField[];
 

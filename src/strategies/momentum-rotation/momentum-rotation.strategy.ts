@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, type BarSource } from '../shared/config.js';
+import { intervalField, symbolsField, type BarSource } from '../shared/config.js';
 import { pushWindow } from '../shared/indicators.js';
 import { committedQuantity, floorDiv, moveTo } from '../shared/orders.js';
 
@@ -38,7 +38,7 @@ export const MomentumRotationState = Type.Object({
 export type MomentumRotationState = Static<typeof MomentumRotationState>;
 
 const FIELDS = [
-  { name: 'symbols', type: 'symbols', description: 'The universe to rank (two or more symbols)', default: [] },
+  symbolsField('The universe to rank (two or more symbols)'),
   { name: 'lookback', type: 'integer', description: 'Momentum window: return over this many bars', default: 20, min: 1, max: 1_000 },
   { name: 'topK', type: 'integer', description: 'How many of the best symbols to hold', default: 3, min: 1, max: 100 },
   { name: 'capitalRupees', type: 'integer', description: 'Capital spread equally over the holdings (₹)', default: 1_000_000, min: 1_000, max: 10_000_000_000 },

@@ -2,9 +2,10 @@ import { Type, type Static } from 'typebox';
 import { BAR_INTERVALS, istMinuteOfDay, NSE_OPEN_MINUTE, type Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { barEndMinute, checkSessionTimes, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the opening range breakout (always MIS). */
 export interface OpeningRangeConfig {
@@ -37,16 +38,14 @@ const SymbolState = Type.Object({
   traded: Type.Boolean(),
 });
 type SymbolState = Static<typeof SymbolState>;
-
-export const OpeningRangeState = Type.Record(Type.String(), SymbolState);
-export type OpeningRangeState = Static<typeof OpeningRangeState>;
+export type OpeningRangeState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
   { name: 'rangeMinutes', type: 'integer', description: 'Opening range length from 09:15 IST (minutes)', default: 15, min: 1, max: 180 },
   { name: 'targetMultiple', type: 'number', description: 'Take profit at this multiple of the range height (0 = none)', default: 2, min: 0, max: 20 },
   quantityField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short a break below the range', default: true },
+  allowShortField('Short a break below the range', true),
   lastEntryTimeField('13:00'),
   exitTimeField(),
   intervalField('5m'),
@@ -115,19 +114,16 @@ export const openingRange = defineStrategy<OpeningRangeConfig, OpeningRangeState
   description: 'Opening range breakout, one trade a day per symbol, flat before 15:20 IST',
   stateVersion: 1,
   ...fieldConfig(FIELDS, (config) => {
-    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
-    const exit = parseSessionTime('exitTime', config.exitTime);
-    checkBeforeSquareOff('exitTime', exit);
-    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    const { lastEntry } = checkSessionTimes(config);
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday');
     const intervalMinutes = BAR_INTERVALS[config.interval] / 60;
     if (config.rangeMinutes % intervalMinutes !== 0) {
       throw new StrategyConfigError('rangeMinutes', `must be a multiple of the ${config.interval} bar length`);
     }
-    if (NSE_OPEN_MINUTE + config.rangeMinutes >= last) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
+    if (NSE_OPEN_MINUTE + config.rangeMinutes >= lastEntry) throw new StrategyConfigError('rangeMinutes', 'must end before lastEntryTime');
     return config;
   }),
   regimes: ['trending', 'high-volatility'],
   product: () => 'MIS',
-  ...barHooks(OpeningRangeState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });

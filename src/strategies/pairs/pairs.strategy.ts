@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Bar, Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, quantityField, resolveProduct, type BarSource } from '../shared/config.js';
+import { intervalField, onlyProductField, quantityField, resolveProduct, symbolsField, type BarSource } from '../shared/config.js';
 import { mean, pushWindow, standardDeviation } from '../shared/indicators.js';
 import { committedQuantity, moveTo } from '../shared/orders.js';
 
@@ -43,18 +43,12 @@ export const PairsState = Type.Object({
 export type PairsState = Static<typeof PairsState>;
 
 const FIELDS = [
-  { name: 'symbols', type: 'symbols', description: 'The two legs, e.g. ["HDFCBANK","ICICIBANK"]', default: [] },
+  symbolsField('The two legs, e.g. ["HDFCBANK","ICICIBANK"]'),
   { name: 'lookback', type: 'integer', description: 'Rolling window for hedge ratio and z-score (bars)', default: 60, min: 10, max: 5_000 },
   { name: 'entryZ', type: 'number', description: 'Enter when |z| exceeds', default: 2, min: 0.1, max: 10 },
   { name: 'exitZ', type: 'number', description: 'Exit when |z| falls below', default: 0.5, min: 0, max: 10 },
   quantityField(),
-  {
-    name: 'product',
-    type: 'enum',
-    description: 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)',
-    default: 'MIS',
-    options: ['MIS'],
-  },
+  onlyProductField('MIS', 'MIS (a pair has a short leg: CNC cannot sell short, the broker refuses it)'),
   intervalField('15m'),
 ] as const satisfies readonly ConfigField[];
 

@@ -1,10 +1,11 @@
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Product } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, periodField, productField, quantityField, symbolsField, withProduct, type BarSource } from '../shared/config.js';
 import { rsiInit, rsiUpdate, RsiState } from '../shared/indicators.js';
 import { committedSide, moveTo } from '../shared/orders.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the RSI mean reversion. */
 export interface RsiReversionConfig {
@@ -27,19 +28,17 @@ export interface RsiReversionConfig {
  * (`committedSide`), so a refused intent is never mistaken for a position (or for an exit).
  */
 const SymbolState = Type.Object({ rsi: RsiState });
-
-export const RsiReversionState = Type.Record(Type.String(), SymbolState);
-export type RsiReversionState = Static<typeof RsiReversionState>;
+export type RsiReversionState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
-  { name: 'period', type: 'integer', description: 'RSI length (bars)', default: 14, min: 2, max: 1_000 },
+  periodField('RSI', 14),
   { name: 'lowerBand', type: 'number', description: 'Buy when RSI closes below', default: 30, min: 1, max: 99 },
   { name: 'upperBand', type: 'number', description: 'Short (if allowed) when RSI closes above', default: 70, min: 1, max: 99 },
   { name: 'exitLevel', type: 'number', description: 'Exit a long when RSI reaches this (a short at 100 − this)', default: 50, min: 1, max: 99 },
   quantityField(),
   productField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short above the upper band (MIS only)', default: false },
+  allowShortField('Short above the upper band (MIS only)'),
   intervalField('5m'),
 ] as const satisfies readonly ConfigField[];
 
@@ -99,7 +98,7 @@ export const rsiReversion = defineStrategy<RsiReversionConfig, RsiReversionState
   regimes: ['ranging'],
   product: (config) => config.product,
   ...barHooks(
-    RsiReversionState,
+    perSymbol(SymbolState),
     () => ({}),
     (state, bar, ctx) => onClose(state, bar.symbol, bar.closePaise, ctx),
   ),

@@ -57,14 +57,39 @@ export function withProduct<Values extends { readonly product: unknown; readonly
   return { ...values, product };
 }
 
-/** A `quantity` field: shares per position. */
-export function quantityField(defaultQuantity = 10) {
+/**
+ * A `product` field with one choice, for a strategy that trades only that product; the
+ * description says why (the dashboard shows it).
+ */
+export function onlyProductField<P extends Product>(product: P, description: string) {
+  return { name: 'product', type: 'enum', description, default: product, options: [product] } as const satisfies ConfigField;
+}
+
+/** A `quantity` field: shares per position (the description may say when they are held). */
+export function quantityField(defaultQuantity = 10, description = 'Shares per position') {
   return {
     name: 'quantity',
     type: 'integer',
-    description: 'Shares per position',
+    description,
     default: defaultQuantity,
     min: 1,
     max: 1_000_000,
+  } as const satisfies ConfigField;
+}
+
+/** An `allowShort` field: whether the strategy may go short (MIS only, which {@link withProduct} checks). */
+export function allowShortField(description: string, defaultAllowed = false) {
+  return { name: 'allowShort', type: 'boolean', description, default: defaultAllowed } as const satisfies ConfigField;
+}
+
+/** A `period` field: an indicator's length in bars (2 to 1,000), described as "<indicator> length (bars)". */
+export function periodField(indicator: string, defaultBars: number) {
+  return {
+    name: 'period',
+    type: 'integer',
+    description: `${indicator} length (bars)`,
+    default: defaultBars,
+    min: 2,
+    max: 1_000,
   } as const satisfies ConfigField;
 }

@@ -34,6 +34,30 @@ export function checkBeforeSquareOff(field: string, minute: number): void {
   if (minute >= MIS_SQUARE_OFF_MINUTE) throw new StrategyConfigError(field, 'must be before 15:20 IST (MIS square-off)');
 }
 
+/** The session times of an intraday strategy's configuration, in minutes after midnight IST. */
+export interface SessionTimes {
+  /** From `firstEntryTime`; the open (09:15) for a strategy without one. */
+  readonly firstEntry: number;
+  readonly lastEntry: number;
+  readonly exit: number;
+}
+
+/**
+ * Reads an intraday strategy's `firstEntryTime` (when it has one), `lastEntryTime` and
+ * `exitTime` ({@link lastEntryTimeField}, {@link exitTimeField}) and checks them, naming the
+ * first field that does not fit: each a session time, the exit before the 15:20 square-off,
+ * the first entry not after the last, the last entry before the exit.
+ */
+export function checkSessionTimes(config: { readonly firstEntryTime?: string; readonly lastEntryTime: string; readonly exitTime: string }): SessionTimes {
+  const firstEntry = config.firstEntryTime === undefined ? NSE_OPEN_MINUTE : parseSessionTime('firstEntryTime', config.firstEntryTime);
+  const lastEntry = parseSessionTime('lastEntryTime', config.lastEntryTime);
+  const exit = parseSessionTime('exitTime', config.exitTime);
+  checkBeforeSquareOff('exitTime', exit);
+  if (firstEntry > lastEntry) throw new StrategyConfigError('firstEntryTime', 'must not be after lastEntryTime');
+  if (lastEntry >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+  return { firstEntry, lastEntry, exit };
+}
+
 /** Length of a bar in minutes. */
 export function barMinutes(bar: Bar): number {
   return BAR_INTERVALS[bar.interval] / 60;

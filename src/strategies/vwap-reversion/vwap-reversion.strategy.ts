@@ -1,10 +1,11 @@
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Bar } from '../../model/index.js';
 import { defineStrategy, fieldConfig, StrategyConfigError, type ConfigField, type StrategyContext } from '../api.js';
 import { barHooks } from '../shared/bar-hooks.js';
-import { intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
+import { allowShortField, intervalField, quantityField, symbolsField, type BarSource } from '../shared/config.js';
 import { committedSide, moveTo } from '../shared/orders.js';
-import { barEndMinute, checkBeforeSquareOff, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { barEndMinute, checkSessionTimes, exitTimeField, flatFromExitTime, lastEntryTimeField, parseSessionTime, sessionState } from '../shared/session.js';
+import { perSymbol, type PerSymbol } from '../shared/state.js';
 
 /** Settings of the intraday VWAP reversion (always MIS). */
 export interface VwapReversionConfig {
@@ -37,9 +38,7 @@ const SymbolState = Type.Object({
   priceVolume: Type.Number(),
   volume: Type.Number(),
 });
-
-export const VwapReversionState = Type.Record(Type.String(), SymbolState);
-export type VwapReversionState = Static<typeof VwapReversionState>;
+export type VwapReversionState = PerSymbol<typeof SymbolState>;
 
 const FIELDS = [
   symbolsField(),
@@ -47,7 +46,7 @@ const FIELDS = [
   { name: 'exitBps', type: 'number', description: 'Exit when back within this of VWAP (basis points)', default: 0, min: 0, max: 5_000 },
   { name: 'stopBps', type: 'number', description: 'Stop out this far beyond the entry band (basis points, 0 = none)', default: 0, min: 0, max: 5_000 },
   quantityField(),
-  { name: 'allowShort', type: 'boolean', description: 'Short when price is stretched above VWAP', default: true },
+  allowShortField('Short when price is stretched above VWAP', true),
   { name: 'firstEntryTime', type: 'string', description: 'No entries before (IST, HH:MM)', default: '09:45' },
   lastEntryTimeField('14:30'),
   exitTimeField(),
@@ -101,17 +100,12 @@ export const vwapReversion = defineStrategy<VwapReversionConfig, VwapReversionSt
   description: 'Intraday VWAP reversion, MIS, flat before 15:20 IST',
   stateVersion: 1,
   ...fieldConfig(FIELDS, (config) => {
-    const first = parseSessionTime('firstEntryTime', config.firstEntryTime);
-    const last = parseSessionTime('lastEntryTime', config.lastEntryTime);
-    const exit = parseSessionTime('exitTime', config.exitTime);
-    checkBeforeSquareOff('exitTime', exit);
-    if (first > last) throw new StrategyConfigError('firstEntryTime', 'must not be after lastEntryTime');
-    if (last >= exit) throw new StrategyConfigError('lastEntryTime', 'must be before exitTime');
+    checkSessionTimes(config);
     if (config.exitBps >= config.entryBps) throw new StrategyConfigError('exitBps', 'must be smaller than entryBps');
     if (config.interval === '1d') throw new StrategyConfigError('interval', 'must be intraday (VWAP reversion is an intraday strategy)');
     return config;
   }),
   regimes: ['ranging'],
   product: () => 'MIS',
-  ...barHooks(VwapReversionState, () => ({}), onClose),
+  ...barHooks(perSymbol(SymbolState), () => ({}), onClose),
 });
