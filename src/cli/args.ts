@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DAY_MS, istDate, istTimeMs } from '../model/index.js';
 
 /** True when the module with this `import.meta.url` is the script node was started with. */
 export function isEntryPoint(moduleUrl: string): boolean {
@@ -100,4 +101,42 @@ export function intOption(values: Record<string, string>, name: string, min = 1)
   const value = Number(raw);
   if (raw === undefined || !Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${raw ?? ''}"`);
   return value;
+}
+
+/** An IST date option (`YYYY-MM-DD`) as the epoch ms of its midnight; undefined when the option is absent. */
+export function istDateOption(values: Record<string, string>, name: string): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? istTimeMs(text, 0, 0) : Number.NaN;
+  if (!Number.isFinite(ms) || istDate(ms) !== text) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
+  return ms;
+}
+
+/**
+ * `--from` and `--to`: a range of IST dates, both inclusive, read by {@link istDateRange}. `purpose`
+ * finishes what the dates are ("First IST date to replay"; none: "First IST date").
+ */
+export function istDateRangeOptions(purpose?: string): readonly OptionSpec[] {
+  const what = purpose === undefined ? '' : ` ${purpose}`;
+  return [
+    { name: 'from', description: `First IST date${what} (inclusive)`, valueName: 'YYYY-MM-DD' },
+    { name: 'to', description: `Last IST date${what} (inclusive)`, valueName: 'YYYY-MM-DD' },
+  ];
+}
+
+/** `--from` and `--to` ({@link istDateRangeOptions}) as epoch ms `[fromMs, toMs)`: from the first day's midnight to the midnight after the last. */
+export function istDateRange(values: Record<string, string>): { readonly fromMs: number | undefined; readonly toMs: number | undefined } {
+  const fromMs = istDateOption(values, 'from');
+  const lastDayMs = istDateOption(values, 'to');
+  const toMs = lastDayMs === undefined ? undefined : lastDayMs + DAY_MS;
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
+  return { fromMs, toMs };
+}
+
+/** A comma-separated option as its non-empty items, trimmed; undefined when the option is absent. */
+export function listOption(values: Record<string, string>, name: string): string[] | undefined {
+  return values[name]
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

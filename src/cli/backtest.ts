@@ -20,14 +20,27 @@ import { OBJECTIVES, parseObjective, parseSweep, parseWalkForward, pointLabel, S
 import { ConfigError, loadConfig } from '../config/config.js';
 import { decodeModelFile, ModelFileError } from '../ml/model-file.js';
 import { fixedModelSource } from '../ml/model-source.js';
-import { DAY_MS, formatInr, istTimeMs } from '../model/index.js';
+import { formatInr } from '../model/index.js';
 import { openDatabase } from '../persistence/database.js';
 import { MlModelStore } from '../persistence/ml-model-store.js';
 import { type StoredModel } from '../ml/registry.js';
 import { STRATEGIES } from '../strategies/index.js';
 import { dataFolderSymbols, DataFolderError } from '../streams/sources/csv-replay.js';
 import { describeRejections, rejectionCounts, summariseRejections } from '../streams/sources/rejections.js';
-import { DataError, intOption, isEntryPoint, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
+import {
+  DataError,
+  intOption,
+  isEntryPoint,
+  istDateRange,
+  istDateRangeOptions,
+  listOption,
+  parseArgs,
+  StrictError,
+  usage,
+  usageErrorText,
+  UsageError,
+  type OptionSpec,
+} from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of per-symbol CSV files (e.g. ../shared/data/nse-5min); required unless --source db', valueName: 'dir' },
@@ -63,8 +76,7 @@ const OPTIONS: readonly OptionSpec[] = [
     valueName: 'json',
   },
   { name: 'capital', description: 'Starting cash in rupees', default: '10000000', valueName: 'rupees' },
-  { name: 'from', description: 'First IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
-  { name: 'to', description: 'Last IST date to replay (inclusive)', valueName: 'YYYY-MM-DD' },
+  ...istDateRangeOptions('to replay'),
   {
     name: 'out',
     description:
@@ -110,16 +122,6 @@ const SUMMARY = [
   '  npm run backtest -- --data ../shared/data/nse-daily --strategy ema-cross --config \'{"source":"1d"}\' \\',
   '      --sweep fastPeriod=5,10 --walk-forward train=250,test=60 --out out/wf',
 ].join('\n');
-
-/** An IST calendar date option as the epoch ms of its midnight. */
-function dateOption(values: Record<string, string>, name: string): number | undefined {
-  const text = values[name];
-  if (text === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? istTimeMs(text, 0, 0) : Number.NaN;
-  if (!Number.isFinite(ms) || new Date(ms + 5.5 * 3600 * 1000).toISOString().slice(0, 10) !== text)
-    throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
-  return ms;
-}
 
 /** Where the result and report go: a folder, or a `.json` file with the report beside it. */
 export function outputPaths(out: string): { readonly json: string; readonly html: string } {
@@ -292,24 +294,15 @@ async function backtestMain(argv: readonly string[]): Promise<void> {
     if (config === null || typeof config !== 'object' || Array.isArray(config))
       throw new UsageError('--config must be a JSON object, e.g. \'{"fastPeriod":5}\'');
   }
-  const symbols = values.symbols
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const symbols = listOption(values, 'symbols');
   if (symbols !== undefined && config.symbols === undefined) config = { ...config, symbols };
-  const fromMs = dateOption(values, 'from');
-  const toDayMs = dateOption(values, 'to');
-  const toMs = toDayMs === undefined ? undefined : toDayMs + DAY_MS;
-  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
+  const { fromMs, toMs } = istDateRange(values);
   const axes: SweepAxis[] = sweeps.map(parseSweep);
   const walkForward = values['walk-forward'] === undefined ? undefined : parseWalkForward(values['walk-forward']);
   const objective = parseObjective(values.objective!);
   const jobs = intOption(values, 'jobs');
   const initialCashPaise = intOption(values, 'capital') * 100;
-  const kinds = values
-    .strategy!.split(',')
-    .map((kind) => kind.trim())
-    .filter((kind) => kind !== '');
+  const kinds = listOption(values, 'strategy')!;
   for (const kind of kinds)
     if (!STRATEGIES.some((s) => s.kind === kind)) throw new UsageError(`unknown strategy "${kind}"; known: ${STRATEGIES.map((s) => s.kind).join(', ')}`);
   if (kinds.length === 0) throw new UsageError('--strategy needs a strategy kind');

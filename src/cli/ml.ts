@@ -17,12 +17,24 @@ import type { LabelOptions } from '../ml/labels.js';
 import { FeatureSchemaMismatchError, type ClassName, type ModelKind } from '../ml/model.js';
 import { encodeModelFile } from '../ml/model-file.js';
 import { loadModel, type ModelSummary, type StoredModel } from '../ml/registry.js';
-import { DAY_MS, istDate, istTimeMs, type Bar, type BarInterval } from '../model/index.js';
+import { istDate, istTimeMs, type Bar, type BarInterval } from '../model/index.js';
 import { openDatabase, type Database } from '../persistence/database.js';
 import { migrate } from '../persistence/migrate.js';
 import { MlModelStore, ModelRegistryError } from '../persistence/ml-model-store.js';
 import { DataFolderError, readDataFolder } from '../streams/sources/csv-replay.js';
-import { DataError, intOption, parseArgs, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
+import {
+  DataError,
+  intOption,
+  istDateOption,
+  istDateRange,
+  istDateRangeOptions,
+  listOption,
+  parseArgs,
+  usage,
+  usageErrorText,
+  UsageError,
+  type OptionSpec,
+} from './args.js';
 
 export interface MlCommandIo {
   readonly stdout: (text: string) => void;
@@ -55,9 +67,60 @@ const JSON_FLAG: OptionSpec = { name: 'json', description: 'Print JSON instead o
 const WINDOW: readonly OptionSpec[] = [
   { name: 'data', description: 'Folder of SYMBOL.csv files (Kite candles or the layouts of ../shared/data)', required: true, valueName: 'dir' },
   { name: 'symbols', description: "Symbols to use (default: every file; for evaluate: the model's symbols)", valueName: 'A,B,…' },
-  { name: 'from', description: 'First IST date (inclusive)', valueName: 'YYYY-MM-DD' },
-  { name: 'to', description: 'Last IST date (inclusive)', valueName: 'YYYY-MM-DD' },
+  ...istDateRangeOptions(),
 ];
+
+/** A `train` option that sets a {@link ForestOptions} field: its name, help and value name, and how its value is read. */
+interface ForestSetting {
+  readonly name: string;
+  readonly description: string;
+  readonly valueName: string;
+  read(values: Record<string, string>, name: string): number;
+}
+
+/** The `train` options that set the forest, by the field each sets, in the order of the help; each defaults to its field of DEFAULT_FOREST_OPTIONS. */
+const FOREST_SETTINGS: { readonly [Field in keyof ForestOptions]: ForestSetting } = {
+  trees: { name: 'trees', description: 'Trees in the forest', valueName: 'n', read: intOption },
+  maxDepth: { name: 'depth', description: 'Depth limit of a tree', valueName: 'n', read: intOption },
+  maxFeatures: {
+    name: 'max-features',
+    description: 'Features per tree: a whole number or a fraction in (0, 1)',
+    valueName: 'n',
+    read: (values, name) => numberOption(values, name, (v) => v > 0, 'a whole number or a fraction in (0, 1)'),
+  },
+  minNodeSamples: { name: 'min-node', description: 'A node with this many rows or fewer is a leaf', valueName: 'n', read: intOption },
+  minGain: {
+    name: 'min-gain',
+    description: 'A split must improve Gini impurity by more than this',
+    valueName: 'x',
+    read: (values, name) => numberOption(values, name, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+  },
+  maxTrainingRows: {
+    name: 'max-rows',
+    description: 'At most this many training rows (a seeded random subset; training time grows with its square)',
+    valueName: 'n',
+    read: (values, name) => intOption(values, name, 10),
+  },
+  seed: {
+    name: 'seed',
+    description: 'Seed of the row subset, bagging and feature sampling',
+    valueName: 'n',
+    read: (values, name) => intOption(values, name, 0),
+  },
+};
+const FOREST_FIELDS = Object.keys(FOREST_SETTINGS) as (keyof ForestOptions)[];
+
+/** The forest settings as `train` lists them, each with its default. */
+const FOREST_OPTIONS: readonly OptionSpec[] = FOREST_FIELDS.map((field) => {
+  const { name, description, valueName } = FOREST_SETTINGS[field];
+  return { name, description, default: String(DEFAULT_FOREST_OPTIONS[field]), valueName };
+});
+
+/** The forest's settings from the `train` options. */
+function forestOptions(values: Record<string, string>): ForestOptions {
+  const settings = FOREST_FIELDS.map((field) => [field, FOREST_SETTINGS[field].read(values, FOREST_SETTINGS[field].name)] as const);
+  return Object.fromEntries(settings) as Record<keyof ForestOptions, number>;
+}
 
 const TRAIN_SUMMARY =
   'Trains a Random Forest (ml-random-forest) on the bars before --test-from, exports it to ONNX, reports accuracy, precision/recall per class and calibration on the bars from --test-from on (walk-forward: the held-out window is later, never shuffled), and registers it as a candidate.';
@@ -73,23 +136,7 @@ const TRAIN_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'labels', description: 'ternary (down/flat/up) or binary (down/up)', default: 'ternary', valueName: 'mode' },
   { name: 'cross-sessions', description: 'Intraday: also label rows whose horizon ends on a later day (default: same session only)', flag: true },
-  { name: 'trees', description: 'Trees in the forest', default: String(DEFAULT_FOREST_OPTIONS.trees), valueName: 'n' },
-  { name: 'depth', description: 'Depth limit of a tree', default: String(DEFAULT_FOREST_OPTIONS.maxDepth), valueName: 'n' },
-  {
-    name: 'max-features',
-    description: 'Features per tree: a whole number or a fraction in (0, 1)',
-    default: String(DEFAULT_FOREST_OPTIONS.maxFeatures),
-    valueName: 'n',
-  },
-  { name: 'min-node', description: 'A node with this many rows or fewer is a leaf', default: String(DEFAULT_FOREST_OPTIONS.minNodeSamples), valueName: 'n' },
-  { name: 'min-gain', description: 'A split must improve Gini impurity by more than this', default: String(DEFAULT_FOREST_OPTIONS.minGain), valueName: 'x' },
-  {
-    name: 'max-rows',
-    description: 'At most this many training rows (a seeded random subset; training time grows with its square)',
-    default: String(DEFAULT_FOREST_OPTIONS.maxTrainingRows),
-    valueName: 'n',
-  },
-  { name: 'seed', description: 'Seed of the row subset, bagging and feature sampling', default: String(DEFAULT_FOREST_OPTIONS.seed), valueName: 'n' },
+  ...FOREST_OPTIONS,
   { name: 'out', description: 'Also write the ONNX model to this file', valueName: 'file.onnx' },
   { name: 'no-register', description: 'Do not store the model in the registry', flag: true },
   JSON_FLAG,
@@ -133,15 +180,6 @@ const SUBCOMMANDS = {
 } as const;
 type Subcommand = keyof typeof SUBCOMMANDS;
 
-/** An IST date option as the epoch ms of its midnight. */
-function dateOption(values: Record<string, string>, name: string): number | undefined {
-  const text = values[name];
-  if (text === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? istTimeMs(text, 0, 0) : Number.NaN;
-  if (!Number.isFinite(ms) || istDate(ms) !== text) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got "${text}"`);
-  return ms;
-}
-
 function numberOption(values: Record<string, string>, name: string, check: (value: number) => boolean, what: string): number {
   const raw = values[name] ?? '';
   const value = Number(raw);
@@ -159,10 +197,7 @@ async function readWindow(
   values: Record<string, string>,
   symbols: readonly string[] | undefined,
 ): Promise<{ series: Map<string, Bar[]>; interval: BarInterval }> {
-  const fromMs = dateOption(values, 'from');
-  const toDay = dateOption(values, 'to');
-  const toMs = toDay === undefined ? undefined : toDay + DAY_MS;
-  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to is before --from');
+  const { fromMs, toMs } = istDateRange(values);
   const folder = await readDataFolder(values.data!, {
     ...(symbols ? { symbols } : {}),
     ...(fromMs === undefined ? {} : { from: fromMs }),
@@ -225,28 +260,17 @@ async function withRegistry<T>(io: MlCommandIo, fn: (store: MlModelStore) => Pro
 }
 
 async function train(values: Record<string, string>, io: MlCommandIo): Promise<number> {
-  const symbols = values.symbols
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const symbols = listOption(values, 'symbols');
   const mode = values.labels;
   if (mode !== 'ternary' && mode !== 'binary') throw new UsageError(`--labels must be ternary or binary, got "${mode ?? ''}"`);
-  const forest: ForestOptions = {
-    trees: intOption(values, 'trees'),
-    maxDepth: intOption(values, 'depth'),
-    maxFeatures: numberOption(values, 'max-features', (v) => v > 0, 'a whole number or a fraction in (0, 1)'),
-    minNodeSamples: intOption(values, 'min-node'),
-    minGain: numberOption(values, 'min-gain', (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
-    maxTrainingRows: intOption(values, 'max-rows', 10),
-    seed: intOption(values, 'seed', 0),
-  };
+  const forest = forestOptions(values);
   const horizon = intOption(values, 'horizon');
   const threshold = numberOption(values, 'threshold', (v) => v >= 0 && v < 1, 'a fraction ≥ 0, e.g. 0.001');
   const say = (line: string): void => io.stderr(`ml train: ${line}\n`);
   say(`reading ${values.data!}…`);
   const { series, interval } = await readWindow(values, symbols);
   const labels: LabelOptions = { horizon, threshold, mode, sameSession: interval !== '1d' && values['cross-sessions'] !== 'true' };
-  const testFromMs = dateOption(values, 'test-from') ?? defaultTestFrom(series);
+  const testFromMs = istDateOption(values, 'test-from') ?? defaultTestFrom(series);
   say(`${series.size} symbol(s) of ${interval} bars; held-out window from ${istDate(testFromMs)}`);
   const result = await trainRandomForestModel({ series, interval, labels, forest, testFromMs, onProgress: say });
   if (values.out !== undefined) {
@@ -296,11 +320,7 @@ async function evaluate(values: Record<string, string>, io: MlCommandIo): Promis
   }
   const labels: LabelOptions = { horizon: labelsRaw.horizon, threshold: labelsRaw.threshold, mode: labelsRaw.mode, sameSession: labelsRaw.sameSession };
   const modelSymbols = Array.isArray(stored.metrics.symbols) ? stored.metrics.symbols.filter((s): s is string => typeof s === 'string') : undefined;
-  const symbols =
-    values.symbols
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '') ?? modelSymbols;
+  const symbols = listOption(values, 'symbols') ?? modelSymbols;
   const { series, interval } = await readWindow(values, symbols);
   const schema = mlFeatureSchema(interval, stored.featureSchema.lookback);
   const { predictor } = await loadModel(stored, schema);

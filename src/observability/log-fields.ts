@@ -72,16 +72,21 @@ export const ECS_FIELDS: Readonly<Record<string, LogField>> = {
   port: { name: 'server.port', type: 'long' },
 };
 
-/** ECS fields a call site (or Fastify's request logger) may log under their dotted name. */
-export const ECS_PASSTHROUGH: Readonly<Record<string, LogField>> = {
-  'trace.id': { name: 'trace.id', type: 'keyword' },
-  'event.dataset': { name: 'event.dataset', type: 'keyword' },
-  'event.duration': { name: 'event.duration', type: 'long' },
-  'http.request.method': { name: 'http.request.method', type: 'keyword' },
-  'http.response.status_code': { name: 'http.response.status_code', type: 'long' },
-  'url.path': { name: 'url.path', type: 'keyword' },
-  'client.ip': { name: 'client.ip', type: 'ip' },
-};
+/** Fields keyed by their own names. */
+function byName(fields: readonly LogField[]): Readonly<Record<string, LogField>> {
+  return Object.fromEntries(fields.map((field) => [field.name, field]));
+}
+
+/** ECS fields a call site (or Fastify's request logger) may log under their dotted name, by that name. */
+export const ECS_PASSTHROUGH: Readonly<Record<string, LogField>> = byName([
+  { name: 'trace.id', type: 'keyword' },
+  { name: 'event.dataset', type: 'keyword' },
+  { name: 'event.duration', type: 'long' },
+  { name: 'http.request.method', type: 'keyword' },
+  { name: 'http.response.status_code', type: 'long' },
+  { name: 'url.path', type: 'keyword' },
+  { name: 'client.ip', type: 'ip' },
+]);
 
 /** Fields the logger itself writes on every line (or on error lines), whatever the call site. */
 export const LOGGER_FIELDS: readonly LogField[] = [

@@ -15,6 +15,7 @@ import type { Fill, Order } from '../model/index.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal } from './journal.js';
 import type { Journal, JournalEntry, JournalRecord } from '../actors/journal.js';
+import { insertColumns } from './insert-columns.js';
 import { checkFences, type Fence } from './lease.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -25,6 +26,33 @@ interface Versioned {
   readonly sequence: number;
 }
 
+/** An `orders` row per order version: the order as of a journal entry, and that entry's sequence. */
+const ORDER_COLUMNS = insertColumns<Versioned>({
+  client_order_id: ['text', ({ order }) => order.clientOrderId],
+  broker_order_id: ['text', ({ order }) => order.brokerOrderId ?? null],
+  intent_id: ['text', ({ order }) => order.intentId],
+  portfolio_id: ['text', ({ order }) => order.portfolioId],
+  strategy_id: ['text', ({ order }) => order.strategyId],
+  symbol: ['text', ({ order }) => order.symbol],
+  side: ['text', ({ order }) => order.side],
+  order_type: ['text', ({ order }) => order.orderType],
+  product: ['text', ({ order }) => order.product],
+  validity: ['text', ({ order }) => order.validity],
+  quantity: ['int', ({ order }) => order.quantity],
+  limit_price_paise: ['bigint', ({ order }) => order.limitPricePaise ?? null],
+  trigger_price_paise: ['bigint', ({ order }) => order.triggerPricePaise ?? null],
+  status: ['text', ({ order }) => order.status],
+  status_message: ['text', ({ order }) => order.statusMessage ?? null],
+  filled_quantity: ['int', ({ order }) => order.filledQuantity],
+  cancelled_quantity: ['int', ({ order }) => order.cancelledQuantity],
+  filled_value_paise: ['bigint', ({ order }) => order.filledValuePaise],
+  created_at: ['timestamptz', ({ order }) => iso(order.createdAtMs)],
+  updated_at: ['timestamptz', ({ order }) => iso(order.updatedAtMs)],
+  reason: ['text', ({ order }) => order.reason ?? null],
+  explanation: ['jsonb', ({ order }) => (order.explanation === undefined ? null : JSON.stringify(order.explanation))],
+  journal_sequence: ['bigint', ({ sequence }) => sequence],
+});
+
 /**
  * Upserts each order's row. A row moves only forward in the journal: it is updated only by an
  * entry of a greater sequence than the one it shows (`journal_sequence`). Never by a clock: the
@@ -33,14 +61,8 @@ interface Versioned {
  */
 async function projectOrders(tx: Queryable, versions: readonly Versioned[]): Promise<void> {
   if (versions.length === 0) return;
-  const column = <T>(pick: (order: Order) => T): T[] => versions.map((version) => pick(version.order));
   await tx.query(
-    `INSERT INTO orders (client_order_id, broker_order_id, intent_id, portfolio_id, strategy_id, symbol, side, order_type, product, validity,
-       quantity, limit_price_paise, trigger_price_paise, status, status_message, filled_quantity, cancelled_quantity, filled_value_paise, created_at, updated_at,
-       reason, explanation, journal_sequence)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-       $11::int[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::int[], $17::int[], $18::bigint[], $19::timestamptz[], $20::timestamptz[],
-       $21::text[], $22::jsonb[], $23::bigint[])
+    `INSERT INTO orders ${ORDER_COLUMNS.list} SELECT * FROM ${ORDER_COLUMNS.unnest}
      ON CONFLICT (client_order_id) DO UPDATE SET
        broker_order_id = COALESCE(EXCLUDED.broker_order_id, orders.broker_order_id), status = EXCLUDED.status, status_message = EXCLUDED.status_message,
        filled_quantity = EXCLUDED.filled_quantity, cancelled_quantity = EXCLUDED.cancelled_quantity, filled_value_paise = EXCLUDED.filled_value_paise,
@@ -48,55 +70,31 @@ async function projectOrders(tx: Queryable, versions: readonly Versioned[]): Pro
        reason = COALESCE(EXCLUDED.reason, orders.reason), explanation = COALESCE(EXCLUDED.explanation, orders.explanation),
        journal_sequence = EXCLUDED.journal_sequence
      WHERE orders.journal_sequence IS NULL OR orders.journal_sequence < EXCLUDED.journal_sequence`,
-    [
-      column((o) => o.clientOrderId),
-      column((o) => o.brokerOrderId ?? null),
-      column((o) => o.intentId),
-      column((o) => o.portfolioId),
-      column((o) => o.strategyId),
-      column((o) => o.symbol),
-      column((o) => o.side),
-      column((o) => o.orderType),
-      column((o) => o.product),
-      column((o) => o.validity),
-      column((o) => o.quantity),
-      column((o) => o.limitPricePaise ?? null),
-      column((o) => o.triggerPricePaise ?? null),
-      column((o) => o.status),
-      column((o) => o.statusMessage ?? null),
-      column((o) => o.filledQuantity),
-      column((o) => o.cancelledQuantity),
-      column((o) => o.filledValuePaise),
-      column((o) => iso(o.createdAtMs)),
-      column((o) => iso(o.updatedAtMs)),
-      column((o) => o.reason ?? null),
-      column((o) => (o.explanation === undefined ? null : JSON.stringify(o.explanation))),
-      versions.map((version) => version.sequence),
-    ],
+    ORDER_COLUMNS.params(versions),
   );
 }
 
+/** A `trades` row per fill. */
+const TRADE_COLUMNS = insertColumns<Fill>({
+  fill_id: ['text', (f) => f.fillId],
+  client_order_id: ['text', (f) => f.clientOrderId],
+  broker_order_id: ['text', (f) => f.brokerOrderId],
+  portfolio_id: ['text', (f) => f.portfolioId],
+  strategy_id: ['text', (f) => f.strategyId],
+  symbol: ['text', (f) => f.symbol],
+  side: ['text', (f) => f.side],
+  product: ['text', (f) => f.product],
+  quantity: ['int', (f) => f.quantity],
+  price_paise: ['bigint', (f) => f.pricePaise],
+  charges_paise: ['bigint', (f) => f.chargesPaise],
+  executed_at: ['timestamptz', (f) => iso(f.atMs)],
+});
+
 async function projectTrades(tx: Queryable, fills: readonly Fill[]): Promise<void> {
   if (fills.length === 0) return;
-  const column = <T>(pick: (fill: Fill) => T): T[] => fills.map(pick);
   await tx.query(
-    `INSERT INTO trades (fill_id, client_order_id, broker_order_id, portfolio_id, strategy_id, symbol, side, product, quantity, price_paise, charges_paise, executed_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::timestamptz[])
-     ON CONFLICT (fill_id) DO NOTHING`,
-    [
-      column((f) => f.fillId),
-      column((f) => f.clientOrderId),
-      column((f) => f.brokerOrderId),
-      column((f) => f.portfolioId),
-      column((f) => f.strategyId),
-      column((f) => f.symbol),
-      column((f) => f.side),
-      column((f) => f.product),
-      column((f) => f.quantity),
-      column((f) => f.pricePaise),
-      column((f) => f.chargesPaise),
-      column((f) => iso(f.atMs)),
-    ],
+    `INSERT INTO trades ${TRADE_COLUMNS.list} SELECT * FROM ${TRADE_COLUMNS.unnest} ON CONFLICT (fill_id) DO NOTHING`,
+    TRADE_COLUMNS.params(fills),
   );
 }
 

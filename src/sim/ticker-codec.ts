@@ -75,23 +75,11 @@ export class PacketBuilder {
   /** Levels filled per side: [bids, asks]. */
   readonly depthCount = new Uint8Array(2);
 
-  /** Copies a {@link PacketState} in (depth levels beyond five are ignored). */
+  /** Copies a {@link PacketState} in: its fields as they are (so it carries no others), depth levels beyond five ignored. */
   load(state: PacketState): this {
-    this.token = state.token;
-    this.tradable = state.tradable;
-    this.ltpPaise = state.ltpPaise;
-    this.lastQuantity = state.lastQuantity;
-    this.averagePricePaise = state.averagePricePaise;
-    this.volume = state.volume;
-    this.totalBuyQuantity = state.totalBuyQuantity;
-    this.totalSellQuantity = state.totalSellQuantity;
-    this.openPaise = state.openPaise;
-    this.highPaise = state.highPaise;
-    this.lowPaise = state.lowPaise;
-    this.closePaise = state.closePaise;
-    this.lastTradeTimeSec = state.lastTradeTimeSec;
-    this.exchangeTimeSec = state.exchangeTimeSec;
-    const sides = [state.depth.buy, state.depth.sell] as const;
+    const { depth, ...fields } = state;
+    Object.assign(this, fields);
+    const sides = [depth.buy, depth.sell] as const;
     for (let side = 0; side < 2; side += 1) {
       const levels = sides[side]!;
       const count = Math.min(levels.length, PACKET_DEPTH_LEVELS);
@@ -108,31 +96,16 @@ export class PacketBuilder {
 
   /** The fields as a {@link PacketState} (allocates: for REST answers and tests, not the ticker). */
   toState(): PacketState {
+    const { depthPricePaise, depthQuantity, depthOrders, depthCount, ...fields } = this;
     const side = (s: number): DepthLevel[] => {
       const out: DepthLevel[] = [];
-      for (let k = 0; k < this.depthCount[s]!; k += 1) {
+      for (let k = 0; k < depthCount[s]!; k += 1) {
         const i = s * PACKET_DEPTH_LEVELS + k;
-        out.push({ pricePaise: this.depthPricePaise[i]!, quantity: this.depthQuantity[i]!, orders: this.depthOrders[i]! });
+        out.push({ pricePaise: depthPricePaise[i]!, quantity: depthQuantity[i]!, orders: depthOrders[i]! });
       }
       return out;
     };
-    return {
-      token: this.token,
-      tradable: this.tradable,
-      ltpPaise: this.ltpPaise,
-      lastQuantity: this.lastQuantity,
-      averagePricePaise: this.averagePricePaise,
-      volume: this.volume,
-      totalBuyQuantity: this.totalBuyQuantity,
-      totalSellQuantity: this.totalSellQuantity,
-      openPaise: this.openPaise,
-      highPaise: this.highPaise,
-      lowPaise: this.lowPaise,
-      closePaise: this.closePaise,
-      lastTradeTimeSec: this.lastTradeTimeSec,
-      exchangeTimeSec: this.exchangeTimeSec,
-      depth: { buy: side(0), sell: side(1) },
-    };
+    return { ...fields, depth: { buy: side(0), sell: side(1) } };
   }
 }
 

@@ -4,9 +4,21 @@
  */
 import type { Bar } from '../../model/market.js';
 import type { Queryable } from '../database.js';
+import { insertColumns } from '../insert-columns.js';
 import { PartitionCache, type SeriesTable } from './partitions.js';
 
 const TABLE_OF: Partial<Record<Bar['interval'], SeriesTable>> = { '1m': 'bars_1m', '1h': 'bars_1h' };
+
+const BAR_COLUMNS = insertColumns<Bar>({
+  symbol: ['text', (bar) => bar.symbol],
+  start_time: ['timestamptz', (bar) => new Date(bar.startMs).toISOString()],
+  open_paise: ['bigint', (bar) => bar.openPaise],
+  high_paise: ['bigint', (bar) => bar.highPaise],
+  low_paise: ['bigint', (bar) => bar.lowPaise],
+  close_paise: ['bigint', (bar) => bar.closePaise],
+  volume: ['bigint', (bar) => bar.volume],
+  tick_count: ['int', (bar) => bar.tickCount],
+});
 
 /** Upserts bars (1 m and 1 h; other intervals are not stored and throw). */
 export async function upsertBars(db: Queryable, bars: readonly Bar[], partitions: PartitionCache = new PartitionCache(db)): Promise<void> {
@@ -21,21 +33,10 @@ export async function upsertBars(db: Queryable, bars: readonly Bar[], partitions
   }
   for (const [table, list] of byTable) {
     await db.query(
-      `INSERT INTO ${table} (symbol, start_time, open_paise, high_paise, low_paise, close_paise, volume, tick_count)
-       SELECT symbol, timestamptz 'epoch' + ms * interval '1 millisecond', o, h, l, c, v, n
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[]) AS b(symbol, ms, o, h, l, c, v, n)
+      `INSERT INTO ${table} ${BAR_COLUMNS.list} SELECT * FROM ${BAR_COLUMNS.unnest}
        ON CONFLICT (symbol, start_time) DO UPDATE SET open_paise = EXCLUDED.open_paise, high_paise = EXCLUDED.high_paise, low_paise = EXCLUDED.low_paise,
          close_paise = EXCLUDED.close_paise, volume = EXCLUDED.volume, tick_count = EXCLUDED.tick_count`,
-      [
-        list.map((bar) => bar.symbol),
-        list.map((bar) => bar.startMs),
-        list.map((bar) => bar.openPaise),
-        list.map((bar) => bar.highPaise),
-        list.map((bar) => bar.lowPaise),
-        list.map((bar) => bar.closePaise),
-        list.map((bar) => bar.volume),
-        list.map((bar) => bar.tickCount),
-      ],
+      BAR_COLUMNS.params(list),
     );
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { Tick } from '../../model/market.js';
 import { PostgresDatabase, type Database } from '../database.js';
+import { insertColumns } from '../insert-columns.js';
 import { PartitionCache, parsePartitionName } from './partitions.js';
 
 /** Options of {@link TickIngestor}. */
@@ -73,9 +74,21 @@ function escapeCopy(text: string): string {
     : text;
 }
 
-const COPY_COLUMNS = 'ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity)';
-const COPY_SQL = `COPY ${COPY_COLUMNS} FROM STDIN`;
-const COPY_BINARY_SQL = `COPY ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`;
+/** The `ticks` columns a batch writes, in the order of the COPY rows ({@link copyLine}, {@link encodeTicksBinary}) and of {@link insertTicks}. */
+const TICK_COLUMNS = insertColumns<Tick>({
+  symbol: ['text', (tick) => tick.symbol],
+  token: ['int', (tick) => tick.token],
+  exchange_time: ['timestamptz', (tick) => new Date(tick.exchangeTimeMs).toISOString()],
+  ltp_paise: ['bigint', (tick) => tick.ltpPaise],
+  last_quantity: ['int', (tick) => tick.lastQuantity],
+  volume: ['bigint', (tick) => tick.volume],
+  bid_paise: ['bigint', (tick) => tick.bidPaise ?? null],
+  ask_paise: ['bigint', (tick) => tick.askPaise ?? null],
+  bid_quantity: ['int', (tick) => tick.bidQuantity ?? null],
+  ask_quantity: ['int', (tick) => tick.askQuantity ?? null],
+});
+const COPY_SQL = `COPY ticks ${TICK_COLUMNS.list} FROM STDIN`;
+const COPY_BINARY_SQL = `COPY ticks ${TICK_COLUMNS.list} FROM STDIN (FORMAT binary)`;
 const ROWS_PER_CHUNK = 2000;
 const DAY_MS = 86_400_000;
 
@@ -323,22 +336,5 @@ function int8(view: DataView, at: number, value: number): number {
 
 /** Multi-row insert through `unnest` (PGlite, or any `Database` without COPY). */
 export async function insertTicks(db: Database, batch: readonly Tick[]): Promise<void> {
-  await db.query(
-    `INSERT INTO ticks (symbol, token, exchange_time, ltp_paise, last_quantity, volume, bid_paise, ask_paise, bid_quantity, ask_quantity)
-     SELECT symbol, token, timestamptz 'epoch' + ms * interval '1 millisecond', ltp, last_quantity, volume, bid, ask, bid_quantity, ask_quantity
-       FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], $10::int[])
-         AS t(symbol, token, ms, ltp, last_quantity, volume, bid, ask, bid_quantity, ask_quantity)`,
-    [
-      batch.map((tick) => tick.symbol),
-      batch.map((tick) => tick.token),
-      batch.map((tick) => tick.exchangeTimeMs),
-      batch.map((tick) => tick.ltpPaise),
-      batch.map((tick) => tick.lastQuantity),
-      batch.map((tick) => tick.volume),
-      batch.map((tick) => tick.bidPaise ?? null),
-      batch.map((tick) => tick.askPaise ?? null),
-      batch.map((tick) => tick.bidQuantity ?? null),
-      batch.map((tick) => tick.askQuantity ?? null),
-    ],
-  );
+  await db.query(`INSERT INTO ticks ${TICK_COLUMNS.list} SELECT * FROM ${TICK_COLUMNS.unnest}`, TICK_COLUMNS.params(batch));
 }
