@@ -94,6 +94,23 @@ export interface Order {
   readonly explanation?: OrderExplanation;
 }
 
+/** What an order asks of the market: the fields an intent and its order share, and what a venue is sent. */
+export type OrderTerms = Pick<Order, 'symbol' | 'side' | 'orderType' | 'product' | 'validity' | 'quantity' | 'limitPricePaise' | 'triggerPricePaise'>;
+
+/** The {@link OrderTerms} of an intent or an order, on their own (a price it does not have stays absent). */
+export function orderTerms(source: OrderTerms): OrderTerms {
+  return {
+    symbol: source.symbol,
+    side: source.side,
+    orderType: source.orderType,
+    product: source.product,
+    validity: source.validity,
+    quantity: source.quantity,
+    ...(source.limitPricePaise === undefined ? {} : { limitPricePaise: source.limitPricePaise }),
+    ...(source.triggerPricePaise === undefined ? {} : { triggerPricePaise: source.triggerPricePaise }),
+  };
+}
+
 /** Quantity still working at the exchange. */
 export function pendingQuantity(order: Order): number {
   return isTerminal(order.status) ? 0 : order.quantity - order.filledQuantity - order.cancelledQuantity;
@@ -150,14 +167,7 @@ export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: numbe
     intentId: intent.intentId,
     strategyId: intent.strategyId,
     portfolioId: intent.portfolioId,
-    symbol: intent.symbol,
-    side: intent.side,
-    orderType: intent.orderType,
-    product: intent.product,
-    validity: intent.validity,
-    quantity: intent.quantity,
-    ...(intent.limitPricePaise === undefined ? {} : { limitPricePaise: intent.limitPricePaise }),
-    ...(intent.triggerPricePaise === undefined ? {} : { triggerPricePaise: intent.triggerPricePaise }),
+    ...orderTerms(intent),
     status: 'PUT ORDER REQ RECEIVED',
     filledQuantity: 0,
     cancelledQuantity: 0,

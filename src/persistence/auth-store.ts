@@ -7,101 +7,52 @@
  * (AES-256-GCM by the `AuthService`) and are stored as given. Times are `timestamptz` in the database and epoch
  * milliseconds in the port.
  */
-import type { ApiKeyRecord, AuthStore, MemberRole, PortfolioMember, RefreshTokenRecord, Role, User, UserAuthState } from './auth-store.types.js';
+import type { ApiKeyRecord, AuthStore, PortfolioMember, RefreshTokenRecord, Role, User, UserAuthState } from './auth-store.types.js';
+import { columnsOf, epochMs, integer, nullable, optionalEpochMs, plain, type Row } from './columns.js';
 import type { Queryable } from './database.js';
 
-/** `timestamptz` → epoch ms (bigint, parsed to a number by the adapters). */
-const ms = (column: string): string => `(extract(epoch from ${column}) * 1000)::bigint`;
 /** epoch ms parameter → `timestamptz`. */
 const ts = (parameter: string): string => `to_timestamp(${parameter}::double precision / 1000)`;
 
-interface UserRow {
-  id: string;
-  username: string;
-  role: Role;
-  password_hash: string;
-  created_ms: number;
-  disabled: boolean;
-  totp_secret: string | null;
-  totp_enabled: boolean;
-  token_version: number;
-}
+const USER = columnsOf<User>({
+  id: plain('id'),
+  username: plain('username'),
+  role: plain('role'),
+  passwordHash: plain('password_hash'),
+  createdAtMs: epochMs('created_at'),
+  disabled: plain('disabled'),
+  totpSecret: nullable('totp_secret'),
+  totpEnabled: plain('totp_enabled'),
+  tokenVersion: integer('token_version'),
+});
 
-interface MemberRow {
-  portfolio_id: string;
-  user_id: string;
-  role: MemberRole;
-}
+const MEMBER = columnsOf<PortfolioMember>({ portfolioId: plain('portfolio_id'), userId: plain('user_id'), role: plain('role') });
 
-interface RefreshRow {
-  id: string;
-  user_id: string;
-  family_id: string;
-  token_hash: string;
-  expires_ms: number;
-  revoked_ms: number | null;
-  replaced_by: string | null;
-}
+const REFRESH_TOKEN = columnsOf<RefreshTokenRecord>({
+  id: plain('id'),
+  userId: plain('user_id'),
+  familyId: plain('family_id'),
+  tokenHash: plain('token_hash'),
+  expiresAtMs: epochMs('expires_at'),
+  revokedAtMs: optionalEpochMs('revoked_at'),
+  replacedBy: nullable('replaced_by'),
+});
 
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  owner_user_id: string;
-  role: Role;
-  key_hash: string;
-  created_ms: number;
-  last_used_ms: number | null;
-  revoked_ms: number | null;
-  rate_limit_per_minute: number | null;
-  rate_limit_lifted: boolean;
-  owner_disabled?: boolean | null;
-}
-
-const USER_COLUMNS = `id, username, role, password_hash, ${ms('created_at')} AS created_ms, disabled, totp_secret, totp_enabled, token_version`;
-const REFRESH_COLUMNS = `id, user_id, family_id, token_hash, ${ms('expires_at')} AS expires_ms, ${ms('revoked_at')} AS revoked_ms, replaced_by`;
-const KEY_COLUMNS = `id, name, owner_user_id, role, key_hash, ${ms('created_at')} AS created_ms, ${ms('last_used_at')} AS last_used_ms, ${ms('revoked_at')} AS revoked_ms, rate_limit_per_minute, rate_limit_lifted`;
-
-function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    username: row.username,
-    role: row.role,
-    passwordHash: row.password_hash,
-    createdAtMs: Number(row.created_ms),
-    disabled: row.disabled,
-    totpSecret: row.totp_secret ?? undefined,
-    totpEnabled: row.totp_enabled,
-    tokenVersion: Number(row.token_version),
-  };
-}
-
-const optionalMs = (value: number | null): number | undefined => (value === null ? undefined : Number(value));
-
-function toRefresh(row: RefreshRow): RefreshTokenRecord {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    familyId: row.family_id,
-    tokenHash: row.token_hash,
-    expiresAtMs: Number(row.expires_ms),
-    revokedAtMs: optionalMs(row.revoked_ms),
-    replacedBy: row.replaced_by ?? undefined,
-  };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    ownerUserId: row.owner_user_id,
-    role: row.role,
-    keyHash: row.key_hash,
-    createdAtMs: Number(row.created_ms),
-    lastUsedAtMs: optionalMs(row.last_used_ms),
-    revokedAtMs: optionalMs(row.revoked_ms),
-    rateLimitPerMinute: row.rate_limit_lifted ? null : (row.rate_limit_per_minute ?? undefined),
-  };
-}
+const API_KEY = columnsOf<ApiKeyRecord>({
+  id: plain('id'),
+  name: plain('name'),
+  ownerUserId: plain('owner_user_id'),
+  role: plain('role'),
+  keyHash: plain('key_hash'),
+  createdAtMs: epochMs('created_at'),
+  lastUsedAtMs: optionalEpochMs('last_used_at'),
+  revokedAtMs: optionalEpochMs('revoked_at'),
+  // `null`: lifted; absent: the role's limit
+  rateLimitPerMinute: {
+    select: 'rate_limit_per_minute, rate_limit_lifted',
+    read: (row) => (row['rate_limit_lifted'] ? null : ((row['rate_limit_per_minute'] as number | null) ?? undefined)),
+  },
+});
 
 /** A user name that is taken (unique violation on `users.username`). */
 export class UserExistsError extends Error {
@@ -131,17 +82,17 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async userByName(username: string): Promise<User | undefined> {
-    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username]);
-    return row ? toUser(row) : undefined;
+    const [row] = await this.db.query<Row>(`SELECT ${USER.list} FROM users WHERE username = $1`, [username]);
+    return row ? USER.read(row) : undefined;
   }
 
   async userById(id: string): Promise<User | undefined> {
-    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
-    return row ? toUser(row) : undefined;
+    const [row] = await this.db.query<Row>(`SELECT ${USER.list} FROM users WHERE id = $1`, [id]);
+    return row ? USER.read(row) : undefined;
   }
 
   async listUsers(): Promise<readonly User[]> {
-    return (await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, username`)).map(toUser);
+    return (await this.db.query<Row>(`SELECT ${USER.list} FROM users ORDER BY created_at, username`)).map(USER.read);
   }
 
   async countUsers(): Promise<number> {
@@ -220,8 +171,8 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async refreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    const [row] = await this.db.query<RefreshRow>(`SELECT ${REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
-    return row ? toRefresh(row) : undefined;
+    const [row] = await this.db.query<Row>(`SELECT ${REFRESH_TOKEN.list} FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return row ? REFRESH_TOKEN.read(row) : undefined;
   }
 
   async revokeRefreshToken(id: string, atMs: number, replacedBy?: string): Promise<void> {
@@ -272,25 +223,25 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async apiKeyById(id: string): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
-    return row ? toApiKey(row) : undefined;
+    const [row] = await this.db.query<Row>(`SELECT ${API_KEY.list} FROM api_keys WHERE id = $1`, [id]);
+    return row ? API_KEY.read(row) : undefined;
   }
 
   async apiKeyForAuth(id: string): Promise<{ readonly key: ApiKeyRecord; readonly ownerDisabled: boolean } | undefined> {
     // with the owner's state: a disabled user's keys stop working on every gateway at once
-    const [row] = await this.db.query<ApiKeyRow>(
-      `SELECT ${KEY_COLUMNS}, (SELECT disabled FROM users WHERE users.id = api_keys.owner_user_id) AS owner_disabled FROM api_keys WHERE id = $1`,
+    const [row] = await this.db.query<Row>(
+      `SELECT ${API_KEY.list}, (SELECT disabled FROM users WHERE users.id = api_keys.owner_user_id) AS owner_disabled FROM api_keys WHERE id = $1`,
       [id],
     );
-    return row ? { key: toApiKey(row), ownerDisabled: row.owner_disabled !== false } : undefined;
+    return row ? { key: API_KEY.read(row), ownerDisabled: row['owner_disabled'] !== false } : undefined;
   }
 
   async listApiKeys(ownerUserId?: string): Promise<readonly ApiKeyRecord[]> {
     const rows =
       ownerUserId === undefined
-        ? await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)
-        : await this.db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE owner_user_id = $1 ORDER BY created_at, id`, [ownerUserId]);
-    return rows.map(toApiKey);
+        ? await this.db.query<Row>(`SELECT ${API_KEY.list} FROM api_keys ORDER BY created_at, id`)
+        : await this.db.query<Row>(`SELECT ${API_KEY.list} FROM api_keys WHERE owner_user_id = $1 ORDER BY created_at, id`, [ownerUserId]);
+    return rows.map(API_KEY.read);
   }
 
   async revokeApiKey(id: string, atMs: number): Promise<void> {
@@ -302,17 +253,13 @@ export class PostgresAuthStore implements AuthStore {
   }
 
   async membershipsOf(userId: string): Promise<readonly PortfolioMember[]> {
-    return (await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE user_id = $1 ORDER BY portfolio_id', [userId])).map(
-      toMember,
-    );
+    return (await this.db.query<Row>(`SELECT ${MEMBER.list} FROM portfolio_members WHERE user_id = $1 ORDER BY portfolio_id`, [userId])).map(MEMBER.read);
   }
 
   async portfolioMembers(portfolioId: string): Promise<readonly PortfolioMember[]> {
-    return (
-      await this.db.query<MemberRow>('SELECT portfolio_id, user_id, role FROM portfolio_members WHERE portfolio_id = $1 ORDER BY created_at, user_id', [
-        portfolioId,
-      ])
-    ).map(toMember);
+    return (await this.db.query<Row>(`SELECT ${MEMBER.list} FROM portfolio_members WHERE portfolio_id = $1 ORDER BY created_at, user_id`, [portfolioId])).map(
+      MEMBER.read,
+    );
   }
 
   async setPortfolioMember(member: PortfolioMember): Promise<void> {
@@ -333,8 +280,4 @@ export class PostgresAuthStore implements AuthStore {
       ).length === 1
     );
   }
-}
-
-function toMember(row: MemberRow): PortfolioMember {
-  return { portfolioId: row.portfolio_id, userId: row.user_id, role: row.role };
 }

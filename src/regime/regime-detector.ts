@@ -144,76 +144,63 @@ function deviation(values: readonly number[]): number {
 /** A state its owner updates in place. */
 type OwnedRegimeState = { -readonly [K in keyof RegimeState]: RegimeState[K] };
 
+/** Wilder's running sum: a plain sum over the first `period` values, then `sum - sum / period + value`. */
+const wilder = (sum: number, value: number, seen: number, period: number): number => (seen < period ? sum + value : sum - sum / period + value);
+
+/** Moves the ADX (Wilder) fields of `state` on by one bar, in place; before the first bar there is nothing to compare with. */
+function advanceAdx(state: OwnedRegimeState, high: number, low: number, period: number): void {
+  const { previousHigh, previousLow, previousClose } = state;
+  if (previousClose === null || previousHigh === null || previousLow === null) return;
+  const tr = Math.max(high - low, Math.abs(high - previousClose), Math.abs(low - previousClose));
+  const up = high - previousHigh;
+  const down = previousLow - low;
+  const plus = up > down && up > 0 ? up : 0;
+  const minus = down > up && down > 0 ? down : 0;
+  state.trueRange = wilder(state.trueRange, tr, state.movesSeen, period);
+  state.plusMove = wilder(state.plusMove, plus, state.movesSeen, period);
+  state.minusMove = wilder(state.minusMove, minus, state.movesSeen, period);
+  state.movesSeen += 1;
+  if (state.movesSeen >= period && state.trueRange > 0) {
+    const plusDi = (100 * state.plusMove) / state.trueRange;
+    const minusDi = (100 * state.minusMove) / state.trueRange;
+    const dx = plusDi + minusDi === 0 ? 0 : (100 * Math.abs(plusDi - minusDi)) / (plusDi + minusDi);
+    if (state.adx === null) {
+      state.dxSum += dx;
+      state.dxSeen += 1;
+      if (state.dxSeen >= period) state.adx = state.dxSum / state.dxSeen;
+    } else {
+      state.adx = (state.adx * (period - 1) + dx) / period;
+    }
+  }
+}
+
 /** Feeds one closed bar (bars of one symbol, in time order). Pure: returns the next state. */
 export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig = DEFAULT_REGIME_CONFIG, owned = false): RegimeStep {
   // owned: the caller owns `state` and its arrays (an actor's working state): they are updated in place
   const push = owned ? pushBoundedOwned : pushBounded;
-  const high = bar.highPaise;
-  const low = bar.lowPaise;
   const close = bar.closePaise;
-  const period = config.adxPeriod;
-
-  // ADX (Wilder)
-  let { trueRange, plusMove, minusMove, movesSeen, dxSum, dxSeen, adx } = state;
-  if (state.previousClose !== null && state.previousHigh !== null && state.previousLow !== null) {
-    const tr = Math.max(high - low, Math.abs(high - state.previousClose), Math.abs(low - state.previousClose));
-    const up = high - state.previousHigh;
-    const down = state.previousLow - low;
-    const plus = up > down && up > 0 ? up : 0;
-    const minus = down > up && down > 0 ? down : 0;
-    if (movesSeen < period) {
-      trueRange += tr;
-      plusMove += plus;
-      minusMove += minus;
-    } else {
-      trueRange = trueRange - trueRange / period + tr;
-      plusMove = plusMove - plusMove / period + plus;
-      minusMove = minusMove - minusMove / period + minus;
-    }
-    movesSeen += 1;
-    if (movesSeen >= period && trueRange > 0) {
-      const plusDi = (100 * plusMove) / trueRange;
-      const minusDi = (100 * minusMove) / trueRange;
-      const dx = plusDi + minusDi === 0 ? 0 : (100 * Math.abs(plusDi - minusDi)) / (plusDi + minusDi);
-      if (adx === null) {
-        dxSum += dx;
-        dxSeen += 1;
-        if (dxSeen >= period) adx = dxSum / dxSeen;
-      } else {
-        adx = (adx * (period - 1) + dx) / period;
-      }
-    }
-  }
-
-  const closes = push(state.closes, close, config.efficiencyPeriod + 1);
-  const newReturn = state.previousClose !== null && state.previousClose > 0 && close > 0;
-  const logReturns = newReturn ? push(state.logReturns, Math.log(close / state.previousClose), config.volatilityWindow) : state.logReturns;
-  let volatilities = state.volatilities;
-  let volatility: number | null = null;
-  if (logReturns.length >= config.volatilityWindow && newReturn) {
-    volatility = deviation(logReturns);
-    volatilities = push(state.volatilities, volatility, config.volatilityHistory);
-  }
 
   // the next state: the caller's own object when owned (updated in place), else a shallow copy
-  // (the arrays are new already: `pushBounded` copies); the regime fields change last, in `withRegime`
-  const base: OwnedRegimeState = owned ? state : { ...state };
-  base.bars += 1;
-  base.previousHigh = high;
-  base.previousLow = low;
-  base.previousClose = close;
-  base.trueRange = trueRange;
-  base.plusMove = plusMove;
-  base.minusMove = minusMove;
-  base.movesSeen = movesSeen;
-  base.dxSum = dxSum;
-  base.dxSeen = dxSeen;
-  base.adx = adx;
-  base.closes = closes;
-  base.logReturns = logReturns;
-  base.volatilities = volatilities;
+  // (whose arrays `pushBounded` replaces with new ones); the regime fields change last, in `withRegime`
+  const next: OwnedRegimeState = owned ? state : { ...state };
+  advanceAdx(next, bar.highPaise, bar.lowPaise, config.adxPeriod);
+  const previousClose = next.previousClose;
+  next.bars += 1;
+  next.previousHigh = bar.highPaise;
+  next.previousLow = bar.lowPaise;
+  next.previousClose = close;
+
+  next.closes = push(next.closes, close, config.efficiencyPeriod + 1);
+  const newReturn = previousClose !== null && previousClose > 0 && close > 0;
+  if (newReturn) next.logReturns = push(next.logReturns, Math.log(close / previousClose), config.volatilityWindow);
+  let volatility: number | null = null;
+  if (next.logReturns.length >= config.volatilityWindow && newReturn) {
+    volatility = deviation(next.logReturns);
+    next.volatilities = push(next.volatilities, volatility, config.volatilityHistory);
+  }
+  const { adx, closes, volatilities } = next;
   if (adx === null || volatility === null || closes.length <= config.efficiencyPeriod || volatilities.length < config.minVolatilityHistory) {
-    return { state: base, evidence: null, candidate: null, change: null };
+    return { state: next, evidence: null, candidate: null, change: null };
   }
 
   let path = 0;
@@ -233,26 +220,26 @@ export function updateRegime(state: RegimeState, bar: Bar, config: RegimeConfig 
     volatilityPercentile: atOrBelow / volatilities.length,
     volatilityRatio: sum === 0 ? 1 : volatility / (sum / volatilities.length),
   };
-  const regime = state.regime; // read before `withRegime` (an owned state is `base` itself)
+  const regime = state.regime; // read before `withRegime` (an owned state is `next` itself)
   const candidate = classify(regime, evidence, config);
 
   if (regime === null) {
-    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: null, to: candidate } };
+    return { state: withRegime(next, candidate, null, 0), evidence, candidate, change: { from: null, to: candidate } };
   }
-  if (candidate === regime) return { state: withRegime(base, regime, null, 0), evidence, candidate, change: null };
+  if (candidate === regime) return { state: withRegime(next, regime, null, 0), evidence, candidate, change: null };
   const pendingBars = candidate === state.pending ? state.pendingBars + 1 : 1;
   if (pendingBars >= config.confirmBars) {
-    return { state: withRegime(base, candidate, null, 0), evidence, candidate, change: { from: regime, to: candidate } };
+    return { state: withRegime(next, candidate, null, 0), evidence, candidate, change: { from: regime, to: candidate } };
   }
-  return { state: withRegime(base, regime, candidate, pendingBars), evidence, candidate, change: null };
+  return { state: withRegime(next, regime, candidate, pendingBars), evidence, candidate, change: null };
 }
 
 /** Sets the regime fields of the next state (`updateRegime`'s own object). */
-function withRegime(base: OwnedRegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number): RegimeState {
-  base.regime = regime;
-  base.pending = pending;
-  base.pendingBars = pendingBars;
-  return base;
+function withRegime(next: OwnedRegimeState, regime: Regime | null, pending: Regime | null, pendingBars: number): RegimeState {
+  next.regime = regime;
+  next.pending = pending;
+  next.pendingBars = pendingBars;
+  return next;
 }
 
 /** The thresholds, with the stay thresholds for the regime in force. */

@@ -3,7 +3,7 @@
  * decision per symbol. Signals are not journaled, so recovery leaves it as it is.
  */
 import { Type } from 'typebox';
-import { decodeJson, encodeJson, type StateCodec } from '../core/index.js';
+import { schemaCodec, type SchemaCodec } from '../core/index.js';
 import { AggregatorBook } from '../../signals/index.js';
 import { DirectionSchema } from '../schemas.js';
 import type { AggregatorActorState } from './aggregator.protocol.js';
@@ -24,12 +24,10 @@ export const AggregatorSnapshotSchema = Type.Object({
   decisions: Type.Record(Type.String(), Type.Union([Type.Literal('BUY'), Type.Literal('SELL'), Type.Literal('FLAT')])),
 });
 
-/** A stored aggregator snapshot → state; throws `SnapshotDecodeError` naming the bad field. */
-export const decodeAggregatorSnapshot = (json: unknown): AggregatorActorState => decodeJson(AggregatorSnapshotSchema, json, 'aggregator snapshot');
-
-/** The aggregator's codec (version 1). */
-export const aggregatorCodec: StateCodec<AggregatorBook> = {
-  version: 1,
-  encode: (book) => encodeJson(AggregatorSnapshotSchema, book.toState()),
-  decode: (json) => new AggregatorBook(decodeAggregatorSnapshot(json)),
-};
+/** The aggregator's codec (version 1): the book's state is snapshotted, and a book rebuilt from it. */
+export const aggregatorCodec: SchemaCodec<AggregatorBook> = schemaCodec(
+  AggregatorSnapshotSchema,
+  'aggregator snapshot',
+  (book) => book.toState(),
+  (json: AggregatorActorState) => new AggregatorBook(json),
+);

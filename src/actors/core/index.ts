@@ -55,4 +55,4 @@ export { DEFAULT_MAX_PENDING } from './inlet.js';
 export { InMemorySnapshotStore } from './snapshot-store.js';
 export { createActorSystem, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STOP_TIMEOUT_MS, nodeTimers, noopLogger, systemClock } from './system.js';
 export { createManualClock, createProbe, eventually, ManualClock, type EventuallyOptions, type TestProbe } from './testkit.js';
-export { decodeJson, encodeJson, JsonSchema, SnapshotDecodeError } from './json-codec.js';
+export { decodeJson, encodeJson, JsonSchema, schemaCodec, SnapshotDecodeError, type SchemaCodec } from './json-codec.js';

@@ -8,7 +8,7 @@ import type { Static, TSchema } from 'typebox';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { deepestIssue } from '../../model/validation.js';
-import type { Json } from './types.js';
+import type { Json, StateCodec } from './types.js';
 
 /** A snapshot (or other persisted JSON) that does not match its schema; `path` is the JSON pointer of the first bad field. */
 export class SnapshotDecodeError extends Error {
@@ -41,4 +41,27 @@ export function decodeJson<S extends TSchema>(schema: S, json: unknown, what: st
  */
 export function encodeJson<S extends TSchema>(_schema: S, value: Static<S>): Json {
   return value;
+}
+
+/** A {@link StateCodec} by schema: its `decode` takes any stored value (it checks it) and needs no version (there is one). */
+export interface SchemaCodec<State> extends StateCodec<State> {
+  readonly decode: (json: unknown, fromVersion?: number) => State;
+}
+
+/**
+ * An actor's snapshot codec (version 1) whose snapshots are checked by `schema`: `encode` writes
+ * `toJson(state)` (a copy, when the state is updated in place), `decode` checks a stored snapshot
+ * ({@link decodeJson}: `what` names it in the error) and makes the state from the private copy.
+ */
+export function schemaCodec<S extends TSchema, State>(
+  schema: S,
+  what: string,
+  toJson: (state: State) => Static<S>,
+  fromJson: (json: Static<S>) => State,
+): SchemaCodec<State> {
+  return {
+    version: 1,
+    encode: (state) => encodeJson(schema, toJson(state)),
+    decode: (json) => fromJson(decodeJson(schema, json, what)),
+  };
 }

@@ -1,6 +1,6 @@
 /** The portfolio actor's snapshot: its schema, codec, and how the journal applies to it. */
 import { Type } from 'typebox';
-import { decodeJson, encodeJson, type StateCodec } from '../core/index.js';
+import { schemaCodec, type SchemaCodec } from '../core/index.js';
 import { applyFillToPortfolio, copyPortfolio, newPortfolio, type MutablePortfolioState, type Paise, type PortfolioState } from '../../model/index.js';
 import type { JournalReplay } from '../journal-replay.js';
 import { PaiseSchema, PositionSchema } from '../schemas.js';
@@ -14,15 +14,11 @@ export const PortfolioSnapshotSchema = Type.Object({
   fillCount: Type.Integer({ minimum: 0 }),
 });
 
-/** A stored portfolio snapshot → state; throws `SnapshotDecodeError` naming the bad field. */
-export const decodePortfolioSnapshot = (json: unknown): MutablePortfolioState => decodeJson(PortfolioSnapshotSchema, json, 'portfolio snapshot');
+/** The portfolio actor's codec (version 1): the working state is updated in place, so snapshots take copies. */
+export const portfolioCodec: SchemaCodec<MutablePortfolioState> = schemaCodec(PortfolioSnapshotSchema, 'portfolio snapshot', copyPortfolio, (json) => json);
 
-/** The portfolio actor's codec (version 1). */
-export const portfolioCodec: StateCodec<MutablePortfolioState> = {
-  version: 1,
-  encode: (state) => encodeJson(PortfolioSnapshotSchema, copyPortfolio(state)),
-  decode: (json) => decodePortfolioSnapshot(json),
-};
+/** A stored portfolio snapshot → state; throws `SnapshotDecodeError` naming the bad field. */
+export const decodePortfolioSnapshot = portfolioCodec.decode;
 
 /** What the journal did to a portfolio snapshot. */
 export interface PortfolioRecovery {

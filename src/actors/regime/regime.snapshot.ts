@@ -3,7 +3,7 @@
  * journaled, so recovery leaves it as it is (the detector resumes warm from it).
  */
 import { Type } from 'typebox';
-import { decodeJson, encodeJson, type StateCodec } from '../core/index.js';
+import { schemaCodec, type SchemaCodec } from '../core/index.js';
 import { RegimeSchema } from '../schemas.js';
 import type { RegimeActorState } from './regime.protocol.js';
 
@@ -38,12 +38,8 @@ export const RegimeSnapshotSchema = Type.Object({
   changes: Type.Integer({ minimum: 0 }),
 });
 
-/** A stored regime snapshot → state; throws `SnapshotDecodeError` naming the bad field. */
-export const decodeRegimeSnapshot = (json: unknown): RegimeActorState => decodeJson(RegimeSnapshotSchema, json, 'regime snapshot');
-
 /** The regime actor's codec (version 1): the working state is updated in place, so snapshots and restores take copies. */
-export const regimeCodec: StateCodec<RegimeActorState> = {
-  version: 1,
-  encode: (state) => encodeJson(RegimeSnapshotSchema, structuredClone(state)),
-  decode: (json) => decodeRegimeSnapshot(json),
-};
+export const regimeCodec: SchemaCodec<RegimeActorState> = schemaCodec(RegimeSnapshotSchema, 'regime snapshot', structuredClone, (json) => json);
+
+/** A stored regime snapshot → state; throws `SnapshotDecodeError` naming the bad field. */
+export const decodeRegimeSnapshot = regimeCodec.decode;

@@ -31,31 +31,27 @@ export class KiteDataError extends KiteBrokerError {}
 /** Anything else. */
 export class KiteGeneralError extends KiteBrokerError {}
 
+/** The error each of Kite's `error_type`s maps to, and whether the call may be retried (network and data trouble). */
+const ERROR_TYPES = new Map<string, readonly [error: typeof KiteBrokerError, retryable: boolean]>([
+  ['PermissionException', [KitePermissionError, false]],
+  ['InputException', [KiteInputError, false]],
+  ['OrderException', [KiteOrderError, false]],
+  ['MarginException', [KiteMarginError, false]],
+  ['HoldingException', [KiteMarginError, false]],
+  ['UserException', [KiteUserError, false]],
+  ['NetworkException', [KiteNetworkError, true]],
+  ['DataException', [KiteDataError, true]],
+]);
+
 /** Turns whatever a `kiteconnect` promise rejected with into a {@link KiteBrokerError}. */
 export function mapKiteError(raw: unknown): KiteBrokerError {
   if (raw instanceof KiteBrokerError) return raw;
   const body = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
   const type = typeof body['error_type'] === 'string' ? body['error_type'] : 'GeneralException';
   const message = typeof body['message'] === 'string' ? body['message'] : raw instanceof Error ? raw.message : String(raw);
-  switch (type) {
-    case 'TokenException':
-      return new KiteSessionExpiredError(`Kite session expired or invalid (${message}); log in again to resume trading.`, type, false);
-    case 'PermissionException':
-      return new KitePermissionError(message, type, false);
-    case 'InputException':
-      return new KiteInputError(message, type, false);
-    case 'OrderException':
-      return new KiteOrderError(message, type, false);
-    case 'MarginException':
-    case 'HoldingException':
-      return new KiteMarginError(message, type, false);
-    case 'UserException':
-      return new KiteUserError(message, type, false);
-    case 'NetworkException':
-      return new KiteNetworkError(message, type, true);
-    case 'DataException':
-      return new KiteDataError(message, type, true);
-    default:
-      return new KiteGeneralError(message, type, false);
+  if (type === 'TokenException') {
+    return new KiteSessionExpiredError(`Kite session expired or invalid (${message}); log in again to resume trading.`, type, false);
   }
+  const [KiteError, retryable] = ERROR_TYPES.get(type) ?? [KiteGeneralError, false];
+  return new KiteError(message, type, retryable);
 }

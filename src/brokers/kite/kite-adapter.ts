@@ -25,7 +25,7 @@
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
 import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeRates, type DayLedger } from '../../model/charges.js';
-import { applyOrderUpdate, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
+import { applyOrderUpdate, isTerminal, orderTerms, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet } from '../../model/square-off.js';
 import type { BrokerEvent, BrokerIO, BrokerLog, BrokerPort, IoResult, OrderChange } from '../../actors/execution/broker-port.js';
@@ -387,17 +387,7 @@ function applyTrades(k: Kite, clientOrderId: string, trades: readonly KiteTradeV
 function place(k: Kite, order: Order): void {
   if (k.s.halted !== undefined) return reject(k, order, `Trading halted: ${k.s.halted}`);
   if (!k.options.instruments.has(order.symbol)) return reject(k, order, `Unknown instrument ${order.symbol}.`);
-  const request: KiteOrderRequest = {
-    clientOrderId: order.clientOrderId,
-    symbol: order.symbol,
-    side: order.side,
-    quantity: order.quantity,
-    orderType: order.orderType,
-    product: order.product,
-    validity: order.validity,
-    ...(order.limitPricePaise === undefined ? {} : { limitPricePaise: order.limitPricePaise }),
-    ...(order.triggerPricePaise === undefined ? {} : { triggerPricePaise: order.triggerPricePaise }),
-  };
+  const request: KiteOrderRequest = { clientOrderId: order.clientOrderId, ...orderTerms(order) };
   k.io.later(k.options.broker.placeOrder(request), (result) => ({ type: 'Placed', clientOrderId: order.clientOrderId, result }));
 }
 

@@ -8,7 +8,7 @@ import { KiteConnect } from 'kiteconnect';
 import type { Connect, Order as KiteOrder, Trade as KiteTrade } from 'kiteconnect/types/connect.js';
 import type { Instrument } from '../../model/instrument.js';
 import { paiseToRupeeString, parseRupees, type Paise } from '../../model/money.js';
-import type { OrderIntent, OrderUpdate } from '../../model/order.js';
+import type { OrderTerms, OrderUpdate } from '../../model/order.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from './errors.js';
 import { KITE_ORDER_LIMITS, KITE_OTHER_LIMITS, KITE_QUOTE_LIMITS, QueueingRateLimiter, type QueueLimits } from './rate-limiter.js';
 
@@ -33,10 +33,7 @@ export interface KiteBrokerOptions {
 }
 
 /** What Troupe asks Kite to place. */
-export type KiteOrderRequest = Pick<
-  OrderIntent,
-  'symbol' | 'side' | 'quantity' | 'orderType' | 'product' | 'validity' | 'limitPricePaise' | 'triggerPricePaise'
-> & { readonly clientOrderId: string };
+export type KiteOrderRequest = OrderTerms & { readonly clientOrderId: string };
 
 /** A Kite order as the adapter reports it. */
 export interface KiteOrderView {
