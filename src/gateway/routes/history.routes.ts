@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { mul, type Fill, type Order, type OrderStatus } from '../../model/index.js';
-import { EXPORT_BATCH, everyRow, type HistoryPage, type StoredRiskAlert, type TradeCursor } from '../../persistence/history-queries.js';
+import { EXPORT_BATCH, everyRow, type HistoryPage, type StoredRiskAlert, type TradeCursor, type TradeListFilter } from '../../persistence/history-queries.js';
 import type { OrderCursor } from '../../persistence/order-queries.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { GatewayContext, GatewayInstance } from '../context.js';
@@ -269,6 +269,26 @@ async function portfoliosOf(ctx: GatewayContext, request: { readonly principal: 
   return ctx.runtime.description.portfolioIds.filter(readable);
 }
 
+/**
+ * What the filters of orders and of trades share, from the query: portfolio, strategy, symbol,
+ * side and time range, within the portfolios the caller may read.
+ */
+async function tradeFilter(
+  ctx: GatewayContext,
+  request: { readonly query: Static<typeof TradesQuery>; readonly principal: Principal | null },
+): Promise<TradeListFilter> {
+  const { query } = request;
+  const filter = {
+    ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
+    ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
+    ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+    ...(query.side === undefined ? {} : { side: query.side }),
+    ...timeRange(query),
+  };
+  const portfolios = await portfoliosOf(ctx, request);
+  return portfolios === undefined ? filter : { ...filter, portfolios };
+}
+
 /** The headers of a CSV download named after `what` and the time. */
 function attachment(reply: { header(name: string, value: string): unknown }, what: string): void {
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
@@ -296,18 +316,9 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       errors: [503],
     }),
     async (request, reply) => {
-      const query = request.query;
-      const filter = {
-        ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
-        ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
-        ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
-        ...(query.status === undefined ? {} : { status: query.status as OrderStatus }),
-        ...(query.side === undefined ? {} : { side: query.side }),
-        ...timeRange(query),
-      };
-      const portfolios = await portfoliosOf(ctx, request);
-      const scoped = portfolios === undefined ? filter : { ...filter, portfolios };
-      return answerList(ORDERS, request, reply, (page) => history.orders(scoped, page));
+      const { status } = request.query;
+      const filter = { ...(await tradeFilter(ctx, request)), ...(status === undefined ? {} : { status: status as OrderStatus }) };
+      return answerList(ORDERS, request, reply, (page) => history.orders(filter, page));
     },
   );
 
@@ -330,16 +341,7 @@ function orderHistoryRoutes(app: GatewayInstance, ctx: GatewayContext): void {
       response: { 200: Page(FillSchema) },
     }),
     async (request, reply) => {
-      const query = request.query;
-      const portfolios = await portfoliosOf(ctx, request);
-      const filter = {
-        ...(query.portfolio === undefined ? {} : { portfolioId: query.portfolio }),
-        ...(query.strategy === undefined ? {} : { strategyId: query.strategy }),
-        ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
-        ...(query.side === undefined ? {} : { side: query.side }),
-        ...timeRange(query),
-        ...(portfolios === undefined ? {} : { portfolios }),
-      };
+      const filter = await tradeFilter(ctx, request);
       return answerList(TRADES, request, reply, (page) => history.trades(filter, page));
     },
   );

@@ -29,6 +29,7 @@ import {
   type ReadModelDelta,
   type RemoteError,
   type Request,
+  type RequestMethod,
   type RuntimeToGateway,
 } from './schemas.js';
 
@@ -90,6 +91,7 @@ export interface FacadeServer {
 /** Serves `facade` on `port` (the other end: {@link PortRuntimeFacade}); sends `hello` at once. */
 export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: FacadeServerOptions = {}): FacadeServer {
   const model = new ReadModelPublisher(facade, options.host);
+  const performers = served(facade, options.host);
   const symbols = facade.description.instruments.map((instrument) => instrument.symbol);
   let seq = 0;
   let events: PortEvent[] = [];
@@ -143,7 +145,7 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
       if (message.actors) actorSubscription ??= facade.onActorEvent((event) => queue({ stream: 'actor', event }));
       return;
     }
-    answer(message.id, FULL_PUBLISH.has(message.method) ? 'full' : 'events', () => perform(facade, options.host, message));
+    answer(message.id, FULL_PUBLISH.has(message.method) ? 'full' : 'events', () => perform(performers, options.host, message.method, message.args));
   });
 
   const timer = setInterval(publish, options.publishIntervalMs ?? PUBLISH_INTERVAL_MS, 'full');
@@ -171,96 +173,85 @@ export function serveFacade(facade: RuntimeFacade, port: MessagePort, options: F
   };
 }
 
-/** Carries out a decoded request with the local facade (or the host). */
-function perform(facade: RuntimeFacade, host: HostEnd | undefined, request: Request): Promise<unknown> {
-  switch (request.method) {
-    case 'sync':
-      return Promise.resolve(null);
-    case 'orders':
-      return facade.orders();
-    case 'riskReport':
-      return facade.riskReport();
-    case 'strategyIds':
-      return facade.strategyIds();
-    case 'strategySpec':
-      // undefined does not survive every transport: null stands for "no such strategy"
-      return facade.strategySpec(...request.args).then((spec) => spec ?? null);
-    case 'strategyStatus':
-      return facade.strategyStatus(...request.args);
-    case 'submitOrder':
-      return facade.submitOrder(...request.args);
-    case 'cancelOrder':
-      return facade.cancelOrder(...request.args).then(() => null);
-    case 'pauseStrategies':
-      return facade.pauseStrategies(...request.args);
-    case 'resumeStrategies':
-      return facade.resumeStrategies(...request.args);
-    case 'addStrategy':
-      return facade.addStrategy(...request.args).then(() => null);
-    case 'reconfigureStrategy':
-      return facade.reconfigureStrategy(...request.args).then(() => null);
-    case 'engageKillSwitch':
-      return facade.engageKillSwitch(...request.args);
-    case 'releaseKillSwitch':
-      return facade.releaseKillSwitch(...request.args);
-    case 'injectFault':
-      return facade.injectFault(...request.args);
-    default:
-      return performForHost(host, request);
-  }
+/** Each request's arguments, by method. */
+type ArgsOf = { [R in Request as R['method']]: R['args'] };
+
+/** The requests of the host's ML service (`MlControl`). */
+type MlMethod = 'mlList' | 'mlSummary' | 'mlPromote' | 'mlRollback' | 'mlStatus' | 'mlStartRetraining';
+/** The requests the host answers (not the facade). */
+type HostMethod = 'setFeedPaused' | 'metricsText' | 'metricsJson' | 'generatedAdmin' | MlMethod;
+
+/**
+ * What carries out each request of `Method`: its arguments in, its answer as it crosses out
+ * (`null` for none: undefined does not survive every transport).
+ */
+type Performers<Method extends RequestMethod> = { readonly [M in Method]: (...args: ArgsOf[M]) => Promise<unknown> };
+/** The requests this end serves: the facade's always, the host's when it serves a host, the ML service's when ML is on. */
+type Served = Partial<Performers<RequestMethod>>;
+
+/** What this end serves: the local facade's requests, the host's when it has one, its ML service's when ML is on. */
+function served(facade: RuntimeFacade, host: HostEnd | undefined): Served {
+  return { ...facadePerformers(facade), ...(host ? hostPerformers(host) : {}), ...(host?.ml ? mlPerformers(host.ml) : {}) };
 }
 
-/** The requests the host answers (not the facade). */
-type HostRequest = Extract<
-  Request,
-  {
-    method:
-      | 'setFeedPaused'
-      | 'metricsText'
-      | 'metricsJson'
-      | 'generatedAdmin'
-      | 'mlList'
-      | 'mlSummary'
-      | 'mlPromote'
-      | 'mlRollback'
-      | 'mlStatus'
-      | 'mlStartRetraining';
-  }
->;
+/** Carries out a decoded request with what this end serves (a host's request it does not serve is refused). */
+async function perform<M extends RequestMethod>(performers: Served, host: HostEnd | undefined, method: M, args: ArgsOf[M]): Promise<unknown> {
+  const performer = performers[method];
+  // what is missing is the host's: all of it when this end serves no host, else the ML service's
+  if (performer === undefined)
+    throw new Error(`${method}: ${host === undefined ? 'this end serves no host readings' : 'ML is off in this process (TROUPE_ML=off)'}`);
+  return performer(...args);
+}
 
-/** Carries out one of the host's requests (refused when this end serves none, an ML one when ML is off). */
-async function performForHost(host: HostEnd | undefined, request: HostRequest): Promise<unknown> {
-  if (host === undefined) throw new Error(`${request.method}: this end serves no host readings`);
-  const ml = (): MlControl => {
-    if (host.ml === undefined) throw new Error(`${request.method}: ML is off in this process (TROUPE_ML=off)`);
-    return host.ml;
+/** The facade's requests, each by the local facade's method of its name. */
+function facadePerformers(facade: RuntimeFacade): Performers<Exclude<RequestMethod, HostMethod>> {
+  return {
+    sync: () => Promise.resolve(null),
+    orders: () => facade.orders(),
+    riskReport: () => facade.riskReport(),
+    strategyIds: () => facade.strategyIds(),
+    // null stands for "no such strategy"
+    strategySpec: (strategyId) => facade.strategySpec(strategyId).then((spec) => spec ?? null),
+    strategyStatus: (strategyId) => facade.strategyStatus(strategyId),
+    submitOrder: (intent, clientOrderId) => facade.submitOrder(intent, clientOrderId),
+    cancelOrder: (clientOrderId, requestedBy) => facade.cancelOrder(clientOrderId, requestedBy).then(() => null),
+    pauseStrategies: (strategyIds) => facade.pauseStrategies(strategyIds),
+    resumeStrategies: (strategyIds) => facade.resumeStrategies(strategyIds),
+    addStrategy: (spec) => facade.addStrategy(spec).then(() => null),
+    reconfigureStrategy: (strategyId, config) => facade.reconfigureStrategy(strategyId, config).then(() => null),
+    engageKillSwitch: (requestedBy, reason) => facade.engageKillSwitch(requestedBy, reason),
+    releaseKillSwitch: (requestedBy) => facade.releaseKillSwitch(requestedBy),
+    injectFault: (path) => facade.injectFault(path),
   };
-  switch (request.method) {
-    case 'setFeedPaused':
+}
+
+/** The host's own requests: the feed's pause switch, the metric registry, the first admin's generated password. */
+function hostPerformers(host: HostEnd): Performers<Exclude<HostMethod, MlMethod>> {
+  return {
+    setFeedPaused: (paused) => {
       if (host.feedControl === undefined) throw new Error('setFeedPaused: the feed cannot be paused');
-      host.feedControl.setPaused(request.args[0]);
-      return null;
-    case 'metricsText':
-      return host.metricsText();
-    case 'metricsJson':
-      return host.metricsJson();
-    case 'generatedAdmin':
-      host.onGeneratedAdmin(...request.args);
-      return null;
-    case 'mlList':
-      return ml().list();
-    case 'mlSummary':
-      return ml().summary(...request.args);
-    case 'mlPromote':
-      return ml().promote(...request.args);
-    case 'mlRollback':
-      return ml().rollback();
-    case 'mlStatus':
-      return ml().status();
-    case 'mlStartRetraining':
-      await ml().startRetraining();
-      return null;
-  }
+      host.feedControl.setPaused(paused);
+      return Promise.resolve(null);
+    },
+    metricsText: () => host.metricsText(),
+    metricsJson: () => host.metricsJson(),
+    generatedAdmin: (username, password) => {
+      host.onGeneratedAdmin(username, password);
+      return Promise.resolve(null);
+    },
+  };
+}
+
+/** The requests of the host's ML service. */
+function mlPerformers(ml: MlControl): Performers<MlMethod> {
+  return {
+    mlList: () => ml.list(),
+    mlSummary: (version) => ml.summary(version),
+    mlPromote: (version) => ml.promote(version),
+    mlRollback: () => ml.rollback(),
+    mlStatus: () => ml.status(),
+    mlStartRetraining: () => ml.startRetraining().then(() => null),
+  };
 }
 
 /** The host's readings as they cross: the last tick's wall time instead of its age. */
