@@ -40,6 +40,7 @@ import { SqlHistory } from './persistence/history-queries.js';
 import { RiskAlertJournal, RiskAlertRecorder } from './persistence/risk-alert-journal.js';
 import { demoStrategies } from './demo.js';
 import { deskSources } from './persistence/desk-queries.js';
+import { stopOnce } from './wiring/stop-once.js';
 
 export type { RunningStats } from './wiring/trading.js';
 
@@ -365,7 +366,6 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
   const announced = wiring.announce(api.port);
   if (!(await api.announce(announced.started))) log.info(announced.fields, announced.trading);
 
-  let stopping: Promise<void> | undefined;
   return {
     mode: wiring.mode,
     port: api.port,
@@ -374,13 +374,10 @@ async function startAround(config: TroupeConfig, log: Logger, context: StartCont
     gateway: api.gateway,
     generatedAdmin: api.generatedAdmin(),
     persistence,
-    stop(reason) {
-      stopping ??= (async () => {
-        log.info({ reason }, 'stopping: intake closed, draining actors');
-        await closeParts(parts, log, false);
-        log.info('stopped cleanly');
-      })();
-      return stopping;
-    },
+    stop: stopOnce(async (reason: string) => {
+      log.info({ reason }, 'stopping: intake closed, draining actors');
+      await closeParts(parts, log, false);
+      log.info('stopped cleanly');
+    }),
   };
 }

@@ -24,6 +24,7 @@ import type { Runtime, StrategySpec } from '../runtime/runtime.js';
 import type { BrokerWiring, ModeServices } from './broker-wiring.js';
 import { kiteCredentials, kiteTokenStore } from './kite-credentials.js';
 import { startTrading, type RunningStats } from './trading.js';
+import { stopOnce } from './stop-once.js';
 
 /** How to reach Kite and what to trade there. */
 export interface KiteWiringOptions {
@@ -267,7 +268,6 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     ...(options.onJournalHealth ? { onJournalHealth: options.onJournalHealth } : {}),
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
   });
-  let stopping: Promise<void> | undefined;
   return {
     runtime: trading.runtime,
     broker: wiring.broker,
@@ -277,12 +277,9 @@ export async function startKiteTrading(options: KiteTradingOptions): Promise<Kit
     recovery: trading.recovery,
     resumeWithAccessToken: (next) => wiring.resumeWithAccessToken(next),
     lastTickWallMs: () => trading.lastTickWallMs(),
-    stop: (reason) => {
-      stopping ??= (() => {
-        log.info({ reason }, 'stopping Kite trading: ticker closed, draining actors');
-        return trading.stop();
-      })();
-      return stopping;
-    },
+    stop: stopOnce((reason: string) => {
+      log.info({ reason }, 'stopping Kite trading: ticker closed, draining actors');
+      return trading.stop();
+    }),
   };
 }

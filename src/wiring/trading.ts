@@ -16,6 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { Runtime, type StrategySpec } from '../runtime/runtime.js';
 import { marketDataPipeline } from '../streams/index.js';
 import type { BrokerWiring, Recovered } from './broker-wiring.js';
+import { stopOnce } from './stop-once.js';
 
 /** Counters for the terminal status line. */
 export interface RunningStats {
@@ -149,7 +150,6 @@ export async function startTrading<R extends Recovered>(options: TradingOptions<
   );
   services.start();
 
-  let stopping: Promise<void> | undefined;
   return {
     runtime,
     stats,
@@ -160,13 +160,10 @@ export async function startTrading<R extends Recovered>(options: TradingOptions<
       followsExchangeHours: wiring.feed.followsExchangeHours,
     }),
     lastTickWallMs: () => lastTickWallMs,
-    stop() {
-      stopping ??= (async () => {
-        services.stop();
-        pipeline.unsubscribe();
-        await runtime.stop(8_000);
-      })();
-      return stopping;
-    },
+    stop: stopOnce(async () => {
+      services.stop();
+      pipeline.unsubscribe();
+      await runtime.stop(8_000);
+    }),
   };
 }
