@@ -136,7 +136,7 @@ class StrategyHost {
         },
       },
       intents: {
-        pending: (symbol) => (this.current === undefined ? [] : inSymbol(Object.values(this.current.pending), symbol).map((p) => ({ ...p }))),
+        pending: (symbol) => (this.current === undefined ? [] : inSymbol([...this.current.pending.values()], symbol).map((p) => ({ ...p }))),
         refused: (symbol) => (this.current === undefined ? [] : inSymbol(this.current.refused, symbol).map((r) => ({ ...r }))),
       },
       log: {
@@ -165,7 +165,7 @@ class StrategyHost {
       working: new Map(),
       workingBySymbol: {},
       paused: false,
-      pending: {},
+      pending: new Map(),
       refused: [],
       regimes: {},
       stats: emptyStats(),
@@ -383,7 +383,7 @@ class StrategyHost {
       paused: state.paused,
       positions: { ...state.positions },
       workingIntents: state.working.size,
-      pendingIntents: Object.values(state.pending).map((p) => ({ ...p })),
+      pendingIntents: [...state.pending.values()].map((p) => ({ ...p })),
       refusedIntents: state.refused.map((r) => ({ ...r })),
       ...(this.tradesIn === undefined ? {} : { tradesIn: [...this.tradesIn] }),
       regimes: { ...state.regimes },
@@ -400,9 +400,8 @@ function closeWorking(state: StrategyHostState, intentId: string): void {
   forgetPending(state, intentId);
 }
 
-/** `delete` is a call into the runtime even for a missing key: most orders never waited in risk's queue. */
 function forgetPending(state: StrategyHostState, intentId: string): void {
-  if (state.pending[intentId] !== undefined) delete state.pending[intentId];
+  if (state.pending.size > 0) state.pending.delete(intentId);
 }
 
 /** One handler per message type of the strategy host's protocol. */
@@ -465,14 +464,14 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       const working = state.working.get(message.intentId);
       if (!working) return state; // closed already
       state.stats.paced += 1;
-      state.pending[message.intentId] = {
+      state.pending.set(message.intentId, {
         intentId: message.intentId,
         symbol: message.symbol,
         side: sideOf(working.remaining),
         quantity: Math.abs(working.remaining),
         queuedAtMs: message.atMs,
         reason: message.reason,
-      };
+      });
       host.log.info({ intentId: message.intentId, symbol: message.symbol }, message.reason);
       return state;
     },

@@ -54,7 +54,7 @@ export interface StrategyHostState<S = unknown> {
   workingBySymbol: Record<string, number>;
   paused: boolean;
   /** Intents waiting in risk's pacing queue, by intent id (they are in `working` too). */
-  pending: Record<string, PendingIntent>;
+  pending: Map<string, PendingIntent>;
   /** The latest refused intents, oldest first, at most `REFUSED_INTENTS_KEPT`. */
   refused: RefusedIntent[];
   /** The latest regime per symbol and for `MARKET`, as published by the regime actor. */

@@ -64,7 +64,7 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
         workingBySymbol: state.workingBySymbol,
         paused: state.paused,
         pending: Object.fromEntries(
-          Object.entries(state.pending).map(([id, p]) => [
+          [...state.pending].map(([id, p]) => [
             id,
             { intentId: p.intentId, symbol: p.symbol, side: p.side, quantity: p.quantity, queuedAtMs: p.queuedAtMs, reason: p.reason },
           ]),
@@ -96,7 +96,7 @@ export function strategyHostCodec(definition: AnyStrategyDefinition): StateCodec
         ...snapshot,
         working: new Map(Object.entries(snapshot.working)),
         regimes: snapshot.regimes ?? {},
-        pending: snapshot.pending ?? {},
+        pending: new Map(Object.entries(snapshot.pending ?? {})),
         refused: snapshot.refused ?? [],
         stats,
         strategy,
