@@ -14,9 +14,12 @@
  * (backtests, benchmarks) everything happens synchronously.
  */
 import { performance } from 'node:perf_hooks';
-import type { ActorContext, ActorSystem, Behavior } from '../core/index.js';
+import type { ActorContext, ActorRef, ActorSystem, Behavior } from '../core/index.js';
 import type { BrokerEvent, BrokerIO, BrokerPort, OrderChange } from './broker-port.js';
-import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Instrument, type Order, type Tick } from '../../model/index.js';
+import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Fill, type Instrument, type Order, type Tick } from '../../model/index.js';
+import type { StrategyOrderEvent } from '../../strategies/api.js';
+import type { PortfolioCommand } from '../portfolio/portfolio.protocol.js';
+import type { StrategyCommand } from '../strategy/strategy.protocol.js';
 import type { Directory } from '../directory.js';
 import type { EventBus } from '../../observability/event-bus.js';
 import { orderLogFields, type Logger } from '../../observability/logger.js';
@@ -131,12 +134,44 @@ export interface OutcomeReporting {
   readonly log: Logger;
 }
 
-function reportOrderUpdated(order: Order, deps: OutcomeReporting): void {
+/**
+ * What one batch of broker events sends on to portfolios and strategies, gathered so that each gets
+ * one message in the batch's order (risk hears at once: its messages carry no batch form).
+ */
+class Outbound {
+  private readonly fills: [ActorRef<PortfolioCommand>, Fill[]][] = [];
+  private readonly events: [ActorRef<StrategyCommand>, StrategyOrderEvent[]][] = [];
+
+  fill(portfolio: ActorRef<PortfolioCommand>, fill: Fill): void {
+    listFor(this.fills, portfolio).push(fill);
+  }
+
+  event(strategy: ActorRef<StrategyCommand>, event: StrategyOrderEvent): void {
+    listFor(this.events, strategy).push(event);
+  }
+
+  send(system: ActorSystem): void {
+    for (const [portfolio, fills] of this.fills)
+      system.tell(portfolio, fills.length === 1 ? { type: 'ApplyFill', fill: fills[0]! } : { type: 'ApplyFills', fills });
+    for (const [strategy, events] of this.events)
+      system.tell(strategy, events.length === 1 ? { type: 'OrderEvent', event: events[0]! } : { type: 'OrderEvents', events });
+  }
+}
+
+/** The list kept for `ref` (a batch reaches one or two actors: a linear search beats a Map). */
+function listFor<R, T>(lists: [R, T[]][], ref: R): T[] {
+  for (const [key, list] of lists) if (key === ref) return list;
+  const list: T[] = [];
+  lists.push([ref, list]);
+  return list;
+}
+
+function reportOrderUpdated(order: Order, deps: OutcomeReporting, out: Outbound): void {
   const { directory, bus, metrics, system } = deps;
   metrics.orders.inc({ status: order.status });
   bus.publish({ type: 'OrderUpdated', order });
   const strategy = directory.strategies.get(order.strategyId);
-  if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderUpdated', order } });
+  if (strategy) out.event(strategy, { type: 'OrderUpdated', order });
   if (isTerminal(order.status) && directory.risk) {
     system.tell(directory.risk, {
       type: 'OrderClosed',
@@ -148,7 +183,7 @@ function reportOrderUpdated(order: Order, deps: OutcomeReporting): void {
   if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
 }
 
-function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting): void {
+function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting, out: Outbound): void {
   const { directory, bus, metrics, system } = deps;
   const { fill, order } = event;
   metrics.fills.inc();
@@ -161,7 +196,7 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
     );
   if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
   const portfolio = directory.portfolios.get(fill.portfolioId);
-  if (portfolio) system.tell(portfolio, { type: 'ApplyFill', fill });
+  if (portfolio) out.fill(portfolio, fill);
   else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
   if (directory.risk) {
     system.tell(directory.risk, {
@@ -176,7 +211,7 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
     });
   }
   const strategy = directory.strategies.get(order.strategyId);
-  if (strategy) system.tell(strategy, { type: 'OrderEvent', event: { type: 'OrderFilled', order, fill } });
+  if (strategy) out.event(strategy, { type: 'OrderFilled', order, fill });
   bus.publish({ type: 'OrderFilled', fill, order });
 }
 
@@ -185,13 +220,14 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
  * and closed orders move exposure), the portfolio (fills), the event bus and metrics.
  */
 export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting): void {
+  const out = new Outbound();
   for (const event of events) {
     switch (event.kind) {
       case 'order-updated':
-        reportOrderUpdated(event.order, deps);
+        reportOrderUpdated(event.order, deps, out);
         break;
       case 'fill':
-        reportFill(event, deps);
+        reportFill(event, deps, out);
         break;
       case 'cancel-rejected':
         deps.log.warn({ 'event.dataset': LOG_DATASETS.orders, clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
@@ -211,6 +247,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         assertNever(event, 'broker event');
     }
   }
+  out.send(deps.system);
 }
 
 function entriesOf(item: JournalItem): OrderJournalEntry[] {

@@ -6,6 +6,7 @@ import {
   markInPlace,
   newPortfolio,
   summarisePortfolio,
+  type Fill,
   type MutablePortfolioState,
   type Paise,
   type PortfolioState,
@@ -31,6 +32,11 @@ export interface PortfolioActorDeps {
  * book); snapshots and replies get copies, `onState` readers get a read-only live view.
  */
 export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, deps: PortfolioActorDeps): Behavior<PortfolioCommand, MutablePortfolioState> {
+  const applyFill = (state: MutablePortfolioState, fill: Fill): void => {
+    const position = applyFillInPlace(state, fill);
+    deps.onChange?.();
+    if (deps.bus.hasListeners('PositionChanged')) deps.bus.publish({ type: 'PositionChanged', portfolioId, position, summary: summarisePortfolio(state) });
+  };
   return {
     kind: 'portfolio',
     initial(_ctx, restored) {
@@ -45,14 +51,12 @@ export function portfolioBehavior(portfolioId: string, initialCashPaise: Paise, 
     },
     receive(state, message, ctx) {
       switch (message.type) {
-        case 'ApplyFill': {
-          const position = applyFillInPlace(state, message.fill);
-          deps.onChange?.();
-          if (deps.bus.hasListeners('PositionChanged')) {
-            deps.bus.publish({ type: 'PositionChanged', portfolioId, position, summary: summarisePortfolio(state) });
-          }
+        case 'ApplyFill':
+          applyFill(state, message.fill);
           return state;
-        }
+        case 'ApplyFills':
+          for (const fill of message.fills) applyFill(state, fill);
+          return state;
         case 'Marks': {
           let changed = false;
           for (const tick of message.ticks) if (markInPlace(state, tick.symbol, tick.ltpPaise)) changed = true;

@@ -7,6 +7,8 @@ import type { Fill, PortfolioState, PortfolioSummary, Tick } from '../../model/i
  */
 export type PortfolioCommand =
   | { readonly type: 'ApplyFill'; readonly fill: Fill }
+  /** Several fills, in order: one batch of broker events. */
+  | { readonly type: 'ApplyFills'; readonly fills: readonly Fill[] }
   /** Latest tick per symbol since the actor last ran (conflated: older ones were replaced). */
   | { readonly type: 'Marks'; readonly ticks: readonly Tick[] }
   | { readonly type: 'GetPortfolio'; readonly replyTo: ActorRef<PortfolioView> };

@@ -409,6 +409,19 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
   const { definition, context } = host;
   // bound once: a hook bound per message is a new call target each time, which the JIT cannot inline into the tick loop
   const onTick = definition.onTick?.bind(definition);
+  const onOrder = definition.onOrderEvent?.bind(definition);
+  /** The host's book, then the plugin's hook, for each event in order; what the hooks asked for is sent once. */
+  const orderEvents = (state: StrategyHostState, events: readonly StrategyOrderEvent[], ctx: ActorContext<StrategyCommand>): StrategyHostState => {
+    for (const event of events) {
+      host.applyOrderEvent(state, event);
+      if (onOrder)
+        host.runHook(state, () => {
+          state.strategy = onOrder(state.strategy, event, context);
+        });
+    }
+    if (onOrder) host.flush(ctx);
+    return state;
+  };
   /** Runs `hook` over `items` in order (each call gets the strategy state the last one returned) as one hook run, then sends what it asked for. */
   const runOver = <T>(
     state: StrategyHostState,
@@ -449,17 +462,8 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       if (state.paused || !definition.onBar) return state;
       return runOver(state, ctx, message.bars, definition.onBar.bind(definition));
     },
-    OrderEvent(state, message, ctx) {
-      host.applyOrderEvent(state, message.event);
-      if (definition.onOrderEvent) {
-        const onOrder = definition.onOrderEvent.bind(definition);
-        host.runHook(state, () => {
-          state.strategy = onOrder(state.strategy, message.event, context);
-        });
-        host.flush(ctx);
-      }
-      return state;
-    },
+    OrderEvent: (state, message, ctx) => orderEvents(state, [message.event], ctx),
+    OrderEvents: (state, message, ctx) => orderEvents(state, message.events, ctx),
     IntentPaced(state, message) {
       const working = state.working.get(message.intentId);
       if (!working) return state; // closed already

@@ -12,6 +12,8 @@ export type StrategyCommand =
   | { readonly type: 'BarsClosed'; readonly bars: readonly Bar[] }
   /** An outcome of one of this strategy's intents. */
   | { readonly type: 'OrderEvent'; readonly event: StrategyOrderEvent }
+  /** Several outcomes, in order: what one batch of broker events meant for this strategy (one message, one flush). */
+  | { readonly type: 'OrderEvents'; readonly events: readonly StrategyOrderEvent[] }
   /**
    * From risk: the intent passed every check but the orders-per-second limits, so it waits in
    * risk's pacing queue (it stays working: the strategy must not send it again).
