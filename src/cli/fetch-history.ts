@@ -15,7 +15,7 @@ import { kiteCredentials, kiteTokenStore } from '../wiring/kite-credentials.js';
 import type { Bar } from '../model/market.js';
 import { silentLogger } from '../observability/logger.js';
 import { describeRejections, type RejectedRow } from '../streams/sources/rejections.js';
-import { DataError, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
+import { DataError, listOption, parseArgs, StrictError, usage, usageErrorText, UsageError, type OptionSpec } from './args.js';
 
 export interface FetchHistoryIo {
   readonly stdout: (text: string) => void;
@@ -84,9 +84,7 @@ export async function fetchHistoryCommand(
   try {
     const interval = values['interval']!;
     if (!isKiteInterval(interval)) throw new UsageError(`--interval must be one of ${Object.keys(KITE_MAX_DAYS).join(', ')}, got "${interval}"`);
-    const symbols = values['symbols']!.split(',')
-      .map((s) => s.trim().toUpperCase())
-      .filter(Boolean);
+    const symbols = listOption(values, 'symbols')!.map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new UsageError('--symbols needs at least one symbol');
     const fromMs = parseIstDate(values['from']!, 'from', false);
     const toMs = parseIstDate(values['to']!, 'to', true);

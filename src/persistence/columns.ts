@@ -1,6 +1,9 @@
 /**
- * A record's columns declared once: each field with the column it is selected from and how its
- * value is read back, so the select list and the mapper from a row cannot drift apart.
+ * A table's columns declared once, so the SQL and the code that maps rows cannot drift apart:
+ * for reads, each field of a record with the column it is selected from and how its value is
+ * read back ({@link columnsOf}); for writes, multi-row inserts through `unnest`, one array
+ * parameter per column, so a batch of any size is one statement of the same text
+ * ({@link insertColumns}: the column list, the casts and the parameters from one declaration).
  */
 
 /** A row as the adapters return it (a `bigint` may come back as a string). */
@@ -50,5 +53,31 @@ export function columnsOf<R>(columns: { readonly [K in keyof R]-?: Column<R[K]> 
   return {
     list: fields.map(([, column]) => column.select).join(', '),
     read: (row) => Object.fromEntries(fields.map(([field, column]) => [field, column.read(row)])) as R,
+  };
+}
+
+/** A column of an insert: its PostgreSQL type and how a row gives its value (null for NULL). */
+export type InsertColumn<R> = readonly [type: string, value: (row: R) => unknown];
+
+/** A `timestamptz` column of an insert from an epoch-ms value (sent as an ISO instant). */
+export const timestampColumn = <R>(epochMsOf: (row: R) => number): InsertColumn<R> => ['timestamptz', (row) => new Date(epochMsOf(row)).toISOString()];
+
+/** What an insert through `unnest` needs of its columns: `INSERT INTO t ${list} SELECT * FROM ${unnest}` with `params(rows)`. */
+export interface InsertColumns<R> {
+  /** The column names in parentheses: `(symbol, start_time, …)`. */
+  readonly list: string;
+  /** `unnest($1::text[], $2::bigint[], …)`: the rows, one array parameter per column. */
+  readonly unnest: string;
+  /** The parameters of {@link unnest} for these rows: one array per column. */
+  params(rows: readonly R[]): unknown[][];
+}
+
+/** The insert of `columns`, by column name, in the order given. */
+export function insertColumns<R>(columns: Readonly<Record<string, InsertColumn<R>>>): InsertColumns<R> {
+  const entries = Object.entries(columns);
+  return {
+    list: `(${entries.map(([name]) => name).join(', ')})`,
+    unnest: `unnest(${entries.map(([, [type]], index) => `$${index + 1}::${type}[]`).join(', ')})`,
+    params: (rows) => entries.map(([, [, value]]) => rows.map(value)),
   };
 }

@@ -15,10 +15,8 @@ import type { Fill, Order } from '../model/index.js';
 import type { Database, Queryable } from './database.js';
 import { SqlJournal } from './journal.js';
 import type { Journal, JournalEntry, JournalRecord } from '../actors/journal.js';
-import { insertColumns } from './insert-columns.js';
+import { insertColumns, timestampColumn } from './columns.js';
 import { checkFences, type Fence } from './lease.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** An order as of one journal entry, and that entry's sequence. */
 interface Versioned {
@@ -46,8 +44,8 @@ const ORDER_COLUMNS = insertColumns<Versioned>({
   filled_quantity: ['int', ({ order }) => order.filledQuantity],
   cancelled_quantity: ['int', ({ order }) => order.cancelledQuantity],
   filled_value_paise: ['bigint', ({ order }) => order.filledValuePaise],
-  created_at: ['timestamptz', ({ order }) => iso(order.createdAtMs)],
-  updated_at: ['timestamptz', ({ order }) => iso(order.updatedAtMs)],
+  created_at: timestampColumn(({ order }) => order.createdAtMs),
+  updated_at: timestampColumn(({ order }) => order.updatedAtMs),
   reason: ['text', ({ order }) => order.reason ?? null],
   explanation: ['jsonb', ({ order }) => (order.explanation === undefined ? null : JSON.stringify(order.explanation))],
   journal_sequence: ['bigint', ({ sequence }) => sequence],
@@ -87,7 +85,7 @@ const TRADE_COLUMNS = insertColumns<Fill>({
   quantity: ['int', (f) => f.quantity],
   price_paise: ['bigint', (f) => f.pricePaise],
   charges_paise: ['bigint', (f) => f.chargesPaise],
-  executed_at: ['timestamptz', (f) => iso(f.atMs)],
+  executed_at: timestampColumn((f) => f.atMs),
 });
 
 async function projectTrades(tx: Queryable, fills: readonly Fill[]): Promise<void> {

@@ -125,9 +125,8 @@ export function orderChangeProblem(order: Order | undefined, change: OrderChange
   return undefined;
 }
 
-/** What reporting broker outcomes needs. */
+/** What reporting broker outcomes needs (the execution actor's deps are one). */
 export interface OutcomeReporting {
-  readonly system: ActorSystem;
   readonly directory: Directory;
   readonly bus: EventBus;
   readonly metrics: Metrics;
@@ -166,8 +165,8 @@ function listFor<R, T>(lists: [R, T[]][], ref: R): T[] {
   return list;
 }
 
-function reportOrderUpdated(order: Order, deps: OutcomeReporting, out: Outbound): void {
-  const { directory, bus, metrics, system } = deps;
+function reportOrderUpdated(order: Order, deps: OutcomeReporting, system: ActorSystem, out: Outbound): void {
+  const { directory, bus, metrics } = deps;
   metrics.orders.inc({ status: order.status });
   bus.publish({ type: 'OrderUpdated', order });
   const strategy = directory.strategies.get(order.strategyId);
@@ -183,8 +182,8 @@ function reportOrderUpdated(order: Order, deps: OutcomeReporting, out: Outbound)
   if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
 }
 
-function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting, out: Outbound): void {
-  const { directory, bus, metrics, system } = deps;
+function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting, system: ActorSystem, out: Outbound): void {
+  const { directory, bus, metrics } = deps;
   const { fill, order } = event;
   metrics.fills.inc();
   metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
@@ -219,15 +218,15 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
  * Tells everyone concerned what a broker reported: the strategy (its order events), risk (fills
  * and closed orders move exposure), the portfolio (fills), the event bus and metrics.
  */
-export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting): void {
+export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting, system: ActorSystem): void {
   const out = new Outbound();
   for (const event of events) {
     switch (event.kind) {
       case 'order-updated':
-        reportOrderUpdated(event.order, deps, out);
+        reportOrderUpdated(event.order, deps, system, out);
         break;
       case 'fill':
-        reportFill(event, deps, out);
+        reportFill(event, deps, system, out);
         break;
       case 'cancel-rejected':
         deps.log.warn({ 'event.dataset': LOG_DATASETS.orders, clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
@@ -247,7 +246,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         assertNever(event, 'broker event');
     }
   }
-  out.send(deps.system);
+  out.send(system);
 }
 
 function entriesOf(item: JournalItem): OrderJournalEntry[] {
@@ -297,12 +296,7 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     }
   };
 
-  // built once per actor system, not per report: it runs for every batch of broker events
-  let reporting: OutcomeReporting | undefined;
-  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => {
-    if (reporting?.system !== ctx.system) reporting = { directory: deps.directory, bus: deps.bus, metrics: deps.metrics, log: deps.log, system: ctx.system };
-    reportBrokerEvents(events, reporting);
-  };
+  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, deps, ctx.system);
 
   /** What happened at the venue: the state moves at once; everyone else hears of it once durable. */
   const emit = (state: ExecutionState<S>, events: readonly BrokerEvent[], ctx: Ctx<V>): void => {

@@ -337,7 +337,7 @@ class StrategyHost {
   applyOrderEvent(state: StrategyHostState, event: StrategyOrderEvent): void {
     switch (event.type) {
       case 'OrderFilled': {
-        forgetPending(state, event.order.intentId);
+        state.pending.delete(event.order.intentId);
         const signed = event.fill.side === 'BUY' ? event.fill.quantity : -event.fill.quantity;
         state.positions[event.fill.symbol] = (state.positions[event.fill.symbol] ?? 0) + signed;
         const working = state.working.get(event.order.intentId);
@@ -350,7 +350,7 @@ class StrategyHost {
         break;
       }
       case 'OrderUpdated':
-        forgetPending(state, event.order.intentId);
+        state.pending.delete(event.order.intentId);
         if (isTerminal(event.order.status)) closeWorking(state, event.order.intentId);
         break;
       case 'IntentRejected': {
@@ -397,11 +397,7 @@ function closeWorking(state: StrategyHostState, intentId: string): void {
   if (!working) return;
   state.workingBySymbol[working.symbol] = (state.workingBySymbol[working.symbol] ?? 0) - working.remaining;
   state.working.delete(intentId);
-  forgetPending(state, intentId);
-}
-
-function forgetPending(state: StrategyHostState, intentId: string): void {
-  if (state.pending.size > 0) state.pending.delete(intentId);
+  state.pending.delete(intentId);
 }
 
 /** One handler per message type of the strategy host's protocol. */
@@ -480,7 +476,7 @@ function strategyHandlers(host: StrategyHost): HandlerMap<StrategyCommand, Strat
       return state;
     },
     IntentReleased(state, message) {
-      forgetPending(state, message.intentId);
+      state.pending.delete(message.intentId);
       return state;
     },
     RegimesChanged(state, message) {

@@ -4,14 +4,14 @@
  */
 import type { Bar } from '../../model/market.js';
 import type { Queryable } from '../database.js';
-import { insertColumns } from '../insert-columns.js';
+import { insertColumns, timestampColumn } from '../columns.js';
 import { PartitionCache, type SeriesTable } from './partitions.js';
 
 const TABLE_OF: Partial<Record<Bar['interval'], SeriesTable>> = { '1m': 'bars_1m', '1h': 'bars_1h' };
 
 const BAR_COLUMNS = insertColumns<Bar>({
   symbol: ['text', (bar) => bar.symbol],
-  start_time: ['timestamptz', (bar) => new Date(bar.startMs).toISOString()],
+  start_time: timestampColumn((bar) => bar.startMs),
   open_paise: ['bigint', (bar) => bar.openPaise],
   high_paise: ['bigint', (bar) => bar.highPaise],
   low_paise: ['bigint', (bar) => bar.lowPaise],

@@ -15,7 +15,7 @@
  */
 import type { Tick } from '../../model/market.js';
 import { PostgresDatabase, type Database } from '../database.js';
-import { insertColumns } from '../insert-columns.js';
+import { insertColumns, timestampColumn } from '../columns.js';
 import { PartitionCache, parsePartitionName } from './partitions.js';
 
 /** Options of {@link TickIngestor}. */
@@ -78,7 +78,7 @@ function escapeCopy(text: string): string {
 const TICK_COLUMNS = insertColumns<Tick>({
   symbol: ['text', (tick) => tick.symbol],
   token: ['int', (tick) => tick.token],
-  exchange_time: ['timestamptz', (tick) => new Date(tick.exchangeTimeMs).toISOString()],
+  exchange_time: timestampColumn((tick) => tick.exchangeTimeMs),
   ltp_paise: ['bigint', (tick) => tick.ltpPaise],
   last_quantity: ['int', (tick) => tick.lastQuantity],
   volume: ['bigint', (tick) => tick.volume],
