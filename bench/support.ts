@@ -10,7 +10,8 @@ import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants as perfConstants, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, type IntervalHistogram } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 import { parseArgs, usage, type OptionSpec } from '../src/cli/args.js';
 import { loadConfig, type TroupeConfig } from '../src/config/config.js';
 import type { Principal } from '../src/gateway/auth/auth-service.js';
@@ -46,27 +47,28 @@ export interface GcFigures {
   readonly markCompactMaxMs: number;
 }
 
-/** Starts counting garbage collections; the function returned stops and gives the figures. */
+/**
+ * Starts counting garbage collections; the function returned stops and gives the figures. V8's
+ * GC profiler answers synchronously (a `PerformanceObserver` delivers its entries on a later
+ * turn, so it misses a phase that never yields, such as the bare loop).
+ */
 export function watchGc(): () => GcFigures {
-  const totals = { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, markCompacts: 0, markCompactMs: 0, markCompactMaxMs: 0 };
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const detail: unknown = 'detail' in entry ? entry.detail : undefined;
-      const kind = typeof detail === 'object' && detail !== null && 'kind' in detail ? detail.kind : undefined;
-      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+  const profiler = new GCProfiler();
+  profiler.start();
+  return () => {
+    const totals = { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, markCompacts: 0, markCompactMs: 0, markCompactMaxMs: 0 };
+    for (const { gcType, cost } of profiler.stop()?.statistics ?? []) {
+      const ms = cost / 1000;
+      if (gcType === 'Scavenge' || gcType === 'MinorMarkSweep') {
         totals.scavenges += 1;
-        totals.scavengeMs += entry.duration;
-        totals.scavengeMaxMs = Math.max(totals.scavengeMaxMs, entry.duration);
-      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        totals.scavengeMs += ms;
+        totals.scavengeMaxMs = Math.max(totals.scavengeMaxMs, ms);
+      } else if (gcType === 'MarkSweepCompact') {
         totals.markCompacts += 1;
-        totals.markCompactMs += entry.duration;
-        totals.markCompactMaxMs = Math.max(totals.markCompactMaxMs, entry.duration);
+        totals.markCompactMs += ms;
+        totals.markCompactMaxMs = Math.max(totals.markCompactMaxMs, ms);
       }
     }
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => {
-    observer.disconnect();
     return {
       scavenges: totals.scavenges,
       scavengeMs: round(totals.scavengeMs),
