@@ -94,9 +94,9 @@ export interface RiskFill {
   readonly symbol: string;
   readonly signedQuantity: number;
   readonly pricePaise: Paise;
-  readonly chargesPaise?: Paise;
+  readonly chargesPaise?: Paise | undefined;
   /** Not from an order risk approved (the broker's auto square-off): working quantities stay as they are. */
-  readonly unreserved?: boolean;
+  readonly unreserved?: boolean | undefined;
 }
 
 /** Position and working orders of one portfolio in one symbol. Quantities are whole shares. */

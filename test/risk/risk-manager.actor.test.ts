@@ -97,6 +97,55 @@ describe('risk manager actor', () => {
     expect(await status.expectMessage()).toEqual({ approved: 2, rejected: 2, exposures: { 'p1:INFY': { net: 10, working: -10 } } });
   });
 
+  it("applies a batch of broker outcomes (the execution actor's Outcomes) in order: fills move position and P&L, closes release what was reserved", async () => {
+    system = createActorSystem();
+    const directory = new Directory();
+    const cache = new MarketCache();
+    const execution = createProbe<ExecutionCommand>(system);
+    directory.execution = execution.ref;
+    const ref = system.spawn(
+      'risk',
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus: new EventBus(),
+        metrics: new Metrics(),
+        clock: { nowMs: () => t0 },
+        limits: DEFAULT_RISK_MANAGER_LIMITS,
+        instrument: (symbol) => (symbol === 'INFY' ? instrument() : undefined),
+      }),
+    );
+    cache.update(tick({ ltpPaise: 150_000 }));
+    system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:1', quantity: 10 }), clientOrderId: 'C1' });
+    system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:2', quantity: 5 }), clientOrderId: 'C2' });
+    system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:3', side: 'SELL', quantity: 4 }), clientOrderId: 'C3' });
+    for (const id of ['C1', 'C2', 'C3']) expect(await execution.expectMessage()).toMatchObject({ type: 'PlaceOrder', order: { clientOrderId: id } });
+    const status = createProbe<RiskStatus>(system);
+    system.tell(ref, { type: 'GetStatus', replyTo: status.ref });
+    expect((await status.expectMessage()).exposures).toEqual({ 'p1:INFY': { net: 0, working: 11 } });
+
+    // C1 fills 6 then 4 (complete), C2 is cancelled unfilled, C3 fills 4 (complete): one report
+    system.tell(ref, {
+      type: 'Outcomes',
+      outcomes: [
+        { type: 'FillApplied', portfolioId: 'p1', symbol: 'INFY', signedQuantity: 6, pricePaise: 150_000, chargesPaise: 30 },
+        { type: 'FillApplied', portfolioId: 'p1', symbol: 'INFY', signedQuantity: 4, pricePaise: 150_100, chargesPaise: 20 },
+        { type: 'OrderClosed', portfolioId: 'p1', symbol: 'INFY', signedRemainder: 0 },
+        { type: 'OrderClosed', portfolioId: 'p1', symbol: 'INFY', signedRemainder: 5 },
+        { type: 'FillApplied', portfolioId: 'p1', symbol: 'INFY', signedQuantity: -4, pricePaise: 150_500, chargesPaise: 25 },
+        { type: 'OrderClosed', portfolioId: 'p1', symbol: 'INFY', signedRemainder: 0 },
+      ],
+    });
+    system.tell(ref, { type: 'GetStatus', replyTo: status.ref });
+    // net 6 − 4 + 4 = 6 long; nothing left working (10 + 5 − 4 reserved; 10 − 4 filled, 5 released)
+    expect((await status.expectMessage()).exposures).toEqual({ 'p1:INFY': { net: 6, working: 0 } });
+    const report = createProbe<RiskReport>(system);
+    system.tell(ref, { type: 'GetRiskReport', replyTo: report.ref });
+    // the day's P&L by hand: cash −6×1,500.00 −4×1,501.00 +4×1,505.00 − charges (0.30 + 0.20 + 0.25), plus 6 held at the last price 1,500.00
+    const cashPaise = -6 * 150_000 - 4 * 150_100 + 4 * 150_500 - (30 + 20 + 25);
+    expect((await report.expectMessage()).portfolios['p1']).toMatchObject({ dayPnlPaise: cashPaise + 6 * 150_000 });
+  });
+
   /** A risk actor with probes for execution and two strategies, on a clock the test moves. */
   function pacingRig(limits: Partial<RiskManagerLimits>, maxPacedEntryWaitMs?: number) {
     system = createActorSystem();

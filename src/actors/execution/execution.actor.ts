@@ -16,10 +16,11 @@
 import { performance } from 'node:perf_hooks';
 import type { ActorContext, ActorRef, ActorSystem, Behavior } from '../core/index.js';
 import type { BrokerEvent, BrokerIO, BrokerPort, OrderChange } from './broker-port.js';
-import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Fill, type Instrument, type Order, type Tick } from '../../model/index.js';
+import { assertNever, AUTO_SQUARE_OFF_REASON, isTerminal, type Fill, type Instrument, type Order, type OrderStatus, type Tick } from '../../model/index.js';
 import type { StrategyOrderEvent } from '../../strategies/api.js';
 import type { PortfolioCommand } from '../portfolio/portfolio.protocol.js';
 import type { StrategyCommand } from '../strategy/strategy.protocol.js';
+import type { RiskOutcome } from '../risk/risk.protocol.js';
 import type { Directory } from '../directory.js';
 import type { EventBus } from '../../observability/event-bus.js';
 import { orderLogFields, type Logger } from '../../observability/logger.js';
@@ -134,22 +135,44 @@ export interface OutcomeReporting {
 }
 
 /**
- * What one batch of broker events sends on to portfolios and strategies, gathered so that each gets
- * one message in the batch's order (risk hears at once: its messages carry no batch form).
+ * What one batch of broker events sends on to portfolios, strategies and risk, gathered so that
+ * each gets one message in the batch's order, and what it adds to the order and fill counters.
  */
 class Outbound {
   private readonly fills: [ActorRef<PortfolioCommand>, Fill[]][] = [];
   private readonly events: [ActorRef<StrategyCommand>, StrategyOrderEvent[]][] = [];
+  private readonly outcomes: RiskOutcome[] = [];
+  private readonly statuses: { readonly status: OrderStatus; count: number }[] = [];
+  private fillCount = 0;
 
   fill(portfolio: ActorRef<PortfolioCommand>, fill: Fill): void {
     listFor(this.fills, portfolio).push(fill);
+    this.fillCount += 1;
   }
 
   event(strategy: ActorRef<StrategyCommand>, event: StrategyOrderEvent): void {
     listFor(this.events, strategy).push(event);
   }
 
-  send(system: ActorSystem): void {
+  outcome(outcome: RiskOutcome): void {
+    this.outcomes.push(outcome);
+  }
+
+  /** An order reached `status` (counted once per batch: a labelled increment hashes its labels each time). */
+  status(status: OrderStatus): void {
+    for (const entry of this.statuses) {
+      if (entry.status !== status) continue;
+      entry.count += 1;
+      return;
+    }
+    this.statuses.push({ status, count: 1 });
+  }
+
+  send(system: ActorSystem, directory: Directory, metrics: Metrics): void {
+    if (this.fillCount > 0) metrics.fills.inc(this.fillCount);
+    for (const { status, count } of this.statuses) metrics.orders.inc({ status }, count);
+    const { outcomes } = this;
+    if (outcomes.length > 0 && directory.risk) system.tell(directory.risk, outcomes.length === 1 ? outcomes[0]! : { type: 'Outcomes', outcomes });
     for (const [portfolio, fills] of this.fills)
       system.tell(portfolio, fills.length === 1 ? { type: 'ApplyFill', fill: fills[0]! } : { type: 'ApplyFills', fills });
     for (const [strategy, events] of this.events)
@@ -165,14 +188,14 @@ function listFor<R, T>(lists: [R, T[]][], ref: R): T[] {
   return list;
 }
 
-function reportOrderUpdated(order: Order, deps: OutcomeReporting, system: ActorSystem, out: Outbound): void {
-  const { directory, bus, metrics } = deps;
-  metrics.orders.inc({ status: order.status });
+function reportOrderUpdated(order: Order, deps: OutcomeReporting, out: Outbound): void {
+  const { directory, bus } = deps;
+  out.status(order.status);
   bus.publish({ type: 'OrderUpdated', order });
   const strategy = directory.strategies.get(order.strategyId);
   if (strategy) out.event(strategy, { type: 'OrderUpdated', order });
-  if (isTerminal(order.status) && directory.risk) {
-    system.tell(directory.risk, {
+  if (isTerminal(order.status)) {
+    out.outcome({
       type: 'OrderClosed',
       portfolioId: order.portfolioId,
       symbol: order.symbol,
@@ -182,10 +205,9 @@ function reportOrderUpdated(order: Order, deps: OutcomeReporting, system: ActorS
   if (order.status === 'REJECTED') deps.log.warn({ ...orderLogFields(order), reason: order.statusMessage }, 'order rejected by the broker');
 }
 
-function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting, system: ActorSystem, out: Outbound): void {
+function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: OutcomeReporting, out: Outbound): void {
   const { directory, bus, metrics } = deps;
   const { fill, order } = event;
-  metrics.fills.inc();
   metrics.orderTimeToFillSeconds.observe(Math.max(0, fill.atMs - order.createdAtMs) / 1000);
   // built only when written: at an order rate of thousands a second the unwritten line's object is most of this function's garbage
   if (deps.log.isLevelEnabled('info'))
@@ -193,22 +215,20 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
       { ...orderLogFields(order), fillId: fill.fillId, fillQuantity: fill.quantity, pricePaise: fill.pricePaise, chargesPaise: fill.chargesPaise },
       'order filled',
     );
-  if (order.status === 'COMPLETE') metrics.orders.inc({ status: 'COMPLETE' });
+  if (order.status === 'COMPLETE') out.status('COMPLETE');
   const portfolio = directory.portfolios.get(fill.portfolioId);
   if (portfolio) out.fill(portfolio, fill);
   else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
-  if (directory.risk) {
-    system.tell(directory.risk, {
-      type: 'FillApplied',
-      portfolioId: fill.portfolioId,
-      symbol: fill.symbol,
-      signedQuantity: signed(order, fill.quantity),
-      pricePaise: fill.pricePaise,
-      chargesPaise: fill.chargesPaise,
-      // risk never reserved the broker's own square-off orders: their fills move the position only
-      ...(order.reason === AUTO_SQUARE_OFF_REASON ? { unreserved: true } : {}),
-    });
-  }
+  out.outcome({
+    type: 'FillApplied',
+    portfolioId: fill.portfolioId,
+    symbol: fill.symbol,
+    signedQuantity: signed(order, fill.quantity),
+    pricePaise: fill.pricePaise,
+    chargesPaise: fill.chargesPaise,
+    // risk never reserved the broker's own square-off orders: their fills move the position only
+    unreserved: order.reason === AUTO_SQUARE_OFF_REASON || undefined,
+  });
   const strategy = directory.strategies.get(order.strategyId);
   if (strategy) out.event(strategy, { type: 'OrderFilled', order, fill });
   bus.publish({ type: 'OrderFilled', fill, order });
@@ -223,10 +243,10 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
   for (const event of events) {
     switch (event.kind) {
       case 'order-updated':
-        reportOrderUpdated(event.order, deps, system, out);
+        reportOrderUpdated(event.order, deps, out);
         break;
       case 'fill':
-        reportFill(event, deps, system, out);
+        reportFill(event, deps, out);
         break;
       case 'cancel-rejected':
         deps.log.warn({ 'event.dataset': LOG_DATASETS.orders, clientOrderId: event.clientOrderId, reason: event.reason }, 'cancel refused');
@@ -246,7 +266,7 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         assertNever(event, 'broker event');
     }
   }
-  out.send(system);
+  out.send(system, deps.directory, deps.metrics);
 }
 
 function entriesOf(item: JournalItem): OrderJournalEntry[] {

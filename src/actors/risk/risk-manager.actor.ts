@@ -9,7 +9,7 @@ import type { MarketCache } from '../market-cache.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { StrategyCommand } from '../strategy/strategy.protocol.js';
 import type { RiskStatus } from './risk.protocol.js';
-import type { RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';
+import type { RiskFillApplied, RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';
 import { riskCodec } from './risk.snapshot.js';
 
 /** What the full risk actor needs. The same as the minimal one's, plus an optional instrument lookup. */
@@ -227,6 +227,24 @@ class RiskActor {
     }
   }
 
+  /** A reported fill moves the position and the day's P&L (exact with price and charges), and may trip the kill switch. */
+  applyFill(message: RiskFillApplied, ctx: ActorContext<RiskManagerCommand>, nowMs: number): void {
+    const pricePaise = message.pricePaise ?? this.deps.cache.lastPrice(message.symbol) ?? this.manager.mark(message.symbol) ?? 0;
+    const trip = this.manager.onFill(
+      {
+        portfolioId: message.portfolioId,
+        symbol: message.symbol,
+        signedQuantity: message.signedQuantity,
+        pricePaise,
+        // one shape for every fill (no conditional spreads on the hot path)
+        chargesPaise: message.chargesPaise,
+        unreserved: message.unreserved,
+      },
+      nowMs,
+    );
+    if (trip) this.haltTrading(trip, ctx);
+  }
+
   rollDay(state: RiskManagerState, nowMs: number): void {
     if (nowMs >= this.dayStartMs && nowMs < this.dayEndMs) return;
     this.dayStartMs = istDayStartMs(nowMs);
@@ -270,25 +288,24 @@ function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskMana
     FillApplied(state, message, ctx) {
       const nowMs = deps.clock.nowMs();
       actor.rollDay(state, nowMs);
-      const pricePaise = message.pricePaise ?? deps.cache.lastPrice(message.symbol) ?? actor.manager.mark(message.symbol) ?? 0;
-      const trip = actor.manager.onFill(
-        {
-          portfolioId: message.portfolioId,
-          symbol: message.symbol,
-          signedQuantity: message.signedQuantity,
-          pricePaise,
-          ...(message.chargesPaise === undefined ? {} : { chargesPaise: message.chargesPaise }),
-          ...(message.unreserved === true ? { unreserved: true } : {}),
-        },
-        nowMs,
-      );
-      if (trip) actor.haltTrading(trip, ctx);
+      actor.applyFill(message, ctx, nowMs);
       actor.releasePaced(state, ctx, nowMs);
       return state;
     },
     OrderClosed(state, message, ctx) {
       actor.manager.onOrderClosed(message.portfolioId, message.symbol, message.signedRemainder);
       actor.releasePaced(state, ctx, deps.clock.nowMs());
+      return state;
+    },
+    Outcomes(state, message, ctx) {
+      const nowMs = deps.clock.nowMs();
+      actor.rollDay(state, nowMs);
+      for (const outcome of message.outcomes) {
+        if (outcome.type === 'FillApplied') actor.applyFill(outcome, ctx, nowMs);
+        else actor.manager.onOrderClosed(outcome.portfolioId, outcome.symbol, outcome.signedRemainder);
+      }
+      // what the batch freed, released once (in queue order, as after each outcome)
+      actor.releasePaced(state, ctx, nowMs);
       return state;
     },
     Marks(state, message, ctx) {

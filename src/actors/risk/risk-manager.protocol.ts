@@ -5,14 +5,11 @@ import type { EncodedRiskManager, KillSwitchState, PortfolioRisk } from '../../r
 import type { RiskCommand, RiskState } from './risk.protocol.js';
 
 /**
- * A fill reported by the execution actor. A superset of {@link RiskCommand}'s `FillApplied`:
- * with `pricePaise` and `chargesPaise` the day's P&L (and so the kill switch) is exact;
- * without them the fill is valued at the last price. Not persisted (the snapshot is).
+ * A fill reported by the execution actor: with `pricePaise` and `chargesPaise` the day's P&L
+ * (and so the kill switch) is exact; without them the fill is valued at the last price. Not
+ * persisted (the snapshot is).
  */
-export type RiskFillApplied = Extract<RiskCommand, { readonly type: 'FillApplied' }> & {
-  /** The order was never reserved by risk (the broker's auto square-off): the fill leaves working quantities alone. */
-  readonly unreserved?: boolean;
-};
+export type RiskFillApplied = Extract<RiskCommand, { readonly type: 'FillApplied' }>;
 
 /** One intent in risk's pacing queue, as {@link RiskReport} lists it. */
 export interface PacedIntentSummary {
@@ -41,6 +38,7 @@ export interface RiskReport {
  * {@link RiskCommand}, so its ref fits `Directory.risk` unchanged:
  * - `EvaluateIntent`, `OrderClosed`, `GetStatus`: as before (strategies, gateway, execution).
  * - `FillApplied`: from the execution actor, optionally with price and charges.
+ * - `Outcomes`: fills and closed orders of one broker report, in order (the execution actor's batch form).
  * - `Marks`: last prices (an inlet conflated per symbol, like the portfolios' marks); may trip the kill switch.
  * - `ResetKillSwitch`: a person re-arms trading (gateway, operator role); replies `true` when armed.
  * - `EngageKillSwitch`: a person stops trading by hand: orders refused, open ones cancelled, strategies paused.
@@ -49,8 +47,7 @@ export interface RiskReport {
  * - `OpenOrdersForKillSwitch`: internal, the execution actor's open orders after a trip.
  */
 export type RiskManagerCommand =
-  | Exclude<RiskCommand, { readonly type: 'FillApplied' }>
-  | RiskFillApplied
+  | RiskCommand
   | { readonly type: 'Marks'; readonly ticks: readonly Tick[] }
   | { readonly type: 'ResetKillSwitch'; readonly requestedBy: string; readonly replyTo?: ActorRef<boolean> }
   /** A person stops trading (the desk's kill switch); replies `true` when this engaged it, `false` when it was already tripped. */

@@ -5,6 +5,9 @@ import type { ExposureView, RiskRejection } from '../../risk/limits.js';
 /** The risk actor's answer, when the sender asked for one (the gateway's manual orders). */
 export type RiskDecision = { readonly approved: true; readonly clientOrderId: string } | { readonly approved: false; readonly rejection: RiskRejection };
 
+/** What the execution actor reports to risk about one broker event. */
+export type RiskOutcome = Extract<RiskCommand, { readonly type: 'FillApplied' | 'OrderClosed' }>;
+
 /**
  * Protocol of the risk actor: every intent passes here before it becomes an order.
  * Strategies (and the gateway) send EvaluateIntent; the execution actor reports fills and
@@ -19,9 +22,13 @@ export type RiskCommand =
       readonly signedQuantity: number;
       /** Exact fill price and charges, so the day's P&L (and the kill switch) is exact. */
       readonly pricePaise?: Paise;
-      readonly chargesPaise?: Paise;
+      readonly chargesPaise?: Paise | undefined;
+      /** The order was never reserved by risk (the broker's auto square-off): the fill leaves working quantities alone. */
+      readonly unreserved?: boolean | undefined;
     }
   | { readonly type: 'OrderClosed'; readonly portfolioId: string; readonly symbol: string; readonly signedRemainder: number }
+  /** A batch of broker outcomes (fills and closed orders) in the order they happened: one message for what was one report. */
+  | { readonly type: 'Outcomes'; readonly outcomes: readonly RiskOutcome[] }
   | { readonly type: 'GetStatus'; readonly replyTo: ActorRef<RiskStatus> };
 
 export interface RiskStatus {
