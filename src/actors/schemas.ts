@@ -4,9 +4,7 @@
  * a model type that these no longer match is a compile error in the codec that uses them.
  */
 import { Type, type Static } from 'typebox';
-import type { Fill, Order } from '../model/index.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Fill, Mutable, Order } from '../model/index.js';
 
 export const SideSchema = Type.Union([Type.Literal('BUY'), Type.Literal('SELL')]);
 export const ProductSchema = Type.Union([Type.Literal('MIS'), Type.Literal('CNC'), Type.Literal('NRML')]);

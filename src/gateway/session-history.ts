@@ -5,7 +5,7 @@
  * does it, both kept here. `npm start` uses `SqlHistory` (the record in
  * PostgreSQL or PGlite) instead.
  */
-import { firstSighting, foldSighting, joinsSighting, sightingSubject, type Fill, type Order, type RiskAlert } from '../model/index.js';
+import { firstSighting, foldSighting, joinsSighting, sightingSubject, type Fill, type Mutable, type Order, type RiskAlert } from '../model/index.js';
 import {
   foldStrategyBooks,
   type AlertListFilter,
@@ -25,8 +25,6 @@ const ALERT_ROWS = 1_000;
 
 /** Fills kept in memory, newest kept: as many as the finished orders the execution actor keeps. */
 export const FILL_ROWS = 10_000;
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Newest first: by time, then id, descending. */
 const newestFirst = (aMs: number, aId: string, bMs: number, bId: string): number => bMs - aMs || (aId < bId ? 1 : aId > bId ? -1 : 0);

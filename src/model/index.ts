@@ -2,6 +2,7 @@ export * from './money.js';
 export * from './instrument.js';
 export * from './market.js';
 export * from './order.js';
+export * from './mutable.js';
 export * from './fill.js';
 export * from './position.js';
 export * from './portfolio.js';

@@ -6,6 +6,7 @@ import {
   MARKET_REGIME_SYMBOL,
   type Bar,
   type DomainEvent,
+  type Mutable,
   type OrderIntent,
   type Product,
   type Regime,
@@ -197,7 +198,9 @@ class StrategyHost {
         : regime === undefined || request.explanation.regime !== undefined
           ? request.explanation
           : { ...request.explanation, regime };
-    const intent: OrderIntent = {
+    // the optional fields are set one by one: a literal with conditional spreads copies through the
+    // runtime for every intent
+    const intent: Mutable<OrderIntent> = {
       type: 'order-intent',
       intentId,
       strategyId,
@@ -208,13 +211,14 @@ class StrategyHost {
       orderType: request.orderType ?? 'MARKET',
       product: request.product ?? this.defaultProduct,
       validity: request.validity ?? 'DAY',
-      ...(request.limitPricePaise === undefined ? {} : { limitPricePaise: request.limitPricePaise }),
-      ...(request.triggerPricePaise === undefined ? {} : { triggerPricePaise: request.triggerPricePaise }),
       createdAtMs: this.deps.clock.nowMs(),
-      ...(request.reason === undefined ? {} : { reason: request.reason }),
-      ...(explanation === undefined ? {} : { explanation }),
-      ...(this.currentTick?.receivedMonoMs === undefined ? {} : { triggerReceivedMonoMs: this.currentTick.receivedMonoMs }),
     };
+    if (request.limitPricePaise !== undefined) intent.limitPricePaise = request.limitPricePaise;
+    if (request.triggerPricePaise !== undefined) intent.triggerPricePaise = request.triggerPricePaise;
+    if (request.reason !== undefined) intent.reason = request.reason;
+    if (explanation !== undefined) intent.explanation = explanation;
+    const receivedMonoMs = this.currentTick?.receivedMonoMs;
+    if (receivedMonoMs !== undefined) intent.triggerReceivedMonoMs = receivedMonoMs;
     host.stats.intents += 1;
     const committed = (host.positions[request.symbol] ?? 0) + (host.workingBySymbol[request.symbol] ?? 0);
     const allowed = regimeGateQuantity(tradesIn, regime, committed, request.side, request.quantity);
