@@ -144,10 +144,27 @@ interface PortfolioBook {
   dayStartValuePaise: number;
   /** Σ net × mark, kept up to date on every mark and fill (exact integers), so checks are O(1). */
   markedValuePaise: number;
+  /**
+   * The exposure sums of {@link exposures} at the marks (0 where a symbol has none): Σ worst
+   * quantity × mark, Σ (net + buys) × mark, Σ (net − sells) × mark. Kept up to date on every
+   * change of a symbol's book and every mark (exact integers), so an intent's check is O(1), not
+   * a pass over every symbol of the portfolio.
+   */
+  grossPaise: number;
+  longPaise: number;
+  shortPaise: number;
 }
 
 const abs = Math.abs;
 const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book.workingBuy), abs(book.net - book.workingSell));
+
+/** A book's exposure sums move by one symbol's terms at `mark`, `sign` +1 to add them, −1 to take them out. */
+function moveSums(book: PortfolioBook, terms: SymbolBook, mark: Paise, sign: 1 | -1): void {
+  if (mark === 0) return;
+  book.grossPaise += sign * mul(worstQuantity(terms), mark);
+  book.longPaise += sign * mul(terms.net + terms.workingBuy, mark);
+  book.shortPaise += sign * mul(terms.net - terms.workingSell, mark);
+}
 
 /**
  * "NSE is closed on 2024-10-02 (Mahatma Gandhi Jayanti)" when the IST date of `nowMs` is a
@@ -260,10 +277,15 @@ export class RiskManager {
       );
     }
 
-    const markFor = (s: string): Paise => this.marks.get(s) ?? (s === symbol ? price : 0);
-    // one pass for the book as it is; the intent changes only its own symbol's terms
-    const sums = exposureSums(book.symbols, markFor);
-    const mark = markFor(symbol);
+    // the book's sums as they are (valuing its own symbol at the order's price while it has no mark);
+    // the intent changes only its own symbol's terms
+    const mark = last ?? price;
+    const sums = { gross: book.grossPaise, long: book.longPaise, short: book.shortPaise };
+    if (last === undefined) {
+      sums.gross += mul(worstQuantity(current), mark);
+      sums.long += mul(current.net + current.workingBuy, mark);
+      sums.short += mul(current.net - current.workingSell, mark);
+    }
     const longAfter = sums.long - mul(current.net + current.workingBuy, mark) + mul(next.net + next.workingBuy, mark);
     const shortAfter = sums.short - mul(current.net - current.workingSell, mark) + mul(next.net - next.workingSell, mark);
     const before = { gross: sums.gross, net: Math.max(abs(sums.long), abs(sums.short)) };
@@ -301,7 +323,7 @@ export class RiskManager {
 
     window.record(nowMs);
     this.overall.record(nowMs);
-    book.symbols.set(symbol, next);
+    this.setTerms(book, symbol, current, next);
     if (!this.marks.has(symbol)) this.setMark(symbol, price);
     return { approved: true };
   }
@@ -309,15 +331,15 @@ export class RiskManager {
   /** A fill: moves quantity from working to net and books the cash flow. May trip the kill switch. */
   onFill(fill: RiskFill, atMs: number): KillSwitchState | undefined {
     const book = this.book(fill.portfolioId);
-    const symbolBook = this.symbolBook(book, fill.symbol);
+    if (!this.marks.has(fill.symbol)) this.setMark(fill.symbol, fill.pricePaise);
+    const before = this.symbolBook(book, fill.symbol);
     const signed = fill.signedQuantity;
+    const after = { ...before, net: before.net + signed };
     if (fill.unreserved === true) {
       // nothing was reserved for it
-    } else if (signed > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signed);
-    else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signed);
-    if (!this.marks.has(fill.symbol)) this.setMark(fill.symbol, fill.pricePaise);
-    symbolBook.net += signed;
-    book.symbols.set(fill.symbol, symbolBook);
+    } else if (signed > 0) after.workingBuy = Math.max(0, before.workingBuy - signed);
+    else after.workingSell = Math.max(0, before.workingSell + signed);
+    this.setTerms(book, fill.symbol, before, after);
     book.markedValuePaise += mul(signed, this.marks.get(fill.symbol) ?? 0);
     book.dayCashFlowPaise += -mul(signed, fill.pricePaise) - (fill.chargesPaise ?? 0);
     return this.killed ? undefined : this.checkDailyLoss(fill.portfolioId, book, atMs);
@@ -326,10 +348,11 @@ export class RiskManager {
   /** An order closed (cancelled, rejected, expired) with `signedRemainder` unfilled: releases it. */
   onOrderClosed(portfolioId: string, symbol: string, signedRemainder: number): void {
     const book = this.book(portfolioId);
-    const symbolBook = this.symbolBook(book, symbol);
-    if (signedRemainder > 0) symbolBook.workingBuy = Math.max(0, symbolBook.workingBuy - signedRemainder);
-    else symbolBook.workingSell = Math.max(0, symbolBook.workingSell + signedRemainder);
-    book.symbols.set(symbol, symbolBook);
+    const before = this.symbolBook(book, symbol);
+    const after = { ...before };
+    if (signedRemainder > 0) after.workingBuy = Math.max(0, before.workingBuy - signedRemainder);
+    else after.workingSell = Math.max(0, before.workingSell + signedRemainder);
+    this.setTerms(book, symbol, before, after);
   }
 
   /** A new last price for a symbol. Returns the kill switch state when this mark tripped it. */
@@ -406,11 +429,10 @@ export class RiskManager {
   portfolio(portfolioId: string): PortfolioRisk {
     const book = this.portfolios.get(portfolioId);
     if (!book) return { dayPnlPaise: 0, grossExposurePaise: 0, netExposurePaise: 0, symbols: {} };
-    const { gross, net } = exposures(book.symbols, (s) => this.marks.get(s) ?? 0);
     return {
       dayPnlPaise: this.dayPnlPaise(portfolioId),
-      grossExposurePaise: gross,
-      netExposurePaise: net,
+      grossExposurePaise: book.grossPaise,
+      netExposurePaise: Math.max(abs(book.longPaise), abs(book.shortPaise)),
       symbols: Object.fromEntries([...book.symbols].map(([s, b]) => [s, { ...b }])),
     };
   }
@@ -485,9 +507,12 @@ export class RiskManager {
         dayStartValuePaise: book.dayStartValuePaise,
         symbols: new Map(Object.entries(book.symbols).map(([s, b]) => [s, { net: b.net, workingBuy: b.workingBuy, workingSell: b.workingSell }])),
         markedValuePaise: 0,
+        grossPaise: 0,
+        longPaise: 0,
+        shortPaise: 0,
       });
     }
-    for (const book of this.portfolios.values()) this.recomputeMarkedValue(book);
+    for (const book of this.portfolios.values()) this.recomputeSums(book);
     this.killed = encoded.killSwitch ?? undefined;
   }
 
@@ -542,30 +567,46 @@ export class RiskManager {
     return book.markedValuePaise;
   }
 
-  /** Σ net × mark from scratch (after a restore). */
-  private recomputeMarkedValue(book: PortfolioBook): void {
+  /** Σ net × mark and the exposure sums from scratch (after a restore). */
+  private recomputeSums(book: PortfolioBook): void {
+    const markFor = (symbol: string): Paise => this.marks.get(symbol) ?? 0;
     let value = 0;
     book.symbols.forEach((b, symbol) => {
-      if (b.net !== 0) value += mul(b.net, this.marks.get(symbol) ?? 0);
+      if (b.net !== 0) value += mul(b.net, markFor(symbol));
     });
     book.markedValuePaise = value;
+    const sums = exposureSums(book.symbols, markFor);
+    book.grossPaise = sums.gross;
+    book.longPaise = sums.long;
+    book.shortPaise = sums.short;
   }
 
-  /** Sets a symbol's mark and moves every portfolio's marked value by net × the change. */
+  /** A symbol's book goes from `before` to `after`: stored, and the exposure sums moved at its mark. */
+  private setTerms(book: PortfolioBook, symbol: string, before: SymbolBook, after: SymbolBook): void {
+    const mark = this.marks.get(symbol) ?? 0;
+    moveSums(book, before, mark, -1);
+    moveSums(book, after, mark, 1);
+    book.symbols.set(symbol, after);
+  }
+
+  /** Sets a symbol's mark and moves every portfolio's marked value and exposure sums by the change. */
   private setMark(symbol: string, pricePaise: Paise): void {
     const previous = this.marks.get(symbol) ?? 0;
     if (previous === pricePaise) return;
     this.marks.set(symbol, pricePaise);
     for (const book of this.portfolios.values()) {
-      const net = book.symbols.get(symbol)?.net ?? 0;
-      if (net !== 0) book.markedValuePaise += mul(net, pricePaise - previous);
+      const terms = book.symbols.get(symbol);
+      if (terms === undefined) continue;
+      if (terms.net !== 0) book.markedValuePaise += mul(terms.net, pricePaise - previous);
+      moveSums(book, terms, previous, -1);
+      moveSums(book, terms, pricePaise, 1);
     }
   }
 
   private book(portfolioId: string): PortfolioBook {
     let book = this.portfolios.get(portfolioId);
     if (!book) {
-      book = { symbols: new Map(), dayCashFlowPaise: 0, dayStartValuePaise: 0, markedValuePaise: 0 };
+      book = { symbols: new Map(), dayCashFlowPaise: 0, dayStartValuePaise: 0, markedValuePaise: 0, grossPaise: 0, longPaise: 0, shortPaise: 0 };
       this.portfolios.set(portfolioId, book);
     }
     return book;

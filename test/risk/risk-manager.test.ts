@@ -170,6 +170,24 @@ describe('RiskManager: one check at a time', () => {
     expect(copy.portfolio('p1')).toEqual(manager.portfolio('p1'));
   });
 
+  it('values a symbol without a mark at its order price, then at its first fill or mark, in the running exposure sums', () => {
+    const manager = fresh({ maxGrossExposurePaise: 40 * 152_000 });
+    // no mark for INFY yet: a LIMIT buy of 20 at ₹1,520.00 is valued at its limit price
+    expect(code(manager, intent({ symbol: 'INFY', orderType: 'LIMIT', limitPricePaise: 152_000, quantity: 20 }))).toBeUndefined();
+    expect(manager.portfolio('p1')).toMatchObject({ grossExposurePaise: 20 * 152_000, netExposurePaise: 20 * 152_000 });
+    // another 20 reaches the limit exactly (allowed); one more share's worth would pass it
+    expect(code(manager, intent({ symbol: 'INFY', orderType: 'LIMIT', limitPricePaise: 152_000, quantity: 20 }))).toBeUndefined();
+    expect(code(manager, intent({ symbol: 'INFY', orderType: 'LIMIT', limitPricePaise: 152_000, quantity: 1 }))).toBe('max-gross-exposure');
+    // 15 fill at ₹1,519.00; the mark stays the first price it had (the limit), then a tick moves it to ₹1,500.00
+    manager.onFill({ portfolioId: 'p1', symbol: 'INFY', signedQuantity: 15, pricePaise: 151_900 }, t0);
+    expect(manager.portfolio('p1')).toMatchObject({ grossExposurePaise: 40 * 152_000 });
+    manager.onMark('INFY', 150_000, t0);
+    // net 15, working buys 25: worst 40 shares; long side 40, short side 15
+    expect(manager.portfolio('p1')).toMatchObject({ grossExposurePaise: 40 * 150_000, netExposurePaise: 40 * 150_000 });
+    manager.onOrderClosed('p1', 'INFY', 25);
+    expect(manager.portfolio('p1')).toMatchObject({ grossExposurePaise: 15 * 150_000, netExposurePaise: 15 * 150_000 });
+  });
+
   it('computes worst-case exposures exactly', () => {
     const books = new Map<string, SymbolBook>([
       ['A', { net: 10, workingBuy: 5, workingSell: 30 }],
@@ -264,6 +282,18 @@ describe('RiskManager: property', () => {
         const bookOf = (symbol: string): SymbolBook => books.get(symbol) ?? { net: 0, workingBuy: 0, workingSell: 0 };
         const pnl = (): number => cashFlow + [...books].reduce((sum, [s, b]) => sum + b.net * (marks.get(s) ?? 0), 0);
         const markOf = (s: string): number => marks.get(s) ?? 0;
+        /** The manager's exposures (kept as running sums) agree with the model's, summed from scratch here. */
+        const exposuresAgree = (): void => {
+          let gross = 0;
+          let long = 0;
+          let short = 0;
+          for (const [symbol, b] of books) {
+            gross += Math.max(Math.abs(b.net + b.workingBuy), Math.abs(b.net - b.workingSell)) * markOf(symbol);
+            long += (b.net + b.workingBuy) * markOf(symbol);
+            short += (b.net - b.workingSell) * markOf(symbol);
+          }
+          expect(manager.portfolio('p1')).toMatchObject({ grossExposurePaise: gross, netExposurePaise: Math.max(Math.abs(long), Math.abs(short)) });
+        };
         const clampBand = (price: number): number => Math.min(180_000, Math.max(120_000, price - (price % 10)));
         for (const a of actions) {
           switch (a.kind) {
@@ -355,6 +385,7 @@ describe('RiskManager: property', () => {
               break;
             }
           }
+          exposuresAgree();
         }
         // the manager's own view agrees with the model
         for (const [symbol, b] of books) expect(manager.portfolio('p1').symbols[symbol]).toEqual(b);
