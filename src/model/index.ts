@@ -3,6 +3,7 @@ export * from './instrument.js';
 export * from './market.js';
 export * from './order.js';
 export * from './mutable.js';
+export * from './amended.js';
 export * from './fill.js';
 export * from './position.js';
 export * from './portfolio.js';

@@ -1,4 +1,5 @@
 import { divRound, mul, type Paise } from './money.js';
+import { amended } from './amended.js';
 import type { OrderExplanation } from './order-explanation.js';
 
 export type { OrderExplanation, SignalContribution } from './order-explanation.js';
@@ -181,7 +182,8 @@ export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: numbe
 
 /**
  * The order state machine (kite-reference §5). Pure: returns the next order or throws
- * {@link OrderTransitionError}. A fill beyond the remaining quantity is an error too.
+ * {@link OrderTransitionError}. A fill beyond the remaining quantity is an error too. A transition
+ * that adds a key (the broker's order id, a status message) goes through {@link amended}.
  */
 export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
   if (isTerminal(order.status)) throw new OrderTransitionError(order, update);
@@ -190,9 +192,14 @@ export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
       if (order.status !== 'PUT ORDER REQ RECEIVED' && order.status !== 'VALIDATION PENDING' && order.status !== 'OPEN PENDING') {
         throw new OrderTransitionError(order, update);
       }
-      return { ...order, brokerOrderId: update.brokerOrderId, status: update.status, updatedAtMs: update.atMs };
+      return amended(order, { brokerOrderId: update.brokerOrderId, status: update.status, updatedAtMs: update.atMs });
     case 'rejected':
-      return { ...order, status: 'REJECTED', statusMessage: update.reason, cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: update.atMs };
+      return amended(order, {
+        status: 'REJECTED',
+        statusMessage: update.reason,
+        cancelledQuantity: order.quantity - order.filledQuantity,
+        updatedAtMs: update.atMs,
+      });
     case 'triggered':
       if (order.status !== 'TRIGGER PENDING') throw new OrderTransitionError(order, update);
       return { ...order, status: 'OPEN', updatedAtMs: update.atMs };
@@ -214,12 +221,11 @@ export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
       };
     }
     case 'cancelled':
-      return {
-        ...order,
+      return amended(order, {
         status: 'CANCELLED',
         statusMessage: update.reason,
         cancelledQuantity: order.quantity - order.filledQuantity,
         updatedAtMs: update.atMs,
-      };
+      });
   }
 }

@@ -11,6 +11,7 @@ import {
   type OrderStatus,
   type OrderUpdate,
 } from '../../src/model/order.js';
+import { amended } from '../../src/model/amended.js';
 import { order } from './fixtures.js';
 
 const accepted = (o: Order = order({ quantity: 10, orderType: 'LIMIT', limitPricePaise: 100_00 })): Order =>
@@ -184,5 +185,17 @@ describe('clientOrderIdFor', () => {
   it('refuses sequences that would not give an alphanumeric id', () => {
     expect(() => clientOrderIdFor('s', -1)).toThrow(RangeError);
     expect(() => clientOrderIdFor('s', 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('amended (a spread without the hidden-class cliff)', () => {
+  it('gives the keys, values and key order of { ...source, ...changes }, and leaves the source alone', () => {
+    const source = order({ quantity: 10, reason: 'cross' });
+    const changes = { brokerOrderId: 'B1', status: 'OPEN', updatedAtMs: 2 } as const;
+    const next = amended(source, changes);
+    expect(next).not.toBe(source);
+    expect(JSON.stringify(next)).toBe(JSON.stringify({ ...source, ...changes }));
+    expect(Object.keys(next).slice(-1)).toEqual(['brokerOrderId']);
+    expect(source).not.toHaveProperty('brokerOrderId');
   });
 });

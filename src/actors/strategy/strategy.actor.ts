@@ -1,5 +1,6 @@
 import { receiveByType, type ActorContext, type ActorRef, type Behavior, type HandlerMap } from '../core/index.js';
 import {
+  amended,
   assertNever,
   clientOrderIdFor,
   isTerminal,
@@ -197,7 +198,7 @@ class StrategyHost {
         ? undefined
         : regime === undefined || request.explanation.regime !== undefined
           ? request.explanation
-          : { ...request.explanation, regime };
+          : amended(request.explanation, { regime });
     // the optional fields are set one by one: a literal with conditional spreads copies through the
     // runtime for every intent
     const intent: Mutable<OrderIntent> = {

@@ -25,7 +25,17 @@
 import { Type } from 'typebox';
 import { Check } from 'typebox/value';
 import { chargeOrderFill, upgradeChargeLedger, ZERODHA_NSE_EQUITY_RATES, type ChargeRates, type DayLedger } from '../../model/charges.js';
-import { applyOrderUpdate, isTerminal, orderTerms, type Fill, type Instrument, type Order, type OrderStatus, type OrderUpdate } from '../../model/index.js';
+import {
+  amended,
+  applyOrderUpdate,
+  isTerminal,
+  orderTerms,
+  type Fill,
+  type Instrument,
+  type Order,
+  type OrderStatus,
+  type OrderUpdate,
+} from '../../model/index.js';
 import { istDate } from '../../model/time.js';
 import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet } from '../../model/square-off.js';
 import type { BrokerEvent, BrokerIO, BrokerLog, BrokerPort, IoResult, OrderChange } from '../../actors/execution/broker-port.js';
@@ -235,7 +245,7 @@ function advance(k: Kite, clientOrderId: string, allowTradeFetch = true): void {
     order = applyOrderUpdate(order!, update);
     events.push({ kind: 'order-updated', order });
   };
-  if (order.brokerOrderId === undefined) order = { ...order, brokerOrderId: view.brokerOrderId };
+  if (order.brokerOrderId === undefined) order = amended(order, { brokerOrderId: view.brokerOrderId });
   if (BEFORE_ACCEPT.has(order.status)) {
     if (view.status === 'REJECTED') {
       step({ kind: 'rejected', reason: view.statusMessage ?? 'rejected by Kite', atMs: now });
