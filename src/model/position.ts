@@ -66,8 +66,11 @@ export function applyFill(position: Position, fill: Fill): Position {
     if (quantity === 0) cost = 0;
   }
 
+  // field by field, not a spread: one object shape with markPosition's and emptyPosition's (a spread's copy
+  // of a literal has another, and a fill's update then cost over a microsecond)
   return {
-    ...position,
+    symbol: position.symbol,
+    product: position.product,
     netQuantity: quantity,
     costPaise: cost,
     realisedPaise: realised,
