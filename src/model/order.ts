@@ -194,12 +194,7 @@ export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
       }
       return amended(order, { brokerOrderId: update.brokerOrderId, status: update.status, updatedAtMs: update.atMs });
     case 'rejected':
-      return amended(order, {
-        status: 'REJECTED',
-        statusMessage: update.reason,
-        cancelledQuantity: order.quantity - order.filledQuantity,
-        updatedAtMs: update.atMs,
-      });
+      return closed(order, 'REJECTED', update.reason, update.atMs);
     case 'triggered':
       if (order.status !== 'TRIGGER PENDING') throw new OrderTransitionError(order, update);
       return { ...order, status: 'OPEN', updatedAtMs: update.atMs };
@@ -221,11 +216,11 @@ export function applyOrderUpdate(order: Order, update: OrderUpdate): Order {
       };
     }
     case 'cancelled':
-      return amended(order, {
-        status: 'CANCELLED',
-        statusMessage: update.reason,
-        cancelledQuantity: order.quantity - order.filledQuantity,
-        updatedAtMs: update.atMs,
-      });
+      return closed(order, 'CANCELLED', update.reason, update.atMs);
   }
+}
+
+/** The order ended unfilled in what remains: the rest is cancelled, with the broker's (or the system's) reason. */
+function closed(order: Order, status: 'REJECTED' | 'CANCELLED', reason: string, atMs: number): Order {
+  return amended(order, { status, statusMessage: reason, cancelledQuantity: order.quantity - order.filledQuantity, updatedAtMs: atMs });
 }
