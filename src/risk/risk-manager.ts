@@ -158,6 +158,9 @@ interface PortfolioBook {
 const abs = Math.abs;
 const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book.workingBuy), abs(book.net - book.workingSell));
 
+/** A symbol's terms, always made here: one object shape (spread copies of mixed shapes are slow on Node 20). */
+const symbolTerms = (net: number, workingBuy: number, workingSell: number): SymbolBook => ({ net, workingBuy, workingSell });
+
 /** A book's exposure sums move by one symbol's terms at `mark`, `sign` +1 to add them, −1 to take them out. */
 function moveSums(book: PortfolioBook, terms: SymbolBook, mark: Paise, sign: 1 | -1): void {
   if (mark === 0) return;
@@ -267,7 +270,9 @@ export class RiskManager {
 
     const current = this.symbolBook(book, symbol);
     const next: SymbolBook =
-      intent.side === 'BUY' ? { ...current, workingBuy: current.workingBuy + quantity } : { ...current, workingSell: current.workingSell + quantity };
+      intent.side === 'BUY'
+        ? symbolTerms(current.net, current.workingBuy + quantity, current.workingSell)
+        : symbolTerms(current.net, current.workingBuy, current.workingSell + quantity);
     const worstBefore = worstQuantity(current);
     const worstAfter = worstQuantity(next);
     if (worstAfter > this.limits.maxPositionQuantity && worstAfter > worstBefore) {
@@ -334,7 +339,7 @@ export class RiskManager {
     if (!this.marks.has(fill.symbol)) this.setMark(fill.symbol, fill.pricePaise);
     const before = this.symbolBook(book, fill.symbol);
     const signed = fill.signedQuantity;
-    const after = { ...before, net: before.net + signed };
+    const after = symbolTerms(before.net + signed, before.workingBuy, before.workingSell);
     if (fill.unreserved === true) {
       // nothing was reserved for it
     } else if (signed > 0) after.workingBuy = Math.max(0, before.workingBuy - signed);
@@ -349,7 +354,7 @@ export class RiskManager {
   onOrderClosed(portfolioId: string, symbol: string, signedRemainder: number): void {
     const book = this.book(portfolioId);
     const before = this.symbolBook(book, symbol);
-    const after = { ...before };
+    const after = symbolTerms(before.net, before.workingBuy, before.workingSell);
     if (signedRemainder > 0) after.workingBuy = Math.max(0, before.workingBuy - signedRemainder);
     else after.workingSell = Math.max(0, before.workingSell + signedRemainder);
     this.setTerms(book, symbol, before, after);
@@ -613,7 +618,7 @@ export class RiskManager {
   }
 
   private symbolBook(book: PortfolioBook, symbol: string): SymbolBook {
-    return book.symbols.get(symbol) ?? { net: 0, workingBuy: 0, workingSell: 0 };
+    return book.symbols.get(symbol) ?? symbolTerms(0, 0, 0);
   }
 }
 
