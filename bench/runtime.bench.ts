@@ -180,6 +180,18 @@ const perSecond = (ticks: number, ms: number): number => Math.round((ticks * 100
 /** The latency run's warm-up, reported apart: orders in its first second. */
 const WARM_UP_MS = 1000;
 
+/** Tick → order p50, p99, p99.9 and max of ascending latencies, in whole µs. */
+const tickToOrder = (sorted: readonly number[]) => ({
+  tickToOrderP50Us: Math.round(percentile(sorted, 50)),
+  tickToOrderP99Us: Math.round(percentile(sorted, 99)),
+  tickToOrderP999Us: Math.round(percentile(sorted, 99.9)),
+  tickToOrderMaxUs: Math.round(sorted[sorted.length - 1] ?? Number.NaN),
+});
+
+/** Those figures in one line. */
+const tickToOrderText = (figures: ReturnType<typeof tickToOrder> & { readonly orders: number }): string =>
+  `${figures.tickToOrderP50Us} / ${figures.tickToOrderP99Us} / ${figures.tickToOrderP999Us} / ${figures.tickToOrderMaxUs} µs (${figures.orders} orders)`;
+
 async function latency() {
   const needed = rate * seconds;
   say(`latency: offering ${rate.toLocaleString('en-IN')} ticks/s for ${seconds} s…`);
@@ -215,18 +227,8 @@ async function latency() {
     offeredTicksPerSec: rate,
     achievedTicksPerSec: Math.round(needed / wallSec),
     orders: samples.length,
-    tickToOrderP50Us: Math.round(percentile(samples, 50)),
-    tickToOrderP99Us: Math.round(percentile(samples, 99)),
-    tickToOrderP999Us: Math.round(percentile(samples, 99.9)),
-    tickToOrderMaxUs: Math.round(samples[samples.length - 1] ?? Number.NaN),
-    steady: {
-      afterMs: WARM_UP_MS,
-      orders: steady.length,
-      tickToOrderP50Us: Math.round(percentile(steady, 50)),
-      tickToOrderP99Us: Math.round(percentile(steady, 99)),
-      tickToOrderP999Us: Math.round(percentile(steady, 99.9)),
-      tickToOrderMaxUs: Math.round(steady[steady.length - 1] ?? Number.NaN),
-    },
+    ...tickToOrder(samples),
+    steady: { afterMs: WARM_UP_MS, orders: steady.length, ...tickToOrder(steady) },
     rssMb: Math.round(maxRss / 1e6),
     gc: gcFigures,
   };
@@ -278,14 +280,8 @@ if (asJson) {
   if (l)
     rows.push(
       ['latency run: offered / achieved', `${l.offeredTicksPerSec} / ${l.achievedTicksPerSec} ticks/s`],
-      [
-        'tick→order p50 / p99 / p99.9 / max',
-        `${l.tickToOrderP50Us} / ${l.tickToOrderP99Us} / ${l.tickToOrderP999Us} / ${l.tickToOrderMaxUs} µs (${l.orders} orders)`,
-      ],
-      [
-        `  after the first ${l.steady.afterMs / 1000} s (warm-up)`,
-        `${l.steady.tickToOrderP50Us} / ${l.steady.tickToOrderP99Us} / ${l.steady.tickToOrderP999Us} / ${l.steady.tickToOrderMaxUs} µs (${l.steady.orders} orders)`,
-      ],
+      ['tick→order p50 / p99 / p99.9 / max', tickToOrderText(l)],
+      [`  after the first ${l.steady.afterMs / 1000} s (warm-up)`, tickToOrderText(l.steady)],
       ['RSS peak in latency run', `${l.rssMb} MB`],
       ['latency run GC', gcText(l.gc)],
     );

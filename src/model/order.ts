@@ -163,78 +163,88 @@ export class OrderTransitionError extends Error {
 
 /** A new order from an approved intent, in Kite's first status. */
 export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: number): Order {
-  const order: Mutable<Order> = {
+  return buildOrder(intent, {
     clientOrderId,
-    intentId: intent.intentId,
-    strategyId: intent.strategyId,
-    portfolioId: intent.portfolioId,
-    symbol: intent.symbol,
-    side: intent.side,
-    orderType: intent.orderType,
-    product: intent.product,
-    validity: intent.validity,
-    quantity: intent.quantity,
     status: 'PUT ORDER REQ RECEIVED',
     filledQuantity: 0,
     cancelledQuantity: 0,
     filledValuePaise: 0,
     createdAtMs: atMs,
     updatedAtMs: atMs,
-  };
-  return withOptionalFields(order, intent, undefined, undefined);
+  });
 }
 
+/** What an order takes from its intent and keeps for life (an intent and an order both have these). */
+type OrderOrigin = Pick<
+  Order,
+  | 'intentId'
+  | 'strategyId'
+  | 'portfolioId'
+  | 'symbol'
+  | 'side'
+  | 'orderType'
+  | 'product'
+  | 'validity'
+  | 'quantity'
+  | 'limitPricePaise'
+  | 'triggerPricePaise'
+  | 'reason'
+  | 'explanation'
+>;
+
+/** Where an order stands: what its transitions change. */
+type OrderProgress = Pick<Order, 'clientOrderId' | 'status' | 'filledQuantity' | 'cancelledQuantity' | 'filledValuePaise' | 'createdAtMs' | 'updatedAtMs'> & {
+  readonly [K in 'brokerOrderId' | 'statusMessage']?: Order[K] | undefined;
+};
+
 /**
- * An order's optional fields, set after the required ones and always in this order, so that every
- * order with the same optional fields has one hidden class. (Orders used to be copied with spreads:
- * on Node 20 a spread copy of objects that come from more than one literal costs a microsecond
- * each, and one that adds a key makes a class of its own every time.)
+ * Every order is made here, field by field, the optional fields after the required ones and always
+ * in this order, so that every order with the same optional fields has one hidden class whatever
+ * made it. (Orders used to be copied with spreads: on Node 20 a spread copy of objects that come
+ * from more than one literal costs a microsecond each, and one that adds a key makes a class of its
+ * own every time.)
  */
-function withOptionalFields(
-  order: Mutable<Order>,
-  from: Pick<Order, 'limitPricePaise' | 'triggerPricePaise' | 'reason' | 'explanation'>,
-  brokerOrderId: string | undefined,
-  statusMessage: string | undefined,
-): Order {
-  if (from.limitPricePaise !== undefined) order.limitPricePaise = from.limitPricePaise;
-  if (from.triggerPricePaise !== undefined) order.triggerPricePaise = from.triggerPricePaise;
-  if (from.reason !== undefined) order.reason = from.reason;
-  if (from.explanation !== undefined) order.explanation = from.explanation;
-  if (brokerOrderId !== undefined) order.brokerOrderId = brokerOrderId;
-  if (statusMessage !== undefined) order.statusMessage = statusMessage;
+function buildOrder(origin: OrderOrigin, progress: OrderProgress): Order {
+  const order: Mutable<Order> = {
+    clientOrderId: progress.clientOrderId,
+    intentId: origin.intentId,
+    strategyId: origin.strategyId,
+    portfolioId: origin.portfolioId,
+    symbol: origin.symbol,
+    side: origin.side,
+    orderType: origin.orderType,
+    product: origin.product,
+    validity: origin.validity,
+    quantity: origin.quantity,
+    status: progress.status,
+    filledQuantity: progress.filledQuantity,
+    cancelledQuantity: progress.cancelledQuantity,
+    filledValuePaise: progress.filledValuePaise,
+    createdAtMs: progress.createdAtMs,
+    updatedAtMs: progress.updatedAtMs,
+  };
+  if (origin.limitPricePaise !== undefined) order.limitPricePaise = origin.limitPricePaise;
+  if (origin.triggerPricePaise !== undefined) order.triggerPricePaise = origin.triggerPricePaise;
+  if (origin.reason !== undefined) order.reason = origin.reason;
+  if (origin.explanation !== undefined) order.explanation = origin.explanation;
+  if (progress.brokerOrderId !== undefined) order.brokerOrderId = progress.brokerOrderId;
+  if (progress.statusMessage !== undefined) order.statusMessage = progress.statusMessage;
   return order;
 }
 
-/** What a transition changes besides the status and the time (the rest is the order's). */
-interface OrderMove {
-  readonly filledQuantity?: number;
-  readonly filledValuePaise?: Paise;
-  readonly cancelledQuantity?: number;
-  readonly brokerOrderId?: string;
-  readonly statusMessage?: string;
-}
-
-/** The order in `status` at `atMs`, with what `move` changes, built field by field (see {@link withOptionalFields}). */
-function moved(order: Order, status: OrderStatus, atMs: number, move: OrderMove): Order {
-  const next: Mutable<Order> = {
+/** The order in `status` at `atMs`, with what `move` changes (the rest stays as it was). */
+function moved(order: Order, status: OrderStatus, atMs: number, move: Partial<OrderProgress>): Order {
+  return buildOrder(order, {
     clientOrderId: order.clientOrderId,
-    intentId: order.intentId,
-    strategyId: order.strategyId,
-    portfolioId: order.portfolioId,
-    symbol: order.symbol,
-    side: order.side,
-    orderType: order.orderType,
-    product: order.product,
-    validity: order.validity,
-    quantity: order.quantity,
     status,
     filledQuantity: move.filledQuantity ?? order.filledQuantity,
     cancelledQuantity: move.cancelledQuantity ?? order.cancelledQuantity,
     filledValuePaise: move.filledValuePaise ?? order.filledValuePaise,
     createdAtMs: order.createdAtMs,
     updatedAtMs: atMs,
-  };
-  return withOptionalFields(next, order, move.brokerOrderId ?? order.brokerOrderId, move.statusMessage ?? order.statusMessage);
+    brokerOrderId: move.brokerOrderId ?? order.brokerOrderId,
+    statusMessage: move.statusMessage ?? order.statusMessage,
+  });
 }
 
 /**

@@ -136,7 +136,19 @@ export interface RiskManagerOptions {
   readonly squareOffMinute?: number;
 }
 
-interface PortfolioBook {
+/** Σ worst quantity × mark, Σ (net + buys) × mark and Σ (net − sells) × mark over a book's symbols: its exposures' parts. */
+interface ExposureSums {
+  grossPaise: number;
+  longPaise: number;
+  shortPaise: number;
+}
+
+/**
+ * A portfolio's book. Its {@link ExposureSums} are at the marks (0 where a symbol has none) and
+ * kept up to date on every change of a symbol's book and every mark (exact integers), so an
+ * intent's check is O(1), not a pass over every symbol of the portfolio.
+ */
+interface PortfolioBook extends ExposureSums {
   readonly symbols: Map<string, SymbolBook>;
   /** Σ over today's fills of −signed quantity × price − charges. */
   dayCashFlowPaise: number;
@@ -144,29 +156,23 @@ interface PortfolioBook {
   dayStartValuePaise: number;
   /** Σ net × mark, kept up to date on every mark and fill (exact integers), so checks are O(1). */
   markedValuePaise: number;
-  /**
-   * The exposure sums of {@link exposures} at the marks (0 where a symbol has none): Σ worst
-   * quantity × mark, Σ (net + buys) × mark, Σ (net − sells) × mark. Kept up to date on every
-   * change of a symbol's book and every mark (exact integers), so an intent's check is O(1), not
-   * a pass over every symbol of the portfolio.
-   */
-  grossPaise: number;
-  longPaise: number;
-  shortPaise: number;
 }
 
 const abs = Math.abs;
 const worstQuantity = (book: SymbolBook): number => Math.max(abs(book.net + book.workingBuy), abs(book.net - book.workingSell));
 
+/** Net exposure: the larger side, all working buys filled or all working sells filled. */
+const netExposure = (sums: ExposureSums): Paise => Math.max(abs(sums.longPaise), abs(sums.shortPaise));
+
 /** A symbol's terms, always made here: one object shape (spread copies of mixed shapes are slow on Node 20). */
 const symbolTerms = (net: number, workingBuy: number, workingSell: number): SymbolBook => ({ net, workingBuy, workingSell });
 
-/** A book's exposure sums move by one symbol's terms at `mark`, `sign` +1 to add them, −1 to take them out. */
-function moveSums(book: PortfolioBook, terms: SymbolBook, mark: Paise, sign: 1 | -1): void {
+/** Exposure sums move by one symbol's terms at `mark`, `sign` +1 to add them, −1 to take them out. */
+function moveSums(sums: ExposureSums, terms: SymbolBook, mark: Paise, sign: 1 | -1): void {
   if (mark === 0) return;
-  book.grossPaise += sign * mul(worstQuantity(terms), mark);
-  book.longPaise += sign * mul(terms.net + terms.workingBuy, mark);
-  book.shortPaise += sign * mul(terms.net - terms.workingSell, mark);
+  sums.grossPaise += sign * mul(worstQuantity(terms), mark);
+  sums.longPaise += sign * mul(terms.net + terms.workingBuy, mark);
+  sums.shortPaise += sign * mul(terms.net - terms.workingSell, mark);
 }
 
 /**
@@ -285,29 +291,22 @@ export class RiskManager {
     // the book's sums as they are (valuing its own symbol at the order's price while it has no mark);
     // the intent changes only its own symbol's terms
     const mark = last ?? price;
-    const sums = { gross: book.grossPaise, long: book.longPaise, short: book.shortPaise };
-    if (last === undefined) {
-      sums.gross += mul(worstQuantity(current), mark);
-      sums.long += mul(current.net + current.workingBuy, mark);
-      sums.short += mul(current.net - current.workingSell, mark);
-    }
-    const longAfter = sums.long - mul(current.net + current.workingBuy, mark) + mul(next.net + next.workingBuy, mark);
-    const shortAfter = sums.short - mul(current.net - current.workingSell, mark) + mul(next.net - next.workingSell, mark);
-    const before = { gross: sums.gross, net: Math.max(abs(sums.long), abs(sums.short)) };
-    const after = {
-      gross: sums.gross - mul(worstQuantity(current), mark) + mul(worstQuantity(next), mark),
-      net: Math.max(abs(longAfter), abs(shortAfter)),
-    };
-    if (after.gross > this.limits.maxGrossExposurePaise && after.gross > before.gross) {
+    const before: ExposureSums = { grossPaise: book.grossPaise, longPaise: book.longPaise, shortPaise: book.shortPaise };
+    if (last === undefined) moveSums(before, current, mark, 1);
+    const after: ExposureSums = { grossPaise: before.grossPaise, longPaise: before.longPaise, shortPaise: before.shortPaise };
+    moveSums(after, current, mark, -1);
+    moveSums(after, next, mark, 1);
+    if (after.grossPaise > this.limits.maxGrossExposurePaise && after.grossPaise > before.grossPaise) {
       return reject(
         'max-gross-exposure',
-        `gross exposure of portfolio ${intent.portfolioId} would reach ${formatInr(after.gross)}, beyond the limit of ${formatInr(this.limits.maxGrossExposurePaise)}`,
+        `gross exposure of portfolio ${intent.portfolioId} would reach ${formatInr(after.grossPaise)}, beyond the limit of ${formatInr(this.limits.maxGrossExposurePaise)}`,
       );
     }
-    if (after.net > this.limits.maxNetExposurePaise && after.net > before.net) {
+    const netAfter = netExposure(after);
+    if (netAfter > this.limits.maxNetExposurePaise && netAfter > netExposure(before)) {
       return reject(
         'max-net-exposure',
-        `net exposure of portfolio ${intent.portfolioId} would reach ${formatInr(after.net)}, beyond the limit of ${formatInr(this.limits.maxNetExposurePaise)}`,
+        `net exposure of portfolio ${intent.portfolioId} would reach ${formatInr(netAfter)}, beyond the limit of ${formatInr(this.limits.maxNetExposurePaise)}`,
       );
     }
 
@@ -437,7 +436,7 @@ export class RiskManager {
     return {
       dayPnlPaise: this.dayPnlPaise(portfolioId),
       grossExposurePaise: book.grossPaise,
-      netExposurePaise: Math.max(abs(book.longPaise), abs(book.shortPaise)),
+      netExposurePaise: netExposure(book),
       symbols: Object.fromEntries([...book.symbols].map(([s, b]) => [s, { ...b }])),
     };
   }
@@ -580,10 +579,7 @@ export class RiskManager {
       if (b.net !== 0) value += mul(b.net, markFor(symbol));
     });
     book.markedValuePaise = value;
-    const sums = exposureSums(book.symbols, markFor);
-    book.grossPaise = sums.gross;
-    book.longPaise = sums.long;
-    book.shortPaise = sums.short;
+    Object.assign(book, exposureSums(book.symbols, markFor));
   }
 
   /** A symbol's book goes from `before` to `after`: stored, and the exposure sums moved at its mark. */
@@ -628,19 +624,12 @@ export class RiskManager {
  */
 export function exposures(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): { gross: Paise; net: Paise } {
   const sums = exposureSums(symbols, markFor);
-  return { gross: sums.gross, net: Math.max(abs(sums.long), abs(sums.short)) };
+  return { gross: sums.grossPaise, net: netExposure(sums) };
 }
 
 /** Gross worst-case exposure and the two one-sided net sums (all working buys filled; all working sells filled). */
-function exposureSums(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): { gross: Paise; long: Paise; short: Paise } {
-  let gross = 0;
-  let long = 0;
-  let short = 0;
-  symbols.forEach((b, symbol) => {
-    const mark = markFor(symbol);
-    gross += mul(worstQuantity(b), mark);
-    long += mul(b.net + b.workingBuy, mark);
-    short += mul(b.net - b.workingSell, mark);
-  });
-  return { gross, long, short };
+function exposureSums(symbols: ReadonlyMap<string, SymbolBook>, markFor: (symbol: string) => Paise): ExposureSums {
+  const sums: ExposureSums = { grossPaise: 0, longPaise: 0, shortPaise: 0 };
+  symbols.forEach((terms, symbol) => moveSums(sums, terms, markFor(symbol), 1));
+  return sums;
 }

@@ -145,9 +145,10 @@ class Outbound {
   private readonly statuses: { readonly status: OrderStatus; count: number }[] = [];
   private fillCount = 0;
 
-  fill(portfolio: ActorRef<PortfolioCommand>, fill: Fill): void {
-    listFor(this.fills, portfolio).push(fill);
+  /** A fill, counted whether or not its portfolio is known (an unknown one is logged by the caller). */
+  fill(portfolio: ActorRef<PortfolioCommand> | undefined, fill: Fill): void {
     this.fillCount += 1;
+    if (portfolio) listFor(this.fills, portfolio).push(fill);
   }
 
   event(strategy: ActorRef<StrategyCommand>, event: StrategyOrderEvent): void {
@@ -217,8 +218,8 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
     );
   if (order.status === 'COMPLETE') out.status('COMPLETE');
   const portfolio = directory.portfolios.get(fill.portfolioId);
-  if (portfolio) out.fill(portfolio, fill);
-  else deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
+  out.fill(portfolio, fill);
+  if (!portfolio) deps.log.error({ ...orderLogFields(order), fillId: fill.fillId }, 'fill for an unknown portfolio');
   out.outcome({
     type: 'FillApplied',
     portfolioId: fill.portfolioId,
