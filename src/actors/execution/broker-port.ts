@@ -82,8 +82,8 @@ export interface BrokerIO<V> {
   nowMs(): number;
   /** The actor's latest version of an order (the order state machine is the actor's). */
   order(clientOrderId: string): Order | undefined;
-  /** Every order the actor holds (open ones and the most recent finished ones). */
-  orders(): Iterable<Order>;
+  /** The orders not finished yet (latest versions). */
+  openOrders(): Iterable<Order>;
   /** Moves an order without an event (the venue's order id learnt): kept, not journaled, not reported. */
   remember(order: Order): void;
   /** What happened at the venue: the actor journals it, then reports it, in order. */

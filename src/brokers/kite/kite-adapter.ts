@@ -537,10 +537,7 @@ function receive(k: Kite, message: KiteVenueMessage): void {
   }
 }
 
-const hasOpen = (orders: Iterable<Order>): boolean => {
-  for (const order of orders) if (!isTerminal(order.status)) return true;
-  return false;
-};
+const hasOpen = (open: Iterable<Order>): boolean => open[Symbol.iterator]().next().done !== true;
 
 function encodeVenue(s: KiteVenueState) {
   return {
@@ -587,7 +584,7 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
     decode: decodeVenue,
     started(s, restored, io) {
       // after a restart, catch up on whatever happened while down
-      if (restored && (hasOpen(io.orders()) || s.misPositions.size > 0)) requestPoll(k(s, io));
+      if (restored && (hasOpen(io.openOrders()) || s.misPositions.size > 0)) requestPoll(k(s, io));
     },
     place: (s, order, io) => place(k(s, io), order),
     cancel: (s, clientOrderId, order, io) => cancel(k(s, io), clientOrderId, order),
@@ -619,7 +616,7 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
     },
     poll(s, _reason, io) {
       // holding MIS past the cut-off: the RMS's square-off orders must be seen even without postbacks
-      if (hasOpen(io.orders()) || rmsSquareOffDue(k(s, io))) requestPoll(k(s, io));
+      if (hasOpen(io.openOrders()) || rmsSquareOffDue(k(s, io))) requestPoll(k(s, io));
     },
     sessionRenewed(s, io) {
       if (s.halted !== undefined) {
