@@ -124,8 +124,9 @@ export class HotCounter<Label extends string = never> {
   }
 
   /** Adds `value` (default 1) to the series of `labels` (or to the only series, without a label). */
-  inc(...args: [Label] extends [never] ? [value?: number] : [labels: Readonly<Record<Label, string>>, value?: number]): void {
-    const [first, second] = args;
+  inc(this: HotCounter, value?: number): void;
+  inc(labels: Readonly<Record<Label, string>>, value?: number): void;
+  inc(first?: Readonly<Record<Label, string>> | number, second?: number): void {
     const key = typeof first === 'object' && this.label !== undefined ? first[this.label] : '';
     const value = typeof first === 'number' ? first : (second ?? 1);
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);

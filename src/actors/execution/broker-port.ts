@@ -137,5 +137,5 @@ export interface BrokerPort<S, V> {
   /** The outcome of the adapter's own I/O. */
   receive(state: S, message: V, io: BrokerIO<V>): void;
   /** The actor forgot a finished order (it keeps a bounded number): drop what the adapter keeps about it. */
-  forget(state: S, order: Order): void;
+  forget(state: S, clientOrderId: string, brokerOrderId: string | undefined): void;
 }

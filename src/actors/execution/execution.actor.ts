@@ -327,7 +327,7 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
       return;
     }
     state.open.delete(order.clientOrderId);
-    for (const gone of state.finished.add(order)) broker.forget(state.venue, gone);
+    state.finished.add(order, (clientOrderId, brokerOrderId) => broker.forget(state.venue, clientOrderId, brokerOrderId));
   };
 
   const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, deps, ctx.system);

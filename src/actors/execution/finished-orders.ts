@@ -82,10 +82,11 @@ void everyColumn;
 const chunkOf = (column: (name: keyof FinishedChunk) => unknown[]): FinishedChunk =>
   Object.fromEntries(FINISHED_CHUNK_COLUMNS.map((name) => [name, column(name)])) as unknown as FinishedChunk;
 
-const emptyChunk = (): FinishedChunk => chunkOf(() => []);
+/** A chunk with room for all its rows (columns grown one row at a time would be reallocated about seven times each). */
+const emptyChunk = (): FinishedChunk => chunkOf(() => new Array<unknown>(FINISHED_CHUNK_ROWS));
 
-/** A copy of `chunk` (each column copied; the values are immutable). */
-const copyChunk = (chunk: FinishedChunk): FinishedChunk => chunkOf((name) => chunk[name].slice());
+/** A copy of the first `rows` rows of `chunk` (each column copied; the values are immutable). */
+const copyChunk = (chunk: FinishedChunk, rows: number): FinishedChunk => chunkOf((name) => chunk[name].slice(0, rows));
 
 /** Writes `order` into row `row` of `chunk` (`row` = the chunk's length appends); free text goes through `intern`. */
 function writeRow(chunk: FinishedChunk, row: number, order: Order, intern: (text: string | undefined) => string | null): void {
@@ -145,7 +146,7 @@ export function readRow(chunk: FinishedChunk, row: number): Order {
   );
 }
 
-/** The rows of a chunk (every column has this many; a decoder checks they agree). */
+/** The rows of a chunk read from JSON (every column has this many; a decoder checks they agree). */
 export const chunkRows = (chunk: FinishedChunk): number => chunk.clientOrderId.length;
 
 /**
@@ -153,8 +154,10 @@ export const chunkRows = (chunk: FinishedChunk): number => chunk.clientOrderId.l
  * client order id; an order is made afresh on each read.
  */
 export class FinishedOrders {
-  /** Oldest first; the last one is being filled (never shared while it is). */
+  /** Oldest first; all full but the last, which is being filled (never shared while it is). */
   private readonly chunks: FinishedChunk[] = [];
+  /** Rows used in the last chunk. */
+  private lastRows = 0;
   /** Absolute row of the first row of `chunks[0]` (rows are numbered from the first order ever added). */
   private firstRow = 0;
   private rowCount = 0;
@@ -193,40 +196,41 @@ export class FinishedOrders {
   }
 
   /**
-   * Keeps `order` (a finished one), or replaces the kept version of it; returns the oldest orders
-   * forgotten to stay within `keep` (a whole chunk at a time).
+   * Keeps `order` (a finished one), or replaces the kept version of it. The oldest orders are
+   * forgotten (a whole chunk at a time) to stay within `keep`: `forgotten` hears each one's ids.
    */
-  add(order: Order): readonly Order[] {
+  add(order: Order, forgotten?: (clientOrderId: string, brokerOrderId: string | undefined) => void): void {
     const at = this.rowOf.get(order.clientOrderId);
     if (at !== undefined) {
       this.replace(at, order);
-      return [];
+      return;
     }
     let last = this.chunks[this.chunks.length - 1];
-    if (last === undefined || chunkRows(last) === FINISHED_CHUNK_ROWS) {
+    if (last === undefined || this.lastRows === FINISHED_CHUNK_ROWS) {
       last = emptyChunk();
       this.chunks.push(last);
+      this.lastRows = 0;
     }
     this.rowOf.set(order.clientOrderId, this.firstRow + this.rowCount);
-    writeRow(last, chunkRows(last), order, this.intern);
+    writeRow(last, this.lastRows, order, this.intern);
+    this.lastRows += 1;
     this.rowCount += 1;
-    return this.trim();
+    this.trim(forgotten);
   }
 
   /** Every order kept, oldest first. */
   *values(): IterableIterator<Order> {
-    for (const chunk of this.chunks) for (let row = 0; row < chunkRows(chunk); row += 1) yield readRow(chunk, row);
+    for (const [index, chunk] of this.chunks.entries()) for (let row = 0; row < this.rowsOf(index); row += 1) yield readRow(chunk, row);
   }
 
   /** Client order ids kept, oldest first. */
   ids(): string[] {
-    return this.chunks.flatMap((chunk) => chunk.clientOrderId);
+    return this.chunks.flatMap((chunk, index) => chunk.clientOrderId.slice(0, this.rowsOf(index)));
   }
 
   /** The chunks as a snapshot holds them: the full ones shared (never changed again), the last one copied. */
   toJson(): FinishedChunk[] {
-    const last = this.chunks.length - 1;
-    return this.chunks.map((chunk, index) => (index === last && chunkRows(chunk) < FINISHED_CHUNK_ROWS ? copyChunk(chunk) : chunk));
+    return this.chunks.map((chunk, index) => (this.isFull(index) ? chunk : copyChunk(chunk, this.rowsOf(index))));
   }
 
   /** The archive of `orders` (finished, oldest first), as `add` would have made it. */
@@ -234,6 +238,16 @@ export class FinishedOrders {
     const archive = new FinishedOrders(keep);
     for (const order of orders) archive.add(order);
     return archive;
+  }
+
+  /** Rows of chunk `index`: all but the last are full. */
+  private rowsOf(index: number): number {
+    return index === this.chunks.length - 1 ? this.lastRows : FINISHED_CHUNK_ROWS;
+  }
+
+  /** A full chunk never changes again: it may be in a snapshot. */
+  private isFull(index: number): boolean {
+    return this.rowsOf(index) === FINISHED_CHUNK_ROWS;
   }
 
   private locate(at: number): [FinishedChunk, number] {
@@ -247,23 +261,24 @@ export class FinishedOrders {
     const offset = at - this.firstRow;
     const index = Math.floor(offset / FINISHED_CHUNK_ROWS);
     const chunk = this.chunks[index]!;
-    const writable = chunkRows(chunk) === FINISHED_CHUNK_ROWS ? copyChunk(chunk) : chunk;
+    const writable = this.isFull(index) ? copyChunk(chunk, FINISHED_CHUNK_ROWS) : chunk;
     writeRow(writable, offset % FINISHED_CHUNK_ROWS, order, this.intern);
     this.chunks[index] = writable;
   }
 
   /** Drops the oldest chunk while the rest still hold `keep` orders. */
-  private trim(): Order[] {
-    const forgotten: Order[] = [];
-    for (let oldest = this.chunks[0]; oldest !== undefined && this.rowCount - chunkRows(oldest) >= this.keep; oldest = this.chunks[0]) {
-      for (let row = 0; row < chunkRows(oldest); row += 1) {
-        forgotten.push(readRow(oldest, row));
-        this.rowOf.delete(oldest.clientOrderId[row]!);
+  private trim(forgotten: ((clientOrderId: string, brokerOrderId: string | undefined) => void) | undefined): void {
+    for (let oldest = this.chunks[0]; oldest !== undefined && this.rowCount - this.rowsOf(0) >= this.keep; oldest = this.chunks[0]) {
+      const rows = this.rowsOf(0);
+      for (let row = 0; row < rows; row += 1) {
+        const id = oldest.clientOrderId[row]!;
+        this.rowOf.delete(id);
+        forgotten?.(id, oldest.brokerOrderId[row] ?? undefined);
       }
       this.chunks.shift();
-      this.firstRow += chunkRows(oldest);
-      this.rowCount -= chunkRows(oldest);
+      this.firstRow += rows;
+      this.rowCount -= rows;
+      if (this.chunks.length === 0) this.lastRows = 0;
     }
-    return forgotten;
   }
 }

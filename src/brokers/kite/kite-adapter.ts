@@ -627,10 +627,10 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
       requestPoll(k(s, io));
     },
     receive: (s, message, io) => receive(k(s, io), message),
-    forget(s, order) {
-      s.views.delete(order.clientOrderId);
-      s.brokerage.delete(order.clientOrderId);
-      if (order.brokerOrderId !== undefined) s.byBrokerId.delete(order.brokerOrderId);
+    forget(s, clientOrderId, brokerOrderId) {
+      s.views.delete(clientOrderId);
+      s.brokerage.delete(clientOrderId);
+      if (brokerOrderId !== undefined) s.byBrokerId.delete(brokerOrderId);
     },
   };
 }

@@ -67,8 +67,13 @@ describe('the finished orders the execution actor keeps', () => {
     const orders = finishedOrders(3_000);
     const archive = new FinishedOrders(keep);
     const forgotten: Order[] = [];
+    const byId = new Map(orders.map((order) => [order.clientOrderId, order]));
     for (const [index, order] of orders.entries()) {
-      forgotten.push(...archive.add(order));
+      archive.add(order, (clientOrderId, brokerOrderId) => {
+        const gone = byId.get(clientOrderId)!;
+        expect(brokerOrderId).toBe(gone.brokerOrderId);
+        forgotten.push(gone);
+      });
       const added = index + 1;
       // by hand: whole chunks of 512 go once the rest still hold `keep`
       const dropped = Math.max(0, Math.floor((added - keep) / FINISHED_CHUNK_ROWS)) * FINISHED_CHUNK_ROWS;
@@ -93,7 +98,9 @@ describe('the finished orders the execution actor keeps', () => {
     expect(again[1]).toEqual(before[1]);
     const first = orders[3]!;
     const updated = { ...first, statusMessage: 'a later word from the broker', updatedAtMs: first.updatedAtMs + 5 };
-    expect(archive.add(updated)).toEqual([]);
+    archive.add(updated, () => {
+      throw new Error('nothing is forgotten by a replacement');
+    });
     expect(archive.size).toBe(orders.length);
     expect(archive.get(first.clientOrderId)).toEqual(updated);
     expect(before[0]!.statusMessage[3]).toBe(first.statusMessage ?? null);
