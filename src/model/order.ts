@@ -175,15 +175,25 @@ export function newOrder(intent: OrderIntent, clientOrderId: string, atMs: numbe
 }
 
 /** What an order takes from its intent and keeps for life (an intent and an order both have these). */
-export type OrderOrigin = Pick<Order, 'intentId' | 'strategyId' | 'portfolioId' | 'symbol' | 'side' | 'orderType' | 'product' | 'validity' | 'quantity'> & {
-  readonly [K in 'limitPricePaise' | 'triggerPricePaise' | 'reason' | 'explanation']?: Order[K] | undefined;
-};
+type OrderOrigin = Pick<
+  Order,
+  | 'intentId'
+  | 'strategyId'
+  | 'portfolioId'
+  | 'symbol'
+  | 'side'
+  | 'orderType'
+  | 'product'
+  | 'validity'
+  | 'quantity'
+  | 'limitPricePaise'
+  | 'triggerPricePaise'
+  | 'reason'
+  | 'explanation'
+>;
 
 /** Where an order stands: what its transitions change. */
-export type OrderProgress = Pick<
-  Order,
-  'clientOrderId' | 'status' | 'filledQuantity' | 'cancelledQuantity' | 'filledValuePaise' | 'createdAtMs' | 'updatedAtMs'
-> & {
+type OrderProgress = Pick<Order, 'clientOrderId' | 'status' | 'filledQuantity' | 'cancelledQuantity' | 'filledValuePaise' | 'createdAtMs' | 'updatedAtMs'> & {
   readonly [K in 'brokerOrderId' | 'statusMessage']?: Order[K] | undefined;
 };
 
@@ -194,7 +204,7 @@ export type OrderProgress = Pick<
  * from more than one literal costs a microsecond each, and one that adds a key makes a class of its
  * own every time.)
  */
-export function buildOrder(origin: OrderOrigin, progress: OrderProgress): Order {
+function buildOrder(origin: OrderOrigin, progress: OrderProgress): Order {
   const order: Mutable<Order> = {
     clientOrderId: progress.clientOrderId,
     intentId: origin.intentId,

@@ -22,7 +22,6 @@ import { PaperBroker, type PaperBrokerSnapshot } from '../../src/brokers/paper/i
 import { decodePortfolioSnapshot } from '../../src/actors/portfolio/portfolio.snapshot.js';
 import { decodeRiskSnapshot } from '../../src/actors/risk/risk.snapshot.js';
 import { decodeStrategyHostSnapshot } from '../../src/actors/strategy/strategy.snapshot.js';
-import { decodeExecutionOrders } from '../../src/actors/execution/execution.snapshot.js';
 import { advanceCheckpoint, recoverFromJournal, SqlCheckpointStore, type RecoveryTarget } from '../../src/persistence/recovery.js';
 
 let db: PgliteDatabase | undefined;
@@ -141,12 +140,12 @@ describe('recovery from the journal', () => {
     expect(Object.keys(strategy.working)).toEqual(['s1:1']);
     const execution = snapshots.get('/execution/paper')!.state as unknown as {
       broker: { orders: { order: Order }[]; fillSequence: number; orderSequence: number };
+      orders: Order[];
     };
-    const executionOrders = decodeExecutionOrders(snapshots.get('/execution/paper')!.state);
     expect(execution.broker.orders.map((resting) => resting.order.clientOrderId)).toEqual([b.clientOrderId]);
     expect(execution.broker.fillSequence).toBe(1);
     expect(execution.broker.orderSequence).toBe(2);
-    expect(executionOrders.finished.find((o) => o.clientOrderId === c.clientOrderId)?.status).toBe('REJECTED');
+    expect(execution.orders.find((o) => o.clientOrderId === c.clientOrderId)?.status).toBe('REJECTED');
     const { manager } = decodeRiskSnapshot(snapshots.get('/risk')!.state);
     const risk = { manager: manager! };
     const infy = risk.manager.portfolios.paper?.symbols.INFY;

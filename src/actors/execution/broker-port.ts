@@ -82,8 +82,8 @@ export interface BrokerIO<V> {
   nowMs(): number;
   /** The actor's latest version of an order (the order state machine is the actor's). */
   order(clientOrderId: string): Order | undefined;
-  /** The orders not finished yet (latest versions). */
-  openOrders(): Iterable<Order>;
+  /** Every order the actor holds (open ones and the most recent finished ones). */
+  orders(): Iterable<Order>;
   /** Moves an order without an event (the venue's order id learnt): kept, not journaled, not reported. */
   remember(order: Order): void;
   /** What happened at the venue: the actor journals it, then reports it, in order. */
@@ -137,5 +137,5 @@ export interface BrokerPort<S, V> {
   /** The outcome of the adapter's own I/O. */
   receive(state: S, message: V, io: BrokerIO<V>): void;
   /** The actor forgot a finished order (it keeps a bounded number): drop what the adapter keeps about it. */
-  forget(state: S, clientOrderId: string, brokerOrderId: string | undefined): void;
+  forget(state: S, order: Order): void;
 }

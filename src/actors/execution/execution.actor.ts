@@ -28,8 +28,7 @@ import { LOG_DATASETS } from '../../observability/log-fields.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { toJournalEntry, type Journal, type OrderJournalEntry } from '../journal.js';
 import type { ExecutionCommand, ExecutionMessage, JournalItem } from './execution.protocol.js';
-import { decodeExecutionOrders, encodeExecutionOrders } from './execution.snapshot.js';
-import { FinishedOrders } from './finished-orders.js';
+import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 
 export { KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 
@@ -68,10 +67,10 @@ export interface JournalOutbox {
 
 /** The execution actor's state: the orders of the session, the outbox and the venue adapter's own state. */
 export interface ExecutionState<S> {
-  /** Orders not finished yet, by client order id (latest version). */
-  readonly open: Map<string, Order>;
-  /** The most recent finished orders, oldest first; beyond {@link KEEP_FINISHED_ORDERS} the oldest are forgotten here (the journal keeps them). */
-  readonly finished: FinishedOrders;
+  /** Open orders and the most recent finished ones, by client order id (latest version). */
+  readonly orders: Map<string, Order>;
+  /** Finished orders, oldest first; beyond {@link KEEP_FINISHED_ORDERS} the oldest are forgotten here (the journal keeps them). */
+  readonly finished: string[];
   readonly outbox: JournalOutbox;
   readonly venue: S;
 }
@@ -283,22 +282,6 @@ function entriesOf(item: JournalItem): OrderJournalEntry[] {
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-/** An order the actor knows, open or finished (latest version). */
-function findOrder(state: ExecutionState<unknown>, clientOrderId: string): Order | undefined {
-  return state.open.get(clientOrderId) ?? state.finished.get(clientOrderId);
-}
-
-/** Whether the actor knows an order of this id (a duplicate if it is placed again). */
-function knowsOrder(state: ExecutionState<unknown>, clientOrderId: string): boolean {
-  return state.open.has(clientOrderId) || state.finished.has(clientOrderId);
-}
-
-/** Every order the actor knows: the finished ones (oldest first), then the open ones. */
-function* allOrders(state: ExecutionState<unknown>): IterableIterator<Order> {
-  yield* state.finished.values();
-  yield* state.open.values();
-}
-
 /** A fresh outbox. */
 export function freshOutbox(retryDelayMs = 50): JournalOutbox {
   return { queue: [], inFlight: false, healthy: true, retryScheduled: false, retryDelayMs, pending: new Set(), acting: undefined };
@@ -320,14 +303,18 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     });
   };
 
-  /** The latest version of an order: open ones by id, finished ones into the archive (a late update replaces the kept one). */
   const remember = (state: ExecutionState<S>, order: Order): void => {
-    if (!isTerminal(order.status)) {
-      state.open.set(order.clientOrderId, order);
-      return;
+    const known = state.orders.get(order.clientOrderId);
+    state.orders.set(order.clientOrderId, order);
+    if (!isTerminal(order.status) || (known !== undefined && isTerminal(known.status))) return;
+    state.finished.push(order.clientOrderId);
+    // trimmed in chunks, so the cost is amortised (not a 5,000-element shift per order)
+    if (state.finished.length < KEEP_FINISHED_ORDERS * 2) return;
+    for (const id of state.finished.splice(0, state.finished.length - KEEP_FINISHED_ORDERS)) {
+      const gone = state.orders.get(id);
+      state.orders.delete(id);
+      if (gone !== undefined) broker.forget(state.venue, gone);
     }
-    state.open.delete(order.clientOrderId);
-    state.finished.add(order, (clientOrderId, brokerOrderId) => broker.forget(state.venue, clientOrderId, brokerOrderId));
   };
 
   const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, deps, ctx.system);
@@ -357,8 +344,8 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     if (cached?.state === state && cached.ctx === ctx) return cached.io;
     const value: BrokerIO<V> = {
       nowMs: () => deps.clock.nowMs(),
-      order: (clientOrderId) => findOrder(state, clientOrderId),
-      openOrders: () => state.open.values(),
+      order: (clientOrderId) => state.orders.get(clientOrderId),
+      orders: () => state.orders.values(),
       remember: (order) => remember(state, order),
       emit: (events) => emit(state, events, ctx),
       modified(order, newQuantity, events) {
@@ -415,7 +402,7 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
   };
 
   const modify = (state: ExecutionState<S>, clientOrderId: string, change: OrderChange, ctx: Ctx<V>): void => {
-    const order = findOrder(state, clientOrderId);
+    const order = state.orders.get(clientOrderId);
     const venueProblem = order !== undefined && !isTerminal(order.status) ? broker.modifyProblem(state.venue, order) : undefined;
     const problem = venueProblem ?? orderChangeProblem(order, change, order === undefined ? undefined : deps.instruments.get(order.symbol));
     if (problem !== undefined || order === undefined) return modifyRefused(clientOrderId, problem ?? 'unknown order', order);
@@ -447,7 +434,7 @@ function journalPipeline<S, V>(deps: ExecutionActorDeps<S, V>, journal: Journal)
 
   const place = (state: ExecutionState<S>, order: Order, triggerReceivedMonoMs: number | undefined, ctx: Ctx<V>): void => {
     const { outbox } = state;
-    if (knowsOrder(state, order.clientOrderId) || outbox.pending.has(order.clientOrderId)) {
+    if (state.orders.has(order.clientOrderId) || outbox.pending.has(order.clientOrderId)) {
       // a restarted strategy may repeat an id the journal already has: it must hear it is not placed
       deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
       return book.refuse(state, order, `Client order id ${order.clientOrderId} was already used.`, ctx);
@@ -522,7 +509,7 @@ function directPipeline<S, V>(deps: ExecutionActorDeps<S, V>) {
   const book = orderBook(deps, () => undefined);
   const place = (state: ExecutionState<S>, order: Order, triggerReceivedMonoMs: number | undefined, ctx: Ctx<V>): void => {
     book.observeLatency(triggerReceivedMonoMs);
-    if (knowsOrder(state, order.clientOrderId)) {
+    if (state.orders.has(order.clientOrderId)) {
       deps.log.warn(orderLogFields(order), 'duplicate order ignored (already placed)');
       return;
     }
@@ -539,8 +526,8 @@ function directPipeline<S, V>(deps: ExecutionActorDeps<S, V>) {
 export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavior<ExecutionMessage<V>, ExecutionState<S>> {
   const { broker } = deps;
   const mode = deps.journal === undefined ? directPipeline(deps) : journalPipeline(deps, deps.journal);
-  const fresh = (venue: S, open: Map<string, Order>, finished: FinishedOrders): ExecutionState<S> => ({
-    open,
+  const fresh = (venue: S, orders: Map<string, Order>, finished: string[]): ExecutionState<S> => ({
+    orders,
     finished,
     venue,
     outbox: freshOutbox(mode.retryMs.min),
@@ -549,18 +536,18 @@ export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavio
   return {
     kind: broker.venue === 'paper' ? 'execution' : `execution-${broker.venue}`,
     initial(ctx, restored) {
-      const state = restored ?? fresh(broker.initial(), new Map(), new FinishedOrders());
+      const state = restored ?? fresh(broker.initial(), new Map(), []);
       broker.started(state.venue, restored !== undefined, mode.io(state, ctx));
       return state;
     },
     snapshot: {
       codec: {
         version: 1,
-        // the finished orders' full chunks are shared with the state, never copied (they do not change again)
-        encode: (state) => ({ ...encodeExecutionOrders(state.open.values(), state.finished), ...broker.encode(state.venue) }),
+        // orders are JSON-safe data (`Order`), typed as JSON without a copy
+        encode: (state) => ({ orders: [...state.orders.values()] as never, finished: [...state.finished], ...broker.encode(state.venue) }),
         decode(json) {
-          const { open, finished } = decodeExecutionOrders(json);
-          return fresh(broker.decode(json), new Map(open.map((order) => [order.clientOrderId, order])), FinishedOrders.of(finished));
+          const { orders, finished } = decodeExecutionOrders(json);
+          return fresh(broker.decode(json), new Map(orders.map((order) => [order.clientOrderId, order])), finished);
         },
       },
       everyMessages: broker.snapshotEveryMessages,
@@ -572,7 +559,7 @@ export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavio
           mode.place(state, message.order, message.triggerReceivedMonoMs, ctx);
           return state;
         case 'CancelOrder':
-          broker.cancel(state.venue, message.clientOrderId, findOrder(state, message.clientOrderId), mode.io(state, ctx));
+          broker.cancel(state.venue, message.clientOrderId, state.orders.get(message.clientOrderId), mode.io(state, ctx));
           return state;
         case 'ModifyOrder':
           mode.modify(state, message.clientOrderId, message.change, ctx);
@@ -581,7 +568,7 @@ export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavio
           for (const batch of message.batches) broker.marketData(state.venue, batch, mode.io(state, ctx));
           return state;
         case 'GetOrders':
-          ctx.system.tell(message.replyTo, [...allOrders(state)]);
+          ctx.system.tell(message.replyTo, [...state.orders.values()]);
           return state;
         case 'OrderPostback':
           broker.postback(state.venue, message.payload, mode.io(state, ctx));

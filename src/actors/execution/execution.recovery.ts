@@ -8,8 +8,7 @@
 import type { BrokerJson } from './broker-port.js';
 import type { Json } from '../core/index.js';
 import type { Order } from '../../model/index.js';
-import { decodeExecutionOrders, encodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
-import { FinishedOrders } from './finished-orders.js';
+import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 
 /** What the journal says about the execution actor's orders. */
 export interface ExecutionJournalFacts {
@@ -30,19 +29,15 @@ export function recoverExecutionState(
   venue: (orders: ReadonlyMap<string, Order>) => { readonly [key: string]: BrokerJson },
   keepFinished = KEEP_FINISHED_ORDERS,
 ): Json {
-  const saved = previous === undefined ? { open: [], finished: [] } : decodeExecutionOrders(previous);
-  const orders = new Map<string, Order>([...saved.finished, ...saved.open].map((order) => [order.clientOrderId, order]));
-  const finished = saved.finished.map((order) => order.clientOrderId).filter((id) => !journal.orders.has(id));
+  const saved = previous === undefined ? { orders: [], finished: [] } : decodeExecutionOrders(previous);
+  const orders = new Map<string, Order>(saved.orders.map((order) => [order.clientOrderId, order]));
+  const finished = saved.finished.filter((id) => !journal.orders.has(id));
   const finishedBefore = new Set(finished);
   // open orders the snapshot has but the journal does not were never durable: never sent, forget them
   for (const id of [...orders.keys()]) if (!journal.orders.has(id) && !finishedBefore.has(id)) orders.delete(id);
   for (const [id, order] of journal.orders) orders.set(id, order);
   finished.push(...new Set(journal.finished));
   if (finished.length > keepFinished) for (const id of finished.splice(0, finished.length - keepFinished)) orders.delete(id);
-  const archive = FinishedOrders.of(
-    finished.flatMap((id) => orders.get(id) ?? []),
-    keepFinished,
-  );
-  const open = [...orders.values()].filter((order) => !archive.has(order.clientOrderId));
-  return { ...encodeExecutionOrders(open, archive), ...venue(orders) };
+  // orders are JSON-safe data (`Order`)
+  return { orders: [...orders.values()] as never, finished, ...venue(orders) };
 }

@@ -6,8 +6,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { decodeJson } from '../core/json-codec.js';
-import { OrderExplanationSchema, OrderSchema, OrderStatusSchema, OrderTypeSchema, PaiseSchema, ProductSchema, SideSchema, ValiditySchema } from '../schemas.js';
-import type { FinishedChunk } from './finished-orders.js';
+import { OrderSchema } from '../schemas.js';
 import type { ChargeLedger, LegacyChargeLedger } from '../../model/charges.js';
 import type { Instrument } from '../../model/instrument.js';
 
@@ -25,45 +24,8 @@ export const ChargeLedgerSnapshotSchema = Type.Unsafe<ChargeLedger | LegacyCharg
 /** An open MIS position by portfolio, strategy and symbol. */
 export const MisNetSchema = Type.Object({ portfolioId: Type.String(), strategyId: Type.String(), symbol: Type.String(), net: Int });
 
-/** The execution actor's own part of its snapshot until 2026-12-07: every order kept, and the finished ones' ids, oldest first. */
-export const ExecutionOrdersV1Schema = Type.Object({ orders: Type.Array(OrderSnapshotSchema), finished: Type.Array(Type.String()) });
-
-const column = <T extends TSchema>(schema: T) => Type.Array(schema);
-const optionalColumn = <T extends TSchema>(schema: T) => Type.Array(Type.Union([schema, Type.Null()]));
-
-/** A chunk of finished orders, a column per field (`FinishedChunk`, src/actors/execution/finished-orders.ts). */
-export const FinishedChunkSchema = Type.Object({
-  clientOrderId: column(Type.String()),
-  intentId: column(Type.String()),
-  strategyId: column(Type.String()),
-  portfolioId: column(Type.String()),
-  symbol: column(Type.String()),
-  side: column(SideSchema),
-  orderType: column(OrderTypeSchema),
-  product: column(ProductSchema),
-  validity: column(ValiditySchema),
-  quantity: column(Type.Integer()),
-  status: column(OrderStatusSchema),
-  filledQuantity: column(Type.Integer()),
-  cancelledQuantity: column(Type.Integer()),
-  filledValuePaise: column(PaiseSchema),
-  createdAtMs: column(Type.Number()),
-  updatedAtMs: column(Type.Number()),
-  limitPricePaise: optionalColumn(PaiseSchema),
-  triggerPricePaise: optionalColumn(PaiseSchema),
-  reason: optionalColumn(Type.String()),
-  explanation: optionalColumn(OrderExplanationSchema),
-  brokerOrderId: optionalColumn(Type.String()),
-  statusMessage: optionalColumn(Type.String()),
-});
-
-/** The execution actor's own part of its snapshot (the adapter's fields sit next to these): the open orders, and the finished ones in chunks, oldest first. */
-export const ExecutionOrdersSchema = Type.Object({ orders: Type.Array(OrderSnapshotSchema), finishedChunks: Type.Array(FinishedChunkSchema) });
-
-// the chunk type and its schema cannot drift apart (either way) without a compile error here
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const checked = <T extends true>(): T | undefined => undefined;
-checked<Same<Static<typeof FinishedChunkSchema>, { -readonly [K in keyof FinishedChunk]: FinishedChunk[K] }>>();
+/** The execution actor's own part of its snapshot (the adapter's fields sit next to these). */
+export const ExecutionOrdersSchema = Type.Object({ orders: Type.Array(OrderSnapshotSchema), finished: Type.Array(Type.String()) });
 
 /** Checks `json` against `schema` and returns a private copy of it, typed; throws naming the first bad field. */
 export function decodeSnapshot<T extends TSchema>(schema: T, json: unknown, what: string): Static<T> {

@@ -537,7 +537,10 @@ function receive(k: Kite, message: KiteVenueMessage): void {
   }
 }
 
-const hasOpen = (open: Iterable<Order>): boolean => open[Symbol.iterator]().next().done !== true;
+const hasOpen = (orders: Iterable<Order>): boolean => {
+  for (const order of orders) if (!isTerminal(order.status)) return true;
+  return false;
+};
 
 function encodeVenue(s: KiteVenueState) {
   return {
@@ -584,7 +587,7 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
     decode: decodeVenue,
     started(s, restored, io) {
       // after a restart, catch up on whatever happened while down
-      if (restored && (hasOpen(io.openOrders()) || s.misPositions.size > 0)) requestPoll(k(s, io));
+      if (restored && (hasOpen(io.orders()) || s.misPositions.size > 0)) requestPoll(k(s, io));
     },
     place: (s, order, io) => place(k(s, io), order),
     cancel: (s, clientOrderId, order, io) => cancel(k(s, io), clientOrderId, order),
@@ -616,7 +619,7 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
     },
     poll(s, _reason, io) {
       // holding MIS past the cut-off: the RMS's square-off orders must be seen even without postbacks
-      if (hasOpen(io.openOrders()) || rmsSquareOffDue(k(s, io))) requestPoll(k(s, io));
+      if (hasOpen(io.orders()) || rmsSquareOffDue(k(s, io))) requestPoll(k(s, io));
     },
     sessionRenewed(s, io) {
       if (s.halted !== undefined) {
@@ -627,10 +630,10 @@ export function kiteBrokerAdapter(options: KiteAdapterOptions): BrokerPort<KiteV
       requestPoll(k(s, io));
     },
     receive: (s, message, io) => receive(k(s, io), message),
-    forget(s, clientOrderId, brokerOrderId) {
-      s.views.delete(clientOrderId);
-      s.brokerage.delete(clientOrderId);
-      if (brokerOrderId !== undefined) s.byBrokerId.delete(brokerOrderId);
+    forget(s, order) {
+      s.views.delete(order.clientOrderId);
+      s.brokerage.delete(order.clientOrderId);
+      if (order.brokerOrderId !== undefined) s.byBrokerId.delete(order.brokerOrderId);
     },
   };
 }
