@@ -139,6 +139,76 @@ function hotCounter(name: string, help: string, label?: string): MetricDefinitio
   return (registers) => new HotCounter(registers, name, help, label);
 }
 
+/** One sample of a metric as prom-client's registry reads it (`get()`). */
+interface SampleValue {
+  readonly labels: Readonly<Record<string, string | number>>;
+  readonly value: number;
+  readonly metricName: string;
+}
+
+/**
+ * An unlabelled histogram for the trading hot path: `observe` finds the bucket and adds to plain
+ * numbers. prom-client's own `observe` makes a closure and two objects, checks and hashes its
+ * labels on every call; at one call per order and per fill that was a few per cent of the actor
+ * tree's time in the runtime benchmark. The registry reads it in prom-client's histogram form
+ * (cumulative `_bucket{le}` series, `+Inf`, `_sum`, `_count`), so the exposition is the same.
+ */
+export class HotHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly bounds: readonly number[];
+  /** Observations per bucket (not cumulative); the last counts those above every bound. */
+  private readonly counts: number[];
+  private sum = 0;
+
+  constructor(
+    registers: Registry[],
+    readonly name: string,
+    readonly help: string,
+    buckets: readonly number[],
+  ) {
+    this.bounds = [...buckets].sort((a, b) => a - b);
+    this.counts = new Array<number>(this.bounds.length + 1).fill(0);
+    // the registry asks only for the members above and get/reset; its type lists prom-client's own classes
+    for (const registry of registers) registry.registerMetric(this as unknown as Histogram);
+  }
+
+  /** Counts `value` (seconds) in its bucket: the first whose bound is at least the value. */
+  observe(value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite number: ${value}`);
+    const { bounds } = this;
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket += 1;
+    this.counts[bucket]! += 1;
+    this.sum += value;
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SampleValue[] }> {
+    const bucketName = `${this.name}_bucket`;
+    let cumulative = 0;
+    const values: SampleValue[] = this.bounds.map((le, index) => {
+      cumulative += this.counts[index]!;
+      return { labels: { le }, value: cumulative, metricName: bucketName };
+    });
+    const count = cumulative + this.counts[this.bounds.length]!;
+    values.push(
+      { labels: { le: '+Inf' }, value: count, metricName: bucketName },
+      { labels: {}, value: this.sum, metricName: `${this.name}_sum` },
+      { labels: {}, value: count, metricName: `${this.name}_count` },
+    );
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+  }
+}
+
+function hotHistogram(name: string, help: string, buckets: number[]): MetricDefinition<HotHistogram> {
+  return (registers) => new HotHistogram(registers, name, help, buckets);
+}
+
 function gauge(name: string, help: string): MetricDefinition<Gauge> {
   return (registers) => new Gauge({ name, help, registers });
 }
@@ -162,7 +232,7 @@ const UPDATED_METRICS = {
   ticksDelivered: counter('troupe_ticks_delivered_total', 'Ticks handed to symbol actors, by source', ['source']),
   /** Valid ticks not handed on (unknown symbol, runtime stopping), by source. */
   ticksDropped: counter('troupe_ticks_dropped_total', 'Valid ticks not handed on (unknown symbol or stopping), by source', ['source']),
-  tickToOrderSeconds: histogram(
+  tickToOrderSeconds: hotHistogram(
     'troupe_tick_to_order_seconds',
     'From tick arrival to order at the broker adapter',
     [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
@@ -189,7 +259,7 @@ const UPDATED_METRICS = {
     ['source'],
   ),
   /** Market-clock time from an order's creation to each of its fills. */
-  orderTimeToFillSeconds: histogram(
+  orderTimeToFillSeconds: hotHistogram(
     'troupe_order_time_to_fill_seconds',
     "Market-clock time from an order's creation to each of its fills",
     [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
