@@ -14,13 +14,13 @@
  * minutes; the pairs here resolve a few per cent (docs/performance.md, 2026-12-07 evening).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { intOption } from '../src/cli/args.js';
 import { benchArgs, percentile, printTable } from './support.js';
-import type * as PairTree from './pair-tree.js';
+import type * as TreeRun from './tree-run.js';
 
 const OPTIONS = [
   { name: 'base', description: 'The commit to compare with (any git revision)', valueName: 'rev' },
@@ -43,7 +43,7 @@ interface Pass {
   readonly second: number[];
 }
 
-type TreeModule = typeof PairTree;
+type TreeModule = typeof TreeRun;
 
 const median = (list: readonly number[]): number =>
   percentile(
@@ -53,10 +53,10 @@ const median = (list: readonly number[]): number =>
 
 /** The child: loads both trees, alternates their rounds (the first round of each is warm-up), prints the times. */
 async function child(first: string, second: string): Promise<void> {
-  const load = async (dir: string): Promise<TreeModule> => (await import(pathToFileURL(join(dir, 'bench', 'pair-tree.ts')).href)) as TreeModule;
+  const load = async (dir: string): Promise<TreeModule> => (await import(pathToFileURL(join(dir, 'bench', 'tree-run.ts')).href)) as TreeModule;
   const a = await load(first);
   const b = await load(second);
-  const data = a.pairTicks(ticks);
+  const data = a.treeTicks(ticks);
   const pass: Pass = { first: [], second: [] };
   for (let cycle = 0; cycle <= cycles; cycle += 1) {
     // the order within a cycle alternates too
@@ -81,7 +81,7 @@ function checkout(rev: string): { dir: string; remove: () => void } {
   const dir = join(mkdtempSync(join(tmpdir(), 'troupe-pair-')), 'base');
   execFileSync('git', ['-C', here, 'worktree', 'add', '--detach', dir, rev], { stdio: 'ignore' });
   symlinkSync(join(here, 'node_modules'), join(dir, 'node_modules'));
-  copyFileSync(join(here, 'bench', 'pair-tree.ts'), join(dir, 'bench', 'pair-tree.ts'));
+  copyFileSync(join(here, 'bench', 'tree-run.ts'), join(dir, 'bench', 'tree-run.ts'));
   return {
     dir,
     remove: () => {
@@ -99,6 +99,12 @@ function runPass(first: string, second: string): Pass {
   );
   if (result.status !== 0) throw new Error(`a pass failed (${result.status}): ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Pass;
+}
+
+/** This checkout's commit, and whether its `src` has changes not committed (they are what runs). */
+function describeHead(): string {
+  const git = (...args: string[]): string => execFileSync('git', ['-C', here, ...args], { encoding: 'utf8' }).trim();
+  return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') === '' ? '' : ' with uncommitted changes in src'}`;
 }
 
 /** The median of the round-by-round differences `later − earlier`. */
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'pair',
       base: rev,
-      head: `${execFileSync('git', ['-C', here, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}${execFileSync('git', ['-C', here, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() === '' ? '' : ' with uncommitted changes in src'}`,
+      head: describeHead(),
       ticks,
       cycles,
       baseMedianMs: Math.round(baseMedian),
@@ -162,5 +168,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (!existsSync(join(here, 'bench', 'pair-tree.ts'))) throw new Error('bench/pair-tree.ts is missing');
 await main();

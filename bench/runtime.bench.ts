@@ -14,16 +14,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { emaCross } from '../src/strategies/ema-cross/ema-cross.strategy.js';
-import { Runtime } from '../src/runtime/runtime.js';
 import { ManualClock } from '../src/runtime/clock.js';
-import type { Instrument, Tick } from '../src/model/index.js';
 import { intOption } from '../src/cli/args.js';
 import { runBareLoop } from './bare-loop.js';
+import { feedTree, TREE_STRATEGY_CONFIG, treeRuntime, treeTicks } from './tree-run.js';
 import {
   BENCH_RISK_LIMITS,
   benchArgs,
-  generateTicks,
-  groupBySymbol,
   offerAtRate,
   percentile,
   gcText,
@@ -31,7 +28,6 @@ import {
   printTable,
   profilePhase,
   syntheticMarket,
-  turn,
   watchGc,
 } from './support.js';
 
@@ -69,22 +65,6 @@ const say = (line: string): void => {
 
 const cpuUs = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
 
-function generate(count: number, seed: number): { instruments: readonly Instrument[]; batches: Tick[][] } {
-  return generateTicks(symbols, count, seed, chunk);
-}
-
-const strategyConfig = { fastPeriod: 12, slowPeriod: 26, quantity: 10 };
-function makeRuntime(instruments: readonly Instrument[], clock: ManualClock, onOrderLatencyUs?: (us: number) => void): Runtime {
-  return new Runtime({
-    instruments,
-    strategies: [{ strategyId: 'ema', kind: 'ema-cross', config: strategyConfig }],
-    portfolio: { portfolioId: 'bench', initialCashPaise: 1_00_00_000_00 },
-    clock,
-    riskLimits: BENCH_RISK_LIMITS,
-    ...(onOrderLatencyUs ? { onOrderLatencyUs } : {}),
-  });
-}
-
 interface Round {
   readonly bareMs: number;
   readonly bareCpuUs: number;
@@ -107,9 +87,9 @@ const median = (values: readonly number[]): number =>
  */
 async function throughput() {
   say(`generating ${totalTicks.toLocaleString('en-IN')} ticks for ${symbols} symbols…`);
-  const { instruments, batches } = generate(totalTicks, 7);
-  const grouped = batches.map(groupBySymbol);
-  const bareConfig = emaCross.parseConfig({ ...strategyConfig, symbols: instruments.map((i) => i.symbol) });
+  const ticks = treeTicks(totalTicks, { symbols, chunk });
+  const { instruments, batches } = ticks;
+  const bareConfig = emaCross.parseConfig({ ...TREE_STRATEGY_CONFIG, symbols: instruments.map((i) => i.symbol) });
   const rounds: Round[] = [];
   let bare: ReturnType<typeof runBareLoop> | undefined;
   let orders = 0;
@@ -127,7 +107,7 @@ async function throughput() {
 
     say(`round ${round} of ${roundCount}: actor tree…`);
     const clock = new ManualClock(0);
-    const runtime = makeRuntime(instruments, clock);
+    const runtime = treeRuntime(instruments, clock);
     runtime.start();
     fills = 0;
     orders = 0;
@@ -137,14 +117,7 @@ async function throughput() {
     const treeGc = watchGc();
     const treeCpu = process.cpuUsage();
     const start = performance.now();
-    for (let i = 0; i < grouped.length; i += 1) {
-      const batch = batches[i]!;
-      clock.advanceTo(batch[batch.length - 1]!.exchangeTimeMs);
-      for (const [symbol, ticks] of grouped[i]!) runtime.offerTicks(symbol, ticks);
-      await turn();
-      while (runtime.pendingWork() > chunk * 4) await turn();
-    }
-    await runtime.whenIdle();
+    await feedTree(runtime, clock, ticks);
     const treeMs = performance.now() - start;
     const treeCpuUs = cpuUs(process.cpuUsage(treeCpu));
     const treeGcFigures = treeGc();
@@ -202,7 +175,7 @@ async function latency() {
   const steady: number[] = [];
   let warmUntil = Number.POSITIVE_INFINITY;
   const clock = new ManualClock(0);
-  const runtime = makeRuntime(instruments, clock, (us) => {
+  const runtime = treeRuntime(instruments, clock, (us) => {
     samples.push(us);
     if (performance.now() >= warmUntil) steady.push(us);
   });
