@@ -119,7 +119,11 @@ export class HotCounter<Label extends string = never> {
     private readonly label?: Label,
   ) {
     scrapedCounter(registers, name, help, label === undefined ? [] : [label], () =>
-      [...this.totals].map(([value, total]) => [(label === undefined ? {} : { [label]: value }) as LabelValues<Label>, total] as const),
+      [...this.totals].map(([value, total]) => {
+        const labels: LabelValues<Label> = {};
+        if (label !== undefined) labels[label] = value;
+        return [labels, total] as const;
+      }),
     );
   }
 
