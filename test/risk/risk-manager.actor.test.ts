@@ -146,6 +146,105 @@ describe('risk manager actor', () => {
     expect((await report.expectMessage()).portfolios['p1']).toMatchObject({ dayPnlPaise: cashPaise + 6 * 150_000 });
   });
 
+  it("evaluates a strategy's batch of intents in order: refusals to the strategy, the approved orders to execution in one PlaceOrders", async () => {
+    system = createActorSystem();
+    const directory = new Directory();
+    const cache = new MarketCache();
+    const execution = createProbe<ExecutionCommand>(system);
+    const strategy = createProbe<StrategyCommand>(system);
+    directory.execution = execution.ref;
+    directory.strategies.set('s1', strategy.ref);
+    const known = new Set(['INFY', 'TCS', 'SBIN']);
+    const ref = system.spawn(
+      'risk',
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus: new EventBus(),
+        metrics: new Metrics(),
+        clock: { nowMs: () => t0 },
+        limits: DEFAULT_RISK_MANAGER_LIMITS,
+        instrument: (symbol) => (known.has(symbol) ? instrument(symbol) : undefined),
+      }),
+    );
+    for (const symbol of known) cache.update(tick({ symbol, ltpPaise: 150_000 }));
+    system.tell(ref, {
+      type: 'EvaluateIntents',
+      intents: [
+        { intent: intent({ intentId: 's1:1', symbol: 'INFY', quantity: 10, triggerReceivedMonoMs: 12.5 }), clientOrderId: 'C1' },
+        { intent: intent({ intentId: 's1:2', symbol: 'NOPE', quantity: 5 }), clientOrderId: 'C2' },
+        { intent: intent({ intentId: 's1:3', symbol: 'TCS', side: 'SELL', quantity: 4 }), clientOrderId: 'C3' },
+        { intent: intent({ intentId: 's1:4', symbol: 'SBIN', quantity: 2 }), clientOrderId: 'C4' },
+      ],
+    });
+    const placed = await execution.expectMessage();
+    if (placed.type !== 'PlaceOrders') throw new Error(`expected PlaceOrders, got ${placed.type}`);
+    expect(placed.orders.map(({ order }) => [order.clientOrderId, order.symbol, order.side, order.quantity])).toEqual([
+      ['C1', 'INFY', 'BUY', 10],
+      ['C3', 'TCS', 'SELL', 4],
+      ['C4', 'SBIN', 'BUY', 2],
+    ]);
+    // the tick's receive time travels with the order it caused (tick-to-order latency); the others had none
+    expect(placed.orders.map((item) => item.triggerReceivedMonoMs)).toEqual([12.5, undefined, undefined]);
+    await execution.expectNoMessage();
+    expect(await strategy.expectMessage()).toMatchObject({
+      type: 'OrderEvent',
+      event: { type: 'IntentRejected', intentId: 's1:2', code: 'unknown-instrument' },
+    });
+    await strategy.expectNoMessage();
+
+    // one intent alone is one PlaceOrder, as before
+    system.tell(ref, { type: 'EvaluateIntents', intents: [{ intent: intent({ intentId: 's1:5', quantity: 1 }), clientOrderId: 'C5' }] });
+    expect(await execution.expectMessage()).toMatchObject({ type: 'PlaceOrder', order: { clientOrderId: 'C5', quantity: 1 } });
+    const status = createProbe<RiskStatus>(system);
+    system.tell(ref, { type: 'GetStatus', replyTo: status.ref });
+    expect(await status.expectMessage()).toMatchObject({ approved: 4, rejected: 1 });
+  });
+
+  it('a kill switch that trips inside a batch: what was approved before it reaches execution before the kill switch asks for the open orders', async () => {
+    system = createActorSystem();
+    const directory = new Directory();
+    const cache = new MarketCache();
+    const execution = createProbe<ExecutionCommand>(system);
+    const strategy = createProbe<StrategyCommand>(system);
+    directory.execution = execution.ref;
+    directory.strategies.set('s1', strategy.ref);
+    const ref = system.spawn(
+      'risk',
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus: new EventBus(),
+        metrics: new Metrics(),
+        clock: { nowMs: () => t0 },
+        limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 },
+        instrument: (symbol) => instrument(symbol),
+      }),
+    );
+    // 10 INFY held at ₹1,500; the cache already has INFY at ₹1,390 (−₹1,100), TCS at ₹1,500
+    system.tell(ref, { type: 'FillApplied', portfolioId: 'p1', symbol: 'INFY', signedQuantity: 10, pricePaise: 150_000, chargesPaise: 0 });
+    cache.update(tick({ symbol: 'TCS', ltpPaise: 150_000 }));
+    cache.update(tick({ symbol: 'INFY', ltpPaise: 139_000 }));
+    system.tell(ref, {
+      type: 'EvaluateIntents',
+      intents: [
+        { intent: intent({ intentId: 's1:1', symbol: 'TCS', quantity: 3 }), clientOrderId: 'C1' }, // approved (TCS's mark moves nothing)
+        { intent: intent({ intentId: 's1:2', symbol: 'INFY', quantity: 2 }), clientOrderId: 'C2' }, // INFY's mark trips the kill switch
+        { intent: intent({ intentId: 's1:3', symbol: 'TCS', quantity: 1 }), clientOrderId: 'C3' }, // refused: halted
+      ],
+    });
+    expect(await execution.expectMessage()).toMatchObject({ type: 'PlaceOrder', order: { clientOrderId: 'C1' } });
+    const ask = await execution.expectMessage();
+    if (ask.type !== 'GetOrders') throw new Error(`expected GetOrders, got ${ask.type}`);
+    await execution.expectNoMessage();
+    const told = [await strategy.expectMessage(), await strategy.expectMessage(), await strategy.expectMessage()];
+    expect(told).toMatchObject([
+      { type: 'Pause' },
+      { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:2', code: 'kill-switch' } },
+      { type: 'OrderEvent', event: { type: 'IntentRejected', intentId: 's1:3', code: 'kill-switch' } },
+    ]);
+  });
+
   /** A risk actor with probes for execution and two strategies, on a clock the test moves. */
   function pacingRig(limits: Partial<RiskManagerLimits>, maxPacedEntryWaitMs?: number) {
     system = createActorSystem();

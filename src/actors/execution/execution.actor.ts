@@ -241,6 +241,12 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
  */
 export function reportBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting, system: ActorSystem): void {
   const out = new Outbound();
+  gatherBrokerEvents(events, deps, out);
+  out.send(system, deps.directory, deps.metrics);
+}
+
+/** What {@link reportBrokerEvents} does, gathered into `out` (sent by the caller, with what else it gathers). */
+function gatherBrokerEvents(events: readonly BrokerEvent[], deps: OutcomeReporting, out: Outbound): void {
   for (const event of events) {
     switch (event.kind) {
       case 'order-updated':
@@ -267,7 +273,6 @@ export function reportBrokerEvents(events: readonly BrokerEvent[], deps: Outcome
         assertNever(event, 'broker event');
     }
   }
-  out.send(system, deps.directory, deps.metrics);
 }
 
 function entriesOf(item: JournalItem): OrderJournalEntry[] {
@@ -317,7 +322,29 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     }
   };
 
-  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => reportBrokerEvents(events, deps, ctx.system);
+  /** While {@link together} runs: where reports gather, sent once when it ends. */
+  let gathering: Outbound | undefined;
+  const report = (events: readonly BrokerEvent[], ctx: Ctx<V>): void => {
+    if (gathering === undefined) reportBrokerEvents(events, deps, ctx.system);
+    else gatherBrokerEvents(events, deps, gathering);
+  };
+  /**
+   * Runs `work` (one message's worth of placements or market data) with its reports gathered, then
+   * sends them: each strategy, portfolio and risk gets one message in the order the events happened,
+   * instead of one per placement or per symbol's ticks. Nobody else's messages can come between
+   * (the actor runs alone), so what each recipient sees is unchanged.
+   */
+  const together = (ctx: Ctx<V>, work: () => void): void => {
+    if (gathering !== undefined) return work();
+    const out = new Outbound();
+    gathering = out;
+    try {
+      work();
+    } finally {
+      gathering = undefined;
+      out.send(ctx.system, deps.directory, deps.metrics);
+    }
+  };
 
   /** What happened at the venue: the state moves at once; everyone else hears of it once durable. */
   const emit = (state: ExecutionState<S>, events: readonly BrokerEvent[], ctx: Ctx<V>): void => {
@@ -409,7 +436,7 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
     broker.modify(state.venue, order, change, io(state, ctx));
   };
 
-  return { alert, remember, report, io, refuse, observeLatency, act, modify };
+  return { alert, remember, report, together, io, refuse, observeLatency, act, modify };
 }
 
 /** The journal pipeline: journal first, then act. */
@@ -558,6 +585,11 @@ export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavio
         case 'PlaceOrder':
           mode.place(state, message.order, message.triggerReceivedMonoMs, ctx);
           return state;
+        case 'PlaceOrders':
+          mode.together(ctx, () => {
+            for (const { order, triggerReceivedMonoMs } of message.orders) mode.place(state, order, triggerReceivedMonoMs, ctx);
+          });
+          return state;
         case 'CancelOrder':
           broker.cancel(state.venue, message.clientOrderId, state.orders.get(message.clientOrderId), mode.io(state, ctx));
           return state;
@@ -565,7 +597,9 @@ export function executionBehavior<S, V>(deps: ExecutionActorDeps<S, V>): Behavio
           mode.modify(state, message.clientOrderId, message.change, ctx);
           return state;
         case 'MarketData':
-          for (const batch of message.batches) broker.marketData(state.venue, batch, mode.io(state, ctx));
+          mode.together(ctx, () => {
+            for (const batch of message.batches) broker.marketData(state.venue, batch, mode.io(state, ctx));
+          });
           return state;
         case 'GetOrders':
           ctx.system.tell(message.replyTo, [...state.orders.values()]);

@@ -12,6 +12,12 @@ export type JournalItem =
   | { readonly kind: 'place'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
   | { readonly kind: 'events'; readonly events: readonly BrokerEvent[] };
 
+/** An approved order, with the receive time of the tick that caused it when it is the pipeline's (latency). */
+export interface OrderToPlace {
+  readonly order: Order;
+  readonly triggerReceivedMonoMs?: number;
+}
+
 /**
  * Protocol of the execution actor (one per process, `/execution/<venue>`, whatever the broker).
  * Risk sends approved orders; strategies and the gateway send cancels and modifications; symbol
@@ -20,7 +26,9 @@ export type JournalItem =
  */
 export type ExecutionCommand =
   /** An order risk approved. Idempotent per clientOrderId: a repeat is ignored (refused in journal mode). */
-  | { readonly type: 'PlaceOrder'; readonly order: Order; readonly triggerReceivedMonoMs?: number }
+  | ({ readonly type: 'PlaceOrder' } & OrderToPlace)
+  /** Orders risk approved in one run, in the order it approved them: each as a `PlaceOrder`. */
+  | { readonly type: 'PlaceOrders'; readonly orders: readonly OrderToPlace[] }
   | { readonly type: 'CancelOrder'; readonly clientOrderId: string; readonly requestedBy: string }
   /**
    * Changes a working order's limit/trigger price or lowers its quantity (never below what is

@@ -1,5 +1,5 @@
 import { LOG_DATASETS } from '../../observability/log-fields.js';
-import { receiveByType, type ActorContext, type Behavior, type HandlerMap } from '../core/index.js';
+import { receiveByType, type ActorContext, type ActorRef, type Behavior, type HandlerMap } from '../core/index.js';
 import { assertNever, DAY_MS, isTerminal, istDate, istDayStartMs, newOrder, type Instrument, type OrderIntent } from '../../model/index.js';
 import { PACING_EXPIRED, PacingQueue, type PacedIntent } from '../../risk/pacing-queue.js';
 import { RiskManager, type KillSwitchState, type RiskManagerLimits, type RiskManagerOptions, type RiskManagerRejection } from '../../risk/risk-manager.js';
@@ -8,7 +8,8 @@ import type { EventBus } from '../../observability/event-bus.js';
 import type { MarketCache } from '../market-cache.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { StrategyCommand } from '../strategy/strategy.protocol.js';
-import type { RiskStatus } from './risk.protocol.js';
+import type { OrderToPlace } from '../execution/execution.protocol.js';
+import type { IntentToEvaluate, RiskDecision, RiskStatus } from './risk.protocol.js';
 import type { RiskFillApplied, RiskManagerCommand, RiskManagerState, RiskReport } from './risk-manager.protocol.js';
 import { riskCodec } from './risk.snapshot.js';
 
@@ -66,6 +67,8 @@ class RiskActor {
   readonly options: RiskManagerOptions;
   manager: RiskManager;
   queue: PacingQueue;
+  /** While {@link placeTogether} runs: the approved orders not yet sent to execution. */
+  private placing: OrderToPlace[] | undefined;
   /** The clock time of the last release attempt: windows only open when time moves. */
   private lastReleaseAtMs = Number.NEGATIVE_INFINITY;
   // the IST day currently open, cached so that most messages skip the date arithmetic
@@ -111,11 +114,37 @@ class RiskActor {
   /** Sends an approved intent to execution; `fromQueue`: it waited for pacing (its tick-to-order latency is not the pipeline's). */
   place(state: RiskManagerState, ctx: ActorContext<RiskManagerCommand>, intent: OrderIntent, clientOrderId: string, nowMs: number, fromQueue = false): void {
     state.approved += 1;
-    ctx.system.tell(this.deps.directory.requireExecution(), {
-      type: 'PlaceOrder',
-      order: newOrder(intent, clientOrderId, nowMs),
-      ...(intent.triggerReceivedMonoMs === undefined || fromQueue ? {} : { triggerReceivedMonoMs: intent.triggerReceivedMonoMs }),
-    });
+    const order = newOrder(intent, clientOrderId, nowMs);
+    const item: OrderToPlace =
+      intent.triggerReceivedMonoMs === undefined || fromQueue ? { order } : { order, triggerReceivedMonoMs: intent.triggerReceivedMonoMs };
+    if (this.placing !== undefined) this.placing.push(item);
+    else ctx.system.tell(this.deps.directory.requireExecution(), { type: 'PlaceOrder', ...item });
+  }
+
+  /**
+   * Runs `work` (a batch of intents) with its approved orders gathered, then sends them to execution
+   * in one message, in the order they were approved. Execution cannot run meanwhile, so it sees the
+   * same orders in the same order; whatever else risk asks of execution first sends what is gathered.
+   */
+  placeTogether(ctx: ActorContext<RiskManagerCommand>, work: () => void): void {
+    if (this.placing !== undefined) return work();
+    this.placing = [];
+    try {
+      work();
+    } finally {
+      this.sendPlacements(ctx);
+      this.placing = undefined;
+    }
+  }
+
+  /** Sends the orders gathered so far (see {@link placeTogether}). */
+  private sendPlacements(ctx: ActorContext<RiskManagerCommand>): void {
+    const placing = this.placing;
+    if (placing === undefined || placing.length === 0) return;
+    this.placing = [];
+    const execution = this.deps.directory.requireExecution();
+    if (placing.length === 1) ctx.system.tell(execution, { type: 'PlaceOrder', ...placing[0]! });
+    else ctx.system.tell(execution, { type: 'PlaceOrders', orders: placing });
   }
 
   /** A refusal: counted, a RiskAlert, an IntentRejected to the strategy. */
@@ -205,6 +234,8 @@ class RiskActor {
 
   haltTrading(trip: KillSwitchState, ctx: ActorContext<RiskManagerCommand>): void {
     const { deps } = this;
+    // what was approved before the trip reaches execution before the kill switch asks for its open orders
+    this.sendPlacements(ctx);
     deps.metrics.riskRejections.inc({ code: 'kill-switch' });
     deps.bus.publish({ type: 'RiskAlert', severity: 'critical', code: 'kill-switch', message: trip.message, atMs: trip.trippedAtMs });
     for (const action of trip.actions) {
@@ -259,30 +290,42 @@ class RiskActor {
 /** One handler per message type of the risk manager's protocol. */
 function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskManagerState> {
   const { deps } = actor;
-  return {
-    EvaluateIntent(state, message, ctx) {
-      const { intent, clientOrderId } = message;
-      const nowMs = deps.clock.nowMs();
-      actor.rollDay(state, nowMs);
-      // what waited goes first: a new intent never overtakes the queue
-      actor.releasePaced(state, ctx, nowMs);
-      // marks are fresh already: the symbol actors' Marks reach this mailbox before the
-      // intents their ticks caused (per-actor FIFO across inlets and tells)
-      const wasKilled = actor.manager.killSwitch !== undefined;
-      const verdict = actor.manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
-      if (!verdict.approved) {
-        const { rejection } = verdict;
-        if (isPacing(rejection) && !message.replyTo) {
-          actor.enqueue(ctx, intent, clientOrderId, rejection, nowMs);
-          return state;
-        }
-        if (!wasKilled && actor.manager.killSwitch) actor.haltTrading(actor.manager.killSwitch, ctx);
-        actor.refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
-        if (message.replyTo) ctx.system.tell(message.replyTo, { approved: false, rejection });
+  /** One intent through the gate: placed, paced (queued) or refused (with a reply when asked). */
+  const evaluate = (
+    state: RiskManagerState,
+    message: IntentToEvaluate & { readonly replyTo?: ActorRef<RiskDecision> },
+    ctx: ActorContext<RiskManagerCommand>,
+  ): RiskManagerState => {
+    const { intent, clientOrderId } = message;
+    const nowMs = deps.clock.nowMs();
+    actor.rollDay(state, nowMs);
+    // what waited goes first: a new intent never overtakes the queue
+    actor.releasePaced(state, ctx, nowMs);
+    // marks are fresh already: the symbol actors' Marks reach this mailbox before the
+    // intents their ticks caused (per-actor FIFO across inlets and tells)
+    const wasKilled = actor.manager.killSwitch !== undefined;
+    const verdict = actor.manager.evaluate(intent, nowMs, deps.cache.lastPrice(intent.symbol));
+    if (!verdict.approved) {
+      const { rejection } = verdict;
+      if (isPacing(rejection) && !message.replyTo) {
+        actor.enqueue(ctx, intent, clientOrderId, rejection, nowMs);
         return state;
       }
-      actor.place(state, ctx, intent, clientOrderId, nowMs);
-      if (message.replyTo) ctx.system.tell(message.replyTo, { approved: true, clientOrderId });
+      if (!wasKilled && actor.manager.killSwitch) actor.haltTrading(actor.manager.killSwitch, ctx);
+      actor.refuse(state, ctx, intent, rejection.code, rejection.message, rejection.severity, nowMs);
+      if (message.replyTo) ctx.system.tell(message.replyTo, { approved: false, rejection });
+      return state;
+    }
+    actor.place(state, ctx, intent, clientOrderId, nowMs);
+    if (message.replyTo) ctx.system.tell(message.replyTo, { approved: true, clientOrderId });
+    return state;
+  };
+  return {
+    EvaluateIntent: (state, message, ctx) => evaluate(state, message, ctx),
+    EvaluateIntents(state, message, ctx) {
+      actor.placeTogether(ctx, () => {
+        for (const item of message.intents) evaluate(state, item, ctx);
+      });
       return state;
     },
     FillApplied(state, message, ctx) {

@@ -37,6 +37,7 @@ export interface RiskReport {
  * Protocol of the full risk manager actor (`/risk`). A superset of the minimal gate's
  * {@link RiskCommand}, so its ref fits `Directory.risk` unchanged:
  * - `EvaluateIntent`, `OrderClosed`, `GetStatus`: as before (strategies, gateway, execution).
+ * - `EvaluateIntents`: a strategy's intents of one hook run, evaluated in order; the approved go to execution as one `PlaceOrders`.
  * - `FillApplied`: from the execution actor, optionally with price and charges.
  * - `Outcomes`: fills and closed orders of one broker report, in order (the execution actor's batch form).
  * - `Marks`: last prices (an inlet conflated per symbol, like the portfolios' marks); may trip the kill switch.

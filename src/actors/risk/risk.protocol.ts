@@ -8,13 +8,21 @@ export type RiskDecision = { readonly approved: true; readonly clientOrderId: st
 /** What the execution actor reports to risk about one broker event. */
 export type RiskOutcome = Extract<RiskCommand, { readonly type: 'FillApplied' | 'OrderClosed' }>;
 
+/** An intent and the client order id its order will carry. */
+export interface IntentToEvaluate {
+  readonly intent: OrderIntent;
+  readonly clientOrderId: string;
+}
+
 /**
  * Protocol of the risk actor: every intent passes here before it becomes an order.
  * Strategies (and the gateway) send EvaluateIntent; the execution actor reports fills and
  * closed orders so exposures stay current.
  */
 export type RiskCommand =
-  | { readonly type: 'EvaluateIntent'; readonly intent: OrderIntent; readonly clientOrderId: string; readonly replyTo?: ActorRef<RiskDecision> }
+  | ({ readonly type: 'EvaluateIntent'; readonly replyTo?: ActorRef<RiskDecision> } & IntentToEvaluate)
+  /** Intents a strategy's hook produced, in order: each evaluated as an `EvaluateIntent` (no reply). */
+  | { readonly type: 'EvaluateIntents'; readonly intents: readonly IntentToEvaluate[] }
   | {
       readonly type: 'FillApplied';
       readonly portfolioId: string;

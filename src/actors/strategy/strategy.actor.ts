@@ -318,8 +318,11 @@ class StrategyHost {
     refusals.length = 0;
     if (outbox.length === 0) return;
     const risk = this.deps.directory.requireRisk();
-    for (const { intent, clientOrderId } of outbox) ctx.system.tell(risk, { type: 'EvaluateIntent', intent, clientOrderId });
-    outbox.length = 0;
+    // one message for the hook's intents: risk evaluates them in order either way
+    if (outbox.length === 1) {
+      ctx.system.tell(risk, { type: 'EvaluateIntent', ...outbox[0]! });
+      outbox.length = 0;
+    } else ctx.system.tell(risk, { type: 'EvaluateIntents', intents: outbox.splice(0) });
   }
 
   /** Runs a hook on `state`: the context reads and writes it only meanwhile. */

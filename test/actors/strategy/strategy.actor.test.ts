@@ -365,4 +365,28 @@ describe('strategy host: regime gating and signals', () => {
     expect(status.refusedIntents).toEqual([expect.objectContaining({ intentId: 's1:1', code: 'max-position' })]);
     expect(status.positions).toEqual({ INFY: 10 });
   });
+
+  it('sends the intents of one hook run to risk as one EvaluateIntents, in order; a run with one intent sends an EvaluateIntent', async () => {
+    const h = host({
+      steps: [
+        { submit: { side: 'BUY', quantity: 10 } },
+        { submit: { side: 'SELL', quantity: 4 } },
+        { submit: { side: 'BUY', quantity: 2 } },
+        { submit: { side: 'SELL', quantity: 1 } },
+      ],
+    });
+    h.tell({ type: 'BarsClosed', bars: [barAt(0), barAt(1), barAt(2)] }); // one hook run over three bars
+    const batch = await h.risk.expectMessage();
+    if (batch.type !== 'EvaluateIntents') throw new Error(`expected EvaluateIntents, got ${batch.type}`);
+    expect(batch.intents.map(({ intent }) => [intent.intentId, intent.side, intent.quantity])).toEqual([
+      ['s1:0', 'BUY', 10],
+      ['s1:1', 'SELL', 4],
+      ['s1:2', 'BUY', 2],
+    ]);
+    expect(new Set(batch.intents.map(({ clientOrderId }) => clientOrderId)).size).toBe(3);
+    h.tell({ type: 'BarsClosed', bars: [barAt(3)] });
+    expect(await h.intentOf()).toMatchObject({ intent: { intentId: 's1:3', side: 'SELL', quantity: 1 } });
+    await h.risk.expectNoMessage();
+    expect((await h.status()).workingIntents).toBe(4);
+  });
 });
