@@ -55,14 +55,25 @@ async function tradeUntil(check: () => void | Promise<void>, stepTicks = 20): Pr
   }, 20_000);
 }
 
-/** Waits until every Troupe order is final and the tree is idle. */
+/** Kite takes 10 orders a second (the client-side limiter spaces them so): the time one order of a backlog waits. */
+const KITE_MS_PER_ORDER = 100;
+
+/**
+ * Waits until every Troupe order is final and the tree is idle: 10 s, plus the time Kite's order
+ * limit needs for the orders not yet sent (the loop above steps the market as fast as the tree
+ * keeps up, so on a busy machine it can leave a backlog of a hundred orders that take 10 s to send).
+ */
 async function settle(): Promise<readonly Order[]> {
-  let orders: readonly Order[] = [];
-  await eventually(async () => {
-    orders = await troupeOrders();
-    expect(orders.filter((o) => !['COMPLETE', 'REJECTED', 'CANCELLED'].includes(o.status))).toEqual([]);
-    await trading.runtime.whenIdle();
-  }, 10_000);
+  let orders: readonly Order[] = await troupeOrders();
+  const unsent = orders.filter((o) => o.brokerOrderId === undefined && !['COMPLETE', 'REJECTED', 'CANCELLED'].includes(o.status)).length;
+  await eventually(
+    async () => {
+      orders = await troupeOrders();
+      expect(orders.filter((o) => !['COMPLETE', 'REJECTED', 'CANCELLED'].includes(o.status))).toEqual([]);
+      await trading.runtime.whenIdle();
+    },
+    10_000 + unsent * KITE_MS_PER_ORDER,
+  );
   return orders;
 }
 
@@ -130,7 +141,7 @@ describe('Troupe in Kite mode against the simulator', () => {
     expect(trading.feed.stats.orderUpdates).toBe(before);
     sim.admin.setFaults({ stopPostbacks: false });
     await expectConsistent(orders);
-  });
+  }, 60_000); // the backlog settle may wait for (see settle)
 
   it('ignores out-of-order, malformed and foreign postbacks and repeated orders without crashing or double counting', async () => {
     const before = await settle();
