@@ -192,9 +192,11 @@ function listFor<R, T>(lists: [R, T[]][], ref: R): T[] {
 function reportOrderUpdated(order: Order, deps: OutcomeReporting, out: Outbound): void {
   const { directory, bus } = deps;
   out.status(order.status);
-  bus.publish({ type: 'OrderUpdated', order });
+  // one immutable object serves the bus and the strategy (the two event types have the same shape)
+  const updated = { type: 'OrderUpdated', order } as const;
+  bus.publish(updated);
   const strategy = directory.strategies.get(order.strategyId);
-  if (strategy) out.event(strategy, { type: 'OrderUpdated', order });
+  if (strategy) out.event(strategy, updated);
   if (isTerminal(order.status)) {
     out.outcome({
       type: 'OrderClosed',
@@ -230,9 +232,10 @@ function reportFill(event: Extract<BrokerEvent, { kind: 'fill' }>, deps: Outcome
     // risk never reserved the broker's own square-off orders: their fills move the position only
     unreserved: order.reason === AUTO_SQUARE_OFF_REASON || undefined,
   });
+  const filled = { type: 'OrderFilled', fill, order } as const;
   const strategy = directory.strategies.get(order.strategyId);
-  if (strategy) out.event(strategy, { type: 'OrderFilled', order, fill });
-  bus.publish({ type: 'OrderFilled', fill, order });
+  if (strategy) out.event(strategy, filled);
+  bus.publish(filled);
 }
 
 /**
