@@ -21,6 +21,30 @@ describe('risk manager actor', () => {
     await system.shutdown();
   });
 
+  /** A risk actor on a fixed clock with probes for execution and strategy s1; `known` says which symbols are instruments. */
+  function rig(limits: RiskManagerLimits, known: (symbol: string) => boolean) {
+    system = createActorSystem();
+    const directory = new Directory();
+    const cache = new MarketCache();
+    const execution = createProbe<ExecutionCommand>(system);
+    const strategy = createProbe<StrategyCommand>(system);
+    directory.execution = execution.ref;
+    directory.strategies.set('s1', strategy.ref);
+    const ref = system.spawn(
+      'risk',
+      riskManagerBehavior({
+        directory,
+        cache,
+        bus: new EventBus(),
+        metrics: new Metrics(),
+        clock: { nowMs: () => t0 },
+        limits,
+        instrument: (symbol) => (known(symbol) ? instrument(symbol) : undefined),
+      }),
+    );
+    return { ref, cache, execution, strategy };
+  }
+
   it('approves, refuses, trips the kill switch (pause + cancel open orders) and re-arms', async () => {
     system = createActorSystem();
     const directory = new Directory();
@@ -98,23 +122,7 @@ describe('risk manager actor', () => {
   });
 
   it("applies a batch of broker outcomes (the execution actor's Outcomes) in order: fills move position and P&L, closes release what was reserved", async () => {
-    system = createActorSystem();
-    const directory = new Directory();
-    const cache = new MarketCache();
-    const execution = createProbe<ExecutionCommand>(system);
-    directory.execution = execution.ref;
-    const ref = system.spawn(
-      'risk',
-      riskManagerBehavior({
-        directory,
-        cache,
-        bus: new EventBus(),
-        metrics: new Metrics(),
-        clock: { nowMs: () => t0 },
-        limits: DEFAULT_RISK_MANAGER_LIMITS,
-        instrument: (symbol) => (symbol === 'INFY' ? instrument() : undefined),
-      }),
-    );
+    const { ref, cache, execution } = rig(DEFAULT_RISK_MANAGER_LIMITS, (symbol) => symbol === 'INFY');
     cache.update(tick({ ltpPaise: 150_000 }));
     system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:1', quantity: 10 }), clientOrderId: 'C1' });
     system.tell(ref, { type: 'EvaluateIntent', intent: intent({ intentId: 's1:2', quantity: 5 }), clientOrderId: 'C2' });
@@ -147,26 +155,8 @@ describe('risk manager actor', () => {
   });
 
   it("evaluates a strategy's batch of intents in order: refusals to the strategy, the approved orders to execution in one PlaceOrders", async () => {
-    system = createActorSystem();
-    const directory = new Directory();
-    const cache = new MarketCache();
-    const execution = createProbe<ExecutionCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.execution = execution.ref;
-    directory.strategies.set('s1', strategy.ref);
     const known = new Set(['INFY', 'TCS', 'SBIN']);
-    const ref = system.spawn(
-      'risk',
-      riskManagerBehavior({
-        directory,
-        cache,
-        bus: new EventBus(),
-        metrics: new Metrics(),
-        clock: { nowMs: () => t0 },
-        limits: DEFAULT_RISK_MANAGER_LIMITS,
-        instrument: (symbol) => (known.has(symbol) ? instrument(symbol) : undefined),
-      }),
-    );
+    const { ref, cache, execution, strategy } = rig(DEFAULT_RISK_MANAGER_LIMITS, (symbol) => known.has(symbol));
     for (const symbol of known) cache.update(tick({ symbol, ltpPaise: 150_000 }));
     system.tell(ref, {
       type: 'EvaluateIntents',
@@ -202,25 +192,7 @@ describe('risk manager actor', () => {
   });
 
   it('a kill switch that trips inside a batch: what was approved before it reaches execution before the kill switch asks for the open orders', async () => {
-    system = createActorSystem();
-    const directory = new Directory();
-    const cache = new MarketCache();
-    const execution = createProbe<ExecutionCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.execution = execution.ref;
-    directory.strategies.set('s1', strategy.ref);
-    const ref = system.spawn(
-      'risk',
-      riskManagerBehavior({
-        directory,
-        cache,
-        bus: new EventBus(),
-        metrics: new Metrics(),
-        clock: { nowMs: () => t0 },
-        limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 },
-        instrument: (symbol) => instrument(symbol),
-      }),
-    );
+    const { ref, cache, execution, strategy } = rig({ ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 }, () => true);
     // 10 INFY held at ₹1,500; the cache already has INFY at ₹1,390 (−₹1,100), TCS at ₹1,500
     system.tell(ref, { type: 'FillApplied', portfolioId: 'p1', symbol: 'INFY', signedQuantity: 10, pricePaise: 150_000, chargesPaise: 0 });
     cache.update(tick({ symbol: 'TCS', ltpPaise: 150_000 }));

@@ -321,7 +321,7 @@ function riskHandlers(actor: RiskActor): HandlerMap<RiskManagerCommand, RiskMana
     return state;
   };
   return {
-    EvaluateIntent: (state, message, ctx) => evaluate(state, message, ctx),
+    EvaluateIntent: evaluate,
     EvaluateIntents(state, message, ctx) {
       actor.placeTogether(ctx, () => {
         for (const item of message.intents) evaluate(state, item, ctx);

@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActorSystem, createProbe, type ActorSystem } from '../../../src/actors/core/index.js';
-import { Directory } from '../../../src/actors/directory.js';
+import { createActorSystem, type ActorSystem } from '../../../src/actors/core/index.js';
 import { executionBehavior } from '../../../src/actors/execution/execution.actor.js';
-import type { PortfolioCommand } from '../../../src/actors/portfolio/portfolio.protocol.js';
-import type { RiskCommand } from '../../../src/actors/risk/risk.protocol.js';
-import type { StrategyCommand } from '../../../src/actors/strategy/strategy.protocol.js';
 import { paperBrokerAdapter } from '../../../src/brokers/paper/paper-adapter.js';
 import { newOrder, type DomainEvent } from '../../../src/model/index.js';
 import type { StrategyOrderEvent } from '../../../src/strategies/api.js';
@@ -12,6 +8,7 @@ import { EventBus } from '../../../src/observability/event-bus.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 import { instrument, intent, tick } from '../../support/builders.js';
+import { reportRecipients } from './recipients.js';
 
 const t0 = Date.parse('2026-05-20T04:00:00Z');
 
@@ -27,13 +24,7 @@ describe('the execution actor with a batch of approved orders (PlaceOrders) and 
 
   it('places each order in turn and reports the whole message to each of risk, the portfolio and the strategy as one message, in the order it happened', async () => {
     system = createActorSystem({ logger: silentLogger() });
-    const directory = new Directory();
-    const risk = createProbe<RiskCommand>(system);
-    const portfolio = createProbe<PortfolioCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.risk = risk.ref;
-    directory.portfolios.set('p1', portfolio.ref);
-    directory.strategies.set('s1', strategy.ref);
+    const { directory, risk, portfolio, strategy } = reportRecipients(system);
     const instruments = new Map([instrument('INFY', 150_000, 1), instrument('TCS', 350_000, 2)].map((i) => [i.symbol, i]));
     const bus = new EventBus();
     const submitted: string[] = [];

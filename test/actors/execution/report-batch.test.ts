@@ -1,16 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActorSystem, createProbe, type ActorSystem } from '../../../src/actors/core/index.js';
-import { Directory } from '../../../src/actors/directory.js';
+import { createActorSystem, type ActorSystem } from '../../../src/actors/core/index.js';
 import type { BrokerEvent } from '../../../src/actors/execution/broker-port.js';
 import { reportBrokerEvents } from '../../../src/actors/execution/execution.actor.js';
-import type { PortfolioCommand } from '../../../src/actors/portfolio/portfolio.protocol.js';
-import type { RiskCommand } from '../../../src/actors/risk/risk.protocol.js';
-import type { StrategyCommand } from '../../../src/actors/strategy/strategy.protocol.js';
 import { AUTO_SQUARE_OFF_REASON, NO_CHARGES, newOrder, type Fill, type Order } from '../../../src/model/index.js';
 import { EventBus } from '../../../src/observability/event-bus.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 import { fill, intent } from '../../support/builders.js';
+import { reportRecipients } from './recipients.js';
 
 const t0 = Date.parse('2026-05-20T04:00:00Z');
 /** A fill event (what reporting passes on does not include the charge breakdown, which the journal keeps). */
@@ -25,13 +22,7 @@ describe("the execution actor's report of one batch of broker events", () => {
 
   function rig() {
     system = createActorSystem({ logger: silentLogger() });
-    const directory = new Directory();
-    const risk = createProbe<RiskCommand>(system);
-    const portfolio = createProbe<PortfolioCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.risk = risk.ref;
-    directory.portfolios.set('p1', portfolio.ref);
-    directory.strategies.set('s1', strategy.ref);
+    const { directory, risk, portfolio, strategy } = reportRecipients(system);
     const metrics = new Metrics({ defaultMetrics: false });
     const deps = { directory, bus: new EventBus(), metrics, log: silentLogger() };
     const counted = async (): Promise<string> =>
