@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { buildDataset } from '../ml/dataset.js';
 import { evaluateClassifier, type EvaluationMetrics } from '../ml/evaluate.js';
 import { mlFeatureSchema } from '../ml/features.js';
-import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../ml/forest/forest.js';
+import { DEFAULT_FOREST_OPTIONS, type ForestOptions } from '../ml/forest/forest-options.js';
 import { trainRandomForestModel } from '../ml/forest/train-model.js';
 import type { LabelOptions } from '../ml/labels.js';
 import { FeatureSchemaMismatchError, type ClassName, type ModelKind } from '../ml/model.js';

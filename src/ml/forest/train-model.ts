@@ -10,7 +10,8 @@ import { evaluateClassifier, majorityClass, type EvaluationMetrics } from '../ev
 import { mlFeatureSchema } from '../features.js';
 import type { LabelOptions } from '../labels.js';
 import { createOnnxPredictor, newModelVersion, type TrainedModel } from '../model.js';
-import { forestProbabilities, trainForest, type ForestOptions } from './forest.js';
+import { forestProbabilities, trainForest } from './forest.js';
+import type { ForestOptions } from './forest-options.js';
 import { forestToOnnx } from './onnx-export.js';
 
 /** What to train on and how. */

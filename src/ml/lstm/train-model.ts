@@ -14,31 +14,8 @@ import { directionLabels, labelClasses, type LabelOptions } from '../labels.js';
 import { createOnnxPredictor, newModelVersion, type ClassName, type FeatureSchema, type TrainedModel } from '../model.js';
 import { permutation, seededRandom, type SequenceDataset } from './dataset.js';
 import { exportLstmToOnnx } from './onnx-export.js';
-import { DEFAULT_LSTM_CONFIG, disposeLstm, predictWithTfjs, trainLstm, type LstmConfig } from './trainer.js';
-
-/** The network and how much of the data trains it. */
-export interface LstmTrainingOptions {
-  /** Bars per window (the model's lookback). */
-  readonly timeSteps: number;
-  readonly units: number;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  readonly seed: number;
-  /** At most this many training windows (a seeded subset, kept in time order). */
-  readonly maxTrainingRows: number;
-}
-
-/** Defaults: 16 bars of the 76 features, 16 units, 10 epochs over at most 2000 windows (tens of seconds). */
-export const DEFAULT_LSTM_TRAINING: LstmTrainingOptions = {
-  timeSteps: 16,
-  units: DEFAULT_LSTM_CONFIG.units,
-  epochs: 10,
-  batchSize: DEFAULT_LSTM_CONFIG.batchSize,
-  learningRate: DEFAULT_LSTM_CONFIG.learningRate,
-  seed: DEFAULT_LSTM_CONFIG.seed,
-  maxTrainingRows: 2000,
-};
+import { disposeLstm, predictWithTfjs, trainLstm } from './trainer.js';
+import type { LstmConfig, LstmTrainingOptions } from './training-options.js';
 
 /** Above this, the ONNX export does not reproduce the network (float32 rounding is ~1e-6): refused. */
 export const LSTM_ONNX_TOLERANCE = 1e-4;

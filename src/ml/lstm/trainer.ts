@@ -16,30 +16,7 @@ import {
   type SequenceDataset,
   type Standardiser,
 } from './dataset.js';
-
-/** Hyper-parameters of the network and its training. */
-export interface LstmConfig {
-  /** Hidden units of the LSTM layer (H). */
-  readonly units: number;
-  /** Output classes (2: down/up; 3: down/flat/up). */
-  readonly classes: number;
-  readonly epochs: number;
-  readonly batchSize: number;
-  /** Adam's learning rate. */
-  readonly learningRate: number;
-  /** Seeds the initialisers and the per-epoch shuffle. */
-  readonly seed: number;
-}
-
-/** Defaults: a small network that trains in seconds on a few thousand windows. */
-export const DEFAULT_LSTM_CONFIG: LstmConfig = {
-  units: 16,
-  classes: 2,
-  epochs: 20,
-  batchSize: 64,
-  learningRate: 0.005,
-  seed: 42,
-};
+import { DEFAULT_LSTM_CONFIG, type LstmConfig } from './training-options.js';
 
 /** Reported after each epoch. */
 export interface LstmEpochProgress {

@@ -14,10 +14,11 @@ import type { Bar, BarInterval } from '../../model/market.js';
 import { buildDataset, walkForwardSplit, type Sample } from '../dataset.js';
 import { evaluateClassifier, type EvaluationMetrics } from '../evaluate.js';
 import { mlFeatureSchema } from '../features.js';
-import type { ForestOptions } from '../forest/forest.js';
+import type { ForestOptions } from '../forest/forest-options.js';
 import { trainRandomForestModel } from '../forest/train-model.js';
 import type { LabelOptions } from '../labels.js';
-import { onnxProbabilities, sequenceSamples, trainLstmModel, type LstmTrainingOptions } from '../lstm/train-model.js';
+import { onnxProbabilities, sequenceSamples, trainLstmModel } from '../lstm/train-model.js';
+import type { LstmTrainingOptions } from '../lstm/training-options.js';
 import type { ClassName, ModelKind, TrainedModel } from '../model.js';
 
 /** The live model, as the job needs it for the shadow evaluation. */
