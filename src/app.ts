@@ -33,7 +33,6 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { Runtime, StrategySpec } from './runtime/runtime.js';
 import type { BrokerMode, BrokerWiring, Recovered } from './wiring/broker-wiring.js';
-import { kiteWiringOptions, openKiteWiring } from './wiring/kite.wiring.js';
 import { openPaperWiring } from './wiring/paper.wiring.js';
 import { startTrading, type RunningStats, type Trading } from './wiring/trading.js';
 import { SqlHistory } from './persistence/history-queries.js';
@@ -95,7 +94,10 @@ export function bindOperationalMetrics(
 
 /** The broker mode's adapters: paper (synthetic market or a replay) or Kite (login, instruments, ticker). */
 export async function openWiring(config: TroupeConfig, deps: { readonly metrics: Metrics; readonly log: Logger }): Promise<BrokerWiring> {
-  return config.broker === 'kite' ? openKiteWiring(kiteWiringOptions(config), deps) : openPaperWiring(config, deps);
+  if (config.broker !== 'kite') return openPaperWiring(config, deps);
+  // loaded only in Kite mode: it brings in kiteconnect, which paper trading never needs
+  const kite = await import('./wiring/kite.wiring.js');
+  return kite.openKiteWiring(kite.kiteWiringOptions(config), deps);
 }
 
 /** What a start has opened so far: a failed start and `stop` close the same parts, in the same order. */

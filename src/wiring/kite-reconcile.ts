@@ -32,7 +32,7 @@ import {
 import { istDate } from '../model/time.js';
 import { applyMisFill, type MisNet } from '../model/square-off.js';
 import type { Logger } from '../observability/logger.js';
-import type { KiteOrderView, KiteTradeView } from '../brokers/kite/kite-broker.js';
+import type { KiteOrderView, KiteTradeView } from '../brokers/kite/order-view.js';
 
 /** What reconciliation reads from Kite (a `KiteBroker` fits). */
 export interface KiteTruth {

@@ -41,7 +41,8 @@ import { applyMisFill, isPastMisCutoff, misBookOf, squareOffOrder, type MisNet }
 import type { BrokerEvent, BrokerIO, BrokerLog, BrokerPort, IoResult, OrderChange } from '../../actors/execution/broker-port.js';
 import { ChargeLedgerSnapshotSchema, decodeSnapshot, MisNetSchema } from '../../actors/execution/snapshot-schemas.js';
 import { KiteNetworkError, KiteSessionExpiredError, mapKiteError } from './errors.js';
-import { orderView, type KiteOrderRequest, type KiteOrderView, type KiteTradeView } from './kite-broker.js';
+import type { KiteOrderRequest } from './kite-broker.js';
+import { orderView, type KiteOrderView, type KiteTradeView } from './order-view.js';
 
 /** The journal stream of the execution actor in Kite mode. */
 export const KITE_EXECUTION_STREAM = 'execution/kite';
