@@ -132,9 +132,16 @@ export function clientOrderIdFor(strategyId: string, sequence: number): string {
   if (!Number.isSafeInteger(sequence) || sequence < 0) {
     throw new RangeError(`clientOrderIdFor needs a non-negative integer sequence, got ${sequence}`);
   }
-  const prefix = hash32(strategyId).toString(36).toUpperCase().padStart(7, '0').slice(0, 7);
-  return `T${prefix}${sequence.toString(36).toUpperCase().padStart(12, '0')}`.slice(0, 20);
+  let prefix = PREFIXES.get(strategyId);
+  if (prefix === undefined) {
+    prefix = `T${hash32(strategyId).toString(36).toUpperCase().padStart(7, '0').slice(0, 7)}`;
+    PREFIXES.set(strategyId, prefix);
+  }
+  return `${prefix}${sequence.toString(36).toUpperCase().padStart(12, '0')}`.slice(0, 20);
 }
+
+/** Each strategy's id prefix, made once (a strategy places thousands of orders; a process runs a few strategies). */
+const PREFIXES = new Map<string, string>();
 
 function hash32(text: string): number {
   let hash = 0x811c9dc5;
