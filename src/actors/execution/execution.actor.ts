@@ -28,7 +28,8 @@ import { LOG_DATASETS } from '../../observability/log-fields.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { toJournalEntry, type Journal, type OrderJournalEntry } from '../journal.js';
 import type { ExecutionCommand, ExecutionMessage, JournalItem } from './execution.protocol.js';
-import { decodeExecutionOrders, KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
+import { decodeExecutionOrders } from './execution.snapshot.js';
+import { rememberOrder, type SessionOrders } from './session-orders.js';
 
 export { KEEP_FINISHED_ORDERS } from './execution.snapshot.js';
 
@@ -66,11 +67,7 @@ export interface JournalOutbox {
 }
 
 /** The execution actor's state: the orders of the session, the outbox and the venue adapter's own state. */
-export interface ExecutionState<S> {
-  /** Open orders and the most recent finished ones, by client order id (latest version). */
-  readonly orders: Map<string, Order>;
-  /** Finished orders, oldest first; beyond {@link KEEP_FINISHED_ORDERS} the oldest are forgotten here (the journal keeps them). */
-  readonly finished: string[];
+export interface ExecutionState<S> extends SessionOrders {
   readonly outbox: JournalOutbox;
   readonly venue: S;
 }
@@ -312,17 +309,8 @@ function orderBook<S, V>(deps: ExecutionActorDeps<S, V>, flush: (state: Executio
   };
 
   const remember = (state: ExecutionState<S>, order: Order): void => {
-    const known = state.orders.get(order.clientOrderId);
-    state.orders.set(order.clientOrderId, order);
-    if (!isTerminal(order.status) || (known !== undefined && isTerminal(known.status))) return;
-    state.finished.push(order.clientOrderId);
-    // trimmed in chunks, so the cost is amortised (not a 5,000-element shift per order)
-    if (state.finished.length < KEEP_FINISHED_ORDERS * 2) return;
-    for (const id of state.finished.splice(0, state.finished.length - KEEP_FINISHED_ORDERS)) {
-      const gone = state.orders.get(id);
-      state.orders.delete(id);
-      if (gone !== undefined) broker.forget(state.venue, gone);
-    }
+    const forgotten = rememberOrder(state, order);
+    if (forgotten !== undefined) for (const gone of forgotten) broker.forget(state.venue, gone);
   };
 
   /** While {@link together} runs: where reports gather, sent once when it ends. */
