@@ -3,6 +3,12 @@
  * and portfolio accounting on the same ticks, called directly in one loop, no actors. The
  * book is updated in place, as the portfolio actor updates the one it owns (until 2026-12-07
  * this loop copied the portfolio for every fill and mark, about a sixth of its time).
+ *
+ * With `bookkeeping` it also keeps what the tree keeps besides, with the tree's own code: each
+ * symbol's day and the market cache (`foldTicks`, `MarketCache`), the session's orders with
+ * duplicate detection (`rememberOrder`: the last 5,000 finished orders, for `GET /orders`), and
+ * the signal aggregator's vote on every signal (`AggregatorBook`). What is left between the two
+ * is what the actors cost: mailboxes, messages, scheduling, the bus and the metrics.
  */
 import { PaperBroker } from '../src/brokers/paper/index.js';
 import {
@@ -19,7 +25,11 @@ import {
   type Tick,
 } from '../src/model/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS, RiskManager, type RiskManagerLimits } from '../src/risk/risk-manager.js';
-import type { AnyStrategyDefinition, IntentRequest, StrategyContext } from '../src/strategies/api.js';
+import type { AnyStrategyDefinition, IntentRequest, SignalRequest, StrategyContext } from '../src/strategies/api.js';
+import { emptyDay, foldTicks, type SymbolDay } from '../src/actors/symbol/symbol.actor.js';
+import { MarketCache } from '../src/actors/market-cache.js';
+import { rememberOrder, type SessionOrders } from '../src/actors/execution/session-orders.js';
+import { AggregatorBook, aggregatorConfig } from '../src/signals/index.js';
 
 export interface BareResult {
   readonly ticks: number;
@@ -27,6 +37,9 @@ export interface BareResult {
   readonly orders: number;
   readonly fills: number;
   readonly portfolio: PortfolioState;
+  /** With bookkeeping: the orders its book holds at the end, and the aggregator's changed decisions. */
+  readonly keptOrders: number;
+  readonly decisions: number;
 }
 
 export function runBareLoop(
@@ -35,6 +48,7 @@ export function runBareLoop(
   instruments: readonly Instrument[],
   batches: readonly (readonly Tick[])[],
   limits: RiskManagerLimits = DEFAULT_RISK_MANAGER_LIMITS,
+  { bookkeeping = false }: { readonly bookkeeping?: boolean } = {},
 ): BareResult {
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i]));
   const broker = new PaperBroker({});
@@ -50,6 +64,28 @@ export function runBareLoop(
   let orders = 0;
   let fills = 0;
   const outbox: OrderIntent[] = [];
+  // the tree's bookkeeping (with `bookkeeping`)
+  const days = new Map<string, { readonly day: SymbolDay; last: Tick | undefined }>(
+    instruments.map((i) => [i.symbol, { day: emptyDay(i.symbol), last: undefined }]),
+  );
+  const cache = new MarketCache();
+  const book: SessionOrders = { orders: new Map(), finished: [] };
+  const remember = (order: Parameters<typeof rememberOrder>[1]): void => void rememberOrder(book, order);
+  const aggregator = new AggregatorBook();
+  const voting = aggregatorConfig();
+  let decisions = 0;
+  const signal = (request: SignalRequest): void => {
+    aggregator.record({
+      strategyId: 'bare',
+      symbol: request.symbol,
+      direction: request.direction,
+      confidence: request.confidence,
+      atMs: now,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+    });
+    // the tree publishes a changed decision on its bus: that is the bus's cost, not the vote's
+    if (aggregator.vote(request.symbol, now, voting, false).changed) decisions += 1;
+  };
   const ctx: StrategyContext = {
     strategyId: 'bare',
     portfolioId: 'bare',
@@ -84,7 +120,7 @@ export function runBareLoop(
       return intentId;
     },
     cancel: () => undefined,
-    signal: () => undefined, // the baseline has no aggregator
+    signal: bookkeeping ? signal : () => undefined,
     regime: () => undefined,
   };
   let state: unknown = definition.init(ctx);
@@ -96,7 +132,13 @@ export function runBareLoop(
       now = tick.exchangeTimeMs;
       lastPrice.set(tick.symbol, tick.ltpPaise);
       one[0] = tick;
+      if (bookkeeping) {
+        const symbol = days.get(tick.symbol)!;
+        foldTicks(symbol.day, one);
+        symbol.last = tick;
+      }
       for (const event of broker.onTicks(one)) {
+        if (bookkeeping && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
         if (event.kind === 'fill') {
           fills += 1;
           applyFillInPlace(portfolio, event.fill);
@@ -133,10 +175,14 @@ export function runBareLoop(
           continue;
         }
         const clientOrderId = clientOrderIdFor('bare', Number(intent.intentId.split(':')[1]));
+        if (bookkeeping && book.orders.has(clientOrderId)) continue; // a duplicate (never, here)
         workingByOrder.set(clientOrderId, { symbol: intent.symbol, remaining: signed });
         orders += 1;
         const instrument = bySymbol.get(intent.symbol)!;
-        for (const event of broker.submit(newOrder(intent, clientOrderId, now), instrument, now)) {
+        const order = newOrder(intent, clientOrderId, now);
+        if (bookkeeping) remember(order);
+        for (const event of broker.submit(order, instrument, now)) {
+          if (bookkeeping && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
           if (event.kind === 'order-updated' && isTerminal(event.order.status)) {
             working.set(intent.symbol, (working.get(intent.symbol) ?? 0) - signed);
             gate.onOrderClosed('bare', intent.symbol, signed);
@@ -146,6 +192,13 @@ export function runBareLoop(
       }
       outbox.length = 0;
     }
+    // the quote a turn leaves, as the symbol actors write it once per batch
+    if (bookkeeping)
+      for (const symbol of days.values()) {
+        if (symbol.last === undefined) continue;
+        cache.update(symbol.last);
+        symbol.last = undefined;
+      }
     // marks once per batch, as the tree's conflated marks do (portfolio and risk)
     for (const [symbol, price] of lastPrice) {
       markInPlace(portfolio, symbol, price);
@@ -154,5 +207,5 @@ export function runBareLoop(
   }
   let ticks = 0;
   for (const batch of batches) ticks += batch.length;
-  return { ticks, intents, orders, fills, portfolio };
+  return { ticks, intents, orders, fills, portfolio, keptOrders: book.orders.size, decisions };
 }

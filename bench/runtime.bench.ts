@@ -4,8 +4,11 @@
  * 1. Throughput: replays N ticks of the synthetic market (50 symbols by default) through
  *    the whole tree (symbol → strategy → risk → paper broker → portfolio) and through a
  *    bare loop running the same strategy and accounting code without actors, `--rounds`
- *    times each (bare, tree, bare, tree…), and reports the medians, the ratio of the fastest
- *    rounds and each phase's garbage collections.
+ *    times each, and reports the medians, the ratio of the fastest rounds and each phase's
+ *    garbage collections. The bare loop runs twice a round: as the same loop keeping what the
+ *    tree keeps besides (each symbol's day and quote, the session's orders, the signal vote;
+ *    `ratio` compares the tree with this one: what the actors cost), and minimal, without those
+ *    (`minimalRatio`, the figure reported before 2026-12-08).
  * 2. Latency: offers `rate` ticks/s for `seconds` s and measures, per order, the time from
  *    the tick's arrival to the order reaching the paper broker: over the whole run, and apart
  *    after its first second (the JIT's warm-up holds the run's worst milliseconds).
@@ -66,7 +69,11 @@ const say = (line: string): void => {
 const cpuUs = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
 
 interface Round {
+  /** The bare loop with the tree's bookkeeping. */
   readonly bareMs: number;
+  /** The minimal bare loop. */
+  readonly minimalMs: number;
+  readonly minimalGc: GcFigures;
   readonly bareCpuUs: number;
   readonly bareGc: GcFigures;
   readonly treeMs: number;
@@ -92,15 +99,23 @@ async function throughput() {
   const bareConfig = emaCross.parseConfig({ ...TREE_STRATEGY_CONFIG, symbols: instruments.map((i) => i.symbol) });
   const rounds: Round[] = [];
   let bare: ReturnType<typeof runBareLoop> | undefined;
+  let minimal: ReturnType<typeof runBareLoop> | undefined;
   let orders = 0;
   let fills = 0;
   let rss = 0;
   for (let round = 1; round <= roundCount; round += 1) {
-    say(`round ${round} of ${roundCount}: bare loop…`);
+    say(`round ${round} of ${roundCount}: minimal bare loop…`);
+    const minimalGc = watchGc();
+    const minimalStart = performance.now();
+    minimal = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
+    const minimalMs = performance.now() - minimalStart;
+    const minimalGcFigures = minimalGc();
+
+    say(`round ${round} of ${roundCount}: bare loop with the tree's bookkeeping…`);
     const bareGc = watchGc();
     const bareCpu = process.cpuUsage();
     const bareStart = performance.now();
-    bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS);
+    bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS, { bookkeeping: true });
     const bareMs = performance.now() - bareStart;
     const bareCpuUs = cpuUs(process.cpuUsage(bareCpu));
     const bareGcFigures = bareGc();
@@ -124,18 +139,24 @@ async function throughput() {
     await stopProfile();
     rss = Math.max(rss, process.memoryUsage().rss);
     await runtime.stop();
-    rounds.push({ bareMs, bareCpuUs, bareGc: bareGcFigures, treeMs, treeCpuUs, treeGc: treeGcFigures });
-    say(`round ${round}: tree ${perSecond(totalTicks, treeMs)} ticks/s, bare ${perSecond(bare.ticks, bareMs)} ticks/s, ratio ${(bareMs / treeMs).toFixed(3)}`);
+    rounds.push({ bareMs, minimalMs, minimalGc: minimalGcFigures, bareCpuUs, bareGc: bareGcFigures, treeMs, treeCpuUs, treeGc: treeGcFigures });
+    say(
+      `round ${round}: tree ${perSecond(totalTicks, treeMs)} ticks/s, bare ${perSecond(bare.ticks, bareMs)} ticks/s (minimal ${perSecond(minimal.ticks, minimalMs)}), ratio ${(bareMs / treeMs).toFixed(3)} (minimal ${(minimalMs / treeMs).toFixed(3)})`,
+    );
+    say(`  minimal ${gcText(minimalGcFigures)}`);
     say(`  bare ${gcText(bareGcFigures)}`);
     say(`  tree ${gcText(treeGcFigures)}`);
   }
   const treeMs = median(rounds.map((r) => r.treeMs));
   const bareMs = median(rounds.map((r) => r.bareMs));
+  const minimalMs = median(rounds.map((r) => r.minimalMs));
   return {
     ticks: totalTicks,
-    rounds: rounds.map((r) => ({ ...r, ratio: Number((r.bareMs / r.treeMs).toFixed(3)) })),
+    rounds: rounds.map((r) => ({ ...r, ratio: Number((r.bareMs / r.treeMs).toFixed(3)), minimalRatio: Number((r.minimalMs / r.treeMs).toFixed(3)) })),
     ticksPerSec: perSecond(totalTicks, treeMs),
     bareLoopTicksPerSec: perSecond(bare!.ticks, bareMs),
+    minimalLoopTicksPerSec: perSecond(minimal!.ticks, minimalMs),
+    minimalRatio: Number((minimalMs / treeMs).toFixed(3)),
     // on a shared machine wall time counts the minutes other processes held the cores; CPU time does not
     cpuRatio: Number((median(rounds.map((r) => r.bareCpuUs)) / median(rounds.map((r) => r.treeCpuUs))).toFixed(3)),
     // noise on a shared machine only ever adds time: the fastest round of each is the least disturbed
@@ -144,6 +165,7 @@ async function throughput() {
     treeFills: fills,
     bareOrders: bare!.orders,
     bareFills: bare!.fills,
+    bareKeptOrders: bare!.keptOrders,
     rssMb: Math.round(rss / 1e6),
   };
 }
@@ -219,6 +241,8 @@ const result = {
         ticksPerSec: t.ticksPerSec,
         bareLoopTicksPerSec: t.bareLoopTicksPerSec,
         ratio: Number((t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)),
+        minimalLoopTicksPerSec: t.minimalLoopTicksPerSec,
+        minimalRatio: t.minimalRatio,
         rounds: t.rounds,
         treeOrders: t.treeOrders,
         treeFills: t.treeFills,
@@ -241,13 +265,16 @@ if (asJson) {
     rows.push(
       ['ticks through the tree', t.ticks.toLocaleString('en-IN')],
       ['tree ticks/s', t.ticksPerSec.toLocaleString('en-IN')],
-      ['bare loop ticks/s', t.bareLoopTicksPerSec.toLocaleString('en-IN')],
+      ["bare loop ticks/s (with the tree's bookkeeping)", t.bareLoopTicksPerSec.toLocaleString('en-IN')],
       ['ratio (tree / bare), median of rounds', (t.ticksPerSec / t.bareLoopTicksPerSec).toFixed(3)],
       ['ratio in each round', t.rounds.map((r) => r.ratio.toFixed(3)).join(' / ')],
+      ['minimal bare loop ticks/s (no day, book or vote)', t.minimalLoopTicksPerSec.toLocaleString('en-IN')],
+      ['ratio (tree / minimal bare), median of rounds', t.minimalRatio.toFixed(3)],
+      ['  in each round', t.rounds.map((r) => r.minimalRatio.toFixed(3)).join(' / ')],
       ['ratio by CPU time (bare / tree per tick)', t.cpuRatio.toFixed(3)],
       ['ratio of the fastest rounds', t.bestRatio.toFixed(3)],
       ['orders / fills (tree)', `${t.treeOrders} / ${t.treeFills}`],
-      ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills}`],
+      ['orders / fills (bare)', `${t.bareOrders} / ${t.bareFills} (${t.bareKeptOrders} orders kept at the end)`],
       ['RSS after throughput run', `${t.rssMb} MB`],
     );
   if (l)

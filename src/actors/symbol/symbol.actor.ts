@@ -90,8 +90,8 @@ function onMarketData(state: SymbolDay, batches: readonly (readonly Tick[])[], d
 export function foldTicks(state: SymbolDay, batch: readonly Tick[]): Tick | undefined {
   if (batch.length === 0) return undefined;
   let { openPaise, highPaise, lowPaise } = state;
-  for (const tick of batch) {
-    const price = tick.ltpPaise;
+  for (let i = 0; i < batch.length; i += 1) {
+    const price = batch[i]!.ltpPaise;
     if (openPaise === 0) {
       openPaise = price;
       highPaise = price;
