@@ -5,7 +5,8 @@
  * this loop copied the portfolio for every fill and mark, about a sixth of its time).
  *
  * With `bookkeeping` it also keeps what the tree keeps besides, with the tree's own code: each
- * symbol's day and the market cache (`foldTicks`, `MarketCache`), the session's orders with
+ * symbol's day and the market cache (`foldTicks` and `MarketCache.update` once per symbol and
+ * batch, on the batch's ticks of that symbol, as the symbol actors receive them), the session's orders with
  * duplicate detection (`rememberOrder`: the last 5,000 finished orders, for `GET /orders`), and
  * the signal aggregator's vote on every signal (`AggregatorBook`). What is left between the two
  * is what the actors cost: mailboxes, messages, scheduling, the bus and the metrics.
@@ -48,7 +49,12 @@ export function runBareLoop(
   instruments: readonly Instrument[],
   batches: readonly (readonly Tick[])[],
   limits: RiskManagerLimits = DEFAULT_RISK_MANAGER_LIMITS,
-  { bookkeeping = false }: { readonly bookkeeping?: boolean } = {},
+  {
+    bookkeeping,
+  }: {
+    /** Keep what the tree keeps; `grouped[i]` is batch i's ticks by symbol (what each symbol actor is handed). */
+    readonly bookkeeping?: { readonly grouped: readonly ReadonlyMap<string, readonly Tick[]>[] };
+  } = {},
 ): BareResult {
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i]));
   const broker = new PaperBroker({});
@@ -65,9 +71,7 @@ export function runBareLoop(
   let fills = 0;
   const outbox: OrderIntent[] = [];
   // the tree's bookkeeping (with `bookkeeping`)
-  const days = new Map<string, { readonly day: SymbolDay; last: Tick | undefined }>(
-    instruments.map((i) => [i.symbol, { day: emptyDay(i.symbol), last: undefined }]),
-  );
+  const days = new Map<string, SymbolDay>(instruments.map((i) => [i.symbol, emptyDay(i.symbol)]));
   const cache = new MarketCache();
   const book: SessionOrders = { orders: new Map(), finished: [] };
   const remember = (order: Parameters<typeof rememberOrder>[1]): void => void rememberOrder(book, order);
@@ -120,25 +124,28 @@ export function runBareLoop(
       return intentId;
     },
     cancel: () => undefined,
-    signal: bookkeeping ? signal : () => undefined,
+    signal: bookkeeping !== undefined ? signal : () => undefined,
     regime: () => undefined,
   };
   let state: unknown = definition.init(ctx);
   const onTick = definition.onTick!.bind(definition);
   const lastPrice = new Map<string, number>();
   const one: Tick[] = [];
-  for (const batch of batches) {
+  const keep = bookkeeping !== undefined;
+  for (let b = 0; b < batches.length; b += 1) {
+    const batch = batches[b]!;
+    if (bookkeeping !== undefined)
+      // each symbol actor folds its ticks of the batch into its day and writes the quote before it publishes them
+      for (const [symbol, symbolTicks] of bookkeeping.grouped[b]!) {
+        const last = foldTicks(days.get(symbol)!, symbolTicks);
+        if (last !== undefined) cache.update(last);
+      }
     for (const tick of batch) {
       now = tick.exchangeTimeMs;
       lastPrice.set(tick.symbol, tick.ltpPaise);
       one[0] = tick;
-      if (bookkeeping) {
-        const symbol = days.get(tick.symbol)!;
-        foldTicks(symbol.day, one);
-        symbol.last = tick;
-      }
       for (const event of broker.onTicks(one)) {
-        if (bookkeeping && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
+        if (keep && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
         if (event.kind === 'fill') {
           fills += 1;
           applyFillInPlace(portfolio, event.fill);
@@ -175,14 +182,14 @@ export function runBareLoop(
           continue;
         }
         const clientOrderId = clientOrderIdFor('bare', Number(intent.intentId.split(':')[1]));
-        if (bookkeeping && book.orders.has(clientOrderId)) continue; // a duplicate (never, here)
+        if (keep && book.orders.has(clientOrderId)) continue; // a duplicate (never, here)
         workingByOrder.set(clientOrderId, { symbol: intent.symbol, remaining: signed });
         orders += 1;
         const instrument = bySymbol.get(intent.symbol)!;
         const order = newOrder(intent, clientOrderId, now);
-        if (bookkeeping) remember(order);
+        if (keep) remember(order);
         for (const event of broker.submit(order, instrument, now)) {
-          if (bookkeeping && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
+          if (keep && (event.kind === 'order-updated' || event.kind === 'fill')) remember(event.order);
           if (event.kind === 'order-updated' && isTerminal(event.order.status)) {
             working.set(intent.symbol, (working.get(intent.symbol) ?? 0) - signed);
             gate.onOrderClosed('bare', intent.symbol, signed);
@@ -192,13 +199,6 @@ export function runBareLoop(
       }
       outbox.length = 0;
     }
-    // the quote a turn leaves, as the symbol actors write it once per batch
-    if (bookkeeping)
-      for (const symbol of days.values()) {
-        if (symbol.last === undefined) continue;
-        cache.update(symbol.last);
-        symbol.last = undefined;
-      }
     // marks once per batch, as the tree's conflated marks do (portfolio and risk)
     for (const [symbol, price] of lastPrice) {
       markInPlace(portfolio, symbol, price);

@@ -115,7 +115,7 @@ async function throughput() {
     const bareGc = watchGc();
     const bareCpu = process.cpuUsage();
     const bareStart = performance.now();
-    bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS, { bookkeeping: true });
+    bare = runBareLoop(emaCross, bareConfig, instruments, batches, BENCH_RISK_LIMITS, { bookkeeping: { grouped: ticks.grouped } });
     const bareMs = performance.now() - bareStart;
     const bareCpuUs = cpuUs(process.cpuUsage(bareCpu));
     const bareGcFigures = bareGc();
