@@ -182,6 +182,13 @@ describe('clientOrderIdFor', () => {
     expect(ids.size).toBe(6);
   });
 
+  it('gives the ids earlier versions gave (a journal written before an upgrade maps its intents to the same ids)', () => {
+    // printed by the function as of 6af01b1, before its prefix was cached per strategy
+    expect(clientOrderIdFor('ema-cross', 35)).toBe('T005SBBN00000000000Z');
+    expect(clientOrderIdFor('manual', 0)).toBe('T09BAACJ000000000000');
+    expect(clientOrderIdFor('s1', 2 ** 40)).toBe('T02B3JK90000E13WU1OG');
+  });
+
   it('refuses sequences that would not give an alphanumeric id', () => {
     expect(() => clientOrderIdFor('s', -1)).toThrow(RangeError);
     expect(() => clientOrderIdFor('s', 1.5)).toThrow(RangeError);
