@@ -80,7 +80,10 @@ describe('two-factor login', () => {
     const wrong = await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers: { authorization }, payload: { code: code(5) } });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json()).toMatchObject({ error: { details: [{ path: '/code' }] } });
-    const confirmed = await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers: { authorization }, payload: { code: code() } });
+    // the steps below are counted from this moment, not read again: a 30-second step may end mid-test
+    const confirmedAtMs = Date.now();
+    const confirmCode = totp(key, confirmedAtMs);
+    const confirmed = await app.inject({ method: 'POST', url: '/api/v1/auth/totp/confirm', headers: { authorization }, payload: { code: confirmCode } });
     expect(confirmed.json()).toEqual({ totpEnabled: true });
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers: { authorization } })).statusCode).toBe(409);
 
@@ -93,8 +96,8 @@ describe('two-factor login', () => {
       error: { code: 'invalid-credentials' },
     });
     // the code used to confirm is spent; the next step's code works once
-    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: code() } })).statusCode).toBe(401);
-    const next = code(1);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: confirmCode } })).statusCode).toBe(401);
+    const next = totp(key, confirmedAtMs + 30_000);
     const ok = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: next } });
     expect(ok.statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { ...body, totpCode: next } })).json()).toMatchObject({
