@@ -21,6 +21,7 @@ import {
   newOrder,
   newPortfolio,
   type Instrument,
+  type Order,
   type OrderIntent,
   type PortfolioState,
   type Tick,
@@ -38,9 +39,8 @@ export interface BareResult {
   readonly orders: number;
   readonly fills: number;
   readonly portfolio: PortfolioState;
-  /** With bookkeeping: the orders its book holds at the end, and the aggregator's changed decisions. */
+  /** With bookkeeping: the orders its book holds at the end (else 0). */
   readonly keptOrders: number;
-  readonly decisions: number;
 }
 
 export function runBareLoop(
@@ -71,13 +71,14 @@ export function runBareLoop(
   let fills = 0;
   const outbox: OrderIntent[] = [];
   // the tree's bookkeeping (with `bookkeeping`)
+  const grouped = bookkeeping?.grouped;
+  const keep = grouped !== undefined;
   const days = new Map<string, SymbolDay>(instruments.map((i) => [i.symbol, emptyDay(i.symbol)]));
   const cache = new MarketCache();
   const book: SessionOrders = { orders: new Map(), finished: [] };
-  const remember = (order: Parameters<typeof rememberOrder>[1]): void => void rememberOrder(book, order);
+  const remember = (order: Order): void => void rememberOrder(book, order);
   const aggregator = new AggregatorBook();
   const voting = aggregatorConfig();
-  let decisions = 0;
   const signal = (request: SignalRequest): void => {
     aggregator.record({
       strategyId: 'bare',
@@ -88,7 +89,7 @@ export function runBareLoop(
       ...(request.reason === undefined ? {} : { reason: request.reason }),
     });
     // the tree publishes a changed decision on its bus: that is the bus's cost, not the vote's
-    if (aggregator.vote(request.symbol, now, voting, false).changed) decisions += 1;
+    aggregator.vote(request.symbol, now, voting, false);
   };
   const ctx: StrategyContext = {
     strategyId: 'bare',
@@ -124,19 +125,18 @@ export function runBareLoop(
       return intentId;
     },
     cancel: () => undefined,
-    signal: bookkeeping !== undefined ? signal : () => undefined,
+    signal: keep ? signal : () => undefined,
     regime: () => undefined,
   };
   let state: unknown = definition.init(ctx);
   const onTick = definition.onTick!.bind(definition);
   const lastPrice = new Map<string, number>();
   const one: Tick[] = [];
-  const keep = bookkeeping !== undefined;
   for (let b = 0; b < batches.length; b += 1) {
     const batch = batches[b]!;
-    if (bookkeeping !== undefined)
+    if (grouped !== undefined)
       // each symbol actor folds its ticks of the batch into its day and writes the quote before it publishes them
-      for (const [symbol, symbolTicks] of bookkeeping.grouped[b]!) {
+      for (const [symbol, symbolTicks] of grouped[b]!) {
         const last = foldTicks(days.get(symbol)!, symbolTicks);
         if (last !== undefined) cache.update(last);
       }
@@ -207,5 +207,5 @@ export function runBareLoop(
   }
   let ticks = 0;
   for (const batch of batches) ticks += batch.length;
-  return { ticks, intents, orders, fills, portfolio, keptOrders: book.orders.size, decisions };
+  return { ticks, intents, orders, fills, portfolio, keptOrders: book.orders.size };
 }

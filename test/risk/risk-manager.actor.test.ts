@@ -12,6 +12,7 @@ import { EventBus } from '../../src/observability/event-bus.js';
 import { MarketCache } from '../../src/actors/market-cache.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { instrument, intent, tick } from '../support/builders.js';
+import { spawnRisk } from '../support/risk-rig.js';
 
 const t0 = Date.parse('2026-05-20T04:00:00Z');
 
@@ -24,25 +25,7 @@ describe('risk manager actor', () => {
   /** A risk actor on a fixed clock with probes for execution and strategy s1; `known` says which symbols are instruments. */
   function rig(limits: RiskManagerLimits, known: (symbol: string) => boolean) {
     system = createActorSystem();
-    const directory = new Directory();
-    const cache = new MarketCache();
-    const execution = createProbe<ExecutionCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.execution = execution.ref;
-    directory.strategies.set('s1', strategy.ref);
-    const ref = system.spawn(
-      'risk',
-      riskManagerBehavior({
-        directory,
-        cache,
-        bus: new EventBus(),
-        metrics: new Metrics(),
-        clock: { nowMs: () => t0 },
-        limits,
-        instrument: (symbol) => (known(symbol) ? instrument(symbol) : undefined),
-      }),
-    );
-    return { ref, cache, execution, strategy };
+    return spawnRisk(system, { limits, nowMs: t0, instrument: (symbol) => (known(symbol) ? instrument(symbol) : undefined) });
   }
 
   it('approves, refuses, trips the kill switch (pause + cancel open orders) and re-arms', async () => {

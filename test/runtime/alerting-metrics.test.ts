@@ -12,18 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorSystem, createProbe, eventually, type ActorSystem } from '../../src/actors/core/index.js';
-import type { ExecutionCommand } from '../../src/actors/execution/execution.protocol.js';
-import { riskManagerBehavior } from '../../src/actors/risk/risk-manager.actor.js';
-import type { StrategyCommand } from '../../src/actors/strategy/strategy.protocol.js';
 import { clientOrderIdFor, newOrder, type OrderIntent } from '../../src/model/index.js';
 import { DEFAULT_RISK_MANAGER_LIMITS } from '../../src/risk/risk-manager.js';
 import { ManualClock } from '../../src/runtime/clock.js';
-import { Directory } from '../../src/actors/directory.js';
-import { EventBus } from '../../src/observability/event-bus.js';
-import { MarketCache } from '../../src/actors/market-cache.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { instrument, tick } from '../support/builders.js';
+import { spawnRisk } from '../support/risk-rig.js';
 
 /** The value of one series (`name{labels}` as exposed) in the exposition, NaN when absent. */
 async function sample(metrics: Metrics, series: string): Promise<number> {
@@ -43,24 +38,8 @@ describe("risk gauges: kill switch, halt, the day's P&L against the loss limit",
 
   it('follow the risk actor through a loss, the trip and the reset', async () => {
     system = createActorSystem();
-    const directory = new Directory();
-    const cache = new MarketCache();
     const metrics = new Metrics({ defaultMetrics: false });
-    const execution = createProbe<ExecutionCommand>(system);
-    const strategy = createProbe<StrategyCommand>(system);
-    directory.execution = execution.ref;
-    directory.strategies.set('s1', strategy.ref);
-    const ref = system.spawn(
-      'risk',
-      riskManagerBehavior({
-        directory,
-        cache,
-        bus: new EventBus(),
-        metrics,
-        clock: { nowMs: () => t0 },
-        limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 },
-      }),
-    );
+    const { ref, strategy } = spawnRisk(system, { limits: { ...DEFAULT_RISK_MANAGER_LIMITS, maxDailyLossPaise: 1_000_00 }, nowMs: t0, metrics });
     expect(await sample(metrics, 'troupe_risk_kill_switch_engaged')).toBe(0);
     expect(await sample(metrics, 'troupe_trading_halted{reason="kill-switch"}')).toBe(0);
     expect(await sample(metrics, 'troupe_risk_daily_loss_limit_rupees')).toBe(1000);

@@ -1,7 +1,7 @@
 /**
  * Kite's orders and trades as the adapter sees them, and what an order's snapshot means for the
- * model's order: plain mapping, apart from the client (\`kite-broker.ts\`) so that the runtime,
- * which always holds the Kite execution adapter, does not load \`kiteconnect\` unless it trades
+ * model's order: plain mapping, apart from the client (`kite-broker.ts`) so that the runtime,
+ * which always holds the Kite execution adapter, does not load `kiteconnect` unless it trades
  * through Kite.
  */
 import type { Order as KiteOrder } from 'kiteconnect/types/connect.js';
